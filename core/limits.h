@@ -1,0 +1,64 @@
+/*
+ * limits.h - every bound snmpmgrd enforces, in one place.
+ *
+ * Anything read from the network, a config file or the control socket is
+ * checked against one of these before it is used.  Change a bound here and
+ * nowhere else.
+ */
+#ifndef SNMPMGR_LIMITS_H
+#define SNMPMGR_LIMITS_H
+
+/* Sub-identifiers in one OBJECT IDENTIFIER (RFC 2578 3.5 allows 128). */
+#define SNMPMGR_MAX_OID_LEN		128
+/* Longest dotted OID text: 128 arcs of up to 10 digits plus dots. */
+#define SNMPMGR_MAX_OID_STR		(SNMPMGR_MAX_OID_LEN * 11 + 1)
+/* Nesting of constructed BER elements in one SNMP message. */
+#define SNMPMGR_MAX_BER_DEPTH		8
+/* Octets in a BER length field (definite form, long). */
+#define SNMPMGR_MAX_BER_LEN_OCTETS	4
+/* Varbinds in one PDU we decode or encode. */
+#define SNMPMGR_MAX_VARBINDS		2048
+/* Largest SNMP message we send or accept (UDP payload limit). */
+#define SNMPMGR_MAX_MSG_SIZE		65507
+/* Receive buffer for one datagram (one more than the largest message, so
+ * truncation is detectable). */
+#define SNMPMGR_MAX_DGRAM		65536
+/* Community string octets. */
+#define SNMPMGR_MAX_COMMUNITY_LEN	255
+/* snmpEngineID octets (RFC 3411: 5..32). */
+#define SNMPMGR_MAX_ENGINE_ID_LEN	32
+/* USM user name octets (RFC 3414: SnmpAdminString (SIZE(1..32))). */
+#define SNMPMGR_MAX_USER_LEN		32
+/* contextName octets (RFC 3411 SnmpAdminString (SIZE(0..32))). */
+#define SNMPMGR_MAX_CONTEXT_LEN		32
+/* getbulk max-repetitions we accept from users. */
+#define SNMPMGR_MAX_REPETITIONS		1000
+/* Requests outstanding on one session at once. */
+#define SNMPMGR_MAX_SESSION_PENDING	64
+/* Requests outstanding in the whole manager at once. */
+#define SNMPMGR_MAX_PENDING		65536
+/* Retries of one request. */
+#define SNMPMGR_MAX_RETRIES		20
+/* Longest per-request timeout, in milliseconds (1 hour). */
+#define SNMPMGR_MAX_TIMEOUT_MS		3600000
+/* Datagrams read per readiness event (recvmmsg batch). */
+#define SNMPMGR_MAX_RECV_BATCH		64
+
+/* Control socket: one request line, and queued output per connection. */
+#define SNMPMGR_MAX_CTL_LINE		(1024 * 1024)
+#define SNMPMGR_MAX_CTL_OUTPUT		(16 * 1024 * 1024)
+/* Output queued before a streaming walk pauses for the client to read. */
+#define SNMPMGR_CTL_STREAM_HIGH		(256 * 1024)
+/* Control connections at once. */
+#define SNMPMGR_MAX_CTL_CLIENTS		256
+/* JSON nesting in a control request or config file. */
+#define SNMPMGR_MAX_JSON_DEPTH		32
+
+/* Config: file size, sessions, polls, include files. */
+#define SNMPMGR_MAX_CONFIG_SIZE		(64 * 1024 * 1024)
+#define SNMPMGR_MAX_SESSIONS		200000
+#define SNMPMGR_MAX_INCLUDES		1024
+/* Session and poll names. */
+#define SNMPMGR_MAX_NAME_LEN		128
+
+#endif /* SNMPMGR_LIMITS_H */

@@ -1,0 +1,60 @@
+/*
+ * walk.h - subtree walks on top of a session: getnext (v1, or on request)
+ * or getbulk (v2c/v3) until the subtree ends, endOfMibView, the limit, or an
+ * error.  Rows are handed out as each response arrives, so a walk of any
+ * size holds one response in memory.
+ */
+#ifndef SNMPMGR_WALK_H
+#define SNMPMGR_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "oid.h"
+#include "pdu.h"
+
+struct sess;
+struct walk;
+
+struct walk_opts {
+	struct oid	 root;		/* the subtree */
+	struct oid	 start;		/* resume after this OID; len 0: root */
+	uint32_t	 limit;		/* most objects to return; 0 = none */
+	bool		 inside_range;	/* stop with 333 on a non-increasing
+					 * OID (true), or just end the walk at
+					 * the subtree's end (false) */
+	bool		 use_getnext;	/* getnext even on v2c/v3 */
+	uint32_t	 max_repetitions; /* 0 = the session's */
+};
+
+/* Fill from the session's options (limit, inside_range, max_repetitions). */
+void	 walk_opts_from_sess(struct walk_opts *o, const struct sess *s,
+	    const struct oid *root);
+
+struct walk_result {
+	int		 error;		/* 0, or a numbered error (201, 333...) */
+	int		 error_status;	/* agent error-status when it ended one */
+	int		 error_index;
+	uint64_t	 count;		/* objects handed out */
+	struct oid	 last;		/* last OID handed out (for start_oid) */
+};
+
+/*
+ * Objects inside the subtree, in order.  Return 0 to go on, or 1 to pause:
+ * no further request is sent until walk_resume().  vb is valid during the
+ * call only.
+ */
+typedef int	 walk_rows_cb(struct walk *w, const struct snmp_varbind *vb,
+		    size_t n, void *arg);
+/* The walk ended; w is freed right after this returns. */
+typedef void	 walk_done_cb(struct walk *w, const struct walk_result *res,
+		    void *arg);
+
+/* Start a walk.  NULL with lasterr if the first request cannot be sent. */
+struct walk	*walk_start(struct sess *s, const struct walk_opts *opts,
+		    walk_rows_cb *rows, walk_done_cb *done, void *arg);
+void		 walk_resume(struct walk *w);
+/* Stop and free a walk; done is not called. */
+void		 walk_cancel(struct walk *w);
+
+#endif /* SNMPMGR_WALK_H */

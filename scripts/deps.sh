@@ -1,0 +1,23 @@
+#!/bin/bash
+# deps.sh - install the Debian 12 packages snmpmgrd needs to build, test and
+# run its demo, when any is missing.  Needs root (or sudo) only if something
+# must be installed.
+set -eu
+
+PKGS="build-essential autoconf automake pkg-config libevent-dev libssl-dev
+libjansson-dev check python3 snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,49 @@
+/*
+ * check_errors.c - the numbered errors keep the reference's numbers and
+ * texts, and the last-error record carries a detail.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+START_TEST(errors_numbers_have_reference_texts)
+{
+	ck_assert_str_eq(snmpmgr_strerror(201), "timeout");
+	ck_assert_str_eq(snmpmgr_strerror(305), "unsupported SNMP version");
+	ck_assert_str_eq(snmpmgr_strerror(333), "returned OID out of range");
+	ck_assert_str_eq(snmpmgr_strerror(276), "handshake error");
+	ck_assert_str_eq(snmpmgr_strerror(12345), "unknown error");
+}
+END_TEST
+
+START_TEST(errors_lasterr_keeps_detail)
+{
+	snmpmgr_seterr(317, "length %d past end", 9);
+	ck_assert_int_eq(snmpmgr_lasterr(), 317);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(), "length 9 past end");
+	snmpmgr_seterr(201, NULL);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(), "timeout");
+	snmpmgr_clearerr();
+	ck_assert_int_eq(snmpmgr_lasterr(), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("errors");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, errors_numbers_have_reference_texts);
+	tcase_add_test(tc, errors_lasterr_keeps_detail);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
