@@ -173,7 +173,12 @@ struct snmp_msg {
  */
 int	 snmp_msg_decode(const uint8_t *buf, size_t len, struct snmp_msg *msg);
 
-/* Decode a plaintext ScopedPDU (RFC 3412 6) into msg's context and pdu. */
+/*
+ * Decode a plaintext ScopedPDU (RFC 3412 6) into msg's context and pdu;
+ * buf starts with its SEQUENCE tag.  Octets after the SEQUENCE are
+ * ignored: decrypted data may end in cipher padding (RFC 3414 8.1.1.3).
+ * msg's v3 header fields are left as they are.
+ */
 int	 snmp_scoped_pdu_decode(const uint8_t *buf, size_t len,
 	    struct snmp_msg *msg);
 
@@ -191,6 +196,40 @@ ssize_t	 snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf,
 /* Encode one PDU element, same conventions as snmp_msg_encode. */
 ssize_t	 snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf,
 	    size_t size, const uint8_t **out);
+
+/*
+ * Encode a ScopedPDU (RFC 3412 6): SEQUENCE { contextEngineID, contextName,
+ * PDU } from msg's context fields and pdu.  Same conventions as
+ * snmp_msg_encode.  The result is the plaintext msgData, or what the
+ * privacy module encrypts.
+ */
+ssize_t	 snmp_scoped_pdu_encode(const struct snmp_msg *msg, uint8_t *buf,
+	    size_t size, const uint8_t **out);
+
+/*
+ * Encode a v3 message (RFC 3412 6): msgVersion 3, msgGlobalData from
+ * msg->msg_id, msg_max_size, msg_flags and msg_security_model, then
+ * msgSecurityParameters as an OCTET STRING whose content is the
+ * sec_params_len octets at sec_params (already encoded by the security
+ * module; NULL means that many zero octets), then msg_data copied as is.
+ * msg_data must be a whole encoded ScopedPduData element: the ScopedPDU
+ * SEQUENCE from snmp_scoped_pdu_encode() when not encrypted, or the
+ * encryptedPDU OCTET STRING element (tag 0x04, length and ciphertext) when
+ * encrypted.  Same conventions as snmp_msg_encode.
+ */
+ssize_t	 snmp_msg_encode_v3(const struct snmp_msg *msg,
+	    const uint8_t *sec_params, size_t sec_params_len,
+	    const uint8_t *msg_data, size_t msg_data_len, uint8_t *buf,
+	    size_t size, const uint8_t **out);
+/*
+ * The same, and *sec_params_off gets the offset from *out of the first
+ * content octet of msgSecurityParameters, so the security module can find
+ * and fill in a digest field it left zero (RFC 3414 6.3.1 step 2).
+ */
+ssize_t	 snmp_msg_encode_v3_off(const struct snmp_msg *msg,
+	    const uint8_t *sec_params, size_t sec_params_len,
+	    const uint8_t *msg_data, size_t msg_data_len, uint8_t *buf,
+	    size_t size, const uint8_t **out, size_t *sec_params_off);
 
 /* "noError" ... "inconsistentName"; NULL outside 0..18. */
 const char *snmp_error_status_name(int status);

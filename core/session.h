@@ -81,6 +81,8 @@ struct sess_stats {
 	uint64_t	 duplicates;	/* responses to requests already done */
 	uint64_t	 send_errors;
 	uint32_t	 last_rtt_us;	/* of the last matched response */
+	uint64_t	 dropped;	/* responses dropped while accept_data
+					 * is off */
 };
 
 /*
@@ -172,15 +174,37 @@ typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
  * and max-repetitions (in error_status/error_index); its request_id is
  * ignored (the engine assigns one).  The varbinds are encoded at once, so
  * the caller's arrays may go right after the call.  cb is called exactly
- * once (unless the request is cancelled): with the response, or with an
- * error (201 timeout after retries, send failure, 305 for GetBulk on v1).
+ * once (unless the request is cancelled), never from inside
+ * sess_request(): with the response, or with an error (201 timeout after
+ * retries, 398 when the session is freed).  A failed send counts in
+ * send_errors and is treated as a lost datagram (the retries still run).
  * NULL with lasterr when the request cannot be sent at all (307 busy when
- * SNMPMGR_MAX_SESSION_PENDING are outstanding, 118 too long, 109 disabled).
+ * SNMPMGR_MAX_SESSION_PENDING are outstanding, 118 too long, 109 disabled,
+ * 305 for GetBulk on v1).
  */
 struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
 		    sess_cb *cb, void *arg);
 /* Forget a request; its callback is not called. */
 void		 sess_req_cancel(struct sess_req *req);
 struct sess	*sess_req_sess(const struct sess_req *req);
+/* The request ID the engine gave it (for traces). */
+int32_t		 sess_req_id(const struct sess_req *req);
+
+/*
+ * Datagrams that matched no session (undecodable, unknown request ID on a
+ * shared socket) are counted here, in bad_packets.
+ */
+const struct sess_stats	*sess_mgr_get_stats(const struct sess_mgr *m);
+
+/*
+ * Users of a session that outlive one request (a paused walk) register to
+ * learn that the session is being freed.  gone is called once from
+ * sess_free(), after the outstanding requests were interrupted; the
+ * registration is dropped before the call.  sess_unwatch() drops it early
+ * (harmless when it is gone already).  sess_watch: 0 or -1 (ENOMEM).
+ */
+typedef void	 sess_gone_cb(struct sess *s, void *arg);
+int		 sess_watch(struct sess *s, sess_gone_cb *gone, void *arg);
+void		 sess_unwatch(struct sess *s, sess_gone_cb *gone, void *arg);
 
 #endif /* SNMPMGR_SESSION_H */

@@ -31,6 +31,20 @@ struct walk_opts {
 void	 walk_opts_from_sess(struct walk_opts *o, const struct sess *s,
 	    const struct oid *root);
 
+/*
+ * How a walk ended.  error is 0 for a normal end (subtree left,
+ * endOfMibView, v1 noSuchName at the end of the MIB, limit reached, or a
+ * non-increasing OID without inside_range), else:
+ *   201  a request timed out
+ *   333  an OID did not increase and inside_range is set (the rows before
+ *        it were handed out)
+ *   320  the agent answered with an error-status (tooBig even at one
+ *        repetition, genErr, ...): error_status and error_index (1-based,
+ *        as on the wire) say which; report those, not the text of 320
+ *   398  the session was freed under the walk
+ *   or the error of a request that could not be sent (307, 109, 118...).
+ * last is the resume point: the last OID handed out, or start when none.
+ */
 struct walk_result {
 	int		 error;		/* 0, or a numbered error (201, 333...) */
 	int		 error_status;	/* agent error-status when it ended one */
@@ -50,11 +64,22 @@ typedef int	 walk_rows_cb(struct walk *w, const struct snmp_varbind *vb,
 typedef void	 walk_done_cb(struct walk *w, const struct walk_result *res,
 		    void *arg);
 
-/* Start a walk.  NULL with lasterr if the first request cannot be sent. */
+/*
+ * Start a walk.  NULL with lasterr if the first request cannot be sent
+ * (done is then never called).  When a walk finds nothing inside the
+ * subtree (and start is not set) it ends with one Get of the root and
+ * returns that object if it has a value, as Net-SNMP's snmpwalk does.
+ */
 struct walk	*walk_start(struct sess *s, const struct walk_opts *opts,
 		    walk_rows_cb *rows, walk_done_cb *done, void *arg);
+/*
+ * Go on after rows returned 1.  A no-op unless paused (and when called
+ * from inside rows).  If the next request cannot be sent, done is called
+ * from inside walk_resume().
+ */
 void		 walk_resume(struct walk *w);
-/* Stop and free a walk; done is not called. */
+/* Stop and free a walk; done is not called.  Allowed inside rows; inside
+ * done it is a no-op (w is freed after done anyway). */
 void		 walk_cancel(struct walk *w);
 
 #endif /* SNMPMGR_WALK_H */

@@ -1,0 +1,332 @@
+/*
+ * sess_event.c - binds the session engine to libevent: the clock, the
+ * deadline timer, and the sockets sessions send from and answers arrive on.
+ *
+ * Sessions without a local port or a connected socket share one socket per
+ * address family and set of socket options (most share the one default
+ * socket of their family), so thousands of sessions cost two descriptors.
+ * Request IDs are unique across the manager, so a shared socket needs no
+ * demultiplexing of its own.  A socket is counted by the sessions using it
+ * and closed with the last.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "errors.h"
+#include "limits.h"
+#include "session.h"
+#include "sess_event.h"
+#include "transport.h"
+
+/* Batches read per readiness event before other sockets get a turn. */
+#define SESS_LOOP_READ_BATCHES	4
+#define SESS_LOOP_RCVBUF	(4 * 1024 * 1024)
+
+struct sess_loop;
+
+struct sess_sock {
+	TAILQ_ENTRY(sess_sock)	 entry;
+	struct sess_loop	*l;
+	int			 fd;
+	struct event		*ev;
+	struct sess		*owner;		/* own socket of one session */
+	bool			 connected;
+	int			 users;		/* sessions sending from it */
+	int			 reading;	/* inside its read callback */
+
+	/* What a shared socket was opened with. */
+	int			 family;
+	char			 local_host[256];
+	bool			 dont_fragment;
+	int			 dscp;
+	int			 rcvbuf;
+	int			 sndbuf;
+};
+
+struct sess_loop {
+	struct event_base	*base;
+	struct sess_mgr		*m;
+	struct event		*timer;
+	struct transport_rx	*rx;
+	TAILQ_HEAD(, sess_sock)	 socks;
+	int			 rcvbuf;
+};
+
+static uint64_t
+sess_loop_now(void *arg)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+sess_loop_wake(void *arg, uint64_t when)
+{
+	struct sess_loop *l = arg;
+	struct timeval tv;
+	uint64_t now, delta;
+
+	if (when == 0) {
+		evtimer_del(l->timer);
+		return;
+	}
+	now = sess_loop_now(l);
+	delta = when > now ? when - now : 0;
+	tv.tv_sec = delta / 1000000;
+	tv.tv_usec = delta % 1000000;
+	evtimer_add(l->timer, &tv);
+}
+
+static void
+sess_loop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess_loop *l = arg;
+
+	sess_mgr_timer(l->m);
+}
+
+static void
+sess_sock_free(struct sess_sock *ss)
+{
+	TAILQ_REMOVE(&ss->l->socks, ss, entry);
+	if (ss->ev != NULL)
+		event_free(ss->ev);
+	if (ss->fd != -1)
+		close(ss->fd);
+	free(ss);
+}
+
+static void
+sess_sock_release(struct sess_sock *ss)
+{
+	if (--ss->users > 0 || ss->reading)
+		return;
+	sess_sock_free(ss);
+}
+
+static void
+sess_sock_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess_sock *ss = arg;
+	struct sess_loop *l = ss->l;
+	const struct transport_dgram *d;
+	int batch, i, n;
+
+	ss->reading = 1;
+	for (batch = 0; batch < SESS_LOOP_READ_BATCHES; batch++) {
+		if ((n = transport_recv(ss->fd, l->rx)) <= 0)
+			break;
+		for (i = 0; i < n && ss->users > 0; i++) {
+			d = transport_rx_get(l->rx, i);
+			sess_mgr_input(l->m, ss->owner,
+			    (const struct sockaddr *)&d->from, d->fromlen,
+			    d->buf, d->len);
+		}
+		if (ss->users == 0 || n < SNMPMGR_MAX_RECV_BATCH)
+			break;
+	}
+	ss->reading = 0;
+	if (ss->users == 0)
+		sess_sock_free(ss);
+}
+
+static bool
+sess_sock_fits(const struct sess_sock *ss, const struct sess_opts *o,
+    int family, int rcvbuf)
+{
+	return ss->owner == NULL && ss->users > 0 && ss->family == family &&
+	    strcmp(ss->local_host, o->local_host) == 0 &&
+	    ss->dont_fragment == o->dont_fragment && ss->dscp == o->dscp &&
+	    ss->rcvbuf == rcvbuf && ss->sndbuf == o->out_buffer_size;
+}
+
+static int
+sess_loop_attach(void *arg, struct sess *s)
+{
+	struct sess_loop *l = arg;
+	const struct sess_opts *o = sess_get_opts(s);
+	const struct sockaddr *sa;
+	struct transport_cfg cfg;
+	struct sess_sock *ss;
+	socklen_t salen;
+	bool own;
+	int rcvbuf;
+
+	sa = sess_addr(s, &salen);
+	own = o->local_port != 0 || o->use_connection;
+	rcvbuf = o->in_buffer_size > 0 ? o->in_buffer_size :
+	    own ? 0 : l->rcvbuf;
+	if (!own) {
+		TAILQ_FOREACH(ss, &l->socks, entry) {
+			if (sess_sock_fits(ss, o, sa->sa_family, rcvbuf)) {
+				ss->users++;
+				sess_set_sock(s, ss);
+				return 0;
+			}
+		}
+	}
+
+	transport_cfg_default(&cfg, sa->sa_family);
+	cfg.local_host = o->local_host;
+	cfg.local_port = o->local_port;
+	cfg.force_local_port = o->force_local_port;
+	cfg.share_local_port = o->share_local_port;
+	if (o->use_connection) {
+		cfg.connect_to = sa;
+		cfg.connect_len = salen;
+	}
+	cfg.dont_fragment = o->dont_fragment;
+	cfg.dscp = o->dscp;
+	cfg.rcvbuf = rcvbuf;
+	cfg.sndbuf = o->out_buffer_size;
+
+	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	ss->l = l;
+	ss->fd = -1;
+	TAILQ_INSERT_TAIL(&l->socks, ss, entry);
+	if ((ss->fd = transport_open(&cfg)) == -1)
+		goto fail;
+	ss->ev = event_new(l->base, ss->fd, EV_READ | EV_PERSIST,
+	    sess_sock_read_cb, ss);
+	if (ss->ev == NULL || event_add(ss->ev, NULL) == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+		    "cannot watch the socket");
+		goto fail;
+	}
+	ss->owner = own ? s : NULL;
+	ss->connected = o->use_connection;
+	ss->users = 1;
+	ss->family = sa->sa_family;
+	snprintf(ss->local_host, sizeof(ss->local_host), "%s", o->local_host);
+	ss->dont_fragment = o->dont_fragment;
+	ss->dscp = o->dscp;
+	ss->rcvbuf = rcvbuf;
+	ss->sndbuf = o->out_buffer_size;
+	sess_set_sock(s, ss);
+	return 0;
+
+ fail:
+	sess_sock_free(ss);
+	return -1;
+}
+
+static void
+sess_loop_detach(void *arg, struct sess *s)
+{
+	struct sess_sock *ss = sess_get_sock(s);
+
+	if (ss == NULL)
+		return;
+	sess_set_sock(s, NULL);
+	if (ss->owner == s)
+		ss->owner = NULL;
+	sess_sock_release(ss);
+}
+
+static int
+sess_loop_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
+{
+	struct sess_sock *ss = sess_get_sock(s);
+	const struct sockaddr *sa;
+	socklen_t salen;
+
+	if (ss == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (ss->connected)
+		return transport_send(ss->fd, buf, len, NULL, 0);
+	sa = sess_addr(s, &salen);
+	return transport_send(ss->fd, buf, len, sa, salen);
+}
+
+struct sess_loop *
+sess_loop_new(struct event_base *base)
+{
+	struct sess_loop *l;
+	struct sess_io io;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->base = base;
+	l->rcvbuf = SESS_LOOP_RCVBUF;
+	TAILQ_INIT(&l->socks);
+	if ((l->timer = evtimer_new(base, sess_loop_timer_cb, l)) == NULL)
+		goto fail;
+	if ((l->rx = transport_rx_new()) == NULL)
+		goto fail;
+	memset(&io, 0, sizeof(io));
+	io.now_us = sess_loop_now;
+	io.wake = sess_loop_wake;
+	io.attach = sess_loop_attach;
+	io.detach = sess_loop_detach;
+	io.send = sess_loop_send;
+	io.arg = l;
+	if ((l->m = sess_mgr_new(&io)) == NULL)
+		goto fail;
+	return l;
+
+ fail:
+	sess_loop_free(l);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct sess_mgr *
+sess_loop_mgr(struct sess_loop *l)
+{
+	return l->m;
+}
+
+void
+sess_loop_set_rcvbuf(struct sess_loop *l, int bytes)
+{
+	l->rcvbuf = bytes;
+}
+
+int
+sess_loop_local_addr(const struct sess *s, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct sess_sock *sock = sess_get_sock(s);
+
+	if (sock == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return transport_local(sock->fd, ss, len);
+}
+
+void
+sess_loop_free(struct sess_loop *l)
+{
+	struct sess_sock *ss;
+
+	if (l == NULL)
+		return;
+	sess_mgr_free(l->m);
+	while ((ss = TAILQ_FIRST(&l->socks)) != NULL)
+		sess_sock_free(ss);
+	if (l->timer != NULL)
+		event_free(l->timer);
+	transport_rx_free(l->rx);
+	free(l);
+}

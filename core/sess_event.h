@@ -1,0 +1,39 @@
+/*
+ * sess_event.h - the session engine on a libevent loop.
+ *
+ * A sess_loop owns a sess_mgr and gives it a monotonic clock, one timer for
+ * the earliest deadline, and sockets: one shared UDP socket per address
+ * family (and per distinct set of socket options), opened when a session
+ * first needs it, plus a socket of its own for a session that binds a
+ * local port or uses a connected socket.  Readable sockets are drained in
+ * batches into sess_mgr_input().  This is the one file of core/ that
+ * includes libevent.
+ */
+#ifndef SNMPMGR_SESS_EVENT_H
+#define SNMPMGR_SESS_EVENT_H
+
+#include <sys/socket.h>
+
+struct event_base;
+struct sess;
+struct sess_loop;
+struct sess_mgr;
+
+/* NULL with errno on failure.  base stays the caller's. */
+struct sess_loop	*sess_loop_new(struct event_base *base);
+/* The manager: create sessions on it; freed by sess_loop_free(). */
+struct sess_mgr		*sess_loop_mgr(struct sess_loop *l);
+/* Frees the manager (and every session left), then the sockets. */
+void			 sess_loop_free(struct sess_loop *l);
+
+/*
+ * Receive buffer of shared sockets opened from now on, in bytes (default
+ * 4 MiB; beyond net.core.rmem_max only with CAP_NET_ADMIN).
+ */
+void			 sess_loop_set_rcvbuf(struct sess_loop *l, int bytes);
+
+/* The local address s sends from, for tests and logs.  0 or -1. */
+int			 sess_loop_local_addr(const struct sess *s,
+			    struct sockaddr_storage *ss, socklen_t *len);
+
+#endif /* SNMPMGR_SESS_EVENT_H */

@@ -1,0 +1,331 @@
+/*
+ * transport.c - UDP sockets: open with a session's socket options, read in
+ * batches, send.
+ *
+ * IPv6 sockets are IPV6_V6ONLY so an IPv4 agent never answers through a
+ * mapped address and origin checks compare like with like.  The DSCP goes
+ * into the upper six bits of the IPv4 TOS octet and the IPv6 Traffic Class
+ * (RFC 2474 3).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "limits.h"
+#include "transport.h"
+
+struct transport_rx {
+	int			 n;
+	struct transport_dgram	 d[SNMPMGR_MAX_RECV_BATCH];
+#ifdef HAVE_RECVMMSG
+	struct mmsghdr		 mh[SNMPMGR_MAX_RECV_BATCH];
+	struct iovec		 iov[SNMPMGR_MAX_RECV_BATCH];
+#endif
+	uint8_t			*mem;
+};
+
+void
+transport_cfg_default(struct transport_cfg *cfg, int family)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->family = family;
+	cfg->dscp = -1;
+}
+
+static int
+transport_setopt(int fd, int level, int name, int val, const char *what)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)) == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "%s: %s", what,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Set a buffer size, beyond the sysctl cap when privileged. */
+static int
+transport_bufsize(int fd, int force, int plain, int size, const char *what)
+{
+	if (size <= 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)) == 0)
+		return 0;
+	return transport_setopt(fd, SOL_SOCKET, plain, size, what);
+}
+
+static int
+transport_bind(int fd, const struct transport_cfg *cfg)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char port[8];
+	int rc;
+
+	if ((cfg->local_host == NULL || cfg->local_host[0] == '\0') &&
+	    cfg->local_port == 0)
+		return 0;
+	memset(&ss, 0, sizeof(ss));
+	if (cfg->local_host != NULL && cfg->local_host[0] != '\0') {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = cfg->family;
+		hints.ai_socktype = SOCK_DGRAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		snprintf(port, sizeof(port), "%u", (unsigned)cfg->local_port);
+		rc = getaddrinfo(cfg->local_host, port, &hints, &res);
+		if (rc != 0 || res->ai_addrlen > sizeof(ss)) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS,
+			    "local_host %s: %s", cfg->local_host,
+			    rc != 0 ? gai_strerror(rc) : "bad address");
+			if (res != NULL)
+				freeaddrinfo(res);
+			return -1;
+		}
+		memcpy(&ss, res->ai_addr, res->ai_addrlen);
+		sslen = res->ai_addrlen;
+		freeaddrinfo(res);
+	} else if (cfg->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(cfg->local_port);
+		sslen = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(cfg->local_port);
+		sslen = sizeof(*sin);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == 0)
+		return 0;
+	if (errno == EADDRINUSE && cfg->local_port != 0 &&
+	    !cfg->force_local_port) {
+		/* Not forced: take any free port instead. */
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+		else
+			((struct sockaddr_in *)&ss)->sin_port = 0;
+		if (bind(fd, (struct sockaddr *)&ss, sslen) == 0)
+			return 0;
+	}
+	if (errno == EADDRINUSE)
+		snmpmgr_seterr(SNMPMGR_ERR_ALREADY_ACTIVE,
+		    "local port %u in use", (unsigned)cfg->local_port);
+	else if (errno == EADDRNOTAVAIL)
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS,
+		    "local_host %s: %s", cfg->local_host ? cfg->local_host :
+		    "", strerror(errno));
+	else
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "bind: %s",
+		    strerror(errno));
+	return -1;
+}
+
+int
+transport_open(const struct transport_cfg *cfg)
+{
+	int fd, v6 = cfg->family == AF_INET6;
+
+	if (cfg->family != AF_INET && cfg->family != AF_INET6) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS,
+		    "address family %d", cfg->family);
+		return -1;
+	}
+	fd = socket(cfg->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (v6 && transport_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1,
+	    "IPV6_V6ONLY") == -1)
+		goto fail;
+	if (cfg->share_local_port && transport_setopt(fd, SOL_SOCKET,
+	    SO_REUSEPORT, 1, "SO_REUSEPORT") == -1)
+		goto fail;
+	if (transport_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, cfg->rcvbuf,
+	    "SO_RCVBUF") == -1)
+		goto fail;
+	if (transport_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, cfg->sndbuf,
+	    "SO_SNDBUF") == -1)
+		goto fail;
+	if (cfg->dont_fragment) {
+		if (v6 ? transport_setopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, 1,
+		    "IPV6_DONTFRAG") : transport_setopt(fd, IPPROTO_IP,
+		    IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER"))
+			goto fail;
+	}
+	if (cfg->dscp >= 0) {
+		if (cfg->dscp > 63) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+			    "dscp %d out of 0..63", cfg->dscp);
+			goto fail;
+		}
+		if (v6 ? transport_setopt(fd, IPPROTO_IPV6, IPV6_TCLASS,
+		    cfg->dscp << 2, "IPV6_TCLASS") : transport_setopt(fd,
+		    IPPROTO_IP, IP_TOS, cfg->dscp << 2, "IP_TOS"))
+			goto fail;
+	}
+	if (transport_bind(fd, cfg) == -1)
+		goto fail;
+	if (cfg->connect_to != NULL &&
+	    connect(fd, cfg->connect_to, cfg->connect_len) == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "connect: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	return fd;
+
+ fail:
+	close(fd);
+	return -1;
+}
+
+int
+transport_local(int fd, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = sizeof(*ss);
+	return getsockname(fd, (struct sockaddr *)ss, len);
+}
+
+struct transport_rx *
+transport_rx_new(void)
+{
+	struct transport_rx *rx;
+	int i;
+
+	if ((rx = calloc(1, sizeof(*rx))) == NULL)
+		return NULL;
+	rx->mem = malloc((size_t)SNMPMGR_MAX_RECV_BATCH * SNMPMGR_MAX_DGRAM);
+	if (rx->mem == NULL) {
+		free(rx);
+		return NULL;
+	}
+	for (i = 0; i < SNMPMGR_MAX_RECV_BATCH; i++)
+		rx->d[i].buf = rx->mem + (size_t)i * SNMPMGR_MAX_DGRAM;
+	return rx;
+}
+
+void
+transport_rx_free(struct transport_rx *rx)
+{
+	if (rx == NULL)
+		return;
+	free(rx->mem);
+	free(rx);
+}
+
+const struct transport_dgram *
+transport_rx_get(const struct transport_rx *rx, int i)
+{
+	if (i < 0 || i >= rx->n)
+		return NULL;
+	return &rx->d[i];
+}
+
+#ifdef HAVE_RECVMMSG
+int
+transport_recv(int fd, struct transport_rx *rx)
+{
+	int i, n, kept = 0;
+
+	rx->n = 0;
+	for (i = 0; i < SNMPMGR_MAX_RECV_BATCH; i++) {
+		rx->iov[i].iov_base = rx->d[i].buf;
+		rx->iov[i].iov_len = SNMPMGR_MAX_DGRAM;
+		memset(&rx->mh[i], 0, sizeof(rx->mh[i]));
+		rx->mh[i].msg_hdr.msg_name = &rx->d[i].from;
+		rx->mh[i].msg_hdr.msg_namelen = sizeof(rx->d[i].from);
+		rx->mh[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->mh[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, rx->mh, SNMPMGR_MAX_RECV_BATCH, MSG_DONTWAIT, NULL);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (rx->mh[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		if (kept != i) {
+			/* Close the gap left by a truncated datagram. */
+			uint8_t *tmp = rx->d[kept].buf;
+
+			rx->d[kept].buf = rx->d[i].buf;
+			rx->d[i].buf = tmp;
+			rx->d[kept].from = rx->d[i].from;
+		}
+		rx->d[kept].len = rx->mh[i].msg_len;
+		rx->d[kept].fromlen = rx->mh[i].msg_hdr.msg_namelen;
+		kept++;
+	}
+	rx->n = kept;
+	return kept;
+}
+#else
+int
+transport_recv(int fd, struct transport_rx *rx)
+{
+	struct transport_dgram *d;
+	ssize_t r;
+	int flags;
+
+	rx->n = 0;
+	while (rx->n < SNMPMGR_MAX_RECV_BATCH) {
+		d = &rx->d[rx->n];
+		d->fromlen = sizeof(d->from);
+		flags = MSG_DONTWAIT | MSG_TRUNC;
+		r = recvfrom(fd, d->buf, SNMPMGR_MAX_DGRAM, flags,
+		    (struct sockaddr *)&d->from, &d->fromlen);
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			if (rx->n > 0)
+				break;
+			return -1;
+		}
+		if ((size_t)r > SNMPMGR_MAX_DGRAM)
+			continue;	/* truncated */
+		d->len = r;
+		rx->n++;
+	}
+	return rx->n;
+}
+#endif
+
+int
+transport_send(int fd, const uint8_t *buf, size_t len,
+    const struct sockaddr *to, socklen_t tolen)
+{
+	ssize_t r;
+
+	do {
+		if (to == NULL)
+			r = send(fd, buf, len, 0);
+		else
+			r = sendto(fd, buf, len, 0, to, tolen);
+	} while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return -1;
+	if ((size_t)r != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}

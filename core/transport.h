@@ -1,0 +1,77 @@
+/*
+ * transport.h - non-blocking UDP sockets for the session engine.
+ *
+ * transport_open() makes a socket for one address family with the socket
+ * options of a session (bind address and port, connect, don't-fragment,
+ * DSCP, buffer sizes); transport_recv() reads a batch of datagrams into a
+ * reusable buffer set (recvmmsg where the system has it); transport_send()
+ * sends one.  Nothing here knows about SNMP or an event loop.
+ */
+#ifndef SNMPMGR_TRANSPORT_H
+#define SNMPMGR_TRANSPORT_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a socket is set up with.  Zero/empty fields leave OS defaults. */
+struct transport_cfg {
+	int			 family;	/* AF_INET or AF_INET6 */
+	const char		*local_host;	/* NULL or "" = any */
+	uint16_t		 local_port;	/* 0 = any */
+	bool			 force_local_port; /* fail if it is busy */
+	bool			 share_local_port; /* SO_REUSEPORT */
+	const struct sockaddr	*connect_to;	/* NULL = unconnected */
+	socklen_t		 connect_len;
+	bool			 dont_fragment;
+	int			 dscp;		/* -1 = OS default */
+	int			 rcvbuf;	/* bytes; 0 = OS default */
+	int			 sndbuf;
+};
+
+/* A cfg with every option at its default, for family. */
+void	 transport_cfg_default(struct transport_cfg *cfg, int family);
+
+/*
+ * Open a non-blocking, close-on-exec UDP socket (IPV6_V6ONLY on IPv6) and
+ * apply cfg.  The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
+ * for a bad local_host, SNMPMGR_ERR_ALREADY_ACTIVE when a forced local
+ * port is in use, SNMPMGR_ERR_NOT_SUPPORTED for an option the system
+ * refuses; the detail names the call and errno's text).
+ */
+int	 transport_open(const struct transport_cfg *cfg);
+
+/* The local address a socket is bound to, for tests and logs.  0 or -1. */
+int	 transport_local(int fd, struct sockaddr_storage *ss, socklen_t *len);
+
+/* One received datagram.  buf belongs to the transport_rx it came from. */
+struct transport_dgram {
+	uint8_t			*buf;
+	size_t			 len;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+};
+
+struct transport_rx;
+
+/* Buffers for up to SNMPMGR_MAX_RECV_BATCH datagrams of SNMPMGR_MAX_DGRAM. */
+struct transport_rx	*transport_rx_new(void);
+void			 transport_rx_free(struct transport_rx *rx);
+
+/*
+ * Read what fd has, up to one batch.  Returns the number of datagrams
+ * (0 when nothing is waiting) or -1 with errno.  Truncated datagrams are
+ * skipped.  The datagrams stay valid until the next call with rx.
+ */
+int	 transport_recv(int fd, struct transport_rx *rx);
+const struct transport_dgram *transport_rx_get(const struct transport_rx *rx,
+	    int i);
+
+/* Send one datagram (to == NULL on a connected socket).  0 or -1, errno. */
+int	 transport_send(int fd, const uint8_t *buf, size_t len,
+	    const struct sockaddr *to, socklen_t tolen);
+
+#endif /* SNMPMGR_TRANSPORT_H */

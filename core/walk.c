@@ -1,0 +1,355 @@
+/*
+ * walk.c - subtree walks on top of the session engine.
+ *
+ * A walk asks for the successors of the last OID it saw, with GetNext
+ * (RFC 1157 4.1.3, RFC 3416 4.2.2) or GetBulk (RFC 3416 4.2.3), and hands
+ * each response's objects inside the subtree to the caller before it asks
+ * again, so it holds one response at a time.  It ends when an object
+ * leaves the subtree, at endOfMibView (RFC 3416 4.2.2.1), at a v1
+ * noSuchName answer (RFC 1157 4.1.3: the end of the MIB), at the limit, on
+ * an OID that does not increase (an agent bug that would loop forever),
+ * or on an error.  GetBulk answered with tooBig is retried with half the
+ * max-repetitions.  Like Net-SNMP's snmpwalk, a walk that finds nothing
+ * inside the subtree finally tries a Get of the root itself, so walking an
+ * instance OID returns that one object.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "limits.h"
+#include "oid.h"
+#include "pdu.h"
+#include "session.h"
+#include "walk.h"
+
+enum walk_phase {
+	WALK_RUN,	/* getnext/getbulk through the subtree */
+	WALK_ROOT,	/* the final Get of the root */
+};
+
+struct walk {
+	struct sess		*s;
+	struct walk_opts	 o;
+	walk_rows_cb		*rows;
+	walk_done_cb		*done;
+	void			*arg;
+
+	struct sess_req		*req;
+	struct oid		 next;		/* ask for its successors */
+	struct walk_result	 res;
+	enum walk_phase		 phase;
+	uint32_t		 maxrep;	/* current, after backoff */
+	bool			 getnext;
+	bool			 paused;
+	bool			 in_cb;		/* inside rows or done */
+	bool			 cancelled;	/* walk_cancel() in a callback */
+	bool			 watched;
+};
+
+static void	walk_resp_cb(struct sess_req *, const struct sess_result *,
+		    void *);
+static void	walk_gone_cb(struct sess *, void *);
+
+void
+walk_opts_from_sess(struct walk_opts *o, const struct sess *s,
+    const struct oid *root)
+{
+	const struct sess_opts *so = sess_get_opts(s);
+
+	memset(o, 0, sizeof(*o));
+	if (root != NULL)
+		o->root = *root;
+	o->limit = so->walk_limit;
+	o->inside_range = so->walk_inside_range;
+	o->max_repetitions = so->max_repetitions;
+}
+
+static void
+walk_destroy(struct walk *w)
+{
+	if (w->req != NULL)
+		sess_req_cancel(w->req);
+	if (w->watched)
+		sess_unwatch(w->s, walk_gone_cb, w);
+	free(w);
+}
+
+/* Ask for the next batch (or the root, in the last phase).  0 or -1. */
+static int
+walk_send(struct walk *w)
+{
+	struct snmp_pdu pdu;
+	struct snmp_varbind vb;
+	uint32_t rep;
+
+	memset(&pdu, 0, sizeof(pdu));
+	memset(&vb, 0, sizeof(vb));
+	vb.value.type = SNMP_T_NULL;
+	pdu.vb = &vb;
+	pdu.nvb = 1;
+	pdu.maxvb = 1;
+	if (w->phase == WALK_ROOT) {
+		pdu.type = SNMP_PDU_GET;
+		vb.name = w->o.root;
+	} else if (w->getnext) {
+		pdu.type = SNMP_PDU_GETNEXT;
+		vb.name = w->next;
+	} else {
+		pdu.type = SNMP_PDU_GETBULK;
+		vb.name = w->next;
+		rep = w->maxrep;
+		/* Ask for no more than the limit leaves. */
+		if (w->o.limit != 0 && w->o.limit - w->res.count < rep)
+			rep = w->o.limit - w->res.count;
+		if (rep == 0)
+			rep = 1;
+		pdu.error_status = 0;			/* non-repeaters */
+		pdu.error_index = (int32_t)rep;		/* max-repetitions */
+	}
+	if ((w->req = sess_request(w->s, &pdu, walk_resp_cb, w)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* End the walk: call done (unless cancelled) and free. */
+static void
+walk_finish(struct walk *w, int error)
+{
+	w->res.error = error;
+	w->in_cb = true;
+	if (w->done != NULL)
+		w->done(w, &w->res, w->arg);
+	walk_destroy(w);
+}
+
+/* Hand n objects out.  Returns what rows said (0 go on, 1 pause). */
+static int
+walk_emit(struct walk *w, const struct snmp_varbind *vb, size_t n)
+{
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	w->res.count += n;
+	w->res.last = vb[n - 1].name;
+	w->next = w->res.last;
+	w->in_cb = true;
+	if (w->rows != NULL)
+		rc = w->rows(w, vb, n, w->arg);
+	w->in_cb = false;
+	return rc;
+}
+
+static bool
+walk_is_exception(uint8_t type)
+{
+	return type == SNMP_T_NOSUCHOBJECT || type == SNMP_T_NOSUCHINSTANCE ||
+	    type == SNMP_T_ENDOFMIBVIEW;
+}
+
+/* The subtree held nothing: Get the root itself, or just end. */
+static void
+walk_end(struct walk *w)
+{
+	if (w->res.count == 0 && w->o.start.len == 0 &&
+	    w->phase == WALK_RUN) {
+		w->phase = WALK_ROOT;
+		if (walk_send(w) == 0)
+			return;
+		walk_finish(w, snmpmgr_lasterr());
+		return;
+	}
+	walk_finish(w, 0);
+}
+
+static void
+walk_root_answer(struct walk *w, const struct snmp_pdu *pdu)
+{
+	const struct snmp_varbind *vb = pdu->vb;
+
+	if (pdu->error_status == SNMP_ERR_NOERROR && pdu->nvb >= 1 &&
+	    !walk_is_exception(vb->value.type) &&
+	    oid_cmp(&vb->name, &w->o.root) == 0) {
+		(void)walk_emit(w, vb, 1);
+		if (w->cancelled) {
+			walk_destroy(w);
+			return;
+		}
+	}
+	walk_finish(w, 0);
+}
+
+/*
+ * Take a response apart.  Objects are accepted in order until one ends
+ * the walk; those are handed out, then the walk ends or goes on.
+ */
+static void
+walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
+{
+	struct walk *w = arg;
+	const struct snmp_pdu *pdu = r->pdu;
+	const struct snmp_varbind *vb;
+	const struct oid *prev;
+	size_t i, n;
+	bool end = false;
+	int error = 0;
+
+	w->req = NULL;
+	if (r->error != 0) {
+		walk_finish(w, r->error);
+		return;
+	}
+	if (w->phase == WALK_ROOT) {
+		walk_root_answer(w, pdu);
+		return;
+	}
+
+	if (pdu->error_status != SNMP_ERR_NOERROR) {
+		if (pdu->error_status == SNMP_ERR_TOOBIG && !w->getnext &&
+		    w->maxrep > 1) {
+			/* Back off: half as many repetitions. */
+			w->maxrep /= 2;
+			if (walk_send(w) == -1)
+				walk_finish(w, snmpmgr_lasterr());
+			return;
+		}
+		if (pdu->error_status == SNMP_ERR_NOSUCHNAME &&
+		    sess_get_opts(w->s)->version == SNMP_V1) {
+			/* RFC 1157 4.1.3: nothing follows, the MIB ends. */
+			walk_end(w);
+			return;
+		}
+		w->res.error_status = pdu->error_status;
+		w->res.error_index = pdu->error_index;
+		walk_finish(w, SNMPMGR_ERR_BAD_PACKET);
+		return;
+	}
+
+	prev = &w->next;
+	n = 0;
+	for (i = 0; i < pdu->nvb; i++) {
+		vb = &pdu->vb[i];
+		if (walk_is_exception(vb->value.type) ||
+		    !oid_is_prefix(&w->o.root, &vb->name)) {
+			end = true;
+			break;
+		}
+		if (oid_cmp(&vb->name, prev) <= 0) {
+			/* The agent went backwards: it would loop. */
+			end = true;
+			if (w->o.inside_range)
+				error = SNMPMGR_ERR_OUT_OF_RANGE;
+			break;
+		}
+		prev = &vb->name;
+		n++;
+		if (w->o.limit != 0 && w->res.count + n >= w->o.limit) {
+			end = true;
+			break;
+		}
+	}
+	if (pdu->nvb == 0)
+		end = true;
+
+	if (walk_emit(w, pdu->vb, n) == 1)
+		w->paused = true;
+	if (w->cancelled) {
+		walk_destroy(w);
+		return;
+	}
+	if (error != 0) {
+		walk_finish(w, error);
+		return;
+	}
+	if (end) {
+		w->paused = false;
+		walk_end(w);
+		return;
+	}
+	if (w->paused)
+		return;
+	if (walk_send(w) == -1)
+		walk_finish(w, snmpmgr_lasterr());
+}
+
+/* The session is being freed while the walk waits (paused). */
+static void
+walk_gone_cb(struct sess *s, void *arg)
+{
+	struct walk *w = arg;
+
+	w->watched = false;
+	w->req = NULL;
+	walk_finish(w, SNMPMGR_ERR_INTERRUPTED);
+}
+
+struct walk *
+walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
+    walk_done_cb *done, void *arg)
+{
+	const struct sess_opts *so = sess_get_opts(s);
+	struct walk *w;
+
+	if (opts->root.len == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_NO_SUCH_OID, "no walk root");
+		return NULL;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
+	}
+	w->s = s;
+	w->o = *opts;
+	w->rows = rows;
+	w->done = done;
+	w->arg = arg;
+	w->phase = WALK_RUN;
+	w->getnext = so->version == SNMP_V1 || opts->use_getnext;
+	w->maxrep = opts->max_repetitions ? opts->max_repetitions :
+	    so->max_repetitions;
+	if (w->maxrep == 0)
+		w->maxrep = 25;
+	if (w->maxrep > SNMPMGR_MAX_REPETITIONS)
+		w->maxrep = SNMPMGR_MAX_REPETITIONS;
+	w->next = opts->start.len ? opts->start : opts->root;
+	if (opts->start.len)
+		w->res.last = opts->start;
+	if (sess_watch(s, walk_gone_cb, w) == -1) {
+		free(w);
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
+	}
+	w->watched = true;
+	if (walk_send(w) == -1) {
+		walk_destroy(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+walk_resume(struct walk *w)
+{
+	if (w == NULL || !w->paused || w->in_cb)
+		return;
+	w->paused = false;
+	if (walk_send(w) == -1)
+		walk_finish(w, snmpmgr_lasterr());
+}
+
+void
+walk_cancel(struct walk *w)
+{
+	if (w == NULL)
+		return;
+	if (w->in_cb) {
+		/* Inside rows: freed when it returns.  Inside done: freed
+		 * right after anyway. */
+		w->cancelled = true;
+		return;
+	}
+	walk_destroy(w);
+}

@@ -1,0 +1,1091 @@
+/*
+ * check_session.c - the request engine driven by a fake clock and a fake
+ * send that keeps every datagram, with responses built by the codec and
+ * injected as if they came from the network: request-ID matching and the
+ * origin/version/duplicate checks, retransmission and timeout, the limits
+ * on requests; then one small exchange over real sockets on a libevent loop
+ * (sess_event.c) with a responder inside the test.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/errors.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/session.h"
+#include "core/sess_event.h"
+
+#define MAXSENT	256
+
+struct sent {
+	uint8_t		 buf[2048];
+	size_t		 len;
+	struct sess	*s;
+};
+
+static struct fake {
+	uint64_t	 now;
+	uint64_t	 wake;
+	int		 nwake;
+	int		 nsent;
+	struct sent	 sent[MAXSENT];
+	int		 attached;
+	int		 detached;
+	int		 fail_send;
+} fk;
+
+static struct badrec {
+	int		 n;
+	int		 error;
+	struct sess	*s;
+} bad;
+
+struct cbrec {
+	int		 called;
+	int		 error;
+	int32_t		 reqid;
+	size_t		 nvb;
+	int64_t		 value;
+	uint32_t	 rtt;
+};
+
+static uint64_t
+fake_now(void *arg)
+{
+	return fk.now;
+}
+
+static void
+fake_wake(void *arg, uint64_t when)
+{
+	fk.wake = when;
+	fk.nwake++;
+}
+
+static int
+fake_attach(void *arg, struct sess *s)
+{
+	fk.attached++;
+	return 0;
+}
+
+static void
+fake_detach(void *arg, struct sess *s)
+{
+	fk.detached++;
+}
+
+static int
+fake_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
+{
+	if (fk.fail_send) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	ck_assert_int_lt(fk.nsent, MAXSENT);
+	ck_assert_uint_le(len, sizeof(fk.sent[0].buf));
+	memcpy(fk.sent[fk.nsent].buf, buf, len);
+	fk.sent[fk.nsent].len = len;
+	fk.sent[fk.nsent].s = s;
+	fk.nsent++;
+	return 0;
+}
+
+static void
+badpkt_cb(struct sess_mgr *m, struct sess *s, int error, const char *detail,
+    const struct sockaddr *from, const uint8_t *buf, size_t len, void *arg)
+{
+	bad.n++;
+	bad.error = error;
+	bad.s = s;
+}
+
+static struct sess_mgr *
+mgr_new(void)
+{
+	struct sess_io io;
+	struct sess_mgr *m;
+
+	memset(&fk, 0, sizeof(fk));
+	memset(&bad, 0, sizeof(bad));
+	fk.now = 1000000;
+	memset(&io, 0, sizeof(io));
+	io.now_us = fake_now;
+	io.wake = fake_wake;
+	io.attach = fake_attach;
+	io.detach = fake_detach;
+	io.send = fake_send;
+	m = sess_mgr_new(&io);
+	ck_assert_ptr_nonnull(m);
+	sess_mgr_set_badpkt_cb(m, badpkt_cb, NULL);
+	return m;
+}
+
+static void
+opts_init(struct sess_opts *o)
+{
+	sess_opts_default(o);
+	snprintf(o->host, sizeof(o->host), "192.0.2.1");
+	o->timeout_ms = 1000;
+	o->retries = 2;
+}
+
+static struct sess *
+sess_mk(struct sess_mgr *m, const struct sess_opts *o)
+{
+	struct sess *s = sess_new(m, o);
+
+	ck_assert_msg(s != NULL, "sess_new: %s", snmpmgr_lasterr_detail());
+	return s;
+}
+
+static void
+record_cb(struct sess_req *req, const struct sess_result *res, void *arg)
+{
+	struct cbrec *r = arg;
+
+	r->called++;
+	r->error = res->error;
+	r->reqid = sess_req_id(req);
+	r->rtt = res->rtt_us;
+	if (res->error == 0) {
+		r->nvb = res->pdu->nvb;
+		if (res->pdu->nvb > 0)
+			r->value = res->pdu->vb[0].value.i;
+	}
+}
+
+static struct sess_req *
+get(struct sess *s, const char *oid, struct cbrec *rec)
+{
+	struct snmp_varbind vb;
+	struct snmp_pdu pdu;
+
+	memset(&vb, 0, sizeof(vb));
+	memset(&pdu, 0, sizeof(pdu));
+	ck_assert_int_eq(oid_parse_str(&vb.name, oid), 0);
+	vb.value.type = SNMP_T_NULL;
+	pdu.type = SNMP_PDU_GET;
+	pdu.vb = &vb;
+	pdu.nvb = 1;
+	pdu.maxvb = 1;
+	return sess_request(s, &pdu, record_cb, rec);
+}
+
+/* The request ID of the i-th datagram sent. */
+static int32_t
+sent_id(int i)
+{
+	struct snmp_varbind vb[8];
+	struct snmp_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.pdu.vb = vb;
+	msg.pdu.maxvb = 8;
+	ck_assert_int_eq(snmp_msg_decode(fk.sent[i].buf, fk.sent[i].len,
+	    &msg), 0);
+	return msg.pdu.request_id;
+}
+
+static void
+addr_v4(struct sockaddr_in *sin, const char *ip, uint16_t port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	ck_assert_int_eq(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+}
+
+/* Build a response (type, version, id, one Integer32 varbind) and inject
+ * it as coming from ip:port. */
+static void
+inject(struct sess_mgr *m, struct sess *owner, const char *ip, uint16_t port,
+    int32_t version, uint8_t type, int32_t id, int64_t value)
+{
+	uint8_t buf[1024];
+	const uint8_t *out;
+	struct snmp_varbind vb;
+	struct snmp_msg msg;
+	struct sockaddr_in from;
+	ssize_t len;
+
+	memset(&vb, 0, sizeof(vb));
+	memset(&msg, 0, sizeof(msg));
+	ck_assert_int_eq(oid_parse_str(&vb.name, "1.3.6.1.2.1.1.3.0"), 0);
+	vb.value.type = SNMP_T_INTEGER;
+	vb.value.i = value;
+	msg.version = version;
+	msg.community = (const uint8_t *)"public";
+	msg.community_len = 6;
+	msg.pdu.type = type;
+	msg.pdu.request_id = id;
+	msg.pdu.vb = &vb;
+	msg.pdu.nvb = 1;
+	msg.pdu.maxvb = 1;
+	len = snmp_msg_encode(&msg, buf, sizeof(buf), &out);
+	ck_assert_int_gt(len, 0);
+	addr_v4(&from, ip, port);
+	sess_mgr_input(m, owner, (struct sockaddr *)&from, sizeof(from), out,
+	    len);
+}
+
+static void
+answer(struct sess_mgr *m, int32_t id, int64_t value)
+{
+	inject(m, NULL, "192.0.2.1", 161, SNMP_V2C, SNMP_PDU_RESPONSE, id,
+	    value);
+}
+
+/* Move the fake clock to `to`, firing every deadline on the way. */
+static void
+advance_to(struct sess_mgr *m, uint64_t to)
+{
+	int guard = 0;
+
+	while (fk.wake != 0 && fk.wake <= to) {
+		ck_assert_int_lt(guard++, 10000);
+		if (fk.wake > fk.now)
+			fk.now = fk.wake;
+		sess_mgr_timer(m);
+	}
+	fk.now = to;
+}
+
+START_TEST(sess_response_matches_request_id)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	struct sess_req *req;
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	ck_assert_int_eq(fk.attached, 1);
+	req = get(s, "1.3.6.1.2.1.1.3.0", &rec);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_int_eq(fk.nsent, 1);
+	ck_assert_int_eq(sent_id(0), sess_req_id(req));
+	ck_assert_uint_eq(sess_pending(s), 1);
+	ck_assert_uint_eq(fk.wake, fk.now + 1000000);
+
+	fk.now += 1500;
+	answer(m, sent_id(0), 42);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	ck_assert_int_eq(rec.value, 42);
+	ck_assert_uint_eq(rec.rtt, 1500);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_uint_eq(sess_get_stats(s)->responses, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->last_rtt_us, 1500);
+	ck_assert_uint_eq(fk.wake, 0);
+	ck_assert_int_eq(bad.n, 0);
+	sess_mgr_free(m);
+	ck_assert_int_eq(fk.detached, 1);
+}
+END_TEST
+
+START_TEST(sess_request_ids_unique_and_increasing)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec rec[6];
+	int i;
+
+	memset(rec, 0, sizeof(rec));
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	s2 = sess_mk(m, &o);
+	for (i = 0; i < 6; i++)
+		ck_assert_ptr_nonnull(get(i % 2 ? s2 : s1, "1.3.6.1.2.1.1.3.0",
+		    &rec[i]));
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_gt(sent_id(i), 0);
+		if (i > 0 && sent_id(i - 1) != INT32_MAX)
+			ck_assert_int_eq(sent_id(i), sent_id(i - 1) + 1);
+	}
+	/* Answers in reverse order reach the right callbacks. */
+	for (i = 5; i >= 0; i--)
+		answer(m, sent_id(i), 100 + i);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(rec[i].called, 1);
+		ck_assert_int_eq(rec[i].value, 100 + i);
+	}
+	ck_assert_uint_eq(sess_get_stats(s1)->responses, 3);
+	ck_assert_uint_eq(sess_get_stats(s2)->responses, 3);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_origin_mismatch_dropped)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	inject(m, NULL, "192.0.2.99", 161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(0), 1);
+	ck_assert_int_eq(rec.called, 0);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_ORIGIN);
+	ck_assert_ptr_eq(bad.s, s);
+	ck_assert_uint_eq(sess_get_stats(s)->origin_mismatch, 1);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	/* The real answer still gets through. */
+	answer(m, sent_id(0), 2);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.value, 2);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_origin_check_off_accepts_any_source)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	o.check_message_origin = false;
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	inject(m, NULL, "192.0.2.99", 9999, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(0), 7);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.value, 7);
+	ck_assert_int_eq(bad.n, 0);
+	ck_assert_uint_eq(sess_get_stats(s)->origin_mismatch, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_port_mismatch_rejected_unless_ignored)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec r1 = { 0 }, r2 = { 0 };
+
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	o.ignore_port_mismatch = true;
+	s2 = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &r1));
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &r2));
+
+	inject(m, NULL, "192.0.2.1", 1161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 0);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_ORIGIN);
+	ck_assert_uint_eq(sess_get_stats(s1)->origin_mismatch, 1);
+
+	/* Port ignored, but the address still counts. */
+	inject(m, NULL, "192.0.2.2", 1161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(1), 1);
+	ck_assert_int_eq(r2.called, 0);
+	ck_assert_uint_eq(sess_get_stats(s2)->origin_mismatch, 1);
+	inject(m, NULL, "192.0.2.1", 1161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(1), 5);
+	ck_assert_int_eq(r2.called, 1);
+	ck_assert_int_eq(r2.value, 5);
+	ck_assert_int_eq(bad.n, 2);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_version_mismatch_dropped)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec r1 = { 0 }, r2 = { 0 };
+
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	o.check_version = false;
+	s2 = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &r1));
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &r2));
+	inject(m, NULL, "192.0.2.1", 161, SNMP_V1, SNMP_PDU_RESPONSE,
+	    sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 0);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_VERSION);
+	ck_assert_uint_eq(sess_get_stats(s1)->version_mismatch, 1);
+	ck_assert_uint_eq(sess_pending(s1), 1);
+	inject(m, NULL, "192.0.2.1", 161, SNMP_V1, SNMP_PDU_RESPONSE,
+	    sent_id(1), 3);
+	ck_assert_int_eq(r2.called, 1);
+	ck_assert_int_eq(r2.value, 3);
+	ck_assert_uint_eq(sess_get_stats(s2)->version_mismatch, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_duplicate_response_ignored_or_counted)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec r1 = { 0 }, r2 = { 0 };
+
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	o.ignore_duplicate_response = false;
+	s2 = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &r1));
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &r2));
+
+	answer(m, sent_id(0), 1);
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 1);
+	ck_assert_uint_eq(sess_get_stats(s1)->duplicates, 1);
+	ck_assert_uint_eq(sess_get_stats(s1)->bad_packets, 0);
+	ck_assert_int_eq(bad.n, 0);
+
+	answer(m, sent_id(1), 1);
+	answer(m, sent_id(1), 1);
+	ck_assert_int_eq(r2.called, 1);
+	ck_assert_uint_eq(sess_get_stats(s2)->duplicates, 1);
+	ck_assert_uint_eq(sess_get_stats(s2)->bad_packets, 1);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_ptr_eq(bad.s, s2);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_unknown_request_id_is_bad_packet)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	answer(m, sent_id(0) + 1000, 1);
+	ck_assert_int_eq(rec.called, 0);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_ptr_null(bad.s);
+	ck_assert_uint_eq(sess_mgr_get_stats(m)->bad_packets, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->duplicates, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_defective_datagram_is_bad_packet)
+{
+	static const uint8_t junk[] = { 0x30, 0x82, 0x10, 0x00, 0x02, 0x01 };
+	struct sess_mgr *m = mgr_new();
+	struct sockaddr_in from;
+
+	addr_v4(&from, "192.0.2.1", 161);
+	sess_mgr_input(m, NULL, (struct sockaddr *)&from, sizeof(from), junk,
+	    sizeof(junk));
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_uint_eq(sess_mgr_get_stats(m)->bad_packets, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_non_response_pdu_rejected)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	inject(m, NULL, "192.0.2.1", 161, SNMP_V2C, SNMP_PDU_GET, sent_id(0),
+	    1);
+	ck_assert_int_eq(rec.called, 0);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_own_socket_takes_only_its_responses)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec r1 = { 0 };
+
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	s2 = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &r1));
+	inject(m, s2, "192.0.2.1", 161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 0);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_uint_eq(sess_get_stats(s2)->bad_packets, 1);
+	inject(m, s1, "192.0.2.1", 161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_retries_then_timeout)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	uint64_t t0;
+	int i;
+
+	opts_init(&o);
+	o.timeout_ms = 1000;
+	o.retries = 2;
+	s = sess_mk(m, &o);
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	advance_to(m, t0 + 999999);
+	ck_assert_int_eq(fk.nsent, 1);
+	advance_to(m, t0 + 1000000);
+	ck_assert_int_eq(fk.nsent, 2);
+	advance_to(m, t0 + 2999999);
+	ck_assert_int_eq(fk.nsent, 3);
+	ck_assert_int_eq(rec.called, 0);
+	advance_to(m, t0 + 3000000);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, SNMPMGR_ERR_TIMEOUT);
+	/* Exactly retries + 1 transmissions, all the same bytes. */
+	advance_to(m, t0 + 10000000);
+	ck_assert_int_eq(fk.nsent, 3);
+	for (i = 1; i < 3; i++) {
+		ck_assert_uint_eq(fk.sent[i].len, fk.sent[0].len);
+		ck_assert_int_eq(memcmp(fk.sent[i].buf, fk.sent[0].buf,
+		    fk.sent[0].len), 0);
+	}
+	ck_assert_uint_eq(sess_get_stats(s)->requests, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, 2);
+	ck_assert_uint_eq(sess_get_stats(s)->timeouts, 1);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_uint_eq(fk.wake, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_rtt_from_last_transmission)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	uint64_t t0;
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	advance_to(m, t0 + 1200000);
+	ck_assert_int_eq(fk.nsent, 2);
+	ck_assert_int_eq(sent_id(1), sent_id(0));
+	answer(m, sent_id(0), 9);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_uint_eq(rec.rtt, 200000);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_send_failure_counts_and_retries)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	fk.fail_send = 1;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_uint_eq(sess_get_stats(s)->send_errors, 1);
+	fk.fail_send = 0;
+	advance_to(m, fk.now + 1000000);
+	ck_assert_int_eq(fk.nsent, 1);
+	answer(m, sent_id(0), 4);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_busy_limit)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s, *s2;
+	static struct cbrec rec[SNMPMGR_MAX_SESSION_PENDING + 1];
+	int i;
+
+	memset(rec, 0, sizeof(rec));
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	s2 = sess_mk(m, &o);
+	for (i = 0; i < SNMPMGR_MAX_SESSION_PENDING; i++)
+		ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec[i]));
+	ck_assert_ptr_null(get(s, "1.3.6.1.2.1.1.3.0", &rec[i]));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_BUSY);
+	ck_assert_int_eq(fk.nsent, SNMPMGR_MAX_SESSION_PENDING);
+	/* Another session is not affected. */
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &rec[i]));
+	/* One answered: room for one more. */
+	answer(m, sent_id(0), 1);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec[0]));
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_cancel_calls_no_callback)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec r1 = { 0 }, r2 = { 0 };
+	struct sess_req *req;
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	req = get(s, "1.3.6.1.2.1.1.3.0", &r1);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &r2));
+	sess_req_cancel(req);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 0);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_BAD_PACKET);
+	advance_to(m, fk.now + 10000000);
+	ck_assert_int_eq(r1.called, 0);
+	ck_assert_int_eq(r2.called, 1);
+	ck_assert_int_eq(r2.error, SNMPMGR_ERR_TIMEOUT);
+	/* Only the second request was retransmitted. */
+	ck_assert_int_eq(fk.nsent, 2 + 2);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_free_interrupts_requests)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s, *s2;
+	struct cbrec r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	s2 = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &r1));
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &r2));
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &r3));
+	sess_free(s);
+	ck_assert_int_eq(fk.detached, 1);
+	ck_assert_int_eq(r1.called, 1);
+	ck_assert_int_eq(r1.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_int_eq(r2.called, 1);
+	ck_assert_int_eq(r2.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_int_eq(r3.called, 0);
+	/* A late answer to a freed session's request goes nowhere. */
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(r1.called, 1);
+	answer(m, sent_id(2), 1);
+	ck_assert_int_eq(r3.called, 1);
+	ck_assert_int_eq(r3.error, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_getbulk_on_v1_rejected)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct snmp_varbind vb;
+	struct snmp_pdu pdu;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	o.version = SNMP_V1;
+	s = sess_mk(m, &o);
+	memset(&vb, 0, sizeof(vb));
+	memset(&pdu, 0, sizeof(pdu));
+	oid_parse_str(&vb.name, "1.3.6.1.2.1");
+	vb.value.type = SNMP_T_NULL;
+	pdu.type = SNMP_PDU_GETBULK;
+	pdu.error_index = 10;
+	pdu.vb = &vb;
+	pdu.nvb = pdu.maxvb = 1;
+	ck_assert_ptr_null(sess_request(s, &pdu, record_cb, &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_VERSION);
+	ck_assert_int_eq(fk.nsent, 0);
+	ck_assert_int_eq(rec.called, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	/* GetNext on v1 is fine. */
+	pdu.type = SNMP_PDU_GETNEXT;
+	pdu.error_index = 0;
+	ck_assert_ptr_nonnull(sess_request(s, &pdu, record_cb, &rec));
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_max_packet_size_enforced)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct snmp_varbind vb[20];
+	struct snmp_pdu pdu;
+	struct cbrec rec = { 0 };
+	int i;
+
+	opts_init(&o);
+	o.max_packet_size = 200;
+	s = sess_mk(m, &o);
+	memset(vb, 0, sizeof(vb));
+	memset(&pdu, 0, sizeof(pdu));
+	for (i = 0; i < 20; i++) {
+		oid_parse_str(&vb[i].name, "1.3.6.1.2.1.2.2.1.10.1000");
+		vb[i].value.type = SNMP_T_NULL;
+	}
+	pdu.type = SNMP_PDU_GET;
+	pdu.vb = vb;
+	pdu.nvb = pdu.maxvb = 20;
+	ck_assert_ptr_null(sess_request(s, &pdu, record_cb, &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+	ck_assert_int_eq(fk.nsent, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	pdu.nvb = 2;
+	ck_assert_ptr_nonnull(sess_request(s, &pdu, record_cb, &rec));
+	ck_assert_uint_le(fk.sent[0].len, 200);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_disabled_rejects_requests)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	o.enabled = false;
+	s = sess_mk(m, &o);
+	ck_assert_ptr_null(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MUST_BE_ACTIVE);
+	o.enabled = true;
+	ck_assert_int_eq(sess_set_opts(s, &o), 0);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_v3_and_dtls_not_supported_yet)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+
+	opts_init(&o);
+	o.version = SNMP_V3;
+	ck_assert_ptr_null(sess_new(m, &o));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NOT_SUPPORTED);
+	opts_init(&o);
+	o.transport = SESS_TRANSPORT_DTLS;
+	ck_assert_ptr_null(sess_new(m, &o));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NOT_SUPPORTED);
+	opts_init(&o);
+	o.version = 2;
+	ck_assert_ptr_null(sess_new(m, &o));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_VERSION);
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "no-such-host.invalid");
+	ck_assert_ptr_null(sess_new(m, &o));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NOT_IP_ADDRESS);
+	ck_assert_int_eq(fk.attached, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_accept_data_off_drops_responses)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	o.accept_data = false;
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(rec.called, 0);
+	ck_assert_uint_eq(sess_get_stats(s)->dropped, 1);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	o.accept_data = true;
+	ck_assert_int_eq(sess_set_opts(s, &o), 0);
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_ipv6_origin_compared)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	struct sockaddr_in6 from;
+	uint8_t buf[512];
+	const uint8_t *out;
+	struct snmp_varbind vb;
+	struct snmp_msg msg;
+	ssize_t len;
+
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "2001:db8::1");
+	s = sess_mk(m, &o);
+	ck_assert_int_eq(sess_addr(s, NULL)->sa_family, AF_INET6);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+
+	memset(&vb, 0, sizeof(vb));
+	memset(&msg, 0, sizeof(msg));
+	oid_parse_str(&vb.name, "1.3.6.1.2.1.1.3.0");
+	vb.value.type = SNMP_T_NULL;
+	msg.version = SNMP_V2C;
+	msg.community = (const uint8_t *)"public";
+	msg.community_len = 6;
+	msg.pdu.type = SNMP_PDU_RESPONSE;
+	msg.pdu.request_id = sent_id(0);
+	msg.pdu.vb = &vb;
+	msg.pdu.nvb = msg.pdu.maxvb = 1;
+	len = snmp_msg_encode(&msg, buf, sizeof(buf), &out);
+	ck_assert_int_gt(len, 0);
+	memset(&from, 0, sizeof(from));
+	from.sin6_family = AF_INET6;
+	from.sin6_port = htons(161);
+	inet_pton(AF_INET6, "2001:db8::2", &from.sin6_addr);
+	sess_mgr_input(m, NULL, (struct sockaddr *)&from, sizeof(from), out,
+	    len);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_ORIGIN);
+	inet_pton(AF_INET6, "2001:db8::1", &from.sin6_addr);
+	sess_mgr_input(m, NULL, (struct sockaddr *)&from, sizeof(from), out,
+	    len);
+	ck_assert_int_eq(rec.called, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/* ---------------------------------------------------------- libevent */
+
+struct responder {
+	int			 fd;
+	struct event		*ev;
+	int			 answer;	/* 0: stay silent */
+	int			 seen;
+};
+
+struct loopcb {
+	struct event_base	*base;
+	struct cbrec		 rec;
+};
+
+static void
+responder_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct responder *r = arg;
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof(from);
+	struct snmp_varbind vb[4];
+	struct snmp_msg msg;
+	uint8_t buf[2048], obuf[2048];
+	const uint8_t *out;
+	ssize_t n, len;
+
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+	    &fromlen);
+	if (n <= 0)
+		return;
+	r->seen++;
+	if (!r->answer)
+		return;
+	memset(&msg, 0, sizeof(msg));
+	msg.pdu.vb = vb;
+	msg.pdu.maxvb = 4;
+	ck_assert_int_eq(snmp_msg_decode(buf, n, &msg), 0);
+	ck_assert_int_eq(msg.pdu.type, SNMP_PDU_GET);
+	msg.pdu.type = SNMP_PDU_RESPONSE;
+	vb[0].value.type = SNMP_T_INTEGER;
+	vb[0].value.i = 4242;
+	len = snmp_msg_encode(&msg, obuf, sizeof(obuf), &out);
+	ck_assert_int_gt(len, 0);
+	sendto(fd, out, len, 0, (struct sockaddr *)&from, fromlen);
+}
+
+static void
+loop_record_cb(struct sess_req *req, const struct sess_result *res,
+    void *arg)
+{
+	struct loopcb *lc = arg;
+
+	record_cb(req, res, &lc->rec);
+	event_base_loopbreak(lc->base);
+}
+
+static void
+run_loop_exchange(int answer, struct cbrec *out, int *seen,
+    int use_connection)
+{
+	struct event_base *base;
+	struct sess_loop *l;
+	struct responder r;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct sess_opts o;
+	struct sess *s;
+	struct loopcb lc;
+	struct snmp_varbind vb;
+	struct snmp_pdu pdu;
+	struct timeval guard = { 5, 0 };
+
+	base = event_base_new();
+	ck_assert_ptr_nonnull(base);
+	memset(&r, 0, sizeof(r));
+	r.answer = answer;
+	r.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_ge(r.fd, 0);
+	addr_v4(&sin, "127.0.0.1", 0);
+	ck_assert_int_eq(bind(r.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(r.fd, (struct sockaddr *)&sin, &sl), 0);
+	r.ev = event_new(base, r.fd, EV_READ | EV_PERSIST, responder_cb, &r);
+	event_add(r.ev, NULL);
+
+	l = sess_loop_new(base);
+	ck_assert_ptr_nonnull(l);
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "127.0.0.1");
+	o.port = ntohs(sin.sin_port);
+	o.timeout_ms = 100;
+	o.retries = 1;
+	o.use_connection = use_connection;
+	memset(&lc, 0, sizeof(lc));
+	lc.base = base;
+	s = sess_mk(sess_loop_mgr(l), &o);
+	memset(&vb, 0, sizeof(vb));
+	memset(&pdu, 0, sizeof(pdu));
+	oid_parse_str(&vb.name, "1.3.6.1.2.1.1.3.0");
+	vb.value.type = SNMP_T_NULL;
+	pdu.type = SNMP_PDU_GET;
+	pdu.vb = &vb;
+	pdu.nvb = pdu.maxvb = 1;
+	ck_assert_ptr_nonnull(sess_request(s, &pdu, loop_record_cb, &lc));
+	event_base_loopexit(base, &guard);
+	event_base_dispatch(base);
+	*out = lc.rec;
+	*seen = r.seen;
+	sess_loop_free(l);
+	event_free(r.ev);
+	close(r.fd);
+	event_base_free(base);
+}
+
+START_TEST(sess_event_udp_exchange)
+{
+	struct cbrec rec;
+	int seen;
+
+	run_loop_exchange(1, &rec, &seen, 0);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	ck_assert_int_eq(rec.value, 4242);
+	ck_assert_int_eq(seen, 1);
+	run_loop_exchange(1, &rec, &seen, 1);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	ck_assert_int_eq(rec.value, 4242);
+}
+END_TEST
+
+START_TEST(sess_event_udp_timeout)
+{
+	struct cbrec rec;
+	int seen;
+
+	run_loop_exchange(0, &rec, &seen, 0);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, SNMPMGR_ERR_TIMEOUT);
+	ck_assert_int_eq(seen, 2);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("session");
+	TCase *tc = tcase_create("engine");
+	TCase *te = tcase_create("libevent");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, sess_response_matches_request_id);
+	tcase_add_test(tc, sess_request_ids_unique_and_increasing);
+	tcase_add_test(tc, sess_origin_mismatch_dropped);
+	tcase_add_test(tc, sess_origin_check_off_accepts_any_source);
+	tcase_add_test(tc, sess_port_mismatch_rejected_unless_ignored);
+	tcase_add_test(tc, sess_version_mismatch_dropped);
+	tcase_add_test(tc, sess_duplicate_response_ignored_or_counted);
+	tcase_add_test(tc, sess_unknown_request_id_is_bad_packet);
+	tcase_add_test(tc, sess_defective_datagram_is_bad_packet);
+	tcase_add_test(tc, sess_non_response_pdu_rejected);
+	tcase_add_test(tc, sess_own_socket_takes_only_its_responses);
+	tcase_add_test(tc, sess_retries_then_timeout);
+	tcase_add_test(tc, sess_rtt_from_last_transmission);
+	tcase_add_test(tc, sess_send_failure_counts_and_retries);
+	tcase_add_test(tc, sess_busy_limit);
+	tcase_add_test(tc, sess_cancel_calls_no_callback);
+	tcase_add_test(tc, sess_free_interrupts_requests);
+	tcase_add_test(tc, sess_getbulk_on_v1_rejected);
+	tcase_add_test(tc, sess_max_packet_size_enforced);
+	tcase_add_test(tc, sess_disabled_rejects_requests);
+	tcase_add_test(tc, sess_v3_and_dtls_not_supported_yet);
+	tcase_add_test(tc, sess_accept_data_off_drops_responses);
+	tcase_add_test(tc, sess_ipv6_origin_compared);
+	suite_add_tcase(su, tc);
+	tcase_add_test(te, sess_event_udp_exchange);
+	tcase_add_test(te, sess_event_udp_timeout);
+	tcase_set_timeout(te, 20);
+	suite_add_tcase(su, te);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,759 @@
+/*
+ * check_walk.c - the walk engine against a small fake agent inside the
+ * test.  The agent answers the requests the engine "sent" (captured by a
+ * fake send) from a sorted table of OIDs, as GetNext/GetBulk/Get demand,
+ * and can be told to misbehave: answer tooBig, go backwards, stay silent,
+ * or answer with an error-status.  Time is a fake clock.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/session.h"
+#include "core/walk.h"
+
+#define MAXSENT		512
+#define MAXMIB		64
+#define MAXGOT		256
+
+struct sent {
+	uint8_t		 buf[1024];
+	size_t		 len;
+};
+
+static struct fake {
+	uint64_t	 now;
+	uint64_t	 wake;
+	int		 nsent;
+	struct sent	 sent[MAXSENT];
+} fk;
+
+/* The fake agent. */
+static struct agent {
+	struct oid	 mib[MAXMIB];
+	int		 n;
+	int		 handled;	/* datagrams of fk.sent looked at */
+	uint32_t	 toobig_above;	/* tooBig when max-repetitions > it */
+	int		 always_toobig;
+	int		 backwards_at;	/* the k-th object sent goes back */
+	int		 silent_after;	/* answer this many, then none */
+	int		 error_status;	/* answer with this error-status */
+	int		 emitted;	/* objects sent so far */
+	int		 answered;
+	int		 ngets;
+	uint32_t	 reps[MAXSENT];	/* max-repetitions asked */
+	int		 nreps;
+	uint8_t		 types[MAXSENT]; /* PDU types asked */
+} ag;
+
+static struct wrec {
+	int		 rows_calls;
+	int		 count;
+	struct oid	 got[MAXGOT];
+	int		 pause_every;	/* rows returns 1 on these calls */
+	int		 cancel_on_call; /* walk_cancel() inside rows */
+	int		 done;
+	struct walk_result res;
+} wr;
+
+static uint64_t
+fake_now(void *arg)
+{
+	return fk.now;
+}
+
+static void
+fake_wake(void *arg, uint64_t when)
+{
+	fk.wake = when;
+}
+
+static int
+fake_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
+{
+	ck_assert_int_lt(fk.nsent, MAXSENT);
+	ck_assert_uint_le(len, sizeof(fk.sent[0].buf));
+	memcpy(fk.sent[fk.nsent].buf, buf, len);
+	fk.sent[fk.nsent].len = len;
+	fk.nsent++;
+	return 0;
+}
+
+static int
+oid_sort_cmp(const void *a, const void *b)
+{
+	return oid_cmp(a, b);
+}
+
+static void
+mib_add(const char *oid)
+{
+	ck_assert_int_lt(ag.n, MAXMIB);
+	ck_assert_int_eq(oid_parse_str(&ag.mib[ag.n++], oid), 0);
+}
+
+/*
+ * system (2 objects), an ifTable-like subtree 1.3.6.1.2.1.2.2.1 of
+ * 2 columns x 10 rows, then ip (1 object) unless tail is false.
+ */
+static void
+mib_build(int tail)
+{
+	char buf[64];
+	int c, r;
+
+	mib_add("1.3.6.1.2.1.1.1.0");
+	mib_add("1.3.6.1.2.1.1.3.0");
+	mib_add("1.3.6.1.2.1.2.1.0");
+	for (c = 1; c <= 2; c++) {
+		for (r = 1; r <= 10; r++) {
+			snprintf(buf, sizeof(buf), "1.3.6.1.2.1.2.2.1.%d.%d",
+			    c, r);
+			mib_add(buf);
+		}
+	}
+	if (tail)
+		mib_add("1.3.6.1.2.1.4.1.0");
+	qsort(ag.mib, ag.n, sizeof(ag.mib[0]), oid_sort_cmp);
+}
+
+/* Index of the first object after o, or ag.n. */
+static int
+mib_next(const struct oid *o)
+{
+	int i;
+
+	for (i = 0; i < ag.n; i++)
+		if (oid_cmp(&ag.mib[i], o) > 0)
+			return i;
+	return ag.n;
+}
+
+static int
+mib_find(const struct oid *o)
+{
+	int i;
+
+	for (i = 0; i < ag.n; i++)
+		if (oid_cmp(&ag.mib[i], o) == 0)
+			return i;
+	return -1;
+}
+
+/* Put object i into vb, or send an earlier one when told to go back. */
+static void
+agent_object(struct snmp_varbind *vb, int i)
+{
+	ag.emitted++;
+	if (ag.backwards_at != 0 && ag.emitted == ag.backwards_at && i > 0)
+		i--;
+	vb->name = ag.mib[i];
+	vb->value.type = SNMP_T_INTEGER;
+	vb->value.i = i;
+}
+
+/* Answer one request datagram. */
+static void
+agent_answer(struct sess_mgr *m, const struct sent *req)
+{
+	struct snmp_varbind in[8], out[MAXMIB + 1];
+	struct snmp_msg msg;
+	struct sockaddr_in from;
+	uint8_t buf[8192];
+	const uint8_t *enc;
+	ssize_t len;
+	uint32_t k, rep;
+	int i, j;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.pdu.vb = in;
+	msg.pdu.maxvb = 8;
+	ck_assert_int_eq(snmp_msg_decode(req->buf, req->len, &msg), 0);
+	ck_assert_int_eq(msg.pdu.nvb, 1);
+	ag.types[ag.nreps] = msg.pdu.type;
+	ag.reps[ag.nreps++] = msg.pdu.type == SNMP_PDU_GETBULK ?
+	    (uint32_t)msg.pdu.error_index : 0;
+	if (ag.silent_after != 0 && ag.answered >= ag.silent_after)
+		return;
+	ag.answered++;
+
+	memset(out, 0, sizeof(out));
+	msg.pdu.vb = out;
+	msg.pdu.maxvb = MAXMIB + 1;
+	msg.pdu.nvb = 0;
+	rep = (uint32_t)msg.pdu.error_index;
+	msg.pdu.error_status = 0;
+	msg.pdu.error_index = 0;
+	if (ag.error_status != 0 || ag.always_toobig ||
+	    (msg.pdu.type == SNMP_PDU_GETBULK && ag.toobig_above != 0 &&
+	    rep > ag.toobig_above)) {
+		msg.pdu.error_status = ag.error_status ? ag.error_status :
+		    SNMP_ERR_TOOBIG;
+		msg.pdu.error_index = ag.error_status ? 1 : 0;
+		out[0] = in[0];
+		msg.pdu.nvb = 1;
+		goto send;
+	}
+	switch (msg.pdu.type) {
+	case SNMP_PDU_GET:
+		ag.ngets++;
+		out[0].name = in[0].name;
+		if ((i = mib_find(&in[0].name)) >= 0) {
+			out[0].value.type = SNMP_T_INTEGER;
+			out[0].value.i = i;
+		} else if (msg.version == SNMP_V1) {
+			msg.pdu.error_status = SNMP_ERR_NOSUCHNAME;
+			msg.pdu.error_index = 1;
+			out[0].value.type = SNMP_T_NULL;
+		} else
+			out[0].value.type = SNMP_T_NOSUCHOBJECT;
+		msg.pdu.nvb = 1;
+		break;
+	case SNMP_PDU_GETNEXT:
+		i = mib_next(&in[0].name);
+		if (i < ag.n)
+			agent_object(&out[0], i);
+		else if (msg.version == SNMP_V1) {
+			/* RFC 1157 4.1.3: past the end, noSuchName. */
+			msg.pdu.error_status = SNMP_ERR_NOSUCHNAME;
+			msg.pdu.error_index = 1;
+			out[0] = in[0];
+		} else {
+			out[0].name = in[0].name;
+			out[0].value.type = SNMP_T_ENDOFMIBVIEW;
+		}
+		msg.pdu.nvb = 1;
+		break;
+	case SNMP_PDU_GETBULK:
+		i = mib_next(&in[0].name);
+		for (k = 0, j = 0; k < rep && j <= MAXMIB; k++, j++) {
+			if (i >= ag.n) {
+				out[j].name = j ? out[j - 1].name : in[0].name;
+				out[j].value.type = SNMP_T_ENDOFMIBVIEW;
+				j++;
+				break;
+			}
+			agent_object(&out[j], i);
+			i = mib_next(&out[j].name);
+		}
+		msg.pdu.nvb = j;
+		break;
+	default:
+		ck_abort_msg("unexpected PDU 0x%02x", msg.pdu.type);
+	}
+ send:
+	msg.pdu.type = SNMP_PDU_RESPONSE;
+	len = snmp_msg_encode(&msg, buf, sizeof(buf), &enc);
+	ck_assert_int_gt(len, 0);
+	memset(&from, 0, sizeof(from));
+	from.sin_family = AF_INET;
+	from.sin_port = htons(161);
+	inet_pton(AF_INET, "192.0.2.1", &from.sin_addr);
+	sess_mgr_input(m, NULL, (struct sockaddr *)&from, sizeof(from), enc,
+	    len);
+}
+
+/* Answer everything sent so far, and what that makes the walk send. */
+static void
+pump(struct sess_mgr *m)
+{
+	while (ag.handled < fk.nsent)
+		agent_answer(m, &fk.sent[ag.handled++]);
+}
+
+static void
+advance_to(struct sess_mgr *m, uint64_t to)
+{
+	int guard = 0;
+
+	while (fk.wake != 0 && fk.wake <= to) {
+		ck_assert_int_lt(guard++, 10000);
+		if (fk.wake > fk.now)
+			fk.now = fk.wake;
+		sess_mgr_timer(m);
+	}
+	fk.now = to;
+}
+
+static int
+rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n, void *arg)
+{
+	size_t i;
+
+	wr.rows_calls++;
+	for (i = 0; i < n; i++) {
+		ck_assert_int_lt(wr.count, MAXGOT);
+		wr.got[wr.count++] = vb[i].name;
+	}
+	if (wr.cancel_on_call == wr.rows_calls) {
+		walk_cancel(w);
+		return 0;
+	}
+	if (wr.pause_every != 0 && wr.rows_calls % wr.pause_every == 0)
+		return 1;
+	return 0;
+}
+
+static void
+done_cb(struct walk *w, const struct walk_result *res, void *arg)
+{
+	wr.done++;
+	wr.res = *res;
+}
+
+static struct sess_mgr *
+setup(struct sess **sp, int32_t version, int tail)
+{
+	struct sess_io io;
+	struct sess_opts o;
+	struct sess_mgr *m;
+
+	memset(&fk, 0, sizeof(fk));
+	memset(&ag, 0, sizeof(ag));
+	memset(&wr, 0, sizeof(wr));
+	fk.now = 5000000;
+	mib_build(tail);
+	memset(&io, 0, sizeof(io));
+	io.now_us = fake_now;
+	io.wake = fake_wake;
+	io.send = fake_send;
+	m = sess_mgr_new(&io);
+	ck_assert_ptr_nonnull(m);
+	sess_opts_default(&o);
+	snprintf(o.host, sizeof(o.host), "192.0.2.1");
+	o.version = version;
+	o.timeout_ms = 1000;
+	o.retries = 1;
+	o.max_repetitions = 4;
+	*sp = sess_new(m, &o);
+	ck_assert_ptr_nonnull(*sp);
+	return m;
+}
+
+static struct walk *
+start(struct sess *s, const char *root, const char *from, uint32_t limit,
+    bool inside)
+{
+	struct walk_opts wo;
+	struct oid r;
+	struct walk *w;
+
+	ck_assert_int_eq(oid_parse_str(&r, root), 0);
+	walk_opts_from_sess(&wo, s, &r);
+	if (from != NULL)
+		ck_assert_int_eq(oid_parse_str(&wo.start, from), 0);
+	wo.limit = limit;
+	wo.inside_range = inside;
+	w = walk_start(s, &wo, rows_cb, done_cb, NULL);
+	ck_assert_ptr_nonnull(w);
+	return w;
+}
+
+/* Rows got are exactly mib[first..first+n), in order. */
+static void
+assert_rows(int first, int n)
+{
+	int i;
+
+	ck_assert_int_eq(wr.count, n);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(oid_cmp(&wr.got[i], &ag.mib[first + i]) == 0,
+		    "row %d is not mib[%d]", i, first + i);
+}
+
+/* mib index of the first ifTable object (after 2 system and ifNumber). */
+#define IFT	3
+
+START_TEST(walk_getbulk_whole_subtree_then_leaves_it)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	ck_assert_uint_eq(wr.res.count, 20);
+	assert_rows(IFT, 20);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 19]), 0);
+	/* 20 objects at 4 a request, the last batch crossing out. */
+	ck_assert_int_eq(ag.nreps, 6);
+	ck_assert_int_eq(ag.types[0], SNMP_PDU_GETBULK);
+	ck_assert_uint_eq(ag.reps[0], 4);
+	ck_assert_int_eq(ag.ngets, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_getnext_v1_ends_on_nosuchname)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V1, 0);
+
+	start(s, "1.3.6.1.2.1.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	ck_assert_int_eq(wr.res.error_status, 0);
+	assert_rows(2, 21);
+	ck_assert_int_eq(ag.types[0], SNMP_PDU_GETNEXT);
+	/* One request per object, and one more that hit the end. */
+	ck_assert_int_eq(ag.nreps, 22);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_getnext_when_asked_on_v2c)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	struct walk_opts wo;
+
+	walk_opts_from_sess(&wo, s, NULL);
+	ck_assert_int_eq(oid_parse_str(&wo.root, "1.3.6.1.2.1.1"), 0);
+	wo.use_getnext = true;
+	ck_assert_ptr_nonnull(walk_start(s, &wo, rows_cb, done_cb, NULL));
+	pump(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(0, 2);
+	ck_assert_int_eq(ag.types[0], SNMP_PDU_GETNEXT);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_ends_at_endofmibview)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 0);
+
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_non_increasing_oid_is_out_of_range)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.backwards_at = 7;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_OUT_OF_RANGE);
+	/* The six good objects were handed out before. */
+	assert_rows(IFT, 6);
+	ck_assert_uint_eq(wr.res.count, 6);
+	ck_assert_int_eq(ag.ngets, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_non_increasing_oid_ends_without_inside_range)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.backwards_at = 7;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, false);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 6);
+	ck_assert_int_le(ag.nreps, 3);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_limit_trims_last_batch)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	start(s, "1.3.6.1.2.1.2.2", NULL, 7, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 7);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 6]), 0);
+	/* 4, then only the 3 the limit leaves. */
+	ck_assert_int_eq(ag.nreps, 2);
+	ck_assert_uint_eq(ag.reps[1], 3);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_limit_on_getnext)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V1, 1);
+
+	start(s, "1.3.6.1.2.1.2.2", NULL, 5, true);
+	pump(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 5);
+	ck_assert_int_eq(ag.nreps, 5);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_toobig_halves_max_repetitions)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	struct walk_opts wo;
+	struct oid r;
+
+	ag.toobig_above = 3;
+	oid_parse_str(&r, "1.3.6.1.2.1.2.2");
+	walk_opts_from_sess(&wo, s, &r);
+	wo.max_repetitions = 25;
+	ck_assert_ptr_nonnull(walk_start(s, &wo, rows_cb, done_cb, NULL));
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[0], 25);
+	ck_assert_uint_eq(ag.reps[1], 12);
+	ck_assert_uint_eq(ag.reps[2], 6);
+	ck_assert_uint_eq(ag.reps[3], 3);
+	ck_assert_uint_eq(ag.reps[4], 3);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_toobig_at_one_repetition_fails)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.always_toobig = 1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_int_eq(wr.res.error_status, SNMP_ERR_TOOBIG);
+	ck_assert_int_eq(wr.count, 0);
+	/* 4, 2, 1. */
+	ck_assert_int_eq(ag.nreps, 3);
+	ck_assert_uint_eq(ag.reps[2], 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_error_status_ends_walk)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.error_status = SNMP_ERR_GENERR;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_int_eq(wr.res.error_status, SNMP_ERR_GENERR);
+	ck_assert_int_eq(wr.res.error_index, 1);
+	ck_assert_int_eq(ag.nreps, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_start_oid_resumes)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	char buf[SNMPMGR_MAX_OID_STR];
+
+	oid_format(&ag.mib[IFT + 4], buf, sizeof(buf));
+	start(s, "1.3.6.1.2.1.2.2", buf, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT + 5, 15);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_pause_and_resume)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	struct walk *w;
+	int sent;
+
+	wr.pause_every = 1;
+	w = start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.rows_calls, 1);
+	ck_assert_int_eq(wr.count, 4);
+	ck_assert_int_eq(wr.done, 0);
+	sent = fk.nsent;
+	/* Paused: time passes, nothing is sent, nothing times out. */
+	advance_to(m, fk.now + 60000000);
+	ck_assert_int_eq(fk.nsent, sent);
+	ck_assert_int_eq(wr.done, 0);
+	while (wr.done == 0) {
+		ck_assert_int_lt(wr.rows_calls, 20);
+		walk_resume(w);
+		pump(m);
+	}
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_timeout_mid_walk)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.silent_after = 2;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 0);
+	ck_assert_int_eq(wr.count, 8);
+	advance_to(m, fk.now + 1999999);
+	ck_assert_int_eq(wr.done, 0);
+	advance_to(m, fk.now + 1);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_TIMEOUT);
+	ck_assert_uint_eq(wr.res.count, 8);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 7]), 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_instance_root_returns_itself)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	start(s, "1.3.6.1.2.1.1.1.0", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	ck_assert_int_eq(ag.ngets, 1);
+	assert_rows(0, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_missing_root_returns_nothing)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V1, 1);
+
+	start(s, "1.3.6.1.2.1.3", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	ck_assert_int_eq(ag.ngets, 1);
+	ck_assert_int_eq(wr.count, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_cancel_calls_no_done)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	struct walk *w;
+
+	w = start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	walk_cancel(w);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	pump(m);
+	ck_assert_int_eq(wr.rows_calls, 0);
+	ck_assert_int_eq(wr.done, 0);
+
+	/* From inside rows too. */
+	wr.cancel_on_call = 2;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.rows_calls, 2);
+	ck_assert_int_eq(wr.done, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_session_freed_ends_walk)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	struct sess_opts o = *sess_get_opts(s);
+
+	/* Paused, with no request outstanding. */
+	wr.pause_every = 1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	sess_free(s);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_uint_eq(wr.res.count, 4);
+
+	/* Waiting for an answer. */
+	memset(&wr, 0, sizeof(wr));
+	ck_assert_ptr_nonnull(s = sess_new(m, &o));
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	sess_free(s);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_uint_eq(wr.res.count, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("walk");
+	TCase *tc = tcase_create("walk");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, walk_getbulk_whole_subtree_then_leaves_it);
+	tcase_add_test(tc, walk_getnext_v1_ends_on_nosuchname);
+	tcase_add_test(tc, walk_getnext_when_asked_on_v2c);
+	tcase_add_test(tc, walk_ends_at_endofmibview);
+	tcase_add_test(tc, walk_non_increasing_oid_is_out_of_range);
+	tcase_add_test(tc, walk_non_increasing_oid_ends_without_inside_range);
+	tcase_add_test(tc, walk_limit_trims_last_batch);
+	tcase_add_test(tc, walk_limit_on_getnext);
+	tcase_add_test(tc, walk_toobig_halves_max_repetitions);
+	tcase_add_test(tc, walk_toobig_at_one_repetition_fails);
+	tcase_add_test(tc, walk_error_status_ends_walk);
+	tcase_add_test(tc, walk_start_oid_resumes);
+	tcase_add_test(tc, walk_pause_and_resume);
+	tcase_add_test(tc, walk_timeout_mid_walk);
+	tcase_add_test(tc, walk_instance_root_returns_itself);
+	tcase_add_test(tc, walk_missing_root_returns_nothing);
+	tcase_add_test(tc, walk_cancel_calls_no_done);
+	tcase_add_test(tc, walk_session_freed_ends_walk);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
