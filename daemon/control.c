@@ -1,0 +1,873 @@
+/*
+ * control.c - the control socket server.
+ *
+ * Accepts connections on a Unix stream socket, frames requests by '\n',
+ * parses each line as a JSON-RPC 2.0 request (JSON-RPC 2.0 specification,
+ * sections 4 and 5), dispatches it through the method table and frames the
+ * reply.  Bounds: a line of at most SNMPMGR_MAX_CTL_LINE bytes (a longer
+ * one gets -32600 and the connection is closed once the error is written),
+ * at most SNMPMGR_MAX_CTL_OUTPUT bytes queued per client (past that the
+ * client is dropped), SNMPMGR_MAX_CTL_CLIENTS connections, JSON nesting of
+ * SNMPMGR_MAX_JSON_DEPTH.
+ *
+ * Every request gets a struct ctl_req that its connection keeps on a list,
+ * so when the client goes away its pending requests are cancelled and
+ * freed rather than completed into freed memory.  Connections are freed
+ * from their own zero-timeout event, never from under a caller that may
+ * still hold them (a walk writing rows, a reply being framed).
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "core/errors.h"
+#include "core/limits.h"
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "methods.h"
+
+struct ctl_conn;
+
+struct ctl_req {
+	TAILQ_ENTRY(ctl_req)	 entry;
+	struct ctl_conn		*conn;
+	char			*id;	/* JSON text; NULL: notification */
+	size_t			 idlen;
+	bool			 pending;
+
+	json_t			*result;
+	char			*raw;
+	size_t			 rawlen;
+	bool			 has_error;
+	int			 errcode;
+	char			*errmsg;
+	json_t			*errdata;
+
+	void			(*cancel)(void *);
+	void			*cancel_arg;
+	void			(*drain)(void *);
+	void			*drain_arg;
+};
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct control		*ctl;
+	struct bufferevent	*bev;
+	struct event		*ev_free;
+	TAILQ_HEAD(, ctl_req)	 reqs;
+	bool			 closing;	/* flush, then close */
+	bool			 dead;		/* free at the next turn */
+};
+
+struct control {
+	struct daemon		*d;
+	char			*path;
+	int			 fd;
+	struct event		*ev_accept;
+	struct event		*ev_pause;
+	TAILQ_HEAD(, ctl_conn)	 conns;
+	size_t			 nconns;
+	struct log_repeat	 rep_accept;
+	struct log_repeat	 rep_full;
+};
+
+/* Low mark of queued output at which paused streams go on. */
+#define CTL_STREAM_LOW		(SNMPMGR_CTL_STREAM_HIGH / 2)
+
+static void	 conn_kill(struct ctl_conn *);
+static void	 conn_finish(struct ctl_conn *, struct ctl_req *);
+
+/* ------------------------------------------------------------ requests */
+
+struct daemon *
+ctl_req_daemon(const struct ctl_req *r)
+{
+	return r->conn->ctl->d;
+}
+
+static void
+req_clear_answer(struct ctl_req *r)
+{
+	json_decref(r->result);
+	r->result = NULL;
+	free(r->raw);
+	r->raw = NULL;
+	r->rawlen = 0;
+	free(r->errmsg);
+	r->errmsg = NULL;
+	json_decref(r->errdata);
+	r->errdata = NULL;
+	r->has_error = false;
+}
+
+void
+ctl_req_result(struct ctl_req *r, json_t *result)
+{
+	req_clear_answer(r);
+	r->result = result;
+}
+
+void
+ctl_req_result_raw(struct ctl_req *r, const char *json, size_t len)
+{
+	req_clear_answer(r);
+	if ((r->raw = malloc(len ? len : 1)) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return;
+	}
+	memcpy(r->raw, json, len);
+	r->rawlen = len;
+}
+
+void
+ctl_req_error(struct ctl_req *r, int code, const char *message, json_t *data)
+{
+	req_clear_answer(r);
+	r->has_error = true;
+	r->errcode = code;
+	r->errmsg = strdup(message);
+	r->errdata = data;
+}
+
+void
+ctl_req_errorf(struct ctl_req *r, int code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctl_req_error(r, code, msg, NULL);
+}
+
+void
+ctl_req_error_num(struct ctl_req *r, int code, const char *detail,
+    json_t *data)
+{
+	if (data == NULL)
+		data = json_object();
+	if (data != NULL && detail != NULL)
+		json_object_set_new(data, "detail", json_string(detail));
+	ctl_req_error(r, code, snmpmgr_strerror(code), data);
+}
+
+void
+ctl_req_set_cancel(struct ctl_req *r, void (*cb)(void *), void *arg)
+{
+	r->cancel = cb;
+	r->cancel_arg = arg;
+}
+
+void
+ctl_req_set_drain(struct ctl_req *r, void (*cb)(void *), void *arg)
+{
+	r->drain = cb;
+	r->drain_arg = arg;
+	if (cb != NULL && !r->conn->dead)
+		bufferevent_setwatermark(r->conn->bev, EV_WRITE,
+		    CTL_STREAM_LOW, 0);
+}
+
+const char *
+ctl_req_id(const struct ctl_req *r, size_t *len)
+{
+	if (r->id == NULL) {
+		*len = 4;
+		return "null";
+	}
+	*len = r->idlen;
+	return r->id;
+}
+
+bool
+ctl_req_is_notification(const struct ctl_req *r)
+{
+	return r->id == NULL;
+}
+
+size_t
+ctl_req_outq(const struct ctl_req *r)
+{
+	if (r->conn->dead)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(r->conn->bev));
+}
+
+static int
+conn_write(struct ctl_conn *c, const char *buf, size_t len)
+{
+	struct evbuffer	*out;
+
+	if (c->dead)
+		return -1;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) + len > SNMPMGR_MAX_CTL_OUTPUT) {
+		log_warnx("control: dropping a client that does not read "
+		    "its replies (%zu bytes queued)", evbuffer_get_length(out));
+		c->ctl->d->clients_dropped++;
+		conn_kill(c);
+		return -1;
+	}
+	if (bufferevent_write(c->bev, buf, len) == -1) {
+		conn_kill(c);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ctl_req_write(struct ctl_req *r, const char *buf, size_t len)
+{
+	if (r->conn->closing)
+		return -1;
+	return conn_write(r->conn, buf, len);
+}
+
+static struct ctl_req *
+req_new(struct ctl_conn *c, json_t *id)
+{
+	struct ctl_req	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->conn = c;
+	if (id != NULL) {
+		if ((r->id = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) ==
+		    NULL) {
+			free(r);
+			return NULL;
+		}
+		r->idlen = strlen(r->id);
+	}
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	return r;
+}
+
+static void
+req_free(struct ctl_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->pending)
+		r->conn->ctl->d->requests_in_flight--;
+	TAILQ_REMOVE(&r->conn->reqs, r, entry);
+	req_clear_answer(r);
+	free(r->id);
+	free(r);
+}
+
+/* Frame one reply line: {"jsonrpc":"2.0","id":ID,"result"|"error":...}. */
+static void
+conn_reply(struct ctl_conn *c, const char *id, size_t idlen,
+    const char *kind, const char *body, size_t bodylen)
+{
+	struct evbuffer	*b;
+	size_t		 len;
+	char		*line;
+
+	if (c->dead || c->closing)
+		return;
+	if ((b = evbuffer_new()) == NULL)
+		return;
+	evbuffer_add(b, "{\"jsonrpc\":\"2.0\",\"id\":", 22);
+	evbuffer_add(b, id, idlen);
+	evbuffer_add_printf(b, ",\"%s\":", kind);
+	evbuffer_add(b, body, bodylen);
+	evbuffer_add(b, "}\n", 2);
+	len = evbuffer_get_length(b);
+	if ((line = (char *)evbuffer_pullup(b, -1)) != NULL)
+		conn_write(c, line, len);
+	evbuffer_free(b);
+}
+
+static void
+conn_reply_error(struct ctl_conn *c, const char *id, size_t idlen, int code,
+    const char *message, json_t *data)
+{
+	json_t	*e;
+	char	*s;
+
+	e = json_pack("{s:i,s:s}", "code", code, "message", message);
+	if (e == NULL) {
+		json_decref(data);
+		return;
+	}
+	if (data != NULL)
+		json_object_set_new(e, "data", data);
+	if ((s = json_dumps(e, JSON_COMPACT)) != NULL) {
+		conn_reply(c, id, idlen, "error", s, strlen(s));
+		free(s);
+	}
+	json_decref(e);
+}
+
+/* Send r's answer (unless it is a notification) and free it. */
+static void
+conn_finish(struct ctl_conn *c, struct ctl_req *r)
+{
+	char	*s;
+
+	if (r->id == NULL || c->dead)
+		goto done;
+	if (r->has_error) {
+		conn_reply_error(c, r->id, r->idlen, r->errcode,
+		    r->errmsg ? r->errmsg : "error", r->errdata);
+		r->errdata = NULL;
+	} else if (r->raw != NULL) {
+		conn_reply(c, r->id, r->idlen, "result", r->raw, r->rawlen);
+	} else {
+		s = NULL;
+		if (r->result != NULL)
+			s = json_dumps(r->result, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (s == NULL)
+			conn_reply(c, r->id, r->idlen, "result", "null", 4);
+		else {
+			conn_reply(c, r->id, r->idlen, "result", s, strlen(s));
+			free(s);
+		}
+	}
+ done:
+	req_free(r);
+}
+
+void
+ctl_req_done(struct ctl_req *r)
+{
+	conn_finish(r->conn, r);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/*
+ * Nesting depth of the JSON text in p: brackets outside strings.  jansson
+ * has no run-time depth bound, so lines are measured before parsing.
+ */
+static int
+ctl_json_depth(const char *p, size_t n)
+{
+	size_t	 i;
+	int	 depth = 0, max = 0;
+	bool	 instr = false;
+
+	for (i = 0; i < n; i++) {
+		if (instr) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				instr = false;
+			continue;
+		}
+		switch (p[i]) {
+		case '"':
+			instr = true;
+			break;
+		case '[':
+		case '{':
+			if (++depth > max)
+				max = depth;
+			break;
+		case ']':
+		case '}':
+			depth--;
+			break;
+		}
+	}
+	return max;
+}
+
+static void
+conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct daemon		*d = c->ctl->d;
+	const struct method	*m;
+	struct ctl_req		*r;
+	json_error_t		 jerr;
+	json_t			*req = NULL, *id, *method, *params, *ver;
+	json_t			*empty = NULL;
+	const char		*name;
+	int			 rv;
+
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
+	    line[len - 1] == '\t'))
+		len--;
+	while (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
+		line++;
+		len--;
+	}
+	if (len == 0)
+		return;
+
+	if (ctl_json_depth(line, len) > SNMPMGR_MAX_JSON_DEPTH) {
+		conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
+		    "JSON nested too deeply",
+		    json_pack("{s:i}", "max_depth", SNMPMGR_MAX_JSON_DEPTH));
+		return;
+	}
+	if ((req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		conn_reply_error(c, "null", 4, CTL_ERR_PARSE, "parse error",
+		    json_pack("{s:s,s:i}", "detail", jerr.text,
+		    "column", jerr.column));
+		return;
+	}
+	if (!json_is_object(req)) {
+		conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
+		    "invalid request", json_pack("{s:s}", "detail",
+		    "a request must be a JSON object"));
+		goto out;
+	}
+	id = json_object_get(req, "id");
+	if (id != NULL && !json_is_string(id) && !json_is_number(id) &&
+	    !json_is_null(id)) {
+		conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
+		    "invalid request", json_pack("{s:s}", "detail",
+		    "id must be a string, a number or null"));
+		goto out;
+	}
+	if ((r = req_new(c, id)) == NULL) {
+		log_warnx("control: out of memory");
+		goto out;
+	}
+
+	ver = json_object_get(req, "jsonrpc");
+	method = json_object_get(req, "method");
+	params = json_object_get(req, "params");
+	if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0")) {
+		ctl_req_error(r, CTL_ERR_INVALID, "invalid request",
+		    json_pack("{s:s}", "detail", "jsonrpc must be \"2.0\""));
+		goto finish;
+	}
+	if (!json_is_string(method)) {
+		ctl_req_error(r, CTL_ERR_INVALID, "invalid request",
+		    json_pack("{s:s}", "detail", "method must be a string"));
+		goto finish;
+	}
+	name = json_string_value(method);
+	if ((m = method_find(name)) == NULL) {
+		ctl_req_error(r, CTL_ERR_METHOD, "method not found",
+		    json_pack("{s:s}", "method", name));
+		goto finish;
+	}
+	if (params != NULL && json_is_null(params))
+		params = NULL;
+	if (params != NULL && !json_is_object(params)) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "params: expected an object",
+		    NULL);
+		goto finish;
+	}
+	if ((m->flags & METHOD_NOPARAMS) && params != NULL &&
+	    json_object_size(params) > 0) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s takes no params",
+		    m->name);
+		goto finish;
+	}
+	if (params == NULL) {
+		if ((params = empty = json_object()) == NULL) {
+			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+			goto finish;
+		}
+	}
+	log_debug("control: %s", m->name);
+	rv = m->fn(d, r, params);
+	json_decref(empty);
+	if (rv == CTL_PENDING) {
+		r->pending = true;
+		d->requests_in_flight++;
+		goto out;
+	}
+ finish:
+	conn_finish(c, r);
+ out:
+	json_decref(req);
+}
+
+/* ---------------------------------------------------------- connections */
+
+static void
+conn_free(struct ctl_conn *c)
+{
+	struct ctl_req	*r;
+	void		(*cancel)(void *);
+
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
+		cancel = r->cancel;
+		r->cancel = NULL;
+		r->drain = NULL;
+		if (cancel != NULL)
+			cancel(r->cancel_arg);
+		req_free(r);
+	}
+	if (c->ev_free != NULL)
+		event_free(c->ev_free);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	TAILQ_REMOVE(&c->ctl->conns, c, entry);
+	c->ctl->nconns--;
+	free(c);
+}
+
+static void
+conn_free_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	conn_free(arg);
+}
+
+/* Stop talking to c and free it at the next turn of the loop. */
+static void
+conn_kill(struct ctl_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	event_active(c->ev_free, EV_TIMEOUT, 0);
+}
+
+/* Write what is queued, then close. */
+static void
+conn_close_after_flush(struct ctl_conn *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_kill(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn		*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 eol;
+	size_t			 eollen, linelen;
+	unsigned char		*line;
+
+	while (!c->dead && !c->closing) {
+		eol = evbuffer_search_eol(in, NULL, &eollen, EVBUFFER_EOL_LF);
+		if (eol.pos == -1) {
+			if (evbuffer_get_length(in) > SNMPMGR_MAX_CTL_LINE)
+				goto toolong;
+			return;
+		}
+		linelen = (size_t)eol.pos;
+		if (linelen > SNMPMGR_MAX_CTL_LINE)
+			goto toolong;
+		if ((line = evbuffer_pullup(in, (ev_ssize_t)linelen + 1)) ==
+		    NULL) {
+			log_warnx("control: out of memory");
+			conn_kill(c);
+			return;
+		}
+		conn_handle_line(c, (const char *)line, linelen);
+		evbuffer_drain(in, linelen + 1);
+	}
+	return;
+ toolong:
+	conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
+	    "request line too long", json_pack("{s:i}", "max_bytes",
+	    SNMPMGR_MAX_CTL_LINE));
+	evbuffer_drain(in, evbuffer_get_length(in));
+	conn_close_after_flush(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	struct ctl_req	*r, *next;
+	void		(*drain)(void *);
+	bool		 more = false;
+
+	if (c->dead)
+		return;
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_kill(c);
+		return;
+	}
+	/* Paused streams go on; one may pause again, others may finish. */
+	for (r = TAILQ_FIRST(&c->reqs); r != NULL && !c->dead; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if ((drain = r->drain) == NULL)
+			continue;
+		r->drain = NULL;
+		drain(r->drain_arg);
+		/* drain may have finished r; next is still on the list,
+		 * because nothing else runs meanwhile. */
+	}
+	if (c->dead)
+		return;
+	TAILQ_FOREACH(r, &c->reqs, entry)
+		if (r->drain != NULL)
+			more = true;
+	if (!more)
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (what & BEV_EVENT_ERROR)
+		log_debug("control: client error: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	/* EOF or error: whatever it had in flight is cancelled. */
+	conn_kill(c);
+}
+
+/* ------------------------------------------------------------- listener */
+
+static void
+ctl_pause_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control	*ctl = arg;
+
+	event_add(ctl->ev_accept, NULL);
+}
+
+static void
+ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	static const char	 busy[] = "{\"jsonrpc\":\"2.0\",\"id\":null,"
+	    "\"error\":{\"code\":-32603,\"message\":\"too many clients\"}}\n";
+	struct control		*ctl = arg;
+	struct ctl_conn		*c;
+	struct timeval		 onesec = { 1, 0 };
+	int			 s;
+
+	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			log_repeat(&ctl->rep_accept, "control: accept: %s; "
+			    "pausing for a second", strerror(errno));
+			event_del(ctl->ev_accept);
+			evtimer_add(ctl->ev_pause, &onesec);
+		} else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("control: accept");
+		return;
+	}
+	log_repeat_clear(&ctl->rep_accept, "control: accepting again");
+	if (ctl->nconns >= SNMPMGR_MAX_CTL_CLIENTS) {
+		log_repeat(&ctl->rep_full, "control: %d clients already, "
+		    "refusing another", SNMPMGR_MAX_CTL_CLIENTS);
+		(void)!write(s, busy, sizeof(busy) - 1);
+		close(s);
+		return;
+	}
+	log_repeat_clear(&ctl->rep_full, "control: accepting clients again");
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail;
+	TAILQ_INIT(&c->reqs);
+	c->ctl = ctl;
+	c->ev_free = event_new(ctl->d->base, -1, 0, conn_free_cb, c);
+	c->bev = bufferevent_socket_new(ctl->d->base, s, BEV_OPT_CLOSE_ON_FREE);
+	if (c->ev_free == NULL || c->bev == NULL) {
+		if (c->ev_free != NULL)
+			event_free(c->ev_free);
+		if (c->bev != NULL) {
+			bufferevent_free(c->bev);
+			s = -1;
+		}
+		free(c);
+		goto fail;
+	}
+	TAILQ_INSERT_TAIL(&ctl->conns, c, entry);
+	ctl->nconns++;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	/* Read at most one longest line (plus its newline) ahead. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, SNMPMGR_MAX_CTL_LINE + 1);
+	bufferevent_enable(c->bev, EV_READ);
+	log_debug("control: client connected (%zu)", ctl->nconns);
+	return;
+ fail:
+	log_warnx("control: cannot set up a client: out of memory");
+	if (s != -1)
+		close(s);
+}
+
+/* mkdir -p of path's parent directory. */
+static int
+ctl_mkparent(const char *path)
+{
+	char	*dir, *p, save;
+	int	 rv = -1;
+
+	if ((dir = strdup(path)) == NULL)
+		return -1;
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		rv = 0;
+		goto out;
+	}
+	*p = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		save = *p;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			goto out;
+		if ((*p = save) == '\0')
+			break;
+	}
+	rv = 0;
+ out:
+	free(dir);
+	return rv;
+}
+
+/* Remove a socket file at path unless a server answers on it. */
+static int
+ctl_unlink_stale(const struct sockaddr_un *sun)
+{
+	struct stat	 st;
+	int		 s, rv;
+
+	if (lstat(sun->sun_path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rv = connect(s, (const struct sockaddr *)sun, sizeof(*sun));
+	close(s);
+	if (rv == 0) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	log_info("control: removing stale socket %s", sun->sun_path);
+	return unlink(sun->sun_path);
+}
+
+struct control *
+control_new(struct daemon *d, const char *path, mode_t mode)
+{
+	struct control		*ctl;
+	struct sockaddr_un	 sun;
+	mode_t			 oldmask;
+	int			 rv;
+
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL) {
+		log_warn("control");
+		return NULL;
+	}
+	ctl->d = d;
+	ctl->fd = -1;
+	TAILQ_INIT(&ctl->conns);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control: socket path too long: %s", path);
+		goto fail;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((ctl->path = strdup(path)) == NULL) {
+		log_warn("control");
+		goto fail;
+	}
+	if (ctl_mkparent(path) == -1) {
+		log_warn("control: cannot create the directory of %s", path);
+		goto fail;
+	}
+	if (ctl_unlink_stale(&sun) == -1) {
+		if (errno == EADDRINUSE)
+			log_warnx("control: %s: another server is listening "
+			    "there", path);
+		else
+			log_warn("control: %s", path);
+		goto fail;
+	}
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd == -1) {
+		log_warn("control: socket");
+		goto fail;
+	}
+	oldmask = umask(~mode & 0777);
+	rv = bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(oldmask);
+	if (rv == -1) {
+		log_warn("control: bind %s", path);
+		goto fail;
+	}
+	if (chmod(path, mode) == -1) {
+		log_warn("control: chmod %s", path);
+		goto fail_unlink;
+	}
+	if (listen(ctl->fd, 64) == -1) {
+		log_warn("control: listen");
+		goto fail_unlink;
+	}
+	ctl->ev_accept = event_new(d->base, ctl->fd, EV_READ | EV_PERSIST,
+	    ctl_accept_cb, ctl);
+	ctl->ev_pause = evtimer_new(d->base, ctl_pause_cb, ctl);
+	if (ctl->ev_accept == NULL || ctl->ev_pause == NULL ||
+	    event_add(ctl->ev_accept, NULL) == -1) {
+		log_warnx("control: cannot set up events");
+		goto fail_unlink;
+	}
+	log_info("control: listening on %s", path);
+	return ctl;
+ fail_unlink:
+	unlink(path);
+ fail:
+	if (ctl->ev_accept != NULL)
+		event_free(ctl->ev_accept);
+	if (ctl->ev_pause != NULL)
+		event_free(ctl->ev_pause);
+	if (ctl->fd != -1)
+		close(ctl->fd);
+	free(ctl->path);
+	free(ctl);
+	return NULL;
+}
+
+void
+control_free(struct control *ctl)
+{
+	struct ctl_conn	*c;
+
+	if (ctl == NULL)
+		return;
+	if (ctl->ev_accept != NULL)
+		event_free(ctl->ev_accept);
+	if (ctl->ev_pause != NULL)
+		event_free(ctl->ev_pause);
+	while ((c = TAILQ_FIRST(&ctl->conns)) != NULL)
+		conn_free(c);
+	if (ctl->fd != -1)
+		close(ctl->fd);
+	if (ctl->path != NULL && unlink(ctl->path) == -1 && errno != ENOENT)
+		log_warn("control: unlink %s", ctl->path);
+	free(ctl->path);
+	free(ctl);
+}
+
+size_t
+control_nclients(const struct control *ctl)
+{
+	return ctl != NULL ? ctl->nconns : 0;
+}

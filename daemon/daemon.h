@@ -1,0 +1,64 @@
+/*
+ * daemon.h - the one object that holds snmpmgrd's running state: the event
+ * base, the loaded config, the session engine and its libevent binding, the
+ * table of configured sessions and the control socket.  It is passed
+ * explicitly to every daemon/ module; nothing in daemon/ is global except
+ * the log settings.
+ */
+#ifndef SNMPMGRD_DAEMON_H
+#define SNMPMGRD_DAEMON_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct event;
+struct event_base;
+struct config;
+struct sess;
+struct sess_loop;
+struct sess_mgr;
+struct sessions;
+struct control;
+
+struct daemon {
+	struct event_base *base;
+	struct config	*conf;		/* owned */
+	const char	*conf_path;	/* argv, not owned */
+	const char	*sock_path;	/* -s, or the config's; not owned */
+
+	struct sess_loop *loop;		/* owned; the libevent binding */
+	struct sess_mgr	*mgr;		/* owned by loop */
+	struct sessions	*sessions;	/* owned */
+	struct control	*control;	/* owned */
+
+	struct event	*ev_sigterm;
+	struct event	*ev_sigint;
+	struct event	*ev_sighup;
+	struct event	*ev_reap;	/* frees temporary sessions */
+
+	/* Temporary sessions (inline targets) waiting to be freed outside
+	 * the engine's callbacks. */
+	struct sess	**reap;
+	size_t		 nreap;
+	size_t		 reapcap;
+
+	struct timespec	 started;	/* CLOCK_MONOTONIC */
+	pid_t		 pid;
+	bool		 stopping;
+
+	/* Counters for daemon.status. */
+	uint64_t	 requests_in_flight;
+	uint64_t	 clients_dropped;
+	uint64_t	 walks_active;
+};
+
+/* Free s (a temporary session) from the event loop, not from inside one of
+ * the engine's callbacks. */
+void	 daemon_defer_sess_free(struct daemon *d, struct sess *s);
+/* Seconds since start-up (monotonic). */
+double	 daemon_uptime(const struct daemon *d);
+
+#endif /* SNMPMGRD_DAEMON_H */

@@ -1,0 +1,272 @@
+/*
+ * main.c - snmpmgrd: options, start-up, signals, readiness and shutdown.
+ *
+ * snmpmgrd runs in the foreground on one libevent loop (SPEC.md 8): it
+ * loads and validates the config, creates the configured sessions, opens
+ * the control socket, tells systemd it is ready (sd_notify protocol over
+ * $NOTIFY_SOCKET, spoken directly, no libsystemd), and serves until
+ * SIGTERM or SIGINT.  Shutdown stops accepting, cancels what clients have
+ * in flight, frees the sessions and removes the socket file.
+ */
+#include <config.h>		/* autoconf's: PACKAGE_VERSION */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"		/* daemon/config.h */
+
+#include "core/errors.h"
+#include "core/sess_event.h"
+#include "core/session.h"
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "sessions.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define DEFAULT_CONFIG	SYSCONFDIR "/snmpmgrd/snmpmgrd.json"
+#define DEFAULT_SOCKET	"/run/snmpmgrd/control.sock"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: snmpmgrd [-dtV] [-c config] [-s socket]\n");
+	exit(1);
+}
+
+/* Send one sd_notify state line, if systemd asked for them. */
+static void
+main_notify(const char *state)
+{
+	struct sockaddr_un	 sun;
+	const char		*path;
+	socklen_t		 len;
+	size_t			 n;
+	int			 s;
+
+	if ((path = getenv("NOTIFY_SOCKET")) == NULL || path[0] == '\0')
+		return;
+	n = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(sun.sun_path)) {
+		log_warnx("NOTIFY_SOCKET: unusable address %s", path);
+		return;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, n);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';		/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("NOTIFY_SOCKET: socket");
+		return;
+	}
+	if (sendto(s, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1)
+		log_warn("NOTIFY_SOCKET: send %s", state);
+	close(s);
+}
+
+double
+daemon_uptime(const struct daemon *d)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - d->started.tv_sec) +
+	    (now.tv_nsec - d->started.tv_nsec) / 1e9;
+}
+
+static void
+daemon_reap(struct daemon *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nreap; i++)
+		sess_free(d->reap[i]);
+	d->nreap = 0;
+}
+
+static void
+daemon_reap_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	daemon_reap(arg);
+}
+
+void
+daemon_defer_sess_free(struct daemon *d, struct sess *s)
+{
+	struct sess	**nr;
+	size_t		  ncap;
+
+	if (d->nreap == d->reapcap) {
+		ncap = d->reapcap ? d->reapcap * 2 : 16;
+		if ((nr = reallocarray(d->reap, ncap, sizeof(*nr))) == NULL) {
+			/* Last resort; the engine allows it outside its
+			 * own callbacks, and this is rare enough. */
+			log_warnx("out of memory freeing a temporary session");
+			sess_free(s);
+			return;
+		}
+		d->reap = nr;
+		d->reapcap = ncap;
+	}
+	d->reap[d->nreap++] = s;
+	if (d->ev_reap != NULL)
+		event_active(d->ev_reap, EV_TIMEOUT, 0);
+}
+
+static void
+main_stop_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->stopping)
+		return;
+	log_info("%s: stopping", strsignal((int)sig));
+	d->stopping = true;
+	main_notify("STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+/* Reload is a later issue: check the new config, say it is not applied. */
+static void
+main_hup_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon		*d = arg;
+	struct config		*c;
+	struct config_err	 err;
+
+	memset(&err, 0, sizeof(err));
+	if ((c = config_load(d->conf_path, &err)) == NULL) {
+		log_warnx("reload: %s", err.text);
+		return;
+	}
+	config_free(c);
+	log_warnx("reload: not supported yet, restart snmpmgrd to apply");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon		 daemon, *d = &daemon;
+	struct config_err	 err;
+	const char		*sock_path = NULL;
+	bool			 check_only = false, debug = false;
+	mode_t			 mode;
+	int			 ch;
+
+	memset(d, 0, sizeof(*d));
+	d->conf_path = DEFAULT_CONFIG;
+	while ((ch = getopt(argc, argv, "c:ds:tV")) != -1) {
+		switch (ch) {
+		case 'c':
+			d->conf_path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 's':
+			sock_path = optarg;
+			break;
+		case 't':
+			check_only = true;
+			break;
+		case 'V':
+			printf("snmpmgrd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init(debug ? LOG_DEBUG : LOG_INFO, false);
+	memset(&err, 0, sizeof(err));
+	if ((d->conf = config_load(d->conf_path, &err)) == NULL) {
+		if (check_only) {
+			fprintf(stderr, "%s\n", err.text);
+			return 1;
+		}
+		fatalx("%s", err.text);
+	}
+	if (check_only) {
+		printf("%s: configuration OK\n", d->conf_path);
+		config_free(d->conf);
+		return 0;
+	}
+	log_init(debug ? LOG_DEBUG : d->conf->log_level, d->conf->log_syslog);
+
+	if (sock_path == NULL)
+		sock_path = d->conf->control_socket;
+	if (sock_path == NULL || sock_path[0] == '\0')
+		sock_path = DEFAULT_SOCKET;
+	d->sock_path = sock_path;
+	mode = d->conf->control_mode;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->pid = getpid();
+	clock_gettime(CLOCK_MONOTONIC, &d->started);
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if ((d->loop = sess_loop_new(d->base)) == NULL)
+		fatal("cannot start the session engine");
+	d->mgr = sess_loop_mgr(d->loop);
+	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
+	    NULL)
+		fatalx("cannot create events");
+	if ((d->sessions = sessions_new(d, d->conf)) == NULL)
+		fatalx("cannot create the session table: out of memory");
+	if ((d->control = control_new(d, sock_path, mode)) == NULL)
+		fatalx("cannot open the control socket %s", sock_path);
+
+	d->ev_sigterm = evsignal_new(d->base, SIGTERM, main_stop_cb, d);
+	d->ev_sigint = evsignal_new(d->base, SIGINT, main_stop_cb, d);
+	d->ev_sighup = evsignal_new(d->base, SIGHUP, main_hup_cb, d);
+	if (d->ev_sigterm == NULL || d->ev_sigint == NULL ||
+	    d->ev_sighup == NULL || evsignal_add(d->ev_sigterm, NULL) == -1 ||
+	    evsignal_add(d->ev_sigint, NULL) == -1 ||
+	    evsignal_add(d->ev_sighup, NULL) == -1)
+		fatalx("cannot set up signal handling");
+
+	log_info("snmpmgrd %s started (config %s, socket %s)",
+	    PACKAGE_VERSION, d->conf_path, sock_path);
+	main_notify("READY=1");
+
+	if (event_base_dispatch(d->base) == -1)
+		log_warnx("event loop failed");
+
+	/* Clients first: their walks and requests are cancelled. */
+	control_free(d->control);
+	d->control = NULL;
+	daemon_reap(d);
+	sessions_free(d->sessions);
+	d->sessions = NULL;
+	sess_loop_free(d->loop);
+	event_free(d->ev_sigterm);
+	event_free(d->ev_sigint);
+	event_free(d->ev_sighup);
+	event_free(d->ev_reap);
+	free(d->reap);
+	config_free(d->conf);
+	event_base_free(d->base);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,422 @@
+/*
+ * render.c - hand-written JSON formatting of varbinds.
+ *
+ * Rules (doc/protocol.md "Values"): integer types are JSON numbers except
+ * Counter64, a decimal string; an OCTET STRING that is valid UTF-8 without
+ * control characters (other than tab, CR, LF) is a text "value", any other
+ * a lowercase "hex" field; Opaque and NsapAddress are always hex; OBJECT
+ * IDENTIFIER and IpAddress values are dotted strings; NULL and the
+ * exceptions of RFC 3416 3 (noSuchObject, noSuchInstance, endOfMibView)
+ * have no value.  Each varbind reserves its worst-case size once and is
+ * then written with plain stores.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "render.h"
+
+static const char hexdig[] = "0123456789abcdef";
+
+void
+render_buf_init(struct render_buf *b)
+{
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->failed = false;
+}
+
+void
+render_buf_free(struct render_buf *b)
+{
+	free(b->p);
+	render_buf_init(b);
+}
+
+void
+render_buf_reset(struct render_buf *b)
+{
+	b->len = 0;
+	b->failed = false;
+}
+
+int
+render_reserve(struct render_buf *b, size_t n)
+{
+	size_t	 ncap;
+	char	*np;
+
+	if (b->failed)
+		return -1;
+	if (b->cap - b->len >= n)
+		return 0;
+	if (n > SIZE_MAX / 2 - b->len)
+		goto fail;
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap - b->len < n)
+		ncap *= 2;
+	if ((np = realloc(b->p, ncap)) == NULL)
+		goto fail;
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+ fail:
+	b->failed = true;
+	return -1;
+}
+
+void
+render_add(struct render_buf *b, const void *p, size_t n)
+{
+	if (render_reserve(b, n) == -1)
+		return;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void
+render_adds(struct render_buf *b, const char *s)
+{
+	render_add(b, s, strlen(s));
+}
+
+/* Decimal digits of v at the end of a 20-byte scratch; returns the start. */
+static inline char *
+render_fmt_u64(char *end, uint64_t v)
+{
+	char	*p = end;
+
+	do {
+		*--p = '0' + (char)(v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
+/* Unchecked appends: the caller reserved the room. */
+static inline void
+put_u64(struct render_buf *b, uint64_t v)
+{
+	char	 tmp[24], *s;
+	size_t	 n;
+
+	s = render_fmt_u64(tmp + sizeof(tmp), v);
+	n = (size_t)(tmp + sizeof(tmp) - s);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static inline void
+put_i64(struct render_buf *b, int64_t v)
+{
+	if (v < 0) {
+		b->p[b->len++] = '-';
+		put_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else
+		put_u64(b, (uint64_t)v);
+}
+
+static inline void
+put_mem(struct render_buf *b, const void *p, size_t n)
+{
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+#define PUT_LIT(b, s)	put_mem((b), (s), sizeof(s) - 1)
+
+static void
+put_oid_arcs(struct render_buf *b, const struct oid *o)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < o->len; i++) {
+		if (i > 0)
+			b->p[b->len++] = '.';
+		put_u64(b, o->arcs[i]);
+	}
+}
+
+static void
+put_hex(struct render_buf *b, const uint8_t *p, size_t n)
+{
+	char	*q = b->p + b->len;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		*q++ = hexdig[p[i] >> 4];
+		*q++ = hexdig[p[i] & 0xf];
+	}
+	b->len += 2 * n;
+}
+
+/* Needs 2 + 6 * n bytes of room at most. */
+static void
+put_json_str(struct render_buf *b, const char *s, size_t n)
+{
+	char		*q = b->p + b->len;
+	size_t		 i;
+	unsigned char	 c;
+
+	*q++ = '"';
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*q++ = (char)c;
+			continue;
+		}
+		*q++ = '\\';
+		switch (c) {
+		case '"':
+			*q++ = '"';
+			break;
+		case '\\':
+			*q++ = '\\';
+			break;
+		case '\n':
+			*q++ = 'n';
+			break;
+		case '\r':
+			*q++ = 'r';
+			break;
+		case '\t':
+			*q++ = 't';
+			break;
+		default:
+			*q++ = 'u';
+			*q++ = '0';
+			*q++ = '0';
+			*q++ = hexdig[c >> 4];
+			*q++ = hexdig[c & 0xf];
+			break;
+		}
+	}
+	*q++ = '"';
+	b->len = (size_t)(q - b->p);
+}
+
+void
+render_u64(struct render_buf *b, uint64_t v)
+{
+	if (render_reserve(b, 24) == 0)
+		put_u64(b, v);
+}
+
+void
+render_i64(struct render_buf *b, int64_t v)
+{
+	if (render_reserve(b, 24) == 0)
+		put_i64(b, v);
+}
+
+void
+render_json_str(struct render_buf *b, const char *s, size_t n)
+{
+	if (n > (SIZE_MAX - 2) / 6 || render_reserve(b, 2 + 6 * n) == -1) {
+		b->failed = true;
+		return;
+	}
+	put_json_str(b, s, n);
+}
+
+void
+render_oid(struct render_buf *b, const struct oid *o)
+{
+	if (render_reserve(b, SNMPMGR_MAX_OID_STR + 2) == -1)
+		return;
+	b->p[b->len++] = '"';
+	put_oid_arcs(b, o);
+	b->p[b->len++] = '"';
+}
+
+/*
+ * UTF-8 as RFC 3629 4 allows it (no overlong forms, no surrogates, nothing
+ * past U+10FFFF), and no C0/C1 control characters or DEL other than tab,
+ * CR and LF.
+ */
+bool
+render_is_text(const uint8_t *p, size_t n)
+{
+	size_t		 i = 0;
+	uint8_t		 c;
+
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') ||
+			    c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			if (n - i < 2 || (p[i + 1] & 0xc0) != 0x80)
+				return false;
+			/* U+0080..U+009F are C1 controls. */
+			if (c == 0xc2 && p[i + 1] < 0xa0)
+				return false;
+			i += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			if (n - i < 3 || (p[i + 1] & 0xc0) != 0x80 ||
+			    (p[i + 2] & 0xc0) != 0x80)
+				return false;
+			if (c == 0xe0 && p[i + 1] < 0xa0)
+				return false;	/* overlong */
+			if (c == 0xed && p[i + 1] >= 0xa0)
+				return false;	/* surrogate */
+			i += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			if (n - i < 4 || (p[i + 1] & 0xc0) != 0x80 ||
+			    (p[i + 2] & 0xc0) != 0x80 ||
+			    (p[i + 3] & 0xc0) != 0x80)
+				return false;
+			if (c == 0xf0 && p[i + 1] < 0x90)
+				return false;	/* overlong */
+			if (c == 0xf4 && p[i + 1] >= 0x90)
+				return false;	/* past U+10FFFF */
+			i += 4;
+		} else
+			return false;
+	}
+	return true;
+}
+
+/* Type names of doc/protocol.md, with their lengths, by tag. */
+struct render_type {
+	const char	*name;
+	size_t		 len;
+	bool		 unknown;
+};
+#define RT(s)	{ s, sizeof(s) - 1, false }
+
+static struct render_type
+render_type_name(uint8_t t)
+{
+	static const struct render_type unknown = { "unknown", 7, true };
+
+	switch (t) {
+	case SNMP_T_INTEGER:	return (struct render_type)RT("Integer32");
+	case SNMP_T_OCTETS:	return (struct render_type)RT("OCTET STRING");
+	case SNMP_T_NULL:	return (struct render_type)RT("NULL");
+	case SNMP_T_OID:	return (struct render_type)RT("OBJECT IDENTIFIER");
+	case SNMP_T_IPADDR:	return (struct render_type)RT("IpAddress");
+	case SNMP_T_COUNTER32:	return (struct render_type)RT("Counter32");
+	case SNMP_T_GAUGE32:	return (struct render_type)RT("Gauge32");
+	case SNMP_T_TIMETICKS:	return (struct render_type)RT("TimeTicks");
+	case SNMP_T_OPAQUE:	return (struct render_type)RT("Opaque");
+	case SNMP_T_NSAP:	return (struct render_type)RT("NsapAddress");
+	case SNMP_T_COUNTER64:	return (struct render_type)RT("Counter64");
+	case SNMP_T_UINTEGER32:	return (struct render_type)RT("UInteger32");
+	case SNMP_T_NOSUCHOBJECT: return (struct render_type)RT("noSuchObject");
+	case SNMP_T_NOSUCHINSTANCE: return (struct render_type)RT("noSuchInstance");
+	case SNMP_T_ENDOFMIBVIEW: return (struct render_type)RT("endOfMibView");
+	default:		return unknown;
+	}
+}
+
+void
+render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
+{
+	const struct snmp_value	*v = &vb->value;
+	struct render_type	 tn;
+	struct oid		 o;
+	size_t			 room;
+
+	/* Worst case: OID twice (an OID value), 6 bytes per octet of text. */
+	if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR) {
+		b->failed = true;
+		return;
+	}
+	room = 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len;
+	if (render_reserve(b, room) == -1)
+		return;
+
+	PUT_LIT(b, "{\"oid\":\"");
+	put_oid_arcs(b, &vb->name);
+	PUT_LIT(b, "\",\"type\":\"");
+	tn = render_type_name(v->type);
+	put_mem(b, tn.name, tn.len);
+	b->p[b->len++] = '"';
+
+	switch (v->type) {
+	case SNMP_T_INTEGER:
+		PUT_LIT(b, ",\"value\":");
+		put_i64(b, v->i);
+		break;
+	case SNMP_T_COUNTER32:
+	case SNMP_T_GAUGE32:
+	case SNMP_T_TIMETICKS:
+	case SNMP_T_UINTEGER32:
+		PUT_LIT(b, ",\"value\":");
+		put_u64(b, v->u);
+		break;
+	case SNMP_T_COUNTER64:
+		PUT_LIT(b, ",\"value\":\"");
+		put_u64(b, v->u);
+		b->p[b->len++] = '"';
+		break;
+	case SNMP_T_OCTETS:
+		if (render_is_text(v->data, v->len)) {
+			PUT_LIT(b, ",\"value\":");
+			put_json_str(b, (const char *)v->data, v->len);
+			break;
+		}
+		goto hex;
+	case SNMP_T_IPADDR:
+		if (v->len != 4)
+			goto hex;
+		PUT_LIT(b, ",\"value\":\"");
+		put_u64(b, v->data[0]);
+		b->p[b->len++] = '.';
+		put_u64(b, v->data[1]);
+		b->p[b->len++] = '.';
+		put_u64(b, v->data[2]);
+		b->p[b->len++] = '.';
+		put_u64(b, v->data[3]);
+		b->p[b->len++] = '"';
+		break;
+	case SNMP_T_OID:
+		if (oid_from_ber(&o, v->data, v->len) == -1)
+			goto hex;
+		PUT_LIT(b, ",\"value\":\"");
+		put_oid_arcs(b, &o);
+		b->p[b->len++] = '"';
+		break;
+	case SNMP_T_NULL:
+	case SNMP_T_NOSUCHOBJECT:
+	case SNMP_T_NOSUCHINSTANCE:
+	case SNMP_T_ENDOFMIBVIEW:
+		break;
+	case SNMP_T_OPAQUE:
+	case SNMP_T_NSAP:
+	default:
+ hex:
+		PUT_LIT(b, ",\"hex\":\"");
+		put_hex(b, v->data, v->len);
+		b->p[b->len++] = '"';
+		break;
+	}
+	if (tn.unknown) {
+		/* A tag this build does not know: say which one it was. */
+		PUT_LIT(b, ",\"tag\":");
+		put_u64(b, v->type);
+	}
+	b->p[b->len++] = '}';
+}
+
+void
+render_varbinds(struct render_buf *b, const struct snmp_varbind *vb, size_t n)
+{
+	size_t	 i;
+
+	render_add(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			render_add(b, ",", 1);
+		render_varbind(b, &vb[i]);
+	}
+	render_add(b, "]", 1);
+}

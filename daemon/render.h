@@ -1,0 +1,57 @@
+/*
+ * render.h - varbinds to JSON text, the one rendering snmpmgrd uses for
+ * every value it sends to a client (doc/protocol.md "Values", SPEC.md 8).
+ *
+ * This is the hot path of a streamed walk, so it formats by hand into a
+ * growing byte buffer instead of building jansson objects: a whole agent
+ * response becomes one buffer that is queued with one copy.
+ */
+#ifndef SNMPMGRD_RENDER_H
+#define SNMPMGRD_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct oid;
+struct snmp_varbind;
+
+/*
+ * A growing buffer.  After an allocation failure failed is set and further
+ * appends do nothing; check it once before using the text.  The text is not
+ * NUL-terminated.
+ */
+struct render_buf {
+	char		*p;
+	size_t		 len;
+	size_t		 cap;
+	bool		 failed;
+};
+
+void	 render_buf_init(struct render_buf *b);
+/* Frees the memory; b can be reused after render_buf_init. */
+void	 render_buf_free(struct render_buf *b);
+/* Empty the buffer, keeping its memory. */
+void	 render_buf_reset(struct render_buf *b);
+/* Make room for n more bytes.  0 or -1 (and failed set). */
+int	 render_reserve(struct render_buf *b, size_t n);
+
+void	 render_add(struct render_buf *b, const void *p, size_t n);
+void	 render_adds(struct render_buf *b, const char *s);
+void	 render_u64(struct render_buf *b, uint64_t v);
+void	 render_i64(struct render_buf *b, int64_t v);
+/* A JSON string (quotes included) of n bytes of UTF-8, escaped. */
+void	 render_json_str(struct render_buf *b, const char *s, size_t n);
+/* The OID as a quoted dotted string. */
+void	 render_oid(struct render_buf *b, const struct oid *o);
+
+/* True if p is valid UTF-8 with no control characters but tab, CR, LF. */
+bool	 render_is_text(const uint8_t *p, size_t n);
+
+/* One varbind object: {"oid": ..., "type": ..., "value"|"hex": ...}. */
+void	 render_varbind(struct render_buf *b, const struct snmp_varbind *vb);
+/* A JSON array of n varbinds. */
+void	 render_varbinds(struct render_buf *b, const struct snmp_varbind *vb,
+	    size_t n);
+
+#endif /* SNMPMGRD_RENDER_H */

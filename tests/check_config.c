@@ -1,0 +1,994 @@
+/*
+ * check_config.c - the configuration loader: duration and size syntax,
+ * every class of error with the file, line and column it names, includes,
+ * option precedence, and the inline-target entry points.
+ *
+ * Config texts are written to a fresh temporary directory per test.  An
+ * '@' in a text marks where the expected error points; the helper strips
+ * it and works out the line and column it stood at.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon/config.h"
+
+#define TPATH	4096
+
+static char	 tmpdir[64];
+static char	*made[64];
+static int	 nmade;
+
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	nmade = 0;
+}
+
+static void
+teardown(void)
+{
+	while (nmade > 0) {
+		nmade--;
+		if (unlink(made[nmade]) == -1)
+			(void)rmdir(made[nmade]);
+		free(made[nmade]);
+	}
+	(void)rmdir(tmpdir);
+}
+
+static void
+remember(const char *path)
+{
+	ck_assert_int_lt(nmade, 64);
+	made[nmade] = strdup(path);
+	ck_assert_ptr_nonnull(made[nmade]);
+	nmade++;
+}
+
+static const char *
+mkdir_tmp(const char *name)
+{
+	static char	 path[TPATH];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	remember(path);
+	return path;
+}
+
+/*
+ * Write text (with any '@' removed) to tmpdir/name; *line and *col get
+ * where the '@' was (0 when there was none).  Returns the path.
+ */
+static const char *
+write_marked(const char *name, const char *text, int *line, int *col)
+{
+	static char	 path[8][TPATH];
+	static int	 turn;
+	char		*p;
+	FILE		*f;
+	int		 l = 1, c = 1;
+
+	turn = (turn + 1) % 8;
+	p = path[turn];
+	snprintf(p, TPATH, "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	remember(p);
+	if (line != NULL)
+		*line = *col = 0;
+	for (; *text != '\0'; text++) {
+		if (*text == '@') {
+			if (line != NULL) {
+				*line = l;
+				*col = c;
+			}
+			continue;
+		}
+		fputc(*text, f);
+		if (*text == '\n') {
+			l++;
+			c = 1;
+		} else if ((*text & 0xc0) != 0x80)
+			c++;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	return p;
+}
+
+static const char *
+write_file(const char *name, const char *text)
+{
+	return write_marked(name, text, NULL, NULL);
+}
+
+/* Loading name must fail at the '@' of its text, with msg in the error. */
+static void
+expect_error(const char *text, const char *msg)
+{
+	struct config_err	 err;
+	struct config		*c;
+	const char		*path;
+	char			 prefix[TPATH + 64];
+	int			 line, col;
+
+	path = write_marked("t.json", text, &line, &col);
+	ck_assert_int_gt(line, 0);
+	c = config_load(path, &err);
+	ck_assert_msg(c == NULL, "loaded a bad config: %s", text);
+	snprintf(prefix, sizeof(prefix), "%s:%d:%d: ", path, line, col);
+	ck_assert_msg(strncmp(err.text, prefix, strlen(prefix)) == 0,
+	    "error \"%s\" does not start with \"%s\"", err.text, prefix);
+	ck_assert_msg(strstr(err.text, msg) != NULL,
+	    "error \"%s\" does not say \"%s\"", err.text, msg);
+}
+
+static struct config *
+load_ok(const char *text)
+{
+	struct config_err	 err;
+	struct config		*c;
+
+	c = config_load(write_file("ok.json", text), &err);
+	ck_assert_msg(c != NULL, "good config rejected: %s", err.text);
+	return c;
+}
+
+/* -------------------------------------------------------- durations */
+
+START_TEST(config_duration_accepts_units_and_seconds)
+{
+	static const struct {
+		const char	*s;
+		uint32_t	 ms;
+	} good[] = {
+		{ "500ms", 500 }, { "5s", 5000 }, { "1m", 60000 },
+		{ "1h", 3600000 }, { "1.5s", 1500 }, { "5", 5000 },
+		{ "0.25", 250 }, { "0ms", 0 }, { "2.5m", 150000 },
+	};
+	uint32_t	 ms;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ms = 12345;
+		ck_assert_msg(config_parse_duration(good[i].s, &ms) == 0,
+		    "rejected %s", good[i].s);
+		ck_assert_uint_eq(ms, good[i].ms);
+	}
+}
+END_TEST
+
+START_TEST(config_duration_rejects_garbage)
+{
+	static const char *const bad[] = { "", "s", "5x", "-1s", "5 s",
+		"1.0001s", "1.5ms", "5.", "99999999999s", "1e3", "0x10",
+		"5sec", " 5s" };
+	uint32_t	 ms;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(config_parse_duration(bad[i], &ms) == -1,
+		    "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+START_TEST(config_size_accepts_binary_and_decimal_units)
+{
+	static const struct {
+		const char	*s;
+		uint64_t	 n;
+	} good[] = {
+		{ "64MiB", 64ULL << 20 }, { "512KiB", 512ULL << 10 },
+		{ "1GiB", 1ULL << 30 }, { "10k", 10000 }, { "10M", 10000000 },
+		{ "4096", 4096 }, { "1.5KiB", 1536 }, { "2G", 2000000000ULL },
+	};
+	uint64_t	 n;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(config_parse_size(good[i].s, &n) == 0,
+		    "rejected %s", good[i].s);
+		ck_assert_uint_eq(n, good[i].n);
+	}
+}
+END_TEST
+
+START_TEST(config_size_rejects_garbage)
+{
+	static const char *const bad[] = { "", "MiB", "10 MiB", "-1",
+		"1.5", "10mib", "10Q", "0.1B", "99999999999999999999" };
+	uint64_t	 n;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(config_parse_size(bad[i], &n) == -1,
+		    "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+/* ------------------------------------------------------------ loads */
+
+START_TEST(config_empty_object_gives_defaults)
+{
+	struct config	*c = load_ok("{}\n");
+
+	ck_assert_str_eq(c->state_dir, "/var/lib/snmpmgrd");
+	ck_assert_str_eq(c->control_socket, "/run/snmpmgrd/control.sock");
+	ck_assert_int_eq(c->control_mode, 0660);
+	ck_assert_int_eq(c->log_level, LOG_INFO);
+	ck_assert(!c->log_syslog);
+	ck_assert_uint_eq(c->nsessions, 0);
+	ck_assert_uint_eq(c->npolls, 0);
+	ck_assert(!c->have_traps);
+	config_free(c);
+}
+END_TEST
+
+static const char full_config[] =
+"{\n"
+"  \"control\":  { \"socket\": \"ctl.sock\", \"mode\": \"0600\" },\n"
+"  \"state_dir\": \"/var/tmp/snmpmgrd-test\",\n"
+"  \"log\":      { \"level\": \"debug\", \"syslog\": true },\n"
+"  \"defaults\": { \"timeout\": \"2s\", \"retries\": 2,\n"
+"                \"community\": \"fromdefaults\" },\n"
+"  \"credentials\": {\n"
+"    \"ops\": { \"user\": \"ops\", \"auth\": \"sha256\",\n"
+"             \"auth_password\": \"authpass1\", \"priv\": \"aes\",\n"
+"             \"priv_password\": \"privpass1\" }\n"
+"  },\n"
+"  \"polls\": {\n"
+"    \"system\": { \"get\": [\"1.3.6.1.2.1.1.3.0\", \"1.3.6.1.2.1.1.5.0\"],\n"
+"                \"interval\": \"30s\" },\n"
+"    \"ifaces\": { \"walk\": [\"1.3.6.1.2.1.2.2.1\"], \"interval\": 60,\n"
+"                \"jitter\": \"5s\", \"max_repetitions\": 10,\n"
+"                \"timeout\": 1.5, \"retries\": 1, \"use_getnext\": true }\n"
+"  },\n"
+"  \"templates\": {\n"
+"    \"switch\": { \"version\": \"2c\", \"timeout\": \"3s\", \"retries\": 4,\n"
+"                \"credentials\": \"ops\", \"polls\": [\"system\", \"ifaces\"] }\n"
+"  },\n"
+"  \"sessions\": {\n"
+"    \"zeta\":    { \"template\": \"switch\", \"host\": \"192.0.2.10\",\n"
+"                 \"retries\": 5 },\n"
+"    \"printer\": { \"host\": \"192.0.2.20\", \"version\": 1,\n"
+"                 \"community\": \"public\", \"polls\": [\"system\"],\n"
+"                 \"dscp\": 46, \"in_buffer_size\": \"256KiB\" },\n"
+"    \"alpha\":   { \"host\": \"::1\", \"transport\": \"udp6\", \"port\": 1161 }\n"
+"  },\n"
+"  \"traps\": {\n"
+"    \"listen\": [\"udp:0.0.0.0:162\", \"udp6:[::]:1162\"],\n"
+"    \"communities\": [\"public\"],\n"
+"    \"users\": [\"ops\"],\n"
+"    \"journal\": { \"path\": \"traps.jsonl\", \"max_size\": \"64MiB\",\n"
+"                 \"keep\": 4, \"fsync\": \"always\" }\n"
+"  }\n"
+"}\n";
+
+START_TEST(config_full_example_loads)
+{
+	struct config			*c = load_ok(full_config);
+	const struct config_session	*s;
+	const struct config_poll	*p;
+
+	ck_assert_str_eq(c->control_socket, "/var/tmp/snmpmgrd-test/ctl.sock");
+	ck_assert_int_eq(c->control_mode, 0600);
+	ck_assert_int_eq(c->log_level, LOG_DEBUG);
+	ck_assert(c->log_syslog);
+
+	ck_assert_uint_eq(c->npolls, 2);
+	ck_assert_str_eq(c->polls[0].name, "ifaces");	/* sorted */
+	p = config_find_poll(c, "ifaces");
+	ck_assert_ptr_nonnull(p);
+	ck_assert(p->is_walk);
+	ck_assert_uint_eq(p->noids, 1);
+	ck_assert_uint_eq(p->oids[0].len, 9);
+	ck_assert_uint_eq(p->interval_ms, 60000);
+	ck_assert_uint_eq(p->jitter_ms, 5000);
+	ck_assert_uint_eq(p->timeout_ms, 1500);
+	ck_assert_int_eq(p->retries, 1);
+	ck_assert_uint_eq(p->max_repetitions, 10);
+	ck_assert(p->use_getnext);
+	p = config_find_poll(c, "system");
+	ck_assert_ptr_nonnull(p);
+	ck_assert(!p->is_walk);
+	ck_assert_uint_eq(p->noids, 2);
+	ck_assert_int_eq(p->retries, -1);
+	ck_assert_uint_eq(p->timeout_ms, 0);
+	ck_assert_ptr_null(config_find_poll(c, "nope"));
+
+	ck_assert_uint_eq(c->nsessions, 3);
+	ck_assert_str_eq(c->sessions[0].name, "alpha");
+	ck_assert_str_eq(c->sessions[1].name, "printer");
+	ck_assert_str_eq(c->sessions[2].name, "zeta");
+	s = config_find_session(c, "alpha");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->opts.transport, SESS_TRANSPORT_UDP6);
+	ck_assert_uint_eq(s->opts.port, 1161);
+	ck_assert_uint_eq(s->npolls, 0);
+	s = config_find_session(c, "printer");
+	ck_assert_int_eq(s->opts.version, SNMP_V1);
+	ck_assert_int_eq(s->opts.dscp, 46);
+	ck_assert_int_eq(s->opts.in_buffer_size, 256 * 1024);
+	ck_assert_uint_eq(s->npolls, 1);
+	ck_assert_str_eq(s->polls[0], "system");
+	ck_assert_ptr_null(s->extra);
+	s = config_find_session(c, "zeta");
+	ck_assert_str_eq(s->template_name, "switch");
+	ck_assert_str_eq(s->credentials, "ops");
+	ck_assert_uint_eq(s->npolls, 2);
+	ck_assert_ptr_nonnull(s->extra);
+	ck_assert_str_eq(json_string_value(json_object_get(s->extra, "user")),
+	    "ops");
+	ck_assert_ptr_null(config_find_session(c, "nope"));
+
+	ck_assert(c->have_traps);
+	ck_assert_uint_eq(c->traps.nlisten, 2);
+	ck_assert_int_eq(c->traps.listen[1].transport, SESS_TRANSPORT_UDP6);
+	ck_assert_str_eq(c->traps.listen[1].host, "::");
+	ck_assert_uint_eq(c->traps.listen[1].port, 1162);
+	ck_assert_uint_eq(c->traps.ncommunities, 1);
+	ck_assert_uint_eq(c->traps.nusers, 1);
+	ck_assert_str_eq(c->traps.journal_path,
+	    "/var/tmp/snmpmgrd-test/traps.jsonl");
+	ck_assert_uint_eq(c->traps.journal_max_size, 64ULL << 20);
+	ck_assert_uint_eq(c->traps.journal_keep, 4);
+	ck_assert_str_eq(c->traps.journal_fsync, "always");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(config_precedence_defaults_template_session)
+{
+	struct config			*c = load_ok(full_config);
+	const struct config_session	*s = config_find_session(c, "zeta");
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->opts.timeout_ms, 3000);	/* template */
+	ck_assert_uint_eq(s->opts.retries, 5);		/* session */
+	ck_assert_str_eq(s->opts.community, "fromdefaults"); /* defaults */
+	ck_assert_uint_eq(s->opts.port, 161);		/* built in */
+	s = config_find_session(c, "printer");
+	ck_assert_uint_eq(s->opts.timeout_ms, 2000);	/* defaults */
+	ck_assert_uint_eq(c->defaults.timeout_ms, 2000);
+	ck_assert_str_eq(c->defaults.community, "fromdefaults");
+	ck_assert_str_eq(s->opts.community, "public");	/* session */
+	config_free(c);
+}
+END_TEST
+
+START_TEST(config_session_polls_replace_template_polls)
+{
+	struct config	*c = load_ok("{\"polls\": {\"a\": {\"get\": "
+	    "[\"1.3.6.1\"], \"interval\": \"1s\"}, \"b\": {\"get\": "
+	    "[\"1.3.6.2\"], \"interval\": \"1s\"}},\n"
+	    "\"templates\": {\"t\": {\"polls\": [\"a\", \"b\"]}},\n"
+	    "\"sessions\": {\"s\": {\"host\": \"h\", \"template\": \"t\", "
+	    "\"polls\": [\"b\"]}}}\n");
+
+	ck_assert_uint_eq(c->sessions[0].npolls, 1);
+	ck_assert_str_eq(c->sessions[0].polls[0], "b");
+	config_free(c);
+}
+END_TEST
+
+/* ----------------------------------------------------------- errors */
+
+START_TEST(config_syntax_error_has_line_and_column)
+{
+	struct config_err	 err;
+	const char		*path;
+	char			 prefix[TPATH + 16];
+
+	path = write_file("t.json", "{\n  \"log\": { \"level\": \"info\" },\n"
+	    "  \"state_dir\" \"/x\"\n}\n");
+	ck_assert_ptr_null(config_load(path, &err));
+	snprintf(prefix, sizeof(prefix), "%s:3:", path);
+	ck_assert_msg(strncmp(err.text, prefix, strlen(prefix)) == 0,
+	    "got \"%s\"", err.text);
+	/* and a column after the line */
+	ck_assert_msg(strchr(err.text + strlen(prefix), ':') != NULL,
+	    "got \"%s\"", err.text);
+}
+END_TEST
+
+START_TEST(config_duplicate_key_is_an_error)
+{
+	struct config_err	 err;
+	const char		*path;
+	char			 prefix[TPATH + 16];
+
+	path = write_file("t.json", "{\n\"sessions\": {\n"
+	    "  \"a\": {\"host\": \"h\"},\n  \"a\": {\"host\": \"i\"}\n}}\n");
+	ck_assert_ptr_null(config_load(path, &err));
+	snprintf(prefix, sizeof(prefix), "%s:4:", path);
+	ck_assert_msg(strncmp(err.text, prefix, strlen(prefix)) == 0,
+	    "got \"%s\"", err.text);
+	ck_assert_msg(strstr(err.text, "duplicate") != NULL, "got \"%s\"",
+	    err.text);
+}
+END_TEST
+
+START_TEST(config_missing_file_names_it)
+{
+	struct config_err	 err;
+	char			 path[TPATH];
+
+	snprintf(path, sizeof(path), "%s/absent.json", tmpdir);
+	ck_assert_ptr_null(config_load(path, &err));
+	ck_assert_msg(strncmp(err.text, path, strlen(path)) == 0, "got \"%s\"",
+	    err.text);
+}
+END_TEST
+
+START_TEST(config_top_level_must_be_object)
+{
+	expect_error("@[1, 2]\n", "top level must be a JSON object");
+}
+END_TEST
+
+START_TEST(config_bad_duration_points_at_value)
+{
+	expect_error("{\n  \"sessions\": {\n    \"core1\": {\n"
+	    "      \"host\": \"192.0.2.1\",\n      \"timeout\": @\"5 seconds\"\n"
+	    "    }\n  }\n}\n",
+	    "sessions.core1.timeout: expected a duration such as \"5s\"");
+}
+END_TEST
+
+START_TEST(config_timeout_out_of_range)
+{
+	expect_error("{\"defaults\": {\"timeout\": @\"2h\"}}\n",
+	    "defaults.timeout: must be from 1ms to 1h");
+	expect_error("{\"defaults\": {\"timeout\": @0}}\n",
+	    "defaults.timeout: must be from 1ms to 1h");
+}
+END_TEST
+
+START_TEST(config_unknown_key_suggests_closest)
+{
+	expect_error("{\"sessions\": {\"a\": {\"host\": \"h\",\n"
+	    "  @\"tmeout\": \"1s\"}}}\n",
+	    "sessions.a.tmeout: unknown session option (did you mean "
+	    "\"timeout\"?)");
+	expect_error("{\n  @\"sesions\": {}\n}\n",
+	    "sesions: unknown top-level key (did you mean \"sessions\"?)");
+	expect_error("{\"log\": {@\"zzz\": 1}}\n", "log.zzz: unknown key");
+	expect_error("{\"traps\": {\"journal\": {@\"fsnyc\": \"none\"}}}\n",
+	    "traps.journal.fsnyc: unknown key (did you mean \"fsync\"?)");
+}
+END_TEST
+
+START_TEST(config_range_checks)
+{
+	expect_error("{\"sessions\": {\"a\": {\"host\": \"h\", \"port\": "
+	    "@70000}}}\n", "sessions.a.port: must be from 1 to 65535");
+	expect_error("{\"sessions\": {\"a\": {\"host\": \"h\", \"port\": "
+	    "@0}}}\n", "must be from 1 to 65535");
+	/* columns count characters, not bytes */
+	expect_error("{\"sessions\": {\"a\": {\"community\": \"caf\xc3\xa9 "
+	    "\xe2\x82\xac\", \"port\": @0}}}\n", "sessions.a.port: must be");
+	expect_error("{\"defaults\": {\"retries\": @21}}\n",
+	    "defaults.retries: must be from 0 to 20");
+	expect_error("{\"defaults\": {\"max_repetitions\": @1001}}\n",
+	    "must be from 1 to 1000");
+	expect_error("{\"defaults\": {\"dscp\": @64}}\n",
+	    "defaults.dscp: must be from 0 to 63");
+	expect_error("{\"defaults\": {\"retries\": @\"2\"}}\n",
+	    "expected an integer");
+	expect_error("{\"defaults\": {\"enabled\": @1}}\n",
+	    "expected true or false");
+	expect_error("{\"defaults\": {\"in_buffer_size\": @\"big\"}}\n",
+	    "expected a size");
+	expect_error("{\"defaults\": {\"version\": @\"2d\"}}\n",
+	    "defaults.version: expected \"1\", \"2c\" or \"3\"");
+	expect_error("{\"defaults\": {\"transport\": @\"tcp\"}}\n",
+	    "defaults.transport: expected");
+	expect_error("{\"sessions\": {\"a\": {\"host\": @\"a b\"}}}\n",
+	    "sessions.a.host: contains spaces");
+}
+END_TEST
+
+START_TEST(config_bad_names_rejected)
+{
+	expect_error("{\"sessions\": {@\"a b\": {\"host\": \"h\"}}}\n",
+	    "names may only hold");
+	expect_error("{\"polls\": {@\"\": {}}}\n", "empty name");
+}
+END_TEST
+
+START_TEST(config_session_needs_host)
+{
+	expect_error("{\"sessions\": {\n  @\"a\": {\"port\": 1161}}}\n",
+	    "sessions.a: no \"host\" given");
+}
+END_TEST
+
+START_TEST(config_references_must_exist)
+{
+	expect_error("{\"polls\": {\"system\": {\"get\": [\"1.3.6.1\"], "
+	    "\"interval\": \"1s\"}},\n \"sessions\": {\"a\": {\"host\": "
+	    "\"h\", \"polls\": [\"system\", @\"sytem\"]}}}\n",
+	    "sessions.a.polls[1]: no poll named \"sytem\" (did you mean "
+	    "\"system\"?)");
+	expect_error("{\"sessions\": {\"a\": {\"host\": \"h\", "
+	    "\"template\": @\"sw\"}}}\n", "no template named \"sw\"");
+	expect_error("{\"sessions\": {\"a\": {\"host\": \"h\", "
+	    "\"credentials\": @\"ops\"}}}\n", "no credentials named \"ops\"");
+	expect_error("{\"traps\": {\"users\": [@\"ops\"]}}\n",
+	    "traps.users[0]: no credentials named");
+}
+END_TEST
+
+START_TEST(config_v3_session_rejected_at_its_line)
+{
+	expect_error("{\"credentials\": {\"ops\": {\"user\": \"ops\"}},\n"
+	    "\"templates\": {\"switch\": {\"version\": \"3\", "
+	    "\"credentials\": \"ops\"}},\n"
+	    "\"sessions\": {\n  @\"core1\": {\"template\": \"switch\", "
+	    "\"host\": \"192.0.2.10\"}}}\n",
+	    "sessions.core1: SNMPv3 sessions are not supported yet");
+	expect_error("{\"sessions\": {\n  @\"a\": {\"host\": \"h\", "
+	    "\"version\": 3}}}\n", "SNMPv3 sessions are not supported yet");
+}
+END_TEST
+
+START_TEST(config_v3_keys_are_recognized)
+{
+	struct config	*c = load_ok("{\"defaults\": {\"user\": \"u\", "
+	    "\"auth\": \"sha\", \"auth_password\": \"12345678\", "
+	    "\"engine_id\": \"0x80001f8880e9630000d61ff449\", "
+	    "\"context_name\": \"\", \"msg_max_size\": 1500, "
+	    "\"mask_sensitive_data\": true, \"priv_key_extension\": "
+	    "\"reeder\", \"server_fingerprint\": \"sha1:" "0123456789"
+	    "012345678901234567890123456789\"},\n"
+	    "\"sessions\": {\"a\": {\"host\": \"h\"}}}\n");
+	json_t		*masked;
+
+	ck_assert_ptr_nonnull(c->sessions[0].extra);
+	ck_assert_str_eq(json_string_value(json_object_get(
+	    c->sessions[0].extra, "auth_password")), "12345678");
+	masked = config_extra_json(c->sessions[0].extra, true);
+	ck_assert_str_eq(json_string_value(json_object_get(masked,
+	    "auth_password")), "***");
+	ck_assert_str_eq(json_string_value(json_object_get(masked,
+	    "user")), "u");
+	json_decref(masked);
+	config_free(c);
+
+	expect_error("{\"defaults\": {\"auth\": @\"sha2\"}}\n",
+	    "defaults.auth: expected");
+	expect_error("{\"defaults\": {\"auth\": @\"SHA\"}}\n",
+	    "(did you mean \"sha\"?)");
+	expect_error("{\"defaults\": {\"auth_password\": @\"short\"}}\n",
+	    "shorter than 8 bytes");
+	expect_error("{\"defaults\": {\"engine_id\": @\"0x1234\"}}\n",
+	    "must be 5 to 32 octets");
+	expect_error("{\"defaults\": {\"priv_key\": @\"xyz\"}}\n",
+	    "expected hex octets");
+}
+END_TEST
+
+START_TEST(config_dtls_session_rejected)
+{
+	expect_error("{\"defaults\": {\"transport\": \"dtls\"},\n"
+	    "\"sessions\": {@\"a\": {\"host\": \"h\"}}}\n",
+	    "SNMP over DTLS is not supported yet");
+}
+END_TEST
+
+START_TEST(config_credentials_checked)
+{
+	expect_error("{\"credentials\": {@\"x\": {\"auth\": \"md5\"}}}\n",
+	    "credentials.x: no \"user\" given");
+	expect_error("{\"credentials\": {@\"x\": {\"user\": \"x\", "
+	    "\"priv_password\": \"12345678\"}}}\n",
+	    "privacy needs authentication");
+	expect_error("{\"credentials\": {\"x\": {\"user\": \"x\", "
+	    "@\"version\": \"3\"}}}\n", "unknown credentials key");
+}
+END_TEST
+
+START_TEST(config_polls_checked)
+{
+	expect_error("{\"polls\": {@\"p\": {\"get\": [\"1.3.6.1\"]}}}\n",
+	    "polls.p: no \"interval\" given");
+	expect_error("{\"polls\": {\"p\": {\"get\": [\"1.3.6.1\"], "
+	    "@\"walk\": [\"1.3\"], \"interval\": 1}}}\n", "not both");
+	expect_error("{\"polls\": {\"p\": {\"get\": [\"1.3.6.1\", "
+	    "@\"1.3.x\"], \"interval\": 1}}}\n", "polls.p.get[1]: not an OID");
+	expect_error("{\"polls\": {\"p\": {\"get\": @[], \"interval\": 1}}}\n",
+	    "empty list");
+	expect_error("{\"polls\": {\"p\": {\"walk\": [\"1.3.6.1\"], "
+	    "\"interval\": \"10s\", \"jitter\": @\"10s\"}}}\n",
+	    "must be less than the interval");
+	expect_error("{\"polls\": {\"p\": {\"get\": [\"1.3.6.1\"], "
+	    "\"interval\": \"10s\", @\"use_getnext\": true}}}\n",
+	    "only walk polls");
+}
+END_TEST
+
+START_TEST(config_traps_checked)
+{
+	expect_error("{\"traps\": {\"listen\": [@\"udp:[::]:162\"]}}\n",
+	    "traps.listen[0]: use \"udp6:");
+	expect_error("{\"traps\": {\"listen\": [\"udp:1.2.3.4\", "
+	    "@\"udp6:::1:162\"]}}\n", "traps.listen[1]: IPv6 addresses go in "
+	    "brackets");
+	expect_error("{\"traps\": {\"listen\": [@\"tcp:1.2.3.4:162\"]}}\n",
+	    "expected \"udp:ADDR:PORT\"");
+	expect_error("{\"traps\": {\"listen\": [@\"udp:1.2.3.4:0\"]}}\n",
+	    "port must be from 1 to 65535");
+	expect_error("{\"traps\": {\"journal\": {\"fsync\": @\"sometimes\"}}}"
+	    "\n", "traps.journal.fsync: expected \"none\", \"interval\" or "
+	    "\"always\"");
+	expect_error("{\"traps\": {\"journal\": {\"max_size\": @\"1Q\"}}}\n",
+	    "expected a size");
+}
+END_TEST
+
+START_TEST(config_control_and_log_checked)
+{
+	expect_error("{\"control\": {\"mode\": @660}}\n", "octal string");
+	expect_error("{\"control\": {\"mode\": @\"0998\"}}\n", "octal mode");
+	expect_error("{\"log\": {\"level\": @\"warn\"}}\n",
+	    "(did you mean \"warning\"?)");
+	expect_error("{\"state_dir\": @\"var/lib\"}\n", "absolute path");
+}
+END_TEST
+
+START_TEST(config_traps_defaults)
+{
+	struct config	*c = load_ok("{\"traps\": {}}\n");
+
+	ck_assert(c->have_traps);
+	ck_assert_uint_eq(c->traps.nlisten, 2);
+	ck_assert_uint_eq(c->traps.listen[0].port, 162);
+	ck_assert_str_eq(c->traps.journal_path,
+	    "/var/lib/snmpmgrd/traps.jsonl");
+	ck_assert_str_eq(c->traps.journal_fsync, "interval");
+	config_free(c);
+}
+END_TEST
+
+/* --------------------------------------------------------- includes */
+
+START_TEST(config_include_merges_entries)
+{
+	struct config_err	 err;
+	struct config		*c;
+	const char		*main;
+
+	mkdir_tmp("conf.d");
+	write_file("conf.d/a.json", "{\"sessions\": {\"b\": {\"host\": "
+	    "\"h2\", \"polls\": [\"p\"]}}}\n");
+	write_file("conf.d/b.json", "{\"polls\": {\"p\": {\"get\": "
+	    "[\"1.3.6.1\"], \"interval\": \"1s\"}}, \"log\": "
+	    "{\"level\": \"err\"}}\n");
+	write_file("conf.d/c.txt", "not json\n");
+	main = write_file("main.json", "{\"include\": [\"conf.d/*.json\", "
+	    "\"none.d/*.json\"],\n \"sessions\": {\"a\": {\"host\": "
+	    "\"h1\"}}}\n");
+	c = config_load(main, &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	ck_assert_uint_eq(c->nsessions, 2);
+	ck_assert_str_eq(c->sessions[1].opts.host, "h2");
+	ck_assert_uint_eq(c->npolls, 1);
+	ck_assert_int_eq(c->log_level, LOG_ERR);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(config_include_duplicate_names_both_places)
+{
+	struct config_err	 err;
+	const char		*main, *inc;
+	char			 want[2 * TPATH];
+	int			 l1, c1, l2, c2;
+
+	mkdir_tmp("conf.d");
+	inc = write_marked("conf.d/a.json", "{\"sessions\": {\n  @\"a\": "
+	    "{\"host\": \"h2\"}}}\n", &l2, &c2);
+	main = write_marked("main.json", "{\"include\": \"conf.d/*.json\",\n"
+	    " \"sessions\": {@\"a\": {\"host\": \"h1\"}}}\n", &l1, &c1);
+	ck_assert_ptr_null(config_load(main, &err));
+	snprintf(want, sizeof(want), "%s:%d:%d: sessions.a: already defined "
+	    "at %s:%d:%d", inc, l2, c2, main, l1, c1);
+	ck_assert_str_eq(err.text, want);
+}
+END_TEST
+
+START_TEST(config_include_cannot_redefine_scalar)
+{
+	struct config_err	 err;
+	const char		*main, *inc;
+	char			 want[2 * TPATH];
+	int			 l1, c1, l2, c2;
+
+	inc = write_marked("b.json", "{@\"log\": {\"level\": \"err\"}}\n",
+	    &l2, &c2);
+	main = write_marked("main.json", "{@\"log\": {}, \"include\": "
+	    "[\"b.json\"]}\n", &l1, &c1);
+	ck_assert_ptr_null(config_load(main, &err));
+	snprintf(want, sizeof(want), "%s:%d:%d: log: already set at "
+	    "%s:%d:%d", inc, l2, c2, main, l1, c1);
+	ck_assert_str_eq(err.text, want);
+}
+END_TEST
+
+START_TEST(config_include_bad_file_reports_its_name)
+{
+	struct config_err	 err;
+	const char		*main, *inc;
+	char			 want[TPATH + 64];
+	int			 l, c;
+
+	mkdir_tmp("conf.d");
+	inc = write_marked("conf.d/bad.json", "{\"defaults\": {\n"
+	    "  \"retries\": @\"many\"}}\n", &l, &c);
+	main = write_file("main.json", "{\"include\": [\"conf.d/*.json\"]}\n");
+	ck_assert_ptr_null(config_load(main, &err));
+	snprintf(want, sizeof(want), "%s:%d:%d: defaults.retries:", inc, l, c);
+	ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0,
+	    "got \"%s\", want \"%s\"", err.text, want);
+
+	/* a syntax error too */
+	inc = write_file("conf.d/bad.json", "{\"defaults\": \n");
+	ck_assert_ptr_null(config_load(main, &err));
+	snprintf(want, sizeof(want), "%s:", inc);
+	ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0,
+	    "got \"%s\", want \"%s\"", err.text, want);
+}
+END_TEST
+
+START_TEST(config_include_loop_rejected)
+{
+	struct config_err	 err;
+	const char		*main;
+
+	write_file("b.json", "{\"include\": [\"main.json\"]}\n");
+	main = write_file("main.json", "{\"include\": [\"b.json\"]}\n");
+	ck_assert_ptr_null(config_load(main, &err));
+	ck_assert_msg(strstr(err.text, "already loaded") != NULL, "got \"%s\"",
+	    err.text);
+	ck_assert_msg(strstr(err.text, "b.json:1:") != NULL, "got \"%s\"",
+	    err.text);
+}
+END_TEST
+
+START_TEST(config_include_missing_plain_file_is_an_error)
+{
+	expect_error("{\"include\": [@\"nothere.json\"]}\n",
+	    "include[0]: ");
+}
+END_TEST
+
+/* ---------------------------------------------------- inline target */
+
+START_TEST(config_inline_target_options)
+{
+	struct config_err	 err;
+	struct sess_opts	 o;
+	json_t			*t;
+
+	sess_opts_default(&o);
+	t = json_pack("{s:s, s:i, s:s, s:s, s:s}", "host", "127.0.0.1",
+	    "port", 1161, "version", "2c", "community", "private",
+	    "timeout", "200ms");
+	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), 0);
+	ck_assert_str_eq(o.host, "127.0.0.1");
+	ck_assert_uint_eq(o.port, 1161);
+	ck_assert_int_eq(o.version, SNMP_V2C);
+	ck_assert_str_eq(o.community, "private");
+	ck_assert_uint_eq(o.timeout_ms, 200);
+	json_decref(t);
+}
+END_TEST
+
+START_TEST(config_inline_target_errors_name_the_key)
+{
+	struct config_err	 err;
+	struct sess_opts	 o;
+	json_t			*t;
+
+	sess_opts_default(&o);
+	t = json_pack("{s:s, s:s}", "host", "h", "timeout", "soon");
+	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_str_eq(err.text, "timeout: expected a duration such as "
+	    "\"5s\", \"500ms\" or a number of seconds");
+	ck_assert_str_eq(o.host, "");	/* untouched on failure */
+	json_decref(t);
+
+	t = json_pack("{s:s, s:i}", "host", "h", "retrys", 1);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_str_eq(err.text, "retrys: unknown session option (did you "
+	    "mean \"retries\"?)");
+	json_decref(t);
+
+	t = json_pack("{s:s, s:s}", "host", "h", "version", "3");
+	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_msg(strstr(err.text, "SNMPv3 sessions are not supported "
+	    "yet") != NULL, "got \"%s\"", err.text);
+	json_decref(t);
+
+	t = json_pack("{s:i}", "port", 1161);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_str_eq(err.text, "host: required");
+	json_decref(t);
+
+	t = json_pack("[]");
+	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	json_decref(t);
+}
+END_TEST
+
+START_TEST(config_opts_json_masks_and_round_trips)
+{
+	struct config_err	 err;
+	struct sess_opts	 o, back;
+	json_t			*j, *j2;
+
+	sess_opts_default(&o);
+	snprintf(o.host, sizeof(o.host), "192.0.2.1");
+	snprintf(o.community, sizeof(o.community), "s3cret");
+	o.timeout_ms = 1500;
+	o.dscp = 10;
+	o.version = SNMP_V1;
+
+	j = config_session_opts_json(&o, true);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "community")),
+	    "***");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "timeout")),
+	    "1500ms");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "version")),
+	    "1");
+	ck_assert_ptr_nonnull(json_object_get(j, "accept_data"));
+	json_decref(j);
+
+	/* Unmasked output, read back, gives the same options. */
+	j = config_session_opts_json(&o, false);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "community")),
+	    "s3cret");
+	sess_opts_default(&back);
+	ck_assert_int_eq(config_apply_session_opts(j, &back, &err), 0);
+	j2 = config_session_opts_json(&back, false);
+	ck_assert(json_equal(j, j2));
+	ck_assert_int_eq(back.dscp, 10);
+	json_decref(j);
+	json_decref(j2);
+
+	/* dscp -1 (OS default) shows as null and reads back. */
+	o.dscp = -1;
+	j = config_session_opts_json(&o, false);
+	ck_assert(json_is_null(json_object_get(j, "dscp")));
+	back.dscp = 5;
+	ck_assert_int_eq(config_apply_session_opts(j, &back, &err), 0);
+	ck_assert_int_eq(back.dscp, -1);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(config_shipped_default_loads)
+{
+	struct config_err	 err;
+	struct config		*c;
+	const char		*top = getenv("top_srcdir");
+	char			 path[TPATH];
+
+	snprintf(path, sizeof(path), "%s/etc/snmpmgrd.json",
+	    top != NULL ? top : "..");
+	c = config_load(path, &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	config_free(c);
+}
+END_TEST
+
+/* Odd inputs: no crash, an error with a position. */
+START_TEST(config_hostile_inputs_fail_cleanly)
+{
+	static const char *const texts[] = {
+		"", "{", "\"x\"", "{\"sessions\": []}",
+		"{\"sessions\": {\"a\": 5}}", "{\"include\": 5}",
+		"{\"include\": [5]}", "{\"polls\": {\"p\": []}}",
+		"{\"traps\": {\"listen\": \"udp:1.2.3.4\"}}",
+		"{\"traps\": {\"listen\": [\"udp6:[::1\"]}}",
+		"{\"sessions\": {\"\\u00e9\": {\"host\": \"h\"}}}",
+		"{\"defaults\": {\"timeout\": -1}}",
+		"{\"defaults\": {\"timeout\": 1e300}}",
+		"{\"defaults\": {\"timeout\": 0.0001}}",
+		"{\"defaults\": {\"walk_limit\": 99999999999999}}",
+		"{\"templates\": {\"t\": {\"template\": \"t\"}}}",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	};
+	struct config_err	 err;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		ck_assert_msg(config_load(write_file("h.json", texts[i]),
+		    &err) == NULL, "accepted %s", texts[i]);
+		ck_assert_msg(err.text[0] != '\0', "no error for %s",
+		    texts[i]);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc;
+	SRunner	*sr;
+	int	 failed;
+
+	tc = tcase_create("syntax");
+	tcase_add_test(tc, config_duration_accepts_units_and_seconds);
+	tcase_add_test(tc, config_duration_rejects_garbage);
+	tcase_add_test(tc, config_size_accepts_binary_and_decimal_units);
+	tcase_add_test(tc, config_size_rejects_garbage);
+	tcase_add_test(tc, config_inline_target_options);
+	tcase_add_test(tc, config_inline_target_errors_name_the_key);
+	tcase_add_test(tc, config_opts_json_masks_and_round_trips);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_empty_object_gives_defaults);
+	tcase_add_test(tc, config_full_example_loads);
+	tcase_add_test(tc, config_precedence_defaults_template_session);
+	tcase_add_test(tc, config_session_polls_replace_template_polls);
+	tcase_add_test(tc, config_traps_defaults);
+	tcase_add_test(tc, config_shipped_default_loads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_syntax_error_has_line_and_column);
+	tcase_add_test(tc, config_duplicate_key_is_an_error);
+	tcase_add_test(tc, config_missing_file_names_it);
+	tcase_add_test(tc, config_top_level_must_be_object);
+	tcase_add_test(tc, config_bad_duration_points_at_value);
+	tcase_add_test(tc, config_timeout_out_of_range);
+	tcase_add_test(tc, config_unknown_key_suggests_closest);
+	tcase_add_test(tc, config_range_checks);
+	tcase_add_test(tc, config_bad_names_rejected);
+	tcase_add_test(tc, config_session_needs_host);
+	tcase_add_test(tc, config_references_must_exist);
+	tcase_add_test(tc, config_v3_session_rejected_at_its_line);
+	tcase_add_test(tc, config_v3_keys_are_recognized);
+	tcase_add_test(tc, config_dtls_session_rejected);
+	tcase_add_test(tc, config_credentials_checked);
+	tcase_add_test(tc, config_polls_checked);
+	tcase_add_test(tc, config_traps_checked);
+	tcase_add_test(tc, config_control_and_log_checked);
+	tcase_add_test(tc, config_hostile_inputs_fail_cleanly);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("include");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_include_merges_entries);
+	tcase_add_test(tc, config_include_duplicate_names_both_places);
+	tcase_add_test(tc, config_include_cannot_redefine_scalar);
+	tcase_add_test(tc, config_include_bad_file_reports_its_name);
+	tcase_add_test(tc, config_include_loop_rejected);
+	tcase_add_test(tc, config_include_missing_plain_file_is_an_error);
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

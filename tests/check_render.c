@@ -1,0 +1,227 @@
+/*
+ * check_render.c - the JSON rendering of varbinds (doc/protocol.md
+ * "Values"): every type, lossless Counter64, the text-or-hex choice for
+ * octet strings, and JSON string escaping.  Each rendering is also fed to
+ * jansson to prove it is valid JSON.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "daemon/render.h"
+
+/* Render one varbind at 1.3.6.1.2.1.1.1.0 and return it as a string. */
+static char *
+render_one(uint8_t type, int64_t i, uint64_t u, const void *data, size_t len)
+{
+	struct snmp_varbind	 vb;
+	struct render_buf	 b;
+	char			*s;
+
+	memset(&vb, 0, sizeof(vb));
+	ck_assert_int_eq(oid_parse_str(&vb.name, "1.3.6.1.2.1.1.1.0"), 0);
+	vb.value.type = type;
+	if (type == SNMP_T_INTEGER)
+		vb.value.i = i;
+	else
+		vb.value.u = u;
+	vb.value.data = data;
+	vb.value.len = len;
+	render_buf_init(&b);
+	render_varbind(&b, &vb);
+	ck_assert(!b.failed);
+	s = malloc(b.len + 1);
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, b.p, b.len);
+	s[b.len] = '\0';
+	render_buf_free(&b);
+	return s;
+}
+
+static void
+expect(char *got, const char *want)
+{
+	json_error_t	 err;
+	json_t		*j;
+
+	ck_assert_str_eq(got, want);
+	j = json_loads(got, 0, &err);
+	ck_assert_msg(j != NULL, "not JSON: %s (%s)", got, err.text);
+	json_decref(j);
+	free(got);
+}
+
+#define OIDPFX	"{\"oid\":\"1.3.6.1.2.1.1.1.0\",\"type\":"
+
+START_TEST(render_integer_types_are_numbers)
+{
+	expect(render_one(SNMP_T_INTEGER, INT32_MIN, 0, NULL, 0),
+	    OIDPFX "\"Integer32\",\"value\":-2147483648}");
+	expect(render_one(SNMP_T_COUNTER32, 0, 4294967295u, NULL, 0),
+	    OIDPFX "\"Counter32\",\"value\":4294967295}");
+	expect(render_one(SNMP_T_GAUGE32, 0, 0, NULL, 0),
+	    OIDPFX "\"Gauge32\",\"value\":0}");
+	expect(render_one(SNMP_T_TIMETICKS, 0, 12345, NULL, 0),
+	    OIDPFX "\"TimeTicks\",\"value\":12345}");
+	expect(render_one(SNMP_T_UINTEGER32, 0, 7, NULL, 0),
+	    OIDPFX "\"UInteger32\",\"value\":7}");
+}
+END_TEST
+
+START_TEST(render_counter64_keeps_all_bits_as_string)
+{
+	expect(render_one(SNMP_T_COUNTER64, 0, UINT64_MAX, NULL, 0),
+	    OIDPFX "\"Counter64\",\"value\":\"18446744073709551615\"}");
+	expect(render_one(SNMP_T_COUNTER64, 0, (1ull << 53) + 1, NULL, 0),
+	    OIDPFX "\"Counter64\",\"value\":\"9007199254740993\"}");
+}
+END_TEST
+
+START_TEST(render_text_octets_escaped)
+{
+	static const char txt[] = "a\"b\\c\td\r\ne \xc3\xa9 \xe2\x82\xac "
+	    "\xf0\x9f\x98\x80";
+
+	expect(render_one(SNMP_T_OCTETS, 0, 0, txt, sizeof(txt) - 1),
+	    OIDPFX "\"OCTET STRING\",\"value\":\"a\\\"b\\\\c\\td\\r\\ne "
+	    "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}");
+	expect(render_one(SNMP_T_OCTETS, 0, 0, "", 0),
+	    OIDPFX "\"OCTET STRING\",\"value\":\"\"}");
+}
+END_TEST
+
+START_TEST(render_binary_octets_as_hex)
+{
+	static const uint8_t bin[] = { 0x00, 0x1b, 0xff, 0xa0 };
+
+	expect(render_one(SNMP_T_OCTETS, 0, 0, bin, sizeof(bin)),
+	    OIDPFX "\"OCTET STRING\",\"hex\":\"001bffa0\"}");
+	expect(render_one(SNMP_T_OPAQUE, 0, 0, "ab", 2),
+	    OIDPFX "\"Opaque\",\"hex\":\"6162\"}");
+	expect(render_one(SNMP_T_NSAP, 0, 0, bin, 2),
+	    OIDPFX "\"NsapAddress\",\"hex\":\"001b\"}");
+}
+END_TEST
+
+START_TEST(render_rejects_bad_utf8_and_controls)
+{
+	static const char *bad[] = {
+		"\x01", "\x7f", "a\x1b[0m", "\xc2\x85",	/* C0, DEL, C1 */
+		"\xc0\xaf", "\xe0\x80\xaf",		/* overlong */
+		"\xed\xa0\x80",				/* surrogate */
+		"\xf4\x90\x80\x80",			/* past U+10FFFF */
+		"\xc3", "\xe2\x82", "\x80", "\xff",	/* cut or stray */
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!render_is_text((const uint8_t *)bad[i],
+		    strlen(bad[i])), "case %zu taken as text", i);
+	ck_assert(render_is_text((const uint8_t *)"tab\there\r\n", 10));
+	ck_assert(render_is_text((const uint8_t *)"\xc2\xa0", 2));
+	ck_assert(render_is_text((const uint8_t *)"\xf4\x8f\xbf\xbf", 4));
+}
+END_TEST
+
+START_TEST(render_oid_and_ipaddress_dotted)
+{
+	static const uint8_t ip[] = { 192, 0, 2, 255 };
+	static const uint8_t oidber[] = { 0x2b, 0x06, 0x01, 0x04, 0x01, 0x87,
+	    0x67 };			/* 1.3.6.1.4.1.999 */
+
+	expect(render_one(SNMP_T_IPADDR, 0, 0, ip, 4),
+	    OIDPFX "\"IpAddress\",\"value\":\"192.0.2.255\"}");
+	expect(render_one(SNMP_T_IPADDR, 0, 0, ip, 3),
+	    OIDPFX "\"IpAddress\",\"hex\":\"c00002\"}");
+	expect(render_one(SNMP_T_OID, 0, 0, oidber, sizeof(oidber)),
+	    OIDPFX "\"OBJECT IDENTIFIER\",\"value\":\"1.3.6.1.4.1.999\"}");
+}
+END_TEST
+
+START_TEST(render_exceptions_have_no_value)
+{
+	expect(render_one(SNMP_T_NULL, 0, 0, NULL, 0),
+	    OIDPFX "\"NULL\"}");
+	expect(render_one(SNMP_T_NOSUCHOBJECT, 0, 0, NULL, 0),
+	    OIDPFX "\"noSuchObject\"}");
+	expect(render_one(SNMP_T_NOSUCHINSTANCE, 0, 0, NULL, 0),
+	    OIDPFX "\"noSuchInstance\"}");
+	expect(render_one(SNMP_T_ENDOFMIBVIEW, 0, 0, NULL, 0),
+	    OIDPFX "\"endOfMibView\"}");
+	expect(render_one(0x9f, 0, 0, "\x01", 1),
+	    OIDPFX "\"unknown\",\"hex\":\"01\",\"tag\":159}");
+}
+END_TEST
+
+START_TEST(render_batch_is_one_array)
+{
+	struct snmp_varbind	 vb[3];
+	struct render_buf	 b;
+	json_t			*j;
+	size_t			 i;
+
+	memset(vb, 0, sizeof(vb));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(oid_parse_str(&vb[i].name, "1.3.6.1"), 0);
+		vb[i].name.arcs[3] = (uint32_t)i;
+		vb[i].value.type = SNMP_T_INTEGER;
+		vb[i].value.i = -(int64_t)i;
+	}
+	render_buf_init(&b);
+	render_varbinds(&b, vb, 3);
+	render_add(&b, "", 1);
+	j = json_loads(b.p, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_uint_eq(json_array_size(j), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	    json_array_get(j, 2), "value")), -2);
+	json_decref(j);
+	render_buf_reset(&b);
+	render_varbinds(&b, vb, 0);
+	ck_assert_uint_eq(b.len, 2);
+	ck_assert(memcmp(b.p, "[]", 2) == 0);
+	render_buf_free(&b);
+}
+END_TEST
+
+START_TEST(render_json_str_escapes_controls)
+{
+	struct render_buf	 b;
+
+	render_buf_init(&b);
+	render_json_str(&b, "a\x01\x1f\"", 4);
+	ck_assert_uint_eq(b.len, 17);
+	ck_assert(memcmp(b.p, "\"a\\u0001\\u001f\\\"\"", 17) == 0);
+	render_buf_free(&b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("render");
+	TCase	*tc = tcase_create("render");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, render_integer_types_are_numbers);
+	tcase_add_test(tc, render_counter64_keeps_all_bits_as_string);
+	tcase_add_test(tc, render_text_octets_escaped);
+	tcase_add_test(tc, render_binary_octets_as_hex);
+	tcase_add_test(tc, render_rejects_bad_utf8_and_controls);
+	tcase_add_test(tc, render_oid_and_ipaddress_dotted);
+	tcase_add_test(tc, render_exceptions_have_no_value);
+	tcase_add_test(tc, render_batch_is_one_array);
+	tcase_add_test(tc, render_json_str_escapes_controls);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

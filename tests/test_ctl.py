@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""test_ctl - snmpmgrctl, the command-line client of the control socket.
+
+Three groups: argument parsing (usage errors exit 2 before any connection
+is tried); the client's side of the connection (missing socket, a peer that
+hangs up, replies that arrive in small pieces or as one very long line),
+checked against a scripted Unix socket peer in this file; and every command
+against a real snmpmgrd and Net-SNMP snmpd (tests/snmptest.py), comparing
+human and --json output with what snmpget/snmpwalk print for the same
+objects.  Standard library only.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import snmptest  # noqa: E402
+from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
+                      SYS_UPTIME, WRITABLE_OID, free_udp_port, net_snmp,
+                      norm_varbind, parse_net_snmp_line, top_builddir)
+
+CTL = os.path.join(top_builddir(), "snmpmgrctl")
+SYSTEM = "1.3.6.1.2.1.1"
+SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
+SYS_CONTACT = "1.3.6.1.2.1.1.4.0"
+IFTABLE = "1.3.6.1.2.1.2.2"
+SNMP_ENGINE_ID = "1.3.6.1.6.3.10.2.1.1.0"
+# snmpEnableAuthenTraps.0 (RFC 3418): INTEGER enabled(1)/disabled(2),
+# writable in Net-SNMP unless the config fixes it.
+AUTHEN_TRAPS = "1.3.6.1.2.1.11.30.0"
+
+
+def ctl(*args, env=None, input=None, timeout=30):
+    """Run snmpmgrctl with ARGS; CompletedProcess (text)."""
+    if not os.access(CTL, os.X_OK):
+        if "top_builddir" in os.environ:
+            raise AssertionError("%s not built" % CTL)
+        raise unittest.SkipTest("%s not built" % CTL)
+    e = dict(os.environ)
+    e.pop("SNMPMGRD_SOCKET", None)
+    if env:
+        e.update(env)
+    return subprocess.run([CTL] + [str(a) for a in args],
+                          capture_output=True, text=True, env=e,
+                          input=input, timeout=timeout)
+
+
+class Usage(unittest.TestCase):
+    """Usage errors: exit 2 and a usage message, before connecting (the
+    socket given does not exist, so a connection attempt would say so)."""
+
+    def setUp(self):
+        self.sock = os.path.join(tempfile.gettempdir(),
+                                 "snmpmgrctl-test-no-such.sock")
+
+    def usage_error(self, *args):
+        r = ctl("-s", self.sock, *args)
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("usage:", r.stderr)
+        self.assertNotIn("cannot connect", r.stderr)
+        self.assertEqual(r.stdout, "")
+        return r
+
+    def test_no_command_is_usage_error(self):
+        self.usage_error()
+
+    def test_unknown_command_is_usage_error(self):
+        r = self.usage_error("frobnicate")
+        self.assertIn("unknown command: frobnicate", r.stderr)
+
+    def test_unknown_global_option_is_usage_error(self):
+        self.usage_error("--no-such-option", "status")
+
+    def test_missing_operands_are_usage_errors(self):
+        for args in (["get"], ["get", "lo"], ["show"], ["show", "a", "b"],
+                     ["walk", "lo"], ["walk", "lo", "1.3", "1.4"],
+                     ["set", "lo", "1.3.6.1.2.1.1.6.0", "s"],
+                     ["getbulk", "-n", "1"], ["call"],
+                     ["status", "extra"]):
+            with self.subTest(args=args):
+                self.usage_error(*args)
+
+    def test_bad_option_values_are_usage_errors(self):
+        for args in (["getbulk", "-n", "x", "lo", "1.3"],
+                     ["getbulk", "-r", "-1", "lo", "1.3"],
+                     ["walk", "--limit", "many", "lo", "1.3"],
+                     ["get", "-H", "127.0.0.1:0", "1.3"],
+                     ["get", "-H", "127.0.0.1:70000", "1.3"],
+                     ["get", "-H", "[::1", "1.3"],
+                     ["get", "-H", "h", "-v", "4", "1.3"],
+                     ["get", "-H", "h", "--retries", "x", "1.3"],
+                     ["get", "-c", "public", "lo", "1.3"],
+                     ["get", "--limit", "3", "lo", "1.3"],
+                     ["status", "-H", "h"]):
+            with self.subTest(args=args):
+                self.usage_error(*args)
+
+    def test_set_rejects_unknown_type_letter(self):
+        r = self.usage_error("set", "lo", WRITABLE_OID, "z", "v")
+        self.assertIn("i u t a o s x d n c C U", r.stderr)
+
+    def test_call_rejects_bad_json_params(self):
+        r = ctl("-s", self.sock, "call", "daemon.status", "{not json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("JSON-PARAMS", r.stderr)
+        r = ctl("-s", self.sock, "call", "daemon.status", "-",
+                input="[1,")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("JSON-PARAMS", r.stderr)
+
+    def test_help_exits_zero_and_lists_every_command(self):
+        r = ctl("-h")
+        self.assertEqual(r.returncode, 0)
+        for c in ("status", "sessions", "show", "get", "getnext", "getbulk",
+                  "set", "walk", "call"):
+            self.assertRegex(r.stdout, r"(?m)^  %s\b" % c)
+        r = ctl("help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("usage:", r.stdout)
+
+    def test_version_flag(self):
+        r = ctl("-V")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^snmpmgrctl \d+\.\d+")
+
+
+class Peer:
+    """A scripted control-socket peer: for each connection, read one
+    request line and run script(conn, request).  Not a daemon stand-in for
+    results; it exercises the client's framing and failure handling."""
+
+    def __init__(self, script):
+        self.dir = tempfile.mkdtemp(prefix="snmpmgrctl-test-")
+        self.path = os.path.join(self.dir, "peer.sock")
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(self.path)
+        self.srv.listen(4)
+        self.script = script
+        self.requests = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        try:
+            conn, _ = self.srv.accept()
+        except OSError:
+            return
+        with conn:
+            buf = b""
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+            req = json.loads(buf.split(b"\n", 1)[0])
+            self.requests.append(req)
+            self.script(conn, req)
+
+    def close(self):
+        self.srv.close()
+        self.thread.join(5)
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        os.rmdir(self.dir)
+
+
+def _line(obj):
+    return (json.dumps(obj) + "\n").encode()
+
+
+class Connection(unittest.TestCase):
+
+    def test_missing_socket_exits_2(self):
+        path = os.path.join(tempfile.gettempdir(), "snmpmgrctl-nope.sock")
+        r = ctl("-s", path, "status")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot connect to " + path, r.stderr)
+
+    def test_socket_from_environment(self):
+        path = os.path.join(tempfile.gettempdir(), "snmpmgrctl-env.sock")
+        r = ctl("status", env={"SNMPMGRD_SOCKET": path})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(path, r.stderr)
+
+    def test_default_socket_path(self):
+        if os.path.exists("/run/snmpmgrd/control.sock"):
+            self.skipTest("a system snmpmgrd is running")
+        r = ctl("status")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/run/snmpmgrd/control.sock", r.stderr)
+
+    def test_peer_closing_before_reply_exits_2(self):
+        p = Peer(lambda conn, req: None)
+        try:
+            r = ctl("-s", p.path, "status")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("closed the connection", r.stderr)
+
+    def test_peer_closing_mid_walk_exits_2_after_rows(self):
+        def script(conn, req):
+            conn.sendall(_line({"jsonrpc": "2.0", "method": "walk.rows",
+                                "params": {"id": req["id"], "varbinds": [
+                                    {"oid": "1.3.6.1.2.1.1.%d.0" % i,
+                                     "type": "Integer32", "value": i}
+                                    for i in range(1, 4)]}}))
+        p = Peer(script)
+        try:
+            r = ctl("-s", p.path, "walk", "lo", SYSTEM)
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stdout.splitlines()), 3)
+        self.assertIn("closed the connection", r.stderr)
+
+    def test_reply_in_small_pieces_and_one_long_line(self):
+        big = "x" * 300000             # several read buffers long
+        reply = None
+
+        def script(conn, req):
+            nonlocal reply
+            reply = _line({"jsonrpc": "2.0", "id": req["id"], "result": {
+                "error_status": 0, "error_status_name": "noError",
+                "error_index": 0, "varbinds": [
+                    {"oid": SYS_DESCR, "type": "OCTET STRING",
+                     "value": big}]}})
+            head, tail = reply[:1000], reply[1000:]
+            for i in range(0, len(head), 7):    # partial reads
+                conn.sendall(head[i:i + 7])
+            conn.sendall(tail)
+        p = Peer(script)
+        try:
+            r = ctl("-s", p.path, "get", "lo", SYS_DESCR)
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, '.%s = STRING: "%s"\n' % (SYS_DESCR, big))
+        self.assertEqual(p.requests[0]["method"], "snmp.get")
+        self.assertEqual(p.requests[0]["params"],
+                         {"session": "lo", "oids": [SYS_DESCR]})
+
+    def test_malformed_reply_exits_2(self):
+        p = Peer(lambda conn, req: conn.sendall(b"this is not json\n"))
+        try:
+            r = ctl("-s", p.path, "status")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("malformed reply", r.stderr)
+
+    def test_foreign_ids_and_notifications_are_skipped(self):
+        def script(conn, req):
+            conn.sendall(_line({"jsonrpc": "2.0", "method": "event",
+                                "params": {"x": 1}}))
+            conn.sendall(_line({"jsonrpc": "2.0", "id": "other",
+                                "result": {"wrong": True}}))
+            conn.sendall(_line({"jsonrpc": "2.0", "id": req["id"],
+                                "result": {"right": True}}))
+        p = Peer(script)
+        try:
+            r = ctl("-s", p.path, "--json", "status")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), {"right": True})
+
+    def test_request_shapes(self):
+        """Each command sends its method with doc/protocol.md's params."""
+        cases = [
+            (["getbulk", "-n", "1", "-r", "7", "lo", "1.3.6", "1.3.7"],
+             "snmp.getbulk", {"session": "lo", "oids": ["1.3.6", "1.3.7"],
+                              "non_repeaters": 1, "max_repetitions": 7}),
+            (["walk", "--limit", "5", "--start-oid", "1.3.6.1.2.1.1.3.0",
+              "--no-inside-range", "--getnext", "-r", "9", "lo", SYSTEM],
+             "snmp.walk", {"session": "lo", "oid": SYSTEM, "limit": 5,
+                           "start_oid": "1.3.6.1.2.1.1.3.0",
+                           "inside_range": False, "use_getnext": True,
+                           "max_repetitions": 9, "stream": True}),
+            (["get", "-H", "udp6:[::1]:1161", "-v", "1", "-c", "pub",
+              "-t", "0.5", "-r", "3", SYS_NAME],
+             "snmp.get", {"target": {"host": "::1", "port": 1161,
+                                     "transport": "udp6", "version": "1",
+                                     "community": "pub", "timeout": 0.5,
+                                     "retries": 3}, "oids": [SYS_NAME]}),
+            (["getnext", "-H", "agent.example", "-t", "300ms", SYS_NAME],
+             "snmp.getnext", {"target": {"host": "agent.example",
+                                         "timeout": "300ms"},
+                              "oids": [SYS_NAME]}),
+            (["set", "lo", "1.3.6.1.2.1.1.6.0", "s", "here",
+              "1.3.6.1.2.1.1.7.0", "i", "-5", "1.3.6.1.2.1.1.8.0", "n", "x"],
+             "snmp.set", {"session": "lo", "varbinds": [
+                 {"oid": "1.3.6.1.2.1.1.6.0", "type": "s", "value": "here"},
+                 {"oid": "1.3.6.1.2.1.1.7.0", "type": "i", "value": -5},
+                 {"oid": "1.3.6.1.2.1.1.8.0", "type": "n"}]}),
+            (["show", "core1"], "session.show", {"session": "core1"}),
+            (["call", "x.y", '{"a": [1, 2]}'], "x.y", {"a": [1, 2]}),
+        ]
+        for args, method, params in cases:
+            with self.subTest(args=args):
+                p = Peer(lambda conn, req: conn.sendall(_line(
+                    {"jsonrpc": "2.0", "id": req["id"], "result": {}})))
+                try:
+                    r = ctl("-s", p.path, *args)
+                finally:
+                    p.close()
+                self.assertEqual(r.returncode, 0, r.stderr)
+                req = p.requests[0]
+                self.assertEqual(req["jsonrpc"], "2.0")
+                self.assertEqual(req["method"], method)
+                self.assertEqual(req["params"], params)
+
+
+def _vb_lines(text):
+    return [l for l in text.splitlines() if l.strip()]
+
+
+class AgainstDaemon(unittest.TestCase):
+    """Every command against snmpmgrd and a Net-SNMP snmpd."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.agent = Snmpd(stable_view=True)
+        cls.dead_port = free_udp_port()
+        try:
+            cls.daemon = Daemon({"sessions": {
+                "lo": cls.agent.target(),
+                "lo1": cls.agent.target(version="1"),
+                "rw": cls.agent.target(community="private"),
+            }})
+        except BaseException:
+            cls.agent.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.close()
+        cls.agent.close()
+
+    def run_ctl(self, *args, **kw):
+        return ctl("-s", self.daemon.sock, *args, **kw)
+
+    def ok(self, *args, **kw):
+        r = self.run_ctl(*args, **kw)
+        self.assertEqual(r.returncode, 0, "%s\n%s\n%s" % (
+            args, r.stderr, self.daemon.log()[-2000:]))
+        return r.stdout
+
+    def js(self, *args, **kw):
+        return json.loads(self.ok("--json", *args, **kw))
+
+    def net(self, cmd, community, *args):
+        return [parse_net_snmp_line(l) for l in net_snmp(
+            cmd, "-v2c", "-c", community, self.agent.addr, *args)]
+
+    # ------------------------------------------------ status and sessions
+
+    def test_status_human_and_json(self):
+        out = self.ok("status")
+        self.assertRegex(out, r"(?m)^pid: %d$" % self.daemon.pid)
+        self.assertRegex(out, r"(?m)^version: \d")
+        st = self.js("status")
+        self.assertEqual(st["pid"], self.daemon.pid)
+        self.assertEqual(st["sessions"], 3)
+
+    def test_sessions_table_and_json(self):
+        lines = self.ok("sessions").splitlines()
+        self.assertEqual(lines[0].split()[:4],
+                         ["NAME", "HOST", "PORT", "VERSION"])
+        rows = [l.split() for l in lines[1:]]
+        self.assertEqual([r[0] for r in rows], ["lo", "lo1", "rw"])
+        for r in rows:
+            self.assertEqual(r[1:3], ["127.0.0.1", str(self.agent.port)])
+        self.assertEqual(rows[1][3], "1")
+        js = self.js("sessions")
+        self.assertEqual([s["name"] for s in js["sessions"]],
+                         ["lo", "lo1", "rw"])
+
+    def test_show_human_and_json(self):
+        out = self.ok("show", "rw")
+        self.assertRegex(out, r"(?m)^name: rw$")
+        self.assertNotIn("private", out)        # the community is masked
+        js = self.js("show", "rw")
+        self.assertEqual(js["name"], "rw")
+
+    def test_error_reply_exits_1_with_message(self):
+        r = self.run_ctl("show", "no-such-session")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"^snmpmgrctl: error -?\d+: ")
+        self.assertEqual(r.stdout, "")
+        r = self.run_ctl("get", "no-such-session", SYS_NAME)
+        self.assertEqual(r.returncode, 1)
+        r = self.run_ctl("call", "no.such.method")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("-32601", r.stderr)
+
+    # ----------------------------------------------------- get and friends
+
+    def test_get_human_matches_snmpget(self):
+        out = self.ok("get", "lo", SYS_DESCR, SYS_OBJECTID, SNMP_ENGINE_ID)
+        ours = [parse_net_snmp_line(l) for l in _vb_lines(out)]
+        theirs = self.net("snmpget", "public", SYS_DESCR, SYS_OBJECTID,
+                          SNMP_ENGINE_ID)
+        self.assertEqual(ours, theirs)
+        self.assertTrue(out.startswith(".%s = STRING: \"" % SYS_DESCR))
+        self.assertIn(" = Hex-STRING: 80 ", out)
+
+    def test_get_timeticks_and_missing_object(self):
+        out = self.ok("get", "lo", SYS_UPTIME, "1.3.6.1.2.1.1.99.0")
+        lines = _vb_lines(out)
+        self.assertRegex(lines[0], r"^\.%s = Timeticks: \(\d+\) "
+                         r"(\d+ days?, )?\d+:\d\d:\d\d\.\d\d$" % SYS_UPTIME)
+        self.assertRegex(lines[1], r"= No Such (Object|Instance)")
+
+    def test_get_json_matches_snmpget(self):
+        res = self.js("get", "lo", SYS_DESCR, SYS_OBJECTID, SNMP_ENGINE_ID)
+        self.assertEqual(res["error_status"], 0)
+        ours = [norm_varbind(vb) for vb in res["varbinds"]]
+        theirs = self.net("snmpget", "public", SYS_DESCR, SYS_OBJECTID,
+                          SNMP_ENGINE_ID)
+        self.assertEqual(ours, theirs)
+
+    def test_getnext_matches_snmpgetnext(self):
+        out = self.ok("getnext", "lo", SYSTEM, SYS_DESCR)
+        ours = [parse_net_snmp_line(l) for l in _vb_lines(out)]
+        theirs = self.net("snmpgetnext", "public", SYSTEM, SYS_DESCR)
+        self.assertEqual([o[:2] for o in ours], [t[:2] for t in theirs])
+        self.assertEqual(ours[0], theirs[0])            # sysDescr.0
+
+    def test_getbulk_matches_snmpbulkget(self):
+        res = self.js("getbulk", "-n", "1", "-r", "4", "lo", SYSTEM,
+                      "1.3.6.1.2.1.1.4")
+        theirs = self.net("snmpbulkget", "public", "-Cn1", "-Cr4", SYSTEM,
+                          "1.3.6.1.2.1.1.4")
+        self.assertEqual([norm_varbind(v)[:2] for v in res["varbinds"]],
+                         [t[:2] for t in theirs])
+        self.assertEqual(len(res["varbinds"]), 5)
+
+    def test_getbulk_on_v1_is_error_305(self):
+        r = self.run_ctl("getbulk", "lo1", SYSTEM)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 305", r.stderr)
+
+    def test_adhoc_target(self):
+        out = self.ok("get", "-H", self.agent.addr, "-v", "2c", "-c",
+                      "public", "-t", "1", "-r", "1", SYS_DESCR)
+        self.assertEqual([parse_net_snmp_line(l) for l in _vb_lines(out)],
+                         self.net("snmpget", "public", SYS_DESCR))
+
+    def test_adhoc_target_timeout_exits_1(self):
+        r = self.run_ctl("get", "-H", "127.0.0.1:%d" % self.dead_port,
+                         "-t", "200ms", "--retries", "0", SYS_NAME)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 201", r.stderr)
+
+    # ----------------------------------------------------------------- set
+
+    def test_set_readonly_community_reports_error_status(self):
+        r = self.run_ctl("set", "lo", WRITABLE_OID, "s", "nope")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr,
+                         r"Error in packet: \w+ \(\d+\) at index 1")
+        self.assertEqual(len(_vb_lines(r.stdout)), 1)   # varbinds printed
+        r = self.run_ctl("--json", "set", "lo", WRITABLE_OID, "s", "nope")
+        self.assertEqual(r.returncode, 1)
+        self.assertNotEqual(json.loads(r.stdout)["error_status"], 0)
+
+    def test_set_octet_string_letters(self):
+        for letter, text, want in (
+                ("s", "rack 4, row 2", b"rack 4, row 2"),
+                # sysLocation is a DisplayString: snmpd takes printable
+                # bytes only (wrongValue otherwise).
+                ("x", "41 42 7a", b"ABz"),
+                ("d", "72.105.33", b"Hi!")):
+            with self.subTest(letter=letter):
+                res = self.js("set", "rw", WRITABLE_OID, letter, text)
+                self.assertEqual(res["error_status"], 0, res)
+                got = self.net("snmpget", "public", WRITABLE_OID)[0]
+                self.assertEqual(got, (WRITABLE_OID, "OCTET STRING", want))
+
+    def test_set_integer_letter(self):
+        for value in (2, 1):
+            res = self.js("set", "rw", AUTHEN_TRAPS, "i", value)
+            self.assertEqual(res["error_status"], 0, res)
+            got = self.net("snmpget", "public", AUTHEN_TRAPS)[0]
+            self.assertEqual(got, (AUTHEN_TRAPS, "Integer32", value))
+
+    def test_set_other_letters_reach_agent_typed(self):
+        """u t a o n c C U are sent as their types: sysContact.0 is an
+        OCTET STRING, so the agent answers wrongType (RFC 3416 4.2.5)."""
+        for letter, value in (("u", "5"), ("t", "100"), ("a", "10.0.0.1"),
+                              ("o", "1.3.6.1.4.1"), ("n", "-"),
+                              ("c", "7"), ("C", "18446744073709551615"),
+                              ("U", "9")):
+            with self.subTest(letter=letter):
+                r = self.run_ctl("set", "rw", SYS_CONTACT, letter, value)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("Error in packet: wrongType (7) at index 1",
+                              r.stderr)
+
+    # ---------------------------------------------------------------- walk
+
+    def test_walk_line_count_equals_snmpwalk(self):
+        for root in (SYSTEM, IFTABLE):
+            with self.subTest(root=root):
+                out = self.ok("walk", "lo", root)
+                theirs = self.net("snmpwalk", "public", root)
+                ours = [parse_net_snmp_line(l) for l in _vb_lines(out)]
+                self.assertEqual(len(ours), len(theirs))
+                self.assertEqual([o[:2] for o in ours],
+                                 [t[:2] for t in theirs])
+
+    def test_walk_json_lines(self):
+        out = self.ok("--json", "walk", "lo", SYSTEM)
+        vbs = [json.loads(l) for l in out.splitlines()]
+        theirs = self.net("snmpwalk", "public", SYSTEM)
+        self.assertEqual([norm_varbind(v)[:2] for v in vbs],
+                         [t[:2] for t in theirs])
+        self.assertEqual(norm_varbind(vbs[0]), theirs[0])   # sysDescr.0
+
+    def test_walk_getnext_v1_and_limit(self):
+        out = self.ok("walk", "--getnext", "lo", SYSTEM)
+        self.assertEqual(len(_vb_lines(out)),
+                         len(self.net("snmpwalk", "public", SYSTEM)))
+        out = self.ok("walk", "lo1", SYSTEM)
+        self.assertEqual(len(_vb_lines(out)),
+                         len(self.net("snmpwalk", "public", SYSTEM)))
+        out = self.ok("walk", "--limit", "3", "lo", SYSTEM)
+        self.assertEqual(len(_vb_lines(out)), 3)
+
+    def test_walk_start_oid_resumes(self):
+        full = _vb_lines(self.ok("walk", "lo", SYSTEM))
+        third = full[2].split(" = ")[0].lstrip(".")
+        rest = _vb_lines(self.ok("walk", "--start-oid", third, "lo", SYSTEM))
+        self.assertEqual([l.split(" = ")[0] for l in rest],
+                         [l.split(" = ")[0] for l in full[3:]])
+
+    def test_walk_verbose_count_on_stderr(self):
+        r = self.run_ctl("--verbose", "walk", "lo", SYSTEM)
+        self.assertEqual(r.returncode, 0)
+        n = len(_vb_lines(r.stdout))
+        self.assertIn("snmpmgrctl: %d objects" % n, r.stderr)
+
+    def test_walk_error_exits_1_with_resume_hint(self):
+        r = self.run_ctl("walk", "-H", "127.0.0.1:%d" % self.dead_port,
+                         "-t", "200ms", "--retries", "0", SYSTEM)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 201", r.stderr)
+        self.assertIn("walk stopped after 0 objects", r.stderr)
+
+    # ---------------------------------------------------------------- call
+
+    def test_call_prints_result_json(self):
+        out = self.ok("call", "daemon.status")
+        self.assertEqual(json.loads(out)["pid"], self.daemon.pid)
+        res = json.loads(self.ok("call", "snmp.get", "-", input=json.dumps(
+            {"session": "lo", "oids": [SYS_DESCR]})))
+        self.assertEqual(res["varbinds"][0]["oid"], SYS_DESCR)
+
+    def test_call_walk_prints_notifications_then_result(self):
+        out = self.ok("--json", "call", "snmp.walk",
+                      json.dumps({"session": "lo", "oid": SYSTEM}))
+        docs = [json.loads(l) for l in out.splitlines()]
+        rows = sum(len(d["params"]["varbinds"]) for d in docs[:-1])
+        self.assertTrue(all(d["method"] == "walk.rows" for d in docs[:-1]))
+        self.assertEqual(docs[-1]["count"], rows)
+        self.assertEqual(rows, len(self.net("snmpwalk", "public", SYSTEM)))
+
+
+if __name__ == "__main__":
+    snmptest.main()
