@@ -22,6 +22,7 @@ struct sess_loop;
 struct sess_mgr;
 struct sessions;
 struct control;
+struct events;
 
 struct daemon {
 	struct event_base *base;
@@ -33,6 +34,17 @@ struct daemon {
 	struct sess_mgr	*mgr;		/* owned by loop */
 	struct sessions	*sessions;	/* owned */
 	struct control	*control;	/* owned */
+	struct events	*events;	/* owned; the event bus (events.h) */
+
+	/*
+	 * Our own SNMP engine (RFC 3411): its ID, stable across restarts
+	 * (configured, or made once and kept in the state directory), and
+	 * engineBoots, kept there and raised at each start.  Used when we
+	 * are authoritative (informs we receive) and in our v3 requests.
+	 */
+	uint8_t		 engine_id[32];
+	size_t		 engine_id_len;
+	uint32_t	 engine_boots;
 
 	struct event	*ev_sigterm;
 	struct event	*ev_sigint;

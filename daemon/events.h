@@ -1,0 +1,77 @@
+/*
+ * events.h - snmpmgrd's event bus: modules publish events (a poll result,
+ * a session going down, a trap, a bad packet ...) and control-socket
+ * subscribers that asked for them get each as a JSON-RPC notification
+ *
+ *     {"jsonrpc":"2.0","method":"event","params":{"event":"trap",
+ *      "time":"2026-11-21T10:00:00.123Z","session":"core1", ...data...}}
+ *
+ * Delivery to one subscriber is bounded: a subscriber whose queued output
+ * passes its bound is dropped with a counted reason, so publishing never
+ * stalls the daemon.  Events are also the place where log lines for them
+ * are decided, so a module publishes and does not log the same thing.
+ */
+#ifndef SNMPMGRD_EVENTS_H
+#define SNMPMGRD_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct ctl_req;
+typedef struct json_t json_t;
+
+/* Event types (SPEC section 4), as named on the wire. */
+enum event_type {
+	EV_RESPONSE = 0,	/* "response": poll and request results */
+	EV_POLL,		/* "poll": a scheduled poll finished */
+	EV_STATE,		/* "state": a session went up or down */
+	EV_TRAP,		/* "trap" */
+	EV_INFORM,		/* "inform" */
+	EV_REPORT,		/* "report" */
+	EV_DISCOVERY_REQUEST,	/* "discovery-request" */
+	EV_DISCOVERY,		/* "discovery" */
+	EV_BAD_PACKET,		/* "bad-packet" */
+	EV_ERROR,		/* "error" */
+	EV_TRACE,		/* "trace" */
+	EV_CONNECTED,		/* "connected" (DTLS) */
+	EV_DISCONNECTED,	/* "disconnected" (DTLS) */
+	EV_SSL_STATUS,		/* "ssl-status" */
+	EV_CONFIG,		/* "config": a reload was applied or refused */
+	EV__COUNT
+};
+
+/* "trap", "bad-packet", ...; NULL for an unknown type. */
+const char	*events_name(enum event_type t);
+/* The type named s, or -1. */
+int		 events_from_name(const char *s);
+
+struct events;
+struct events	*events_new(struct daemon *d);
+void		 events_free(struct events *e);
+
+/*
+ * True when at least one subscriber wants type t for session (NULL for
+ * events that belong to no session).  Publishers call this first and build
+ * no JSON when nobody listens: the trap path runs at 100,000s per second.
+ */
+bool		 events_wanted(const struct events *e, enum event_type t,
+		    const char *session);
+
+/*
+ * Deliver an event.  data is a JSON object whose members are added to the
+ * notification's params after "event", "time" and "session" (NULL for
+ * none); the reference is stolen.
+ */
+void		 events_publish(struct events *e, enum event_type t,
+		    const char *session, json_t *data);
+
+/*
+ * Add a subscriber: the connection of r gets the events matching the
+ * filter from now on, until it closes or unsubscribes.  Called by the
+ * events.subscribe method.  0, or -1 with a JSON-RPC error set on r.
+ */
+int		 events_subscribe(struct events *e, struct ctl_req *r,
+		    const json_t *params);
+
+#endif /* SNMPMGRD_EVENTS_H */
