@@ -185,20 +185,42 @@ ber_expect_end(const struct ber *sub, const char *what)
 	return 0;
 }
 
-/* X.690 8.3.2: the first nine bits are never all ones or all zeros. */
+/*
+ * X.690 8.3: at least one content octet, and no more than any value we
+ * take can need.  X.690 8.3.2 also wants the shortest form (the first nine
+ * bits never all zeros or all ones), but agents send redundant leading
+ * octets and Net-SNMP reads them, so they are skipped instead: *p and *n
+ * are moved past them.  Two's complement: a 0x00 before a clear top bit,
+ * a 0xff before a set one.  Unsigned: every leading 0x00.
+ */
 static int
-ber_int_minimal(const uint8_t *p, size_t n)
+ber_int_trim(const uint8_t **p, size_t *n, bool is_unsigned)
 {
-	if (n == 0) {
+	const uint8_t	*q = *p;
+	size_t		 m = *n;
+
+	if (m == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE, "empty INTEGER");
 		return -1;
 	}
-	if (n > 1 && ((p[0] == 0x00 && (p[1] & 0x80) == 0) ||
-	    (p[0] == 0xff && (p[1] & 0x80) != 0))) {
+	if (m > SNMPMGR_MAX_BER_INT_OCTETS) {
 		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-		    "non-minimal INTEGER encoding");
+		    "INTEGER of %zu octets too large", m);
 		return -1;
 	}
+	if (is_unsigned)
+		while (m > 1 && q[0] == 0x00) {
+			q++;
+			m--;
+		}
+	else
+		while (m > 1 && ((q[0] == 0x00 && (q[1] & 0x80) == 0) ||
+		    (q[0] == 0xff && (q[1] & 0x80) != 0))) {
+			q++;
+			m--;
+		}
+	*p = q;
+	*n = m;
 	return 0;
 }
 
@@ -208,11 +230,11 @@ ber_decode_int(const uint8_t *p, size_t n, int64_t *v)
 	uint64_t	 x;
 	size_t		 i;
 
-	if (ber_int_minimal(p, n) == -1)
+	if (ber_int_trim(&p, &n, false) == -1)
 		return -1;
 	if (n > 8) {
 		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-		    "INTEGER of %zu octets too large", n);
+		    "INTEGER does not fit 64 bits");
 		return -1;
 	}
 	x = (p[0] & 0x80) ? UINT64_MAX : 0;
@@ -228,22 +250,48 @@ ber_decode_uint(const uint8_t *p, size_t n, uint64_t *v)
 	uint64_t	 x = 0;
 	size_t		 i;
 
-	if (ber_int_minimal(p, n) == -1)
+	if (ber_int_trim(&p, &n, true) == -1)
 		return -1;
-	if (p[0] & 0x80) {
+	if (n > 8) {
 		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-		    "negative value of an unsigned type");
+		    "unsigned value does not fit 64 bits");
 		return -1;
 	}
-	/* Beyond 64 bits: 9 octets are only right with a leading 0x00. */
-	if (n > 9 || (n == 9 && p[0] != 0x00)) {
-		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-		    "unsigned value of %zu octets too large", n);
-		return -1;
-	}
+	/* A set top bit is not a sign here (see ber.h). */
 	for (i = 0; i < n; i++)
 		x = (x << 8) | p[i];
 	*v = x;
+	return 0;
+}
+
+int
+ber_decode_uint32(const uint8_t *p, size_t n, uint32_t *v)
+{
+	uint64_t	 u;
+	int64_t		 i;
+
+	if (n > 0 && (p[0] & 0x80)) {
+		/* Negative: taken modulo 2^32, as Net-SNMP does. */
+		if (ber_decode_int(p, n, &i) == -1)
+			return -1;
+		if (i < INT32_MIN) {
+			snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE, "negative "
+			    "unsigned value %lld does not fit 32 bits",
+			    (long long)i);
+			return -1;
+		}
+		*v = (uint32_t)i;
+		return 0;
+	}
+	if (ber_decode_uint(p, n, &u) == -1)
+		return -1;
+	if (u > UINT32_MAX) {
+		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
+		    "value %llu outside unsigned 32-bit range",
+		    (unsigned long long)u);
+		return -1;
+	}
+	*v = (uint32_t)u;
 	return 0;
 }
 
@@ -307,19 +355,11 @@ int
 ber_read_uint32(struct ber *b, uint8_t tag, uint32_t *v)
 {
 	struct ber_tlv	 t;
-	uint64_t	 x;
 
 	if (ber_read_tag(b, tag, &t) == -1)
 		return -1;
-	if (ber_decode_uint(t.data, t.len, &x) == -1)
+	if (ber_decode_uint32(t.data, t.len, v) == -1)
 		return ber_content_err(b, &t);
-	if (x > UINT32_MAX) {
-		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-		    "offset %zu: value %llu outside unsigned 32-bit range",
-		    BER_OFF(b, t.start), (unsigned long long)x);
-		return -1;
-	}
-	*v = (uint32_t)x;
 	return 0;
 }
 

@@ -9,7 +9,8 @@
  * capped at SNMPMGR_MAX_BER_DEPTH.  A long-form length with leading zero
  * octets (e.g. 82 00 05) is accepted: X.690 8.1.3.5 permits it in BER, it
  * is still bounded by the length-octet cap and checked against the buffer,
- * and some agents send it.  INTEGER contents must be minimal (X.690 8.3.2).
+ * and some agents send it.  For the same reason INTEGER contents need not be
+ * minimal (X.690 8.3.2): redundant leading octets are skipped (see below).
  * Nothing is copied: element contents point into the caller's buffer.
  * Failures return -1 with SNMPMGR_ERR_DEFECTIVE and a detail giving the
  * offset from the start of the buffer given to ber_init().
@@ -87,12 +88,27 @@ int	 ber_enter_tlv(const struct ber *b, const struct ber_tlv *t,
 int	 ber_expect_end(const struct ber *sub, const char *what);
 
 /*
- * INTEGER-like content (X.690 8.3): minimal two's complement.  Signed: 1..8
- * octets.  Unsigned: 1..9 octets, never negative (a leading 0x00 octet
- * carries values with the top bit set, e.g. Counter64 2^64-1 in 9 octets).
+ * INTEGER-like content (X.690 8.3): 1..SNMPMGR_MAX_BER_INT_OCTETS octets of
+ * two's complement.  Like Net-SNMP's asn_parse_int and
+ * asn_parse_unsigned_int, these take non-minimal forms (02 03 00 00 05 is
+ * 5, a Counter32 in 5+ octets with leading 0x00s is read): redundant
+ * leading 0x00 or 0xff octets are skipped.  Whatever does not fit the type
+ * is rejected (Net-SNMP would truncate it).
+ *
+ * ber_decode_int: signed, any int64_t.
+ * ber_decode_uint: unsigned 64-bit (Counter64).  A leading 0x00 carries a
+ *   value with the top bit set (2^64-1 is 00 ff*8); when an agent leaves it
+ *   out, the octets are still read as an unsigned number (ff ff is 65535),
+ *   as Net-SNMP's asn_parse_unsigned_int64 does.
+ * ber_decode_uint32: Counter32, Gauge32, TimeTicks, UInteger32.  A
+ *   negative encoding (the top bit set, no leading 0x00) is read as Net-SNMP's
+ *   asn_parse_unsigned_int reads it: sign-extended, then modulo 2^32, so
+ *   ff ff ff fe is 4294967294 and ff is 4294967295.  Only -2^31..-1 can be
+ *   meant that way; anything more negative is rejected.
  */
 int	 ber_decode_int(const uint8_t *p, size_t n, int64_t *v);
 int	 ber_decode_uint(const uint8_t *p, size_t n, uint64_t *v);
+int	 ber_decode_uint32(const uint8_t *p, size_t n, uint32_t *v);
 
 /* Read an INTEGER-like element with tag and check its range. */
 int	 ber_read_int32(struct ber *b, uint8_t tag, int32_t *v);

@@ -16,6 +16,9 @@
 #define SNMPMGR_MAX_BER_DEPTH		8
 /* Octets in a BER length field (definite form, long). */
 #define SNMPMGR_MAX_BER_LEN_OCTETS	4
+/* Content octets of an INTEGER-like value, redundant leading ones
+ * included: a 64-bit unsigned value and its 0x00 (Net-SNMP's bound). */
+#define SNMPMGR_MAX_BER_INT_OCTETS	9
 /* Varbinds in one PDU we decode or encode. */
 #define SNMPMGR_MAX_VARBINDS		2048
 /* Largest SNMP message we send or accept (UDP payload limit). */
@@ -43,6 +46,12 @@
 #define SNMPMGR_MAX_TIMEOUT_MS		3600000
 /* Datagrams read per readiness event (recvmmsg batch). */
 #define SNMPMGR_MAX_RECV_BATCH		64
+
+/* Trap receiver: sender engines tracked (boots/time), localized keys
+ * cached, inform acknowledgements waiting for a journal sync. */
+#define SNMPMGR_MAX_TRAP_ENGINES	16384
+#define SNMPMGR_MAX_TRAP_KEYS		16384
+#define SNMPMGR_MAX_TRAP_ACKS		65536
 
 /* Control socket: one request line, and queued output per connection. */
 #define SNMPMGR_MAX_CTL_LINE		(1024 * 1024)

@@ -215,70 +215,86 @@ oid_is_prefix(const struct oid *prefix, const struct oid *o)
 	return true;
 }
 
-/* X.690 8.19.2: base-128 sub-identifiers, high bit set on all but last. */
+/* Why sub-identifier idx cannot be decoded (kept out of the hot loop). */
+static int
+oid_subid_err(int why, uint32_t idx)
+{
+	if (why == 0)
+		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE, "OBJECT IDENTIFIER "
+		    "sub-identifier %u has a leading 0x80 octet", idx);
+	else if (why == 1)
+		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
+		    "OBJECT IDENTIFIER ends inside a sub-identifier");
+	else
+		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
+		    "OBJECT IDENTIFIER arc does not fit 32 bits");
+	return -1;
+}
+
+/*
+ * One sub-identifier at *pp (X.690 8.19.2: base 128, the high bit set on
+ * every octet but the last); idx numbers it for messages.  0 or -1.
+ */
+static inline int
+oid_subid(const uint8_t **pp, const uint8_t *end, uint32_t idx,
+    uint32_t *out)
+{
+	const uint8_t	*p = *pp;
+	uint8_t		 c = *p++;
+	uint32_t	 v = c & 0x7f;
+
+	if (c & 0x80) {
+		if (c == 0x80)
+			return oid_subid_err(0, idx);
+		do {
+			if (p == end)
+				return oid_subid_err(1, idx);
+			if (v > (UINT32_MAX >> 7))
+				return oid_subid_err(2, idx);
+			c = *p++;
+			v = (v << 7) | (c & 0x7f);
+		} while (c & 0x80);
+	}
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/* X.690 8.19: content octets to arcs.  Walks decode every name here. */
 int
 oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
 {
 	const uint8_t	*end = p + n;
-	uint32_t	 len = 0, v;
-	uint8_t		 c;
-	bool		 first = true;
+	uint32_t	 len, v;
 
 	if (n == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE, "empty OBJECT IDENTIFIER");
 		return -1;
 	}
+	if (oid_subid(&p, end, 1, &v) == -1)
+		return -1;
+	/* X.690 8.19.4: the first sub-identifier is (X * 40) + Y. */
+	if (v < 40) {
+		o->arcs[0] = 0;
+		o->arcs[1] = v;
+	} else if (v < 80) {
+		o->arcs[0] = 1;
+		o->arcs[1] = v - 40;
+	} else {
+		o->arcs[0] = 2;
+		o->arcs[1] = v - 80;
+	}
+	len = 2;
 	while (p < end) {
-		c = *p++;
-		if (c < 0x80)
-			v = c;
-		else {
-			if (c == 0x80) {
-				snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-				    "OBJECT IDENTIFIER sub-identifier %u has a "
-				    "leading 0x80 octet", len + 1);
-				return -1;
-			}
-			v = c & 0x7f;
-			do {
-				if (p == end) {
-					snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-					    "OBJECT IDENTIFIER ends inside a "
-					    "sub-identifier");
-					return -1;
-				}
-				if (v > (UINT32_MAX >> 7)) {
-					snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-					    "OBJECT IDENTIFIER arc does not "
-					    "fit 32 bits");
-					return -1;
-				}
-				c = *p++;
-				v = (v << 7) | (c & 0x7f);
-			} while (c & 0x80);
-		}
-		if (len >= SNMPMGR_MAX_OID_LEN - (first ? 1 : 0)) {
+		if (len == SNMPMGR_MAX_OID_LEN) {
 			snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
 			    "OBJECT IDENTIFIER longer than %d arcs",
 			    SNMPMGR_MAX_OID_LEN);
 			return -1;
 		}
-		if (first) {
-			/* X.690 8.19.4: (X * 40) + Y. */
-			first = false;
-			if (v < 40) {
-				o->arcs[0] = 0;
-				o->arcs[1] = v;
-			} else if (v < 80) {
-				o->arcs[0] = 1;
-				o->arcs[1] = v - 40;
-			} else {
-				o->arcs[0] = 2;
-				o->arcs[1] = v - 80;
-			}
-			len = 2;
-		} else
-			o->arcs[len++] = v;
+		if (oid_subid(&p, end, len + 1, &o->arcs[len]) == -1)
+			return -1;
+		len++;
 	}
 	o->len = len;
 	return 0;

@@ -44,6 +44,7 @@ pdu_value_decode(const struct ber *b, const struct ber_tlv *t,
 {
 	struct oid	 tmp;
 	uint64_t	 u;
+	uint32_t	 u32;
 	int64_t		 i;
 	size_t		 off = (size_t)(t->start - b->base);
 
@@ -67,15 +68,15 @@ pdu_value_decode(const struct ber *b, const struct ber_tlv *t,
 	case SNMP_T_GAUGE32:
 	case SNMP_T_TIMETICKS:
 	case SNMP_T_UINTEGER32:
+		/* Negative encodings are read modulo 2^32 (ber.h). */
+		if (ber_decode_uint32(t->data, t->len, &u32) == -1)
+			return pdu_errctx("offset %zu: %s", off,
+			    snmp_type_name(t->tag));
+		v->u = u32;
+		break;
 	case SNMP_T_COUNTER64:
 		if (ber_decode_uint(t->data, t->len, &u) == -1)
-			return pdu_errctx("offset %zu", off);
-		if (t->tag != SNMP_T_COUNTER64 && u > UINT32_MAX) {
-			snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE,
-			    "offset %zu: %s %llu out of range", off,
-			    snmp_type_name(t->tag), (unsigned long long)u);
-			return -1;
-		}
+			return pdu_errctx("offset %zu: Counter64", off);
 		v->u = u;
 		break;
 	case SNMP_T_IPADDR:

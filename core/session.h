@@ -25,11 +25,50 @@
 struct sess_mgr;
 struct sess;
 struct sess_req;
+struct usm_cred;
 
 enum sess_transport {
 	SESS_TRANSPORT_UDP	= 0,
 	SESS_TRANSPORT_UDP6	= 1,
 	SESS_TRANSPORT_DTLS	= 2,
+};
+
+/* SNMPv3 security levels (RFC 3411 5 SnmpSecurityLevel). */
+enum sess_level {
+	SESS_LEVEL_DEFAULT	= 0,	/* the highest the credential allows */
+	SESS_LEVEL_NOAUTH	= 1,	/* noAuthNoPriv */
+	SESS_LEVEL_AUTH		= 2,	/* authNoPriv */
+	SESS_LEVEL_PRIV		= 3,	/* authPriv */
+};
+
+/*
+ * The SNMPv3 options of SPEC.md section 2 (used when version is SNMP_V3).
+ * Secrets are not here: they live in the credential, which keeps keys
+ * only (passwords are hashed when it is made, usm.h).
+ */
+struct sess_v3opts {
+	/*
+	 * User name, protocols and keys.  A struct sess_opts that holds a
+	 * credential owns one reference to it: sess_opts_release() drops it;
+	 * copying the struct copies the pointer, not the reference.
+	 * sess_new() and sess_set_opts() take references of their own, so
+	 * the caller may release its own right after.  NULL: no user (only
+	 * engine discovery works).
+	 */
+	struct usm_cred	*cred;
+	enum sess_level	 level;
+	/* The agent's engine, preset to skip discovery (RFC 3414 4). */
+	uint8_t		 engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		 engine_id_len;		/* 0: discover it */
+	uint32_t	 engine_boots;
+	uint32_t	 engine_time;
+	bool		 engine_time_set;	/* boots/time preset too */
+	/* ScopedPDU context (RFC 3411 3.3); engine ID 0 octets = engine_id. */
+	uint8_t		 context_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		 context_engine_id_len;
+	char		 context_name[SNMPMGR_MAX_CONTEXT_LEN + 1];
+	uint32_t	 msg_max_size;		/* default 65507 */
+	bool		 single_step_discovery;	/* default false */
 };
 
 /* Every option of SPEC.md section 2 that the engine acts on. */
@@ -65,10 +104,38 @@ struct sess_opts {
 
 	bool		 enabled;		/* default true */
 	bool		 accept_data;		/* default true */
+
+	struct sess_v3opts v3;
 };
 
 /* Fill o with the defaults of SPEC.md section 2. */
 void	 sess_opts_default(struct sess_opts *o);
+/* Drop the credential reference o holds (v3.cred), if any. */
+void	 sess_opts_release(struct sess_opts *o);
+
+/*
+ * SNMPv3 counters of a session.  rpt_*: Report PDUs the agent sent us, by
+ * the usmStats counter they carry (RFC 3414 5); the rest: what we found
+ * wrong in the agent's messages (each one dropped and passed to the
+ * bad-packet hook), and discovery runs.
+ */
+struct sess_usm_stats {
+	uint64_t	 rpt_unsupported_sec_levels;	/* 327 */
+	uint64_t	 rpt_not_in_time_windows;	/* 325 */
+	uint64_t	 rpt_unknown_user_names;	/* 326 */
+	uint64_t	 rpt_unknown_engine_ids;	/* 324 */
+	uint64_t	 rpt_wrong_digests;		/* 308 */
+	uint64_t	 rpt_decryption_errors;		/* 313 */
+	uint64_t	 rpt_other;			/* other report OIDs */
+	uint64_t	 wrong_digests;		/* digest did not verify */
+	uint64_t	 not_in_time_windows;	/* outside the window */
+	uint64_t	 unknown_engine_ids;	/* not the agent's engine */
+	uint64_t	 unknown_user_names;	/* not our user */
+	uint64_t	 decryption_errors;	/* did not decrypt */
+	uint64_t	 unauthenticated;	/* below the request's level */
+	uint64_t	 discoveries;		/* successful discovery runs */
+	uint64_t	 recoveries;		/* reboots, clock jumps */
+};
 
 struct sess_stats {
 	uint64_t	 requests;	/* first transmissions */
@@ -83,6 +150,7 @@ struct sess_stats {
 	uint32_t	 last_rtt_us;	/* of the last matched response */
 	uint64_t	 dropped;	/* responses dropped while accept_data
 					 * is off */
+	struct sess_usm_stats usm;
 };
 
 /*
@@ -111,10 +179,12 @@ void		 sess_mgr_free(struct sess_mgr *m);
 
 /*
  * A datagram arrived.  owner is the session whose own socket it came in on,
- * or NULL for a shared socket.  Responses are matched by request ID and
- * checked against the session's origin/version/duplicate options; anything
- * else is counted as a bad packet (and reported through the bad-packet
- * hook when one is set).
+ * or NULL for a shared socket.  Responses are matched by request ID (v1,
+ * v2c) or msgID (v3: any msgID the request was sent with) and checked
+ * against the session's origin/version/duplicate options, and for v3 by
+ * USM (engine ID, user, digest, time window, privacy); anything else is
+ * counted as a bad packet (and reported through the bad-packet hook when
+ * one is set).
  */
 void		 sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 		    const struct sockaddr *from, socklen_t fromlen,
@@ -124,7 +194,9 @@ void		 sess_mgr_timer(struct sess_mgr *m);
 
 /*
  * Datagrams the engine could not give to a session.  error is the numbered
- * reason (317 defective, 318 origin, 305 version, 320 unknown request ID);
+ * reason (317 defective, 318 origin, 305 version, 320 unknown request ID;
+ * for SNMPv3: 308 wrong digest, 313 decryption failed, 316 security model,
+ * 321 not authenticated, 324 engine ID, 325 time window, 326 user name);
  * s is the session it was matched to, if any.
  */
 typedef void	 sess_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
@@ -180,12 +252,22 @@ typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
  * send_errors and is treated as a lost datagram (the retries still run).
  * NULL with lasterr when the request cannot be sent at all (307 busy when
  * SNMPMGR_MAX_SESSION_PENDING are outstanding, 118 too long, 109 disabled,
- * 305 for GetBulk on v1).
+ * 305 for GetBulk on v1).  On SNMPv3 the request may first wait for
+ * engine discovery (sess_discover); its failure (201, 308, 326, 327,
+ * 328 ...) and the agent's reports (308, 313, 324-327) come to cb as the
+ * request's error.
  */
 struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
 		    sess_cb *cb, void *arg);
 /* Forget a request; its callback is not called. */
 void		 sess_req_cancel(struct sess_req *req);
+/*
+ * Wait timeout_ms per try and retransmit at most retries times for this
+ * request instead of the session's timeout and retries (a poll's own);
+ * call right after sess_request().
+ */
+void		 sess_req_set_timing(struct sess_req *req, uint32_t timeout_ms,
+		    uint32_t retries);
 struct sess	*sess_req_sess(const struct sess_req *req);
 /* The request ID the engine gave it (for traces). */
 int32_t		 sess_req_id(const struct sess_req *req);
@@ -206,5 +288,66 @@ const struct sess_stats	*sess_mgr_get_stats(const struct sess_mgr *m);
 typedef void	 sess_gone_cb(struct sess *s, void *arg);
 int		 sess_watch(struct sess *s, sess_gone_cb *gone, void *arg);
 void		 sess_unwatch(struct sess *s, sess_gone_cb *gone, void *arg);
+
+/* ------------------------------------------------------------ SNMPv3 */
+
+/*
+ * Where engine discovery of a v3 session stands (RFC 3414 4): nothing
+ * known, the engine ID probe or the boots/time probe in flight, or ready.
+ */
+enum sess_disc {
+	SESS_DISC_NONE		= 0,
+	SESS_DISC_ENGINE	= 1,
+	SESS_DISC_TIME		= 2,
+	SESS_DISC_DONE		= 3,
+};
+
+struct sess_v3_info {
+	enum sess_disc	 disc;
+	enum sess_level	 level;		/* the level requests use */
+	uint8_t		 engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		 engine_id_len;	/* 0: not known */
+	bool		 time_known;
+	uint32_t	 boots;		/* snmpEngineBoots */
+	uint32_t	 time;		/* snmpEngineTime, estimated for now */
+	int32_t		 agent_max_size; /* msgMaxSize of its last message */
+	uint64_t	 discovered_us;	/* monotonic time of the last success,
+					 * 0 = never */
+	int		 last_error;	/* of the last discovery, 0 if none */
+};
+
+/* The v3 state of s.  0, or -1 when s is not an SNMPv3 session. */
+int		 sess_v3_info(const struct sess *s, struct sess_v3_info *info);
+/* "none", "discovering engine ID", ... for sess_v3_info.disc. */
+const char	*sess_disc_name(enum sess_disc d);
+/* "noAuthNoPriv", "authNoPriv", "authPriv". */
+const char	*sess_level_name(enum sess_level l);
+
+/*
+ * Run engine discovery on s now (again, when it was done already): the
+ * engine ID probe, then the boots/time probe unless single_step_discovery
+ * or noAuthNoPriv.  cb is called once, never from inside this call, with
+ * res->error 0 (res->pdu NULL; read the outcome with sess_v3_info()) or
+ * the error (201 no answer, 328 unusable answer, 326, 308, 327 ...).
+ * Requests sent meanwhile wait for it.  The handle may be cancelled with
+ * sess_req_cancel().  NULL with lasterr (305 not v3, 307, 109).
+ */
+struct sess_req	*sess_discover(struct sess *s, sess_cb *cb, void *arg);
+
+/*
+ * Hooks for the daemon's "report" and "discovery" events.  report: a
+ * Report PDU answered a request or probe of s; error is its usmStats
+ * counter's number (0 for other report OIDs), name that OID, value the
+ * counter, authenticated whether the report carried a valid digest.
+ * discovery: discovery of s ended with error (0: read sess_v3_info()).
+ */
+struct sess_v3_hooks {
+	void	(*report)(struct sess *s, int error, const struct oid *name,
+		    uint64_t value, bool authenticated, void *arg);
+	void	(*discovery)(struct sess *s, int error, void *arg);
+	void	 *arg;
+};
+void		 sess_mgr_set_v3_hooks(struct sess_mgr *m,
+		    const struct sess_v3_hooks *h);
 
 #endif /* SNMPMGR_SESSION_H */

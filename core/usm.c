@@ -6,9 +6,11 @@
  * and the UsmSecurityParameters codec.
  *
  * OpenSSL 3 EVP only.  Algorithms are fetched once; each localized user
- * keeps one HMAC and two cipher contexts keyed at creation and only
- * re-initialized (new IV, MAC restart) per message, which is what makes the
- * packet path cheap.
+ * keeps its contexts keyed at creation, which is what makes the packet
+ * path cheap: two digest contexts holding the HMAC's keyed inner and
+ * outer halves (copied per message, RFC 2104), and the block cipher in
+ * ECB mode, with the CBC/CFB chaining done here, so no IV is set through
+ * OpenSSL per message and decryption runs whole blocks at once.
  */
 #include "config.h"
 
@@ -18,11 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
@@ -61,9 +61,11 @@ struct usm_privinfo {
 	enum usm_priv	 priv;
 	const char	*name;
 	const char	*ciphername;	/* OpenSSL cipher name */
+	const char	*ecbname;	/* the same cipher in ECB mode */
 	size_t		 keylen;	/* cipher key octets */
 	size_t		 matlen;	/* key material used: key (+ pre-IV) */
 	size_t		 block;		/* padding unit: 8 for CBC, 1 for CFB */
+	size_t		 cblock;	/* the cipher's block: 8 or 16 */
 };
 
 /*
@@ -73,28 +75,44 @@ struct usm_privinfo {
  * only; the IV comes from boots, time and the salt).
  */
 static const struct usm_privinfo privinfo[] = {
-	{ USM_PRIV_DES,		"des",	  "DES-CBC",	   8, 16, 8 },
-	{ USM_PRIV_3DES,	"3des",	  "DES-EDE3-CBC", 24, 32, 8 },
-	{ USM_PRIV_AES,		"aes",	  "AES-128-CFB",  16, 16, 1 },
-	{ USM_PRIV_AES192,	"aes192", "AES-192-CFB",  24, 24, 1 },
-	{ USM_PRIV_AES256,	"aes256", "AES-256-CFB",  32, 32, 1 },
+	{ USM_PRIV_DES, "des", "DES-CBC", "DES-ECB", 8, 16, 8, 8 },
+	{ USM_PRIV_3DES, "3des", "DES-EDE3-CBC", "DES-EDE3-ECB", 24, 32, 8,
+	    8 },
+	{ USM_PRIV_AES, "aes", "AES-128-CFB", "AES-128-ECB", 16, 16, 1, 16 },
+	{ USM_PRIV_AES192, "aes192", "AES-192-CFB", "AES-192-ECB", 24, 24, 1,
+	    16 },
+	{ USM_PRIV_AES256, "aes256", "AES-256-CFB", "AES-256-ECB", 32, 32, 1,
+	    16 },
 };
+
+/* Octets decrypted per ECB pass (a multiple of every block size). */
+#define USM_ECB_CHUNK	2048
 
 /* Process-wide state: providers, fetched algorithms, salt counter. */
 static struct {
 	bool		 ready;
 	OSSL_PROVIDER	*deflt;
 	OSSL_PROVIDER	*legacy;
-	EVP_MAC		*hmac;
 	EVP_MD		*md[nitems(authinfo)];
 	EVP_CIPHER	*cipher[nitems(privinfo)];
+	EVP_CIPHER	*ecb[nitems(privinfo)];
 	bool		 salt_ready;
 	uint64_t	 salt;
 	uint64_t	 next_cred_id;
+	/* Credentials made by usm_cred_get(), by fingerprint. */
+	struct usm_cred	**intern;
+	size_t		 nintern_buckets;	/* a power of two, or 0 */
+	size_t		 nintern;
 } usm_g;
 
 struct usm_cred {
+	unsigned int	 refs;
 	uint64_t	 id;
+	bool		 interned;
+	struct usm_cred	*inext;		/* intern bucket chain */
+	uint8_t		 fp[32];	/* SHA-256 of the parameters */
+	char		 auth_src;	/* 'p', 'm', 'l' or 0 */
+	char		 priv_src;
 	uint8_t		 user[SNMPMGR_MAX_USER_LEN];
 	size_t		 user_len;
 	enum usm_auth	 auth;
@@ -118,7 +136,14 @@ struct usm_user {
 	const struct usm_privinfo *pi;
 	struct usm_key	 auth_key;	/* localized */
 	struct usm_key	 priv_key;	/* localized, extended, trimmed */
-	EVP_MAC_CTX	*mac;
+	/*
+	 * HMAC (RFC 2104) with the keyed halves computed once: hin has
+	 * absorbed K XOR ipad, hout K XOR opad; each message copies them
+	 * into hwork, which OpenSSL does without re-keying or parameters.
+	 */
+	EVP_MD_CTX	*hin;
+	EVP_MD_CTX	*hout;
+	EVP_MD_CTX	*hwork;
 	EVP_CIPHER_CTX	*enc;
 	EVP_CIPHER_CTX	*dec;
 };
@@ -140,6 +165,15 @@ struct usm_cache {
 	uint64_t		 hits;
 	uint64_t		 misses;
 };
+
+static void
+usm_put32_be(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
 
 static const struct usm_authinfo *
 usm_authinfo(enum usm_auth auth)
@@ -177,12 +211,14 @@ usm_init(void)
 	 */
 	usm_g.deflt = OSSL_PROVIDER_load(NULL, "default");
 	usm_g.legacy = OSSL_PROVIDER_load(NULL, "legacy");
-	usm_g.hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	for (i = 0; i < nitems(authinfo); i++)
 		usm_g.md[i] = EVP_MD_fetch(NULL, authinfo[i].mdname, NULL);
-	for (i = 0; i < nitems(privinfo); i++)
+	for (i = 0; i < nitems(privinfo); i++) {
 		usm_g.cipher[i] = EVP_CIPHER_fetch(NULL,
 		    privinfo[i].ciphername, NULL);
+		usm_g.ecb[i] = EVP_CIPHER_fetch(NULL, privinfo[i].ecbname,
+		    NULL);
+	}
 	/* A missing legacy provider leaves errors queued: not ours to keep. */
 	ERR_clear_error();
 }
@@ -194,11 +230,12 @@ usm_shutdown(void)
 
 	if (!usm_g.ready)
 		return;
-	EVP_MAC_free(usm_g.hmac);
 	for (i = 0; i < nitems(authinfo); i++)
 		EVP_MD_free(usm_g.md[i]);
-	for (i = 0; i < nitems(privinfo); i++)
+	for (i = 0; i < nitems(privinfo); i++) {
 		EVP_CIPHER_free(usm_g.cipher[i]);
+		EVP_CIPHER_free(usm_g.ecb[i]);
+	}
 	if (usm_g.legacy != NULL)
 		OSSL_PROVIDER_unload(usm_g.legacy);
 	if (usm_g.deflt != NULL)
@@ -223,7 +260,8 @@ static const EVP_CIPHER *
 usm_cipher(const struct usm_privinfo *pi)
 {
 	usm_init();
-	if (usm_g.cipher[pi - privinfo] != NULL)
+	if (usm_g.cipher[pi - privinfo] != NULL &&
+	    usm_g.ecb[pi - privinfo] != NULL)
 		return usm_g.cipher[pi - privinfo];
 	if (pi->priv == USM_PRIV_DES && usm_g.legacy == NULL)
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
@@ -303,6 +341,8 @@ usm_keyext_name(enum usm_keyext ext)
 		return "blumenthal";
 	case USM_KEYEXT_REEDER:
 		return "reeder";
+	case USM_KEYEXT_AUTO:
+		return "auto";
 	}
 	return "unknown";
 }
@@ -428,6 +468,10 @@ usm_keyext_from_name(const char *name, enum usm_keyext *ext)
 		if (strcmp(folded, "reeder") == 0 ||
 		    strcmp(folded, "cisco") == 0) {
 			*ext = USM_KEYEXT_REEDER;
+			return 0;
+		}
+		if (strcmp(folded, "auto") == 0) {
+			*ext = USM_KEYEXT_AUTO;
 			return 0;
 		}
 	}
@@ -686,6 +730,7 @@ usm_cred_new(const struct usm_cred_params *p)
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;
 	}
+	c->refs = 1;
 	memcpy(c->user, p->user == NULL ? "" : p->user, ulen);
 	c->user_len = ulen;
 	c->auth = p->auth == 0 ? USM_AUTH_NONE : p->auth;
@@ -702,7 +747,7 @@ usm_cred_new(const struct usm_cred_params *p)
 		goto fail;
 	}
 	if (c->keyext != USM_KEYEXT_BLUMENTHAL &&
-	    c->keyext != USM_KEYEXT_REEDER) {
+	    c->keyext != USM_KEYEXT_REEDER && c->keyext != USM_KEYEXT_AUTO) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
 		    "unknown key extension %d", (int)c->keyext);
 		goto fail;
@@ -723,6 +768,8 @@ usm_cred_new(const struct usm_cred_params *p)
 			goto fail;
 		c->auth_localized = p->auth_key != NULL &&
 		    p->auth_key_len > 0 && p->auth_key_localized;
+		c->auth_src = c->auth_localized ? 'l' : (p->auth_key != NULL &&
+		    p->auth_key_len > 0) ? 'm' : 'p';
 	}
 	if (c->priv != USM_PRIV_NONE) {
 		if (usm_cred_key(c->auth, p->priv_password, p->priv_key,
@@ -732,6 +779,8 @@ usm_cred_new(const struct usm_cred_params *p)
 			goto fail;
 		c->priv_localized = p->priv_key != NULL &&
 		    p->priv_key_len > 0 && p->priv_key_localized;
+		c->priv_src = c->priv_localized ? 'l' : (p->priv_key != NULL &&
+		    p->priv_key_len > 0) ? 'm' : 'p';
 	}
 	usm_init();
 	c->id = ++usm_g.next_cred_id;
@@ -741,13 +790,213 @@ usm_cred_new(const struct usm_cred_params *p)
 	return NULL;
 }
 
+struct usm_cred *
+usm_cred_ref(struct usm_cred *c)
+{
+	c->refs++;
+	return c;
+}
+
+static void	usm_intern_remove(struct usm_cred *c);
+
 void
 usm_cred_free(struct usm_cred *c)
 {
-	if (c == NULL)
+	if (c == NULL || --c->refs > 0)
 		return;
+	if (c->interned)
+		usm_intern_remove(c);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
+}
+
+/* Feed one length-prefixed field to the fingerprint. */
+static int
+usm_fp_field(EVP_MD_CTX *ctx, const void *p, size_t len)
+{
+	uint8_t	 n[4];
+
+	usm_put32_be(n, (uint32_t)len);
+	return EVP_DigestUpdate(ctx, n, sizeof(n)) &&
+	    (len == 0 || EVP_DigestUpdate(ctx, p, len));
+}
+
+/*
+ * A SHA-256 of everything that makes the credential: user, protocols,
+ * extension, and per side the password or the key and its kind.  0 or -1.
+ */
+static int
+usm_cred_fingerprint(const struct usm_cred_params *p, uint8_t fp[32])
+{
+	EVP_MD_CTX	*ctx;
+	uint8_t		 hdr[4];
+	unsigned int	 len;
+	int		 ok;
+
+	hdr[0] = (uint8_t)(p->auth == 0 ? USM_AUTH_NONE : p->auth);
+	hdr[1] = (uint8_t)(p->priv == 0 ? USM_PRIV_NONE : p->priv);
+	hdr[2] = (uint8_t)p->keyext;
+	hdr[3] = (uint8_t)((p->auth_key_localized ? 1 : 0) |
+	    (p->priv_key_localized ? 2 : 0));
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL) &&
+	    usm_fp_field(ctx, hdr, sizeof(hdr)) &&
+	    usm_fp_field(ctx, p->user, p->user == NULL ? 0 :
+	    strlen(p->user)) &&
+	    usm_fp_field(ctx, p->auth_password, p->auth_password == NULL ? 0 :
+	    strlen(p->auth_password)) &&
+	    usm_fp_field(ctx, p->auth_key, p->auth_key == NULL ? 0 :
+	    p->auth_key_len) &&
+	    usm_fp_field(ctx, p->priv_password, p->priv_password == NULL ? 0 :
+	    strlen(p->priv_password)) &&
+	    usm_fp_field(ctx, p->priv_key, p->priv_key == NULL ? 0 :
+	    p->priv_key_len) &&
+	    EVP_DigestFinal_ex(ctx, fp, &len) && len == 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+usm_intern_slot(const uint8_t fp[32], size_t nbuckets)
+{
+	size_t	 h;
+
+	memcpy(&h, fp, sizeof(h));
+	return h & (nbuckets - 1);
+}
+
+static void
+usm_intern_remove(struct usm_cred *c)
+{
+	struct usm_cred	**pp;
+
+	if (usm_g.nintern_buckets == 0)
+		return;
+	for (pp = &usm_g.intern[usm_intern_slot(c->fp,
+	    usm_g.nintern_buckets)]; *pp != NULL; pp = &(*pp)->inext) {
+		if (*pp == c) {
+			*pp = c->inext;
+			usm_g.nintern--;
+			break;
+		}
+	}
+	c->interned = false;
+	if (usm_g.nintern == 0) {
+		free(usm_g.intern);
+		usm_g.intern = NULL;
+		usm_g.nintern_buckets = 0;
+	}
+}
+
+/* Room for one more interned credential.  0 or -1. */
+static int
+usm_intern_grow(void)
+{
+	struct usm_cred	**nb, *c, *next;
+	size_t		  n, i, slot;
+
+	if (usm_g.nintern < usm_g.nintern_buckets)
+		return 0;
+	n = usm_g.nintern_buckets ? usm_g.nintern_buckets * 2 : 64;
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return -1;
+	for (i = 0; i < usm_g.nintern_buckets; i++) {
+		for (c = usm_g.intern[i]; c != NULL; c = next) {
+			next = c->inext;
+			slot = usm_intern_slot(c->fp, n);
+			c->inext = nb[slot];
+			nb[slot] = c;
+		}
+	}
+	free(usm_g.intern);
+	usm_g.intern = nb;
+	usm_g.nintern_buckets = n;
+	return 0;
+}
+
+struct usm_cred *
+usm_cred_get(const struct usm_cred_params *p)
+{
+	struct usm_cred	*c;
+	uint8_t		 fp[32];
+	size_t		 slot;
+
+	if (usm_cred_fingerprint(p, fp) == -1)
+		return usm_cred_new(p);
+	if (usm_g.nintern_buckets > 0) {
+		slot = usm_intern_slot(fp, usm_g.nintern_buckets);
+		for (c = usm_g.intern[slot]; c != NULL; c = c->inext)
+			if (CRYPTO_memcmp(c->fp, fp, sizeof(fp)) == 0) {
+				OPENSSL_cleanse(fp, sizeof(fp));
+				return usm_cred_ref(c);
+			}
+	}
+	if ((c = usm_cred_new(p)) == NULL || usm_intern_grow() == -1) {
+		OPENSSL_cleanse(fp, sizeof(fp));
+		return c;	/* usable, just not shared */
+	}
+	memcpy(c->fp, fp, sizeof(fp));
+	OPENSSL_cleanse(fp, sizeof(fp));
+	slot = usm_intern_slot(c->fp, usm_g.nintern_buckets);
+	c->inext = usm_g.intern[slot];
+	usm_g.intern[slot] = c;
+	c->interned = true;
+	usm_g.nintern++;
+	return c;
+}
+
+const uint8_t *
+usm_cred_user(const struct usm_cred *c, size_t *len)
+{
+	*len = c->user_len;
+	return c->user;
+}
+
+enum usm_auth
+usm_cred_auth(const struct usm_cred *c)
+{
+	return c->auth;
+}
+
+enum usm_priv
+usm_cred_priv(const struct usm_cred *c)
+{
+	return c->priv;
+}
+
+enum usm_keyext
+usm_cred_keyext(const struct usm_cred *c)
+{
+	return c->keyext;
+}
+
+int
+usm_cred_auth_source(const struct usm_cred *c)
+{
+	return c->auth_src;
+}
+
+int
+usm_cred_priv_source(const struct usm_cred *c)
+{
+	return c->priv_src;
+}
+
+const struct usm_key *
+usm_cred_auth_key(const struct usm_cred *c)
+{
+	return c->auth == USM_AUTH_NONE ? NULL : &c->auth_key;
+}
+
+const struct usm_key *
+usm_cred_priv_key(const struct usm_cred *c)
+{
+	return c->priv == USM_PRIV_NONE ? NULL : &c->priv_key;
 }
 
 uint64_t
@@ -760,10 +1009,19 @@ struct usm_user *
 usm_user_new(const struct usm_cred *c, const uint8_t *engine_id,
     size_t engine_id_len)
 {
+	return usm_user_new_keyext(c, engine_id, engine_id_len, c->keyext);
+}
+
+struct usm_user *
+usm_user_new_keyext(const struct usm_cred *c, const uint8_t *engine_id,
+    size_t engine_id_len, enum usm_keyext keyext)
+{
 	struct usm_user	*u = NULL;
 	const EVP_CIPHER *cipher;
-	OSSL_PARAM	 params[2];
-	size_t		 need;
+	EVP_CIPHER	*ecb;
+	const EVP_MD	*md;
+	uint8_t		 pad[128];
+	size_t		 need, bsize, i;
 	enum usm_keyext	 ext;
 
 	if (engine_id == NULL || engine_id_len == 0 ||
@@ -791,18 +1049,32 @@ usm_user_new(const struct usm_cred *c, const uint8_t *engine_id,
 		else if (usm_key_localize(&c->auth_key, engine_id,
 		    engine_id_len, &u->auth_key) == -1)
 			goto fail;
-		if (usm_md(u->ai) == NULL)
+		if ((md = usm_md(u->ai)) == NULL)
 			goto fail;
-		params[0] = OSSL_PARAM_construct_utf8_string(
-		    OSSL_MAC_PARAM_DIGEST, (char *)u->ai->mdname, 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if ((u->mac = EVP_MAC_CTX_new(usm_g.hmac)) == NULL ||
-		    !EVP_MAC_init(u->mac, u->auth_key.bytes, u->auth_key.len,
-		    params)) {
+		/* RFC 2104 2: the key (a digest, never longer than a
+		 * block here) padded with zeros, XOR ipad and opad. */
+		bsize = (size_t)EVP_MD_get_block_size(md);
+		if (bsize > sizeof(pad) || u->auth_key.len > bsize) {
 			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-			    "HMAC-%s failed in OpenSSL", u->ai->mdname);
+			    "HMAC-%s block size", u->ai->mdname);
 			goto fail;
 		}
+		memset(pad, 0, sizeof(pad));
+		memcpy(pad, u->auth_key.bytes, u->auth_key.len);
+		for (i = 0; i < bsize; i++)
+			pad[i] ^= 0x36;
+		if ((u->hin = EVP_MD_CTX_new()) == NULL ||
+		    (u->hout = EVP_MD_CTX_new()) == NULL ||
+		    (u->hwork = EVP_MD_CTX_new()) == NULL ||
+		    !EVP_DigestInit_ex2(u->hin, md, NULL) ||
+		    !EVP_DigestUpdate(u->hin, pad, bsize))
+			goto hmacfail;
+		for (i = 0; i < bsize; i++)
+			pad[i] ^= 0x36 ^ 0x5c;
+		if (!EVP_DigestInit_ex2(u->hout, md, NULL) ||
+		    !EVP_DigestUpdate(u->hout, pad, bsize))
+			goto hmacfail;
+		OPENSSL_cleanse(pad, sizeof(pad));
 	}
 
 	if (c->priv != USM_PRIV_NONE) {
@@ -816,25 +1088,38 @@ usm_user_new(const struct usm_cred *c, const uint8_t *engine_id,
 			goto fail;
 		/* 3DES always chains the Reeder way (draft-reeder 2.1). */
 		need = u->pi->matlen;
-		ext = u->priv == USM_PRIV_3DES ? USM_KEYEXT_REEDER : c->keyext;
+		ext = u->priv == USM_PRIV_3DES ? USM_KEYEXT_REEDER :
+		    keyext == USM_KEYEXT_REEDER ? USM_KEYEXT_REEDER :
+		    USM_KEYEXT_BLUMENTHAL;
 		if (usm_key_extend(&u->priv_key, need, ext, engine_id,
 		    engine_id_len) == -1)
 			goto fail;
 		OPENSSL_cleanse(u->priv_key.bytes + need,
 		    sizeof(u->priv_key.bytes) - need);
 		u->priv_key.len = need;
+		/*
+		 * The block cipher runs in ECB mode and the chaining is done
+		 * here (usm_ecb_encrypt, usm_ecb_decrypt): enc encrypts
+		 * (CBC, and CFB both ways), dec decrypts (CBC only).
+		 */
+		ecb = usm_g.ecb[u->pi - privinfo];
 		if ((u->enc = EVP_CIPHER_CTX_new()) == NULL ||
-		    (u->dec = EVP_CIPHER_CTX_new()) == NULL ||
-		    !EVP_CipherInit_ex2(u->enc, cipher, u->priv_key.bytes,
-		    NULL, 1, NULL) ||
-		    !EVP_CipherInit_ex2(u->dec, cipher, u->priv_key.bytes,
-		    NULL, 0, NULL)) {
+		    !EVP_CipherInit_ex2(u->enc, ecb, u->priv_key.bytes, NULL,
+		    1, NULL) || !EVP_CIPHER_CTX_set_padding(u->enc, 0) ||
+		    (u->pi->block > 1 &&
+		    ((u->dec = EVP_CIPHER_CTX_new()) == NULL ||
+		    !EVP_CipherInit_ex2(u->dec, ecb, u->priv_key.bytes, NULL,
+		    0, NULL) || !EVP_CIPHER_CTX_set_padding(u->dec, 0)))) {
 			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
 			    "%s failed in OpenSSL", u->pi->ciphername);
 			goto fail;
 		}
 	}
 	return u;
+ hmacfail:
+	OPENSSL_cleanse(pad, sizeof(pad));
+	snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "HMAC-%s failed in OpenSSL",
+	    u->ai->mdname);
  fail:
 	usm_user_free(u);
 	return NULL;
@@ -852,7 +1137,9 @@ usm_user_free(struct usm_user *u)
 {
 	if (u == NULL || --u->refs > 0)
 		return;
-	EVP_MAC_CTX_free(u->mac);
+	EVP_MD_CTX_free(u->hin);
+	EVP_MD_CTX_free(u->hout);
+	EVP_MD_CTX_free(u->hwork);
 	EVP_CIPHER_CTX_free(u->enc);
 	EVP_CIPHER_CTX_free(u->dec);
 	OPENSSL_cleanse(u, sizeof(*u));
@@ -1051,9 +1338,11 @@ usm_mac(struct usm_user *u, const uint8_t *msg, size_t len, size_t off,
 {
 	static const uint8_t zeros[USM_MAX_MAC_LEN];
 	uint8_t		 full[EVP_MAX_MD_SIZE];
-	size_t		 fulllen, maclen;
+	unsigned int	 ilen, flen;
+	size_t		 maclen;
+	EVP_MD_CTX	*w = u->hwork;
 
-	if (u->ai == NULL || u->mac == NULL) {
+	if (u->ai == NULL || u->hin == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_AUTH_KEY,
 		    "user has no authentication protocol");
 		return -1;
@@ -1064,18 +1353,27 @@ usm_mac(struct usm_user *u, const uint8_t *msg, size_t len, size_t off,
 		    "digest field at %zu past the message end %zu", off, len);
 		return -1;
 	}
-	if (!EVP_MAC_init(u->mac, NULL, 0, NULL) ||
-	    !EVP_MAC_update(u->mac, msg, off) ||
-	    !EVP_MAC_update(u->mac, zeros, maclen) ||
-	    !EVP_MAC_update(u->mac, msg + off + maclen, len - off - maclen) ||
-	    !EVP_MAC_final(u->mac, full, &fulllen, sizeof(full)) ||
-	    fulllen < maclen) {
+	/*
+	 * RFC 2104 2: H(K^opad || H(K^ipad || msg)).  A field that is zero
+	 * already (we sign) goes in with the message in one piece.
+	 */
+	if (!EVP_MD_CTX_copy_ex(w, u->hin) ||
+	    (memcmp(msg + off, zeros, maclen) == 0 ?
+	    !EVP_DigestUpdate(w, msg, len) :
+	    (!EVP_DigestUpdate(w, msg, off) ||
+	    !EVP_DigestUpdate(w, zeros, maclen) ||
+	    !EVP_DigestUpdate(w, msg + off + maclen, len - off - maclen))) ||
+	    !EVP_DigestFinal_ex(w, full, &ilen) ||
+	    !EVP_MD_CTX_copy_ex(w, u->hout) ||
+	    !EVP_DigestUpdate(w, full, ilen) ||
+	    !EVP_DigestFinal_ex(w, full, &flen) || flen < maclen) {
+		ERR_clear_error();
 		snmpmgr_seterr(SNMPMGR_ERR_AUTH_FAILED,
 		    "HMAC-%s failed in OpenSSL", u->ai->mdname);
 		return -1;
 	}
+	/* The digest is no key (part of it goes on the wire): not wiped. */
 	memcpy(mac, full, maclen);
-	OPENSSL_cleanse(full, sizeof(full));
 	return 0;
 }
 
@@ -1117,15 +1415,6 @@ usm_auth_verify(struct usm_user *u, const uint8_t *msg, size_t len,
 	return 0;
 }
 
-static void
-usm_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 /*
  * RFC 3414 8.1.1.1 / RFC 3826 3.1.2.1: a local integer started at a
  * random value and counted up per message, so no salt repeats soon.
@@ -1163,8 +1452,8 @@ usm_make_iv(const struct usm_user *u, uint32_t boots, uint32_t etime,
 		for (i = 0; i < 8; i++)
 			iv[i] = u->priv_key.bytes[u->pi->keylen + i] ^ salt[i];
 	} else {
-		usm_put32(iv, boots);
-		usm_put32(iv + 4, etime);
+		usm_put32_be(iv, boots);
+		usm_put32_be(iv + 4, etime);
 		memcpy(iv + 8, salt, 8);
 	}
 }
@@ -1177,19 +1466,45 @@ usm_encrypted_len(const struct usm_user *u, size_t len)
 	return (len + u->pi->block - 1) / u->pi->block * u->pi->block;
 }
 
-/* Run ctx, already given its IV, over in[0 .. len) into out. */
-static int
-usm_run_cipher(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len,
-    uint8_t *out, size_t *outlen)
-{
-	int	n, fin;
+static void	usm_xor(uint8_t *, const uint8_t *, const uint8_t *, size_t);
 
-	if (!EVP_CIPHER_CTX_set_padding(ctx, 0) ||
-	    !EVP_CipherUpdate(ctx, out, &n, in, (int)len) ||
-	    !EVP_CipherFinal_ex(ctx, out + n, &fin))
-		return -1;
-	*outlen = (size_t)n + (size_t)fin;
-	return 0;
+/*
+ * Encrypt with the chaining done here, one ECB block at a time: CFB
+ * (RFC 3826 3.1.3) C[i] = P[i] XOR E(C[i-1]), the last block cut short;
+ * CBC (RFC 3414 8.1.1.2) C[i] = E(P[i] XOR C[i-1]), the last block
+ * zero-padded.  C[-1] is the IV.  Re-keying is never needed and no
+ * parameters go through OpenSSL per message.  in may be out; the
+ * keystream block is not wiped (see usm_ecb_decrypt).  0 or -1.
+ */
+static int
+usm_ecb_encrypt(struct usm_user *u, const uint8_t *iv, const uint8_t *in,
+    size_t inlen, uint8_t *out)
+{
+	uint8_t		 prev[16], blk[16];
+	size_t		 bl = u->pi->cblock, off, n;
+	int		 outl, rv = -1;
+
+	memcpy(prev, iv, bl);
+	for (off = 0; off < inlen; off += bl) {
+		n = inlen - off < bl ? inlen - off : bl;
+		if (u->pi->block == 1) {
+			if (!EVP_CipherUpdate(u->enc, blk, &outl, prev,
+			    (int)bl))
+				goto out;
+			usm_xor(out + off, in + off, blk, n);
+			memcpy(prev, out + off, n);
+			continue;
+		}
+		memset(blk, 0, sizeof(blk));	/* RFC 3414 8.1.1.2 padding */
+		memcpy(blk, in + off, n);
+		usm_xor(blk, blk, prev, bl);
+		if (!EVP_CipherUpdate(u->enc, prev, &outl, blk, (int)bl))
+			goto out;
+		memcpy(out + off, prev, bl);
+	}
+	rv = 0;
+ out:
+	return rv;
 }
 
 int
@@ -1197,9 +1512,9 @@ usm_encrypt(struct usm_user *u, uint32_t boots, uint32_t etime,
     const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen,
     uint8_t privparams[USM_PRIV_PARAMS_LEN])
 {
-	uint8_t		 iv[16], tail[8];
+	uint8_t		 iv[16];
 	uint64_t	 salt;
-	size_t		 need, full, n1, n2;
+	size_t		 need;
 
 	if (u->pi == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_ENCRYPTED,
@@ -1216,38 +1531,104 @@ usm_encrypt(struct usm_user *u, uint32_t boots, uint32_t etime,
 		return -1;
 	if (u->pi->block > 1) {
 		/* RFC 3414 8.1.1.1.2: engineBoots || the local integer. */
-		usm_put32(privparams, boots);
-		usm_put32(privparams + 4, (uint32_t)salt);
+		usm_put32_be(privparams, boots);
+		usm_put32_be(privparams + 4, (uint32_t)salt);
 	} else {
 		/* RFC 3826 3.1.2.1: the 64-bit integer. */
-		usm_put32(privparams, (uint32_t)(salt >> 32));
-		usm_put32(privparams + 4, (uint32_t)salt);
+		usm_put32_be(privparams, (uint32_t)(salt >> 32));
+		usm_put32_be(privparams + 4, (uint32_t)salt);
 	}
 	usm_make_iv(u, boots, etime, privparams, iv);
-	if (!EVP_CipherInit_ex2(u->enc, NULL, NULL, iv, 1, NULL))
+	/* RFC 3414 8.1.1.2: DES pads the last block; the padding is
+	 * ignored by the receiver. */
+	if (usm_ecb_encrypt(u, iv, in, inlen, out) == -1)
 		goto fail;
-	/* RFC 3414 8.1.1.2: pad the last block; the padding is ignored. */
-	full = inlen / u->pi->block * u->pi->block;
-	memset(tail, 0, sizeof(tail));
-	if (full < inlen)
-		memcpy(tail, in + full, inlen - full);
-	if (usm_run_cipher(u->enc, in, full, out, &n1) == -1)
-		goto fail;
-	n2 = 0;
-	if (full < inlen && usm_run_cipher(u->enc, tail, u->pi->block,
-	    out + n1, &n2) == -1)
-		goto fail;
-	*outlen = n1 + n2;
-	OPENSSL_cleanse(tail, sizeof(tail));
+	*outlen = need;
 	OPENSSL_cleanse(iv, sizeof(iv));
 	return 0;
  fail:
 	ERR_clear_error();
-	OPENSSL_cleanse(tail, sizeof(tail));
 	OPENSSL_cleanse(iv, sizeof(iv));
 	snmpmgr_seterr(SNMPMGR_ERR_DECRYPT, "%s encryption failed in OpenSSL",
 	    u->pi->ciphername);
 	return -1;
+}
+
+/*
+ * out = a XOR b, from the last octet to the first, so out may overlap b
+ * at a higher address (CBC in place: out[i] = a[i] ^ in[i - 8]).
+ */
+static void
+usm_xor_back(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n)
+{
+	while (n-- > 0)
+		out[n] = a[n] ^ b[n];
+}
+
+/* out = a XOR b, n octets; out may be a or b. */
+static void
+usm_xor(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint64_t	 x, y;
+	size_t		 i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		x ^= y;
+		memcpy(out + i, &x, 8);
+	}
+	for (; i < n; i++)
+		out[i] = a[i] ^ b[i];
+}
+
+/*
+ * Decrypt with the chaining done here.  Every CFB keystream block is
+ * E(previous ciphertext block) (RFC 3826 3.1.4, the IV first) and every
+ * CBC block is D(ciphertext block) XOR the previous one (RFC 3414
+ * 8.3.2), so the cipher's work depends on ciphertext only: one ECB pass
+ * per chunk does it all at once (pipelined, where the one-block-at-a-time
+ * CFB/CBC decryption of OpenSSL is not), and an XOR finishes.  Chunks keep
+ * the work area on the stack; in may be out.  The keystream left there is
+ * not wiped: it is no key, the plaintext it gives stays in memory anyway,
+ * and OPENSSL_cleanse would cost more than the decryption.  0 or -1.
+ */
+static int
+usm_ecb_decrypt(struct usm_user *u, const uint8_t *iv, const uint8_t *in,
+    size_t inlen, uint8_t *out)
+{
+	uint8_t		 ks[USM_ECB_CHUNK], prev[16], last[16];
+	size_t		 bl = u->pi->cblock, off, n, nb;
+	int		 outl, rv = -1;
+
+	memcpy(prev, iv, bl);
+	for (off = 0; off < inlen; off += n) {
+		n = inlen - off < sizeof(ks) ? inlen - off : sizeof(ks);
+		nb = (n + bl - 1) / bl;
+		if (u->pi->block == 1) {
+			/* CFB: keystream E(prev), E(C[0]), ... E(C[nb-2]). */
+			if (!EVP_CipherUpdate(u->enc, ks, &outl, prev,
+			    (int)bl) || (nb > 1 && !EVP_CipherUpdate(u->enc,
+			    ks + bl, &outl, in + off, (int)((nb - 1) * bl))))
+				goto out;
+			if (off + n < inlen)	/* a full block: n is a chunk */
+				memcpy(prev, in + off + n - bl, bl);
+			usm_xor(out + off, in + off, ks, n);
+			continue;
+		}
+		/* CBC: D(C[i]) XOR C[i-1], last block first so in may be
+		 * out. */
+		if (!EVP_CipherUpdate(u->dec, ks, &outl, in + off, (int)n))
+			goto out;
+		memcpy(last, in + off + n - bl, bl);
+		if (n > bl)
+			usm_xor_back(out + off + bl, ks + bl, in + off, n - bl);
+		usm_xor(out + off, ks, prev, bl);
+		memcpy(prev, last, bl);
+	}
+	rv = 0;
+ out:
+	return rv;
 }
 
 int
@@ -1282,8 +1663,8 @@ usm_decrypt(struct usm_user *u, uint32_t boots, uint32_t etime,
 		return -1;
 	}
 	usm_make_iv(u, boots, etime, privparams, iv);
-	if (!EVP_CipherInit_ex2(u->dec, NULL, NULL, iv, 0, NULL) ||
-	    usm_run_cipher(u->dec, in, inlen, out, &n) == -1) {
+	n = inlen;
+	if (usm_ecb_decrypt(u, iv, in, inlen, out) == -1) {
 		ERR_clear_error();
 		OPENSSL_cleanse(iv, sizeof(iv));
 		snmpmgr_seterr(SNMPMGR_ERR_DECRYPT,

@@ -94,6 +94,12 @@ enum usm_priv {
 enum usm_keyext {
 	USM_KEYEXT_BLUMENTHAL	= 0,
 	USM_KEYEXT_REEDER	= 1,
+	/*
+	 * Either: a sender uses Blumenthal; a receiver that cannot decrypt
+	 * with it may localize the other way (usm_user_new_keyext) and try
+	 * again.  SPEC.md 2 "priv_key_extension": "auto".
+	 */
+	USM_KEYEXT_AUTO		= 2,
 };
 
 /* Longest key of any kind: the SHA-512 digest. */
@@ -223,10 +229,39 @@ struct usm_cache;
  * or priv means NONE.  NULL on failure (309, 314, 326, 327, 329, 399).
  */
 struct usm_cred	*usm_cred_new(const struct usm_cred_params *p);
-/* Wipes the keys.  Users already localized from it stay valid. */
+/*
+ * Credentials are reference counted: usm_cred_new() and usm_cred_get()
+ * give one reference, usm_cred_ref() another; usm_cred_free() drops one
+ * and wipes the keys at the last.  Users already localized from it stay
+ * valid.
+ */
+struct usm_cred	*usm_cred_ref(struct usm_cred *c);
 void		 usm_cred_free(struct usm_cred *c);
+/*
+ * Like usm_cred_new(), but when a credential made by usm_cred_get() from
+ * the same parameters is still alive, a new reference to it is returned
+ * and no password is hashed again.  So the 10,000 sessions of one
+ * credentials block share one credential (and one cache entry per engine),
+ * and a reload that keeps the block keeps its localized keys.  Parameters
+ * are compared by a SHA-256 fingerprint, wiped with the credential.
+ */
+struct usm_cred	*usm_cred_get(const struct usm_cred_params *p);
 /* A number no other credential of this process has (the cache key). */
 uint64_t	 usm_cred_id(const struct usm_cred *c);
+/* Read-only views of a credential (no secrets). */
+const uint8_t	*usm_cred_user(const struct usm_cred *c, size_t *len);
+enum usm_auth	 usm_cred_auth(const struct usm_cred *c);
+enum usm_priv	 usm_cred_priv(const struct usm_cred *c);
+enum usm_keyext	 usm_cred_keyext(const struct usm_cred *c);
+/*
+ * Where each key came from, for masked displays: 'p' a password, 'm' a
+ * master key, 'l' a localized key, 0 none.
+ */
+int		 usm_cred_auth_source(const struct usm_cred *c);
+int		 usm_cred_priv_source(const struct usm_cred *c);
+/* The kept keys (master, or localized as given); NULL when none. */
+const struct usm_key *usm_cred_auth_key(const struct usm_cred *c);
+const struct usm_key *usm_cred_priv_key(const struct usm_cred *c);
 
 /*
  * Localize c for an engine: the keys, the extension, the contexts.  The
@@ -235,6 +270,14 @@ uint64_t	 usm_cred_id(const struct usm_cred *c);
  */
 struct usm_user	*usm_user_new(const struct usm_cred *c,
 		    const uint8_t *engine_id, size_t engine_id_len);
+/*
+ * The same with the privacy key extension given instead of the
+ * credential's (AUTO counts as BLUMENTHAL): for a receiver trying the other
+ * extension of an "auto" credential.  Not cached.
+ */
+struct usm_user	*usm_user_new_keyext(const struct usm_cred *c,
+		    const uint8_t *engine_id, size_t engine_id_len,
+		    enum usm_keyext ext);
 struct usm_user	*usm_user_ref(struct usm_user *u);
 void		 usm_user_free(struct usm_user *u);
 

@@ -111,6 +111,8 @@ walk_send(struct walk *w)
 	}
 	if ((w->req = sess_request(w->s, &pdu, walk_resp_cb, w)) == NULL)
 		return -1;
+	if (w->o.timing)
+		sess_req_set_timing(w->req, w->o.timeout_ms, w->o.retries);
 	return 0;
 }
 

@@ -25,6 +25,12 @@ struct walk_opts {
 					 * the subtree's end (false) */
 	bool		 use_getnext;	/* getnext even on v2c/v3 */
 	uint32_t	 max_repetitions; /* 0 = the session's */
+	/* timing: each request waits timeout_ms per try with at most
+	 * retries retransmissions (sess_req_set_timing), not the
+	 * session's. */
+	bool		 timing;
+	uint32_t	 timeout_ms;
+	uint32_t	 retries;
 };
 
 /* Fill from the session's options (limit, inside_range, max_repetitions). */

@@ -11,6 +11,7 @@
 #ifndef SNMPMGRCTL_CTL_H
 #define SNMPMGRCTL_CTL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -24,6 +25,50 @@
 #define CTL_DEFAULT_SOCKET	"/run/snmpmgrd/control.sock"
 
 struct ctl_conn;
+
+/* One run of snmpmgrctl: its global options and its connection. */
+struct ctl {
+	const char	*socket;
+	int		 json;
+	int		 verbose;
+	struct ctl_conn	*conn;
+	json_int_t	 id;
+};
+
+/* A command of the table in snmpmgrctl.c. */
+struct ctl_cmd {
+	const char	*name;
+	int		(*fn)(struct ctl *, const struct ctl_cmd *, int, char **);
+	unsigned int	 opts;
+	const char	*method;
+	const char	*args;
+	const char	*help;
+};
+
+/* Called with each notification that carries our request id. */
+typedef void	(*ctl_notify_cb)(struct ctl *, const char *method,
+		    json_t *params, void *arg);
+
+/*
+ * Send method(params) and wait for its reply, passing notifications that
+ * carry our id to cb.  params is consumed.  Returns 0 with *resultp set
+ * (caller's reference), 1 after an error reply (printed; its error object
+ * in *errorp if errorp is not NULL), or 2 on a connection problem.
+ */
+int		 ctl_rpc(struct ctl *ctl, const char *method, json_t *params,
+		    ctl_notify_cb cb, void *arg, json_t **resultp,
+		    json_t **errorp);
+/*
+ * ctl_rpc(), then print the result as JSON (--json) or as an indented
+ * tree.  params is consumed.  Returns the exit status.
+ */
+int		 ctl_rpc_print(struct ctl *ctl, const char *method,
+		    json_t *params);
+/* Report a usage error for one command; returns the exit status (2). */
+int		 ctl_cmd_usage(const struct ctl_cmd *cmd, const char *why);
+/* A decimal integer within [min, max].  0 or -1. */
+int		 ctl_number(const char *s, long long min, long long max,
+		    long long *out);
 
 /*
  * Connect to the control socket at path.  NULL (reason on stderr) if the
@@ -61,5 +106,75 @@ void		 ctl_print_sessions(FILE *, const json_t *rows);
 
 /* One compact JSON text and a newline. */
 void		 ctl_print_json(FILE *, const json_t *);
+
+/* Commands in cmd_poll.c. */
+int		 ctl_cmd_watch(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_sessions_state(struct ctl *, const struct ctl_cmd *,
+		    int, char **);
+int		 ctl_cmd_results(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_value(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_add(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_session_op(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_set_option(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_noargs(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+
+/* Commands in cmd_traps.c. */
+int		 ctl_cmd_stats(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_traps(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_notify(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+/* The target of an snmp.* command from its options and first operand
+ * (snmpmgrctl.c); *i gets the next operand.  NULL after a usage message. */
+json_t		*ctl_target_args(struct ctl *, const struct ctl_cmd *, int,
+		    char **, int *i);
+
+/*
+ * SNMPv3 flags of an ad-hoc target, Net-SNMP style (cmd_v3.c): -u USER,
+ * -l LEVEL, -a PROTO, -A PASS, -x PROTO, -X PASS, -e ENGINEID,
+ * -E CONTEXTENGINEID, -n CONTEXT (--context on getbulk, where -n is
+ * non-repeaters), -Z BOOTS,TIME, --auth-key/--priv-key HEX, --key-type
+ * localized|master, --key-extension blumenthal|reeder|auto.
+ */
+#define CTL_V3_GETOPT		"u:l:a:A:x:X:e:E:Z:"
+enum {
+	CTL_LONG_V3_CONTEXT = 400,
+	CTL_LONG_V3_AUTH_KEY,
+	CTL_LONG_V3_PRIV_KEY,
+	CTL_LONG_V3_KEY_TYPE,
+	CTL_LONG_V3_KEYEXT,
+};
+#define CTL_V3_LONGOPTS \
+	{ "context", required_argument, NULL, CTL_LONG_V3_CONTEXT }, \
+	{ "auth-key", required_argument, NULL, CTL_LONG_V3_AUTH_KEY }, \
+	{ "priv-key", required_argument, NULL, CTL_LONG_V3_PRIV_KEY }, \
+	{ "key-type", required_argument, NULL, CTL_LONG_V3_KEY_TYPE }, \
+	{ "key-extension", required_argument, NULL, CTL_LONG_V3_KEYEXT }
+
+struct ctl_v3 {
+	const char	*user, *level, *auth, *auth_pw, *auth_key;
+	const char	*priv, *priv_pw, *priv_key, *key_type, *keyext;
+	const char	*engine_id, *ctx_engine_id, *context, *boots_time;
+	int		 given;
+};
+
+/* One option of getopt: 1 taken, 0 not a v3 flag, -1 bad (usage shown). */
+int		 ctl_v3_opt(struct ctl_v3 *, int ch, const char *arg,
+		    bool n_is_context, const struct ctl_cmd *);
+/* The flags given as keys of a target object.  0, or -1 (usage shown). */
+int		 ctl_v3_target(const struct ctl_v3 *, const struct ctl_cmd *,
+		    json_t *target);
+int		 ctl_cmd_discover(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+int		 ctl_cmd_hash(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
 
 #endif /* SNMPMGRCTL_CTL_H */

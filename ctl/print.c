@@ -265,13 +265,15 @@ static const struct {
 	{ "PORT",	"port",		1 },
 	{ "VERSION",	"version",	0 },
 	{ "TRANSPORT",	"transport",	0 },
-	{ "ENABLED",	"enabled",	0 },
+	{ "STATE",	"state",	0 },
 	{ "REQUESTS",	"requests",	1 },
 	{ "RESPONSES",	"responses",	1 },
 	{ "TIMEOUTS",	"timeouts",	1 },
 	{ "RETRIES",	"retries",	1 },
 	{ "BAD",	"bad_packets",	1 },
+	{ "OVERRUNS",	"overruns",	1 },
 	{ "RTT_MS",	"last_rtt_ms",	1 },
+	{ "SRTT_MS",	"srtt_ms",	1 },
 };
 #define CTL_NCOLS	(sizeof(ctl_session_cols) / sizeof(ctl_session_cols[0]))
 

@@ -23,14 +23,6 @@
 #include "core/limits.h"
 #include "ctl.h"
 
-struct ctl {
-	const char	*socket;
-	int		 json;
-	int		 verbose;
-	struct ctl_conn	*conn;
-	json_int_t	 id;
-};
-
 /* Options a command may take; what each command accepts is in ctl_cmds. */
 #define CTL_OPT_TARGET	0x01	/* -H -v -c -t --retries: an ad-hoc target */
 #define CTL_OPT_RETRY_R	0x02	/* -r RETRIES */
@@ -49,24 +41,10 @@ struct ctl_req {
 	const char	*start_oid;
 	int		 inside_range;	/* -1: the session's */
 	int		 use_getnext;
+	struct ctl_v3	 v3;		/* -u -l -a -A -x -X ... (cmd_v3.c) */
 };
-
-struct ctl_cmd {
-	const char	*name;
-	int		(*fn)(struct ctl *, const struct ctl_cmd *, int, char **);
-	unsigned int	 opts;
-	const char	*method;
-	const char	*args;
-	const char	*help;
-};
-
-/* Called with each notification that carries our request id. */
-typedef void	(*ctl_notify_cb)(struct ctl *, const char *method,
-		    json_t *params, void *arg);
 
 static int	ctl_cmd_status(struct ctl *, const struct ctl_cmd *, int,
-		    char **);
-static int	ctl_cmd_sessions(struct ctl *, const struct ctl_cmd *, int,
 		    char **);
 static int	ctl_cmd_show(struct ctl *, const struct ctl_cmd *, int, char **);
 static int	ctl_cmd_get(struct ctl *, const struct ctl_cmd *, int, char **);
@@ -75,14 +53,16 @@ static int	ctl_cmd_walk(struct ctl *, const struct ctl_cmd *, int, char **);
 static int	ctl_cmd_call(struct ctl *, const struct ctl_cmd *, int, char **);
 static int	ctl_cmd_help(struct ctl *, const struct ctl_cmd *, int, char **);
 
-#define CTL_TARGET_ARGS	"SESSION|-H HOST[:PORT] [-v 1|2c] [-c COMMUNITY] " \
-			"[-t TIMEOUT] [--retries N]"
+#define CTL_TARGET_ARGS	"SESSION|-H HOST[:PORT] [-v 1|2c|3] [-c COMMUNITY] " \
+			"[-t TIMEOUT] [--retries N] " \
+			"[SNMPv3: -u -l -a -A -x -X -e -E -n -Z]"
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_cmd_status, 0, "daemon.status", "",
 	    "show the daemon's version, uptime and counters" },
-	{ "sessions", ctl_cmd_sessions, 0, "session.list", "",
-	    "list the configured sessions as a table" },
+	{ "sessions", ctl_cmd_sessions_state, 0, "session.list",
+	    "[--down] [--state up|down|unknown|disabled|error]",
+	    "list the sessions as a table: state, counters, RTT" },
 	{ "show", ctl_cmd_show, 0, "session.show", "SESSION",
 	    "show one session's address, options and counters" },
 	{ "get", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_RETRY_R, "snmp.get",
@@ -92,7 +72,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "get the objects that follow the OIDs" },
 	{ "getbulk", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_BULK,
 	    "snmp.getbulk", "[-n NONREP] [-r MAXREP] " CTL_TARGET_ARGS
-	    " OID...", "getbulk request (v2c)" },
+	    " OID...", "getbulk request (v2c, v3)" },
 	{ "set", ctl_cmd_set, CTL_OPT_TARGET | CTL_OPT_RETRY_R, "snmp.set",
 	    CTL_TARGET_ARGS " OID TYPE VALUE [OID TYPE VALUE ...]",
 	    "set values; TYPE is one of i u t a o s x d n c C U" },
@@ -100,6 +80,51 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "[--limit N] [--start-oid OID] [--no-inside-range] [--getnext] "
 	    "[-r MAXREP] " CTL_TARGET_ARGS " OID",
 	    "walk a subtree, printing rows as they arrive" },
+	{ "discover", ctl_cmd_discover, CTL_OPT_TARGET, "snmp.discover",
+	    CTL_TARGET_ARGS, "SNMPv3 engine discovery: engine ID, boots, "
+	    "time" },
+	{ "hash", ctl_cmd_hash, 0, "usm.hash", "-a PROTO -e ENGINEID -A PASS "
+	    "[-x PROTO -X PASS] [--key-extension EXT]",
+	    "localized and master keys for a config instead of passwords" },
+	{ "results", ctl_cmd_results, 0, "poll.results", "SESSION [POLL]",
+	    "latest values of a session's polls, with their times" },
+	{ "value", ctl_cmd_value, 0, "poll.value", "SESSION OID",
+	    "the latest stored value of one OID" },
+	{ "poll", ctl_cmd_results, 0, "poll.run", "SESSION [POLL]",
+	    "run a session's polls now and print their results" },
+	{ "reset", ctl_cmd_session_op, 0, "poll.reset", "SESSION",
+	    "forget a session's stored values" },
+	{ "add", ctl_cmd_add, 0, "session.add",
+	    "SESSION --json '{...}'|- [--persist]",
+	    "add a session at run time (--persist: keep it across reloads)" },
+	{ "remove", ctl_cmd_session_op, 0, "session.remove", "SESSION",
+	    "remove a session at run time (and its persisted file)" },
+	{ "enable", ctl_cmd_session_op, 0, "session.enable", "SESSION",
+	    "enable a session: its polls run again" },
+	{ "disable", ctl_cmd_session_op, 0, "session.disable", "SESSION",
+	    "disable a session: its polls stop" },
+	{ "set-option", ctl_cmd_set_option, 0, "session.config",
+	    "SESSION NAME VALUE", "change one session option at run time" },
+	{ "reload", ctl_cmd_noargs, 0, "daemon.reload", "",
+	    "reload the config (as SIGHUP does) and show what changed" },
+	{ "stats", ctl_cmd_stats, 0, "daemon.stats", "[traps]",
+	    "scheduler, store, event and memory figures; with \"traps\": "
+	    "the trap receiver's counters" },
+	{ "traps", ctl_cmd_traps, 0, "trap.list",
+	    "[--since TIME] [--until TIME] [--limit N] [--source ADDR] "
+	    "[--trap-oid OID] [--type trap|inform] [--version 1|2c|3] "
+	    "[--user NAME]",
+	    "received traps and informs from the journal, oldest first" },
+	{ "inform", ctl_cmd_notify, CTL_OPT_TARGET | CTL_OPT_RETRY_R,
+	    "snmp.inform", CTL_TARGET_ARGS " TRAP-OID [OID TYPE VALUE ...]",
+	    "send an inform and wait for its acknowledgement" },
+	{ "trap", ctl_cmd_notify, CTL_OPT_TARGET, "snmp.trap",
+	    CTL_TARGET_ARGS " TRAP-OID [OID TYPE VALUE ...]",
+	    "send a trap (SNMPv2-Trap; an SNMPv1 Trap-PDU to a v1 target)" },
+	{ "watch", ctl_cmd_watch, 0, "events.subscribe",
+	    "[--session S[,S...]] [--event E[,E...]] [--count N] "
+	    "[--max-queue BYTES]",
+	    "stream events (poll, state, trap, config ...) as JSON lines" },
 	{ "call", ctl_cmd_call, 0, NULL, "METHOD [JSON-PARAMS|-]",
 	    "any JSON-RPC method; params as JSON text, - reads stdin" },
 	{ "help", ctl_cmd_help, 0, NULL, "", "show this help" },
@@ -130,7 +155,7 @@ ctl_usage(FILE *fp)
 }
 
 /* Report a usage error for one command; returns the exit status. */
-static int
+int
 ctl_cmd_usage(const struct ctl_cmd *cmd, const char *why)
 {
 	if (why != NULL)
@@ -140,7 +165,7 @@ ctl_cmd_usage(const struct ctl_cmd *cmd, const char *why)
 }
 
 /* A decimal integer within [min, max].  0 or -1. */
-static int
+int
 ctl_number(const char *s, long long min, long long max, long long *out)
 {
 	char		*end;
@@ -197,6 +222,7 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 		    CTL_LONG_NO_INSIDE },
 		{ "inside-range",	no_argument,	   NULL, CTL_LONG_INSIDE },
 		{ "getnext",		no_argument,	   NULL, CTL_LONG_GETNEXT },
+		CTL_V3_LONGOPTS,
 		{ NULL,			0,		   NULL, 0 },
 	};
 	unsigned int	 o = cmd->opts;
@@ -208,8 +234,8 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 	req->inside_range = -1;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "+hH:v:c:t:n:r:", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hH:v:c:t:n:r:" CTL_V3_GETOPT,
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case CTL_LONG_JSON:
 			ctl->json = 1;
@@ -252,6 +278,13 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 					return -1;
 				}
 				continue;
+			}
+			switch (ctl_v3_opt(&req->v3, ch, optarg,
+			    (o & CTL_OPT_BULK) == 0, cmd)) {
+			case 1:
+				continue;
+			case -1:
+				return -1;
 			}
 		}
 		if (ch == 'r' && (o & CTL_OPT_RETRY_R) != 0) {
@@ -379,6 +412,10 @@ ctl_target_json(const struct ctl_cmd *cmd, const struct ctl_req *req)
 	}
 	if (req->retries >= 0)
 		json_object_set_new(t, "retries", json_integer(req->retries));
+	if (ctl_v3_target(&req->v3, cmd, t) == -1) {
+		json_decref(t);
+		return NULL;
+	}
 	return t;
 
 bad:
@@ -410,8 +447,9 @@ ctl_target_params(const struct ctl_cmd *cmd, const struct ctl_req *req,
 		return params;
 	}
 	if (req->version != NULL || req->community != NULL ||
-	    req->timeout != NULL || req->retries >= 0) {
-		ctl_cmd_usage(cmd, "-v, -c, -t and retries need -H");
+	    req->timeout != NULL || req->retries >= 0 || req->v3.given) {
+		ctl_cmd_usage(cmd, "-v, -c, -t, retries and the SNMPv3 flags "
+		    "need -H");
 		goto fail;
 	}
 	if (*i >= argc) {
@@ -423,6 +461,22 @@ ctl_target_params(const struct ctl_cmd *cmd, const struct ctl_req *req,
 fail:
 	json_decref(params);
 	return NULL;
+}
+
+/*
+ * For commands in other files: parse the target options and operand of
+ * an snmp.* command (as get does).  The params object with "session" or
+ * "target", and *i the next operand; NULL after a usage message.
+ */
+json_t *
+ctl_target_args(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+    char **argv, int *i)
+{
+	struct ctl_req	 req;
+
+	if ((*i = ctl_parse_opts(ctl, cmd, &req, argc, argv)) == -1)
+		return NULL;
+	return ctl_target_params(cmd, &req, argc, argv, i);
 }
 
 /* Print a JSON-RPC error object as "snmpmgrctl: error CODE: MESSAGE: DETAIL". */
@@ -457,7 +511,7 @@ ctl_print_error(const json_t *err)
  * (caller's reference), 1 after an error reply (printed; its error object
  * in *errorp if errorp is not NULL), or 2 on a connection problem.
  */
-static int
+int
 ctl_rpc(struct ctl *ctl, const char *method, json_t *params,
     ctl_notify_cb cb, void *arg, json_t **resultp, json_t **errorp)
 {
@@ -521,20 +575,13 @@ done:
 	return rv;
 }
 
-static int
-ctl_cmd_status(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char **argv)
+int
+ctl_rpc_print(struct ctl *ctl, const char *method, json_t *params)
 {
-	struct ctl_req	 req;
-	json_t		*res;
-	int		 i, rv;
+	json_t	*res;
+	int	 rv;
 
-	if ((i = ctl_parse_opts(ctl, cmd, &req, argc, argv)) == -1)
-		return CTL_EXIT_USAGE;
-	if (i != argc)
-		return ctl_cmd_usage(cmd, "no arguments expected");
-	if ((rv = ctl_rpc(ctl, cmd->method, NULL, NULL, NULL, &res,
-	    NULL)) != 0)
+	if ((rv = ctl_rpc(ctl, method, params, NULL, NULL, &res, NULL)) != 0)
 		return rv;
 	if (ctl->json)
 		ctl_print_json(stdout, res);
@@ -545,28 +592,17 @@ ctl_cmd_status(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 }
 
 static int
-ctl_cmd_sessions(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+ctl_cmd_status(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
 	struct ctl_req	 req;
-	json_t		*res, *rows;
-	int		 i, rv;
+	int		 i;
 
 	if ((i = ctl_parse_opts(ctl, cmd, &req, argc, argv)) == -1)
 		return CTL_EXIT_USAGE;
 	if (i != argc)
 		return ctl_cmd_usage(cmd, "no arguments expected");
-	if ((rv = ctl_rpc(ctl, cmd->method, NULL, NULL, NULL, &res,
-	    NULL)) != 0)
-		return rv;
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else if (json_is_array(rows = json_object_get(res, "sessions")))
-		ctl_print_sessions(stdout, rows);
-	else
-		ctl_print_tree(stdout, res, 0);
-	json_decref(res);
-	return CTL_EXIT_OK;
+	return ctl_rpc_print(ctl, cmd->method, NULL);
 }
 
 static int
@@ -574,22 +610,14 @@ ctl_cmd_show(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
 	struct ctl_req	 req;
-	json_t		*res;
-	int		 i, rv;
+	int		 i;
 
 	if ((i = ctl_parse_opts(ctl, cmd, &req, argc, argv)) == -1)
 		return CTL_EXIT_USAGE;
 	if (argc - i != 1)
 		return ctl_cmd_usage(cmd, "expected one SESSION");
-	if ((rv = ctl_rpc(ctl, cmd->method, json_pack("{s:s}", "session",
-	    argv[i]), NULL, NULL, &res, NULL)) != 0)
-		return rv;
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else
-		ctl_print_tree(stdout, res, 0);
-	json_decref(res);
-	return CTL_EXIT_OK;
+	return ctl_rpc_print(ctl, cmd->method, json_pack("{s:s}", "session",
+	    argv[i]));
 }
 
 /*

@@ -32,11 +32,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/errors.h"
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "core/session.h"
+#include "core/usm.h"
 #include "config.h"
 
 #define CONFIG_DEFAULT_SOCKET	"/run/snmpmgrd/control.sock"
@@ -954,6 +956,10 @@ static const char *const priv_words[] = { "des", "3des", "aes", "aes192",
 	"aes256", NULL };
 static const char *const keyext_words[] = { "blumenthal", "reeder", "auto",
 	NULL };
+/* RFC 3411 5 SnmpSecurityLevel, as Net-SNMP's -l spells them. */
+static const char *const level_words[] = { "noAuthNoPriv", "authNoPriv",
+	"authPriv", NULL };
+static const char *const keytype_words[] = { "localized", "master", NULL };
 
 static const struct v3def v3defs[] = {
 	{ "user", V3_STR, 1, SNMPMGR_MAX_USER_LEN, NULL, 0 },
@@ -965,6 +971,9 @@ static const struct v3def v3defs[] = {
 	{ "priv_key_extension", V3_WORD, 0, 0, keyext_words, 0 },
 	{ "auth_key", V3_HEX, 16, 64, NULL, 1 },
 	{ "priv_key", V3_HEX, 16, 64, NULL, 1 },
+	{ "auth_key_type", V3_WORD, 0, 0, keytype_words, 0 },
+	{ "priv_key_type", V3_WORD, 0, 0, keytype_words, 0 },
+	{ "security_level", V3_WORD, 0, 0, level_words, 0 },
 	/* RFC 3411 5: SnmpEngineID is 5..32 octets. */
 	{ "local_engine_id", V3_HEX, 5, SNMPMGR_MAX_ENGINE_ID_LEN, NULL, 0 },
 	{ "engine_id", V3_HEX, 5, SNMPMGR_MAX_ENGINE_ID_LEN, NULL, 0 },
@@ -1200,28 +1209,53 @@ opts_apply(const json_t *obj, const struct cfg_pos *at, struct sess_opts *o,
 	return 0;
 }
 
+static int	v3_apply(const json_t *, struct sess_opts *, struct usm_cred **,
+		    const char **, char *, size_t);
+static int	v3_opts_json(const struct sess_opts *, bool, json_t *);
+
 int
 config_apply_session_opts(const json_t *obj, struct sess_opts *o,
     struct config_err *err)
 {
 	struct cfg_pos	 at;
 	struct sess_opts tmp;
+	struct usm_cred	*cred = NULL;
+	json_t		*extra;
+	const char	*badkey = "";
+	char		 why[300];
 
 	memset(&at, 0, sizeof(at));
 	err->text[0] = '\0';
 	tmp = *o;
-	if (opts_apply(obj, &at, &tmp, NULL, NULL, err) == -1)
-		return -1;
-	if (tmp.host[0] == '\0')
-		return cfg_fail(err, &at, AT_VALUE, "host: required");
-	if (tmp.version == SNMP_V3)
-		return cfg_fail(err, &at, AT_VALUE, "version: SNMPv3 sessions "
-		    "are not supported yet");
-	if (tmp.transport == SESS_TRANSPORT_DTLS)
-		return cfg_fail(err, &at, AT_VALUE, "transport: SNMP over DTLS "
+	if ((extra = json_object()) == NULL)
+		return cfg_fail(err, &at, AT_VALUE, "out of memory");
+	if (opts_apply(obj, &at, &tmp, extra, NULL, err) == -1)
+		goto fail;
+	if (tmp.host[0] == '\0') {
+		cfg_fail(err, &at, AT_VALUE, "host: required");
+		goto fail;
+	}
+	if (tmp.transport == SESS_TRANSPORT_DTLS) {
+		cfg_fail(err, &at, AT_VALUE, "transport: SNMP over DTLS "
 		    "is not supported yet");
+		goto fail;
+	}
+	/* SNMPv3 keys: o's credential, with these over it (session.h). */
+	if (v3_apply(extra, &tmp, &cred, &badkey, why, sizeof(why)) == -1) {
+		(void)snprintf(err->text, sizeof(err->text), "%s: %s", badkey,
+		    why);
+		goto fail;
+	}
+	json_decref(extra);
+	if (cred != NULL) {
+		usm_cred_free(o->v3.cred);
+		tmp.v3.cred = cred;
+	}
 	*o = tmp;
 	return 0;
+ fail:
+	json_decref(extra);
+	return -1;
 }
 
 static json_t *
@@ -1286,6 +1320,10 @@ config_session_opts_json(const struct sess_opts *o, bool mask)
 			return NULL;
 		}
 	}
+	if (v3_opts_json(o, mask, obj) == -1) {
+		json_decref(obj);
+		return NULL;
+	}
 	return obj;
 }
 
@@ -1315,6 +1353,388 @@ config_extra_json(const json_t *extra, bool mask)
 	return NULL;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* SNMPv3 options: from JSON keys to struct sess_v3opts and a usm_cred  */
+
+/* Keys that make up the USM credential (the rest are plain options). */
+static const char *const cred_keys[] = { "user", "auth", "auth_password",
+	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
+	"priv_key_type", "priv_key_extension", NULL };
+
+static int
+hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c - 'A' + 10;
+}
+
+/* Octets of a string hex_octets() accepted; at most max.  The count. */
+static size_t
+v3_hex_decode(const char *s, uint8_t *out, size_t max)
+{
+	size_t	 n = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	while (s[0] != '\0' && s[1] != '\0' && n < max) {
+		if (s[0] == ':') {
+			s++;
+			continue;
+		}
+		out[n++] = (uint8_t)(hex_nibble(s[0]) << 4 | hex_nibble(s[1]));
+		s += 2;
+	}
+	return n;
+}
+
+/* "0x80001f88..." for JSON output. */
+static json_t *
+hex_json(const uint8_t *p, size_t n)
+{
+	char	 buf[2 + 2 * 64 + 1];
+	size_t	 i;
+
+	if (n > 64)
+		n = 64;
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (i = 0; i < n; i++)
+		snprintf(buf + 2 + 2 * i, 3, "%02x", p[i]);
+	buf[2 + 2 * n] = '\0';
+	return json_string(buf);
+}
+
+static size_t
+v3_word(const json_t *v, const char *const *words)
+{
+	size_t	 i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(json_string_value(v), words[i]) == 0)
+			return i;
+	return 0;
+}
+
+/*
+ * Apply the SNMPv3 keys of obj (values already checked by v3_check) on
+ * top of o: the plain options into o->v3, and, when obj has any credential
+ * key, a credential made from o's current one with obj's keys over it
+ * (usm_cred_get: identical credentials are shared and hashed once).  The
+ * new credential reference goes to *newcred (NULL when none was made); o's
+ * is left alone.  -1 with *badkey and why on failure.
+ */
+static int
+v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
+    const char **badkey, char *why, size_t whylen)
+{
+	struct sess_v3opts	*v = &o->v3;
+	struct usm_cred_params	 p;
+	const struct usm_cred	*base = v->cred;
+	const struct usm_key	*bk;
+	const json_t		*j, *jb, *jt;
+	const uint8_t		*u;
+	uint8_t			 akey[64], pkey[64];
+	char			 user[SNMPMGR_MAX_USER_LEN + 1];
+	size_t			 n, i;
+	bool			 any = false, newauth, newpriv;
+	int			 rv = -1;
+
+	*newcred = NULL;
+	memset(&p, 0, sizeof(p));
+	if ((j = json_object_get(obj, "security_level")) != NULL)
+		v->level = (enum sess_level)(v3_word(j, level_words) + 1);
+	if ((j = json_object_get(obj, "engine_id")) != NULL)
+		v->engine_id_len = v3_hex_decode(json_string_value(j),
+		    v->engine_id, sizeof(v->engine_id));
+	jb = json_object_get(obj, "engine_boots");
+	jt = json_object_get(obj, "engine_time");
+	if ((jb != NULL) != (jt != NULL)) {
+		*badkey = jb != NULL ? "engine_boots" : "engine_time";
+		snprintf(why, whylen, "engine_boots and engine_time go "
+		    "together");
+		return -1;
+	}
+	if (jb != NULL) {
+		v->engine_boots = (uint32_t)json_integer_value(jb);
+		v->engine_time = (uint32_t)json_integer_value(jt);
+		v->engine_time_set = true;
+	}
+	if ((j = json_object_get(obj, "context_engine_id")) != NULL)
+		v->context_engine_id_len = v3_hex_decode(json_string_value(j),
+		    v->context_engine_id, sizeof(v->context_engine_id));
+	if ((j = json_object_get(obj, "context_name")) != NULL)
+		copy_str(v->context_name, json_string_value(j),
+		    sizeof(v->context_name));
+	if ((j = json_object_get(obj, "msg_max_size")) != NULL)
+		v->msg_max_size = (uint32_t)json_integer_value(j);
+	if ((j = json_object_get(obj, "single_step_discovery")) != NULL)
+		v->single_step_discovery = json_is_true(j);
+	if (v->engine_time_set && v->engine_id_len == 0) {
+		*badkey = "engine_boots";
+		snprintf(why, whylen, "engine_boots and engine_time need "
+		    "engine_id");
+		return -1;
+	}
+
+	for (i = 0; cred_keys[i] != NULL; i++)
+		if (json_object_get(obj, cred_keys[i]) != NULL)
+			any = true;
+	if (any) {
+		/* Start from the credential o has. */
+		user[0] = '\0';
+		p.auth = USM_AUTH_NONE;
+		p.priv = USM_PRIV_NONE;
+		if (base != NULL) {
+			u = usm_cred_user(base, &n);
+			memcpy(user, u, n);
+			user[n] = '\0';
+			p.auth = usm_cred_auth(base);
+			p.priv = usm_cred_priv(base);
+			p.keyext = usm_cred_keyext(base);
+			if ((bk = usm_cred_auth_key(base)) != NULL) {
+				memcpy(akey, bk->bytes, bk->len);
+				p.auth_key = akey;
+				p.auth_key_len = bk->len;
+				p.auth_key_localized =
+				    usm_cred_auth_source(base) == 'l';
+			}
+			if ((bk = usm_cred_priv_key(base)) != NULL) {
+				memcpy(pkey, bk->bytes, bk->len);
+				p.priv_key = pkey;
+				p.priv_key_len = bk->len;
+				p.priv_key_localized =
+				    usm_cred_priv_source(base) == 'l';
+			}
+		}
+		if ((j = json_object_get(obj, "user")) != NULL)
+			copy_str(user, json_string_value(j), sizeof(user));
+		p.user = user;
+
+		/* SPEC 2: md5 and des when only a password is set. */
+		newauth = json_object_get(obj, "auth_password") != NULL ||
+		    json_object_get(obj, "auth_key") != NULL;
+		newpriv = json_object_get(obj, "priv_password") != NULL ||
+		    json_object_get(obj, "priv_key") != NULL;
+		if ((j = json_object_get(obj, "auth")) != NULL) {
+			if (usm_auth_from_name(json_string_value(j),
+			    &p.auth) == -1) {
+				*badkey = "auth";
+				goto cred_fail;
+			}
+			if (!newauth && p.auth_key != NULL &&
+			    usm_auth_key_len(p.auth) != p.auth_key_len) {
+				*badkey = "auth";
+				snprintf(why, whylen, "another protocol needs "
+				    "auth_password or auth_key as well");
+				goto out;
+			}
+		} else if (newauth && p.auth == USM_AUTH_NONE)
+			p.auth = USM_AUTH_MD5;
+		if ((j = json_object_get(obj, "priv")) != NULL) {
+			if (usm_priv_from_name(json_string_value(j), &p.priv,
+			    NULL) == -1) {
+				*badkey = "priv";
+				goto cred_fail;
+			}
+		} else if (newpriv && p.priv == USM_PRIV_NONE)
+			p.priv = USM_PRIV_DES;
+		if ((j = json_object_get(obj, "priv_key_extension")) != NULL &&
+		    usm_keyext_from_name(json_string_value(j), &p.keyext) ==
+		    -1) {
+			*badkey = "priv_key_extension";
+			goto cred_fail;
+		}
+		if ((j = json_object_get(obj, "auth_password")) != NULL) {
+			p.auth_password = json_string_value(j);
+			p.auth_key = NULL;
+			p.auth_key_len = 0;
+		}
+		if ((j = json_object_get(obj, "auth_key")) != NULL) {
+			p.auth_key_len = v3_hex_decode(json_string_value(j),
+			    akey, sizeof(akey));
+			p.auth_key = akey;
+			p.auth_password = NULL;
+			p.auth_key_localized = true;
+		}
+		if ((j = json_object_get(obj, "auth_key_type")) != NULL) {
+			if (json_object_get(obj, "auth_key") == NULL) {
+				*badkey = "auth_key_type";
+				snprintf(why, whylen, "needs auth_key");
+				goto out;
+			}
+			p.auth_key_localized = v3_word(j, keytype_words) == 0;
+		}
+		if ((j = json_object_get(obj, "priv_password")) != NULL) {
+			p.priv_password = json_string_value(j);
+			p.priv_key = NULL;
+			p.priv_key_len = 0;
+		}
+		if ((j = json_object_get(obj, "priv_key")) != NULL) {
+			p.priv_key_len = v3_hex_decode(json_string_value(j),
+			    pkey, sizeof(pkey));
+			p.priv_key = pkey;
+			p.priv_password = NULL;
+			p.priv_key_localized = true;
+		}
+		if ((j = json_object_get(obj, "priv_key_type")) != NULL) {
+			if (json_object_get(obj, "priv_key") == NULL) {
+				*badkey = "priv_key_type";
+				snprintf(why, whylen, "needs priv_key");
+				goto out;
+			}
+			p.priv_key_localized = v3_word(j, keytype_words) == 0;
+		}
+		if (p.auth != USM_AUTH_NONE && p.auth_password == NULL &&
+		    p.auth_key == NULL) {
+			*badkey = "auth_password";
+			snprintf(why, whylen, "auth \"%s\" needs auth_password "
+			    "or auth_key", usm_auth_name(p.auth));
+			goto out;
+		}
+		if (p.priv != USM_PRIV_NONE && p.priv_password == NULL &&
+		    p.priv_key == NULL) {
+			*badkey = "priv_password";
+			snprintf(why, whylen, "priv \"%s\" needs priv_password "
+			    "or priv_key", usm_priv_name(p.priv));
+			goto out;
+		}
+		/* Passwords are hashed here, once per distinct credential. */
+		if ((*newcred = usm_cred_get(&p)) == NULL) {
+			switch (snmpmgr_lasterr()) {
+			case SNMPMGR_ERR_USER_NAME:
+				*badkey = "user";
+				break;
+			case SNMPMGR_ERR_SEC_LEVEL:
+			case SNMPMGR_ERR_NOT_SUPPORTED:
+				*badkey = "priv";
+				break;
+			case SNMPMGR_ERR_NO_PRIV_PASSWORD:
+				*badkey = "priv_password";
+				break;
+			case SNMPMGR_ERR_KEY_LENGTH:
+				*badkey = strstr(snmpmgr_lasterr_detail(),
+				    "privacy") != NULL ? "priv_key" :
+				    p.auth_key != NULL ? "auth_key" :
+				    "auth_password";
+				break;
+			default:
+				*badkey = "auth_password";
+				break;
+			}
+			goto cred_fail;
+		}
+	}
+	/* The level must be one the credential can do (SPEC 5: 309, 314). */
+	p.auth = USM_AUTH_NONE;
+	p.priv = USM_PRIV_NONE;
+	if (*newcred != NULL || base != NULL) {
+		p.auth = usm_cred_auth(*newcred != NULL ? *newcred : base);
+		p.priv = usm_cred_priv(*newcred != NULL ? *newcred : base);
+	}
+	if ((v->level >= SESS_LEVEL_AUTH && p.auth == USM_AUTH_NONE) ||
+	    (v->level == SESS_LEVEL_PRIV && p.priv == USM_PRIV_NONE)) {
+		*badkey = "security_level";
+		snprintf(why, whylen, "%s needs %s", level_words[v->level - 1],
+		    p.auth == USM_AUTH_NONE ? "auth and auth_password or "
+		    "auth_key" : "priv and priv_password or priv_key");
+		usm_cred_free(*newcred);
+		*newcred = NULL;
+		goto out;
+	}
+	rv = 0;
+	goto out;
+ cred_fail:
+	snprintf(why, whylen, "%s (%d): %s",
+	    snmpmgr_strerror(snmpmgr_lasterr()), snmpmgr_lasterr(),
+	    snmpmgr_lasterr_detail());
+ out:
+	OPENSSL_cleanse(akey, sizeof(akey));
+	OPENSSL_cleanse(pkey, sizeof(pkey));
+	return rv;
+}
+
+/* The SNMPv3 options of o as config keys (secrets "***" when mask). */
+static int
+v3_opts_json(const struct sess_opts *o, bool mask, json_t *obj)
+{
+	const struct sess_v3opts *v = &o->v3;
+	const struct usm_cred	*c = v->cred;
+	const struct usm_key	*k;
+	const uint8_t		*u;
+	size_t			 n;
+	int			 rc = 0;
+
+	if (o->version != SNMP_V3 && c == NULL)
+		return 0;
+	if (c != NULL) {
+		u = usm_cred_user(c, &n);
+		rc |= json_object_set_new(obj, "user",
+		    json_stringn((const char *)u, n));
+		if (usm_cred_auth(c) != USM_AUTH_NONE) {
+			rc |= json_object_set_new(obj, "auth",
+			    json_string(usm_auth_name(usm_cred_auth(c))));
+			k = usm_cred_auth_key(c);
+			if (mask)
+				rc |= json_object_set_new(obj,
+				    usm_cred_auth_source(c) == 'p' ?
+				    "auth_password" : "auth_key",
+				    json_string("***"));
+			else
+				rc |= json_object_set_new(obj, "auth_key",
+				    hex_json(k->bytes, k->len));
+			if (!mask || usm_cred_auth_source(c) != 'p')
+				rc |= json_object_set_new(obj, "auth_key_type",
+				    json_string(usm_cred_auth_source(c) ==
+				    'l' ? "localized" : "master"));
+		}
+		if (usm_cred_priv(c) != USM_PRIV_NONE) {
+			rc |= json_object_set_new(obj, "priv",
+			    json_string(usm_priv_name(usm_cred_priv(c))));
+			k = usm_cred_priv_key(c);
+			if (mask)
+				rc |= json_object_set_new(obj,
+				    usm_cred_priv_source(c) == 'p' ?
+				    "priv_password" : "priv_key",
+				    json_string("***"));
+			else
+				rc |= json_object_set_new(obj, "priv_key",
+				    hex_json(k->bytes, k->len));
+			if (!mask || usm_cred_priv_source(c) != 'p')
+				rc |= json_object_set_new(obj, "priv_key_type",
+				    json_string(usm_cred_priv_source(c) ==
+				    'l' ? "localized" : "master"));
+			rc |= json_object_set_new(obj, "priv_key_extension",
+			    json_string(usm_keyext_name(usm_cred_keyext(c))));
+		}
+	}
+	if (v->level != SESS_LEVEL_DEFAULT)
+		rc |= json_object_set_new(obj, "security_level",
+		    json_string(level_words[v->level - 1]));
+	if (v->engine_id_len > 0)
+		rc |= json_object_set_new(obj, "engine_id",
+		    hex_json(v->engine_id, v->engine_id_len));
+	if (v->engine_time_set) {
+		rc |= json_object_set_new(obj, "engine_boots",
+		    json_integer(v->engine_boots));
+		rc |= json_object_set_new(obj, "engine_time",
+		    json_integer(v->engine_time));
+	}
+	if (v->context_engine_id_len > 0)
+		rc |= json_object_set_new(obj, "context_engine_id",
+		    hex_json(v->context_engine_id, v->context_engine_id_len));
+	rc |= json_object_set_new(obj, "context_name",
+	    json_string(v->context_name));
+	rc |= json_object_set_new(obj, "msg_max_size",
+	    json_integer(v->msg_max_size));
+	rc |= json_object_set_new(obj, "single_step_discovery",
+	    json_boolean(v->single_step_discovery));
+	return rc == 0 ? 0 : -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Files and includes                                                  */
 
@@ -1329,6 +1749,8 @@ enum sect_id {
 	SECT_TEMPLATES,
 	SECT_SESSIONS,
 	SECT_TRAPS,
+	SECT_SCHEDULER,
+	SECT_LOCAL_ENGINE_ID,
 	NSECT
 };
 
@@ -1352,6 +1774,8 @@ static const struct {
 	[SECT_TEMPLATES] =	{ "templates", SECT_COLLECTION },
 	[SECT_SESSIONS] =	{ "sessions", SECT_COLLECTION },
 	[SECT_TRAPS] =		{ "traps", SECT_SCALAR },
+	[SECT_SCHEDULER] =	{ "scheduler", SECT_SCALAR },
+	[SECT_LOCAL_ENGINE_ID] = { "local_engine_id", SECT_SCALAR },
 };
 
 /* A template, resolved: defaults + its credentials + its own keys. */
@@ -1386,6 +1810,9 @@ cfg_file_free(struct cfg_file *f)
 		return;
 	free(f->path);
 	free(f->real);
+	/* The text may hold SNMPv3 passwords. */
+	if (f->text != NULL)
+		OPENSSL_cleanse(f->text, f->len);
 	free(f->text);
 	json_decref(f->root);
 	free(f);
@@ -1860,6 +2287,118 @@ cfg_log(struct cfg_ctx *ctx)
 	return 0;
 }
 
+/* "scheduler": bounds and backoff of the poll scheduler (poller.h). */
+static int
+cfg_scheduler(struct cfg_ctx *ctx)
+{
+	static const char *const keys[] = { "max_in_flight",
+		"session_in_flight", "down_after", "backoff_min",
+		"backoff_max", NULL };
+	struct config_scheduler *sc = &ctx->c->sched;
+	struct cfg_pos	 at = sect_pos(ctx, SECT_SCHEDULER), kat;
+	const json_t	*obj = ctx->sect[SECT_SCHEDULER], *v;
+	long long	 n;
+
+	memset(sc, 0, sizeof(*sc));
+	if (obj == NULL)
+		return 0;
+	if (check_keys(obj, &at, keys, ctx->err) == -1)
+		return -1;
+	if ((v = json_object_get(obj, "max_in_flight")) != NULL) {
+		kat = pos_key(&at, "max_in_flight");
+		if (json_int_range(v, &kat, 0, 1, SNMPMGR_MAX_PENDING, &n,
+		    ctx->err) == -1)
+			return -1;
+		sc->max_in_flight = (uint32_t)n;
+	}
+	if ((v = json_object_get(obj, "session_in_flight")) != NULL) {
+		kat = pos_key(&at, "session_in_flight");
+		if (json_int_range(v, &kat, 0, 1, SNMPMGR_MAX_SESSION_PENDING,
+		    &n, ctx->err) == -1)
+			return -1;
+		sc->session_in_flight = (uint32_t)n;
+	}
+	if ((v = json_object_get(obj, "down_after")) != NULL) {
+		kat = pos_key(&at, "down_after");
+		if (json_int_range(v, &kat, 0, 1, 1000, &n, ctx->err) == -1)
+			return -1;
+		sc->down_after = (uint32_t)n;
+	}
+	if ((v = json_object_get(obj, "backoff_min")) != NULL) {
+		kat = pos_key(&at, "backoff_min");
+		if (json_duration(v, &kat, 10, 24 * 3600 * 1000,
+		    &sc->backoff_min_ms, ctx->err) == -1)
+			return -1;
+	}
+	if ((v = json_object_get(obj, "backoff_max")) != NULL) {
+		kat = pos_key(&at, "backoff_max");
+		if (json_duration(v, &kat, 10, 24 * 3600 * 1000,
+		    &sc->backoff_max_ms, ctx->err) == -1)
+			return -1;
+		if (sc->backoff_max_ms < (sc->backoff_min_ms ?
+		    sc->backoff_min_ms : 1000))
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "must not be "
+			    "less than backoff_min");
+	}
+	return 0;
+}
+
+/*
+ * The SNMPv3 options of extra into o (o->v3.cred must not hold a
+ * reference yet; it gets one).  Errors point at the key: in the session
+ * sname (obj, template t) when given, else at `at`.
+ */
+static struct cfg_pos option_origin(struct cfg_ctx *, const char *,
+		    const json_t *, const struct cfg_tmpl *, const char *);
+
+static int
+cfg_v3(struct cfg_ctx *ctx, const json_t *extra, struct sess_opts *o,
+    const struct cfg_pos *at, const char *sname, const json_t *obj,
+    const struct cfg_tmpl *t)
+{
+	struct usm_cred	*cred = NULL;
+	struct cfg_pos	 kat;
+	const char	*badkey = "";
+	char		 why[300];
+
+	o->v3.cred = NULL;
+	if (extra == NULL)
+		return 0;
+	if (v3_apply(extra, o, &cred, &badkey, why, sizeof(why)) == -1) {
+		kat = sname != NULL ? option_origin(ctx, sname, obj, t,
+		    badkey) : pos_key(at, badkey);
+		if (sname != NULL && json_object_get(obj, badkey) == NULL &&
+		    (t == NULL || json_object_get(json_object_get(
+		    ctx->coll[SECT_TEMPLATES], t->name), badkey) == NULL))
+			return cfg_fail(ctx->err, &kat, AT_KEY, "%s: %s",
+			    badkey, why);
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "%s", why);
+	}
+	o->v3.cred = cred;
+	return 0;
+}
+
+/* "local_engine_id": our own engine ID (daemon/engineid.c). */
+static int
+cfg_local_engine_id(struct cfg_ctx *ctx)
+{
+	struct cfg_pos	 at = sect_pos(ctx, SECT_LOCAL_ENGINE_ID);
+	const json_t	*v = ctx->sect[SECT_LOCAL_ENGINE_ID];
+	size_t		 n;
+
+	ctx->c->local_engine_id_len = 0;
+	if (v == NULL)
+		return 0;
+	/* RFC 3411 5: SnmpEngineID is 5 to 32 octets. */
+	if (!json_is_string(v) || hex_octets(json_string_value(v), &n) == -1 ||
+	    n < 5 || n > SNMPMGR_MAX_ENGINE_ID_LEN)
+		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an engine "
+		    "ID of 5 to 32 hex octets such as \"0x80001f8880...\"");
+	ctx->c->local_engine_id_len = v3_hex_decode(json_string_value(v),
+	    ctx->c->local_engine_id, sizeof(ctx->c->local_engine_id));
+	return 0;
+}
+
 static int
 cfg_defaults(struct cfg_ctx *ctx)
 {
@@ -1873,7 +2412,10 @@ cfg_defaults(struct cfg_ctx *ctx)
 	    ctx->base_extra, NULL, ctx->err) == -1)
 		return -1;
 	ctx->c->defaults = ctx->base;
-	return 0;
+	/* Inline targets inherit SNMPv3 defaults (and their credential);
+	 * sessions build theirs from the merged keys. */
+	return cfg_v3(ctx, ctx->base_extra, &ctx->c->defaults, &at, NULL,
+	    NULL, NULL);
 }
 
 static int
@@ -2259,6 +2801,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 
 	copy_str(s->name, name, sizeof(s->name));
 	s->opts = ctx->base;
+	s->opts.v3.cred = NULL;		/* cfg_v3() makes the session's */
 	if (!json_is_object(obj))
 		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an object "
 		    "of session options");
@@ -2285,6 +2828,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		copy_str(s->template_name, tname,
 		    sizeof(s->template_name));
 		s->opts = t->opts;
+		s->opts.v3.cred = NULL;
 		polls = t->polls;
 		if (t->credentials != NULL)
 			copy_str(s->credentials, t->credentials,
@@ -2313,12 +2857,9 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	}
 	if (s->opts.host[0] == '\0')
 		return cfg_fail(ctx->err, &at, AT_KEY, "no \"host\" given");
-	if (s->opts.version == SNMP_V3) {
-		kat = option_origin(ctx, name, obj, t, "version");
-		cfg_where(&kat, where, sizeof(where));
-		return cfg_fail(ctx->err, &at, AT_KEY, "SNMPv3 sessions are "
-		    "not supported yet (version \"3\" set at %s)", where);
-	}
+	/* SNMPv3: typed options and the credential (hashed here, once). */
+	if (cfg_v3(ctx, s->extra, &s->opts, &at, name, obj, t) == -1)
+		return -1;
 	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
 		kat = option_origin(ctx, name, obj, t, "transport");
 		cfg_where(&kat, where, sizeof(where));
@@ -2485,11 +3026,119 @@ str_list(const json_t *v, const struct cfg_pos *at, size_t maxlen,
 	return 0;
 }
 
+/* Hex octets already checked by hex_octets() into out. */
+static void
+hex_decode(const char *s, uint8_t *out)
+{
+	int	 hi = -1, x;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s != '\0'; s++) {
+		if (*s == ':')
+			continue;
+		x = *s <= '9' ? *s - '0' : (*s | 0x20) - 'a' + 10;
+		if (hi == -1)
+			hi = x;
+		else {
+			*out++ = (uint8_t)(hi << 4 | x);
+			hi = -1;
+		}
+	}
+}
+
+/*
+ * traps.users: credentials names, or {"credentials": NAME, "engines":
+ * [HEX, ...]} to accept that user's traps from those sender engines only.
+ */
+static int
+trap_users(struct cfg_ctx *ctx, const json_t *v, const struct cfg_pos *at)
+{
+	static const char *const keys[] = { "credentials", "engines", NULL };
+	struct config_traps *tr = &ctx->c->traps;
+	struct config_trap_user *tu;
+	struct cfg_pos	 eat, kat, xat;
+	const json_t	*e, *name, *engs, *set;
+	const char	*s;
+	size_t		 i, k, n, octets;
+
+	if (!json_is_array(v))
+		return cfg_fail(ctx->err, at, AT_VALUE, "expected a list of "
+		    "credentials names");
+	if ((n = json_array_size(v)) > CONFIG_MAX_LIST)
+		return cfg_fail(ctx->err, at, AT_VALUE, "more than %d entries",
+		    CONFIG_MAX_LIST);
+	if (n == 0)
+		return 0;
+	if ((tr->users = calloc(n, sizeof(*tr->users))) == NULL ||
+	    (tr->user_info = calloc(n, sizeof(*tr->user_info))) == NULL)
+		return cfg_fail(ctx->err, at, AT_VALUE, "out of memory");
+	for (i = 0; i < n; i++) {
+		eat = pos_idx(at, i);
+		e = json_array_get(v, i);
+		name = e;
+		engs = NULL;
+		kat = eat;
+		if (json_is_object(e)) {
+			if (check_keys(e, &eat, keys, ctx->err) == -1)
+				return -1;
+			kat = pos_key(&eat, "credentials");
+			if ((name = json_object_get(e, "credentials")) == NULL)
+				return cfg_fail(ctx->err, &eat, AT_VALUE,
+				    "\"credentials\" missing");
+			engs = json_object_get(e, "engines");
+		}
+		if (json_str(name, &kat, 1, SNMPMGR_MAX_NAME_LEN, 0, &s,
+		    ctx->err) == -1)
+			return -1;
+		if ((set = json_object_get(ctx->coll[SECT_CREDENTIALS],
+		    s)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "no "
+			    "credentials named \"%s\"", s);
+		if ((tr->users[i] = strdup(s)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
+		tr->nusers++;
+		tu = &tr->user_info[i];
+		if ((tu->cred = json_deep_copy(set)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
+		if (engs == NULL)
+			continue;
+		kat = pos_key(&eat, "engines");
+		if (!json_is_array(engs) || json_array_size(engs) == 0 ||
+		    json_array_size(engs) > CONFIG_MAX_LIST)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "expected a "
+			    "list of engine IDs in hex");
+		k = json_array_size(engs);
+		if ((tu->engines = calloc(k, sizeof(*tu->engines))) == NULL ||
+		    (tu->englens = calloc(k, sizeof(*tu->englens))) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
+		for (k = 0; k < json_array_size(engs); k++) {
+			xat = pos_idx(&kat, k);
+			if (json_str(json_array_get(engs, k), &xat, 1, 200, 1,
+			    &s, ctx->err) == -1)
+				return -1;
+			/* RFC 3411 5: SnmpEngineID is 5..32 octets. */
+			if (hex_octets(s, &octets) == -1 || octets < 5 ||
+			    octets > SNMPMGR_MAX_ENGINE_ID_LEN)
+				return cfg_fail(ctx->err, &xat, AT_VALUE,
+				    "expected an engine ID of 5 to 32 octets "
+				    "in hex, such as \"0x80001f8880...\"");
+			hex_decode(s, tu->engines[k]);
+			tu->englens[k] = octets;
+			tu->nengines++;
+		}
+	}
+	return 0;
+}
+
 static int
 cfg_journal(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at)
 {
 	static const char *const keys[] = { "path", "max_size", "keep",
-		"fsync", NULL };
+		"fsync", "interval", NULL };
 	static const char *const fsyncs[] = { "none", "interval", "always",
 		NULL };
 	struct config_traps *tr = &ctx->c->traps;
@@ -2501,10 +3150,16 @@ cfg_journal(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at)
 
 	tr->journal_max_size = 64ULL << 20;
 	tr->journal_keep = 4;
+	tr->journal_interval_ms = 1000;
 	copy_str(tr->journal_fsync, "interval",
 	    sizeof(tr->journal_fsync));
 	if (obj != NULL) {
 		if (check_keys(obj, at, keys, ctx->err) == -1)
+			return -1;
+		kat = pos_key(at, "interval");
+		if ((v = json_object_get(obj, "interval")) != NULL &&
+		    json_duration(v, &kat, 10, 3600000,
+		    &tr->journal_interval_ms, ctx->err) == -1)
 			return -1;
 		kat = pos_key(at, "path");
 		if ((v = json_object_get(obj, "path")) != NULL &&
@@ -2543,7 +3198,7 @@ static int
 cfg_traps(struct cfg_ctx *ctx)
 {
 	static const char *const keys[] = { "listen", "communities", "users",
-		"journal", NULL };
+		"journal", "auto_ack", "receive_buffer", NULL };
 	static const char *const default_listen[] = { "udp:0.0.0.0:162",
 		"udp6:[::]:162" };
 	struct config_traps *tr = &ctx->c->traps;
@@ -2551,6 +3206,7 @@ cfg_traps(struct cfg_ctx *ctx)
 	const json_t	*obj = ctx->sect[SECT_TRAPS], *v;
 	const char	*why, *s;
 	size_t		 i, j, n;
+	long long	 ll;
 
 	if (obj == NULL)
 		return 0;
@@ -2593,17 +3249,21 @@ cfg_traps(struct cfg_ctx *ctx)
 	    &tr->ncommunities, ctx->err) == -1)
 		return -1;
 	kat = pos_key(&at, "users");
-	if ((v = json_object_get(obj, "users")) != NULL) {
-		if (str_list(v, &kat, SNMPMGR_MAX_NAME_LEN, &tr->users,
-		    &tr->nusers, ctx->err) == -1)
+	if ((v = json_object_get(obj, "users")) != NULL &&
+	    trap_users(ctx, v, &kat) == -1)
+		return -1;
+	tr->auto_ack = true;
+	kat = pos_key(&at, "auto_ack");
+	if ((v = json_object_get(obj, "auto_ack")) != NULL &&
+	    json_bool(v, &kat, &tr->auto_ack, ctx->err) == -1)
+		return -1;
+	tr->receive_buffer = 8 << 20;
+	kat = pos_key(&at, "receive_buffer");
+	if ((v = json_object_get(obj, "receive_buffer")) != NULL) {
+		if (json_int_range(v, &kat, 1, 0, 1LL << 30, &ll,
+		    ctx->err) == -1)
 			return -1;
-		for (i = 0; i < tr->nusers; i++)
-			if (json_object_get(ctx->coll[SECT_CREDENTIALS],
-			    tr->users[i]) == NULL) {
-				eat = pos_idx(&kat, i);
-				return cfg_fail(ctx->err, &eat, AT_VALUE, "no "
-				    "credentials named \"%s\"", tr->users[i]);
-			}
+		tr->receive_buffer = (uint64_t)ll;
 	}
 	kat = pos_key(&at, "journal");
 	return cfg_journal(ctx, json_object_get(obj, "journal"), &kat);
@@ -2656,6 +3316,8 @@ config_load(const char *path, struct config_err *err)
 	    cfg_state_dir(&ctx) == -1 ||
 	    cfg_control(&ctx) == -1 ||
 	    cfg_log(&ctx) == -1 ||
+	    cfg_scheduler(&ctx) == -1 ||
+	    cfg_local_engine_id(&ctx) == -1 ||
 	    cfg_defaults(&ctx) == -1 ||
 	    cfg_credentials(&ctx) == -1 ||
 	    cfg_polls(&ctx) == -1 ||
@@ -2694,13 +3356,21 @@ config_free(struct config *c)
 	for (i = 0; i < c->nsessions; i++) {
 		strv_free(c->sessions[i].polls, c->sessions[i].npolls);
 		json_decref(c->sessions[i].extra);
+		sess_opts_release(&c->sessions[i].opts);
 	}
+	sess_opts_release(&c->defaults);
 	free(c->sessions);
 	for (i = 0; i < c->npolls; i++)
 		free(c->polls[i].oids);
 	free(c->polls);
 	free(c->traps.listen);
 	strv_free(c->traps.communities, c->traps.ncommunities);
+	for (i = 0; c->traps.user_info != NULL && i < c->traps.nusers; i++) {
+		json_decref(c->traps.user_info[i].cred);
+		free(c->traps.user_info[i].engines);
+		free(c->traps.user_info[i].englens);
+	}
+	free(c->traps.user_info);
 	strv_free(c->traps.users, c->traps.nusers);
 	free(c->traps.journal_path);
 	free(c->path);

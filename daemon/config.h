@@ -45,12 +45,15 @@ struct config_session {
 	char		 template_name[SNMPMGR_MAX_NAME_LEN + 1]; /* "" = none */
 	char		 credentials[SNMPMGR_MAX_NAME_LEN + 1];	/* "" = none */
 	/*
-	 * The options of SPEC 2 that struct sess_opts has no room for yet
-	 * (SNMPv3 USM: user, auth, auth_password, priv, ..., DTLS: cert, key,
-	 * ca, server_fingerprint, security_name, and mask_sensitive_data,
+	 * The options of SPEC 2 beyond the plain ones of struct sess_opts
+	 * (SNMPv3 USM: user, auth, auth_password, priv, ..., which are also
+	 * in opts.v3 typed, with the credential made from them; DTLS: cert,
+	 * key, ca, server_fingerprint, security_name; mask_sensitive_data,
 	 * decrypt_trace), syntax-checked and merged in the same order as opts
 	 * (defaults, template's credentials, template, session's credentials,
 	 * session).  A JSON object owned by the config; NULL when empty.
+	 * opts.v3.cred is a reference the config owns (config_free drops
+	 * it).
 	 */
 	json_t		*extra;
 };
@@ -62,17 +65,39 @@ struct config_trap_listen {
 	uint16_t	 port;
 };
 
+/* One entry of traps.users beyond its name. */
+struct config_trap_user {
+	json_t		*cred;		/* a copy of its credentials set, owned */
+	/* Sender engine IDs its traps may come from; none: any. */
+	uint8_t		(*engines)[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		*englens;
+	size_t		 nengines;
+};
+
 struct config_traps {
 	struct config_trap_listen *listen;
 	size_t		 nlisten;
 	char		**communities;
 	size_t		 ncommunities;
 	char		**users;	/* names of credentials entries */
+	struct config_trap_user *user_info; /* nusers of them */
 	size_t		 nusers;
+	bool		 auto_ack;	/* acknowledge informs; default true */
+	uint64_t	 receive_buffer; /* SO_RCVBUF bytes; default 8 MiB */
 	char		*journal_path;	/* absolute */
 	uint64_t	 journal_max_size;
 	uint32_t	 journal_keep;
 	char		 journal_fsync[16];
+	uint32_t	 journal_interval_ms; /* fsync "interval" period */
+};
+
+/* "scheduler" (poller.h); 0 everywhere means the built-in default. */
+struct config_scheduler {
+	uint32_t	 max_in_flight;		/* polls running at once */
+	uint32_t	 session_in_flight;	/* per session */
+	uint32_t	 down_after;		/* unanswered runs in a row */
+	uint32_t	 backoff_min_ms;	/* first probe wait when down */
+	uint32_t	 backoff_max_ms;	/* longest probe wait */
 };
 
 struct config {
@@ -93,6 +118,11 @@ struct config {
 	size_t		 npolls;
 	struct config_traps traps;
 	bool		 have_traps;	/* a "traps" section was given */
+	struct config_scheduler sched;
+	/* "local_engine_id": our SNMP engine ID; 0 octets = made once and
+	 * kept in state_dir (daemon/engineid.c). */
+	uint8_t		 local_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		 local_engine_id_len;
 };
 
 /*
@@ -112,6 +142,13 @@ const struct config_poll *config_find_poll(const struct config *c,
  * "port", "version", "community", "timeout", ...) on top of *o.  Used for
  * config sessions and for inline targets of control requests.  0 or -1
  * with err ("timeout: expected a duration such as \"5s\"").
+ *
+ * SNMPv3 keys change o->v3; credential keys (user, auth, auth_password,
+ * auth_key ...) make a new credential from o's with them over it (passwords
+ * hashed here, identical credentials shared: usm_cred_get), which replaces
+ * o->v3.cred: o must own a reference to the credential it holds
+ * (usm_cred_ref() after copying a sess_opts) and releases the new one with
+ * sess_opts_release() when done.
  */
 int		 config_apply_session_opts(const json_t *obj,
 		    struct sess_opts *o, struct config_err *err);

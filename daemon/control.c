@@ -12,7 +12,10 @@
  *
  * Every request gets a struct ctl_req that its connection keeps on a list,
  * so when the client goes away its pending requests are cancelled and
- * freed rather than completed into freed memory.  Connections are freed
+ * freed rather than completed into freed memory.  A client that only shuts
+ * down its sending side (`echo REQUEST | socat - UNIX-CONNECT:...`) has
+ * not gone away: its requests run to the end, then the connection closes
+ * once the replies are written.  Connections are freed
  * from their own zero-timeout event, never from under a caller that may
  * still hold them (a walk writing rows, a reply being framed).
  */
@@ -26,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +57,7 @@ struct ctl_req {
 	char			*id;	/* JSON text; NULL: notification */
 	size_t			 idlen;
 	bool			 pending;
+	bool			 answered;	/* ctl_req_ack: reply sent */
 
 	json_t			*result;
 	char			*raw;
@@ -76,6 +81,7 @@ struct ctl_conn {
 	TAILQ_HEAD(, ctl_req)	 reqs;
 	bool			 closing;	/* flush, then close */
 	bool			 dead;		/* free at the next turn */
+	bool			 eof;		/* client sends no more */
 };
 
 struct control {
@@ -94,6 +100,7 @@ struct control {
 #define CTL_STREAM_LOW		(SNMPMGR_CTL_STREAM_HIGH / 2)
 
 static void	 conn_kill(struct ctl_conn *);
+static void	 conn_close_after_flush(struct ctl_conn *);
 static void	 conn_finish(struct ctl_conn *, struct ctl_req *);
 
 /* ------------------------------------------------------------ requests */
@@ -217,10 +224,33 @@ static int
 conn_write(struct ctl_conn *c, const char *buf, size_t len)
 {
 	struct evbuffer	*out;
+	ssize_t		 n;
 
 	if (c->dead)
 		return -1;
 	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0) {
+		/*
+		 * Nothing queued: hand it to the socket now.  A walk's batch
+		 * then costs one send() instead of arming write readiness,
+		 * waking up for it, writing and disarming it again.  What the
+		 * socket does not take is queued below, behind nothing.
+		 */
+		n = send(bufferevent_getfd(c->bev), buf, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			log_debug("control: client error: %s", strerror(errno));
+			conn_kill(c);
+			return -1;
+		}
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+		if (len == 0)
+			return 0;
+	}
 	if (evbuffer_get_length(out) + len > SNMPMGR_MAX_CTL_OUTPUT) {
 		log_warnx("control: dropping a client that does not read "
 		    "its replies (%zu bytes queued)", evbuffer_get_length(out));
@@ -327,7 +357,7 @@ conn_finish(struct ctl_conn *c, struct ctl_req *r)
 {
 	char	*s;
 
-	if (r->id == NULL || c->dead)
+	if (r->id == NULL || c->dead || r->answered)
 		goto done;
 	if (r->has_error) {
 		conn_reply_error(c, r->id, r->idlen, r->errcode,
@@ -348,12 +378,42 @@ conn_finish(struct ctl_conn *c, struct ctl_req *r)
 	}
  done:
 	req_free(r);
+	/* A half-closed client's last answer: close once it is written. */
+	if (c->eof && !c->dead && !c->closing && TAILQ_EMPTY(&c->reqs))
+		conn_close_after_flush(c);
 }
 
 void
 ctl_req_done(struct ctl_req *r)
 {
 	conn_finish(r->conn, r);
+}
+
+void
+ctl_req_ack(struct ctl_req *r)
+{
+	struct ctl_conn	*c = r->conn;
+	char		*s;
+
+	if (r->answered)
+		return;
+	r->answered = true;
+	if (r->id == NULL || c->dead)
+		return;
+	if (r->has_error) {
+		conn_reply_error(c, r->id, r->idlen, r->errcode,
+		    r->errmsg ? r->errmsg : "error", r->errdata);
+		r->errdata = NULL;
+	} else if (r->raw != NULL)
+		conn_reply(c, r->id, r->idlen, "result", r->raw, r->rawlen);
+	else if (r->result != NULL &&
+	    (s = json_dumps(r->result, JSON_COMPACT | JSON_ENCODE_ANY)) !=
+	    NULL) {
+		conn_reply(c, r->id, r->idlen, "result", s, strlen(s));
+		free(s);
+	} else
+		conn_reply(c, r->id, r->idlen, "result", "null", 4);
+	req_clear_answer(r);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -491,6 +551,8 @@ conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
 	log_debug("control: %s", m->name);
 	rv = m->fn(d, r, params);
 	json_decref(empty);
+	if (rv == CTL_PENDING && r->answered)
+		goto out;	/* a stream that has its reply: not in flight */
 	if (rv == CTL_PENDING) {
 		r->pending = true;
 		d->requests_in_flight++;
@@ -626,15 +688,68 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 }
 
+/*
+ * After EOF: has the client closed its socket, or only shut down its
+ * sending side?  On a Unix stream socket only the former raises POLLHUP.
+ */
+static bool
+conn_peer_closed(struct ctl_conn *c)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = bufferevent_getfd(c->bev);
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == -1)
+		return true;
+	return (pfd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+/*
+ * The client sends no more but still reads: answer a last line that came
+ * without its newline, let the pending requests finish (walks keep
+ * streaming), and close once the last reply is written (conn_finish).
+ */
+static void
+conn_half_closed(struct ctl_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	unsigned char	*line;
+	size_t		 len;
+
+	log_debug("control: client half-closed its connection");
+	c->eof = true;
+	if (c->closing)
+		return;		/* already flushing an error, then closing */
+	if ((len = evbuffer_get_length(in)) > 0) {
+		if ((line = evbuffer_pullup(in, -1)) == NULL) {
+			log_warnx("control: out of memory");
+			conn_kill(c);
+			return;
+		}
+		conn_handle_line(c, (const char *)line, len);
+		evbuffer_drain(in, len);
+	}
+	if (!c->dead && !c->closing && TAILQ_EMPTY(&c->reqs))
+		conn_close_after_flush(c);
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl_conn	*c = arg;
 
+	if (c->dead)
+		return;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    !conn_peer_closed(c)) {
+		conn_half_closed(c);
+		return;
+	}
 	if (what & BEV_EVENT_ERROR)
 		log_debug("control: client error: %s",
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	/* EOF or error: whatever it had in flight is cancelled. */
+	/* Gone or broken: whatever it had in flight is cancelled. */
 	conn_kill(c);
 }
 
@@ -858,10 +973,13 @@ control_free(struct control *ctl)
 		event_free(ctl->ev_pause);
 	while ((c = TAILQ_FIRST(&ctl->conns)) != NULL)
 		conn_free(c);
-	if (ctl->fd != -1)
+	/* After control_shutdown() the socket file is gone already. */
+	if (ctl->fd != -1) {
 		close(ctl->fd);
-	if (ctl->path != NULL && unlink(ctl->path) == -1 && errno != ENOENT)
-		log_warn("control: unlink %s", ctl->path);
+		if (ctl->path != NULL && unlink(ctl->path) == -1 &&
+		    errno != ENOENT)
+			log_warn("control: unlink %s", ctl->path);
+	}
 	free(ctl->path);
 	free(ctl);
 }
@@ -870,4 +988,33 @@ size_t
 control_nclients(const struct control *ctl)
 {
 	return ctl != NULL ? ctl->nconns : 0;
+}
+
+void
+control_shutdown(struct control *ctl)
+{
+	if (ctl == NULL || ctl->fd == -1)
+		return;
+	if (ctl->ev_accept != NULL)
+		event_del(ctl->ev_accept);
+	if (ctl->ev_pause != NULL)
+		event_del(ctl->ev_pause);
+	close(ctl->fd);
+	ctl->fd = -1;
+	if (ctl->path != NULL && unlink(ctl->path) == -1 && errno != ENOENT)
+		log_warn("control: unlink %s", ctl->path);
+}
+
+size_t
+control_outq(const struct control *ctl)
+{
+	struct ctl_conn	*c;
+	size_t		 n = 0;
+
+	if (ctl == NULL)
+		return 0;
+	TAILQ_FOREACH(c, &ctl->conns, entry)
+		if (!c->dead)
+			n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	return n;
 }

@@ -44,6 +44,11 @@ struct control	*control_new(struct daemon *d, const char *path, mode_t mode);
  * remove the socket file.  NULL is fine. */
 void		 control_free(struct control *c);
 size_t		 control_nclients(const struct control *c);
+/* Graceful stop: accept no more clients and remove the socket file;
+ * connections stay until control_free(). */
+void		 control_shutdown(struct control *c);
+/* Bytes queued for all clients, not yet written. */
+size_t		 control_outq(const struct control *c);
 
 /* The request's result: a JSON value (ownership passes), or raw JSON text
  * (copied). */
@@ -62,6 +67,13 @@ void		 ctl_req_error_num(struct ctl_req *r, int code,
 
 /* Finish a request its handler left pending: send the reply, free r. */
 void		 ctl_req_done(struct ctl_req *r);
+/*
+ * Send r's reply (result or error) now but keep r open as a stream of
+ * notifications (events.subscribe): the handler then returns CTL_PENDING,
+ * r does not count as in flight, and a later ctl_req_done() frees it
+ * without a second reply.
+ */
+void		 ctl_req_ack(struct ctl_req *r);
 
 /* Called (once) if r is cancelled because its client went away. */
 void		 ctl_req_set_cancel(struct ctl_req *r, void (*cb)(void *),

@@ -23,6 +23,8 @@ struct sess_mgr;
 struct sessions;
 struct control;
 struct events;
+struct traps;
+struct polls;
 
 struct daemon {
 	struct event_base *base;
@@ -35,6 +37,9 @@ struct daemon {
 	struct sessions	*sessions;	/* owned */
 	struct control	*control;	/* owned */
 	struct events	*events;	/* owned; the event bus (events.h) */
+	struct traps	*traps;		/* owned; the trap receiver (traps.h),
+					 * NULL without a "traps" section */
+	struct polls	*polls;		/* owned; scheduled polls (polls.h) */
 
 	/*
 	 * Our own SNMP engine (RFC 3411): its ID, stable across restarts
@@ -50,6 +55,8 @@ struct daemon {
 	struct event	*ev_sigint;
 	struct event	*ev_sighup;
 	struct event	*ev_reap;	/* frees temporary sessions */
+	struct event	*ev_drain;	/* graceful stop: waits for replies */
+	double		 stop_at;	/* uptime when it began */
 
 	/* Temporary sessions (inline targets) waiting to be freed outside
 	 * the engine's callbacks. */
@@ -72,5 +79,7 @@ struct daemon {
 void	 daemon_defer_sess_free(struct daemon *d, struct sess *s);
 /* Seconds since start-up (monotonic). */
 double	 daemon_uptime(const struct daemon *d);
+/* Send one sd_notify(3) state line ("READY=1") if systemd asked. */
+void	 daemon_notify(const char *state);
 
 #endif /* SNMPMGRD_DAEMON_H */

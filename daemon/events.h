@@ -48,7 +48,10 @@ int		 events_from_name(const char *s);
 
 struct events;
 struct events	*events_new(struct daemon *d);
+/* Ends every subscription (reason "shutdown"), then frees. */
 void		 events_free(struct events *e);
+/* Graceful stop: end every subscription with reason "shutdown". */
+void		 events_shutdown(struct events *e);
 
 /*
  * True when at least one subscriber wants type t for session (NULL for
@@ -73,5 +76,14 @@ void		 events_publish(struct events *e, enum event_type t,
  */
 int		 events_subscribe(struct events *e, struct ctl_req *r,
 		    const json_t *params);
+/*
+ * End subscription id (events.unsubscribe): its client gets an
+ * "events.end" notification.  0, or -1 when there is no such one.
+ */
+int		 events_unsubscribe(struct events *e, uint64_t id);
+
+/* {"subscribers", "delivered", "published": {TYPE: n}, "ended": {...}}
+ * for daemon.stats.  New reference or NULL. */
+json_t		*events_stats_json(const struct events *e);
 
 #endif /* SNMPMGRD_EVENTS_H */

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "config.h"		/* daemon/config.h */
 
@@ -34,8 +36,14 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "engineid.h"
+#include "events.h"
 #include "log.h"
+#include "methods.h"
+#include "polls.h"
+#include "reload.h"
 #include "sessions.h"
+#include "traps.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -81,6 +89,12 @@ main_notify(const char *state)
 	    (struct sockaddr *)&sun, len) == -1)
 		log_warn("NOTIFY_SOCKET: send %s", state);
 	close(s);
+}
+
+void
+daemon_notify(const char *state)
+{
+	main_notify(state);
 }
 
 double
@@ -132,34 +146,86 @@ daemon_defer_sess_free(struct daemon *d, struct sess *s)
 		event_active(d->ev_reap, EV_TIMEOUT, 0);
 }
 
+/* Schedule the polls of every session. */
+static void
+main_attach_polls(struct daemon *d)
+{
+	struct dsess	*ds;
+	size_t		 i, npolls = 0;
+	char		 err[256];
+
+	for (i = 0; i < sessions_count(d->sessions); i++) {
+		ds = sessions_at(d->sessions, i);
+		if (polls_attach(d->polls, ds, err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+		npolls += ds->cs->npolls;
+	}
+	if (npolls > 0)
+		log_info("%zu polls scheduled", npolls);
+}
+
+/* Longest wait for answers to requests in flight at a graceful stop. */
+#define MAIN_DRAIN_SECS		5.0
+
+/* Stop once every request in flight is answered and written, or late. */
+static void
+main_drain_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+	struct timeval	 tv = { 0, 20000 };
+
+	if ((d->requests_in_flight == 0 && control_outq(d->control) == 0) ||
+	    daemon_uptime(d) - d->stop_at > MAIN_DRAIN_SECS) {
+		if (d->requests_in_flight > 0)
+			log_warnx("stopping with %llu requests unanswered",
+			    (unsigned long long)d->requests_in_flight);
+		event_base_loopbreak(d->base);
+		return;
+	}
+	evtimer_add(d->ev_drain, &tv);
+}
+
+/*
+ * SIGTERM, SIGINT: stop polling (poll.run callers get what there is),
+ * end event subscriptions, accept no more clients and remove the socket,
+ * then give requests in flight up to MAIN_DRAIN_SECS to be answered.  A
+ * second signal stops at once.
+ */
 static void
 main_stop_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	struct daemon	*d = arg;
 
-	if (d->stopping)
+	if (d->stopping) {
+		event_base_loopbreak(d->base);
 		return;
+	}
 	log_info("%s: stopping", strsignal((int)sig));
 	d->stopping = true;
+	d->stop_at = daemon_uptime(d);
 	main_notify("STOPPING=1");
-	event_base_loopbreak(d->base);
+	polls_stop(d->polls);
+	events_shutdown(d->events);
+	control_shutdown(d->control);
+	if (d->ev_drain == NULL)
+		event_base_loopbreak(d->base);
+	else
+		main_drain_cb(-1, 0, d);
 }
 
-/* Reload is a later issue: check the new config, say it is not applied. */
+/* SIGHUP: reload the config (reload.c logs and publishes the outcome). */
 static void
 main_hup_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	struct daemon		*d = arg;
-	struct config		*c;
 	struct config_err	 err;
+	json_t			*summary = NULL;
 
-	memset(&err, 0, sizeof(err));
-	if ((c = config_load(d->conf_path, &err)) == NULL) {
-		log_warnx("reload: %s", err.text);
+	if (d->stopping)
 		return;
-	}
-	config_free(c);
-	log_warnx("reload: not supported yet, restart snmpmgrd to apply");
+	log_info("%s: reloading %s", strsignal((int)sig), d->conf_path);
+	if (reload_apply(d, &err, &summary) == 0)
+		json_decref(summary);
 }
 
 int
@@ -169,6 +235,7 @@ main(int argc, char *argv[])
 	struct config_err	 err;
 	const char		*sock_path = NULL;
 	bool			 check_only = false, debug = false;
+	int			 terr;
 	mode_t			 mode;
 	int			 ch;
 
@@ -230,10 +297,24 @@ main(int argc, char *argv[])
 		fatal("cannot start the session engine");
 	d->mgr = sess_loop_mgr(d->loop);
 	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
+	    NULL || (d->ev_drain = evtimer_new(d->base, main_drain_cb, d)) ==
 	    NULL)
 		fatalx("cannot create events");
+	if ((d->events = events_new(d)) == NULL)
+		fatalx("cannot create the event bus: out of memory");
+	engineid_start(d);		/* our SNMP engine ID and boots */
+	methods_v3_init(d);		/* "report" and "discovery" events */
+	if ((d->polls = polls_new(d)) == NULL)
+		fatalx("cannot start the poll scheduler");
+	polls_configure(d->polls, d->conf);
 	if ((d->sessions = sessions_new(d, d->conf)) == NULL)
 		fatalx("cannot create the session table: out of memory");
+	main_attach_polls(d);
+	/* Give back what parsing a large config left free (glibc). */
+	malloc_trim(0);
+	d->traps = traps_new(d, d->conf, &terr);
+	if (d->traps == NULL && terr == -1)
+		fatalx("cannot start the trap receiver");
 	if ((d->control = control_new(d, sock_path, mode)) == NULL)
 		fatalx("cannot open the control socket %s", sock_path);
 
@@ -253,17 +334,26 @@ main(int argc, char *argv[])
 	if (event_base_dispatch(d->base) == -1)
 		log_warnx("event loop failed");
 
-	/* Clients first: their walks and requests are cancelled. */
+	/* Subscribers hear why their stream ends; then clients go, and
+	 * their walks and requests are cancelled. */
+	events_free(d->events);
+	d->events = NULL;
 	control_free(d->control);
 	d->control = NULL;
+	traps_free(d->traps);
+	d->traps = NULL;
 	daemon_reap(d);
+	polls_stop(d->polls);
 	sessions_free(d->sessions);
 	d->sessions = NULL;
+	polls_free(d->polls);
+	d->polls = NULL;
 	sess_loop_free(d->loop);
 	event_free(d->ev_sigterm);
 	event_free(d->ev_sigint);
 	event_free(d->ev_sighup);
 	event_free(d->ev_reap);
+	event_free(d->ev_drain);
 	free(d->reap);
 	config_free(d->conf);
 	event_base_free(d->base);

@@ -33,12 +33,14 @@
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "core/session.h"
+#include "core/usm.h"
 #include "core/walk.h"
 
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "methods.h"
+#include "polls.h"
 #include "render.h"
 #include "sessions.h"
 
@@ -237,19 +239,26 @@ op_target(struct op *op, json_t *params)
 		    "target: expected an object of session options", NULL);
 		return -1;
 	}
-	/* Inline targets start from the config's "defaults" section too. */
+	/* Inline targets start from the config's "defaults" section too;
+	 * o holds a credential reference of its own (session.h). */
 	o = op->d->conf->defaults;
+	if (o.v3.cred != NULL)
+		usm_cred_ref(o.v3.cred);
 	memset(&err, 0, sizeof(err));
 	if (config_apply_session_opts(tv, &o, &err) == -1) {
+		sess_opts_release(&o);
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "target: %s", err.text);
 		return -1;
 	}
 	if (o.host[0] == '\0') {
+		sess_opts_release(&o);
 		ctl_req_error(r, CTL_ERR_PARAMS, "target: host is required",
 		    NULL);
 		return -1;
 	}
-	if ((op->s = sess_new(op->d->mgr, &o)) == NULL) {
+	op->s = sess_new(op->d->mgr, &o);
+	sess_opts_release(&o);
+	if (op->s == NULL) {
 		op_error_lasterr(r);
 		return -1;
 	}
@@ -257,7 +266,35 @@ op_target(struct op *op, json_t *params)
 	return 0;
 }
 
+/* A new op for r with its target resolved; NULL with the error set on r. */
+static struct op *
+op_open(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	struct op	*op;
+
+	if ((op = op_new(d, r)) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return NULL;
+	}
+	if (op_target(op, params) == -1) {
+		op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
 /* --------------------------------------------- get, getnext, getbulk, set */
+
+/* A PDU of type over the n varbinds at vb (not copied). */
+static void
+op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
+    size_t n)
+{
+	memset(pdu, 0, sizeof(*pdu));
+	pdu->type = type;
+	pdu->vb = vb;
+	pdu->nvb = pdu->maxvb = n;
+}
 
 static void
 op_reply_pdu(struct op *op, const struct snmp_pdu *pdu, uint32_t rtt_us)
@@ -399,17 +436,10 @@ op_request(struct daemon *d, struct ctl_req *r, json_t *params,
 		    SNMPMGR_MAX_REPETITIONS, &mr)) == -1)
 			goto out;
 	}
-	if ((op = op_new(d, r)) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		goto out;
-	}
-	if (op_target(op, params) == -1)
+	if ((op = op_open(d, r, params)) == NULL)
 		goto out;
 	so = sess_get_opts(op->s);
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.type = type;
-	pdu.vb = vb;
-	pdu.nvb = pdu.maxvb = n;
+	op_pdu_init(&pdu, type, vb, n);
 	if (type == SNMP_PDU_GETBULK) {
 		if (so->version == SNMP_V1) {
 			ctl_req_error_num(r, SNMPMGR_ERR_VERSION,
@@ -659,14 +689,9 @@ set_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
 		vb->value.i = neg ? -(int64_t)mag : (int64_t)mag;
 		return 0;
 	case SET_UINT32:
-		if (set_integer(jval, 0, UINT32_MAX, &neg, &mag) == -1 || (neg &&
-		    mag != 0))
-			goto range;
-		vb->value.u = mag;
-		return 0;
 	case SET_UINT64:
-		if (set_integer(jval, 0, UINT64_MAX, &neg, &mag) == -1 || (neg &&
-		    mag != 0))
+		if (set_integer(jval, 0, kind == SET_UINT32 ? UINT32_MAX :
+		    UINT64_MAX, &neg, &mag) == -1 || (neg && mag != 0))
 			goto range;
 		vb->value.u = mag;
 		return 0;
@@ -773,16 +798,9 @@ m_snmp_set(struct daemon *d, struct ctl_req *r, json_t *params)
 		if (set_parse_varbind(r, i, json_array_get(a, i), &vb[i],
 		    &mem[i]) == -1)
 			goto out;
-	if ((op = op_new(d, r)) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	if ((op = op_open(d, r, params)) == NULL)
 		goto out;
-	}
-	if (op_target(op, params) == -1)
-		goto out;
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.type = SNMP_PDU_SET;
-	pdu.vb = vb;
-	pdu.nvb = pdu.maxvb = n;
+	op_pdu_init(&pdu, SNMP_PDU_SET, vb, n);
 	rv = op_send(op, &pdu);
 	op = NULL;
  out:
@@ -826,14 +844,15 @@ op_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 				render_add(b, ",", 1);
 			render_varbind(b, &vb[i]);
 			op->count++;
-			op->last = vb[i].name;
 		}
+		if (i > 0)
+			op->last = vb[i - 1].name;
 		if (b->failed)
 			op->oom = true;
 		return 0;
 	}
+	/* count and last come from the engine's result at the end. */
 	op->count += n;
-	op->last = vb[n - 1].name;
 	if (ctl_req_is_notification(op->r))
 		return 0;
 	id = ctl_req_id(op->r, &idlen);
@@ -985,12 +1004,8 @@ m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
 		    "subtree oid", NULL);
 		return CTL_DONE;
 	}
-	if ((op = op_new(d, r)) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	if ((op = op_open(d, r, params)) == NULL)
 		return CTL_DONE;
-	}
-	if (op_target(op, params) == -1)
-		goto fail;
 	walk_opts_from_sess(&wo, op->s, &root);
 	if (hstart)
 		wo.start = start;
@@ -1036,6 +1051,8 @@ m_daemon_status(struct daemon *d, struct ctl_req *r, json_t *params)
 	    "clients", (json_int_t)control_nclients(d->control),
 	    "clients_dropped", (json_int_t)d->clients_dropped,
 	    "walks", (json_int_t)d->walks_active);
+	if (res != NULL && d->polls != NULL)
+		polls_status_json(d->polls, res);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
@@ -1046,9 +1063,19 @@ m_daemon_status(struct daemon *d, struct ctl_req *r, json_t *params)
 static int
 m_session_list(struct daemon *d, struct ctl_req *r, json_t *params)
 {
-	json_t	*res;
+	json_t		*res, *st;
+	const char	*state = NULL;
 
-	if ((res = sessions_list_json(d->sessions)) == NULL)
+	st = json_object_get(params, "state");
+	if (st != NULL && !json_is_null(st)) {
+		if (!json_is_string(st)) {
+			ctl_req_error(r, CTL_ERR_PARAMS, "state: expected up, "
+			    "down, unknown, disabled or error", NULL);
+			return CTL_DONE;
+		}
+		state = json_string_value(st);
+	}
+	if ((res = sessions_list_json(d, d->sessions, state)) == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
 		ctl_req_result(r, res);
@@ -1072,7 +1099,7 @@ m_session_show(struct daemon *d, struct ctl_req *r, json_t *params)
 		    json_string_value(sv));
 		return CTL_DONE;
 	}
-	if ((res = sessions_show_json(ds)) == NULL)
+	if ((res = sessions_show_json(d, ds)) == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
 		ctl_req_result(r, res);
@@ -1083,14 +1110,33 @@ m_session_show(struct daemon *d, struct ctl_req *r, json_t *params)
 
 /* Sorted by name for bsearch. */
 static const struct method methods[] = {
+	{ "daemon.reload",	m_daemon_reload,	METHOD_NOPARAMS },
+	{ "daemon.stats",	m_daemon_stats,		METHOD_NOPARAMS },
 	{ "daemon.status",	m_daemon_status,	METHOD_NOPARAMS },
-	{ "session.list",	m_session_list,		METHOD_NOPARAMS },
+	{ "events.subscribe",	m_events_subscribe,	0 },
+	{ "events.unsubscribe",	m_events_unsubscribe,	0 },
+	{ "poll.reset",		m_poll_reset,		0 },
+	{ "poll.results",	m_poll_results,		0 },
+	{ "poll.run",		m_poll_run,		0 },
+	{ "poll.value",		m_poll_value,		0 },
+	{ "session.add",	m_session_add,		0 },
+	{ "session.config",	m_session_config,	0 },
+	{ "session.disable",	m_session_disable,	0 },
+	{ "session.enable",	m_session_enable,	0 },
+	{ "session.list",	m_session_list,		0 },
+	{ "session.remove",	m_session_remove,	0 },
 	{ "session.show",	m_session_show,		0 },
+	{ "snmp.discover",	m_snmp_discover,	0 },
 	{ "snmp.get",		m_snmp_get,		0 },
 	{ "snmp.getbulk",	m_snmp_getbulk,		0 },
 	{ "snmp.getnext",	m_snmp_getnext,		0 },
+	{ "snmp.inform",	m_snmp_inform,		0 },
 	{ "snmp.set",		m_snmp_set,		0 },
+	{ "snmp.trap",		m_snmp_trap,		0 },
 	{ "snmp.walk",		m_snmp_walk,		0 },
+	{ "trap.list",		m_trap_list,		0 },
+	{ "trap.stats",		m_trap_stats,		METHOD_NOPARAMS },
+	{ "usm.hash",		m_usm_hash,		0 },
 };
 
 static int
@@ -1104,4 +1150,28 @@ method_find(const char *name)
 {
 	return bsearch(name, methods, sizeof(methods) / sizeof(methods[0]),
 	    sizeof(methods[0]), method_cmp);
+}
+
+/* For handlers in other files (methods.h). */
+int
+methods_target(struct daemon *d, struct ctl_req *r, json_t *params,
+    struct sess **s, struct dsess **ds)
+{
+	struct op	 op;
+
+	memset(&op, 0, sizeof(op));
+	op.d = d;
+	op.r = r;
+	if (op_target(&op, params) == -1)
+		return -1;
+	*s = op.s;
+	*ds = op.ds;
+	return op.temp ? 1 : 0;
+}
+
+int
+methods_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
+    struct snmp_varbind *vb, uint8_t **mem)
+{
+	return set_parse_varbind(r, i, jv, vb, mem);
 }

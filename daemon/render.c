@@ -83,30 +83,46 @@ render_adds(struct render_buf *b, const char *s)
 	render_add(b, s, strlen(s));
 }
 
-/* Decimal digits of v at the end of a 20-byte scratch; returns the start. */
-static inline char *
-render_fmt_u64(char *end, uint64_t v)
-{
-	char	*p = end;
+/* Two decimal digits per entry, "00" to "99". */
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
 
-	do {
-		*--p = '0' + (char)(v % 10);
-		v /= 10;
-	} while (v != 0);
-	return p;
-}
-
-/* Unchecked appends: the caller reserved the room. */
+/*
+ * Unchecked appends: the caller reserved the room.  Numbers are written in
+ * place, two digits per step, from the last digit back.
+ */
 static inline void
 put_u64(struct render_buf *b, uint64_t v)
 {
-	char	 tmp[24], *s;
-	size_t	 n;
+	uint64_t	 t = v;
+	size_t		 n = 1;
+	char		*q;
+	unsigned	 r;
 
-	s = render_fmt_u64(tmp + sizeof(tmp), v);
-	n = (size_t)(tmp + sizeof(tmp) - s);
-	memcpy(b->p + b->len, s, n);
+	if (v < 10) {
+		b->p[b->len++] = (char)('0' + v);
+		return;
+	}
+	while (t >= 100) {
+		t /= 100;
+		n += 2;
+	}
+	n += t >= 10;
+	q = b->p + b->len + n;
 	b->len += n;
+	while (v >= 100) {
+		r = (unsigned)(v % 100) * 2;
+		v /= 100;
+		*--q = digits2[r + 1];
+		*--q = digits2[r];
+	}
+	if (v >= 10) {
+		*--q = digits2[v * 2 + 1];
+		*--q = digits2[v * 2];
+	} else
+		*--q = (char)('0' + v);
 }
 
 static inline void
@@ -128,16 +144,11 @@ put_mem(struct render_buf *b, const void *p, size_t n)
 
 #define PUT_LIT(b, s)	put_mem((b), (s), sizeof(s) - 1)
 
-static void
+/* Needs SNMPMGR_MAX_OID_STR bytes of room (the NUL is overwritten). */
+static inline void
 put_oid_arcs(struct render_buf *b, const struct oid *o)
 {
-	uint32_t	 i;
-
-	for (i = 0; i < o->len; i++) {
-		if (i > 0)
-			b->p[b->len++] = '.';
-		put_u64(b, o->arcs[i]);
-	}
+	b->len += oid_format(o, b->p + b->len, SNMPMGR_MAX_OID_STR);
 }
 
 static void

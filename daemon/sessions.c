@@ -1,9 +1,12 @@
 /*
- * sessions.c - configured sessions by name, and their JSON for
- * session.list and session.show.
+ * sessions.c - sessions by name, their run-time changes, and their JSON
+ * for session.list and session.show.
  *
- * The config hands sessions over sorted by name, so the table is a sorted
- * array searched with bsearch(3); it is built once and never reordered.
+ * The table is an array of pointers to entries, sorted by name and
+ * searched with bsearch(3).  Adding or removing an entry moves pointers,
+ * never entries, so a struct dsess stays where it is for its whole life.
+ * Ten thousand sessions make a 80 KiB array; adding one at run time moves
+ * at most that much.
  */
 #include <config.h>		/* autoconf's */
 
@@ -20,65 +23,156 @@
 
 #include "core/errors.h"
 #include "core/session.h"
+#include "core/usm.h"
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "methods.h"
+#include "polls.h"
 #include "sessions.h"
 
 struct sessions {
-	struct dsess	*v;
+	struct daemon	*d;
+	struct dsess	**v;
 	size_t		 n;
+	size_t		 cap;
 };
 
-static int
-sessions_cmp(const void *a, const void *b)
+/* Index of name, or of where it would go (*found false). */
+static size_t
+sessions_pos(const struct sessions *t, const char *name, bool *found)
 {
-	return strcmp(((const struct dsess *)a)->name,
-	    ((const struct dsess *)b)->name);
+	size_t	 lo = 0, hi = t->n, mid;
+	int	 c;
+
+	*found = false;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(t->v[mid]->name, name);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ------------------------------------------------- config copies */
+
+void
+sessions_cs_free(struct config_session *cs)
+{
+	size_t	 i;
+
+	if (cs == NULL)
+		return;
+	for (i = 0; i < cs->npolls; i++)
+		free(cs->polls[i]);
+	free(cs->polls);
+	json_decref(cs->extra);
+	sess_opts_release(&cs->opts);
+	free(cs);
+}
+
+struct config_session *
+sessions_cs_dup(const struct config_session *src)
+{
+	struct config_session	*cs;
+	size_t			 i;
+
+	if ((cs = malloc(sizeof(*cs))) == NULL)
+		return NULL;
+	*cs = *src;
+	cs->polls = NULL;
+	cs->npolls = 0;
+	cs->extra = NULL;
+	/* The copy owns a reference of its own (session.h). */
+	if (cs->opts.v3.cred != NULL)
+		cs->opts.v3.cred = usm_cred_ref(cs->opts.v3.cred);
+	if (src->extra != NULL && (cs->extra = json_deep_copy(src->extra)) ==
+	    NULL)
+		goto fail;
+	if (src->npolls > 0) {
+		if ((cs->polls = calloc(src->npolls, sizeof(char *))) == NULL)
+			goto fail;
+		for (i = 0; i < src->npolls; i++) {
+			if ((cs->polls[i] = strdup(src->polls[i])) == NULL)
+				goto fail;
+			cs->npolls++;
+		}
+	}
+	return cs;
+ fail:
+	sessions_cs_free(cs);
+	return NULL;
+}
+
+/* ------------------------------------------------------- the table */
+
+static struct dsess *
+dsess_new(struct daemon *d, const struct config_session *cs, bool own)
+{
+	struct dsess	*ds;
+
+	if ((ds = calloc(1, sizeof(*ds))) == NULL)
+		return NULL;
+	if (own) {
+		if ((ds->own = sessions_cs_dup(cs)) == NULL) {
+			free(ds);
+			return NULL;
+		}
+		ds->cs = ds->own;
+		ds->runtime = true;
+	} else
+		ds->cs = cs;
+	snprintf(ds->name, sizeof(ds->name), "%s", cs->name);
+	ds->errdetail = "";
+	if ((ds->s = sess_new(d->mgr, &ds->cs->opts)) == NULL) {
+		ds->err = snmpmgr_lasterr();
+		if ((ds->errdetail = strdup(snmpmgr_lasterr_detail())) == NULL)
+			ds->errdetail = "";
+		log_warnx("session %s: %s (%d): %s", ds->name,
+		    snmpmgr_strerror(ds->err), ds->err, ds->errdetail);
+	} else
+		sess_set_udata(ds->s, ds);
+	return ds;
+}
+
+static void
+dsess_free(struct daemon *d, struct dsess *ds)
+{
+	if (d->polls != NULL)
+		polls_detach(d->polls, ds);
+	/* Client requests on it end here, while ds is still valid. */
+	sess_free(ds->s);
+	ds->s = NULL;
+	sessions_cs_free(ds->own);
+	if (ds->errdetail[0] != '\0')
+		free((char *)ds->errdetail);
+	free(ds);
 }
 
 struct sessions *
 sessions_new(struct daemon *d, const struct config *c)
 {
 	struct sessions	*t;
-	struct dsess	*ds;
 	size_t		 i;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if (c->nsessions > 0 &&
-	    (t->v = calloc(c->nsessions, sizeof(*t->v))) == NULL) {
-		free(t);
-		return NULL;
-	}
-	t->n = c->nsessions;
-	for (i = 0; i < t->n; i++) {
-		ds = &t->v[i];
-		ds->cs = &c->sessions[i];
-		memcpy(ds->name, c->sessions[i].name, sizeof(ds->name));
-		ds->name[sizeof(ds->name) - 1] = '\0';
-		if ((ds->s = sess_new(d->mgr, &ds->cs->opts)) == NULL) {
-			ds->err = snmpmgr_lasterr();
-			snprintf(ds->errdetail, sizeof(ds->errdetail), "%s",
-			    snmpmgr_lasterr_detail());
-			log_warnx("session %s: %s (%d): %s", ds->name,
-			    snmpmgr_strerror(ds->err), ds->err, ds->errdetail);
-			continue;
+	t->d = d;
+	for (i = 0; i < c->nsessions; i++)
+		if (sessions_create(t, &c->sessions[i], false) == NULL) {
+			sessions_free(t);
+			return NULL;
 		}
-		sess_set_udata(ds->s, ds);
-	}
-	/* The config sorts by name already; make sure of it. */
-	qsort(t->v, t->n, sizeof(*t->v), sessions_cmp);
-	for (i = 0; i < t->n; i++)
-		if (t->v[i].s != NULL)
-			sess_set_udata(t->v[i].s, &t->v[i]);
-	if (c->npolls > 0)
-		log_warnx("config has %zu polls: polls are not scheduled yet",
-		    c->npolls);
 	if (c->have_traps)
-		log_warnx("config has a traps section: trap reception is not "
-		    "supported yet");
+		log_debug("config has a traps section");
 	log_info("%zu sessions configured", t->n);
 	return t;
 }
@@ -91,20 +185,61 @@ sessions_free(struct sessions *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->n; i++)
-		sess_free(t->v[i].s);
+		dsess_free(t->d, t->v[i]);
 	free(t->v);
 	free(t);
 }
 
 struct dsess *
+sessions_create(struct sessions *t, const struct config_session *cs,
+    bool own)
+{
+	struct dsess	*ds, **nv;
+	size_t		 pos, ncap;
+	bool		 found;
+
+	pos = sessions_pos(t, cs->name, &found);
+	if (found)
+		return NULL;
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 64;
+		if ((nv = reallocarray(t->v, ncap, sizeof(*nv))) == NULL)
+			return NULL;
+		t->v = nv;
+		t->cap = ncap;
+	}
+	if ((ds = dsess_new(t->d, cs, own)) == NULL)
+		return NULL;
+	memmove(&t->v[pos + 1], &t->v[pos], (t->n - pos) * sizeof(*t->v));
+	t->v[pos] = ds;
+	t->n++;
+	return ds;
+}
+
+void
+sessions_destroy(struct sessions *t, struct dsess *ds)
+{
+	size_t	 pos;
+	bool	 found;
+
+	pos = sessions_pos(t, ds->name, &found);
+	if (!found || t->v[pos] != ds)
+		return;
+	memmove(&t->v[pos], &t->v[pos + 1], (t->n - pos - 1) * sizeof(*t->v));
+	t->n--;
+	dsess_free(t->d, ds);
+}
+
+struct dsess *
 sessions_find(struct sessions *t, const char *name)
 {
-	struct dsess	 key;
+	size_t	 pos;
+	bool	 found;
 
-	if (t == NULL || t->n == 0 || strlen(name) >= sizeof(key.name))
+	if (t == NULL)
 		return NULL;
-	memcpy(key.name, name, strlen(name) + 1);
-	return bsearch(&key, t->v, t->n, sizeof(*t->v), sessions_cmp);
+	pos = sessions_pos(t, name, &found);
+	return found ? t->v[pos] : NULL;
 }
 
 size_t
@@ -113,8 +248,14 @@ sessions_count(const struct sessions *t)
 	return t != NULL ? t->n : 0;
 }
 
-static const struct sess_opts *
-dsess_opts(const struct dsess *ds)
+struct dsess *
+sessions_at(const struct sessions *t, size_t i)
+{
+	return i < t->n ? t->v[i] : NULL;
+}
+
+const struct sess_opts *
+sessions_opts(const struct dsess *ds)
 {
 	return ds->s != NULL ? sess_get_opts(ds->s) : &ds->cs->opts;
 }
@@ -127,7 +268,7 @@ sessions_enabled(const struct sessions *t)
 	if (t == NULL)
 		return 0;
 	for (i = 0; i < t->n; i++)
-		if (t->v[i].s != NULL && dsess_opts(&t->v[i])->enabled)
+		if (t->v[i]->s != NULL && sessions_opts(t->v[i])->enabled)
 			n++;
 	return n;
 }
@@ -147,6 +288,42 @@ sessions_note(struct dsess *ds, int error, const char *detail)
 		return;
 	log_repeat(&ds->rep, "session %s: %s (%d): %s", ds->name,
 	    snmpmgr_strerror(error), error, detail);
+}
+
+int
+sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
+    struct config_err *err)
+{
+	struct sess_opts	 o;
+	bool			 was;
+
+	if (ds->s == NULL) {
+		snprintf(err->text, sizeof(err->text), "the session has no "
+		    "agent address (%s): remove and add it again",
+		    ds->errdetail);
+		return -1;
+	}
+	o = *sess_get_opts(ds->s);
+	was = o.enabled;
+	/* o owns a reference of its own while it is changed (session.h). */
+	if (o.v3.cred != NULL)
+		o.v3.cred = usm_cred_ref(o.v3.cred);
+	if (config_apply_session_opts(obj, &o, err) == -1) {
+		sess_opts_release(&o);
+		return -1;
+	}
+	if (sess_set_opts(ds->s, &o) == -1) {
+		snprintf(err->text, sizeof(err->text), "%s (%d): %s",
+		    snmpmgr_strerror(snmpmgr_lasterr()), snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail());
+		sess_opts_release(&o);
+		return -1;
+	}
+	sess_opts_release(&o);
+	ds->modified = true;
+	if (was != sess_get_opts(ds->s)->enabled && d->polls != NULL)
+		polls_enable(d->polls, ds, !was);
+	return 0;
 }
 
 const char *
@@ -188,21 +365,26 @@ dsess_stats(const struct dsess *ds)
 }
 
 json_t *
-sessions_list_json(const struct sessions *t)
+sessions_list_json(struct daemon *d, const struct sessions *t,
+    const char *state)
 {
 	const struct sess_opts	*o;
 	const struct sess_stats	*st;
 	const struct dsess	*ds;
 	json_t			*rows, *row;
+	const char		*ps;
 	size_t			 i;
 
 	if ((rows = json_array()) == NULL)
 		return NULL;
 	for (i = 0; t != NULL && i < t->n; i++) {
-		ds = &t->v[i];
-		o = dsess_opts(ds);
+		ds = t->v[i];
+		ps = polls_state_name(ds);
+		if (state != NULL && strcmp(state, ps) != 0)
+			continue;
+		o = sessions_opts(ds);
 		st = dsess_stats(ds);
-		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:I,s:I,s:I,s:I,"
+		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
 		    "s:I,s:f}",
 		    "name", ds->name,
 		    "host", o->host,
@@ -210,6 +392,7 @@ sessions_list_json(const struct sessions *t)
 		    "version", sessions_version_name(o->version),
 		    "transport", sessions_transport_name(o->transport),
 		    "enabled", ds->s != NULL && o->enabled,
+		    "state", ps,
 		    "requests", (json_int_t)st->requests,
 		    "responses", (json_int_t)st->responses,
 		    "timeouts", (json_int_t)st->timeouts,
@@ -221,6 +404,8 @@ sessions_list_json(const struct sessions *t)
 		if (ds->s == NULL)
 			json_object_set_new(row, "error", json_pack("{s:i,s:s}",
 			    "code", ds->err, "detail", ds->errdetail));
+		if (polls_row_json(ds, row) == -1)
+			goto fail;
 	}
 	return json_pack("{s:o}", "sessions", rows);
  fail:
@@ -256,15 +441,15 @@ sessions_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 }
 
 json_t *
-sessions_show_json(const struct dsess *ds)
+sessions_show_json(struct daemon *d, const struct dsess *ds)
 {
 	const struct sess_stats	*st = dsess_stats(ds);
 	const struct sockaddr	*sa;
 	socklen_t		 salen = 0;
-	json_t			*res, *opts, *stats;
+	json_t			*res, *opts, *stats, *polls, *v3;
 	char			 addr[INET6_ADDRSTRLEN + 16];
 
-	if ((opts = config_session_opts_json(dsess_opts(ds), true)) == NULL)
+	if ((opts = config_session_opts_json(sessions_opts(ds), true)) == NULL)
 		return NULL;
 	stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}",
 	    "requests", (json_int_t)st->requests,
@@ -294,5 +479,25 @@ sessions_show_json(const struct dsess *ds)
 		    "message", snmpmgr_strerror(ds->err),
 		    "detail", ds->errdetail);
 	}
+	if (res == NULL)
+		return NULL;
+	json_object_set_new(res, "origin", json_string(ds->runtime ?
+	    "runtime" : "config"));
+	json_object_set_new(res, "modified", json_boolean(ds->modified));
+	/* SNMPv3: the agent's engine and the usmStats-style counters. */
+	if ((v3 = methods_v3_show(ds->s)) != NULL) {
+		json_object_update(res, v3);
+		json_decref(v3);
+	}
+	if (ds->cs->template_name[0] != '\0')
+		json_object_set_new(res, "template",
+		    json_string(ds->cs->template_name));
+	if ((polls = polls_show_json(ds)) == NULL ||
+	    json_object_update(res, polls) == -1) {
+		json_decref(polls);
+		json_decref(res);
+		return NULL;
+	}
+	json_decref(polls);
 	return res;
 }

@@ -1,11 +1,14 @@
 /*
- * sessions.h - the table of configured sessions, by name.
+ * sessions.h - the table of sessions, by name: those of the config and
+ * those added at run time through the control socket.
  *
- * Built from a struct config at start-up: one core session (struct sess)
- * per configured session.  A session whose agent address cannot be set up
- * stays in the table without a core session and answers every request with
- * the error that prevented it, so a typo in one host does not take the
- * daemon down.
+ * Each entry (struct dsess) has one core session (struct sess), its
+ * scheduled polls (polls.c) and its latest results.  A session whose agent
+ * address cannot be set up stays in the table without a core session and
+ * answers every request with the error that prevented it, so a typo in one
+ * host does not take the daemon down.  Entries do not move in memory while
+ * they exist (the table is an array of pointers, sorted by name), so other
+ * modules may hold a struct dsess * until the session is destroyed.
  */
 #ifndef SNMPMGRD_SESSIONS_H
 #define SNMPMGRD_SESSIONS_H
@@ -21,37 +24,81 @@
 typedef struct json_t json_t;
 
 struct config;
+struct config_err;
 struct config_session;
 struct daemon;
+struct psess;
 struct sess;
 struct sess_opts;
 struct sessions;
 
 struct dsess {
 	char			 name[SNMPMGR_MAX_NAME_LEN + 1];
-	const struct config_session *cs; /* in the daemon's config */
+	/*
+	 * What the session was made from: an entry of the daemon's config
+	 * (re-pointed to the new config by a reload), or, for a session
+	 * added at run time, own (owned here, freed with the session).
+	 */
+	const struct config_session *cs;
+	struct config_session	*own;
+	bool			 runtime;	/* added through the socket */
+	bool			 modified;	/* options changed at run time */
 	struct sess		*s;	/* NULL if it could not be created */
 	int			 err;	/* why not */
-	char			 errdetail[256];
+	const char		*errdetail; /* "" or owned text */
 	struct log_repeat	 rep;	/* repeated request failures */
+	struct psess		*ps;	/* its polls and results (polls.c) */
 };
 
-/* Sessions for every session of c (which must outlive the table). */
+/* Sessions for every session of c (which must outlive the entries that
+ * point into it; a reload re-points them).  Their polls are attached by
+ * polls.c afterwards. */
 struct sessions	*sessions_new(struct daemon *d, const struct config *c);
-/* Frees the core sessions; their requests end as interrupted. */
+/* Frees every entry; requests in flight end as interrupted. */
 void		 sessions_free(struct sessions *t);
+
+/*
+ * A new entry for cs (copied into the entry when own is true, for
+ * run-time additions) with its core session; polls are not attached.
+ * NULL when the name exists already or memory runs out.
+ */
+struct dsess	*sessions_create(struct sessions *t,
+		    const struct config_session *cs, bool own);
+/* Detach its polls, free its core session (requests in flight end as
+ * interrupted, their callbacks still seeing ds), remove and free it. */
+void		 sessions_destroy(struct sessions *t, struct dsess *ds);
 
 struct dsess	*sessions_find(struct sessions *t, const char *name);
 size_t		 sessions_count(const struct sessions *t);
 size_t		 sessions_enabled(const struct sessions *t);
+/* Entry i in name order (i < sessions_count). */
+struct dsess	*sessions_at(const struct sessions *t, size_t i);
+
+/* The options the session runs with (its config's when it has no core
+ * session). */
+const struct sess_opts *sessions_opts(const struct dsess *ds);
 
 /* Note the outcome of a request on ds for the log (0 = success). */
 void		 sessions_note(struct dsess *ds, int error, const char *detail);
 
-/* {"sessions": [ROW, ...]} for session.list.  New reference or NULL. */
-json_t		*sessions_list_json(const struct sessions *t);
-/* {"name", "address", "options", "stats"} for session.show. */
-json_t		*sessions_show_json(const struct dsess *ds);
+/*
+ * Change options at run time: obj holds option names and values as in
+ * the config (SPEC 2); "enabled" also starts or stops its polls.  0, or
+ * -1 with err.  Runtime changes last until the next reload.
+ */
+int		 sessions_set_opts(struct daemon *d, struct dsess *ds,
+		    const json_t *obj, struct config_err *err);
+
+/*
+ * {"sessions": [ROW, ...]} for session.list; only sessions in state
+ * (up, down, unknown, disabled, error) when it is not NULL.  New
+ * reference or NULL.
+ */
+json_t		*sessions_list_json(struct daemon *d, const struct sessions *t,
+		    const char *state);
+/* {"name", "address", "options", "stats", "state", "polls"} for
+ * session.show. */
+json_t		*sessions_show_json(struct daemon *d, const struct dsess *ds);
 
 /* "192.0.2.1:161", "[2001:db8::1]:161"; "?" for anything else. */
 void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,
@@ -61,5 +108,10 @@ void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,
 const char	*sessions_version_name(int version);
 /* "udp", "udp6", "dtls". */
 const char	*sessions_transport_name(int transport);
+
+/* Free what a config_session copy made for a run-time session owns. */
+void		 sessions_cs_free(struct config_session *cs);
+/* A deep copy (own references to the credential and extra options). */
+struct config_session *sessions_cs_dup(const struct config_session *cs);
 
 #endif /* SNMPMGRD_SESSIONS_H */

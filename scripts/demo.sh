@@ -137,7 +137,7 @@ show sessions
 
 echo
 echo "== The socket speaks JSON-RPC 2.0 to any tool, one JSON object per line:"
-req='{"jsonrpc":"2.0","id":1,"method":"session.show","params":{"session":"localhost"}}'
+req='{"jsonrpc":"2.0","id":1,"method":"snmp.get","params":{"session":"localhost","oids":["1.3.6.1.2.1.1.3.0"]}}'
 echo "\$ echo '$req' | socat - UNIX-CONNECT:$SOCK"
 if command -v socat >/dev/null; then
 	echo "$req" | socat -t 2 - "UNIX-CONNECT:$SOCK"

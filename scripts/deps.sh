@@ -1,11 +1,13 @@
 #!/bin/bash
 # deps.sh - install the Debian 12 packages snmpmgrd needs to build, test and
-# run its demo, when any is missing.  Needs root (or sudo) only if something
+# run its demo, when any is missing (systemd: systemd-analyze verify checks
+# the unit in tests/test_service.py).  Needs root (or sudo) only if something
 # must be installed.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config libevent-dev libssl-dev
-libjansson-dev check python3 snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev"
+libjansson-dev check python3 snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev
+systemd"
 
 missing=""
 for p in $PKGS; do

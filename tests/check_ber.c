@@ -11,6 +11,7 @@
 #include "core/ber.h"
 #include "core/errors.h"
 #include "core/oid.h"
+#include "check_main.h"
 
 /* Read one element from p and expect failure with SNMPMGR_ERR_DEFECTIVE. */
 static void
@@ -103,27 +104,119 @@ START_TEST(ber_reject_empty_and_truncated_header)
 }
 END_TEST
 
-START_TEST(ber_reject_nonminimal_integer)
+/* Net-SNMP takes redundant leading octets; so do we (ber.h). */
+START_TEST(ber_accept_nonminimal_integer)
 {
 	static const uint8_t z[] = { 0x00, 0x7f };
 	static const uint8_t f[] = { 0xff, 0x80 };
+	static const uint8_t five[] = { 0x00, 0x00, 0x05 };
+	static const uint8_t m1[] = { 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t c32[] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x05 };
 	static const uint8_t ok1[] = { 0x00, 0x80 };
 	static const uint8_t ok2[] = { 0xff, 0x7f };
+	static const uint8_t big9[] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0x00, 0x00, 0x2a };
 	int64_t		 v;
 	uint64_t	 u;
+	uint32_t	 w;
 
-	ck_assert_int_eq(ber_decode_int(z, 2, &v), -1);
-	ck_assert_int_eq(ber_decode_int(f, 2, &v), -1);
-	ck_assert_int_eq(ber_decode_uint(z, 2, &u), -1);
-	ck_assert_int_eq(ber_decode_int(z, 0, &v), -1);
+	ck_assert_int_eq(ber_decode_int(z, 2, &v), 0);
+	ck_assert_int_eq(v, 127);
+	ck_assert_int_eq(ber_decode_int(f, 2, &v), 0);
+	ck_assert_int_eq(v, -128);
+	ck_assert_int_eq(ber_decode_int(five, 3, &v), 0);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(ber_decode_int(m1, 5, &v), 0);
+	ck_assert_int_eq(v, -1);
+	ck_assert_int_eq(ber_decode_int(big9, 9, &v), 0);
+	ck_assert_int_eq(v, 42);
+	ck_assert_int_eq(ber_decode_uint(z, 2, &u), 0);
+	ck_assert_uint_eq(u, 127);
+	ck_assert_int_eq(ber_decode_uint(c32, 6, &u), 0);
+	ck_assert_uint_eq(u, 5);
+	ck_assert_int_eq(ber_decode_uint32(c32, 6, &w), 0);
+	ck_assert_uint_eq(w, 5);
+	ck_assert_int_eq(ber_decode_uint32(big9, 9, &w), 0);
+	ck_assert_uint_eq(w, 42);
+	/* Minimal forms as before. */
 	ck_assert_int_eq(ber_decode_int(ok1, 2, &v), 0);
 	ck_assert_int_eq(v, 128);
 	ck_assert_int_eq(ber_decode_int(ok2, 2, &v), 0);
 	ck_assert_int_eq(v, -129);
 	ck_assert_int_eq(ber_decode_uint(ok1, 2, &u), 0);
 	ck_assert_uint_eq(u, 128);
-	/* Unsigned types never take a negative encoding. */
-	ck_assert_int_eq(ber_decode_uint(ok2, 2, &u), -1);
+}
+END_TEST
+
+/*
+ * The top bit set without a leading 0x00, as Net-SNMP reads it: Counter64
+ * octets are an unsigned number; the 32-bit types sign-extend and wrap
+ * modulo 2^32, within -2^31..-1.
+ */
+START_TEST(ber_unsigned_negative_encodings)
+{
+	static const uint8_t ff[] = { 0xff };
+	static const uint8_t ffff[] = { 0xff, 0xff };
+	static const uint8_t x80[] = { 0x80 };
+	static const uint8_t fffe[] = { 0xff, 0xff, 0xff, 0xfe };
+	static const uint8_t min32[] = { 0x80, 0x00, 0x00, 0x00 };
+	static const uint8_t below[] = { 0xff, 0x7f, 0xff, 0xff, 0xff };
+	static const uint8_t c64[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff };
+	uint64_t	 u;
+	uint32_t	 w;
+
+	ck_assert_int_eq(ber_decode_uint32(ff, 1, &w), 0);
+	ck_assert_uint_eq(w, UINT32_MAX);
+	ck_assert_int_eq(ber_decode_uint32(x80, 1, &w), 0);
+	ck_assert_uint_eq(w, 4294967168u);
+	ck_assert_int_eq(ber_decode_uint32(fffe, 4, &w), 0);
+	ck_assert_uint_eq(w, 4294967294u);
+	ck_assert_int_eq(ber_decode_uint32(min32, 4, &w), 0);
+	ck_assert_uint_eq(w, 2147483648u);
+	/* -2^31-1: no 32-bit field holds it. */
+	ck_assert_int_eq(ber_decode_uint32(below, 5, &w), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_int_eq(ber_decode_uint(ff, 1, &u), 0);
+	ck_assert_uint_eq(u, 255);
+	ck_assert_int_eq(ber_decode_uint(ffff, 2, &u), 0);
+	ck_assert_uint_eq(u, 65535);
+	ck_assert_int_eq(ber_decode_uint(c64, 8, &u), 0);
+	ck_assert_uint_eq(u, UINT64_MAX);
+}
+END_TEST
+
+/* Still refused: no octets, more than the bound, values past the type. */
+START_TEST(ber_reject_integer_too_long_or_large)
+{
+	static const uint8_t z10[] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t i65[] = { 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+	    0x00, 0x00, 0x00 };
+	static const uint8_t u65[] = { 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0x00, 0x00, 0x00 };
+	static const uint8_t u33[] = { 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	    0x00 };
+	int64_t		 v;
+	uint64_t	 u;
+	uint32_t	 w;
+
+	ck_assert_int_eq(ber_decode_int(z10, 0, &v), -1);
+	ck_assert_int_eq(ber_decode_uint(z10, 0, &u), -1);
+	ck_assert_int_eq(ber_decode_uint32(z10, 0, &w), -1);
+	/* 1 in 10 octets: past SNMPMGR_MAX_BER_INT_OCTETS. */
+	ck_assert_int_eq(ber_decode_int(z10, 10, &v), -1);
+	ck_assert_int_eq(ber_decode_uint(z10, 10, &u), -1);
+	ck_assert_int_eq(ber_decode_uint32(z10, 10, &w), -1);
+	ck_assert_int_eq(ber_decode_int(z10 + 1, 9, &v), 0);
+	ck_assert_int_eq(v, 1);
+	/* 2^63 signed, 2^64 unsigned, 2^32 for 32 bits. */
+	ck_assert_int_eq(ber_decode_int(i65, 9, &v), -1);
+	ck_assert_int_eq(ber_decode_uint(i65, 9, &u), 0);
+	ck_assert_uint_eq(u, 1ull << 63);
+	ck_assert_int_eq(ber_decode_uint(u65, 9, &u), -1);
+	ck_assert_int_eq(ber_decode_uint32(u33, 7, &w), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_DEFECTIVE);
 }
 END_TEST
 
@@ -364,8 +457,6 @@ main(void)
 {
 	Suite	*s = suite_create("ber");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, ber_reject_indefinite_length);
 	tcase_add_test(tc, ber_reject_length_past_end);
@@ -373,7 +464,9 @@ main(void)
 	tcase_add_test(tc, ber_accept_nonminimal_length);
 	tcase_add_test(tc, ber_reject_multibyte_tag);
 	tcase_add_test(tc, ber_reject_empty_and_truncated_header);
-	tcase_add_test(tc, ber_reject_nonminimal_integer);
+	tcase_add_test(tc, ber_accept_nonminimal_integer);
+	tcase_add_test(tc, ber_unsigned_negative_encodings);
+	tcase_add_test(tc, ber_reject_integer_too_long_or_large);
 	tcase_add_test(tc, ber_integer_ranges);
 	tcase_add_test(tc, ber_reject_deep_nesting);
 	tcase_add_test(tc, ber_enter_requires_constructed_and_end);
@@ -384,9 +477,5 @@ main(void)
 	tcase_add_test(tc, ber_write_content_pointer_survives_prepends);
 	tcase_add_test(tc, ber_oid_element_round_trip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -21,7 +21,9 @@
 
 #include <jansson.h>
 
+#include "core/usm.h"
 #include "daemon/config.h"
+#include "check_main.h"
 
 #define TPATH	4096
 
@@ -532,16 +534,96 @@ START_TEST(config_references_must_exist)
 }
 END_TEST
 
-START_TEST(config_v3_session_rejected_at_its_line)
+START_TEST(config_v3_session_errors_at_their_line)
 {
-	expect_error("{\"credentials\": {\"ops\": {\"user\": \"ops\"}},\n"
+	/* A credential from a credentials set: at the session. */
+	expect_error("{\"credentials\": {\"ops\": {\"user\": \"ops\", "
+	    "\"auth\": \"sha\"}},\n"
 	    "\"templates\": {\"switch\": {\"version\": \"3\", "
 	    "\"credentials\": \"ops\"}},\n"
 	    "\"sessions\": {\n  @\"core1\": {\"template\": \"switch\", "
 	    "\"host\": \"192.0.2.10\"}}}\n",
-	    "sessions.core1: SNMPv3 sessions are not supported yet");
-	expect_error("{\"sessions\": {\n  @\"a\": {\"host\": \"h\", "
-	    "\"version\": 3}}}\n", "SNMPv3 sessions are not supported yet");
+	    "sessions.core1: auth_password: auth \"sha\" needs auth_password "
+	    "or auth_key");
+	/* The session's own key: at its value. */
+	expect_error("{\"sessions\": {\n  \"a\": {\"host\": \"h\", "
+	    "\"version\": 3, \"security_level\": @\"authPriv\"}}}\n",
+	    "sessions.a.security_level: authPriv needs auth and "
+	    "auth_password or auth_key");
+}
+END_TEST
+
+/*
+ * SNMPv3 keys become typed options: a credential made once for the
+ * sessions that share a credentials set, the level, the preset engine,
+ * the context; secrets "***" in the options JSON, and the unmasked JSON
+ * (keys, not passwords) reads back into the same credential.
+ */
+START_TEST(config_v3_options_typed_and_credentials_shared)
+{
+	struct config	*c = load_ok("{\"credentials\": {\"ops\": "
+	    "{\"user\": \"ops\", \"auth\": \"sha256\", "
+	    "\"auth_password\": \"authsecret\", \"priv\": \"aes256\", "
+	    "\"priv_password\": \"privsecret\", "
+	    "\"priv_key_extension\": \"reeder\"}},\n"
+	    "\"sessions\": {\"a\": {\"host\": \"h\", \"version\": \"3\", "
+	    "\"credentials\": \"ops\", \"context_name\": \"ctx\", "
+	    "\"engine_id\": \"0x80001f8880aabbccdd\", \"engine_boots\": 3, "
+	    "\"engine_time\": 99},\n"
+	    "\"b\": {\"host\": \"h\", \"version\": \"3\", "
+	    "\"credentials\": \"ops\", "
+	    "\"security_level\": \"authNoPriv\"}}}\n");
+	const struct sess_opts *a = &c->sessions[0].opts;
+	const struct sess_opts *b = &c->sessions[1].opts;
+	struct sess_opts o;
+	struct config_err err;
+	json_t		*js, *back;
+	char		*text;
+
+	ck_assert_ptr_nonnull(a->v3.cred);
+	ck_assert_ptr_eq(a->v3.cred, b->v3.cred);	/* hashed once */
+	ck_assert_int_eq(usm_cred_priv(a->v3.cred), USM_PRIV_AES256);
+	ck_assert_int_eq(usm_cred_keyext(a->v3.cred), USM_KEYEXT_REEDER);
+	ck_assert_int_eq(a->v3.level, SESS_LEVEL_DEFAULT);
+	ck_assert_int_eq(b->v3.level, SESS_LEVEL_AUTH);
+	ck_assert_uint_eq(a->v3.engine_id_len, 9);
+	ck_assert(a->v3.engine_time_set);
+	ck_assert_uint_eq(a->v3.engine_boots, 3);
+	ck_assert_str_eq(a->v3.context_name, "ctx");
+
+	js = config_session_opts_json(a, true);
+	text = json_dumps(js, 0);
+	ck_assert_ptr_null(strstr(text, "authsecret"));
+	ck_assert_str_eq(json_string_value(json_object_get(js,
+	    "auth_password")), "***");
+	ck_assert_str_eq(json_string_value(json_object_get(js,
+	    "priv_key_extension")), "reeder");
+	free(text);
+	json_decref(js);
+
+	/* Unmasked: master keys, which make the same credential again. */
+	js = config_session_opts_json(a, false);
+	ck_assert_str_eq(json_string_value(json_object_get(js,
+	    "auth_key_type")), "master");
+	sess_opts_default(&o);
+	ck_assert_int_eq(config_apply_session_opts(js, &o, &err), 0);
+	ck_assert_ptr_nonnull(o.v3.cred);
+	ck_assert_mem_eq(usm_cred_auth_key(o.v3.cred)->bytes,
+	    usm_cred_auth_key(a->v3.cred)->bytes, 32);
+	back = config_session_opts_json(&o, false);
+	ck_assert(json_equal(js, back));
+	json_decref(back);
+	json_decref(js);
+	/* A partial change keeps the rest: a new auth password only. */
+	js = json_pack("{s:s}", "auth_password", "another-secret");
+	ck_assert_int_eq(config_apply_session_opts(js, &o, &err), 0);
+	ck_assert_int_eq(usm_cred_priv(o.v3.cred), USM_PRIV_AES256);
+	ck_assert_int_eq(usm_cred_auth_source(o.v3.cred), 'p');
+	ck_assert_int_ne(memcmp(usm_cred_auth_key(o.v3.cred)->bytes,
+	    usm_cred_auth_key(a->v3.cred)->bytes, 32), 0);
+	json_decref(js);
+	sess_opts_release(&o);
+	config_free(c);
 }
 END_TEST
 
@@ -817,10 +899,11 @@ START_TEST(config_inline_target_errors_name_the_key)
 	    "mean \"retries\"?)");
 	json_decref(t);
 
-	t = json_pack("{s:s, s:s}", "host", "h", "version", "3");
+	t = json_pack("{s:s, s:s, s:s, s:s}", "host", "h", "version", "3",
+	    "user", "u", "auth", "sha");
 	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
-	ck_assert_msg(strstr(err.text, "SNMPv3 sessions are not supported "
-	    "yet") != NULL, "got \"%s\"", err.text);
+	ck_assert_str_eq(err.text, "auth_password: auth \"sha\" needs "
+	    "auth_password or auth_key");
 	json_decref(t);
 
 	t = json_pack("{s:i}", "port", 1161);
@@ -930,8 +1013,6 @@ main(void)
 {
 	Suite	*s = suite_create("config");
 	TCase	*tc;
-	SRunner	*sr;
-	int	 failed;
 
 	tc = tcase_create("syntax");
 	tcase_add_test(tc, config_duration_accepts_units_and_seconds);
@@ -966,8 +1047,9 @@ main(void)
 	tcase_add_test(tc, config_bad_names_rejected);
 	tcase_add_test(tc, config_session_needs_host);
 	tcase_add_test(tc, config_references_must_exist);
-	tcase_add_test(tc, config_v3_session_rejected_at_its_line);
+	tcase_add_test(tc, config_v3_session_errors_at_their_line);
 	tcase_add_test(tc, config_v3_keys_are_recognized);
+	tcase_add_test(tc, config_v3_options_typed_and_credentials_shared);
 	tcase_add_test(tc, config_dtls_session_rejected);
 	tcase_add_test(tc, config_credentials_checked);
 	tcase_add_test(tc, config_polls_checked);
@@ -986,9 +1068,5 @@ main(void)
 	tcase_add_test(tc, config_include_missing_plain_file_is_an_error);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

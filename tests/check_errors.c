@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "check_main.h"
 
 START_TEST(errors_numbers_have_reference_texts)
 {
@@ -35,15 +36,9 @@ main(void)
 {
 	Suite *s = suite_create("errors");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, errors_numbers_have_reference_texts);
 	tcase_add_test(tc, errors_lasterr_keeps_detail);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "core/oid.h"
+#include "check_main.h"
 
 static struct oid
 mkoid(const char *s)
@@ -280,8 +281,6 @@ main(void)
 {
 	Suite	*s = suite_create("oid");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, oid_parse_dotted_and_leading_dot);
 	tcase_add_test(tc, oid_parse_rejects_malformed_text);
@@ -298,9 +297,5 @@ main(void)
 	tcase_add_test(tc, oid_ber_rejects_bad_subidentifiers);
 	tcase_add_test(tc, oid_to_ber_rejects_unencodable);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

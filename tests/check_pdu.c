@@ -15,6 +15,7 @@
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "fuzz/vectors.h"
+#include "check_main.h"
 
 #define NVB	16
 
@@ -485,9 +486,15 @@ START_TEST(pdu_reject_malformed_values)
 		{ "IpAddress of 5", { 0x40, 5, 1, 2, 3, 4, 5 }, 7 },
 		{ "IpAddress of 3", { 0x40, 3, 1, 2, 3 }, 5 },
 		{ "Integer32 2^31", { 0x02, 5, 0, 0x80, 0, 0, 0 }, 7 },
-		{ "Integer32 non-minimal", { 0x02, 2, 0, 1 }, 4 },
+		{ "Integer32 in 10 octets", { 0x02, 10, 0, 0, 0, 0, 0, 0, 0, 0,
+		    0, 1 }, 12 },
+		{ "Integer32 2^31 padded", { 0x02, 6, 0, 0, 0x80, 0, 0, 0 },
+		    8 },
 		{ "Counter32 2^32", { 0x41, 5, 1, 0, 0, 0, 0 }, 7 },
-		{ "Counter32 negative", { 0x41, 1, 0xff }, 3 },
+		{ "Counter32 2^32 padded", { 0x41, 7, 0, 0, 1, 0, 0, 0, 0 },
+		    9 },
+		{ "Counter32 -2^31-1", { 0x41, 5, 0xff, 0x7f, 0xff, 0xff,
+		    0xff }, 7 },
 		{ "TimeTicks empty", { 0x43, 0 }, 2 },
 		{ "Counter64 2^64", { 0x46, 9, 1, 0, 0, 0, 0, 0, 0, 0, 0 },
 		    11 },
@@ -538,6 +545,19 @@ START_TEST(pdu_boundary_values_accepted)
 		    0xff }, 11, 0x46, 0, UINT64_MAX },
 		{ { 0x46, 8, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 		    10, 0x46, 0, INT64_MAX },
+		/* Non-minimal forms real agents send (ber.h). */
+		{ { 0x02, 3, 0, 0, 5 }, 5, 0x02, 5, 0 },
+		{ { 0x02, 3, 0xff, 0xff, 0x80 }, 5, 0x02, -128, 0 },
+		{ { 0x41, 6, 0, 0, 0, 0, 0, 5 }, 8, 0x41, 0, 5 },
+		{ { 0x43, 9, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff }, 11, 0x43,
+		    0, UINT32_MAX },
+		/* The sign bit without its 0x00, read as Net-SNMP does. */
+		{ { 0x41, 4, 0xff, 0xff, 0xff, 0xfe }, 6, 0x41, 0,
+		    4294967294u },
+		{ { 0x42, 1, 0x80 }, 3, 0x42, 0, 4294967168u },
+		{ { 0x46, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		    10, 0x46, 0, UINT64_MAX },
+		{ { 0x46, 1, 0xff }, 3, 0x46, 0, 255 },
 	};
 	uint8_t		 buf[128];
 	const uint8_t	*p;
@@ -554,6 +574,58 @@ START_TEST(pdu_boundary_values_accepted)
 		else
 			ck_assert_uint_eq(vbs[0].value.u, good[i].u);
 	}
+}
+END_TEST
+
+/*
+ * Non-minimal integers in the message and PDU header and in values, and a
+ * Counter32 with its sign bit set: decoded as Net-SNMP would, re-encoded
+ * minimal (10 octets shorter here), and stable from then on.
+ */
+START_TEST(pdu_decode_lenient_integers)
+{
+	static const uint8_t pkt[] = {
+		0x30, 0x45,
+		0x02, 0x02, 0x00, 0x01,			/* version 1 */
+		0x04, 0x06, 'p', 'u', 'b', 'l', 'i', 'c',
+		0xa2, 0x37,
+		0x02, 0x05, 0x00, 0x00, 0x00, 0x30, 0x39, /* request-id */
+		0x02, 0x02, 0x00, 0x00,			/* error-status */
+		0x02, 0x03, 0x00, 0x00, 0x00,		/* error-index */
+		0x30, 0x25,
+		0x30, 0x11,
+		0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x03, 0x00,
+		0x43, 0x05, 0x00, 0x00, 0x00, 0x00, 0x05, /* TimeTicks 5 */
+		0x30, 0x10,
+		0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00,
+		0x41, 0x04, 0xff, 0xff, 0xff, 0xfe,	/* Counter32 */
+	};
+	uint8_t		 b1[256], b2[256], again[256];
+	const uint8_t	*o1, *o2;
+	struct snmp_msg	 m;
+	ssize_t		 n1, n2;
+
+	decode_ok(pkt, sizeof(pkt), &m);
+	ck_assert_int_eq(m.version, SNMP_V2C);
+	ck_assert_int_eq(m.pdu.request_id, 12345);
+	ck_assert_int_eq(m.pdu.error_status, 0);
+	ck_assert_int_eq(m.pdu.error_index, 0);
+	ck_assert_uint_eq(m.pdu.nvb, 2);
+	ck_assert_int_eq(vbs[0].value.type, SNMP_T_TIMETICKS);
+	ck_assert_uint_eq(vbs[0].value.u, 5);
+	ck_assert_int_eq(vbs[1].value.type, SNMP_T_COUNTER32);
+	ck_assert_uint_eq(vbs[1].value.u, 4294967294u);
+
+	n1 = snmp_msg_encode(&m, b1, sizeof(b1), &o1);
+	ck_assert_int_eq(n1, (ssize_t)sizeof(pkt) - 10);
+	memcpy(again, o1, (size_t)n1);
+	decode_ok(again, (size_t)n1, &m);
+	ck_assert_int_eq(m.pdu.request_id, 12345);
+	ck_assert_uint_eq(vbs[0].value.u, 5);
+	ck_assert_uint_eq(vbs[1].value.u, 4294967294u);
+	n2 = snmp_msg_encode(&m, b2, sizeof(b2), &o2);
+	ck_assert_int_eq(n2, n1);
+	ck_assert_mem_eq(o1, o2, (size_t)n1);
 }
 END_TEST
 
@@ -985,8 +1057,6 @@ main(void)
 {
 	Suite	*s = suite_create("pdu");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, pdu_decode_netsnmp_get_response);
 	tcase_add_test(tc, pdu_decode_netsnmp_exceptions);
@@ -1002,6 +1072,7 @@ main(void)
 	tcase_add_test(tc, pdu_reject_bad_version_and_pdu_mix);
 	tcase_add_test(tc, pdu_reject_malformed_values);
 	tcase_add_test(tc, pdu_boundary_values_accepted);
+	tcase_add_test(tc, pdu_decode_lenient_integers);
 	tcase_add_test(tc, pdu_error_detail_names_varbind);
 	tcase_add_test(tc, pdu_round_trip_every_value_type);
 	tcase_add_test(tc, pdu_round_trip_every_pdu_type);
@@ -1012,9 +1083,5 @@ main(void)
 	tcase_add_test(tc, pdu_scoped_decode_ignores_padding);
 	tcase_add_test(tc, pdu_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

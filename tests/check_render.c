@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "daemon/render.h"
+#include "check_main.h"
 
 /* Render one varbind at 1.3.6.1.2.1.1.1.0 and return it as a string. */
 static char *
@@ -189,6 +191,73 @@ START_TEST(render_batch_is_one_array)
 }
 END_TEST
 
+/* Every digit count, both sides of each power of ten, against printf. */
+START_TEST(render_numbers_match_printf)
+{
+	struct render_buf	 b;
+	char			 want[32];
+	uint64_t		 p = 1, vals[4];
+	size_t			 k, j;
+
+	render_buf_init(&b);
+	for (k = 0; k < 20; k++) {
+		vals[0] = p - 1;
+		vals[1] = p;
+		vals[2] = p + 1;
+		vals[3] = p * 9 + (p - 1);	/* 99...9 */
+		for (j = 0; j < 4; j++) {
+			render_buf_reset(&b);
+			render_u64(&b, vals[j]);
+			snprintf(want, sizeof(want), "%ju", (uintmax_t)vals[j]);
+			ck_assert_uint_eq(b.len, strlen(want));
+			ck_assert(memcmp(b.p, want, b.len) == 0);
+			render_buf_reset(&b);
+			render_i64(&b, -(int64_t)(vals[j] >> 1));
+			snprintf(want, sizeof(want), "%jd",
+			    -(intmax_t)(vals[j] >> 1));
+			ck_assert_uint_eq(b.len, strlen(want));
+			ck_assert(memcmp(b.p, want, b.len) == 0);
+		}
+		if (k < 19)
+			p *= 10;
+	}
+	render_buf_reset(&b);
+	render_u64(&b, UINT64_MAX);
+	render_i64(&b, INT64_MIN);
+	ck_assert_uint_eq(b.len, 20 + 20);
+	ck_assert(memcmp(b.p, "18446744073709551615-9223372036854775808",
+	    40) == 0);
+	render_buf_free(&b);
+}
+END_TEST
+
+/* The longest OID, with arcs of every width, renders as printf would. */
+START_TEST(render_oid_longest)
+{
+	struct render_buf	 b;
+	struct oid		 o;
+	char			 want[SNMPMGR_MAX_OID_STR + 2];
+	size_t			 n = 0;
+	uint32_t		 i, v;
+
+	o.len = SNMPMGR_MAX_OID_LEN;
+	n += (size_t)snprintf(want + n, sizeof(want) - n, "\"");
+	for (i = 0; i < o.len; i++) {
+		v = i % 3 == 0 ? UINT32_MAX - i : i * 97 * (i % 7 + 1);
+		o.arcs[i] = v;
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%u",
+		    i ? "." : "", v);
+	}
+	n += (size_t)snprintf(want + n, sizeof(want) - n, "\"");
+	render_buf_init(&b);
+	render_oid(&b, &o);
+	ck_assert(!b.failed);
+	ck_assert_uint_eq(b.len, n);
+	ck_assert(memcmp(b.p, want, n) == 0);
+	render_buf_free(&b);
+}
+END_TEST
+
 START_TEST(render_json_str_escapes_controls)
 {
 	struct render_buf	 b;
@@ -206,8 +275,6 @@ main(void)
 {
 	Suite	*s = suite_create("render");
 	TCase	*tc = tcase_create("render");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, render_integer_types_are_numbers);
 	tcase_add_test(tc, render_counter64_keeps_all_bits_as_string);
@@ -218,10 +285,8 @@ main(void)
 	tcase_add_test(tc, render_exceptions_have_no_value);
 	tcase_add_test(tc, render_batch_is_one_array);
 	tcase_add_test(tc, render_json_str_escapes_controls);
+	tcase_add_test(tc, render_numbers_match_printf);
+	tcase_add_test(tc, render_oid_longest);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

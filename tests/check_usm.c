@@ -23,6 +23,7 @@
 #include "core/errors.h"
 #include "core/oid.h"
 #include "core/usm.h"
+#include "check_main.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -479,6 +480,85 @@ START_TEST(usm_privacy_round_trips)
 }
 END_TEST
 
+/* A ScopedPDU-shaped buffer of n octets (long-form length). */
+static void
+fill_long_pdu(uint8_t *p, size_t n)
+{
+	size_t	i;
+
+	p[0] = 0x30;
+	p[1] = 0x82;
+	p[2] = (uint8_t)((n - 4) >> 8);
+	p[3] = (uint8_t)(n - 4);
+	for (i = 4; i < n; i++)
+		p[i] = (uint8_t)(i * 31 + 5);
+}
+
+/*
+ * Decryption chains the blocks itself over ECB passes of a few KiB: a
+ * message of several passes (odd length for CFB), in place and not,
+ * comes back whole, and one changed ciphertext octet shows where the
+ * modes say it must (CFB: that octet and the next block; CBC: that block
+ * and one octet of the next).
+ */
+START_TEST(usm_decrypt_long_messages_across_passes)
+{
+	static uint8_t	 plain[9000], ct[9016], back[9016];
+	static const size_t lens[] = { 2047, 2048, 2049, 6001, 8999 };
+	struct usm_user	*u;
+	uint8_t		 pp[8];
+	size_t		 i, l, ctlen, backlen, d, bad;
+	bool		 cbc;
+
+	for (i = 0; i < nitems(all_priv); i++) {
+		u = make_user(USM_AUTH_SHA, all_priv[i], USM_KEYEXT_BLUMENTHAL,
+		    rfc_engine, sizeof(rfc_engine));
+		for (l = 0; l < nitems(lens); l++) {
+			fill_long_pdu(plain, lens[l]);
+			ctlen = sizeof(ct);
+			ck_assert_int_eq(usm_encrypt(u, 3, 77, plain, lens[l],
+			    ct, &ctlen, pp), 0);
+			backlen = sizeof(back);
+			ck_assert_int_eq(usm_decrypt(u, 3, 77, pp, 8, ct, ctlen,
+			    back, &backlen), 0);
+			ck_assert_uint_eq(backlen, lens[l]);
+			ck_assert_mem_eq(back, plain, lens[l]);
+			if (lens[l] > 4200) {
+				/* One octet in the third pass changed. */
+				ct[4100] ^= 0x01;
+				ck_assert_int_eq(usm_decrypt(u, 3, 77, pp, 8,
+				    ct, ctlen, back, &backlen), 0);
+				cbc = all_priv[i] == USM_PRIV_DES ||
+				    all_priv[i] == USM_PRIV_3DES;
+				/*
+				 * CBC: block 4096..4103 garbled, 4108
+				 * flipped; CFB: 4100 flipped, block
+				 * 4112..4127 garbled.
+				 */
+				ck_assert_uint_eq(back[cbc ? 4108 : 4100] ^
+				    plain[cbc ? 4108 : 4100], 0x01);
+				for (d = 0, bad = 0; d < lens[l]; d++) {
+					if (back[d] == plain[d])
+						continue;
+					bad++;
+					ck_assert_msg(cbc ? (d >= 4096 &&
+					    d < 4104) || d == 4108 :
+					    d == 4100 || (d >= 4112 &&
+					    d < 4128), "octet %zu changed", d);
+				}
+				ck_assert_uint_ge(bad, 4);
+				ct[4100] ^= 0x01;
+			}
+			/* In place. */
+			ck_assert_int_eq(usm_decrypt(u, 3, 77, pp, 8, ct, ctlen,
+			    ct, &backlen), 0);
+			ck_assert_mem_eq(ct, plain, lens[l]);
+		}
+		usm_user_free(u);
+	}
+}
+END_TEST
+
 /*
  * NIST SP 800-38A F.3.13 (CFB128-AES128): the first keystream block is
  * E(K, IV) = P1 XOR C1.  Feed a ScopedPDU-shaped P' XOR that keystream to
@@ -914,6 +994,119 @@ START_TEST(usm_key_cache_localizes_once_per_engine)
 }
 END_TEST
 
+/*
+ * usm_cred_get: the same parameters give the same credential (one hash
+ * of each password, one cache entry per engine) while it is alive;
+ * others, or a new one after the last reference went, another.
+ */
+START_TEST(usm_cred_get_shares_identical_credentials)
+{
+	static const uint8_t engine[] = { 0x80, 0, 0, 0, 9 };
+	struct usm_cred_params p;
+	struct usm_cred	*a, *b, *c;
+	struct usm_user	*u1, *u2;
+	size_t		 len;
+
+	memset(&p, 0, sizeof(p));
+	p.user = "ops";
+	p.auth = USM_AUTH_SHA256;
+	p.auth_password = maple;
+	p.priv = USM_PRIV_AES;
+	p.priv_password = maple;
+	ck_assert_ptr_nonnull(a = usm_cred_get(&p));
+	ck_assert_ptr_nonnull(b = usm_cred_get(&p));
+	ck_assert_ptr_eq(a, b);
+	ck_assert_uint_eq(usm_cred_id(a), usm_cred_id(b));
+	p.priv_password = "another-password";
+	ck_assert_ptr_nonnull(c = usm_cred_get(&p));
+	ck_assert_ptr_ne(a, c);
+	usm_cred_free(c);
+	p.priv_password = maple;
+	p.user = "other";
+	ck_assert_ptr_nonnull(c = usm_cred_get(&p));
+	ck_assert_ptr_ne(a, c);
+	usm_cred_free(c);
+	/* Views. */
+	ck_assert_mem_eq(usm_cred_user(a, &len), "ops", 3);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(usm_cred_auth(a), USM_AUTH_SHA256);
+	ck_assert_int_eq(usm_cred_priv(a), USM_PRIV_AES);
+	ck_assert_int_eq(usm_cred_auth_source(a), 'p');
+	ck_assert_uint_eq(usm_cred_auth_key(a)->len, 32);
+	/* One reference dropped: still shared. */
+	usm_cred_free(b);
+	p.user = "ops";
+	ck_assert_ptr_nonnull(b = usm_cred_get(&p));
+	ck_assert_ptr_eq(a, b);
+	u1 = usm_user_new(a, engine, sizeof(engine));
+	usm_cred_free(a);
+	usm_cred_free(b);
+	/* Users outlive their credential. */
+	ck_assert_ptr_nonnull(u1);
+	ck_assert_uint_eq(usm_user_mac_len(u1), 24);
+	/* Keys given as master keys make the same localized keys. */
+	memset(&p, 0, sizeof(p));
+	p.user = "ops";
+	p.auth = USM_AUTH_SHA256;
+	p.auth_key = usm_user_auth_key(u1)->bytes;	/* localized */
+	p.auth_key_len = 32;
+	p.auth_key_localized = true;
+	ck_assert_ptr_nonnull(c = usm_cred_get(&p));
+	ck_assert_int_eq(usm_cred_auth_source(c), 'l');
+	u2 = usm_user_new(c, engine, sizeof(engine));
+	ck_assert_mem_eq(usm_user_auth_key(u2)->bytes,
+	    usm_user_auth_key(u1)->bytes, 32);
+	usm_user_free(u2);
+	usm_cred_free(c);
+	usm_user_free(u1);
+}
+END_TEST
+
+/*
+ * priv_key_extension "auto": a sender uses Blumenthal; a receiver can
+ * localize the Reeder way with usm_user_new_keyext().
+ */
+START_TEST(usm_keyext_auto_sends_blumenthal_tries_reeder)
+{
+	struct usm_cred_params p;
+	struct usm_cred	*c;
+	struct usm_user	*ua, *ub, *ur, *alt;
+	enum usm_keyext	 ext;
+
+	ck_assert_int_eq(usm_keyext_from_name("auto", &ext), 0);
+	ck_assert_int_eq(ext, USM_KEYEXT_AUTO);
+	ck_assert_str_eq(usm_keyext_name(USM_KEYEXT_AUTO), "auto");
+	ua = make_user(USM_AUTH_SHA, USM_PRIV_AES256, USM_KEYEXT_AUTO,
+	    rfc_engine, sizeof(rfc_engine));
+	ub = make_user(USM_AUTH_SHA, USM_PRIV_AES256, USM_KEYEXT_BLUMENTHAL,
+	    rfc_engine, sizeof(rfc_engine));
+	ur = make_user(USM_AUTH_SHA, USM_PRIV_AES256, USM_KEYEXT_REEDER,
+	    rfc_engine, sizeof(rfc_engine));
+	ck_assert_mem_eq(usm_user_priv_key(ua)->bytes,
+	    usm_user_priv_key(ub)->bytes, 32);
+	ck_assert_int_ne(memcmp(usm_user_priv_key(ua)->bytes,
+	    usm_user_priv_key(ur)->bytes, 32), 0);
+	/* The receiver's second try. */
+	memset(&p, 0, sizeof(p));
+	p.user = "tester";
+	p.auth = USM_AUTH_SHA;
+	p.auth_password = maple;
+	p.priv = USM_PRIV_AES256;
+	p.priv_password = maple;
+	p.keyext = USM_KEYEXT_AUTO;
+	ck_assert_ptr_nonnull(c = usm_cred_new(&p));
+	ck_assert_ptr_nonnull(alt = usm_user_new_keyext(c, rfc_engine,
+	    sizeof(rfc_engine), USM_KEYEXT_REEDER));
+	ck_assert_mem_eq(usm_user_priv_key(alt)->bytes,
+	    usm_user_priv_key(ur)->bytes, 32);
+	usm_user_free(alt);
+	usm_cred_free(c);
+	usm_user_free(ua);
+	usm_user_free(ub);
+	usm_user_free(ur);
+}
+END_TEST
+
 START_TEST(usm_protocol_names_parse)
 {
 	enum usm_auth	 a;
@@ -1169,8 +1362,6 @@ main(void)
 	TCase	*keys = tcase_create("keys");
 	TCase	*crypto = tcase_create("crypto");
 	TCase	*misc = tcase_create("misc");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(keys, usm_md5_password_to_key_rfc3414);
 	tcase_add_test(keys, usm_sha_password_to_key_rfc3414);
@@ -1186,6 +1377,9 @@ main(void)
 	tcase_add_test(crypto, usm_hmac_sign_verify_round_trip);
 	tcase_add_test(crypto, usm_hmac_tamper_detected);
 	tcase_add_test(crypto, usm_privacy_round_trips);
+	tcase_add_test(crypto, usm_decrypt_long_messages_across_passes);
+	tcase_add_test(crypto, usm_cred_get_shares_identical_credentials);
+	tcase_add_test(crypto, usm_keyext_auto_sends_blumenthal_tries_reeder);
 	tcase_add_test(crypto, usm_aes_cfb_known_answer_sp800_38a);
 	tcase_add_test(crypto, usm_cipher_iv_follows_the_specs);
 	tcase_add_test(crypto, usm_decrypt_rejects_bad_input);
@@ -1204,9 +1398,5 @@ main(void)
 	suite_add_tcase(s, keys);
 	suite_add_tcase(s, crypto);
 	suite_add_tcase(s, misc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -22,6 +22,7 @@
 #include "core/pdu.h"
 #include "core/session.h"
 #include "core/walk.h"
+#include "check_main.h"
 
 #define MAXSENT		512
 #define MAXMIB		64
@@ -729,8 +730,6 @@ main(void)
 {
 	Suite *su = suite_create("walk");
 	TCase *tc = tcase_create("walk");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, walk_getbulk_whole_subtree_then_leaves_it);
 	tcase_add_test(tc, walk_getnext_v1_ends_on_nosuchname);
@@ -751,9 +750,5 @@ main(void)
 	tcase_add_test(tc, walk_cancel_calls_no_done);
 	tcase_add_test(tc, walk_session_freed_ends_walk);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(su);
 }

@@ -74,9 +74,10 @@ BAD = [
     ("unknown poll",
      '{ "sessions": { "a": { "host": "h", "polls": [@"nope"] } } }\n',
      'sessions.a.polls[0]: no poll named "nope"'),
-    ("snmpv3 session",
-     '{ "sessions": {\n  @"a": { "host": "h", "version": "3" } } }\n',
-     "SNMPv3 sessions are not supported yet"),
+    ("snmpv3 level without keys",
+     '{ "sessions": {\n  "a": { "host": "h", "version": "3",'
+     ' "security_level": @"authNoPriv" } } }\n',
+     "sessions.a.security_level: authNoPriv needs auth"),
     ("dtls session",
      '{ "sessions": {\n  @"a": { "host": "h", "transport": "dtls" } } }\n',
      "SNMP over DTLS is not supported yet"),

@@ -582,6 +582,77 @@ class DaemonMethods(unittest.TestCase):
         st = self.call("daemon.status")
         self.assertEqual(st["requests_in_flight"], 0)
 
+    def half_closed(self, data):
+        """Send data, shut down our sending side (what `echo ... | socat`
+        does), and return the parsed lines received until the daemon
+        closes the connection."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.daemon.sock)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            out, closed = read_until_closed(s, timeout=10)
+        finally:
+            s.close()
+        self.assertTrue(closed, "daemon did not close: %r" % out[-300:])
+        return [json.loads(l) for l in out.splitlines()]
+
+    def test_half_closed_client_gets_its_replies(self):
+        reqs = [
+            {"jsonrpc": "2.0", "id": 1, "method": "snmp.get",
+             "params": {"session": "lo", "oids": [SYS_DESCR]}},
+            {"jsonrpc": "2.0", "id": 2, "method": "snmp.walk",
+             "params": {"session": "lo", "oid": SYSTEM,
+                        "max_repetitions": 2}},
+            # Answered only after two 200 ms tries.
+            {"jsonrpc": "2.0", "id": 3, "method": "snmp.get",
+             "params": {"session": "dead", "oids": [SYS_DESCR]}},
+        ]
+        msgs = self.half_closed(b"".join(json.dumps(r).encode() + b"\n"
+                                         for r in reqs))
+        replies = {m["id"]: m for m in msgs if "id" in m}
+        self.assertEqual(sorted(replies), [1, 2, 3])
+        self.assertEqual(replies[1]["result"]["varbinds"][0]["oid"], SYS_DESCR)
+        rows = [v for m in msgs if m.get("method") == "walk.rows"
+                for v in m["params"]["varbinds"]]
+        self.assertGreater(len(rows), 5)
+        self.assertEqual(replies[2]["result"]["count"], len(rows))
+        self.assertEqual(replies[2]["result"]["last_oid"], rows[-1]["oid"])
+        self.assertEqual(replies[3]["error"]["code"], 201)
+        st = self.call("daemon.status")
+        self.assertEqual(st["requests_in_flight"], 0)
+        self.assertEqual(st["walks"], 0)
+
+    def test_half_closed_last_line_without_newline(self):
+        msgs = self.half_closed(
+            b'{"jsonrpc":"2.0","id":1,"method":"daemon.status"}\n'
+            b'{"jsonrpc":"2.0","id":2,"method":"snmp.get","params":'
+            b'{"session":"lo","oids":["' + SYS_NAME.encode() + b'"]}}')
+        self.assertEqual([m["id"] for m in msgs], [1, 2])
+        self.assertEqual(msgs[1]["result"]["varbinds"][0]["oid"], SYS_NAME)
+        # Nothing pending: the daemon closes at once.
+        self.assertEqual(self.half_closed(b""), [])
+
+    def test_closed_client_cancels_at_once(self):
+        # Unlike a half-close, closing the socket cancels what is pending
+        # right away, not when the 30 s timeout would have ended it.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.daemon.sock)
+        s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "snmp.get",
+                              "params": {"target": {
+                                  "host": "127.0.0.1", "port": self.dead_port,
+                                  "timeout": "30s", "retries": 0},
+                                  "oids": [SYS_DESCR]}}).encode() + b"\n")
+        deadline = time.monotonic() + 5
+        while self.call("daemon.status")["requests_in_flight"] == 0:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        s.close()
+        deadline = time.monotonic() + 5
+        while self.call("daemon.status")["requests_in_flight"] != 0:
+            self.assertLess(time.monotonic(), deadline, "not cancelled")
+            time.sleep(0.02)
+
 
 class DaemonBackpressure(unittest.TestCase):
     """A streaming walk pauses while its client does not read."""
@@ -789,14 +860,14 @@ class DaemonCommandLine(unittest.TestCase):
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 
-    def test_sighup_validates_but_does_not_apply(self):
+    def test_sighup_applies_and_refuses_a_broken_config(self):
         conf = self.good_config()
         sock = os.path.join(self.tmp, "run", "ctl.sock")
         p = self.start(conf)
         self.wait_socket(sock, p)
         os.kill(p.pid, signal.SIGHUP)
         deadline = time.monotonic() + 5
-        while "reload: not supported yet" not in self.log():
+        while "reload: applied" not in self.log():
             self.assertLess(time.monotonic(), deadline, self.log())
             time.sleep(0.05)
         with open(conf, "w") as f:
@@ -827,15 +898,18 @@ class DaemonCommandLine(unittest.TestCase):
         finally:
             n.close()
 
-    def test_unimplemented_sections_are_announced(self):
+    def test_polls_are_scheduled_at_start(self):
         conf = self.good_config(polls={"sys": {"get": [SYS_UPTIME],
-                                               "interval": "30s"}})
+                                               "interval": "30s"}},
+                                sessions={"a": {"host": "127.0.0.1",
+                                                "port": 1161,
+                                                "polls": ["sys"]}})
         sock = os.path.join(self.tmp, "run", "ctl.sock")
         p = self.start(conf)
         self.wait_socket(sock, p)
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
-        self.assertIn("polls are not scheduled yet", self.log())
+        self.assertIn("1 polls scheduled", self.log())
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
  *
  * Any input snmp_msg_decode() accepts must encode again (v1/v2c through
  * snmp_msg_encode, v3 through snmp_scoped_pdu_encode and
- * snmp_msg_encode_v3), no longer than it came in (the encoder is minimal,
- * the decoder only tolerates longer length fields), and the re-encoding
- * must decode to the same encoding once more.  Every OID is formatted too.
+ * snmp_msg_encode_v3), at most FUZZ_GROWTH octets longer than it came in,
+ * and the re-encoding must decode to the same encoding once more.  Every
+ * OID is formatted too.
  * Build with clang -fsanitize=fuzzer,address,undefined (make fuzz).
  */
 #include <stdint.h>
@@ -19,6 +19,16 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_MAXVB	64
+
+/*
+ * The encoder is minimal and the decoder takes longer length fields and
+ * non-minimal integers, which only shrink.  What grows: an unsigned value
+ * sent with its sign bit set and no leading 0x00 (41 01 ff is read as
+ * 4294967295, five octets again; 46 08 ff.. needs a ninth), at most 4
+ * octets per value plus the v1 time-stamp, and the length fields around
+ * them.
+ */
+#define FUZZ_GROWTH(nvb)	(8 * (nvb) + 32)
 
 static struct snmp_varbind	 fuzz_vb[FUZZ_MAXVB];
 
@@ -74,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t		*b1, *b2;
 	const uint8_t	*o1, *o2;
 	ssize_t		 n1, n2;
-	size_t		 room = size + 64;
+	size_t		 room = size + FUZZ_GROWTH(FUZZ_MAXVB);
 
 	memset(&m, 0, sizeof(m));
 	m.pdu.vb = fuzz_vb;
@@ -85,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((b1 = malloc(room)) == NULL || (b2 = malloc(room)) == NULL)
 		abort();
 	n1 = fuzz_encode(&m, b1, room, &o1);
-	if (n1 == -1 || (size_t)n1 > size)
+	if (n1 == -1 || (size_t)n1 > size + FUZZ_GROWTH(m.pdu.nvb))
 		abort();
 	if (snmp_msg_decode(o1, (size_t)n1, &m) == -1)
 		abort();

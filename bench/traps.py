@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""traps.py - trap intake benchmark: snmpmgrd against Net-SNMP snmptrapd.
+
+For each receiver set-up (snmpmgrd with journal fsync none / interval,
+snmptrapd; each with the OS default receive buffer and a raised one) and
+each kind of notification (the same captured SNMPv2c trap with its
+request-id varied, and captured SNMPv3 SHA/AES traps), bench/trapblast
+sends at rising rates for --duration seconds each.  A rate counts as
+lossless when the receiver's socket dropped nothing (the "drops" column of
+/proc/net/udp, the kernel's per-socket overflow counter) and the receiver
+accounted for every datagram (snmpmgrd: trap.stats "accepted"; snmptrapd:
+lines in its log).  Reported: the highest lossless rate and the
+receiver's CPU time per trap (utime+stime of /proc/PID/stat).
+
+    make bench-traps                      # from the build directory
+    python3 bench/traps.py --builddir BUILD [--duration 10] [--quick]
+
+The blaster and the receiver share the machine: on a 2-core box the
+blaster's own CPU is part of the picture, so the figures are a floor.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+import snmptest  # noqa: E402
+
+SENDER_ENGINE = "8000000001626e6368"
+USER = ("benchuser", "benchpass1", "benchpriv1")
+TRAP_OID = "1.3.6.1.4.1.99999.0.1"
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------ capture
+
+def ber_read(buf, i):
+    """(tag, content start, content end) of the element at i."""
+    tag = buf[i]
+    n = buf[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7f
+        n = int.from_bytes(buf[i:i + k], "big")
+        i += k
+    return tag, i, i + n
+
+
+def reqid_offset(pkt):
+    """Offset of a 4-octet request-id in a v1/v2c message, or None."""
+    _, s, _ = ber_read(pkt, 0)
+    _, s1, e1 = ber_read(pkt, s)            # version
+    _, s2, e2 = ber_read(pkt, e1)           # community
+    _, s3, _ = ber_read(pkt, e2)            # PDU
+    tag, s4, e4 = ber_read(pkt, s3)         # request-id
+    if tag != 0x02 or e4 - s4 != 4 or pkt[s4] >= 0x80 or pkt[s4] == 0:
+        return None
+    return s4
+
+
+def capture(args_list, env):
+    """Run snmptrap once per args and return the datagrams it sent."""
+    out = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(5)
+        port = s.getsockname()[1]
+        for args in args_list:
+            subprocess.run(["snmptrap"] + args + ["127.0.0.1:%d" % port] +
+                           ["", TRAP_OID, "1.3.6.1.2.1.1.5.0", "s",
+                            "benchmark-host-%04d" % len(out),
+                            "1.3.6.1.2.1.2.2.1.1.7", "i", "7"],
+                           check=True, env=env, capture_output=True)
+            out.append(s.recvfrom(65535)[0])
+    return out
+
+
+def write_blast_file(path, pkts, vary):
+    with open(path, "wb") as f:
+        for p in pkts:
+            off = reqid_offset(p) if vary else None
+            f.write(struct.pack(">HH", len(p),
+                                0xffff if off is None else off))
+            f.write(p)
+
+
+def captured(workdir, env):
+    v2c = None
+    for _ in range(20):
+        p = capture([["-v2c", "-c", "public"]], env)[0]
+        if reqid_offset(p) is not None:
+            v2c = p
+            break
+    if v2c is None:
+        raise RuntimeError("no snmptrap v2c capture with a 4-octet "
+                           "request-id")
+    v3 = capture([["-v3", "-e", "0x" + SENDER_ENGINE, "-Z", "1,%d" % i,
+                   "-u", USER[0], "-l", "authPriv", "-a", "SHA", "-A",
+                   USER[1], "-x", "AES", "-X", USER[2]]
+                  for i in range(100, 116)], env)
+    files = {"v2c": os.path.join(workdir, "v2c.bin"),
+             "v3": os.path.join(workdir, "v3.bin")}
+    write_blast_file(files["v2c"], [v2c], True)
+    write_blast_file(files["v3"], v3, False)
+    return files, len(v2c), len(v3[0])
+
+
+# ------------------------------------------------------------ receivers
+
+def udp_drops(port):
+    """The drops counter of the UDP socket bound to port (IPv4)."""
+    with open("/proc/net/udp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) == port:
+                return int(cols[12])
+    return 0
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+class Mgrd:
+    def __init__(self, builddir, port, fsync, rcvbuf):
+        os.environ["top_builddir"] = builddir
+        self.port = port
+        self.d = snmptest.Daemon({
+            "credentials": {"bench": {"user": USER[0], "auth": "sha",
+                                      "auth_password": USER[1],
+                                      "priv": "aes",
+                                      "priv_password": USER[2]}},
+            "traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                      "communities": ["public"], "users": ["bench"],
+                      "receive_buffer": rcvbuf,
+                      "journal": {"fsync": fsync, "max_size": "256MiB",
+                                  "keep": 1}}})
+        self.pid = self.d.pid
+        st = self.d.call("trap.stats")
+        self.rcvbuf = st["listeners"][0]["receive_buffer"]
+
+    def count(self):
+        return self.d.call("trap.stats")["accepted"]
+
+    def close(self):
+        self.d.close()
+
+
+class Trapd:
+    def __init__(self, port, rcvbuf):
+        self.port = port
+        self.dir = tempfile.mkdtemp(prefix="bench-snmptrapd-")
+        os.mkdir(os.path.join(self.dir, "cert_indexes"))
+        self.log = os.path.join(self.dir, "traps.log")
+        conf = os.path.join(self.dir, "snmptrapd.conf")
+        with open(conf, "w") as f:
+            f.write("snmpTrapdAddr udp:127.0.0.1:%d\n" % port)
+            f.write("disableAuthorization yes\n")
+            f.write("createUser -e 0x%s %s SHA %s AES %s\n"
+                    % ((SENDER_ENGINE,) + USER))
+            if rcvbuf:
+                f.write("[snmp] serverRecvBuf %d\n" % rcvbuf)
+        env = dict(os.environ, SNMP_PERSISTENT_DIR=self.dir,
+                   SNMPCONFPATH=self.dir, MIBS="")
+        # One short line per trap: the count is the line count.
+        self.proc = subprocess.Popen(
+            [snmptest.find_program("snmptrapd"), "-f", "-Lf", self.log,
+             "-n", "-On", "-C", "-c", conf, "-F", "t\n",
+             "-p", os.path.join(self.dir, "pid")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env)
+        self.pid = self.proc.pid
+        time.sleep(0.5)
+        self.rcvbuf = rcvbuf or self.sockbuf()
+
+    def sockbuf(self):
+        with open("/proc/sys/net/core/rmem_default") as f:
+            return int(f.read())
+
+    def count(self):
+        try:
+            with open(self.log, "rb") as f:
+                return sum(1 for line in f if line == b"t\n")
+        except FileNotFoundError:
+            return 0
+
+    def close(self):
+        snmptest._kill(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------ one run
+
+def settle(rx, timeout=15):
+    """The receiver's count once it stops moving."""
+    last, since = rx.count(), time.monotonic()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        c = rx.count()
+        if c != last:
+            last, since = c, time.monotonic()
+        elif time.monotonic() - since > 0.75:
+            break
+    return last
+
+
+def blast(blaster, rx, path, rate, duration):
+    c0 = rx.count()
+    d0 = udp_drops(rx.port)
+    cpu0 = cpu_seconds(rx.pid)
+    out = subprocess.run([blaster, "-t", "127.0.0.1:%d" % rx.port, "-r",
+                          str(rate), "-d", str(duration), "-f", path],
+                         capture_output=True, text=True, check=True)
+    sent = json.loads(out.stdout)
+    got = settle(rx) - c0
+    drops = udp_drops(rx.port) - d0
+    cpu = cpu_seconds(rx.pid) - cpu0
+    return {"offered": rate, "sent": sent["sent"],
+            "send_rate": sent["rate"], "received": got, "drops": drops,
+            "lost": sent["sent"] - got,
+            "cpu_us_per_trap": 1e6 * cpu / got if got else None}
+
+
+def search(blaster, rx, path, rates, duration, label):
+    best = None
+    rows = []
+    for rate in rates:
+        r = blast(blaster, rx, path, rate, duration)
+        rows.append(r)
+        ok = r["drops"] == 0 and r["lost"] == 0
+        print("  %-42s %8d/s sent %8.0f/s recv %9d drops %8d lost %8d "
+              "cpu %s us/trap%s" % (label, rate, r["send_rate"],
+                                    r["received"], r["drops"], r["lost"],
+                                    "%.2f" % r["cpu_us_per_trap"]
+                                    if r["cpu_us_per_trap"] else "-",
+                                    "" if ok else "  LOSS"), flush=True)
+        if not ok:
+            break
+        best = r
+    return best, rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=snmptest.top_builddir())
+    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--quick", action="store_true",
+                    help="2 s runs and fewer rates (a smoke test)")
+    ap.add_argument("--rates-v2c", default="25000,50000,100000,150000,"
+                    "200000,250000,300000,350000,400000")
+    ap.add_argument("--rates-v3", default="25000,50000,75000,100000,"
+                    "125000,150000,200000")
+    ap.add_argument("--rates-trapd", default="5000,10000,15000,20000,"
+                    "25000,30000,40000")
+    ap.add_argument("--raised", type=int, default=8 << 20,
+                    help="the raised receive buffer, bytes")
+    ap.add_argument("--only", choices=("snmpmgrd", "snmptrapd"))
+    ap.add_argument("--fsync", default="none,interval",
+                    help="snmpmgrd journal policies to run")
+    ap.add_argument("--buffers", default="default,raised",
+                    help="receive buffers to run: default, raised")
+    ap.add_argument("--kinds", default="v2c,v3")
+    ap.add_argument("--json", help="write all rows to this file")
+    a = ap.parse_args()
+    if a.quick:
+        a.duration = 2.0
+    blaster = os.path.join(a.builddir, "bench", "trapblast")
+    if not os.access(blaster, os.X_OK):
+        sys.exit("build it first: make bench/trapblast")
+    rates = {k: [int(x) for x in v.split(",")] for k, v in
+             (("v2c", a.rates_v2c), ("v3", a.rates_v3),
+              ("trapd", a.rates_trapd))}
+    work = tempfile.mkdtemp(prefix="bench-traps-")
+    env = dict(os.environ, MIBS="", SNMPCONFPATH=work,
+               SNMP_PERSISTENT_DIR=work)
+    files, l2, l3 = captured(work, env)
+    print("captured: v2c trap %d octets, v3 SHA/AES trap %d octets"
+          % (l2, l3))
+    results = []
+    setups = []
+    bufs = [0 if b == "default" else a.raised
+            for b in a.buffers.split(",")]
+    if a.only in (None, "snmpmgrd"):
+        for fsync in a.fsync.split(","):
+            for buf in bufs:
+                setups.append(("snmpmgrd", fsync, buf))
+    if a.only in (None, "snmptrapd"):
+        for buf in bufs:
+            setups.append(("snmptrapd", None, buf))
+    try:
+        for kind in a.kinds.split(","):
+            for name, fsync, buf in setups:
+                port = snmptest.free_udp_port()
+                rx = (Mgrd(a.builddir, port, fsync, buf) if name ==
+                      "snmpmgrd" else Trapd(port, buf))
+                label = "%s %s fsync=%s rcvbuf=%d" % (
+                    name, kind, fsync or "-", rx.rcvbuf)
+                rl = rates["trapd"] if name == "snmptrapd" else rates[kind]
+                if a.quick:
+                    rl = rl[::2]
+                try:
+                    best, rows = search(blaster, rx, files[kind], rl,
+                                        a.duration, label)
+                finally:
+                    rx.close()
+                results.append({"receiver": name, "kind": kind,
+                                "fsync": fsync, "rcvbuf": rx.rcvbuf,
+                                "best": best, "rows": rows})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\nhighest rate with zero loss over %.0f s:" % a.duration)
+    for r in results:
+        b = r["best"]
+        print("  %-9s %-3s fsync=%-8s rcvbuf=%-9d %s" % (
+            r["receiver"], r["kind"], r["fsync"] or "-", r["rcvbuf"],
+            "%7d/s  %.2f us CPU/trap" % (b["offered"],
+                                         b["cpu_us_per_trap"] or 0)
+            if b else "none of the rates tried"))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1239 @@
+/*
+ * polls.c - scheduled polls on the daemon's sessions (polls.h).
+ *
+ * The scheduler (poller.c) decides when; this file gives it a monotonic
+ * clock and one libevent timer, and runs what it starts: a get poll is
+ * one Get request of its OIDs; a walk poll walks its subtrees one after
+ * the other with the walk engine.  Values of a run collect in the poll's
+ * work area and replace the latest values only when the run succeeds, so
+ * readers always see one complete result.  Outcomes go back to the
+ * scheduler (an answer, even an error-status, means the agent is up; a
+ * timeout or a failed send does not), into the session's health, to the
+ * log (once per repeated failure, sessions_note) and, when someone
+ * subscribed, out as events.
+ *
+ * Each session with polls has a struct psess and one struct pjob per
+ * poll; both live as long as the session's entry in the table, and a
+ * reload that keeps a poll keeps its pjob (schedule, values, run in
+ * flight).
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/session.h"
+#include "core/walk.h"
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "poller.h"
+#include "polls.h"
+#include "render.h"
+#include "sessions.h"
+#include "state.h"
+
+/* Seconds of completed runs kept for polls_per_second. */
+#define POLLS_RATE_SECS		10
+
+struct prun;
+
+/* One job of a poll.run request. */
+struct pwait {
+	TAILQ_ENTRY(pwait)	 entry;		/* pj->waiters */
+	struct prun		*run;
+	struct pjob		*pj;		/* NULL once it is gone */
+	bool			 done;
+};
+
+/* A poll.run request waiting for its runs to end. */
+struct prun {
+	struct polls		*P;
+	struct ctl_req		*r;
+	struct pwait		*w;
+	size_t			 nw;
+	size_t			 pending;
+	bool			 starting;	/* polls_run sets it up */
+};
+
+struct pjob {
+	struct psess		*pp;
+	struct poller_job	*j;
+	const struct config_poll *cp;	/* in the daemon's config */
+	struct state_poll	 st;
+	/* The run in flight. */
+	struct sess_req		*sr;
+	struct walk		*w;
+	size_t			 wi;		/* subtree walked now */
+	uint64_t		 start_us;
+	TAILQ_HEAD(, pwait)	 waiters;
+};
+
+struct psess {
+	struct polls		*P;
+	struct dsess		*ds;
+	struct poller_sess	*ps;
+	struct pjob		**jobs;
+	size_t			 njobs;
+	struct state_sess	 st;
+};
+
+struct polls {
+	struct daemon		*d;
+	struct poller		*p;
+	struct event		*timer;
+	struct snmp_varbind	*vb;		/* request scratch */
+	struct render_buf	 rb;
+	bool			 stopped;
+
+	uint64_t		 done;		/* runs ended */
+	uint64_t		 failed;
+	uint64_t		 rate[POLLS_RATE_SECS];
+	uint64_t		 rate_sec;	/* second of rate[sec % N] */
+};
+
+static void	pjob_end(struct pjob *, int, const char *, bool);
+static void	pwait_end(struct pwait *);
+
+/* ------------------------------------------------------------ clock */
+
+static uint64_t
+polls_now_us(void *arg)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+polls_wake(void *arg, uint64_t when)
+{
+	struct polls	*P = arg;
+	struct timeval	 tv;
+	uint64_t	 now, delta;
+
+	if (when == 0) {
+		evtimer_del(P->timer);
+		return;
+	}
+	now = polls_now_us(P);
+	delta = when > now ? when - now : 0;
+	tv.tv_sec = (time_t)(delta / 1000000);
+	tv.tv_usec = (suseconds_t)(delta % 1000000);
+	evtimer_add(P->timer, &tv);
+}
+
+static void
+polls_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct polls	*P = arg;
+
+	poller_timer(P->p);
+}
+
+/* Count one ended run in the per-second ring. */
+static void
+polls_count(struct polls *P, uint64_t now_us)
+{
+	uint64_t	 sec = now_us / 1000000, s;
+
+	if (sec != P->rate_sec) {
+		for (s = P->rate_sec + 1; s <= sec &&
+		    s <= P->rate_sec + POLLS_RATE_SECS; s++)
+			P->rate[s % POLLS_RATE_SECS] = 0;
+		P->rate_sec = sec;
+	}
+	P->rate[sec % POLLS_RATE_SECS]++;
+}
+
+/* Runs per second over the last full seconds. */
+static double
+polls_rate(struct polls *P)
+{
+	uint64_t	 sec = polls_now_us(P) / 1000000, sum = 0, s;
+
+	for (s = sec - (POLLS_RATE_SECS - 1); s < sec; s++)
+		if (s + POLLS_RATE_SECS > P->rate_sec && s <= P->rate_sec)
+			sum += P->rate[s % POLLS_RATE_SECS];
+	return (double)sum / (POLLS_RATE_SECS - 1);
+}
+
+/* --------------------------------------------------------------- runs */
+
+static void
+pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
+{
+	struct pjob		*pj = arg;
+	const struct snmp_pdu	*pdu = res->pdu;
+	const char		*name;
+	char			 detail[160];
+
+	pj->sr = NULL;
+	if (res->error != 0) {
+		pjob_end(pj, res->error, NULL, false);
+		return;
+	}
+	state_sess_rtt(&pj->pp->st, res->rtt_us);
+	if (pdu->error_status != 0) {
+		name = snmp_error_status_name(pdu->error_status);
+		snprintf(detail, sizeof(detail), "agent answered %s "
+		    "(error-status %d, index %d)", name ? name : "?",
+		    pdu->error_status, pdu->error_index);
+		/* RFC 1157 4.1.2: noSuchName is v1's "no such OID". */
+		pjob_end(pj, pdu->error_status == 2 ? SNMPMGR_ERR_NO_SUCH_OID :
+		    SNMPMGR_ERR_BAD_PACKET, detail, true);
+		return;
+	}
+	/* Straight into the latest values: one answer is the whole run. */
+	if (state_vals_set_get(&pj->st.vals, pdu->vb, pdu->nvb, pj->cp->oids,
+	    pj->cp->noids) == -1) {
+		pj->st.have = false;
+		pjob_end(pj, SNMPMGR_ERR_TOO_MANY_OBJECTS, "cannot store the "
+		    "values", true);
+		return;
+	}
+	pjob_end(pj, 0, NULL, true);
+}
+
+static int	pjob_walk_next(struct pjob *);
+
+static int
+pjob_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
+    void *arg)
+{
+	struct pjob	*pj = arg;
+
+	if (state_vals_add(&pj->st.work, vb, n) == 0)
+		return 0;
+	walk_cancel(w);
+	pj->w = NULL;
+	pjob_end(pj, SNMPMGR_ERR_TOO_MANY_OBJECTS, "more than 100000 objects "
+	    "in one poll", true);
+	return 1;
+}
+
+static void
+pjob_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
+{
+	struct pjob	*pj = arg;
+	const char	*name;
+	char		 detail[160];
+	int		 err;
+
+	pj->w = NULL;		/* the engine frees it */
+	if (res->error != 0) {
+		if (res->error_status != 0) {
+			name = snmp_error_status_name(res->error_status);
+			snprintf(detail, sizeof(detail), "agent answered %s "
+			    "(error-status %d, index %d)", name ? name : "?",
+			    res->error_status, res->error_index);
+			pjob_end(pj, res->error, detail, true);
+		} else
+			pjob_end(pj, res->error, NULL,
+			    res->error != SNMPMGR_ERR_TIMEOUT &&
+			    res->error != SNMPMGR_ERR_INTERRUPTED);
+		return;
+	}
+	if (pj->pp->ds->s != NULL)
+		state_sess_rtt(&pj->pp->st,
+		    sess_get_stats(pj->pp->ds->s)->last_rtt_us);
+	pj->wi++;
+	if (pj->wi < pj->cp->noids) {
+		if (pjob_walk_next(pj) == -1) {
+			err = snmpmgr_lasterr();
+			pjob_end(pj, err ? err : SNMPMGR_ERR_BUSY,
+			    snmpmgr_lasterr_detail(), false);
+		}
+		return;
+	}
+	pjob_end(pj, 0, NULL, true);
+}
+
+/* Walk subtree pj->wi.  0 or -1 with lasterr. */
+static int
+pjob_walk_next(struct pjob *pj)
+{
+	const struct config_poll *cp = pj->cp;
+	struct sess		*s = pj->pp->ds->s;
+	struct walk_opts	 wo;
+
+	walk_opts_from_sess(&wo, s, &cp->oids[pj->wi]);
+	if (cp->max_repetitions > 0)
+		wo.max_repetitions = cp->max_repetitions;
+	wo.use_getnext = cp->use_getnext;
+	if (cp->timeout_ms > 0 || cp->retries >= 0) {
+		wo.timing = true;
+		wo.timeout_ms = cp->timeout_ms > 0 ? cp->timeout_ms :
+		    sess_get_opts(s)->timeout_ms;
+		wo.retries = cp->retries >= 0 ? (uint32_t)cp->retries :
+		    sess_get_opts(s)->retries;
+	}
+	if ((pj->w = walk_start(s, &wo, pjob_rows_cb, pjob_walk_done_cb,
+	    pj)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* poller_io.start */
+static int
+polls_start(void *arg, struct poller_job *j, bool probe)
+{
+	struct polls		*P = arg;
+	struct pjob		*pj = poller_job_udata(j);
+	const struct config_poll *cp = pj->cp;
+	struct sess		*s = pj->pp->ds->s;
+	struct snmp_pdu		 pdu;
+	struct pwait		*w;
+	size_t			 i;
+	int			 err;
+
+	pj->start_us = polls_now_us(P);
+	state_vals_free(&pj->st.work);
+	snmpmgr_clearerr();
+	if (s == NULL) {
+		snmpmgr_seterr(pj->pp->ds->err, "%s", pj->pp->ds->errdetail);
+		goto fail;
+	}
+	if (cp->is_walk) {
+		pj->wi = 0;
+		if (pjob_walk_next(pj) == -1)
+			goto fail;
+		return 0;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_GET;
+	for (i = 0; i < cp->noids; i++) {
+		P->vb[i].name = cp->oids[i];
+		P->vb[i].value.type = SNMP_T_NULL;
+		P->vb[i].value.len = 0;
+		P->vb[i].value.data = NULL;
+	}
+	pdu.vb = P->vb;
+	pdu.nvb = pdu.maxvb = cp->noids;
+	if ((pj->sr = sess_request(s, &pdu, pjob_get_cb, pj)) == NULL)
+		goto fail;
+	/* The poll's own timeout and retries, if it has them. */
+	if (cp->timeout_ms > 0 || cp->retries >= 0)
+		sess_req_set_timing(pj->sr, cp->timeout_ms > 0 ?
+		    cp->timeout_ms : sess_get_opts(s)->timeout_ms,
+		    cp->retries >= 0 ? (uint32_t)cp->retries :
+		    sess_get_opts(s)->retries);
+	return 0;
+ fail:
+	/* The scheduler counts it as an error run; note why here. */
+	err = snmpmgr_lasterr() != 0 ? snmpmgr_lasterr() : SNMPMGR_ERR_BUSY;
+	state_poll_fail(&pj->st, err, snmpmgr_lasterr_detail(),
+	    state_now_ms());
+	state_err_copy(&pj->pp->st.err, &pj->st.err);
+	pj->pp->st.polls_failed++;
+	P->failed++;
+	sessions_note(pj->pp->ds, err, snmpmgr_lasterr_detail());
+	while ((w = TAILQ_FIRST(&pj->waiters)) != NULL) {
+		TAILQ_REMOVE(&pj->waiters, w, entry);
+		pwait_end(w);
+	}
+	return -1;
+}
+
+/* Stop what pj has in flight; no callback follows. */
+static void
+pjob_stop(struct pjob *pj)
+{
+	if (pj->sr != NULL) {
+		sess_req_cancel(pj->sr);
+		pj->sr = NULL;
+	}
+	if (pj->w != NULL) {
+		walk_cancel(pj->w);
+		pj->w = NULL;
+	}
+	state_vals_free(&pj->st.work);
+}
+
+/* poller_io.cancel */
+static void
+polls_cancel(void *arg, struct poller_job *j)
+{
+	struct pjob	*pj = poller_job_udata(j);
+	struct pwait	*w;
+
+	pjob_stop(pj);
+	while ((w = TAILQ_FIRST(&pj->waiters)) != NULL) {
+		TAILQ_REMOVE(&pj->waiters, w, entry);
+		pwait_end(w);
+	}
+}
+
+/* poller_io.state */
+static void
+polls_state(void *arg, struct poller_sess *ps, enum poller_state from,
+    enum poller_state to)
+{
+	struct polls	*P = arg;
+	struct psess	*pp = poller_sess_udata(ps);
+	struct dsess	*ds = pp->ds;
+	const char	*msg;
+	json_t		*data;
+
+	if (to == POLLER_DOWN)
+		log_warnx("session %s: down (no answer to %u polls in a row; "
+		    "last error %s (%d))", ds->name,
+		    poller_get_conf(P->p)->down_after,
+		    snmpmgr_strerror(pp->st.err.code), pp->st.err.code);
+	else if (from == POLLER_DOWN)
+		log_info("session %s: up again", ds->name);
+	else
+		log_debug("session %s: %s", ds->name, poller_state_name(to));
+	if (!events_wanted(P->d->events, EV_STATE, ds->name))
+		return;
+	data = json_pack("{s:s,s:s}", "state", poller_state_name(to),
+	    "previous", poller_state_name(from));
+	if (data != NULL && pp->st.err.code != 0 && to == POLLER_DOWN) {
+		msg = snmpmgr_strerror(pp->st.err.code);
+		json_object_set_new(data, "error", json_pack("{s:i,s:s,s:s}",
+		    "code", pp->st.err.code, "message", msg ? msg : "?",
+		    "detail", state_err_detail(&pp->st.err)));
+	}
+	events_publish(P->d->events, EV_STATE, ds->name, data);
+}
+
+/* Publish poll, response and error events for a run that ended. */
+static void
+pjob_events(struct pjob *pj, int error, const char *detail)
+{
+	struct polls	*P = pj->pp->P;
+	struct events	*e = P->d->events;
+	const char	*sname = pj->pp->ds->name, *msg;
+	struct render_buf *b = &P->rb;
+	json_error_t	 jerr;
+	json_t		*data, *vbs;
+
+	if (events_wanted(e, EV_POLL, sname)) {
+		data = json_pack("{s:s,s:b,s:f,s:I}", "poll", pj->cp->name,
+		    "ok", error == 0, "duration_ms",
+		    (polls_now_us(P) - pj->start_us) / 1000.0,
+		    "count", (json_int_t)(error == 0 ? pj->st.vals.n : 0));
+		if (data != NULL && error != 0) {
+			msg = snmpmgr_strerror(error);
+			json_object_set_new(data, "error", json_pack(
+			    "{s:i,s:s,s:s}", "code", error, "message",
+			    msg ? msg : "?", "detail", detail ? detail : ""));
+		}
+		events_publish(e, EV_POLL, sname, data);
+	}
+	if (error == 0 && events_wanted(e, EV_RESPONSE, sname)) {
+		render_buf_reset(b);
+		state_vals_render(b, &pj->st.vals);
+		vbs = b->failed ? NULL : json_loadb(b->p, b->len, 0, &jerr);
+		data = json_pack("{s:s,s:o*}", "poll", pj->cp->name,
+		    "varbinds", vbs);
+		events_publish(e, EV_RESPONSE, sname, data);
+	}
+	if (error != 0 && events_wanted(e, EV_ERROR, sname)) {
+		msg = snmpmgr_strerror(error);
+		events_publish(e, EV_ERROR, sname, json_pack(
+		    "{s:s,s:i,s:s,s:s}", "poll", pj->cp->name, "code", error,
+		    "message", msg ? msg : "?", "detail",
+		    detail ? detail : ""));
+	}
+}
+
+/*
+ * A run of pj ended: error 0, or the numbered error (detail NULL: made up
+ * here); answered says whether the agent answered at all.
+ */
+static void
+pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
+{
+	struct psess	*pp = pj->pp;
+	struct polls	*P = pp->P;
+	struct dsess	*ds = pp->ds;
+	struct pwait	*w;
+	const struct sockaddr *sa;
+	socklen_t	 salen = 0;
+	uint64_t	 now = polls_now_us(P), now_ms = state_now_ms();
+	char		 buf[256], addr[128];
+
+	if (error != 0 && detail == NULL) {
+		if (error == SNMPMGR_ERR_TIMEOUT && ds->s != NULL) {
+			sa = sess_addr(ds->s, &salen);
+			sessions_format_addr(sa, salen, addr, sizeof(addr));
+			snprintf(buf, sizeof(buf), "no response from %s after "
+			    "%u tries", addr, (pj->cp->retries >= 0 ?
+			    (uint32_t)pj->cp->retries :
+			    sess_get_opts(ds->s)->retries) + 1);
+		} else if (snmpmgr_lasterr() == error)
+			snprintf(buf, sizeof(buf), "%s",
+			    snmpmgr_lasterr_detail());
+		else
+			snprintf(buf, sizeof(buf), "%s",
+			    snmpmgr_strerror(error));
+		detail = buf;
+	}
+	P->done++;
+	polls_count(P, now);
+	if (error == 0) {
+		if (pj->cp->is_walk)
+			state_poll_commit(&pj->st, now_ms, now - pj->start_us);
+		else
+			state_poll_done(&pj->st, now_ms, now - pj->start_us);
+		pp->st.last_ok_ms = now_ms;
+		pp->st.polls_ok++;
+		sessions_note(ds, 0, NULL);
+	} else {
+		state_poll_fail(&pj->st, error, detail, now_ms);
+		state_err_copy(&pp->st.err, &pj->st.err);
+		pp->st.polls_failed++;
+		P->failed++;
+		sessions_note(ds, error, detail);
+	}
+	pjob_events(pj, error, detail);
+	/* This may start other runs, never pj's. */
+	poller_done(pj->j, error == 0 ? POLLER_OK : answered ? POLLER_ERROR :
+	    POLLER_NOANSWER);
+	while ((w = TAILQ_FIRST(&pj->waiters)) != NULL) {
+		TAILQ_REMOVE(&pj->waiters, w, entry);
+		pwait_end(w);
+	}
+}
+
+/* ------------------------------------------------------ the polls */
+
+static const struct poller_io polls_io_tmpl = {
+	polls_now_us, polls_wake, polls_start, polls_cancel, polls_state, NULL
+};
+
+struct polls *
+polls_new(struct daemon *d)
+{
+	struct polls		*P;
+	struct poller_io	 io = polls_io_tmpl;
+	uint64_t		 seed;
+
+	if ((P = calloc(1, sizeof(*P))) == NULL)
+		goto fail;
+	P->d = d;
+	render_buf_init(&P->rb);
+	if ((P->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*P->vb))) == NULL ||
+	    (P->timer = evtimer_new(d->base, polls_timer_cb, P)) == NULL)
+		goto fail;
+	io.arg = P;
+	seed = polls_now_us(P) ^ ((uint64_t)getpid() << 32);
+	if ((P->p = poller_new(&io, NULL, seed)) == NULL)
+		goto fail;
+	return P;
+ fail:
+	log_warnx("polls: cannot start the scheduler: out of memory");
+	polls_free(P);
+	return NULL;
+}
+
+void
+polls_free(struct polls *P)
+{
+	if (P == NULL)
+		return;
+	polls_stop(P);
+	poller_free(P->p);
+	if (P->timer != NULL)
+		event_free(P->timer);
+	free(P->vb);
+	render_buf_free(&P->rb);
+	free(P);
+}
+
+void
+polls_configure(struct polls *P, const struct config *c)
+{
+	struct poller_conf	 pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.max_in_flight = c->sched.max_in_flight;
+	pc.session_in_flight = c->sched.session_in_flight;
+	pc.down_after = c->sched.down_after;
+	pc.backoff_min_ms = c->sched.backoff_min_ms;
+	pc.backoff_max_ms = c->sched.backoff_max_ms;
+	poller_set_conf(P->p, &pc);
+}
+
+void
+polls_stop(struct polls *P)
+{
+	struct sessions	*t = P->d->sessions;
+	struct dsess	*ds;
+	size_t		 i;
+
+	P->stopped = true;
+	for (i = 0; t != NULL && i < sessions_count(t); i++) {
+		ds = sessions_at(t, i);
+		if (ds->ps != NULL)
+			poller_sess_enable(ds->ps->ps, false);
+	}
+}
+
+static void
+pjob_free(struct pjob *pj)
+{
+	struct pwait	*w;
+
+	if (pj == NULL)
+		return;
+	/* Waiting clients no longer see this poll... */
+	while ((w = TAILQ_FIRST(&pj->waiters)) != NULL) {
+		TAILQ_REMOVE(&pj->waiters, w, entry);
+		w->pj = NULL;
+		pwait_end(w);
+	}
+	/* ...and unscheduling cancels a run in flight (polls_cancel). */
+	poller_job_remove(pj->j);
+	pjob_stop(pj);
+	state_poll_free(&pj->st);
+	free(pj);
+}
+
+static struct pjob *
+pjob_new(struct psess *pp, const struct config_poll *cp)
+{
+	struct pjob	*pj;
+
+	if ((pj = calloc(1, sizeof(*pj))) == NULL)
+		return NULL;
+	pj->pp = pp;
+	pj->cp = cp;
+	state_poll_init(&pj->st);
+	TAILQ_INIT(&pj->waiters);
+	if ((pj->j = poller_job_add(pp->ps, cp->name, cp->interval_ms,
+	    cp->jitter_ms, pj)) == NULL) {
+		free(pj);
+		return NULL;
+	}
+	return pj;
+}
+
+static void
+psess_free(struct psess *pp)
+{
+	size_t	 i;
+
+	if (pp == NULL)
+		return;
+	for (i = 0; i < pp->njobs; i++)
+		pjob_free(pp->jobs[i]);
+	free(pp->jobs);
+	poller_sess_remove(pp->ps);
+	state_err_free(&pp->st.err);
+	free(pp);
+}
+
+/* The same poll, as far as a running job cares? */
+static bool
+poll_same(const struct config_poll *a, const struct config_poll *b)
+{
+	size_t	 i;
+
+	if (a->is_walk != b->is_walk || a->noids != b->noids ||
+	    a->interval_ms != b->interval_ms || a->jitter_ms != b->jitter_ms ||
+	    a->timeout_ms != b->timeout_ms || a->retries != b->retries ||
+	    a->max_repetitions != b->max_repetitions ||
+	    a->use_getnext != b->use_getnext)
+		return false;
+	for (i = 0; i < a->noids; i++)
+		if (oid_cmp(&a->oids[i], &b->oids[i]) != 0)
+			return false;
+	return true;
+}
+
+int
+polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
+{
+	const struct config	 *c = P->d->conf;
+	const struct config_poll *cp;
+	struct psess		 *pp = ds->ps;
+	struct pjob		**nj = NULL, *pj;
+	size_t			  i, k, m = 0, n = ds->cs->npolls;
+	int			  rv = 0;
+
+	if (n == 0 || ds->s == NULL) {
+		polls_detach(P, ds);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (config_find_poll(c, ds->cs->polls[i]) == NULL) {
+			snprintf(err, errsize, "session %s: no poll named "
+			    "\"%s\"", ds->name, ds->cs->polls[i]);
+			return -1;
+		}
+	if (pp == NULL) {
+		if ((pp = calloc(1, sizeof(*pp))) == NULL)
+			goto nomem;
+		pp->P = P;
+		pp->ds = ds;
+		if ((pp->ps = poller_sess_add(P->p, ds->name, pp)) == NULL) {
+			free(pp);
+			goto nomem;
+		}
+		ds->ps = pp;
+		if (P->stopped || !sess_get_opts(ds->s)->enabled)
+			poller_sess_enable(pp->ps, false);
+	}
+	if ((nj = calloc(n, sizeof(*nj))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		cp = config_find_poll(c, ds->cs->polls[i]);
+		/* Keep the job of an unchanged poll. */
+		for (k = 0; k < pp->njobs; k++) {
+			pj = pp->jobs[k];
+			if (pj != NULL && strcmp(pj->cp->name, cp->name) == 0 &&
+			    poll_same(pj->cp, cp)) {
+				pj->cp = cp;
+				state_vals_rename(&pj->st.vals, cp->oids);
+				nj[m++] = pj;
+				pp->jobs[k] = NULL;
+				break;
+			}
+		}
+		if (k < pp->njobs)
+			continue;
+		if ((nj[m] = pjob_new(pp, cp)) == NULL) {
+			snprintf(err, errsize, "session %s: poll %s: out of "
+			    "memory", ds->name, cp->name);
+			rv = -1;
+			continue;
+		}
+		m++;
+	}
+	for (k = 0; k < pp->njobs; k++)
+		pjob_free(pp->jobs[k]);
+	free(pp->jobs);
+	pp->jobs = nj;
+	pp->njobs = m;
+	return rv;
+ nomem:
+	snprintf(err, errsize, "session %s: out of memory", ds->name);
+	return -1;
+}
+
+int
+polls_attach(struct polls *P, struct dsess *ds, char *err, size_t errsize)
+{
+	return polls_sync(P, ds, err, errsize);
+}
+
+void
+polls_detach(struct polls *P, struct dsess *ds)
+{
+	if (ds->ps == NULL)
+		return;
+	psess_free(ds->ps);
+	ds->ps = NULL;
+}
+
+void
+polls_enable(struct polls *P, struct dsess *ds, bool on)
+{
+	if (ds->ps != NULL && !P->stopped)
+		poller_sess_enable(ds->ps->ps, on);
+}
+
+/* -------------------------------------------------------------- JSON */
+
+const char *
+polls_state_name(const struct dsess *ds)
+{
+	struct poller_sess_stats st;
+
+	if (ds->s == NULL)
+		return "error";
+	if (!sess_get_opts(ds->s)->enabled)
+		return "disabled";
+	if (ds->ps == NULL)
+		return "unknown";
+	poller_sess_get_stats(ds->ps->ps, &st);
+	return poller_state_name(st.state);
+}
+
+static json_t *
+err_json(const struct state_err *e)
+{
+	const char	*msg;
+	char		 t[40];
+
+	if (e->code == 0)
+		return json_null();
+	msg = snmpmgr_strerror(e->code);
+	state_format_time(e->time_ms, t, sizeof(t));
+	return json_pack("{s:i,s:s,s:s,s:s}", "code", e->code, "message",
+	    msg ? msg : "?", "detail", state_err_detail(e), "time", t);
+}
+
+static json_t *
+time_json(uint64_t ms)
+{
+	char	 t[40];
+
+	if (ms == 0)
+		return json_null();
+	state_format_time(ms, t, sizeof(t));
+	return json_string(t);
+}
+
+static uint64_t
+psess_overruns(const struct psess *pp)
+{
+	struct poller_job_stats	 st;
+	uint64_t		 n = 0;
+	size_t			 i;
+
+	for (i = 0; pp != NULL && i < pp->njobs; i++) {
+		poller_job_get_stats(pp->jobs[i]->j, &st);
+		n += st.overruns;
+	}
+	return n;
+}
+
+int
+polls_row_json(const struct dsess *ds, json_t *row)
+{
+	const struct psess	*pp = ds->ps;
+
+	if (pp == NULL) {
+		json_object_set_new(row, "polls", json_integer(0));
+		return 0;
+	}
+	json_object_set_new(row, "polls", json_integer((json_int_t)pp->njobs));
+	json_object_set_new(row, "last_success", time_json(pp->st.last_ok_ms));
+	json_object_set_new(row, "last_error", err_json(&pp->st.err));
+	json_object_set_new(row, "srtt_ms", pp->st.have_rtt ?
+	    json_real(pp->st.srtt_us / 1000.0) : json_null());
+	json_object_set_new(row, "overruns",
+	    json_integer((json_int_t)psess_overruns(pp)));
+	return 0;
+}
+
+/* One poll's summary (no values). */
+static json_t *
+pjob_summary(const struct pjob *pj, uint64_t now_us)
+{
+	struct poller_job_stats	 st;
+	json_t			*o;
+
+	poller_job_get_stats(pj->j, &st);
+	o = json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I}",
+	    "poll", pj->cp->name,
+	    "kind", pj->cp->is_walk ? "walk" : "get",
+	    "interval_ms", (json_int_t)pj->cp->interval_ms,
+	    "time", time_json(pj->st.have ? pj->st.time_ms : 0),
+	    "duration_ms", pj->st.duration_us / 1000.0,
+	    "count", (json_int_t)(pj->st.have ? pj->st.vals.n : 0),
+	    "running", poller_job_running(pj->j),
+	    "error", pj->st.last_failed ? err_json(&pj->st.err) :
+	    json_null(),
+	    "runs", (json_int_t)st.runs,
+	    "ok", (json_int_t)st.ok,
+	    "failed", (json_int_t)(st.errors + st.noanswer),
+	    "overruns", (json_int_t)st.overruns,
+	    "skipped_down", (json_int_t)st.skipped_down,
+	    "next_in_ms", (json_int_t)(st.next_us > now_us ?
+	    (st.next_us - now_us) / 1000 : 0));
+	return o;
+}
+
+json_t *
+polls_show_json(const struct dsess *ds)
+{
+	const struct psess	*pp = ds->ps;
+	struct poller_sess_stats st;
+	json_t			*res, *arr, *state;
+	uint64_t		 now;
+	size_t			 i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	if (pp == NULL) {
+		res = json_pack("{s:{s:s},s:o}", "state", "state",
+		    polls_state_name(ds), "polls", arr);
+		return res;
+	}
+	now = polls_now_us(pp->P);
+	poller_sess_get_stats(pp->ps, &st);
+	state = json_pack("{s:s,s:I,s:f,s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:I}",
+	    "state", polls_state_name(ds),
+	    "consecutive_failures", (json_int_t)st.fails,
+	    "since_s", (now - st.since_us) / 1e6,
+	    "transitions", (json_int_t)st.transitions,
+	    "probes", (json_int_t)st.probes,
+	    "next_probe_in_ms", st.next_probe_us > now ?
+	    json_integer((json_int_t)((st.next_probe_us - now) / 1000)) :
+	    json_null(),
+	    "last_success", time_json(pp->st.last_ok_ms),
+	    "last_error", err_json(&pp->st.err),
+	    "srtt_ms", pp->st.have_rtt ? json_real(pp->st.srtt_us / 1000.0) :
+	    json_null(),
+	    "polls_ok", (json_int_t)pp->st.polls_ok,
+	    "polls_failed", (json_int_t)pp->st.polls_failed);
+	if (state == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	for (i = 0; i < pp->njobs; i++)
+		json_array_append_new(arr, pjob_summary(pp->jobs[i], now));
+	return json_pack("{s:o,s:o}", "state", state, "polls", arr);
+}
+
+int
+polls_status_json(struct polls *P, json_t *res)
+{
+	struct poller_stats	 st;
+	struct sessions		*t = P->d->sessions;
+	struct dsess		*ds;
+	size_t			 i, up = 0;
+	uint64_t		 timeouts = 0;
+
+	poller_get_stats(P->p, &st);
+	for (i = 0; i < sessions_count(t); i++) {
+		ds = sessions_at(t, i);
+		if (ds->s != NULL)
+			timeouts += sess_get_stats(ds->s)->timeouts;
+		if (strcmp(polls_state_name(ds), "up") == 0)
+			up++;
+	}
+	json_object_set_new(res, "sessions_up", json_integer((json_int_t)up));
+	json_object_set_new(res, "sessions_down",
+	    json_integer((json_int_t)st.down));
+	json_object_set_new(res, "polls_scheduled",
+	    json_integer((json_int_t)st.jobs));
+	json_object_set_new(res, "polls_running",
+	    json_integer((json_int_t)st.running));
+	json_object_set_new(res, "polls_waiting",
+	    json_integer((json_int_t)st.waiting));
+	json_object_set_new(res, "polls_per_second", json_real(polls_rate(P)));
+	json_object_set_new(res, "polls_done", json_integer((json_int_t)P->done));
+	json_object_set_new(res, "polls_failed",
+	    json_integer((json_int_t)P->failed));
+	json_object_set_new(res, "overruns",
+	    json_integer((json_int_t)st.overruns));
+	json_object_set_new(res, "timeouts", json_integer((json_int_t)timeouts));
+	return 0;
+}
+
+json_t *
+polls_stats_json(struct polls *P)
+{
+	const struct poller_conf *pc = poller_get_conf(P->p);
+	struct poller_stats	 st;
+	struct sessions		*t = P->d->sessions;
+	struct dsess		*ds;
+	size_t			 i, k, mem = 0, objects = 0;
+
+	poller_get_stats(P->p, &st);
+	for (i = 0; i < sessions_count(t); i++) {
+		ds = sessions_at(t, i);
+		for (k = 0; ds->ps != NULL && k < ds->ps->njobs; k++) {
+			mem += state_vals_memory(&ds->ps->jobs[k]->st.vals) +
+			    state_vals_memory(&ds->ps->jobs[k]->st.work);
+			objects += ds->ps->jobs[k]->st.vals.n;
+		}
+	}
+	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
+	    "scheduler",
+	    "max_in_flight", (json_int_t)pc->max_in_flight,
+	    "session_in_flight", (json_int_t)pc->session_in_flight,
+	    "down_after", (json_int_t)pc->down_after,
+	    "backoff_min_ms", (json_int_t)pc->backoff_min_ms,
+	    "backoff_max_ms", (json_int_t)pc->backoff_max_ms,
+	    "polls",
+	    "sessions", (json_int_t)st.sessions,
+	    "scheduled", (json_int_t)st.jobs,
+	    "runs", (json_int_t)st.runs,
+	    "done", (json_int_t)P->done,
+	    "failed", (json_int_t)P->failed,
+	    "running", (json_int_t)st.running,
+	    "waiting", (json_int_t)st.waiting,
+	    "waited", (json_int_t)st.waited,
+	    "overruns", (json_int_t)st.overruns,
+	    "skipped_down", (json_int_t)st.skipped_down,
+	    "per_second", polls_rate(P),
+	    "store",
+	    "objects", (json_int_t)objects,
+	    "bytes", (json_int_t)mem);
+}
+
+/* One poll's results as JSON text into b. */
+static void
+pjob_render(struct render_buf *b, const struct pjob *pj, uint64_t now_us)
+{
+	json_t	*sum;
+	char	*s;
+	size_t	 n;
+
+	/* The summary, with "varbinds" added before its closing brace. */
+	sum = pjob_summary(pj, now_us);
+	s = sum != NULL ? json_dumps(sum, JSON_COMPACT) : NULL;
+	json_decref(sum);
+	if (s == NULL) {
+		b->failed = true;
+		return;
+	}
+	n = strlen(s);
+	render_add(b, s, n - 1);
+	free(s);
+	render_adds(b, ",\"varbinds\":");
+	state_vals_render(b, &pj->st.vals);
+	render_add(b, "}", 1);
+}
+
+int
+polls_results(struct polls *P, struct dsess *ds, const char *poll,
+    char **out, size_t *outlen, char *err, size_t errsize)
+{
+	struct render_buf	 b;
+	const struct psess	*pp = ds->ps;
+	uint64_t		 now = polls_now_us(P);
+	size_t			 i, n = 0;
+
+	render_buf_init(&b);
+	render_adds(&b, "{\"session\":");
+	render_json_str(&b, ds->name, strlen(ds->name));
+	render_adds(&b, ",\"polls\":[");
+	for (i = 0; pp != NULL && i < pp->njobs; i++) {
+		if (poll != NULL && strcmp(pp->jobs[i]->cp->name, poll) != 0)
+			continue;
+		if (n++ > 0)
+			render_add(&b, ",", 1);
+		pjob_render(&b, pp->jobs[i], now);
+	}
+	render_adds(&b, "]}");
+	if (poll != NULL && n == 0) {
+		snprintf(err, errsize, "session %s has no poll \"%s\"",
+		    ds->name, poll);
+		render_buf_free(&b);
+		return -1;
+	}
+	if (b.failed) {
+		snprintf(err, errsize, "out of memory");
+		render_buf_free(&b);
+		return -1;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+int
+polls_value(struct polls *P, struct dsess *ds, const struct oid *o,
+    char **out, size_t *outlen)
+{
+	const struct psess	*pp = ds->ps;
+	const struct pjob	*best = NULL;
+	struct snmp_varbind	 vb;
+	struct render_buf	 b;
+	ssize_t			 k, bestk = -1;
+	size_t			 i;
+	char			 t[40];
+
+	for (i = 0; pp != NULL && i < pp->njobs; i++) {
+		if (!pp->jobs[i]->st.have)
+			continue;
+		k = state_vals_find(&pp->jobs[i]->st.vals, o);
+		if (k >= 0 && (best == NULL ||
+		    pp->jobs[i]->st.time_ms > best->st.time_ms)) {
+			best = pp->jobs[i];
+			bestk = k;
+		}
+	}
+	if (best == NULL)
+		return -1;
+	state_vals_get(&best->st.vals, (size_t)bestk, &vb);
+	render_buf_init(&b);
+	render_varbind(&b, &vb);
+	if (b.failed || b.len == 0) {
+		render_buf_free(&b);
+		return -2;
+	}
+	/* Drop the closing brace, add where the value came from. */
+	b.len--;
+	render_adds(&b, ",\"session\":");
+	render_json_str(&b, ds->name, strlen(ds->name));
+	render_adds(&b, ",\"poll\":");
+	render_json_str(&b, best->cp->name, strlen(best->cp->name));
+	state_format_time(best->st.time_ms, t, sizeof(t));
+	render_adds(&b, ",\"time\":");
+	render_json_str(&b, t, strlen(t));
+	render_adds(&b, ",\"age_ms\":");
+	render_u64(&b, state_now_ms() > best->st.time_ms ?
+	    state_now_ms() - best->st.time_ms : 0);
+	render_add(&b, "}", 1);
+	if (b.failed) {
+		render_buf_free(&b);
+		return -2;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+void
+polls_reset(struct polls *P, struct dsess *ds)
+{
+	size_t	 i;
+
+	for (i = 0; ds->ps != NULL && i < ds->ps->njobs; i++)
+		state_poll_reset(&ds->ps->jobs[i]->st);
+}
+
+/* ---------------------------------------------------------- poll.run */
+
+static void
+prun_free(struct prun *run)
+{
+	size_t	 i;
+
+	for (i = 0; i < run->nw; i++)
+		if (!run->w[i].done && run->w[i].pj != NULL)
+			TAILQ_REMOVE(&run->w[i].pj->waiters, &run->w[i],
+			    entry);
+	free(run->w);
+	free(run);
+}
+
+/* The client of a poll.run went away. */
+static void
+prun_cancel_cb(void *arg)
+{
+	prun_free(arg);
+}
+
+static void
+prun_finish(struct prun *run)
+{
+	struct render_buf	 b;
+	uint64_t		 now = polls_now_us(run->P);
+	size_t			 i, n = 0;
+	const char		*name = NULL;
+
+	render_buf_init(&b);
+	for (i = 0; i < run->nw; i++)
+		if (run->w[i].pj != NULL) {
+			name = run->w[i].pj->pp->ds->name;
+			break;
+		}
+	render_adds(&b, "{\"session\":");
+	if (name != NULL)
+		render_json_str(&b, name, strlen(name));
+	else
+		render_adds(&b, "null");
+	render_adds(&b, ",\"polls\":[");
+	for (i = 0; i < run->nw; i++) {
+		if (run->w[i].pj == NULL)
+			continue;
+		if (n++ > 0)
+			render_add(&b, ",", 1);
+		pjob_render(&b, run->w[i].pj, now);
+	}
+	render_adds(&b, "]}");
+	if (n == 0)
+		ctl_req_error_num(run->r, SNMPMGR_ERR_INTERRUPTED, "the session "
+		    "or its polls were removed", NULL);
+	else if (b.failed)
+		ctl_req_error(run->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(run->r, b.p, b.len);
+	render_buf_free(&b);
+	ctl_req_set_cancel(run->r, NULL, NULL);
+	ctl_req_done(run->r);
+	prun_free(run);
+}
+
+/* w's job ended (or went): the request ends with the last one. */
+static void
+pwait_end(struct pwait *w)
+{
+	struct prun	*run = w->run;
+
+	w->done = true;
+	if (--run->pending == 0 && !run->starting)
+		prun_finish(run);
+}
+
+int
+polls_run(struct polls *P, struct dsess *ds, const char *poll,
+    struct ctl_req *r)
+{
+	struct psess	*pp = ds->ps;
+	struct prun	*run;
+	struct pjob	*pj;
+	size_t		 i, n = 0;
+
+	if (ds->s == NULL) {
+		ctl_req_error_num(r, ds->err, ds->errdetail, NULL);
+		return CTL_DONE;
+	}
+	if (!sess_get_opts(ds->s)->enabled || P->stopped) {
+		ctl_req_error_num(r, SNMPMGR_ERR_MUST_BE_ACTIVE, "the session "
+		    "is disabled", NULL);
+		return CTL_DONE;
+	}
+	for (i = 0; pp != NULL && i < pp->njobs; i++)
+		if (poll == NULL || strcmp(pp->jobs[i]->cp->name, poll) == 0)
+			n++;
+	if (n == 0) {
+		if (poll != NULL)
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "session %s has no "
+			    "poll \"%s\"", ds->name, poll);
+		else
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "session %s has no "
+			    "polls", ds->name);
+		return CTL_DONE;
+	}
+	if ((run = calloc(1, sizeof(*run))) == NULL ||
+	    (run->w = calloc(n, sizeof(*run->w))) == NULL) {
+		free(run);
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return CTL_DONE;
+	}
+	run->P = P;
+	run->r = r;
+	run->starting = true;
+	for (i = 0; i < pp->njobs; i++) {
+		pj = pp->jobs[i];
+		if (poll != NULL && strcmp(pj->cp->name, poll) != 0)
+			continue;
+		run->w[run->nw].run = run;
+		run->w[run->nw].pj = pj;
+		TAILQ_INSERT_TAIL(&pj->waiters, &run->w[run->nw], entry);
+		run->nw++;
+		run->pending++;
+	}
+	ctl_req_set_cancel(r, prun_cancel_cb, run);
+	/*
+	 * Start each now; one already running or waiting for a slot is
+	 * waited for.  A start that fails ends its wait at once
+	 * (polls_start), so all of them may have ended here.
+	 */
+	for (i = 0; i < run->nw; i++)
+		(void)poller_job_run_now(run->w[i].pj->j);
+	run->starting = false;
+	if (run->pending == 0)
+		prun_finish(run);
+	return CTL_PENDING;
+}

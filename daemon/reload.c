@@ -1,0 +1,491 @@
+/*
+ * reload.c - apply a new config to the running daemon, and add or remove
+ * sessions at run time (reload.h).
+ *
+ * A reload runs in three steps.  Load: config_load() reads and validates
+ * everything; nothing is touched if it fails.  Compare: each session of
+ * the new config is matched by name with the running table; its options
+ * (every SPEC 2 option, its SNMPv3 settings and credential) decide whether
+ * it is unchanged or must be rebuilt; running sessions the new config does
+ * not name go.  Apply: removed and changed sessions are freed first (their
+ * requests end as interrupted, while the old config they point into still
+ * exists), unchanged ones are pointed at the new config and their polls
+ * re-matched (polls_sync), then new and rebuilt ones are created, and
+ * only then is the old config freed.
+ *
+ * session.add validates a session object the only complete way there is:
+ * by loading the config files as they are on disk plus one more file that
+ * holds just that session, so templates, credentials and poll names are
+ * checked exactly as at start-up.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/session.h"
+
+#include "config.h"
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "polls.h"
+#include "reload.h"
+#include "sessions.h"
+
+/* ------------------------------------------------------------ compare */
+
+static bool
+v3_same(const struct sess_v3opts *a, const struct sess_v3opts *b)
+{
+	return a->cred == b->cred && a->level == b->level &&
+	    a->engine_id_len == b->engine_id_len &&
+	    memcmp(a->engine_id, b->engine_id, a->engine_id_len) == 0 &&
+	    a->engine_boots == b->engine_boots &&
+	    a->engine_time == b->engine_time &&
+	    a->engine_time_set == b->engine_time_set &&
+	    a->context_engine_id_len == b->context_engine_id_len &&
+	    memcmp(a->context_engine_id, b->context_engine_id,
+	    a->context_engine_id_len) == 0 &&
+	    strcmp(a->context_name, b->context_name) == 0 &&
+	    a->msg_max_size == b->msg_max_size &&
+	    a->single_step_discovery == b->single_step_discovery;
+}
+
+/* The same options (not counting the poll list, which polls_sync
+ * matches poll by poll)? */
+static bool
+cs_same(const struct config_session *a, const struct config_session *b)
+{
+	json_t	*ja, *jb;
+	bool	 same;
+
+	if (!v3_same(&a->opts.v3, &b->opts.v3))
+		return false;
+	if ((a->extra == NULL) != (b->extra == NULL) ||
+	    (a->extra != NULL && !json_equal(a->extra, b->extra)))
+		return false;
+	ja = config_session_opts_json(&a->opts, false);
+	jb = config_session_opts_json(&b->opts, false);
+	same = ja != NULL && jb != NULL && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return same;
+}
+
+static void
+note(json_t *list, const char *name)
+{
+	if (list != NULL)
+		json_array_append_new(list, json_string(name));
+}
+
+/* ------------------------------------------------------------ reload */
+
+static void
+reload_refused(struct daemon *d, const struct config_err *err)
+{
+	log_warnx("reload: refused, the running config stays: %s", err->text);
+	if (events_wanted(d->events, EV_CONFIG, NULL))
+		events_publish(d->events, EV_CONFIG, NULL, json_pack(
+		    "{s:s,s:s,s:s}", "status", "refused", "path",
+		    d->conf_path, "error", err->text));
+}
+
+int
+reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
+{
+	struct config		*nc = NULL, *old = d->conf;
+	const struct config_session *ncs;
+	struct dsess		*ds;
+	struct dsess		**gone = NULL, **keep = NULL;
+	const struct config_session **make = NULL;
+	json_t			*added, *removed, *changed, *warnings, *res;
+	size_t			 i, ngone = 0, nkeep = 0, nmake = 0, n;
+	size_t			 nchanged = 0;
+	char			 perr[256], mono[64];
+	struct timespec		 ts;
+	bool			 was;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(mono, sizeof(mono), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	daemon_notify(mono);
+	*summary = NULL;
+	memset(err, 0, sizeof(*err));
+	if ((nc = config_load(d->conf_path, err)) == NULL) {
+		reload_refused(d, err);
+		daemon_notify("READY=1");
+		return -1;
+	}
+	added = json_array();
+	removed = json_array();
+	changed = json_array();
+	warnings = json_array();
+
+	n = sessions_count(d->sessions);
+	if ((gone = calloc(n + 1, sizeof(*gone))) == NULL ||
+	    (keep = calloc(n + 1, sizeof(*keep))) == NULL ||
+	    (make = calloc(nc->nsessions + 1, sizeof(*make))) == NULL) {
+		snprintf(err->text, sizeof(err->text), "reload: out of memory");
+		goto fail;
+	}
+	/* Compare: every running session is kept or goes... */
+	for (i = 0; i < n; i++) {
+		ds = sessions_at(d->sessions, i);
+		ncs = config_find_session(nc, ds->name);
+		if (ncs == NULL) {
+			gone[ngone++] = ds;
+			note(removed, ds->name);
+		} else if (ds->s != NULL && cs_same(ds->cs, ncs))
+			keep[nkeep++] = ds;
+		else {
+			gone[ngone++] = ds;
+			make[nmake++] = ncs;
+			note(changed, ds->name);
+			nchanged++;
+		}
+	}
+	/* ...and every new one is made. */
+	for (i = 0; i < nc->nsessions; i++)
+		if (sessions_find(d->sessions, nc->sessions[i].name) == NULL) {
+			make[nmake++] = &nc->sessions[i];
+			note(added, nc->sessions[i].name);
+		}
+
+	/* Apply.  Removed and rebuilt ones first, while old exists. */
+	for (i = 0; i < ngone; i++)
+		sessions_destroy(d->sessions, gone[i]);
+	d->conf = nc;
+	for (i = 0; i < nkeep; i++) {
+		ds = keep[i];
+		ncs = config_find_session(nc, ds->name);
+		if (ds->runtime) {
+			/* A persisted addition: the config has it now. */
+			ds->cs = ncs;
+			sessions_cs_free(ds->own);
+			ds->own = NULL;
+			ds->runtime = false;
+		} else
+			ds->cs = ncs;
+		if (ds->modified) {
+			/* Run-time changes end at a reload. */
+			was = sess_get_opts(ds->s)->enabled;
+			if (sess_set_opts(ds->s, &ncs->opts) == 0) {
+				ds->modified = false;
+				if (was != ncs->opts.enabled)
+					polls_enable(d->polls, ds,
+					    ncs->opts.enabled);
+			}
+		}
+		if (polls_sync(d->polls, ds, perr, sizeof(perr)) == -1) {
+			log_warnx("reload: %s", perr);
+			json_array_append_new(warnings, json_string(perr));
+		}
+	}
+	for (i = 0; i < nmake; i++) {
+		if ((ds = sessions_create(d->sessions, make[i], false)) ==
+		    NULL) {
+			snprintf(perr, sizeof(perr), "session %s: cannot be "
+			    "created: out of memory", make[i]->name);
+			log_warnx("reload: %s", perr);
+			json_array_append_new(warnings, json_string(perr));
+			continue;
+		}
+		if (polls_attach(d->polls, ds, perr, sizeof(perr)) == -1) {
+			log_warnx("reload: %s", perr);
+			json_array_append_new(warnings, json_string(perr));
+		}
+	}
+	polls_configure(d->polls, nc);
+	if (old->control_socket != NULL && nc->control_socket != NULL &&
+	    strcmp(old->control_socket, nc->control_socket) != 0) {
+		snprintf(perr, sizeof(perr), "control.socket changed: restart "
+		    "snmpmgrd to move the socket");
+		log_warnx("reload: %s", perr);
+		json_array_append_new(warnings, json_string(perr));
+	}
+	if (old->have_traps || nc->have_traps) {
+		/* The trap receiver takes its section at start-up. */
+		log_debug("reload: the traps section is applied at start-up");
+	}
+	log_setlevel(nc->log_level);
+	config_free(old);
+
+	log_info("reload: applied %s: %zu added, %zu removed, %zu changed, "
+	    "%zu unchanged", d->conf_path, json_array_size(added),
+	    json_array_size(removed), nchanged, nkeep);
+	res = json_pack("{s:s,s:o,s:o,s:o,s:I,s:o}", "path", d->conf_path,
+	    "added", added, "removed", removed, "changed", changed,
+	    "unchanged", (json_int_t)nkeep, "warnings", warnings);
+	if (res != NULL && events_wanted(d->events, EV_CONFIG, NULL)) {
+		json_t *ev = json_deep_copy(res);
+
+		if (ev != NULL)
+			json_object_set_new(ev, "status", json_string("applied"));
+		events_publish(d->events, EV_CONFIG, NULL, ev);
+	}
+	*summary = res;
+	free(gone);
+	free(keep);
+	free(make);
+	daemon_notify("READY=1");
+	return 0;
+ fail:
+	json_decref(added);
+	json_decref(removed);
+	json_decref(changed);
+	json_decref(warnings);
+	free(gone);
+	free(keep);
+	free(make);
+	config_free(nc);
+	reload_refused(d, err);
+	daemon_notify("READY=1");
+	return -1;
+}
+
+/* ----------------------------------------------------- run-time adds */
+
+/* Letters, digits, '.', '-', '_', not starting with '.': safe as a file
+ * name. */
+static bool
+name_is_filename(const char *s)
+{
+	if (*s == '\0' || *s == '.' || strlen(s) > 200)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
+		    *s != '_')
+			return false;
+	return true;
+}
+
+char *
+reload_persist_path(const struct daemon *d, const char *name)
+{
+	char	*p;
+
+	if (asprintf(&p, "%s/conf.d/%s.json", d->conf->state_dir, name) ==
+	    -1)
+		return NULL;
+	return p;
+}
+
+/* Write text to path (whole, then renamed into place).  0 or -1. */
+static int
+write_file(const char *path, const char *text)
+{
+	char	 tmp[PATH_MAX];
+	size_t	 len = strlen(text), off = 0;
+	ssize_t	 w;
+	int	 fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0640)) == -1)
+		return -1;
+	while (off < len) {
+		if ((w = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+ fail:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Replace every occurrence of what in err with with. */
+static void
+err_rename(struct config_err *err, const char *what, const char *with)
+{
+	char	 out[sizeof(err->text)], *p;
+	size_t	 wl = strlen(what), o = 0;
+	const char *s = err->text;
+
+	while ((p = strstr(s, what)) != NULL && o < sizeof(out) - 1) {
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s%s",
+		    (int)(p - s), s, with);
+		s = p + wl;
+	}
+	if (o >= sizeof(out) - 1)
+		return;
+	snprintf(out + o, sizeof(out) - o, "%s", s);
+	memcpy(err->text, out, sizeof(err->text));
+}
+
+int
+reload_add_session(struct daemon *d, const char *name, const json_t *obj,
+    bool persist, struct config_err *err)
+{
+	struct config	*c = NULL, *chk = NULL;
+	const struct config_session *cs;
+	struct dsess	*ds = NULL;
+	json_t		*doc = NULL, *top = NULL;
+	char		 dir[] = "/tmp/snmpmgrd-add-XXXXXX";
+	char		 one[PATH_MAX], synth[PATH_MAX], perr[256];
+	char		*real = NULL, *text = NULL, *ppath = NULL;
+	size_t		 i;
+	bool		 made_dir = false, wrote = false;
+	int		 rv = -1;
+
+	memset(err, 0, sizeof(*err));
+	if (sessions_find(d->sessions, name) != NULL) {
+		snprintf(err->text, sizeof(err->text), "session \"%s\" exists "
+		    "already", name);
+		return -1;
+	}
+	if (persist && !name_is_filename(name)) {
+		snprintf(err->text, sizeof(err->text), "persist: the name "
+		    "\"%s\" cannot be a file name (letters, digits, '.', '-', "
+		    "'_')", name);
+		return -1;
+	}
+	if ((doc = json_pack("{s:{s:O}}", "sessions", name, obj)) == NULL ||
+	    (real = realpath(d->conf_path, NULL)) == NULL ||
+	    mkdtemp(dir) == NULL) {
+		snprintf(err->text, sizeof(err->text), "cannot check the "
+		    "session: %s", strerror(errno));
+		goto out;
+	}
+	made_dir = true;
+	snprintf(one, sizeof(one), "%s/session.json", dir);
+	snprintf(synth, sizeof(synth), "%s/main.json", dir);
+	if ((top = json_pack("{s:[s,s]}", "include", real, one)) == NULL ||
+	    json_dump_file(doc, one, JSON_INDENT(2)) == -1 ||
+	    json_dump_file(top, synth, 0) == -1) {
+		snprintf(err->text, sizeof(err->text), "cannot check the "
+		    "session: %s", strerror(errno));
+		goto out;
+	}
+	if ((c = config_load(synth, err)) == NULL) {
+		err_rename(err, one, "session.add");
+		err_rename(err, synth, "session.add");
+		goto out;
+	}
+	if ((cs = config_find_session(c, name)) == NULL) {
+		snprintf(err->text, sizeof(err->text), "session \"%s\" did "
+		    "not load", name);
+		goto out;
+	}
+	for (i = 0; i < cs->npolls; i++)
+		if (config_find_poll(d->conf, cs->polls[i]) == NULL) {
+			snprintf(err->text, sizeof(err->text), "poll \"%s\" is "
+			    "in the config files but not in the running "
+			    "config: reload first", cs->polls[i]);
+			goto out;
+		}
+	if (persist) {
+		if ((ppath = reload_persist_path(d, name)) == NULL ||
+		    (text = json_dumps(doc, JSON_INDENT(2))) == NULL) {
+			snprintf(err->text, sizeof(err->text), "persist: out "
+			    "of memory");
+			goto out;
+		}
+		snprintf(one, sizeof(one), "%s/conf.d", d->conf->state_dir);
+		if ((mkdir(one, 0750) == -1 && errno != EEXIST) ||
+		    write_file(ppath, text) == -1) {
+			snprintf(err->text, sizeof(err->text), "persist: %s: "
+			    "%s", ppath, strerror(errno));
+			goto out;
+		}
+		wrote = true;
+		/* It only persists if the config picks the file up. */
+		if ((chk = config_load(d->conf_path, err)) == NULL)
+			goto out;
+		if (config_find_session(chk, name) == NULL) {
+			snprintf(err->text, sizeof(err->text), "persist: %s "
+			    "does not include %s/conf.d/*.json: add it to "
+			    "\"include\" to persist sessions", d->conf_path,
+			    d->conf->state_dir);
+			goto out;
+		}
+	}
+	if ((ds = sessions_create(d->sessions, cs, true)) == NULL) {
+		snprintf(err->text, sizeof(err->text), "cannot add the session: "
+		    "out of memory");
+		goto out;
+	}
+	if (polls_attach(d->polls, ds, perr, sizeof(perr)) == -1) {
+		snprintf(err->text, sizeof(err->text), "%s", perr);
+		sessions_destroy(d->sessions, ds);
+		goto out;
+	}
+	log_info("session %s added at run time%s", name, persist ?
+	    " and persisted" : "");
+	rv = 0;
+ out:
+	if (rv == -1 && wrote)
+		unlink(ppath);
+	if (made_dir) {
+		snprintf(one, sizeof(one), "%s/session.json", dir);
+		unlink(one);
+		unlink(synth);
+		rmdir(dir);
+	}
+	config_free(chk);
+	config_free(c);
+	json_decref(top);
+	json_decref(doc);
+	free(text);
+	free(ppath);
+	free(real);
+	return rv;
+}
+
+int
+reload_remove_session(struct daemon *d, const char *name, bool *unpersisted,
+    struct config_err *err)
+{
+	struct dsess	*ds;
+	char		*ppath;
+
+	*unpersisted = false;
+	memset(err, 0, sizeof(*err));
+	if ((ds = sessions_find(d->sessions, name)) == NULL) {
+		snprintf(err->text, sizeof(err->text), "unknown session \"%s\"",
+		    name);
+		return -1;
+	}
+	if (name_is_filename(name) &&
+	    (ppath = reload_persist_path(d, name)) != NULL) {
+		if (unlink(ppath) == 0)
+			*unpersisted = true;
+		else if (errno != ENOENT)
+			log_warn("session %s: cannot remove %s", name, ppath);
+		free(ppath);
+	}
+	sessions_destroy(d->sessions, ds);
+	log_info("session %s removed at run time%s", name, *unpersisted ?
+	    " and from its persisted file" : "");
+	return 0;
+}

@@ -1,0 +1,421 @@
+/*
+ * state.c - packed storage of poll results and per-session health
+ * (state.h).
+ *
+ * A state_vals is two growing arrays: records (struct state_vb) and a byte
+ * area holding, for each record, its OID arcs (4-byte aligned) followed by
+ * its value bytes.  Appending copies; finishing sorts the records by OID
+ * (walks usually arrive sorted, and that is checked as they come, so most
+ * results are never sorted at all); lookups are binary searches.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/oid.h"
+#include "core/pdu.h"
+
+#include "render.h"
+#include "state.h"
+
+#define ALIGN4(x)	(((x) + 3) & ~(size_t)3)
+
+void
+state_vals_init(struct state_vals *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->sorted = true;
+}
+
+void
+state_vals_clear(struct state_vals *v)
+{
+	v->n = 0;
+	v->len = 0;
+	v->sorted = true;
+	v->names = NULL;
+	v->nnames = 0;
+}
+
+void
+state_vals_free(struct state_vals *v)
+{
+	free(v->vb);
+	free(v->data);
+	state_vals_init(v);
+}
+
+void
+state_vals_swap(struct state_vals *a, struct state_vals *b)
+{
+	struct state_vals	 t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+void
+state_vals_rename(struct state_vals *v, const struct oid *names)
+{
+	if (v->names != NULL)
+		v->names = names;
+}
+
+size_t
+state_vals_memory(const struct state_vals *v)
+{
+	return v->cap * sizeof(*v->vb) + v->datacap;
+}
+
+int
+state_oid_cmp(const uint32_t *arcs, size_t n, const struct oid *o)
+{
+	size_t	 i, m = n < o->len ? n : o->len;
+
+	for (i = 0; i < m; i++)
+		if (arcs[i] != o->arcs[i])
+			return arcs[i] < o->arcs[i] ? -1 : 1;
+	if (n == o->len)
+		return 0;
+	return n < o->len ? -1 : 1;
+}
+
+static int
+packed_cmp(const uint8_t *data, const struct state_vb *a,
+    const struct state_vb *b)
+{
+	const uint32_t	*x = (const uint32_t *)(data + a->off);
+	const uint32_t	*y = (const uint32_t *)(data + b->off);
+	size_t		 i, m = a->oidlen < b->oidlen ? a->oidlen : b->oidlen;
+
+	for (i = 0; i < m; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	if (a->oidlen == b->oidlen)
+		return 0;
+	return a->oidlen < b->oidlen ? -1 : 1;
+}
+
+/* Room for need elements; the first allocation is exact (most results
+ * keep their size from run to run), later ones double. */
+static int
+grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t	 ncap;
+	void	*np;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap == 0 ? need : *cap * 2;
+	if (ncap < need)
+		ncap = need;
+	if ((np = reallocarray(*p, ncap, elem)) == NULL)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Append n objects, their arcs stored unless named. */
+static int
+vals_append(struct state_vals *v, const struct snmp_varbind *vb, size_t n,
+    bool named)
+{
+	struct state_vb	*r;
+	size_t		 i, need = v->len, arcs;
+	uint8_t		*p;
+
+	if (n == 0)
+		return 0;
+	if (v->n + n > SNMPMGR_MAX_POLL_OBJECTS)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (vb[i].value.len > UINT16_MAX ||
+		    vb[i].name.len > SNMPMGR_MAX_OID_LEN)
+			return -1;
+		need = ALIGN4(need + (named ? 0 : (size_t)vb[i].name.len * 4) +
+		    (vb[i].value.data != NULL ? vb[i].value.len : 0));
+	}
+	if (need > UINT32_MAX ||
+	    grow((void **)&v->vb, &v->cap, v->n + n, sizeof(*v->vb)) == -1 ||
+	    (need > 0 && grow((void **)&v->data, &v->datacap, need, 1) == -1))
+		return -1;
+	for (i = 0; i < n; i++) {
+		r = &v->vb[v->n];
+		arcs = named ? 0 : vb[i].name.len;
+		r->off = (uint32_t)v->len;
+		r->oidlen = (uint8_t)arcs;
+		r->type = vb[i].value.type;
+		r->len = vb[i].value.data != NULL ?
+		    (uint16_t)vb[i].value.len : 0;
+		r->u = vb[i].value.u;
+		p = v->data + v->len;
+		if (arcs > 0)
+			memcpy(p, vb[i].name.arcs, arcs * 4);
+		if (r->len > 0)
+			memcpy(p + arcs * 4, vb[i].value.data, r->len);
+		v->len = ALIGN4(v->len + arcs * 4 + r->len);
+		if (!named && v->sorted && v->n > 0 &&
+		    packed_cmp(v->data, &v->vb[v->n - 1], r) >= 0)
+			v->sorted = false;
+		v->n++;
+	}
+	return 0;
+}
+
+int
+state_vals_add(struct state_vals *v, const struct snmp_varbind *vb, size_t n)
+{
+	if (v->names != NULL)
+		return -1;
+	return vals_append(v, vb, n, false);
+}
+
+int
+state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
+    size_t n, const struct oid *names, size_t nnames)
+{
+	bool	 named = n == nnames;
+	size_t	 i;
+
+	for (i = 0; named && i < n; i++)
+		if (oid_cmp(&vb[i].name, &names[i]) != 0)
+			named = false;
+	state_vals_clear(v);
+	if (vals_append(v, vb, n, named) == -1) {
+		state_vals_clear(v);
+		return -1;
+	}
+	if (named) {
+		v->names = names;
+		v->nnames = nnames;
+	} else
+		state_vals_finish(v);
+	return 0;
+}
+
+static int
+qsort_cmp(const void *a, const void *b, void *data)
+{
+	return packed_cmp(data, a, b);
+}
+
+void
+state_vals_finish(struct state_vals *v)
+{
+	size_t	 i, o;
+
+	if (v->sorted || v->names != NULL)
+		return;
+	qsort_r(v->vb, v->n, sizeof(*v->vb), qsort_cmp, v->data);
+	/* Keep one of each OID. */
+	for (i = 1, o = 1; i < v->n; i++) {
+		if (packed_cmp(v->data, &v->vb[o - 1], &v->vb[i]) == 0) {
+			v->vb[o - 1] = v->vb[i];
+			continue;
+		}
+		v->vb[o++] = v->vb[i];
+	}
+	if (v->n > 0)
+		v->n = o;
+	v->sorted = true;
+}
+
+ssize_t
+state_vals_find(const struct state_vals *v, const struct oid *o)
+{
+	size_t	 lo = 0, hi = v->n, mid;
+	int	 c;
+
+	if (v->names != NULL) {
+		/* A get's OIDs, as asked: few, and in the asker's order. */
+		for (mid = 0; mid < v->n; mid++)
+			if (oid_cmp(&v->names[mid], o) == 0)
+				return (ssize_t)mid;
+		return -1;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = state_oid_cmp((const uint32_t *)(v->data + v->vb[mid].off),
+		    v->vb[mid].oidlen, o);
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+void
+state_vals_get(const struct state_vals *v, size_t i, struct snmp_varbind *out)
+{
+	const struct state_vb	*r = &v->vb[i];
+
+	if (v->names != NULL)
+		out->name = v->names[i];
+	else {
+		out->name.len = r->oidlen;
+		memcpy(out->name.arcs, v->data + r->off,
+		    (size_t)r->oidlen * 4);
+	}
+	out->value.type = r->type;
+	out->value.u = r->u;
+	out->value.len = r->len;
+	out->value.data = r->len > 0 ? v->data + r->off +
+	    (size_t)r->oidlen * 4 : NULL;
+}
+
+void
+state_vals_render(struct render_buf *b, const struct state_vals *v)
+{
+	struct snmp_varbind	 vb;
+	size_t			 i;
+
+	render_add(b, "[", 1);
+	for (i = 0; i < v->n; i++) {
+		if (i > 0)
+			render_add(b, ",", 1);
+		state_vals_get(v, i, &vb);
+		render_varbind(b, &vb);
+	}
+	render_add(b, "]", 1);
+}
+
+/* ------------------------------------------------------------ errors */
+
+void
+state_err_set(struct state_err *e, int code, const char *detail,
+    uint64_t time_ms)
+{
+	e->code = code;
+	e->time_ms = time_ms;
+	if (e->detail != NULL && detail != NULL &&
+	    strcmp(e->detail, detail) == 0)
+		return;		/* the same again: keep it */
+	free(e->detail);
+	e->detail = detail != NULL && *detail != '\0' ? strdup(detail) : NULL;
+}
+
+void
+state_err_copy(struct state_err *dst, const struct state_err *src)
+{
+	state_err_set(dst, src->code, src->detail, src->time_ms);
+}
+
+void
+state_err_free(struct state_err *e)
+{
+	free(e->detail);
+	memset(e, 0, sizeof(*e));
+}
+
+const char *
+state_err_detail(const struct state_err *e)
+{
+	return e->detail != NULL ? e->detail : "";
+}
+
+/* ------------------------------------------------------------- polls */
+
+void
+state_poll_init(struct state_poll *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	state_vals_init(&sp->vals);
+	state_vals_init(&sp->work);
+}
+
+void
+state_poll_free(struct state_poll *sp)
+{
+	state_vals_free(&sp->vals);
+	state_vals_free(&sp->work);
+	state_err_free(&sp->err);
+}
+
+void
+state_poll_commit(struct state_poll *sp, uint64_t time_ms,
+    uint64_t duration_us)
+{
+	state_vals_finish(&sp->work);
+	state_vals_swap(&sp->vals, &sp->work);
+	/* Only the latest result stays in memory between runs. */
+	state_vals_free(&sp->work);
+	state_poll_done(sp, time_ms, duration_us);
+}
+
+void
+state_poll_done(struct state_poll *sp, uint64_t time_ms,
+    uint64_t duration_us)
+{
+	sp->time_ms = time_ms;
+	sp->duration_us = duration_us;
+	sp->have = true;
+	sp->last_failed = false;
+	sp->ok++;
+}
+
+void
+state_poll_fail(struct state_poll *sp, int code, const char *detail,
+    uint64_t time_ms)
+{
+	state_vals_free(&sp->work);
+	state_err_set(&sp->err, code, detail, time_ms);
+	sp->last_failed = true;
+	sp->failed++;
+}
+
+void
+state_poll_reset(struct state_poll *sp)
+{
+	state_vals_free(&sp->vals);
+	state_vals_free(&sp->work);
+	sp->have = false;
+	sp->time_ms = 0;
+	sp->duration_us = 0;
+}
+
+/* ---------------------------------------------------------- sessions */
+
+void
+state_sess_rtt(struct state_sess *ss, uint32_t rtt_us)
+{
+	uint32_t	 d;
+
+	if (!ss->have_rtt) {
+		ss->srtt_us = rtt_us;
+		ss->rttvar_us = rtt_us / 2;
+		ss->have_rtt = true;
+		return;
+	}
+	/* RFC 6298 2.3: RTTVAR first, with the old SRTT. */
+	d = ss->srtt_us > rtt_us ? ss->srtt_us - rtt_us : rtt_us - ss->srtt_us;
+	ss->rttvar_us = ss->rttvar_us - ss->rttvar_us / 4 + d / 4;
+	ss->srtt_us = ss->srtt_us - ss->srtt_us / 8 + rtt_us / 8;
+}
+
+uint64_t
+state_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+state_format_time(uint64_t ms, char *buf, size_t size)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(ms / 1000);
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
+}

@@ -1,0 +1,156 @@
+/*
+ * state.h - what snmpmgrd knows about its agents right now: the latest
+ * values of each poll (with when and how long it took), the last error,
+ * and per-session health.  The one place the control methods read poll
+ * results from.
+ *
+ * Values are kept packed: one array of 16-byte records and one byte area
+ * per poll, reused from run to run, so storing a result costs copies and
+ * no allocation once a poll's size is known.  The OIDs of a get poll's
+ * answer are normally the ones it asked for, in that order: then they are
+ * not stored at all, only the values (a record each for integers), so ten
+ * thousand sessions of ten objects take under two megabytes.  Only the
+ * latest values are kept (no history); a poll holds at most
+ * SNMPMGR_MAX_POLL_OBJECTS objects.
+ */
+#ifndef SNMPMGRD_STATE_H
+#define SNMPMGRD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct oid;
+struct snmp_varbind;
+struct render_buf;
+
+/* Objects one poll result may hold (a walk past it ends with 302). */
+#define SNMPMGR_MAX_POLL_OBJECTS	100000
+
+/*
+ * One stored object: its OID arcs (unless the set is named, see below)
+ * and value bytes live in the data area.
+ */
+struct state_vb {
+	uint64_t	 u;		/* integer value (int64_t bits for
+					 * Integer32) */
+	uint32_t	 off;		/* arcs, then value bytes */
+	uint16_t	 len;		/* value bytes (<= SNMPMGR_MAX_MSG_SIZE) */
+	uint8_t		 type;		/* SNMP_T_* */
+	uint8_t		 oidlen;	/* arcs stored (<= SNMPMGR_MAX_OID_LEN) */
+};
+
+/*
+ * A set of objects.  A named set (names != NULL) holds exactly nnames
+ * objects whose OIDs are names[0..], in that order (a get poll's request
+ * OIDs, owned by the config); any other set stores OIDs and is sorted by
+ * OID once finished.
+ */
+struct state_vals {
+	struct state_vb	*vb;
+	size_t		 n;
+	size_t		 cap;
+	uint8_t		*data;
+	size_t		 len;
+	size_t		 datacap;
+	bool		 sorted;
+	const struct oid *names;
+	size_t		 nnames;
+};
+
+void	 state_vals_init(struct state_vals *v);
+/* Forget the objects, keep the memory. */
+void	 state_vals_clear(struct state_vals *v);
+void	 state_vals_free(struct state_vals *v);
+/* Append n objects.  0, or -1 when memory or SNMPMGR_MAX_POLL_OBJECTS
+ * runs out (nothing of the call is kept then). */
+int	 state_vals_add(struct state_vals *v, const struct snmp_varbind *vb,
+	    size_t n);
+/*
+ * Replace the set with the answer to a get of names[0..nnames-1]: named
+ * when the answer's OIDs are exactly those, else stored and sorted.  0 or
+ * -1 (the set is empty then).
+ */
+int	 state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
+	    size_t n, const struct oid *names, size_t nnames);
+/* The names moved (a reload kept the poll, with equal OIDs). */
+void	 state_vals_rename(struct state_vals *v, const struct oid *names);
+/* Sort by OID (a later duplicate OID wins). */
+void	 state_vals_finish(struct state_vals *v);
+void	 state_vals_swap(struct state_vals *a, struct state_vals *b);
+/* Index of the object named o in a finished set, or -1. */
+ssize_t	 state_vals_find(const struct state_vals *v, const struct oid *o);
+/* Object i as a varbind (value bytes point into v). */
+void	 state_vals_get(const struct state_vals *v, size_t i,
+	    struct snmp_varbind *out);
+/* A JSON array of every object (render.c's varbind format). */
+void	 state_vals_render(struct render_buf *b, const struct state_vals *v);
+/* Bytes held, for daemon.stats. */
+size_t	 state_vals_memory(const struct state_vals *v);
+
+/* The last error of a poll or session. */
+struct state_err {
+	int		 code;		/* 0: none */
+	char		*detail;	/* NULL: none; owned */
+	uint64_t	 time_ms;	/* wall clock, ms since the epoch */
+};
+
+/* Set e (detail copied; NULL fine).  Copy src into dst.  Free. */
+void	 state_err_set(struct state_err *e, int code, const char *detail,
+	    uint64_t time_ms);
+void	 state_err_copy(struct state_err *dst, const struct state_err *src);
+void	 state_err_free(struct state_err *e);
+/* The detail, "" when there is none. */
+const char *state_err_detail(const struct state_err *e);
+
+/* The latest of one poll of one session. */
+struct state_poll {
+	struct state_vals vals;		/* latest complete result */
+	struct state_vals work;		/* being filled by a walk; emptied
+					 * (and freed) after it */
+	uint64_t	 time_ms;	/* when vals was taken (wall clock) */
+	uint64_t	 duration_us;
+	bool		 have;		/* vals holds a result */
+	struct state_err err;		/* of the last failed run */
+	bool		 last_failed;	/* the last run failed */
+	uint64_t	 ok;
+	uint64_t	 failed;
+};
+
+void	 state_poll_init(struct state_poll *sp);
+void	 state_poll_free(struct state_poll *sp);
+/* A walk ended well: work becomes the latest values. */
+void	 state_poll_commit(struct state_poll *sp, uint64_t time_ms,
+	    uint64_t duration_us);
+/* A get ended well: vals was filled already. */
+void	 state_poll_done(struct state_poll *sp, uint64_t time_ms,
+	    uint64_t duration_us);
+/* A run failed: the latest values stay, the error is noted. */
+void	 state_poll_fail(struct state_poll *sp, int code, const char *detail,
+	    uint64_t time_ms);
+/* reset: forget the stored objects (counters stay). */
+void	 state_poll_reset(struct state_poll *sp);
+
+/* Health of one session beyond what the engine counts. */
+struct state_sess {
+	uint32_t	 srtt_us;	/* smoothed RTT (RFC 6298 2, alpha 1/8) */
+	uint32_t	 rttvar_us;
+	bool		 have_rtt;
+	uint64_t	 last_ok_ms;	/* wall clock of the last success */
+	struct state_err err;		/* last error of any poll */
+	uint64_t	 polls_ok;
+	uint64_t	 polls_failed;
+};
+
+/* Fold one RTT sample into the smoothed RTT. */
+void	 state_sess_rtt(struct state_sess *ss, uint32_t rtt_us);
+
+/* Wall clock now, ms since the epoch. */
+uint64_t state_now_ms(void);
+/* "2026-11-21T10:00:00.123Z" for a wall-clock ms time. */
+void	 state_format_time(uint64_t ms, char *buf, size_t size);
+
+/* Compare a packed OID with a struct oid: <0, 0, >0. */
+int	 state_oid_cmp(const uint32_t *arcs, size_t n, const struct oid *o);
+
+#endif /* SNMPMGRD_STATE_H */

@@ -1,0 +1,1286 @@
+/*
+ * trapproc.c - one datagram to the trap receiver: decode, authenticate,
+ * fold into a journal record, and make the acknowledgement or Report.
+ *
+ * v1/v2c (RFC 1157 4.1.6, RFC 1901, RFC 3416 4.2.6/4.2.7): the community
+ * must be one of the configured ones; v1 carries a Trap-PDU, v2c an
+ * SNMPv2-Trap or an InformRequest, which is answered with a Response
+ * holding the same request-id and varbinds.
+ *
+ * v3 (RFC 3412 7.2, RFC 3414 3.2) in the order the RFC gives: security
+ * model, UsmSecurityParameters, engine (discovery, ours, or a sender's),
+ * user, security level, digest (step 6), time window (step 7), decryption
+ * (step 8), then the PDU.  A reportable message (a confirmed-class PDU:
+ * an inform or a discovery probe) that fails gets the usmStats Report of
+ * RFC 3414 3.2 (noAuthNoPriv, except notInTimeWindow, which is sent
+ * authNoPriv with the user's key so the sender can trust our boots/time).
+ * Unreportable ones (traps) are just dropped and counted.
+ *
+ * Keys come from a usm_cache keyed by (credential, engine ID): localized
+ * once per sender engine (traps) or for our engine (informs).  Sender
+ * engines' boots/time live in a bounded table, least recently seen
+ * evicted first; an evicted engine is learnt again from its next
+ * authenticated message.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ber.h"
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/usm.h"
+
+#include "render.h"
+#include "trapproc.h"
+
+/* usmStats (RFC 3414 5): 1.3.6.1.6.3.15.1.1.N.0 */
+enum tp_usmstat {
+	TP_STAT_UNSUPPORTED_SEC_LEVELS	= 1,
+	TP_STAT_NOT_IN_TIME_WINDOWS	= 2,
+	TP_STAT_UNKNOWN_USER_NAMES	= 3,
+	TP_STAT_UNKNOWN_ENGINE_IDS	= 4,
+	TP_STAT_WRONG_DIGESTS		= 5,
+	TP_STAT_DECRYPTION_ERRORS	= 6,
+};
+
+struct tp_user {
+	char		 name[SNMPMGR_MAX_USER_LEN + 1];
+	size_t		 namelen;
+	enum usm_auth	 auth;
+	enum usm_priv	 priv;
+	struct usm_cred	*cred;
+	uint8_t		(*engines)[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		*englens;
+	size_t		 nengines;
+	size_t		 order;		/* as added, for a stable sort */
+};
+
+struct tp_engine {
+	struct tp_engine	*hnext;
+	TAILQ_ENTRY(tp_engine)	 lru;
+	uint32_t		 hash;
+	size_t			 len;
+	uint8_t			 id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	struct usm_timeliness	 t;
+};
+
+struct trapproc {
+	char			**communities;
+	size_t			*commlens;
+	size_t			 ncommunities;
+
+	struct tp_user		*users;
+	size_t			 nusers;
+	bool			 sorted;
+	struct usm_cache	*keys;
+
+	struct tp_engine	**ehash;
+	size_t			 ehsize;	/* power of two */
+	TAILQ_HEAD(, tp_engine)	 elru;		/* least recent first */
+	size_t			 nengines;
+	size_t			 maxengines;
+
+	uint8_t			 engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t			 engine_id_len;
+	uint32_t		 boots;
+	int64_t			 boot_now;
+	bool			 auto_ack;
+
+	struct snmp_varbind	*vb;
+	uint8_t			*dec;		/* a decrypted ScopedPDU */
+	uint8_t			*enc;		/* encoding scratch */
+	uint8_t			*enc2;
+	uint8_t			*reply;
+	struct render_buf	 rec;
+	struct trapproc_stats	 st;
+};
+
+static const struct oid oid_sysuptime = { 9, { 1, 3, 6, 1, 2, 1, 1, 3, 0 } };
+static const struct oid oid_trapoid = { 11,
+	{ 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 } };
+static const struct oid oid_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
+
+static const char *const reason_names[TRAPPROC__COUNT] = {
+	[TRAPPROC_OK]			= NULL,
+	[TRAPPROC_BAD_COMMUNITY]	= "bad_community",
+	[TRAPPROC_UNKNOWN_USER]		= "unknown_user",
+	[TRAPPROC_WRONG_DIGEST]		= "wrong_digest",
+	[TRAPPROC_DECRYPTION_ERROR]	= "decryption_error",
+	[TRAPPROC_NOT_IN_TIME_WINDOW]	= "not_in_time_window",
+	[TRAPPROC_UNKNOWN_ENGINE]	= "unknown_engine",
+	[TRAPPROC_UNSUPPORTED_SEC_LEVEL] = "unsupported_sec_level",
+	[TRAPPROC_UNSUPPORTED_SEC_MODEL] = "unsupported_sec_model",
+	[TRAPPROC_BAD_VERSION]		= "bad_version",
+	[TRAPPROC_UNEXPECTED_PDU]	= "unexpected_pdu",
+	[TRAPPROC_MALFORMED]		= "malformed",
+};
+
+/* The numbered error (SPEC 5) a bad-packet event carries per reason. */
+static const int reason_errors[TRAPPROC__COUNT] = {
+	[TRAPPROC_OK]			= 0,
+	[TRAPPROC_BAD_COMMUNITY]	= SNMPMGR_ERR_NOT_AUTHENTICATED,
+	[TRAPPROC_UNKNOWN_USER]		= SNMPMGR_ERR_USER_NAME,
+	[TRAPPROC_WRONG_DIGEST]		= SNMPMGR_ERR_AUTH_FAILED,
+	[TRAPPROC_DECRYPTION_ERROR]	= SNMPMGR_ERR_DECRYPT,
+	[TRAPPROC_NOT_IN_TIME_WINDOW]	= SNMPMGR_ERR_TIME_FRAME,
+	[TRAPPROC_UNKNOWN_ENGINE]	= SNMPMGR_ERR_ENGINE_ID,
+	[TRAPPROC_UNSUPPORTED_SEC_LEVEL] = SNMPMGR_ERR_SEC_LEVEL,
+	[TRAPPROC_UNSUPPORTED_SEC_MODEL] = SNMPMGR_ERR_SEC_MODEL,
+	[TRAPPROC_BAD_VERSION]		= SNMPMGR_ERR_VERSION,
+	[TRAPPROC_UNEXPECTED_PDU]	= SNMPMGR_ERR_PDU_TYPE,
+	[TRAPPROC_MALFORMED]		= SNMPMGR_ERR_DEFECTIVE,
+};
+
+const char *
+trapproc_reason_name(enum trapproc_reason r)
+{
+	if ((unsigned)r >= TRAPPROC__COUNT)
+		return NULL;
+	return reason_names[r];
+}
+
+/* ------------------------------------------------------------ life */
+
+struct trapproc *
+trapproc_new(size_t max_engines, size_t max_keys)
+{
+	struct trapproc	*tp;
+
+	if ((tp = calloc(1, sizeof(*tp))) == NULL)
+		return NULL;
+	tp->auto_ack = true;
+	tp->maxengines = max_engines ? max_engines : SNMPMGR_MAX_TRAP_ENGINES;
+	tp->ehsize = 64;
+	while (tp->ehsize < tp->maxengines)
+		tp->ehsize *= 2;
+	TAILQ_INIT(&tp->elru);
+	render_buf_init(&tp->rec);
+	if ((tp->ehash = calloc(tp->ehsize, sizeof(*tp->ehash))) == NULL ||
+	    (tp->keys = usm_cache_new(max_keys ? max_keys :
+	    SNMPMGR_MAX_TRAP_KEYS)) == NULL ||
+	    (tp->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*tp->vb))) == NULL ||
+	    (tp->dec = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (tp->enc = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (tp->enc2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (tp->reply = malloc(SNMPMGR_MAX_DGRAM)) == NULL) {
+		trapproc_free(tp);
+		return NULL;
+	}
+	return tp;
+}
+
+void
+trapproc_free(struct trapproc *tp)
+{
+	struct tp_engine	*e;
+	size_t			 i;
+
+	if (tp == NULL)
+		return;
+	for (i = 0; i < tp->ncommunities; i++)
+		free(tp->communities[i]);
+	free(tp->communities);
+	free(tp->commlens);
+	for (i = 0; i < tp->nusers; i++) {
+		usm_cred_free(tp->users[i].cred);
+		free(tp->users[i].engines);
+		free(tp->users[i].englens);
+	}
+	free(tp->users);
+	usm_cache_free(tp->keys);
+	while ((e = TAILQ_FIRST(&tp->elru)) != NULL) {
+		TAILQ_REMOVE(&tp->elru, e, lru);
+		free(e);
+	}
+	free(tp->ehash);
+	free(tp->vb);
+	free(tp->dec);
+	free(tp->enc);
+	free(tp->enc2);
+	free(tp->reply);
+	render_buf_free(&tp->rec);
+	free(tp);
+}
+
+int
+trapproc_add_community(struct trapproc *tp, const char *c)
+{
+	char	**nc;
+	size_t	 *nl, n = tp->ncommunities + 1;
+
+	if ((nc = reallocarray(tp->communities, n, sizeof(*nc))) == NULL)
+		return -1;
+	tp->communities = nc;
+	if ((nl = reallocarray(tp->commlens, n, sizeof(*nl))) == NULL)
+		return -1;
+	tp->commlens = nl;
+	if ((nc[n - 1] = strdup(c)) == NULL)
+		return -1;
+	nl[n - 1] = strlen(c);
+	tp->ncommunities = n;
+	return 0;
+}
+
+int
+trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
+    const uint8_t *const *engines, const size_t *lens, size_t n)
+{
+	struct tp_user	*nu, *u;
+	size_t		 i, len;
+
+	len = p->user != NULL ? strlen(p->user) : 0;
+	if (len == 0 || len > SNMPMGR_MAX_USER_LEN) {
+		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "user name of %zu "
+		    "octets", len);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (lens[i] == 0 || lens[i] > SNMPMGR_MAX_ENGINE_ID_LEN) {
+			snmpmgr_seterr(SNMPMGR_ERR_ENGINE_ID, "engine ID of "
+			    "%zu octets", lens[i]);
+			return -1;
+		}
+	if ((nu = reallocarray(tp->users, tp->nusers + 1,
+	    sizeof(*nu))) == NULL)
+		goto nomem;
+	tp->users = nu;
+	u = &tp->users[tp->nusers];
+	memset(u, 0, sizeof(*u));
+	memcpy(u->name, p->user, len);
+	u->namelen = len;
+	u->auth = p->auth ? p->auth : USM_AUTH_NONE;
+	u->priv = p->priv ? p->priv : USM_PRIV_NONE;
+	u->order = tp->nusers;
+	if (n > 0) {
+		if ((u->engines = calloc(n, sizeof(*u->engines))) == NULL ||
+		    (u->englens = calloc(n, sizeof(*u->englens))) == NULL)
+			goto fail;
+		for (i = 0; i < n; i++) {
+			memcpy(u->engines[i], engines[i], lens[i]);
+			u->englens[i] = lens[i];
+		}
+		u->nengines = n;
+	}
+	if ((u->cred = usm_cred_new(p)) == NULL) {
+		/* lasterr says why (usm_cred_new). */
+		free(u->engines);
+		free(u->englens);
+		return -1;
+	}
+	tp->nusers++;
+	tp->sorted = false;
+	return 0;
+ fail:
+	free(u->engines);
+	free(u->englens);
+ nomem:
+	snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+	return -1;
+}
+
+void
+trapproc_set_engine(struct trapproc *tp, const uint8_t *id, size_t len,
+    uint32_t boots, int64_t now)
+{
+	if (len > SNMPMGR_MAX_ENGINE_ID_LEN)
+		len = 0;
+	memcpy(tp->engine_id, id, len);
+	tp->engine_id_len = len;
+	tp->boots = boots;
+	tp->boot_now = now;
+}
+
+void
+trapproc_set_auto_ack(struct trapproc *tp, bool on)
+{
+	tp->auto_ack = on;
+}
+
+void
+trapproc_get_stats(const struct trapproc *tp, struct trapproc_stats *st)
+{
+	*st = tp->st;
+	st->engines = tp->nengines;
+	usm_cache_stats(tp->keys, &st->localizations, &st->key_cache_hits);
+}
+
+/* ------------------------------------------------------------ tables */
+
+static int
+tp_user_cmp(const void *a, const void *b)
+{
+	const struct tp_user	*x = a, *y = b;
+	int			 c;
+
+	if (x->namelen != y->namelen)
+		return x->namelen < y->namelen ? -1 : 1;
+	if ((c = memcmp(x->name, y->name, x->namelen)) != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The users named name: *first and how many. */
+static size_t
+tp_users_find(struct trapproc *tp, const uint8_t *name, size_t len,
+    size_t *first)
+{
+	size_t	 lo = 0, hi = tp->nusers, mid, n;
+	int	 c;
+
+	if (!tp->sorted) {
+		qsort(tp->users, tp->nusers, sizeof(*tp->users), tp_user_cmp);
+		tp->sorted = true;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (tp->users[mid].namelen != len)
+			c = tp->users[mid].namelen < len ? -1 : 1;
+		else
+			c = memcmp(tp->users[mid].name, name, len);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (n = 0; lo + n < tp->nusers && tp->users[lo + n].namelen == len &&
+	    memcmp(tp->users[lo + n].name, name, len) == 0; n++)
+		;
+	*first = lo;
+	return n;
+}
+
+static bool
+tp_user_engine_ok(const struct tp_user *u, const uint8_t *id, size_t len)
+{
+	size_t	 i;
+
+	if (u->nengines == 0)
+		return true;
+	for (i = 0; i < u->nengines; i++)
+		if (u->englens[i] == len && memcmp(u->engines[i], id, len) == 0)
+			return true;
+	return false;
+}
+
+/* FNV-1a over the engine ID. */
+static uint32_t
+tp_hash(const uint8_t *p, size_t n)
+{
+	uint32_t	 h = 2166136261U;
+
+	while (n-- > 0) {
+		h ^= *p++;
+		h *= 16777619U;
+	}
+	return h;
+}
+
+static void
+tp_engine_unhash(struct trapproc *tp, struct tp_engine *e)
+{
+	struct tp_engine	**pp;
+
+	for (pp = &tp->ehash[e->hash & (tp->ehsize - 1)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == e) {
+			*pp = e->hnext;
+			return;
+		}
+}
+
+/* The sender engine's entry, made (evicting the stalest) when new. */
+static struct tp_engine *
+tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len)
+{
+	struct tp_engine	*e;
+	uint32_t		 h = tp_hash(id, len);
+	size_t			 b = h & (tp->ehsize - 1);
+
+	for (e = tp->ehash[b]; e != NULL; e = e->hnext)
+		if (e->hash == h && e->len == len &&
+		    memcmp(e->id, id, len) == 0) {
+			TAILQ_REMOVE(&tp->elru, e, lru);
+			TAILQ_INSERT_TAIL(&tp->elru, e, lru);
+			return e;
+		}
+	if (tp->nengines >= tp->maxengines &&
+	    (e = TAILQ_FIRST(&tp->elru)) != NULL) {
+		TAILQ_REMOVE(&tp->elru, e, lru);
+		tp_engine_unhash(tp, e);
+		tp->nengines--;
+		tp->st.engines_evicted++;
+		memset(e, 0, sizeof(*e));
+	} else if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->hash = h;
+	e->len = len;
+	memcpy(e->id, id, len);
+	e->hnext = tp->ehash[b];
+	tp->ehash[b] = e;
+	TAILQ_INSERT_TAIL(&tp->elru, e, lru);
+	tp->nengines++;
+	return e;
+}
+
+/* Our snmpEngineTime: seconds since boots last changed. */
+static uint32_t
+tp_our_time(const struct trapproc *tp, int64_t now)
+{
+	int64_t	 t = now - tp->boot_now;
+
+	if (t < 0)
+		t = 0;
+	if (t > (int64_t)USM_MAX_BOOTS)
+		t = USM_MAX_BOOTS;
+	return (uint32_t)t;
+}
+
+/* ------------------------------------------------------------ folding */
+
+int
+trapproc_v1_trap_oid(const struct snmp_pdu *pdu, struct oid *out)
+{
+	if (pdu->generic_trap >= 0 && pdu->generic_trap <= 5) {
+		*out = oid_snmptraps;
+		out->arcs[out->len++] = (uint32_t)pdu->generic_trap + 1;
+		return 0;
+	}
+	if (pdu->generic_trap != 6 || pdu->specific_trap < 0 ||
+	    pdu->enterprise.len + 2 > SNMPMGR_MAX_OID_LEN ||
+	    pdu->enterprise.len < 2)
+		return -1;
+	*out = pdu->enterprise;
+	out->arcs[out->len++] = 0;
+	out->arcs[out->len++] = (uint32_t)pdu->specific_trap;
+	return 0;
+}
+
+int
+trapproc_v2_fields(const struct snmp_pdu *pdu, int64_t *uptime,
+    struct oid *trap_oid)
+{
+	const struct snmp_varbind *vb = pdu->vb;
+	size_t	 i = 0;
+
+	*uptime = -1;
+	if (pdu->nvb > 0 && vb[0].value.type == SNMP_T_TIMETICKS &&
+	    oid_cmp(&vb[0].name, &oid_sysuptime) == 0) {
+		*uptime = (int64_t)vb[0].value.u;
+		i = 1;
+	}
+	for (; i < pdu->nvb; i++) {
+		if (oid_cmp(&vb[i].name, &oid_trapoid) != 0)
+			continue;
+		if (vb[i].value.type != SNMP_T_OID ||
+		    oid_from_ber(trap_oid, vb[i].value.data,
+		    vb[i].value.len) == -1)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------ verdicts */
+
+static void
+tp_reject(struct trapproc *tp, struct trapproc_out *out,
+    enum trapproc_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+tp_reject(struct trapproc *tp, struct trapproc_out *out,
+    enum trapproc_reason r, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	tp->st.rejected[r]++;
+	out->verdict = TRAPPROC_REJECT;
+	out->reason = r;
+	out->error = reason_errors[r];
+	va_start(ap, fmt);
+	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------ records */
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void
+tp_hex(struct render_buf *b, const uint8_t *p, size_t n)
+{
+	size_t	 i;
+
+	if (render_reserve(b, 2 * n + 2) == -1)
+		return;
+	b->p[b->len++] = '"';
+	for (i = 0; i < n; i++) {
+		b->p[b->len++] = hexdig[p[i] >> 4];
+		b->p[b->len++] = hexdig[p[i] & 15];
+	}
+	b->p[b->len++] = '"';
+}
+
+/* An octet string field: text when it is, else "KEY_hex". */
+static void
+tp_text_field(struct render_buf *b, const char *key, const uint8_t *p,
+    size_t n)
+{
+	render_adds(b, ",\"");
+	render_adds(b, key);
+	if (render_is_text(p, n)) {
+		render_adds(b, "\":");
+		render_json_str(b, (const char *)p, n);
+	} else {
+		render_adds(b, "_hex\":");
+		tp_hex(b, p, n);
+	}
+}
+
+/* Dotted quad by hand: glibc's inet_ntop goes through sprintf, which
+ * shows in the profile at 200,000 traps a second. */
+static void
+tp_ipv4(const uint8_t *a, char *buf)
+{
+	char	*p = buf;
+	int	 i, v;
+
+	for (i = 0; i < 4; i++) {
+		v = a[i];
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
+/* {"time":..,"type":..,"source":..,"port":..,"listener":..,"version":.. */
+static void
+tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
+    const struct sockaddr *from, const char *listener, const char *version)
+{
+	struct render_buf	*b = &tp->rec;
+	char			 addr[INET6_ADDRSTRLEN];
+	unsigned		 port = 0;
+
+	addr[0] = '\0';
+	if (from != NULL && from->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)from;
+
+		tp_ipv4((const uint8_t *)&sin->sin_addr, addr);
+		port = ntohs(sin->sin_port);
+	} else if (from != NULL && from->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)from;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+		port = ntohs(sin6->sin6_port);
+	}
+	render_buf_reset(b);
+	render_adds(b, "{\"time\":\"");
+	render_adds(b, timestr);
+	render_adds(b, inform ? "\",\"type\":\"inform\",\"source\":\"" :
+	    "\",\"type\":\"trap\",\"source\":\"");
+	render_adds(b, addr);
+	render_adds(b, "\",\"port\":");
+	render_u64(b, port);
+	render_adds(b, ",\"listener\":");
+	render_json_str(b, listener, strlen(listener));
+	render_adds(b, ",\"version\":\"");
+	render_adds(b, version);
+	render_adds(b, "\"");
+}
+
+/* ,"request_id":..,"uptime":..,"trap_oid":..,"varbinds":[..]} */
+static int
+tp_rec_end(struct trapproc *tp, struct trapproc_out *out, bool have_reqid,
+    int32_t reqid, int64_t uptime, const struct oid *trap_oid,
+    const struct snmp_pdu *pdu)
+{
+	struct render_buf	*b = &tp->rec;
+
+	if (have_reqid) {
+		render_adds(b, ",\"request_id\":");
+		render_i64(b, reqid);
+	}
+	render_adds(b, ",\"uptime\":");
+	if (uptime >= 0)
+		render_u64(b, (uint64_t)uptime);
+	else
+		render_adds(b, "null");
+	render_adds(b, ",\"trap_oid\":");
+	render_oid(b, trap_oid);
+	render_adds(b, ",\"varbinds\":");
+	render_varbinds(b, pdu->vb, pdu->nvb);
+	render_add(b, "}", 1);
+	if (b->failed) {
+		render_buf_reset(b);
+		tp_reject(tp, out, TRAPPROC_MALFORMED, "out of memory "
+		    "rendering the record");
+		out->error = SNMPMGR_ERR_BUSY;
+		return -1;
+	}
+	out->verdict = TRAPPROC_ACCEPT;
+	out->reason = TRAPPROC_OK;
+	out->rec = b->p;
+	out->reclen = b->len;
+	return 0;
+}
+
+/* ------------------------------------------------------------ v1, v2c */
+
+static bool
+tp_community_ok(const struct trapproc *tp, const struct snmp_msg *msg)
+{
+	size_t	 i;
+
+	for (i = 0; i < tp->ncommunities; i++)
+		if (tp->commlens[i] == msg->community_len &&
+		    memcmp(tp->communities[i], msg->community,
+		    msg->community_len) == 0)
+			return true;
+	return false;
+}
+
+/* RFC 3416 4.2.7: the Response to an inform; tooBig without varbinds if
+ * it does not fit. */
+static void
+tp_v2c_ack(struct trapproc *tp, const struct snmp_msg *msg,
+    struct trapproc_out *out)
+{
+	struct snmp_msg	 r;
+	const uint8_t	*p;
+	ssize_t		 n;
+
+	r = *msg;
+	r.pdu.type = SNMP_PDU_RESPONSE;
+	r.pdu.error_status = SNMP_ERR_NOERROR;
+	r.pdu.error_index = 0;
+	if ((n = snmp_msg_encode(&r, tp->reply, SNMPMGR_MAX_MSG_SIZE,
+	    &p)) == -1) {
+		r.pdu.error_status = SNMP_ERR_TOOBIG;
+		r.pdu.nvb = 0;
+		if ((n = snmp_msg_encode(&r, tp->reply, SNMPMGR_MAX_MSG_SIZE,
+		    &p)) == -1)
+			return;
+	}
+	out->reply = p;
+	out->replylen = (size_t)n;
+}
+
+static void
+tp_community(struct trapproc *tp, struct snmp_msg *msg,
+    const struct sockaddr *from, const char *timestr, const char *listener,
+    struct trapproc_out *out)
+{
+	struct snmp_pdu	*pdu = &msg->pdu;
+	struct render_buf *b = &tp->rec;
+	struct oid	 trap_oid;
+	int64_t		 uptime;
+	bool		 v1 = msg->version == SNMP_V1, inform;
+
+	if (!tp_community_ok(tp, msg)) {
+		/* The community is a secret: say how long, not what. */
+		tp_reject(tp, out, TRAPPROC_BAD_COMMUNITY, "SNMPv%s "
+		    "community of %zu octets not accepted", v1 ? "1" : "2c",
+		    msg->community_len);
+		return;
+	}
+	if (v1 ? pdu->type != SNMP_PDU_TRAP_V1 : (pdu->type != SNMP_PDU_TRAP &&
+	    pdu->type != SNMP_PDU_INFORM)) {
+		tp_reject(tp, out, TRAPPROC_UNEXPECTED_PDU, "%s PDU on the "
+		    "trap port", snmp_pdu_type_name(pdu->type) ?
+		    snmp_pdu_type_name(pdu->type) : "unknown");
+		return;
+	}
+	inform = pdu->type == SNMP_PDU_INFORM;
+	if (v1) {
+		if (trapproc_v1_trap_oid(pdu, &trap_oid) == -1) {
+			tp_reject(tp, out, TRAPPROC_MALFORMED, "Trap-PDU with "
+			    "generic-trap %d, specific-trap %d",
+			    pdu->generic_trap, pdu->specific_trap);
+			return;
+		}
+		uptime = pdu->time_stamp;
+	} else if (trapproc_v2_fields(pdu, &uptime, &trap_oid) == -1) {
+		tp_reject(tp, out, TRAPPROC_MALFORMED, "%s without "
+		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
+		return;
+	}
+	tp_rec_begin(tp, timestr, inform, from, listener, v1 ? "1" : "2c");
+	tp_text_field(b, "community", msg->community, msg->community_len);
+	if (v1) {
+		char	 addr[INET_ADDRSTRLEN];
+
+		render_adds(b, ",\"enterprise\":");
+		render_oid(b, &pdu->enterprise);
+		tp_ipv4(pdu->agent_addr, addr);
+		render_adds(b, ",\"agent_addr\":\"");
+		render_adds(b, addr);
+		render_adds(b, "\",\"generic_trap\":");
+		render_i64(b, pdu->generic_trap);
+		render_adds(b, ",\"specific_trap\":");
+		render_i64(b, pdu->specific_trap);
+	}
+	if (tp_rec_end(tp, out, !v1, pdu->request_id, uptime, &trap_oid,
+	    pdu) == -1)
+		return;
+	out->inform = inform;
+	if (inform) {
+		tp->st.informs++;
+		if (tp->auto_ack)
+			tp_v2c_ack(tp, msg, out);
+	} else
+		tp->st.traps++;
+	if (v1)
+		tp->st.v1++;
+	else
+		tp->st.v2c++;
+}
+
+/* ------------------------------------------------------------ v3 */
+
+ssize_t
+trapproc_v3_encode(const struct trapproc_local *me, struct usm_user *u,
+    bool priv, int32_t msg_id, const uint8_t *user, size_t userlen,
+    const uint8_t *cengine, size_t cenginelen, const uint8_t *cname,
+    size_t cnamelen, const struct snmp_pdu *pdu, size_t maxlen, uint8_t *s1,
+    uint8_t *s2, uint8_t *out, const uint8_t **start)
+{
+	struct snmp_msg		 m;
+	struct usm_secparams	 sp;
+	struct ber_wr		 w;
+	uint8_t			 spbuf[256], salt[USM_PRIV_PARAMS_LEN];
+	const uint8_t		*scoped, *spp, *data;
+	ssize_t			 slen, splen, mlen;
+	size_t			 dlen, clen, auth_off, sec_off;
+
+	if (priv && u == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_SEC_LEVEL, "privacy without "
+		    "authentication");
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	m.version = SNMP_V3;
+	m.msg_id = msg_id;
+	m.msg_max_size = SNMPMGR_MAX_MSG_SIZE;
+	m.msg_flags = (u != NULL ? SNMP_MSGFLAG_AUTH : 0) |
+	    (priv ? SNMP_MSGFLAG_PRIV : 0);
+	/* RFC 3412 6.4: confirmed-class PDUs ask for reports. */
+	if (pdu->type == SNMP_PDU_INFORM || pdu->type == SNMP_PDU_GET ||
+	    pdu->type == SNMP_PDU_GETNEXT || pdu->type == SNMP_PDU_GETBULK ||
+	    pdu->type == SNMP_PDU_SET)
+		m.msg_flags |= SNMP_MSGFLAG_REPORT;
+	m.msg_security_model = SNMP_SECMODEL_USM;
+	m.context_engine_id = cengine;
+	m.context_engine_id_len = cenginelen;
+	m.context_name = cname;
+	m.context_name_len = cnamelen;
+	m.pdu = *pdu;
+	if ((slen = snmp_scoped_pdu_encode(&m, s1, SNMPMGR_MAX_DGRAM,
+	    &scoped)) == -1)
+		return -1;
+	data = scoped;
+	dlen = (size_t)slen;
+	if (priv) {
+		/* RFC 3414 8.1.1.1 / RFC 3826 3.1.2.1 with our boots and
+		 * time; the encryptedPDU is an OCTET STRING. */
+		clen = SNMPMGR_MAX_DGRAM;
+		if (usm_encrypt(u, me->boots, me->time, scoped, dlen, s2,
+		    &clen, salt) == -1)
+			return -1;
+		ber_wr_init(&w, s1, SNMPMGR_MAX_DGRAM);
+		if (ber_wr_octets(&w, BER_TAG_OCTETS, s2, clen, NULL) == -1)
+			return -1;
+		data = ber_wr_data(&w);
+		dlen = ber_wr_len(&w);
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.engine_id = me->engine_id;
+	sp.engine_id_len = me->engine_id_len;
+	sp.boots = me->boots;
+	sp.time = me->time;
+	sp.user = user;
+	sp.user_len = userlen;
+	sp.auth_len = u != NULL ? usm_user_mac_len(u) : 0;
+	sp.priv = priv ? salt : NULL;
+	sp.priv_len = priv ? sizeof(salt) : 0;
+	if ((splen = usm_secparams_encode(&sp, spbuf, sizeof(spbuf), &spp,
+	    &auth_off)) == -1)
+		return -1;
+	if ((mlen = snmp_msg_encode_v3_off(&m, spp, (size_t)splen, data, dlen,
+	    out, SNMPMGR_MAX_DGRAM, start, &sec_off)) == -1)
+		return -1;
+	if ((size_t)mlen > maxlen) {
+		snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, "message of %zd "
+		    "octets, the receiver takes %zu", mlen, maxlen);
+		return -1;
+	}
+	/* RFC 3414 6.3.1 / 7.3.1: the digest over the whole message. */
+	if (u != NULL && usm_auth_sign(u, out + (*start - out), (size_t)mlen,
+	    sec_off + auth_off) == -1)
+		return -1;
+	return mlen;
+}
+
+/* Ours, now. */
+static void
+tp_local(const struct trapproc *tp, int64_t now, struct trapproc_local *me)
+{
+	me->engine_id = tp->engine_id;
+	me->engine_id_len = tp->engine_id_len;
+	me->boots = tp->boots;
+	me->time = tp_our_time(tp, now);
+}
+
+static ssize_t
+tp_v3_encode(struct trapproc *tp, struct usm_user *u, bool priv,
+    int32_t msg_id, const uint8_t *user, size_t userlen,
+    const uint8_t *cengine, size_t cenginelen, const uint8_t *cname,
+    size_t cnamelen, const struct snmp_pdu *pdu, size_t maxlen,
+    int64_t now, const uint8_t **out)
+{
+	struct trapproc_local	 me;
+
+	tp_local(tp, now, &me);
+	return trapproc_v3_encode(&me, u, priv, msg_id, user, userlen,
+	    cengine, cenginelen, cname, cnamelen, pdu, maxlen, tp->enc,
+	    tp->enc2, tp->reply, out);
+}
+
+/*
+ * RFC 3412 7.1 step 3 / RFC 3414 3.2: a Report carrying one usmStats
+ * counter, from our engine, in the default context.  u NULL:
+ * noAuthNoPriv; else authNoPriv with u (notInTimeWindow).
+ */
+static void
+tp_report(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
+    const uint8_t *user, size_t userlen, struct usm_user *u,
+    enum tp_usmstat which, uint64_t value, int64_t now,
+    struct trapproc_out *out)
+{
+	static const uint32_t	 usmstats[] = { 1, 3, 6, 1, 6, 3, 15, 1, 1 };
+	struct snmp_varbind	 vb;
+	struct snmp_pdu		 pdu;
+	const uint8_t		*p;
+	ssize_t			 n;
+	size_t			 i;
+
+	if (tp->engine_id_len == 0)
+		return;
+	memset(&vb, 0, sizeof(vb));
+	for (i = 0; i < sizeof(usmstats) / sizeof(usmstats[0]); i++)
+		vb.name.arcs[i] = usmstats[i];
+	vb.name.arcs[i++] = which;
+	vb.name.arcs[i++] = 0;
+	vb.name.len = (uint32_t)i;
+	vb.value.type = SNMP_T_COUNTER32;
+	vb.value.u = value & 0xffffffffU;
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_REPORT;
+	pdu.request_id = have_reqid ? msg->pdu.request_id : 0;
+	pdu.vb = &vb;
+	pdu.nvb = pdu.maxvb = 1;
+	if (userlen > SNMPMGR_MAX_USER_LEN)
+		userlen = 0;
+	if ((n = tp_v3_encode(tp, u, false, msg->msg_id, user, userlen,
+	    tp->engine_id, tp->engine_id_len, NULL, 0, &pdu,
+	    (size_t)msg->msg_max_size, now, &p)) == -1)
+		return;
+	out->reply = p;
+	out->replylen = (size_t)n;
+	tp->st.reports++;
+}
+
+static const char *
+tp_level_name(uint8_t flags)
+{
+	if (flags & SNMP_MSGFLAG_PRIV)
+		return "authPriv";
+	if (flags & SNMP_MSGFLAG_AUTH)
+		return "authNoPriv";
+	return "noAuthNoPriv";
+}
+
+/*
+ * RFC 3414 3.2 step 5: whether user u supports the message's level, i.e.
+ * has the protocols it needs.  A lower level is supported (a sender's
+ * time synchronization probe is authNoPriv), but only traps and informs
+ * at the user's own level are accepted (tp_level_full).
+ */
+static bool
+tp_level_ok(const struct tp_user *u, uint8_t flags)
+{
+	if ((flags & SNMP_MSGFLAG_AUTH) && u->auth == USM_AUTH_NONE)
+		return false;
+	if ((flags & SNMP_MSGFLAG_PRIV) && u->priv == USM_PRIV_NONE)
+		return false;
+	return true;
+}
+
+static bool
+tp_level_full(const struct tp_user *u, uint8_t flags)
+{
+	return ((flags & SNMP_MSGFLAG_AUTH) != 0) ==
+	    (u->auth != USM_AUTH_NONE) &&
+	    ((flags & SNMP_MSGFLAG_PRIV) != 0) == (u->priv != USM_PRIV_NONE);
+}
+
+/* A rejection that a reportable message also gets a Report for. */
+static void
+tp_v3_fail(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
+    const struct usm_secparams *sp, enum trapproc_reason r, int64_t now,
+    struct trapproc_out *out, const char *detail)
+{
+	enum tp_usmstat	 which;
+
+	tp_reject(tp, out, r, "%s", detail);
+	if ((msg->msg_flags & SNMP_MSGFLAG_REPORT) == 0)
+		return;
+	switch (r) {
+	case TRAPPROC_UNKNOWN_USER:
+		which = TP_STAT_UNKNOWN_USER_NAMES;
+		break;
+	case TRAPPROC_WRONG_DIGEST:
+		which = TP_STAT_WRONG_DIGESTS;
+		break;
+	case TRAPPROC_DECRYPTION_ERROR:
+		which = TP_STAT_DECRYPTION_ERRORS;
+		break;
+	case TRAPPROC_UNSUPPORTED_SEC_LEVEL:
+		which = TP_STAT_UNSUPPORTED_SEC_LEVELS;
+		break;
+	case TRAPPROC_UNKNOWN_ENGINE:
+		which = TP_STAT_UNKNOWN_ENGINE_IDS;
+		break;
+	default:
+		return;
+	}
+	tp_report(tp, msg, have_reqid, sp->user, sp->user_len, NULL, which,
+	    tp->st.rejected[r] + (r == TRAPPROC_UNKNOWN_ENGINE ?
+	    tp->st.discoveries : 0), now, out);
+	if (out->reply != NULL)
+		out->verdict = TRAPPROC_REPORT;
+}
+
+static void
+tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
+    struct snmp_msg *msg, const struct sockaddr *from, const char *timestr,
+    const char *listener, int64_t now, struct trapproc_out *out)
+{
+	struct usm_secparams	 sp;
+	struct render_buf	*b = &tp->rec;
+	struct tp_user		*tu = NULL, *cand;
+	struct usm_user		*u = NULL;
+	struct tp_engine	*e;
+	struct oid		 trap_oid;
+	const uint8_t		*p, *keyeng;
+	enum trapproc_reason	 why = TRAPPROC_UNKNOWN_USER;
+	char			 detail[160];
+	ssize_t			 n;
+	size_t			 first, nu, i, keyenglen, declen;
+	int64_t			 uptime;
+	uint8_t			 flags = msg->msg_flags;
+	bool			 auth = flags & SNMP_MSGFLAG_AUTH;
+	bool			 priv = flags & SNMP_MSGFLAG_PRIV;
+	bool			 reportable = flags & SNMP_MSGFLAG_REPORT;
+	bool			 authoritative, have_reqid = !priv, inform;
+
+	/* RFC 3412 7.2 step 4: only USM here. */
+	if (msg->msg_security_model != SNMP_SECMODEL_USM) {
+		tp_reject(tp, out, TRAPPROC_UNSUPPORTED_SEC_MODEL,
+		    "msgSecurityModel %d", msg->msg_security_model);
+		return;
+	}
+	/* Step 5: privacy without authentication is invalid. */
+	if (priv && !auth) {
+		tp_reject(tp, out, TRAPPROC_MALFORMED, "msgFlags ask for "
+		    "privacy without authentication");
+		return;
+	}
+	if (usm_secparams_decode(msg->sec_params, msg->sec_params_len,
+	    &sp) == -1) {
+		tp_reject(tp, out, TRAPPROC_MALFORMED, "%s",
+		    snmpmgr_lasterr_detail());
+		return;
+	}
+	if (priv != (msg->encrypted != NULL)) {
+		tp_reject(tp, out, TRAPPROC_MALFORMED, "msgFlags %s privacy "
+		    "but msgData is %s", priv ? "ask for" : "do not ask for",
+		    priv ? "plaintext" : "encrypted");
+		return;
+	}
+
+	/* RFC 3414 4: discovery, an empty authoritative engine ID. */
+	if (sp.engine_id_len == 0) {
+		if (!reportable || tp->engine_id_len == 0) {
+			tp_reject(tp, out, TRAPPROC_UNKNOWN_ENGINE, "empty "
+			    "engine ID%s", reportable ? " and we have none" :
+			    " in an unreportable message");
+			return;
+		}
+		tp->st.discoveries++;
+		tp_report(tp, msg, have_reqid, sp.user, sp.user_len, NULL,
+		    TP_STAT_UNKNOWN_ENGINE_IDS, tp->st.discoveries +
+		    tp->st.rejected[TRAPPROC_UNKNOWN_ENGINE], now, out);
+		out->verdict = TRAPPROC_REPORT;
+		out->discovery = true;
+		return;
+	}
+	authoritative = tp->engine_id_len > 0 &&
+	    sp.engine_id_len == tp->engine_id_len &&
+	    memcmp(sp.engine_id, tp->engine_id, tp->engine_id_len) == 0;
+	/*
+	 * A confirmed-class message (reportable: an inform) for an engine
+	 * that is not ours: RFC 3414 3.2 step 3, tell the sender our ID.
+	 */
+	if (!authoritative && reportable) {
+		tp_v3_fail(tp, msg, have_reqid, &sp, TRAPPROC_UNKNOWN_ENGINE,
+		    now, out, "a reportable message for another engine");
+		return;
+	}
+	keyeng = authoritative ? tp->engine_id : sp.engine_id;
+	keyenglen = authoritative ? tp->engine_id_len : sp.engine_id_len;
+
+	/* Step 4: the user; steps 5-8 for each credential of that name. */
+	if ((nu = tp_users_find(tp, sp.user, sp.user_len, &first)) == 0) {
+		snprintf(detail, sizeof(detail), "unknown user (%zu octets)",
+		    sp.user_len);
+		tp_v3_fail(tp, msg, have_reqid, &sp, TRAPPROC_UNKNOWN_USER,
+		    now, out, detail);
+		return;
+	}
+	detail[0] = '\0';		/* said once a credential fails */
+	for (i = 0; i < nu && tu == NULL; i++) {
+		cand = &tp->users[first + i];
+		if (!tp_level_ok(cand, flags)) {
+			why = TRAPPROC_UNSUPPORTED_SEC_LEVEL;
+			snprintf(detail, sizeof(detail), "%s from user %s, "
+			    "configured for %s", tp_level_name(flags),
+			    cand->name, cand->priv != USM_PRIV_NONE ?
+			    "authPriv" : cand->auth != USM_AUTH_NONE ?
+			    "authNoPriv" : "noAuthNoPriv");
+			continue;
+		}
+		if (!authoritative && !tp_user_engine_ok(cand, sp.engine_id,
+		    sp.engine_id_len)) {
+			why = TRAPPROC_UNKNOWN_ENGINE;
+			snprintf(detail, sizeof(detail), "engine not allowed "
+			    "for user %s", cand->name);
+			continue;
+		}
+		if (!auth) {
+			tu = cand;
+			break;
+		}
+		if ((u = usm_cache_get(tp->keys, cand->cred, keyeng,
+		    keyenglen)) == NULL) {
+			why = TRAPPROC_UNKNOWN_ENGINE;
+			snprintf(detail, sizeof(detail), "%s",
+			    snmpmgr_lasterr_detail());
+			continue;
+		}
+		/* Step 6. */
+		if (sp.auth < buf || sp.auth + sp.auth_len > buf + len ||
+		    usm_auth_verify(u, buf, len, (size_t)(sp.auth - buf),
+		    sp.auth_len) == -1) {
+			why = TRAPPROC_WRONG_DIGEST;
+			snprintf(detail, sizeof(detail), "wrong digest from "
+			    "user %s", cand->name);
+			goto next;
+		}
+		/* Step 7. */
+		if (authoritative) {
+			if (usm_time_check_local(tp->boots, tp_our_time(tp,
+			    now), sp.boots, sp.time) == -1) {
+				tp_reject(tp, out, TRAPPROC_NOT_IN_TIME_WINDOW,
+				    "%s", snmpmgr_lasterr_detail());
+				if (reportable)
+					tp_report(tp, msg, have_reqid, sp.user,
+					    sp.user_len, u,
+					    TP_STAT_NOT_IN_TIME_WINDOWS,
+					    tp->st.rejected[
+					    TRAPPROC_NOT_IN_TIME_WINDOW],
+					    now, out);
+				if (out->reply != NULL)
+					out->verdict = TRAPPROC_REPORT;
+				usm_user_free(u);
+				return;
+			}
+		} else {
+			if ((e = tp_engine_get(tp, sp.engine_id,
+			    sp.engine_id_len)) == NULL) {
+				usm_user_free(u);
+				tp_reject(tp, out, TRAPPROC_MALFORMED, "out of "
+				    "memory");
+				return;
+			}
+			if (usm_time_check(&e->t, sp.boots, sp.time,
+			    now) == -1) {
+				usm_user_free(u);
+				tp_reject(tp, out, TRAPPROC_NOT_IN_TIME_WINDOW,
+				    "%s", snmpmgr_lasterr_detail());
+				return;
+			}
+		}
+		/* Step 8. */
+		if (priv) {
+			declen = SNMPMGR_MAX_DGRAM;
+			if (msg->encrypted_len > SNMPMGR_MAX_DGRAM ||
+			    usm_decrypt(u, sp.boots, sp.time, sp.priv,
+			    sp.priv_len, msg->encrypted, msg->encrypted_len,
+			    tp->dec, &declen) == -1 ||
+			    snmp_scoped_pdu_decode(tp->dec, declen,
+			    msg) == -1) {
+				if (snmpmgr_lasterr() ==
+				    SNMPMGR_ERR_TOO_MANY_OBJECTS ||
+				    snmpmgr_lasterr() == SNMPMGR_ERR_PDU_TYPE) {
+					usm_user_free(u);
+					tp_reject(tp, out, snmpmgr_lasterr() ==
+					    SNMPMGR_ERR_PDU_TYPE ?
+					    TRAPPROC_UNEXPECTED_PDU :
+					    TRAPPROC_MALFORMED, "%s",
+					    snmpmgr_lasterr_detail());
+					return;
+				}
+				why = TRAPPROC_DECRYPTION_ERROR;
+				snprintf(detail, sizeof(detail), "cannot "
+				    "decrypt for user %s: %s", cand->name,
+				    snmpmgr_lasterr_detail());
+				goto next;
+			}
+			have_reqid = true;
+		}
+		tu = cand;
+		break;
+ next:
+		usm_user_free(u);
+		u = NULL;
+	}
+	if (tu == NULL) {
+		if (detail[0] == '\0')
+			snprintf(detail, sizeof(detail), "no credential of "
+			    "user %.*s fits", (int)sp.user_len,
+			    (const char *)sp.user);
+		tp_v3_fail(tp, msg, have_reqid, &sp, why, now, out, detail);
+		return;
+	}
+
+	if (!tp_level_full(tu, flags)) {
+		tp_reject(tp, out, TRAPPROC_UNSUPPORTED_SEC_LEVEL, "%s from "
+		    "user %s, configured for %s", tp_level_name(flags),
+		    tu->name, tu->priv != USM_PRIV_NONE ? "authPriv" :
+		    "authNoPriv");
+		goto done;
+	}
+	inform = msg->pdu.type == SNMP_PDU_INFORM;
+	if (msg->pdu.type != SNMP_PDU_TRAP && !inform) {
+		tp_reject(tp, out, TRAPPROC_UNEXPECTED_PDU, "%s PDU on the "
+		    "trap port", snmp_pdu_type_name(msg->pdu.type) ?
+		    snmp_pdu_type_name(msg->pdu.type) : "unknown");
+		goto done;
+	}
+	if (inform && !authoritative) {
+		tp_reject(tp, out, TRAPPROC_UNKNOWN_ENGINE, "InformRequest "
+		    "for another engine");
+		goto done;
+	}
+	if (trapproc_v2_fields(&msg->pdu, &uptime, &trap_oid) == -1) {
+		tp_reject(tp, out, TRAPPROC_MALFORMED, "%s without "
+		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
+		goto done;
+	}
+	tp_rec_begin(tp, timestr, inform, from, listener, "3");
+	render_adds(b, ",\"user\":");
+	render_json_str(b, tu->name, tu->namelen);
+	render_adds(b, ",\"security_level\":\"");
+	render_adds(b, tp_level_name(flags));
+	render_adds(b, "\",\"engine_id\":");
+	tp_hex(b, sp.engine_id, sp.engine_id_len);
+	render_adds(b, ",\"engine_boots\":");
+	render_u64(b, sp.boots);
+	render_adds(b, ",\"engine_time\":");
+	render_u64(b, sp.time);
+	render_adds(b, ",\"context_engine_id\":");
+	tp_hex(b, msg->context_engine_id, msg->context_engine_id_len);
+	tp_text_field(b, "context_name", msg->context_name,
+	    msg->context_name_len);
+	render_adds(b, ",\"msg_id\":");
+	render_i64(b, msg->msg_id);
+	if (tp_rec_end(tp, out, true, msg->pdu.request_id, uptime, &trap_oid,
+	    &msg->pdu) == -1)
+		goto done;
+	out->inform = inform;
+	tp->st.v3++;
+	if (!inform) {
+		tp->st.traps++;
+		goto done;
+	}
+	tp->st.informs++;
+	if (!tp->auto_ack)
+		goto done;
+	/* RFC 3416 4.2.7 in the same context, at the same level. */
+	msg->pdu.type = SNMP_PDU_RESPONSE;
+	msg->pdu.error_status = SNMP_ERR_NOERROR;
+	msg->pdu.error_index = 0;
+	n = tp_v3_encode(tp, u, priv, msg->msg_id, sp.user, sp.user_len,
+	    msg->context_engine_id, msg->context_engine_id_len,
+	    msg->context_name, msg->context_name_len, &msg->pdu,
+	    (size_t)msg->msg_max_size, now, &p);
+	if (n == -1) {
+		msg->pdu.error_status = SNMP_ERR_TOOBIG;
+		msg->pdu.nvb = 0;
+		n = tp_v3_encode(tp, u, priv, msg->msg_id, sp.user,
+		    sp.user_len, msg->context_engine_id,
+		    msg->context_engine_id_len, msg->context_name,
+		    msg->context_name_len, &msg->pdu,
+		    (size_t)msg->msg_max_size, now, &p);
+	}
+	if (n != -1) {
+		out->reply = p;
+		out->replylen = (size_t)n;
+	}
+ done:
+	usm_user_free(u);
+}
+
+/* ------------------------------------------------------------ input */
+
+void
+trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
+    const struct sockaddr *from, const char *timestr, const char *listener,
+    int64_t now, struct trapproc_out *out)
+{
+	struct snmp_msg	 msg;
+	int		 err;
+
+	memset(out, 0, sizeof(*out));
+	tp->st.packets++;
+	msg.pdu.vb = tp->vb;
+	msg.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
+	if (snmp_msg_decode(buf, len, &msg) == -1) {
+		err = snmpmgr_lasterr();
+		tp_reject(tp, out, err == SNMPMGR_ERR_VERSION ?
+		    TRAPPROC_BAD_VERSION : err == SNMPMGR_ERR_PDU_TYPE ?
+		    TRAPPROC_UNEXPECTED_PDU : TRAPPROC_MALFORMED, "%s",
+		    snmpmgr_lasterr_detail());
+		return;
+	}
+	if (msg.version == SNMP_V3)
+		tp_v3(tp, buf, len, &msg, from, timestr, listener, now, out);
+	else
+		tp_community(tp, &msg, from, timestr, listener, out);
+}

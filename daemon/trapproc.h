@@ -1,0 +1,185 @@
+/*
+ * trapproc.h - what the trap receiver does with one datagram: decode it,
+ * accept or reject it (communities for v1/v2c; USM users, keys localized
+ * per engine, digests, time windows and privacy for v3), fold it into one
+ * journal record, and make the datagram to send back (the Response that
+ * acknowledges an inform, or a USM Report).
+ *
+ * Nothing here touches a socket, a clock, a file or the event loop:
+ * traps.c feeds datagrams in and carries out the verdict, and the unit
+ * tests drive it with crafted packets and a fake clock.
+ *
+ * Roles (RFC 3411 3.1.1.1, RFC 3414 3.2): for a v3 trap the sender is the
+ * authoritative engine, so keys are localized for the sender's engine ID
+ * and its boots/time are tracked per engine (RFC 3414 3.2 step 7b); for a
+ * v3 inform we are authoritative, so keys are localized for our own engine
+ * ID, the message must be in our time window (step 7a), and a sender that
+ * does not know our engine ID yet gets a discovery Report (RFC 3414 4).
+ */
+#ifndef SNMPMGRD_TRAPPROC_H
+#define SNMPMGRD_TRAPPROC_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct oid;
+struct snmp_pdu;
+struct trapproc;
+struct usm_cred_params;
+struct usm_user;
+
+/* Why a datagram was not accepted (the rejection counters). */
+enum trapproc_reason {
+	TRAPPROC_OK = 0,
+	TRAPPROC_BAD_COMMUNITY,
+	TRAPPROC_UNKNOWN_USER,		/* usmStatsUnknownUserNames */
+	TRAPPROC_WRONG_DIGEST,		/* usmStatsWrongDigests */
+	TRAPPROC_DECRYPTION_ERROR,	/* usmStatsDecryptionErrors */
+	TRAPPROC_NOT_IN_TIME_WINDOW,	/* usmStatsNotInTimeWindows */
+	TRAPPROC_UNKNOWN_ENGINE,	/* usmStatsUnknownEngineIDs */
+	TRAPPROC_UNSUPPORTED_SEC_LEVEL,	/* usmStatsUnsupportedSecLevels */
+	TRAPPROC_UNSUPPORTED_SEC_MODEL,	/* snmpUnknownSecurityModels */
+	TRAPPROC_BAD_VERSION,		/* snmpInBadVersions */
+	TRAPPROC_UNEXPECTED_PDU,	/* not a trap or inform */
+	TRAPPROC_MALFORMED,		/* snmpInASNParseErrs and the like */
+	TRAPPROC__COUNT
+};
+
+enum trapproc_verdict {
+	TRAPPROC_ACCEPT = 0,	/* journal out->rec; send out->reply if any */
+	TRAPPROC_REPORT,	/* send out->reply (a Report); nothing else */
+	TRAPPROC_REJECT,	/* drop; out->reason says why */
+};
+
+struct trapproc_out {
+	enum trapproc_verdict	 verdict;
+	enum trapproc_reason	 reason;	/* TRAPPROC_OK when accepted */
+	int			 error;		/* numbered error (SPEC 5) */
+	char			 detail[160];
+	bool			 inform;	/* an InformRequest */
+	bool			 discovery;	/* the Report answers a probe */
+	/* The journal record: one JSON object, no newline. */
+	const char		*rec;
+	size_t			 reclen;
+	/* A datagram for the source: the inform's Response or a Report. */
+	const uint8_t		*reply;
+	size_t			 replylen;
+};
+
+struct trapproc_stats {
+	uint64_t	 packets;	/* datagrams looked at */
+	uint64_t	 traps;		/* accepted */
+	uint64_t	 informs;	/* accepted */
+	uint64_t	 v1, v2c, v3;	/* accepted, by version */
+	uint64_t	 reports;	/* Reports made */
+	uint64_t	 discoveries;	/* of them, answers to probes */
+	uint64_t	 rejected[TRAPPROC__COUNT];
+	uint64_t	 engines;	/* sender engines tracked now */
+	uint64_t	 engines_evicted;
+	uint64_t	 localizations;	/* keys localized (cache misses) */
+	uint64_t	 key_cache_hits;
+};
+
+/* "bad_community", ... (the stats keys); NULL for TRAPPROC_OK. */
+const char	*trapproc_reason_name(enum trapproc_reason r);
+
+/*
+ * max_engines bounds the sender engines tracked (least recently seen
+ * evicted first), max_keys the cache of localized keys; 0 picks the
+ * defaults.  NULL on allocation failure.
+ */
+struct trapproc	*trapproc_new(size_t max_engines, size_t max_keys);
+void		 trapproc_free(struct trapproc *tp);
+
+/* Accept v1/v2c messages with this community (none: every one is
+ * refused).  0 or -1. */
+int		 trapproc_add_community(struct trapproc *tp, const char *c);
+/*
+ * Accept v3 messages from this user: the credential is made here
+ * (passwords hashed once).  Several credentials may share a user name;
+ * each is tried in turn (this is how priv_key_extension "auto" tries both
+ * extensions).  engines: an allow-list of sender engine IDs for its traps
+ * (n of them, each 1..32 octets), or none for any engine.  A message's
+ * security level must be the credential's.  0, or -1 with lasterr (as
+ * usm_cred_new).
+ */
+int		 trapproc_add_user(struct trapproc *tp,
+		    const struct usm_cred_params *p,
+		    const uint8_t *const *engines, const size_t *lens,
+		    size_t n);
+/*
+ * Our engine (RFC 3411 snmpEngineID, snmpEngineBoots), authoritative for
+ * informs; now is the monotonic second snmpEngineTime counts from.
+ * Without one, v3 informs and discovery are refused (unknown engine).
+ */
+void		 trapproc_set_engine(struct trapproc *tp, const uint8_t *id,
+		    size_t len, uint32_t boots, int64_t now);
+/* Make Responses for informs (default true). */
+void		 trapproc_set_auto_ack(struct trapproc *tp, bool on);
+
+/*
+ * One datagram from `from`, received at `timestr` (the journal's time
+ * format), on listener `listener` (its spec, for the record); now is
+ * monotonic seconds.  Fills out; pointers in it stay valid until the next
+ * call.  Never fails: problems are verdicts.
+ */
+void		 trapproc_input(struct trapproc *tp, const uint8_t *buf,
+		    size_t len, const struct sockaddr *from,
+		    const char *timestr, const char *listener, int64_t now,
+		    struct trapproc_out *out);
+
+void		 trapproc_get_stats(const struct trapproc *tp,
+		    struct trapproc_stats *st);
+
+/*
+ * Our side of an SNMPv3 message we are authoritative for (RFC 3412 7.1:
+ * Responses and Reports we send as the inform receiver, notifications we
+ * send): our snmpEngineID, snmpEngineBoots and snmpEngineTime.
+ */
+struct trapproc_local {
+	const uint8_t	*engine_id;
+	size_t		 engine_id_len;
+	uint32_t	 boots;
+	uint32_t	 time;
+};
+
+/*
+ * Encode an SNMPv3 message (RFC 3412 6, RFC 3414 3.1) from engine `me`:
+ * pdu in a ScopedPDU with the given context, for user (userlen octets),
+ * secured with u's keys (u localized for me->engine_id; NULL means
+ * noAuthNoPriv) and encrypted when priv.  The digest is computed over the
+ * finished message.  s1, s2 and out are caller buffers of SNMPMGR_MAX_DGRAM
+ * octets; the message lands in out, *start tells where.  A message longer
+ * than maxlen fails with 118.  Returns its length, or -1 with lasterr.
+ */
+ssize_t		 trapproc_v3_encode(const struct trapproc_local *me,
+		    struct usm_user *u, bool priv, int32_t msg_id,
+		    const uint8_t *user, size_t userlen, const uint8_t *cengine,
+		    size_t cenginelen, const uint8_t *cname, size_t cnamelen,
+		    const struct snmp_pdu *pdu, size_t maxlen, uint8_t *s1,
+		    uint8_t *s2, uint8_t *out, const uint8_t **start);
+
+/*
+ * RFC 3584 3.1 (2): the snmpTrapOID of an SNMPv1 Trap-PDU: a standard
+ * generic trap g (0..5) is snmpTraps.(g+1), 1.3.6.1.6.3.1.1.5.(g+1); an
+ * enterpriseSpecific one (6) is enterprise.0.specific.  0, or -1 for a
+ * generic-trap outside 0..6, a negative specific-trap or an enterprise
+ * too long to extend.
+ */
+int		 trapproc_v1_trap_oid(const struct snmp_pdu *pdu,
+		    struct oid *out);
+/*
+ * RFC 3416 4.2.6/4.2.7: sysUpTime.0 and snmpTrapOID.0 of an SNMPv2-Trap
+ * or InformRequest (the first two varbinds; snmpTrapOID.0 is also looked
+ * for further on, for senders that leave out sysUpTime.0).  *uptime is
+ * -1 without sysUpTime.0.  0, or -1 without a snmpTrapOID.0 holding an
+ * OID.
+ */
+int		 trapproc_v2_fields(const struct snmp_pdu *pdu,
+		    int64_t *uptime, struct oid *trap_oid);
+
+#endif /* SNMPMGRD_TRAPPROC_H */

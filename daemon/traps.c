@@ -1,0 +1,835 @@
+/*
+ * traps.c - the trap and inform receiver of traps.h on the event loop.
+ *
+ * Intake.  Each listener is a non-blocking UDP socket (core/transport.c)
+ * with a large receive buffer and SO_RXQ_OVFL, read with recvmmsg in
+ * batches of SNMPMGR_MAX_RECV_BATCH.  Each datagram goes through
+ * trapproc_input(); accepted records are appended to the journal, and
+ * after the batch they are handed to the journal's writer thread, so the
+ * loop never waits for the disk.  The kernel reports, with every datagram,
+ * how many it dropped on that socket for want of buffer space: that is
+ * the listener's "drops" counter.
+ *
+ * Acknowledgements.  An inform's Response is queued with the sequence
+ * number of its journal record and sent when the journal says the record
+ * is settled: written for fsync "none" and "interval", written and
+ * covered by an fdatasync for "always" (one sync covers every inform
+ * written before it: group commit).  If the write or the sync fails the
+ * Response is dropped, so the sender retransmits: an acknowledged inform
+ * is always in the journal.  Reports (discovery, time window) go out at
+ * once; they record nothing.
+ *
+ * Events are built only when someone subscribed: a trap or inform event
+ * carries the journal record itself.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "config.h"		/* daemon/config.h */
+
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/transport.h"
+#include "core/usm.h"
+
+#include "daemon.h"
+#include "events.h"
+#include "journal.h"
+#include "log.h"
+#include "trapproc.h"
+#include "traps.h"
+
+/* recvmmsg batches read per readiness event before the loop moves on. */
+#define TRAPS_READ_ROUNDS	8
+/* Octets of a rejected datagram a bad-packet event shows. */
+#define TRAPS_HEX_BYTES		64
+
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL		40
+#endif
+
+struct traps;
+
+struct traps_listener {
+	struct traps		*t;
+	char			 spec[300];
+	char			 addr[INET6_ADDRSTRLEN + 8];
+	int			 fd;
+	struct event		*ev;
+	int			 rcvbuf;	/* as the kernel set it */
+	uint64_t		 received;
+	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
+	char			 error[200];	/* why it is not open */
+	struct log_repeat	 rep;
+};
+
+/* An inform's Response waiting for its record to be durable. */
+struct traps_ack {
+	uint64_t		 seq;
+	int			 fd;
+	socklen_t		 tolen;
+	struct sockaddr_storage	 to;
+	size_t			 off, len;	/* in the arena */
+};
+
+struct traps {
+	struct daemon		*d;
+	struct trapproc		*tp;
+	struct journal		*j;
+	struct traps_listener	*ls;
+	size_t			 nls;
+	bool			 auto_ack;
+	uint64_t		 max_size;	/* of a journal file */
+	uint32_t		 keep;
+
+	/* recvmmsg set, shared by every listener (one loop, one thread). */
+	struct mmsghdr		 mh[SNMPMGR_MAX_RECV_BATCH];
+	struct iovec		 iov[SNMPMGR_MAX_RECV_BATCH];
+	struct sockaddr_storage	 from[SNMPMGR_MAX_RECV_BATCH];
+	char			 ctrl[SNMPMGR_MAX_RECV_BATCH]
+				     [CMSG_SPACE(sizeof(uint32_t))];
+	uint8_t			*bufs;
+
+	struct traps_ack	*acks;		/* by seq */
+	size_t			 nacks;
+	size_t			 ackcap;
+	uint8_t			*arena;
+	size_t			 arenalen;
+	size_t			 arenacap;
+
+	uint64_t		 acks_sent;
+	uint64_t		 acks_dropped;	/* record failed */
+	uint64_t		 acks_overflow;	/* queue full */
+	uint64_t		 send_errors;
+	uint64_t		 reports_sent;
+	struct log_repeat	 rep_send;
+};
+
+static int64_t
+traps_mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void
+traps_sockaddr_str(const struct sockaddr *sa, char *buf, size_t size,
+    unsigned *port)
+{
+	buf[0] = '\0';
+	*port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+		*port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
+		*port = ntohs(sin6->sin6_port);
+	}
+}
+
+/* ------------------------------------------------------------ replies */
+
+static void
+traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
+    const struct sockaddr *to, socklen_t tolen)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	unsigned	 port;
+
+	if (transport_send(fd, buf, len, to, tolen) == 0)
+		return;
+	t->send_errors++;
+	traps_sockaddr_str(to, addr, sizeof(addr), &port);
+	log_repeat(&t->rep_send, "traps: reply to %s port %u: %s", addr,
+	    port, strerror(errno));
+}
+
+static void
+traps_ack_queue(struct traps *t, uint64_t seq, int fd,
+    const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
+    size_t len)
+{
+	struct traps_ack	*na, *a;
+	uint8_t			*nb;
+	size_t			 ncap;
+
+	if (t->nacks >= SNMPMGR_MAX_TRAP_ACKS) {
+		t->acks_overflow++;
+		return;
+	}
+	if (t->nacks == t->ackcap) {
+		ncap = t->ackcap ? t->ackcap * 2 : 256;
+		if ((na = reallocarray(t->acks, ncap, sizeof(*na))) == NULL)
+			goto nomem;
+		t->acks = na;
+		t->ackcap = ncap;
+	}
+	if (t->arenacap - t->arenalen < len) {
+		ncap = t->arenacap ? t->arenacap : 65536;
+		while (ncap - t->arenalen < len)
+			ncap *= 2;
+		if ((nb = realloc(t->arena, ncap)) == NULL)
+			goto nomem;
+		t->arena = nb;
+		t->arenacap = ncap;
+	}
+	a = &t->acks[t->nacks++];
+	a->seq = seq;
+	a->fd = fd;
+	a->tolen = tolen <= sizeof(a->to) ? tolen : sizeof(a->to);
+	memcpy(&a->to, to, a->tolen);
+	a->off = t->arenalen;
+	a->len = len;
+	memcpy(t->arena + t->arenalen, buf, len);
+	t->arenalen += len;
+	return;
+ nomem:
+	t->acks_overflow++;
+}
+
+/* Drop the first n queued acks (sent or abandoned). */
+static void
+traps_ack_shift(struct traps *t, size_t n)
+{
+	size_t	 i, base;
+
+	if (n == 0)
+		return;
+	if (n >= t->nacks) {
+		t->nacks = 0;
+		t->arenalen = 0;
+		return;
+	}
+	base = t->acks[n].off;
+	memmove(t->arena, t->arena + base, t->arenalen - base);
+	t->arenalen -= base;
+	memmove(t->acks, t->acks + n, (t->nacks - n) * sizeof(*t->acks));
+	t->nacks -= n;
+	for (i = 0; i < t->nacks; i++)
+		t->acks[i].off -= base;
+}
+
+/*
+ * The journal settled the records up to upto: acknowledge their informs,
+ * except those whose records failed (their senders retransmit).
+ */
+static void
+traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
+    size_t nfailed)
+{
+	struct traps	*t = arg;
+	size_t		 i, k = 0;
+	uint64_t	 seq;
+
+	for (i = 0; i < t->nacks && (seq = t->acks[i].seq) <= upto; i++) {
+		while (k < nfailed && failed[k].to < seq)
+			k++;
+		if (k < nfailed && failed[k].from < seq) {
+			t->acks_dropped++;
+			continue;
+		}
+		traps_send(t, t->acks[i].fd, t->arena + t->acks[i].off,
+		    t->acks[i].len, (struct sockaddr *)&t->acks[i].to,
+		    t->acks[i].tolen);
+		t->acks_sent++;
+	}
+	traps_ack_shift(t, i);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void
+traps_event_record(struct traps *t, bool inform, const char *rec,
+    size_t len)
+{
+	enum event_type	 type = inform ? EV_INFORM : EV_TRAP;
+	json_t		*data;
+
+	if (!events_wanted(t->d->events, type, NULL))
+		return;
+	if ((data = json_loadb(rec, len, 0, NULL)) == NULL)
+		return;
+	if (inform)
+		json_object_set_new(data, "acknowledge", json_boolean(
+		    t->auto_ack));
+	events_publish(t->d->events, type, NULL, data);
+}
+
+static void
+traps_event_bad(struct traps *t, const struct traps_listener *l,
+    const struct sockaddr *from, const uint8_t *buf, size_t len,
+    const struct trapproc_out *out)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	char		 addr[INET6_ADDRSTRLEN], hex[2 * TRAPS_HEX_BYTES + 1];
+	unsigned	 port;
+	size_t		 i, n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
+	json_t		*data;
+
+	if (!events_wanted(t->d->events, EV_BAD_PACKET, NULL))
+		return;
+	traps_sockaddr_str(from, addr, sizeof(addr), &port);
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = hexdig[buf[i] >> 4];
+		hex[2 * i + 1] = hexdig[buf[i] & 15];
+	}
+	hex[2 * n] = '\0';
+	data = json_pack("{s:s,s:s?,s:i,s:s,s:s,s:i,s:s,s:I,s:s}",
+	    "origin", "traps",
+	    "reason", trapproc_reason_name(out->reason),
+	    "code", out->error,
+	    "message", snmpmgr_strerror(out->error),
+	    "detail", out->detail,
+	    "port", (int)port,
+	    "listener", l->spec,
+	    "length", (json_int_t)len,
+	    "hex", hex);
+	if (data == NULL)
+		return;
+	json_object_set_new(data, "source", json_string(addr));
+	events_publish(t->d->events, EV_BAD_PACKET, NULL, data);
+}
+
+static void
+traps_event_discovery(struct traps *t, const struct traps_listener *l,
+    const struct sockaddr *from)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	unsigned	 port;
+	json_t		*data;
+
+	if (!events_wanted(t->d->events, EV_DISCOVERY_REQUEST, NULL))
+		return;
+	traps_sockaddr_str(from, addr, sizeof(addr), &port);
+	if ((data = json_pack("{s:s,s:s,s:i,s:s}", "origin", "traps",
+	    "source", addr, "port", (int)port, "listener", l->spec)) != NULL)
+		events_publish(t->d->events, EV_DISCOVERY_REQUEST, NULL,
+		    data);
+}
+
+/* ------------------------------------------------------------ intake */
+
+static void
+traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
+    size_t len, const struct sockaddr *from, socklen_t fromlen,
+    const char *timestr, int64_t now)
+{
+	struct trapproc_out	 out;
+	uint64_t		 seq;
+
+	trapproc_input(t->tp, buf, len, from, timestr, l->spec, now, &out);
+	switch (out.verdict) {
+	case TRAPPROC_ACCEPT:
+		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
+		    out.reply != NULL)
+			traps_ack_queue(t, seq, l->fd, from, fromlen,
+			    out.reply, out.replylen);
+		traps_event_record(t, out.inform, out.rec, out.reclen);
+		break;
+	case TRAPPROC_REPORT:
+		traps_send(t, l->fd, out.reply, out.replylen, from, fromlen);
+		t->reports_sent++;
+		if (out.discovery)
+			traps_event_discovery(t, l, from);
+		else
+			traps_event_bad(t, l, from, buf, len, &out);
+		break;
+	case TRAPPROC_REJECT:
+		traps_event_bad(t, l, from, buf, len, &out);
+		break;
+	}
+}
+
+/* The kernel's count of datagrams this socket dropped (SO_RXQ_OVFL). */
+static void
+traps_note_drops(struct traps_listener *l, struct msghdr *mh)
+{
+	struct cmsghdr	*cm;
+	uint32_t	 v;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SO_RXQ_OVFL &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			l->drops = v;
+		}
+}
+
+static void
+traps_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct traps_listener	*l = arg;
+	struct traps		*t = l->t;
+	struct timespec		 ts;
+	char			 timestr[32];
+	int64_t			 now;
+	int			 i, n, round;
+
+	for (round = 0; round < TRAPS_READ_ROUNDS; round++) {
+		for (i = 0; i < SNMPMGR_MAX_RECV_BATCH; i++) {
+			t->mh[i].msg_hdr.msg_name = &t->from[i];
+			t->mh[i].msg_hdr.msg_namelen = sizeof(t->from[i]);
+			t->mh[i].msg_hdr.msg_iov = &t->iov[i];
+			t->mh[i].msg_hdr.msg_iovlen = 1;
+			t->mh[i].msg_hdr.msg_control = t->ctrl[i];
+			t->mh[i].msg_hdr.msg_controllen = sizeof(t->ctrl[i]);
+			t->mh[i].msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(l->fd, t->mh, SNMPMGR_MAX_RECV_BATCH,
+		    MSG_DONTWAIT, NULL);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_repeat(&l->rep, "traps: %s: recvmmsg: %s",
+				    l->spec, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		journal_format_time(&ts, timestr);
+		now = traps_mono();
+		for (i = 0; i < n; i++) {
+			l->received++;
+			traps_note_drops(l, &t->mh[i].msg_hdr);
+			if (t->mh[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue;	/* over 64 KiB: not SNMP */
+			traps_one(t, l, t->iov[i].iov_base, t->mh[i].msg_len,
+			    (struct sockaddr *)&t->from[i],
+			    t->mh[i].msg_hdr.msg_namelen, timestr, now);
+		}
+		/* One write for the whole batch, in the writer thread;
+		 * acks follow when it is settled (traps_settled_cb). */
+		journal_flush(t->j);
+		if (n < SNMPMGR_MAX_RECV_BATCH)
+			break;
+	}
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static int
+traps_listen(struct traps *t, struct traps_listener *l,
+    const struct config_trap_listen *cl, uint64_t rcvbuf)
+{
+	struct transport_cfg	 cfg;
+	int			 one = 1, v;
+	socklen_t		 vl = sizeof(v);
+
+	snprintf(l->spec, sizeof(l->spec), "%s", cl->spec);
+	snprintf(l->addr, sizeof(l->addr), cl->transport ==
+	    SESS_TRANSPORT_UDP ? "%s:%u" : "[%s]:%u", cl->host,
+	    (unsigned)cl->port);
+	l->t = t;
+	l->fd = -1;
+	if (cl->transport == SESS_TRANSPORT_DTLS) {
+		snprintf(l->error, sizeof(l->error), "error %d: %s: the DTLS "
+		    "trap listener is not supported yet",
+		    SNMPMGR_ERR_NOT_SUPPORTED,
+		    snmpmgr_strerror(SNMPMGR_ERR_NOT_SUPPORTED));
+		return -1;
+	}
+	transport_cfg_default(&cfg, cl->transport == SESS_TRANSPORT_UDP6 ?
+	    AF_INET6 : AF_INET);
+	cfg.local_host = cl->host;
+	cfg.local_port = cl->port;
+	cfg.force_local_port = true;
+	cfg.rcvbuf = rcvbuf > (1U << 30) ? 1 << 30 : (int)rcvbuf;
+	if ((l->fd = transport_open(&cfg)) == -1) {
+		snprintf(l->error, sizeof(l->error), "error %d: %s",
+		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+		return -1;
+	}
+	if (setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
+	    sizeof(one)) == -1)
+		log_warn("traps: %s: SO_RXQ_OVFL (drops will not be counted)",
+		    l->spec);
+	if (getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0)
+		l->rcvbuf = v;
+	if ((l->ev = event_new(t->d->base, l->fd, EV_READ | EV_PERSIST,
+	    traps_read_cb, l)) == NULL || event_add(l->ev, NULL) == -1) {
+		snprintf(l->error, sizeof(l->error), "cannot watch the socket");
+		return -1;
+	}
+	return 0;
+}
+
+/* Hex octets ("0x" and ':' allowed, checked by the config) into out. */
+static size_t
+traps_hex(const char *s, uint8_t *out, size_t max)
+{
+	size_t	 n = 0;
+	int	 hi = -1, x;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s != '\0' && n < max; s++) {
+		if (*s == ':')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			x = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			x = (*s | 0x20) - 'a' + 10;
+		else
+			return 0;
+		if (hi == -1)
+			hi = x;
+		else {
+			out[n++] = (uint8_t)(hi << 4 | x);
+			hi = -1;
+		}
+	}
+	return hi == -1 ? n : 0;
+}
+
+/*
+ * One traps.users entry: its credentials set (SPEC 2 key names, checked
+ * by the config loader) into trapproc users; "auto" key extension makes
+ * one per extension.  0, or -1 logged.
+ */
+static int
+traps_add_user(struct traps *t, const char *name,
+    const struct config_trap_user *cu)
+{
+	struct usm_cred_params	 p;
+	const uint8_t		*engs[256];
+	const char		*s;
+	uint8_t			 akey[USM_MAX_KEY_LEN], pkey[USM_MAX_KEY_LEN];
+	size_t			 i, n;
+	bool			 both = false;
+	int			 rv = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.user = json_string_value(json_object_get(cu->cred, "user"));
+	p.auth_password = json_string_value(json_object_get(cu->cred,
+	    "auth_password"));
+	p.priv_password = json_string_value(json_object_get(cu->cred,
+	    "priv_password"));
+	/* Keys are localized ones unless *_key_type says "master" (as for
+	 * sessions); a localized key fits one engine only. */
+	if ((s = json_string_value(json_object_get(cu->cred,
+	    "auth_key"))) != NULL) {
+		p.auth_key = akey;
+		p.auth_key_len = traps_hex(s, akey, sizeof(akey));
+		s = json_string_value(json_object_get(cu->cred,
+		    "auth_key_type"));
+		p.auth_key_localized = s == NULL || strcmp(s, "master") != 0;
+	}
+	if ((s = json_string_value(json_object_get(cu->cred,
+	    "priv_key"))) != NULL) {
+		p.priv_key = pkey;
+		p.priv_key_len = traps_hex(s, pkey, sizeof(pkey));
+		s = json_string_value(json_object_get(cu->cred,
+		    "priv_key_type"));
+		p.priv_key_localized = s == NULL || strcmp(s, "master") != 0;
+	}
+	p.auth = USM_AUTH_NONE;
+	if ((s = json_string_value(json_object_get(cu->cred, "auth"))) !=
+	    NULL) {
+		if (usm_auth_from_name(s, &p.auth) == -1)
+			goto fail;
+	} else if (p.auth_password != NULL || p.auth_key != NULL)
+		p.auth = USM_AUTH_MD5;		/* SPEC 2 default */
+	p.priv = USM_PRIV_NONE;
+	if ((s = json_string_value(json_object_get(cu->cred, "priv"))) !=
+	    NULL) {
+		if (usm_priv_from_name(s, &p.priv, &p.keyext) == -1)
+			goto fail;
+	} else if (p.priv_password != NULL || p.priv_key != NULL)
+		p.priv = USM_PRIV_DES;		/* SPEC 2 default */
+	if ((s = json_string_value(json_object_get(cu->cred,
+	    "priv_key_extension"))) != NULL) {
+		if (strcmp(s, "auto") == 0)
+			both = true;
+		else if (usm_keyext_from_name(s, &p.keyext) == -1)
+			goto fail;
+	}
+	if (p.user == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "no user name");
+		goto fail;
+	}
+	n = cu->nengines < 256 ? cu->nengines : 256;
+	for (i = 0; i < n; i++)
+		engs[i] = cu->engines[i];
+	if (both)
+		p.keyext = USM_KEYEXT_BLUMENTHAL;
+	if (trapproc_add_user(t->tp, &p, engs, cu->englens, n) == -1)
+		goto fail;
+	if (both) {
+		p.keyext = USM_KEYEXT_REEDER;
+		if (trapproc_add_user(t->tp, &p, engs, cu->englens, n) == -1)
+			goto fail;
+	}
+	rv = 0;
+	goto out;
+ fail:
+	log_warnx("traps: users: credentials \"%s\": error %d: %s", name,
+	    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+ out:
+	OPENSSL_cleanse(akey, sizeof(akey));
+	OPENSSL_cleanse(pkey, sizeof(pkey));
+	return rv;
+}
+
+struct traps *
+traps_new(struct daemon *d, const struct config *conf, int *err)
+{
+	const struct config_traps *ct = &conf->traps;
+	struct journal_opts	 jo;
+	struct traps		*t;
+	size_t			 i, nopen = 0;
+
+	*err = 0;
+	if (!conf->have_traps)
+		return NULL;
+	*err = -1;
+	usm_init();
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		goto nomem;
+	t->d = d;
+	t->auto_ack = ct->auto_ack;
+	t->max_size = ct->journal_max_size;
+	t->keep = ct->journal_keep;
+	if ((t->tp = trapproc_new(0, 0)) == NULL ||
+	    (t->bufs = malloc((size_t)SNMPMGR_MAX_RECV_BATCH *
+	    SNMPMGR_MAX_DGRAM)) == NULL)
+		goto nomem;
+	for (i = 0; i < SNMPMGR_MAX_RECV_BATCH; i++) {
+		t->iov[i].iov_base = t->bufs + i * SNMPMGR_MAX_DGRAM;
+		t->iov[i].iov_len = SNMPMGR_MAX_DGRAM;
+	}
+	trapproc_set_auto_ack(t->tp, ct->auto_ack);
+	if (d->engine_id_len > 0)
+		/* snmpEngineTime counts from start-up (engineid.h). */
+		trapproc_set_engine(t->tp, d->engine_id, d->engine_id_len,
+		    d->engine_boots, traps_mono() -
+		    (int64_t)daemon_uptime(d));
+	else
+		log_warnx("traps: no local engine ID: SNMPv3 informs and "
+		    "engine discovery are refused");
+	for (i = 0; i < ct->ncommunities; i++)
+		if (trapproc_add_community(t->tp, ct->communities[i]) == -1)
+			goto nomem;
+	for (i = 0; i < ct->nusers; i++)
+		if (traps_add_user(t, ct->users[i], &ct->user_info[i]) == -1)
+			goto fail;
+
+	memset(&jo, 0, sizeof(jo));
+	jo.path = ct->journal_path;
+	jo.max_size = ct->journal_max_size;
+	jo.keep = ct->journal_keep;
+	jo.interval_ms = ct->journal_interval_ms;
+	if (journal_fsync_from_name(ct->journal_fsync, &jo.fsync) == -1)
+		jo.fsync = JOURNAL_FSYNC_INTERVAL;
+	if ((t->j = journal_new(d->base, &jo, traps_settled_cb, t)) == NULL) {
+		log_warnx("traps: cannot open the journal %s",
+		    ct->journal_path);
+		goto fail;
+	}
+
+	if (ct->nlisten > 0 && (t->ls = calloc(ct->nlisten,
+	    sizeof(*t->ls))) == NULL)
+		goto nomem;
+	for (i = 0; i < ct->nlisten; i++) {
+		t->nls++;
+		if (traps_listen(t, &t->ls[i], &ct->listen[i],
+		    ct->receive_buffer) == -1) {
+			log_warnx("traps: cannot listen on %s: %s",
+			    t->ls[i].spec, t->ls[i].error);
+			continue;
+		}
+		log_info("traps: listening on %s (receive buffer %d bytes)",
+		    t->ls[i].spec, t->ls[i].rcvbuf);
+		nopen++;
+	}
+	if (nopen == 0 && ct->nlisten > 0) {
+		log_warnx("traps: no listener could be opened");
+		goto fail;
+	}
+	log_info("traps: journal %s (fsync %s), %zu communities, %zu users",
+	    ct->journal_path, ct->journal_fsync, ct->ncommunities,
+	    ct->nusers);
+	return t;
+ nomem:
+	log_warnx("traps: out of memory");
+ fail:
+	traps_free(t);
+	return NULL;
+}
+
+void
+traps_free(struct traps *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nls; i++) {
+		if (t->ls[i].ev != NULL)
+			event_free(t->ls[i].ev);
+		if (t->ls[i].fd != -1)
+			close(t->ls[i].fd);
+	}
+	free(t->ls);
+	/* Acks still waiting for a sync are not sent: their senders
+	 * retransmit to the next run, which has the records. */
+	journal_free(t->j);
+	trapproc_free(t->tp);
+	free(t->bufs);
+	free(t->acks);
+	free(t->arena);
+	free(t);
+}
+
+struct journal *
+traps_journal(struct traps *t)
+{
+	return t != NULL ? t->j : NULL;
+}
+
+/* ------------------------------------------------------------ stats */
+
+/* Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide). */
+static void
+traps_proc_udp(json_t *o)
+{
+	FILE		*fp;
+	char		 head[512], vals[512], *hs, *vs, *h, *v;
+	unsigned long long n;
+
+	if ((fp = fopen("/proc/net/snmp", "re")) == NULL)
+		return;
+	while (fgets(head, sizeof(head), fp) != NULL &&
+	    fgets(vals, sizeof(vals), fp) != NULL) {
+		if (strncmp(head, "Udp:", 4) != 0)
+			continue;
+		h = strtok_r(head + 4, " \n", &hs);
+		v = strtok_r(vals + 4, " \n", &vs);
+		while (h != NULL && v != NULL) {
+			n = strtoull(v, NULL, 10);
+			if (strcmp(h, "RcvbufErrors") == 0)
+				json_object_set_new(o, "udp_rcvbuf_errors",
+				    json_integer((json_int_t)n));
+			else if (strcmp(h, "InErrors") == 0)
+				json_object_set_new(o, "udp_in_errors",
+				    json_integer((json_int_t)n));
+			h = strtok_r(NULL, " \n", &hs);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+		break;
+	}
+	fclose(fp);
+}
+
+json_t *
+traps_stats_json(const struct traps *t)
+{
+	struct trapproc_stats	 st;
+	struct journal_stats	 js;
+	json_t			*o, *rej, *ls, *l, *sys;
+	uint64_t		 nrej = 0, drops = 0;
+	size_t			 i;
+	int			 r;
+
+	trapproc_get_stats(t->tp, &st);
+	journal_get_stats(t->j, &js);
+	if ((rej = json_object()) == NULL)
+		return NULL;
+	for (r = 1; r < TRAPPROC__COUNT; r++) {
+		json_object_set_new(rej, trapproc_reason_name(r),
+		    json_integer((json_int_t)st.rejected[r]));
+		nrej += st.rejected[r];
+	}
+	if ((ls = json_array()) == NULL) {
+		json_decref(rej);
+		return NULL;
+	}
+	for (i = 0; i < t->nls; i++) {
+		drops += t->ls[i].drops;
+		l = json_pack("{s:s,s:s,s:b,s:I,s:I,s:i}",
+		    "listen", t->ls[i].spec,
+		    "address", t->ls[i].addr,
+		    "open", t->ls[i].fd != -1,
+		    "received", (json_int_t)t->ls[i].received,
+		    "drops", (json_int_t)t->ls[i].drops,
+		    "receive_buffer", t->ls[i].rcvbuf);
+		if (l != NULL && t->ls[i].fd == -1)
+			json_object_set_new(l, "error",
+			    json_string(t->ls[i].error));
+		json_array_append_new(ls, l);
+	}
+	if ((sys = json_object()) != NULL)
+		traps_proc_udp(sys);
+	o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o,s:I,s:I,"
+	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I},s:o,s:{s:I,s:I},s:{s:I,s:I},"
+	    "s:o}",
+	    "received", (json_int_t)st.packets,
+	    "accepted", (json_int_t)(st.traps + st.informs),
+	    "traps", (json_int_t)st.traps,
+	    "informs", (json_int_t)st.informs,
+	    "by_version",
+		"1", (json_int_t)st.v1,
+		"2c", (json_int_t)st.v2c,
+		"3", (json_int_t)st.v3,
+	    "rejected", (json_int_t)nrej,
+	    "rejected_by_reason", rej,
+	    "reports", (json_int_t)t->reports_sent,
+	    "discoveries", (json_int_t)st.discoveries,
+	    "kernel_drops", (json_int_t)drops,
+	    "acks",
+		"auto", t->auto_ack,
+		"sent", (json_int_t)t->acks_sent,
+		"waiting", (json_int_t)t->nacks,
+		"dropped", (json_int_t)t->acks_dropped,
+		"overflow", (json_int_t)t->acks_overflow,
+		"send_errors", (json_int_t)t->send_errors,
+	    "listeners", ls,
+	    "engines",
+		"tracked", (json_int_t)st.engines,
+		"evicted", (json_int_t)st.engines_evicted,
+	    "keys",
+		"localized", (json_int_t)st.localizations,
+		"cache_hits", (json_int_t)st.key_cache_hits,
+	    "system", sys != NULL ? sys : json_object());
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "path", journal_path(t->j),
+	    "fsync", journal_fsync_name(journal_policy(t->j)),
+	    "max_size", (json_int_t)t->max_size,
+	    "keep", (int)t->keep,
+	    "records", (json_int_t)js.records,
+	    "bytes", (json_int_t)js.bytes,
+	    "file_size", (json_int_t)js.file_size,
+	    "rotations", (json_int_t)js.rotations,
+	    "syncs", (json_int_t)js.syncs,
+	    "write_errors", (json_int_t)js.write_errors,
+	    "records_lost", (json_int_t)js.records_lost,
+	    "sync_errors", (json_int_t)js.sync_errors,
+	    "queries", (json_int_t)js.queries,
+	    "pending", (json_int_t)js.pending));
+	return o;
+}

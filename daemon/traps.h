@@ -1,0 +1,38 @@
+/*
+ * traps.h - the trap and inform receiver: UDP listeners (IPv4 and IPv6)
+ * with large receive buffers and batched reads, the community and user
+ * tables (trapproc.c decides about each datagram), the journal every
+ * accepted trap and inform goes to, inform acknowledgements sent only
+ * once the journal holds the inform, and the trap, inform and bad-packet
+ * events.
+ */
+#ifndef SNMPMGRD_TRAPS_H
+#define SNMPMGRD_TRAPS_H
+
+typedef struct json_t json_t;
+
+struct config;
+struct daemon;
+struct journal;
+struct traps;
+
+/*
+ * Start receiving as conf->traps says (nothing to do without a "traps"
+ * section: returns NULL with *err 0).  Listeners that cannot be opened are
+ * logged and shown in traps_stats_json(); start-up fails (NULL, *err -1,
+ * the reason logged) when the journal cannot be opened, a user's
+ * credentials cannot be made, or no listener could be opened at all.
+ */
+struct traps	*traps_new(struct daemon *d, const struct config *conf,
+		    int *err);
+/* Flush and close the journal, close the listeners.  NULL is fine. */
+void		 traps_free(struct traps *t);
+
+/* The journal, for trap.list. */
+struct journal	*traps_journal(struct traps *t);
+
+/* trap.stats: counters by reason, listeners, journal.  New reference or
+ * NULL. */
+json_t		*traps_stats_json(const struct traps *t);
+
+#endif /* SNMPMGRD_TRAPS_H */

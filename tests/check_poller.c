@@ -1,0 +1,556 @@
+/*
+ * check_poller.c - unit tests of the poll scheduler (daemon/poller.c)
+ * against a fake clock: spreading over the interval, jitter bounds,
+ * overrun counting, the in-flight bounds, down after failures, probes
+ * with backoff and recovery, and cancellation.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "daemon/poller.h"
+#include "check_main.h"
+
+#define MS	1000ULL
+#define SEC	1000000ULL
+#define MAXREC	100000
+
+/* The fake world. */
+static uint64_t	 fk_now;
+static uint64_t	 fk_wake;
+static int	 fk_start_fails;
+static struct poller_job *fk_started[MAXREC];
+static uint64_t	 fk_started_at[MAXREC];
+static bool	 fk_started_probe[MAXREC];
+static size_t	 fk_nstarted;
+static struct poller_job *fk_cancelled[64];
+static size_t	 fk_ncancelled;
+static enum poller_state fk_states[64];
+static uint64_t	 fk_states_at[64];
+static size_t	 fk_nstates;
+
+static uint64_t
+fk_now_us(void *arg)
+{
+	return fk_now;
+}
+
+static void
+fk_wake_cb(void *arg, uint64_t when)
+{
+	fk_wake = when;
+}
+
+static int
+fk_start(void *arg, struct poller_job *j, bool probe)
+{
+	if (fk_start_fails)
+		return -1;
+	if (fk_nstarted < MAXREC) {
+		fk_started[fk_nstarted] = j;
+		fk_started_probe[fk_nstarted] = probe;
+		fk_started_at[fk_nstarted++] = fk_now;
+	}
+	return 0;
+}
+
+static void
+fk_cancel(void *arg, struct poller_job *j)
+{
+	if (fk_ncancelled < 64)
+		fk_cancelled[fk_ncancelled++] = j;
+}
+
+static void
+fk_state(void *arg, struct poller_sess *ps, enum poller_state from,
+    enum poller_state to)
+{
+	if (fk_nstates < 64) {
+		fk_states_at[fk_nstates] = fk_now;
+		fk_states[fk_nstates++] = to;
+	}
+}
+
+static const struct poller_io fk_io = {
+	fk_now_us, fk_wake_cb, fk_start, fk_cancel, fk_state, NULL
+};
+
+static void
+fk_reset(void)
+{
+	fk_now = 1000 * SEC;
+	fk_wake = 0;
+	fk_start_fails = 0;
+	fk_nstarted = fk_ncancelled = fk_nstates = 0;
+}
+
+/* Run the clock to t, firing the timer whenever the poller asked. */
+static void
+fk_advance(struct poller *p, uint64_t t)
+{
+	while (fk_wake != 0 && fk_wake <= t) {
+		if (fk_wake > fk_now)
+			fk_now = fk_wake;
+		poller_timer(p);
+	}
+	fk_now = t;
+}
+
+/* Finish, with outcome, every run started since index *from. */
+static void
+fk_finish_all(size_t *from, enum poller_outcome outcome)
+{
+	for (; *from < fk_nstarted; (*from)++)
+		poller_done(fk_started[*from], outcome);
+}
+
+START_TEST(poller_spreads_first_turns_over_the_interval)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	unsigned int		 bucket[10] = { 0 };
+	uint64_t		 t0;
+	size_t			 i;
+	char			 name[32];
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .max_in_flight =
+	    100000, .session_in_flight = 4 }, 1);
+	ck_assert_ptr_nonnull(p);
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "agent%zu", i);
+		ps = poller_sess_add(p, name, NULL);
+		ck_assert_ptr_nonnull(poller_job_add(ps, "system", 10000, 0,
+		    NULL));
+	}
+	/* Nothing at once: not even 2% in the first 100 ms. */
+	fk_advance(p, t0 + 100 * MS);
+	ck_assert_uint_lt(fk_nstarted, 40);
+	fk_advance(p, t0 + 10 * SEC - 1);
+	ck_assert_uint_eq(fk_nstarted, 2000);
+	for (i = 0; i < fk_nstarted; i++) {
+		ck_assert_uint_ge(fk_started_at[i], t0);
+		bucket[(fk_started_at[i] - t0) / SEC]++;
+	}
+	/* Each second of the interval gets about a tenth (200). */
+	for (i = 0; i < 10; i++) {
+		ck_assert_uint_gt(bucket[i], 140);
+		ck_assert_uint_lt(bucket[i], 260);
+	}
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_phase_is_deterministic_and_kept)
+{
+	struct poller		*p1, *p2;
+	struct poller_sess	*a, *b;
+	uint64_t		 t0, first1, first2;
+
+	fk_reset();
+	t0 = fk_now;
+	p1 = poller_new(&fk_io, NULL, 1);
+	a = poller_sess_add(p1, "core1", NULL);
+	poller_job_add(a, "ifaces", 60000, 0, NULL);
+	fk_advance(p1, t0 + 60 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	first1 = fk_started_at[0] - t0;
+
+	fk_reset();
+	p2 = poller_new(&fk_io, NULL, 99);
+	b = poller_sess_add(p2, "core1", NULL);
+	poller_job_add(b, "ifaces", 60000, 0, NULL);
+	fk_advance(p2, t0 + 60 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	first2 = fk_started_at[0] - t0;
+	/* Same names, same phase; the offset is not simply zero. */
+	ck_assert_uint_eq(first1, first2);
+	ck_assert_uint_gt(first1, 0);
+
+	/* Turns stay on the grid: exactly one interval apart. */
+	poller_done(fk_started[0], POLLER_OK);
+	fk_advance(p2, t0 + 180 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 2);
+	ck_assert_uint_eq(fk_started_at[1] - fk_started_at[0], 60 * SEC);
+	poller_free(p1);
+	poller_free(p2);
+}
+END_TEST
+
+START_TEST(poller_jitter_stays_within_bounds)
+{
+	struct poller		*p, *ref;
+	struct poller_sess	*ps;
+	uint64_t		 t0, phase, off, maxoff = 0;
+	size_t			 i, done = 0;
+
+	fk_reset();
+	t0 = fk_now;
+	/* The phase, from a twin without jitter. */
+	ref = poller_new(&fk_io, NULL, 1);
+	ps = poller_sess_add(ref, "r1", NULL);
+	poller_job_add(ps, "p", 1000, 0, NULL);
+	fk_advance(ref, t0 + 1 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	phase = fk_started_at[0] - t0;
+	poller_free(ref);
+
+	fk_reset();
+	p = poller_new(&fk_io, NULL, 7);
+	ps = poller_sess_add(p, "r1", NULL);
+	poller_job_add(ps, "p", 1000, 200, NULL);
+	/* Each run ends within 10 ms. */
+	for (i = 1; i <= 20000; i++) {
+		fk_advance(p, t0 + i * 10 * MS);
+		fk_finish_all(&done, POLLER_OK);
+	}
+	ck_assert_uint_ge(fk_nstarted, 199);
+	for (i = 0; i < fk_nstarted; i++) {
+		/* Turn i is at t0 + phase + i s; it fires within 200 ms. */
+		ck_assert_uint_ge(fk_started_at[i], t0 + phase + i * SEC);
+		off = fk_started_at[i] - (t0 + phase + i * SEC);
+		ck_assert_uint_lt(off, 200 * MS);
+		if (off > maxoff)
+			maxoff = off;
+	}
+	/* And it does jitter. */
+	ck_assert_uint_gt(maxoff, 100 * MS);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_counts_overruns_and_never_queues_twice)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_job	*j;
+	struct poller_job_stats	 st;
+	struct poller_stats	 pst;
+	uint64_t		 t0;
+	size_t			 done = 0;
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, NULL, 1);
+	ps = poller_sess_add(p, "slow", NULL);
+	j = poller_job_add(ps, "big", 1000, 0, NULL);
+	fk_advance(p, t0 + 1 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	/* The run never ends: five more turns come and are skipped. */
+	fk_advance(p, t0 + 6 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	poller_job_get_stats(j, &st);
+	ck_assert_uint_eq(st.runs, 1);
+	ck_assert_uint_eq(st.overruns, 5);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.overruns, 5);
+	ck_assert_uint_eq(pst.waiting, 0);
+	/* Once it ends, the next turn runs again. */
+	fk_finish_all(&done, POLLER_OK);
+	fk_advance(p, t0 + 7 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 2);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_global_bound_waits_then_skips)
+{
+	struct poller		*p;
+	struct poller_sess	*ps[4];
+	struct poller_job	*j[4];
+	struct poller_job_stats	 st;
+	struct poller_stats	 pst;
+	uint64_t		 t0;
+	size_t			 i;
+	char			 name[16];
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .max_in_flight = 1 },
+	    1);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "s%zu", i);
+		ps[i] = poller_sess_add(p, name, NULL);
+		j[i] = poller_job_add(ps[i], "p", 1000, 0, NULL);
+	}
+	fk_advance(p, t0 + 10 * SEC);
+	/* One runs (and never ends); three wait, once each, and every
+	 * later turn of all four is an overrun. */
+	ck_assert_uint_eq(fk_nstarted, 1);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.running, 1);
+	ck_assert_uint_eq(pst.waiting, 3);
+	ck_assert_uint_ge(pst.overruns, 4 * 8);
+	for (i = 0; i < 4; i++) {
+		poller_job_get_stats(j[i], &st);
+		ck_assert_uint_le(st.waited, 1);
+	}
+	/* Ending the run lets exactly one waiter in. */
+	poller_done(fk_started[0], POLLER_OK);
+	ck_assert_uint_eq(fk_nstarted, 2);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.waiting, 2);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_session_bound_serialises_its_jobs)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_job	*a, *b;
+	uint64_t		 t0;
+	size_t			 done = 0;
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .session_in_flight =
+	    1 }, 1);
+	ps = poller_sess_add(p, "one", NULL);
+	a = poller_job_add(ps, "a", 1000, 0, NULL);
+	b = poller_job_add(ps, "b", 1000, 0, NULL);
+	fk_advance(p, t0 + 1 * SEC);
+	/* Both fired within the second; only one runs at a time. */
+	ck_assert_uint_eq(fk_nstarted, 1);
+	fk_finish_all(&done, POLLER_OK);
+	ck_assert_uint_eq(fk_nstarted, 2);
+	ck_assert_ptr_ne(fk_started[0], fk_started[1]);
+	ck_assert(fk_started[1] == a || fk_started[1] == b);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_marks_down_and_probes_with_backoff)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_sess_stats sst;
+	struct poller_job_stats	 st;
+	struct poller_job	*j;
+	uint64_t		 t0;
+	size_t			 done = 0, i, nprobe, first_probe;
+	uint64_t		 expect[] = { 1, 2, 4, 8, 8 };
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .down_after = 3,
+	    .backoff_min_ms = 1000, .backoff_max_ms = 8000 }, 1);
+	ps = poller_sess_add(p, "dead", NULL);
+	j = poller_job_add(ps, "p", 500, 0, NULL);
+	/* Three unanswered runs: down, with one state event. */
+	for (i = 1; i <= 3; i++) {
+		fk_advance(p, t0 + i * 500 * MS);
+		fk_finish_all(&done, POLLER_NOANSWER);
+	}
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_DOWN);
+	ck_assert_uint_eq(fk_nstates, 1);
+	ck_assert_int_eq(fk_states[0], POLLER_DOWN);
+	ck_assert_uint_eq(fk_nstarted, 3);
+	first_probe = fk_nstarted;
+
+	/* Probes, each unanswered, at waits of 1, 2, 4, 8, 8 s. */
+	for (nprobe = 0; nprobe < 5; nprobe++) {
+		fk_advance(p, fk_now + 9 * SEC);
+		ck_assert_uint_eq(fk_nstarted, first_probe + nprobe + 1);
+		ck_assert(fk_started_probe[fk_nstarted - 1]);
+		fk_finish_all(&done, POLLER_NOANSWER);
+	}
+	poller_free(p);
+
+	/* Exact waits, counted from the end of the probe before. */
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .down_after = 1,
+	    .backoff_min_ms = 1000, .backoff_max_ms = 8000 }, 1);
+	ps = poller_sess_add(p, "dead", NULL);
+	j = poller_job_add(ps, "p", 500, 0, NULL);
+	fk_advance(p, t0 + 500 * MS);
+	done = 0;
+	fk_finish_all(&done, POLLER_NOANSWER);
+	ck_assert_int_eq(fk_states[0], POLLER_DOWN);
+	for (i = 0; i < 5; i++) {
+		uint64_t ended = fk_now;
+
+		fk_advance(p, ended + expect[i] * SEC - 1);
+		ck_assert_uint_eq(fk_nstarted, 1 + i);
+		fk_advance(p, ended + expect[i] * SEC);
+		ck_assert_uint_eq(fk_nstarted, 2 + i);
+		ck_assert(fk_started_probe[1 + i]);
+		poller_sess_get_stats(ps, &sst);
+		ck_assert_uint_eq(sst.probes, i + 1);
+		fk_finish_all(&done, POLLER_NOANSWER);
+	}
+
+	/* The agent answers the next probe: up, one event, and the turns
+	 * resume on the grid (turns missed meanwhile are counted). */
+	fk_advance(p, fk_now + 8 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 7);
+	fk_finish_all(&done, POLLER_OK);
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_UP);
+	ck_assert_uint_eq(fk_nstates, 2);
+	ck_assert_int_eq(fk_states[1], POLLER_UP);
+	poller_job_get_stats(j, &st);
+	ck_assert_uint_gt(st.skipped_down, 40);
+	fk_advance(p, fk_now + 500 * MS);
+	ck_assert_uint_eq(fk_nstarted, 8);
+	ck_assert(!fk_started_probe[7]);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_error_answers_keep_the_session_up)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_sess_stats sst;
+	uint64_t		 t0;
+	size_t			 done = 0, i;
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .down_after = 2 }, 1);
+	ps = poller_sess_add(p, "noisy", NULL);
+	poller_job_add(ps, "p", 1000, 0, NULL);
+	for (i = 1; i <= 6; i++) {
+		fk_advance(p, t0 + i * SEC);
+		fk_finish_all(&done, i % 2 ? POLLER_NOANSWER : POLLER_ERROR);
+	}
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_UP);
+	ck_assert_uint_eq(sst.transitions, 0);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_disable_cancels_and_enable_resumes)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_job	*j;
+	struct poller_stats	 pst;
+	uint64_t		 t0;
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, NULL, 1);
+	ps = poller_sess_add(p, "x", NULL);
+	j = poller_job_add(ps, "p", 1000, 0, NULL);
+	fk_advance(p, t0 + 1 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	poller_sess_enable(ps, false);
+	ck_assert_uint_eq(fk_ncancelled, 1);
+	ck_assert_ptr_eq(fk_cancelled[0], j);
+	ck_assert_int_eq(poller_job_run_now(j), -1);
+	fk_advance(p, t0 + 10 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.running, 0);
+	ck_assert_uint_eq(fk_wake, 0);
+	poller_sess_enable(ps, true);
+	fk_advance(p, t0 + 11 * SEC);
+	ck_assert_uint_eq(fk_nstarted, 2);
+	/* Removing a running job cancels it too. */
+	poller_job_remove(j);
+	ck_assert_uint_eq(fk_ncancelled, 2);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.running, 0);
+	ck_assert_uint_eq(pst.jobs, 0);
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_run_now_and_start_failures)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_job	*j;
+	struct poller_job_stats	 st;
+	size_t			 done = 0;
+
+	fk_reset();
+	p = poller_new(&fk_io, NULL, 1);
+	ps = poller_sess_add(p, "x", NULL);
+	j = poller_job_add(ps, "p", 3600 * 1000, 0, NULL);
+	ck_assert_int_eq(poller_job_run_now(j), 0);
+	ck_assert_uint_eq(fk_nstarted, 1);
+	ck_assert_int_eq(poller_job_run_now(j), -1);	/* running */
+	fk_finish_all(&done, POLLER_OK);
+	fk_start_fails = 1;
+	ck_assert_int_eq(poller_job_run_now(j), 0);
+	poller_job_get_stats(j, &st);
+	ck_assert_uint_eq(st.runs, 2);
+	ck_assert_uint_eq(st.ok, 1);
+	ck_assert_uint_eq(st.errors, 1);
+	ck_assert(!poller_job_running(j));
+	poller_free(p);
+}
+END_TEST
+
+START_TEST(poller_uses_one_deadline_for_many_jobs)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_stats	 pst;
+	uint64_t		 t0, last, first;
+	size_t			 i, done = 0;
+	char			 name[32];
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .max_in_flight =
+	    100000 }, 1);
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "a%zu", i);
+		ps = poller_sess_add(p, name, NULL);
+		poller_job_add(ps, "p", 10000, 1000, NULL);
+	}
+	/* The deadline asked for is the earliest turn of all. */
+	ck_assert_uint_ge(fk_wake, t0);
+	ck_assert_uint_lt(fk_wake, t0 + 1 * SEC);
+	first = fk_wake;
+	last = 0;
+	for (i = 1; i <= 300; i++) {
+		fk_advance(p, t0 + i * 100 * MS);
+		fk_finish_all(&done, POLLER_OK);
+	}
+	ck_assert_uint_eq(fk_started_at[0], first);
+	for (i = 0; i < fk_nstarted; i++) {
+		ck_assert_uint_ge(fk_started_at[i], last);
+		last = fk_started_at[i];
+	}
+	/* Turns fired in time order, about three per job. */
+	ck_assert_uint_gt(fk_nstarted, 25000);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.jobs, 10000);
+	ck_assert_uint_eq(pst.overruns, 0);
+	poller_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*su = suite_create("poller");
+	TCase	*tc = tcase_create("scheduling");
+
+	tcase_add_test(tc, poller_spreads_first_turns_over_the_interval);
+	tcase_add_test(tc, poller_phase_is_deterministic_and_kept);
+	tcase_add_test(tc, poller_jitter_stays_within_bounds);
+	tcase_add_test(tc, poller_counts_overruns_and_never_queues_twice);
+	tcase_add_test(tc, poller_global_bound_waits_then_skips);
+	tcase_add_test(tc, poller_session_bound_serialises_its_jobs);
+	tcase_add_test(tc, poller_marks_down_and_probes_with_backoff);
+	tcase_add_test(tc, poller_error_answers_keep_the_session_up);
+	tcase_add_test(tc, poller_disable_cancels_and_enable_resumes);
+	tcase_add_test(tc, poller_run_now_and_start_failures);
+	tcase_add_test(tc, poller_uses_one_deadline_for_many_jobs);
+	suite_add_tcase(su, tc);
+	return check_run(su);
+}

@@ -1,0 +1,836 @@
+/*
+ * check_traps.c - unit tests of daemon/trapproc.c: the trap receiver's
+ * decisions about single datagrams, driven with packets built here (by
+ * core/pdu.c and trapproc_v3_encode for SNMPv3) and a fake clock.
+ *
+ * Covers RFC 3584 3.1 trap folding, community checks, the v2c inform
+ * Response (RFC 3416 4.2.7), and the USM receive path of RFC 3414 3.2 in
+ * both roles: traps (the sender authoritative, keys localized for its
+ * engine, boots/time tracked per engine, stale boots rejected) and
+ * informs (we authoritative: discovery Report, time-window Report, the
+ * Response authenticated and encrypted with keys localized for our
+ * engine).
+ */
+#include <config.h>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/usm.h"
+#include "daemon/trapproc.h"
+#include "check_main.h"
+
+static const uint8_t OURS[] = { 0x80, 0x00, 0x1f, 0x88, 0x04, 'o', 'u', 'r',
+	's', '1' };
+static const uint8_t SENDER1[] = { 0x80, 0x00, 0x1f, 0x88, 0x04, 's', 'n',
+	'd', '1' };
+static const uint8_t SENDER2[] = { 0x80, 0x00, 0x1f, 0x88, 0x04, 's', 'n',
+	'd', '2' };
+#define NOW	1000
+
+static uint8_t	 s1[SNMPMGR_MAX_DGRAM], s2[SNMPMGR_MAX_DGRAM],
+		 outbuf[SNMPMGR_MAX_DGRAM], pkt[SNMPMGR_MAX_DGRAM];
+static struct sockaddr_in from;
+
+static struct trapproc *
+tp_make(void)
+{
+	struct trapproc		*tp;
+	struct usm_cred_params	 p;
+
+	usm_init();
+	from.sin_family = AF_INET;
+	from.sin_port = htons(40000);
+	from.sin_addr.s_addr = htonl(0x7f000001);
+	ck_assert_ptr_nonnull(tp = trapproc_new(0, 0));
+	ck_assert_int_eq(trapproc_add_community(tp, "public"), 0);
+	trapproc_set_engine(tp, OURS, sizeof(OURS), 3, NOW);
+	memset(&p, 0, sizeof(p));
+	p.user = "alice";
+	p.auth = USM_AUTH_SHA;
+	p.auth_password = "alicepass1";
+	p.priv = USM_PRIV_AES;
+	p.priv_password = "alicepriv1";
+	ck_assert_int_eq(trapproc_add_user(tp, &p, NULL, NULL, 0), 0);
+	memset(&p, 0, sizeof(p));
+	p.user = "bob";
+	p.auth = USM_AUTH_SHA256;
+	p.auth_password = "bobpass123";
+	ck_assert_int_eq(trapproc_add_user(tp, &p, NULL, NULL, 0), 0);
+	return tp;
+}
+
+static struct usm_user *
+user_for(const char *name, enum usm_auth auth, const char *apw,
+    enum usm_priv priv, const char *ppw, enum usm_keyext ext,
+    const uint8_t *eng, size_t englen)
+{
+	struct usm_cred_params	 p;
+	struct usm_cred		*c;
+	struct usm_user		*u;
+
+	memset(&p, 0, sizeof(p));
+	p.user = name;
+	p.auth = auth;
+	p.auth_password = apw;
+	p.priv = priv;
+	p.priv_password = ppw;
+	p.keyext = ext;
+	ck_assert_ptr_nonnull(c = usm_cred_new(&p));
+	ck_assert_ptr_nonnull(u = usm_user_new(c, eng, englen));
+	usm_cred_free(c);
+	return u;
+}
+
+/* sysUpTime.0, snmpTrapOID.0 = linkDown, ifIndex.2 = 2, a text. */
+static struct snmp_varbind vbs[4];
+static uint8_t trapoid_ber[64];
+
+static void
+vbs_fill(void)
+{
+	struct oid	 o;
+	ssize_t		 n;
+
+	memset(vbs, 0, sizeof(vbs));
+	oid_parse_str(&vbs[0].name, "1.3.6.1.2.1.1.3.0");
+	vbs[0].value.type = SNMP_T_TIMETICKS;
+	vbs[0].value.u = 1234;
+	oid_parse_str(&vbs[1].name, "1.3.6.1.6.3.1.1.4.1.0");
+	oid_parse_str(&o, "1.3.6.1.6.3.1.1.5.3");
+	n = oid_to_ber(&o, trapoid_ber, sizeof(trapoid_ber));
+	vbs[1].value.type = SNMP_T_OID;
+	vbs[1].value.data = trapoid_ber;
+	vbs[1].value.len = (size_t)n;
+	oid_parse_str(&vbs[2].name, "1.3.6.1.2.1.2.2.1.1.2");
+	vbs[2].value.type = SNMP_T_INTEGER;
+	vbs[2].value.i = 2;
+	oid_parse_str(&vbs[3].name, "1.3.6.1.2.1.2.2.1.2.2");
+	vbs[3].value.type = SNMP_T_OCTETS;
+	vbs[3].value.data = (const uint8_t *)"eth0";
+	vbs[3].value.len = 4;
+}
+
+static size_t
+enc_community(int version, const char *community, uint8_t type,
+    int32_t reqid, const uint8_t **p)
+{
+	struct snmp_msg	 m;
+	ssize_t		 n;
+
+	vbs_fill();
+	memset(&m, 0, sizeof(m));
+	m.version = version;
+	m.community = (const uint8_t *)community;
+	m.community_len = strlen(community);
+	m.pdu.type = type;
+	m.pdu.request_id = reqid;
+	m.pdu.vb = vbs;
+	m.pdu.nvb = m.pdu.maxvb = 4;
+	n = snmp_msg_encode(&m, pkt, sizeof(pkt), p);
+	ck_assert_int_gt(n, 0);
+	return (size_t)n;
+}
+
+/* A v3 message with engine `eng` authoritative (boots/time given). */
+static size_t
+enc_v3(struct usm_user *u, bool priv, const uint8_t *eng, size_t englen,
+    uint32_t boots, uint32_t etime, const char *user, uint8_t type,
+    int32_t reqid, const uint8_t **p)
+{
+	struct trapproc_local	 me;
+	struct snmp_pdu		 pdu;
+	ssize_t			 n;
+
+	vbs_fill();
+	me.engine_id = eng;
+	me.engine_id_len = englen;
+	me.boots = boots;
+	me.time = etime;
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = type;
+	pdu.request_id = reqid;
+	pdu.vb = vbs;
+	pdu.nvb = pdu.maxvb = 4;
+	n = trapproc_v3_encode(&me, u, priv, 77, (const uint8_t *)user,
+	    strlen(user), eng, englen, (const uint8_t *)"", 0, &pdu,
+	    SNMPMGR_MAX_MSG_SIZE, s1, s2, outbuf, p);
+	ck_assert_msg(n > 0, "encode: %s", snmpmgr_lasterr_detail());
+	memcpy(pkt, *p, (size_t)n);
+	*p = pkt;
+	return (size_t)n;
+}
+
+static void
+input(struct trapproc *tp, const uint8_t *p, size_t n, int64_t now,
+    struct trapproc_out *out)
+{
+	trapproc_input(tp, p, n, (struct sockaddr *)&from,
+	    "2026-11-21T10:00:00.000001Z", "udp:127.0.0.1:162", now, out);
+}
+
+static json_t *
+rec_json(const struct trapproc_out *out)
+{
+	json_t	*j;
+
+	ck_assert_int_eq(out->verdict, TRAPPROC_ACCEPT);
+	ck_assert_ptr_nonnull(j = json_loadb(out->rec, out->reclen, 0, NULL));
+	return j;
+}
+
+static const char *
+jstr(json_t *j, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(j, key));
+
+	ck_assert_msg(s != NULL, "no string %s", key);
+	return s;
+}
+
+/* ------------------------------------------------------------ folding */
+
+START_TEST(traps_v1_generic_trap_folds_to_snmptraps)
+{
+	struct snmp_pdu	 pdu;
+	struct oid	 o;
+	char		 buf[SNMPMGR_MAX_OID_STR];
+	int		 g;
+
+	memset(&pdu, 0, sizeof(pdu));
+	oid_parse_str(&pdu.enterprise, "1.3.6.1.4.1.8072.3.2.10");
+	for (g = 0; g <= 5; g++) {
+		pdu.generic_trap = g;
+		ck_assert_int_eq(trapproc_v1_trap_oid(&pdu, &o), 0);
+		oid_format(&o, buf, sizeof(buf));
+		ck_assert_uint_eq(o.len, 10);
+		ck_assert_uint_eq(o.arcs[9], (uint32_t)g + 1);
+		ck_assert(strncmp(buf, "1.3.6.1.6.3.1.1.5.", 18) == 0);
+	}
+}
+END_TEST
+
+START_TEST(traps_v1_enterprise_specific_folds_to_enterprise_0_specific)
+{
+	struct snmp_pdu	 pdu;
+	struct oid	 o;
+	char		 buf[SNMPMGR_MAX_OID_STR];
+
+	memset(&pdu, 0, sizeof(pdu));
+	oid_parse_str(&pdu.enterprise, "1.3.6.1.4.1.8072.2.3.1");
+	pdu.generic_trap = 6;
+	pdu.specific_trap = 17;
+	ck_assert_int_eq(trapproc_v1_trap_oid(&pdu, &o), 0);
+	oid_format(&o, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.3.6.1.4.1.8072.2.3.1.0.17");
+	pdu.generic_trap = 7;
+	ck_assert_int_eq(trapproc_v1_trap_oid(&pdu, &o), -1);
+	pdu.generic_trap = 6;
+	pdu.specific_trap = -1;
+	ck_assert_int_eq(trapproc_v1_trap_oid(&pdu, &o), -1);
+}
+END_TEST
+
+START_TEST(traps_v2_fields_need_snmptrapoid)
+{
+	struct snmp_pdu	 pdu;
+	struct oid	 o;
+	int64_t		 up;
+
+	vbs_fill();
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.vb = vbs;
+	pdu.nvb = 4;
+	ck_assert_int_eq(trapproc_v2_fields(&pdu, &up, &o), 0);
+	ck_assert_int_eq(up, 1234);
+	ck_assert_uint_eq(o.arcs[9], 3);
+	/* Without sysUpTime.0 first. */
+	pdu.vb = vbs + 1;
+	pdu.nvb = 3;
+	ck_assert_int_eq(trapproc_v2_fields(&pdu, &up, &o), 0);
+	ck_assert_int_eq(up, -1);
+	/* Without snmpTrapOID.0. */
+	pdu.vb = vbs + 2;
+	pdu.nvb = 2;
+	ck_assert_int_eq(trapproc_v2_fields(&pdu, &up, &o), -1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ v1, v2c */
+
+START_TEST(traps_v1_trap_record_has_v1_fields)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_msg		 m;
+	const uint8_t		*p;
+	json_t			*j;
+	ssize_t			 n;
+
+	vbs_fill();
+	memset(&m, 0, sizeof(m));
+	m.version = SNMP_V1;
+	m.community = (const uint8_t *)"public";
+	m.community_len = 6;
+	m.pdu.type = SNMP_PDU_TRAP_V1;
+	oid_parse_str(&m.pdu.enterprise, "1.3.6.1.4.1.8072.2.3.1");
+	memcpy(m.pdu.agent_addr, "\xc0\x00\x02\x01", 4);
+	m.pdu.generic_trap = 6;
+	m.pdu.specific_trap = 17;
+	m.pdu.time_stamp = 555;
+	m.pdu.vb = vbs + 2;
+	m.pdu.nvb = m.pdu.maxvb = 2;
+	ck_assert_int_gt(n = snmp_msg_encode(&m, pkt, sizeof(pkt), &p), 0);
+	input(tp, p, (size_t)n, NOW, &out);
+	j = rec_json(&out);
+	ck_assert_str_eq(jstr(j, "version"), "1");
+	ck_assert_str_eq(jstr(j, "type"), "trap");
+	ck_assert_str_eq(jstr(j, "source"), "127.0.0.1");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "port")), 40000);
+	ck_assert_str_eq(jstr(j, "community"), "public");
+	ck_assert_str_eq(jstr(j, "enterprise"), "1.3.6.1.4.1.8072.2.3.1");
+	ck_assert_str_eq(jstr(j, "agent_addr"), "192.0.2.1");
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "generic_trap")), 6);
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "specific_trap")), 17);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "uptime")),
+	    555);
+	ck_assert_str_eq(jstr(j, "trap_oid"), "1.3.6.1.4.1.8072.2.3.1.0.17");
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "varbinds")), 2);
+	ck_assert_ptr_null(out.reply);
+	json_decref(j);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v2c_trap_record_keeps_all_varbinds)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	const uint8_t		*p;
+	json_t			*j, *vb;
+	size_t			 n;
+
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_TRAP, 4242, &p);
+	input(tp, p, n, NOW, &out);
+	j = rec_json(&out);
+	ck_assert_str_eq(jstr(j, "version"), "2c");
+	ck_assert_str_eq(jstr(j, "time"), "2026-11-21T10:00:00.000001Z");
+	ck_assert_str_eq(jstr(j, "listener"), "udp:127.0.0.1:162");
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "request_id")), 4242);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "uptime")),
+	    1234);
+	ck_assert_str_eq(jstr(j, "trap_oid"), "1.3.6.1.6.3.1.1.5.3");
+	vb = json_object_get(j, "varbinds");
+	ck_assert_uint_eq(json_array_size(vb), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vb,
+	    3), "value")), "eth0");
+	ck_assert_ptr_null(out.reply);
+	json_decref(j);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_bad_community_rejected_and_counted)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	const uint8_t		*p;
+	size_t			 n;
+
+	n = enc_community(SNMP_V2C, "wrong", SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_BAD_COMMUNITY);
+	ck_assert_ptr_null(out.rec);
+	/* The detail does not show the community. */
+	ck_assert_ptr_null(strstr(out.detail, "wrong"));
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_BAD_COMMUNITY], 1);
+	ck_assert_uint_eq(st.traps, 0);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v2c_inform_answered_with_same_reqid_and_varbinds)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_varbind	 rvb[8];
+	struct snmp_msg		 m;
+	const uint8_t		*p;
+	size_t			 n;
+
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 99, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	ck_assert(out.inform);
+	ck_assert_ptr_nonnull(out.reply);
+	m.pdu.vb = rvb;
+	m.pdu.maxvb = 8;
+	ck_assert_int_eq(snmp_msg_decode(out.reply, out.replylen, &m), 0);
+	ck_assert_int_eq(m.pdu.type, SNMP_PDU_RESPONSE);
+	ck_assert_int_eq(m.pdu.request_id, 99);
+	ck_assert_int_eq(m.pdu.error_status, 0);
+	ck_assert_uint_eq(m.pdu.nvb, 4);
+	ck_assert_int_eq(oid_cmp(&m.pdu.vb[2].name, &vbs[2].name), 0);
+	ck_assert_uint_eq(m.community_len, 6);
+	/* Without auto-acknowledgement: recorded, not answered. */
+	trapproc_set_auto_ack(tp, false);
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 100, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	ck_assert_ptr_null(out.reply);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_get_on_trap_port_is_unexpected)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	const uint8_t		*p;
+	size_t			 n;
+
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_GET, 5, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNEXPECTED_PDU);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_garbage_is_malformed)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	static const uint8_t	 junk[] = { 0x30, 0x05, 0x02, 0x01, 0x01,
+		0x04, 0x09 };
+
+	input(tp, junk, sizeof(junk), NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_MALFORMED);
+	ck_assert_int_eq(out.error, SNMPMGR_ERR_DEFECTIVE);
+	trapproc_free(tp);
+}
+END_TEST
+
+/* ------------------------------------------------------------ v3 traps */
+
+START_TEST(traps_v3_authpriv_trap_accepted_with_sender_keys)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	json_t			*j;
+	size_t			 n;
+
+	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "alicepriv1", USM_KEYEXT_BLUMENTHAL, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 5, 300, "alice",
+	    SNMP_PDU_TRAP, 31, &p);
+	input(tp, p, n, NOW, &out);
+	j = rec_json(&out);
+	ck_assert_str_eq(jstr(j, "version"), "3");
+	ck_assert_str_eq(jstr(j, "user"), "alice");
+	ck_assert_str_eq(jstr(j, "security_level"), "authPriv");
+	ck_assert_str_eq(jstr(j, "engine_id"), "80001f8804736e6431");
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "engine_boots")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "request_id")), 31);
+	ck_assert_str_eq(jstr(j, "trap_oid"), "1.3.6.1.6.3.1.1.5.3");
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "varbinds")), 4);
+	ck_assert_ptr_null(out.reply);
+	json_decref(j);
+	/* The same key again comes from the cache. */
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 5, 301, "alice",
+	    SNMP_PDU_TRAP, 32, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.localizations, 1);
+	ck_assert_uint_eq(st.v3, 2);
+	ck_assert_uint_eq(st.engines, 1);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_same_user_two_engines)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct usm_user		*u1, *u2;
+	const uint8_t		*p;
+	size_t			 n;
+
+	u1 = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0,
+	    SENDER1, sizeof(SENDER1));
+	u2 = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0,
+	    SENDER2, sizeof(SENDER2));
+	n = enc_v3(u1, false, SENDER1, sizeof(SENDER1), 1, 10, "bob",
+	    SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	n = enc_v3(u2, false, SENDER2, sizeof(SENDER2), 9, 9000, "bob",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	/* A key localized for the wrong engine does not verify. */
+	n = enc_v3(u1, false, SENDER2, sizeof(SENDER2), 9, 9001, "bob",
+	    SNMP_PDU_TRAP, 3, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_WRONG_DIGEST);
+	usm_user_free(u1);
+	usm_user_free(u2);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_stale_boots_rejected)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	size_t			 n;
+
+	u = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0,
+	    SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 5, 1000, "bob",
+	    SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	/* Another sender reusing the engine ID, booted fewer times. */
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 4, 5000, "bob",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW + 1, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_NOT_IN_TIME_WINDOW);
+	ck_assert_int_eq(out.error, SNMPMGR_ERR_TIME_FRAME);
+	/* Same boots, time far behind: a replay. */
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 5, 500, "bob",
+	    SNMP_PDU_TRAP, 3, &p);
+	input(tp, p, n, NOW + 1, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_NOT_IN_TIME_WINDOW);
+	/* A reboot (boots up) is fine. */
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 6, 1, "bob",
+	    SNMP_PDU_TRAP, 4, &p);
+	input(tp, p, n, NOW + 2, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_NOT_IN_TIME_WINDOW], 2);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_wrong_user_password_level)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	size_t			 n;
+
+	/* Unknown user. */
+	u = user_for("mallory", USM_AUTH_SHA, "mallorypw1", 0, NULL, 0,
+	    SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 1, 1, "mallory",
+	    SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNKNOWN_USER);
+	ck_assert_ptr_null(out.reply);		/* traps get no report */
+	usm_user_free(u);
+	/* Wrong password. */
+	u = user_for("alice", USM_AUTH_SHA, "notalicepw", USM_PRIV_AES,
+	    "alicepriv1", 0, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 1, 1, "alice",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_WRONG_DIGEST);
+	usm_user_free(u);
+	/* Wrong privacy password. */
+	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "wrongpriv1", 0, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 1, 1, "alice",
+	    SNMP_PDU_TRAP, 3, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_DECRYPTION_ERROR);
+	/* authNoPriv from an authPriv user. */
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 1, 1, "alice",
+	    SNMP_PDU_TRAP, 4, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNSUPPORTED_SEC_LEVEL);
+	/* noAuthNoPriv claiming to be bob. */
+	n = enc_v3(NULL, false, SENDER1, sizeof(SENDER1), 1, 1, "bob",
+	    SNMP_PDU_TRAP, 5, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNSUPPORTED_SEC_LEVEL);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_engine_allow_list)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct usm_cred_params	 cp;
+	struct usm_user		*u;
+	const uint8_t		*engs[1] = { SENDER2 };
+	size_t			 lens[1] = { sizeof(SENDER2) };
+	const uint8_t		*p;
+	size_t			 n;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.user = "carol";
+	cp.auth = USM_AUTH_MD5;
+	cp.auth_password = "carolpass1";
+	ck_assert_int_eq(trapproc_add_user(tp, &cp, engs, lens, 1), 0);
+	u = user_for("carol", USM_AUTH_MD5, "carolpass1", 0, NULL, 0,
+	    SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 1, 1, "carol",
+	    SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNKNOWN_ENGINE);
+	usm_user_free(u);
+	u = user_for("carol", USM_AUTH_MD5, "carolpass1", 0, NULL, 0,
+	    SENDER2, sizeof(SENDER2));
+	n = enc_v3(u, false, SENDER2, sizeof(SENDER2), 1, 1, "carol",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_auto_key_extension_tries_both)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct usm_cred_params	 cp;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	size_t			 n;
+
+	if (usm_priv_available(USM_PRIV_AES192) == -1)
+		return;
+	/* As traps.c registers priv_key_extension "auto". */
+	memset(&cp, 0, sizeof(cp));
+	cp.user = "dave";
+	cp.auth = USM_AUTH_MD5;
+	cp.auth_password = "davepass12";
+	cp.priv = USM_PRIV_AES192;
+	cp.priv_password = "davepriv12";
+	cp.keyext = USM_KEYEXT_BLUMENTHAL;
+	ck_assert_int_eq(trapproc_add_user(tp, &cp, NULL, NULL, 0), 0);
+	cp.keyext = USM_KEYEXT_REEDER;
+	ck_assert_int_eq(trapproc_add_user(tp, &cp, NULL, NULL, 0), 0);
+	u = user_for("dave", USM_AUTH_MD5, "davepass12", USM_PRIV_AES192,
+	    "davepriv12", USM_KEYEXT_REEDER, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 1, 1, "dave",
+	    SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	usm_user_free(u);
+	u = user_for("dave", USM_AUTH_MD5, "davepass12", USM_PRIV_AES192,
+	    "davepriv12", USM_KEYEXT_BLUMENTHAL, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 1, 2, "dave",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+/* ------------------------------------------------------------ v3 informs */
+
+/* Decode a reply of ours; u (localized for OURS) checks and decrypts. */
+static void
+reply_decode(const struct trapproc_out *out, struct usm_user *u,
+    struct snmp_msg *m, struct usm_secparams *sp)
+{
+	static struct snmp_varbind rvb[8];
+	static uint8_t	 plain[SNMPMGR_MAX_DGRAM];
+	size_t		 plen = sizeof(plain);
+
+	ck_assert_ptr_nonnull(out->reply);
+	m->pdu.vb = rvb;
+	m->pdu.maxvb = 8;
+	ck_assert_int_eq(snmp_msg_decode(out->reply, out->replylen, m), 0);
+	ck_assert_int_eq(m->version, SNMP_V3);
+	ck_assert_int_eq(usm_secparams_decode(m->sec_params,
+	    m->sec_params_len, sp), 0);
+	ck_assert_uint_eq(sp->engine_id_len, sizeof(OURS));
+	ck_assert(memcmp(sp->engine_id, OURS, sizeof(OURS)) == 0);
+	ck_assert_uint_eq(sp->boots, 3);
+	if (m->msg_flags & SNMP_MSGFLAG_AUTH)
+		ck_assert_int_eq(usm_auth_verify(u, out->reply, out->replylen,
+		    (size_t)(sp->auth - out->reply), sp->auth_len), 0);
+	if (m->msg_flags & SNMP_MSGFLAG_PRIV) {
+		ck_assert_int_eq(usm_decrypt(u, sp->boots, sp->time, sp->priv,
+		    sp->priv_len, m->encrypted, m->encrypted_len, plain,
+		    &plen), 0);
+		ck_assert_int_eq(snmp_scoped_pdu_decode(plain, plen, m), 0);
+	}
+}
+
+START_TEST(traps_v3_discovery_gets_our_engine_id)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_msg		 m;
+	struct usm_secparams	 sp;
+	char			 buf[SNMPMGR_MAX_OID_STR];
+	const uint8_t		*p;
+	size_t			 n;
+
+	/* A probe as snmpinform sends it: empty engine ID, noAuthNoPriv, a
+	 * confirmed-class PDU, so reportable. */
+	n = enc_v3(NULL, false, (const uint8_t *)"", 0, 0, 0, "",
+	    SNMP_PDU_GET, 7, &p);
+	input(tp, p, n, NOW + 40, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+	ck_assert(out.discovery);
+	reply_decode(&out, NULL, &m, &sp);
+	ck_assert_int_eq(m.pdu.type, SNMP_PDU_REPORT);
+	ck_assert_int_eq(m.pdu.request_id, 7);
+	ck_assert_int_eq(m.msg_id, 77);
+	ck_assert_uint_eq(sp.time, 40);
+	oid_format(&m.pdu.vb[0].name, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.3.6.1.6.3.15.1.1.4.0");
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_inform_acknowledged_with_our_keys)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_msg		 m;
+	struct usm_secparams	 sp;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	json_t			*j;
+	size_t			 n;
+
+	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "alicepriv1", 0, OURS, sizeof(OURS));
+	n = enc_v3(u, true, OURS, sizeof(OURS), 3, 10, "alice",
+	    SNMP_PDU_INFORM, 555, &p);
+	input(tp, p, n, NOW + 12, &out);
+	j = rec_json(&out);
+	ck_assert_str_eq(jstr(j, "type"), "inform");
+	json_decref(j);
+	ck_assert(out.inform);
+	reply_decode(&out, u, &m, &sp);
+	ck_assert_int_eq(m.msg_flags, SNMP_MSGFLAG_AUTH | SNMP_MSGFLAG_PRIV);
+	ck_assert_int_eq(m.msg_id, 77);
+	ck_assert_int_eq(m.pdu.type, SNMP_PDU_RESPONSE);
+	ck_assert_int_eq(m.pdu.request_id, 555);
+	ck_assert_uint_eq(m.pdu.nvb, 4);
+	ck_assert_uint_eq(sp.time, 12);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_v3_inform_out_of_window_gets_authenticated_report)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_msg		 m;
+	struct usm_secparams	 sp;
+	struct usm_user		*u;
+	char			 buf[SNMPMGR_MAX_OID_STR];
+	const uint8_t		*p;
+	size_t			 n;
+
+	u = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0, OURS,
+	    sizeof(OURS));
+	/* Boots 0 / time 0: what a sender knows before it synchronizes. */
+	n = enc_v3(u, false, OURS, sizeof(OURS), 0, 0, "bob",
+	    SNMP_PDU_INFORM, 9, &p);
+	input(tp, p, n, NOW + 500, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+	ck_assert_int_eq(out.reason, TRAPPROC_NOT_IN_TIME_WINDOW);
+	reply_decode(&out, u, &m, &sp);
+	ck_assert_int_eq(m.msg_flags, SNMP_MSGFLAG_AUTH);
+	ck_assert_uint_eq(sp.time, 500);
+	oid_format(&m.pdu.vb[0].name, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.3.6.1.6.3.15.1.1.2.0");
+	/* In the window now. */
+	n = enc_v3(u, false, OURS, sizeof(OURS), 3, 501, "bob",
+	    SNMP_PDU_INFORM, 10, &p);
+	input(tp, p, n, NOW + 500, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	/* An inform for another engine: tell the sender ours. */
+	usm_user_free(u);
+	u = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0,
+	    SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 1, 1, "bob",
+	    SNMP_PDU_INFORM, 11, &p);
+	input(tp, p, n, NOW + 500, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNKNOWN_ENGINE);
+	reply_decode(&out, NULL, &m, &sp);
+	oid_format(&m.pdu.vb[0].name, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.3.6.1.6.3.15.1.1.4.0");
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("traps");
+	TCase	*tc = tcase_create("traps");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, traps_v1_generic_trap_folds_to_snmptraps);
+	tcase_add_test(tc,
+	    traps_v1_enterprise_specific_folds_to_enterprise_0_specific);
+	tcase_add_test(tc, traps_v2_fields_need_snmptrapoid);
+	tcase_add_test(tc, traps_v1_trap_record_has_v1_fields);
+	tcase_add_test(tc, traps_v2c_trap_record_keeps_all_varbinds);
+	tcase_add_test(tc, traps_bad_community_rejected_and_counted);
+	tcase_add_test(tc,
+	    traps_v2c_inform_answered_with_same_reqid_and_varbinds);
+	tcase_add_test(tc, traps_get_on_trap_port_is_unexpected);
+	tcase_add_test(tc, traps_garbage_is_malformed);
+	tcase_add_test(tc, traps_v3_authpriv_trap_accepted_with_sender_keys);
+	tcase_add_test(tc, traps_v3_same_user_two_engines);
+	tcase_add_test(tc, traps_v3_stale_boots_rejected);
+	tcase_add_test(tc, traps_v3_wrong_user_password_level);
+	tcase_add_test(tc, traps_v3_engine_allow_list);
+	tcase_add_test(tc, traps_v3_auto_key_extension_tries_both);
+	tcase_add_test(tc, traps_v3_discovery_gets_our_engine_id);
+	tcase_add_test(tc, traps_v3_inform_acknowledged_with_our_keys);
+	tcase_add_test(tc,
+	    traps_v3_inform_out_of_window_gets_authenticated_report);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}

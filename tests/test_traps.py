@@ -1,0 +1,758 @@
+#!/usr/bin/env python3
+"""test_traps - snmpmgrd's trap and inform receiver, its journal, and the
+notification senders snmp.inform / snmp.trap (issue 5).
+
+Real senders started by the test: Net-SNMP snmptrap (v1 generic and
+enterprise-specific, v2c, v3 MD5/DES, SHA/AES, SHA-256 authNoPriv,
+SHA-512/AES-256) and snmpinform (v2c, v3), and pysnmp (3DES, Reeder
+AES-192).  Each accepted notification must show up as an event on an
+events.subscribe stream and in the journal with the fields and varbinds
+that were sent; rejected ones (wrong community, user, password, stale
+engine boots) must be counted by reason and not journaled.  Durability:
+informs acknowledged under fsync "always" survive kill -9.  Rotation keeps
+the size bound.  Our own snmp.inform / snmp.trap are received by Net-SNMP
+snmptrapd.  Everything on loopback with free ports; processes stopped by
+PID.
+"""
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import snmptest                                     # noqa: E402
+from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
+                      net_snmp_run, norm_varbind, skip_unless)
+
+# Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
+# checked against fixed values.
+OUR_ENGINE = "80001f88046d677274657374"
+
+CREDENTIALS = {
+    "md5des": {"user": "md5des", "auth": "md5", "auth_password": "md5despass1",
+               "priv": "des", "priv_password": "md5despriv1"},
+    "shaaes": {"user": "shaaes", "auth": "sha", "auth_password": "shaaespass1",
+               "priv": "aes", "priv_password": "shaaespriv1"},
+    "sha256": {"user": "sha256", "auth": "sha256",
+               "auth_password": "sha256pass1"},
+    "sha512": {"user": "sha512", "auth": "sha512",
+               "auth_password": "sha512pass1", "priv": "aes256",
+               "priv_password": "sha512priv1"},
+    "shared": {"user": "shared", "auth": "sha", "auth_password": "sharedpass1",
+               "priv": "aes", "priv_password": "sharedpriv1"},
+    "py3des": {"user": "py3des", "auth": "sha", "auth_password": "py3despass1",
+               "priv": "3des", "priv_password": "py3despriv1"},
+    # MD5 is shorter than an AES-192 key: Reeder and Blumenthal differ.
+    "pyreeder": {"user": "pyreeder", "auth": "md5",
+                 "auth_password": "pyreederpass", "priv": "aes192",
+                 "priv_password": "pyreederpriv",
+                 "priv_key_extension": "reeder"},
+}
+
+# snmptrap/snmpinform security options per credential (Net-SNMP names).
+NS_SEC = {
+    "md5des": ["-l", "authPriv", "-a", "MD5", "-A", "md5despass1",
+               "-x", "DES", "-X", "md5despriv1"],
+    "shaaes": ["-l", "authPriv", "-a", "SHA", "-A", "shaaespass1",
+               "-x", "AES", "-X", "shaaespriv1"],
+    "sha256": ["-l", "authNoPriv", "-a", "SHA-256", "-A", "sha256pass1"],
+    "sha512": ["-l", "authPriv", "-a", "SHA-512", "-A", "sha512pass1",
+               "-x", "AES-256", "-X", "sha512priv1"],
+    "shared": ["-l", "authPriv", "-a", "SHA", "-A", "sharedpass1",
+               "-x", "AES", "-X", "sharedpriv1"],
+}
+LEVEL = {"md5des": "authPriv", "shaaes": "authPriv", "sha256": "authNoPriv",
+         "sha512": "authPriv", "shared": "authPriv", "py3des": "authPriv",
+         "pyreeder": "authPriv"}
+
+SYSUPTIME = "1.3.6.1.2.1.1.3.0"
+TRAPOID = "1.3.6.1.6.3.1.1.4.1.0"
+
+_counter = [0]
+
+
+def unique_oid():
+    """A trap OID no other test uses: records are found by it."""
+    _counter[0] += 1
+    return "1.3.6.1.4.1.99999.0.%d" % (1000 + _counter[0])
+
+
+def port_both():
+    for _ in range(50):
+        p = free_udp_port(socket.AF_INET)
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+                s.bind(("::1", p))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no UDP port free on both 127.0.0.1 and ::1")
+
+
+def run_ok(tc, cmd, *args):
+    r = net_snmp_run(cmd, *args, opts=())
+    tc.assertEqual(r.returncode, 0, "%s %s: %s" % (cmd, " ".join(
+        map(str, args)), r.stderr))
+    return r
+
+
+# ------------------------------------------------------------- tiny BER
+
+def _tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        ln = bytes([n])
+    elif n < 0x100:
+        ln = bytes([0x81, n])
+    else:
+        ln = bytes([0x82]) + struct.pack(">H", n)
+    return bytes([tag]) + ln + body
+
+
+def _int(v):
+    n = 1
+    while not -(1 << (8 * n - 1)) <= v < (1 << (8 * n - 1)):
+        n += 1
+    return _tlv(0x02, v.to_bytes(n, "big", signed=True))
+
+
+def _oid(s):
+    arcs = [int(x) for x in s.split(".")]
+    out = bytes([arcs[0] * 40 + arcs[1]])
+    for a in arcs[2:]:
+        enc = [a & 0x7f]
+        a >>= 7
+        while a:
+            enc.insert(0, 0x80 | (a & 0x7f))
+            a >>= 7
+        out += bytes(enc)
+    return _tlv(0x06, out)
+
+
+def v2c_trap(reqid, trap_oid, community=b"public", text=b"x" * 40):
+    """An SNMPv2-Trap message built by hand (for floods)."""
+    vbs = (_tlv(0x30, _oid(SYSUPTIME) + _tlv(0x43, b"\x01\x00")) +
+           _tlv(0x30, _oid(TRAPOID) + _oid(trap_oid)) +
+           _tlv(0x30, _oid("1.3.6.1.2.1.1.5.0") + _tlv(0x04, text)))
+    pdu = _tlv(0xA7, _int(reqid) + _int(0) + _int(0) + _tlv(0x30, vbs))
+    return _tlv(0x30, _int(1) + _tlv(0x04, community) + pdu)
+
+
+# ------------------------------------------------------------- helpers
+
+class Watcher:
+    """An events.subscribe stream on its own connection."""
+
+    def __init__(self, daemon, events=("trap", "inform", "bad-packet",
+                                       "discovery-request")):
+        self.c = daemon.connect()
+        self.c.call("events.subscribe", {"events": list(events)})
+        self.seen = []
+
+    def wait(self, pred, timeout=5.0):
+        for e in self.seen:
+            if pred(e):
+                return e
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                msg = self.c.read_msg(left)
+            except TimeoutError:
+                return None
+            if msg.get("method") != "event":
+                continue
+            p = msg["params"]
+            self.seen.append(p)
+            if pred(p):
+                return p
+
+    def close(self):
+        self.c.close()
+
+
+def journal_records(path):
+    recs = []
+    for name in (path + ".2", path + ".1", path):
+        try:
+            with open(name) as f:
+                for line in f:
+                    if line.strip():
+                        recs.append(json.loads(line))
+        except FileNotFoundError:
+            pass
+    return recs
+
+
+def wait_record(path, pred, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        for r in journal_records(path):
+            if pred(r):
+                return r
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
+
+
+def by_oid(oid):
+    return lambda r: r.get("trap_oid") == oid
+
+
+# ======================================================== the receiver
+
+@skip_unless("snmptrap", "snmpinform")
+class ReceiverTest(unittest.TestCase):
+    """One snmpmgrd receiving from every kind of sender."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = port_both()
+        users = list(CREDENTIALS)
+        cfg = {
+            "local_engine_id": "0x" + OUR_ENGINE,
+            "credentials": CREDENTIALS,
+            "traps": {
+                "listen": ["udp:127.0.0.1:%d" % cls.port,
+                           "udp6:[::1]:%d" % cls.port],
+                "communities": ["public", "second"],
+                "users": users,
+                "journal": {"path": "traps.jsonl", "fsync": "interval",
+                            "interval": "100ms"},
+            },
+        }
+        cls.d = Daemon(cfg)
+        cls.journal = os.path.join(cls.d.config["state_dir"], "traps.jsonl")
+        cls.w = Watcher(cls.d)
+        cls.addr = "127.0.0.1:%d" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.w.close()
+        cls.d.close()
+
+    def stats(self):
+        return self.d.call("trap.stats")
+
+    def record_and_event(self, oid, typ="trap"):
+        rec = wait_record(self.journal, by_oid(oid))
+        self.assertIsNotNone(rec, "no journal record for %s\n%s"
+                             % (oid, self.d.log()[-3000:]))
+        ev = self.w.wait(lambda e: e.get("event") == typ and
+                         e.get("trap_oid") == oid)
+        self.assertIsNotNone(ev, "no %s event for %s" % (typ, oid))
+        # The event carries the record.
+        for k, v in rec.items():
+            self.assertEqual(ev.get(k), v, "event field %s" % k)
+        return rec
+
+    def vbs(self, rec):
+        return [norm_varbind(v) for v in rec["varbinds"]]
+
+    # ---------------------------------------------------------- v1
+    def test_v1_generic_trap(self):
+        run_ok(self, "snmptrap", "-v1", "-c", "public", self.addr,
+               "1.3.6.1.4.1.8072.3.2.10", "192.0.2.5", "2", "0", "4321",
+               "1.3.6.1.2.1.2.2.1.1.3", "i", "3")
+        # linkDown: 1.3.6.1.6.3.1.1.5.(2+1); find it by its ifIndex.
+        rec = wait_record(self.journal, lambda r: r.get("version") == "1"
+                          and r.get("uptime") == 4321)
+        self.assertIsNotNone(rec)
+        self.assertEqual(rec["trap_oid"], "1.3.6.1.6.3.1.1.5.3")
+        self.assertEqual(rec["enterprise"], "1.3.6.1.4.1.8072.3.2.10")
+        self.assertEqual(rec["agent_addr"], "192.0.2.5")
+        self.assertEqual(rec["generic_trap"], 2)
+        self.assertEqual(rec["specific_trap"], 0)
+        self.assertEqual(rec["community"], "public")
+        self.assertEqual(rec["source"], "127.0.0.1")
+        self.assertEqual(self.vbs(rec), [("1.3.6.1.2.1.2.2.1.1.3",
+                                          "Integer32", 3)])
+        ev = self.w.wait(lambda e: e.get("event") == "trap" and
+                         e.get("uptime") == 4321)
+        self.assertIsNotNone(ev)
+
+    def test_v1_enterprise_specific_trap(self):
+        run_ok(self, "snmptrap", "-v1", "-c", "public", self.addr,
+               "1.3.6.1.4.1.8072.2.3.1", "192.0.2.6", "6", "17", "99",
+               "1.3.6.1.2.1.1.5.0", "s", "v1host")
+        rec = self.record_and_event("1.3.6.1.4.1.8072.2.3.1.0.17")
+        self.assertEqual(rec["version"], "1")
+        self.assertEqual(rec["generic_trap"], 6)
+        self.assertEqual(rec["specific_trap"], 17)
+        self.assertEqual(rec["uptime"], 99)
+        self.assertEqual(self.vbs(rec), [("1.3.6.1.2.1.1.5.0",
+                                          "OCTET STRING", b"v1host")])
+
+    # ---------------------------------------------------------- v2c
+    def test_v2c_trap_keeps_every_varbind(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "second", self.addr, "777",
+               oid,
+               "1.3.6.1.2.1.2.2.1.1.2", "i", "-5",
+               "1.3.6.1.2.1.2.2.1.2.2", "s", "eth0 uplink",
+               "1.3.6.1.2.1.2.2.1.6.2", "x", "00 1A 2B 3C 4D 5E",
+               "1.3.6.1.2.1.2.2.1.10.2", "c", "4294967295",
+               "1.3.6.1.2.1.2.2.1.5.2", "u", "1000000000",
+               "1.3.6.1.2.1.4.20.1.1.10.0.0.1", "a", "10.0.0.1",
+               "1.3.6.1.2.1.1.2.0", "o", "1.3.6.1.4.1.8072.3.2.10",
+               "1.3.6.1.2.1.1.3.0", "t", "123456")
+        rec = self.record_and_event(oid)
+        self.assertEqual(rec["version"], "2c")
+        self.assertEqual(rec["community"], "second")
+        self.assertEqual(rec["uptime"], 777)
+        self.assertIsInstance(rec["request_id"], int)
+        self.assertEqual(self.vbs(rec), [
+            (SYSUPTIME, "TimeTicks", 777),
+            (TRAPOID, "OBJECT IDENTIFIER", oid),
+            ("1.3.6.1.2.1.2.2.1.1.2", "Integer32", -5),
+            ("1.3.6.1.2.1.2.2.1.2.2", "OCTET STRING", b"eth0 uplink"),
+            ("1.3.6.1.2.1.2.2.1.6.2", "OCTET STRING",
+             bytes.fromhex("001a2b3c4d5e")),
+            ("1.3.6.1.2.1.2.2.1.10.2", "Counter32", 4294967295),
+            ("1.3.6.1.2.1.2.2.1.5.2", "Gauge32", 1000000000),
+            ("1.3.6.1.2.1.4.20.1.1.10.0.0.1", "IpAddress", "10.0.0.1"),
+            ("1.3.6.1.2.1.1.2.0", "OBJECT IDENTIFIER",
+             "1.3.6.1.4.1.8072.3.2.10"),
+            ("1.3.6.1.2.1.1.3.0", "TimeTicks", 123456),
+        ])
+
+    def test_v2c_trap_over_ipv6(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public",
+               "udp6:[::1]:%d" % self.port, "", oid)
+        rec = self.record_and_event(oid)
+        self.assertEqual(rec["source"], "::1")
+        self.assertEqual(rec["listener"], "udp6:[::1]:%d" % self.port)
+
+    def test_v2c_inform_acknowledged(self):
+        oid = unique_oid()
+        run_ok(self, "snmpinform", "-v2c", "-c", "public", "-t", "2",
+               "-r", "0", self.addr, "55", oid, "1.3.6.1.2.1.1.5.0", "s",
+               "informed")
+        rec = self.record_and_event(oid, "inform")
+        self.assertEqual(rec["type"], "inform")
+        self.assertEqual(self.vbs(rec)[2], ("1.3.6.1.2.1.1.5.0",
+                                            "OCTET STRING", b"informed"))
+        ev = self.w.wait(lambda e: e.get("trap_oid") == oid)
+        self.assertIs(ev["acknowledge"], True)
+
+    # ---------------------------------------------------------- v3
+    def test_v3_traps_each_protocol(self):
+        for i, name in enumerate(("md5des", "shaaes", "sha256", "sha512")):
+            with self.subTest(user=name):
+                oid = unique_oid()
+                engine = "8000000001746573%04x" % (0x100 + i)
+                run_ok(self, "snmptrap", "-v3", "-e", "0x" + engine,
+                       "-u", name, *NS_SEC[name], self.addr, "321", oid,
+                       "1.3.6.1.2.1.1.5.0", "s", name)
+                rec = self.record_and_event(oid)
+                self.assertEqual(rec["version"], "3")
+                self.assertEqual(rec["user"], name)
+                self.assertEqual(rec["security_level"], LEVEL[name])
+                self.assertEqual(rec["engine_id"], engine)
+                self.assertEqual(rec["uptime"], 321)
+                self.assertEqual(self.vbs(rec), [
+                    (SYSUPTIME, "TimeTicks", 321),
+                    (TRAPOID, "OBJECT IDENTIFIER", oid),
+                    ("1.3.6.1.2.1.1.5.0", "OCTET STRING", name.encode())])
+
+    def test_v3_informs_acknowledged(self):
+        for name in ("shaaes", "md5des", "sha256"):
+            with self.subTest(user=name):
+                oid = unique_oid()
+                run_ok(self, "snmpinform", "-v3", "-u", name,
+                       *NS_SEC[name], "-t", "2", "-r", "1", self.addr,
+                       "", oid, "1.3.6.1.2.1.1.6.0", "s", "here")
+                rec = self.record_and_event(oid, "inform")
+                self.assertEqual(rec["user"], name)
+                # We are authoritative for informs.
+                self.assertEqual(rec["engine_id"], OUR_ENGINE)
+                self.assertEqual(rec["security_level"], LEVEL[name])
+
+    def test_pysnmp_3des_and_reeder_aes192(self):
+        script = r'''
+import sys
+from pysnmp.hlapi import *
+from pysnmp.proto.rfc1902 import OctetString
+port, kind, user, engine, oid = sys.argv[1:6]
+if user == "py3des":
+    auth = UsmUserData("py3des", "py3despass1", "py3despriv1",
+                       authProtocol=usmHMACSHAAuthProtocol,
+                       privProtocol=usm3DESEDEPrivProtocol)
+else:
+    auth = UsmUserData("pyreeder", "pyreederpass", "pyreederpriv",
+                       authProtocol=usmHMACMD5AuthProtocol,
+                       privProtocol=usmAesCfb192Protocol)
+eng = SnmpEngine(OctetString(hexValue=engine))
+vbs = [ObjectType(ObjectIdentity("1.3.6.1.6.3.1.1.4.1.0"),
+                  ObjectIdentifier(oid)),
+       ObjectType(ObjectIdentity("1.3.6.1.2.1.1.5.0"), OctetString(user))]
+err, st, idx, out = next(sendNotification(
+    eng, auth, UdpTransportTarget(("127.0.0.1", int(port)), timeout=2,
+    retries=1), ContextData(), kind, vbs))
+if err:
+    print(err)
+    sys.exit(1)
+'''
+        py = "/usr/bin/python3"
+        if subprocess.run([py, "-c", "import pysnmp"],
+                          capture_output=True).returncode != 0:
+            self.skipTest("pysnmp not installed")
+        for user, kind, engine in (("py3des", "trap", "8000000001707901"),
+                                   ("pyreeder", "trap", "8000000001707902"),
+                                   ("py3des", "inform", "8000000001707903"),
+                                   ("pyreeder", "inform",
+                                    "8000000001707904")):
+            with self.subTest(user=user, kind=kind):
+                oid = unique_oid()
+                r = subprocess.run([py, "-c", script, str(self.port), kind,
+                                    user, engine, oid],
+                                   capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                rec = self.record_and_event(oid, kind)
+                self.assertEqual(rec["user"], user)
+                self.assertEqual(rec["security_level"], "authPriv")
+                self.assertEqual(rec["engine_id"], engine if kind == "trap"
+                                 else OUR_ENGINE)
+                self.assertEqual(self.vbs(rec)[-1], (
+                    "1.3.6.1.2.1.1.5.0", "OCTET STRING", user.encode()))
+
+    def test_same_user_two_engines(self):
+        before = self.stats()["engines"]["tracked"]
+        for engine in ("8000000001636172", "8000000001636173"):
+            oid = unique_oid()
+            run_ok(self, "snmptrap", "-v3", "-e", "0x" + engine, "-u",
+                   "shared", *NS_SEC["shared"], self.addr, "", oid)
+            rec = self.record_and_event(oid)
+            self.assertEqual(rec["engine_id"], engine)
+            self.assertEqual(rec["user"], "shared")
+        self.assertGreaterEqual(self.stats()["engines"]["tracked"],
+                                before + 2)
+
+    def test_stale_boots_rejected(self):
+        engine = "0x8000000001737461"
+        ok = unique_oid()
+        run_ok(self, "snmptrap", "-v3", "-e", engine, "-Z", "10,100", "-u",
+               "shared", *NS_SEC["shared"], self.addr, "", ok)
+        self.record_and_event(ok)
+        before = self.stats()["rejected_by_reason"]["not_in_time_window"]
+        stale = unique_oid()
+        # Another sender reusing the engine ID, booted fewer times.
+        run_ok(self, "snmptrap", "-v3", "-e", engine, "-Z", "5,100", "-u",
+               "shared", *NS_SEC["shared"], self.addr, "", stale)
+        ev = self.w.wait(lambda e: e.get("event") == "bad-packet" and
+                         e.get("reason") == "not_in_time_window")
+        self.assertIsNotNone(ev)
+        self.assertEqual(ev["code"], 325)
+        self.assertEqual(ev["source"], "127.0.0.1")
+        self.assertEqual(self.stats()["rejected_by_reason"]
+                         ["not_in_time_window"], before + 1)
+        self.assertIsNone(wait_record(self.journal, by_oid(stale), 0.3))
+
+    def test_wrong_credentials_rejected_and_counted(self):
+        cases = [
+            ("bad_community", ["-v2c", "-c", "nope"]),
+            ("unknown_user", ["-v3", "-e", "0x8000000001777701", "-u",
+                              "nobody", "-l", "authNoPriv", "-a", "SHA",
+                              "-A", "nobodypass"]),
+            ("wrong_digest", ["-v3", "-e", "0x8000000001777702", "-u",
+                              "shaaes", "-l", "authPriv", "-a", "SHA", "-A",
+                              "wrongpass1", "-x", "AES", "-X",
+                              "shaaespriv1"]),
+            ("decryption_error", ["-v3", "-e", "0x8000000001777703", "-u",
+                                  "shaaes", "-l", "authPriv", "-a", "SHA",
+                                  "-A", "shaaespass1", "-x", "AES", "-X",
+                                  "wrongpriv1"]),
+            ("unsupported_sec_level", ["-v3", "-e", "0x8000000001777704",
+                                       "-u", "shaaes", "-l", "authNoPriv",
+                                       "-a", "SHA", "-A", "shaaespass1"]),
+        ]
+        for reason, opts in cases:
+            with self.subTest(reason=reason):
+                before = self.stats()
+                oid = unique_oid()
+                run_ok(self, "snmptrap", *opts, self.addr, "", oid)
+                ev = self.w.wait(lambda e: e.get("event") == "bad-packet"
+                                 and e.get("reason") == reason)
+                self.assertIsNotNone(ev, reason)
+                self.assertTrue(ev["hex"].startswith("30"))
+                after = self.stats()
+                self.assertEqual(after["rejected_by_reason"][reason],
+                                 before["rejected_by_reason"][reason] + 1)
+                self.assertEqual(after["accepted"], before["accepted"])
+                self.assertIsNone(wait_record(self.journal, by_oid(oid),
+                                              0.2))
+        # Secrets never show: not in the log, not in events.
+        self.assertNotIn("wrongpass1", self.d.log())
+
+    def test_garbage_is_counted_malformed(self):
+        before = self.stats()["rejected_by_reason"]["malformed"]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"\x30\x03\x02\x01", ("127.0.0.1", self.port))
+        ev = self.w.wait(lambda e: e.get("event") == "bad-packet" and
+                         e.get("hex") == "30030201")
+        self.assertIsNotNone(ev)
+        self.assertEqual(ev["reason"], "malformed")
+        self.assertEqual(self.stats()["rejected_by_reason"]["malformed"],
+                         before + 1)
+
+    # ------------------------------------------------- reading back
+    def test_trap_list_filters(self):
+        oid = unique_oid()
+        for i in range(3):
+            run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr,
+                   str(i), oid)
+        self.assertIsNotNone(wait_record(
+            self.journal, lambda r: r.get("trap_oid") == oid and
+            r.get("uptime") == 2))
+        res = self.d.call("trap.list", {"trap_oid": oid, "limit": 2})
+        self.assertEqual(res["count"], 2)
+        self.assertEqual(res["matched"], 3)
+        self.assertEqual([r["uptime"] for r in res["traps"]], [1, 2])
+        # The subtree filter finds them under the enterprise.
+        res = self.d.call("trap.list", {"trap_oid": "1.3.6.1.4.1.99999",
+                                        "limit": 10000})
+        self.assertGreaterEqual(res["count"], 3)
+        self.assertTrue(all(r["trap_oid"].startswith("1.3.6.1.4.1.99999.")
+                            for r in res["traps"]))
+        res = self.d.call("trap.list", {"source": "192.0.2.99"})
+        self.assertEqual(res["count"], 0)
+        res = self.d.call("trap.list", {"since": "1h", "type": "trap",
+                                        "trap_oid": oid})
+        self.assertEqual(res["count"], 3)
+        res = self.d.call("trap.list", {"until": "2000-01-01",
+                                        "trap_oid": oid})
+        self.assertEqual(res["count"], 0)
+        for bad in ({"limit": 0}, {"since": "yesterday"},
+                    {"trap_oid": "x.y"}, {"colour": "red"}):
+            r = self.d.rpc("trap.list", bad)
+            self.assertEqual(r["error"]["code"], -32602, bad)
+        # snmpmgrctl traps
+        r = self.d.ctl("traps", "--trap-oid", oid, "--limit", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("v2c trap " + oid, r.stdout)
+        self.assertIn(".1.3.6.1.2.1.1.3.0 = Timeticks: (2)", r.stdout)
+        r = self.d.ctl("traps", "--trap-oid", oid, "--source", "127.0.0.1",
+                       json=True)
+        lines = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(lines[0]["trap_oid"], oid)
+
+    def test_stats_traps(self):
+        st = self.stats()
+        for k in ("received", "accepted", "rejected_by_reason", "journal",
+                  "listeners", "kernel_drops", "acks"):
+            self.assertIn(k, st)
+        self.assertEqual(len(st["listeners"]), 2)
+        self.assertTrue(all(l["open"] for l in st["listeners"]))
+        self.assertGreater(st["listeners"][0]["receive_buffer"], 0)
+        self.assertEqual(st["journal"]["path"], self.journal)
+        r = self.d.ctl("stats", "traps")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("rejected_by_reason:", r.stdout)
+        self.assertIn("bad_community:", r.stdout)
+
+    def test_watch_shows_trap(self):
+        oid = unique_oid()
+        p = subprocess.Popen([self.d.ctlprog, "-s", self.d.sock, "watch",
+                              "--event", "trap", "--count", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            time.sleep(0.3)
+            run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "",
+                   oid)
+            out, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 0, err)
+        ev = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(ev.get("trap_oid"), oid)
+
+
+# ============================================== durability and rotation
+
+@skip_unless("snmpinform")
+class DurabilityTest(unittest.TestCase):
+
+    def test_acknowledged_informs_survive_kill_9(self):
+        port = free_udp_port()
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                         "communities": ["public"],
+                         "journal": {"fsync": "always"}}}
+        with Daemon(cfg) as d:
+            oids = [unique_oid() for _ in range(8)]
+            for oid in oids:
+                run_ok(self, "snmpinform", "-v2c", "-c", "public", "-t",
+                       "3", "-r", "0", "127.0.0.1:%d" % port, "", oid)
+            st = d.call("trap.stats")
+            self.assertGreaterEqual(st["journal"]["syncs"], 1)
+            self.assertEqual(st["acks"]["sent"], len(oids))
+            os.kill(d.pid, signal.SIGKILL)
+            d.proc.wait()
+            d.start()
+            c = d.connect()
+            res = c.call("trap.list", {"limit": 100})
+            c.close()
+            got = [r["trap_oid"] for r in res["traps"]]
+            for oid in oids:
+                self.assertIn(oid, got)
+
+    def test_rotation_keeps_size_bound(self):
+        port = free_udp_port()
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                         "communities": ["public"],
+                         "journal": {"max_size": 4096, "keep": 2,
+                                     "fsync": "none"}}}
+        with Daemon(cfg) as d:
+            path = os.path.join(d.config["state_dir"], "traps.jsonl")
+            oid = unique_oid()
+            n = 300
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for i in range(n):
+                    s.sendto(v2c_trap(i, oid), ("127.0.0.1", port))
+                    if i % 50 == 49:
+                        time.sleep(0.01)
+            deadline = time.monotonic() + 5
+            while d.call("trap.stats")["accepted"] < n:
+                self.assertLess(time.monotonic(), deadline,
+                                d.call("trap.stats"))
+                time.sleep(0.05)
+            st = d.call("trap.stats")["journal"]
+            self.assertGreater(st["rotations"], 5)
+            for name in (path, path + ".1", path + ".2"):
+                self.assertLessEqual(os.path.getsize(name), 4096, name)
+            self.assertFalse(os.path.exists(path + ".3"))
+            res = d.call("trap.list", {"limit": 10000})
+            ids = [r["request_id"] for r in res["traps"]]
+            self.assertEqual(ids[-1], n - 1)
+            self.assertEqual(ids, sorted(ids))
+            self.assertLess(len(ids), n)
+
+
+# ================================================ our senders, snmptrapd
+
+@skip_unless("snmptrapd")
+class SenderTest(unittest.TestCase):
+    """snmp.inform and snmp.trap received by Net-SNMP snmptrapd."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="snmptest-snmptrapd-")
+        cls.port = free_udp_port()
+        cls.log = os.path.join(cls.dir, "snmptrapd.log")
+        conf = os.path.join(cls.dir, "snmptrapd.conf")
+        with open(conf, "w") as f:
+            f.write("snmpTrapdAddr udp:127.0.0.1:%d\n" % cls.port)
+            f.write("disableAuthorization yes\n")
+            # v3 informs: snmptrapd is authoritative; v3 traps from us:
+            # it must know our engine ID.
+            f.write("createUser iuser SHA ipass12345 AES ipriv12345\n")
+            f.write("createUser -e 0x%s tuser SHA tpass12345 AES "
+                    "tpriv12345\n" % OUR_ENGINE)
+        env = dict(os.environ, SNMP_PERSISTENT_DIR=cls.dir,
+                   SNMPCONFPATH=cls.dir, MIBS="")
+        os.mkdir(os.path.join(cls.dir, "cert_indexes"))
+        cls.trapd = subprocess.Popen(
+            [find_program("snmptrapd"), "-f", "-Lf", cls.log, "-n", "-On",
+             "-C", "-c", conf, "-p", os.path.join(cls.dir, "pid")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env)
+        snmptest._track(cls.trapd)
+        v3 = {"host": "127.0.0.1", "port": cls.port, "version": "3",
+              "auth": "sha", "priv": "aes", "timeout": "1s", "retries": 2}
+        cfg = {"local_engine_id": "0x" + OUR_ENGINE,
+               "sessions": {
+                   "td": {"host": "127.0.0.1", "port": cls.port,
+                          "community": "public", "timeout": "1s",
+                          "retries": 2},
+                   "td1": {"host": "127.0.0.1", "port": cls.port,
+                           "version": "1", "community": "public"},
+                   "td3": dict(v3, user="iuser", auth_password="ipass12345",
+                               priv_password="ipriv12345"),
+                   "td3t": dict(v3, user="tuser",
+                                auth_password="tpass12345",
+                                priv_password="tpriv12345")}}
+        cls.d = Daemon(cfg)
+        time.sleep(0.3)         # snmptrapd binds its port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+        snmptest._kill(cls.trapd)
+
+    def logged(self, text, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(self.log, errors="replace") as f:
+                    if text in f.read():
+                        return True
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def test_v2c_inform_acknowledged_by_snmptrapd(self):
+        oid = unique_oid()
+        r = self.d.ctl("inform", "td", oid, "1.3.6.1.2.1.1.5.0", "s",
+                       "from-snmpmgrd")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("STRING: \"from-snmpmgrd\"", r.stdout)
+        self.assertTrue(self.logged("OID: ." + oid))
+        self.assertTrue(self.logged("\"from-snmpmgrd\""))
+
+    def test_v2c_and_v1_traps(self):
+        oid = unique_oid()
+        res = self.d.call("snmp.trap", {"session": "td", "trap_oid": oid,
+                                        "varbinds": [{"oid": "1.3.6.1.2.1.1.5.0",
+                                                      "type": "s",
+                                                      "value": "t2"}]})
+        self.assertTrue(res["sent"])
+        self.assertTrue(self.logged("OID: ." + oid))
+        r = self.d.ctl("trap", "td1", "1.3.6.1.4.1.99999.0.77",
+                       "1.3.6.1.2.1.1.5.0", "s", "v1trap")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.logged("\"v1trap\""))
+
+    def test_v3_inform_and_trap(self):
+        oid = unique_oid()
+        r = self.d.ctl("inform", "td3", oid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.logged("OID: ." + oid))
+        oid = unique_oid()
+        r = self.d.ctl("trap", "td3t", oid, "1.3.6.1.2.1.1.5.0", "s",
+                       "v3trap")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.logged("OID: ." + oid))
+
+    def test_inform_without_receiver_times_out(self):
+        port = free_udp_port()
+        r = self.d.rpc("snmp.inform", {
+            "target": {"host": "127.0.0.1", "port": port, "timeout": "200ms",
+                       "retries": 0}, "trap_oid": "1.3.6.1.4.1.99999.0.1"})
+        self.assertEqual(r["error"]["code"], 201)
+        r = self.d.rpc("snmp.inform", {"session": "td1",
+                                       "trap_oid": "1.3.6.1.4.1.99999.0.1"})
+        self.assertEqual(r["error"]["code"], 305)
+        r = self.d.rpc("snmp.trap", {"session": "td"})
+        self.assertEqual(r["error"]["code"], -32602)
+        # No "traps" section: the receiver methods say so.
+        r = self.d.rpc("trap.stats")
+        self.assertEqual(r["error"]["code"], 109)
+
+
+if __name__ == "__main__":
+    snmptest.main()
