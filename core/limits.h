@@ -53,6 +53,11 @@
 #define SNMPMGR_MAX_TRAP_KEYS		16384
 #define SNMPMGR_MAX_TRAP_ACKS		65536
 
+/* Inline SNMPv3 targets: credentials kept between requests, and agent
+ * addresses whose engine (ID, boots, time) is remembered (v3cache.h). */
+#define SNMPMGR_MAX_INLINE_CREDS	64
+#define SNMPMGR_MAX_INLINE_ENGINES	1024
+
 /* Control socket: one request line, and queued output per connection. */
 #define SNMPMGR_MAX_CTL_LINE		(1024 * 1024)
 #define SNMPMGR_MAX_CTL_OUTPUT		(16 * 1024 * 1024)
@@ -60,6 +65,12 @@
 #define SNMPMGR_CTL_STREAM_HIGH		(256 * 1024)
 /* Control connections at once. */
 #define SNMPMGR_MAX_CTL_CLIENTS		256
+/* Control requests in flight (open event streams included), per client
+ * and in all; past them a request is answered 307 at once. */
+#define SNMPMGR_MAX_CTL_CLIENT_REQUESTS	16384
+#define SNMPMGR_MAX_CTL_REQUESTS	65536
+/* Event subscriptions open at once. */
+#define SNMPMGR_MAX_SUBSCRIPTIONS	1024
 /* JSON nesting in a control request or config file. */
 #define SNMPMGR_MAX_JSON_DEPTH		32
 

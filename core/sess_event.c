@@ -65,8 +65,8 @@ struct sess_loop {
 	int			 rcvbuf;
 };
 
-static uint64_t
-sess_loop_now(void *arg)
+uint64_t
+sess_loop_clock_us(void)
 {
 	struct timespec ts;
 
@@ -74,22 +74,36 @@ sess_loop_now(void *arg)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+void
+sess_loop_timer_at(struct event *ev, uint64_t when_us)
+{
+	struct timeval tv;
+	uint64_t now, delta;
+
+	if (when_us == 0) {
+		evtimer_del(ev);
+		return;
+	}
+	now = sess_loop_clock_us();
+	delta = when_us > now ? when_us - now : 0;
+	tv.tv_sec = (time_t)(delta / 1000000);
+	tv.tv_usec = (suseconds_t)(delta % 1000000);
+	evtimer_add(ev, &tv);
+}
+
+/* The sess_io hooks of the clock and the deadline timer. */
+static uint64_t
+sess_loop_now(void *arg)
+{
+	return sess_loop_clock_us();
+}
+
 static void
 sess_loop_wake(void *arg, uint64_t when)
 {
 	struct sess_loop *l = arg;
-	struct timeval tv;
-	uint64_t now, delta;
 
-	if (when == 0) {
-		evtimer_del(l->timer);
-		return;
-	}
-	now = sess_loop_now(l);
-	delta = when > now ? when - now : 0;
-	tv.tv_sec = delta / 1000000;
-	tv.tv_usec = delta % 1000000;
-	evtimer_add(l->timer, &tv);
+	sess_loop_timer_at(l->timer, when);
 }
 
 static void

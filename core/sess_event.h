@@ -14,6 +14,9 @@
 
 #include <sys/socket.h>
 
+#include <stdint.h>
+
+struct event;
 struct event_base;
 struct sess;
 struct sess_loop;
@@ -35,5 +38,16 @@ void			 sess_loop_set_rcvbuf(struct sess_loop *l, int bytes);
 /* The local address s sends from, for tests and logs.  0 or -1. */
 int			 sess_loop_local_addr(const struct sess *s,
 			    struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * The monotonic clock the session engine runs on, in microseconds; other
+ * schedulers on the same loop (the daemon's poller) use it too.
+ */
+uint64_t		 sess_loop_clock_us(void);
+/*
+ * Arm the timer ev to fire at when_us on that clock (at once if it has
+ * passed), or disarm it when when_us is 0.
+ */
+void			 sess_loop_timer_at(struct event *ev, uint64_t when_us);
 
 #endif /* SNMPMGR_SESS_EVENT_H */

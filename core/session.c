@@ -95,6 +95,7 @@ struct sess_req {
 	sess_cb			*cb;
 	void			*arg;
 	int			 in_cb;
+	bool			 doomed;	/* sess_interrupt() ends it */
 
 	bool			 in_heap;
 	uint64_t		 tmo_us;	/* 0: the session's timeout */
@@ -136,7 +137,9 @@ struct sess_v3 {
 struct sess_watcher {
 	struct sess_watcher	*next;
 	sess_gone_cb		*gone;
+	sess_intr_cb		*intr;
 	void			*arg;
+	uint64_t		 intr_gen;	/* last interrupt told */
 };
 
 /*
@@ -166,6 +169,9 @@ struct sess {
 	struct sess_watcher	*watchers;
 	int			 dying;
 	int			 attached;
+	uint64_t		 intr_gen;	/* sess_interrupt() runs */
+	uint64_t		 trace_gen;	/* of the cached answer: */
+	bool			 tracing;	/* trace its datagrams */
 };
 
 struct sess_recent {
@@ -195,6 +201,10 @@ struct sess_mgr {
 
 	sess_badpkt_cb		*badpkt;
 	void			*badpkt_arg;
+
+	/* Packet traces: hooks, and a generation for sessions' answers. */
+	struct sess_trace_hooks	 trace;
+	uint64_t		 trace_gen;
 
 	/* SNMPv3: localized keys, scratch buffers, event hooks. */
 	struct usm_cache	*cache;
@@ -511,6 +521,92 @@ const struct sess_stats *
 sess_mgr_get_stats(const struct sess_mgr *m)
 {
 	return &m->stats;
+}
+
+/* ------------------------------------------------------------ traces */
+
+void
+sess_mgr_set_trace(struct sess_mgr *m, const struct sess_trace_hooks *h)
+{
+	if (h == NULL || h->trace == NULL)
+		memset(&m->trace, 0, sizeof(m->trace));
+	else
+		m->trace = *h;
+	/* Every session asks wanted() again at its next datagram. */
+	m->trace_gen++;
+}
+
+/* Are s's datagrams traced?  One pointer test when nobody traces. */
+static bool
+sess_tracing(struct sess *s)
+{
+	struct sess_mgr *m = s->m;
+
+	if (m->trace.trace == NULL)
+		return false;
+	if (s->trace_gen != m->trace_gen) {
+		s->trace_gen = m->trace_gen;
+		s->tracing = m->trace.wanted == NULL ||
+		    m->trace.wanted(s, m->trace.arg);
+	}
+	return s->tracing;
+}
+
+/* Hand t to the hook; the engine's lasterr survives whatever it does. */
+static void
+sess_trace_emit(struct sess *s, struct sess_trace *t)
+{
+	struct sess_mgr *m = s->m;
+	char detail[256];
+	int error = snmpmgr_lasterr();
+
+	snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr_detail());
+	if (t->detail != NULL && t->detail == snmpmgr_lasterr_detail())
+		t->detail = detail;
+	if (t->peer == NULL) {
+		t->peer = (const struct sockaddr *)&s->addr;
+		t->peerlen = s->addrlen;
+	}
+	m->trace.trace(s, t, m->trace.arg);
+	if (error != 0)
+		snmpmgr_seterr(error, "%s", detail);
+	else
+		snmpmgr_clearerr();
+}
+
+/* A datagram sent for s (pdu: the SNMPv3 PDU in clear, or NULL). */
+static void
+sess_trace_out(struct sess *s, const uint8_t *buf, size_t len,
+    const uint8_t *pdu, size_t pdu_len)
+{
+	struct sess_trace t;
+
+	memset(&t, 0, sizeof(t));
+	t.out = true;
+	t.buf = buf;
+	t.len = len;
+	t.pdu = pdu;
+	t.pdu_len = pdu_len;
+	sess_trace_emit(s, &t);
+}
+
+/* A datagram received for s: taken (msg), or dropped (error, detail). */
+static void
+sess_trace_in(struct sess *s, const struct sockaddr *from, socklen_t fromlen,
+    const uint8_t *buf, size_t len, const struct snmp_msg *msg, int error,
+    const char *detail)
+{
+	struct sess_trace t;
+
+	memset(&t, 0, sizeof(t));
+	t.peer = from;
+	t.peerlen = fromlen;
+	t.buf = buf;
+	t.len = len;
+	t.msg = msg;
+	t.error = error;
+	t.detail = detail;
+	sess_trace_emit(s, &t);
 }
 
 /* The next request ID: increasing, positive, not in use. */
@@ -910,12 +1006,22 @@ sess_pending(const struct sess *s)
 int
 sess_watch(struct sess *s, sess_gone_cb *gone, void *arg)
 {
+	return sess_watch_intr(s, gone, NULL, arg);
+}
+
+int
+sess_watch_intr(struct sess *s, sess_gone_cb *gone, sess_intr_cb *intr,
+    void *arg)
+{
 	struct sess_watcher *w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
 	w->gone = gone;
+	w->intr = intr;
 	w->arg = arg;
+	/* Not told by an interrupt that is running now. */
+	w->intr_gen = s->intr_gen;
 	w->next = s->watchers;
 	s->watchers = w;
 	return 0;
@@ -986,6 +1092,8 @@ sess_transmit(struct sess_req *r, uint64_t now)
 		/* Treated as a lost datagram: the retries still run. */
 		s->stats.send_errors++;
 	}
+	if (sess_tracing(s))
+		sess_trace_out(s, r->buf, r->len, NULL, 0);
 	return 0;
 }
 
@@ -1122,6 +1230,63 @@ sess_req_cancel(struct sess_req *r)
 	sess_mgr_rewake(m);
 }
 
+void
+sess_req_interrupt(struct sess_req *r, const char *why)
+{
+	struct sess_mgr *m;
+
+	if (r == NULL || r->in_cb)
+		return;
+	m = r->s->m;
+	snmpmgr_seterr(SNMPMGR_ERR_INTERRUPTED, "%s",
+	    why != NULL ? why : "interrupted");
+	sess_req_fail(r, SNMPMGR_ERR_INTERRUPTED);
+	sess_mgr_rewake(m);
+}
+
+size_t
+sess_interrupt(struct sess *s, const char *why)
+{
+	struct sess_mgr *m = s->m;
+	struct sess_req *r;
+	struct sess_watcher *w;
+	uint64_t gen;
+	size_t n = 0;
+
+	if (s->dying)
+		return 0;
+	if (why == NULL)
+		why = "interrupted";
+	/*
+	 * What is outstanding now ends; callbacks may make new requests,
+	 * which go to the tail of the list behind every doomed one.
+	 */
+	TAILQ_FOREACH(r, &s->reqs, entry) {
+		r->doomed = true;
+		if (r->kind != SESS_REQ_PROBE)
+			n++;
+	}
+	while ((r = TAILQ_FIRST(&s->reqs)) != NULL && r->doomed) {
+		snmpmgr_seterr(SNMPMGR_ERR_INTERRUPTED, "%s", why);
+		sess_req_fail(r, SNMPMGR_ERR_INTERRUPTED);
+	}
+	/* Then the watchers that hold an operation between requests. */
+	gen = ++s->intr_gen;
+	for (;;) {
+		for (w = s->watchers; w != NULL; w = w->next)
+			if (w->intr != NULL && w->intr_gen != gen)
+				break;
+		if (w == NULL)
+			break;
+		w->intr_gen = gen;
+		snmpmgr_seterr(SNMPMGR_ERR_INTERRUPTED, "%s", why);
+		/* intr may unwatch, so the list is walked anew. */
+		n += (size_t)w->intr(s, w->arg);
+	}
+	sess_mgr_rewake(m);
+	return n;
+}
+
 struct sess *
 sess_req_sess(const struct sess_req *r)
 {
@@ -1167,10 +1332,20 @@ static void
 sess_badpkt(struct sess_mgr *m, struct sess *s, int error, const char *detail,
     const struct sockaddr *from, const uint8_t *buf, size_t len)
 {
+	socklen_t fromlen = 0;
+
 	if (s != NULL)
 		s->stats.bad_packets++;
 	else
 		m->stats.bad_packets++;
+	if (s != NULL && sess_tracing(s)) {
+		if (from != NULL)
+			fromlen = from->sa_family == AF_INET6 ?
+			    sizeof(struct sockaddr_in6) :
+			    sizeof(struct sockaddr_in);
+		sess_trace_in(s, from, fromlen, buf, len, NULL, error,
+		    detail);
+	}
 	if (m->badpkt != NULL)
 		m->badpkt(m, s, error, detail, from, buf, len, m->badpkt_arg);
 }
@@ -1223,6 +1398,9 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 	}
 	if (!s->opts.accept_data) {
 		s->stats.dropped++;
+		if (sess_tracing(s))
+			sess_trace_in(s, from, fromlen, buf, len, NULL, 0,
+			    "accept_data is off: dropped");
 		return false;
 	}
 	if (s->opts.check_message_origin &&
@@ -1291,8 +1469,13 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 		s = sess_recent_find(m, key);
 		if (s != NULL && (owner == NULL || owner == s)) {
 			s->stats.duplicates++;
-			if (s->opts.ignore_duplicate_response)
+			if (s->opts.ignore_duplicate_response) {
+				if (sess_tracing(s))
+					sess_trace_in(s, from, fromlen, buf,
+					    len, NULL, 0, "duplicate response "
+					    "(ignored)");
 				return;
+			}
 			sess_badpkt(m, s, SNMPMGR_ERR_BAD_PACKET,
 			    "duplicate response", from, buf, len);
 			return;
@@ -1315,6 +1498,8 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 		return;
 	}
 
+	if (sess_tracing(s))
+		sess_trace_in(s, from, fromlen, buf, len, &msg, 0, NULL);
 	sess_req_complete(m, s, r, &msg.pdu, sess_now(m));
 }
 
@@ -1660,6 +1845,8 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	r->sent_at = now;
 	if (m->io.send(m->io.arg, s, out, (size_t)len) == -1)
 		s->stats.send_errors++;	/* a lost datagram: retries run */
+	if (sess_tracing(s))
+		sess_trace_out(s, out, (size_t)len, r->pdu, r->pdu_len);
 	return 0;
 }
 
@@ -2127,8 +2314,13 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		if (s != NULL && s->opts.version == SNMP_V3 &&
 		    (owner == NULL || owner == s)) {
 			s->stats.duplicates++;
-			if (s->opts.ignore_duplicate_response)
+			if (s->opts.ignore_duplicate_response) {
+				if (sess_tracing(s))
+					sess_trace_in(s, from, fromlen, buf,
+					    len, NULL, 0, "duplicate response "
+					    "(ignored)");
 				return;
+			}
 			sess_badpkt(m, s, SNMPMGR_ERR_BAD_PACKET,
 			    "duplicate response", from, buf, len);
 			return;
@@ -2214,6 +2406,8 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 
 	switch (msg->pdu.type) {
 	case SNMP_PDU_REPORT:
+		if (sess_tracing(s))
+			sess_trace_in(s, from, fromlen, buf, len, msg, 0, NULL);
 		sess_v3_report(m, s, r, msg, &sp, authed);
 		return;
 	case SNMP_PDU_RESPONSE:
@@ -2237,6 +2431,8 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    len);
 		return;
 	}
+	if (sess_tracing(s))
+		sess_trace_in(s, from, fromlen, buf, len, msg, 0, NULL);
 	if (r->kind == SESS_REQ_PROBE) {
 		sess_v3_probe_answer(m, s, r, msg, &sp, 0, authed);
 		return;

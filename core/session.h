@@ -206,6 +206,46 @@ void		 sess_mgr_set_badpkt_cb(struct sess_mgr *m, sess_badpkt_cb *cb,
 		    void *arg);
 
 /*
+ * Packet traces (SPEC.md 4 on_packet_trace).  While hooks are set, the
+ * engine asks wanted() once per session (again after each
+ * sess_mgr_set_trace() call, which is how the owner says its answer may
+ * have changed) and, for the sessions it said yes to, passes trace()
+ * every datagram sent for the session and every datagram received and
+ * matched to it, accepted or dropped.  With no hooks (NULL) a datagram
+ * costs one pointer test.  All pointers are valid during the call only.
+ */
+struct sess_trace {
+	bool			 out;	/* sent (true) or received */
+	const struct sockaddr	*peer;	/* the agent, or the sender */
+	socklen_t		 peerlen;
+	const uint8_t		*buf;	/* the whole datagram */
+	size_t			 len;
+	/* Received and dropped: the numbered reason and its detail (as the
+	 * bad-packet hook gets them); 0 when taken.  A datagram ignored
+	 * without a bad packet (a duplicate, accept_data off) has error 0
+	 * and a detail saying so. */
+	int			 error;
+	const char		*detail;
+	/* Received and taken: the decoded message; for SNMPv3 its
+	 * ScopedPDU decrypted when it was encrypted.  NULL otherwise. */
+	const struct snmp_msg	*msg;
+	/* Sent, SNMPv3: the PDU element in clear, before it was wrapped
+	 * (and encrypted).  NULL otherwise. */
+	const uint8_t		*pdu;
+	size_t			 pdu_len;
+};
+
+struct sess_trace_hooks {
+	bool	(*wanted)(struct sess *s, void *arg);	/* NULL: all */
+	void	(*trace)(struct sess *s, const struct sess_trace *t,
+		    void *arg);
+	void	 *arg;
+};
+/* Set (h copied) or clear (NULL) the trace hooks. */
+void		 sess_mgr_set_trace(struct sess_mgr *m,
+		    const struct sess_trace_hooks *h);
+
+/*
  * Create a session: copies opts, resolves host (numeric, else a blocking
  * getaddrinfo) and calls io->attach.  NULL with lasterr on failure
  * (SNMPMGR_ERR_NOT_IP_ADDRESS for a name that does not resolve,
@@ -262,6 +302,22 @@ struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
 /* Forget a request; its callback is not called. */
 void		 sess_req_cancel(struct sess_req *req);
 /*
+ * End a request now, as interrupted: its callback is called from inside
+ * this call with SNMPMGR_ERR_INTERRUPTED (lasterr 398 with why as its
+ * detail).  A no-op inside the request's own callback.
+ */
+void		 sess_req_interrupt(struct sess_req *req, const char *why);
+/*
+ * End every operation in flight on s now (SPEC.md 3 "interrupt"): each
+ * outstanding request (discovery probes too) ends through its callback
+ * with 398 (lasterr 398, why as detail), then each watcher registered
+ * with an intr callback (sess_watch_intr: a walk paused between
+ * requests) is told.  Requests made by those callbacks are left alone.
+ * Returns how many requests and watchers ended (probes not counted).
+ * The callbacks must not free s.
+ */
+size_t		 sess_interrupt(struct sess *s, const char *why);
+/*
  * Wait timeout_ms per try and retransmit at most retries times for this
  * request instead of the session's timeout and retries (a poll's own);
  * call right after sess_request().
@@ -288,6 +344,14 @@ const struct sess_stats	*sess_mgr_get_stats(const struct sess_mgr *m);
 typedef void	 sess_gone_cb(struct sess *s, void *arg);
 int		 sess_watch(struct sess *s, sess_gone_cb *gone, void *arg);
 void		 sess_unwatch(struct sess *s, sess_gone_cb *gone, void *arg);
+/*
+ * The same, and intr is called by sess_interrupt() (the registration
+ * stays); it returns 1 when it ended an operation, else 0.  Watchers
+ * registered while sess_interrupt() runs are not told by that run.
+ */
+typedef int	 sess_intr_cb(struct sess *s, void *arg);
+int		 sess_watch_intr(struct sess *s, sess_gone_cb *gone,
+		    sess_intr_cb *intr, void *arg);
 
 /* ------------------------------------------------------------ SNMPv3 */
 

@@ -52,6 +52,7 @@ struct walk {
 static void	walk_resp_cb(struct sess_req *, const struct sess_result *,
 		    void *);
 static void	walk_gone_cb(struct sess *, void *);
+static int	walk_intr_cb(struct sess *, void *);
 
 void
 walk_opts_from_sess(struct walk_opts *o, const struct sess *s,
@@ -288,6 +289,22 @@ walk_gone_cb(struct sess *s, void *arg)
 	walk_finish(w, SNMPMGR_ERR_INTERRUPTED);
 }
 
+/*
+ * sess_interrupt() on the session: a walk waiting for its request ends
+ * through that request's callback; one paused between requests ends
+ * here.
+ */
+static int
+walk_intr_cb(struct sess *s, void *arg)
+{
+	struct walk *w = arg;
+
+	if (w->in_cb || w->req != NULL)
+		return 0;
+	walk_finish(w, SNMPMGR_ERR_INTERRUPTED);
+	return 1;
+}
+
 struct walk *
 walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
     walk_done_cb *done, void *arg)
@@ -319,7 +336,7 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 	w->next = opts->start.len ? opts->start : opts->root;
 	if (opts->start.len)
 		w->res.last = opts->start;
-	if (sess_watch(s, walk_gone_cb, w) == -1) {
+	if (sess_watch_intr(s, walk_gone_cb, walk_intr_cb, w) == -1) {
 		free(w);
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;
@@ -340,6 +357,21 @@ walk_resume(struct walk *w)
 	w->paused = false;
 	if (walk_send(w) == -1)
 		walk_finish(w, snmpmgr_lasterr());
+}
+
+void
+walk_interrupt(struct walk *w, const char *why)
+{
+	if (w == NULL || w->in_cb)
+		return;
+	if (w->req != NULL) {
+		sess_req_cancel(w->req);
+		w->req = NULL;
+	}
+	w->paused = false;
+	snmpmgr_seterr(SNMPMGR_ERR_INTERRUPTED, "%s",
+	    why != NULL ? why : "interrupted");
+	walk_finish(w, SNMPMGR_ERR_INTERRUPTED);
 }
 
 void

@@ -47,7 +47,8 @@ void	 walk_opts_from_sess(struct walk_opts *o, const struct sess *s,
  *   320  the agent answered with an error-status (tooBig even at one
  *        repetition, genErr, ...): error_status and error_index (1-based,
  *        as on the wire) say which; report those, not the text of 320
- *   398  the session was freed under the walk
+ *   398  the session was freed under the walk, or the walk was
+ *        interrupted (walk_interrupt, sess_interrupt)
  *   or the error of a request that could not be sent (307, 109, 118...).
  * last is the resume point: the last OID handed out, or start when none.
  */
@@ -87,5 +88,14 @@ void		 walk_resume(struct walk *w);
 /* Stop and free a walk; done is not called.  Allowed inside rows; inside
  * done it is a no-op (w is freed after done anyway). */
 void		 walk_cancel(struct walk *w);
+/*
+ * End a walk now as interrupted: done is called from inside this call
+ * with error 398 (lasterr 398, why as detail), count and the resume
+ * point, then w is freed.  A no-op inside rows or done.  A walk paused
+ * between requests also ends this way when sess_interrupt() is called
+ * on its session; one with a request outstanding ends through that
+ * request.
+ */
+void		 walk_interrupt(struct walk *w, const char *why);
 
 #endif /* SNMPMGR_WALK_H */

@@ -16,18 +16,6 @@
 
 #include "ctl.h"
 
-/* getopt over a command's own argv, from the start. */
-static void
-cmd_getopt_reset(void)
-{
-#ifdef __GLIBC__
-	optind = 0;
-#else
-	optind = 1;
-	optreset = 1;
-#endif
-}
-
 /* A comma-separated list as a JSON array of strings. */
 static json_t *
 cmd_split(const char *s)
@@ -75,7 +63,7 @@ ctl_cmd_watch(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	long long	 count = 0, seen = 0, maxq = 0;
 	int		 ch, rv;
 
-	cmd_getopt_reset();
+	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "+s:e:n:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -174,7 +162,7 @@ cmd_plain_opts(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	int	 ch;
 
 	longopts[2].name = flagname;
-	cmd_getopt_reset();
+	ctl_getopt_reset();
 	/* Options may follow the operands. */
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -196,30 +184,6 @@ cmd_plain_opts(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	return -1;
 }
 
-/* Print a result: JSON with --json, else as an indented tree. */
-static int
-cmd_print_result(struct ctl *ctl, json_t *res)
-{
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else
-		ctl_print_tree(stdout, res, 0);
-	json_decref(res);
-	return CTL_EXIT_OK;
-}
-
-/* Send method(params) and print its result as cmd_print_result does. */
-static int
-cmd_simple(struct ctl *ctl, const char *method, json_t *params)
-{
-	json_t	*res;
-	int	 rv;
-
-	if ((rv = ctl_rpc(ctl, method, params, NULL, NULL, &res, NULL)) != 0)
-		return rv;
-	return cmd_print_result(ctl, res);
-}
-
 /* sessions [--down] [--state STATE] */
 int
 ctl_cmd_sessions_state(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
@@ -235,7 +199,7 @@ ctl_cmd_sessions_state(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	json_t		*params = NULL, *res, *rows;
 	int		 ch, rv;
 
-	cmd_getopt_reset();
+	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -368,7 +332,7 @@ ctl_cmd_add(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	const char	*text = NULL;
 	int		 ch, persist = 0;
 
-	cmd_getopt_reset();
+	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -401,7 +365,7 @@ ctl_cmd_add(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	}
 	params = json_pack("{s:s,s:o,s:b}", "session", argv[optind],
 	    "config", cfg, "persist", persist);
-	return cmd_simple(ctl, cmd->method, params);
+	return ctl_rpc_print(ctl, cmd->method, params);
 }
 
 /* remove, enable, disable, reset SESSION */
@@ -415,7 +379,7 @@ ctl_cmd_session_op(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		return CTL_EXIT_USAGE;
 	if (argc - i != 1)
 		return ctl_cmd_usage(cmd, "expected one SESSION");
-	return cmd_simple(ctl, cmd->method, json_pack("{s:s}", "session",
+	return ctl_rpc_print(ctl, cmd->method, json_pack("{s:s}", "session",
 	    argv[i]));
 }
 
@@ -441,7 +405,7 @@ ctl_cmd_set_option(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	}
 	params = json_pack("{s:s,s:{s:o}}", "session", argv[i], "options",
 	    argv[i + 1], v);
-	return cmd_simple(ctl, cmd->method, params);
+	return ctl_rpc_print(ctl, cmd->method, params);
 }
 
 /* reload, stats: no arguments */
@@ -455,5 +419,5 @@ ctl_cmd_noargs(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		return CTL_EXIT_USAGE;
 	if (i != argc)
 		return ctl_cmd_usage(cmd, "no arguments expected");
-	return cmd_simple(ctl, cmd->method, NULL);
+	return ctl_rpc_print(ctl, cmd->method, NULL);
 }

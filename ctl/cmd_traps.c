@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +21,8 @@
 #include "ctl.h"
 
 enum {
-	CT_SINCE = 300,
-	CT_UNTIL,
+	CT_FILTER = 300,	/* a string filter of trap.list */
 	CT_LIMIT,
-	CT_SOURCE,
-	CT_TRAP_OID,
-	CT_TYPE,
-	CT_VERSION,
-	CT_USER,
 	CT_JSON,
 	CT_VERBOSE,
 };
@@ -85,42 +78,35 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
 	static const struct option longopts[] = {
-		{ "since",	required_argument, NULL, CT_SINCE },
-		{ "until",	required_argument, NULL, CT_UNTIL },
+		{ "since",	required_argument, NULL, CT_FILTER },
+		{ "until",	required_argument, NULL, CT_FILTER },
+		{ "source",	required_argument, NULL, CT_FILTER },
+		{ "trap-oid",	required_argument, NULL, CT_FILTER },
+		{ "type",	required_argument, NULL, CT_FILTER },
+		{ "version",	required_argument, NULL, CT_FILTER },
+		{ "user",	required_argument, NULL, CT_FILTER },
 		{ "limit",	required_argument, NULL, CT_LIMIT },
-		{ "source",	required_argument, NULL, CT_SOURCE },
-		{ "trap-oid",	required_argument, NULL, CT_TRAP_OID },
-		{ "type",	required_argument, NULL, CT_TYPE },
-		{ "version",	required_argument, NULL, CT_VERSION },
-		{ "user",	required_argument, NULL, CT_USER },
 		{ "json",	no_argument,	   NULL, CT_JSON },
 		{ "verbose",	no_argument,	   NULL, CT_VERBOSE },
 		{ NULL,		0,		   NULL, 0 },
 	};
+	/* trap.list's param for each CT_FILTER option, in longopts' order. */
+	static const char *const filter_keys[] = { "since", "until",
+		"source", "trap_oid", "type", "version", "user" };
 	json_t		*params, *res, *recs;
 	long long	 n;
 	size_t		 i;
-	int		 ch, rv;
+	int		 ch, rv, li;
 
 	if ((params = json_object()) == NULL) {
 		fprintf(stderr, "snmpmgrctl: out of memory\n");
 		return CTL_EXIT_USAGE;
 	}
-#ifdef __GLIBC__
-	optind = 0;
-#else
-	optind = 1;
-	optreset = 1;
-#endif
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	ctl_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "+h", longopts, &li)) != -1) {
 		switch (ch) {
-		case CT_SINCE:
-			json_object_set_new(params, "since",
-			    json_string(optarg));
-			break;
-		case CT_UNTIL:
-			json_object_set_new(params, "until",
-			    json_string(optarg));
+		case CT_FILTER:
+			ctl_json_set_str(params, filter_keys[li], optarg);
 			break;
 		case CT_LIMIT:
 			if (ctl_number(optarg, 1, 10000, &n) == -1) {
@@ -129,26 +115,6 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 				    "10000");
 			}
 			json_object_set_new(params, "limit", json_integer(n));
-			break;
-		case CT_SOURCE:
-			json_object_set_new(params, "source",
-			    json_string(optarg));
-			break;
-		case CT_TRAP_OID:
-			json_object_set_new(params, "trap_oid",
-			    json_string(optarg));
-			break;
-		case CT_TYPE:
-			json_object_set_new(params, "type",
-			    json_string(optarg));
-			break;
-		case CT_VERSION:
-			json_object_set_new(params, "version",
-			    json_string(optarg));
-			break;
-		case CT_USER:
-			json_object_set_new(params, "user",
-			    json_string(optarg));
 			break;
 		case CT_JSON:
 			ctl->json = 1;
@@ -192,8 +158,7 @@ int
 ctl_cmd_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
-	json_t	*res;
-	int	 i = 1, rv;
+	int	 i = 1;
 
 	while (i < argc && (strcmp(argv[i], "--json") == 0 ||
 	    strcmp(argv[i], "--verbose") == 0)) {
@@ -207,33 +172,7 @@ ctl_cmd_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		return ctl_cmd_noargs(ctl, cmd, argc, argv);
 	if (argc - i != 1 || strcmp(argv[i], "traps") != 0)
 		return ctl_cmd_usage(cmd, "the only topic is \"traps\"");
-	if ((rv = ctl_rpc(ctl, "trap.stats", NULL, NULL, NULL, &res,
-	    NULL)) != 0)
-		return rv;
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else
-		ctl_print_tree(stdout, res, 0);
-	json_decref(res);
-	return CTL_EXIT_OK;
-}
-
-/* Net-SNMP type letters and the type names of doc/protocol.md. */
-static int
-ct_type_ok(const char *t)
-{
-	static const char *const names[] = { "Integer32", "OCTET STRING",
-		"NULL", "OBJECT IDENTIFIER", "IpAddress", "Counter32",
-		"Gauge32", "TimeTicks", "Opaque", "NsapAddress", "Counter64",
-		"UInteger32", NULL };
-	size_t	 i;
-
-	if (t[0] != '\0' && t[1] == '\0' && strchr("iutaosxdncCU", t[0]))
-		return 1;
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(t, names[i]) == 0)
-			return 1;
-	return 0;
+	return ctl_rpc_print(ctl, "trap.stats", NULL);
 }
 
 /* inform / trap TARGET TRAP-OID [OID TYPE VALUE ...] */
@@ -241,10 +180,9 @@ int
 ctl_cmd_notify(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
-	json_t		*params, *vbs, *vb, *res;
+	json_t		*params, *res;
 	const char	*name;
 	json_int_t	 status;
-	long long	 n;
 	int		 i, rv;
 
 	if ((params = ctl_target_args(ctl, cmd, argc, argv, &i)) == NULL)
@@ -255,27 +193,9 @@ ctl_cmd_notify(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		    "VALUE triples");
 	}
 	json_object_set_new(params, "trap_oid", json_string(argv[i++]));
-	vbs = json_array();
-	json_object_set_new(params, "varbinds", vbs);
-	for (; i < argc; i += 3) {
-		if (!ct_type_ok(argv[i + 1])) {
-			json_decref(params);
-			return ctl_cmd_usage(cmd, "TYPE must be one of "
-			    "i u t a o s x d n c C U");
-		}
-		vb = json_pack("{s:s,s:s}", "oid", argv[i], "type",
-		    argv[i + 1]);
-		if (strcmp(argv[i + 1], "n") == 0 ||
-		    strcmp(argv[i + 1], "NULL") == 0)
-			;
-		else if (strchr("iutcU", argv[i + 1][0]) != NULL &&
-		    argv[i + 1][1] == '\0' &&
-		    ctl_number(argv[i + 2], INT64_MIN, INT64_MAX, &n) == 0)
-			json_object_set_new(vb, "value", json_integer(n));
-		else
-			json_object_set_new(vb, "value",
-			    json_string(argv[i + 2]));
-		json_array_append_new(vbs, vb);
+	if (ctl_varbind_args(cmd, argc, argv, i, params) == -1) {
+		json_decref(params);
+		return CTL_EXIT_USAGE;
 	}
 	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
 	    NULL)) != 0)

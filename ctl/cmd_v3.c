@@ -184,6 +184,19 @@ ctl_v3_opt(struct ctl_v3 *v, int ch, const char *arg, bool n_is_context,
 	return 1;
 }
 
+/* The auth and priv keys shared by a target and usm.hash's params. */
+static void
+ctl_v3_keys(const struct ctl_v3 *v, json_t *o)
+{
+	ctl_json_set_str(o, "auth", v->auth);
+	ctl_json_set_str(o, "auth_password", v->auth_pw);
+	ctl_json_set_str(o, "auth_key", v->auth_key);
+	ctl_json_set_str(o, "priv", v->priv);
+	ctl_json_set_str(o, "priv_password", v->priv_pw);
+	ctl_json_set_str(o, "priv_key", v->priv_key);
+	ctl_json_set_str(o, "priv_key_extension", v->keyext);
+}
+
 int
 ctl_v3_target(const struct ctl_v3 *v, const struct ctl_cmd *cmd, json_t *t)
 {
@@ -197,43 +210,16 @@ ctl_v3_target(const struct ctl_v3 *v, const struct ctl_cmd *cmd, json_t *t)
 	/* SNMPv3 flags mean SNMPv3 unless -v says otherwise. */
 	if (json_object_get(t, "version") == NULL)
 		json_object_set_new(t, "version", json_string("3"));
-	if (v->user != NULL)
-		json_object_set_new(t, "user", json_string(v->user));
-	if (v->level != NULL)
-		json_object_set_new(t, "security_level",
-		    json_string(v->level));
-	if (v->auth != NULL)
-		json_object_set_new(t, "auth", json_string(v->auth));
-	if (v->auth_pw != NULL)
-		json_object_set_new(t, "auth_password",
-		    json_string(v->auth_pw));
+	ctl_json_set_str(t, "user", v->user);
+	ctl_json_set_str(t, "security_level", v->level);
+	ctl_v3_keys(v, t);
 	if (v->auth_key != NULL)
-		json_object_set_new(t, "auth_key", json_string(v->auth_key));
-	if (v->priv != NULL)
-		json_object_set_new(t, "priv", json_string(v->priv));
-	if (v->priv_pw != NULL)
-		json_object_set_new(t, "priv_password",
-		    json_string(v->priv_pw));
+		ctl_json_set_str(t, "auth_key_type", v->key_type);
 	if (v->priv_key != NULL)
-		json_object_set_new(t, "priv_key", json_string(v->priv_key));
-	if (v->key_type != NULL) {
-		if (v->auth_key != NULL)
-			json_object_set_new(t, "auth_key_type",
-			    json_string(v->key_type));
-		if (v->priv_key != NULL)
-			json_object_set_new(t, "priv_key_type",
-			    json_string(v->key_type));
-	}
-	if (v->keyext != NULL)
-		json_object_set_new(t, "priv_key_extension",
-		    json_string(v->keyext));
-	if (v->engine_id != NULL)
-		json_object_set_new(t, "engine_id", json_string(v->engine_id));
-	if (v->ctx_engine_id != NULL)
-		json_object_set_new(t, "context_engine_id",
-		    json_string(v->ctx_engine_id));
-	if (v->context != NULL)
-		json_object_set_new(t, "context_name", json_string(v->context));
+		ctl_json_set_str(t, "priv_key_type", v->key_type);
+	ctl_json_set_str(t, "engine_id", v->engine_id);
+	ctl_json_set_str(t, "context_engine_id", v->ctx_engine_id);
+	ctl_json_set_str(t, "context_name", v->context);
 	if (v->boots_time != NULL) {
 		/* -Z BOOTS,TIME as snmpcmd(1). */
 		if ((comma = strchr(v->boots_time, ',')) == NULL ||
@@ -259,8 +245,8 @@ int
 ctl_cmd_discover(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
-	json_t	*params, *res;
-	int	 i, rv;
+	json_t	*params;
+	int	 i;
 
 	if ((params = ctl_target_args(ctl, cmd, argc, argv, &i)) == NULL)
 		return CTL_EXIT_USAGE;
@@ -268,15 +254,7 @@ ctl_cmd_discover(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		json_decref(params);
 		return ctl_cmd_usage(cmd, "unexpected arguments");
 	}
-	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
-	    NULL)) != 0)
-		return rv;
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else
-		ctl_print_tree(stdout, res, 0);
-	json_decref(res);
-	return CTL_EXIT_OK;
+	return ctl_rpc_print(ctl, cmd->method, params);
 }
 
 /*
@@ -295,16 +273,11 @@ ctl_cmd_hash(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		{ NULL,			0,		   NULL, 0 },
 	};
 	struct ctl_v3	 v;
-	json_t		*params, *res;
-	int		 ch, rv;
+	json_t		*params;
+	int		 ch;
 
 	memset(&v, 0, sizeof(v));
-#ifdef __GLIBC__
-	optind = 0;
-#else
-	optind = 1;
-	optreset = 1;
-#endif
+	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "+ha:A:x:X:e:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -342,33 +315,7 @@ ctl_cmd_hash(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		fprintf(stderr, "snmpmgrctl: out of memory\n");
 		return CTL_EXIT_USAGE;
 	}
-	json_object_set_new(params, "engine_id", json_string(v.engine_id));
-	if (v.auth != NULL)
-		json_object_set_new(params, "auth", json_string(v.auth));
-	if (v.auth_pw != NULL)
-		json_object_set_new(params, "auth_password",
-		    json_string(v.auth_pw));
-	if (v.auth_key != NULL)
-		json_object_set_new(params, "auth_key",
-		    json_string(v.auth_key));
-	if (v.priv != NULL)
-		json_object_set_new(params, "priv", json_string(v.priv));
-	if (v.priv_pw != NULL)
-		json_object_set_new(params, "priv_password",
-		    json_string(v.priv_pw));
-	if (v.priv_key != NULL)
-		json_object_set_new(params, "priv_key",
-		    json_string(v.priv_key));
-	if (v.keyext != NULL)
-		json_object_set_new(params, "priv_key_extension",
-		    json_string(v.keyext));
-	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
-	    NULL)) != 0)
-		return rv;
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else
-		ctl_print_tree(stdout, res, 0);
-	json_decref(res);
-	return CTL_EXIT_OK;
+	ctl_json_set_str(params, "engine_id", v.engine_id);
+	ctl_v3_keys(&v, params);
+	return ctl_rpc_print(ctl, cmd->method, params);
 }

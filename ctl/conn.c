@@ -92,6 +92,12 @@ ctl_conn_free(struct ctl_conn *c)
 }
 
 int
+ctl_conn_fd(const struct ctl_conn *c)
+{
+	return c->fd;
+}
+
+int
 ctl_conn_send(struct ctl_conn *c, const json_t *msg)
 {
 	char	*text;

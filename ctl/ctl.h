@@ -33,6 +33,9 @@ struct ctl {
 	int		 verbose;
 	struct ctl_conn	*conn;
 	json_int_t	 id;
+	/* ctl_rpc: on SIGINT, ask the daemon to cancel the request
+	 * (request.cancel) and go on waiting for its reply. */
+	int		 cancel_on_sigint;
 };
 
 /* A command of the table in snmpmgrctl.c. */
@@ -69,6 +72,18 @@ int		 ctl_cmd_usage(const struct ctl_cmd *cmd, const char *why);
 /* A decimal integer within [min, max].  0 or -1. */
 int		 ctl_number(const char *s, long long min, long long max,
 		    long long *out);
+/* Make getopt start over on a command's own argument vector. */
+void		 ctl_getopt_reset(void);
+/* obj[key] = value as a JSON string, unless value is NULL. */
+void		 ctl_json_set_str(json_t *obj, const char *key,
+		    const char *value);
+/*
+ * argv[i..argc) as OID TYPE VALUE triples (TYPE a Net-SNMP letter or a
+ * type name of doc/protocol.md) into params["varbinds"], as snmp.set,
+ * snmp.trap and snmp.inform take them.  0, or -1 after a usage message.
+ */
+int		 ctl_varbind_args(const struct ctl_cmd *cmd, int argc,
+		    char **argv, int i, json_t *params);
 
 /*
  * Connect to the control socket at path.  NULL (reason on stderr) if the
@@ -76,6 +91,8 @@ int		 ctl_number(const char *s, long long min, long long max,
  */
 struct ctl_conn	*ctl_conn_new(const char *path);
 void		 ctl_conn_free(struct ctl_conn *);
+/* The connection's socket. */
+int		 ctl_conn_fd(const struct ctl_conn *);
 
 /* Send msg as one compact JSON line.  0, or -1 (reason on stderr). */
 int		 ctl_conn_send(struct ctl_conn *, const json_t *msg);

@@ -10,8 +10,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +108,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "disable a session: its polls stop" },
 	{ "set-option", ctl_cmd_set_option, 0, "session.config",
 	    "SESSION NAME VALUE", "change one session option at run time" },
+	{ "interrupt", ctl_cmd_session_op, 0, "session.interrupt", "SESSION",
+	    "end every request, walk and poll in flight on a session (398)" },
 	{ "reload", ctl_cmd_noargs, 0, "daemon.reload", "",
 	    "reload the config (as SIGHUP does) and show what changed" },
 	{ "stats", ctl_cmd_stats, 0, "daemon.stats", "[traps]",
@@ -180,7 +185,7 @@ ctl_number(const char *s, long long min, long long max, long long *out)
 }
 
 /* Tell getopt to start over on a new argument vector. */
-static void
+void
 ctl_getopt_reset(void)
 {
 #ifdef __GLIBC__
@@ -506,6 +511,69 @@ ctl_print_error(const json_t *err)
 }
 
 /*
+ * SIGINT while a cancellable request runs (a walk): the handler sends a
+ * request.cancel for it, made ready beforehand, on the connection (the
+ * request itself was written in full already, so nothing else is being
+ * sent), and ctl_rpc goes on waiting: the daemon answers the request
+ * with error 398 and how far it got.  SA_RESETHAND: a second SIGINT
+ * ends snmpmgrctl at once.
+ */
+static volatile sig_atomic_t ctl_sigint_fd = -1;
+static char		 ctl_sigint_line[160];
+static size_t		 ctl_sigint_len;
+
+static void
+ctl_sigint_handler(int sig)
+{
+	static const char	 msg[] = "\nsnmpmgrctl: cancelling (press "
+	    "again to quit at once)\n";
+	int			 saved = errno;
+
+	if (ctl_sigint_fd != -1) {
+		(void)!send(ctl_sigint_fd, ctl_sigint_line, ctl_sigint_len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	}
+	errno = saved;
+}
+
+/* Cancel request id on SIGINT from now on. */
+static void
+ctl_sigint_arm(struct ctl *ctl, json_int_t id)
+{
+	struct sigaction sa;
+	int		 n;
+
+	n = snprintf(ctl_sigint_line, sizeof(ctl_sigint_line),
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"sigint\",\"method\":"
+	    "\"request.cancel\",\"params\":{\"id\":%" JSON_INTEGER_FORMAT
+	    "}}\n", id);
+	if (n <= 0 || (size_t)n >= sizeof(ctl_sigint_line))
+		return;
+	ctl_sigint_len = (size_t)n;
+	ctl_sigint_fd = ctl_conn_fd(ctl->conn);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ctl_sigint_handler;
+	sa.sa_flags = SA_RESETHAND | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static void
+ctl_sigint_disarm(void)
+{
+	struct sigaction sa;
+
+	if (ctl_sigint_fd == -1)
+		return;
+	ctl_sigint_fd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/*
  * Send method(params) and wait for its reply, passing notifications that
  * carry our id to cb.  params is consumed.  Returns 0 with *resultp set
  * (caller's reference), 1 after an error reply (printed; its error object
@@ -538,6 +606,8 @@ ctl_rpc(struct ctl *ctl, const char *method, json_t *params,
 		json_object_set(req, "params", params);
 	if (ctl_conn_send(ctl->conn, req) == -1)
 		goto done;
+	if (ctl->cancel_on_sigint)
+		ctl_sigint_arm(ctl, ctl->id);
 
 	while ((msg = ctl_conn_recv(ctl->conn)) != NULL) {
 		if ((nmethod = json_string_value(json_object_get(msg,
@@ -569,6 +639,7 @@ ctl_rpc(struct ctl *ctl, const char *method, json_t *params,
 		break;
 	}
 done:
+	ctl_sigint_disarm();
 	json_decref(msg);
 	json_decref(req);
 	json_decref(params);
@@ -704,31 +775,27 @@ ctl_set_type_ok(const char *type)
 	return 0;
 }
 
-/* set TARGET OID TYPE VALUE [OID TYPE VALUE ...] */
-static int
-ctl_cmd_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char **argv)
+int
+ctl_varbind_args(const struct ctl_cmd *cmd, int argc, char **argv, int i,
+    json_t *params)
 {
-	struct ctl_req	 req;
-	json_t		*params, *vbs, *vb, *res;
+	json_t		*vbs, *vb;
 	long long	 n;
-	int		 i, rv;
 
-	if ((i = ctl_parse_opts(ctl, cmd, &req, argc, argv)) == -1)
-		return CTL_EXIT_USAGE;
-	if ((params = ctl_target_params(cmd, &req, argc, argv, &i)) == NULL)
-		return CTL_EXIT_USAGE;
-	if (i >= argc || (argc - i) % 3 != 0) {
-		json_decref(params);
-		return ctl_cmd_usage(cmd, "expected OID TYPE VALUE triples");
+	if ((argc - i) % 3 != 0) {
+		ctl_cmd_usage(cmd, "expected OID TYPE VALUE triples");
+		return -1;
 	}
-	vbs = json_array();
-	json_object_set_new(params, "varbinds", vbs);
+	if ((vbs = json_array()) == NULL ||
+	    json_object_set_new(params, "varbinds", vbs) == -1) {
+		fprintf(stderr, "snmpmgrctl: out of memory\n");
+		return -1;
+	}
 	for (; i < argc; i += 3) {
 		if (!ctl_set_type_ok(argv[i + 1])) {
-			json_decref(params);
-			return ctl_cmd_usage(cmd, "TYPE must be one of "
+			ctl_cmd_usage(cmd, "TYPE must be one of "
 			    "i u t a o s x d n c C U");
+			return -1;
 		}
 		vb = json_pack("{s:s, s:s}", "oid", argv[i], "type",
 		    argv[i + 1]);
@@ -748,6 +815,34 @@ ctl_cmd_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			json_object_set_new(vb, "value",
 			    json_string(argv[i + 2]));
 		json_array_append_new(vbs, vb);
+	}
+	return 0;
+}
+
+void
+ctl_json_set_str(json_t *obj, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_set_new(obj, key, json_string(value));
+}
+
+/* set TARGET OID TYPE VALUE [OID TYPE VALUE ...] */
+static int
+ctl_cmd_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+    char **argv)
+{
+	json_t		*params, *res;
+	int		 i, rv;
+
+	if ((params = ctl_target_args(ctl, cmd, argc, argv, &i)) == NULL)
+		return CTL_EXIT_USAGE;
+	if (i >= argc) {
+		json_decref(params);
+		return ctl_cmd_usage(cmd, "expected OID TYPE VALUE triples");
+	}
+	if (ctl_varbind_args(cmd, argc, argv, i, params) == -1) {
+		json_decref(params);
+		return CTL_EXIT_USAGE;
 	}
 	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
 	    NULL)) != 0)
@@ -809,8 +904,11 @@ ctl_cmd_walk(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		    json_integer(req.max_repetitions));
 	json_object_set_new(params, "stream", json_true());
 
+	/* Ctrl-C cancels the walk; its reply tells where to resume. */
+	ctl->cancel_on_sigint = 1;
 	rv = ctl_rpc(ctl, cmd->method, params, ctl_walk_rows_cb, &w, &res,
 	    &err);
+	ctl->cancel_on_sigint = 0;
 	if (rv == CTL_EXIT_OK) {
 		/* A daemon that did not stream sends the rows here. */
 		if (w.count == 0 && json_is_array(json_object_get(res,

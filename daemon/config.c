@@ -1353,6 +1353,76 @@ config_extra_json(const json_t *extra, bool mask)
 	return NULL;
 }
 
+/* A password or key member (auth_password, priv_key ...)? */
+static bool
+is_secret_key(const char *key)
+{
+	const struct v3def	*vd = v3def_find(key);
+
+	return vd != NULL && vd->secret;
+}
+
+/*
+ * Overwrite the string v where jansson keeps it, then make it "***".
+ * Every holder of a reference to v sees the change.
+ */
+static void
+secret_wipe(json_t *v)
+{
+	char	*p = (char *)json_string_value(v);
+
+	if (p == NULL || strcmp(p, "***") == 0)
+		return;
+	OPENSSL_cleanse(p, json_string_length(v));
+	(void)json_string_set(v, "***");
+}
+
+static void
+secrets_wipe(json_t *j, int depth)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+
+	if (depth > SNMPMGR_MAX_JSON_DEPTH)
+		return;
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v) {
+			if (json_is_string(v) && is_secret_key(key))
+				secret_wipe(v);
+			else
+				secrets_wipe(v, depth + 1);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			secrets_wipe(v, depth + 1);
+	}
+}
+
+void
+config_json_wipe_secrets(json_t *j)
+{
+	secrets_wipe(j, 0);
+}
+
+/*
+ * Put "***" in place of the secrets of a session's extra options once its
+ * credential is made.  Replaced, not overwritten: while a config loads,
+ * these strings are shared with the files' parse trees (and so with other
+ * sessions of the same credentials), which are wiped when the load ends.
+ */
+static void
+secrets_mask(json_t *extra)
+{
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(extra, key, v)
+		if (json_is_string(v) && is_secret_key(key))
+			(void)json_object_set_new(extra, key,
+			    json_string("***"));
+}
+
 
 /* ------------------------------------------------------------------ */
 /* SNMPv3 options: from JSON keys to struct sess_v3opts and a usm_cred  */
@@ -1810,10 +1880,11 @@ cfg_file_free(struct cfg_file *f)
 		return;
 	free(f->path);
 	free(f->real);
-	/* The text may hold SNMPv3 passwords. */
+	/* The text and the tree may hold SNMPv3 passwords. */
 	if (f->text != NULL)
 		OPENSSL_cleanse(f->text, f->len);
 	free(f->text);
+	config_json_wipe_secrets(f->root);
 	json_decref(f->root);
 	free(f);
 }
@@ -1845,6 +1916,7 @@ entry_pos(const struct cfg_ctx *ctx, enum sect_id id, const char *name)
 
 static int	 cfg_read_file(struct cfg_ctx *, const char *,
 		    const struct cfg_pos *, int);
+static int	 cfg_merge_file(struct cfg_ctx *, int, int);
 
 /* Read the whole of path, bounded by SNMPMGR_MAX_CONFIG_SIZE. */
 static int
@@ -2069,13 +2141,9 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
     const struct cfg_pos *from, int depth)
 {
 	struct cfg_file	*f;
-	struct cfg_pos	 root, at;
 	json_error_t	 jerr;
-	const char	*key;
-	json_t		*val, *inc = NULL;
 	size_t		 i;
-	int		 fi, id;
-	struct suggest	 sg;
+	int		 fi;
 
 	if (from != NULL && ctx->nfiles > SNMPMGR_MAX_INCLUDES)
 		return cfg_fail(ctx->err, from, AT_VALUE, "more than %d "
@@ -2124,6 +2192,23 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 	}
 	fi = (int)ctx->nfiles;
 	ctx->files[ctx->nfiles++] = f;
+	return cfg_merge_file(ctx, fi, depth);
+ fail:
+	cfg_file_free(f);
+	return -1;
+}
+
+/* Merge the top-level sections of file fi, then read its includes. */
+static int
+cfg_merge_file(struct cfg_ctx *ctx, int fi, int depth)
+{
+	struct cfg_file	*f = ctx->files[fi];
+	struct cfg_pos	 root, at;
+	const char	*key;
+	json_t		*val, *inc = NULL;
+	int		 id;
+	struct suggest	 sg;
+
 	memset(&root, 0, sizeof(root));
 	root.file = f;
 	if (!json_is_object(f->root))
@@ -2150,8 +2235,55 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 	if (inc != NULL)
 		return cfg_includes(ctx, fi, inc, depth);
 	return 0;
- fail:
+}
+
+/*
+ * An object given in memory, taken as one more included file called name
+ * (error messages point into its JSON text as dumped here).  It may not
+ * include other files.
+ */
+static int
+cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
+{
+	struct cfg_file	*f;
+	struct cfg_pos	 root, at;
+	json_error_t	 jerr;
+
+	if (ctx->nfiles > SNMPMGR_MAX_INCLUDES) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
+		    "more than %d included files", name, SNMPMGR_MAX_INCLUDES);
+		return -1;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->path = strdup(name)) == NULL ||
+	    (f->real = strdup(name)) == NULL ||
+	    (f->text = json_dumps(obj, JSON_INDENT(2))) == NULL)
+		goto nomem;
+	f->len = strlen(f->text);
+	ctx->total += f->len;
+	if (ctx->total > SNMPMGR_MAX_CONFIG_SIZE) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: the "
+		    "configuration files together are larger than %d bytes",
+		    name, SNMPMGR_MAX_CONFIG_SIZE);
+		cfg_file_free(f);
+		return -1;
+	}
+	/* Parsed back from the text, so positions match what was read. */
+	if ((f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL)
+		goto nomem;
+	ctx->files[ctx->nfiles++] = f;
+	if (json_object_get(f->root, "include") != NULL) {
+		memset(&root, 0, sizeof(root));
+		root.file = f;
+		at = pos_key(&root, "include");
+		return cfg_fail(ctx->err, &at, AT_KEY, "not allowed here");
+	}
+	return cfg_merge_file(ctx, (int)ctx->nfiles - 1, 0);
+ nomem:
 	cfg_file_free(f);
+	(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: out of "
+	    "memory", name);
 	return -1;
 }
 
@@ -2860,6 +2992,9 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	/* SNMPv3: typed options and the credential (hashed here, once). */
 	if (cfg_v3(ctx, s->extra, &s->opts, &at, name, obj, t) == -1)
 		return -1;
+	/* The credential holds the keys now: no password stays behind. */
+	if (s->extra != NULL)
+		secrets_mask(s->extra);
 	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
 		kat = option_origin(ctx, name, obj, t, "transport");
 		cfg_where(&kat, where, sizeof(where));
@@ -3281,14 +3416,24 @@ cfg_ctx_clear(struct cfg_ctx *ctx)
 		json_decref(ctx->coll[i]);
 		json_decref(ctx->origin[i]);
 	}
-	for (i = 0; i < ctx->ntmpl; i++)
+	for (i = 0; i < ctx->ntmpl; i++) {
+		config_json_wipe_secrets(ctx->tmpl[i].extra);
 		json_decref(ctx->tmpl[i].extra);
+	}
 	free(ctx->tmpl);
+	config_json_wipe_secrets(ctx->base_extra);
 	json_decref(ctx->base_extra);
 }
 
 struct config *
 config_load(const char *path, struct config_err *err)
+{
+	return config_load_extra(path, NULL, NULL, err);
+}
+
+struct config *
+config_load_extra(const char *path, const json_t *extra,
+    const char *extra_name, struct config_err *err)
 {
 	struct cfg_ctx	 ctx;
 	struct config	*c;
@@ -3313,6 +3458,8 @@ config_load(const char *path, struct config_err *err)
 			goto nomem;
 	}
 	if (cfg_read_file(&ctx, path, NULL, 0) == -1 ||
+	    (extra != NULL && cfg_read_inline(&ctx, extra, extra_name) ==
+	    -1) ||
 	    cfg_state_dir(&ctx) == -1 ||
 	    cfg_control(&ctx) == -1 ||
 	    cfg_log(&ctx) == -1 ||
@@ -3355,6 +3502,7 @@ config_free(struct config *c)
 		return;
 	for (i = 0; i < c->nsessions; i++) {
 		strv_free(c->sessions[i].polls, c->sessions[i].npolls);
+		config_json_wipe_secrets(c->sessions[i].extra);
 		json_decref(c->sessions[i].extra);
 		sess_opts_release(&c->sessions[i].opts);
 	}
@@ -3366,6 +3514,7 @@ config_free(struct config *c)
 	free(c->traps.listen);
 	strv_free(c->traps.communities, c->traps.ncommunities);
 	for (i = 0; c->traps.user_info != NULL && i < c->traps.nusers; i++) {
+		config_json_wipe_secrets(c->traps.user_info[i].cred);
 		json_decref(c->traps.user_info[i].cred);
 		free(c->traps.user_info[i].engines);
 		free(c->traps.user_info[i].englens);

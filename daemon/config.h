@@ -130,6 +130,15 @@ struct config {
  * err filled ("FILE:LINE:COL: message").  Never exits.
  */
 struct config	*config_load(const char *path, struct config_err *err);
+/*
+ * The same, with one more file that is not on disk: extra (a top-level
+ * object, as a config file holds) is read after the files as if the main
+ * file included it last, and errors in it are reported as
+ * "EXTRA_NAME:LINE:COL: ..." over its JSON text indented by 2.  extra may
+ * not have "include".  extra NULL: config_load().
+ */
+struct config	*config_load_extra(const char *path, const json_t *extra,
+		    const char *extra_name, struct config_err *err);
 void		 config_free(struct config *c);
 
 const struct config_session *config_find_session(const struct config *c,
@@ -152,6 +161,14 @@ const struct config_poll *config_find_poll(const struct config *c,
  */
 int		 config_apply_session_opts(const json_t *obj,
 		    struct sess_opts *o, struct config_err *err);
+
+/*
+ * Overwrite in place, then set to "***", every password and key member
+ * (auth_password, priv_password, auth_key, priv_key) anywhere in j: for
+ * JSON that carried secrets (request params, parse trees) once they have
+ * been turned into a credential.  j NULL is fine.
+ */
+void		 config_json_wipe_secrets(json_t *j);
 
 /*
  * The options of s as JSON (every option of SPEC 2; secrets replaced by

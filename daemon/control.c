@@ -71,6 +71,9 @@ struct ctl_req {
 	void			*cancel_arg;
 	void			(*drain)(void *);
 	void			*drain_arg;
+	void			(*intr)(void *, const char *);
+	void			*intr_arg;
+	const char		*method;	/* the table's name */
 };
 
 struct ctl_conn {
@@ -78,7 +81,9 @@ struct ctl_conn {
 	struct control		*ctl;
 	struct bufferevent	*bev;
 	struct event		*ev_free;
+	struct event		*ev_hup;	/* half-closed: gone yet? */
 	TAILQ_HEAD(, ctl_req)	 reqs;
+	size_t			 nreqs;
 	bool			 closing;	/* flush, then close */
 	bool			 dead;		/* free at the next turn */
 	bool			 eof;		/* client sends no more */
@@ -92,6 +97,7 @@ struct control {
 	struct event		*ev_pause;
 	TAILQ_HEAD(, ctl_conn)	 conns;
 	size_t			 nconns;
+	size_t			 nreqs;		/* of all connections */
 	struct log_repeat	 rep_accept;
 	struct log_repeat	 rep_full;
 };
@@ -183,6 +189,62 @@ ctl_req_set_cancel(struct ctl_req *r, void (*cb)(void *), void *arg)
 {
 	r->cancel = cb;
 	r->cancel_arg = arg;
+}
+
+void
+ctl_req_set_interrupt(struct ctl_req *r, void (*cb)(void *, const char *),
+    void *arg)
+{
+	r->intr = cb;
+	r->intr_arg = arg;
+}
+
+const char *
+ctl_req_method(const struct ctl_req *r)
+{
+	return r->method;
+}
+
+struct ctl_req *
+ctl_req_find(struct ctl_req *r, const json_t *id)
+{
+	struct ctl_req	*t;
+	char		*text;
+
+	if (id == NULL || json_is_null(id) ||
+	    (text = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		return NULL;
+	TAILQ_FOREACH(t, &r->conn->reqs, entry) {
+		if (t == r || t->id == NULL || (!t->pending && !t->answered))
+			continue;
+		if (strcmp(t->id, text) == 0)
+			break;
+	}
+	free(text);
+	return t;
+}
+
+int
+ctl_req_interrupt(struct ctl_req *t, const char *why)
+{
+	void	(*intr)(void *, const char *) = t->intr;
+	void	(*cancel)(void *) = t->cancel;
+
+	if (intr == NULL && cancel == NULL)
+		return -1;	/* nobody could let go of it */
+	t->intr = NULL;
+	if (intr != NULL) {
+		intr(t->intr_arg, why);
+		return 0;
+	}
+	/* No way to stop it gracefully: as if its client had gone. */
+	t->cancel = NULL;
+	t->drain = NULL;
+	if (cancel != NULL)
+		cancel(t->cancel_arg);
+	ctl_req_error_num(t, SNMPMGR_ERR_INTERRUPTED, why, NULL);
+	ctl_req_done(t);
+	return 0;
 }
 
 void
@@ -290,6 +352,8 @@ req_new(struct ctl_conn *c, json_t *id)
 		r->idlen = strlen(r->id);
 	}
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	c->nreqs++;
+	c->ctl->nreqs++;
 	return r;
 }
 
@@ -301,6 +365,8 @@ req_free(struct ctl_req *r)
 	if (r->pending)
 		r->conn->ctl->d->requests_in_flight--;
 	TAILQ_REMOVE(&r->conn->reqs, r, entry);
+	r->conn->nreqs--;
+	r->conn->ctl->nreqs--;
 	req_clear_answer(r);
 	free(r->id);
 	free(r);
@@ -508,6 +574,15 @@ conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
 		log_warnx("control: out of memory");
 		goto out;
 	}
+	/* Requests a client can keep waiting are bounded, as memory is. */
+	if (c->nreqs > SNMPMGR_MAX_CTL_CLIENT_REQUESTS ||
+	    c->ctl->nreqs > SNMPMGR_MAX_CTL_REQUESTS) {
+		ctl_req_error_num(r, SNMPMGR_ERR_BUSY, "too many requests in "
+		    "flight", json_pack("{s:i,s:i}", "max_per_client",
+		    SNMPMGR_MAX_CTL_CLIENT_REQUESTS, "max",
+		    SNMPMGR_MAX_CTL_REQUESTS));
+		goto finish;
+	}
 
 	ver = json_object_get(req, "jsonrpc");
 	method = json_object_get(req, "method");
@@ -549,6 +624,7 @@ conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
 		}
 	}
 	log_debug("control: %s", m->name);
+	r->method = m->name;
 	rv = m->fn(d, r, params);
 	json_decref(empty);
 	if (rv == CTL_PENDING && r->answered)
@@ -582,6 +658,8 @@ conn_free(struct ctl_conn *c)
 	}
 	if (c->ev_free != NULL)
 		event_free(c->ev_free);
+	if (c->ev_hup != NULL)
+		event_free(c->ev_hup);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	TAILQ_REMOVE(&c->ctl->conns, c, entry);
@@ -705,6 +783,37 @@ conn_peer_closed(struct ctl_conn *c)
 	return (pfd.revents & (POLLHUP | POLLERR)) != 0;
 }
 
+static void
+conn_hup_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (!c->dead && conn_peer_closed(c)) {
+		log_debug("control: half-closed client went away");
+		conn_kill(c);
+	}
+}
+
+/*
+ * Reading stops at EOF, so when a half-closed client with requests still
+ * running (a subscription never ends) closes its socket for good, no
+ * event says so until something is written to it, and a quiet
+ * subscription would keep its slot forever.  Look once a second.
+ */
+static void
+conn_watch_hup(struct ctl_conn *c)
+{
+	struct timeval	 onesec = { 1, 0 };
+
+	if (c->ev_hup == NULL && (c->ev_hup = event_new(c->ctl->d->base, -1,
+	    EV_PERSIST, conn_hup_cb, c)) == NULL) {
+		log_warnx("control: out of memory");
+		conn_kill(c);
+		return;
+	}
+	evtimer_add(c->ev_hup, &onesec);
+}
+
 /*
  * The client sends no more but still reads: answer a last line that came
  * without its newline, let the pending requests finish (walks keep
@@ -732,6 +841,8 @@ conn_half_closed(struct ctl_conn *c)
 	}
 	if (!c->dead && !c->closing && TAILQ_EMPTY(&c->reqs))
 		conn_close_after_flush(c);
+	else if (!c->dead && !c->closing)
+		conn_watch_hup(c);
 }
 
 static void

@@ -78,6 +78,25 @@ void		 ctl_req_ack(struct ctl_req *r);
 /* Called (once) if r is cancelled because its client went away. */
 void		 ctl_req_set_cancel(struct ctl_req *r, void (*cb)(void *),
 		    void *arg);
+/*
+ * Called (once) when request.cancel names r: cb must end r before it
+ * returns, with error 398 and whatever data says how far it got (walks:
+ * count and last_oid), through ctl_req_done().  why is the detail to
+ * give.  A request without one is cancelled as if its client had gone
+ * (its cancel callback) and answered 398 by control.c.
+ */
+void		 ctl_req_set_interrupt(struct ctl_req *r,
+		    void (*cb)(void *, const char *why), void *arg);
+/*
+ * The request in flight (pending, or an open stream) with JSON id on r's
+ * connection, other than r; NULL when there is none.
+ */
+struct ctl_req	*ctl_req_find(struct ctl_req *r, const json_t *id);
+/* End t now with 398 (request.cancel), as ctl_req_set_interrupt says.
+ * 0, or -1 when t has no way to be stopped (it is left alone). */
+int		 ctl_req_interrupt(struct ctl_req *t, const char *why);
+/* The method r called ("snmp.get"), or NULL before it was looked up. */
+const char	*ctl_req_method(const struct ctl_req *r);
 /* Called (once) when the client's queued output drains below the low
  * mark; for streams that paused. */
 void		 ctl_req_set_drain(struct ctl_req *r, void (*cb)(void *),

@@ -25,6 +25,8 @@ struct control;
 struct events;
 struct traps;
 struct polls;
+struct packets;
+struct v3cache;
 
 struct daemon {
 	struct event_base *base;
@@ -40,6 +42,10 @@ struct daemon {
 	struct traps	*traps;		/* owned; the trap receiver (traps.h),
 					 * NULL without a "traps" section */
 	struct polls	*polls;		/* owned; scheduled polls (polls.h) */
+	struct packets	*packets;	/* owned; trace and bad-packet events
+					 * of the sessions (packets.h) */
+	struct v3cache	*v3cache;	/* owned; what inline SNMPv3 targets
+					 * keep between requests (v3cache.h) */
 
 	/*
 	 * Our own SNMP engine (RFC 3411): its ID, stable across restarts

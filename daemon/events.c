@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "core/errors.h"
 #include "core/limits.h"
 
 #include "control.h"
@@ -79,6 +80,9 @@ struct events {
 	unsigned int		 ntype[EV__COUNT];
 	unsigned int		 ntype_any[EV__COUNT];
 	uint64_t		 next_id;
+
+	void			(*change)(void *);
+	void			*change_arg;
 
 	uint64_t		 published[EV__COUNT];
 	uint64_t		 delivered;
@@ -159,6 +163,8 @@ sub_free(struct ev_sub *sub)
 		free(sub->sessions[i]);
 	free(sub->sessions);
 	free(sub);
+	if (e->change != NULL)
+		e->change(e->change_arg);
 }
 
 /* The client went away: its request is being freed by control.c. */
@@ -202,6 +208,17 @@ sub_end(struct ev_sub *sub, const char *reason)
 	ctl_req_done(r);
 }
 
+/* request.cancel named the subscribe request: end it as unsubscribing
+ * does. */
+static void
+sub_interrupt_cb(void *arg, const char *why)
+{
+	struct ev_sub	*sub = arg;
+
+	sub->e->ended_client++;
+	sub_end(sub, "cancelled");
+}
+
 void
 events_shutdown(struct events *e)
 {
@@ -220,6 +237,19 @@ events_free(struct events *e)
 		return;
 	events_shutdown(e);
 	free(e);
+}
+
+bool
+events_any(const struct events *e, enum event_type t)
+{
+	return e != NULL && (int)t >= 0 && t < EV__COUNT && e->ntype[t] > 0;
+}
+
+void
+events_set_change_cb(struct events *e, void (*cb)(void *), void *arg)
+{
+	e->change = cb;
+	e->change_arg = arg;
 }
 
 bool
@@ -438,6 +468,13 @@ events_subscribe(struct events *e, struct ctl_req *r, const json_t *params)
 		    "id: events are delivered to the request", NULL);
 		return -1;
 	}
+	/* Each costs memory and a look at every event published. */
+	if (e->nsubs >= SNMPMGR_MAX_SUBSCRIPTIONS) {
+		ctl_req_error_num(r, SNMPMGR_ERR_BUSY, "too many event "
+		    "subscriptions", json_pack("{s:i}", "max",
+		    SNMPMGR_MAX_SUBSCRIPTIONS));
+		return -1;
+	}
 	if ((sub = calloc(1, sizeof(*sub))) == NULL)
 		goto oom;
 	sub->e = e;
@@ -493,9 +530,12 @@ events_subscribe(struct events *e, struct ctl_req *r, const json_t *params)
 			e->ntype_any[t]++;
 	}
 	ctl_req_set_cancel(r, sub_cancel_cb, sub);
+	ctl_req_set_interrupt(r, sub_interrupt_cb, sub);
 	ctl_req_result(r, res);
 	ctl_req_ack(r);
 	log_debug("events: subscription %llu", (unsigned long long)sub->id);
+	if (e->change != NULL)
+		e->change(e->change_arg);
 	return 0;
  oom:
 	ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);

@@ -61,6 +61,16 @@ void		 events_shutdown(struct events *e);
 bool		 events_wanted(const struct events *e, enum event_type t,
 		    const char *session);
 
+/* True when any subscriber wants type t, for whatever sessions. */
+bool		 events_any(const struct events *e, enum event_type t);
+/*
+ * cb is called after every change of the set of subscriptions (one
+ * added or ended), so a module can switch work for an event type on or
+ * off (packets.c: packet traces).  One callback; NULL removes it.
+ */
+void		 events_set_change_cb(struct events *e, void (*cb)(void *),
+		    void *arg);
+
 /*
  * Deliver an event.  data is a JSON object whose members are added to the
  * notification's params after "event", "time" and "session" (NULL for

@@ -267,15 +267,20 @@ jbatch_swap(struct jbatch *a, struct jbatch *b)
 
 /* ------------------------------------------------------------ files */
 
+/* PATH or PATH.n; under the lock, as journal_reconfigure() may move
+ * PATH while a query opens files. */
 static char *
 journal_name(const struct journal *j, uint32_t n)
 {
-	char	*s;
+	pthread_mutex_t	*lock = (pthread_mutex_t *)&j->lock;
+	char		*s;
 
+	pthread_mutex_lock(lock);
 	if (n == 0)
-		return strdup(j->path);
-	if (asprintf(&s, "%s.%u", j->path, n) == -1)
-		return NULL;
+		s = strdup(j->path);
+	else if (asprintf(&s, "%s.%u", j->path, n) == -1)
+		s = NULL;
+	pthread_mutex_unlock(lock);
 	return s;
 }
 
@@ -595,6 +600,39 @@ journal_writer_main(void *arg)
 
 /* ------------------------------------------------------------ life */
 
+static int
+journal_start_writer(struct journal *j)
+{
+	int	 err;
+
+	j->stop = false;
+	if ((err = pthread_create(&j->writer, NULL, journal_writer_main,
+	    j)) != 0) {
+		log_warnx("journal: cannot start the writer thread: %s",
+		    strerror(err));
+		errno = err;
+		return -1;
+	}
+	j->have_writer = true;
+	return 0;
+}
+
+/* Hand over what was appended and wait until the writer has written it
+ * (and synced it, unless the policy is none) and ended. */
+static void
+journal_stop_writer(struct journal *j)
+{
+	if (!j->have_writer)
+		return;
+	journal_flush(j);
+	pthread_mutex_lock(&j->lock);
+	j->stop = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	pthread_join(j->writer, NULL);
+	j->have_writer = false;
+}
+
 struct journal *
 journal_new(struct event_base *base, const struct journal_opts *o,
     journal_settled_cb *cb, void *arg)
@@ -637,13 +675,8 @@ journal_new(struct event_base *base, const struct journal_opts *o,
 	if ((j->ev_wake = event_new(base, j->efd, EV_READ | EV_PERSIST,
 	    journal_wake_cb, j)) == NULL || event_add(j->ev_wake, NULL) == -1)
 		goto fail;
-	if ((err = pthread_create(&j->writer, NULL, journal_writer_main,
-	    j)) != 0) {
-		log_warnx("journal: cannot start the writer thread: %s",
-		    strerror(err));
+	if (journal_start_writer(j) == -1)
 		goto fail;
-	}
-	j->have_writer = true;
 	return j;
  fail:
 	journal_free(j);
@@ -657,15 +690,7 @@ journal_free(struct journal *j)
 
 	if (j == NULL)
 		return;
-	if (j->have_writer) {
-		journal_flush(j);
-		pthread_mutex_lock(&j->lock);
-		j->stop = true;
-		pthread_cond_signal(&j->cond);
-		pthread_mutex_unlock(&j->lock);
-		pthread_join(j->writer, NULL);
-		j->have_writer = false;
-	}
+	journal_stop_writer(j);
 	while ((q = TAILQ_FIRST(&j->queries)) != NULL) {
 		atomic_store(&q->cancelled, 1);
 		pthread_join(q->th, NULL);
@@ -686,6 +711,64 @@ journal_free(struct journal *j)
 	pthread_cond_destroy(&j->cond);
 	free(j->path);
 	free(j);
+}
+
+int
+journal_reconfigure(struct journal *j, const struct journal_opts *o)
+{
+	char		*npath = NULL, *opath;
+	uint64_t	 osize;
+	bool		 otorn, move;
+	int		 ofd, err = 0, rv = 0;
+
+	move = strcmp(o->path, j->path) != 0;
+	if (move && (npath = strdup(o->path)) == NULL)
+		return -1;
+	/* Everything appended so far lands under the old settings. */
+	journal_stop_writer(j);
+	if (move) {
+		ofd = j->fd;
+		otorn = j->torn;
+		pthread_mutex_lock(&j->lock);
+		osize = j->file_size;
+		opath = j->path;
+		j->path = npath;
+		j->rot_gen++;		/* queries opening files retry */
+		pthread_mutex_unlock(&j->lock);
+		journal_mkdir(npath);
+		if (journal_open_file(j) == -1) {
+			err = errno;
+			log_warn("journal: %s", npath);
+			pthread_mutex_lock(&j->lock);
+			j->path = opath;
+			j->file_size = osize;
+			pthread_mutex_unlock(&j->lock);
+			j->fd = ofd;
+			j->torn = otorn;
+			opath = npath;
+			rv = -1;
+		} else {
+			if (ofd != -1)
+				close(ofd);
+			j->proj = j->file_size + (j->torn ? 1 : 0);
+		}
+		journal_rot_gen(j);
+		free(opath);
+	}
+	if (rv == 0) {
+		j->max_size = o->max_size > 0 ? o->max_size : 64ULL << 20;
+		j->keep = o->keep;
+		j->policy = o->fsync;
+		j->interval_ms = o->interval_ms ? o->interval_ms :
+		    JOURNAL_DEFAULT_INTERVAL_MS;
+	}
+	if (journal_start_writer(j) == -1) {
+		err = errno;
+		rv = -1;
+	}
+	if (rv == -1)
+		errno = err;
+	return rv;
 }
 
 /* ------------------------------------------------------------ writing */

@@ -115,6 +115,19 @@ struct journal	*journal_new(struct event_base *base,
  * fine. */
 void		 journal_free(struct journal *j);
 
+/*
+ * Apply new options to a running journal (a reload): what was appended is
+ * written (and synced, unless the old policy is none) under the old
+ * options first, then the size, keep and fsync settings change and, when
+ * o->path differs, the journal goes on in the new file (opened, its
+ * directory made, as journal_new does).  Sequence numbers go on counting,
+ * so records appended before and after settle as usual.  Waits for the
+ * writer on the calling thread.  0, or -1 with errno (the reason logged)
+ * when the new file cannot be opened: then nothing changed.
+ */
+int		 journal_reconfigure(struct journal *j,
+		    const struct journal_opts *o);
+
 /* "none", "interval", "always"; -1 for another word. */
 int		 journal_fsync_from_name(const char *s, enum journal_fsync *f);
 const char	*journal_fsync_name(enum journal_fsync f);

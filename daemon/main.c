@@ -40,10 +40,12 @@
 #include "events.h"
 #include "log.h"
 #include "methods.h"
+#include "packets.h"
 #include "polls.h"
 #include "reload.h"
 #include "sessions.h"
 #include "traps.h"
+#include "v3cache.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -129,6 +131,8 @@ daemon_defer_sess_free(struct daemon *d, struct sess *s)
 	struct sess	**nr;
 	size_t		  ncap;
 
+	/* An inline SNMPv3 target's engine serves the next request too. */
+	v3cache_learn(d->v3cache, s);
 	if (d->nreap == d->reapcap) {
 		ncap = d->reapcap ? d->reapcap * 2 : 16;
 		if ((nr = reallocarray(d->reap, ncap, sizeof(*nr))) == NULL) {
@@ -304,6 +308,11 @@ main(int argc, char *argv[])
 		fatalx("cannot create the event bus: out of memory");
 	engineid_start(d);		/* our SNMP engine ID and boots */
 	methods_v3_init(d);		/* "report" and "discovery" events */
+	if ((d->v3cache = v3cache_new()) == NULL)
+		fatalx("cannot create the SNMPv3 cache: out of memory");
+	/* "trace" and "bad-packet" events of the sessions */
+	if ((d->packets = packets_new(d)) == NULL)
+		fatalx("cannot set up packet events: out of memory");
 	if ((d->polls = polls_new(d)) == NULL)
 		fatalx("cannot start the poll scheduler");
 	polls_configure(d->polls, d->conf);
@@ -336,6 +345,8 @@ main(int argc, char *argv[])
 
 	/* Subscribers hear why their stream ends; then clients go, and
 	 * their walks and requests are cancelled. */
+	packets_free(d->packets);
+	d->packets = NULL;
 	events_free(d->events);
 	d->events = NULL;
 	control_free(d->control);
@@ -349,6 +360,8 @@ main(int argc, char *argv[])
 	polls_free(d->polls);
 	d->polls = NULL;
 	sess_loop_free(d->loop);
+	v3cache_free(d->v3cache);
+	d->v3cache = NULL;
 	event_free(d->ev_sigterm);
 	event_free(d->ev_sigint);
 	event_free(d->ev_sighup);

@@ -43,6 +43,7 @@
 #include "polls.h"
 #include "render.h"
 #include "sessions.h"
+#include "v3cache.h"
 
 /* Rows a walk may collect into one reply ("stream": false). */
 #define METHODS_MAX_COLLECT	100000
@@ -101,6 +102,23 @@ static void
 op_cancel_cb(void *arg)
 {
 	op_free(arg);
+}
+
+/* request.cancel named the request: end it now, with 398. */
+static void
+op_interrupt_cb(void *arg, const char *why)
+{
+	struct op	*op = arg;
+
+	if (op->w != NULL)
+		walk_interrupt(op->w, why);	/* op_walk_done_cb answers */
+	else if (op->sr != NULL)
+		sess_req_interrupt(op->sr, why); /* op_response_cb answers */
+	else {
+		ctl_req_error_num(op->r, SNMPMGR_ERR_INTERRUPTED, why, NULL);
+		ctl_req_done(op->r);
+		op_free(op);
+	}
 }
 
 static void
@@ -201,6 +219,7 @@ op_target(struct op *op, json_t *params)
 	json_t			*sv, *tv;
 	struct sess_opts	 o;
 	struct config_err	 err;
+	int			 rv;
 
 	sv = json_object_get(params, "session");
 	tv = json_object_get(params, "target");
@@ -245,7 +264,10 @@ op_target(struct op *op, json_t *params)
 	if (o.v3.cred != NULL)
 		usm_cred_ref(o.v3.cred);
 	memset(&err, 0, sizeof(err));
-	if (config_apply_session_opts(tv, &o, &err) == -1) {
+	rv = config_apply_session_opts(tv, &o, &err);
+	/* Passwords are keys now (or refused): none stays in the params. */
+	config_json_wipe_secrets(tv);
+	if (rv == -1) {
 		sess_opts_release(&o);
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "target: %s", err.text);
 		return -1;
@@ -256,6 +278,9 @@ op_target(struct op *op, json_t *params)
 		    NULL);
 		return -1;
 	}
+	/* The next request with this credential does not hash again. */
+	if (o.v3.cred != op->d->conf->defaults.v3.cred)
+		v3cache_hold_cred(op->d->v3cache, o.v3.cred);
 	op->s = sess_new(op->d->mgr, &o);
 	sess_opts_release(&o);
 	if (op->s == NULL) {
@@ -263,6 +288,8 @@ op_target(struct op *op, json_t *params)
 		return -1;
 	}
 	op->temp = true;
+	/* An engine learned for this address skips discovery. */
+	v3cache_preset(op->d->v3cache, op->s);
 	return 0;
 }
 
@@ -353,6 +380,8 @@ op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
 		ctl_req_error_num(op->r, res->error, detail, NULL);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
 	} else
 		op_reply_pdu(op, res->pdu, res->rtt_us);
 	if (op->ds != NULL)
@@ -370,10 +399,13 @@ op_send(struct op *op, const struct snmp_pdu *pdu)
 		if (op->ds != NULL)
 			sessions_note(op->ds, snmpmgr_lasterr(),
 			    snmpmgr_lasterr_detail());
+		methods_error_event(op->d, op->r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
 		op_free(op);
 		return CTL_DONE;
 	}
 	ctl_req_set_cancel(op->r, op_cancel_cb, op);
+	ctl_req_set_interrupt(op->r, op_interrupt_cb, op);
 	return CTL_PENDING;
 }
 
@@ -930,6 +962,8 @@ op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
 		    op_walk_err_data(op, res));
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    op_walk_err_data(op, res));
 		goto done;
 	}
 	if (op->ds != NULL)
@@ -1024,10 +1058,13 @@ m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
 	if ((op->w = walk_start(op->s, &wo, op_walk_rows_cb, op_walk_done_cb,
 	    op)) == NULL) {
 		op_error_lasterr(r);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
 		goto fail;
 	}
 	d->walks_active++;
 	ctl_req_set_cancel(r, op_cancel_cb, op);
+	ctl_req_set_interrupt(r, op_interrupt_cb, op);
 	return CTL_PENDING;
  fail:
 	op_free(op);
@@ -1119,10 +1156,12 @@ static const struct method methods[] = {
 	{ "poll.results",	m_poll_results,		0 },
 	{ "poll.run",		m_poll_run,		0 },
 	{ "poll.value",		m_poll_value,		0 },
+	{ "request.cancel",	m_request_cancel,	0 },
 	{ "session.add",	m_session_add,		0 },
 	{ "session.config",	m_session_config,	0 },
 	{ "session.disable",	m_session_disable,	0 },
 	{ "session.enable",	m_session_enable,	0 },
+	{ "session.interrupt",	m_session_interrupt,	0 },
 	{ "session.list",	m_session_list,		0 },
 	{ "session.remove",	m_session_remove,	0 },
 	{ "session.show",	m_session_show,		0 },

@@ -72,6 +72,20 @@ int		 methods_parse_varbind(struct ctl_req *r, size_t i,
 /* Handlers and helpers in methods_v3.c. */
 method_fn	 m_snmp_discover;
 method_fn	 m_usm_hash;
+/*
+ * Handlers and helpers in methods_intr.c: request.cancel and
+ * session.interrupt (SPEC.md 3 "interrupt"), and the "error" event of
+ * an operation a control request started (SPEC.md 4 on_error): r's
+ * method, the numbered error and its detail, the session's name (none
+ * for an inline target) and the agent's address; extra (stolen, may be
+ * NULL) adds members such as a walk's count and last_oid.
+ */
+method_fn	 m_request_cancel;
+method_fn	 m_session_interrupt;
+void		 methods_error_event(struct daemon *d, struct ctl_req *r,
+		    struct sess *s, int code, const char *detail,
+		    json_t *extra);
+
 /* Hook the session engine's v3 reports and discoveries to events. */
 void		 methods_v3_init(struct daemon *d);
 /* {"engine": {...}, "usm": {...}} for session.show; NULL unless v3. */

@@ -26,9 +26,11 @@
 #include "daemon.h"
 #include "events.h"
 #include "methods.h"
+#include "packets.h"
 #include "polls.h"
 #include "reload.h"
 #include "sessions.h"
+#include "v3cache.h"
 
 /* JSON-RPC 2.0 5.1: -32000..-32099 are for the server's own errors. */
 #define CTL_ERR_CONFIG		-32001	/* a config was refused */
@@ -249,6 +251,7 @@ m_session_add(struct daemon *d, struct ctl_req *r, json_t *params)
 	struct dsess	*ds;
 	json_t		*name, *cfg, *res;
 	bool		 persist;
+	int		 rv;
 
 	if (only_keys(r, params, keys) == -1 ||
 	    param_flag(r, params, "persist", &persist) == -1)
@@ -267,8 +270,10 @@ m_session_add(struct daemon *d, struct ctl_req *r, json_t *params)
 		    NULL);
 		return CTL_DONE;
 	}
-	if (reload_add_session(d, json_string_value(name), cfg, persist,
-	    &err) == -1) {
+	rv = reload_add_session(d, json_string_value(name), cfg, persist,
+	    &err);
+	config_json_wipe_secrets(cfg);	/* hashed into a credential now */
+	if (rv == -1) {
 		ctl_req_error(r, CTL_ERR_CONFIG, "session refused",
 		    json_pack("{s:s}", "detail", err.text));
 		return CTL_DONE;
@@ -318,7 +323,7 @@ session_set(struct daemon *d, struct ctl_req *r, struct dsess *ds,
 		return CTL_DONE;
 	}
 	res = json_pack("{s:s,s:o,s:s,s:b}", "session", ds->name,
-	    "options", config_session_opts_json(sessions_opts(ds), true),
+	    "options", packets_opts_json(ds),
 	    "state", polls_state_name(ds), "modified", ds->modified);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
@@ -362,6 +367,7 @@ m_session_config(struct daemon *d, struct ctl_req *r, json_t *params)
 	static const char *const keys[] = { "session", "options", NULL };
 	struct dsess	*ds;
 	json_t		*opts;
+	int		 rv;
 
 	if (only_keys(r, params, keys) == -1 ||
 	    (ds = param_session(d, r, params)) == NULL)
@@ -372,7 +378,9 @@ m_session_config(struct daemon *d, struct ctl_req *r, json_t *params)
 		    "of option names and values", NULL);
 		return CTL_DONE;
 	}
-	return session_set(d, r, ds, opts);
+	rv = session_set(d, r, ds, opts);
+	config_json_wipe_secrets(opts);	/* hashed into a credential now */
+	return rv;
 }
 
 /* ------------------------------------------------------------- daemon.* */
@@ -412,7 +420,7 @@ int
 m_daemon_stats(struct daemon *d, struct ctl_req *r, json_t *params)
 {
 	const struct sess_stats	*ms = sess_mgr_get_stats(d->mgr);
-	json_t			*res;
+	json_t			*res, *eng;
 
 	res = json_pack("{s:f,s:I,s:o,s:o,s:{s:I},s:{s:I,s:I,s:I}}",
 	    "uptime", daemon_uptime(d),
@@ -423,6 +431,14 @@ m_daemon_stats(struct daemon *d, struct ctl_req *r, json_t *params)
 	    "control", "clients", (json_int_t)control_nclients(d->control),
 	    "clients_dropped", (json_int_t)d->clients_dropped,
 	    "requests_in_flight", (json_int_t)d->requests_in_flight);
+	/* The sessions' bad packets and traces (packets.c). */
+	if (res != NULL && (eng = packets_stats_json(d->packets)) != NULL) {
+		json_object_update(json_object_get(res, "engine"), eng);
+		json_decref(eng);
+	}
+	/* What inline SNMPv3 targets keep between requests. */
+	if (res != NULL && (eng = v3cache_stats_json(d->v3cache)) != NULL)
+		json_object_set_new(res, "v3_cache", eng);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else

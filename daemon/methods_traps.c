@@ -351,6 +351,15 @@ mt_op_cancel_cb(void *arg)
 	mt_op_free(arg);
 }
 
+/* request.cancel: the inform's callback answers 398. */
+static void
+mt_op_interrupt_cb(void *arg, const char *why)
+{
+	struct mt_op	*op = arg;
+
+	sess_req_interrupt(op->sr, why);
+}
+
 /*
  * The notification's varbinds (RFC 3416 4.2.6): sysUpTime.0, then
  * snmpTrapOID.0, then the caller's "varbinds" (as for snmp.set).  "uptime"
@@ -467,11 +476,16 @@ mt_inform_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 		    "port %u after %u tries", so->host, (unsigned)so->port,
 		    so->retries + 1);
 		ctl_req_error_num(op->r, res->error, detail, NULL);
-	} else if (res->error != 0)
-		ctl_req_error_num(op->r, res->error, snmpmgr_lasterr() ==
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
+	} else if (res->error != 0) {
+		snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr() ==
 		    res->error ? snmpmgr_lasterr_detail() :
-		    snmpmgr_strerror(res->error), NULL);
-	else
+		    snmpmgr_strerror(res->error));
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
+	} else
 		mt_reply_pdu(op->r, res->pdu, res->rtt_us);
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? "inform not "
@@ -524,9 +538,12 @@ m_snmp_inform(struct daemon *d, struct ctl_req *r, json_t *params)
 	if ((op->sr = sess_request(op->s, &pdu, mt_inform_cb, op)) == NULL) {
 		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
 		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
 		goto fail;
 	}
 	ctl_req_set_cancel(r, mt_op_cancel_cb, op);
+	ctl_req_set_interrupt(r, mt_op_interrupt_cb, op);
 	return CTL_PENDING;
  fail:
 	mt_op_free(op);
@@ -730,6 +747,8 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	if (n == -1 || mt_send_once(op->s, start, (size_t)n) == -1) {
 		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
 		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
 		goto done;
 	}
 	res = json_pack("{s:b,s:i,s:I,s:I}", "sent", 1, "request_id",

@@ -15,6 +15,8 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "config.h"		/* daemon/config.h */
+
 #include "core/errors.h"
 #include "core/oid.h"
 #include "core/session.h"
@@ -142,6 +144,15 @@ v3op_cancel_cb(void *arg)
 	v3op_free(arg);
 }
 
+/* request.cancel: the discovery's callback answers 398. */
+static void
+v3op_interrupt_cb(void *arg, const char *why)
+{
+	struct v3op	*op = arg;
+
+	sess_req_interrupt(op->sr, why);
+}
+
 static void
 v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
     void *arg)
@@ -158,6 +169,8 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
 	} else if ((eng = v3_engine_json(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
@@ -222,10 +235,13 @@ m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
 	if ((op->sr = sess_discover(op->s, v3op_discover_cb, op)) == NULL) {
 		ctl_req_error_num(r, snmpmgr_lasterr(),
 		    snmpmgr_lasterr_detail(), NULL);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
 		v3op_free(op);
 		return CTL_DONE;
 	}
 	ctl_req_set_cancel(r, v3op_cancel_cb, op);
+	ctl_req_set_interrupt(r, v3op_interrupt_cb, op);
 	return CTL_PENDING;
 }
 
@@ -407,6 +423,7 @@ m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
 	usm_cred_free(c);
 	OPENSSL_cleanse(akey, sizeof(akey));
 	OPENSSL_cleanse(pkey, sizeof(pkey));
+	config_json_wipe_secrets(params);
 	return CTL_DONE;
 }
 

@@ -457,6 +457,7 @@ poller_done(struct poller_job *j, enum poller_outcome outcome)
 		j->st.ok++;
 		break;
 	case POLLER_ERROR:
+	case POLLER_INTERRUPTED:
 		j->st.errors++;
 		break;
 	default:
@@ -464,7 +465,11 @@ poller_done(struct poller_job *j, enum poller_outcome outcome)
 		break;
 	}
 
-	if (outcome != POLLER_NOANSWER) {
+	if (outcome == POLLER_INTERRUPTED) {
+		/* Neither up nor down; a down session's probe comes again. */
+		if (ps->state == POLLER_DOWN && ps->probe == NULL)
+			schedule_probe(p, ps, j, now);
+	} else if (outcome != POLLER_NOANSWER) {
 		ps->fails = 0;
 		if (ps->state == POLLER_DOWN)
 			regrid(p, ps, now, true);

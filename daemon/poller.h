@@ -46,6 +46,9 @@ enum poller_outcome {
 	POLLER_OK = 0,		/* answered, no error */
 	POLLER_ERROR = 1,	/* answered with an error (the agent is up) */
 	POLLER_NOANSWER = 2,	/* timeout or send failure */
+	POLLER_INTERRUPTED = 3,	/* stopped on request (session.interrupt):
+				 * an error run that says nothing of the
+				 * agent, up or down */
 };
 
 enum poller_state {

@@ -36,6 +36,7 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/sess_event.h"
 #include "core/session.h"
 #include "core/walk.h"
 
@@ -114,31 +115,19 @@ static void	pwait_end(struct pwait *);
 
 /* ------------------------------------------------------------ clock */
 
+/* The session engine's clock and timer arming (sess_event.h). */
 static uint64_t
 polls_now_us(void *arg)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return sess_loop_clock_us();
 }
 
 static void
 polls_wake(void *arg, uint64_t when)
 {
 	struct polls	*P = arg;
-	struct timeval	 tv;
-	uint64_t	 now, delta;
 
-	if (when == 0) {
-		evtimer_del(P->timer);
-		return;
-	}
-	now = polls_now_us(P);
-	delta = when > now ? when - now : 0;
-	tv.tv_sec = (time_t)(delta / 1000000);
-	tv.tv_usec = (suseconds_t)(delta % 1000000);
-	evtimer_add(P->timer, &tv);
+	sess_loop_timer_at(P->timer, when);
 }
 
 static void
@@ -506,9 +495,11 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 		sessions_note(ds, error, detail);
 	}
 	pjob_events(pj, error, detail);
-	/* This may start other runs, never pj's. */
-	poller_done(pj->j, error == 0 ? POLLER_OK : answered ? POLLER_ERROR :
-	    POLLER_NOANSWER);
+	/* This may start other runs, never pj's.  An interrupted run
+	 * (session.interrupt) says nothing of the agent. */
+	poller_done(pj->j, error == 0 ? POLLER_OK :
+	    error == SNMPMGR_ERR_INTERRUPTED ? POLLER_INTERRUPTED :
+	    answered ? POLLER_ERROR : POLLER_NOANSWER);
 	while ((w = TAILQ_FIRST(&pj->waiters)) != NULL) {
 		TAILQ_REMOVE(&pj->waiters, w, entry);
 		pwait_end(w);

@@ -14,9 +14,10 @@
  * only then is the old config freed.
  *
  * session.add validates a session object the only complete way there is:
- * by loading the config files as they are on disk plus one more file that
- * holds just that session, so templates, credentials and poll names are
- * checked exactly as at start-up.
+ * by loading the config files as they are on disk plus, in memory, one
+ * more "file" that holds just that session (config_load_extra), so
+ * templates, credentials and poll names are checked exactly as at
+ * start-up; nothing is written for it.
  */
 #include <config.h>		/* autoconf's */
 
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/session.h"
 
@@ -43,6 +45,7 @@
 #include "polls.h"
 #include "reload.h"
 #include "sessions.h"
+#include "traps.h"
 
 /* ------------------------------------------------------------ compare */
 
@@ -182,6 +185,7 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 			ds->cs = ncs;
 		if (ds->modified) {
 			/* Run-time changes end at a reload. */
+			ds->rt_mask = ds->rt_decrypt = 0;	/* packets.c */
 			was = sess_get_opts(ds->s)->enabled;
 			if (sess_set_opts(ds->s, &ncs->opts) == 0) {
 				ds->modified = false;
@@ -217,10 +221,8 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		log_warnx("reload: %s", perr);
 		json_array_append_new(warnings, json_string(perr));
 	}
-	if (old->have_traps || nc->have_traps) {
-		/* The trap receiver takes its section at start-up. */
-		log_debug("reload: the traps section is applied at start-up");
-	}
+	if (old->have_traps || nc->have_traps)
+		d->traps = traps_reload(d, d->traps, nc, warnings);
 	log_setlevel(nc->log_level);
 	config_free(old);
 
@@ -324,25 +326,6 @@ write_file(const char *path, const char *text)
 	return -1;
 }
 
-/* Replace every occurrence of what in err with with. */
-static void
-err_rename(struct config_err *err, const char *what, const char *with)
-{
-	char	 out[sizeof(err->text)], *p;
-	size_t	 wl = strlen(what), o = 0;
-	const char *s = err->text;
-
-	while ((p = strstr(s, what)) != NULL && o < sizeof(out) - 1) {
-		o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s%s",
-		    (int)(p - s), s, with);
-		s = p + wl;
-	}
-	if (o >= sizeof(out) - 1)
-		return;
-	snprintf(out + o, sizeof(out) - o, "%s", s);
-	memcpy(err->text, out, sizeof(err->text));
-}
-
 int
 reload_add_session(struct daemon *d, const char *name, const json_t *obj,
     bool persist, struct config_err *err)
@@ -350,12 +333,11 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 	struct config	*c = NULL, *chk = NULL;
 	const struct config_session *cs;
 	struct dsess	*ds = NULL;
-	json_t		*doc = NULL, *top = NULL;
-	char		 dir[] = "/tmp/snmpmgrd-add-XXXXXX";
-	char		 one[PATH_MAX], synth[PATH_MAX], perr[256];
-	char		*real = NULL, *text = NULL, *ppath = NULL;
+	json_t		*doc = NULL;
+	char		 one[PATH_MAX], perr[256];
+	char		*text = NULL, *ppath = NULL;
 	size_t		 i;
-	bool		 made_dir = false, wrote = false;
+	bool		 wrote = false;
 	int		 rv = -1;
 
 	memset(err, 0, sizeof(*err));
@@ -370,28 +352,14 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 		    "'_')", name);
 		return -1;
 	}
-	if ((doc = json_pack("{s:{s:O}}", "sessions", name, obj)) == NULL ||
-	    (real = realpath(d->conf_path, NULL)) == NULL ||
-	    mkdtemp(dir) == NULL) {
+	if ((doc = json_pack("{s:{s:O}}", "sessions", name, obj)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "cannot check the "
-		    "session: %s", strerror(errno));
+		    "session: out of memory");
 		goto out;
 	}
-	made_dir = true;
-	snprintf(one, sizeof(one), "%s/session.json", dir);
-	snprintf(synth, sizeof(synth), "%s/main.json", dir);
-	if ((top = json_pack("{s:[s,s]}", "include", real, one)) == NULL ||
-	    json_dump_file(doc, one, JSON_INDENT(2)) == -1 ||
-	    json_dump_file(top, synth, 0) == -1) {
-		snprintf(err->text, sizeof(err->text), "cannot check the "
-		    "session: %s", strerror(errno));
+	if ((c = config_load_extra(d->conf_path, doc, "session.add",
+	    err)) == NULL)
 		goto out;
-	}
-	if ((c = config_load(synth, err)) == NULL) {
-		err_rename(err, one, "session.add");
-		err_rename(err, synth, "session.add");
-		goto out;
-	}
 	if ((cs = config_find_session(c, name)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "session \"%s\" did "
 		    "not load", name);
@@ -446,19 +414,13 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
  out:
 	if (rv == -1 && wrote)
 		unlink(ppath);
-	if (made_dir) {
-		snprintf(one, sizeof(one), "%s/session.json", dir);
-		unlink(one);
-		unlink(synth);
-		rmdir(dir);
-	}
 	config_free(chk);
 	config_free(c);
-	json_decref(top);
 	json_decref(doc);
+	if (text != NULL)
+		OPENSSL_cleanse(text, strlen(text));	/* may hold passwords */
 	free(text);
 	free(ppath);
-	free(real);
 	return rv;
 }
 

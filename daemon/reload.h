@@ -35,7 +35,8 @@ int	 reload_apply(struct daemon *d, struct config_err *err,
  * session.add: check obj (a session object as in the config's
  * "sessions") against the config files as they are on disk now (its
  * template, credentials and polls must be defined there; its polls also
- * in the running config), and add it as session name.  With persist, also
+ * in the running config; obj is read as one more file held in memory,
+ * config_load_extra), and add it as session name.  With persist, also
  * write it to STATE_DIR/conf.d/NAME.json and check that the config
  * includes that file.  0, or -1 with err (nothing added).
  */

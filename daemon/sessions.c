@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "methods.h"
+#include "packets.h"
 #include "polls.h"
 #include "sessions.h"
 
@@ -321,6 +322,7 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 	}
 	sess_opts_release(&o);
 	ds->modified = true;
+	packets_set_opts(ds, obj);	/* mask_sensitive_data, decrypt_trace */
 	if (was != sess_get_opts(ds->s)->enabled && d->polls != NULL)
 		polls_enable(d->polls, ds, !was);
 	return 0;
@@ -449,7 +451,8 @@ sessions_show_json(struct daemon *d, const struct dsess *ds)
 	json_t			*res, *opts, *stats, *polls, *v3;
 	char			 addr[INET6_ADDRSTRLEN + 16];
 
-	if ((opts = config_session_opts_json(sessions_opts(ds), true)) == NULL)
+	/* Secrets masked unless the session's mask_sensitive_data is off. */
+	if ((opts = packets_opts_json(ds)) == NULL)
 		return NULL;
 	stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}",
 	    "requests", (json_int_t)st->requests,
@@ -492,6 +495,7 @@ sessions_show_json(struct daemon *d, const struct dsess *ds)
 	if (ds->cs->template_name[0] != '\0')
 		json_object_set_new(res, "template",
 		    json_string(ds->cs->template_name));
+	packets_show_json(ds, res);
 	if ((polls = polls_show_json(ds)) == NULL ||
 	    json_object_update(res, polls) == -1) {
 		json_decref(polls);

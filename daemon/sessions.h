@@ -48,6 +48,16 @@ struct dsess {
 	const char		*errdetail; /* "" or owned text */
 	struct log_repeat	 rep;	/* repeated request failures */
 	struct psess		*ps;	/* its polls and results (polls.c) */
+	/*
+	 * packets.c: mask_sensitive_data and decrypt_trace as changed at
+	 * run time (0: as configured, 1: true, 2: false), and the bad
+	 * packets matched to the session (log once, then debug).
+	 */
+	uint8_t			 rt_mask;
+	uint8_t			 rt_decrypt;
+	struct log_repeat	 rep_bad;
+	uint64_t		 bad_last_ms;	/* wall clock; 0: none yet */
+	int			 bad_code;
 };
 
 /* Sessions for every session of c (which must outlive the entries that

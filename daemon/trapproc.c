@@ -273,7 +273,9 @@ trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
 		}
 		u->nengines = n;
 	}
-	if ((u->cred = usm_cred_new(p)) == NULL) {
+	/* Shared with an identical credential still alive (a reload that
+	 * keeps a user keeps its keys localized per engine). */
+	if ((u->cred = usm_cred_get(p)) == NULL) {
 		/* lasterr says why (usm_cred_new). */
 		free(u->engines);
 		free(u->englens);
@@ -306,6 +308,37 @@ void
 trapproc_set_auto_ack(struct trapproc *tp, bool on)
 {
 	tp->auto_ack = on;
+}
+
+void
+trapproc_swap_access(struct trapproc *tp, struct trapproc *other)
+{
+	char		**comm = tp->communities;
+	size_t		 *commlens = tp->commlens, ncomm = tp->ncommunities;
+	struct tp_user	 *users = tp->users;
+	size_t		  nusers = tp->nusers, i, k;
+	bool		  sorted = tp->sorted;
+
+	tp->communities = other->communities;
+	tp->commlens = other->commlens;
+	tp->ncommunities = other->ncommunities;
+	tp->users = other->users;
+	tp->nusers = other->nusers;
+	tp->sorted = other->sorted;
+	other->communities = comm;
+	other->commlens = commlens;
+	other->ncommunities = ncomm;
+	other->users = users;
+	other->nusers = nusers;
+	other->sorted = sorted;
+	/* Keys localized from a credential tp no longer has go now. */
+	for (i = 0; i < other->nusers; i++) {
+		for (k = 0; k < tp->nusers; k++)
+			if (tp->users[k].cred == other->users[i].cred)
+				break;
+		if (k == tp->nusers)
+			usm_cache_forget(tp->keys, other->users[i].cred);
+	}
 }
 
 void

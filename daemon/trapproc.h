@@ -120,6 +120,14 @@ void		 trapproc_set_engine(struct trapproc *tp, const uint8_t *id,
 		    size_t len, uint32_t boots, int64_t now);
 /* Make Responses for informs (default true). */
 void		 trapproc_set_auto_ack(struct trapproc *tp, bool on);
+/*
+ * Exchange the communities and users of tp and other (a reload builds
+ * the new tables in a scratch trapproc, then swaps them in); tp keeps its
+ * engines, statistics and the keys localized for credentials it still
+ * has, and forgets the others' keys.
+ */
+void		 trapproc_swap_access(struct trapproc *tp,
+		    struct trapproc *other);
 
 /*
  * One datagram from `from`, received at `timestr` (the journal's time

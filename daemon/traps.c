@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,7 @@ struct traps;
 
 struct traps_listener {
 	struct traps		*t;
+	struct config_trap_listen conf;		/* what it was opened as */
 	char			 spec[300];
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	int			 fd;
@@ -96,6 +98,8 @@ struct traps {
 	bool			 auto_ack;
 	uint64_t		 max_size;	/* of a journal file */
 	uint32_t		 keep;
+	uint32_t		 interval_ms;	/* as configured */
+	uint64_t		 receive_buffer; /* as configured */
 
 	/* recvmmsg set, shared by every listener (one loop, one thread). */
 	struct mmsghdr		 mh[SNMPMGR_MAX_RECV_BATCH];
@@ -245,7 +249,9 @@ traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
 	for (i = 0; i < t->nacks && (seq = t->acks[i].seq) <= upto; i++) {
 		while (k < nfailed && failed[k].to < seq)
 			k++;
-		if (k < nfailed && failed[k].from < seq) {
+		/* fd -1: its listener was closed by a reload. */
+		if ((k < nfailed && failed[k].from < seq) ||
+		    t->acks[i].fd == -1) {
 			t->acks_dropped++;
 			continue;
 		}
@@ -438,6 +444,7 @@ traps_listen(struct traps *t, struct traps_listener *l,
 	int			 one = 1, v;
 	socklen_t		 vl = sizeof(v);
 
+	l->conf = *cl;
 	snprintf(l->spec, sizeof(l->spec), "%s", cl->spec);
 	snprintf(l->addr, sizeof(l->addr), cl->transport ==
 	    SESS_TRANSPORT_UDP ? "%s:%u" : "[%s]:%u", cl->host,
@@ -510,7 +517,7 @@ traps_hex(const char *s, uint8_t *out, size_t max)
  * one per extension.  0, or -1 logged.
  */
 static int
-traps_add_user(struct traps *t, const char *name,
+traps_add_user(struct trapproc *tp, const char *name,
     const struct config_trap_user *cu)
 {
 	struct usm_cred_params	 p;
@@ -575,11 +582,11 @@ traps_add_user(struct traps *t, const char *name,
 		engs[i] = cu->engines[i];
 	if (both)
 		p.keyext = USM_KEYEXT_BLUMENTHAL;
-	if (trapproc_add_user(t->tp, &p, engs, cu->englens, n) == -1)
+	if (trapproc_add_user(tp, &p, engs, cu->englens, n) == -1)
 		goto fail;
 	if (both) {
 		p.keyext = USM_KEYEXT_REEDER;
-		if (trapproc_add_user(t->tp, &p, engs, cu->englens, n) == -1)
+		if (trapproc_add_user(tp, &p, engs, cu->englens, n) == -1)
 			goto fail;
 	}
 	rv = 0;
@@ -591,6 +598,36 @@ traps_add_user(struct traps *t, const char *name,
 	OPENSSL_cleanse(akey, sizeof(akey));
 	OPENSSL_cleanse(pkey, sizeof(pkey));
 	return rv;
+}
+
+/* The communities and users of ct into tp.  0, or -1 logged. */
+static int
+traps_access(struct trapproc *tp, const struct config_traps *ct)
+{
+	size_t	 i;
+
+	for (i = 0; i < ct->ncommunities; i++)
+		if (trapproc_add_community(tp, ct->communities[i]) == -1) {
+			log_warnx("traps: out of memory");
+			return -1;
+		}
+	for (i = 0; i < ct->nusers; i++)
+		if (traps_add_user(tp, ct->users[i], &ct->user_info[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The journal options of ct. */
+static void
+traps_journal_opts(const struct config_traps *ct, struct journal_opts *jo)
+{
+	memset(jo, 0, sizeof(*jo));
+	jo->path = ct->journal_path;
+	jo->max_size = ct->journal_max_size;
+	jo->keep = ct->journal_keep;
+	jo->interval_ms = ct->journal_interval_ms;
+	if (journal_fsync_from_name(ct->journal_fsync, &jo->fsync) == -1)
+		jo->fsync = JOURNAL_FSYNC_INTERVAL;
 }
 
 struct traps *
@@ -612,6 +649,8 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	t->auto_ack = ct->auto_ack;
 	t->max_size = ct->journal_max_size;
 	t->keep = ct->journal_keep;
+	t->interval_ms = ct->journal_interval_ms;
+	t->receive_buffer = ct->receive_buffer;
 	if ((t->tp = trapproc_new(0, 0)) == NULL ||
 	    (t->bufs = malloc((size_t)SNMPMGR_MAX_RECV_BATCH *
 	    SNMPMGR_MAX_DGRAM)) == NULL)
@@ -629,20 +668,10 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	else
 		log_warnx("traps: no local engine ID: SNMPv3 informs and "
 		    "engine discovery are refused");
-	for (i = 0; i < ct->ncommunities; i++)
-		if (trapproc_add_community(t->tp, ct->communities[i]) == -1)
-			goto nomem;
-	for (i = 0; i < ct->nusers; i++)
-		if (traps_add_user(t, ct->users[i], &ct->user_info[i]) == -1)
-			goto fail;
+	if (traps_access(t->tp, ct) == -1)
+		goto fail;
 
-	memset(&jo, 0, sizeof(jo));
-	jo.path = ct->journal_path;
-	jo.max_size = ct->journal_max_size;
-	jo.keep = ct->journal_keep;
-	jo.interval_ms = ct->journal_interval_ms;
-	if (journal_fsync_from_name(ct->journal_fsync, &jo.fsync) == -1)
-		jo.fsync = JOURNAL_FSYNC_INTERVAL;
+	traps_journal_opts(ct, &jo);
 	if ((t->j = journal_new(d->base, &jo, traps_settled_cb, t)) == NULL) {
 		log_warnx("traps: cannot open the journal %s",
 		    ct->journal_path);
@@ -707,6 +736,199 @@ struct journal *
 traps_journal(struct traps *t)
 {
 	return t != NULL ? t->j : NULL;
+}
+
+/* ------------------------------------------------------------ reload */
+
+static void	traps_warn(json_t *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Log a reload problem and add it to the reload's warnings. */
+static void
+traps_warn(json_t *warnings, const char *fmt, ...)
+{
+	char	 buf[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("reload: %s", buf);
+	if (warnings != NULL)
+		json_array_append_new(warnings, json_string(buf));
+}
+
+static bool
+traps_same_listen(const struct config_trap_listen *a,
+    const struct config_trap_listen *b)
+{
+	return a->transport == b->transport && a->port == b->port &&
+	    strcmp(a->host, b->host) == 0;
+}
+
+/* Close a listener; acks queued for its socket will not be sent. */
+static void
+traps_close_listener(struct traps *t, struct traps_listener *l)
+{
+	size_t	 i;
+
+	if (l->ev != NULL)
+		event_free(l->ev);
+	l->ev = NULL;
+	if (l->fd == -1)
+		return;
+	for (i = 0; i < t->nacks; i++)
+		if (t->acks[i].fd == l->fd)
+			t->acks[i].fd = -1;
+	close(l->fd);
+	l->fd = -1;
+}
+
+/* A new receive buffer size on an open listener (forced when we may). */
+static void
+traps_set_rcvbuf(struct traps_listener *l, uint64_t bytes)
+{
+	int		 v = bytes > (1U << 30) ? 1 << 30 : (int)bytes;
+	socklen_t	 vl = sizeof(v);
+
+	if (v > 0 && setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &v,
+	    sizeof(v)) == -1 && setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &v,
+	    sizeof(v)) == -1)
+		log_warn("traps: %s: SO_RCVBUF", l->spec);
+	if (getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0)
+		l->rcvbuf = v;
+}
+
+/*
+ * The listeners of ct: a socket whose address stays is kept open (what
+ * the kernel queued on it is read as usual), removed ones are closed,
+ * then new ones are opened (after the closes, so one may take over a
+ * port a removed one held).
+ */
+static void
+traps_reload_listeners(struct traps *t, const struct config_traps *ct,
+    json_t *warnings)
+{
+	struct traps_listener	*nls, *l;
+	bool			*kept = NULL;
+	size_t			 i, k, nopen = 0;
+
+	if ((nls = calloc(ct->nlisten + 1, sizeof(*nls))) == NULL ||
+	    (kept = calloc(t->nls + 1, sizeof(*kept))) == NULL) {
+		free(nls);
+		traps_warn(warnings, "traps: out of memory: the listeners stay "
+		    "as they were");
+		return;
+	}
+	for (i = 0; i < ct->nlisten; i++) {
+		nls[i].fd = -1;
+		for (k = 0; k < t->nls; k++)
+			if (!kept[k] && t->ls[k].fd != -1 &&
+			    t->ls[k].ev != NULL && traps_same_listen(
+			    &t->ls[k].conf, &ct->listen[i]))
+				break;
+		if (k == t->nls)
+			continue;
+		kept[k] = true;
+		l = &nls[i];
+		*l = t->ls[k];
+		l->conf = ct->listen[i];
+		snprintf(l->spec, sizeof(l->spec), "%s", ct->listen[i].spec);
+		/* Its event's argument is the listener's new place. */
+		event_del(l->ev);
+		event_assign(l->ev, t->d->base, l->fd, EV_READ | EV_PERSIST,
+		    traps_read_cb, l);
+		event_add(l->ev, NULL);
+		if (ct->receive_buffer != t->receive_buffer)
+			traps_set_rcvbuf(l, ct->receive_buffer);
+	}
+	for (k = 0; k < t->nls; k++)
+		if (!kept[k]) {
+			if (t->ls[k].fd != -1)
+				log_info("traps: no longer listening on %s",
+				    t->ls[k].spec);
+			traps_close_listener(t, &t->ls[k]);
+		}
+	free(kept);
+	free(t->ls);
+	t->ls = nls;
+	t->nls = ct->nlisten;
+	t->receive_buffer = ct->receive_buffer;
+	for (i = 0; i < t->nls; i++) {
+		if (t->ls[i].fd != -1) {
+			nopen++;
+			continue;
+		}
+		if (traps_listen(t, &t->ls[i], &ct->listen[i],
+		    ct->receive_buffer) == -1) {
+			traps_warn(warnings, "traps: cannot listen on %s: %s",
+			    t->ls[i].spec, t->ls[i].error);
+			continue;
+		}
+		log_info("traps: listening on %s (receive buffer %d bytes)",
+		    t->ls[i].spec, t->ls[i].rcvbuf);
+		nopen++;
+	}
+	if (nopen == 0 && t->nls > 0)
+		traps_warn(warnings, "traps: no listener is open");
+}
+
+struct traps *
+traps_reload(struct daemon *d, struct traps *t, const struct config *conf,
+    json_t *warnings)
+{
+	const struct config_traps *ct = &conf->traps;
+	struct journal_opts	 jo;
+	struct trapproc		*scratch;
+	int			 err;
+
+	if (t == NULL) {
+		if (!conf->have_traps)
+			return NULL;
+		if ((t = traps_new(d, conf, &err)) == NULL)
+			traps_warn(warnings, "traps: the trap receiver could "
+			    "not be started (the log says why)");
+		return t;
+	}
+	if (!conf->have_traps) {
+		log_info("traps: no \"traps\" section: the receiver stops");
+		traps_free(t);
+		return NULL;
+	}
+
+	/* Communities and users: made aside, swapped in as a whole. */
+	if ((scratch = trapproc_new(1, 1)) == NULL ||
+	    traps_access(scratch, ct) == -1)
+		traps_warn(warnings, "traps: the communities and users stay as "
+		    "they were (the log says why)");
+	else
+		trapproc_swap_access(t->tp, scratch);
+	trapproc_free(scratch);
+	t->auto_ack = ct->auto_ack;
+	trapproc_set_auto_ack(t->tp, ct->auto_ack);
+
+	traps_journal_opts(ct, &jo);
+	if (strcmp(jo.path, journal_path(t->j)) != 0 ||
+	    jo.max_size != t->max_size || jo.keep != t->keep ||
+	    jo.fsync != journal_policy(t->j) ||
+	    jo.interval_ms != t->interval_ms) {
+		if (journal_reconfigure(t->j, &jo) == -1)
+			traps_warn(warnings, "traps: journal %s: %s; it stays "
+			    "as it was", jo.path, strerror(errno));
+		else {
+			t->max_size = jo.max_size;
+			t->keep = jo.keep;
+			t->interval_ms = jo.interval_ms;
+			log_info("traps: journal %s (fsync %s, max_size %llu, "
+			    "keep %u)", jo.path, journal_fsync_name(jo.fsync),
+			    (unsigned long long)jo.max_size, jo.keep);
+		}
+	}
+
+	traps_reload_listeners(t, ct, warnings);
+	log_info("traps: reloaded: %zu listeners, %zu communities, %zu users",
+	    ct->nlisten, ct->ncommunities, ct->nusers);
+	return t;
 }
 
 /* ------------------------------------------------------------ stats */

@@ -25,6 +25,19 @@ struct traps;
  */
 struct traps	*traps_new(struct daemon *d, const struct config *conf,
 		    int *err);
+/*
+ * Apply a reloaded config's "traps" section to the running receiver t
+ * (NULL when none runs) and return the receiver from now on: started when
+ * the section is new, freed when it is gone, else changed in place.
+ * Listeners whose address stays keep their sockets (no trap queued on
+ * them is lost); removed ones close, new ones open.  Communities, users
+ * and auto_ack are replaced as a whole.  Journal settings apply after
+ * what was appended is written under the old ones, so no record is lost
+ * or written twice.  Whatever cannot be applied stays as it was and is
+ * logged and appended (a string) to warnings, which may be NULL.
+ */
+struct traps	*traps_reload(struct daemon *d, struct traps *t,
+		    const struct config *conf, json_t *warnings);
 /* Flush and close the journal, close the listeners.  NULL is fine. */
 void		 traps_free(struct traps *t);
 

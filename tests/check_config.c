@@ -640,8 +640,12 @@ START_TEST(config_v3_keys_are_recognized)
 	json_t		*masked;
 
 	ck_assert_ptr_nonnull(c->sessions[0].extra);
+	/* Hashed into the credential; the password itself is not kept. */
+	ck_assert_ptr_nonnull(c->sessions[0].opts.v3.cred);
 	ck_assert_str_eq(json_string_value(json_object_get(
-	    c->sessions[0].extra, "auth_password")), "12345678");
+	    c->sessions[0].extra, "auth_password")), "***");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	    c->sessions[0].extra, "priv_key_extension")), "reeder");
 	masked = config_extra_json(c->sessions[0].extra, true);
 	ck_assert_str_eq(json_string_value(json_object_get(masked,
 	    "auth_password")), "***");
@@ -770,6 +774,78 @@ START_TEST(config_include_merges_entries)
 	ck_assert_uint_eq(c->npolls, 1);
 	ck_assert_int_eq(c->log_level, LOG_ERR);
 	config_free(c);
+}
+END_TEST
+
+START_TEST(config_extra_object_is_one_more_file)
+{
+	struct config_err	 err;
+	struct config		*c;
+	const char		*main;
+	json_t			*extra;
+
+	main = write_file("main.json", "{\"templates\": {\"t\": {\"port\": "
+	    "1161}},\n \"sessions\": {\"a\": {\"host\": \"h1\"}}}\n");
+	/* It sees the files' templates; errors point into its own text. */
+	extra = json_pack("{s:{s:{s:s,s:s}}}", "sessions", "b", "template",
+	    "t", "host", "h2");
+	c = config_load_extra(main, extra, "session.add", &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	ck_assert_uint_eq(c->nsessions, 2);
+	ck_assert_str_eq(c->sessions[1].name, "b");
+	ck_assert_uint_eq(c->sessions[1].opts.port, 1161);
+	config_free(c);
+	json_decref(extra);
+
+	extra = json_pack("{s:{s:{s:s}}}", "sessions", "b", "template", "u");
+	ck_assert_ptr_null(config_load_extra(main, extra, "session.add",
+	    &err));
+	/* {\n  "sessions": {\n    "b": {\n      "template": "u" */
+	ck_assert_str_eq(err.text, "session.add:4:19: sessions.b.template: "
+	    "no template named \"u\" (did you mean \"t\"?)");
+	json_decref(extra);
+
+	/* Its names clash with the files' as an include's would. */
+	extra = json_pack("{s:{s:{s:s}}}", "sessions", "a", "host", "h3");
+	ck_assert_ptr_null(config_load_extra(main, extra, "session.add",
+	    &err));
+	ck_assert_msg(strncmp(err.text, "session.add:3:5: sessions.a: "
+	    "already defined at ", 48) == 0, "%s", err.text);
+	json_decref(extra);
+
+	extra = json_pack("{s:[s]}", "include", "/etc/passwd");
+	ck_assert_ptr_null(config_load_extra(main, extra, "x", &err));
+	ck_assert_str_eq(err.text, "x:2:3: include: not allowed here");
+	json_decref(extra);
+}
+END_TEST
+
+START_TEST(config_wipe_secrets_everywhere_in_place)
+{
+	json_t		*j, *shared, *other;
+
+	j = json_pack("{s:s,s:{s:s,s:s,s:[{s:s}]},s:s}", "user", "u",
+	    "target", "auth_password", "authpass1", "priv_key", "00112233",
+	    "list", "priv_password", "privpass1", "community", "public");
+	ck_assert_ptr_nonnull(j);
+	/* A second holder of the same string sees it wiped too. */
+	shared = json_object_get(json_object_get(j, "target"),
+	    "auth_password");
+	other = json_pack("{s:O}", "copy", shared);
+	config_json_wipe_secrets(j);
+	ck_assert_str_eq(json_string_value(json_object_get(other, "copy")),
+	    "***");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    j, "target"), "priv_key")), "***");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(j, "target"), "list"), 0),
+	    "priv_password")), "***");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "user")), "u");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "community")),
+	    "public");
+	config_json_wipe_secrets(NULL);
+	json_decref(other);
+	json_decref(j);
 }
 END_TEST
 
@@ -1061,6 +1137,8 @@ main(void)
 	tc = tcase_create("include");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_include_merges_entries);
+	tcase_add_test(tc, config_extra_object_is_one_more_file);
+	tcase_add_test(tc, config_wipe_secrets_everywhere_in_place);
 	tcase_add_test(tc, config_include_duplicate_names_both_places);
 	tcase_add_test(tc, config_include_cannot_redefine_scalar);
 	tcase_add_test(tc, config_include_bad_file_reports_its_name);

@@ -485,6 +485,82 @@ START_TEST(journal_time_format_is_fixed_width)
 }
 END_TEST
 
+START_TEST(journal_reconfigure_moves_without_loss)
+{
+	struct event_base	*base = event_base_new();
+	struct journal		*j;
+	struct journal_opts	 o;
+	struct settle		 se;
+	char			 npath[160], *text;
+	uint64_t		 s1, s2, s3;
+	size_t			 n;
+
+	memset(&se, 0, sizeof(se));
+	se.base = base;
+	j = jopen(base, 1 << 20, 2, JOURNAL_FSYNC_INTERVAL, settle_cb, &se);
+	append(j, "{\"a\":1}", &s1);
+	/* Appended but not flushed: it must land in the old file. */
+	append(j, "{\"b\":2}", &s2);
+	snprintf(npath, sizeof(npath), "%s/sub/moved.jsonl", dir);
+	memset(&o, 0, sizeof(o));
+	o.path = npath;
+	o.max_size = 4096;
+	o.keep = 1;
+	o.fsync = JOURNAL_FSYNC_ALWAYS;
+	ck_assert_int_eq(journal_reconfigure(j, &o), 0);
+	ck_assert_str_eq(journal_path(j), npath);
+	ck_assert_int_eq(journal_policy(j), JOURNAL_FSYNC_ALWAYS);
+	text = slurp(path, &n);
+	ck_assert_str_eq(text, "{\"a\":1}\n{\"b\":2}\n");
+	free(text);
+	/* Sequence numbers go on; both ranges settle. */
+	append(j, "{\"c\":3}", &s3);
+	ck_assert_uint_eq(s3, s2 + 8);
+	settle(j, base, s3);
+	ck_assert_uint_eq(se.upto, s3);
+	ck_assert_uint_eq(se.nfailed, 0);
+	text = slurp(npath, &n);
+	ck_assert_str_eq(text, "{\"c\":3}\n");
+	free(text);
+	text = slurp(path, &n);
+	ck_assert_str_eq(text, "{\"a\":1}\n{\"b\":2}\n");
+	free(text);
+	journal_free(j);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(journal_reconfigure_failure_keeps_old_file)
+{
+	struct event_base	*base = event_base_new();
+	struct journal		*j;
+	struct journal_opts	 o;
+	char			 npath[200], *text;
+	uint64_t		 seq;
+	size_t			 n;
+
+	j = jopen(base, 1 << 20, 2, JOURNAL_FSYNC_NONE, NULL, NULL);
+	append(j, "{\"a\":1}", NULL);
+	/* A directory where the file should be cannot be opened. */
+	snprintf(npath, sizeof(npath), "%s/isdir", dir);
+	ck_assert_int_eq(mkdir(npath, 0700), 0);
+	memset(&o, 0, sizeof(o));
+	o.path = npath;
+	o.keep = 5;
+	o.fsync = JOURNAL_FSYNC_ALWAYS;
+	ck_assert_int_eq(journal_reconfigure(j, &o), -1);
+	ck_assert_str_eq(journal_path(j), path);
+	ck_assert_int_eq(journal_policy(j), JOURNAL_FSYNC_NONE);
+	append(j, "{\"b\":2}", &seq);
+	settle(j, base, seq);
+	text = slurp(path, &n);
+	ck_assert_str_eq(text, "{\"a\":1}\n{\"b\":2}\n");
+	free(text);
+	journal_free(j);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -502,6 +578,8 @@ main(void)
 	tcase_add_test(tc, journal_query_filters_and_limits);
 	tcase_add_test(tc, journal_query_reads_rotated_files_in_order);
 	tcase_add_test(tc, journal_time_format_is_fixed_width);
+	tcase_add_test(tc, journal_reconfigure_moves_without_loss);
+	tcase_add_test(tc, journal_reconfigure_failure_keeps_old_file);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

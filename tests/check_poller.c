@@ -429,6 +429,59 @@ START_TEST(poller_error_answers_keep_the_session_up)
 }
 END_TEST
 
+START_TEST(poller_interrupted_runs_say_nothing_of_the_agent)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_sess_stats sst;
+	struct poller_job_stats	 st;
+	struct poller_job	*j;
+	uint64_t		 t0;
+	size_t			 done = 0, i;
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .down_after = 2,
+	    .backoff_min_ms = 1000, .backoff_max_ms = 8000 }, 1);
+	ps = poller_sess_add(p, "x", NULL);
+	j = poller_job_add(ps, "p", 1000, 0, NULL);
+	/* Interrupted runs: not a failure to answer, not an answer. */
+	for (i = 1; i <= 4; i++) {
+		fk_advance(p, t0 + i * SEC);
+		fk_finish_all(&done, POLLER_INTERRUPTED);
+	}
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_UNKNOWN);
+	ck_assert_uint_eq(fk_nstates, 0);
+	poller_job_get_stats(j, &st);
+	ck_assert_uint_eq(st.errors, 4);
+	ck_assert_uint_eq(st.noanswer, 0);
+	/* An unanswered run between interrupted ones still counts. */
+	fk_advance(p, t0 + 5 * SEC);
+	fk_finish_all(&done, POLLER_NOANSWER);
+	fk_advance(p, t0 + 6 * SEC);
+	fk_finish_all(&done, POLLER_INTERRUPTED);
+	fk_advance(p, t0 + 7 * SEC);
+	fk_finish_all(&done, POLLER_NOANSWER);
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_DOWN);
+	/* Down: an interrupted probe neither ups it nor backs off more. */
+	fk_advance(p, fk_now + 1 * SEC);
+	ck_assert(fk_started_probe[fk_nstarted - 1]);
+	fk_finish_all(&done, POLLER_INTERRUPTED);
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_DOWN);
+	i = fk_nstarted;
+	fk_advance(p, fk_now + 1 * SEC);
+	ck_assert_uint_eq(fk_nstarted, i + 1);
+	ck_assert(fk_started_probe[fk_nstarted - 1]);
+	fk_finish_all(&done, POLLER_OK);
+	poller_sess_get_stats(ps, &sst);
+	ck_assert_int_eq(sst.state, POLLER_UP);
+	poller_free(p);
+}
+END_TEST
+
 START_TEST(poller_disable_cancels_and_enable_resumes)
 {
 	struct poller		*p;
@@ -547,6 +600,7 @@ main(void)
 	tcase_add_test(tc, poller_global_bound_waits_then_skips);
 	tcase_add_test(tc, poller_session_bound_serialises_its_jobs);
 	tcase_add_test(tc, poller_marks_down_and_probes_with_backoff);
+	tcase_add_test(tc, poller_interrupted_runs_say_nothing_of_the_agent);
 	tcase_add_test(tc, poller_error_answers_keep_the_session_up);
 	tcase_add_test(tc, poller_disable_cancels_and_enable_resumes);
 	tcase_add_test(tc, poller_run_now_and_start_failures);

@@ -1049,6 +1049,173 @@ START_TEST(sess_event_udp_timeout)
 }
 END_TEST
 
+START_TEST(sess_interrupt_ends_a_sessions_requests)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec rec[4];
+	struct sess_req *req;
+	int i;
+
+	memset(rec, 0, sizeof(rec));
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	s2 = sess_mk(m, &o);
+	for (i = 0; i < 3; i++)
+		ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &rec[i]));
+	ck_assert_ptr_nonnull(req = get(s2, "1.3.6.1.2.1.1.3.0", &rec[3]));
+	ck_assert_uint_eq(sess_interrupt(s1, "asked to"), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(rec[i].called, 1);
+		ck_assert_int_eq(rec[i].error, SNMPMGR_ERR_INTERRUPTED);
+	}
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(), "asked to");
+	ck_assert_uint_eq(sess_pending(s1), 0);
+	/* The other session's request goes on, and is answered. */
+	ck_assert_int_eq(rec[3].called, 0);
+	ck_assert_uint_eq(sess_pending(s2), 1);
+	answer(m, sess_req_id(req), 7);
+	ck_assert_int_eq(rec[3].called, 1);
+	ck_assert_int_eq(rec[3].error, 0);
+	/* A late answer to an interrupted request is no one's. */
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(rec[0].called, 1);
+	ck_assert_uint_eq(sess_interrupt(s1, NULL), 0);
+
+	/* One request alone. */
+	memset(rec, 0, sizeof(rec));
+	ck_assert_ptr_nonnull(req = get(s1, "1.3.6.1.2.1.1.3.0", &rec[0]));
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &rec[1]));
+	sess_req_interrupt(req, "just this one");
+	ck_assert_int_eq(rec[0].called, 1);
+	ck_assert_int_eq(rec[0].error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_int_eq(rec[1].called, 0);
+	ck_assert_uint_eq(sess_pending(s1), 1);
+	/* No retransmission or timeout of it follows. */
+	advance_to(m, fk.now + 10000000);
+	ck_assert_int_eq(rec[0].called, 1);
+	ck_assert_int_eq(rec[1].called, 1);
+	ck_assert_int_eq(rec[1].error, SNMPMGR_ERR_TIMEOUT);
+	sess_mgr_free(m);
+}
+END_TEST
+
+static struct tracerec {
+	int		 nout, nin, nwanted;
+	int		 last_error;
+	bool		 last_had_msg;
+	int32_t		 last_id;
+	size_t		 last_len;
+	struct sess	*want;		/* the one session traced */
+	struct sess	*last_s;
+} tr;
+
+static bool
+trace_wanted(struct sess *s, void *arg)
+{
+	tr.nwanted++;
+	return s == tr.want;
+}
+
+static void
+trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
+{
+	struct snmp_varbind vb[4];
+	struct snmp_msg msg;
+
+	tr.last_s = s;
+	tr.last_len = t->len;
+	tr.last_error = t->error;
+	tr.last_had_msg = t->msg != NULL;
+	ck_assert_ptr_nonnull(t->peer);
+	if (t->out) {
+		tr.nout++;
+		memset(&msg, 0, sizeof(msg));
+		msg.pdu.vb = vb;
+		msg.pdu.maxvb = 4;
+		ck_assert_int_eq(snmp_msg_decode(t->buf, t->len, &msg), 0);
+		tr.last_id = msg.pdu.request_id;
+		/* A hook that trips lasterr does not disturb the engine. */
+		snmpmgr_seterr(SNMPMGR_ERR_BAD_PACKET, "from the hook");
+	} else {
+		tr.nin++;
+		if (t->msg != NULL)
+			tr.last_id = t->msg->pdu.request_id;
+	}
+}
+
+START_TEST(sess_trace_hook_sees_a_sessions_datagrams)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_trace_hooks h;
+	struct sess_opts o;
+	struct sess *s1, *s2;
+	struct cbrec rec[4];
+	struct sess_req *req;
+	int32_t id;
+
+	memset(rec, 0, sizeof(rec));
+	memset(&tr, 0, sizeof(tr));
+	opts_init(&o);
+	s1 = sess_mk(m, &o);
+	s2 = sess_mk(m, &o);
+	/* No hooks: nothing asked, nothing traced. */
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &rec[0]));
+	answer(m, sent_id(0), 1);
+	ck_assert_int_eq(tr.nwanted + tr.nout + tr.nin, 0);
+
+	memset(&h, 0, sizeof(h));
+	h.wanted = trace_wanted;
+	h.trace = trace_cb;
+	tr.want = s1;
+	sess_mgr_set_trace(m, &h);
+	ck_assert_ptr_nonnull(req = get(s1, "1.3.6.1.2.1.1.3.0", &rec[1]));
+	id = sess_req_id(req);
+	ck_assert_int_eq(snmpmgr_lasterr(), 0);
+	ck_assert_int_eq(tr.nout, 1);
+	ck_assert_int_eq(tr.last_id, id);
+	ck_assert_uint_eq(tr.last_len, fk.sent[1].len);
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &rec[2]));
+	ck_assert_int_eq(tr.nout, 1);
+	/* Asked once per session, not per datagram. */
+	ck_assert_ptr_nonnull(get(s1, "1.3.6.1.2.1.1.3.0", &rec[3]));
+	ck_assert_int_eq(tr.nout, 2);
+	ck_assert_int_eq(tr.nwanted, 2);
+	/* Retransmissions are datagrams too. */
+	advance_to(m, fk.now + 1000000);
+	ck_assert_int_eq(tr.nout, 4);
+
+	/* In: taken, with the message; dropped, with the reason. */
+	inject(m, NULL, "192.0.2.99", 161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    id, 5);
+	ck_assert_int_eq(tr.nin, 1);
+	ck_assert_int_eq(tr.last_error, SNMPMGR_ERR_ORIGIN);
+	ck_assert(!tr.last_had_msg);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_ORIGIN);
+	answer(m, id, 5);
+	ck_assert_int_eq(tr.nin, 2);
+	ck_assert_int_eq(tr.last_error, 0);
+	ck_assert(tr.last_had_msg);
+	ck_assert_int_eq(tr.last_id, id);
+	ck_assert_int_eq(rec[1].called, 1);
+	ck_assert_ptr_eq(tr.last_s, s1);
+
+	/* Set again: the sessions are asked again. */
+	tr.want = s2;
+	sess_mgr_set_trace(m, &h);
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &rec[0]));
+	ck_assert_ptr_eq(tr.last_s, s2);
+	ck_assert_int_eq(tr.nout, 5);
+	/* Cleared: nothing more. */
+	sess_mgr_set_trace(m, NULL);
+	ck_assert_ptr_nonnull(get(s2, "1.3.6.1.2.1.1.3.0", &rec[0]));
+	ck_assert_int_eq(tr.nout, 5);
+	sess_mgr_free(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1079,6 +1246,8 @@ main(void)
 	tcase_add_test(tc, sess_dtls_not_supported_yet_bad_options_refused);
 	tcase_add_test(tc, sess_accept_data_off_drops_responses);
 	tcase_add_test(tc, sess_ipv6_origin_compared);
+	tcase_add_test(tc, sess_interrupt_ends_a_sessions_requests);
+	tcase_add_test(tc, sess_trace_hook_sees_a_sessions_datagrams);
 	suite_add_tcase(su, tc);
 	tcase_add_test(te, sess_event_udp_exchange);
 	tcase_add_test(te, sess_event_udp_timeout);

@@ -725,6 +725,71 @@ START_TEST(walk_session_freed_ends_walk)
 }
 END_TEST
 
+START_TEST(walk_interrupt_gives_resume_point)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	struct walk *w;
+
+	/* Two answers, then a request outstanding: interrupted. */
+	ag.silent_after = 2;
+	w = start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.count, 8);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	walk_interrupt(w, "by the test");
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(), "by the test");
+	ck_assert_uint_eq(wr.res.count, 8);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 7]), 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	/* Nothing more comes: no retry, no second done. */
+	advance_to(m, fk.now + 60000000);
+	ck_assert_int_eq(wr.done, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_session_interrupt_ends_paused_and_waiting_walks)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	/* Paused between requests: the watcher ends it. */
+	wr.pause_every = 1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_uint_eq(sess_interrupt(s, "stop"), 1);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_uint_eq(wr.res.count, 4);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 3]), 0);
+
+	/* Waiting for an answer: its request ends it, once. */
+	memset(&wr, 0, sizeof(wr));
+	ag.silent_after = ag.answered;
+	start(s, "1.3.6.1.2.1.2.2", "1.3.6.1.2.1.2.2.1.1.2", 0, true);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	ck_assert_uint_eq(sess_interrupt(s, "stop"), 1);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_INTERRUPTED);
+	ck_assert_uint_eq(wr.res.count, 0);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 1]), 0);
+	/* The session goes on working. */
+	memset(&wr, 0, sizeof(wr));
+	ag.silent_after = 0;
+	ck_assert_uint_eq(sess_interrupt(s, "nothing"), 0);
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -749,6 +814,8 @@ main(void)
 	tcase_add_test(tc, walk_missing_root_returns_nothing);
 	tcase_add_test(tc, walk_cancel_calls_no_done);
 	tcase_add_test(tc, walk_session_freed_ends_walk);
+	tcase_add_test(tc, walk_interrupt_gives_resume_point);
+	tcase_add_test(tc, walk_session_interrupt_ends_paused_and_waiting_walks);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }

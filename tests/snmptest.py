@@ -677,6 +677,8 @@ class Daemon:
         self.args = list(args)
         self.proc = None
         self._client = None
+        self._log_checked = 0
+        self._stopped = False
         self.write_config()
         if start:
             self.start()
@@ -701,6 +703,7 @@ class Daemon:
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         err = open(self.stderr_path, "ab")
+        self._stopped = False
         argv = [self.prog, "-c", self.conf, "-s", self.sock]
         if self.debug:
             argv.append("-d")
@@ -801,11 +804,41 @@ class Daemon:
         os.kill(self.proc.pid, sig)
 
     def stop(self, wait=5.0):
-        """SIGTERM by PID; the exit status (SIGKILL after `wait` s)."""
+        """SIGTERM by PID; the exit status (SIGKILL after `wait` s).
+        AssertionError when the daemon had died of a signal by itself or
+        its stderr holds a sanitizer report (see check_health)."""
         if self._client is not None:
             self._client.close()
             self._client = None
-        return _kill(self.proc, signal.SIGTERM, wait)
+        died = (not self._stopped and self.proc is not None
+                and self.proc.poll() is not None)
+        self._stopped = True
+        rc = _kill(self.proc, signal.SIGTERM, wait)
+        self.check_health(died_by_itself=died)
+        return rc
+
+    # What ASan, LSan and UBSan print when they find something; a
+    # sanitizer build (configure --enable-sanitizers) is only useful if
+    # these fail the test rather than vanish with the temp dir.
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:")
+
+    def check_health(self, died_by_itself=None):
+        """AssertionError when stderr (since the last check) holds a
+        sanitizer report, or when the daemon died of a signal nobody sent
+        (a crash).  stop() calls it; tests may call it any time."""
+        if died_by_itself is None:
+            died_by_itself = (not self._stopped and self.proc is not None
+                              and self.proc.poll() is not None)
+        text = self.log()
+        new, self._log_checked = text[self._log_checked:], len(text)
+        bad = [m for m in self.SANITIZER_MARKS if m in new]
+        rc = self.proc.returncode if self.proc is not None else None
+        if died_by_itself and rc is not None and rc < 0:
+            bad.append("killed by signal %d" % -rc)
+        if bad:
+            raise AssertionError("snmpmgrd (%s): %s\n%s" % (
+                self.dir, ", ".join(bad), new[-8000:]))
 
     def log(self):
         try:
@@ -815,8 +848,10 @@ class Daemon:
             return ""
 
     def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self

@@ -167,6 +167,14 @@ class Polling(unittest.TestCase):
         self.assertEqual(self.d.ctl("reset", "a01").returncode, 0)
         self.assertTrue(all(p["count"] == 0 and p["time"] is None
                             for p in self.results("a01")["polls"]))
+        # The same through the socket.
+        res = self.d.call("session.disable", {"session": "a02"})
+        self.assertFalse(res["options"]["enabled"])
+        self.assertEqual(res["state"], "disabled")
+        self.assertEqual(self.d.call("poll.reset", {"session": "a02"}),
+                         {"session": "a02", "reset": True})
+        self.assertTrue(all(p["count"] == 0 and p["time"] is None
+                            for p in self.results("a02")["polls"]))
 
     def test_stopped_agent_goes_down_and_comes_back(self):
         self.start()

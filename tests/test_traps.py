@@ -642,6 +642,161 @@ class DurabilityTest(unittest.TestCase):
             self.assertLess(len(ids), n)
 
 
+# ================================================ reload of "traps"
+
+class ReloadTest(unittest.TestCase):
+    """daemon.reload applies the "traps" section: listeners added and
+    removed while unchanged sockets stay open, communities replaced, and
+    journal settings switched without losing or repeating a record."""
+
+    def setUp(self):
+        self.pa = free_udp_port()
+        self.pb = free_udp_port()
+        while self.pb == self.pa:
+            self.pb = free_udp_port()
+        self.cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % self.pa],
+                              "communities": ["public"],
+                              "journal": {"path": "traps.jsonl",
+                                          "fsync": "interval",
+                                          "interval": "100ms"}}}
+        self.d = Daemon(self.cfg)
+        self.state = self.d.config["state_dir"]
+
+    def tearDown(self):
+        self.d.close()
+
+    def reload(self, traps):
+        cfg = json.loads(json.dumps(self.d.config))
+        cfg["traps"] = traps
+        self.d.write_config(cfg)
+        res = self.d.call("daemon.reload")
+        self.assertEqual(res["warnings"], [], self.d.log()[-2000:])
+
+    def blast_across(self, oid, n, traps):
+        """n v2c traps to listener A, with a reload in the middle."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(n):
+                s.sendto(v2c_trap(i, oid), ("127.0.0.1", self.pa))
+                if i == n // 2:
+                    self.reload(traps)
+                elif i % 20 == 19:
+                    time.sleep(0.002)
+
+    def wait_accepted(self, n):
+        deadline = time.monotonic() + 5
+        while self.d.call("trap.stats")["accepted"] < n:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return self.d.call("trap.stats")
+
+    def ids(self, path, oid):
+        return sorted(r["request_id"] for r in journal_records(path)
+                      if r.get("trap_oid") == oid)
+
+    def test_reload_adds_listener_and_community(self):
+        # Before: "added" is not a community, port B is closed.
+        oid0 = unique_oid()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(v2c_trap(1, oid0, community=b"added"),
+                     ("127.0.0.1", self.pa))
+        deadline = time.monotonic() + 5
+        while self.d.call("trap.stats")["rejected_by_reason"][
+                "bad_community"] < 1:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+
+        oid = unique_oid()
+        n = 400
+        traps = json.loads(json.dumps(self.cfg["traps"]))
+        traps["listen"].append("udp:127.0.0.1:%d" % self.pb)
+        traps["communities"].append("added")
+        self.blast_across(oid, n, traps)
+        st = self.wait_accepted(n)
+        self.assertEqual(st["accepted"], n, st)
+        self.assertEqual(st["kernel_drops"], 0)
+        # Every trap sent across the reload is journaled, once.
+        journal = os.path.join(self.state, "traps.jsonl")
+        self.assertIsNotNone(wait_record(journal, lambda r: r.get(
+            "trap_oid") == oid and r.get("request_id") == n - 1))
+        self.assertEqual(self.ids(journal, oid), list(range(n)))
+        # Listener A kept its socket and its counters.
+        ls = {x["listen"]: x for x in st["listeners"]}
+        self.assertGreaterEqual(ls["udp:127.0.0.1:%d" % self.pa]["received"],
+                                n + 1)
+        self.assertTrue(ls["udp:127.0.0.1:%d" % self.pb]["open"])
+        # The new listener and the new community work.
+        oid2 = unique_oid()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(v2c_trap(7, oid2, community=b"added"),
+                     ("127.0.0.1", self.pb))
+        rec = wait_record(journal, by_oid(oid2))
+        self.assertIsNotNone(rec, self.d.log()[-2000:])
+        self.assertEqual(rec["community"], "added")
+        self.assertEqual(rec["listener"], "udp:127.0.0.1:%d" % self.pb)
+
+        # Removing listener A closes its port (we can bind it again) and
+        # removing the community refuses it.
+        traps["listen"] = ["udp:127.0.0.1:%d" % self.pb]
+        traps["communities"] = ["public"]
+        self.reload(traps)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", self.pa))
+        st = self.d.call("trap.stats")
+        self.assertEqual([x["listen"] for x in st["listeners"]],
+                         ["udp:127.0.0.1:%d" % self.pb])
+        before = st["rejected_by_reason"]["bad_community"]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(v2c_trap(8, unique_oid(), community=b"added"),
+                     ("127.0.0.1", self.pb))
+        deadline = time.monotonic() + 5
+        while self.d.call("trap.stats")["rejected_by_reason"][
+                "bad_community"] <= before:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+
+    def test_reload_switches_journal_without_loss(self):
+        oid = unique_oid()
+        n = 400
+        traps = json.loads(json.dumps(self.cfg["traps"]))
+        traps["journal"] = {"path": "moved/traps2.jsonl", "fsync": "always",
+                            "max_size": "1MiB", "keep": 2}
+        self.blast_across(oid, n, traps)
+        st = self.wait_accepted(n)
+        self.assertEqual(st["accepted"], n, st)
+        self.assertEqual(st["journal"]["fsync"], "always")
+        self.assertEqual(st["journal"]["keep"], 2)
+        self.assertEqual(st["journal"]["records_lost"], 0)
+        old = os.path.join(self.state, "traps.jsonl")
+        new = os.path.join(self.state, "moved", "traps2.jsonl")
+        self.assertEqual(st["journal"]["path"], new)
+        self.assertIsNotNone(wait_record(new, lambda r: r.get(
+            "request_id") == n - 1))
+        a, b = self.ids(old, oid), self.ids(new, oid)
+        # Each record in exactly one file, the old file first.
+        self.assertEqual(sorted(a + b), list(range(n)))
+        self.assertTrue(a and b, (len(a), len(b)))
+        self.assertLess(max(a), min(b))
+        # trap.list reads the new file.
+        res = self.d.call("trap.list", {"trap_oid": oid, "limit": 10000})
+        self.assertEqual([r["request_id"] for r in res["traps"]], b)
+
+    def test_reload_starts_and_stops_the_receiver(self):
+        cfg = json.loads(json.dumps(self.d.config))
+        del cfg["traps"]
+        self.d.write_config(cfg)
+        self.d.call("daemon.reload")
+        self.assertEqual(self.d.rpc("trap.stats")["error"]["code"], 109)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", self.pa))
+        self.reload(self.cfg["traps"])
+        oid = unique_oid()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(v2c_trap(3, oid), ("127.0.0.1", self.pa))
+        journal = os.path.join(self.state, "traps.jsonl")
+        self.assertIsNotNone(wait_record(journal, by_oid(oid)))
+
+
 # ================================================ our senders, snmptrapd
 
 @skip_unless("snmptrapd")

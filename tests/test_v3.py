@@ -380,6 +380,115 @@ class NetSnmpMatrix(unittest.TestCase):
         self.assertNotEqual(got["error_status"], 0)
 
 
+@snmptest.skip_unless("snmpd")
+class InlineTargetCache(unittest.TestCase):
+    """Ad-hoc SNMPv3 requests (inline targets) reuse the credential and
+    the engine learned by the previous one, and no password is kept in
+    what the daemon shows or logs."""
+
+    AUTH = "inline-auth-secret-1"
+    PRIV = "inline-priv-secret-2"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.agent = Snmpd(persist_conf=["createUser cacheu SHA %s AES %s"
+                                        % (cls.AUTH, cls.PRIV)],
+                          extra_conf=["rouser cacheu priv"],
+                          engine_id=ENGINE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.agent.close()
+
+    def setUp(self):
+        # A daemon per test: each starts with nothing cached.
+        self.daemon = Daemon({"sessions": {"conf3": self.target()}},
+                             debug=True)
+
+    def tearDown(self):
+        self.daemon.close()
+
+    @classmethod
+    def target(cls, **over):
+        t = cls.agent.target(version="3", user="cacheu", auth="sha",
+                             auth_password=cls.AUTH, priv="aes",
+                             priv_password=cls.PRIV)
+        t.pop("community")
+        t.update(over)
+        return t
+
+    def discoveries(self, sub):
+        """The discovery events sub has received (until it goes quiet)."""
+        seen = []
+        while True:
+            try:
+                msg = sub.read_msg(0.5)
+            except TimeoutError:
+                return seen
+            if msg.get("method") == "event" and \
+                    msg["params"].get("event") == "discovery":
+                seen.append(msg["params"])
+
+    def test_twenty_inline_gets_discover_once(self):
+        sub = self.daemon.connect()
+        self.assertNotIn("error", sub.rpc("events.subscribe",
+                                          {"events": ["discovery"]}))
+        before = self.daemon.call("daemon.stats")["v3_cache"]
+        for i in range(20):
+            res = self.daemon.call("snmp.get", {"target": self.target(),
+                                                "oids": [SYS_NAME]})
+            self.assertEqual(res["error_status"], 0)
+        # ctl spells the same target with Net-SNMP flags: no discovery.
+        out = self.daemon.ctl_json("get", "-H", self.agent.addr, "-u",
+                                   "cacheu", "-l", "authPriv", "-a", "SHA",
+                                   "-A", self.AUTH, "-x", "AES", "-X",
+                                   self.PRIV, SYS_NAME)
+        self.assertEqual(out["error_status"], 0)
+        ev = [e for e in self.discoveries(sub)
+              if e.get("address", "").endswith(":%d" % self.agent.port)]
+        sub.close()
+        self.assertEqual(len(ev), 1, ev)
+        self.assertEqual(ev[0]["engine_id"], ENGINE)
+        after = self.daemon.call("daemon.stats")["v3_cache"]
+        self.assertEqual(after["engine_hits"] - before["engine_hits"], 20)
+        self.assertEqual(after["credential_hits"] -
+                         before["credential_hits"], 20)
+        self.assertEqual(after["credentials"], 1)
+
+    def test_stale_cached_engine_recovers(self):
+        # Learn the engine, then restart the agent (boots go up): the
+        # preset is stale and the engine's recovery fixes it.
+        self.daemon.call("snmp.get", {"target": self.target(),
+                                      "oids": [SYS_NAME]})
+        self.agent.restart()
+        res = self.daemon.call("snmp.get", {"target": self.target(
+            timeout="2s"), "oids": [SYS_NAME]})
+        self.assertEqual(res["error_status"], 0)
+
+    def test_no_password_in_show_or_log(self):
+        self.daemon.call("snmp.get", {"target": self.target(),
+                                      "oids": [SYS_NAME]})
+        self.daemon.call("snmp.get", {"session": "conf3",
+                                      "oids": [SYS_NAME]})
+        self.daemon.call("session.config", {"session": "conf3", "options": {
+            "auth_password": self.AUTH}})
+        self.daemon.call("usm.hash", {"engine_id": ENGINE, "auth": "sha",
+                                      "auth_password": self.AUTH})
+        r = self.daemon.rpc("session.add", {"session": "added3",
+                                            "config": self.target()})
+        self.assertNotIn("error", r)
+        for name in ("conf3", "added3"):
+            show = json.dumps(self.daemon.call("session.show",
+                                               {"session": name}))
+            self.assertIn("cacheu", show)
+            self.assertNotIn(self.AUTH, show)
+            self.assertNotIn(self.PRIV, show)
+        log = self.daemon.log()
+        self.assertIn("snmp.get", log)
+        self.assertNotIn(self.AUTH, log)
+        self.assertNotIn(self.PRIV, log)
+
+
 class Proxy:
     """A UDP relay between snmpmgrd and an agent that, before each
     authenticated answer, sends a forged copy of it (one octet of the

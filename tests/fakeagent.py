@@ -1,0 +1,214 @@
+"""A small SNMPv1/v2c agent inside the test process, for what a real agent
+will not do on demand: stop answering after some requests, answer from
+another port, or send junk.
+
+FakeAgent(rows=40, answers=None, community="public", wrong_port=False)
+
+It serves one table, 1.3.6.1.4.1.99999.1.1.N = INTEGER N for N in
+1..rows, to Get, GetNext and GetBulk, from a thread, on a free port of
+127.0.0.1.  answers: how many requests to answer before it goes silent
+(None: all); .answers can be changed any time.  wrong_port: answers come
+from a second socket (another source port), which a manager checking the
+origin drops.  .requests counts requests received, .last_from is the
+address the last one came from (the manager's socket), .send(addr, data)
+sends any datagram from the agent's port.  .close() stops it.
+"""
+
+import socket
+import struct
+import threading
+
+ROOT = (1, 3, 6, 1, 4, 1, 99999, 1, 1)
+ROOT_STR = ".".join(map(str, ROOT))
+
+
+def row_oid(n):
+    return "%s.%d" % (ROOT_STR, n)
+
+
+# ---------------------------------------------------------------- BER
+
+def tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        ln = bytes([n])
+    elif n < 0x100:
+        ln = bytes([0x81, n])
+    else:
+        ln = bytes([0x82]) + struct.pack(">H", n)
+    return bytes([tag]) + ln + body
+
+
+def enc_int(v):
+    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big",
+                                signed=True))
+
+
+def enc_oid(arcs):
+    out = bytes([40 * arcs[0] + arcs[1]])
+    for a in arcs[2:]:
+        chunk = [a & 0x7f]
+        a >>= 7
+        while a:
+            chunk.append(0x80 | (a & 0x7f))
+            a >>= 7
+        out += bytes(reversed(chunk))
+    return tlv(0x06, out)
+
+
+def dec(buf, i=0):
+    """(tag, value bytes, next index) of the TLV at buf[i]."""
+    tag = buf[i]
+    ln = buf[i + 1]
+    i += 2
+    if ln & 0x80:
+        k = ln & 0x7f
+        ln = int.from_bytes(buf[i:i + k], "big")
+        i += k
+    return tag, buf[i:i + ln], i + ln
+
+
+def dec_all(buf):
+    out, i = [], 0
+    while i < len(buf):
+        t, v, i = dec(buf, i)
+        out.append((t, v))
+    return out
+
+
+def dec_oid(b):
+    arcs = [b[0] // 40, b[0] % 40]
+    v = 0
+    for c in b[1:]:
+        v = (v << 7) | (c & 0x7f)
+        if not c & 0x80:
+            arcs.append(v)
+            v = 0
+    return tuple(arcs)
+
+
+def dec_int(b):
+    return int.from_bytes(b, "big", signed=True)
+
+
+def response(version, community, reqid, varbinds, status=0, index=0):
+    """A Response message; varbinds: [(arcs, encoded value)]."""
+    vbl = b"".join(tlv(0x30, enc_oid(o) + v) for o, v in varbinds)
+    pdu = tlv(0xA2, enc_int(reqid) + enc_int(status) + enc_int(index) +
+              tlv(0x30, vbl))
+    return tlv(0x30, enc_int(version) + tlv(0x04, community) + pdu)
+
+
+class FakeAgent:
+
+    def __init__(self, rows=40, answers=None, community="public",
+                 wrong_port=False):
+        self.table = [ROOT + (n,) for n in range(1, rows + 1)]
+        self.answers = answers
+        self.community = community.encode()
+        self.requests = 0
+        self.answered = 0
+        self.last_from = None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.host, self.port = self.sock.getsockname()
+        self.other = None
+        if wrong_port:
+            self.other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.other.bind(("127.0.0.1", 0))
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def target(self, **over):
+        t = {"host": self.host, "port": self.port, "version": "2c",
+             "community": self.community.decode(), "timeout": "2s",
+             "retries": 0}
+        t.update(over)
+        return t
+
+    def send(self, addr, data):
+        self.sock.sendto(data, addr)
+
+    def close(self):
+        self._stop = True
+        # Wake the thread up.
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.sendto(b"", (self.host, self.port))
+        except OSError:
+            pass
+        self.thread.join(2)
+        self.sock.close()
+        if self.other is not None:
+            self.other.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -------------------------------------------------------- serving
+
+    def _next(self, oid):
+        for o in self.table:
+            if o > oid:
+                return o
+        return None
+
+    def _value(self, o):
+        return enc_int(o[-1])
+
+    def _answer(self, data):
+        ver, comm, pdu = dec_all(dec(data)[1])
+        version = dec_int(ver[1])
+        ptype, body = pdu
+        reqid, a, b, vbl = dec_all(body)
+        oids = [dec_oid(dec_all(vb[1])[0][1]) for vb in dec_all(vbl[1])]
+        out = []
+        if ptype == 0xA0:           # Get
+            for o in oids:
+                out.append((o, self._value(o) if o in self.table else
+                            tlv(0x80, b"")))
+        elif ptype == 0xA1:         # GetNext
+            for o in oids:
+                n = self._next(o)
+                out.append((n, self._value(n)) if n else
+                           (o, tlv(0x82, b"")))
+        elif ptype == 0xA5:         # GetBulk (non-repeaters 0 here)
+            reps = dec_int(b[1])
+            o = oids[0]
+            for _ in range(max(1, reps)):
+                n = self._next(o)
+                if n is None:
+                    out.append((o, tlv(0x82, b"")))
+                    break
+                out.append((n, self._value(n)))
+                o = n
+        else:
+            return None
+        return response(version, comm[1], dec_int(reqid[1]), out)
+
+    def _run(self):
+        while not self._stop:
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            if self._stop:
+                return
+            if not data:
+                continue
+            self.requests += 1
+            self.last_from = addr
+            if self.answers is not None and self.answered >= self.answers:
+                continue
+            try:
+                reply = self._answer(data)
+            except (IndexError, ValueError):
+                continue
+            if reply is None:
+                continue
+            self.answered += 1
+            (self.other or self.sock).sendto(reply, addr)

@@ -1,0 +1,50 @@
+#!/bin/bash
+# fuzz_session.sh - build the libFuzzer target tests/fuzz/fuzz_session.c
+# (what agents send back to the session engine: v1/v2c/v3 responses,
+# reports, discovery, walks) with clang and run it for about five seconds
+# from the seeds tests/fuzz/seeds.py writes.  Exits 77 (skipped) when clang
+# or its libFuzzer runtime is missing.  FUZZ_SECONDS overrides the run
+# time; `make fuzz-session` runs it longer.
+set -eu
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+builddir=${top_builddir:-.}
+secs=${FUZZ_SECONDS:-5}
+
+clang=${CLANG:-}
+[ -n "$clang" ] || clang=$(command -v clang || command -v clang-14 || true)
+if [ -z "$clang" ]; then
+	echo "fuzz_session: clang not found, skipping"
+	exit 77
+fi
+
+work=$builddir/tests/fuzz_session.work
+rm -rf "$work"
+mkdir -p "$work/corpus"
+
+if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
+    -fno-sanitize-recover=undefined -I"$srcdir" -I"$builddir" \
+    -o "$work/fuzz_session" "$srcdir/tests/fuzz/fuzz_session.c" \
+    "$srcdir/core/session.c" "$srcdir/core/walk.c" "$srcdir/core/usm.c" \
+    "$srcdir/core/v3.c" "$srcdir/core/ber.c" "$srcdir/core/oid.c" \
+    "$srcdir/core/pdu.c" "$srcdir/core/errors.c" -lcrypto \
+    2> "$work/build.log"; then
+	if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"; then
+		cat "$work/build.log"
+		echo "fuzz_session: clang cannot build libFuzzer targets, skipping"
+		exit 77
+	fi
+	cat "$work/build.log"
+	exit 1
+fi
+"${PYTHON3:-python3}" "$srcdir/tests/fuzz/seeds.py" session "$work/corpus"
+
+"$work/fuzz_session" -max_total_time="$secs" -max_len=4096 -timeout=5 \
+    -rss_limit_mb=1024 -print_final_stats=1 \
+    -artifact_prefix="$work/" "$work/corpus" > "$work/fuzz.log" 2>&1 || {
+	tail -40 "$work/fuzz.log"
+	echo "fuzz_session: failure; crash input and log kept in $work"
+	exit 1
+}
+grep -E 'stat::number_of_executed_units|DONE' "$work/fuzz.log" || true
+rm -rf "$work"
+exit 0
