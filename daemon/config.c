@@ -295,8 +295,9 @@ scan_skip(struct scan *s)
 			s->p++;
 			break;
 		default:
-			while (s->p < s->end && strchr(" \t\r\n,:]}",
-			    *s->p) == NULL)
+			/* A NUL is no delimiter (strchr would find one). */
+			while (s->p < s->end && (*s->p == '\0' ||
+			    strchr(" \t\r\n,:]}", *s->p) == NULL))
 				s->p++;
 			break;
 		}

@@ -35,5 +35,7 @@ if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
 	echo "sanitizer reports in the test logs above"
 	fail=$((fail + 1))
 fi
-echo "sanitizer build: $fail failed"
+pass=0
+[ ${#trs[@]} -gt 0 ] && pass=$(cat "${trs[@]}" | grep -c '^:test-result: PASS' || true)
+echo "sanitizers: $pass passed, $fail failed"
 [ "$rc" -eq 0 ] && [ "$fail" -eq 0 ]

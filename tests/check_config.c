@@ -1084,6 +1084,32 @@ START_TEST(config_hostile_inputs_fail_cleanly)
 }
 END_TEST
 
+/*
+ * A NUL byte in the text (jansson takes it) before the value an error is
+ * about: the scan that finds the error's line and column stopped on it
+ * without moving, forever (fuzz_config).
+ */
+START_TEST(config_nul_byte_before_an_error_does_not_hang)
+{
+	static const char	 text[] = "{\"defaults\": {\"retries\": 1\0},\n"
+	    "  \"sessions\": {\"a\": {\"host\": 5}}}\n";
+	struct config_err	 err;
+	char			 path[TPATH];
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "%s/nul.json", tmpdir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	remember(path);
+	ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f),
+	    sizeof(text) - 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_ptr_null(config_load(path, &err));
+	ck_assert_msg(strstr(err.text, ":2:") != NULL &&
+	    strstr(err.text, "sessions.a.host") != NULL, "got \"%s\"",
+	    err.text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1132,6 +1158,7 @@ main(void)
 	tcase_add_test(tc, config_traps_checked);
 	tcase_add_test(tc, config_control_and_log_checked);
 	tcase_add_test(tc, config_hostile_inputs_fail_cleanly);
+	tcase_add_test(tc, config_nul_byte_before_an_error_does_not_hang);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("include");

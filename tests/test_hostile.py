@@ -809,7 +809,8 @@ class InFlight(unittest.TestCase):
 
     def setUp(self):
         self.agent = FakeAgent()
-        self.agent.mode = FakeAgent.table
+        # 2 MB of rows: more than a client that does not read can queue.
+        self.agent.mode = lambda req: FakeAgent.table(req, 2000)
         self.silent = FakeAgent()
         self.silent.mode = lambda req: []
         self.d = Daemon({"sessions": {
