@@ -1382,6 +1382,33 @@ sess_origin_ok(const struct sess *s, const struct sockaddr *from,
 }
 
 /*
+ * A response that matches no outstanding request: a duplicate when recent
+ * (the session of a request answered lately) may have sent it, counted and
+ * dropped or reported as ignore_duplicate_response says; otherwise a bad
+ * packet with detail unknown.
+ */
+static void
+sess_unmatched(struct sess_mgr *m, struct sess *owner, struct sess *recent,
+    const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
+    size_t len, const char *unknown)
+{
+	if (recent == NULL || (owner != NULL && owner != recent)) {
+		sess_badpkt(m, owner, SNMPMGR_ERR_BAD_PACKET, unknown, from,
+		    buf, len);
+		return;
+	}
+	recent->stats.duplicates++;
+	if (!recent->opts.ignore_duplicate_response) {
+		sess_badpkt(m, recent, SNMPMGR_ERR_BAD_PACKET,
+		    "duplicate response", from, buf, len);
+		return;
+	}
+	if (sess_tracing(recent))
+		sess_trace_in(recent, from, fromlen, buf, len, NULL, 0,
+		    "duplicate response (ignored)");
+}
+
+/*
  * The checks every response to a request of s passes, whatever its
  * version: the socket it came in on, accept_data, its origin.  False when
  * it is dropped (counted and reported).
@@ -1466,22 +1493,8 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 	}
 
 	if ((r = sess_hash_find(m, key)) == NULL) {
-		s = sess_recent_find(m, key);
-		if (s != NULL && (owner == NULL || owner == s)) {
-			s->stats.duplicates++;
-			if (s->opts.ignore_duplicate_response) {
-				if (sess_tracing(s))
-					sess_trace_in(s, from, fromlen, buf,
-					    len, NULL, 0, "duplicate response "
-					    "(ignored)");
-				return;
-			}
-			sess_badpkt(m, s, SNMPMGR_ERR_BAD_PACKET,
-			    "duplicate response", from, buf, len);
-			return;
-		}
-		sess_badpkt(m, owner, SNMPMGR_ERR_BAD_PACKET,
-		    "response to an unknown request ID", from, buf, len);
+		sess_unmatched(m, owner, sess_recent_find(m, key), from,
+		    fromlen, buf, len, "response to an unknown request ID");
 		return;
 	}
 	s = r->s;
@@ -2311,22 +2324,10 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	    (uint32_t)(msg->msg_id - key) >= r->ntx ||
 	    r->s->opts.version != SNMP_V3 || r->s->v3 == NULL) {
 		s = key > 0 ? sess_recent_find(m, key) : NULL;
-		if (s != NULL && s->opts.version == SNMP_V3 &&
-		    (owner == NULL || owner == s)) {
-			s->stats.duplicates++;
-			if (s->opts.ignore_duplicate_response) {
-				if (sess_tracing(s))
-					sess_trace_in(s, from, fromlen, buf,
-					    len, NULL, 0, "duplicate response "
-					    "(ignored)");
-				return;
-			}
-			sess_badpkt(m, s, SNMPMGR_ERR_BAD_PACKET,
-			    "duplicate response", from, buf, len);
-			return;
-		}
-		sess_badpkt(m, owner, SNMPMGR_ERR_BAD_PACKET,
-		    "SNMPv3 message with an unknown msgID", from, buf, len);
+		if (s != NULL && s->opts.version != SNMP_V3)
+			s = NULL;
+		sess_unmatched(m, owner, s, from, fromlen, buf, len,
+		    "SNMPv3 message with an unknown msgID");
 		return;
 	}
 	s = r->s;
