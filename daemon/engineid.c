@@ -32,7 +32,7 @@
 #include "core/limits.h"
 #include "core/usm.h"
 
-#include "config.h"
+#include "conf.h"
 #include "daemon.h"
 #include "engineid.h"
 #include "log.h"

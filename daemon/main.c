@@ -28,10 +28,10 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "config.h"		/* daemon/config.h */
+#include "conf.h"
 
 #include "core/errors.h"
-#include "core/sess_event.h"
+#include "sess_event.h"
 #include "core/session.h"
 
 #include "control.h"

@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "conf.h"
 
 #include "core/errors.h"
 #include "core/limits.h"

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "conf.h"
 
 #include "core/errors.h"
 #include "core/oid.h"

@@ -29,7 +29,7 @@
 
 #include <jansson.h>
 
-#include "config.h"		/* daemon/config.h */
+#include "conf.h"
 
 #include "core/errors.h"
 #include "core/limits.h"

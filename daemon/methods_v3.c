@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "config.h"		/* daemon/config.h */
+#include "conf.h"
 
 #include "core/errors.h"
 #include "core/oid.h"

@@ -36,11 +36,11 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
-#include "core/sess_event.h"
+#include "sess_event.h"
 #include "core/session.h"
 #include "core/walk.h"
 
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "daemon.h"
 #include "events.h"

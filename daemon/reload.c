@@ -38,7 +38,7 @@
 
 #include "core/session.h"
 
-#include "config.h"
+#include "conf.h"
 #include "daemon.h"
 #include "events.h"
 #include "log.h"

@@ -25,7 +25,7 @@
 #include "core/session.h"
 #include "core/usm.h"
 
-#include "config.h"
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "methods.h"

@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "core/usm.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "check_main.h"
 
 #define TPATH	4096

@@ -25,7 +25,7 @@
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "core/session.h"
-#include "core/sess_event.h"
+#include "daemon/sess_event.h"
 #include "check_main.h"
 
 #define MAXSENT	256

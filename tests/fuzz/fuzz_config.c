@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/log.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

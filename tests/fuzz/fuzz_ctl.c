@@ -42,9 +42,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 
-#include "core/sess_event.h"
+#include "daemon/sess_event.h"
 #include "core/session.h"
 
 #include "daemon/control.h"

@@ -1,5 +1,5 @@
 /*
- * config.h - snmpmgrd's configuration: load a JSON file (and its includes),
+ * conf.h - snmpmgrd's configuration: load a JSON file (and its includes),
  * validate all of it, and hand back a complete struct config, or an error
  * naming file, line and column.  Nothing here touches running state, so a
  * reload can build a new config and compare it with the running one.

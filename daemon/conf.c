@@ -1,5 +1,5 @@
 /*
- * config.c - load and validate snmpmgrd's JSON configuration (SPEC.md
+ * conf.c - load and validate snmpmgrd's JSON configuration (SPEC.md
  * sections 2 and 8) into a struct config.
  *
  * The main file and every file it includes are read whole and parsed with
@@ -39,7 +39,7 @@
 #include "core/pdu.h"
 #include "core/session.h"
 #include "core/usm.h"
-#include "config.h"
+#include "conf.h"
 
 #define CONFIG_DEFAULT_SOCKET	"/run/snmpmgrd/control.sock"
 #define CONFIG_DEFAULT_STATEDIR	"/var/lib/snmpmgrd"

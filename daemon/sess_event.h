@@ -6,8 +6,8 @@
  * family (and per distinct set of socket options), opened when a session
  * first needs it, plus a socket of its own for a session that binds a
  * local port or uses a connected socket.  Readable sockets are drained in
- * batches into sess_mgr_input().  This is the one file of core/ that
- * includes libevent.
+ * batches into sess_mgr_input().  It lives in daemon/, with the other
+ * loop bindings, so core/ stays free of libevent.
  */
 #ifndef SNMPMGR_SESS_EVENT_H
 #define SNMPMGR_SESS_EVENT_H

@@ -9,7 +9,7 @@
  * demultiplexing of its own.  A socket is counted by the sessions using it
  * and closed with the last.
  */
-#include "config.h"
+#include "config.h"		/* autoconf */
 
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -25,11 +25,11 @@
 
 #include <event2/event.h>
 
-#include "errors.h"
-#include "limits.h"
-#include "session.h"
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/session.h"
 #include "sess_event.h"
-#include "transport.h"
+#include "core/transport.h"
 
 /* Batches read per readiness event before other sockets get a turn. */
 #define SESS_LOOP_READ_BATCHES	4
