@@ -212,27 +212,39 @@ START_TEST(journal_rotation_keeps_size_bound)
 }
 END_TEST
 
+/* Write the journal file by hand, open it, append rec; the file then. */
+static char *
+reopen_after(struct event_base *base, const char *content, const char *rec)
+{
+	struct journal	*j;
+	uint64_t	 seq;
+	size_t		 n;
+	int		 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)),
+	    (ssize_t)strlen(content));
+	close(fd);
+	j = jopen(base, 1 << 20, 1, JOURNAL_FSYNC_NONE, NULL, NULL);
+	append(j, rec, &seq);
+	settle(j, base, seq);
+	journal_free(j);
+	return slurp(path, &n);
+}
+
 START_TEST(journal_torn_last_line_is_cut_aside)
 {
 	struct event_base	*base = event_base_new();
-	struct journal		*j;
 	struct dirent		*de;
 	DIR			*d;
 	char			*text, torn[256];
 	size_t			 n;
-	uint64_t		 seq;
-	int			 fd, ntorn = 0;
+	int			 ntorn = 0;
 
-	/* What kill -9 in the middle of a write leaves. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_eq(write(fd, "{\"a\":1}\n{\"b\"", 12), 12);
-	close(fd);
-	j = jopen(base, 1 << 20, 1, JOURNAL_FSYNC_NONE, NULL, NULL);
-	append(j, "{\"c\":3}", &seq);
-	settle(j, base, seq);
-	journal_free(j);
-	/* The torn record is no line of the journal ... */
-	text = slurp(path, &n);
+	/* What kill -9 in the middle of a write leaves.  The torn record
+	 * is no line of the journal ... */
+	text = reopen_after(base, "{\"a\":1}\n{\"b\"", "{\"c\":3}");
 	ck_assert_str_eq(text, "{\"a\":1}\n{\"c\":3}\n");
 	free(text);
 	/* ... but kept aside, in one file next to it. */
@@ -251,14 +263,7 @@ START_TEST(journal_torn_last_line_is_cut_aside)
 	free(text);
 
 	/* A file that is one torn line becomes empty. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_eq(write(fd, "{\"d\":", 5), 5);
-	close(fd);
-	j = jopen(base, 1 << 20, 1, JOURNAL_FSYNC_NONE, NULL, NULL);
-	append(j, "{\"e\":5}", &seq);
-	settle(j, base, seq);
-	journal_free(j);
-	text = slurp(path, &n);
+	text = reopen_after(base, "{\"d\":", "{\"e\":5}");
 	ck_assert_str_eq(text, "{\"e\":5}\n");
 	free(text);
 	event_base_free(base);
