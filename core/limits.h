@@ -36,6 +36,10 @@
 #define SNMPMGR_MAX_CONTEXT_LEN		32
 /* getbulk max-repetitions we accept from users. */
 #define SNMPMGR_MAX_REPETITIONS		1000
+/* Answers in a row that bring a walk no new object (empty, or only a
+ * non-increasing OID without inside_range) before it gives up with 320:
+ * enough to halve max-repetitions from 1000 down to 1 and try GetNext. */
+#define SNMPMGR_MAX_WALK_FRUITLESS	16
 /* Requests outstanding on one session at once. */
 #define SNMPMGR_MAX_SESSION_PENDING	64
 /* Requests outstanding in the whole manager at once. */

@@ -4,14 +4,26 @@
  * A walk asks for the successors of the last OID it saw, with GetNext
  * (RFC 1157 4.1.3, RFC 3416 4.2.2) or GetBulk (RFC 3416 4.2.3), and hands
  * each response's objects inside the subtree to the caller before it asks
- * again, so it holds one response at a time.  It ends when an object
- * leaves the subtree, at endOfMibView (RFC 3416 4.2.2.1), at a v1
- * noSuchName answer (RFC 1157 4.1.3: the end of the MIB), at the limit, on
- * an OID that does not increase (an agent bug that would loop forever),
- * or on an error.  GetBulk answered with tooBig is retried with half the
- * max-repetitions.  Like Net-SNMP's snmpwalk, a walk that finds nothing
- * inside the subtree finally tries a Get of the root itself, so walking an
- * instance OID returns that one object.
+ * again, so it holds one response at a time.
+ *
+ * A walk claims completion only when it is complete: it ends without an
+ * error when an object lies past the subtree, at endOfMibView or another
+ * exception in place of the next object (RFC 3416 4.2.2.1), at a v1
+ * noSuchName answer (RFC 1157 4.1.3: the end of the MIB), or at the
+ * limit.  Every other end is an error with the count and the resume point
+ * (the last object handed out).  An answer with fewer objects than asked
+ * is legal (RFC 3416 4.2.3: to fit the agent's size limit) and the walk
+ * goes on from its last object; one with none is no end either: the walk
+ * asks again with half the max-repetitions, then with GetNext, and gives
+ * up with 320 only after SNMPMGR_MAX_WALK_FRUITLESS such answers in a
+ * row.  An OID that does not increase (an agent bug that would loop
+ * forever) ends the walk with 333 under inside_range; without it the
+ * object is dropped and counts as such a fruitless answer, so an agent
+ * whose GetBulk misorders is walked with GetNext.  GetBulk answered with
+ * tooBig is retried with half the max-repetitions.  Like Net-SNMP's
+ * snmpwalk, a walk that finds nothing inside the subtree finally tries a
+ * Get of the root itself, so walking an instance OID returns that one
+ * object.
  */
 #include "config.h"
 
@@ -42,6 +54,8 @@ struct walk {
 	struct walk_result	 res;
 	enum walk_phase		 phase;
 	uint32_t		 maxrep;	/* current, after backoff */
+	uint32_t		 fruitless;	/* answers in a row without a
+						 * new object */
 	bool			 getnext;
 	bool			 paused;
 	bool			 in_cb;		/* inside rows or done */
@@ -173,6 +187,22 @@ walk_root_answer(struct walk *w, const struct snmp_pdu *pdu)
 {
 	const struct snmp_varbind *vb = pdu->vb;
 
+	/* noSuchName (v1) says the root is no object; any other error
+	 * leaves that unknown. */
+	if (pdu->error_status != SNMP_ERR_NOERROR &&
+	    !(pdu->error_status == SNMP_ERR_NOSUCHNAME &&
+	    sess_get_opts(w->s)->version == SNMP_V1)) {
+		w->res.error_status = pdu->error_status;
+		w->res.error_index = pdu->error_index;
+		walk_finish(w, SNMPMGR_ERR_BAD_PACKET);
+		return;
+	}
+	if (pdu->error_status == SNMP_ERR_NOERROR && pdu->nvb == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_BAD_PACKET, "the agent answered "
+		    "the Get of the walk's root without an object");
+		walk_finish(w, SNMPMGR_ERR_BAD_PACKET);
+		return;
+	}
 	if (pdu->error_status == SNMP_ERR_NOERROR && pdu->nvb >= 1 &&
 	    !walk_is_exception(vb->value.type) &&
 	    oid_cmp(&vb->name, &w->o.root) == 0) {
@@ -186,8 +216,39 @@ walk_root_answer(struct walk *w, const struct snmp_pdu *pdu)
 }
 
 /*
+ * An answer brought no new object: ask again for less (half the
+ * max-repetitions, then GetNext), or give up after
+ * SNMPMGR_MAX_WALK_FRUITLESS of them in a row.
+ */
+static void
+walk_fruitless(struct walk *w)
+{
+	char	 last[SNMPMGR_MAX_OID_STR];
+
+	if (++w->fruitless >= SNMPMGR_MAX_WALK_FRUITLESS) {
+		oid_format(&w->next, last, sizeof(last));
+		snmpmgr_seterr(SNMPMGR_ERR_BAD_PACKET, "walk stalled: %u "
+		    "answers in a row brought no object after %s "
+		    "(SNMPMGR_MAX_WALK_FRUITLESS); %llu objects so far, "
+		    "resume with start_oid", (unsigned)w->fruitless, last,
+		    (unsigned long long)w->res.count);
+		walk_finish(w, SNMPMGR_ERR_BAD_PACKET);
+		return;
+	}
+	if (!w->getnext) {
+		if (w->maxrep > 1)
+			w->maxrep /= 2;
+		else
+			w->getnext = true;
+	}
+	if (walk_send(w) == -1)
+		walk_finish(w, snmpmgr_lasterr());
+}
+
+/*
  * Take a response apart.  Objects are accepted in order until one ends
- * the walk; those are handed out, then the walk ends or goes on.
+ * the walk or does not increase; those are handed out, then the walk
+ * ends or goes on.
  */
 static void
 walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
@@ -235,16 +296,21 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	n = 0;
 	for (i = 0; i < pdu->nvb; i++) {
 		vb = &pdu->vb[i];
-		if (walk_is_exception(vb->value.type) ||
-		    !oid_is_prefix(&w->o.root, &vb->name)) {
+		if (walk_is_exception(vb->value.type)) {
 			end = true;
 			break;
 		}
 		if (oid_cmp(&vb->name, prev) <= 0) {
-			/* The agent went backwards: it would loop. */
-			end = true;
+			/* The agent went backwards: it would loop.  Without
+			 * inside_range the rest of the answer is dropped and
+			 * the walk goes on after the last object. */
 			if (w->o.inside_range)
 				error = SNMPMGR_ERR_OUT_OF_RANGE;
+			break;
+		}
+		if (!oid_is_prefix(&w->o.root, &vb->name)) {
+			/* Past the subtree (it is past the last object). */
+			end = true;
 			break;
 		}
 		prev = &vb->name;
@@ -254,8 +320,9 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 			break;
 		}
 	}
-	if (pdu->nvb == 0)
-		end = true;
+	/* Fewer objects than asked, none even (RFC 3416 4.2.3), is no end. */
+	if (n > 0)
+		w->fruitless = 0;
 
 	if (walk_emit(w, pdu->vb, n) == 1)
 		w->paused = true;
@@ -270,6 +337,10 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	if (end) {
 		w->paused = false;
 		walk_end(w);
+		return;
+	}
+	if (n == 0) {
+		walk_fruitless(w);
 		return;
 	}
 	if (w->paused)

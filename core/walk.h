@@ -21,8 +21,8 @@ struct walk_opts {
 	struct oid	 start;		/* resume after this OID; len 0: root */
 	uint32_t	 limit;		/* most objects to return; 0 = none */
 	bool		 inside_range;	/* stop with 333 on a non-increasing
-					 * OID (true), or just end the walk at
-					 * the subtree's end (false) */
+					 * OID (true), or drop it and go on
+					 * after the last object (false) */
 	bool		 use_getnext;	/* getnext even on v2c/v3 */
 	uint32_t	 max_repetitions; /* 0 = the session's */
 	/* timing: each request waits timeout_ms per try with at most
@@ -38,15 +38,21 @@ void	 walk_opts_from_sess(struct walk_opts *o, const struct sess *s,
 	    const struct oid *root);
 
 /*
- * How a walk ended.  error is 0 for a normal end (subtree left,
- * endOfMibView, v1 noSuchName at the end of the MIB, limit reached, or a
- * non-increasing OID without inside_range), else:
+ * How a walk ended.  error is 0 only when the walk is complete (an object
+ * past the subtree, endOfMibView or another exception in place of the
+ * next object, v1 noSuchName at the end of the MIB, or the limit
+ * reached), else:
  *   201  a request timed out
  *   333  an OID did not increase and inside_range is set (the rows before
  *        it were handed out)
  *   320  the agent answered with an error-status (tooBig even at one
  *        repetition, genErr, ...): error_status and error_index (1-based,
- *        as on the wire) say which; report those, not the text of 320
+ *        as on the wire) say which; report those, not the text of 320.
+ *        With error_status 0: SNMPMGR_MAX_WALK_FRUITLESS answers in a row
+ *        brought no new object (empty answers, or only non-increasing
+ *        OIDs without inside_range, even with GetNext), or the final Get
+ *        of the root was answered without an object; lasterr's detail
+ *        says which
  *   398  the session was freed under the walk, or the walk was
  *        interrupted (walk_interrupt, sess_interrupt)
  *   or the error of a request that could not be sent (307, 109, 118...).

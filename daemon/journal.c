@@ -139,6 +139,7 @@ struct journal {
 };
 
 static void	journal_wake_cb(evutil_socket_t, short, void *);
+static int	journal_write_all(int, const char *, size_t, size_t *);
 static void	journal_query_reap(struct journal *, struct journal_query *);
 static void	journal_query_free(struct journal_query *);
 
@@ -300,16 +301,126 @@ journal_mkdir(const char *path)
 	free(dir);
 }
 
+/* Offset just past the last newline in the first size octets of fd, 0
+ * when there is none; -1 (errno) on a read error. */
+static off_t
+journal_last_newline(int fd, off_t size)
+{
+	char	 buf[64 * 1024];
+	char	*nl;
+	off_t	 off = size;
+	size_t	 want;
+	ssize_t	 r;
+
+	while (off > 0) {
+		want = off < (off_t)sizeof(buf) ? (size_t)off : sizeof(buf);
+		off -= (off_t)want;
+		if ((r = pread(fd, buf, want, off)) != (ssize_t)want) {
+			if (r >= 0)
+				errno = EIO;
+			return -1;
+		}
+		if ((nl = memrchr(buf, '\n', want)) != NULL)
+			return off + (nl - buf) + 1;
+	}
+	return 0;
+}
+
+/* Copy octets [from, to) of rfd into a new file fd; 0 or -1 (errno). */
+static int
+journal_copy_range(int rfd, off_t from, off_t to, int fd)
+{
+	char	 buf[64 * 1024];
+	size_t	 want, done;
+	ssize_t	 r;
+
+	while (from < to) {
+		want = to - from < (off_t)sizeof(buf) ? (size_t)(to - from) :
+		    sizeof(buf);
+		if ((r = pread(rfd, buf, want, from)) <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		if (journal_write_all(fd, buf, (size_t)r, &done) == -1)
+			return -1;
+		from += r;
+	}
+	return fsync(fd);
+}
+
 /*
- * Open PATH for appending, note its size and whether its last line was
- * cut short.  The writer (or journal_new, before it runs).  0 or -1
- * (errno).
+ * The file ends in the middle of a line (a record cut short by a crash or
+ * kill -9): move that tail into PATH.torn-TIME (nothing is lost, and it
+ * is synced before the journal is cut) and truncate the journal after its
+ * last whole line, so the torn record is no line of the journal.  The new
+ * size, or -1 when the tail stays (the file is then ended with a newline
+ * before the next record, as before).
+ */
+static off_t
+journal_cut_torn(struct journal *j, int rfd, off_t size)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 stamp[32];
+	char		*name = NULL;
+	off_t		 keep;
+	int		 fd = -1, n;
+
+	if ((keep = journal_last_newline(rfd, size)) == -1)
+		goto fail;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (n = 0; n < 100 && fd == -1; n++) {
+		free(name);
+		if ((n == 0 ? asprintf(&name, "%s.torn-%s", j->path, stamp) :
+		    asprintf(&name, "%s.torn-%s.%d", j->path, stamp, n)) == -1) {
+			name = NULL;
+			goto fail;
+		}
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd == -1 && errno != EEXIST)
+			goto fail;
+	}
+	if (fd == -1)
+		goto fail;
+	if (journal_copy_range(rfd, keep, size, fd) == -1 ||
+	    close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (ftruncate(j->fd, keep) == -1)
+		goto fail;
+	log_warnx("journal: %s ended in a torn record of %lld octets; cut "
+	    "and kept in %s", j->path, (long long)(size - keep), name);
+	free(name);
+	return keep;
+ fail:
+	log_warn("journal: %s ends in a torn record, left in place%s%s",
+	    j->path, name != NULL ? "; copy to " : "",
+	    name != NULL ? name : "");
+	if (fd != -1)
+		close(fd);
+	if (name != NULL)
+		unlink(name);
+	free(name);
+	return -1;
+}
+
+/*
+ * Open PATH for appending and note its size.  A last line cut short is
+ * moved aside (journal_cut_torn), or, when that fails, the file is noted
+ * as torn, to be ended with a newline before the next record.  The writer
+ * (or journal_new, before it runs).  0 or -1 (errno).
  */
 static int
 journal_open_file(struct journal *j)
 {
 	struct stat	 sb;
 	uint64_t	 size = 0;
+	off_t		 cut;
 	char		 last = '\n';
 	int		 rfd;
 
@@ -322,8 +433,13 @@ journal_open_file(struct journal *j)
 		size = (uint64_t)sb.st_size;
 		if ((rfd = open(j->path, O_RDONLY | O_CLOEXEC)) != -1) {
 			if (pread(rfd, &last, 1, sb.st_size - 1) == 1 &&
-			    last != '\n')
-				j->torn = true;
+			    last != '\n') {
+				if ((cut = journal_cut_torn(j, rfd,
+				    sb.st_size)) >= 0)
+					size = (uint64_t)cut;
+				else
+					j->torn = true;
+			}
 			close(rfd);
 		}
 	}
@@ -1024,6 +1140,225 @@ journal_match_one(const struct journal_match *m, const char *v, size_t n)
 	    memcmp(v, m->value, ml) == 0 && v[ml] == '.';
 }
 
+/*
+ * Whether a line is one whole JSON text (RFC 8259) that is an object, as
+ * every record is: a torn record (a prefix of one) or other junk is not,
+ * and must neither be returned nor take a place under the limit.  It
+ * checks what json_loadb() would reject (structure, escapes, UTF-8, NUL)
+ * without building anything, so every line can afford it.
+ */
+#define JOURNAL_JSON_DEPTH	64
+
+static const char *jv_value(const char *, const char *, int);
+
+static const char *
+jv_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+static int
+jv_hex4(const char *p, const char *e, unsigned *v)
+{
+	int	 i, c;
+
+	if (e - p < 4)
+		return -1;
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)p[i];
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return -1;
+		*v = *v << 4 | (unsigned)c;
+	}
+	return 0;
+}
+
+/* One UTF-8 sequence of more than one octet at p (its lead >= 0x80). */
+static const char *
+jv_utf8(const char *p, const char *e)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned char	 lo = 0x80, hi = 0xbf;
+	int		 n, i;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		n = 1;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 2;
+		if (u[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (u[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 3;
+		if (u[0] == 0xf0)
+			lo = 0x90;
+		else if (u[0] == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else
+		return NULL;
+	if (e - p <= n)
+		return NULL;
+	for (i = 1; i <= n; i++) {
+		if (u[i] < (i == 1 ? lo : 0x80) || u[i] > (i == 1 ? hi : 0xbf))
+			return NULL;
+	}
+	return p + n + 1;
+}
+
+/* A string, p at its opening quote. */
+static const char *
+jv_string(const char *p, const char *e)
+{
+	unsigned	 v, v2;
+
+	for (p++; p < e; ) {
+		if (*p == '"')
+			return p + 1;
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if ((unsigned char)*p >= 0x80) {
+			if ((p = jv_utf8(p, e)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p != '\\') {
+			p++;
+			continue;
+		}
+		if (++p == e)
+			return NULL;
+		if (strchr("\"\\/bfnrt", *p) != NULL && *p != '\0') {
+			p++;
+			continue;
+		}
+		if (*p != 'u' || jv_hex4(p + 1, e, &v) == -1 || v == 0)
+			return NULL;
+		p += 5;
+		if (v >= 0xdc00 && v <= 0xdfff)
+			return NULL;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			/* A high surrogate wants its low one. */
+			if (e - p < 2 || p[0] != '\\' || p[1] != 'u' ||
+			    jv_hex4(p + 2, e, &v2) == -1 || v2 < 0xdc00 ||
+			    v2 > 0xdfff)
+				return NULL;
+			p += 6;
+		}
+	}
+	return NULL;
+}
+
+static const char *
+jv_digits(const char *p, const char *e)
+{
+	const char	*s = p;
+
+	while (p < e && *p >= '0' && *p <= '9')
+		p++;
+	return p == s ? NULL : p;
+}
+
+static const char *
+jv_number(const char *p, const char *e)
+{
+	if (p < e && *p == '-')
+		p++;
+	if (p < e && *p == '0')
+		p++;
+	else if ((p = jv_digits(p, e)) == NULL)
+		return NULL;
+	if (p < e && *p == '.' && (p = jv_digits(p + 1, e)) == NULL)
+		return NULL;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if ((p = jv_digits(p, e)) == NULL)
+			return NULL;
+	}
+	return p;
+}
+
+/* An object or array, p at its opening bracket. */
+static const char *
+jv_container(const char *p, const char *e, int depth)
+{
+	char	 close = *p == '{' ? '}' : ']';
+	bool	 obj = *p == '{';
+
+	if (depth >= JOURNAL_JSON_DEPTH)
+		return NULL;
+	p = jv_ws(p + 1, e);
+	if (p < e && *p == close)
+		return p + 1;
+	for (;;) {
+		if (obj) {
+			if (p == e || *p != '"' || (p = jv_string(p, e)) ==
+			    NULL)
+				return NULL;
+			p = jv_ws(p, e);
+			if (p == e || *p != ':')
+				return NULL;
+			p = jv_ws(p + 1, e);
+		}
+		if ((p = jv_value(p, e, depth + 1)) == NULL)
+			return NULL;
+		p = jv_ws(p, e);
+		if (p == e)
+			return NULL;
+		if (*p == close)
+			return p + 1;
+		if (*p != ',')
+			return NULL;
+		p = jv_ws(p + 1, e);
+	}
+}
+
+static const char *
+jv_value(const char *p, const char *e, int depth)
+{
+	size_t	 n = (size_t)(e - p);
+
+	if (p == e)
+		return NULL;
+	switch (*p) {
+	case '{':
+	case '[':
+		return jv_container(p, e, depth);
+	case '"':
+		return jv_string(p, e);
+	case 't':
+		return n >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f':
+		return n >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n':
+		return n >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:
+		return jv_number(p, e);
+	}
+}
+
+static bool
+journal_line_valid(const char *line, size_t len)
+{
+	const char	*e = line + len;
+	const char	*p = jv_ws(line, e);
+
+	if (p == e || *p != '{' || (p = jv_container(p, e, 0)) == NULL)
+		return false;
+	return jv_ws(p, e) == e;
+}
+
 /* One line of a file: filter it, keep it in the ring. */
 static void
 journal_query_line(struct journal_query *q, const char *line, size_t len)
@@ -1036,8 +1371,10 @@ journal_query_line(struct journal_query *q, const char *line, size_t len)
 	if (len == 0)
 		return;
 	q->res.scanned++;
-	if (line[0] != '{' || journal_field(line, len, "time", &v,
-	    &vlen) == -1) {
+	/* An invalid line is counted and passed over: it takes no place
+	 * under the limit. */
+	if (!journal_line_valid(line, len) || journal_field(line, len,
+	    "time", &v, &vlen) == -1) {
 		q->res.skipped++;
 		return;
 	}

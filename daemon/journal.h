@@ -26,13 +26,18 @@
  * the file is renamed PATH.1 (PATH.1 becomes PATH.2 and so on; PATH.keep
  * is deleted) and a new PATH is started, so the journal never holds more
  * than (keep + 1) * max_size bytes (a single record larger than max_size
- * gets a file of its own).  A file whose last line was cut short (a power
- * cut) is ended with a newline before anything is appended.
+ * gets a file of its own).  A file whose last line was cut short (a crash,
+ * kill -9 or a power cut in the middle of a write) is repaired when it is
+ * opened: the torn tail is copied to PATH.torn-YYYYMMDDTHHMMSSZ (synced,
+ * so nothing is lost) and cut from the journal; if that fails the tail
+ * stays and is ended with a newline before anything is appended.
  *
  * Reading.  journal_query() scans the files in a thread of its own, so a
  * reader never blocks intake; files are opened when the query starts and
  * the current file is read only up to what was written then.  The result
- * is the last `limit` matching records, oldest first.
+ * is the last `limit` matching records, oldest first.  A line that is not
+ * one JSON object (a torn record, junk) is counted in `skipped` and never
+ * takes a place under the limit.
  */
 #ifndef SNMPMGRD_JOURNAL_H
 #define SNMPMGRD_JOURNAL_H

@@ -1,6 +1,7 @@
 /*
  * check_journal.c - unit tests of daemon/journal.c: records as lines,
- * rotation within the size bound, repair of a torn last line, the fsync
+ * rotation within the size bound, a torn last line cut and kept aside, the
+ * fsync
  * policies (records settle through the event loop once the writer thread
  * wrote, and for "always" synced, them), failed writes settled as failed,
  * and queries (filters, limit, rotated files, order) answered from a
@@ -9,6 +10,8 @@
 #include <config.h>
 
 #include <sys/stat.h>
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -209,24 +212,59 @@ START_TEST(journal_rotation_keeps_size_bound)
 }
 END_TEST
 
-START_TEST(journal_torn_last_line_is_ended)
+/* Write the journal file by hand, open it, append rec; the file then. */
+static char *
+reopen_after(struct event_base *base, const char *content, const char *rec)
 {
-	struct event_base	*base = event_base_new();
-	struct journal		*j;
-	char			*text;
-	size_t			 n;
-	uint64_t		 seq;
-	int			 fd;
+	struct journal	*j;
+	uint64_t	 seq;
+	size_t		 n;
+	int		 fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_eq(write(fd, "{\"a\":1}\n{\"b\"", 12), 12);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)),
+	    (ssize_t)strlen(content));
 	close(fd);
 	j = jopen(base, 1 << 20, 1, JOURNAL_FSYNC_NONE, NULL, NULL);
-	append(j, "{\"c\":3}", &seq);
+	append(j, rec, &seq);
 	settle(j, base, seq);
 	journal_free(j);
-	text = slurp(path, &n);
-	ck_assert_str_eq(text, "{\"a\":1}\n{\"b\"\n{\"c\":3}\n");
+	return slurp(path, &n);
+}
+
+START_TEST(journal_torn_last_line_is_cut_aside)
+{
+	struct event_base	*base = event_base_new();
+	struct dirent		*de;
+	DIR			*d;
+	char			*text, torn[256];
+	size_t			 n;
+	int			 ntorn = 0;
+
+	/* What kill -9 in the middle of a write leaves.  The torn record
+	 * is no line of the journal ... */
+	text = reopen_after(base, "{\"a\":1}\n{\"b\"", "{\"c\":3}");
+	ck_assert_str_eq(text, "{\"a\":1}\n{\"c\":3}\n");
+	free(text);
+	/* ... but kept aside, in one file next to it. */
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "traps.jsonl.torn-", 17) != 0)
+			continue;
+		ntorn++;
+		snprintf(torn, sizeof(torn), "%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	ck_assert_int_eq(ntorn, 1);
+	text = slurp(torn, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(text, "{\"b\"");
+	free(text);
+
+	/* A file that is one torn line becomes empty. */
+	text = reopen_after(base, "{\"d\":", "{\"e\":5}");
+	ck_assert_str_eq(text, "{\"e\":5}\n");
 	free(text);
 	event_base_free(base);
 }
@@ -442,6 +480,77 @@ START_TEST(journal_query_filters_and_limits)
 }
 END_TEST
 
+START_TEST(journal_query_invalid_lines_take_no_place)
+{
+	static const char *const junk[] = {
+		/* a record cut short inside its varbinds, then ended */
+		"{\"time\":\"2026-11-21T10:00:05.000000Z\",\"type\":\"trap\","
+		    "\"source\":\"10.0.0.1\",\"varbinds\":[{\"oid\":\"1.3\"}",
+		/* whole-looking but not JSON */
+		"{\"time\":\"2026-11-21T10:00:06.000000Z\",\"source\":"
+		    "\"10.0.0.1\",}",
+		"{\"time\":\"2026-11-21T10:00:07.000000Z\",\"source\":"
+		    "\"10.0.0.1\"}}",
+		"{\"time\":\"2026-11-21T10:00:08.000000Z\",\"source\":"
+		    "\"10.0.0.1\",\"x\":\"\\q\"}",
+		"{\"time\":\"2026-11-21T10:00:09.000000Z\",\"source\":"
+		    "\"10.0.0.1\",\"x\":\"\xc3\"}",
+		"{\"time\":\"2026-11-21T10:00:09.000000Z\",\"source\":"
+		    "\"10.0.0.1\",\"x\":01}",
+		"{\"time\":\"2026-11-21T10:00:09.000000Z\",\"source\":"
+		    "\"10.0.0.1\",\"x\":\"\\u0000\"}",
+		"{\"time\":\"2026-11-21T10:00:09.000000Z\",\"source\":"
+		    "\"10.0.0.1\",\"x\":tru}",
+	};
+	struct event_base	*base = event_base_new();
+	struct journal		*j;
+	struct journal_filter	 f;
+	struct qres		 q;
+	uint64_t		 seq;
+	size_t			 i;
+
+	j = jopen(base, 1 << 20, 1, JOURNAL_FSYNC_NONE, NULL, NULL);
+	add_trap(j, 1, "10.0.0.1", "1.3.6.1.6.3.1.1.5.3", 1);
+	add_trap(j, 2, "10.0.0.1", "1.3.6.1.6.3.1.1.5.3", 2);
+	add_trap(j, 3, "10.0.0.2", "1.3.6.1.6.3.1.1.5.3", 3);
+	add_trap(j, 4, "10.0.0.1", "1.3.6.1.6.3.1.1.5.3", 4);
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		append(j, junk[i], &seq);
+	/* A valid record with every kind of value and escape. */
+	append(j, "{\"time\":\"2026-11-21T10:00:10.000000Z\",\"source\":"
+	    "\"10.0.0.1\",\"n\":10,\"a\":[1,-2.5e+3,0.5,true,false,null,{}],"
+	    "\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\xc3\xa9\"}",
+	    &seq);
+	settle(j, base, seq);
+
+	/* The last two matching records, whatever lies between. */
+	memset(&f, 0, sizeof(f));
+	f.limit = 2;
+	f.nmatch = 1;
+	snprintf(f.match[0].key, sizeof(f.match[0].key), "source");
+	snprintf(f.match[0].value, sizeof(f.match[0].value), "10.0.0.1");
+	run_query(j, base, &f, &q);
+	ck_assert_uint_eq(q.n, 2);
+	ck_assert_ptr_nonnull(strstr(q.lines[0], "\"n\":4"));
+	ck_assert_ptr_nonnull(strstr(q.lines[1], "\"n\":10"));
+	ck_assert_uint_eq(q.matched, 4);
+	ck_assert_uint_eq(q.skipped, sizeof(junk) / sizeof(junk[0]));
+
+	/* The issue's case: three matching records, the newest torn and
+	 * ended by the next write. */
+	ck_assert_int_eq(journal_append(j, junk[0], strlen(junk[0]) - 5,
+	    &seq), 0);
+	settle(j, base, seq);
+	f.limit = 3;
+	run_query(j, base, &f, &q);
+	ck_assert_uint_eq(q.n, 3);
+	ck_assert_ptr_nonnull(strstr(q.lines[0], "\"n\":2"));
+	ck_assert_uint_eq(q.skipped, sizeof(junk) / sizeof(junk[0]) + 1);
+	journal_free(j);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(journal_query_reads_rotated_files_in_order)
 {
 	struct event_base	*base = event_base_new();
@@ -571,11 +680,12 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, journal_records_are_lines);
 	tcase_add_test(tc, journal_rotation_keeps_size_bound);
-	tcase_add_test(tc, journal_torn_last_line_is_ended);
+	tcase_add_test(tc, journal_torn_last_line_is_cut_aside);
 	tcase_add_test(tc, journal_always_settles_after_the_sync);
 	tcase_add_test(tc, journal_interval_syncs_on_its_timer);
 	tcase_add_test(tc, journal_failed_write_settles_as_failed);
 	tcase_add_test(tc, journal_query_filters_and_limits);
+	tcase_add_test(tc, journal_query_invalid_lines_take_no_place);
 	tcase_add_test(tc, journal_query_reads_rotated_files_in_order);
 	tcase_add_test(tc, journal_time_format_is_fixed_width);
 	tcase_add_test(tc, journal_reconfigure_moves_without_loss);

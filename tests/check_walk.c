@@ -3,7 +3,9 @@
  * test.  The agent answers the requests the engine "sent" (captured by a
  * fake send) from a sorted table of OIDs, as GetNext/GetBulk/Get demand,
  * and can be told to misbehave: answer tooBig, go backwards, stay silent,
- * or answer with an error-status.  Time is a fake clock.
+ * answer with an error-status, answer GetNext/GetBulk with no object or
+ * fewer than asked (RFC 3416 4.2.3), or go backwards for good.  Time is a
+ * fake clock.
  */
 #include "config.h"
 
@@ -18,12 +20,15 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "core/session.h"
 #include "core/walk.h"
 #include "check_main.h"
 
+/* mib index of the first ifTable object (after 2 system and ifNumber). */
+#define IFT		3
 #define MAXSENT		512
 #define MAXMIB		64
 #define MAXGOT		256
@@ -50,6 +55,13 @@ static struct agent {
 	int		 backwards_at;	/* the k-th object sent goes back */
 	int		 silent_after;	/* answer this many, then none */
 	int		 error_status;	/* answer with this error-status */
+	int		 get_error_status; /* the same, to Get only */
+	int		 empty;		/* answer this many next requests
+					 * with no object; -1: all */
+	int		 empty_after;	/* ... after this many answered */
+	int		 nexts;		/* next requests answered */
+	uint32_t	 most;		/* objects per answer at most; 0 any */
+	int		 stuck;		/* every next answer is mib[IFT] */
 	int		 emitted;	/* objects sent so far */
 	int		 answered;
 	int		 ngets;
@@ -206,6 +218,28 @@ agent_answer(struct sess_mgr *m, const struct sent *req)
 		msg.pdu.nvb = 1;
 		goto send;
 	}
+	if (msg.pdu.type == SNMP_PDU_GET && ag.get_error_status != 0) {
+		ag.ngets++;
+		msg.pdu.error_status = ag.get_error_status;
+		msg.pdu.error_index = 1;
+		out[0] = in[0];
+		msg.pdu.nvb = 1;
+		goto send;
+	}
+	if (msg.pdu.type != SNMP_PDU_GET && ag.empty != 0 &&
+	    ag.nexts++ >= ag.empty_after) {
+		/* RFC 3416 4.2.3: fewer objects than asked, none even. */
+		if (ag.empty > 0)
+			ag.empty--;
+		goto send;
+	}
+	if (msg.pdu.type != SNMP_PDU_GET && ag.stuck) {
+		agent_object(&out[0], IFT);
+		msg.pdu.nvb = 1;
+		goto send;
+	}
+	if (ag.most != 0 && rep > ag.most)
+		rep = ag.most;
 	switch (msg.pdu.type) {
 	case SNMP_PDU_GET:
 		ag.ngets++;
@@ -373,9 +407,6 @@ assert_rows(int first, int n)
 		    "row %d is not mib[%d]", i, first + i);
 }
 
-/* mib index of the first ifTable object (after 2 system and ifNumber). */
-#define IFT	3
-
 START_TEST(walk_getbulk_whole_subtree_then_leaves_it)
 {
 	struct sess *s;
@@ -466,18 +497,188 @@ START_TEST(walk_non_increasing_oid_is_out_of_range)
 }
 END_TEST
 
-START_TEST(walk_non_increasing_oid_ends_without_inside_range)
+START_TEST(walk_non_increasing_oid_skipped_without_inside_range)
 {
 	struct sess *s;
 	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
 
+	/* Not an end: the object is dropped, the walk goes on after the
+	 * sixth and gets every object. */
 	ag.backwards_at = 7;
 	start(s, "1.3.6.1.2.1.2.2", NULL, 0, false);
 	pump(m);
 	ck_assert_int_eq(wr.done, 1);
 	ck_assert_int_eq(wr.res.error, 0);
-	assert_rows(IFT, 6);
-	ck_assert_int_le(ag.nreps, 3);
+	assert_rows(IFT, 20);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_backwards_out_of_subtree_is_out_of_range)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	/* The first answer starts with ifNumber, before the subtree: not
+	 * the subtree's end but a step back. */
+	ag.backwards_at = 1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_OUT_OF_RANGE);
+	ck_assert_uint_eq(wr.res.count, 0);
+	ck_assert_int_eq(ag.ngets, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_stuck_agent_without_inside_range_fails)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	char buf[SNMPMGR_MAX_OID_STR];
+
+	/* Every answer repeats the first object: the walk takes it once,
+	 * then halves, goes to GetNext, and gives up with the count and
+	 * the resume point. */
+	ag.stuck = 1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, false);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_int_eq(wr.res.error_status, 0);
+	assert_rows(IFT, 1);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT]), 0);
+	ck_assert_int_eq(ag.nreps, 1 + SNMPMGR_MAX_WALK_FRUITLESS);
+	ck_assert_uint_eq(ag.reps[1], 4);
+	ck_assert_uint_eq(ag.reps[2], 2);
+	ck_assert_uint_eq(ag.reps[3], 1);
+	ck_assert_int_eq(ag.types[4], SNMP_PDU_GETNEXT);
+	ck_assert_int_eq(ag.types[ag.nreps - 1], SNMP_PDU_GETNEXT);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_BAD_PACKET);
+	oid_format(&ag.mib[IFT], buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(snmpmgr_lasterr_detail(), buf));
+	ck_assert_ptr_nonnull(strstr(snmpmgr_lasterr_detail(),
+	    "SNMPMGR_MAX_WALK_FRUITLESS"));
+	ck_assert_int_eq(ag.ngets, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_empty_answer_is_no_end)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	/* Two empty answers mid-walk: asked again with 2, then 1. */
+	ag.empty_after = 1;
+	ag.empty = 2;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[1], 4);	/* answered empty */
+	ck_assert_uint_eq(ag.reps[2], 2);	/* answered empty */
+	ck_assert_uint_eq(ag.reps[3], 1);
+	ck_assert_int_eq(ag.ngets, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_empty_first_answer_is_no_end)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	/* Today's bug: an empty first answer ended the walk with success
+	 * and nothing (after a Get of the root). */
+	ag.empty = 1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_int_eq(ag.ngets, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_empty_getnext_answer_is_no_end)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V1, 1);
+
+	ag.empty = 3;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_always_empty_fails_with_resume_point)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	char buf[SNMPMGR_MAX_OID_STR];
+
+	/* Four objects, then nothing but empty answers. */
+	ag.empty_after = 1;
+	ag.empty = -1;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_int_eq(wr.res.error_status, 0);
+	ck_assert_uint_eq(wr.res.count, 4);
+	ck_assert_int_eq(oid_cmp(&wr.res.last, &ag.mib[IFT + 3]), 0);
+	/* 1 answered request, then the bound of empty ones. */
+	ck_assert_int_eq(ag.nreps, 1 + SNMPMGR_MAX_WALK_FRUITLESS);
+	ck_assert_int_eq(ag.types[ag.nreps - 1], SNMP_PDU_GETNEXT);
+	oid_format(&ag.mib[IFT + 3], buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(snmpmgr_lasterr_detail(), buf));
+	ck_assert_ptr_nonnull(strstr(snmpmgr_lasterr_detail(),
+	    "4 objects so far"));
+	ck_assert_int_eq(ag.ngets, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_truncated_answers_go_on)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	/* Asked for 4, the agent sends at most 3 (to fit its size). */
+	ag.most = 3;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[ag.nreps - 1], 4);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_root_get_error_is_no_success)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	/* Nothing in the subtree, and the Get of the root fails: the
+	 * walk cannot say the object is not there. */
+	ag.get_error_status = SNMP_ERR_GENERR;
+	start(s, "1.3.6.1.2.1.1.1.0", NULL, 0, true);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(ag.ngets, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_BAD_PACKET);
+	ck_assert_int_eq(wr.res.error_status, SNMP_ERR_GENERR);
+	ck_assert_int_eq(wr.count, 0);
 	sess_mgr_free(m);
 }
 END_TEST
@@ -801,7 +1002,15 @@ main(void)
 	tcase_add_test(tc, walk_getnext_when_asked_on_v2c);
 	tcase_add_test(tc, walk_ends_at_endofmibview);
 	tcase_add_test(tc, walk_non_increasing_oid_is_out_of_range);
-	tcase_add_test(tc, walk_non_increasing_oid_ends_without_inside_range);
+	tcase_add_test(tc, walk_non_increasing_oid_skipped_without_inside_range);
+	tcase_add_test(tc, walk_backwards_out_of_subtree_is_out_of_range);
+	tcase_add_test(tc, walk_stuck_agent_without_inside_range_fails);
+	tcase_add_test(tc, walk_empty_answer_is_no_end);
+	tcase_add_test(tc, walk_empty_first_answer_is_no_end);
+	tcase_add_test(tc, walk_empty_getnext_answer_is_no_end);
+	tcase_add_test(tc, walk_always_empty_fails_with_resume_point);
+	tcase_add_test(tc, walk_truncated_answers_go_on);
+	tcase_add_test(tc, walk_root_get_error_is_no_success);
 	tcase_add_test(tc, walk_limit_trims_last_batch);
 	tcase_add_test(tc, walk_limit_on_getnext);
 	tcase_add_test(tc, walk_toobig_halves_max_repetitions);

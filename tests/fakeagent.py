@@ -2,7 +2,8 @@
 will not do on demand: stop answering after some requests, answer from
 another port, or send junk.
 
-FakeAgent(rows=40, answers=None, community="public", wrong_port=False)
+FakeAgent(rows=40, answers=None, community="public", wrong_port=False,
+          empty_after=None, empty_count=None, most=None)
 
 It serves one table, 1.3.6.1.4.1.99999.1.1.N = INTEGER N for N in
 1..rows, to Get, GetNext and GetBulk, from a thread, on a free port of
@@ -12,6 +13,11 @@ from a second socket (another source port), which a manager checking the
 origin drops.  .requests counts requests received, .last_from is the
 address the last one came from (the manager's socket), .send(addr, data)
 sends any datagram from the agent's port.  .close() stops it.
+empty_after: after that many GetNext/GetBulk answers, answer them with no
+varbind at all (legal for GetBulk, RFC 3416 4.2.3), empty_count of them
+(None: from then on); .nexts counts those requests; most: put at most that
+many varbinds in a GetBulk answer (fewer than asked, to fit a size).  Both
+can be changed any time.
 """
 
 import socket
@@ -102,9 +108,14 @@ def response(version, community, reqid, varbinds, status=0, index=0):
 class FakeAgent:
 
     def __init__(self, rows=40, answers=None, community="public",
-                 wrong_port=False):
+                 wrong_port=False, empty_after=None, empty_count=None,
+                 most=None):
         self.table = [ROOT + (n,) for n in range(1, rows + 1)]
         self.answers = answers
+        self.empty_after = empty_after
+        self.empty_count = empty_count
+        self.most = most
+        self.nexts = 0
         self.community = community.encode()
         self.requests = 0
         self.answered = 0
@@ -167,6 +178,13 @@ class FakeAgent:
         reqid, a, b, vbl = dec_all(body)
         oids = [dec_oid(dec_all(vb[1])[0][1]) for vb in dec_all(vbl[1])]
         out = []
+        if ptype in (0xA1, 0xA5):
+            self.nexts += 1
+            if (self.empty_after is not None and
+                    self.nexts > self.empty_after and
+                    (self.empty_count is None or
+                     self.nexts <= self.empty_after + self.empty_count)):
+                return response(version, comm[1], dec_int(reqid[1]), [])
         if ptype == 0xA0:           # Get
             for o in oids:
                 out.append((o, self._value(o) if o in self.table else
@@ -178,6 +196,8 @@ class FakeAgent:
                            (o, tlv(0x82, b"")))
         elif ptype == 0xA5:         # GetBulk (non-repeaters 0 here)
             reps = dec_int(b[1])
+            if self.most is not None:
+                reps = min(reps, self.most)
             o = oids[0]
             for _ in range(max(1, reps)):
                 n = self._next(o)

@@ -9,7 +9,8 @@ AES-192).  Each accepted notification must show up as an event on an
 events.subscribe stream and in the journal with the fields and varbinds
 that were sent; rejected ones (wrong community, user, password, stale
 engine boots) must be counted by reason and not journaled.  Durability:
-informs acknowledged under fsync "always" survive kill -9.  Rotation keeps
+informs acknowledged under fsync "always" survive kill -9, and a record
+torn by it is cut aside without making trap.list miscount.  Rotation keeps
 the size bound.  Our own snmp.inform / snmp.trap are received by Net-SNMP
 snmptrapd.  Everything on loopback with free ports; processes stopped by
 PID.
@@ -609,6 +610,65 @@ class DurabilityTest(unittest.TestCase):
             got = [r["trap_oid"] for r in res["traps"]]
             for oid in oids:
                 self.assertIn(oid, got)
+
+    def test_torn_record_after_kill_9(self):
+        # Issue 9 item 8: what kill -9 in the middle of a write leaves (a
+        # record cut short at the end), and an invalid line in the
+        # middle, must not make trap.list miscount.
+        port = free_udp_port()
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                         "communities": ["public"],
+                         "journal": {"fsync": "always"}}}
+        with Daemon(cfg) as d:
+            path = os.path.join(d.config["state_dir"], "traps.jsonl")
+            oid = unique_oid()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for i in range(3):
+                    s.sendto(v2c_trap(i, oid), ("127.0.0.1", port))
+            self.assertIsNotNone(wait_record(
+                path, lambda r: r.get("trap_oid") == oid and
+                r.get("request_id") == 2))
+            os.kill(d.pid, signal.SIGKILL)
+            d.proc.wait()
+            with open(path, "rb") as f:
+                lines = f.read().splitlines(keepends=True)
+            last = lines[-1].rstrip(b"\n")
+            half = last[:len(last) // 2]
+            self.assertIn(b'"trap_oid"', half)
+            torn_tail = half + b"x"
+            with open(path, "wb") as f:
+                f.writelines(lines[:-1])
+                f.write(half + b"\n")      # invalid, in the middle
+                f.write(lines[-1])
+                f.write(torn_tail)          # cut short, at the end
+            d.start()
+            res = d.call("trap.list", {"trap_oid": oid, "limit": 2})
+            self.assertEqual([r["request_id"] for r in res["traps"]],
+                             [1, 2], res)
+            self.assertEqual(res["matched"], 3)
+            self.assertEqual(res["skipped"], 1)
+            # The torn tail was cut and kept aside, byte for byte.
+            with open(path, "rb") as f:
+                self.assertTrue(f.read().endswith(lines[-1]))
+            torn = [n for n in os.listdir(os.path.dirname(path))
+                    if n.startswith("traps.jsonl.torn-")]
+            self.assertEqual(len(torn), 1, torn)
+            with open(os.path.join(os.path.dirname(path), torn[0]),
+                      "rb") as f:
+                self.assertEqual(f.read(), torn_tail)
+            # New records follow a whole line.
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.sendto(v2c_trap(3, oid), ("127.0.0.1", port))
+            deadline = time.monotonic() + 5
+            while True:
+                res = d.call("trap.list", {"trap_oid": oid, "limit": 2})
+                if res["traps"] and res["traps"][-1]["request_id"] == 3:
+                    break
+                self.assertLess(time.monotonic(), deadline, res)
+                time.sleep(0.05)
+            self.assertEqual([r["request_id"] for r in res["traps"]],
+                             [2, 3], res)
+            self.assertEqual(res["skipped"], 1)
 
     def test_rotation_keeps_size_bound(self):
         port = free_udp_port()
