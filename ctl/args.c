@@ -5,22 +5,58 @@
  * doc/protocol.md), the SNMPv3 flags of such a target as snmpcmd(1)
  * spells them (-u -l -a -A -x -X -e -E -n -Z), and OID TYPE VALUE
  * triples for set, trap and inform.
+ *
+ * Secrets on the command line are visible to every local user (ps(1),
+ * /proc/PID/cmdline) for as long as the process runs.  Like Net-SNMP's
+ * tools, snmpmgrctl copies each one (-A, -X, -c, --auth-key, --priv-key)
+ * the moment getopt hands it over and overwrites it in argv with NUL
+ * bytes; the copies are wiped at exit.  Better still, a secret can come
+ * from the first line of a file or from the environment: the flag wins,
+ * then the file, then the environment.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/limits.h"
 #include "args.h"
 #include "ctl.h"
+
+/* The first line of a secret file is read up to this many bytes. */
+#define CTL_SECRET_FILE_MAX	4096
+
+/* The kinds of secret, each kept once (a later flag replaces it). */
+enum ctl_secret {
+	CTL_SECRET_AUTH,
+	CTL_SECRET_PRIV,
+	CTL_SECRET_AUTH_KEY,
+	CTL_SECRET_PRIV_KEY,
+	CTL_SECRET_COMMUNITY,
+	CTL_SECRET_N
+};
+
+/* The copies of the secrets, wiped at exit. */
+static char	*ctl_secrets[CTL_SECRET_N];
+
+/* Where a secret comes from when no flag gives it. */
+static const struct {
+	const char	*file_opt;
+	const char	*env;
+} ctl_secret_srcs[CTL_SECRET_N] = {
+	[CTL_SECRET_AUTH] = { "--auth-password-file", CTL_ENV_AUTH },
+	[CTL_SECRET_PRIV] = { "--priv-password-file", CTL_ENV_PRIV },
+	[CTL_SECRET_COMMUNITY] = { "--community-file", CTL_ENV_COMMUNITY },
+};
 
 /* Net-SNMP's type letters for set (doc/protocol.md snmp.set). */
 static const char ctl_set_letters[] = "iutaosxdncCU";
@@ -29,6 +65,151 @@ static const char *const ctl_set_names[] = {
 	"Counter32", "Gauge32", "TimeTicks", "Opaque", "NsapAddress",
 	"Counter64", "UInteger32",
 };
+
+/* Overwrite n bytes at p in a way the compiler keeps. */
+static void
+ctl_wipe(void *p, size_t n)
+{
+	volatile unsigned char	*v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+static void
+ctl_secrets_wipe(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < CTL_SECRET_N; i++) {
+		if (ctl_secrets[i] == NULL)
+			continue;
+		ctl_wipe(ctl_secrets[i], strlen(ctl_secrets[i]));
+		free(ctl_secrets[i]);
+		ctl_secrets[i] = NULL;
+	}
+}
+
+/*
+ * Keep a copy of len bytes at s as the secret of this kind, in place of
+ * one kept before.  The copy, or NULL when out of memory.
+ */
+static const char *
+ctl_secret_keep(enum ctl_secret kind, const char *s, size_t len)
+{
+	static int	 registered;
+	char		*copy;
+
+	if (!registered && atexit(ctl_secrets_wipe) == 0)
+		registered = 1;
+	if ((copy = malloc(len + 1)) == NULL) {
+		fprintf(stderr, "snmpmgrctl: out of memory\n");
+		return NULL;
+	}
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	if (ctl_secrets[kind] != NULL) {
+		ctl_wipe(ctl_secrets[kind], strlen(ctl_secrets[kind]));
+		free(ctl_secrets[kind]);
+	}
+	ctl_secrets[kind] = copy;
+	return copy;
+}
+
+/*
+ * A secret given as an option's argument: keep a copy and blank the
+ * argument where it stands in argv (getopt is done with it).
+ */
+static const char *
+ctl_secret_arg(enum ctl_secret kind, char *arg)
+{
+	const char	*copy;
+	size_t		 len = strlen(arg);
+
+	copy = ctl_secret_keep(kind, arg, len);
+	ctl_wipe(arg, len);
+	return copy;
+}
+
+/*
+ * The first line of the file at path, without its newline (nor a
+ * carriage return before it), kept as the secret of this kind.  NULL
+ * after a message when the file cannot be read, its first line is too
+ * long or holds a NUL byte.
+ */
+static const char *
+ctl_secret_file(enum ctl_secret kind, const struct ctl_cmd *cmd,
+    const char *path)
+{
+	char		 buf[CTL_SECRET_FILE_MAX];
+	const char	*opt = ctl_secret_srcs[kind].file_opt;
+	const char	*nl = NULL, *copy = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	while ((nl = memchr(buf, '\n', len)) == NULL && len < sizeof(buf)) {
+		if ((n = read(fd, buf + len, sizeof(buf) - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (nl != NULL)
+		len = (size_t)(nl - buf);
+	else if (len == sizeof(buf)) {
+		fprintf(stderr, "snmpmgrctl: %s: %s %s: the first line is "
+		    "longer than %d bytes\n", cmd->name, opt, path,
+		    CTL_SECRET_FILE_MAX - 1);
+		goto done;
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	if (memchr(buf, '\0', len) != NULL) {
+		fprintf(stderr, "snmpmgrctl: %s: %s %s: the first line holds "
+		    "a NUL byte\n", cmd->name, opt, path);
+		goto done;
+	}
+	copy = ctl_secret_keep(kind, buf, len);
+	goto done;
+ fail:
+	fprintf(stderr, "snmpmgrctl: %s: cannot read %s %s: %s\n", cmd->name,
+	    opt, path, strerror(errno));
+ done:
+	ctl_wipe(buf, sizeof(buf));
+	return copy;
+}
+
+/*
+ * A secret no flag gave (*slot NULL): from file when it is not NULL, else,
+ * when use_env, from the environment (unless empty there).  0, or -1
+ * after a message.
+ */
+static int
+ctl_secret_fill(const char **slot, enum ctl_secret kind, const char *file,
+    bool use_env, const struct ctl_cmd *cmd)
+{
+	const char	*env;
+
+	if (*slot != NULL)
+		return 0;
+	if (file != NULL)
+		return (*slot = ctl_secret_file(kind, cmd, file)) == NULL ?
+		    -1 : 0;
+	if (use_env && (env = getenv(ctl_secret_srcs[kind].env)) != NULL &&
+	    env[0] != '\0')
+		*slot = env;
+	return 0;
+}
 
 /* Report a usage error for one command; returns the exit status. */
 int
@@ -76,6 +257,7 @@ enum {
 	CTL_LONG_NO_INSIDE,
 	CTL_LONG_INSIDE,
 	CTL_LONG_GETNEXT,
+	CTL_LONG_COMMUNITY_FILE,
 };
 
 /*
@@ -98,6 +280,8 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 		    CTL_LONG_NO_INSIDE },
 		{ "inside-range",	no_argument,	   NULL, CTL_LONG_INSIDE },
 		{ "getnext",		no_argument,	   NULL, CTL_LONG_GETNEXT },
+		{ "community-file",	required_argument, NULL,
+		    CTL_LONG_COMMUNITY_FILE },
 		CTL_V3_LONGOPTS,
 		{ NULL,			0,		   NULL, 0 },
 	};
@@ -142,7 +326,12 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 				req->version = optarg;
 				continue;
 			case 'c':
-				req->community = optarg;
+				if ((req->community = ctl_secret_arg(
+				    CTL_SECRET_COMMUNITY, optarg)) == NULL)
+					return -1;
+				continue;
+			case CTL_LONG_COMMUNITY_FILE:
+				req->community_file = optarg;
 				continue;
 			case 't':
 				req->timeout = optarg;
@@ -346,23 +535,35 @@ nomem:
  * session unless -H gave an ad-hoc one.  NULL after a usage message.
  */
 json_t *
-ctl_target_params(const struct ctl_cmd *cmd, const struct ctl_req *req,
+ctl_target_params(const struct ctl_cmd *cmd, struct ctl_req *req,
     int argc, char **argv, int *i)
 {
 	json_t	*params, *t;
+	bool	 v3;
 
 	if ((params = json_object()) == NULL) {
 		fprintf(stderr, "snmpmgrctl: out of memory\n");
 		return NULL;
 	}
 	if (req->host != NULL) {
-		if ((t = ctl_target_json(cmd, req)) == NULL)
+		/*
+		 * The secrets no flag gave: from their files, else from the
+		 * environment, the passwords for an SNMPv3 target and the
+		 * community for the others.
+		 */
+		v3 = req->version != NULL ? strcmp(req->version, "3") == 0 :
+		    req->v3.given != 0;
+		if (ctl_secret_fill(&req->community, CTL_SECRET_COMMUNITY,
+		    req->community_file, !v3, cmd) == -1 ||
+		    ctl_v3_secrets(&req->v3, cmd, v3) == -1 ||
+		    (t = ctl_target_json(cmd, req)) == NULL)
 			goto fail;
 		json_object_set_new(params, "target", t);
 		return params;
 	}
 	if (req->version != NULL || req->community != NULL ||
-	    req->timeout != NULL || req->retries >= 0 || req->v3.given) {
+	    req->community_file != NULL || req->timeout != NULL ||
+	    req->retries >= 0 || req->v3.given) {
 		ctl_cmd_usage(cmd, "-v, -c, -t, retries and the SNMPv3 flags "
 		    "need -H");
 		goto fail;
@@ -540,7 +741,7 @@ ctl_v3_level(const char *s)
 }
 
 int
-ctl_v3_opt(struct ctl_v3 *v, int ch, const char *arg, bool n_is_context,
+ctl_v3_opt(struct ctl_v3 *v, int ch, char *arg, bool n_is_context,
     const struct ctl_cmd *cmd)
 {
 	int	 reeder = 0;
@@ -564,7 +765,8 @@ ctl_v3_opt(struct ctl_v3 *v, int ch, const char *arg, bool n_is_context,
 		}
 		break;
 	case 'A':
-		v->auth_pw = arg;
+		if ((v->auth_pw = ctl_secret_arg(CTL_SECRET_AUTH, arg)) == NULL)
+			return -1;
 		break;
 	case 'x':
 		if ((v->priv = ctl_v3_priv(arg, &reeder)) == NULL) {
@@ -576,7 +778,8 @@ ctl_v3_opt(struct ctl_v3 *v, int ch, const char *arg, bool n_is_context,
 			v->keyext = "reeder";
 		break;
 	case 'X':
-		v->priv_pw = arg;
+		if ((v->priv_pw = ctl_secret_arg(CTL_SECRET_PRIV, arg)) == NULL)
+			return -1;
 		break;
 	case 'e':
 		v->engine_id = arg;
@@ -596,10 +799,20 @@ ctl_v3_opt(struct ctl_v3 *v, int ch, const char *arg, bool n_is_context,
 		v->context = arg;
 		break;
 	case CTL_LONG_V3_AUTH_KEY:
-		v->auth_key = arg;
+		if ((v->auth_key = ctl_secret_arg(CTL_SECRET_AUTH_KEY,
+		    arg)) == NULL)
+			return -1;
 		break;
 	case CTL_LONG_V3_PRIV_KEY:
-		v->priv_key = arg;
+		if ((v->priv_key = ctl_secret_arg(CTL_SECRET_PRIV_KEY,
+		    arg)) == NULL)
+			return -1;
+		break;
+	case CTL_LONG_V3_AUTH_FILE:
+		v->auth_file = arg;
+		break;
+	case CTL_LONG_V3_PRIV_FILE:
+		v->priv_file = arg;
 		break;
 	case CTL_LONG_V3_KEY_TYPE:
 		if (strcmp(arg, "localized") != 0 &&
@@ -624,6 +837,22 @@ ctl_v3_opt(struct ctl_v3 *v, int ch, const char *arg, bool n_is_context,
 	}
 	v->given = 1;
 	return 1;
+}
+
+int
+ctl_v3_secrets(struct ctl_v3 *v, const struct ctl_cmd *cmd, bool use_env)
+{
+	const char	*auth = v->auth_pw, *priv = v->priv_pw;
+
+	if ((v->auth_key == NULL && ctl_secret_fill(&v->auth_pw,
+	    CTL_SECRET_AUTH, v->auth_file, use_env, cmd) == -1) ||
+	    (v->priv_key == NULL && ctl_secret_fill(&v->priv_pw,
+	    CTL_SECRET_PRIV, v->priv_file, use_env, cmd) == -1))
+		return -1;
+	/* A password from the environment makes an SNMPv3 target as well. */
+	if (v->auth_pw != auth || v->priv_pw != priv)
+		v->given = 1;
+	return 0;
 }
 
 /* The auth and priv keys shared by a target and usm.hash's params. */

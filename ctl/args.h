@@ -4,6 +4,12 @@
  * or an ad-hoc -H target with -v -c -t --retries), the SNMPv3 flags of
  * an ad-hoc target as Net-SNMP spells them, and OID TYPE VALUE triples.
  *
+ * Secrets (-A, -X, -c, --auth-key, --priv-key) are copied as they are
+ * read and blanked in argv, so that ps(1) and /proc/PID/cmdline do not
+ * show them; where no flag gives one, it comes from a file
+ * (--auth-password-file, --priv-password-file, --community-file) or else
+ * from the environment (CTL_ENV_*).
+ *
  * Every function here that fails has printed a usage message (or the
  * reason) on stderr; the command then exits with status 2.
  */
@@ -17,6 +23,12 @@
 struct ctl;
 struct ctl_cmd;
 
+/* Secrets not given as flags or files (SNMPv3 targets, hash). */
+#define CTL_ENV_AUTH		"SNMPMGR_AUTH_PASSWORD"
+#define CTL_ENV_PRIV		"SNMPMGR_PRIV_PASSWORD"
+/* The community of an ad-hoc SNMPv1 or SNMPv2c target. */
+#define CTL_ENV_COMMUNITY	"SNMPMGR_COMMUNITY"
+
 /* Options a command may take (struct ctl_cmd's opts). */
 #define CTL_OPT_TARGET	0x01	/* -H -v -c -t --retries: an ad-hoc target */
 #define CTL_OPT_RETRY_R	0x02	/* -r RETRIES */
@@ -28,7 +40,8 @@ struct ctl_cmd;
  * -a PROTO, -A PASS, -x PROTO, -X PASS, -e ENGINEID, -E CONTEXTENGINEID,
  * -n CONTEXT (--context on getbulk, where -n is non-repeaters),
  * -Z BOOTS,TIME, --auth-key/--priv-key HEX, --key-type localized|master,
- * --key-extension blumenthal|reeder|auto.
+ * --key-extension blumenthal|reeder|auto, --auth-password-file FILE,
+ * --priv-password-file FILE.
  */
 #define CTL_V3_GETOPT		"u:l:a:A:x:X:e:E:Z:"
 enum {
@@ -37,18 +50,25 @@ enum {
 	CTL_LONG_V3_PRIV_KEY,
 	CTL_LONG_V3_KEY_TYPE,
 	CTL_LONG_V3_KEYEXT,
+	CTL_LONG_V3_AUTH_FILE,
+	CTL_LONG_V3_PRIV_FILE,
 };
 #define CTL_V3_LONGOPTS \
 	{ "context", required_argument, NULL, CTL_LONG_V3_CONTEXT }, \
 	{ "auth-key", required_argument, NULL, CTL_LONG_V3_AUTH_KEY }, \
 	{ "priv-key", required_argument, NULL, CTL_LONG_V3_PRIV_KEY }, \
 	{ "key-type", required_argument, NULL, CTL_LONG_V3_KEY_TYPE }, \
-	{ "key-extension", required_argument, NULL, CTL_LONG_V3_KEYEXT }
+	{ "key-extension", required_argument, NULL, CTL_LONG_V3_KEYEXT }, \
+	{ "auth-password-file", required_argument, NULL, \
+	    CTL_LONG_V3_AUTH_FILE }, \
+	{ "priv-password-file", required_argument, NULL, \
+	    CTL_LONG_V3_PRIV_FILE }
 
 struct ctl_v3 {
 	const char	*user, *level, *auth, *auth_pw, *auth_key;
 	const char	*priv, *priv_pw, *priv_key, *key_type, *keyext;
 	const char	*engine_id, *ctx_engine_id, *context, *boots_time;
+	const char	*auth_file, *priv_file;	/* files holding the passwords */
 	int		 given;
 };
 
@@ -57,6 +77,7 @@ struct ctl_req {
 	const char	*host;
 	const char	*version;
 	const char	*community;
+	const char	*community_file;
 	const char	*timeout;
 	long long	 retries;	/* -1: not given */
 	long long	 non_repeaters;
@@ -99,7 +120,7 @@ int		 ctl_plain_opts(struct ctl *, const struct ctl_cmd *, int argc,
  * NULL on error.
  */
 json_t		*ctl_target_params(const struct ctl_cmd *,
-		    const struct ctl_req *req, int argc, char **argv, int *i);
+		    struct ctl_req *req, int argc, char **argv, int *i);
 /* ctl_parse_opts(), then ctl_target_params(). */
 json_t		*ctl_target_args(struct ctl *, const struct ctl_cmd *, int,
 		    char **, int *i);
@@ -111,9 +132,19 @@ json_t		*ctl_target_args(struct ctl *, const struct ctl_cmd *, int,
 int		 ctl_varbind_args(const struct ctl_cmd *cmd, int argc,
 		    char **argv, int i, json_t *params);
 
-/* One option of getopt: 1 taken, 0 not a v3 flag, -1 bad. */
-int		 ctl_v3_opt(struct ctl_v3 *, int ch, const char *arg,
+/*
+ * One option of getopt: 1 taken, 0 not a v3 flag, -1 bad.  A secret arg
+ * is copied and blanked in place.
+ */
+int		 ctl_v3_opt(struct ctl_v3 *, int ch, char *arg,
 		    bool n_is_context, const struct ctl_cmd *);
+/*
+ * The auth and priv passwords not given as flags (nor replaced by keys):
+ * from their files, else, when use_env, from $SNMPMGR_AUTH_PASSWORD and
+ * $SNMPMGR_PRIV_PASSWORD.  0, or -1 when a file cannot be read.
+ */
+int		 ctl_v3_secrets(struct ctl_v3 *, const struct ctl_cmd *,
+		    bool use_env);
 /* The flags given as keys of a target object.  0, or -1. */
 int		 ctl_v3_target(const struct ctl_v3 *, const struct ctl_cmd *,
 		    json_t *target);

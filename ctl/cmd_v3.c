@@ -37,7 +37,9 @@ ctl_cmd_discover(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 /*
  * hash -a PROTO -e ENGINEID -A PASS [-x PROTO -X PASS] [--key-extension
- * EXT]: localized and master keys for a config (usm.hash).
+ * EXT]: localized and master keys for a config (usm.hash).  The passwords
+ * may come from files or the environment instead, as for a target; the
+ * keys (--auth-key, --priv-key) are master keys.
  */
 int
 ctl_cmd_hash(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
@@ -45,9 +47,16 @@ ctl_cmd_hash(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 {
 	static const struct option longopts[] = {
 		{ "json",		no_argument,	   NULL, 'j' },
-		{ "key-extension",	required_argument, NULL, 'K' },
-		{ "auth-key",		required_argument, NULL, 'k' },
-		{ "priv-key",		required_argument, NULL, 'p' },
+		{ "key-extension",	required_argument, NULL,
+		    CTL_LONG_V3_KEYEXT },
+		{ "auth-key",		required_argument, NULL,
+		    CTL_LONG_V3_AUTH_KEY },
+		{ "priv-key",		required_argument, NULL,
+		    CTL_LONG_V3_PRIV_KEY },
+		{ "auth-password-file",	required_argument, NULL,
+		    CTL_LONG_V3_AUTH_FILE },
+		{ "priv-password-file",	required_argument, NULL,
+		    CTL_LONG_V3_PRIV_FILE },
 		{ NULL,			0,		   NULL, 0 },
 	};
 	struct ctl_v3	 v;
@@ -58,35 +67,23 @@ ctl_cmd_hash(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	ctl_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "+ha:A:x:X:e:", longopts,
 	    NULL)) != -1) {
-		switch (ch) {
-		case 'j':
+		if (ch == 'j') {
 			ctl->json = 1;
-			break;
-		case 'K':
-			if (ctl_v3_opt(&v, CTL_LONG_V3_KEYEXT, optarg, false,
-			    cmd) == -1)
-				return CTL_EXIT_USAGE;
-			break;
-		case 'k':
-			v.auth_key = optarg;
-			break;
-		case 'p':
-			v.priv_key = optarg;
-			break;
-		case 'a':
-		case 'A':
-		case 'x':
-		case 'X':
-		case 'e':
-			if (ctl_v3_opt(&v, ch, optarg, false, cmd) == -1)
-				return CTL_EXIT_USAGE;
-			break;
-		default:
-			return ctl_cmd_usage(cmd, NULL);
+			continue;
 		}
+		/* Every option of hash's but -h is an SNMPv3 flag. */
+		switch (ctl_v3_opt(&v, ch, optarg, false, cmd)) {
+		case 1:
+			continue;
+		case -1:
+			return CTL_EXIT_USAGE;
+		}
+		return ctl_cmd_usage(cmd, NULL);
 	}
 	if (optind != argc)
 		return ctl_cmd_usage(cmd, "unexpected arguments");
+	if (ctl_v3_secrets(&v, cmd, true) == -1)
+		return CTL_EXIT_USAGE;
 	if (v.engine_id == NULL || (v.auth_pw == NULL && v.auth_key == NULL))
 		return ctl_cmd_usage(cmd, "-e ENGINEID and -A PASS are needed");
 	if ((params = json_object()) == NULL) {

@@ -33,7 +33,8 @@
 static int	ctl_cmd_call(struct ctl *, const struct ctl_cmd *, int, char **);
 static int	ctl_cmd_help(struct ctl *, const struct ctl_cmd *, int, char **);
 
-#define CTL_TARGET_ARGS	"SESSION|-H HOST[:PORT] [-v 1|2c|3] [-c COMMUNITY] " \
+#define CTL_TARGET_ARGS	"SESSION|-H HOST[:PORT] [-v 1|2c|3] " \
+			"[-c COMMUNITY|--community-file FILE] " \
 			"[-t TIMEOUT] [--retries N] " \
 			"[SNMPv3: -u -l -a -A -x -X -e -E -n -Z]"
 
@@ -63,8 +64,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "discover", ctl_cmd_discover, CTL_OPT_TARGET, "snmp.discover",
 	    CTL_TARGET_ARGS, "SNMPv3 engine discovery: engine ID, boots, "
 	    "time" },
-	{ "hash", ctl_cmd_hash, 0, "usm.hash", "-a PROTO -e ENGINEID -A PASS "
-	    "[-x PROTO -X PASS] [--key-extension EXT]",
+	{ "hash", ctl_cmd_hash, 0, "usm.hash", "-a PROTO -e ENGINEID "
+	    "-A PASS|--auth-password-file FILE [-x PROTO "
+	    "-X PASS|--priv-password-file FILE] [--key-extension EXT]",
 	    "localized and master keys for a config instead of passwords" },
 	{ "results", ctl_cmd_results, 0, "poll.results", "SESSION [POLL]",
 	    "latest values of a session's polls, with their times" },
@@ -124,8 +126,13 @@ ctl_usage(FILE *fp)
 		fprintf(fp, "  %s %s\n      %s\n", ctl_cmds[i].name,
 		    ctl_cmds[i].args, ctl_cmds[i].help);
 	fprintf(fp, "\nThe socket is -s, else $SNMPMGRD_SOCKET, else %s.\n"
+	    "Secrets given as -A, -X, -c, --auth-key, --priv-key are blanked "
+	    "in the\nargument list once read; better, give them as the first "
+	    "line of a file\n(--auth-password-file, --priv-password-file, "
+	    "--community-file) or in\n$%s, $%s, $%s.\n"
 	    "Exit status: 0 success, 1 error reply, 2 usage or connection "
-	    "error.\nSee snmpmgrctl(1).\n", CTL_DEFAULT_SOCKET);
+	    "error.\nSee snmpmgrctl(1).\n", CTL_DEFAULT_SOCKET, CTL_ENV_AUTH,
+	    CTL_ENV_PRIV, CTL_ENV_COMMUNITY);
 }
 
 /* call: print notifications for our id as JSON lines, then the result. */
