@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "core/limits.h"
-#include "ctl.h"
+#include "conn.h"
 
 #define CTL_READ_CHUNK	(64 * 1024)
 

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "ctl.h"
+#include "print.h"
 
 /* RFC 3416 3: the error-status values of a Response-PDU. */
 static const char *const ctl_error_status_names[] = {

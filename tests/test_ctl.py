@@ -35,20 +35,30 @@ SNMP_ENGINE_ID = "1.3.6.1.6.3.10.2.1.1.0"
 # snmpEnableAuthenTraps.0 (RFC 3418): INTEGER enabled(1)/disabled(2),
 # writable in Net-SNMP unless the config fixes it.
 AUTHEN_TRAPS = "1.3.6.1.2.1.11.30.0"
+# Where snmpmgrctl takes secrets from when they are not flags.
+SECRET_ENV = ("SNMPMGR_AUTH_PASSWORD", "SNMPMGR_PRIV_PASSWORD",
+              "SNMPMGR_COMMUNITY")
 
 
-def ctl(*args, env=None, input=None, timeout=30):
-    """Run snmpmgrctl with ARGS; CompletedProcess (text)."""
+def ctl_env(env=None):
+    """The environment for snmpmgrctl: ours without its variables, plus
+    env; SkipTest (AssertionError under make) when it is not built."""
     if not os.access(CTL, os.X_OK):
         if "top_builddir" in os.environ:
             raise AssertionError("%s not built" % CTL)
         raise unittest.SkipTest("%s not built" % CTL)
     e = dict(os.environ)
-    e.pop("SNMPMGRD_SOCKET", None)
+    for name in ("SNMPMGRD_SOCKET",) + SECRET_ENV:
+        e.pop(name, None)
     if env:
         e.update(env)
+    return e
+
+
+def ctl(*args, env=None, input=None, timeout=30):
+    """Run snmpmgrctl with ARGS; CompletedProcess (text)."""
     return subprocess.run([CTL] + [str(a) for a in args],
-                          capture_output=True, text=True, env=e,
+                          capture_output=True, text=True, env=ctl_env(env),
                           input=input, timeout=timeout)
 
 
@@ -97,6 +107,9 @@ class Usage(unittest.TestCase):
                      ["get", "-H", "h", "-v", "4", "1.3"],
                      ["get", "-H", "h", "--retries", "x", "1.3"],
                      ["get", "-c", "public", "lo", "1.3"],
+                     ["get", "--community-file", "/dev/null", "lo", "1.3"],
+                     ["get", "--auth-password-file", "/dev/null", "lo",
+                      "1.3"],
                      ["get", "--limit", "3", "lo", "1.3"],
                      ["status", "-H", "h"]):
             with self.subTest(args=args):
@@ -574,6 +587,293 @@ class AgainstDaemon(unittest.TestCase):
         self.assertTrue(all(d["method"] == "walk.rows" for d in docs[:-1]))
         self.assertEqual(docs[-1]["count"], rows)
         self.assertEqual(rows, len(self.net("snmpwalk", "public", SYSTEM)))
+
+
+# ------------------------------------------------------------------ secrets
+
+AUTH_PW = "planted-auth-7c1f2d"
+PRIV_PW = "planted-priv-93ab6e"
+COMMUNITY = "planted-comm-5e20c4"
+AUTH_KEY = "a1b2c3d4e5" * 4             # 20 octets: an HMAC-SHA-96 key
+PRIV_KEY = "f9e8d7c6" * 4               # 16 octets: an AES-128 key
+ENGINE = "0x80001f8880c0ffee00000002"
+SECRETS = (AUTH_PW, PRIV_PW, COMMUNITY, AUTH_KEY, PRIV_KEY)
+
+
+def _secret_file(test, text):
+    """A file holding text, removed after the test."""
+    fd, path = tempfile.mkstemp(prefix="snmpmgrctl-secret-")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    test.addCleanup(os.unlink, path)
+    return path
+
+
+class SecretsOnCommandLine(unittest.TestCase):
+    """issue 9 item 7: a secret given as a flag is gone from the process's
+    argument list (what ps and /proc/PID/cmdline show) while snmpmgrctl
+    runs, and secrets can come from a file or the environment instead.
+    Checked against a scripted peer that holds its reply until the test
+    has read /proc/PID/cmdline: by then every argument has been read."""
+
+    def held(self, *args, env=None):
+        """Run snmpmgrctl ARGS while the peer holds the reply; (request
+        params, /proc/PID/cmdline as its arguments, stdout + stderr)."""
+        if not os.path.exists("/proc/self/cmdline"):
+            self.skipTest("no /proc/PID/cmdline here")
+        got, release = threading.Event(), threading.Event()
+
+        def script(conn, req):
+            got.set()
+            release.wait(30)
+            conn.sendall(_line({"jsonrpc": "2.0", "id": req["id"],
+                                "result": {}}))
+        p = Peer(script)
+        proc = subprocess.Popen([CTL, "-s", p.path] + list(args),
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env=ctl_env(env))
+        try:
+            self.assertTrue(got.wait(30), "no request came")
+            with open("/proc/%d/cmdline" % proc.pid, "rb") as f:
+                cmdline = f.read()
+        finally:
+            release.set()
+            out, err = proc.communicate(timeout=30)
+            p.close()
+        self.assertEqual(proc.returncode, 0, err)
+        return p.requests[0]["params"], cmdline.split(b"\0"), out + err
+
+    def assert_hidden(self, cmdline, output, *secrets):
+        for secret in secrets:
+            self.assertFalse(any(secret.encode() in a for a in cmdline),
+                             "%s shows in /proc/PID/cmdline: %r"
+                             % (secret, cmdline))
+            self.assertNotIn(secret, output)
+
+    def test_community_is_blanked(self):
+        for args in (["-c", COMMUNITY], ["-c" + COMMUNITY]):
+            with self.subTest(args=args):
+                params, cmdline, out = self.held(
+                    "get", "-H", "127.0.0.1:1161", *args, SYS_NAME)
+                self.assertEqual(params["target"]["community"], COMMUNITY)
+                self.assert_hidden(cmdline, out, COMMUNITY)
+                self.assertIn(b"-H", cmdline)        # the rest stays
+                self.assertIn(SYS_NAME.encode(), cmdline)
+
+    def test_v3_passwords_and_keys_are_blanked(self):
+        user = ["-H", "127.0.0.1:1161", "-u", "ops", "-l", "authPriv",
+                "-a", "SHA", "-x", "AES"]
+        for args, keys in (
+                (["-A", AUTH_PW, "-X", PRIV_PW],
+                 {"auth_password": AUTH_PW, "priv_password": PRIV_PW}),
+                (["-A" + AUTH_PW, "-X" + PRIV_PW],
+                 {"auth_password": AUTH_PW, "priv_password": PRIV_PW}),
+                (["--auth-key", AUTH_KEY, "--priv-key=" + PRIV_KEY],
+                 {"auth_key": AUTH_KEY, "priv_key": PRIV_KEY})):
+            with self.subTest(args=args):
+                params, cmdline, out = self.held("get", *user, *args,
+                                                 SYS_NAME)
+                for k, v in keys.items():
+                    self.assertEqual(params["target"][k], v)
+                self.assert_hidden(cmdline, out, *keys.values())
+                self.assertIn(b"ops", cmdline)
+
+    def test_walk_inform_and_hash_blank_too(self):
+        params, cmdline, out = self.held(
+            "walk", "-H", "127.0.0.1:1161", "-c", COMMUNITY, SYSTEM)
+        self.assertEqual(params["target"]["community"], COMMUNITY)
+        self.assert_hidden(cmdline, out, COMMUNITY)
+        params, cmdline, out = self.held(
+            "inform", "-H", "127.0.0.1:1162", "-u", "ops", "-A", AUTH_PW,
+            "1.3.6.1.6.3.1.1.5.1")
+        self.assertEqual(params["target"]["auth_password"], AUTH_PW)
+        self.assert_hidden(cmdline, out, AUTH_PW)
+        params, cmdline, out = self.held(
+            "hash", "-a", "SHA", "-e", ENGINE, "-A", AUTH_PW, "-x", "AES",
+            "-X", PRIV_PW)
+        self.assertEqual((params["auth_password"], params["priv_password"]),
+                         (AUTH_PW, PRIV_PW))
+        self.assert_hidden(cmdline, out, AUTH_PW, PRIV_PW)
+        params, cmdline, out = self.held(
+            "hash", "-a", "SHA", "-e", ENGINE, "--auth-key", AUTH_KEY,
+            "--priv-key", PRIV_KEY)
+        self.assertEqual((params["auth_key"], params["priv_key"]),
+                         (AUTH_KEY, PRIV_KEY))
+        self.assert_hidden(cmdline, out, AUTH_KEY, PRIV_KEY)
+
+
+class SecretsFromFilesAndEnvironment(unittest.TestCase):
+    """--auth-password-file, --priv-password-file, --community-file and
+    $SNMPMGR_AUTH_PASSWORD, $SNMPMGR_PRIV_PASSWORD, $SNMPMGR_COMMUNITY:
+    the first line of the file, without its newline; the flag first, then
+    the file, then the environment."""
+
+    def request(self, *args, env=None):
+        p = Peer(lambda conn, req: conn.sendall(_line(
+            {"jsonrpc": "2.0", "id": req["id"], "result": {}})))
+        try:
+            r = ctl("-s", p.path, *args, env=env)
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for secret in SECRETS:
+            self.assertNotIn(secret, r.stdout + r.stderr)
+        return p.requests[0]["params"]
+
+    def test_first_line_of_the_file(self):
+        auth = _secret_file(self, AUTH_PW + "\nsecond line\n")
+        priv = _secret_file(self, PRIV_PW + "\r\n")
+        comm = _secret_file(self, COMMUNITY)
+        t = self.request("get", "-H", "h", "-u", "ops",
+                         "--auth-password-file", auth,
+                         "--priv-password-file", priv, SYS_NAME)["target"]
+        self.assertEqual(t, {"host": "h", "version": "3", "user": "ops",
+                             "auth_password": AUTH_PW,
+                             "priv_password": PRIV_PW})
+        t = self.request("get", "-H", "h", "--community-file", comm,
+                         SYS_NAME)["target"]
+        self.assertEqual(t, {"host": "h", "community": COMMUNITY})
+        p = self.request("hash", "-a", "SHA", "-e", ENGINE,
+                         "--auth-password-file", auth)
+        self.assertEqual(p["auth_password"], AUTH_PW)
+
+    def test_environment(self):
+        env = {"SNMPMGR_AUTH_PASSWORD": AUTH_PW,
+               "SNMPMGR_PRIV_PASSWORD": PRIV_PW,
+               "SNMPMGR_COMMUNITY": COMMUNITY}
+        t = self.request("get", "-H", "h", "-u", "ops", SYS_NAME,
+                         env=env)["target"]
+        # An SNMPv3 target takes the passwords, not the community.
+        self.assertEqual(t, {"host": "h", "version": "3", "user": "ops",
+                             "auth_password": AUTH_PW,
+                             "priv_password": PRIV_PW})
+        t = self.request("get", "-H", "h", "-v", "2c", SYS_NAME,
+                         env=env)["target"]
+        self.assertEqual(t, {"host": "h", "version": "2c",
+                             "community": COMMUNITY})
+        # A configured session has its own secrets.
+        self.assertEqual(self.request("get", "lo", SYS_NAME, env=env),
+                         {"session": "lo", "oids": [SYS_NAME]})
+        p = self.request("hash", "-a", "SHA", "-e", ENGINE, env=env)
+        self.assertEqual((p["auth_password"], p["priv_password"]),
+                         (AUTH_PW, PRIV_PW))
+
+    def test_flag_then_file_then_environment(self):
+        env = {"SNMPMGR_AUTH_PASSWORD": "env-auth-pass",
+               "SNMPMGR_COMMUNITY": "env-community"}
+        auth = _secret_file(self, "file-auth-pass\n")
+        comm = _secret_file(self, "file-community\n")
+        v3 = ["get", "-H", "h", "-u", "ops"]
+        for args, want in ((["-A", AUTH_PW, "--auth-password-file", auth],
+                            AUTH_PW),
+                           (["--auth-password-file", auth],
+                            "file-auth-pass"),
+                           ([], "env-auth-pass")):
+            with self.subTest(args=args):
+                t = self.request(*v3, *args, SYS_NAME, env=env)["target"]
+                self.assertEqual(t["auth_password"], want)
+        # A key given as a flag leaves the password out.
+        t = self.request(*v3, "--auth-key", AUTH_KEY, "--auth-password-file",
+                         auth, SYS_NAME, env=env)["target"]
+        self.assertEqual(t["auth_key"], AUTH_KEY)
+        self.assertNotIn("auth_password", t)
+        for args, want in ((["--community-file", comm, "-c", COMMUNITY],
+                            COMMUNITY),
+                           (["--community-file", comm], "file-community"),
+                           ([], "env-community")):
+            with self.subTest(args=args):
+                t = self.request("get", "-H", "h", *args, SYS_NAME,
+                                 env=env)["target"]
+                self.assertEqual(t["community"], want)
+
+    def test_unreadable_file_exits_2(self):
+        sock = os.path.join(tempfile.gettempdir(),
+                            "snmpmgrctl-test-no-such.sock")
+        missing = os.path.join(tempfile.gettempdir(),
+                               "snmpmgrctl-no-such-secret")
+        toolong = _secret_file(self, "x" * 5000)
+        nul = _secret_file(self, "pass\0word\n")
+        for opt, path in (("--auth-password-file", missing),
+                          ("--priv-password-file", tempfile.gettempdir()),
+                          ("--community-file", missing),
+                          ("--auth-password-file", toolong),
+                          ("--community-file", nul)):
+            with self.subTest(opt=opt, path=path):
+                r = ctl("-s", sock, "get", "-H", "h", opt, path, SYS_NAME)
+                self.assertEqual(r.returncode, 2, r)
+                self.assertIn("%s %s" % (opt, path), r.stderr)
+                self.assertNotIn("cannot connect", r.stderr)
+                self.assertEqual(r.stdout, "")
+        r = ctl("-s", sock, "hash", "-a", "SHA", "-e", ENGINE,
+                "--auth-password-file", missing)
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("--auth-password-file " + missing, r.stderr)
+
+
+@snmptest.skip_unless("snmpd")
+class SecretsAgainstAgent(unittest.TestCase):
+    """The file and environment variants reach a Net-SNMP snmpd with a
+    user and a community of its own; no output (snmpmgrctl's, the
+    daemon's log) shows them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.agent = Snmpd(community=COMMUNITY, rw_community=None,
+                          persist_conf=["createUser ctlsec SHA %s AES %s"
+                                        % (AUTH_PW, PRIV_PW)],
+                          extra_conf=["rouser ctlsec priv"])
+        try:
+            cls.daemon = Daemon({})
+        except BaseException:
+            cls.agent.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.close()
+        cls.agent.close()
+
+    def get(self, *args, env=None):
+        r = ctl("-s", self.daemon.sock, "get", "-H", self.agent.addr,
+                "-t", "1", "--retries", "1", *args, SYS_NAME, env=env)
+        for secret in SECRETS:
+            self.assertNotIn(secret, r.stdout + r.stderr)
+            self.assertNotIn(secret, self.daemon.log())
+        return r
+
+    def assert_sysname(self, r):
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(_vb_lines(r.stdout)), 1)
+        self.assertTrue(r.stdout.startswith(".%s = STRING: " % SYS_NAME),
+                        r.stdout)
+
+    def test_v3_passwords_from_file_and_environment(self):
+        auth = _secret_file(self, AUTH_PW + "\n")
+        priv = _secret_file(self, PRIV_PW + "\n")
+        v3 = ["-u", "ctlsec", "-l", "authPriv", "-a", "SHA", "-x", "AES"]
+        self.assert_sysname(self.get(*v3, "--auth-password-file", auth,
+                                     "--priv-password-file", priv))
+        self.assert_sysname(self.get(*v3, env={
+            "SNMPMGR_AUTH_PASSWORD": AUTH_PW,
+            "SNMPMGR_PRIV_PASSWORD": PRIV_PW}))
+        self.assert_sysname(self.get(*v3, "--priv-password-file", priv,
+                                     env={"SNMPMGR_AUTH_PASSWORD": AUTH_PW}))
+        # The file is what is used: a wrong one fails (308).
+        wrong = _secret_file(self, "not-the-password\n")
+        r = self.get(*v3, "--auth-password-file", wrong,
+                     "--priv-password-file", priv)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 308", r.stderr)
+
+    def test_community_from_file_and_environment(self):
+        comm = _secret_file(self, COMMUNITY + "\n")
+        self.assert_sysname(self.get("--community-file", comm))
+        self.assert_sysname(self.get(env={"SNMPMGR_COMMUNITY": COMMUNITY}))
+        # Without it the default community gets no answer.
+        r = self.get("-t", "300ms", "--retries", "0")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 201", r.stderr)
 
 
 if __name__ == "__main__":

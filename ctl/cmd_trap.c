@@ -1,7 +1,7 @@
 /*
- * cmd_traps.c - snmpmgrctl's trap commands: `traps` (the journal through
- * trap.list), `stats traps` (trap.stats), and the notification senders
- * `inform` (snmp.inform) and `trap` (snmp.trap).
+ * cmd_trap.c - snmpmgrctl's view of the trap receiver's journal: `traps`
+ * (trap.list).  Sending notifications (inform, trap) is in cmd_snmp.c,
+ * the receiver's counters (`stats traps`) in cmd_daemon.c.
  *
  * A journal record prints as one header line (time, source, version,
  * type, trap OID and who sent it) followed by its varbinds in snmpwalk
@@ -17,8 +17,11 @@
 
 #include <jansson.h>
 
-#include "core/limits.h"
+#include "args.h"
+#include "cmds.h"
 #include "ctl.h"
+#include "print.h"
+#include "rpc.h"
 
 enum {
 	CT_FILTER = 300,	/* a string filter of trap.list */
@@ -151,76 +154,4 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	}
 	json_decref(res);
 	return CTL_EXIT_OK;
-}
-
-/* stats [traps]: daemon.stats, or trap.stats. */
-int
-ctl_cmd_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char **argv)
-{
-	int	 i = 1;
-
-	while (i < argc && (strcmp(argv[i], "--json") == 0 ||
-	    strcmp(argv[i], "--verbose") == 0)) {
-		if (strcmp(argv[i], "--json") == 0)
-			ctl->json = 1;
-		else
-			ctl->verbose = 1;
-		i++;
-	}
-	if (i == argc)
-		return ctl_cmd_noargs(ctl, cmd, argc, argv);
-	if (argc - i != 1 || strcmp(argv[i], "traps") != 0)
-		return ctl_cmd_usage(cmd, "the only topic is \"traps\"");
-	return ctl_rpc_print(ctl, "trap.stats", NULL);
-}
-
-/* inform / trap TARGET TRAP-OID [OID TYPE VALUE ...] */
-int
-ctl_cmd_notify(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-    char **argv)
-{
-	json_t		*params, *res;
-	const char	*name;
-	json_int_t	 status;
-	int		 i, rv;
-
-	if ((params = ctl_target_args(ctl, cmd, argc, argv, &i)) == NULL)
-		return CTL_EXIT_USAGE;
-	if (i >= argc || (argc - i - 1) % 3 != 0) {
-		json_decref(params);
-		return ctl_cmd_usage(cmd, "expected TRAP-OID and OID TYPE "
-		    "VALUE triples");
-	}
-	json_object_set_new(params, "trap_oid", json_string(argv[i++]));
-	if (ctl_varbind_args(cmd, argc, argv, i, params) == -1) {
-		json_decref(params);
-		return CTL_EXIT_USAGE;
-	}
-	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
-	    NULL)) != 0)
-		return rv;
-	if (ctl->json)
-		ctl_print_json(stdout, res);
-	else if (strcmp(cmd->method, "snmp.trap") == 0)
-		printf("trap sent: request-id %" JSON_INTEGER_FORMAT ", %"
-		    JSON_INTEGER_FORMAT " octets\n",
-		    json_integer_value(json_object_get(res, "request_id")),
-		    json_integer_value(json_object_get(res, "length")));
-	else
-		ctl_print_varbinds(stdout, json_object_get(res, "varbinds"),
-		    0);
-	rv = CTL_EXIT_OK;
-	status = json_integer_value(json_object_get(res, "error_status"));
-	if (status != 0) {
-		if ((name = json_string_value(json_object_get(res,
-		    "error_status_name"))) == NULL)
-			name = "unknown";
-		fflush(stdout);
-		fprintf(stderr, "Error in packet: %s (%" JSON_INTEGER_FORMAT
-		    ")\n", name, status);
-		rv = CTL_EXIT_ERROR;
-	}
-	json_decref(res);
-	return rv;
 }
