@@ -7,8 +7,8 @@
  * deadlines.  It does not own an event loop or sockets: it is driven by
  * sess_mgr_input() ("a datagram arrived"), sess_mgr_timer() ("a deadline
  * passed") and the clock in struct sess_io, and it reaches the world only
- * through sess_io.  sess_event.c binds it to libevent; tests drive it with a
- * fake clock and fake send.
+ * through sess_io.  daemon/sess_event.c binds it to libevent; tests drive
+ * it with a fake clock and fake send.
  */
 #ifndef SNMPMGR_SESSION_H
 #define SNMPMGR_SESSION_H
