@@ -52,7 +52,7 @@
 #include "events.h"
 #include "journal.h"
 #include "log.h"
-#include "trapproc.h"
+#include "trap_rx.h"
 #include "traps.h"
 
 /* recvmmsg batches read per readiness event before the loop moves on. */

@@ -1,5 +1,5 @@
 /*
- * trapproc.h - what the trap receiver does with one datagram: decode it,
+ * trap_rx.h - what the trap receiver does with one datagram: decode it,
  * accept or reject it (communities for v1/v2c; USM users, keys localized
  * per engine, digests, time windows and privacy for v3), fold it into one
  * journal record, and make the datagram to send back (the Response that
@@ -16,8 +16,8 @@
  * ID, the message must be in our time window (step 7a), and a sender that
  * does not know our engine ID yet gets a discovery Report (RFC 3414 4).
  */
-#ifndef SNMPMGRD_TRAPPROC_H
-#define SNMPMGRD_TRAPPROC_H
+#ifndef SNMPMGRD_TRAP_RX_H
+#define SNMPMGRD_TRAP_RX_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -190,4 +190,4 @@ int		 trapproc_v1_trap_oid(const struct snmp_pdu *pdu,
 int		 trapproc_v2_fields(const struct snmp_pdu *pdu,
 		    int64_t *uptime, struct oid *trap_oid);
 
-#endif /* SNMPMGRD_TRAPPROC_H */
+#endif /* SNMPMGRD_TRAP_RX_H */

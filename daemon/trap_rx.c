@@ -1,5 +1,5 @@
 /*
- * trapproc.c - one datagram to the trap receiver: decode, authenticate,
+ * trap_rx.c - one datagram to the trap receiver: decode, authenticate,
  * fold into a journal record, and make the acknowledgement or Report.
  *
  * v1/v2c (RFC 1157 4.1.6, RFC 1901, RFC 3416 4.2.6/4.2.7): the community
@@ -43,7 +43,7 @@
 #include "core/usm.h"
 
 #include "render.h"
-#include "trapproc.h"
+#include "trap_rx.h"
 
 /* usmStats (RFC 3414 5): 1.3.6.1.6.3.15.1.1.N.0 */
 enum tp_usmstat {
