@@ -897,8 +897,8 @@ config_free(struct config *c)
 	free(c->traps.listen);
 	strv_free(c->traps.communities, c->traps.ncommunities);
 	for (i = 0; c->traps.user_info != NULL && i < c->traps.nusers; i++) {
-		config_json_wipe_secrets(c->traps.user_info[i].cred);
-		json_decref(c->traps.user_info[i].cred);
+		usm_cred_free(c->traps.user_info[i].creds[0]);
+		usm_cred_free(c->traps.user_info[i].creds[1]);
 		free(c->traps.user_info[i].engines);
 		free(c->traps.user_info[i].englens);
 	}

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "core/errors.h"
 #include "core/session.h"
 #include "core/usm.h"
 #include "conf.h"
@@ -160,6 +161,91 @@ hex_decode(const char *s, uint8_t *out)
 }
 
 /*
+ * The credential(s) of a trap user from its credentials set (checked by
+ * cfg_credentials): only the USM keys count, with SPEC 2's defaults (MD5
+ * when there is an auth password or key, DES when there is a privacy
+ * one; keys localized unless their *_key_type is "master"), and "auto"
+ * key extension makes one credential per extension.  Passwords are hashed
+ * here, once (usm_cred_get; an identical credential still alive is
+ * shared).  A set that makes no credential is no config error (it never
+ * was): the reason is kept in tu for the receiver to report.
+ */
+static void
+trap_user_creds(const json_t *set, struct config_trap_user *tu)
+{
+	struct usm_cred_params	 p;
+	uint8_t			 akey[USM_MAX_KEY_LEN], pkey[USM_MAX_KEY_LEN];
+	const char		*s;
+	bool			 both = false;
+
+	memset(&p, 0, sizeof(p));
+	p.user = json_string_value(json_object_get(set, "user"));
+	p.auth_password = json_string_value(json_object_get(set,
+	    "auth_password"));
+	p.priv_password = json_string_value(json_object_get(set,
+	    "priv_password"));
+	if ((s = json_string_value(json_object_get(set, "auth_key"))) !=
+	    NULL) {
+		p.auth_key = akey;
+		p.auth_key_len = cfg_v3_hex_decode(s, akey, sizeof(akey));
+		s = json_string_value(json_object_get(set, "auth_key_type"));
+		p.auth_key_localized = s == NULL || strcmp(s, "master") != 0;
+	}
+	if ((s = json_string_value(json_object_get(set, "priv_key"))) !=
+	    NULL) {
+		p.priv_key = pkey;
+		p.priv_key_len = cfg_v3_hex_decode(s, pkey, sizeof(pkey));
+		s = json_string_value(json_object_get(set, "priv_key_type"));
+		p.priv_key_localized = s == NULL || strcmp(s, "master") != 0;
+	}
+	p.auth = USM_AUTH_NONE;
+	if ((s = json_string_value(json_object_get(set, "auth"))) != NULL) {
+		if (usm_auth_from_name(s, &p.auth) == -1)
+			goto fail;
+	} else if (p.auth_password != NULL || p.auth_key != NULL)
+		p.auth = USM_AUTH_MD5;		/* SPEC 2 default */
+	p.priv = USM_PRIV_NONE;
+	if ((s = json_string_value(json_object_get(set, "priv"))) != NULL) {
+		if (usm_priv_from_name(s, &p.priv, &p.keyext) == -1)
+			goto fail;
+	} else if (p.priv_password != NULL || p.priv_key != NULL)
+		p.priv = USM_PRIV_DES;		/* SPEC 2 default */
+	if ((s = json_string_value(json_object_get(set,
+	    "priv_key_extension"))) != NULL) {
+		if (strcmp(s, "auto") == 0)
+			both = true;
+		else if (usm_keyext_from_name(s, &p.keyext) == -1)
+			goto fail;
+	}
+	if (p.user == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "no user name");
+		goto fail;
+	}
+	if (both)
+		p.keyext = USM_KEYEXT_BLUMENTHAL;
+	if ((tu->creds[0] = usm_cred_get(&p)) == NULL)
+		goto fail;
+	tu->ncreds = 1;
+	if (both) {
+		p.keyext = USM_KEYEXT_REEDER;
+		if ((tu->creds[1] = usm_cred_get(&p)) == NULL)
+			goto fail;
+		tu->ncreds = 2;
+	}
+	goto out;
+ fail:
+	tu->err = snmpmgr_lasterr();
+	copy_str(tu->err_detail, snmpmgr_lasterr_detail(),
+	    sizeof(tu->err_detail));
+	usm_cred_free(tu->creds[0]);
+	tu->creds[0] = NULL;
+	tu->ncreds = 0;
+ out:
+	OPENSSL_cleanse(akey, sizeof(akey));
+	OPENSSL_cleanse(pkey, sizeof(pkey));
+}
+
+/*
  * traps.users: credentials names, or {"credentials": NAME, "engines":
  * [HEX, ...]} to accept that user's traps from those sender engines only.
  */
@@ -212,9 +298,7 @@ trap_users(struct cfg_ctx *ctx, const json_t *v, const struct cfg_pos *at)
 			    "memory");
 		tr->nusers++;
 		tu = &tr->user_info[i];
-		if ((tu->cred = json_deep_copy(set)) == NULL)
-			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
-			    "memory");
+		trap_user_creds(set, tu);
 		if (engs == NULL)
 			continue;
 		kat = cfg_pos_key(&eat, "engines");

@@ -237,10 +237,40 @@ int
 trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
     const uint8_t *const *engines, const size_t *lens, size_t n)
 {
-	struct tp_user	*nu, *u;
+	struct usm_cred	*cred;
 	size_t		 i, len;
+	int		 rv;
 
 	len = p->user != NULL ? strlen(p->user) : 0;
+	if (len == 0 || len > SNMPMGR_MAX_USER_LEN) {
+		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "user name of %zu "
+		    "octets", len);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (lens[i] == 0 || lens[i] > SNMPMGR_MAX_ENGINE_ID_LEN) {
+			snmpmgr_seterr(SNMPMGR_ERR_ENGINE_ID, "engine ID of "
+			    "%zu octets", lens[i]);
+			return -1;
+		}
+	/* Shared with an identical credential still alive (a reload that
+	 * keeps a user keeps its keys localized per engine). */
+	if ((cred = usm_cred_get(p)) == NULL)
+		return -1;	/* lasterr says why (usm_cred_new) */
+	rv = trapproc_add_cred(tp, cred, engines, lens, n);
+	usm_cred_free(cred);
+	return rv;
+}
+
+int
+trapproc_add_cred(struct trapproc *tp, struct usm_cred *cred,
+    const uint8_t *const *engines, const size_t *lens, size_t n)
+{
+	struct tp_user	*nu, *u;
+	const uint8_t	*name;
+	size_t		 i, len;
+
+	name = usm_cred_user(cred, &len);
 	if (len == 0 || len > SNMPMGR_MAX_USER_LEN) {
 		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "user name of %zu "
 		    "octets", len);
@@ -258,10 +288,10 @@ trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
 	tp->users = nu;
 	u = &tp->users[tp->nusers];
 	memset(u, 0, sizeof(*u));
-	memcpy(u->name, p->user, len);
+	memcpy(u->name, name, len);
 	u->namelen = len;
-	u->auth = p->auth ? p->auth : USM_AUTH_NONE;
-	u->priv = p->priv ? p->priv : USM_PRIV_NONE;
+	u->auth = usm_cred_auth(cred);
+	u->priv = usm_cred_priv(cred);
 	u->order = tp->nusers;
 	if (n > 0) {
 		if ((u->engines = calloc(n, sizeof(*u->engines))) == NULL ||
@@ -273,14 +303,7 @@ trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
 		}
 		u->nengines = n;
 	}
-	/* Shared with an identical credential still alive (a reload that
-	 * keeps a user keeps its keys localized per engine). */
-	if ((u->cred = usm_cred_get(p)) == NULL) {
-		/* lasterr says why (usm_cred_new). */
-		free(u->engines);
-		free(u->englens);
-		return -1;
-	}
+	u->cred = usm_cred_ref(cred);
 	tp->nusers++;
 	tp->sorted = false;
 	return 0;

@@ -29,6 +29,7 @@
 struct oid;
 struct snmp_pdu;
 struct trapproc;
+struct usm_cred;
 struct usm_cred_params;
 struct usm_user;
 
@@ -109,6 +110,13 @@ int		 trapproc_add_community(struct trapproc *tp, const char *c);
  */
 int		 trapproc_add_user(struct trapproc *tp,
 		    const struct usm_cred_params *p,
+		    const uint8_t *const *engines, const size_t *lens,
+		    size_t n);
+/*
+ * The same for a credential already made (the config's trap users, hashed
+ * when the config was loaded): tp takes a reference of its own.
+ */
+int		 trapproc_add_cred(struct trapproc *tp, struct usm_cred *cred,
 		    const uint8_t *const *engines, const size_t *lens,
 		    size_t n);
 /*

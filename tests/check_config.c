@@ -749,6 +749,44 @@ START_TEST(config_traps_defaults)
 }
 END_TEST
 
+/* Trap users are made into credentials once, by the loader (no JSON and
+ * no password is kept); "auto" makes one per key extension, and a set
+ * that makes no credential is reported, not refused. */
+START_TEST(config_trap_users_are_credentials)
+{
+	struct config			*c = load_ok("{\"credentials\": {"
+	    "\"a\": {\"user\": \"alice\", \"auth\": \"sha\", "
+	    "\"auth_password\": \"alicepass1\", \"priv\": \"aes\", "
+	    "\"priv_password\": \"alicepriv1\", "
+	    "\"priv_key_extension\": \"auto\"}, "
+	    "\"b\": {\"user\": \"bob\", \"auth_key\": "
+	    "\"0x00112233445566778899aabbccddeeff\"}, "
+	    "\"c\": {\"security_name\": \"tls\"}}, "
+	    "\"traps\": {\"users\": [\"a\", {\"credentials\": \"b\", "
+	    "\"engines\": [\"80:00:1f:88:04\"]}, \"c\"]}}\n");
+	const struct config_trap_user	*u = c->traps.user_info;
+	size_t				 len;
+
+	ck_assert_uint_eq(c->traps.nusers, 3);
+	ck_assert_uint_eq(u[0].ncreds, 2);
+	ck_assert_int_eq(usm_cred_keyext(u[0].creds[0]), USM_KEYEXT_BLUMENTHAL);
+	ck_assert_int_eq(usm_cred_keyext(u[0].creds[1]), USM_KEYEXT_REEDER);
+	ck_assert_int_eq(usm_cred_auth(u[0].creds[0]), USM_AUTH_SHA);
+	ck_assert_int_eq(usm_cred_auth_source(u[0].creds[0]), 'p');
+	ck_assert_uint_eq(u[1].ncreds, 1);
+	ck_assert_int_eq(usm_cred_auth(u[1].creds[0]), USM_AUTH_MD5);
+	ck_assert_int_eq(usm_cred_priv(u[1].creds[0]), USM_PRIV_NONE);
+	ck_assert_mem_eq(usm_cred_user(u[1].creds[0], &len), "bob", 3);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_uint_eq(u[1].nengines, 1);
+	ck_assert_uint_eq(u[1].englens[0], 5);
+	ck_assert_uint_eq(u[1].engines[0][4], 0x04);
+	ck_assert_uint_eq(u[2].ncreds, 0);
+	ck_assert_int_ne(u[2].err, 0);
+	config_free(c);
+}
+END_TEST
+
 /* --------------------------------------------------------- includes */
 
 START_TEST(config_include_merges_entries)
@@ -1133,6 +1171,7 @@ main(void)
 	tcase_add_test(tc, config_precedence_defaults_template_session);
 	tcase_add_test(tc, config_session_polls_replace_template_polls);
 	tcase_add_test(tc, config_traps_defaults);
+	tcase_add_test(tc, config_trap_users_are_credentials);
 	tcase_add_test(tc, config_shipped_default_loads);
 	suite_add_tcase(s, tc);
 
