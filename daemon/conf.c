@@ -269,11 +269,12 @@ cfg_local_engine_id(struct cfg_ctx *ctx)
 	if (v == NULL)
 		return 0;
 	/* RFC 3411 5: SnmpEngineID is 5 to 32 octets. */
-	if (!json_is_string(v) || cfg_hex_octets(json_string_value(v), &n) == -1 ||
+	if (!json_is_string(v) ||
+	    cfg_hex_octets(json_string_value(v), &n) == -1 ||
 	    n < 5 || n > SNMPMGR_MAX_ENGINE_ID_LEN)
 		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an engine "
 		    "ID of 5 to 32 hex octets such as \"0x80001f8880...\"");
-	ctx->c->local_engine_id_len = cfg_v3_hex_decode(json_string_value(v),
+	ctx->c->local_engine_id_len = cfg_hex_decode(json_string_value(v),
 	    ctx->c->local_engine_id, sizeof(ctx->c->local_engine_id));
 	return 0;
 }
@@ -720,7 +721,8 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return -1;
 		copy_str(s->credentials, cname, sizeof(s->credentials));
 	}
-	if (cfg_opts_apply(obj, &at, &s->opts, s->extra, allowed, ctx->err) == -1)
+	if (cfg_opts_apply(obj, &at, &s->opts, s->extra, allowed,
+	    ctx->err) == -1)
 		return -1;
 	if ((v = json_object_get(obj, "polls")) != NULL) {
 		kat = cfg_pos_key(&at, "polls");

@@ -157,6 +157,9 @@ int		 cfg_word(const json_t *v, const struct cfg_pos *at,
 int		 cfg_check_name(const char *name, const struct cfg_pos *at,
 		    struct config_err *err);
 int		 cfg_hex_octets(const char *s, size_t *noctets);
+/* Octets of a string cfg_hex_octets() accepted, at most max: the count
+ * (0 for text it would not accept). */
+size_t		 cfg_hex_decode(const char *s, uint8_t *out, size_t max);
 
 /* conf_opts.c: session option tables. */
 struct v3def;
@@ -172,7 +175,6 @@ int		 cfg_opts_apply(const json_t *obj, const struct cfg_pos *at,
 void		 cfg_secrets_mask(json_t *extra);
 
 /* conf_v3.c: SNMPv3 options and credentials. */
-size_t		 cfg_v3_hex_decode(const char *s, uint8_t *out, size_t max);
 int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,
 		    struct usm_cred **newcred, const char **badkey, char *why,
 		    size_t whylen);

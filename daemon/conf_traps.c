@@ -139,27 +139,6 @@ str_list(const json_t *v, const struct cfg_pos *at, size_t maxlen,
 	return 0;
 }
 
-/* Hex octets already checked by cfg_hex_octets() into out. */
-static void
-hex_decode(const char *s, uint8_t *out)
-{
-	int	 hi = -1, x;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	for (; *s != '\0'; s++) {
-		if (*s == ':')
-			continue;
-		x = *s <= '9' ? *s - '0' : (*s | 0x20) - 'a' + 10;
-		if (hi == -1)
-			hi = x;
-		else {
-			*out++ = (uint8_t)(hi << 4 | x);
-			hi = -1;
-		}
-	}
-}
-
 /*
  * The credential(s) of a trap user from its credentials set (checked by
  * cfg_credentials): only the USM keys count, with SPEC 2's defaults (MD5
@@ -187,14 +166,14 @@ trap_user_creds(const json_t *set, struct config_trap_user *tu)
 	if ((s = json_string_value(json_object_get(set, "auth_key"))) !=
 	    NULL) {
 		p.auth_key = akey;
-		p.auth_key_len = cfg_v3_hex_decode(s, akey, sizeof(akey));
+		p.auth_key_len = cfg_hex_decode(s, akey, sizeof(akey));
 		s = json_string_value(json_object_get(set, "auth_key_type"));
 		p.auth_key_localized = s == NULL || strcmp(s, "master") != 0;
 	}
 	if ((s = json_string_value(json_object_get(set, "priv_key"))) !=
 	    NULL) {
 		p.priv_key = pkey;
-		p.priv_key_len = cfg_v3_hex_decode(s, pkey, sizeof(pkey));
+		p.priv_key_len = cfg_hex_decode(s, pkey, sizeof(pkey));
 		s = json_string_value(json_object_get(set, "priv_key_type"));
 		p.priv_key_localized = s == NULL || strcmp(s, "master") != 0;
 	}
@@ -322,8 +301,8 @@ trap_users(struct cfg_ctx *ctx, const json_t *v, const struct cfg_pos *at)
 				return cfg_fail(ctx->err, &xat, AT_VALUE,
 				    "expected an engine ID of 5 to 32 octets "
 				    "in hex, such as \"0x80001f8880...\"");
-			hex_decode(s, tu->engines[k]);
-			tu->englens[k] = octets;
+			tu->englens[k] = cfg_hex_decode(s, tu->engines[k],
+			    sizeof(tu->engines[k]));
 			tu->nengines++;
 		}
 	}

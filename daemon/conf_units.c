@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
+#include "core/hex.h"
 #include "conf.h"
 #include "conf_int.h"
 
@@ -288,7 +290,8 @@ cfg_word(const json_t *v, const struct cfg_pos *at,
 
 /* Names of sessions, polls, templates, credentials. */
 int
-cfg_check_name(const char *name, const struct cfg_pos *at, struct config_err *err)
+cfg_check_name(const char *name, const struct cfg_pos *at,
+    struct config_err *err)
 {
 	size_t	 n = strlen(name), i;
 
@@ -307,25 +310,37 @@ cfg_check_name(const char *name, const struct cfg_pos *at, struct config_err *er
 	return 0;
 }
 
-/* Hex octets: optional "0x", optional ':' between octets. */
+/* The config's hex syntax: optional "0x", one ':' between two octets. */
+#define CFG_HEX_FLAGS	(HEX_PREFIX | HEX_COLONS)
+
+/* Hex octets in the config's syntax: 0 with their count, or -1. */
 int
 cfg_hex_octets(const char *s, size_t *noctets)
 {
-	size_t	 digits = 0;
+	uint8_t	*buf;
+	size_t	 len = strlen(s), room = len / 2 + 1, n;
+	int	 rv;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	for (; *s != '\0'; s++) {
-		if (*s == ':' && digits % 2 == 0 && digits > 0 && s[1] != '\0')
-			continue;
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-		    (*s >= 'A' && *s <= 'F')))
-			return -1;
-		digits++;
-	}
-	if (digits == 0 || digits % 2 != 0)
+	/* Room for all the text could hold: callers name the count of a
+	 * string that is too long in their message. */
+	if ((buf = malloc(room)) == NULL)
 		return -1;
-	*noctets = digits / 2;
+	rv = hex_decode(s, len, CFG_HEX_FLAGS, buf, room, &n);
+	OPENSSL_cleanse(buf, room);	/* it may be a key */
+	free(buf);
+	if (rv == -1 || n == 0)
+		return -1;
+	*noctets = n;
 	return 0;
+}
+
+size_t
+cfg_hex_decode(const char *s, uint8_t *out, size_t max)
+{
+	size_t	 n;
+
+	if (hex_decode_str(s, CFG_HEX_FLAGS, out, max, &n) == -1)
+		return 0;
+	return n;
 }
 

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/session.h"
 #include "core/usm.h"
 #include "conf.h"
@@ -25,49 +26,14 @@ static const char *const cred_keys[] = { "user", "auth", "auth_password",
 	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
 	"priv_key_type", "priv_key_extension", NULL };
 
-static int
-hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c - 'A' + 10;
-}
-
-/* Octets of a string cfg_hex_octets() accepted; at most max.  The count. */
-size_t
-cfg_v3_hex_decode(const char *s, uint8_t *out, size_t max)
-{
-	size_t	 n = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (s[0] != '\0' && s[1] != '\0' && n < max) {
-		if (s[0] == ':') {
-			s++;
-			continue;
-		}
-		out[n++] = (uint8_t)(hex_nibble(s[0]) << 4 | hex_nibble(s[1]));
-		s += 2;
-	}
-	return n;
-}
-
 /* "0x80001f88..." for JSON output. */
 static json_t *
 hex_json(const uint8_t *p, size_t n)
 {
-	char	 buf[2 + 2 * 64 + 1];
-	size_t	 i;
+	char	 buf[2 + 2 * 64 + 1] = "0x";
 
-	if (n > 64)
-		n = 64;
-	buf[0] = '0';
-	buf[1] = 'x';
-	for (i = 0; i < n; i++)
-		snprintf(buf + 2 + 2 * i, 3, "%02x", p[i]);
-	buf[2 + 2 * n] = '\0';
+	/* At most 64 octets: the longest key. */
+	(void)hex_encode(p, n, buf + 2, sizeof(buf) - 2);
 	return json_string(buf);
 }
 
@@ -111,7 +77,7 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 	if ((j = json_object_get(obj, "security_level")) != NULL)
 		v->level = (enum sess_level)(v3_word(j, cfg_level_words) + 1);
 	if ((j = json_object_get(obj, "engine_id")) != NULL)
-		v->engine_id_len = cfg_v3_hex_decode(json_string_value(j),
+		v->engine_id_len = cfg_hex_decode(json_string_value(j),
 		    v->engine_id, sizeof(v->engine_id));
 	jb = json_object_get(obj, "engine_boots");
 	jt = json_object_get(obj, "engine_time");
@@ -127,7 +93,7 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 		v->engine_time_set = true;
 	}
 	if ((j = json_object_get(obj, "context_engine_id")) != NULL)
-		v->context_engine_id_len = cfg_v3_hex_decode(json_string_value(j),
+		v->context_engine_id_len = cfg_hex_decode(json_string_value(j),
 		    v->context_engine_id, sizeof(v->context_engine_id));
 	if ((j = json_object_get(obj, "context_name")) != NULL)
 		copy_str(v->context_name, json_string_value(j),
@@ -217,7 +183,7 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 			p.auth_key_len = 0;
 		}
 		if ((j = json_object_get(obj, "auth_key")) != NULL) {
-			p.auth_key_len = cfg_v3_hex_decode(json_string_value(j),
+			p.auth_key_len = cfg_hex_decode(json_string_value(j),
 			    akey, sizeof(akey));
 			p.auth_key = akey;
 			p.auth_password = NULL;
@@ -229,7 +195,8 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 				snprintf(why, whylen, "needs auth_key");
 				goto out;
 			}
-			p.auth_key_localized = v3_word(j, cfg_keytype_words) == 0;
+			p.auth_key_localized =
+			    v3_word(j, cfg_keytype_words) == 0;
 		}
 		if ((j = json_object_get(obj, "priv_password")) != NULL) {
 			p.priv_password = json_string_value(j);
@@ -237,7 +204,7 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 			p.priv_key_len = 0;
 		}
 		if ((j = json_object_get(obj, "priv_key")) != NULL) {
-			p.priv_key_len = cfg_v3_hex_decode(json_string_value(j),
+			p.priv_key_len = cfg_hex_decode(json_string_value(j),
 			    pkey, sizeof(pkey));
 			p.priv_key = pkey;
 			p.priv_password = NULL;
@@ -249,7 +216,8 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 				snprintf(why, whylen, "needs priv_key");
 				goto out;
 			}
-			p.priv_key_localized = v3_word(j, cfg_keytype_words) == 0;
+			p.priv_key_localized =
+			    v3_word(j, cfg_keytype_words) == 0;
 		}
 		if (p.auth != USM_AUTH_NONE && p.auth_password == NULL &&
 		    p.auth_key == NULL) {
@@ -301,8 +269,8 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 	if ((v->level >= SESS_LEVEL_AUTH && p.auth == USM_AUTH_NONE) ||
 	    (v->level == SESS_LEVEL_PRIV && p.priv == USM_PRIV_NONE)) {
 		*badkey = "security_level";
-		snprintf(why, whylen, "%s needs %s", cfg_level_words[v->level - 1],
-		    p.auth == USM_AUTH_NONE ? "auth and auth_password or "
+		snprintf(why, whylen, "%s needs %s",
+		    cfg_level_words[v->level - 1], p.auth == USM_AUTH_NONE ? "auth and auth_password or "
 		    "auth_key" : "priv and priv_password or priv_key");
 		usm_cred_free(*newcred);
 		*newcred = NULL;

@@ -37,6 +37,7 @@
 
 #include "core/ber.h"
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
@@ -572,20 +573,15 @@ tp_reject(struct trapproc *tp, struct trapproc_out *out,
 
 /* ------------------------------------------------------------ records */
 
-static const char hexdig[] = "0123456789abcdef";
-
+/* The octets as a quoted string of lowercase hex digits. */
 static void
 tp_hex(struct render_buf *b, const uint8_t *p, size_t n)
 {
-	size_t	 i;
-
-	if (render_reserve(b, 2 * n + 2) == -1)
+	/* The quotes, the digits and hex_encode's NUL. */
+	if (render_reserve(b, 2 * n + 3) == -1)
 		return;
 	b->p[b->len++] = '"';
-	for (i = 0; i < n; i++) {
-		b->p[b->len++] = hexdig[p[i] >> 4];
-		b->p[b->len++] = hexdig[p[i] & 15];
-	}
+	b->len += hex_encode(p, n, b->p + b->len, 2 * n + 1);
 	b->p[b->len++] = '"';
 }
 
