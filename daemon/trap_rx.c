@@ -234,15 +234,12 @@ trapproc_add_community(struct trapproc *tp, const char *c)
 	return 0;
 }
 
-int
-trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
-    const uint8_t *const *engines, const size_t *lens, size_t n)
+/* A user name of len octets and n engine IDs: 0, or -1 with lasterr. */
+static int
+tp_user_check(size_t len, const size_t *lens, size_t n)
 {
-	struct usm_cred	*cred;
-	size_t		 i, len;
-	int		 rv;
+	size_t	 i;
 
-	len = p->user != NULL ? strlen(p->user) : 0;
 	if (len == 0 || len > SNMPMGR_MAX_USER_LEN) {
 		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "user name of %zu "
 		    "octets", len);
@@ -254,6 +251,19 @@ trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
 			    "%zu octets", lens[i]);
 			return -1;
 		}
+	return 0;
+}
+
+int
+trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
+    const uint8_t *const *engines, const size_t *lens, size_t n)
+{
+	struct usm_cred	*cred;
+	int		 rv;
+
+	if (tp_user_check(p->user != NULL ? strlen(p->user) : 0, lens,
+	    n) == -1)
+		return -1;
 	/* Shared with an identical credential still alive (a reload that
 	 * keeps a user keeps its keys localized per engine). */
 	if ((cred = usm_cred_get(p)) == NULL)
@@ -272,17 +282,8 @@ trapproc_add_cred(struct trapproc *tp, struct usm_cred *cred,
 	size_t		 i, len;
 
 	name = usm_cred_user(cred, &len);
-	if (len == 0 || len > SNMPMGR_MAX_USER_LEN) {
-		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "user name of %zu "
-		    "octets", len);
+	if (tp_user_check(len, lens, n) == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++)
-		if (lens[i] == 0 || lens[i] > SNMPMGR_MAX_ENGINE_ID_LEN) {
-			snmpmgr_seterr(SNMPMGR_ERR_ENGINE_ID, "engine ID of "
-			    "%zu octets", lens[i]);
-			return -1;
-		}
 	if ((nu = reallocarray(tp->users, tp->nusers + 1,
 	    sizeof(*nu))) == NULL)
 		goto nomem;
