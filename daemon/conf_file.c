@@ -312,6 +312,7 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 {
 	struct cfg_file	*f;
 	json_error_t	 jerr;
+	char		 kp[256];
 	size_t		 i;
 	int		 fi;
 
@@ -351,7 +352,16 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 		}
 	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (f->root == NULL) {
-		if (jerr.line > 0)
+		/* jansson quotes the text near the error: not a secret's. */
+		if (jerr.line > 0 && jerr.position >= 0 &&
+		    cfg_syntax_secret(f->text, f->len, (size_t)jerr.position,
+		    kp, sizeof(kp)))
+			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
+			    "%s:%d:%d: %s%sinvalid JSON in a secret value (its "
+			    "text is not shown)", path, jerr.line,
+			    jerr.column > 0 ? jerr.column : 1, kp,
+			    kp[0] != '\0' ? ": " : "");
+		else if (jerr.line > 0)
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
 			    "%s:%d:%d: %s", path, jerr.line,
 			    jerr.column > 0 ? jerr.column : 1, jerr.text);

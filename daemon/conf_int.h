@@ -137,6 +137,13 @@ const char	*cfg_suggest_result(const struct suggest *sg);
 int		 cfg_unknown(struct config_err *err, const struct cfg_pos *at,
 		    const struct suggest *sg, const char *what);
 int		 cfg_name_in(const char *const *names, const char *key);
+/*
+ * For a syntax error at byte pos of text: the key path there into path,
+ * and whether the value there is a secret's (its text must not be
+ * quoted back).
+ */
+bool		 cfg_syntax_secret(const char *text, size_t len, size_t pos,
+		    char *path, size_t size);
 
 /* conf_units.c: typed scalar values. */
 void		 cfg_format_duration(uint32_t ms, char *buf, size_t size);
@@ -173,6 +180,8 @@ int		 cfg_opts_apply(const json_t *obj, const struct cfg_pos *at,
 		    struct sess_opts *o, json_t *extra,
 		    const char *const *allowed, struct config_err *err);
 void		 cfg_secrets_mask(json_t *extra);
+/* A key whose value is a secret: a password, a key, a community. */
+bool		 cfg_secret_name(const char *key);
 
 /* conf_v3.c: SNMPv3 options and credentials. */
 int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,

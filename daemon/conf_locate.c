@@ -8,6 +8,7 @@
  * suggestion from the nearest known name.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -295,6 +296,101 @@ scan_element(struct scan *s, size_t idx)
 			return -1;
 		s->p++;
 	}
+}
+
+/*
+ * Where a syntax error is: the text up to pos is read as a sequence of
+ * tokens (jansson has refused it, so there is no tree), keeping the keys
+ * and indexes of the objects and arrays still open.  The error is in a
+ * secret when the nearest key around it (through arrays: a list of
+ * communities) names one, or is written with escapes that hide its name.
+ */
+bool
+cfg_syntax_secret(const char *text, size_t len, size_t pos, char *path,
+    size_t size)
+{
+	struct {
+		bool	 array;
+		bool	 haskey;
+		bool	 escaped;
+		char	 key[64];
+		size_t	 idx;
+	}		 st[CONFIG_MAX_KEY_DEPTH];
+	struct kpath	 kp;
+	const char	*p = text, *end = text + (pos < len ? pos : len);
+	const char	*s, *q;
+	size_t		 depth = 0, n, i;
+	bool		 esc, secret = false;
+
+	while (p < end) {
+		if (*p == '"') {
+			s = ++p;
+			esc = false;
+			while (p < end && *p != '"') {
+				if (*p == '\\') {
+					esc = true;
+					p++;
+				}
+				p++;
+			}
+			if (p >= end)
+				break;		/* the error is inside it */
+			n = (size_t)(p - s);
+			for (q = ++p; q < end && (*q == ' ' || *q == '\t' ||
+			    *q == '\n' || *q == '\r'); q++)
+				;
+			if (q < end && *q == ':' && depth > 0 &&
+			    depth <= CONFIG_MAX_KEY_DEPTH &&
+			    !st[depth - 1].array) {
+				i = depth - 1;
+				st[i].haskey = true;
+				st[i].escaped = esc;
+				if (n >= sizeof(st[i].key))
+					n = sizeof(st[i].key) - 1;
+				memcpy(st[i].key, s, n);
+				st[i].key[n] = '\0';
+			}
+			continue;
+		}
+		if (*p == '{' || *p == '[') {
+			if (depth < CONFIG_MAX_KEY_DEPTH) {
+				st[depth].array = *p == '[';
+				st[depth].haskey = false;
+				st[depth].idx = 0;
+			}
+			depth++;
+		} else if ((*p == '}' || *p == ']') && depth > 0)
+			depth--;
+		else if (*p == ',' && depth > 0 &&
+		    depth <= CONFIG_MAX_KEY_DEPTH) {
+			if (st[depth - 1].array)
+				st[depth - 1].idx++;
+			else
+				st[depth - 1].haskey = false;
+		}
+		p++;
+	}
+	if (depth > CONFIG_MAX_KEY_DEPTH)
+		depth = CONFIG_MAX_KEY_DEPTH;
+	/* The nearest key, through arrays. */
+	for (i = depth; i > 0; i--)
+		if (!st[i - 1].array) {
+			secret = st[i - 1].haskey && (st[i - 1].escaped ||
+			    cfg_secret_name(st[i - 1].key));
+			break;
+		}
+	memset(&kp, 0, sizeof(kp));
+	for (i = 0; i < depth; i++) {
+		if (st[i].array) {
+			kp.seg[kp.n].key = NULL;
+			kp.seg[kp.n++].idx = st[i].idx;
+		} else if (st[i].haskey)
+			kp.seg[kp.n++].key = st[i].key;
+		else
+			break;
+	}
+	kpath_format(&kp, path, size);
+	return secret;
 }
 
 /* Line and column (both from 1; columns count characters) of a value. */

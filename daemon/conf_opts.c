@@ -532,6 +532,13 @@ is_secret_key(const char *key)
 	return vd != NULL && vd->secret;
 }
 
+bool
+cfg_secret_name(const char *key)
+{
+	return is_secret_key(key) || strcmp(key, "community") == 0 ||
+	    strcmp(key, "communities") == 0;
+}
+
 /*
  * Overwrite the string v where jansson keeps it, then make it "***".
  * Every holder of a reference to v sees the change.

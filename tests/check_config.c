@@ -406,6 +406,56 @@ START_TEST(config_syntax_error_has_line_and_column)
 }
 END_TEST
 
+/*
+ * A syntax error inside a password, key or community names its place and
+ * key path but never quotes the text (jansson would: "near '...'"), which
+ * goes to the log, the reload reply and the config event.
+ */
+static void
+expect_hidden(const char *text, int line, const char *path_in_err,
+    const char *secret)
+{
+	struct config_err	 err;
+	const char		*path;
+	char			 want[TPATH + 128];
+
+	path = write_file("t.json", text);
+	ck_assert_ptr_null(config_load(path, &err));
+	snprintf(want, sizeof(want), "%s:%d:", path, line);
+	ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0,
+	    "got \"%s\"", err.text);
+	snprintf(want, sizeof(want), ": %s: invalid JSON in a secret value",
+	    path_in_err);
+	ck_assert_msg(strstr(err.text, want) != NULL, "got \"%s\", want "
+	    "\"%s\"", err.text, want);
+	ck_assert_msg(strstr(err.text, secret) == NULL, "\"%s\" shows the "
+	    "secret", err.text);
+}
+
+START_TEST(config_syntax_error_hides_secrets)
+{
+	struct config_err	 err;
+	const char		*path;
+
+	expect_hidden("{\"credentials\": {\"ops\": {\"user\": \"ops\",\n"
+	    "  \"auth_password\": \"Sup3rS3cret\n\"}}}\n", 2,
+	    "credentials.ops.auth_password", "Sup3rS3cret");
+	expect_hidden("{\"defaults\": {\"timeout\": \"5s\", \"community\": "
+	    "pr1vate}}\n", 1, "defaults.community", "pr1vate");
+	expect_hidden("{\"traps\": {\"communities\": [\"public\",\n"
+	    "  \"t0ps3cret\\u00zz\"]}}\n", 2, "traps.communities[1]",
+	    "t0ps3cret");
+	expect_hidden("{\"credentials\": {\"x\": {\"user\": \"x\", "
+	    "\"priv_key\": 0x00aa11bb22}}}\n", 1, "credentials.x.priv_key",
+	    "aa11bb22");
+	/* Other syntax errors read as they always did. */
+	path = write_file("t.json", "{\"log\": {\"level\": inf0}}\n");
+	ck_assert_ptr_null(config_load(path, &err));
+	ck_assert_msg(strstr(err.text, "invalid token near 'inf") != NULL,
+	    "got \"%s\"", err.text);
+}
+END_TEST
+
 START_TEST(config_duplicate_key_is_an_error)
 {
 	struct config_err	 err;
@@ -1178,6 +1228,7 @@ main(void)
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_syntax_error_has_line_and_column);
+	tcase_add_test(tc, config_syntax_error_hides_secrets);
 	tcase_add_test(tc, config_duplicate_key_is_an_error);
 	tcase_add_test(tc, config_missing_file_names_it);
 	tcase_add_test(tc, config_top_level_must_be_object);
