@@ -17,6 +17,7 @@
 #include "core/session.h"
 
 typedef struct json_t json_t;
+struct usm_cred;
 
 /* Where and why a config (or an inline target) was rejected. */
 struct config_err {
@@ -65,9 +66,23 @@ struct config_trap_listen {
 	uint16_t	 port;
 };
 
-/* One entry of traps.users beyond its name. */
+/*
+ * One entry of traps.users beyond its name: its credentials set parsed
+ * once, here, as sessions' credentials are (passwords hashed to master
+ * keys; no plaintext is kept).
+ */
 struct config_trap_user {
-	json_t		*cred;		/* a copy of its credentials set, owned */
+	/*
+	 * The credential, or two for priv_key_extension "auto" (Blumenthal,
+	 * then Reeder): references the config owns.  ncreds 0 when the set
+	 * makes no credential (no user name, a key that does not fit its
+	 * algorithm ...): err and err_detail (SPEC 5) say why, for the trap
+	 * receiver to report when it takes the users.
+	 */
+	struct usm_cred	*creds[2];
+	size_t		 ncreds;
+	int		 err;
+	char		 err_detail[256];
 	/* Sender engine IDs its traps may come from; none: any. */
 	uint8_t		(*engines)[SNMPMGR_MAX_ENGINE_ID_LEN];
 	size_t		*englens;

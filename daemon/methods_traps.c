@@ -46,7 +46,7 @@
 #include "methods.h"
 #include "render.h"
 #include "sessions.h"
-#include "trapproc.h"
+#include "trap_rx.h"
 #include "traps.h"
 
 /* trap.list: records returned when no limit is given. */

@@ -52,7 +52,7 @@
 #include "events.h"
 #include "journal.h"
 #include "log.h"
-#include "trapproc.h"
+#include "trap_rx.h"
 #include "traps.h"
 
 /* recvmmsg batches read per readiness event before the loop moves on. */
@@ -483,121 +483,35 @@ traps_listen(struct traps *t, struct traps_listener *l,
 	return 0;
 }
 
-/* Hex octets ("0x" and ':' allowed, checked by the config) into out. */
-static size_t
-traps_hex(const char *s, uint8_t *out, size_t max)
-{
-	size_t	 n = 0;
-	int	 hi = -1, x;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	for (; *s != '\0' && n < max; s++) {
-		if (*s == ':')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			x = *s - '0';
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			x = (*s | 0x20) - 'a' + 10;
-		else
-			return 0;
-		if (hi == -1)
-			hi = x;
-		else {
-			out[n++] = (uint8_t)(hi << 4 | x);
-			hi = -1;
-		}
-	}
-	return hi == -1 ? n : 0;
-}
-
 /*
- * One traps.users entry: its credentials set (SPEC 2 key names, checked
- * by the config loader) into trapproc users; "auto" key extension makes
- * one per extension.  0, or -1 logged.
+ * One traps.users entry: its credentials, made and hashed by the config
+ * loader, into trapproc users (two for "auto" key extension).  0, or -1
+ * logged.
  */
 static int
 traps_add_user(struct trapproc *tp, const char *name,
     const struct config_trap_user *cu)
 {
-	struct usm_cred_params	 p;
 	const uint8_t		*engs[256];
-	const char		*s;
-	uint8_t			 akey[USM_MAX_KEY_LEN], pkey[USM_MAX_KEY_LEN];
 	size_t			 i, n;
-	bool			 both = false;
-	int			 rv = -1;
 
-	memset(&p, 0, sizeof(p));
-	p.user = json_string_value(json_object_get(cu->cred, "user"));
-	p.auth_password = json_string_value(json_object_get(cu->cred,
-	    "auth_password"));
-	p.priv_password = json_string_value(json_object_get(cu->cred,
-	    "priv_password"));
-	/* Keys are localized ones unless *_key_type says "master" (as for
-	 * sessions); a localized key fits one engine only. */
-	if ((s = json_string_value(json_object_get(cu->cred,
-	    "auth_key"))) != NULL) {
-		p.auth_key = akey;
-		p.auth_key_len = traps_hex(s, akey, sizeof(akey));
-		s = json_string_value(json_object_get(cu->cred,
-		    "auth_key_type"));
-		p.auth_key_localized = s == NULL || strcmp(s, "master") != 0;
-	}
-	if ((s = json_string_value(json_object_get(cu->cred,
-	    "priv_key"))) != NULL) {
-		p.priv_key = pkey;
-		p.priv_key_len = traps_hex(s, pkey, sizeof(pkey));
-		s = json_string_value(json_object_get(cu->cred,
-		    "priv_key_type"));
-		p.priv_key_localized = s == NULL || strcmp(s, "master") != 0;
-	}
-	p.auth = USM_AUTH_NONE;
-	if ((s = json_string_value(json_object_get(cu->cred, "auth"))) !=
-	    NULL) {
-		if (usm_auth_from_name(s, &p.auth) == -1)
-			goto fail;
-	} else if (p.auth_password != NULL || p.auth_key != NULL)
-		p.auth = USM_AUTH_MD5;		/* SPEC 2 default */
-	p.priv = USM_PRIV_NONE;
-	if ((s = json_string_value(json_object_get(cu->cred, "priv"))) !=
-	    NULL) {
-		if (usm_priv_from_name(s, &p.priv, &p.keyext) == -1)
-			goto fail;
-	} else if (p.priv_password != NULL || p.priv_key != NULL)
-		p.priv = USM_PRIV_DES;		/* SPEC 2 default */
-	if ((s = json_string_value(json_object_get(cu->cred,
-	    "priv_key_extension"))) != NULL) {
-		if (strcmp(s, "auto") == 0)
-			both = true;
-		else if (usm_keyext_from_name(s, &p.keyext) == -1)
-			goto fail;
-	}
-	if (p.user == NULL) {
-		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "no user name");
-		goto fail;
+	if (cu->ncreds == 0) {
+		log_warnx("traps: users: credentials \"%s\": error %d: %s",
+		    name, cu->err, cu->err_detail);
+		return -1;
 	}
 	n = cu->nengines < 256 ? cu->nengines : 256;
 	for (i = 0; i < n; i++)
 		engs[i] = cu->engines[i];
-	if (both)
-		p.keyext = USM_KEYEXT_BLUMENTHAL;
-	if (trapproc_add_user(tp, &p, engs, cu->englens, n) == -1)
-		goto fail;
-	if (both) {
-		p.keyext = USM_KEYEXT_REEDER;
-		if (trapproc_add_user(tp, &p, engs, cu->englens, n) == -1)
-			goto fail;
-	}
-	rv = 0;
-	goto out;
- fail:
-	log_warnx("traps: users: credentials \"%s\": error %d: %s", name,
-	    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
- out:
-	OPENSSL_cleanse(akey, sizeof(akey));
-	OPENSSL_cleanse(pkey, sizeof(pkey));
-	return rv;
+	for (i = 0; i < cu->ncreds; i++)
+		if (trapproc_add_cred(tp, cu->creds[i], engs, cu->englens,
+		    n) == -1) {
+			log_warnx("traps: users: credentials \"%s\": error "
+			    "%d: %s", name, snmpmgr_lasterr(),
+			    snmpmgr_lasterr_detail());
+			return -1;
+		}
+	return 0;
 }
 
 /* The communities and users of ct into tp.  0, or -1 logged. */

@@ -1,7 +1,7 @@
 /*
  * traps.h - the trap and inform receiver: UDP listeners (IPv4 and IPv6)
  * with large receive buffers and batched reads, the community and user
- * tables (trapproc.c decides about each datagram), the journal every
+ * tables (trap_rx.c decides about each datagram), the journal every
  * accepted trap and inform goes to, inform acknowledgements sent only
  * once the journal holds the inform, and the trap, inform and bad-packet
  * events.

@@ -406,6 +406,56 @@ START_TEST(config_syntax_error_has_line_and_column)
 }
 END_TEST
 
+/*
+ * A syntax error inside a password, key or community names its place and
+ * key path but never quotes the text (jansson would: "near '...'"), which
+ * goes to the log, the reload reply and the config event.
+ */
+static void
+expect_hidden(const char *text, int line, const char *path_in_err,
+    const char *secret)
+{
+	struct config_err	 err;
+	const char		*path;
+	char			 want[TPATH + 128];
+
+	path = write_file("t.json", text);
+	ck_assert_ptr_null(config_load(path, &err));
+	snprintf(want, sizeof(want), "%s:%d:", path, line);
+	ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0,
+	    "got \"%s\"", err.text);
+	snprintf(want, sizeof(want), ": %s: invalid JSON in a secret value",
+	    path_in_err);
+	ck_assert_msg(strstr(err.text, want) != NULL, "got \"%s\", want "
+	    "\"%s\"", err.text, want);
+	ck_assert_msg(strstr(err.text, secret) == NULL, "\"%s\" shows the "
+	    "secret", err.text);
+}
+
+START_TEST(config_syntax_error_hides_secrets)
+{
+	struct config_err	 err;
+	const char		*path;
+
+	expect_hidden("{\"credentials\": {\"ops\": {\"user\": \"ops\",\n"
+	    "  \"auth_password\": \"Sup3rS3cret\n\"}}}\n", 2,
+	    "credentials.ops.auth_password", "Sup3rS3cret");
+	expect_hidden("{\"defaults\": {\"timeout\": \"5s\", \"community\": "
+	    "pr1vate}}\n", 1, "defaults.community", "pr1vate");
+	expect_hidden("{\"traps\": {\"communities\": [\"public\",\n"
+	    "  \"t0ps3cret\\u00zz\"]}}\n", 2, "traps.communities[1]",
+	    "t0ps3cret");
+	expect_hidden("{\"credentials\": {\"x\": {\"user\": \"x\", "
+	    "\"priv_key\": 0x00aa11bb22}}}\n", 1, "credentials.x.priv_key",
+	    "aa11bb22");
+	/* Other syntax errors read as they always did. */
+	path = write_file("t.json", "{\"log\": {\"level\": inf0}}\n");
+	ck_assert_ptr_null(config_load(path, &err));
+	ck_assert_msg(strstr(err.text, "invalid token near 'inf") != NULL,
+	    "got \"%s\"", err.text);
+}
+END_TEST
+
 START_TEST(config_duplicate_key_is_an_error)
 {
 	struct config_err	 err;
@@ -745,6 +795,44 @@ START_TEST(config_traps_defaults)
 	ck_assert_str_eq(c->traps.journal_path,
 	    "/var/lib/snmpmgrd/traps.jsonl");
 	ck_assert_str_eq(c->traps.journal_fsync, "interval");
+	config_free(c);
+}
+END_TEST
+
+/* Trap users are made into credentials once, by the loader (no JSON and
+ * no password is kept); "auto" makes one per key extension, and a set
+ * that makes no credential is reported, not refused. */
+START_TEST(config_trap_users_are_credentials)
+{
+	struct config			*c = load_ok("{\"credentials\": {"
+	    "\"a\": {\"user\": \"alice\", \"auth\": \"sha\", "
+	    "\"auth_password\": \"alicepass1\", \"priv\": \"aes\", "
+	    "\"priv_password\": \"alicepriv1\", "
+	    "\"priv_key_extension\": \"auto\"}, "
+	    "\"b\": {\"user\": \"bob\", \"auth_key\": "
+	    "\"0x00112233445566778899aabbccddeeff\"}, "
+	    "\"c\": {\"security_name\": \"tls\"}}, "
+	    "\"traps\": {\"users\": [\"a\", {\"credentials\": \"b\", "
+	    "\"engines\": [\"80:00:1f:88:04\"]}, \"c\"]}}\n");
+	const struct config_trap_user	*u = c->traps.user_info;
+	size_t				 len;
+
+	ck_assert_uint_eq(c->traps.nusers, 3);
+	ck_assert_uint_eq(u[0].ncreds, 2);
+	ck_assert_int_eq(usm_cred_keyext(u[0].creds[0]), USM_KEYEXT_BLUMENTHAL);
+	ck_assert_int_eq(usm_cred_keyext(u[0].creds[1]), USM_KEYEXT_REEDER);
+	ck_assert_int_eq(usm_cred_auth(u[0].creds[0]), USM_AUTH_SHA);
+	ck_assert_int_eq(usm_cred_auth_source(u[0].creds[0]), 'p');
+	ck_assert_uint_eq(u[1].ncreds, 1);
+	ck_assert_int_eq(usm_cred_auth(u[1].creds[0]), USM_AUTH_MD5);
+	ck_assert_int_eq(usm_cred_priv(u[1].creds[0]), USM_PRIV_NONE);
+	ck_assert_mem_eq(usm_cred_user(u[1].creds[0], &len), "bob", 3);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_uint_eq(u[1].nengines, 1);
+	ck_assert_uint_eq(u[1].englens[0], 5);
+	ck_assert_uint_eq(u[1].engines[0][4], 0x04);
+	ck_assert_uint_eq(u[2].ncreds, 0);
+	ck_assert_int_ne(u[2].err, 0);
 	config_free(c);
 }
 END_TEST
@@ -1133,12 +1221,14 @@ main(void)
 	tcase_add_test(tc, config_precedence_defaults_template_session);
 	tcase_add_test(tc, config_session_polls_replace_template_polls);
 	tcase_add_test(tc, config_traps_defaults);
+	tcase_add_test(tc, config_trap_users_are_credentials);
 	tcase_add_test(tc, config_shipped_default_loads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_syntax_error_has_line_and_column);
+	tcase_add_test(tc, config_syntax_error_hides_secrets);
 	tcase_add_test(tc, config_duplicate_key_is_an_error);
 	tcase_add_test(tc, config_missing_file_names_it);
 	tcase_add_test(tc, config_top_level_must_be_object);

@@ -1,5 +1,5 @@
 /*
- * check_traps.c - unit tests of daemon/trapproc.c: the trap receiver's
+ * check_traps.c - unit tests of daemon/trap_rx.c: the trap receiver's
  * decisions about single datagrams, driven with packets built here (by
  * core/pdu.c and trapproc_v3_encode for SNMPv3) and a fake clock.
  *
@@ -28,7 +28,7 @@
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "core/usm.h"
-#include "daemon/trapproc.h"
+#include "daemon/trap_rx.h"
 #include "check_main.h"
 
 static const uint8_t OURS[] = { 0x80, 0x00, 0x1f, 0x88, 0x04, 'o', 'u', 'r',

@@ -1,6 +1,6 @@
 /*
  * fuzz_traps.c - libFuzzer target for the trap receiver's datagram path,
- * trapproc_input() (daemon/trapproc.c): v1/v2c community checks, the v3
+ * trapproc_input() (daemon/trap_rx.c): v1/v2c community checks, the v3
  * USM receive path in both roles, records and replies.
  *
  * Whatever comes in: an accepted datagram's record must be one valid JSON
@@ -19,7 +19,7 @@
 
 #include "core/pdu.h"
 #include "core/usm.h"
-#include "daemon/trapproc.h"
+#include "daemon/trap_rx.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

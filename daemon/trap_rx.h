@@ -1,5 +1,5 @@
 /*
- * trapproc.h - what the trap receiver does with one datagram: decode it,
+ * trap_rx.h - what the trap receiver does with one datagram: decode it,
  * accept or reject it (communities for v1/v2c; USM users, keys localized
  * per engine, digests, time windows and privacy for v3), fold it into one
  * journal record, and make the datagram to send back (the Response that
@@ -16,8 +16,8 @@
  * ID, the message must be in our time window (step 7a), and a sender that
  * does not know our engine ID yet gets a discovery Report (RFC 3414 4).
  */
-#ifndef SNMPMGRD_TRAPPROC_H
-#define SNMPMGRD_TRAPPROC_H
+#ifndef SNMPMGRD_TRAP_RX_H
+#define SNMPMGRD_TRAP_RX_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -29,6 +29,7 @@
 struct oid;
 struct snmp_pdu;
 struct trapproc;
+struct usm_cred;
 struct usm_cred_params;
 struct usm_user;
 
@@ -112,6 +113,13 @@ int		 trapproc_add_user(struct trapproc *tp,
 		    const uint8_t *const *engines, const size_t *lens,
 		    size_t n);
 /*
+ * The same for a credential already made (the config's trap users, hashed
+ * when the config was loaded): tp takes a reference of its own.
+ */
+int		 trapproc_add_cred(struct trapproc *tp, struct usm_cred *cred,
+		    const uint8_t *const *engines, const size_t *lens,
+		    size_t n);
+/*
  * Our engine (RFC 3411 snmpEngineID, snmpEngineBoots), authoritative for
  * informs; now is the monotonic second snmpEngineTime counts from.
  * Without one, v3 informs and discovery are refused (unknown engine).
@@ -190,4 +198,4 @@ int		 trapproc_v1_trap_oid(const struct snmp_pdu *pdu,
 int		 trapproc_v2_fields(const struct snmp_pdu *pdu,
 		    int64_t *uptime, struct oid *trap_oid);
 
-#endif /* SNMPMGRD_TRAPPROC_H */
+#endif /* SNMPMGRD_TRAP_RX_H */

@@ -1,5 +1,5 @@
 /*
- * trapproc.c - one datagram to the trap receiver: decode, authenticate,
+ * trap_rx.c - one datagram to the trap receiver: decode, authenticate,
  * fold into a journal record, and make the acknowledgement or Report.
  *
  * v1/v2c (RFC 1157 4.1.6, RFC 1901, RFC 3416 4.2.6/4.2.7): the community
@@ -37,13 +37,14 @@
 
 #include "core/ber.h"
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "core/usm.h"
 
 #include "render.h"
-#include "trapproc.h"
+#include "trap_rx.h"
 
 /* usmStats (RFC 3414 5): 1.3.6.1.6.3.15.1.1.N.0 */
 enum tp_usmstat {
@@ -233,14 +234,12 @@ trapproc_add_community(struct trapproc *tp, const char *c)
 	return 0;
 }
 
-int
-trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
-    const uint8_t *const *engines, const size_t *lens, size_t n)
+/* A user name of len octets and n engine IDs: 0, or -1 with lasterr. */
+static int
+tp_user_check(size_t len, const size_t *lens, size_t n)
 {
-	struct tp_user	*nu, *u;
-	size_t		 i, len;
+	size_t	 i;
 
-	len = p->user != NULL ? strlen(p->user) : 0;
 	if (len == 0 || len > SNMPMGR_MAX_USER_LEN) {
 		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "user name of %zu "
 		    "octets", len);
@@ -252,16 +251,49 @@ trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
 			    "%zu octets", lens[i]);
 			return -1;
 		}
+	return 0;
+}
+
+int
+trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
+    const uint8_t *const *engines, const size_t *lens, size_t n)
+{
+	struct usm_cred	*cred;
+	int		 rv;
+
+	if (tp_user_check(p->user != NULL ? strlen(p->user) : 0, lens,
+	    n) == -1)
+		return -1;
+	/* Shared with an identical credential still alive (a reload that
+	 * keeps a user keeps its keys localized per engine). */
+	if ((cred = usm_cred_get(p)) == NULL)
+		return -1;	/* lasterr says why (usm_cred_new) */
+	rv = trapproc_add_cred(tp, cred, engines, lens, n);
+	usm_cred_free(cred);
+	return rv;
+}
+
+int
+trapproc_add_cred(struct trapproc *tp, struct usm_cred *cred,
+    const uint8_t *const *engines, const size_t *lens, size_t n)
+{
+	struct tp_user	*nu, *u;
+	const uint8_t	*name;
+	size_t		 i, len;
+
+	name = usm_cred_user(cred, &len);
+	if (tp_user_check(len, lens, n) == -1)
+		return -1;
 	if ((nu = reallocarray(tp->users, tp->nusers + 1,
 	    sizeof(*nu))) == NULL)
 		goto nomem;
 	tp->users = nu;
 	u = &tp->users[tp->nusers];
 	memset(u, 0, sizeof(*u));
-	memcpy(u->name, p->user, len);
+	memcpy(u->name, name, len);
 	u->namelen = len;
-	u->auth = p->auth ? p->auth : USM_AUTH_NONE;
-	u->priv = p->priv ? p->priv : USM_PRIV_NONE;
+	u->auth = usm_cred_auth(cred);
+	u->priv = usm_cred_priv(cred);
 	u->order = tp->nusers;
 	if (n > 0) {
 		if ((u->engines = calloc(n, sizeof(*u->engines))) == NULL ||
@@ -273,14 +305,7 @@ trapproc_add_user(struct trapproc *tp, const struct usm_cred_params *p,
 		}
 		u->nengines = n;
 	}
-	/* Shared with an identical credential still alive (a reload that
-	 * keeps a user keeps its keys localized per engine). */
-	if ((u->cred = usm_cred_get(p)) == NULL) {
-		/* lasterr says why (usm_cred_new). */
-		free(u->engines);
-		free(u->englens);
-		return -1;
-	}
+	u->cred = usm_cred_ref(cred);
 	tp->nusers++;
 	tp->sorted = false;
 	return 0;
@@ -549,20 +574,15 @@ tp_reject(struct trapproc *tp, struct trapproc_out *out,
 
 /* ------------------------------------------------------------ records */
 
-static const char hexdig[] = "0123456789abcdef";
-
+/* The octets as a quoted string of lowercase hex digits. */
 static void
 tp_hex(struct render_buf *b, const uint8_t *p, size_t n)
 {
-	size_t	 i;
-
-	if (render_reserve(b, 2 * n + 2) == -1)
+	/* The quotes, the digits and hex_encode's NUL. */
+	if (render_reserve(b, 2 * n + 3) == -1)
 		return;
 	b->p[b->len++] = '"';
-	for (i = 0; i < n; i++) {
-		b->p[b->len++] = hexdig[p[i] >> 4];
-		b->p[b->len++] = hexdig[p[i] & 15];
-	}
+	b->len += hex_encode(p, n, b->p + b->len, 2 * n + 1);
 	b->p[b->len++] = '"';
 }
 

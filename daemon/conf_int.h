@@ -1,0 +1,219 @@
+/*
+ * conf_int.h - what the parts of the config module (conf*.c) share: the
+ * load context, positions of values for error messages, and the helpers
+ * each part offers the others.  Not for use outside conf*.c; conf.h is
+ * the module's interface.
+ */
+#ifndef SNMPMGRD_CONF_INT_H
+#define SNMPMGRD_CONF_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/session.h"
+
+typedef struct json_t json_t;
+struct config;
+struct config_err;
+struct usm_cred;
+
+#define CONFIG_DEFAULT_SOCKET	"/run/snmpmgrd/control.sock"
+#define CONFIG_DEFAULT_STATEDIR	"/var/lib/snmpmgrd"
+#define CONFIG_DEFAULT_MODE	0660
+#define CONFIG_DEFAULT_JOURNAL	"traps.jsonl"
+#define CONFIG_MAX_INCLUDE_DEPTH 8
+#define CONFIG_MAX_LIST		1024	/* listen specs, communities, ... */
+#define CONFIG_MAX_SECRET_LEN	1024
+#define CONFIG_MAX_KEY_DEPTH	6
+
+/* A path from a file's top-level object to one value. */
+struct kpath {
+	int		 n;
+	struct {
+		const char	*key;	/* NULL: an array index */
+		size_t		 idx;
+	}		 seg[CONFIG_MAX_KEY_DEPTH];
+};
+
+struct cfg_file {
+	char		*path;		/* as opened */
+	char		*real;		/* realpath(3), for include loops */
+	char		*text;
+	size_t		 len;
+	json_t		*root;
+};
+
+/* Where a value is: a file (NULL for inline targets) and a key path. */
+struct cfg_pos {
+	const struct cfg_file *file;
+	struct kpath	 path;
+};
+
+#define AT_VALUE	0
+#define AT_KEY		1
+
+/* The nearest known name to key, for "did you mean". */
+struct suggest {
+	const char	*key;
+	const char	*best;
+	size_t		 dist;
+};
+
+/* The top-level keys, in the order they are read. */
+enum sect_id {
+	SECT_CONTROL,
+	SECT_STATE_DIR,
+	SECT_LOG,
+	SECT_INCLUDE,
+	SECT_DEFAULTS,
+	SECT_CREDENTIALS,
+	SECT_POLLS,
+	SECT_TEMPLATES,
+	SECT_SESSIONS,
+	SECT_TRAPS,
+	SECT_SCHEDULER,
+	SECT_LOCAL_ENGINE_ID,
+	NSECT
+};
+
+enum sect_kind {
+	SECT_SCALAR,		/* given once across all files */
+	SECT_COLLECTION,	/* named entries pooled across files */
+	SECT_INCLUDES,
+};
+
+/* The top-level keys of a config file. */
+struct cfg_sect {
+	const char	*name;
+	enum sect_kind	 kind;
+};
+extern const struct cfg_sect cfg_sections[NSECT];
+
+/* A template, resolved: defaults + its credentials + its own keys. */
+struct cfg_tmpl {
+	const char	*name;
+	struct sess_opts opts;
+	json_t		*extra;
+	const json_t	*polls;		/* its "polls" array, or NULL */
+	const char	*credentials;
+};
+
+/* Everything a load works with until it hands back the config. */
+struct cfg_ctx {
+	struct config		*c;
+	struct config_err	*err;
+	struct cfg_file		**files;
+	size_t			 nfiles;
+	size_t			 total;		/* bytes read, all files */
+	const json_t		*sect[NSECT];	/* scalar sections */
+	int			 sectfile[NSECT];
+	json_t			*coll[NSECT];	/* name -> entry */
+	json_t			*origin[NSECT];	/* name -> file index */
+	struct sess_opts	 base;		/* with "defaults" applied */
+	json_t			*base_extra;
+	struct cfg_tmpl		*tmpl;
+	size_t			 ntmpl;
+};
+
+/* conf_locate.c: positions, messages, suggestions. */
+struct cfg_pos	 cfg_pos_key(const struct cfg_pos *parent, const char *key);
+struct cfg_pos	 cfg_pos_idx(const struct cfg_pos *parent, size_t idx);
+/*
+ * Fill err with "FILE:LINE:COL: path: message" (or "path: message") and
+ * return -1.  at_key: point at the key rather than its value.
+ */
+int		 cfg_fail(struct config_err *err, const struct cfg_pos *at,
+		    int at_key, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+/* "FILE:LINE:COL" of a value, for messages naming a second place. */
+void		 cfg_where(const struct cfg_pos *at, char *buf, size_t size);
+void		 cfg_suggest_try(struct suggest *sg, const char *name);
+void		 cfg_suggest_list(struct suggest *sg,
+		    const char *const *names);
+const char	*cfg_suggest_result(const struct suggest *sg);
+/* "unknown WHAT", with "did you mean" when sg found a near name. */
+int		 cfg_unknown(struct config_err *err, const struct cfg_pos *at,
+		    const struct suggest *sg, const char *what);
+int		 cfg_name_in(const char *const *names, const char *key);
+/*
+ * For a syntax error at byte pos of text: the key path there into path,
+ * and whether the value there is a secret's (its text must not be
+ * quoted back).
+ */
+bool		 cfg_syntax_secret(const char *text, size_t len, size_t pos,
+		    char *path, size_t size);
+
+/* conf_units.c: typed scalar values. */
+void		 cfg_format_duration(uint32_t ms, char *buf, size_t size);
+int		 cfg_duration(const json_t *v, const struct cfg_pos *at,
+		    uint32_t min, uint32_t max, uint32_t *ms,
+		    struct config_err *err);
+int		 cfg_int_range(const json_t *v, const struct cfg_pos *at,
+		    int sizes, long long min, long long max, long long *out,
+		    struct config_err *err);
+int		 cfg_bool(const json_t *v, const struct cfg_pos *at, bool *out,
+		    struct config_err *err);
+int		 cfg_str(const json_t *v, const struct cfg_pos *at,
+		    size_t minlen, size_t maxlen, int addr, const char **out,
+		    struct config_err *err);
+int		 cfg_word(const json_t *v, const struct cfg_pos *at,
+		    const char *const *words, size_t *idx,
+		    struct config_err *err);
+int		 cfg_check_name(const char *name, const struct cfg_pos *at,
+		    struct config_err *err);
+int		 cfg_hex_octets(const char *s, size_t *noctets);
+/* Octets of a string cfg_hex_octets() accepted, at most max: the count
+ * (0 for text it would not accept). */
+size_t		 cfg_hex_decode(const char *s, uint8_t *out, size_t max);
+
+/* conf_opts.c: session option tables. */
+struct v3def;
+extern const char *const cfg_level_words[];
+extern const char *const cfg_keytype_words[];
+const struct v3def *cfg_v3def_find(const char *name);
+int		 cfg_v3_check(const struct v3def *vd, const json_t *v,
+		    const struct cfg_pos *at, struct config_err *err);
+void		 cfg_suggest_v3_keys(struct suggest *sg);
+int		 cfg_opts_apply(const json_t *obj, const struct cfg_pos *at,
+		    struct sess_opts *o, json_t *extra,
+		    const char *const *allowed, struct config_err *err);
+void		 cfg_secrets_mask(json_t *extra);
+/* A key whose value is a secret: a password, a key, a community. */
+bool		 cfg_secret_name(const char *key);
+
+/* conf_v3.c: SNMPv3 options and credentials. */
+int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,
+		    struct usm_cred **newcred, const char **badkey, char *why,
+		    size_t whylen);
+int		 cfg_v3_opts_json(const struct sess_opts *o, bool mask,
+		    json_t *obj);
+
+/* conf_file.c: files, includes, merging. */
+void		 cfg_file_free(struct cfg_file *f);
+struct cfg_pos	 cfg_sect_pos(const struct cfg_ctx *ctx, enum sect_id id);
+struct cfg_pos	 cfg_entry_pos(const struct cfg_ctx *ctx, enum sect_id id,
+		    const char *name);
+char		*cfg_path_join(const char *dir, const char *name);
+int		 cfg_read_file(struct cfg_ctx *ctx, const char *path,
+		    const struct cfg_pos *from, int depth);
+int		 cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj,
+		    const char *name);
+
+/* conf.c: sections. */
+int		 cfg_check_keys(const json_t *obj, const struct cfg_pos *at,
+		    const char *const *names, struct config_err *err);
+char		*cfg_abspath(const struct config *c, const char *path);
+
+/* conf_traps.c: the traps section. */
+int		 cfg_traps(struct cfg_ctx *ctx);
+
+/* Copy a string known to fit (checked by the caller), or truncate. */
+static inline void
+copy_str(char *dst, const char *src, size_t size)
+{
+	(void)snprintf(dst, size, "%s", src);
+}
+
+#endif /* SNMPMGRD_CONF_INT_H */
