@@ -1,7 +1,7 @@
 /*
  * polls.c - scheduled polls on the daemon's sessions (polls.h).
  *
- * The scheduler (poller.c) decides when; this file gives it a monotonic
+ * The scheduler (poll_sched.c) decides when; this file gives it a monotonic
  * clock and one libevent timer, and runs what it starts: a get poll is
  * one Get request of its OIDs; a walk poll walks its subtrees one after
  * the other with the walk engine.  Values of a run collect in the poll's
@@ -45,7 +45,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
-#include "poller.h"
+#include "poll_sched.h"
 #include "polls.h"
 #include "render.h"
 #include "sessions.h"

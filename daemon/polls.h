@@ -1,6 +1,6 @@
 /*
  * polls.h - scheduled polls on the daemon's sessions: the poll scheduler
- * (poller.h) bound to libevent and to the session engine.  It runs each
+ * (poll_sched.h) bound to libevent and to the session engine.  It runs each
  * configured poll (a get of its OIDs, or walks of its subtrees) when the
  * scheduler says, stores the latest values in state.h form, keeps each
  * session's health, publishes poll/response/state/error events, and
