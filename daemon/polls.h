@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct json_t json_t;
+#include "poll_sched.h"
 
 struct config;
 struct ctl_req;
@@ -21,6 +21,9 @@ struct daemon;
 struct dsess;
 struct oid;
 struct polls;
+struct sessions;
+struct state_job_info;
+struct state_sess;
 
 /* NULL with the reason logged.  Schedules nothing yet. */
 struct polls	*polls_new(struct daemon *d);
@@ -52,16 +55,33 @@ void		 polls_enable(struct polls *P, struct dsess *ds, bool on);
 
 /* "up", "down", "unknown", "disabled" or "error" (no core session). */
 const char	*polls_state_name(const struct dsess *ds);
-/* Add state, last_success, last_error, srtt_ms, overruns, polls to a
- * session.list row.  0 or -1. */
-int		 polls_row_json(const struct dsess *ds, json_t *row);
-/* {"state": {...}, "polls": [...]} for session.show.  New reference. */
-json_t		*polls_show_json(const struct dsess *ds);
-/* Keys for daemon.status (sessions_up, sessions_down, polls_per_second,
- * overruns, timeouts, ...).  0 or -1. */
-int		 polls_status_json(struct polls *P, json_t *res);
-/* The scheduler's and the store's numbers for daemon.stats. */
-json_t		*polls_stats_json(struct polls *P);
+/*
+ * What the views (views.c) read, as plain numbers.  polls_sess_info: 0
+ * with info filled, -1 when ds has no polls.  polls_job_info: poll i
+ * (< info.njobs) of ds.
+ */
+struct polls_sess_info {
+	size_t			 njobs;
+	const struct state_sess	*st;
+	struct poller_sess_stats sched;
+	uint64_t		 now_us;	/* the scheduler's clock */
+};
+int		 polls_sess_info(const struct dsess *ds,
+		    struct polls_sess_info *info);
+void		 polls_job_info(const struct dsess *ds, size_t i,
+		    struct state_job_info *ji);
+/* The scheduler's and the store's numbers (daemon.status, .stats). */
+struct polls_info {
+	struct poller_stats	 sched;
+	const struct poller_conf *conf;
+	uint64_t		 done;		/* runs ended */
+	uint64_t		 failed;
+	double			 per_second;
+	size_t			 objects;	/* values stored */
+	size_t			 bytes;
+	struct sessions		*sessions;	/* the daemon's */
+};
+void		 polls_info(struct polls *P, struct polls_info *pi);
 
 /*
  * poll.results: the latest values of ds's polls (or of the one named

@@ -99,17 +99,6 @@ void		 sessions_note(struct dsess *ds, int error, const char *detail);
 int		 sessions_set_opts(struct daemon *d, struct dsess *ds,
 		    const json_t *obj, struct config_err *err);
 
-/*
- * {"sessions": [ROW, ...]} for session.list; only sessions in state
- * (up, down, unknown, disabled, error) when it is not NULL.  New
- * reference or NULL.
- */
-json_t		*sessions_list_json(struct daemon *d, const struct sessions *t,
-		    const char *state);
-/* {"name", "address", "options", "stats", "state", "polls"} for
- * session.show. */
-json_t		*sessions_show_json(struct daemon *d, const struct dsess *ds);
-
 /* "192.0.2.1:161", "[2001:db8::1]:161"; "?" for anything else. */
 void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,
 		    char *buf, size_t size);
