@@ -39,6 +39,7 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/pdu.h"
 #include "core/session.h"
@@ -86,21 +87,15 @@ struct packets {
 static json_t *
 pk_hex(const uint8_t *buf, size_t n, size_t moff, size_t mlen)
 {
-	static const char dig[] = "0123456789abcdef";
 	json_t	*j;
 	char	*s;
 	size_t	 i;
 
 	if ((s = malloc(2 * n + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (mlen > 0 && i >= moff && i - moff < mlen) {
-			s[2 * i] = s[2 * i + 1] = '*';
-			continue;
-		}
-		s[2 * i] = dig[buf[i] >> 4];
-		s[2 * i + 1] = dig[buf[i] & 15];
-	}
+	hex_encode(buf, n, s, 2 * n + 1);
+	for (i = moff; mlen > 0 && i < n && i - moff < mlen; i++)
+		s[2 * i] = s[2 * i + 1] = '*';
 	j = json_stringn(s, 2 * n);
 	free(s);
 	return j;

@@ -44,6 +44,7 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/transport.h"
 #include "core/usm.h"
@@ -287,20 +288,15 @@ traps_event_bad(struct traps *t, const struct traps_listener *l,
     const struct sockaddr *from, const uint8_t *buf, size_t len,
     const struct trapproc_out *out)
 {
-	static const char hexdig[] = "0123456789abcdef";
 	char		 addr[INET6_ADDRSTRLEN], hex[2 * TRAPS_HEX_BYTES + 1];
 	unsigned	 port;
-	size_t		 i, n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
+	size_t		 n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
 	json_t		*data;
 
 	if (!events_wanted(t->d->events, EV_BAD_PACKET, NULL))
 		return;
 	traps_sockaddr_str(from, addr, sizeof(addr), &port);
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = hexdig[buf[i] >> 4];
-		hex[2 * i + 1] = hexdig[buf[i] & 15];
-	}
-	hex[2 * n] = '\0';
+	hex_encode(buf, n, hex, sizeof(hex));
 	data = json_pack("{s:s,s:s?,s:i,s:s,s:s,s:i,s:s,s:I,s:s}",
 	    "origin", "traps",
 	    "reason", trapproc_reason_name(out->reason),
