@@ -238,19 +238,6 @@ packets_decrypt_trace(const struct dsess *ds)
 	return pk_extra_bool(ds, "decrypt_trace", false);
 }
 
-void
-packets_set_opts(struct dsess *ds, const json_t *obj)
-{
-	json_t	*v;
-
-	if ((v = json_object_get(obj, "mask_sensitive_data")) != NULL &&
-	    json_is_boolean(v))
-		ds->rt_mask = json_is_true(v) ? 1 : 2;
-	if ((v = json_object_get(obj, "decrypt_trace")) != NULL &&
-	    json_is_boolean(v))
-		ds->rt_decrypt = json_is_true(v) ? 1 : 2;
-}
-
 /* -------------------------------------------------------------- traces */
 
 /* The PDU's fields; its varbinds only when vbs. */

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct json_t json_t;
-
 struct daemon;
 struct dsess;
 struct packets;
@@ -35,12 +33,6 @@ void		 packets_free(struct packets *pk);
  */
 bool		 packets_mask(const struct dsess *ds);
 bool		 packets_decrypt_trace(const struct dsess *ds);
-/*
- * session.config: take mask_sensitive_data and decrypt_trace from the
- * options object obj when present (they are checked already).
- */
-void		 packets_set_opts(struct dsess *ds, const json_t *obj);
-
 /* Distinct numbered reasons of bad packets counted one by one. */
 #define PACKETS_NCODES		24
 

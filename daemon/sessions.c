@@ -28,12 +28,11 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
-#include "packets.h"
-#include "polls.h"
 #include "sessions.h"
 
 struct sessions {
 	struct daemon	*d;
+	struct sessions_hooks hooks;
 	struct dsess	**v;
 	size_t		 n;
 	size_t		 cap;
@@ -144,10 +143,10 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 }
 
 static void
-dsess_free(struct daemon *d, struct dsess *ds)
+dsess_free(const struct sessions *t, struct dsess *ds)
 {
-	if (d->polls != NULL)
-		polls_detach(d->polls, ds);
+	if (t->hooks.detach != NULL)
+		t->hooks.detach(t->hooks.polls, ds);
 	/* Client requests on it end here, while ds is still valid. */
 	sess_free(ds->s);
 	ds->s = NULL;
@@ -178,6 +177,12 @@ sessions_new(struct daemon *d, const struct config *c)
 }
 
 void
+sessions_set_hooks(struct sessions *t, const struct sessions_hooks *h)
+{
+	t->hooks = *h;
+}
+
+void
 sessions_free(struct sessions *t)
 {
 	size_t	 i;
@@ -185,7 +190,7 @@ sessions_free(struct sessions *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->n; i++)
-		dsess_free(t->d, t->v[i]);
+		dsess_free(t, t->v[i]);
 	free(t->v);
 	free(t);
 }
@@ -227,7 +232,7 @@ sessions_destroy(struct sessions *t, struct dsess *ds)
 		return;
 	memmove(&t->v[pos], &t->v[pos + 1], (t->n - pos - 1) * sizeof(*t->v));
 	t->n--;
-	dsess_free(t->d, ds);
+	dsess_free(t, ds);
 }
 
 struct dsess *
@@ -290,6 +295,23 @@ sessions_note(struct dsess *ds, int error, const char *detail)
 	    snmpmgr_strerror(error), error, detail);
 }
 
+/*
+ * mask_sensitive_data and decrypt_trace of obj when present (checked
+ * already), which packets.c reads (packets_mask, packets_decrypt_trace).
+ */
+static void
+sessions_set_trace_opts(struct dsess *ds, const json_t *obj)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(obj, "mask_sensitive_data")) != NULL &&
+	    json_is_boolean(v))
+		ds->rt_mask = json_is_true(v) ? 1 : 2;
+	if ((v = json_object_get(obj, "decrypt_trace")) != NULL &&
+	    json_is_boolean(v))
+		ds->rt_decrypt = json_is_true(v) ? 1 : 2;
+}
+
 int
 sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
     struct config_err *err)
@@ -321,9 +343,10 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 	}
 	sess_opts_release(&o);
 	ds->modified = true;
-	packets_set_opts(ds, obj);	/* mask_sensitive_data, decrypt_trace */
-	if (was != sess_get_opts(ds->s)->enabled && d->polls != NULL)
-		polls_enable(d->polls, ds, !was);
+	sessions_set_trace_opts(ds, obj);
+	if (was != sess_get_opts(ds->s)->enabled &&
+	    d->sessions->hooks.enable != NULL)
+		d->sessions->hooks.enable(d->sessions->hooks.polls, ds, !was);
 	return 0;
 }
 
