@@ -184,7 +184,7 @@ m_poll_results(struct daemon *d, struct ctl_req *r, json_t *params)
 	    (ds = param_session(d, r, params)) == NULL ||
 	    param_str(r, params, "poll", &poll) == -1)
 		return CTL_DONE;
-	if (polls_results(d->polls, ds, poll, &out, &len, err,
+	if (view_poll_results(ds, poll, &out, &len, err,
 	    sizeof(err)) == -1) {
 		ctl_req_error(r, CTL_ERR_PARAMS, err, NULL);
 		return CTL_DONE;
@@ -214,7 +214,7 @@ m_poll_value(struct daemon *d, struct ctl_req *r, json_t *params)
 		ctl_req_error(r, CTL_ERR_PARAMS, "oid: expected an OID", NULL);
 		return CTL_DONE;
 	}
-	if ((rv = polls_value(d->polls, ds, &o, &out, &len)) == 0) {
+	if ((rv = view_poll_value(ds, &o, &out, &len)) == 0) {
 		ctl_req_result_raw(r, out, len);
 		free(out);
 	} else if (rv == -1) {

@@ -3,8 +3,10 @@
  * (poll_sched.h) bound to libevent and to the session engine.  It runs each
  * configured poll (a get of its OIDs, or walks of its subtrees) when the
  * scheduler says, stores the latest values in state.h form, keeps each
- * session's health, publishes poll/response/state/error events, and
- * answers the poll.* control methods.
+ * session's health, publishes poll/response/state/error events (their
+ * data built by views_poll.c), and answers poll.run.  What the other
+ * poll.* methods and session.show show is built by views.c from
+ * polls_sess_info, polls_job_info and polls_info.
  */
 #ifndef SNMPMGRD_POLLS_H
 #define SNMPMGRD_POLLS_H
@@ -19,7 +21,6 @@ struct config;
 struct ctl_req;
 struct daemon;
 struct dsess;
-struct oid;
 struct polls;
 struct sessions;
 struct state_job_info;
@@ -83,18 +84,6 @@ struct polls_info {
 };
 void		 polls_info(struct polls *P, struct polls_info *pi);
 
-/*
- * poll.results: the latest values of ds's polls (or of the one named
- * poll) as JSON text in *out (malloc'ed, *outlen bytes).  0, or -1 when
- * there is no such poll or memory runs out (err set).
- */
-int		 polls_results(struct polls *P, struct dsess *ds,
-		    const char *poll, char **out, size_t *outlen, char *err,
-		    size_t errsize);
-/* poll.value: the latest stored value of o as JSON text.  0, -1 when no
- * poll of ds stored it, -2 when memory runs out. */
-int		 polls_value(struct polls *P, struct dsess *ds,
-		    const struct oid *o, char **out, size_t *outlen);
 /* reset: forget ds's stored values. */
 void		 polls_reset(struct polls *P, struct dsess *ds);
 /*

@@ -1,13 +1,15 @@
 /*
  * views.c - JSON of sessions, polls and counters for the control methods
  * (views.h), from the getters of sessions.h, polls.h, packets.h,
- * traps.h and v3cache.h.
+ * traps.h and v3cache.h.  poll.results and poll.value, which can carry a
+ * whole agent's values, are rendered as text with render.h instead.
  *
  * Key order and number formats are part of the protocol (tests compare
  * them), so each view packs its members in the order it always has.
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/types.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -19,12 +21,14 @@
 #include <jansson.h>
 
 #include "core/errors.h"
+#include "core/pdu.h"
 #include "core/session.h"
 
 #include "conf.h"
 #include "methods.h"
 #include "packets.h"
 #include "polls.h"
+#include "render.h"
 #include "sessions.h"
 #include "state.h"
 #include "traps.h"
@@ -261,6 +265,106 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 }
 
 /* ------------------------------------------------------------- polls */
+
+/* The latest values of ds's polls (or of the one named poll), rendered
+ * without building jansson objects: one can hold a whole agent. */
+int
+view_poll_results(const struct dsess *ds, const char *poll, char **out,
+    size_t *outlen, char *err, size_t errsize)
+{
+	struct polls_sess_info	 info;
+	struct state_job_info	 ji;
+	struct render_buf	 b;
+	size_t			 i, n = 0;
+
+	if (polls_sess_info(ds, &info) == -1)
+		info.njobs = 0;
+	render_buf_init(&b);
+	render_adds(&b, "{\"session\":");
+	render_json_str(&b, ds->name, strlen(ds->name));
+	render_adds(&b, ",\"polls\":[");
+	for (i = 0; i < info.njobs; i++) {
+		polls_job_info(ds, i, &ji);
+		if (poll != NULL && strcmp(ji.poll, poll) != 0)
+			continue;
+		if (n++ > 0)
+			render_add(&b, ",", 1);
+		view_poll_job_render(&b, &ji, info.now_us);
+	}
+	render_adds(&b, "]}");
+	if (poll != NULL && n == 0) {
+		snprintf(err, errsize, "session %s has no poll \"%s\"",
+		    ds->name, poll);
+		render_buf_free(&b);
+		return -1;
+	}
+	if (b.failed) {
+		snprintf(err, errsize, "out of memory");
+		render_buf_free(&b);
+		return -1;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+int
+view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
+    size_t *outlen)
+{
+	struct polls_sess_info	 info;
+	struct state_job_info	 ji;
+	const struct state_poll	*best = NULL;
+	const char		*bestname = NULL;
+	struct snmp_varbind	 vb;
+	struct render_buf	 b;
+	ssize_t			 k, bestk = -1;
+	size_t			 i;
+	char			 t[40];
+
+	if (polls_sess_info(ds, &info) == -1)
+		info.njobs = 0;
+	for (i = 0; i < info.njobs; i++) {
+		polls_job_info(ds, i, &ji);
+		if (!ji.st->have)
+			continue;
+		k = state_vals_find(&ji.st->vals, o);
+		if (k >= 0 && (best == NULL || ji.st->time_ms > best->time_ms)) {
+			best = ji.st;
+			bestname = ji.poll;
+			bestk = k;
+		}
+	}
+	if (best == NULL)
+		return -1;
+	state_vals_get(&best->vals, (size_t)bestk, &vb);
+	render_buf_init(&b);
+	render_varbind(&b, &vb);
+	if (b.failed || b.len == 0) {
+		render_buf_free(&b);
+		return -2;
+	}
+	/* Drop the closing brace, add where the value came from. */
+	b.len--;
+	render_adds(&b, ",\"session\":");
+	render_json_str(&b, ds->name, strlen(ds->name));
+	render_adds(&b, ",\"poll\":");
+	render_json_str(&b, bestname, strlen(bestname));
+	state_format_time(best->time_ms, t, sizeof(t));
+	render_adds(&b, ",\"time\":");
+	render_json_str(&b, t, strlen(t));
+	render_adds(&b, ",\"age_ms\":");
+	render_u64(&b, state_now_ms() > best->time_ms ?
+	    state_now_ms() - best->time_ms : 0);
+	render_add(&b, "}", 1);
+	if (b.failed) {
+		render_buf_free(&b);
+		return -2;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
 
 int
 view_polls_status(struct polls *P, json_t *res)

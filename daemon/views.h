@@ -10,10 +10,13 @@
 #ifndef SNMPMGRD_VIEWS_H
 #define SNMPMGRD_VIEWS_H
 
+#include <stddef.h>
+
 typedef struct json_t json_t;
 
 struct daemon;
 struct dsess;
+struct oid;
 struct packets;
 struct polls;
 struct sessions;
@@ -34,6 +37,18 @@ json_t	*view_session_show(struct daemon *d, const struct dsess *ds);
  * and decrypt_trace.
  */
 json_t	*view_session_opts(const struct dsess *ds);
+
+/*
+ * poll.results: the latest values of ds's polls (or of the one named
+ * poll) as JSON text in *out (malloc'ed, *outlen bytes).  0, or -1 when
+ * there is no such poll or memory runs out (err set).
+ */
+int	 view_poll_results(const struct dsess *ds, const char *poll,
+	    char **out, size_t *outlen, char *err, size_t errsize);
+/* poll.value: the latest stored value of o as JSON text.  0, -1 when no
+ * poll of ds stored it, -2 when memory runs out. */
+int	 view_poll_value(const struct dsess *ds, const struct oid *o,
+	    char **out, size_t *outlen);
 
 /* Add daemon.status' keys (sessions_up, sessions_down, polls_per_second,
  * overruns, timeouts, ...) to res.  0 or -1. */
