@@ -166,7 +166,7 @@ cfg_log(struct cfg_ctx *ctx)
 	return 0;
 }
 
-/* "scheduler": bounds and backoff of the poll scheduler (poller.h). */
+/* "scheduler": bounds and backoff of the poll scheduler (poll_sched.h). */
 static int
 cfg_scheduler(struct cfg_ctx *ctx)
 {

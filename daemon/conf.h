@@ -106,7 +106,7 @@ struct config_traps {
 	uint32_t	 journal_interval_ms; /* fsync "interval" period */
 };
 
-/* "scheduler" (poller.h); 0 everywhere means the built-in default. */
+/* "scheduler" (poll_sched.h); 0 everywhere means the built-in default. */
 struct config_scheduler {
 	uint32_t	 max_in_flight;		/* polls running at once */
 	uint32_t	 session_in_flight;	/* per session */

@@ -318,6 +318,8 @@ main(int argc, char *argv[])
 	polls_configure(d->polls, d->conf);
 	if ((d->sessions = sessions_new(d, d->conf)) == NULL)
 		fatalx("cannot create the session table: out of memory");
+	sessions_set_hooks(d->sessions, &(struct sessions_hooks){
+	    polls_detach, polls_enable, d->polls });
 	main_attach_polls(d);
 	/* Give back what parsing a large config left free (glibc). */
 	malloc_trim(0);

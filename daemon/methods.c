@@ -44,6 +44,7 @@
 #include "render.h"
 #include "sessions.h"
 #include "v3cache.h"
+#include "views.h"
 
 /* Rows a walk may collect into one reply ("stream": false). */
 #define METHODS_MAX_COLLECT	100000
@@ -1089,7 +1090,7 @@ m_daemon_status(struct daemon *d, struct ctl_req *r, json_t *params)
 	    "clients_dropped", (json_int_t)d->clients_dropped,
 	    "walks", (json_int_t)d->walks_active);
 	if (res != NULL && d->polls != NULL)
-		polls_status_json(d->polls, res);
+		view_polls_status(d->polls, res);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
@@ -1112,7 +1113,7 @@ m_session_list(struct daemon *d, struct ctl_req *r, json_t *params)
 		}
 		state = json_string_value(st);
 	}
-	if ((res = sessions_list_json(d, d->sessions, state)) == NULL)
+	if ((res = view_session_list(d, d->sessions, state)) == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
 		ctl_req_result(r, res);
@@ -1136,7 +1137,7 @@ m_session_show(struct daemon *d, struct ctl_req *r, json_t *params)
 		    json_string_value(sv));
 		return CTL_DONE;
 	}
-	if ((res = sessions_show_json(d, ds)) == NULL)
+	if ((res = view_session_show(d, ds)) == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
 		ctl_req_result(r, res);

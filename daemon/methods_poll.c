@@ -31,6 +31,7 @@
 #include "reload.h"
 #include "sessions.h"
 #include "v3cache.h"
+#include "views.h"
 
 /* JSON-RPC 2.0 5.1: -32000..-32099 are for the server's own errors. */
 #define CTL_ERR_CONFIG		-32001	/* a config was refused */
@@ -183,7 +184,7 @@ m_poll_results(struct daemon *d, struct ctl_req *r, json_t *params)
 	    (ds = param_session(d, r, params)) == NULL ||
 	    param_str(r, params, "poll", &poll) == -1)
 		return CTL_DONE;
-	if (polls_results(d->polls, ds, poll, &out, &len, err,
+	if (view_poll_results(ds, poll, &out, &len, err,
 	    sizeof(err)) == -1) {
 		ctl_req_error(r, CTL_ERR_PARAMS, err, NULL);
 		return CTL_DONE;
@@ -213,7 +214,7 @@ m_poll_value(struct daemon *d, struct ctl_req *r, json_t *params)
 		ctl_req_error(r, CTL_ERR_PARAMS, "oid: expected an OID", NULL);
 		return CTL_DONE;
 	}
-	if ((rv = polls_value(d->polls, ds, &o, &out, &len)) == 0) {
+	if ((rv = view_poll_value(ds, &o, &out, &len)) == 0) {
 		ctl_req_result_raw(r, out, len);
 		free(out);
 	} else if (rv == -1) {
@@ -279,7 +280,7 @@ m_session_add(struct daemon *d, struct ctl_req *r, json_t *params)
 		return CTL_DONE;
 	}
 	ds = sessions_find(d->sessions, json_string_value(name));
-	if (ds == NULL || (res = sessions_show_json(d, ds)) == NULL) {
+	if (ds == NULL || (res = view_session_show(d, ds)) == NULL) {
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		return CTL_DONE;
 	}
@@ -323,7 +324,7 @@ session_set(struct daemon *d, struct ctl_req *r, struct dsess *ds,
 		return CTL_DONE;
 	}
 	res = json_pack("{s:s,s:o,s:s,s:b}", "session", ds->name,
-	    "options", packets_opts_json(ds),
+	    "options", view_session_opts(ds),
 	    "state", polls_state_name(ds), "modified", ds->modified);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
@@ -425,19 +426,19 @@ m_daemon_stats(struct daemon *d, struct ctl_req *r, json_t *params)
 	res = json_pack("{s:f,s:I,s:o,s:o,s:{s:I},s:{s:I,s:I,s:I}}",
 	    "uptime", daemon_uptime(d),
 	    "rss_kib", (json_int_t)rss_kib(),
-	    "polls", polls_stats_json(d->polls),
+	    "polls", view_polls_stats(d->polls),
 	    "events", events_stats_json(d->events),
 	    "engine", "unmatched_bad_packets", (json_int_t)ms->bad_packets,
 	    "control", "clients", (json_int_t)control_nclients(d->control),
 	    "clients_dropped", (json_int_t)d->clients_dropped,
 	    "requests_in_flight", (json_int_t)d->requests_in_flight);
 	/* The sessions' bad packets and traces (packets.c). */
-	if (res != NULL && (eng = packets_stats_json(d->packets)) != NULL) {
+	if (res != NULL && (eng = view_packets_stats(d->packets)) != NULL) {
 		json_object_update(json_object_get(res, "engine"), eng);
 		json_decref(eng);
 	}
 	/* What inline SNMPv3 targets keep between requests. */
-	if (res != NULL && (eng = v3cache_stats_json(d->v3cache)) != NULL)
+	if (res != NULL && (eng = view_v3cache_stats(d->v3cache)) != NULL)
 		json_object_set_new(res, "v3_cache", eng);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);

@@ -48,6 +48,7 @@
 #include "sessions.h"
 #include "trap_rx.h"
 #include "traps.h"
+#include "views.h"
 
 /* trap.list: records returned when no limit is given. */
 #define MT_DEFAULT_LIMIT	100
@@ -74,7 +75,7 @@ m_trap_stats(struct daemon *d, struct ctl_req *r, json_t *params)
 
 	if (d->traps == NULL)
 		return mt_no_receiver(r);
-	if ((res = traps_stats_json(d->traps)) == NULL)
+	if ((res = view_traps_stats(d->traps)) == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
 		ctl_req_result(r, res);

@@ -39,6 +39,7 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/pdu.h"
 #include "core/session.h"
@@ -59,7 +60,7 @@
 /* Bad packets stop being "the same problem" after this quiet spell. */
 #define PK_QUIET_MS		(10 * 60 * 1000)
 /* Distinct numbered reasons counted one by one; more go to "other". */
-#define PK_NCODES		24
+#define PK_NCODES		PACKETS_NCODES
 
 struct pk_count {
 	int		 code;
@@ -86,21 +87,15 @@ struct packets {
 static json_t *
 pk_hex(const uint8_t *buf, size_t n, size_t moff, size_t mlen)
 {
-	static const char dig[] = "0123456789abcdef";
 	json_t	*j;
 	char	*s;
 	size_t	 i;
 
 	if ((s = malloc(2 * n + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (mlen > 0 && i >= moff && i - moff < mlen) {
-			s[2 * i] = s[2 * i + 1] = '*';
-			continue;
-		}
-		s[2 * i] = dig[buf[i] >> 4];
-		s[2 * i + 1] = dig[buf[i] & 15];
-	}
+	hex_encode(buf, n, s, 2 * n + 1);
+	for (i = moff; mlen > 0 && i < n && i - moff < mlen; i++)
+		s[2 * i] = s[2 * i + 1] = '*';
 	j = json_stringn(s, 2 * n);
 	free(s);
 	return j;
@@ -241,48 +236,6 @@ packets_decrypt_trace(const struct dsess *ds)
 	if (ds != NULL && ds->rt_decrypt != 0)
 		return ds->rt_decrypt == 1;
 	return pk_extra_bool(ds, "decrypt_trace", false);
-}
-
-void
-packets_set_opts(struct dsess *ds, const json_t *obj)
-{
-	json_t	*v;
-
-	if ((v = json_object_get(obj, "mask_sensitive_data")) != NULL &&
-	    json_is_boolean(v))
-		ds->rt_mask = json_is_true(v) ? 1 : 2;
-	if ((v = json_object_get(obj, "decrypt_trace")) != NULL &&
-	    json_is_boolean(v))
-		ds->rt_decrypt = json_is_true(v) ? 1 : 2;
-}
-
-json_t *
-packets_opts_json(const struct dsess *ds)
-{
-	json_t	*o;
-	bool	 mask = packets_mask(ds);
-
-	if ((o = config_session_opts_json(sessions_opts(ds), mask)) == NULL)
-		return NULL;
-	json_object_set_new(o, "mask_sensitive_data", json_boolean(mask));
-	json_object_set_new(o, "decrypt_trace",
-	    json_boolean(packets_decrypt_trace(ds)));
-	return o;
-}
-
-int
-packets_show_json(const struct dsess *ds, json_t *res)
-{
-	const char	*msg;
-	char		 when[40];
-
-	if (ds->bad_last_ms == 0)
-		return 0;
-	state_format_time(ds->bad_last_ms, when, sizeof(when));
-	msg = snmpmgr_strerror(ds->bad_code);
-	return json_object_set_new(res, "last_bad_packet", json_pack(
-	    "{s:s,s:i,s:s}", "time", when, "code", ds->bad_code, "message",
-	    msg != NULL ? msg : "?"));
 }
 
 /* -------------------------------------------------------------- traces */
@@ -621,23 +574,18 @@ packets_free(struct packets *pk)
 	free(pk);
 }
 
-json_t *
-packets_stats_json(const struct packets *pk)
+void
+packets_info(const struct packets *pk, struct packets_info *pi)
 {
-	json_t	*by;
-	char	 key[16];
 	size_t	 i;
 
-	if (pk == NULL || (by = json_object()) == NULL)
-		return NULL;
+	memset(pi, 0, sizeof(*pi));
 	for (i = 0; i < PK_NCODES && pk->by_code[i].code != 0; i++) {
-		snprintf(key, sizeof(key), "%d", pk->by_code[i].code);
-		json_object_set_new(by, key,
-		    json_integer((json_int_t)pk->by_code[i].n));
+		pi->by_code[i].code = pk->by_code[i].code;
+		pi->by_code[i].n = pk->by_code[i].n;
 	}
-	if (pk->bad_other > 0)
-		json_object_set_new(by, "other",
-		    json_integer((json_int_t)pk->bad_other));
-	return json_pack("{s:I,s:o,s:I}", "bad_packets", (json_int_t)pk->bad,
-	    "bad_packets_by_code", by, "traces", (json_int_t)pk->traces);
+	pi->ncodes = i;
+	pi->bad_other = pk->bad_other;
+	pi->bad = pk->bad;
+	pi->traces = pk->traces;
 }

@@ -10,8 +10,8 @@
 #define SNMPMGRD_PACKETS_H
 
 #include <stdbool.h>
-
-typedef struct json_t json_t;
+#include <stddef.h>
+#include <stdint.h>
 
 struct daemon;
 struct dsess;
@@ -33,24 +33,21 @@ void		 packets_free(struct packets *pk);
  */
 bool		 packets_mask(const struct dsess *ds);
 bool		 packets_decrypt_trace(const struct dsess *ds);
-/*
- * session.config: take mask_sensitive_data and decrypt_trace from the
- * options object obj when present (they are checked already).
- */
-void		 packets_set_opts(struct dsess *ds, const json_t *obj);
-/*
- * The options of ds for session.show and session.config: secrets as
- * "***" unless the session's mask_sensitive_data is false (then keys in
- * hex; passwords are never kept once hashed), with mask_sensitive_data
- * and decrypt_trace.  New reference or NULL.
- */
-json_t		*packets_opts_json(const struct dsess *ds);
-/* session.show: "last_bad_packet" ({"time", "code", "message"}) when
- * the session had one; adds it to res.  0 or -1. */
-int		 packets_show_json(const struct dsess *ds, json_t *res);
+/* Distinct numbered reasons of bad packets counted one by one. */
+#define PACKETS_NCODES		24
 
-/* {"bad_packets", "bad_packets_by_code": {CODE: n}, "traces"} for
- * daemon.stats' "engine".  New reference or NULL. */
-json_t		*packets_stats_json(const struct packets *pk);
+/* The bad-packet and trace counters, for daemon.stats (views.c). */
+struct packets_info {
+	uint64_t		 bad;
+	struct {
+		int		 code;
+		uint64_t	 n;
+	}			 by_code[PACKETS_NCODES];
+	size_t			 ncodes;
+	uint64_t		 bad_other;	/* reasons beyond by_code */
+	uint64_t		 traces;
+};
+void		 packets_info(const struct packets *pk,
+		    struct packets_info *pi);
 
 #endif /* SNMPMGRD_PACKETS_H */

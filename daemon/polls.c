@@ -1,7 +1,7 @@
 /*
  * polls.c - scheduled polls on the daemon's sessions (polls.h).
  *
- * The scheduler (poller.c) decides when; this file gives it a monotonic
+ * The scheduler (poll_sched.c) decides when; this file gives it a monotonic
  * clock and one libevent timer, and runs what it starts: a get poll is
  * one Get request of its OIDs; a walk poll walks its subtrees one after
  * the other with the walk engine.  Values of a run collect in the poll's
@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "core/errors.h"
 #include "core/limits.h"
@@ -45,11 +44,12 @@
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
-#include "poller.h"
+#include "poll_sched.h"
 #include "polls.h"
 #include "render.h"
 #include "sessions.h"
 #include "state.h"
+#include "views_poll.h"
 
 /* Seconds of completed runs kept for polls_per_second. */
 #define POLLS_RATE_SECS		10
@@ -379,8 +379,6 @@ polls_state(void *arg, struct poller_sess *ps, enum poller_state from,
 	struct polls	*P = arg;
 	struct psess	*pp = poller_sess_udata(ps);
 	struct dsess	*ds = pp->ds;
-	const char	*msg;
-	json_t		*data;
 
 	if (to == POLLER_DOWN)
 		log_warnx("session %s: down (no answer to %u polls in a row; "
@@ -393,15 +391,9 @@ polls_state(void *arg, struct poller_sess *ps, enum poller_state from,
 		log_debug("session %s: %s", ds->name, poller_state_name(to));
 	if (!events_wanted(P->d->events, EV_STATE, ds->name))
 		return;
-	data = json_pack("{s:s,s:s}", "state", poller_state_name(to),
-	    "previous", poller_state_name(from));
-	if (data != NULL && pp->st.err.code != 0 && to == POLLER_DOWN) {
-		msg = snmpmgr_strerror(pp->st.err.code);
-		json_object_set_new(data, "error", json_pack("{s:i,s:s,s:s}",
-		    "code", pp->st.err.code, "message", msg ? msg : "?",
-		    "detail", state_err_detail(&pp->st.err)));
-	}
-	events_publish(P->d->events, EV_STATE, ds->name, data);
+	events_publish(P->d->events, EV_STATE, ds->name, view_ev_state(
+	    poller_state_name(to), poller_state_name(from),
+	    pp->st.err.code != 0 && to == POLLER_DOWN ? &pp->st.err : NULL));
 }
 
 /* Publish poll, response and error events for a run that ended. */
@@ -410,39 +402,18 @@ pjob_events(struct pjob *pj, int error, const char *detail)
 {
 	struct polls	*P = pj->pp->P;
 	struct events	*e = P->d->events;
-	const char	*sname = pj->pp->ds->name, *msg;
-	struct render_buf *b = &P->rb;
-	json_error_t	 jerr;
-	json_t		*data, *vbs;
+	const char	*sname = pj->pp->ds->name;
 
-	if (events_wanted(e, EV_POLL, sname)) {
-		data = json_pack("{s:s,s:b,s:f,s:I}", "poll", pj->cp->name,
-		    "ok", error == 0, "duration_ms",
-		    (polls_now_us(P) - pj->start_us) / 1000.0,
-		    "count", (json_int_t)(error == 0 ? pj->st.vals.n : 0));
-		if (data != NULL && error != 0) {
-			msg = snmpmgr_strerror(error);
-			json_object_set_new(data, "error", json_pack(
-			    "{s:i,s:s,s:s}", "code", error, "message",
-			    msg ? msg : "?", "detail", detail ? detail : ""));
-		}
-		events_publish(e, EV_POLL, sname, data);
-	}
-	if (error == 0 && events_wanted(e, EV_RESPONSE, sname)) {
-		render_buf_reset(b);
-		state_vals_render(b, &pj->st.vals);
-		vbs = b->failed ? NULL : json_loadb(b->p, b->len, 0, &jerr);
-		data = json_pack("{s:s,s:o*}", "poll", pj->cp->name,
-		    "varbinds", vbs);
-		events_publish(e, EV_RESPONSE, sname, data);
-	}
-	if (error != 0 && events_wanted(e, EV_ERROR, sname)) {
-		msg = snmpmgr_strerror(error);
-		events_publish(e, EV_ERROR, sname, json_pack(
-		    "{s:s,s:i,s:s,s:s}", "poll", pj->cp->name, "code", error,
-		    "message", msg ? msg : "?", "detail",
-		    detail ? detail : ""));
-	}
+	if (events_wanted(e, EV_POLL, sname))
+		events_publish(e, EV_POLL, sname, view_ev_poll(pj->cp->name,
+		    error, detail, (polls_now_us(P) - pj->start_us) / 1000.0,
+		    error == 0 ? pj->st.vals.n : 0));
+	if (error == 0 && events_wanted(e, EV_RESPONSE, sname))
+		events_publish(e, EV_RESPONSE, sname, view_ev_response(
+		    pj->cp->name, &P->rb, &pj->st.vals));
+	if (error != 0 && events_wanted(e, EV_ERROR, sname))
+		events_publish(e, EV_ERROR, sname, view_ev_poll_error(
+		    pj->cp->name, error, detail));
 }
 
 /*
@@ -744,7 +715,7 @@ polls_enable(struct polls *P, struct dsess *ds, bool on)
 		poller_sess_enable(ds->ps->ps, on);
 }
 
-/* -------------------------------------------------------------- JSON */
+/* ------------------------------------------------------ for the views */
 
 const char *
 polls_state_name(const struct dsess *ds)
@@ -761,326 +732,80 @@ polls_state_name(const struct dsess *ds)
 	return poller_state_name(st.state);
 }
 
-static json_t *
-err_json(const struct state_err *e)
-{
-	const char	*msg;
-	char		 t[40];
-
-	if (e->code == 0)
-		return json_null();
-	msg = snmpmgr_strerror(e->code);
-	state_format_time(e->time_ms, t, sizeof(t));
-	return json_pack("{s:i,s:s,s:s,s:s}", "code", e->code, "message",
-	    msg ? msg : "?", "detail", state_err_detail(e), "time", t);
-}
-
-static json_t *
-time_json(uint64_t ms)
-{
-	char	 t[40];
-
-	if (ms == 0)
-		return json_null();
-	state_format_time(ms, t, sizeof(t));
-	return json_string(t);
-}
-
-static uint64_t
-psess_overruns(const struct psess *pp)
+/* A job's plain numbers for the views. */
+static void
+pjob_info(const struct pjob *pj, struct state_job_info *ji)
 {
 	struct poller_job_stats	 st;
-	uint64_t		 n = 0;
-	size_t			 i;
-
-	for (i = 0; pp != NULL && i < pp->njobs; i++) {
-		poller_job_get_stats(pp->jobs[i]->j, &st);
-		n += st.overruns;
-	}
-	return n;
-}
-
-int
-polls_row_json(const struct dsess *ds, json_t *row)
-{
-	const struct psess	*pp = ds->ps;
-
-	if (pp == NULL) {
-		json_object_set_new(row, "polls", json_integer(0));
-		return 0;
-	}
-	json_object_set_new(row, "polls", json_integer((json_int_t)pp->njobs));
-	json_object_set_new(row, "last_success", time_json(pp->st.last_ok_ms));
-	json_object_set_new(row, "last_error", err_json(&pp->st.err));
-	json_object_set_new(row, "srtt_ms", pp->st.have_rtt ?
-	    json_real(pp->st.srtt_us / 1000.0) : json_null());
-	json_object_set_new(row, "overruns",
-	    json_integer((json_int_t)psess_overruns(pp)));
-	return 0;
-}
-
-/* One poll's summary (no values). */
-static json_t *
-pjob_summary(const struct pjob *pj, uint64_t now_us)
-{
-	struct poller_job_stats	 st;
-	json_t			*o;
 
 	poller_job_get_stats(pj->j, &st);
-	o = json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I}",
-	    "poll", pj->cp->name,
-	    "kind", pj->cp->is_walk ? "walk" : "get",
-	    "interval_ms", (json_int_t)pj->cp->interval_ms,
-	    "time", time_json(pj->st.have ? pj->st.time_ms : 0),
-	    "duration_ms", pj->st.duration_us / 1000.0,
-	    "count", (json_int_t)(pj->st.have ? pj->st.vals.n : 0),
-	    "running", poller_job_running(pj->j),
-	    "error", pj->st.last_failed ? err_json(&pj->st.err) :
-	    json_null(),
-	    "runs", (json_int_t)st.runs,
-	    "ok", (json_int_t)st.ok,
-	    "failed", (json_int_t)(st.errors + st.noanswer),
-	    "overruns", (json_int_t)st.overruns,
-	    "skipped_down", (json_int_t)st.skipped_down,
-	    "next_in_ms", (json_int_t)(st.next_us > now_us ?
-	    (st.next_us - now_us) / 1000 : 0));
-	return o;
-}
-
-json_t *
-polls_show_json(const struct dsess *ds)
-{
-	const struct psess	*pp = ds->ps;
-	struct poller_sess_stats st;
-	json_t			*res, *arr, *state;
-	uint64_t		 now;
-	size_t			 i;
-
-	if ((arr = json_array()) == NULL)
-		return NULL;
-	if (pp == NULL) {
-		res = json_pack("{s:{s:s},s:o}", "state", "state",
-		    polls_state_name(ds), "polls", arr);
-		return res;
-	}
-	now = polls_now_us(pp->P);
-	poller_sess_get_stats(pp->ps, &st);
-	state = json_pack("{s:s,s:I,s:f,s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:I}",
-	    "state", polls_state_name(ds),
-	    "consecutive_failures", (json_int_t)st.fails,
-	    "since_s", (now - st.since_us) / 1e6,
-	    "transitions", (json_int_t)st.transitions,
-	    "probes", (json_int_t)st.probes,
-	    "next_probe_in_ms", st.next_probe_us > now ?
-	    json_integer((json_int_t)((st.next_probe_us - now) / 1000)) :
-	    json_null(),
-	    "last_success", time_json(pp->st.last_ok_ms),
-	    "last_error", err_json(&pp->st.err),
-	    "srtt_ms", pp->st.have_rtt ? json_real(pp->st.srtt_us / 1000.0) :
-	    json_null(),
-	    "polls_ok", (json_int_t)pp->st.polls_ok,
-	    "polls_failed", (json_int_t)pp->st.polls_failed);
-	if (state == NULL) {
-		json_decref(arr);
-		return NULL;
-	}
-	for (i = 0; i < pp->njobs; i++)
-		json_array_append_new(arr, pjob_summary(pp->jobs[i], now));
-	return json_pack("{s:o,s:o}", "state", state, "polls", arr);
+	memset(ji, 0, sizeof(*ji));
+	ji->poll = pj->cp->name;
+	ji->is_walk = pj->cp->is_walk;
+	ji->interval_ms = pj->cp->interval_ms;
+	ji->st = &pj->st;
+	ji->running = poller_job_running(pj->j);
+	ji->runs = st.runs;
+	ji->ok = st.ok;
+	ji->failed = st.errors + st.noanswer;
+	ji->overruns = st.overruns;
+	ji->skipped_down = st.skipped_down;
+	ji->next_us = st.next_us;
 }
 
 int
-polls_status_json(struct polls *P, json_t *res)
+polls_sess_info(const struct dsess *ds, struct polls_sess_info *info)
 {
-	struct poller_stats	 st;
-	struct sessions		*t = P->d->sessions;
-	struct dsess		*ds;
-	size_t			 i, up = 0;
-	uint64_t		 timeouts = 0;
+	const struct psess	*pp = ds->ps;
 
-	poller_get_stats(P->p, &st);
-	for (i = 0; i < sessions_count(t); i++) {
-		ds = sessions_at(t, i);
-		if (ds->s != NULL)
-			timeouts += sess_get_stats(ds->s)->timeouts;
-		if (strcmp(polls_state_name(ds), "up") == 0)
-			up++;
-	}
-	json_object_set_new(res, "sessions_up", json_integer((json_int_t)up));
-	json_object_set_new(res, "sessions_down",
-	    json_integer((json_int_t)st.down));
-	json_object_set_new(res, "polls_scheduled",
-	    json_integer((json_int_t)st.jobs));
-	json_object_set_new(res, "polls_running",
-	    json_integer((json_int_t)st.running));
-	json_object_set_new(res, "polls_waiting",
-	    json_integer((json_int_t)st.waiting));
-	json_object_set_new(res, "polls_per_second", json_real(polls_rate(P)));
-	json_object_set_new(res, "polls_done", json_integer((json_int_t)P->done));
-	json_object_set_new(res, "polls_failed",
-	    json_integer((json_int_t)P->failed));
-	json_object_set_new(res, "overruns",
-	    json_integer((json_int_t)st.overruns));
-	json_object_set_new(res, "timeouts", json_integer((json_int_t)timeouts));
+	memset(info, 0, sizeof(*info));
+	if (pp == NULL)
+		return -1;
+	info->njobs = pp->njobs;
+	info->st = &pp->st;
+	info->now_us = polls_now_us(pp->P);
+	poller_sess_get_stats(pp->ps, &info->sched);
 	return 0;
 }
 
-json_t *
-polls_stats_json(struct polls *P)
+void
+polls_job_info(const struct dsess *ds, size_t i, struct state_job_info *ji)
 {
-	const struct poller_conf *pc = poller_get_conf(P->p);
-	struct poller_stats	 st;
+	pjob_info(ds->ps->jobs[i], ji);
+}
+
+void
+polls_info(struct polls *P, struct polls_info *pi)
+{
 	struct sessions		*t = P->d->sessions;
 	struct dsess		*ds;
-	size_t			 i, k, mem = 0, objects = 0;
+	size_t			 i, k;
 
-	poller_get_stats(P->p, &st);
+	memset(pi, 0, sizeof(*pi));
+	poller_get_stats(P->p, &pi->sched);
+	pi->conf = poller_get_conf(P->p);
+	pi->done = P->done;
+	pi->failed = P->failed;
+	pi->per_second = polls_rate(P);
+	pi->sessions = t;
 	for (i = 0; i < sessions_count(t); i++) {
 		ds = sessions_at(t, i);
 		for (k = 0; ds->ps != NULL && k < ds->ps->njobs; k++) {
-			mem += state_vals_memory(&ds->ps->jobs[k]->st.vals) +
-			    state_vals_memory(&ds->ps->jobs[k]->st.work);
-			objects += ds->ps->jobs[k]->st.vals.n;
+			pi->bytes += state_vals_memory(&ds->ps->jobs[k]->st.vals)
+			    + state_vals_memory(&ds->ps->jobs[k]->st.work);
+			pi->objects += ds->ps->jobs[k]->st.vals.n;
 		}
 	}
-	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
-	    "scheduler",
-	    "max_in_flight", (json_int_t)pc->max_in_flight,
-	    "session_in_flight", (json_int_t)pc->session_in_flight,
-	    "down_after", (json_int_t)pc->down_after,
-	    "backoff_min_ms", (json_int_t)pc->backoff_min_ms,
-	    "backoff_max_ms", (json_int_t)pc->backoff_max_ms,
-	    "polls",
-	    "sessions", (json_int_t)st.sessions,
-	    "scheduled", (json_int_t)st.jobs,
-	    "runs", (json_int_t)st.runs,
-	    "done", (json_int_t)P->done,
-	    "failed", (json_int_t)P->failed,
-	    "running", (json_int_t)st.running,
-	    "waiting", (json_int_t)st.waiting,
-	    "waited", (json_int_t)st.waited,
-	    "overruns", (json_int_t)st.overruns,
-	    "skipped_down", (json_int_t)st.skipped_down,
-	    "per_second", polls_rate(P),
-	    "store",
-	    "objects", (json_int_t)objects,
-	    "bytes", (json_int_t)mem);
 }
 
 /* One poll's results as JSON text into b. */
 static void
 pjob_render(struct render_buf *b, const struct pjob *pj, uint64_t now_us)
 {
-	json_t	*sum;
-	char	*s;
-	size_t	 n;
+	struct state_job_info	 ji;
 
-	/* The summary, with "varbinds" added before its closing brace. */
-	sum = pjob_summary(pj, now_us);
-	s = sum != NULL ? json_dumps(sum, JSON_COMPACT) : NULL;
-	json_decref(sum);
-	if (s == NULL) {
-		b->failed = true;
-		return;
-	}
-	n = strlen(s);
-	render_add(b, s, n - 1);
-	free(s);
-	render_adds(b, ",\"varbinds\":");
-	state_vals_render(b, &pj->st.vals);
-	render_add(b, "}", 1);
-}
-
-int
-polls_results(struct polls *P, struct dsess *ds, const char *poll,
-    char **out, size_t *outlen, char *err, size_t errsize)
-{
-	struct render_buf	 b;
-	const struct psess	*pp = ds->ps;
-	uint64_t		 now = polls_now_us(P);
-	size_t			 i, n = 0;
-
-	render_buf_init(&b);
-	render_adds(&b, "{\"session\":");
-	render_json_str(&b, ds->name, strlen(ds->name));
-	render_adds(&b, ",\"polls\":[");
-	for (i = 0; pp != NULL && i < pp->njobs; i++) {
-		if (poll != NULL && strcmp(pp->jobs[i]->cp->name, poll) != 0)
-			continue;
-		if (n++ > 0)
-			render_add(&b, ",", 1);
-		pjob_render(&b, pp->jobs[i], now);
-	}
-	render_adds(&b, "]}");
-	if (poll != NULL && n == 0) {
-		snprintf(err, errsize, "session %s has no poll \"%s\"",
-		    ds->name, poll);
-		render_buf_free(&b);
-		return -1;
-	}
-	if (b.failed) {
-		snprintf(err, errsize, "out of memory");
-		render_buf_free(&b);
-		return -1;
-	}
-	*out = b.p;
-	*outlen = b.len;
-	return 0;
-}
-
-int
-polls_value(struct polls *P, struct dsess *ds, const struct oid *o,
-    char **out, size_t *outlen)
-{
-	const struct psess	*pp = ds->ps;
-	const struct pjob	*best = NULL;
-	struct snmp_varbind	 vb;
-	struct render_buf	 b;
-	ssize_t			 k, bestk = -1;
-	size_t			 i;
-	char			 t[40];
-
-	for (i = 0; pp != NULL && i < pp->njobs; i++) {
-		if (!pp->jobs[i]->st.have)
-			continue;
-		k = state_vals_find(&pp->jobs[i]->st.vals, o);
-		if (k >= 0 && (best == NULL ||
-		    pp->jobs[i]->st.time_ms > best->st.time_ms)) {
-			best = pp->jobs[i];
-			bestk = k;
-		}
-	}
-	if (best == NULL)
-		return -1;
-	state_vals_get(&best->st.vals, (size_t)bestk, &vb);
-	render_buf_init(&b);
-	render_varbind(&b, &vb);
-	if (b.failed || b.len == 0) {
-		render_buf_free(&b);
-		return -2;
-	}
-	/* Drop the closing brace, add where the value came from. */
-	b.len--;
-	render_adds(&b, ",\"session\":");
-	render_json_str(&b, ds->name, strlen(ds->name));
-	render_adds(&b, ",\"poll\":");
-	render_json_str(&b, best->cp->name, strlen(best->cp->name));
-	state_format_time(best->st.time_ms, t, sizeof(t));
-	render_adds(&b, ",\"time\":");
-	render_json_str(&b, t, strlen(t));
-	render_adds(&b, ",\"age_ms\":");
-	render_u64(&b, state_now_ms() > best->st.time_ms ?
-	    state_now_ms() - best->st.time_ms : 0);
-	render_add(&b, "}", 1);
-	if (b.failed) {
-		render_buf_free(&b);
-		return -2;
-	}
-	*out = b.p;
-	*outlen = b.len;
-	return 0;
+	pjob_info(pj, &ji);
+	view_poll_job_render(b, &ji, now_us);
 }
 
 void

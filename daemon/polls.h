@@ -1,10 +1,12 @@
 /*
  * polls.h - scheduled polls on the daemon's sessions: the poll scheduler
- * (poller.h) bound to libevent and to the session engine.  It runs each
+ * (poll_sched.h) bound to libevent and to the session engine.  It runs each
  * configured poll (a get of its OIDs, or walks of its subtrees) when the
  * scheduler says, stores the latest values in state.h form, keeps each
- * session's health, publishes poll/response/state/error events, and
- * answers the poll.* control methods.
+ * session's health, publishes poll/response/state/error events (their
+ * data built by views_poll.c), and answers poll.run.  What the other
+ * poll.* methods and session.show show is built by views.c from
+ * polls_sess_info, polls_job_info and polls_info.
  */
 #ifndef SNMPMGRD_POLLS_H
 #define SNMPMGRD_POLLS_H
@@ -13,14 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct json_t json_t;
+#include "poll_sched.h"
 
 struct config;
 struct ctl_req;
 struct daemon;
 struct dsess;
-struct oid;
 struct polls;
+struct sessions;
+struct state_job_info;
+struct state_sess;
 
 /* NULL with the reason logged.  Schedules nothing yet. */
 struct polls	*polls_new(struct daemon *d);
@@ -52,29 +56,34 @@ void		 polls_enable(struct polls *P, struct dsess *ds, bool on);
 
 /* "up", "down", "unknown", "disabled" or "error" (no core session). */
 const char	*polls_state_name(const struct dsess *ds);
-/* Add state, last_success, last_error, srtt_ms, overruns, polls to a
- * session.list row.  0 or -1. */
-int		 polls_row_json(const struct dsess *ds, json_t *row);
-/* {"state": {...}, "polls": [...]} for session.show.  New reference. */
-json_t		*polls_show_json(const struct dsess *ds);
-/* Keys for daemon.status (sessions_up, sessions_down, polls_per_second,
- * overruns, timeouts, ...).  0 or -1. */
-int		 polls_status_json(struct polls *P, json_t *res);
-/* The scheduler's and the store's numbers for daemon.stats. */
-json_t		*polls_stats_json(struct polls *P);
-
 /*
- * poll.results: the latest values of ds's polls (or of the one named
- * poll) as JSON text in *out (malloc'ed, *outlen bytes).  0, or -1 when
- * there is no such poll or memory runs out (err set).
+ * What the views (views.c) read, as plain numbers.  polls_sess_info: 0
+ * with info filled, -1 when ds has no polls.  polls_job_info: poll i
+ * (< info.njobs) of ds.
  */
-int		 polls_results(struct polls *P, struct dsess *ds,
-		    const char *poll, char **out, size_t *outlen, char *err,
-		    size_t errsize);
-/* poll.value: the latest stored value of o as JSON text.  0, -1 when no
- * poll of ds stored it, -2 when memory runs out. */
-int		 polls_value(struct polls *P, struct dsess *ds,
-		    const struct oid *o, char **out, size_t *outlen);
+struct polls_sess_info {
+	size_t			 njobs;
+	const struct state_sess	*st;
+	struct poller_sess_stats sched;
+	uint64_t		 now_us;	/* the scheduler's clock */
+};
+int		 polls_sess_info(const struct dsess *ds,
+		    struct polls_sess_info *info);
+void		 polls_job_info(const struct dsess *ds, size_t i,
+		    struct state_job_info *ji);
+/* The scheduler's and the store's numbers (daemon.status, .stats). */
+struct polls_info {
+	struct poller_stats	 sched;
+	const struct poller_conf *conf;
+	uint64_t		 done;		/* runs ended */
+	uint64_t		 failed;
+	double			 per_second;
+	size_t			 objects;	/* values stored */
+	size_t			 bytes;
+	struct sessions		*sessions;	/* the daemon's */
+};
+void		 polls_info(struct polls *P, struct polls_info *pi);
+
 /* reset: forget ds's stored values. */
 void		 polls_reset(struct polls *P, struct dsess *ds);
 /*

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/oid.h"
 #include "core/pdu.h"
 #include "render.h"
@@ -154,14 +155,9 @@ put_oid_arcs(struct render_buf *b, const struct oid *o)
 static void
 put_hex(struct render_buf *b, const uint8_t *p, size_t n)
 {
-	char	*q = b->p + b->len;
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		*q++ = hexdig[p[i] >> 4];
-		*q++ = hexdig[p[i] & 0xf];
-	}
-	b->len += 2 * n;
+	/* The caller made room for 2 * n digits; the NUL hex_encode adds
+	 * lands in the room reserved for what follows. */
+	b->len += hex_encode(p, n, b->p + b->len, 2 * n + 1);
 }
 
 /* Needs 2 + 6 * n bytes of room at most. */

@@ -1,6 +1,6 @@
 /*
- * sessions.c - sessions by name, their run-time changes, and their JSON
- * for session.list and session.show.
+ * sessions.c - sessions by name and their run-time changes (their JSON
+ * for session.list and session.show is built in views.c).
  *
  * The table is an array of pointers to entries, sorted by name and
  * searched with bsearch(3).  Adding or removing an entry moves pointers,
@@ -28,13 +28,11 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
-#include "methods.h"
-#include "packets.h"
-#include "polls.h"
 #include "sessions.h"
 
 struct sessions {
 	struct daemon	*d;
+	struct sessions_hooks hooks;
 	struct dsess	**v;
 	size_t		 n;
 	size_t		 cap;
@@ -145,10 +143,10 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 }
 
 static void
-dsess_free(struct daemon *d, struct dsess *ds)
+dsess_free(const struct sessions *t, struct dsess *ds)
 {
-	if (d->polls != NULL)
-		polls_detach(d->polls, ds);
+	if (t->hooks.detach != NULL)
+		t->hooks.detach(t->hooks.polls, ds);
 	/* Client requests on it end here, while ds is still valid. */
 	sess_free(ds->s);
 	ds->s = NULL;
@@ -179,6 +177,12 @@ sessions_new(struct daemon *d, const struct config *c)
 }
 
 void
+sessions_set_hooks(struct sessions *t, const struct sessions_hooks *h)
+{
+	t->hooks = *h;
+}
+
+void
 sessions_free(struct sessions *t)
 {
 	size_t	 i;
@@ -186,7 +190,7 @@ sessions_free(struct sessions *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->n; i++)
-		dsess_free(t->d, t->v[i]);
+		dsess_free(t, t->v[i]);
 	free(t->v);
 	free(t);
 }
@@ -228,7 +232,7 @@ sessions_destroy(struct sessions *t, struct dsess *ds)
 		return;
 	memmove(&t->v[pos], &t->v[pos + 1], (t->n - pos - 1) * sizeof(*t->v));
 	t->n--;
-	dsess_free(t->d, ds);
+	dsess_free(t, ds);
 }
 
 struct dsess *
@@ -291,6 +295,23 @@ sessions_note(struct dsess *ds, int error, const char *detail)
 	    snmpmgr_strerror(error), error, detail);
 }
 
+/*
+ * mask_sensitive_data and decrypt_trace of obj when present (checked
+ * already), which packets.c reads (packets_mask, packets_decrypt_trace).
+ */
+static void
+sessions_set_trace_opts(struct dsess *ds, const json_t *obj)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(obj, "mask_sensitive_data")) != NULL &&
+	    json_is_boolean(v))
+		ds->rt_mask = json_is_true(v) ? 1 : 2;
+	if ((v = json_object_get(obj, "decrypt_trace")) != NULL &&
+	    json_is_boolean(v))
+		ds->rt_decrypt = json_is_true(v) ? 1 : 2;
+}
+
 int
 sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
     struct config_err *err)
@@ -322,9 +343,10 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 	}
 	sess_opts_release(&o);
 	ds->modified = true;
-	packets_set_opts(ds, obj);	/* mask_sensitive_data, decrypt_trace */
-	if (was != sess_get_opts(ds->s)->enabled && d->polls != NULL)
-		polls_enable(d->polls, ds, !was);
+	sessions_set_trace_opts(ds, obj);
+	if (was != sess_get_opts(ds->s)->enabled &&
+	    d->sessions->hooks.enable != NULL)
+		d->sessions->hooks.enable(d->sessions->hooks.polls, ds, !was);
 	return 0;
 }
 
@@ -358,63 +380,6 @@ sessions_transport_name(int transport)
 	}
 }
 
-static const struct sess_stats *
-dsess_stats(const struct dsess *ds)
-{
-	static const struct sess_stats zero;
-
-	return ds->s != NULL ? sess_get_stats(ds->s) : &zero;
-}
-
-json_t *
-sessions_list_json(struct daemon *d, const struct sessions *t,
-    const char *state)
-{
-	const struct sess_opts	*o;
-	const struct sess_stats	*st;
-	const struct dsess	*ds;
-	json_t			*rows, *row;
-	const char		*ps;
-	size_t			 i;
-
-	if ((rows = json_array()) == NULL)
-		return NULL;
-	for (i = 0; t != NULL && i < t->n; i++) {
-		ds = t->v[i];
-		ps = polls_state_name(ds);
-		if (state != NULL && strcmp(state, ps) != 0)
-			continue;
-		o = sessions_opts(ds);
-		st = dsess_stats(ds);
-		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
-		    "s:I,s:f}",
-		    "name", ds->name,
-		    "host", o->host,
-		    "port", (int)o->port,
-		    "version", sessions_version_name(o->version),
-		    "transport", sessions_transport_name(o->transport),
-		    "enabled", ds->s != NULL && o->enabled,
-		    "state", ps,
-		    "requests", (json_int_t)st->requests,
-		    "responses", (json_int_t)st->responses,
-		    "timeouts", (json_int_t)st->timeouts,
-		    "retries", (json_int_t)st->retries,
-		    "bad_packets", (json_int_t)st->bad_packets,
-		    "last_rtt_ms", st->last_rtt_us / 1000.0);
-		if (row == NULL || json_array_append_new(rows, row) == -1)
-			goto fail;
-		if (ds->s == NULL)
-			json_object_set_new(row, "error", json_pack("{s:i,s:s}",
-			    "code", ds->err, "detail", ds->errdetail));
-		if (polls_row_json(ds, row) == -1)
-			goto fail;
-	}
-	return json_pack("{s:o}", "sessions", rows);
- fail:
-	json_decref(rows);
-	return NULL;
-}
-
 /* "192.0.2.1:161", "[2001:db8::1]:161". */
 void
 sessions_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
@@ -440,68 +405,4 @@ sessions_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
 	} else
 		snprintf(buf, size, "?");
-}
-
-json_t *
-sessions_show_json(struct daemon *d, const struct dsess *ds)
-{
-	const struct sess_stats	*st = dsess_stats(ds);
-	const struct sockaddr	*sa;
-	socklen_t		 salen = 0;
-	json_t			*res, *opts, *stats, *polls, *v3;
-	char			 addr[INET6_ADDRSTRLEN + 16];
-
-	/* Secrets masked unless the session's mask_sensitive_data is off. */
-	if ((opts = packets_opts_json(ds)) == NULL)
-		return NULL;
-	stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}",
-	    "requests", (json_int_t)st->requests,
-	    "retries", (json_int_t)st->retries,
-	    "responses", (json_int_t)st->responses,
-	    "timeouts", (json_int_t)st->timeouts,
-	    "bad_packets", (json_int_t)st->bad_packets,
-	    "origin_mismatch", (json_int_t)st->origin_mismatch,
-	    "version_mismatch", (json_int_t)st->version_mismatch,
-	    "duplicates", (json_int_t)st->duplicates,
-	    "send_errors", (json_int_t)st->send_errors,
-	    "last_rtt_ms", st->last_rtt_us / 1000.0,
-	    "pending", (json_int_t)(ds->s != NULL ? sess_pending(ds->s) : 0));
-	if (stats == NULL) {
-		json_decref(opts);
-		return NULL;
-	}
-	if (ds->s != NULL) {
-		sa = sess_addr(ds->s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
-		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
-		    "address", addr, "options", opts, "stats", stats);
-	} else {
-		res = json_pack("{s:s,s:n,s:o,s:o,s:{s:i,s:s,s:s}}",
-		    "name", ds->name, "address", "options", opts,
-		    "stats", stats, "error", "code", ds->err,
-		    "message", snmpmgr_strerror(ds->err),
-		    "detail", ds->errdetail);
-	}
-	if (res == NULL)
-		return NULL;
-	json_object_set_new(res, "origin", json_string(ds->runtime ?
-	    "runtime" : "config"));
-	json_object_set_new(res, "modified", json_boolean(ds->modified));
-	/* SNMPv3: the agent's engine and the usmStats-style counters. */
-	if ((v3 = methods_v3_show(ds->s)) != NULL) {
-		json_object_update(res, v3);
-		json_decref(v3);
-	}
-	if (ds->cs->template_name[0] != '\0')
-		json_object_set_new(res, "template",
-		    json_string(ds->cs->template_name));
-	packets_show_json(ds, res);
-	if ((polls = polls_show_json(ds)) == NULL ||
-	    json_object_update(res, polls) == -1) {
-		json_decref(polls);
-		json_decref(res);
-		return NULL;
-	}
-	json_decref(polls);
-	return res;
 }

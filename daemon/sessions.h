@@ -27,6 +27,7 @@ struct config;
 struct config_err;
 struct config_session;
 struct daemon;
+struct polls;
 struct psess;
 struct sess;
 struct sess_opts;
@@ -49,9 +50,10 @@ struct dsess {
 	struct log_repeat	 rep;	/* repeated request failures */
 	struct psess		*ps;	/* its polls and results (polls.c) */
 	/*
-	 * packets.c: mask_sensitive_data and decrypt_trace as changed at
-	 * run time (0: as configured, 1: true, 2: false), and the bad
-	 * packets matched to the session (log once, then debug).
+	 * mask_sensitive_data and decrypt_trace as changed at run time
+	 * by sessions_set_opts (0: as configured, 1: true, 2: false), read
+	 * by packets.c; and the bad packets matched to the session (log
+	 * once, then debug; packets.c).
 	 */
 	uint8_t			 rt_mask;
 	uint8_t			 rt_decrypt;
@@ -66,6 +68,21 @@ struct dsess {
 struct sessions	*sessions_new(struct daemon *d, const struct config *c);
 /* Frees every entry; requests in flight end as interrupted. */
 void		 sessions_free(struct sessions *t);
+
+/*
+ * Who follows the entries' polls (polls.c; main.c sets them once the
+ * table exists): detach runs before an entry's core session is freed,
+ * enable when sessions_set_opts turns "enabled" on or off.  The table
+ * does not include polls.h, so the two modules do not depend on each
+ * other both ways.
+ */
+struct sessions_hooks {
+	void		(*detach)(struct polls *P, struct dsess *ds);
+	void		(*enable)(struct polls *P, struct dsess *ds, bool on);
+	struct polls	*polls;
+};
+void		 sessions_set_hooks(struct sessions *t,
+		    const struct sessions_hooks *h);
 
 /*
  * A new entry for cs (copied into the entry when own is true, for
@@ -98,17 +115,6 @@ void		 sessions_note(struct dsess *ds, int error, const char *detail);
  */
 int		 sessions_set_opts(struct daemon *d, struct dsess *ds,
 		    const json_t *obj, struct config_err *err);
-
-/*
- * {"sessions": [ROW, ...]} for session.list; only sessions in state
- * (up, down, unknown, disabled, error) when it is not NULL.  New
- * reference or NULL.
- */
-json_t		*sessions_list_json(struct daemon *d, const struct sessions *t,
-		    const char *state);
-/* {"name", "address", "options", "stats", "state", "polls"} for
- * session.show. */
-json_t		*sessions_show_json(struct daemon *d, const struct dsess *ds);
 
 /* "192.0.2.1:161", "[2001:db8::1]:161"; "?" for anything else. */
 void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,

@@ -142,6 +142,24 @@ struct state_sess {
 	uint64_t	 polls_failed;
 };
 
+/*
+ * One poll of a session as the views show it: plain numbers, filled by
+ * polls.c (polls_job_info) and formatted by views_poll.c.
+ */
+struct state_job_info {
+	const char		*poll;
+	bool			 is_walk;
+	uint32_t		 interval_ms;
+	const struct state_poll	*st;
+	bool			 running;
+	uint64_t		 runs;
+	uint64_t		 ok;
+	uint64_t		 failed;	/* errors and no answers */
+	uint64_t		 overruns;
+	uint64_t		 skipped_down;
+	uint64_t		 next_us;	/* next turn; 0: none */
+};
+
 /* Fold one RTT sample into the smoothed RTT. */
 void	 state_sess_rtt(struct state_sess *ss, uint32_t rtt_us);
 

@@ -44,6 +44,7 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/transport.h"
 #include "core/usm.h"
@@ -287,20 +288,15 @@ traps_event_bad(struct traps *t, const struct traps_listener *l,
     const struct sockaddr *from, const uint8_t *buf, size_t len,
     const struct trapproc_out *out)
 {
-	static const char hexdig[] = "0123456789abcdef";
 	char		 addr[INET6_ADDRSTRLEN], hex[2 * TRAPS_HEX_BYTES + 1];
 	unsigned	 port;
-	size_t		 i, n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
+	size_t		 n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
 	json_t		*data;
 
 	if (!events_wanted(t->d->events, EV_BAD_PACKET, NULL))
 		return;
 	traps_sockaddr_str(from, addr, sizeof(addr), &port);
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = hexdig[buf[i] >> 4];
-		hex[2 * i + 1] = hexdig[buf[i] & 15];
-	}
-	hex[2 * n] = '\0';
+	hex_encode(buf, n, hex, sizeof(hex));
 	data = json_pack("{s:s,s:s?,s:i,s:s,s:s,s:i,s:s,s:I,s:s}",
 	    "origin", "traps",
 	    "reason", trapproc_reason_name(out->reason),
@@ -847,125 +843,36 @@ traps_reload(struct daemon *d, struct traps *t, const struct config *conf,
 
 /* ------------------------------------------------------------ stats */
 
-/* Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide). */
-static void
-traps_proc_udp(json_t *o)
+void
+traps_info(const struct traps *t, struct traps_info *ti)
 {
-	FILE		*fp;
-	char		 head[512], vals[512], *hs, *vs, *h, *v;
-	unsigned long long n;
-
-	if ((fp = fopen("/proc/net/snmp", "re")) == NULL)
-		return;
-	while (fgets(head, sizeof(head), fp) != NULL &&
-	    fgets(vals, sizeof(vals), fp) != NULL) {
-		if (strncmp(head, "Udp:", 4) != 0)
-			continue;
-		h = strtok_r(head + 4, " \n", &hs);
-		v = strtok_r(vals + 4, " \n", &vs);
-		while (h != NULL && v != NULL) {
-			n = strtoull(v, NULL, 10);
-			if (strcmp(h, "RcvbufErrors") == 0)
-				json_object_set_new(o, "udp_rcvbuf_errors",
-				    json_integer((json_int_t)n));
-			else if (strcmp(h, "InErrors") == 0)
-				json_object_set_new(o, "udp_in_errors",
-				    json_integer((json_int_t)n));
-			h = strtok_r(NULL, " \n", &hs);
-			v = strtok_r(NULL, " \n", &vs);
-		}
-		break;
-	}
-	fclose(fp);
+	memset(ti, 0, sizeof(*ti));
+	trapproc_get_stats(t->tp, &ti->proc);
+	journal_get_stats(t->j, &ti->journal);
+	ti->j = t->j;
+	ti->max_size = t->max_size;
+	ti->keep = t->keep;
+	ti->nls = t->nls;
+	ti->auto_ack = t->auto_ack;
+	ti->acks_sent = t->acks_sent;
+	ti->acks_waiting = t->nacks;
+	ti->acks_dropped = t->acks_dropped;
+	ti->acks_overflow = t->acks_overflow;
+	ti->send_errors = t->send_errors;
+	ti->reports_sent = t->reports_sent;
 }
 
-json_t *
-traps_stats_json(const struct traps *t)
+void
+traps_listener_info(const struct traps *t, size_t i,
+    struct traps_listener_info *li)
 {
-	struct trapproc_stats	 st;
-	struct journal_stats	 js;
-	json_t			*o, *rej, *ls, *l, *sys;
-	uint64_t		 nrej = 0, drops = 0;
-	size_t			 i;
-	int			 r;
+	const struct traps_listener *l = &t->ls[i];
 
-	trapproc_get_stats(t->tp, &st);
-	journal_get_stats(t->j, &js);
-	if ((rej = json_object()) == NULL)
-		return NULL;
-	for (r = 1; r < TRAPPROC__COUNT; r++) {
-		json_object_set_new(rej, trapproc_reason_name(r),
-		    json_integer((json_int_t)st.rejected[r]));
-		nrej += st.rejected[r];
-	}
-	if ((ls = json_array()) == NULL) {
-		json_decref(rej);
-		return NULL;
-	}
-	for (i = 0; i < t->nls; i++) {
-		drops += t->ls[i].drops;
-		l = json_pack("{s:s,s:s,s:b,s:I,s:I,s:i}",
-		    "listen", t->ls[i].spec,
-		    "address", t->ls[i].addr,
-		    "open", t->ls[i].fd != -1,
-		    "received", (json_int_t)t->ls[i].received,
-		    "drops", (json_int_t)t->ls[i].drops,
-		    "receive_buffer", t->ls[i].rcvbuf);
-		if (l != NULL && t->ls[i].fd == -1)
-			json_object_set_new(l, "error",
-			    json_string(t->ls[i].error));
-		json_array_append_new(ls, l);
-	}
-	if ((sys = json_object()) != NULL)
-		traps_proc_udp(sys);
-	o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o,s:I,s:I,"
-	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I},s:o,s:{s:I,s:I},s:{s:I,s:I},"
-	    "s:o}",
-	    "received", (json_int_t)st.packets,
-	    "accepted", (json_int_t)(st.traps + st.informs),
-	    "traps", (json_int_t)st.traps,
-	    "informs", (json_int_t)st.informs,
-	    "by_version",
-		"1", (json_int_t)st.v1,
-		"2c", (json_int_t)st.v2c,
-		"3", (json_int_t)st.v3,
-	    "rejected", (json_int_t)nrej,
-	    "rejected_by_reason", rej,
-	    "reports", (json_int_t)t->reports_sent,
-	    "discoveries", (json_int_t)st.discoveries,
-	    "kernel_drops", (json_int_t)drops,
-	    "acks",
-		"auto", t->auto_ack,
-		"sent", (json_int_t)t->acks_sent,
-		"waiting", (json_int_t)t->nacks,
-		"dropped", (json_int_t)t->acks_dropped,
-		"overflow", (json_int_t)t->acks_overflow,
-		"send_errors", (json_int_t)t->send_errors,
-	    "listeners", ls,
-	    "engines",
-		"tracked", (json_int_t)st.engines,
-		"evicted", (json_int_t)st.engines_evicted,
-	    "keys",
-		"localized", (json_int_t)st.localizations,
-		"cache_hits", (json_int_t)st.key_cache_hits,
-	    "system", sys != NULL ? sys : json_object());
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "path", journal_path(t->j),
-	    "fsync", journal_fsync_name(journal_policy(t->j)),
-	    "max_size", (json_int_t)t->max_size,
-	    "keep", (int)t->keep,
-	    "records", (json_int_t)js.records,
-	    "bytes", (json_int_t)js.bytes,
-	    "file_size", (json_int_t)js.file_size,
-	    "rotations", (json_int_t)js.rotations,
-	    "syncs", (json_int_t)js.syncs,
-	    "write_errors", (json_int_t)js.write_errors,
-	    "records_lost", (json_int_t)js.records_lost,
-	    "sync_errors", (json_int_t)js.sync_errors,
-	    "queries", (json_int_t)js.queries,
-	    "pending", (json_int_t)js.pending));
-	return o;
+	li->spec = l->spec;
+	li->addr = l->addr;
+	li->open = l->fd != -1;
+	li->error = l->error;
+	li->received = l->received;
+	li->drops = l->drops;
+	li->rcvbuf = l->rcvbuf;
 }

@@ -9,6 +9,13 @@
 #ifndef SNMPMGRD_TRAPS_H
 #define SNMPMGRD_TRAPS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal.h"
+#include "trap_rx.h"
+
 typedef struct json_t json_t;
 
 struct config;
@@ -19,7 +26,7 @@ struct traps;
 /*
  * Start receiving as conf->traps says (nothing to do without a "traps"
  * section: returns NULL with *err 0).  Listeners that cannot be opened are
- * logged and shown in traps_stats_json(); start-up fails (NULL, *err -1,
+ * logged and shown in trap.stats; start-up fails (NULL, *err -1,
  * the reason logged) when the journal cannot be opened, a user's
  * credentials cannot be made, or no listener could be opened at all.
  */
@@ -44,8 +51,34 @@ void		 traps_free(struct traps *t);
 /* The journal, for trap.list. */
 struct journal	*traps_journal(struct traps *t);
 
-/* trap.stats: counters by reason, listeners, journal.  New reference or
- * NULL. */
-json_t		*traps_stats_json(const struct traps *t);
+/* What trap.stats shows (views.c), as plain numbers. */
+struct traps_info {
+	struct trapproc_stats	 proc;
+	struct journal_stats	 journal;
+	const struct journal	*j;		/* path, fsync policy */
+	uint64_t		 max_size;	/* of a journal file */
+	uint32_t		 keep;
+	size_t			 nls;		/* listeners */
+	bool			 auto_ack;
+	uint64_t		 acks_sent;
+	size_t			 acks_waiting;
+	uint64_t		 acks_dropped;
+	uint64_t		 acks_overflow;
+	uint64_t		 send_errors;
+	uint64_t		 reports_sent;
+};
+struct traps_listener_info {
+	const char		*spec;		/* as configured */
+	const char		*addr;
+	bool			 open;
+	const char		*error;		/* why not open */
+	uint64_t		 received;
+	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
+	int			 rcvbuf;	/* as the kernel set it */
+};
+void		 traps_info(const struct traps *t, struct traps_info *ti);
+/* Listener i (< ti.nls). */
+void		 traps_listener_info(const struct traps *t, size_t i,
+		    struct traps_listener_info *li);
 
 #endif /* SNMPMGRD_TRAPS_H */

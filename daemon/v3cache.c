@@ -17,8 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "core/limits.h"
 #include "core/session.h"
 #include "core/usm.h"
@@ -273,17 +271,14 @@ v3cache_learn(struct v3cache *vc, const struct sess *s)
 	vc->engines_learned++;
 }
 
-json_t *
-v3cache_stats_json(const struct v3cache *vc)
+void
+v3cache_info(const struct v3cache *vc, struct v3cache_info *vi)
 {
-	if (vc == NULL)
-		return NULL;
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "credentials", (json_int_t)vc->ncreds,
-	    "credential_hits", (json_int_t)vc->cred_hits,
-	    "credentials_evicted", (json_int_t)vc->creds_evicted,
-	    "engines", (json_int_t)vc->nengines,
-	    "engine_hits", (json_int_t)vc->engine_hits,
-	    "engines_learned", (json_int_t)vc->engines_learned,
-	    "engines_expired", (json_int_t)vc->engines_expired);
+	vi->credentials = vc->ncreds;
+	vi->credential_hits = vc->cred_hits;
+	vi->credentials_evicted = vc->creds_evicted;
+	vi->engines = vc->nengines;
+	vi->engine_hits = vc->engine_hits;
+	vi->engines_learned = vc->engines_learned;
+	vi->engines_expired = vc->engines_expired;
 }

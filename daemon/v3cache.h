@@ -26,8 +26,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct json_t json_t;
-
 struct sess;
 struct usm_cred;
 struct v3cache;
@@ -57,7 +55,17 @@ int		 v3cache_preset(struct v3cache *vc, struct sess *s);
  */
 void		 v3cache_learn(struct v3cache *vc, const struct sess *s);
 
-/* Counters and sizes for daemon.stats.  New reference or NULL. */
-json_t		*v3cache_stats_json(const struct v3cache *vc);
+/* Counters and sizes for daemon.stats (views.c). */
+struct v3cache_info {
+	size_t		 credentials;
+	uint64_t	 credential_hits;
+	uint64_t	 credentials_evicted;
+	size_t		 engines;
+	uint64_t	 engine_hits;
+	uint64_t	 engines_learned;
+	uint64_t	 engines_expired;
+};
+void		 v3cache_info(const struct v3cache *vc,
+		    struct v3cache_info *vi);
 
 #endif /* SNMPMGRD_V3CACHE_H */

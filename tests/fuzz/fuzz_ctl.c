@@ -222,6 +222,8 @@ fz_init(void)
 	polls_configure(d->polls, d->conf);
 	if ((d->sessions = sessions_new(d, d->conf)) == NULL)
 		abort();
+	sessions_set_hooks(d->sessions, &(struct sessions_hooks){
+	    polls_detach, polls_enable, d->polls });
 	fz_attach_polls(d);
 	d->traps = traps_new(d, d->conf, &terr);
 	if ((d->control = control_new(d, fz_sock, 0600)) == NULL)

@@ -1,5 +1,5 @@
 /*
- * poller.h - the poll scheduler: when each (session, poll) pair runs.
+ * poll_sched.h - the poll scheduler: when each (session, poll) pair runs.
  *
  * A poller holds sessions and, per session, jobs: one per poll the
  * session lists, each with an interval and a jitter.  It does not run
@@ -8,7 +8,8 @@
  * asked for passed") and poller_done() ("the job I started finished"),
  * reads the time through struct poller_io and starts jobs through it, so
  * tests drive it with a fake clock.  polls.c binds it to libevent and to
- * the sessions.
+ * the sessions: poll_sched is the pure half, polls its loop binding.  The
+ * functions keep the short poller_ prefix.
  *
  * Scheduling rules:
  *   - Turns of a job lie on a grid: epoch + phase + k * interval, where
@@ -30,8 +31,8 @@
  *
  * All times are microseconds of a monotonic clock.
  */
-#ifndef SNMPMGRD_POLLER_H
-#define SNMPMGRD_POLLER_H
+#ifndef SNMPMGRD_POLL_SCHED_H
+#define SNMPMGRD_POLL_SCHED_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -200,4 +201,4 @@ void		 poller_get_stats(const struct poller *p,
 
 const char	*poller_state_name(enum poller_state s);
 
-#endif /* SNMPMGRD_POLLER_H */
+#endif /* SNMPMGRD_POLL_SCHED_H */

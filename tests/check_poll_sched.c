@@ -1,5 +1,5 @@
 /*
- * check_poller.c - unit tests of the poll scheduler (daemon/poller.c)
+ * check_poll_sched.c - unit tests of the poll scheduler (daemon/poll_sched.c)
  * against a fake clock: spreading over the interval, jitter bounds,
  * overrun counting, the in-flight bounds, down after failures, probes
  * with backoff and recovery, and cancellation.
@@ -11,7 +11,7 @@
 
 #include <check.h>
 
-#include "daemon/poller.h"
+#include "daemon/poll_sched.h"
 #include "check_main.h"
 
 #define MS	1000ULL

@@ -1,5 +1,5 @@
 /*
- * poller.c - the poll scheduler of poller.h.
+ * poll_sched.c - the poll scheduler of poll_sched.h.
  *
  * Every job that has a next turn (or, in a down session, the one job that
  * serves as its probe) sits in one binary min-heap keyed by the moment it
@@ -11,7 +11,7 @@
  * global queue are pumped, without recursion, so a burst of failures to
  * start cannot deepen the stack.
  *
- * No libevent and no JSON here: check_poller.c runs all of it against a
+ * No libevent and no JSON here: check_poll_sched.c runs all of it against a
  * fake clock.
  */
 #include <sys/queue.h>
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "poller.h"
+#include "poll_sched.h"
 
 #define NOHEAP		SIZE_MAX
 

@@ -1,0 +1,610 @@
+/*
+ * views.c - JSON of sessions, polls and counters for the control methods
+ * (views.h), from the getters of sessions.h, polls.h, packets.h,
+ * traps.h and v3cache.h.  poll.results and poll.value, which can carry a
+ * whole agent's values, are rendered as text with render.h instead.
+ *
+ * Key order and number formats are part of the protocol (tests compare
+ * them), so each view packs its members in the order it always has.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/errors.h"
+#include "core/pdu.h"
+#include "core/session.h"
+
+#include "conf.h"
+#include "methods.h"
+#include "packets.h"
+#include "polls.h"
+#include "render.h"
+#include "sessions.h"
+#include "state.h"
+#include "traps.h"
+#include "v3cache.h"
+#include "views.h"
+#include "views_poll.h"
+
+/* ---------------------------------------------------------- sessions */
+
+static const struct sess_stats *
+view_sess_stats(const struct dsess *ds)
+{
+	static const struct sess_stats zero;
+
+	return ds->s != NULL ? sess_get_stats(ds->s) : &zero;
+}
+
+/* Add polls, last_success, last_error, srtt_ms, overruns to a
+ * session.list row. */
+static void
+view_poll_row(const struct dsess *ds, json_t *row)
+{
+	struct polls_sess_info	 info;
+	struct state_job_info	 ji;
+	const struct state_sess	*st;
+	uint64_t		 overruns = 0;
+	size_t			 i;
+
+	if (polls_sess_info(ds, &info) == -1) {
+		json_object_set_new(row, "polls", json_integer(0));
+		return;
+	}
+	st = info.st;
+	for (i = 0; i < info.njobs; i++) {
+		polls_job_info(ds, i, &ji);
+		overruns += ji.overruns;
+	}
+	json_object_set_new(row, "polls",
+	    json_integer((json_int_t)info.njobs));
+	json_object_set_new(row, "last_success",
+	    view_state_time(st->last_ok_ms));
+	json_object_set_new(row, "last_error", view_state_err(&st->err));
+	json_object_set_new(row, "srtt_ms", st->have_rtt ?
+	    json_real(st->srtt_us / 1000.0) : json_null());
+	json_object_set_new(row, "overruns", json_integer((json_int_t)overruns));
+}
+
+json_t *
+view_session_list(struct daemon *d, const struct sessions *t,
+    const char *state)
+{
+	const struct sess_opts	*o;
+	const struct sess_stats	*st;
+	const struct dsess	*ds;
+	json_t			*rows, *row;
+	const char		*ps;
+	size_t			 i;
+
+	if ((rows = json_array()) == NULL)
+		return NULL;
+	for (i = 0; t != NULL && i < sessions_count(t); i++) {
+		ds = sessions_at(t, i);
+		ps = polls_state_name(ds);
+		if (state != NULL && strcmp(state, ps) != 0)
+			continue;
+		o = sessions_opts(ds);
+		st = view_sess_stats(ds);
+		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
+		    "s:I,s:f}",
+		    "name", ds->name,
+		    "host", o->host,
+		    "port", (int)o->port,
+		    "version", sessions_version_name(o->version),
+		    "transport", sessions_transport_name(o->transport),
+		    "enabled", ds->s != NULL && o->enabled,
+		    "state", ps,
+		    "requests", (json_int_t)st->requests,
+		    "responses", (json_int_t)st->responses,
+		    "timeouts", (json_int_t)st->timeouts,
+		    "retries", (json_int_t)st->retries,
+		    "bad_packets", (json_int_t)st->bad_packets,
+		    "last_rtt_ms", st->last_rtt_us / 1000.0);
+		if (row == NULL || json_array_append_new(rows, row) == -1)
+			goto fail;
+		if (ds->s == NULL)
+			json_object_set_new(row, "error", json_pack("{s:i,s:s}",
+			    "code", ds->err, "detail", ds->errdetail));
+		view_poll_row(ds, row);
+	}
+	return json_pack("{s:o}", "sessions", rows);
+ fail:
+	json_decref(rows);
+	return NULL;
+}
+
+json_t *
+view_session_opts(const struct dsess *ds)
+{
+	json_t	*o;
+	bool	 mask = packets_mask(ds);
+
+	if ((o = config_session_opts_json(sessions_opts(ds), mask)) == NULL)
+		return NULL;
+	json_object_set_new(o, "mask_sensitive_data", json_boolean(mask));
+	json_object_set_new(o, "decrypt_trace",
+	    json_boolean(packets_decrypt_trace(ds)));
+	return o;
+}
+
+/* session.show: "last_bad_packet" ({"time", "code", "message"}) when the
+ * session had one. */
+static void
+view_bad_packet(const struct dsess *ds, json_t *res)
+{
+	const char	*msg;
+	char		 when[40];
+
+	if (ds->bad_last_ms == 0)
+		return;
+	state_format_time(ds->bad_last_ms, when, sizeof(when));
+	msg = snmpmgr_strerror(ds->bad_code);
+	json_object_set_new(res, "last_bad_packet", json_pack(
+	    "{s:s,s:i,s:s}", "time", when, "code", ds->bad_code, "message",
+	    msg != NULL ? msg : "?"));
+}
+
+/* {"state": {...}, "polls": [...]} of session.show. */
+static json_t *
+view_poll_show(const struct dsess *ds)
+{
+	struct polls_sess_info	 info;
+	struct state_job_info	 ji;
+	const struct state_sess	*ss;
+	const struct poller_sess_stats *st = &info.sched;
+	json_t			*arr, *state;
+	uint64_t		 now;
+	size_t			 i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	if (polls_sess_info(ds, &info) == -1)
+		return json_pack("{s:{s:s},s:o}", "state", "state",
+		    polls_state_name(ds), "polls", arr);
+	now = info.now_us;
+	ss = info.st;
+	state = json_pack("{s:s,s:I,s:f,s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:I}",
+	    "state", polls_state_name(ds),
+	    "consecutive_failures", (json_int_t)st->fails,
+	    "since_s", (now - st->since_us) / 1e6,
+	    "transitions", (json_int_t)st->transitions,
+	    "probes", (json_int_t)st->probes,
+	    "next_probe_in_ms", st->next_probe_us > now ?
+	    json_integer((json_int_t)((st->next_probe_us - now) / 1000)) :
+	    json_null(),
+	    "last_success", view_state_time(ss->last_ok_ms),
+	    "last_error", view_state_err(&ss->err),
+	    "srtt_ms", ss->have_rtt ? json_real(ss->srtt_us / 1000.0) :
+	    json_null(),
+	    "polls_ok", (json_int_t)ss->polls_ok,
+	    "polls_failed", (json_int_t)ss->polls_failed);
+	if (state == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	for (i = 0; i < info.njobs; i++) {
+		polls_job_info(ds, i, &ji);
+		json_array_append_new(arr, view_poll_job(&ji, now));
+	}
+	return json_pack("{s:o,s:o}", "state", state, "polls", arr);
+}
+
+json_t *
+view_session_show(struct daemon *d, const struct dsess *ds)
+{
+	const struct sess_stats	*st = view_sess_stats(ds);
+	const struct sockaddr	*sa;
+	socklen_t		 salen = 0;
+	json_t			*res, *opts, *stats, *polls, *v3;
+	char			 addr[INET6_ADDRSTRLEN + 16];
+
+	/* Secrets masked unless the session's mask_sensitive_data is off. */
+	if ((opts = view_session_opts(ds)) == NULL)
+		return NULL;
+	stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}",
+	    "requests", (json_int_t)st->requests,
+	    "retries", (json_int_t)st->retries,
+	    "responses", (json_int_t)st->responses,
+	    "timeouts", (json_int_t)st->timeouts,
+	    "bad_packets", (json_int_t)st->bad_packets,
+	    "origin_mismatch", (json_int_t)st->origin_mismatch,
+	    "version_mismatch", (json_int_t)st->version_mismatch,
+	    "duplicates", (json_int_t)st->duplicates,
+	    "send_errors", (json_int_t)st->send_errors,
+	    "last_rtt_ms", st->last_rtt_us / 1000.0,
+	    "pending", (json_int_t)(ds->s != NULL ? sess_pending(ds->s) : 0));
+	if (stats == NULL) {
+		json_decref(opts);
+		return NULL;
+	}
+	if (ds->s != NULL) {
+		sa = sess_addr(ds->s, &salen);
+		sessions_format_addr(sa, salen, addr, sizeof(addr));
+		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
+		    "address", addr, "options", opts, "stats", stats);
+	} else {
+		res = json_pack("{s:s,s:n,s:o,s:o,s:{s:i,s:s,s:s}}",
+		    "name", ds->name, "address", "options", opts,
+		    "stats", stats, "error", "code", ds->err,
+		    "message", snmpmgr_strerror(ds->err),
+		    "detail", ds->errdetail);
+	}
+	if (res == NULL)
+		return NULL;
+	json_object_set_new(res, "origin", json_string(ds->runtime ?
+	    "runtime" : "config"));
+	json_object_set_new(res, "modified", json_boolean(ds->modified));
+	/* SNMPv3: the agent's engine and the usmStats-style counters. */
+	if ((v3 = methods_v3_show(ds->s)) != NULL) {
+		json_object_update(res, v3);
+		json_decref(v3);
+	}
+	if (ds->cs->template_name[0] != '\0')
+		json_object_set_new(res, "template",
+		    json_string(ds->cs->template_name));
+	view_bad_packet(ds, res);
+	if ((polls = view_poll_show(ds)) == NULL ||
+	    json_object_update(res, polls) == -1) {
+		json_decref(polls);
+		json_decref(res);
+		return NULL;
+	}
+	json_decref(polls);
+	return res;
+}
+
+/* ------------------------------------------------------------- polls */
+
+/* The latest values of ds's polls (or of the one named poll), rendered
+ * without building jansson objects: one can hold a whole agent. */
+int
+view_poll_results(const struct dsess *ds, const char *poll, char **out,
+    size_t *outlen, char *err, size_t errsize)
+{
+	struct polls_sess_info	 info;
+	struct state_job_info	 ji;
+	struct render_buf	 b;
+	size_t			 i, n = 0;
+
+	if (polls_sess_info(ds, &info) == -1)
+		info.njobs = 0;
+	render_buf_init(&b);
+	render_adds(&b, "{\"session\":");
+	render_json_str(&b, ds->name, strlen(ds->name));
+	render_adds(&b, ",\"polls\":[");
+	for (i = 0; i < info.njobs; i++) {
+		polls_job_info(ds, i, &ji);
+		if (poll != NULL && strcmp(ji.poll, poll) != 0)
+			continue;
+		if (n++ > 0)
+			render_add(&b, ",", 1);
+		view_poll_job_render(&b, &ji, info.now_us);
+	}
+	render_adds(&b, "]}");
+	if (poll != NULL && n == 0) {
+		snprintf(err, errsize, "session %s has no poll \"%s\"",
+		    ds->name, poll);
+		render_buf_free(&b);
+		return -1;
+	}
+	if (b.failed) {
+		snprintf(err, errsize, "out of memory");
+		render_buf_free(&b);
+		return -1;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+int
+view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
+    size_t *outlen)
+{
+	struct polls_sess_info	 info;
+	struct state_job_info	 ji;
+	const struct state_poll	*best = NULL;
+	const char		*bestname = NULL;
+	struct snmp_varbind	 vb;
+	struct render_buf	 b;
+	ssize_t			 k, bestk = -1;
+	size_t			 i;
+	char			 t[40];
+
+	if (polls_sess_info(ds, &info) == -1)
+		info.njobs = 0;
+	for (i = 0; i < info.njobs; i++) {
+		polls_job_info(ds, i, &ji);
+		if (!ji.st->have)
+			continue;
+		k = state_vals_find(&ji.st->vals, o);
+		if (k >= 0 && (best == NULL || ji.st->time_ms > best->time_ms)) {
+			best = ji.st;
+			bestname = ji.poll;
+			bestk = k;
+		}
+	}
+	if (best == NULL)
+		return -1;
+	state_vals_get(&best->vals, (size_t)bestk, &vb);
+	render_buf_init(&b);
+	render_varbind(&b, &vb);
+	if (b.failed || b.len == 0) {
+		render_buf_free(&b);
+		return -2;
+	}
+	/* Drop the closing brace, add where the value came from. */
+	b.len--;
+	render_adds(&b, ",\"session\":");
+	render_json_str(&b, ds->name, strlen(ds->name));
+	render_adds(&b, ",\"poll\":");
+	render_json_str(&b, bestname, strlen(bestname));
+	state_format_time(best->time_ms, t, sizeof(t));
+	render_adds(&b, ",\"time\":");
+	render_json_str(&b, t, strlen(t));
+	render_adds(&b, ",\"age_ms\":");
+	render_u64(&b, state_now_ms() > best->time_ms ?
+	    state_now_ms() - best->time_ms : 0);
+	render_add(&b, "}", 1);
+	if (b.failed) {
+		render_buf_free(&b);
+		return -2;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+int
+view_polls_status(struct polls *P, json_t *res)
+{
+	struct polls_info	 pi;
+	struct sessions		*t;
+	struct dsess		*ds;
+	size_t			 i, up = 0;
+	uint64_t		 timeouts = 0;
+
+	polls_info(P, &pi);
+	t = pi.sessions;
+	for (i = 0; i < sessions_count(t); i++) {
+		ds = sessions_at(t, i);
+		if (ds->s != NULL)
+			timeouts += sess_get_stats(ds->s)->timeouts;
+		if (strcmp(polls_state_name(ds), "up") == 0)
+			up++;
+	}
+	json_object_set_new(res, "sessions_up", json_integer((json_int_t)up));
+	json_object_set_new(res, "sessions_down",
+	    json_integer((json_int_t)pi.sched.down));
+	json_object_set_new(res, "polls_scheduled",
+	    json_integer((json_int_t)pi.sched.jobs));
+	json_object_set_new(res, "polls_running",
+	    json_integer((json_int_t)pi.sched.running));
+	json_object_set_new(res, "polls_waiting",
+	    json_integer((json_int_t)pi.sched.waiting));
+	json_object_set_new(res, "polls_per_second", json_real(pi.per_second));
+	json_object_set_new(res, "polls_done",
+	    json_integer((json_int_t)pi.done));
+	json_object_set_new(res, "polls_failed",
+	    json_integer((json_int_t)pi.failed));
+	json_object_set_new(res, "overruns",
+	    json_integer((json_int_t)pi.sched.overruns));
+	json_object_set_new(res, "timeouts", json_integer((json_int_t)timeouts));
+	return 0;
+}
+
+json_t *
+view_polls_stats(struct polls *P)
+{
+	struct polls_info	 pi;
+	const struct poller_conf *pc;
+	const struct poller_stats *st = &pi.sched;
+
+	polls_info(P, &pi);
+	pc = pi.conf;
+	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
+	    "scheduler",
+	    "max_in_flight", (json_int_t)pc->max_in_flight,
+	    "session_in_flight", (json_int_t)pc->session_in_flight,
+	    "down_after", (json_int_t)pc->down_after,
+	    "backoff_min_ms", (json_int_t)pc->backoff_min_ms,
+	    "backoff_max_ms", (json_int_t)pc->backoff_max_ms,
+	    "polls",
+	    "sessions", (json_int_t)st->sessions,
+	    "scheduled", (json_int_t)st->jobs,
+	    "runs", (json_int_t)st->runs,
+	    "done", (json_int_t)pi.done,
+	    "failed", (json_int_t)pi.failed,
+	    "running", (json_int_t)st->running,
+	    "waiting", (json_int_t)st->waiting,
+	    "waited", (json_int_t)st->waited,
+	    "overruns", (json_int_t)st->overruns,
+	    "skipped_down", (json_int_t)st->skipped_down,
+	    "per_second", pi.per_second,
+	    "store",
+	    "objects", (json_int_t)pi.objects,
+	    "bytes", (json_int_t)pi.bytes);
+}
+
+/* ----------------------------------------------------------- packets */
+
+json_t *
+view_packets_stats(const struct packets *pk)
+{
+	struct packets_info	 pi;
+	json_t			*by;
+	char			 key[16];
+	size_t			 i;
+
+	if (pk == NULL || (by = json_object()) == NULL)
+		return NULL;
+	packets_info(pk, &pi);
+	for (i = 0; i < pi.ncodes; i++) {
+		snprintf(key, sizeof(key), "%d", pi.by_code[i].code);
+		json_object_set_new(by, key,
+		    json_integer((json_int_t)pi.by_code[i].n));
+	}
+	if (pi.bad_other > 0)
+		json_object_set_new(by, "other",
+		    json_integer((json_int_t)pi.bad_other));
+	return json_pack("{s:I,s:o,s:I}", "bad_packets", (json_int_t)pi.bad,
+	    "bad_packets_by_code", by, "traces", (json_int_t)pi.traces);
+}
+
+/* ------------------------------------------------------------- traps */
+
+/* Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide). */
+static void
+view_proc_udp(json_t *o)
+{
+	FILE		*fp;
+	char		 head[512], vals[512], *hs, *vs, *h, *v;
+	unsigned long long n;
+
+	if ((fp = fopen("/proc/net/snmp", "re")) == NULL)
+		return;
+	while (fgets(head, sizeof(head), fp) != NULL &&
+	    fgets(vals, sizeof(vals), fp) != NULL) {
+		if (strncmp(head, "Udp:", 4) != 0)
+			continue;
+		h = strtok_r(head + 4, " \n", &hs);
+		v = strtok_r(vals + 4, " \n", &vs);
+		while (h != NULL && v != NULL) {
+			n = strtoull(v, NULL, 10);
+			if (strcmp(h, "RcvbufErrors") == 0)
+				json_object_set_new(o, "udp_rcvbuf_errors",
+				    json_integer((json_int_t)n));
+			else if (strcmp(h, "InErrors") == 0)
+				json_object_set_new(o, "udp_in_errors",
+				    json_integer((json_int_t)n));
+			h = strtok_r(NULL, " \n", &hs);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+		break;
+	}
+	fclose(fp);
+}
+
+json_t *
+view_traps_stats(const struct traps *t)
+{
+	struct traps_info	 ti;
+	struct traps_listener_info li;
+	const struct trapproc_stats *st = &ti.proc;
+	const struct journal_stats *js = &ti.journal;
+	json_t			*o, *rej, *ls, *l, *sys;
+	uint64_t		 nrej = 0, drops = 0;
+	size_t			 i;
+	int			 r;
+
+	traps_info(t, &ti);
+	if ((rej = json_object()) == NULL)
+		return NULL;
+	for (r = 1; r < TRAPPROC__COUNT; r++) {
+		json_object_set_new(rej, trapproc_reason_name(r),
+		    json_integer((json_int_t)st->rejected[r]));
+		nrej += st->rejected[r];
+	}
+	if ((ls = json_array()) == NULL) {
+		json_decref(rej);
+		return NULL;
+	}
+	for (i = 0; i < ti.nls; i++) {
+		traps_listener_info(t, i, &li);
+		drops += li.drops;
+		l = json_pack("{s:s,s:s,s:b,s:I,s:I,s:i}",
+		    "listen", li.spec,
+		    "address", li.addr,
+		    "open", li.open,
+		    "received", (json_int_t)li.received,
+		    "drops", (json_int_t)li.drops,
+		    "receive_buffer", li.rcvbuf);
+		if (l != NULL && !li.open)
+			json_object_set_new(l, "error", json_string(li.error));
+		json_array_append_new(ls, l);
+	}
+	if ((sys = json_object()) != NULL)
+		view_proc_udp(sys);
+	o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o,s:I,s:I,"
+	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I},s:o,s:{s:I,s:I},s:{s:I,s:I},"
+	    "s:o}",
+	    "received", (json_int_t)st->packets,
+	    "accepted", (json_int_t)(st->traps + st->informs),
+	    "traps", (json_int_t)st->traps,
+	    "informs", (json_int_t)st->informs,
+	    "by_version",
+		"1", (json_int_t)st->v1,
+		"2c", (json_int_t)st->v2c,
+		"3", (json_int_t)st->v3,
+	    "rejected", (json_int_t)nrej,
+	    "rejected_by_reason", rej,
+	    "reports", (json_int_t)ti.reports_sent,
+	    "discoveries", (json_int_t)st->discoveries,
+	    "kernel_drops", (json_int_t)drops,
+	    "acks",
+		"auto", ti.auto_ack,
+		"sent", (json_int_t)ti.acks_sent,
+		"waiting", (json_int_t)ti.acks_waiting,
+		"dropped", (json_int_t)ti.acks_dropped,
+		"overflow", (json_int_t)ti.acks_overflow,
+		"send_errors", (json_int_t)ti.send_errors,
+	    "listeners", ls,
+	    "engines",
+		"tracked", (json_int_t)st->engines,
+		"evicted", (json_int_t)st->engines_evicted,
+	    "keys",
+		"localized", (json_int_t)st->localizations,
+		"cache_hits", (json_int_t)st->key_cache_hits,
+	    "system", sys != NULL ? sys : json_object());
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "path", journal_path(ti.j),
+	    "fsync", journal_fsync_name(journal_policy(ti.j)),
+	    "max_size", (json_int_t)ti.max_size,
+	    "keep", (int)ti.keep,
+	    "records", (json_int_t)js->records,
+	    "bytes", (json_int_t)js->bytes,
+	    "file_size", (json_int_t)js->file_size,
+	    "rotations", (json_int_t)js->rotations,
+	    "syncs", (json_int_t)js->syncs,
+	    "write_errors", (json_int_t)js->write_errors,
+	    "records_lost", (json_int_t)js->records_lost,
+	    "sync_errors", (json_int_t)js->sync_errors,
+	    "queries", (json_int_t)js->queries,
+	    "pending", (json_int_t)js->pending));
+	return o;
+}
+
+/* ----------------------------------------------------------- v3cache */
+
+json_t *
+view_v3cache_stats(const struct v3cache *vc)
+{
+	struct v3cache_info	 vi;
+
+	if (vc == NULL)
+		return NULL;
+	v3cache_info(vc, &vi);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "credentials", (json_int_t)vi.credentials,
+	    "credential_hits", (json_int_t)vi.credential_hits,
+	    "credentials_evicted", (json_int_t)vi.credentials_evicted,
+	    "engines", (json_int_t)vi.engines,
+	    "engine_hits", (json_int_t)vi.engine_hits,
+	    "engines_learned", (json_int_t)vi.engines_learned,
+	    "engines_expired", (json_int_t)vi.engines_expired);
+}
