@@ -109,6 +109,10 @@ json_t		*sessions_list_json(struct daemon *d, const struct sessions *t,
 /* {"name", "address", "options", "stats", "state", "polls"} for
  * session.show. */
 json_t		*sessions_show_json(struct daemon *d, const struct dsess *ds);
+/* {"engine_id", "engine_boots", "engine_time", "discovery", ...} of a
+ * v3 session's agent (snmp.discover, session.show, "discovery" events);
+ * NULL unless v3. */
+json_t		*sessions_v3_engine_json(const struct sess *s);
 
 /* "192.0.2.1:161", "[2001:db8::1]:161"; "?" for anything else. */
 void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,

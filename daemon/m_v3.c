@@ -1,10 +1,9 @@
 /*
- * methods_v3.c - the SNMPv3 side of the control socket: snmp.discover
- * (engine discovery on a session or an inline target, SPEC.md 3
- * "discover"), usm.hash (localized and master keys for configs, SPEC.md 3
- * "hash_passwords"), the "engine" and "usm" parts of session.show, and
- * the "report" and "discovery" events (SPEC.md 4) the session engine's
- * v3 hooks turn into.
+ * m_v3.c - the SNMPv3 side of the control socket: snmp.discover (engine
+ * discovery on a session or an inline target, SPEC.md 3 "discover"),
+ * usm.hash (localized and master keys for configs, SPEC.md 3
+ * "hash_passwords"), and the "report" and "discovery" events (SPEC.md 4)
+ * the session engine's v3 hooks turn into.
  */
 #include <config.h>		/* autoconf's */
 
@@ -18,13 +17,14 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
+#include "core/limits.h"
 #include "core/oid.h"
 #include "core/session.h"
 #include "core/usm.h"
 
 #include "control.h"
 #include "daemon.h"
-#include "engineid.h"
 #include "events.h"
 #include "log.h"
 #include "methods.h"
@@ -40,12 +40,15 @@ struct v3op {
 	struct sess_req	*sr;
 };
 
+/* Octets as "0x..." text, as engine IDs and keys are shown. */
 static json_t *
 v3_hex(const uint8_t *p, size_t n)
 {
 	char	 buf[2 + 2 * USM_MAX_KEY_LEN + 1];
 
-	engineid_format(p, n, buf, sizeof(buf));
+	buf[0] = '0';
+	buf[1] = 'x';
+	hex_encode(p, n, buf + 2, sizeof(buf) - 2);
 	return json_string(buf);
 }
 
@@ -60,68 +63,6 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 	sa = sess_addr(s, &len);
 	sessions_format_addr(sa, len, addr, size);
 	*name = ds != NULL ? ds->name : NULL;
-}
-
-/* {"engine_id", "engine_boots", "engine_time", ...} of a v3 session. */
-static json_t *
-v3_engine_json(const struct sess *s)
-{
-	struct sess_v3_info	 vi;
-	json_t			*o;
-
-	if (sess_v3_info(s, &vi) == -1)
-		return NULL;
-	o = json_pack("{s:s,s:s}", "discovery", sess_disc_name(vi.disc),
-	    "security_level", sess_level_name(vi.level));
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "engine_id", vi.engine_id_len > 0 ?
-	    v3_hex(vi.engine_id, vi.engine_id_len) : json_null());
-	if (vi.time_known) {
-		json_object_set_new(o, "engine_boots", json_integer(vi.boots));
-		json_object_set_new(o, "engine_time", json_integer(vi.time));
-	} else {
-		json_object_set_new(o, "engine_boots", json_null());
-		json_object_set_new(o, "engine_time", json_null());
-	}
-	if (vi.agent_max_size > 0)
-		json_object_set_new(o, "msg_max_size",
-		    json_integer(vi.agent_max_size));
-	if (vi.last_error != 0)
-		json_object_set_new(o, "last_error", json_pack("{s:i,s:s}",
-		    "code", vi.last_error, "message",
-		    snmpmgr_strerror(vi.last_error)));
-	return o;
-}
-
-json_t *
-methods_v3_show(const struct sess *s)
-{
-	const struct sess_usm_stats *u;
-	json_t		*eng, *res;
-
-	if (s == NULL || (eng = v3_engine_json(s)) == NULL)
-		return NULL;
-	u = &sess_get_stats(s)->usm;
-	res = json_pack("{s:o,s:{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "engine", eng, "usm",
-	    "reports",
-	    "unsupported_sec_levels", (json_int_t)u->rpt_unsupported_sec_levels,
-	    "not_in_time_windows", (json_int_t)u->rpt_not_in_time_windows,
-	    "unknown_user_names", (json_int_t)u->rpt_unknown_user_names,
-	    "unknown_engine_ids", (json_int_t)u->rpt_unknown_engine_ids,
-	    "wrong_digests", (json_int_t)u->rpt_wrong_digests,
-	    "decryption_errors", (json_int_t)u->rpt_decryption_errors,
-	    "other", (json_int_t)u->rpt_other,
-	    "wrong_digests", (json_int_t)u->wrong_digests,
-	    "not_in_time_windows", (json_int_t)u->not_in_time_windows,
-	    "unknown_engine_ids", (json_int_t)u->unknown_engine_ids,
-	    "unknown_user_names", (json_int_t)u->unknown_user_names,
-	    "decryption_errors", (json_int_t)u->decryption_errors,
-	    "unauthenticated", (json_int_t)u->unauthenticated,
-	    "discoveries", (json_int_t)u->discoveries,
-	    "recoveries", (json_int_t)u->recoveries);
-	return res;
 }
 
 /* ------------------------------------------------------- snmp.discover */
@@ -171,7 +112,7 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
 			sessions_note(op->ds, res->error, detail);
 		methods_error_event(op->d, op->r, op->s, res->error, detail,
 		    NULL);
-	} else if ((eng = v3_engine_json(op->s)) == NULL)
+	} else if ((eng = sessions_v3_engine_json(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
 		json_object_set_new(eng, "discoveries", json_integer(
@@ -224,7 +165,7 @@ m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
 		return CTL_DONE;
 	}
 	if (!force && vi.disc == SESS_DISC_DONE) {
-		if ((eng = v3_engine_json(op->s)) == NULL)
+		if ((eng = sessions_v3_engine_json(op->s)) == NULL)
 			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
 			    NULL);
 		else
@@ -247,51 +188,14 @@ m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
 
 /* ------------------------------------------------------------ usm.hash */
 
-/* An optional string param: 1 given, 0 absent, -1 error set on r. */
-static int
-v3_param_str(struct ctl_req *r, json_t *params, const char *key,
-    const char **out)
-{
-	json_t	*v = json_object_get(params, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string", key);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
-/* Hex octets ("0x..", ':' allowed) into out: count, or 0 if not hex. */
+/* Hex octets ("0x..", ':' between octets): count, or 0 if not hex. */
 static size_t
 v3_unhex(const char *s, uint8_t *out, size_t max)
 {
-	size_t	 n = 0;
-	int	 hi, lo;
+	size_t	 n;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (*s != '\0') {
-		if (*s == ':') {
-			s++;
-			continue;
-		}
-		if (s[1] == '\0' || n == max)
-			return 0;
-		hi = s[0] >= '0' && s[0] <= '9' ? s[0] - '0' :
-		    (s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'f' ?
-		    (s[0] | 0x20) - 'a' + 10 : -1;
-		lo = s[1] >= '0' && s[1] <= '9' ? s[1] - '0' :
-		    (s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'f' ?
-		    (s[1] | 0x20) - 'a' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return 0;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
+	if (hex_decode_str(s, HEX_PREFIX | HEX_COLONS, out, max, &n) == -1)
+		return 0;
 	return n;
 }
 
@@ -329,15 +233,15 @@ m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
 			return CTL_DONE;
 		}
 	}
-	if (v3_param_str(r, params, "engine_id", &eid) == -1 ||
-	    v3_param_str(r, params, "auth", &auth) == -1 ||
-	    v3_param_str(r, params, "auth_password", &apw) == -1 ||
-	    v3_param_str(r, params, "auth_key", &ak) == -1 ||
-	    v3_param_str(r, params, "priv", &priv) == -1 ||
-	    v3_param_str(r, params, "priv_password", &ppw) == -1 ||
-	    v3_param_str(r, params, "priv_key", &pk) == -1 ||
-	    v3_param_str(r, params, "priv_key_extension", &ext) == -1 ||
-	    v3_param_str(r, params, "user", &p.user) == -1)
+	if (param_str(r, params, "engine_id", &eid) == -1 ||
+	    param_str(r, params, "auth", &auth) == -1 ||
+	    param_str(r, params, "auth_password", &apw) == -1 ||
+	    param_str(r, params, "auth_key", &ak) == -1 ||
+	    param_str(r, params, "priv", &priv) == -1 ||
+	    param_str(r, params, "priv_password", &ppw) == -1 ||
+	    param_str(r, params, "priv_key", &pk) == -1 ||
+	    param_str(r, params, "priv_key_extension", &ext) == -1 ||
+	    param_str(r, params, "user", &p.user) == -1)
 		return CTL_DONE;
 	/* RFC 3411 5: an engine ID is 5 to 32 octets. */
 	if (eid == NULL || (elen = v3_unhex(eid, engine,
@@ -499,7 +403,7 @@ v3_discovery_hook(struct sess *s, int error, void *arg)
 		data = json_pack("{s:s,s:{s:i,s:s}}", "address", addr,
 		    "error", "code", error, "message",
 		    snmpmgr_strerror(error));
-	else if ((data = v3_engine_json(s)) != NULL)
+	else if ((data = sessions_v3_engine_json(s)) != NULL)
 		json_object_set_new(data, "address", json_string(addr));
 	if (data != NULL)
 		events_publish(d->events, EV_DISCOVERY, sname, data);

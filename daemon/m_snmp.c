@@ -1,0 +1,1188 @@
+/*
+ * m_snmp.c - the snmp.* methods that talk to agents (doc/protocol.md):
+ * get, getnext, getbulk, set, walk, and the notification senders inform
+ * and trap.
+ *
+ * Each checks its params, resolves the target (a configured session, or
+ * a temporary one for an inline target), sends one request or starts one
+ * walk, and finishes the control request from the engine's callback.
+ * The state of one such operation is a struct op, which the control
+ * request's cancel callback frees if the client goes away first.
+ * Varbinds always go out through render.c.  snmp.trap is unconfirmed:
+ * the datagram is built here and sent once from a socket of its own; an
+ * SNMPv3 trap is sent with our engine as the authoritative one (RFC 3412
+ * 7.1 step 9: the sender of an unconfirmed PDU is authoritative), keys
+ * localized for our engine ID.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/session.h"
+#include "core/transport.h"
+#include "core/usm.h"
+#include "core/walk.h"
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "methods.h"
+#include "render.h"
+#include "sessions.h"
+#include "trapproc.h"
+#include "v3cache.h"
+
+/* Rows a walk may collect into one reply ("stream": false). */
+#define METHODS_MAX_COLLECT	100000
+
+static const struct oid mt_sysuptime = { 9, { 1, 3, 6, 1, 2, 1, 1, 3, 0 } };
+static const struct oid mt_trapoid = { 11,
+	{ 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 } };
+static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
+
+/* One SNMP operation on behalf of one control request. */
+struct op {
+	struct daemon		*d;
+	struct ctl_req		*r;
+	struct dsess		*ds;	/* configured session, or NULL */
+	struct sess		*s;
+	bool			 temp;	/* s is ours: an inline target */
+	struct sess_req		*sr;
+	struct walk		*w;
+
+	/* walks */
+	bool			 stream;
+	bool			 oom;
+	uint64_t		 count;
+	struct oid		 last;
+	struct render_buf	 buf;
+};
+
+static struct op *
+op_new(struct daemon *d, struct ctl_req *r)
+{
+	struct op	*op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	op->d = d;
+	op->r = r;
+	render_buf_init(&op->buf);
+	return op;
+}
+
+/* Cancels what is still running.  Safe inside the engine's callbacks. */
+static void
+op_free(struct op *op)
+{
+	if (op == NULL)
+		return;
+	if (op->sr != NULL)
+		sess_req_cancel(op->sr);
+	if (op->w != NULL) {
+		walk_cancel(op->w);
+		op->d->walks_active--;
+	}
+	if (op->temp && op->s != NULL)
+		daemon_defer_sess_free(op->d, op->s);
+	render_buf_free(&op->buf);
+	free(op);
+}
+
+/* The client went away. */
+static void
+op_cancel_cb(void *arg)
+{
+	op_free(arg);
+}
+
+/* request.cancel named the request: end it now, with 398. */
+static void
+op_interrupt_cb(void *arg, const char *why)
+{
+	struct op	*op = arg;
+
+	if (op->w != NULL)
+		walk_interrupt(op->w, why);	/* op_walk_done_cb answers */
+	else if (op->sr != NULL)
+		sess_req_interrupt(op->sr, why); /* op_response_cb answers */
+	else {
+		ctl_req_error_num(op->r, SNMPMGR_ERR_INTERRUPTED, why, NULL);
+		ctl_req_done(op->r);
+		op_free(op);
+	}
+}
+
+static void
+op_error_lasterr(struct ctl_req *r)
+{
+	int	 code = snmpmgr_lasterr();
+
+	if (code == 0)
+		code = CTL_ERR_INTERNAL;
+	ctl_req_error_num(r, code, snmpmgr_lasterr_detail(), NULL);
+}
+/*
+ * The target of an snmp.* request: "session": NAME or "target": {...}.
+ * Sets op->s (and op->ds or op->temp).  0, or -1 with the error set.
+ */
+static int
+op_target(struct op *op, json_t *params)
+{
+	struct ctl_req		*r = op->r;
+	json_t			*sv, *tv;
+	struct sess_opts	 o;
+	struct config_err	 err;
+	int			 rv;
+
+	sv = json_object_get(params, "session");
+	tv = json_object_get(params, "target");
+	if (sv != NULL && tv != NULL) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "give either session or target, not both", NULL);
+		return -1;
+	}
+	if (sv != NULL) {
+		if (!json_is_string(sv)) {
+			ctl_req_error(r, CTL_ERR_PARAMS,
+			    "session: expected a session name", NULL);
+			return -1;
+		}
+		if ((op->ds = sessions_find(op->d->sessions,
+		    json_string_value(sv))) == NULL) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS,
+			    "unknown session \"%s\"", json_string_value(sv));
+			return -1;
+		}
+		if (op->ds->s == NULL) {
+			ctl_req_error_num(r, op->ds->err, op->ds->errdetail,
+			    NULL);
+			return -1;
+		}
+		op->s = op->ds->s;
+		return 0;
+	}
+	if (tv == NULL) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "session or target is required", NULL);
+		return -1;
+	}
+	if (!json_is_object(tv)) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "target: expected an object of session options", NULL);
+		return -1;
+	}
+	/* Inline targets start from the config's "defaults" section too;
+	 * o holds a credential reference of its own (session.h). */
+	o = op->d->conf->defaults;
+	if (o.v3.cred != NULL)
+		usm_cred_ref(o.v3.cred);
+	memset(&err, 0, sizeof(err));
+	rv = config_apply_session_opts(tv, &o, &err);
+	/* Passwords are keys now (or refused): none stays in the params. */
+	config_json_wipe_secrets(tv);
+	if (rv == -1) {
+		sess_opts_release(&o);
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "target: %s", err.text);
+		return -1;
+	}
+	if (o.host[0] == '\0') {
+		sess_opts_release(&o);
+		ctl_req_error(r, CTL_ERR_PARAMS, "target: host is required",
+		    NULL);
+		return -1;
+	}
+	/* The next request with this credential does not hash again. */
+	if (o.v3.cred != op->d->conf->defaults.v3.cred)
+		v3cache_hold_cred(op->d->v3cache, o.v3.cred);
+	op->s = sess_new(op->d->mgr, &o);
+	sess_opts_release(&o);
+	if (op->s == NULL) {
+		op_error_lasterr(r);
+		return -1;
+	}
+	op->temp = true;
+	/* An engine learned for this address skips discovery. */
+	v3cache_preset(op->d->v3cache, op->s);
+	return 0;
+}
+
+/* A new op for r with its target resolved; NULL with the error set on r. */
+static struct op *
+op_open(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	struct op	*op;
+
+	if ((op = op_new(d, r)) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return NULL;
+	}
+	if (op_target(op, params) == -1) {
+		op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+
+/* --------------------------------------------- get, getnext, getbulk, set */
+
+/* A PDU of type over the n varbinds at vb (not copied). */
+static void
+op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
+    size_t n)
+{
+	memset(pdu, 0, sizeof(*pdu));
+	pdu->type = type;
+	pdu->vb = vb;
+	pdu->nvb = pdu->maxvb = n;
+}
+
+static void
+op_reply_pdu(struct op *op, const struct snmp_pdu *pdu, uint32_t rtt_us)
+{
+	struct render_buf	*b = &op->buf;
+	const char		*name;
+	char			 rtt[32];
+	int			 n;
+
+	render_buf_reset(b);
+	render_adds(b, "{\"error_status\":");
+	render_i64(b, pdu->error_status);
+	render_adds(b, ",\"error_status_name\":");
+	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
+		name = "unknown";
+	render_json_str(b, name, strlen(name));
+	render_adds(b, ",\"error_index\":");
+	render_i64(b, pdu->error_index);
+	render_adds(b, ",\"varbinds\":");
+	render_varbinds(b, pdu->vb, pdu->nvb);
+	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
+	render_add(b, rtt, (size_t)n);
+	if (b->failed)
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(op->r, b->p, b->len);
+}
+
+/* The detail of an error the engine reported through a callback. */
+static void
+op_error_detail(struct op *op, int error, char *buf, size_t size)
+{
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	const struct sockaddr	*sa;
+	socklen_t		 salen = 0;
+	char			 addr[128];
+
+	if (error == SNMPMGR_ERR_TIMEOUT) {
+		sa = sess_addr(op->s, &salen);
+		sessions_format_addr(sa, salen, addr, sizeof(addr));
+		snprintf(buf, size, "no response from %s after %u tries",
+		    addr, so->retries + 1);
+	} else if (snmpmgr_lasterr() == error)
+		snprintf(buf, size, "%s", snmpmgr_lasterr_detail());
+	else
+		snprintf(buf, size, "%s", snmpmgr_strerror(error));
+}
+
+static void
+op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
+{
+	struct op	*op = arg;
+	char		 detail[512];
+
+	op->sr = NULL;
+	if (res->error != 0) {
+		op_error_detail(op, res->error, detail, sizeof(detail));
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
+	} else
+		op_reply_pdu(op, res->pdu, res->rtt_us);
+	if (op->ds != NULL)
+		sessions_note(op->ds, res->error, res->error ? detail : NULL);
+	ctl_req_done(op->r);
+	op_free(op);
+}
+
+/* Send pdu on op's session; CTL_PENDING, or CTL_DONE with the error. */
+static int
+op_send(struct op *op, const struct snmp_pdu *pdu)
+{
+	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
+		op_error_lasterr(op->r);
+		if (op->ds != NULL)
+			sessions_note(op->ds, snmpmgr_lasterr(),
+			    snmpmgr_lasterr_detail());
+		methods_error_event(op->d, op->r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
+		op_free(op);
+		return CTL_DONE;
+	}
+	ctl_req_set_cancel(op->r, op_cancel_cb, op);
+	ctl_req_set_interrupt(op->r, op_interrupt_cb, op);
+	return CTL_PENDING;
+}
+
+/* "oids": a non-empty array of OID strings, into a new varbind array. */
+static struct snmp_varbind *
+param_oids(struct ctl_req *r, json_t *params, size_t *np)
+{
+	struct snmp_varbind	*vb;
+	json_t			*a, *v;
+	size_t			 i, n;
+
+	a = json_object_get(params, "oids");
+	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "oids: expected a non-empty array of OIDs", NULL);
+		return NULL;
+	}
+	if (n > SNMPMGR_MAX_VARBINDS) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "oids: more than %d",
+		    SNMPMGR_MAX_VARBINDS);
+		return NULL;
+	}
+	if ((vb = calloc(n, sizeof(*vb))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		v = json_array_get(a, i);
+		if (!json_is_string(v) || oid_parse(&vb[i].name,
+		    json_string_value(v), json_string_length(v)) == -1) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS,
+			    "oids[%zu]: not an OID", i);
+			free(vb);
+			return NULL;
+		}
+		vb[i].value.type = SNMP_T_NULL;
+	}
+	*np = n;
+	return vb;
+}
+
+static int
+op_request(struct daemon *d, struct ctl_req *r, json_t *params,
+    uint8_t type)
+{
+	struct snmp_varbind	*vb = NULL;
+	struct snmp_pdu		 pdu;
+	struct op		*op = NULL;
+	const struct sess_opts	*so;
+	uint64_t		 nr = 0, mr = 0;
+	int			 hnr = 0, hmr = 0, rv = CTL_DONE;
+	size_t			 n;
+
+	if ((vb = param_oids(r, params, &n)) == NULL)
+		return CTL_DONE;
+	if (type == SNMP_PDU_GETBULK) {
+		if ((hnr = param_uint(r, params, "non_repeaters",
+		    SNMPMGR_MAX_VARBINDS, &nr)) == -1 ||
+		    (hmr = param_uint(r, params, "max_repetitions",
+		    SNMPMGR_MAX_REPETITIONS, &mr)) == -1)
+			goto out;
+	}
+	if ((op = op_open(d, r, params)) == NULL)
+		goto out;
+	so = sess_get_opts(op->s);
+	op_pdu_init(&pdu, type, vb, n);
+	if (type == SNMP_PDU_GETBULK) {
+		if (so->version == SNMP_V1) {
+			ctl_req_error_num(r, SNMPMGR_ERR_VERSION,
+			    "getbulk needs SNMPv2c or SNMPv3", NULL);
+			goto out;
+		}
+		pdu.error_status = (int32_t)(hnr ? nr : so->non_repeaters);
+		pdu.error_index = (int32_t)(hmr ? mr : so->max_repetitions);
+	}
+	rv = op_send(op, &pdu);
+	op = NULL;
+ out:
+	op_free(op);
+	free(vb);
+	return rv;
+}
+
+int
+m_snmp_get(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	return op_request(d, r, params, SNMP_PDU_GET);
+}
+
+int
+m_snmp_getnext(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	return op_request(d, r, params, SNMP_PDU_GETNEXT);
+}
+
+int
+m_snmp_getbulk(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	return op_request(d, r, params, SNMP_PDU_GETBULK);
+}
+
+/* How snmp.set reads a value of each type. */
+
+int
+m_snmp_set(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	struct snmp_varbind	*vb = NULL;
+	uint8_t			**mem = NULL;
+	struct snmp_pdu		 pdu;
+	struct op		*op = NULL;
+	json_t			*a;
+	size_t			 i, n = 0;
+	int			 rv = CTL_DONE;
+
+	a = json_object_get(params, "varbinds");
+	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "varbinds: expected a "
+		    "non-empty array of {oid, type, value}", NULL);
+		return CTL_DONE;
+	}
+	if (n > SNMPMGR_MAX_VARBINDS) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds: more than %d",
+		    SNMPMGR_MAX_VARBINDS);
+		return CTL_DONE;
+	}
+	if ((vb = calloc(n, sizeof(*vb))) == NULL ||
+	    (mem = calloc(n, sizeof(*mem))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (methods_parse_varbind(r, i, json_array_get(a, i), &vb[i],
+		    &mem[i]) == -1)
+			goto out;
+	if ((op = op_open(d, r, params)) == NULL)
+		goto out;
+	op_pdu_init(&pdu, SNMP_PDU_SET, vb, n);
+	rv = op_send(op, &pdu);
+	op = NULL;
+ out:
+	op_free(op);
+	for (i = 0; mem != NULL && i < n; i++)
+		free(mem[i]);
+	free(mem);
+	free(vb);
+	return rv;
+}
+
+/* ------------------------------------------------------------ snmp.walk */
+
+static void
+op_walk_drain_cb(void *arg)
+{
+	struct op	*op = arg;
+
+	if (op->w != NULL)
+		walk_resume(op->w);
+}
+
+/*
+ * One agent response's rows.  Streamed: one "walk.rows" notification,
+ * formatted in one buffer and queued with one copy; pause while the
+ * client's queue is over SNMPMGR_CTL_STREAM_HIGH.  Collected: appended to
+ * the result, up to METHODS_MAX_COLLECT rows.
+ */
+static int
+op_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
+    void *arg)
+{
+	struct op	*op = arg;
+	struct render_buf *b = &op->buf;
+	const char	*id;
+	size_t		 idlen, i;
+
+	if (!op->stream) {
+		for (i = 0; i < n && op->count < METHODS_MAX_COLLECT; i++) {
+			if (op->count > 0)
+				render_add(b, ",", 1);
+			render_varbind(b, &vb[i]);
+			op->count++;
+		}
+		if (i > 0)
+			op->last = vb[i - 1].name;
+		if (b->failed)
+			op->oom = true;
+		return 0;
+	}
+	/* count and last come from the engine's result at the end. */
+	op->count += n;
+	if (ctl_req_is_notification(op->r))
+		return 0;
+	id = ctl_req_id(op->r, &idlen);
+	render_buf_reset(b);
+	render_adds(b, "{\"jsonrpc\":\"2.0\",\"method\":\"walk.rows\","
+	    "\"params\":{\"id\":");
+	render_add(b, id, idlen);
+	render_adds(b, ",\"varbinds\":");
+	render_varbinds(b, vb, n);
+	render_add(b, "}}\n", 3);
+	if (b->failed) {
+		op->oom = true;
+		return 0;
+	}
+	if (ctl_req_write(op->r, b->p, b->len) == -1)
+		return 1;	/* the client is gone; the walk is cancelled */
+	if (ctl_req_outq(op->r) > SNMPMGR_CTL_STREAM_HIGH) {
+		ctl_req_set_drain(op->r, op_walk_drain_cb, op);
+		return 1;
+	}
+	return 0;
+}
+
+static json_t *
+op_walk_err_data(const struct op *op, const struct walk_result *res)
+{
+	char		 last[SNMPMGR_MAX_OID_STR];
+	const char	*name;
+	json_t		*data;
+
+	if (op->last.len > 0)
+		oid_format(&op->last, last, sizeof(last));
+	data = json_pack("{s:I,s:s?}", "count", (json_int_t)op->count,
+	    "last_oid", op->last.len > 0 ? last : NULL);
+	if (data != NULL && op->last.len == 0)
+		json_object_set_new(data, "last_oid", json_null());
+	if (data != NULL && res != NULL && res->error_status != 0) {
+		name = snmp_error_status_name(res->error_status);
+		json_object_set_new(data, "error_status",
+		    json_integer(res->error_status));
+		json_object_set_new(data, "error_status_name",
+		    json_string(name ? name : "unknown"));
+		json_object_set_new(data, "error_index",
+		    json_integer(res->error_index));
+	}
+	return data;
+}
+
+static void
+op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
+{
+	struct op		*op = arg;
+	struct render_buf	 out;
+	char			 detail[512];
+
+	op->w = NULL;		/* the engine frees it */
+	op->d->walks_active--;
+	if (op->stream) {
+		/* The engine's last is the resume point (start_oid if
+		 * nothing came). */
+		op->last = res->last;
+		op->count = res->count;
+	} else if (op->last.len == 0)
+		op->last = res->last;
+
+	if (res->error != 0) {
+		op_error_detail(op, res->error, detail, sizeof(detail));
+		if (res->error_status != 0)
+			snprintf(detail, sizeof(detail), "agent answered %s "
+			    "(error-status %d, index %d)",
+			    snmp_error_status_name(res->error_status) ?
+			    snmp_error_status_name(res->error_status) : "?",
+			    res->error_status, res->error_index);
+		ctl_req_error_num(op->r, res->error, detail,
+		    op_walk_err_data(op, res));
+		if (op->ds != NULL)
+			sessions_note(op->ds, res->error, detail);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    op_walk_err_data(op, res));
+		goto done;
+	}
+	if (op->ds != NULL)
+		sessions_note(op->ds, 0, NULL);
+	if (!op->stream && res->count > METHODS_MAX_COLLECT) {
+		ctl_req_error_num(op->r, SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "more than 100000 objects: walk with \"stream\": true",
+		    op_walk_err_data(op, NULL));
+		goto done;
+	}
+	if (op->oom) {
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory",
+		    op_walk_err_data(op, NULL));
+		goto done;
+	}
+	render_buf_init(&out);
+	render_adds(&out, "{\"count\":");
+	render_u64(&out, op->count);
+	render_adds(&out, ",\"last_oid\":");
+	if (op->last.len > 0)
+		render_oid(&out, &op->last);
+	else
+		render_adds(&out, "null");
+	if (!op->stream) {
+		render_adds(&out, ",\"varbinds\":[");
+		render_add(&out, op->buf.p, op->buf.len);
+		render_adds(&out, "]");
+	}
+	render_adds(&out, "}");
+	if (out.failed)
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(op->r, out.p, out.len);
+	render_buf_free(&out);
+ done:
+	ctl_req_done(op->r);
+	op_free(op);
+}
+
+int
+m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	struct walk_opts	 wo;
+	struct op		*op = NULL;
+	struct oid		 root, start;
+	uint64_t		 limit = 0, mr = 0;
+	bool			 inside = false, getnext = false, stream = true;
+	int			 hlimit, hstart, hinside, hgetnext, hmr;
+
+	if (json_object_get(params, "oid") == NULL) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "oid: required (the subtree "
+		    "to walk)", NULL);
+		return CTL_DONE;
+	}
+	if (param_oid(r, params, "oid", &root) == -1 ||
+	    (hstart = param_oid(r, params, "start_oid", &start)) == -1 ||
+	    (hlimit = param_uint(r, params, "limit", UINT32_MAX,
+	    &limit)) == -1 ||
+	    (hinside = param_bool(r, params, "inside_range", &inside)) == -1 ||
+	    (hgetnext = param_bool(r, params, "use_getnext", &getnext)) == -1 ||
+	    (hmr = param_uint(r, params, "max_repetitions",
+	    SNMPMGR_MAX_REPETITIONS, &mr)) == -1 ||
+	    param_bool(r, params, "stream", &stream) == -1)
+		return CTL_DONE;
+	if (hmr && mr == 0) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "max_repetitions: must be at "
+		    "least 1", NULL);
+		return CTL_DONE;
+	}
+	if (hstart && !oid_is_prefix(&root, &start)) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "start_oid: not inside the "
+		    "subtree oid", NULL);
+		return CTL_DONE;
+	}
+	if ((op = op_open(d, r, params)) == NULL)
+		return CTL_DONE;
+	walk_opts_from_sess(&wo, op->s, &root);
+	if (hstart)
+		wo.start = start;
+	if (hlimit && limit > 0)
+		wo.limit = (uint32_t)limit;
+	if (hinside)
+		wo.inside_range = inside;
+	if (hgetnext)
+		wo.use_getnext = getnext;
+	if (hmr)
+		wo.max_repetitions = (uint32_t)mr;
+	op->stream = stream;
+	/* One row past the bound tells that the subtree holds more. */
+	if (!stream && (wo.limit == 0 || wo.limit > METHODS_MAX_COLLECT))
+		wo.limit = METHODS_MAX_COLLECT + 1;
+	if ((op->w = walk_start(op->s, &wo, op_walk_rows_cb, op_walk_done_cb,
+	    op)) == NULL) {
+		op_error_lasterr(r);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
+		goto fail;
+	}
+	d->walks_active++;
+	ctl_req_set_cancel(r, op_cancel_cb, op);
+	ctl_req_set_interrupt(r, op_interrupt_cb, op);
+	return CTL_PENDING;
+ fail:
+	op_free(op);
+	return CTL_DONE;
+}
+
+/* ------------------------------------------------- snmp.inform, snmp.trap */
+
+/* One notification on behalf of one control request. */
+struct mt_op {
+	struct daemon		*d;
+	struct ctl_req		*r;
+	struct dsess		*ds;
+	struct sess		*s;
+	bool			 temp;
+	struct sess_req		*sr;
+	struct snmp_varbind	*vb;
+	uint8_t			**mem;
+	size_t			 nvb;
+	size_t			 nuser;		/* the caller's varbinds */
+	uint8_t			 oidbuf[SNMPMGR_MAX_OID_LEN * 5];
+};
+
+static void
+mt_op_free(struct mt_op *op)
+{
+	size_t	 i;
+
+	if (op == NULL)
+		return;
+	if (op->sr != NULL)
+		sess_req_cancel(op->sr);
+	if (op->temp && op->s != NULL)
+		daemon_defer_sess_free(op->d, op->s);
+	for (i = 0; op->mem != NULL && i < op->nuser; i++)
+		free(op->mem[i]);
+	free(op->mem);
+	free(op->vb);
+	free(op);
+}
+
+static void
+mt_op_cancel_cb(void *arg)
+{
+	mt_op_free(arg);
+}
+
+/* request.cancel: the inform's callback answers 398. */
+static void
+mt_op_interrupt_cb(void *arg, const char *why)
+{
+	struct mt_op	*op = arg;
+
+	sess_req_interrupt(op->sr, why);
+}
+
+/*
+ * The notification's varbinds (RFC 3416 4.2.6): sysUpTime.0, then
+ * snmpTrapOID.0, then the caller's "varbinds" (as for snmp.set).  "uptime"
+ * (centiseconds) defaults to the daemon's.  0, or -1 with the error set.
+ */
+static int
+mt_varbinds(struct mt_op *op, json_t *params, struct oid *trap_oid,
+    uint32_t *uptime)
+{
+	struct ctl_req	*r = op->r;
+	json_t		*a, *v;
+	ssize_t		 bl;
+	size_t		 i, n = 0;
+	double		 up;
+
+	v = json_object_get(params, "trap_oid");
+	if (!json_is_string(v) || oid_parse(trap_oid, json_string_value(v),
+	    json_string_length(v)) == -1) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: required, an OID "
+		    "such as \"1.3.6.1.6.3.1.1.5.1\"", NULL);
+		return -1;
+	}
+	up = daemon_uptime(op->d) * 100.0;
+	*uptime = up > UINT32_MAX ? UINT32_MAX : (uint32_t)up;
+	if ((v = json_object_get(params, "uptime")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > UINT32_MAX) {
+			ctl_req_error(r, CTL_ERR_PARAMS, "uptime: expected "
+			    "TimeTicks, 0..4294967295", NULL);
+			return -1;
+		}
+		*uptime = (uint32_t)json_integer_value(v);
+	}
+	a = json_object_get(params, "varbinds");
+	if (a != NULL && !json_is_null(a)) {
+		if (!json_is_array(a)) {
+			ctl_req_error(r, CTL_ERR_PARAMS, "varbinds: expected "
+			    "an array of {oid, type, value}", NULL);
+			return -1;
+		}
+		n = json_array_size(a);
+	}
+	if (n + 2 > SNMPMGR_MAX_VARBINDS) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds: more than %d",
+		    SNMPMGR_MAX_VARBINDS - 2);
+		return -1;
+	}
+	if ((op->vb = calloc(n + 2, sizeof(*op->vb))) == NULL ||
+	    (op->mem = calloc(n + 1, sizeof(*op->mem))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	op->nuser = n;
+	op->vb[0].name = mt_sysuptime;
+	op->vb[0].value.type = SNMP_T_TIMETICKS;
+	op->vb[0].value.u = *uptime;
+	op->vb[1].name = mt_trapoid;
+	op->vb[1].value.type = SNMP_T_OID;
+	if ((bl = oid_to_ber(trap_oid, op->oidbuf, sizeof(op->oidbuf))) ==
+	    -1) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: not encodable",
+		    NULL);
+		return -1;
+	}
+	op->vb[1].value.data = op->oidbuf;
+	op->vb[1].value.len = (size_t)bl;
+	for (i = 0; i < n; i++)
+		if (methods_parse_varbind(r, i, json_array_get(a, i),
+		    &op->vb[i + 2], &op->mem[i]) == -1)
+			return -1;
+	op->nvb = n + 2;
+	return 0;
+}
+
+static void
+mt_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
+{
+	struct render_buf	 b;
+	const char		*name;
+	char			 rtt[32];
+	int			 n;
+
+	render_buf_init(&b);
+	render_adds(&b, "{\"error_status\":");
+	render_i64(&b, pdu->error_status);
+	render_adds(&b, ",\"error_status_name\":");
+	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
+		name = "unknown";
+	render_json_str(&b, name, strlen(name));
+	render_adds(&b, ",\"error_index\":");
+	render_i64(&b, pdu->error_index);
+	render_adds(&b, ",\"varbinds\":");
+	render_varbinds(&b, pdu->vb, pdu->nvb);
+	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
+	render_add(&b, rtt, (size_t)n);
+	if (b.failed)
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(r, b.p, b.len);
+	render_buf_free(&b);
+}
+
+static void
+mt_inform_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
+{
+	struct mt_op		*op = arg;
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	char			 detail[400];
+
+	op->sr = NULL;
+	if (res->error == SNMPMGR_ERR_TIMEOUT) {
+		snprintf(detail, sizeof(detail), "no acknowledgement from %s "
+		    "port %u after %u tries", so->host, (unsigned)so->port,
+		    so->retries + 1);
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
+	} else if (res->error != 0) {
+		snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr() ==
+		    res->error ? snmpmgr_lasterr_detail() :
+		    snmpmgr_strerror(res->error));
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		methods_error_event(op->d, op->r, op->s, res->error, detail,
+		    NULL);
+	} else
+		mt_reply_pdu(op->r, res->pdu, res->rtt_us);
+	if (op->ds != NULL)
+		sessions_note(op->ds, res->error, res->error ? "inform not "
+		    "acknowledged" : NULL);
+	ctl_req_done(op->r);
+	mt_op_free(op);
+}
+
+static struct mt_op *
+mt_op_start(struct daemon *d, struct ctl_req *r, json_t *params,
+    struct oid *trap_oid, uint32_t *uptime)
+{
+	struct mt_op	*op;
+	int		 temp;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return NULL;
+	}
+	op->d = d;
+	op->r = r;
+	if (mt_varbinds(op, params, trap_oid, uptime) == -1 ||
+	    (temp = methods_target(d, r, params, &op->s, &op->ds)) == -1) {
+		mt_op_free(op);
+		return NULL;
+	}
+	op->temp = temp == 1;
+	return op;
+}
+
+int
+m_snmp_inform(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	struct mt_op	*op;
+	struct snmp_pdu	 pdu;
+	struct oid	 trap_oid;
+	uint32_t	 uptime;
+
+	if ((op = mt_op_start(d, r, params, &trap_oid, &uptime)) == NULL)
+		return CTL_DONE;
+	if (sess_get_opts(op->s)->version == SNMP_V1) {
+		ctl_req_error_num(r, SNMPMGR_ERR_VERSION, "an InformRequest "
+		    "needs SNMPv2c or SNMPv3", NULL);
+		goto fail;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_INFORM;
+	pdu.vb = op->vb;
+	pdu.nvb = pdu.maxvb = op->nvb;
+	if ((op->sr = sess_request(op->s, &pdu, mt_inform_cb, op)) == NULL) {
+		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
+		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
+		goto fail;
+	}
+	ctl_req_set_cancel(r, mt_op_cancel_cb, op);
+	ctl_req_set_interrupt(r, mt_op_interrupt_cb, op);
+	return CTL_PENDING;
+ fail:
+	mt_op_free(op);
+	return CTL_DONE;
+}
+
+/*
+ * RFC 3584 3.2 (1): an SNMPv1 Trap-PDU for a notification OID.  Under
+ * snmpTraps (1.3.6.1.6.3.1.1.5.N, N 1..6) it is generic trap N-1;
+ * otherwise enterpriseSpecific, the enterprise being the OID without its
+ * last arc (and without the 0 before it, if there is one) and the
+ * specific-trap its last arc.  "enterprise" in params overrides it for
+ * the generic traps.
+ */
+static int
+mt_v1_pdu(struct ctl_req *r, json_t *params, const struct oid *trap_oid,
+    uint32_t uptime, struct snmp_pdu *pdu)
+{
+	json_t		*v;
+	uint32_t	 last;
+
+	pdu->type = SNMP_PDU_TRAP_V1;
+	pdu->time_stamp = uptime;
+	if (trap_oid->len == mt_snmptraps.len + 1 &&
+	    oid_is_prefix(&mt_snmptraps, trap_oid) &&
+	    trap_oid->arcs[trap_oid->len - 1] >= 1 &&
+	    trap_oid->arcs[trap_oid->len - 1] <= 6) {
+		pdu->generic_trap = (int32_t)trap_oid->arcs[trap_oid->len - 1] -
+		    1;
+		pdu->specific_trap = 0;
+		pdu->enterprise = mt_snmptraps;
+	} else {
+		last = trap_oid->arcs[trap_oid->len - 1];
+		if (trap_oid->len < 3 || last > INT32_MAX) {
+			ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: cannot be "
+			    "an SNMPv1 enterprise-specific trap", NULL);
+			return -1;
+		}
+		pdu->generic_trap = 6;
+		pdu->specific_trap = (int32_t)last;
+		pdu->enterprise = *trap_oid;
+		pdu->enterprise.len--;
+		if (pdu->enterprise.len > 2 &&
+		    pdu->enterprise.arcs[pdu->enterprise.len - 1] == 0)
+			pdu->enterprise.len--;
+	}
+	if ((v = json_object_get(params, "enterprise")) != NULL &&
+	    (!json_is_string(v) || oid_parse(&pdu->enterprise,
+	    json_string_value(v), json_string_length(v)) == -1)) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "enterprise: not an OID",
+		    NULL);
+		return -1;
+	}
+	if ((v = json_object_get(params, "agent_addr")) != NULL &&
+	    (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v),
+	    pdu->agent_addr) != 1)) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "agent_addr: not an IPv4 "
+		    "address", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send one datagram to the session's agent from a socket of its own. */
+static int
+mt_send_once(struct sess *s, const uint8_t *buf, size_t len)
+{
+	struct transport_cfg	 cfg;
+	const struct sockaddr	*sa;
+	socklen_t		 salen;
+	int			 fd, rv;
+
+	if ((sa = sess_addr(s, &salen)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no address");
+		return -1;
+	}
+	transport_cfg_default(&cfg, sa->sa_family);
+	if ((fd = transport_open(&cfg)) == -1)
+		return -1;
+	rv = transport_send(fd, buf, len, sa, salen);
+	if (rv == -1)
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "send: %s",
+		    strerror(errno));
+	close(fd);
+	return rv;
+}
+
+/*
+ * An SNMPv3 trap from our engine with the session's credential, localized
+ * for our engine ID.  Length or -1 with lasterr.
+ */
+static ssize_t
+mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
+    uint8_t *s1, uint8_t *s2, uint8_t *out, const uint8_t **start)
+{
+	const struct sess_opts	*so = sess_get_opts(s);
+	const struct sess_v3opts *v3 = &so->v3;
+	struct trapproc_local	 me;
+	struct usm_user		*u = NULL;
+	const uint8_t		*user, *ceng;
+	enum usm_auth		 auth;
+	enum usm_priv		 priv;
+	size_t			 userlen, ceng_len;
+	ssize_t			 n;
+	bool			 use_auth, use_priv;
+	static int32_t		 msg_id;
+
+	if (d->engine_id_len == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "no local engine "
+		    "ID for an SNMPv3 trap");
+		return -1;
+	}
+	if (v3->cred == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "the session has no "
+		    "SNMPv3 user");
+		return -1;
+	}
+	user = usm_cred_user(v3->cred, &userlen);
+	auth = usm_cred_auth(v3->cred);
+	priv = usm_cred_priv(v3->cred);
+	use_auth = auth != USM_AUTH_NONE && auth != 0;
+	use_priv = use_auth && priv != USM_PRIV_NONE && priv != 0;
+	if (v3->level == SESS_LEVEL_NOAUTH)
+		use_auth = use_priv = false;
+	else if (v3->level == SESS_LEVEL_AUTH)
+		use_priv = false;
+	if (use_auth && (u = usm_user_new(v3->cred, d->engine_id,
+	    d->engine_id_len)) == NULL)
+		return -1;
+	me.engine_id = d->engine_id;
+	me.engine_id_len = d->engine_id_len;
+	me.boots = d->engine_boots;
+	me.time = (uint32_t)daemon_uptime(d);
+	/* RFC 3413 3.2: a notification's contextEngineID is ours. */
+	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id :
+	    d->engine_id;
+	ceng_len = v3->context_engine_id_len > 0 ?
+	    v3->context_engine_id_len : d->engine_id_len;
+	if (msg_id == 0)
+		msg_id = (int32_t)(arc4random() & 0x3fffffff) + 1;
+	else
+		msg_id = (msg_id & 0x3fffffff) + 1;
+	n = trapproc_v3_encode(&me, u, use_priv, msg_id, user, userlen, ceng,
+	    ceng_len, (const uint8_t *)v3->context_name,
+	    strlen(v3->context_name), pdu, SNMPMGR_MAX_MSG_SIZE, s1, s2, out,
+	    start);
+	usm_user_free(u);
+	return n;
+}
+
+int
+m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
+{
+	struct mt_op		*op;
+	const struct sess_opts	*so;
+	struct snmp_msg		 msg;
+	struct snmp_pdu		 pdu;
+	struct oid		 trap_oid;
+	uint8_t			*s1 = NULL, *s2 = NULL, *out = NULL;
+	const uint8_t		*start;
+	uint32_t		 uptime;
+	ssize_t			 n;
+	json_t			*res;
+	static int32_t		 reqid;
+
+	if ((op = mt_op_start(d, r, params, &trap_oid, &uptime)) == NULL)
+		return CTL_DONE;
+	so = sess_get_opts(op->s);
+	if (reqid == 0)
+		reqid = (int32_t)(arc4random() & 0x3fffffff) + 1;
+	else
+		reqid = (reqid & 0x3fffffff) + 1;
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_TRAP;
+	pdu.request_id = reqid;
+	pdu.vb = op->vb;
+	pdu.nvb = pdu.maxvb = op->nvb;
+	if ((s1 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (s2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (out = malloc(SNMPMGR_MAX_DGRAM)) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		goto done;
+	}
+	if (so->version == SNMP_V1) {
+		/* The Trap-PDU has no sysUpTime/snmpTrapOID varbinds. */
+		pdu.vb = op->vb + 2;
+		pdu.nvb = pdu.maxvb = op->nvb - 2;
+		if (mt_v1_pdu(r, params, &trap_oid, uptime, &pdu) == -1)
+			goto done;
+	}
+	if (so->version == SNMP_V3)
+		n = mt_v3_trap(d, op->s, &pdu, s1, s2, out, &start);
+	else {
+		memset(&msg, 0, sizeof(msg));
+		msg.version = so->version;
+		msg.community = (const uint8_t *)so->community;
+		msg.community_len = strlen(so->community);
+		msg.pdu = pdu;
+		n = snmp_msg_encode(&msg, out, SNMPMGR_MAX_DGRAM, &start);
+	}
+	if (n == -1 || mt_send_once(op->s, start, (size_t)n) == -1) {
+		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
+		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
+		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
+		goto done;
+	}
+	res = json_pack("{s:b,s:i,s:I,s:I}", "sent", 1, "request_id",
+	    (int)(so->version == SNMP_V1 ? 0 : reqid), "length",
+	    (json_int_t)n, "uptime", (json_int_t)uptime);
+	if (res == NULL)
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result(r, res);
+ done:
+	free(s1);
+	free(s2);
+	free(out);
+	mt_op_free(op);
+	return CTL_DONE;
+}
+
+/* For handlers in other files (methods.h). */
+int
+methods_target(struct daemon *d, struct ctl_req *r, json_t *params,
+    struct sess **s, struct dsess **ds)
+{
+	struct op	 op;
+
+	memset(&op, 0, sizeof(op));
+	op.d = d;
+	op.r = r;
+	if (op_target(&op, params) == -1)
+		return -1;
+	*s = op.s;
+	*ds = op.ds;
+	return op.temp ? 1 : 0;
+}
