@@ -1,7 +1,7 @@
 /*
  * m_poll.c - the poll.* methods (doc/protocol.md): poll.run, poll.results,
  * poll.value and poll.reset on a configured session's scheduled polls
- * (the work is polls.c's).
+ * (the work is polls.c's; poll.run waits through an op, op.h).
  */
 #include <config.h>		/* autoconf's */
 
@@ -16,23 +16,68 @@
 #include "control.h"
 #include "daemon.h"
 #include "methods.h"
+#include "op.h"
 #include "polls.h"
 #include "sessions.h"
 
 /* --------------------------------------------------------------- poll.* */
 
+/* The answer of poll.run: the results of the polls it waited for. */
+static void
+poll_run_answer(struct op *op)
+{
+	char	*out;
+	size_t	 len;
+	int	 rv;
+
+	if ((rv = polls_wait_result(op->pw, &out, &len)) == 1) {
+		ctl_req_result_raw(op->r, out, len);
+		free(out);
+	} else if (rv == 0)
+		ctl_req_error_num(op->r, SNMPMGR_ERR_INTERRUPTED, "the session "
+		    "or its polls were removed", NULL);
+	else
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+}
+
 int
 m_poll_run(struct daemon *d, struct ctl_req *r, json_t *params)
 {
 	static const char *const keys[] = { "session", "poll", NULL };
+	struct polls_wait *pw;
 	struct dsess	*ds;
+	struct op	*op;
 	const char	*poll;
+	int		 why;
 
 	if (param_only_keys(r, params, keys) == -1 ||
 	    (ds = param_session(d, r, params)) == NULL ||
 	    param_str(r, params, "poll", &poll) == -1)
 		return CTL_DONE;
-	return polls_run(d->polls, ds, poll, r);
+	if (ds->s == NULL) {
+		ctl_req_error_num(r, ds->err, ds->errdetail, NULL);
+		return CTL_DONE;
+	}
+	if ((op = op_new(d, r)) == NULL)
+		return CTL_DONE;
+	op_session(op, ds);
+	if ((pw = polls_run(d->polls, ds, poll, &why)) == NULL) {
+		if (why == POLLS_RUN_DISABLED)
+			ctl_req_error_num(r, SNMPMGR_ERR_MUST_BE_ACTIVE, "the "
+			    "session is disabled", NULL);
+		else if (why == POLLS_RUN_NO_POLL && poll != NULL)
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "session %s has no "
+			    "poll \"%s\"", ds->name, poll);
+		else if (why == POLLS_RUN_NO_POLL)
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "session %s has no "
+			    "polls", ds->name);
+		else
+			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+		op_free(op);
+		return CTL_DONE;
+	}
+	return op_poll_wait(op, pw, poll_run_answer);
 }
 
 int

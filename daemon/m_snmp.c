@@ -45,6 +45,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "methods.h"
+#include "op.h"
 #include "render.h"
 #include "sessions.h"
 #include "trapproc.h"
@@ -58,17 +59,8 @@ static const struct oid mt_trapoid = { 11,
 	{ 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 } };
 static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
 
-/* One SNMP operation on behalf of one control request. */
-struct op {
-	struct daemon		*d;
-	struct ctl_req		*r;
-	struct dsess		*ds;	/* configured session, or NULL */
-	struct sess		*s;
-	bool			 temp;	/* s is ours: an inline target */
-	struct sess_req		*sr;
-	struct walk		*w;
-
-	/* walks */
+/* What a walk keeps between its rows (op->priv). */
+struct walkst {
 	bool			 stream;
 	bool			 oom;
 	uint64_t		 count;
@@ -76,172 +68,31 @@ struct op {
 	struct render_buf	 buf;
 };
 
-static struct op *
-op_new(struct daemon *d, struct ctl_req *r)
-{
-	struct op	*op;
-
-	if ((op = calloc(1, sizeof(*op))) == NULL)
-		return NULL;
-	op->d = d;
-	op->r = r;
-	render_buf_init(&op->buf);
-	return op;
-}
-
-/* Cancels what is still running.  Safe inside the engine's callbacks. */
 static void
-op_free(struct op *op)
+walkst_free(void *arg)
 {
-	if (op == NULL)
+	struct walkst	*ws = arg;
+
+	if (ws == NULL)
 		return;
-	if (op->sr != NULL)
-		sess_req_cancel(op->sr);
-	if (op->w != NULL) {
-		walk_cancel(op->w);
-		op->d->walks_active--;
-	}
-	if (op->temp && op->s != NULL)
-		daemon_defer_sess_free(op->d, op->s);
-	render_buf_free(&op->buf);
-	free(op);
-}
-
-/* The client went away. */
-static void
-op_cancel_cb(void *arg)
-{
-	op_free(arg);
-}
-
-/* request.cancel named the request: end it now, with 398. */
-static void
-op_interrupt_cb(void *arg, const char *why)
-{
-	struct op	*op = arg;
-
-	if (op->w != NULL)
-		walk_interrupt(op->w, why);	/* op_walk_done_cb answers */
-	else if (op->sr != NULL)
-		sess_req_interrupt(op->sr, why); /* op_response_cb answers */
-	else {
-		ctl_req_error_num(op->r, SNMPMGR_ERR_INTERRUPTED, why, NULL);
-		ctl_req_done(op->r);
-		op_free(op);
-	}
-}
-
-static void
-op_error_lasterr(struct ctl_req *r)
-{
-	int	 code = snmpmgr_lasterr();
-
-	if (code == 0)
-		code = CTL_ERR_INTERNAL;
-	ctl_req_error_num(r, code, snmpmgr_lasterr_detail(), NULL);
-}
-/*
- * The target of an snmp.* request: "session": NAME or "target": {...}.
- * Sets op->s (and op->ds or op->temp).  0, or -1 with the error set.
- */
-static int
-op_target(struct op *op, json_t *params)
-{
-	struct ctl_req		*r = op->r;
-	json_t			*sv, *tv;
-	struct sess_opts	 o;
-	struct config_err	 err;
-	int			 rv;
-
-	sv = json_object_get(params, "session");
-	tv = json_object_get(params, "target");
-	if (sv != NULL && tv != NULL) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "give either session or target, not both", NULL);
-		return -1;
-	}
-	if (sv != NULL) {
-		if (!json_is_string(sv)) {
-			ctl_req_error(r, CTL_ERR_PARAMS,
-			    "session: expected a session name", NULL);
-			return -1;
-		}
-		if ((op->ds = sessions_find(op->d->sessions,
-		    json_string_value(sv))) == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS,
-			    "unknown session \"%s\"", json_string_value(sv));
-			return -1;
-		}
-		if (op->ds->s == NULL) {
-			ctl_req_error_num(r, op->ds->err, op->ds->errdetail,
-			    NULL);
-			return -1;
-		}
-		op->s = op->ds->s;
-		return 0;
-	}
-	if (tv == NULL) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "session or target is required", NULL);
-		return -1;
-	}
-	if (!json_is_object(tv)) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "target: expected an object of session options", NULL);
-		return -1;
-	}
-	/* Inline targets start from the config's "defaults" section too;
-	 * o holds a credential reference of its own (session.h). */
-	o = op->d->conf->defaults;
-	if (o.v3.cred != NULL)
-		usm_cred_ref(o.v3.cred);
-	memset(&err, 0, sizeof(err));
-	rv = config_apply_session_opts(tv, &o, &err);
-	/* Passwords are keys now (or refused): none stays in the params. */
-	config_json_wipe_secrets(tv);
-	if (rv == -1) {
-		sess_opts_release(&o);
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "target: %s", err.text);
-		return -1;
-	}
-	if (o.host[0] == '\0') {
-		sess_opts_release(&o);
-		ctl_req_error(r, CTL_ERR_PARAMS, "target: host is required",
-		    NULL);
-		return -1;
-	}
-	/* The next request with this credential does not hash again. */
-	if (o.v3.cred != op->d->conf->defaults.v3.cred)
-		v3cache_hold_cred(op->d->v3cache, o.v3.cred);
-	op->s = sess_new(op->d->mgr, &o);
-	sess_opts_release(&o);
-	if (op->s == NULL) {
-		op_error_lasterr(r);
-		return -1;
-	}
-	op->temp = true;
-	/* An engine learned for this address skips discovery. */
-	v3cache_preset(op->d->v3cache, op->s);
-	return 0;
+	render_buf_free(&ws->buf);
+	free(ws);
 }
 
 /* A new op for r with its target resolved; NULL with the error set on r. */
 static struct op *
-op_open(struct daemon *d, struct ctl_req *r, json_t *params)
+snmp_open(struct daemon *d, struct ctl_req *r, json_t *params)
 {
 	struct op	*op;
 
-	if ((op = op_new(d, r)) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	if ((op = op_new(d, r)) == NULL)
 		return NULL;
-	}
 	if (op_target(op, params) == -1) {
 		op_free(op);
 		return NULL;
 	}
 	return op;
 }
-
 
 /* --------------------------------------------- get, getnext, getbulk, set */
 
@@ -256,90 +107,49 @@ op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
 	pdu->nvb = pdu->maxvb = n;
 }
 
+/* The reply to a request: the response PDU and the round trip. */
 static void
-op_reply_pdu(struct op *op, const struct snmp_pdu *pdu, uint32_t rtt_us)
+snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
 {
-	struct render_buf	*b = &op->buf;
+	struct render_buf	 b;
 	const char		*name;
 	char			 rtt[32];
 	int			 n;
 
-	render_buf_reset(b);
-	render_adds(b, "{\"error_status\":");
-	render_i64(b, pdu->error_status);
-	render_adds(b, ",\"error_status_name\":");
+	render_buf_init(&b);
+	render_adds(&b, "{\"error_status\":");
+	render_i64(&b, pdu->error_status);
+	render_adds(&b, ",\"error_status_name\":");
 	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
 		name = "unknown";
-	render_json_str(b, name, strlen(name));
-	render_adds(b, ",\"error_index\":");
-	render_i64(b, pdu->error_index);
-	render_adds(b, ",\"varbinds\":");
-	render_varbinds(b, pdu->vb, pdu->nvb);
+	render_json_str(&b, name, strlen(name));
+	render_adds(&b, ",\"error_index\":");
+	render_i64(&b, pdu->error_index);
+	render_adds(&b, ",\"varbinds\":");
+	render_varbinds(&b, pdu->vb, pdu->nvb);
 	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
-	render_add(b, rtt, (size_t)n);
-	if (b->failed)
-		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	render_add(&b, rtt, (size_t)n);
+	if (b.failed)
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
-		ctl_req_result_raw(op->r, b->p, b->len);
+		ctl_req_result_raw(r, b.p, b.len);
+	render_buf_free(&b);
 }
 
-/* The detail of an error the engine reported through a callback. */
+/* The answer of get, getnext, getbulk and set. */
 static void
-op_error_detail(struct op *op, int error, char *buf, size_t size)
+snmp_answer(struct op *op, const struct sess_result *res)
 {
-	const struct sess_opts	*so = sess_get_opts(op->s);
-	const struct sockaddr	*sa;
-	socklen_t		 salen = 0;
-	char			 addr[128];
-
-	if (error == SNMPMGR_ERR_TIMEOUT) {
-		sa = sess_addr(op->s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
-		snprintf(buf, size, "no response from %s after %u tries",
-		    addr, so->retries + 1);
-	} else if (snmpmgr_lasterr() == error)
-		snprintf(buf, size, "%s", snmpmgr_lasterr_detail());
-	else
-		snprintf(buf, size, "%s", snmpmgr_strerror(error));
-}
-
-static void
-op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
-{
-	struct op	*op = arg;
 	char		 detail[512];
 
-	op->sr = NULL;
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
 		ctl_req_error_num(op->r, res->error, detail, NULL);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    NULL);
+		op_error_event(op, res->error, detail, NULL);
 	} else
-		op_reply_pdu(op, res->pdu, res->rtt_us);
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? detail : NULL);
-	ctl_req_done(op->r);
-	op_free(op);
-}
-
-/* Send pdu on op's session; CTL_PENDING, or CTL_DONE with the error. */
-static int
-op_send(struct op *op, const struct snmp_pdu *pdu)
-{
-	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
-		op_error_lasterr(op->r);
-		if (op->ds != NULL)
-			sessions_note(op->ds, snmpmgr_lasterr(),
-			    snmpmgr_lasterr_detail());
-		methods_error_event(op->d, op->r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		op_free(op);
-		return CTL_DONE;
-	}
-	ctl_req_set_cancel(op->r, op_cancel_cb, op);
-	ctl_req_set_interrupt(op->r, op_interrupt_cb, op);
-	return CTL_PENDING;
 }
 
 /* "oids": a non-empty array of OID strings, into a new varbind array. */
@@ -381,7 +191,7 @@ param_oids(struct ctl_req *r, json_t *params, size_t *np)
 }
 
 static int
-op_request(struct daemon *d, struct ctl_req *r, json_t *params,
+snmp_request(struct daemon *d, struct ctl_req *r, json_t *params,
     uint8_t type)
 {
 	struct snmp_varbind	*vb = NULL;
@@ -401,7 +211,7 @@ op_request(struct daemon *d, struct ctl_req *r, json_t *params,
 		    SNMPMGR_MAX_REPETITIONS, &mr)) == -1)
 			goto out;
 	}
-	if ((op = op_open(d, r, params)) == NULL)
+	if ((op = snmp_open(d, r, params)) == NULL)
 		goto out;
 	so = sess_get_opts(op->s);
 	op_pdu_init(&pdu, type, vb, n);
@@ -414,7 +224,7 @@ op_request(struct daemon *d, struct ctl_req *r, json_t *params,
 		pdu.error_status = (int32_t)(hnr ? nr : so->non_repeaters);
 		pdu.error_index = (int32_t)(hmr ? mr : so->max_repetitions);
 	}
-	rv = op_send(op, &pdu);
+	rv = op_request(op, &pdu, snmp_answer);
 	op = NULL;
  out:
 	op_free(op);
@@ -425,19 +235,19 @@ op_request(struct daemon *d, struct ctl_req *r, json_t *params,
 int
 m_snmp_get(struct daemon *d, struct ctl_req *r, json_t *params)
 {
-	return op_request(d, r, params, SNMP_PDU_GET);
+	return snmp_request(d, r, params, SNMP_PDU_GET);
 }
 
 int
 m_snmp_getnext(struct daemon *d, struct ctl_req *r, json_t *params)
 {
-	return op_request(d, r, params, SNMP_PDU_GETNEXT);
+	return snmp_request(d, r, params, SNMP_PDU_GETNEXT);
 }
 
 int
 m_snmp_getbulk(struct daemon *d, struct ctl_req *r, json_t *params)
 {
-	return op_request(d, r, params, SNMP_PDU_GETBULK);
+	return snmp_request(d, r, params, SNMP_PDU_GETBULK);
 }
 
 /* How snmp.set reads a value of each type. */
@@ -473,10 +283,10 @@ m_snmp_set(struct daemon *d, struct ctl_req *r, json_t *params)
 		if (methods_parse_varbind(r, i, json_array_get(a, i), &vb[i],
 		    &mem[i]) == -1)
 			goto out;
-	if ((op = op_open(d, r, params)) == NULL)
+	if ((op = snmp_open(d, r, params)) == NULL)
 		goto out;
 	op_pdu_init(&pdu, SNMP_PDU_SET, vb, n);
-	rv = op_send(op, &pdu);
+	rv = op_request(op, &pdu, snmp_answer);
 	op = NULL;
  out:
 	op_free(op);
@@ -489,15 +299,6 @@ m_snmp_set(struct daemon *d, struct ctl_req *r, json_t *params)
 
 /* ------------------------------------------------------------ snmp.walk */
 
-static void
-op_walk_drain_cb(void *arg)
-{
-	struct op	*op = arg;
-
-	if (op->w != NULL)
-		walk_resume(op->w);
-}
-
 /*
  * One agent response's rows.  Streamed: one "walk.rows" notification,
  * formatted in one buffer and queued with one copy; pause while the
@@ -505,29 +306,30 @@ op_walk_drain_cb(void *arg)
  * the result, up to METHODS_MAX_COLLECT rows.
  */
 static int
-op_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
+snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
     void *arg)
 {
 	struct op	*op = arg;
-	struct render_buf *b = &op->buf;
+	struct walkst	*ws = op->priv;
+	struct render_buf *b = &ws->buf;
 	const char	*id;
 	size_t		 idlen, i;
 
-	if (!op->stream) {
-		for (i = 0; i < n && op->count < METHODS_MAX_COLLECT; i++) {
-			if (op->count > 0)
+	if (!ws->stream) {
+		for (i = 0; i < n && ws->count < METHODS_MAX_COLLECT; i++) {
+			if (ws->count > 0)
 				render_add(b, ",", 1);
 			render_varbind(b, &vb[i]);
-			op->count++;
+			ws->count++;
 		}
 		if (i > 0)
-			op->last = vb[i - 1].name;
+			ws->last = vb[i - 1].name;
 		if (b->failed)
-			op->oom = true;
+			ws->oom = true;
 		return 0;
 	}
 	/* count and last come from the engine's result at the end. */
-	op->count += n;
+	ws->count += n;
 	if (ctl_req_is_notification(op->r))
 		return 0;
 	id = ctl_req_id(op->r, &idlen);
@@ -539,30 +341,30 @@ op_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	render_varbinds(b, vb, n);
 	render_add(b, "}}\n", 3);
 	if (b->failed) {
-		op->oom = true;
+		ws->oom = true;
 		return 0;
 	}
 	if (ctl_req_write(op->r, b->p, b->len) == -1)
 		return 1;	/* the client is gone; the walk is cancelled */
 	if (ctl_req_outq(op->r) > SNMPMGR_CTL_STREAM_HIGH) {
-		ctl_req_set_drain(op->r, op_walk_drain_cb, op);
+		op_walk_pause(op);
 		return 1;
 	}
 	return 0;
 }
 
 static json_t *
-op_walk_err_data(const struct op *op, const struct walk_result *res)
+snmp_walk_err_data(const struct walkst *ws, const struct walk_result *res)
 {
 	char		 last[SNMPMGR_MAX_OID_STR];
 	const char	*name;
 	json_t		*data;
 
-	if (op->last.len > 0)
-		oid_format(&op->last, last, sizeof(last));
-	data = json_pack("{s:I,s:s?}", "count", (json_int_t)op->count,
-	    "last_oid", op->last.len > 0 ? last : NULL);
-	if (data != NULL && op->last.len == 0)
+	if (ws->last.len > 0)
+		oid_format(&ws->last, last, sizeof(last));
+	data = json_pack("{s:I,s:s?}", "count", (json_int_t)ws->count,
+	    "last_oid", ws->last.len > 0 ? last : NULL);
+	if (data != NULL && ws->last.len == 0)
 		json_object_set_new(data, "last_oid", json_null());
 	if (data != NULL && res != NULL && res->error_status != 0) {
 		name = snmp_error_status_name(res->error_status);
@@ -577,21 +379,19 @@ op_walk_err_data(const struct op *op, const struct walk_result *res)
 }
 
 static void
-op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
+snmp_walk_answer(struct op *op, const struct walk_result *res)
 {
-	struct op		*op = arg;
+	struct walkst		*ws = op->priv;
 	struct render_buf	 out;
 	char			 detail[512];
 
-	op->w = NULL;		/* the engine frees it */
-	op->d->walks_active--;
-	if (op->stream) {
+	if (ws->stream) {
 		/* The engine's last is the resume point (start_oid if
 		 * nothing came). */
-		op->last = res->last;
-		op->count = res->count;
-	} else if (op->last.len == 0)
-		op->last = res->last;
+		ws->last = res->last;
+		ws->count = res->count;
+	} else if (ws->last.len == 0)
+		ws->last = res->last;
 
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
@@ -602,37 +402,37 @@ op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
 			    snmp_error_status_name(res->error_status) : "?",
 			    res->error_status, res->error_index);
 		ctl_req_error_num(op->r, res->error, detail,
-		    op_walk_err_data(op, res));
+		    snmp_walk_err_data(ws, res));
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    op_walk_err_data(op, res));
-		goto done;
+		op_error_event(op, res->error, detail,
+		    snmp_walk_err_data(ws, res));
+		return;
 	}
 	if (op->ds != NULL)
 		sessions_note(op->ds, 0, NULL);
-	if (!op->stream && res->count > METHODS_MAX_COLLECT) {
+	if (!ws->stream && res->count > METHODS_MAX_COLLECT) {
 		ctl_req_error_num(op->r, SNMPMGR_ERR_TOO_MANY_OBJECTS,
 		    "more than 100000 objects: walk with \"stream\": true",
-		    op_walk_err_data(op, NULL));
-		goto done;
+		    snmp_walk_err_data(ws, NULL));
+		return;
 	}
-	if (op->oom) {
+	if (ws->oom) {
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory",
-		    op_walk_err_data(op, NULL));
-		goto done;
+		    snmp_walk_err_data(ws, NULL));
+		return;
 	}
 	render_buf_init(&out);
 	render_adds(&out, "{\"count\":");
-	render_u64(&out, op->count);
+	render_u64(&out, ws->count);
 	render_adds(&out, ",\"last_oid\":");
-	if (op->last.len > 0)
-		render_oid(&out, &op->last);
+	if (ws->last.len > 0)
+		render_oid(&out, &ws->last);
 	else
 		render_adds(&out, "null");
-	if (!op->stream) {
+	if (!ws->stream) {
 		render_adds(&out, ",\"varbinds\":[");
-		render_add(&out, op->buf.p, op->buf.len);
+		render_add(&out, ws->buf.p, ws->buf.len);
 		render_adds(&out, "]");
 	}
 	render_adds(&out, "}");
@@ -641,9 +441,6 @@ op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
 	else
 		ctl_req_result_raw(op->r, out.p, out.len);
 	render_buf_free(&out);
- done:
-	ctl_req_done(op->r);
-	op_free(op);
 }
 
 int
@@ -651,6 +448,7 @@ m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
 {
 	struct walk_opts	 wo;
 	struct op		*op = NULL;
+	struct walkst		*ws;
 	struct oid		 root, start;
 	uint64_t		 limit = 0, mr = 0;
 	bool			 inside = false, getnext = false, stream = true;
@@ -681,7 +479,7 @@ m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
 		    "subtree oid", NULL);
 		return CTL_DONE;
 	}
-	if ((op = op_open(d, r, params)) == NULL)
+	if ((op = snmp_open(d, r, params)) == NULL)
 		return CTL_DONE;
 	walk_opts_from_sess(&wo, op->s, &root);
 	if (hstart)
@@ -694,36 +492,25 @@ m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
 		wo.use_getnext = getnext;
 	if (hmr)
 		wo.max_repetitions = (uint32_t)mr;
-	op->stream = stream;
+	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		op_free(op);
+		return CTL_DONE;
+	}
+	render_buf_init(&ws->buf);
+	ws->stream = stream;
+	op->priv = ws;
+	op->priv_free = walkst_free;
 	/* One row past the bound tells that the subtree holds more. */
 	if (!stream && (wo.limit == 0 || wo.limit > METHODS_MAX_COLLECT))
 		wo.limit = METHODS_MAX_COLLECT + 1;
-	if ((op->w = walk_start(op->s, &wo, op_walk_rows_cb, op_walk_done_cb,
-	    op)) == NULL) {
-		op_error_lasterr(r);
-		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		goto fail;
-	}
-	d->walks_active++;
-	ctl_req_set_cancel(r, op_cancel_cb, op);
-	ctl_req_set_interrupt(r, op_interrupt_cb, op);
-	return CTL_PENDING;
- fail:
-	op_free(op);
-	return CTL_DONE;
+	return op_walk(op, &wo, snmp_walk_rows_cb, snmp_walk_answer);
 }
 
 /* ------------------------------------------------- snmp.inform, snmp.trap */
 
-/* One notification on behalf of one control request. */
-struct mt_op {
-	struct daemon		*d;
-	struct ctl_req		*r;
-	struct dsess		*ds;
-	struct sess		*s;
-	bool			 temp;
-	struct sess_req		*sr;
+/* The varbinds of one notification. */
+struct notif {
 	struct snmp_varbind	*vb;
 	uint8_t			**mem;
 	size_t			 nvb;
@@ -732,36 +519,14 @@ struct mt_op {
 };
 
 static void
-mt_op_free(struct mt_op *op)
+notif_free(struct notif *nt)
 {
 	size_t	 i;
 
-	if (op == NULL)
-		return;
-	if (op->sr != NULL)
-		sess_req_cancel(op->sr);
-	if (op->temp && op->s != NULL)
-		daemon_defer_sess_free(op->d, op->s);
-	for (i = 0; op->mem != NULL && i < op->nuser; i++)
-		free(op->mem[i]);
-	free(op->mem);
-	free(op->vb);
-	free(op);
-}
-
-static void
-mt_op_cancel_cb(void *arg)
-{
-	mt_op_free(arg);
-}
-
-/* request.cancel: the inform's callback answers 398. */
-static void
-mt_op_interrupt_cb(void *arg, const char *why)
-{
-	struct mt_op	*op = arg;
-
-	sess_req_interrupt(op->sr, why);
+	for (i = 0; nt->mem != NULL && i < nt->nuser; i++)
+		free(nt->mem[i]);
+	free(nt->mem);
+	free(nt->vb);
 }
 
 /*
@@ -770,10 +535,9 @@ mt_op_interrupt_cb(void *arg, const char *why)
  * (centiseconds) defaults to the daemon's.  0, or -1 with the error set.
  */
 static int
-mt_varbinds(struct mt_op *op, json_t *params, struct oid *trap_oid,
-    uint32_t *uptime)
+mt_varbinds(struct daemon *d, struct ctl_req *r, json_t *params,
+    struct notif *nt, struct oid *trap_oid, uint32_t *uptime)
 {
-	struct ctl_req	*r = op->r;
 	json_t		*a, *v;
 	ssize_t		 bl;
 	size_t		 i, n = 0;
@@ -786,7 +550,7 @@ mt_varbinds(struct mt_op *op, json_t *params, struct oid *trap_oid,
 		    "such as \"1.3.6.1.6.3.1.1.5.1\"", NULL);
 		return -1;
 	}
-	up = daemon_uptime(op->d) * 100.0;
+	up = daemon_uptime(d) * 100.0;
 	*uptime = up > UINT32_MAX ? UINT32_MAX : (uint32_t)up;
 	if ((v = json_object_get(params, "uptime")) != NULL &&
 	    !json_is_null(v)) {
@@ -812,146 +576,102 @@ mt_varbinds(struct mt_op *op, json_t *params, struct oid *trap_oid,
 		    SNMPMGR_MAX_VARBINDS - 2);
 		return -1;
 	}
-	if ((op->vb = calloc(n + 2, sizeof(*op->vb))) == NULL ||
-	    (op->mem = calloc(n + 1, sizeof(*op->mem))) == NULL) {
+	if ((nt->vb = calloc(n + 2, sizeof(*nt->vb))) == NULL ||
+	    (nt->mem = calloc(n + 1, sizeof(*nt->mem))) == NULL) {
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		return -1;
 	}
-	op->nuser = n;
-	op->vb[0].name = mt_sysuptime;
-	op->vb[0].value.type = SNMP_T_TIMETICKS;
-	op->vb[0].value.u = *uptime;
-	op->vb[1].name = mt_trapoid;
-	op->vb[1].value.type = SNMP_T_OID;
-	if ((bl = oid_to_ber(trap_oid, op->oidbuf, sizeof(op->oidbuf))) ==
+	nt->nuser = n;
+	nt->vb[0].name = mt_sysuptime;
+	nt->vb[0].value.type = SNMP_T_TIMETICKS;
+	nt->vb[0].value.u = *uptime;
+	nt->vb[1].name = mt_trapoid;
+	nt->vb[1].value.type = SNMP_T_OID;
+	if ((bl = oid_to_ber(trap_oid, nt->oidbuf, sizeof(nt->oidbuf))) ==
 	    -1) {
 		ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: not encodable",
 		    NULL);
 		return -1;
 	}
-	op->vb[1].value.data = op->oidbuf;
-	op->vb[1].value.len = (size_t)bl;
+	nt->vb[1].value.data = nt->oidbuf;
+	nt->vb[1].value.len = (size_t)bl;
 	for (i = 0; i < n; i++)
 		if (methods_parse_varbind(r, i, json_array_get(a, i),
-		    &op->vb[i + 2], &op->mem[i]) == -1)
+		    &nt->vb[i + 2], &nt->mem[i]) == -1)
 			return -1;
-	op->nvb = n + 2;
+	nt->nvb = n + 2;
 	return 0;
 }
 
+/* The answer of snmp.inform: the agent's Response, as for a get. */
 static void
-mt_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
+mt_inform_answer(struct op *op, const struct sess_result *res)
 {
-	struct render_buf	 b;
-	const char		*name;
-	char			 rtt[32];
-	int			 n;
-
-	render_buf_init(&b);
-	render_adds(&b, "{\"error_status\":");
-	render_i64(&b, pdu->error_status);
-	render_adds(&b, ",\"error_status_name\":");
-	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
-		name = "unknown";
-	render_json_str(&b, name, strlen(name));
-	render_adds(&b, ",\"error_index\":");
-	render_i64(&b, pdu->error_index);
-	render_adds(&b, ",\"varbinds\":");
-	render_varbinds(&b, pdu->vb, pdu->nvb);
-	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
-	render_add(&b, rtt, (size_t)n);
-	if (b.failed)
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result_raw(r, b.p, b.len);
-	render_buf_free(&b);
-}
-
-static void
-mt_inform_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
-{
-	struct mt_op		*op = arg;
 	const struct sess_opts	*so = sess_get_opts(op->s);
 	char			 detail[400];
 
-	op->sr = NULL;
 	if (res->error == SNMPMGR_ERR_TIMEOUT) {
 		snprintf(detail, sizeof(detail), "no acknowledgement from %s "
 		    "port %u after %u tries", so->host, (unsigned)so->port,
 		    so->retries + 1);
 		ctl_req_error_num(op->r, res->error, detail, NULL);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    NULL);
+		op_error_event(op, res->error, detail, NULL);
 	} else if (res->error != 0) {
 		snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr() ==
 		    res->error ? snmpmgr_lasterr_detail() :
 		    snmpmgr_strerror(res->error));
 		ctl_req_error_num(op->r, res->error, detail, NULL);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    NULL);
+		op_error_event(op, res->error, detail, NULL);
 	} else
-		mt_reply_pdu(op->r, res->pdu, res->rtt_us);
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? "inform not "
 		    "acknowledged" : NULL);
-	ctl_req_done(op->r);
-	mt_op_free(op);
 }
 
-static struct mt_op *
-mt_op_start(struct daemon *d, struct ctl_req *r, json_t *params,
-    struct oid *trap_oid, uint32_t *uptime)
+/* The notification's varbinds, then its target.  NULL with the error
+ * set on r (nt freed). */
+static struct op *
+mt_open(struct daemon *d, struct ctl_req *r, json_t *params,
+    struct notif *nt, struct oid *trap_oid, uint32_t *uptime)
 {
-	struct mt_op	*op;
-	int		 temp;
+	struct op	*op;
 
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	memset(nt, 0, sizeof(*nt));
+	if (mt_varbinds(d, r, params, nt, trap_oid, uptime) == -1 ||
+	    (op = snmp_open(d, r, params)) == NULL) {
+		notif_free(nt);
 		return NULL;
 	}
-	op->d = d;
-	op->r = r;
-	if (mt_varbinds(op, params, trap_oid, uptime) == -1 ||
-	    (temp = methods_target(d, r, params, &op->s, &op->ds)) == -1) {
-		mt_op_free(op);
-		return NULL;
-	}
-	op->temp = temp == 1;
 	return op;
 }
 
 int
 m_snmp_inform(struct daemon *d, struct ctl_req *r, json_t *params)
 {
-	struct mt_op	*op;
+	struct notif	 nt;
+	struct op	*op;
 	struct snmp_pdu	 pdu;
 	struct oid	 trap_oid;
 	uint32_t	 uptime;
+	int		 rv = CTL_DONE;
 
-	if ((op = mt_op_start(d, r, params, &trap_oid, &uptime)) == NULL)
+	if ((op = mt_open(d, r, params, &nt, &trap_oid, &uptime)) == NULL)
 		return CTL_DONE;
 	if (sess_get_opts(op->s)->version == SNMP_V1) {
 		ctl_req_error_num(r, SNMPMGR_ERR_VERSION, "an InformRequest "
 		    "needs SNMPv2c or SNMPv3", NULL);
-		goto fail;
+		op_free(op);
+		goto out;
 	}
 	memset(&pdu, 0, sizeof(pdu));
 	pdu.type = SNMP_PDU_INFORM;
-	pdu.vb = op->vb;
-	pdu.nvb = pdu.maxvb = op->nvb;
-	if ((op->sr = sess_request(op->s, &pdu, mt_inform_cb, op)) == NULL) {
-		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
-		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
-		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		goto fail;
-	}
-	ctl_req_set_cancel(r, mt_op_cancel_cb, op);
-	ctl_req_set_interrupt(r, mt_op_interrupt_cb, op);
-	return CTL_PENDING;
- fail:
-	mt_op_free(op);
-	return CTL_DONE;
+	pdu.vb = nt.vb;
+	pdu.nvb = pdu.maxvb = nt.nvb;
+	rv = op_request(op, &pdu, mt_inform_answer);
+ out:
+	notif_free(&nt);
+	return rv;
 }
 
 /*
@@ -1101,7 +821,8 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 int
 m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 {
-	struct mt_op		*op;
+	struct notif		 nt;
+	struct op		*op;
 	const struct sess_opts	*so;
 	struct snmp_msg		 msg;
 	struct snmp_pdu		 pdu;
@@ -1113,7 +834,7 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	json_t			*res;
 	static int32_t		 reqid;
 
-	if ((op = mt_op_start(d, r, params, &trap_oid, &uptime)) == NULL)
+	if ((op = mt_open(d, r, params, &nt, &trap_oid, &uptime)) == NULL)
 		return CTL_DONE;
 	so = sess_get_opts(op->s);
 	if (reqid == 0)
@@ -1123,8 +844,8 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	memset(&pdu, 0, sizeof(pdu));
 	pdu.type = SNMP_PDU_TRAP;
 	pdu.request_id = reqid;
-	pdu.vb = op->vb;
-	pdu.nvb = pdu.maxvb = op->nvb;
+	pdu.vb = nt.vb;
+	pdu.nvb = pdu.maxvb = nt.nvb;
 	if ((s1 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (s2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (out = malloc(SNMPMGR_MAX_DGRAM)) == NULL) {
@@ -1133,8 +854,8 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	}
 	if (so->version == SNMP_V1) {
 		/* The Trap-PDU has no sysUpTime/snmpTrapOID varbinds. */
-		pdu.vb = op->vb + 2;
-		pdu.nvb = pdu.maxvb = op->nvb - 2;
+		pdu.vb = nt.vb + 2;
+		pdu.nvb = pdu.maxvb = nt.nvb - 2;
 		if (mt_v1_pdu(r, params, &trap_oid, uptime, &pdu) == -1)
 			goto done;
 	}
@@ -1151,7 +872,7 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	if (n == -1 || mt_send_once(op->s, start, (size_t)n) == -1) {
 		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
 		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
-		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
+		op_error_event(op, snmpmgr_lasterr(),
 		    snmpmgr_lasterr_detail(), NULL);
 		goto done;
 	}
@@ -1166,23 +887,7 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	free(s1);
 	free(s2);
 	free(out);
-	mt_op_free(op);
+	notif_free(&nt);
+	op_free(op);
 	return CTL_DONE;
-}
-
-/* For handlers in other files (methods.h). */
-int
-methods_target(struct daemon *d, struct ctl_req *r, json_t *params,
-    struct sess **s, struct dsess **ds)
-{
-	struct op	 op;
-
-	memset(&op, 0, sizeof(op));
-	op.d = d;
-	op.r = r;
-	if (op_target(&op, params) == -1)
-		return -1;
-	*s = op.s;
-	*ds = op.ds;
-	return op.temp ? 1 : 0;
 }

@@ -28,17 +28,8 @@
 #include "events.h"
 #include "log.h"
 #include "methods.h"
+#include "op.h"
 #include "sessions.h"
-
-/* One snmp.discover in flight. */
-struct v3op {
-	struct daemon	*d;
-	struct ctl_req	*r;
-	struct sess	*s;
-	struct dsess	*ds;
-	bool		 temp;
-	struct sess_req	*sr;
-};
 
 /* Octets as "0x..." text, as engine IDs and keys are shown. */
 static json_t *
@@ -68,41 +59,11 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 /* ------------------------------------------------------- snmp.discover */
 
 static void
-v3op_free(struct v3op *op)
+v3_discover_answer(struct op *op, const struct sess_result *res)
 {
-	if (op == NULL)
-		return;
-	if (op->sr != NULL)
-		sess_req_cancel(op->sr);
-	if (op->temp && op->s != NULL)
-		daemon_defer_sess_free(op->d, op->s);
-	free(op);
-}
-
-static void
-v3op_cancel_cb(void *arg)
-{
-	v3op_free(arg);
-}
-
-/* request.cancel: the discovery's callback answers 398. */
-static void
-v3op_interrupt_cb(void *arg, const char *why)
-{
-	struct v3op	*op = arg;
-
-	sess_req_interrupt(op->sr, why);
-}
-
-static void
-v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
-    void *arg)
-{
-	struct v3op	*op = arg;
 	json_t		*eng;
 	char		 detail[300];
 
-	op->sr = NULL;
 	if (res->error != 0) {
 		snprintf(detail, sizeof(detail), "%s",
 		    snmpmgr_lasterr() == res->error ?
@@ -110,8 +71,7 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    NULL);
+		op_error_event(op, res->error, detail, NULL);
 	} else if ((eng = sessions_v3_engine_json(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
@@ -121,8 +81,6 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);
 	}
-	ctl_req_done(op->r);
-	v3op_free(op);
 }
 
 /*
@@ -134,10 +92,9 @@ int
 m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
 {
 	struct sess_v3_info vi;
-	struct v3op	*op;
+	struct op	*op;
 	json_t		*fv, *eng;
 	bool		 force = true;
-	int		 t;
 
 	fv = json_object_get(params, "force");
 	if (fv != NULL && !json_is_boolean(fv)) {
@@ -147,21 +104,16 @@ m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
 	}
 	if (fv != NULL)
 		force = json_is_true(fv);
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	if ((op = op_new(d, r)) == NULL)
+		return CTL_DONE;
+	if (op_target(op, params) == -1) {
+		op_free(op);
 		return CTL_DONE;
 	}
-	op->d = d;
-	op->r = r;
-	if ((t = methods_target(d, r, params, &op->s, &op->ds)) == -1) {
-		free(op);
-		return CTL_DONE;
-	}
-	op->temp = t == 1;
 	if (sess_v3_info(op->s, &vi) == -1) {
 		ctl_req_error_num(r, SNMPMGR_ERR_VERSION, "engine discovery "
 		    "needs an SNMPv3 session (version \"3\")", NULL);
-		v3op_free(op);
+		op_free(op);
 		return CTL_DONE;
 	}
 	if (!force && vi.disc == SESS_DISC_DONE) {
@@ -170,20 +122,10 @@ m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
 			    NULL);
 		else
 			ctl_req_result(r, eng);
-		v3op_free(op);
+		op_free(op);
 		return CTL_DONE;
 	}
-	if ((op->sr = sess_discover(op->s, v3op_discover_cb, op)) == NULL) {
-		ctl_req_error_num(r, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		v3op_free(op);
-		return CTL_DONE;
-	}
-	ctl_req_set_cancel(r, v3op_cancel_cb, op);
-	ctl_req_set_interrupt(r, v3op_interrupt_cb, op);
-	return CTL_PENDING;
+	return op_discover(op, v3_discover_answer);
 }
 
 /* ------------------------------------------------------------ usm.hash */

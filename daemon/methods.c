@@ -1,8 +1,7 @@
 /*
  * methods.c - the JSON-RPC method table of the control socket
- * (doc/protocol.md), and what the handlers share: reading params, the
- * varbinds of snmp.set and of notifications, and the "error" event of an
- * operation that failed.  The handlers live by namespace in m_*.c.
+ * (doc/protocol.md), and what the handlers share: reading params and the
+ * varbinds of snmp.set and of notifications.  The handlers live by namespace in m_*.c.
  */
 #include <config.h>		/* autoconf's */
 
@@ -30,7 +29,6 @@
 
 #include "control.h"
 #include "daemon.h"
-#include "events.h"
 #include "methods.h"
 #include "sessions.h"
 
@@ -499,40 +497,4 @@ param_flag(struct ctl_req *r, json_t *params, const char *key, bool *out)
 	}
 	*out = json_is_true(v);
 	return 1;
-}
-
-void
-methods_error_event(struct daemon *d, struct ctl_req *r, struct sess *s,
-    int code, const char *detail, json_t *extra)
-{
-	const struct dsess	*ds = NULL;
-	const struct sockaddr	*sa;
-	const char		*name = NULL, *method, *msg;
-	socklen_t		 salen = 0;
-	char			 addr[128];
-	json_t			*data;
-
-	if (s != NULL && (ds = sess_get_udata(s)) != NULL)
-		name = ds->name;
-	if (code <= 0 || d->events == NULL ||
-	    !events_wanted(d->events, EV_ERROR, name)) {
-		json_decref(extra);
-		return;
-	}
-	if (s != NULL) {
-		sa = sess_addr(s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
-	} else
-		snprintf(addr, sizeof(addr), "?");
-	method = r != NULL ? ctl_req_method(r) : NULL;
-	msg = snmpmgr_strerror(code);
-	data = json_pack("{s:s,s:i,s:s,s:s,s:s}", "method",
-	    method != NULL ? method : "?", "code", code, "message",
-	    msg != NULL ? msg : "?", "detail", detail != NULL ? detail : "",
-	    "address", addr);
-	if (data != NULL && extra != NULL)
-		json_object_update(data, extra);
-	json_decref(extra);
-	if (data != NULL)
-		events_publish(d->events, EV_ERROR, name, data);
 }

@@ -102,28 +102,12 @@ struct dsess	*param_session(struct daemon *d, struct ctl_req *r,
 		    json_t *params);
 
 /*
- * methods_target (m_snmp.c) resolves "session" or "target" in params: 0
- * for a configured session (*ds set), 1 for a temporary one the caller
- * frees with daemon_defer_sess_free(), -1 with the error set on r.
  * methods_parse_varbind reads one {"oid", "type", "value"} of snmp.set
  * into vb (octets in *mem, the caller frees them); 0, or -1 with the
  * error set on r.
  */
-int		 methods_target(struct daemon *d, struct ctl_req *r,
-		    json_t *params, struct sess **s, struct dsess **ds);
 int		 methods_parse_varbind(struct ctl_req *r, size_t i,
 		    json_t *jv, struct snmp_varbind *vb, uint8_t **mem);
-
-/*
- * The "error" event of an operation a control request started (SPEC.md 4
- * on_error): r's method, the numbered error and its detail, the
- * session's name (none for an inline target) and the agent's address;
- * extra (stolen, may be NULL) adds members such as a walk's count and
- * last_oid.
- */
-void		 methods_error_event(struct daemon *d, struct ctl_req *r,
-		    struct sess *s, int code, const char *detail,
-		    json_t *extra);
 
 /* Hook the session engine's v3 reports and discoveries to events
  * (m_v3.c). */

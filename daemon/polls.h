@@ -4,7 +4,7 @@
  * configured poll (a get of its OIDs, or walks of its subtrees) when the
  * scheduler says, stores the latest values in state.h form, keeps each
  * session's health, publishes poll/response/state/error events, and
- * answers the poll.* control methods.
+ * gives the poll.* control methods (m_poll.c) what they ask for.
  */
 #ifndef SNMPMGRD_POLLS_H
 #define SNMPMGRD_POLLS_H
@@ -16,11 +16,11 @@
 typedef struct json_t json_t;
 
 struct config;
-struct ctl_req;
 struct daemon;
 struct dsess;
 struct oid;
 struct polls;
+struct polls_wait;
 
 /* NULL with the reason logged.  Schedules nothing yet. */
 struct polls	*polls_new(struct daemon *d);
@@ -78,11 +78,26 @@ int		 polls_value(struct polls *P, struct dsess *ds,
 /* reset: forget ds's stored values. */
 void		 polls_reset(struct polls *P, struct dsess *ds);
 /*
- * poll.run: run ds's polls (or the one named) now and answer r with their
- * results when they end.  CTL_PENDING, or CTL_DONE with the error set on
- * r.
+ * poll.run: run ds's polls (or the one named) now, and wait for them.
+ * NULL with *why one of POLLS_RUN_*.  The runs may all have ended on
+ * return (polls_wait_ended); otherwise the callback set with
+ * polls_wait_set_cb runs when the last one ends.  ds must have a core
+ * session.
  */
-int		 polls_run(struct polls *P, struct dsess *ds, const char *poll,
-		    struct ctl_req *r);
+#define POLLS_RUN_DISABLED	1	/* the session is disabled */
+#define POLLS_RUN_NO_POLL	2	/* no such poll (or no polls) */
+#define POLLS_RUN_NOMEM		3
+struct polls_wait *polls_run(struct polls *P, struct dsess *ds,
+		    const char *poll, int *why);
+bool		 polls_wait_ended(const struct polls_wait *pw);
+void		 polls_wait_set_cb(struct polls_wait *pw,
+		    void (*cb)(struct polls_wait *, void *), void *arg);
+/* The results of the polls waited for as JSON text in *out (malloc'ed,
+ * *outlen bytes): 1; 0 when they were all removed meanwhile; -1 when
+ * memory runs out. */
+int		 polls_wait_result(struct polls_wait *pw, char **out,
+		    size_t *outlen);
+/* Stop waiting (the runs go on).  NULL is fine. */
+void		 polls_wait_free(struct polls_wait *pw);
 
 #endif /* SNMPMGRD_POLLS_H */
