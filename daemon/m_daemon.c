@@ -24,13 +24,12 @@
 #include "sessions.h"
 #include "v3cache.h"
 
-/* JSON-RPC 2.0 5.1: -32000..-32099 are for the server's own errors. */
-#define CTL_ERR_CONFIG		-32001	/* a config was refused */
-
 int
-m_daemon_status(struct daemon *d, struct ctl_req *r, json_t *params)
+m_daemon_status(struct mcall *c)
 {
-	json_t	*res;
+	struct daemon	*d = c->d;
+	struct ctl_req	*r = c->r;
+	json_t		*res;
 
 	res = json_pack("{s:s,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "version", PACKAGE_VERSION,
@@ -55,10 +54,12 @@ m_daemon_status(struct daemon *d, struct ctl_req *r, json_t *params)
 /* ------------------------------------------------------------- daemon.* */
 
 int
-m_daemon_reload(struct daemon *d, struct ctl_req *r, json_t *params)
+m_daemon_reload(struct mcall *c)
 {
-	struct config_err err;
-	json_t		*summary;
+	struct daemon		*d = c->d;
+	struct ctl_req		*r = c->r;
+	struct config_err	 err;
+	json_t			*summary;
 
 	if (reload_apply(d, &err, &summary) == -1) {
 		ctl_req_error(r, CTL_ERR_CONFIG, "config refused; the running "
@@ -86,8 +87,10 @@ rss_kib(void)
 }
 
 int
-m_daemon_stats(struct daemon *d, struct ctl_req *r, json_t *params)
+m_daemon_stats(struct mcall *c)
 {
+	struct daemon		*d = c->d;
+	struct ctl_req		*r = c->r;
 	const struct sess_stats	*ms = sess_mgr_get_stats(d->mgr);
 	json_t			*res, *eng;
 

@@ -17,44 +17,25 @@
 /* ------------------------------------------------------------- events */
 
 int
-m_events_subscribe(struct daemon *d, struct ctl_req *r, json_t *params)
+m_events_subscribe(struct mcall *c)
 {
-	static const char *const keys[] = { "events", "sessions", "max_queue" };
-	const char	*key;
-	json_t		*v;
-	size_t		 i;
-
-	json_object_foreach(params, key, v) {
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcmp(key, keys[i]) == 0)
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0])) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown param "
-			    "\"%s\" (events, sessions, max_queue)", key);
-			return CTL_DONE;
-		}
-	}
-	if (events_subscribe(d->events, r, params) == -1)
+	/* events.c reads the params the table let through. */
+	if (events_subscribe(c->d->events, c->r, c->params) == -1)
 		return CTL_DONE;
 	return CTL_PENDING;
 }
 
 int
-m_events_unsubscribe(struct daemon *d, struct ctl_req *r, json_t *params)
+m_events_unsubscribe(struct mcall *c)
 {
-	json_t	*v = json_object_get(params, "subscription");
+	int64_t	 id = mcall_int(c, "subscription", 0);
 
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "subscription: expected the "
-		    "number events.subscribe returned", NULL);
+	if (events_unsubscribe(c->d->events, (uint64_t)id) == -1) {
+		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "no subscription %lld",
+		    (long long)id);
 		return CTL_DONE;
 	}
-	if (events_unsubscribe(d->events,
-	    (uint64_t)json_integer_value(v)) == -1) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "no subscription %lld",
-		    (long long)json_integer_value(v));
-		return CTL_DONE;
-	}
-	ctl_req_result(r, json_pack("{s:O}", "subscription", v));
+	ctl_req_result(c->r, json_pack("{s:O}", "subscription",
+	    mcall_json(c, "subscription")));
 	return CTL_DONE;
 }

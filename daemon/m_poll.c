@@ -41,27 +41,23 @@ poll_run_answer(struct op *op)
 }
 
 int
-m_poll_run(struct daemon *d, struct ctl_req *r, json_t *params)
+m_poll_run(struct mcall *c)
 {
-	static const char *const keys[] = { "session", "poll", NULL };
-	struct polls_wait *pw;
-	struct dsess	*ds;
-	struct op	*op;
-	const char	*poll;
-	int		 why;
+	struct ctl_req		*r = c->r;
+	struct dsess		*ds = c->ds;
+	const char		*poll = mcall_str(c, "poll");
+	struct polls_wait	*pw;
+	struct op		*op;
+	int			 why;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL ||
-	    param_str(r, params, "poll", &poll) == -1)
-		return CTL_DONE;
 	if (ds->s == NULL) {
 		ctl_req_error_num(r, ds->err, ds->errdetail, NULL);
 		return CTL_DONE;
 	}
-	if ((op = op_new(d, r)) == NULL)
+	if ((op = op_new(c->d, r)) == NULL)
 		return CTL_DONE;
 	op_session(op, ds);
-	if ((pw = polls_run(d->polls, ds, poll, &why)) == NULL) {
+	if ((pw = polls_run(c->d->polls, ds, poll, &why)) == NULL) {
 		if (why == POLLS_RUN_DISABLED)
 			ctl_req_error_num(r, SNMPMGR_ERR_MUST_BE_ACTIVE, "the "
 			    "session is disabled", NULL);
@@ -81,54 +77,36 @@ m_poll_run(struct daemon *d, struct ctl_req *r, json_t *params)
 }
 
 int
-m_poll_results(struct daemon *d, struct ctl_req *r, json_t *params)
+m_poll_results(struct mcall *c)
 {
-	static const char *const keys[] = { "session", "poll", NULL };
-	struct dsess	*ds;
-	const char	*poll;
-	char		*out, err[256];
-	size_t		 len;
+	char	*out, err[256];
+	size_t	 len;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL ||
-	    param_str(r, params, "poll", &poll) == -1)
-		return CTL_DONE;
-	if (polls_results(d->polls, ds, poll, &out, &len, err,
-	    sizeof(err)) == -1) {
-		ctl_req_error(r, CTL_ERR_PARAMS, err, NULL);
+	if (polls_results(c->d->polls, c->ds, mcall_str(c, "poll"), &out,
+	    &len, err, sizeof(err)) == -1) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, err, NULL);
 		return CTL_DONE;
 	}
-	ctl_req_result_raw(r, out, len);
+	ctl_req_result_raw(c->r, out, len);
 	free(out);
 	return CTL_DONE;
 }
 
 int
-m_poll_value(struct daemon *d, struct ctl_req *r, json_t *params)
+m_poll_value(struct mcall *c)
 {
-	static const char *const keys[] = { "session", "oid", NULL };
-	struct dsess	*ds;
-	struct oid	 o;
-	json_t		*v;
+	struct ctl_req	*r = c->r;
 	char		*out, detail[400];
 	size_t		 len;
 	int		 rv;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL)
-		return CTL_DONE;
-	v = json_object_get(params, "oid");
-	if (!json_is_string(v) || oid_parse(&o, json_string_value(v),
-	    json_string_length(v)) == -1) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "oid: expected an OID", NULL);
-		return CTL_DONE;
-	}
-	if ((rv = polls_value(d->polls, ds, &o, &out, &len)) == 0) {
+	rv = polls_value(c->d->polls, c->ds, mcall_oid(c, "oid"), &out, &len);
+	if (rv == 0) {
 		ctl_req_result_raw(r, out, len);
 		free(out);
 	} else if (rv == -1) {
 		snprintf(detail, sizeof(detail), "no poll of session %s has "
-		    "stored %.200s", ds->name, json_string_value(v));
+		    "stored %.200s", c->ds->name, mcall_str(c, "oid"));
 		ctl_req_error_num(r, SNMPMGR_ERR_NO_SUCH_OID, detail, NULL);
 	} else
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
@@ -136,16 +114,10 @@ m_poll_value(struct daemon *d, struct ctl_req *r, json_t *params)
 }
 
 int
-m_poll_reset(struct daemon *d, struct ctl_req *r, json_t *params)
+m_poll_reset(struct mcall *c)
 {
-	static const char *const keys[] = { "session", NULL };
-	struct dsess	*ds;
-
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL)
-		return CTL_DONE;
-	polls_reset(d->polls, ds);
-	ctl_req_result(r, json_pack("{s:s,s:b}", "session", ds->name,
+	polls_reset(c->d->polls, c->ds);
+	ctl_req_result(c->r, json_pack("{s:s,s:b}", "session", c->ds->name,
 	    "reset", 1));
 	return CTL_DONE;
 }

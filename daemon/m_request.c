@@ -20,22 +20,12 @@
  * so far) goes out before this one.
  */
 int
-m_request_cancel(struct daemon *d, struct ctl_req *r, json_t *params)
+m_request_cancel(struct mcall *c)
 {
-	static const char *const keys[] = { "id", NULL };
-	struct ctl_req	*t;
+	struct ctl_req	*r = c->r, *t;
 	const char	*method;
-	json_t		*id;
+	json_t		*id = mcall_json(c, "id");
 
-	if (param_only_keys(r, params, keys) == -1)
-		return CTL_DONE;
-	id = json_object_get(params, "id");
-	if (id == NULL || (!json_is_string(id) && !json_is_number(id))) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "id: expected the id (a "
-		    "number or a string) of a request in flight on this "
-		    "connection", NULL);
-		return CTL_DONE;
-	}
 	if ((t = ctl_req_find(r, id)) == NULL) {
 		ctl_req_error(r, CTL_ERR_PARAMS, "no request with that id in "
 		    "flight on this connection", json_pack("{s:O}", "id", id));

@@ -26,52 +26,28 @@
 #include "reload.h"
 #include "sessions.h"
 
-/* JSON-RPC 2.0 5.1: -32000..-32099 are for the server's own errors. */
-#define CTL_ERR_CONFIG		-32001	/* a config was refused */
-
 int
-m_session_list(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_list(struct mcall *c)
 {
-	json_t		*res, *st;
-	const char	*state = NULL;
+	json_t	*res;
 
-	st = json_object_get(params, "state");
-	if (st != NULL && !json_is_null(st)) {
-		if (!json_is_string(st)) {
-			ctl_req_error(r, CTL_ERR_PARAMS, "state: expected up, "
-			    "down, unknown, disabled or error", NULL);
-			return CTL_DONE;
-		}
-		state = json_string_value(st);
-	}
-	if ((res = sessions_list_json(d, d->sessions, state)) == NULL)
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	res = sessions_list_json(c->d, c->d->sessions, mcall_str(c, "state"));
+	if (res == NULL)
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
-		ctl_req_result(r, res);
+		ctl_req_result(c->r, res);
 	return CTL_DONE;
 }
 
 int
-m_session_show(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_show(struct mcall *c)
 {
-	struct dsess	*ds;
-	json_t		*sv, *res;
+	json_t	*res;
 
-	sv = json_object_get(params, "session");
-	if (!json_is_string(sv)) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "session: expected a session name", NULL);
-		return CTL_DONE;
-	}
-	if ((ds = sessions_find(d->sessions, json_string_value(sv))) == NULL) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session \"%s\"",
-		    json_string_value(sv));
-		return CTL_DONE;
-	}
-	if ((res = sessions_show_json(d, ds)) == NULL)
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	if ((res = sessions_show_json(c->d, c->ds)) == NULL)
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
-		ctl_req_result(r, res);
+		ctl_req_result(c->r, res);
 	return CTL_DONE;
 }
 
@@ -79,42 +55,25 @@ m_session_show(struct daemon *d, struct ctl_req *r, json_t *params)
 /* ------------------------------------------------------------ session.* */
 
 int
-m_session_add(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_add(struct mcall *c)
 {
-	static const char *const keys[] = { "session", "config", "persist",
-		NULL };
-	struct config_err err;
-	struct dsess	*ds;
-	json_t		*name, *cfg, *res;
-	bool		 persist;
-	int		 rv;
+	struct daemon		*d = c->d;
+	struct ctl_req		*r = c->r;
+	struct config_err	 err;
+	struct dsess		*ds;
+	const char		*name = mcall_str(c, "session");
+	json_t			*cfg = mcall_json(c, "config"), *res;
+	bool			 persist = mcall_bool(c, "persist", false);
+	int			 rv;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    param_flag(r, params, "persist", &persist) == -1)
-		return CTL_DONE;
-	name = json_object_get(params, "session");
-	cfg = json_object_get(params, "config");
-	if (!json_is_string(name) || json_string_length(name) == 0 ||
-	    json_string_length(name) > SNMPMGR_MAX_NAME_LEN) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "session: expected a name of "
-		    "1 to %d bytes", SNMPMGR_MAX_NAME_LEN);
-		return CTL_DONE;
-	}
-	if (!json_is_object(cfg)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "config: expected an object "
-		    "of session options, as in the config's \"sessions\"",
-		    NULL);
-		return CTL_DONE;
-	}
-	rv = reload_add_session(d, json_string_value(name), cfg, persist,
-	    &err);
+	rv = reload_add_session(d, name, cfg, persist, &err);
 	config_json_wipe_secrets(cfg);	/* hashed into a credential now */
 	if (rv == -1) {
 		ctl_req_error(r, CTL_ERR_CONFIG, "session refused",
 		    json_pack("{s:s}", "detail", err.text));
 		return CTL_DONE;
 	}
-	ds = sessions_find(d->sessions, json_string_value(name));
+	ds = sessions_find(d->sessions, name);
 	if (ds == NULL || (res = sessions_show_json(d, ds)) == NULL) {
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		return CTL_DONE;
@@ -125,23 +84,18 @@ m_session_add(struct daemon *d, struct ctl_req *r, json_t *params)
 }
 
 int
-m_session_remove(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_remove(struct mcall *c)
 {
-	static const char *const keys[] = { "session", NULL };
 	struct config_err err;
-	struct dsess	*ds;
 	char		 name[SNMPMGR_MAX_NAME_LEN + 1];
 	bool		 unpersisted;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL)
-		return CTL_DONE;
-	snprintf(name, sizeof(name), "%s", ds->name);
-	if (reload_remove_session(d, name, &unpersisted, &err) == -1) {
-		ctl_req_error(r, CTL_ERR_PARAMS, err.text, NULL);
+	snprintf(name, sizeof(name), "%s", c->ds->name);
+	if (reload_remove_session(c->d, name, &unpersisted, &err) == -1) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, err.text, NULL);
 		return CTL_DONE;
 	}
-	ctl_req_result(r, json_pack("{s:s,s:b,s:b}", "session", name,
+	ctl_req_result(c->r, json_pack("{s:s,s:b,s:b}", "session", name,
 	    "removed", 1, "unpersisted", unpersisted));
 	return CTL_DONE;
 }
@@ -169,52 +123,36 @@ session_set(struct daemon *d, struct ctl_req *r, struct dsess *ds,
 }
 
 static int
-session_enable(struct daemon *d, struct ctl_req *r, json_t *params, bool on)
+session_enable(struct mcall *c, bool on)
 {
-	static const char *const keys[] = { "session", NULL };
-	struct dsess	*ds;
-	json_t		*opts;
-	int		 rv;
+	json_t	*opts;
+	int	 rv;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL)
-		return CTL_DONE;
 	opts = json_pack("{s:b}", "enabled", on);
-	rv = session_set(d, r, ds, opts);
+	rv = session_set(c->d, c->r, c->ds, opts);
 	json_decref(opts);
 	return rv;
 }
 
 int
-m_session_enable(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_enable(struct mcall *c)
 {
-	return session_enable(d, r, params, true);
+	return session_enable(c, true);
 }
 
 int
-m_session_disable(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_disable(struct mcall *c)
 {
-	return session_enable(d, r, params, false);
+	return session_enable(c, false);
 }
 
 int
-m_session_config(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_config(struct mcall *c)
 {
-	static const char *const keys[] = { "session", "options", NULL };
-	struct dsess	*ds;
-	json_t		*opts;
-	int		 rv;
+	json_t	*opts = mcall_json(c, "options");
+	int	 rv;
 
-	if (param_only_keys(r, params, keys) == -1 ||
-	    (ds = param_session(d, r, params)) == NULL)
-		return CTL_DONE;
-	opts = json_object_get(params, "options");
-	if (opts != NULL && !json_is_object(opts)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "options: expected an object "
-		    "of option names and values", NULL);
-		return CTL_DONE;
-	}
-	rv = session_set(d, r, ds, opts);
+	rv = session_set(c->d, c->r, c->ds, opts);
 	config_json_wipe_secrets(opts);	/* hashed into a credential now */
 	return rv;
 }
@@ -224,33 +162,18 @@ m_session_config(struct daemon *d, struct ctl_req *r, json_t *params)
  * session with 398.  Result: how many operations ended.
  */
 int
-m_session_interrupt(struct daemon *d, struct ctl_req *r, json_t *params)
+m_session_interrupt(struct mcall *c)
 {
-	static const char *const keys[] = { "session", NULL };
-	struct dsess	*ds;
-	json_t		*v;
+	struct dsess	*ds = c->ds;
 	size_t		 n = 0;
 
-	if (param_only_keys(r, params, keys) == -1)
-		return CTL_DONE;
-	v = json_object_get(params, "session");
-	if (!json_is_string(v)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "session: expected a session "
-		    "name", NULL);
-		return CTL_DONE;
-	}
-	if ((ds = sessions_find(d->sessions, json_string_value(v))) == NULL) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session \"%s\"",
-		    json_string_value(v));
-		return CTL_DONE;
-	}
 	/* Without an agent address nothing can be in flight. */
 	if (ds->s != NULL)
 		n = sess_interrupt(ds->s, "interrupted by session.interrupt");
 	if (n > 0)
 		log_info("session %s: %zu operation%s interrupted", ds->name,
 		    n, n == 1 ? "" : "s");
-	ctl_req_result(r, json_pack("{s:s,s:I}", "session", ds->name,
+	ctl_req_result(c->r, json_pack("{s:s,s:I}", "session", ds->name,
 	    "interrupted", (json_int_t)n));
 	return CTL_DONE;
 }

@@ -3,11 +3,10 @@
  * get, getnext, getbulk, set, walk, and the notification senders inform
  * and trap.
  *
- * Each checks its params, resolves the target (a configured session, or
- * a temporary one for an inline target), sends one request or starts one
- * walk, and finishes the control request from the engine's callback.
- * The state of one such operation is a struct op, which the control
- * request's cancel callback frees if the client goes away first.
+ * The dispatcher has read the params and resolved the target (a
+ * configured session, or a temporary one for an inline target) into an
+ * op (op.h); each handler builds one request or one walk, hands the op
+ * to the engine and says how to answer when it ends.
  * Varbinds always go out through render.c.  snmp.trap is unconfirmed:
  * the datagram is built here and sent once from a socket of its own; an
  * SNMPv3 trap is sent with our engine as the authoritative one (RFC 3412
@@ -79,21 +78,6 @@ walkst_free(void *arg)
 	free(ws);
 }
 
-/* A new op for r with its target resolved; NULL with the error set on r. */
-static struct op *
-snmp_open(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	struct op	*op;
-
-	if ((op = op_new(d, r)) == NULL)
-		return NULL;
-	if (op_target(op, params) == -1) {
-		op_free(op);
-		return NULL;
-	}
-	return op;
-}
-
 /* --------------------------------------------- get, getnext, getbulk, set */
 
 /* A PDU of type over the n varbinds at vb (not copied). */
@@ -152,149 +136,63 @@ snmp_answer(struct op *op, const struct sess_result *res)
 		sessions_note(op->ds, res->error, res->error ? detail : NULL);
 }
 
-/* "oids": a non-empty array of OID strings, into a new varbind array. */
-static struct snmp_varbind *
-param_oids(struct ctl_req *r, json_t *params, size_t *np)
-{
-	struct snmp_varbind	*vb;
-	json_t			*a, *v;
-	size_t			 i, n;
-
-	a = json_object_get(params, "oids");
-	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "oids: expected a non-empty array of OIDs", NULL);
-		return NULL;
-	}
-	if (n > SNMPMGR_MAX_VARBINDS) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "oids: more than %d",
-		    SNMPMGR_MAX_VARBINDS);
-		return NULL;
-	}
-	if ((vb = calloc(n, sizeof(*vb))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		v = json_array_get(a, i);
-		if (!json_is_string(v) || oid_parse(&vb[i].name,
-		    json_string_value(v), json_string_length(v)) == -1) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS,
-			    "oids[%zu]: not an OID", i);
-			free(vb);
-			return NULL;
-		}
-		vb[i].value.type = SNMP_T_NULL;
-	}
-	*np = n;
-	return vb;
-}
-
+/* get, getnext, getbulk: one request for the OIDs. */
 static int
-snmp_request(struct daemon *d, struct ctl_req *r, json_t *params,
-    uint8_t type)
+snmp_request(struct mcall *c, uint8_t type)
 {
-	struct snmp_varbind	*vb = NULL;
+	struct op		*op = c->op;
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	struct snmp_varbind	*vb;
 	struct snmp_pdu		 pdu;
-	struct op		*op = NULL;
-	const struct sess_opts	*so;
-	uint64_t		 nr = 0, mr = 0;
-	int			 hnr = 0, hmr = 0, rv = CTL_DONE;
 	size_t			 n;
 
-	if ((vb = param_oids(r, params, &n)) == NULL)
-		return CTL_DONE;
-	if (type == SNMP_PDU_GETBULK) {
-		if ((hnr = param_uint(r, params, "non_repeaters",
-		    SNMPMGR_MAX_VARBINDS, &nr)) == -1 ||
-		    (hmr = param_uint(r, params, "max_repetitions",
-		    SNMPMGR_MAX_REPETITIONS, &mr)) == -1)
-			goto out;
-	}
-	if ((op = snmp_open(d, r, params)) == NULL)
-		goto out;
-	so = sess_get_opts(op->s);
+	vb = mcall_varbinds(c, "oids", &n);
 	op_pdu_init(&pdu, type, vb, n);
 	if (type == SNMP_PDU_GETBULK) {
 		if (so->version == SNMP_V1) {
-			ctl_req_error_num(r, SNMPMGR_ERR_VERSION,
+			ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION,
 			    "getbulk needs SNMPv2c or SNMPv3", NULL);
-			goto out;
+			op_free(op);
+			return CTL_DONE;
 		}
-		pdu.error_status = (int32_t)(hnr ? nr : so->non_repeaters);
-		pdu.error_index = (int32_t)(hmr ? mr : so->max_repetitions);
+		pdu.error_status = (int32_t)mcall_uint(c, "non_repeaters",
+		    so->non_repeaters);
+		pdu.error_index = (int32_t)mcall_uint(c, "max_repetitions",
+		    so->max_repetitions);
 	}
-	rv = op_request(op, &pdu, snmp_answer);
-	op = NULL;
- out:
-	op_free(op);
-	free(vb);
-	return rv;
+	return op_request(op, &pdu, snmp_answer);
 }
 
 int
-m_snmp_get(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_get(struct mcall *c)
 {
-	return snmp_request(d, r, params, SNMP_PDU_GET);
+	return snmp_request(c, SNMP_PDU_GET);
 }
 
 int
-m_snmp_getnext(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_getnext(struct mcall *c)
 {
-	return snmp_request(d, r, params, SNMP_PDU_GETNEXT);
+	return snmp_request(c, SNMP_PDU_GETNEXT);
 }
 
 int
-m_snmp_getbulk(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_getbulk(struct mcall *c)
 {
-	return snmp_request(d, r, params, SNMP_PDU_GETBULK);
+	return snmp_request(c, SNMP_PDU_GETBULK);
 }
 
 /* How snmp.set reads a value of each type. */
 
 int
-m_snmp_set(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_set(struct mcall *c)
 {
-	struct snmp_varbind	*vb = NULL;
-	uint8_t			**mem = NULL;
+	struct snmp_varbind	*vb;
 	struct snmp_pdu		 pdu;
-	struct op		*op = NULL;
-	json_t			*a;
-	size_t			 i, n = 0;
-	int			 rv = CTL_DONE;
+	size_t			 n;
 
-	a = json_object_get(params, "varbinds");
-	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "varbinds: expected a "
-		    "non-empty array of {oid, type, value}", NULL);
-		return CTL_DONE;
-	}
-	if (n > SNMPMGR_MAX_VARBINDS) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds: more than %d",
-		    SNMPMGR_MAX_VARBINDS);
-		return CTL_DONE;
-	}
-	if ((vb = calloc(n, sizeof(*vb))) == NULL ||
-	    (mem = calloc(n, sizeof(*mem))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (methods_parse_varbind(r, i, json_array_get(a, i), &vb[i],
-		    &mem[i]) == -1)
-			goto out;
-	if ((op = snmp_open(d, r, params)) == NULL)
-		goto out;
+	vb = mcall_varbinds(c, "varbinds", &n);
 	op_pdu_init(&pdu, SNMP_PDU_SET, vb, n);
-	rv = op_request(op, &pdu, snmp_answer);
-	op = NULL;
- out:
-	op_free(op);
-	for (i = 0; mem != NULL && i < n; i++)
-		free(mem[i]);
-	free(mem);
-	free(vb);
-	return rv;
+	return op_request(c->op, &pdu, snmp_answer);
 }
 
 /* ------------------------------------------------------------ snmp.walk */
@@ -443,57 +341,46 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 	render_buf_free(&out);
 }
 
+/* What the params of a walk must agree on (before its target). */
 int
-m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_walk_check(struct mcall *c)
 {
-	struct walk_opts	 wo;
-	struct op		*op = NULL;
-	struct walkst		*ws;
-	struct oid		 root, start;
-	uint64_t		 limit = 0, mr = 0;
-	bool			 inside = false, getnext = false, stream = true;
-	int			 hlimit, hstart, hinside, hgetnext, hmr;
+	const struct oid	*start = mcall_oid(c, "start_oid");
 
-	if (json_object_get(params, "oid") == NULL) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "oid: required (the subtree "
-		    "to walk)", NULL);
-		return CTL_DONE;
+	if (mcall_given(c, "max_repetitions") &&
+	    mcall_uint(c, "max_repetitions", 0) == 0) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "max_repetitions: must be "
+		    "at least 1", NULL);
+		return -1;
 	}
-	if (param_oid(r, params, "oid", &root) == -1 ||
-	    (hstart = param_oid(r, params, "start_oid", &start)) == -1 ||
-	    (hlimit = param_uint(r, params, "limit", UINT32_MAX,
-	    &limit)) == -1 ||
-	    (hinside = param_bool(r, params, "inside_range", &inside)) == -1 ||
-	    (hgetnext = param_bool(r, params, "use_getnext", &getnext)) == -1 ||
-	    (hmr = param_uint(r, params, "max_repetitions",
-	    SNMPMGR_MAX_REPETITIONS, &mr)) == -1 ||
-	    param_bool(r, params, "stream", &stream) == -1)
-		return CTL_DONE;
-	if (hmr && mr == 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "max_repetitions: must be at "
-		    "least 1", NULL);
-		return CTL_DONE;
-	}
-	if (hstart && !oid_is_prefix(&root, &start)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "start_oid: not inside the "
+	if (start != NULL && !oid_is_prefix(mcall_oid(c, "oid"), start)) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "start_oid: not inside the "
 		    "subtree oid", NULL);
-		return CTL_DONE;
+		return -1;
 	}
-	if ((op = snmp_open(d, r, params)) == NULL)
-		return CTL_DONE;
-	walk_opts_from_sess(&wo, op->s, &root);
-	if (hstart)
-		wo.start = start;
-	if (hlimit && limit > 0)
-		wo.limit = (uint32_t)limit;
-	if (hinside)
-		wo.inside_range = inside;
-	if (hgetnext)
-		wo.use_getnext = getnext;
-	if (hmr)
-		wo.max_repetitions = (uint32_t)mr;
+	return 0;
+}
+
+int
+m_snmp_walk(struct mcall *c)
+{
+	struct op		*op = c->op;
+	struct walk_opts	 wo;
+	struct walkst		*ws;
+	const struct oid	*start = mcall_oid(c, "start_oid");
+	bool			 stream = mcall_bool(c, "stream", true);
+
+	walk_opts_from_sess(&wo, op->s, mcall_oid(c, "oid"));
+	if (start != NULL)
+		wo.start = *start;
+	if (mcall_uint(c, "limit", 0) > 0)
+		wo.limit = (uint32_t)mcall_uint(c, "limit", 0);
+	wo.inside_range = mcall_bool(c, "inside_range", wo.inside_range);
+	wo.use_getnext = mcall_bool(c, "use_getnext", wo.use_getnext);
+	wo.max_repetitions = (uint32_t)mcall_uint(c, "max_repetitions",
+	    wo.max_repetitions);
 	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		op_free(op);
 		return CTL_DONE;
 	}
@@ -512,93 +399,51 @@ m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
 /* The varbinds of one notification. */
 struct notif {
 	struct snmp_varbind	*vb;
-	uint8_t			**mem;
 	size_t			 nvb;
-	size_t			 nuser;		/* the caller's varbinds */
+	struct oid		 trap_oid;
+	uint32_t		 uptime;
 	uint8_t			 oidbuf[SNMPMGR_MAX_OID_LEN * 5];
 };
 
-static void
-notif_free(struct notif *nt)
-{
-	size_t	 i;
-
-	for (i = 0; nt->mem != NULL && i < nt->nuser; i++)
-		free(nt->mem[i]);
-	free(nt->mem);
-	free(nt->vb);
-}
-
 /*
  * The notification's varbinds (RFC 3416 4.2.6): sysUpTime.0, then
- * snmpTrapOID.0, then the caller's "varbinds" (as for snmp.set).  "uptime"
+ * snmpTrapOID.0, then the caller's "varbinds" (as for snmp.set; their
+ * octets are the dispatcher's, valid while the handler runs).  "uptime"
  * (centiseconds) defaults to the daemon's.  0, or -1 with the error set.
  */
 static int
-mt_varbinds(struct daemon *d, struct ctl_req *r, json_t *params,
-    struct notif *nt, struct oid *trap_oid, uint32_t *uptime)
+mt_varbinds(struct mcall *c, struct notif *nt)
 {
-	json_t		*a, *v;
-	ssize_t		 bl;
-	size_t		 i, n = 0;
-	double		 up;
+	struct snmp_varbind	*user;
+	ssize_t			 bl;
+	size_t			 n;
+	double			 up;
 
-	v = json_object_get(params, "trap_oid");
-	if (!json_is_string(v) || oid_parse(trap_oid, json_string_value(v),
-	    json_string_length(v)) == -1) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: required, an OID "
-		    "such as \"1.3.6.1.6.3.1.1.5.1\"", NULL);
+	memset(nt, 0, sizeof(*nt));
+	nt->trap_oid = *mcall_oid(c, "trap_oid");
+	up = daemon_uptime(c->d) * 100.0;
+	nt->uptime = (uint32_t)mcall_int(c, "uptime", up > UINT32_MAX ?
+	    UINT32_MAX : (uint32_t)up);
+	user = mcall_varbinds(c, "varbinds", &n);
+	if ((nt->vb = calloc(n + 2, sizeof(*nt->vb))) == NULL) {
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		return -1;
 	}
-	up = daemon_uptime(d) * 100.0;
-	*uptime = up > UINT32_MAX ? UINT32_MAX : (uint32_t)up;
-	if ((v = json_object_get(params, "uptime")) != NULL &&
-	    !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > UINT32_MAX) {
-			ctl_req_error(r, CTL_ERR_PARAMS, "uptime: expected "
-			    "TimeTicks, 0..4294967295", NULL);
-			return -1;
-		}
-		*uptime = (uint32_t)json_integer_value(v);
-	}
-	a = json_object_get(params, "varbinds");
-	if (a != NULL && !json_is_null(a)) {
-		if (!json_is_array(a)) {
-			ctl_req_error(r, CTL_ERR_PARAMS, "varbinds: expected "
-			    "an array of {oid, type, value}", NULL);
-			return -1;
-		}
-		n = json_array_size(a);
-	}
-	if (n + 2 > SNMPMGR_MAX_VARBINDS) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds: more than %d",
-		    SNMPMGR_MAX_VARBINDS - 2);
-		return -1;
-	}
-	if ((nt->vb = calloc(n + 2, sizeof(*nt->vb))) == NULL ||
-	    (nt->mem = calloc(n + 1, sizeof(*nt->mem))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return -1;
-	}
-	nt->nuser = n;
 	nt->vb[0].name = mt_sysuptime;
 	nt->vb[0].value.type = SNMP_T_TIMETICKS;
-	nt->vb[0].value.u = *uptime;
+	nt->vb[0].value.u = nt->uptime;
 	nt->vb[1].name = mt_trapoid;
 	nt->vb[1].value.type = SNMP_T_OID;
-	if ((bl = oid_to_ber(trap_oid, nt->oidbuf, sizeof(nt->oidbuf))) ==
-	    -1) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: not encodable",
+	if ((bl = oid_to_ber(&nt->trap_oid, nt->oidbuf,
+	    sizeof(nt->oidbuf))) == -1) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "trap_oid: not encodable",
 		    NULL);
 		return -1;
 	}
 	nt->vb[1].value.data = nt->oidbuf;
 	nt->vb[1].value.len = (size_t)bl;
-	for (i = 0; i < n; i++)
-		if (methods_parse_varbind(r, i, json_array_get(a, i),
-		    &nt->vb[i + 2], &nt->mem[i]) == -1)
-			return -1;
+	if (n > 0)
+		memcpy(nt->vb + 2, user, n * sizeof(*user));
 	nt->nvb = n + 2;
 	return 0;
 }
@@ -629,37 +474,20 @@ mt_inform_answer(struct op *op, const struct sess_result *res)
 		    "acknowledged" : NULL);
 }
 
-/* The notification's varbinds, then its target.  NULL with the error
- * set on r (nt freed). */
-static struct op *
-mt_open(struct daemon *d, struct ctl_req *r, json_t *params,
-    struct notif *nt, struct oid *trap_oid, uint32_t *uptime)
-{
-	struct op	*op;
-
-	memset(nt, 0, sizeof(*nt));
-	if (mt_varbinds(d, r, params, nt, trap_oid, uptime) == -1 ||
-	    (op = snmp_open(d, r, params)) == NULL) {
-		notif_free(nt);
-		return NULL;
-	}
-	return op;
-}
-
 int
-m_snmp_inform(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_inform(struct mcall *c)
 {
 	struct notif	 nt;
-	struct op	*op;
+	struct op	*op = c->op;
 	struct snmp_pdu	 pdu;
-	struct oid	 trap_oid;
-	uint32_t	 uptime;
 	int		 rv = CTL_DONE;
 
-	if ((op = mt_open(d, r, params, &nt, &trap_oid, &uptime)) == NULL)
-		return CTL_DONE;
+	if (mt_varbinds(c, &nt) == -1) {
+		op_free(op);
+		goto out;
+	}
 	if (sess_get_opts(op->s)->version == SNMP_V1) {
-		ctl_req_error_num(r, SNMPMGR_ERR_VERSION, "an InformRequest "
+		ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION, "an InformRequest "
 		    "needs SNMPv2c or SNMPv3", NULL);
 		op_free(op);
 		goto out;
@@ -670,7 +498,7 @@ m_snmp_inform(struct daemon *d, struct ctl_req *r, json_t *params)
 	pdu.nvb = pdu.maxvb = nt.nvb;
 	rv = op_request(op, &pdu, mt_inform_answer);
  out:
-	notif_free(&nt);
+	free(nt.vb);
 	return rv;
 }
 
@@ -683,11 +511,13 @@ m_snmp_inform(struct daemon *d, struct ctl_req *r, json_t *params)
  * the generic traps.
  */
 static int
-mt_v1_pdu(struct ctl_req *r, json_t *params, const struct oid *trap_oid,
-    uint32_t uptime, struct snmp_pdu *pdu)
+mt_v1_pdu(struct mcall *c, const struct oid *trap_oid, uint32_t uptime,
+    struct snmp_pdu *pdu)
 {
-	json_t		*v;
+	struct ctl_req	*r = c->r;
+	const char	*addr;
 	uint32_t	 last;
+	int		 rv;
 
 	pdu->type = SNMP_PDU_TRAP_V1;
 	pdu->time_stamp = uptime;
@@ -714,16 +544,14 @@ mt_v1_pdu(struct ctl_req *r, json_t *params, const struct oid *trap_oid,
 		    pdu->enterprise.arcs[pdu->enterprise.len - 1] == 0)
 			pdu->enterprise.len--;
 	}
-	if ((v = json_object_get(params, "enterprise")) != NULL &&
-	    (!json_is_string(v) || oid_parse(&pdu->enterprise,
-	    json_string_value(v), json_string_length(v)) == -1)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "enterprise: not an OID",
-		    NULL);
+	if ((rv = mcall_read(c, "enterprise")) == -1)
 		return -1;
-	}
-	if ((v = json_object_get(params, "agent_addr")) != NULL &&
-	    (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v),
-	    pdu->agent_addr) != 1)) {
+	if (rv == 1)
+		pdu->enterprise = *mcall_oid(c, "enterprise");
+	if ((rv = mcall_read(c, "agent_addr")) == -1)
+		return -1;
+	addr = mcall_str(c, "agent_addr");
+	if (rv == 1 && inet_pton(AF_INET, addr, pdu->agent_addr) != 1) {
 		ctl_req_error(r, CTL_ERR_PARAMS, "agent_addr: not an IPv4 "
 		    "address", NULL);
 		return -1;
@@ -819,24 +647,22 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 }
 
 int
-m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_trap(struct mcall *c)
 {
+	struct ctl_req		*r = c->r;
+	struct op		*op = c->op;
+	const struct sess_opts	*so = sess_get_opts(op->s);
 	struct notif		 nt;
-	struct op		*op;
-	const struct sess_opts	*so;
 	struct snmp_msg		 msg;
 	struct snmp_pdu		 pdu;
-	struct oid		 trap_oid;
 	uint8_t			*s1 = NULL, *s2 = NULL, *out = NULL;
 	const uint8_t		*start;
-	uint32_t		 uptime;
 	ssize_t			 n;
 	json_t			*res;
 	static int32_t		 reqid;
 
-	if ((op = mt_open(d, r, params, &nt, &trap_oid, &uptime)) == NULL)
-		return CTL_DONE;
-	so = sess_get_opts(op->s);
+	if (mt_varbinds(c, &nt) == -1)
+		goto done;
 	if (reqid == 0)
 		reqid = (int32_t)(arc4random() & 0x3fffffff) + 1;
 	else
@@ -856,11 +682,11 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 		/* The Trap-PDU has no sysUpTime/snmpTrapOID varbinds. */
 		pdu.vb = nt.vb + 2;
 		pdu.nvb = pdu.maxvb = nt.nvb - 2;
-		if (mt_v1_pdu(r, params, &trap_oid, uptime, &pdu) == -1)
+		if (mt_v1_pdu(c, &nt.trap_oid, nt.uptime, &pdu) == -1)
 			goto done;
 	}
 	if (so->version == SNMP_V3)
-		n = mt_v3_trap(d, op->s, &pdu, s1, s2, out, &start);
+		n = mt_v3_trap(c->d, op->s, &pdu, s1, s2, out, &start);
 	else {
 		memset(&msg, 0, sizeof(msg));
 		msg.version = so->version;
@@ -870,15 +696,14 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 		n = snmp_msg_encode(&msg, out, SNMPMGR_MAX_DGRAM, &start);
 	}
 	if (n == -1 || mt_send_once(op->s, start, (size_t)n) == -1) {
-		ctl_req_error_num(r, snmpmgr_lasterr() ? snmpmgr_lasterr() :
-		    CTL_ERR_INTERNAL, snmpmgr_lasterr_detail(), NULL);
+		op_error_lasterr(r);
 		op_error_event(op, snmpmgr_lasterr(),
 		    snmpmgr_lasterr_detail(), NULL);
 		goto done;
 	}
 	res = json_pack("{s:b,s:i,s:I,s:I}", "sent", 1, "request_id",
 	    (int)(so->version == SNMP_V1 ? 0 : reqid), "length",
-	    (json_int_t)n, "uptime", (json_int_t)uptime);
+	    (json_int_t)n, "uptime", (json_int_t)nt.uptime);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
@@ -887,7 +712,7 @@ m_snmp_trap(struct daemon *d, struct ctl_req *r, json_t *params)
 	free(s1);
 	free(s2);
 	free(out);
-	notif_free(&nt);
+	free(nt.vb);
 	op_free(op);
 	return CTL_DONE;
 }

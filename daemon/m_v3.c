@@ -89,39 +89,25 @@ v3_discover_answer(struct op *op, const struct sess_result *res)
  * the engine is known already.
  */
 int
-m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_discover(struct mcall *c)
 {
+	struct op	*op = c->op;
 	struct sess_v3_info vi;
-	struct op	*op;
-	json_t		*fv, *eng;
-	bool		 force = true;
+	json_t		*eng;
 
-	fv = json_object_get(params, "force");
-	if (fv != NULL && !json_is_boolean(fv)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "force: expected true or "
-		    "false", NULL);
-		return CTL_DONE;
-	}
-	if (fv != NULL)
-		force = json_is_true(fv);
-	if ((op = op_new(d, r)) == NULL)
-		return CTL_DONE;
-	if (op_target(op, params) == -1) {
-		op_free(op);
-		return CTL_DONE;
-	}
 	if (sess_v3_info(op->s, &vi) == -1) {
-		ctl_req_error_num(r, SNMPMGR_ERR_VERSION, "engine discovery "
+		ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION, "engine discovery "
 		    "needs an SNMPv3 session (version \"3\")", NULL);
 		op_free(op);
 		return CTL_DONE;
 	}
-	if (!force && vi.disc == SESS_DISC_DONE) {
+	/* "force": false answers at once when the engine is known. */
+	if (!mcall_bool(c, "force", true) && vi.disc == SESS_DISC_DONE) {
 		if ((eng = sessions_v3_engine_json(op->s)) == NULL)
-			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
+			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
 			    NULL);
 		else
-			ctl_req_result(r, eng);
+			ctl_req_result(c->r, eng);
 		op_free(op);
 		return CTL_DONE;
 	}
@@ -149,42 +135,29 @@ v3_unhex(const char *s, uint8_t *out, size_t max)
  * keys.  Nothing is kept.
  */
 int
-m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
+m_usm_hash(struct mcall *mc)
 {
-	static const char *const keys[] = { "engine_id", "auth",
-		"auth_password", "auth_key", "priv", "priv_password",
-		"priv_key", "priv_key_extension", "user", NULL };
+	struct ctl_req	*r = mc->r;
 	struct usm_cred_params p;
 	struct usm_cred	*c = NULL;
 	struct usm_user	*u = NULL;
 	const struct usm_key *k;
-	const char	*eid, *auth, *apw, *ak, *priv, *ppw, *pk, *ext, *key;
+	const char	*eid, *auth, *apw, *ak, *priv, *ppw, *pk, *ext;
 	uint8_t		 engine[SNMPMGR_MAX_ENGINE_ID_LEN];
 	uint8_t		 akey[USM_MAX_KEY_LEN], pkey[USM_MAX_KEY_LEN];
-	size_t		 elen, i;
-	json_t		*res = NULL, *v;
+	size_t		 elen;
+	json_t		*res = NULL;
 
 	memset(&p, 0, sizeof(p));
-	json_object_foreach(params, key, v) {
-		for (i = 0; keys[i] != NULL; i++)
-			if (strcmp(keys[i], key) == 0)
-				break;
-		if (keys[i] == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown param "
-			    "\"%.40s\"", key);
-			return CTL_DONE;
-		}
-	}
-	if (param_str(r, params, "engine_id", &eid) == -1 ||
-	    param_str(r, params, "auth", &auth) == -1 ||
-	    param_str(r, params, "auth_password", &apw) == -1 ||
-	    param_str(r, params, "auth_key", &ak) == -1 ||
-	    param_str(r, params, "priv", &priv) == -1 ||
-	    param_str(r, params, "priv_password", &ppw) == -1 ||
-	    param_str(r, params, "priv_key", &pk) == -1 ||
-	    param_str(r, params, "priv_key_extension", &ext) == -1 ||
-	    param_str(r, params, "user", &p.user) == -1)
-		return CTL_DONE;
+	eid = mcall_str(mc, "engine_id");
+	auth = mcall_str(mc, "auth");
+	apw = mcall_str(mc, "auth_password");
+	ak = mcall_str(mc, "auth_key");
+	priv = mcall_str(mc, "priv");
+	ppw = mcall_str(mc, "priv_password");
+	pk = mcall_str(mc, "priv_key");
+	ext = mcall_str(mc, "priv_key_extension");
+	p.user = mcall_str(mc, "user");
 	/* RFC 3411 5: an engine ID is 5 to 32 octets. */
 	if (eid == NULL || (elen = v3_unhex(eid, engine,
 	    sizeof(engine))) < 5) {
@@ -269,7 +242,7 @@ m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
 	usm_cred_free(c);
 	OPENSSL_cleanse(akey, sizeof(akey));
 	OPENSSL_cleanse(pkey, sizeof(pkey));
-	config_json_wipe_secrets(params);
+	config_json_wipe_secrets(mc->params);
 	return CTL_DONE;
 }
 

@@ -1,7 +1,14 @@
 /*
  * methods.c - the JSON-RPC method table of the control socket
- * (doc/protocol.md), and what the handlers share: reading params and the
- * varbinds of snmp.set and of notifications.  The handlers live by namespace in m_*.c.
+ * (doc/protocol.md) and its dispatcher.
+ *
+ * The table declares what each method takes (methods.h); the dispatcher
+ * finds the method, reads every declared param with the reader of its
+ * type, in the order the table lists them, and resolves the session or
+ * the target before the handler runs.  The messages of wrong params are
+ * the table's or the types' own, so a handler holds no param-reading
+ * code and two methods never word one mistake differently unless the
+ * table says so.
  */
 #include <config.h>		/* autoconf's */
 
@@ -17,97 +24,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
+
+#include "conf.h"
 
 #include "core/errors.h"
 #include "core/hex.h"
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
-#include "core/session.h"
 
 #include "control.h"
 #include "daemon.h"
+#include "journal.h"
+#include "log.h"
 #include "methods.h"
+#include "op.h"
 #include "sessions.h"
 
-/* ------------------------------------------------------- param helpers */
+/* Params a method may declare. */
+#define METHOD_MAX_PARAMS	12
 
-/* An optional unsigned integer (a number or decimal string) in 0..max.
- * 1 if given, 0 if absent, -1 with the error set on r. */
-int
-param_uint(struct ctl_req *r, json_t *params, const char *key,
-    uint64_t max, uint64_t *out)
-{
-	json_t		*v = json_object_get(params, key);
-	const char	*s;
-	char		*end;
-	unsigned long long ull;
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0 ||
-		    (uint64_t)json_integer_value(v) > max)
-			goto range;
-		*out = (uint64_t)json_integer_value(v);
-		return 1;
-	}
-	if (json_is_string(v)) {
-		s = json_string_value(v);
-		if (!isdigit((unsigned char)s[0]))
-			goto type;
-		errno = 0;
-		ull = strtoull(s, &end, 10);
-		if (*end != '\0')
-			goto type;
-		if (errno == ERANGE || ull > max)
-			goto range;
-		*out = ull;
-		return 1;
-	}
- type:
-	ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an integer", key);
-	return -1;
- range:
-	ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: out of range 0..%" PRIu64,
-	    key, max);
-	return -1;
-}
-
-/* An optional boolean: 1 given, 0 absent, -1 error. */
-int
-param_bool(struct ctl_req *r, json_t *params, const char *key, bool *out)
-{
-	json_t	*v = json_object_get(params, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v)) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected true or false",
-		    key);
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 1;
-}
-
-/* An optional OID string: 1 given, 0 absent, -1 error. */
-int
-param_oid(struct ctl_req *r, json_t *params, const char *key, struct oid *o)
-{
-	json_t	*v = json_object_get(params, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) ||
-	    oid_parse(o, json_string_value(v), json_string_length(v)) == -1) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: not an OID", key);
-		return -1;
-	}
-	return 1;
-}
+/* The value of one declared param, as its reader left it. */
+struct mval {
+	bool			 given;
+	bool			 read;		/* MP_LAZY: read already */
+	json_t			*json;
+	const char		*s;		/* MP_STRING, MP_OID */
+	bool			 b;
+	uint64_t		 u;
+	int64_t			 i;
+	struct oid		 oid;
+	struct timespec		 ts;
+	struct snmp_varbind	*vb;		/* MP_OIDS, MP_VARBINDS */
+	uint8_t			**mem;		/* MP_VARBINDS: octets */
+	size_t			 n;
+};
 
 /* How snmp.set reads a value of each type. */
 enum set_kind {
@@ -232,8 +186,8 @@ set_decval(const char *s, uint8_t *out, size_t *outlen, size_t max)
  * One {"oid", "type", "value"} of snmp.set into vb; octets go to *mem
  * (allocated, the caller frees).  0, or -1 with the error set on r.
  */
-int
-methods_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
+static int
+set_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
     struct snmp_varbind *vb, uint8_t **mem)
 {
 	const struct set_type	*t;
@@ -375,39 +329,691 @@ methods_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
 }
 
 
+/*
+ * A time bound: ISO 8601 UTC ("2026-11-21T10:00:00Z", fraction and "Z"
+ * optional, a space for the "T", or a date alone), a duration back from
+ * now ("10m", "2h", "1d"), or seconds since the epoch (a number).  Into
+ * *out.  0, or -1 when v is none of these.
+ */
+static int
+mp_time(json_t *v, struct timespec *out)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	const char	*s, *p;
+	uint32_t	 ms;
+	double		 x;
+	int		 n = 0, Y, M, D, h = 0, m = 0, sec = 0;
+	long		 frac = 0, scale = 100000000;
+
+	if (json_is_number(v)) {
+		x = json_number_value(v);
+		if (!(x >= 0) || x > 253402300799.0)
+			goto bad;
+		ts.tv_sec = (time_t)x;
+		ts.tv_nsec = (long)((x - (double)ts.tv_sec) * 1e9);
+		goto done;
+	}
+	if (!json_is_string(v))
+		goto bad;
+	s = json_string_value(v);
+	if (config_parse_duration(s, &ms) == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec -= ms / 1000;
+		ts.tv_nsec -= (long)(ms % 1000) * 1000000;
+		if (ts.tv_nsec < 0) {
+			ts.tv_nsec += 1000000000;
+			ts.tv_sec--;
+		}
+		goto done;
+	}
+	if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10)
+		goto bad;
+	p = s + n;
+	if (*p == 'T' || *p == ' ') {
+		n = 0;
+		if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3 ||
+		    n != 8)
+			goto bad;
+		p += 1 + n;
+		if (*p == '.') {
+			for (p++; isdigit((unsigned char)*p); p++) {
+				frac += (*p - '0') * scale;
+				scale /= 10;
+			}
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0' || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
+	    m > 59 || sec > 60 || Y < 1970)
+		goto bad;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	ts.tv_sec = timegm(&tm);
+	ts.tv_nsec = frac;
+ done:
+	*out = ts;
+	return 0;
+ bad:
+	return -1;
+}
+
+/* --------------------------------------------------------- param types */
+
+/* A wrong value of p: the table's message, or the type's own. */
+static void
+mp_error(struct ctl_req *r, const struct mparam *p, bool missing)
+{
+	const char	*msg = missing && p->missing != NULL ? p->missing :
+			    p->msg;
+
+	if (msg != NULL) {
+		ctl_req_error(r, CTL_ERR_PARAMS, msg, NULL);
+		return;
+	}
+	switch (p->type) {
+	case MP_STRING:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string",
+		    p->name);
+		break;
+	case MP_BOOL:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected true or false",
+		    p->name);
+		break;
+	case MP_UINT:
+	case MP_INT:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an integer",
+		    p->name);
+		break;
+	case MP_ID:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string or a "
+		    "number", p->name);
+		break;
+	case MP_OID:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: not an OID", p->name);
+		break;
+	case MP_OIDS:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a non-empty "
+		    "array of OIDs", p->name);
+		break;
+	case MP_VARBINDS:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an array of "
+		    "{oid, type, value}", p->name);
+		break;
+	case MP_OBJECT:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an object",
+		    p->name);
+		break;
+	case MP_TIME:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a UTC time "
+		    "such as \"2026-11-21T10:00:00Z\", a duration back from "
+		    "now such as \"10m\", or seconds since 1970", p->name);
+		break;
+	case MP_SESSION:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a session name",
+		    p->name);
+		break;
+	case MP_ANY:
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: not allowed", p->name);
+		break;
+	}
+}
+
+/* MP_UINT: a number or a decimal string in 0..max.  0, -1 wrong type, -2
+ * out of range. */
+static int
+mp_uint(json_t *v, uint64_t max, uint64_t *out)
+{
+	const char		*s;
+	char			*end;
+	unsigned long long	 ull;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0 ||
+		    (uint64_t)json_integer_value(v) > max)
+			return -2;
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -1;
+	s = json_string_value(v);
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	ull = strtoull(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE || ull > max)
+		return -2;
+	*out = ull;
+	return 0;
+}
+
+/* MP_OIDS: a varbind of type NULL per OID.  0, or -1 with the error set. */
+static int
+mp_oids(struct ctl_req *r, const struct mparam *p, json_t *a,
+    struct mval *mv)
+{
+	json_t	*v;
+	size_t	 i, n;
+
+	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
+		mp_error(r, p, false);
+		return -1;
+	}
+	if (n > (size_t)p->max) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: more than %lld",
+		    p->name, (long long)p->max);
+		return -1;
+	}
+	if ((mv->vb = calloc(n, sizeof(*mv->vb))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v = json_array_get(a, i);
+		if (!json_is_string(v) || oid_parse(&mv->vb[i].name,
+		    json_string_value(v), json_string_length(v)) == -1) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s[%zu]: not an OID",
+			    p->name, i);
+			return -1;
+		}
+		mv->vb[i].value.type = SNMP_T_NULL;
+	}
+	mv->n = n;
+	return 0;
+}
+
+/* MP_VARBINDS: as snmp.set reads them.  0, or -1 with the error set. */
+static int
+mp_varbinds(struct ctl_req *r, const struct mparam *p, json_t *a,
+    struct mval *mv)
+{
+	size_t	 i, n;
+
+	if (!json_is_array(a) || ((n = json_array_size(a)) == 0 &&
+	    (p->flags & MP_NONEMPTY))) {
+		mp_error(r, p, false);
+		return -1;
+	}
+	if (n > (size_t)p->max) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: more than %lld",
+		    p->name, (long long)p->max);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if ((mv->vb = calloc(n, sizeof(*mv->vb))) == NULL ||
+	    (mv->mem = calloc(n, sizeof(*mv->mem))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	mv->n = n;
+	for (i = 0; i < n; i++)
+		if (set_parse_varbind(r, i, json_array_get(a, i), &mv->vb[i],
+		    &mv->mem[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+mval_clear(struct mval *mv)
+{
+	size_t	 i;
+
+	for (i = 0; mv->mem != NULL && i < mv->n; i++)
+		free(mv->mem[i]);
+	free(mv->mem);
+	free(mv->vb);
+}
+
+/* Read param i of c's method.  1 given, 0 absent, -1 with the error set. */
+static int
+mp_read(struct mcall *c, size_t i)
+{
+	const struct mparam	*p = &c->m->params[i];
+	struct mval		*mv = &c->v[i];
+	struct ctl_req		*r = c->r;
+	json_t			*v = json_object_get(c->params, p->name);
+	size_t			 len;
+	int			 rv;
+
+	mv->read = true;
+	if (v == NULL || (json_is_null(v) && !(p->flags & MP_NOTNULL))) {
+		if (p->flags & MP_REQUIRED) {
+			mp_error(r, p, true);
+			return -1;
+		}
+		return 0;
+	}
+	mv->json = v;
+	switch (p->type) {
+	case MP_ANY:
+		break;
+	case MP_STRING:
+		if (!json_is_string(v))
+			goto bad;
+		len = json_string_length(v);
+		mv->s = json_string_value(v);
+		if ((len == 0 && (p->flags & MP_NONEMPTY)) ||
+		    (p->max > 0 && len > (size_t)p->max) ||
+		    ((p->flags & MP_PLAIN) && (strchr(mv->s, '"') != NULL ||
+		    strchr(mv->s, '\\') != NULL)))
+			goto bad;
+		break;
+	case MP_BOOL:
+		if (!json_is_boolean(v))
+			goto bad;
+		mv->b = json_is_true(v);
+		break;
+	case MP_UINT:
+		if ((rv = mp_uint(v, (uint64_t)p->max, &mv->u)) == -2 &&
+		    p->msg == NULL) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: out of range "
+			    "0..%" PRIu64, p->name, (uint64_t)p->max);
+			return -1;
+		}
+		if (rv != 0)
+			goto bad;
+		break;
+	case MP_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < p->min ||
+		    json_integer_value(v) > p->max)
+			goto bad;
+		mv->i = json_integer_value(v);
+		break;
+	case MP_ID:
+		if (!json_is_string(v) && !json_is_number(v))
+			goto bad;
+		break;
+	case MP_OID:
+		if (!json_is_string(v) || oid_parse(&mv->oid,
+		    json_string_value(v), json_string_length(v)) == -1)
+			goto bad;
+		mv->s = json_string_value(v);
+		break;
+	case MP_OIDS:
+		if (mp_oids(r, p, v, mv) == -1)
+			return -1;
+		break;
+	case MP_VARBINDS:
+		if (mp_varbinds(r, p, v, mv) == -1)
+			return -1;
+		break;
+	case MP_OBJECT:
+		if (!json_is_object(v))
+			goto bad;
+		break;
+	case MP_TIME:
+		if (mp_time(v, &mv->ts) == -1)
+			goto bad;
+		break;
+	case MP_SESSION:
+		if (!json_is_string(v))
+			goto bad;
+		if ((c->ds = sessions_find(c->d->sessions,
+		    json_string_value(v))) == NULL) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session "
+			    "\"%s\"", json_string_value(v));
+			return -1;
+		}
+		break;
+	}
+	mv->given = true;
+	return 1;
+ bad:
+	mp_error(r, p, false);
+	return -1;
+}
+
+/* ------------------------------------------------------------- getters */
+
+/* The value of the param called name; NULL if the method declares none
+ * (a handler's mistake, logged). */
+static struct mval *
+mcall_val(const struct mcall *c, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; c->m->params != NULL && c->m->params[i].name != NULL; i++)
+		if (strcmp(c->m->params[i].name, name) == 0)
+			return &c->v[i];
+	log_warnx("control: %s declares no param \"%s\"", c->m->name, name);
+	return NULL;
+}
+
+bool
+mcall_given(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given;
+}
+
+json_t *
+mcall_json(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->json : NULL;
+}
+
+const char *
+mcall_str(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->s : NULL;
+}
+
+bool
+mcall_bool(const struct mcall *c, const char *name, bool def)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->b : def;
+}
+
+uint64_t
+mcall_uint(const struct mcall *c, const char *name, uint64_t def)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->u : def;
+}
+
+int64_t
+mcall_int(const struct mcall *c, const char *name, int64_t def)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->i : def;
+}
+
+const struct oid *
+mcall_oid(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? &mv->oid : NULL;
+}
+
+const struct timespec *
+mcall_time(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? &mv->ts : NULL;
+}
+
+struct snmp_varbind *
+mcall_varbinds(const struct mcall *c, const char *name, size_t *n)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	*n = mv != NULL && mv->given ? mv->n : 0;
+	return *n > 0 ? mv->vb : NULL;
+}
+
+int
+mcall_read(struct mcall *c, const char *name)
+{
+	struct mval	*mv = mcall_val(c, name);
+
+	if (mv == NULL)
+		return 0;
+	if (mv->read)
+		return mv->given ? 1 : 0;
+	return mp_read(c, (size_t)(mv - c->v));
+}
+
 /* -------------------------------------------------------------- table */
 
-/* Sorted by name for bsearch. */
+#define P_END		{ .name = NULL }
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+/* The error for a key a method does not declare. */
+#define UNKNOWN		"unknown param \"%s\""
+
+static const struct mparam p_session[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	P_END
+};
+
+static const struct mparam p_session_poll[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	{ .name = "poll", .type = MP_STRING },
+	P_END
+};
+
+static const struct mparam p_poll_value[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	{ .name = "oid", .type = MP_OID, .flags = MP_REQUIRED,
+	  .msg = "oid: expected an OID" },
+	P_END
+};
+
+static const struct mparam p_events_subscribe[] = {
+	/* events.c reads them (events_subscribe). */
+	{ .name = "events", .type = MP_ANY },
+	{ .name = "sessions", .type = MP_ANY },
+	{ .name = "max_queue", .type = MP_ANY },
+	P_END
+};
+
+static const struct mparam p_events_unsubscribe[] = {
+	{ .name = "subscription", .type = MP_INT, .flags = MP_REQUIRED,
+	  .min = 1, .max = INT64_MAX,
+	  .msg = "subscription: expected the number events.subscribe "
+	  "returned" },
+	P_END
+};
+
+static const struct mparam p_request_cancel[] = {
+	{ .name = "id", .type = MP_ID, .flags = MP_REQUIRED,
+	  .msg = "id: expected the id (a number or a string) of a request "
+	  "in flight on this connection" },
+	P_END
+};
+
+static const struct mparam p_session_add[] = {
+	{ .name = "persist", .type = MP_BOOL },
+	{ .name = "session", .type = MP_STRING,
+	  .flags = MP_REQUIRED | MP_NONEMPTY, .max = SNMPMGR_MAX_NAME_LEN,
+	  .msg = "session: expected a name of 1 to "
+	  STR(SNMPMGR_MAX_NAME_LEN) " bytes" },
+	{ .name = "config", .type = MP_OBJECT, .flags = MP_REQUIRED,
+	  .msg = "config: expected an object of session options, as in the "
+	  "config's \"sessions\"" },
+	P_END
+};
+
+static const struct mparam p_session_config[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	{ .name = "options", .type = MP_OBJECT, .flags = MP_NOTNULL,
+	  .msg = "options: expected an object of option names and values" },
+	P_END
+};
+
+static const struct mparam p_session_list[] = {
+	{ .name = "state", .type = MP_STRING,
+	  .msg = "state: expected up, down, unknown, disabled or error" },
+	P_END
+};
+
+static const struct mparam p_discover[] = {
+	{ .name = "force", .type = MP_BOOL, .flags = MP_NOTNULL },
+	P_END
+};
+
+static const struct mparam p_get[] = {
+	{ .name = "oids", .type = MP_OIDS, .flags = MP_REQUIRED,
+	  .max = SNMPMGR_MAX_VARBINDS },
+	P_END
+};
+
+static const struct mparam p_getbulk[] = {
+	{ .name = "oids", .type = MP_OIDS, .flags = MP_REQUIRED,
+	  .max = SNMPMGR_MAX_VARBINDS },
+	{ .name = "non_repeaters", .type = MP_UINT,
+	  .max = SNMPMGR_MAX_VARBINDS },
+	{ .name = "max_repetitions", .type = MP_UINT,
+	  .max = SNMPMGR_MAX_REPETITIONS },
+	P_END
+};
+
+static const struct mparam p_set[] = {
+	{ .name = "varbinds", .type = MP_VARBINDS,
+	  .flags = MP_REQUIRED | MP_NONEMPTY, .max = SNMPMGR_MAX_VARBINDS,
+	  .msg = "varbinds: expected a non-empty array of {oid, type, "
+	  "value}" },
+	P_END
+};
+
+/* snmp.inform and snmp.trap: sysUpTime.0 and snmpTrapOID.0 come first. */
+#define P_NOTIFICATION \
+	{ .name = "trap_oid", .type = MP_OID, .flags = MP_REQUIRED, \
+	  .msg = "trap_oid: required, an OID such as " \
+	  "\"1.3.6.1.6.3.1.1.5.1\"" }, \
+	{ .name = "uptime", .type = MP_INT, .min = 0, .max = UINT32_MAX, \
+	  .msg = "uptime: expected TimeTicks, 0..4294967295" }, \
+	{ .name = "varbinds", .type = MP_VARBINDS, \
+	  .max = SNMPMGR_MAX_VARBINDS - 2 }
+
+static const struct mparam p_inform[] = {
+	P_NOTIFICATION,
+	P_END
+};
+
+static const struct mparam p_trap[] = {
+	P_NOTIFICATION,
+	/* Only an SNMPv1 Trap-PDU has them. */
+	{ .name = "enterprise", .type = MP_OID,
+	  .flags = MP_LAZY | MP_NOTNULL, .msg = "enterprise: not an OID" },
+	{ .name = "agent_addr", .type = MP_STRING,
+	  .flags = MP_LAZY | MP_NOTNULL,
+	  .msg = "agent_addr: not an IPv4 address" },
+	P_END
+};
+
+static const struct mparam p_walk[] = {
+	{ .name = "oid", .type = MP_OID, .flags = MP_REQUIRED,
+	  .missing = "oid: required (the subtree to walk)" },
+	{ .name = "start_oid", .type = MP_OID },
+	{ .name = "limit", .type = MP_UINT, .max = UINT32_MAX },
+	{ .name = "inside_range", .type = MP_BOOL },
+	{ .name = "use_getnext", .type = MP_BOOL },
+	{ .name = "max_repetitions", .type = MP_UINT,
+	  .max = SNMPMGR_MAX_REPETITIONS },
+	{ .name = "stream", .type = MP_BOOL },
+	P_END
+};
+
+/* A filter on a journal record's field (struct journal_match). */
+#define P_MATCH(n) \
+	{ .name = n, .type = MP_STRING, \
+	  .flags = MP_NONEMPTY | MP_PLAIN, .max = JOURNAL_MATCH_MAX, \
+	  .msg = n ": expected a non-empty string" }
+#define JOURNAL_MATCH_MAX \
+	(int64_t)(sizeof(((struct journal_match *)0)->value) - 1)
+
+static const struct mparam p_trap_list[] = {
+	{ .name = "limit", .type = MP_INT, .min = 1,
+	  .max = JOURNAL_MAX_LIMIT,
+	  .msg = "limit: expected an integer from 1 to "
+	  STR(JOURNAL_MAX_LIMIT) },
+	{ .name = "since", .type = MP_TIME },
+	{ .name = "until", .type = MP_TIME },
+	P_MATCH("source"),
+	P_MATCH("trap_oid"),
+	P_MATCH("type"),
+	P_MATCH("version"),
+	P_MATCH("user"),
+	P_END
+};
+
+static const struct mparam p_usm_hash[] = {
+	{ .name = "engine_id", .type = MP_STRING },
+	{ .name = "auth", .type = MP_STRING },
+	{ .name = "auth_password", .type = MP_STRING },
+	{ .name = "auth_key", .type = MP_STRING },
+	{ .name = "priv", .type = MP_STRING },
+	{ .name = "priv_password", .type = MP_STRING },
+	{ .name = "priv_key", .type = MP_STRING },
+	{ .name = "priv_key_extension", .type = MP_STRING },
+	{ .name = "user", .type = MP_STRING },
+	P_END
+};
+
+/*
+ * Sorted by name for bsearch.  Each entry: name, handler, flags,
+ * params, the error for an undeclared key (NULL: ignored), and the
+ * hooks that run before the params are read and before the target is
+ * resolved.
+ */
 static const struct method methods[] = {
-	{ "daemon.reload",	m_daemon_reload,	METHOD_NOPARAMS },
-	{ "daemon.stats",	m_daemon_stats,		METHOD_NOPARAMS },
-	{ "daemon.status",	m_daemon_status,	METHOD_NOPARAMS },
-	{ "events.subscribe",	m_events_subscribe,	0 },
-	{ "events.unsubscribe",	m_events_unsubscribe,	0 },
-	{ "poll.reset",		m_poll_reset,		0 },
-	{ "poll.results",	m_poll_results,		0 },
-	{ "poll.run",		m_poll_run,		0 },
-	{ "poll.value",		m_poll_value,		0 },
-	{ "request.cancel",	m_request_cancel,	0 },
-	{ "session.add",	m_session_add,		0 },
-	{ "session.config",	m_session_config,	0 },
-	{ "session.disable",	m_session_disable,	0 },
-	{ "session.enable",	m_session_enable,	0 },
-	{ "session.interrupt",	m_session_interrupt,	0 },
-	{ "session.list",	m_session_list,		0 },
-	{ "session.remove",	m_session_remove,	0 },
-	{ "session.show",	m_session_show,		0 },
-	{ "snmp.discover",	m_snmp_discover,	0 },
-	{ "snmp.get",		m_snmp_get,		0 },
-	{ "snmp.getbulk",	m_snmp_getbulk,		0 },
-	{ "snmp.getnext",	m_snmp_getnext,		0 },
-	{ "snmp.inform",	m_snmp_inform,		0 },
-	{ "snmp.set",		m_snmp_set,		0 },
-	{ "snmp.trap",		m_snmp_trap,		0 },
-	{ "snmp.walk",		m_snmp_walk,		0 },
-	{ "trap.list",		m_trap_list,		0 },
-	{ "trap.stats",		m_trap_stats,		METHOD_NOPARAMS },
-	{ "usm.hash",		m_usm_hash,		0 },
+	{ "daemon.reload",	m_daemon_reload,	.flags = METHOD_NOPARAMS },
+	{ "daemon.stats",	m_daemon_stats,		.flags = METHOD_NOPARAMS },
+	{ "daemon.status",	m_daemon_status,	.flags = METHOD_NOPARAMS },
+	{ "events.subscribe",	m_events_subscribe,	.params =
+	  p_events_subscribe, .unknown =
+	  "unknown param \"%s\" (events, sessions, max_queue)" },
+	{ "events.unsubscribe",	m_events_unsubscribe,	.params =
+	  p_events_unsubscribe },
+	{ "poll.reset",		m_poll_reset,		.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "poll.results",	m_poll_results,		.params = p_session_poll,
+	  .unknown = UNKNOWN },
+	{ "poll.run",		m_poll_run,		.params = p_session_poll,
+	  .unknown = UNKNOWN },
+	{ "poll.value",		m_poll_value,		.params = p_poll_value,
+	  .unknown = UNKNOWN },
+	{ "request.cancel",	m_request_cancel,	.params =
+	  p_request_cancel, .unknown = UNKNOWN },
+	{ "session.add",	m_session_add,		.params = p_session_add,
+	  .unknown = UNKNOWN },
+	{ "session.config",	m_session_config,	.params =
+	  p_session_config, .unknown = UNKNOWN },
+	{ "session.disable",	m_session_disable,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.enable",	m_session_enable,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.interrupt",	m_session_interrupt,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.list",	m_session_list,		.params = p_session_list },
+	{ "session.remove",	m_session_remove,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.show",	m_session_show,		.params = p_session },
+	{ "snmp.discover",	m_snmp_discover,	.flags = METHOD_TARGET,
+	  .params = p_discover },
+	{ "snmp.get",		m_snmp_get,		.flags = METHOD_TARGET,
+	  .params = p_get },
+	{ "snmp.getbulk",	m_snmp_getbulk,		.flags = METHOD_TARGET,
+	  .params = p_getbulk },
+	{ "snmp.getnext",	m_snmp_getnext,		.flags = METHOD_TARGET,
+	  .params = p_get },
+	{ "snmp.inform",	m_snmp_inform,		.flags = METHOD_TARGET,
+	  .params = p_inform },
+	{ "snmp.set",		m_snmp_set,		.flags = METHOD_TARGET,
+	  .params = p_set },
+	{ "snmp.trap",		m_snmp_trap,		.flags = METHOD_TARGET,
+	  .params = p_trap },
+	{ "snmp.walk",		m_snmp_walk,		.flags = METHOD_TARGET,
+	  .params = p_walk, .check = m_snmp_walk_check },
+	{ "trap.list",		m_trap_list,		.params = p_trap_list,
+	  .unknown = "unknown parameter \"%s\"",
+	  .ready = m_trap_journal_ready },
+	{ "trap.stats",		m_trap_stats,		.flags = METHOD_NOPARAMS,
+	  .ready = m_trap_ready },
+	{ "usm.hash",		m_usm_hash,		.params = p_usm_hash,
+	  .unknown = "unknown param \"%.40s\"" },
 };
 
 static int
@@ -416,85 +1022,112 @@ method_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct method *)elem)->name);
 }
 
-const struct method *
-method_find(const char *name)
+/* ---------------------------------------------------------- dispatcher */
+
+/* Every key of c->params must be a declared param.  0 or -1. */
+static int
+method_only_declared(struct mcall *c)
 {
-	return bsearch(name, methods, sizeof(methods) / sizeof(methods[0]),
-	    sizeof(methods[0]), method_cmp);
-}
+	const struct mparam	*p;
+	const char		*key;
+	json_t			*v;
 
-
-
-/* Every key of params must be one of keys (NULL-terminated).  0 or -1. */
-int
-param_only_keys(struct ctl_req *r, json_t *params, const char *const *keys)
-{
-	const char	*key;
-	json_t		*v;
-	size_t		 i;
-
-	json_object_foreach(params, key, v) {
-		for (i = 0; keys[i] != NULL; i++)
-			if (strcmp(key, keys[i]) == 0)
+	json_object_foreach(c->params, key, v) {
+		for (p = c->m->params; p != NULL && p->name != NULL; p++)
+			if (strcmp(p->name, key) == 0)
 				break;
-		if (keys[i] == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown param "
-			    "\"%s\"", key);
+		if (p == NULL || p->name == NULL) {
+			/* The format is the table's own, given the key. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			ctl_req_errorf(c->r, CTL_ERR_PARAMS, c->m->unknown, key);
+#pragma GCC diagnostic pop
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* params.session: a configured session.  NULL with the error set. */
-struct dsess *
-param_session(struct daemon *d, struct ctl_req *r, json_t *params)
+/* Check and read c's params, resolve its target.  0, or -1 (error set). */
+static int
+method_prepare(struct mcall *c)
 {
-	json_t		*v = json_object_get(params, "session");
-	struct dsess	*ds;
+	const struct method	*m = c->m;
+	size_t			 i;
 
-	if (!json_is_string(v)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "session: expected a session "
-		    "name", NULL);
-		return NULL;
-	}
-	if ((ds = sessions_find(d->sessions, json_string_value(v))) == NULL)
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session \"%s\"",
-		    json_string_value(v));
-	return ds;
-}
-
-/* An optional string param: 1 given, 0 absent, -1 error. */
-int
-param_str(struct ctl_req *r, json_t *params, const char *key,
-    const char **out)
-{
-	json_t	*v = json_object_get(params, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string", key);
+	if (m->ready != NULL && m->ready(c) == -1)
 		return -1;
+	if (m->unknown != NULL && method_only_declared(c) == -1)
+		return -1;
+	for (i = 0; m->params != NULL && m->params[i].name != NULL; i++)
+		if (!(m->params[i].flags & MP_LAZY) && mp_read(c, i) == -1)
+			return -1;
+	if (m->check != NULL && m->check(c) == -1)
+		return -1;
+	if (m->flags & METHOD_TARGET) {
+		if ((c->op = op_new(c->d, c->r)) == NULL)
+			return -1;
+		if (op_target(c->op, c->params) == -1) {
+			op_free(c->op);
+			c->op = NULL;
+			return -1;
+		}
 	}
-	*out = json_string_value(v);
-	return 1;
+	return 0;
 }
 
 int
-param_flag(struct ctl_req *r, json_t *params, const char *key, bool *out)
+methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
+    json_t *params)
 {
-	json_t	*v = json_object_get(params, key);
+	const struct method	*m;
+	struct mval		 v[METHOD_MAX_PARAMS];
+	struct mcall		 c;
+	json_t			*empty = NULL;
+	size_t			 i;
+	int			 rv = CTL_DONE;
 
-	*out = false;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v)) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected true or false",
-		    key);
-		return -1;
+	m = bsearch(name, methods, sizeof(methods) / sizeof(methods[0]),
+	    sizeof(methods[0]), method_cmp);
+	if (m == NULL) {
+		ctl_req_error(r, CTL_ERR_METHOD, "method not found",
+		    json_pack("{s:s}", "method", name));
+		return CTL_DONE;
 	}
-	*out = json_is_true(v);
-	return 1;
+	if (params != NULL && json_is_null(params))
+		params = NULL;
+	if (params != NULL && !json_is_object(params)) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "params: expected an object",
+		    NULL);
+		return CTL_DONE;
+	}
+	if ((m->flags & METHOD_NOPARAMS) && params != NULL &&
+	    json_object_size(params) > 0) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s takes no params",
+		    m->name);
+		return CTL_DONE;
+	}
+	if (params == NULL && (params = empty = json_object()) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return CTL_DONE;
+	}
+	log_debug("control: %s", m->name);
+	ctl_req_set_method(r, m->name);
+	for (i = 0; m->params != NULL && m->params[i].name != NULL; i++)
+		;
+	if (i > METHOD_MAX_PARAMS)
+		fatalx("control: %s declares too many params", m->name);
+	memset(v, 0, sizeof(v));
+	memset(&c, 0, sizeof(c));
+	c.d = d;
+	c.r = r;
+	c.m = m;
+	c.params = params;
+	c.v = v;
+	if (method_prepare(&c) == 0)
+		rv = m->fn(&c);
+	for (i = 0; i < METHOD_MAX_PARAMS; i++)
+		mval_clear(&v[i]);
+	json_decref(empty);
+	return rv;
 }
