@@ -31,18 +31,6 @@
 #include "op.h"
 #include "sessions.h"
 
-/* Octets as "0x..." text, as engine IDs and keys are shown. */
-static json_t *
-v3_hex(const uint8_t *p, size_t n)
-{
-	char	 buf[2 + 2 * USM_MAX_KEY_LEN + 1];
-
-	buf[0] = '0';
-	buf[1] = 'x';
-	hex_encode(p, n, buf + 2, sizeof(buf) - 2);
-	return json_string(buf);
-}
-
 /* The session's name for events: configured, or its address. */
 static void
 v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
@@ -212,12 +200,12 @@ m_usm_hash(struct mcall *mc)
 
 	if ((res = json_object()) == NULL)
 		goto nomem;
-	json_object_set_new(res, "engine_id", v3_hex(engine, elen));
+	json_object_set_new(res, "engine_id", sessions_hex_json(engine, elen));
 	json_object_set_new(res, "auth", json_string(usm_auth_name(p.auth)));
 	k = usm_cred_auth_key(c);
-	json_object_set_new(res, "auth_master_key", v3_hex(k->bytes, k->len));
+	json_object_set_new(res, "auth_master_key", sessions_hex_json(k->bytes, k->len));
 	k = usm_user_auth_key(u);
-	json_object_set_new(res, "auth_key", v3_hex(k->bytes, k->len));
+	json_object_set_new(res, "auth_key", sessions_hex_json(k->bytes, k->len));
 	if (p.priv != USM_PRIV_NONE) {
 		json_object_set_new(res, "priv",
 		    json_string(usm_priv_name(p.priv)));
@@ -225,9 +213,9 @@ m_usm_hash(struct mcall *mc)
 		    json_string(usm_keyext_name(p.keyext)));
 		k = usm_cred_priv_key(c);
 		json_object_set_new(res, "priv_master_key",
-		    v3_hex(k->bytes, k->len));
+		    sessions_hex_json(k->bytes, k->len));
 		k = usm_user_priv_key(u);
-		json_object_set_new(res, "priv_key", v3_hex(k->bytes, k->len));
+		json_object_set_new(res, "priv_key", sessions_hex_json(k->bytes, k->len));
 	}
 	ctl_req_result(r, res);
 	goto out;

@@ -406,6 +406,24 @@ mp_time(json_t *v, struct timespec *out)
 
 /* --------------------------------------------------------- param types */
 
+/* What each type says of a wrong value, after the param's name. */
+static const char *const mp_wrong[] = {
+	[MP_ANY] =	"not allowed",
+	[MP_STRING] =	"expected a string",
+	[MP_BOOL] =	"expected true or false",
+	[MP_UINT] =	"expected an integer",
+	[MP_INT] =	"expected an integer",
+	[MP_ID] =	"expected a string or a number",
+	[MP_OID] =	"not an OID",
+	[MP_OIDS] =	"expected a non-empty array of OIDs",
+	[MP_VARBINDS] =	"expected an array of {oid, type, value}",
+	[MP_OBJECT] =	"expected an object",
+	[MP_TIME] =	"expected a UTC time such as \"2026-11-21T10:00:00Z\", "
+			"a duration back from now such as \"10m\", or "
+			"seconds since 1970",
+	[MP_SESSION] =	"expected a session name",
+};
+
 /* A wrong value of p: the table's message, or the type's own. */
 static void
 mp_error(struct ctl_req *r, const struct mparam *p, bool missing)
@@ -413,56 +431,11 @@ mp_error(struct ctl_req *r, const struct mparam *p, bool missing)
 	const char	*msg = missing && p->missing != NULL ? p->missing :
 			    p->msg;
 
-	if (msg != NULL) {
+	if (msg != NULL)
 		ctl_req_error(r, CTL_ERR_PARAMS, msg, NULL);
-		return;
-	}
-	switch (p->type) {
-	case MP_STRING:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string",
-		    p->name);
-		break;
-	case MP_BOOL:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected true or false",
-		    p->name);
-		break;
-	case MP_UINT:
-	case MP_INT:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an integer",
-		    p->name);
-		break;
-	case MP_ID:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string or a "
-		    "number", p->name);
-		break;
-	case MP_OID:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: not an OID", p->name);
-		break;
-	case MP_OIDS:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a non-empty "
-		    "array of OIDs", p->name);
-		break;
-	case MP_VARBINDS:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an array of "
-		    "{oid, type, value}", p->name);
-		break;
-	case MP_OBJECT:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an object",
-		    p->name);
-		break;
-	case MP_TIME:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a UTC time "
-		    "such as \"2026-11-21T10:00:00Z\", a duration back from "
-		    "now such as \"10m\", or seconds since 1970", p->name);
-		break;
-	case MP_SESSION:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a session name",
-		    p->name);
-		break;
-	case MP_ANY:
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: not allowed", p->name);
-		break;
-	}
+	else
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: %s", p->name,
+		    mp_wrong[p->type]);
 }
 
 /* MP_UINT: a number or a decimal string in 0..max.  0, -1 wrong type, -2
@@ -1084,7 +1057,7 @@ methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
 	struct mval		 v[METHOD_MAX_PARAMS];
 	struct mcall		 c;
 	json_t			*empty = NULL;
-	size_t			 i;
+	size_t			 i, n;
 	int			 rv = CTL_DONE;
 
 	m = bsearch(name, methods, sizeof(methods) / sizeof(methods[0]),
@@ -1113,11 +1086,11 @@ methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
 	}
 	log_debug("control: %s", m->name);
 	ctl_req_set_method(r, m->name);
-	for (i = 0; m->params != NULL && m->params[i].name != NULL; i++)
+	for (n = 0; m->params != NULL && m->params[n].name != NULL; n++)
 		;
-	if (i > METHOD_MAX_PARAMS)
+	if (n > METHOD_MAX_PARAMS)
 		fatalx("control: %s declares too many params", m->name);
-	memset(v, 0, sizeof(v));
+	memset(v, 0, n * sizeof(v[0]));
 	memset(&c, 0, sizeof(c));
 	c.d = d;
 	c.r = r;
@@ -1126,7 +1099,7 @@ methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
 	c.v = v;
 	if (method_prepare(&c) == 0)
 		rv = m->fn(&c);
-	for (i = 0; i < METHOD_MAX_PARAMS; i++)
+	for (i = 0; i < n; i++)
 		mval_clear(&v[i]);
 	json_decref(empty);
 	return rv;

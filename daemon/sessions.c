@@ -442,11 +442,10 @@ sessions_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 		snprintf(buf, size, "?");
 }
 
-/* Octets as "0x..." text, as engine IDs are shown. */
-static json_t *
-sessions_hex(const uint8_t *p, size_t n)
+json_t *
+sessions_hex_json(const uint8_t *p, size_t n)
 {
-	char	 buf[2 + 2 * SNMPMGR_MAX_ENGINE_ID_LEN + 1];
+	char	 buf[2 + 2 * USM_MAX_KEY_LEN + 1];
 
 	buf[0] = '0';
 	buf[1] = 'x';
@@ -468,7 +467,7 @@ sessions_v3_engine_json(const struct sess *s)
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "engine_id", vi.engine_id_len > 0 ?
-	    sessions_hex(vi.engine_id, vi.engine_id_len) : json_null());
+	    sessions_hex_json(vi.engine_id, vi.engine_id_len) : json_null());
 	if (vi.time_known) {
 		json_object_set_new(o, "engine_boots", json_integer(vi.boots));
 		json_object_set_new(o, "engine_time", json_integer(vi.time));

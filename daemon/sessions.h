@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/limits.h"
 #include "log.h"
@@ -113,6 +114,9 @@ json_t		*sessions_show_json(struct daemon *d, const struct dsess *ds);
  * v3 session's agent (snmp.discover, session.show, "discovery" events);
  * NULL unless v3. */
 json_t		*sessions_v3_engine_json(const struct sess *s);
+/* Octets as "0x..." text, as engine IDs and keys are shown (at most
+ * USM_MAX_KEY_LEN octets; more are cut). */
+json_t		*sessions_hex_json(const uint8_t *p, size_t n);
 
 /* "192.0.2.1:161", "[2001:db8::1]:161"; "?" for anything else. */
 void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,
