@@ -62,6 +62,10 @@
 #define SNMPMGR_MAX_INLINE_CREDS	64
 #define SNMPMGR_MAX_INLINE_ENGINES	1024
 
+/* Host names (RFC 1035: 255 octets) and the resolver's cache of them. */
+#define SNMPMGR_MAX_HOSTNAME		255
+#define SNMPMGR_MAX_RESOLVE_CACHE	262144
+
 /* Control socket: one request line, and queued output per connection. */
 #define SNMPMGR_MAX_CTL_LINE		(1024 * 1024)
 #define SNMPMGR_MAX_CTL_OUTPUT		(16 * 1024 * 1024)

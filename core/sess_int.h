@@ -60,6 +60,7 @@ struct sess_req {
 	uint8_t			 level;		/* msgFlags auth/priv bits */
 	bool			 reportable;
 	bool			 waiting;	/* on v3->waitq, not in heap */
+	bool			 unsent;	/* held: no address yet */
 	bool			 recovered;	/* the resend after a recovery
 						 * is spent */
 	uint8_t			 ntx;		/* msgIDs used: id + 0..ntx-1 */
@@ -107,12 +108,15 @@ struct sess {
 	const struct sess_vops	*vops;
 	struct sess_v3		*v3;		/* SNMPv3 sessions only */
 	void			*sock;
+	void			*lookup;	/* the binding's, for names */
 	void			*udata;
 	TAILQ_HEAD(, sess_req)	 reqs;
 	size_t			 npending;
 	struct sess_watcher	*watchers;
 	int			 dying;
 	int			 attached;
+	bool			 resolving;	/* no address yet */
+	bool			 lookup_out;	/* io.resolve answers later */
 	uint64_t		 intr_gen;	/* sess_interrupt() runs */
 	uint64_t		 trace_gen;	/* of the cached answer: */
 	bool			 tracing;	/* trace its datagrams */

@@ -94,6 +94,7 @@ sess_opts_default(struct sess_opts *o)
 	o->ignore_duplicate_response = true;
 	o->dscp = -1;
 	o->max_packet_size = 65535;
+	o->resolve_interval_ms = 300000;
 	o->enabled = true;
 	o->accept_data = true;
 	o->v3.level = SESS_LEVEL_DEFAULT;
@@ -156,6 +157,8 @@ sess_mgr_new(const struct sess_io *io)
 }
 
 static void	sess_destroy(struct sess *, int);
+static void	sess_flush_unsent(struct sess *);
+static int	sess_relookup(struct sess *);
 
 void
 sess_mgr_free(struct sess_mgr *m)
@@ -349,38 +352,49 @@ sess_check_opts(const struct sess_opts *o)
 	return 0;
 }
 
+/* The port of o in a numeric address. */
+static void
+sess_addr_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
 /*
- * Resolve the agent address: a numeric address first, then a (blocking)
- * name lookup.  udp takes either family, preferring IPv4 for names; udp6
- * takes IPv6 only.
+ * The agent address of o: a numeric host at once (getaddrinfo never
+ * blocks for those), a name through io->resolve.  udp takes either
+ * family, preferring IPv4 for names; udp6 takes IPv6 only.  1 with the
+ * address, 0 when io->resolve will answer later, -1 with lasterr.
  */
 static int
-sess_resolve(const struct sess_opts *o, struct sockaddr_storage *ss,
-    socklen_t *sslen)
+sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
+    struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct addrinfo hints, *res = NULL, *ai, *pick = NULL;
-	char port[8];
-	int rc;
+	int family, rc;
 
 	if (o->host[0] == '\0') {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no host given");
 		return -1;
 	}
-	snprintf(port, sizeof(port), "%u", (unsigned)o->port);
+	family = o->transport == SESS_TRANSPORT_UDP6 ? AF_INET6 : AF_UNSPEC;
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = o->transport == SESS_TRANSPORT_UDP6 ?
-	    AF_INET6 : AF_UNSPEC;
+	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	rc = getaddrinfo(o->host, port, &hints, &res);
-	if (rc != 0) {
-		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		rc = getaddrinfo(o->host, port, &hints, &res);
-	}
-	if (rc != 0) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: %s", o->host,
-		    gai_strerror(rc));
-		return -1;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(o->host, NULL, &hints, &res) != 0) {
+		if (m->io.resolve == NULL) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: not a "
+			    "numeric address, and no resolver", o->host);
+			return -1;
+		}
+		memset(ss, 0, sizeof(*ss));
+		rc = m->io.resolve(m->io.arg, s, o->host, family, ss, sslen);
+		if (rc == 1)
+			sess_addr_port(ss, o->port);
+		return rc;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
@@ -398,8 +412,30 @@ sess_resolve(const struct sess_opts *o, struct sockaddr_storage *ss,
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
 	*sslen = pick->ai_addrlen;
+	sess_addr_port(ss, o->port);
 	freeaddrinfo(res);
-	return 0;
+	return 1;
+}
+
+/* Tell the binding to drop whatever it holds to look s's name up. */
+static void
+sess_lookup_forget(struct sess *s)
+{
+	struct sess_mgr *m = s->m;
+
+	if (m->io.unresolve != NULL)
+		m->io.unresolve(m->io.arg, s);
+	s->lookup_out = false;
+}
+
+/* Strings copied from a caller's struct end inside their arrays. */
+static void
+sess_opts_terminate(struct sess_opts *o)
+{
+	o->host[sizeof(o->host) - 1] = '\0';
+	o->community[sizeof(o->community) - 1] = '\0';
+	o->local_host[sizeof(o->local_host) - 1] = '\0';
+	o->v3.context_name[sizeof(o->v3.context_name) - 1] = '\0';
 }
 
 struct sess *
@@ -415,25 +451,31 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 	}
 	s->m = m;
 	s->opts = *opts;
-	s->opts.host[sizeof(s->opts.host) - 1] = '\0';
-	s->opts.community[sizeof(s->opts.community) - 1] = '\0';
-	s->opts.local_host[sizeof(s->opts.local_host) - 1] = '\0';
-	s->opts.v3.context_name[sizeof(s->opts.v3.context_name) - 1] = '\0';
+	sess_opts_terminate(&s->opts);
 	if (s->opts.v3.cred != NULL)
 		usm_cred_ref(s->opts.v3.cred);
 	s->vops = &sess_v12_ops;
 	TAILQ_INIT(&s->reqs);
 	if (s->opts.version == SNMP_V3 && sess_v3_new(s) == -1)
 		goto fail;
-	if (sess_resolve(&s->opts, &s->addr, &s->addrlen) == -1)
+	switch (sess_lookup(m, s, &s->opts, &s->addr, &s->addrlen)) {
+	case -1:
 		goto fail;
-	if (m->io.attach != NULL && m->io.attach(m->io.arg, s) == -1)
-		goto fail;
-	s->attached = 1;
+	case 0:
+		/* Attached once the address is known (sess_resolved). */
+		s->resolving = true;
+		s->lookup_out = true;
+		break;
+	default:
+		if (m->io.attach != NULL && m->io.attach(m->io.arg, s) == -1)
+			goto fail;
+		s->attached = 1;
+	}
 	TAILQ_INSERT_TAIL(&m->sessions, s, entry);
 	return s;
 
  fail:
+	sess_lookup_forget(s);
 	sess_v3_free(s);
 	sess_opts_release(&s->opts);
 	free(s);
@@ -511,6 +553,7 @@ sess_destroy(struct sess *s, int callbacks)
 	}
 	if (s->attached && m->io.detach != NULL)
 		m->io.detach(m->io.arg, s);
+	sess_lookup_forget(s);
 	sess_recent_forget(m, s);
 	TAILQ_REMOVE(&m->sessions, s, entry);
 	sess_v3_free(s);
@@ -557,21 +600,36 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	moved = strcmp(opts->host, old.host) != 0 || opts->port != old.port ||
 	    opts->transport != old.transport;
 	addr = s->addr;
-	if (moved && sess_resolve(opts, &addr, &addrlen) == -1)
-		return -1;
-	resock = sess_sock_opts_differ(opts, &old) ||
+	if (moved || s->resolving) {
+		sess_lookup_forget(s);
+		switch (sess_lookup(m, s, opts, &addr, &addrlen)) {
+		case -1:
+			return -1;
+		case 0:
+			/* Wait for the new name; attach when it is known. */
+			if (s->attached && m->io.detach != NULL)
+				m->io.detach(m->io.arg, s);
+			s->attached = 0;
+			s->opts = *opts;
+			sess_opts_terminate(&s->opts);
+			s->resolving = true;
+			s->lookup_out = true;
+			sess_v3_sync(s, &old, moved);
+			return 0;
+		}
+		s->resolving = false;
+	}
+	resock = !s->attached || sess_sock_opts_differ(opts, &old) ||
 	    (moved && (addr.ss_family != oldaddr.ss_family ||
 	    opts->use_connection));
 
 	s->opts = *opts;
-	s->opts.host[sizeof(s->opts.host) - 1] = '\0';
-	s->opts.community[sizeof(s->opts.community) - 1] = '\0';
-	s->opts.local_host[sizeof(s->opts.local_host) - 1] = '\0';
-	s->opts.v3.context_name[sizeof(s->opts.v3.context_name) - 1] = '\0';
+	sess_opts_terminate(&s->opts);
 	s->addr = addr;
 	s->addrlen = addrlen;
 	if (!resock) {
 		sess_v3_sync(s, &old, moved);
+		sess_flush_unsent(s);
 		return 0;
 	}
 
@@ -581,6 +639,7 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	if (m->io.attach == NULL || m->io.attach(m->io.arg, s) == 0) {
 		s->attached = 1;
 		sess_v3_sync(s, &old, moved);
+		sess_flush_unsent(s);
 		return 0;
 	}
 	/* Put the old options back; keep the reason of the failure. */
@@ -613,6 +672,18 @@ sess_addr(const struct sess *s, socklen_t *len)
 	if (len != NULL)
 		*len = s->addrlen;
 	return (const struct sockaddr *)&s->addr;
+}
+
+void
+sess_set_lookup(struct sess *s, void *lookup)
+{
+	s->lookup = lookup;
+}
+
+void *
+sess_get_lookup(const struct sess *s)
+{
+	return s->lookup;
 }
 
 void
@@ -733,6 +804,13 @@ sess_transmit(struct sess_req *r, uint64_t now)
 	struct sess *s = r->s;
 	struct sess_mgr *m = s->m;
 
+	if (s->resolving) {
+		/* Held until the address is known (sess_resolved). */
+		r->sent_at = now;
+		r->unsent = true;
+		return 0;
+	}
+	r->unsent = false;
 	if (r->is_v3)
 		return sess_v3_transmit(r, now);
 	r->sent_at = now;
@@ -784,6 +862,100 @@ sess_req_set_timing(struct sess_req *r, uint32_t timeout_ms,
 	}
 }
 
+/* Send the requests that waited for the address, oldest first. */
+static void
+sess_flush_unsent(struct sess *s)
+{
+	struct sess_req *r;
+
+	for (;;) {
+		TAILQ_FOREACH(r, &s->reqs, entry)
+			if (r->unsent)
+				break;
+		if (r == NULL)
+			break;
+		if (sess_transmit(r, sess_now(s->m)) == -1)
+			sess_req_fail(r, snmpmgr_lasterr());
+	}
+	sess_mgr_rewake(s->m);
+}
+
+/* A session whose last lookup failed asks again for its next request. */
+static int
+sess_relookup(struct sess *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+
+	switch (sess_lookup(s->m, s, &s->opts, &ss, &sslen)) {
+	case -1:
+		return -1;
+	case 0:
+		s->lookup_out = true;
+		return 0;
+	}
+	s->lookup_out = true;		/* sess_resolved() clears it */
+	return sess_resolved(s, 0, NULL, (struct sockaddr *)&ss, sslen);
+}
+
+int
+sess_resolved(struct sess *s, int error, const char *why,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	struct sess_mgr *m = s->m;
+	struct sess_req *r;
+	bool refamily;
+	int err;
+
+	s->lookup_out = false;
+	if (error != 0 && !s->resolving)
+		return 0;		/* keep the address it has */
+	if (error == 0 && (salen == 0 || salen > sizeof(s->addr))) {
+		error = SNMPMGR_ERR_NOT_IP_ADDRESS;
+		why = "no usable address";
+	}
+	if (error != 0) {
+		snmpmgr_seterr(error, "%s", why != NULL ? why : s->opts.host);
+		goto fail_waiting;
+	}
+	refamily = !s->attached || s->addr.ss_family != sa->sa_family;
+	memset(&s->addr, 0, sizeof(s->addr));
+	memcpy(&s->addr, sa, salen);
+	s->addrlen = salen;
+	sess_addr_port(&s->addr, s->opts.port);
+	s->resolving = false;
+	if (refamily || s->opts.use_connection) {
+		if (s->attached && m->io.detach != NULL)
+			m->io.detach(m->io.arg, s);
+		s->attached = 0;
+		if (m->io.attach != NULL && m->io.attach(m->io.arg, s) == -1) {
+			s->resolving = true;
+			goto fail_waiting;
+		}
+		s->attached = 1;
+	}
+	sess_flush_unsent(s);
+	return 0;
+
+ fail_waiting:
+	err = snmpmgr_lasterr();
+	TAILQ_FOREACH(r, &s->reqs, entry)
+		r->doomed = true;
+	while ((r = TAILQ_FIRST(&s->reqs)) != NULL && r->doomed) {
+		snmpmgr_seterr(err, "%s", why != NULL ? why :
+		    snmpmgr_lasterr_detail());
+		sess_req_fail(r, err);
+	}
+	sess_mgr_rewake(m);
+	return error != 0 ? 0 : -1;
+}
+
+bool
+sess_resolving(const struct sess *s)
+{
+	return s->resolving;
+}
+
 struct sess_req *
 sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
     void *arg)
@@ -811,6 +983,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 		    s->npending);
 		return NULL;
 	}
+	if (s->resolving && !s->lookup_out && sess_relookup(s) == -1)
+		return NULL;
 	if (s->opts.version == SNMP_V3)
 		return sess_v3_request(s, pdu, cb, arg);
 	if (reqtab_hash_grow(&m->rt) == -1)
@@ -962,11 +1136,20 @@ sess_mgr_timer(struct sess_mgr *m)
 		r = sess_req_of(first);
 		if (r->tries_left > 0) {
 			r->tries_left--;
-			r->s->stats.retries++;
+			if (!r->s->resolving)
+				r->s->stats.retries++;
 			r->ent.deadline = now + sess_req_timeout_us(r);
 			reqtab_heap_update(&m->rt, &r->ent);
 			if (sess_transmit(r, now) == -1)
 				sess_req_fail(r, snmpmgr_lasterr());
+			continue;
+		}
+		if (r->s->resolving) {
+			/* Never sent: the name was not answered in time. */
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no "
+			    "answer to its name lookup yet",
+			    r->s->opts.host);
+			sess_req_fail(r, SNMPMGR_ERR_NOT_IP_ADDRESS);
 			continue;
 		}
 		if (r->kind == SESS_REQ_PDU)

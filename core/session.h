@@ -102,6 +102,10 @@ struct sess_opts {
 	int		 out_buffer_size;	/* 0 = OS default */
 	uint32_t	 max_packet_size;	/* default 65535 */
 
+	uint32_t	 resolve_interval_ms;	/* look a host name up again
+						 * this often; default 300000,
+						 * 0 = never (the binding's) */
+
 	bool		 enabled;		/* default true */
 	bool		 accept_data;		/* default true */
 
@@ -162,6 +166,15 @@ struct sess_stats {
  *            (or reuse) the socket it sends from.  0 or -1 with lasterr.
  *   detach   a session is going away: drop its socket if it had its own
  *   send     send one datagram for s to its agent.  0 or -1 (errno set)
+ *   resolve  s's host is not a numeric address: 1 with the address in
+ *            *ss and *sslen (its port is set by the engine) when it is
+ *            known now; 0 when a lookup started, whose outcome comes back
+ *            through sess_resolved(); -1 with lasterr.  family is
+ *            AF_INET6 (udp6) or AF_UNSPEC (either, IPv4 preferred).
+ *            NULL: only numeric hosts are accepted.
+ *   unresolve  s is freed or its host changed: drop what the binding
+ *            holds to look its name up (called whether or not a lookup
+ *            is out); sess_resolved() must not be called for it after
  */
 struct sess_io {
 	uint64_t	(*now_us)(void *arg);
@@ -170,6 +183,10 @@ struct sess_io {
 	void		(*detach)(void *arg, struct sess *s);
 	int		(*send)(void *arg, struct sess *s, const uint8_t *buf,
 			    size_t len);
+	int		(*resolve)(void *arg, struct sess *s, const char *host,
+			    int family, struct sockaddr_storage *ss,
+			    socklen_t *sslen);
+	void		(*unresolve)(void *arg, struct sess *s);
 	void		*arg;
 };
 
@@ -246,11 +263,15 @@ void		 sess_mgr_set_trace(struct sess_mgr *m,
 		    const struct sess_trace_hooks *h);
 
 /*
- * Create a session: copies opts, resolves host (numeric, else a blocking
- * getaddrinfo) and calls io->attach.  NULL with lasterr on failure
- * (SNMPMGR_ERR_NOT_IP_ADDRESS for a name that does not resolve,
- * SNMPMGR_ERR_VERSION, SNMPMGR_ERR_NOT_SUPPORTED for transports or
- * versions this build lacks).
+ * Create a session: copies opts, takes a numeric host at once and asks
+ * io->resolve for a name, then calls io->attach once the address is
+ * known.  A session whose name is being looked up takes requests: they
+ * wait (their timeouts running) and are sent when sess_resolved() brings
+ * the address, or fail with SNMPMGR_ERR_NOT_IP_ADDRESS and the lookup's
+ * reason when it fails or is still unanswered when they time out.  NULL
+ * with lasterr on failure (SNMPMGR_ERR_NOT_IP_ADDRESS for a host that is
+ * no address and cannot be looked up, SNMPMGR_ERR_VERSION,
+ * SNMPMGR_ERR_NOT_SUPPORTED for transports or versions this build lacks).
  */
 struct sess	*sess_new(struct sess_mgr *m, const struct sess_opts *opts);
 /* Ends the session's requests, each callback called with
@@ -258,11 +279,28 @@ struct sess	*sess_new(struct sess_mgr *m, const struct sess_opts *opts);
 void		 sess_free(struct sess *s);
 /* Change options at run time (re-resolving and re-attaching as needed). */
 int		 sess_set_opts(struct sess *s, const struct sess_opts *opts);
+/*
+ * The outcome of a lookup io->resolve started for s (also of a later one
+ * the binding runs to follow a name whose address changes): error 0 with
+ * the address (its port is set here), which requests waiting for it are
+ * then sent to; or error SNMPMGR_ERR_NOT_IP_ADDRESS with why, which every
+ * request of s waiting for the address ends with (the next request asks
+ * io->resolve again).  A failed re-lookup of a session that has an
+ * address keeps that address.  0, or -1 with lasterr when the socket for
+ * the new address cannot be set up (the waiting requests end with that).
+ */
+int		 sess_resolved(struct sess *s, int error, const char *why,
+		    const struct sockaddr *sa, socklen_t salen);
+/* Whether s waits for the address of its host name. */
+bool		 sess_resolving(const struct sess *s);
 const struct sess_opts	*sess_get_opts(const struct sess *s);
 const struct sess_stats	*sess_get_stats(const struct sess *s);
 /* The resolved agent address. */
 const struct sockaddr	*sess_addr(const struct sess *s, socklen_t *len);
-/* Opaque pointers for the loop binding (socket) and the owner (daemon). */
+/* Opaque pointers for the loop binding (socket, name lookup) and the
+ * owner (daemon). */
+void		 sess_set_lookup(struct sess *s, void *lookup);
+void		*sess_get_lookup(const struct sess *s);
 void		 sess_set_sock(struct sess *s, void *sock);
 void		*sess_get_sock(const struct sess *s);
 void		 sess_set_udata(struct sess *s, void *udata);

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -163,6 +165,116 @@ cfg_log(struct cfg_ctx *ctx)
 	if ((v = json_object_get(obj, "syslog")) != NULL &&
 	    cfg_bool(v, &kat, &ctx->c->log_syslog, ctx->err) == -1)
 		return -1;
+	return 0;
+}
+
+/* "IP", "IP:PORT" or "[IPv6]:PORT": a name server's address. */
+static bool
+cfg_nameserver_ok(const char *s)
+{
+	char		 ip[INET6_ADDRSTRLEN + 1];
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*colon, *end;
+	long		 port;
+	size_t		 n;
+
+	if (inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1)
+		return true;
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return false;
+		n = (size_t)(end - s - 1);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return false;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= sizeof(ip))
+		return false;
+	memcpy(ip, s[0] == '[' ? s + 1 : s, n);
+	ip[n] = '\0';
+	if (s[0] == '[' ? inet_pton(AF_INET6, ip, &a6) != 1 :
+	    inet_pton(AF_INET, ip, &a4) != 1)
+		return false;
+	if (colon[1] < '0' || colon[1] > '9' || strlen(colon + 1) > 5)
+		return false;
+	port = strtol(colon + 1, (char **)&end, 10);
+	return *end == '\0' && port >= 1 && port <= 65535;
+}
+
+/* "resolver": name servers, private resolv.conf or hosts file, timeout. */
+static int
+cfg_resolver(struct cfg_ctx *ctx)
+{
+	static const char *const keys[] = { "nameservers", "resolv_conf",
+		"hosts", "timeout", NULL };
+	struct config_resolver *rs = &ctx->c->resolver;
+	struct cfg_pos	 at = cfg_sect_pos(ctx, SECT_RESOLVER), kat, iat;
+	const json_t	*obj = ctx->sect[SECT_RESOLVER], *v, *e;
+	const char	*str;
+	size_t		 i;
+
+	memset(rs, 0, sizeof(*rs));
+	if (obj == NULL)
+		return 0;
+	if (cfg_check_keys(obj, &at, keys, ctx->err) == -1)
+		return -1;
+	if ((v = json_object_get(obj, "nameservers")) != NULL) {
+		kat = cfg_pos_key(&at, "nameservers");
+		if (!json_is_array(v) || json_array_size(v) == 0 ||
+		    json_array_size(v) > 8)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "expected a "
+			    "list of 1 to 8 addresses");
+		if ((rs->nameservers = calloc(json_array_size(v),
+		    sizeof(char *))) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE,
+			    "out of memory");
+		json_array_foreach(v, i, e) {
+			iat = cfg_pos_idx(&kat, i);
+			if (cfg_str(e, &iat, 1, 64, 1, &str, ctx->err) == -1)
+				return -1;
+			if (!cfg_nameserver_ok(str))
+				return cfg_fail(ctx->err, &iat, AT_VALUE,
+				    "expected IP, IP:PORT or [IPv6]:PORT");
+			if ((rs->nameservers[i] = strdup(str)) == NULL)
+				return cfg_fail(ctx->err, &iat, AT_VALUE,
+				    "out of memory");
+			rs->nnameservers++;
+		}
+	}
+	if ((v = json_object_get(obj, "resolv_conf")) != NULL) {
+		kat = cfg_pos_key(&at, "resolv_conf");
+		if (cfg_str(v, &kat, 1, 4096, 0, &str, ctx->err) == -1)
+			return -1;
+		if (str[0] != '/')
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "expected an "
+			    "absolute path");
+		if (access(str, R_OK) == -1)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "cannot read "
+			    "%s: %s", str, strerror(errno));
+		if ((rs->resolv_conf = strdup(str)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE,
+			    "out of memory");
+	}
+	if ((v = json_object_get(obj, "hosts")) != NULL) {
+		kat = cfg_pos_key(&at, "hosts");
+		if (cfg_str(v, &kat, 0, 4096, 0, &str, ctx->err) == -1)
+			return -1;
+		if (str[0] != '\0' && str[0] != '/')
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "expected an "
+			    "absolute path, or \"\" for none");
+		if ((rs->hosts = strdup(str)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE,
+			    "out of memory");
+	}
+	if ((v = json_object_get(obj, "timeout")) != NULL) {
+		kat = cfg_pos_key(&at, "timeout");
+		if (cfg_duration(v, &kat, 100, 60 * 1000, &rs->timeout_ms,
+		    ctx->err) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -849,6 +961,7 @@ config_load_extra(const char *path, const json_t *extra,
 	    cfg_control(&ctx) == -1 ||
 	    cfg_log(&ctx) == -1 ||
 	    cfg_scheduler(&ctx) == -1 ||
+	    cfg_resolver(&ctx) == -1 ||
 	    cfg_local_engine_id(&ctx) == -1 ||
 	    cfg_defaults(&ctx) == -1 ||
 	    cfg_credentials(&ctx) == -1 ||
@@ -907,6 +1020,9 @@ config_free(struct config *c)
 	free(c->traps.user_info);
 	strv_free(c->traps.users, c->traps.nusers);
 	free(c->traps.journal_path);
+	strv_free(c->resolver.nameservers, c->resolver.nnameservers);
+	free(c->resolver.resolv_conf);
+	free(c->resolver.hosts);
 	free(c->path);
 	free(c->control_socket);
 	free(c->state_dir);

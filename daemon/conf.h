@@ -115,6 +115,18 @@ struct config_scheduler {
 	uint32_t	 backoff_max_ms;	/* longest probe wait */
 };
 
+/*
+ * "resolver": how host names are looked up (resolve.h).  NULL and 0
+ * everywhere: the system's resolv.conf and hosts file, 5 s.
+ */
+struct config_resolver {
+	char		**nameservers;		/* "IP" or "IP:PORT" */
+	size_t		 nnameservers;
+	char		*resolv_conf;		/* a private resolv.conf */
+	char		*hosts;			/* a private hosts file */
+	uint32_t	 timeout_ms;
+};
+
 struct config {
 	char		*path;		/* the main file */
 	char		*control_socket;
@@ -134,6 +146,7 @@ struct config {
 	struct config_traps traps;
 	bool		 have_traps;	/* a "traps" section was given */
 	struct config_scheduler sched;
+	struct config_resolver resolver;
 	/* "local_engine_id": our SNMP engine ID; 0 octets = made once and
 	 * kept in state_dir (daemon/engineid.c). */
 	uint8_t		 local_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];

@@ -88,6 +88,8 @@ static const struct optdef optdefs[] = {
 	    1, 0, 0 },
 	{ "max_packet_size", OPT_SIZE_U32, OPTF(max_packet_size), 484, 65535,
 	    0, 0, 0 },
+	{ "resolve_interval", OPT_DURATION, OPTF(resolve_interval_ms), 0,
+	    7 * 24 * 3600 * 1000, 0, 0, 0 },
 	{ "enabled", OPT_BOOL, OPTF(enabled), 0, 0, 0, 0, 0 },
 	{ "accept_data", OPT_BOOL, OPTF(accept_data), 0, 0, 0, 0, 0 },
 };

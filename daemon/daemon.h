@@ -36,6 +36,7 @@ struct daemon {
 
 	struct sess_loop *loop;		/* owned; the libevent binding */
 	struct sess_mgr	*mgr;		/* owned by loop */
+	struct resolver	*resolver;	/* owned; host names (resolve.h) */
 	struct sessions	*sessions;	/* owned */
 	struct control	*control;	/* owned */
 	struct events	*events;	/* owned; the event bus (events.h) */

@@ -43,6 +43,7 @@
 #include "packets.h"
 #include "polls.h"
 #include "reload.h"
+#include "resolve.h"
 #include "sessions.h"
 #include "traps.h"
 #include "v3cache.h"
@@ -232,6 +233,27 @@ main_hup_cb(evutil_socket_t sig, short ev, void *arg)
 		json_decref(summary);
 }
 
+/*
+ * The resolver of host names, from the "resolver" section (read at
+ * start-up only): sessions never wait on a blocking lookup.
+ */
+static void
+main_resolver(struct daemon *d)
+{
+	const struct config_resolver *rc = &d->conf->resolver;
+	struct resolver_opts	 o;
+
+	memset(&o, 0, sizeof(o));
+	o.nameservers = (const char *const *)rc->nameservers;
+	o.nnameservers = rc->nnameservers;
+	o.resolv_conf = rc->resolv_conf;
+	o.hosts = rc->hosts;
+	o.timeout_ms = rc->timeout_ms;
+	if ((d->resolver = resolver_new(d->base, &o)) == NULL)
+		fatal("cannot set up the name resolver");
+	sess_loop_set_resolver(d->loop, d->resolver);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -300,6 +322,7 @@ main(int argc, char *argv[])
 	if ((d->loop = sess_loop_new(d->base)) == NULL)
 		fatal("cannot start the session engine");
 	d->mgr = sess_loop_mgr(d->loop);
+	main_resolver(d);
 	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
 	    NULL || (d->ev_drain = evtimer_new(d->base, main_drain_cb, d)) ==
 	    NULL)
@@ -363,6 +386,7 @@ main(int argc, char *argv[])
 	polls_free(d->polls);
 	d->polls = NULL;
 	sess_loop_free(d->loop);
+	resolver_free(d->resolver);
 	v3cache_free(d->v3cache);
 	d->v3cache = NULL;
 	event_free(d->ev_sigterm);

@@ -28,8 +28,9 @@
 #include "core/errors.h"
 #include "core/limits.h"
 #include "core/session.h"
-#include "sess_event.h"
 #include "core/transport.h"
+#include "resolve.h"
+#include "sess_event.h"
 
 /* Batches read per readiness event before other sockets get a turn. */
 #define SESS_LOOP_READ_BATCHES	4
@@ -63,6 +64,20 @@ struct sess_loop {
 	struct transport_rx	*rx;
 	TAILQ_HEAD(, sess_sock)	 socks;
 	int			 rcvbuf;
+	struct resolver		*res;		/* NULL: numeric hosts only */
+};
+
+/*
+ * What the loop holds for a session whose host is a name: the lookup out,
+ * and the timer that looks it up again every resolve_interval so an
+ * agent whose address changes is followed.
+ */
+struct sess_lookup {
+	struct sess_loop	*l;
+	struct sess		*s;
+	struct resolve_req	*q;
+	struct event		*again;
+	int			 family;
 };
 
 uint64_t
@@ -272,6 +287,133 @@ sess_loop_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
 	return transport_send(ss->fd, buf, len, sa, salen);
 }
 
+/* ------------------------------------------------------------ names */
+
+static void	sess_lookup_done_cb(int err, const char *detail,
+		    const struct resolve_addr *addr, void *arg);
+
+static void
+sess_lookup_again(struct sess_lookup *lk)
+{
+	const struct sess_opts	*o = sess_get_opts(lk->s);
+	struct timeval		 tv;
+
+	if (o->resolve_interval_ms == 0)
+		return;
+	tv.tv_sec = o->resolve_interval_ms / 1000;
+	tv.tv_usec = (o->resolve_interval_ms % 1000) * 1000;
+	evtimer_add(lk->again, &tv);
+}
+
+static void
+sess_lookup_done_cb(int err, const char *detail,
+    const struct resolve_addr *addr, void *arg)
+{
+	struct sess_lookup	*lk = arg;
+
+	lk->q = NULL;
+	sess_lookup_again(lk);
+	if (err != 0)
+		sess_resolved(lk->s, SNMPMGR_ERR_NOT_IP_ADDRESS, detail, NULL,
+		    0);
+	else
+		sess_resolved(lk->s, 0, NULL, (const struct sockaddr *)
+		    &addr->ss, addr->len);
+}
+
+/* resolve_interval passed: ask again (a changed address is followed). */
+static void
+sess_lookup_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess_lookup	*lk = arg;
+
+	if (lk->q != NULL)
+		return;
+	lk->q = resolve_start(lk->l->res, sess_get_opts(lk->s)->host,
+	    lk->family, sess_lookup_done_cb, lk);
+	if (lk->q == NULL)
+		sess_lookup_again(lk);
+}
+
+static struct sess_lookup *
+sess_lookup_get(struct sess_loop *l, struct sess *s, int family)
+{
+	struct sess_lookup	*lk = sess_get_lookup(s);
+
+	if (lk != NULL) {
+		lk->family = family;
+		return lk;
+	}
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return NULL;
+	lk->l = l;
+	lk->s = s;
+	lk->family = family;
+	if ((lk->again = evtimer_new(l->base, sess_lookup_again_cb, lk)) ==
+	    NULL) {
+		free(lk);
+		return NULL;
+	}
+	sess_set_lookup(s, lk);
+	return lk;
+}
+
+static int
+sess_loop_resolve(void *arg, struct sess *s, const char *host, int family,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct sess_loop	*l = arg;
+	struct sess_lookup	*lk;
+	struct resolve_addr	 a;
+
+	if (l->res == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: not a numeric "
+		    "address, and no resolver", host);
+		return -1;
+	}
+	if ((lk = sess_lookup_get(l, s, family)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	if (resolve_now(l->res, host, family, &a, NULL) == 1) {
+		memcpy(ss, &a.ss, a.len);
+		*sslen = a.len;
+		if (!evtimer_pending(lk->again, NULL))
+			sess_lookup_again(lk);
+		return 1;
+	}
+	/* A cached failure is answered from the loop too. */
+	resolve_cancel(lk->q);
+	if ((lk->q = resolve_start(l->res, host, family, sess_lookup_done_cb,
+	    lk)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: cannot start "
+		    "a name lookup: %s", host, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sess_loop_unresolve(void *arg, struct sess *s)
+{
+	struct sess_lookup	*lk = sess_get_lookup(s);
+
+	if (lk == NULL)
+		return;
+	resolve_cancel(lk->q);
+	event_free(lk->again);
+	free(lk);
+	sess_set_lookup(s, NULL);
+}
+
+void
+sess_loop_set_resolver(struct sess_loop *l, struct resolver *res)
+{
+	l->res = res;
+}
+
+/* ------------------------------------------------------------ the loop */
+
 struct sess_loop *
 sess_loop_new(struct event_base *base)
 {
@@ -293,6 +435,8 @@ sess_loop_new(struct event_base *base)
 	io.attach = sess_loop_attach;
 	io.detach = sess_loop_detach;
 	io.send = sess_loop_send;
+	io.resolve = sess_loop_resolve;
+	io.unresolve = sess_loop_unresolve;
 	io.arg = l;
 	if ((l->m = sess_mgr_new(&io)) == NULL)
 		goto fail;

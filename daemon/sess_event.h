@@ -18,6 +18,7 @@
 
 struct event;
 struct event_base;
+struct resolver;
 struct sess;
 struct sess_loop;
 struct sess_mgr;
@@ -34,6 +35,13 @@ void			 sess_loop_free(struct sess_loop *l);
  * 4 MiB; beyond net.core.rmem_max only with CAP_NET_ADMIN).
  */
 void			 sess_loop_set_rcvbuf(struct sess_loop *l, int bytes);
+
+/*
+ * Look host names of sessions up with res (the caller's; it must outlive
+ * the sessions' lookups): without one, only numeric hosts are taken.
+ */
+void			 sess_loop_set_resolver(struct sess_loop *l,
+			    struct resolver *res);
 
 /* The local address s sends from, for tests and logs.  0 or -1. */
 int			 sess_loop_local_addr(const struct sess *s,

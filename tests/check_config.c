@@ -509,6 +509,34 @@ START_TEST(config_timeout_out_of_range)
 }
 END_TEST
 
+START_TEST(config_resolver_section)
+{
+	struct config	*c;
+
+	c = load_ok("{\"resolver\": {\"nameservers\": [\"127.0.0.1:5353\", "
+	    "\"::1\", \"[::1]:53\"], \"hosts\": \"\", \"timeout\": \"2s\"},"
+	    " \"defaults\": {\"resolve_interval\": \"1m\"}}\n");
+	ck_assert_uint_eq(c->resolver.nnameservers, 3);
+	ck_assert_str_eq(c->resolver.nameservers[0], "127.0.0.1:5353");
+	ck_assert_str_eq(c->resolver.hosts, "");
+	ck_assert_uint_eq(c->resolver.timeout_ms, 2000);
+	ck_assert_uint_eq(c->defaults.resolve_interval_ms, 60000);
+	config_free(c);
+	c = load_ok("{}\n");
+	ck_assert_uint_eq(c->resolver.nnameservers, 0);
+	ck_assert_uint_eq(c->defaults.resolve_interval_ms, 300000);
+	config_free(c);
+	expect_error("{\"resolver\": {\"nameservers\": [@\"dns.example\"]}}\n",
+	    "resolver.nameservers[0]: expected IP, IP:PORT or [IPv6]:PORT");
+	expect_error("{\"resolver\": {\"nameservers\": [@\"1.2.3.4:0\"]}}\n",
+	    "expected IP, IP:PORT");
+	expect_error("{\"resolver\": {\"resolv_conf\": @\"/nonexistent/r\"}}\n",
+	    "resolver.resolv_conf: cannot read /nonexistent/r");
+	expect_error("{\"resolver\": {@\"timeuot\": \"1s\"}}\n",
+	    "timeout");
+}
+END_TEST
+
 START_TEST(config_unknown_key_suggests_closest)
 {
 	expect_error("{\"sessions\": {\"a\": {\"host\": \"h\",\n"
@@ -1234,6 +1262,7 @@ main(void)
 	tcase_add_test(tc, config_top_level_must_be_object);
 	tcase_add_test(tc, config_bad_duration_points_at_value);
 	tcase_add_test(tc, config_timeout_out_of_range);
+	tcase_add_test(tc, config_resolver_section);
 	tcase_add_test(tc, config_unknown_key_suggests_closest);
 	tcase_add_test(tc, config_range_checks);
 	tcase_add_test(tc, config_bad_names_rejected);

@@ -42,6 +42,9 @@ static struct fake {
 	int		 attached;
 	int		 detached;
 	int		 fail_send;
+	int		 lookups;	/* io.resolve calls */
+	int		 unlookups;	/* io.unresolve calls */
+	int		 resolve_now;	/* 1: answer at once, 0: later */
 } fk;
 
 static struct badrec {
@@ -110,6 +113,28 @@ badpkt_cb(struct sess_mgr *m, struct sess *s, int error, const char *detail,
 	bad.s = s;
 }
 
+/* Names answer later (or at once with resolve_now), as 192.0.2.1. */
+static int
+fake_resolve(void *arg, struct sess *s, const char *host, int family,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	fk.lookups++;
+	if (!fk.resolve_now)
+		return 0;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &sin->sin_addr);
+	*sslen = sizeof(*sin);
+	return 1;
+}
+
+static void
+fake_unresolve(void *arg, struct sess *s)
+{
+	fk.unlookups++;
+}
+
 static struct sess_mgr *
 mgr_new(void)
 {
@@ -125,6 +150,8 @@ mgr_new(void)
 	io.attach = fake_attach;
 	io.detach = fake_detach;
 	io.send = fake_send;
+	io.resolve = fake_resolve;
+	io.unresolve = fake_unresolve;
 	m = sess_mgr_new(&io);
 	ck_assert_ptr_nonnull(m);
 	sess_mgr_set_badpkt_cb(m, badpkt_cb, NULL);
@@ -824,10 +851,13 @@ START_TEST(sess_dtls_not_supported_yet_bad_options_refused)
 	o.version = 2;
 	ck_assert_ptr_null(sess_new(m, &o));
 	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_VERSION);
+	/* A name is looked up without blocking: the session waits for it
+	 * (sess_name_* below); it is attached only once an address is
+	 * known. */
 	opts_init(&o);
 	snprintf(o.host, sizeof(o.host), "no-such-host.invalid");
-	ck_assert_ptr_null(sess_new(m, &o));
-	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NOT_IP_ADDRESS);
+	ck_assert_ptr_nonnull(sess_new(m, &o));
+	ck_assert_int_eq(fk.lookups, 1);
 	ck_assert_int_eq(fk.attached, 0);
 	sess_mgr_free(m);
 }
@@ -900,6 +930,144 @@ START_TEST(sess_ipv6_origin_compared)
 	sess_mgr_input(m, NULL, (struct sockaddr *)&from, sizeof(from), out,
 	    len);
 	ck_assert_int_eq(rec.called, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_name_requests_wait_for_the_address)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	struct sockaddr_in sin;
+
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "agent.example");
+	s = sess_mk(m, &o);
+	ck_assert(sess_resolving(s));
+	ck_assert_int_eq(fk.lookups, 1);
+	ck_assert_int_eq(fk.attached, 0);	/* no family known yet */
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(fk.nsent, 0);
+	addr_v4(&sin, "192.0.2.1", 0);
+	ck_assert_int_eq(sess_resolved(s, 0, NULL, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	ck_assert(!sess_resolving(s));
+	ck_assert_int_eq(fk.attached, 1);
+	ck_assert_int_eq(fk.nsent, 1);		/* sent at once */
+	/* The port is the session's, not the lookup's. */
+	answer(m, sent_id(0), 7);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	ck_assert_int_eq(rec.value, 7);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_name_lookup_failure_ends_waiting_requests)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec[2];
+
+	memset(rec, 0, sizeof(rec));
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "slow.example");
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec[0]));
+	ck_assert_int_eq(sess_resolved(s, SNMPMGR_ERR_NOT_IP_ADDRESS,
+	    "slow.example: name lookup timed out", NULL, 0), 0);
+	ck_assert_int_eq(rec[0].called, 1);
+	ck_assert_int_eq(rec[0].error, SNMPMGR_ERR_NOT_IP_ADDRESS);
+	ck_assert_int_eq(fk.nsent, 0);
+	ck_assert(sess_resolving(s));
+	/* The next request asks again. */
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec[1]));
+	ck_assert_int_eq(fk.lookups, 2);
+	ck_assert_int_eq(rec[1].called, 0);
+	sess_free(s);
+	ck_assert_int_eq(rec[1].called, 1);
+	ck_assert_int_eq(fk.unlookups, 1);	/* the second lookup dropped */
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_name_unanswered_by_the_timeout_is_303_not_201)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	uint64_t t0 = fk.now;
+
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "slow.example");
+	o.timeout_ms = 1000;
+	o.retries = 1;
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	advance_to(m, t0 + 1999999);
+	ck_assert_int_eq(rec.called, 0);
+	advance_to(m, t0 + 2000000);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, SNMPMGR_ERR_NOT_IP_ADDRESS);
+	ck_assert_int_eq(fk.nsent, 0);
+	ck_assert_uint_eq(sess_get_stats(s)->timeouts, 0);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_name_known_now_needs_no_wait)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	struct sockaddr_in sin;
+
+	fk.resolve_now = 1;
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "cached.example");
+	s = sess_mk(m, &o);
+	ck_assert(!sess_resolving(s));
+	ck_assert_int_eq(fk.attached, 1);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(fk.nsent, 1);
+	/* A later lookup that fails keeps the address it has. */
+	ck_assert_int_eq(sess_resolved(s, SNMPMGR_ERR_NOT_IP_ADDRESS,
+	    "gone", NULL, 0), 0);
+	ck_assert(!sess_resolving(s));
+	/* One that moves it is followed. */
+	addr_v4(&sin, "192.0.2.9", 0);
+	ck_assert_int_eq(sess_resolved(s, 0, NULL, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	inject(m, NULL, "192.0.2.9", 161, SNMP_V2C, SNMP_PDU_RESPONSE,
+	    sent_id(0), 5);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(sess_name_without_resolver_refused)
+{
+	struct sess_io io;
+	struct sess_mgr *m;
+	struct sess_opts o;
+
+	memset(&fk, 0, sizeof(fk));
+	memset(&io, 0, sizeof(io));
+	io.now_us = fake_now;
+	io.wake = fake_wake;
+	io.send = fake_send;
+	m = sess_mgr_new(&io);
+	opts_init(&o);
+	snprintf(o.host, sizeof(o.host), "agent.example");
+	ck_assert_ptr_null(sess_new(m, &o));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NOT_IP_ADDRESS);
 	sess_mgr_free(m);
 }
 END_TEST
@@ -1101,6 +1269,11 @@ main(void)
 	tcase_add_test(tc, sess_accept_data_off_drops_responses);
 	tcase_add_test(tc, sess_ipv6_origin_compared);
 	tcase_add_test(tc, sess_interrupt_ends_a_sessions_requests);
+	tcase_add_test(tc, sess_name_requests_wait_for_the_address);
+	tcase_add_test(tc, sess_name_lookup_failure_ends_waiting_requests);
+	tcase_add_test(tc, sess_name_unanswered_by_the_timeout_is_303_not_201);
+	tcase_add_test(tc, sess_name_known_now_needs_no_wait);
+	tcase_add_test(tc, sess_name_without_resolver_refused);
 	tcase_add_test(tc, sess_trace_hook_sees_a_sessions_datagrams);
 	suite_add_tcase(su, tc);
 	return check_run(su);
