@@ -23,6 +23,10 @@
 #define SNMPMGR_MAX_VARBINDS		2048
 /* Largest SNMP message we send or accept (UDP payload limit). */
 #define SNMPMGR_MAX_MSG_SIZE		65507
+/* Largest SNMP message taken from a TCP stream (RFC 3430): the same as
+ * over UDP, so every message fits the session engine's buffers; a longer
+ * length prefix closes the connection. */
+#define SNMPMGR_MAX_TCP_MSG		SNMPMGR_MAX_MSG_SIZE
 /* Receive buffer for one datagram (one more than the largest message, so
  * truncation is detectable). */
 #define SNMPMGR_MAX_DGRAM		65536
