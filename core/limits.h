@@ -36,6 +36,9 @@
 #define SNMPMGR_MAX_ENGINE_ID_LEN	32
 /* USM user name octets (RFC 3414: SnmpAdminString (SIZE(1..32))). */
 #define SNMPMGR_MAX_USER_LEN		32
+/* securityName / tmSecurityName octets, transport prefix included
+ * (RFC 3411 SnmpAdminString (SIZE(1..32)), RFC 5591 5.2, RFC 6353 7.3). */
+#define SNMPMGR_MAX_SECNAME_LEN		32
 /* contextName octets (RFC 3411 SnmpAdminString (SIZE(0..32))). */
 #define SNMPMGR_MAX_CONTEXT_LEN		32
 /* getbulk max-repetitions we accept from users. */
