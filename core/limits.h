@@ -27,6 +27,12 @@
  * over UDP, so every message fits the session engine's buffers; a longer
  * length prefix closes the connection. */
 #define SNMPMGR_MAX_TCP_MSG		SNMPMGR_MAX_MSG_SIZE
+/* SNMP over DTLS (RFC 6353 5.1.2): one message per record, so at most a
+ * record's plaintext; datagrams queued out of, and messages waiting in,
+ * one association; octets of a peer's address key (a sockaddr). */
+#define SNMPMGR_MAX_DTLS_MSG		16384
+#define SNMPMGR_MAX_DTLS_QUEUE		64
+#define SNMPMGR_MAX_DTLS_PEER		128
 /* Receive buffer for one datagram (one more than the largest message, so
  * truncation is detectable). */
 #define SNMPMGR_MAX_DGRAM		65536
