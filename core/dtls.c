@@ -16,7 +16,9 @@
  * with an alert and the caller learns exactly why.
  *
  * The server's cookie (RFC 6347 4.2.1) is an HMAC-SHA-256 of the peer's
- * address key under a secret drawn when the context is made: a listener
+ * address key under a secret drawn when the context is made (and redrawn
+ * by dtls_ctx_new_cookie_secret(), the previous one still accepted so a
+ * handshake under way survives it): a listener
  * answers a ClientHello without the right cookie from one reused SSL
  * object, so a flood of spoofed ClientHellos costs no per-peer memory.
  */
@@ -101,7 +103,7 @@ struct dtls_ctx {
 	size_t			 nmap;
 	unsigned		 mtu;
 	unsigned		 rto_ms;
-	uint8_t			 secret[DTLS_SECRET_LEN];
+	uint8_t			 secret[2][DTLS_SECRET_LEN];	/* now, before */
 };
 
 struct dtls_assoc {
@@ -893,12 +895,12 @@ dtls_verify_cb(X509_STORE_CTX *xs, void *arg)
 /* ------------------------------------------------------------ cookies */
 
 static int
-dtls_cookie_hmac(SSL *ssl, unsigned char *out, size_t *len)
+dtls_cookie_hmac(SSL *ssl, int which, unsigned char *out, size_t *len)
 {
 	struct dtls_io	*io = SSL_get_app_data(ssl);
 
 	if (io == NULL || EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
-	    io->ctx->secret, sizeof(io->ctx->secret), io->peer, io->peer_len,
+	    io->ctx->secret[which], DTLS_SECRET_LEN, io->peer, io->peer_len,
 	    out, EVP_MAX_MD_SIZE, len) == NULL)
 		return -1;
 	return 0;
@@ -910,22 +912,43 @@ dtls_cookie_make_cb(SSL *ssl, unsigned char *cookie, unsigned int *len)
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	size_t		 n;
 
-	if (dtls_cookie_hmac(ssl, md, &n) == -1 || n > DTLS1_COOKIE_LENGTH)
+	if (dtls_cookie_hmac(ssl, 0, md, &n) == -1 || n > DTLS1_COOKIE_LENGTH)
 		return 0;
 	memcpy(cookie, md, n);
 	*len = (unsigned int)n;
 	return 1;
 }
 
+/* A cookie made under the current secret or the one before. */
 static int
 dtls_cookie_check_cb(SSL *ssl, const unsigned char *cookie, unsigned int len)
 {
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	size_t		 n;
+	int		 which;
 
-	if (dtls_cookie_hmac(ssl, md, &n) == -1 || len != n)
-		return 0;
-	return CRYPTO_memcmp(md, cookie, n) == 0;
+	for (which = 0; which < 2; which++)
+		if (dtls_cookie_hmac(ssl, which, md, &n) == 0 && len == n &&
+		    CRYPTO_memcmp(md, cookie, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+dtls_ctx_new_cookie_secret(struct dtls_ctx *c)
+{
+	uint8_t	 next[DTLS_SECRET_LEN];
+
+	if (c->role != DTLS_SERVER) {
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "a client makes no cookies");
+		return -1;
+	}
+	if (RAND_bytes(next, sizeof(next)) != 1)
+		return dtls_ssl_err(SNMPMGR_ERR_TLS_LIBRARY, "RAND_bytes");
+	memcpy(c->secret[1], c->secret[0], DTLS_SECRET_LEN);
+	memcpy(c->secret[0], next, DTLS_SECRET_LEN);
+	OPENSSL_cleanse(next, sizeof(next));
+	return 0;
 }
 
 /* RFC 6347 4.2.4.1: the first timeout, then doubling up to 60 s. */
@@ -1195,7 +1218,8 @@ dtls_ctx_new(const struct dtls_opts *o)
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
 	SSL_CTX_set_cert_verify_callback(c->ssl, dtls_verify_cb, c);
 	if (c->role == DTLS_SERVER) {
-		if (RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
+		if (RAND_bytes(c->secret[0], DTLS_SECRET_LEN) != 1 ||
+		    RAND_bytes(c->secret[1], DTLS_SECRET_LEN) != 1) {
 			dtls_ssl_err(SNMPMGR_ERR_TLS_LIBRARY, "RAND_bytes");
 			goto fail;
 		}

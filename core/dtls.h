@@ -135,6 +135,14 @@ struct dtls_ctx	*dtls_ctx_new(const struct dtls_opts *o);
 /* Associations hold a reference; the context goes with the last one. */
 void		 dtls_ctx_free(struct dtls_ctx *c);
 
+/*
+ * Server: draw a new cookie secret.  Cookies made under the one before
+ * stay good until the next call, so calling this every few minutes
+ * bounds how long a cookie can be replayed without failing handshakes
+ * under way.  0 or -1.
+ */
+int		 dtls_ctx_new_cookie_secret(struct dtls_ctx *c);
+
 enum dtls_state {
 	DTLS_HANDSHAKE	= 1,
 	DTLS_OPEN	= 2,

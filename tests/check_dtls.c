@@ -476,6 +476,13 @@ START_TEST(dtls_wrong_ca_is_275)
 	struct dtls_opts	 co = client_opts(), so = server_opts();
 	struct pair		 p;
 
+	/* Neither ca nor a pin: the system store, which lacks our CA. */
+	co.ca = NULL;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_VERIFY_CHAIN,
+	    "system trust store");
+	pair_free(&p);
+
 	co.ca = ca2.cert;
 	pair_run(&p, &co, &so, "127.0.0.1");
 	assert_client_fails(&p, SNMPMGR_ERR_TLS_VERIFY_CHAIN,
@@ -596,6 +603,23 @@ START_TEST(dtls_cookie_exchange_before_any_state)
 	ck_assert_ptr_null(sv);
 	ck_assert_int_gt(dtls_listener_output(p.lis, hvr, sizeof(hvr)), 13);
 	ck_assert_uint_eq(hvr[13], 3);
+	/* One new secret: the cookie still holds (below). */
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.sc), 0);
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.cc), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_ROLE);
+	{
+		struct dtls_ctx		*sc2;
+		struct dtls_listener	*l2;
+
+		/* Another listener context never takes this cookie. */
+		ck_assert_ptr_nonnull(sc2 = dtls_ctx_new(&so));
+		ck_assert_ptr_nonnull(l2 = dtls_listener_new(sc2));
+		ck_assert_int_eq(dtls_listen(l2, peer_key, sizeof(peer_key),
+		    hello2, (size_t)n2, 0, &sv), 0);
+		ck_assert_ptr_null(sv);
+		dtls_listener_free(l2);
+		dtls_ctx_free(sc2);
+	}
 	/* From its own address it opens the association. */
 	ck_assert_int_eq(dtls_listen(p.lis, peer_key, sizeof(peer_key),
 	    hello2, (size_t)n2, 0, &sv), 1);
@@ -604,6 +628,15 @@ START_TEST(dtls_cookie_exchange_before_any_state)
 	p.sv = sv;
 	pump(&p);
 	assert_open(&p);
+	/* Two secrets later the replayed hello's cookie is stale. */
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.sc), 0);
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.sc), 0);
+	sv = NULL;
+	ck_assert_int_eq(dtls_listen(p.lis, peer_key, sizeof(peer_key),
+	    hello2, (size_t)n2, 0, &sv), 0);
+	ck_assert_ptr_null(sv);
+	ck_assert_int_gt(dtls_listener_output(p.lis, hvr, sizeof(hvr)), 13);
+	ck_assert_uint_eq(hvr[13], 3);
 	pair_free(&p);
 }
 END_TEST
