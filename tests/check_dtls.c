@@ -12,6 +12,8 @@
  * certificate with every kind of SAN, one with an IPv6 SAN, a self-signed
  * "rogue" manager, and a PKCS#12 bundle.
  */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <ctype.h>
 #include <stdint.h>
@@ -45,7 +47,7 @@ struct ent {
 	EVP_PKEY *k;
 };
 static struct ent ca1, ca2, agent, self_agent, expired, mgr, mgr6, rogue;
-static char	 agent_chain[300], p12[300], missing[300];
+static char	 agent_chain[300], p12[300], missing[300], cadir[300];
 
 /* ------------------------------------------------------ certificates */
 
@@ -164,6 +166,18 @@ make_pki(void)
 	PKCS12_free(p);
 	sk_X509_free(cas);
 	snprintf(missing, sizeof(missing), "%s/missing.pem", dir);
+	/* A CA directory as c_rehash makes it: HASH.0 per certificate. */
+	snprintf(cadir, sizeof(cadir), "%s/cadir", dir);
+	PKI_OK(mkdir(cadir, 0700) == 0);
+	{
+		char	 path[400];
+
+		snprintf(path, sizeof(path), "%s/%08lx.0", cadir,
+		    X509_subject_name_hash(ca1.x));
+		PKI_OK(f = fopen(path, "w"));
+		PEM_write_X509(f, ca1.x);
+		fclose(f);
+	}
 }
 
 static void
@@ -997,14 +1011,29 @@ START_TEST(dtls_context_errors)
 	o.key_password = "s3cret";
 	ck_assert_ptr_nonnull(c = dtls_ctx_new(&o));
 	dtls_ctx_free(c);
-	/* A directory as ca. */
+	/* A directory as ca (its handshake: dtls_ca_directory). */
 	o = client_opts();
-	o.ca = dir;
+	o.ca = cadir;
 	ck_assert_ptr_nonnull(c = dtls_ctx_new(&o));
 	/* The wrong role for each object. */
 	ck_assert_ptr_null(dtls_listener_new(c));
 	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_ROLE);
 	dtls_ctx_free(c);
+}
+END_TEST
+
+START_TEST(dtls_ca_directory)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	co.ca = cadir;
+	so.ca = cadir;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_peer(p.cl)->accepted, DTLS_ACCEPT_CA);
+	ck_assert_uint_eq(dtls_assoc_peer(p.cl)->nchain, 2);
+	pair_free(&p);
 }
 END_TEST
 
@@ -1082,6 +1111,7 @@ main(void)
 	tcase_add_test(tc, dtls_garbage_does_not_break_an_open_association);
 	tcase_add_test(tc, dtls_close_notify);
 	tcase_add_test(tc, dtls_context_errors);
+	tcase_add_test(tc, dtls_ca_directory);
 	tcase_add_test(tc, dtls_pkcs12_credentials_handshake);
 	tcase_add_test(tc, dtls_fingerprint_text);
 	suite_add_tcase(s, tc);
