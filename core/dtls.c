@@ -82,7 +82,7 @@ struct dtls_queue {
 struct dtls_io {
 	struct dtls_ctx		*ctx;
 	struct dtls_assoc	*assoc;		/* NULL for a listener */
-	const uint8_t		*in;		/* the datagram being handed in */
+	const uint8_t		*in;		/* the datagram handed in */
 	size_t			 in_len;
 	struct dtls_queue	 out;		/* datagrams to send */
 	uint8_t			 peer[SNMPMGR_MAX_DTLS_PEER];
@@ -103,7 +103,8 @@ struct dtls_ctx {
 	size_t			 nmap;
 	unsigned		 mtu;
 	unsigned		 rto_ms;
-	uint8_t			 secret[2][DTLS_SECRET_LEN];	/* now, before */
+	/* Cookie secrets: the current one, the one before. */
+	uint8_t			 secret[2][DTLS_SECRET_LEN];
 };
 
 struct dtls_assoc {

@@ -69,7 +69,8 @@ enum dtls_role {
 
 /* Hash of a fingerprint (RFC 6353 SnmpTLSFingerprint uses these). */
 enum dtls_fp_alg {
-	DTLS_FP_SHA1	= 2,	/* TLS HashAlgorithm numbers (RFC 5246 7.4.1.4.1) */
+	/* TLS HashAlgorithm numbers (RFC 5246 7.4.1.4.1). */
+	DTLS_FP_SHA1	= 2,
 	DTLS_FP_SHA256	= 4,
 	DTLS_FP_SHA384	= 5,
 	DTLS_FP_SHA512	= 6,
@@ -94,9 +95,9 @@ size_t	 dtls_fingerprint_format(const struct dtls_fingerprint *fp, char *out,
 /* How a cert-to-name rule maps (RFC 6353 snmpTlstmCertToTSNMapType). */
 enum dtls_map_kind {
 	DTLS_MAP_SPECIFIED	= 1,	/* the rule's name */
-	DTLS_MAP_SAN_RFC822	= 2,	/* first rfc822Name, host part lowercase */
+	DTLS_MAP_SAN_RFC822	= 2,	/* first rfc822Name, host lowercase */
 	DTLS_MAP_SAN_DNS	= 3,	/* first dNSName, lowercase */
-	DTLS_MAP_SAN_IP		= 4,	/* first iPAddress: dotted v4, 32 hex v6 */
+	DTLS_MAP_SAN_IP		= 4,	/* first iPAddress: v4 dotted, v6 hex */
 	DTLS_MAP_SAN_ANY	= 5,	/* first of those three kinds */
 	DTLS_MAP_CN		= 6,	/* the subject's commonName */
 };
@@ -104,7 +105,8 @@ enum dtls_map_kind {
 struct dtls_map_rule {
 	struct dtls_fingerprint	 fp;
 	enum dtls_map_kind	 kind;
-	char			 name[SNMPMGR_MAX_SECNAME_LEN + 1];	/* specified */
+	/* The name of a DTLS_MAP_SPECIFIED rule. */
+	char			 name[SNMPMGR_MAX_SECNAME_LEN + 1];
 };
 
 struct dtls_opts {
@@ -187,13 +189,15 @@ struct dtls_peer_info {
 	char			 subject[256];	/* RFC 2253 */
 	char			 issuer[256];
 	char			 serial[80];	/* hex */
-	char			 not_before[24];	/* 2026-01-31T12:00:00Z */
+	/* ISO 8601 UTC: 2026-01-31T12:00:00Z */
+	char			 not_before[24];
 	char			 not_after[24];
 	size_t			 nsan;
 	struct dtls_san		 san[DTLS_MAX_SAN];
 	char			 sha1[72];	/* "sha1:..." */
 	char			 sha256[112];	/* "sha256:..." */
-	size_t			 nchain;	/* the peer's certificate first */
+	/* The chain, the peer's certificate first. */
+	size_t			 nchain;
 	struct dtls_chain_cert	 chain[DTLS_MAX_CHAIN];
 	enum dtls_accept	 accepted;
 	/* Server side: the tmSecurityName cert-to-name gave, and its rule

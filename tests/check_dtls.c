@@ -923,7 +923,7 @@ START_TEST(dtls_garbage_does_not_break_an_open_association)
 	bad[n - 3] ^= 0x01;
 	ck_assert_int_eq(dtls_assoc_input(p.sv, bad, (size_t)n, 0), 0);
 	ck_assert_int_eq(dtls_assoc_recv(p.sv, bad, sizeof(bad)), 0);
-	/* The real one arrives, and its replay is dropped (RFC 6347 4.1.2.6). */
+	/* The real one arrives; its replay is dropped (RFC 6347 4.1.2.6). */
 	ck_assert_int_eq(dtls_assoc_input(p.sv, rec, (size_t)n, 0), 0);
 	ck_assert_int_eq(dtls_assoc_input(p.sv, rec, (size_t)n, 0), 0);
 	ck_assert_int_eq(dtls_assoc_recv(p.sv, bad, sizeof(bad)), 6);
