@@ -469,6 +469,24 @@ mp_uint(json_t *v, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/*
+ * More objects (OIDs, varbinds) than a request may carry: 302 (too many
+ * objects, as the reference numbers it) with the bound in the detail, set
+ * on r.  False when n fits.
+ */
+static bool
+mp_too_many(struct ctl_req *r, const struct mparam *p, size_t n)
+{
+	char	detail[128];
+
+	if (n <= (size_t)p->max)
+		return false;
+	snprintf(detail, sizeof(detail), "%s: more than %lld", p->name,
+	    (long long)p->max);
+	ctl_req_error_num(r, SNMPMGR_ERR_TOO_MANY_OBJECTS, detail, NULL);
+	return true;
+}
+
 /* MP_OIDS: a varbind of type NULL per OID.  0, or -1 with the error set. */
 static int
 mp_oids(struct ctl_req *r, const struct mparam *p, json_t *a,
@@ -481,11 +499,8 @@ mp_oids(struct ctl_req *r, const struct mparam *p, json_t *a,
 		mp_error(r, p, false);
 		return -1;
 	}
-	if (n > (size_t)p->max) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: more than %lld",
-		    p->name, (long long)p->max);
+	if (mp_too_many(r, p, n))
 		return -1;
-	}
 	if ((mv->vb = calloc(n, sizeof(*mv->vb))) == NULL) {
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		return -1;
@@ -516,11 +531,8 @@ mp_varbinds(struct ctl_req *r, const struct mparam *p, json_t *a,
 		mp_error(r, p, false);
 		return -1;
 	}
-	if (n > (size_t)p->max) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: more than %lld",
-		    p->name, (long long)p->max);
+	if (mp_too_many(r, p, n))
 		return -1;
-	}
 	if (n == 0)
 		return 0;
 	if ((mv->vb = calloc(n, sizeof(*mv->vb))) == NULL ||

@@ -14,6 +14,7 @@
 
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,16 +540,24 @@ view_packets_stats(const struct packets *pk)
 
 /* ------------------------------------------------------------- traps */
 
-/* Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide). */
+/*
+ * Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide), or
+ * "error" saying why they are missing (a /proc that hides the file, as
+ * systemd's ProcSubset=pid does), never silently nothing.
+ */
 static void
 view_proc_udp(json_t *o)
 {
+	static const char path[] = "/proc/net/snmp";
 	FILE		*fp;
 	char		 head[512], vals[512], *hs, *vs, *h, *v;
 	unsigned long long n;
 
-	if ((fp = fopen("/proc/net/snmp", "re")) == NULL)
+	if ((fp = fopen(path, "re")) == NULL) {
+		json_object_set_new(o, "error", json_sprintf(
+		    "cannot read %s: %s", path, strerror(errno)));
 		return;
+	}
 	while (fgets(head, sizeof(head), fp) != NULL &&
 	    fgets(vals, sizeof(vals), fp) != NULL) {
 		if (strncmp(head, "Udp:", 4) != 0)
@@ -569,6 +578,9 @@ view_proc_udp(json_t *o)
 		break;
 	}
 	fclose(fp);
+	if (json_object_size(o) == 0)
+		json_object_set_new(o, "error", json_sprintf(
+		    "no Udp counters in %s", path));
 }
 
 json_t *
