@@ -87,6 +87,22 @@ cs_same(const struct config_session *a, const struct config_session *b)
 	return same;
 }
 
+/*
+ * Does ds run with ncs's options already (a change made at run time and
+ * persisted, which the new config now has from the overrides)?
+ */
+static bool
+runs_as(const struct dsess *ds, const struct config_session *ncs)
+{
+	struct config_session	 now;
+
+	if (ds->s == NULL || !ds->modified)
+		return false;
+	now = *ds->cs;
+	now.opts = *sess_get_opts(ds->s);
+	return cs_same(&now, ncs);
+}
+
 static void
 note(json_t *list, const char *name)
 {
@@ -152,7 +168,8 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		if (ncs == NULL) {
 			gone[ngone++] = ds;
 			note(removed, ds->name);
-		} else if (ds->s != NULL && cs_same(ds->cs, ncs))
+		} else if (ds->s != NULL && (cs_same(ds->cs, ncs) ||
+		    runs_as(ds, ncs)))
 			keep[nkeep++] = ds;
 		else {
 			gone[ngone++] = ds;
