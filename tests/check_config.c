@@ -917,8 +917,8 @@ START_TEST(config_owned_files_and_running_config)
 	write_file("sessions/p.json", "{\"sessions\": {\"p\": {\"template\": "
 	    "\"t\", \"host\": \"h2\"}}}");
 	write_file("overrides.json", "{\"sessions\": {\"a\": {\"timeout\": "
-	    "\"777ms\"}, \"p\": {\"enabled\": false}, \"gone\": {\"port\": "
-	    "1}}}");
+	    "\"777ms\", \"decrypt_trace\": true}, \"p\": {\"enabled\": "
+	    "false}, \"gone\": {\"port\": 1}}}");
 	c = config_load(main, &err);
 	ck_assert_msg(c != NULL, "%s", err.text);
 	ck_assert_uint_eq(c->nsessions, 2);
@@ -926,7 +926,9 @@ START_TEST(config_owned_files_and_running_config)
 	ck_assert_ptr_nonnull(cs);
 	ck_assert_uint_eq(cs->opts.port, 1161);
 	ck_assert(!cs->opts.enabled);
-	ck_assert_uint_eq(config_find_session(c, "a")->opts.timeout_ms, 777);
+	cs = config_find_session(c, "a");
+	ck_assert_uint_eq(cs->opts.timeout_ms, 777);
+	ck_assert(json_is_true(json_object_get(cs->extra, "decrypt_trace")));
 
 	/* The files break; the running config still checks a session. */
 	write_file("main.json", "{\"sessions\": ");
