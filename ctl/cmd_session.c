@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,33 +133,48 @@ ctl_cmd_add(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	return ctl_rpc_print(ctl, cmd->method, params);
 }
 
-/* remove, enable, disable, reset SESSION */
+/* remove, reset SESSION; enable, disable SESSION [--persist] */
 int
 ctl_cmd_session_op(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
-	int	 i;
+	json_t	*params;
+	int	 i, persist = 0;
+	bool	 can_persist = strcmp(cmd->method, "session.enable") == 0 ||
+		    strcmp(cmd->method, "session.disable") == 0;
 
-	if ((i = ctl_plain_opts(ctl, cmd, argc, argv, NULL, NULL)) == -1)
+	if ((i = ctl_plain_opts(ctl, cmd, argc, argv, can_persist ? &persist :
+	    NULL, can_persist ? "persist" : NULL)) == -1)
 		return CTL_EXIT_USAGE;
 	if (argc - i != 1)
 		return ctl_cmd_usage(cmd, "expected one SESSION");
-	return ctl_rpc_print(ctl, cmd->method, json_pack("{s:s}", "session",
-	    argv[i]));
+	params = json_pack("{s:s}", "session", argv[i]);
+	if (params != NULL && persist)
+		json_object_set_new(params, "persist", json_true());
+	return ctl_rpc_print(ctl, cmd->method, params);
 }
 
 /*
- * set-option SESSION NAME VALUE: VALUE is taken as JSON when it parses
- * as a number, true, false or null, else as a string ("5s", "public").
+ * set-option [--persist] SESSION NAME VALUE: VALUE is taken as JSON when
+ * it parses as a number, true, false or null, else as a string ("5s",
+ * "public").  --persist is an option only first or last, so VALUE itself
+ * may look like one ("-1").
  */
 int
 ctl_cmd_set_option(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv)
 {
 	json_t	*v, *params;
-	int	 i = 1;
+	int	 i = 1, persist = 0;
 
-	/* No options here: VALUE may look like one ("-1"). */
+	if (argc - i == 4 && strcmp(argv[i], "--persist") == 0) {
+		persist = 1;
+		i++;
+	} else if (argc - i == 4 && strcmp(argv[argc - 1], "--persist") ==
+	    0) {
+		persist = 1;
+		argc--;
+	}
 	if (argc - i != 3)
 		return ctl_cmd_usage(cmd, "expected SESSION NAME VALUE");
 	v = json_loads(argv[i + 2], JSON_DECODE_ANY, NULL);
@@ -169,5 +185,7 @@ ctl_cmd_set_option(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	}
 	params = json_pack("{s:s,s:{s:o}}", "session", argv[i], "options",
 	    argv[i + 1], v);
+	if (params != NULL && persist)
+		json_object_set_new(params, "persist", json_true());
 	return ctl_rpc_print(ctl, cmd->method, params);
 }

@@ -81,12 +81,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "add a session at run time (--persist: keep it across reloads)" },
 	{ "remove", ctl_cmd_session_op, 0, "session.remove", "SESSION",
 	    "remove a session at run time (and its persisted file)" },
-	{ "enable", ctl_cmd_session_op, 0, "session.enable", "SESSION",
-	    "enable a session: its polls run again" },
-	{ "disable", ctl_cmd_session_op, 0, "session.disable", "SESSION",
-	    "disable a session: its polls stop" },
+	{ "enable", ctl_cmd_session_op, 0, "session.enable",
+	    "SESSION [--persist]", "enable a session: its polls run again "
+	    "(--persist: across reloads)" },
+	{ "disable", ctl_cmd_session_op, 0, "session.disable",
+	    "SESSION [--persist]", "disable a session: its polls stop "
+	    "(--persist: across reloads)" },
 	{ "set-option", ctl_cmd_set_option, 0, "session.config",
-	    "SESSION NAME VALUE", "change one session option at run time" },
+	    "[--persist] SESSION NAME VALUE", "change one session option at "
+	    "run time (--persist: across reloads)" },
 	{ "interrupt", ctl_cmd_session_op, 0, "session.interrupt", "SESSION",
 	    "end every request, walk and poll in flight on a session (398)" },
 	{ "reload", ctl_cmd_noargs, 0, "daemon.reload", "",

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -922,14 +923,194 @@ cfg_ctx_clear(struct cfg_ctx *ctx)
 	json_decref(ctx->base_extra);
 }
 
+/*
+ * What a session needs from the running config, kept with it for
+ * config_load_running(): state_dir, defaults, credentials, polls and
+ * templates, as the files gave them.  Secrets in it are wiped when the
+ * config is freed.
+ */
+static int
+cfg_keep_running(struct cfg_ctx *ctx)
+{
+	static const enum sect_id keep[] = { SECT_CREDENTIALS, SECT_POLLS,
+		SECT_TEMPLATES };
+	struct config	*c = ctx->c;
+	struct cfg_pos	 at = cfg_sect_pos(ctx, SECT_SESSIONS);
+	size_t		 i;
+	int		 rc = 0;
+
+	if ((c->running = json_object()) == NULL)
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	rc |= json_object_set_new(c->running, "state_dir",
+	    json_string(c->state_dir));
+	if (ctx->sect[SECT_DEFAULTS] != NULL)
+		rc |= json_object_set_new(c->running, "defaults",
+		    json_deep_copy(ctx->sect[SECT_DEFAULTS]));
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (json_object_size(ctx->coll[keep[i]]) > 0)
+			rc |= json_object_set_new(c->running,
+			    cfg_sections[keep[i]].name,
+			    json_deep_copy(ctx->coll[keep[i]]));
+	if (rc != 0)
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	return 0;
+}
+
+/*
+ * The files snmpmgrd writes itself (conf.h): every STATE_DIR/sessions/
+ * NAME.json, read after the config files as if included last.  Each must
+ * hold nothing but its one session.
+ */
+static int
+cfg_read_owned(struct cfg_ctx *ctx)
+{
+	struct cfg_pos	 root;
+	const json_t	*ss;
+	const char	*name;
+	json_t		*v;
+	char		*pat, *base;
+	glob_t		 g;
+	size_t		 j, len;
+	int		 r, rv = 0;
+
+	if ((pat = cfg_path_join(ctx->c->state_dir, CONFIG_OWNED_SESSIONS
+	    "/*.json")) == NULL) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
+		    "out of memory", ctx->c->state_dir);
+		return -1;
+	}
+	memset(&g, 0, sizeof(g));
+	r = glob(pat, 0, NULL, &g);
+	free(pat);
+	if (r == GLOB_NOMATCH)
+		return 0;
+	for (j = 0; r == 0 && j < g.gl_pathc && rv == 0; j++) {
+		if (cfg_read_file(ctx, g.gl_pathv[j], NULL, 1) == -1) {
+			rv = -1;
+			break;
+		}
+		memset(&root, 0, sizeof(root));
+		root.file = ctx->files[ctx->nfiles - 1];
+		ss = json_object_get(root.file->root, "sessions");
+		base = strrchr(g.gl_pathv[j], '/') + 1;
+		len = strlen(base) - strlen(".json");
+		name = NULL;
+		if (json_object_size(ss) == 1)
+			json_object_foreach((json_t *)ss, name, v)
+				break;
+		if (json_object_size(root.file->root) != 1 || name == NULL ||
+		    strlen(name) != len || strncmp(name, base, len) != 0)
+			rv = cfg_fail(ctx->err, &root, AT_VALUE, "a file of "
+			    "snmpmgrd's own holds one session, named as the "
+			    "file, and nothing else");
+	}
+	if (r != 0 && r != GLOB_NOMATCH) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s/%s: "
+		    "cannot list the directory", ctx->c->state_dir,
+		    CONFIG_OWNED_SESSIONS);
+		rv = -1;
+	}
+	globfree(&g);
+	return rv;
+}
+
+/* mask_sensitive_data and decrypt_trace of an override, into extra. */
+static int
+overrides_extra(struct config_session *s, const json_t *obj)
+{
+	static const char *const keys[] = { "mask_sensitive_data",
+		"decrypt_trace", NULL };
+	json_t	*v;
+	size_t	 i;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (!json_is_boolean(v = json_object_get(obj, keys[i])))
+			continue;
+		if (s->extra == NULL && (s->extra = json_object()) == NULL)
+			return -1;
+		if (json_object_set(s->extra, keys[i], v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * STATE_DIR/overrides.json (conf.h): session options set at run time to
+ * persist, applied over the sessions' own.  Entries of sessions that are
+ * not in the config are ignored.
+ */
+static int
+cfg_overrides(struct cfg_ctx *ctx)
+{
+	struct config		*c = ctx->c;
+	struct config_session	*s;
+	struct config_err	 oerr;
+	json_t			*root, *ss, *obj;
+	json_error_t		 jerr;
+	const char		*name;
+	char			*path;
+	struct config_session	 key;
+	int			 rv = 0;
+
+	if ((path = cfg_path_join(c->state_dir, CONFIG_OVERRIDES)) == NULL) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
+		    "out of memory", c->state_dir);
+		return -1;
+	}
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		if (access(path, F_OK) == 0) {
+			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
+			    "%s:%d:%d: cannot be read (remove it to drop the "
+			    "persisted run-time options)", path, jerr.line,
+			    jerr.column);
+			rv = -1;
+		}
+		free(path);
+		return rv;
+	}
+	ss = json_object_get(root, "sessions");
+	json_object_foreach(ss, name, obj) {
+		if (c->nsessions == 0 || strlen(name) >= sizeof(key.name))
+			continue;
+		copy_str(key.name, name, sizeof(key.name));
+		s = bsearch(&key, c->sessions, c->nsessions, sizeof(key),
+		    cmp_session);
+		if (s == NULL)
+			continue;
+		if (config_apply_session_opts(obj, &s->opts, &oerr) == -1) {
+			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
+			    "%.150s: session %.64s: %.256s", path, name,
+			    oerr.text);
+			rv = -1;
+			break;
+		}
+		/* What sessions_set_opts keeps beside the options. */
+		if (overrides_extra(s, obj) == -1) {
+			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
+			    "%s: out of memory", path);
+			rv = -1;
+			break;
+		}
+	}
+	config_json_wipe_secrets(root);
+	json_decref(root);
+	free(path);
+	return rv;
+}
+
 struct config *
 config_load(const char *path, struct config_err *err)
 {
 	return config_load_extra(path, NULL, NULL, err);
 }
 
-struct config *
-config_load_extra(const char *path, const json_t *extra,
+/*
+ * Load from the files (run NULL) or from what run keeps of its own
+ * (config_load_running), with extra read last.
+ */
+static struct config *
+cfg_load(const char *path, const struct config *run, const json_t *extra,
     const char *extra_name, struct config_err *err)
 {
 	struct cfg_ctx	 ctx;
@@ -954,10 +1135,12 @@ config_load_extra(const char *path, const json_t *extra,
 		    (ctx.origin[i] = json_object()) == NULL)
 			goto nomem;
 	}
-	if (cfg_read_file(&ctx, path, NULL, 0) == -1 ||
+	if ((run == NULL ? cfg_read_file(&ctx, path, NULL, 0) :
+	    cfg_read_inline(&ctx, run->running, "running config")) == -1 ||
 	    (extra != NULL && cfg_read_inline(&ctx, extra, extra_name) ==
 	    -1) ||
 	    cfg_state_dir(&ctx) == -1 ||
+	    (run == NULL && cfg_read_owned(&ctx) == -1) ||
 	    cfg_control(&ctx) == -1 ||
 	    cfg_log(&ctx) == -1 ||
 	    cfg_scheduler(&ctx) == -1 ||
@@ -968,7 +1151,9 @@ config_load_extra(const char *path, const json_t *extra,
 	    cfg_polls(&ctx) == -1 ||
 	    cfg_templates(&ctx) == -1 ||
 	    cfg_sessions(&ctx) == -1 ||
-	    cfg_traps(&ctx) == -1)
+	    (run == NULL && cfg_overrides(&ctx) == -1) ||
+	    cfg_traps(&ctx) == -1 ||
+	    cfg_keep_running(&ctx) == -1)
 		goto fail;
 	cfg_ctx_clear(&ctx);
 	return c;
@@ -979,6 +1164,20 @@ config_load_extra(const char *path, const json_t *extra,
 	cfg_ctx_clear(&ctx);
 	config_free(c);
 	return NULL;
+}
+
+struct config *
+config_load_extra(const char *path, const json_t *extra,
+    const char *extra_name, struct config_err *err)
+{
+	return cfg_load(path, NULL, extra, extra_name, err);
+}
+
+struct config *
+config_load_running(const struct config *run, const json_t *extra,
+    const char *extra_name, struct config_err *err)
+{
+	return cfg_load(run->path, run, extra, extra_name, err);
 }
 
 static void
@@ -1026,6 +1225,8 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->control_socket);
 	free(c->state_dir);
+	config_json_wipe_secrets(c->running);
+	json_decref(c->running);
 	free(c);
 }
 

@@ -151,10 +151,27 @@ struct config {
 	 * kept in state_dir (daemon/engineid.c). */
 	uint8_t		 local_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
 	size_t		 local_engine_id_len;
+	/* What config_load_running() builds sessions from: state_dir,
+	 * defaults, credentials, polls and templates as loaded. */
+	json_t		*running;
 };
 
 /*
- * Load and validate path and everything it includes.  NULL on failure with
+ * The files snmpmgrd writes itself, in state_dir, and reads after the
+ * config files without being told to (no "include" names them):
+ * CONFIG_OWNED_SESSIONS/NAME.json, one per session added at run time with
+ * persist (each holding only that session), and CONFIG_OVERRIDES, the
+ * session options set at run time with persist ({"sessions": {NAME:
+ * {options}}}), applied over every session's options, whatever file
+ * defined it.  Nothing else in state_dir is read as config, and snmpmgrd
+ * writes no other config file.
+ */
+#define CONFIG_OWNED_SESSIONS	"sessions"
+#define CONFIG_OVERRIDES	"overrides.json"
+
+/*
+ * Load and validate path and everything it includes, then snmpmgrd's own
+ * files (CONFIG_OWNED_SESSIONS, CONFIG_OVERRIDES).  NULL on failure with
  * err filled ("FILE:LINE:COL: message").  Never exits.
  */
 struct config	*config_load(const char *path, struct config_err *err);
@@ -167,6 +184,16 @@ struct config	*config_load(const char *path, struct config_err *err);
  */
 struct config	*config_load_extra(const char *path, const json_t *extra,
 		    const char *extra_name, struct config_err *err);
+/*
+ * A config built from what the running config run keeps (its defaults,
+ * credentials, polls and templates, as loaded) plus extra, without
+ * reading any file: for checking a session added at run time while the
+ * files on disk may say something else, or be broken.  Sessions and
+ * traps in it are extra's only.
+ */
+struct config	*config_load_running(const struct config *run,
+		    const json_t *extra, const char *extra_name,
+		    struct config_err *err);
 void		 config_free(struct config *c);
 
 const struct config_session *config_find_session(const struct config *c,

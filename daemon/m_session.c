@@ -101,9 +101,14 @@ m_session_remove(struct mcall *c)
 	return CTL_DONE;
 }
 
+/*
+ * Apply opts to ds; with persist, also keep them across reloads
+ * (reload_persist_opts).  A failure to persist after the options took
+ * effect is an error reply saying so.
+ */
 static int
 session_set(struct daemon *d, struct ctl_req *r, struct dsess *ds,
-    json_t *opts)
+    json_t *opts, bool persist)
 {
 	struct config_err err;
 	json_t		*res;
@@ -113,9 +118,16 @@ session_set(struct daemon *d, struct ctl_req *r, struct dsess *ds,
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s", err.text);
 		return CTL_DONE;
 	}
-	res = json_pack("{s:s,s:o,s:s,s:b}", "session", ds->name,
+	if (persist && opts != NULL &&
+	    reload_persist_opts(d, ds, opts, &err) == -1) {
+		ctl_req_errorf(r, CTL_ERR_INTERNAL, "applied until the next "
+		    "reload, not persisted: %s", err.text);
+		return CTL_DONE;
+	}
+	res = json_pack("{s:s,s:o,s:s,s:b,s:b}", "session", ds->name,
 	    "options", view_session_opts(ds),
-	    "state", polls_state_name(ds), "modified", ds->modified);
+	    "state", polls_state_name(ds), "modified", ds->modified,
+	    "persisted", persist && opts != NULL);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
@@ -130,7 +142,8 @@ session_enable(struct mcall *c, bool on)
 	int	 rv;
 
 	opts = json_pack("{s:b}", "enabled", on);
-	rv = session_set(c->d, c->r, c->ds, opts);
+	rv = session_set(c->d, c->r, c->ds, opts, mcall_bool(c, "persist",
+	    false));
 	json_decref(opts);
 	return rv;
 }
@@ -153,7 +166,8 @@ m_session_config(struct mcall *c)
 	json_t	*opts = mcall_json(c, "options");
 	int	 rv;
 
-	rv = session_set(c->d, c->r, c->ds, opts);
+	rv = session_set(c->d, c->r, c->ds, opts, mcall_bool(c, "persist",
+	    false));
 	config_json_wipe_secrets(opts);	/* hashed into a credential now */
 	return rv;
 }

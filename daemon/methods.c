@@ -820,7 +820,14 @@ static const struct mparam p_session_add[] = {
 	P_END
 };
 
+static const struct mparam p_session_persist[] = {
+	{ .name = "persist", .type = MP_BOOL },
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	P_END
+};
+
 static const struct mparam p_session_config[] = {
+	{ .name = "persist", .type = MP_BOOL },
 	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
 	{ .name = "options", .type = MP_OBJECT, .flags = MP_NOTNULL,
 	  .msg = "options: expected an object of option names and values" },
@@ -966,10 +973,10 @@ static const struct method methods[] = {
 	  .unknown = UNKNOWN },
 	{ "session.config",	m_session_config,	.params =
 	  p_session_config, .unknown = UNKNOWN },
-	{ "session.disable",	m_session_disable,	.params = p_session,
-	  .unknown = UNKNOWN },
-	{ "session.enable",	m_session_enable,	.params = p_session,
-	  .unknown = UNKNOWN },
+	{ "session.disable",	m_session_disable,	.params =
+	  p_session_persist, .unknown = UNKNOWN },
+	{ "session.enable",	m_session_enable,	.params =
+	  p_session_persist, .unknown = UNKNOWN },
 	{ "session.interrupt",	m_session_interrupt,	.params = p_session,
 	  .unknown = UNKNOWN },
 	{ "session.list",	m_session_list,		.params = p_session_list },

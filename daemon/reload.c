@@ -87,6 +87,22 @@ cs_same(const struct config_session *a, const struct config_session *b)
 	return same;
 }
 
+/*
+ * Does ds run with ncs's options already (a change made at run time and
+ * persisted, which the new config now has from the overrides)?
+ */
+static bool
+runs_as(const struct dsess *ds, const struct config_session *ncs)
+{
+	struct config_session	 now;
+
+	if (ds->s == NULL || !ds->modified)
+		return false;
+	now = *ds->cs;
+	now.opts = *sess_get_opts(ds->s);
+	return cs_same(&now, ncs);
+}
+
 static void
 note(json_t *list, const char *name)
 {
@@ -152,7 +168,8 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		if (ncs == NULL) {
 			gone[ngone++] = ds;
 			note(removed, ds->name);
-		} else if (ds->s != NULL && cs_same(ds->cs, ncs))
+		} else if (ds->s != NULL && (cs_same(ds->cs, ncs) ||
+		    runs_as(ds, ncs)))
 			keep[nkeep++] = ds;
 		else {
 			gone[ngone++] = ds;
@@ -280,28 +297,44 @@ reload_persist_path(const struct daemon *d, const char *name)
 {
 	char	*p;
 
-	if (asprintf(&p, "%s/conf.d/%s.json", d->conf->state_dir, name) ==
-	    -1)
+	if (asprintf(&p, "%s/%s/%s.json", d->conf->state_dir,
+	    CONFIG_OWNED_SESSIONS, name) == -1)
 		return NULL;
 	return p;
 }
 
-/* Write text to path (whole, then renamed into place).  0 or -1. */
+/*
+ * Write doc to path as a file of our own: created 0600 under a new
+ * temporary name in the same directory (O_CREAT|O_EXCL, so nothing that
+ * was there is followed or reused), synced, renamed into place, and the
+ * directory synced.  0, or -1 with errno.
+ */
 static int
-write_file(const char *path, const char *text)
+write_owned(const char *path, const json_t *doc)
 {
-	char	 tmp[PATH_MAX];
-	size_t	 len = strlen(text), off = 0;
+	char	 tmp[PATH_MAX], dir[PATH_MAX], *text, *slash;
+	size_t	 len, off = 0;
 	ssize_t	 w;
-	int	 fd;
+	int	 fd, dfd, saved;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+	if ((slash = strrchr(path, '/')) == NULL ||
+	    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >=
+	    (int)sizeof(dir) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, slash + 1,
+	    (long)getpid()) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0640)) == -1)
+	if ((text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) ==
+	    NULL) {
+		errno = ENOMEM;
 		return -1;
+	}
+	len = strlen(text);
+	(void)unlink(tmp);	/* left by an earlier crash of ours */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		goto fail;
 	while (off < len) {
 		if ((w = write(fd, text + off, len - off)) == -1) {
 			if (errno == EINTR)
@@ -314,29 +347,195 @@ write_file(const char *path, const char *text)
 		fd = -1;
 		goto fail;
 	}
-	if (rename(tmp, path) == -1) {
-		fd = -1;
+	fd = -1;
+	if (rename(tmp, path) == -1)
 		goto fail;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
 	}
+	OPENSSL_cleanse(text, len);	/* may hold a community */
+	free(text);
 	return 0;
  fail:
+	saved = errno;
 	if (fd != -1)
 		close(fd);
-	unlink(tmp);
+	(void)unlink(tmp);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	errno = saved;
 	return -1;
+}
+
+/* The SNMPv3 credential members of a session object. */
+static const char *const cred_keys[] = { "user", "auth", "auth_password",
+	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
+	"priv_key_type", "priv_key_extension", NULL };
+
+/*
+ * obj (session options as a client gave them) as snmpmgrd writes it to a
+ * file: when it sets any credential member, the credential o ended up with
+ * replaces them all, as keys (master or localized, as o holds them), so no
+ * password is written.  A community stays as given (it cannot be hashed).
+ * New reference, or NULL.
+ */
+static json_t *
+persist_form(const json_t *obj, const struct sess_opts *o)
+{
+	json_t	*out, *all = NULL, *v;
+	size_t	 i;
+	bool	 cred = false;
+
+	if ((out = json_deep_copy(obj)) == NULL)
+		return NULL;
+	for (i = 0; cred_keys[i] != NULL; i++)
+		if (json_object_get(out, cred_keys[i]) != NULL)
+			cred = true;
+	if (!cred)
+		return out;
+	if ((all = config_session_opts_json(o, false)) == NULL)
+		goto fail;
+	for (i = 0; cred_keys[i] != NULL; i++) {
+		(void)json_object_del(out, cred_keys[i]);
+		/* A copy: wiping all below must not reach out's. */
+		if ((v = json_object_get(all, cred_keys[i])) != NULL &&
+		    json_object_set_new(out, cred_keys[i],
+		    json_deep_copy(v)) == -1)
+			goto fail;
+	}
+	config_json_wipe_secrets(all);
+	json_decref(all);
+	return out;
+ fail:
+	config_json_wipe_secrets(all);
+	json_decref(all);
+	config_json_wipe_secrets(out);
+	json_decref(out);
+	return NULL;
+}
+
+/* STATE_DIR/overrides.json as it is now ({"sessions": {}} when absent),
+ * or NULL with err. */
+static json_t *
+overrides_read(const char *path, struct config_err *err)
+{
+	json_t		*root;
+	json_error_t	 jerr;
+
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		if (access(path, F_OK) == 0) {
+			snprintf(err->text, sizeof(err->text), "persist: %s "
+			    "cannot be read: %s", path, jerr.text);
+			return NULL;
+		}
+		root = json_object();
+	}
+	if (root != NULL && !json_is_object(json_object_get(root,
+	    "sessions")))
+		(void)json_object_set_new(root, "sessions", json_object());
+	if (root == NULL || json_object_get(root, "sessions") == NULL) {
+		json_decref(root);
+		snprintf(err->text, sizeof(err->text), "persist: out of "
+		    "memory");
+		return NULL;
+	}
+	return root;
+}
+
+/*
+ * Rewrite the overrides with name's entry updated by opts (set, or
+ * dropped when opts is NULL); entries of sessions neither running nor in
+ * the running config go.
+ */
+static int
+overrides_update(struct daemon *d, const char *name, const json_t *opts,
+    struct config_err *err)
+{
+	json_t		*root, *ss, *ent, *v;
+	const char	*key;
+	void		*tmp;
+	char		*path;
+	int		 rv = -1;
+
+	if (asprintf(&path, "%s/%s", d->conf->state_dir, CONFIG_OVERRIDES) ==
+	    -1) {
+		snprintf(err->text, sizeof(err->text), "persist: out of "
+		    "memory");
+		return -1;
+	}
+	if ((root = overrides_read(path, err)) == NULL)
+		goto out;
+	ss = json_object_get(root, "sessions");
+	json_object_foreach_safe(ss, tmp, key, v)
+		if (sessions_find(d->sessions, key) == NULL &&
+		    config_find_session(d->conf, key) == NULL)
+			(void)json_object_del(ss, key);
+	if (opts == NULL)
+		(void)json_object_del(ss, name);
+	else {
+		if ((ent = json_object_get(ss, name)) == NULL) {
+			ent = json_object();
+			if (json_object_set_new(ss, name, ent) == -1)
+				ent = NULL;
+		}
+		if (ent == NULL || json_object_update(ent, (json_t *)opts) ==
+		    -1) {
+			snprintf(err->text, sizeof(err->text), "persist: out "
+			    "of memory");
+			goto out;
+		}
+	}
+	if (json_object_size(ss) == 0 && opts == NULL) {
+		if (unlink(path) == -1 && errno != ENOENT)
+			goto fail;
+	} else if (write_owned(path, root) == -1)
+		goto fail;
+	rv = 0;
+	goto out;
+ fail:
+	snprintf(err->text, sizeof(err->text), "persist: %s: %s", path,
+	    strerror(errno));
+ out:
+	config_json_wipe_secrets(root);
+	json_decref(root);
+	free(path);
+	return rv;
+}
+
+int
+reload_persist_opts(struct daemon *d, struct dsess *ds, const json_t *opts,
+    struct config_err *err)
+{
+	json_t	*form;
+	int	 rv;
+
+	memset(err, 0, sizeof(*err));
+	if (ds->s == NULL || (form = persist_form(opts,
+	    sess_get_opts(ds->s))) == NULL) {
+		snprintf(err->text, sizeof(err->text), "persist: out of "
+		    "memory");
+		return -1;
+	}
+	rv = overrides_update(d, ds->name, form, err);
+	config_json_wipe_secrets(form);
+	json_decref(form);
+	if (rv == 0)
+		log_info("session %s: run-time options persisted", ds->name);
+	return rv;
 }
 
 int
 reload_add_session(struct daemon *d, const char *name, const json_t *obj,
     bool persist, struct config_err *err)
 {
-	struct config	*c = NULL, *chk = NULL;
+	struct config	*c = NULL;
 	const struct config_session *cs;
 	struct dsess	*ds = NULL;
-	json_t		*doc = NULL;
-	char		 one[PATH_MAX], perr[256];
-	char		*text = NULL, *ppath = NULL;
-	size_t		 i;
+	json_t		*doc = NULL, *pdoc = NULL, *form = NULL;
+	char		 dir[PATH_MAX], perr[256];
+	char		*ppath = NULL;
 	bool		 wrote = false;
 	int		 rv = -1;
 
@@ -357,46 +556,34 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 		    "session: out of memory");
 		goto out;
 	}
-	if ((c = config_load_extra(d->conf_path, doc, "session.add",
-	    err)) == NULL)
+	/* Against the running config, whatever the files say now. */
+	if ((c = config_load_running(d->conf, doc, "session.add", err)) ==
+	    NULL)
 		goto out;
 	if ((cs = config_find_session(c, name)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "session \"%s\" did "
 		    "not load", name);
 		goto out;
 	}
-	for (i = 0; i < cs->npolls; i++)
-		if (config_find_poll(d->conf, cs->polls[i]) == NULL) {
-			snprintf(err->text, sizeof(err->text), "poll \"%s\" is "
-			    "in the config files but not in the running "
-			    "config: reload first", cs->polls[i]);
-			goto out;
-		}
 	if (persist) {
+		/* In our own directory, keys for passwords, mode 0600. */
 		if ((ppath = reload_persist_path(d, name)) == NULL ||
-		    (text = json_dumps(doc, JSON_INDENT(2))) == NULL) {
+		    (form = persist_form(obj, &cs->opts)) == NULL ||
+		    (pdoc = json_pack("{s:{s:O}}", "sessions", name, form)) ==
+		    NULL) {
 			snprintf(err->text, sizeof(err->text), "persist: out "
 			    "of memory");
 			goto out;
 		}
-		snprintf(one, sizeof(one), "%s/conf.d", d->conf->state_dir);
-		if ((mkdir(one, 0750) == -1 && errno != EEXIST) ||
-		    write_file(ppath, text) == -1) {
+		snprintf(dir, sizeof(dir), "%s/%s", d->conf->state_dir,
+		    CONFIG_OWNED_SESSIONS);
+		if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+		    write_owned(ppath, pdoc) == -1) {
 			snprintf(err->text, sizeof(err->text), "persist: %s: "
 			    "%s", ppath, strerror(errno));
 			goto out;
 		}
 		wrote = true;
-		/* It only persists if the config picks the file up. */
-		if ((chk = config_load(d->conf_path, err)) == NULL)
-			goto out;
-		if (config_find_session(chk, name) == NULL) {
-			snprintf(err->text, sizeof(err->text), "persist: %s "
-			    "does not include %s/conf.d/*.json: add it to "
-			    "\"include\" to persist sessions", d->conf_path,
-			    d->conf->state_dir);
-			goto out;
-		}
 	}
 	if ((ds = sessions_create(d->sessions, cs, true)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "cannot add the session: "
@@ -414,20 +601,43 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
  out:
 	if (rv == -1 && wrote)
 		unlink(ppath);
-	config_free(chk);
 	config_free(c);
 	json_decref(doc);
-	if (text != NULL)
-		OPENSSL_cleanse(text, strlen(text));	/* may hold passwords */
-	free(text);
+	config_json_wipe_secrets(pdoc);
+	json_decref(pdoc);
+	config_json_wipe_secrets(form);
+	json_decref(form);
 	free(ppath);
 	return rv;
+}
+
+/*
+ * Is path a file session.add wrote for name: in our directory, holding
+ * that one session and nothing else?
+ */
+static bool
+persisted_by_us(const char *path, const char *name)
+{
+	json_t		*root, *ss;
+	json_error_t	 jerr;
+	bool		 ours;
+
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL)
+		return false;
+	ss = json_object_get(root, "sessions");
+	ours = json_object_size(root) == 1 && json_object_size(ss) == 1 &&
+	    json_object_get(ss, name) != NULL;
+	config_json_wipe_secrets(root);
+	json_decref(root);
+	return ours;
 }
 
 int
 reload_remove_session(struct daemon *d, const char *name, bool *unpersisted,
     struct config_err *err)
 {
+	struct config_err oerr;
 	struct dsess	*ds;
 	char		*ppath;
 
@@ -438,15 +648,22 @@ reload_remove_session(struct daemon *d, const char *name, bool *unpersisted,
 		    name);
 		return -1;
 	}
+	/* Only ever what session.add --persist wrote for it. */
 	if (name_is_filename(name) &&
 	    (ppath = reload_persist_path(d, name)) != NULL) {
-		if (unlink(ppath) == 0)
+		if (access(ppath, F_OK) == 0 && !persisted_by_us(ppath, name))
+			log_warnx("session %s: %s is not as session.add wrote "
+			    "it: left in place", name, ppath);
+		else if (unlink(ppath) == 0)
 			*unpersisted = true;
 		else if (errno != ENOENT)
 			log_warn("session %s: cannot remove %s", name, ppath);
 		free(ppath);
 	}
 	sessions_destroy(d->sessions, ds);
+	/* Its persisted options go with a persisted addition. */
+	if (*unpersisted && overrides_update(d, name, NULL, &oerr) == -1)
+		log_warnx("session %s: %s", name, oerr.text);
 	log_info("session %s removed at run time%s", name, *unpersisted ?
 	    " and from its persisted file" : "");
 	return 0;

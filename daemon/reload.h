@@ -9,8 +9,11 @@
  * in flight; a poll whose definition changed is rescheduled); sessions
  * whose options changed are rebuilt; removed ones are cancelled and
  * freed; new ones start.  Run-time additions (session.add) and run-time
- * option changes do not survive a reload unless the addition was
- * persisted (a file in STATE_DIR/conf.d that the config includes).
+ * option changes do not survive a reload unless they were persisted, in
+ * files of snmpmgrd's own that the config loader reads after the config
+ * (conf.h: STATE_DIR/sessions/NAME.json, STATE_DIR/overrides.json).  Those
+ * are written 0600, through a new temporary file renamed into place, with
+ * SNMPv3 keys where the client gave passwords.
  */
 #ifndef SNMPMGRD_RELOAD_H
 #define SNMPMGRD_RELOAD_H
@@ -21,6 +24,7 @@ typedef struct json_t json_t;
 
 struct config_err;
 struct daemon;
+struct dsess;
 
 /*
  * Reload d->conf_path.  0 with *summary (new reference: "added",
@@ -33,23 +37,32 @@ int	 reload_apply(struct daemon *d, struct config_err *err,
 
 /*
  * session.add: check obj (a session object as in the config's
- * "sessions") against the config files as they are on disk now (its
- * template, credentials and polls must be defined there; its polls also
- * in the running config; obj is read as one more file held in memory,
- * config_load_extra), and add it as session name.  With persist, also
- * write it to STATE_DIR/conf.d/NAME.json and check that the config
- * includes that file.  0, or -1 with err (nothing added).
+ * "sessions") against the running config (its template, credentials and
+ * polls must be defined there; config_load_running: the files on disk are
+ * not read, so a config being edited, or broken, does not matter), and
+ * add it as session name.  With persist, also write it to
+ * STATE_DIR/sessions/NAME.json.  0, or -1 with err (nothing added).
  */
 int	 reload_add_session(struct daemon *d, const char *name,
 	    const json_t *obj, bool persist, struct config_err *err);
 
 /*
  * session.remove: remove it (requests and polls in flight are
- * cancelled); a file STATE_DIR/conf.d/NAME.json that persisted it is
- * deleted.  *unpersisted says whether there was one.  0 or -1 (err).
+ * cancelled); the file STATE_DIR/sessions/NAME.json that session.add
+ * persisted it in is deleted (if it holds that one session only; nothing
+ * else ever is), with its persisted options.  *unpersisted says whether
+ * there was one.  0 or -1 (err).
  */
 int	 reload_remove_session(struct daemon *d, const char *name,
 	    bool *unpersisted, struct config_err *err);
+
+/*
+ * Persist opts (as given to sessions_set_opts, which applied them to ds)
+ * for ds: merged into its entry of STATE_DIR/overrides.json, which the
+ * config loader applies after the config files.  0, or -1 with err.
+ */
+int	 reload_persist_opts(struct daemon *d, struct dsess *ds,
+	    const json_t *opts, struct config_err *err);
 
 /* Where session.add --persist writes name's file (malloc'ed). */
 char	*reload_persist_path(const struct daemon *d, const char *name);

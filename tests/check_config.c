@@ -893,6 +893,70 @@ START_TEST(config_include_merges_entries)
 }
 END_TEST
 
+/*
+ * snmpmgrd's own files in state_dir (sessions/NAME.json, overrides.json)
+ * are read without an include; a session checked against the running
+ * config does not read the files (issue 9 item 6).
+ */
+START_TEST(config_owned_files_and_running_config)
+{
+	struct config_err	 err;
+	struct config		*c, *r;
+	const struct config_session *cs;
+	char			 text[512], dir[TPATH];
+	const char		*main;
+	json_t			*extra;
+
+	snprintf(text, sizeof(text), "{\"state_dir\": \"%s\",\n"
+	    " \"templates\": {\"t\": {\"port\": 1161}},\n"
+	    " \"sessions\": {\"a\": {\"host\": \"h1\"}}}\n", tmpdir);
+	main = write_file("main.json", text);
+	snprintf(dir, sizeof(dir), "%s/sessions", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	remember(dir);
+	write_file("sessions/p.json", "{\"sessions\": {\"p\": {\"template\": "
+	    "\"t\", \"host\": \"h2\"}}}");
+	write_file("overrides.json", "{\"sessions\": {\"a\": {\"timeout\": "
+	    "\"777ms\", \"decrypt_trace\": true}, \"p\": {\"enabled\": "
+	    "false}, \"gone\": {\"port\": 1}}}");
+	c = config_load(main, &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	ck_assert_uint_eq(c->nsessions, 2);
+	cs = config_find_session(c, "p");
+	ck_assert_ptr_nonnull(cs);
+	ck_assert_uint_eq(cs->opts.port, 1161);
+	ck_assert(!cs->opts.enabled);
+	cs = config_find_session(c, "a");
+	ck_assert_uint_eq(cs->opts.timeout_ms, 777);
+	ck_assert(json_is_true(json_object_get(cs->extra, "decrypt_trace")));
+
+	/* The files break; the running config still checks a session. */
+	write_file("main.json", "{\"sessions\": ");
+	extra = json_pack("{s:{s:{s:s,s:s}}}", "sessions", "b", "template",
+	    "t", "host", "h3");
+	r = config_load_running(c, extra, "session.add", &err);
+	ck_assert_msg(r != NULL, "%s", err.text);
+	ck_assert_uint_eq(r->nsessions, 1);
+	ck_assert_uint_eq(r->sessions[0].opts.port, 1161);
+	config_free(r);
+	json_decref(extra);
+	extra = json_pack("{s:{s:{s:s}}}", "sessions", "b", "template", "u");
+	ck_assert_ptr_null(config_load_running(c, extra, "session.add",
+	    &err));
+	ck_assert_msg(strstr(err.text, "no template named \"u\"") != NULL,
+	    "%s", err.text);
+	json_decref(extra);
+	config_free(c);
+
+	/* A file there holding anything but its one session is refused. */
+	write_file("main.json", text);
+	write_file("sessions/q.json", "{\"sessions\": {\"a2\": {\"host\": "
+	    "\"h\"}}}");
+	ck_assert_ptr_null(config_load(main, &err));
+	ck_assert_msg(strstr(err.text, "q.json") != NULL, "%s", err.text);
+}
+END_TEST
+
 START_TEST(config_extra_object_is_one_more_file)
 {
 	struct config_err	 err;
@@ -1284,6 +1348,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_include_merges_entries);
 	tcase_add_test(tc, config_extra_object_is_one_more_file);
+	tcase_add_test(tc, config_owned_files_and_running_config);
 	tcase_add_test(tc, config_wipe_secrets_everywhere_in_place);
 	tcase_add_test(tc, config_include_duplicate_names_both_places);
 	tcase_add_test(tc, config_include_cannot_redefine_scalar);

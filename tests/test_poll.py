@@ -378,23 +378,16 @@ class Polling(unittest.TestCase):
             {"template": "fast", "port": self.a_ports[0]}))
         self.d.call("daemon.reload")
         self.assertNotIn("x2", self.rows())
-        # ...unless persisted, which needs the config to include the
-        # persist directory.
-        out = self.d.ctl("add", "x3", "--persist", "--json", json.dumps(
-            {"template": "fast", "port": self.a_ports[0]}))
-        self.assertEqual(out.returncode, 1)
-        self.assertIn("conf.d/*.json", out.stderr)
-        self.assertNotIn("x3", self.rows())
-        cfg["include"].append(os.path.join(state_dir, "conf.d", "*.json"))
-        self.d.write_config(cfg)
-        self.d.call("daemon.reload")
+        # ...unless persisted: in snmpmgrd's own directory, which it
+        # reads after the config without an include.
         out = self.d.ctl_json("add", "x3", "--persist", "--json", json.dumps(
             {"template": "fast", "port": self.a_ports[0]}))
         self.assertTrue(out["persisted"])
-        path = os.path.join(state_dir, "conf.d", "x3.json")
+        path = os.path.join(state_dir, "sessions", "x3.json")
         with open(path) as f:
             self.assertEqual(json.load(f)["sessions"]["x3"]["template"],
                              "fast")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
         res = self.d.call("daemon.reload")
         self.assertEqual(res["added"], [])
         self.assertIn("x3", self.rows())
@@ -403,6 +396,139 @@ class Polling(unittest.TestCase):
         out = self.d.ctl_json("remove", "x3")
         self.assertTrue(out["unpersisted"])
         self.assertFalse(os.path.exists(path))
+        self.d.call("daemon.reload")
+        self.assertNotIn("x3", self.rows())
+
+    def test_persist_never_touches_files_it_did_not_write(self):
+        # Issue 9 item 6: an operator's file in STATE_DIR/conf.d, with
+        # two sessions, named like one of them and like a new one.
+        cfg = base_config(self.a_ports, self.b)
+        self.start(cfg, start=False)
+        cfg = self.d.config
+        confd = os.path.join(cfg["state_dir"], "conf.d")
+        os.makedirs(confd, exist_ok=True)
+        cfg["include"] = [os.path.join(confd, "*.json")]
+        shared = os.path.join(confd, "s1.json")
+        text = json.dumps({"sessions": {
+            "s1": {"template": "fast", "port": self.a_ports[1]},
+            "s2": {"template": "fast", "port": self.a_ports[1]}}})
+        group = os.path.join(confd, "group.json")
+        gtext = json.dumps({"sessions": {
+            "g1": {"template": "fast", "port": self.a_ports[2]},
+            "g2": {"template": "fast", "port": self.a_ports[2]}}})
+        for path, t in ((shared, text), (group, gtext)):
+            with open(path, "w") as f:
+                f.write(t)
+        self.d.write_config(cfg)
+        self.d.start()
+        self.assertIn("s2", self.rows())
+        # add --persist of group.json's namesake does not replace it...
+        out = self.d.ctl_json("add", "group", "--persist", "--json",
+                              json.dumps({"template": "fast",
+                                          "port": self.a_ports[2]}))
+        self.assertTrue(out["persisted"])
+        with open(group) as f:
+            self.assertEqual(f.read(), gtext)
+        # ...remove of a session of a shared file does not delete it...
+        out = self.d.ctl_json("remove", "s1")
+        self.assertFalse(out["unpersisted"])
+        with open(shared) as f:
+            self.assertEqual(f.read(), text)
+        self.assertEqual(sorted(os.listdir(confd)),
+                         ["group.json", "s1.json"])
+        # ...and a reload brings back everything the files define.
+        self.d.call("daemon.reload")
+        rows = self.rows()
+        for n in ("s1", "s2", "g1", "g2", "group"):
+            self.assertIn(n, rows)
+        # What add wrote, remove deletes: only that.
+        out = self.d.ctl_json("remove", "group")
+        self.assertTrue(out["unpersisted"])
+        self.d.call("daemon.reload")
+        rows = self.rows()
+        self.assertNotIn("group", rows)
+        for n in ("g1", "g2"):
+            self.assertIn(n, rows)
+
+    def test_add_checks_against_the_running_config(self):
+        # Issue 9 item 6: the files on disk are broken (an edit under
+        # way); session.add still works against what runs.
+        self.start()
+        with open(self.d.conf, "w") as f:
+            f.write('{"sessions": {"half": ')
+        r = self.d.rpc("session.add", {"session": "y1", "config": {
+            "template": "fast", "port": self.a_ports[0]}})
+        self.assertNotIn("error", r, r)
+        r = self.d.rpc("session.add", {"session": "y2", "persist": True,
+                       "config": {"template": "fast", "polls": ["sys"],
+                                  "port": self.a_ports[0]}})
+        self.assertNotIn("error", r, r)
+        wait_for(lambda: self.have_results(["y1", "y2"]), 5,
+                 what="y1, y2 results")
+        # What conflicts with the running config is still refused.
+        for name, conf, why in (
+                ("y3", {"template": "nosuch"}, "nosuch"),
+                ("y3", {"template": "fast", "polls": ["nopoll"]}, "nopoll"),
+                ("y1", {"template": "fast"}, "exists already")):
+            r = self.d.rpc("session.add", {"session": name, "config": conf})
+            self.assertEqual(r["error"]["code"], -32001, r)
+            self.assertIn(why, r["error"]["data"]["detail"])
+        self.assertNotIn("y3", self.rows())
+
+    def test_runtime_options_persist_when_asked(self):
+        # Issue 9 item 6: set-option, enable, disable --persist survive a
+        # reload (config sessions and persisted additions alike); without
+        # --persist a reload undoes them.
+        cfg = base_config(self.a_ports, self.b)
+        cfg["include"] = [os.path.join(os.path.dirname(self.b.dir),
+                                       "nothing-*.json")]
+        self.start(cfg)
+        state_dir = self.d.config["state_dir"]
+        # (Where older snmpmgrd wrote, so that the test reaches --persist.)
+        self.d.config["include"].append(os.path.join(state_dir, "conf.d",
+                                                     "*.json"))
+        self.d.write_config()
+        self.d.call("daemon.reload")
+        self.d.ctl_json("add", "z1", "--persist", "--json", json.dumps(
+            {"template": "fast", "port": self.a_ports[0]}))
+        out = self.d.ctl_json("set-option", "--persist", "a00", "timeout",
+                              "777ms")
+        self.assertTrue(out["persisted"])
+        self.d.ctl_json("set-option", "z1", "retries", "3", "--persist")
+        self.d.ctl_json("set-option", "a01", "timeout", "888ms")
+        out = self.d.ctl_json("disable", "a02", "--persist")
+        self.assertTrue(out["persisted"])
+        self.d.ctl_json("disable", "z1", "--persist")
+        self.d.ctl_json("disable", "a03")
+        r = self.d.rpc("session.enable", {"session": "a04",
+                                          "persist": False})
+        self.assertNotIn("error", r, r)
+        path = os.path.join(state_dir, "overrides.json")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        for i in range(2):      # a reload, then a restart
+            res = self.d.call("daemon.reload")
+            if i == 0:
+                # What runs as the new config says is kept, not rebuilt.
+                self.assertNotIn("a00", res["changed"])
+            opts = lambda n: self.d.call("session.show",
+                                         {"session": n})["options"]
+            self.assertEqual(opts("a00")["timeout"], "777ms")
+            self.assertEqual(opts("z1")["retries"], 3)
+            self.assertEqual(opts("a01")["timeout"], "150ms")
+            rows = self.rows()
+            self.assertEqual(rows["a02"]["state"], "disabled")
+            self.assertEqual(rows["z1"]["state"], "disabled")
+            self.assertNotEqual(rows["a03"]["state"], "disabled")
+            self.d.stop()
+            self.d.start()
+        # enable --persist undoes a persisted disable.
+        self.d.ctl_json("enable", "a02", "--persist")
+        self.d.call("daemon.reload")
+        self.assertNotEqual(self.rows()["a02"]["state"], "disabled")
+        # Removing the persisted addition drops its options too.
+        self.d.ctl_json("remove", "z1")
+        with open(path) as f:
+            self.assertNotIn("z1", json.load(f)["sessions"])
 
     def test_slow_subscriber_is_dropped_and_polling_goes_on(self):
         cfg = base_config(self.a_ports, self.b)

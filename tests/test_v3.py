@@ -465,6 +465,55 @@ class InlineTargetCache(unittest.TestCase):
             timeout="2s"), "oids": [SYS_NAME]})
         self.assertEqual(res["error_status"], 0)
 
+    def test_persist_writes_keys_not_passwords_in_0600_files(self):
+        # Issue 9 item 7: session.add --persist and set-option --persist
+        # keep keys, never the passwords; every file is 0600; after a
+        # reload the session still works against the real v3 user.
+        d = self.daemon
+        state = d.config["state_dir"]
+        # (Where older snmpmgrd wrote, so that it is tested as well.)
+        d.config["include"] = [os.path.join(state, "conf.d", "*.json")]
+        d.write_config()
+        d.call("daemon.reload")
+        t = self.target(timeout="2s")
+        t["host"] = "127.0.0.1"
+        out = d.ctl_json("add", "p3", "--persist", "--json", json.dumps(t))
+        self.assertTrue(out["persisted"])
+        # A community cannot be hashed: kept, in a 0600 file.
+        d.ctl_json("add", "p2", "--persist", "--json", json.dumps(
+            self.agent.target()))
+        def check(nfiles):
+            # Every config file the daemon wrote, wherever it put it.
+            files = [os.path.join(dp, f) for dp, _, fs in os.walk(state)
+                     for f in fs if f.endswith(".json")]
+            self.assertEqual(len(files), nfiles, files)
+            for path in files:
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o600,
+                                 path)
+                with open(path) as f:
+                    text = f.read()
+                self.assertNotIn(self.AUTH, text, path)
+                self.assertNotIn(self.PRIV, text, path)
+        check(2)
+        d.ctl_json("set-option", "--persist", "p3", "auth_password",
+                   self.AUTH)
+        check(3)
+        files = [os.path.join(state, "sessions", "p3.json")]
+        with open(files[0]) as f:
+            p3 = json.load(f)["sessions"]["p3"]
+        self.assertNotIn("auth_password", p3)
+        self.assertNotIn("priv_password", p3)
+        self.assertEqual(p3["auth_key_type"], "master")
+        self.assertEqual(len(p3["auth_key"]), 2 + 2 * 20)
+        for path in os.listdir(os.path.join(state, "sessions")):
+            self.assertTrue(path.endswith(".json"), path)
+        d.call("daemon.reload")
+        self.assertEqual(d.call("session.show", {"session": "p3"})["origin"],
+                         "config")
+        for name in ("p3", "p2"):
+            res = d.call("snmp.get", {"session": name, "oids": [SYS_NAME]})
+            self.assertEqual(res["error_status"], 0)
+
     def test_no_password_in_show_or_log(self):
         self.daemon.call("snmp.get", {"target": self.target(),
                                       "oids": [SYS_NAME]})
