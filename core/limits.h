@@ -86,6 +86,18 @@
 #define SNMPMGR_CTL_STREAM_HIGH		(256 * 1024)
 /* Control connections at once. */
 #define SNMPMGR_MAX_CTL_CLIENTS		256
+/* Of those, slots only root and the daemon's own user may take, so an
+ * administrator always gets in however many other users connect. */
+#define SNMPMGR_CTL_RESERVED_CLIENTS	16
+/* Connections of one other user (the peer's uid, SO_PEERCRED) at once. */
+#define SNMPMGR_MAX_CTL_CLIENTS_PER_UID	64
+/* A connection with nothing in flight, no open event stream and no
+ * request for this long is closed (config control.idle_timeout; 0 is
+ * never); one that started a request line and did not finish it within
+ * the line timeout is closed (control.line_timeout).  Milliseconds. */
+#define SNMPMGR_CTL_IDLE_TIMEOUT	(300 * 1000)
+#define SNMPMGR_CTL_LINE_TIMEOUT	(30 * 1000)
+#define SNMPMGR_MAX_CTL_TIMEOUT		(24 * 3600 * 1000)
 /* Control requests in flight (open event streams included), per client
  * and in all; past them a request is answered 307 at once. */
 #define SNMPMGR_MAX_CTL_CLIENT_REQUESTS	16384

@@ -96,7 +96,8 @@ cfg_state_dir(struct cfg_ctx *ctx)
 static int
 cfg_control(struct cfg_ctx *ctx)
 {
-	static const char *const keys[] = { "socket", "mode", NULL };
+	static const char *const keys[] = { "socket", "mode",
+		"idle_timeout", "line_timeout", NULL };
 	struct cfg_pos	 at = cfg_sect_pos(ctx, SECT_CONTROL), kat;
 	const json_t	*obj = ctx->sect[SECT_CONTROL], *v;
 	const char	*sock = CONFIG_DEFAULT_SOCKET, *m;
@@ -104,8 +105,20 @@ cfg_control(struct cfg_ctx *ctx)
 	unsigned long	 mode = CONFIG_DEFAULT_MODE;
 	char		*end;
 
+	ctx->c->control_idle_ms = SNMPMGR_CTL_IDLE_TIMEOUT;
+	ctx->c->control_line_ms = SNMPMGR_CTL_LINE_TIMEOUT;
 	if (obj != NULL) {
 		if (cfg_check_keys(obj, &at, keys, ctx->err) == -1)
+			return -1;
+		kat = cfg_pos_key(&at, "idle_timeout");
+		if ((v = json_object_get(obj, "idle_timeout")) != NULL &&
+		    cfg_duration(v, &kat, 0, SNMPMGR_MAX_CTL_TIMEOUT,
+		    &ctx->c->control_idle_ms, ctx->err) == -1)
+			return -1;
+		kat = cfg_pos_key(&at, "line_timeout");
+		if ((v = json_object_get(obj, "line_timeout")) != NULL &&
+		    cfg_duration(v, &kat, 100, SNMPMGR_MAX_CTL_TIMEOUT,
+		    &ctx->c->control_line_ms, ctx->err) == -1)
 			return -1;
 		kat = cfg_pos_key(&at, "socket");
 		if ((v = json_object_get(obj, "socket")) != NULL &&

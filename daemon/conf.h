@@ -131,6 +131,8 @@ struct config {
 	char		*path;		/* the main file */
 	char		*control_socket;
 	mode_t		 control_mode;
+	uint32_t	 control_idle_ms;	/* 0: never */
+	uint32_t	 control_line_ms;
 	char		*state_dir;
 	int		 log_level;	/* syslog LOG_* priority */
 	bool		 log_syslog;

@@ -10,6 +10,16 @@
  * client is dropped), SNMPMGR_MAX_CTL_CLIENTS connections, JSON nesting of
  * SNMPMGR_MAX_JSON_DEPTH.
  *
+ * Slots are not there for the taking: a connection with nothing in
+ * flight and no request for control.idle_timeout is closed, one that
+ * leaves a request line unfinished for control.line_timeout too (one byte
+ * a second does not keep it), a user other than root and the daemon's
+ * own (the peer's uid, SO_PEERCRED) holds at most
+ * SNMPMGR_MAX_CTL_CLIENTS_PER_UID of them, and all such users together
+ * leave SNMPMGR_CTL_RESERVED_CLIENTS free, so an administrator always gets
+ * in.  Memory a burst of large lines or replies took is given back to the
+ * system (malloc_trim) once their buffers are empty or gone.
+ *
  * Every request gets a struct ctl_req that its connection keeps on a list,
  * so when the client goes away its pending requests are cancelled and
  * freed rather than completed into freed memory.  A client that only shuts
@@ -29,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +55,7 @@
 #include "core/errors.h"
 #include "core/limits.h"
 
+#include "conf.h"
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
@@ -81,8 +93,15 @@ struct ctl_conn {
 	struct bufferevent	*bev;
 	struct event		*ev_free;
 	struct event		*ev_hup;	/* half-closed: gone yet? */
+	struct event		*ev_idle;	/* control.idle_timeout */
+	struct event		*ev_line;	/* control.line_timeout */
 	TAILQ_HEAD(, ctl_req)	 reqs;
 	size_t			 nreqs;
+	uid_t			 uid;		/* the peer's (SO_PEERCRED) */
+	bool			 privileged;	/* root or our own user */
+	size_t			 idle_outq;	/* output queued at the last
+						 * idle check */
+	size_t			 peak;		/* most bytes buffered */
 	bool			 closing;	/* flush, then close */
 	bool			 dead;		/* free at the next turn */
 	bool			 eof;		/* client sends no more */
@@ -95,19 +114,184 @@ struct control {
 	int			 fd;
 	struct event		*ev_accept;
 	struct event		*ev_pause;
+	struct event		*ev_trim;	/* malloc_trim, coalesced */
 	TAILQ_HEAD(, ctl_conn)	 conns;
 	size_t			 nconns;
+	size_t			 nunpriv;	/* of other users than below */
+	uid_t			 euid;		/* ours; privileged, as root */
 	size_t			 nreqs;		/* of all connections */
 	struct log_repeat	 rep_accept;
 	struct log_repeat	 rep_full;
+	struct log_repeat	 rep_user;
+	struct log_repeat	 rep_slow;
 };
 
 /* Low mark of queued output at which paused streams go on. */
 #define CTL_STREAM_LOW		(SNMPMGR_CTL_STREAM_HIGH / 2)
+/*
+ * A connection whose buffers held this much has glibc keep the freed
+ * memory in its heap unless asked to give it back: once they are empty
+ * (or gone), trim, at most once per CTL_TRIM_DELAY_MS, so a burst of such
+ * clients costs a few trims and not one each.
+ */
+#define CTL_TRIM_MIN		(64 * 1024)
+#define CTL_TRIM_DELAY_MS	500
 
 static void	 conn_kill(struct ctl_conn *);
 static void	 conn_close_after_flush(struct ctl_conn *);
 static void	 conn_finish(struct ctl_conn *, struct ctl_req *);
+static void	 conn_reply_error(struct ctl_conn *, const char *, size_t, int,
+		    const char *, json_t *);
+
+/* ------------------------------------------------- timeouts and memory */
+
+/* The config's timeouts, read when armed: a reload changes them. */
+static uint32_t
+ctl_idle_ms(const struct control *ctl)
+{
+	return ctl->d->conf != NULL ? ctl->d->conf->control_idle_ms :
+	    SNMPMGR_CTL_IDLE_TIMEOUT;
+}
+
+static uint32_t
+ctl_line_ms(const struct control *ctl)
+{
+	return ctl->d->conf != NULL ? ctl->d->conf->control_line_ms :
+	    SNMPMGR_CTL_LINE_TIMEOUT;
+}
+
+static void
+ctl_evtimer_ms(struct event *ev, uint32_t ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/* (Re)start c's idle timeout: it must ask something before it ends. */
+static void
+conn_idle_arm(struct ctl_conn *c)
+{
+	uint32_t	 ms = ctl_idle_ms(c->ctl);
+
+	if (c->dead || c->ev_idle == NULL)
+		return;
+	if (ms == 0)
+		evtimer_del(c->ev_idle);
+	else
+		ctl_evtimer_ms(c->ev_idle, ms);
+}
+
+/*
+ * Idle: nothing in flight, no event stream, no request since the timer
+ * was armed, and no reply being read either (what is queued did not
+ * shrink since the last look).  A partial line is the line timeout's.
+ */
+static void
+conn_idle_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	size_t		 outq;
+
+	if (c->dead)
+		return;
+	if (!c->closing && !TAILQ_EMPTY(&c->reqs))
+		return;		/* armed again when the last one ends */
+	outq = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if ((outq > 0 && outq != c->idle_outq) || (!c->closing &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)) {
+		c->idle_outq = outq;
+		conn_idle_arm(c);
+		return;
+	}
+	log_debug("control: closing a client idle for %u ms%s",
+	    ctl_idle_ms(c->ctl), outq > 0 ? " that does not read" : "");
+	conn_kill(c);
+}
+
+/* After input was taken: time the partial line left, if any, from its
+ * first byte (restarted: a line before it was finished just now). */
+static void
+conn_line_watch(struct ctl_conn *c, bool restarted)
+{
+	struct ctl_conn	*o;
+
+	if (c->dead || c->closing ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		evtimer_del(c->ev_line);
+		if (!c->ctl->rep_slow.active || !restarted)
+			return;
+		TAILQ_FOREACH(o, &c->ctl->conns, entry)
+			if (evtimer_pending(o->ev_line, NULL))
+				return;
+		log_repeat_clear(&c->ctl->rep_slow, "control: clients "
+		    "finish their request lines again");
+		return;
+	}
+	if (restarted || !evtimer_pending(c->ev_line, NULL))
+		ctl_evtimer_ms(c->ev_line, ctl_line_ms(c->ctl));
+}
+
+/* A request line begun and not finished in time: say so if the reply
+ * can still be framed (nothing else queued), and close. */
+static void
+conn_line_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	struct evbuffer	*in;
+	uint32_t	 ms = ctl_line_ms(c->ctl);
+
+	if (c->dead || c->closing)
+		return;
+	in = bufferevent_get_input(c->bev);
+	if (evbuffer_get_length(in) == 0)
+		return;
+	log_repeat(&c->ctl->rep_slow, "control: closing a client that left "
+	    "a request line unfinished for %u ms", ms);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		conn_kill(c);
+		return;
+	}
+	conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
+	    "request line not finished in time",
+	    json_pack("{s:I}", "timeout_ms", (json_int_t)ms));
+	conn_close_after_flush(c);
+}
+
+static void
+ctl_trim_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	malloc_trim(0);
+}
+
+static void
+ctl_trim_soon(struct control *ctl)
+{
+	if (ctl->ev_trim != NULL && !evtimer_pending(ctl->ev_trim, NULL))
+		ctl_evtimer_ms(ctl->ev_trim, CTL_TRIM_DELAY_MS);
+}
+
+/* Follow how much c's buffers hold; when they are empty after holding
+ * a lot, have the memory given back. */
+static void
+conn_note_buffers(struct ctl_conn *c)
+{
+	size_t	 n;
+
+	if (c->dead)
+		return;
+	n = evbuffer_get_length(bufferevent_get_input(c->bev)) +
+	    evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (n > c->peak)
+		c->peak = n;
+	else if (n == 0 && c->peak >= CTL_TRIM_MIN) {
+		c->peak = 0;
+		ctl_trim_soon(c->ctl);
+	}
+}
 
 /* ------------------------------------------------------------ requests */
 
@@ -330,6 +514,7 @@ conn_write(struct ctl_conn *c, const char *buf, size_t len)
 		conn_kill(c);
 		return -1;
 	}
+	conn_note_buffers(c);
 	return 0;
 }
 
@@ -371,7 +556,8 @@ req_free(struct ctl_req *r)
 	if (r->pending)
 		r->conn->ctl->d->requests_in_flight--;
 	TAILQ_REMOVE(&r->conn->reqs, r, entry);
-	r->conn->nreqs--;
+	if (--r->conn->nreqs == 0)
+		conn_idle_arm(r->conn);	/* nothing in flight: idle from now */
 	r->conn->ctl->nreqs--;
 	req_clear_answer(r);
 	free(r->id);
@@ -545,6 +731,7 @@ conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
 	}
 	if (len == 0)
 		return;
+	conn_idle_arm(c);		/* a request: not idle */
 
 	if (ctl_json_depth(line, len) > SNMPMGR_MAX_JSON_DEPTH) {
 		conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
@@ -634,10 +821,18 @@ conn_free(struct ctl_conn *c)
 		event_free(c->ev_free);
 	if (c->ev_hup != NULL)
 		event_free(c->ev_hup);
+	if (c->ev_idle != NULL)
+		event_free(c->ev_idle);
+	if (c->ev_line != NULL)
+		event_free(c->ev_line);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	if (c->peak >= CTL_TRIM_MIN)
+		ctl_trim_soon(c->ctl);
 	TAILQ_REMOVE(&c->ctl->conns, c, entry);
 	c->ctl->nconns--;
+	if (!c->privileged)
+		c->ctl->nunpriv--;
 	free(c);
 }
 
@@ -665,8 +860,11 @@ conn_close_after_flush(struct ctl_conn *c)
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	evtimer_del(c->ev_line);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_kill(c);
+	else
+		conn_idle_arm(c);	/* a client that never reads: closed */
 }
 
 static void
@@ -677,13 +875,14 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr	 eol;
 	size_t			 eollen, linelen;
 	unsigned char		*line;
+	bool			 taken = false;
 
 	while (!c->dead && !c->closing) {
 		eol = evbuffer_search_eol(in, NULL, &eollen, EVBUFFER_EOL_LF);
 		if (eol.pos == -1) {
 			if (evbuffer_get_length(in) > SNMPMGR_MAX_CTL_LINE)
 				goto toolong;
-			return;
+			break;
 		}
 		linelen = (size_t)eol.pos;
 		if (linelen > SNMPMGR_MAX_CTL_LINE)
@@ -696,7 +895,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		conn_handle_line(c, (const char *)line, linelen);
 		evbuffer_drain(in, linelen + 1);
+		taken = true;
 	}
+	conn_line_watch(c, taken);
+	conn_note_buffers(c);
 	return;
  toolong:
 	conn_reply_error(c, "null", 4, CTL_ERR_INVALID,
@@ -704,6 +906,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	    SNMPMGR_MAX_CTL_LINE));
 	evbuffer_drain(in, evbuffer_get_length(in));
 	conn_close_after_flush(c);
+	conn_note_buffers(c);
 }
 
 static void
@@ -721,6 +924,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 			conn_kill(c);
 		return;
 	}
+	conn_note_buffers(c);
 	/* Paused streams go on; one may pause again, others may finish. */
 	for (r = TAILQ_FIRST(&c->reqs); r != NULL && !c->dead; r = next) {
 		next = TAILQ_NEXT(r, entry);
@@ -813,6 +1017,8 @@ conn_half_closed(struct ctl_conn *c)
 		conn_handle_line(c, (const char *)line, len);
 		evbuffer_drain(in, len);
 	}
+	conn_line_watch(c, false);
+	conn_note_buffers(c);
 	if (!c->dead && !c->closing && TAILQ_EMPTY(&c->reqs))
 		conn_close_after_flush(c);
 	else if (!c->dead && !c->closing)
@@ -848,14 +1054,90 @@ ctl_pause_cb(evutil_socket_t fd, short ev, void *arg)
 	event_add(ctl->ev_accept, NULL);
 }
 
+/* Say why on s (one error line, if the socket takes it) and close it. */
+static void
+ctl_refuse(int s, const char *message, json_t *data)
+{
+	json_t	*e;
+	char	 line[512];
+	size_t	 n;
+
+	e = json_pack("{s:s,s:n,s:{s:i,s:s,s:o*}}", "jsonrpc", "2.0", "id",
+	    "error", "code", CTL_ERR_INTERNAL, "message", message, "data",
+	    data);
+	if (e != NULL && (n = json_dumpb(e, line, sizeof(line) - 1,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER)) > 0 && n < sizeof(line)) {
+		line[n++] = '\n';
+		(void)!send(s, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	json_decref(e);
+	close(s);
+}
+
+/* Connections of uid other users may not take more of. */
+static size_t
+ctl_user_conns(const struct control *ctl, uid_t uid)
+{
+	const struct ctl_conn	*c;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(c, &ctl->conns, entry)
+		if (c->uid == uid && !c->dead)
+			n++;
+	return n;
+}
+
+/*
+ * May a client of uid have one more slot?  Root and our own user may
+ * take all of them; any other user at most SNMPMGR_MAX_CTL_CLIENTS_PER_UID,
+ * and all other users together never the last
+ * SNMPMGR_CTL_RESERVED_CLIENTS.  If not, refuse s and say why.
+ */
+static bool
+ctl_admit(struct control *ctl, int s, uid_t uid, bool privileged)
+{
+	if (ctl->nconns >= SNMPMGR_MAX_CTL_CLIENTS) {
+		log_repeat(&ctl->rep_full, "control: %d clients already, "
+		    "refusing another", SNMPMGR_MAX_CTL_CLIENTS);
+		ctl_refuse(s, "too many clients", json_pack("{s:i}", "max",
+		    SNMPMGR_MAX_CTL_CLIENTS));
+		return false;
+	}
+	if (privileged)
+		return true;
+	if (ctl->nunpriv >= SNMPMGR_MAX_CTL_CLIENTS -
+	    SNMPMGR_CTL_RESERVED_CLIENTS) {
+		log_repeat(&ctl->rep_full, "control: %zu clients of ordinary "
+		    "users already, refusing uid %lu (the other %d are kept "
+		    "for root and our own user)", ctl->nunpriv,
+		    (unsigned long)uid, SNMPMGR_CTL_RESERVED_CLIENTS);
+		ctl_refuse(s, "too many clients", json_pack("{s:i,s:i,s:s}",
+		    "max", SNMPMGR_MAX_CTL_CLIENTS, "reserved",
+		    SNMPMGR_CTL_RESERVED_CLIENTS, "detail", "the remaining "
+		    "connections are reserved for root and the daemon's user"));
+		return false;
+	}
+	if (ctl_user_conns(ctl, uid) >= SNMPMGR_MAX_CTL_CLIENTS_PER_UID) {
+		log_repeat(&ctl->rep_user, "control: uid %lu has %d clients "
+		    "already, refusing another", (unsigned long)uid,
+		    SNMPMGR_MAX_CTL_CLIENTS_PER_UID);
+		ctl_refuse(s, "too many clients of this user",
+		    json_pack("{s:I,s:i}", "uid", (json_int_t)uid,
+		    "max_per_user", SNMPMGR_MAX_CTL_CLIENTS_PER_UID));
+		return false;
+	}
+	return true;
+}
+
 static void
 ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	static const char	 busy[] = "{\"jsonrpc\":\"2.0\",\"id\":null,"
-	    "\"error\":{\"code\":-32603,\"message\":\"too many clients\"}}\n";
 	struct control		*ctl = arg;
 	struct ctl_conn		*c;
 	struct timeval		 onesec = { 1, 0 };
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof(cred);
+	bool			 privileged;
 	int			 s;
 
 	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
@@ -870,23 +1152,36 @@ ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	log_repeat_clear(&ctl->rep_accept, "control: accepting again");
-	if (ctl->nconns >= SNMPMGR_MAX_CTL_CLIENTS) {
-		log_repeat(&ctl->rep_full, "control: %d clients already, "
-		    "refusing another", SNMPMGR_MAX_CTL_CLIENTS);
-		(void)!write(s, busy, sizeof(busy) - 1);
+	/* Whose it is: the kernel says, as the client connected. */
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1) {
+		log_warn("control: cannot tell who connected (SO_PEERCRED)");
 		close(s);
 		return;
 	}
+	privileged = cred.uid == 0 || cred.uid == ctl->euid;
+	if (!ctl_admit(ctl, s, cred.uid, privileged))
+		return;
 	log_repeat_clear(&ctl->rep_full, "control: accepting clients again");
+	log_repeat_clear(&ctl->rep_user, "control: accepting clients of "
+	    "every user again");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	TAILQ_INIT(&c->reqs);
 	c->ctl = ctl;
+	c->uid = cred.uid;
+	c->privileged = privileged;
 	c->ev_free = event_new(ctl->d->base, -1, 0, conn_free_cb, c);
+	c->ev_idle = evtimer_new(ctl->d->base, conn_idle_cb, c);
+	c->ev_line = evtimer_new(ctl->d->base, conn_line_cb, c);
 	c->bev = bufferevent_socket_new(ctl->d->base, s, BEV_OPT_CLOSE_ON_FREE);
-	if (c->ev_free == NULL || c->bev == NULL) {
+	if (c->ev_free == NULL || c->ev_idle == NULL || c->ev_line == NULL ||
+	    c->bev == NULL) {
 		if (c->ev_free != NULL)
 			event_free(c->ev_free);
+		if (c->ev_idle != NULL)
+			event_free(c->ev_idle);
+		if (c->ev_line != NULL)
+			event_free(c->ev_line);
 		if (c->bev != NULL) {
 			bufferevent_free(c->bev);
 			s = -1;
@@ -896,11 +1191,15 @@ ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	TAILQ_INSERT_TAIL(&ctl->conns, c, entry);
 	ctl->nconns++;
+	if (!privileged)
+		ctl->nunpriv++;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	/* Read at most one longest line (plus its newline) ahead. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, SNMPMGR_MAX_CTL_LINE + 1);
 	bufferevent_enable(c->bev, EV_READ);
-	log_debug("control: client connected (%zu)", ctl->nconns);
+	conn_idle_arm(c);
+	log_debug("control: client connected (%zu, uid %lu)", ctl->nconns,
+	    (unsigned long)cred.uid);
 	return;
  fail:
 	log_warnx("control: cannot set up a client: out of memory");
@@ -979,6 +1278,7 @@ control_new(struct daemon *d, const char *path, mode_t mode,
 	ctl->d = d;
 	ctl->dispatch = dispatch;
 	ctl->fd = -1;
+	ctl->euid = geteuid();
 	TAILQ_INIT(&ctl->conns);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -1026,8 +1326,9 @@ control_new(struct daemon *d, const char *path, mode_t mode,
 	ctl->ev_accept = event_new(d->base, ctl->fd, EV_READ | EV_PERSIST,
 	    ctl_accept_cb, ctl);
 	ctl->ev_pause = evtimer_new(d->base, ctl_pause_cb, ctl);
+	ctl->ev_trim = evtimer_new(d->base, ctl_trim_cb, ctl);
 	if (ctl->ev_accept == NULL || ctl->ev_pause == NULL ||
-	    event_add(ctl->ev_accept, NULL) == -1) {
+	    ctl->ev_trim == NULL || event_add(ctl->ev_accept, NULL) == -1) {
 		log_warnx("control: cannot set up events");
 		goto fail_unlink;
 	}
@@ -1040,6 +1341,8 @@ control_new(struct daemon *d, const char *path, mode_t mode,
 		event_free(ctl->ev_accept);
 	if (ctl->ev_pause != NULL)
 		event_free(ctl->ev_pause);
+	if (ctl->ev_trim != NULL)
+		event_free(ctl->ev_trim);
 	if (ctl->fd != -1)
 		close(ctl->fd);
 	free(ctl->path);
@@ -1060,6 +1363,8 @@ control_free(struct control *ctl)
 		event_free(ctl->ev_pause);
 	while ((c = TAILQ_FIRST(&ctl->conns)) != NULL)
 		conn_free(c);
+	if (ctl->ev_trim != NULL)
+		event_free(ctl->ev_trim);
 	/* After control_shutdown() the socket file is gone already. */
 	if (ctl->fd != -1) {
 		close(ctl->fd);

@@ -230,6 +230,8 @@ START_TEST(config_empty_object_gives_defaults)
 	ck_assert_str_eq(c->state_dir, "/var/lib/snmpmgrd");
 	ck_assert_str_eq(c->control_socket, "/run/snmpmgrd/control.sock");
 	ck_assert_int_eq(c->control_mode, 0660);
+	ck_assert_uint_eq(c->control_idle_ms, SNMPMGR_CTL_IDLE_TIMEOUT);
+	ck_assert_uint_eq(c->control_line_ms, SNMPMGR_CTL_LINE_TIMEOUT);
 	ck_assert_int_eq(c->log_level, LOG_INFO);
 	ck_assert(!c->log_syslog);
 	ck_assert_uint_eq(c->nsessions, 0);
@@ -241,7 +243,8 @@ END_TEST
 
 static const char full_config[] =
 "{\n"
-"  \"control\":  { \"socket\": \"ctl.sock\", \"mode\": \"0600\" },\n"
+"  \"control\":  { \"socket\": \"ctl.sock\", \"mode\": \"0600\",\n"
+"                \"idle_timeout\": 0, \"line_timeout\": \"1500ms\" },\n"
 "  \"state_dir\": \"/var/tmp/snmpmgrd-test\",\n"
 "  \"log\":      { \"level\": \"debug\", \"syslog\": true },\n"
 "  \"defaults\": { \"timeout\": \"2s\", \"retries\": 2,\n"
@@ -287,6 +290,8 @@ START_TEST(config_full_example_loads)
 
 	ck_assert_str_eq(c->control_socket, "/var/tmp/snmpmgrd-test/ctl.sock");
 	ck_assert_int_eq(c->control_mode, 0600);
+	ck_assert_uint_eq(c->control_idle_ms, 0);
+	ck_assert_uint_eq(c->control_line_ms, 1500);
 	ck_assert_int_eq(c->log_level, LOG_DEBUG);
 	ck_assert(c->log_syslog);
 
@@ -807,6 +812,12 @@ START_TEST(config_control_and_log_checked)
 {
 	expect_error("{\"control\": {\"mode\": @660}}\n", "octal string");
 	expect_error("{\"control\": {\"mode\": @\"0998\"}}\n", "octal mode");
+	expect_error("{\"control\": {\"line_timeout\": @\"50ms\"}}\n",
+	    "control.line_timeout: must be from 100ms to 24h");
+	expect_error("{\"control\": {\"idle_timeout\": @\"soon\"}}\n",
+	    "control.idle_timeout: expected a duration");
+	expect_error("{\"control\": {\"idle_timeout\": @-1}}\n",
+	    "control.idle_timeout: must be from 0ms to 24h");
 	expect_error("{\"log\": {\"level\": @\"warn\"}}\n",
 	    "(did you mean \"warning\"?)");
 	expect_error("{\"state_dir\": @\"var/lib\"}\n", "absolute path");

@@ -18,6 +18,7 @@ import select
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -986,6 +987,280 @@ class ResourceLimits(unittest.TestCase):
             finally:
                 c.close()
             self.assertEqual(d.stop(), 0)
+
+
+# ------------------------------------------------------- control slots
+
+def rss_mib(pid):
+    """Resident set size of a process, in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def sanitizer_build(prog):
+    with open(prog, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def connect_and_ask(path, n, line):
+    """Open n connections to path, send line on each, and read what came
+    back first on each: ({"ok": answered, "refused": {message: count}},
+    the sockets still open)."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        socks.append(s)
+    for s in socks:
+        try:
+            s.sendall(line)
+        except OSError:
+            pass        # refused and closed already; its line is there
+    res, kept = {"ok": 0, "refused": {}}, []
+    for s in socks:
+        s.settimeout(60)
+        with s.makefile("rb") as f:
+            m = json.loads(f.readline())
+        if "result" in m:
+            res["ok"] += 1
+            kept.append(s)
+        else:
+            msg = m["error"]["message"]
+            res["refused"][msg] = res["refused"].get(msg, 0) + 1
+            s.close()
+    return res, kept
+
+
+STATUS_LINE = b'{"jsonrpc":"2.0","id":1,"method":"daemon.status"}\n'
+
+
+class ControlSlots(unittest.TestCase):
+    """Control socket slots cannot be kept from an administrator: slow
+    and idle clients are closed, other users are limited per uid and
+    leave a reserve for root (issue 9 item 2); and the memory a burst of
+    clients took is given back (item 11)."""
+
+    def setUp(self):
+        self.d = None
+        self.kids = []
+
+    def tearDown(self):
+        for pid, hold in self.kids:
+            os.close(hold)
+            os.waitpid(pid, 0)
+        if self.d is not None:
+            try:
+                self.assertTrue(self.d.alive(), self.d.log()[-3000:])
+                self.assertEqual(self.d.stop(), 0, self.d.log()[-3000:])
+            finally:
+                self.d.close()
+
+    def daemon(self, control=None):
+        ctl = dict(control or {})
+        self.d = Daemon({"sessions": {}, "control": ctl})
+        return self.d
+
+    def status(self):
+        # A fresh connection each time: the fixture's would go idle.
+        c = self.d.connect()
+        try:
+            return c.call("daemon.status", timeout=10)
+        finally:
+            c.close()
+
+    def clients_as(self, uid, n, line=STATUS_LINE):
+        """n connections of user uid (a child process that drops to uid),
+        each sending line: {"ok": answered, "refused": {message: count}}.
+        The child keeps those let in until tearDown."""
+        rfd, wfd = os.pipe()
+        hold_r, hold_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(rfd)
+                os.close(hold_w)
+                for _, w in self.kids:
+                    os.close(w)
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                res, _ = connect_and_ask(self.d.sock, n, line)
+                os.write(wfd, json.dumps(res).encode() + b"\n")
+                os.read(hold_r, 1)
+                code = 0
+            except BaseException as e:
+                os.write(2, ("clients_as: %r\n" % e).encode())
+            finally:
+                os._exit(code)
+        os.close(wfd)
+        os.close(hold_r)
+        self.kids.append((pid, hold_w))
+        with os.fdopen(rfd, "rb") as f:
+            out = f.readline()
+        self.assertTrue(out, "clients of uid %d failed" % uid)
+        return json.loads(out)
+
+    def test_other_users_are_limited_and_root_keeps_a_reserve(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to connect as other users")
+        d = self.daemon({"mode": "0666"})
+        os.chmod(d.dir, 0o711)
+        per_uid, reserve = 64, 16
+        # One user: 64 connections, the next ones are told why.
+        got = self.clients_as(60001, per_uid + 6)
+        self.assertEqual(got, {"ok": per_uid, "refused": {
+            "too many clients of this user": 6}})
+        # More users, each under its limit: together they leave the
+        # last 16 of 256 slots to root and the daemon's user.
+        self.assertEqual(self.clients_as(60002, per_uid)["ok"], per_uid)
+        self.assertEqual(self.clients_as(60003, per_uid)["ok"], per_uid)
+        got = self.clients_as(60004, per_uid)
+        ordinary = 256 - reserve
+        self.assertEqual(got, {"ok": ordinary - 3 * per_uid, "refused": {
+            "too many clients": 4 * per_uid - ordinary}})
+        # The administrator gets in, with snmpmgrctl and by hand.
+        r = d.ctl("status")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.status()["clients"], ordinary + 1)
+
+    def test_slow_loris_is_cut_off_and_snmpmgrctl_gets_in(self):
+        # 300 clients that send one byte a second, never a whole line:
+        # each is closed once its line is 2 s old, with an error saying
+        # why, and snmpmgrctl gets in.
+        d = self.daemon({"line_timeout": "2s"})
+        socks, opened, ended = [], {}, {}
+        try:
+            for _ in range(300):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(d.sock)
+                s.setblocking(False)
+                try:
+                    s.send(b"{")
+                except OSError:
+                    pass
+                socks.append(s)
+                opened[s] = time.monotonic()
+            deadline = time.monotonic() + 30
+            next_byte = time.monotonic() + 1
+            while len(ended) < len(socks) and time.monotonic() < deadline:
+                live = [s for s in socks if s not in ended]
+                r, _, _ = select.select(live, [], [], 0.2)
+                for s in r:
+                    out, closed = read_until_closed(s, 2)
+                    self.assertTrue(closed)
+                    ended[s] = (time.monotonic() - opened[s],
+                                json.loads(out.splitlines()[0])["error"])
+                if time.monotonic() >= next_byte:
+                    next_byte += 1
+                    for s in socks:
+                        if s not in ended:
+                            try:
+                                s.send(b" ")
+                            except OSError:
+                                pass
+            self.assertEqual(len(ended), 300, "slow clients kept their "
+                             "slots: %d of 300 closed" % len(ended))
+            slow = [(t, e) for t, e in ended.values()
+                    if e["message"] != "too many clients"]
+            self.assertGreaterEqual(len(slow), 250)
+            for t, e in slow:
+                self.assertEqual(e["code"], -32600, e)
+                self.assertEqual(e["message"],
+                                 "request line not finished in time")
+                self.assertEqual(e["data"], {"timeout_ms": 2000})
+                self.assertGreater(t, 1.5)
+        finally:
+            for s in socks:
+                s.close()
+        r = d.ctl("status")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_slow_loris_of_another_user_leaves_root_in(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to connect as other users")
+        d = self.daemon({"mode": "0666", "line_timeout": "2s"})
+        os.chmod(d.dir, 0o711)
+        # Half a line on each of 300, as nobody: 64 let in and ended by
+        # the line timeout, the others refused at once.
+        t0 = time.monotonic()
+        got = self.clients_as(65534, 300, b'{"jsonrpc":"2.0"')
+        self.assertGreater(time.monotonic() - t0, 1.5)
+        self.assertEqual(got["refused"].get("too many clients of this "
+                                            "user"), 300 - 64, got)
+        self.assertEqual(got["refused"].get("request line not finished "
+                                            "in time"), 64, got)
+        r = d.ctl("status")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_idle_clients_are_closed_but_not_busy_ones(self):
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind(("127.0.0.1", 0))
+        d = self.daemon({"idle_timeout": "1s"})
+        conns = {}
+        try:
+            for name in ("idle", "asked", "subscriber", "waiting"):
+                conns[name] = d.connect()
+            t0 = time.monotonic()
+            self.assertIn("pid", conns["asked"].call("daemon.status"))
+            conns["subscriber"].rpc("events.subscribe",
+                                    {"events": ["config"]})
+            target = {"host": "127.0.0.1", "port": silent.getsockname()[1],
+                      "community": "public", "timeout": "3s", "retries": 0}
+            conns["waiting"].request("snmp.get", {"target": target,
+                                                  "oids": [SYS_NAME]}, id=9)
+            # The idle ones go after about a second.
+            for name in ("idle", "asked"):
+                out, closed = read_until_closed(conns[name].sock, 10)
+                self.assertTrue(closed, name)
+                self.assertEqual(out, b"", name)
+            self.assertGreater(time.monotonic() - t0, 0.8)
+            # The one waiting for its reply gets it, 3 s on.
+            _, reply = conns["waiting"].wait_reply(9, 10)
+            self.assertEqual(reply["error"]["code"], 201, reply)
+            self.assertGreater(time.monotonic() - t0, 2.5)
+            # A subscriber that hears nothing for longer is still there.
+            time.sleep(max(0.0, t0 + 4.0 - time.monotonic()))
+            self.assertIn("pid", conns["subscriber"].call("daemon.status"))
+        finally:
+            for c in conns.values():
+                c.close()
+            silent.close()
+
+    def test_memory_of_a_burst_is_given_back(self):
+        d = self.daemon()
+        if sanitizer_build(d.prog):
+            self.skipTest("the sanitizer's allocator keeps its memory")
+        self.status()
+        base = rss_mib(d.pid)
+        # 255 unfinished lines of almost 1 MiB (272 MB of RSS that stayed
+        # after they left, before).
+        chunk = b"x" * ((1 << 20) - 1)
+        socks = []
+        try:
+            for _ in range(255):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(d.sock)
+                s.settimeout(30)
+                s.sendall(chunk)
+                socks.append(s)
+            wait_for(lambda: rss_mib(d.pid) > base + 150, 20,
+                     "the burst to take memory (%.0f MiB at start, %.0f "
+                     "now)" % (base, rss_mib(d.pid)))
+        finally:
+            for s in socks:
+                s.close()
+        wait_for(lambda: self.status()["clients"] == 1, 20,
+                 "the clients to go")
+        try:
+            wait_for(lambda: rss_mib(d.pid) < base + 32, 20, "RSS back")
+        except AssertionError:
+            self.fail("RSS %.0f MiB after the burst, %.0f before"
+                      % (rss_mib(d.pid), base))
+        self.assertEqual(self.status()["clients"], 1)
 
 
 if __name__ == "__main__":
