@@ -39,6 +39,7 @@
 /* Community string octets. */
 #define SNMPMGR_MAX_COMMUNITY_LEN	255
 /* snmpEngineID octets (RFC 3411: 5..32). */
+#define SNMPMGR_MIN_ENGINE_ID_LEN	5
 #define SNMPMGR_MAX_ENGINE_ID_LEN	32
 /* USM user name octets (RFC 3414: SnmpAdminString (SIZE(1..32))). */
 #define SNMPMGR_MAX_USER_LEN		32
@@ -69,6 +70,19 @@
 #define SNMPMGR_MAX_TRAP_ENGINES	16384
 #define SNMPMGR_MAX_TRAP_KEYS		16384
 #define SNMPMGR_MAX_TRAP_ACKS		65536
+/* Sender engines a trap user may teach the receiver: a token bucket per
+ * user of this many, refilled at this many a second.  Past it, traps from
+ * engines not yet tracked are refused (engine_rate_limited), so a flood
+ * of engine IDs cannot churn the engine table. */
+#define SNMPMGR_MAX_TRAP_ENGINE_BURST	256
+#define SNMPMGR_MAX_TRAP_ENGINE_RATE	32
+/* Reports the trap receiver sends (discovery answers and the like): a
+ * token bucket per source prefix (/24 IPv4, /64 IPv6) of this many,
+ * refilled at this many a second, in a table of this many prefixes (a
+ * power of two, 4 or more). */
+#define SNMPMGR_MAX_TRAP_REPORT_BURST	64
+#define SNMPMGR_MAX_TRAP_REPORT_RATE	16
+#define SNMPMGR_MAX_TRAP_REPORT_PREFIXES	4096
 
 /* Inline SNMPv3 targets: credentials kept between requests, and agent
  * addresses whose engine (ID, boots, time) is remembered (v3cache.h). */

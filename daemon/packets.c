@@ -165,6 +165,16 @@ pk_community_span(const uint8_t *buf, size_t len, size_t *off, size_t *n)
 	return 0;
 }
 
+json_t *
+packets_hex(const uint8_t *buf, size_t n, bool mask)
+{
+	size_t	 coff = 0, clen;
+
+	if (!mask || pk_community_span(buf, n, &coff, &clen) == -1)
+		clen = 0;
+	return pk_hex(buf, n, coff, clen);
+}
+
 /* "192.0.2.1" and the port of sa. */
 static void
 pk_addr(const struct sockaddr *sa, char *buf, size_t size, unsigned *port)
@@ -341,7 +351,6 @@ pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
 	struct snmp_pdu		 p2;
 	bool			 mask = packets_mask(ds), vbs = false;
 	bool			 dtrace = packets_decrypt_trace(ds);
-	size_t			 coff = 0, clen = 0;
 	char			 peer[INET6_ADDRSTRLEN + 16];
 	json_t			*o;
 
@@ -407,9 +416,7 @@ pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
 	}
 	if (pdu != NULL)
 		pk_trace_pdu(pk, o, pdu, vbs);
-	if (!mask || pk_community_span(t->buf, t->len, &coff, &clen) == -1)
-		clen = 0;
-	json_object_set_new(o, "hex", pk_hex(t->buf, t->len, coff, clen));
+	json_object_set_new(o, "hex", packets_hex(t->buf, t->len, mask));
 	pk->traces++;
 	events_publish(pk->d->events, EV_TRACE, name, o);
 }
@@ -491,7 +498,7 @@ pk_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
 	char			 peer[INET6_ADDRSTRLEN + 16];
 	char			 who[SNMPMGR_MAX_NAME_LEN + 16];
 	char			 agent[INET6_ADDRSTRLEN + 16];
-	size_t			 n, coff = 0, clen = 0;
+	size_t			 n;
 	socklen_t		 salen = 0;
 	unsigned		 port;
 	uint64_t		 now = state_now_ms();
@@ -522,9 +529,6 @@ pk_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
 	if (!events_wanted(pk->d->events, EV_BAD_PACKET, name))
 		return;
 	n = len < PK_BAD_HEX ? len : PK_BAD_HEX;
-	if (!packets_mask(ds) ||
-	    pk_community_span(buf, n, &coff, &clen) == -1)
-		clen = 0;
 	msg = snmpmgr_strerror(error);
 	o = json_pack("{s:s,s:i,s:s,s:s,s:s,s:i,s:I}", "origin", "session",
 	    "code", error, "message", msg != NULL ? msg : "?", "detail", why,
@@ -533,7 +537,7 @@ pk_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
 		return;
 	if (agent[0] != '\0')
 		json_object_set_new(o, "address", json_string(agent));
-	json_object_set_new(o, "hex", pk_hex(buf, n, coff, clen));
+	json_object_set_new(o, "hex", packets_hex(buf, n, packets_mask(ds)));
 	events_publish(pk->d->events, EV_BAD_PACKET, name, o);
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct json_t json_t;
 struct daemon;
 struct dsess;
 struct packets;
@@ -33,6 +34,13 @@ void		 packets_free(struct packets *pk);
  */
 bool		 packets_mask(const struct dsess *ds);
 bool		 packets_decrypt_trace(const struct dsess *ds);
+/*
+ * n octets of a datagram as lowercase hex for an event, the community of
+ * an SNMPv1/v2c message (even one cut short or broken further on) shown
+ * as "**" per octet when mask.  NULL when memory runs out.
+ */
+json_t		*packets_hex(const uint8_t *buf, size_t n, bool mask);
+
 /* Distinct numbered reasons of bad packets counted one by one. */
 #define PACKETS_NCODES		24
 

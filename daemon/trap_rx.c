@@ -19,12 +19,16 @@
  * Keys come from a usm_cache keyed by (credential, engine ID): localized
  * once per sender engine (traps) or for our engine (informs).  Sender
  * engines' boots/time live in a bounded table, least recently seen
- * evicted first; an evicted engine is learnt again from its next
- * authenticated message.
+ * evicted first but never one seen within the time window (forgotten, its
+ * old traps could be replayed), and each user teaches us new engines
+ * through a token bucket: a flood of engine IDs evicts nobody.  Reports,
+ * larger than the probes asking for them, go out through a token bucket
+ * per source prefix, so the receiver is no reflector.
  */
 #include <config.h>		/* autoconf's */
 
 #include <sys/types.h>
+#include <sys/param.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -56,6 +60,12 @@ enum tp_usmstat {
 	TP_STAT_DECRYPTION_ERRORS	= 6,
 };
 
+/* A token bucket: up to `burst` tokens, refilled at `rate` a second. */
+struct tp_bucket {
+	uint32_t	 tokens;
+	int64_t		 last;		/* the second of the last refill */
+};
+
 struct tp_user {
 	char		 name[SNMPMGR_MAX_USER_LEN + 1];
 	size_t		 namelen;
@@ -66,6 +76,7 @@ struct tp_user {
 	size_t		*englens;
 	size_t		 nengines;
 	size_t		 order;		/* as added, for a stable sort */
+	struct tp_bucket learn;		/* new sender engines it may teach */
 };
 
 struct tp_engine {
@@ -74,7 +85,19 @@ struct tp_engine {
 	uint32_t		 hash;
 	size_t			 len;
 	uint8_t			 id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	int64_t			 seen;	/* last authenticated message */
 	struct usm_timeliness	 t;
+};
+
+/* A source prefix's Reports: family (4, 6 or 0 for others) and the /24
+ * or /64. */
+#define TP_PREFIX_KEY		9
+#define TP_PREFIX_WAYS		4	/* a prefix may sit in 4 slots */
+
+struct tp_prefix {
+	uint8_t			 key[TP_PREFIX_KEY];
+	bool			 used;
+	struct tp_bucket	 reports;
 };
 
 struct trapproc {
@@ -92,6 +115,10 @@ struct trapproc {
 	TAILQ_HEAD(, tp_engine)	 elru;		/* least recent first */
 	size_t			 nengines;
 	size_t			 maxengines;
+
+	struct tp_prefix	*prefixes;	/* sets of TP_PREFIX_WAYS */
+	size_t			 nprefixsets;	/* power of two */
+	const struct sockaddr	*from;		/* of the datagram at hand */
 
 	uint8_t			 engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
 	size_t			 engine_id_len;
@@ -126,6 +153,10 @@ static const char *const reason_names[TRAPPROC__COUNT] = {
 	[TRAPPROC_BAD_VERSION]		= "bad_version",
 	[TRAPPROC_UNEXPECTED_PDU]	= "unexpected_pdu",
 	[TRAPPROC_MALFORMED]		= "malformed",
+	[TRAPPROC_BAD_ENGINE_ID]	= "bad_engine_id",
+	[TRAPPROC_ENGINE_TABLE_FULL]	= "engine_table_full",
+	[TRAPPROC_ENGINE_RATE_LIMITED]	= "engine_rate_limited",
+	[TRAPPROC_DISCOVERY_RATE_LIMITED] = "discovery_rate_limited",
 };
 
 /* The numbered error (SPEC 5) a bad-packet event carries per reason. */
@@ -142,6 +173,10 @@ static const int reason_errors[TRAPPROC__COUNT] = {
 	[TRAPPROC_BAD_VERSION]		= SNMPMGR_ERR_VERSION,
 	[TRAPPROC_UNEXPECTED_PDU]	= SNMPMGR_ERR_PDU_TYPE,
 	[TRAPPROC_MALFORMED]		= SNMPMGR_ERR_DEFECTIVE,
+	[TRAPPROC_BAD_ENGINE_ID]	= SNMPMGR_ERR_ENGINE_ID,
+	[TRAPPROC_ENGINE_TABLE_FULL]	= SNMPMGR_ERR_BUSY,
+	[TRAPPROC_ENGINE_RATE_LIMITED]	= SNMPMGR_ERR_BUSY,
+	[TRAPPROC_DISCOVERY_RATE_LIMITED] = SNMPMGR_ERR_BUSY,
 };
 
 const char *
@@ -166,9 +201,12 @@ trapproc_new(size_t max_engines, size_t max_keys)
 	tp->ehsize = 64;
 	while (tp->ehsize < tp->maxengines)
 		tp->ehsize *= 2;
+	tp->nprefixsets = SNMPMGR_MAX_TRAP_REPORT_PREFIXES / TP_PREFIX_WAYS;
 	TAILQ_INIT(&tp->elru);
 	render_buf_init(&tp->rec);
 	if ((tp->ehash = calloc(tp->ehsize, sizeof(*tp->ehash))) == NULL ||
+	    (tp->prefixes = calloc(tp->nprefixsets * TP_PREFIX_WAYS,
+	    sizeof(*tp->prefixes))) == NULL ||
 	    (tp->keys = usm_cache_new(max_keys ? max_keys :
 	    SNMPMGR_MAX_TRAP_KEYS)) == NULL ||
 	    (tp->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*tp->vb))) == NULL ||
@@ -206,6 +244,7 @@ trapproc_free(struct trapproc *tp)
 		free(e);
 	}
 	free(tp->ehash);
+	free(tp->prefixes);
 	free(tp->vb);
 	free(tp->dec);
 	free(tp->enc);
@@ -246,7 +285,8 @@ tp_user_check(size_t len, const size_t *lens, size_t n)
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (lens[i] == 0 || lens[i] > SNMPMGR_MAX_ENGINE_ID_LEN) {
+		if (lens[i] < SNMPMGR_MIN_ENGINE_ID_LEN ||
+		    lens[i] > SNMPMGR_MAX_ENGINE_ID_LEN) {
 			snmpmgr_seterr(SNMPMGR_ERR_ENGINE_ID, "engine ID of "
 			    "%zu octets", lens[i]);
 			return -1;
@@ -295,6 +335,7 @@ trapproc_add_cred(struct trapproc *tp, struct usm_cred *cred,
 	u->auth = usm_cred_auth(cred);
 	u->priv = usm_cred_priv(cred);
 	u->order = tp->nusers;
+	u->learn.tokens = SNMPMGR_MAX_TRAP_ENGINE_BURST;
 	if (n > 0) {
 		if ((u->engines = calloc(n, sizeof(*u->engines))) == NULL ||
 		    (u->englens = calloc(n, sizeof(*u->englens))) == NULL)
@@ -458,9 +499,33 @@ tp_engine_unhash(struct trapproc *tp, struct tp_engine *e)
 		}
 }
 
-/* The sender engine's entry, made (evicting the stalest) when new. */
+/* Refill k for the seconds since it last was (none when the clock went
+ * back); then, when take, take a token: whether there was one.  Without
+ * take: whether k is full (forgetting it would lose nothing). */
+static bool
+tp_bucket(struct tp_bucket *k, int64_t now, uint32_t rate, uint32_t burst,
+    bool take)
+{
+	if (now > k->last) {
+		k->tokens = now - k->last >= burst ? burst : MIN(burst,
+		    k->tokens + (uint32_t)(now - k->last) * rate);
+		k->last = now;
+	}
+	if (!take || k->tokens == 0)
+		return !take && k->tokens >= burst;
+	k->tokens--;
+	return true;
+}
+
+/*
+ * The sender engine's entry, or a new one if the user's bucket `learn`
+ * has a token and the table room: an entry may be evicted, but never one
+ * seen within the time window (RFC 3414 3.2 step 7b: nothing else would
+ * refuse its replays).  NULL with *r when not.
+ */
 static struct tp_engine *
-tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len)
+tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len,
+    int64_t now, struct tp_bucket *learn, enum trapproc_reason *r)
 {
 	struct tp_engine	*e;
 	uint32_t		 h = tp_hash(id, len);
@@ -471,10 +536,20 @@ tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len)
 		    memcmp(e->id, id, len) == 0) {
 			TAILQ_REMOVE(&tp->elru, e, lru);
 			TAILQ_INSERT_TAIL(&tp->elru, e, lru);
+			e->seen = MAX(e->seen, now);
 			return e;
 		}
-	if (tp->nengines >= tp->maxengines &&
-	    (e = TAILQ_FIRST(&tp->elru)) != NULL) {
+	*r = TRAPPROC_ENGINE_TABLE_FULL;
+	e = TAILQ_FIRST(&tp->elru);
+	if (tp->nengines >= tp->maxengines && (e == NULL ||
+	    now - e->seen <= USM_TIME_WINDOW))
+		return NULL;
+	*r = TRAPPROC_ENGINE_RATE_LIMITED;
+	if (!tp_bucket(learn, now, SNMPMGR_MAX_TRAP_ENGINE_RATE,
+	    SNMPMGR_MAX_TRAP_ENGINE_BURST, true))
+		return NULL;
+	*r = TRAPPROC_MALFORMED;
+	if (tp->nengines >= tp->maxengines) {
 		TAILQ_REMOVE(&tp->elru, e, lru);
 		tp_engine_unhash(tp, e);
 		tp->nengines--;
@@ -484,12 +559,62 @@ tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len)
 		return NULL;
 	e->hash = h;
 	e->len = len;
+	e->seen = now;
 	memcpy(e->id, id, len);
 	e->hnext = tp->ehash[b];
 	tp->ehash[b] = e;
 	TAILQ_INSERT_TAIL(&tp->elru, e, lru);
 	tp->nengines++;
 	return e;
+}
+
+/*
+ * Whether a Report may go to the datagram's source: a token from the
+ * bucket of its prefix (key: 4 and the /24, 6 and the /64, an IPv4-mapped
+ * address as IPv4).  A prefix new to the table takes a slot of its set
+ * that is free or full; when all are draining the Report is not sent, so
+ * cycling through prefixes resets no bucket.
+ */
+static bool
+tp_report_allowed(struct trapproc *tp, int64_t now)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)tp->from;
+	const uint8_t		*a = NULL;
+	struct tp_prefix	*set, *slot = NULL;
+	uint8_t			 key[TP_PREFIX_KEY] = { 0 };
+	size_t			 i;
+
+	if (tp->from != NULL && tp->from->sa_family == AF_INET)
+		a = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)tp->from)->sin_addr;
+	else if (tp->from != NULL && tp->from->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		a = sin6->sin6_addr.s6_addr + 12;
+	else if (tp->from != NULL && tp->from->sa_family == AF_INET6) {
+		key[0] = 6;
+		memcpy(key + 1, sin6->sin6_addr.s6_addr, 8);
+	}
+	if (a != NULL) {
+		key[0] = 4;
+		memcpy(key + 1, a, 3);
+	}
+	set = &tp->prefixes[(tp_hash(key, sizeof(key)) &
+	    (tp->nprefixsets - 1)) * TP_PREFIX_WAYS];
+	for (i = 0; i < TP_PREFIX_WAYS && slot == NULL; i++)
+		if (set[i].used && memcmp(set[i].key, key, sizeof(key)) == 0)
+			slot = &set[i];
+	for (i = 0; i < TP_PREFIX_WAYS && slot == NULL; i++)
+		if (!set[i].used || tp_bucket(&set[i].reports, now,
+		    SNMPMGR_MAX_TRAP_REPORT_RATE,
+		    SNMPMGR_MAX_TRAP_REPORT_BURST, false)) {
+			slot = &set[i];
+			slot->used = true;
+			memcpy(slot->key, key, sizeof(key));
+			slot->reports.tokens = SNMPMGR_MAX_TRAP_REPORT_BURST;
+			slot->reports.last = now;
+		}
+	return slot != NULL && tp_bucket(&slot->reports, now,
+	    SNMPMGR_MAX_TRAP_REPORT_RATE, SNMPMGR_MAX_TRAP_REPORT_BURST, true);
 }
 
 /* Our snmpEngineTime: seconds since boots last changed. */
@@ -917,9 +1042,10 @@ tp_v3_encode(struct trapproc *tp, struct usm_user *u, bool priv,
 /*
  * RFC 3412 7.1 step 3 / RFC 3414 3.2: a Report carrying one usmStats
  * counter, from our engine, in the default context.  u NULL:
- * noAuthNoPriv; else authNoPriv with u (notInTimeWindow).
+ * noAuthNoPriv; else authNoPriv with u (notInTimeWindow).  Returns false
+ * when the source's prefix may have no more Reports for now (counted).
  */
-static void
+static bool
 tp_report(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
     const uint8_t *user, size_t userlen, struct usm_user *u,
     enum tp_usmstat which, uint64_t value, int64_t now,
@@ -933,7 +1059,11 @@ tp_report(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
 	size_t			 i;
 
 	if (tp->engine_id_len == 0)
-		return;
+		return true;
+	if (!tp_report_allowed(tp, now)) {
+		tp->st.reports_rate_limited++;
+		return false;
+	}
 	memset(&vb, 0, sizeof(vb));
 	for (i = 0; i < sizeof(usmstats) / sizeof(usmstats[0]); i++)
 		vb.name.arcs[i] = usmstats[i];
@@ -952,10 +1082,11 @@ tp_report(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
 	if ((n = tp_v3_encode(tp, u, false, msg->msg_id, user, userlen,
 	    tp->engine_id, tp->engine_id_len, NULL, 0, &pdu,
 	    (size_t)msg->msg_max_size, now, &p)) == -1)
-		return;
+		return true;
 	out->reply = p;
 	out->replylen = (size_t)n;
 	tp->st.reports++;
+	return true;
 }
 
 static const char *
@@ -1022,8 +1153,8 @@ tp_v3_fail(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
 	default:
 		return;
 	}
-	tp_report(tp, msg, have_reqid, sp->user, sp->user_len, NULL, which,
-	    tp->st.rejected[r] + (r == TRAPPROC_UNKNOWN_ENGINE ?
+	(void)tp_report(tp, msg, have_reqid, sp->user, sp->user_len, NULL,
+	    which, tp->st.rejected[r] + (r == TRAPPROC_UNKNOWN_ENGINE ?
 	    tp->st.discoveries : 0), now, out);
 	if (out->reply != NULL)
 		out->verdict = TRAPPROC_REPORT;
@@ -1035,6 +1166,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
     const char *listener, int64_t now, struct trapproc_out *out)
 {
 	struct usm_secparams	 sp;
+	struct ber		 ber, seq;
 	struct render_buf	*b = &tp->rec;
 	struct tp_user		*tu = NULL, *cand;
 	struct usm_user		*u = NULL;
@@ -1044,7 +1176,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	enum trapproc_reason	 why = TRAPPROC_UNKNOWN_USER;
 	char			 detail[160];
 	ssize_t			 n;
-	size_t			 first, nu, i, keyenglen, declen;
+	size_t			 first, nu, i, keyenglen, declen, englen;
 	int64_t			 uptime;
 	uint8_t			 flags = msg->msg_flags;
 	bool			 auth = flags & SNMP_MSGFLAG_AUTH;
@@ -1062,6 +1194,19 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	if (priv && !auth) {
 		tp_reject(tp, out, TRAPPROC_MALFORMED, "msgFlags ask for "
 		    "privacy without authentication");
+		return;
+	}
+	/* RFC 3411 5: SnmpEngineID (SIZE(5..32)), empty for discovery;
+	 * looked at first, as decoding refuses some lengths as malformed. */
+	ber_init(&ber, msg->sec_params, msg->sec_params_len);
+	if (ber_enter(&ber, BER_TAG_SEQUENCE, &seq) == 0 &&
+	    ber_read_octets(&seq, BER_TAG_OCTETS, &p, &englen) == 0 &&
+	    englen != 0 && (englen < SNMPMGR_MIN_ENGINE_ID_LEN ||
+	    englen > SNMPMGR_MAX_ENGINE_ID_LEN)) {
+		tp_reject(tp, out, TRAPPROC_BAD_ENGINE_ID,
+		    "msgAuthoritativeEngineID of %zu octets, not %d to %d",
+		    englen, SNMPMGR_MIN_ENGINE_ID_LEN,
+		    SNMPMGR_MAX_ENGINE_ID_LEN);
 		return;
 	}
 	if (usm_secparams_decode(msg->sec_params, msg->sec_params_len,
@@ -1085,10 +1230,15 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 			    " in an unreportable message");
 			return;
 		}
+		if (!tp_report(tp, msg, have_reqid, sp.user, sp.user_len,
+		    NULL, TP_STAT_UNKNOWN_ENGINE_IDS, tp->st.discoveries + 1 +
+		    tp->st.rejected[TRAPPROC_UNKNOWN_ENGINE], now, out)) {
+			tp_reject(tp, out, TRAPPROC_DISCOVERY_RATE_LIMITED,
+			    "discovery probe unanswered: too many Reports "
+			    "to its source prefix");
+			return;
+		}
 		tp->st.discoveries++;
-		tp_report(tp, msg, have_reqid, sp.user, sp.user_len, NULL,
-		    TP_STAT_UNKNOWN_ENGINE_IDS, tp->st.discoveries +
-		    tp->st.rejected[TRAPPROC_UNKNOWN_ENGINE], now, out);
 		out->verdict = TRAPPROC_REPORT;
 		out->discovery = true;
 		return;
@@ -1162,8 +1312,8 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 				tp_reject(tp, out, TRAPPROC_NOT_IN_TIME_WINDOW,
 				    "%s", snmpmgr_lasterr_detail());
 				if (reportable)
-					tp_report(tp, msg, have_reqid, sp.user,
-					    sp.user_len, u,
+					(void)tp_report(tp, msg, have_reqid,
+					    sp.user, sp.user_len, u,
 					    TP_STAT_NOT_IN_TIME_WINDOWS,
 					    tp->st.rejected[
 					    TRAPPROC_NOT_IN_TIME_WINDOW],
@@ -1175,10 +1325,13 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 			}
 		} else {
 			if ((e = tp_engine_get(tp, sp.engine_id,
-			    sp.engine_id_len)) == NULL) {
+			    sp.engine_id_len, now, &cand->learn,
+			    &why)) == NULL) {
 				usm_user_free(u);
-				tp_reject(tp, out, TRAPPROC_MALFORMED, "out of "
-				    "memory");
+				/* The reason says which bound. */
+				tp_reject(tp, out, why, "%s", why ==
+				    TRAPPROC_MALFORMED ? "out of memory" :
+				    "a new sender engine, not learnt");
 				return;
 			}
 			if (usm_time_check(&e->t, sp.boots, sp.time,
@@ -1322,6 +1475,7 @@ trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	tp->st.packets++;
+	tp->from = from;
 	msg.pdu.vb = tp->vb;
 	msg.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
 	if (snmp_msg_decode(buf, len, &msg) == -1) {
@@ -1336,4 +1490,5 @@ trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
 		tp_v3(tp, buf, len, &msg, from, timestr, listener, now, out);
 	else
 		tp_community(tp, &msg, from, timestr, listener, out);
+	tp->from = NULL;
 }

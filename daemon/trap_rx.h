@@ -47,6 +47,13 @@ enum trapproc_reason {
 	TRAPPROC_BAD_VERSION,		/* snmpInBadVersions */
 	TRAPPROC_UNEXPECTED_PDU,	/* not a trap or inform */
 	TRAPPROC_MALFORMED,		/* snmpInASNParseErrs and the like */
+	TRAPPROC_BAD_ENGINE_ID,		/* not 5..32 octets (RFC 3411 5) */
+	/* An authenticated trap from an engine not tracked yet, refused: */
+	TRAPPROC_ENGINE_TABLE_FULL,	/* every tracked one seen lately */
+	TRAPPROC_ENGINE_RATE_LIMITED,	/* its user taught us too many */
+	/* A discovery probe left unanswered: its source prefix asked for
+	 * too many Reports. */
+	TRAPPROC_DISCOVERY_RATE_LIMITED,
 	TRAPPROC__COUNT
 };
 
@@ -77,6 +84,8 @@ struct trapproc_stats {
 	uint64_t	 informs;	/* accepted */
 	uint64_t	 v1, v2c, v3;	/* accepted, by version */
 	uint64_t	 reports;	/* Reports made */
+	uint64_t	 reports_rate_limited;	/* Reports not made: the
+					 * source prefix's bucket was empty */
 	uint64_t	 discoveries;	/* of them, answers to probes */
 	uint64_t	 rejected[TRAPPROC__COUNT];
 	uint64_t	 engines;	/* sender engines tracked now */
@@ -89,9 +98,12 @@ struct trapproc_stats {
 const char	*trapproc_reason_name(enum trapproc_reason r);
 
 /*
- * max_engines bounds the sender engines tracked (least recently seen
- * evicted first), max_keys the cache of localized keys; 0 picks the
- * defaults.  NULL on allocation failure.
+ * max_engines bounds the sender engines tracked, max_keys the cache of
+ * localized keys; 0 picks the defaults.  An engine seen within the time
+ * window (RFC 3414 3.2 step 7b, 150 s) is never evicted to make room:
+ * while all are that fresh, traps from new engines are refused, so the
+ * timeliness of a sender cannot be forgotten by a flood and its traps
+ * replayed.  NULL on allocation failure.
  */
 struct trapproc	*trapproc_new(size_t max_engines, size_t max_keys);
 void		 trapproc_free(struct trapproc *tp);

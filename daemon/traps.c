@@ -44,7 +44,6 @@
 #include "conf.h"
 
 #include "core/errors.h"
-#include "core/hex.h"
 #include "core/limits.h"
 #include "core/transport.h"
 #include "core/usm.h"
@@ -53,6 +52,7 @@
 #include "events.h"
 #include "journal.h"
 #include "log.h"
+#include "packets.h"
 #include "trap_rx.h"
 #include "traps.h"
 
@@ -288,7 +288,7 @@ traps_event_bad(struct traps *t, const struct traps_listener *l,
     const struct sockaddr *from, const uint8_t *buf, size_t len,
     const struct trapproc_out *out)
 {
-	char		 addr[INET6_ADDRSTRLEN], hex[2 * TRAPS_HEX_BYTES + 1];
+	char		 addr[INET6_ADDRSTRLEN];
 	unsigned	 port;
 	size_t		 n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
 	json_t		*data;
@@ -296,8 +296,9 @@ traps_event_bad(struct traps *t, const struct traps_listener *l,
 	if (!events_wanted(t->d->events, EV_BAD_PACKET, NULL))
 		return;
 	traps_sockaddr_str(from, addr, sizeof(addr), &port);
-	hex_encode(buf, n, hex, sizeof(hex));
-	data = json_pack("{s:s,s:s?,s:i,s:s,s:s,s:i,s:s,s:I,s:s}",
+	/* A rejected community is a guess at a secret, maybe a near miss
+	 * of the real one: masked as in the sessions' events. */
+	data = json_pack("{s:s,s:s?,s:i,s:s,s:s,s:i,s:s,s:I,s:o?}",
 	    "origin", "traps",
 	    "reason", trapproc_reason_name(out->reason),
 	    "code", out->error,
@@ -306,7 +307,7 @@ traps_event_bad(struct traps *t, const struct traps_listener *l,
 	    "port", (int)port,
 	    "listener", l->spec,
 	    "length", (json_int_t)len,
-	    "hex", hex);
+	    "hex", packets_hex(buf, n, true));
 	if (data == NULL)
 		return;
 	json_object_set_new(data, "source", json_string(addr));

@@ -656,6 +656,8 @@ view_traps_stats(const struct traps *t)
 	    "system", sys != NULL ? sys : json_object());
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "reports_rate_limited",
+	    json_integer((json_int_t)st->reports_rate_limited));
 	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
 	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "path", journal_path(ti.j),

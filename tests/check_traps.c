@@ -9,7 +9,10 @@
  * engine, boots/time tracked per engine, stale boots rejected) and
  * informs (we authoritative: discovery Report, time-window Report, the
  * Response authenticated and encrypted with keys localized for our
- * engine).
+ * engine).  And what a hostile sender must not get (issue 9 item 5): a
+ * replay accepted after a flood of engine IDs, new engines learnt
+ * without bound, engine IDs outside 5..32 octets, Reports without a
+ * rate limit.
  */
 #include <config.h>
 
@@ -43,8 +46,10 @@ static uint8_t	 s1[SNMPMGR_MAX_DGRAM], s2[SNMPMGR_MAX_DGRAM],
 		 outbuf[SNMPMGR_MAX_DGRAM], pkt[SNMPMGR_MAX_DGRAM];
 static struct sockaddr_in from;
 
+/* A receiver tracking up to max_engines sender engines (0: the
+ * default), with alice (authPriv) and bob (authNoPriv). */
 static struct trapproc *
-tp_make(void)
+tp_make_n(size_t max_engines)
 {
 	struct trapproc		*tp;
 	struct usm_cred_params	 p;
@@ -53,7 +58,7 @@ tp_make(void)
 	from.sin_family = AF_INET;
 	from.sin_port = htons(40000);
 	from.sin_addr.s_addr = htonl(0x7f000001);
-	ck_assert_ptr_nonnull(tp = trapproc_new(0, 0));
+	ck_assert_ptr_nonnull(tp = trapproc_new(max_engines, 0));
 	ck_assert_int_eq(trapproc_add_community(tp, "public"), 0);
 	trapproc_set_engine(tp, OURS, sizeof(OURS), 3, NOW);
 	memset(&p, 0, sizeof(p));
@@ -69,6 +74,12 @@ tp_make(void)
 	p.auth_password = "bobpass123";
 	ck_assert_int_eq(trapproc_add_user(tp, &p, NULL, NULL, 0), 0);
 	return tp;
+}
+
+static struct trapproc *
+tp_make(void)
+{
+	return tp_make_n(0);
 }
 
 static struct usm_user *
@@ -178,6 +189,63 @@ input(struct trapproc *tp, const uint8_t *p, size_t n, int64_t now,
 {
 	trapproc_input(tp, p, n, (struct sockaddr *)&from,
 	    "2026-11-21T10:00:00.000001Z", "udp:127.0.0.1:162", now, out);
+}
+
+static void
+input_from(struct trapproc *tp, const uint8_t *p, size_t n,
+    const struct sockaddr *sa, int64_t now, struct trapproc_out *out)
+{
+	trapproc_input(tp, p, n, sa, "2026-11-21T10:00:00.000001Z",
+	    "udp:[::]:162", now, out);
+}
+
+/* Engine ID number i: 80001f8804 "fl" and i in two octets. */
+static void
+flood_engine(unsigned i, uint8_t id[9])
+{
+	static const uint8_t	 head[] = { 0x80, 0x00, 0x1f, 0x88, 0x04, 'f',
+		'l' };
+
+	memcpy(id, head, sizeof(head));
+	id[7] = (uint8_t)(i >> 8);
+	id[8] = (uint8_t)i;
+}
+
+/*
+ * Authenticated traps from bob under count engine IDs from number first
+ * on (boots 1, time 1), as an attacker holding bob's keys could send;
+ * how many were accepted.
+ */
+static unsigned
+flood_engines(struct trapproc *tp, unsigned first, unsigned count,
+    int64_t now)
+{
+	struct usm_cred_params	 cp;
+	struct usm_cred		*c;
+	struct usm_user		*u;
+	struct trapproc_out	 out;
+	const uint8_t		*p;
+	uint8_t			 id[9];
+	unsigned		 i, ok = 0;
+	size_t			 n;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.user = "bob";
+	cp.auth = USM_AUTH_SHA256;
+	cp.auth_password = "bobpass123";
+	ck_assert_ptr_nonnull(c = usm_cred_new(&cp));
+	for (i = first; i < first + count; i++) {
+		flood_engine(i, id);
+		ck_assert_ptr_nonnull(u = usm_user_new(c, id, sizeof(id)));
+		n = enc_v3(u, false, id, sizeof(id), 1, 1, "bob",
+		    SNMP_PDU_TRAP, (int32_t)i, &p);
+		input(tp, p, n, now, &out);
+		if (out.verdict == TRAPPROC_ACCEPT)
+			ok++;
+		usm_user_free(u);
+	}
+	usm_cred_free(c);
+	return ok;
 }
 
 static json_t *
@@ -803,6 +871,244 @@ START_TEST(traps_v3_inform_out_of_window_gets_authenticated_report)
 }
 END_TEST
 
+/*
+ * Issue 9 item 5: a replay refused as out of its time window must stay
+ * refused after a flood of authenticated traps from other engine IDs
+ * (here a table of 8): an engine seen within the window is never
+ * evicted, so the flood's new engines are refused instead.
+ */
+START_TEST(traps_v3_replay_refused_after_engine_flood)
+{
+	struct trapproc		*tp = tp_make_n(8);
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	uint8_t			 old[SNMPMGR_MAX_DGRAM];
+	size_t			 n, oldn;
+	unsigned		 flooded;
+
+	u = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0,
+	    SENDER1, sizeof(SENDER1));
+	/* The trap an attacker captures. */
+	oldn = enc_v3(u, false, SENDER1, sizeof(SENDER1), 5, 1000, "bob",
+	    SNMP_PDU_TRAP, 1, &p);
+	memcpy(old, p, oldn);
+	input(tp, old, oldn, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	/* The sender goes on; the capture is now out of the window. */
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 5, 1200, "bob",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW + 200, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	input(tp, old, oldn, NOW + 200, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_NOT_IN_TIME_WINDOW);
+	/* The flood: 7 engines fill the table, the rest find no room. */
+	flooded = flood_engines(tp, 0, 40, NOW + 200);
+	input(tp, old, oldn, NOW + 200, &out);
+	ck_assert_msg(out.verdict == TRAPPROC_REJECT &&
+	    out.reason == TRAPPROC_NOT_IN_TIME_WINDOW,
+	    "the replay was accepted after the flood (verdict %d)",
+	    out.verdict);
+	ck_assert_uint_eq(flooded, 7);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.engines, 8);
+	ck_assert_uint_eq(st.engines_evicted, 0);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_ENGINE_TABLE_FULL], 33);
+	ck_assert_str_eq(trapproc_reason_name(TRAPPROC_ENGINE_TABLE_FULL),
+	    "engine_table_full");
+	/* Engines last seen longer than the window ago make room. */
+	ck_assert_uint_eq(flood_engines(tp, 100, 1,
+	    NOW + 200 + USM_TIME_WINDOW + 1), 1);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.engines_evicted, 1);
+	usm_user_free(u);
+	trapproc_free(tp);
+}
+END_TEST
+
+/* Each user teaches us new engines only as fast as its bucket allows;
+ * another user, and engines already tracked, are not held back. */
+START_TEST(traps_v3_new_engines_rate_limited_per_user)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	size_t			 n;
+
+	ck_assert_uint_eq(flood_engines(tp, 0,
+	    SNMPMGR_MAX_TRAP_ENGINE_BURST + 10, NOW),
+	    SNMPMGR_MAX_TRAP_ENGINE_BURST);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_ENGINE_RATE_LIMITED], 10);
+	ck_assert_uint_eq(st.engines, SNMPMGR_MAX_TRAP_ENGINE_BURST);
+	/* A tracked engine still gets through. */
+	ck_assert_uint_eq(flood_engines(tp, 0, 1, NOW), 1);
+	/* alice has a bucket of her own. */
+	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "alicepriv1", 0, SENDER2, sizeof(SENDER2));
+	n = enc_v3(u, true, SENDER2, sizeof(SENDER2), 2, 20, "alice",
+	    SNMP_PDU_TRAP, 5, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	usm_user_free(u);
+	/* A second later bob's bucket has refilled by the rate. */
+	ck_assert_uint_eq(flood_engines(tp, 1000,
+	    SNMPMGR_MAX_TRAP_ENGINE_RATE + 5, NOW + 1),
+	    SNMPMGR_MAX_TRAP_ENGINE_RATE);
+	trapproc_free(tp);
+}
+END_TEST
+
+/* A TLV of short length (content under 128 octets) at w. */
+static uint8_t *
+tlv(uint8_t *w, uint8_t tag, const uint8_t *c, size_t n)
+{
+	ck_assert_uint_lt(n, 128);
+	*w++ = tag;
+	*w++ = (uint8_t)n;
+	memmove(w, c, n);
+	return w + n;
+}
+
+/* A v3 trap, noAuthNoPriv, whose msgAuthoritativeEngineID is englen
+ * octets (any length, unlike what our encoder allows). */
+static size_t
+raw_v3_trap(size_t englen, uint8_t *out)
+{
+	static const uint8_t	 hdr[] = { 0x02, 0x01, 0x07, 0x02, 0x03,
+		0x00, 0xff, 0xe3, 0x04, 0x01, 0x00, 0x02, 0x01, 0x03 };
+	static const uint8_t	 ints[] = { 0x02, 0x01, 0x01, 0x02, 0x01,
+		0x01, 0x04, 0x03, 'b', 'o', 'b', 0x04, 0x00, 0x04, 0x00 };
+	static const uint8_t	 pdu[] = { 0x04, 0x00, 0x04, 0x00, 0xa7, 0x0b,
+		0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30,
+		0x00 };
+	uint8_t			 eng[64], a[128], b[128], m[256], *w;
+
+	memset(eng, 0x80, sizeof(eng));
+	w = tlv(a, 0x04, eng, englen);
+	memcpy(w, ints, sizeof(ints));
+	w = tlv(b, 0x30, a, (size_t)(w - a) + sizeof(ints));
+	w = tlv(a, 0x04, b, (size_t)(w - b));	/* msgSecurityParameters */
+	memcpy(m, (const uint8_t []){ 0x02, 0x01, 0x03 }, 3);
+	w = tlv(m + 3, 0x30, hdr, sizeof(hdr));
+	memcpy(w, a, (size_t)(a[1] + 2));
+	w += a[1] + 2;
+	w = tlv(w, 0x30, pdu, sizeof(pdu));
+	return (size_t)(tlv(out, 0x30, m, (size_t)(w - m)) - out);
+}
+
+/* RFC 3411 5: SnmpEngineID is 5..32 octets; others are refused. */
+START_TEST(traps_v3_engine_id_length_enforced)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_user		*u;
+	uint8_t			 raw[512];
+	const uint8_t		*p;
+	size_t			 n;
+
+	/* Four octets, authenticated with bob's keys for them. */
+	u = user_for("bob", USM_AUTH_SHA256, "bobpass123", 0, NULL, 0,
+	    SENDER1, 4);
+	n = enc_v3(u, false, SENDER1, 4, 5, 1000, "bob", SNMP_PDU_TRAP, 1,
+	    &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_BAD_ENGINE_ID);
+	ck_assert_int_eq(out.error, SNMPMGR_ERR_ENGINE_ID);
+	usm_user_free(u);
+	n = raw_v3_trap(1, raw);
+	input(tp, raw, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_BAD_ENGINE_ID);
+	n = raw_v3_trap(33, raw);
+	input(tp, raw, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_BAD_ENGINE_ID);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_BAD_ENGINE_ID], 3);
+	ck_assert_uint_eq(st.engines, 0);
+	/* Five and 32 octets pass that check (and fail the next: bob's
+	 * traps must be authenticated). */
+	n = raw_v3_trap(5, raw);
+	input(tp, raw, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNSUPPORTED_SEC_LEVEL);
+	n = raw_v3_trap(32, raw);
+	input(tp, raw, n, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNSUPPORTED_SEC_LEVEL);
+	trapproc_free(tp);
+}
+END_TEST
+
+/*
+ * Discovery probes from one /24 (or /64) are answered up to the bucket,
+ * then dropped and counted; another prefix is still answered, and the
+ * first again once its bucket refills.
+ */
+START_TEST(traps_v3_discovery_rate_limited_per_prefix)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct sockaddr_in	 a4;
+	struct sockaddr_in6	 a6;
+	const uint8_t		*p;
+	size_t			 n;
+	int			 i;
+
+	n = enc_v3(NULL, false, (const uint8_t *)"", 0, 0, 0, "",
+	    SNMP_PDU_GET, 7, &p);
+	memset(&a4, 0, sizeof(a4));
+	a4.sin_family = AF_INET;
+	a4.sin_port = htons(5000);
+	a4.sin_addr.s_addr = htonl(0x0a010203);		/* 10.1.2.3 */
+	for (i = 0; i < SNMPMGR_MAX_TRAP_REPORT_BURST; i++) {
+		input_from(tp, p, n, (struct sockaddr *)&a4, NOW, &out);
+		ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+		ck_assert_ptr_nonnull(out.reply);
+	}
+	input_from(tp, p, n, (struct sockaddr *)&a4, NOW, &out);
+	ck_assert_msg(out.verdict == TRAPPROC_REJECT && out.reply == NULL,
+	    "probe %d answered", i + 1);
+	ck_assert_int_eq(out.reason, TRAPPROC_DISCOVERY_RATE_LIMITED);
+	/* Another host of the same /24 shares the bucket. */
+	a4.sin_addr.s_addr = htonl(0x0a0102c8);		/* 10.1.2.200 */
+	input_from(tp, p, n, (struct sockaddr *)&a4, NOW, &out);
+	ck_assert_ptr_null(out.reply);
+	/* Another /24 does not. */
+	a4.sin_addr.s_addr = htonl(0x0a010301);		/* 10.1.3.1 */
+	input_from(tp, p, n, (struct sockaddr *)&a4, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+	ck_assert_ptr_nonnull(out.reply);
+	/* IPv6: by /64. */
+	memset(&a6, 0, sizeof(a6));
+	a6.sin6_family = AF_INET6;
+	a6.sin6_port = htons(5000);
+	inet_pton(AF_INET6, "2001:db8:1:2::1", &a6.sin6_addr);
+	for (i = 0; i < SNMPMGR_MAX_TRAP_REPORT_BURST; i++)
+		input_from(tp, p, n, (struct sockaddr *)&a6, NOW, &out);
+	inet_pton(AF_INET6, "2001:db8:1:2:ffff::9", &a6.sin6_addr);
+	input_from(tp, p, n, (struct sockaddr *)&a6, NOW, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_DISCOVERY_RATE_LIMITED);
+	inet_pton(AF_INET6, "2001:db8:1:3::1", &a6.sin6_addr);
+	input_from(tp, p, n, (struct sockaddr *)&a6, NOW, &out);
+	ck_assert_ptr_nonnull(out.reply);
+	/* A second later, the first /24 has tokens again. */
+	a4.sin_addr.s_addr = htonl(0x0a010203);
+	input_from(tp, p, n, (struct sockaddr *)&a4, NOW + 1, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_DISCOVERY_RATE_LIMITED], 3);
+	ck_assert_uint_eq(st.reports_rate_limited, 3);
+	ck_assert_uint_eq(st.discoveries,
+	    2 * SNMPMGR_MAX_TRAP_REPORT_BURST + 3);
+	trapproc_free(tp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -831,6 +1137,10 @@ main(void)
 	tcase_add_test(tc, traps_v3_inform_acknowledged_with_our_keys);
 	tcase_add_test(tc,
 	    traps_v3_inform_out_of_window_gets_authenticated_report);
+	tcase_add_test(tc, traps_v3_replay_refused_after_engine_flood);
+	tcase_add_test(tc, traps_v3_new_engines_rate_limited_per_user);
+	tcase_add_test(tc, traps_v3_engine_id_length_enforced);
+	tcase_add_test(tc, traps_v3_discovery_rate_limited_per_prefix);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

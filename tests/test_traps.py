@@ -509,6 +509,37 @@ if err:
         self.assertEqual(self.stats()["rejected_by_reason"]["malformed"],
                          before + 1)
 
+    def test_rejected_community_masked_in_events(self):
+        # Issue 9 item 7: a refused community may be a near miss of the
+        # real one; the bad-packet event's hex dump masks it as the
+        # sessions' events do, and it shows nowhere else.
+        secret = "Pl4nted-%d-S3cret" % os.getpid()
+        shex = secret.encode().hex()
+        stars = "**" * len(secret)
+        for version in ("-v1", "-v2c"):
+            with self.subTest(version=version):
+                if version == "-v1":
+                    args = ["1.3.6.1.4.1.8072.3.2.10", "192.0.2.5", "6",
+                            "1", "7"]
+                else:
+                    args = ["", unique_oid()]
+                run_ok(self, "snmptrap", version, "-c", secret, self.addr,
+                       *args)
+                ev = self.w.wait(
+                    lambda e: e.get("event") == "bad-packet" and
+                    e.get("reason") == "bad_community" and
+                    (shex in e.get("hex", "") or stars in e.get("hex", ""))
+                    and e.get("hex", "")[4:10] == ("020100" if
+                                                   version == "-v1" else
+                                                   "020101"))
+                self.assertIsNotNone(ev)
+                self.assertNotIn(shex, json.dumps(ev))
+                self.assertNotIn(secret, json.dumps(ev))
+                self.assertIn(stars, ev["hex"])
+                self.assertTrue(ev["hex"].startswith("30"))
+        self.assertNotIn(secret, self.d.log())
+        self.assertNotIn(secret, json.dumps(self.stats()))
+
     # ------------------------------------------------- reading back
     def test_trap_list_filters(self):
         oid = unique_oid()
