@@ -23,6 +23,16 @@
 #define SNMPMGR_MAX_VARBINDS		2048
 /* Largest SNMP message we send or accept (UDP payload limit). */
 #define SNMPMGR_MAX_MSG_SIZE		65507
+/* Largest SNMP message taken from a TCP stream (RFC 3430): the same as
+ * over UDP, so every message fits the session engine's buffers; a longer
+ * length prefix closes the connection. */
+#define SNMPMGR_MAX_TCP_MSG		SNMPMGR_MAX_MSG_SIZE
+/* SNMP over DTLS (RFC 6353 5.1.2): one message per record, so at most a
+ * record's plaintext; datagrams queued out of, and messages waiting in,
+ * one association; octets of a peer's address key (a sockaddr). */
+#define SNMPMGR_MAX_DTLS_MSG		16384
+#define SNMPMGR_MAX_DTLS_QUEUE		64
+#define SNMPMGR_MAX_DTLS_PEER		128
 /* Receive buffer for one datagram (one more than the largest message, so
  * truncation is detectable). */
 #define SNMPMGR_MAX_DGRAM		65536
@@ -32,6 +42,9 @@
 #define SNMPMGR_MAX_ENGINE_ID_LEN	32
 /* USM user name octets (RFC 3414: SnmpAdminString (SIZE(1..32))). */
 #define SNMPMGR_MAX_USER_LEN		32
+/* securityName / tmSecurityName octets, transport prefix included
+ * (RFC 3411 SnmpAdminString (SIZE(1..32)), RFC 5591 5.2, RFC 6353 7.3). */
+#define SNMPMGR_MAX_SECNAME_LEN		32
 /* contextName octets (RFC 3411 SnmpAdminString (SIZE(0..32))). */
 #define SNMPMGR_MAX_CONTEXT_LEN		32
 /* getbulk max-repetitions we accept from users. */

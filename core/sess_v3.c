@@ -934,10 +934,18 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 			return;
 		}
 		if (v3_verify(v->user, buf, len, &sp) == -1) {
+			/* usmStatsWrongDigests either way; 310 when there
+			 * is no digest at all. */
 			s->stats.usm.wrong_digests++;
-			sess_badpkt(m, s, SNMPMGR_ERR_AUTH_FAILED, "wrong "
-			    "digest: forged or corrupted message dropped",
-			    from, buf, len);
+			if (snmpmgr_lasterr() == SNMPMGR_ERR_NO_SIGNATURE)
+				sess_badpkt(m, s, SNMPMGR_ERR_NO_SIGNATURE,
+				    "authenticated message without a digest "
+				    "(empty msgAuthenticationParameters)",
+				    from, buf, len);
+			else
+				sess_badpkt(m, s, SNMPMGR_ERR_AUTH_FAILED,
+				    "wrong digest: forged or corrupted "
+				    "message dropped", from, buf, len);
 			return;
 		}
 		authed = true;

@@ -109,6 +109,13 @@ usm_auth_verify(struct usm_user *u, const uint8_t *msg, size_t len,
 		    "user has no authentication protocol");
 		return -1;
 	}
+	/* An authenticated message that carries no digest at all: 310, as
+	 * the reference names it, rather than a digest that is wrong. */
+	if (field_len == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_NO_SIGNATURE, "authenticated "
+		    "message with empty msgAuthenticationParameters");
+		return -1;
+	}
 	/* RFC 3414 6.3.2 step 1 / RFC 7860 4.2.2 step 1. */
 	if (field_len != u->ai->maclen) {
 		snmpmgr_seterr(SNMPMGR_ERR_AUTH_FAILED,

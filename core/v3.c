@@ -55,6 +55,27 @@ v3_write_scoped(struct ber_wr *w, const struct v3_out *o)
 	return 0;
 }
 
+/*
+ * RFC 3412 6: msgGlobalData with msgSecurityModel model in front of the
+ * msgSecurityParameters already written, then msgVersion and the outer
+ * SEQUENCE around the whole message.
+ */
+static int
+v3_write_header(struct ber_wr *w, const struct v3_out *o, int32_t model)
+{
+	size_t	 mark = ber_wr_len(w);
+
+	if (ber_wr_int(w, BER_TAG_INTEGER, model) == -1 ||
+	    ber_wr_octets(w, BER_TAG_OCTETS, &o->flags, 1, NULL) == -1 ||
+	    ber_wr_int(w, BER_TAG_INTEGER, o->max_size) == -1 ||
+	    ber_wr_int(w, BER_TAG_INTEGER, o->msg_id) == -1 ||
+	    ber_wr_close(w, BER_TAG_SEQUENCE, mark) == -1 ||
+	    ber_wr_int(w, BER_TAG_INTEGER, SNMP_V3) == -1 ||
+	    ber_wr_close(w, BER_TAG_SEQUENCE, 0) == -1)
+		return -1;
+	return 0;
+}
+
 ssize_t
 v3_encode(const struct v3_out *o, uint8_t *buf, size_t size,
     uint8_t *scratch, size_t scratch_size, const uint8_t **out)
@@ -125,15 +146,7 @@ v3_encode(const struct v3_out *o, uint8_t *buf, size_t size,
 	    ber_wr_close(&w, BER_TAG_OCTETS, mark) == -1)
 		return -1;
 
-	/* RFC 3412 6: msgGlobalData, then msgVersion and the SEQUENCE. */
-	mark = ber_wr_len(&w);
-	if (ber_wr_int(&w, BER_TAG_INTEGER, SNMP_SECMODEL_USM) == -1 ||
-	    ber_wr_octets(&w, BER_TAG_OCTETS, &o->flags, 1, NULL) == -1 ||
-	    ber_wr_int(&w, BER_TAG_INTEGER, o->max_size) == -1 ||
-	    ber_wr_int(&w, BER_TAG_INTEGER, o->msg_id) == -1 ||
-	    ber_wr_close(&w, BER_TAG_SEQUENCE, mark) == -1 ||
-	    ber_wr_int(&w, BER_TAG_INTEGER, SNMP_V3) == -1 ||
-	    ber_wr_close(&w, BER_TAG_SEQUENCE, 0) == -1)
+	if (v3_write_header(&w, o, SNMP_SECMODEL_USM) == -1)
 		return -1;
 
 	/* RFC 3414 3.1.1 step 7 / 6.3.1, RFC 7860 4.2.1: sign in place. */
@@ -144,14 +157,42 @@ v3_encode(const struct v3_out *o, uint8_t *buf, size_t size,
 	return (ssize_t)ber_wr_len(&w);
 }
 
+/*
+ * RFC 5591 4.2: the Transport Security Model's message is the USM one
+ * without the security: msgSecurityModel 4, a zero-length
+ * msgSecurityParameters (RFC 5591 3.2) and always a plaintext ScopedPDU,
+ * the transport doing authentication and encryption.
+ */
+ssize_t
+v3_encode_tsm(const struct v3_out *o, uint8_t *buf, size_t size,
+    const uint8_t **out)
+{
+	struct ber_wr	 w;
+
+	/* RFC 3412 7.1 step 4 / RFC 3411 3.4.3: no privacy without auth. */
+	if ((o->flags & V3_LEVEL_MASK) == SNMP_MSGFLAG_PRIV) {
+		snmpmgr_seterr(SNMPMGR_ERR_SEC_LEVEL,
+		    "privacy without authentication");
+		return -1;
+	}
+	ber_wr_init(&w, buf, size);
+	if (v3_write_scoped(&w, o) == -1 ||
+	    ber_wr_octets(&w, BER_TAG_OCTETS, NULL, 0, NULL) == -1 ||
+	    v3_write_header(&w, o, SNMP_SECMODEL_TSM) == -1)
+		return -1;
+	*out = ber_wr_data(&w);
+	return (ssize_t)ber_wr_len(&w);
+}
+
 int
-v3_secparams(const struct snmp_msg *msg, struct usm_secparams *sp)
+v3_check_header(const struct snmp_msg *msg, int32_t model)
 {
 	/* RFC 3412 7.2 step 4: a security model we implement. */
-	if (msg->msg_security_model != SNMP_SECMODEL_USM) {
+	if (msg->msg_security_model != model) {
 		snmpmgr_seterr(SNMPMGR_ERR_SEC_MODEL,
-		    "msgSecurityModel %d, only USM (3) here",
-		    msg->msg_security_model);
+		    "msgSecurityModel %d, only %s (%d) here",
+		    msg->msg_security_model,
+		    model == SNMP_SECMODEL_USM ? "USM" : "TSM", model);
 		return -1;
 	}
 	/* RFC 3412 7.2 step 5: privacy without authentication is invalid. */
@@ -161,6 +202,14 @@ v3_secparams(const struct snmp_msg *msg, struct usm_secparams *sp)
 		    msg->msg_flags);
 		return -1;
 	}
+	return 0;
+}
+
+int
+v3_secparams(const struct snmp_msg *msg, struct usm_secparams *sp)
+{
+	if (v3_check_header(msg, SNMP_SECMODEL_USM) == -1)
+		return -1;
 	/* RFC 3414 3.2 step 1. */
 	return usm_secparams_decode(msg->sec_params, msg->sec_params_len, sp);
 }

@@ -60,6 +60,23 @@ ssize_t	 v3_encode(const struct v3_out *o, uint8_t *buf, size_t size,
 	    uint8_t *scratch, size_t scratch_size, const uint8_t **out);
 
 /*
+ * The same message for the Transport Security Model (RFC 5591 4.2):
+ * msgSecurityModel 4, an empty msgSecurityParameters and the ScopedPDU in
+ * plaintext, whatever the level in o->flags (the secure transport
+ * protects it).  Only msg_id, max_size, flags and the ScopedPDU fields of
+ * o are used.  Same returns as v3_encode (118, 327).
+ */
+ssize_t	 v3_encode_tsm(const struct v3_out *o, uint8_t *buf, size_t size,
+	    const uint8_t **out);
+
+/*
+ * RFC 3412 7.2 steps 4-5 for a message that snmp_msg_decode() accepted:
+ * msgSecurityModel must be model (SNMP_SECMODEL_*) and the flags valid
+ * (no privacy without authentication).  0 or -1 (316, 317).
+ */
+int	 v3_check_header(const struct snmp_msg *msg, int32_t model);
+
+/*
  * RFC 3412 7.2 steps 3-5 and RFC 3414 3.2 step 1 for a message that
  * snmp_msg_decode() accepted: the security model must be USM, the flags
  * valid (no privacy without authentication), and msgSecurityParameters a

@@ -3,7 +3,7 @@
  *
  * Accepts connections on a Unix stream socket, frames requests by '\n',
  * parses each line as a JSON-RPC 2.0 request (JSON-RPC 2.0 specification,
- * sections 4 and 5), dispatches it through the method table and frames the
+ * sections 4 and 5), hands it to the dispatcher (methods.c) and frames the
  * reply.  Bounds: a line of at most SNMPMGR_MAX_CTL_LINE bytes (a longer
  * one gets -32600 and the connection is closed once the error is written),
  * at most SNMPMGR_MAX_CTL_OUTPUT bytes queued per client (past that the
@@ -47,7 +47,6 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
-#include "methods.h"
 
 struct ctl_conn;
 
@@ -73,7 +72,7 @@ struct ctl_req {
 	void			*drain_arg;
 	void			(*intr)(void *, const char *);
 	void			*intr_arg;
-	const char		*method;	/* the table's name */
+	const char		*method;	/* the dispatcher's name */
 };
 
 struct ctl_conn {
@@ -91,6 +90,7 @@ struct ctl_conn {
 
 struct control {
 	struct daemon		*d;
+	control_dispatch_fn	*dispatch;
 	char			*path;
 	int			 fd;
 	struct event		*ev_accept;
@@ -203,6 +203,12 @@ const char *
 ctl_req_method(const struct ctl_req *r)
 {
 	return r->method;
+}
+
+void
+ctl_req_set_method(struct ctl_req *r, const char *method)
+{
+	r->method = method;
 }
 
 struct ctl_req *
@@ -525,12 +531,9 @@ static void
 conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
 {
 	struct daemon		*d = c->ctl->d;
-	const struct method	*m;
 	struct ctl_req		*r;
 	json_error_t		 jerr;
 	json_t			*req = NULL, *id, *method, *params, *ver;
-	json_t			*empty = NULL;
-	const char		*name;
 	int			 rv;
 
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
@@ -597,36 +600,7 @@ conn_handle_line(struct ctl_conn *c, const char *line, size_t len)
 		    json_pack("{s:s}", "detail", "method must be a string"));
 		goto finish;
 	}
-	name = json_string_value(method);
-	if ((m = method_find(name)) == NULL) {
-		ctl_req_error(r, CTL_ERR_METHOD, "method not found",
-		    json_pack("{s:s}", "method", name));
-		goto finish;
-	}
-	if (params != NULL && json_is_null(params))
-		params = NULL;
-	if (params != NULL && !json_is_object(params)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "params: expected an object",
-		    NULL);
-		goto finish;
-	}
-	if ((m->flags & METHOD_NOPARAMS) && params != NULL &&
-	    json_object_size(params) > 0) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s takes no params",
-		    m->name);
-		goto finish;
-	}
-	if (params == NULL) {
-		if ((params = empty = json_object()) == NULL) {
-			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
-			    NULL);
-			goto finish;
-		}
-	}
-	log_debug("control: %s", m->name);
-	r->method = m->name;
-	rv = m->fn(d, r, params);
-	json_decref(empty);
+	rv = c->ctl->dispatch(d, r, json_string_value(method), params);
 	if (rv == CTL_PENDING && r->answered)
 		goto out;	/* a stream that has its reply: not in flight */
 	if (rv == CTL_PENDING) {
@@ -990,7 +964,8 @@ ctl_unlink_stale(const struct sockaddr_un *sun)
 }
 
 struct control *
-control_new(struct daemon *d, const char *path, mode_t mode)
+control_new(struct daemon *d, const char *path, mode_t mode,
+    control_dispatch_fn *dispatch)
 {
 	struct control		*ctl;
 	struct sockaddr_un	 sun;
@@ -1002,6 +977,7 @@ control_new(struct daemon *d, const char *path, mode_t mode)
 		return NULL;
 	}
 	ctl->d = d;
+	ctl->dispatch = dispatch;
 	ctl->fd = -1;
 	TAILQ_INIT(&ctl->conns);
 	memset(&sun, 0, sizeof(sun));

@@ -3,7 +3,9 @@
  * one object per line (doc/protocol.md).
  *
  * control.c owns the listener, the connections, the framing, the limits and
- * the reply format.  Method handlers (methods.c) see only a struct ctl_req:
+ * the reply format; what a request asks for is the dispatcher's business
+ * (methods.c, given to control_new).  Method handlers see only a struct
+ * ctl_req:
  * they fill in a result or an error and either return CTL_DONE, or return
  * CTL_PENDING and call ctl_req_done() later, when the SNMP reply is in.  A
  * request whose client goes away is cancelled through the callback its
@@ -35,11 +37,20 @@ struct ctl_req;
 #define CTL_PENDING		1
 
 /*
- * Listen on path (creating its parent directory when missing, removing a
- * stale socket nobody listens on) with the given mode.  NULL with the
- * reason logged.
+ * What runs a request: method name with params (NULL when absent, else
+ * any JSON value the client sent) on r.  It fills in r's answer and
+ * returns CTL_DONE, or CTL_PENDING (see below).
  */
-struct control	*control_new(struct daemon *d, const char *path, mode_t mode);
+typedef int	 control_dispatch_fn(struct daemon *d, struct ctl_req *r,
+		    const char *name, json_t *params);
+
+/*
+ * Listen on path (creating its parent directory when missing, removing a
+ * stale socket nobody listens on) with the given mode; requests go to
+ * dispatch.  NULL with the reason logged.
+ */
+struct control	*control_new(struct daemon *d, const char *path, mode_t mode,
+		    control_dispatch_fn *dispatch);
 /* Close every connection (cancelling their requests), stop listening and
  * remove the socket file.  NULL is fine. */
 void		 control_free(struct control *c);
@@ -95,8 +106,10 @@ struct ctl_req	*ctl_req_find(struct ctl_req *r, const json_t *id);
 /* End t now with 398 (request.cancel), as ctl_req_set_interrupt says.
  * 0, or -1 when t has no way to be stopped (it is left alone). */
 int		 ctl_req_interrupt(struct ctl_req *t, const char *why);
-/* The method r called ("snmp.get"), or NULL before it was looked up. */
+/* The method r called ("snmp.get"), or NULL before it was looked up;
+ * the dispatcher sets it (a string that lives as long as the daemon). */
 const char	*ctl_req_method(const struct ctl_req *r);
+void		 ctl_req_set_method(struct ctl_req *r, const char *method);
 /* Called (once) when the client's queued output drains below the low
  * mark; for streams that paused. */
 void		 ctl_req_set_drain(struct ctl_req *r, void (*cb)(void *),

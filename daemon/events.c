@@ -14,7 +14,8 @@
  *
  * events_wanted() is a table lookup when nobody subscribed to a type, so
  * publishers on hot paths (poll results, traps) pay nothing for events no
- * one reads.
+ * one reads but the count: an event is counted in "published" once,
+ * either there (nobody wants it) or in events_publish().
  */
 #include <config.h>		/* autoconf's */
 
@@ -253,7 +254,19 @@ events_set_change_cb(struct events *e, void (*cb)(void *), void *arg)
 }
 
 bool
-events_wanted(const struct events *e, enum event_type t, const char *session)
+events_wanted(struct events *e, enum event_type t, const char *session)
+{
+	if (e == NULL || (int)t < 0 || t >= EV__COUNT)
+		return false;
+	if (events_subscribed(e, t, session))
+		return true;
+	e->published[t]++;
+	return false;
+}
+
+bool
+events_subscribed(const struct events *e, enum event_type t,
+    const char *session)
 {
 	const struct ev_sub	*sub;
 
@@ -297,7 +310,7 @@ events_publish(struct events *e, enum event_type t, const char *session,
 	if (e == NULL || (int)t < 0 || t >= EV__COUNT)
 		goto out;
 	e->published[t]++;
-	if (!events_wanted(e, t, session))
+	if (!events_subscribed(e, t, session))
 		goto out;
 	events_time(now, sizeof(now));
 	params = json_pack("{s:s,s:s}", "event", event_names[t], "time", now);

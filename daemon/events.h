@@ -54,11 +54,20 @@ void		 events_free(struct events *e);
 void		 events_shutdown(struct events *e);
 
 /*
- * True when at least one subscriber wants type t for session (NULL for
- * events that belong to no session).  Publishers call this first and build
- * no JSON when nobody listens: the trap path runs at 100,000s per second.
+ * A publisher's first step for one event of type t for session (NULL for
+ * events that belong to no session): true when at least one subscriber
+ * wants it, and the publisher goes on to build it and events_publish() it.
+ * False counts the event as published (to nobody) here, so the publisher
+ * builds no JSON and is done: the trap path runs at 100,000s per second,
+ * and events.published counts every event whether or not anyone listens.
+ * Call it once per event, and only for an event that happens.
  */
-bool		 events_wanted(const struct events *e, enum event_type t,
+bool		 events_wanted(struct events *e, enum event_type t,
+		    const char *session);
+
+/* The same question without counting anything, for switching work for
+ * an event type on or off per session (packets.c: packet traces). */
+bool		 events_subscribed(const struct events *e, enum event_type t,
 		    const char *session);
 
 /* True when any subscriber wants type t, for whatever sessions. */
@@ -72,9 +81,9 @@ void		 events_set_change_cb(struct events *e, void (*cb)(void *),
 		    void *arg);
 
 /*
- * Deliver an event.  data is a JSON object whose members are added to the
- * notification's params after "event", "time" and "session" (NULL for
- * none); the reference is stolen.
+ * Deliver an event (and count it).  data is a JSON object whose members
+ * are added to the notification's params after "event", "time" and
+ * "session" (NULL for none); the reference is stolen.
  */
 void		 events_publish(struct events *e, enum event_type t,
 		    const char *session, json_t *data);

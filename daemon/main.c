@@ -349,7 +349,8 @@ main(int argc, char *argv[])
 	d->traps = traps_new(d, d->conf, &terr);
 	if (d->traps == NULL && terr == -1)
 		fatalx("cannot start the trap receiver");
-	if ((d->control = control_new(d, sock_path, mode)) == NULL)
+	if ((d->control = control_new(d, sock_path, mode,
+	    methods_dispatch)) == NULL)
 		fatalx("cannot open the control socket %s", sock_path);
 
 	d->ev_sigterm = evsignal_new(d->base, SIGTERM, main_stop_cb, d);

@@ -1,13 +1,14 @@
 /*
- * methods.c - the JSON-RPC methods of doc/protocol.md.
+ * methods.c - the JSON-RPC method table of the control socket
+ * (doc/protocol.md) and its dispatcher.
  *
- * One table maps method names to handlers.  The snmp.* handlers check their
- * params, resolve the target (a configured session, or a temporary one for
- * an inline target), send one request or start one walk, and finish the
- * control request from the engine's callback.  The state of one such
- * operation is a struct op, which the control request's cancel callback
- * frees if the client goes away first.  Varbinds always go out through
- * render.c.
+ * The table declares what each method takes (methods.h); the dispatcher
+ * finds the method, reads every declared param with the reader of its
+ * type, in the order the table lists them, and resolves the session or
+ * the target before the handler runs.  The messages of wrong params are
+ * the table's or the types' own, so a handler holds no param-reading
+ * code and two methods never word one mistake differently unless the
+ * table says so.
  */
 #include <config.h>		/* autoconf's */
 
@@ -23,490 +24,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
-#include "core/session.h"
-#include "core/usm.h"
-#include "core/walk.h"
 
 #include "control.h"
 #include "daemon.h"
+#include "journal.h"
 #include "log.h"
 #include "methods.h"
-#include "polls.h"
-#include "render.h"
+#include "op.h"
 #include "sessions.h"
-#include "v3cache.h"
-#include "views.h"
 
-/* Rows a walk may collect into one reply ("stream": false). */
-#define METHODS_MAX_COLLECT	100000
+/* Params a method may declare. */
+#define METHOD_MAX_PARAMS	12
 
-/* One SNMP operation on behalf of one control request. */
-struct op {
-	struct daemon		*d;
-	struct ctl_req		*r;
-	struct dsess		*ds;	/* configured session, or NULL */
-	struct sess		*s;
-	bool			 temp;	/* s is ours: an inline target */
-	struct sess_req		*sr;
-	struct walk		*w;
-
-	/* walks */
-	bool			 stream;
-	bool			 oom;
-	uint64_t		 count;
-	struct oid		 last;
-	struct render_buf	 buf;
-};
-
-static struct op *
-op_new(struct daemon *d, struct ctl_req *r)
-{
-	struct op	*op;
-
-	if ((op = calloc(1, sizeof(*op))) == NULL)
-		return NULL;
-	op->d = d;
-	op->r = r;
-	render_buf_init(&op->buf);
-	return op;
-}
-
-/* Cancels what is still running.  Safe inside the engine's callbacks. */
-static void
-op_free(struct op *op)
-{
-	if (op == NULL)
-		return;
-	if (op->sr != NULL)
-		sess_req_cancel(op->sr);
-	if (op->w != NULL) {
-		walk_cancel(op->w);
-		op->d->walks_active--;
-	}
-	if (op->temp && op->s != NULL)
-		daemon_defer_sess_free(op->d, op->s);
-	render_buf_free(&op->buf);
-	free(op);
-}
-
-/* The client went away. */
-static void
-op_cancel_cb(void *arg)
-{
-	op_free(arg);
-}
-
-/* request.cancel named the request: end it now, with 398. */
-static void
-op_interrupt_cb(void *arg, const char *why)
-{
-	struct op	*op = arg;
-
-	if (op->w != NULL)
-		walk_interrupt(op->w, why);	/* op_walk_done_cb answers */
-	else if (op->sr != NULL)
-		sess_req_interrupt(op->sr, why); /* op_response_cb answers */
-	else {
-		ctl_req_error_num(op->r, SNMPMGR_ERR_INTERRUPTED, why, NULL);
-		ctl_req_done(op->r);
-		op_free(op);
-	}
-}
-
-static void
-op_error_lasterr(struct ctl_req *r)
-{
-	int	 code = snmpmgr_lasterr();
-
-	if (code == 0)
-		code = CTL_ERR_INTERNAL;
-	ctl_req_error_num(r, code, snmpmgr_lasterr_detail(), NULL);
-}
-
-/* ------------------------------------------------------- param helpers */
-
-/* An optional unsigned integer (a number or decimal string) in 0..max.
- * 1 if given, 0 if absent, -1 with the error set on r. */
-static int
-param_uint(struct ctl_req *r, json_t *params, const char *key,
-    uint64_t max, uint64_t *out)
-{
-	json_t		*v = json_object_get(params, key);
-	const char	*s;
-	char		*end;
-	unsigned long long ull;
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0 ||
-		    (uint64_t)json_integer_value(v) > max)
-			goto range;
-		*out = (uint64_t)json_integer_value(v);
-		return 1;
-	}
-	if (json_is_string(v)) {
-		s = json_string_value(v);
-		if (!isdigit((unsigned char)s[0]))
-			goto type;
-		errno = 0;
-		ull = strtoull(s, &end, 10);
-		if (*end != '\0')
-			goto type;
-		if (errno == ERANGE || ull > max)
-			goto range;
-		*out = ull;
-		return 1;
-	}
- type:
-	ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an integer", key);
-	return -1;
- range:
-	ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: out of range 0..%" PRIu64,
-	    key, max);
-	return -1;
-}
-
-/* An optional boolean: 1 given, 0 absent, -1 error. */
-static int
-param_bool(struct ctl_req *r, json_t *params, const char *key, bool *out)
-{
-	json_t	*v = json_object_get(params, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v)) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected true or false",
-		    key);
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 1;
-}
-
-/* An optional OID string: 1 given, 0 absent, -1 error. */
-static int
-param_oid(struct ctl_req *r, json_t *params, const char *key, struct oid *o)
-{
-	json_t	*v = json_object_get(params, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) ||
-	    oid_parse(o, json_string_value(v), json_string_length(v)) == -1) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: not an OID", key);
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * The target of an snmp.* request: "session": NAME or "target": {...}.
- * Sets op->s (and op->ds or op->temp).  0, or -1 with the error set.
- */
-static int
-op_target(struct op *op, json_t *params)
-{
-	struct ctl_req		*r = op->r;
-	json_t			*sv, *tv;
-	struct sess_opts	 o;
-	struct config_err	 err;
-	int			 rv;
-
-	sv = json_object_get(params, "session");
-	tv = json_object_get(params, "target");
-	if (sv != NULL && tv != NULL) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "give either session or target, not both", NULL);
-		return -1;
-	}
-	if (sv != NULL) {
-		if (!json_is_string(sv)) {
-			ctl_req_error(r, CTL_ERR_PARAMS,
-			    "session: expected a session name", NULL);
-			return -1;
-		}
-		if ((op->ds = sessions_find(op->d->sessions,
-		    json_string_value(sv))) == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS,
-			    "unknown session \"%s\"", json_string_value(sv));
-			return -1;
-		}
-		if (op->ds->s == NULL) {
-			ctl_req_error_num(r, op->ds->err, op->ds->errdetail,
-			    NULL);
-			return -1;
-		}
-		op->s = op->ds->s;
-		return 0;
-	}
-	if (tv == NULL) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "session or target is required", NULL);
-		return -1;
-	}
-	if (!json_is_object(tv)) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "target: expected an object of session options", NULL);
-		return -1;
-	}
-	/* Inline targets start from the config's "defaults" section too;
-	 * o holds a credential reference of its own (session.h). */
-	o = op->d->conf->defaults;
-	if (o.v3.cred != NULL)
-		usm_cred_ref(o.v3.cred);
-	memset(&err, 0, sizeof(err));
-	rv = config_apply_session_opts(tv, &o, &err);
-	/* Passwords are keys now (or refused): none stays in the params. */
-	config_json_wipe_secrets(tv);
-	if (rv == -1) {
-		sess_opts_release(&o);
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "target: %s", err.text);
-		return -1;
-	}
-	if (o.host[0] == '\0') {
-		sess_opts_release(&o);
-		ctl_req_error(r, CTL_ERR_PARAMS, "target: host is required",
-		    NULL);
-		return -1;
-	}
-	/* The next request with this credential does not hash again. */
-	if (o.v3.cred != op->d->conf->defaults.v3.cred)
-		v3cache_hold_cred(op->d->v3cache, o.v3.cred);
-	op->s = sess_new(op->d->mgr, &o);
-	sess_opts_release(&o);
-	if (op->s == NULL) {
-		op_error_lasterr(r);
-		return -1;
-	}
-	op->temp = true;
-	/* An engine learned for this address skips discovery. */
-	v3cache_preset(op->d->v3cache, op->s);
-	return 0;
-}
-
-/* A new op for r with its target resolved; NULL with the error set on r. */
-static struct op *
-op_open(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	struct op	*op;
-
-	if ((op = op_new(d, r)) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return NULL;
-	}
-	if (op_target(op, params) == -1) {
-		op_free(op);
-		return NULL;
-	}
-	return op;
-}
-
-/* --------------------------------------------- get, getnext, getbulk, set */
-
-/* A PDU of type over the n varbinds at vb (not copied). */
-static void
-op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
-    size_t n)
-{
-	memset(pdu, 0, sizeof(*pdu));
-	pdu->type = type;
-	pdu->vb = vb;
-	pdu->nvb = pdu->maxvb = n;
-}
-
-static void
-op_reply_pdu(struct op *op, const struct snmp_pdu *pdu, uint32_t rtt_us)
-{
-	struct render_buf	*b = &op->buf;
-	const char		*name;
-	char			 rtt[32];
-	int			 n;
-
-	render_buf_reset(b);
-	render_adds(b, "{\"error_status\":");
-	render_i64(b, pdu->error_status);
-	render_adds(b, ",\"error_status_name\":");
-	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
-		name = "unknown";
-	render_json_str(b, name, strlen(name));
-	render_adds(b, ",\"error_index\":");
-	render_i64(b, pdu->error_index);
-	render_adds(b, ",\"varbinds\":");
-	render_varbinds(b, pdu->vb, pdu->nvb);
-	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
-	render_add(b, rtt, (size_t)n);
-	if (b->failed)
-		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result_raw(op->r, b->p, b->len);
-}
-
-/* The detail of an error the engine reported through a callback. */
-static void
-op_error_detail(struct op *op, int error, char *buf, size_t size)
-{
-	const struct sess_opts	*so = sess_get_opts(op->s);
-	const struct sockaddr	*sa;
-	socklen_t		 salen = 0;
-	char			 addr[128];
-
-	if (error == SNMPMGR_ERR_TIMEOUT) {
-		sa = sess_addr(op->s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
-		snprintf(buf, size, "no response from %s after %u tries",
-		    addr, so->retries + 1);
-	} else if (snmpmgr_lasterr() == error)
-		snprintf(buf, size, "%s", snmpmgr_lasterr_detail());
-	else
-		snprintf(buf, size, "%s", snmpmgr_strerror(error));
-}
-
-static void
-op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
-{
-	struct op	*op = arg;
-	char		 detail[512];
-
-	op->sr = NULL;
-	if (res->error != 0) {
-		op_error_detail(op, res->error, detail, sizeof(detail));
-		ctl_req_error_num(op->r, res->error, detail, NULL);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    NULL);
-	} else
-		op_reply_pdu(op, res->pdu, res->rtt_us);
-	if (op->ds != NULL)
-		sessions_note(op->ds, res->error, res->error ? detail : NULL);
-	ctl_req_done(op->r);
-	op_free(op);
-}
-
-/* Send pdu on op's session; CTL_PENDING, or CTL_DONE with the error. */
-static int
-op_send(struct op *op, const struct snmp_pdu *pdu)
-{
-	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
-		op_error_lasterr(op->r);
-		if (op->ds != NULL)
-			sessions_note(op->ds, snmpmgr_lasterr(),
-			    snmpmgr_lasterr_detail());
-		methods_error_event(op->d, op->r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		op_free(op);
-		return CTL_DONE;
-	}
-	ctl_req_set_cancel(op->r, op_cancel_cb, op);
-	ctl_req_set_interrupt(op->r, op_interrupt_cb, op);
-	return CTL_PENDING;
-}
-
-/* "oids": a non-empty array of OID strings, into a new varbind array. */
-static struct snmp_varbind *
-param_oids(struct ctl_req *r, json_t *params, size_t *np)
-{
-	struct snmp_varbind	*vb;
-	json_t			*a, *v;
-	size_t			 i, n;
-
-	a = json_object_get(params, "oids");
-	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "oids: expected a non-empty array of OIDs", NULL);
-		return NULL;
-	}
-	if (n > SNMPMGR_MAX_VARBINDS) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "oids: more than %d",
-		    SNMPMGR_MAX_VARBINDS);
-		return NULL;
-	}
-	if ((vb = calloc(n, sizeof(*vb))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		v = json_array_get(a, i);
-		if (!json_is_string(v) || oid_parse(&vb[i].name,
-		    json_string_value(v), json_string_length(v)) == -1) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS,
-			    "oids[%zu]: not an OID", i);
-			free(vb);
-			return NULL;
-		}
-		vb[i].value.type = SNMP_T_NULL;
-	}
-	*np = n;
-	return vb;
-}
-
-static int
-op_request(struct daemon *d, struct ctl_req *r, json_t *params,
-    uint8_t type)
-{
-	struct snmp_varbind	*vb = NULL;
-	struct snmp_pdu		 pdu;
-	struct op		*op = NULL;
-	const struct sess_opts	*so;
-	uint64_t		 nr = 0, mr = 0;
-	int			 hnr = 0, hmr = 0, rv = CTL_DONE;
+/* The value of one declared param, as its reader left it. */
+struct mval {
+	bool			 given;
+	bool			 read;		/* MP_LAZY: read already */
+	json_t			*json;
+	const char		*s;		/* MP_STRING, MP_OID */
+	bool			 b;
+	uint64_t		 u;
+	int64_t			 i;
+	struct oid		 oid;
+	struct timespec		 ts;
+	struct snmp_varbind	*vb;		/* MP_OIDS, MP_VARBINDS */
+	uint8_t			**mem;		/* MP_VARBINDS: octets */
 	size_t			 n;
-
-	if ((vb = param_oids(r, params, &n)) == NULL)
-		return CTL_DONE;
-	if (type == SNMP_PDU_GETBULK) {
-		if ((hnr = param_uint(r, params, "non_repeaters",
-		    SNMPMGR_MAX_VARBINDS, &nr)) == -1 ||
-		    (hmr = param_uint(r, params, "max_repetitions",
-		    SNMPMGR_MAX_REPETITIONS, &mr)) == -1)
-			goto out;
-	}
-	if ((op = op_open(d, r, params)) == NULL)
-		goto out;
-	so = sess_get_opts(op->s);
-	op_pdu_init(&pdu, type, vb, n);
-	if (type == SNMP_PDU_GETBULK) {
-		if (so->version == SNMP_V1) {
-			ctl_req_error_num(r, SNMPMGR_ERR_VERSION,
-			    "getbulk needs SNMPv2c or SNMPv3", NULL);
-			goto out;
-		}
-		pdu.error_status = (int32_t)(hnr ? nr : so->non_repeaters);
-		pdu.error_index = (int32_t)(hmr ? mr : so->max_repetitions);
-	}
-	rv = op_send(op, &pdu);
-	op = NULL;
- out:
-	op_free(op);
-	free(vb);
-	return rv;
-}
-
-static int
-m_snmp_get(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	return op_request(d, r, params, SNMP_PDU_GET);
-}
-
-static int
-m_snmp_getnext(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	return op_request(d, r, params, SNMP_PDU_GETNEXT);
-}
-
-static int
-m_snmp_getbulk(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	return op_request(d, r, params, SNMP_PDU_GETBULK);
-}
+};
 
 /* How snmp.set reads a value of each type. */
 enum set_kind {
@@ -595,34 +150,6 @@ set_integer(json_t *v, int64_t lo, uint64_t hi, bool *neg, uint64_t *mag)
 	if (*neg)
 		return *mag <= (uint64_t)0 - (uint64_t)lo ? 0 : -1;
 	return *mag <= hi ? 0 : -1;
-}
-
-static int
-set_hexval(const char *s, uint8_t *out, size_t *outlen, size_t max)
-{
-	size_t	 n = 0;
-	int	 hi = -1, x;
-
-	for (; *s != '\0'; s++) {
-		if (*s == ' ' || *s == '\t')
-			continue;
-		if (!isxdigit((unsigned char)*s))
-			return -1;
-		x = isdigit((unsigned char)*s) ? *s - '0' :
-		    (tolower((unsigned char)*s) - 'a' + 10);
-		if (hi == -1) {
-			hi = x;
-			continue;
-		}
-		if (n >= max)
-			return -1;
-		out[n++] = (uint8_t)(hi << 4 | x);
-		hi = -1;
-	}
-	if (hi != -1)
-		return -1;
-	*outlen = n;
-	return 0;
 }
 
 static int
@@ -774,7 +301,8 @@ set_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
 		vb->value.len = len;
 		return 0;
 	case SET_HEX:
-		if (set_hexval(s, *mem, &vb->value.len, len) == -1) {
+		if (hex_decode(s, len, HEX_SPACES, *mem, len,
+		    &vb->value.len) == -1) {
 			ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds[%zu].value: "
 			    "expected pairs of hex digits", i);
 			return -1;
@@ -800,383 +328,677 @@ set_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
 	return -1;
 }
 
-static int
-m_snmp_set(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	struct snmp_varbind	*vb = NULL;
-	uint8_t			**mem = NULL;
-	struct snmp_pdu		 pdu;
-	struct op		*op = NULL;
-	json_t			*a;
-	size_t			 i, n = 0;
-	int			 rv = CTL_DONE;
-
-	a = json_object_get(params, "varbinds");
-	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "varbinds: expected a "
-		    "non-empty array of {oid, type, value}", NULL);
-		return CTL_DONE;
-	}
-	if (n > SNMPMGR_MAX_VARBINDS) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds: more than %d",
-		    SNMPMGR_MAX_VARBINDS);
-		return CTL_DONE;
-	}
-	if ((vb = calloc(n, sizeof(*vb))) == NULL ||
-	    (mem = calloc(n, sizeof(*mem))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (set_parse_varbind(r, i, json_array_get(a, i), &vb[i],
-		    &mem[i]) == -1)
-			goto out;
-	if ((op = op_open(d, r, params)) == NULL)
-		goto out;
-	op_pdu_init(&pdu, SNMP_PDU_SET, vb, n);
-	rv = op_send(op, &pdu);
-	op = NULL;
- out:
-	op_free(op);
-	for (i = 0; mem != NULL && i < n; i++)
-		free(mem[i]);
-	free(mem);
-	free(vb);
-	return rv;
-}
-
-/* ------------------------------------------------------------ snmp.walk */
-
-static void
-op_walk_drain_cb(void *arg)
-{
-	struct op	*op = arg;
-
-	if (op->w != NULL)
-		walk_resume(op->w);
-}
 
 /*
- * One agent response's rows.  Streamed: one "walk.rows" notification,
- * formatted in one buffer and queued with one copy; pause while the
- * client's queue is over SNMPMGR_CTL_STREAM_HIGH.  Collected: appended to
- * the result, up to METHODS_MAX_COLLECT rows.
+ * A time bound: ISO 8601 UTC ("2026-11-21T10:00:00Z", fraction and "Z"
+ * optional, a space for the "T", or a date alone), a duration back from
+ * now ("10m", "2h", "1d"), or seconds since the epoch (a number).  Into
+ * *out.  0, or -1 when v is none of these.
  */
 static int
-op_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
-    void *arg)
+mp_time(json_t *v, struct timespec *out)
 {
-	struct op	*op = arg;
-	struct render_buf *b = &op->buf;
-	const char	*id;
-	size_t		 idlen, i;
+	struct timespec	 ts;
+	struct tm	 tm;
+	const char	*s, *p;
+	uint32_t	 ms;
+	double		 x;
+	int		 n = 0, Y, M, D, h = 0, m = 0, sec = 0;
+	long		 frac = 0, scale = 100000000;
 
-	if (!op->stream) {
-		for (i = 0; i < n && op->count < METHODS_MAX_COLLECT; i++) {
-			if (op->count > 0)
-				render_add(b, ",", 1);
-			render_varbind(b, &vb[i]);
-			op->count++;
+	if (json_is_number(v)) {
+		x = json_number_value(v);
+		if (!(x >= 0) || x > 253402300799.0)
+			goto bad;
+		ts.tv_sec = (time_t)x;
+		ts.tv_nsec = (long)((x - (double)ts.tv_sec) * 1e9);
+		goto done;
+	}
+	if (!json_is_string(v))
+		goto bad;
+	s = json_string_value(v);
+	if (config_parse_duration(s, &ms) == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec -= ms / 1000;
+		ts.tv_nsec -= (long)(ms % 1000) * 1000000;
+		if (ts.tv_nsec < 0) {
+			ts.tv_nsec += 1000000000;
+			ts.tv_sec--;
 		}
-		if (i > 0)
-			op->last = vb[i - 1].name;
-		if (b->failed)
-			op->oom = true;
+		goto done;
+	}
+	if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10)
+		goto bad;
+	p = s + n;
+	if (*p == 'T' || *p == ' ') {
+		n = 0;
+		if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3 ||
+		    n != 8)
+			goto bad;
+		p += 1 + n;
+		if (*p == '.') {
+			for (p++; isdigit((unsigned char)*p); p++) {
+				frac += (*p - '0') * scale;
+				scale /= 10;
+			}
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0' || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
+	    m > 59 || sec > 60 || Y < 1970)
+		goto bad;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	ts.tv_sec = timegm(&tm);
+	ts.tv_nsec = frac;
+ done:
+	*out = ts;
+	return 0;
+ bad:
+	return -1;
+}
+
+/* --------------------------------------------------------- param types */
+
+/* What each type says of a wrong value, after the param's name. */
+static const char *const mp_wrong[] = {
+	[MP_ANY] =	"not allowed",
+	[MP_STRING] =	"expected a string",
+	[MP_BOOL] =	"expected true or false",
+	[MP_UINT] =	"expected an integer",
+	[MP_INT] =	"expected an integer",
+	[MP_ID] =	"expected a string or a number",
+	[MP_OID] =	"not an OID",
+	[MP_OIDS] =	"expected a non-empty array of OIDs",
+	[MP_VARBINDS] =	"expected an array of {oid, type, value}",
+	[MP_OBJECT] =	"expected an object",
+	[MP_TIME] =	"expected a UTC time such as \"2026-11-21T10:00:00Z\", "
+			"a duration back from now such as \"10m\", or "
+			"seconds since 1970",
+	[MP_SESSION] =	"expected a session name",
+};
+
+/* A wrong value of p: the table's message, or the type's own. */
+static void
+mp_error(struct ctl_req *r, const struct mparam *p, bool missing)
+{
+	const char	*msg = missing && p->missing != NULL ? p->missing :
+			    p->msg;
+
+	if (msg != NULL)
+		ctl_req_error(r, CTL_ERR_PARAMS, msg, NULL);
+	else
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: %s", p->name,
+		    mp_wrong[p->type]);
+}
+
+/* MP_UINT: a number or a decimal string in 0..max.  0, -1 wrong type, -2
+ * out of range. */
+static int
+mp_uint(json_t *v, uint64_t max, uint64_t *out)
+{
+	const char		*s;
+	char			*end;
+	unsigned long long	 ull;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0 ||
+		    (uint64_t)json_integer_value(v) > max)
+			return -2;
+		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
-	/* count and last come from the engine's result at the end. */
-	op->count += n;
-	if (ctl_req_is_notification(op->r))
-		return 0;
-	id = ctl_req_id(op->r, &idlen);
-	render_buf_reset(b);
-	render_adds(b, "{\"jsonrpc\":\"2.0\",\"method\":\"walk.rows\","
-	    "\"params\":{\"id\":");
-	render_add(b, id, idlen);
-	render_adds(b, ",\"varbinds\":");
-	render_varbinds(b, vb, n);
-	render_add(b, "}}\n", 3);
-	if (b->failed) {
-		op->oom = true;
-		return 0;
-	}
-	if (ctl_req_write(op->r, b->p, b->len) == -1)
-		return 1;	/* the client is gone; the walk is cancelled */
-	if (ctl_req_outq(op->r) > SNMPMGR_CTL_STREAM_HIGH) {
-		ctl_req_set_drain(op->r, op_walk_drain_cb, op);
-		return 1;
-	}
+	if (!json_is_string(v))
+		return -1;
+	s = json_string_value(v);
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	ull = strtoull(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE || ull > max)
+		return -2;
+	*out = ull;
 	return 0;
 }
 
-static json_t *
-op_walk_err_data(const struct op *op, const struct walk_result *res)
+/*
+ * More objects (OIDs, varbinds) than a request may carry: 302 (too many
+ * objects, as the reference numbers it) with the bound in the detail, set
+ * on r.  False when n fits.
+ */
+static bool
+mp_too_many(struct ctl_req *r, const struct mparam *p, size_t n)
 {
-	char		 last[SNMPMGR_MAX_OID_STR];
-	const char	*name;
-	json_t		*data;
+	char	detail[128];
 
-	if (op->last.len > 0)
-		oid_format(&op->last, last, sizeof(last));
-	data = json_pack("{s:I,s:s?}", "count", (json_int_t)op->count,
-	    "last_oid", op->last.len > 0 ? last : NULL);
-	if (data != NULL && op->last.len == 0)
-		json_object_set_new(data, "last_oid", json_null());
-	if (data != NULL && res != NULL && res->error_status != 0) {
-		name = snmp_error_status_name(res->error_status);
-		json_object_set_new(data, "error_status",
-		    json_integer(res->error_status));
-		json_object_set_new(data, "error_status_name",
-		    json_string(name ? name : "unknown"));
-		json_object_set_new(data, "error_index",
-		    json_integer(res->error_index));
+	if (n <= (size_t)p->max)
+		return false;
+	snprintf(detail, sizeof(detail), "%s: more than %lld", p->name,
+	    (long long)p->max);
+	ctl_req_error_num(r, SNMPMGR_ERR_TOO_MANY_OBJECTS, detail, NULL);
+	return true;
+}
+
+/* MP_OIDS: a varbind of type NULL per OID.  0, or -1 with the error set. */
+static int
+mp_oids(struct ctl_req *r, const struct mparam *p, json_t *a,
+    struct mval *mv)
+{
+	json_t	*v;
+	size_t	 i, n;
+
+	if (!json_is_array(a) || (n = json_array_size(a)) == 0) {
+		mp_error(r, p, false);
+		return -1;
 	}
-	return data;
+	if (mp_too_many(r, p, n))
+		return -1;
+	if ((mv->vb = calloc(n, sizeof(*mv->vb))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v = json_array_get(a, i);
+		if (!json_is_string(v) || oid_parse(&mv->vb[i].name,
+		    json_string_value(v), json_string_length(v)) == -1) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s[%zu]: not an OID",
+			    p->name, i);
+			return -1;
+		}
+		mv->vb[i].value.type = SNMP_T_NULL;
+	}
+	mv->n = n;
+	return 0;
+}
+
+/* MP_VARBINDS: as snmp.set reads them.  0, or -1 with the error set. */
+static int
+mp_varbinds(struct ctl_req *r, const struct mparam *p, json_t *a,
+    struct mval *mv)
+{
+	size_t	 i, n;
+
+	if (!json_is_array(a) || ((n = json_array_size(a)) == 0 &&
+	    (p->flags & MP_NONEMPTY))) {
+		mp_error(r, p, false);
+		return -1;
+	}
+	if (mp_too_many(r, p, n))
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((mv->vb = calloc(n, sizeof(*mv->vb))) == NULL ||
+	    (mv->mem = calloc(n, sizeof(*mv->mem))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	mv->n = n;
+	for (i = 0; i < n; i++)
+		if (set_parse_varbind(r, i, json_array_get(a, i), &mv->vb[i],
+		    &mv->mem[i]) == -1)
+			return -1;
+	return 0;
 }
 
 static void
-op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
+mval_clear(struct mval *mv)
 {
-	struct op		*op = arg;
-	struct render_buf	 out;
-	char			 detail[512];
+	size_t	 i;
 
-	op->w = NULL;		/* the engine frees it */
-	op->d->walks_active--;
-	if (op->stream) {
-		/* The engine's last is the resume point (start_oid if
-		 * nothing came). */
-		op->last = res->last;
-		op->count = res->count;
-	} else if (op->last.len == 0)
-		op->last = res->last;
-
-	if (res->error != 0) {
-		op_error_detail(op, res->error, detail, sizeof(detail));
-		if (res->error_status != 0)
-			snprintf(detail, sizeof(detail), "agent answered %s "
-			    "(error-status %d, index %d)",
-			    snmp_error_status_name(res->error_status) ?
-			    snmp_error_status_name(res->error_status) : "?",
-			    res->error_status, res->error_index);
-		ctl_req_error_num(op->r, res->error, detail,
-		    op_walk_err_data(op, res));
-		if (op->ds != NULL)
-			sessions_note(op->ds, res->error, detail);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    op_walk_err_data(op, res));
-		goto done;
-	}
-	if (op->ds != NULL)
-		sessions_note(op->ds, 0, NULL);
-	if (!op->stream && res->count > METHODS_MAX_COLLECT) {
-		ctl_req_error_num(op->r, SNMPMGR_ERR_TOO_MANY_OBJECTS,
-		    "more than 100000 objects: walk with \"stream\": true",
-		    op_walk_err_data(op, NULL));
-		goto done;
-	}
-	if (op->oom) {
-		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory",
-		    op_walk_err_data(op, NULL));
-		goto done;
-	}
-	render_buf_init(&out);
-	render_adds(&out, "{\"count\":");
-	render_u64(&out, op->count);
-	render_adds(&out, ",\"last_oid\":");
-	if (op->last.len > 0)
-		render_oid(&out, &op->last);
-	else
-		render_adds(&out, "null");
-	if (!op->stream) {
-		render_adds(&out, ",\"varbinds\":[");
-		render_add(&out, op->buf.p, op->buf.len);
-		render_adds(&out, "]");
-	}
-	render_adds(&out, "}");
-	if (out.failed)
-		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result_raw(op->r, out.p, out.len);
-	render_buf_free(&out);
- done:
-	ctl_req_done(op->r);
-	op_free(op);
+	for (i = 0; mv->mem != NULL && i < mv->n; i++)
+		free(mv->mem[i]);
+	free(mv->mem);
+	free(mv->vb);
 }
 
+/* Read param i of c's method.  1 given, 0 absent, -1 with the error set. */
 static int
-m_snmp_walk(struct daemon *d, struct ctl_req *r, json_t *params)
+mp_read(struct mcall *c, size_t i)
 {
-	struct walk_opts	 wo;
-	struct op		*op = NULL;
-	struct oid		 root, start;
-	uint64_t		 limit = 0, mr = 0;
-	bool			 inside = false, getnext = false, stream = true;
-	int			 hlimit, hstart, hinside, hgetnext, hmr;
+	const struct mparam	*p = &c->m->params[i];
+	struct mval		*mv = &c->v[i];
+	struct ctl_req		*r = c->r;
+	json_t			*v = json_object_get(c->params, p->name);
+	size_t			 len;
+	int			 rv;
 
-	if (json_object_get(params, "oid") == NULL) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "oid: required (the subtree "
-		    "to walk)", NULL);
-		return CTL_DONE;
-	}
-	if (param_oid(r, params, "oid", &root) == -1 ||
-	    (hstart = param_oid(r, params, "start_oid", &start)) == -1 ||
-	    (hlimit = param_uint(r, params, "limit", UINT32_MAX,
-	    &limit)) == -1 ||
-	    (hinside = param_bool(r, params, "inside_range", &inside)) == -1 ||
-	    (hgetnext = param_bool(r, params, "use_getnext", &getnext)) == -1 ||
-	    (hmr = param_uint(r, params, "max_repetitions",
-	    SNMPMGR_MAX_REPETITIONS, &mr)) == -1 ||
-	    param_bool(r, params, "stream", &stream) == -1)
-		return CTL_DONE;
-	if (hmr && mr == 0) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "max_repetitions: must be at "
-		    "least 1", NULL);
-		return CTL_DONE;
-	}
-	if (hstart && !oid_is_prefix(&root, &start)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "start_oid: not inside the "
-		    "subtree oid", NULL);
-		return CTL_DONE;
-	}
-	if ((op = op_open(d, r, params)) == NULL)
-		return CTL_DONE;
-	walk_opts_from_sess(&wo, op->s, &root);
-	if (hstart)
-		wo.start = start;
-	if (hlimit && limit > 0)
-		wo.limit = (uint32_t)limit;
-	if (hinside)
-		wo.inside_range = inside;
-	if (hgetnext)
-		wo.use_getnext = getnext;
-	if (hmr)
-		wo.max_repetitions = (uint32_t)mr;
-	op->stream = stream;
-	/* One row past the bound tells that the subtree holds more. */
-	if (!stream && (wo.limit == 0 || wo.limit > METHODS_MAX_COLLECT))
-		wo.limit = METHODS_MAX_COLLECT + 1;
-	if ((op->w = walk_start(op->s, &wo, op_walk_rows_cb, op_walk_done_cb,
-	    op)) == NULL) {
-		op_error_lasterr(r);
-		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		goto fail;
-	}
-	d->walks_active++;
-	ctl_req_set_cancel(r, op_cancel_cb, op);
-	ctl_req_set_interrupt(r, op_interrupt_cb, op);
-	return CTL_PENDING;
- fail:
-	op_free(op);
-	return CTL_DONE;
-}
-
-/* ------------------------------------------------- daemon and sessions */
-
-static int
-m_daemon_status(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	json_t	*res;
-
-	res = json_pack("{s:s,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "version", PACKAGE_VERSION,
-	    "pid", (json_int_t)d->pid,
-	    "uptime", daemon_uptime(d),
-	    "sessions", (json_int_t)sessions_count(d->sessions),
-	    "sessions_enabled", (json_int_t)sessions_enabled(d->sessions),
-	    "requests_in_flight", (json_int_t)d->requests_in_flight,
-	    "clients", (json_int_t)control_nclients(d->control),
-	    "clients_dropped", (json_int_t)d->clients_dropped,
-	    "walks", (json_int_t)d->walks_active);
-	if (res != NULL && d->polls != NULL)
-		view_polls_status(d->polls, res);
-	if (res == NULL)
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result(r, res);
-	return CTL_DONE;
-}
-
-static int
-m_session_list(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	json_t		*res, *st;
-	const char	*state = NULL;
-
-	st = json_object_get(params, "state");
-	if (st != NULL && !json_is_null(st)) {
-		if (!json_is_string(st)) {
-			ctl_req_error(r, CTL_ERR_PARAMS, "state: expected up, "
-			    "down, unknown, disabled or error", NULL);
-			return CTL_DONE;
+	mv->read = true;
+	if (v == NULL || (json_is_null(v) && !(p->flags & MP_NOTNULL))) {
+		if (p->flags & MP_REQUIRED) {
+			mp_error(r, p, true);
+			return -1;
 		}
-		state = json_string_value(st);
+		return 0;
 	}
-	if ((res = view_session_list(d, d->sessions, state)) == NULL)
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result(r, res);
-	return CTL_DONE;
+	mv->json = v;
+	switch (p->type) {
+	case MP_ANY:
+		break;
+	case MP_STRING:
+		if (!json_is_string(v))
+			goto bad;
+		len = json_string_length(v);
+		mv->s = json_string_value(v);
+		if ((len == 0 && (p->flags & MP_NONEMPTY)) ||
+		    (p->max > 0 && len > (size_t)p->max) ||
+		    ((p->flags & MP_PLAIN) && (strchr(mv->s, '"') != NULL ||
+		    strchr(mv->s, '\\') != NULL)))
+			goto bad;
+		break;
+	case MP_BOOL:
+		if (!json_is_boolean(v))
+			goto bad;
+		mv->b = json_is_true(v);
+		break;
+	case MP_UINT:
+		if ((rv = mp_uint(v, (uint64_t)p->max, &mv->u)) == -2 &&
+		    p->msg == NULL) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: out of range "
+			    "0..%" PRIu64, p->name, (uint64_t)p->max);
+			return -1;
+		}
+		if (rv != 0)
+			goto bad;
+		break;
+	case MP_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < p->min ||
+		    json_integer_value(v) > p->max)
+			goto bad;
+		mv->i = json_integer_value(v);
+		break;
+	case MP_ID:
+		if (!json_is_string(v) && !json_is_number(v))
+			goto bad;
+		break;
+	case MP_OID:
+		if (!json_is_string(v) || oid_parse(&mv->oid,
+		    json_string_value(v), json_string_length(v)) == -1)
+			goto bad;
+		mv->s = json_string_value(v);
+		break;
+	case MP_OIDS:
+		if (mp_oids(r, p, v, mv) == -1)
+			return -1;
+		break;
+	case MP_VARBINDS:
+		if (mp_varbinds(r, p, v, mv) == -1)
+			return -1;
+		break;
+	case MP_OBJECT:
+		if (!json_is_object(v))
+			goto bad;
+		break;
+	case MP_TIME:
+		if (mp_time(v, &mv->ts) == -1)
+			goto bad;
+		break;
+	case MP_SESSION:
+		if (!json_is_string(v))
+			goto bad;
+		if ((c->ds = sessions_find(c->d->sessions,
+		    json_string_value(v))) == NULL) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session "
+			    "\"%s\"", json_string_value(v));
+			return -1;
+		}
+		break;
+	}
+	mv->given = true;
+	return 1;
+ bad:
+	mp_error(r, p, false);
+	return -1;
 }
 
-static int
-m_session_show(struct daemon *d, struct ctl_req *r, json_t *params)
-{
-	struct dsess	*ds;
-	json_t		*sv, *res;
+/* ------------------------------------------------------------- getters */
 
-	sv = json_object_get(params, "session");
-	if (!json_is_string(sv)) {
-		ctl_req_error(r, CTL_ERR_PARAMS,
-		    "session: expected a session name", NULL);
-		return CTL_DONE;
-	}
-	if ((ds = sessions_find(d->sessions, json_string_value(sv))) == NULL) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session \"%s\"",
-		    json_string_value(sv));
-		return CTL_DONE;
-	}
-	if ((res = view_session_show(d, ds)) == NULL)
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result(r, res);
-	return CTL_DONE;
+/* The value of the param called name; NULL if the method declares none
+ * (a handler's mistake, logged). */
+static struct mval *
+mcall_val(const struct mcall *c, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; c->m->params != NULL && c->m->params[i].name != NULL; i++)
+		if (strcmp(c->m->params[i].name, name) == 0)
+			return &c->v[i];
+	log_warnx("control: %s declares no param \"%s\"", c->m->name, name);
+	return NULL;
+}
+
+bool
+mcall_given(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given;
+}
+
+json_t *
+mcall_json(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->json : NULL;
+}
+
+const char *
+mcall_str(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->s : NULL;
+}
+
+bool
+mcall_bool(const struct mcall *c, const char *name, bool def)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->b : def;
+}
+
+uint64_t
+mcall_uint(const struct mcall *c, const char *name, uint64_t def)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->u : def;
+}
+
+int64_t
+mcall_int(const struct mcall *c, const char *name, int64_t def)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv->i : def;
+}
+
+const struct oid *
+mcall_oid(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? &mv->oid : NULL;
+}
+
+const struct timespec *
+mcall_time(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? &mv->ts : NULL;
+}
+
+struct snmp_varbind *
+mcall_varbinds(const struct mcall *c, const char *name, size_t *n)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	*n = mv != NULL && mv->given ? mv->n : 0;
+	return *n > 0 ? mv->vb : NULL;
+}
+
+int
+mcall_read(struct mcall *c, const char *name)
+{
+	struct mval	*mv = mcall_val(c, name);
+
+	if (mv == NULL)
+		return 0;
+	if (mv->read)
+		return mv->given ? 1 : 0;
+	return mp_read(c, (size_t)(mv - c->v));
 }
 
 /* -------------------------------------------------------------- table */
 
-/* Sorted by name for bsearch. */
+#define P_END		{ .name = NULL }
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+/* The error for a key a method does not declare. */
+#define UNKNOWN		"unknown param \"%s\""
+
+static const struct mparam p_session[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	P_END
+};
+
+static const struct mparam p_session_poll[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	{ .name = "poll", .type = MP_STRING },
+	P_END
+};
+
+static const struct mparam p_poll_value[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	{ .name = "oid", .type = MP_OID, .flags = MP_REQUIRED,
+	  .msg = "oid: expected an OID" },
+	P_END
+};
+
+static const struct mparam p_events_subscribe[] = {
+	/* events.c reads them (events_subscribe). */
+	{ .name = "events", .type = MP_ANY },
+	{ .name = "sessions", .type = MP_ANY },
+	{ .name = "max_queue", .type = MP_ANY },
+	P_END
+};
+
+static const struct mparam p_events_unsubscribe[] = {
+	{ .name = "subscription", .type = MP_INT, .flags = MP_REQUIRED,
+	  .min = 1, .max = INT64_MAX,
+	  .msg = "subscription: expected the number events.subscribe "
+	  "returned" },
+	P_END
+};
+
+static const struct mparam p_request_cancel[] = {
+	{ .name = "id", .type = MP_ID, .flags = MP_REQUIRED,
+	  .msg = "id: expected the id (a number or a string) of a request "
+	  "in flight on this connection" },
+	P_END
+};
+
+static const struct mparam p_session_add[] = {
+	{ .name = "persist", .type = MP_BOOL },
+	{ .name = "session", .type = MP_STRING,
+	  .flags = MP_REQUIRED | MP_NONEMPTY, .max = SNMPMGR_MAX_NAME_LEN,
+	  .msg = "session: expected a name of 1 to "
+	  STR(SNMPMGR_MAX_NAME_LEN) " bytes" },
+	{ .name = "config", .type = MP_OBJECT, .flags = MP_REQUIRED,
+	  .msg = "config: expected an object of session options, as in the "
+	  "config's \"sessions\"" },
+	P_END
+};
+
+static const struct mparam p_session_config[] = {
+	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
+	{ .name = "options", .type = MP_OBJECT, .flags = MP_NOTNULL,
+	  .msg = "options: expected an object of option names and values" },
+	P_END
+};
+
+static const struct mparam p_session_list[] = {
+	{ .name = "state", .type = MP_STRING,
+	  .msg = "state: expected up, down, unknown, disabled or error" },
+	P_END
+};
+
+static const struct mparam p_discover[] = {
+	{ .name = "force", .type = MP_BOOL, .flags = MP_NOTNULL },
+	P_END
+};
+
+static const struct mparam p_get[] = {
+	{ .name = "oids", .type = MP_OIDS, .flags = MP_REQUIRED,
+	  .max = SNMPMGR_MAX_VARBINDS },
+	P_END
+};
+
+static const struct mparam p_getbulk[] = {
+	{ .name = "oids", .type = MP_OIDS, .flags = MP_REQUIRED,
+	  .max = SNMPMGR_MAX_VARBINDS },
+	{ .name = "non_repeaters", .type = MP_UINT,
+	  .max = SNMPMGR_MAX_VARBINDS },
+	{ .name = "max_repetitions", .type = MP_UINT,
+	  .max = SNMPMGR_MAX_REPETITIONS },
+	P_END
+};
+
+static const struct mparam p_set[] = {
+	{ .name = "varbinds", .type = MP_VARBINDS,
+	  .flags = MP_REQUIRED | MP_NONEMPTY, .max = SNMPMGR_MAX_VARBINDS,
+	  .msg = "varbinds: expected a non-empty array of {oid, type, "
+	  "value}" },
+	P_END
+};
+
+/* snmp.inform and snmp.trap: sysUpTime.0 and snmpTrapOID.0 come first. */
+#define P_NOTIFICATION \
+	{ .name = "trap_oid", .type = MP_OID, .flags = MP_REQUIRED, \
+	  .msg = "trap_oid: required, an OID such as " \
+	  "\"1.3.6.1.6.3.1.1.5.1\"" }, \
+	{ .name = "uptime", .type = MP_INT, .min = 0, .max = UINT32_MAX, \
+	  .msg = "uptime: expected TimeTicks, 0..4294967295" }, \
+	{ .name = "varbinds", .type = MP_VARBINDS, \
+	  .max = SNMPMGR_MAX_VARBINDS - 2 }
+
+static const struct mparam p_inform[] = {
+	P_NOTIFICATION,
+	P_END
+};
+
+static const struct mparam p_trap[] = {
+	P_NOTIFICATION,
+	/* Only an SNMPv1 Trap-PDU has them. */
+	{ .name = "enterprise", .type = MP_OID,
+	  .flags = MP_LAZY | MP_NOTNULL, .msg = "enterprise: not an OID" },
+	{ .name = "agent_addr", .type = MP_STRING,
+	  .flags = MP_LAZY | MP_NOTNULL,
+	  .msg = "agent_addr: not an IPv4 address" },
+	P_END
+};
+
+static const struct mparam p_walk[] = {
+	{ .name = "oid", .type = MP_OID, .flags = MP_REQUIRED,
+	  .missing = "oid: required (the subtree to walk)" },
+	{ .name = "start_oid", .type = MP_OID },
+	{ .name = "limit", .type = MP_UINT, .max = UINT32_MAX },
+	{ .name = "inside_range", .type = MP_BOOL },
+	{ .name = "use_getnext", .type = MP_BOOL },
+	{ .name = "max_repetitions", .type = MP_UINT,
+	  .max = SNMPMGR_MAX_REPETITIONS },
+	{ .name = "stream", .type = MP_BOOL },
+	P_END
+};
+
+/* A filter on a journal record's field (struct journal_match). */
+#define P_MATCH(n) \
+	{ .name = n, .type = MP_STRING, \
+	  .flags = MP_NONEMPTY | MP_PLAIN, .max = JOURNAL_MATCH_MAX, \
+	  .msg = n ": expected a non-empty string" }
+#define JOURNAL_MATCH_MAX \
+	(int64_t)(sizeof(((struct journal_match *)0)->value) - 1)
+
+static const struct mparam p_trap_list[] = {
+	{ .name = "limit", .type = MP_INT, .min = 1,
+	  .max = JOURNAL_MAX_LIMIT,
+	  .msg = "limit: expected an integer from 1 to "
+	  STR(JOURNAL_MAX_LIMIT) },
+	{ .name = "since", .type = MP_TIME },
+	{ .name = "until", .type = MP_TIME },
+	P_MATCH("source"),
+	P_MATCH("trap_oid"),
+	P_MATCH("type"),
+	P_MATCH("version"),
+	P_MATCH("user"),
+	P_END
+};
+
+static const struct mparam p_usm_hash[] = {
+	{ .name = "engine_id", .type = MP_STRING },
+	{ .name = "auth", .type = MP_STRING },
+	{ .name = "auth_password", .type = MP_STRING },
+	{ .name = "auth_key", .type = MP_STRING },
+	{ .name = "priv", .type = MP_STRING },
+	{ .name = "priv_password", .type = MP_STRING },
+	{ .name = "priv_key", .type = MP_STRING },
+	{ .name = "priv_key_extension", .type = MP_STRING },
+	{ .name = "user", .type = MP_STRING },
+	P_END
+};
+
+/*
+ * Sorted by name for bsearch.  Each entry: name, handler, flags,
+ * params, the error for an undeclared key (NULL: ignored), and the
+ * hooks that run before the params are read and before the target is
+ * resolved.
+ */
 static const struct method methods[] = {
-	{ "daemon.reload",	m_daemon_reload,	METHOD_NOPARAMS },
-	{ "daemon.stats",	m_daemon_stats,		METHOD_NOPARAMS },
-	{ "daemon.status",	m_daemon_status,	METHOD_NOPARAMS },
-	{ "events.subscribe",	m_events_subscribe,	0 },
-	{ "events.unsubscribe",	m_events_unsubscribe,	0 },
-	{ "poll.reset",		m_poll_reset,		0 },
-	{ "poll.results",	m_poll_results,		0 },
-	{ "poll.run",		m_poll_run,		0 },
-	{ "poll.value",		m_poll_value,		0 },
-	{ "request.cancel",	m_request_cancel,	0 },
-	{ "session.add",	m_session_add,		0 },
-	{ "session.config",	m_session_config,	0 },
-	{ "session.disable",	m_session_disable,	0 },
-	{ "session.enable",	m_session_enable,	0 },
-	{ "session.interrupt",	m_session_interrupt,	0 },
-	{ "session.list",	m_session_list,		0 },
-	{ "session.remove",	m_session_remove,	0 },
-	{ "session.show",	m_session_show,		0 },
-	{ "snmp.discover",	m_snmp_discover,	0 },
-	{ "snmp.get",		m_snmp_get,		0 },
-	{ "snmp.getbulk",	m_snmp_getbulk,		0 },
-	{ "snmp.getnext",	m_snmp_getnext,		0 },
-	{ "snmp.inform",	m_snmp_inform,		0 },
-	{ "snmp.set",		m_snmp_set,		0 },
-	{ "snmp.trap",		m_snmp_trap,		0 },
-	{ "snmp.walk",		m_snmp_walk,		0 },
-	{ "trap.list",		m_trap_list,		0 },
-	{ "trap.stats",		m_trap_stats,		METHOD_NOPARAMS },
-	{ "usm.hash",		m_usm_hash,		0 },
+	{ "daemon.reload",	m_daemon_reload,	.flags = METHOD_NOPARAMS },
+	{ "daemon.stats",	m_daemon_stats,		.flags = METHOD_NOPARAMS },
+	{ "daemon.status",	m_daemon_status,	.flags = METHOD_NOPARAMS },
+	{ "events.subscribe",	m_events_subscribe,	.params =
+	  p_events_subscribe, .unknown =
+	  "unknown param \"%s\" (events, sessions, max_queue)" },
+	{ "events.unsubscribe",	m_events_unsubscribe,	.params =
+	  p_events_unsubscribe },
+	{ "poll.reset",		m_poll_reset,		.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "poll.results",	m_poll_results,		.params = p_session_poll,
+	  .unknown = UNKNOWN },
+	{ "poll.run",		m_poll_run,		.params = p_session_poll,
+	  .unknown = UNKNOWN },
+	{ "poll.value",		m_poll_value,		.params = p_poll_value,
+	  .unknown = UNKNOWN },
+	{ "request.cancel",	m_request_cancel,	.params =
+	  p_request_cancel, .unknown = UNKNOWN },
+	{ "session.add",	m_session_add,		.params = p_session_add,
+	  .unknown = UNKNOWN },
+	{ "session.config",	m_session_config,	.params =
+	  p_session_config, .unknown = UNKNOWN },
+	{ "session.disable",	m_session_disable,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.enable",	m_session_enable,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.interrupt",	m_session_interrupt,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.list",	m_session_list,		.params = p_session_list },
+	{ "session.remove",	m_session_remove,	.params = p_session,
+	  .unknown = UNKNOWN },
+	{ "session.show",	m_session_show,		.params = p_session },
+	{ "snmp.discover",	m_snmp_discover,	.flags = METHOD_TARGET,
+	  .params = p_discover },
+	{ "snmp.get",		m_snmp_get,		.flags = METHOD_TARGET,
+	  .params = p_get },
+	{ "snmp.getbulk",	m_snmp_getbulk,		.flags = METHOD_TARGET,
+	  .params = p_getbulk },
+	{ "snmp.getnext",	m_snmp_getnext,		.flags = METHOD_TARGET,
+	  .params = p_get },
+	{ "snmp.inform",	m_snmp_inform,		.flags = METHOD_TARGET,
+	  .params = p_inform },
+	{ "snmp.set",		m_snmp_set,		.flags = METHOD_TARGET,
+	  .params = p_set },
+	{ "snmp.trap",		m_snmp_trap,		.flags = METHOD_TARGET,
+	  .params = p_trap },
+	{ "snmp.walk",		m_snmp_walk,		.flags = METHOD_TARGET,
+	  .params = p_walk, .check = m_snmp_walk_check },
+	{ "trap.list",		m_trap_list,		.params = p_trap_list,
+	  .unknown = "unknown parameter \"%s\"",
+	  .ready = m_trap_journal_ready },
+	{ "trap.stats",		m_trap_stats,		.flags = METHOD_NOPARAMS,
+	  .ready = m_trap_ready },
+	{ "usm.hash",		m_usm_hash,		.params = p_usm_hash,
+	  .unknown = "unknown param \"%.40s\"" },
 };
 
 static int
@@ -1185,33 +1007,112 @@ method_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct method *)elem)->name);
 }
 
-const struct method *
-method_find(const char *name)
+/* ---------------------------------------------------------- dispatcher */
+
+/* Every key of c->params must be a declared param.  0 or -1. */
+static int
+method_only_declared(struct mcall *c)
 {
-	return bsearch(name, methods, sizeof(methods) / sizeof(methods[0]),
-	    sizeof(methods[0]), method_cmp);
+	const struct mparam	*p;
+	const char		*key;
+	json_t			*v;
+
+	json_object_foreach(c->params, key, v) {
+		for (p = c->m->params; p != NULL && p->name != NULL; p++)
+			if (strcmp(p->name, key) == 0)
+				break;
+		if (p == NULL || p->name == NULL) {
+			/* The format is the table's own, given the key. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			ctl_req_errorf(c->r, CTL_ERR_PARAMS, c->m->unknown, key);
+#pragma GCC diagnostic pop
+			return -1;
+		}
+	}
+	return 0;
 }
 
-/* For handlers in other files (methods.h). */
-int
-methods_target(struct daemon *d, struct ctl_req *r, json_t *params,
-    struct sess **s, struct dsess **ds)
+/* Check and read c's params, resolve its target.  0, or -1 (error set). */
+static int
+method_prepare(struct mcall *c)
 {
-	struct op	 op;
+	const struct method	*m = c->m;
+	size_t			 i;
 
-	memset(&op, 0, sizeof(op));
-	op.d = d;
-	op.r = r;
-	if (op_target(&op, params) == -1)
+	if (m->ready != NULL && m->ready(c) == -1)
 		return -1;
-	*s = op.s;
-	*ds = op.ds;
-	return op.temp ? 1 : 0;
+	if (m->unknown != NULL && method_only_declared(c) == -1)
+		return -1;
+	for (i = 0; m->params != NULL && m->params[i].name != NULL; i++)
+		if (!(m->params[i].flags & MP_LAZY) && mp_read(c, i) == -1)
+			return -1;
+	if (m->check != NULL && m->check(c) == -1)
+		return -1;
+	if (m->flags & METHOD_TARGET) {
+		if ((c->op = op_new(c->d, c->r)) == NULL)
+			return -1;
+		if (op_target(c->op, c->params) == -1) {
+			op_free(c->op);
+			c->op = NULL;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
-methods_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
-    struct snmp_varbind *vb, uint8_t **mem)
+methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
+    json_t *params)
 {
-	return set_parse_varbind(r, i, jv, vb, mem);
+	const struct method	*m;
+	struct mval		 v[METHOD_MAX_PARAMS];
+	struct mcall		 c;
+	json_t			*empty = NULL;
+	size_t			 i, n;
+	int			 rv = CTL_DONE;
+
+	m = bsearch(name, methods, sizeof(methods) / sizeof(methods[0]),
+	    sizeof(methods[0]), method_cmp);
+	if (m == NULL) {
+		ctl_req_error(r, CTL_ERR_METHOD, "method not found",
+		    json_pack("{s:s}", "method", name));
+		return CTL_DONE;
+	}
+	if (params != NULL && json_is_null(params))
+		params = NULL;
+	if (params != NULL && !json_is_object(params)) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "params: expected an object",
+		    NULL);
+		return CTL_DONE;
+	}
+	if ((m->flags & METHOD_NOPARAMS) && params != NULL &&
+	    json_object_size(params) > 0) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s takes no params",
+		    m->name);
+		return CTL_DONE;
+	}
+	if (params == NULL && (params = empty = json_object()) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return CTL_DONE;
+	}
+	log_debug("control: %s", m->name);
+	ctl_req_set_method(r, m->name);
+	for (n = 0; m->params != NULL && m->params[n].name != NULL; n++)
+		;
+	if (n > METHOD_MAX_PARAMS)
+		fatalx("control: %s declares too many params", m->name);
+	memset(v, 0, n * sizeof(v[0]));
+	memset(&c, 0, sizeof(c));
+	c.d = d;
+	c.r = r;
+	c.m = m;
+	c.params = params;
+	c.v = v;
+	if (method_prepare(&c) == 0)
+		rv = m->fn(&c);
+	for (i = 0; i < n; i++)
+		mval_clear(&v[i]);
+	json_decref(empty);
+	return rv;
 }

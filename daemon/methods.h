@@ -1,94 +1,174 @@
 /*
  * methods.h - the JSON-RPC method table of the control socket.
  *
- * Each entry names a method and its handler.  A handler reads params
- * (always an object), then fills in a result or an error on r and returns
- * CTL_DONE, or starts an SNMP operation and returns CTL_PENDING (see
- * control.h).  Handlers never write replies themselves.
+ * Each entry names a method, declares its params (name, type, required
+ * or not, bounds, and the message a wrong value gets) and whether it
+ * works on a configured session (a "session" param, resolved to the
+ * session) or on a target (a session name or an inline target object,
+ * resolved to an op, op.h).  The dispatcher checks all of that and
+ * resolves the session or target before the handler runs, so a handler
+ * reads its params only through the mcall_* getters, which cannot fail.
+ * A handler fills in a result or an error and returns CTL_DONE, or hands
+ * its op to the engine and returns CTL_PENDING (control.h); it never
+ * writes replies itself.  Handlers live by namespace: m_daemon.c,
+ * m_events.c, m_poll.c, m_request.c, m_session.c, m_snmp.c, m_trap.c and
+ * m_v3.c (usm.* and snmp.discover).
  */
 #ifndef SNMPMGRD_METHODS_H
 #define SNMPMGRD_METHODS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct json_t json_t;
 
-struct daemon;
 struct ctl_req;
+struct daemon;
+struct dsess;
+struct mval;
+struct op;
+struct oid;
+struct snmp_varbind;
+struct timespec;
 
-typedef int	 method_fn(struct daemon *d, struct ctl_req *r,
-		    json_t *params);
+/* JSON-RPC 2.0 5.1: -32000..-32099 are for the server's own errors. */
+#define CTL_ERR_CONFIG		-32001	/* a config was refused */
 
-/* The method takes no params; any key is an invalid-params error. */
-#define METHOD_NOPARAMS		0x01
-
-struct method {
-	const char	*name;
-	method_fn	*fn;
-	int		 flags;
+/* What a param may be; each type is read one way (methods.c). */
+enum mp_type {
+	MP_ANY,		/* any JSON value, for a callee that reads it */
+	MP_STRING,	/* a string; max: its longest length */
+	MP_BOOL,	/* true or false */
+	MP_UINT,	/* an integer or a decimal string, 0..max */
+	MP_INT,		/* a JSON integer, min..max */
+	MP_ID,		/* a string or a number (a request's id) */
+	MP_OID,		/* an OID string */
+	MP_OIDS,	/* a non-empty array of OID strings, up to max */
+	MP_VARBINDS,	/* an array of {oid, type, value}, up to max */
+	MP_OBJECT,	/* an object */
+	MP_TIME,	/* a UTC time, a duration back from now, or seconds */
+	MP_SESSION,	/* the name of a configured session */
 };
 
-/* The entry for name, or NULL. */
-const struct method *method_find(const char *name);
+/* Param flags. */
+#define MP_REQUIRED	0x01	/* absent (or null) is an error */
+#define MP_NOTNULL	0x02	/* null is a wrong value, not absence */
+#define MP_NONEMPTY	0x04	/* a string or array of at least one */
+#define MP_PLAIN	0x08	/* a string without '"' or '\\' */
+#define MP_LAZY		0x10	/* checked only when the handler asks
+				   (mcall_read) */
 
-/* Handlers in methods_poll.c. */
-method_fn	 m_events_subscribe;
-method_fn	 m_events_unsubscribe;
-method_fn	 m_poll_run;
-method_fn	 m_poll_results;
-method_fn	 m_poll_value;
-method_fn	 m_poll_reset;
-method_fn	 m_session_add;
-method_fn	 m_session_remove;
-method_fn	 m_session_enable;
-method_fn	 m_session_disable;
-method_fn	 m_session_config;
+struct mparam {
+	const char	*name;
+	enum mp_type	 type;
+	int		 flags;
+	int64_t		 min;
+	int64_t		 max;
+	/* The error of a wrong value and of a missing required one;
+	 * NULL: the type's own. */
+	const char	*msg;
+	const char	*missing;
+};
+
+/* One call of a method: what its handler gets. */
+struct mcall {
+	struct daemon		*d;
+	struct ctl_req		*r;
+	const struct method	*m;
+	json_t			*params;	/* an object, never NULL */
+	struct dsess		*ds;		/* the MP_SESSION param's */
+	struct op		*op;		/* METHOD_TARGET: the handler's */
+	struct mval		*v;		/* one per declared param */
+};
+
+typedef int	 method_fn(struct mcall *c);
+
+/* Method flags. */
+#define METHOD_NOPARAMS	0x01	/* any key is an invalid-params error */
+#define METHOD_TARGET	0x02	/* "session" or "target": c->op */
+
+struct method {
+	const char		*name;
+	method_fn		*fn;
+	int			 flags;
+	const struct mparam	*params;	/* ends with a NULL name */
+	/* The error for a key params does not declare (a format given
+	 * the key); NULL: such keys are ignored. */
+	const char		*unknown;
+	/* Runs before params are read / after (and before the target is
+	 * resolved); 0, or -1 with the error set on c->r. */
+	int			(*ready)(struct mcall *c);
+	int			(*check)(struct mcall *c);
+};
+
+/*
+ * The control socket's dispatcher (control_new): run method name with
+ * params (NULL when absent; anything the client sent) on r.  CTL_DONE
+ * with r's answer set, or CTL_PENDING.
+ */
+int		 methods_dispatch(struct daemon *d, struct ctl_req *r,
+		    const char *name, json_t *params);
+
+/*
+ * The values of the params, by their declared name.  Absent (or null)
+ * ones read as def / NULL; mcall_given tells them apart.
+ */
+bool		 mcall_given(const struct mcall *c, const char *name);
+json_t		*mcall_json(const struct mcall *c, const char *name);
+const char	*mcall_str(const struct mcall *c, const char *name);
+bool		 mcall_bool(const struct mcall *c, const char *name, bool def);
+uint64_t	 mcall_uint(const struct mcall *c, const char *name,
+		    uint64_t def);
+int64_t		 mcall_int(const struct mcall *c, const char *name,
+		    int64_t def);
+const struct oid *mcall_oid(const struct mcall *c, const char *name);
+const struct timespec *mcall_time(const struct mcall *c, const char *name);
+/* MP_OIDS (value type NULL) and MP_VARBINDS: the varbinds and their
+ * count, valid while the handler runs. */
+struct snmp_varbind *mcall_varbinds(const struct mcall *c, const char *name,
+		    size_t *n);
+/* Read an MP_LAZY param now: 1 given, 0 absent, -1 with the error set on
+ * c->r. */
+int		 mcall_read(struct mcall *c, const char *name);
+
+/* Handlers (m_*.c). */
 method_fn	 m_daemon_reload;
 method_fn	 m_daemon_stats;
-
-/* Handlers in methods_traps.c. */
+method_fn	 m_daemon_status;
+method_fn	 m_events_subscribe;
+method_fn	 m_events_unsubscribe;
+method_fn	 m_poll_reset;
+method_fn	 m_poll_results;
+method_fn	 m_poll_run;
+method_fn	 m_poll_value;
+method_fn	 m_request_cancel;
+method_fn	 m_session_add;
+method_fn	 m_session_config;
+method_fn	 m_session_disable;
+method_fn	 m_session_enable;
+method_fn	 m_session_interrupt;
+method_fn	 m_session_list;
+method_fn	 m_session_remove;
+method_fn	 m_session_show;
+method_fn	 m_snmp_discover;
+method_fn	 m_snmp_get;
+method_fn	 m_snmp_getbulk;
+method_fn	 m_snmp_getnext;
 method_fn	 m_snmp_inform;
+method_fn	 m_snmp_set;
 method_fn	 m_snmp_trap;
+method_fn	 m_snmp_walk;
 method_fn	 m_trap_list;
 method_fn	 m_trap_stats;
-
-/*
- * Helpers of methods.c for handlers elsewhere.  methods_target resolves
- * "session" or "target" in params: 0 for a configured session (*ds set),
- * 1 for a temporary one the caller frees with daemon_defer_sess_free(),
- * -1 with the error set on r.  methods_parse_varbind reads one
- * {"oid", "type", "value"} of snmp.set into vb (octets in *mem, the
- * caller frees them); 0, or -1 with the error set on r.
- */
-struct dsess;
-struct sess;
-struct snmp_varbind;
-int		 methods_target(struct daemon *d, struct ctl_req *r,
-		    json_t *params, struct sess **s, struct dsess **ds);
-int		 methods_parse_varbind(struct ctl_req *r, size_t i,
-		    json_t *jv, struct snmp_varbind *vb, uint8_t **mem);
-
-/* Handlers and helpers in methods_v3.c. */
-method_fn	 m_snmp_discover;
 method_fn	 m_usm_hash;
-/*
- * Handlers and helpers in methods_intr.c: request.cancel and
- * session.interrupt (SPEC.md 3 "interrupt"), and the "error" event of
- * an operation a control request started (SPEC.md 4 on_error): r's
- * method, the numbered error and its detail, the session's name (none
- * for an inline target) and the agent's address; extra (stolen, may be
- * NULL) adds members such as a walk's count and last_oid.
- */
-method_fn	 m_request_cancel;
-method_fn	 m_session_interrupt;
-void		 methods_error_event(struct daemon *d, struct ctl_req *r,
-		    struct sess *s, int code, const char *detail,
-		    json_t *extra);
+/* Preconditions and checks the table names (m_*.c). */
+int		 m_snmp_walk_check(struct mcall *c);
+int		 m_trap_journal_ready(struct mcall *c);
+int		 m_trap_ready(struct mcall *c);
 
-/* Hook the session engine's v3 reports and discoveries to events. */
+/* Hook the session engine's v3 reports and discoveries to events
+ * (m_v3.c). */
 void		 methods_v3_init(struct daemon *d);
-/* {"engine": {...}, "usm": {...}} for session.show; NULL unless v3. */
-json_t		*methods_v3_show(const struct sess *s);
 
 #endif /* SNMPMGRD_METHODS_H */

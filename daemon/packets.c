@@ -324,7 +324,7 @@ pk_trace_wanted(struct sess *s, void *arg)
 	struct packets		*pk = arg;
 	const struct dsess	*ds = sess_get_udata(s);
 
-	return events_wanted(pk->d->events, EV_TRACE,
+	return events_subscribed(pk->d->events, EV_TRACE,
 	    ds != NULL ? ds->name : NULL);
 }
 

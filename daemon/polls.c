@@ -40,7 +40,6 @@
 #include "core/walk.h"
 
 #include "conf.h"
-#include "control.h"
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
@@ -54,24 +53,23 @@
 /* Seconds of completed runs kept for polls_per_second. */
 #define POLLS_RATE_SECS		10
 
-struct prun;
-
 /* One job of a poll.run request. */
 struct pwait {
 	TAILQ_ENTRY(pwait)	 entry;		/* pj->waiters */
-	struct prun		*run;
+	struct polls_wait	*run;
 	struct pjob		*pj;		/* NULL once it is gone */
 	bool			 done;
 };
 
-/* A poll.run request waiting for its runs to end. */
-struct prun {
+/* Waiting for the runs of a poll.run to end (polls.h). */
+struct polls_wait {
 	struct polls		*P;
-	struct ctl_req		*r;
 	struct pwait		*w;
 	size_t			 nw;
 	size_t			 pending;
 	bool			 starting;	/* polls_run sets it up */
+	void			(*cb)(struct polls_wait *, void *);
+	void			*arg;
 };
 
 struct pjob {
@@ -819,11 +817,13 @@ polls_reset(struct polls *P, struct dsess *ds)
 
 /* ---------------------------------------------------------- poll.run */
 
-static void
-prun_free(struct prun *run)
+void
+polls_wait_free(struct polls_wait *run)
 {
 	size_t	 i;
 
+	if (run == NULL)
+		return;
 	for (i = 0; i < run->nw; i++)
 		if (!run->w[i].done && run->w[i].pj != NULL)
 			TAILQ_REMOVE(&run->w[i].pj->waiters, &run->w[i],
@@ -832,15 +832,22 @@ prun_free(struct prun *run)
 	free(run);
 }
 
-/* The client of a poll.run went away. */
-static void
-prun_cancel_cb(void *arg)
+bool
+polls_wait_ended(const struct polls_wait *run)
 {
-	prun_free(arg);
+	return run->pending == 0;
 }
 
-static void
-prun_finish(struct prun *run)
+void
+polls_wait_set_cb(struct polls_wait *run,
+    void (*cb)(struct polls_wait *, void *), void *arg)
+{
+	run->cb = cb;
+	run->arg = arg;
+}
+
+int
+polls_wait_result(struct polls_wait *run, char **out, size_t *outlen)
 {
 	struct render_buf	 b;
 	uint64_t		 now = polls_now_us(run->P);
@@ -867,68 +874,56 @@ prun_finish(struct prun *run)
 		pjob_render(&b, run->w[i].pj, now);
 	}
 	render_adds(&b, "]}");
-	if (n == 0)
-		ctl_req_error_num(run->r, SNMPMGR_ERR_INTERRUPTED, "the session "
-		    "or its polls were removed", NULL);
-	else if (b.failed)
-		ctl_req_error(run->r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
-		ctl_req_result_raw(run->r, b.p, b.len);
-	render_buf_free(&b);
-	ctl_req_set_cancel(run->r, NULL, NULL);
-	ctl_req_done(run->r);
-	prun_free(run);
+	if (n == 0) {
+		render_buf_free(&b);
+		return 0;
+	}
+	if (b.failed) {
+		render_buf_free(&b);
+		return -1;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 1;
 }
 
-/* w's job ended (or went): the request ends with the last one. */
+/* w's job ended (or went): the wait ends with the last one. */
 static void
 pwait_end(struct pwait *w)
 {
-	struct prun	*run = w->run;
+	struct polls_wait	*run = w->run;
 
 	w->done = true;
-	if (--run->pending == 0 && !run->starting)
-		prun_finish(run);
+	if (--run->pending == 0 && !run->starting && run->cb != NULL)
+		run->cb(run, run->arg);
 }
 
-int
-polls_run(struct polls *P, struct dsess *ds, const char *poll,
-    struct ctl_req *r)
+struct polls_wait *
+polls_run(struct polls *P, struct dsess *ds, const char *poll, int *why)
 {
-	struct psess	*pp = ds->ps;
-	struct prun	*run;
-	struct pjob	*pj;
-	size_t		 i, n = 0;
+	struct psess		*pp = ds->ps;
+	struct polls_wait	*run;
+	struct pjob		*pj;
+	size_t			 i, n = 0;
 
-	if (ds->s == NULL) {
-		ctl_req_error_num(r, ds->err, ds->errdetail, NULL);
-		return CTL_DONE;
-	}
 	if (!sess_get_opts(ds->s)->enabled || P->stopped) {
-		ctl_req_error_num(r, SNMPMGR_ERR_MUST_BE_ACTIVE, "the session "
-		    "is disabled", NULL);
-		return CTL_DONE;
+		*why = POLLS_RUN_DISABLED;
+		return NULL;
 	}
 	for (i = 0; pp != NULL && i < pp->njobs; i++)
 		if (poll == NULL || strcmp(pp->jobs[i]->cp->name, poll) == 0)
 			n++;
 	if (n == 0) {
-		if (poll != NULL)
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "session %s has no "
-			    "poll \"%s\"", ds->name, poll);
-		else
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "session %s has no "
-			    "polls", ds->name);
-		return CTL_DONE;
+		*why = POLLS_RUN_NO_POLL;
+		return NULL;
 	}
 	if ((run = calloc(1, sizeof(*run))) == NULL ||
 	    (run->w = calloc(n, sizeof(*run->w))) == NULL) {
 		free(run);
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return CTL_DONE;
+		*why = POLLS_RUN_NOMEM;
+		return NULL;
 	}
 	run->P = P;
-	run->r = r;
 	run->starting = true;
 	for (i = 0; i < pp->njobs; i++) {
 		pj = pp->jobs[i];
@@ -940,16 +935,14 @@ polls_run(struct polls *P, struct dsess *ds, const char *poll,
 		run->nw++;
 		run->pending++;
 	}
-	ctl_req_set_cancel(r, prun_cancel_cb, run);
 	/*
 	 * Start each now; one already running or waiting for a slot is
 	 * waited for.  A start that fails ends its wait at once
-	 * (polls_start), so all of them may have ended here.
+	 * (polls_start), so all of them may have ended here
+	 * (polls_wait_ended).
 	 */
 	for (i = 0; i < run->nw; i++)
 		(void)poller_job_run_now(run->w[i].pj->j);
 	run->starting = false;
-	if (run->pending == 0)
-		prun_finish(run);
-	return CTL_PENDING;
+	return run;
 }

@@ -4,8 +4,8 @@
  * configured poll (a get of its OIDs, or walks of its subtrees) when the
  * scheduler says, stores the latest values in state.h form, keeps each
  * session's health, publishes poll/response/state/error events (their
- * data built by views_poll.c), and answers poll.run.  What the other
- * poll.* methods and session.show show is built by views.c from
+ * data built by views_poll.c), and runs poll.run for m_poll.c.  What the
+ * other poll.* methods and session.show show is built by views.c from
  * polls_sess_info, polls_job_info and polls_info.
  */
 #ifndef SNMPMGRD_POLLS_H
@@ -18,10 +18,10 @@
 #include "poll_sched.h"
 
 struct config;
-struct ctl_req;
 struct daemon;
 struct dsess;
 struct polls;
+struct polls_wait;
 struct sessions;
 struct state_job_info;
 struct state_sess;
@@ -87,11 +87,26 @@ void		 polls_info(struct polls *P, struct polls_info *pi);
 /* reset: forget ds's stored values. */
 void		 polls_reset(struct polls *P, struct dsess *ds);
 /*
- * poll.run: run ds's polls (or the one named) now and answer r with their
- * results when they end.  CTL_PENDING, or CTL_DONE with the error set on
- * r.
+ * poll.run: run ds's polls (or the one named) now, and wait for them.
+ * NULL with *why one of POLLS_RUN_*.  The runs may all have ended on
+ * return (polls_wait_ended); otherwise the callback set with
+ * polls_wait_set_cb runs when the last one ends.  ds must have a core
+ * session.
  */
-int		 polls_run(struct polls *P, struct dsess *ds, const char *poll,
-		    struct ctl_req *r);
+#define POLLS_RUN_DISABLED	1	/* the session is disabled */
+#define POLLS_RUN_NO_POLL	2	/* no such poll (or no polls) */
+#define POLLS_RUN_NOMEM		3
+struct polls_wait *polls_run(struct polls *P, struct dsess *ds,
+		    const char *poll, int *why);
+bool		 polls_wait_ended(const struct polls_wait *pw);
+void		 polls_wait_set_cb(struct polls_wait *pw,
+		    void (*cb)(struct polls_wait *, void *), void *arg);
+/* The results of the polls waited for as JSON text in *out (malloc'ed,
+ * *outlen bytes): 1; 0 when they were all removed meanwhile; -1 when
+ * memory runs out. */
+int		 polls_wait_result(struct polls_wait *pw, char **out,
+		    size_t *outlen);
+/* Stop waiting (the runs go on).  NULL is fine. */
+void		 polls_wait_free(struct polls_wait *pw);
 
 #endif /* SNMPMGRD_POLLS_H */

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/session.h"
 #include "core/usm.h"
 

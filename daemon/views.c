@@ -14,6 +14,7 @@
 
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,12 @@
 #include <jansson.h>
 
 #include "core/errors.h"
+#include "core/hex.h"
 #include "core/pdu.h"
 #include "core/session.h"
+#include "core/usm.h"
 
 #include "conf.h"
-#include "methods.h"
 #include "packets.h"
 #include "polls.h"
 #include "render.h"
@@ -201,6 +203,79 @@ view_poll_show(const struct dsess *ds)
 }
 
 json_t *
+view_hex(const uint8_t *p, size_t n)
+{
+	char	 buf[2 + 2 * USM_MAX_KEY_LEN + 1];
+
+	buf[0] = '0';
+	buf[1] = 'x';
+	hex_encode(p, n, buf + 2, sizeof(buf) - 2);
+	return json_string(buf);
+}
+
+/* {"engine_id", "engine_boots", "engine_time", ...} of a v3 session. */
+json_t *
+view_v3_engine(const struct sess *s)
+{
+	struct sess_v3_info	 vi;
+	json_t			*o;
+
+	if (sess_v3_info(s, &vi) == -1)
+		return NULL;
+	o = json_pack("{s:s,s:s}", "discovery", sess_disc_name(vi.disc),
+	    "security_level", sess_level_name(vi.level));
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "engine_id", vi.engine_id_len > 0 ?
+	    view_hex(vi.engine_id, vi.engine_id_len) : json_null());
+	if (vi.time_known) {
+		json_object_set_new(o, "engine_boots", json_integer(vi.boots));
+		json_object_set_new(o, "engine_time", json_integer(vi.time));
+	} else {
+		json_object_set_new(o, "engine_boots", json_null());
+		json_object_set_new(o, "engine_time", json_null());
+	}
+	if (vi.agent_max_size > 0)
+		json_object_set_new(o, "msg_max_size",
+		    json_integer(vi.agent_max_size));
+	if (vi.last_error != 0)
+		json_object_set_new(o, "last_error", json_pack("{s:i,s:s}",
+		    "code", vi.last_error, "message",
+		    snmpmgr_strerror(vi.last_error)));
+	return o;
+}
+
+json_t *
+view_v3_show(const struct sess *s)
+{
+	const struct sess_usm_stats *u;
+	json_t		*eng, *res;
+
+	if (s == NULL || (eng = view_v3_engine(s)) == NULL)
+		return NULL;
+	u = &sess_get_stats(s)->usm;
+	res = json_pack("{s:o,s:{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "engine", eng, "usm",
+	    "reports",
+	    "unsupported_sec_levels", (json_int_t)u->rpt_unsupported_sec_levels,
+	    "not_in_time_windows", (json_int_t)u->rpt_not_in_time_windows,
+	    "unknown_user_names", (json_int_t)u->rpt_unknown_user_names,
+	    "unknown_engine_ids", (json_int_t)u->rpt_unknown_engine_ids,
+	    "wrong_digests", (json_int_t)u->rpt_wrong_digests,
+	    "decryption_errors", (json_int_t)u->rpt_decryption_errors,
+	    "other", (json_int_t)u->rpt_other,
+	    "wrong_digests", (json_int_t)u->wrong_digests,
+	    "not_in_time_windows", (json_int_t)u->not_in_time_windows,
+	    "unknown_engine_ids", (json_int_t)u->unknown_engine_ids,
+	    "unknown_user_names", (json_int_t)u->unknown_user_names,
+	    "decryption_errors", (json_int_t)u->decryption_errors,
+	    "unauthenticated", (json_int_t)u->unauthenticated,
+	    "discoveries", (json_int_t)u->discoveries,
+	    "recoveries", (json_int_t)u->recoveries);
+	return res;
+}
+
+json_t *
 view_session_show(struct daemon *d, const struct dsess *ds)
 {
 	const struct sess_stats	*st = view_sess_stats(ds);
@@ -246,7 +321,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 	    "runtime" : "config"));
 	json_object_set_new(res, "modified", json_boolean(ds->modified));
 	/* SNMPv3: the agent's engine and the usmStats-style counters. */
-	if ((v3 = methods_v3_show(ds->s)) != NULL) {
+	if ((v3 = view_v3_show(ds->s)) != NULL) {
 		json_object_update(res, v3);
 		json_decref(v3);
 	}
@@ -465,16 +540,24 @@ view_packets_stats(const struct packets *pk)
 
 /* ------------------------------------------------------------- traps */
 
-/* Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide). */
+/*
+ * Udp RcvbufErrors and InErrors of /proc/net/snmp (system-wide), or
+ * "error" saying why they are missing (a /proc that hides the file, as
+ * systemd's ProcSubset=pid does), never silently nothing.
+ */
 static void
 view_proc_udp(json_t *o)
 {
+	static const char path[] = "/proc/net/snmp";
 	FILE		*fp;
 	char		 head[512], vals[512], *hs, *vs, *h, *v;
 	unsigned long long n;
 
-	if ((fp = fopen("/proc/net/snmp", "re")) == NULL)
+	if ((fp = fopen(path, "re")) == NULL) {
+		json_object_set_new(o, "error", json_sprintf(
+		    "cannot read %s: %s", path, strerror(errno)));
 		return;
+	}
 	while (fgets(head, sizeof(head), fp) != NULL &&
 	    fgets(vals, sizeof(vals), fp) != NULL) {
 		if (strncmp(head, "Udp:", 4) != 0)
@@ -495,6 +578,9 @@ view_proc_udp(json_t *o)
 		break;
 	}
 	fclose(fp);
+	if (json_object_size(o) == 0)
+		json_object_set_new(o, "error", json_sprintf(
+		    "no Udp counters in %s", path));
 }
 
 json_t *

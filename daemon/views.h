@@ -11,6 +11,7 @@
 #define SNMPMGRD_VIEWS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct json_t json_t;
 
@@ -19,6 +20,7 @@ struct dsess;
 struct oid;
 struct packets;
 struct polls;
+struct sess;
 struct sessions;
 struct traps;
 struct v3cache;
@@ -27,6 +29,16 @@ struct v3cache;
  * down, unknown, disabled, error) when it is not NULL. */
 json_t	*view_session_list(struct daemon *d, const struct sessions *t,
 	    const char *state);
+/* Octets as "0x..." text, as engine IDs and keys are shown (at most
+ * USM_MAX_KEY_LEN octets; more are cut). */
+json_t	*view_hex(const uint8_t *p, size_t n);
+/* {"engine_id", "engine_boots", "engine_time", "discovery", ...} of a v3
+ * session's agent (snmp.discover, session.show, "discovery" events);
+ * NULL unless v3. */
+json_t	*view_v3_engine(const struct sess *s);
+/* {"engine": ..., "usm": {...}} of a v3 session for session.show; NULL
+ * unless v3. */
+json_t	*view_v3_show(const struct sess *s);
 /* {"name", "address", "options", "stats", "state", "polls", ...} for
  * session.show. */
 json_t	*view_session_show(struct daemon *d, const struct dsess *ds);

@@ -19,6 +19,21 @@ START_TEST(errors_numbers_have_reference_texts)
 }
 END_TEST
 
+/* 116 is the remote port zero under use_connection and 117 changing
+ * use_connection while active, as the reference numbers them (they were
+ * swapped once). */
+START_TEST(errors_116_117_in_reference_order)
+{
+	ck_assert_int_eq(SNMPMGR_ERR_PORT_ZERO_CONNECTION, 116);
+	ck_assert_str_eq(snmpmgr_strerror(116),
+	    "remote port zero is not allowed with use_connection");
+	ck_assert_str_eq(snmpmgr_strerror(117),
+	    "cannot change socket option while active");
+	ck_assert_str_eq(snmpmgr_strerror(SNMPMGR_ERR_SOCKOPT_ACTIVE),
+	    "cannot change socket option while active");
+}
+END_TEST
+
 START_TEST(errors_lasterr_keeps_detail)
 {
 	snmpmgr_seterr(317, "length %d past end", 9);
@@ -39,6 +54,7 @@ main(void)
 
 	tcase_add_test(tc, errors_numbers_have_reference_texts);
 	tcase_add_test(tc, errors_lasterr_keeps_detail);
+	tcase_add_test(tc, errors_116_117_in_reference_order);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

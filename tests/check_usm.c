@@ -375,6 +375,9 @@ START_TEST(usm_hmac_tamper_detected)
 	/* A digest field of another length, a field past the end. */
 	ck_assert_int_eq(usm_auth_verify(u, msg, sizeof(msg), off, 12), -1);
 	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_AUTH_FAILED);
+	/* No digest at all: 310 missing signature. */
+	ck_assert_int_eq(usm_auth_verify(u, msg, sizeof(msg), off, 0), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NO_SIGNATURE);
 	ck_assert_int_eq(usm_auth_verify(u, msg, sizeof(msg),
 	    sizeof(msg) - 3, maclen), -1);
 	ck_assert_int_eq(usm_auth_sign(u, msg, sizeof(msg), sizeof(msg)), -1);

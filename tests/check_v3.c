@@ -1063,6 +1063,21 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_AUTH_FAILED);
 	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 0);
 	ck_assert_int_eq(rec.called, 0);
+	/*
+	 * The same report with no digest at all (the authentication flag
+	 * set, msgAuthenticationParameters empty; the 12 octets moved to
+	 * msgPrivacyParameters so no length changes): 310 missing
+	 * signature, counted as a wrong digest.
+	 */
+	out[i + 10] ^= 0x80;
+	ck_assert_mem_eq(out + i + 19, "\x04\x00", 2);
+	memmove(out + i + 9, out + i + 7, 12);
+	memcpy(out + i + 5, "\x04\x00\x04\x0c", 4);
+	deliver(m, out, n);
+	ck_assert_int_eq(bad.n, 3);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NO_SIGNATURE);
+	ck_assert_uint_eq(sess_get_stats(s)->usm.wrong_digests, 3);
+	ck_assert_int_eq(rec.called, 0);
 	pump(m);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, 0);

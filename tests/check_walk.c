@@ -501,15 +501,22 @@ START_TEST(walk_non_increasing_oid_skipped_without_inside_range)
 {
 	struct sess *s;
 	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	int i;
 
-	/* Not an end: the object is dropped, the walk goes on after the
-	 * sixth and gets every object. */
+	/* Not an end: the object and the rest of its answer are dropped,
+	 * the walk goes on after the sixth and gets every object.  The
+	 * answer brought the fifth and sixth, so nothing is asked for
+	 * less (as snmpmgrctl(1) and snmpmgrd.conf(5) say). */
 	ag.backwards_at = 7;
 	start(s, "1.3.6.1.2.1.2.2", NULL, 0, false);
 	pump(m);
 	ck_assert_int_eq(wr.done, 1);
 	ck_assert_int_eq(wr.res.error, 0);
 	assert_rows(IFT, 20);
+	for (i = 0; i < ag.nreps; i++) {
+		ck_assert_int_eq(ag.types[i], SNMP_PDU_GETBULK);
+		ck_assert_uint_eq(ag.reps[i], 4);
+	}
 	sess_mgr_free(m);
 }
 END_TEST

@@ -89,6 +89,11 @@ class Unit(unittest.TestCase):
                      ("AmbientCapabilities", "CAP_NET_BIND_SERVICE")):
             self.assertEqual(d[k], [v], k)
         self.assertIn("@system-service", d["SystemCallFilter"])
+        # /proc stays hidden to the daemon but for its own processes ...
+        self.assertEqual(d["ProtectProc"], ["invisible"])
+        # ... and shows the host's /proc/net/snmp, where trap.stats reads
+        # the system's UDP drop counters: ProcSubset=pid would hide it.
+        self.assertNotIn("ProcSubset", d)
         # The sysusers file makes that user.
         with open(os.path.join(top_srcdir(), "systemd",
                                "snmpmgrd.sysusers")) as f:
@@ -118,6 +123,62 @@ class Unit(unittest.TestCase):
         r = subprocess.run([prog, "verify", "--man=no", bad],
                            capture_output=True, text=True, timeout=60)
         self.assertIn("snmpmgrd.service", r.stdout + r.stderr)
+
+
+class ProcSandbox(unittest.TestCase):
+    """trap.stats under the /proc the unit gives the daemon, made here the
+    way systemd makes it (a private proc mount in new user, mount and PID
+    namespaces): with ProtectProc=invisible (hidepid) the system's UDP
+    counters are there; with ProcSubset=pid (subset=pid), which the unit
+    must not set, they are missing and trap.stats says why."""
+
+    def daemon(self, proc_options):
+        prog = snmptest.find_program("unshare")
+        if prog is None:
+            raise unittest.SkipTest("unshare not installed")
+        probe = subprocess.run(
+            [prog, "-r", "-m", "-p", "-f", "sh", "-c",
+             "mount -t proc -o %s proc /proc" % proc_options],
+            capture_output=True, text=True, timeout=30)
+        if probe.returncode != 0:
+            raise unittest.SkipTest("no private /proc mount here: %s"
+                                    % probe.stderr.strip())
+        port = snmptest.free_udp_port()
+        d = snmptest.Daemon({"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                                       "communities": ["public"]}},
+                            start=False)
+        self.addCleanup(d.close)
+        wrapper = os.path.join(d.dir, "sandboxed")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\nexec %s -r -m -p --kill-child=SIGTERM '
+                    'sh -c \'mount -t proc -o %s proc /proc && '
+                    'exec "$0" "$@"\' %s "$@"\n'
+                    % (prog, proc_options, d.prog))
+        os.chmod(wrapper, 0o755)
+        d.prog = wrapper
+        d.start()
+        self.addCleanup(self.stop, d)
+        return d
+
+    def stop(self, d):
+        """unshare does not pass SIGTERM on: stop the daemon, its child,
+        by PID; unshare then exits with the daemon's status."""
+        with open("/proc/%d/task/%d/children" % (d.pid, d.pid)) as f:
+            child = int(f.read().split()[0])
+        os.kill(child, signal.SIGTERM)
+        self.assertEqual(d.proc.wait(10), 0, d.log())
+
+    def test_protect_proc_invisible_keeps_the_counters(self):
+        sysc = self.daemon("hidepid=invisible").call("trap.stats")["system"]
+        self.assertIn("udp_in_errors", sysc)
+        self.assertIn("udp_rcvbuf_errors", sysc)
+        self.assertNotIn("error", sysc)
+
+    def test_proc_subset_pid_is_stated(self):
+        sysc = self.daemon("subset=pid").call("trap.stats")["system"]
+        self.assertNotIn("udp_in_errors", sysc)
+        self.assertRegex(sysc.get("error", ""),
+                         r"^cannot read /proc/net/snmp: .+")
 
 
 class Notify(unittest.TestCase):

@@ -137,12 +137,14 @@ def _oid(s):
     return _tlv(0x06, out)
 
 
-def v2c_trap(reqid, trap_oid, community=b"public", text=b"x" * 40):
-    """An SNMPv2-Trap message built by hand (for floods)."""
+def v2c_trap(reqid, trap_oid, community=b"public", text=b"x" * 40,
+             pdu_type=0xA7):
+    """An SNMPv2-Trap message built by hand (for floods); pdu_type 0xA6
+    makes it an InformRequest."""
     vbs = (_tlv(0x30, _oid(SYSUPTIME) + _tlv(0x43, b"\x01\x00")) +
            _tlv(0x30, _oid(TRAPOID) + _oid(trap_oid)) +
            _tlv(0x30, _oid("1.3.6.1.2.1.1.5.0") + _tlv(0x04, text)))
-    pdu = _tlv(0xA7, _int(reqid) + _int(0) + _int(0) + _tlv(0x30, vbs))
+    pdu = _tlv(pdu_type, _int(reqid) + _int(0) + _int(0) + _tlv(0x30, vbs))
     return _tlv(0x30, _int(1) + _tlv(0x04, community) + pdu)
 
 
@@ -581,6 +583,46 @@ if err:
         self.assertEqual(p.returncode, 0, err)
         ev = json.loads(out.strip().splitlines()[-1])
         self.assertEqual(ev.get("trap_oid"), oid)
+
+
+# ============================================ counted with nobody watching
+
+class UnwatchedTest(unittest.TestCase):
+    """events.published counts trap, inform and bad-packet events whether
+    or not anyone subscribed (doc/protocol.md, daemon.stats): here nobody
+    does."""
+
+    def test_events_counted_without_subscribers(self):
+        port = free_udp_port()
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                         "communities": ["public"]}}
+        with Daemon(cfg) as d:
+            def published():
+                return d.call("daemon.stats")["events"]["published"]
+
+            def counts():
+                st = d.call("trap.stats")
+                return (st["traps"], st["informs"],
+                        st["rejected_by_reason"]["malformed"])
+
+            before = published()
+            oid = unique_oid()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(5)
+                for i in range(3):
+                    s.sendto(v2c_trap(100 + i, oid), ("127.0.0.1", port))
+                s.sendto(v2c_trap(200, oid, pdu_type=0xA6),
+                         ("127.0.0.1", port))
+                s.recv(2048)        # the inform's acknowledgement
+                s.sendto(b"\x30\x03\x02\x01", ("127.0.0.1", port))
+            deadline = time.monotonic() + 5.0
+            while counts() != (3, 1, 1) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertEqual(counts(), (3, 1, 1))
+            after = published()
+            for typ, n in (("trap", 3), ("inform", 1), ("bad-packet", 1)):
+                self.assertEqual(after.get(typ, 0) - before.get(typ, 0), n,
+                                 "%s: %s -> %s" % (typ, before, after))
 
 
 # ============================================== durability and rotation

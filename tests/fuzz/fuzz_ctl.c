@@ -1,7 +1,8 @@
 /*
  * fuzz_ctl.c - libFuzzer target for the control socket's request path:
  * framing, JSON-RPC validation, the method table and every handler's
- * params (daemon/control.c, daemon/methods*.c and what they call).
+ * params (daemon/control.c, daemon/methods.c, daemon/m_*.c and what
+ * they call).
  *
  * One daemon object is built as main.c builds it, from a small config in
  * a temporary directory: two sessions that point at the discard port of
@@ -226,7 +227,8 @@ fz_init(void)
 	    polls_detach, polls_enable, d->polls });
 	fz_attach_polls(d);
 	d->traps = traps_new(d, d->conf, &terr);
-	if ((d->control = control_new(d, fz_sock, 0600)) == NULL)
+	if ((d->control = control_new(d, fz_sock, 0600,
+	    methods_dispatch)) == NULL)
 		abort();
 }
 

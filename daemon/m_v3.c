@@ -1,10 +1,9 @@
 /*
- * methods_v3.c - the SNMPv3 side of the control socket: snmp.discover
- * (engine discovery on a session or an inline target, SPEC.md 3
- * "discover"), usm.hash (localized and master keys for configs, SPEC.md 3
- * "hash_passwords"), the "engine" and "usm" parts of session.show, and
- * the "report" and "discovery" events (SPEC.md 4) the session engine's
- * v3 hooks turn into.
+ * m_v3.c - the SNMPv3 side of the control socket: snmp.discover (engine
+ * discovery on a session or an inline target, SPEC.md 3 "discover"),
+ * usm.hash (localized and master keys for configs, SPEC.md 3
+ * "hash_passwords"), and the "report" and "discovery" events (SPEC.md 4)
+ * the session engine's v3 hooks turn into.
  */
 #include <config.h>		/* autoconf's */
 
@@ -18,36 +17,20 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/hex.h"
+#include "core/limits.h"
 #include "core/oid.h"
 #include "core/session.h"
 #include "core/usm.h"
 
 #include "control.h"
 #include "daemon.h"
-#include "engineid.h"
 #include "events.h"
 #include "log.h"
 #include "methods.h"
+#include "op.h"
 #include "sessions.h"
-
-/* One snmp.discover in flight. */
-struct v3op {
-	struct daemon	*d;
-	struct ctl_req	*r;
-	struct sess	*s;
-	struct dsess	*ds;
-	bool		 temp;
-	struct sess_req	*sr;
-};
-
-static json_t *
-v3_hex(const uint8_t *p, size_t n)
-{
-	char	 buf[2 + 2 * USM_MAX_KEY_LEN + 1];
-
-	engineid_format(p, n, buf, sizeof(buf));
-	return json_string(buf);
-}
+#include "views.h"
 
 /* The session's name for events: configured, or its address. */
 static void
@@ -62,106 +45,14 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 	*name = ds != NULL ? ds->name : NULL;
 }
 
-/* {"engine_id", "engine_boots", "engine_time", ...} of a v3 session. */
-static json_t *
-v3_engine_json(const struct sess *s)
-{
-	struct sess_v3_info	 vi;
-	json_t			*o;
-
-	if (sess_v3_info(s, &vi) == -1)
-		return NULL;
-	o = json_pack("{s:s,s:s}", "discovery", sess_disc_name(vi.disc),
-	    "security_level", sess_level_name(vi.level));
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "engine_id", vi.engine_id_len > 0 ?
-	    v3_hex(vi.engine_id, vi.engine_id_len) : json_null());
-	if (vi.time_known) {
-		json_object_set_new(o, "engine_boots", json_integer(vi.boots));
-		json_object_set_new(o, "engine_time", json_integer(vi.time));
-	} else {
-		json_object_set_new(o, "engine_boots", json_null());
-		json_object_set_new(o, "engine_time", json_null());
-	}
-	if (vi.agent_max_size > 0)
-		json_object_set_new(o, "msg_max_size",
-		    json_integer(vi.agent_max_size));
-	if (vi.last_error != 0)
-		json_object_set_new(o, "last_error", json_pack("{s:i,s:s}",
-		    "code", vi.last_error, "message",
-		    snmpmgr_strerror(vi.last_error)));
-	return o;
-}
-
-json_t *
-methods_v3_show(const struct sess *s)
-{
-	const struct sess_usm_stats *u;
-	json_t		*eng, *res;
-
-	if (s == NULL || (eng = v3_engine_json(s)) == NULL)
-		return NULL;
-	u = &sess_get_stats(s)->usm;
-	res = json_pack("{s:o,s:{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "engine", eng, "usm",
-	    "reports",
-	    "unsupported_sec_levels", (json_int_t)u->rpt_unsupported_sec_levels,
-	    "not_in_time_windows", (json_int_t)u->rpt_not_in_time_windows,
-	    "unknown_user_names", (json_int_t)u->rpt_unknown_user_names,
-	    "unknown_engine_ids", (json_int_t)u->rpt_unknown_engine_ids,
-	    "wrong_digests", (json_int_t)u->rpt_wrong_digests,
-	    "decryption_errors", (json_int_t)u->rpt_decryption_errors,
-	    "other", (json_int_t)u->rpt_other,
-	    "wrong_digests", (json_int_t)u->wrong_digests,
-	    "not_in_time_windows", (json_int_t)u->not_in_time_windows,
-	    "unknown_engine_ids", (json_int_t)u->unknown_engine_ids,
-	    "unknown_user_names", (json_int_t)u->unknown_user_names,
-	    "decryption_errors", (json_int_t)u->decryption_errors,
-	    "unauthenticated", (json_int_t)u->unauthenticated,
-	    "discoveries", (json_int_t)u->discoveries,
-	    "recoveries", (json_int_t)u->recoveries);
-	return res;
-}
-
 /* ------------------------------------------------------- snmp.discover */
 
 static void
-v3op_free(struct v3op *op)
+v3_discover_answer(struct op *op, const struct sess_result *res)
 {
-	if (op == NULL)
-		return;
-	if (op->sr != NULL)
-		sess_req_cancel(op->sr);
-	if (op->temp && op->s != NULL)
-		daemon_defer_sess_free(op->d, op->s);
-	free(op);
-}
-
-static void
-v3op_cancel_cb(void *arg)
-{
-	v3op_free(arg);
-}
-
-/* request.cancel: the discovery's callback answers 398. */
-static void
-v3op_interrupt_cb(void *arg, const char *why)
-{
-	struct v3op	*op = arg;
-
-	sess_req_interrupt(op->sr, why);
-}
-
-static void
-v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
-    void *arg)
-{
-	struct v3op	*op = arg;
 	json_t		*eng;
 	char		 detail[300];
 
-	op->sr = NULL;
 	if (res->error != 0) {
 		snprintf(detail, sizeof(detail), "%s",
 		    snmpmgr_lasterr() == res->error ?
@@ -169,9 +60,8 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
-		methods_error_event(op->d, op->r, op->s, res->error, detail,
-		    NULL);
-	} else if ((eng = v3_engine_json(op->s)) == NULL)
+		op_error_event(op, res->error, detail, NULL);
+	} else if ((eng = view_v3_engine(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
 		json_object_set_new(eng, "discoveries", json_integer(
@@ -180,8 +70,6 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);
 	}
-	ctl_req_done(op->r);
-	v3op_free(op);
 }
 
 /*
@@ -190,108 +78,41 @@ v3op_discover_cb(struct sess_req *sr, const struct sess_result *res,
  * the engine is known already.
  */
 int
-m_snmp_discover(struct daemon *d, struct ctl_req *r, json_t *params)
+m_snmp_discover(struct mcall *c)
 {
+	struct op	*op = c->op;
 	struct sess_v3_info vi;
-	struct v3op	*op;
-	json_t		*fv, *eng;
-	bool		 force = true;
-	int		 t;
+	json_t		*eng;
 
-	fv = json_object_get(params, "force");
-	if (fv != NULL && !json_is_boolean(fv)) {
-		ctl_req_error(r, CTL_ERR_PARAMS, "force: expected true or "
-		    "false", NULL);
-		return CTL_DONE;
-	}
-	if (fv != NULL)
-		force = json_is_true(fv);
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
-		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return CTL_DONE;
-	}
-	op->d = d;
-	op->r = r;
-	if ((t = methods_target(d, r, params, &op->s, &op->ds)) == -1) {
-		free(op);
-		return CTL_DONE;
-	}
-	op->temp = t == 1;
 	if (sess_v3_info(op->s, &vi) == -1) {
-		ctl_req_error_num(r, SNMPMGR_ERR_VERSION, "engine discovery "
+		ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION, "engine discovery "
 		    "needs an SNMPv3 session (version \"3\")", NULL);
-		v3op_free(op);
+		op_free(op);
 		return CTL_DONE;
 	}
-	if (!force && vi.disc == SESS_DISC_DONE) {
-		if ((eng = v3_engine_json(op->s)) == NULL)
-			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
+	/* "force": false answers at once when the engine is known. */
+	if (!mcall_bool(c, "force", true) && vi.disc == SESS_DISC_DONE) {
+		if ((eng = view_v3_engine(op->s)) == NULL)
+			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
 			    NULL);
 		else
-			ctl_req_result(r, eng);
-		v3op_free(op);
+			ctl_req_result(c->r, eng);
+		op_free(op);
 		return CTL_DONE;
 	}
-	if ((op->sr = sess_discover(op->s, v3op_discover_cb, op)) == NULL) {
-		ctl_req_error_num(r, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		methods_error_event(d, r, op->s, snmpmgr_lasterr(),
-		    snmpmgr_lasterr_detail(), NULL);
-		v3op_free(op);
-		return CTL_DONE;
-	}
-	ctl_req_set_cancel(r, v3op_cancel_cb, op);
-	ctl_req_set_interrupt(r, v3op_interrupt_cb, op);
-	return CTL_PENDING;
+	return op_discover(op, v3_discover_answer);
 }
 
 /* ------------------------------------------------------------ usm.hash */
 
-/* An optional string param: 1 given, 0 absent, -1 error set on r. */
-static int
-v3_param_str(struct ctl_req *r, json_t *params, const char *key,
-    const char **out)
-{
-	json_t	*v = json_object_get(params, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected a string", key);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
-/* Hex octets ("0x..", ':' allowed) into out: count, or 0 if not hex. */
+/* Hex octets ("0x..", ':' between octets): count, or 0 if not hex. */
 static size_t
 v3_unhex(const char *s, uint8_t *out, size_t max)
 {
-	size_t	 n = 0;
-	int	 hi, lo;
+	size_t	 n;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (*s != '\0') {
-		if (*s == ':') {
-			s++;
-			continue;
-		}
-		if (s[1] == '\0' || n == max)
-			return 0;
-		hi = s[0] >= '0' && s[0] <= '9' ? s[0] - '0' :
-		    (s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'f' ?
-		    (s[0] | 0x20) - 'a' + 10 : -1;
-		lo = s[1] >= '0' && s[1] <= '9' ? s[1] - '0' :
-		    (s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'f' ?
-		    (s[1] | 0x20) - 'a' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return 0;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
+	if (hex_decode_str(s, HEX_PREFIX | HEX_COLONS, out, max, &n) == -1)
+		return 0;
 	return n;
 }
 
@@ -303,42 +124,29 @@ v3_unhex(const char *s, uint8_t *out, size_t max)
  * keys.  Nothing is kept.
  */
 int
-m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
+m_usm_hash(struct mcall *mc)
 {
-	static const char *const keys[] = { "engine_id", "auth",
-		"auth_password", "auth_key", "priv", "priv_password",
-		"priv_key", "priv_key_extension", "user", NULL };
+	struct ctl_req	*r = mc->r;
 	struct usm_cred_params p;
 	struct usm_cred	*c = NULL;
 	struct usm_user	*u = NULL;
 	const struct usm_key *k;
-	const char	*eid, *auth, *apw, *ak, *priv, *ppw, *pk, *ext, *key;
+	const char	*eid, *auth, *apw, *ak, *priv, *ppw, *pk, *ext;
 	uint8_t		 engine[SNMPMGR_MAX_ENGINE_ID_LEN];
 	uint8_t		 akey[USM_MAX_KEY_LEN], pkey[USM_MAX_KEY_LEN];
-	size_t		 elen, i;
-	json_t		*res = NULL, *v;
+	size_t		 elen;
+	json_t		*res = NULL;
 
 	memset(&p, 0, sizeof(p));
-	json_object_foreach(params, key, v) {
-		for (i = 0; keys[i] != NULL; i++)
-			if (strcmp(keys[i], key) == 0)
-				break;
-		if (keys[i] == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown param "
-			    "\"%.40s\"", key);
-			return CTL_DONE;
-		}
-	}
-	if (v3_param_str(r, params, "engine_id", &eid) == -1 ||
-	    v3_param_str(r, params, "auth", &auth) == -1 ||
-	    v3_param_str(r, params, "auth_password", &apw) == -1 ||
-	    v3_param_str(r, params, "auth_key", &ak) == -1 ||
-	    v3_param_str(r, params, "priv", &priv) == -1 ||
-	    v3_param_str(r, params, "priv_password", &ppw) == -1 ||
-	    v3_param_str(r, params, "priv_key", &pk) == -1 ||
-	    v3_param_str(r, params, "priv_key_extension", &ext) == -1 ||
-	    v3_param_str(r, params, "user", &p.user) == -1)
-		return CTL_DONE;
+	eid = mcall_str(mc, "engine_id");
+	auth = mcall_str(mc, "auth");
+	apw = mcall_str(mc, "auth_password");
+	ak = mcall_str(mc, "auth_key");
+	priv = mcall_str(mc, "priv");
+	ppw = mcall_str(mc, "priv_password");
+	pk = mcall_str(mc, "priv_key");
+	ext = mcall_str(mc, "priv_key_extension");
+	p.user = mcall_str(mc, "user");
 	/* RFC 3411 5: an engine ID is 5 to 32 octets. */
 	if (eid == NULL || (elen = v3_unhex(eid, engine,
 	    sizeof(engine))) < 5) {
@@ -393,12 +201,12 @@ m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
 
 	if ((res = json_object()) == NULL)
 		goto nomem;
-	json_object_set_new(res, "engine_id", v3_hex(engine, elen));
+	json_object_set_new(res, "engine_id", view_hex(engine, elen));
 	json_object_set_new(res, "auth", json_string(usm_auth_name(p.auth)));
 	k = usm_cred_auth_key(c);
-	json_object_set_new(res, "auth_master_key", v3_hex(k->bytes, k->len));
+	json_object_set_new(res, "auth_master_key", view_hex(k->bytes, k->len));
 	k = usm_user_auth_key(u);
-	json_object_set_new(res, "auth_key", v3_hex(k->bytes, k->len));
+	json_object_set_new(res, "auth_key", view_hex(k->bytes, k->len));
 	if (p.priv != USM_PRIV_NONE) {
 		json_object_set_new(res, "priv",
 		    json_string(usm_priv_name(p.priv)));
@@ -406,9 +214,9 @@ m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
 		    json_string(usm_keyext_name(p.keyext)));
 		k = usm_cred_priv_key(c);
 		json_object_set_new(res, "priv_master_key",
-		    v3_hex(k->bytes, k->len));
+		    view_hex(k->bytes, k->len));
 		k = usm_user_priv_key(u);
-		json_object_set_new(res, "priv_key", v3_hex(k->bytes, k->len));
+		json_object_set_new(res, "priv_key", view_hex(k->bytes, k->len));
 	}
 	ctl_req_result(r, res);
 	goto out;
@@ -423,7 +231,7 @@ m_usm_hash(struct daemon *d, struct ctl_req *r, json_t *params)
 	usm_cred_free(c);
 	OPENSSL_cleanse(akey, sizeof(akey));
 	OPENSSL_cleanse(pkey, sizeof(pkey));
-	config_json_wipe_secrets(params);
+	config_json_wipe_secrets(mc->params);
 	return CTL_DONE;
 }
 
@@ -499,7 +307,7 @@ v3_discovery_hook(struct sess *s, int error, void *arg)
 		data = json_pack("{s:s,s:{s:i,s:s}}", "address", addr,
 		    "error", "code", error, "message",
 		    snmpmgr_strerror(error));
-	else if ((data = v3_engine_json(s)) != NULL)
+	else if ((data = view_v3_engine(s)) != NULL)
 		json_object_set_new(data, "address", json_string(addr));
 	if (data != NULL)
 		events_publish(d->events, EV_DISCOVERY, sname, data);

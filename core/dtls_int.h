@@ -1,0 +1,107 @@
+/*
+ * dtls_int.h - what the two files of the DTLS module share (dtls.c: the
+ * datagram BIO, contexts, associations and the cookie listener;
+ * dtls_cert.c: fingerprints, the peer certificate's details, cert-to-name
+ * mapping and the acceptance rules).  Not for use outside core/dtls*.c.
+ */
+#ifndef SNMPMGR_DTLS_INT_H
+#define SNMPMGR_DTLS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "dtls.h"
+#include "limits.h"
+
+/* ECDHE key exchange and AEAD ciphers only (DTLS 1.2). */
+#define DTLS_DEFAULT_CIPHERS \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+#define DTLS_DEFAULT_MTU	1400
+#define DTLS_DEFAULT_RTO_MS	1000
+/* RFC 6347 4.2.4.1: back off to at most 60 s. */
+#define DTLS_MAX_RTO_US		60000000u
+#define DTLS_SECRET_LEN		32
+/* IPv4 + UDP headers, for OpenSSL's MTU arithmetic. */
+#define DTLS_DGRAM_OVERHEAD	28
+
+/* One queued datagram or received message. */
+struct dtls_buf {
+	struct dtls_buf	*next;
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+struct dtls_queue {
+	struct dtls_buf	*head;
+	struct dtls_buf	**tail;
+	size_t		 n;
+};
+
+/* What one SSL object's BIO reads from and writes to. */
+struct dtls_io {
+	struct dtls_ctx		*ctx;
+	struct dtls_assoc	*assoc;		/* NULL for a listener */
+	const uint8_t		*in;		/* the datagram handed in */
+	size_t			 in_len;
+	struct dtls_queue	 out;		/* datagrams to send */
+	uint8_t			 peer[SNMPMGR_MAX_DTLS_PEER];
+	size_t			 peer_len;
+};
+
+struct dtls_ctx {
+	SSL_CTX			*ssl;
+	BIO_METHOD		*bio;
+	enum dtls_role		 role;
+	int			 refs;
+	bool			 has_ca;
+	bool			 has_fp;
+	bool			 name_off;	/* server_name "" */
+	struct dtls_fingerprint	 fp;
+	char			*server_name;
+	struct dtls_map_rule	*map;
+	size_t			 nmap;
+	unsigned		 mtu;
+	unsigned		 rto_ms;
+	/* Cookie secrets: the current one, the one before. */
+	uint8_t			 secret[2][DTLS_SECRET_LEN];
+};
+
+struct dtls_assoc {
+	struct dtls_ctx		*ctx;
+	SSL			*ssl;
+	struct dtls_io		 io;
+	enum dtls_state		 state;
+	char			*addr;		/* client: the default name */
+	struct dtls_queue	 inbox;		/* messages received */
+	int			 err;
+	char			 detail[256];
+	/* Filled by dtls_verify_cb(). */
+	int			 verify_err;
+	char			 verify_detail[256];
+	enum dtls_accept	 accepted;
+	char			 secname[SNMPMGR_MAX_SECNAME_LEN + 1];
+	int			 map_rule;
+	struct dtls_peer_info	*peer;
+};
+
+struct dtls_listener {
+	struct dtls_ctx		*ctx;
+	SSL			*ssl;
+	struct dtls_io		 io;
+};
+
+/* dtls_cert.c */
+/* Judge the peer of an association (SSL_CTX_set_cert_verify_callback). */
+int		 dtls_verify_cb(X509_STORE_CTX *xs, void *arg);
+/* Whether s is a numeric IPv4 or IPv6 address. */
+bool		 dtls_is_ip(const char *s);
+/* The details of an accepted peer certificate, for dtls_assoc_peer(). */
+struct dtls_peer_info *dtls_peer_info(struct dtls_assoc *a, X509 *leaf);
+
+#endif /* SNMPMGR_DTLS_INT_H */

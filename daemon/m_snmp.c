@@ -1,0 +1,718 @@
+/*
+ * m_snmp.c - the snmp.* methods that talk to agents (doc/protocol.md):
+ * get, getnext, getbulk, set, walk, and the notification senders inform
+ * and trap.
+ *
+ * The dispatcher has read the params and resolved the target (a
+ * configured session, or a temporary one for an inline target) into an
+ * op (op.h); each handler builds one request or one walk, hands the op
+ * to the engine and says how to answer when it ends.
+ * Varbinds always go out through render.c.  snmp.trap is unconfirmed:
+ * the datagram is built here and sent once from a socket of its own; an
+ * SNMPv3 trap is sent with our engine as the authoritative one (RFC 3412
+ * 7.1 step 9: the sender of an unconfirmed PDU is authoritative), keys
+ * localized for our engine ID.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+
+#include "core/errors.h"
+#include "core/limits.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/session.h"
+#include "core/transport.h"
+#include "core/usm.h"
+#include "core/walk.h"
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "methods.h"
+#include "op.h"
+#include "render.h"
+#include "sessions.h"
+#include "trap_rx.h"
+#include "v3cache.h"
+
+/* Rows a walk may collect into one reply ("stream": false). */
+#define METHODS_MAX_COLLECT	100000
+
+static const struct oid mt_sysuptime = { 9, { 1, 3, 6, 1, 2, 1, 1, 3, 0 } };
+static const struct oid mt_trapoid = { 11,
+	{ 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 } };
+static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
+
+/* What a walk keeps between its rows (op->priv). */
+struct walkst {
+	bool			 stream;
+	bool			 oom;
+	uint64_t		 count;
+	struct oid		 last;
+	struct render_buf	 buf;
+};
+
+static void
+walkst_free(void *arg)
+{
+	struct walkst	*ws = arg;
+
+	if (ws == NULL)
+		return;
+	render_buf_free(&ws->buf);
+	free(ws);
+}
+
+/* --------------------------------------------- get, getnext, getbulk, set */
+
+/* A PDU of type over the n varbinds at vb (not copied). */
+static void
+op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
+    size_t n)
+{
+	memset(pdu, 0, sizeof(*pdu));
+	pdu->type = type;
+	pdu->vb = vb;
+	pdu->nvb = pdu->maxvb = n;
+}
+
+/* The reply to a request: the response PDU and the round trip. */
+static void
+snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
+{
+	struct render_buf	 b;
+	const char		*name;
+	char			 rtt[32];
+	int			 n;
+
+	render_buf_init(&b);
+	render_adds(&b, "{\"error_status\":");
+	render_i64(&b, pdu->error_status);
+	render_adds(&b, ",\"error_status_name\":");
+	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
+		name = "unknown";
+	render_json_str(&b, name, strlen(name));
+	render_adds(&b, ",\"error_index\":");
+	render_i64(&b, pdu->error_index);
+	render_adds(&b, ",\"varbinds\":");
+	render_varbinds(&b, pdu->vb, pdu->nvb);
+	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
+	render_add(&b, rtt, (size_t)n);
+	if (b.failed)
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(r, b.p, b.len);
+	render_buf_free(&b);
+}
+
+/* The answer of get, getnext, getbulk and set. */
+static void
+snmp_answer(struct op *op, const struct sess_result *res)
+{
+	char		 detail[512];
+
+	if (res->error != 0) {
+		op_error_detail(op, res->error, detail, sizeof(detail));
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		op_error_event(op, res->error, detail, NULL);
+	} else
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
+	if (op->ds != NULL)
+		sessions_note(op->ds, res->error, res->error ? detail : NULL);
+}
+
+/* get, getnext, getbulk: one request for the OIDs. */
+static int
+snmp_request(struct mcall *c, uint8_t type)
+{
+	struct op		*op = c->op;
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	struct snmp_varbind	*vb;
+	struct snmp_pdu		 pdu;
+	size_t			 n;
+
+	vb = mcall_varbinds(c, "oids", &n);
+	op_pdu_init(&pdu, type, vb, n);
+	if (type == SNMP_PDU_GETBULK) {
+		if (so->version == SNMP_V1) {
+			ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION,
+			    "getbulk needs SNMPv2c or SNMPv3", NULL);
+			op_free(op);
+			return CTL_DONE;
+		}
+		pdu.error_status = (int32_t)mcall_uint(c, "non_repeaters",
+		    so->non_repeaters);
+		pdu.error_index = (int32_t)mcall_uint(c, "max_repetitions",
+		    so->max_repetitions);
+	}
+	return op_request(op, &pdu, snmp_answer);
+}
+
+int
+m_snmp_get(struct mcall *c)
+{
+	return snmp_request(c, SNMP_PDU_GET);
+}
+
+int
+m_snmp_getnext(struct mcall *c)
+{
+	return snmp_request(c, SNMP_PDU_GETNEXT);
+}
+
+int
+m_snmp_getbulk(struct mcall *c)
+{
+	return snmp_request(c, SNMP_PDU_GETBULK);
+}
+
+/* How snmp.set reads a value of each type. */
+
+int
+m_snmp_set(struct mcall *c)
+{
+	struct snmp_varbind	*vb;
+	struct snmp_pdu		 pdu;
+	size_t			 n;
+
+	vb = mcall_varbinds(c, "varbinds", &n);
+	op_pdu_init(&pdu, SNMP_PDU_SET, vb, n);
+	return op_request(c->op, &pdu, snmp_answer);
+}
+
+/* ------------------------------------------------------------ snmp.walk */
+
+/*
+ * One agent response's rows.  Streamed: one "walk.rows" notification,
+ * formatted in one buffer and queued with one copy; pause while the
+ * client's queue is over SNMPMGR_CTL_STREAM_HIGH.  Collected: appended to
+ * the result, up to METHODS_MAX_COLLECT rows.
+ */
+static int
+snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
+    void *arg)
+{
+	struct op	*op = arg;
+	struct walkst	*ws = op->priv;
+	struct render_buf *b = &ws->buf;
+	const char	*id;
+	size_t		 idlen, i;
+
+	if (!ws->stream) {
+		for (i = 0; i < n && ws->count < METHODS_MAX_COLLECT; i++) {
+			if (ws->count > 0)
+				render_add(b, ",", 1);
+			render_varbind(b, &vb[i]);
+			ws->count++;
+		}
+		if (i > 0)
+			ws->last = vb[i - 1].name;
+		if (b->failed)
+			ws->oom = true;
+		return 0;
+	}
+	/* count and last come from the engine's result at the end. */
+	ws->count += n;
+	if (ctl_req_is_notification(op->r))
+		return 0;
+	id = ctl_req_id(op->r, &idlen);
+	render_buf_reset(b);
+	render_adds(b, "{\"jsonrpc\":\"2.0\",\"method\":\"walk.rows\","
+	    "\"params\":{\"id\":");
+	render_add(b, id, idlen);
+	render_adds(b, ",\"varbinds\":");
+	render_varbinds(b, vb, n);
+	render_add(b, "}}\n", 3);
+	if (b->failed) {
+		ws->oom = true;
+		return 0;
+	}
+	if (ctl_req_write(op->r, b->p, b->len) == -1)
+		return 1;	/* the client is gone; the walk is cancelled */
+	if (ctl_req_outq(op->r) > SNMPMGR_CTL_STREAM_HIGH) {
+		op_walk_pause(op);
+		return 1;
+	}
+	return 0;
+}
+
+static json_t *
+snmp_walk_err_data(const struct walkst *ws, const struct walk_result *res)
+{
+	char		 last[SNMPMGR_MAX_OID_STR];
+	const char	*name;
+	json_t		*data;
+
+	if (ws->last.len > 0)
+		oid_format(&ws->last, last, sizeof(last));
+	data = json_pack("{s:I,s:s?}", "count", (json_int_t)ws->count,
+	    "last_oid", ws->last.len > 0 ? last : NULL);
+	if (data != NULL && ws->last.len == 0)
+		json_object_set_new(data, "last_oid", json_null());
+	if (data != NULL && res != NULL && res->error_status != 0) {
+		name = snmp_error_status_name(res->error_status);
+		json_object_set_new(data, "error_status",
+		    json_integer(res->error_status));
+		json_object_set_new(data, "error_status_name",
+		    json_string(name ? name : "unknown"));
+		json_object_set_new(data, "error_index",
+		    json_integer(res->error_index));
+	}
+	return data;
+}
+
+static void
+snmp_walk_answer(struct op *op, const struct walk_result *res)
+{
+	struct walkst		*ws = op->priv;
+	struct render_buf	 out;
+	char			 detail[512];
+
+	if (ws->stream) {
+		/* The engine's last is the resume point (start_oid if
+		 * nothing came). */
+		ws->last = res->last;
+		ws->count = res->count;
+	} else if (ws->last.len == 0)
+		ws->last = res->last;
+
+	if (res->error != 0) {
+		op_error_detail(op, res->error, detail, sizeof(detail));
+		if (res->error_status != 0)
+			snprintf(detail, sizeof(detail), "agent answered %s "
+			    "(error-status %d, index %d)",
+			    snmp_error_status_name(res->error_status) ?
+			    snmp_error_status_name(res->error_status) : "?",
+			    res->error_status, res->error_index);
+		ctl_req_error_num(op->r, res->error, detail,
+		    snmp_walk_err_data(ws, res));
+		if (op->ds != NULL)
+			sessions_note(op->ds, res->error, detail);
+		op_error_event(op, res->error, detail,
+		    snmp_walk_err_data(ws, res));
+		return;
+	}
+	if (op->ds != NULL)
+		sessions_note(op->ds, 0, NULL);
+	if (!ws->stream && res->count > METHODS_MAX_COLLECT) {
+		ctl_req_error_num(op->r, SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "more than 100000 objects: walk with \"stream\": true",
+		    snmp_walk_err_data(ws, NULL));
+		return;
+	}
+	if (ws->oom) {
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory",
+		    snmp_walk_err_data(ws, NULL));
+		return;
+	}
+	render_buf_init(&out);
+	render_adds(&out, "{\"count\":");
+	render_u64(&out, ws->count);
+	render_adds(&out, ",\"last_oid\":");
+	if (ws->last.len > 0)
+		render_oid(&out, &ws->last);
+	else
+		render_adds(&out, "null");
+	if (!ws->stream) {
+		render_adds(&out, ",\"varbinds\":[");
+		render_add(&out, ws->buf.p, ws->buf.len);
+		render_adds(&out, "]");
+	}
+	render_adds(&out, "}");
+	if (out.failed)
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(op->r, out.p, out.len);
+	render_buf_free(&out);
+}
+
+/* What the params of a walk must agree on (before its target). */
+int
+m_snmp_walk_check(struct mcall *c)
+{
+	const struct oid	*start = mcall_oid(c, "start_oid");
+
+	if (mcall_given(c, "max_repetitions") &&
+	    mcall_uint(c, "max_repetitions", 0) == 0) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "max_repetitions: must be "
+		    "at least 1", NULL);
+		return -1;
+	}
+	if (start != NULL && !oid_is_prefix(mcall_oid(c, "oid"), start)) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "start_oid: not inside the "
+		    "subtree oid", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+m_snmp_walk(struct mcall *c)
+{
+	struct op		*op = c->op;
+	struct walk_opts	 wo;
+	struct walkst		*ws;
+	const struct oid	*start = mcall_oid(c, "start_oid");
+	bool			 stream = mcall_bool(c, "stream", true);
+
+	walk_opts_from_sess(&wo, op->s, mcall_oid(c, "oid"));
+	if (start != NULL)
+		wo.start = *start;
+	if (mcall_uint(c, "limit", 0) > 0)
+		wo.limit = (uint32_t)mcall_uint(c, "limit", 0);
+	wo.inside_range = mcall_bool(c, "inside_range", wo.inside_range);
+	wo.use_getnext = mcall_bool(c, "use_getnext", wo.use_getnext);
+	wo.max_repetitions = (uint32_t)mcall_uint(c, "max_repetitions",
+	    wo.max_repetitions);
+	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		op_free(op);
+		return CTL_DONE;
+	}
+	render_buf_init(&ws->buf);
+	ws->stream = stream;
+	op->priv = ws;
+	op->priv_free = walkst_free;
+	/* One row past the bound tells that the subtree holds more. */
+	if (!stream && (wo.limit == 0 || wo.limit > METHODS_MAX_COLLECT))
+		wo.limit = METHODS_MAX_COLLECT + 1;
+	return op_walk(op, &wo, snmp_walk_rows_cb, snmp_walk_answer);
+}
+
+/* ------------------------------------------------- snmp.inform, snmp.trap */
+
+/* The varbinds of one notification. */
+struct notif {
+	struct snmp_varbind	*vb;
+	size_t			 nvb;
+	struct oid		 trap_oid;
+	uint32_t		 uptime;
+	uint8_t			 oidbuf[SNMPMGR_MAX_OID_LEN * 5];
+};
+
+/*
+ * The notification's varbinds (RFC 3416 4.2.6): sysUpTime.0, then
+ * snmpTrapOID.0, then the caller's "varbinds" (as for snmp.set; their
+ * octets are the dispatcher's, valid while the handler runs).  "uptime"
+ * (centiseconds) defaults to the daemon's.  0, or -1 with the error set.
+ */
+static int
+mt_varbinds(struct mcall *c, struct notif *nt)
+{
+	struct snmp_varbind	*user;
+	ssize_t			 bl;
+	size_t			 n;
+	double			 up;
+
+	memset(nt, 0, sizeof(*nt));
+	nt->trap_oid = *mcall_oid(c, "trap_oid");
+	up = daemon_uptime(c->d) * 100.0;
+	nt->uptime = (uint32_t)mcall_int(c, "uptime", up > UINT32_MAX ?
+	    UINT32_MAX : (uint32_t)up);
+	user = mcall_varbinds(c, "varbinds", &n);
+	if ((nt->vb = calloc(n + 2, sizeof(*nt->vb))) == NULL) {
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return -1;
+	}
+	nt->vb[0].name = mt_sysuptime;
+	nt->vb[0].value.type = SNMP_T_TIMETICKS;
+	nt->vb[0].value.u = nt->uptime;
+	nt->vb[1].name = mt_trapoid;
+	nt->vb[1].value.type = SNMP_T_OID;
+	if ((bl = oid_to_ber(&nt->trap_oid, nt->oidbuf,
+	    sizeof(nt->oidbuf))) == -1) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "trap_oid: not encodable",
+		    NULL);
+		return -1;
+	}
+	nt->vb[1].value.data = nt->oidbuf;
+	nt->vb[1].value.len = (size_t)bl;
+	if (n > 0)
+		memcpy(nt->vb + 2, user, n * sizeof(*user));
+	nt->nvb = n + 2;
+	return 0;
+}
+
+/* The answer of snmp.inform: the agent's Response, as for a get. */
+static void
+mt_inform_answer(struct op *op, const struct sess_result *res)
+{
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	char			 detail[400];
+
+	if (res->error == SNMPMGR_ERR_TIMEOUT) {
+		snprintf(detail, sizeof(detail), "no acknowledgement from %s "
+		    "port %u after %u tries", so->host, (unsigned)so->port,
+		    so->retries + 1);
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		op_error_event(op, res->error, detail, NULL);
+	} else if (res->error != 0) {
+		snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr() ==
+		    res->error ? snmpmgr_lasterr_detail() :
+		    snmpmgr_strerror(res->error));
+		ctl_req_error_num(op->r, res->error, detail, NULL);
+		op_error_event(op, res->error, detail, NULL);
+	} else
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
+	if (op->ds != NULL)
+		sessions_note(op->ds, res->error, res->error ? "inform not "
+		    "acknowledged" : NULL);
+}
+
+int
+m_snmp_inform(struct mcall *c)
+{
+	struct notif	 nt;
+	struct op	*op = c->op;
+	struct snmp_pdu	 pdu;
+	int		 rv = CTL_DONE;
+
+	if (mt_varbinds(c, &nt) == -1) {
+		op_free(op);
+		goto out;
+	}
+	if (sess_get_opts(op->s)->version == SNMP_V1) {
+		ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION, "an InformRequest "
+		    "needs SNMPv2c or SNMPv3", NULL);
+		op_free(op);
+		goto out;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_INFORM;
+	pdu.vb = nt.vb;
+	pdu.nvb = pdu.maxvb = nt.nvb;
+	rv = op_request(op, &pdu, mt_inform_answer);
+ out:
+	free(nt.vb);
+	return rv;
+}
+
+/*
+ * RFC 3584 3.2 (1): an SNMPv1 Trap-PDU for a notification OID.  Under
+ * snmpTraps (1.3.6.1.6.3.1.1.5.N, N 1..6) it is generic trap N-1;
+ * otherwise enterpriseSpecific, the enterprise being the OID without its
+ * last arc (and without the 0 before it, if there is one) and the
+ * specific-trap its last arc.  "enterprise" in params overrides it for
+ * the generic traps.
+ */
+static int
+mt_v1_pdu(struct mcall *c, const struct oid *trap_oid, uint32_t uptime,
+    struct snmp_pdu *pdu)
+{
+	struct ctl_req	*r = c->r;
+	const char	*addr;
+	uint32_t	 last;
+	int		 rv;
+
+	pdu->type = SNMP_PDU_TRAP_V1;
+	pdu->time_stamp = uptime;
+	if (trap_oid->len == mt_snmptraps.len + 1 &&
+	    oid_is_prefix(&mt_snmptraps, trap_oid) &&
+	    trap_oid->arcs[trap_oid->len - 1] >= 1 &&
+	    trap_oid->arcs[trap_oid->len - 1] <= 6) {
+		pdu->generic_trap = (int32_t)trap_oid->arcs[trap_oid->len - 1] -
+		    1;
+		pdu->specific_trap = 0;
+		pdu->enterprise = mt_snmptraps;
+	} else {
+		last = trap_oid->arcs[trap_oid->len - 1];
+		if (trap_oid->len < 3 || last > INT32_MAX) {
+			ctl_req_error(r, CTL_ERR_PARAMS, "trap_oid: cannot be "
+			    "an SNMPv1 enterprise-specific trap", NULL);
+			return -1;
+		}
+		pdu->generic_trap = 6;
+		pdu->specific_trap = (int32_t)last;
+		pdu->enterprise = *trap_oid;
+		pdu->enterprise.len--;
+		if (pdu->enterprise.len > 2 &&
+		    pdu->enterprise.arcs[pdu->enterprise.len - 1] == 0)
+			pdu->enterprise.len--;
+	}
+	if ((rv = mcall_read(c, "enterprise")) == -1)
+		return -1;
+	if (rv == 1)
+		pdu->enterprise = *mcall_oid(c, "enterprise");
+	if ((rv = mcall_read(c, "agent_addr")) == -1)
+		return -1;
+	addr = mcall_str(c, "agent_addr");
+	if (rv == 1 && inet_pton(AF_INET, addr, pdu->agent_addr) != 1) {
+		ctl_req_error(r, CTL_ERR_PARAMS, "agent_addr: not an IPv4 "
+		    "address", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send one datagram to the session's agent from a socket of its own. */
+static int
+mt_send_once(struct sess *s, const uint8_t *buf, size_t len)
+{
+	struct transport_cfg	 cfg;
+	const struct sockaddr	*sa;
+	socklen_t		 salen;
+	int			 fd, rv;
+
+	if ((sa = sess_addr(s, &salen)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no address");
+		return -1;
+	}
+	transport_cfg_default(&cfg, sa->sa_family);
+	if ((fd = transport_open(&cfg)) == -1)
+		return -1;
+	rv = transport_send(fd, buf, len, sa, salen);
+	if (rv == -1)
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "send: %s",
+		    strerror(errno));
+	close(fd);
+	return rv;
+}
+
+/*
+ * An SNMPv3 trap from our engine with the session's credential, localized
+ * for our engine ID.  Length or -1 with lasterr.
+ */
+static ssize_t
+mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
+    uint8_t *s1, uint8_t *s2, uint8_t *out, const uint8_t **start)
+{
+	const struct sess_opts	*so = sess_get_opts(s);
+	const struct sess_v3opts *v3 = &so->v3;
+	struct trapproc_local	 me;
+	struct usm_user		*u = NULL;
+	const uint8_t		*user, *ceng;
+	enum usm_auth		 auth;
+	enum usm_priv		 priv;
+	size_t			 userlen, ceng_len;
+	ssize_t			 n;
+	bool			 use_auth, use_priv;
+	static int32_t		 msg_id;
+
+	if (d->engine_id_len == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "no local engine "
+		    "ID for an SNMPv3 trap");
+		return -1;
+	}
+	if (v3->cred == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_USER_NAME, "the session has no "
+		    "SNMPv3 user");
+		return -1;
+	}
+	user = usm_cred_user(v3->cred, &userlen);
+	auth = usm_cred_auth(v3->cred);
+	priv = usm_cred_priv(v3->cred);
+	use_auth = auth != USM_AUTH_NONE && auth != 0;
+	use_priv = use_auth && priv != USM_PRIV_NONE && priv != 0;
+	if (v3->level == SESS_LEVEL_NOAUTH)
+		use_auth = use_priv = false;
+	else if (v3->level == SESS_LEVEL_AUTH)
+		use_priv = false;
+	if (use_auth && (u = usm_user_new(v3->cred, d->engine_id,
+	    d->engine_id_len)) == NULL)
+		return -1;
+	me.engine_id = d->engine_id;
+	me.engine_id_len = d->engine_id_len;
+	me.boots = d->engine_boots;
+	me.time = (uint32_t)daemon_uptime(d);
+	/* RFC 3413 3.2: a notification's contextEngineID is ours. */
+	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id :
+	    d->engine_id;
+	ceng_len = v3->context_engine_id_len > 0 ?
+	    v3->context_engine_id_len : d->engine_id_len;
+	if (msg_id == 0)
+		msg_id = (int32_t)(arc4random() & 0x3fffffff) + 1;
+	else
+		msg_id = (msg_id & 0x3fffffff) + 1;
+	n = trapproc_v3_encode(&me, u, use_priv, msg_id, user, userlen, ceng,
+	    ceng_len, (const uint8_t *)v3->context_name,
+	    strlen(v3->context_name), pdu, SNMPMGR_MAX_MSG_SIZE, s1, s2, out,
+	    start);
+	usm_user_free(u);
+	return n;
+}
+
+int
+m_snmp_trap(struct mcall *c)
+{
+	struct ctl_req		*r = c->r;
+	struct op		*op = c->op;
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	struct notif		 nt;
+	struct snmp_msg		 msg;
+	struct snmp_pdu		 pdu;
+	uint8_t			*s1 = NULL, *s2 = NULL, *out = NULL;
+	const uint8_t		*start;
+	ssize_t			 n;
+	json_t			*res;
+	static int32_t		 reqid;
+
+	if (mt_varbinds(c, &nt) == -1)
+		goto done;
+	if (reqid == 0)
+		reqid = (int32_t)(arc4random() & 0x3fffffff) + 1;
+	else
+		reqid = (reqid & 0x3fffffff) + 1;
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_TRAP;
+	pdu.request_id = reqid;
+	pdu.vb = nt.vb;
+	pdu.nvb = pdu.maxvb = nt.nvb;
+	if ((s1 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (s2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
+	    (out = malloc(SNMPMGR_MAX_DGRAM)) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		goto done;
+	}
+	if (so->version == SNMP_V1) {
+		/* The Trap-PDU has no sysUpTime/snmpTrapOID varbinds. */
+		pdu.vb = nt.vb + 2;
+		pdu.nvb = pdu.maxvb = nt.nvb - 2;
+		if (mt_v1_pdu(c, &nt.trap_oid, nt.uptime, &pdu) == -1)
+			goto done;
+	}
+	if (so->version == SNMP_V3)
+		n = mt_v3_trap(c->d, op->s, &pdu, s1, s2, out, &start);
+	else {
+		memset(&msg, 0, sizeof(msg));
+		msg.version = so->version;
+		msg.community = (const uint8_t *)so->community;
+		msg.community_len = strlen(so->community);
+		msg.pdu = pdu;
+		n = snmp_msg_encode(&msg, out, SNMPMGR_MAX_DGRAM, &start);
+	}
+	if (n == -1 || mt_send_once(op->s, start, (size_t)n) == -1) {
+		op_error_lasterr(r);
+		op_error_event(op, snmpmgr_lasterr(),
+		    snmpmgr_lasterr_detail(), NULL);
+		goto done;
+	}
+	res = json_pack("{s:b,s:i,s:I,s:I}", "sent", 1, "request_id",
+	    (int)(so->version == SNMP_V1 ? 0 : reqid), "length",
+	    (json_int_t)n, "uptime", (json_int_t)nt.uptime);
+	if (res == NULL)
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result(r, res);
+ done:
+	free(s1);
+	free(s2);
+	free(out);
+	free(nt.vb);
+	op_free(op);
+	return CTL_DONE;
+}

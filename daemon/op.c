@@ -1,0 +1,375 @@
+/*
+ * op.c - an SNMP operation on behalf of a control request (op.h).
+ *
+ * The one path from a control request to the session engine and back:
+ * resolving the target, registering the request's cancel and interrupt,
+ * taking the engine's callback, publishing the "error" event of what
+ * failed, finishing the request and freeing what the operation held.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+
+#include "core/errors.h"
+#include "core/session.h"
+#include "core/usm.h"
+#include "core/walk.h"
+
+#include "control.h"
+#include "daemon.h"
+#include "events.h"
+#include "op.h"
+#include "polls.h"
+#include "sessions.h"
+#include "v3cache.h"
+
+struct op *
+op_new(struct daemon *d, struct ctl_req *r)
+{
+	struct op	*op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		return NULL;
+	}
+	op->d = d;
+	op->r = r;
+	return op;
+}
+
+void
+op_free(struct op *op)
+{
+	if (op == NULL)
+		return;
+	if (op->sr != NULL)
+		sess_req_cancel(op->sr);
+	if (op->w != NULL) {
+		walk_cancel(op->w);
+		op->d->walks_active--;
+	}
+	polls_wait_free(op->pw);
+	if (op->temp && op->s != NULL)
+		daemon_defer_sess_free(op->d, op->s);
+	if (op->priv_free != NULL)
+		op->priv_free(op->priv);
+	free(op);
+}
+
+/* The client went away. */
+static void
+op_cancel_cb(void *arg)
+{
+	op_free(arg);
+}
+
+/* request.cancel named the request: end it now, with 398. */
+static void
+op_interrupt_cb(void *arg, const char *why)
+{
+	struct op	*op = arg;
+
+	if (op->w != NULL)
+		walk_interrupt(op->w, why);	/* op_walk_done_cb answers */
+	else if (op->sr != NULL)
+		sess_req_interrupt(op->sr, why); /* op_response_cb answers */
+	else {
+		ctl_req_error_num(op->r, SNMPMGR_ERR_INTERRUPTED, why, NULL);
+		ctl_req_done(op->r);
+		op_free(op);
+	}
+}
+
+/* From now on the op is the request's. */
+static int
+op_pending(struct op *op)
+{
+	ctl_req_set_cancel(op->r, op_cancel_cb, op);
+	ctl_req_set_interrupt(op->r, op_interrupt_cb, op);
+	return CTL_PENDING;
+}
+
+/* Starting failed (lasterr says why): answer, tell, free. */
+static int
+op_start_failed(struct op *op)
+{
+	op_error_lasterr(op->r);
+	op_error_event(op, snmpmgr_lasterr(), snmpmgr_lasterr_detail(), NULL);
+	op_free(op);
+	return CTL_DONE;
+}
+
+void
+op_error_lasterr(struct ctl_req *r)
+{
+	int	 code = snmpmgr_lasterr();
+
+	if (code == 0)
+		code = CTL_ERR_INTERNAL;
+	ctl_req_error_num(r, code, snmpmgr_lasterr_detail(), NULL);
+}
+
+/*
+ * The target of an snmp.* request: "session": NAME or "target": {...}.
+ * Sets op->s (and op->ds or op->temp).  0, or -1 with the error set.
+ */
+int
+op_target(struct op *op, json_t *params)
+{
+	struct ctl_req		*r = op->r;
+	json_t			*sv, *tv;
+	struct sess_opts	 o;
+	struct config_err	 err;
+	int			 rv;
+
+	sv = json_object_get(params, "session");
+	tv = json_object_get(params, "target");
+	if (sv != NULL && tv != NULL) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "give either session or target, not both", NULL);
+		return -1;
+	}
+	if (sv != NULL) {
+		if (!json_is_string(sv)) {
+			ctl_req_error(r, CTL_ERR_PARAMS,
+			    "session: expected a session name", NULL);
+			return -1;
+		}
+		if ((op->ds = sessions_find(op->d->sessions,
+		    json_string_value(sv))) == NULL) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS,
+			    "unknown session \"%s\"", json_string_value(sv));
+			return -1;
+		}
+		if (op->ds->s == NULL) {
+			ctl_req_error_num(r, op->ds->err, op->ds->errdetail,
+			    NULL);
+			return -1;
+		}
+		op->s = op->ds->s;
+		return 0;
+	}
+	if (tv == NULL) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "session or target is required", NULL);
+		return -1;
+	}
+	if (!json_is_object(tv)) {
+		ctl_req_error(r, CTL_ERR_PARAMS,
+		    "target: expected an object of session options", NULL);
+		return -1;
+	}
+	/* Inline targets start from the config's "defaults" section too;
+	 * o holds a credential reference of its own (session.h). */
+	o = op->d->conf->defaults;
+	if (o.v3.cred != NULL)
+		usm_cred_ref(o.v3.cred);
+	memset(&err, 0, sizeof(err));
+	rv = config_apply_session_opts(tv, &o, &err);
+	/* Passwords are keys now (or refused): none stays in the params. */
+	config_json_wipe_secrets(tv);
+	if (rv == -1) {
+		sess_opts_release(&o);
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "target: %s", err.text);
+		return -1;
+	}
+	if (o.host[0] == '\0') {
+		sess_opts_release(&o);
+		ctl_req_error(r, CTL_ERR_PARAMS, "target: host is required",
+		    NULL);
+		return -1;
+	}
+	/* The next request with this credential does not hash again. */
+	if (o.v3.cred != op->d->conf->defaults.v3.cred)
+		v3cache_hold_cred(op->d->v3cache, o.v3.cred);
+	op->s = sess_new(op->d->mgr, &o);
+	sess_opts_release(&o);
+	if (op->s == NULL) {
+		op_error_lasterr(r);
+		return -1;
+	}
+	op->temp = true;
+	/* An engine learned for this address skips discovery. */
+	v3cache_preset(op->d->v3cache, op->s);
+	return 0;
+}
+
+void
+op_session(struct op *op, struct dsess *ds)
+{
+	op->ds = ds;
+	op->s = ds->s;
+}
+
+/* ------------------------------------------------- requests, discovery */
+
+static void
+op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
+{
+	struct op	*op = arg;
+
+	op->sr = NULL;
+	op->answer_req(op, res);
+	ctl_req_done(op->r);
+	op_free(op);
+}
+
+int
+op_request(struct op *op, const struct snmp_pdu *pdu,
+    void (*answer)(struct op *, const struct sess_result *))
+{
+	op->answer_req = answer;
+	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
+		if (op->ds != NULL)
+			sessions_note(op->ds, snmpmgr_lasterr(),
+			    snmpmgr_lasterr_detail());
+		return op_start_failed(op);
+	}
+	return op_pending(op);
+}
+
+int
+op_discover(struct op *op,
+    void (*answer)(struct op *, const struct sess_result *))
+{
+	op->answer_req = answer;
+	if ((op->sr = sess_discover(op->s, op_response_cb, op)) == NULL)
+		return op_start_failed(op);
+	return op_pending(op);
+}
+
+/* -------------------------------------------------------------- walks */
+
+static void
+op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
+{
+	struct op	*op = arg;
+
+	op->w = NULL;		/* the engine frees it */
+	op->d->walks_active--;
+	op->answer_walk(op, res);
+	ctl_req_done(op->r);
+	op_free(op);
+}
+
+int
+op_walk(struct op *op, const struct walk_opts *wo,
+    int (*rows)(struct walk *, const struct snmp_varbind *, size_t, void *),
+    void (*answer)(struct op *, const struct walk_result *))
+{
+	op->answer_walk = answer;
+	if ((op->w = walk_start(op->s, wo, rows, op_walk_done_cb, op)) ==
+	    NULL)
+		return op_start_failed(op);
+	op->d->walks_active++;
+	return op_pending(op);
+}
+
+static void
+op_walk_drain_cb(void *arg)
+{
+	struct op	*op = arg;
+
+	if (op->w != NULL)
+		walk_resume(op->w);
+}
+
+void
+op_walk_pause(struct op *op)
+{
+	ctl_req_set_drain(op->r, op_walk_drain_cb, op);
+}
+
+/* ---------------------------------------------------------- poll.run */
+
+static void
+op_poll_done_cb(struct polls_wait *pw, void *arg)
+{
+	struct op	*op = arg;
+
+	op->answer_poll(op);
+	ctl_req_done(op->r);
+	op_free(op);
+}
+
+int
+op_poll_wait(struct op *op, struct polls_wait *pw,
+    void (*answer)(struct op *))
+{
+	op->pw = pw;
+	op->answer_poll = answer;
+	if (polls_wait_ended(pw)) {
+		answer(op);
+		op_free(op);
+		return CTL_DONE;
+	}
+	polls_wait_set_cb(pw, op_poll_done_cb, op);
+	return op_pending(op);
+}
+
+/* -------------------------------------------------------------- errors */
+
+void
+op_error_detail(const struct op *op, int error, char *buf, size_t size)
+{
+	const struct sess_opts	*so = sess_get_opts(op->s);
+	const struct sockaddr	*sa;
+	socklen_t		 salen = 0;
+	char			 addr[128];
+
+	if (error == SNMPMGR_ERR_TIMEOUT) {
+		sa = sess_addr(op->s, &salen);
+		sessions_format_addr(sa, salen, addr, sizeof(addr));
+		snprintf(buf, size, "no response from %s after %u tries",
+		    addr, so->retries + 1);
+	} else if (snmpmgr_lasterr() == error)
+		snprintf(buf, size, "%s", snmpmgr_lasterr_detail());
+	else
+		snprintf(buf, size, "%s", snmpmgr_strerror(error));
+}
+
+void
+op_error_event(const struct op *op, int code, const char *detail,
+    json_t *extra)
+{
+	struct daemon		*d = op->d;
+	struct sess		*s = op->s;
+	const struct dsess	*ds = NULL;
+	const struct sockaddr	*sa;
+	const char		*name = NULL, *method, *msg;
+	socklen_t		 salen = 0;
+	char			 addr[128];
+	json_t			*data;
+
+	if (s != NULL && (ds = sess_get_udata(s)) != NULL)
+		name = ds->name;
+	if (code <= 0 || d->events == NULL ||
+	    !events_wanted(d->events, EV_ERROR, name)) {
+		json_decref(extra);
+		return;
+	}
+	if (s != NULL) {
+		sa = sess_addr(s, &salen);
+		sessions_format_addr(sa, salen, addr, sizeof(addr));
+	} else
+		snprintf(addr, sizeof(addr), "?");
+	method = ctl_req_method(op->r);
+	msg = snmpmgr_strerror(code);
+	data = json_pack("{s:s,s:i,s:s,s:s,s:s}", "method",
+	    method != NULL ? method : "?", "code", code, "message",
+	    msg != NULL ? msg : "?", "detail", detail != NULL ? detail : "",
+	    "address", addr);
+	if (data != NULL && extra != NULL)
+		json_object_update(data, extra);
+	json_decref(extra);
+	if (data != NULL)
+		events_publish(d->events, EV_ERROR, name, data);
+}

@@ -1,0 +1,111 @@
+/*
+ * op.h - an SNMP operation on behalf of a control request.
+ *
+ * Every method that talks to an agent (snmp.*, poll.run) goes through one
+ * struct op: it holds the target (a configured session, or a temporary
+ * session for an inline target, freed with the op), what is in flight
+ * (one request or discovery, one walk, or one wait for scheduled polls)
+ * and how the request ends.  Once started the op is the control
+ * request's: it answers through the handler's callback, then finishes
+ * the request and frees itself; if the client goes away first it is
+ * freed with whatever runs (control.h's cancel), and request.cancel or
+ * session.interrupt end it with 398 through the engine (interrupt), so a
+ * walk still answers with its count and resume point.
+ */
+#ifndef SNMPMGRD_OP_H
+#define SNMPMGRD_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct json_t json_t;
+
+struct ctl_req;
+struct daemon;
+struct dsess;
+struct polls_wait;
+struct sess;
+struct sess_req;
+struct sess_result;
+struct snmp_pdu;
+struct snmp_varbind;
+struct walk;
+struct walk_opts;
+struct walk_result;
+
+struct op {
+	struct daemon		*d;
+	struct ctl_req		*r;
+	struct dsess		*ds;	/* configured session, or NULL */
+	struct sess		*s;
+	bool			 temp;	/* s is ours: an inline target */
+
+	/* In flight: at most one of these. */
+	struct sess_req		*sr;
+	struct walk		*w;
+	struct polls_wait	*pw;
+
+	/* The handler's own state, freed with the op (priv_free). */
+	void			*priv;
+	void			(*priv_free)(void *);
+
+	void			(*answer_req)(struct op *,
+				    const struct sess_result *);
+	void			(*answer_walk)(struct op *,
+				    const struct walk_result *);
+	void			(*answer_poll)(struct op *);
+};
+
+/* A new op for r, without a target yet; NULL with the error set on r. */
+struct op	*op_new(struct daemon *d, struct ctl_req *r);
+/* Stop what still runs, drop a temporary session, free.  NULL is fine;
+ * safe inside the engine's callbacks. */
+void		 op_free(struct op *op);
+
+/*
+ * Resolve the target of params: "session": NAME (a configured session)
+ * or "target": {...} (session options over the config's defaults, for a
+ * temporary session; its passwords are wiped from the JSON once hashed).
+ * 0, or -1 with the error set on op->r.
+ */
+int		 op_target(struct op *op, json_t *params);
+/* The configured session ds (the dispatcher found it by name). */
+void		 op_session(struct op *op, struct dsess *ds);
+
+/*
+ * Start the operation: answer runs when it ends and fills in r's result
+ * or error; then r is finished and op freed.  CTL_PENDING, or CTL_DONE
+ * with the error set on r (and the "error" event published) and op freed.
+ */
+int		 op_request(struct op *op, const struct snmp_pdu *pdu,
+		    void (*answer)(struct op *, const struct sess_result *));
+int		 op_discover(struct op *op,
+		    void (*answer)(struct op *, const struct sess_result *));
+/* rows gets op as its argument and returns as walk.h says. */
+int		 op_walk(struct op *op, const struct walk_opts *wo,
+		    int (*rows)(struct walk *, const struct snmp_varbind *,
+		    size_t, void *),
+		    void (*answer)(struct op *, const struct walk_result *));
+/* Wait for poll.run's runs (pw from polls_run(), now the op's); when
+ * they end answer runs.  CTL_PENDING, or CTL_DONE when they all ended
+ * already (answer ran, op freed). */
+int		 op_poll_wait(struct op *op, struct polls_wait *pw,
+		    void (*answer)(struct op *));
+/* A streaming walk's client is behind: resume the walk once it drains. */
+void		 op_walk_pause(struct op *op);
+
+/* r's error from the last numbered error (snmpmgr_lasterr). */
+void		 op_error_lasterr(struct ctl_req *r);
+/* The detail of an error the engine reported through a callback. */
+void		 op_error_detail(const struct op *op, int error, char *buf,
+		    size_t size);
+/*
+ * The "error" event of the operation (SPEC.md 4 on_error): r's method,
+ * the numbered error and its detail, the session's name (none for an
+ * inline target) and the agent's address; extra (stolen, may be NULL)
+ * adds members such as a walk's count and last_oid.
+ */
+void		 op_error_event(const struct op *op, int code,
+		    const char *detail, json_t *extra);
+
+#endif /* SNMPMGRD_OP_H */

@@ -1,0 +1,1121 @@
+/*
+ * check_dtls.c - DTLS associations (RFC 6353) between a client and a
+ * server of our own, datagrams handed over in memory: the acceptance
+ * rules of issue 10 with their numbered errors, the cookie exchange before
+ * any per-peer state, cert-to-name mapping for each rule kind, application
+ * data, a lost datagram recovered by the retransmission timer, garbage
+ * against an open association, close_notify, and context errors.
+ *
+ * The certificates (EC P-256) are made with the OpenSSL API in a temporary
+ * directory before the tests run: a CA, a second unrelated CA, an agent
+ * certificate and chain, a self-signed agent, an expired agent, a manager
+ * certificate with every kind of SAN, one with an IPv6 SAN, a self-signed
+ * "rogue" manager, and a PKCS#12 bundle.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "core/dtls.h"
+#include "core/errors.h"
+#include "check_main.h"
+
+#define DAY	(24L * 3600)
+/* The first retransmission timeout of the loss tests, ms. */
+#define RTO_MS	400
+
+static char	 dir[] = "/tmp/check_dtls.XXXXXX";
+
+/* Paths of what make_pki() wrote. */
+struct ent {
+	char	 cert[300];
+	char	 key[300];
+	char	 fp[200];	/* sha256:... */
+	X509	*x;
+	EVP_PKEY *k;
+};
+static struct ent ca1, ca2, agent, self_agent, expired, mgr, mgr6, rogue;
+static char	 agent_chain[300], p12[300], missing[300], cadir[300];
+
+/* ------------------------------------------------------ certificates */
+
+/* Before the tests run there is no Check test to fail: exit instead. */
+#define PKI_OK(x) do {							\
+	if (!(x)) {							\
+		fprintf(stderr, "making test certificates: %s\n", #x);	\
+		exit(2);						\
+	}								\
+} while (0)
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX	 v;
+	X509_EXTENSION	*e;
+
+	X509V3_set_ctx_nodb(&v);
+	X509V3_set_ctx(&v, issuer, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v, nid, value);
+	PKI_OK(e);
+	PKI_OK(X509_add_ext(x, e, -1) == 1);
+	X509_EXTENSION_free(e);
+}
+
+static void
+make(struct ent *e, const char *name, const char *cn, struct ent *issuer,
+    bool ca, const char *san, long from, long to)
+{
+	static long	 serial = 4096;
+	X509_NAME	*n;
+	X509		*x, *ix;
+	FILE		*f;
+	struct dtls_fingerprint fp;
+	unsigned int	 len;
+
+	e->k = EVP_EC_gen("P-256");
+	PKI_OK(e->k);
+	x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_gmtime_adj(X509_getm_notBefore(x), from);
+	X509_gmtime_adj(X509_getm_notAfter(x), to);
+	X509_set_pubkey(x, e->k);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+	    (const unsigned char *)"snmpmgrd tests", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	ix = issuer != NULL ? issuer->x : x;
+	X509_set_issuer_name(x, X509_get_subject_name(ix));
+	add_ext(x, ix, NID_basic_constraints, ca ? "critical,CA:TRUE" :
+	    "CA:FALSE");
+	add_ext(x, ix, NID_subject_key_identifier, "hash");
+	if (ca)
+		add_ext(x, ix, NID_key_usage, "critical,keyCertSign,cRLSign");
+	if (issuer != NULL)
+		add_ext(x, ix, NID_authority_key_identifier, "keyid");
+	if (san != NULL)
+		add_ext(x, ix, NID_subject_alt_name, san);
+	PKI_OK(X509_sign(x, issuer != NULL ? issuer->k : e->k,
+	    EVP_sha256()) > 0);
+	e->x = x;
+	snprintf(e->cert, sizeof(e->cert), "%s/%s.crt", dir, name);
+	snprintf(e->key, sizeof(e->key), "%s/%s.key", dir, name);
+	PKI_OK(f = fopen(e->cert, "w"));
+	PEM_write_X509(f, x);
+	fclose(f);
+	PKI_OK(f = fopen(e->key, "w"));
+	PEM_write_PrivateKey(f, e->k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	fp.alg = DTLS_FP_SHA256;
+	PKI_OK(X509_digest(x, EVP_sha256(), fp.md, &len) == 1);
+	fp.len = len;
+	dtls_fingerprint_format(&fp, e->fp, sizeof(e->fp));
+}
+
+static void
+make_pki(void)
+{
+	FILE		*f;
+	PKCS12		*p;
+	STACK_OF(X509)	*cas;
+
+	PKI_OK(mkdtemp(dir));
+	make(&ca1, "ca1", "Test CA", NULL, true, NULL, -DAY, 365 * DAY);
+	make(&ca2, "ca2", "Other CA", NULL, true, NULL, -DAY, 365 * DAY);
+	make(&agent, "agent", "agent", &ca1, false,
+	    "DNS:localhost,DNS:agent.example,IP:127.0.0.1", -DAY, 30 * DAY);
+	make(&self_agent, "self", "self-signed agent", NULL, false,
+	    "DNS:selfagent.example", -DAY, 30 * DAY);
+	make(&expired, "expired", "expired agent", &ca1, false,
+	    "DNS:localhost,IP:127.0.0.1", -10 * DAY, -DAY);
+	make(&mgr, "mgr", "ops-cn", &ca1, false,
+	    "email:Ops@Example.COM,DNS:Mgr.Example.com,IP:192.0.2.7", -DAY,
+	    30 * DAY);
+	make(&mgr6, "mgr6", "v6-cn", &ca1, false,
+	    "IP:2001:db8::1,DNS:v6.example", -DAY, 30 * DAY);
+	make(&rogue, "rogue", "rogue", NULL, false, "DNS:rogue.example", -DAY,
+	    30 * DAY);
+	/* The agent's certificate followed by its CA. */
+	snprintf(agent_chain, sizeof(agent_chain), "%s/agent-chain.crt", dir);
+	PKI_OK(f = fopen(agent_chain, "w"));
+	PEM_write_X509(f, agent.x);
+	PEM_write_X509(f, ca1.x);
+	fclose(f);
+	/* The manager's certificate, key and CA as PKCS#12. */
+	snprintf(p12, sizeof(p12), "%s/mgr.p12", dir);
+	cas = sk_X509_new_null();
+	sk_X509_push(cas, ca1.x);
+	p = PKCS12_create("s3cret", "mgr", mgr.k, mgr.x, cas, 0, 0, 0, 0, 0);
+	PKI_OK(p);
+	PKI_OK(f = fopen(p12, "wb"));
+	i2d_PKCS12_fp(f, p);
+	fclose(f);
+	PKCS12_free(p);
+	sk_X509_free(cas);
+	snprintf(missing, sizeof(missing), "%s/missing.pem", dir);
+	/* A CA directory as c_rehash makes it: HASH.0 per certificate. */
+	snprintf(cadir, sizeof(cadir), "%s/cadir", dir);
+	PKI_OK(mkdir(cadir, 0700) == 0);
+	{
+		char	 path[400];
+
+		snprintf(path, sizeof(path), "%s/%08lx.0", cadir,
+		    X509_subject_name_hash(ca1.x));
+		PKI_OK(f = fopen(path, "w"));
+		PEM_write_X509(f, ca1.x);
+		fclose(f);
+	}
+}
+
+static void
+remove_pki(void)
+{
+	char	 cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* ------------------------------------------------------------ harness */
+
+static const char	 peer_key[] = "127.0.0.1:40000";
+static const char	 other_key[] = "127.0.0.1:40001";
+
+struct pair {
+	struct dtls_ctx		*cc, *sc;
+	struct dtls_assoc	*cl, *sv;
+	struct dtls_listener	*lis;
+	int			 hvr;		/* HelloVerifyRequests seen */
+	int			 drop_server;	/* drop the next N from it */
+	int			 sent_server;	/* datagrams it sent */
+	int			 drop_nth;	/* drop its Nth (1-based) */
+};
+
+/* The client options every test starts from. */
+static struct dtls_opts
+client_opts(void)
+{
+	struct dtls_opts	 o;
+
+	memset(&o, 0, sizeof(o));
+	o.role = DTLS_CLIENT;
+	o.cert = mgr.cert;
+	o.key = mgr.key;
+	o.ca = ca1.cert;
+	return o;
+}
+
+static struct dtls_map_rule	 map_ca1_specified[1];
+
+static struct dtls_opts
+server_opts(void)
+{
+	struct dtls_opts	 o;
+
+	memset(&o, 0, sizeof(o));
+	o.role = DTLS_SERVER;
+	o.cert = agent.cert;
+	o.key = agent.key;
+	o.ca = ca1.cert;
+	ck_assert_int_eq(dtls_fingerprint_parse(ca1.fp,
+	    &map_ca1_specified[0].fp), 0);
+	map_ca1_specified[0].kind = DTLS_MAP_SPECIFIED;
+	strcpy(map_ca1_specified[0].name, "ops");
+	o.map = map_ca1_specified;
+	o.nmap = 1;
+	return o;
+}
+
+/* Move datagrams both ways until neither side has anything to send. */
+static void
+pump(struct pair *p)
+{
+	uint8_t	 buf[4096], b2[4096];
+	ssize_t	 n, m;
+	int	 moved, rounds = 0, r;
+
+	do {
+		moved = 0;
+		while ((n = dtls_assoc_output(p->cl, buf, sizeof(buf))) > 0) {
+			moved++;
+			if (p->sv != NULL) {
+				dtls_assoc_input(p->sv, buf, (size_t)n, 0);
+				continue;
+			}
+			r = dtls_listen(p->lis, peer_key, sizeof(peer_key),
+			    buf, (size_t)n, 0, &p->sv);
+			ck_assert_int_ge(r, 0);
+			while ((m = dtls_listener_output(p->lis, b2,
+			    sizeof(b2))) > 0) {
+				p->hvr++;
+				dtls_assoc_input(p->cl, b2, (size_t)m, 0);
+			}
+		}
+		while (p->sv != NULL &&
+		    (n = dtls_assoc_output(p->sv, buf, sizeof(buf))) > 0) {
+			moved++;
+			if (++p->sent_server == p->drop_nth)
+				continue;
+			if (p->drop_server > 0) {
+				p->drop_server--;
+				continue;
+			}
+			dtls_assoc_input(p->cl, buf, (size_t)n, 0);
+		}
+	} while (moved > 0 && ++rounds < 100);
+	ck_assert_int_lt(rounds, 100);
+}
+
+/* Contexts from co and so, a client association to addr, started. */
+static void
+pair_start(struct pair *p, const struct dtls_opts *co,
+    const struct dtls_opts *so, const char *addr)
+{
+	memset(p, 0, sizeof(*p));
+	p->cc = dtls_ctx_new(co);
+	ck_assert_msg(p->cc != NULL, "client ctx: %d %s", snmpmgr_lasterr(),
+	    snmpmgr_lasterr_detail());
+	p->sc = dtls_ctx_new(so);
+	ck_assert_msg(p->sc != NULL, "server ctx: %d %s", snmpmgr_lasterr(),
+	    snmpmgr_lasterr_detail());
+	ck_assert_ptr_nonnull(p->lis = dtls_listener_new(p->sc));
+	ck_assert_ptr_nonnull(p->cl = dtls_client_new(p->cc, addr));
+	ck_assert_int_eq(dtls_assoc_start(p->cl, 0), 0);
+	ck_assert_int_eq(dtls_assoc_state(p->cl), DTLS_HANDSHAKE);
+}
+
+static void
+pair_run(struct pair *p, const struct dtls_opts *co,
+    const struct dtls_opts *so, const char *addr)
+{
+	pair_start(p, co, so, addr);
+	pump(p);
+}
+
+static void
+pair_free(struct pair *p)
+{
+	dtls_assoc_free(p->cl);
+	dtls_assoc_free(p->sv);
+	dtls_listener_free(p->lis);
+	/* The associations held references; these are the last. */
+	dtls_ctx_free(p->cc);
+	dtls_ctx_free(p->sc);
+}
+
+static void
+assert_open(struct pair *p)
+{
+	const char	*d = "";
+
+	ck_assert_msg(dtls_assoc_state(p->cl) == DTLS_OPEN,
+	    "client %s: %d %s", dtls_state_name(dtls_assoc_state(p->cl)),
+	    dtls_assoc_error(p->cl, &d), d);
+	ck_assert_ptr_nonnull(p->sv);
+	ck_assert_msg(dtls_assoc_state(p->sv) == DTLS_OPEN,
+	    "server %s: %d %s", dtls_state_name(dtls_assoc_state(p->sv)),
+	    dtls_assoc_error(p->sv, &d), d);
+}
+
+/* The client failed with code and a detail containing what. */
+static void
+assert_client_fails(struct pair *p, int code, const char *what)
+{
+	const char	*d = "";
+
+	ck_assert_int_eq(dtls_assoc_state(p->cl), DTLS_FAILED);
+	ck_assert_int_eq(dtls_assoc_error(p->cl, &d), code);
+	ck_assert_msg(strstr(d, what) != NULL, "detail \"%s\" lacks \"%s\"",
+	    d, what);
+	ck_assert_ptr_null(dtls_assoc_peer(p->cl));
+	/* The server never opens an association the client refused. */
+	if (p->sv != NULL)
+		ck_assert_int_ne(dtls_assoc_state(p->sv), DTLS_OPEN);
+}
+
+/* -------------------------------------------------------------- tests */
+
+START_TEST(dtls_handshake_ok_with_ca)
+{
+	struct dtls_opts		 co = client_opts(), so = server_opts();
+	const struct dtls_peer_info	*pi;
+	struct pair			 p;
+
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	ck_assert_int_eq(p.hvr, 1);	/* one cookie exchange first */
+	pi = dtls_assoc_peer(p.cl);
+	ck_assert_ptr_nonnull(pi);
+	ck_assert_str_eq(pi->version, "DTLSv1.2");
+	ck_assert_ptr_nonnull(strstr(pi->cipher, "ECDHE"));
+	ck_assert_ptr_nonnull(strstr(pi->subject, "CN=agent"));
+	ck_assert_ptr_nonnull(strstr(pi->issuer, "CN=Test CA"));
+	ck_assert_str_eq(pi->sha256, agent.fp);
+	ck_assert_int_eq(strncmp(pi->sha1, "sha1:", 5), 0);
+	ck_assert_uint_eq(strlen(pi->sha1), 5 + 20 * 3 - 1);
+	ck_assert_uint_gt(strlen(pi->serial), 0);
+	ck_assert_uint_eq(strlen(pi->not_before), 20);
+	ck_assert_int_eq(pi->not_after[19], 'Z');
+	ck_assert_uint_eq(pi->nsan, 3);
+	ck_assert_int_eq(pi->san[0].type, DTLS_SAN_DNS);
+	ck_assert_str_eq(pi->san[0].value, "localhost");
+	ck_assert_int_eq(pi->san[2].type, DTLS_SAN_IP);
+	ck_assert_str_eq(pi->san[2].value, "127.0.0.1");
+	ck_assert_uint_eq(pi->nchain, 2);
+	ck_assert_str_eq(pi->chain[0].sha256, agent.fp);
+	ck_assert_str_eq(pi->chain[1].sha256, ca1.fp);
+	ck_assert_int_eq(pi->accepted, DTLS_ACCEPT_CA);
+	ck_assert_str_eq(dtls_accept_name(pi->accepted), "ca");
+	/* The server side: the manager mapped by the CA rule. */
+	pi = dtls_assoc_peer(p.sv);
+	ck_assert_ptr_nonnull(pi);
+	ck_assert_str_eq(pi->security_name, "ops");
+	ck_assert_int_eq(pi->map_rule, 0);
+	ck_assert_str_eq(pi->sha256, mgr.fp);
+	ck_assert_int_eq(pi->accepted, DTLS_ACCEPT_CA);
+	/* Handshake over: no timer runs. */
+	{
+		uint64_t dl;
+
+		ck_assert(!dtls_assoc_deadline(p.cl, 0, &dl));
+	}
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_ok_with_fingerprint_only_self_signed)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	char			 upper[200];
+	size_t			 i, j;
+
+	co.ca = NULL;
+	/* Upper case, no colons: the same pin. */
+	for (i = j = 0; self_agent.fp[i] != '\0'; i++)
+		if (i < 7 || self_agent.fp[i] != ':')
+			upper[j++] = (char)toupper(
+			    (unsigned char)self_agent.fp[i]);
+	upper[j] = '\0';
+	co.server_fingerprint = upper;
+	so.cert = self_agent.cert;
+	so.key = self_agent.key;
+	/* An address the certificate does not name: the pin decides. */
+	pair_run(&p, &co, &so, "192.0.2.99");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_peer(p.cl)->accepted,
+	    DTLS_ACCEPT_FINGERPRINT);
+	ck_assert_uint_eq(dtls_assoc_peer(p.cl)->nchain, 1);
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_fingerprint_pins_a_ca_in_the_chain)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	co.ca = NULL;
+	co.server_fingerprint = ca1.fp;
+	so.cert = agent_chain;
+	pair_run(&p, &co, &so, "localhost");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_peer(p.cl)->accepted,
+	    DTLS_ACCEPT_FINGERPRINT);
+	pair_free(&p);
+
+	/* ca and fingerprint together: both must hold. */
+	co = client_opts();
+	co.server_fingerprint = agent.fp;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_peer(p.cl)->accepted, DTLS_ACCEPT_BOTH);
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_fingerprint_mismatch_is_280)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	co.ca = NULL;
+	co.server_fingerprint = rogue.fp;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY,
+	    "fingerprint mismatch");
+	{
+		const char	*d;
+
+		dtls_assoc_error(p.cl, &d);
+		ck_assert_ptr_nonnull(strstr(d, agent.fp));
+	}
+	pair_free(&p);
+
+	/* Pinning a CA the agent's chain does not contain. */
+	co.server_fingerprint = ca2.fp;
+	so.cert = agent_chain;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY,
+	    "fingerprint mismatch");
+	pair_free(&p);
+
+	/* With ca set too, the chain verifies but the pin does not hold. */
+	co = client_opts();
+	co.server_fingerprint = rogue.fp;
+	so = server_opts();
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY,
+	    "fingerprint mismatch");
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_wrong_ca_is_275)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	/* Neither ca nor a pin: the system store, which lacks our CA. */
+	co.ca = NULL;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_VERIFY_CHAIN,
+	    "system trust store");
+	pair_free(&p);
+
+	co.ca = ca2.cert;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_VERIFY_CHAIN,
+	    "does not verify to ca");
+	pair_free(&p);
+	/* The right pin does not rescue a chain that must verify too. */
+	co.server_fingerprint = agent.fp;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_VERIFY_CHAIN,
+	    "does not verify to ca");
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_name_mismatch_is_280)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	co.server_name = "other.example";
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY, "name mismatch");
+	pair_free(&p);
+	/* Unset: the address is checked. */
+	co.server_name = NULL;
+	pair_run(&p, &co, &so, "127.0.0.2");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY, "127.0.0.2");
+	pair_free(&p);
+	/* A name the SAN has. */
+	co.server_name = "agent.example";
+	pair_run(&p, &co, &so, "127.0.0.2");
+	assert_open(&p);
+	pair_free(&p);
+	/* "" turns it off, only with a pin. */
+	co.server_name = "";
+	ck_assert_ptr_null(dtls_ctx_new(&co));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TLS_CERT_VERIFY);
+	co.server_fingerprint = agent.fp;
+	pair_run(&p, &co, &so, "127.0.0.2");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_peer(p.cl)->accepted, DTLS_ACCEPT_BOTH);
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_expired_is_280)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	so.cert = expired.cert;
+	so.key = expired.key;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY, "expired");
+	pair_free(&p);
+	/* A pin does not make an expired certificate good. */
+	co.ca = NULL;
+	co.server_fingerprint = expired.fp;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_client_fails(&p, SNMPMGR_ERR_TLS_CERT_VERIFY, "expired");
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_no_client_certificate_is_281)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	const char		*d;
+
+	co.cert = co.key = NULL;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	ck_assert_ptr_nonnull(p.sv);
+	ck_assert_int_eq(dtls_assoc_state(p.sv), DTLS_FAILED);
+	ck_assert_int_eq(dtls_assoc_error(p.sv, &d),
+	    SNMPMGR_ERR_TLS_NO_CLIENT_CERT);
+	/* The client hears the alert: a handshake failure. */
+	ck_assert_int_eq(dtls_assoc_state(p.cl), DTLS_FAILED);
+	ck_assert_int_eq(dtls_assoc_error(p.cl, &d), SNMPMGR_ERR_TLS_HANDSHAKE);
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_cookie_exchange_before_any_state)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct dtls_assoc	*sv = NULL;
+	struct pair		 p;
+	uint8_t			 hello[4096], hvr[4096], hello2[4096];
+	ssize_t			 n, m, n2;
+
+	pair_start(&p, &co, &so, "127.0.0.1");
+	ck_assert_int_gt(n = dtls_assoc_output(p.cl, hello, sizeof(hello)),
+	    0);
+	ck_assert_int_eq(dtls_assoc_output(p.cl, hvr, sizeof(hvr)), 0);
+	/* A ClientHello without a cookie: a HelloVerifyRequest, no state. */
+	ck_assert_int_eq(dtls_listen(p.lis, peer_key, sizeof(peer_key), hello,
+	    (size_t)n, 0, &sv), 0);
+	ck_assert_ptr_null(sv);
+	ck_assert_int_gt(m = dtls_listener_output(p.lis, hvr, sizeof(hvr)), 13);
+	ck_assert_uint_eq(hvr[0], 22);		/* handshake record */
+	ck_assert_uint_eq(hvr[13], 3);		/* hello_verify_request */
+	ck_assert_int_eq(dtls_listener_output(p.lis, hvr + m, 10), 0);
+	/* Garbage, or the same hello again, keeps nothing either. */
+	ck_assert_int_eq(dtls_listen(p.lis, peer_key, sizeof(peer_key),
+	    (const uint8_t *)"garbage!", 8, 0, &sv), 0);
+	ck_assert_ptr_null(sv);
+	ck_assert_int_eq(dtls_listener_output(p.lis, hello2, sizeof(hello2)),
+	    0);
+
+	/* The client answers with the cookie. */
+	ck_assert_int_eq(dtls_assoc_input(p.cl, hvr, (size_t)m, 0), 0);
+	ck_assert_int_gt(n2 = dtls_assoc_output(p.cl, hello2, sizeof(hello2)),
+	    0);
+	/* From another address the cookie is wrong: asked again. */
+	ck_assert_int_eq(dtls_listen(p.lis, other_key, sizeof(other_key),
+	    hello2, (size_t)n2, 0, &sv), 0);
+	ck_assert_ptr_null(sv);
+	ck_assert_int_gt(dtls_listener_output(p.lis, hvr, sizeof(hvr)), 13);
+	ck_assert_uint_eq(hvr[13], 3);
+	/* One new secret: the cookie still holds (below). */
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.sc), 0);
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.cc), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_ROLE);
+	{
+		struct dtls_ctx		*sc2;
+		struct dtls_listener	*l2;
+
+		/* Another listener context never takes this cookie. */
+		ck_assert_ptr_nonnull(sc2 = dtls_ctx_new(&so));
+		ck_assert_ptr_nonnull(l2 = dtls_listener_new(sc2));
+		ck_assert_int_eq(dtls_listen(l2, peer_key, sizeof(peer_key),
+		    hello2, (size_t)n2, 0, &sv), 0);
+		ck_assert_ptr_null(sv);
+		dtls_listener_free(l2);
+		dtls_ctx_free(sc2);
+	}
+	/* From its own address it opens the association. */
+	ck_assert_int_eq(dtls_listen(p.lis, peer_key, sizeof(peer_key),
+	    hello2, (size_t)n2, 0, &sv), 1);
+	ck_assert_ptr_nonnull(sv);
+	ck_assert_int_eq(dtls_assoc_state(sv), DTLS_HANDSHAKE);
+	p.sv = sv;
+	pump(&p);
+	assert_open(&p);
+	/* Two secrets later the replayed hello's cookie is stale. */
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.sc), 0);
+	ck_assert_int_eq(dtls_ctx_new_cookie_secret(p.sc), 0);
+	sv = NULL;
+	ck_assert_int_eq(dtls_listen(p.lis, peer_key, sizeof(peer_key),
+	    hello2, (size_t)n2, 0, &sv), 0);
+	ck_assert_ptr_null(sv);
+	ck_assert_int_gt(dtls_listener_output(p.lis, hvr, sizeof(hvr)), 13);
+	ck_assert_uint_eq(hvr[13], 3);
+	pair_free(&p);
+}
+END_TEST
+
+/* Map the manager certificate c with one server rule set; the name. */
+static int
+map_with(const struct dtls_map_rule *rules, size_t n, struct ent *c,
+    char *name, int *rule)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	int			 err;
+	const char		*d;
+
+	co.cert = c->cert;
+	co.key = c->key;
+	so.map = rules;
+	so.nmap = n;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	ck_assert_ptr_nonnull(p.sv);
+	err = dtls_assoc_error(p.sv, &d);
+	if (err == 0) {
+		assert_open(&p);
+		strcpy(name, dtls_assoc_peer(p.sv)->security_name);
+		*rule = dtls_assoc_peer(p.sv)->map_rule;
+	}
+	pair_free(&p);
+	return err;
+}
+
+static struct dtls_map_rule
+rule(const char *fp, enum dtls_map_kind kind, const char *name)
+{
+	struct dtls_map_rule	 r;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(dtls_fingerprint_parse(fp, &r.fp), 0);
+	r.kind = kind;
+	if (name != NULL)
+		strcpy(r.name, name);
+	return r;
+}
+
+START_TEST(dtls_cert_to_name_each_kind)
+{
+	static const struct {
+		enum dtls_map_kind	 kind;
+		struct ent		*cert;
+		const char		*want;
+	} cases[] = {
+		{ DTLS_MAP_SPECIFIED,	&mgr,	"fixed" },
+		{ DTLS_MAP_SAN_RFC822,	&mgr,	"Ops@example.com" },
+		{ DTLS_MAP_SAN_DNS,	&mgr,	"mgr.example.com" },
+		{ DTLS_MAP_SAN_IP,	&mgr,	"192.0.2.7" },
+		{ DTLS_MAP_SAN_ANY,	&mgr,	"Ops@example.com" },
+		{ DTLS_MAP_CN,		&mgr,	"ops-cn" },
+		{ DTLS_MAP_SAN_IP,	&mgr6,
+		    "20010db8000000000000000000000001" },
+		{ DTLS_MAP_SAN_ANY,	&mgr6,
+		    "20010db8000000000000000000000001" },
+	};
+	struct dtls_map_rule	 r[1];
+	char			 name[64];
+	int			 ri;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r[0] = rule(ca1.fp, cases[i].kind, "fixed");
+		name[0] = '\0';
+		ck_assert_int_eq(map_with(r, 1, cases[i].cert, name, &ri), 0);
+		ck_assert_str_eq(name, cases[i].want);
+		ck_assert_int_eq(ri, 0);
+	}
+}
+END_TEST
+
+START_TEST(dtls_cert_to_name_first_match_wins)
+{
+	struct dtls_map_rule	 r[4];
+	char			 name[64];
+	int			 ri;
+
+	/* Another CA's rule never matches; a rule that maps nothing (no
+	 * rfc822Name on mgr6) falls through; the first good one wins. */
+	r[0] = rule(ca2.fp, DTLS_MAP_SPECIFIED, "wrong");
+	r[1] = rule(ca1.fp, DTLS_MAP_SAN_RFC822, NULL);
+	r[2] = rule(ca1.fp, DTLS_MAP_SAN_DNS, NULL);
+	r[3] = rule(ca1.fp, DTLS_MAP_CN, NULL);
+	ck_assert_int_eq(map_with(r, 4, &mgr6, name, &ri), 0);
+	ck_assert_str_eq(name, "v6.example");
+	ck_assert_int_eq(ri, 2);
+	/* The leaf's own fingerprint before the CA's. */
+	r[0] = rule(mgr.fp, DTLS_MAP_SPECIFIED, "by-leaf");
+	ck_assert_int_eq(map_with(r, 4, &mgr, name, &ri), 0);
+	ck_assert_str_eq(name, "by-leaf");
+	ck_assert_int_eq(ri, 0);
+	/* No rule maps it: refused. */
+	r[0] = rule(ca2.fp, DTLS_MAP_CN, NULL);
+	ck_assert_int_eq(map_with(r, 1, &mgr, name, &ri),
+	    SNMPMGR_ERR_TLS_CERT_VERIFY);
+	ck_assert_int_eq(map_with(r, 0, &mgr, name, &ri),
+	    SNMPMGR_ERR_TLS_CERT_VERIFY);
+}
+END_TEST
+
+START_TEST(dtls_cert_to_name_pins_a_self_signed_client)
+{
+	struct dtls_map_rule	 r[2];
+	char			 name[64];
+	int			 ri;
+
+	/* Not from the ca, but named by its own fingerprint: accepted. */
+	r[0] = rule(ca1.fp, DTLS_MAP_CN, NULL);
+	r[1] = rule(rogue.fp, DTLS_MAP_SAN_DNS, NULL);
+	ck_assert_int_eq(map_with(r, 2, &rogue, name, &ri), 0);
+	ck_assert_str_eq(name, "rogue.example");
+	ck_assert_int_eq(ri, 1);
+	/* Without that rule it is refused: its chain does not verify. */
+	ck_assert_int_eq(map_with(r, 1, &rogue, name, &ri),
+	    SNMPMGR_ERR_TLS_VERIFY_CHAIN);
+}
+END_TEST
+
+/* Send msg from one side to the other and read it back there. */
+static void
+roundtrip(struct dtls_assoc *from, struct dtls_assoc *to, const char *msg)
+{
+	uint8_t	 buf[SNMPMGR_MAX_DTLS_MSG + 100];
+	ssize_t	 n;
+
+	ck_assert_int_eq(dtls_assoc_send(from, (const uint8_t *)msg,
+	    strlen(msg)), 0);
+	ck_assert_int_gt(n = dtls_assoc_output(from, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(dtls_assoc_output(from, buf + n, 100), 0);
+	ck_assert_int_eq(dtls_assoc_input(to, buf, (size_t)n, 0), 0);
+	ck_assert_int_eq(n = dtls_assoc_recv(to, buf, sizeof(buf)),
+	    (ssize_t)strlen(msg));
+	ck_assert_mem_eq(buf, msg, strlen(msg));
+	ck_assert_int_eq(dtls_assoc_recv(to, buf, sizeof(buf)), 0);
+}
+
+START_TEST(dtls_application_data_round_trip)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	static uint8_t		 big[SNMPMGR_MAX_DTLS_MSG + 1];
+	uint8_t			 out[SNMPMGR_MAX_DTLS_MSG + 200];
+	ssize_t			 n;
+
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	roundtrip(p.cl, p.sv, "get-request");
+	roundtrip(p.sv, p.cl, "response");
+	/* One message, one record: the largest fits, one more does not. */
+	memset(big, 0x30, sizeof(big));
+	ck_assert_int_eq(dtls_assoc_send(p.cl, big, sizeof(big)), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+	ck_assert_int_eq(dtls_assoc_state(p.cl), DTLS_OPEN);
+	ck_assert_int_eq(dtls_assoc_send(p.cl, big, sizeof(big) - 1), 0);
+	ck_assert_int_gt(n = dtls_assoc_output(p.cl, out, sizeof(out)), 0);
+	ck_assert_int_eq(dtls_assoc_input(p.sv, out, (size_t)n, 0), 0);
+	/* Too small a buffer leaves the message waiting. */
+	ck_assert_int_eq(dtls_assoc_recv(p.sv, out, 100), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+	ck_assert_int_eq(dtls_assoc_recv(p.sv, out, sizeof(out)),
+	    (ssize_t)sizeof(big) - 1);
+	pair_free(&p);
+}
+END_TEST
+
+/* Run the timer of a client stuck in its handshake until it opens. */
+static void
+recover(struct pair *p)
+{
+	uint64_t	 dl, now = 1000;
+	int		 tries;
+
+	for (tries = 0; tries < 20 &&
+	    dtls_assoc_state(p->cl) == DTLS_HANDSHAKE; tries++) {
+		ck_assert(dtls_assoc_deadline(p->cl, now, &dl));
+		usleep((useconds_t)(dl - now) * 1000 + 5000);
+		now = dl;
+		ck_assert_int_eq(dtls_assoc_timer(p->cl, now), 0);
+		pump(p);
+	}
+}
+
+START_TEST(dtls_lost_datagram_recovered_by_the_timer)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	uint64_t		 dl;
+
+	/* Long enough that no timer expires inside pump() on a loaded
+	 * machine (OpenSSL also retransmits from its read path). */
+	co.retransmit_ms = RTO_MS;
+	so.retransmit_ms = RTO_MS;
+	pair_start(&p, &co, &so, "127.0.0.1");
+	/* The server's first flight is lost. */
+	p.drop_server = 1;
+	pump(&p);
+	ck_assert_int_eq(p.drop_server, 0);
+	ck_assert_int_eq(dtls_assoc_state(p.cl), DTLS_HANDSHAKE);
+	/* The deadline is in the caller's clock, at most the first timeout. */
+	ck_assert(dtls_assoc_deadline(p.cl, 5000, &dl));
+	ck_assert_uint_ge(dl, 5000);
+	ck_assert_uint_le(dl, 5000 + RTO_MS);
+	/* Firing early does nothing. */
+	ck_assert_int_eq(dtls_assoc_timer(p.cl, 5000), 0);
+	{
+		uint8_t	 b[4096];
+
+		ck_assert_int_eq(dtls_assoc_output(p.cl, b, sizeof(b)), 0);
+	}
+	recover(&p);
+	assert_open(&p);
+	ck_assert(!dtls_assoc_deadline(p.cl, 0, &dl));
+	roundtrip(p.cl, p.sv, "after the loss");
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_lost_last_flight_recovered)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	/* Long enough that no timer expires inside pump() on a loaded
+	 * machine (OpenSSL also retransmits from its read path). */
+	co.retransmit_ms = RTO_MS;
+	so.retransmit_ms = RTO_MS;
+	pair_start(&p, &co, &so, "127.0.0.1");
+	/* The server's Finished flight is lost: the server is open, the
+	 * client is not; its retransmission makes the server send again. */
+	p.drop_nth = 2;
+	pump(&p);
+	ck_assert_int_ge(p.sent_server, 2);
+	ck_assert_int_eq(dtls_assoc_state(p.sv), DTLS_OPEN);
+	ck_assert_int_eq(dtls_assoc_state(p.cl), DTLS_HANDSHAKE);
+	recover(&p);
+	assert_open(&p);
+	roundtrip(p.cl, p.sv, "after the lost Finished");
+	roundtrip(p.sv, p.cl, "and back");
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_garbage_does_not_break_an_open_association)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	uint8_t			 rec[512], bad[512];
+	ssize_t			 n;
+	size_t			 i;
+
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	/* Random octets, a record header with nothing behind it. */
+	for (i = 0; i < sizeof(bad); i++)
+		bad[i] = (uint8_t)(i * 37 + 11);
+	ck_assert_int_eq(dtls_assoc_input(p.sv, bad, sizeof(bad), 0), 0);
+	ck_assert_int_eq(dtls_assoc_input(p.sv, (const uint8_t *)
+	    "\x17\xfe\xfd\x00\x01", 5, 0), 0);
+	ck_assert_int_eq(dtls_assoc_input(p.cl, bad, 1, 0), 0);
+	/* A real record with one bit flipped fails its MAC: dropped. */
+	ck_assert_int_eq(dtls_assoc_send(p.cl, (const uint8_t *)"secret", 6),
+	    0);
+	ck_assert_int_gt(n = dtls_assoc_output(p.cl, rec, sizeof(rec)), 0);
+	memcpy(bad, rec, (size_t)n);
+	bad[n - 3] ^= 0x01;
+	ck_assert_int_eq(dtls_assoc_input(p.sv, bad, (size_t)n, 0), 0);
+	ck_assert_int_eq(dtls_assoc_recv(p.sv, bad, sizeof(bad)), 0);
+	/* The real one arrives; its replay is dropped (RFC 6347 4.1.2.6). */
+	ck_assert_int_eq(dtls_assoc_input(p.sv, rec, (size_t)n, 0), 0);
+	ck_assert_int_eq(dtls_assoc_input(p.sv, rec, (size_t)n, 0), 0);
+	ck_assert_int_eq(dtls_assoc_recv(p.sv, bad, sizeof(bad)), 6);
+	ck_assert_int_eq(dtls_assoc_recv(p.sv, bad, sizeof(bad)), 0);
+	ck_assert_int_eq(dtls_assoc_state(p.sv), DTLS_OPEN);
+	ck_assert_int_eq(dtls_assoc_state(p.cl), DTLS_OPEN);
+	roundtrip(p.cl, p.sv, "still fine");
+	roundtrip(p.sv, p.cl, "both ways");
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_close_notify)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	uint8_t			 buf[512];
+	ssize_t			 n;
+
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_close(p.cl), 0);
+	ck_assert_int_eq(dtls_assoc_state(p.cl), DTLS_CLOSED);
+	ck_assert_int_gt(n = dtls_assoc_output(p.cl, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(buf[0], 21);		/* an alert record */
+	ck_assert_int_eq(dtls_assoc_input(p.sv, buf, (size_t)n, 0), 0);
+	ck_assert_int_eq(dtls_assoc_state(p.sv), DTLS_CLOSED);
+	/* Sending on a closed association fails, nothing else breaks. */
+	ck_assert_int_eq(dtls_assoc_send(p.cl, buf, 1), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TLS_ENCRYPT);
+	ck_assert_int_eq(dtls_assoc_input(p.cl, buf, (size_t)n, 0), 0);
+	pair_free(&p);
+}
+END_TEST
+
+/* A context from o fails with code. */
+static void
+ctx_fails(const struct dtls_opts *o, int code)
+{
+	struct dtls_ctx	*c = dtls_ctx_new(o);
+
+	ck_assert_msg(c == NULL, "context made");
+	ck_assert_msg(snmpmgr_lasterr() == code, "error %d (%s), %d wanted",
+	    snmpmgr_lasterr(), snmpmgr_lasterr_detail(), code);
+}
+
+START_TEST(dtls_context_errors)
+{
+	struct dtls_opts	 o;
+	struct dtls_ctx		*c;
+
+	o = client_opts();
+	o.cert = missing;
+	ctx_fails(&o, SNMPMGR_ERR_TLS_CERT_NOT_FOUND);
+	o = client_opts();
+	o.key = missing;
+	ctx_fails(&o, SNMPMGR_ERR_TLS_CERT_NOT_FOUND);
+	o = client_opts();
+	o.ca = missing;
+	ctx_fails(&o, SNMPMGR_ERR_TLS_CERT_STORE);
+	o = client_opts();
+	o.key = rogue.key;			/* not mgr's key */
+	ctx_fails(&o, SNMPMGR_ERR_TLS_CREDENTIALS);
+	o = client_opts();
+	o.cert = mgr.key;			/* PEM, but no certificate */
+	ctx_fails(&o, SNMPMGR_ERR_TLS_NO_CHAIN);
+	o = server_opts();
+	o.cert = o.key = NULL;
+	ctx_fails(&o, SNMPMGR_ERR_TLS_NO_CHAIN);
+	o = client_opts();
+	o.tls_min_version = "1.3";
+	ctx_fails(&o, SNMPMGR_ERR_TLS_LIBRARY);
+	o = client_opts();
+	o.tls_ciphers = "NO-SUCH-CIPHER";
+	ctx_fails(&o, SNMPMGR_ERR_TLS_LIBRARY);
+	o = client_opts();
+	o.server_fingerprint = "md5:00";
+	ctx_fails(&o, SNMPMGR_ERR_TLS_CERT_VERIFY);
+	/* PKCS#12 with its password; a wrong one is 273. */
+	o = client_opts();
+	o.cert = p12;
+	o.key = NULL;
+	o.key_password = "wrong";
+	ctx_fails(&o, SNMPMGR_ERR_TLS_CREDENTIALS);
+	o.key_password = "s3cret";
+	ck_assert_ptr_nonnull(c = dtls_ctx_new(&o));
+	dtls_ctx_free(c);
+	/* A directory as ca (its handshake: dtls_ca_directory). */
+	o = client_opts();
+	o.ca = cadir;
+	ck_assert_ptr_nonnull(c = dtls_ctx_new(&o));
+	/* The wrong role for each object. */
+	ck_assert_ptr_null(dtls_listener_new(c));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_ROLE);
+	dtls_ctx_free(c);
+}
+END_TEST
+
+START_TEST(dtls_ca_directory)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	co.ca = cadir;
+	so.ca = cadir;
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	ck_assert_int_eq(dtls_assoc_peer(p.cl)->accepted, DTLS_ACCEPT_CA);
+	ck_assert_uint_eq(dtls_assoc_peer(p.cl)->nchain, 2);
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_pkcs12_credentials_handshake)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+
+	co.cert = p12;
+	co.key = NULL;
+	co.key_password = "s3cret";
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	ck_assert_str_eq(dtls_assoc_peer(p.sv)->sha256, mgr.fp);
+	pair_free(&p);
+}
+END_TEST
+
+START_TEST(dtls_fingerprint_text)
+{
+	struct dtls_fingerprint	 fp;
+	char			 out[200];
+	char			 s[200];
+	int			 i;
+
+	strcpy(s, "SHA1:");
+	for (i = 0; i < 20; i++)
+		sprintf(s + strlen(s), "%s%02X", i ? ":" : "", i * 13);
+	ck_assert_int_eq(dtls_fingerprint_parse(s, &fp), 0);
+	ck_assert_int_eq(fp.alg, DTLS_FP_SHA1);
+	ck_assert_uint_eq(fp.len, 20);
+	dtls_fingerprint_format(&fp, out, sizeof(out));
+	ck_assert_int_eq(strncmp(out, "sha1:00:0d:1a", 13), 0);
+	ck_assert_int_eq(dtls_fingerprint_parse(out, &fp), 0);
+	/* Lengths must fit the hash; odd digits, no hash, stray colons. */
+	ck_assert_int_eq(dtls_fingerprint_parse("sha256:0011", &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse("0011", &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse("sha1:0", &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse("sha1::00", &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse(NULL, &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse(agent.fp, &fp), 0);
+	ck_assert_int_eq(fp.alg, DTLS_FP_SHA256);
+	dtls_fingerprint_format(&fp, out, sizeof(out));
+	ck_assert_str_eq(out, agent.fp);
+	/* Cut output stays terminated. */
+	ck_assert_uint_lt(dtls_fingerprint_format(&fp, out, 12), 12);
+	ck_assert_uint_eq(strlen(out), dtls_fingerprint_format(&fp, out, 12));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("dtls");
+	TCase	*tc = tcase_create("dtls");
+	int	 rc;
+
+	make_pki();
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, dtls_handshake_ok_with_ca);
+	tcase_add_test(tc, dtls_ok_with_fingerprint_only_self_signed);
+	tcase_add_test(tc, dtls_fingerprint_pins_a_ca_in_the_chain);
+	tcase_add_test(tc, dtls_fingerprint_mismatch_is_280);
+	tcase_add_test(tc, dtls_wrong_ca_is_275);
+	tcase_add_test(tc, dtls_name_mismatch_is_280);
+	tcase_add_test(tc, dtls_expired_is_280);
+	tcase_add_test(tc, dtls_no_client_certificate_is_281);
+	tcase_add_test(tc, dtls_cookie_exchange_before_any_state);
+	tcase_add_test(tc, dtls_cert_to_name_each_kind);
+	tcase_add_test(tc, dtls_cert_to_name_first_match_wins);
+	tcase_add_test(tc, dtls_cert_to_name_pins_a_self_signed_client);
+	tcase_add_test(tc, dtls_application_data_round_trip);
+	tcase_add_test(tc, dtls_lost_datagram_recovered_by_the_timer);
+	tcase_add_test(tc, dtls_lost_last_flight_recovered);
+	tcase_add_test(tc, dtls_garbage_does_not_break_an_open_association);
+	tcase_add_test(tc, dtls_close_notify);
+	tcase_add_test(tc, dtls_context_errors);
+	tcase_add_test(tc, dtls_ca_directory);
+	tcase_add_test(tc, dtls_pkcs12_credentials_handshake);
+	tcase_add_test(tc, dtls_fingerprint_text);
+	suite_add_tcase(s, tc);
+	rc = check_run(s);
+	remove_pki();
+	return rc;
+}
