@@ -118,6 +118,26 @@ pdu_value_decode(const struct ber *b, const struct ber_tlv *t,
 	return 0;
 }
 
+/*
+ * The varbind list holds more than max: count the rest (elements only,
+ * not decoded) so the detail says how many it held.  Always -1.
+ */
+static int
+pdu_varbinds_past(struct ber *list, size_t n, size_t max)
+{
+	struct ber_tlv	 t;
+
+	while (!ber_at_end(list) && ber_read_tlv(list, &t) == 0)
+		n++;
+	if (ber_at_end(list))
+		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "%zu varbinds, more than %zu", n, max);
+	else
+		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "more than %zu varbinds", max);
+	return -1;
+}
+
 /* VarBindList (RFC 3416 3): SEQUENCE OF SEQUENCE { name, value }. */
 static int
 pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu)
@@ -134,11 +154,8 @@ pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu)
 	if (ber_enter(b, BER_TAG_SEQUENCE, &list) == -1)
 		return pdu_errctx("varbind list");
 	while (!ber_at_end(&list)) {
-		if (n >= max) {
-			snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS,
-			    "more than %zu varbinds", max);
-			return -1;
-		}
+		if (n >= max)
+			return pdu_varbinds_past(&list, n, max);
 		v = &pdu->vb[n];
 		if (ber_enter(&list, BER_TAG_SEQUENCE, &vb) == -1 ||
 		    ber_read_oid(&vb, &v->name) == -1 ||

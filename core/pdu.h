@@ -166,8 +166,13 @@ struct snmp_msg {
 
 /*
  * Decode a whole message.  msg->pdu.vb and msg->pdu.maxvb must be set by the
- * caller; more varbinds than maxvb fail with SNMPMGR_ERR_TOO_MANY_OBJECTS.
- * Other failures: SNMPMGR_ERR_DEFECTIVE (malformed BER or structure, with a
+ * caller; more varbinds than maxvb (or SNMPMGR_MAX_VARBINDS) fail with
+ * SNMPMGR_ERR_TOO_MANY_OBJECTS, the detail saying how many the list held
+ * ("2100 varbinds, more than 2048").  That failure comes after everything
+ * before the varbinds was read: the header fields of msg and the type,
+ * request_id, error_status and error_index of its pdu are set (nvb is 0),
+ * so a receiver can tell whose answer went past the bound.  Other
+ * failures: SNMPMGR_ERR_DEFECTIVE (malformed BER or structure, with a
  * detail naming the part), SNMPMGR_ERR_VERSION, SNMPMGR_ERR_PDU_TYPE.
  * Returns 0 or -1.
  */

@@ -180,6 +180,10 @@ void	 sess_recent_add(struct sess_mgr *, struct sess *, int32_t);
 struct sess *sess_recent_find(const struct sess_mgr *, int32_t);
 /* r's wait per try: its own (sess_req_set_timing) or its session's. */
 uint64_t sess_req_timeout_us(const struct sess_req *);
+/* One datagram of s to io->send: 0 when sent or lost on the way (counted
+ * in send_errors), -1 with lasterr 397 or 118 and the errno text when
+ * the system refuses it (counted too). */
+int	 sess_send(struct sess *, const uint8_t *, size_t);
 /* Send r (again).  0, or -1 with lasterr when it cannot be sent. */
 int	 sess_transmit(struct sess_req *, uint64_t);
 /* Take r out of the table, the heap and its session's list. */
@@ -200,6 +204,11 @@ bool	 sess_input_accept(struct sess_mgr *, struct sess *, struct sess *,
 /* r is answered by pdu: unlink it, call back, free it. */
 void	 sess_req_complete(struct sess_mgr *, struct sess *,
 	    struct sess_req *, const struct snmp_pdu *, uint64_t);
+/* r's answer went past a bound (what: which): a bad packet, and r ends
+ * with 317 and the reason. */
+void	 sess_req_past_bound(struct sess_mgr *, struct sess *,
+	    struct sess_req *, const char *, const struct sockaddr *,
+	    const uint8_t *, size_t);
 
 /* ------------------------------------------- sess_v3.c, for session.c */
 
@@ -215,9 +224,11 @@ void	 sess_v3_sync(struct sess *, const struct sess_opts *, bool);
 int	 sess_v3_transmit(struct sess_req *, uint64_t);
 struct sess_req *sess_v3_request(struct sess *, const struct snmp_pdu *,
 	    sess_cb *, void *);
-/* An SNMPv3 message, decoded as far as its envelope. */
+/* An SNMPv3 message, decoded as far as its envelope; past: why its
+ * plaintext PDU went past the decoder's bound (its varbinds unread), or
+ * NULL. */
 void	 sess_v3_input(struct sess_mgr *, struct sess *,
 	    const struct sockaddr *, socklen_t, const uint8_t *, size_t,
-	    struct snmp_msg *);
+	    struct snmp_msg *, const char *);
 
 #endif /* SNMPMGR_SESS_INT_H */

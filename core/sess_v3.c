@@ -235,6 +235,7 @@ sess_v3_preset(struct sess *s)
 	v->user = NULL;
 	v->engine_id_len = 0;
 	memset(&v->tl, 0, sizeof(v->tl));
+	v->agent_max_size = 0;		/* its next message says */
 	v->level = sess_v3_level_bits(o);
 	v->disc = SESS_DISC_NONE;
 	if (o->engine_id_len == 0)
@@ -409,10 +410,17 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 		    "message of %zd octets, max_packet_size %zu", len, max);
 		return -1;
 	}
+	/* RFC 3412 6.1: no larger than the agent said it can take. */
+	if (v->agent_max_size >= 484 && len > v->agent_max_size) {
+		snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, "message of %zd "
+		    "octets, more than the agent's msgMaxSize %d", len,
+		    (int)v->agent_max_size);
+		return -1;
+	}
 	r->ntx++;
 	r->sent_at = now;
-	if (m->io.send(m->io.arg, s, out, (size_t)len) == -1)
-		s->stats.send_errors++;	/* a lost datagram: retries run */
+	if (sess_send(s, out, (size_t)len) == -1)
+		return -1;
 	if (sess_tracing(s))
 		sess_trace_out(s, out, (size_t)len, r->pdu, r->pdu_len);
 	return 0;
@@ -590,7 +598,8 @@ sess_v3_probe_cb(struct sess_req *r, const struct sess_result *res,
 		    (unsigned)r->ntx);
 	else
 		snprintf(why, sizeof(why), "engine discovery: %s",
-		    snmpmgr_strerror(res->error));
+		    snmpmgr_lasterr() == res->error ?
+		    snmpmgr_lasterr_detail() : snmpmgr_strerror(res->error));
 	sess_v3_finish(s, res->error, why);
 }
 
@@ -648,6 +657,8 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 			usm_user_free(v->user);
 			v->user = NULL;
 			memset(&v->tl, 0, sizeof(v->tl));
+			if ((v->level & SNMP_MSGFLAG_AUTH) != 0)
+				v->agent_max_size = 0;	/* another agent */
 			memcpy(v->engine_id, sp->engine_id, sp->engine_id_len);
 			v->engine_id_len = sp->engine_id_len;
 		}
@@ -861,8 +872,9 @@ sess_v3_report(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 void
 sess_v3_input(struct sess_mgr *m, struct sess *owner,
     const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
-    size_t len, struct snmp_msg *msg)
+    size_t len, struct snmp_msg *msg, const char *past)
 {
+	char		 pastbuf[128];
 	struct usm_secparams sp;
 	struct sess_req	*r;
 	struct sess	*s;
@@ -940,10 +952,16 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		if ((msg->msg_flags & SNMP_MSGFLAG_PRIV) != 0 &&
 		    v3_decrypt(v->user, msg, &sp, m->dbuf,
 		    SNMPMGR_MAX_DGRAM) == -1) {
-			s->stats.usm.decryption_errors++;
-			sess_badpkt(m, s, SNMPMGR_ERR_DECRYPT,
-			    snmpmgr_lasterr_detail(), from, buf, len);
-			return;
+			if (snmpmgr_lasterr() != SNMPMGR_ERR_TOO_MANY_OBJECTS) {
+				s->stats.usm.decryption_errors++;
+				sess_badpkt(m, s, SNMPMGR_ERR_DECRYPT,
+				    snmpmgr_lasterr_detail(), from, buf, len);
+				return;
+			}
+			/* Decrypted, and past the varbind bound. */
+			snprintf(pastbuf, sizeof(pastbuf), "%s",
+			    snmpmgr_lasterr_detail());
+			past = pastbuf;
 		}
 	} else if (msg->encrypted != NULL) {
 		sess_badpkt(m, s, SNMPMGR_ERR_DEFECTIVE, "encryptedPDU "
@@ -966,11 +984,17 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    snmpmgr_lasterr_detail(), from, buf, len);
 		return;
 	}
-	if (authed)
+	/* A session that does not authenticate trusts any answer as far. */
+	if (authed || (v->level & SNMP_MSGFLAG_AUTH) == 0)
 		v->agent_max_size = msg->msg_max_size;
 
 	switch (msg->pdu.type) {
 	case SNMP_PDU_REPORT:
+		if (past != NULL) {
+			sess_badpkt(m, s, SNMPMGR_ERR_DEFECTIVE, past, from,
+			    buf, len);
+			return;
+		}
 		if (sess_tracing(s))
 			sess_trace_in(s, from, fromlen, buf, len, msg, 0, NULL);
 		sess_v3_report(m, s, r, msg, &sp, authed);
@@ -994,6 +1018,10 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		sess_badpkt(m, s, SNMPMGR_ERR_BAD_PACKET, "response whose "
 		    "request-id differs from its msgID's request", from, buf,
 		    len);
+		return;
+	}
+	if (past != NULL) {
+		sess_req_past_bound(m, s, r, past, from, buf, len);
 		return;
 	}
 	if (sess_tracing(s))

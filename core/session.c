@@ -793,16 +793,71 @@ sess_v12_incoming(struct sess_mgr *m, struct snmp_msg *msg, int32_t *key)
 
 /* ------------------------------------------------------------ requests */
 
+/* The agent's address and port as text, for details. */
+static void
+sess_addr_text(const struct sess *s, char *buf, size_t size)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (s->addrlen == 0 || getnameinfo((const struct sockaddr *)&s->addr,
+	    s->addrlen, host, sizeof(host), port, sizeof(port),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, size, "%s", s->opts.host);
+		return;
+	}
+	snprintf(buf, size, s->addr.ss_family == AF_INET6 ? "[%s]:%s" :
+	    "%s:%s", host, port);
+}
+
 /*
- * Send r (again).  0 when sent or lost on the way (a failed send counts in
- * send_errors and the retries still run); -1 with lasterr when r cannot be
- * sent at all (a v3 envelope that cannot be built).
+ * Hand one datagram of s to io->send.  A failure that passes (a full
+ * socket or interface buffer) is a lost datagram: counted, and the
+ * retries run.  Any other (EACCES sending to a broadcast address,
+ * ENETUNREACH, EHOSTUNREACH, EPERM from a firewall ...) would fail every
+ * retry too, so it is counted and reported now: -1 with lasterr
+ * SNMPMGR_ERR_SEND (SNMPMGR_ERR_MSG_TOO_LONG for EMSGSIZE) and the errno
+ * text.
+ */
+int
+sess_send(struct sess *s, const uint8_t *buf, size_t len)
+{
+	struct sess_mgr *m = s->m;
+	char addr[NI_MAXHOST + NI_MAXSERV + 4];
+	int e;
+
+	errno = 0;
+	if (m->io.send(m->io.arg, s, buf, len) == 0)
+		return 0;
+	e = errno;
+	s->stats.send_errors++;
+	switch (e) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case ENOBUFS:
+	case ENOMEM:
+	case EINTR:
+		return 0;
+	}
+	sess_addr_text(s, addr, sizeof(addr));
+	snmpmgr_seterr(e == EMSGSIZE ? SNMPMGR_ERR_MSG_TOO_LONG :
+	    SNMPMGR_ERR_SEND, "sending %zu octets to %s: %s%s", len, addr,
+	    e != 0 ? strerror(e) : "failed", e == EACCES ?
+	    " (a broadcast address?)" : "");
+	return -1;
+}
+
+/*
+ * Send r (again).  0 when sent or lost on the way (a send that may pass
+ * counts in send_errors and the retries still run); -1 with lasterr when
+ * r cannot be sent (a send the system refuses, sess_send(); a v3
+ * envelope that cannot be built or is too large for the agent).
  */
 int
 sess_transmit(struct sess_req *r, uint64_t now)
 {
 	struct sess *s = r->s;
-	struct sess_mgr *m = s->m;
 
 	if (s->resolving) {
 		/* Held until the address is known (sess_resolved). */
@@ -814,10 +869,8 @@ sess_transmit(struct sess_req *r, uint64_t now)
 	if (r->is_v3)
 		return sess_v3_transmit(r, now);
 	r->sent_at = now;
-	if (m->io.send(m->io.arg, s, r->buf, r->len) == -1) {
-		/* Treated as a lost datagram: the retries still run. */
-		s->stats.send_errors++;
-	}
+	if (sess_send(s, r->buf, r->len) == -1)
+		return -1;
 	if (sess_tracing(s))
 		sess_trace_out(s, r->buf, r->len, NULL, 0);
 	return 0;
@@ -956,6 +1009,46 @@ sess_resolving(const struct sess *s)
 	return s->resolving;
 }
 
+/*
+ * Never ask for what cannot be taken: the most varbinds a legal answer to
+ * pdu holds must fit what the decoder accepts (SNMPMGR_MAX_VARBINDS, the
+ * size of the manager's decode scratch).  An answer to a GetBulk holds
+ * up to N + M * R varbinds (RFC 3416 4.2.3: N non-repeaters, M the
+ * others, R max-repetitions); to any other request, as many as it has.
+ * 0, or -1 with SNMPMGR_ERR_TOO_MANY_OBJECTS.
+ */
+static int
+sess_check_answer(const struct snmp_pdu *pdu)
+{
+	uint64_t n = pdu->nvb, nr, rep, most;
+
+	if (n > SNMPMGR_MAX_VARBINDS) {
+		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS, "%zu varbinds, "
+		    "at most %d in one request", pdu->nvb,
+		    SNMPMGR_MAX_VARBINDS);
+		return -1;
+	}
+	if (pdu->type != SNMP_PDU_GETBULK)
+		return 0;
+	/* RFC 3416 4.2.3: negative values count as 0. */
+	nr = pdu->error_status < 0 ? 0 : (uint64_t)pdu->error_status;
+	rep = pdu->error_index < 0 ? 0 : (uint64_t)pdu->error_index;
+	if (nr > n)
+		nr = n;
+	most = nr + (n - nr) * rep;
+	if (most <= SNMPMGR_MAX_VARBINDS)
+		return 0;
+	snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS, "a GetBulk of %llu "
+	    "non-repeaters, %llu repeaters and max-repetitions %llu may be "
+	    "answered with %llu varbinds, more than the %d taken in one "
+	    "message: at most %llu max-repetitions here",
+	    (unsigned long long)nr, (unsigned long long)(n - nr),
+	    (unsigned long long)rep, (unsigned long long)most,
+	    SNMPMGR_MAX_VARBINDS,
+	    (unsigned long long)((SNMPMGR_MAX_VARBINDS - nr) / (n - nr)));
+	return -1;
+}
+
 struct sess_req *
 sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
     void *arg)
@@ -977,6 +1070,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 		    "GetBulk needs SNMPv2c or SNMPv3");
 		return NULL;
 	}
+	if (sess_check_answer(pdu) == -1)
+		return NULL;
 	if (s->npending >= SNMPMGR_MAX_SESSION_PENDING ||
 	    m->rt.nheap >= SNMPMGR_MAX_PENDING) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "%zu requests outstanding",
@@ -1026,8 +1121,12 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	reqtab_hash_insert(&m->rt, &r->ent);
 	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
 	s->npending++;
+	if (sess_transmit(r, now) == -1) {
+		/* Refused by the system: said now, never a callback. */
+		sess_req_unlink(r);
+		goto fail;
+	}
 	s->stats.requests++;
-	sess_transmit(r, now);
 	sess_mgr_rewake(m);
 	return r;
 
@@ -1297,6 +1396,27 @@ sess_req_complete(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	sess_mgr_rewake(m);
 }
 
+/*
+ * r's answer went past a bound of the engine (what says which): counted
+ * and reported as a defective datagram of s, and r ends with 317 and the
+ * reason instead of waiting for a timeout.
+ */
+void
+sess_req_past_bound(struct sess_mgr *m, struct sess *s, struct sess_req *r,
+    const char *what, const struct sockaddr *from, const uint8_t *buf,
+    size_t len)
+{
+	char detail[256];
+
+	snprintf(detail, sizeof(detail), "answer past what snmpmgrd takes: "
+	    "%s", what);
+	sess_badpkt(m, s, SNMPMGR_ERR_DEFECTIVE, detail, from, buf, len);
+	sess_recent_add(m, s, r->ent.id);
+	snmpmgr_seterr(SNMPMGR_ERR_DEFECTIVE, "%s", detail);
+	sess_req_fail(r, SNMPMGR_ERR_DEFECTIVE);
+	sess_mgr_rewake(m);
+}
+
 void
 sess_mgr_input(struct sess_mgr *m, struct sess *owner,
     const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
@@ -1305,6 +1425,8 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 	struct snmp_msg msg;
 	struct sess_req *r;
 	struct sess *s;
+	char past[128];
+	bool over = false;
 	int32_t key;
 
 	memset(&msg, 0, sizeof(msg));
@@ -1312,12 +1434,19 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 	msg.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
 	snmpmgr_clearerr();
 	if (snmp_msg_decode(buf, len, &msg) == -1) {
-		sess_badpkt(m, owner, SNMPMGR_ERR_DEFECTIVE,
-		    snmpmgr_lasterr_detail(), from, buf, len);
-		return;
+		if (snmpmgr_lasterr() != SNMPMGR_ERR_TOO_MANY_OBJECTS) {
+			sess_badpkt(m, owner, SNMPMGR_ERR_DEFECTIVE,
+			    snmpmgr_lasterr_detail(), from, buf, len);
+			return;
+		}
+		/* More varbinds than we take, read up to them (pdu.h):
+		 * whose answer it is can still be told. */
+		snprintf(past, sizeof(past), "%s", snmpmgr_lasterr_detail());
+		over = true;
 	}
 	if (msg.version == SNMP_V3) {
-		sess_v3_input(m, owner, from, fromlen, buf, len, &msg);
+		sess_v3_input(m, owner, from, fromlen, buf, len, &msg,
+		    over ? past : NULL);
 		return;
 	}
 	if (sess_v12_ops.incoming(m, &msg, &key) == -1) {
@@ -1342,6 +1471,10 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 		sess_badpkt(m, s, SNMPMGR_ERR_VERSION,
 		    "response version differs from the session's", from,
 		    buf, len);
+		return;
+	}
+	if (over) {
+		sess_req_past_bound(m, s, r, past, from, buf, len);
 		return;
 	}
 

@@ -150,7 +150,8 @@ struct sess_stats {
 	uint64_t	 origin_mismatch; /* error 318 */
 	uint64_t	 version_mismatch;
 	uint64_t	 duplicates;	/* responses to requests already done */
-	uint64_t	 send_errors;
+	uint64_t	 send_errors;	/* sends the system failed, lost
+					 * (full buffers) or refused (397) */
 	uint32_t	 last_rtt_us;	/* of the last matched response */
 	uint64_t	 dropped;	/* responses dropped while accept_data
 					 * is off */
@@ -211,7 +212,9 @@ void		 sess_mgr_timer(struct sess_mgr *m);
 
 /*
  * Datagrams the engine could not give to a session.  error is the numbered
- * reason (317 defective, 318 origin, 305 version, 320 unknown request ID;
+ * reason (317 defective, or an answer past a bound of the engine, whose
+ * request then ends with 317 too; 318 origin, 305 version, 320 unknown
+ * request ID;
  * for SNMPv3: 308 wrong digest, 313 decryption failed, 316 security model,
  * 321 not authenticated, 324 engine ID, 325 time window, 326 user name);
  * s is the session it was matched to, if any.
@@ -326,14 +329,24 @@ typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
  * the caller's arrays may go right after the call.  cb is called exactly
  * once (unless the request is cancelled), never from inside
  * sess_request(): with the response, or with an error (201 timeout after
- * retries, 398 when the session is freed).  A failed send counts in
- * send_errors and is treated as a lost datagram (the retries still run).
- * NULL with lasterr when the request cannot be sent at all (307 busy when
- * SNMPMGR_MAX_SESSION_PENDING are outstanding, 118 too long, 109 disabled,
- * 305 for GetBulk on v1).  On SNMPv3 the request may first wait for
- * engine discovery (sess_discover); its failure (201, 308, 326, 327,
- * 328 ...) and the agent's reports (308, 313, 324-327) come to cb as the
- * request's error.
+ * retries, 398 when the session is freed, 317 when the answer holds more
+ * varbinds than the engine takes, SNMPMGR_MAX_VARBINDS, with the count in
+ * the detail; 397 when a retransmission is refused by the system).
+ *
+ * What is asked never exceeds what is taken: NULL with lasterr 302 when
+ * the answer could hold more than SNMPMGR_MAX_VARBINDS varbinds (more
+ * varbinds than that, or a GetBulk whose N + M * R of RFC 3416 4.2.3 is
+ * more).  NULL with lasterr as well when the request cannot be sent at
+ * all: 307 busy when SNMPMGR_MAX_SESSION_PENDING are outstanding, 118
+ * longer than max_packet_size or, on SNMPv3, than the agent's msgMaxSize,
+ * 109 disabled, 305 for GetBulk on v1, and 397 (118 for EMSGSIZE) with
+ * the errno text when io->send fails for good (EACCES to a broadcast
+ * address, ENETUNREACH, ...).  Each send that fails counts in
+ * send_errors; one that may pass (ENOBUFS, EAGAIN) is a lost datagram
+ * and the retries run.  On SNMPv3 the request may first wait for engine
+ * discovery (sess_discover); its failure (201, 308, 326, 327, 328, 397
+ * ...), the agent's reports (308, 313, 324-327) and a send refused after
+ * the wait (118, 397) come to cb as the request's error.
  */
 struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
 		    sess_cb *cb, void *arg);
@@ -412,7 +425,11 @@ struct sess_v3_info {
 	bool		 time_known;
 	uint32_t	 boots;		/* snmpEngineBoots */
 	uint32_t	 time;		/* snmpEngineTime, estimated for now */
-	int32_t		 agent_max_size; /* msgMaxSize of its last message */
+	int32_t		 agent_max_size; /* msgMaxSize of its last
+					 * authenticated message (any, when
+					 * the session does not authenticate);
+					 * 0 = not known.  Larger requests
+					 * are refused (118). */
 	uint64_t	 discovered_us;	/* monotonic time of the last success,
 					 * 0 = never */
 	int		 last_error;	/* of the last discovery, 0 if none */

@@ -405,6 +405,49 @@ START_TEST(pdu_reject_too_many_varbinds)
 }
 END_TEST
 
+/*
+ * Past the varbind bound the message was read up to its varbinds: whose
+ * answer it is (version, PDU type, request-id) is known, and the detail
+ * says how many varbinds it held, so the session engine can end the
+ * request it answers with the reason.
+ */
+START_TEST(pdu_too_many_varbinds_keeps_request_id_and_count)
+{
+	static struct snmp_varbind big[SNMPMGR_MAX_VARBINDS + 100];
+	static uint8_t	 buf[65536];
+	const uint8_t	*out;
+	struct snmp_msg	 m;
+	ssize_t		 len;
+	size_t		 i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < SNMPMGR_MAX_VARBINDS + 100; i++) {
+		big[i].name = mkoid("1.3.6.1.2.1.2.2.1.10.1");
+		big[i].value.type = SNMP_T_INTEGER;
+		big[i].value.i = (int64_t)i;
+	}
+	m.version = SNMP_V2C;
+	m.community = (const uint8_t *)"public";
+	m.community_len = 6;
+	m.pdu.type = SNMP_PDU_RESPONSE;
+	m.pdu.request_id = 4242;
+	m.pdu.vb = big;
+	m.pdu.nvb = m.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
+	/* The encoder takes no more than the bound either. */
+	ck_assert_int_gt(len = snmp_msg_encode(&m, buf, sizeof(buf), &out), 0);
+	msg_init(&m);
+	m.pdu.maxvb = 10;
+	ck_assert_int_eq(snmp_msg_decode(out, (size_t)len, &m), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TOO_MANY_OBJECTS);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(),
+	    "2048 varbinds, more than 10");
+	ck_assert_int_eq(m.version, SNMP_V2C);
+	ck_assert_int_eq(m.pdu.type, SNMP_PDU_RESPONSE);
+	ck_assert_int_eq(m.pdu.request_id, 4242);
+	ck_assert_uint_eq(m.pdu.nvb, 0);
+}
+END_TEST
+
 START_TEST(pdu_reject_bad_version_and_pdu_mix)
 {
 	uint8_t		 buf[256], out_buf[256];
@@ -1069,6 +1112,7 @@ main(void)
 	tcase_add_test(tc, pdu_decode_fails_on_every_truncation);
 	tcase_add_test(tc, pdu_reject_trailing_octets);
 	tcase_add_test(tc, pdu_reject_too_many_varbinds);
+	tcase_add_test(tc, pdu_too_many_varbinds_keeps_request_id_and_count);
 	tcase_add_test(tc, pdu_reject_bad_version_and_pdu_mix);
 	tcase_add_test(tc, pdu_reject_malformed_values);
 	tcase_add_test(tc, pdu_boundary_values_accepted);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ber.h"
 #include "core/errors.h"
 #include "core/oid.h"
 #include "core/pdu.h"
@@ -42,6 +43,7 @@ static struct fake {
 	int		 attached;
 	int		 detached;
 	int		 fail_send;
+	int		 send_errno;	/* errno of a failed send (ENOBUFS) */
 	int		 lookups;	/* io.resolve calls */
 	int		 unlookups;	/* io.unresolve calls */
 	int		 resolve_now;	/* 1: answer at once, 0: later */
@@ -60,6 +62,7 @@ struct cbrec {
 	size_t		 nvb;
 	int64_t		 value;
 	uint32_t	 rtt;
+	char		 detail[256];
 };
 
 static uint64_t
@@ -92,7 +95,7 @@ static int
 fake_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
 {
 	if (fk.fail_send) {
-		errno = ENOBUFS;
+		errno = fk.send_errno != 0 ? fk.send_errno : ENOBUFS;
 		return -1;
 	}
 	ck_assert_int_lt(fk.nsent, MAXSENT);
@@ -185,6 +188,9 @@ record_cb(struct sess_req *req, const struct sess_result *res, void *arg)
 	r->error = res->error;
 	r->reqid = sess_req_id(req);
 	r->rtt = res->rtt_us;
+	snprintf(r->detail, sizeof(r->detail), "%s",
+	    res->error != 0 && snmpmgr_lasterr() == res->error ?
+	    snmpmgr_lasterr_detail() : "");
 	if (res->error == 0) {
 		r->nvb = res->pdu->nvb;
 		if (res->pdu->nvb > 0)
@@ -660,6 +666,230 @@ START_TEST(sess_send_failure_counts_and_retries)
 	answer(m, sent_id(0), 4);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/*
+ * A send the system refuses for good (EACCES to a broadcast address,
+ * ENETUNREACH) is no lost datagram: the request ends at once with 397 and
+ * the errno text, and the send is counted; nothing waits for a timeout.
+ * EMSGSIZE is 118.
+ */
+START_TEST(sess_send_refused_ends_request_at_once)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+	uint64_t t0;
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	/* The first try: refused up front, no callback, nothing pending. */
+	fk.fail_send = 1;
+	fk.send_errno = EACCES;
+	ck_assert_ptr_null(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_SEND);
+	ck_assert_msg(strstr(snmpmgr_lasterr_detail(), "Permission denied") !=
+	    NULL && strstr(snmpmgr_lasterr_detail(), "192.0.2.1:161") != NULL,
+	    "detail: %s", snmpmgr_lasterr_detail());
+	ck_assert_uint_eq(sess_get_stats(s)->send_errors, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->requests, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_uint_eq(fk.wake, 0);
+	ck_assert_int_eq(rec.called, 0);
+
+	/* A retransmission: the callback hears it at that moment, not after
+	 * the retries. */
+	fk.fail_send = 0;
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	fk.fail_send = 1;
+	fk.send_errno = ENETUNREACH;
+	advance_to(m, t0 + 1000000);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, SNMPMGR_ERR_SEND);
+	ck_assert_msg(strstr(rec.detail, "Network is unreachable") != NULL,
+	    "detail: %s", rec.detail);
+	ck_assert_uint_eq(sess_get_stats(s)->send_errors, 2);
+	ck_assert_uint_eq(sess_get_stats(s)->timeouts, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_uint_eq(fk.wake, 0);
+
+	/* Too long for the path: 118. */
+	fk.send_errno = EMSGSIZE;
+	ck_assert_ptr_null(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+	ck_assert_uint_eq(sess_get_stats(s)->send_errors, 3);
+	ck_assert_int_eq(fk.nsent, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/* A GetBulk of nvb varbinds, nr non-repeaters, max-repetitions rep. */
+static struct sess_req *
+bulk(struct sess *s, size_t nvb, int32_t nr, int32_t rep, struct cbrec *rec)
+{
+	static struct snmp_varbind vb[SNMPMGR_MAX_VARBINDS + 1];
+	struct snmp_pdu pdu;
+	size_t i;
+
+	ck_assert_uint_le(nvb, SNMPMGR_MAX_VARBINDS + 1);
+	memset(vb, 0, sizeof(vb));
+	memset(&pdu, 0, sizeof(pdu));
+	for (i = 0; i < nvb; i++) {
+		ck_assert_int_eq(oid_parse_str(&vb[i].name, "1.3.6.1.2.1.2"),
+		    0);
+		vb[i].value.type = SNMP_T_NULL;
+	}
+	pdu.type = SNMP_PDU_GETBULK;
+	pdu.error_status = nr;
+	pdu.error_index = rep;
+	pdu.vb = vb;
+	pdu.nvb = pdu.maxvb = nvb;
+	return sess_request(s, &pdu, record_cb, rec);
+}
+
+/*
+ * Never ask for what cannot be taken: a GetBulk whose legal answer (RFC
+ * 3416 4.2.3: N + M * R varbinds) holds more than the decoder accepts is
+ * refused up front with 302, before anything is sent.
+ */
+START_TEST(sess_getbulk_answer_past_the_bound_refused)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	/* 3 columns x 1000 repetitions: 3000 varbinds. */
+	ck_assert_ptr_null(bulk(s, 3, 0, 1000, &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TOO_MANY_OBJECTS);
+	ck_assert_msg(strstr(snmpmgr_lasterr_detail(), "3000") != NULL &&
+	    strstr(snmpmgr_lasterr_detail(), "682") != NULL,
+	    "detail: %s", snmpmgr_lasterr_detail());
+	/* Non-repeaters count once: 48 + 2 x 1000 = 2048 fits exactly. */
+	ck_assert_ptr_null(bulk(s, 51, 49, 1000, &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TOO_MANY_OBJECTS);
+	ck_assert_int_eq(fk.nsent, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_ptr_nonnull(bulk(s, 50, 48, 1000, &rec));
+	/* More non-repeaters than varbinds: all are, none repeats. */
+	ck_assert_ptr_nonnull(bulk(s, 3, 5000, 1000, &rec));
+	/* More varbinds than a PDU holds. */
+	ck_assert_ptr_null(bulk(s, SNMPMGR_MAX_VARBINDS + 1,
+	    SNMPMGR_MAX_VARBINDS + 1, 0, &rec));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TOO_MANY_OBJECTS);
+	ck_assert_int_eq(fk.nsent, 2);
+	ck_assert_int_eq(rec.called, 0);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/*
+ * A Response with request-id id holding n Integer32 varbinds, built with
+ * the BER writer (the PDU encoder stops at SNMPMGR_MAX_VARBINDS), from
+ * ip:161.
+ */
+static void
+answer_many(struct sess_mgr *m, const char *ip, int32_t id, size_t n)
+{
+	static uint8_t buf[65536];
+	struct ber_wr w;
+	struct oid name;
+	struct sockaddr_in from;
+	size_t i, mark;
+
+	ck_assert_int_eq(oid_parse_str(&name, "1.3.6.1.2.1.2.2.1.10.7"), 0);
+	ber_wr_init(&w, buf, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		mark = ber_wr_len(&w);
+		ck_assert_int_eq(ber_wr_int(&w, SNMP_T_INTEGER, 7), 0);
+		ck_assert_int_eq(ber_wr_oid(&w, &name), 0);
+		ck_assert_int_eq(ber_wr_close(&w, BER_TAG_SEQUENCE, mark), 0);
+	}
+	ck_assert_int_eq(ber_wr_close(&w, BER_TAG_SEQUENCE, 0), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, 0), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, 0), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, id), 0);
+	ck_assert_int_eq(ber_wr_close(&w, SNMP_PDU_RESPONSE, 0), 0);
+	ck_assert_int_eq(ber_wr_octets(&w, BER_TAG_OCTETS, "public", 6,
+	    NULL), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, SNMP_V2C), 0);
+	ck_assert_int_eq(ber_wr_close(&w, BER_TAG_SEQUENCE, 0), 0);
+	addr_v4(&from, ip, 161);
+	sess_mgr_input(m, NULL, (struct sockaddr *)&from, sizeof(from),
+	    ber_wr_data(&w), ber_wr_len(&w));
+}
+
+/*
+ * An answer with more varbinds than the engine takes is past a bound,
+ * not lost: the request it answers (its request-id is read before the
+ * varbinds) ends with 317 and the reason, and the datagram still counts
+ * as a bad packet.  Checks the origin first, like any answer.
+ */
+START_TEST(sess_answer_past_the_bound_ends_request_with_317)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 }, rec2 = { 0 };
+
+	opts_init(&o);
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.2.2.1.10.7", &rec));
+	/* From elsewhere: dropped (318), the request still waits. */
+	answer_many(m, "192.0.2.99", sent_id(0), SNMPMGR_MAX_VARBINDS + 52);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_ORIGIN);
+	ck_assert_int_eq(rec.called, 0);
+	answer_many(m, "192.0.2.1", sent_id(0), SNMPMGR_MAX_VARBINDS + 52);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_msg(strstr(rec.detail, "2100 varbinds") != NULL &&
+	    strstr(rec.detail, "2048") != NULL, "detail: %s", rec.detail);
+	ck_assert_int_eq(bad.n, 2);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_ptr_eq(bad.s, s);
+	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 2);
+	ck_assert_uint_eq(sess_get_stats(s)->timeouts, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+	ck_assert_uint_eq(fk.wake, 0);
+	/* The same answer again is a duplicate, not a stranger. */
+	answer_many(m, "192.0.2.1", sent_id(0), SNMPMGR_MAX_VARBINDS + 52);
+	ck_assert_uint_eq(sess_get_stats(s)->duplicates, 1);
+	/* At the bound it is an answer like any. */
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.2.2.1.10.7", &rec2));
+	answer_many(m, "192.0.2.1", sent_id(1), SNMPMGR_MAX_VARBINDS);
+	ck_assert_int_eq(rec2.called, 1);
+	ck_assert_int_eq(rec2.error, 0);
+	ck_assert_uint_eq(rec2.nvb, SNMPMGR_MAX_VARBINDS);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/*
+ * max_packet_size bounds what is sent; what is received is bounded by
+ * the largest datagram only, so an answer longer than max_packet_size
+ * (the agent's to size, RFC 3416 4.2) is taken.
+ */
+START_TEST(sess_answer_longer_than_max_packet_size_taken)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 };
+
+	opts_init(&o);
+	o.max_packet_size = 484;
+	s = sess_mk(m, &o);
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.2.2.1.10.7", &rec));
+	answer_many(m, "192.0.2.1", sent_id(0), 1500);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+	ck_assert_uint_eq(rec.nvb, 1500);
 	sess_mgr_free(m);
 }
 END_TEST
@@ -1259,6 +1489,10 @@ main(void)
 	tcase_add_test(tc, sess_retries_then_timeout);
 	tcase_add_test(tc, sess_rtt_from_last_transmission);
 	tcase_add_test(tc, sess_send_failure_counts_and_retries);
+	tcase_add_test(tc, sess_send_refused_ends_request_at_once);
+	tcase_add_test(tc, sess_getbulk_answer_past_the_bound_refused);
+	tcase_add_test(tc, sess_answer_past_the_bound_ends_request_with_317);
+	tcase_add_test(tc, sess_answer_longer_than_max_packet_size_taken);
 	tcase_add_test(tc, sess_busy_limit);
 	tcase_add_test(tc, sess_cancel_calls_no_callback);
 	tcase_add_test(tc, sess_free_interrupts_requests);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ber.h"
 #include "core/errors.h"
 #include "core/oid.h"
 #include "core/pdu.h"
@@ -83,6 +84,8 @@ static struct agent {
 	size_t		 ctx_engine_len;
 	char		 ctx_name[33];
 	int32_t		 last_msgid;
+	int32_t		 max_size;	/* msgMaxSize it announces (65507) */
+	size_t		 many;		/* answer with this many varbinds */
 } ag;
 
 static uint64_t
@@ -199,22 +202,20 @@ agent_time(void)
 	return (uint32_t)(ag.time_base + (int64_t)(fk.now / 1000000));
 }
 
-/* Encode the agent's answer: a PDU at a level, into out. */
+/* Wrap an encoded PDU in the agent's v3 message at a level, into out. */
 static size_t
-agent_encode(const struct snmp_pdu *pdu, uint8_t level, int32_t msgid,
+agent_wrap(const uint8_t *p, size_t plen, uint8_t level, int32_t msgid,
     const uint8_t *user, size_t user_len, uint8_t *out, size_t size,
     uint32_t boots, uint32_t etime)
 {
-	static uint8_t	 pbuf[4096], scratch[4096];
-	const uint8_t	*p, *o;
+	static uint8_t	 scratch[65536];
+	const uint8_t	*o;
 	struct v3_out	 vo;
-	ssize_t		 plen, len;
+	ssize_t		 len;
 
-	ck_assert_int_gt(plen = snmp_pdu_encode(pdu, pbuf, sizeof(pbuf), &p),
-	    0);
 	memset(&vo, 0, sizeof(vo));
 	vo.msg_id = msgid;
-	vo.max_size = 65507;
+	vo.max_size = ag.max_size != 0 ? ag.max_size : 65507;
 	vo.flags = level;
 	vo.engine_id = ag.engine;
 	vo.engine_id_len = ag.engine_len;
@@ -226,11 +227,56 @@ agent_encode(const struct snmp_pdu *pdu, uint8_t level, int32_t msgid,
 	vo.ctx_engine_id = ag.engine;
 	vo.ctx_engine_id_len = ag.engine_len;
 	vo.pdu = p;
-	vo.pdu_len = (size_t)plen;
+	vo.pdu_len = plen;
 	len = v3_encode(&vo, out, size, scratch, sizeof(scratch), &o);
 	ck_assert_msg(len > 0, "agent encode: %s", snmpmgr_lasterr_detail());
 	memmove(out, o, (size_t)len);
 	return (size_t)len;
+}
+
+/* Encode the agent's answer: a PDU at a level, into out. */
+static size_t
+agent_encode(const struct snmp_pdu *pdu, uint8_t level, int32_t msgid,
+    const uint8_t *user, size_t user_len, uint8_t *out, size_t size,
+    uint32_t boots, uint32_t etime)
+{
+	static uint8_t	 pbuf[4096];
+	const uint8_t	*p;
+	ssize_t		 plen;
+
+	ck_assert_int_gt(plen = snmp_pdu_encode(pdu, pbuf, sizeof(pbuf), &p),
+	    0);
+	return agent_wrap(p, (size_t)plen, level, msgid, user, user_len, out,
+	    size, boots, etime);
+}
+
+/*
+ * A Response PDU of n Integer32 varbinds for request-id reqid, built with
+ * the BER writer (the PDU encoder stops at SNMPMGR_MAX_VARBINDS).
+ */
+static size_t
+agent_many(int32_t reqid, size_t n, const uint8_t **p)
+{
+	static uint8_t	 buf[65536];
+	struct ber_wr	 w;
+	struct oid	 name;
+	size_t		 i, mark;
+
+	ck_assert_int_eq(oid_parse_str(&name, "1.3.6.1.2.1.2.2.1.10.7"), 0);
+	ber_wr_init(&w, buf, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		mark = ber_wr_len(&w);
+		ck_assert_int_eq(ber_wr_int(&w, SNMP_T_INTEGER, 7), 0);
+		ck_assert_int_eq(ber_wr_oid(&w, &name), 0);
+		ck_assert_int_eq(ber_wr_close(&w, BER_TAG_SEQUENCE, mark), 0);
+	}
+	ck_assert_int_eq(ber_wr_close(&w, BER_TAG_SEQUENCE, 0), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, 0), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, 0), 0);
+	ck_assert_int_eq(ber_wr_int(&w, BER_TAG_INTEGER, reqid), 0);
+	ck_assert_int_eq(ber_wr_close(&w, SNMP_PDU_RESPONSE, 0), 0);
+	*p = ber_wr_data(&w);
+	return ber_wr_len(&w);
 }
 
 /* A usmStats report (RFC 3414 5) for request-id reqid. */
@@ -325,6 +371,14 @@ agent_handle(const uint8_t *buf, size_t len, uint8_t *out, size_t size)
 		    msg.pdu.request_id, sp.user, sp.user_len, out, size);
 	if (ag.silent_after_discovery)
 		return 0;
+	if (ag.many != 0) {
+		const uint8_t *p;
+		size_t plen = agent_many(msg.pdu.request_id, ag.many, &p);
+
+		ag.responses++;
+		return agent_wrap(p, plen, level, msg.msg_id, sp.user,
+		    sp.user_len, out, size, ag.boots, agent_time());
+	}
 	/* The scoped PDU the manager meant. */
 	ag.last_level = level;
 	ag.ctx_engine_len = msg.context_engine_id_len;
@@ -369,7 +423,7 @@ deliver(struct sess_mgr *m, const uint8_t *buf, size_t len)
 static void
 pump(struct sess_mgr *m)
 {
-	uint8_t	 out[4096];
+	static uint8_t out[65536];
 	size_t	 n;
 	int	 guard = 0;
 
@@ -1373,6 +1427,128 @@ START_TEST(v3_mutated_responses_dropped_never_accepted)
 }
 END_TEST
 
+
+/*
+ * Never send what the agent said it cannot take: a request larger than
+ * the msgMaxSize of the agent's messages is refused with 118 and the
+ * reason, whether the session authenticates (the value of its last
+ * authenticated message) or not (of its last message).
+ */
+START_TEST(v3_request_past_the_agents_msgmaxsize_refused)
+{
+	static struct snmp_varbind vb[40];
+	struct sess_mgr	*m = mgr_new();
+	struct sess_opts o;
+	struct sess_v3_info info;
+	struct snmp_pdu	 pdu;
+	struct cbrec	 rec = { 0 };
+	struct sess	*s;
+	int		 i, lvl, sent;
+
+	memset(vb, 0, sizeof(vb));
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_eq(oid_parse_str(&vb[i].name,
+		    "1.3.6.1.2.1.2.2.1.10.1000"), 0);
+		vb[i].value.type = SNMP_T_NULL;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_GET;
+	pdu.vb = vb;
+	pdu.nvb = pdu.maxvb = 40;
+	for (lvl = 0; lvl < 2; lvl++) {
+		agent_init(lvl == 0 ? USM_AUTH_SHA : USM_AUTH_NONE,
+		    USM_PRIV_NONE, USM_KEYEXT_BLUMENTHAL);
+		ag.max_size = 484;
+		s = v3_sess(m, &o);
+		memset(&rec, 0, sizeof(rec));
+		ck_assert_ptr_nonnull(get(s, &rec));
+		pump(m);
+		ck_assert_int_eq(rec.error, 0);
+		ck_assert_int_eq(sess_v3_info(s, &info), 0);
+		ck_assert_int_eq(info.agent_max_size, 484);
+		sent = fk.nsent;
+		ck_assert_ptr_null(sess_request(s, &pdu, record_cb, &rec));
+		ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+		ck_assert_msg(strstr(snmpmgr_lasterr_detail(),
+		    "msgMaxSize 484") != NULL, "detail: %s",
+		    snmpmgr_lasterr_detail());
+		ck_assert_int_eq(fk.nsent, sent);
+		ck_assert_uint_eq(sess_pending(s), 0);
+		/* A larger agent takes it. */
+		ag.max_size = 65507;
+		memset(&rec, 0, sizeof(rec));
+		ck_assert_ptr_nonnull(get(s, &rec));
+		pump(m);
+		ck_assert_int_eq(sess_v3_info(s, &info), 0);
+		ck_assert_int_eq(info.agent_max_size, 65507);
+		ck_assert_ptr_nonnull(sess_request(s, &pdu, record_cb, &rec));
+		ck_assert_int_eq(fk.nsent, sent + 2);
+		fk.done = fk.nsent;	/* more varbinds than the agent reads */
+		sess_free(s);
+		sess_opts_release(&o);
+		agent_free();
+	}
+	sess_mgr_free(m);
+}
+END_TEST
+
+/*
+ * An authenticated, decrypted answer with more varbinds than the engine
+ * takes ends its request with 317 and the reason (not 313, not a
+ * timeout); the same from a forger who cannot sign, in clear, is dropped
+ * and ends nothing.
+ */
+START_TEST(v3_answer_past_the_bound_ends_request_with_317)
+{
+	static uint8_t	 forged[65536];
+	struct sess_mgr	*m = mgr_new();
+	struct sess_opts o;
+	struct cbrec	 rec = { 0 }, rec2 = { 0 };
+	struct usm_secparams sp;
+	struct sess	*s;
+	const uint8_t	*p;
+	size_t		 plen, n;
+	int32_t		 msgid;
+	uint8_t		 flags;
+
+	agent_init(USM_AUTH_SHA256, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
+	s = v3_sess(m, &o);
+	ck_assert_ptr_nonnull(get(s, &rec));
+	pump(m);
+	ck_assert_int_eq(rec.error, 0);
+	memset(&rec, 0, sizeof(rec));
+	ag.many = SNMPMGR_MAX_VARBINDS + 52;
+	ck_assert_ptr_nonnull(get(s, &rec));
+	pump(m);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_msg(strstr(rec.detail, "2100 varbinds") != NULL,
+	    "detail: %s", rec.detail);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->usm.decryption_errors, 0);
+	ck_assert_uint_eq(sess_pending(s), 0);
+
+	/* Forged in clear for a request waiting for its answer. */
+	ag.silent = true;
+	ck_assert_ptr_nonnull(get(s, &rec2));
+	pump(m);
+	sent_v3(fk.nsent - 1, &flags, &msgid, &sp);
+	plen = agent_many(msgid, SNMPMGR_MAX_VARBINDS + 52, &p);
+	usm_user_free(ag.u);
+	ag.u = NULL;
+	n = agent_wrap(p, plen, 0, msgid, (const uint8_t *)"ops", 3, forged,
+	    sizeof(forged), ag.boots, agent_time());
+	deliver(m, forged, n);
+	ck_assert_int_eq(rec2.called, 0);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NOT_AUTHENTICATED);
+	ck_assert_uint_eq(sess_pending(s), 1);
+	sess_opts_release(&o);
+	sess_mgr_free(m);
+	agent_free();
+}
+END_TEST
+
 static Suite *
 v3_suite(void)
 {
@@ -1400,6 +1576,8 @@ v3_suite(void)
 	tcase_add_test(tc, v3_hooks_see_reports_and_discovery);
 	tcase_add_test(tc, v3_options_checked);
 	tcase_add_test(tc, v3_mutated_responses_dropped_never_accepted);
+	tcase_add_test(tc, v3_request_past_the_agents_msgmaxsize_refused);
+	tcase_add_test(tc, v3_answer_past_the_bound_ends_request_with_317);
 	suite_add_tcase(s, tc);
 	return s;
 }
