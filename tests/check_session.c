@@ -664,6 +664,61 @@ START_TEST(sess_send_failure_counts_and_retries)
 }
 END_TEST
 
+/*
+ * RFC 3430: on a stream a request is written once per connection; its
+ * tries pass without a resend until the binding says the connection is
+ * gone, and then the next try goes out (on the next connection).
+ */
+START_TEST(sess_stream_resends_only_on_a_new_connection)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 }, rec2 = { 0 };
+	uint64_t t0;
+
+	opts_init(&o);
+	o.transport = SESS_TRANSPORT_TCP;
+	o.timeout_ms = 1000;
+	o.retries = 2;
+	s = sess_mk(m, &o);
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(fk.nsent, 1);
+	advance_to(m, t0 + 1500000);
+	ck_assert_int_eq(fk.nsent, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, 0);
+	/* The connection drops: the next try goes out again. */
+	sess_stream_lost(s, 0, NULL, NULL, 0);
+	ck_assert_int_eq(bad.n, 0);
+	advance_to(m, t0 + 2000000);
+	ck_assert_int_eq(fk.nsent, 2);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, 1);
+	answer(m, sent_id(1), 6);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+
+	/* Never answered on a live connection: one write, then 201 after
+	 * every try's timeout. */
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec2));
+	advance_to(m, t0 + 2999999);
+	ck_assert_int_eq(rec2.called, 0);
+	advance_to(m, t0 + 3000000);
+	ck_assert_int_eq(rec2.called, 1);
+	ck_assert_int_eq(rec2.error, SNMPMGR_ERR_TIMEOUT);
+	ck_assert_int_eq(fk.nsent, 3);
+
+	/* A framing failure is a bad packet of the session. */
+	sess_stream_lost(s, SNMPMGR_ERR_MSG_TOO_LONG, "too long", NULL, 0);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_MSG_TOO_LONG);
+	ck_assert_ptr_eq(bad.s, s);
+	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
 START_TEST(sess_busy_limit)
 {
 	struct sess_mgr *m = mgr_new();
@@ -1259,6 +1314,7 @@ main(void)
 	tcase_add_test(tc, sess_retries_then_timeout);
 	tcase_add_test(tc, sess_rtt_from_last_transmission);
 	tcase_add_test(tc, sess_send_failure_counts_and_retries);
+	tcase_add_test(tc, sess_stream_resends_only_on_a_new_connection);
 	tcase_add_test(tc, sess_busy_limit);
 	tcase_add_test(tc, sess_cancel_calls_no_callback);
 	tcase_add_test(tc, sess_free_interrupts_requests);
