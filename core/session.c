@@ -1190,6 +1190,8 @@ sess_mgr_timer(struct sess_mgr *m)
 		}
 		if (r->kind == SESS_REQ_PDU)
 			r->s->stats.timeouts++;
+		if (sess_stream_holds(r) && m->io.drop != NULL)
+			m->io.drop(m->io.arg, r->s);
 		snmpmgr_clearerr();
 		sess_req_fail(r, SNMPMGR_ERR_TIMEOUT);
 	}

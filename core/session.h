@@ -181,6 +181,11 @@ struct sess_stats {
  *   unresolve  s is freed or its host changed: drop what the binding
  *            holds to look its name up (called whether or not a lookup
  *            is out); sess_resolved() must not be called for it after
+ *   drop     a request of stream session s ran out of tries on the
+ *            connection it was written on: close that connection (the
+ *            agent may be gone without a word, and TCP would notice only
+ *            after many minutes), so the next request connects anew.
+ *            NULL: connections stay.
  */
 struct sess_io {
 	uint64_t	(*now_us)(void *arg);
@@ -193,6 +198,7 @@ struct sess_io {
 			    int family, struct sockaddr_storage *ss,
 			    socklen_t *sslen);
 	void		(*unresolve)(void *arg, struct sess *s);
+	void		(*drop)(void *arg, struct sess *s);
 	void		*arg;
 };
 

@@ -14,8 +14,10 @@
  * reused for every request, and connected anew on the next send after it
  * closes.  What arrives goes through the RFC 3430 framer (core/tcp.h) one
  * message at a time into sess_mgr_input(); a framing failure closes the
- * stream.  Every close is told to the engine (sess_stream_lost()), which
- * then resends the requests written on it when their retry comes.
+ * stream, and so does a request that runs out of tries on it (io.drop: the
+ * agent may be gone without a word).  Every close is told to the engine
+ * (sess_stream_lost()), which then resends the requests written on it
+ * when their retry comes.
  */
 #include "config.h"		/* autoconf */
 
@@ -494,6 +496,16 @@ sess_stream_attach(struct sess_loop *l, struct sess *s)
 	return 0;
 }
 
+/* A request ran out of tries on s's stream: the agent may be gone. */
+static void
+sess_loop_drop(void *arg, struct sess *s)
+{
+	struct sess_sock *ss = sess_get_sock(s);
+
+	if (ss != NULL && ss->stream)
+		sess_stream_close(ss, 0, NULL, NULL, 0);
+}
+
 /* ------------------------------------------------------------ datagrams */
 
 static int
@@ -758,6 +770,7 @@ sess_loop_new(struct event_base *base)
 	io.send = sess_loop_send;
 	io.resolve = sess_loop_resolve;
 	io.unresolve = sess_loop_unresolve;
+	io.drop = sess_loop_drop;
 	io.arg = l;
 	if ((l->m = sess_mgr_new(&io)) == NULL)
 		goto fail;

@@ -45,6 +45,7 @@ static struct fake {
 	int		 lookups;	/* io.resolve calls */
 	int		 unlookups;	/* io.unresolve calls */
 	int		 resolve_now;	/* 1: answer at once, 0: later */
+	int		 drops;		/* io.drop calls */
 } fk;
 
 static struct badrec {
@@ -135,6 +136,12 @@ fake_unresolve(void *arg, struct sess *s)
 	fk.unlookups++;
 }
 
+static void
+fake_drop(void *arg, struct sess *s)
+{
+	fk.drops++;
+}
+
 static struct sess_mgr *
 mgr_new(void)
 {
@@ -152,6 +159,7 @@ mgr_new(void)
 	io.send = fake_send;
 	io.resolve = fake_resolve;
 	io.unresolve = fake_unresolve;
+	io.drop = fake_drop;
 	m = sess_mgr_new(&io);
 	ck_assert_ptr_nonnull(m);
 	sess_mgr_set_badpkt_cb(m, badpkt_cb, NULL);
@@ -688,6 +696,7 @@ START_TEST(sess_stream_resends_only_on_a_new_connection)
 	advance_to(m, t0 + 1500000);
 	ck_assert_int_eq(fk.nsent, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->retries, 0);
+	ck_assert_int_eq(fk.drops, 0);
 	/* The connection drops: the next try goes out again. */
 	sess_stream_lost(s, 0, NULL, NULL, 0);
 	ck_assert_int_eq(bad.n, 0);
@@ -699,7 +708,7 @@ START_TEST(sess_stream_resends_only_on_a_new_connection)
 	ck_assert_int_eq(rec.error, 0);
 
 	/* Never answered on a live connection: one write, then 201 after
-	 * every try's timeout. */
+	 * every try's timeout, and the connection is dropped. */
 	t0 = fk.now;
 	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec2));
 	advance_to(m, t0 + 2999999);
@@ -708,6 +717,7 @@ START_TEST(sess_stream_resends_only_on_a_new_connection)
 	ck_assert_int_eq(rec2.called, 1);
 	ck_assert_int_eq(rec2.error, SNMPMGR_ERR_TIMEOUT);
 	ck_assert_int_eq(fk.nsent, 3);
+	ck_assert_int_eq(fk.drops, 1);
 
 	/* A framing failure is a bad packet of the session. */
 	sess_stream_lost(s, SNMPMGR_ERR_MSG_TOO_LONG, "too long", NULL, 0);

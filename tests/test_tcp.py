@@ -466,6 +466,16 @@ class TcpHostilePeer(unittest.TestCase):
         time.sleep(0.2)
         self.assertEqual(self.peer.requests, 1)
         self.assertEqual(self.peer.accepted, 1)
+        # A configured session's connection that let a request run out
+        # of tries is closed (the agent may be gone without a word); the
+        # next request connects anew.
+        r = self.get()
+        self.assertEqual(r.get("error", {}).get("code"), 201, r)
+        self.assertTrue(self.wait_for(lambda: self.peer.closed_by_peer >= 2))
+        self.peer.mode = "normal"
+        self.assert_get_ok()
+        self.assertEqual(self.peer.accepted, 3)
+        self.assertEqual(self.stats()["retries"], 0)
 
     def test_dropped_connection_retry_on_new_one(self):
         # The peer closes the connection on the first request: the retry
