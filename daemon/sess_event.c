@@ -159,18 +159,27 @@ sess_loop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	sess_mgr_timer(l->m);
 }
 
+/* Stop watching ss's socket and close it. */
 static void
-sess_sock_free(struct sess_sock *ss)
+sess_sock_close(struct sess_sock *ss)
 {
-	TAILQ_REMOVE(&ss->l->socks, ss, entry);
 	if (ss->ev != NULL)
 		event_free(ss->ev);
 	if (ss->wev != NULL)
 		event_free(ss->wev);
 	if (ss->ctmo != NULL)
 		event_free(ss->ctmo);
+	ss->ev = ss->wev = ss->ctmo = NULL;
 	if (ss->fd != -1)
 		close(ss->fd);
+	ss->fd = -1;
+}
+
+static void
+sess_sock_free(struct sess_sock *ss)
+{
+	TAILQ_REMOVE(&ss->l->socks, ss, entry);
+	sess_sock_close(ss);
 	tcp_framer_free(ss->fr);
 	free(ss->out);
 	free(ss);
@@ -220,6 +229,31 @@ sess_sock_fits(const struct sess_sock *ss, const struct sess_opts *o,
 	    ss->rcvbuf == rcvbuf && ss->sndbuf == o->out_buffer_size;
 }
 
+/* The socket options of s's own socket or of a shared one it fits. */
+static void
+sess_sock_cfg(struct transport_cfg *cfg, struct sess *s, bool connect,
+    int rcvbuf)
+{
+	const struct sess_opts *o = sess_get_opts(s);
+	const struct sockaddr *sa;
+	socklen_t salen;
+
+	sa = sess_addr(s, &salen);
+	transport_cfg_default(cfg, sa->sa_family);
+	cfg->local_host = o->local_host;
+	cfg->local_port = o->local_port;
+	cfg->force_local_port = o->force_local_port;
+	cfg->share_local_port = o->share_local_port;
+	if (connect) {
+		cfg->connect_to = sa;
+		cfg->connect_len = salen;
+	}
+	cfg->dont_fragment = o->dont_fragment;
+	cfg->dscp = o->dscp;
+	cfg->rcvbuf = rcvbuf;
+	cfg->sndbuf = o->out_buffer_size;
+}
+
 /* ------------------------------------------------------------ streams */
 
 /*
@@ -232,15 +266,7 @@ sess_stream_close(struct sess_sock *ss, int error, const char *detail,
 {
 	if (ss->fd == -1)
 		return;
-	if (ss->ev != NULL)
-		event_free(ss->ev);
-	if (ss->wev != NULL)
-		event_free(ss->wev);
-	if (ss->ctmo != NULL)
-		event_free(ss->ctmo);
-	ss->ev = ss->wev = ss->ctmo = NULL;
-	close(ss->fd);
-	ss->fd = -1;
+	sess_sock_close(ss);
 	ss->connecting = false;
 	ss->outlen = 0;
 	ss->gen++;
@@ -257,6 +283,27 @@ sess_stream_close(struct sess_sock *ss, int error, const char *detail,
 		sess_stream_lost(ss->owner, error, detail, buf, len);
 }
 
+/*
+ * One send (out) or recv on ss's socket, EINTR retried: the octets moved,
+ * 0 when the socket would block, -1 when the stream is gone (closed by
+ * the agent, reset, or failed to connect).
+ */
+static ssize_t
+sess_stream_io(struct sess_sock *ss, bool out, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = out ? send(ss->fd, buf, len, MSG_NOSIGNAL) :
+		    recv(ss->fd, buf, len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		return n;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return -1;
+}
+
 /* Hand the kernel what waits in ss->out.  0, or -1 (closed). */
 static int
 sess_stream_flush(struct sess_sock *ss)
@@ -264,12 +311,9 @@ sess_stream_flush(struct sess_sock *ss)
 	ssize_t n;
 
 	while (ss->outlen > 0) {
-		n = send(ss->fd, ss->out, ss->outlen, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if ((n = sess_stream_io(ss, true, ss->out, ss->outlen)) == 0)
 			break;
-		if (n <= 0) {
+		if (n == -1) {
 			sess_stream_close(ss, 0, NULL, NULL, 0);
 			return -1;
 		}
@@ -333,12 +377,9 @@ sess_stream_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	ss->reading = 1;
 	for (i = 0; i < SESS_STREAM_READS; i++) {
-		n = recv(ss->fd, buf, SESS_STREAM_READ, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if ((n = sess_stream_io(ss, false, buf, SESS_STREAM_READ)) == 0)
 			break;
-		if (n <= 0) {
+		if (n == -1) {
 			/* The agent closed or reset it. */
 			sess_stream_close(ss, 0, NULL, NULL, 0);
 			break;
@@ -373,24 +414,11 @@ sess_stream_open(struct sess_sock *ss)
 	struct sess *s = ss->owner;
 	const struct sess_opts *o = sess_get_opts(s);
 	struct transport_cfg cfg;
-	const struct sockaddr *sa;
 	struct timeval tv;
-	socklen_t salen;
 	uint32_t ms;
 
-	sa = sess_addr(s, &salen);
-	transport_cfg_default(&cfg, sa->sa_family);
+	sess_sock_cfg(&cfg, s, true, o->in_buffer_size);
 	cfg.stream = true;
-	cfg.connect_to = sa;
-	cfg.connect_len = salen;
-	cfg.local_host = o->local_host;
-	cfg.local_port = o->local_port;
-	cfg.force_local_port = o->force_local_port;
-	cfg.share_local_port = o->share_local_port;
-	cfg.dont_fragment = o->dont_fragment;
-	cfg.dscp = o->dscp;
-	cfg.rcvbuf = o->in_buffer_size;
-	cfg.sndbuf = o->out_buffer_size;
 	if ((ss->fd = transport_open(&cfg)) == -1)
 		return -1;
 	ss->ev = event_new(l->base, ss->fd, EV_READ | EV_PERSIST,
@@ -435,16 +463,11 @@ sess_stream_send(struct sess_sock *ss, const uint8_t *buf, size_t len)
 		return -1;
 	}
 	if (!ss->connecting && ss->outlen == 0) {
-		do
-			n = send(ss->fd, buf, len, MSG_NOSIGNAL);
-		while (n == -1 && errno == EINTR);
-		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		if ((n = sess_stream_io(ss, true, (void *)buf, len)) == -1) {
 			sess_stream_close(ss, 0, NULL, NULL, 0);
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (n == -1)
-			n = 0;
 		if ((size_t)n == len)
 			return 0;
 	}
@@ -536,19 +559,7 @@ sess_loop_attach(void *arg, struct sess *s)
 		}
 	}
 
-	transport_cfg_default(&cfg, sa->sa_family);
-	cfg.local_host = o->local_host;
-	cfg.local_port = o->local_port;
-	cfg.force_local_port = o->force_local_port;
-	cfg.share_local_port = o->share_local_port;
-	if (o->use_connection) {
-		cfg.connect_to = sa;
-		cfg.connect_len = salen;
-	}
-	cfg.dont_fragment = o->dont_fragment;
-	cfg.dscp = o->dscp;
-	cfg.rcvbuf = rcvbuf;
-	cfg.sndbuf = o->out_buffer_size;
+	sess_sock_cfg(&cfg, s, o->use_connection, rcvbuf);
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
