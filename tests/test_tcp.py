@@ -16,8 +16,10 @@ one that drops the connection (the retry goes out on a new one).
 """
 
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -27,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest  # noqa: E402
 from snmptest import (Daemon, MIB2, SYS_DESCR, SYS_UPTIME, Snmpd,  # noqa
                       net_snmp, parse_net_snmp, skip_unless)
-from fakeagent import FakeAgent, dec, row_oid  # noqa: E402
+from fakeagent import FakeAgent, row_oid  # noqa: E402
 from test_daemon import build_bigtable  # noqa: E402
 from test_interop import compare_sandwich, vbs_of  # noqa: E402
 
@@ -196,7 +198,6 @@ class TcpInterop(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        import tempfile
         cls.tmp = tempfile.mkdtemp(prefix="test-tcp-")
         cls.so = build_bigtable(cls.tmp)
         extra = ["dlmod bigtable %s" % cls.so] if cls.so else []
@@ -224,7 +225,6 @@ class TcpInterop(unittest.TestCase):
     def tearDownClass(cls):
         cls.daemon.close()
         cls.agent.close()
-        import shutil
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def setUp(self):
