@@ -51,6 +51,8 @@ struct sess_req {
 	bool			 doomed;	/* sess_interrupt() ends it */
 
 	uint64_t		 tmo_us;	/* 0: the session's timeout */
+	uint32_t		 conn_gen;	/* stream: the connection it was
+						 * last written on */
 
 	/* SNMPv3 */
 	bool			 is_v3;
@@ -120,6 +122,7 @@ struct sess {
 	uint64_t		 intr_gen;	/* sess_interrupt() runs */
 	uint64_t		 trace_gen;	/* of the cached answer: */
 	bool			 tracing;	/* trace its datagrams */
+	uint32_t		 conn_gen;	/* stream: connections lost */
 };
 
 struct sess_recent {

@@ -332,7 +332,8 @@ sess_check_opts(const struct sess_opts *o)
 		return -1;
 	}
 	if (o->transport != SESS_TRANSPORT_UDP &&
-	    o->transport != SESS_TRANSPORT_UDP6) {
+	    o->transport != SESS_TRANSPORT_UDP6 &&
+	    !SESS_TRANSPORT_IS_STREAM(o->transport)) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
 		    "unknown transport %d", (int)o->transport);
 		return -1;
@@ -379,7 +380,8 @@ sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no host given");
 		return -1;
 	}
-	family = o->transport == SESS_TRANSPORT_UDP6 ? AF_INET6 : AF_UNSPEC;
+	family = o->transport == SESS_TRANSPORT_UDP6 ||
+	    o->transport == SESS_TRANSPORT_TCP6 ? AF_INET6 : AF_UNSPEC;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
@@ -620,8 +622,10 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 		s->resolving = false;
 	}
 	resock = !s->attached || sess_sock_opts_differ(opts, &old) ||
+	    opts->transport != old.transport ||
 	    (moved && (addr.ss_family != oldaddr.ss_family ||
-	    opts->use_connection));
+	    opts->use_connection ||
+	    SESS_TRANSPORT_IS_STREAM(opts->transport)));
 
 	s->opts = *opts;
 	sess_opts_terminate(&s->opts);
@@ -866,6 +870,7 @@ sess_transmit(struct sess_req *r, uint64_t now)
 		return 0;
 	}
 	r->unsent = false;
+	r->conn_gen = s->conn_gen;
 	if (r->is_v3)
 		return sess_v3_transmit(r, now);
 	r->sent_at = now;
@@ -956,8 +961,9 @@ sess_resolved(struct sess *s, int error, const char *why,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct sess_mgr *m = s->m;
+	struct sockaddr_storage old;
 	struct sess_req *r;
-	bool refamily;
+	bool refamily, restream;
 	int err;
 
 	s->lookup_out = false;
@@ -972,12 +978,16 @@ sess_resolved(struct sess *s, int error, const char *why,
 		goto fail_waiting;
 	}
 	refamily = !s->attached || s->addr.ss_family != sa->sa_family;
+	old = s->addr;
 	memset(&s->addr, 0, sizeof(s->addr));
 	memcpy(&s->addr, sa, salen);
 	s->addrlen = salen;
 	sess_addr_port(&s->addr, s->opts.port);
 	s->resolving = false;
-	if (refamily || s->opts.use_connection) {
+	/* A stream is connected to the old address: connect anew. */
+	restream = SESS_TRANSPORT_IS_STREAM(s->opts.transport) &&
+	    memcmp(&old, &s->addr, sizeof(old)) != 0;
+	if (refamily || restream || s->opts.use_connection) {
 		if (s->attached && m->io.detach != NULL)
 			m->io.detach(m->io.arg, s);
 		s->attached = 0;
@@ -1220,6 +1230,30 @@ sess_req_id(const struct sess_req *r)
 	return r->ent.id;
 }
 
+/*
+ * Is r still on the stream connection it was written on?  Then its try
+ * passes without a resend (RFC 3430: no retransmission on a reliable
+ * transport); the agent may still answer on that connection.
+ */
+static bool
+sess_stream_holds(const struct sess_req *r)
+{
+	const struct sess *s = r->s;
+
+	return SESS_TRANSPORT_IS_STREAM(s->opts.transport) && !s->resolving &&
+	    !r->unsent && r->conn_gen == s->conn_gen;
+}
+
+void
+sess_stream_lost(struct sess *s, int error, const char *detail,
+    const uint8_t *buf, size_t len)
+{
+	s->conn_gen++;
+	if (error != 0)
+		sess_badpkt(s->m, s, error, detail,
+		    (const struct sockaddr *)&s->addr, buf, len);
+}
+
 void
 sess_mgr_timer(struct sess_mgr *m)
 {
@@ -1235,10 +1269,12 @@ sess_mgr_timer(struct sess_mgr *m)
 		r = sess_req_of(first);
 		if (r->tries_left > 0) {
 			r->tries_left--;
-			if (!r->s->resolving)
-				r->s->stats.retries++;
 			r->ent.deadline = now + sess_req_timeout_us(r);
 			reqtab_heap_update(&m->rt, &r->ent);
+			if (sess_stream_holds(r))
+				continue;
+			if (!r->s->resolving)
+				r->s->stats.retries++;
 			if (sess_transmit(r, now) == -1)
 				sess_req_fail(r, snmpmgr_lasterr());
 			continue;
@@ -1253,6 +1289,8 @@ sess_mgr_timer(struct sess_mgr *m)
 		}
 		if (r->kind == SESS_REQ_PDU)
 			r->s->stats.timeouts++;
+		if (sess_stream_holds(r) && m->io.drop != NULL)
+			m->io.drop(m->io.arg, r->s);
 		snmpmgr_clearerr();
 		sess_req_fail(r, SNMPMGR_ERR_TIMEOUT);
 	}

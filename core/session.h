@@ -31,7 +31,13 @@ enum sess_transport {
 	SESS_TRANSPORT_UDP	= 0,
 	SESS_TRANSPORT_UDP6	= 1,
 	SESS_TRANSPORT_DTLS	= 2,
+	SESS_TRANSPORT_TCP	= 3,	/* RFC 3430, either family */
+	SESS_TRANSPORT_TCP6	= 4,	/* RFC 3430, IPv6 only */
 };
+
+/* A transport on a stream (TCP): one connection per session. */
+#define SESS_TRANSPORT_IS_STREAM(t) \
+	((t) == SESS_TRANSPORT_TCP || (t) == SESS_TRANSPORT_TCP6)
 
 /* SNMPv3 security levels (RFC 3411 5 SnmpSecurityLevel). */
 enum sess_level {
@@ -176,6 +182,11 @@ struct sess_stats {
  *   unresolve  s is freed or its host changed: drop what the binding
  *            holds to look its name up (called whether or not a lookup
  *            is out); sess_resolved() must not be called for it after
+ *   drop     a request of stream session s ran out of tries on the
+ *            connection it was written on: close that connection (the
+ *            agent may be gone without a word, and TCP would notice only
+ *            after many minutes), so the next request connects anew.
+ *            NULL: connections stay.
  */
 struct sess_io {
 	uint64_t	(*now_us)(void *arg);
@@ -188,6 +199,7 @@ struct sess_io {
 			    int family, struct sockaddr_storage *ss,
 			    socklen_t *sslen);
 	void		(*unresolve)(void *arg, struct sess *s);
+	void		(*drop)(void *arg, struct sess *s);
 	void		*arg;
 };
 
@@ -294,6 +306,21 @@ int		 sess_set_opts(struct sess *s, const struct sess_opts *opts);
  */
 int		 sess_resolved(struct sess *s, int error, const char *why,
 		    const struct sockaddr *sa, socklen_t salen);
+/*
+ * The binding's connection of a stream session (TCP) closed: the agent
+ * closed it or reset it, it could not be made, a send failed, or its
+ * framing failed.  error 0 for a plain close; else the numbered reason
+ * (118 message too long, 317 malformed), counted and reported as a bad
+ * packet with detail and the octets buf/len that showed it.  On a stream
+ * a request is written once per connection (RFC 3430 says a reliable
+ * transport should not retransmit): when its try's timeout passes it is
+ * sent again only if the connection it was written on is gone, so
+ * requests in flight when a connection drops go out on the next one
+ * (the binding connects anew on the next send) when their retry comes,
+ * or end with their timeout.
+ */
+void		 sess_stream_lost(struct sess *s, int error, const char *detail,
+		    const uint8_t *buf, size_t len);
 /* Whether s waits for the address of its host name. */
 bool		 sess_resolving(const struct sess *s);
 const struct sess_opts	*sess_get_opts(const struct sess *s);

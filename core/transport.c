@@ -1,6 +1,7 @@
 /*
  * transport.c - UDP sockets: open with a session's socket options, read in
- * batches, send.
+ * batches, send; TCP sockets opened the same way, with their connect
+ * started.
  *
  * IPv6 sockets are IPV6_V6ONLY so an IPv4 agent never answers through a
  * mapped address and origin checks compare like with like.  The DSCP goes
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,7 +147,13 @@ transport_open(const struct transport_cfg *cfg)
 		    "address family %d", cfg->family);
 		return -1;
 	}
-	fd = socket(cfg->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (cfg->stream && cfg->connect_to == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS,
+		    "a stream needs an address to connect to");
+		return -1;
+	}
+	fd = socket(cfg->family, (cfg->stream ? SOCK_STREAM : SOCK_DGRAM) |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "socket: %s",
 		    strerror(errno));
@@ -180,8 +188,20 @@ transport_open(const struct transport_cfg *cfg)
 		    IPPROTO_IP, IP_TOS, cfg->dscp << 2, "IP_TOS"))
 			goto fail;
 	}
+	if (cfg->stream && transport_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1,
+	    "TCP_NODELAY") == -1)
+		goto fail;
 	if (transport_bind(fd, cfg) == -1)
 		goto fail;
+	if (cfg->stream) {
+		if (connect(fd, cfg->connect_to, cfg->connect_len) == -1 &&
+		    errno != EINPROGRESS) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+			    "connect: %s", strerror(errno));
+			goto fail;
+		}
+		return fd;
+	}
 	if (cfg->connect_to != NULL &&
 	    connect(fd, cfg->connect_to, cfg->connect_len) == -1) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "connect: %s",
@@ -193,6 +213,21 @@ transport_open(const struct transport_cfg *cfg)
  fail:
 	close(fd);
 	return -1;
+}
+
+int
+transport_connected(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 int

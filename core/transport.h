@@ -1,11 +1,13 @@
 /*
- * transport.h - non-blocking UDP sockets for the session engine.
+ * transport.h - non-blocking UDP and TCP sockets for the session engine.
  *
  * transport_open() makes a socket for one address family with the socket
  * options of a session (bind address and port, connect, don't-fragment,
  * DSCP, buffer sizes); transport_recv() reads a batch of datagrams into a
  * reusable buffer set (recvmmsg where the system has it); transport_send()
- * sends one.  Nothing here knows about SNMP or an event loop.
+ * sends one.  A TCP socket (stream) is opened with its connect started;
+ * the caller reads and writes it.  Nothing here knows about SNMP or an
+ * event loop.
  */
 #ifndef SNMPMGR_TRANSPORT_H
 #define SNMPMGR_TRANSPORT_H
@@ -30,6 +32,7 @@ struct transport_cfg {
 	int			 dscp;		/* -1 = OS default */
 	int			 rcvbuf;	/* bytes; 0 = OS default */
 	int			 sndbuf;
+	bool			 stream;	/* TCP: connect_to required */
 };
 
 /* A cfg with every option at its default, for family. */
@@ -37,7 +40,9 @@ void	 transport_cfg_default(struct transport_cfg *cfg, int family);
 
 /*
  * Open a non-blocking, close-on-exec UDP socket (IPV6_V6ONLY on IPv6) and
- * apply cfg.  The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
+ * apply cfg.  With cfg->stream a TCP socket (TCP_NODELAY: requests go out
+ * at once) whose connect to connect_to is started, not finished: the
+ * socket turns writable when it is done (SO_ERROR says how).  The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
  * for a bad local_host, SNMPMGR_ERR_ALREADY_ACTIVE when a forced local
  * port is in use, SNMPMGR_ERR_NOT_SUPPORTED for an option the system
  * refuses; the detail names the call and errno's text).
@@ -69,6 +74,12 @@ void			 transport_rx_free(struct transport_rx *rx);
 int	 transport_recv(int fd, struct transport_rx *rx);
 const struct transport_dgram *transport_rx_get(const struct transport_rx *rx,
 	    int i);
+
+/*
+ * The outcome of a stream socket's connect once it is writable: 0, or -1
+ * with errno (the connect's error).
+ */
+int	 transport_connected(int fd);
 
 /* Send one datagram (to == NULL on a connected socket).  0 or -1, errno. */
 int	 transport_send(int fd, const uint8_t *buf, size_t len,

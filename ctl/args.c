@@ -445,7 +445,8 @@ ctl_plain_opts(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 /*
  * An ad-hoc target from -H: "host", "host:port", "[v6addr]:port", a bare
- * IPv6 address, each optionally prefixed "udp:" or "udp6:".
+ * IPv6 address, each optionally prefixed "udp:", "udp6:", "tcp:" or
+ * "tcp6:" (a bracketed or bare IPv6 address without one is udp6).
  */
 static json_t *
 ctl_target_json(const struct ctl_cmd *cmd, const struct ctl_req *req)
@@ -464,6 +465,12 @@ ctl_target_json(const struct ctl_cmd *cmd, const struct ctl_req *req)
 		spec += 4;
 	} else if (strncmp(spec, "udp6:", 5) == 0) {
 		transport = "udp6";
+		spec += 5;
+	} else if (strncmp(spec, "tcp:", 4) == 0) {
+		transport = "tcp";
+		spec += 4;
+	} else if (strncmp(spec, "tcp6:", 5) == 0) {
+		transport = "tcp6";
 		spec += 5;
 	}
 	if (spec[0] == '[') {

@@ -95,7 +95,9 @@ static const struct optdef optdefs[] = {
 };
 #define NOPTDEFS	(sizeof(optdefs) / sizeof(optdefs[0]))
 
-static const char *const transport_words[] = { "udp", "udp6", "dtls", NULL };
+/* In the order of enum sess_transport. */
+static const char *const transport_words[] = { "udp", "udp6", "dtls", "tcp",
+    "tcp6", NULL };
 static const char *const version_words[] = { "1", "2c", "3", "2", NULL };
 
 /* The options of SPEC 2 that live in config_session.extra for now. */
@@ -242,8 +244,7 @@ opt_set(const struct optdef *od, const json_t *v, const struct cfg_pos *at,
 	case OPT_TRANSPORT:
 		if (cfg_word(v, at, transport_words, &w, err) == -1)
 			return -1;
-		o->transport = w == 0 ? SESS_TRANSPORT_UDP : w == 1 ?
-		    SESS_TRANSPORT_UDP6 : SESS_TRANSPORT_DTLS;
+		o->transport = (enum sess_transport)w;
 		return 0;
 	case OPT_VERSION:
 		if (json_is_integer(v)) {
@@ -454,9 +455,8 @@ opt_json(const struct optdef *od, const struct sess_opts *o, bool mask)
 		cfg_format_duration(u32, buf, sizeof(buf));
 		return json_string(buf);
 	case OPT_TRANSPORT:
-		return json_string(o->transport == SESS_TRANSPORT_UDP6 ?
-		    "udp6" : o->transport == SESS_TRANSPORT_DTLS ? "dtls" :
-		    "udp");
+		return json_string(transport_words[o->transport <=
+		    SESS_TRANSPORT_TCP6 ? o->transport : 0]);
 	case OPT_VERSION:
 		return json_string(o->version == SNMP_V1 ? "1" :
 		    o->version == SNMP_V3 ? "3" : "2c");

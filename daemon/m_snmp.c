@@ -572,6 +572,11 @@ mt_send_once(struct sess *s, const uint8_t *buf, size_t len)
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no address");
 		return -1;
 	}
+	if (SESS_TRANSPORT_IS_STREAM(sess_get_opts(s)->transport)) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "traps over TCP are "
+		    "not supported yet (snmp.inform is)");
+		return -1;
+	}
 	transport_cfg_default(&cfg, sa->sa_family);
 	if ((fd = transport_open(&cfg)) == -1)
 		return -1;

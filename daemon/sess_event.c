@@ -8,6 +8,16 @@
  * Request IDs are unique across the manager, so a shared socket needs no
  * demultiplexing of its own.  A socket is counted by the sessions using it
  * and closed with the last.
+ *
+ * A TCP session (RFC 3430) has a stream of its own: connected on its first
+ * send (non-blocking; what is sent meanwhile waits in its output buffer),
+ * reused for every request, and connected anew on the next send after it
+ * closes.  What arrives goes through the RFC 3430 framer (core/tcp.h) one
+ * message at a time into sess_mgr_input(); a framing failure closes the
+ * stream, and so does a request that runs out of tries on it (io.drop: the
+ * agent may be gone without a word).  Every close is told to the engine
+ * (sess_stream_lost()), which then resends the requests written on it
+ * when their retry comes.
  */
 #include "config.h"		/* autoconf */
 
@@ -28,6 +38,7 @@
 #include "core/errors.h"
 #include "core/limits.h"
 #include "core/session.h"
+#include "core/tcp.h"
 #include "core/transport.h"
 #include "resolve.h"
 #include "sess_event.h"
@@ -35,6 +46,12 @@
 /* Batches read per readiness event before other sockets get a turn. */
 #define SESS_LOOP_READ_BATCHES	4
 #define SESS_LOOP_RCVBUF	(4 * 1024 * 1024)
+/* A stream's output not yet taken by the kernel; past it, the stream is
+ * closed (an agent that reads nothing), and its read size per call. */
+#define SESS_STREAM_OUT_MAX	(4 * 1024 * 1024)
+#define SESS_STREAM_READ	65536
+/* Reads per readiness event of a stream. */
+#define SESS_STREAM_READS	16
 
 struct sess_loop;
 
@@ -55,6 +72,18 @@ struct sess_sock {
 	int			 dscp;
 	int			 rcvbuf;
 	int			 sndbuf;
+
+	/* A TCP session's stream (owner set; fd -1 until it connects). */
+	bool			 stream;
+	bool			 connecting;
+	bool			 fr_stale;	/* reset once reading ends */
+	uint32_t		 gen;		/* closes so far */
+	struct event		*wev;		/* writable: connect, flush */
+	struct event		*ctmo;		/* connect timeout */
+	struct tcp_framer	*fr;
+	uint8_t			*out;		/* not yet taken by the kernel */
+	size_t			 outlen;
+	size_t			 outcap;
 };
 
 struct sess_loop {
@@ -63,6 +92,7 @@ struct sess_loop {
 	struct event		*timer;
 	struct transport_rx	*rx;
 	TAILQ_HEAD(, sess_sock)	 socks;
+	uint8_t			*sbuf;		/* stream reads */
 	int			 rcvbuf;
 	struct resolver		*res;		/* NULL: numeric hosts only */
 };
@@ -129,14 +159,29 @@ sess_loop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	sess_mgr_timer(l->m);
 }
 
+/* Stop watching ss's socket and close it. */
+static void
+sess_sock_close(struct sess_sock *ss)
+{
+	if (ss->ev != NULL)
+		event_free(ss->ev);
+	if (ss->wev != NULL)
+		event_free(ss->wev);
+	if (ss->ctmo != NULL)
+		event_free(ss->ctmo);
+	ss->ev = ss->wev = ss->ctmo = NULL;
+	if (ss->fd != -1)
+		close(ss->fd);
+	ss->fd = -1;
+}
+
 static void
 sess_sock_free(struct sess_sock *ss)
 {
 	TAILQ_REMOVE(&ss->l->socks, ss, entry);
-	if (ss->ev != NULL)
-		event_free(ss->ev);
-	if (ss->fd != -1)
-		close(ss->fd);
+	sess_sock_close(ss);
+	tcp_framer_free(ss->fr);
+	free(ss->out);
 	free(ss);
 }
 
@@ -184,6 +229,308 @@ sess_sock_fits(const struct sess_sock *ss, const struct sess_opts *o,
 	    ss->rcvbuf == rcvbuf && ss->sndbuf == o->out_buffer_size;
 }
 
+/* The socket options of s's own socket or of a shared one it fits. */
+static void
+sess_sock_cfg(struct transport_cfg *cfg, struct sess *s, bool connect,
+    int rcvbuf)
+{
+	const struct sess_opts *o = sess_get_opts(s);
+	const struct sockaddr *sa;
+	socklen_t salen;
+
+	sa = sess_addr(s, &salen);
+	transport_cfg_default(cfg, sa->sa_family);
+	cfg->local_host = o->local_host;
+	cfg->local_port = o->local_port;
+	cfg->force_local_port = o->force_local_port;
+	cfg->share_local_port = o->share_local_port;
+	if (connect) {
+		cfg->connect_to = sa;
+		cfg->connect_len = salen;
+	}
+	cfg->dont_fragment = o->dont_fragment;
+	cfg->dscp = o->dscp;
+	cfg->rcvbuf = rcvbuf;
+	cfg->sndbuf = o->out_buffer_size;
+}
+
+/* ------------------------------------------------------------ streams */
+
+/*
+ * Close ss's connection (if any) and tell the engine: error 0 for a plain
+ * close, else a numbered bad packet (the framing failed on buf/len).
+ */
+static void
+sess_stream_close(struct sess_sock *ss, int error, const char *detail,
+    const uint8_t *buf, size_t len)
+{
+	if (ss->fd == -1)
+		return;
+	sess_sock_close(ss);
+	ss->connecting = false;
+	ss->outlen = 0;
+	ss->gen++;
+	if (ss->outcap > SESS_STREAM_READ) {
+		free(ss->out);
+		ss->out = NULL;
+		ss->outcap = 0;
+	}
+	if (ss->reading)
+		ss->fr_stale = true;
+	else
+		tcp_framer_reset(ss->fr);
+	if (ss->owner != NULL)
+		sess_stream_lost(ss->owner, error, detail, buf, len);
+}
+
+/*
+ * One send (out) or recv on ss's socket, EINTR retried: the octets moved,
+ * 0 when the socket would block, -1 when the stream is gone (closed by
+ * the agent, reset, or failed to connect).
+ */
+static ssize_t
+sess_stream_io(struct sess_sock *ss, bool out, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = out ? send(ss->fd, buf, len, MSG_NOSIGNAL) :
+		    recv(ss->fd, buf, len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		return n;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return -1;
+}
+
+/* Hand the kernel what waits in ss->out.  0, or -1 (closed). */
+static int
+sess_stream_flush(struct sess_sock *ss)
+{
+	ssize_t n;
+
+	while (ss->outlen > 0) {
+		if ((n = sess_stream_io(ss, true, ss->out, ss->outlen)) == 0)
+			break;
+		if (n == -1) {
+			sess_stream_close(ss, 0, NULL, NULL, 0);
+			return -1;
+		}
+		memmove(ss->out, ss->out + n, ss->outlen - (size_t)n);
+		ss->outlen -= (size_t)n;
+	}
+	if (ss->outlen == 0)
+		event_del(ss->wev);
+	else
+		event_add(ss->wev, NULL);
+	return 0;
+}
+
+static void
+sess_stream_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess_sock *ss = arg;
+
+	if (ss->connecting) {
+		if (transport_connected(ss->fd) == -1) {
+			sess_stream_close(ss, 0, NULL, NULL, 0);
+			return;
+		}
+		ss->connecting = false;
+		evtimer_del(ss->ctmo);
+	}
+	sess_stream_flush(ss);
+}
+
+/* The connect took longer than the session's timeout: give it up. */
+static void
+sess_stream_ctmo_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sess_stream_close(arg, 0, NULL, NULL, 0);
+}
+
+/* One framed message: to the engine, unless the stream went meanwhile. */
+static int
+sess_stream_msg(const uint8_t *msg, size_t len, void *arg)
+{
+	struct sess_sock *ss = arg;
+	uint32_t gen = ss->gen;
+	socklen_t salen;
+	const struct sockaddr *sa;
+
+	if (ss->owner == NULL)
+		return -1;
+	sa = sess_addr(ss->owner, &salen);
+	sess_mgr_input(ss->l->m, ss->owner, sa, salen, msg, len);
+	return ss->owner == NULL || ss->gen != gen ? -1 : 0;
+}
+
+static void
+sess_stream_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess_sock *ss = arg;
+	uint8_t *buf = ss->l->sbuf;
+	uint32_t gen = ss->gen;
+	ssize_t n;
+	int i;
+
+	ss->reading = 1;
+	for (i = 0; i < SESS_STREAM_READS; i++) {
+		if ((n = sess_stream_io(ss, false, buf, SESS_STREAM_READ)) == 0)
+			break;
+		if (n == -1) {
+			/* The agent closed or reset it. */
+			sess_stream_close(ss, 0, NULL, NULL, 0);
+			break;
+		}
+		if (tcp_framer_feed(ss->fr, buf, (size_t)n, sess_stream_msg,
+		    ss) == -1) {
+			if (ss->owner != NULL && ss->gen == gen)
+				sess_stream_close(ss, snmpmgr_lasterr(),
+				    snmpmgr_lasterr_detail(), buf, (size_t)n);
+			break;
+		}
+		if (ss->owner == NULL || ss->gen != gen ||
+		    n < SESS_STREAM_READ)
+			break;
+	}
+	ss->reading = 0;
+	if (ss->users == 0) {
+		sess_sock_free(ss);
+		return;
+	}
+	if (ss->fr_stale) {
+		ss->fr_stale = false;
+		tcp_framer_reset(ss->fr);
+	}
+}
+
+/* Start ss's connection to its session's agent.  0 or -1 with lasterr. */
+static int
+sess_stream_open(struct sess_sock *ss)
+{
+	struct sess_loop *l = ss->l;
+	struct sess *s = ss->owner;
+	const struct sess_opts *o = sess_get_opts(s);
+	struct transport_cfg cfg;
+	struct timeval tv;
+	uint32_t ms;
+
+	sess_sock_cfg(&cfg, s, true, o->in_buffer_size);
+	cfg.stream = true;
+	if ((ss->fd = transport_open(&cfg)) == -1)
+		return -1;
+	ss->ev = event_new(l->base, ss->fd, EV_READ | EV_PERSIST,
+	    sess_stream_read_cb, ss);
+	ss->wev = event_new(l->base, ss->fd, EV_WRITE | EV_PERSIST,
+	    sess_stream_write_cb, ss);
+	ss->ctmo = evtimer_new(l->base, sess_stream_ctmo_cb, ss);
+	ms = o->timeout_ms > 0 ? o->timeout_ms : 1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (ss->ev == NULL || ss->wev == NULL || ss->ctmo == NULL ||
+	    event_add(ss->ev, NULL) == -1 || event_add(ss->wev, NULL) == -1 ||
+	    evtimer_add(ss->ctmo, &tv) == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+		    "cannot watch the socket");
+		/* Not yet a connection the engine knows of. */
+		ss->owner = NULL;
+		sess_stream_close(ss, 0, NULL, NULL, 0);
+		ss->owner = s;
+		return -1;
+	}
+	ss->connecting = true;
+	return 0;
+}
+
+/*
+ * Send one message on s's stream, connecting it first when it has none.
+ * What the kernel does not take at once waits in ss->out (bounded).
+ * 0, or -1 with errno when the message is lost (the stream is closed
+ * then and the engine told, so the request goes out again on its retry).
+ */
+static int
+sess_stream_send(struct sess_sock *ss, const uint8_t *buf, size_t len)
+{
+	size_t cap;
+	ssize_t n = 0;
+	uint8_t *p;
+
+	if (ss->fd == -1 && sess_stream_open(ss) == -1) {
+		sess_stream_lost(ss->owner, 0, NULL, NULL, 0);
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (!ss->connecting && ss->outlen == 0) {
+		if ((n = sess_stream_io(ss, true, (void *)buf, len)) == -1) {
+			sess_stream_close(ss, 0, NULL, NULL, 0);
+			errno = ECONNRESET;
+			return -1;
+		}
+		if ((size_t)n == len)
+			return 0;
+	}
+	len -= (size_t)n;
+	buf += n;
+	if (ss->outlen + len > SESS_STREAM_OUT_MAX) {
+		sess_stream_close(ss, 0, NULL, NULL, 0);
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (ss->outlen + len > ss->outcap) {
+		cap = ss->outcap > 0 ? ss->outcap : 4096;
+		while (cap < ss->outlen + len)
+			cap *= 2;
+		if ((p = realloc(ss->out, cap)) == NULL) {
+			sess_stream_close(ss, 0, NULL, NULL, 0);
+			errno = ENOMEM;
+			return -1;
+		}
+		ss->out = p;
+		ss->outcap = cap;
+	}
+	memcpy(ss->out + ss->outlen, buf, len);
+	ss->outlen += len;
+	event_add(ss->wev, NULL);
+	return 0;
+}
+
+/* A TCP session gets a stream of its own, connected on its first send. */
+static int
+sess_stream_attach(struct sess_loop *l, struct sess *s)
+{
+	struct sess_sock *ss;
+
+	if ((ss = calloc(1, sizeof(*ss))) == NULL ||
+	    (ss->fr = tcp_framer_new(0)) == NULL) {
+		free(ss);
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	ss->l = l;
+	ss->fd = -1;
+	ss->stream = true;
+	ss->owner = s;
+	ss->users = 1;
+	ss->family = sess_addr(s, NULL)->sa_family;
+	TAILQ_INSERT_TAIL(&l->socks, ss, entry);
+	sess_set_sock(s, ss);
+	return 0;
+}
+
+/* A request ran out of tries on s's stream: the agent may be gone. */
+static void
+sess_loop_drop(void *arg, struct sess *s)
+{
+	struct sess_sock *ss = sess_get_sock(s);
+
+	if (ss != NULL && ss->stream)
+		sess_stream_close(ss, 0, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------ datagrams */
+
 static int
 sess_loop_attach(void *arg, struct sess *s)
 {
@@ -196,6 +543,8 @@ sess_loop_attach(void *arg, struct sess *s)
 	bool own;
 	int rcvbuf;
 
+	if (SESS_TRANSPORT_IS_STREAM(o->transport))
+		return sess_stream_attach(l, s);
 	sa = sess_addr(s, &salen);
 	own = o->local_port != 0 || o->use_connection;
 	rcvbuf = o->in_buffer_size > 0 ? o->in_buffer_size :
@@ -210,19 +559,7 @@ sess_loop_attach(void *arg, struct sess *s)
 		}
 	}
 
-	transport_cfg_default(&cfg, sa->sa_family);
-	cfg.local_host = o->local_host;
-	cfg.local_port = o->local_port;
-	cfg.force_local_port = o->force_local_port;
-	cfg.share_local_port = o->share_local_port;
-	if (o->use_connection) {
-		cfg.connect_to = sa;
-		cfg.connect_len = salen;
-	}
-	cfg.dont_fragment = o->dont_fragment;
-	cfg.dscp = o->dscp;
-	cfg.rcvbuf = rcvbuf;
-	cfg.sndbuf = o->out_buffer_size;
+	sess_sock_cfg(&cfg, s, o->use_connection, rcvbuf);
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
@@ -265,6 +602,9 @@ sess_loop_detach(void *arg, struct sess *s)
 	if (ss == NULL)
 		return;
 	sess_set_sock(s, NULL);
+	/* Requests written on a stream go out again on the next one. */
+	if (ss->stream)
+		sess_stream_close(ss, 0, NULL, NULL, 0);
 	if (ss->owner == s)
 		ss->owner = NULL;
 	sess_sock_release(ss);
@@ -281,6 +621,8 @@ sess_loop_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
 		errno = ENOTCONN;
 		return -1;
 	}
+	if (ss->stream)
+		return sess_stream_send(ss, buf, len);
 	if (ss->connected)
 		return transport_send(ss->fd, buf, len, NULL, 0);
 	sa = sess_addr(s, &salen);
@@ -429,6 +771,8 @@ sess_loop_new(struct event_base *base)
 		goto fail;
 	if ((l->rx = transport_rx_new()) == NULL)
 		goto fail;
+	if ((l->sbuf = malloc(SESS_STREAM_READ)) == NULL)
+		goto fail;
 	memset(&io, 0, sizeof(io));
 	io.now_us = sess_loop_now;
 	io.wake = sess_loop_wake;
@@ -437,6 +781,7 @@ sess_loop_new(struct event_base *base)
 	io.send = sess_loop_send;
 	io.resolve = sess_loop_resolve;
 	io.unresolve = sess_loop_unresolve;
+	io.drop = sess_loop_drop;
 	io.arg = l;
 	if ((l->m = sess_mgr_new(&io)) == NULL)
 		goto fail;
@@ -466,7 +811,7 @@ sess_loop_local_addr(const struct sess *s, struct sockaddr_storage *ss,
 {
 	const struct sess_sock *sock = sess_get_sock(s);
 
-	if (sock == NULL) {
+	if (sock == NULL || sock->fd == -1) {
 		errno = ENOTCONN;
 		return -1;
 	}
@@ -486,5 +831,6 @@ sess_loop_free(struct sess_loop *l)
 	if (l->timer != NULL)
 		event_free(l->timer);
 	transport_rx_free(l->rx);
+	free(l->sbuf);
 	free(l);
 }

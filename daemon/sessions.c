@@ -376,6 +376,10 @@ sessions_transport_name(int transport)
 		return "udp6";
 	case SESS_TRANSPORT_DTLS:
 		return "dtls";
+	case SESS_TRANSPORT_TCP:
+		return "tcp";
+	case SESS_TRANSPORT_TCP6:
+		return "tcp6";
 	default:
 		return "?";
 	}

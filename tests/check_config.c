@@ -579,7 +579,7 @@ START_TEST(config_range_checks)
 	    "expected a size");
 	expect_error("{\"defaults\": {\"version\": @\"2d\"}}\n",
 	    "defaults.version: expected \"1\", \"2c\" or \"3\"");
-	expect_error("{\"defaults\": {\"transport\": @\"tcp\"}}\n",
+	expect_error("{\"defaults\": {\"transport\": @\"sctp\"}}\n",
 	    "defaults.transport: expected");
 	expect_error("{\"sessions\": {\"a\": {\"host\": @\"a b\"}}}\n",
 	    "sessions.a.host: contains spaces");

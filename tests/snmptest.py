@@ -90,6 +90,24 @@ def free_udp_port(family=socket.AF_INET):
         return s.getsockname()[1]
 
 
+def _free_udp_tcp_port(ipv6=False):
+    """A port free for UDP and TCP on 127.0.0.1 (and ::1 with ipv6)."""
+    want = [(socket.AF_INET, "127.0.0.1")]
+    if ipv6:
+        want.append((socket.AF_INET6, "::1"))
+    for _ in range(50):
+        p = free_udp_port(socket.AF_INET)
+        try:
+            for fam, host in want:
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    with socket.socket(fam, kind) as s:
+                        s.bind((host, p))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no port free for UDP and TCP")
+
+
 def _free_udp_port_both():
     """A port free for UDP on both 127.0.0.1 and ::1."""
     for _ in range(50):
@@ -213,15 +231,17 @@ class Snmpd:
 
     Snmpd(ipv6=False, community="public", rw_community="private",
           extra_conf=(), persist_conf=(), engine_id=None,
-          stable_view=False, agent_addresses=(), start=True)
+          stable_view=False, agent_addresses=(), tcp=False, start=True)
 
     extra_conf: lines for the main config (e.g. "rwuser alice priv",
     "dlmod bigtable /path/bigtable.so", "view ..."). persist_conf: lines for
     the persistent snmpd.conf written before the first start (v3
     "createUser NAME SHA PASS AES PASS" go here).  engine_id: hex string
     ("0x8000...") for exactEngineID.  agent_addresses: extra agentAddress
-    specs (e.g. "dtlsudp:127.0.0.1:PORT").  community/rw_community None:
-    no community line.
+    specs (e.g. "dtlsudp:127.0.0.1:PORT").  tcp: listen on
+    tcp:127.0.0.1:PORT too (and tcp6:[::1]:PORT with ipv6; the same port
+    number; addr_tcp and addr_tcp6 name them).
+    community/rw_community None: no community line.
 
     Attributes: host ("127.0.0.1"), port, host6 ("::1" or None), dir,
     addr ("127.0.0.1:PORT", for Net-SNMP tools), addr6 ("udp6:[::1]:PORT"),
@@ -231,7 +251,8 @@ class Snmpd:
 
     def __init__(self, ipv6=False, community="public", rw_community="private",
                  extra_conf=(), persist_conf=(), engine_id=None,
-                 stable_view=False, agent_addresses=(), start=True):
+                 stable_view=False, agent_addresses=(), tcp=False,
+                 start=True):
         self.prog = find_program("snmpd")
         if self.prog is None:
             raise unittest.SkipTest("snmpd not installed")
@@ -239,7 +260,8 @@ class Snmpd:
         os.mkdir(os.path.join(self.dir, "cert_indexes"))
         self.host = "127.0.0.1"
         self.host6 = "::1" if ipv6 else None
-        self.port = _free_udp_port_both() if ipv6 else free_udp_port()
+        self.port = (_free_udp_tcp_port(ipv6) if tcp else
+                     _free_udp_port_both() if ipv6 else free_udp_port())
         self.community = community
         self.rw_community = rw_community
         self.proc = None
@@ -251,6 +273,11 @@ class Snmpd:
         addrs = ["udp:127.0.0.1:%d" % self.port]
         if ipv6:
             addrs.append("udp6:[::1]:%d" % self.port)
+        self.tcp = tcp
+        if tcp:
+            addrs.append("tcp:127.0.0.1:%d" % self.port)
+            if ipv6:
+                addrs.append("tcp6:[::1]:%d" % self.port)
         addrs += list(agent_addresses)
         lines = ["[snmp] persistentDir %s" % self.dir,
                  "agentAddress " + ",".join(addrs),
@@ -286,6 +313,15 @@ class Snmpd:
     @property
     def addr6(self):
         return "udp6:[::1]:%d" % self.port if self.host6 else None
+
+    @property
+    def addr_tcp(self):
+        return "tcp:127.0.0.1:%d" % self.port if self.tcp else None
+
+    @property
+    def addr_tcp6(self):
+        return ("tcp6:[::1]:%d" % self.port if self.tcp and self.host6
+                else None)
 
     @property
     def pid(self):
