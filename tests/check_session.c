@@ -160,9 +160,9 @@ mgr_new(void)
 	io.attach = fake_attach;
 	io.detach = fake_detach;
 	io.send = fake_send;
+	io.drop = fake_drop;
 	io.resolve = fake_resolve;
 	io.unresolve = fake_unresolve;
-	io.drop = fake_drop;
 	m = sess_mgr_new(&io);
 	ck_assert_ptr_nonnull(m);
 	sess_mgr_set_badpkt_cb(m, badpkt_cb, NULL);
@@ -634,6 +634,63 @@ START_TEST(sess_retries_then_timeout)
 }
 END_TEST
 
+/*
+ * RFC 3430: on a stream a request is written once per connection; its
+ * tries pass without a resend until the binding says the connection is
+ * gone, and then the next try goes out (on the next connection).
+ */
+START_TEST(sess_stream_resends_only_on_a_new_connection)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o;
+	struct sess *s;
+	struct cbrec rec = { 0 }, rec2 = { 0 };
+	uint64_t t0;
+
+	opts_init(&o);
+	o.transport = SESS_TRANSPORT_TCP;
+	o.timeout_ms = 1000;
+	o.retries = 2;
+	s = sess_mk(m, &o);
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
+	ck_assert_int_eq(fk.nsent, 1);
+	advance_to(m, t0 + 1500000);
+	ck_assert_int_eq(fk.nsent, 1);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, 0);
+	ck_assert_int_eq(fk.drops, 0);
+	/* The connection drops: the next try goes out again. */
+	sess_stream_lost(s, 0, NULL, NULL, 0);
+	ck_assert_int_eq(bad.n, 0);
+	advance_to(m, t0 + 2000000);
+	ck_assert_int_eq(fk.nsent, 2);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, 1);
+	answer(m, sent_id(1), 6);
+	ck_assert_int_eq(rec.called, 1);
+	ck_assert_int_eq(rec.error, 0);
+
+	/* Never answered on a live connection: one write, then 201 after
+	 * every try's timeout, and the connection is dropped. */
+	t0 = fk.now;
+	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec2));
+	advance_to(m, t0 + 2999999);
+	ck_assert_int_eq(rec2.called, 0);
+	advance_to(m, t0 + 3000000);
+	ck_assert_int_eq(rec2.called, 1);
+	ck_assert_int_eq(rec2.error, SNMPMGR_ERR_TIMEOUT);
+	ck_assert_int_eq(fk.nsent, 3);
+	ck_assert_int_eq(fk.drops, 1);
+
+	/* A framing failure is a bad packet of the session. */
+	sess_stream_lost(s, SNMPMGR_ERR_MSG_TOO_LONG, "too long", NULL, 0);
+	ck_assert_int_eq(bad.n, 1);
+	ck_assert_int_eq(bad.error, SNMPMGR_ERR_MSG_TOO_LONG);
+	ck_assert_ptr_eq(bad.s, s);
+	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
 START_TEST(sess_rtt_from_last_transmission)
 {
 	struct sess_mgr *m = mgr_new();
@@ -840,11 +897,6 @@ answer_many(struct sess_mgr *m, const char *ip, int32_t id, size_t n)
  * as a bad packet.  Checks the origin first, like any answer.
  */
 START_TEST(sess_answer_past_the_bound_ends_request_with_317)
- * RFC 3430: on a stream a request is written once per connection; its
- * tries pass without a resend until the binding says the connection is
- * gone, and then the next try goes out (on the next connection).
- */
-START_TEST(sess_stream_resends_only_on_a_new_connection)
 {
 	struct sess_mgr *m = mgr_new();
 	struct sess_opts o;
@@ -903,48 +955,6 @@ START_TEST(sess_answer_longer_than_max_packet_size_taken)
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, 0);
 	ck_assert_uint_eq(rec.nvb, 1500);
-	uint64_t t0;
-
-	opts_init(&o);
-	o.transport = SESS_TRANSPORT_TCP;
-	o.timeout_ms = 1000;
-	o.retries = 2;
-	s = sess_mk(m, &o);
-	t0 = fk.now;
-	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec));
-	ck_assert_int_eq(fk.nsent, 1);
-	advance_to(m, t0 + 1500000);
-	ck_assert_int_eq(fk.nsent, 1);
-	ck_assert_uint_eq(sess_get_stats(s)->retries, 0);
-	ck_assert_int_eq(fk.drops, 0);
-	/* The connection drops: the next try goes out again. */
-	sess_stream_lost(s, 0, NULL, NULL, 0);
-	ck_assert_int_eq(bad.n, 0);
-	advance_to(m, t0 + 2000000);
-	ck_assert_int_eq(fk.nsent, 2);
-	ck_assert_uint_eq(sess_get_stats(s)->retries, 1);
-	answer(m, sent_id(1), 6);
-	ck_assert_int_eq(rec.called, 1);
-	ck_assert_int_eq(rec.error, 0);
-
-	/* Never answered on a live connection: one write, then 201 after
-	 * every try's timeout, and the connection is dropped. */
-	t0 = fk.now;
-	ck_assert_ptr_nonnull(get(s, "1.3.6.1.2.1.1.3.0", &rec2));
-	advance_to(m, t0 + 2999999);
-	ck_assert_int_eq(rec2.called, 0);
-	advance_to(m, t0 + 3000000);
-	ck_assert_int_eq(rec2.called, 1);
-	ck_assert_int_eq(rec2.error, SNMPMGR_ERR_TIMEOUT);
-	ck_assert_int_eq(fk.nsent, 3);
-	ck_assert_int_eq(fk.drops, 1);
-
-	/* A framing failure is a bad packet of the session. */
-	sess_stream_lost(s, SNMPMGR_ERR_MSG_TOO_LONG, "too long", NULL, 0);
-	ck_assert_int_eq(bad.n, 1);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_MSG_TOO_LONG);
-	ck_assert_ptr_eq(bad.s, s);
-	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
 	sess_mgr_free(m);
 }
 END_TEST
@@ -1542,13 +1552,13 @@ main(void)
 	tcase_add_test(tc, sess_non_response_pdu_rejected);
 	tcase_add_test(tc, sess_own_socket_takes_only_its_responses);
 	tcase_add_test(tc, sess_retries_then_timeout);
+	tcase_add_test(tc, sess_stream_resends_only_on_a_new_connection);
 	tcase_add_test(tc, sess_rtt_from_last_transmission);
 	tcase_add_test(tc, sess_send_failure_counts_and_retries);
 	tcase_add_test(tc, sess_send_refused_ends_request_at_once);
 	tcase_add_test(tc, sess_getbulk_answer_past_the_bound_refused);
 	tcase_add_test(tc, sess_answer_past_the_bound_ends_request_with_317);
 	tcase_add_test(tc, sess_answer_longer_than_max_packet_size_taken);
-	tcase_add_test(tc, sess_stream_resends_only_on_a_new_connection);
 	tcase_add_test(tc, sess_busy_limit);
 	tcase_add_test(tc, sess_cancel_calls_no_callback);
 	tcase_add_test(tc, sess_free_interrupts_requests);
