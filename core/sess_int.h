@@ -194,6 +194,12 @@ void	 sess_req_unlink(struct sess_req *);
 void	 sess_req_destroy(struct sess_req *);
 /* End r with an error: unlink, call back, free. */
 void	 sess_req_fail(struct sess_req *, int);
+/* sess_addr.c: the agent's address. */
+int	 sess_lookup(struct sess_mgr *, struct sess *, const struct sess_opts *,
+	    struct sockaddr_storage *, socklen_t *);
+void	 sess_lookup_forget(struct sess *);
+void	 sess_flush_unsent(struct sess *);
+int	 sess_relookup(struct sess *);
 /* A datagram dropped: counted, traced, handed to the bad-packet hook. */
 void	 sess_badpkt(struct sess_mgr *, struct sess *, int, const char *,
 	    const struct sockaddr *, const uint8_t *, size_t);

@@ -157,8 +157,6 @@ sess_mgr_new(const struct sess_io *io)
 }
 
 static void	sess_destroy(struct sess *, int);
-static void	sess_flush_unsent(struct sess *);
-static int	sess_relookup(struct sess *);
 
 void
 sess_mgr_free(struct sess_mgr *m)
@@ -351,83 +349,6 @@ sess_check_opts(const struct sess_opts *o)
 		return -1;
 	}
 	return 0;
-}
-
-/* The port of o in a numeric address. */
-static void
-sess_addr_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-/*
- * The agent address of o: a numeric host at once (getaddrinfo never
- * blocks for those), a name through io->resolve.  udp takes either
- * family, preferring IPv4 for names; udp6 takes IPv6 only.  1 with the
- * address, 0 when io->resolve will answer later, -1 with lasterr.
- */
-static int
-sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
-    struct sockaddr_storage *ss, socklen_t *sslen)
-{
-	struct addrinfo hints, *res = NULL, *ai, *pick = NULL;
-	int family, rc;
-
-	if (o->host[0] == '\0') {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no host given");
-		return -1;
-	}
-	family = o->transport == SESS_TRANSPORT_UDP6 ||
-	    o->transport == SESS_TRANSPORT_TCP6 ? AF_INET6 : AF_UNSPEC;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(o->host, NULL, &hints, &res) != 0) {
-		if (m->io.resolve == NULL) {
-			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: not a "
-			    "numeric address, and no resolver", o->host);
-			return -1;
-		}
-		memset(ss, 0, sizeof(*ss));
-		rc = m->io.resolve(m->io.arg, s, o->host, family, ss, sslen);
-		if (rc == 1)
-			sess_addr_port(ss, o->port);
-		return rc;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		if (pick == NULL || (pick->ai_family != AF_INET &&
-		    ai->ai_family == AF_INET))
-			pick = ai;
-	}
-	if (pick == NULL || pick->ai_addrlen > sizeof(*ss)) {
-		freeaddrinfo(res);
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no address",
-		    o->host);
-		return -1;
-	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
-	*sslen = pick->ai_addrlen;
-	sess_addr_port(ss, o->port);
-	freeaddrinfo(res);
-	return 1;
-}
-
-/* Tell the binding to drop whatever it holds to look s's name up. */
-static void
-sess_lookup_forget(struct sess *s)
-{
-	struct sess_mgr *m = s->m;
-
-	if (m->io.unresolve != NULL)
-		m->io.unresolve(m->io.arg, s);
-	s->lookup_out = false;
 }
 
 /* Strings copied from a caller's struct end inside their arrays. */
@@ -920,104 +841,6 @@ sess_req_set_timing(struct sess_req *r, uint32_t timeout_ms,
 	}
 }
 
-/* Send the requests that waited for the address, oldest first. */
-static void
-sess_flush_unsent(struct sess *s)
-{
-	struct sess_req *r;
-
-	for (;;) {
-		TAILQ_FOREACH(r, &s->reqs, entry)
-			if (r->unsent)
-				break;
-		if (r == NULL)
-			break;
-		if (sess_transmit(r, sess_now(s->m)) == -1)
-			sess_req_fail(r, snmpmgr_lasterr());
-	}
-	sess_mgr_rewake(s->m);
-}
-
-/* A session whose last lookup failed asks again for its next request. */
-static int
-sess_relookup(struct sess *s)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
-
-	switch (sess_lookup(s->m, s, &s->opts, &ss, &sslen)) {
-	case -1:
-		return -1;
-	case 0:
-		s->lookup_out = true;
-		return 0;
-	}
-	s->lookup_out = true;		/* sess_resolved() clears it */
-	return sess_resolved(s, 0, NULL, (struct sockaddr *)&ss, sslen);
-}
-
-int
-sess_resolved(struct sess *s, int error, const char *why,
-    const struct sockaddr *sa, socklen_t salen)
-{
-	struct sess_mgr *m = s->m;
-	struct sockaddr_storage old;
-	struct sess_req *r;
-	bool refamily, restream;
-	int err;
-
-	s->lookup_out = false;
-	if (error != 0 && !s->resolving)
-		return 0;		/* keep the address it has */
-	if (error == 0 && (salen == 0 || salen > sizeof(s->addr))) {
-		error = SNMPMGR_ERR_NOT_IP_ADDRESS;
-		why = "no usable address";
-	}
-	if (error != 0) {
-		snmpmgr_seterr(error, "%s", why != NULL ? why : s->opts.host);
-		goto fail_waiting;
-	}
-	refamily = !s->attached || s->addr.ss_family != sa->sa_family;
-	old = s->addr;
-	memset(&s->addr, 0, sizeof(s->addr));
-	memcpy(&s->addr, sa, salen);
-	s->addrlen = salen;
-	sess_addr_port(&s->addr, s->opts.port);
-	s->resolving = false;
-	/* A stream is connected to the old address: connect anew. */
-	restream = SESS_TRANSPORT_IS_STREAM(s->opts.transport) &&
-	    memcmp(&old, &s->addr, sizeof(old)) != 0;
-	if (refamily || restream || s->opts.use_connection) {
-		if (s->attached && m->io.detach != NULL)
-			m->io.detach(m->io.arg, s);
-		s->attached = 0;
-		if (m->io.attach != NULL && m->io.attach(m->io.arg, s) == -1) {
-			s->resolving = true;
-			goto fail_waiting;
-		}
-		s->attached = 1;
-	}
-	sess_flush_unsent(s);
-	return 0;
-
- fail_waiting:
-	err = snmpmgr_lasterr();
-	TAILQ_FOREACH(r, &s->reqs, entry)
-		r->doomed = true;
-	while ((r = TAILQ_FIRST(&s->reqs)) != NULL && r->doomed) {
-		snmpmgr_seterr(err, "%s", why != NULL ? why :
-		    snmpmgr_lasterr_detail());
-		sess_req_fail(r, err);
-	}
-	sess_mgr_rewake(m);
-	return error != 0 ? 0 : -1;
-}
-
-bool
-sess_resolving(const struct sess *s)
-{
-	return s->resolving;
-}
 
 /*
  * Never ask for what cannot be taken: the most varbinds a legal answer to
