@@ -198,6 +198,10 @@ struct config	*config_load_running(const struct config *run,
 		    struct config_err *err);
 void		 config_free(struct config *c);
 
+/* Octets as "0x..." JSON text, as engine IDs and keys are written and
+ * shown (at most 64 octets; more are cut).  New reference or NULL. */
+json_t		*config_hex_json(const uint8_t *p, size_t n);
+
 const struct config_session *config_find_session(const struct config *c,
 		    const char *name);
 const struct config_poll *config_find_poll(const struct config *c,

@@ -27,8 +27,8 @@ static const char *const cred_keys[] = { "user", "auth", "auth_password",
 	"priv_key_type", "priv_key_extension", NULL };
 
 /* "0x80001f88..." for JSON output. */
-static json_t *
-hex_json(const uint8_t *p, size_t n)
+json_t *
+config_hex_json(const uint8_t *p, size_t n)
 {
 	char	 buf[2 + 2 * 64 + 1] = "0x";
 
@@ -316,7 +316,7 @@ cfg_v3_opts_json(const struct sess_opts *o, bool mask, json_t *obj)
 				    json_string("***"));
 			else
 				rc |= json_object_set_new(obj, "auth_key",
-				    hex_json(k->bytes, k->len));
+				    config_hex_json(k->bytes, k->len));
 			if (!mask || usm_cred_auth_source(c) != 'p')
 				rc |= json_object_set_new(obj, "auth_key_type",
 				    json_string(usm_cred_auth_source(c) ==
@@ -333,7 +333,7 @@ cfg_v3_opts_json(const struct sess_opts *o, bool mask, json_t *obj)
 				    json_string("***"));
 			else
 				rc |= json_object_set_new(obj, "priv_key",
-				    hex_json(k->bytes, k->len));
+				    config_hex_json(k->bytes, k->len));
 			if (!mask || usm_cred_priv_source(c) != 'p')
 				rc |= json_object_set_new(obj, "priv_key_type",
 				    json_string(usm_cred_priv_source(c) ==
@@ -347,7 +347,7 @@ cfg_v3_opts_json(const struct sess_opts *o, bool mask, json_t *obj)
 		    json_string(cfg_level_words[v->level - 1]));
 	if (v->engine_id_len > 0)
 		rc |= json_object_set_new(obj, "engine_id",
-		    hex_json(v->engine_id, v->engine_id_len));
+		    config_hex_json(v->engine_id, v->engine_id_len));
 	if (v->engine_time_set) {
 		rc |= json_object_set_new(obj, "engine_boots",
 		    json_integer(v->engine_boots));
@@ -356,7 +356,7 @@ cfg_v3_opts_json(const struct sess_opts *o, bool mask, json_t *obj)
 	}
 	if (v->context_engine_id_len > 0)
 		rc |= json_object_set_new(obj, "context_engine_id",
-		    hex_json(v->context_engine_id, v->context_engine_id_len));
+		    config_hex_json(v->context_engine_id, v->context_engine_id_len));
 	rc |= json_object_set_new(obj, "context_name",
 	    json_string(v->context_name));
 	rc |= json_object_set_new(obj, "msg_max_size",

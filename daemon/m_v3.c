@@ -201,12 +201,12 @@ m_usm_hash(struct mcall *mc)
 
 	if ((res = json_object()) == NULL)
 		goto nomem;
-	json_object_set_new(res, "engine_id", view_hex(engine, elen));
+	json_object_set_new(res, "engine_id", config_hex_json(engine, elen));
 	json_object_set_new(res, "auth", json_string(usm_auth_name(p.auth)));
 	k = usm_cred_auth_key(c);
-	json_object_set_new(res, "auth_master_key", view_hex(k->bytes, k->len));
+	json_object_set_new(res, "auth_master_key", config_hex_json(k->bytes, k->len));
 	k = usm_user_auth_key(u);
-	json_object_set_new(res, "auth_key", view_hex(k->bytes, k->len));
+	json_object_set_new(res, "auth_key", config_hex_json(k->bytes, k->len));
 	if (p.priv != USM_PRIV_NONE) {
 		json_object_set_new(res, "priv",
 		    json_string(usm_priv_name(p.priv)));
@@ -214,9 +214,9 @@ m_usm_hash(struct mcall *mc)
 		    json_string(usm_keyext_name(p.keyext)));
 		k = usm_cred_priv_key(c);
 		json_object_set_new(res, "priv_master_key",
-		    view_hex(k->bytes, k->len));
+		    config_hex_json(k->bytes, k->len));
 		k = usm_user_priv_key(u);
-		json_object_set_new(res, "priv_key", view_hex(k->bytes, k->len));
+		json_object_set_new(res, "priv_key", config_hex_json(k->bytes, k->len));
 	}
 	ctl_req_result(r, res);
 	goto out;

@@ -202,17 +202,6 @@ view_poll_show(const struct dsess *ds)
 	return json_pack("{s:o,s:o}", "state", state, "polls", arr);
 }
 
-json_t *
-view_hex(const uint8_t *p, size_t n)
-{
-	char	 buf[2 + 2 * USM_MAX_KEY_LEN + 1];
-
-	buf[0] = '0';
-	buf[1] = 'x';
-	hex_encode(p, n, buf + 2, sizeof(buf) - 2);
-	return json_string(buf);
-}
-
 /* {"engine_id", "engine_boots", "engine_time", ...} of a v3 session. */
 json_t *
 view_v3_engine(const struct sess *s)
@@ -227,7 +216,7 @@ view_v3_engine(const struct sess *s)
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "engine_id", vi.engine_id_len > 0 ?
-	    view_hex(vi.engine_id, vi.engine_id_len) : json_null());
+	    config_hex_json(vi.engine_id, vi.engine_id_len) : json_null());
 	if (vi.time_known) {
 		json_object_set_new(o, "engine_boots", json_integer(vi.boots));
 		json_object_set_new(o, "engine_time", json_integer(vi.time));

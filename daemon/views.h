@@ -29,9 +29,6 @@ struct v3cache;
  * down, unknown, disabled, error) when it is not NULL. */
 json_t	*view_session_list(struct daemon *d, const struct sessions *t,
 	    const char *state);
-/* Octets as "0x..." text, as engine IDs and keys are shown (at most
- * USM_MAX_KEY_LEN octets; more are cut). */
-json_t	*view_hex(const uint8_t *p, size_t n);
 /* {"engine_id", "engine_boots", "engine_time", "discovery", ...} of a v3
  * session's agent (snmp.discover, session.show, "discovery" events);
  * NULL unless v3. */
