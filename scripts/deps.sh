@@ -1,13 +1,14 @@
 #!/bin/bash
 # deps.sh - install the Debian 12 packages snmpmgrd needs to build, test and
 # run its demo, when any is missing (systemd: systemd-analyze verify checks
-# the unit in tests/test_service.py).  Needs root (or sudo) only if something
-# must be installed.
+# the unit in tests/test_service.py; libsmi2-dev for MIB names, libnats-dev
+# for cluster mode, nats-server and prometheus as test peers).  Needs root
+# (or sudo) only if something must be installed.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libjansson-dev check python3 snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev
-systemd"
+systemd libsmi2-dev libnats-dev nats-server prometheus"
 
 missing=""
 for p in $PKGS; do
