@@ -95,6 +95,13 @@ struct sess_v3 {
 	int32_t			 agent_max_size;
 	uint64_t		 discovered_us;
 	int			 last_error;
+	/* The engine ID report of this run: its boots/time, the fallback
+	 * when the authenticated probe gets no authenticated answer. */
+	bool			 rep_known;
+	uint32_t		 rep_boots, rep_time;
+	int64_t			 rep_at;	/* our seconds when it came */
+	bool			 fallback;	/* this run fell back to it */
+	char			 fallback_why[160];
 };
 
 struct sess_watcher;

@@ -460,6 +460,11 @@ struct sess_v3_info {
 	uint64_t	 discovered_us;	/* monotonic time of the last success,
 					 * 0 = never */
 	int		 last_error;	/* of the last discovery, 0 if none */
+	bool		 fallback;	/* the last discovery took boots/time
+					 * from the unauthenticated engine ID
+					 * report: the authenticated probe
+					 * drew no authenticated answer */
+	char		 fallback_why[160]; /* why, when fallback */
 };
 
 /* The v3 state of s.  0, or -1 when s is not an SNMPv3 session. */

@@ -227,6 +227,9 @@ view_v3_engine(const struct sess *s)
 	if (vi.agent_max_size > 0)
 		json_object_set_new(o, "msg_max_size",
 		    json_integer(vi.agent_max_size));
+	if (vi.fallback)
+		json_object_set_new(o, "fallback", json_string(
+		    vi.fallback_why));
 	if (vi.last_error != 0)
 		json_object_set_new(o, "last_error", json_pack("{s:i,s:s}",
 		    "code", vi.last_error, "message",
