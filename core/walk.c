@@ -126,6 +126,8 @@ walk_send(struct walk *w)
 	}
 	if ((w->req = sess_request(w->s, &pdu, walk_resp_cb, w)) == NULL)
 		return -1;
+	w->res.requests++;
+	w->res.last_request_id = sess_req_id(w->req);
 	if (w->o.timing)
 		sess_req_set_timing(w->req, w->o.timeout_ms, w->o.retries);
 	return 0;

@@ -81,6 +81,8 @@ ctl_cmd_get(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	if (req.max_repetitions >= 0)
 		json_object_set_new(params, "max_repetitions",
 		    json_integer(req.max_repetitions));
+	if (req.store)
+		json_object_set_new(params, "store", json_true());
 
 	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
 	    NULL)) != 0)
@@ -167,6 +169,8 @@ ctl_cmd_walk(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		json_object_set_new(params, "max_repetitions",
 		    json_integer(req.max_repetitions));
 	json_object_set_new(params, "stream", json_true());
+	if (req.store)
+		json_object_set_new(params, "store", json_true());
 
 	/* Ctrl-C cancels the walk; its reply tells where to resume. */
 	ctl->cancel_on_sigint = 1;

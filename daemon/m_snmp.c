@@ -47,6 +47,7 @@
 #include "op.h"
 #include "render.h"
 #include "sessions.h"
+#include "state.h"
 #include "trap_rx.h"
 #include "v3cache.h"
 
@@ -61,6 +62,8 @@ static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
 /* What a walk keeps between its rows (op->priv). */
 struct walkst {
 	bool			 stream;
+	struct state_poll	*store;	/* the session's, when "store" */
+	bool			 store_full;
 	bool			 oom;
 	uint64_t		 count;
 	struct oid		 last;
@@ -93,7 +96,8 @@ op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
 
 /* The reply to a request: the response PDU and the round trip. */
 static void
-snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
+snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us,
+    int stored)
 {
 	struct render_buf	 b;
 	const char		*name;
@@ -111,6 +115,10 @@ snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
 	render_i64(&b, pdu->error_index);
 	render_adds(&b, ",\"varbinds\":");
 	render_varbinds(&b, pdu->vb, pdu->nvb);
+	render_adds(&b, ",\"request_id\":");
+	render_i64(&b, pdu->request_id);
+	if (stored >= 0)
+		render_adds(&b, stored ? ",\"stored\":true" : ",\"stored\":false");
 	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
 	render_add(&b, rtt, (size_t)n);
 	if (b.failed)
@@ -120,18 +128,67 @@ snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
 	render_buf_free(&b);
 }
 
+/*
+ * The session's store for an operation with "store": true (made on first
+ * use), NULL when not asked.  An inline target has none: -32602, and
+ * *refused is set.
+ */
+static struct state_poll *
+snmp_store_of(struct mcall *c, bool *refused)
+{
+	struct dsess	*ds = c->op->ds;
+
+	*refused = false;
+	if (!mcall_bool(c, "store", false))
+		return NULL;
+	if (ds == NULL) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "store: only a configured "
+		    "session stores values (\"session\", not \"target\")",
+		    NULL);
+		*refused = true;
+		return NULL;
+	}
+	if (ds->store == NULL) {
+		if ((ds->store = malloc(sizeof(*ds->store))) == NULL) {
+			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+			*refused = true;
+			return NULL;
+		}
+		state_poll_init(ds->store);
+	}
+	return ds->store;
+}
+
+/* The request ID of a failed request, in its error's data. */
+static json_t *
+snmp_req_err_data(const struct op *op)
+{
+	return op->req_id != 0 ? json_pack("{s:i}", "request_id",
+	    (int)op->req_id) : NULL;
+}
+
 /* The answer of get, getnext, getbulk and set. */
 static void
 snmp_answer(struct op *op, const struct sess_result *res)
 {
+	struct state_poll *store = op->priv;
 	char		 detail[512];
+	int		 stored = -1;
 
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
-		ctl_req_error_num(op->r, res->error, detail, NULL);
-		op_error_event(op, res->error, detail, NULL);
-	} else
-		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
+		ctl_req_error_num(op->r, res->error, detail,
+		    snmp_req_err_data(op));
+		op_error_event(op, res->error, detail, snmp_req_err_data(op));
+	} else {
+		if (store != NULL && res->pdu->error_status == 0)
+			stored = state_store_add(store, res->pdu->vb,
+			    res->pdu->nvb, state_now_ms()) == 0;
+		else if (store != NULL)
+			stored = 0;
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, stored);
+	}
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? detail : NULL);
 }
@@ -146,7 +203,14 @@ snmp_request(struct mcall *c, uint8_t type)
 	struct snmp_pdu		 pdu;
 	size_t			 n;
 
+	bool			 refused;
+
 	vb = mcall_varbinds(c, "oids", &n);
+	op->priv = snmp_store_of(c, &refused);
+	if (refused) {
+		op_free(op);
+		return CTL_DONE;
+	}
 	op_pdu_init(&pdu, type, vb, n);
 	if (type == SNMP_PDU_GETBULK) {
 		if (so->version == SNMP_V1) {
@@ -213,6 +277,9 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	const char	*id;
 	size_t		 idlen, i;
 
+	if (ws->store != NULL && !ws->store_full &&
+	    state_vals_add(&ws->store->work, vb, n) == -1)
+		ws->store_full = true;
 	if (!ws->stream) {
 		for (i = 0; i < n && ws->count < METHODS_MAX_COLLECT; i++) {
 			if (ws->count > 0)
@@ -290,6 +357,11 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 		ws->count = res->count;
 	} else if (ws->last.len == 0)
 		ws->last = res->last;
+	/* What the walk got is stored even when it failed: each row is
+	 * the agent's latest value. */
+	if (ws->store != NULL &&
+	    state_store_commit(ws->store, state_now_ms()) == -1)
+		ws->store_full = true;
 
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
@@ -323,6 +395,13 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 	render_buf_init(&out);
 	render_adds(&out, "{\"count\":");
 	render_u64(&out, ws->count);
+	render_adds(&out, ",\"requests\":");
+	render_u64(&out, res->requests);
+	render_adds(&out, ",\"last_request_id\":");
+	render_i64(&out, res->last_request_id);
+	if (ws->store != NULL)
+		render_adds(&out, ws->store_full ? ",\"stored\":false" :
+		    ",\"stored\":true");
 	render_adds(&out, ",\"last_oid\":");
 	if (ws->last.len > 0)
 		render_oid(&out, &ws->last);
@@ -369,6 +448,7 @@ m_snmp_walk(struct mcall *c)
 	struct walkst		*ws;
 	const struct oid	*start = mcall_oid(c, "start_oid");
 	bool			 stream = mcall_bool(c, "stream", true);
+	bool			 refused;
 
 	walk_opts_from_sess(&wo, op->s, mcall_oid(c, "oid"));
 	if (start != NULL)
@@ -388,6 +468,11 @@ m_snmp_walk(struct mcall *c)
 	ws->stream = stream;
 	op->priv = ws;
 	op->priv_free = walkst_free;
+	ws->store = snmp_store_of(c, &refused);
+	if (refused) {
+		op_free(op);
+		return CTL_DONE;
+	}
 	/* One row past the bound tells that the subtree holds more. */
 	if (!stream && (wo.limit == 0 || wo.limit > METHODS_MAX_COLLECT))
 		wo.limit = METHODS_MAX_COLLECT + 1;
@@ -468,7 +553,7 @@ mt_inform_answer(struct op *op, const struct sess_result *res)
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		op_error_event(op, res->error, detail, NULL);
 	} else
-		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, -1);
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? "inform not "
 		    "acknowledged" : NULL);

@@ -848,6 +848,7 @@ static const struct mparam p_discover[] = {
 static const struct mparam p_get[] = {
 	{ .name = "oids", .type = MP_OIDS, .flags = MP_REQUIRED,
 	  .max = SNMPMGR_MAX_VARBINDS },
+	{ .name = "store", .type = MP_BOOL, .flags = MP_NOTNULL },
 	P_END
 };
 
@@ -858,6 +859,7 @@ static const struct mparam p_getbulk[] = {
 	  .max = SNMPMGR_MAX_VARBINDS },
 	{ .name = "max_repetitions", .type = MP_UINT,
 	  .max = SNMPMGR_MAX_REPETITIONS },
+	{ .name = "store", .type = MP_BOOL, .flags = MP_NOTNULL },
 	P_END
 };
 
@@ -905,6 +907,7 @@ static const struct mparam p_walk[] = {
 	{ .name = "max_repetitions", .type = MP_UINT,
 	  .max = SNMPMGR_MAX_REPETITIONS },
 	{ .name = "stream", .type = MP_BOOL },
+	{ .name = "store", .type = MP_BOOL, .flags = MP_NOTNULL },
 	P_END
 };
 

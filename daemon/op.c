@@ -233,6 +233,7 @@ op_request(struct op *op, const struct snmp_pdu *pdu,
 			    snmpmgr_lasterr_detail());
 		return op_start_failed(op);
 	}
+	op->req_id = sess_req_id(op->sr);
 	return op_pending(op);
 }
 

@@ -42,6 +42,7 @@ struct op {
 
 	/* In flight: at most one of these. */
 	struct sess_req		*sr;
+	int32_t			 req_id;	/* sr's request ID */
 	struct walk		*w;
 	struct polls_wait	*pw;
 

@@ -813,6 +813,8 @@ polls_reset(struct polls *P, struct dsess *ds)
 
 	for (i = 0; ds->ps != NULL && i < ds->ps->njobs; i++)
 		state_poll_reset(&ds->ps->jobs[i]->st);
+	if (ds->store != NULL)
+		state_poll_reset(ds->store);
 }
 
 /* ---------------------------------------------------------- poll.run */

@@ -12,7 +12,8 @@ It serves one table, 1.3.6.1.4.1.99999.1.1.N = INTEGER N for N in
 from a second socket (another source port), which a manager checking the
 origin drops.  .requests counts requests received, .last_from is the
 address the last one came from (the manager's socket), .send(addr, data)
-sends any datagram from the agent's port.  .close() stops it.
+sends any datagram from the agent's port, .reqids the request IDs of the
+PDUs it decoded, in order.  .close() stops it.
 empty_after: after that many GetNext/GetBulk answers, answer them with no
 varbind at all (legal for GetBulk, RFC 3416 4.2.3), empty_count of them
 (None: from then on); .nexts counts those requests; most: put at most that
@@ -22,7 +23,9 @@ can be changed any time.
 
 import socket
 import struct
+import sys
 import threading
+import unittest
 
 ROOT = (1, 3, 6, 1, 4, 1, 99999, 1, 1)
 ROOT_STR = ".".join(map(str, ROOT))
@@ -118,6 +121,7 @@ class FakeAgent:
         self.nexts = 0
         self.community = community.encode()
         self.requests = 0
+        self.reqids = []
         self.answered = 0
         self.last_from = None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -176,6 +180,7 @@ class FakeAgent:
         version = dec_int(ver[1])
         ptype, body = pdu
         reqid, a, b, vbl = dec_all(body)
+        self.reqids.append(dec_int(reqid[1]))
         oids = [dec_oid(dec_all(vb[1])[0][1]) for vb in dec_all(vbl[1])]
         out = []
         if ptype in (0xA1, 0xA5):
@@ -232,3 +237,23 @@ class FakeAgent:
                 continue
             self.answered += 1
             (self.other or self.sock).sendto(reply, addr)
+
+
+class FakeAgentCase(unittest.TestCase):
+    """A test case with a FakeAgent of 40 rows (self.agent) and a snmpmgrd
+    (self.d) holding it as session "fake"; the daemon's log is shown when
+    a test fails."""
+
+    def setUp(self):
+        from snmptest import Daemon
+        self.agent = FakeAgent(rows=40)
+        self.d = Daemon({
+            "log": {"level": "info"},
+            "sessions": {"fake": self.agent.target(timeout="5s")},
+        })
+
+    def tearDown(self):
+        if any(e is not None for e in sys.exc_info()):
+            sys.stderr.write(self.d.log()[-4000:])
+        self.d.close()
+        self.agent.close()

@@ -12,29 +12,14 @@ Standard library only.
 
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import snmptest  # noqa: E402
-from snmptest import Daemon  # noqa: E402
-from fakeagent import FakeAgent, ROOT_STR, row_oid  # noqa: E402
+from fakeagent import FakeAgentCase, ROOT_STR, row_oid  # noqa: E402
 
 
-class WalkEnd(unittest.TestCase):
-
-    def setUp(self):
-        self.agent = FakeAgent(rows=40)
-        self.d = Daemon({
-            "log": {"level": "info"},
-            "sessions": {"fake": self.agent.target(timeout="5s")},
-        })
-
-    def tearDown(self):
-        if any(e is not None for e in sys.exc_info()):
-            sys.stderr.write(self.d.log()[-4000:])
-        self.d.close()
-        self.agent.close()
+class WalkEnd(FakeAgentCase):
 
     def walk(self, **params):
         p = {"session": "fake", "oid": ROOT_STR, "max_repetitions": 8}
