@@ -188,6 +188,8 @@ snmp_answer(struct op *op, const struct sess_result *res)
 		else if (store != NULL)
 			stored = 0;
 		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, stored);
+		op_response_event(op, res->pdu->vb, res->pdu->nvb, res->pdu,
+		    res->rtt_us);
 	}
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? detail : NULL);
@@ -280,6 +282,7 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	if (ws->store != NULL && !ws->store_full &&
 	    state_vals_add(&ws->store->work, vb, n) == -1)
 		ws->store_full = true;
+	op_response_event(op, vb, n, NULL, 0);
 	if (!ws->stream) {
 		for (i = 0; i < n && ws->count < METHODS_MAX_COLLECT; i++) {
 			if (ws->count > 0)
@@ -552,8 +555,11 @@ mt_inform_answer(struct op *op, const struct sess_result *res)
 		    snmpmgr_strerror(res->error));
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		op_error_event(op, res->error, detail, NULL);
-	} else
+	} else {
 		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, -1);
+		op_response_event(op, res->pdu->vb, res->pdu->nvb, res->pdu,
+		    res->rtt_us);
+	}
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? "inform not "
 		    "acknowledged" : NULL);

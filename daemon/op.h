@@ -108,5 +108,15 @@ void		 op_error_detail(const struct op *op, int error, char *buf,
  */
 void		 op_error_event(const struct op *op, int code,
 		    const char *detail, json_t *extra);
+/*
+ * The "response" event of an answer the operation got (SPEC.md 4
+ * on_response): r's method, the session's name (none for an inline
+ * target), the agent's address and vb[0..n-1]; with pdu (a request's
+ * answer; NULL for a walk's rows) also its request-id, error-status and
+ * index, and the round trip.  Nothing is built unless someone subscribed.
+ */
+void		 op_response_event(const struct op *op,
+		    const struct snmp_varbind *vb, size_t n,
+		    const struct snmp_pdu *pdu, uint32_t rtt_us);
 
 #endif /* SNMPMGRD_OP_H */

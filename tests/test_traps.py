@@ -30,7 +30,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest                                     # noqa: E402
 from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
-                      net_snmp_run, norm_varbind, skip_unless)
+                      net_snmp_run, norm_varbind, skip_unless,
+                      Watcher)
 
 # Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
 # checked against fixed values.
@@ -149,39 +150,6 @@ def v2c_trap(reqid, trap_oid, community=b"public", text=b"x" * 40,
 
 
 # ------------------------------------------------------------- helpers
-
-class Watcher:
-    """An events.subscribe stream on its own connection."""
-
-    def __init__(self, daemon, events=("trap", "inform", "bad-packet",
-                                       "discovery-request")):
-        self.c = daemon.connect()
-        self.c.call("events.subscribe", {"events": list(events)})
-        self.seen = []
-
-    def wait(self, pred, timeout=5.0):
-        for e in self.seen:
-            if pred(e):
-                return e
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            try:
-                msg = self.c.read_msg(left)
-            except TimeoutError:
-                return None
-            if msg.get("method") != "event":
-                continue
-            p = msg["params"]
-            self.seen.append(p)
-            if pred(p):
-                return p
-
-    def close(self):
-        self.c.close()
-
 
 def journal_records(path):
     recs = []
