@@ -75,6 +75,11 @@ struct sess_v3opts {
 	char		 context_name[SNMPMGR_MAX_CONTEXT_LEN + 1];
 	uint32_t	 msg_max_size;		/* default 65507 */
 	bool		 single_step_discovery;	/* default false */
+	/* Our engine ID for what the session sends as the authoritative
+	 * engine (SNMPv3 traps); 0 octets: the daemon's.  The engine does
+	 * not use it. */
+	uint8_t		 local_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		 local_engine_id_len;
 };
 
 /* Every option of SPEC.md section 2 that the engine acts on. */

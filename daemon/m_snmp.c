@@ -691,15 +691,20 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 	const struct sess_v3opts *v3 = &so->v3;
 	struct trapproc_local	 me;
 	struct usm_user		*u = NULL;
-	const uint8_t		*user, *ceng;
+	const uint8_t		*user, *ceng, *eid = d->engine_id;
 	enum usm_auth		 auth;
 	enum usm_priv		 priv;
-	size_t			 userlen, ceng_len;
+	size_t			 userlen, ceng_len, eid_len = d->engine_id_len;
 	ssize_t			 n;
 	bool			 use_auth, use_priv;
 	static int32_t		 msg_id;
 
-	if (d->engine_id_len == 0) {
+	/* The session's own engine ID, when it has one. */
+	if (v3->local_engine_id_len > 0) {
+		eid = v3->local_engine_id;
+		eid_len = v3->local_engine_id_len;
+	}
+	if (eid_len == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "no local engine "
 		    "ID for an SNMPv3 trap");
 		return -1;
@@ -718,18 +723,16 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 		use_auth = use_priv = false;
 	else if (v3->level == SESS_LEVEL_AUTH)
 		use_priv = false;
-	if (use_auth && (u = usm_user_new(v3->cred, d->engine_id,
-	    d->engine_id_len)) == NULL)
+	if (use_auth && (u = usm_user_new(v3->cred, eid, eid_len)) == NULL)
 		return -1;
-	me.engine_id = d->engine_id;
-	me.engine_id_len = d->engine_id_len;
+	me.engine_id = eid;
+	me.engine_id_len = eid_len;
 	me.boots = d->engine_boots;
 	me.time = (uint32_t)daemon_uptime(d);
 	/* RFC 3413 3.2: a notification's contextEngineID is ours. */
-	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id :
-	    d->engine_id;
+	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id : eid;
 	ceng_len = v3->context_engine_id_len > 0 ?
-	    v3->context_engine_id_len : d->engine_id_len;
+	    v3->context_engine_id_len : eid_len;
 	if (msg_id == 0)
 		msg_id = (int32_t)(arc4random() & 0x3fffffff) + 1;
 	else

@@ -36,6 +36,7 @@ from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
 # Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
 # checked against fixed values.
 OUR_ENGINE = "80001f88046d677274657374"
+SESSION_ENGINE = "80001f8804736573736e656e67"    # a session's own
 
 CREDENTIALS = {
     "md5des": {"user": "md5des", "auth": "md5", "auth_password": "md5despass1",
@@ -918,6 +919,9 @@ class SenderTest(unittest.TestCase):
             f.write("createUser iuser SHA ipass12345 AES ipriv12345\n")
             f.write("createUser -e 0x%s tuser SHA tpass12345 AES "
                     "tpriv12345\n" % OUR_ENGINE)
+            # A session with an engine ID of its own sends from it.
+            f.write("createUser -e 0x%s suser SHA spass12345 AES "
+                    "spriv12345\n" % SESSION_ENGINE)
         env = dict(os.environ, SNMP_PERSISTENT_DIR=cls.dir,
                    SNMPCONFPATH=cls.dir, MIBS="")
         os.mkdir(os.path.join(cls.dir, "cert_indexes"))
@@ -940,7 +944,11 @@ class SenderTest(unittest.TestCase):
                                priv_password="ipriv12345"),
                    "td3t": dict(v3, user="tuser",
                                 auth_password="tpass12345",
-                                priv_password="tpriv12345")}}
+                                priv_password="tpriv12345"),
+                   "td3s": dict(v3, user="suser",
+                                auth_password="spass12345",
+                                priv_password="spriv12345",
+                                local_engine_id="0x" + SESSION_ENGINE)}}
         cls.d = Daemon(cfg)
         time.sleep(0.3)         # snmptrapd binds its port
 
@@ -993,6 +1001,16 @@ class SenderTest(unittest.TestCase):
                        "v3trap")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(self.logged("OID: ." + oid))
+
+    def test_v3_trap_from_the_sessions_local_engine_id(self):
+        oid = unique_oid()
+        r = self.d.ctl("trap", "td3s", oid, "1.3.6.1.2.1.1.5.0", "s",
+                       "own-engine")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.logged("OID: ." + oid))
+        self.assertTrue(self.logged("\"own-engine\""))
+        cfg = self.d.call("session.config", {"session": "td3s"})
+        self.assertEqual(json.dumps(cfg).count(SESSION_ENGINE), 1, cfg)
 
     def test_inform_without_receiver_times_out(self):
         port = free_udp_port()
