@@ -49,6 +49,7 @@ struct sess_req {
 	void			*arg;
 	int			 in_cb;
 	bool			 doomed;	/* sess_interrupt() ends it */
+	uint32_t		 answers;	/* broadcast: so far */
 
 	uint64_t		 tmo_us;	/* 0: the session's timeout */
 	uint32_t		 conn_gen;	/* stream: the connection it was

@@ -108,6 +108,9 @@ struct sess_opts {
 	bool		 share_local_port;
 	bool		 use_connection;
 	bool		 dont_fragment;
+	bool		 broadcast;		/* host is a broadcast address
+						 * (SO_BROADCAST): collect every
+						 * answer until the timeout */
 	int		 dscp;			/* -1 = OS default */
 	int		 in_buffer_size;	/* 0 = OS default */
 	int		 out_buffer_size;	/* 0 = OS default */
@@ -349,6 +352,17 @@ struct sess_result {
 	const struct snmp_pdu	*pdu;	/* the response when error == 0;
 					 * valid during the callback only */
 	uint32_t		 rtt_us;
+	/*
+	 * A broadcast session's request (sess_opts.broadcast, SNMPv1 and
+	 * v2c) is called back for each answer, with more set, from the
+	 * address from; it ends at its deadline with error 0, pdu NULL
+	 * and answers the count (201 when none came).  Once an answer
+	 * came, nothing is sent again.
+	 */
+	bool			 more;
+	const struct sockaddr	*from;
+	socklen_t		 fromlen;
+	uint32_t		 answers;
 };
 
 typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,

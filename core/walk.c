@@ -389,6 +389,11 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 		snmpmgr_seterr(SNMPMGR_ERR_NO_SUCH_OID, "no walk root");
 		return NULL;
 	}
+	if (so->broadcast) {
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "a walk needs one agent, "
+		    "not a broadcast session");
+		return NULL;
+	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;

@@ -28,9 +28,22 @@
 static int
 ctl_pdu_result(struct ctl *ctl, const json_t *res)
 {
+	const json_t	*a;
 	json_int_t	 status, index;
 	const char	*name;
+	size_t		 i;
+	int		 rv = CTL_EXIT_OK;
 
+	/* A broadcast session's: every agent's answer, under its source. */
+	if (!ctl->json && json_is_true(json_object_get(res, "broadcast"))) {
+		json_array_foreach(json_object_get(res, "responses"), i, a) {
+			printf("# %s\n", json_string_value(json_object_get(a,
+			    "source")));
+			if (ctl_pdu_result(ctl, a) != CTL_EXIT_OK)
+				rv = CTL_EXIT_ERROR;
+		}
+		return rv;
+	}
 	if (ctl->json)
 		ctl_print_json(stdout, res);
 	else

@@ -168,6 +168,86 @@ snmp_req_err_data(const struct op *op)
 	    (int)op->req_id) : NULL;
 }
 
+/* What a broadcast get collects (op->priv). */
+struct bcast {
+	struct render_buf	 b;	/* the answers, comma-separated */
+	uint32_t		 n;
+};
+
+static void
+bcast_free(void *arg)
+{
+	struct bcast	*bc = arg;
+
+	if (bc == NULL)
+		return;
+	render_buf_free(&bc->b);
+	free(bc);
+}
+
+/* One answer to a broadcast request: kept with its source. */
+static void
+snmp_answer_more(struct op *op, const struct sess_result *res)
+{
+	struct bcast		*bc = op->priv;
+	const struct snmp_pdu	*pdu = res->pdu;
+	const char		*name;
+	char			 addr[128], rtt[32];
+	int			 n;
+
+	if (bc->n >= METHODS_MAX_COLLECT)
+		return;
+	sessions_format_addr(res->from, res->fromlen, addr, sizeof(addr));
+	if (bc->n++ > 0)
+		render_add(&bc->b, ",", 1);
+	render_adds(&bc->b, "{\"source\":");
+	render_json_str(&bc->b, addr, strlen(addr));
+	render_adds(&bc->b, ",\"error_status\":");
+	render_i64(&bc->b, pdu->error_status);
+	render_adds(&bc->b, ",\"error_status_name\":");
+	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
+		name = "unknown";
+	render_json_str(&bc->b, name, strlen(name));
+	render_adds(&bc->b, ",\"error_index\":");
+	render_i64(&bc->b, pdu->error_index);
+	render_adds(&bc->b, ",\"varbinds\":");
+	render_varbinds(&bc->b, pdu->vb, pdu->nvb);
+	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}",
+	    res->rtt_us / 1000.0);
+	render_add(&bc->b, rtt, (size_t)n);
+	op_response_event(op, pdu->vb, pdu->nvb, pdu, res->rtt_us);
+}
+
+/* A broadcast request's deadline: every answer, or 201 when none came. */
+static void
+snmp_answer_broadcast(struct op *op, const struct sess_result *res)
+{
+	struct bcast		*bc = op->priv;
+	struct render_buf	 out;
+	char			 detail[512];
+
+	if (res->error != 0) {
+		op_error_detail(op, res->error, detail, sizeof(detail));
+		ctl_req_error_num(op->r, res->error, detail,
+		    snmp_req_err_data(op));
+		op_error_event(op, res->error, detail, snmp_req_err_data(op));
+		return;
+	}
+	render_buf_init(&out);
+	render_adds(&out, "{\"broadcast\":true,\"count\":");
+	render_u64(&out, bc->n);
+	render_adds(&out, ",\"request_id\":");
+	render_i64(&out, op->req_id);
+	render_adds(&out, ",\"responses\":[");
+	render_add(&out, bc->b.p, bc->b.len);
+	render_adds(&out, "]}");
+	if (out.failed || bc->b.failed)
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(op->r, out.p, out.len);
+	render_buf_free(&out);
+}
+
 /* The answer of get, getnext, getbulk and set. */
 static void
 snmp_answer(struct op *op, const struct sess_result *res)
@@ -214,6 +294,26 @@ snmp_request(struct mcall *c, uint8_t type)
 		return CTL_DONE;
 	}
 	op_pdu_init(&pdu, type, vb, n);
+	if (so->broadcast) {
+		struct bcast	*bc;
+
+		if (op->priv != NULL) {
+			ctl_req_error(c->r, CTL_ERR_PARAMS, "store: not on a "
+			    "broadcast session (many agents answer)", NULL);
+			op_free(op);
+			return CTL_DONE;
+		}
+		if ((bc = calloc(1, sizeof(*bc))) == NULL) {
+			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+			op_free(op);
+			return CTL_DONE;
+		}
+		render_buf_init(&bc->b);
+		op->priv = bc;
+		op->priv_free = bcast_free;
+		op->answer_more = snmp_answer_more;
+	}
 	if (type == SNMP_PDU_GETBULK) {
 		if (so->version == SNMP_V1) {
 			ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION,
@@ -226,7 +326,8 @@ snmp_request(struct mcall *c, uint8_t type)
 		pdu.error_index = (int32_t)mcall_uint(c, "max_repetitions",
 		    so->max_repetitions);
 	}
-	return op_request(op, &pdu, snmp_answer);
+	return op_request(op, &pdu, so->broadcast ? snmp_answer_broadcast :
+	    snmp_answer);
 }
 
 int

@@ -216,8 +216,23 @@ op_session(struct op *op, struct dsess *ds)
 static void
 op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 {
-	struct op	*op = arg;
+	struct op		*op = arg;
+	struct sess_result	 r2;
 
+	if (res->more) {
+		/* A broadcast: more may come until the deadline. */
+		if (op->answer_more != NULL)
+			op->answer_more(op, res);
+		return;
+	}
+	if (res->error == 0 && res->pdu == NULL && op->answer_more == NULL) {
+		/* broadcast turned on while it ran: no answer to give. */
+		r2 = *res;
+		r2.error = SNMPMGR_ERR_ROLE;
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "the session became a "
+		    "broadcast session while the request ran");
+		res = &r2;
+	}
 	op->sr = NULL;
 	op->answer_req(op, res);
 	ctl_req_done(op->r);
@@ -229,6 +244,11 @@ op_request(struct op *op, const struct snmp_pdu *pdu,
     void (*answer)(struct op *, const struct sess_result *))
 {
 	op->answer_req = answer;
+	if (sess_get_opts(op->s)->broadcast && op->answer_more == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "%s needs one agent, not a "
+		    "broadcast session", ctl_req_method(op->r));
+		return op_start_failed(op);
+	}
 	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
 		if (op->ds != NULL)
 			sessions_note(op->ds, snmpmgr_lasterr(),

@@ -52,6 +52,10 @@ struct op {
 
 	void			(*answer_req)(struct op *,
 				    const struct sess_result *);
+	/* Each answer to a broadcast session's request (res->more); the
+	 * end comes to answer_req.  NULL: the op refuses broadcast. */
+	void			(*answer_more)(struct op *,
+				    const struct sess_result *);
 	void			(*answer_walk)(struct op *,
 				    const struct walk_result *);
 	void			(*answer_poll)(struct op *);

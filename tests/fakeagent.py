@@ -3,7 +3,8 @@ will not do on demand: stop answering after some requests, answer from
 another port, or send junk.
 
 FakeAgent(rows=40, answers=None, community="public", wrong_port=False,
-          empty_after=None, empty_count=None, most=None)
+          empty_after=None, empty_count=None, most=None, port=0,
+          bind_host="127.0.0.1", reply_host=None)
 
 It serves one table, 1.3.6.1.4.1.99999.1.1.N = INTEGER N for N in
 1..rows, to Get, GetNext and GetBulk, from a thread, on a free port of
@@ -18,7 +19,10 @@ empty_after: after that many GetNext/GetBulk answers, answer them with no
 varbind at all (legal for GetBulk, RFC 3416 4.2.3), empty_count of them
 (None: from then on); .nexts counts those requests; most: put at most that
 many varbinds in a GetBulk answer (fewer than asked, to fit a size).  Both
-can be changed any time.
+can be changed any time.  port, bind_host: where it listens (with
+SO_REUSEADDR, so that agents on one port of 0.0.0.0 all get a broadcast);
+reply_host: answers come from a socket of that address (e.g. 127.0.0.2),
+so that each agent of a broadcast answers from an address of its own.
 """
 
 import socket
@@ -112,7 +116,7 @@ class FakeAgent:
 
     def __init__(self, rows=40, answers=None, community="public",
                  wrong_port=False, empty_after=None, empty_count=None,
-                 most=None):
+                 most=None, port=0, bind_host="127.0.0.1", reply_host=None):
         self.table = [ROOT + (n,) for n in range(1, rows + 1)]
         self.answers = answers
         self.empty_after = empty_after
@@ -125,12 +129,17 @@ class FakeAgent:
         self.answered = 0
         self.last_from = None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((bind_host, port))
         self.host, self.port = self.sock.getsockname()
+        self.bcast_wake = None
+        if self.host == "0.0.0.0":
+            self.host = "127.0.0.1"
+            self.bcast_wake = "127.255.255.255"
         self.other = None
-        if wrong_port:
+        if wrong_port or reply_host:
             self.other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.other.bind(("127.0.0.1", 0))
+            self.other.bind((reply_host or "127.0.0.1", 0))
         self._stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -147,10 +156,11 @@ class FakeAgent:
 
     def close(self):
         self._stop = True
-        # Wake the thread up.
+        # Wake the thread up (all of a shared port's by broadcast).
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.sendto(b"", (self.host, self.port))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+                s.sendto(b"", (self.bcast_wake or self.host, self.port))
         except OSError:
             pass
         self.thread.join(2)
