@@ -18,8 +18,9 @@ PDUs it decoded, in order.  .close() stops it.
 empty_after: after that many GetNext/GetBulk answers, answer them with no
 varbind at all (legal for GetBulk, RFC 3416 4.2.3), empty_count of them
 (None: from then on); .nexts counts those requests; most: put at most that
-many varbinds in a GetBulk answer (fewer than asked, to fit a size).  Both
-can be changed any time.  port, bind_host: where it listens (with
+many varbinds in a GetBulk answer (fewer than asked, to fit a size);
+.toobig_above: answer a GetBulk asking for more repetitions with tooBig.
+They can be changed any time.  port, bind_host: where it listens (with
 SO_REUSEADDR, so that agents on one port of 0.0.0.0 all get a broadcast);
 reply_host: answers come from a socket of that address (e.g. 127.0.0.2),
 so that each agent of a broadcast answers from an address of its own.
@@ -122,6 +123,7 @@ class FakeAgent:
         self.empty_after = empty_after
         self.empty_count = empty_count
         self.most = most
+        self.toobig_above = None
         self.nexts = 0
         self.community = community.encode()
         self.requests = 0
@@ -211,6 +213,9 @@ class FakeAgent:
                            (o, tlv(0x82, b"")))
         elif ptype == 0xA5:         # GetBulk (non-repeaters 0 here)
             reps = dec_int(b[1])
+            if self.toobig_above is not None and reps > self.toobig_above:
+                return response(version, comm[1], dec_int(reqid[1]), [],
+                                status=1)
             if self.most is not None:
                 reps = min(reps, self.most)
             o = oids[0]

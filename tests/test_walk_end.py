@@ -76,5 +76,26 @@ class WalkEnd(FakeAgentCase):
                       "--start-oid %s" % row_oid(5), r.stderr)
 
 
+    def test_toobig_halves_then_error_status_is_320(self):
+        # man/snmpmgrctl.1, doc/protocol.md: tooBig to a GetBulk asks
+        # again with half the max-repetitions ...
+        self.agent.toobig_above = 3
+        rows, rep = self.walk(max_repetitions=16)
+        self.assertEqual(rep["result"]["count"], 40, rep)
+        self.assertEqual(rows, [row_oid(i) for i in range(1, 41)])
+        # ... down to 1; tooBig there ends the walk with 320 and the
+        # error-status in its data.
+        self.agent.toobig_above = 0
+        rows, rep = self.walk(max_repetitions=4)
+        self.assertEqual(rep["error"]["code"], 320, rep)
+        self.assertEqual(rep["error"]["data"]["error_status_name"],
+                         "tooBig")
+        self.assertEqual(rep["error"]["data"]["count"], 0)
+
+    def test_start_oid_outside_the_subtree_refused(self):
+        rows, rep = self.walk(start_oid="1.3.6.1.4.1.99998")
+        self.assertEqual(rep["error"]["code"], -32602, rep)
+
+
 if __name__ == "__main__":
     snmptest.main()
