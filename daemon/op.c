@@ -225,7 +225,7 @@ op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 			op->answer_more(op, res);
 		return;
 	}
-	if (res->error == 0 && res->pdu == NULL && op->answer_more == NULL) {
+	if (res->error == 0 && res->answers > 0 && op->answer_more == NULL) {
 		/* broadcast turned on while it ran: no answer to give. */
 		r2 = *res;
 		r2.error = SNMPMGR_ERR_ROLE;
