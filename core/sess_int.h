@@ -102,6 +102,9 @@ struct sess_v3 {
 	uint32_t		 rep_boots, rep_time;
 	int64_t			 rep_at;	/* our seconds when it came */
 	bool			 fallback;	/* this run fell back to it */
+	bool			 fallback_next;	/* the engine ID probe was sent
+						 * again for a report to fall
+						 * back to */
 	char			 fallback_why[160];
 };
 

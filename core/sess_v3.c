@@ -521,6 +521,7 @@ sess_v3_start(struct sess *s, bool full)
 	v->reprobed = false;
 	v->rep_known = false;
 	v->fallback = false;
+	v->fallback_next = false;
 	v->fallback_why[0] = '\0';
 	if (full || v->engine_id_len == 0)
 		return sess_v3_probe(s, SESS_DISC_ENGINE);
@@ -599,11 +600,18 @@ sess_v3_fallback(struct sess *s, const char *why)
 {
 	struct sess_v3	*v = s->v3;
 
-	if (!v->rep_known || v->user == NULL)
-		return false;
+	snprintf(v->fallback_why, sizeof(v->fallback_why), "%s", why);
+	if (!v->rep_known || v->user == NULL) {
+		/* This run began at the boots/time probe (the engine ID was
+		 * known): get a report to fall back to, once. */
+		if (v->reprobed || s->dying)
+			return false;
+		v->reprobed = true;
+		v->fallback_next = true;
+		return sess_v3_probe(s, SESS_DISC_ENGINE) == 0;
+	}
 	usm_time_set(&v->tl, v->rep_boots, v->rep_time, v->rep_at);
 	v->fallback = true;
-	snprintf(v->fallback_why, sizeof(v->fallback_why), "%s", why);
 	sess_v3_finish(s, 0, NULL);
 	return true;
 }
@@ -699,7 +707,8 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 		v->rep_time = sp->time;
 		v->rep_at = sess_now_s(m);
 		if ((v->level & SNMP_MSGFLAG_AUTH) == 0 ||
-		    s->opts.v3.single_step_discovery) {
+		    s->opts.v3.single_step_discovery || v->fallback_next) {
+			v->fallback = v->fallback_next;
 			/* Boots and time as the unauthenticated report says:
 			 * the first authenticated answer corrects them. */
 			usm_time_set(&v->tl, sp->boots, sp->time,

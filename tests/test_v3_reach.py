@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest  # noqa: E402
 from snmptest import Daemon  # noqa: E402
 from fakeagent import row_oid  # noqa: E402
-from fakeagent_v3 import FakeV3Agent  # noqa: E402
+from fakeagent_v3 import ENGINE_ID, FakeV3Agent  # noqa: E402
 
 
 class Reach(unittest.TestCase):
@@ -73,6 +73,19 @@ class Reach(unittest.TestCase):
     def test_silent_to_the_probe(self):
         self.start("silent")
         self.check_reached("no answer to the boots/time probe")
+
+    def test_preset_engine_id_fetches_a_report_to_fall_back_to(self):
+        # The engine ID known in advance: discovery begins at the
+        # authenticated probe; when that fails it asks for the engine ID
+        # report once, and falls back to it.
+        self.start("silent")
+        t = self.agent.target(engine_id="0x" + ENGINE_ID.hex())
+        rep = self.d.rpc("snmp.get", {"target": t, "oids": [row_oid(9)]},
+                         timeout=20)
+        self.assertIn("result", rep, rep)
+        self.assertEqual(rep["result"]["varbinds"][0]["value"], 9)
+        self.assertEqual(
+            self.agent.reports.get("usmStatsUnknownEngineIDs"), 1)
 
     def test_wrong_password_is_still_308(self):
         self.start("wrongdigests")
