@@ -49,6 +49,7 @@ struct sess_req {
 	void			*arg;
 	int			 in_cb;
 	bool			 doomed;	/* sess_interrupt() ends it */
+	uint32_t		 answers;	/* broadcast: so far */
 
 	uint64_t		 tmo_us;	/* 0: the session's timeout */
 	uint32_t		 conn_gen;	/* stream: the connection it was
@@ -95,6 +96,16 @@ struct sess_v3 {
 	int32_t			 agent_max_size;
 	uint64_t		 discovered_us;
 	int			 last_error;
+	/* The engine ID report of this run: its boots/time, the fallback
+	 * when the authenticated probe gets no authenticated answer. */
+	bool			 rep_known;
+	uint32_t		 rep_boots, rep_time;
+	int64_t			 rep_at;	/* our seconds when it came */
+	bool			 fallback;	/* this run fell back to it */
+	bool			 fallback_next;	/* the engine ID probe was sent
+						 * again for a report to fall
+						 * back to */
+	char			 fallback_why[160];
 };
 
 struct sess_watcher;

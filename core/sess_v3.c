@@ -444,6 +444,7 @@ sess_v3_send(struct sess_req *r, uint64_t now)
 
 static void	sess_v3_probe_cb(struct sess_req *, const struct sess_result *,
 		    void *);
+static const char *sess_v3_report_name(const struct oid *);
 
 /* Make and send a discovery probe for step (RFC 3414 4).  0 or -1. */
 static int
@@ -518,6 +519,10 @@ sess_v3_start(struct sess *s, bool full)
 
 	v->gen++;
 	v->reprobed = false;
+	v->rep_known = false;
+	v->fallback = false;
+	v->fallback_next = false;
+	v->fallback_why[0] = '\0';
 	if (full || v->engine_id_len == 0)
 		return sess_v3_probe(s, SESS_DISC_ENGINE);
 	return sess_v3_probe(s, SESS_DISC_TIME);
@@ -583,6 +588,34 @@ sess_v3_finish(struct sess *s, int error, const char *detail)
 	sess_mgr_rewake(m);
 }
 
+/*
+ * The authenticated probe drew no authenticated answer (why): take
+ * boots/time from this run's engine ID report, as single-step discovery
+ * does, and end the run with success; the answer to the real request
+ * decides (a report to it is its error).  Net-SNMP's tools reach such
+ * agents this way.  false when there is no report to fall back to.
+ */
+static bool
+sess_v3_fallback(struct sess *s, const char *why)
+{
+	struct sess_v3	*v = s->v3;
+
+	snprintf(v->fallback_why, sizeof(v->fallback_why), "%s", why);
+	if (!v->rep_known || v->user == NULL) {
+		/* This run began at the boots/time probe (the engine ID was
+		 * known): get a report to fall back to, once. */
+		if (v->reprobed || s->dying)
+			return false;
+		v->reprobed = true;
+		v->fallback_next = true;
+		return sess_v3_probe(s, SESS_DISC_ENGINE) == 0;
+	}
+	usm_time_set(&v->tl, v->rep_boots, v->rep_time, v->rep_at);
+	v->fallback = true;
+	sess_v3_finish(s, 0, NULL);
+	return true;
+}
+
 /* A probe ran out of retries, or its session is going away. */
 static void
 sess_v3_probe_cb(struct sess_req *r, const struct sess_result *res,
@@ -591,6 +624,13 @@ sess_v3_probe_cb(struct sess_req *r, const struct sess_result *res,
 	struct sess	*s = arg;
 	char		 why[200];
 
+	if (res->error == SNMPMGR_ERR_TIMEOUT && r->step == SESS_DISC_TIME &&
+	    !s->dying) {
+		snprintf(why, sizeof(why), "no answer to the boots/time probe "
+		    "after %u tries", (unsigned)r->ntx);
+		if (sess_v3_fallback(s, why))
+			return;
+	}
 	if (res->error == SNMPMGR_ERR_TIMEOUT)
 		snprintf(why, sizeof(why), "no answer to the %s probe of "
 		    "engine discovery after %u tries",
@@ -662,8 +702,13 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 			memcpy(v->engine_id, sp->engine_id, sp->engine_id_len);
 			v->engine_id_len = sp->engine_id_len;
 		}
+		v->rep_known = true;
+		v->rep_boots = sp->boots;
+		v->rep_time = sp->time;
+		v->rep_at = sess_now_s(m);
 		if ((v->level & SNMP_MSGFLAG_AUTH) == 0 ||
-		    s->opts.v3.single_step_discovery) {
+		    s->opts.v3.single_step_discovery || v->fallback_next) {
+			v->fallback = v->fallback_next;
 			/* Boots and time as the unauthenticated report says:
 			 * the first authenticated answer corrects them. */
 			usm_time_set(&v->tl, sp->boots, sp->time,
@@ -725,6 +770,16 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 		return;
 	default:
 		break;
+	}
+	if (!authed) {
+		/* Not the agent's word (anyone can send it), and some
+		 * agents answer an authNoPriv probe for a privacy user so:
+		 * let the real request find out. */
+		snprintf(why, sizeof(why), "unauthenticated %s report to "
+		    "the boots/time probe",
+		    sess_v3_report_name(&msg->pdu.vb[0].name));
+		if (sess_v3_fallback(s, why))
+			return;
 	}
 	snprintf(why, sizeof(why), "engine discovery: the agent reported "
 	    "%s%s", sess_v3_report_hint(error), authed ? "" :
@@ -1171,6 +1226,10 @@ sess_v3_info(const struct sess *s, struct sess_v3_info *info)
 	info->agent_max_size = v->agent_max_size;
 	info->discovered_us = v->discovered_us;
 	info->last_error = v->last_error;
+	info->fallback = v->fallback;
+	if (v->fallback)
+		snprintf(info->fallback_why, sizeof(info->fallback_why), "%s",
+		    v->fallback_why);
 	return 0;
 }
 

@@ -348,6 +348,13 @@ sess_check_opts(const struct sess_opts *o)
 		snmpmgr_seterr(SNMPMGR_ERR_PORT_ZERO_CONNECTION, NULL);
 		return -1;
 	}
+	if (o->broadcast && (o->version == SNMP_V3 || o->use_connection ||
+	    o->transport != SESS_TRANSPORT_UDP)) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "broadcast needs "
+		    "SNMPv1 or SNMPv2c over UDP on IPv4, without "
+		    "use_connection");
+		return -1;
+	}
 	return 0;
 }
 
@@ -448,6 +455,21 @@ sess_req_fail(struct sess_req *r, int error)
 	sess_req_destroy(r);
 }
 
+/* The deadline of a broadcast request that got answers: the end. */
+static void
+sess_req_end_broadcast(struct sess_req *r)
+{
+	struct sess_result res;
+
+	sess_req_unlink(r);
+	memset(&res, 0, sizeof(res));
+	res.answers = r->answers;
+	r->in_cb = 1;
+	if (r->cb != NULL)
+		r->cb(r, &res, r->arg);
+	sess_req_destroy(r);
+}
+
 /*
  * Free s.  With callbacks, each outstanding request ends with
  * SNMPMGR_ERR_INTERRUPTED and the watchers are told.
@@ -502,6 +524,7 @@ sess_sock_opts_differ(const struct sess_opts *a, const struct sess_opts *b)
 	    a->share_local_port != b->share_local_port ||
 	    a->use_connection != b->use_connection ||
 	    a->dont_fragment != b->dont_fragment ||
+	    a->broadcast != b->broadcast ||
 	    a->dscp != b->dscp ||
 	    a->in_buffer_size != b->in_buffer_size ||
 	    a->out_buffer_size != b->out_buffer_size;
@@ -1110,6 +1133,11 @@ sess_mgr_timer(struct sess_mgr *m)
 			sess_req_fail(r, SNMPMGR_ERR_NOT_IP_ADDRESS);
 			continue;
 		}
+		if (r->answers > 0) {
+			/* A broadcast's collection ends. */
+			sess_req_end_broadcast(r);
+			continue;
+		}
 		if (r->kind == SESS_REQ_PDU)
 			r->s->stats.timeouts++;
 		if (sess_stream_holds(r) && m->io.drop != NULL)
@@ -1224,7 +1252,8 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 			    "accept_data is off: dropped");
 		return false;
 	}
-	if (s->opts.check_message_origin &&
+	/* A broadcast's answers come from each agent's own address. */
+	if (s->opts.check_message_origin && !s->opts.broadcast &&
 	    !sess_origin_ok(s, from, fromlen)) {
 		s->stats.origin_mismatch++;
 		sess_badpkt(m, s, SNMPMGR_ERR_ORIGIN,
@@ -1232,6 +1261,33 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 		return false;
 	}
 	return true;
+}
+
+/* One more answer to a broadcast request r: call back, keep r until its
+ * deadline, send it no more. */
+static void
+sess_req_answer_more(struct sess_mgr *m, struct sess *s, struct sess_req *r,
+    const struct snmp_pdu *pdu, const struct sockaddr *from,
+    socklen_t fromlen, uint64_t now)
+{
+	struct sess_result res;
+
+	s->stats.responses++;
+	r->answers++;
+	r->tries_left = 0;
+	memset(&res, 0, sizeof(res));
+	res.pdu = pdu;
+	res.more = true;
+	res.from = from;
+	res.fromlen = fromlen;
+	res.answers = r->answers;
+	res.rtt_us = now > r->sent_at ?
+	    (now - r->sent_at > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)(now - r->sent_at)) : 0;
+	r->in_cb = 1;
+	if (r->cb != NULL)
+		r->cb(r, &res, r->arg);
+	r->in_cb = 0;
 }
 
 /* r is answered by pdu: unlink it, call back, free it. */
@@ -1341,5 +1397,9 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 
 	if (sess_tracing(s))
 		sess_trace_in(s, from, fromlen, buf, len, &msg, 0, NULL);
-	sess_req_complete(m, s, r, &msg.pdu, sess_now(m));
+	if (s->opts.broadcast)
+		sess_req_answer_more(m, s, r, &msg.pdu, from, fromlen,
+		    sess_now(m));
+	else
+		sess_req_complete(m, s, r, &msg.pdu, sess_now(m));
 }

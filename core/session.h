@@ -75,6 +75,11 @@ struct sess_v3opts {
 	char		 context_name[SNMPMGR_MAX_CONTEXT_LEN + 1];
 	uint32_t	 msg_max_size;		/* default 65507 */
 	bool		 single_step_discovery;	/* default false */
+	/* Our engine ID for what the session sends as the authoritative
+	 * engine (SNMPv3 traps); 0 octets: the daemon's.  The engine does
+	 * not use it. */
+	uint8_t		 local_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		 local_engine_id_len;
 };
 
 /* Every option of SPEC.md section 2 that the engine acts on. */
@@ -103,6 +108,9 @@ struct sess_opts {
 	bool		 share_local_port;
 	bool		 use_connection;
 	bool		 dont_fragment;
+	bool		 broadcast;		/* host is a broadcast address
+						 * (SO_BROADCAST): collect every
+						 * answer until the timeout */
 	int		 dscp;			/* -1 = OS default */
 	int		 in_buffer_size;	/* 0 = OS default */
 	int		 out_buffer_size;	/* 0 = OS default */
@@ -344,6 +352,17 @@ struct sess_result {
 	const struct snmp_pdu	*pdu;	/* the response when error == 0;
 					 * valid during the callback only */
 	uint32_t		 rtt_us;
+	/*
+	 * A broadcast session's request (sess_opts.broadcast, SNMPv1 and
+	 * v2c) is called back for each answer, with more set, from the
+	 * address from; it ends at its deadline with error 0, pdu NULL
+	 * and answers the count (201 when none came).  Once an answer
+	 * came, nothing is sent again.
+	 */
+	bool			 more;
+	const struct sockaddr	*from;
+	socklen_t		 fromlen;
+	uint32_t		 answers;
 };
 
 typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
@@ -460,6 +479,11 @@ struct sess_v3_info {
 	uint64_t	 discovered_us;	/* monotonic time of the last success,
 					 * 0 = never */
 	int		 last_error;	/* of the last discovery, 0 if none */
+	bool		 fallback;	/* the last discovery took boots/time
+					 * from the unauthenticated engine ID
+					 * report: the authenticated probe
+					 * drew no authenticated answer */
+	char		 fallback_why[160]; /* why, when fallback */
 };
 
 /* The v3 state of s.  0, or -1 when s is not an SNMPv3 session. */

@@ -177,6 +177,9 @@ transport_open(const struct transport_cfg *cfg)
 		    IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER"))
 			goto fail;
 	}
+	if (cfg->broadcast && !cfg->stream && transport_setopt(fd, SOL_SOCKET,
+	    SO_BROADCAST, 1, "SO_BROADCAST") == -1)
+		goto fail;
 	if (cfg->dscp >= 0) {
 		if (cfg->dscp > 63) {
 			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,

@@ -29,6 +29,7 @@ struct transport_cfg {
 	const struct sockaddr	*connect_to;	/* NULL = unconnected */
 	socklen_t		 connect_len;
 	bool			 dont_fragment;
+	bool			 broadcast;	/* SO_BROADCAST */
 	int			 dscp;		/* -1 = OS default */
 	int			 rcvbuf;	/* bytes; 0 = OS default */
 	int			 sndbuf;

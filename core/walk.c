@@ -126,6 +126,8 @@ walk_send(struct walk *w)
 	}
 	if ((w->req = sess_request(w->s, &pdu, walk_resp_cb, w)) == NULL)
 		return -1;
+	w->res.requests++;
+	w->res.last_request_id = sess_req_id(w->req);
 	if (w->o.timing)
 		sess_req_set_timing(w->req, w->o.timeout_ms, w->o.retries);
 	return 0;
@@ -385,6 +387,11 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 
 	if (opts->root.len == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_SUCH_OID, "no walk root");
+		return NULL;
+	}
+	if (so->broadcast) {
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "a walk needs one agent, "
+		    "not a broadcast session");
 		return NULL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {

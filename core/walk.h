@@ -64,6 +64,8 @@ struct walk_result {
 	int		 error_index;
 	uint64_t	 count;		/* objects handed out */
 	struct oid	 last;		/* last OID handed out (for start_oid) */
+	uint32_t	 requests;	/* sent (retransmissions not counted) */
+	int32_t		 last_request_id; /* of the last one, 0 if none */
 };
 
 /*

@@ -258,6 +258,7 @@ enum {
 	CTL_LONG_INSIDE,
 	CTL_LONG_GETNEXT,
 	CTL_LONG_COMMUNITY_FILE,
+	CTL_LONG_STORE,
 };
 
 /*
@@ -280,6 +281,7 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 		    CTL_LONG_NO_INSIDE },
 		{ "inside-range",	no_argument,	   NULL, CTL_LONG_INSIDE },
 		{ "getnext",		no_argument,	   NULL, CTL_LONG_GETNEXT },
+		{ "store",		no_argument,	   NULL, CTL_LONG_STORE },
 		{ "community-file",	required_argument, NULL,
 		    CTL_LONG_COMMUNITY_FILE },
 		CTL_V3_LONGOPTS,
@@ -373,6 +375,10 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 				ctl_cmd_usage(cmd, "bad non-repeaters");
 				return -1;
 			}
+			continue;
+		}
+		if (ch == CTL_LONG_STORE && (o & CTL_OPT_STORE) != 0) {
+			req->store = 1;
 			continue;
 		}
 		if ((o & CTL_OPT_WALK) != 0) {

@@ -34,6 +34,7 @@ struct ctl_cmd;
 #define CTL_OPT_RETRY_R	0x02	/* -r RETRIES */
 #define CTL_OPT_BULK	0x04	/* -n NONREP -r MAXREP */
 #define CTL_OPT_WALK	0x08	/* --limit --start-oid ... -r MAXREP */
+#define CTL_OPT_STORE	0x10	/* --store */
 
 /*
  * SNMPv3 flags of an ad-hoc target, Net-SNMP style: -u USER, -l LEVEL,
@@ -86,6 +87,7 @@ struct ctl_req {
 	const char	*start_oid;
 	int		 inside_range;	/* -1: the session's */
 	int		 use_getnext;
+	int		 store;		/* --store: keep the values */
 	struct ctl_v3	 v3;		/* -u -l -a -A -x -X ... */
 };
 

@@ -49,6 +49,13 @@ cmd_print_polls(const json_t *res)
 		}
 		ctl_print_varbinds(stdout, json_object_get(p, "varbinds"), 0);
 	}
+	/* What get, walk ... --store kept. */
+	if (json_is_object(p = json_object_get(res, "stored"))) {
+		printf("# stored: %s, %" JSON_INTEGER_FORMAT " objects\n",
+		    json_string_value(json_object_get(p, "time")),
+		    json_integer_value(json_object_get(p, "count")));
+		ctl_print_varbinds(stdout, json_object_get(p, "varbinds"), 0);
+	}
 	return failed;
 }
 

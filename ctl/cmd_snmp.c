@@ -28,9 +28,22 @@
 static int
 ctl_pdu_result(struct ctl *ctl, const json_t *res)
 {
+	const json_t	*a;
 	json_int_t	 status, index;
 	const char	*name;
+	size_t		 i;
+	int		 rv = CTL_EXIT_OK;
 
+	/* A broadcast session's: every agent's answer, under its source. */
+	if (!ctl->json && json_is_true(json_object_get(res, "broadcast"))) {
+		json_array_foreach(json_object_get(res, "responses"), i, a) {
+			printf("# %s\n", json_string_value(json_object_get(a,
+			    "source")));
+			if (ctl_pdu_result(ctl, a) != CTL_EXIT_OK)
+				rv = CTL_EXIT_ERROR;
+		}
+		return rv;
+	}
 	if (ctl->json)
 		ctl_print_json(stdout, res);
 	else
@@ -81,6 +94,8 @@ ctl_cmd_get(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	if (req.max_repetitions >= 0)
 		json_object_set_new(params, "max_repetitions",
 		    json_integer(req.max_repetitions));
+	if (req.store)
+		json_object_set_new(params, "store", json_true());
 
 	if ((rv = ctl_rpc(ctl, cmd->method, params, NULL, NULL, &res,
 	    NULL)) != 0)
@@ -167,6 +182,8 @@ ctl_cmd_walk(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		json_object_set_new(params, "max_repetitions",
 		    json_integer(req.max_repetitions));
 	json_object_set_new(params, "stream", json_true());
+	if (req.store)
+		json_object_set_new(params, "store", json_true());
 
 	/* Ctrl-C cancels the walk; its reply tells where to resume. */
 	ctl->cancel_on_sigint = 1;

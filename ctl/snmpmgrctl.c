@@ -46,20 +46,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "list the sessions as a table: state, counters, RTT" },
 	{ "show", ctl_cmd_show, 0, "session.show", "SESSION",
 	    "show one session's address, options and counters" },
-	{ "get", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_RETRY_R, "snmp.get",
-	    CTL_TARGET_ARGS " OID...", "get the values of the OIDs" },
-	{ "getnext", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_RETRY_R,
-	    "snmp.getnext", CTL_TARGET_ARGS " OID...",
+	{ "get", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_RETRY_R |
+	    CTL_OPT_STORE, "snmp.get", "[--store] " CTL_TARGET_ARGS " OID...",
+	    "get the values of the OIDs" },
+	{ "getnext", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_RETRY_R |
+	    CTL_OPT_STORE, "snmp.getnext", "[--store] " CTL_TARGET_ARGS
+	    " OID...",
 	    "get the objects that follow the OIDs" },
-	{ "getbulk", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_BULK,
-	    "snmp.getbulk", "[-n NONREP] [-r MAXREP] " CTL_TARGET_ARGS
+	{ "getbulk", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_BULK |
+	    CTL_OPT_STORE, "snmp.getbulk",
+	    "[--store] [-n NONREP] [-r MAXREP] " CTL_TARGET_ARGS
 	    " OID...", "getbulk request (v2c, v3)" },
 	{ "set", ctl_cmd_set, CTL_OPT_TARGET | CTL_OPT_RETRY_R, "snmp.set",
 	    CTL_TARGET_ARGS " OID TYPE VALUE [OID TYPE VALUE ...]",
 	    "set values; TYPE is one of i u t a o s x d n c C U" },
-	{ "walk", ctl_cmd_walk, CTL_OPT_TARGET | CTL_OPT_WALK, "snmp.walk",
-	    "[--limit N] [--start-oid OID] [--no-inside-range] [--getnext] "
-	    "[-r MAXREP] " CTL_TARGET_ARGS " OID",
+	{ "walk", ctl_cmd_walk, CTL_OPT_TARGET | CTL_OPT_WALK | CTL_OPT_STORE,
+	    "snmp.walk", "[--limit N] [--start-oid OID] [--no-inside-range] "
+	    "[--getnext] [--store] [-r MAXREP] " CTL_TARGET_ARGS " OID",
 	    "walk a subtree, printing rows as they arrive" },
 	{ "discover", ctl_cmd_discover, CTL_OPT_TARGET, "snmp.discover",
 	    CTL_TARGET_ARGS, "SNMPv3 engine discovery: engine ID, boots, "

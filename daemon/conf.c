@@ -616,26 +616,47 @@ cmp_session(const void *a, const void *b)
 }
 
 static int
-cfg_polls(struct cfg_ctx *ctx)
+cfg_poll_one(struct cfg_ctx *ctx, const char *name, const json_t *obj,
+    void *elem)
 {
-	struct config	*c = ctx->c;
+	return cfg_poll(ctx, name, obj, elem);
+}
+
+/*
+ * Each entry of section sect made by one() into *arr, an array of elements
+ * of size (counted in *count as they are made, so that a failure frees
+ * what was made), sorted by cmp.  0 or -1.
+ */
+static int
+cfg_named_list(struct cfg_ctx *ctx, enum sect_id sect, size_t size,
+    void **arr, size_t *count, int (*one)(struct cfg_ctx *, const char *,
+    const json_t *, void *), int (*cmp)(const void *, const void *))
+{
 	const char	*name;
 	json_t		*obj;
-	size_t		 n = json_object_size(ctx->coll[SECT_POLLS]);
+	size_t		 n = json_object_size(ctx->coll[sect]);
 	struct cfg_pos	 at;
 
 	if (n == 0)
 		return 0;
-	if ((c->polls = calloc(n, sizeof(*c->polls))) == NULL) {
-		at = cfg_sect_pos(ctx, SECT_POLLS);
+	if ((*arr = calloc(n, size)) == NULL) {
+		at = cfg_sect_pos(ctx, sect);
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	}
-	json_object_foreach(ctx->coll[SECT_POLLS], name, obj) {
-		if (cfg_poll(ctx, name, obj, &c->polls[c->npolls++]) == -1)
+	json_object_foreach(ctx->coll[sect], name, obj) {
+		if (one(ctx, name, obj, (char *)*arr + (*count)++ * size) ==
+		    -1)
 			return -1;
 	}
-	qsort(c->polls, c->npolls, sizeof(*c->polls), cmp_poll);
+	qsort(*arr, *count, size, cmp);
 	return 0;
+}
+
+static int
+cfg_polls(struct cfg_ctx *ctx)
+{
+	return cfg_named_list(ctx, SECT_POLLS, sizeof(*ctx->c->polls),
+	    (void **)&ctx->c->polls, &ctx->c->npolls, cfg_poll_one, cmp_poll);
 }
 
 /* A "polls" list of a template or session: names of defined polls. */
@@ -891,27 +912,18 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 }
 
 static int
+cfg_session_one(struct cfg_ctx *ctx, const char *name, const json_t *obj,
+    void *elem)
+{
+	return cfg_session(ctx, name, obj, elem);
+}
+
+static int
 cfg_sessions(struct cfg_ctx *ctx)
 {
-	struct config	*c = ctx->c;
-	const char	*name;
-	json_t		*obj;
-	size_t		 n = json_object_size(ctx->coll[SECT_SESSIONS]);
-	struct cfg_pos	 at;
-
-	if (n == 0)
-		return 0;
-	if ((c->sessions = calloc(n, sizeof(*c->sessions))) == NULL) {
-		at = cfg_sect_pos(ctx, SECT_SESSIONS);
-		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
-	}
-	json_object_foreach(ctx->coll[SECT_SESSIONS], name, obj) {
-		if (cfg_session(ctx, name, obj,
-		    &c->sessions[c->nsessions++]) == -1)
-			return -1;
-	}
-	qsort(c->sessions, c->nsessions, sizeof(*c->sessions), cmp_session);
-	return 0;
+	return cfg_named_list(ctx, SECT_SESSIONS, sizeof(*ctx->c->sessions),
+	    (void **)&ctx->c->sessions, &ctx->c->nsessions, cfg_session_one,
+	    cmp_session);
 }
 
 /* "udp:0.0.0.0:162", "udp6:[::]:162", "dtls:[::1]:10162", port optional. */

@@ -81,6 +81,7 @@ static const struct optdef optdefs[] = {
 	    0 },
 	{ "use_connection", OPT_BOOL, OPTF(use_connection), 0, 0, 0, 0, 0 },
 	{ "dont_fragment", OPT_BOOL, OPTF(dont_fragment), 0, 0, 0, 0, 0 },
+	{ "broadcast", OPT_BOOL, OPTF(broadcast), 0, 0, 0, 0, 0 },
 	{ "dscp", OPT_INT, OPTF(dscp), 0, 63, 1, -1, 0 },
 	{ "in_buffer_size", OPT_SIZE_INT, OPTF(in_buffer_size), 0, INT32_MAX,
 	    1, 0, 0 },

@@ -95,6 +95,9 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 	if ((j = json_object_get(obj, "context_engine_id")) != NULL)
 		v->context_engine_id_len = cfg_hex_decode(json_string_value(j),
 		    v->context_engine_id, sizeof(v->context_engine_id));
+	if ((j = json_object_get(obj, "local_engine_id")) != NULL)
+		v->local_engine_id_len = cfg_hex_decode(json_string_value(j),
+		    v->local_engine_id, sizeof(v->local_engine_id));
 	if ((j = json_object_get(obj, "context_name")) != NULL)
 		copy_str(v->context_name, json_string_value(j),
 		    sizeof(v->context_name));
@@ -357,6 +360,9 @@ cfg_v3_opts_json(const struct sess_opts *o, bool mask, json_t *obj)
 	if (v->context_engine_id_len > 0)
 		rc |= json_object_set_new(obj, "context_engine_id",
 		    config_hex_json(v->context_engine_id, v->context_engine_id_len));
+	if (v->local_engine_id_len > 0)
+		rc |= json_object_set_new(obj, "local_engine_id",
+		    config_hex_json(v->local_engine_id, v->local_engine_id_len));
 	rc |= json_object_set_new(obj, "context_name",
 	    json_string(v->context_name));
 	rc |= json_object_set_new(obj, "msg_max_size",

@@ -47,6 +47,7 @@
 #include "op.h"
 #include "render.h"
 #include "sessions.h"
+#include "state.h"
 #include "trap_rx.h"
 #include "v3cache.h"
 
@@ -61,6 +62,8 @@ static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
 /* What a walk keeps between its rows (op->priv). */
 struct walkst {
 	bool			 stream;
+	struct state_poll	*store;	/* the session's, when "store" */
+	bool			 store_full;
 	bool			 oom;
 	uint64_t		 count;
 	struct oid		 last;
@@ -93,7 +96,8 @@ op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
 
 /* The reply to a request: the response PDU and the round trip. */
 static void
-snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
+snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us,
+    int stored)
 {
 	struct render_buf	 b;
 	const char		*name;
@@ -111,6 +115,10 @@ snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
 	render_i64(&b, pdu->error_index);
 	render_adds(&b, ",\"varbinds\":");
 	render_varbinds(&b, pdu->vb, pdu->nvb);
+	render_adds(&b, ",\"request_id\":");
+	render_i64(&b, pdu->request_id);
+	if (stored >= 0)
+		render_adds(&b, stored ? ",\"stored\":true" : ",\"stored\":false");
 	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
 	render_add(&b, rtt, (size_t)n);
 	if (b.failed)
@@ -120,18 +128,149 @@ snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us)
 	render_buf_free(&b);
 }
 
+/*
+ * The session's store for an operation with "store": true (made on first
+ * use), NULL when not asked.  An inline target has none: -32602, and
+ * *refused is set.
+ */
+static struct state_poll *
+snmp_store_of(struct mcall *c, bool *refused)
+{
+	struct dsess	*ds = c->op->ds;
+
+	*refused = false;
+	if (!mcall_bool(c, "store", false))
+		return NULL;
+	if (ds == NULL) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "store: only a configured "
+		    "session stores values (\"session\", not \"target\")",
+		    NULL);
+		*refused = true;
+		return NULL;
+	}
+	if (ds->store == NULL) {
+		if ((ds->store = malloc(sizeof(*ds->store))) == NULL) {
+			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+			*refused = true;
+			return NULL;
+		}
+		state_poll_init(ds->store);
+	}
+	return ds->store;
+}
+
+/* The request ID of a failed request, in its error's data. */
+static json_t *
+snmp_req_err_data(const struct op *op)
+{
+	return op->req_id != 0 ? json_pack("{s:i}", "request_id",
+	    (int)op->req_id) : NULL;
+}
+
+/* What a broadcast get collects (op->priv). */
+struct bcast {
+	struct render_buf	 b;	/* the answers, comma-separated */
+	uint32_t		 n;
+};
+
+static void
+bcast_free(void *arg)
+{
+	struct bcast	*bc = arg;
+
+	if (bc == NULL)
+		return;
+	render_buf_free(&bc->b);
+	free(bc);
+}
+
+/* One answer to a broadcast request: kept with its source. */
+static void
+snmp_answer_more(struct op *op, const struct sess_result *res)
+{
+	struct bcast		*bc = op->priv;
+	const struct snmp_pdu	*pdu = res->pdu;
+	const char		*name;
+	char			 addr[128], rtt[32];
+	int			 n;
+
+	if (bc->n >= METHODS_MAX_COLLECT)
+		return;
+	sessions_format_addr(res->from, res->fromlen, addr, sizeof(addr));
+	if (bc->n++ > 0)
+		render_add(&bc->b, ",", 1);
+	render_adds(&bc->b, "{\"source\":");
+	render_json_str(&bc->b, addr, strlen(addr));
+	render_adds(&bc->b, ",\"error_status\":");
+	render_i64(&bc->b, pdu->error_status);
+	render_adds(&bc->b, ",\"error_status_name\":");
+	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
+		name = "unknown";
+	render_json_str(&bc->b, name, strlen(name));
+	render_adds(&bc->b, ",\"error_index\":");
+	render_i64(&bc->b, pdu->error_index);
+	render_adds(&bc->b, ",\"varbinds\":");
+	render_varbinds(&bc->b, pdu->vb, pdu->nvb);
+	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}",
+	    res->rtt_us / 1000.0);
+	render_add(&bc->b, rtt, (size_t)n);
+	op_response_event(op, pdu->vb, pdu->nvb, pdu, res->rtt_us);
+}
+
+/* A broadcast request's deadline: every answer, or 201 when none came. */
+static void
+snmp_answer_broadcast(struct op *op, const struct sess_result *res)
+{
+	struct bcast		*bc = op->priv;
+	struct render_buf	 out;
+	char			 detail[512];
+
+	if (res->error != 0) {
+		op_error_detail(op, res->error, detail, sizeof(detail));
+		ctl_req_error_num(op->r, res->error, detail,
+		    snmp_req_err_data(op));
+		op_error_event(op, res->error, detail, snmp_req_err_data(op));
+		return;
+	}
+	render_buf_init(&out);
+	render_adds(&out, "{\"broadcast\":true,\"count\":");
+	render_u64(&out, bc->n);
+	render_adds(&out, ",\"request_id\":");
+	render_i64(&out, op->req_id);
+	render_adds(&out, ",\"responses\":[");
+	render_add(&out, bc->b.p, bc->b.len);
+	render_adds(&out, "]}");
+	if (out.failed || bc->b.failed)
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(op->r, out.p, out.len);
+	render_buf_free(&out);
+}
+
 /* The answer of get, getnext, getbulk and set. */
 static void
 snmp_answer(struct op *op, const struct sess_result *res)
 {
+	struct state_poll *store = op->priv;
 	char		 detail[512];
+	int		 stored = -1;
 
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
-		ctl_req_error_num(op->r, res->error, detail, NULL);
-		op_error_event(op, res->error, detail, NULL);
-	} else
-		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
+		ctl_req_error_num(op->r, res->error, detail,
+		    snmp_req_err_data(op));
+		op_error_event(op, res->error, detail, snmp_req_err_data(op));
+	} else {
+		if (store != NULL && res->pdu->error_status == 0)
+			stored = state_store_add(store, res->pdu->vb,
+			    res->pdu->nvb, state_now_ms()) == 0;
+		else if (store != NULL)
+			stored = 0;
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, stored);
+		op_response_event(op, res->pdu->vb, res->pdu->nvb, res->pdu,
+		    res->rtt_us);
+	}
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? detail : NULL);
 }
@@ -146,8 +285,35 @@ snmp_request(struct mcall *c, uint8_t type)
 	struct snmp_pdu		 pdu;
 	size_t			 n;
 
+	bool			 refused;
+
 	vb = mcall_varbinds(c, "oids", &n);
+	op->priv = snmp_store_of(c, &refused);
+	if (refused) {
+		op_free(op);
+		return CTL_DONE;
+	}
 	op_pdu_init(&pdu, type, vb, n);
+	if (so->broadcast) {
+		struct bcast	*bc;
+
+		if (op->priv != NULL) {
+			ctl_req_error(c->r, CTL_ERR_PARAMS, "store: not on a "
+			    "broadcast session (many agents answer)", NULL);
+			op_free(op);
+			return CTL_DONE;
+		}
+		if ((bc = calloc(1, sizeof(*bc))) == NULL) {
+			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+			op_free(op);
+			return CTL_DONE;
+		}
+		render_buf_init(&bc->b);
+		op->priv = bc;
+		op->priv_free = bcast_free;
+		op->answer_more = snmp_answer_more;
+	}
 	if (type == SNMP_PDU_GETBULK) {
 		if (so->version == SNMP_V1) {
 			ctl_req_error_num(c->r, SNMPMGR_ERR_VERSION,
@@ -160,7 +326,8 @@ snmp_request(struct mcall *c, uint8_t type)
 		pdu.error_index = (int32_t)mcall_uint(c, "max_repetitions",
 		    so->max_repetitions);
 	}
-	return op_request(op, &pdu, snmp_answer);
+	return op_request(op, &pdu, so->broadcast ? snmp_answer_broadcast :
+	    snmp_answer);
 }
 
 int
@@ -213,6 +380,10 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	const char	*id;
 	size_t		 idlen, i;
 
+	if (ws->store != NULL && !ws->store_full &&
+	    state_vals_add(&ws->store->work, vb, n) == -1)
+		ws->store_full = true;
+	op_response_event(op, vb, n, NULL, 0);
 	if (!ws->stream) {
 		for (i = 0; i < n && ws->count < METHODS_MAX_COLLECT; i++) {
 			if (ws->count > 0)
@@ -290,6 +461,11 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 		ws->count = res->count;
 	} else if (ws->last.len == 0)
 		ws->last = res->last;
+	/* What the walk got is stored even when it failed: each row is
+	 * the agent's latest value. */
+	if (ws->store != NULL &&
+	    state_store_commit(ws->store, state_now_ms()) == -1)
+		ws->store_full = true;
 
 	if (res->error != 0) {
 		op_error_detail(op, res->error, detail, sizeof(detail));
@@ -323,6 +499,13 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 	render_buf_init(&out);
 	render_adds(&out, "{\"count\":");
 	render_u64(&out, ws->count);
+	render_adds(&out, ",\"requests\":");
+	render_u64(&out, res->requests);
+	render_adds(&out, ",\"last_request_id\":");
+	render_i64(&out, res->last_request_id);
+	if (ws->store != NULL)
+		render_adds(&out, ws->store_full ? ",\"stored\":false" :
+		    ",\"stored\":true");
 	render_adds(&out, ",\"last_oid\":");
 	if (ws->last.len > 0)
 		render_oid(&out, &ws->last);
@@ -369,6 +552,7 @@ m_snmp_walk(struct mcall *c)
 	struct walkst		*ws;
 	const struct oid	*start = mcall_oid(c, "start_oid");
 	bool			 stream = mcall_bool(c, "stream", true);
+	bool			 refused;
 
 	walk_opts_from_sess(&wo, op->s, mcall_oid(c, "oid"));
 	if (start != NULL)
@@ -388,6 +572,11 @@ m_snmp_walk(struct mcall *c)
 	ws->stream = stream;
 	op->priv = ws;
 	op->priv_free = walkst_free;
+	ws->store = snmp_store_of(c, &refused);
+	if (refused) {
+		op_free(op);
+		return CTL_DONE;
+	}
 	/* One row past the bound tells that the subtree holds more. */
 	if (!stream && (wo.limit == 0 || wo.limit > METHODS_MAX_COLLECT))
 		wo.limit = METHODS_MAX_COLLECT + 1;
@@ -467,8 +656,11 @@ mt_inform_answer(struct op *op, const struct sess_result *res)
 		    snmpmgr_strerror(res->error));
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		op_error_event(op, res->error, detail, NULL);
-	} else
-		snmp_reply_pdu(op->r, res->pdu, res->rtt_us);
+	} else {
+		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, -1);
+		op_response_event(op, res->pdu->vb, res->pdu->nvb, res->pdu,
+		    res->rtt_us);
+	}
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? "inform not "
 		    "acknowledged" : NULL);
@@ -600,15 +792,20 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 	const struct sess_v3opts *v3 = &so->v3;
 	struct trapproc_local	 me;
 	struct usm_user		*u = NULL;
-	const uint8_t		*user, *ceng;
+	const uint8_t		*user, *ceng, *eid = d->engine_id;
 	enum usm_auth		 auth;
 	enum usm_priv		 priv;
-	size_t			 userlen, ceng_len;
+	size_t			 userlen, ceng_len, eid_len = d->engine_id_len;
 	ssize_t			 n;
 	bool			 use_auth, use_priv;
 	static int32_t		 msg_id;
 
-	if (d->engine_id_len == 0) {
+	/* The session's own engine ID, when it has one. */
+	if (v3->local_engine_id_len > 0) {
+		eid = v3->local_engine_id;
+		eid_len = v3->local_engine_id_len;
+	}
+	if (eid_len == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "no local engine "
 		    "ID for an SNMPv3 trap");
 		return -1;
@@ -627,18 +824,16 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 		use_auth = use_priv = false;
 	else if (v3->level == SESS_LEVEL_AUTH)
 		use_priv = false;
-	if (use_auth && (u = usm_user_new(v3->cred, d->engine_id,
-	    d->engine_id_len)) == NULL)
+	if (use_auth && (u = usm_user_new(v3->cred, eid, eid_len)) == NULL)
 		return -1;
-	me.engine_id = d->engine_id;
-	me.engine_id_len = d->engine_id_len;
+	me.engine_id = eid;
+	me.engine_id_len = eid_len;
 	me.boots = d->engine_boots;
 	me.time = (uint32_t)daemon_uptime(d);
 	/* RFC 3413 3.2: a notification's contextEngineID is ours. */
-	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id :
-	    d->engine_id;
+	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id : eid;
 	ceng_len = v3->context_engine_id_len > 0 ?
-	    v3->context_engine_id_len : d->engine_id_len;
+	    v3->context_engine_id_len : eid_len;
 	if (msg_id == 0)
 		msg_id = (int32_t)(arc4random() & 0x3fffffff) + 1;
 	else

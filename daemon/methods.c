@@ -674,76 +674,56 @@ mcall_val(const struct mcall *c, const char *name)
 	return NULL;
 }
 
+/* The value of the param called name when the request gave it. */
+static const struct mval *
+mcall_given_val(const struct mcall *c, const char *name)
+{
+	const struct mval	*mv = mcall_val(c, name);
+
+	return mv != NULL && mv->given ? mv : NULL;
+}
+
 bool
 mcall_given(const struct mcall *c, const char *name)
 {
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given;
+	return mcall_given_val(c, name) != NULL;
 }
 
-json_t *
-mcall_json(const struct mcall *c, const char *name)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? mv->json : NULL;
+/*
+ * The typed getters (methods.h): what the request gave, else NULL or the
+ * caller's default.
+ */
+#define MCALL_GETTER(type, fn, what)					\
+type									\
+fn(const struct mcall *c, const char *name)				\
+{									\
+	const struct mval	*mv = mcall_given_val(c, name);		\
+									\
+	return mv != NULL ? (what) : NULL;				\
+}
+#define MCALL_GETTER_DEF(type, fn, field)				\
+type									\
+fn(const struct mcall *c, const char *name, type def)			\
+{									\
+	const struct mval	*mv = mcall_given_val(c, name);		\
+									\
+	return mv != NULL ? mv->field : def;				\
 }
 
-const char *
-mcall_str(const struct mcall *c, const char *name)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? mv->s : NULL;
-}
-
-bool
-mcall_bool(const struct mcall *c, const char *name, bool def)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? mv->b : def;
-}
-
-uint64_t
-mcall_uint(const struct mcall *c, const char *name, uint64_t def)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? mv->u : def;
-}
-
-int64_t
-mcall_int(const struct mcall *c, const char *name, int64_t def)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? mv->i : def;
-}
-
-const struct oid *
-mcall_oid(const struct mcall *c, const char *name)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? &mv->oid : NULL;
-}
-
-const struct timespec *
-mcall_time(const struct mcall *c, const char *name)
-{
-	const struct mval	*mv = mcall_val(c, name);
-
-	return mv != NULL && mv->given ? &mv->ts : NULL;
-}
+MCALL_GETTER(json_t *, mcall_json, mv->json)
+MCALL_GETTER(const char *, mcall_str, mv->s)
+MCALL_GETTER(const struct oid *, mcall_oid, &mv->oid)
+MCALL_GETTER(const struct timespec *, mcall_time, &mv->ts)
+MCALL_GETTER_DEF(bool, mcall_bool, b)
+MCALL_GETTER_DEF(uint64_t, mcall_uint, u)
+MCALL_GETTER_DEF(int64_t, mcall_int, i)
 
 struct snmp_varbind *
 mcall_varbinds(const struct mcall *c, const char *name, size_t *n)
 {
-	const struct mval	*mv = mcall_val(c, name);
+	const struct mval	*mv = mcall_given_val(c, name);
 
-	*n = mv != NULL && mv->given ? mv->n : 0;
+	*n = mv != NULL ? mv->n : 0;
 	return *n > 0 ? mv->vb : NULL;
 }
 
@@ -848,6 +828,7 @@ static const struct mparam p_discover[] = {
 static const struct mparam p_get[] = {
 	{ .name = "oids", .type = MP_OIDS, .flags = MP_REQUIRED,
 	  .max = SNMPMGR_MAX_VARBINDS },
+	{ .name = "store", .type = MP_BOOL, .flags = MP_NOTNULL },
 	P_END
 };
 
@@ -858,6 +839,7 @@ static const struct mparam p_getbulk[] = {
 	  .max = SNMPMGR_MAX_VARBINDS },
 	{ .name = "max_repetitions", .type = MP_UINT,
 	  .max = SNMPMGR_MAX_REPETITIONS },
+	{ .name = "store", .type = MP_BOOL, .flags = MP_NOTNULL },
 	P_END
 };
 
@@ -905,6 +887,7 @@ static const struct mparam p_walk[] = {
 	{ .name = "max_repetitions", .type = MP_UINT,
 	  .max = SNMPMGR_MAX_REPETITIONS },
 	{ .name = "stream", .type = MP_BOOL },
+	{ .name = "store", .type = MP_BOOL, .flags = MP_NOTNULL },
 	P_END
 };
 

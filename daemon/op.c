@@ -19,6 +19,7 @@
 #include "conf.h"
 
 #include "core/errors.h"
+#include "core/pdu.h"
 #include "core/session.h"
 #include "core/usm.h"
 #include "core/walk.h"
@@ -28,6 +29,7 @@
 #include "events.h"
 #include "op.h"
 #include "polls.h"
+#include "render.h"
 #include "sessions.h"
 #include "v3cache.h"
 
@@ -214,8 +216,23 @@ op_session(struct op *op, struct dsess *ds)
 static void
 op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 {
-	struct op	*op = arg;
+	struct op		*op = arg;
+	struct sess_result	 r2;
 
+	if (res->more) {
+		/* A broadcast: more may come until the deadline. */
+		if (op->answer_more != NULL)
+			op->answer_more(op, res);
+		return;
+	}
+	if (res->error == 0 && res->answers > 0 && op->answer_more == NULL) {
+		/* broadcast turned on while it ran: no answer to give. */
+		r2 = *res;
+		r2.error = SNMPMGR_ERR_ROLE;
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "the session became a "
+		    "broadcast session while the request ran");
+		res = &r2;
+	}
 	op->sr = NULL;
 	op->answer_req(op, res);
 	ctl_req_done(op->r);
@@ -227,12 +244,18 @@ op_request(struct op *op, const struct snmp_pdu *pdu,
     void (*answer)(struct op *, const struct sess_result *))
 {
 	op->answer_req = answer;
+	if (sess_get_opts(op->s)->broadcast && op->answer_more == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_ROLE, "%s needs one agent, not a "
+		    "broadcast session", ctl_req_method(op->r));
+		return op_start_failed(op);
+	}
 	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
 		if (op->ds != NULL)
 			sessions_note(op->ds, snmpmgr_lasterr(),
 			    snmpmgr_lasterr_detail());
 		return op_start_failed(op);
 	}
+	op->req_id = sess_req_id(op->sr);
 	return op_pending(op);
 }
 
@@ -336,31 +359,40 @@ op_error_detail(const struct op *op, int error, char *buf, size_t size)
 		snprintf(buf, size, "%s", snmpmgr_strerror(error));
 }
 
+/* The session's name (NULL for an inline target) and the agent's
+ * address, for op's events. */
+static const char *
+op_event_who(const struct op *op, char *addr, size_t addrsize)
+{
+	const struct dsess	*ds;
+	const struct sockaddr	*sa;
+	socklen_t		 salen = 0;
+
+	if (op->s == NULL) {
+		snprintf(addr, addrsize, "?");
+		return NULL;
+	}
+	sa = sess_addr(op->s, &salen);
+	sessions_format_addr(sa, salen, addr, addrsize);
+	ds = sess_get_udata(op->s);
+	return ds != NULL ? ds->name : NULL;
+}
+
 void
 op_error_event(const struct op *op, int code, const char *detail,
     json_t *extra)
 {
 	struct daemon		*d = op->d;
-	struct sess		*s = op->s;
-	const struct dsess	*ds = NULL;
-	const struct sockaddr	*sa;
-	const char		*name = NULL, *method, *msg;
-	socklen_t		 salen = 0;
+	const char		*name, *method, *msg;
 	char			 addr[128];
 	json_t			*data;
 
-	if (s != NULL && (ds = sess_get_udata(s)) != NULL)
-		name = ds->name;
+	name = op_event_who(op, addr, sizeof(addr));
 	if (code <= 0 || d->events == NULL ||
 	    !events_wanted(d->events, EV_ERROR, name)) {
 		json_decref(extra);
 		return;
 	}
-	if (s != NULL) {
-		sa = sess_addr(s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
-	} else
-		snprintf(addr, sizeof(addr), "?");
 	method = ctl_req_method(op->r);
 	msg = snmpmgr_strerror(code);
 	data = json_pack("{s:s,s:i,s:s,s:s,s:s}", "method",
@@ -372,4 +404,42 @@ op_error_event(const struct op *op, int code, const char *detail,
 	json_decref(extra);
 	if (data != NULL)
 		events_publish(d->events, EV_ERROR, name, data);
+}
+
+void
+op_response_event(const struct op *op, const struct snmp_varbind *vb,
+    size_t n, const struct snmp_pdu *pdu, uint32_t rtt_us)
+{
+	struct daemon		*d = op->d;
+	struct render_buf	 b;
+	json_error_t		 jerr;
+	const char		*name, *method, *esn;
+	char			 addr[128];
+	json_t			*data, *vbs;
+
+	name = op_event_who(op, addr, sizeof(addr));
+	if (d->events == NULL || !events_wanted(d->events, EV_RESPONSE, name))
+		return;
+	render_buf_init(&b);
+	render_varbinds(&b, vb, n);
+	vbs = b.failed ? NULL : json_loadb(b.p, b.len, 0, &jerr);
+	render_buf_free(&b);
+	method = ctl_req_method(op->r);
+	data = json_pack("{s:s,s:s,s:o*}", "method", method != NULL ?
+	    method : "?", "address", addr, "varbinds", vbs);
+	if (data != NULL && pdu != NULL) {
+		esn = snmp_error_status_name(pdu->error_status);
+		json_object_set_new(data, "request_id",
+		    json_integer(pdu->request_id));
+		json_object_set_new(data, "error_status",
+		    json_integer(pdu->error_status));
+		json_object_set_new(data, "error_status_name",
+		    json_string(esn != NULL ? esn : "unknown"));
+		json_object_set_new(data, "error_index",
+		    json_integer(pdu->error_index));
+		json_object_set_new(data, "rtt_ms",
+		    json_real(rtt_us / 1000.0));
+	}
+	if (data != NULL)
+		events_publish(d->events, EV_RESPONSE, name, data);
 }

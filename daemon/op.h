@@ -42,6 +42,7 @@ struct op {
 
 	/* In flight: at most one of these. */
 	struct sess_req		*sr;
+	int32_t			 req_id;	/* sr's request ID */
 	struct walk		*w;
 	struct polls_wait	*pw;
 
@@ -50,6 +51,10 @@ struct op {
 	void			(*priv_free)(void *);
 
 	void			(*answer_req)(struct op *,
+				    const struct sess_result *);
+	/* Each answer to a broadcast session's request (res->more); the
+	 * end comes to answer_req.  NULL: the op refuses broadcast. */
+	void			(*answer_more)(struct op *,
 				    const struct sess_result *);
 	void			(*answer_walk)(struct op *,
 				    const struct walk_result *);
@@ -107,5 +112,15 @@ void		 op_error_detail(const struct op *op, int error, char *buf,
  */
 void		 op_error_event(const struct op *op, int code,
 		    const char *detail, json_t *extra);
+/*
+ * The "response" event of an answer the operation got (SPEC.md 4
+ * on_response): r's method, the session's name (none for an inline
+ * target), the agent's address and vb[0..n-1]; with pdu (a request's
+ * answer; NULL for a walk's rows) also its request-id, error-status and
+ * index, and the round trip.  Nothing is built unless someone subscribed.
+ */
+void		 op_response_event(const struct op *op,
+		    const struct snmp_varbind *vb, size_t n,
+		    const struct snmp_pdu *pdu, uint32_t rtt_us);
 
 #endif /* SNMPMGRD_OP_H */

@@ -338,42 +338,27 @@ pk_trace_wanted(struct sess *s, void *arg)
 	    ds != NULL ? ds->name : NULL);
 }
 
-/* One datagram of a traced session: a "trace" event. */
+/*
+ * The version, header and PDU members of a trace of the datagram buf:
+ * msg when the engine decoded (and for SNMPv3 decrypted, taken) it,
+ * else decoded here; for an encrypted one sent, its clear PDU (tpdu) when
+ * known.  Varbinds of an encrypted message only with dtrace.
+ */
 static void
-pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
+pk_trace_body(struct packets *pk, json_t *o, const struct snmp_msg *msg,
+    bool taken, const uint8_t *buf, size_t len, bool out,
+    const uint8_t *tpdu, size_t tpdu_len, bool mask, bool dtrace)
 {
-	struct packets		*pk = arg;
-	const struct dsess	*ds = sess_get_udata(s);
-	const char		*name = ds != NULL ? ds->name : NULL, *msgtext;
-	const struct snmp_msg	*msg = t->msg;
 	const struct snmp_pdu	*pdu = NULL;
 	struct snmp_msg		 m2;
 	struct snmp_pdu		 p2;
-	bool			 mask = packets_mask(ds), vbs = false;
-	bool			 dtrace = packets_decrypt_trace(ds);
-	char			 peer[INET6_ADDRSTRLEN + 16];
-	json_t			*o;
-
-	if ((o = json_object()) == NULL)
-		return;
-	sessions_format_addr(t->peer, t->peerlen, peer, sizeof(peer));
-	json_object_set_new(o, "direction", json_string(t->out ? "out" :
-	    "in"));
-	json_object_set_new(o, "address", json_string(peer));
-	json_object_set_new(o, "length", json_integer((json_int_t)t->len));
-	if (t->error != 0) {
-		msgtext = snmpmgr_strerror(t->error);
-		json_object_set_new(o, "error", json_pack("{s:i,s:s,s:s}",
-		    "code", t->error, "message", msgtext ? msgtext : "?",
-		    "detail", t->detail != NULL ? t->detail : ""));
-	} else if (t->detail != NULL)
-		json_object_set_new(o, "note", json_string(t->detail));
+	bool			 vbs = false;
 
 	if (msg == NULL) {
 		memset(&m2, 0, sizeof(m2));
 		m2.pdu.vb = pk->vb;
 		m2.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
-		if (snmp_msg_decode(t->buf, t->len, &m2) == 0)
+		if (snmp_msg_decode(buf, len, &m2) == 0)
 			msg = &m2;
 		else
 			json_object_set_new(o, "decode_error",
@@ -396,29 +381,99 @@ pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
 			/* In clear on the wire anyway. */
 			pdu = &msg->pdu;
 			vbs = true;
-		} else if (t->msg != NULL) {
+		} else if (taken) {
 			/* Taken, so decrypted by the engine. */
 			pdu = &msg->pdu;
 			vbs = dtrace;
-		} else if (t->out && t->pdu != NULL) {
+		} else if (out && tpdu != NULL) {
 			memset(&p2, 0, sizeof(p2));
 			p2.vb = pk->vb;
 			p2.maxvb = SNMPMGR_MAX_VARBINDS;
-			if (snmp_pdu_decode(t->pdu, t->pdu_len, &p2) == 0) {
+			if (snmp_pdu_decode(tpdu, tpdu_len, &p2) == 0) {
 				pdu = &p2;
 				vbs = dtrace;
 			}
 		}
-		if (vbs && (msg->encrypted == NULL || t->msg != NULL))
+		if (vbs && (msg->encrypted == NULL || taken))
 			pk_trace_context(o, msg);
 		if (msg->encrypted != NULL)
 			json_object_set_new(o, "decrypted", json_boolean(vbs));
 	}
 	if (pdu != NULL)
 		pk_trace_pdu(pk, o, pdu, vbs);
-	json_object_set_new(o, "hex", packets_hex(t->buf, t->len, mask));
+	json_object_set_new(o, "hex", packets_hex(buf, len, mask));
+}
+
+/* The members every trace starts with. */
+static json_t *
+pk_trace_new(bool out, const char *peer, size_t len)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "direction", json_string(out ? "out" : "in"));
+	json_object_set_new(o, "address", json_string(peer));
+	json_object_set_new(o, "length", json_integer((json_int_t)len));
+	return o;
+}
+
+/* One datagram of a traced session: a "trace" event. */
+static void
+pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
+{
+	struct packets		*pk = arg;
+	const struct dsess	*ds = sess_get_udata(s);
+	const char		*name = ds != NULL ? ds->name : NULL, *msgtext;
+	char			 peer[INET6_ADDRSTRLEN + 16];
+	json_t			*o;
+
+	sessions_format_addr(t->peer, t->peerlen, peer, sizeof(peer));
+	if ((o = pk_trace_new(t->out, peer, t->len)) == NULL)
+		return;
+	if (t->error != 0) {
+		msgtext = snmpmgr_strerror(t->error);
+		json_object_set_new(o, "error", json_pack("{s:i,s:s,s:s}",
+		    "code", t->error, "message", msgtext ? msgtext : "?",
+		    "detail", t->detail != NULL ? t->detail : ""));
+	} else if (t->detail != NULL)
+		json_object_set_new(o, "note", json_string(t->detail));
+	pk_trace_body(pk, o, t->msg, t->msg != NULL, t->buf, t->len, t->out,
+	    t->pdu, t->pdu_len, packets_mask(ds), packets_decrypt_trace(ds));
 	pk->traces++;
 	events_publish(pk->d->events, EV_TRACE, name, o);
+}
+
+bool
+packets_tracing(const struct packets *pk)
+{
+	return pk != NULL && events_subscribed(pk->d->events, EV_TRACE, NULL);
+}
+
+void
+packets_trace_datagram(struct packets *pk, bool out,
+    const struct sockaddr *peer, socklen_t peerlen, const uint8_t *buf,
+    size_t len, const char *listener, const char *note)
+{
+	char	 addr[INET6_ADDRSTRLEN + 16];
+	json_t	*o;
+
+	if (!packets_tracing(pk))
+		return;
+	sessions_format_addr(peer, peerlen, addr, sizeof(addr));
+	if ((o = pk_trace_new(out, addr, len)) == NULL)
+		return;
+	json_object_set_new(o, "origin", json_string("traps"));
+	if (listener != NULL)
+		json_object_set_new(o, "listener", json_string(listener));
+	if (note != NULL)
+		json_object_set_new(o, "note", json_string(note));
+	/* Communities masked as in the receiver's bad-packet events; an
+	 * encrypted PDU is not shown. */
+	pk_trace_body(pk, o, NULL, false, buf, len, out, NULL, 0, true,
+	    false);
+	pk->traces++;
+	events_publish(pk->d->events, EV_TRACE, NULL, o);
 }
 
 /* The event bus's subscriptions changed: hook traces on or off. */

@@ -9,6 +9,8 @@
 #ifndef SNMPMGRD_PACKETS_H
 #define SNMPMGRD_PACKETS_H
 
+#include <sys/socket.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +45,19 @@ json_t		*packets_hex(const uint8_t *buf, size_t n, bool mask);
 
 /* Distinct numbered reasons of bad packets counted one by one. */
 #define PACKETS_NCODES		24
+
+/*
+ * The trap receiver's traffic: a "trace" event (no session; "origin"
+ * "traps", the listener when known, a note such as "accepted" or the
+ * reason of a refusal) for one datagram received (out false) or sent,
+ * when someone subscribed to traces of no particular session.
+ * packets_tracing() tells whether anyone did.
+ */
+bool		 packets_tracing(const struct packets *pk);
+void		 packets_trace_datagram(struct packets *pk, bool out,
+		    const struct sockaddr *peer, socklen_t peerlen,
+		    const uint8_t *buf, size_t len, const char *listener,
+		    const char *note);
 
 /* The bad-packet and trace counters, for daemon.stats (views.c). */
 struct packets_info {

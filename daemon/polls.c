@@ -635,6 +635,12 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 		polls_detach(P, ds);
 		return 0;
 	}
+	if (sess_get_opts(ds->s)->broadcast) {
+		snprintf(err, errsize, "session %s: a broadcast session "
+		    "cannot poll (its answers come from many agents)",
+		    ds->name);
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		if (config_find_poll(c, ds->cs->polls[i]) == NULL) {
 			snprintf(err, errsize, "session %s: no poll named "
@@ -813,6 +819,8 @@ polls_reset(struct polls *P, struct dsess *ds)
 
 	for (i = 0; ds->ps != NULL && i < ds->ps->njobs; i++)
 		state_poll_reset(&ds->ps->jobs[i]->st);
+	if (ds->store != NULL)
+		state_poll_reset(ds->store);
 }
 
 /* ---------------------------------------------------------- poll.run */

@@ -84,7 +84,7 @@ struct polls_info {
 };
 void		 polls_info(struct polls *P, struct polls_info *pi);
 
-/* reset: forget ds's stored values. */
+/* reset: forget ds's stored values (its polls' and its store's). */
 void		 polls_reset(struct polls *P, struct dsess *ds);
 /*
  * poll.run: run ds's polls (or the one named) now, and wait for them.

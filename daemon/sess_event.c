@@ -69,6 +69,7 @@ struct sess_sock {
 	int			 family;
 	char			 local_host[256];
 	bool			 dont_fragment;
+	bool			 broadcast;
 	int			 dscp;
 	int			 rcvbuf;
 	int			 sndbuf;
@@ -225,7 +226,8 @@ sess_sock_fits(const struct sess_sock *ss, const struct sess_opts *o,
 {
 	return ss->owner == NULL && ss->users > 0 && ss->family == family &&
 	    strcmp(ss->local_host, o->local_host) == 0 &&
-	    ss->dont_fragment == o->dont_fragment && ss->dscp == o->dscp &&
+	    ss->dont_fragment == o->dont_fragment &&
+	    ss->broadcast == o->broadcast && ss->dscp == o->dscp &&
 	    ss->rcvbuf == rcvbuf && ss->sndbuf == o->out_buffer_size;
 }
 
@@ -249,6 +251,7 @@ sess_sock_cfg(struct transport_cfg *cfg, struct sess *s, bool connect,
 		cfg->connect_len = salen;
 	}
 	cfg->dont_fragment = o->dont_fragment;
+	cfg->broadcast = o->broadcast;
 	cfg->dscp = o->dscp;
 	cfg->rcvbuf = rcvbuf;
 	cfg->sndbuf = o->out_buffer_size;
@@ -583,6 +586,7 @@ sess_loop_attach(void *arg, struct sess *s)
 	ss->family = sa->sa_family;
 	snprintf(ss->local_host, sizeof(ss->local_host), "%s", o->local_host);
 	ss->dont_fragment = o->dont_fragment;
+	ss->broadcast = o->broadcast;
 	ss->dscp = o->dscp;
 	ss->rcvbuf = rcvbuf;
 	ss->sndbuf = o->out_buffer_size;

@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "sessions.h"
+#include "state.h"
 
 struct sessions {
 	struct daemon	*d;
@@ -151,6 +152,10 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	/* Client requests on it end here, while ds is still valid. */
 	sess_free(ds->s);
 	ds->s = NULL;
+	if (ds->store != NULL) {
+		state_poll_free(ds->store);
+		free(ds->store);
+	}
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);

@@ -33,6 +33,7 @@ struct psess;
 struct sess;
 struct sess_opts;
 struct sessions;
+struct state_poll;
 
 struct dsess {
 	char			 name[SNMPMGR_MAX_NAME_LEN + 1];
@@ -50,6 +51,8 @@ struct dsess {
 	const char		*errdetail; /* "" or owned text */
 	struct log_repeat	 rep;	/* repeated request failures */
 	struct psess		*ps;	/* its polls and results (polls.c) */
+	struct state_poll	*store;	/* what ad-hoc operations stored
+					 * ("store": true), or NULL */
 	/*
 	 * mask_sensitive_data and decrypt_trace as changed at run time
 	 * by sessions_set_opts (0: as configured, 1: true, 2: false), read

@@ -197,10 +197,17 @@ state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
 	return 0;
 }
 
+/* By OID, then in the order appended (offsets grow), so that the last
+ * of equal OIDs, the one state_vals_finish() keeps, is the latest. */
 static int
 qsort_cmp(const void *a, const void *b, void *data)
 {
-	return packed_cmp(data, a, b);
+	const struct state_vb	*x = a, *y = b;
+	int			 c;
+
+	if ((c = packed_cmp(data, x, y)) != 0)
+		return c;
+	return x->off < y->off ? -1 : x->off > y->off;
 }
 
 void
@@ -378,6 +385,104 @@ state_poll_reset(struct state_poll *sp)
 	sp->have = false;
 	sp->time_ms = 0;
 	sp->duration_us = 0;
+}
+
+/* ------------------------------------------------------------ store */
+
+/* The bytes a finished set still uses. */
+static size_t
+vals_live(const struct state_vals *v)
+{
+	size_t	 i, live = 0;
+
+	for (i = 0; i < v->n; i++)
+		live += ALIGN4((size_t)v->vb[i].oidlen * 4 + v->vb[i].len);
+	return live;
+}
+
+/* Copy a finished set into a fresh one when replaced values (older
+ * duplicates) take most of its byte area. */
+static void
+vals_compact(struct state_vals *v)
+{
+	struct state_vals	 c;
+	struct snmp_varbind	 vb;
+	size_t			 i;
+
+	if (v->len <= 2 * vals_live(v) + 4096)
+		return;
+	state_vals_init(&c);
+	for (i = 0; i < v->n; i++) {
+		state_vals_get(v, i, &vb);
+		if (state_vals_add(&c, &vb, 1) == -1) {
+			state_vals_free(&c);
+			return;		/* keep the larger one */
+		}
+	}
+	c.sorted = true;
+	state_vals_swap(v, &c);
+	state_vals_free(&c);
+}
+
+static bool
+vb_is_exception(uint8_t type)
+{
+	return type == SNMP_T_NOSUCHOBJECT || type == SNMP_T_NOSUCHINSTANCE ||
+	    type == SNMP_T_ENDOFMIBVIEW;
+}
+
+/* Add vb[0..n-1] (exceptions left out) to the store's values. */
+static int
+store_put(struct state_vals *v, const struct snmp_varbind *vb, size_t n)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < n; i = k) {
+		for (k = i; k < n && !vb_is_exception(vb[k].value.type); k++)
+			;
+		if (k > i && state_vals_add(v, vb + i, k - i) == -1)
+			return -1;
+		while (k < n && vb_is_exception(vb[k].value.type))
+			k++;
+	}
+	return 0;
+}
+
+/* The store's set is finished again: sorted, one of each OID. */
+static int
+store_done(struct state_poll *sp, int rv, uint64_t time_ms)
+{
+	state_vals_finish(&sp->vals);
+	vals_compact(&sp->vals);
+	sp->time_ms = time_ms;
+	sp->have = sp->vals.n > 0;
+	if (rv == 0)
+		sp->ok++;
+	else
+		sp->failed++;
+	return rv;
+}
+
+int
+state_store_add(struct state_poll *sp, const struct snmp_varbind *vb,
+    size_t n, uint64_t time_ms)
+{
+	return store_done(sp, store_put(&sp->vals, vb, n), time_ms);
+}
+
+int
+state_store_commit(struct state_poll *sp, uint64_t time_ms)
+{
+	struct snmp_varbind	 vb;
+	size_t			 i;
+	int			 rv = 0;
+
+	for (i = 0; i < sp->work.n && rv == 0; i++) {
+		state_vals_get(&sp->work, i, &vb);
+		rv = store_put(&sp->vals, &vb, 1);
+	}
+	state_vals_free(&sp->work);
+	return store_done(sp, rv, time_ms);
 }
 
 /* ---------------------------------------------------------- sessions */

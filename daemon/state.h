@@ -131,6 +131,20 @@ void	 state_poll_fail(struct state_poll *sp, int code, const char *detail,
 /* reset: forget the stored objects (counters stay). */
 void	 state_poll_reset(struct state_poll *sp);
 
+/*
+ * A session's store: what ad-hoc operations asked to keep ("store": true
+ * on snmp.get, getnext, getbulk and walk), the latest value of each OID,
+ * kept in a state_poll whose vals only ever grow (a later value of an
+ * OID replaces the earlier; exceptions are left out) until reset.
+ * state_store_add() adds an answer's varbinds at once; a walk appends its
+ * rows to work (state_vals_add) and state_store_commit() moves them in at
+ * its end.  0, or -1 when SNMPMGR_MAX_POLL_OBJECTS or memory runs out
+ * (what fitted is kept).
+ */
+int	 state_store_add(struct state_poll *sp, const struct snmp_varbind *vb,
+	    size_t n, uint64_t time_ms);
+int	 state_store_commit(struct state_poll *sp, uint64_t time_ms);
+
 /* Health of one session beyond what the engine counts. */
 struct state_sess {
 	uint32_t	 srtt_us;	/* smoothed RTT (RFC 6298 2, alpha 1/8) */

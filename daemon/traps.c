@@ -155,13 +155,17 @@ traps_sockaddr_str(const struct sockaddr *sa, char *buf, size_t size,
 
 /* ------------------------------------------------------------ replies */
 
+/* Send a reply (what: "acknowledgement", "report") and trace it. */
 static void
 traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
-    const struct sockaddr *to, socklen_t tolen)
+    const struct sockaddr *to, socklen_t tolen, const char *listener,
+    const char *what)
 {
 	char		 addr[INET6_ADDRSTRLEN];
 	unsigned	 port;
 
+	packets_trace_datagram(t->d->packets, true, to, tolen, buf, len,
+	    listener, what);
 	if (transport_send(fd, buf, len, to, tolen) == 0)
 		return;
 	t->send_errors++;
@@ -258,7 +262,7 @@ traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
 		}
 		traps_send(t, t->acks[i].fd, t->arena + t->acks[i].off,
 		    t->acks[i].len, (struct sockaddr *)&t->acks[i].to,
-		    t->acks[i].tolen);
+		    t->acks[i].tolen, NULL, "acknowledgement");
 		t->acks_sent++;
 	}
 	traps_ack_shift(t, i);
@@ -333,6 +337,34 @@ traps_event_discovery(struct traps *t, const struct traps_listener *l,
 
 /* ------------------------------------------------------------ intake */
 
+/* A trace of a datagram received, with what became of it. */
+static void
+traps_trace_in(struct traps *t, const struct traps_listener *l,
+    const uint8_t *buf, size_t len, const struct sockaddr *from,
+    socklen_t fromlen, const struct trapproc_out *out)
+{
+	const char	*reason = trapproc_reason_name(out->reason);
+	char		 note[96];
+
+	switch (out->verdict) {
+	case TRAPPROC_ACCEPT:
+		snprintf(note, sizeof(note), "accepted %s",
+		    out->inform ? "inform" : "trap");
+		break;
+	case TRAPPROC_REPORT:
+		snprintf(note, sizeof(note), "answered with a report%s%s",
+		    out->discovery ? " (discovery)" : ": ",
+		    out->discovery || reason == NULL ? "" : reason);
+		break;
+	default:
+		snprintf(note, sizeof(note), "rejected: %s",
+		    reason != NULL ? reason : "?");
+		break;
+	}
+	packets_trace_datagram(t->d->packets, false, from, fromlen, buf, len,
+	    l->spec, note);
+}
+
 static void
 traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
     size_t len, const struct sockaddr *from, socklen_t fromlen,
@@ -342,6 +374,8 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 	uint64_t		 seq;
 
 	trapproc_input(t->tp, buf, len, from, timestr, l->spec, now, &out);
+	if (packets_tracing(t->d->packets))
+		traps_trace_in(t, l, buf, len, from, fromlen, &out);
 	switch (out.verdict) {
 	case TRAPPROC_ACCEPT:
 		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
@@ -351,7 +385,8 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 		traps_event_record(t, out.inform, out.rec, out.reclen);
 		break;
 	case TRAPPROC_REPORT:
-		traps_send(t, l->fd, out.reply, out.replylen, from, fromlen);
+		traps_send(t, l->fd, out.reply, out.replylen, from, fromlen,
+		    l->spec, "report");
 		t->reports_sent++;
 		if (out.discovery)
 			traps_event_discovery(t, l, from);

@@ -227,6 +227,9 @@ view_v3_engine(const struct sess *s)
 	if (vi.agent_max_size > 0)
 		json_object_set_new(o, "msg_max_size",
 		    json_integer(vi.agent_max_size));
+	if (vi.fallback)
+		json_object_set_new(o, "fallback", json_string(
+		    vi.fallback_why));
 	if (vi.last_error != 0)
 		json_object_set_new(o, "last_error", json_pack("{s:i,s:s}",
 		    "code", vi.last_error, "message",
@@ -355,7 +358,10 @@ view_poll_results(const struct dsess *ds, const char *poll, char **out,
 			render_add(&b, ",", 1);
 		view_poll_job_render(&b, &ji, info.now_us);
 	}
-	render_adds(&b, "]}");
+	render_adds(&b, "]");
+	if (poll == NULL && ds->store != NULL && ds->store->have)
+		view_store_render(&b, ds->store);
+	render_adds(&b, "}");
 	if (poll != NULL && n == 0) {
 		snprintf(err, errsize, "session %s has no poll \"%s\"",
 		    ds->name, poll);
@@ -399,6 +405,14 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 			bestk = k;
 		}
 	}
+	/* What ad-hoc operations stored, as one more source. */
+	if (ds->store != NULL && ds->store->have &&
+	    (k = state_vals_find(&ds->store->vals, o)) >= 0 &&
+	    (best == NULL || ds->store->time_ms > best->time_ms)) {
+		best = ds->store;
+		bestname = NULL;
+		bestk = k;
+	}
 	if (best == NULL)
 		return -1;
 	state_vals_get(&best->vals, (size_t)bestk, &vb);
@@ -413,7 +427,10 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 	render_adds(&b, ",\"session\":");
 	render_json_str(&b, ds->name, strlen(ds->name));
 	render_adds(&b, ",\"poll\":");
-	render_json_str(&b, bestname, strlen(bestname));
+	if (bestname != NULL)
+		render_json_str(&b, bestname, strlen(bestname));
+	else
+		render_adds(&b, "null,\"stored\":true");
 	state_format_time(best->time_ms, t, sizeof(t));
 	render_adds(&b, ",\"time\":");
 	render_json_str(&b, t, strlen(t));

@@ -91,6 +91,21 @@ view_poll_job_render(struct render_buf *b, const struct state_job_info *ji,
 	render_add(b, "}", 1);
 }
 
+void
+view_store_render(struct render_buf *b, const struct state_poll *st)
+{
+	char	t[40];
+
+	state_format_time(st->time_ms, t, sizeof(t));
+	render_adds(b, ",\"stored\":{\"time\":");
+	render_json_str(b, t, strlen(t));
+	render_adds(b, ",\"count\":");
+	render_u64(b, st->vals.n);
+	render_adds(b, ",\"varbinds\":");
+	state_vals_render(b, &st->vals);
+	render_add(b, "}", 1);
+}
+
 json_t *
 view_ev_state(const char *to, const char *from, const struct state_err *err)
 {

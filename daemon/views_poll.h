@@ -16,6 +16,7 @@ typedef struct json_t json_t;
 struct render_buf;
 struct state_err;
 struct state_job_info;
+struct state_poll;
 struct state_vals;
 
 /* null, or {"code", "message", "detail", "time"}.  New reference. */
@@ -29,6 +30,8 @@ json_t	*view_poll_job(const struct state_job_info *ji, uint64_t now_us);
  * set when memory runs out). */
 void	 view_poll_job_render(struct render_buf *b,
 	    const struct state_job_info *ji, uint64_t now_us);
+/* ,"stored":{"time","count","varbinds"}: a session's store (state.h). */
+void	 view_store_render(struct render_buf *b, const struct state_poll *st);
 
 /* Event data (events.h).  New references, NULL when memory runs out. */
 /* "state": to and from are state names; err (NULL: none) is added. */

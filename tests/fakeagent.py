@@ -3,7 +3,8 @@ will not do on demand: stop answering after some requests, answer from
 another port, or send junk.
 
 FakeAgent(rows=40, answers=None, community="public", wrong_port=False,
-          empty_after=None, empty_count=None, most=None)
+          empty_after=None, empty_count=None, most=None, port=0,
+          bind_host="127.0.0.1", reply_host=None)
 
 It serves one table, 1.3.6.1.4.1.99999.1.1.N = INTEGER N for N in
 1..rows, to Get, GetNext and GetBulk, from a thread, on a free port of
@@ -12,17 +13,24 @@ It serves one table, 1.3.6.1.4.1.99999.1.1.N = INTEGER N for N in
 from a second socket (another source port), which a manager checking the
 origin drops.  .requests counts requests received, .last_from is the
 address the last one came from (the manager's socket), .send(addr, data)
-sends any datagram from the agent's port.  .close() stops it.
+sends any datagram from the agent's port, .reqids the request IDs of the
+PDUs it decoded, in order.  .close() stops it.
 empty_after: after that many GetNext/GetBulk answers, answer them with no
 varbind at all (legal for GetBulk, RFC 3416 4.2.3), empty_count of them
 (None: from then on); .nexts counts those requests; most: put at most that
-many varbinds in a GetBulk answer (fewer than asked, to fit a size).  Both
-can be changed any time.
+many varbinds in a GetBulk answer (fewer than asked, to fit a size);
+.toobig_above: answer a GetBulk asking for more repetitions with tooBig.
+They can be changed any time.  port, bind_host: where it listens (with
+SO_REUSEADDR, so that agents on one port of 0.0.0.0 all get a broadcast);
+reply_host: answers come from a socket of that address (e.g. 127.0.0.2),
+so that each agent of a broadcast answers from an address of its own.
 """
 
 import socket
 import struct
+import sys
 import threading
+import unittest
 
 ROOT = (1, 3, 6, 1, 4, 1, 99999, 1, 1)
 ROOT_STR = ".".join(map(str, ROOT))
@@ -109,24 +117,31 @@ class FakeAgent:
 
     def __init__(self, rows=40, answers=None, community="public",
                  wrong_port=False, empty_after=None, empty_count=None,
-                 most=None):
+                 most=None, port=0, bind_host="127.0.0.1", reply_host=None):
         self.table = [ROOT + (n,) for n in range(1, rows + 1)]
         self.answers = answers
         self.empty_after = empty_after
         self.empty_count = empty_count
         self.most = most
+        self.toobig_above = None
         self.nexts = 0
         self.community = community.encode()
         self.requests = 0
+        self.reqids = []
         self.answered = 0
         self.last_from = None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((bind_host, port))
         self.host, self.port = self.sock.getsockname()
+        self.bcast_wake = None
+        if self.host == "0.0.0.0":
+            self.host = "127.0.0.1"
+            self.bcast_wake = "127.255.255.255"
         self.other = None
-        if wrong_port:
+        if wrong_port or reply_host:
             self.other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.other.bind(("127.0.0.1", 0))
+            self.other.bind((reply_host or "127.0.0.1", 0))
         self._stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -143,10 +158,11 @@ class FakeAgent:
 
     def close(self):
         self._stop = True
-        # Wake the thread up.
+        # Wake the thread up (all of a shared port's by broadcast).
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.sendto(b"", (self.host, self.port))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+                s.sendto(b"", (self.bcast_wake or self.host, self.port))
         except OSError:
             pass
         self.thread.join(2)
@@ -176,6 +192,7 @@ class FakeAgent:
         version = dec_int(ver[1])
         ptype, body = pdu
         reqid, a, b, vbl = dec_all(body)
+        self.reqids.append(dec_int(reqid[1]))
         oids = [dec_oid(dec_all(vb[1])[0][1]) for vb in dec_all(vbl[1])]
         out = []
         if ptype in (0xA1, 0xA5):
@@ -196,6 +213,9 @@ class FakeAgent:
                            (o, tlv(0x82, b"")))
         elif ptype == 0xA5:         # GetBulk (non-repeaters 0 here)
             reps = dec_int(b[1])
+            if self.toobig_above is not None and reps > self.toobig_above:
+                return response(version, comm[1], dec_int(reqid[1]), [],
+                                status=1)
             if self.most is not None:
                 reps = min(reps, self.most)
             o = oids[0]
@@ -232,3 +252,23 @@ class FakeAgent:
                 continue
             self.answered += 1
             (self.other or self.sock).sendto(reply, addr)
+
+
+class FakeAgentCase(unittest.TestCase):
+    """A test case with a FakeAgent of 40 rows (self.agent) and a snmpmgrd
+    (self.d) holding it as session "fake"; the daemon's log is shown when
+    a test fails."""
+
+    def setUp(self):
+        from snmptest import Daemon
+        self.agent = FakeAgent(rows=40)
+        self.d = Daemon({
+            "log": {"level": "info"},
+            "sessions": {"fake": self.agent.target(timeout="5s")},
+        })
+
+    def tearDown(self):
+        if any(e is not None for e in sys.exc_info()):
+            sys.stderr.write(self.d.log()[-4000:])
+        self.d.close()
+        self.agent.close()

@@ -936,3 +936,36 @@ if __name__ == "__main__":
         print("snmpd pid %d on %s and %s" % (a.pid, a.addr, a.addr6))
         for l in net_snmp("snmpget", "-v2c", "-cpublic", a.addr, SYS_DESCR):
             print(parse_net_snmp_line(l))
+
+
+class Watcher:
+    """An events.subscribe stream on its own connection."""
+
+    def __init__(self, daemon, events=("trap", "inform", "bad-packet",
+                                       "discovery-request")):
+        self.c = daemon.connect()
+        self.c.call("events.subscribe", {"events": list(events)})
+        self.seen = []
+
+    def wait(self, pred, timeout=5.0):
+        for e in self.seen:
+            if pred(e):
+                return e
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                msg = self.c.read_msg(left)
+            except TimeoutError:
+                return None
+            if msg.get("method") != "event":
+                continue
+            p = msg["params"]
+            self.seen.append(p)
+            if pred(p):
+                return p
+
+    def close(self):
+        self.c.close()

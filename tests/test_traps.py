@@ -30,11 +30,13 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest                                     # noqa: E402
 from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
-                      net_snmp_run, norm_varbind, skip_unless)
+                      net_snmp_run, norm_varbind, skip_unless,
+                      Watcher)
 
 # Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
 # checked against fixed values.
 OUR_ENGINE = "80001f88046d677274657374"
+SESSION_ENGINE = "80001f8804736573736e656e67"    # a session's own
 
 CREDENTIALS = {
     "md5des": {"user": "md5des", "auth": "md5", "auth_password": "md5despass1",
@@ -149,39 +151,6 @@ def v2c_trap(reqid, trap_oid, community=b"public", text=b"x" * 40,
 
 
 # ------------------------------------------------------------- helpers
-
-class Watcher:
-    """An events.subscribe stream on its own connection."""
-
-    def __init__(self, daemon, events=("trap", "inform", "bad-packet",
-                                       "discovery-request")):
-        self.c = daemon.connect()
-        self.c.call("events.subscribe", {"events": list(events)})
-        self.seen = []
-
-    def wait(self, pred, timeout=5.0):
-        for e in self.seen:
-            if pred(e):
-                return e
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            try:
-                msg = self.c.read_msg(left)
-            except TimeoutError:
-                return None
-            if msg.get("method") != "event":
-                continue
-            p = msg["params"]
-            self.seen.append(p)
-            if pred(p):
-                return p
-
-    def close(self):
-        self.c.close()
-
 
 def journal_records(path):
     recs = []
@@ -950,6 +919,9 @@ class SenderTest(unittest.TestCase):
             f.write("createUser iuser SHA ipass12345 AES ipriv12345\n")
             f.write("createUser -e 0x%s tuser SHA tpass12345 AES "
                     "tpriv12345\n" % OUR_ENGINE)
+            # A session with an engine ID of its own sends from it.
+            f.write("createUser -e 0x%s suser SHA spass12345 AES "
+                    "spriv12345\n" % SESSION_ENGINE)
         env = dict(os.environ, SNMP_PERSISTENT_DIR=cls.dir,
                    SNMPCONFPATH=cls.dir, MIBS="")
         os.mkdir(os.path.join(cls.dir, "cert_indexes"))
@@ -972,7 +944,11 @@ class SenderTest(unittest.TestCase):
                                priv_password="ipriv12345"),
                    "td3t": dict(v3, user="tuser",
                                 auth_password="tpass12345",
-                                priv_password="tpriv12345")}}
+                                priv_password="tpriv12345"),
+                   "td3s": dict(v3, user="suser",
+                                auth_password="spass12345",
+                                priv_password="spriv12345",
+                                local_engine_id="0x" + SESSION_ENGINE)}}
         cls.d = Daemon(cfg)
         time.sleep(0.3)         # snmptrapd binds its port
 
@@ -1025,6 +1001,16 @@ class SenderTest(unittest.TestCase):
                        "v3trap")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(self.logged("OID: ." + oid))
+
+    def test_v3_trap_from_the_sessions_local_engine_id(self):
+        oid = unique_oid()
+        r = self.d.ctl("trap", "td3s", oid, "1.3.6.1.2.1.1.5.0", "s",
+                       "own-engine")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.logged("OID: ." + oid))
+        self.assertTrue(self.logged("\"own-engine\""))
+        cfg = self.d.call("session.config", {"session": "td3s"})
+        self.assertEqual(json.dumps(cfg).count(SESSION_ENGINE), 1, cfg)
 
     def test_inform_without_receiver_times_out(self):
         port = free_udp_port()

@@ -12,29 +12,14 @@ Standard library only.
 
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import snmptest  # noqa: E402
-from snmptest import Daemon  # noqa: E402
-from fakeagent import FakeAgent, ROOT_STR, row_oid  # noqa: E402
+from fakeagent import FakeAgentCase, ROOT_STR, row_oid  # noqa: E402
 
 
-class WalkEnd(unittest.TestCase):
-
-    def setUp(self):
-        self.agent = FakeAgent(rows=40)
-        self.d = Daemon({
-            "log": {"level": "info"},
-            "sessions": {"fake": self.agent.target(timeout="5s")},
-        })
-
-    def tearDown(self):
-        if any(e is not None for e in sys.exc_info()):
-            sys.stderr.write(self.d.log()[-4000:])
-        self.d.close()
-        self.agent.close()
+class WalkEnd(FakeAgentCase):
 
     def walk(self, **params):
         p = {"session": "fake", "oid": ROOT_STR, "max_repetitions": 8}
@@ -89,6 +74,27 @@ class WalkEnd(unittest.TestCase):
         self.assertIn("error 320", r.stderr)
         self.assertIn("walk stopped after 5 objects; resume with "
                       "--start-oid %s" % row_oid(5), r.stderr)
+
+
+    def test_toobig_halves_then_error_status_is_320(self):
+        # man/snmpmgrctl.1, doc/protocol.md: tooBig to a GetBulk asks
+        # again with half the max-repetitions ...
+        self.agent.toobig_above = 3
+        rows, rep = self.walk(max_repetitions=16)
+        self.assertEqual(rep["result"]["count"], 40, rep)
+        self.assertEqual(rows, [row_oid(i) for i in range(1, 41)])
+        # ... down to 1; tooBig there ends the walk with 320 and the
+        # error-status in its data.
+        self.agent.toobig_above = 0
+        rows, rep = self.walk(max_repetitions=4)
+        self.assertEqual(rep["error"]["code"], 320, rep)
+        self.assertEqual(rep["error"]["data"]["error_status_name"],
+                         "tooBig")
+        self.assertEqual(rep["error"]["data"]["count"], 0)
+
+    def test_start_oid_outside_the_subtree_refused(self):
+        rows, rep = self.walk(start_oid="1.3.6.1.4.1.99998")
+        self.assertEqual(rep["error"]["code"], -32602, rep)
 
 
 if __name__ == "__main__":
