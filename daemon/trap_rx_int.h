@@ -18,6 +18,7 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/tsm.h"
 #include "core/usm.h"
 
 #include "render.h"
@@ -96,6 +97,7 @@ struct trapproc {
 	uint8_t			*reply;
 	struct render_buf	 rec;
 	struct trapproc_stats	 st;
+	struct tsm_stats	 tsm;		/* SNMP-TSM-MIB snmpTsmStats */
 };
 
 /* Count a rejection and fill out with its reason and detail. */

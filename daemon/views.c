@@ -572,6 +572,31 @@ view_proc_udp(json_t *o)
 		    "no Udp counters in %s", path));
 }
 
+/* A DTLS trap listener's associations and handshakes. */
+static json_t *
+view_trap_dtls(const struct trap_dtls_stats *d)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I}",
+	    "associations", (json_int_t)d->associations,
+	    "handshaking", (json_int_t)d->handshaking,
+	    "cookies", (json_int_t)d->cookies,
+	    "dropped", (json_int_t)d->dropped,
+	    "handshakes", (json_int_t)d->handshakes,
+	    "established", (json_int_t)d->established,
+	    "failed", (json_int_t)d->failed,
+	    "refused", (json_int_t)d->refused,
+	    "no_certificate", (json_int_t)d->no_certificate,
+	    "unmapped", (json_int_t)d->unmapped,
+	    "timeouts", (json_int_t)d->timeouts,
+	    "evicted", (json_int_t)d->evicted,
+	    "idle_closed", (json_int_t)d->idle_closed,
+	    "peer_closed", (json_int_t)d->peer_closed,
+	    "messages", (json_int_t)d->messages,
+	    "sent", (json_int_t)d->sent,
+	    "send_errors", (json_int_t)d->send_errors);
+}
+
 json_t *
 view_traps_stats(const struct traps *t)
 {
@@ -608,6 +633,9 @@ view_traps_stats(const struct traps *t)
 		    "receive_buffer", li.rcvbuf);
 		if (l != NULL && !li.open)
 			json_object_set_new(l, "error", json_string(li.error));
+		if (l != NULL && li.dtls)
+			json_object_set_new(l, "dtls", view_trap_dtls(
+			    &li.dtls_stats));
 		json_array_append_new(ls, l);
 	}
 	if ((sys = json_object()) != NULL)
