@@ -168,10 +168,11 @@ tls_check_files(struct config_traps_tls *t, const struct cfg_pos *at,
 		kat = cfg_pos_key(at, "cert");
 		return tls_dates(t, &kat, err);
 	}
+	/* Point at the file it is about: the detail names it first. */
 	e = snmpmgr_lasterr();
 	kat = cfg_pos_key(at, e == SNMPMGR_ERR_TLS_CERT_STORE && t->ca !=
-	    NULL ? "ca" : t->key != NULL && e != SNMPMGR_ERR_TLS_CERT_NOT_FOUND ?
-	    "key" : "cert");
+	    NULL ? "ca" : t->key != NULL && strncmp(snmpmgr_lasterr_detail(),
+	    "key", 3) == 0 ? "key" : "cert");
 	return cfg_fail(err, &kat, AT_VALUE, "error %d: %s: %s", e,
 	    snmpmgr_strerror(e), snmpmgr_lasterr_detail());
 }

@@ -1,0 +1,570 @@
+#!/usr/bin/env python3
+"""test_dtls_traps - snmpmgrd's trap and inform receiver over DTLS
+(RFC 6353) with the Transport Security Model (RFC 5591), issue 10.
+
+Certificates are made here with `openssl`: a CA, our listener's
+certificate, and one sender certificate per cert_to_name rule kind
+(specified, cn, san_rfc822, san_ip, san_any, and san_dns through the CA's
+fingerprint), one the CA signed that no rule maps, and a self-signed one
+nobody trusts.  Net-SNMP's snmptrap and snmpinform send over DTLS (the
+inform after its RFC 5343 contextEngineID probe); each accepted
+notification is journaled with transport "dtls", the tmSecurityName its
+rule gives and the sender's certificate fingerprint, and informs are
+acknowledged.  Refused senders (unmapped, untrusted, no certificate) are
+counted, get an ssl-client-authentication "reject" event, leave nothing in
+the journal, and the next good sender is still served.  A hostile peer
+(garbage datagrams, a ClientHello flood from many source ports,
+half-finished handshakes) stays inside the listener's bounds: other
+senders are served and the daemon's memory stays bounded.
+"""
+
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import snmptest                                     # noqa: E402
+from snmptest import Daemon, find_program, skip_unless  # noqa: E402
+from test_traps import Watcher, by_oid, wait_record  # noqa: E402
+
+OUR_ENGINE = "80001f88046d677274657374"
+EVENTS = ("trap", "inform", "bad-packet", "discovery-request", "ssl-status",
+          "ssl-client-authentication", "connected", "disconnected")
+
+_counter = [0]
+
+
+def unique_oid():
+    _counter[0] += 1
+    return "1.3.6.1.4.1.99999.10.%d" % (1000 + _counter[0])
+
+
+def free_port_both():
+    """A UDP port free on 127.0.0.1 and ::1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            p = s.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+                s.bind(("::1", p))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no UDP port free on both families")
+
+
+def openssl(*args):
+    r = subprocess.run(["openssl"] + list(args), capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
+def fingerprint(path):
+    out = openssl("x509", "-in", path, "-noout", "-fingerprint", "-sha256")
+    return "sha256:" + out.strip().split("=", 1)[1]
+
+
+class Pki:
+    """A CA and certificates in a temp dir, and a Net-SNMP client config
+    tree (DIR/tls/{certs,private,ca-certs})."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="snmptest-dtls-")
+        self.client = os.path.join(self.dir, "client")
+        for sub in ("certs", "private", "ca-certs"):
+            os.makedirs(os.path.join(self.client, "tls", sub))
+        os.mkdir(os.path.join(self.client, "cert_indexes"))
+        self.ca = self.path("ca.crt")
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                self.path("ca.key"), "-out", self.ca, "-days", "365",
+                "-subj", "/CN=snmpmgrd test CA")
+        shutil.copy(self.ca, os.path.join(self.client, "tls", "ca-certs",
+                                          "ca.crt"))
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def make(self, name, cn, san=None, self_signed=False, days=365):
+        key, crt = self.path(name + ".key"), self.path(name + ".crt")
+        ext = self.path(name + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n")
+            if san:
+                f.write("subjectAltName=%s\n" % san)
+        if self_signed:
+            openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", crt, "-days", str(days),
+                    "-subj", "/CN=" + cn, "-addext",
+                    "basicConstraints=CA:FALSE",
+                    *(["-addext", "subjectAltName=" + san] if san else []))
+        else:
+            csr = self.path(name + ".csr")
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", "/CN=" + cn)
+            openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey",
+                    self.path("ca.key"), "-CAcreateserial", "-out", crt,
+                    "-days", str(days), "-extfile", ext)
+        shutil.copy(crt, os.path.join(self.client, "tls", "certs",
+                                      name + ".crt"))
+        shutil.copy(key, os.path.join(self.client, "tls", "private",
+                                      name + ".key"))
+        return crt, key
+
+    def env(self):
+        e = dict(os.environ)
+        e.update(MIBS="", SNMPCONFPATH=self.client,
+                 SNMP_PERSISTENT_DIR=self.client)
+        return e
+
+    def close(self):
+        shutil.rmtree(self.dir, True)
+
+
+def ns(pki, cmd, identity, target, *args, timeout=30):
+    """snmptrap / snmpinform over DTLS as `identity`."""
+    prog = find_program(cmd)
+    if prog is None:
+        raise unittest.SkipTest("%s not installed" % cmd)
+    argv = [prog, "-v3", "-l", "authPriv", "-t", "2", "-r", "2",
+            "-T", "our_identity=" + identity, "-T", "trust_cert=ca",
+            "-T", "their_hostname=localhost", target] + list(args)
+    return subprocess.run(argv, capture_output=True, text=True,
+                          timeout=timeout, env=pki.env())
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# --------------------------------------------------- a hand-made ClientHello
+
+def client_hello(cookie=b"", seq=0):
+    """A DTLS 1.2 ClientHello (RFC 6347 4.2.1) offering ECDHE-RSA with
+    AES-GCM, in one record."""
+    body = (b"\xfe\xfd" + os.urandom(32) + b"\x00" +
+            bytes([len(cookie)]) + cookie +
+            b"\x00\x04\xc0\x2f\xc0\x30" + b"\x01\x00")
+    exts = (b"\x00\x0a\x00\x04\x00\x02\x00\x17" +      # secp256r1
+            b"\x00\x0b\x00\x02\x01\x00" +              # uncompressed
+            b"\x00\x0d\x00\x04\x00\x02\x04\x01")       # rsa_pkcs1_sha256
+    body += struct.pack(">H", len(exts)) + exts
+    n = len(body)
+    hs = (b"\x01" + n.to_bytes(3, "big") + struct.pack(">H", seq) +
+          b"\x00\x00\x00" + n.to_bytes(3, "big") + body)
+    return (b"\x16\xfe\xff" + b"\x00\x00" + seq.to_bytes(6, "big") +
+            struct.pack(">H", len(hs)) + hs)
+
+
+def hvr_cookie(dgram):
+    """The cookie of a HelloVerifyRequest record, or None."""
+    if len(dgram) < 13 + 12 + 3 or dgram[0] != 22 or dgram[13] != 3:
+        return None
+    p = 13 + 12 + 2
+    return dgram[p + 1:p + 1 + dgram[p]]
+
+
+def half_handshake(port, timeout=1.0):
+    """A ClientHello, the cookie back, and nothing after: the listener
+    holds a handshake in progress for this socket.  The socket."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    s.send(client_hello())
+    cookie = hvr_cookie(s.recv(2048))
+    if cookie is None:
+        s.close()
+        return None
+    s.send(client_hello(cookie, seq=1))
+    return s
+
+
+# ================================================================= tests
+
+@skip_unless("snmptrap", "snmpinform", "openssl")
+class DtlsReceiverTest(unittest.TestCase):
+    """One listener, every cert_to_name rule kind, refused senders and a
+    hostile peer."""
+
+    MAX_HS = 16
+    MAX_ASSOCS = 64
+
+    @classmethod
+    def setUpClass(cls):
+        p = cls.pki = Pki()
+        p.make("mgr", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        p.make("spec", "specified-cn", "DNS:spec.example")
+        p.make("cncert", "Sender CN 1")
+        p.make("rfc", "rfc-cn", "email:ops@Example.COM,DNS:rfc.example")
+        p.make("ipcert", "ip-cn", "DNS:ip.example,IP:127.0.0.1")
+        p.make("anycert", "any-cn", "IP:127.0.0.1,DNS:any.example")
+        p.make("dnscert", "dns-cn", "DNS:Sender.Example.NET")
+        p.make("unmapped", "nobody-maps-me")
+        p.make("rogue", "localhost", "DNS:rogue.example", self_signed=True)
+        fp = {n: fingerprint(p.path(n + ".crt"))
+              for n in ("spec", "cncert", "rfc", "ipcert", "anycert")}
+        cls.rules = [
+            {"fingerprint": fp["spec"], "map": "specified",
+             "name": "ops-specified"},
+            {"fingerprint": fp["cncert"], "map": "cn"},
+            {"fingerprint": fp["rfc"], "map": "san_rfc822"},
+            {"fingerprint": fp["ipcert"], "map": "san_ip"},
+            {"fingerprint": fp["anycert"], "map": "san_any"},
+            # Every certificate the CA signed, by its DNS name.
+            {"fingerprint": fingerprint(p.ca), "map": "san_dns"},
+        ]
+        cls.port = free_port_both()
+        cfg = {
+            "local_engine_id": "0x" + OUR_ENGINE,
+            "traps": {
+                "listen": ["dtls:127.0.0.1:%d" % cls.port,
+                           "dtls:[::1]:%d" % cls.port],
+                "tls": {"cert": p.path("mgr.crt"), "key": p.path("mgr.key"),
+                        "ca": p.ca, "cert_to_name": cls.rules,
+                        "max_handshakes": cls.MAX_HS,
+                        "max_associations": cls.MAX_ASSOCS,
+                        "handshake_timeout": "2s"},
+                "journal": {"path": "traps.jsonl", "fsync": "interval",
+                            "interval": "50ms"},
+            },
+        }
+        cls.d = Daemon(cfg)
+        cls.journal = os.path.join(cls.d.config["state_dir"], "traps.jsonl")
+        cls.w = Watcher(cls.d, EVENTS)
+        cls.target = "dtlsudp:localhost:%d" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.w.close()
+        cls.d.close()
+        cls.pki.close()
+
+    def dtls_stats(self, i=0):
+        return self.d.call("trap.stats")["listeners"][i]["dtls"]
+
+    def trap(self, identity, oid, target=None, cmd="snmptrap"):
+        """Send until journaled (snmptrap gives the handshake little
+        time and drops the trap silently when it is slow)."""
+        for _ in range(3):
+            r = ns(self.pki, cmd, identity, target or self.target, "",
+                   oid, "1.3.6.1.2.1.1.5.0", "s", identity)
+            rec = wait_record(self.journal, by_oid(oid), timeout=3)
+            if rec is not None:
+                return r, rec
+        self.fail("%s %s: not journaled: %s\n%s" % (cmd, identity,
+                                                    r.stderr,
+                                                    self.d.log()[-3000:]))
+
+    def check_rec(self, rec, identity, name, typ="trap"):
+        self.assertEqual(rec["type"], typ)
+        self.assertEqual(rec["transport"], "dtls")
+        self.assertEqual(rec["version"], "3")
+        self.assertEqual(rec["security_model"], "tsm")
+        self.assertEqual(rec["tm_security_name"], name)
+        self.assertEqual(rec["security_name"], name)
+        self.assertEqual(rec["security_level"], "authPriv")
+        self.assertEqual(rec["peer_fingerprint"].lower(),
+                         fingerprint(self.pki.path(identity +
+                                                   ".crt")).lower())
+        self.assertEqual(rec["varbinds"][-1]["value"], identity)
+
+    # ------------------------------------------------------- mapping
+    def test_rule_specified(self):
+        _, rec = self.trap("spec", unique_oid())
+        self.check_rec(rec, "spec", "ops-specified")
+
+    def test_rule_cn(self):
+        _, rec = self.trap("cncert", unique_oid())
+        self.check_rec(rec, "cncert", "Sender CN 1")
+
+    def test_rule_san_rfc822_lowercases_the_host(self):
+        _, rec = self.trap("rfc", unique_oid())
+        self.check_rec(rec, "rfc", "ops@example.com")
+
+    def test_rule_san_ip(self):
+        _, rec = self.trap("ipcert", unique_oid())
+        self.check_rec(rec, "ipcert", "127.0.0.1")
+
+    def test_rule_san_any_takes_the_first(self):
+        _, rec = self.trap("anycert", unique_oid())
+        self.check_rec(rec, "anycert", "127.0.0.1")
+
+    def test_rule_san_dns_by_ca_fingerprint(self):
+        _, rec = self.trap("dnscert", unique_oid())
+        self.check_rec(rec, "dnscert", "sender.example.net")
+        ev = self.w.wait(lambda e: e["event"] ==
+                         "ssl-client-authentication" and
+                         e.get("security_name") == "sender.example.net")
+        self.assertIsNotNone(ev)
+        self.assertEqual(ev["decision"], "accept")
+        self.assertEqual(ev["reason"], "ca")
+        self.assertEqual(ev["map_rule"], 5)
+        self.assertEqual(ev["certificate"]["subject"], "CN=dns-cn")
+        self.assertIn({"type": "dns", "value": "Sender.Example.NET"},
+                      ev["certificate"]["san"])
+        self.assertIsNotNone(self.w.wait(
+            lambda e: e["event"] == "connected" and
+            e.get("security_name") == "sender.example.net"))
+
+    def test_ipv6_listener(self):
+        oid = unique_oid()
+        _, rec = self.trap("spec", oid, target="dtlsudp6:[::1]:%d"
+                           % self.port)
+        self.assertEqual(rec["source"], "::1")
+        self.check_rec(rec, "spec", "ops-specified")
+
+    # ------------------------------------------------------- informs
+    def test_inform_acknowledged_after_probe(self):
+        oid = unique_oid()
+        r, rec = self.trap("spec", oid, cmd="snmpinform")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.check_rec(rec, "spec", "ops-specified", typ="inform")
+        # The RFC 5343 probe taught it our engine ID.
+        self.assertEqual(rec["context_engine_id"], OUR_ENGINE)
+        self.assertIsNotNone(self.w.wait(
+            lambda e: e["event"] == "discovery-request" and
+            e.get("listener", "").startswith("dtls:")))
+        st = self.d.call("trap.stats")
+        self.assertGreaterEqual(st["informs"], 1)
+
+    # ------------------------------------------------------- refused
+    def refused(self, identity, field, code, wait_detail=None):
+        before = self.dtls_stats()
+        oid = unique_oid()
+        r = ns(self.pki, "snmpinform", identity, self.target, "", oid,
+               "1.3.6.1.2.1.1.5.0", "s", identity)
+        self.assertNotEqual(r.returncode, 0, "inform from %s acknowledged"
+                            % identity)
+        ev = self.w.wait(lambda e: e["event"] ==
+                         "ssl-client-authentication" and
+                         e.get("decision") == "reject" and
+                         e.get("code") == code and
+                         (wait_detail is None or
+                          wait_detail in e.get("reason", "")))
+        self.assertIsNotNone(ev, "no reject event for %s" % identity)
+        after = self.dtls_stats()
+        self.assertGreater(after["refused"], before["refused"])
+        if field:
+            self.assertGreater(after[field], before[field])
+        self.assertIsNone(wait_record(self.journal, by_oid(oid), 0.5))
+        # The next good sender is served.
+        _, rec = self.trap("spec", unique_oid())
+        self.check_rec(rec, "spec", "ops-specified")
+
+    def test_unmapped_certificate_refused(self):
+        self.refused("unmapped", "unmapped", 280, "cert_to_name")
+
+    def test_untrusted_certificate_refused(self):
+        self.refused("rogue", None, 280)
+
+    def test_no_client_certificate_refused(self):
+        if find_program("openssl") is None:
+            self.skipTest("openssl not installed")
+        before = self.dtls_stats()
+        # A DTLS client with no certificate of its own.
+        subprocess.run(["openssl", "s_client", "-dtls1_2", "-connect",
+                        "127.0.0.1:%d" % self.port, "-CAfile",
+                        self.pki.ca], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=20)
+        ev = self.w.wait(lambda e: e["event"] ==
+                         "ssl-client-authentication" and
+                         e.get("code") == 281)
+        self.assertIsNotNone(ev, self.d.log()[-2000:])
+        self.assertEqual(ev["decision"], "reject")
+        after = self.dtls_stats()
+        self.assertGreater(after["no_certificate"], before["no_certificate"])
+        _, rec = self.trap("cncert", unique_oid())
+        self.check_rec(rec, "cncert", "Sender CN 1")
+
+    # ------------------------------------------------------- hostile
+    def test_hostile_peer_stays_inside_bounds(self):
+        pid = self.d.pid
+        _, rec = self.trap("spec", unique_oid())
+        rss0 = rss_kib(pid)
+        before = self.dtls_stats()
+        # Garbage: not a ClientHello, from an address with no
+        # association: dropped, nothing kept.
+        g = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(500):
+            g.sendto(os.urandom(1 + i % 300), ("127.0.0.1", self.port))
+        g.close()
+        # A ClientHello flood from many source ports: a cookie each.
+        flood = []
+        for _ in range(200):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.sendto(client_hello(), ("127.0.0.1", self.port))
+            flood.append(s)
+        # Half-finished handshakes, far more than max_handshakes.
+        half = [half_handshake(self.port) for _ in range(100)]
+        half = [s for s in half if s is not None]
+        self.assertGreater(len(half), self.MAX_HS)
+        st = self.dtls_stats()
+        self.assertLessEqual(st["handshaking"], self.MAX_HS)
+        self.assertLessEqual(st["associations"], self.MAX_ASSOCS)
+        self.assertGreaterEqual(st["cookies"] - before["cookies"], 300)
+        self.assertGreaterEqual(st["dropped"] - before["dropped"], 400)
+        self.assertGreaterEqual(st["evicted"] - before["evicted"],
+                                len(half) - self.MAX_HS)
+        # Other senders are served while the half-finished ones sit.
+        for who, name in (("cncert", "Sender CN 1"),
+                          ("spec", "ops-specified")):
+            oid = unique_oid()
+            r = ns(self.pki, "snmpinform", who, self.target, "", oid,
+                   "1.3.6.1.2.1.1.5.0", "s", who)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rec = wait_record(self.journal, by_oid(oid))
+            self.check_rec(rec, who, name, typ="inform")
+        # Half-finished handshakes time out (handshake_timeout 2 s).
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            st = self.dtls_stats()
+            if st["handshaking"] == 0:
+                break
+            time.sleep(0.2)
+        self.assertEqual(st["handshaking"], 0)
+        self.assertGreater(st["timeouts"], before["timeouts"])
+        for s in flood + half:
+            s.close()
+        # Memory stays bounded: a few MiB at most for all of it.
+        self.assertLess(rss_kib(pid) - rss0, 16 * 1024)
+        self.assertTrue(self.d.alive())
+
+
+@skip_unless("snmptrap", "openssl")
+class DtlsPrefixTest(unittest.TestCase):
+    """tsm_use_prefix: the securityName gets the "dtls:" prefix (RFC 5591
+    5.2 step 3); tmSecurityName stays as the rule gave it."""
+
+    def test_prefix(self):
+        p = Pki()
+        try:
+            p.make("mgr", "localhost", "DNS:localhost")
+            p.make("dnscert", "dns-cn", "DNS:pfx.example")
+            port = free_port_both()
+            cfg = {"local_engine_id": "0x" + OUR_ENGINE,
+                   "traps": {"listen": ["dtls:127.0.0.1:%d" % port],
+                             "tls": {"cert": p.path("mgr.crt"),
+                                     "key": p.path("mgr.key"), "ca": p.ca,
+                                     "tsm_use_prefix": True,
+                                     "cert_to_name": [
+                                         {"fingerprint": fingerprint(p.ca),
+                                          "map": "san_dns"}]},
+                             "journal": {"path": "traps.jsonl"}}}
+            with Daemon(cfg) as d:
+                journal = os.path.join(d.config["state_dir"], "traps.jsonl")
+                oid = unique_oid()
+                for _ in range(3):
+                    ns(p, "snmptrap", "dnscert", "dtlsudp:localhost:%d"
+                       % port, "", oid)
+                    rec = wait_record(journal, by_oid(oid), timeout=3)
+                    if rec:
+                        break
+                self.assertIsNotNone(rec, d.log()[-2000:])
+                self.assertEqual(rec["security_name"], "dtls:pfx.example")
+                self.assertEqual(rec["tm_security_name"], "pfx.example")
+        finally:
+            p.close()
+
+
+@skip_unless("openssl")
+class DtlsConfigTest(unittest.TestCase):
+    """traps.tls errors with FILE:LINE:COL and the numbered errors;
+    `snmpmgrd -t` checks the files."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = Pki()
+        cls.pki.make("mgr", "localhost", "DNS:localhost")
+        cls.pki.make("other", "other")
+        cls.pki.make("soon", "soon", days=10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pki.close()
+
+    def check(self, tls, listen=("dtls:127.0.0.1:10162",)):
+        d = Daemon({"traps": {"listen": list(listen), "tls": tls}},
+                   start=False)
+        try:
+            r = subprocess.run([d.prog, "-t", "-c", d.conf],
+                               capture_output=True, text=True, timeout=30)
+            return r
+        finally:
+            d.close()
+
+    def base(self, **over):
+        t = {"cert": self.pki.path("mgr.crt"),
+             "key": self.pki.path("mgr.key"), "ca": self.pki.ca,
+             "cert_to_name": [{"fingerprint": fingerprint(self.pki.ca),
+                               "map": "cn"}]}
+        t.update(over)
+        return t
+
+    def test_valid(self):
+        r = self.check(self.base())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("warning", r.stderr)
+
+    def test_missing_key_file_is_272(self):
+        r = self.check(self.base(key=self.pki.path("nope.key")))
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"snmpmgrd\.json:\d+:\d+: traps\.tls\."
+                         r"key: error 272")
+
+    def test_unreadable_ca_is_271(self):
+        r = self.check(self.base(ca=self.pki.path("nope-ca.crt")))
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r":\d+:\d+: traps\.tls\.ca: error 271")
+
+    def test_key_not_matching_is_273(self):
+        r = self.check(self.base(key=self.pki.path("other.key")))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 273", r.stderr)
+
+    def test_expiring_soon_is_a_warning(self):
+        r = self.check(self.base(cert=self.pki.path("soon.crt"),
+                                 key=self.pki.path("soon.key")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("expires within 30 days", r.stderr)
+
+    def test_rules(self):
+        r = self.check(self.base(cert_to_name=[]))
+        self.assertIn("at least one rule", r.stderr)
+        r = self.check(self.base(cert_to_name=[
+            {"fingerprint": "sha256:zz", "map": "cn"}]))
+        self.assertRegex(r.stderr, r":\d+:\d+: traps\.tls\.cert_to_name"
+                         r"\[0\]\.fingerprint")
+        r = self.check(self.base(cert_to_name=[
+            {"fingerprint": fingerprint(self.pki.ca), "map": "specified"}]))
+        self.assertIn("needs a \"name\"", r.stderr)
+        r = self.check(self.base(cert_to_name=[
+            {"fingerprint": fingerprint(self.pki.ca), "map": "sn"}]))
+        self.assertEqual(r.returncode, 1)
+
+    def test_dtls_listener_needs_tls(self):
+        d = Daemon({"traps": {"listen": ["dtls:127.0.0.1"]}}, start=False)
+        try:
+            r = subprocess.run([d.prog, "-t", "-c", d.conf],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            d.close()
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"traps\.listen\[0\]: a DTLS listener "
+                         r"needs")
+
+
+if __name__ == "__main__":
+    snmptest.main()
