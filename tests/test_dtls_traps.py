@@ -18,7 +18,6 @@ half-finished handshakes) stays inside the listener's bounds: other
 senders are served and the daemon's memory stays bounded.
 """
 
-import json
 import os
 import shutil
 import socket
@@ -32,7 +31,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest                                     # noqa: E402
 from snmptest import Daemon, find_program, skip_unless  # noqa: E402
-from test_traps import Watcher, by_oid, wait_record  # noqa: E402
+from test_traps import (Watcher, by_oid, port_both,  # noqa: E402
+                        wait_record)
 
 OUR_ENGINE = "80001f88046d677274657374"
 EVENTS = ("trap", "inform", "bad-packet", "discovery-request", "ssl-status",
@@ -44,21 +44,6 @@ _counter = [0]
 def unique_oid():
     _counter[0] += 1
     return "1.3.6.1.4.1.99999.10.%d" % (1000 + _counter[0])
-
-
-def free_port_both():
-    """A UDP port free on 127.0.0.1 and ::1."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-                s.bind(("::1", p))
-            return p
-        except OSError:
-            continue
-    raise RuntimeError("no UDP port free on both families")
 
 
 def openssl(*args):
@@ -226,7 +211,7 @@ class DtlsReceiverTest(unittest.TestCase):
             # Every certificate the CA signed, by its DNS name.
             {"fingerprint": fingerprint(p.ca), "map": "san_dns"},
         ]
-        cls.port = free_port_both()
+        cls.port = port_both()
         cfg = {
             "local_engine_id": "0x" + OUR_ENGINE,
             "traps": {
@@ -453,7 +438,7 @@ class DtlsPrefixTest(unittest.TestCase):
         try:
             p.make("mgr", "localhost", "DNS:localhost")
             p.make("dnscert", "dns-cn", "DNS:pfx.example")
-            port = free_port_both()
+            port = port_both()
             cfg = {"local_engine_id": "0x" + OUR_ENGINE,
                    "traps": {"listen": ["dtls:127.0.0.1:%d" % port],
                              "tls": {"cert": p.path("mgr.crt"),
