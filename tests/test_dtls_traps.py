@@ -25,14 +25,15 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest                                     # noqa: E402
 from snmptest import Daemon, find_program, skip_unless  # noqa: E402
-from test_traps import (Watcher, by_oid, port_both,  # noqa: E402
-                        wait_record)
+from test_traps import (Watcher, by_oid, journal_records,  # noqa: E402
+                        port_both, wait_record)
 
 OUR_ENGINE = "80001f88046d677274657374"
 EVENTS = ("trap", "inform", "bad-packet", "discovery-request", "ssl-status",
@@ -177,6 +178,51 @@ def half_handshake(port, timeout=1.0):
     return s
 
 
+class Meddler:
+    """A UDP relay between one DTLS sender and the listener that sends
+    every application-data record (content type 23) twice, the second
+    time as a replay, followed by a garbage record of the same epoch."""
+
+    def __init__(self, port):
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.connect(("127.0.0.1", port))
+        self.front.settimeout(0.05)
+        self.back.settimeout(0.05)
+        self.client = None
+        self.replayed = 0
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                d, self.client = self.front.recvfrom(65536)
+                self.back.send(d)
+                if d[:1] == b"\x17":
+                    self.back.send(d)
+                    self.back.send(d[:11] + struct.pack(
+                        ">H", len(d) - 13) + os.urandom(len(d) - 13))
+                    self.replayed += 1
+            except socket.timeout:
+                pass
+            try:
+                d = self.back.recv(65536)
+                if self.client:
+                    self.front.sendto(d, self.client)
+            except (socket.timeout, ConnectionRefusedError):
+                pass
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.front.close()
+        self.back.close()
+
+
 # ================================================================= tests
 
 @skip_unless("snmptrap", "snmpinform", "openssl")
@@ -252,6 +298,16 @@ class DtlsReceiverTest(unittest.TestCase):
         self.fail("%s %s: not journaled: %s\n%s" % (cmd, identity,
                                                     r.stderr,
                                                     self.d.log()[-3000:]))
+
+    def inform_ok(self, who, name):
+        """An inform from who, acknowledged and journaled as name."""
+        oid = unique_oid()
+        r = ns(self.pki, "snmpinform", who, self.target, "", oid,
+               "1.3.6.1.2.1.1.5.0", "s", who)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = wait_record(self.journal, by_oid(oid))
+        self.check_rec(rec, who, name, typ="inform")
+        return True
 
     def check_rec(self, rec, identity, name, typ="trap"):
         self.assertEqual(rec["type"], typ)
@@ -375,6 +431,22 @@ class DtlsReceiverTest(unittest.TestCase):
         self.check_rec(rec, "cncert", "Sender CN 1")
 
     # ------------------------------------------------------- hostile
+    def test_replayed_and_garbage_records_are_dropped(self):
+        m = Meddler(self.port)
+        try:
+            oid = unique_oid()
+            r = ns(self.pki, "snmpinform", "spec", "dtlsudp:localhost:%d"
+                   % m.port, "", oid, "1.3.6.1.2.1.1.5.0", "s", "spec")
+        finally:
+            m.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreaterEqual(m.replayed, 2)     # the probe, the inform
+        time.sleep(0.3)
+        recs = [x for x in journal_records(self.journal)
+                 if x.get("trap_oid") == oid]
+        self.assertEqual(len(recs), 1, "replayed inform journaled again")
+        self.check_rec(recs[0], "spec", "ops-specified", typ="inform")
+
     def test_hostile_peer_stays_inside_bounds(self):
         pid = self.d.pid
         _, rec = self.trap("spec", unique_oid())
@@ -403,15 +475,29 @@ class DtlsReceiverTest(unittest.TestCase):
         self.assertGreaterEqual(st["dropped"] - before["dropped"], 400)
         self.assertGreaterEqual(st["evicted"] - before["evicted"],
                                 len(half) - self.MAX_HS)
-        # Other senders are served while the half-finished ones sit.
-        for who, name in (("cncert", "Sender CN 1"),
-                          ("spec", "ops-specified")):
-            oid = unique_oid()
-            r = ns(self.pki, "snmpinform", who, self.target, "", oid,
-                   "1.3.6.1.2.1.1.5.0", "s", who)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            rec = wait_record(self.journal, by_oid(oid))
-            self.check_rec(rec, who, name, typ="inform")
+        # Other senders are served while the half-finished ones sit,
+        # and while more come.
+        stop = threading.Event()
+        more = []
+
+        def keep_flooding():
+            while not stop.is_set():
+                s = half_handshake(self.port, 0.5)
+                if s is not None:
+                    more.append(s)
+
+        t = threading.Thread(target=keep_flooding, daemon=True)
+        t.start()
+        try:
+            served = [self.inform_ok(w, n) for w, n in
+                      (("cncert", "Sender CN 1"), ("spec", "ops-specified"),
+                       ("anycert", "127.0.0.1"))]
+        finally:
+            stop.set()
+            t.join()
+        self.assertEqual(served, [True] * 3)
+        self.assertGreater(len(more), 0)
+        half += more
         # Half-finished handshakes time out (handshake_timeout 2 s).
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
