@@ -106,6 +106,28 @@ class Pki:
                                       name + ".key"))
         return crt, key
 
+    def make_expired(self, name, cn):
+        """A certificate the CA signed for January 2020 only."""
+        key, crt = self.path(name + ".key"), self.path(name + ".crt")
+        csr, conf = self.path(name + ".csr"), self.path("ca.cnf")
+        os.makedirs(self.path("newcerts"), exist_ok=True)
+        open(self.path("index.txt"), "a").close()
+        with open(self.path("serial"), "w") as f:
+            f.write("1000\n")
+        with open(conf, "w") as f:
+            f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = %s\n"
+                    "new_certs_dir = %s\nserial = %s\ndefault_md = sha256\n"
+                    "policy = p\n[p]\ncommonName = supplied\n"
+                    % (self.path("index.txt"), self.path("newcerts"),
+                       self.path("serial")))
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                "-out", csr, "-subj", "/CN=" + cn)
+        openssl("ca", "-batch", "-config", conf, "-cert", self.ca,
+                "-keyfile", self.path("ca.key"), "-in", csr, "-out", crt,
+                "-startdate", "20200101000000Z", "-enddate",
+                "20200201000000Z", "-notext")
+        return crt, key
+
     def env(self):
         e = dict(os.environ)
         e.update(MIBS="", SNMPCONFPATH=self.client,
@@ -245,6 +267,9 @@ class DtlsReceiverTest(unittest.TestCase):
         p.make("dnscert", "dns-cn", "DNS:Sender.Example.NET")
         p.make("unmapped", "nobody-maps-me")
         p.make("rogue", "localhost", "DNS:rogue.example", self_signed=True)
+        crt, key = p.make_expired("expired", "expired-sender")
+        for src, sub in ((crt, "certs"), (key, "private")):
+            shutil.copy(src, os.path.join(p.client, "tls", sub))
         fp = {n: fingerprint(p.path(n + ".crt"))
               for n in ("spec", "cncert", "rfc", "ipcert", "anycert")}
         cls.rules = [
@@ -411,6 +436,9 @@ class DtlsReceiverTest(unittest.TestCase):
     def test_untrusted_certificate_refused(self):
         self.refused("rogue", None, 280)
 
+    def test_expired_certificate_refused(self):
+        self.refused("expired", None, 280, "expired")
+
     def test_no_client_certificate_refused(self):
         if find_program("openssl") is None:
             self.skipTest("openssl not installed")
@@ -546,6 +574,16 @@ class DtlsPrefixTest(unittest.TestCase):
                 self.assertIsNotNone(rec, d.log()[-2000:])
                 self.assertEqual(rec["security_name"], "dtls:pfx.example")
                 self.assertEqual(rec["tm_security_name"], "pfx.example")
+                # A reload opens the DTLS listener anew; it still serves.
+                d.call("daemon.reload")
+                oid = unique_oid()
+                for _ in range(3):
+                    ns(p, "snmptrap", "dnscert", "dtlsudp:localhost:%d"
+                       % port, "", oid)
+                    rec = wait_record(journal, by_oid(oid), timeout=3)
+                    if rec:
+                        break
+                self.assertIsNotNone(rec, d.log()[-2000:])
         finally:
             p.close()
 
@@ -610,6 +648,28 @@ class DtlsConfigTest(unittest.TestCase):
                                  key=self.pki.path("soon.key")))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("expires within 30 days", r.stderr)
+
+    def test_expired_certificate_is_273(self):
+        crt, key = self.pki.make_expired("old", "old")
+        r = self.check(self.base(cert=crt, key=key))
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r":\d+:\d+: traps\.tls\.cert: error 273"
+                         r".*expired")
+
+    def test_pkcs12_with_password(self):
+        p12 = self.pki.path("mgr.p12")
+        openssl("pkcs12", "-export", "-in", self.pki.path("mgr.crt"),
+                "-inkey", self.pki.path("mgr.key"), "-out", p12,
+                "-passout", "pass:p12-Secret-9")
+        t = self.base(cert=p12, key_password="p12-Secret-9")
+        del t["key"]
+        r = self.check(t)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t["key_password"] = "wrong-Secret-7"
+        r = self.check(t)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error 273", r.stderr)
+        self.assertNotIn("Secret", r.stderr)
 
     def test_rules(self):
         r = self.check(self.base(cert_to_name=[]))
