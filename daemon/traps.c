@@ -943,6 +943,7 @@ traps_info(const struct traps *t, struct traps_info *ti)
 {
 	memset(ti, 0, sizeof(*ti));
 	trapproc_get_stats(t->tp, &ti->proc);
+	trapproc_get_tsm_stats(t->tp, &ti->tsm);
 	journal_get_stats(t->j, &ti->journal);
 	ti->j = t->j;
 	ti->max_size = t->max_size;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tsm.h"
+
 #include "journal.h"
 #include "trap_dtls.h"
 #include "trap_rx.h"
@@ -56,6 +58,7 @@ struct journal	*traps_journal(struct traps *t);
 /* What trap.stats shows (views.c), as plain numbers. */
 struct traps_info {
 	struct trapproc_stats	 proc;
+	struct tsm_stats	 tsm;		/* messages over DTLS */
 	struct journal_stats	 journal;
 	const struct journal	*j;		/* path, fsync policy */
 	uint64_t		 max_size;	/* of a journal file */

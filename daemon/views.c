@@ -675,6 +675,12 @@ view_traps_stats(const struct traps *t)
 		return NULL;
 	json_object_set_new(o, "reports_rate_limited",
 	    json_integer((json_int_t)st->reports_rate_limited));
+	/* SNMP-TSM-MIB snmpTsmStats (RFC 5591 6). */
+	json_object_set_new(o, "tsm", json_pack("{s:I,s:I,s:I,s:I}",
+	    "invalid_caches", (json_int_t)ti.tsm.invalid_caches,
+	    "inadequate_levels", (json_int_t)ti.tsm.inadequate_levels,
+	    "unknown_prefixes", (json_int_t)ti.tsm.unknown_prefixes,
+	    "invalid_prefixes", (json_int_t)ti.tsm.invalid_prefixes));
 	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
 	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "path", journal_path(ti.j),

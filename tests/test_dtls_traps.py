@@ -405,6 +405,11 @@ class DtlsReceiverTest(unittest.TestCase):
             e.get("listener", "").startswith("dtls:")))
         st = self.d.call("trap.stats")
         self.assertGreaterEqual(st["informs"], 1)
+        # snmpTsmStats: DTLS provides authPriv, so no level is too high.
+        self.assertEqual(st["tsm"], {"invalid_caches": 0,
+                                     "inadequate_levels": 0,
+                                     "unknown_prefixes": 0,
+                                     "invalid_prefixes": 0})
 
     # ------------------------------------------------------- refused
     def refused(self, identity, field, code, wait_detail=None):
