@@ -598,6 +598,54 @@ class DtlsPrefixTest(unittest.TestCase):
 
 
 @skip_unless("openssl")
+class DtlsIdleTest(unittest.TestCase):
+    """An association that carries nothing for idle_timeout is closed
+    (close_notify), with a disconnected event saying so."""
+
+    def test_idle_association_closed(self):
+        p = Pki()
+        try:
+            p.make("mgr", "localhost", "DNS:localhost")
+            crt, key = p.make("idler", "idler-cn")
+            port = port_both()
+            cfg = {"traps": {"listen": ["dtls:127.0.0.1:%d" % port],
+                             "tls": {"cert": p.path("mgr.crt"),
+                                     "key": p.path("mgr.key"), "ca": p.ca,
+                                     "idle_timeout": "1s",
+                                     "cert_to_name": [
+                                         {"fingerprint": fingerprint(p.ca),
+                                          "map": "cn"}]},
+                             "journal": {"path": "traps.jsonl"}}}
+            with Daemon(cfg) as d:
+                w = Watcher(d, ("connected", "disconnected"))
+                c = subprocess.Popen(
+                    ["openssl", "s_client", "-dtls1_2", "-connect",
+                     "127.0.0.1:%d" % port, "-cert", crt, "-key", key,
+                     "-CAfile", p.ca], stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    up = w.wait(lambda e: e["event"] == "connected", 10)
+                    self.assertIsNotNone(up, d.log()[-2000:])
+                    self.assertEqual(up["security_name"], "idler-cn")
+                    t0 = time.monotonic()
+                    down = w.wait(lambda e: e["event"] == "disconnected",
+                                  10)
+                    self.assertIsNotNone(down)
+                    self.assertEqual(down["reason"], "idle")
+                    self.assertGreaterEqual(time.monotonic() - t0, 0.5)
+                    st = d.call("trap.stats")["listeners"][0]["dtls"]
+                    self.assertEqual(st["idle_closed"], 1)
+                    self.assertEqual(st["associations"], 0)
+                finally:
+                    c.kill()
+                    c.wait()
+                    c.stdin.close()
+                    w.close()
+        finally:
+            p.close()
+
+
+@skip_unless("openssl")
 class DtlsConfigTest(unittest.TestCase):
     """traps.tls errors with FILE:LINE:COL and the numbered errors;
     `snmpmgrd -t` checks the files."""
