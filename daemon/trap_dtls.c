@@ -397,29 +397,30 @@ td_failed(struct trap_dtls *td, struct td_assoc *x)
 
 /*
  * After an input or a timer: send what it made, open it when the
- * handshake is done, hand its messages on, and drop it when it closed or
- * failed.  x may be freed.
+ * handshake is done, hand its messages on (also those that came in the
+ * datagram that closed it), and drop it when it closed or failed.  x may
+ * be freed.
  */
 static void
 td_after(struct trap_dtls *td, struct td_assoc *x, uint64_t now)
 {
 	const struct dtls_peer_info *pi;
 	struct trap_dtls_peer	 p;
+	enum dtls_state		 state;
 	ssize_t			 n;
 
 	td_flush(td, x);
-	switch (dtls_assoc_state(x->a)) {
-	case DTLS_FAILED:
-		td_failed(td, x);
+	state = dtls_assoc_state(x->a);
+	if (state == DTLS_HANDSHAKE)
 		return;
-	case DTLS_CLOSED:
-		td->st.peer_closed++;
-		td_drop(td, x, "close_notify from the sender", false);
+	if (!x->open && state != DTLS_OPEN) {
+		if (state == DTLS_FAILED)
+			td_failed(td, x);
+		else {
+			td->st.peer_closed++;
+			td_drop(td, x, "close_notify from the sender", false);
+		}
 		return;
-	case DTLS_HANDSHAKE:
-		return;
-	case DTLS_OPEN:
-		break;
 	}
 	if (!x->open) {
 		TAILQ_REMOVE(&td->hs, x, q);
@@ -452,8 +453,17 @@ td_after(struct trap_dtls *td, struct td_assoc *x, uint64_t now)
 		td->cb(td->arg, &p, td->buf, (size_t)n);
 	}
 	td_flush(td, x);
-	if (dtls_assoc_state(x->a) == DTLS_FAILED)
+	switch (dtls_assoc_state(x->a)) {
+	case DTLS_FAILED:
 		td_failed(td, x);
+		break;
+	case DTLS_CLOSED:
+		td->st.peer_closed++;
+		td_drop(td, x, "close_notify from the sender", false);
+		break;
+	default:
+		break;
+	}
 }
 
 /* Room for one more handshake and association under the bounds. */
