@@ -83,6 +83,11 @@
 #define SNMPMGR_MAX_TRAP_REPORT_BURST	64
 #define SNMPMGR_MAX_TRAP_REPORT_RATE	16
 #define SNMPMGR_MAX_TRAP_REPORT_PREFIXES	4096
+/* DTLS trap listeners (RFC 6353): associations and handshakes in progress
+ * each may hold at most (traps.tls max_associations / max_handshakes may
+ * ask for fewer; these are the defaults' ceilings). */
+#define SNMPMGR_MAX_TRAP_DTLS_ASSOCS	65536
+#define SNMPMGR_MAX_TRAP_DTLS_HANDSHAKES	4096
 
 /* Inline SNMPv3 targets: credentials kept between requests, and agent
  * addresses whose engine (ID, boots, time) is remembered (v3cache.h). */

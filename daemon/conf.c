@@ -1244,6 +1244,7 @@ config_free(struct config *c)
 	free(c->traps.user_info);
 	strv_free(c->traps.users, c->traps.nusers);
 	free(c->traps.journal_path);
+	config_traps_tls_free(&c->traps.tls);
 	strv_free(c->resolver.nameservers, c->resolver.nnameservers);
 	free(c->resolver.resolv_conf);
 	free(c->resolver.hosts);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/dtls.h"
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/session.h"
@@ -89,6 +90,35 @@ struct config_trap_user {
 	size_t		 nengines;
 };
 
+/*
+ * traps.tls: what the DTLS listeners (RFC 6353) present and how they map
+ * a sender's certificate to a tmSecurityName.  Files are checked when the
+ * config is loaded (readable, key matching, dates).
+ */
+struct config_traps_tls {
+	bool		 have;		/* a "tls" object was given */
+	char		*cert;		/* absolute paths */
+	char		*key;		/* NULL: in the cert file */
+	char		*key_password;	/* PKCS#12 or encrypted PEM; secret */
+	char		*ca;		/* file or directory; NULL: none */
+	struct dtls_map_rule *map;	/* cert_to_name, in order */
+	size_t		 nmap;
+	bool		 use_prefix;	/* tsm_use_prefix: "dtls:" names */
+	uint32_t	 max_associations;	/* per listener */
+	uint32_t	 max_handshakes;	/* in progress, per listener */
+	uint32_t	 idle_timeout_ms;
+	uint32_t	 handshake_timeout_ms;
+	/* Our certificate expires within 30 days: said by -t and at
+	 * start-up (empty when not). */
+	char		 warning[256];
+};
+
+/* The listener's DTLS options from t (pointers into t). */
+void	 config_traps_tls_opts(const struct config_traps_tls *t,
+	    struct dtls_opts *o);
+/* Free what t holds (the key password wiped first). */
+void	 config_traps_tls_free(struct config_traps_tls *t);
+
 struct config_traps {
 	struct config_trap_listen *listen;
 	size_t		 nlisten;
@@ -104,6 +134,7 @@ struct config_traps {
 	uint32_t	 journal_keep;
 	char		 journal_fsync[16];
 	uint32_t	 journal_interval_ms; /* fsync "interval" period */
+	struct config_traps_tls tls;
 };
 
 /* "scheduler" (poll_sched.h); 0 everywhere means the built-in default. */

@@ -209,6 +209,9 @@ char		*cfg_abspath(const struct config *c, const char *path);
 
 /* conf_traps.c: the traps section. */
 int		 cfg_traps(struct cfg_ctx *ctx);
+/* conf_trap_tls.c: traps.tls (obj NULL: the defaults only). */
+int		 cfg_traps_tls(struct cfg_ctx *ctx, const json_t *obj,
+		    const struct cfg_pos *at);
 
 /* Copy a string known to fit (checked by the caller), or truncate. */
 static inline void

@@ -373,7 +373,7 @@ int
 cfg_traps(struct cfg_ctx *ctx)
 {
 	static const char *const keys[] = { "listen", "communities", "users",
-		"journal", "auto_ack", "receive_buffer", NULL };
+		"journal", "auto_ack", "receive_buffer", "tls", NULL };
 	static const char *const default_listen[] = { "udp:0.0.0.0:162",
 		"udp6:[::]:162" };
 	struct config_traps *tr = &ctx->c->traps;
@@ -440,6 +440,19 @@ cfg_traps(struct cfg_ctx *ctx)
 			return -1;
 		tr->receive_buffer = (uint64_t)ll;
 	}
+	kat = cfg_pos_key(&at, "tls");
+	if (cfg_traps_tls(ctx, json_object_get(obj, "tls"), &kat) == -1)
+		return -1;
+	/* RFC 6353: a DTLS listener needs our certificate and the rules. */
+	for (i = 0; i < tr->nlisten; i++)
+		if (tr->listen[i].transport == SESS_TRANSPORT_DTLS &&
+		    !tr->tls.have) {
+			eat = cfg_pos_key(&at, "listen");
+			kat = cfg_pos_idx(&eat, i);
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "a DTLS "
+			    "listener needs \"traps.tls\" (cert, key, ca, "
+			    "cert_to_name)");
+		}
 	kat = cfg_pos_key(&at, "journal");
 	return cfg_journal(ctx, json_object_get(obj, "journal"), &kat);
 }

@@ -58,6 +58,7 @@ static const char *const event_names[EV__COUNT] = {
 	[EV_CONNECTED]		= "connected",
 	[EV_DISCONNECTED]	= "disconnected",
 	[EV_SSL_STATUS]		= "ssl-status",
+	[EV_SSL_CLIENT_AUTH]	= "ssl-client-authentication",
 	[EV_CONFIG]		= "config",
 };
 

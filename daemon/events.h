@@ -37,6 +37,7 @@ enum event_type {
 	EV_CONNECTED,		/* "connected" (DTLS) */
 	EV_DISCONNECTED,	/* "disconnected" (DTLS) */
 	EV_SSL_STATUS,		/* "ssl-status" */
+	EV_SSL_CLIENT_AUTH,	/* "ssl-client-authentication" */
 	EV_CONFIG,		/* "config": a reload was applied or refused */
 	EV__COUNT
 };

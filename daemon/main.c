@@ -301,6 +301,9 @@ main(int argc, char *argv[])
 		fatalx("%s", err.text);
 	}
 	if (check_only) {
+		if (d->conf->traps.tls.warning[0] != '\0')
+			fprintf(stderr, "%s: warning: %s\n", d->conf_path,
+			    d->conf->traps.tls.warning);
 		printf("%s: configuration OK\n", d->conf_path);
 		config_free(d->conf);
 		return 0;

@@ -163,6 +163,36 @@ void		 trapproc_input(struct trapproc *tp, const uint8_t *buf,
 void		 trapproc_get_stats(const struct trapproc *tp,
 		    struct trapproc_stats *st);
 
+/* What the secure transport tells about a message's sender (trap_tsm.c). */
+struct trapproc_tls {
+	const char	*transport;		/* "dtls" */
+	/* The tmSecurityName the cert-to-name rules gave (RFC 6353 7.3). */
+	const char	*tm_security_name;
+	const char	*fingerprint;		/* its certificate's, sha256 */
+	bool		 use_prefix;		/* RFC 5591 "dtls:" prefix */
+};
+
+/*
+ * One SNMP message that arrived over DTLS (RFC 6353) from `from`, for the
+ * Transport Security Model (RFC 5591 5.2): SNMPv3, msgSecurityModel 4, a
+ * plaintext ScopedPDU, any level (DTLS provides authPriv).  Traps and
+ * informs are accepted (the record carries the transport, the security
+ * name, tmSecurityName and the peer's fingerprint; an inform's Response
+ * goes in out->reply, to be sent over the same association); an RFC 5343
+ * contextEngineID probe (GET snmpEngineID.0 in context 0x8000000006)
+ * gets TRAPPROC_REPORT with discovery set and our engine ID in the
+ * Response.  Never fails: problems are verdicts.
+ */
+void		 trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf,
+		    size_t len, const struct sockaddr *from,
+		    const struct trapproc_tls *tls, const char *timestr,
+		    const char *listener, int64_t now,
+		    struct trapproc_out *out);
+/* SNMP-TSM-MIB's counters for those messages. */
+struct tsm_stats;
+void		 trapproc_get_tsm_stats(const struct trapproc *tp,
+		    struct tsm_stats *st);
+
 /*
  * Our side of an SNMPv3 message we are authoritative for (RFC 3412 7.1:
  * Responses and Reports we send as the inform receiver, notifications we

@@ -53,6 +53,7 @@
 #include "journal.h"
 #include "log.h"
 #include "packets.h"
+#include "trap_dtls.h"
 #include "trap_rx.h"
 #include "traps.h"
 
@@ -79,12 +80,14 @@ struct traps_listener {
 	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
 	char			 error[200];	/* why it is not open */
 	struct log_repeat	 rep;
+	struct trap_dtls	*dtls;		/* a dtls: listener's */
 };
 
 /* An inform's Response waiting for its record to be durable. */
 struct traps_ack {
 	uint64_t		 seq;
 	int			 fd;
+	uint64_t		 assoc;		/* DTLS association, or 0 */
 	socklen_t		 tolen;
 	struct sockaddr_storage	 to;
 	size_t			 off, len;	/* in the arena */
@@ -123,6 +126,10 @@ struct traps {
 	uint64_t		 send_errors;
 	uint64_t		 reports_sent;
 	struct log_repeat	 rep_send;
+	/* The batch being read, for the DTLS listeners' messages. */
+	char			 timestr[32];
+	int64_t			 now;
+	const struct config_traps_tls *tls;	/* of the config in use */
 };
 
 static int64_t
@@ -175,7 +182,7 @@ traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
 }
 
 static void
-traps_ack_queue(struct traps *t, uint64_t seq, int fd,
+traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
     const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
     size_t len)
 {
@@ -206,6 +213,7 @@ traps_ack_queue(struct traps *t, uint64_t seq, int fd,
 	a = &t->acks[t->nacks++];
 	a->seq = seq;
 	a->fd = fd;
+	a->assoc = assoc;
 	a->tolen = tolen <= sizeof(a->to) ? tolen : sizeof(a->to);
 	memcpy(&a->to, to, a->tolen);
 	a->off = t->arenalen;
@@ -239,6 +247,20 @@ traps_ack_shift(struct traps *t, size_t n)
 		t->acks[i].off -= base;
 }
 
+/* An inform's Response over its DTLS association.  0 or -1 (gone). */
+static int
+traps_dtls_send(struct traps *t, const struct traps_ack *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nls; i++)
+		if (t->ls[i].fd == a->fd && t->ls[i].dtls != NULL)
+			return trap_dtls_send(t->ls[i].dtls, a->assoc,
+			    t->arena + a->off, a->len,
+			    (const struct sockaddr *)&a->to);
+	return -1;
+}
+
 /*
  * The journal settled the records up to upto: acknowledge their informs,
  * except those whose records failed (their senders retransmit).
@@ -260,9 +282,17 @@ traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
 			t->acks_dropped++;
 			continue;
 		}
-		traps_send(t, t->acks[i].fd, t->arena + t->acks[i].off,
-		    t->acks[i].len, (struct sockaddr *)&t->acks[i].to,
-		    t->acks[i].tolen, NULL, "acknowledgement");
+		if (t->acks[i].assoc != 0) {
+			/* Over the association it came on, if still open. */
+			if (traps_dtls_send(t, &t->acks[i]) == -1) {
+				t->acks_dropped++;
+				continue;
+			}
+		} else
+			traps_send(t, t->acks[i].fd, t->arena +
+			    t->acks[i].off, t->acks[i].len,
+			    (struct sockaddr *)&t->acks[i].to,
+			    t->acks[i].tolen, NULL, "acknowledgement");
 		t->acks_sent++;
 	}
 	traps_ack_shift(t, i);
@@ -380,7 +410,7 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 	case TRAPPROC_ACCEPT:
 		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
 		    out.reply != NULL)
-			traps_ack_queue(t, seq, l->fd, from, fromlen,
+			traps_ack_queue(t, seq, l->fd, 0, from, fromlen,
 			    out.reply, out.replylen);
 		traps_event_record(t, out.inform, out.rec, out.reclen);
 		break;
@@ -395,6 +425,48 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 		break;
 	case TRAPPROC_REJECT:
 		traps_event_bad(t, l, from, buf, len, &out);
+		break;
+	}
+}
+
+/*
+ * One SNMP message out of a DTLS association: the same journal, events
+ * and acknowledgement queue as a datagram, the Response going back over
+ * the association.
+ */
+static void
+traps_dtls_msg_cb(void *arg, const struct trap_dtls_peer *p,
+    const uint8_t *msg, size_t len)
+{
+	struct traps_listener	*l = arg;
+	struct traps		*t = l->t;
+	struct trapproc_tls	 tls;
+	struct trapproc_out	 out;
+	uint64_t		 seq;
+
+	tls.transport = "dtls";
+	tls.tm_security_name = p->info->security_name;
+	tls.fingerprint = p->info->sha256;
+	tls.use_prefix = t->tls->use_prefix;
+	trapproc_input_tsm(t->tp, msg, len, p->from, &tls, t->timestr,
+	    l->spec, t->now, &out);
+	switch (out.verdict) {
+	case TRAPPROC_ACCEPT:
+		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
+		    out.reply != NULL)
+			traps_ack_queue(t, seq, l->fd, p->id, p->from,
+			    p->fromlen, out.reply, out.replylen);
+		traps_event_record(t, out.inform, out.rec, out.reclen);
+		break;
+	case TRAPPROC_REPORT:
+		if (out.reply != NULL && trap_dtls_send(l->dtls, p->id,
+		    out.reply, out.replylen, p->from) == 0)
+			t->reports_sent++;
+		if (out.discovery)
+			traps_event_discovery(t, l, p->from);
+		break;
+	case TRAPPROC_REJECT:
+		traps_event_bad(t, l, p->from, msg, len, &out);
 		break;
 	}
 }
@@ -449,14 +521,24 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		journal_format_time(&ts, timestr);
 		now = traps_mono();
+		memcpy(t->timestr, timestr, sizeof(t->timestr));
+		t->now = now;
 		for (i = 0; i < n; i++) {
 			l->received++;
 			traps_note_drops(l, &t->mh[i].msg_hdr);
 			if (t->mh[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;	/* over 64 KiB: not SNMP */
-			traps_one(t, l, t->iov[i].iov_base, t->mh[i].msg_len,
-			    (struct sockaddr *)&t->from[i],
-			    t->mh[i].msg_hdr.msg_namelen, timestr, now);
+			if (l->dtls != NULL)
+				trap_dtls_input(l->dtls, t->iov[i].iov_base,
+				    t->mh[i].msg_len,
+				    (struct sockaddr *)&t->from[i],
+				    t->mh[i].msg_hdr.msg_namelen);
+			else
+				traps_one(t, l, t->iov[i].iov_base,
+				    t->mh[i].msg_len,
+				    (struct sockaddr *)&t->from[i],
+				    t->mh[i].msg_hdr.msg_namelen, timestr,
+				    now);
 		}
 		/* One write for the whole batch, in the writer thread;
 		 * acks follow when it is settled (traps_settled_cb). */
@@ -478,20 +560,13 @@ traps_listen(struct traps *t, struct traps_listener *l,
 
 	l->conf = *cl;
 	snprintf(l->spec, sizeof(l->spec), "%s", cl->spec);
-	snprintf(l->addr, sizeof(l->addr), cl->transport ==
-	    SESS_TRANSPORT_UDP ? "%s:%u" : "[%s]:%u", cl->host,
-	    (unsigned)cl->port);
+	snprintf(l->addr, sizeof(l->addr), strchr(cl->host, ':') == NULL ?
+	    "%s:%u" : "[%s]:%u", cl->host, (unsigned)cl->port);
 	l->t = t;
 	l->fd = -1;
-	if (cl->transport == SESS_TRANSPORT_DTLS) {
-		snprintf(l->error, sizeof(l->error), "error %d: %s: the DTLS "
-		    "trap listener is not supported yet",
-		    SNMPMGR_ERR_NOT_SUPPORTED,
-		    snmpmgr_strerror(SNMPMGR_ERR_NOT_SUPPORTED));
-		return -1;
-	}
-	transport_cfg_default(&cfg, cl->transport == SESS_TRANSPORT_UDP6 ?
-	    AF_INET6 : AF_INET);
+	transport_cfg_default(&cfg, cl->transport == SESS_TRANSPORT_UDP6 ||
+	    (cl->transport == SESS_TRANSPORT_DTLS &&
+	    strchr(cl->host, ':') != NULL) ? AF_INET6 : AF_INET);
 	cfg.local_host = cl->host;
 	cfg.local_port = cl->port;
 	cfg.force_local_port = true;
@@ -507,6 +582,14 @@ traps_listen(struct traps *t, struct traps_listener *l,
 		    l->spec);
 	if (getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0)
 		l->rcvbuf = v;
+	if (cl->transport == SESS_TRANSPORT_DTLS && (l->dtls = trap_dtls_new(
+	    t->d, l->fd, l->spec, t->tls, traps_dtls_msg_cb, l)) == NULL) {
+		snprintf(l->error, sizeof(l->error), "error %d: %s",
+		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+		close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
 	if ((l->ev = event_new(t->d->base, l->fd, EV_READ | EV_PERSIST,
 	    traps_read_cb, l)) == NULL || event_add(l->ev, NULL) == -1) {
 		snprintf(l->error, sizeof(l->error), "cannot watch the socket");
@@ -597,6 +680,9 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	t->keep = ct->journal_keep;
 	t->interval_ms = ct->journal_interval_ms;
 	t->receive_buffer = ct->receive_buffer;
+	t->tls = &ct->tls;
+	if (ct->tls.warning[0] != '\0')
+		log_warnx("%s", ct->tls.warning);
 	if ((t->tp = trapproc_new(0, 0)) == NULL ||
 	    (t->bufs = malloc((size_t)SNMPMGR_MAX_RECV_BATCH *
 	    SNMPMGR_MAX_DGRAM)) == NULL)
@@ -664,6 +750,7 @@ traps_free(struct traps *t)
 	for (i = 0; i < t->nls; i++) {
 		if (t->ls[i].ev != NULL)
 			event_free(t->ls[i].ev);
+		trap_dtls_free(t->ls[i].dtls);
 		if (t->ls[i].fd != -1)
 			close(t->ls[i].fd);
 	}
@@ -704,11 +791,13 @@ traps_warn(json_t *warnings, const char *fmt, ...)
 		json_array_append_new(warnings, json_string(buf));
 }
 
+/* DTLS listeners are opened anew (traps.tls may have changed). */
 static bool
 traps_same_listen(const struct config_trap_listen *a,
     const struct config_trap_listen *b)
 {
 	return a->transport == b->transport && a->port == b->port &&
+	    a->transport != SESS_TRANSPORT_DTLS &&
 	    strcmp(a->host, b->host) == 0;
 }
 
@@ -721,6 +810,8 @@ traps_close_listener(struct traps *t, struct traps_listener *l)
 	if (l->ev != NULL)
 		event_free(l->ev);
 	l->ev = NULL;
+	trap_dtls_free(l->dtls);
+	l->dtls = NULL;
 	if (l->fd == -1)
 		return;
 	for (i = 0; i < t->nacks; i++)
@@ -871,6 +962,9 @@ traps_reload(struct daemon *d, struct traps *t, const struct config *conf,
 		}
 	}
 
+	t->tls = &ct->tls;
+	if (ct->tls.warning[0] != '\0')
+		log_warnx("%s", ct->tls.warning);
 	traps_reload_listeners(t, ct, warnings);
 	log_info("traps: reloaded: %zu listeners, %zu communities, %zu users",
 	    ct->nlisten, ct->ncommunities, ct->nusers);
@@ -884,6 +978,7 @@ traps_info(const struct traps *t, struct traps_info *ti)
 {
 	memset(ti, 0, sizeof(*ti));
 	trapproc_get_stats(t->tp, &ti->proc);
+	trapproc_get_tsm_stats(t->tp, &ti->tsm);
 	journal_get_stats(t->j, &ti->journal);
 	ti->j = t->j;
 	ti->max_size = t->max_size;
@@ -911,4 +1006,9 @@ traps_listener_info(const struct traps *t, size_t i,
 	li->received = l->received;
 	li->drops = l->drops;
 	li->rcvbuf = l->rcvbuf;
+	li->dtls = l->dtls != NULL;
+	if (l->dtls != NULL)
+		trap_dtls_get_stats(l->dtls, &li->dtls_stats);
+	else
+		memset(&li->dtls_stats, 0, sizeof(li->dtls_stats));
 }

@@ -1,7 +1,8 @@
 /*
  * traps.h - the trap and inform receiver: UDP listeners (IPv4 and IPv6)
  * with large receive buffers and batched reads, the community and user
- * tables (trap_rx.c decides about each datagram), the journal every
+ * tables (trap_rx.c decides about each datagram), DTLS listeners
+ * (trap_dtls.c, messages under TSM: trap_tsm.c), the journal every
  * accepted trap and inform goes to, inform acknowledgements sent only
  * once the journal holds the inform, and the trap, inform and bad-packet
  * events.
@@ -13,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tsm.h"
+
 #include "journal.h"
+#include "trap_dtls.h"
 #include "trap_rx.h"
 
 typedef struct json_t json_t;
@@ -54,6 +58,7 @@ struct journal	*traps_journal(struct traps *t);
 /* What trap.stats shows (views.c), as plain numbers. */
 struct traps_info {
 	struct trapproc_stats	 proc;
+	struct tsm_stats	 tsm;		/* messages over DTLS */
 	struct journal_stats	 journal;
 	const struct journal	*j;		/* path, fsync policy */
 	uint64_t		 max_size;	/* of a journal file */
@@ -75,6 +80,8 @@ struct traps_listener_info {
 	uint64_t		 received;
 	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
 	int			 rcvbuf;	/* as the kernel set it */
+	bool			 dtls;		/* a dtls: listener, open */
+	struct trap_dtls_stats	 dtls_stats;
 };
 void		 traps_info(const struct traps *t, struct traps_info *ti);
 /* Listener i (< ti.nls). */

@@ -589,6 +589,31 @@ view_proc_udp(json_t *o)
 		    "no Udp counters in %s", path));
 }
 
+/* A DTLS trap listener's associations and handshakes. */
+static json_t *
+view_trap_dtls(const struct trap_dtls_stats *d)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I}",
+	    "associations", (json_int_t)d->associations,
+	    "handshaking", (json_int_t)d->handshaking,
+	    "cookies", (json_int_t)d->cookies,
+	    "dropped", (json_int_t)d->dropped,
+	    "handshakes", (json_int_t)d->handshakes,
+	    "established", (json_int_t)d->established,
+	    "failed", (json_int_t)d->failed,
+	    "refused", (json_int_t)d->refused,
+	    "no_certificate", (json_int_t)d->no_certificate,
+	    "unmapped", (json_int_t)d->unmapped,
+	    "timeouts", (json_int_t)d->timeouts,
+	    "evicted", (json_int_t)d->evicted,
+	    "idle_closed", (json_int_t)d->idle_closed,
+	    "peer_closed", (json_int_t)d->peer_closed,
+	    "messages", (json_int_t)d->messages,
+	    "sent", (json_int_t)d->sent,
+	    "send_errors", (json_int_t)d->send_errors);
+}
+
 json_t *
 view_traps_stats(const struct traps *t)
 {
@@ -625,6 +650,9 @@ view_traps_stats(const struct traps *t)
 		    "receive_buffer", li.rcvbuf);
 		if (l != NULL && !li.open)
 			json_object_set_new(l, "error", json_string(li.error));
+		if (l != NULL && li.dtls)
+			json_object_set_new(l, "dtls", view_trap_dtls(
+			    &li.dtls_stats));
 		json_array_append_new(ls, l);
 	}
 	if ((sys = json_object()) != NULL)
@@ -664,6 +692,12 @@ view_traps_stats(const struct traps *t)
 		return NULL;
 	json_object_set_new(o, "reports_rate_limited",
 	    json_integer((json_int_t)st->reports_rate_limited));
+	/* SNMP-TSM-MIB snmpTsmStats (RFC 5591 6). */
+	json_object_set_new(o, "tsm", json_pack("{s:I,s:I,s:I,s:I}",
+	    "invalid_caches", (json_int_t)ti.tsm.invalid_caches,
+	    "inadequate_levels", (json_int_t)ti.tsm.inadequate_levels,
+	    "unknown_prefixes", (json_int_t)ti.tsm.unknown_prefixes,
+	    "invalid_prefixes", (json_int_t)ti.tsm.invalid_prefixes));
 	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
 	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "path", journal_path(ti.j),

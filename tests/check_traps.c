@@ -30,7 +30,9 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/tsm.h"
 #include "core/usm.h"
+#include "core/v3.h"
 #include "daemon/trap_rx.h"
 #include "check_main.h"
 
@@ -1109,6 +1111,187 @@ START_TEST(traps_v3_discovery_rate_limited_per_prefix)
 }
 END_TEST
 
+/* ------------------------------------------------------------ TSM */
+
+/* A TSM message (RFC 5591): msgSecurityModel 4, plaintext ScopedPDU,
+ * msgID 4242, with the first nvb of vbs. */
+static size_t
+enc_tsm_vbs(uint8_t flags, const uint8_t *ceng, size_t cenglen,
+    uint8_t type, int32_t reqid, size_t nvb, const uint8_t **p)
+{
+	struct snmp_pdu	 pdu;
+	struct v3_out	 o;
+	const uint8_t	*pp;
+	ssize_t		 n;
+
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = type;
+	pdu.request_id = reqid;
+	pdu.vb = vbs;
+	pdu.nvb = pdu.maxvb = nvb;
+	ck_assert_int_gt(n = snmp_pdu_encode(&pdu, s1, sizeof(s1), &pp), 0);
+	memset(&o, 0, sizeof(o));
+	o.msg_id = 4242;
+	o.max_size = 65507;
+	o.flags = flags;
+	o.ctx_engine_id = ceng;
+	o.ctx_engine_id_len = cenglen;
+	o.pdu = pp;
+	o.pdu_len = (size_t)n;
+	ck_assert_int_gt(n = v3_encode_tsm(&o, outbuf, sizeof(outbuf), p), 0);
+	memcpy(pkt, *p, (size_t)n);
+	*p = pkt;
+	return (size_t)n;
+}
+
+/* The same with the trap varbinds of vbs_fill(). */
+static size_t
+enc_tsm(uint8_t flags, const uint8_t *ceng, size_t cenglen, uint8_t type,
+    int32_t reqid, size_t nvb, const uint8_t **p)
+{
+	vbs_fill();
+	return enc_tsm_vbs(flags, ceng, cenglen, type, reqid, nvb, p);
+}
+
+static void
+input_tsm(struct trapproc *tp, const uint8_t *p, size_t n, bool prefix,
+    struct trapproc_out *out)
+{
+	struct trapproc_tls	 tls = { "dtls", "ops", "sha256:ab:cd",
+		prefix };
+
+	trapproc_input_tsm(tp, p, n, (struct sockaddr *)&from, &tls,
+	    "2026-11-21T10:00:00.000001Z", "dtls:127.0.0.1:10162", NOW, out);
+}
+
+START_TEST(traps_tsm_trap_record_has_the_transport_fields)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	const uint8_t		*p;
+	json_t			*j;
+	size_t			 n;
+
+	n = enc_tsm(SNMP_MSGFLAG_AUTH | SNMP_MSGFLAG_PRIV, SENDER1,
+	    sizeof(SENDER1), SNMP_PDU_TRAP, 5, 4, &p);
+	input_tsm(tp, p, n, false, &out);
+	j = rec_json(&out);
+	ck_assert_ptr_null(out.reply);
+	ck_assert_str_eq(jstr(j, "version"), "3");
+	ck_assert_str_eq(jstr(j, "transport"), "dtls");
+	ck_assert_str_eq(jstr(j, "security_model"), "tsm");
+	ck_assert_str_eq(jstr(j, "security_name"), "ops");
+	ck_assert_str_eq(jstr(j, "tm_security_name"), "ops");
+	ck_assert_str_eq(jstr(j, "peer_fingerprint"), "sha256:ab:cd");
+	ck_assert_str_eq(jstr(j, "security_level"), "authPriv");
+	ck_assert_str_eq(jstr(j, "trap_oid"), "1.3.6.1.6.3.1.1.5.3");
+	ck_assert_str_eq(jstr(j, "listener"), "dtls:127.0.0.1:10162");
+	json_decref(j);
+	/* RFC 5591 5.2 step 3 with snmpTsmConfigurationUsePrefix. */
+	n = enc_tsm(0, SENDER1, sizeof(SENDER1), SNMP_PDU_TRAP, 6, 4, &p);
+	input_tsm(tp, p, n, true, &out);
+	j = rec_json(&out);
+	ck_assert_str_eq(jstr(j, "security_name"), "dtls:ops");
+	ck_assert_str_eq(jstr(j, "tm_security_name"), "ops");
+	ck_assert_str_eq(jstr(j, "security_level"), "noAuthNoPriv");
+	json_decref(j);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_tsm_inform_answered_over_tsm)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_varbind	 rvb[8];
+	struct snmp_msg		 m;
+	const uint8_t		*p;
+	size_t			 n;
+
+	n = enc_tsm(SNMP_MSGFLAG_AUTH | SNMP_MSGFLAG_PRIV | SNMP_MSGFLAG_REPORT,
+	    OURS, sizeof(OURS), SNMP_PDU_INFORM, 99, 4, &p);
+	input_tsm(tp, p, n, false, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	ck_assert(out.inform);
+	ck_assert_ptr_nonnull(out.reply);
+	m.pdu.vb = rvb;
+	m.pdu.maxvb = 8;
+	ck_assert_int_eq(tsm_decode(out.reply, out.replylen, TSM_LEVEL_PRIV,
+	    &m, NULL), 0);
+	ck_assert_int_eq(m.pdu.type, SNMP_PDU_RESPONSE);
+	ck_assert_int_eq(m.pdu.request_id, 99);
+	ck_assert_int_eq(m.msg_id, 4242);
+	ck_assert_uint_eq(m.msg_flags, SNMP_MSGFLAG_AUTH | SNMP_MSGFLAG_PRIV);
+	ck_assert_uint_eq(m.pdu.nvb, 4);
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_tsm_rfc5343_probe_gets_our_engine_id)
+{
+	static const uint8_t	 local[] = { 0x80, 0, 0, 0, 6 };
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct snmp_varbind	 rvb[2];
+	struct snmp_msg		 m;
+	const uint8_t		*p;
+	size_t			 n;
+
+	vbs_fill();
+	n = enc_tsm(SNMP_MSGFLAG_REPORT, local, sizeof(local), SNMP_PDU_GET,
+	    3, 0, &p);
+	/* No varbind: not the probe. */
+	input_tsm(tp, p, n, false, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNEXPECTED_PDU);
+	/* GET snmpEngineID.0: the first varbind made so. */
+	oid_parse_str(&vbs[0].name, "1.3.6.1.6.3.10.2.1.1.0");
+	vbs[0].value.type = SNMP_T_NULL;
+	n = enc_tsm_vbs(SNMP_MSGFLAG_REPORT, local, sizeof(local),
+	    SNMP_PDU_GET, 3, 1, &p);
+	input_tsm(tp, p, n, false, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REPORT);
+	ck_assert(out.discovery);
+	m.pdu.vb = rvb;
+	m.pdu.maxvb = 2;
+	ck_assert_int_eq(tsm_decode(out.reply, out.replylen, TSM_LEVEL_PRIV,
+	    &m, NULL), 0);
+	ck_assert_int_eq(m.pdu.type, SNMP_PDU_RESPONSE);
+	ck_assert_int_eq(m.msg_id, 4242);
+	ck_assert_uint_eq(m.pdu.nvb, 1);
+	ck_assert_uint_eq(rvb[0].value.type, SNMP_T_OCTETS);
+	ck_assert_uint_eq(rvb[0].value.len, sizeof(OURS));
+	ck_assert_mem_eq(rvb[0].value.data, OURS, sizeof(OURS));
+	trapproc_free(tp);
+}
+END_TEST
+
+START_TEST(traps_tsm_refuses_usm_and_community_messages)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	size_t			 n;
+
+	u = user_for("bob", USM_AUTH_SHA256, "bobpass123", USM_PRIV_NONE,
+	    NULL, 0, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, false, SENDER1, sizeof(SENDER1), 1, 1, "bob",
+	    SNMP_PDU_TRAP, 1, &p);
+	input_tsm(tp, p, n, false, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_UNSUPPORTED_SEC_MODEL);
+	usm_user_free(u);
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_TRAP, 2, &p);
+	input_tsm(tp, p, n, false, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_BAD_VERSION);
+	input_tsm(tp, (const uint8_t *)"\x30\x03\x02\x01", 4, false, &out);
+	ck_assert_int_eq(out.reason, TRAPPROC_MALFORMED);
+	trapproc_free(tp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1141,6 +1324,10 @@ main(void)
 	tcase_add_test(tc, traps_v3_new_engines_rate_limited_per_user);
 	tcase_add_test(tc, traps_v3_engine_id_length_enforced);
 	tcase_add_test(tc, traps_v3_discovery_rate_limited_per_prefix);
+	tcase_add_test(tc, traps_tsm_trap_record_has_the_transport_fields);
+	tcase_add_test(tc, traps_tsm_inform_answered_over_tsm);
+	tcase_add_test(tc, traps_tsm_rfc5343_probe_gets_our_engine_id);
+	tcase_add_test(tc, traps_tsm_refuses_usm_and_community_messages);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -1,7 +1,9 @@
 /*
  * fuzz_traps.c - libFuzzer target for the trap receiver's datagram path,
  * trapproc_input() (daemon/trap_rx.c): v1/v2c community checks, the v3
- * USM receive path in both roles, records and replies.
+ * USM receive path in both roles, records and replies; and the same
+ * octets as a message out of a DTLS association, trapproc_input_tsm()
+ * (daemon/trap_tsm.c: TSM, RFC 5343 probes).
  *
  * Whatever comes in: an accepted datagram's record must be one valid JSON
  * object, and any reply must decode as an SNMP message.  Fixed community,
@@ -52,33 +54,46 @@ fuzz_init(void)
 		abort();
 }
 
+/* A record must be one JSON object, a reply an SNMP message. */
+static void
+fuzz_check(const struct trapproc_out *out)
+{
+	struct snmp_msg		 m;
+	json_t			*j;
+
+	if (out->verdict == TRAPPROC_ACCEPT) {
+		if ((j = json_loadb(out->rec, out->reclen, 0, NULL)) == NULL ||
+		    !json_is_object(j))
+			abort();
+		json_decref(j);
+	}
+	if (out->reply != NULL) {
+		m.pdu.vb = rvb;
+		m.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
+		if (snmp_msg_decode(out->reply, out->replylen, &m) == -1)
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct trapproc_tls	 tls = { "dtls", "fuzz\"name", "sha256:00",
+		size > 0 && (data[0] & 1) };
 	struct trapproc_out	 out;
 	struct sockaddr_in	 sin;
-	struct snmp_msg		 m;
-	json_t			*j;
 
 	if (tp == NULL)
 		fuzz_init();
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(162);
+	trapproc_input_tsm(tp, data, size, (struct sockaddr *)&sin, &tls,
+	    "2026-11-21T10:00:00.000000Z", "dtls:0.0.0.0:10162", 0, &out);
+	fuzz_check(&out);
 	trapproc_input(tp, data, size, (struct sockaddr *)&sin,
 	    "2026-11-21T10:00:00.000000Z", "udp:0.0.0.0:162",
 	    size > 0 ? data[size - 1] : 0, &out);
-	if (out.verdict == TRAPPROC_ACCEPT) {
-		if ((j = json_loadb(out.rec, out.reclen, 0, NULL)) == NULL ||
-		    !json_is_object(j))
-			abort();
-		json_decref(j);
-	}
-	if (out.reply != NULL) {
-		m.pdu.vb = rvb;
-		m.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
-		if (snmp_msg_decode(out.reply, out.replylen, &m) == -1)
-			abort();
-	}
+	fuzz_check(&out);
 	return 0;
 }

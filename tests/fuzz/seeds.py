@@ -229,7 +229,19 @@ def trap_seeds():
                       user=user, maclen=maclen, priv=priv,
                       msgid=integer(4242))
     sender = bytes([0x80, 0x00, 0x1f, 0x88, 0x80]) + b"sender"
+
+    def tsm(body, flags, ctx):
+        """The same over DTLS: TSM (model 4), empty securityParameters."""
+        glob = seq(integer(4343), integer(65507), octets(bytes([flags])),
+                   integer(4))
+        return seq(integer(3), glob, octets(b""),
+                   seq(octets(ctx), octets(b""), body))
+    probe = varbind("1.3.6.1.6.3.10.2.1.1.0", b"\x05\x00")
     return {
+        "tsm_trap": tsm(pdu(0xa7, v2, reqid=integer(15)), 3, sender),
+        "tsm_inform": tsm(pdu(0xa6, v2, reqid=integer(16)), 7, OURS),
+        "tsm_rfc5343_probe": tsm(pdu(0xa0, [probe], reqid=integer(17)), 4,
+                                 b"\x80\x00\x00\x00\x06"),
         "v1_cold": community_msg(0, cold),
         "v1_specific": community_msg(0, v1),
         "v2c_trap": community_msg(1, pdu(0xa7, v2, reqid=integer(7))),

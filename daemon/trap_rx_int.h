@@ -1,0 +1,124 @@
+/*
+ * trap_rx_int.h - what the two files of the trap receiver's datagram
+ * module share (trap_rx.c: communities and USM; trap_tsm.c: messages
+ * that arrived over DTLS under the Transport Security Model): the state
+ * of a struct trapproc and the journal record builder.  Not for use
+ * outside daemon/trap_rx.c and daemon/trap_tsm.c.
+ */
+#ifndef SNMPMGRD_TRAP_RX_INT_H
+#define SNMPMGRD_TRAP_RX_INT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+#include "core/oid.h"
+#include "core/pdu.h"
+#include "core/tsm.h"
+#include "core/usm.h"
+
+#include "render.h"
+#include "trap_rx.h"
+
+/* A token bucket: up to `burst` tokens, refilled at `rate` a second. */
+struct tp_bucket {
+	uint32_t	 tokens;
+	int64_t		 last;		/* the second of the last refill */
+};
+
+struct tp_user {
+	char		 name[SNMPMGR_MAX_USER_LEN + 1];
+	size_t		 namelen;
+	enum usm_auth	 auth;
+	enum usm_priv	 priv;
+	struct usm_cred	*cred;
+	uint8_t		(*engines)[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t		*englens;
+	size_t		 nengines;
+	size_t		 order;		/* as added, for a stable sort */
+	struct tp_bucket learn;		/* new sender engines it may teach */
+};
+
+struct tp_engine {
+	struct tp_engine	*hnext;
+	TAILQ_ENTRY(tp_engine)	 lru;
+	uint32_t		 hash;
+	size_t			 len;
+	uint8_t			 id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	int64_t			 seen;	/* last authenticated message */
+	struct usm_timeliness	 t;
+};
+
+/* A source prefix's Reports: family (4, 6 or 0 for others) and the /24
+ * or /64. */
+#define TP_PREFIX_KEY		9
+#define TP_PREFIX_WAYS		4	/* a prefix may sit in 4 slots */
+
+struct tp_prefix {
+	uint8_t			 key[TP_PREFIX_KEY];
+	bool			 used;
+	struct tp_bucket	 reports;
+};
+
+struct trapproc {
+	char			**communities;
+	size_t			*commlens;
+	size_t			 ncommunities;
+
+	struct tp_user		*users;
+	size_t			 nusers;
+	bool			 sorted;
+	struct usm_cache	*keys;
+
+	struct tp_engine	**ehash;
+	size_t			 ehsize;	/* power of two */
+	TAILQ_HEAD(, tp_engine)	 elru;		/* least recent first */
+	size_t			 nengines;
+	size_t			 maxengines;
+
+	struct tp_prefix	*prefixes;	/* sets of TP_PREFIX_WAYS */
+	size_t			 nprefixsets;	/* power of two */
+	const struct sockaddr	*from;		/* of the datagram at hand */
+
+	uint8_t			 engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
+	size_t			 engine_id_len;
+	uint32_t		 boots;
+	int64_t			 boot_now;
+	bool			 auto_ack;
+
+	struct snmp_varbind	*vb;
+	uint8_t			*dec;		/* a decrypted ScopedPDU */
+	uint8_t			*enc;		/* encoding scratch */
+	uint8_t			*enc2;
+	uint8_t			*reply;
+	struct render_buf	 rec;
+	struct trapproc_stats	 st;
+	struct tsm_stats	 tsm;		/* SNMP-TSM-MIB snmpTsmStats */
+};
+
+/* Count a rejection and fill out with its reason and detail. */
+void	 tp_reject(struct trapproc *tp, struct trapproc_out *out,
+	    enum trapproc_reason r, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* The octets as a quoted string of lowercase hex digits. */
+void	 tp_hex(struct render_buf *b, const uint8_t *p, size_t n);
+/* An octet string field: text when it is, else "KEY_hex". */
+void	 tp_text_field(struct render_buf *b, const char *key,
+	    const uint8_t *p, size_t n);
+/* {"time":..,"type":..,"source":..,"port":..,"listener":..,"version":.. */
+void	 tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
+	    const struct sockaddr *from, const char *listener,
+	    const char *version);
+/* ,"request_id":..,"uptime":..,"trap_oid":..,"varbinds":[..]}: out filled
+ * for an accepted record.  0 or -1. */
+int	 tp_rec_end(struct trapproc *tp, struct trapproc_out *out,
+	    bool have_reqid, int32_t reqid, int64_t uptime,
+	    const struct oid *trap_oid, const struct snmp_pdu *pdu);
+/* Our snmpEngineTime: seconds since boots last changed. */
+uint32_t tp_our_time(const struct trapproc *tp, int64_t now);
+
+#endif /* SNMPMGRD_TRAP_RX_INT_H */
