@@ -546,8 +546,11 @@ class DtlsReceiverTest(unittest.TestCase):
         self.assertEqual(len(warned), 1, "\n".join(warned[:5]))
         for s in flood + half:
             s.close()
-        # Memory stays bounded: a few MiB at most for all of it.
-        self.assertLess(rss_kib(pid) - rss0, 16 * 1024)
+        # Memory stays bounded: a few MiB at most for all of it (under
+        # AddressSanitizer its quarantine keeps freed memory: a looser bound).
+        with open(self.d.prog, "rb") as f:
+            asan = b"__asan_init" in f.read()
+        self.assertLess(rss_kib(pid) - rss0, (128 if asan else 16) * 1024)
         self.assertTrue(self.d.alive())
 
 
