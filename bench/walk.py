@@ -88,11 +88,18 @@ def pin(pid, cpu):
             pass
 
 
-def placements_available():
-    """The placements this machine can run (cross needs CPUs 0 and 1)."""
+def placements_available(wanted, prog):
+    """The placements of wanted (None: all) this machine can run (cross
+    needs CPUs 0 and 1); says on stderr which it cannot."""
     cpus = os.sched_getaffinity(0)
-    return {name: p for name, p in PLACEMENTS.items()
-            if set(p) <= cpus}
+    out = {}
+    for name in wanted or PLACEMENTS:
+        if set(PLACEMENTS[name]) <= cpus:
+            out[name] = PLACEMENTS[name]
+        else:
+            print("%s: placement %s needs CPUs %s: not available here"
+                  % (prog, name, PLACEMENTS[name]), file=sys.stderr)
+    return out
 
 
 def run_timed(argv, env=None, cpu=None):
@@ -303,13 +310,7 @@ def main():
     for p in ("snmpd", "snmpbulkwalk"):
         if snmptest.find_program(p) is None:
             sys.exit("walk.py: %s not installed (run scripts/deps.sh)" % p)
-    places = placements_available()
-    if opt.placement:
-        places = {p: places[p] for p in opt.placement if p in places}
-    for p in (opt.placement or PLACEMENTS):
-        if p not in places:
-            print("walk.py: placement %s needs CPUs %s: not available here"
-                  % (p, PLACEMENTS[p]), file=sys.stderr)
+    places = placements_available(opt.placement, "walk.py")
     tmp = tempfile.mkdtemp(prefix="snmpmgr-bench-")
     module = find_module(opt, tmp)
 

@@ -70,13 +70,7 @@ def main():
         if snmptest.find_program(p) is None:
             sys.exit("walk_v3.py: %s not installed (run scripts/deps.sh)"
                      % p)
-    places = placements_available()
-    if opt.placement:
-        places = {p: places[p] for p in opt.placement if p in places}
-    for p in (opt.placement or PLACEMENTS):
-        if p not in places:
-            print("walk_v3.py: placement %s needs CPUs %s: not available "
-                  "here" % (p, PLACEMENTS[p]), file=sys.stderr)
+    places = placements_available(opt.placement, "walk_v3.py")
     tmp = tempfile.mkdtemp(prefix="snmpmgr-bench-v3-")
     module = find_module(opt, tmp)
 
