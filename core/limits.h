@@ -54,6 +54,10 @@
  * non-increasing OID without inside_range) before it gives up with 320:
  * enough to halve max-repetitions from 1000 down to 1 and try GetNext. */
 #define SNMPMGR_MAX_WALK_FRUITLESS	16
+/* A walk whose max-repetitions the caller did not fix grows it while
+ * answers come back full, up to this (and to half the smaller of our
+ * msg_max_size and the agent's msgMaxSize, at the sizes seen). */
+#define SNMPMGR_WALK_MAX_ADAPTIVE	256
 /* Requests outstanding on one session at once. */
 #define SNMPMGR_MAX_SESSION_PENDING	64
 /* Requests outstanding in the whole manager at once. */

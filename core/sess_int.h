@@ -113,6 +113,8 @@ struct sess_vops;
 
 struct sess {
 	struct sess_mgr		*m;
+	uint32_t		 walk_hint;	/* walk.c: max-repetitions
+						 * that last worked, 0 none */
 	TAILQ_ENTRY(sess)	 entry;
 	struct sess_opts	 opts;
 	struct sockaddr_storage	 addr;

@@ -608,6 +608,18 @@ sess_get_opts(const struct sess *s)
 	return &s->opts;
 }
 
+uint32_t
+sess_walk_hint(const struct sess *s)
+{
+	return s->walk_hint;
+}
+
+void
+sess_set_walk_hint(struct sess *s, uint32_t rep)
+{
+	s->walk_hint = rep;
+}
+
 const struct sess_stats *
 sess_get_stats(const struct sess *s)
 {

@@ -332,6 +332,10 @@ void		 sess_stream_lost(struct sess *s, int error, const char *detail,
 /* Whether s waits for the address of its host name. */
 bool		 sess_resolving(const struct sess *s);
 const struct sess_opts	*sess_get_opts(const struct sess *s);
+/* What walks learnt of the agent: the max-repetitions their last
+ * adaptive walk ended with (walk.c); 0 = nothing yet. */
+uint32_t	 sess_walk_hint(const struct sess *s);
+void		 sess_set_walk_hint(struct sess *s, uint32_t rep);
 const struct sess_stats	*sess_get_stats(const struct sess *s);
 /* The resolved agent address. */
 const struct sockaddr	*sess_addr(const struct sess *s, socklen_t *len);

@@ -54,6 +54,10 @@ struct walk {
 	struct walk_result	 res;
 	enum walk_phase		 phase;
 	uint32_t		 maxrep;	/* current, after backoff */
+	uint32_t		 asked;		/* max-repetitions of the
+						 * GetBulk outstanding */
+	uint32_t		 ceil;		/* maxrep grows up to it */
+	bool			 adapt;		/* maxrep may grow */
 	uint32_t		 fruitless;	/* answers in a row without a
 						 * new object */
 	bool			 getnext;
@@ -123,6 +127,7 @@ walk_send(struct walk *w)
 			rep = 1;
 		pdu.error_status = 0;			/* non-repeaters */
 		pdu.error_index = (int32_t)rep;		/* max-repetitions */
+		w->asked = rep;
 	}
 	if ((w->req = sess_request(w->s, &pdu, walk_resp_cb, w)) == NULL)
 		return -1;
@@ -137,6 +142,9 @@ walk_send(struct walk *w)
 static void
 walk_finish(struct walk *w, int error)
 {
+	if (w->adapt && !w->getnext)
+		sess_set_walk_hint(w->s, error == SNMPMGR_ERR_TIMEOUT &&
+		    w->maxrep > 1 ? w->maxrep / 2 : w->maxrep);
 	w->res.error = error;
 	w->in_cb = true;
 	if (w->done != NULL)
@@ -248,6 +256,53 @@ walk_fruitless(struct walk *w)
 }
 
 /*
+ * An adaptive walk's answer to a GetBulk of w->asked repetitions: grow
+ * maxrep after a full one, within the message sizes at the size of the
+ * objects seen; come down to what came when it was cut short.
+ */
+static void
+walk_adapt(struct walk *w, const struct snmp_pdu *pdu)
+{
+	struct sess_v3_info v3;
+	size_t	 i, per = 0, vbsz, budget, fit;
+	uint32_t rep;
+
+	if (!w->adapt || w->getnext || w->asked == 0 || pdu->nvb == 0)
+		return;
+	if (pdu->nvb < w->asked) {
+		/* cut short to fit the agent's size limit: that is the size */
+		if (pdu->nvb < w->maxrep)
+			w->maxrep = (uint32_t)pdu->nvb;
+		w->ceil = w->maxrep;
+		return;
+	}
+	if (w->asked != w->maxrep || w->maxrep >= w->ceil)
+		return;
+	/* bytes an object takes, at most (BER: an arc <= 5 bytes; tags and
+	 * lengths <= 12), the largest seen */
+	for (i = 0; i < pdu->nvb; i++) {
+		vbsz = 12 + (size_t)pdu->vb[i].name.len * 5 +
+		    (pdu->vb[i].value.data != NULL ? pdu->vb[i].value.len : 9);
+		if (vbsz > per)
+			per = vbsz;
+	}
+	budget = sess_get_opts(w->s)->max_packet_size;
+	if (budget == 0 || budget > SNMPMGR_MAX_MSG_SIZE)
+		budget = SNMPMGR_MAX_MSG_SIZE;
+	if (sess_v3_info(w->s, &v3) == 0 && v3.agent_max_size > 0 &&
+	    (size_t)v3.agent_max_size < budget)
+		budget = (size_t)v3.agent_max_size;
+	fit = budget / 2 / per;	/* room for headers and misjudgement */
+	rep = w->maxrep * 2;
+	if (rep > w->ceil)
+		rep = w->ceil;
+	if (rep > fit)
+		rep = (uint32_t)fit;
+	if (rep > w->maxrep)
+		w->maxrep = rep;
+}
+
+/*
  * Take a response apart.  Objects are accepted in order until one ends
  * the walk or does not increase; those are handed out, then the walk
  * ends or goes on.
@@ -278,6 +333,7 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 		    w->maxrep > 1) {
 			/* Back off: half as many repetitions. */
 			w->maxrep /= 2;
+			w->ceil = w->maxrep;
 			if (walk_send(w) == -1)
 				walk_finish(w, snmpmgr_lasterr());
 			return;
@@ -325,6 +381,8 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	/* Fewer objects than asked, none even (RFC 3416 4.2.3), is no end. */
 	if (n > 0)
 		w->fruitless = 0;
+	if (n > 0 && !end && error == 0)
+		walk_adapt(w, pdu);
 
 	if (walk_emit(w, pdu->vb, n) == 1)
 		w->paused = true;
@@ -409,8 +467,13 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 	    so->max_repetitions;
 	if (w->maxrep == 0)
 		w->maxrep = 25;
+	w->adapt = !opts->fixed_repetitions;
+	if (w->adapt && sess_walk_hint(s) > 0)
+		w->maxrep = sess_walk_hint(s);
 	if (w->maxrep > SNMPMGR_MAX_REPETITIONS)
 		w->maxrep = SNMPMGR_MAX_REPETITIONS;
+	w->ceil = w->adapt && w->maxrep < SNMPMGR_WALK_MAX_ADAPTIVE ?
+	    SNMPMGR_WALK_MAX_ADAPTIVE : w->maxrep;
 	w->next = opts->start.len ? opts->start : opts->root;
 	if (opts->start.len)
 		w->res.last = opts->start;

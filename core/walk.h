@@ -25,6 +25,14 @@ struct walk_opts {
 					 * after the last object (false) */
 	bool		 use_getnext;	/* getnext even on v2c/v3 */
 	uint32_t	 max_repetitions; /* 0 = the session's */
+	/* max_repetitions is the caller's own: keep it (backing off on
+	 * tooBig and empty answers only).  Else the walk starts from what
+	 * the session's last walk ended with (sess_walk_hint) or
+	 * max_repetitions, doubles it while answers come back full up to
+	 * SNMPMGR_WALK_MAX_ADAPTIVE and the message sizes, comes down to
+	 * what fitted when an answer is cut short, halves it on tooBig, and
+	 * leaves the session what it ended with (half after a timeout). */
+	bool		 fixed_repetitions;
 	/* timing: each request waits timeout_ms per try with at most
 	 * retries retransmissions (sess_req_set_timing), not the
 	 * session's. */

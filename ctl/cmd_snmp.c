@@ -132,8 +132,40 @@ ctl_cmd_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 }
 
 struct ctl_walk {
-	size_t	 count;
+	struct ctl	*ctl;
+	size_t		 count;
+	char		 prefix[96];	/* of our walk.rows lines */
+	size_t		 prefixlen;
 };
+
+/*
+ * walk.rows lines in the daemon's own rendering, read without a JSON tree
+ * (ctl_print_rows_raw); any other line goes to the parser as before.
+ */
+static int
+ctl_walk_rows_line(const char *line, size_t len, void *arg)
+{
+	struct ctl_walk	*w = arg;
+	size_t		 n;
+	int		 k;
+
+	if (w->prefixlen == 0) {
+		k = snprintf(w->prefix, sizeof(w->prefix), "{\"jsonrpc\":"
+		    "\"2.0\",\"method\":\"walk.rows\",\"params\":{\"id\":%"
+		    JSON_INTEGER_FORMAT ",\"varbinds\":", w->ctl->id);
+		if (k <= 0 || (size_t)k >= sizeof(w->prefix))
+			return 0;
+		w->prefixlen = (size_t)k;
+	}
+	if (len < w->prefixlen + 2 || memcmp(line, w->prefix,
+	    w->prefixlen) != 0 || memcmp(line + len - 2, "}}", 2) != 0)
+		return 0;
+	if (ctl_print_rows_raw(stdout, line + w->prefixlen,
+	    len - w->prefixlen - 2, w->ctl->json, &n) == -1)
+		return 0;
+	w->count += n;
+	return 1;
+}
 
 /* walk.rows: print each row as it arrives; stdout stays block-buffered. */
 static void
@@ -187,8 +219,13 @@ ctl_cmd_walk(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 	/* Ctrl-C cancels the walk; its reply tells where to resume. */
 	ctl->cancel_on_sigint = 1;
+	w.ctl = ctl;
+	ctl->line_cb = ctl_walk_rows_line;
+	ctl->line_arg = &w;
 	rv = ctl_rpc(ctl, cmd->method, params, ctl_walk_rows_cb, &w, &res,
 	    &err);
+	ctl->line_cb = NULL;
+	ctl->line_arg = NULL;
 	ctl->cancel_on_sigint = 0;
 	if (rv == CTL_EXIT_OK) {
 		/* A daemon that did not stream sends the rows here. */

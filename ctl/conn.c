@@ -33,6 +33,8 @@ struct ctl_conn {
 	size_t	 start;		/* first byte not yet returned as a line */
 	size_t	 scan;		/* bytes from start known to hold no '\n' */
 	size_t	 len;		/* bytes held, from 0 */
+	ctl_conn_line_cb line_cb;	/* raw lines first, if set */
+	void	*line_arg;
 };
 
 struct ctl_conn *
@@ -134,6 +136,13 @@ done:
 	return rv;
 }
 
+void
+ctl_conn_set_line_cb(struct ctl_conn *c, ctl_conn_line_cb cb, void *arg)
+{
+	c->line_cb = cb;
+	c->line_arg = arg;
+}
+
 /* Make room for at least CTL_READ_CHUNK more bytes after c->len. */
 static int
 ctl_conn_grow(struct ctl_conn *c)
@@ -182,6 +191,9 @@ ctl_conn_recv(struct ctl_conn *c)
 			c->scan = 0;
 			if (linelen == 0 || (linelen == 1 && line[0] == '\r'))
 				continue;	/* tolerate blank lines */
+			if (c->line_cb != NULL &&
+			    c->line_cb(line, linelen, c->line_arg))
+				continue;
 			msg = json_loadb(line, linelen, 0, &jerr);
 			if (msg == NULL) {
 				fprintf(stderr, "snmpmgrctl: malformed reply "

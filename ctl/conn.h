@@ -29,4 +29,13 @@ int		 ctl_conn_send(struct ctl_conn *, const json_t *msg);
  */
 json_t		*ctl_conn_recv(struct ctl_conn *);
 
+/*
+ * A reader of raw lines, tried by ctl_conn_recv before parsing each line:
+ * when it returns 1 it has dealt with the line, which is then skipped; 0
+ * leaves the line to the parser.  NULL: none.
+ */
+typedef int	(*ctl_conn_line_cb)(const char *line, size_t len, void *arg);
+void		 ctl_conn_set_line_cb(struct ctl_conn *, ctl_conn_line_cb,
+		    void *arg);
+
 #endif /* SNMPMGRCTL_CONN_H */

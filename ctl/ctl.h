@@ -35,6 +35,9 @@ struct ctl {
 	/* ctl_rpc: on SIGINT, ask the daemon to cancel the request
 	 * (request.cancel) and go on waiting for its reply. */
 	int		 cancel_on_sigint;
+	/* ctl_rpc: raw lines go to this reader first (conn.h) */
+	int		(*line_cb)(const char *, size_t, void *);
+	void		*line_arg;
 };
 
 /* A command of the table in snmpmgrctl.c. */

@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -347,4 +348,273 @@ ctl_print_sessions(FILE *fp, const json_t *rows)
 		}
 		putc('\n', fp);
 	}
+}
+
+/*
+ * Walk rows without a JSON tree (issue 11: jansson parsing and freeing
+ * was 80 % of the client's work).  A varbind in the shape the daemon
+ * renders it - an object of "oid", "type", "value" and "hex" members, each
+ * at most once, whose strings are printable ASCII without escapes and
+ * whose numbers are plain integers - is printed from its bytes; any other
+ * varbind is parsed with jansson and printed by ctl_print_varbind or
+ * ctl_print_json, so the output is the same either way.
+ */
+enum { CTL_VB_OID, CTL_VB_TYPE, CTL_VB_VALUE, CTL_VB_HEX, CTL_VB_N };
+
+struct ctl_rawvb {
+	const char	*p[CTL_VB_N];	/* NULL: absent */
+	size_t		 n[CTL_VB_N];
+	int		 str[CTL_VB_N];	/* a string (else an integer) */
+};
+
+/* The end of the JSON value at p, or NULL when it does not end by end. */
+static const char *
+ctl_raw_skip(const char *p, const char *end)
+{
+	int	 depth = 0;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"':
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+			if (depth == 0)
+				return p + 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return p;	/* ends a scalar */
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		}
+	}
+	return depth == 0 ? p : NULL;
+}
+
+/* Parse the simple varbind at p into vb; its end, or NULL if not simple. */
+static const char *
+ctl_raw_varbind(const char *p, const char *end, struct ctl_rawvb *vb)
+{
+	static const char *const keys[CTL_VB_N] = { "oid", "type", "value",
+	    "hex" };
+	static const size_t klen[CTL_VB_N] = { 3, 4, 5, 3 };
+	const char	*s, *d;
+	size_t		 k;
+
+	memset(vb, 0, sizeof(*vb));
+	if (p >= end || *p++ != '{')
+		return NULL;
+	for (;;) {
+		if (p >= end || *p++ != '"')
+			return NULL;
+		for (k = 0; k < CTL_VB_N; k++)
+			if (p[0] == keys[k][0] && (size_t)(end - p) >
+			    klen[k] + 1 && memcmp(p, keys[k], klen[k]) == 0 &&
+			    p[klen[k]] == '"' && p[klen[k] + 1] == ':')
+				break;
+		if (k == CTL_VB_N || vb->p[k] != NULL)
+			return NULL;
+		p += klen[k] + 2;
+		if (p < end && *p == '"') {
+			s = ++p;
+			while (p < end && *p != '"') {
+				if (*p == '\\' || (unsigned char)*p < 0x20 ||
+				    (unsigned char)*p >= 0x7f)
+					return NULL;
+				p++;
+			}
+			if (p >= end)
+				return NULL;
+			vb->str[k] = 1;
+			vb->p[k] = s;
+			vb->n[k] = (size_t)(p++ - s);
+		} else {
+			s = p;
+			if (p < end && *p == '-')
+				p++;
+			d = p;
+			while (p < end && *p >= '0' && *p <= '9')
+				p++;
+			/* canonical, and within a json_int_t */
+			if (p == d || p - d > 18 || (*d == '0' &&
+			    (p - d > 1 || s != d)))
+				return NULL;
+			vb->p[k] = s;
+			vb->n[k] = (size_t)(p - s);
+		}
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '}')
+			return p + 1;
+		return NULL;
+	}
+}
+
+static int
+ctl_raw_is(const struct ctl_rawvb *vb, int k, int str, const char *s)
+{
+	return vb->p[k] != NULL && vb->str[k] == str && (s == NULL ||
+	    (strlen(s) == vb->n[k] && memcmp(vb->p[k], s, vb->n[k]) == 0));
+}
+
+/* vb as ctl_print_varbind prints it; -1 (nothing written) for a shape
+ * left to ctl_print_varbind itself. */
+static int
+ctl_raw_print_text(FILE *fp, const struct ctl_rawvb *vb)
+{
+	const char	*label = NULL;
+	size_t		 i;
+
+	if (!ctl_raw_is(vb, CTL_VB_OID, 1, NULL) ||
+	    !ctl_raw_is(vb, CTL_VB_TYPE, 1, NULL))
+		return -1;
+	for (i = 0; i < sizeof(ctl_int_types) / sizeof(ctl_int_types[0]); i++)
+		if (ctl_raw_is(vb, CTL_VB_TYPE, 1, ctl_int_types[i].type) &&
+		    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL))
+			label = ctl_int_types[i].label;
+	if (label == NULL && !ctl_raw_is(vb, CTL_VB_VALUE, 1, NULL) &&
+	    !(ctl_raw_is(vb, CTL_VB_TYPE, 1, "TimeTicks") &&
+	    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL)))
+		return -1;
+	if (label == NULL) {
+		if (ctl_raw_is(vb, CTL_VB_TYPE, 1, "OCTET STRING"))
+			label = "STRING";	/* no '"' or '\' to escape */
+		else if (ctl_raw_is(vb, CTL_VB_TYPE, 1, "OBJECT IDENTIFIER"))
+			label = "OID";
+		else if (ctl_raw_is(vb, CTL_VB_TYPE, 1, "IpAddress"))
+			label = "IpAddress";
+		else if (ctl_raw_is(vb, CTL_VB_TYPE, 1, "Counter64"))
+			label = "Counter64";
+		else if (ctl_raw_is(vb, CTL_VB_TYPE, 1, "TimeTicks") &&
+		    !vb->str[CTL_VB_VALUE])
+			label = "Timeticks";
+		else
+			return -1;
+	}
+	if (vb->p[CTL_VB_OID][0] != '.')
+		putc('.', fp);
+	fwrite(vb->p[CTL_VB_OID], 1, vb->n[CTL_VB_OID], fp);
+	fputs(" = ", fp);
+	fputs(label, fp);
+	fputs(": ", fp);
+	if (strcmp(label, "Timeticks") == 0)
+		ctl_print_timeticks(fp, strtoll(vb->p[CTL_VB_VALUE], NULL, 10));
+	else {
+		if (strcmp(label, "STRING") == 0)
+			putc('"', fp);
+		else if (strcmp(label, "OID") == 0 &&
+		    vb->p[CTL_VB_VALUE][0] != '.')
+			putc('.', fp);
+		fwrite(vb->p[CTL_VB_VALUE], 1, vb->n[CTL_VB_VALUE], fp);
+		if (strcmp(label, "STRING") == 0)
+			putc('"', fp);
+	}
+	putc('\n', fp);
+	return 0;
+}
+
+/* One varbind of a walk.rows array: vb when it was simple (vb->p[0] set
+ * or not, see ctl_print_rows_raw), else its text [p, end) for jansson. */
+static void
+ctl_raw_print_one(FILE *fp, const struct ctl_rawvb *vb, const char *p,
+    const char *end, int as_json)
+{
+	json_t		*j;
+
+	if (vb != NULL) {
+		if (as_json) {
+			/* what json_dumpf(JSON_COMPACT) writes for it */
+			fwrite(p, 1, (size_t)(end - p), fp);
+			putc('\n', fp);
+			return;
+		}
+		if (ctl_raw_print_text(fp, vb) == 0)
+			return;
+	}
+	if ((j = json_loadb(p, (size_t)(end - p), 0, NULL)) == NULL) {
+		fputs("(unreadable row)\n", fp);	/* checked before */
+		return;
+	}
+	if (as_json)
+		ctl_print_json(fp, j);
+	else
+		ctl_print_varbind(fp, j);
+	json_decref(j);
+}
+
+/* A row of a walk.rows array: where it is, and its fields if simple. */
+struct ctl_rawrow {
+	const char	*p, *end;
+	int		 simple;
+	struct ctl_rawvb vb;
+};
+
+int
+ctl_print_rows_raw(FILE *fp, const char *p, size_t len, int as_json,
+    size_t *count)
+{
+	static struct ctl_rawrow *rows;
+	static size_t	 nalloc;
+	struct ctl_rawrow *r, *nr;
+	const char	*end = p + len - 1, *q, *e;	/* end: the ']' */
+	json_t		*j;
+	size_t		 n = 0, i;
+
+	/* Check the whole array first: nothing printed if it is off. */
+	if (len < 2 || p[0] != '[' || *end != ']')
+		return -1;
+	for (q = p + 1, e = q; q < end; q = e + 1) {
+		if (n == nalloc) {
+			i = nalloc ? nalloc * 2 : 64;
+			if ((nr = realloc(rows, i * sizeof(*rows))) == NULL)
+				return -1;
+			rows = nr;
+			nalloc = i;
+		}
+		r = &rows[n];
+		r->p = q;
+		r->simple = 1;
+		if ((e = ctl_raw_varbind(q, end, &r->vb)) == NULL) {
+			/* not simple: still a valid JSON object */
+			r->simple = 0;
+			if (*q != '{' || (e = ctl_raw_skip(q, end)) == NULL)
+				return -1;
+			if ((j = json_loadb(q, (size_t)(e - q), 0,
+			    NULL)) == NULL || !json_is_object(j)) {
+				json_decref(j);
+				return -1;
+			}
+			json_decref(j);
+		}
+		r->end = e;
+		n++;
+		if (e < end && *e != ',')
+			return -1;
+		if (e == end)
+			break;
+	}
+	if (e != end)		/* "[,]", "[{...},]" */
+		return -1;
+	flockfile(fp);
+	for (i = 0; i < n; i++)
+		ctl_raw_print_one(fp, rows[i].simple ? &rows[i].vb : NULL,
+		    rows[i].p, rows[i].end, as_json);
+	funlockfile(fp);
+	*count = n;
+	return 0;
 }

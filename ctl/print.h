@@ -30,4 +30,14 @@ void		 ctl_print_sessions(FILE *, const json_t *rows);
 /* One compact JSON text and a newline. */
 void		 ctl_print_json(FILE *, const json_t *);
 
+/*
+ * Print the varbinds of a walk.rows notification from its JSON text
+ * [p, p + len) (the array "[...]"), as ctl_print_varbinds would print the
+ * parsed array, without parsing the rows it can read directly.  0 and
+ * *count set, or -1 with nothing printed when the text is not a well-formed
+ * array of objects.
+ */
+int		 ctl_print_rows_raw(FILE *, const char *p, size_t len,
+		    int as_json, size_t *count);
+
 #endif /* SNMPMGRCTL_PRINT_H */

@@ -134,6 +134,7 @@ ctl_rpc(struct ctl *ctl, const char *method, json_t *params,
 		goto done;
 
 	ctl->id++;
+	ctl_conn_set_line_cb(ctl->conn, ctl->line_cb, ctl->line_arg);
 	req = json_pack("{s:s, s:I, s:s}", "jsonrpc", "2.0", "id", ctl->id,
 	    "method", method);
 	if (req == NULL) {
@@ -178,6 +179,8 @@ ctl_rpc(struct ctl *ctl, const char *method, json_t *params,
 	}
 done:
 	ctl_sigint_disarm();
+	if (ctl->conn != NULL)
+		ctl_conn_set_line_cb(ctl->conn, NULL, NULL);
 	json_decref(msg);
 	json_decref(req);
 	json_decref(params);

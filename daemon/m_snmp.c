@@ -563,6 +563,7 @@ m_snmp_walk(struct mcall *c)
 	wo.use_getnext = mcall_bool(c, "use_getnext", wo.use_getnext);
 	wo.max_repetitions = (uint32_t)mcall_uint(c, "max_repetitions",
 	    wo.max_repetitions);
+	wo.fixed_repetitions = mcall_given(c, "max_repetitions");
 	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
 		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		op_free(op);

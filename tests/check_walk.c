@@ -390,6 +390,8 @@ start(struct sess *s, const char *root, const char *from, uint32_t limit,
 		ck_assert_int_eq(oid_parse_str(&wo.start, from), 0);
 	wo.limit = limit;
 	wo.inside_range = inside;
+	/* these tests count requests of the session's 4 repetitions */
+	wo.fixed_repetitions = true;
 	w = walk_start(s, &wo, rows_cb, done_cb, NULL);
 	ck_assert_ptr_nonnull(w);
 	return w;
@@ -733,6 +735,7 @@ START_TEST(walk_toobig_halves_max_repetitions)
 	oid_parse_str(&r, "1.3.6.1.2.1.2.2");
 	walk_opts_from_sess(&wo, s, &r);
 	wo.max_repetitions = 25;
+	wo.fixed_repetitions = true;
 	ck_assert_ptr_nonnull(walk_start(s, &wo, rows_cb, done_cb, NULL));
 	pump(m);
 	ck_assert_int_eq(wr.done, 1);
@@ -998,6 +1001,107 @@ START_TEST(walk_session_interrupt_ends_paused_and_waiting_walks)
 }
 END_TEST
 
+/* A walk of the ifTable whose max-repetitions may adapt. */
+static void
+start_adaptive(struct sess *s)
+{
+	struct walk_opts wo;
+	struct oid r;
+
+	memset(&wr, 0, sizeof(wr));
+	ag.nreps = 0;
+	ck_assert_int_eq(oid_parse_str(&r, "1.3.6.1.2.1.2.2"), 0);
+	walk_opts_from_sess(&wo, s, &r);
+	ck_assert_ptr_nonnull(walk_start(s, &wo, rows_cb, done_cb, NULL));
+}
+
+START_TEST(walk_adaptive_grows_and_remembers)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	uint32_t hint;
+
+	ck_assert_uint_eq(sess_walk_hint(s), 0);
+	start_adaptive(s);
+	pump(m);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	/* full answers double it: 4 + 8 + 16 (crossing out) */
+	ck_assert_int_eq(ag.nreps, 3);
+	ck_assert_uint_eq(ag.reps[0], 4);
+	ck_assert_uint_eq(ag.reps[1], 8);
+	ck_assert_uint_eq(ag.reps[2], 16);
+	hint = sess_walk_hint(s);
+	ck_assert_uint_eq(hint, 16);
+	/* the next walk starts where this one ended */
+	start_adaptive(s);
+	pump(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[0], hint);
+	ck_assert_int_eq(ag.nreps, 2);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_adaptive_cut_short_comes_down)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	int i;
+
+	ag.most = 3;		/* the agent's size limit */
+	start_adaptive(s);
+	pump(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[0], 4);
+	for (i = 1; i < ag.nreps; i++)
+		ck_assert_uint_eq(ag.reps[i], 3);
+	ck_assert_uint_eq(sess_walk_hint(s), 3);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_adaptive_toobig_caps_growth)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	int i;
+
+	ag.toobig_above = 5;
+	start_adaptive(s);
+	pump(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[0], 4);
+	ck_assert_uint_eq(ag.reps[1], 8);	/* tooBig */
+	for (i = 2; i < ag.nreps; i++)
+		ck_assert_uint_eq(ag.reps[i], 4);
+	ck_assert_uint_eq(sess_walk_hint(s), 4);
+	sess_mgr_free(m);
+}
+END_TEST
+
+START_TEST(walk_adaptive_timeout_halves_hint)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.silent_after = 2;
+	start_adaptive(s);
+	pump(m);
+	advance_to(m, fk.now + 5000000);
+	ck_assert_int_eq(wr.done, 1);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_TIMEOUT);
+	ck_assert_uint_eq(wr.res.count, 12);
+	ck_assert_uint_eq(ag.reps[2], 16);	/* never answered */
+	ck_assert_uint_eq(sess_walk_hint(s), 8);
+	sess_mgr_free(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1032,6 +1136,10 @@ main(void)
 	tcase_add_test(tc, walk_session_freed_ends_walk);
 	tcase_add_test(tc, walk_interrupt_gives_resume_point);
 	tcase_add_test(tc, walk_session_interrupt_ends_paused_and_waiting_walks);
+	tcase_add_test(tc, walk_adaptive_grows_and_remembers);
+	tcase_add_test(tc, walk_adaptive_cut_short_comes_down);
+	tcase_add_test(tc, walk_adaptive_toobig_caps_growth);
+	tcase_add_test(tc, walk_adaptive_timeout_halves_hint);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
