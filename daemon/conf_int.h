@@ -76,6 +76,7 @@ enum sect_id {
 	SECT_SCHEDULER,
 	SECT_LOCAL_ENGINE_ID,
 	SECT_RESOLVER,
+	SECT_MIBS,
 	NSECT
 };
 
@@ -209,6 +210,8 @@ char		*cfg_abspath(const struct config *c, const char *path);
 
 /* conf_traps.c: the traps section. */
 int		 cfg_traps(struct cfg_ctx *ctx);
+/* conf_mibs.c: the "mibs" section, loaded into ctx->c->mib. */
+int		 cfg_mibs(struct cfg_ctx *ctx);
 
 /* Copy a string known to fit (checked by the caller), or truncate. */
 static inline void
