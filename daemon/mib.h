@@ -141,6 +141,7 @@ struct mib_index_item {
 	const char	*name;		/* the INDEX object's label */
 	bool		 numeric;	/* an integer: num holds it */
 	uint64_t	 num;
+	const char	*label;		/* num's enum label, or NULL */
 	/* The value as text: a number, a string (its bytes, maybe not
 	 * UTF-8, len given), dotted IpAddress or OID arcs. */
 	char		 text[256];

@@ -59,6 +59,7 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 			return -1;
 		it->numeric = true;
 		it->num = a[0];
+		it->label = mib_enum_label(in, (int64_t)a[0]);
 		it->len = (size_t)snprintf(it->text, sizeof(it->text), "%u",
 		    a[0]);
 		return 1;
@@ -165,7 +166,10 @@ mib_format_name(const struct mib *m, const struct oid *o, char *buf,
 	}
 	for (i = 0; i < (size_t)ni && len < size; i++) {
 		if (!items[i].is_string) {
+			/* An enumerated index shows its label, as in
+			 * Net-SNMP's "nsLogType.debug". */
 			len += (size_t)snprintf(buf + len, size - len, ".%s",
+			    items[i].label != NULL ? items[i].label :
 			    items[i].text);
 			continue;
 		}
