@@ -256,9 +256,13 @@ set_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
 			    "not an OID", i);
 			return -1;
 		}
-	} else if (param_oid(r, "varbinds.oid", (ssize_t)i, jo, &vb->name) ==
-	    -1)
-		return -1;
+	} else {
+		char	 what[48];
+
+		snprintf(what, sizeof(what), "varbinds[%zu].oid", i);
+		if (param_oid(r, what, -1, jo, &vb->name) != 0)
+			return -1;
+	}
 	if (!json_is_string(jt)) {
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds[%zu].type: expected "
 		    "a type name or letter", i);
