@@ -31,6 +31,7 @@
 #include "core/limits.h"
 #include "args.h"
 #include "ctl.h"
+#include "print.h"
 
 /* The first line of a secret file is read up to this many bytes. */
 #define CTL_SECRET_FILE_MAX	4096
@@ -261,6 +262,18 @@ enum {
 	CTL_LONG_STORE,
 };
 
+int
+ctl_output_opt(const char *arg)
+{
+	if (strcmp(arg, "n") != 0) {
+		fprintf(stderr, "snmpmgrctl: -O%s: only -On (numeric OIDs) is "
+		    "supported\n", arg);
+		return -1;
+	}
+	ctl_print_numeric = 1;
+	return 0;
+}
+
 /*
  * Parse a command's options into req.  Returns the index of the first
  * operand in argv (argv[0] is the command name), or -1 after a usage
@@ -296,9 +309,15 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 	req->inside_range = -1;
 
 	ctl_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "+hH:v:c:t:n:r:" CTL_V3_GETOPT,
+	while ((ch = getopt_long(argc, argv, "+hH:v:c:t:n:r:O:" CTL_V3_GETOPT,
 	    longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'O':
+			if (ctl_output_opt(optarg) == -1) {
+				ctl_cmd_usage(cmd, "-O takes n (numeric OIDs)");
+				return -1;
+			}
+			continue;
 		case CTL_LONG_JSON:
 			ctl->json = 1;
 			continue;

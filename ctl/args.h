@@ -98,6 +98,9 @@ int		 ctl_number(const char *s, long long min, long long max,
 		    long long *out);
 /* Make getopt start over on a command's own argument vector. */
 void		 ctl_getopt_reset(void);
+/* -O ARG, global or after a command: "n" (numeric OIDs).  0, or -1
+ * with a message. */
+int		 ctl_output_opt(const char *arg);
 /* obj[key] = value as a JSON string, unless value is NULL. */
 void		 ctl_json_set_str(json_t *obj, const char *key,
 		    const char *value);

@@ -59,6 +59,10 @@ int		 ctl_cmd_value(struct ctl *, const struct ctl_cmd *, int,
 int		 ctl_cmd_traps(struct ctl *, const struct ctl_cmd *, int,
 		    char **);
 
+/* cmd_mib.c: mib.translate. */
+int		 ctl_cmd_translate(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
+
 /* cmd_events.c: events.subscribe. */
 int		 ctl_cmd_watch(struct ctl *, const struct ctl_cmd *, int,
 		    char **);

@@ -118,10 +118,12 @@ static const struct {
 	{ "UInteger32",	"UInteger32" },
 };
 
+int ctl_print_numeric;
+
 void
 ctl_print_varbind(FILE *fp, const json_t *vb)
 {
-	const char	*oid, *type, *s;
+	const char	*oid, *type, *s, *name, *en;
 	const json_t	*v, *hex;
 	size_t		 i;
 
@@ -134,12 +136,25 @@ ctl_print_varbind(FILE *fp, const json_t *vb)
 	v = json_object_get(vb, "value");
 	hex = json_object_get(vb, "hex");
 
-	if (oid[0] != '.')
-		putc('.', fp);
-	fputs(oid, fp);
+	name = json_string_value(json_object_get(vb, "name"));
+	en = json_string_value(json_object_get(vb, "enum"));
+	if (name != NULL && !ctl_print_numeric)
+		fputs(name, fp);
+	else {
+		if (oid[0] != '.')
+			putc('.', fp);
+		fputs(oid, fp);
+	}
 	fputs(" = ", fp);
 
 	for (i = 0; i < sizeof(ctl_int_types) / sizeof(ctl_int_types[0]); i++) {
+		if (strcmp(type, ctl_int_types[i].type) == 0 &&
+		    json_is_integer(v) && en != NULL && !ctl_print_numeric) {
+			fprintf(fp, "%s: %s(%" JSON_INTEGER_FORMAT ")\n",
+			    ctl_int_types[i].label, en,
+			    json_integer_value(v));
+			return;
+		}
 		if (strcmp(type, ctl_int_types[i].type) == 0 &&
 		    json_is_integer(v)) {
 			fprintf(fp, "%s: %" JSON_INTEGER_FORMAT "\n",

@@ -19,6 +19,11 @@ const char	*ctl_error_status_name(long long status);
  * ".1.3.6.1.2.1.1.3.0 = Timeticks: (12345) 0:02:03.45".
  */
 void		 ctl_print_varbind(FILE *, const json_t *vb);
+/*
+ * -On: print numeric OIDs even where the daemon sent a MIB name (the
+ * default prints names, and enum labels as "up(1)", like snmpwalk).
+ */
+extern int	 ctl_print_numeric;
 /* Every varbind of a JSON array, one line each.  Returns how many. */
 size_t		 ctl_print_varbinds(FILE *, const json_t *vbs, int as_json);
 

@@ -64,6 +64,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "snmp.walk", "[--limit N] [--start-oid OID] [--no-inside-range] "
 	    "[--getnext] [--store] [-r MAXREP] " CTL_TARGET_ARGS " OID",
 	    "walk a subtree, printing rows as they arrive" },
+	{ "translate", ctl_cmd_translate, 0, "mib.translate", "NAME|OID...",
+	    "names to OIDs and back, with type, access and description "
+	    "(-On: the numeric OIDs only)" },
 	{ "discover", ctl_cmd_discover, CTL_OPT_TARGET, "snmp.discover",
 	    CTL_TARGET_ARGS, "SNMPv3 engine discovery: engine ID, boots, "
 	    "time" },
@@ -126,7 +129,7 @@ ctl_usage(FILE *fp)
 {
 	size_t	 i;
 
-	fprintf(fp, "usage: snmpmgrctl [-s SOCKET] [--json] [--verbose] "
+	fprintf(fp, "usage: snmpmgrctl [-s SOCKET] [--json] [--verbose] [-On] "
 	    "COMMAND [ARGS...]\n\ncommands:\n");
 	for (i = 0; i < CTL_NCMDS; i++)
 		fprintf(fp, "  %s %s\n      %s\n", ctl_cmds[i].name,
@@ -230,8 +233,15 @@ main(int argc, char **argv)
 	else
 		ctl.socket = CTL_DEFAULT_SOCKET;
 
-	while ((ch = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:hVO:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'O':
+			if (ctl_output_opt(optarg) == -1) {
+				ctl_usage(stderr);
+				return CTL_EXIT_USAGE;
+			}
+			break;
 		case 's':
 			ctl.socket = optarg;
 			break;

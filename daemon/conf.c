@@ -36,6 +36,7 @@
 #include "core/usm.h"
 #include "conf.h"
 #include "conf_int.h"
+#include "mib.h"
 
 /* ------------------------------------------------------------------ */
 /* Sections                                                            */
@@ -479,9 +480,10 @@ cfg_credentials(struct cfg_ctx *ctx)
 
 static int
 oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
-    struct config_err *err)
+    const struct mib *mib, struct config_err *err)
 {
 	struct cfg_pos	 eat;
+	char		 msg[300];
 	const char	*s;
 	size_t		 i, n;
 
@@ -500,9 +502,9 @@ oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
 		if (cfg_str(json_is_string(v) ? v : json_array_get(v, i),
 		    &eat, 1, SNMPMGR_MAX_OID_STR, 1, &s, err) == -1)
 			return -1;
-		if (oid_parse_str(&p->oids[i], s) == -1)
-			return cfg_fail(err, &eat, AT_VALUE, "not an OID: %s",
-			    snmpmgr_lasterr_detail());
+		if (mib_parse_oid(mib, &p->oids[i], s, strlen(s), msg,
+		    sizeof(msg)) == -1)
+			return cfg_fail(err, &eat, AT_VALUE, "%s", msg);
 		p->noids++;
 	}
 	return 0;
@@ -551,7 +553,7 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		switch ((enum poll_key)k) {
 		case PK_GET:
 		case PK_WALK:
-			if (oid_list(v, &kat, p, err) == -1)
+			if (oid_list(v, &kat, p, ctx->c->mib, err) == -1)
 				return -1;
 			break;
 		case PK_INTERVAL:
@@ -1171,6 +1173,8 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 	    cfg_scheduler(&ctx) == -1 ||
 	    cfg_resolver(&ctx) == -1 ||
 	    cfg_local_engine_id(&ctx) == -1 ||
+	    (run == NULL ? cfg_mibs(&ctx) : ((c->mib = mib_ref(run->mib)),
+	    0)) == -1 ||
 	    cfg_defaults(&ctx) == -1 ||
 	    cfg_credentials(&ctx) == -1 ||
 	    cfg_polls(&ctx) == -1 ||
@@ -1253,6 +1257,8 @@ config_free(struct config *c)
 	free(c->state_dir);
 	config_json_wipe_secrets(c->running);
 	json_decref(c->running);
+	mib_unref(c->mib);
+	strv_free(c->warnings, c->nwarnings);
 	free(c);
 }
 

@@ -18,6 +18,7 @@
 #include "core/session.h"
 
 typedef struct json_t json_t;
+struct mib;
 struct usm_cred;
 
 /* Where and why a config (or an inline target) was rejected. */
@@ -187,7 +188,15 @@ struct config {
 	/* What config_load_running() builds sessions from: state_dir,
 	 * defaults, credentials, polls and templates as loaded. */
 	json_t		*running;
+	/* "mibs": the MIB set polls were resolved with (a reference; NULL
+	 * when none is configured), and what loading it warned about. */
+	struct mib	*mib;
+	char		**warnings;
+	size_t		 nwarnings;
 };
+
+/* At most this many warnings are kept per config. */
+#define CONFIG_MAX_WARNINGS	200
 
 /*
  * The files snmpmgrd writes itself, in state_dir, and reads after the

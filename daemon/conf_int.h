@@ -76,6 +76,7 @@ enum sect_id {
 	SECT_SCHEDULER,
 	SECT_LOCAL_ENGINE_ID,
 	SECT_RESOLVER,
+	SECT_MIBS,
 	NSECT
 };
 
@@ -212,6 +213,8 @@ int		 cfg_traps(struct cfg_ctx *ctx);
 /* conf_trap_tls.c: traps.tls (obj NULL: the defaults only). */
 int		 cfg_traps_tls(struct cfg_ctx *ctx, const json_t *obj,
 		    const struct cfg_pos *at);
+/* conf_mibs.c: the "mibs" section, loaded into ctx->c->mib. */
+int		 cfg_mibs(struct cfg_ctx *ctx);
 
 /* Copy a string known to fit (checked by the caller), or truncate. */
 static inline void

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "core/strdist.h"
+
 #include "conf.h"
 #include "conf_int.h"
 
@@ -478,37 +480,10 @@ cfg_where(const struct cfg_pos *at, char *buf, size_t size)
 /* ------------------------------------------------------------------ */
 /* Suggestions for unknown keys                                        */
 
-/* Levenshtein distance of two short strings; SIZE_MAX for long ones. */
-static size_t
-cfg_distance(const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b), row[41], i, j, prev, tmp, v;
-
-	if (la > 40 || lb > 40)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			v = prev + (a[i - 1] == b[j - 1] ? 0 : 1);
-			if (row[j] + 1 < v)
-				v = row[j] + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 void
 cfg_suggest_try(struct suggest *sg, const char *name)
 {
-	size_t	 d = cfg_distance(sg->key, name), len = strlen(sg->key);
+	size_t	 d = strdist(sg->key, name, false), len = strlen(sg->key);
 
 	if (len >= 3 && strncmp(name, sg->key, len) == 0 && d > 1)
 		d = 1;			/* "warn" for "warning" */

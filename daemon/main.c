@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "mib.h"
 
 #include "core/errors.h"
 #include "sess_event.h"
@@ -264,6 +265,7 @@ main(int argc, char *argv[])
 	int			 terr;
 	mode_t			 mode;
 	int			 ch;
+	size_t			 i;
 
 	memset(d, 0, sizeof(*d));
 	d->conf_path = DEFAULT_CONFIG;
@@ -300,6 +302,12 @@ main(int argc, char *argv[])
 		}
 		fatalx("%s", err.text);
 	}
+	for (i = 0; i < d->conf->nwarnings; i++) {
+		if (check_only)
+			fprintf(stderr, "warning: %s\n", d->conf->warnings[i]);
+		else
+			log_warnx("%s", d->conf->warnings[i]);
+	}
 	if (check_only) {
 		if (d->conf->traps.tls.warning[0] != '\0')
 			fprintf(stderr, "%s: warning: %s\n", d->conf_path,
@@ -309,6 +317,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init(debug ? LOG_DEBUG : d->conf->log_level, d->conf->log_syslog);
+	mib_set_current(d->conf->mib);
 
 	if (sock_path == NULL)
 		sock_path = d->conf->control_socket;
@@ -398,6 +407,7 @@ main(int argc, char *argv[])
 	event_free(d->ev_reap);
 	event_free(d->ev_drain);
 	free(d->reap);
+	mib_set_current(NULL);
 	config_free(d->conf);
 	event_base_free(d->base);
 	log_info("stopped");

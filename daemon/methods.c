@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "journal.h"
 #include "log.h"
+#include "mib.h"
 #include "methods.h"
 #include "op.h"
 #include "sessions.h"
@@ -183,6 +184,44 @@ set_decval(const char *s, uint8_t *out, size_t *outlen, size_t max)
 }
 
 /*
+ * An OID param: dotted numbers or a MIB name (mib.h).  0, or -1 with an
+ * invalid-params error naming what (what[i] when i >= 0) and why; -2
+ * for bad dotted numbers of a single param (the param's own message).
+ */
+static int
+param_oid(struct ctl_req *r, const char *what, ssize_t i, json_t *v,
+    struct oid *o)
+{
+	char	 msg[400];
+
+	if (!json_is_string(v)) {
+		if (i >= 0)
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s[%zd]: not an OID",
+			    what, i);
+		else
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected an "
+			    "OID", what);
+		return -1;
+	}
+	if (mib_parse_oid(mib_current(), o, json_string_value(v),
+	    json_string_length(v), msg, sizeof(msg)) == 0)
+		return 0;
+	if (json_string_length(v) == 0 ||
+	    strchr("0123456789.", json_string_value(v)[0]) != NULL) {
+		if (i < 0)
+			return -2;
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s[%zd]: not an OID", what,
+		    i);
+		return -1;
+	}
+	if (i >= 0)
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s[%zd]: %s", what, i, msg);
+	else
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: %s", what, msg);
+	return -1;
+}
+
+/*
  * One {"oid", "type", "value"} of snmp.set into vb; octets go to *mem
  * (allocated, the caller frees).  0, or -1 with the error set on r.
  */
@@ -209,11 +248,20 @@ set_parse_varbind(struct ctl_req *r, size_t i, json_t *jv,
 	jt = json_object_get(jv, "type");
 	jval = json_object_get(jv, "value");
 	jhex = json_object_get(jv, "hex");
-	if (!json_is_string(jo) || oid_parse(&vb->name, json_string_value(jo),
-	    json_string_length(jo)) == -1) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds[%zu].oid: not an OID",
-		    i);
-		return -1;
+	if (!json_is_string(jo) || json_string_length(jo) == 0 ||
+	    strchr("0123456789.", json_string_value(jo)[0]) != NULL) {
+		if (!json_is_string(jo) || oid_parse(&vb->name,
+		    json_string_value(jo), json_string_length(jo)) == -1) {
+			ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds[%zu].oid: "
+			    "not an OID", i);
+			return -1;
+		}
+	} else {
+		char	 what[48];
+
+		snprintf(what, sizeof(what), "varbinds[%zu].oid", i);
+		if (param_oid(r, what, -1, jo, &vb->name) != 0)
+			return -1;
 	}
 	if (!json_is_string(jt)) {
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "varbinds[%zu].type: expected "
@@ -507,12 +555,9 @@ mp_oids(struct ctl_req *r, const struct mparam *p, json_t *a,
 	}
 	for (i = 0; i < n; i++) {
 		v = json_array_get(a, i);
-		if (!json_is_string(v) || oid_parse(&mv->vb[i].name,
-		    json_string_value(v), json_string_length(v)) == -1) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "%s[%zu]: not an OID",
-			    p->name, i);
+		if (param_oid(r, p->name, (ssize_t)i, v, &mv->vb[i].name) ==
+		    -1)
 			return -1;
-		}
 		mv->vb[i].value.type = SNMP_T_NULL;
 	}
 	mv->n = n;
@@ -619,9 +664,12 @@ mp_read(struct mcall *c, size_t i)
 			goto bad;
 		break;
 	case MP_OID:
-		if (!json_is_string(v) || oid_parse(&mv->oid,
-		    json_string_value(v), json_string_length(v)) == -1)
+		if (!json_is_string(v))
 			goto bad;
+		if ((rv = param_oid(r, p->name, -1, v, &mv->oid)) == -2)
+			goto bad;
+		if (rv == -1)
+			return -1;
 		mv->s = json_string_value(v);
 		break;
 	case MP_OIDS:
@@ -914,6 +962,12 @@ static const struct mparam p_trap_list[] = {
 	P_END
 };
 
+static const struct mparam p_mib_translate[] = {
+	{ .name = "names", .type = MP_ANY, .flags = MP_REQUIRED,
+	  .missing = "names: required (names or OIDs to translate)" },
+	P_END
+};
+
 static const struct mparam p_usm_hash[] = {
 	{ .name = "engine_id", .type = MP_STRING },
 	{ .name = "auth", .type = MP_STRING },
@@ -942,6 +996,8 @@ static const struct method methods[] = {
 	  "unknown param \"%s\" (events, sessions, max_queue)" },
 	{ "events.unsubscribe",	m_events_unsubscribe,	.params =
 	  p_events_unsubscribe },
+	{ "mib.translate",	m_mib_translate,	.params =
+	  p_mib_translate, .unknown = "unknown param \"%s\" (names)" },
 	{ "poll.reset",		m_poll_reset,		.params = p_session,
 	  .unknown = UNKNOWN },
 	{ "poll.results",	m_poll_results,		.params = p_session_poll,

@@ -138,6 +138,7 @@ method_fn	 m_daemon_stats;
 method_fn	 m_daemon_status;
 method_fn	 m_events_subscribe;
 method_fn	 m_events_unsubscribe;
+method_fn	 m_mib_translate;
 method_fn	 m_poll_reset;
 method_fn	 m_poll_results;
 method_fn	 m_poll_run;

@@ -42,6 +42,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
+#include "mib.h"
 #include "polls.h"
 #include "reload.h"
 #include "sessions.h"
@@ -189,6 +190,11 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 	for (i = 0; i < ngone; i++)
 		sessions_destroy(d->sessions, gone[i]);
 	d->conf = nc;
+	mib_set_current(nc->mib);
+	for (i = 0; i < nc->nwarnings; i++) {
+		log_warnx("reload: %s", nc->warnings[i]);
+		json_array_append_new(warnings, json_string(nc->warnings[i]));
+	}
 	for (i = 0; i < nkeep; i++) {
 		ds = keep[i];
 		ncs = config_find_session(nc, ds->name);

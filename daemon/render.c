@@ -18,6 +18,7 @@
 #include "core/hex.h"
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "mib.h"
 #include "render.h"
 
 static const char hexdig[] = "0123456789abcdef";
@@ -324,13 +325,106 @@ render_type_name(uint8_t t)
 	}
 }
 
+/* What the current MIB set says about one varbind (mib.h). */
+struct render_mib {
+	const struct mib_node	*node;
+	char			 name[512];
+	size_t			 namelen;
+	const char		*en;
+	char			 disp[1024];
+	size_t			 displen;
+	struct mib_index_item	 items[8];
+	int			 nitems;
+	size_t			 room;		/* bytes all of it may take */
+};
+
+/* Fill rm from the current MIB set; false when it names nothing. */
+static bool
+render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
+{
+	const struct mib	*m = mib_current();
+	const struct snmp_value	*v = &vb->value;
+	size_t			 plen, i;
+
+	if (m == NULL || (rm->node = mib_lookup(m, &vb->name, &plen)) == NULL)
+		return false;
+	rm->namelen = mib_format_name(m, &vb->name, rm->name,
+	    sizeof(rm->name));
+	if (rm->namelen >= sizeof(rm->name))
+		rm->namelen = 0;
+	rm->room = 16 + 6 * rm->namelen;
+	rm->en = NULL;
+	rm->displen = 0;
+	rm->nitems = 0;
+	if (!mib_node_is_object(rm->node) || plen == vb->name.len)
+		return rm->namelen > 0;
+	if (v->type == SNMP_T_INTEGER &&
+	    (rm->en = mib_enum_label(rm->node, v->i)) != NULL)
+		rm->room += 16 + 6 * strlen(rm->en);
+	rm->displen = mib_display(rm->node, v, rm->disp, sizeof(rm->disp));
+	/* Text that shows as itself ("255a") needs no second copy. */
+	if (rm->displen >= sizeof(rm->disp) ||
+	    !render_is_text((const uint8_t *)rm->disp, rm->displen) ||
+	    (v->type == SNMP_T_OCTETS && rm->displen == v->len &&
+	    memcmp(rm->disp, v->data, v->len) == 0))
+		rm->displen = 0;
+	rm->room += 16 + 6 * rm->displen;
+	if ((rm->nitems = mib_index_decode(rm->node, &vb->name, plen,
+	    rm->items, sizeof(rm->items) / sizeof(rm->items[0]))) < 0)
+		rm->nitems = 0;
+	for (i = 0; i < (size_t)rm->nitems; i++)
+		rm->room += 32 + 6 * strlen(rm->items[i].name) +
+		    6 * rm->items[i].len + 2 * rm->items[i].len;
+	return true;
+}
+
+/* ,"enum":...,"display":...,"index":{...}: needs rm->room of room. */
+static void
+put_mib_extras(struct render_buf *b, const struct render_mib *rm)
+{
+	const struct mib_index_item *it;
+	int			 i;
+
+	if (rm->en != NULL) {
+		PUT_LIT(b, ",\"enum\":");
+		put_json_str(b, rm->en, strlen(rm->en));
+	}
+	if (rm->displen > 0) {
+		PUT_LIT(b, ",\"display\":");
+		put_json_str(b, rm->disp, rm->displen);
+	}
+	if (rm->nitems <= 0)
+		return;
+	PUT_LIT(b, ",\"index\":{");
+	for (i = 0; i < rm->nitems; i++) {
+		it = &rm->items[i];
+		if (i > 0)
+			b->p[b->len++] = ',';
+		put_json_str(b, it->name, strlen(it->name));
+		b->p[b->len++] = ':';
+		if (it->numeric)
+			put_u64(b, it->num);
+		else if (!it->is_string || render_is_text((const uint8_t *)
+		    it->text, it->len))
+			put_json_str(b, it->text, it->len);
+		else {
+			PUT_LIT(b, "\"0x");
+			put_hex(b, (const uint8_t *)it->text, it->len);
+			b->p[b->len++] = '"';
+		}
+	}
+	b->p[b->len++] = '}';
+}
+
 void
 render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 {
 	const struct snmp_value	*v = &vb->value;
 	struct render_type	 tn;
+	struct render_mib	 rm;
 	struct oid		 o;
 	size_t			 room;
+	bool			 named;
 
 	/* Worst case: OID twice (an OID value), 6 bytes per octet of text. */
 	if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR) {
@@ -338,12 +432,19 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 		return;
 	}
 	room = 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len;
+	if ((named = render_mib_lookup(vb, &rm)))
+		room += rm.room;
 	if (render_reserve(b, room) == -1)
 		return;
 
 	PUT_LIT(b, "{\"oid\":\"");
 	put_oid_arcs(b, &vb->name);
-	PUT_LIT(b, "\",\"type\":\"");
+	if (named && rm.namelen > 0) {
+		PUT_LIT(b, "\",\"name\":");
+		put_json_str(b, rm.name, rm.namelen);
+		PUT_LIT(b, ",\"type\":\"");
+	} else
+		PUT_LIT(b, "\",\"type\":\"");
 	tn = render_type_name(v->type);
 	put_mem(b, tn.name, tn.len);
 	b->p[b->len++] = '"';
@@ -406,6 +507,8 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 		b->p[b->len++] = '"';
 		break;
 	}
+	if (named)
+		put_mib_extras(b, &rm);
 	if (tn.unknown) {
 		/* A tag this build does not know: say which one it was. */
 		PUT_LIT(b, ",\"tag\":");

@@ -1,0 +1,915 @@
+/*
+ * mib.c - loading MIB modules with libsmi into a tree of our own, and
+ * names to OIDs and back (mib.h).
+ *
+ * libsmi keeps global state and is used only inside mib_load(): it is
+ * initialised, told the directories, asked for each module, read into
+ * struct mib_node's, and shut down again, so a loaded set is plain
+ * memory that lookups share without locks.  When two modules name the
+ * same OID the node keeps the name of the module listed first in
+ * "modules", else of an SMIv2 module over an SMIv1 one, else of the
+ * module whose name sorts first: the same choice on every start.  Every
+ * name stays accepted as input.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef HAVE_LIBSMI
+#include <smi.h>
+#endif
+
+#include "core/oid.h"
+#include "core/strdist.h"
+#include "mib.h"
+#include "mib_int.h"
+
+/* ------------------------------------------------------------ memory */
+
+struct mib_chunk {
+	struct mib_chunk *next;
+	size_t		 used;
+	size_t		 size;
+	char		 mem[];
+};
+
+/* size bytes that live as long as m, aligned for any use. */
+static void *
+mib_alloc(struct mib *m, size_t size)
+{
+	struct mib_chunk *c = m->chunks;
+	size_t		 n;
+	void		*p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (c == NULL || c->size - c->used < size) {
+		n = size > 60000 ? size : 60000;
+		if ((c = malloc(sizeof(*c) + n)) == NULL)
+			return NULL;
+		c->next = m->chunks;
+		c->used = 0;
+		c->size = n;
+		m->chunks = c;
+	}
+	p = c->mem + c->used;
+	c->used += size;
+	return p;
+}
+
+static const char *
+mib_strndup(struct mib *m, const char *s, size_t n)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = mib_alloc(m, n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static const char *
+mib_strdup(struct mib *m, const char *s)
+{
+	return s == NULL ? NULL : mib_strndup(m, s, strlen(s));
+}
+
+static void
+node_free_kids(struct mib_node *n)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < n->nkids; i++)
+		node_free_kids(n->kids[i]);
+	free(n->kids);
+}
+
+bool
+mib_supported(void)
+{
+#ifdef HAVE_LIBSMI
+	return true;
+#else
+	return false;
+#endif
+}
+
+struct mib *
+mib_ref(struct mib *m)
+{
+	if (m != NULL)
+		m->refs++;
+	return m;
+}
+
+void
+mib_unref(struct mib *m)
+{
+	struct mib_chunk *c;
+
+	if (m == NULL || --m->refs > 0)
+		return;
+	node_free_kids(&m->root);
+	free(m->names);
+	while ((c = m->chunks) != NULL) {
+		m->chunks = c->next;
+		free(c);
+	}
+	free(m);
+}
+
+void
+mib_stats(const struct mib *m, size_t *modules, size_t *nodes,
+    double *load_ms)
+{
+	*modules = m != NULL ? m->nmodules : 0;
+	*nodes = m != NULL ? m->nnodes : 0;
+	*load_ms = m != NULL ? m->load_ms : 0;
+}
+
+static struct mib *current;
+
+void
+mib_set_current(struct mib *m)
+{
+	struct mib	*old = current;
+
+	current = mib_ref(m);
+	mib_unref(old);
+}
+
+struct mib *
+mib_current(void)
+{
+	return current;
+}
+
+/* ------------------------------------------------------------ the tree */
+
+static struct mib_node *
+node_kid(const struct mib_node *n, uint32_t arc)
+{
+	uint32_t	 lo = 0, hi = n->nkids, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (n->kids[mid]->arc == arc)
+			return n->kids[mid];
+		if (n->kids[mid]->arc < arc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct mib_node *
+mib_lookup(const struct mib *m, const struct oid *o, size_t *plen)
+{
+	const struct mib_node *n, *best = NULL, *k;
+	struct mib	*mm = (struct mib *)(uintptr_t)m;
+	uint32_t	 i;
+
+	if (m == NULL || o->len == 0)
+		return NULL;
+	n = &m->root;
+	i = 0;
+	/* Start from the last node found when o lies under it. */
+	if ((k = m->last) != NULL && k->depth <= o->len &&
+	    memcmp(k->oid, o->arcs, k->depth * sizeof(uint32_t)) == 0) {
+		n = k;
+		i = k->depth;
+		best = k;
+	}
+	for (; i < o->len; i++) {
+		if ((k = node_kid(n, o->arcs[i])) == NULL)
+			break;
+		n = k;
+		if (n->label != NULL)
+			best = n;
+	}
+	if (best == NULL)
+		return NULL;
+	/* Cache only object and row nodes: where walks spend their time. */
+	if (best->kind & (MIB_K_COLUMN | MIB_K_SCALAR))
+		mm->last = best;
+	*plen = best->depth;
+	return best;
+}
+
+const char *
+mib_node_label(const struct mib_node *n)
+{
+	return n->label;
+}
+
+const char *
+mib_node_module(const struct mib_node *n)
+{
+	return n->module;
+}
+
+bool
+mib_node_is_object(const struct mib_node *n)
+{
+	return (n->kind & (MIB_K_COLUMN | MIB_K_SCALAR)) != 0;
+}
+
+const struct mib_node *
+mib_node_row(const struct mib_node *n)
+{
+	if (n->kind & MIB_K_TABLE)
+		return n->nkids == 1 ? n->kids[0] : NULL;
+	if (n->kind & MIB_K_ROW)
+		return n;
+	if ((n->kind & MIB_K_COLUMN) && n->parent != NULL &&
+	    (n->parent->kind & MIB_K_ROW))
+		return n->parent;
+	return NULL;
+}
+
+/* The node at arcs[0..len), made along the way when missing. */
+static struct mib_node *
+node_make(struct mib *m, const uint32_t *arcs, uint32_t len)
+{
+	struct mib_node	*n = &m->root, *k, **nk;
+	uint32_t	 i, j, cap;
+
+	for (i = 0; i < len; i++) {
+		if ((k = node_kid(n, arcs[i])) != NULL) {
+			n = k;
+			continue;
+		}
+		if (n->nkids == n->capkids) {
+			cap = n->capkids ? 2 * n->capkids : 4;
+			if ((nk = realloc(n->kids, cap * sizeof(*nk))) == NULL)
+				return NULL;
+			n->kids = nk;
+			n->capkids = cap;
+		}
+		if ((k = mib_alloc(m, sizeof(*k))) == NULL)
+			return NULL;
+		memset(k, 0, sizeof(*k));
+		k->oid = mib_alloc(m, (i + 1) * sizeof(uint32_t));
+		if (k->oid == NULL)
+			return NULL;
+		memcpy(k->oid, arcs, (i + 1) * sizeof(uint32_t));
+		k->arc = arcs[i];
+		k->depth = i + 1;
+		k->parent = n;
+		for (j = n->nkids; j > 0 && n->kids[j - 1]->arc > arcs[i]; j--)
+			n->kids[j] = n->kids[j - 1];
+		n->kids[j] = k;
+		n->nkids++;
+		m->nnodes++;
+		n = k;
+	}
+	return n;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	const struct mib_name *x = a, *y = b;
+	int		 c;
+
+	if ((c = strcmp(x->label, y->label)) != 0)
+		return c;
+	return strcmp(x->module, y->module);
+}
+
+/* ------------------------------------------------------------ names in */
+
+/* The closest known label to s, or NULL when none is near. */
+static const struct mib_name *
+suggest(const struct mib *m, const char *s)
+{
+	const struct mib_name *best = NULL;
+	size_t		 i, d, bd = strlen(s) / 3 + 1;
+
+	if (bd > 3)
+		bd = 3;
+	for (i = 0; i < m->nnames; i++) {
+		if ((d = strdist(s, m->names[i].label, true)) <= bd &&
+		    (best == NULL || d < bd)) {
+			best = &m->names[i];
+			bd = d;
+		}
+	}
+	return best;
+}
+
+/* The first entry for label (and module when not NULL), or NULL. */
+static const struct mib_name *
+name_find(const struct mib *m, const char *label, const char *module,
+    size_t *count)
+{
+	size_t		 lo = 0, hi = m->nnames, mid, k;
+	int		 c;
+
+	*count = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(m->names[mid].label, label) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < m->nnames && strcmp(m->names[k].label, label) == 0;
+	    k++) {
+		if (module != NULL) {
+			if ((c = strcmp(m->names[k].module, module)) == 0) {
+				*count = 1;
+				return &m->names[k];
+			}
+			continue;
+		}
+		(*count)++;
+	}
+	return module == NULL && *count > 0 ? &m->names[lo] : NULL;
+}
+
+int
+mib_parse_oid(const struct mib *m, struct oid *o, const char *s, size_t n,
+    char *err, size_t errlen)
+{
+	const struct mib_name *nm, *sg;
+	const struct mib_node *node;
+	char		 label[128], module[128], text[SNMPMGR_MAX_OID_STR];
+	const char	*p, *end = s + n, *dot, *colon;
+	size_t		 count, k, len;
+	uint32_t	 arc;
+	struct oid	 suffix;
+
+	if (n > 0 && (isdigit((unsigned char)s[0]) || s[0] == '.')) {
+		if (oid_parse(o, s, n) == 0)
+			return 0;
+		snprintf(err, errlen, "not an OID: \"%.*s\"", (int)(n > 80 ? 80 :
+		    n), s);
+		return -1;
+	}
+	module[0] = '\0';
+	p = s;
+	for (colon = s; colon + 1 < end; colon++)
+		if (colon[0] == ':' && colon[1] == ':')
+			break;
+	if (colon + 1 < end) {
+		if ((size_t)(colon - s) >= sizeof(module) || colon == s)
+			goto bad;
+		memcpy(module, s, (size_t)(colon - s));
+		module[colon - s] = '\0';
+		p = colon + 2;
+	}
+	for (dot = p; dot < end && *dot != '.'; dot++)
+		if (!isalnum((unsigned char)*dot) && *dot != '-' &&
+		    *dot != '_')
+			goto bad;
+	if (dot == p || (size_t)(dot - p) >= sizeof(label))
+		goto bad;
+	memcpy(label, p, (size_t)(dot - p));
+	label[dot - p] = '\0';
+	if (!mib_supported()) {
+		snprintf(err, errlen, "\"%.80s\": MIB names are not supported "
+		    "by this build (configure --with-libsmi)", label);
+		return -1;
+	}
+	if (m == NULL || m->nnames == 0) {
+		snprintf(err, errlen, "\"%.80s\": no MIB modules are loaded "
+		    "(config \"mibs\")", label);
+		return -1;
+	}
+	nm = name_find(m, label, module[0] ? module : NULL, &count);
+	if (nm == NULL) {
+		if (module[0] != '\0' && name_find(m, label, NULL, &count) !=
+		    NULL)
+			snprintf(err, errlen, "unknown name \"%s::%s\" (%s "
+			    "defines %s; did you mean %s::%s?)", module,
+			    label, name_find(m, label, NULL, &count)->module,
+			    label, name_find(m, label, NULL, &count)->module,
+			    label);
+		else if ((sg = suggest(m, label)) != NULL)
+			snprintf(err, errlen, "unknown name \"%.*s\" (did you "
+			    "mean %s::%s?)", (int)(dot - s), s, sg->module,
+			    sg->label);
+		else
+			snprintf(err, errlen, "unknown name \"%.*s\"",
+			    (int)(dot - s > 120 ? 120 : dot - s), s);
+		return -1;
+	}
+	node = nm->node;
+	for (k = 1; k < count; k++)
+		if (nm[k].node != node) {
+			len = (size_t)snprintf(err, errlen, "ambiguous name "
+			    "\"%s\": defined by", label);
+			for (k = 0; k < count && len < errlen; k++)
+				len += (size_t)snprintf(err + len, errlen - len,
+				    "%s %s::%s", k ? "," : "", nm[k].module,
+				    label);
+			return -1;
+		}
+	o->len = node->depth;
+	memcpy(o->arcs, node->oid, node->depth * sizeof(uint32_t));
+	if (dot == end)
+		return 0;
+	/* A numeric suffix: ".3", ".1.2". */
+	if (dot + 1 >= end || (size_t)(end - dot) >= sizeof(text))
+		goto badsuffix;
+	len = (size_t)snprintf(text, sizeof(text), "0.0%.*s",
+	    (int)(end - dot), dot);
+	if (oid_parse(&suffix, text, len) == -1)
+		goto badsuffix;
+	if (o->len + suffix.len - 2 > SNMPMGR_MAX_OID_LEN)
+		goto badsuffix;
+	for (k = 2; k < suffix.len; k++) {
+		arc = suffix.arcs[k];
+		o->arcs[o->len++] = arc;
+	}
+	return 0;
+ badsuffix:
+	snprintf(err, errlen, "\"%.120s\": the part after %s is not a "
+	    "dotted number", s, label);
+	return -1;
+ bad:
+	snprintf(err, errlen, "not an OID or a MIB name: \"%.*s\"",
+	    (int)(n > 80 ? 80 : n), s);
+	return -1;
+}
+
+/* ------------------------------------------------------------ loading */
+
+#ifdef HAVE_LIBSMI
+
+struct load_ctx {
+	struct mib	*m;
+	const struct mib_conf *mc;
+	mib_warn_fn	*warn;
+	void		*arg;
+	size_t		 errors;	/* errors seen, all modules */
+	/* Files with a syntax error: their modules are skipped. */
+	char		**broken;
+	size_t		 nbroken;
+};
+
+/* libsmi's error handler has no argument: the load under way. */
+static struct load_ctx *loading;
+
+static void
+smi_error_cb(char *path, int line, int severity, char *msg, char *tag)
+{
+	if (loading == NULL)
+		return;
+	char		**nb;
+	size_t		 i;
+
+	/* 0 and 1 are severe errors and errors; more are warnings, too
+	 * many to report (a missing import gives one per object). */
+	if (severity > 1)
+		return;
+	loading->errors++;
+	if (loading->warn != NULL)
+		loading->warn(loading->arg, path != NULL ? path : "", line,
+		    msg != NULL ? msg : "error");
+	if (path == NULL || (severity > 0 && (msg == NULL ||
+	    strncmp(msg, "syntax error", 12) != 0)))
+		return;
+	for (i = 0; i < loading->nbroken; i++)
+		if (strcmp(loading->broken[i], path) == 0)
+			return;
+	if ((nb = realloc(loading->broken, (loading->nbroken + 1) *
+	    sizeof(*nb))) == NULL)
+		return;
+	loading->broken = nb;
+	if ((nb[loading->nbroken] = strdup(path)) != NULL)
+		loading->nbroken++;
+}
+
+/* True when module sm's file had a syntax error (reported, then). */
+static bool
+module_broken(struct load_ctx *lc, SmiModule *sm)
+{
+	char	 msg[300];
+	size_t	 i;
+
+	for (i = 0; sm->path != NULL && i < lc->nbroken; i++)
+		if (strcmp(lc->broken[i], sm->path) == 0) {
+			if (lc->warn != NULL) {
+				snprintf(msg, sizeof(msg), "module %s failed "
+				    "to parse, skipped", sm->name);
+				lc->warn(lc->arg, sm->path, 0, msg);
+			}
+			return true;
+		}
+	return false;
+}
+
+static bool
+module_broken_quiet(struct load_ctx *lc, SmiModule *sm)
+{
+	size_t	 i;
+
+	for (i = 0; sm->path != NULL && i < lc->nbroken; i++)
+		if (strcmp(lc->broken[i], sm->path) == 0)
+			return true;
+	return false;
+}
+
+static void
+load_ctx_clear(struct load_ctx *lc)
+{
+	size_t	 i;
+
+	for (i = 0; i < lc->nbroken; i++)
+		free(lc->broken[i]);
+	free(lc->broken);
+	lc->broken = NULL;
+	lc->nbroken = 0;
+}
+
+/* Module priority: listed position, then SMIv2 before SMIv1, then name. */
+static uint32_t
+module_rank(const struct load_ctx *lc, const char *name)
+{
+	size_t		 i;
+
+	for (i = 0; i < lc->mc->nmodules; i++)
+		if (strcmp(lc->mc->modules[i], name) == 0)
+			return (uint32_t)i;
+	return (uint32_t)lc->mc->nmodules;
+}
+
+static bool
+rank_wins(uint32_t rank, bool v1, const char *module,
+    const struct mib_node *n)
+{
+	if (n->label == NULL)
+		return true;
+	if (rank != n->rank)
+		return rank < n->rank;
+	if (v1 != n->smiv1)
+		return !v1;
+	return strcmp(module, n->module) < 0;
+}
+
+static int
+name_add(struct mib *m, const char *label, const char *module,
+    struct mib_node *node)
+{
+	struct mib_name	*nn;
+	size_t		 cap;
+
+	if (m->nnames == m->capnames) {
+		cap = m->capnames ? 2 * m->capnames : 1024;
+		if ((nn = realloc(m->names, cap * sizeof(*nn))) == NULL)
+			return -1;
+		m->names = nn;
+		m->capnames = cap;
+	}
+	m->names[m->nnames].label = label;
+	m->names[m->nnames].module = module;
+	m->names[m->nnames].node = node;
+	m->nnames++;
+	return 0;
+}
+
+/* The first lines of a description, at most 320 bytes, blanks folded. */
+static const char *
+descr_head(struct mib *m, const char *d)
+{
+	char		 buf[328];
+	size_t		 n = 0, lines = 0;
+	bool		 nl = false;
+
+	if (d == NULL)
+		return NULL;
+	while (*d == ' ' || *d == '\n' || *d == '\t')
+		d++;
+	for (; *d != '\0' && n < 320 && lines < 4; d++) {
+		if (*d == '\n') {
+			lines++;
+			nl = true;
+			continue;
+		}
+		if (nl) {
+			while (*d == ' ' || *d == '\t')
+				d++;
+			if (*d == '\0')
+				break;
+			buf[n++] = '\n';
+			nl = false;
+		}
+		buf[n++] = *d;
+	}
+	return mib_strndup(m, buf, n);
+}
+
+/* Type facts of node n from libsmi's node sn: the chain up to a base. */
+static int
+node_type(struct mib *m, struct mib_node *n, SmiNode *sn)
+{
+	SmiType		*t = smiGetNodeType(sn), *u;
+	SmiNamedNumber	*nn;
+	SmiRange	*r;
+	SmiModule	*tm;
+	size_t		 k;
+
+	if (t == NULL)
+		return 0;
+	n->base = (uint8_t)t->basetype;
+	if (t->name != NULL) {
+		n->type_name = mib_strdup(m, t->name);
+		if ((tm = smiGetTypeModule(t)) != NULL && tm->name != NULL &&
+		    tm->name[0] != '\0')
+			n->type_module = mib_strdup(m, tm->name);
+	}
+	n->hint = sn->format != NULL ? mib_strdup(m, sn->format) : NULL;
+	for (u = t; u != NULL; u = smiGetParentType(u)) {
+		if (n->hint == NULL && u->format != NULL)
+			n->hint = mib_strdup(m, u->format);
+		if (u->name != NULL && strcmp(u->name, "IpAddress") == 0)
+			n->app_ip = true;
+		if (n->units == NULL && u->units != NULL)
+			n->units = mib_strdup(m, u->units);
+	}
+	if (sn->units != NULL)
+		n->units = mib_strdup(m, sn->units);
+	if (t->basetype == SMI_BASETYPE_ENUM ||
+	    t->basetype == SMI_BASETYPE_BITS) {
+		k = 0;
+		for (nn = smiGetFirstNamedNumber(t); nn != NULL;
+		    nn = smiGetNextNamedNumber(nn))
+			k++;
+		if (k > 0 && (n->enums = mib_alloc(m, k * sizeof(*n->enums)))
+		    == NULL)
+			return -1;
+		for (nn = smiGetFirstNamedNumber(t); nn != NULL;
+		    nn = smiGetNextNamedNumber(nn)) {
+			n->enums[n->nenums].label = mib_strdup(m, nn->name);
+			n->enums[n->nenums].value =
+			    nn->value.basetype == SMI_BASETYPE_UNSIGNED32 ?
+			    (int64_t)nn->value.value.unsigned32 :
+			    (int64_t)nn->value.value.integer32;
+			n->nenums++;
+		}
+	}
+	if (t->basetype == SMI_BASETYPE_OCTETSTRING) {
+		n->size_min = 0;
+		n->size_max = 65535;
+		for (u = t; u != NULL; u = smiGetParentType(u)) {
+			if ((r = smiGetFirstRange(u)) == NULL)
+				continue;
+			n->size_min = (uint32_t)r->minValue.value.unsigned32;
+			n->size_max = (uint32_t)r->maxValue.value.unsigned32;
+			/* Several ranges: take the widest span. */
+			for (; r != NULL; r = smiGetNextRange(r))
+				if (r->maxValue.value.unsigned32 > n->size_max)
+					n->size_max = (uint32_t)
+					    r->maxValue.value.unsigned32;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Every node of module sm into the tree. */
+static int
+load_module_nodes(struct load_ctx *lc, SmiModule *sm)
+{
+	struct mib	*m = lc->m;
+	SmiNode		*sn;
+	struct mib_node	*n;
+	const char	*label, *module;
+	uint32_t	 rank = module_rank(lc, sm->name);
+	bool		 v1 = sm->language == SMI_LANGUAGE_SMIV1;
+
+	if ((module = mib_strdup(m, sm->name)) == NULL)
+		return -1;
+	for (sn = smiGetFirstNode(sm, SMI_NODEKIND_ANY); sn != NULL;
+	    sn = smiGetNextNode(sn, SMI_NODEKIND_ANY)) {
+		if (sn->name == NULL || sn->oidlen == 0 ||
+		    sn->oidlen > SNMPMGR_MAX_OID_LEN)
+			continue;
+		if ((n = node_make(m, sn->oid, sn->oidlen)) == NULL ||
+		    (label = mib_strdup(m, sn->name)) == NULL ||
+		    name_add(m, label, module, n) == -1)
+			return -1;
+		if (!rank_wins(rank, v1, module, n))
+			continue;
+		n->label = label;
+		n->module = module;
+		n->rank = rank;
+		n->smiv1 = v1;
+		n->kind = (uint16_t)sn->nodekind;
+		n->access = (uint8_t)sn->access;
+		n->descr = descr_head(m, sn->description);
+		n->type_name = n->type_module = n->hint = n->units = NULL;
+		n->enums = NULL;
+		n->nenums = 0;
+		n->app_ip = false;
+		if (node_type(m, n, sn) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The INDEX of every row of module sm (after all nodes exist). */
+static int
+load_module_indexes(struct load_ctx *lc, SmiModule *sm)
+{
+	struct mib	*m = lc->m;
+	SmiNode		*sn, *row, *en;
+	SmiElement	*e;
+	struct mib_node	*n, *in;
+	size_t		 k;
+
+	for (sn = smiGetFirstNode(sm, SMI_NODEKIND_ROW); sn != NULL;
+	    sn = smiGetNextNode(sn, SMI_NODEKIND_ROW)) {
+		if (sn->oidlen > SNMPMGR_MAX_OID_LEN ||
+		    (n = node_make(m, sn->oid, sn->oidlen)) == NULL ||
+		    n->nindex > 0 || n->module == NULL ||
+		    strcmp(n->module, sm->name) != 0)
+			continue;
+		row = sn;
+		if (sn->indexkind == SMI_INDEX_AUGMENT ||
+		    sn->indexkind == SMI_INDEX_SPARSE) {
+			if ((row = smiGetRelatedNode(sn)) == NULL)
+				continue;
+		}
+		k = 0;
+		for (e = smiGetFirstElement(row); e != NULL;
+		    e = smiGetNextElement(e))
+			k++;
+		if (k == 0 || (n->index = mib_alloc(m, k *
+		    sizeof(*n->index))) == NULL)
+			continue;
+		for (e = smiGetFirstElement(row); e != NULL;
+		    e = smiGetNextElement(e)) {
+			if ((en = smiGetElementNode(e)) == NULL ||
+			    en->oidlen > SNMPMGR_MAX_OID_LEN ||
+			    (in = node_make(m, en->oid, en->oidlen)) == NULL)
+				break;
+			n->index[n->nindex++] = in;
+		}
+		if (n->nindex != k)
+			n->nindex = 0;
+		n->implied = row->implied != 0;
+	}
+	return 0;
+}
+
+/* Load one module (a name or a file path); false when it failed. */
+static bool
+load_one(struct load_ctx *lc, const char *name)
+{
+	size_t		 before = lc->errors;
+	char		 msg[300];
+
+	if (smiLoadModule(name) != NULL)
+		return true;
+	if (lc->warn != NULL && lc->errors == before) {
+		snprintf(msg, sizeof(msg), "%s: %s", name, name[0] == '/' ?
+		    "not a MIB module, skipped" : "module not found, skipped");
+		lc->warn(lc->arg, "", 0, msg);
+	}
+	return false;
+}
+
+/* Every regular file of the dirs, for "all". */
+static void
+load_all(struct load_ctx *lc)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[4096];
+	DIR		*dir;
+	size_t		 i;
+
+	for (i = 0; i < lc->mc->ndirs; i++) {
+		if ((dir = opendir(lc->mc->dirs[i])) == NULL) {
+			if (lc->warn != NULL)
+				lc->warn(lc->arg, lc->mc->dirs[i], 0,
+				    strerror(errno));
+			continue;
+		}
+		while ((de = readdir(dir)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+			    lc->mc->dirs[i], de->d_name) >= sizeof(path) ||
+			    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+				continue;
+			(void)load_one(lc, path);
+		}
+		closedir(dir);
+	}
+}
+
+/* smiSetPath's ':'-joined list of the dirs. */
+static int
+set_path(const struct mib_conf *mc)
+{
+	size_t		 i, len = 1;
+	char		*p;
+	int		 rv;
+
+	for (i = 0; i < mc->ndirs; i++)
+		len += strlen(mc->dirs[i]) + 1;
+	if ((p = calloc(1, len)) == NULL)
+		return -1;
+	for (i = 0; i < mc->ndirs; i++) {
+		if (i > 0)
+			strcat(p, ":");
+		strcat(p, mc->dirs[i]);
+	}
+	rv = smiSetPath(p);
+	free(p);
+	return rv;
+}
+
+struct mib *
+mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
+    char *err, size_t errlen)
+{
+	struct load_ctx	 lc;
+	struct timespec	 t0, t1;
+	struct mib	*m;
+	SmiModule	*sm;
+	size_t		 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(err, errlen, "mibs: out of memory");
+		return NULL;
+	}
+	m->refs = 1;
+	memset(&lc, 0, sizeof(lc));
+	lc.m = m;
+	lc.mc = mc;
+	lc.warn = warn;
+	lc.arg = arg;
+	loading = &lc;
+	smiInit("snmpmgrd");
+	smiSetErrorLevel(1);
+	smiSetErrorHandler(smi_error_cb);
+	smiSetFlags(smiGetFlags() | SMI_FLAG_ERRORS);
+	if (set_path(mc) == -1)
+		goto nomem;
+	if (mc->all)
+		load_all(&lc);
+	for (i = 0; i < mc->nmodules; i++)
+		(void)load_one(&lc, mc->modules[i]);
+	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
+		if (module_broken(&lc, sm))
+			continue;
+		if (load_module_nodes(&lc, sm) == -1)
+			goto nomem;
+		m->nmodules++;
+	}
+	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm))
+		if (!module_broken_quiet(&lc, sm) &&
+		    load_module_indexes(&lc, sm) == -1)
+			goto nomem;
+	smiExit();
+	loading = NULL;
+	load_ctx_clear(&lc);
+	if (m->nnames > 0)
+		qsort(m->names, m->nnames, sizeof(*m->names), name_cmp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	return m;
+ nomem:
+	smiExit();
+	loading = NULL;
+	load_ctx_clear(&lc);
+	mib_unref(m);
+	snprintf(err, errlen, "mibs: out of memory");
+	return NULL;
+}
+
+#else /* !HAVE_LIBSMI */
+
+struct mib *
+mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
+    char *err, size_t errlen)
+{
+	(void)mc;
+	(void)warn;
+	(void)arg;
+	(void)node_make;
+	(void)name_cmp;
+	snprintf(err, errlen, "mibs: MIB names are not supported by this "
+	    "build (configure --with-libsmi)");
+	return NULL;
+}
+
+#endif /* HAVE_LIBSMI */
