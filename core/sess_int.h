@@ -29,6 +29,11 @@
  * than 1 + SNMPMGR_MAX_RETRIES + the one resend after a recovery. */
 #define SESS_V3_IDS		32
 
+/* SNMPv3 under the Transport Security Model (RFC 5591): over DTLS. */
+#define SESS_IS_TSM(s)	((s)->opts.transport == SESS_TRANSPORT_DTLS)
+/* SNMP-FRAMEWORK-MIB snmpEngineID.0, asked by RFC 5343 discovery. */
+#define SESS_OID_ENGINE_ID	"1.3.6.1.6.3.10.2.1.1.0"
+
 /* What a v3 request is. */
 enum sess_kind {
 	SESS_REQ_PDU = 0,	/* a caller's request */

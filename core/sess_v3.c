@@ -44,6 +44,7 @@
 #include "reqtab.h"
 #include "sess_int.h"
 #include "session.h"
+#include "tsm.h"
 #include "usm.h"
 #include "v3.h"
 
@@ -82,11 +83,13 @@ sess_mgr_next_block(struct sess_mgr *m)
 
 /* The msgFlags security-level bits requests of o use. */
 static uint8_t
-sess_v3_level_bits(const struct sess_v3opts *o)
+sess_v3_level_bits(const struct sess_v3opts *o, bool tsm)
 {
 	uint8_t	 max = 0;
 
-	if (o->cred != NULL && usm_cred_auth(o->cred) != USM_AUTH_NONE) {
+	if (tsm)
+		max = V3_LEVEL_MASK;	/* the transport provides it */
+	else if (o->cred != NULL && usm_cred_auth(o->cred) != USM_AUTH_NONE) {
 		max = SNMP_MSGFLAG_AUTH;
 		if (usm_cred_priv(o->cred) != USM_PRIV_NONE)
 			max |= SNMP_MSGFLAG_PRIV;
@@ -139,6 +142,8 @@ sess_disc_name(enum sess_disc d)
 		return "discovering boots/time";
 	case SESS_DISC_DONE:
 		return "done";
+	case SESS_DISC_CONTEXT:
+		return "discovering contextEngineID";
 	}
 	return "?";
 }
@@ -160,13 +165,15 @@ sess_v3_check_opts(const struct sess_opts *o)
 		    (int)v->level);
 		return -1;
 	}
-	if (v->level >= SESS_LEVEL_AUTH && auth == USM_AUTH_NONE) {
+	if (o->transport != SESS_TRANSPORT_DTLS &&
+	    v->level >= SESS_LEVEL_AUTH && auth == USM_AUTH_NONE) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_AUTH_PASSWORD, "%s needs an "
 		    "authentication protocol with a password or key",
 		    sess_level_name(v->level));
 		return -1;
 	}
-	if (v->level == SESS_LEVEL_PRIV && priv == USM_PRIV_NONE) {
+	if (o->transport != SESS_TRANSPORT_DTLS &&
+	    v->level == SESS_LEVEL_PRIV && priv == USM_PRIV_NONE) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_PRIV_PASSWORD, "authPriv needs "
 		    "a privacy protocol with a password or key");
 		return -1;
@@ -236,8 +243,23 @@ sess_v3_preset(struct sess *s)
 	v->engine_id_len = 0;
 	memset(&v->tl, 0, sizeof(v->tl));
 	v->agent_max_size = 0;		/* its next message says */
-	v->level = sess_v3_level_bits(o);
+	v->level = sess_v3_level_bits(o, SESS_IS_TSM(s));
 	v->disc = SESS_DISC_NONE;
+	if (SESS_IS_TSM(s)) {
+		/* No USM discovery (RFC 5591); the contextEngineID given,
+		 * or learnt through RFC 5343 before the first request. */
+		if (o->context_engine_id_len > 0) {
+			memcpy(v->engine_id, o->context_engine_id,
+			    o->context_engine_id_len);
+			v->engine_id_len = o->context_engine_id_len;
+		} else if (o->engine_id_len > 0) {
+			memcpy(v->engine_id, o->engine_id, o->engine_id_len);
+			v->engine_id_len = o->engine_id_len;
+		}
+		if (v->engine_id_len > 0)
+			v->disc = SESS_DISC_DONE;
+		return;
+	}
 	if (o->engine_id_len == 0)
 		return;
 	memcpy(v->engine_id, o->engine_id, o->engine_id_len);
@@ -282,6 +304,71 @@ sess_v3_free(struct sess *s)
 
 static void	sess_v3_finish(struct sess *, int, const char *);
 static int	sess_v3_start(struct sess *, bool);
+
+/* RFC 5343 3: the contextEngineID that asks "whoever answers". */
+static const uint8_t sess_tsm_probe_ctx[] = { 0x80, 0x00, 0x00, 0x00, 0x06 };
+
+/*
+ * A TSM message (RFC 5591 4.2): no USM parameters, the ScopedPDU in clear
+ * for the transport to protect.  The RFC 5343 probe goes at noAuthNoPriv
+ * with the well-known contextEngineID; the rest with the one given or
+ * learnt.  0 or -1.
+ */
+static int
+sess_tsm_out(struct sess *s, struct sess_req *r, struct v3_out *o,
+    const uint8_t **out, ssize_t *len)
+{
+	const struct sess_v3opts *so = &s->opts.v3;
+	struct sess_v3	*v = s->v3;
+
+	if (r->kind == SESS_REQ_PROBE) {
+		o->ctx_engine_id = sess_tsm_probe_ctx;
+		o->ctx_engine_id_len = sizeof(sess_tsm_probe_ctx);
+	} else {
+		if (so->context_engine_id_len > 0) {
+			o->ctx_engine_id = so->context_engine_id;
+			o->ctx_engine_id_len = so->context_engine_id_len;
+		} else {
+			o->ctx_engine_id = v->engine_id;
+			o->ctx_engine_id_len = v->engine_id_len;
+		}
+		o->ctx_name = (const uint8_t *)so->context_name;
+		o->ctx_name_len = strlen(so->context_name);
+	}
+	*len = tsm_encode(o, TSM_LEVEL_PRIV, s->m->ebuf, SNMPMGR_MAX_MSG_SIZE,
+	    out);
+	return *len == -1 ? -1 : 0;
+}
+
+/*
+ * The answer to the RFC 5343 probe: snmpEngineID.0 is the contextEngineID
+ * from now on.  The answer's own contextEngineID is not checked: Net-SNMP
+ * 5.9.3 over DTLS echoes another one there.
+ */
+static void
+sess_tsm_context_answer(struct sess *s, const struct snmp_msg *msg,
+    int error)
+{
+	struct sess_v3		*v = s->v3;
+	const struct snmp_value	*val;
+
+	if (msg->pdu.type != SNMP_PDU_RESPONSE) {
+		sess_v3_finish(s, error != 0 ? error : SNMPMGR_ERR_DISCOVERY,
+		    "contextEngineID discovery (RFC 5343): the agent sent a "
+		    "report");
+		return;
+	}
+	val = msg->pdu.nvb == 1 ? &msg->pdu.vb[0].value : NULL;
+	if (val == NULL || val->type != SNMP_T_OCTETS || val->len < 5 ||
+	    val->len > SNMPMGR_MAX_ENGINE_ID_LEN) {
+		sess_v3_finish(s, SNMPMGR_ERR_DISCOVERY, "contextEngineID "
+		    "discovery (RFC 5343): no snmpEngineID.0 in the answer");
+		return;
+	}
+	memcpy(v->engine_id, val->data, val->len);
+	v->engine_id_len = val->len;
+	sess_v3_finish(s, 0, NULL);
+}
 
 /*
  * The options changed (old were in force): take a reference on the new
@@ -371,6 +458,11 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	o.flags = r->level | (r->reportable ? SNMP_MSGFLAG_REPORT : 0);
 	o.pdu = r->pdu;
 	o.pdu_len = r->pdu_len;
+	if (SESS_IS_TSM(s)) {
+		if (sess_tsm_out(s, r, &o, &out, &len) == -1)
+			return -1;
+		goto encoded;
+	}
 	if (r->kind == SESS_REQ_PROBE && r->step == SESS_DISC_ENGINE) {
 		/* RFC 3414 4: empty engine ID and user, noAuthNoPriv. */
 		o.engine_id = (const uint8_t *)"";
@@ -402,6 +494,7 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	if ((len = v3_encode(&o, m->ebuf, SNMPMGR_MAX_MSG_SIZE, m->sbuf,
 	    SNMPMGR_MAX_MSG_SIZE, &out)) == -1)
 		return -1;
+ encoded:
 	max = s->opts.max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
@@ -454,6 +547,7 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 	struct sess_v3	*v = s->v3;
 	struct sess_req	*r = NULL;
 	struct snmp_pdu	 pdu;
+	struct snmp_varbind vb;
 	const uint8_t	*out;
 	ssize_t		 len;
 
@@ -479,6 +573,14 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 	memset(&pdu, 0, sizeof(pdu));
 	pdu.type = SNMP_PDU_GET;
 	pdu.request_id = r->ent.id;
+	if (step == SESS_DISC_CONTEXT) {
+		/* RFC 5343 4: a GET of snmpEngineID.0. */
+		memset(&vb, 0, sizeof(vb));
+		(void)oid_parse_str(&vb.name, SESS_OID_ENGINE_ID);
+		vb.value.type = SNMP_T_NULL;
+		pdu.vb = &vb;
+		pdu.nvb = pdu.maxvb = 1;
+	}
 	if ((len = snmp_pdu_encode(&pdu, m->ebuf, SNMPMGR_MAX_MSG_SIZE,
 	    &out)) == -1)
 		goto fail;
@@ -523,6 +625,8 @@ sess_v3_start(struct sess *s, bool full)
 	v->fallback = false;
 	v->fallback_next = false;
 	v->fallback_why[0] = '\0';
+	if (SESS_IS_TSM(s))
+		return sess_v3_probe(s, SESS_DISC_CONTEXT);
 	if (full || v->engine_id_len == 0)
 		return sess_v3_probe(s, SESS_DISC_ENGINE);
 	return sess_v3_probe(s, SESS_DISC_TIME);
@@ -685,6 +789,10 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	sess_recent_add(m, s, r->ent.id);
 	sess_req_destroy(r);
 
+	if (step == SESS_DISC_CONTEXT) {
+		sess_tsm_context_answer(s, msg, error);
+		return;
+	}
 	if (step == SESS_DISC_ENGINE) {
 		if (sp->engine_id_len == 0) {
 			sess_v3_finish(s, SNMPMGR_ERR_DISCOVERY, "the agent's "
@@ -957,6 +1065,25 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	v = s->v3;
 	if (!sess_input_accept(m, owner, s, from, fromlen, buf, len))
 		return;
+	memset(&sp, 0, sizeof(sp));
+	if (SESS_IS_TSM(s)) {
+		/* RFC 5591 5.2: the transport authenticated and decrypted
+		 * it; a level at or below the transport's is accepted. */
+		if (v3_check_header(msg, SNMP_SECMODEL_TSM) == -1 ||
+		    tsm_check_level(tsm_level_of_flags(msg->msg_flags),
+		    TSM_LEVEL_PRIV, NULL) == -1) {
+			sess_badpkt(m, s, snmpmgr_lasterr(),
+			    snmpmgr_lasterr_detail(), from, buf, len);
+			return;
+		}
+		if (msg->encrypted != NULL) {
+			sess_badpkt(m, s, SNMPMGR_ERR_DEFECTIVE, "encrypted "
+			    "ScopedPDU under TSM", from, buf, len);
+			return;
+		}
+		authed = true;
+		goto checked;
+	}
 	if (v3_secparams(msg, &sp) == -1) {
 		sess_badpkt(m, s, snmpmgr_lasterr(), snmpmgr_lasterr_detail(),
 		    from, buf, len);
@@ -1023,6 +1150,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    "without the privacy flag", from, buf, len);
 		return;
 	}
+ checked:
 	if (msg->pdu.type == SNMP_PDU_REPORT && msg->pdu.nvb > 0)
 		error = usm_report_error(&msg->pdu.vb[0].name);
 	/*
@@ -1030,6 +1158,8 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	 * carries the clock we lack.
 	 */
 	now = sess_now(m);
+	if (SESS_IS_TSM(s))
+		goto timed;
 	if (authed && !(msg->pdu.type == SNMP_PDU_REPORT &&
 	    error == SNMPMGR_ERR_TIME_FRAME) &&
 	    usm_time_check(&v->tl, sp.boots, sp.time,
@@ -1039,6 +1169,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    snmpmgr_lasterr_detail(), from, buf, len);
 		return;
 	}
+ timed:
 	/* A session that does not authenticate trusts any answer as far. */
 	if (authed || (v->level & SNMP_MSGFLAG_AUTH) == 0)
 		v->agent_max_size = msg->msg_max_size;
@@ -1061,8 +1192,9 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    "an SNMPv3 message", from, buf, len);
 		return;
 	}
-	/* RFC 3412 7.2 step 12: the response's level is the request's. */
-	if ((msg->msg_flags & V3_LEVEL_MASK) != r->level) {
+	/* RFC 3412 7.2 step 12: the response's level is the request's
+	 * (under TSM, any level the transport covers: RFC 5591 5.2). */
+	if (!SESS_IS_TSM(s) && (msg->msg_flags & V3_LEVEL_MASK) != r->level) {
 		s->stats.usm.unauthenticated++;
 		sess_badpkt(m, s, SNMPMGR_ERR_NOT_AUTHENTICATED, "response at "
 		    "another security level than the request", from, buf,

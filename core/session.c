@@ -324,12 +324,14 @@ sess_recent_forget(struct sess_mgr *m, const struct sess *s)
 static int
 sess_check_opts(const struct sess_opts *o)
 {
-	if (o->transport == SESS_TRANSPORT_DTLS) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-		    "SNMP over DTLS not supported yet");
+	/* DTLS carries SNMPv3 under TSM only (RFC 6353, RFC 5591). */
+	if (o->transport == SESS_TRANSPORT_DTLS && o->version != SNMP_V3) {
+		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
+		    "SNMP over DTLS carries SNMPv3 only");
 		return -1;
 	}
 	if (o->transport != SESS_TRANSPORT_UDP &&
+	    o->transport != SESS_TRANSPORT_DTLS &&
 	    o->transport != SESS_TRANSPORT_UDP6 &&
 	    !SESS_TRANSPORT_IS_STREAM(o->transport)) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,

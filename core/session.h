@@ -465,6 +465,8 @@ enum sess_disc {
 	SESS_DISC_ENGINE	= 1,
 	SESS_DISC_TIME		= 2,
 	SESS_DISC_DONE		= 3,
+	/* TSM (DTLS): the RFC 5343 contextEngineID probe in flight. */
+	SESS_DISC_CONTEXT	= 4,
 };
 
 struct sess_v3_info {

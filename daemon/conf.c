@@ -813,6 +813,19 @@ option_origin(struct cfg_ctx *ctx, const char *sname, const json_t *obj,
 	return at;
 }
 
+/* Whether the session, its template or the defaults set key. */
+static bool
+option_given(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
+    const char *key)
+{
+	json_t	*tobj;
+
+	return json_object_get(obj, key) != NULL || (t != NULL && (tobj =
+	    json_object_get(ctx->coll[SECT_TEMPLATES], t->name)) != NULL &&
+	    json_object_get(tobj, key) != NULL) || (ctx->sect[SECT_DEFAULTS] !=
+	    NULL && json_object_get(ctx->sect[SECT_DEFAULTS], key) != NULL);
+}
+
 static int
 cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
     struct config_session *s)
@@ -888,6 +901,13 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	/* SNMPv3: typed options and the credential (hashed here, once). */
 	if (cfg_v3(ctx, s->extra, &s->opts, &at, name, obj, t) == -1)
 		return -1;
+	/* DTLS: options that go together, our certificate and key. */
+	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
+		if (cfg_tls_session(s->extra, &s->opts, option_given(ctx, obj,
+		    t, "version"), option_given(ctx, obj, t, "port"), &at,
+		    ctx->err) == -1)
+			return -1;
+	}
 	/* The credential holds the keys now: no password stays behind. */
 	if (s->extra != NULL)
 		cfg_secrets_mask(s->extra);

@@ -192,6 +192,24 @@ int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,
 int		 cfg_v3_opts_json(const struct sess_opts *o, bool mask,
 		    json_t *obj);
 
+/* conf_tls.c: DTLS options (sessions; the trap listeners' "tls"). */
+struct dtls_opts;
+/* The TLS keys of checked JSON into d (pointers into extra's strings). */
+void		 cfg_tls_opts(const json_t *extra, int role,
+		    struct dtls_opts *d);
+/* Our certificate and key load and match, and are within their dates
+ * (a warning logged when they end within 30 days).  -1 with err. */
+int		 cfg_tls_files_check(const struct dtls_opts *d,
+		    const struct cfg_pos *at, struct config_err *err);
+/*
+ * A session with transport "dtls": SNMPv3 (a version other than "3" is
+ * an error when given), port 10161 unless given, the options' rules, and
+ * the files.  Nothing for other transports.  -1 with err.
+ */
+int		 cfg_tls_session(const json_t *extra, struct sess_opts *o,
+		    bool version_given, bool port_given,
+		    const struct cfg_pos *at, struct config_err *err);
+
 /* conf_file.c: files, includes, merging. */
 void		 cfg_file_free(struct cfg_file *f);
 struct cfg_pos	 cfg_sect_pos(const struct cfg_ctx *ctx, enum sect_id id);

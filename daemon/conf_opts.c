@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "core/dtls.h"
 #include "core/session.h"
 #include "core/usm.h"
 #include "conf.h"
@@ -110,6 +111,7 @@ enum v3kind {
 	V3_INT,
 	V3_BOOL,
 	V3_FINGERPRINT,
+	V3_DURATION,
 };
 
 struct v3def {
@@ -129,6 +131,8 @@ static const char *const keyext_words[] = { "blumenthal", "reeder", "auto",
 /* RFC 3411 5 SnmpSecurityLevel, as Net-SNMP's -l spells them. */
 const char *const cfg_level_words[] = { "noAuthNoPriv", "authNoPriv",
 	"authPriv", NULL };
+/* DTLS 1.2 is the only version above 1.0 OpenSSL 3 offers. */
+static const char *const tls_version_words[] = { "1.2", NULL };
 const char *const cfg_keytype_words[] = { "localized", "master", NULL };
 
 static const struct v3def v3defs[] = {
@@ -162,6 +166,13 @@ static const struct v3def v3defs[] = {
 	{ "server_fingerprint", V3_FINGERPRINT, 0, 0, NULL, 0 },
 	/* RFC 5591: tmSecurityName is a SnmpAdminString (1..32 here). */
 	{ "security_name", V3_STR, 1, 32, NULL, 0 },
+	{ "key_password", V3_STR, 1, CONFIG_MAX_SECRET_LEN, NULL, 1 },
+	/* "" turns the name check off (with a fingerprint only). */
+	{ "server_name", V3_STR, 0, 253, NULL, 0 },
+	{ "tls_min_version", V3_WORD, 0, 0, tls_version_words, 0 },
+	{ "tls_ciphers", V3_STR, 1, 1024, NULL, 0 },
+	{ "tsm_use_prefix", V3_BOOL, 0, 0, NULL, 0 },
+	{ "dtls_idle_timeout", V3_DURATION, 1000, 24 * 3600 * 1000, NULL, 0 },
 };
 #define NV3DEFS		(sizeof(v3defs) / sizeof(v3defs[0]))
 
@@ -305,6 +316,8 @@ cfg_v3_check(const struct v3def *vd, const json_t *v, const struct cfg_pos *at,
 	long long	 n;
 	size_t		 w, octets;
 	bool		 b;
+	uint32_t	 ms;
+	struct dtls_fingerprint fp;
 
 	switch (vd->kind) {
 	case V3_STR:
@@ -327,20 +340,15 @@ cfg_v3_check(const struct v3def *vd, const json_t *v, const struct cfg_pos *at,
 			    "%lld octets", vd->min, vd->max);
 		return 0;
 	case V3_FINGERPRINT:
-		if (!json_is_string(v))
-			return cfg_fail(err, at, AT_VALUE, "expected a string");
-		s = json_string_value(v);
-		if (strncmp(s, "sha256:", 7) == 0)
-			s += 7;
-		else if (strncmp(s, "sha1:", 5) == 0)
-			s += 5;
-		if (cfg_hex_octets(s, &octets) == -1 || (octets != 20 &&
-		    octets != 28 && octets != 32 && octets != 48 &&
-		    octets != 64))
+		if (!json_is_string(v) ||
+		    dtls_fingerprint_parse(json_string_value(v), &fp) == -1)
 			return cfg_fail(err, at, AT_VALUE, "expected a "
-			    "certificate fingerprint: SHA-1 or SHA-2 hash in "
-			    "hex, optionally \"sha256:\"-prefixed");
+			    "certificate fingerprint: \"sha256:\" (or sha1, "
+			    "sha384, sha512) and the hash in hex");
 		return 0;
+	case V3_DURATION:
+		return cfg_duration(v, at, (uint32_t)vd->min,
+		    (uint32_t)vd->max, &ms, err);
 	}
 	return cfg_fail(err, at, AT_VALUE, "internal error: option kind");
 }

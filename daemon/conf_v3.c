@@ -269,8 +269,10 @@ cfg_v3_apply(const json_t *obj, struct sess_opts *o, struct usm_cred **newcred,
 		p.auth = usm_cred_auth(*newcred != NULL ? *newcred : base);
 		p.priv = usm_cred_priv(*newcred != NULL ? *newcred : base);
 	}
-	if ((v->level >= SESS_LEVEL_AUTH && p.auth == USM_AUTH_NONE) ||
-	    (v->level == SESS_LEVEL_PRIV && p.priv == USM_PRIV_NONE)) {
+	/* Under TSM (DTLS) the transport gives the level, not USM. */
+	if (o->transport != SESS_TRANSPORT_DTLS &&
+	    ((v->level >= SESS_LEVEL_AUTH && p.auth == USM_AUTH_NONE) ||
+	    (v->level == SESS_LEVEL_PRIV && p.priv == USM_PRIV_NONE))) {
 		*badkey = "security_level";
 		snprintf(why, whylen, "%s needs %s",
 		    cfg_level_words[v->level - 1], p.auth == USM_AUTH_NONE ? "auth and auth_password or "

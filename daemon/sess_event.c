@@ -548,6 +548,12 @@ sess_loop_attach(void *arg, struct sess *s)
 
 	if (SESS_TRANSPORT_IS_STREAM(o->transport))
 		return sess_stream_attach(l, s);
+	/* TSM messages are in clear: never on a plain socket. */
+	if (o->transport == SESS_TRANSPORT_DTLS) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+		    "SNMP over DTLS: no DTLS binding in this daemon yet");
+		return -1;
+	}
 	sa = sess_addr(s, &salen);
 	own = o->local_port != 0 || o->use_connection;
 	rcvbuf = o->in_buffer_size > 0 ? o->in_buffer_size :

@@ -752,9 +752,14 @@ END_TEST
 
 START_TEST(config_dtls_session_rejected)
 {
+	/* Checked before the refusal: our certificate is required. */
 	expect_error("{\"defaults\": {\"transport\": \"dtls\"},\n"
 	    "\"sessions\": {@\"a\": {\"host\": \"h\"}}}\n",
-	    "SNMP over DTLS is not supported yet");
+	    "error 272: no \"cert\" given");
+	expect_error("{\"defaults\": {\"transport\": \"dtls\", "
+	    "\"version\": \"2c\"},\n"
+	    "\"sessions\": {@\"a\": {\"host\": \"h\"}}}\n",
+	    "SNMPv3 only");
 }
 END_TEST
 

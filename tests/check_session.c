@@ -1127,7 +1127,7 @@ START_TEST(sess_disabled_rejects_requests)
 }
 END_TEST
 
-START_TEST(sess_dtls_not_supported_yet_bad_options_refused)
+START_TEST(sess_dtls_v2c_and_bad_options_refused)
 {
 	struct sess_mgr *m = mgr_new();
 	struct sess_opts o;
@@ -1138,10 +1138,11 @@ START_TEST(sess_dtls_not_supported_yet_bad_options_refused)
 	o.v3.level = SESS_LEVEL_PRIV;
 	ck_assert_ptr_null(sess_new(m, &o));
 	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NO_AUTH_PASSWORD);
+	/* DTLS carries SNMPv3 (TSM) only: check_tsm.c. */
 	opts_init(&o);
 	o.transport = SESS_TRANSPORT_DTLS;
 	ck_assert_ptr_null(sess_new(m, &o));
-	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_NOT_SUPPORTED);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_VERSION);
 	opts_init(&o);
 	o.version = 2;
 	ck_assert_ptr_null(sess_new(m, &o));
@@ -1565,7 +1566,7 @@ main(void)
 	tcase_add_test(tc, sess_getbulk_on_v1_rejected);
 	tcase_add_test(tc, sess_max_packet_size_enforced);
 	tcase_add_test(tc, sess_disabled_rejects_requests);
-	tcase_add_test(tc, sess_dtls_not_supported_yet_bad_options_refused);
+	tcase_add_test(tc, sess_dtls_v2c_and_bad_options_refused);
 	tcase_add_test(tc, sess_accept_data_off_drops_responses);
 	tcase_add_test(tc, sess_ipv6_origin_compared);
 	tcase_add_test(tc, sess_interrupt_ends_a_sessions_requests);

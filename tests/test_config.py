@@ -80,7 +80,7 @@ BAD = [
      "sessions.a.security_level: authNoPriv needs auth"),
     ("dtls session",
      '{ "sessions": {\n  @"a": { "host": "h", "transport": "dtls" } } }\n',
-     "SNMP over DTLS is not supported yet"),
+     'error 272: no "cert" given'),
     ("poll without interval",
      '{ "polls": { @"p": { "walk": ["1.3.6.1.2.1.2"] } } }\n',
      'polls.p: no "interval" given'),

@@ -1,0 +1,143 @@
+/*
+ * conf_tls.c - the DTLS options of SPEC 2 (RFC 6353, TSM RFC 5591): from
+ * checked JSON keys to struct dtls_opts, the rules that tie them together,
+ * and the check of our certificate and key files (snmpmgrd -t and every
+ * load).  Kept apart so the trap listeners' "tls" block can use the same
+ * reading.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "core/dtls.h"
+#include "core/errors.h"
+#include "core/session.h"
+#include "conf.h"
+#include "conf_int.h"
+#include "log.h"
+
+/* Warn when our certificate expires within this many days. */
+#define TLS_EXPIRY_WARN_DAYS	30
+
+static const char *
+tls_str(const json_t *extra, const char *key)
+{
+	const json_t	*v = json_object_get(extra, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+void
+cfg_tls_opts(const json_t *extra, int role, struct dtls_opts *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->role = (enum dtls_role)role;
+	d->cert = tls_str(extra, "cert");
+	d->key = tls_str(extra, "key");
+	d->key_password = tls_str(extra, "key_password");
+	d->ca = tls_str(extra, "ca");
+	d->tls_min_version = tls_str(extra, "tls_min_version");
+	d->tls_ciphers = tls_str(extra, "tls_ciphers");
+	if (role == DTLS_CLIENT) {
+		d->server_fingerprint = tls_str(extra, "server_fingerprint");
+		d->server_name = tls_str(extra, "server_name");
+	}
+}
+
+/*
+ * The dates of the first certificate of a PEM file: -1 when expired or
+ * not yet valid (why set), 1 when it expires within the warning window,
+ * 0 otherwise (or when the file is not PEM: PKCS#12 is checked by
+ * loading only).
+ */
+static int
+tls_cert_dates(const char *path, char *why, size_t whylen)
+{
+	BIO		*b;
+	X509		*x;
+	int		 days = 0, secs = 0, rv = 0;
+
+	if ((b = BIO_new_file(path, "r")) == NULL)
+		return 0;
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (x == NULL)
+		return 0;
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0) {
+		(void)snprintf(why, whylen, "certificate %s is not valid yet",
+		    path);
+		rv = -1;
+	} else if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+		(void)snprintf(why, whylen, "certificate %s has expired", path);
+		rv = -1;
+	} else if (ASN1_TIME_diff(&days, &secs, NULL,
+	    X509_get0_notAfter(x)) == 1 && days < TLS_EXPIRY_WARN_DAYS) {
+		(void)snprintf(why, whylen, "certificate %s expires in %d "
+		    "day%s", path, days, days == 1 ? "" : "s");
+		rv = 1;
+	}
+	X509_free(x);
+	return rv;
+}
+
+int
+cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
+    struct config_err *err)
+{
+	struct dtls_ctx	*c;
+	char		 why[300];
+	int		 r;
+
+	if (d->cert == NULL)
+		return cfg_fail(err, at, AT_KEY, "error %d: no \"cert\" "
+		    "given: DTLS needs our certificate and key",
+		    SNMPMGR_ERR_TLS_CERT_NOT_FOUND);
+	snmpmgr_clearerr();
+	if ((c = dtls_ctx_new(d)) == NULL)
+		return cfg_fail(err, at, AT_KEY, "error %d: %s",
+		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+	dtls_ctx_free(c);
+	why[0] = '\0';
+	if ((r = tls_cert_dates(d->cert, why, sizeof(why))) == -1)
+		return cfg_fail(err, at, AT_KEY, "error %d: %s",
+		    SNMPMGR_ERR_TLS_CREDENTIALS, why);
+	if (r == 1)
+		log_warnx("%s", why);
+	return 0;
+}
+
+int
+cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
+    bool port_given, const struct cfg_pos *at, struct config_err *err)
+{
+	struct dtls_opts	 d;
+
+	if (o->transport != SESS_TRANSPORT_DTLS)
+		return 0;
+	/* RFC 6353 runs under TSM: SNMPv3 only. */
+	if (version_given && o->version != SNMP_V3)
+		return cfg_fail(err, at, AT_KEY, "transport \"dtls\" "
+		    "carries SNMPv3 only (TSM): version must be \"3\" or "
+		    "left out");
+	o->version = SNMP_V3;
+	if (!port_given)
+		o->port = 10161;
+	/* RFC 6353: DTLS authenticates and encrypts; ask for authPriv
+	 * unless told otherwise (RFC 5591 5.2 allows less). */
+	if (json_object_get(extra, "security_level") == NULL)
+		o->v3.level = SESS_LEVEL_PRIV;
+	cfg_tls_opts(extra, DTLS_CLIENT, &d);
+	if (d.server_name != NULL && d.server_name[0] == '\0' &&
+	    d.server_fingerprint == NULL)
+		return cfg_fail(err, at, AT_KEY, "server_name \"\" turns "
+		    "the name check off, which needs a server_fingerprint");
+	return cfg_tls_files_check(&d, at, err);
+}
