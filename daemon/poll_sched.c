@@ -218,6 +218,8 @@ rewake(struct poller *p)
 {
 	uint64_t	 want = p->hn > 0 ? p->heap[0]->fire_at : 0;
 
+	if (want != 0)
+		want += p->conf.batch_us;
 	if (want == 0 && p->hn > 0)
 		want = 1;	/* 0 means "nothing"; fire at once */
 	if (want != p->wake_at) {

@@ -477,14 +477,15 @@ view_polls_stats(struct polls *P)
 
 	polls_info(P, &pi);
 	pc = pi.conf;
-	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
+	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
 	    "scheduler",
 	    "max_in_flight", (json_int_t)pc->max_in_flight,
 	    "session_in_flight", (json_int_t)pc->session_in_flight,
 	    "down_after", (json_int_t)pc->down_after,
 	    "backoff_min_ms", (json_int_t)pc->backoff_min_ms,
 	    "backoff_max_ms", (json_int_t)pc->backoff_max_ms,
+	    "batch_window_ms", (json_int_t)(pc->batch_us / 1000),
 	    "polls",
 	    "sessions", (json_int_t)st->sessions,
 	    "scheduled", (json_int_t)st->jobs,
