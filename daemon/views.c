@@ -649,7 +649,7 @@ view_traps_stats(const struct traps *t)
 	json_object_set_new(o, "reports_rate_limited",
 	    json_integer((json_int_t)st->reports_rate_limited));
 	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "path", journal_path(ti.j),
 	    "fsync", journal_fsync_name(journal_policy(ti.j)),
 	    "max_size", (json_int_t)ti.max_size,
@@ -658,6 +658,7 @@ view_traps_stats(const struct traps *t)
 	    "bytes", (json_int_t)js->bytes,
 	    "file_size", (json_int_t)js->file_size,
 	    "rotations", (json_int_t)js->rotations,
+	    "writes", (json_int_t)js->writes,
 	    "syncs", (json_int_t)js->syncs,
 	    "write_errors", (json_int_t)js->write_errors,
 	    "records_lost", (json_int_t)js->records_lost,
