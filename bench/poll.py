@@ -126,7 +126,9 @@ def config(args, base, interval):
             "port": base + i % args.ports}
     return {
         "log": {"level": "warning"},
-        "scheduler": {"max_in_flight": args.in_flight},
+        "scheduler": dict({"max_in_flight": args.in_flight},
+                          **({"batch_window": args.batch_window}
+                             if args.batch_window else {})),
         "polls": {"p": {"get": oids, "interval": interval}},
         "templates": {"t": {"polls": ["p"], "community": "public",
                             "timeout": "3s", "retries": 1}},
@@ -196,6 +198,8 @@ def main():
     ap.add_argument("--rates", default="10000,50000",
                     help="offered polls per second in phase (b)")
     ap.add_argument("--in-flight", type=int, default=1000)
+    ap.add_argument("--batch-window", default=None,
+                    help="scheduler.batch_window (default: the daemon's)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
