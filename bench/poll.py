@@ -4,27 +4,37 @@
 Starts bench/responder (a small C agent answering Get/GetBulk from a
 computed table on NPORTS UDP ports, reachable at every 127.x.y.z address)
 and snmpmgrd from the build tree with SESSIONS sessions, each its own
-agent address (127.0.x.y, port BASE + i % NPORTS), each polling OIDS
-objects with one Get.  Then, in one run:
+agent address (session i: 127.A.B.C with A = 1 + i // 62500,
+B = (i // 250) % 250 + 1, C = i % 250 + 1, port BASE + i % NPORTS: valid
+for millions of sessions), each polling OIDS objects with one Get.
 
- (a) scale: every session polled every INTERVAL seconds (default 10,000
-     sessions x 10 OIDs every 10 s).  After every session has been polled
-     once, it measures the daemon's CPU share (CPU seconds per wall
-     second, from /proc/PID/task/*/schedstat) and its memory (VmRSS and
-     VmHWM from /proc/PID/status).  Goals: under 10 % of a core, under
-     64 MiB.
+Every measurement runs in two CPU placements, pinned with
+sched_setaffinity on every thread: "same" (responder, snmpmgrd and the
+raw requester all on CPU 0) and "cross" (responder on CPU 1, the manager
+on CPU 0).  In one run:
+
+ (0) fixed cost: snmpmgrd with one session, its RSS, so that the memory
+     per session beyond it can be told.
+ (c) ceiling: bench/requester, a raw batched requester (sendmmsg/recvmmsg,
+     core's encoder and decoder, no scheduler), against the same responder
+     and the same addresses: CPU per round trip.
+ (s) start-up: the daemon's CPU until its control socket answers, and its
+     RSS then.
+ (a) scale: every session polled every INTERVAL (default 100,000
+     sessions x 10 OIDs every 60 s).  After every session has been polled
+     once, it measures per placement the daemon's CPU per poll and CPU
+     share (from /proc/PID/task/*/schedstat) and its memory (VmRSS, VmHWM).
+     Goals (issue 11): <= 5 us CPU per poll, <= 150 MiB RSS and <= 1.5 KiB
+     per session beyond the fixed cost, start-up <= 0.5 s CPU.
  (b) rate: the same sessions, reloaded (daemon.reload) with shorter
-     intervals, so the scheduler offers 20,000, 50,000 and 100,000 polls
-     per second; for each it measures the polls completed per second and
-     the daemon CPU they took, and reports requests per second of daemon
-     CPU.  Goal: at least 60,000 (the loopback ceiling on the project VM
-     is about 175,000 round trips per core-second, PEERS.md).  The
-     scheduler skips turns it cannot serve (overruns), so an offered load
-     above what it can do shows as overruns, not as a growing queue.
+     intervals offering --rates polls per second; per rate the polls done
+     per second and the daemon CPU per poll.  The scheduler skips turns it
+     cannot serve (overruns), never queues them.
 
-No timing is asserted: the figures are printed (and with --json as one
-line).  Exit status 0, or 1 if polls failed (timeouts, errors) in phase
-(a), or with --strict if a goal is missed.
+Correctness first: any failed poll or timeout in (a), a session not up,
+or a bad or lost answer of the raw requester stops the run with exit
+status 1 and no figure printed.  No timing is asserted: with --strict a
+missed goal also gives exit status 1.
 """
 
 import argparse
@@ -43,10 +53,30 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 import snmptest  # noqa: E402
 
 TABLE = "1.3.6.1.4.1.99999.2.1"
-GOAL_CPU = 0.10
-GOAL_RSS_MIB = 64
-GOAL_RATE = 60000
-CEILING = 175000
+GOAL_US_PER_POLL = 5.0
+GOAL_RSS_MIB = 150
+GOAL_KIB_PER_SESSION = 1.5
+GOAL_START_CPU_S = 0.5
+PLACEMENTS = (("same", {0}, {0}), ("cross", {0}, {1}))
+
+
+def agent_host(i):
+    """Session i's agent address (the same plan as bench/requester.c)."""
+    return "127.%d.%d.%d" % (1 + i // 62500, (i // 250) % 250 + 1,
+                             i % 250 + 1)
+
+
+def pin(pid, cpus):
+    """Pin every thread of pid to cpus."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass
+
+
+class CheckFailed(Exception):
+    pass
 
 
 def cpu_s(pid):
@@ -92,11 +122,13 @@ def config(args, base, interval):
     for i in range(args.sessions):
         sessions["s%05d" % i] = {
             "template": "t",
-            "host": "127.0.%d.%d" % (1 + i // 250, 1 + i % 250),
+            "host": agent_host(i),
             "port": base + i % args.ports}
     return {
         "log": {"level": "warning"},
-        "scheduler": {"max_in_flight": args.in_flight},
+        "scheduler": dict({"max_in_flight": args.in_flight},
+                          **({"batch_window": args.batch_window}
+                             if args.batch_window else {})),
         "polls": {"p": {"get": oids, "interval": interval}},
         "templates": {"t": {"polls": ["p"], "community": "public",
                             "timeout": "3s", "retries": 1}},
@@ -120,68 +152,125 @@ def measure(d, pid, secs):
             "cpu": c1 - c0, "wall": t1 - t0}
 
 
+def ceiling(args, base, manager_cpus):
+    """The raw requester's CPU per round trip (pinned like the daemon)."""
+    prog = os.path.join(args.builddir, "bench", "requester")
+    r = subprocess.run(["taskset", "-c",
+                        ",".join(str(c) for c in sorted(manager_cpus)),
+                        prog, "-p", str(base), "-n", str(args.ports),
+                        "-s", str(args.sessions), "-o", str(args.oids),
+                        "-d", str(args.ceiling_secs),
+                        "-w", str(args.in_flight)],
+                       capture_output=True, text=True, check=True)
+    out = json.loads(r.stdout)
+    if out["bad"] or out["lost"] or not out["round_trips"]:
+        raise CheckFailed("raw requester: %r" % out)
+    out["us_per_rt"] = out["cpu_s"] / out["round_trips"] * 1e6
+    return out
+
+
+def fixed_cost(args, base):
+    """RSS (KiB) of snmpmgrd with one session, after it polled once."""
+    a = argparse.Namespace(**vars(args))
+    a.sessions = 1
+    d = snmptest.Daemon(config(a, base, "1s"))
+    try:
+        deadline = time.monotonic() + 10
+        while status(d)["polls_done"] < 1:
+            if time.monotonic() > deadline:
+                raise CheckFailed("one session was not polled in 10 s")
+            time.sleep(0.1)
+        return mem_kib(d.pid)["VmRSS"]
+    finally:
+        d.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir())
-    ap.add_argument("--sessions", type=int, default=10000)
+    ap.add_argument("--sessions", type=int, default=100000)
     ap.add_argument("--oids", type=int, default=10)
-    ap.add_argument("--interval", default="10s")
+    ap.add_argument("--interval", default="60s")
     ap.add_argument("--ports", type=int, default=100)
-    ap.add_argument("--measure", type=float, default=20.0)
+    ap.add_argument("--measure", type=float, default=30.0)
     ap.add_argument("--rate-measure", type=float, default=6.0)
-    ap.add_argument("--rates", default="20000,50000,100000",
+    ap.add_argument("--ceiling-secs", type=float, default=3.0)
+    ap.add_argument("--rates", default="10000,50000",
                     help="offered polls per second in phase (b)")
     ap.add_argument("--in-flight", type=int, default=1000)
+    ap.add_argument("--batch-window", default=None,
+                    help="scheduler.batch_window (default: the daemon's)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
-    os.environ["top_builddir"] = os.path.abspath(args.builddir)
-    resp_prog = os.path.join(args.builddir, "bench", "responder")
-    if not os.access(resp_prog, os.X_OK):
-        sys.exit("build bench/responder first (make bench-poll)")
+    args.builddir = os.path.abspath(args.builddir)
+    os.environ["top_builddir"] = args.builddir
+    for prog in ("responder", "requester"):
+        if not os.access(os.path.join(args.builddir, "bench", prog),
+                         os.X_OK):
+            sys.exit("build bench/%s first (make bench-poll)" % prog)
 
     base = free_port_range(args.ports)
-    resp = subprocess.Popen([resp_prog, "-p", str(base), "-n",
-                             str(args.ports), "-r", "10"],
+    resp = subprocess.Popen([os.path.join(args.builddir, "bench",
+                                          "responder"),
+                             "-p", str(base), "-n", str(args.ports),
+                             "-r", "10"],
                             stdout=subprocess.PIPE, text=True)
     snmptest._track(resp)
     line = resp.stdout.readline()
     if not line.startswith("ready"):
         sys.exit("responder did not start: %r" % line)
     out = {"sessions": args.sessions, "oids": args.oids,
-           "interval": args.interval, "ports": args.ports}
-    rc = 0
-    t = time.monotonic()
-    d = snmptest.Daemon(config(args, base, args.interval))
+           "interval": args.interval, "ports": args.ports,
+           "ceiling": {}, "a": {}, "b": {}}
+    d = None
     try:
+        out["fixed_rss_kib"] = fixed_cost(args, base)
+        for name, mgr, agent in PLACEMENTS:
+            pin(resp.pid, agent)
+            out["ceiling"][name] = ceiling(args, base, mgr)
+        pin(resp.pid, PLACEMENTS[0][2])
+        # snmpmgrd starts pinned like the manager in "same".
+        saved = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, PLACEMENTS[0][1])
+        try:
+            d = snmptest.Daemon(config(args, base, args.interval))
+        finally:
+            os.sched_setaffinity(0, saved)
         pid = d.pid
-        out["start_s"] = round(time.monotonic() - t, 2)
+        out["start_cpu_s"] = round(cpu_s(pid), 3)
         out["rss_after_start_mib"] = round(mem_kib(pid)["VmRSS"] / 1024, 1)
-        # (a) Every session polled once, then measure.
-        deadline = time.monotonic() + 120
+        # (a) Every session polled once, then measure in each placement.
+        deadline = time.monotonic() + 300
         while status(d)["polls_done"] < args.sessions:
             if time.monotonic() > deadline:
-                sys.exit("not every session was polled within 120 s")
-            time.sleep(0.5)
-        m = measure(d, pid, args.measure)
-        mem = mem_kib(pid)
-        st = status(d)
-        out["a"] = {
-            "polls_per_s": round(m["polls"] / m["wall"], 1),
-            "cpu_share": round(m["cpu"] / m["wall"], 4),
-            "cpu_us_per_poll": round(m["cpu"] / max(m["polls"], 1) * 1e6,
-                                     2),
-            "rss_mib": round(mem["VmRSS"] / 1024, 1),
-            "hwm_mib": round(mem["VmHWM"] / 1024, 1),
-            "failed": m["failed"], "timeouts": m["timeouts"],
-            "overruns": m["overruns"],
-            "sessions_up": st["sessions_up"],
-        }
-        if m["failed"] or m["timeouts"]:
-            rc = 1
+                raise CheckFailed("not every session was polled in 300 s")
+            time.sleep(1)
+        for name, mgr, agent in PLACEMENTS:
+            pin(pid, mgr)
+            pin(resp.pid, agent)
+            time.sleep(1)
+            m = measure(d, pid, args.measure)
+            mem = mem_kib(pid)
+            st = status(d)
+            if m["failed"] or m["timeouts"] or \
+                    st["sessions_up"] != args.sessions:
+                raise CheckFailed("phase (a) %s: %d failed, %d timeouts, "
+                                  "%d of %d sessions up" % (
+                                      name, m["failed"], m["timeouts"],
+                                      st["sessions_up"], args.sessions))
+            out["a"][name] = {
+                "polls_per_s": round(m["polls"] / m["wall"], 1),
+                "cpu_share": round(m["cpu"] / m["wall"], 4),
+                "cpu_us_per_poll": round(
+                    m["cpu"] / max(m["polls"], 1) * 1e6, 2),
+                "rss_mib": round(mem["VmRSS"] / 1024, 1),
+                "hwm_mib": round(mem["VmHWM"] / 1024, 1),
+                "overruns": m["overruns"]}
+        out["kib_per_session"] = round(
+            (mem["VmRSS"] - out["fixed_rss_kib"]) / args.sessions, 3)
 
-        # (b) Offered loads above what one core can do.
-        out["b"] = []
+        # (b) Higher offered rates, both placements.
         for rate in [int(x) for x in args.rates.split(",") if x]:
             ms = max(1, round(args.sessions * 1000 / rate))
             cfg = config(args, base, "%dms" % ms)
@@ -190,53 +279,70 @@ def main():
             d.write_config(cfg)
             r = d.call("daemon.reload", timeout=60)
             if r["changed"] or r["added"] or r["removed"]:
-                sys.exit("reload changed sessions: %r" % r)
-            time.sleep(2.0)
-            m = measure(d, pid, args.rate_measure)
-            out["b"].append({
-                "offered_per_s": round(args.sessions * 1000 / ms),
-                "polls_per_s": round(m["polls"] / m["wall"]),
-                "cpu_share": round(m["cpu"] / m["wall"], 3),
-                "polls_per_cpu_s": round(m["polls"] / max(m["cpu"], 1e-9)),
-                "failed": m["failed"], "overruns": m["overruns"]})
-        mem = mem_kib(pid)
-        out["hwm_mib_end"] = round(mem["VmHWM"] / 1024, 1)
+                raise CheckFailed("reload changed sessions: %r" % r)
+            for name, mgr, agent in PLACEMENTS:
+                pin(pid, mgr)
+                pin(resp.pid, agent)
+                time.sleep(2.0)
+                m = measure(d, pid, args.rate_measure)
+                if m["failed"]:
+                    raise CheckFailed("phase (b) %d/s %s: %d failed" % (
+                        rate, name, m["failed"]))
+                out["b"].setdefault(name, []).append({
+                    "offered_per_s": round(args.sessions * 1000 / ms),
+                    "polls_per_s": round(m["polls"] / m["wall"]),
+                    "cpu_share": round(m["cpu"] / m["wall"], 3),
+                    "cpu_us_per_poll": round(
+                        m["cpu"] / max(m["polls"], 1) * 1e6, 2),
+                    "overruns": m["overruns"]})
+        out["hwm_mib_end"] = round(mem_kib(pid)["VmHWM"] / 1024, 1)
+    except CheckFailed as e:
+        print("correctness check failed, no figures: %s" % e)
+        return 1
     finally:
-        d.close()
+        if d is not None:
+            d.close()
         snmptest._kill(resp, wait=5)
-        tail = resp.stdout.read().strip()
-        out["responder"] = tail
+        out["responder"] = resp.stdout.read().strip()
 
-    a = out["a"]
-    best = max(out["b"], key=lambda x: x["polls_per_cpu_s"]) \
-        if out["b"] else None
-    print("snmpmgrd poll benchmark: %d sessions x %d OIDs, %d responder "
-          "ports" % (args.sessions, args.oids, args.ports))
-    print("  start-up (config load, sessions, socket): %.2f s, RSS %.1f MiB"
-          % (out["start_s"], out["rss_after_start_mib"]))
-    print("  (a) every %s: %.0f polls/s, daemon CPU %.2f %% of a core "
-          "(goal < %d %%), %.1f us/poll, RSS %.1f MiB (peak %.1f; goal < "
-          "%d MiB), failed %d, overruns %d"
-          % (args.interval, a["polls_per_s"], a["cpu_share"] * 100,
-             GOAL_CPU * 100, a["cpu_us_per_poll"], a["rss_mib"],
-             a["hwm_mib"], GOAL_RSS_MIB, a["failed"], a["overruns"]))
-    for b in out["b"]:
-        print("  (b) offered %6d/s: done %6d/s, daemon CPU %5.1f %%, "
-              "%6d polls per CPU-second, failed %d, overruns %d"
-              % (b["offered_per_s"], b["polls_per_s"], b["cpu_share"] * 100,
-                 b["polls_per_cpu_s"], b["failed"], b["overruns"]))
-    if best:
-        print("  highest: %d requests per second of daemon CPU (goal >= %d; "
-              "loopback ceiling ~%d round trips per core-second)"
-              % (best["polls_per_cpu_s"], GOAL_RATE, CEILING))
+    print("snmpmgrd poll benchmark: %d sessions x %d OIDs every %s, %d "
+          "responder ports" % (args.sessions, args.oids, args.interval,
+                               args.ports))
+    print("  placements: same = manager and responder on CPU 0; cross = "
+          "manager on CPU 0, responder on CPU 1")
+    print("  start-up: %.2f s CPU (goal <= %.1f), RSS %.1f MiB; fixed cost "
+          "(1 session) %.1f MiB" % (out["start_cpu_s"], GOAL_START_CPU_S,
+                                    out["rss_after_start_mib"],
+                                    out["fixed_rss_kib"] / 1024))
+    for name, _, _ in PLACEMENTS:
+        a, c = out["a"][name], out["ceiling"][name]
+        print("  (a) %-5s %.0f polls/s: daemon %.2f us CPU/poll (goal <= "
+              "%.0f), raw requester %.2f us/round trip; %.2f %% of a core, "
+              "RSS %.1f MiB (peak %.1f), overruns %d"
+              % (name, a["polls_per_s"], a["cpu_us_per_poll"],
+                 GOAL_US_PER_POLL, c["us_per_rt"], a["cpu_share"] * 100,
+                 a["rss_mib"], a["hwm_mib"], a["overruns"]))
+    print("  memory: %.2f KiB per session beyond the fixed cost (goal <= "
+          "%.1f), RSS goal <= %d MiB" % (out["kib_per_session"],
+                                         GOAL_KIB_PER_SESSION,
+                                         GOAL_RSS_MIB))
+    for name, _, _ in PLACEMENTS:
+        for b in out["b"].get(name, []):
+            print("  (b) %-5s offered %6d/s: done %6d/s, %.2f us CPU/poll "
+                  "(raw requester %.2f), %5.1f %% of a core, overruns %d"
+                  % (name, b["offered_per_s"], b["polls_per_s"],
+                     b["cpu_us_per_poll"], out["ceiling"][name]["us_per_rt"],
+                     b["cpu_share"] * 100, b["overruns"]))
     print("  responder: %s" % out["responder"])
     if args.json:
         print(json.dumps(out))
-    if args.strict and (a["cpu_share"] >= GOAL_CPU or
-                        a["hwm_mib"] >= GOAL_RSS_MIB or best is None or
-                        best["polls_per_cpu_s"] < GOAL_RATE):
-        rc = 1
-    return rc
+    worst = max(out["a"][n]["cpu_us_per_poll"] for n, _, _ in PLACEMENTS)
+    hwm = max(out["a"][n]["hwm_mib"] for n, _, _ in PLACEMENTS)
+    if args.strict and (worst > GOAL_US_PER_POLL or hwm > GOAL_RSS_MIB or
+                        out["kib_per_session"] > GOAL_KIB_PER_SESSION or
+                        out["start_cpu_s"] > GOAL_START_CPU_S):
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
  *
  *	trapblast -t HOST:PORT -r RATE -d SECONDS -f FILE
  *
- * FILE holds one or more datagrams, each as a 2-octet big-endian length,
+ * FILE holds one or more datagrams (up to 4096), each as a 2-octet big-endian length,
  * a 2-octet big-endian offset of a 4-octet request-id to vary (0xffff:
  * none, as for an encrypted v3 trap whose request-id cannot change), and
  * the datagram.  They are sent in turn, the request-id (if any) counting
@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #define BATCH		64
-#define MAXPKT		64
+#define MAXPKT		4096
 #define MAXLEN		65535
 
 struct pkt {
@@ -94,7 +94,7 @@ load(const char *path, struct pkt *pk)
 int
 main(int argc, char *argv[])
 {
-	struct pkt		 pk[MAXPKT];
+	static struct pkt	 pk[MAXPKT];
 	struct mmsghdr		 mh[BATCH];
 	struct iovec		 iov[BATCH];
 	static uint8_t		 bufs[BATCH][MAXLEN];

@@ -2,15 +2,23 @@
 """traps.py - trap intake benchmark: snmpmgrd against Net-SNMP snmptrapd.
 
 For each receiver set-up (snmpmgrd with journal fsync none / interval,
-snmptrapd; each with the OS default receive buffer and a raised one) and
-each kind of notification (the same captured SNMPv2c trap with its
-request-id varied, and captured SNMPv3 SHA/AES traps), bench/trapblast
-sends at rising rates for --duration seconds each.  A rate counts as
+snmptrapd; each with the OS default receive buffer and a raised one), each
+CPU placement (same: receiver and blaster on CPU 0; cross: receiver on
+CPU 0, blaster on CPU 1) and each kind of notification (the same captured
+SNMPv2c trap with its request-id varied, and SNMPv3 SHA/AES traps from
+--engines distinct sender engines, spread over 4 users), bench/trapblast
+sends at rising rates for --duration seconds each.  Before the rates, a
+correctness check: every captured trap sent once, slowly, must be
+accepted (snmpmgrd: trap.stats "accepted" up by as many, nothing
+rejected; snmptrapd: as many log lines); if not, the run stops with exit
+status 1 and no figure.  A rate counts as
 lossless when the receiver's socket dropped nothing (the "drops" column of
 /proc/net/udp, the kernel's per-socket overflow counter) and the receiver
 accounted for every datagram (snmpmgrd: trap.stats "accepted"; snmptrapd:
-lines in its log).  Reported: the highest lossless rate and the
-receiver's CPU time per trap (utime+stime of /proc/PID/stat).
+lines in its log).  Reported, headline first: the receiver's CPU time
+per trap (all threads, journal writer included, from
+/proc/PID/task/*/schedstat), then the highest lossless rate, which varies
+twice over between runs on a shared machine.
 
     make bench-traps                      # from the build directory
     python3 bench/traps.py --builddir BUILD [--duration 10] [--quick]
@@ -36,9 +44,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import snmptest  # noqa: E402
 
 SENDER_ENGINE = "8000000001626e6368"
-USER = ("benchuser", "benchpass1", "benchpriv1")
+USERS = [("benchuser%d" % k, "benchpass1", "benchpriv1") for k in range(4)]
+PLACEMENTS = {"same": ({0}, {0}), "cross": ({0}, {1})}
 TRAP_OID = "1.3.6.1.4.1.99999.0.1"
-CLK = os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------ capture
@@ -67,20 +75,29 @@ def reqid_offset(pkt):
     return s4
 
 
-def capture(args_list, env):
-    """Run snmptrap once per args and return the datagrams it sent."""
+def capture(args_list, env, parallel=16):
+    """Run snmptrap once per args (parallel at a time) and return the
+    datagrams they sent, in arrival order."""
     out = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         s.bind(("127.0.0.1", 0))
-        s.settimeout(5)
+        s.settimeout(10)
         port = s.getsockname()[1]
-        for args in args_list:
-            subprocess.run(["snmptrap"] + args + ["127.0.0.1:%d" % port] +
-                           ["", TRAP_OID, "1.3.6.1.2.1.1.5.0", "s",
-                            "benchmark-host-%04d" % len(out),
-                            "1.3.6.1.2.1.2.2.1.1.7", "i", "7"],
-                           check=True, env=env, capture_output=True)
-            out.append(s.recvfrom(65535)[0])
+        for k in range(0, len(args_list), parallel):
+            procs = [subprocess.Popen(
+                ["snmptrap"] + args + ["127.0.0.1:%d" % port] +
+                ["", TRAP_OID, "1.3.6.1.2.1.1.5.0", "s",
+                 "benchmark-host-%04d" % (k + j),
+                 "1.3.6.1.2.1.2.2.1.1.7", "i", "7"],
+                env=env, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+                for j, args in enumerate(args_list[k:k + parallel])]
+            for p in procs:
+                if p.wait() != 0:
+                    raise RuntimeError("snmptrap failed")
+            for _ in procs:
+                out.append(s.recvfrom(65535)[0])
     return out
 
 
@@ -93,7 +110,7 @@ def write_blast_file(path, pkts, vary):
             f.write(p)
 
 
-def captured(workdir, env):
+def captured(workdir, env, engines):
     v2c = None
     for _ in range(20):
         p = capture([["-v2c", "-c", "public"]], env)[0]
@@ -103,15 +120,16 @@ def captured(workdir, env):
     if v2c is None:
         raise RuntimeError("no snmptrap v2c capture with a 4-octet "
                            "request-id")
-    v3 = capture([["-v3", "-e", "0x" + SENDER_ENGINE, "-Z", "1,%d" % i,
-                   "-u", USER[0], "-l", "authPriv", "-a", "SHA", "-A",
-                   USER[1], "-x", "AES", "-X", USER[2]]
-                  for i in range(100, 116)], env)
+    v3 = capture([["-v3", "-e", "0x" + engine(i), "-Z", "1,%d" % (100 + i),
+                   "-u", USERS[i % 4][0], "-l", "authPriv", "-a", "SHA",
+                   "-A", USERS[i % 4][1], "-x", "AES", "-X",
+                   USERS[i % 4][2]]
+                  for i in range(engines)], env)
     files = {"v2c": os.path.join(workdir, "v2c.bin"),
              "v3": os.path.join(workdir, "v3.bin")}
     write_blast_file(files["v2c"], [v2c], True)
     write_blast_file(files["v3"], v3, False)
-    return files, len(v2c), len(v3[0])
+    return files, len(v2c), len(v3[0]), len(v3)
 
 
 # ------------------------------------------------------------ receivers
@@ -127,10 +145,39 @@ def udp_drops(port):
     return 0
 
 
+def udp_bound(port):
+    with open("/proc/net/udp") as f:
+        next(f)
+        return any(int(line.split()[1].split(":")[1], 16) == port
+                   for line in f)
+
+
 def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
+    """CPU seconds of every thread of pid (schedstat, ns)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
+
+
+def pin(pid, cpus):
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass
+
+
+def engine(i):
+    return SENDER_ENGINE + "%04x" % i
+
+
+class CheckFailed(Exception):
+    pass
 
 
 class Mgrd:
@@ -138,12 +185,12 @@ class Mgrd:
         os.environ["top_builddir"] = builddir
         self.port = port
         self.d = snmptest.Daemon({
-            "credentials": {"bench": {"user": USER[0], "auth": "sha",
-                                      "auth_password": USER[1],
-                                      "priv": "aes",
-                                      "priv_password": USER[2]}},
+            "credentials": {u[0]: {"user": u[0], "auth": "sha",
+                                   "auth_password": u[1], "priv": "aes",
+                                   "priv_password": u[2]} for u in USERS},
             "traps": {"listen": ["udp:127.0.0.1:%d" % port],
-                      "communities": ["public"], "users": ["bench"],
+                      "communities": ["public"],
+                      "users": [u[0] for u in USERS],
                       "receive_buffer": rcvbuf,
                       "journal": {"fsync": fsync, "max_size": "256MiB",
                                   "keep": 1}}})
@@ -154,12 +201,15 @@ class Mgrd:
     def count(self):
         return self.d.call("trap.stats")["accepted"]
 
+    def rejected(self):
+        return self.d.call("trap.stats")["rejected_by_reason"]
+
     def close(self):
         self.d.close()
 
 
 class Trapd:
-    def __init__(self, port, rcvbuf):
+    def __init__(self, port, rcvbuf, engines):
         self.port = port
         self.dir = tempfile.mkdtemp(prefix="bench-snmptrapd-")
         os.mkdir(os.path.join(self.dir, "cert_indexes"))
@@ -168,8 +218,9 @@ class Trapd:
         with open(conf, "w") as f:
             f.write("snmpTrapdAddr udp:127.0.0.1:%d\n" % port)
             f.write("disableAuthorization yes\n")
-            f.write("createUser -e 0x%s %s SHA %s AES %s\n"
-                    % ((SENDER_ENGINE,) + USER))
+            for i in range(engines):
+                f.write("createUser -e 0x%s %s SHA %s AES %s\n"
+                        % ((engine(i),) + USERS[i % 4]))
             if rcvbuf:
                 f.write("[snmp] serverRecvBuf %d\n" % rcvbuf)
         env = dict(os.environ, SNMP_PERSISTENT_DIR=self.dir,
@@ -182,6 +233,11 @@ class Trapd:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=env)
         self.pid = self.proc.pid
+        deadline = time.monotonic() + 60
+        while not udp_bound(port):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise CheckFailed("snmptrapd did not start")
+            time.sleep(0.2)
         time.sleep(0.5)
         self.rcvbuf = rcvbuf or self.sockbuf()
 
@@ -195,6 +251,9 @@ class Trapd:
                 return sum(1 for line in f if line == b"t\n")
         except FileNotFoundError:
             return 0
+
+    def rejected(self):
+        return {}
 
     def close(self):
         snmptest._kill(self.proc)
@@ -217,11 +276,12 @@ def settle(rx, timeout=15):
     return last
 
 
-def blast(blaster, rx, path, rate, duration):
+def blast(blaster, rx, path, rate, duration, cpus):
     c0 = rx.count()
     d0 = udp_drops(rx.port)
     cpu0 = cpu_seconds(rx.pid)
-    out = subprocess.run([blaster, "-t", "127.0.0.1:%d" % rx.port, "-r",
+    out = subprocess.run(["taskset", "-c", ",".join(map(str, sorted(cpus))),
+                          blaster, "-t", "127.0.0.1:%d" % rx.port, "-r",
                           str(rate), "-d", str(duration), "-f", path],
                          capture_output=True, text=True, check=True)
     sent = json.loads(out.stdout)
@@ -234,11 +294,21 @@ def blast(blaster, rx, path, rate, duration):
             "cpu_us_per_trap": 1e6 * cpu / got if got else None}
 
 
-def search(blaster, rx, path, rates, duration, label):
+def check(blaster, rx, path, npkts, cpus):
+    """Every captured datagram once, slowly: all must be accepted."""
+    rate = 500
+    r = blast(blaster, rx, path, rate, max(npkts / rate, 0.5), cpus)
+    bad = {k: v for k, v in rx.rejected().items() if v}
+    if r["lost"] or r["drops"] or bad:
+        raise CheckFailed("%d sent, %d accepted, %d dropped, rejected %r"
+                          % (r["sent"], r["received"], r["drops"], bad))
+
+
+def search(blaster, rx, path, rates, duration, label, cpus):
     best = None
     rows = []
     for rate in rates:
-        r = blast(blaster, rx, path, rate, duration)
+        r = blast(blaster, rx, path, rate, duration, cpus)
         rows.append(r)
         ok = r["drops"] == 0 and r["lost"] == 0
         print("  %-42s %8d/s sent %8.0f/s recv %9d drops %8d lost %8d "
@@ -256,25 +326,29 @@ def search(blaster, rx, path, rates, duration, label):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir())
-    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--quick", action="store_true",
                     help="2 s runs and fewer rates (a smoke test)")
-    ap.add_argument("--rates-v2c", default="25000,50000,100000,150000,"
-                    "200000,250000,300000,350000,400000")
+    ap.add_argument("--rates-v2c", default="50000,100000,150000,"
+                    "200000,250000,300000,400000")
     ap.add_argument("--rates-v3", default="25000,50000,75000,100000,"
-                    "125000,150000,200000")
+                    "150000,200000")
     ap.add_argument("--rates-trapd", default="5000,10000,15000,20000,"
-                    "25000,30000,40000")
+                    "30000,40000")
+    ap.add_argument("--engines", type=int, default=1000,
+                    help="distinct SNMPv3 sender engines (<= 4096)")
     ap.add_argument("--raised", type=int, default=8 << 20,
                     help="the raised receive buffer, bytes")
     ap.add_argument("--only", choices=("snmpmgrd", "snmptrapd"))
-    ap.add_argument("--fsync", default="none,interval",
-                    help="snmpmgrd journal policies to run")
-    ap.add_argument("--buffers", default="default,raised",
-                    help="receive buffers to run: default, raised")
+    ap.add_argument("--fsync", default="interval",
+                    help="snmpmgrd journal policies to run: none,interval")
+    ap.add_argument("--buffers", default="raised",
+                    help="receive buffers to run: default,raised")
+    ap.add_argument("--placements", default="same,cross")
     ap.add_argument("--kinds", default="v2c,v3")
     ap.add_argument("--json", help="write all rows to this file")
     a = ap.parse_args()
+    a.builddir = os.path.abspath(a.builddir)
     if a.quick:
         a.duration = 2.0
     blaster = os.path.join(a.builddir, "bench", "trapblast")
@@ -286,9 +360,12 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-traps-")
     env = dict(os.environ, MIBS="", SNMPCONFPATH=work,
                SNMP_PERSISTENT_DIR=work)
-    files, l2, l3 = captured(work, env)
-    print("captured: v2c trap %d octets, v3 SHA/AES trap %d octets"
-          % (l2, l3))
+    files, l2, l3, n3 = captured(work, env, a.engines)
+    npkts = {"v2c": 1, "v3": n3}
+    print("captured: v2c trap %d octets, %d v3 SHA/AES traps (%d octets) "
+          "from %d engines, %d users" % (l2, n3, l3, a.engines, len(USERS)))
+    print("placements: same = receiver and blaster on CPU 0; cross = "
+          "receiver on CPU 0, blaster on CPU 1")
     results = []
     setups = []
     bufs = [0 if b == "default" else a.raised
@@ -303,36 +380,49 @@ def main():
     try:
         for kind in a.kinds.split(","):
             for name, fsync, buf in setups:
-                port = snmptest.free_udp_port()
-                rx = (Mgrd(a.builddir, port, fsync, buf) if name ==
-                      "snmpmgrd" else Trapd(port, buf))
-                label = "%s %s fsync=%s rcvbuf=%d" % (
-                    name, kind, fsync or "-", rx.rcvbuf)
-                rl = rates["trapd"] if name == "snmptrapd" else rates[kind]
-                if a.quick:
-                    rl = rl[::2]
-                try:
-                    best, rows = search(blaster, rx, files[kind], rl,
-                                        a.duration, label)
-                finally:
-                    rx.close()
-                results.append({"receiver": name, "kind": kind,
-                                "fsync": fsync, "rcvbuf": rx.rcvbuf,
-                                "best": best, "rows": rows})
+                for place in a.placements.split(","):
+                    rxcpu, txcpu = PLACEMENTS[place]
+                    port = snmptest.free_udp_port()
+                    rx = (Mgrd(a.builddir, port, fsync, buf) if name ==
+                          "snmpmgrd" else Trapd(port, buf, a.engines))
+                    pin(rx.pid, rxcpu)
+                    label = "%s %s %s fsync=%s rcvbuf=%d" % (
+                        name, kind, place, fsync or "-", rx.rcvbuf)
+                    rl = (rates["trapd"] if name == "snmptrapd"
+                          else rates[kind])
+                    if a.quick:
+                        rl = rl[::2]
+                    try:
+                        check(blaster, rx, files[kind], npkts[kind], txcpu)
+                        best, rows = search(blaster, rx, files[kind], rl,
+                                            a.duration, label, txcpu)
+                    finally:
+                        rx.close()
+                    results.append({"receiver": name, "kind": kind,
+                                    "placement": place, "fsync": fsync,
+                                    "rcvbuf": rx.rcvbuf, "best": best,
+                                    "rows": rows})
+    except CheckFailed as e:
+        print("correctness check failed (%s), no figures: %s"
+              % (label, e))
+        return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("\nhighest rate with zero loss over %.0f s:" % a.duration)
+    print("\nCPU per trap (all receiver threads, journal included), at "
+          "the highest rate with zero loss over %.0f s:" % a.duration)
     for r in results:
         b = r["best"]
-        print("  %-9s %-3s fsync=%-8s rcvbuf=%-9d %s" % (
-            r["receiver"], r["kind"], r["fsync"] or "-", r["rcvbuf"],
-            "%7d/s  %.2f us CPU/trap" % (b["offered"],
-                                         b["cpu_us_per_trap"] or 0)
-            if b else "none of the rates tried"))
+        print("  %-9s %-3s %-5s fsync=%-8s rcvbuf=%-9d %s" % (
+            r["receiver"], r["kind"], r["placement"], r["fsync"] or "-",
+            r["rcvbuf"],
+            "%.2f us CPU/trap at %7d/s" % (b["cpu_us_per_trap"] or 0,
+                                           b["offered"])
+            if b else "none of the rates tried was lossless"))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -367,3 +367,129 @@ transport_send(int fd, const uint8_t *buf, size_t len,
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------ send queue */
+
+struct transport_txq {
+	size_t			 n;
+	size_t			 used;		/* octets of mem */
+	int			 fd[TRANSPORT_TXQ_MAX];
+	size_t			 off[TRANSPORT_TXQ_MAX];
+	size_t			 len[TRANSPORT_TXQ_MAX];
+	struct sockaddr_storage	 to[TRANSPORT_TXQ_MAX];
+	socklen_t		 tolen[TRANSPORT_TXQ_MAX];
+#ifdef HAVE_SENDMMSG
+	struct mmsghdr		 mh[TRANSPORT_TXQ_MAX];
+	struct iovec		 iov[TRANSPORT_TXQ_MAX];
+#endif
+	uint8_t			 mem[TRANSPORT_TXQ_BYTES];
+};
+
+struct transport_txq *
+transport_txq_new(void)
+{
+	return calloc(1, sizeof(struct transport_txq));
+}
+
+void
+transport_txq_free(struct transport_txq *q)
+{
+	if (q == NULL)
+		return;
+	transport_txq_flush(q);
+	free(q);
+}
+
+int
+transport_txq_add(struct transport_txq *q, int fd, const uint8_t *buf,
+    size_t len, const struct sockaddr *to, socklen_t tolen)
+{
+	if (len > TRANSPORT_TXQ_BYTES || tolen > sizeof(q->to[0]))
+		return transport_send(fd, buf, len, to, tolen);
+	if (q->n == TRANSPORT_TXQ_MAX || q->used + len > TRANSPORT_TXQ_BYTES)
+		transport_txq_flush(q);
+	memcpy(q->mem + q->used, buf, len);
+	q->fd[q->n] = fd;
+	q->off[q->n] = q->used;
+	q->len[q->n] = len;
+	q->tolen[q->n] = to != NULL ? tolen : 0;
+	if (to != NULL)
+		memcpy(&q->to[q->n], to, tolen);
+	q->used += len;
+	q->n++;
+	return 0;
+}
+
+void
+transport_txq_forget(struct transport_txq *q, int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->n; i++)
+		if (q->fd[i] == fd)
+			q->fd[i] = -1;
+}
+
+#ifdef HAVE_SENDMMSG
+/* Send datagrams [i, j) of q, all for one fd; how many failed. */
+static size_t
+txq_send_run(struct transport_txq *q, size_t i, size_t j)
+{
+	size_t	 k, failed = 0;
+	int	 r;
+
+	for (k = i; k < j; k++) {
+		memset(&q->mh[k], 0, sizeof(q->mh[k]));
+		q->iov[k].iov_base = q->mem + q->off[k];
+		q->iov[k].iov_len = q->len[k];
+		q->mh[k].msg_hdr.msg_iov = &q->iov[k];
+		q->mh[k].msg_hdr.msg_iovlen = 1;
+		if (q->tolen[k] > 0) {
+			q->mh[k].msg_hdr.msg_name = &q->to[k];
+			q->mh[k].msg_hdr.msg_namelen = q->tolen[k];
+		}
+	}
+	while (i < j) {
+		r = sendmmsg(q->fd[i], &q->mh[i], (unsigned)(j - i), 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* The first one failed: skip it, go on. */
+			failed++;
+			i++;
+			continue;
+		}
+		i += (size_t)r;
+	}
+	return failed;
+}
+#endif
+
+size_t
+transport_txq_flush(struct transport_txq *q)
+{
+	size_t	 i = 0, j, failed = 0;
+
+	while (i < q->n) {
+		if (q->fd[i] == -1) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < q->n && q->fd[j] == q->fd[i]; j++)
+			;
+#ifdef HAVE_SENDMMSG
+		failed += txq_send_run(q, i, j);
+#else
+		for (; i < j; i++)
+			if (transport_send(q->fd[i], q->mem + q->off[i],
+			    q->len[i], q->tolen[i] > 0 ?
+			    (struct sockaddr *)&q->to[i] : NULL,
+			    q->tolen[i]) == -1)
+				failed++;
+#endif
+		i = j;
+	}
+	q->n = 0;
+	q->used = 0;
+	return failed;
+}

@@ -86,4 +86,29 @@ int	 transport_connected(int fd);
 int	 transport_send(int fd, const uint8_t *buf, size_t len,
 	    const struct sockaddr *to, socklen_t tolen);
 
+/*
+ * A send queue: datagrams held until transport_txq_flush() sends them
+ * with one sendmmsg per run of one socket (sendto each where the system
+ * lacks sendmmsg), so requests started together cost one system call.
+ * Each datagram is copied in; a full queue (TRANSPORT_TXQ_MAX datagrams
+ * or TRANSPORT_TXQ_BYTES octets) flushes itself first.  A datagram that
+ * fails when flushed is counted, not reported: it is as lost as one the
+ * network dropped, and the request's retries and timeout deal with it.
+ */
+#define TRANSPORT_TXQ_MAX	64
+#define TRANSPORT_TXQ_BYTES	65536
+
+struct transport_txq;
+
+struct transport_txq	*transport_txq_new(void);
+void			 transport_txq_free(struct transport_txq *q);
+/* Queue one datagram for fd (to == NULL on a connected socket); when it
+ * is larger than the queue holds it is sent at once.  0 or -1, errno. */
+int	 transport_txq_add(struct transport_txq *q, int fd, const uint8_t *buf,
+	    size_t len, const struct sockaddr *to, socklen_t tolen);
+/* Send everything queued.  Returns how many datagrams failed. */
+size_t	 transport_txq_flush(struct transport_txq *q);
+/* Drop what is queued for fd (it is being closed). */
+void	 transport_txq_forget(struct transport_txq *q, int fd);
+
 #endif /* SNMPMGR_TRANSPORT_H */

@@ -299,17 +299,24 @@ cfg_scheduler(struct cfg_ctx *ctx)
 {
 	static const char *const keys[] = { "max_in_flight",
 		"session_in_flight", "down_after", "backoff_min",
-		"backoff_max", NULL };
+		"backoff_max", "batch_window", NULL };
 	struct config_scheduler *sc = &ctx->c->sched;
 	struct cfg_pos	 at = cfg_sect_pos(ctx, SECT_SCHEDULER), kat;
 	const json_t	*obj = ctx->sect[SECT_SCHEDULER], *v;
 	long long	 n;
 
 	memset(sc, 0, sizeof(*sc));
+	sc->batch_ms = CONFIG_DEF_BATCH_MS;
 	if (obj == NULL)
 		return 0;
 	if (cfg_check_keys(obj, &at, keys, ctx->err) == -1)
 		return -1;
+	if ((v = json_object_get(obj, "batch_window")) != NULL) {
+		kat = cfg_pos_key(&at, "batch_window");
+		if (cfg_duration(v, &kat, 0, 100, &sc->batch_ms,
+		    ctx->err) == -1)
+			return -1;
+	}
 	if ((v = json_object_get(obj, "max_in_flight")) != NULL) {
 		kat = cfg_pos_key(&at, "max_in_flight");
 		if (cfg_int_range(v, &kat, 0, 1, SNMPMGR_MAX_PENDING, &n,

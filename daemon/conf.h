@@ -145,7 +145,12 @@ struct config_scheduler {
 	uint32_t	 down_after;		/* unanswered runs in a row */
 	uint32_t	 backoff_min_ms;	/* first probe wait when down */
 	uint32_t	 backoff_max_ms;	/* longest probe wait */
+	uint32_t	 batch_ms;		/* turns due this close start
+						 * in one wake-up */
 };
+
+/* "scheduler.batch_window" when not given, ms. */
+#define CONFIG_DEF_BATCH_MS	5
 
 /*
  * "resolver": how host names are looked up (resolve.h).  NULL and 0

@@ -485,12 +485,34 @@ journal_signal_loop(struct journal *j)
 }
 
 static uint64_t
-journal_now_ms(void)
+journal_now_us(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+journal_now_ms(void)
+{
+	return journal_now_us() / 1000;
+}
+
+/* Under the lock: wait for the cond at most `us` microseconds. */
+static void
+journal_wait_us(struct journal *j, uint64_t us)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(us / 1000000);
+	ts.tv_nsec += (long)(us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&j->cond, &j->lock, &ts);
 }
 
 /* Under the lock: remember that (from, to] failed. */
@@ -528,8 +550,7 @@ static void *
 journal_writer_main(void *arg)
 {
 	struct journal	*j = arg;
-	struct timespec	 ts;
-	uint64_t	 end_seq, start_seq, next_sync = 0, now;
+	uint64_t	 end_seq, start_seq, next_sync = 0, now, due;
 	size_t		 i, off, segend;
 	int		 werr, serr, err;
 	bool		 dirty = false, sync_now;
@@ -544,19 +565,21 @@ journal_writer_main(void *arg)
 			now = journal_now_ms();
 			if (now >= next_sync)
 				break;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += (time_t)((next_sync - now) / 1000);
-			ts.tv_nsec += (long)((next_sync - now) % 1000) *
-			    1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&j->cond, &j->lock, &ts);
+			journal_wait_us(j, (next_sync - now) * 1000);
+		}
+		/* Gather: a small batch waits a little for more. */
+		while (!j->stop && !j->pend_urgent && j->pend.b.len > 0 &&
+		    j->pend.b.len < JOURNAL_GATHER_BYTES) {
+			now = journal_now_us();
+			due = j->pend_since_us + JOURNAL_GATHER_US;
+			if (now >= due)
+				break;
+			journal_wait_us(j, due - now);
 		}
 		if (j->stop && j->pend.b.len == 0 && !dirty)
 			break;
 		jbatch_swap(&j->work, &j->pend);
+		j->pend_urgent = false;
 		start_seq = j->done_seq;
 		end_seq = j->pend_seq;
 		pthread_mutex_unlock(&j->lock);
@@ -597,6 +620,8 @@ journal_writer_main(void *arg)
 		pthread_mutex_lock(&j->lock);
 		if (sync_now)
 			j->syncs++;
+		if (j->work.b.len > 0)
+			j->writes++;
 		if (werr != 0) {
 			j->write_errors++;
 			j->write_err = werr;
@@ -831,18 +856,32 @@ journal_append(struct journal *j, const char *rec, size_t len,
 	return -1;
 }
 
+/* Hand over what was appended, and have the writer take it at once. */
+void
+journal_flush_now(struct journal *j)
+{
+	journal_flush(j);
+	pthread_mutex_lock(&j->lock);
+	j->pend_urgent = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
 void
 journal_flush(struct journal *j)
 {
 	size_t	 len = j->fill.b.len;
+	bool	 was_empty;
 
 	if (len == 0 && j->fill.nrot == 0)
 		return;
 	atomic_fetch_add(&j->backlog, len);
 	pthread_mutex_lock(&j->lock);
-	if (j->pend.b.len == 0 && j->pend.nrot == 0)
+	was_empty = j->pend.b.len == 0 && j->pend.nrot == 0;
+	if (was_empty) {
 		jbatch_swap(&j->pend, &j->fill);
-	else if (jbatch_join(&j->pend, &j->fill) == -1) {
+		j->pend_since_us = journal_now_us();
+	} else if (jbatch_join(&j->pend, &j->fill) == -1) {
 		/* Out of memory: these records are lost; say so through
 		 * the settle callback like a failed write. */
 		j->records_failed += j->fill.records;
@@ -850,7 +889,10 @@ journal_flush(struct journal *j)
 		atomic_fetch_sub(&j->backlog, len);
 	}
 	j->pend_seq = j->appended;
-	pthread_cond_signal(&j->cond);
+	/* The writer gathers on its own clock: wake it only when it may be
+	 * waiting for a first record, or when there is plenty. */
+	if (was_empty || j->pend.b.len >= JOURNAL_GATHER_BYTES)
+		pthread_cond_signal(&j->cond);
 	pthread_mutex_unlock(&j->lock);
 	jbatch_reset(&j->fill);
 }
@@ -887,6 +929,7 @@ journal_get_stats(const struct journal *j, struct journal_stats *st)
 	st->file_size = j->file_size;
 	st->rotations = j->rotations;
 	st->syncs = j->syncs;
+	st->writes = j->writes;
 	st->write_errors = j->write_errors;
 	st->sync_errors = j->sync_errors;
 	st->records_lost = j->records_failed + j->refused;

@@ -85,6 +85,7 @@ struct journal_stats {
 	uint64_t	 bytes;		/* written since start */
 	uint64_t	 file_size;	/* of the current file */
 	uint64_t	 rotations;
+	uint64_t	 writes;	/* writer passes that wrote records */
 	uint64_t	 syncs;		/* fdatasync calls completed */
 	uint64_t	 write_errors;	/* batches not (fully) written */
 	uint64_t	 records_lost;	/* refused (pending full) or failed */
@@ -146,8 +147,13 @@ const char	*journal_fsync_name(enum journal_fsync f);
  */
 int		 journal_append(struct journal *j, const char *rec, size_t len,
 		    uint64_t *seq);
-/* Hand what was appended to the writer.  Never blocks on the disk. */
+/*
+ * Hand what was appended to the writer.  Never blocks on the disk.  The
+ * writer gathers small batches for up to a millisecond (or 64 KiB) before
+ * it writes them; journal_flush_now() asks it to write at once.
+ */
 void		 journal_flush(struct journal *j);
+void		 journal_flush_now(struct journal *j);
 /* The sequence number settled so far (as the last callback said). */
 uint64_t	 journal_settled(const struct journal *j);
 enum journal_fsync journal_policy(const struct journal *j);

@@ -49,6 +49,16 @@ struct journal_query {
 };
 
 /* A batch of records with the offsets where a rotation comes first. */
+/*
+ * The writer gathers: it takes `pend` once it holds JOURNAL_GATHER_BYTES
+ * or its oldest record is JOURNAL_GATHER_US old, not at every flush, and
+ * the loop wakes it only at those points (or when pend was empty), so at
+ * high trap rates it wakes about once a millisecond instead of once per
+ * received batch.
+ */
+#define JOURNAL_GATHER_BYTES	65536
+#define JOURNAL_GATHER_US	1000
+
 struct jbatch {
 	struct render_buf	 b;
 	size_t			*rot;
@@ -91,6 +101,9 @@ struct journal {
 	bool			 stop;
 	struct jbatch		 pend;
 	uint64_t		 pend_seq;	/* sequence at pend's end */
+	uint64_t		 pend_since_us;	/* when pend last became
+						 * non-empty */
+	bool			 pend_urgent;	/* write it without gathering */
 	uint64_t		 done_seq;	/* settled by the writer */
 	struct journal_range	*failed;	/* not yet told to the loop */
 	size_t			 nfailed;
@@ -101,6 +114,7 @@ struct journal {
 	uint64_t		 bytes;
 	uint64_t		 rotations;
 	uint64_t		 syncs;
+	uint64_t		 writes;
 	uint64_t		 write_errors;
 	uint64_t		 sync_errors;
 	uint64_t		 records_failed;

@@ -580,7 +580,7 @@ journal_query(struct journal *j, const struct journal_filter *f,
 	}
 	/* What was accepted so far goes to the writer; the query sees
 	 * what is written when it starts. */
-	journal_flush(j);
+	journal_flush_now(j);
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->j = j;

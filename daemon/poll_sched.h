@@ -86,6 +86,13 @@ struct poller_conf {
 	uint32_t	 down_after;		/* 0: POLLER_DEF_DOWN_AFTER */
 	uint32_t	 backoff_min_ms;	/* 0: POLLER_DEF_BACKOFF_MIN */
 	uint32_t	 backoff_max_ms;	/* 0: POLLER_DEF_BACKOFF_MAX */
+	/*
+	 * Batching: the timer is asked for batch_us after the earliest
+	 * turn due, and every turn due by then starts in that one wake-up,
+	 * so a turn starts at most batch_us late and polls spread over an
+	 * interval run in groups rather than one wake-up each.  0: none.
+	 */
+	uint32_t	 batch_us;
 };
 
 /*

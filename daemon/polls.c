@@ -133,7 +133,10 @@ polls_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct polls	*P = arg;
 
+	/* The turns of this wake-up send their requests together. */
+	sess_loop_cork(P->d->loop, true);
 	poller_timer(P->p);
+	sess_loop_cork(P->d->loop, false);
 }
 
 /* Count one ended run in the per-second ring. */
@@ -531,6 +534,7 @@ polls_configure(struct polls *P, const struct config *c)
 	pc.down_after = c->sched.down_after;
 	pc.backoff_min_ms = c->sched.backoff_min_ms;
 	pc.backoff_max_ms = c->sched.backoff_max_ms;
+	pc.batch_us = c->sched.batch_ms * 1000;
 	poller_set_conf(P->p, &pc);
 }
 

@@ -96,6 +96,8 @@ struct sess_loop {
 	uint8_t			*sbuf;		/* stream reads */
 	int			 rcvbuf;
 	struct resolver		*res;		/* NULL: numeric hosts only */
+	struct transport_txq	*txq;		/* datagrams held while corked */
+	int			 corked;
 };
 
 /*
@@ -171,8 +173,11 @@ sess_sock_close(struct sess_sock *ss)
 	if (ss->ctmo != NULL)
 		event_free(ss->ctmo);
 	ss->ev = ss->wev = ss->ctmo = NULL;
-	if (ss->fd != -1)
+	if (ss->fd != -1) {
+		if (ss->l->txq != NULL)
+			transport_txq_forget(ss->l->txq, ss->fd);
 		close(ss->fd);
+	}
 	ss->fd = -1;
 }
 
@@ -636,7 +641,8 @@ sess_loop_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
 	if (ss->connected)
 		return transport_send(ss->fd, buf, len, NULL, 0);
 	sa = sess_addr(s, &salen);
-	return transport_send(ss->fd, buf, len, sa, salen);
+	return ss->l->corked ? transport_txq_add(ss->l->txq, ss->fd, buf, len,
+	    sa, salen) : transport_send(ss->fd, buf, len, sa, salen);
 }
 
 /* ------------------------------------------------------------ names */
@@ -783,6 +789,8 @@ sess_loop_new(struct event_base *base)
 		goto fail;
 	if ((l->sbuf = malloc(SESS_STREAM_READ)) == NULL)
 		goto fail;
+	if ((l->txq = transport_txq_new()) == NULL)
+		goto fail;
 	memset(&io, 0, sizeof(io));
 	io.now_us = sess_loop_now;
 	io.wake = sess_loop_wake;
@@ -807,6 +815,17 @@ struct sess_mgr *
 sess_loop_mgr(struct sess_loop *l)
 {
 	return l->m;
+}
+
+void
+sess_loop_cork(struct sess_loop *l, bool on)
+{
+	if (on) {
+		l->corked++;
+		return;
+	}
+	if (l->corked > 0 && --l->corked == 0)
+		transport_txq_flush(l->txq);
 }
 
 void
@@ -835,6 +854,9 @@ sess_loop_free(struct sess_loop *l)
 
 	if (l == NULL)
 		return;
+	l->corked = 0;
+	transport_txq_free(l->txq);
+	l->txq = NULL;
 	sess_mgr_free(l->m);
 	while ((ss = TAILQ_FIRST(&l->socks)) != NULL)
 		sess_sock_free(ss);

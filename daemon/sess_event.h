@@ -14,6 +14,7 @@
 
 #include <sys/socket.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct event;
@@ -29,6 +30,18 @@ struct sess_loop	*sess_loop_new(struct event_base *base);
 struct sess_mgr		*sess_loop_mgr(struct sess_loop *l);
 /* Frees the manager (and every session left), then the sockets. */
 void			 sess_loop_free(struct sess_loop *l);
+
+/*
+ * Cork (on) and uncork: while corked, datagrams the sessions send are held
+ * (core/transport.h, a send queue) and go out when the last cork comes
+ * off, one sendmmsg per socket, so requests started in one go (the turns
+ * of one scheduler wake-up) cost one system call.  Corks nest.  Only
+ * shared, unconnected UDP sockets are held (a connected socket reports
+ * refusals on send, which the session wants at once); a held datagram
+ * that fails to go out is as lost as one the network dropped: its
+ * request's retries and timeout apply.
+ */
+void			 sess_loop_cork(struct sess_loop *l, bool on);
 
 /*
  * Receive buffer of shared sockets opened from now on, in bytes (default

@@ -494,14 +494,15 @@ view_polls_stats(struct polls *P)
 
 	polls_info(P, &pi);
 	pc = pi.conf;
-	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
+	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:f},s:{s:I,s:I}}",
 	    "scheduler",
 	    "max_in_flight", (json_int_t)pc->max_in_flight,
 	    "session_in_flight", (json_int_t)pc->session_in_flight,
 	    "down_after", (json_int_t)pc->down_after,
 	    "backoff_min_ms", (json_int_t)pc->backoff_min_ms,
 	    "backoff_max_ms", (json_int_t)pc->backoff_max_ms,
+	    "batch_window_ms", (json_int_t)(pc->batch_us / 1000),
 	    "polls",
 	    "sessions", (json_int_t)st->sessions,
 	    "scheduled", (json_int_t)st->jobs,
@@ -699,7 +700,7 @@ view_traps_stats(const struct traps *t)
 	    "unknown_prefixes", (json_int_t)ti.tsm.unknown_prefixes,
 	    "invalid_prefixes", (json_int_t)ti.tsm.invalid_prefixes));
 	json_object_set_new(o, "journal", json_pack("{s:s,s:s,s:I,s:i,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "path", journal_path(ti.j),
 	    "fsync", journal_fsync_name(journal_policy(ti.j)),
 	    "max_size", (json_int_t)ti.max_size,
@@ -708,6 +709,7 @@ view_traps_stats(const struct traps *t)
 	    "bytes", (json_int_t)js->bytes,
 	    "file_size", (json_int_t)js->file_size,
 	    "rotations", (json_int_t)js->rotations,
+	    "writes", (json_int_t)js->writes,
 	    "syncs", (json_int_t)js->syncs,
 	    "write_errors", (json_int_t)js->write_errors,
 	    "records_lost", (json_int_t)js->records_lost,

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -266,6 +267,40 @@ START_TEST(journal_torn_last_line_is_cut_aside)
 	text = reopen_after(base, "{\"d\":", "{\"e\":5}");
 	ck_assert_str_eq(text, "{\"e\":5}\n");
 	free(text);
+	event_base_free(base);
+}
+END_TEST
+
+/*
+ * The writer gathers: flushes of one small record each, 100 us apart,
+ * are written about once a millisecond, not once per flush.
+ */
+START_TEST(journal_writer_gathers_small_flushes)
+{
+	struct event_base	*base = event_base_new();
+	struct journal		*j;
+	struct journal_stats	 st;
+	struct timespec		 t0, t1;
+	uint64_t		 seq = 0, elapsed_ms;
+	int			 i;
+
+	j = jopen(base, 1 << 20, 1, JOURNAL_FSYNC_NONE, NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 40; i++) {
+		append(j, "{\"trap\":1}", &seq);
+		journal_flush(j);
+		usleep(100);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	settle(j, base, seq);
+	journal_get_stats(j, &st);
+	elapsed_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+	    (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000000);
+	/* Each write covers at least a millisecond of flushes. */
+	ck_assert_uint_ge(st.writes, 1);
+	ck_assert_uint_le(st.writes, elapsed_ms + 2);
+	ck_assert_uint_eq(st.bytes, seq);
+	journal_free(j);
 	event_base_free(base);
 }
 END_TEST
@@ -682,6 +717,7 @@ main(void)
 	tcase_add_test(tc, journal_rotation_keeps_size_bound);
 	tcase_add_test(tc, journal_torn_last_line_is_cut_aside);
 	tcase_add_test(tc, journal_always_settles_after_the_sync);
+	tcase_add_test(tc, journal_writer_gathers_small_flushes);
 	tcase_add_test(tc, journal_interval_syncs_on_its_timer);
 	tcase_add_test(tc, journal_failed_write_settles_as_failed);
 	tcase_add_test(tc, journal_query_filters_and_limits);

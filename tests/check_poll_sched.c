@@ -587,6 +587,62 @@ START_TEST(poller_uses_one_deadline_for_many_jobs)
 }
 END_TEST
 
+/*
+ * With a batch window, turns that come within it of the earliest one start
+ * in one wake-up, none before its moment and none more than the window
+ * late; without one, every turn has its own wake-up.
+ */
+START_TEST(poller_batches_turns_within_the_window)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_job_stats	 js;
+	uint64_t		 t0, fire, wakes[2];
+	size_t			 i, k, done = 0, ngroups;
+	char			 name[32];
+	int			 batch;
+
+	for (batch = 0; batch < 2; batch++) {
+		fk_reset();
+		t0 = fk_now;
+		p = poller_new(&fk_io, &(struct poller_conf){ .max_in_flight =
+		    100000, .batch_us = batch ? 5 * MS : 0 }, 1);
+		/* 10,000 jobs over 10 s: one every ms on average. */
+		for (i = 0; i < 10000; i++) {
+			snprintf(name, sizeof(name), "b%zu", i);
+			ps = poller_sess_add(p, name, NULL);
+			poller_job_add(ps, "p", 10000, 0, NULL);
+		}
+		wakes[batch] = 0;
+		while (fk_wake != 0 && fk_wake < t0 + 10 * SEC + 5 * MS) {
+			fk_now = fk_wake;
+			k = fk_nstarted;
+			poller_timer(p);
+			wakes[batch]++;
+			/* None early, none more than the window late: each
+			 * started turn's next one is exactly an interval
+			 * after its moment. */
+			for (; k < fk_nstarted; k++) {
+				poller_job_get_stats(fk_started[k], &js);
+				fire = js.next_us - 10 * SEC;
+				ck_assert_uint_le(fire, fk_now);
+				ck_assert_uint_le(fk_now - fire,
+				    batch ? 5 * MS : 0);
+			}
+			fk_finish_all(&done, POLLER_OK);
+		}
+		ck_assert_uint_ge(fk_nstarted, 10000);
+		poller_free(p);
+	}
+	/* Without batching about one wake-up per job (phases may
+	 * coincide); with it, far fewer. */
+	ck_assert_uint_gt(wakes[0], 9000);
+	/* A group spans at least the window: at most 10 s / 5 ms. */
+	ngroups = wakes[1];
+	ck_assert_uint_le(ngroups, 2002);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -605,6 +661,7 @@ main(void)
 	tcase_add_test(tc, poller_disable_cancels_and_enable_resumes);
 	tcase_add_test(tc, poller_run_now_and_start_failures);
 	tcase_add_test(tc, poller_uses_one_deadline_for_many_jobs);
+	tcase_add_test(tc, poller_batches_turns_within_the_window);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
