@@ -27,7 +27,8 @@ if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
     "$srcdir/core/reqtab.c" "$srcdir/core/sess_v3.c" \
     "$srcdir/core/session.c" "$srcdir/core/sess_addr.c" "$srcdir/core/walk.c" "$srcdir/core/usm.c" \
     "$srcdir/core/usm_crypt.c" "$srcdir/core/usm_key.c" \
-    "$srcdir/core/v3.c" "$srcdir/core/ber.c" "$srcdir/core/oid.c" \
+    "$srcdir/core/tsm.c" "$srcdir/core/v3.c" "$srcdir/core/ber.c" \
+    "$srcdir/core/oid.c" \
     "$srcdir/core/pdu.c" "$srcdir/core/errors.c" -lcrypto \
     2> "$work/build.log"; then
 	if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"; then
