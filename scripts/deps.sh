@@ -2,7 +2,8 @@
 # deps.sh - install the Debian 12 packages snmpmgrd needs to build, test and
 # run its demo, when any is missing (systemd: systemd-analyze verify checks
 # the unit in tests/test_service.py; libsmi2-dev for MIB names, libnats-dev
-# for cluster mode, nats-server and prometheus as test peers).  Needs root
+# for cluster mode, nats-server and prometheus as test peers, npm to fetch
+# the IETF MIB modules tests translate with).  Needs root
 # (or sudo) only if something must be installed.
 set -eu
 
@@ -15,6 +16,8 @@ for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing="$missing $p"
 done
+# npm may come with a nodejs from elsewhere; Debian's package otherwise.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "deps.sh: installing:$missing" >&2
