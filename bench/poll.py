@@ -38,7 +38,6 @@ missed goal also gives exit status 1.
 """
 
 import argparse
-import glob
 import json
 import os
 import socket
@@ -51,6 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 import snmptest  # noqa: E402
+from walk import pin, proc_cpu_ns  # noqa: E402
 
 TABLE = "1.3.6.1.4.1.99999.2.1"
 GOAL_US_PER_POLL = 5.0
@@ -66,26 +66,13 @@ def agent_host(i):
                              i % 250 + 1)
 
 
-def pin(pid, cpus):
-    """Pin every thread of pid to cpus."""
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-        except OSError:
-            pass
-
-
 class CheckFailed(Exception):
     pass
 
 
 def cpu_s(pid):
     """CPU seconds used by every thread of pid so far."""
-    total = 0
-    for f in glob.glob("/proc/%d/task/*/schedstat" % pid):
-        with open(f) as fp:
-            total += int(fp.read().split()[0])
-    return total / 1e9
+    return proc_cpu_ns(pid) / 1e9
 
 
 def mem_kib(pid):

@@ -47,7 +47,6 @@
 
 struct slot {
 	int32_t		 reqid;		/* 0: free */
-	double		 sent;
 };
 
 static double
@@ -166,7 +165,6 @@ main(int argc, char *argv[])
 				om[n].msg_hdr.msg_iovlen = 1;
 				slots[s].reqid = msg.pdu.request_id;
 				sent[n] = s;
-				slots[s].sent = t;
 				reqid = (reqid + 1) & 0x7fff;
 				next++;
 				n++;
@@ -229,7 +227,7 @@ main(int argc, char *argv[])
 			done++;
 		}
 	}
-	lost += inflight;
+	lost = inflight;
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;

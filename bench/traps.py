@@ -42,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import snmptest  # noqa: E402
+from walk import pin, proc_cpu_ns  # noqa: E402
 
 SENDER_ENGINE = "8000000001626e6368"
 USERS = [("benchuser%d" % k, "benchpass1", "benchpriv1") for k in range(4)]
@@ -153,23 +154,8 @@ def udp_bound(port):
 
 
 def cpu_seconds(pid):
-    """CPU seconds of every thread of pid (schedstat, ns)."""
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            pass
-    return total / 1e9
-
-
-def pin(pid, cpus):
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-        except OSError:
-            pass
+    """CPU seconds of every thread of pid (schedstat)."""
+    return proc_cpu_ns(pid) / 1e9
 
 
 def engine(i):

@@ -85,11 +85,14 @@ def proc_cpu_ns(pid):
     return (int(fields[11]) + int(fields[12])) * 1000000000 // CLK_TCK
 
 
-def pin(pid, cpu):
-    """Every thread of pid onto cpu (threads made later inherit it)."""
+def pin(pid, cpus):
+    """Every thread of pid onto cpus, a CPU number or a set of them
+    (threads made later inherit it)."""
+    if isinstance(cpus, int):
+        cpus = {cpus}
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
-            os.sched_setaffinity(int(tid), {cpu})
+            os.sched_setaffinity(int(tid), cpus)
         except OSError:
             pass
 

@@ -11,6 +11,7 @@
 #ifndef SNMPMGR_PDU_H
 #define SNMPMGR_PDU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -55,6 +56,14 @@ enum snmp_type {
 	SNMP_T_NOSUCHINSTANCE	= 0x81,
 	SNMP_T_ENDOFMIBVIEW	= 0x82,
 };
+
+/* noSuchObject, noSuchInstance or endOfMibView: a varbind with no value. */
+static inline bool
+snmp_type_is_exception(uint8_t type)
+{
+	return type == SNMP_T_NOSUCHOBJECT || type == SNMP_T_NOSUCHINSTANCE ||
+	    type == SNMP_T_ENDOFMIBVIEW;
+}
 
 /* error-status values 0..18 (RFC 3416 3). */
 enum snmp_error_status {

@@ -442,7 +442,8 @@ sess_req_destroy(struct sess_req *r)
 	free(r);
 }
 
-/* End r with an error: unlink, call back, free. */
+/* End r with an error (0: a broadcast's collection ends): unlink, call
+ * back with the answers it had, free. */
 void
 sess_req_fail(struct sess_req *r, int error)
 {
@@ -451,20 +452,6 @@ sess_req_fail(struct sess_req *r, int error)
 	sess_req_unlink(r);
 	memset(&res, 0, sizeof(res));
 	res.error = error;
-	r->in_cb = 1;
-	if (r->cb != NULL)
-		r->cb(r, &res, r->arg);
-	sess_req_destroy(r);
-}
-
-/* The deadline of a broadcast request that got answers: the end. */
-static void
-sess_req_end_broadcast(struct sess_req *r)
-{
-	struct sess_result res;
-
-	sess_req_unlink(r);
-	memset(&res, 0, sizeof(res));
 	res.answers = r->answers;
 	r->in_cb = 1;
 	if (r->cb != NULL)
@@ -1149,7 +1136,7 @@ sess_mgr_timer(struct sess_mgr *m)
 		}
 		if (r->answers > 0) {
 			/* A broadcast's collection ends. */
-			sess_req_end_broadcast(r);
+			sess_req_fail(r, 0);
 			continue;
 		}
 		if (r->kind == SESS_REQ_PDU)
@@ -1277,10 +1264,20 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 	return true;
 }
 
+/* Microseconds from r's last send to now, clamped to 32 bits. */
+static uint32_t
+sess_req_rtt(const struct sess_req *r, uint64_t now)
+{
+	if (now <= r->sent_at)
+		return 0;
+	return now - r->sent_at > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)(now - r->sent_at);
+}
+
 /* One more answer to a broadcast request r: call back, keep r until its
  * deadline, send it no more. */
 static void
-sess_req_answer_more(struct sess_mgr *m, struct sess *s, struct sess_req *r,
+sess_req_answer_more(struct sess *s, struct sess_req *r,
     const struct snmp_pdu *pdu, const struct sockaddr *from,
     socklen_t fromlen, uint64_t now)
 {
@@ -1295,9 +1292,7 @@ sess_req_answer_more(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	res.from = from;
 	res.fromlen = fromlen;
 	res.answers = r->answers;
-	res.rtt_us = now > r->sent_at ?
-	    (now - r->sent_at > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)(now - r->sent_at)) : 0;
+	res.rtt_us = sess_req_rtt(r, now);
 	r->in_cb = 1;
 	if (r->cb != NULL)
 		r->cb(r, &res, r->arg);
@@ -1316,9 +1311,7 @@ sess_req_complete(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	s->stats.responses++;
 	memset(&res, 0, sizeof(res));
 	res.pdu = pdu;
-	res.rtt_us = now > r->sent_at ?
-	    (now - r->sent_at > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)(now - r->sent_at)) : 0;
+	res.rtt_us = sess_req_rtt(r, now);
 	s->stats.last_rtt_us = res.rtt_us;
 	r->in_cb = 1;
 	if (r->cb != NULL)
@@ -1412,7 +1405,7 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 	if (sess_tracing(s))
 		sess_trace_in(s, from, fromlen, buf, len, &msg, 0, NULL);
 	if (s->opts.broadcast)
-		sess_req_answer_more(m, s, r, &msg.pdu, from, fromlen,
+		sess_req_answer_more(s, r, &msg.pdu, from, fromlen,
 		    sess_now(m));
 	else
 		sess_req_complete(m, s, r, &msg.pdu, sess_now(m));

@@ -170,13 +170,6 @@ walk_emit(struct walk *w, const struct snmp_varbind *vb, size_t n)
 	return rc;
 }
 
-static bool
-walk_is_exception(uint8_t type)
-{
-	return type == SNMP_T_NOSUCHOBJECT || type == SNMP_T_NOSUCHINSTANCE ||
-	    type == SNMP_T_ENDOFMIBVIEW;
-}
-
 /* The subtree held nothing: Get the root itself, or just end. */
 static void
 walk_end(struct walk *w)
@@ -214,7 +207,7 @@ walk_root_answer(struct walk *w, const struct snmp_pdu *pdu)
 		return;
 	}
 	if (pdu->error_status == SNMP_ERR_NOERROR && pdu->nvb >= 1 &&
-	    !walk_is_exception(vb->value.type) &&
+	    !snmp_type_is_exception(vb->value.type) &&
 	    oid_cmp(&vb->name, &w->o.root) == 0) {
 		(void)walk_emit(w, vb, 1);
 		if (w->cancelled) {
@@ -354,7 +347,7 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	n = 0;
 	for (i = 0; i < pdu->nvb; i++) {
 		vb = &pdu->vb[i];
-		if (walk_is_exception(vb->value.type)) {
+		if (snmp_type_is_exception(vb->value.type)) {
 			end = true;
 			break;
 		}

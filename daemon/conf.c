@@ -1236,7 +1236,7 @@ config_load_running(const struct config *run, const json_t *extra,
 	return cfg_load(run->path, run, extra, extra_name, err);
 }
 
-static void
+void
 strv_free(char **v, size_t n)
 {
 	size_t	 i;

@@ -197,6 +197,19 @@ struct dtls_opts;
 /* The TLS keys of checked JSON into d (pointers into extra's strings). */
 void		 cfg_tls_opts(const json_t *extra, int role,
 		    struct dtls_opts *d);
+/* Warn when our certificate expires within this many days. */
+#define TLS_EXPIRY_WARN_DAYS	30
+/* What cfg_tls_cert_dates finds. */
+enum cfg_tls_dates {
+	CFG_TLS_DATES_OK,	/* or not a PEM certificate: not looked into */
+	CFG_TLS_DATES_NOT_YET,	/* not valid yet */
+	CFG_TLS_DATES_EXPIRED,
+	CFG_TLS_DATES_SOON	/* ends within TLS_EXPIRY_WARN_DAYS */
+};
+/* The dates of the first certificate of the PEM file path: *days whole
+ * days left, end its notAfter as text. */
+enum cfg_tls_dates cfg_tls_cert_dates(const char *path, int *days, char *end,
+		    size_t endlen);
 /* Our certificate and key load and match, and are within their dates
  * (a warning logged when they end within 30 days).  -1 with err. */
 int		 cfg_tls_files_check(const struct dtls_opts *d,
@@ -231,6 +244,8 @@ int		 cfg_traps(struct cfg_ctx *ctx);
 /* conf_trap_tls.c: traps.tls (obj NULL: the defaults only). */
 int		 cfg_traps_tls(struct cfg_ctx *ctx, const json_t *obj,
 		    const struct cfg_pos *at);
+/* conf.c: free n strings and the array holding them. */
+void		 strv_free(char **, size_t);
 /* conf_mibs.c: the "mibs" section, loaded into ctx->c->mib. */
 int		 cfg_mibs(struct cfg_ctx *ctx);
 

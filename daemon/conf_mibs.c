@@ -80,7 +80,6 @@ cfg_mibs(struct cfg_ctx *ctx)
 	const json_t	*obj = ctx->sect[SECT_MIBS], *v;
 	struct mib_conf	 mc;
 	char		 e[256];
-	size_t		 i;
 	int		 rv = -1;
 
 	if (obj == NULL)
@@ -122,11 +121,7 @@ cfg_mibs(struct cfg_ctx *ctx)
 	}
 	rv = 0;
  out:
-	for (i = 0; mc.dirs != NULL && i < mc.ndirs; i++)
-		free(mc.dirs[i]);
-	for (i = 0; mc.modules != NULL && i < mc.nmodules; i++)
-		free(mc.modules[i]);
-	free(mc.dirs);
-	free(mc.modules);
+	strv_free(mc.dirs, mc.ndirs);
+	strv_free(mc.modules, mc.nmodules);
 	return rv;
 }

@@ -24,9 +24,6 @@
 #include "conf_int.h"
 #include "log.h"
 
-/* Warn when our certificate expires within this many days. */
-#define TLS_EXPIRY_WARN_DAYS	30
-
 static const char *
 tls_str(const json_t *extra, const char *key)
 {
@@ -52,38 +49,38 @@ cfg_tls_opts(const json_t *extra, int role, struct dtls_opts *d)
 	}
 }
 
-/*
- * The dates of the first certificate of a PEM file: -1 when expired or
- * not yet valid (why set), 1 when it expires within the warning window,
- * 0 otherwise (or when the file is not PEM: PKCS#12 is checked by
- * loading only).
- */
-static int
-tls_cert_dates(const char *path, char *why, size_t whylen)
+enum cfg_tls_dates
+cfg_tls_cert_dates(const char *path, int *days, char *end, size_t endlen)
 {
+	const ASN1_TIME	*na;
 	BIO		*b;
 	X509		*x;
-	int		 days = 0, secs = 0, rv = 0;
+	int		 secs = 0, n;
+	enum cfg_tls_dates rv = CFG_TLS_DATES_OK;
 
+	*days = 0;
+	end[0] = '\0';
 	if ((b = BIO_new_file(path, "r")) == NULL)
-		return 0;
+		return rv;
 	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (x == NULL)
-		return 0;
-	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0) {
-		(void)snprintf(why, whylen, "certificate %s is not valid yet",
-		    path);
-		rv = -1;
-	} else if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
-		(void)snprintf(why, whylen, "certificate %s has expired", path);
-		rv = -1;
-	} else if (ASN1_TIME_diff(&days, &secs, NULL,
-	    X509_get0_notAfter(x)) == 1 && days < TLS_EXPIRY_WARN_DAYS) {
-		(void)snprintf(why, whylen, "certificate %s expires in %d "
-		    "day%s", path, days, days == 1 ? "" : "s");
-		rv = 1;
+		return rv;
+	na = X509_get0_notAfter(x);
+	if ((b = BIO_new(BIO_s_mem())) != NULL) {
+		if (ASN1_TIME_print(b, na) == 1 &&
+		    (n = BIO_read(b, end, (int)endlen - 1)) > 0)
+			end[n] = '\0';
+		BIO_free(b);
 	}
+	end[strcspn(end, "\n")] = '\0';
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
+		rv = CFG_TLS_DATES_NOT_YET;
+	else if (X509_cmp_current_time(na) <= 0)
+		rv = CFG_TLS_DATES_EXPIRED;
+	else if (ASN1_TIME_diff(days, &secs, NULL, na) == 1 &&
+	    *days < TLS_EXPIRY_WARN_DAYS)
+		rv = CFG_TLS_DATES_SOON;
 	X509_free(x);
 	return rv;
 }
@@ -93,8 +90,8 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
     struct config_err *err)
 {
 	struct dtls_ctx	*c;
-	char		 why[300];
-	int		 r;
+	char		 end[64];
+	int		 days;
 
 	if (d->cert == NULL)
 		return cfg_fail(err, at, AT_KEY, "error %d: no \"cert\" "
@@ -105,12 +102,20 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
 		return cfg_fail(err, at, AT_KEY, "error %d: %s",
 		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
 	dtls_ctx_free(c);
-	why[0] = '\0';
-	if ((r = tls_cert_dates(d->cert, why, sizeof(why))) == -1)
-		return cfg_fail(err, at, AT_KEY, "error %d: %s",
-		    SNMPMGR_ERR_TLS_CREDENTIALS, why);
-	if (r == 1)
-		log_warnx("%s", why);
+	switch (cfg_tls_cert_dates(d->cert, &days, end, sizeof(end))) {
+	case CFG_TLS_DATES_NOT_YET:
+		return cfg_fail(err, at, AT_KEY, "error %d: certificate %s is "
+		    "not valid yet", SNMPMGR_ERR_TLS_CREDENTIALS, d->cert);
+	case CFG_TLS_DATES_EXPIRED:
+		return cfg_fail(err, at, AT_KEY, "error %d: certificate %s has "
+		    "expired", SNMPMGR_ERR_TLS_CREDENTIALS, d->cert);
+	case CFG_TLS_DATES_SOON:
+		log_warnx("certificate %s expires in %d day%s", d->cert, days,
+		    days == 1 ? "" : "s");
+		break;
+	case CFG_TLS_DATES_OK:
+		break;
+	}
 	return 0;
 }
 

@@ -12,12 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "core/dtls.h"
 #include "core/errors.h"
@@ -29,7 +26,6 @@
 #define TLS_DEFAULT_HANDSHAKES		64
 #define TLS_DEFAULT_IDLE_MS		(5 * 60 * 1000)
 #define TLS_DEFAULT_HANDSHAKE_MS	10000
-#define TLS_EXPIRY_WARN_DAYS		30
 
 /* cert_to_name "map" words, in enum dtls_map_kind order from 1. */
 static const char *const map_words[] = { "specified", "san_rfc822",
@@ -104,52 +100,37 @@ tls_path(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at,
 }
 
 /*
- * The dates of our certificate (the first PEM certificate of the file;
- * a PKCS#12 file is not looked into): expired or not yet valid is an
- * error, within 30 days of its end a warning.
+ * The dates of our certificate (a PKCS#12 file is not looked into):
+ * expired or not yet valid is an error, within 30 days of its end a
+ * warning.
  */
 static int
 tls_dates(struct config_traps_tls *t, const struct cfg_pos *at,
     struct config_err *err)
 {
-	const ASN1_TIME	*na;
-	X509		*x;
-	FILE		*f;
-	time_t		 soon;
-	char		 end[64] = "";
-	BIO		*b;
-	int		 rc = 0;
+	char	 end[64];
+	int	 days;
 
-	if ((f = fopen(t->cert, "r")) == NULL)
-		return 0;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (x == NULL)
-		return 0;
-	na = X509_get0_notAfter(x);
-	if ((b = BIO_new(BIO_s_mem())) != NULL) {
-		if (ASN1_TIME_print(b, na) == 1)
-			(void)BIO_read(b, end, sizeof(end) - 1);
-		BIO_free(b);
-	}
-	end[strcspn(end, "\n")] = '\0';
-	soon = time(NULL) + TLS_EXPIRY_WARN_DAYS * 86400;
-	if (X509_cmp_current_time(na) <= 0)
-		rc = cfg_fail(err, at, AT_VALUE, "error %d: %s: %s: the "
+	switch (cfg_tls_cert_dates(t->cert, &days, end, sizeof(end))) {
+	case CFG_TLS_DATES_EXPIRED:
+		return cfg_fail(err, at, AT_VALUE, "error %d: %s: %s: the "
 		    "certificate expired (%s)", SNMPMGR_ERR_TLS_CREDENTIALS,
 		    snmpmgr_strerror(SNMPMGR_ERR_TLS_CREDENTIALS), t->cert,
 		    end);
-	else if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
-		rc = cfg_fail(err, at, AT_VALUE, "error %d: %s: %s: the "
+	case CFG_TLS_DATES_NOT_YET:
+		return cfg_fail(err, at, AT_VALUE, "error %d: %s: %s: the "
 		    "certificate is not valid yet",
 		    SNMPMGR_ERR_TLS_CREDENTIALS,
 		    snmpmgr_strerror(SNMPMGR_ERR_TLS_CREDENTIALS), t->cert);
-	else if (X509_cmp_time(na, &soon) <= 0)
+	case CFG_TLS_DATES_SOON:
 		snprintf(t->warning, sizeof(t->warning), "traps.tls.cert: %s "
 		    "expires within %d days (%s)", t->cert,
 		    TLS_EXPIRY_WARN_DAYS, end);
-	X509_free(x);
-	return rc;
+		break;
+	case CFG_TLS_DATES_OK:
+		break;
+	}
+	return 0;
 }
 
 /* Open the files as a listener would. */

@@ -315,7 +315,6 @@ name_find(const struct mib *m, const char *label, const char *module,
     size_t *count)
 {
 	size_t		 lo = 0, hi = m->nnames, mid, k;
-	int		 c;
 
 	*count = 0;
 	while (lo < hi) {
@@ -328,7 +327,7 @@ name_find(const struct mib *m, const char *label, const char *module,
 	for (k = lo; k < m->nnames && strcmp(m->names[k].label, label) == 0;
 	    k++) {
 		if (module != NULL) {
-			if ((c = strcmp(m->names[k].module, module)) == 0) {
+			if (strcmp(m->names[k].module, module) == 0) {
 				*count = 1;
 				return &m->names[k];
 			}
@@ -343,7 +342,7 @@ int
 mib_parse_oid(const struct mib *m, struct oid *o, const char *s, size_t n,
     char *err, size_t errlen)
 {
-	const struct mib_name *nm, *sg;
+	const struct mib_name *nm, *sg, *any;
 	const struct mib_node *node;
 	char		 label[128], module[128], text[SNMPMGR_MAX_OID_STR];
 	const char	*p, *end = s + n, *dot, *colon;
@@ -390,13 +389,11 @@ mib_parse_oid(const struct mib *m, struct oid *o, const char *s, size_t n,
 	}
 	nm = name_find(m, label, module[0] ? module : NULL, &count);
 	if (nm == NULL) {
-		if (module[0] != '\0' && name_find(m, label, NULL, &count) !=
-		    NULL)
+		if (module[0] != '\0' &&
+		    (any = name_find(m, label, NULL, &count)) != NULL)
 			snprintf(err, errlen, "unknown name \"%s::%s\" (%s "
 			    "defines %s; did you mean %s::%s?)", module,
-			    label, name_find(m, label, NULL, &count)->module,
-			    label, name_find(m, label, NULL, &count)->module,
-			    label);
+			    label, any->module, label, any->module, label);
 		else if ((sg = suggest(m, label)) != NULL)
 			snprintf(err, errlen, "unknown name \"%.*s\" (did you "
 			    "mean %s::%s?)", (int)(dot - s), s, sg->module,
@@ -493,25 +490,7 @@ smi_error_cb(char *path, int line, int severity, char *msg, char *tag)
 		loading->nbroken++;
 }
 
-/* True when module sm's file had a syntax error (reported, then). */
-static bool
-module_broken(struct load_ctx *lc, SmiModule *sm)
-{
-	char	 msg[300];
-	size_t	 i;
-
-	for (i = 0; sm->path != NULL && i < lc->nbroken; i++)
-		if (strcmp(lc->broken[i], sm->path) == 0) {
-			if (lc->warn != NULL) {
-				snprintf(msg, sizeof(msg), "module %s failed "
-				    "to parse, skipped", sm->name);
-				lc->warn(lc->arg, sm->path, 0, msg);
-			}
-			return true;
-		}
-	return false;
-}
-
+/* True when module sm's file had a syntax error. */
 static bool
 module_broken_quiet(struct load_ctx *lc, SmiModule *sm)
 {
@@ -521,6 +500,22 @@ module_broken_quiet(struct load_ctx *lc, SmiModule *sm)
 		if (strcmp(lc->broken[i], sm->path) == 0)
 			return true;
 	return false;
+}
+
+/* The same, reported when true. */
+static bool
+module_broken(struct load_ctx *lc, SmiModule *sm)
+{
+	char	 msg[300];
+
+	if (!module_broken_quiet(lc, sm))
+		return false;
+	if (lc->warn != NULL) {
+		snprintf(msg, sizeof(msg), "module %s failed to parse, skipped",
+		    sm->name);
+		lc->warn(lc->arg, sm->path, 0, msg);
+	}
+	return true;
 }
 
 static void

@@ -449,10 +449,7 @@ mib_node_info(const struct mib_node *n, struct mib_info *in)
 	in->units = n->units;
 	in->descr = n->descr;
 	in->nenums = n->nenums;
-	if (row != NULL && !(n->kind & MIB_K_TABLE)) {
-		in->nindex = row->nindex;
-		in->implied = row->implied;
-	} else if (row != NULL) {
+	if (row != NULL) {
 		in->nindex = row->nindex;
 		in->implied = row->implied;
 	}

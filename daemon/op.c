@@ -359,23 +359,30 @@ op_error_detail(const struct op *op, int error, char *buf, size_t size)
 		snprintf(buf, size, "%s", snmpmgr_strerror(error));
 }
 
-/* The session's name (NULL for an inline target) and the agent's
- * address, for op's events. */
+/* The session's name for op's events (NULL for an inline target). */
 static const char *
-op_event_who(const struct op *op, char *addr, size_t addrsize)
+op_event_name(const struct op *op)
 {
 	const struct dsess	*ds;
+
+	ds = op->s != NULL ? sess_get_udata(op->s) : NULL;
+	return ds != NULL ? ds->name : NULL;
+}
+
+/* The agent's address for op's events: formatted only once an event is
+ * wanted. */
+static void
+op_event_addr(const struct op *op, char *addr, size_t addrsize)
+{
 	const struct sockaddr	*sa;
 	socklen_t		 salen = 0;
 
 	if (op->s == NULL) {
 		snprintf(addr, addrsize, "?");
-		return NULL;
+		return;
 	}
 	sa = sess_addr(op->s, &salen);
 	sessions_format_addr(sa, salen, addr, addrsize);
-	ds = sess_get_udata(op->s);
-	return ds != NULL ? ds->name : NULL;
 }
 
 void
@@ -387,12 +394,13 @@ op_error_event(const struct op *op, int code, const char *detail,
 	char			 addr[128];
 	json_t			*data;
 
-	name = op_event_who(op, addr, sizeof(addr));
+	name = op_event_name(op);
 	if (code <= 0 || d->events == NULL ||
 	    !events_wanted(d->events, EV_ERROR, name)) {
 		json_decref(extra);
 		return;
 	}
+	op_event_addr(op, addr, sizeof(addr));
 	method = ctl_req_method(op->r);
 	msg = snmpmgr_strerror(code);
 	data = json_pack("{s:s,s:i,s:s,s:s,s:s}", "method",
@@ -417,9 +425,10 @@ op_response_event(const struct op *op, const struct snmp_varbind *vb,
 	char			 addr[128];
 	json_t			*data, *vbs;
 
-	name = op_event_who(op, addr, sizeof(addr));
+	name = op_event_name(op);
 	if (d->events == NULL || !events_wanted(d->events, EV_RESPONSE, name))
 		return;
+	op_event_addr(op, addr, sizeof(addr));
 	render_buf_init(&b);
 	render_varbinds(&b, vb, n);
 	vbs = b.failed ? NULL : json_loadb(b.p, b.len, 0, &jerr);

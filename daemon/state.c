@@ -424,13 +424,6 @@ vals_compact(struct state_vals *v)
 	state_vals_free(&c);
 }
 
-static bool
-vb_is_exception(uint8_t type)
-{
-	return type == SNMP_T_NOSUCHOBJECT || type == SNMP_T_NOSUCHINSTANCE ||
-	    type == SNMP_T_ENDOFMIBVIEW;
-}
-
 /* Add vb[0..n-1] (exceptions left out) to the store's values. */
 static int
 store_put(struct state_vals *v, const struct snmp_varbind *vb, size_t n)
@@ -438,11 +431,12 @@ store_put(struct state_vals *v, const struct snmp_varbind *vb, size_t n)
 	size_t	 i, k;
 
 	for (i = 0; i < n; i = k) {
-		for (k = i; k < n && !vb_is_exception(vb[k].value.type); k++)
+		for (k = i; k < n &&
+		    !snmp_type_is_exception(vb[k].value.type); k++)
 			;
 		if (k > i && state_vals_add(v, vb + i, k - i) == -1)
 			return -1;
-		while (k < n && vb_is_exception(vb[k].value.type))
+		while (k < n && snmp_type_is_exception(vb[k].value.type))
 			k++;
 	}
 	return 0;

@@ -108,31 +108,34 @@ td_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The address key of a source, and its text. */
+/* The address key of a source (key[0] 0: not IPv4 or IPv6). */
 static void
-td_key(const struct sockaddr *sa, uint8_t key[TD_KEY_LEN], char *addr,
-    unsigned *port)
+td_key(const struct sockaddr *sa, uint8_t key[TD_KEY_LEN])
 {
 	memset(key, 0, TD_KEY_LEN);
-	addr[0] = '\0';
-	*port = 0;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
 
 		key[0] = 4;
 		memcpy(key + 2, &sin->sin_port, 2);
 		memcpy(key + 4, &sin->sin_addr, 4);
-		inet_ntop(AF_INET, &sin->sin_addr, addr, INET6_ADDRSTRLEN);
-		*port = ntohs(sin->sin_port);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const void *)sa;
 
 		key[0] = 6;
 		memcpy(key + 2, &sin6->sin6_port, 2);
 		memcpy(key + 4, &sin6->sin6_addr, 16);
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, INET6_ADDRSTRLEN);
-		*port = ntohs(sin6->sin6_port);
 	}
+}
+
+/* A new association's source as text, from its key. */
+static void
+td_key_text(const uint8_t key[TD_KEY_LEN], char addr[INET6_ADDRSTRLEN],
+    unsigned *port)
+{
+	inet_ntop(key[0] == 4 ? AF_INET : AF_INET6, key + 4, addr,
+	    INET6_ADDRSTRLEN);
+	*port = (unsigned)key[2] << 8 | key[3];
 }
 
 /* FNV-1a, keyed by nothing: the table only needs spread, and a sender
@@ -499,8 +502,8 @@ td_is_client_hello(const uint8_t *p, size_t n)
  * the cookie exchange. */
 static void
 td_listen(struct trap_dtls *td, struct td_assoc *old, const uint8_t *key,
-    const char *addr, unsigned port, const uint8_t *dgram, size_t n,
-    const struct sockaddr *from, socklen_t fromlen, uint64_t now)
+    const uint8_t *dgram, size_t n, const struct sockaddr *from,
+    socklen_t fromlen, uint64_t now)
 {
 	struct dtls_assoc	*a = NULL;
 	struct td_assoc		*x;
@@ -541,8 +544,7 @@ td_listen(struct trap_dtls *td, struct td_assoc *old, const uint8_t *key,
 	x->hash = td_hash(key);
 	x->peerlen = fromlen <= sizeof(x->peer) ? fromlen : sizeof(x->peer);
 	memcpy(&x->peer, from, x->peerlen);
-	snprintf(x->addr, sizeof(x->addr), "%s", addr);
-	x->port = port;
+	td_key_text(key, x->addr, &x->port);
 	x->start_ms = x->last_ms = now;
 	x->hnext = td->hash[x->hash & (td->hsize - 1)];
 	td->hash[x->hash & (td->hsize - 1)] = x;
@@ -560,17 +562,14 @@ trap_dtls_input(struct trap_dtls *td, const uint8_t *dgram, size_t n,
 {
 	struct td_assoc	*x;
 	uint8_t		 key[TD_KEY_LEN];
-	char		 addr[INET6_ADDRSTRLEN];
-	unsigned	 port;
 	uint64_t	 now = td_now();
 
-	td_key(from, key, addr, &port);
+	td_key(from, key);
 	if (key[0] == 0)
 		return;
 	if ((x = td_find(td, key)) == NULL ||
 	    (x->open && td_is_client_hello(dgram, n))) {
-		td_listen(td, x, key, addr, port, dgram, n, from, fromlen,
-		    now);
+		td_listen(td, x, key, dgram, n, from, fromlen, now);
 		return;
 	}
 	/* A record that does not authenticate is dropped inside. */
@@ -585,10 +584,8 @@ trap_dtls_send(struct trap_dtls *td, uint64_t id, const uint8_t *msg,
 {
 	struct td_assoc	*x;
 	uint8_t		 key[TD_KEY_LEN];
-	char		 addr[INET6_ADDRSTRLEN];
-	unsigned	 port;
 
-	td_key(to, key, addr, &port);
+	td_key(to, key);
 	if ((x = td_find(td, key)) == NULL || x->id != id || !x->open ||
 	    dtls_assoc_state(x->a) != DTLS_OPEN)
 		return -1;

@@ -545,7 +545,7 @@ tp_report_allowed(struct trapproc *tp, int64_t now)
 }
 
 /* Our snmpEngineTime: seconds since boots last changed. */
-uint32_t
+static uint32_t
 tp_our_time(const struct trapproc *tp, int64_t now)
 {
 	int64_t	 t = now - tp->boot_now;

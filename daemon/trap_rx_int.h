@@ -118,7 +118,5 @@ void	 tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
 int	 tp_rec_end(struct trapproc *tp, struct trapproc_out *out,
 	    bool have_reqid, int32_t reqid, int64_t uptime,
 	    const struct oid *trap_oid, const struct snmp_pdu *pdu);
-/* Our snmpEngineTime: seconds since boots last changed. */
-uint32_t tp_our_time(const struct trapproc *tp, int64_t now);
 
 #endif /* SNMPMGRD_TRAP_RX_INT_H */
