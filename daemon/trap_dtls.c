@@ -93,6 +93,7 @@ struct trap_dtls {
 	uint64_t		 rekeyed_ms;
 
 	struct event		*tick;
+	unsigned		 tick_ms;	/* its interval when pending */
 	uint8_t			 buf[SNMPMGR_MAX_DGRAM];
 	struct trap_dtls_stats	 st;
 	struct log_repeat	 rep_fail;
@@ -301,6 +302,12 @@ td_tick_arm(struct trap_dtls *td)
 		return;
 	}
 	ms = td->nhs > 0 ? TD_TICK_HS_MS : TD_TICK_MS;
+	/* A pending tick at least as soon stays: re-adding it would push it
+	 * back, and a peer sending often enough would keep it from firing
+	 * (no handshake timeouts, retransmissions or idle closes). */
+	if (evtimer_pending(td->tick, NULL) && td->tick_ms <= ms)
+		return;
+	td->tick_ms = ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	event_add(td->tick, &tv);
