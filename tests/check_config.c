@@ -801,8 +801,14 @@ START_TEST(config_traps_checked)
 	expect_error("{\"traps\": {\"listen\": [\"udp:1.2.3.4\", "
 	    "@\"udp6:::1:162\"]}}\n", "traps.listen[1]: IPv6 addresses go in "
 	    "brackets");
-	expect_error("{\"traps\": {\"listen\": [@\"tcp:1.2.3.4:162\"]}}\n",
+	expect_error("{\"traps\": {\"listen\": [@\"sctp:1.2.3.4:162\"]}}\n",
 	    "expected \"udp:ADDR:PORT\"");
+	expect_error("{\"traps\": {\"listen\": [@\"tcp:[::1]:162\"]}}\n",
+	    "traps.listen[0]: use \"tcp6:");
+	expect_error("{\"traps\": {\"listen\": [@\"tcp6:::1:162\"]}}\n",
+	    "traps.listen[0]: IPv6 addresses go in brackets");
+	expect_error("{\"traps\": {\"tcp\": {\"message_timeout\": @\"1ms\"}}}"
+	    "\n", "traps.tcp.message_timeout:");
 	expect_error("{\"traps\": {\"listen\": [@\"udp:1.2.3.4:0\"]}}\n",
 	    "port must be from 1 to 65535");
 	expect_error("{\"traps\": {\"journal\": {\"fsync\": @\"sometimes\"}}}"
