@@ -13,6 +13,7 @@ and the UDP listener are served.  Loopback, free ports, processes stopped
 by PID.
 """
 
+import json
 import os
 import socket
 import sys
@@ -300,6 +301,51 @@ class TcpReceiverTest(unittest.TestCase):
             for s in flood:
                 s.close()
         self.d.check_health()
+
+
+class TcpReloadTest(unittest.TestCase):
+    """daemon.reload keeps a TCP listener whose address stays, with its
+    connections, applies new traps.tcp bounds, and closes a removed one."""
+
+    def test_reload_keeps_connections_applies_bounds(self):
+        port = snmptest._free_udp_tcp_port()
+        spec = "tcp:127.0.0.1:%d" % port
+        traps = {"listen": [spec], "communities": ["public"],
+                 "journal": {"path": "traps.jsonl", "fsync": "none"}}
+        d = Daemon({"traps": traps})
+        journal = os.path.join(d.config["state_dir"], "traps.jsonl")
+
+        def reload(new):
+            cfg = json.loads(json.dumps(d.config))
+            cfg["traps"] = new
+            d.write_config(cfg)
+            self.assertEqual(d.call("daemon.reload")["warnings"], [])
+
+        try:
+            a = socket.create_connection(("127.0.0.1", port))
+            b = socket.create_connection(("127.0.0.1", port))
+            oid = unique_oid()
+            for sock, reqid in ((a, 1), (b, 2)):
+                sock.sendall(v2c_trap(reqid, oid))
+                self.assertIsNotNone(wait_record(journal, lambda r: r.get(
+                    "trap_oid") == oid and r["request_id"] == reqid))
+            # Down to one connection: the least recently active (a) goes.
+            reload(dict(traps, tcp={"max_connections": 1}))
+            self.assertTrue(recv_closed(a, 3.0))
+            a.close()
+            oid2 = unique_oid()
+            b.sendall(v2c_trap(3, oid2))
+            rec = wait_record(journal, by_oid(oid2))
+            self.assertIsNotNone(rec, "kept connection lost")
+            self.assertEqual(rec["transport"], "tcp")
+            # The listener removed: its connection closes.
+            reload(dict(traps, listen=["udp:127.0.0.1:%d" % port]))
+            self.assertTrue(recv_closed(b, 3.0))
+            b.close()
+            with socket.socket() as c:
+                self.assertRaises(OSError, c.connect, ("127.0.0.1", port))
+        finally:
+            d.close()
 
 
 if __name__ == "__main__":
