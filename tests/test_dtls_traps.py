@@ -150,6 +150,30 @@ def ns(pki, cmd, identity, target, *args, timeout=30):
                           timeout=timeout, env=pki.env())
 
 
+def listener_tls(pki, rule_map, **over):
+    """traps.tls with our "mgr" certificate and one rule mapping every
+    certificate the test CA signed with rule_map."""
+    t = {"cert": pki.path("mgr.crt"), "key": pki.path("mgr.key"),
+         "ca": pki.ca, "cert_to_name": [{"fingerprint": fingerprint(pki.ca),
+                                         "map": rule_map}]}
+    t.update(over)
+    return t
+
+
+def send_until_journaled(pki, journal, identity, target, oid,
+                         cmd="snmptrap", tries=3):
+    """Send until journaled (snmptrap gives the handshake little time and
+    drops the trap silently when it is slow): (the last run, the record
+    or None)."""
+    for _ in range(tries):
+        r = ns(pki, cmd, identity, target, "", oid, "1.3.6.1.2.1.1.5.0",
+               "s", identity)
+        rec = wait_record(journal, by_oid(oid), timeout=3)
+        if rec is not None:
+            return r, rec
+    return r, None
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -312,14 +336,10 @@ class DtlsReceiverTest(unittest.TestCase):
         return self.d.call("trap.stats")["listeners"][i]["dtls"]
 
     def trap(self, identity, oid, target=None, cmd="snmptrap"):
-        """Send until journaled (snmptrap gives the handshake little
-        time and drops the trap silently when it is slow)."""
-        for _ in range(3):
-            r = ns(self.pki, cmd, identity, target or self.target, "",
-                   oid, "1.3.6.1.2.1.1.5.0", "s", identity)
-            rec = wait_record(self.journal, by_oid(oid), timeout=3)
-            if rec is not None:
-                return r, rec
+        r, rec = send_until_journaled(self.pki, self.journal, identity,
+                                      target or self.target, oid, cmd)
+        if rec is not None:
+            return r, rec
         self.fail("%s %s: not journaled: %s\n%s" % (cmd, identity,
                                                     r.stderr,
                                                     self.d.log()[-3000:]))
@@ -347,30 +367,30 @@ class DtlsReceiverTest(unittest.TestCase):
                                                    ".crt")).lower())
         self.assertEqual(rec["varbinds"][-1]["value"], identity)
 
+    def mapped(self, identity, name, target=None):
+        """A trap from identity, journaled under name."""
+        _, rec = self.trap(identity, unique_oid(), target=target)
+        self.check_rec(rec, identity, name)
+        return rec
+
     # ------------------------------------------------------- mapping
     def test_rule_specified(self):
-        _, rec = self.trap("spec", unique_oid())
-        self.check_rec(rec, "spec", "ops-specified")
+        self.mapped("spec", "ops-specified")
 
     def test_rule_cn(self):
-        _, rec = self.trap("cncert", unique_oid())
-        self.check_rec(rec, "cncert", "Sender CN 1")
+        self.mapped("cncert", "Sender CN 1")
 
     def test_rule_san_rfc822_lowercases_the_host(self):
-        _, rec = self.trap("rfc", unique_oid())
-        self.check_rec(rec, "rfc", "ops@example.com")
+        self.mapped("rfc", "ops@example.com")
 
     def test_rule_san_ip(self):
-        _, rec = self.trap("ipcert", unique_oid())
-        self.check_rec(rec, "ipcert", "127.0.0.1")
+        self.mapped("ipcert", "127.0.0.1")
 
     def test_rule_san_any_takes_the_first(self):
-        _, rec = self.trap("anycert", unique_oid())
-        self.check_rec(rec, "anycert", "127.0.0.1")
+        self.mapped("anycert", "127.0.0.1")
 
     def test_rule_san_dns_by_ca_fingerprint(self):
-        _, rec = self.trap("dnscert", unique_oid())
-        self.check_rec(rec, "dnscert", "sender.example.net")
+        self.mapped("dnscert", "sender.example.net")
         ev = self.w.wait(lambda e: e["event"] ==
                          "ssl-client-authentication" and
                          e.get("security_name") == "sender.example.net")
@@ -386,11 +406,9 @@ class DtlsReceiverTest(unittest.TestCase):
             e.get("security_name") == "sender.example.net"))
 
     def test_ipv6_listener(self):
-        oid = unique_oid()
-        _, rec = self.trap("spec", oid, target="dtlsudp6:[::1]:%d"
-                           % self.port)
+        rec = self.mapped("spec", "ops-specified",
+                          target="dtlsudp6:[::1]:%d" % self.port)
         self.assertEqual(rec["source"], "::1")
-        self.check_rec(rec, "spec", "ops-specified")
 
     # ------------------------------------------------------- informs
     def test_inform_acknowledged_after_probe(self):
@@ -567,34 +585,21 @@ class DtlsPrefixTest(unittest.TestCase):
             port = port_both()
             cfg = {"local_engine_id": "0x" + OUR_ENGINE,
                    "traps": {"listen": ["dtls:127.0.0.1:%d" % port],
-                             "tls": {"cert": p.path("mgr.crt"),
-                                     "key": p.path("mgr.key"), "ca": p.ca,
-                                     "tsm_use_prefix": True,
-                                     "cert_to_name": [
-                                         {"fingerprint": fingerprint(p.ca),
-                                          "map": "san_dns"}]},
+                             "tls": listener_tls(p, "san_dns",
+                                                 tsm_use_prefix=True),
                              "journal": {"path": "traps.jsonl"}}}
+            target = "dtlsudp:localhost:%d" % port
             with Daemon(cfg) as d:
                 journal = os.path.join(d.config["state_dir"], "traps.jsonl")
-                oid = unique_oid()
-                for _ in range(3):
-                    ns(p, "snmptrap", "dnscert", "dtlsudp:localhost:%d"
-                       % port, "", oid)
-                    rec = wait_record(journal, by_oid(oid), timeout=3)
-                    if rec:
-                        break
+                _, rec = send_until_journaled(p, journal, "dnscert", target,
+                                              unique_oid())
                 self.assertIsNotNone(rec, d.log()[-2000:])
                 self.assertEqual(rec["security_name"], "dtls:pfx.example")
                 self.assertEqual(rec["tm_security_name"], "pfx.example")
                 # A reload opens the DTLS listener anew; it still serves.
                 d.call("daemon.reload")
-                oid = unique_oid()
-                for _ in range(3):
-                    ns(p, "snmptrap", "dnscert", "dtlsudp:localhost:%d"
-                       % port, "", oid)
-                    rec = wait_record(journal, by_oid(oid), timeout=3)
-                    if rec:
-                        break
+                _, rec = send_until_journaled(p, journal, "dnscert", target,
+                                              unique_oid())
                 self.assertIsNotNone(rec, d.log()[-2000:])
         finally:
             p.close()
@@ -612,12 +617,7 @@ class DtlsIdleTest(unittest.TestCase):
             crt, key = p.make("idler", "idler-cn")
             port = port_both()
             cfg = {"traps": {"listen": ["dtls:127.0.0.1:%d" % port],
-                             "tls": {"cert": p.path("mgr.crt"),
-                                     "key": p.path("mgr.key"), "ca": p.ca,
-                                     "idle_timeout": "1s",
-                                     "cert_to_name": [
-                                         {"fingerprint": fingerprint(p.ca),
-                                          "map": "cn"}]},
+                             "tls": listener_tls(p, "cn", idle_timeout="1s"),
                              "journal": {"path": "traps.jsonl"}}}
             with Daemon(cfg) as d:
                 w = Watcher(d, ("connected", "disconnected"))
@@ -675,12 +675,7 @@ class DtlsConfigTest(unittest.TestCase):
             d.close()
 
     def base(self, **over):
-        t = {"cert": self.pki.path("mgr.crt"),
-             "key": self.pki.path("mgr.key"), "ca": self.pki.ca,
-             "cert_to_name": [{"fingerprint": fingerprint(self.pki.ca),
-                               "map": "cn"}]}
-        t.update(over)
-        return t
+        return listener_tls(self.pki, "cn", **over)
 
     def test_valid(self):
         r = self.check(self.base())
