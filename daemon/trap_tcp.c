@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "conf.h"
 
@@ -46,6 +47,7 @@
 #include "core/transport.h"
 
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "trap_tcp.h"
 
@@ -126,6 +128,30 @@ tt_find(struct trap_tcp *tt, uint64_t id)
 	return NULL;
 }
 
+/*
+ * connected / disconnected (with the reason) for a connection, as the
+ * DTLS listener says them for its associations; built only when someone
+ * subscribed (at shutdown the event bus goes before the receiver).
+ */
+static void
+tt_event(struct trap_tcp *tt, const struct tt_conn *c, bool up,
+    const char *reason)
+{
+	enum event_type	 type = up ? EV_CONNECTED : EV_DISCONNECTED;
+	json_t		*data;
+
+	if (tt->d->events == NULL || !events_wanted(tt->d->events, type,
+	    NULL))
+		return;
+	if ((data = json_pack("{s:s,s:s,s:s,s:i,s:s}", "origin", "traps",
+	    "listener", tt->spec, "source", c->addr, "port", (int)c->port,
+	    "transport", "tcp")) == NULL)
+		return;
+	if (reason != NULL)
+		json_object_set_new(data, "reason", json_string(reason));
+	events_publish(tt->d->events, type, NULL, data);
+}
+
 static void
 tt_tick_arm(struct trap_tcp *tt)
 {
@@ -157,6 +183,7 @@ tt_drop(struct trap_tcp *tt, struct tt_conn *c, const char *reason)
 	tt->n--;
 	log_debug("traps: %s: TCP connection from %s port %u closed: %s",
 	    tt->spec, c->addr, c->port, reason);
+	tt_event(tt, c, false, reason);
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -283,6 +310,7 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 	struct tt_conn	*c = arg;
 	struct trap_tcp	*tt = c->tt;
 	const char	*why = NULL;
+	char		 refused[200];
 	ssize_t		 n;
 	int		 i, err;
 
@@ -310,7 +338,9 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 			log_repeat(&tt->rep, "traps: %s: TCP stream from %s "
 			    "port %u refused: error %d: %s", tt->spec,
 			    c->addr, c->port, err, snmpmgr_lasterr_detail());
-			why = "stream refused";
+			snprintf(refused, sizeof(refused), "stream refused: "
+			    "error %d: %s", err, snmpmgr_lasterr_detail());
+			why = refused;
 			break;
 		}
 		if ((size_t)n < sizeof(tt->buf))
@@ -425,6 +455,7 @@ tt_accept_one(struct trap_tcp *tt)
 	TAILQ_INSERT_TAIL(&tt->fresh, c, q);
 	tt->n++;
 	tt->st.accepted++;
+	tt_event(tt, c, true, NULL);
 	log_repeat_clear(&tt->rep, "traps: TCP connections accepted again");
 	return 0;
 }

@@ -213,11 +213,24 @@ class TcpReceiverTest(unittest.TestCase):
 
     def test_huge_length_prefix_refused(self):
         before = self.tcp_stats()
+        w = Watcher(self.d, ("connected", "disconnected"))
         with self.connect() as s:
+            port = s.getsockname()[1]
             # SEQUENCE of 10 MiB announced: refused before any is read.
             s.sendall(b"\x30\x84" + (10 << 20).to_bytes(4, "big") +
                       b"\x02\x01\x01" * 100)
             self.assertTrue(recv_closed(s), "connection left open")
+        try:
+            for kind in ("connected", "disconnected"):
+                ev = w.wait(lambda e: e["event"] == kind and
+                            e.get("port") == port)
+                self.assertIsNotNone(ev, kind)
+                self.assertEqual(ev["transport"], "tcp")
+                self.assertEqual(ev["listener"], self.tcp)
+            self.assertTrue(ev["reason"].startswith(
+                "stream refused: error 118"), ev)
+        finally:
+            w.close()
         after = self.tcp_stats()
         self.assertEqual(after["too_long"], before["too_long"] + 1)
         self.assertEqual(after["framing_errors"],
