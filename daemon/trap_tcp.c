@@ -98,7 +98,8 @@ struct trap_tcp {
 	uint64_t		 next_id;
 	uint8_t			 buf[TT_READ];
 	struct trap_tcp_stats	 st;
-	struct log_repeat	 rep;
+	struct log_repeat	 rep_accept;
+	struct log_repeat	 rep_stream;	/* refused streams */
 };
 
 static uint64_t
@@ -297,6 +298,7 @@ tt_msg(const uint8_t *msg, size_t len, void *arg)
 	} else
 		TAILQ_REMOVE(&tt->active, c, q);
 	TAILQ_INSERT_TAIL(&tt->active, c, q);
+	log_repeat_clear(&tt->rep_stream, "traps: TCP streams framed again");
 	p.id = c->id;
 	p.from = (const struct sockaddr *)&c->peer;
 	p.fromlen = c->peerlen;
@@ -317,7 +319,8 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	c->busy = true;
 	for (i = 0; i < TT_READS && why == NULL && c->doom == NULL; i++) {
-		if ((n = transport_stream_io(fd, false, tt->buf, sizeof(tt->buf))) == 0)
+		if ((n = transport_stream_io(fd, false, tt->buf,
+		    sizeof(tt->buf))) == 0)
 			break;
 		if (n == -1) {
 			tt->st.peer_closed++;
@@ -335,8 +338,8 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 			tt->st.framing_errors++;
 			if (err == SNMPMGR_ERR_MSG_TOO_LONG)
 				tt->st.too_long++;
-			log_repeat(&tt->rep, "traps: %s: TCP stream from %s "
-			    "port %u refused: error %d: %s", tt->spec,
+			log_repeat(&tt->rep_stream, "traps: %s: TCP stream "
+			    "from %s port %u refused: error %d: %s", tt->spec,
 			    c->addr, c->port, err, snmpmgr_lasterr_detail());
 			snprintf(refused, sizeof(refused), "stream refused: "
 			    "error %d: %s", err, snmpmgr_lasterr_detail());
@@ -408,7 +411,7 @@ tt_accept_one(struct trap_tcp *tt)
 		if (errno == EINTR || errno == ECONNABORTED)
 			return 0;
 		tt->st.accept_errors++;
-		log_repeat(&tt->rep, "traps: %s: accept: %s", tt->spec,
+		log_repeat(&tt->rep_accept, "traps: %s: accept: %s", tt->spec,
 		    strerror(errno));
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
@@ -456,7 +459,8 @@ tt_accept_one(struct trap_tcp *tt)
 	tt->n++;
 	tt->st.accepted++;
 	tt_event(tt, c, true, NULL);
-	log_repeat_clear(&tt->rep, "traps: TCP connections accepted again");
+	log_repeat_clear(&tt->rep_accept, "traps: TCP connections accepted "
+	    "again");
 	return 0;
 }
 
