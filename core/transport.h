@@ -47,7 +47,8 @@ void	 transport_cfg_default(struct transport_cfg *cfg, int family);
  * apply cfg.  With cfg->stream a TCP socket (TCP_NODELAY: requests go out
  * at once) whose connect to connect_to is started, not finished: the
  * socket turns writable when it is done (SO_ERROR says how); with
- * listen_backlog instead of connect_to, a listening TCP socket.  The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
+ * listen_backlog instead of connect_to, a listening TCP socket.
+ * The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
  * for a bad local_host, SNMPMGR_ERR_ALREADY_ACTIVE when a forced local
  * port is in use, SNMPMGR_ERR_NOT_SUPPORTED for an option the system
  * refuses; the detail names the call and errno's text).

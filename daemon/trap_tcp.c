@@ -92,7 +92,7 @@ struct trap_tcp {
 	struct tt_conn		**hash;
 	size_t			 hsize;		/* power of two */
 	struct tt_queue		 fresh;		/* by accept, oldest first */
-	struct tt_queue		 active;	/* least recently active first */
+	struct tt_queue		 active;	/* least recent first */
 	size_t			 n;
 	uint32_t		 max_conns, idle_ms, msg_ms;
 	uint64_t		 next_id;
@@ -217,7 +217,8 @@ tt_flush(struct trap_tcp *tt, struct tt_conn *c)
 	ssize_t	 n;
 
 	while (c->outlen > 0) {
-		if ((n = transport_stream_io(c->fd, true, c->out, c->outlen)) == 0)
+		if ((n = transport_stream_io(c->fd, true, c->out,
+		    c->outlen)) == 0)
 			break;
 		if (n == -1) {
 			tt->st.send_errors++;
