@@ -92,6 +92,9 @@
  * ask for fewer; these are the defaults' ceilings). */
 #define SNMPMGR_MAX_TRAP_DTLS_ASSOCS	65536
 #define SNMPMGR_MAX_TRAP_DTLS_HANDSHAKES	4096
+/* TCP trap listeners (RFC 3430): connections each may hold at most
+ * (traps.tcp max_connections may ask for fewer). */
+#define SNMPMGR_MAX_TRAP_TCP_CONNECTIONS	65536
 
 /* Inline SNMPv3 targets: credentials kept between requests, and agent
  * addresses whose engine (ID, boots, time) is remembered (v3cache.h). */

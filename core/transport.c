@@ -147,7 +147,8 @@ transport_open(const struct transport_cfg *cfg)
 		    "address family %d", cfg->family);
 		return -1;
 	}
-	if (cfg->stream && cfg->connect_to == NULL) {
+	if (cfg->stream && cfg->connect_to == NULL &&
+	    cfg->listen_backlog <= 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS,
 		    "a stream needs an address to connect to");
 		return -1;
@@ -194,8 +195,20 @@ transport_open(const struct transport_cfg *cfg)
 	if (cfg->stream && transport_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1,
 	    "TCP_NODELAY") == -1)
 		goto fail;
+	if (cfg->stream && cfg->connect_to == NULL &&
+	    transport_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1,
+	    "SO_REUSEADDR") == -1)
+		goto fail;
 	if (transport_bind(fd, cfg) == -1)
 		goto fail;
+	if (cfg->stream && cfg->connect_to == NULL) {
+		if (listen(fd, cfg->listen_backlog) == -1) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+			    "listen: %s", strerror(errno));
+			goto fail;
+		}
+		return fd;
+	}
 	if (cfg->stream) {
 		if (connect(fd, cfg->connect_to, cfg->connect_len) == -1 &&
 		    errno != EINPROGRESS) {
@@ -215,6 +228,23 @@ transport_open(const struct transport_cfg *cfg)
 
  fail:
 	close(fd);
+	return -1;
+}
+
+ssize_t
+transport_stream_io(int fd, bool out, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		errno = 0;
+		n = out ? send(fd, buf, len, MSG_NOSIGNAL) :
+		    recv(fd, buf, len, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n > 0)
+		return n;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
 	return -1;
 }
 

@@ -34,6 +34,9 @@ struct transport_cfg {
 	int			 rcvbuf;	/* bytes; 0 = OS default */
 	int			 sndbuf;
 	bool			 stream;	/* TCP: connect_to required */
+	/* A TCP socket without connect_to: SO_REUSEADDR, bound and
+	 * listening with this backlog (stream set, backlog > 0). */
+	int			 listen_backlog;
 };
 
 /* A cfg with every option at its default, for family. */
@@ -43,12 +46,22 @@ void	 transport_cfg_default(struct transport_cfg *cfg, int family);
  * Open a non-blocking, close-on-exec UDP socket (IPV6_V6ONLY on IPv6) and
  * apply cfg.  With cfg->stream a TCP socket (TCP_NODELAY: requests go out
  * at once) whose connect to connect_to is started, not finished: the
- * socket turns writable when it is done (SO_ERROR says how).  The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
+ * socket turns writable when it is done (SO_ERROR says how); with
+ * listen_backlog instead of connect_to, a listening TCP socket.
+ * The socket or -1 with lasterr (SNMPMGR_ERR_NOT_IP_ADDRESS
  * for a bad local_host, SNMPMGR_ERR_ALREADY_ACTIVE when a forced local
  * port is in use, SNMPMGR_ERR_NOT_SUPPORTED for an option the system
  * refuses; the detail names the call and errno's text).
  */
 int	 transport_open(const struct transport_cfg *cfg);
+
+/*
+ * One send (out, never raising SIGPIPE) or recv on a stream socket,
+ * EINTR retried: the octets moved, 0 when the socket would block, -1
+ * when the connection is gone (errno 0 when the peer closed it, else
+ * why: reset, refused).
+ */
+ssize_t	 transport_stream_io(int fd, bool out, void *buf, size_t len);
 
 /* The local address a socket is bound to, for tests and logs.  0 or -1. */
 int	 transport_local(int fd, struct sockaddr_storage *ss, socklen_t *len);

@@ -120,6 +120,13 @@ void	 config_traps_tls_opts(const struct config_traps_tls *t,
 /* Free what t holds (the key password wiped first). */
 void	 config_traps_tls_free(struct config_traps_tls *t);
 
+/* traps.tcp: the bounds of the tcp:/tcp6: listeners (RFC 3430). */
+struct config_traps_tcp {
+	uint32_t	 max_connections;	/* per listener */
+	uint32_t	 idle_timeout_ms;
+	uint32_t	 message_timeout_ms;	/* to finish a message begun */
+};
+
 struct config_traps {
 	struct config_trap_listen *listen;
 	size_t		 nlisten;
@@ -136,6 +143,7 @@ struct config_traps {
 	char		 journal_fsync[16];
 	uint32_t	 journal_interval_ms; /* fsync "interval" period */
 	struct config_traps_tls tls;
+	struct config_traps_tcp tcp;
 };
 
 /* "scheduler" (poll_sched.h); 0 everywhere means the built-in default. */

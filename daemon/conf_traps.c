@@ -20,12 +20,29 @@
 #include "conf.h"
 #include "conf_int.h"
 
+/* traps.tcp defaults. */
+#define TCP_DEFAULT_CONNECTIONS		256
+#define TCP_DEFAULT_IDLE_MS		(5 * 60 * 1000)
+#define TCP_DEFAULT_MESSAGE_MS		10000
+
 static int
 trap_listen_parse(const char *spec, struct config_trap_listen *l,
     const char **why)
 {
+	/* The listen spec prefixes and their default ports. */
+	static const struct {
+		const char		*prefix;
+		enum sess_transport	 transport;
+		uint16_t		 port;
+	} kinds[] = {
+		{ "udp:", SESS_TRANSPORT_UDP, 162 },
+		{ "udp6:", SESS_TRANSPORT_UDP6, 162 },
+		{ "tcp:", SESS_TRANSPORT_TCP, 162 },
+		{ "tcp6:", SESS_TRANSPORT_TCP6, 162 },
+		{ "dtls:", SESS_TRANSPORT_DTLS, 10162 },
+	};
 	const char	*rest, *hend, *pstr = NULL;
-	size_t		 hlen;
+	size_t		 hlen, k;
 	unsigned long	 port;
 	char		*end;
 	unsigned char	 addr[16];
@@ -36,24 +53,21 @@ trap_listen_parse(const char *spec, struct config_trap_listen *l,
 		return -1;
 	}
 	copy_str(l->spec, spec, sizeof(l->spec));
-	if (strncmp(spec, "udp:", 4) == 0) {
-		l->transport = SESS_TRANSPORT_UDP;
-		rest = spec + 4;
-		l->port = 162;
-	} else if (strncmp(spec, "udp6:", 5) == 0) {
-		l->transport = SESS_TRANSPORT_UDP6;
-		rest = spec + 5;
-		l->port = 162;
-	} else if (strncmp(spec, "dtls:", 5) == 0) {
-		l->transport = SESS_TRANSPORT_DTLS;
-		rest = spec + 5;
-		l->port = 10162;
-	} else {
-		*why = "expected \"udp:ADDR:PORT\", \"udp6:[ADDR]:PORT\" or "
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (strncmp(spec, kinds[k].prefix, strlen(kinds[k].prefix)) ==
+		    0)
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0])) {
+		*why = "expected \"udp:ADDR:PORT\", \"udp6:[ADDR]:PORT\", "
+		    "\"tcp:ADDR:PORT\", \"tcp6:[ADDR]:PORT\" or "
 		    "\"dtls:ADDR:PORT\"";
 		return -1;
 	}
-	if (l->transport == SESS_TRANSPORT_UDP6 && rest[0] != '[') {
+	l->transport = kinds[k].transport;
+	l->port = kinds[k].port;
+	rest = spec + strlen(kinds[k].prefix);
+	if ((l->transport == SESS_TRANSPORT_UDP6 ||
+	    l->transport == SESS_TRANSPORT_TCP6) && rest[0] != '[') {
 		*why = "IPv6 addresses go in brackets: \"udp6:[::]:162\"";
 		return -1;
 	}
@@ -97,6 +111,10 @@ trap_listen_parse(const char *spec, struct config_trap_listen *l,
 	family = bracket ? AF_INET6 : AF_INET;
 	if (l->transport == SESS_TRANSPORT_UDP && bracket) {
 		*why = "use \"udp6:[ADDR]:PORT\" for IPv6";
+		return -1;
+	}
+	if (l->transport == SESS_TRANSPORT_TCP && bracket) {
+		*why = "use \"tcp6:[ADDR]:PORT\" for IPv6";
 		return -1;
 	}
 	if (inet_pton(family, l->host, addr) != 1) {
@@ -309,6 +327,48 @@ trap_users(struct cfg_ctx *ctx, const json_t *v, const struct cfg_pos *at)
 	return 0;
 }
 
+/* traps.tcp: the bounds of the TCP listeners (SPEC 8). */
+static int
+cfg_traps_tcp(struct cfg_ctx *ctx, const json_t *obj,
+    const struct cfg_pos *at)
+{
+	static const char *const keys[] = { "max_connections",
+		"idle_timeout", "message_timeout", NULL };
+	struct config_traps_tcp *tc = &ctx->c->traps.tcp;
+	struct cfg_pos	 kat;
+	const json_t	*v;
+	long long	 n;
+
+	tc->max_connections = TCP_DEFAULT_CONNECTIONS;
+	tc->idle_timeout_ms = TCP_DEFAULT_IDLE_MS;
+	tc->message_timeout_ms = TCP_DEFAULT_MESSAGE_MS;
+	if (obj == NULL)
+		return 0;
+	if (!json_is_object(obj))
+		return cfg_fail(ctx->err, at, AT_VALUE, "expected an object "
+		    "with max_connections, idle_timeout, message_timeout");
+	if (cfg_check_keys(obj, at, keys, ctx->err) == -1)
+		return -1;
+	kat = cfg_pos_key(at, "max_connections");
+	if ((v = json_object_get(obj, "max_connections")) != NULL) {
+		if (cfg_int_range(v, &kat, 0, 1,
+		    SNMPMGR_MAX_TRAP_TCP_CONNECTIONS, &n, ctx->err) == -1)
+			return -1;
+		tc->max_connections = (uint32_t)n;
+	}
+	kat = cfg_pos_key(at, "idle_timeout");
+	if ((v = json_object_get(obj, "idle_timeout")) != NULL &&
+	    cfg_duration(v, &kat, 1000, 86400000, &tc->idle_timeout_ms,
+	    ctx->err) == -1)
+		return -1;
+	kat = cfg_pos_key(at, "message_timeout");
+	if ((v = json_object_get(obj, "message_timeout")) != NULL &&
+	    cfg_duration(v, &kat, 100, 600000, &tc->message_timeout_ms,
+	    ctx->err) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 cfg_journal(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at)
 {
@@ -373,7 +433,7 @@ int
 cfg_traps(struct cfg_ctx *ctx)
 {
 	static const char *const keys[] = { "listen", "communities", "users",
-		"journal", "auto_ack", "receive_buffer", "tls", NULL };
+		"journal", "auto_ack", "receive_buffer", "tls", "tcp", NULL };
 	static const char *const default_listen[] = { "udp:0.0.0.0:162",
 		"udp6:[::]:162" };
 	struct config_traps *tr = &ctx->c->traps;
@@ -453,6 +513,9 @@ cfg_traps(struct cfg_ctx *ctx)
 			    "listener needs \"traps.tls\" (cert, key, ca, "
 			    "cert_to_name)");
 		}
+	kat = cfg_pos_key(&at, "tcp");
+	if (cfg_traps_tcp(ctx, json_object_get(obj, "tcp"), &kat) == -1)
+		return -1;
 	kat = cfg_pos_key(&at, "journal");
 	return cfg_journal(ctx, json_object_get(obj, "journal"), &kat);
 }

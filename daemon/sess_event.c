@@ -299,17 +299,7 @@ sess_stream_close(struct sess_sock *ss, int error, const char *detail,
 static ssize_t
 sess_stream_io(struct sess_sock *ss, bool out, void *buf, size_t len)
 {
-	ssize_t n;
-
-	do
-		n = out ? send(ss->fd, buf, len, MSG_NOSIGNAL) :
-		    recv(ss->fd, buf, len, 0);
-	while (n == -1 && errno == EINTR);
-	if (n > 0)
-		return n;
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	return -1;
+	return transport_stream_io(ss->fd, out, buf, len);
 }
 
 /* Hand the kernel what waits in ss->out.  0, or -1 (closed). */

@@ -702,6 +702,10 @@ tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
 	render_adds(b, ",\"version\":\"");
 	render_adds(b, version);
 	render_adds(b, "\"");
+	if (tp->transport != NULL) {
+		render_adds(b, ",\"transport\":");
+		render_json_str(b, tp->transport, strlen(tp->transport));
+	}
 }
 
 /* ,"request_id":..,"uptime":..,"trap_oid":..,"varbinds":[..]} */
@@ -1413,4 +1417,15 @@ trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
 	else
 		tp_community(tp, &msg, from, timestr, listener, out);
 	tp->from = NULL;
+}
+
+void
+trapproc_input_stream(struct trapproc *tp, const char *transport,
+    const uint8_t *buf, size_t len, const struct sockaddr *from,
+    const char *timestr, const char *listener, int64_t now,
+    struct trapproc_out *out)
+{
+	tp->transport = transport;
+	trapproc_input(tp, buf, len, from, timestr, listener, now, out);
+	tp->transport = NULL;
 }

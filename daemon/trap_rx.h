@@ -160,6 +160,17 @@ void		 trapproc_input(struct trapproc *tp, const uint8_t *buf,
 		    const char *timestr, const char *listener, int64_t now,
 		    struct trapproc_out *out);
 
+/*
+ * The same for one message framed out of a stream (TCP, RFC 3430): the
+ * record also says "transport": transport (e.g. "tcp"), right after
+ * "version".
+ */
+void		 trapproc_input_stream(struct trapproc *tp,
+		    const char *transport, const uint8_t *buf, size_t len,
+		    const struct sockaddr *from, const char *timestr,
+		    const char *listener, int64_t now,
+		    struct trapproc_out *out);
+
 void		 trapproc_get_stats(const struct trapproc *tp,
 		    struct trapproc_stats *st);
 

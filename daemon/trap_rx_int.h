@@ -83,6 +83,7 @@ struct trapproc {
 	struct tp_prefix	*prefixes;	/* sets of TP_PREFIX_WAYS */
 	size_t			 nprefixsets;	/* power of two */
 	const struct sockaddr	*from;		/* of the datagram at hand */
+	const char		*transport;	/* its stream's, or NULL */
 
 	uint8_t			 engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];
 	size_t			 engine_id_len;

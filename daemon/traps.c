@@ -55,10 +55,13 @@
 #include "packets.h"
 #include "trap_dtls.h"
 #include "trap_rx.h"
+#include "trap_tcp.h"
 #include "traps.h"
 
 /* recvmmsg batches read per readiness event before the loop moves on. */
 #define TRAPS_READ_ROUNDS	8
+/* Pending connections a TCP listener's socket holds. */
+#define TRAPS_TCP_BACKLOG	128
 /* Octets of a rejected datagram a bad-packet event shows. */
 #define TRAPS_HEX_BYTES		64
 
@@ -81,13 +84,15 @@ struct traps_listener {
 	char			 error[200];	/* why it is not open */
 	struct log_repeat	 rep;
 	struct trap_dtls	*dtls;		/* a dtls: listener's */
+	struct trap_tcp		*tcp;		/* a tcp: listener's */
 };
 
 /* An inform's Response waiting for its record to be durable. */
 struct traps_ack {
 	uint64_t		 seq;
 	int			 fd;
-	uint64_t		 assoc;		/* DTLS association, or 0 */
+	uint64_t		 assoc;		/* DTLS association or TCP
+						 * connection, or 0 */
 	socklen_t		 tolen;
 	struct sockaddr_storage	 to;
 	size_t			 off, len;	/* in the arena */
@@ -130,6 +135,7 @@ struct traps {
 	char			 timestr[32];
 	int64_t			 now;
 	const struct config_traps_tls *tls;	/* of the config in use */
+	const struct config_traps_tcp *tcp;	/* of the config in use */
 };
 
 static int64_t
@@ -247,17 +253,24 @@ traps_ack_shift(struct traps *t, size_t n)
 		t->acks[i].off -= base;
 }
 
-/* An inform's Response over its DTLS association.  0 or -1 (gone). */
+/* An inform's Response over its DTLS association or TCP connection.
+ * 0 or -1 (gone). */
 static int
-traps_dtls_send(struct traps *t, const struct traps_ack *a)
+traps_conn_send(struct traps *t, const struct traps_ack *a)
 {
 	size_t	 i;
 
-	for (i = 0; i < t->nls; i++)
-		if (t->ls[i].fd == a->fd && t->ls[i].dtls != NULL)
+	for (i = 0; i < t->nls; i++) {
+		if (t->ls[i].fd != a->fd)
+			continue;
+		if (t->ls[i].dtls != NULL)
 			return trap_dtls_send(t->ls[i].dtls, a->assoc,
 			    t->arena + a->off, a->len,
 			    (const struct sockaddr *)&a->to);
+		if (t->ls[i].tcp != NULL)
+			return trap_tcp_send(t->ls[i].tcp, a->assoc,
+			    t->arena + a->off, a->len);
+	}
 	return -1;
 }
 
@@ -283,8 +296,9 @@ traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
 			continue;
 		}
 		if (t->acks[i].assoc != 0) {
-			/* Over the association it came on, if still open. */
-			if (traps_dtls_send(t, &t->acks[i]) == -1) {
+			/* Over the association or connection it came on,
+			 * if still open. */
+			if (traps_conn_send(t, &t->acks[i]) == -1) {
 				t->acks_dropped++;
 				continue;
 			}
@@ -395,29 +409,47 @@ traps_trace_in(struct traps *t, const struct traps_listener *l,
 	    l->spec, note);
 }
 
+/*
+ * One message: a datagram (conn 0), or one framed out of TCP connection
+ * conn of l, whose answers go back over that connection.
+ */
 static void
 traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
     size_t len, const struct sockaddr *from, socklen_t fromlen,
-    const char *timestr, int64_t now)
+    const char *timestr, int64_t now, uint64_t conn)
 {
 	struct trapproc_out	 out;
 	uint64_t		 seq;
 
-	trapproc_input(t->tp, buf, len, from, timestr, l->spec, now, &out);
+	if (conn != 0)
+		trapproc_input_stream(t->tp, "tcp", buf, len, from, timestr,
+		    l->spec, now, &out);
+	else
+		trapproc_input(t->tp, buf, len, from, timestr, l->spec, now,
+		    &out);
 	if (packets_tracing(t->d->packets))
 		traps_trace_in(t, l, buf, len, from, fromlen, &out);
 	switch (out.verdict) {
 	case TRAPPROC_ACCEPT:
 		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
 		    out.reply != NULL)
-			traps_ack_queue(t, seq, l->fd, 0, from, fromlen,
+			traps_ack_queue(t, seq, l->fd, conn, from, fromlen,
 			    out.reply, out.replylen);
 		traps_event_record(t, out.inform, out.rec, out.reclen);
 		break;
 	case TRAPPROC_REPORT:
-		traps_send(t, l->fd, out.reply, out.replylen, from, fromlen,
-		    l->spec, "report");
-		t->reports_sent++;
+		if (conn != 0) {
+			packets_trace_datagram(t->d->packets, true, from,
+			    fromlen, out.reply, out.replylen, l->spec,
+			    "report");
+			if (trap_tcp_send(l->tcp, conn, out.reply,
+			    out.replylen) == 0)
+				t->reports_sent++;
+		} else {
+			traps_send(t, l->fd, out.reply, out.replylen, from,
+			    fromlen, l->spec, "report");
+			t->reports_sent++;
+		}
 		if (out.discovery)
 			traps_event_discovery(t, l, from);
 		else
@@ -469,6 +501,28 @@ traps_dtls_msg_cb(void *arg, const struct trap_dtls_peer *p,
 		traps_event_bad(t, l, p->from, msg, len, &out);
 		break;
 	}
+}
+
+/*
+ * One SNMP message framed out of a TCP connection (RFC 3430): the same
+ * intake, journal and events as a datagram; its answers go back over
+ * the connection, an inform's once the journal settled its record.
+ */
+static void
+traps_tcp_msg_cb(void *arg, const struct trap_tcp_peer *p,
+    const uint8_t *msg, size_t len)
+{
+	struct traps_listener	*l = arg;
+	struct traps		*t = l->t;
+	struct timespec		 ts;
+	char			 timestr[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	journal_format_time(&ts, timestr);
+	l->received++;
+	traps_one(t, l, msg, len, p->from, p->fromlen, timestr, traps_mono(),
+	    p->id);
+	journal_flush(t->j);
 }
 
 /* The kernel's count of datagrams this socket dropped (SO_RXQ_OVFL). */
@@ -538,7 +592,7 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 				    t->mh[i].msg_len,
 				    (struct sockaddr *)&t->from[i],
 				    t->mh[i].msg_hdr.msg_namelen, timestr,
-				    now);
+				    now, 0);
 		}
 		/* One write for the whole batch, in the writer thread;
 		 * acks follow when it is settled (traps_settled_cb). */
@@ -549,6 +603,31 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /* ------------------------------------------------------------ set-up */
+
+/* A tcp:/tcp6: listener: a listening socket its trap_tcp watches. */
+static int
+traps_listen_tcp(struct traps *t, struct traps_listener *l,
+    struct transport_cfg *cfg)
+{
+	socklen_t	 vl = sizeof(l->rcvbuf);
+
+	cfg->stream = true;
+	cfg->listen_backlog = TRAPS_TCP_BACKLOG;
+	if ((l->fd = transport_open(cfg)) == -1) {
+		snprintf(l->error, sizeof(l->error), "error %d: %s",
+		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+		return -1;
+	}
+	(void)getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &l->rcvbuf, &vl);
+	if ((l->tcp = trap_tcp_new(t->d, l->fd, l->spec, t->tcp,
+	    traps_tcp_msg_cb, l)) == NULL) {
+		snprintf(l->error, sizeof(l->error), "out of memory");
+		close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
+	return 0;
+}
 
 static int
 traps_listen(struct traps *t, struct traps_listener *l,
@@ -565,11 +644,14 @@ traps_listen(struct traps *t, struct traps_listener *l,
 	l->t = t;
 	l->fd = -1;
 	transport_cfg_default(&cfg, cl->transport == SESS_TRANSPORT_UDP6 ||
+	    cl->transport == SESS_TRANSPORT_TCP6 ||
 	    (cl->transport == SESS_TRANSPORT_DTLS &&
 	    strchr(cl->host, ':') != NULL) ? AF_INET6 : AF_INET);
 	cfg.local_host = cl->host;
 	cfg.local_port = cl->port;
 	cfg.force_local_port = true;
+	if (SESS_TRANSPORT_IS_STREAM(cl->transport))
+		return traps_listen_tcp(t, l, &cfg);
 	cfg.rcvbuf = rcvbuf > (1U << 30) ? 1 << 30 : (int)rcvbuf;
 	if ((l->fd = transport_open(&cfg)) == -1) {
 		snprintf(l->error, sizeof(l->error), "error %d: %s",
@@ -681,6 +763,7 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	t->interval_ms = ct->journal_interval_ms;
 	t->receive_buffer = ct->receive_buffer;
 	t->tls = &ct->tls;
+	t->tcp = &ct->tcp;
 	if (ct->tls.warning[0] != '\0')
 		log_warnx("%s", ct->tls.warning);
 	if ((t->tp = trapproc_new(0, 0)) == NULL ||
@@ -751,6 +834,7 @@ traps_free(struct traps *t)
 		if (t->ls[i].ev != NULL)
 			event_free(t->ls[i].ev);
 		trap_dtls_free(t->ls[i].dtls);
+		trap_tcp_free(t->ls[i].tcp);
 		if (t->ls[i].fd != -1)
 			close(t->ls[i].fd);
 	}
@@ -812,6 +896,8 @@ traps_close_listener(struct traps *t, struct traps_listener *l)
 	l->ev = NULL;
 	trap_dtls_free(l->dtls);
 	l->dtls = NULL;
+	trap_tcp_free(l->tcp);
+	l->tcp = NULL;
 	if (l->fd == -1)
 		return;
 	for (i = 0; i < t->nacks; i++)
@@ -861,7 +947,8 @@ traps_reload_listeners(struct traps *t, const struct config_traps *ct,
 		nls[i].fd = -1;
 		for (k = 0; k < t->nls; k++)
 			if (!kept[k] && t->ls[k].fd != -1 &&
-			    t->ls[k].ev != NULL && traps_same_listen(
+			    (t->ls[k].ev != NULL || t->ls[k].tcp != NULL) &&
+			    traps_same_listen(
 			    &t->ls[k].conf, &ct->listen[i]))
 				break;
 		if (k == t->nls)
@@ -872,6 +959,10 @@ traps_reload_listeners(struct traps *t, const struct config_traps *ct,
 		l->conf = ct->listen[i];
 		snprintf(l->spec, sizeof(l->spec), "%s", ct->listen[i].spec);
 		/* Its event's argument is the listener's new place. */
+		if (l->tcp != NULL) {
+			trap_tcp_reconfigure(l->tcp, &ct->tcp, l);
+			continue;
+		}
 		event_del(l->ev);
 		event_assign(l->ev, t->d->base, l->fd, EV_READ | EV_PERSIST,
 		    traps_read_cb, l);
@@ -963,6 +1054,7 @@ traps_reload(struct daemon *d, struct traps *t, const struct config *conf,
 	}
 
 	t->tls = &ct->tls;
+	t->tcp = &ct->tcp;
 	if (ct->tls.warning[0] != '\0')
 		log_warnx("%s", ct->tls.warning);
 	traps_reload_listeners(t, ct, warnings);
@@ -1011,4 +1103,9 @@ traps_listener_info(const struct traps *t, size_t i,
 		trap_dtls_get_stats(l->dtls, &li->dtls_stats);
 	else
 		memset(&li->dtls_stats, 0, sizeof(li->dtls_stats));
+	li->tcp = l->tcp != NULL;
+	if (l->tcp != NULL)
+		trap_tcp_get_stats(l->tcp, &li->tcp_stats);
+	else
+		memset(&li->tcp_stats, 0, sizeof(li->tcp_stats));
 }

@@ -19,6 +19,7 @@
 #include "journal.h"
 #include "trap_dtls.h"
 #include "trap_rx.h"
+#include "trap_tcp.h"
 
 typedef struct json_t json_t;
 
@@ -82,6 +83,8 @@ struct traps_listener_info {
 	int			 rcvbuf;	/* as the kernel set it */
 	bool			 dtls;		/* a dtls: listener, open */
 	struct trap_dtls_stats	 dtls_stats;
+	bool			 tcp;		/* a tcp: listener, open */
+	struct trap_tcp_stats	 tcp_stats;
 };
 void		 traps_info(const struct traps *t, struct traps_info *ti);
 /* Listener i (< ti.nls). */

@@ -615,6 +615,27 @@ view_trap_dtls(const struct trap_dtls_stats *d)
 	    "send_errors", (json_int_t)d->send_errors);
 }
 
+/* A TCP trap listener's connections. */
+static json_t *
+view_trap_tcp(const struct trap_tcp_stats *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I}",
+	    "connections", (json_int_t)c->connections,
+	    "accepted", (json_int_t)c->accepted,
+	    "evicted", (json_int_t)c->evicted,
+	    "idle_closed", (json_int_t)c->idle_closed,
+	    "timeouts", (json_int_t)c->timeouts,
+	    "peer_closed", (json_int_t)c->peer_closed,
+	    "framing_errors", (json_int_t)c->framing_errors,
+	    "too_long", (json_int_t)c->too_long,
+	    "overflow", (json_int_t)c->overflow,
+	    "messages", (json_int_t)c->messages,
+	    "sent", (json_int_t)c->sent,
+	    "send_errors", (json_int_t)c->send_errors,
+	    "accept_errors", (json_int_t)c->accept_errors);
+}
+
 json_t *
 view_traps_stats(const struct traps *t)
 {
@@ -654,6 +675,9 @@ view_traps_stats(const struct traps *t)
 		if (l != NULL && li.dtls)
 			json_object_set_new(l, "dtls", view_trap_dtls(
 			    &li.dtls_stats));
+		if (l != NULL && li.tcp)
+			json_object_set_new(l, "tcp", view_trap_tcp(
+			    &li.tcp_stats));
 		json_array_append_new(ls, l);
 	}
 	if ((sys = json_object()) != NULL)

@@ -393,20 +393,33 @@ END_TEST
 
 /* ----------------------------------------------------------- errors */
 
-START_TEST(config_syntax_error_has_line_and_column)
+/*
+ * text, as a config file, must fail to load with an error that starts
+ * "FILE:line:" (err filled); returns that prefix's length.
+ */
+static size_t
+expect_fail_at_line(const char *text, int line, struct config_err *err)
 {
-	struct config_err	 err;
 	const char		*path;
 	char			 prefix[TPATH + 16];
 
-	path = write_file("t.json", "{\n  \"log\": { \"level\": \"info\" },\n"
-	    "  \"state_dir\" \"/x\"\n}\n");
-	ck_assert_ptr_null(config_load(path, &err));
-	snprintf(prefix, sizeof(prefix), "%s:3:", path);
-	ck_assert_msg(strncmp(err.text, prefix, strlen(prefix)) == 0,
-	    "got \"%s\"", err.text);
+	path = write_file("t.json", text);
+	ck_assert_ptr_null(config_load(path, err));
+	snprintf(prefix, sizeof(prefix), "%s:%d:", path, line);
+	ck_assert_msg(strncmp(err->text, prefix, strlen(prefix)) == 0,
+	    "got \"%s\"", err->text);
+	return strlen(prefix);
+}
+
+START_TEST(config_syntax_error_has_line_and_column)
+{
+	struct config_err	 err;
+	size_t			 n;
+
+	n = expect_fail_at_line("{\n  \"log\": { \"level\": \"info\" },\n"
+	    "  \"state_dir\" \"/x\"\n}\n", 3, &err);
 	/* and a column after the line */
-	ck_assert_msg(strchr(err.text + strlen(prefix), ':') != NULL,
+	ck_assert_msg(strchr(err.text + n, ':') != NULL,
 	    "got \"%s\"", err.text);
 }
 END_TEST
@@ -421,14 +434,9 @@ expect_hidden(const char *text, int line, const char *path_in_err,
     const char *secret)
 {
 	struct config_err	 err;
-	const char		*path;
 	char			 want[TPATH + 128];
 
-	path = write_file("t.json", text);
-	ck_assert_ptr_null(config_load(path, &err));
-	snprintf(want, sizeof(want), "%s:%d:", path, line);
-	ck_assert_msg(strncmp(err.text, want, strlen(want)) == 0,
-	    "got \"%s\"", err.text);
+	(void)expect_fail_at_line(text, line, &err);
 	snprintf(want, sizeof(want), ": %s: invalid JSON in a secret value",
 	    path_in_err);
 	ck_assert_msg(strstr(err.text, want) != NULL, "got \"%s\", want "
@@ -464,15 +472,10 @@ END_TEST
 START_TEST(config_duplicate_key_is_an_error)
 {
 	struct config_err	 err;
-	const char		*path;
-	char			 prefix[TPATH + 16];
 
-	path = write_file("t.json", "{\n\"sessions\": {\n"
-	    "  \"a\": {\"host\": \"h\"},\n  \"a\": {\"host\": \"i\"}\n}}\n");
-	ck_assert_ptr_null(config_load(path, &err));
-	snprintf(prefix, sizeof(prefix), "%s:4:", path);
-	ck_assert_msg(strncmp(err.text, prefix, strlen(prefix)) == 0,
-	    "got \"%s\"", err.text);
+	(void)expect_fail_at_line("{\n\"sessions\": {\n"
+	    "  \"a\": {\"host\": \"h\"},\n  \"a\": {\"host\": \"i\"}\n}}\n",
+	    4, &err);
 	ck_assert_msg(strstr(err.text, "duplicate") != NULL, "got \"%s\"",
 	    err.text);
 }
@@ -801,8 +804,14 @@ START_TEST(config_traps_checked)
 	expect_error("{\"traps\": {\"listen\": [\"udp:1.2.3.4\", "
 	    "@\"udp6:::1:162\"]}}\n", "traps.listen[1]: IPv6 addresses go in "
 	    "brackets");
-	expect_error("{\"traps\": {\"listen\": [@\"tcp:1.2.3.4:162\"]}}\n",
+	expect_error("{\"traps\": {\"listen\": [@\"sctp:1.2.3.4:162\"]}}\n",
 	    "expected \"udp:ADDR:PORT\"");
+	expect_error("{\"traps\": {\"listen\": [@\"tcp:[::1]:162\"]}}\n",
+	    "traps.listen[0]: use \"tcp6:");
+	expect_error("{\"traps\": {\"listen\": [@\"tcp6:::1:162\"]}}\n",
+	    "traps.listen[0]: IPv6 addresses go in brackets");
+	expect_error("{\"traps\": {\"tcp\": {\"message_timeout\": @\"1ms\"}}}"
+	    "\n", "traps.tcp.message_timeout:");
 	expect_error("{\"traps\": {\"listen\": [@\"udp:1.2.3.4:0\"]}}\n",
 	    "port must be from 1 to 65535");
 	expect_error("{\"traps\": {\"journal\": {\"fsync\": @\"sometimes\"}}}"

@@ -86,6 +86,13 @@ BAD = [
      'polls.p: no "interval" given'),
     ("bad trap listen", '{ "traps": { "listen": [@"udp:[::]:162"] } }\n',
      "traps.listen[0]:"),
+    ("tcp trap listen in brackets",
+     '{ "traps": { "listen": [@"tcp:[::1]:162"] } }\n',
+     'use "tcp6:[ADDR]:PORT" for IPv6'),
+    ("traps.tcp bound", '{ "traps": { "tcp": { "max_connections": @0 } } }\n',
+     "traps.tcp.max_connections:"),
+    ("traps.tcp key", '{ "traps": { "tcp": { @"max_conections": 9 } } }\n',
+     "traps.tcp.max_conections:"),
 ]
 
 

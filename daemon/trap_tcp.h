@@ -1,0 +1,81 @@
+/*
+ * trap_tcp.h - one TCP trap listener (RFC 3430) on the event loop: it
+ * accepts the senders' connections, reassembles the SNMP messages from
+ * each stream with the core/tcp.h framer and hands them to the caller
+ * (traps.c), which answers an inform or a probe over the same
+ * connection through trap_tcp_send().
+ *
+ * Bounds (traps.tcp): at most max_connections open at once (a new one
+ * past that closes the least recently active), per connection one
+ * message of at most SNMPMGR_MAX_TCP_MSG octets being read and at most
+ * TRAP_TCP_MAX_OUT octets of answers the sender has not taken (past
+ * that it is closed); a connection idle for idle_timeout, or holding a
+ * message begun message_timeout ago and still unfinished, is closed.
+ * A message whose length field announces more than the bound, or a
+ * stream that is no BER, closes that connection only (counted).
+ */
+#ifndef SNMPMGRD_TRAP_TCP_H
+#define SNMPMGRD_TRAP_TCP_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config_traps_tcp;
+struct daemon;
+struct trap_tcp;
+
+/* Answers queued on one connection that the sender has not read. */
+#define TRAP_TCP_MAX_OUT	(256 * 1024)
+
+/* The connection a message came on. */
+struct trap_tcp_peer {
+	uint64_t		 id;	/* for trap_tcp_send() */
+	const struct sockaddr	*from;
+	socklen_t		 fromlen;
+};
+
+typedef void (*trap_tcp_msg_cb)(void *arg, const struct trap_tcp_peer *p,
+    const uint8_t *msg, size_t len);
+
+struct trap_tcp_stats {
+	uint64_t	 connections;	/* open now */
+	uint64_t	 accepted;
+	uint64_t	 evicted;	/* to stay within max_connections */
+	uint64_t	 idle_closed;
+	uint64_t	 timeouts;	/* a message not finished in time */
+	uint64_t	 peer_closed;	/* closed or reset by the sender */
+	uint64_t	 framing_errors; /* stream refused: closed */
+	uint64_t	 too_long;	/* of them: length beyond the bound */
+	uint64_t	 overflow;	/* answers not taken: closed */
+	uint64_t	 messages;	/* SNMP messages received */
+	uint64_t	 sent;		/* answers sent */
+	uint64_t	 send_errors;
+	uint64_t	 accept_errors;
+};
+
+/*
+ * A listener on the listening TCP socket fd (the caller's; not closed
+ * here), named spec in logs; it watches fd for connections itself.
+ * Messages go to cb(arg, ...).  NULL when out of memory.
+ */
+struct trap_tcp	*trap_tcp_new(struct daemon *d, int fd, const char *spec,
+		    const struct config_traps_tcp *conf, trap_tcp_msg_cb cb,
+		    void *arg);
+/* Closes every connection.  NULL is fine. */
+void		 trap_tcp_free(struct trap_tcp *tt);
+/* After a reload: the new argument of the callback, the new bounds (a
+ * lower max_connections closes the least recently active at once). */
+void		 trap_tcp_reconfigure(struct trap_tcp *tt,
+		    const struct config_traps_tcp *conf, void *arg);
+
+/* One SNMP message to connection id.  0, or -1 when it is gone. */
+int		 trap_tcp_send(struct trap_tcp *tt, uint64_t id,
+		    const uint8_t *msg, size_t len);
+
+void		 trap_tcp_get_stats(const struct trap_tcp *tt,
+		    struct trap_tcp_stats *st);
+
+#endif /* SNMPMGRD_TRAP_TCP_H */

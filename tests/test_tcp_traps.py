@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""test_tcp_traps - the trap receiver over TCP (RFC 3430, issue 10).
+
+Net-SNMP snmptrap and snmpinform send over `tcp:` and `tcp6:` (v1, v2c,
+v3 USM with engine discovery over the connection); each notification must
+be journaled with "transport": "tcp" and each inform acknowledged over its
+connection.  Hand-made streams check the framing: one octet at a time,
+two messages in one write, a 10 MiB length prefix and garbage (refused,
+connection closed, counted), a message left unfinished (closed after
+message_timeout), an idle connection (closed after idle_timeout).  A flood
+of 1,000 connections stays within max_connections while a good TCP sender
+and the UDP listener are served.  Loopback, free ports, processes stopped
+by PID.
+"""
+
+import json
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import snmptest                                     # noqa: E402
+from snmptest import Daemon, skip_unless, Watcher   # noqa: E402
+from test_traps import (CREDENTIALS, NS_SEC, OUR_ENGINE,  # noqa: E402
+                        by_oid, run_ok, unique_oid, v2c_trap, wait_record)
+
+MAX_CONNS = 64
+
+
+def recv_closed(sock, timeout=5.0):
+    """Whether the peer closes sock within timeout (EOF or reset)."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            if sock.recv(65536) == b"":
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def read_message(sock, timeout=5.0):
+    """One BER SEQUENCE from the stream (an answer), or None."""
+    sock.settimeout(timeout)
+    buf = b""
+    try:
+        while True:
+            if len(buf) >= 2:
+                if buf[1] < 0x80:
+                    need = 2 + buf[1]
+                else:
+                    k = buf[1] & 0x7f
+                    if len(buf) >= 2 + k:
+                        need = 2 + k + int.from_bytes(buf[2:2 + k], "big")
+                    else:
+                        need = None
+                if need is not None and len(buf) >= need:
+                    return buf[:need]
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None
+            buf += chunk
+    except (socket.timeout, ConnectionResetError):
+        return None
+
+
+def reqid_of(msg):
+    """The request-id of a v2c message: after version and community."""
+    i = 2 if msg[1] < 0x80 else 2 + (msg[1] & 0x7f)
+    for _ in range(2):                          # version, community
+        i += 2 + msg[i + 1]
+    i += 2 if msg[i + 1] < 0x80 else 2 + (msg[i + 1] & 0x7f)  # the PDU
+    n = msg[i + 1]
+    return int.from_bytes(msg[i + 2:i + 2 + n], "big", signed=True)
+
+
+@skip_unless("snmptrap", "snmpinform")
+class TcpReceiverTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = snmptest._free_udp_tcp_port(ipv6=True)
+        cfg = {
+            "local_engine_id": "0x" + OUR_ENGINE,
+            "credentials": CREDENTIALS,
+            "traps": {
+                "listen": ["tcp:127.0.0.1:%d" % cls.port,
+                           "tcp6:[::1]:%d" % cls.port,
+                           "udp:127.0.0.1:%d" % cls.port],
+                "communities": ["public"],
+                "users": ["shaaes", "md5des"],
+                "tcp": {"max_connections": MAX_CONNS,
+                        "idle_timeout": "2s", "message_timeout": "1s"},
+                "journal": {"path": "traps.jsonl", "fsync": "always"},
+            },
+        }
+        cls.d = Daemon(cfg)
+        cls.journal = os.path.join(cls.d.config["state_dir"], "traps.jsonl")
+        cls.w = Watcher(cls.d)
+        cls.tcp = "tcp:127.0.0.1:%d" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.w.close()
+        cls.d.close()
+
+    def tcp_stats(self, spec=None):
+        spec = spec or self.tcp
+        for li in self.d.call("trap.stats")["listeners"]:
+            if li["listen"] == spec:
+                return li["tcp"]
+        self.fail("no listener %s" % spec)
+
+    def record(self, oid, typ="trap"):
+        rec = wait_record(self.journal, by_oid(oid))
+        self.assertIsNotNone(rec, "no journal record for %s\n%s"
+                             % (oid, self.d.log()[-3000:]))
+        self.assertEqual(rec["type"], typ)
+        self.assertEqual(rec["transport"], "tcp")
+        return rec
+
+    def connect(self, family=socket.AF_INET):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.connect(("127.0.0.1" if family == socket.AF_INET else "::1",
+                   self.port))
+        return s
+
+    # ------------------------------------------------- Net-SNMP tools
+    def test_v1_and_v2c_traps(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.tcp, "42",
+               oid, "1.3.6.1.2.1.1.5.0", "s", "over tcp")
+        rec = self.record(oid)
+        self.assertEqual(rec["version"], "2c")
+        self.assertEqual(rec["listener"], self.tcp)
+        self.assertEqual(rec["source"], "127.0.0.1")
+        self.assertEqual(rec["uptime"], 42)
+        ev = self.w.wait(lambda e: e.get("event") == "trap" and
+                         e.get("trap_oid") == oid)
+        self.assertIsNotNone(ev)
+        self.assertEqual(ev["transport"], "tcp")
+        run_ok(self, "snmptrap", "-v1", "-c", "public", self.tcp,
+               "1.3.6.1.4.1.8072.2.3.1", "192.0.2.9", "6", "4242", "7")
+        rec = self.record("1.3.6.1.4.1.8072.2.3.1.0.4242")
+        self.assertEqual(rec["version"], "1")
+        self.assertEqual(rec["agent_addr"], "192.0.2.9")
+
+    def test_v2c_inform_acknowledged(self):
+        before = self.d.call("trap.stats")["acks"]["sent"]
+        oid = unique_oid()
+        run_ok(self, "snmpinform", "-v2c", "-c", "public", "-t", "3", "-r",
+               "0", self.tcp, "", oid, "1.3.6.1.2.1.1.5.0", "s", "ack me")
+        self.record(oid, "inform")
+        self.assertGreater(self.d.call("trap.stats")["acks"]["sent"], before)
+
+    def test_v3_trap_and_inform(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v3", "-e", "0x80000000017463700a",
+               "-u", "shaaes", *NS_SEC["shaaes"], self.tcp, "", oid)
+        rec = self.record(oid)
+        self.assertEqual(rec["user"], "shaaes")
+        self.assertEqual(rec["security_level"], "authPriv")
+        self.assertEqual(rec["engine_id"], "80000000017463700a")
+        # snmpinform discovers our engine over the connection first.
+        for user in ("md5des", "shaaes"):
+            with self.subTest(user=user):
+                oid = unique_oid()
+                run_ok(self, "snmpinform", "-v3", "-u", user,
+                       *NS_SEC[user], "-t", "3", "-r", "0", self.tcp, "",
+                       oid, "1.3.6.1.2.1.1.6.0", "s", "tcp inform")
+                rec = self.record(oid, "inform")
+                self.assertEqual(rec["engine_id"], OUR_ENGINE)
+                self.assertEqual(rec["user"], user)
+
+    def test_ipv6(self):
+        spec = "tcp6:[::1]:%d" % self.port
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", spec, "", oid)
+        rec = self.record(oid)
+        self.assertEqual(rec["source"], "::1")
+        self.assertEqual(rec["listener"], spec)
+        oid = unique_oid()
+        run_ok(self, "snmpinform", "-v2c", "-c", "public", "-t", "3", "-r",
+               "0", spec, "", oid)
+        self.assertEqual(self.record(oid, "inform")["source"], "::1")
+
+    # ------------------------------------------------- framing
+    def test_one_octet_at_a_time(self):
+        oid = unique_oid()
+        msg = v2c_trap(7301, oid, pdu_type=0xA6)
+        with self.connect() as s:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for b in msg:
+                s.send(bytes([b]))
+                time.sleep(0.004)
+            ans = read_message(s)
+        self.assertIsNotNone(ans, "no acknowledgement")
+        self.assertEqual(reqid_of(ans), 7301)
+        self.record(oid, "inform")
+
+    def test_two_messages_in_one_write(self):
+        a, b = unique_oid(), unique_oid()
+        with self.connect() as s:
+            s.sendall(v2c_trap(11, a) + v2c_trap(12, b, pdu_type=0xA6))
+            ans = read_message(s)
+            self.assertIsNotNone(ans)
+            self.assertEqual(reqid_of(ans), 12)
+        self.record(a)
+        self.record(b, "inform")
+
+    def test_huge_length_prefix_refused(self):
+        before = self.tcp_stats()
+        w = Watcher(self.d, ("connected", "disconnected"))
+        with self.connect() as s:
+            port = s.getsockname()[1]
+            # SEQUENCE of 10 MiB announced: refused before any is read.
+            s.sendall(b"\x30\x84" + (10 << 20).to_bytes(4, "big") +
+                      b"\x02\x01\x01" * 100)
+            self.assertTrue(recv_closed(s), "connection left open")
+        try:
+            for kind in ("connected", "disconnected"):
+                ev = w.wait(lambda e: e["event"] == kind and
+                            e.get("port") == port)
+                self.assertIsNotNone(ev, kind)
+                self.assertEqual(ev["transport"], "tcp")
+                self.assertEqual(ev["listener"], self.tcp)
+            self.assertTrue(ev["reason"].startswith(
+                "stream refused: error 118"), ev)
+        finally:
+            w.close()
+        after = self.tcp_stats()
+        self.assertEqual(after["too_long"], before["too_long"] + 1)
+        self.assertEqual(after["framing_errors"],
+                         before["framing_errors"] + 1)
+        # The listener still serves.
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.tcp, "", oid)
+        self.record(oid)
+
+    def test_garbage_refused(self):
+        before = self.tcp_stats()
+        with self.connect() as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            self.assertTrue(recv_closed(s))
+        after = self.tcp_stats()
+        self.assertEqual(after["framing_errors"],
+                         before["framing_errors"] + 1)
+        self.assertEqual(after["too_long"], before["too_long"])
+
+    def test_unfinished_message_and_idle_closed(self):
+        before = self.tcp_stats()
+        with self.connect() as slow, self.connect() as idle:
+            slow.sendall(v2c_trap(99, unique_oid())[:20])
+            t0 = time.monotonic()
+            self.assertTrue(recv_closed(slow, 4.0))
+            self.assertLess(time.monotonic() - t0, 3.0)
+            self.assertTrue(recv_closed(idle, 5.0))
+        after = self.tcp_stats()
+        self.assertGreaterEqual(after["timeouts"], before["timeouts"] + 1)
+        self.assertGreaterEqual(after["idle_closed"],
+                                before["idle_closed"] + 1)
+
+    # ------------------------------------------------- hostile peers
+    def test_connection_flood(self):
+        before = self.tcp_stats()
+        flood = []
+        try:
+            for i in range(1000):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                try:
+                    s.connect(("127.0.0.1", self.port))
+                except BlockingIOError:
+                    pass
+                flood.append(s)
+                if i % 3 == 0:
+                    try:
+                        s.send(b"\x30")       # a message begun, never done
+                    except OSError:
+                        pass
+                if i == 500:
+                    # A good sender in the middle of the flood.
+                    oid = unique_oid()
+                    run_ok(self, "snmpinform", "-v2c", "-c", "public",
+                           "-t", "2", "-r", "2", self.tcp, "", oid)
+                    self.record(oid, "inform")
+                    # And the UDP listener.
+                    uoid = unique_oid()
+                    run_ok(self, "snmptrap", "-v2c", "-c", "public",
+                           "udp:127.0.0.1:%d" % self.port, "", uoid)
+                    self.assertNotIn("transport", wait_record(
+                        self.journal, by_oid(uoid)))
+            # The flood accepted (a few SYNs may wait for a retry while
+            # the backlog is full), never more than the bound open: the
+            # rest were evicted (or timed out, idle).
+            deadline = time.monotonic() + 10
+            while True:
+                st = self.tcp_stats()
+                self.assertLessEqual(st["connections"], MAX_CONNS)
+                if st["accepted"] >= before["accepted"] + 900:
+                    break
+                self.assertLess(time.monotonic(), deadline, st)
+                time.sleep(0.05)
+            self.assertGreater(st["evicted"], before["evicted"] + 500)
+            # A good sender after the flood, the flood still open.
+            oid = unique_oid()
+            run_ok(self, "snmpinform", "-v2c", "-c", "public", "-t", "2",
+                   "-r", "2", self.tcp, "", oid)
+            self.record(oid, "inform")
+        finally:
+            for s in flood:
+                s.close()
+        self.d.check_health()
+
+
+class TcpReloadTest(unittest.TestCase):
+    """daemon.reload keeps a TCP listener whose address stays, with its
+    connections, applies new traps.tcp bounds, and closes a removed one."""
+
+    def test_reload_keeps_connections_applies_bounds(self):
+        port = snmptest._free_udp_tcp_port()
+        spec = "tcp:127.0.0.1:%d" % port
+        traps = {"listen": [spec], "communities": ["public"],
+                 "journal": {"path": "traps.jsonl", "fsync": "none"}}
+        d = Daemon({"traps": traps})
+        journal = os.path.join(d.config["state_dir"], "traps.jsonl")
+
+        def reload(new):
+            cfg = json.loads(json.dumps(d.config))
+            cfg["traps"] = new
+            d.write_config(cfg)
+            self.assertEqual(d.call("daemon.reload")["warnings"], [])
+
+        try:
+            a = socket.create_connection(("127.0.0.1", port))
+            b = socket.create_connection(("127.0.0.1", port))
+            oid = unique_oid()
+            for sock, reqid in ((a, 1), (b, 2)):
+                sock.sendall(v2c_trap(reqid, oid))
+                self.assertIsNotNone(wait_record(journal, lambda r: r.get(
+                    "trap_oid") == oid and r["request_id"] == reqid))
+            # Down to one connection: the least recently active (a) goes.
+            reload(dict(traps, tcp={"max_connections": 1}))
+            self.assertTrue(recv_closed(a, 3.0))
+            a.close()
+            oid2 = unique_oid()
+            b.sendall(v2c_trap(3, oid2))
+            rec = wait_record(journal, by_oid(oid2))
+            self.assertIsNotNone(rec, "kept connection lost")
+            self.assertEqual(rec["transport"], "tcp")
+            # The listener removed: its connection closes.
+            reload(dict(traps, listen=["udp:127.0.0.1:%d" % port]))
+            self.assertTrue(recv_closed(b, 3.0))
+            b.close()
+            with socket.socket() as c:
+                self.assertRaises(OSError, c.connect, ("127.0.0.1", port))
+        finally:
+            d.close()
+
+
+if __name__ == "__main__":
+    snmptest.main()
