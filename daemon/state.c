@@ -17,6 +17,7 @@
 
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/rate.h"
 
 #include "render.h"
 #include "state.h"
@@ -40,12 +41,51 @@ state_vals_clear(struct state_vals *v)
 	v->nnames = 0;
 }
 
+static void
+rates_free(struct state_rates *r)
+{
+	if (r == NULL)
+		return;
+	free(r->rate);
+	free(r->st);
+	free(r);
+}
+
 void
 state_vals_free(struct state_vals *v)
 {
 	free(v->vb);
 	free(v->data);
+	rates_free(v->rates);
 	state_vals_init(v);
+}
+
+int
+state_rates_prepare(struct state_vals *v, size_t n)
+{
+	struct state_rates	*r = v->rates;
+	double			*nr;
+	uint8_t			*ns;
+
+	if (r == NULL && (r = v->rates = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	if (n > r->cap) {
+		if ((nr = reallocarray(r->rate, n, sizeof(*nr))) == NULL)
+			goto fail;
+		r->rate = nr;
+		if ((ns = realloc(r->st, n)) == NULL)
+			goto fail;
+		r->st = ns;
+		r->cap = n;
+	}
+	if (n > 0)
+		memset(r->st, RATE_NONE, n);
+	r->n = n;
+	return 0;
+ fail:
+	rates_free(r);
+	v->rates = NULL;
+	return -1;
 }
 
 void
@@ -67,7 +107,12 @@ state_vals_rename(struct state_vals *v, const struct oid *names)
 size_t
 state_vals_memory(const struct state_vals *v)
 {
-	return v->cap * sizeof(*v->vb) + v->datacap;
+	size_t	 n = v->cap * sizeof(*v->vb) + v->datacap;
+
+	if (v->rates != NULL)
+		n += sizeof(*v->rates) + v->rates->cap *
+		    (sizeof(*v->rates->rate) + 1);
+	return n;
 }
 
 int
@@ -277,18 +322,53 @@ state_vals_get(const struct state_vals *v, size_t i, struct snmp_varbind *out)
 	    (size_t)r->oidlen * 4 : NULL;
 }
 
+bool
+state_vals_rate(const struct state_vals *v, size_t i, double *rate)
+{
+	if (v->rates == NULL || i >= v->rates->n ||
+	    v->rates->st[i] != RATE_OK)
+		return false;
+	*rate = v->rates->rate[i];
+	return true;
+}
+
+void
+state_vals_render_one(struct render_buf *b, const struct state_vals *v,
+    size_t i)
+{
+	struct snmp_varbind	 vb;
+	const char		*why;
+	uint8_t			 st;
+
+	state_vals_get(v, i, &vb);
+	render_varbind(b, &vb);
+	if (v->rates == NULL || i >= v->rates->n ||
+	    (st = v->rates->st[i]) == RATE_NONE || b->failed)
+		return;
+	/* Drop the closing brace, add the rate or why there is none. */
+	b->len--;
+	if (st == RATE_OK) {
+		render_adds(b, ",\"rate\":");
+		render_double(b, v->rates->rate[i]);
+	} else if ((why = rate_reason_name(st)) != NULL) {
+		render_adds(b, ",\"discontinuity\":true,"
+		    "\"discontinuity_reason\":\"");
+		render_adds(b, why);
+		render_add(b, "\"", 1);
+	}
+	render_add(b, "}", 1);
+}
+
 void
 state_vals_render(struct render_buf *b, const struct state_vals *v)
 {
-	struct snmp_varbind	 vb;
 	size_t			 i;
 
 	render_add(b, "[", 1);
 	for (i = 0; i < v->n; i++) {
 		if (i > 0)
 			render_add(b, ",", 1);
-		state_vals_get(v, i, &vb);
-		render_varbind(b, &vb);
+		state_vals_render_one(b, v, i);
 	}
 	render_add(b, "]", 1);
 }
