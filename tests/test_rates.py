@@ -14,6 +14,7 @@ against the sample times it reports.
 
 import calendar
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -118,6 +119,14 @@ class Base(unittest.TestCase):
         # Exactly: the integer increase over the reported interval.
         self.assertEqual(vb["rate"], delta / (us / 1e6), vb)
 
+    def ctl_lines(self, poll):
+        """snmpmgrctl results: the line of each OID."""
+        out = subprocess.run([self.d.ctlprog, "-s", self.d.sock, "results",
+                              "fake", poll], capture_output=True, text=True,
+                             timeout=20, check=True).stdout
+        return out, {ln.split(" = ")[0].lstrip("."): ln
+                     for ln in out.splitlines() if " = " in ln}
+
     def assert_no_rate(self, res, oid):
         self.assertNotIn("rate", res["by"][oid])
         self.assertNotIn("discontinuity", res["by"][oid])
@@ -175,6 +184,14 @@ class V2Rates(Base):
         self.assert_rate(r, HC4, 7)
         for oid in (GAUGE, UPTIME, DISC3, NORATE):  # not counters / asked
             self.assert_no_rate(r, oid)
+        # snmpmgrctl shows them after the values.
+        out, lines = self.ctl_lines("r")
+        self.assertIn("# rates over %.3f ms" % r["rate_interval_ms"], out)
+        self.assertEqual(lines[C32], ".%s = Counter32: 500 (rate: %.3f/s)"
+                         % (C32, r["by"][C32]["rate"]))
+        self.assertEqual(lines[C64], ".%s = Counter64: %d (rate: %.3f/s)"
+                         % (C64, 2 ** 60 + 8, r["by"][C64]["rate"]))
+        self.assertEqual(lines[GAUGE], ".%s = Gauge32: 6" % GAUGE)
         # The walk poll has its own samples and interval.
         w = self.run_poll("w")
         self.assert_rate(w, HC3, 123456789)
@@ -202,6 +219,10 @@ class V2Rates(Base):
             self.assert_disc(r, oid, "sysUpTime")
         self.assert_no_rate(r, GAUGE)
         self.assert_no_rate(r, NORATE)
+        out, lines = self.ctl_lines("r")
+        self.assertNotIn("# rates over", out)
+        self.assertTrue(lines[C32].endswith(
+            "Counter32: 20 (discontinuity: sysUpTime)"), lines[C32])
 
         # Rates again from the restarted values.
         time.sleep(0.2)
