@@ -41,51 +41,51 @@ state_vals_clear(struct state_vals *v)
 	v->nnames = 0;
 }
 
-static void
-rates_free(struct state_rates *r)
-{
-	if (r == NULL)
-		return;
-	free(r->rate);
-	free(r->st);
-	free(r);
-}
-
 void
 state_vals_free(struct state_vals *v)
 {
 	free(v->vb);
 	free(v->data);
-	rates_free(v->rates);
+	free(v->rates);
 	state_vals_init(v);
+}
+
+/* The rates of up to cap objects in one allocation: the header, the
+ * doubles, the status bytes. */
+static size_t
+rates_size(size_t cap)
+{
+	return sizeof(struct state_rates) + cap * (sizeof(double) + 1);
 }
 
 int
 state_rates_prepare(struct state_vals *v, size_t n)
 {
 	struct state_rates	*r = v->rates;
-	double			*nr;
-	uint8_t			*ns;
 
-	if (r == NULL && (r = v->rates = calloc(1, sizeof(*r))) == NULL)
+	if (n > SNMPMGR_MAX_POLL_OBJECTS) {
+		free(r);
+		v->rates = NULL;
 		return -1;
-	if (n > r->cap) {
-		if ((nr = reallocarray(r->rate, n, sizeof(*nr))) == NULL)
-			goto fail;
-		r->rate = nr;
-		if ((ns = realloc(r->st, n)) == NULL)
-			goto fail;
-		r->st = ns;
-		r->cap = n;
+	}
+	if (r == NULL || n > r->cap) {
+		/* The values of a poll keep their number from run to run:
+		 * exact, no spare room. */
+		if ((r = realloc(v->rates, rates_size(n))) == NULL) {
+			free(v->rates);
+			v->rates = NULL;
+			return -1;
+		}
+		if (v->rates == NULL)
+			memset(r, 0, sizeof(*r));
+		r->cap = (uint32_t)n;
+		r->st = (uint8_t *)(r->rate + n);
+		v->rates = r;
 	}
 	if (n > 0)
 		memset(r->st, RATE_NONE, n);
-	r->n = n;
+	r->n = (uint32_t)n;
 	return 0;
- fail:
-	rates_free(r);
-	v->rates = NULL;
-	return -1;
 }
 
 void
@@ -110,8 +110,7 @@ state_vals_memory(const struct state_vals *v)
 	size_t	 n = v->cap * sizeof(*v->vb) + v->datacap;
 
 	if (v->rates != NULL)
-		n += sizeof(*v->rates) + v->rates->cap *
-		    (sizeof(*v->rates->rate) + 1);
+		n += rates_size(v->rates->cap);
 	return n;
 }
 
@@ -322,14 +321,14 @@ state_vals_get(const struct state_vals *v, size_t i, struct snmp_varbind *out)
 	    (size_t)r->oidlen * 4 : NULL;
 }
 
-bool
+int
 state_vals_rate(const struct state_vals *v, size_t i, double *rate)
 {
-	if (v->rates == NULL || i >= v->rates->n ||
-	    v->rates->st[i] != RATE_OK)
-		return false;
-	*rate = v->rates->rate[i];
-	return true;
+	if (v->rates == NULL || i >= v->rates->n)
+		return RATE_NONE;
+	if (v->rates->st[i] == RATE_OK)
+		*rate = v->rates->rate[i];
+	return v->rates->st[i];
 }
 
 void
@@ -338,18 +337,18 @@ state_vals_render_one(struct render_buf *b, const struct state_vals *v,
 {
 	struct snmp_varbind	 vb;
 	const char		*why;
-	uint8_t			 st;
+	double			 rate;
+	int			 st;
 
 	state_vals_get(v, i, &vb);
 	render_varbind(b, &vb);
-	if (v->rates == NULL || i >= v->rates->n ||
-	    (st = v->rates->st[i]) == RATE_NONE || b->failed)
+	if ((st = state_vals_rate(v, i, &rate)) == RATE_NONE || b->failed)
 		return;
 	/* Drop the closing brace, add the rate or why there is none. */
 	b->len--;
 	if (st == RATE_OK) {
 		render_adds(b, ",\"rate\":");
-		render_double(b, v->rates->rate[i]);
+		render_double(b, rate);
 	} else if ((why = rate_reason_name(st)) != NULL) {
 		render_adds(b, ",\"discontinuity\":true,"
 		    "\"discontinuity_reason\":\"");

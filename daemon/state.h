@@ -51,11 +51,12 @@ struct state_rates {
 	uint64_t	 time_us;	/* monotonic, when taken */
 	uint64_t	 interval_us;	/* since the sample before; 0: none */
 	uint32_t	 boots;		/* snmpEngineBoots, if have_boots */
+	uint32_t	 n;		/* objects with a status */
+	uint32_t	 cap;
 	bool		 have_boots;
-	size_t		 n;		/* objects with a status */
-	size_t		 cap;
-	double		*rate;		/* [i] for st[i] == RATE_OK */
-	uint8_t		*st;		/* [i]: enum rate_status */
+	uint8_t		*st;		/* [i]: enum rate_status (after
+					 * rate[cap], same allocation) */
+	double		 rate[];	/* [i] for st[i] == RATE_OK */
 };
 
 /* Room for n statuses (all RATE_NONE) in v's rates, made if need be.  0
@@ -112,8 +113,10 @@ void	 state_vals_render(struct render_buf *b, const struct state_vals *v);
 /* Object i alone, the same way. */
 void	 state_vals_render_one(struct render_buf *b, const struct state_vals *v,
 	    size_t i);
-/* Has object i a rate (RATE_OK)?  Then *rate holds it. */
-bool	 state_vals_rate(const struct state_vals *v, size_t i, double *rate);
+/* What the rates say of object i: an enum rate_status (core/rate.h),
+ * RATE_NONE when the set has none; *rate set for RATE_OK.  For other
+ * readers of the store (an exporter) as for the views. */
+int	 state_vals_rate(const struct state_vals *v, size_t i, double *rate);
 /* Bytes held, for daemon.stats. */
 size_t	 state_vals_memory(const struct state_vals *v);
 

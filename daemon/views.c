@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/hex.h"
 #include "core/pdu.h"
+#include "core/rate.h"
 #include "core/session.h"
 #include "core/usm.h"
 
@@ -436,7 +437,7 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 	render_adds(&b, ",\"age_ms\":");
 	render_u64(&b, state_now_ms() > best->time_ms ?
 	    state_now_ms() - best->time_ms : 0);
-	if (state_vals_rate(&best->vals, (size_t)bestk, &rate)) {
+	if (state_vals_rate(&best->vals, (size_t)bestk, &rate) == RATE_OK) {
 		render_adds(&b, ",\"rate_interval_ms\":");
 		render_double(&b, best->vals.rates->interval_us / 1000.0);
 	}
