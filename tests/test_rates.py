@@ -256,6 +256,31 @@ class V2Rates(Base):
             self.assert_no_rate(r, oid)
 
 
+    def test_reload_keeps_or_restarts_rates(self):
+        self.run_poll()
+        time.sleep(0.2)
+        self.bump(UPTIME=20, C32=40)
+        self.d.write_config()
+        self.d.call("daemon.reload")
+        r = self.run_poll()             # unchanged: the sample stayed
+        self.assert_rate(r, C32, 40)
+        # C32 no longer asked: the poll changed, its samples start over.
+        cfg = self.d.config
+        cfg["polls"]["r"]["get"][1] = {"oid": C32, "rate": False}
+        self.d.write_config(cfg)
+        self.d.call("daemon.reload")
+        time.sleep(0.2)
+        self.bump(UPTIME=20, C32=40, C64=1)
+        r = self.run_poll()
+        self.assertIsNone(r["rate_interval_ms"])
+        self.assert_no_rate(r, C64)
+        time.sleep(0.2)
+        self.bump(UPTIME=20, C32=40, C64=1)
+        r = self.run_poll()
+        self.assert_no_rate(r, C32)
+        self.assert_rate(r, C64, 1)
+
+
 class V3Rates(Base):
 
     def setUp(self):
