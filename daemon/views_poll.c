@@ -58,8 +58,9 @@ json_t *
 view_poll_job(const struct state_job_info *ji, uint64_t now_us)
 {
 	const struct state_poll	*st = ji->st;
+	json_t			*o;
 
-	return add_rate_interval(json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
+	o = json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
 	    "s:I,s:I}",
 	    "poll", ji->poll,
 	    "kind", ji->is_walk ? "walk" : "get",
@@ -76,7 +77,8 @@ view_poll_job(const struct state_job_info *ji, uint64_t now_us)
 	    "overruns", (json_int_t)ji->overruns,
 	    "skipped_down", (json_int_t)ji->skipped_down,
 	    "next_in_ms", (json_int_t)(ji->next_us > now_us ?
-	    (ji->next_us - now_us) / 1000 : 0)), &st->vals);
+	    (ji->next_us - now_us) / 1000 : 0));
+	return add_rate_interval(o, &st->vals);
 }
 
 void
