@@ -38,6 +38,9 @@ cmd_print_polls(const json_t *res)
 		    time != NULL ? time : "no result yet",
 		    json_integer_value(json_object_get(p, "count")),
 		    json_number_value(json_object_get(p, "duration_ms")));
+		if (json_is_number(json_object_get(p, "rate_interval_ms")))
+			printf("# rates over %.3f ms\n", json_number_value(
+			    json_object_get(p, "rate_interval_ms")));
 		err = json_object_get(p, "error");
 		if (json_is_object(err)) {
 			printf("# last run failed: error %" JSON_INTEGER_FORMAT

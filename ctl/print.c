@@ -120,6 +120,23 @@ static const struct {
 
 int ctl_print_numeric;
 
+/* " (rate: 12.500/s)" or " (discontinuity: sysUpTime)" when the counter
+ * of a poll asking for rates has them. */
+static void
+ctl_print_rate(FILE *fp, const json_t *vb)
+{
+	const json_t	*r = json_object_get(vb, "rate");
+	const char	*why;
+
+	if (json_is_number(r))
+		fprintf(fp, " (rate: %.3f/s)", json_number_value(r));
+	else if (json_is_true(json_object_get(vb, "discontinuity"))) {
+		why = json_string_value(json_object_get(vb,
+		    "discontinuity_reason"));
+		fprintf(fp, " (discontinuity: %s)", why != NULL ? why : "?");
+	}
+}
+
 void
 ctl_print_varbind(FILE *fp, const json_t *vb)
 {
@@ -157,8 +174,10 @@ ctl_print_varbind(FILE *fp, const json_t *vb)
 		}
 		if (strcmp(type, ctl_int_types[i].type) == 0 &&
 		    json_is_integer(v)) {
-			fprintf(fp, "%s: %" JSON_INTEGER_FORMAT "\n",
+			fprintf(fp, "%s: %" JSON_INTEGER_FORMAT,
 			    ctl_int_types[i].label, json_integer_value(v));
+			ctl_print_rate(fp, vb);
+			putc('\n', fp);
 			return;
 		}
 	}
@@ -185,6 +204,7 @@ ctl_print_varbind(FILE *fp, const json_t *vb)
 	} else if (strcmp(type, "Counter64") == 0 &&
 	    (s = json_string_value(v)) != NULL) {
 		fprintf(fp, "Counter64: %s", s);
+		ctl_print_rate(fp, vb);
 	} else if (strcmp(type, "NULL") == 0) {
 		fputs("NULL", fp);
 	} else if (strcmp(type, "noSuchObject") == 0) {

@@ -485,11 +485,51 @@ cfg_credentials(struct cfg_ctx *ctx)
 	return 0;
 }
 
+/*
+ * An entry {"oid": OID, "rate": BOOL} of a poll's list, the i-th of n:
+ * its rate noted in p, *oid and *oat set to its "oid" member.
+ */
+static int
+oid_entry(const json_t *obj, const struct cfg_pos *at, struct config_poll *p,
+    size_t i, size_t n, const json_t **oid, struct cfg_pos *oat,
+    struct config_err *err)
+{
+	static const char *const keys[] = { "oid", "rate", NULL };
+	struct cfg_pos	 kat;
+	const json_t	*v;
+	bool		 on;
+
+	if (cfg_check_keys(obj, at, keys, err) == -1)
+		return -1;
+	if ((v = json_object_get(obj, "rate")) != NULL) {
+		kat = cfg_pos_key(at, "rate");
+		if (cfg_bool(v, &kat, &on, err) == -1)
+			return -1;
+		if (p->oid_rate == NULL &&
+		    (p->oid_rate = calloc(n, 1)) == NULL)
+			return cfg_fail(err, at, AT_VALUE, "out of memory");
+		p->oid_rate[i] = on ? CONF_RATE_ON : CONF_RATE_OFF;
+	}
+	if ((*oid = json_object_get(obj, "oid")) == NULL)
+		return cfg_fail(err, at, AT_KEY, "no \"oid\" given");
+	*oat = cfg_pos_key(at, "oid");
+	return 0;
+}
+
+bool
+config_poll_rate(const struct config_poll *p, size_t i)
+{
+	if (p->oid_rate != NULL && p->oid_rate[i] != 0)
+		return p->oid_rate[i] == CONF_RATE_ON;
+	return p->rate;
+}
+
 static int
 oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
     const struct mib *mib, struct config_err *err)
 {
 	struct cfg_pos	 eat;
+	const json_t	*e;
 	char		 msg[300];
 	const char	*s;
 	size_t		 i, n;
@@ -506,8 +546,11 @@ oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
 		return cfg_fail(err, at, AT_VALUE, "out of memory");
 	for (i = 0; i < n; i++) {
 		eat = json_is_string(v) ? *at : cfg_pos_idx(at, i);
-		if (cfg_str(json_is_string(v) ? v : json_array_get(v, i),
-		    &eat, 1, SNMPMGR_MAX_OID_STR, 1, &s, err) == -1)
+		e = json_is_string(v) ? v : json_array_get(v, i);
+		if (json_is_object(e) && oid_entry(e, &eat, p, i, n, &e,
+		    &eat, err) == -1)
+			return -1;
+		if (cfg_str(e, &eat, 1, SNMPMGR_MAX_OID_STR, 1, &s, err) == -1)
 			return -1;
 		if (mib_parse_oid(mib, &p->oids[i], s, strlen(s), msg,
 		    sizeof(msg)) == -1)
@@ -519,12 +562,12 @@ oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
 
 enum poll_key {
 	PK_GET, PK_WALK, PK_INTERVAL, PK_JITTER, PK_TIMEOUT, PK_RETRIES,
-	PK_MAX_REPETITIONS, PK_USE_GETNEXT
+	PK_MAX_REPETITIONS, PK_USE_GETNEXT, PK_RATE
 };
 
 static const char *const poll_keys[] = { "get", "walk", "interval",
 	"jitter", "timeout", "retries", "max_repetitions", "use_getnext",
-	NULL };
+	"rate", NULL };
 
 static int
 cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
@@ -534,6 +577,7 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	struct config_err *err = ctx->err;
 	const json_t	*v;
 	long long	 n;
+	size_t		 i;
 	int		 k;
 
 	copy_str(p->name, name, sizeof(p->name));
@@ -600,8 +644,14 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			if (cfg_bool(v, &kat, &p->use_getnext, err) == -1)
 				return -1;
 			break;
+		case PK_RATE:
+			if (cfg_bool(v, &kat, &p->rate, err) == -1)
+				return -1;
+			break;
 		}
 	}
+	for (i = 0; i < p->noids && !p->any_rate; i++)
+		p->any_rate = config_poll_rate(p, i);
 	if (p->jitter_ms >= p->interval_ms) {
 		kat = cfg_pos_key(&at, "jitter");
 		return cfg_fail(err, &kat, AT_VALUE, "must be less than the "
@@ -1261,8 +1311,10 @@ config_free(struct config *c)
 	}
 	sess_opts_release(&c->defaults);
 	free(c->sessions);
-	for (i = 0; i < c->npolls; i++)
+	for (i = 0; i < c->npolls; i++) {
 		free(c->polls[i].oids);
+		free(c->polls[i].oid_rate);
+	}
 	free(c->polls);
 	free(c->traps.listen);
 	strv_free(c->traps.communities, c->traps.ncommunities);

@@ -38,7 +38,19 @@ struct config_poll {
 	int32_t		 retries;	/* -1 = the session's */
 	uint32_t	 max_repetitions; /* 0 = the session's */
 	bool		 use_getnext;
+	/*
+	 * Counter rates: "rate" of the poll, and per OID (entries written
+	 * {"oid": ..., "rate": BOOL}) CONF_RATE_ON / _OFF, or 0 to follow
+	 * the poll; NULL when no entry says.  Read through config_poll_rate.
+	 */
+	bool		 rate;
+	uint8_t		*oid_rate;
+	bool		 any_rate;	/* some OID of the poll asks */
 };
+#define CONF_RATE_ON	1
+#define CONF_RATE_OFF	2
+/* Does OID i of p ask for rates? */
+bool	 config_poll_rate(const struct config_poll *p, size_t i);
 
 struct config_session {
 	char		 name[SNMPMGR_MAX_NAME_LEN + 1];

@@ -45,6 +45,7 @@
 #include "log.h"
 #include "poll_sched.h"
 #include "polls.h"
+#include "rates.h"
 #include "render.h"
 #include "sessions.h"
 #include "state.h"
@@ -168,11 +169,29 @@ polls_rate(struct polls *P)
 
 /* --------------------------------------------------------------- runs */
 
+/* What rates.c needs of a sample of pj taken now. */
+static void
+pjob_rates_in(const struct pjob *pj, struct rates_in *in)
+{
+	struct sess_v3_info	 v3;
+	struct sess		*s = pj->pp->ds->s;
+
+	memset(in, 0, sizeof(*in));
+	in->cp = pj->cp;
+	in->time_us = polls_now_us(pj->pp->P);
+	/* The agent's snmpEngineBoots, as the engine last learnt it. */
+	if (s != NULL && sess_v3_info(s, &v3) == 0 && v3.time_known) {
+		in->have_boots = true;
+		in->boots = v3.boots;
+	}
+}
+
 static void
 pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 {
 	struct pjob		*pj = arg;
 	const struct snmp_pdu	*pdu = res->pdu;
+	struct rates_in		 in;
 	const char		*name;
 	char			 detail[160];
 
@@ -192,6 +211,11 @@ pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 		    SNMPMGR_ERR_BAD_PACKET, detail, true);
 		return;
 	}
+	/* Rates first, while the latest values are the previous sample. */
+	if (pj->cp->any_rate) {
+		pjob_rates_in(pj, &in);
+		rates_get(&pj->st.vals, pdu->vb, pdu->nvb, &in);
+	}
 	/* Straight into the latest values: one answer is the whole run. */
 	if (state_vals_set_get(&pj->st.vals, pdu->vb, pdu->nvb, pj->cp->oids,
 	    pj->cp->noids) == -1) {
@@ -200,6 +224,8 @@ pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 		    "values", true);
 		return;
 	}
+	if (pj->cp->any_rate)
+		rates_get_done(&pj->st.vals);
 	pjob_end(pj, 0, NULL, true);
 }
 
@@ -429,6 +455,7 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 	struct dsess	*ds = pp->ds;
 	struct pwait	*w;
 	const struct sockaddr *sa;
+	struct rates_in	 in;
 	socklen_t	 salen = 0;
 	uint64_t	 now = polls_now_us(P), now_ms = state_now_ms();
 	char		 buf[256], addr[128];
@@ -452,6 +479,11 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 	P->done++;
 	polls_count(P, now);
 	if (error == 0) {
+		if (pj->cp->is_walk && pj->cp->any_rate) {
+			state_vals_finish(&pj->st.work);
+			pjob_rates_in(pj, &in);
+			rates_walk(&pj->st.work, &pj->st.vals, &in);
+		}
 		if (pj->cp->is_walk)
 			state_poll_commit(&pj->st, now_ms, now - pj->start_us);
 		else
@@ -617,10 +649,11 @@ poll_same(const struct config_poll *a, const struct config_poll *b)
 	    a->interval_ms != b->interval_ms || a->jitter_ms != b->jitter_ms ||
 	    a->timeout_ms != b->timeout_ms || a->retries != b->retries ||
 	    a->max_repetitions != b->max_repetitions ||
-	    a->use_getnext != b->use_getnext)
+	    a->use_getnext != b->use_getnext || a->any_rate != b->any_rate)
 		return false;
 	for (i = 0; i < a->noids; i++)
-		if (oid_cmp(&a->oids[i], &b->oids[i]) != 0)
+		if (oid_cmp(&a->oids[i], &b->oids[i]) != 0 ||
+		    config_poll_rate(a, i) != config_poll_rate(b, i))
 			return false;
 	return true;
 }

@@ -12,6 +12,8 @@
  */
 #include <config.h>		/* autoconf's */
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,6 +220,25 @@ render_i64(struct render_buf *b, int64_t v)
 {
 	if (render_reserve(b, 24) == 0)
 		put_i64(b, v);
+}
+
+void
+render_double(struct render_buf *b, double v)
+{
+	char	 buf[40];
+	int	 prec, n = 0;
+
+	if (!isfinite(v)) {
+		render_adds(b, "null");
+		return;
+	}
+	/* %.17g always reads back the same; fewer digits often do. */
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	render_add(b, buf, (size_t)n);
 }
 
 void

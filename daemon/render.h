@@ -40,6 +40,9 @@ void	 render_add(struct render_buf *b, const void *p, size_t n);
 void	 render_adds(struct render_buf *b, const char *s);
 void	 render_u64(struct render_buf *b, uint64_t v);
 void	 render_i64(struct render_buf *b, int64_t v);
+/* A finite double as the shortest JSON number that reads back the same
+ * (null when not finite). */
+void	 render_double(struct render_buf *b, double v);
 /* A JSON string (quotes included) of n bytes of UTF-8, escaped. */
 void	 render_json_str(struct render_buf *b, const char *s, size_t n);
 /* The OID as a quoted dotted string. */

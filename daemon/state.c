@@ -17,6 +17,7 @@
 
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/rate.h"
 
 #include "render.h"
 #include "state.h"
@@ -45,7 +46,46 @@ state_vals_free(struct state_vals *v)
 {
 	free(v->vb);
 	free(v->data);
+	free(v->rates);
 	state_vals_init(v);
+}
+
+/* The rates of up to cap objects in one allocation: the header, the
+ * doubles, the status bytes. */
+static size_t
+rates_size(size_t cap)
+{
+	return sizeof(struct state_rates) + cap * (sizeof(double) + 1);
+}
+
+int
+state_rates_prepare(struct state_vals *v, size_t n)
+{
+	struct state_rates	*r = v->rates;
+
+	if (n > SNMPMGR_MAX_POLL_OBJECTS) {
+		free(r);
+		v->rates = NULL;
+		return -1;
+	}
+	if (r == NULL || n > r->cap) {
+		/* The values of a poll keep their number from run to run:
+		 * exact, no spare room. */
+		if ((r = realloc(v->rates, rates_size(n))) == NULL) {
+			free(v->rates);
+			v->rates = NULL;
+			return -1;
+		}
+		if (v->rates == NULL)
+			memset(r, 0, sizeof(*r));
+		r->cap = (uint32_t)n;
+		r->st = (uint8_t *)(r->rate + n);
+		v->rates = r;
+	}
+	if (n > 0)
+		memset(r->st, RATE_NONE, n);
+	r->n = (uint32_t)n;
+	return 0;
 }
 
 void
@@ -67,7 +107,11 @@ state_vals_rename(struct state_vals *v, const struct oid *names)
 size_t
 state_vals_memory(const struct state_vals *v)
 {
-	return v->cap * sizeof(*v->vb) + v->datacap;
+	size_t	 n = v->cap * sizeof(*v->vb) + v->datacap;
+
+	if (v->rates != NULL)
+		n += rates_size(v->rates->cap);
+	return n;
 }
 
 int
@@ -277,18 +321,53 @@ state_vals_get(const struct state_vals *v, size_t i, struct snmp_varbind *out)
 	    (size_t)r->oidlen * 4 : NULL;
 }
 
+int
+state_vals_rate(const struct state_vals *v, size_t i, double *rate)
+{
+	if (v->rates == NULL || i >= v->rates->n)
+		return RATE_NONE;
+	if (v->rates->st[i] == RATE_OK)
+		*rate = v->rates->rate[i];
+	return v->rates->st[i];
+}
+
+void
+state_vals_render_one(struct render_buf *b, const struct state_vals *v,
+    size_t i)
+{
+	struct snmp_varbind	 vb;
+	const char		*why;
+	double			 rate;
+	int			 st;
+
+	state_vals_get(v, i, &vb);
+	render_varbind(b, &vb);
+	if ((st = state_vals_rate(v, i, &rate)) == RATE_NONE || b->failed)
+		return;
+	/* Drop the closing brace, add the rate or why there is none. */
+	b->len--;
+	if (st == RATE_OK) {
+		render_adds(b, ",\"rate\":");
+		render_double(b, rate);
+	} else if ((why = rate_reason_name(st)) != NULL) {
+		render_adds(b, ",\"discontinuity\":true,"
+		    "\"discontinuity_reason\":\"");
+		render_adds(b, why);
+		render_add(b, "\"", 1);
+	}
+	render_add(b, "}", 1);
+}
+
 void
 state_vals_render(struct render_buf *b, const struct state_vals *v)
 {
-	struct snmp_varbind	 vb;
 	size_t			 i;
 
 	render_add(b, "[", 1);
 	for (i = 0; i < v->n; i++) {
 		if (i > 0)
 			render_add(b, ",", 1);
-		state_vals_get(v, i, &vb);
-		render_varbind(b, &vb);
+		state_vals_render_one(b, v, i);
 	}
 	render_add(b, "]", 1);
 }

@@ -23,6 +23,7 @@
 struct oid;
 struct snmp_varbind;
 struct render_buf;
+struct state_vals;
 
 /* Objects one poll result may hold (a walk past it ends with 302). */
 #define SNMPMGR_MAX_POLL_OBJECTS	100000
@@ -41,6 +42,28 @@ struct state_vb {
 };
 
 /*
+ * The rates of a set's counters (core/rate.h), for polls that ask for
+ * them: what the sample was (its monotonic time, the agent's boots) and
+ * per object its enum rate_status and, for RATE_OK, the rate per second.
+ * The previous values are the previous set itself: nothing else is kept.
+ */
+struct state_rates {
+	uint64_t	 time_us;	/* monotonic, when taken */
+	uint64_t	 interval_us;	/* since the sample before; 0: none */
+	uint32_t	 boots;		/* snmpEngineBoots, if have_boots */
+	uint32_t	 n;		/* objects with a status */
+	uint32_t	 cap;
+	bool		 have_boots;
+	uint8_t		*st;		/* [i]: enum rate_status (after
+					 * rate[cap], same allocation) */
+	double		 rate[];	/* [i] for st[i] == RATE_OK */
+};
+
+/* Room for n statuses (all RATE_NONE) in v's rates, made if need be.  0
+ * or -1 (out of memory; v keeps no rates then). */
+int	 state_rates_prepare(struct state_vals *v, size_t n);
+
+/*
  * A set of objects.  A named set (names != NULL) holds exactly nnames
  * objects whose OIDs are names[0..], in that order (a get poll's request
  * OIDs, owned by the config); any other set stores OIDs and is sorted by
@@ -56,6 +79,7 @@ struct state_vals {
 	bool		 sorted;
 	const struct oid *names;
 	size_t		 nnames;
+	struct state_rates *rates;	/* NULL: no rates (owned) */
 };
 
 void	 state_vals_init(struct state_vals *v);
@@ -83,8 +107,16 @@ ssize_t	 state_vals_find(const struct state_vals *v, const struct oid *o);
 /* Object i as a varbind (value bytes point into v). */
 void	 state_vals_get(const struct state_vals *v, size_t i,
 	    struct snmp_varbind *out);
-/* A JSON array of every object (render.c's varbind format). */
+/* A JSON array of every object (render.c's varbind format, with "rate"
+ * or "discontinuity" and "discontinuity_reason" where the rates say). */
 void	 state_vals_render(struct render_buf *b, const struct state_vals *v);
+/* Object i alone, the same way. */
+void	 state_vals_render_one(struct render_buf *b, const struct state_vals *v,
+	    size_t i);
+/* What the rates say of object i: an enum rate_status (core/rate.h),
+ * RATE_NONE when the set has none; *rate set for RATE_OK.  For other
+ * readers of the store (an exporter) as for the views. */
+int	 state_vals_rate(const struct state_vals *v, size_t i, double *rate);
 /* Bytes held, for daemon.stats. */
 size_t	 state_vals_memory(const struct state_vals *v);
 

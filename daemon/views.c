@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/hex.h"
 #include "core/pdu.h"
+#include "core/rate.h"
 #include "core/session.h"
 #include "core/usm.h"
 
@@ -386,8 +387,8 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 	struct state_job_info	 ji;
 	const struct state_poll	*best = NULL;
 	const char		*bestname = NULL;
-	struct snmp_varbind	 vb;
 	struct render_buf	 b;
+	double			 rate;
 	ssize_t			 k, bestk = -1;
 	size_t			 i;
 	char			 t[40];
@@ -415,9 +416,8 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 	}
 	if (best == NULL)
 		return -1;
-	state_vals_get(&best->vals, (size_t)bestk, &vb);
 	render_buf_init(&b);
-	render_varbind(&b, &vb);
+	state_vals_render_one(&b, &best->vals, (size_t)bestk);
 	if (b.failed || b.len == 0) {
 		render_buf_free(&b);
 		return -2;
@@ -437,6 +437,10 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 	render_adds(&b, ",\"age_ms\":");
 	render_u64(&b, state_now_ms() > best->time_ms ?
 	    state_now_ms() - best->time_ms : 0);
+	if (state_vals_rate(&best->vals, (size_t)bestk, &rate) == RATE_OK) {
+		render_adds(&b, ",\"rate_interval_ms\":");
+		render_double(&b, best->vals.rates->interval_us / 1000.0);
+	}
 	render_add(&b, "}", 1);
 	if (b.failed) {
 		render_buf_free(&b);

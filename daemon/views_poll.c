@@ -42,12 +42,25 @@ view_state_time(uint64_t ms)
 	return json_string(t);
 }
 
+/* Add "rate_interval_ms" to o for a set with rates: the time between
+ * the sample and the one before, null when its counters have no rates. */
+static json_t *
+add_rate_interval(json_t *o, const struct state_vals *v)
+{
+	if (o == NULL || v->rates == NULL)
+		return o;
+	json_object_set_new(o, "rate_interval_ms", v->rates->interval_us > 0 ?
+	    json_real(v->rates->interval_us / 1000.0) : json_null());
+	return o;
+}
+
 json_t *
 view_poll_job(const struct state_job_info *ji, uint64_t now_us)
 {
 	const struct state_poll	*st = ji->st;
+	json_t			*o;
 
-	return json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
+	o = json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
 	    "s:I,s:I}",
 	    "poll", ji->poll,
 	    "kind", ji->is_walk ? "walk" : "get",
@@ -65,6 +78,7 @@ view_poll_job(const struct state_job_info *ji, uint64_t now_us)
 	    "skipped_down", (json_int_t)ji->skipped_down,
 	    "next_in_ms", (json_int_t)(ji->next_us > now_us ?
 	    (ji->next_us - now_us) / 1000 : 0));
+	return add_rate_interval(o, &st->vals);
 }
 
 void
@@ -150,7 +164,8 @@ view_ev_response(const char *poll, struct render_buf *b,
 	render_buf_reset(b);
 	state_vals_render(b, vals);
 	vbs = b->failed ? NULL : json_loadb(b->p, b->len, 0, &jerr);
-	return json_pack("{s:s,s:o*}", "poll", poll, "varbinds", vbs);
+	return add_rate_interval(json_pack("{s:s,s:o*}", "poll", poll,
+	    "varbinds", vbs), vals);
 }
 
 json_t *

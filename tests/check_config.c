@@ -797,6 +797,43 @@ START_TEST(config_polls_checked)
 }
 END_TEST
 
+START_TEST(config_poll_rates)
+{
+	const struct config_poll *p;
+	struct config	*c;
+
+	c = load_ok("{\"polls\": {\"p\": {\"get\": [\"1.3.6.1.2.1.1.3.0\", "
+	    "{\"oid\": \"1.3.6.1.2.1.2.2.1.10.1\", \"rate\": true}, "
+	    "{\"oid\": \"1.3.6.1.2.1.2.2.1.16.1\"}], \"interval\": 1},"
+	    " \"q\": {\"walk\": [{\"oid\": \"1.3.6.1.2.1.2.2\", "
+	    "\"rate\": false}, \"1.3.6.1.2.1.31\"], \"rate\": true, "
+	    "\"interval\": 1}, \"n\": {\"get\": [\"1.3\"], "
+	    "\"interval\": 1}}}\n");
+	p = config_find_poll(c, "p");
+	ck_assert_uint_eq(p->noids, 3);
+	ck_assert(!p->rate && p->any_rate);
+	ck_assert(!config_poll_rate(p, 0));
+	ck_assert(config_poll_rate(p, 1));
+	ck_assert(!config_poll_rate(p, 2));	/* follows the poll */
+	ck_assert_uint_eq(p->oids[1].len, 11);
+	p = config_find_poll(c, "q");
+	ck_assert(p->rate && p->any_rate && p->is_walk);
+	ck_assert(!config_poll_rate(p, 0));
+	ck_assert(config_poll_rate(p, 1));
+	p = config_find_poll(c, "n");
+	ck_assert(!p->any_rate && p->oid_rate == NULL);
+	config_free(c);
+	expect_error("{\"polls\": {\"p\": {\"get\": [@{\"rate\": true}], "
+	    "\"interval\": 1}}}\n", "polls.p.get[0]: no \"oid\" given");
+	expect_error("{\"polls\": {\"p\": {\"get\": [{\"oid\": \"1.3\", "
+	    "@\"rates\": true}], \"interval\": 1}}}\n", "rates");
+	expect_error("{\"polls\": {\"p\": {\"get\": [{\"oid\": @\"1.3.x\"}],"
+	    " \"interval\": 1}}}\n", "not an OID");
+	expect_error("{\"polls\": {\"p\": {\"get\": [\"1.3\"], "
+	    "\"interval\": 1, \"rate\": @\"yes\"}}}\n", "polls.p.rate");
+}
+END_TEST
+
 START_TEST(config_traps_checked)
 {
 	expect_error("{\"traps\": {\"listen\": [@\"udp:[::]:162\"]}}\n",
@@ -1379,6 +1416,7 @@ main(void)
 	tcase_add_test(tc, config_include_cannot_redefine_scalar);
 	tcase_add_test(tc, config_include_bad_file_reports_its_name);
 	tcase_add_test(tc, config_include_loop_rejected);
+	tcase_add_test(tc, config_poll_rates);
 	tcase_add_test(tc, config_include_missing_plain_file_is_an_error);
 	suite_add_tcase(s, tc);
 

@@ -5,6 +5,7 @@
  * jansson to prove it is valid JSON.
  */
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/rate.h"
 #include "daemon/render.h"
+#include "daemon/state.h"
 #include "check_main.h"
 
 /* Render one varbind at 1.3.6.1.2.1.1.1.0 and return it as a string. */
@@ -231,6 +234,86 @@ START_TEST(render_numbers_match_printf)
 }
 END_TEST
 
+/* Doubles: the shortest text that reads back the same; null if not
+ * finite. */
+START_TEST(render_double_shortest_round_trip)
+{
+	struct render_buf	 b;
+	const double		 v[] = { 0.1, 1500.0, 1.0 / 3, 1e300, -2.5e-7,
+	    123456789.0 / 0.3, 9007199254740993.0 };
+	char			 text[64];
+	size_t			 i;
+
+	render_buf_init(&b);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		render_buf_reset(&b);
+		render_double(&b, v[i]);
+		ck_assert(b.len > 0 && b.len < sizeof(text));
+		memcpy(text, b.p, b.len);
+		text[b.len] = '\0';
+		ck_assert_msg(strtod(text, NULL) == v[i], "%s", text);
+	}
+	render_buf_reset(&b);
+	render_double(&b, 0.1);
+	render_add(&b, " ", 1);
+	render_double(&b, 1500.0);
+	render_add(&b, " ", 1);
+	render_double(&b, NAN);
+	render_add(&b, " ", 1);
+	render_double(&b, INFINITY);
+	ck_assert_uint_eq(b.len, strlen("0.1 1500 null null"));
+	ck_assert(memcmp(b.p, "0.1 1500 null null", b.len) == 0);
+	render_buf_free(&b);
+}
+END_TEST
+
+/* A stored set with rates: "rate" on RATE_OK, "discontinuity" and its
+ * reason on a discontinuity, nothing more otherwise. */
+START_TEST(render_stored_rates)
+{
+	struct state_vals	 v;
+	struct snmp_varbind	 vb[3];
+	struct render_buf	 b;
+	json_error_t		 jerr;
+	json_t			*a, *e;
+	size_t			 i;
+
+	memset(vb, 0, sizeof(vb));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(oid_parse_str(&vb[i].name, "1.3.6.1.9"), 0);
+		vb[i].name.arcs[vb[i].name.len++] = (uint32_t)i + 1;
+		vb[i].value.type = SNMP_T_COUNTER32;
+		vb[i].value.u = 10 * i;
+	}
+	state_vals_init(&v);
+	ck_assert_int_eq(state_vals_add(&v, vb, 3), 0);
+	ck_assert_int_eq(state_rates_prepare(&v, 3), 0);
+	v.rates->st[0] = RATE_OK;
+	v.rates->rate[0] = 2.5;
+	v.rates->st[1] = RATE_DISC_UPTIME;
+	render_buf_init(&b);
+	state_vals_render(&b, &v);
+	ck_assert(!b.failed);
+	a = json_loadb(b.p, b.len, 0, &jerr);
+	ck_assert_ptr_nonnull(a);
+	e = json_array_get(a, 0);
+	ck_assert(json_real_value(json_object_get(e, "rate")) == 2.5);
+	ck_assert_ptr_null(json_object_get(e, "discontinuity"));
+	e = json_array_get(a, 1);
+	ck_assert_ptr_null(json_object_get(e, "rate"));
+	ck_assert(json_is_true(json_object_get(e, "discontinuity")));
+	ck_assert_str_eq(json_string_value(json_object_get(e,
+	    "discontinuity_reason")), "sysUpTime");
+	e = json_array_get(a, 2);
+	ck_assert_uint_eq(json_object_size(e), 3);	/* oid, type, value */
+	json_decref(a);
+	render_buf_free(&b);
+	ck_assert_uint_gt(state_vals_memory(&v), 3 * (sizeof(double) + 1));
+	state_vals_free(&v);
+	ck_assert_ptr_null(v.rates);
+}
+END_TEST
+
 /* The longest OID, with arcs of every width, renders as printf would. */
 START_TEST(render_oid_longest)
 {
@@ -287,6 +370,8 @@ main(void)
 	tcase_add_test(tc, render_json_str_escapes_controls);
 	tcase_add_test(tc, render_numbers_match_printf);
 	tcase_add_test(tc, render_oid_longest);
+	tcase_add_test(tc, render_double_shortest_round_trip);
+	tcase_add_test(tc, render_stored_rates);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

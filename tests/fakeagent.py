@@ -24,6 +24,9 @@ They can be changed any time.  port, bind_host: where it listens (with
 SO_REUSEADDR, so that agents on one port of 0.0.0.0 all get a broadcast);
 reply_host: answers come from a socket of that address (e.g. 127.0.0.2),
 so that each agent of a broadcast answers from an address of its own.
+.values: more objects served besides the table, {arcs: (tag, int)} with
+tag one of COUNTER32, GAUGE32, TIMETICKS, COUNTER64, INTEGER; they can be
+changed between requests (an entry is replaced whole).
 """
 
 import socket
@@ -34,6 +37,14 @@ import unittest
 
 ROOT = (1, 3, 6, 1, 4, 1, 99999, 1, 1)
 ROOT_STR = ".".join(map(str, ROOT))
+
+
+INTEGER, COUNTER32, GAUGE32, TIMETICKS, COUNTER64 = 0x02, 0x41, 0x42, \
+    0x43, 0x46
+
+
+def oid_arcs(s):
+    return tuple(int(a) for a in s.split("."))
 
 
 def row_oid(n):
@@ -56,6 +67,15 @@ def tlv(tag, body):
 def enc_int(v):
     return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big",
                                 signed=True))
+
+
+def enc_uint(tag, v):
+    """An unsigned application type (Counter32, Counter64, ...)."""
+    return tlv(tag, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big"))
+
+
+def enc_value(tag, v):
+    return enc_int(v) if tag == INTEGER else enc_uint(tag, v)
 
 
 def enc_oid(arcs):
@@ -119,6 +139,7 @@ class FakeAgent:
                  wrong_port=False, empty_after=None, empty_count=None,
                  most=None, port=0, bind_host="127.0.0.1", reply_host=None):
         self.table = [ROOT + (n,) for n in range(1, rows + 1)]
+        self.values = {}
         self.answers = answers
         self.empty_after = empty_after
         self.empty_count = empty_count
@@ -178,13 +199,20 @@ class FakeAgent:
 
     # -------------------------------------------------------- serving
 
+    def _has(self, o):
+        return o in self.values or o in self.table
+
     def _next(self, oid):
+        later = [o for o in self.values if o > oid]
         for o in self.table:
             if o > oid:
-                return o
-        return None
+                later.append(o)
+                break
+        return min(later) if later else None
 
     def _value(self, o):
+        if o in self.values:
+            return enc_value(*self.values[o])
         return enc_int(o[-1])
 
     def _answer(self, data):
@@ -204,7 +232,7 @@ class FakeAgent:
                 return response(version, comm[1], dec_int(reqid[1]), [])
         if ptype == 0xA0:           # Get
             for o in oids:
-                out.append((o, self._value(o) if o in self.table else
+                out.append((o, self._value(o) if self._has(o) else
                             tlv(0x80, b"")))
         elif ptype == 0xA1:         # GetNext
             for o in oids:

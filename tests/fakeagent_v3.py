@@ -5,13 +5,19 @@ an authNoPriv message for its privacy user with an unauthenticated
 usmStatsWrongDigests report (or not at all).
 
 FakeV3Agent(user="fbuser", auth_password=..., priv_password=...,
-            authnopriv="wrongdigests" | "silent", boots=0)
+            authnopriv="wrongdigests" | "silent", boots=0,
+            time_reports=False)
 
 It serves the table of tests/fakeagent.py (ROOT.N = INTEGER N) to Get
 over SNMPv3 at authPriv, from a thread, on a free port of 127.0.0.1.
 .requests counts the datagrams it got, .answered the messages it sent,
 .reports the reports by usmStats name, .empty_gets the GetRequests
 without varbinds it left unanswered.  .close() stops it.
+time_reports: answer an authenticated message out of its time window
+(other boots, or its clock far off) with an authenticated
+usmStatsNotInTimeWindows report, as RFC 3414 3.2 step 7 says, instead of
+dropping it; .reboot() then acts as a restart: boots + 1, engine time
+from 0.  .values serves more objects, as in FakeAgent.
 """
 
 import hashlib
@@ -32,7 +38,9 @@ ENGINE_ID = bytes.fromhex("80001f8804666b6533")     # 9 octets, "fke3"
 USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)
 WRONG_DIGESTS = 5
 UNKNOWN_ENGINE_IDS = 4
-NAMES = {4: "usmStatsUnknownEngineIDs", 5: "usmStatsWrongDigests"}
+NOT_IN_TIME_WINDOWS = 2
+NAMES = {2: "usmStatsNotInTimeWindows", 4: "usmStatsUnknownEngineIDs",
+         5: "usmStatsWrongDigests"}
 
 
 def sha1_key(password, engine_id):
@@ -54,12 +62,13 @@ class FakeV3Agent(FakeAgent):
 
     def __init__(self, user="fbuser", auth_password="fb-auth-pass",
                  priv_password="fb-priv-pass", authnopriv="wrongdigests",
-                 boots=0):
+                 boots=0, time_reports=False):
         self.user = user.encode()
         self.auth_key = sha1_key(auth_password, ENGINE_ID)
         self.priv_key = sha1_key(priv_password, ENGINE_ID)
         self.authnopriv = authnopriv
         self.boots = boots
+        self.time_reports = time_reports
         self.start = time.monotonic() - 1000
         self.empty_gets = 0
         self.reports = {}
@@ -68,6 +77,10 @@ class FakeV3Agent(FakeAgent):
 
     def etime(self):
         return int(time.monotonic() - self.start)
+
+    def reboot(self):
+        self.start = time.monotonic()
+        self.boots += 1
 
     def target(self, **over):
         t = {"host": self.host, "port": self.port, "version": "3",
@@ -99,7 +112,7 @@ class FakeV3Agent(FakeAgent):
             msg = msg.replace(auth, mac)
         return msg
 
-    def _report(self, msgid, reqid, user, which):
+    def _report(self, msgid, reqid, user, which, flags=0):
         self.counter += 1
         self.reports[NAMES[which]] = self.reports.get(NAMES[which], 0) + 1
         vb = tlv(0x30, enc_oid(USM_STATS + (which, 0)) +
@@ -107,7 +120,7 @@ class FakeV3Agent(FakeAgent):
         pdu = tlv(0xA8, enc_int(reqid) + enc_int(0) + enc_int(0) +
                   tlv(0x30, vb))
         scoped = tlv(0x30, tlv(0x04, ENGINE_ID) + tlv(0x04, b"") + pdu)
-        return self._message(msgid, 0, user, scoped)
+        return self._message(msgid, flags, user, scoped)
 
     def _answer(self, data):
         ver, gd, secp, scoped = dec_all(dec(data)[1])
@@ -135,6 +148,8 @@ class FakeV3Agent(FakeAgent):
             return self._report(msgid, 0, user, WRONG_DIGESTS)
         if dec_int(boots[1]) != self.boots or \
                 abs(dec_int(etime[1]) - self.etime()) > 150:
+            if self.time_reports:
+                return self._report(msgid, 0, user, NOT_IN_TIME_WINDOWS, 1)
             return None
         plain = aes_cfb(self.priv_key, dec_int(boots[1]),
                         dec_int(etime[1]), privp[1], scoped[1], False)
@@ -148,8 +163,9 @@ class FakeV3Agent(FakeAgent):
             return None
         out = b""
         for o in oids:
-            ok = o[:len(ROOT)] == ROOT and len(o) == len(ROOT) + 1
-            out += tlv(0x30, enc_oid(o) + (enc_int(o[-1]) if ok else
+            ok = o[:len(ROOT)] == ROOT and len(o) == len(ROOT) + 1 or \
+                o in self.values
+            out += tlv(0x30, enc_oid(o) + (self._value(o) if ok else
                                            tlv(0x80, b"")))
         pdu = tlv(0xA2, enc_int(dec_int(reqid[1])) + enc_int(0) +
                   enc_int(0) + tlv(0x30, out))
