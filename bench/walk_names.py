@@ -147,8 +147,10 @@ def main():
             print("  %-10s daemon CPU %7.0f ns/OID (median; min %.0f)"
                   % (k, statistics.median(cpu[k]), min(cpu[k])))
         ratio = on / off if off > 0 else float("inf")
-        print("  names on / names off: %.2fx (goal <= %.1fx): %s"
-              % (ratio, GOAL, "met" if ratio <= GOAL else "MISSED"))
+        best = min(cpu["names on"]) / min(cpu["names off"])
+        print("  names on / names off: %.2fx of the medians, %.2fx of the "
+              "minimums (goal <= %.1fx): %s" % (
+                  ratio, best, GOAL, "met" if ratio <= GOAL else "MISSED"))
     finally:
         for d in (named, plain):
             if d is not None:

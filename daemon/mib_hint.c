@@ -30,6 +30,23 @@ mib_enum_label(const struct mib_node *n, int64_t v)
 
 /* ------------------------------------------------------------ indexes */
 
+/* v in decimal at buf (room for 11 bytes), NUL-terminated; its length. */
+static size_t
+utoa(uint32_t v, char *buf)
+{
+	char	 tmp[10];
+	size_t	 n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
 /* RFC 2578 7.7: how many arcs one INDEX object takes, and its item. */
 static int
 index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
@@ -60,8 +77,7 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 		it->numeric = true;
 		it->num = a[0];
 		it->label = mib_enum_label(in, (int64_t)a[0]);
-		it->len = (size_t)snprintf(it->text, sizeof(it->text), "%u",
-		    a[0]);
+		it->len = utoa(a[0], it->text);
 		return 1;
 	case MIB_B_OCTETS:
 	case MIB_B_BITS:
@@ -146,31 +162,53 @@ mib_index_decode(const struct mib_node *n, const struct oid *o, size_t plen,
 
 /* ------------------------------------------------------------ names out */
 
+/* n bytes of p at buf + *len when they fit in size (with a NUL). */
+static bool
+put(char *buf, size_t size, size_t *len, const char *p, size_t n)
+{
+	if (*len >= size || size - *len <= n) {
+		*len = size;
+		return false;
+	}
+	memcpy(buf + *len, p, n);
+	*len += n;
+	buf[*len] = '\0';
+	return true;
+}
+
 size_t
-mib_format_name(const struct mib *m, const struct oid *o, char *buf,
+mib_name_instance(const struct mib_node *n, const struct oid *o, size_t plen,
+    struct mib_index_item *items, size_t max, int *nitems, char *buf,
     size_t size)
 {
-	struct mib_index_item items[SNMPMGR_MAX_OID_LEN / 2];
-	const struct mib_node *n;
-	size_t		 plen, len, used = 0, i, j, at;
+	size_t		 len = 0, used = 0, i, j, at;
 	int		 ni;
-	char		 q;
+	char		 q, num[12];
+	const char	*t;
 
-	if (size == 0 || (n = mib_lookup(m, o, &plen)) == NULL)
+	*nitems = 0;
+	if (size == 0)
 		return 0;
-	len = (size_t)snprintf(buf, size, "%s::%s", n->module, n->label);
-	if ((ni = index_decode(n, o, plen, items, sizeof(items) /
-	    sizeof(items[0]), &used)) < 0) {
+	buf[0] = '\0';
+	if (!put(buf, size, &len, n->module, strlen(n->module)) ||
+	    !put(buf, size, &len, "::", 2) ||
+	    !put(buf, size, &len, n->label, strlen(n->label)))
+		return len;
+	if ((ni = index_decode(n, o, plen, items, max, &used)) < 0) {
 		ni = 0;
 		used = 0;
 	}
+	*nitems = ni;
 	for (i = 0; i < (size_t)ni && len < size; i++) {
 		if (!items[i].is_string) {
 			/* An enumerated index shows its label, as in
 			 * Net-SNMP's "nsLogType.debug". */
-			len += (size_t)snprintf(buf + len, size - len, ".%s",
-			    items[i].label != NULL ? items[i].label :
-			    items[i].text);
+			t = items[i].label != NULL ? items[i].label :
+			    items[i].text;
+			if (!put(buf, size, &len, ".", 1) ||
+			    !put(buf, size, &len, t, items[i].label != NULL ?
+			    strlen(t) : items[i].len))
+				return len;
 			continue;
 		}
 		/* As Net-SNMP: quoted, IMPLIED in single quotes, bytes that
@@ -191,10 +229,27 @@ mib_format_name(const struct mib *m, const struct oid *o, char *buf,
 		buf[len++] = q;
 		buf[len] = '\0';
 	}
-	for (at = plen + used; at < o->len && len < size; at++)
-		len += (size_t)snprintf(buf + len, size - len, ".%" PRIu32,
-		    o->arcs[at]);
+	for (at = plen + used; at < o->len && len < size; at++) {
+		num[0] = '.';
+		if (!put(buf, size, &len, num, 1 + utoa(o->arcs[at], num + 1)))
+			break;
+	}
 	return len;
+}
+
+size_t
+mib_format_name(const struct mib *m, const struct oid *o, char *buf,
+    size_t size)
+{
+	struct mib_index_item items[SNMPMGR_MAX_OID_LEN / 2];
+	const struct mib_node *n;
+	size_t		 plen;
+	int		 ni;
+
+	if (size == 0 || (n = mib_lookup(m, o, &plen)) == NULL)
+		return 0;
+	return mib_name_instance(n, o, plen, items, sizeof(items) /
+	    sizeof(items[0]), &ni, buf, size);
 }
 
 /* ------------------------------------------------------------ hints */
@@ -355,6 +410,21 @@ hint_octets(const char *hint, const uint8_t *p, size_t n, char *buf,
 		}
 	}
 	return len;
+}
+
+bool
+mib_display_is_self(const struct mib_node *n, const struct snmp_value *v)
+{
+	const char	*h;
+	size_t		 max = 0;
+
+	if (n == NULL || (h = n->hint) == NULL || v->type != SNMP_T_OCTETS ||
+	    n->base != MIB_B_OCTETS)
+		return false;
+	/* One "Na" spec (RFC 2579 3.1: up to N octets as ASCII). */
+	for (; *h >= '0' && *h <= '9' && max < 100000; h++)
+		max = max * 10 + (size_t)(*h - '0');
+	return h != n->hint && h[0] == 'a' && h[1] == '\0' && v->len <= max;
 }
 
 size_t
