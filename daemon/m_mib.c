@@ -26,6 +26,7 @@
 #include "op.h"
 #include "render.h"
 #include "sessions.h"
+#include "state.h"
 
 /* Set key to a string value when s is not NULL; -1 on failure. */
 static int
@@ -175,15 +176,7 @@ m_mib_translate(struct mcall *c)
 /* ----------------------------------------------------------- snmp.table */
 
 /* Cells a table view collects (its walk stops one past). */
-#define TABLE_MAX_CELLS		100000
-
-/* One cell: its column, its row's index arcs (in tb->arcs) and its
- * varbind's JSON (in tb->text). */
-struct tcell {
-	size_t		 col;
-	size_t		 aoff, alen;
-	size_t		 toff, tlen;
-};
+#define TABLE_MAX_CELLS		SNMPMGR_MAX_POLL_OBJECTS
 
 /* What snmp.table keeps while its walk runs (op->priv). */
 struct tablest {
@@ -193,12 +186,8 @@ struct tablest {
 	struct oid		 cols[SNMPMGR_MAX_TABLE_COLUMNS];
 	size_t			 ncols;
 	char			 tname[SNMPMGR_MAX_OID_STR + 64];
-	struct tcell		*cells;
-	size_t			 ncells, cap;
-	uint32_t		*arcs;
-	size_t			 narcs, arccap;
-	struct render_buf	 text;
-	bool			 oom;
+	struct state_vals	 cells;
+	bool			 full;
 };
 
 static void
@@ -209,9 +198,7 @@ tablest_free(void *arg)
 	if (ts == NULL)
 		return;
 	mib_unref((struct mib *)ts->m);
-	free(ts->cells);
-	free(ts->arcs);
-	render_buf_free(&ts->text);
+	state_vals_free(&ts->cells);
 	free(ts);
 }
 
@@ -222,122 +209,11 @@ table_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 {
 	struct op	*op = arg;
 	struct tablest	*ts = op->priv;
-	struct tcell	*c;
-	size_t		 i, j, k, rl = ts->row.len;
-	void		*p;
 
 	(void)w;
-	for (i = 0; i < n && !ts->oom; i++) {
-		if (vb[i].name.len <= rl + 1 ||
-		    !oid_is_prefix(&ts->row, &vb[i].name))
-			continue;
-		for (j = 0; j < ts->ncols; j++)
-			if (ts->cols[j].arcs[rl] == vb[i].name.arcs[rl])
-				break;
-		if (j == ts->ncols || ts->ncells > TABLE_MAX_CELLS)
-			continue;
-		k = vb[i].name.len - rl - 1;
-		if (ts->ncells == ts->cap) {
-			ts->cap = ts->cap ? ts->cap * 2 : 256;
-			if ((p = reallocarray(ts->cells, ts->cap,
-			    sizeof(*ts->cells))) == NULL) {
-				ts->oom = true;
-				break;
-			}
-			ts->cells = p;
-		}
-		if (ts->narcs + k > ts->arccap) {
-			ts->arccap = (ts->arccap + k) * 2;
-			if ((p = reallocarray(ts->arcs, ts->arccap,
-			    sizeof(*ts->arcs))) == NULL) {
-				ts->oom = true;
-				break;
-			}
-			ts->arcs = p;
-		}
-		c = &ts->cells[ts->ncells++];
-		c->col = j;
-		c->aoff = ts->narcs;
-		c->alen = k;
-		memcpy(ts->arcs + ts->narcs, vb[i].name.arcs + rl + 1,
-		    k * sizeof(uint32_t));
-		ts->narcs += k;
-		c->toff = ts->text.len;
-		render_varbind(&ts->text, &vb[i]);
-		c->tlen = ts->text.len - c->toff;
-	}
-	if (ts->text.failed)
-		ts->oom = true;
+	if (!ts->full && state_vals_add(&ts->cells, vb, n) == -1)
+		ts->full = true;
 	return 0;
-}
-
-/* Row index order (as OIDs compare), then column order. */
-static const struct tablest *table_sort_ts;
-
-static int
-tcell_cmp(const void *a, const void *b)
-{
-	const struct tcell	*x = a, *y = b;
-	const uint32_t		*ax = table_sort_ts->arcs + x->aoff;
-	const uint32_t		*ay = table_sort_ts->arcs + y->aoff;
-	size_t			 i;
-
-	for (i = 0; i < x->alen && i < y->alen; i++)
-		if (ax[i] != ay[i])
-			return ax[i] < ay[i] ? -1 : 1;
-	if (x->alen != y->alen)
-		return x->alen < y->alen ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	return 0;
-}
-
-static bool
-tcell_same_row(const struct tablest *ts, const struct tcell *x,
-    const struct tcell *y)
-{
-	return x->alen == y->alen && memcmp(ts->arcs + x->aoff,
-	    ts->arcs + y->aoff, x->alen * sizeof(uint32_t)) == 0;
-}
-
-/* "index": the decoded index of the row of cell c, and "suffix". */
-static void
-table_row_index(struct render_buf *b, const struct tablest *ts,
-    const struct tcell *c)
-{
-	struct mib_index_item	 items[16];
-	struct oid		 o = ts->cols[c->col], sfx;
-	json_t			*idx;
-	char			*s, buf[SNMPMGR_MAX_OID_STR];
-	int			 ni, i;
-
-	sfx.len = c->alen;
-	memcpy(sfx.arcs, ts->arcs + c->aoff, c->alen * sizeof(uint32_t));
-	oid_format(&sfx, buf, sizeof(buf));
-	render_adds(b, "{\"suffix\":");
-	render_json_str(b, buf, strlen(buf));
-	memcpy(o.arcs + o.len, sfx.arcs, c->alen * sizeof(uint32_t));
-	o.len += c->alen;
-	ni = mib_index_decode(ts->colnode[c->col], &o, ts->cols[c->col].len,
-	    items, sizeof(items) / sizeof(items[0]));
-	if (ni <= 0 || (idx = json_object()) == NULL)
-		return;
-	for (i = 0; i < ni; i++)
-		json_object_set_new(idx, items[i].name, index_json(&items[i]));
-	if ((s = json_dumps(idx, JSON_COMPACT)) != NULL) {
-		render_adds(b, ",\"index\":");
-		render_adds(b, s);
-		free(s);
-	} else
-		b->failed = true;
-	json_decref(idx);
-}
-
-/* The column's label, as the row objects name it. */
-static const char *
-table_col_label(const struct tablest *ts, size_t j)
-{
-	return mib_node_label(ts->colnode[j]);
 }
 
 static void
@@ -347,7 +223,7 @@ table_answer(struct op *op, const struct walk_result *res)
 	struct render_buf	 out;
 	char			 detail[512];
 	const char		*l;
-	size_t			 i, j, nrows = 0;
+	size_t			 j;
 
 	if (op->ds != NULL)
 		sessions_note(op->ds, res->error, res->error ? "table walk "
@@ -355,22 +231,15 @@ table_answer(struct op *op, const struct walk_result *res)
 	if (res->error != 0) {
 		op_walk_error_detail(op, res, detail, sizeof(detail));
 		ctl_req_error_num(op->r, res->error, detail, json_pack(
-		    "{s:I}", "cells", (json_int_t)ts->ncells));
+		    "{s:I}", "cells", (json_int_t)ts->cells.n));
 		op_error_event(op, res->error, detail, NULL);
 		return;
 	}
-	if (ts->ncells > TABLE_MAX_CELLS) {
+	if (ts->full) {
 		ctl_req_error_num(op->r, SNMPMGR_ERR_TOO_MANY_OBJECTS,
 		    "more than 100000 cells: ask for fewer columns", NULL);
 		return;
 	}
-	if (ts->oom) {
-		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
-		return;
-	}
-	table_sort_ts = ts;
-	if (ts->ncells > 0)
-		qsort(ts->cells, ts->ncells, sizeof(*ts->cells), tcell_cmp);
 	render_buf_init(&out);
 	render_adds(&out, "{\"table\":");
 	render_json_str(&out, ts->tname, strlen(ts->tname));
@@ -379,35 +248,18 @@ table_answer(struct op *op, const struct walk_result *res)
 		if (j > 0)
 			render_adds(&out, ",");
 		render_adds(&out, "{\"name\":");
-		l = table_col_label(ts, j);
+		l = mib_node_label(ts->colnode[j]);
 		render_json_str(&out, l, strlen(l));
 		render_adds(&out, ",\"oid\":");
 		render_oid(&out, &ts->cols[j]);
 		render_adds(&out, "}");
 	}
-	render_adds(&out, "],\"rows\":[");
-	for (i = 0; i < ts->ncells; i++) {
-		const struct tcell *c = &ts->cells[i];
-
-		if (i == 0 || !tcell_same_row(ts, c, &ts->cells[i - 1])) {
-			if (i > 0)
-				render_adds(&out, "}},");
-			table_row_index(&out, ts, c);
-			render_adds(&out, ",\"values\":{");
-			nrows++;
-		} else
-			render_adds(&out, ",");
-		l = table_col_label(ts, c->col);
-		render_json_str(&out, l, strlen(l));
-		render_adds(&out, ":");
-		render_add(&out, ts->text.p + c->toff, c->tlen);
-	}
-	if (ts->ncells > 0)
-		render_adds(&out, "}}");
-	render_adds(&out, "],\"count\":");
-	render_u64(&out, nrows);
+	render_adds(&out, "],\"rows\":");
+	state_vals_render_rows(&out, &ts->cells, ts->row.len, &j);
+	render_adds(&out, ",\"count\":");
+	render_u64(&out, j);
 	render_adds(&out, ",\"cells\":");
-	render_u64(&out, ts->ncells);
+	render_u64(&out, ts->cells.n);
 	render_adds(&out, ",\"requests\":");
 	render_u64(&out, res->requests);
 	render_adds(&out, "}");
@@ -426,27 +278,23 @@ table_answer(struct op *op, const struct walk_result *res)
 static int
 table_resolve(struct mcall *c, struct tablest *ts)
 {
-	const struct mib_node	*n, *row, *k;
+	const struct mib_node	*row, *k;
 	const char		*s = mcall_str(c, "table");
 	json_t			*cols = mcall_json(c, "columns"), *v;
-	struct mib_info		 in;
 	struct oid		 o;
 	char			 err[400];
-	size_t			 plen, i;
+	size_t			 i;
 
 	if (mib_parse_oid(ts->m, &o, s, strlen(s), err, sizeof(err)) == -1) {
 		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "table: %s", err);
 		return -1;
 	}
-	if ((n = mib_lookup(ts->m, &o, &plen)) == NULL || plen != o.len ||
-	    (row = mib_node_row(n)) == NULL || (n != row &&
-	    (mib_node_nkids(n) != 1 || mib_node_kid(n, 0) != row))) {
+	if ((row = mib_table_entry(ts->m, &o)) == NULL) {
 		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "table: %s is not a "
 		    "table or a table's entry in the loaded MIBs", s);
 		return -1;
 	}
 	mib_node_oid(row, &ts->row);
-	mib_node_oid(n != row ? n : row, &o);
 	if (mib_format_name(ts->m, &o, ts->tname, sizeof(ts->tname)) >=
 	    sizeof(ts->tname))
 		oid_format(&o, ts->tname, sizeof(ts->tname));
@@ -465,10 +313,7 @@ table_resolve(struct mcall *c, struct tablest *ts)
 			    i, json_is_string(v) ? err : "expected a string");
 			return -1;
 		}
-		if (o.len != ts->row.len + 1 ||
-		    !oid_is_prefix(&ts->row, &o) ||
-		    (k = mib_lookup(ts->m, &o, &plen)) == NULL ||
-		    plen != o.len) {
+		if ((k = mib_table_column(ts->m, row, &o)) == NULL) {
 			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "columns[%zu]: "
 			    "%s is not a column of %s", i,
 			    json_string_value(v), ts->tname);
@@ -477,17 +322,9 @@ table_resolve(struct mcall *c, struct tablest *ts)
 		ts->colnode[ts->ncols] = k;
 		ts->cols[ts->ncols++] = o;
 	}
-	for (i = 0; cols == NULL && i < mib_node_nkids(row) &&
-	    ts->ncols < SNMPMGR_MAX_TABLE_COLUMNS; i++) {
-		k = mib_node_kid(row, i);
-		mib_node_info(k, &in);
-		if (in.access != NULL && (strcmp(in.access,
-		    "not-accessible") == 0 || strcmp(in.access,
-		    "accessible-for-notify") == 0))
-			continue;
-		ts->colnode[ts->ncols] = k;
-		mib_node_oid(k, &ts->cols[ts->ncols++]);
-	}
+	if (cols == NULL)
+		ts->ncols = mib_table_columns(row, ts->cols, ts->colnode,
+		    SNMPMGR_MAX_TABLE_COLUMNS);
 	if (ts->ncols == 0) {
 		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "table: %s has no "
 		    "readable column", ts->tname);
@@ -508,7 +345,7 @@ m_snmp_table(struct mcall *c)
 		op_free(op);
 		return CTL_DONE;
 	}
-	render_buf_init(&ts->text);
+	state_vals_init(&ts->cells);
 	op->priv = ts;
 	op->priv_free = tablest_free;
 	if ((ts->m = mib_current()) == NULL) {

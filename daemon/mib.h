@@ -176,4 +176,19 @@ struct mib_index_item {
 int		 mib_index_decode(const struct mib_node *n, const struct oid *o,
 		    size_t plen, struct mib_index_item *items, size_t max);
 
+/*
+ * Tables (snmp.table, table polls).  The entry (row) node of a table or
+ * entry OID o exactly, or NULL.  Its readable columns (not
+ * not-accessible or accessible-for-notify), in arc order, at most max:
+ * their OIDs in cols, their nodes in nodes (may be NULL); how many.  The
+ * column node o names under row, or NULL.
+ */
+const struct mib_node *mib_table_entry(const struct mib *m,
+		    const struct oid *o);
+size_t		 mib_table_columns(const struct mib_node *row,
+		    struct oid *cols, const struct mib_node **nodes,
+		    size_t max);
+const struct mib_node *mib_table_column(const struct mib *m,
+		    const struct mib_node *row, const struct oid *o);
+
 #endif /* SNMPMGRD_MIB_H */

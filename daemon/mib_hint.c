@@ -559,3 +559,53 @@ mib_node_kid(const struct mib_node *n, size_t i)
 {
 	return n->kids[i];
 }
+
+/* ------------------------------------------------------------- tables */
+
+const struct mib_node *
+mib_table_entry(const struct mib *m, const struct oid *o)
+{
+	const struct mib_node	*n, *row;
+	size_t			 plen;
+
+	if ((n = mib_lookup(m, o, &plen)) == NULL || plen != o->len ||
+	    (row = mib_node_row(n)) == NULL)
+		return NULL;
+	if (n == row || ((n->kind & MIB_K_TABLE) && n->nkids == 1 &&
+	    n->kids[0] == row))
+		return row;
+	return NULL;
+}
+
+size_t
+mib_table_columns(const struct mib_node *row, struct oid *cols,
+    const struct mib_node **nodes, size_t max)
+{
+	const struct mib_node	*k;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < row->nkids && n < max; i++) {
+		k = row->kids[i];
+		/* libsmi: 2 not-accessible, 3 accessible-for-notify */
+		if (!(k->kind & MIB_K_COLUMN) || k->access == 2 ||
+		    k->access == 3)
+			continue;
+		if (nodes != NULL)
+			nodes[n] = k;
+		mib_node_oid(k, &cols[n++]);
+	}
+	return n;
+}
+
+const struct mib_node *
+mib_table_column(const struct mib *m, const struct mib_node *row,
+    const struct oid *o)
+{
+	const struct mib_node	*k;
+	size_t			 plen;
+
+	if ((k = mib_lookup(m, o, &plen)) == NULL || plen != o->len ||
+	    k->parent != row || !(k->kind & MIB_K_COLUMN))
+		return NULL;
+	return k;
+}

@@ -520,6 +520,16 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 }
 
 void
+render_hex_str(struct render_buf *b, const uint8_t *p, size_t n)
+{
+	if (n > (SIZE_MAX - 8) / 2 || render_reserve(b, 2 * n + 8) == -1)
+		return;
+	PUT_LIT(b, "\"0x");
+	put_hex(b, p, n);
+	b->p[b->len++] = '"';
+}
+
+void
 render_varbinds(struct render_buf *b, const struct snmp_varbind *vb, size_t n)
 {
 	size_t	 i;

@@ -85,6 +85,16 @@ void	 state_vals_get(const struct state_vals *v, size_t i,
 	    struct snmp_varbind *out);
 /* A JSON array of every object (render.c's varbind format). */
 void	 state_vals_render(struct render_buf *b, const struct state_vals *v);
+/*
+ * The objects as table rows (snmp.table, table polls): those under an
+ * entry OID of elen arcs (entry.COLUMN.INDEX...), grouped by index in
+ * index order, as [{"suffix": "1", "index": {"ifIndex": 1}, "values":
+ * {"ifDescr": VARBIND, ...}}, ...]; columns named by the current MIBs
+ * (else their arc), the index decoded when they can; the number of
+ * rows in *nrows.
+ */
+void	 state_vals_render_rows(struct render_buf *b,
+	    const struct state_vals *v, size_t elen, size_t *nrows);
 /* Bytes held, for daemon.stats. */
 size_t	 state_vals_memory(const struct state_vals *v);
 
@@ -163,6 +173,8 @@ struct state_sess {
 struct state_job_info {
 	const char		*poll;
 	bool			 is_walk;
+	size_t			 table_elen;	/* a table poll: its entry
+						   OID's arcs; 0 otherwise */
 	uint32_t		 interval_ms;
 	const struct state_poll	*st;
 	bool			 running;

@@ -8,8 +8,11 @@ FakeAgent under SNMPMGR-TEST-MIB, walked with GetBulk, GetNext and
 through tooBig.  MIB files as in test_mib (npm pack net-snmp).
 """
 
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,7 +51,10 @@ class SparseTable(unittest.TestCase):
         cls.d = Daemon({
             "mibs": {"dirs": [mib_cache(), TEST_MIBS],
                      "modules": ["SNMPv2-TC", "SNMPMGR-TEST-MIB"]},
-            "sessions": {"f": cls.agent.target()},
+            "polls": {"tp": {"table": "SNMPMGR-TEST-MIB::tstTable",
+                             "columns": ["tstAddr", "tstState"],
+                             "interval": "1h"}},
+            "sessions": {"f": cls.agent.target(polls=["tp"])},
         })
 
     @classmethod
@@ -113,6 +119,41 @@ class SparseTable(unittest.TestCase):
         self.assertEqual([sorted(r["values"]) for r in res["rows"]],
                          [["tstState", "tstTemp"], ["tstState"],
                           ["tstState"]])
+
+    def test_table_poll(self):
+        self.d.rpc("poll.run", {"session": "f", "poll": "tp"}, timeout=30)
+        res = self.d.rpc("poll.results", {"session": "f", "poll": "tp"},
+                         timeout=30)["result"]
+        p = res["polls"][0]
+        self.assertEqual(p["kind"], "table")
+        self.assertEqual(p["count"], 5)
+        rows = p["rows"]
+        self.assertEqual([r["index"] for r in rows],
+                         [{"tstIndex": i, "tstName": n} for i, n in ROWS])
+        self.assertEqual([sorted(r["values"]) for r in rows],
+                         [["tstAddr", "tstState"], ["tstState"],
+                          ["tstAddr", "tstState"]])
+        self.assertEqual(rows[2]["values"]["tstState"]["enum"], "broken")
+
+    def test_table_poll_config_errors(self):
+        for poll, text in (
+                ({"table": "tstState", "interval": "1h"}, "not a table"),
+                ({"table": "tstTable", "columns": ["tstCount"],
+                  "interval": "1h"}, "not a column"),
+                ({"walk": ["tstTable"], "columns": ["tstState"],
+                  "interval": "1h"}, "needs a \"table\""),
+                ({"walk": ["tstTable"], "table": "tstTable",
+                  "interval": "1h"}, "not both")):
+            conf = os.path.join(tempfile.mkdtemp(), "c.json")
+            with open(conf, "w") as f:
+                json.dump({"mibs": {"dirs": [mib_cache(), TEST_MIBS],
+                                    "modules": ["SNMPv2-TC",
+                                                "SNMPMGR-TEST-MIB"]},
+                           "polls": {"p": poll}}, f)
+            r = subprocess.run([self.d.prog, "-t", "-c", conf],
+                               capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0, poll)
+            self.assertIn(text, r.stderr)
 
     def test_errors(self):
         for p, text in (({"table": "tstState"}, "not a table"),
