@@ -55,6 +55,8 @@ struct walk_col {
 	struct oid		 next;		/* ask for its successors */
 	bool			 open;
 	bool			 stalled;	/* went backwards in this answer */
+	const struct oid	*prev;		/* while an answer is sorted
+						 * out: its last new object */
 };
 
 struct walk {
@@ -412,7 +414,7 @@ walk_take(struct walk *w, const struct snmp_pdu *pdu, bool *end, int *error)
 {
 	const struct snmp_varbind *vb;
 	struct walk_col *c;
-	size_t i, n = 0;
+	size_t i, j, n = 0;
 
 	*end = false;
 	*error = 0;
@@ -423,18 +425,23 @@ walk_take(struct walk *w, const struct snmp_pdu *pdu, bool *end, int *error)
 			return (size_t)-1;
 		w->accsz = pdu->nvb;
 	}
-	for (i = 0; i < w->ncols; i++)
-		w->cols[i].stalled = false;
-	for (i = 0; i < pdu->nvb && w->nsent > 0; i++) {
+	for (i = 0; i < w->nsent; i++) {
+		c = &w->cols[w->sent[i]];
+		c->stalled = false;
+		c->prev = &c->next;
+	}
+	for (i = 0, j = 0; i < pdu->nvb && w->nsent > 0; i++, j++) {
+		if (j == w->nsent)
+			j = 0;
 		vb = &pdu->vb[i];
-		c = &w->cols[w->sent[i % w->nsent]];
+		c = &w->cols[w->sent[j]];
 		if (!c->open || c->stalled)
 			continue;
 		if (walk_is_exception(vb->value.type)) {
 			c->open = false;
 			continue;
 		}
-		if (oid_cmp(&vb->name, &c->next) <= 0) {
+		if (oid_cmp(&vb->name, c->prev) <= 0) {
 			/* The agent went backwards: it would loop.  Without
 			 * inside_range the rest of the column's answer is
 			 * dropped and it goes on after its last object. */
@@ -450,7 +457,7 @@ walk_take(struct walk *w, const struct snmp_pdu *pdu, bool *end, int *error)
 			c->open = false;
 			continue;
 		}
-		c->next = vb->name;
+		c->prev = &vb->name;
 		if (w->table)
 			w->acc[n] = *vb;
 		n++;
@@ -458,6 +465,12 @@ walk_take(struct walk *w, const struct snmp_pdu *pdu, bool *end, int *error)
 			*end = true;
 			break;
 		}
+	}
+	/* Each column goes on after its last new object. */
+	for (i = 0; i < w->nsent; i++) {
+		c = &w->cols[w->sent[i]];
+		if (c->prev != &c->next)
+			c->next = *c->prev;
 	}
 	for (i = 0; i < w->ncols && !*end; i++)
 		if (w->cols[i].open)
