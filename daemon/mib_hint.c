@@ -54,8 +54,13 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 {
 	size_t		 take, i, off = 0, len;
 
-	memset(it, 0, sizeof(*it));
+	/* not memset: text is 256 bytes and this runs per varbind */
 	it->name = in->label != NULL ? in->label : "?";
+	it->numeric = it->is_string = false;
+	it->num = 0;
+	it->label = NULL;
+	it->len = 0;
+	it->text[0] = '\0';
 	if (in->app_ip) {
 		if (n < 4)
 			return -1;
@@ -98,6 +103,7 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 				return -1;
 			it->text[i] = (char)a[off + i];
 		}
+		it->text[take] = '\0';
 		it->len = take;
 		it->is_string = true;
 		return (int)(off + take);
