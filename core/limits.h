@@ -58,6 +58,10 @@
  * answers come back full, up to this (and to half the smaller of our
  * msg_max_size and the agent's msgMaxSize, at the sizes seen). */
 #define SNMPMGR_WALK_MAX_ADAPTIVE	256
+/* Columns one table walk takes, and how many of them one request asks
+ * for (the others wait until those end). */
+#define SNMPMGR_MAX_TABLE_COLUMNS	256
+#define SNMPMGR_TABLE_REQ_COLUMNS	32
 /* Requests outstanding on one session at once. */
 #define SNMPMGR_MAX_SESSION_PENDING	64
 /* Requests outstanding in the whole manager at once. */

@@ -24,6 +24,13 @@
  * snmpwalk, a walk that finds nothing inside the subtree finally tries a
  * Get of the root itself, so walking an instance OID returns that one
  * object.
+ *
+ * A table walk (walk_opts.columns) is the same walk over several
+ * subtrees at once, as Net-SNMP's snmptable does: each request carries
+ * one varbind per column still open, each column keeps its own position
+ * and ends on its own, and the answer's objects are sorted out by the
+ * position of their varbind (RFC 3416 4.2.3: repetition r of varbind c
+ * is at r * N + c).
  */
 #include "config.h"
 
@@ -42,6 +49,16 @@ enum walk_phase {
 	WALK_ROOT,	/* the final Get of the root */
 };
 
+/* One subtree of the walk (a table walk has one per column). */
+struct walk_col {
+	struct oid		 root;
+	struct oid		 next;		/* ask for its successors */
+	bool			 open;
+	bool			 stalled;	/* went backwards in this answer */
+	const struct oid	*prev;		/* while an answer is sorted
+						 * out: its last new object */
+};
+
 struct walk {
 	struct sess		*s;
 	struct walk_opts	 o;
@@ -50,12 +67,25 @@ struct walk {
 	void			*arg;
 
 	struct sess_req		*req;
-	struct oid		 next;		/* ask for its successors */
+	struct walk_col		*cols;
+	size_t			 ncols;
+	bool			 table;		/* opts.columns was given */
+	size_t			 sent[SNMPMGR_TABLE_REQ_COLUMNS]; /* the
+						 * column of each varbind
+						 * outstanding */
+	size_t			 nsent;
+	size_t			 percol;	/* columns per request, fewer
+						 * after tooBig at one
+						 * repetition */
+	struct snmp_varbind	*acc;		/* a table answer's objects */
+	size_t			 accsz;
 	struct walk_result	 res;
 	enum walk_phase		 phase;
 	uint32_t		 maxrep;	/* current, after backoff */
-	uint32_t		 asked;		/* max-repetitions of the
-						 * GetBulk outstanding */
+	uint32_t		 asked;		/* objects the GetBulk
+						 * outstanding asks for */
+	uint32_t		 asked_rep;	/* its max-repetitions */
+	bool			 asked_full;	/* all maxrep allows */
 	uint32_t		 ceil;		/* maxrep grows up to it */
 	bool			 adapt;		/* maxrep may grow */
 	uint32_t		 fruitless;	/* answers in a row without a
@@ -93,6 +123,8 @@ walk_destroy(struct walk *w)
 		sess_req_cancel(w->req);
 	if (w->watched)
 		sess_unwatch(w->s, walk_gone_cb, w);
+	free(w->cols);
+	free(w->acc);
 	free(w);
 }
 
@@ -101,34 +133,50 @@ static int
 walk_send(struct walk *w)
 {
 	struct snmp_pdu pdu;
-	struct snmp_varbind vb;
-	uint32_t rep;
+	struct snmp_varbind vb[SNMPMGR_TABLE_REQ_COLUMNS];
+	uint32_t rep, left;
+	size_t i;
 
 	memset(&pdu, 0, sizeof(pdu));
-	memset(&vb, 0, sizeof(vb));
-	vb.value.type = SNMP_T_NULL;
-	pdu.vb = &vb;
-	pdu.nvb = 1;
-	pdu.maxvb = 1;
+	memset(vb, 0, sizeof(vb));
+	pdu.vb = vb;
+	w->nsent = 0;
 	if (w->phase == WALK_ROOT) {
 		pdu.type = SNMP_PDU_GET;
-		vb.name = w->o.root;
-	} else if (w->getnext) {
-		pdu.type = SNMP_PDU_GETNEXT;
-		vb.name = w->next;
+		vb[0].name = w->o.root;
+		vb[0].value.type = SNMP_T_NULL;
+		w->nsent = 1;
 	} else {
-		pdu.type = SNMP_PDU_GETBULK;
-		vb.name = w->next;
-		rep = w->maxrep;
+		for (i = 0; i < w->ncols && w->nsent < w->percol; i++) {
+			if (!w->cols[i].open)
+				continue;
+			vb[w->nsent].name = w->cols[i].next;
+			vb[w->nsent].value.type = SNMP_T_NULL;
+			w->sent[w->nsent++] = i;
+		}
+		pdu.type = w->getnext ? SNMP_PDU_GETNEXT : SNMP_PDU_GETBULK;
+	}
+	if (pdu.type == SNMP_PDU_GETBULK) {
+		/* maxrep is objects per answer, shared by the columns */
+		rep = w->maxrep / (uint32_t)w->nsent;
+		if (rep == 0)
+			rep = 1;
+		w->asked_full = true;
 		/* Ask for no more than the limit leaves. */
-		if (w->o.limit != 0 && w->o.limit - w->res.count < rep)
-			rep = w->o.limit - w->res.count;
+		left = w->o.limit != 0 ? w->o.limit - (uint32_t)w->res.count :
+		    0;
+		if (w->o.limit != 0 && left / w->nsent < rep) {
+			rep = left / (uint32_t)w->nsent;
+			w->asked_full = false;
+		}
 		if (rep == 0)
 			rep = 1;
 		pdu.error_status = 0;			/* non-repeaters */
 		pdu.error_index = (int32_t)rep;		/* max-repetitions */
-		w->asked = rep;
+		w->asked_rep = rep;
+		w->asked = rep * (uint32_t)w->nsent;
 	}
+	pdu.nvb = pdu.maxvb = w->nsent;
 	if ((w->req = sess_request(w->s, &pdu, walk_resp_cb, w)) == NULL)
 		return -1;
 	w->res.requests++;
@@ -162,7 +210,6 @@ walk_emit(struct walk *w, const struct snmp_varbind *vb, size_t n)
 		return 0;
 	w->res.count += n;
 	w->res.last = vb[n - 1].name;
-	w->next = w->res.last;
 	w->in_cb = true;
 	if (w->rows != NULL)
 		rc = w->rows(w, vb, n, w->arg);
@@ -174,7 +221,7 @@ walk_emit(struct walk *w, const struct snmp_varbind *vb, size_t n)
 static void
 walk_end(struct walk *w)
 {
-	if (w->res.count == 0 && w->o.start.len == 0 &&
+	if (w->res.count == 0 && w->o.start.len == 0 && !w->table &&
 	    w->phase == WALK_RUN) {
 		w->phase = WALK_ROOT;
 		if (walk_send(w) == 0)
@@ -229,7 +276,8 @@ walk_fruitless(struct walk *w)
 	char	 last[SNMPMGR_MAX_OID_STR];
 
 	if (++w->fruitless >= SNMPMGR_MAX_WALK_FRUITLESS) {
-		oid_format(&w->next, last, sizeof(last));
+		oid_format(&w->cols[w->nsent > 0 ? w->sent[0] : 0].next, last,
+		    sizeof(last));
 		snmpmgr_seterr(SNMPMGR_ERR_BAD_PACKET, "walk stalled: %u "
 		    "answers in a row brought no object after %s "
 		    "(SNMPMGR_MAX_WALK_FRUITLESS); %llu objects so far, "
@@ -269,7 +317,7 @@ walk_adapt(struct walk *w, const struct snmp_pdu *pdu)
 		w->ceil = w->maxrep;
 		return;
 	}
-	if (w->asked != w->maxrep || w->maxrep >= w->ceil)
+	if (!w->asked_full || w->maxrep >= w->ceil)
 		return;
 	/* bytes an object takes, at most (BER: an arc <= 5 bytes; tags and
 	 * lengths <= 12), the largest seen */
@@ -296,6 +344,136 @@ walk_adapt(struct walk *w, const struct snmp_pdu *pdu)
 }
 
 /*
+ * An answer with an error-status: tooBig asks again for less (half the
+ * repetitions, or at one repetition half the columns), v1 noSuchName
+ * ends the column of its varbind (the walk when that was the last one),
+ * anything else ends the walk with 320.
+ */
+static void
+walk_status(struct walk *w, const struct snmp_pdu *pdu)
+{
+	size_t	 i;
+
+	if (pdu->error_status == SNMP_ERR_TOOBIG && !w->getnext &&
+	    (w->asked_rep > 1 || w->nsent > 1)) {
+		/* Back off: half as many repetitions, or columns. */
+		if (w->asked_rep > 1) {
+			w->maxrep /= 2;
+			if (w->maxrep == 0)
+				w->maxrep = 1;
+			w->ceil = w->maxrep;
+		} else
+			w->percol = w->nsent / 2;
+		if (walk_send(w) == -1)
+			walk_finish(w, snmpmgr_lasterr());
+		return;
+	}
+	if (pdu->error_status == SNMP_ERR_NOSUCHNAME &&
+	    sess_get_opts(w->s)->version == SNMP_V1) {
+		/* RFC 1157 4.1.3: nothing follows that varbind's OID, the
+		 * MIB ends. */
+		if (pdu->error_index >= 1 &&
+		    (size_t)pdu->error_index <= w->nsent)
+			w->cols[w->sent[pdu->error_index - 1]].open = false;
+		else
+			for (i = 0; i < w->ncols; i++)
+				w->cols[i].open = false;
+		for (i = 0; i < w->ncols; i++)
+			if (w->cols[i].open)
+				break;
+		if (i == w->ncols)
+			walk_end(w);
+		else if (walk_send(w) == -1)
+			walk_finish(w, snmpmgr_lasterr());
+		return;
+	}
+	w->res.error_status = pdu->error_status;
+	w->res.error_index = pdu->error_index;
+	walk_finish(w, SNMPMGR_ERR_BAD_PACKET);
+}
+
+/*
+ * Sort an answer out: each varbind belongs to the column it was asked
+ * for (repetition r of varbind c at r * nsent + c).  A column's objects
+ * are accepted in order until one ends the column (an exception, past
+ * its subtree) or does not increase: the rest of that column's answer is
+ * dropped (*error 333 under inside_range).  The new objects, in answer
+ * order: a prefix of pdu->vb for a walk of one subtree, w->acc for a
+ * table walk.  *end when every column has ended or the limit is reached.
+ * Their count, or -1 out of memory.
+ */
+static size_t
+walk_take(struct walk *w, const struct snmp_pdu *pdu, bool *end, int *error)
+{
+	const struct snmp_varbind *vb;
+	struct walk_col *c;
+	size_t i, j, n = 0;
+
+	*end = false;
+	*error = 0;
+	if (w->table && pdu->nvb > w->accsz) {
+		free(w->acc);
+		w->accsz = 0;
+		if ((w->acc = calloc(pdu->nvb, sizeof(*w->acc))) == NULL)
+			return (size_t)-1;
+		w->accsz = pdu->nvb;
+	}
+	for (i = 0; i < w->nsent; i++) {
+		c = &w->cols[w->sent[i]];
+		c->stalled = false;
+		c->prev = &c->next;
+	}
+	for (i = 0, j = 0; i < pdu->nvb && w->nsent > 0; i++, j++) {
+		if (j == w->nsent)
+			j = 0;
+		vb = &pdu->vb[i];
+		c = &w->cols[w->sent[j]];
+		if (!c->open || c->stalled)
+			continue;
+		if (snmp_type_is_exception(vb->value.type)) {
+			c->open = false;
+			continue;
+		}
+		if (oid_cmp(&vb->name, c->prev) <= 0) {
+			/* The agent went backwards: it would loop.  Without
+			 * inside_range the rest of the column's answer is
+			 * dropped and it goes on after its last object. */
+			if (w->o.inside_range) {
+				*error = SNMPMGR_ERR_OUT_OF_RANGE;
+				break;
+			}
+			c->stalled = true;
+			continue;
+		}
+		if (!oid_is_prefix(&c->root, &vb->name)) {
+			/* Past the subtree (it is past the last object). */
+			c->open = false;
+			continue;
+		}
+		c->prev = &vb->name;
+		if (w->table)
+			w->acc[n] = *vb;
+		n++;
+		if (w->o.limit != 0 && w->res.count + n >= w->o.limit) {
+			*end = true;
+			break;
+		}
+	}
+	/* Each column goes on after its last new object. */
+	for (i = 0; i < w->nsent; i++) {
+		c = &w->cols[w->sent[i]];
+		if (c->prev != &c->next)
+			c->next = *c->prev;
+	}
+	for (i = 0; i < w->ncols && !*end; i++)
+		if (w->cols[i].open)
+			break;
+	if (i == w->ncols)
+		*end = true;
+	return n;
+}
+
+/*
  * Take a response apart.  Objects are accepted in order until one ends
  * the walk or does not increase; those are handed out, then the walk
  * ends or goes on.
@@ -305,11 +483,9 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 {
 	struct walk *w = arg;
 	const struct snmp_pdu *pdu = r->pdu;
-	const struct snmp_varbind *vb;
-	const struct oid *prev;
-	size_t i, n;
-	bool end = false;
-	int error = 0;
+	size_t n;
+	bool end;
+	int error;
 
 	w->req = NULL;
 	if (r->error != 0) {
@@ -322,54 +498,12 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	}
 
 	if (pdu->error_status != SNMP_ERR_NOERROR) {
-		if (pdu->error_status == SNMP_ERR_TOOBIG && !w->getnext &&
-		    w->maxrep > 1) {
-			/* Back off: half as many repetitions. */
-			w->maxrep /= 2;
-			w->ceil = w->maxrep;
-			if (walk_send(w) == -1)
-				walk_finish(w, snmpmgr_lasterr());
-			return;
-		}
-		if (pdu->error_status == SNMP_ERR_NOSUCHNAME &&
-		    sess_get_opts(w->s)->version == SNMP_V1) {
-			/* RFC 1157 4.1.3: nothing follows, the MIB ends. */
-			walk_end(w);
-			return;
-		}
-		w->res.error_status = pdu->error_status;
-		w->res.error_index = pdu->error_index;
-		walk_finish(w, SNMPMGR_ERR_BAD_PACKET);
+		walk_status(w, pdu);
 		return;
 	}
-
-	prev = &w->next;
-	n = 0;
-	for (i = 0; i < pdu->nvb; i++) {
-		vb = &pdu->vb[i];
-		if (snmp_type_is_exception(vb->value.type)) {
-			end = true;
-			break;
-		}
-		if (oid_cmp(&vb->name, prev) <= 0) {
-			/* The agent went backwards: it would loop.  Without
-			 * inside_range the rest of the answer is dropped and
-			 * the walk goes on after the last object. */
-			if (w->o.inside_range)
-				error = SNMPMGR_ERR_OUT_OF_RANGE;
-			break;
-		}
-		if (!oid_is_prefix(&w->o.root, &vb->name)) {
-			/* Past the subtree (it is past the last object). */
-			end = true;
-			break;
-		}
-		prev = &vb->name;
-		n++;
-		if (w->o.limit != 0 && w->res.count + n >= w->o.limit) {
-			end = true;
-			break;
-		}
+	if ((n = walk_take(w, pdu, &end, &error)) == (size_t)-1) {
+		walk_finish(w, SNMPMGR_ERR_BUSY);
+		return;
 	}
 	/* Fewer objects than asked, none even (RFC 3416 4.2.3), is no end. */
 	if (n > 0)
@@ -377,7 +511,7 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	if (n > 0 && !end && error == 0)
 		walk_adapt(w, pdu);
 
-	if (walk_emit(w, pdu->vb, n) == 1)
+	if (walk_emit(w, w->table ? w->acc : pdu->vb, n) == 1)
 		w->paused = true;
 	if (w->cancelled) {
 		walk_destroy(w);
@@ -429,6 +563,37 @@ walk_intr_cb(struct sess *s, void *arg)
 	return 1;
 }
 
+/* The walk's subtrees: the columns, or the root.  0 or -1 (lasterr). */
+static int
+walk_cols(struct walk *w, const struct walk_opts *opts)
+{
+	size_t i;
+
+	w->table = opts->ncolumns > 0;
+	w->ncols = w->table ? opts->ncolumns : 1;
+	if ((w->cols = calloc(w->ncols, sizeof(*w->cols))) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < w->ncols; i++) {
+		w->cols[i].root = w->table ? opts->columns[i] : opts->root;
+		if (w->cols[i].root.len == 0) {
+			free(w->cols);
+			snmpmgr_seterr(SNMPMGR_ERR_NO_SUCH_OID, "an empty "
+			    "column OID");
+			return -1;
+		}
+		w->cols[i].next = !w->table && opts->start.len ? opts->start :
+		    w->cols[i].root;
+		w->cols[i].open = true;
+	}
+	w->percol = w->ncols < SNMPMGR_TABLE_REQ_COLUMNS ? w->ncols :
+	    SNMPMGR_TABLE_REQ_COLUMNS;
+	/* the caller's pointer is not kept */
+	w->o.columns = NULL;
+	return 0;
+}
+
 struct walk *
 walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
     walk_done_cb *done, void *arg)
@@ -436,8 +601,13 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 	const struct sess_opts *so = sess_get_opts(s);
 	struct walk *w;
 
-	if (opts->root.len == 0) {
+	if (opts->root.len == 0 && opts->ncolumns == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_SUCH_OID, "no walk root");
+		return NULL;
+	}
+	if (opts->ncolumns > SNMPMGR_MAX_TABLE_COLUMNS) {
+		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS, "a table walk "
+		    "takes at most %d columns", SNMPMGR_MAX_TABLE_COLUMNS);
 		return NULL;
 	}
 	if (so->broadcast) {
@@ -467,10 +637,14 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 		w->maxrep = SNMPMGR_MAX_REPETITIONS;
 	w->ceil = w->adapt && w->maxrep < SNMPMGR_WALK_MAX_ADAPTIVE ?
 	    SNMPMGR_WALK_MAX_ADAPTIVE : w->maxrep;
-	w->next = opts->start.len ? opts->start : opts->root;
-	if (opts->start.len)
+	if (walk_cols(w, opts) == -1) {
+		free(w);
+		return NULL;
+	}
+	if (opts->start.len && !w->table)
 		w->res.last = opts->start;
 	if (sess_watch_intr(s, walk_gone_cb, walk_intr_cb, w) == -1) {
+		free(w->cols);
 		free(w);
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;

@@ -39,6 +39,16 @@ struct walk_opts {
 	bool		 timing;
 	uint32_t	 timeout_ms;
 	uint32_t	 retries;
+	/* A table walk: the subtrees of these columns at once instead of
+	 * root (start is ignored), up to SNMPMGR_MAX_TABLE_COLUMNS.  Each
+	 * request has one varbind per column still open (up to
+	 * SNMPMGR_TABLE_REQ_COLUMNS), and max-repetitions is shared out
+	 * between them; a column ends alone (past its subtree, an exception,
+	 * v1 noSuchName on its varbind), the walk when all have.  rows gets
+	 * each answer's new objects of all columns, row by row; the final
+	 * Get of the root is not done.  The copy is the walk's own. */
+	const struct oid *columns;
+	size_t		 ncolumns;
 };
 
 /* Fill from the session's options (limit, inside_range, max_repetitions). */

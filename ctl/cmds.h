@@ -59,7 +59,9 @@ int		 ctl_cmd_value(struct ctl *, const struct ctl_cmd *, int,
 int		 ctl_cmd_traps(struct ctl *, const struct ctl_cmd *, int,
 		    char **);
 
-/* cmd_mib.c: mib.translate. */
+/* cmd_mib.c: mib.translate, snmp.table. */
+int		 ctl_cmd_table(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
 int		 ctl_cmd_translate(struct ctl *, const struct ctl_cmd *, int,
 		    char **);
 

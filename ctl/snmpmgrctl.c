@@ -64,6 +64,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "snmp.walk", "[--limit N] [--start-oid OID] [--no-inside-range] "
 	    "[--getnext] [--store] [-r MAXREP] " CTL_TARGET_ARGS " OID",
 	    "walk a subtree, printing rows as they arrive" },
+	{ "table", ctl_cmd_table, CTL_OPT_TARGET | CTL_OPT_WALK, "snmp.table",
+	    "[-Cf SEP] [-Ci] [-CH] [--getnext] [-r MAXREP] " CTL_TARGET_ARGS
+	    " TABLE [COLUMN...]",
+	    "a table's rows by index, as snmptable prints them" },
 	{ "translate", ctl_cmd_translate, 0, "mib.translate", "NAME|OID...",
 	    "names to OIDs and back, with type, access and description "
 	    "(-On: the numeric OIDs only)" },

@@ -562,12 +562,67 @@ oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
 
 enum poll_key {
 	PK_GET, PK_WALK, PK_INTERVAL, PK_JITTER, PK_TIMEOUT, PK_RETRIES,
-	PK_MAX_REPETITIONS, PK_USE_GETNEXT, PK_RATE
+	PK_MAX_REPETITIONS, PK_USE_GETNEXT, PK_RATE, PK_TABLE, PK_COLUMNS
 };
 
 static const char *const poll_keys[] = { "get", "walk", "interval",
 	"jitter", "timeout", "retries", "max_repetitions", "use_getnext",
-	"rate", NULL };
+	"rate", "table", "columns", NULL };
+
+/*
+ * "table": NAME and "columns": [NAME...] (default: every readable one)
+ * into the poll's column OIDs.  0 or -1.
+ */
+static int
+table_columns(const json_t *obj, const struct cfg_pos *at,
+    struct config_poll *p, const struct mib *mib, struct config_err *err)
+{
+	struct cfg_pos	 kat = cfg_pos_key(at, "table"), eat;
+	const json_t	*cols = json_object_get(obj, "columns");
+	const struct mib_node *row;
+	struct oid	 o;
+	char		 msg[300];
+	const char	*s;
+	size_t		 i;
+
+	if (cfg_str(json_object_get(obj, "table"), &kat, 1,
+	    SNMPMGR_MAX_OID_STR, 1, &s, err) == -1)
+		return -1;
+	if (mib_parse_oid(mib, &o, s, strlen(s), msg, sizeof(msg)) == -1)
+		return cfg_fail(err, &kat, AT_VALUE, "%s", msg);
+	if ((row = mib_table_entry(mib, &o)) == NULL)
+		return cfg_fail(err, &kat, AT_VALUE, "%s is not a table or a "
+		    "table's entry in the loaded MIBs", s);
+	if ((p->oids = calloc(SNMPMGR_MAX_TABLE_COLUMNS,
+	    sizeof(*p->oids))) == NULL)
+		return cfg_fail(err, &kat, AT_VALUE, "out of memory");
+	if (cols == NULL) {
+		if ((p->noids = mib_table_columns(row, p->oids, NULL,
+		    SNMPMGR_MAX_TABLE_COLUMNS)) == 0)
+			return cfg_fail(err, &kat, AT_VALUE, "%s has no "
+			    "readable column", s);
+		return 0;
+	}
+	kat = cfg_pos_key(at, "columns");
+	if (!json_is_array(cols) || json_array_size(cols) == 0 ||
+	    json_array_size(cols) > SNMPMGR_MAX_TABLE_COLUMNS)
+		return cfg_fail(err, &kat, AT_VALUE, "expected a list of 1 to "
+		    "%d columns", SNMPMGR_MAX_TABLE_COLUMNS);
+	for (i = 0; i < json_array_size(cols); i++) {
+		eat = cfg_pos_idx(&kat, i);
+		if (cfg_str(json_array_get(cols, i), &eat, 1,
+		    SNMPMGR_MAX_OID_STR, 1, &s, err) == -1)
+			return -1;
+		if (mib_parse_oid(mib, &o, s, strlen(s), msg,
+		    sizeof(msg)) == -1)
+			return cfg_fail(err, &eat, AT_VALUE, "%s", msg);
+		if (mib_table_column(mib, row, &o) == NULL)
+			return cfg_fail(err, &eat, AT_VALUE, "%s is not a "
+			    "column of that table", s);
+		p->oids[p->noids++] = o;
+	}
+	return 0;
+}
 
 static int
 cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
@@ -584,19 +639,29 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	p->retries = -1;
 	if (cfg_check_keys(obj, &at, poll_keys, err) == -1)
 		return -1;
-	if (json_object_get(obj, "get") != NULL &&
-	    json_object_get(obj, "walk") != NULL) {
-		kat = cfg_pos_key(&at, "walk");
-		return cfg_fail(err, &kat, AT_KEY, "give \"get\" or \"walk\", "
-		    "not both");
+	if ((json_object_get(obj, "get") != NULL) +
+	    (json_object_get(obj, "walk") != NULL) +
+	    (json_object_get(obj, "table") != NULL) > 1) {
+		kat = cfg_pos_key(&at, json_object_get(obj, "table") != NULL ?
+		    "table" : "walk");
+		return cfg_fail(err, &kat, AT_KEY, "give one of \"get\", "
+		    "\"walk\" and \"table\", not both");
 	}
 	if (json_object_get(obj, "get") == NULL &&
-	    json_object_get(obj, "walk") == NULL)
+	    json_object_get(obj, "walk") == NULL &&
+	    json_object_get(obj, "table") == NULL)
 		return cfg_fail(err, &at, AT_KEY, "no \"get\" or \"walk\" list "
-		    "given");
+		    "given (or \"table\")");
+	if (json_object_get(obj, "columns") != NULL &&
+	    json_object_get(obj, "table") == NULL) {
+		kat = cfg_pos_key(&at, "columns");
+		return cfg_fail(err, &kat, AT_KEY, "\"columns\" needs a "
+		    "\"table\"");
+	}
 	if (json_object_get(obj, "interval") == NULL)
 		return cfg_fail(err, &at, AT_KEY, "no \"interval\" given");
-	p->is_walk = json_object_get(obj, "walk") != NULL;
+	p->is_table = json_object_get(obj, "table") != NULL;
+	p->is_walk = json_object_get(obj, "walk") != NULL || p->is_table;
 	for (k = 0; poll_keys[k] != NULL; k++) {
 		if ((v = json_object_get(obj, poll_keys[k])) == NULL)
 			continue;
@@ -637,6 +702,12 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 				return -1;
 			p->max_repetitions = (uint32_t)n;
 			break;
+		case PK_TABLE:
+			if (table_columns(obj, &at, p, ctx->c->mib, err) == -1)
+				return -1;
+			break;
+		case PK_COLUMNS:
+			break;		/* with "table" */
 		case PK_USE_GETNEXT:
 			if (!p->is_walk)
 				return cfg_fail(err, &kat, AT_KEY, "only walk "

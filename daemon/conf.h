@@ -30,6 +30,8 @@ struct config_err {
 struct config_poll {
 	char		 name[SNMPMGR_MAX_NAME_LEN + 1];
 	bool		 is_walk;	/* "walk" (subtrees) or "get" (OIDs) */
+	bool		 is_table;	/* "table": a walk of the columns in
+					   oids together (is_walk too) */
 	struct oid	*oids;
 	size_t		 noids;
 	uint32_t	 interval_ms;

@@ -12,13 +12,21 @@
 
 #include <jansson.h>
 
+#include "core/errors.h"
+#include "core/limits.h"
 #include "core/oid.h"
+#include "core/pdu.h"
+#include "core/walk.h"
 
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
 #include "methods.h"
 #include "mib.h"
+#include "op.h"
+#include "render.h"
+#include "sessions.h"
+#include "state.h"
 
 /* Set key to a string value when s is not NULL; -1 on failure. */
 static int
@@ -163,4 +171,201 @@ m_mib_translate(struct mcall *c)
 	json_decref(in);
 	json_decref(objs);
 	return CTL_DONE;
+}
+
+/* ----------------------------------------------------------- snmp.table */
+
+/* Cells a table view collects (its walk stops one past). */
+#define TABLE_MAX_CELLS		SNMPMGR_MAX_POLL_OBJECTS
+
+/* What snmp.table keeps while its walk runs (op->priv). */
+struct tablest {
+	const struct mib	*m;		/* referenced */
+	struct oid		 row;		/* the entry's OID */
+	const struct mib_node	*colnode[SNMPMGR_MAX_TABLE_COLUMNS];
+	struct oid		 cols[SNMPMGR_MAX_TABLE_COLUMNS];
+	size_t			 ncols;
+	char			 tname[SNMPMGR_MAX_OID_STR + 64];
+	struct state_vals	 cells;
+	bool			 full;
+};
+
+static void
+tablest_free(void *arg)
+{
+	struct tablest	*ts = arg;
+
+	if (ts == NULL)
+		return;
+	mib_unref((struct mib *)ts->m);
+	state_vals_free(&ts->cells);
+	free(ts);
+}
+
+/* Keep one answer's cells (the walk's objects, any column). */
+static int
+table_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
+    void *arg)
+{
+	struct op	*op = arg;
+	struct tablest	*ts = op->priv;
+
+	(void)w;
+	if (!ts->full && state_vals_add(&ts->cells, vb, n) == -1)
+		ts->full = true;
+	return 0;
+}
+
+static void
+table_answer(struct op *op, const struct walk_result *res)
+{
+	struct tablest		*ts = op->priv;
+	struct render_buf	 out;
+	char			 detail[512];
+	const char		*l;
+	size_t			 j;
+
+	if (op->ds != NULL)
+		sessions_note(op->ds, res->error, res->error ? "table walk "
+		    "failed" : NULL);
+	if (res->error != 0) {
+		op_walk_error_detail(op, res, detail, sizeof(detail));
+		ctl_req_error_num(op->r, res->error, detail, json_pack(
+		    "{s:I}", "cells", (json_int_t)ts->cells.n));
+		op_error_event(op, res->error, detail, NULL);
+		return;
+	}
+	if (ts->full) {
+		ctl_req_error_num(op->r, SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "more than 100000 cells: ask for fewer columns", NULL);
+		return;
+	}
+	render_buf_init(&out);
+	render_adds(&out, "{\"table\":");
+	render_json_str(&out, ts->tname, strlen(ts->tname));
+	render_adds(&out, ",\"columns\":[");
+	for (j = 0; j < ts->ncols; j++) {
+		if (j > 0)
+			render_adds(&out, ",");
+		render_adds(&out, "{\"name\":");
+		l = mib_node_label(ts->colnode[j]);
+		render_json_str(&out, l, strlen(l));
+		render_adds(&out, ",\"oid\":");
+		render_oid(&out, &ts->cols[j]);
+		render_adds(&out, "}");
+	}
+	render_adds(&out, "],\"rows\":");
+	state_vals_render_rows(&out, &ts->cells, ts->row.len, &j);
+	render_adds(&out, ",\"count\":");
+	render_u64(&out, j);
+	render_adds(&out, ",\"cells\":");
+	render_u64(&out, ts->cells.n);
+	render_adds(&out, ",\"requests\":");
+	render_u64(&out, res->requests);
+	render_adds(&out, "}");
+	if (out.failed)
+		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+	else
+		ctl_req_result_raw(op->r, out.p, out.len);
+	render_buf_free(&out);
+}
+
+/*
+ * The table's entry node and OID from "table" (a table or its entry),
+ * the columns from "columns" (names or OIDs of its columns) or every
+ * readable column.  0, or -1 with the error set.
+ */
+static int
+table_resolve(struct mcall *c, struct tablest *ts)
+{
+	const struct mib_node	*row, *k;
+	const char		*s = mcall_str(c, "table");
+	json_t			*cols = mcall_json(c, "columns"), *v;
+	struct oid		 o;
+	char			 err[400];
+	size_t			 i;
+
+	if (mib_parse_oid(ts->m, &o, s, strlen(s), err, sizeof(err)) == -1) {
+		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "table: %s", err);
+		return -1;
+	}
+	if ((row = mib_table_entry(ts->m, &o)) == NULL) {
+		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "table: %s is not a "
+		    "table or a table's entry in the loaded MIBs", s);
+		return -1;
+	}
+	mib_node_oid(row, &ts->row);
+	if (mib_format_name(ts->m, &o, ts->tname, sizeof(ts->tname)) >=
+	    sizeof(ts->tname))
+		oid_format(&o, ts->tname, sizeof(ts->tname));
+	if (cols != NULL && (!json_is_array(cols) ||
+	    json_array_size(cols) == 0 ||
+	    json_array_size(cols) > SNMPMGR_MAX_TABLE_COLUMNS)) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "columns: expected a list "
+		    "of 1 to 256 column names or OIDs", NULL);
+		return -1;
+	}
+	json_array_foreach(cols, i, v) {
+		if (!json_is_string(v) || mib_parse_oid(ts->m, &o,
+		    json_string_value(v), json_string_length(v), err,
+		    sizeof(err)) == -1) {
+			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "columns[%zu]: %s",
+			    i, json_is_string(v) ? err : "expected a string");
+			return -1;
+		}
+		if ((k = mib_table_column(ts->m, row, &o)) == NULL) {
+			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "columns[%zu]: "
+			    "%s is not a column of %s", i,
+			    json_string_value(v), ts->tname);
+			return -1;
+		}
+		ts->colnode[ts->ncols] = k;
+		ts->cols[ts->ncols++] = o;
+	}
+	if (cols == NULL)
+		ts->ncols = mib_table_columns(row, ts->cols, ts->colnode,
+		    SNMPMGR_MAX_TABLE_COLUMNS);
+	if (ts->ncols == 0) {
+		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "table: %s has no "
+		    "readable column", ts->tname);
+		return -1;
+	}
+	return 0;
+}
+
+int
+m_snmp_table(struct mcall *c)
+{
+	struct op		*op = c->op;
+	struct walk_opts	 wo;
+	struct tablest		*ts;
+
+	if ((ts = calloc(1, sizeof(*ts))) == NULL) {
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		op_free(op);
+		return CTL_DONE;
+	}
+	state_vals_init(&ts->cells);
+	op->priv = ts;
+	op->priv_free = tablest_free;
+	if ((ts->m = mib_current()) == NULL) {
+		ctl_req_error(c->r, CTL_ERR_PARAMS, "table: no MIB modules are "
+		    "loaded (the config's \"mibs\")", NULL);
+		op_free(op);
+		return CTL_DONE;
+	}
+	mib_ref((struct mib *)ts->m);
+	if (table_resolve(c, ts) == -1) {
+		op_free(op);
+		return CTL_DONE;
+	}
+	walk_opts_from_sess(&wo, op->s, NULL);
+	wo.columns = ts->cols;
+	wo.ncolumns = ts->ncols;
+	wo.limit = TABLE_MAX_CELLS + 1;
+	wo.max_repetitions = (uint32_t)mcall_uint(c, "max_repetitions",
+	    wo.max_repetitions);
+	wo.fixed_repetitions = mcall_given(c, "max_repetitions");
+	wo.use_getnext = mcall_bool(c, "use_getnext", wo.use_getnext);
+	return op_walk(op, &wo, table_rows_cb, table_answer);
 }

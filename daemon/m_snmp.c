@@ -468,13 +468,7 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 		ws->store_full = true;
 
 	if (res->error != 0) {
-		op_error_detail(op, res->error, detail, sizeof(detail));
-		if (res->error_status != 0)
-			snprintf(detail, sizeof(detail), "agent answered %s "
-			    "(error-status %d, index %d)",
-			    snmp_error_status_name(res->error_status) ?
-			    snmp_error_status_name(res->error_status) : "?",
-			    res->error_status, res->error_index);
+		op_walk_error_detail(op, res, detail, sizeof(detail));
 		ctl_req_error_num(op->r, res->error, detail,
 		    snmp_walk_err_data(ws, res));
 		if (op->ds != NULL)

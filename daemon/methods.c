@@ -939,6 +939,17 @@ static const struct mparam p_walk[] = {
 	P_END
 };
 
+static const struct mparam p_table[] = {
+	{ .name = "table", .type = MP_STRING, .flags = MP_REQUIRED |
+	  MP_NONEMPTY, .max = 1024,
+	  .missing = "table: required (a table's name or OID)" },
+	{ .name = "columns", .type = MP_ANY },
+	{ .name = "use_getnext", .type = MP_BOOL },
+	{ .name = "max_repetitions", .type = MP_UINT, .min = 1,
+	  .max = SNMPMGR_MAX_REPETITIONS },
+	P_END
+};
+
 /* A filter on a journal record's field (struct journal_match). */
 #define P_MATCH(n) \
 	{ .name = n, .type = MP_STRING, \
@@ -1034,6 +1045,8 @@ static const struct method methods[] = {
 	  .params = p_inform },
 	{ "snmp.set",		m_snmp_set,		.flags = METHOD_TARGET,
 	  .params = p_set },
+	{ "snmp.table",		m_snmp_table,		.flags = METHOD_TARGET,
+	  .params = p_table },
 	{ "snmp.trap",		m_snmp_trap,		.flags = METHOD_TARGET,
 	  .params = p_trap },
 	{ "snmp.walk",		m_snmp_walk,		.flags = METHOD_TARGET,

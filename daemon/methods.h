@@ -159,6 +159,7 @@ method_fn	 m_snmp_getnext;
 method_fn	 m_snmp_inform;
 method_fn	 m_snmp_set;
 method_fn	 m_snmp_trap;
+method_fn	 m_snmp_table;
 method_fn	 m_snmp_walk;
 method_fn	 m_trap_list;
 method_fn	 m_trap_stats;

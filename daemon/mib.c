@@ -29,6 +29,7 @@
 
 #include "core/oid.h"
 #include "core/strdist.h"
+#include "log.h"
 #include "mib.h"
 #include "mib_int.h"
 
@@ -144,6 +145,10 @@ mib_set_current(struct mib *m)
 {
 	struct mib	*old = current;
 
+	if (m != NULL && m != old)
+		log_info("mibs: %zu modules, %zu nodes, loaded in %.1f ms "
+		    "(on the event loop, before serving with them)",
+		    m->nmodules, m->nnodes, m->load_ms);
 	current = mib_ref(m);
 	mib_unref(old);
 }

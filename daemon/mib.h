@@ -96,6 +96,17 @@ const struct mib_node *mib_node_row(const struct mib_node *n);
 size_t		 mib_format_name(const struct mib *m, const struct oid *o,
 		    char *buf, size_t size);
 
+/*
+ * The same for node n found by mib_lookup (plen its arcs), decoding the
+ * index once: the items (at most max) and their count in *nitems (0 when
+ * the suffix does not match the INDEX clause) are left for the caller.
+ */
+struct mib_index_item;
+size_t		 mib_name_instance(const struct mib_node *n,
+		    const struct oid *o, size_t plen,
+		    struct mib_index_item *items, size_t max, int *nitems,
+		    char *buf, size_t size);
+
 /* What mib.translate shows of a node; strings NULL when unknown. */
 struct mib_info {
 	const char	*module;
@@ -136,6 +147,14 @@ const char	*mib_enum_label(const struct mib_node *n, int64_t v);
 size_t		 mib_display(const struct mib_node *n,
 		    const struct snmp_value *v, char *buf, size_t size);
 
+/*
+ * True when n's hint shows v as v's own octets ("255a" and a value that
+ * fits it): mib_display would give the value back, so callers showing
+ * the value already can skip it.
+ */
+bool		 mib_display_is_self(const struct mib_node *n,
+		    const struct snmp_value *v);
+
 /* One decoded component of a table row's index. */
 struct mib_index_item {
 	const char	*name;		/* the INDEX object's label */
@@ -156,5 +175,20 @@ struct mib_index_item {
  */
 int		 mib_index_decode(const struct mib_node *n, const struct oid *o,
 		    size_t plen, struct mib_index_item *items, size_t max);
+
+/*
+ * Tables (snmp.table, table polls).  The entry (row) node of a table or
+ * entry OID o exactly, or NULL.  Its readable columns (not
+ * not-accessible or accessible-for-notify), in arc order, at most max:
+ * their OIDs in cols, their nodes in nodes (may be NULL); how many.  The
+ * column node o names under row, or NULL.
+ */
+const struct mib_node *mib_table_entry(const struct mib *m,
+		    const struct oid *o);
+size_t		 mib_table_columns(const struct mib_node *row,
+		    struct oid *cols, const struct mib_node **nodes,
+		    size_t max);
+const struct mib_node *mib_table_column(const struct mib *m,
+		    const struct mib_node *row, const struct oid *o);
 
 #endif /* SNMPMGRD_MIB_H */

@@ -30,6 +30,23 @@ mib_enum_label(const struct mib_node *n, int64_t v)
 
 /* ------------------------------------------------------------ indexes */
 
+/* v in decimal at buf (room for 11 bytes), NUL-terminated; its length. */
+static size_t
+utoa(uint32_t v, char *buf)
+{
+	char	 tmp[10];
+	size_t	 n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
 /* RFC 2578 7.7: how many arcs one INDEX object takes, and its item. */
 static int
 index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
@@ -37,8 +54,13 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 {
 	size_t		 take, i, off = 0, len;
 
-	memset(it, 0, sizeof(*it));
+	/* not memset: text is 256 bytes and this runs per varbind */
 	it->name = in->label != NULL ? in->label : "?";
+	it->numeric = it->is_string = false;
+	it->num = 0;
+	it->label = NULL;
+	it->len = 0;
+	it->text[0] = '\0';
 	if (in->app_ip) {
 		if (n < 4)
 			return -1;
@@ -60,8 +82,7 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 		it->numeric = true;
 		it->num = a[0];
 		it->label = mib_enum_label(in, (int64_t)a[0]);
-		it->len = (size_t)snprintf(it->text, sizeof(it->text), "%u",
-		    a[0]);
+		it->len = utoa(a[0], it->text);
 		return 1;
 	case MIB_B_OCTETS:
 	case MIB_B_BITS:
@@ -82,6 +103,7 @@ index_one(const struct mib_node *in, bool last_implied, const uint32_t *a,
 				return -1;
 			it->text[i] = (char)a[off + i];
 		}
+		it->text[take] = '\0';
 		it->len = take;
 		it->is_string = true;
 		return (int)(off + take);
@@ -146,31 +168,53 @@ mib_index_decode(const struct mib_node *n, const struct oid *o, size_t plen,
 
 /* ------------------------------------------------------------ names out */
 
+/* n bytes of p at buf + *len when they fit in size (with a NUL). */
+static bool
+put(char *buf, size_t size, size_t *len, const char *p, size_t n)
+{
+	if (*len >= size || size - *len <= n) {
+		*len = size;
+		return false;
+	}
+	memcpy(buf + *len, p, n);
+	*len += n;
+	buf[*len] = '\0';
+	return true;
+}
+
 size_t
-mib_format_name(const struct mib *m, const struct oid *o, char *buf,
+mib_name_instance(const struct mib_node *n, const struct oid *o, size_t plen,
+    struct mib_index_item *items, size_t max, int *nitems, char *buf,
     size_t size)
 {
-	struct mib_index_item items[SNMPMGR_MAX_OID_LEN / 2];
-	const struct mib_node *n;
-	size_t		 plen, len, used = 0, i, j, at;
+	size_t		 len = 0, used = 0, i, j, at;
 	int		 ni;
-	char		 q;
+	char		 q, num[12];
+	const char	*t;
 
-	if (size == 0 || (n = mib_lookup(m, o, &plen)) == NULL)
+	*nitems = 0;
+	if (size == 0)
 		return 0;
-	len = (size_t)snprintf(buf, size, "%s::%s", n->module, n->label);
-	if ((ni = index_decode(n, o, plen, items, sizeof(items) /
-	    sizeof(items[0]), &used)) < 0) {
+	buf[0] = '\0';
+	if (!put(buf, size, &len, n->module, strlen(n->module)) ||
+	    !put(buf, size, &len, "::", 2) ||
+	    !put(buf, size, &len, n->label, strlen(n->label)))
+		return len;
+	if ((ni = index_decode(n, o, plen, items, max, &used)) < 0) {
 		ni = 0;
 		used = 0;
 	}
+	*nitems = ni;
 	for (i = 0; i < (size_t)ni && len < size; i++) {
 		if (!items[i].is_string) {
 			/* An enumerated index shows its label, as in
 			 * Net-SNMP's "nsLogType.debug". */
-			len += (size_t)snprintf(buf + len, size - len, ".%s",
-			    items[i].label != NULL ? items[i].label :
-			    items[i].text);
+			t = items[i].label != NULL ? items[i].label :
+			    items[i].text;
+			if (!put(buf, size, &len, ".", 1) ||
+			    !put(buf, size, &len, t, items[i].label != NULL ?
+			    strlen(t) : items[i].len))
+				return len;
 			continue;
 		}
 		/* As Net-SNMP: quoted, IMPLIED in single quotes, bytes that
@@ -191,10 +235,27 @@ mib_format_name(const struct mib *m, const struct oid *o, char *buf,
 		buf[len++] = q;
 		buf[len] = '\0';
 	}
-	for (at = plen + used; at < o->len && len < size; at++)
-		len += (size_t)snprintf(buf + len, size - len, ".%" PRIu32,
-		    o->arcs[at]);
+	for (at = plen + used; at < o->len && len < size; at++) {
+		num[0] = '.';
+		if (!put(buf, size, &len, num, 1 + utoa(o->arcs[at], num + 1)))
+			break;
+	}
 	return len;
+}
+
+size_t
+mib_format_name(const struct mib *m, const struct oid *o, char *buf,
+    size_t size)
+{
+	struct mib_index_item items[SNMPMGR_MAX_OID_LEN / 2];
+	const struct mib_node *n;
+	size_t		 plen;
+	int		 ni;
+
+	if (size == 0 || (n = mib_lookup(m, o, &plen)) == NULL)
+		return 0;
+	return mib_name_instance(n, o, plen, items, sizeof(items) /
+	    sizeof(items[0]), &ni, buf, size);
 }
 
 /* ------------------------------------------------------------ hints */
@@ -357,6 +418,21 @@ hint_octets(const char *hint, const uint8_t *p, size_t n, char *buf,
 	return len;
 }
 
+bool
+mib_display_is_self(const struct mib_node *n, const struct snmp_value *v)
+{
+	const char	*h;
+	size_t		 max = 0;
+
+	if (n == NULL || (h = n->hint) == NULL || v->type != SNMP_T_OCTETS ||
+	    n->base != MIB_B_OCTETS)
+		return false;
+	/* One "Na" spec (RFC 2579 3.1: up to N octets as ASCII). */
+	for (; *h >= '0' && *h <= '9' && max < 100000; h++)
+		max = max * 10 + (size_t)(*h - '0');
+	return h != n->hint && h[0] == 'a' && h[1] == '\0' && v->len <= max;
+}
+
 size_t
 mib_display(const struct mib_node *n, const struct snmp_value *v, char *buf,
     size_t size)
@@ -485,4 +561,54 @@ const struct mib_node *
 mib_node_kid(const struct mib_node *n, size_t i)
 {
 	return n->kids[i];
+}
+
+/* ------------------------------------------------------------- tables */
+
+const struct mib_node *
+mib_table_entry(const struct mib *m, const struct oid *o)
+{
+	const struct mib_node	*n, *row;
+	size_t			 plen;
+
+	if ((n = mib_lookup(m, o, &plen)) == NULL || plen != o->len ||
+	    (row = mib_node_row(n)) == NULL)
+		return NULL;
+	if (n == row || ((n->kind & MIB_K_TABLE) && n->nkids == 1 &&
+	    n->kids[0] == row))
+		return row;
+	return NULL;
+}
+
+size_t
+mib_table_columns(const struct mib_node *row, struct oid *cols,
+    const struct mib_node **nodes, size_t max)
+{
+	const struct mib_node	*k;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < row->nkids && n < max; i++) {
+		k = row->kids[i];
+		/* libsmi: 2 not-accessible, 3 accessible-for-notify */
+		if (!(k->kind & MIB_K_COLUMN) || k->access == 2 ||
+		    k->access == 3)
+			continue;
+		if (nodes != NULL)
+			nodes[n] = k;
+		mib_node_oid(k, &cols[n++]);
+	}
+	return n;
+}
+
+const struct mib_node *
+mib_table_column(const struct mib *m, const struct mib_node *row,
+    const struct oid *o)
+{
+	const struct mib_node	*k;
+	size_t			 plen;
+
+	if ((k = mib_lookup(m, o, &plen)) == NULL || plen != o->len ||
+	    k->parent != row || !(k->kind & MIB_K_COLUMN))
+		return NULL;
+	return k;
 }

@@ -359,6 +359,21 @@ op_error_detail(const struct op *op, int error, char *buf, size_t size)
 		snprintf(buf, size, "%s", snmpmgr_strerror(error));
 }
 
+void
+op_walk_error_detail(const struct op *op, const struct walk_result *res,
+    char *buf, size_t size)
+{
+	const char	*name;
+
+	if (res->error_status == 0) {
+		op_error_detail(op, res->error, buf, size);
+		return;
+	}
+	name = snmp_error_status_name(res->error_status);
+	snprintf(buf, size, "agent answered %s (error-status %d, index %d)",
+	    name != NULL ? name : "?", res->error_status, res->error_index);
+}
+
 /* The session's name for op's events (NULL for an inline target). */
 static const char *
 op_event_name(const struct op *op)

@@ -104,6 +104,10 @@ void		 op_error_lasterr(struct ctl_req *r);
 /* The detail of an error the engine reported through a callback. */
 void		 op_error_detail(const struct op *op, int error, char *buf,
 		    size_t size);
+/* The same for a walk that ended with res: the agent's error-status
+ * when it answered one. */
+void		 op_walk_error_detail(const struct op *op,
+		    const struct walk_result *res, char *buf, size_t size);
 /*
  * The "error" event of the operation (SPEC.md 4 on_error): r's method,
  * the numbered error and its detail, the session's name (none for an

@@ -292,6 +292,12 @@ pjob_walk_next(struct pjob *pj)
 	struct walk_opts	 wo;
 
 	walk_opts_from_sess(&wo, s, &cp->oids[pj->wi]);
+	if (cp->is_table) {
+		/* the columns together, in one walk */
+		wo.columns = cp->oids;
+		wo.ncolumns = cp->noids;
+		pj->wi = cp->noids - 1;
+	}
 	if (cp->max_repetitions > 0)
 		wo.max_repetitions = cp->max_repetitions;
 	wo.use_getnext = cp->use_getnext;
@@ -645,7 +651,8 @@ poll_same(const struct config_poll *a, const struct config_poll *b)
 {
 	size_t	 i;
 
-	if (a->is_walk != b->is_walk || a->noids != b->noids ||
+	if (a->is_walk != b->is_walk || a->is_table != b->is_table ||
+	    a->noids != b->noids ||
 	    a->interval_ms != b->interval_ms || a->jitter_ms != b->jitter_ms ||
 	    a->timeout_ms != b->timeout_ms || a->retries != b->retries ||
 	    a->max_repetitions != b->max_repetitions ||
@@ -783,6 +790,8 @@ pjob_info(const struct pjob *pj, struct state_job_info *ji)
 	memset(ji, 0, sizeof(*ji));
 	ji->poll = pj->cp->name;
 	ji->is_walk = pj->cp->is_walk;
+	if (pj->cp->is_table)
+		ji->table_elen = pj->cp->oids[0].len - 1;
 	ji->interval_ms = pj->cp->interval_ms;
 	ji->st = &pj->st;
 	ji->running = poller_job_running(pj->j);

@@ -354,7 +354,7 @@ struct render_mib {
 	const char		*en;
 	char			 disp[1024];
 	size_t			 displen;
-	struct mib_index_item	 items[8];
+	struct mib_index_item	 items[16];
 	int			 nitems;
 	size_t			 room;		/* bytes all of it may take */
 };
@@ -369,20 +369,25 @@ render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 
 	if (m == NULL || (rm->node = mib_lookup(m, &vb->name, &plen)) == NULL)
 		return false;
-	rm->namelen = mib_format_name(m, &vb->name, rm->name,
+	/* One lookup, one index decoding: the name is made from it. */
+	rm->namelen = mib_name_instance(rm->node, &vb->name, plen, rm->items,
+	    sizeof(rm->items) / sizeof(rm->items[0]), &rm->nitems, rm->name,
 	    sizeof(rm->name));
 	if (rm->namelen >= sizeof(rm->name))
 		rm->namelen = 0;
 	rm->room = 16 + 6 * rm->namelen;
 	rm->en = NULL;
 	rm->displen = 0;
-	rm->nitems = 0;
-	if (!mib_node_is_object(rm->node) || plen == vb->name.len)
+	if (!mib_node_is_object(rm->node) || plen == vb->name.len) {
+		rm->nitems = 0;
 		return rm->namelen > 0;
+	}
 	if (v->type == SNMP_T_INTEGER &&
 	    (rm->en = mib_enum_label(rm->node, v->i)) != NULL)
 		rm->room += 16 + 6 * strlen(rm->en);
-	rm->displen = mib_display(rm->node, v, rm->disp, sizeof(rm->disp));
+	if (!mib_display_is_self(rm->node, v))
+		rm->displen = mib_display(rm->node, v, rm->disp,
+		    sizeof(rm->disp));
 	/* Text that shows as itself ("255a") needs no second copy. */
 	if (rm->displen >= sizeof(rm->disp) ||
 	    !render_is_text((const uint8_t *)rm->disp, rm->displen) ||
@@ -390,9 +395,6 @@ render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 	    memcmp(rm->disp, v->data, v->len) == 0))
 		rm->displen = 0;
 	rm->room += 16 + 6 * rm->displen;
-	if ((rm->nitems = mib_index_decode(rm->node, &vb->name, plen,
-	    rm->items, sizeof(rm->items) / sizeof(rm->items[0]))) < 0)
-		rm->nitems = 0;
 	for (i = 0; i < (size_t)rm->nitems; i++)
 		rm->room += 32 + 6 * strlen(rm->items[i].name) +
 		    6 * rm->items[i].len + 2 * rm->items[i].len;
@@ -536,6 +538,16 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 		put_u64(b, v->type);
 	}
 	b->p[b->len++] = '}';
+}
+
+void
+render_hex_str(struct render_buf *b, const uint8_t *p, size_t n)
+{
+	if (n > (SIZE_MAX - 8) / 2 || render_reserve(b, 2 * n + 8) == -1)
+		return;
+	PUT_LIT(b, "\"0x");
+	put_hex(b, p, n);
+	b->p[b->len++] = '"';
 }
 
 void

@@ -45,6 +45,8 @@ void	 render_i64(struct render_buf *b, int64_t v);
 void	 render_double(struct render_buf *b, double v);
 /* A JSON string (quotes included) of n bytes of UTF-8, escaped. */
 void	 render_json_str(struct render_buf *b, const char *s, size_t n);
+/* n octets as the JSON string "0x" and lowercase hex. */
+void	 render_hex_str(struct render_buf *b, const uint8_t *p, size_t n);
 /* The OID as a quoted dotted string. */
 void	 render_oid(struct render_buf *b, const struct oid *o);
 

@@ -19,6 +19,7 @@
 #include "core/pdu.h"
 #include "core/rate.h"
 
+#include "mib.h"
 #include "render.h"
 #include "state.h"
 
@@ -370,6 +371,124 @@ state_vals_render(struct render_buf *b, const struct state_vals *v)
 		state_vals_render_one(b, v, i);
 	}
 	render_add(b, "]", 1);
+}
+
+/* ------------------------------------------------------------ table rows */
+
+/* What the row sort compares by (qsort has no argument). */
+static const struct state_vals	*rows_v;
+static size_t			 rows_elen;
+
+/* Row index (the arcs after the column), then column. */
+static int
+rows_cmp(const void *a, const void *b)
+{
+	struct snmp_varbind	 x, y;
+	size_t			 i, e = rows_elen + 1;
+
+	state_vals_get(rows_v, *(const size_t *)a, &x);
+	state_vals_get(rows_v, *(const size_t *)b, &y);
+	for (i = e; i < x.name.len && i < y.name.len; i++)
+		if (x.name.arcs[i] != y.name.arcs[i])
+			return x.name.arcs[i] < y.name.arcs[i] ? -1 : 1;
+	if (x.name.len != y.name.len)
+		return x.name.len < y.name.len ? -1 : 1;
+	if (x.name.arcs[rows_elen] != y.name.arcs[rows_elen])
+		return x.name.arcs[rows_elen] < y.name.arcs[rows_elen] ? -1 : 1;
+	return 0;
+}
+
+/* {"suffix": "1.3", "index": {...}, "values": { of a row's first cell. */
+static void
+rows_head(struct render_buf *b, const struct snmp_varbind *vb, size_t elen)
+{
+	struct mib_index_item	 items[16];
+	const struct mib_node	*n;
+	struct oid		 sfx;
+	size_t			 plen;
+	int			 ni, i;
+
+	sfx.len = vb->name.len - elen - 1;
+	memcpy(sfx.arcs, vb->name.arcs + elen + 1, sfx.len * sizeof(uint32_t));
+	render_adds(b, "{\"suffix\":");
+	render_oid(b, &sfx);
+	n = mib_lookup(mib_current(), &vb->name, &plen);
+	if (n != NULL && plen == elen + 1 && (ni = mib_index_decode(n,
+	    &vb->name, plen, items, sizeof(items) / sizeof(items[0]))) > 0) {
+		render_adds(b, ",\"index\":{");
+		for (i = 0; i < ni; i++) {
+			if (i > 0)
+				render_add(b, ",", 1);
+			render_json_str(b, items[i].name,
+			    strlen(items[i].name));
+			render_add(b, ":", 1);
+			if (items[i].numeric)
+				render_u64(b, items[i].num);
+			else if (render_is_text((const uint8_t *)items[i].text,
+			    items[i].len))
+				render_json_str(b, items[i].text, items[i].len);
+			else
+				render_hex_str(b, (const uint8_t *)
+				    items[i].text, items[i].len);
+		}
+		render_add(b, "}", 1);
+	}
+	render_adds(b, ",\"values\":{");
+}
+
+void
+state_vals_render_rows(struct render_buf *b, const struct state_vals *v,
+    size_t elen, size_t *nrows)
+{
+	struct snmp_varbind	 vb, prev;
+	const struct mib_node	*n;
+	size_t			*idx, i, k = 0, plen;
+	char			 arc[16];
+	int			 len;
+
+	*nrows = 0;
+	if ((idx = calloc(v->n + 1, sizeof(*idx))) == NULL) {
+		b->failed = true;
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		state_vals_get(v, i, &vb);
+		if (vb.name.len > elen + 1)
+			idx[k++] = i;
+	}
+	rows_v = v;
+	rows_elen = elen;
+	qsort(idx, k, sizeof(*idx), rows_cmp);
+	render_add(b, "[", 1);
+	for (i = 0; i < k; i++) {
+		state_vals_get(v, idx[i], &vb);
+		if (i == 0 || vb.name.len != prev.name.len ||
+		    memcmp(vb.name.arcs +
+		    elen + 1, prev.name.arcs + elen + 1, (vb.name.len - elen -
+		    1) * sizeof(uint32_t)) != 0) {
+			if (i > 0)
+				render_adds(b, "}},");
+			rows_head(b, &vb, elen);
+			(*nrows)++;
+		} else
+			render_add(b, ",", 1);
+		n = mib_lookup(mib_current(), &vb.name, &plen);
+		if (n != NULL && plen == elen + 1)
+			render_json_str(b, mib_node_label(n),
+			    strlen(mib_node_label(n)));
+		else {
+			len = snprintf(arc, sizeof(arc), "\"%u\"",
+			    vb.name.arcs[elen]);
+			render_add(b, arc, (size_t)len);
+		}
+		render_add(b, ":", 1);
+		render_varbind(b, &vb);
+		prev = vb;
+	}
+	if (k > 0)
+		render_adds(b, "}}");
+	render_add(b, "]", 1);
+	free(idx);
 }
 
 /* ------------------------------------------------------------ errors */

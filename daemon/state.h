@@ -117,6 +117,16 @@ void	 state_vals_render_one(struct render_buf *b, const struct state_vals *v,
  * RATE_NONE when the set has none; *rate set for RATE_OK.  For other
  * readers of the store (an exporter) as for the views. */
 int	 state_vals_rate(const struct state_vals *v, size_t i, double *rate);
+/*
+ * The objects as table rows (snmp.table, table polls): those under an
+ * entry OID of elen arcs (entry.COLUMN.INDEX...), grouped by index in
+ * index order, as [{"suffix": "1", "index": {"ifIndex": 1}, "values":
+ * {"ifDescr": VARBIND, ...}}, ...]; columns named by the current MIBs
+ * (else their arc), the index decoded when they can; the number of
+ * rows in *nrows.
+ */
+void	 state_vals_render_rows(struct render_buf *b,
+	    const struct state_vals *v, size_t elen, size_t *nrows);
 /* Bytes held, for daemon.stats. */
 size_t	 state_vals_memory(const struct state_vals *v);
 
@@ -195,6 +205,8 @@ struct state_sess {
 struct state_job_info {
 	const char		*poll;
 	bool			 is_walk;
+	size_t			 table_elen;	/* a table poll: its entry
+						   OID's arcs; 0 otherwise */
 	uint32_t		 interval_ms;
 	const struct state_poll	*st;
 	bool			 running;

@@ -63,7 +63,8 @@ view_poll_job(const struct state_job_info *ji, uint64_t now_us)
 	o = json_pack("{s:s,s:s,s:I,s:o,s:f,s:I,s:b,s:o,s:I,s:I,s:I,s:I,"
 	    "s:I,s:I}",
 	    "poll", ji->poll,
-	    "kind", ji->is_walk ? "walk" : "get",
+	    "kind", ji->table_elen > 0 ? "table" : ji->is_walk ? "walk" :
+	    "get",
 	    "interval_ms", (json_int_t)ji->interval_ms,
 	    "time", view_state_time(st->have ? st->time_ms : 0),
 	    "duration_ms", st->duration_us / 1000.0,
@@ -102,6 +103,11 @@ view_poll_job_render(struct render_buf *b, const struct state_job_info *ji,
 	free(s);
 	render_adds(b, ",\"varbinds\":");
 	state_vals_render(b, &ji->st->vals);
+	if (ji->table_elen > 0) {
+		/* the same objects as the table's rows */
+		render_adds(b, ",\"rows\":");
+		state_vals_render_rows(b, &ji->st->vals, ji->table_elen, &n);
+	}
 	render_add(b, "}", 1);
 }
 

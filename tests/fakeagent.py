@@ -27,6 +27,9 @@ so that each agent of a broadcast answers from an address of its own.
 .values: more objects served besides the table, {arcs: (tag, int)} with
 tag one of COUNTER32, GAUGE32, TIMETICKS, COUNTER64, INTEGER; they can be
 changed between requests (an entry is replaced whole).
+objects: serve these objects instead, {OID arcs tuple: encoded value}
+(e.g. a sparse table); GetBulk then answers every varbind (RFC 3416
+4.2.3: non-repeaters first, then repetition r of varbind c).
 """
 
 import socket
@@ -137,8 +140,13 @@ class FakeAgent:
 
     def __init__(self, rows=40, answers=None, community="public",
                  wrong_port=False, empty_after=None, empty_count=None,
-                 most=None, port=0, bind_host="127.0.0.1", reply_host=None):
-        self.table = [ROOT + (n,) for n in range(1, rows + 1)]
+                 most=None, port=0, bind_host="127.0.0.1", reply_host=None,
+                 objects=None):
+        self.objects = objects
+        if objects is not None:
+            self.table = sorted(objects)
+        else:
+            self.table = [ROOT + (n,) for n in range(1, rows + 1)]
         self.values = {}
         self.answers = answers
         self.empty_after = empty_after
@@ -213,7 +221,28 @@ class FakeAgent:
     def _value(self, o):
         if o in self.values:
             return enc_value(*self.values[o])
+        if self.objects is not None:
+            return self.objects[o]
         return enc_int(o[-1])
+
+    def _bulk(self, oids, nonrep, reps):
+        """RFC 3416 4.2.3 over every varbind."""
+        out = []
+        for o in oids[:nonrep]:
+            n = self._next(o)
+            out.append((n, self._value(n)) if n else (o, tlv(0x82, b"")))
+        last = list(oids[nonrep:])
+        for _ in range(max(1, reps) if last else 0):
+            for i, o in enumerate(last):
+                n = self._next(o) if o is not None else None
+                if n is None:
+                    out.append((oids[nonrep + i] if o is None else o,
+                                tlv(0x82, b"")))
+                    last[i] = None if o is None else o
+                    continue
+                out.append((n, self._value(n)))
+                last[i] = n
+        return out
 
     def _answer(self, data):
         ver, comm, pdu = dec_all(dec(data)[1])
@@ -246,6 +275,9 @@ class FakeAgent:
                                 status=1)
             if self.most is not None:
                 reps = min(reps, self.most)
+            if self.objects is not None:
+                return response(version, comm[1], dec_int(reqid[1]),
+                                self._bulk(oids, dec_int(a[1]), reps))
             o = oids[0]
             for _ in range(max(1, reps)):
                 n = self._next(o)
