@@ -334,6 +334,7 @@ main(int argc, char *argv[])
 	if ((d->loop = sess_loop_new(d->base)) == NULL)
 		fatal("cannot start the session engine");
 	d->mgr = sess_loop_mgr(d->loop);
+	sess_loop_set_dtls(d->loop, sessions_dtls_opts, NULL);
 	main_resolver(d);
 	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
 	    NULL || (d->ev_drain = evtimer_new(d->base, main_drain_cb, d)) ==

@@ -113,6 +113,23 @@ sessions_cs_dup(const struct config_session *src)
 	return NULL;
 }
 
+/* ------------------------------------------------------- DTLS */
+
+int
+sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
+	const struct dsess	*ds = sess_get_udata(s);
+
+	(void)arg;
+	if (ds == NULL || ds->cs == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "SNMP over DTLS: "
+		    "only configured sessions, not ad-hoc targets yet");
+		return -1;
+	}
+	return config_session_tls_opts(ds->cs, o, idle_ms);
+}
+
 /* ------------------------------------------------------- the table */
 
 static struct dsess *

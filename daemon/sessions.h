@@ -134,4 +134,12 @@ void		 sessions_cs_free(struct config_session *cs);
 /* A deep copy (own references to the credential and extra options). */
 struct config_session *sessions_cs_dup(const struct config_session *cs);
 
+/*
+ * The DTLS options of a configured session (sess_dtls.h's
+ * sess_dtls_opts_fn, for sess_loop_set_dtls()).
+ */
+struct dtls_opts;
+int	 sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+	    uint32_t *idle_ms);
+
 #endif /* SNMPMGRD_SESSIONS_H */
