@@ -334,7 +334,8 @@ main(int argc, char *argv[])
 	if ((d->loop = sess_loop_new(d->base)) == NULL)
 		fatal("cannot start the session engine");
 	d->mgr = sess_loop_mgr(d->loop);
-	sess_loop_set_dtls(d->loop, sessions_dtls_opts, NULL);
+	sess_loop_set_dtls(d->loop, &(struct sess_dtls_hooks){
+	    sessions_dtls_opts, sessions_dtls_event, d });
 	main_resolver(d);
 	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
 	    NULL || (d->ev_drain = evtimer_new(d->base, main_drain_cb, d)) ==

@@ -64,8 +64,7 @@ struct sess_dtls {
 	struct event_base	*base;
 	struct sess_mgr		*m;
 	struct sess		*s;
-	sess_dtls_opts_fn	*optsfn;
-	void			*optsarg;
+	struct sess_dtls_hooks	 h;
 
 	struct dtls_ctx		*ctx;
 	uint32_t		 idle_ms;
@@ -80,6 +79,7 @@ struct sess_dtls {
 	struct sd_msg		**qtail;
 	size_t			 qlen;
 
+	bool			 opened;	/* the association got open */
 	int			 busy;		/* inside a callback */
 	bool			 dead;		/* freed while busy */
 	struct log_repeat	 rep;
@@ -99,6 +99,14 @@ static const char *
 sd_name(const struct sess_dtls *d)
 {
 	return sess_get_opts(d->s)->host;
+}
+
+static void
+sd_event(struct sess_dtls *d, enum sess_dtls_event ev,
+    const struct dtls_peer_info *pi, int code, const char *detail)
+{
+	if (d->h.event != NULL && !d->dead)
+		d->h.event(d->h.arg, d->s, ev, pi, code, detail);
 }
 
 static void
@@ -133,9 +141,12 @@ sd_close(struct sess_dtls *d, bool notify, const char *why)
 	if (notify && dtls_assoc_state(d->a) == DTLS_OPEN &&
 	    dtls_assoc_close(d->a) == 0)
 		sd_flush(d);
-	if (dtls_assoc_state(d->a) != DTLS_HANDSHAKE && why != NULL)
+	if (d->opened && why != NULL) {
 		log_debug("session %s: DTLS association closed: %s",
 		    sd_name(d), why);
+		sd_event(d, SESS_DTLS_CLOSED, NULL, 0, why);
+	}
+	d->opened = false;
 	dtls_assoc_free(d->a);
 	d->a = NULL;
 	if (d->rev != NULL)
@@ -183,7 +194,9 @@ sd_failed(struct sess_dtls *d, int code, const char *detail)
 	sd_queue_clear(d);
 	log_repeat(&d->rep, "session %s: DTLS handshake failed: error %d: "
 	    "%s: %s", sd_name(d), code, snmpmgr_strerror(code), why);
-	(void)sess_fail_requests(d->s, code, why);
+	sd_event(d, SESS_DTLS_FAILED, NULL, code, why);
+	if (!d->dead)
+		(void)sess_fail_requests(d->s, code, why);
 }
 
 /* The handshake is done: send what waited for it. */
@@ -197,6 +210,10 @@ sd_opened(struct sess_dtls *d)
 	log_debug("session %s: DTLS association open (%s, %s, agent %s, "
 	    "accepted by %s)", sd_name(d), pi->version, pi->cipher,
 	    pi->subject, dtls_accept_name(pi->accepted));
+	d->opened = true;
+	sd_event(d, SESS_DTLS_OPEN, pi, 0, NULL);
+	if (d->dead || d->a == NULL)
+		return;
 	while ((q = d->qhead) != NULL) {
 		d->qhead = q->next;
 		if (dtls_assoc_send(d->a, q->data, q->len) == -1)
@@ -242,8 +259,11 @@ sd_after(struct sess_dtls *d, enum dtls_state before, uint64_t now)
 	case DTLS_OPEN:
 		break;
 	}
-	if (before == DTLS_HANDSHAKE)
+	if (before == DTLS_HANDSHAKE) {
 		sd_opened(d);
+		if (d->dead || d->a == NULL)
+			return;
+	}
 	d->last_ms = now;
 	sa = sess_addr(d->s, &salen);
 	while (d->a != NULL && !d->dead &&
@@ -341,12 +361,12 @@ sd_open(struct sess_dtls *d)
 	if (d->ctx == NULL) {
 		d->idle_ms = DTLS_IDLE_DEFAULT_MS;
 		snmpmgr_clearerr();
-		if (d->optsfn == NULL) {
+		if (d->h.opts == NULL) {
 			snmpmgr_seterr(SNMPMGR_ERR_TLS_LIBRARY,
 			    "no DTLS options for this session");
 			return -1;
 		}
-		if (d->optsfn(d->optsarg, d->s, &dopts, &d->idle_ms) == -1 ||
+		if (d->h.opts(d->h.arg, d->s, &dopts, &d->idle_ms) == -1 ||
 		    (d->ctx = dtls_ctx_new(&dopts)) == NULL)
 			return -1;
 	}
@@ -373,6 +393,7 @@ sd_open(struct sess_dtls *d)
 	d->start_ms = d->last_ms = now;
 	if (dtls_assoc_start(d->a, now) == -1)
 		goto fail;
+	sd_event(d, SESS_DTLS_HANDSHAKE, NULL, 0, NULL);
 	sd_flush(d);
 	sd_arm(d, now);
 	return 0;
@@ -439,9 +460,16 @@ sess_dtls_drop(struct sess_dtls *d)
 		sd_close(d, true, "the agent stopped answering");
 }
 
+const struct dtls_peer_info *
+sess_dtls_peer(const struct sess_dtls *d)
+{
+	return d->a != NULL && dtls_assoc_state(d->a) == DTLS_OPEN ?
+	    dtls_assoc_peer(d->a) : NULL;
+}
+
 struct sess_dtls *
 sess_dtls_new(struct event_base *base, struct sess_mgr *m, struct sess *s,
-    sess_dtls_opts_fn *opts, void *arg)
+    const struct sess_dtls_hooks *h)
 {
 	struct sess_dtls	*d;
 
@@ -450,8 +478,7 @@ sess_dtls_new(struct event_base *base, struct sess_mgr *m, struct sess *s,
 	d->base = base;
 	d->m = m;
 	d->s = s;
-	d->optsfn = opts;
-	d->optsarg = arg;
+	d->h = *h;
 	d->fd = -1;
 	d->qtail = &d->qhead;
 	if ((d->tmr = evtimer_new(base, sd_timer_cb, d)) == NULL) {

@@ -25,13 +25,35 @@ struct sess_mgr;
 typedef int sess_dtls_opts_fn(void *arg, struct sess *s,
     struct dtls_opts *o, uint32_t *idle_ms);
 
+struct dtls_peer_info;
+
+/* What happened to a session's association, for the daemon's events. */
+enum sess_dtls_event {
+	SESS_DTLS_HANDSHAKE	= 1,	/* a handshake started */
+	SESS_DTLS_OPEN		= 2,	/* established: pi the agent's cert */
+	SESS_DTLS_FAILED	= 3,	/* the handshake failed: code, detail */
+	SESS_DTLS_CLOSED	= 4,	/* an open one closed: detail why */
+};
+
+typedef void sess_dtls_event_fn(void *arg, struct sess *s,
+    enum sess_dtls_event ev, const struct dtls_peer_info *pi, int code,
+    const char *detail);
+
+struct sess_dtls_hooks {
+	sess_dtls_opts_fn	*opts;
+	sess_dtls_event_fn	*event;		/* NULL: none */
+	void			*arg;
+};
+
 /*
  * The binding of s.  Nothing is opened until the first send; the context
- * (our certificate, the CA) is built then, from opts(arg, s, ...).
+ * (our certificate, the CA) is built then, from h->opts (h is copied).
  */
 struct sess_dtls	*sess_dtls_new(struct event_base *base,
 			    struct sess_mgr *m, struct sess *s,
-			    sess_dtls_opts_fn *opts, void *arg);
+			    const struct sess_dtls_hooks *h);
+/* The agent's certificate and the handshake while open, else NULL. */
+const struct dtls_peer_info *sess_dtls_peer(const struct sess_dtls *d);
 /* Close (close_notify when open) and free; safe inside its callbacks. */
 void			 sess_dtls_free(struct sess_dtls *d);
 /*

@@ -102,8 +102,7 @@ struct sess_loop {
 	struct resolver		*res;		/* NULL: numeric hosts only */
 	struct transport_txq	*txq;		/* datagrams held while corked */
 	int			 corked;
-	sess_dtls_opts_fn	*dtls_opts;	/* a DTLS session's options */
-	void			*dtls_arg;
+	struct sess_dtls_hooks	 dtls;		/* DTLS sessions' options */
 };
 
 /*
@@ -521,8 +520,8 @@ sess_own_attach(struct sess_loop *l, struct sess *s, bool dtls)
 	struct sess_sock *ss;
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL ||
-	    (dtls ? (ss->dtls = sess_dtls_new(l->base, l->m, s, l->dtls_opts,
-	    l->dtls_arg)) == NULL : (ss->fr = tcp_framer_new(0)) == NULL)) {
+	    (dtls ? (ss->dtls = sess_dtls_new(l->base, l->m, s,
+	    &l->dtls)) == NULL : (ss->fr = tcp_framer_new(0)) == NULL)) {
 		free(ss);
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return -1;
@@ -780,10 +779,18 @@ sess_loop_unresolve(void *arg, struct sess *s)
 }
 
 void
-sess_loop_set_dtls(struct sess_loop *l, sess_dtls_opts_fn *fn, void *arg)
+sess_loop_set_dtls(struct sess_loop *l, const struct sess_dtls_hooks *h)
 {
-	l->dtls_opts = fn;
-	l->dtls_arg = arg;
+	l->dtls = *h;
+}
+
+const struct dtls_peer_info *
+sess_loop_dtls_peer(const struct sess *s)
+{
+	const struct sess_sock *ss = sess_get_sock(s);
+
+	return ss != NULL && ss->dtls != NULL ? sess_dtls_peer(ss->dtls) :
+	    NULL;
 }
 
 void

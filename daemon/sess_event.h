@@ -64,7 +64,9 @@ void			 sess_loop_set_resolver(struct sess_loop *l,
  * (sess_dtls.h); without it such sessions fail their first request.
  */
 void			 sess_loop_set_dtls(struct sess_loop *l,
-			    sess_dtls_opts_fn *fn, void *arg);
+			    const struct sess_dtls_hooks *h);
+/* A DTLS session's open association: the agent's certificate, or NULL. */
+const struct dtls_peer_info *sess_loop_dtls_peer(const struct sess *s);
 
 /* The local address s sends from, for tests and logs.  0 or -1. */
 int			 sess_loop_local_addr(const struct sess *s,

@@ -272,6 +272,7 @@ class DtlsClientTest(unittest.TestCase):
         try:
             cls.daemon = Daemon({"sessions": {
                 "d": cls.session(timeout="5s"),
+                "ev": cls.session(timeout="5s", dtls_idle_timeout="1s"),
                 "d6": cls.session(host="::1", timeout="5s")}})
         except BaseException:
             cls.agent.close()
@@ -339,11 +340,76 @@ class DtlsClientTest(unittest.TestCase):
         n = compare_sandwich(self, before, ours, after, "dtls walk")
         self.assertGreater(n, 100)
 
+    def test_events_show_and_idle_close(self):
+        c = self.daemon.connect()
+        c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                    "sessions": ["ev"]})
+        self.assertEqual(self.daemon.call("session.show", {
+            "session": "ev"})["tls"], None)
+        self.assertIn("result", get_rpc(self.daemon, "ev"))
+        tls = self.daemon.call("session.show", {"session": "ev"})["tls"]
+        self.assertEqual(tls["protocol"], "DTLSv1.2")
+        self.assertIn("GCM", tls["cipher"])
+        self.assertEqual(tls["subject"], "CN=localhost")
+        self.assertEqual(tls["issuer"], "CN=snmpmgrd test CA")
+        self.assertEqual(tls["accepted_by"], "ca")
+        self.assertEqual(tls["sha256"].lower(), fingerprint(
+            self.pki.path("agent.crt")).lower())
+        self.assertTrue(tls["sha1"].startswith("sha1:"))
+        for k in ("serial", "not_before", "not_after"):
+            self.assertTrue(tls[k], k)
+        self.assertIn({"type": "ip", "value": "127.0.0.1"}, tls["san"])
+        self.assertIn({"type": "dns", "value": "localhost"}, tls["san"])
+        self.assertGreaterEqual(len(tls["chain"]), 1)
+        # Idle for dtls_idle_timeout: closed (close_notify), told, and
+        # opened again by the next request.
+        seen = read_events(c, lambda e: e["event"] == "disconnected", 5)
+        names = [e["event"] for e in seen]
+        for want in ("ssl-status", "ssl-server-authentication",
+                     "connected", "disconnected"):
+            self.assertIn(want, names)
+        self.assertTrue(all(e["session"] == "ev" for e in seen), seen)
+        auth = [e for e in seen if e["event"] ==
+                "ssl-server-authentication"][0]
+        self.assertEqual(auth["decision"], "accept")
+        self.assertEqual(auth["reason"], "ca")
+        self.assertEqual(auth["certificate"]["subject"], "CN=localhost")
+        self.assertEqual(seen[-1]["reason"], "idle")
+        self.assertIsNone(self.daemon.call("session.show", {
+            "session": "ev"})["tls"])
+        self.assertIn("result", get_rpc(self.daemon, "ev"))
+        self.assertTrue(read_events(c, lambda e: e["event"] ==
+                                    "connected", 5))
+        c.close()
+
     def test_ipv6(self):
         oids = [SYS_DESCR, SYS_OBJECTID]
         ours = vbs_of(self.daemon.ctl_json("get", "d6", *oids))
         self.assertEqual(ours, ns_dtls(
             self.pki, "snmpget", "dtlsudp6:[::1]:%d" % self.port, *oids))
+
+
+CLIENT_EVENTS = ("ssl-status", "ssl-server-authentication", "connected",
+                 "disconnected")
+
+
+def read_events(c, until, timeout):
+    """Events read from subscription c until one satisfies until (then
+    the list, that one last) or timeout (then [])."""
+    import time
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = c.read_msg(deadline - time.monotonic())
+        except TimeoutError:
+            break
+        if msg.get("method") != "event":
+            continue
+        seen.append(msg["params"])
+        if until(msg["params"]):
+            return seen
+    return []
 
 
 def get_rpc(daemon, session, timeout=30):
@@ -384,10 +450,23 @@ class DtlsClientFailureTest(unittest.TestCase):
         try:
             with Daemon({"sessions": {"d": self.session(port, **over)}},
                         debug=True) as d:
+                c = d.connect()
+                c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                            "sessions": ["d"]})
                 r = get_rpc(d, "d")
                 err = r.get("error", {})
                 self.assertEqual(err.get("code"), code, r)
                 self.assertIn(text, json.dumps(err), r)
+                seen = read_events(c, lambda e: e["event"] == "ssl-status"
+                                   and e["status"] == "failed", 5)
+                auth = [e for e in seen
+                        if e["event"] == "ssl-server-authentication"]
+                self.assertEqual(len(auth), 1, seen)
+                self.assertEqual(auth[0]["decision"], "reject")
+                self.assertEqual(auth[0]["code"], code)
+                self.assertEqual(seen[-1]["code"], code)
+                self.assertNotIn("connected", [e["event"] for e in seen])
+                c.close()
                 self.assertTrue(d.alive())
                 return d.log()
         finally:
