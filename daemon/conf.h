@@ -120,6 +120,9 @@ struct config_traps_tls {
  */
 int	 config_session_tls_opts(const struct config_session *cs,
 	    struct dtls_opts *o, uint32_t *idle_ms);
+/* The same from the keys of a session or target object. */
+int	 config_tls_opts_json(const json_t *obj, struct dtls_opts *o,
+	    uint32_t *idle_ms);
 
 /* The listener's DTLS options from t (pointers into t). */
 void	 config_traps_tls_opts(const struct config_traps_tls *t,

@@ -146,13 +146,20 @@ int
 config_session_tls_opts(const struct config_session *cs, struct dtls_opts *o,
     uint32_t *idle_ms)
 {
+	return config_tls_opts_json(cs->extra, o, idle_ms);
+}
+
+int
+config_tls_opts_json(const json_t *extra, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
 	const json_t	*v;
 	struct config_err err;
 	struct cfg_pos	 at;
 	uint32_t	 ms;
 
-	cfg_tls_opts(cs->extra, DTLS_CLIENT, o);
-	if ((v = json_object_get(cs->extra, "dtls_idle_timeout")) != NULL) {
+	cfg_tls_opts(extra, DTLS_CLIENT, o);
+	if ((v = json_object_get(extra, "dtls_idle_timeout")) != NULL) {
 		memset(&at, 0, sizeof(at));
 		if (cfg_duration(v, &at, 1000, 24 * 3600 * 1000, &ms,
 		    &err) == 0)

@@ -382,6 +382,44 @@ class DtlsClientTest(unittest.TestCase):
                                     "connected", 5))
         c.close()
 
+    def test_adhoc_targets(self):
+        oids = [SYS_DESCR, SYS_OBJECTID]
+        theirs = ns_dtls(self.pki, "snmpget", self.target(), *oids)
+        ours = vbs_of(self.daemon.ctl_json(
+            "get", "-H", "dtls:127.0.0.1:%d" % self.port,
+            "--cert", self.pki.path("mgr.crt"),
+            "--key", self.pki.path("mgr.key"), "--ca", self.pki.ca, *oids))
+        self.assertEqual(ours, theirs)
+        # IPv6, the agent pinned by its fingerprint alone (no --ca).
+        ours = vbs_of(self.daemon.ctl_json(
+            "get", "-H", "dtls:[::1]:%d" % self.port,
+            "--cert", self.pki.path("mgr.crt"),
+            "--key", self.pki.path("mgr.key"),
+            "--fingerprint", fingerprint(self.pki.path("agent.crt")),
+            "--server-name", "", *oids))
+        self.assertEqual(ours, theirs)
+        # A JSON-RPC target object; a walk.
+        res = self.daemon.call("snmp.get", {"target": self.session(),
+                                            "oids": oids}, timeout=30)
+        self.assertEqual(vbs_of(res), theirs)
+        res = self.daemon.ctl_json(
+            "walk", "-H", "dtls:127.0.0.1:%d" % self.port,
+            "--cert", self.pki.path("mgr.crt"),
+            "--key", self.pki.path("mgr.key"), "--ca", self.pki.ca, SYSTEM)
+        self.assertEqual([x for x in vbs_of(res) if x[0] != SYS_UPTIME],
+                         [x for x in ns_dtls(self.pki, "snmpbulkwalk",
+                                             self.target(), SYSTEM)
+                          if x[0] != SYS_UPTIME])
+        # The wrong CA: error 275 for the ad-hoc target too.
+        r = self.daemon.rpc("snmp.get", {
+            "target": self.session(ca=self.pki.path("mgr.crt")),
+            "oids": [SYS_DESCR]}, timeout=30)
+        self.assertEqual(r.get("error", {}).get("code"), 275, r)
+        # "dtls" with version 2c is refused.
+        r = self.daemon.rpc("snmp.get", {
+            "target": self.session(version="2c"), "oids": [SYS_DESCR]})
+        self.assertIn("SNMPv3 only", json.dumps(r))
+
     def test_ipv6(self):
         oids = [SYS_DESCR, SYS_OBJECTID]
         ours = vbs_of(self.daemon.ctl_json("get", "d6", *oids))
