@@ -555,6 +555,41 @@ class DtlsClientFailureTest(unittest.TestCase):
         finally:
             sk.close()
 
+    def test_agent_restart_mid_poll(self):
+        import time
+        a, port = dtls_agent(self.pki)
+        try:
+            s = self.session(port, timeout="1s", retries=1)
+            s["polls"] = ["p"]
+            with Daemon({"polls": {"p": {"get": [SYS_UPTIME],
+                                         "interval": "300ms"}},
+                         "sessions": {"d": s}}) as d:
+                c = d.connect()
+                c.call("events.subscribe", {"events": ["connected"],
+                                            "sessions": ["d"]})
+
+                def ok():
+                    return d.call("session.show", {
+                        "session": "d"})["state"]["polls_ok"]
+                deadline = time.monotonic() + 10
+                while ok() < 3 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                self.assertGreaterEqual(ok(), 3)
+                self.assertTrue(read_events(c, lambda e: True, 2))
+                a.restart()
+                before = ok()
+                deadline = time.monotonic() + 20
+                while ok() < before + 5 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                self.assertGreaterEqual(ok(), before + 5,
+                                        d.log()[-3000:])
+                # A second association was opened for the new agent.
+                self.assertTrue(read_events(
+                    c, lambda e: e["event"] == "connected", 5))
+                c.close()
+        finally:
+            a.close()
+
     def test_agent_restart_association_reopened(self):
         a, port = dtls_agent(self.pki)
         try:
