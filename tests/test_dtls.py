@@ -206,14 +206,17 @@ from snmptest import (Daemon, MIB2, SYS_DESCR, SYS_UPTIME,  # noqa: E402
 from snmptest import _join_records  # noqa: E402
 from test_dtls_traps import Pki, fingerprint  # noqa: E402
 from test_interop import compare_sandwich, vbs_of  # noqa: E402
+from test_daemon import build_bigtable  # noqa: E402
 
 SYSTEM = "1.3.6.1.2.1.1"
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
 SYS_CONTACT = "1.3.6.1.2.1.1.4.0"
+BIGTABLE = "1.3.6.1.4.1.99999.1"
+BIGTABLE_OBJECTS = 50000
 MGR_NAME = "mgr-tsm"
 
 
-def dtls_agent(pki, ipv6=False, agent_cert="agent"):
+def dtls_agent(pki, ipv6=False, agent_cert="agent", extra=()):
     """A fresh snmpd answering on dtlsudp:127.0.0.1:PORT (and [::1] with
     ipv6) with the agent certificate named, accepting pki's "mgr"
     certificate as MGR_NAME (read-write, TSM).  (snmpd, port)."""
@@ -227,7 +230,8 @@ def dtls_agent(pki, ipv6=False, agent_cert="agent"):
                           "certSecName 10 %s --sn %s" % (
                               fingerprint(pki.path("mgr.crt"))[7:],
                               MGR_NAME),
-                          "rwuser -s tsm %s priv" % MGR_NAME])
+                          "rwuser -s tsm %s priv" % MGR_NAME] +
+              list(extra))
     for sub in ("certs", "private", "ca-certs"):
         os.makedirs(os.path.join(a.dir, "tls", sub), exist_ok=True)
     shutil.copy(pki.ca, os.path.join(a.dir, "tls", "ca-certs", "ca.crt"))
@@ -263,8 +267,11 @@ class DtlsClientTest(unittest.TestCase):
         p = cls.pki = Pki()
         p.make("mgr", "snmpmgrd", "DNS:mgr.example")
         p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        cls.so = build_bigtable(p.dir)
         try:
-            cls.agent, cls.port = dtls_agent(p, ipv6=True)
+            cls.agent, cls.port = dtls_agent(
+                p, ipv6=True, extra=["dlmod bigtable %s" % cls.so]
+                if cls.so else [])
         except BaseException:
             p.close()
             raise
@@ -419,6 +426,29 @@ class DtlsClientTest(unittest.TestCase):
         r = self.daemon.rpc("snmp.get", {
             "target": self.session(version="2c"), "oids": [SYS_DESCR]})
         self.assertIn("SNMPv3 only", json.dumps(r))
+
+    def test_big_walk_on_one_association(self):
+        if not self.so:
+            self.skipTest("cannot build bench/bigtable.c (net-snmp-config)")
+        self.daemon.ctl_json("get", "d", SYS_DESCR)     # open now
+        c = self.daemon.connect()
+        c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                    "sessions": ["d"]})
+        before = self.daemon.call("session.show", {"session": "d"})
+        ours = vbs_of(self.daemon.ctl_json("walk", "-r", "25", "d",
+                                           BIGTABLE))
+        theirs = ns_dtls(self.pki, "snmpbulkwalk", self.target(), "-Cr25",
+                         BIGTABLE)
+        self.assertEqual(len(ours), BIGTABLE_OBJECTS)
+        self.assertEqual(ours, theirs)
+        after = self.daemon.call("session.show", {"session": "d"})
+        self.assertEqual(after["stats"]["timeouts"],
+                         before["stats"]["timeouts"])
+        self.assertEqual(after["stats"]["retries"],
+                         before["stats"]["retries"])
+        # The same association all along: no handshake, no close.
+        self.assertEqual(read_events(c, lambda e: True, 1), [])
+        c.close()
 
     def test_ipv6(self):
         oids = [SYS_DESCR, SYS_OBJECTID]
