@@ -639,6 +639,68 @@ class DtlsClientFailureTest(unittest.TestCase):
             a.close()
 
 
+@skip_unless("snmptrapd", "openssl")
+class DtlsInformTest(unittest.TestCase):
+    """Our inform over DTLS, acknowledged by Net-SNMP snmptrapd."""
+
+    def test_inform_acknowledged(self):
+        import time
+        p = Pki()
+        trapd = None
+        try:
+            p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+            p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1")
+            d = tempfile.mkdtemp(prefix="snmptest-trapd-dtls-", dir=p.dir)
+            for sub in ("certs", "private", "ca-certs"):
+                os.makedirs(os.path.join(d, "tls", sub))
+            os.mkdir(os.path.join(d, "cert_indexes"))
+            shutil.copy(p.ca, os.path.join(d, "tls", "ca-certs"))
+            shutil.copy(p.path("agent.crt"), os.path.join(d, "tls", "certs"))
+            shutil.copy(p.path("agent.key"),
+                        os.path.join(d, "tls", "private"))
+            port = free_udp_port()
+            log = os.path.join(d, "trapd.log")
+            conf = os.path.join(d, "snmptrapd.conf")
+            with open(conf, "w") as f:
+                f.write("snmpTrapdAddr dtlsudp:127.0.0.1@lo:%d\n" % port)
+                f.write("disableAuthorization yes\n")
+                f.write("[snmp] localCert agent\n[snmp] trustCert ca\n")
+                f.write("certSecName 10 %s --sn %s\n" % (
+                    fingerprint(p.path("mgr.crt"))[7:], MGR_NAME))
+            env = dict(os.environ, SNMP_PERSISTENT_DIR=d, SNMPCONFPATH=d,
+                       MIBS="")
+            trapd = subprocess.Popen(
+                [find_program("snmptrapd"), "-f", "-Lf", log, "-n", "-On",
+                 "-C", "-c", conf, "-p", os.path.join(d, "pid")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=env)
+            time.sleep(0.5)
+            s = {"host": "127.0.0.1", "port": port, "transport": "dtls",
+                 "timeout": "3s", "retries": 1,
+                 "cert": p.path("mgr.crt"), "key": p.path("mgr.key"),
+                 "ca": p.ca}
+            oid = "1.3.6.1.4.1.99999.0.4242"
+            with Daemon({"sessions": {"t": s}}) as dm:
+                r = dm.ctl("inform", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
+                           "over-dtls")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+            deadline = time.monotonic() + 5
+            text = ""
+            while time.monotonic() < deadline:
+                with open(log, errors="replace") as f:
+                    text = f.read()
+                if "over-dtls" in text:
+                    break
+                time.sleep(0.1)
+            self.assertIn("over-dtls", text)
+            self.assertIn(oid, text)
+        finally:
+            if trapd is not None:
+                trapd.terminate()
+                trapd.wait(5)
+            p.close()
+
+
 if __name__ == "__main__":
     r = unittest.main(exit=False, verbosity=1).result
     if r.testsRun == len(r.skipped):
