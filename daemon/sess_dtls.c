@@ -66,7 +66,7 @@ struct sess_dtls {
 	struct sess		*s;
 	struct sess_dtls_hooks	 h;
 
-	struct dtls_ctx		*ctx;
+	struct sd_ctx		*ctx;
 	uint32_t		 idle_ms;
 	struct dtls_assoc	*a;
 	int			 fd;
@@ -83,8 +83,104 @@ struct sess_dtls {
 	int			 busy;		/* inside a callback */
 	bool			 dead;		/* freed while busy */
 	struct log_repeat	 rep;
-	uint8_t			 buf[SNMPMGR_MAX_DGRAM];
 };
+
+/*
+ * One buffer for what arrives and one for what goes out, shared by every
+ * association (the loop runs one callback at a time): an association
+ * costs its OpenSSL state, not 128 KiB of buffers.  Sending never uses
+ * sd_in, so a message handed to the engine stays intact while the
+ * engine's callbacks send.
+ */
+static uint8_t	sd_in[SNMPMGR_MAX_DGRAM];
+static uint8_t	sd_out[SNMPMGR_MAX_DGRAM];
+
+/*
+ * Contexts shared by the sessions whose DTLS options are the same (our
+ * certificate, key, CA, pin, name, protocol floor, ciphers): one SSL_CTX
+ * with its CA store for them all, not one each.  Built when the first of
+ * them connects; freed with the last user (associations hold references
+ * of their own).
+ */
+struct sd_ctx {
+	struct sd_ctx	*next;
+	struct dtls_ctx	*ctx;
+	int		 users;
+	char		*key;
+};
+static struct sd_ctx *sd_ctxs;
+
+static void
+sd_key_add(char **p, size_t *left, const char *s)
+{
+	int	 n;
+
+	n = snprintf(*p, *left, "%s%s\x1f", s != NULL ? "=" : "-",
+	    s != NULL ? s : "");
+	if (n < 0 || (size_t)n >= *left) {
+		*left = 0;
+		return;
+	}
+	*p += n;
+	*left -= (size_t)n;
+}
+
+static struct sd_ctx *
+sd_ctx_get(const struct dtls_opts *o)
+{
+	struct sd_ctx	*x;
+	char		 key[4 * 4096 + 2048], *p = key;
+	size_t		 left = sizeof(key);
+
+	sd_key_add(&p, &left, o->cert);
+	sd_key_add(&p, &left, o->key);
+	sd_key_add(&p, &left, o->key_password != NULL ? "pw" : NULL);
+	sd_key_add(&p, &left, o->ca);
+	sd_key_add(&p, &left, o->server_fingerprint);
+	sd_key_add(&p, &left, o->server_name);
+	sd_key_add(&p, &left, o->tls_min_version);
+	sd_key_add(&p, &left, o->tls_ciphers);
+	/* A key too long to compare (or a pass phrase): not shared. */
+	if (left > 0 && o->key_password == NULL)
+		for (x = sd_ctxs; x != NULL; x = x->next)
+			if (strcmp(x->key, key) == 0) {
+				x->users++;
+				return x;
+			}
+	if ((x = calloc(1, sizeof(*x))) == NULL ||
+	    (x->key = strdup(left > 0 && o->key_password == NULL ? key :
+	    "")) == NULL) {
+		free(x);
+		snmpmgr_seterr(SNMPMGR_ERR_TLS_LIBRARY, "out of memory");
+		return NULL;
+	}
+	if ((x->ctx = dtls_ctx_new(o)) == NULL) {
+		free(x->key);
+		free(x);
+		return NULL;
+	}
+	x->users = 1;
+	x->next = sd_ctxs;
+	sd_ctxs = x;
+	return x;
+}
+
+static void
+sd_ctx_put(struct sd_ctx *x)
+{
+	struct sd_ctx	**pp;
+
+	if (x == NULL || --x->users > 0)
+		return;
+	for (pp = &sd_ctxs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	dtls_ctx_free(x->ctx);
+	free(x->key);
+	free(x);
+}
 
 static uint64_t
 sd_now(void)
@@ -128,8 +224,8 @@ sd_flush(struct sess_dtls *d)
 {
 	ssize_t	 n;
 
-	while ((n = dtls_assoc_output(d->a, d->buf, sizeof(d->buf))) > 0)
-		(void)transport_send(d->fd, d->buf, (size_t)n, NULL, 0);
+	while ((n = dtls_assoc_output(d->a, sd_out, sizeof(sd_out))) > 0)
+		(void)transport_send(d->fd, sd_out, (size_t)n, NULL, 0);
 }
 
 /* Free the association and its socket; close_notify first if asked. */
@@ -267,8 +363,8 @@ sd_after(struct sess_dtls *d, enum dtls_state before, uint64_t now)
 	d->last_ms = now;
 	sa = sess_addr(d->s, &salen);
 	while (d->a != NULL && !d->dead &&
-	    (n = dtls_assoc_recv(d->a, d->buf, sizeof(d->buf))) > 0)
-		sess_mgr_input(d->m, d->s, sa, salen, d->buf, (size_t)n);
+	    (n = dtls_assoc_recv(d->a, sd_in, sizeof(sd_in))) > 0)
+		sess_mgr_input(d->m, d->s, sa, salen, sd_in, (size_t)n);
 	if (d->dead || d->a == NULL)
 		return;
 	switch (dtls_assoc_state(d->a)) {
@@ -295,7 +391,7 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 	d->busy++;
 	for (i = 0; i < 16 && d->a != NULL && !d->dead; i++) {
 		do
-			n = recv(d->fd, d->buf, sizeof(d->buf), 0);
+			n = recv(d->fd, sd_in, sizeof(sd_in), 0);
 		while (n == -1 && errno == EINTR);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
@@ -311,7 +407,7 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		before = dtls_assoc_state(d->a);
 		/* A record that does not authenticate is dropped inside. */
-		(void)dtls_assoc_input(d->a, d->buf, (size_t)n, sd_now());
+		(void)dtls_assoc_input(d->a, sd_in, (size_t)n, sd_now());
 		sd_after(d, before, sd_now());
 	}
 	if (--d->busy == 0 && d->dead)
@@ -367,7 +463,7 @@ sd_open(struct sess_dtls *d)
 			return -1;
 		}
 		if (d->h.opts(d->h.arg, d->s, &dopts, &d->idle_ms) == -1 ||
-		    (d->ctx = dtls_ctx_new(&dopts)) == NULL)
+		    (d->ctx = sd_ctx_get(&dopts)) == NULL)
 			return -1;
 	}
 	sa = sess_addr(d->s, &salen);
@@ -382,7 +478,7 @@ sd_open(struct sess_dtls *d)
 	cfg.sndbuf = o->out_buffer_size;
 	if ((d->fd = transport_open(&cfg)) == -1)
 		return -1;
-	if ((d->a = dtls_client_new(d->ctx, o->host)) == NULL)
+	if ((d->a = dtls_client_new(d->ctx->ctx, o->host)) == NULL)
 		goto fail;
 	if ((d->rev = event_new(d->base, d->fd, EV_READ | EV_PERSIST,
 	    sd_read_cb, d)) == NULL || event_add(d->rev, NULL) == -1) {
@@ -505,6 +601,6 @@ sess_dtls_free(struct sess_dtls *d)
 		sd_close(d, true, "session closed");
 	sd_queue_clear(d);
 	event_free(d->tmr);
-	dtls_ctx_free(d->ctx);
+	sd_ctx_put(d->ctx);
 	free(d);
 }
