@@ -393,9 +393,11 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 		do
 			n = recv(d->fd, sd_in, sizeof(sd_in), 0);
 		while (n == -1 && errno == EINTR);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
+		if (n == 0)
+			continue;	/* an empty datagram: nothing */
+		if (n == -1 && errno != ECONNREFUSED)
+			break;		/* EAGAIN, or nothing to act on */
+		if (n == -1) {
 			/* ICMP port unreachable: the agent is gone. */
 			if (dtls_assoc_state(d->a) == DTLS_HANDSHAKE)
 				sd_failed(d, SNMPMGR_ERR_TLS_HANDSHAKE,

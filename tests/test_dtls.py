@@ -566,6 +566,18 @@ class DtlsClientFailureTest(unittest.TestCase):
         finally:
             a.close()
 
+    def test_closed_port_276(self):
+        # Nothing listens: the ICMP port unreachable ends the handshake
+        # (and the request) at once, with 276.
+        import time
+        with Daemon({"sessions": {"d": self.session(
+                free_udp_port(), timeout="5s", retries=0)}}) as d:
+            t0 = time.monotonic()
+            r = get_rpc(d, "d")
+            self.assertEqual(r.get("error", {}).get("code"), 276, r)
+            self.assertIn("unreachable", json.dumps(r))
+            self.assertLess(time.monotonic() - t0, 4)
+
     def test_silent_agent_times_out_201(self):
         # A UDP socket that reads and never answers: the handshake
         # never finishes; the request ends with its own timeout.
