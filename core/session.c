@@ -1065,6 +1065,28 @@ sess_interrupt(struct sess *s, const char *why)
 	return n;
 }
 
+size_t
+sess_fail_requests(struct sess *s, int error, const char *detail)
+{
+	struct sess_mgr *m = s->m;
+	struct sess_req *r;
+	size_t n = 0;
+
+	if (s->dying)
+		return 0;
+	/* As sess_interrupt(): requests made by the callbacks stay. */
+	TAILQ_FOREACH(r, &s->reqs, entry)
+		if (!r->in_cb)
+			r->doomed = true;
+	while ((r = TAILQ_FIRST(&s->reqs)) != NULL && r->doomed) {
+		snmpmgr_seterr(error, "%s", detail != NULL ? detail : "");
+		sess_req_fail(r, error);
+		n++;
+	}
+	sess_mgr_rewake(m);
+	return n;
+}
+
 struct sess *
 sess_req_sess(const struct sess_req *r)
 {
@@ -1141,7 +1163,11 @@ sess_mgr_timer(struct sess_mgr *m)
 		}
 		if (r->kind == SESS_REQ_PDU)
 			r->s->stats.timeouts++;
-		if (sess_stream_holds(r) && m->io.drop != NULL)
+		/* DTLS too: an agent that restarted lost the association
+		 * without a word. */
+		if ((sess_stream_holds(r) || (r->s->opts.transport ==
+		    SESS_TRANSPORT_DTLS && r->kind == SESS_REQ_PDU)) &&
+		    m->io.drop != NULL)
 			m->io.drop(m->io.arg, r->s);
 		snmpmgr_clearerr();
 		sess_req_fail(r, SNMPMGR_ERR_TIMEOUT);

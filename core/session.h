@@ -329,6 +329,13 @@ int		 sess_resolved(struct sess *s, int error, const char *why,
  */
 void		 sess_stream_lost(struct sess *s, int error, const char *detail,
 		    const uint8_t *buf, size_t len);
+/*
+ * The binding could not carry s's requests (a DTLS handshake failed):
+ * every request outstanding ends now with error, lasterr's detail set to
+ * detail.  Requests the callbacks make meanwhile stay.  How many ended.
+ */
+size_t		 sess_fail_requests(struct sess *s, int error,
+		    const char *detail);
 /* Whether s waits for the address of its host name. */
 bool		 sess_resolving(const struct sess *s);
 const struct sess_opts	*sess_get_opts(const struct sess *s);

@@ -259,6 +259,11 @@ enum {
 	CTL_LONG_INSIDE,
 	CTL_LONG_GETNEXT,
 	CTL_LONG_COMMUNITY_FILE,
+	CTL_LONG_TLS_CERT,
+	CTL_LONG_TLS_KEY,
+	CTL_LONG_TLS_CA,
+	CTL_LONG_TLS_FP,
+	CTL_LONG_TLS_NAME,
 	CTL_LONG_STORE,
 };
 
@@ -297,6 +302,12 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 		{ "store",		no_argument,	   NULL, CTL_LONG_STORE },
 		{ "community-file",	required_argument, NULL,
 		    CTL_LONG_COMMUNITY_FILE },
+		{ "cert",		required_argument, NULL, CTL_LONG_TLS_CERT },
+		{ "key",		required_argument, NULL, CTL_LONG_TLS_KEY },
+		{ "ca",			required_argument, NULL, CTL_LONG_TLS_CA },
+		{ "fingerprint",	required_argument, NULL, CTL_LONG_TLS_FP },
+		{ "server-name",	required_argument, NULL,
+		    CTL_LONG_TLS_NAME },
 		CTL_V3_LONGOPTS,
 		{ NULL,			0,		   NULL, 0 },
 	};
@@ -353,6 +364,21 @@ ctl_parse_opts(struct ctl *ctl, const struct ctl_cmd *cmd,
 				continue;
 			case CTL_LONG_COMMUNITY_FILE:
 				req->community_file = optarg;
+				continue;
+			case CTL_LONG_TLS_CERT:
+				req->tls_cert = optarg;
+				continue;
+			case CTL_LONG_TLS_KEY:
+				req->tls_key = optarg;
+				continue;
+			case CTL_LONG_TLS_CA:
+				req->tls_ca = optarg;
+				continue;
+			case CTL_LONG_TLS_FP:
+				req->tls_fp = optarg;
+				continue;
+			case CTL_LONG_TLS_NAME:
+				req->tls_name = optarg;
 				continue;
 			case 't':
 				req->timeout = optarg;
@@ -470,8 +496,9 @@ ctl_plain_opts(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 /*
  * An ad-hoc target from -H: "host", "host:port", "[v6addr]:port", a bare
- * IPv6 address, each optionally prefixed "udp:", "udp6:", "tcp:" or
- * "tcp6:" (a bracketed or bare IPv6 address without one is udp6).
+ * IPv6 address, each optionally prefixed "udp:", "udp6:", "tcp:",
+ * "tcp6:" or "dtls:" (a bracketed or bare IPv6 address without one is
+ * udp6; dtls: takes both families).
  */
 static json_t *
 ctl_target_json(const struct ctl_cmd *cmd, const struct ctl_req *req)
@@ -496,6 +523,9 @@ ctl_target_json(const struct ctl_cmd *cmd, const struct ctl_req *req)
 		spec += 4;
 	} else if (strncmp(spec, "tcp6:", 5) == 0) {
 		transport = "tcp6";
+		spec += 5;
+	} else if (strncmp(spec, "dtls:", 5) == 0) {
+		transport = "dtls";
 		spec += 5;
 	}
 	if (spec[0] == '[') {
@@ -548,6 +578,11 @@ ctl_target_json(const struct ctl_cmd *cmd, const struct ctl_req *req)
 	}
 	if (req->retries >= 0)
 		json_object_set_new(t, "retries", json_integer(req->retries));
+	ctl_json_set_str(t, "cert", req->tls_cert);
+	ctl_json_set_str(t, "key", req->tls_key);
+	ctl_json_set_str(t, "ca", req->tls_ca);
+	ctl_json_set_str(t, "server_fingerprint", req->tls_fp);
+	ctl_json_set_str(t, "server_name", req->tls_name);
 	if (ctl_v3_target(&req->v3, cmd, t) == -1) {
 		json_decref(t);
 		return NULL;
@@ -595,9 +630,11 @@ ctl_target_params(const struct ctl_cmd *cmd, struct ctl_req *req,
 	}
 	if (req->version != NULL || req->community != NULL ||
 	    req->community_file != NULL || req->timeout != NULL ||
-	    req->retries >= 0 || req->v3.given) {
-		ctl_cmd_usage(cmd, "-v, -c, -t, retries and the SNMPv3 flags "
-		    "need -H");
+	    req->retries >= 0 || req->v3.given || req->tls_cert != NULL ||
+	    req->tls_key != NULL || req->tls_ca != NULL ||
+	    req->tls_fp != NULL || req->tls_name != NULL) {
+		ctl_cmd_usage(cmd, "-v, -c, -t, retries, the SNMPv3 and the "
+		    "DTLS flags need -H");
 		goto fail;
 	}
 	if (*i >= argc) {

@@ -89,6 +89,8 @@ struct ctl_req {
 	int		 use_getnext;
 	int		 store;		/* --store: keep the values */
 	struct ctl_v3	 v3;		/* -u -l -a -A -x -X ... */
+	/* -H dtls:...: --cert --key --ca --fingerprint --server-name */
+	const char	*tls_cert, *tls_key, *tls_ca, *tls_fp, *tls_name;
 };
 
 /* Report a usage error for one command; returns the exit status (2). */

@@ -36,7 +36,9 @@ static int	ctl_cmd_help(struct ctl *, const struct ctl_cmd *, int, char **);
 #define CTL_TARGET_ARGS	"SESSION|-H HOST[:PORT] [-v 1|2c|3] " \
 			"[-c COMMUNITY|--community-file FILE] " \
 			"[-t TIMEOUT] [--retries N] " \
-			"[SNMPv3: -u -l -a -A -x -X -e -E -n -Z]"
+			"[SNMPv3: -u -l -a -A -x -X -e -E -n -Z] " \
+			"[DTLS: --cert --key --ca --fingerprint " \
+			"--server-name]"
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_cmd_status, 0, "daemon.status", "",

@@ -965,7 +965,6 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	const json_t	*v, *polls = NULL;
 	const char	*tname, *cname;
 	size_t		 i;
-	char		 where[300];
 
 	copy_str(s->name, name, sizeof(s->name));
 	s->opts = ctx->base;
@@ -1039,12 +1038,6 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	/* The credential holds the keys now: no password stays behind. */
 	if (s->extra != NULL)
 		cfg_secrets_mask(s->extra);
-	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
-		kat = option_origin(ctx, name, obj, t, "transport");
-		cfg_where(&kat, where, sizeof(where));
-		return cfg_fail(ctx->err, &at, AT_KEY, "SNMP over DTLS is not "
-		    "supported yet (transport \"dtls\" set at %s)", where);
-	}
 	if (polls != NULL && json_array_size(polls) > 0) {
 		if ((s->polls = calloc(json_array_size(polls),
 		    sizeof(*s->polls))) == NULL)

@@ -128,6 +128,16 @@ struct config_traps_tls {
 	char		 warning[256];
 };
 
+/*
+ * A DTLS session's options from cs (pointers into cs), and its
+ * dtls_idle_timeout into *idle_ms when set.  0, or -1 with lasterr.
+ */
+int	 config_session_tls_opts(const struct config_session *cs,
+	    struct dtls_opts *o, uint32_t *idle_ms);
+/* The same from the keys of a session or target object. */
+int	 config_tls_opts_json(const json_t *obj, struct dtls_opts *o,
+	    uint32_t *idle_ms);
+
 /* The listener's DTLS options from t (pointers into t). */
 void	 config_traps_tls_opts(const struct config_traps_tls *t,
 	    struct dtls_opts *o);

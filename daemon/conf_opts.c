@@ -417,15 +417,16 @@ config_apply_session_opts(const json_t *obj, struct sess_opts *o,
 		cfg_fail(err, &at, AT_VALUE, "host: required");
 		goto fail;
 	}
-	if (tmp.transport == SESS_TRANSPORT_DTLS) {
-		cfg_fail(err, &at, AT_VALUE, "transport: SNMP over DTLS "
-		    "is not supported yet");
-		goto fail;
-	}
 	/* SNMPv3 keys: o's credential, with these over it (session.h). */
 	if (cfg_v3_apply(extra, &tmp, &cred, &badkey, why, sizeof(why)) == -1) {
 		(void)snprintf(err->text, sizeof(err->text), "%s: %s", badkey,
 		    why);
+		goto fail;
+	}
+	/* DTLS: SNMPv3 under TSM, our certificate and key checked now. */
+	if (cfg_tls_session(extra, &tmp, json_object_get(obj, "version") !=
+	    NULL, json_object_get(obj, "port") != NULL, &at, err) == -1) {
+		usm_cred_free(cred);
 		goto fail;
 	}
 	json_decref(extra);

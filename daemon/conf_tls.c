@@ -146,3 +146,35 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 		    "the name check off, which needs a server_fingerprint");
 	return cfg_tls_files_check(&d, at, err);
 }
+
+int
+config_session_tls_opts(const struct config_session *cs, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
+	return config_tls_opts_json(cs->extra, o, idle_ms);
+}
+
+int
+config_tls_opts_json(const json_t *extra, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
+	const json_t	*v;
+	struct config_err err;
+	struct cfg_pos	 at;
+	uint32_t	 ms;
+
+	cfg_tls_opts(extra, DTLS_CLIENT, o);
+	if ((v = json_object_get(extra, "dtls_idle_timeout")) != NULL) {
+		memset(&at, 0, sizeof(at));
+		if (cfg_duration(v, &at, 1000, 24 * 3600 * 1000, &ms,
+		    &err) == 0)
+			*idle_ms = ms;
+	}
+	/* The password was masked once the configuration was read. */
+	if (o->key_password != NULL && strcmp(o->key_password, "***") == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "key_password: a "
+		    "password-protected key is not supported on sessions yet");
+		return -1;
+	}
+	return 0;
+}

@@ -59,6 +59,7 @@ static const char *const event_names[EV__COUNT] = {
 	[EV_DISCONNECTED]	= "disconnected",
 	[EV_SSL_STATUS]		= "ssl-status",
 	[EV_SSL_CLIENT_AUTH]	= "ssl-client-authentication",
+	[EV_SSL_SERVER_AUTH]	= "ssl-server-authentication",
 	[EV_CONFIG]		= "config",
 };
 

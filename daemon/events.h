@@ -38,6 +38,7 @@ enum event_type {
 	EV_DISCONNECTED,	/* "disconnected" (DTLS) */
 	EV_SSL_STATUS,		/* "ssl-status" */
 	EV_SSL_CLIENT_AUTH,	/* "ssl-client-authentication" */
+	EV_SSL_SERVER_AUTH,	/* "ssl-server-authentication" */
 	EV_CONFIG,		/* "config": a reload was applied or refused */
 	EV__COUNT
 };

@@ -45,6 +45,7 @@
 #include "polls.h"
 #include "reload.h"
 #include "resolve.h"
+#include "op.h"
 #include "sessions.h"
 #include "traps.h"
 #include "v3cache.h"
@@ -255,6 +256,17 @@ main_resolver(struct daemon *d)
 	sess_loop_set_resolver(d->loop, d->resolver);
 }
 
+/* A DTLS session's options: a configured session's, or an inline
+ * target's. */
+static int
+main_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
+	if (sess_get_udata(s) != NULL)
+		return sessions_dtls_opts(arg, s, o, idle_ms);
+	return op_dtls_opts(arg, s, o, idle_ms);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -334,6 +346,8 @@ main(int argc, char *argv[])
 	if ((d->loop = sess_loop_new(d->base)) == NULL)
 		fatal("cannot start the session engine");
 	d->mgr = sess_loop_mgr(d->loop);
+	sess_loop_set_dtls(d->loop, &(struct sess_dtls_hooks){
+	    main_dtls_opts, sessions_dtls_event, d });
 	main_resolver(d);
 	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
 	    NULL || (d->ev_drain = evtimer_new(d->base, main_drain_cb, d)) ==

@@ -47,11 +47,39 @@ op_new(struct daemon *d, struct ctl_req *r)
 	return op;
 }
 
+/* The ops whose temporary session runs over DTLS. */
+static struct op *op_tls_list;
+
+int
+op_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
+	struct op	*op;
+
+	(void)arg;
+	for (op = op_tls_list; op != NULL; op = op->tls_next)
+		if (op->s == s)
+			return config_tls_opts_json(op->tls, o, idle_ms);
+	snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "SNMP over DTLS: no "
+	    "options for this target");
+	return -1;
+}
+
 void
 op_free(struct op *op)
 {
+	struct op	**pp;
+
 	if (op == NULL)
 		return;
+	if (op->tls != NULL) {
+		for (pp = &op_tls_list; *pp != NULL; pp = &(*pp)->tls_next)
+			if (*pp == op) {
+				*pp = op->tls_next;
+				break;
+			}
+		json_decref(op->tls);
+	}
 	if (op->sr != NULL)
 		sess_req_cancel(op->sr);
 	if (op->w != NULL) {
@@ -188,6 +216,17 @@ op_target(struct op *op, json_t *params)
 		ctl_req_error(r, CTL_ERR_PARAMS, "target: host is required",
 		    NULL);
 		return -1;
+	}
+	/* A DTLS target's files are read again when it connects. */
+	if (o.transport == SESS_TRANSPORT_DTLS) {
+		if ((op->tls = json_deep_copy(tv)) == NULL) {
+			sess_opts_release(&o);
+			ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory",
+			    NULL);
+			return -1;
+		}
+		op->tls_next = op_tls_list;
+		op_tls_list = op;
 	}
 	/* The next request with this credential does not hash again. */
 	if (o.v3.cred != op->d->conf->defaults.v3.cred)

@@ -59,6 +59,10 @@ struct op {
 	void			(*answer_walk)(struct op *,
 				    const struct walk_result *);
 	void			(*answer_poll)(struct op *);
+
+	/* An inline DTLS target's options (a copy of the target object). */
+	struct json_t		*tls;
+	struct op		*tls_next;
 };
 
 /* A new op for r, without a target yet; NULL with the error set on r. */
@@ -126,5 +130,13 @@ void		 op_error_event(const struct op *op, int code,
 void		 op_response_event(const struct op *op,
 		    const struct snmp_varbind *vb, size_t n,
 		    const struct snmp_pdu *pdu, uint32_t rtt_us);
+
+/*
+ * The DTLS options of an inline target's session s (sess_dtls_opts_fn);
+ * -1 with lasterr when s is no such session.
+ */
+struct dtls_opts;
+int	 op_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+	    uint32_t *idle_ms);
 
 #endif /* SNMPMGRD_OP_H */

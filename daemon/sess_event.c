@@ -41,6 +41,7 @@
 #include "core/tcp.h"
 #include "core/transport.h"
 #include "resolve.h"
+#include "sess_dtls.h"
 #include "sess_event.h"
 
 /* Batches read per readiness event before other sockets get a turn. */
@@ -85,6 +86,9 @@ struct sess_sock {
 	uint8_t			*out;		/* not yet taken by the kernel */
 	size_t			 outlen;
 	size_t			 outcap;
+
+	/* A DTLS session's association (sess_dtls.c). */
+	struct sess_dtls	*dtls;
 };
 
 struct sess_loop {
@@ -98,6 +102,7 @@ struct sess_loop {
 	struct resolver		*res;		/* NULL: numeric hosts only */
 	struct transport_txq	*txq;		/* datagrams held while corked */
 	int			 corked;
+	struct sess_dtls_hooks	 dtls;		/* DTLS sessions' options */
 };
 
 /*
@@ -186,6 +191,7 @@ sess_sock_free(struct sess_sock *ss)
 {
 	TAILQ_REMOVE(&ss->l->socks, ss, entry);
 	sess_sock_close(ss);
+	sess_dtls_free(ss->dtls);
 	tcp_framer_free(ss->fr);
 	free(ss->out);
 	free(ss);
@@ -494,21 +500,25 @@ sess_stream_send(struct sess_sock *ss, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* A TCP session gets a stream of its own, connected on its first send. */
+/*
+ * A session's own connection (a TCP stream or a DTLS association),
+ * opened on its first send.
+ */
 static int
-sess_stream_attach(struct sess_loop *l, struct sess *s)
+sess_own_attach(struct sess_loop *l, struct sess *s, bool dtls)
 {
 	struct sess_sock *ss;
 
 	if ((ss = calloc(1, sizeof(*ss))) == NULL ||
-	    (ss->fr = tcp_framer_new(0)) == NULL) {
+	    (dtls ? (ss->dtls = sess_dtls_new(l->base, l->m, s,
+	    &l->dtls)) == NULL : (ss->fr = tcp_framer_new(0)) == NULL)) {
 		free(ss);
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return -1;
 	}
 	ss->l = l;
 	ss->fd = -1;
-	ss->stream = true;
+	ss->stream = !dtls;
 	ss->owner = s;
 	ss->users = 1;
 	ss->family = sess_addr(s, NULL)->sa_family;
@@ -522,6 +532,11 @@ static void
 sess_loop_drop(void *arg, struct sess *s)
 {
 	struct sess_sock *ss = sess_get_sock(s);
+
+	if (ss != NULL && ss->dtls != NULL) {
+		sess_dtls_drop(ss->dtls);
+		return;
+	}
 
 	if (ss != NULL && ss->stream)
 		sess_stream_close(ss, 0, NULL, NULL, 0);
@@ -542,13 +557,10 @@ sess_loop_attach(void *arg, struct sess *s)
 	int rcvbuf;
 
 	if (SESS_TRANSPORT_IS_STREAM(o->transport))
-		return sess_stream_attach(l, s);
-	/* TSM messages are in clear: never on a plain socket. */
-	if (o->transport == SESS_TRANSPORT_DTLS) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-		    "SNMP over DTLS: no DTLS binding in this daemon yet");
-		return -1;
-	}
+		return sess_own_attach(l, s, false);
+	/* TSM messages are in clear: only inside an association. */
+	if (o->transport == SESS_TRANSPORT_DTLS)
+		return sess_own_attach(l, s, true);
 	sa = sess_addr(s, &salen);
 	own = o->local_port != 0 || o->use_connection;
 	rcvbuf = o->in_buffer_size > 0 ? o->in_buffer_size :
@@ -626,6 +638,8 @@ sess_loop_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
 		errno = ENOTCONN;
 		return -1;
 	}
+	if (ss->dtls != NULL)
+		return sess_dtls_send(ss->dtls, buf, len);
 	if (ss->stream)
 		return sess_stream_send(ss, buf, len);
 	if (ss->connected)
@@ -752,6 +766,21 @@ sess_loop_unresolve(void *arg, struct sess *s)
 	event_free(lk->again);
 	free(lk);
 	sess_set_lookup(s, NULL);
+}
+
+void
+sess_loop_set_dtls(struct sess_loop *l, const struct sess_dtls_hooks *h)
+{
+	l->dtls = *h;
+}
+
+const struct dtls_peer_info *
+sess_loop_dtls_peer(const struct sess *s)
+{
+	const struct sess_sock *ss = sess_get_sock(s);
+
+	return ss != NULL && ss->dtls != NULL ? sess_dtls_peer(ss->dtls) :
+	    NULL;
 }
 
 void

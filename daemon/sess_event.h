@@ -23,6 +23,9 @@ struct resolver;
 struct sess;
 struct sess_loop;
 struct sess_mgr;
+struct dtls_opts;
+
+#include "sess_dtls.h"
 
 /* NULL with errno on failure.  base stays the caller's. */
 struct sess_loop	*sess_loop_new(struct event_base *base);
@@ -55,6 +58,15 @@ void			 sess_loop_set_rcvbuf(struct sess_loop *l, int bytes);
  */
 void			 sess_loop_set_resolver(struct sess_loop *l,
 			    struct resolver *res);
+
+/*
+ * Where a session with transport "dtls" gets its DTLS options from
+ * (sess_dtls.h); without it such sessions fail their first request.
+ */
+void			 sess_loop_set_dtls(struct sess_loop *l,
+			    const struct sess_dtls_hooks *h);
+/* A DTLS session's open association: the agent's certificate, or NULL. */
+const struct dtls_peer_info *sess_loop_dtls_peer(const struct sess *s);
 
 /* The local address s sends from, for tests and logs.  0 or -1. */
 int			 sess_loop_local_addr(const struct sess *s,

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "core/dtls.h"
 #include "core/errors.h"
 #include "core/hex.h"
 #include "core/session.h"
@@ -28,9 +29,11 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "sessions.h"
 #include "state.h"
+#include "trap_dtls.h"
 
 struct sessions {
 	struct daemon	*d;
@@ -111,6 +114,122 @@ sessions_cs_dup(const struct config_session *src)
  fail:
 	sessions_cs_free(cs);
 	return NULL;
+}
+
+/* ------------------------------------------------------- DTLS */
+
+int
+sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+    uint32_t *idle_ms)
+{
+	const struct dsess	*ds = sess_get_udata(s);
+
+	(void)arg;
+	if (ds == NULL || ds->cs == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "SNMP over DTLS: "
+		    "only configured sessions, not ad-hoc targets yet");
+		return -1;
+	}
+	return config_session_tls_opts(ds->cs, o, idle_ms);
+}
+
+/* A DTLS event of session ds, if anybody wants it: its data or NULL. */
+static json_t *
+sessions_dtls_ev(struct daemon *d, enum event_type type,
+    const struct dsess *ds)
+{
+	if (d->events == NULL || !events_wanted(d->events, type, ds->name))
+		return NULL;
+	return json_pack("{s:s,s:s,s:s}", "origin", "session", "transport",
+	    "dtls", "host", ds->cs->opts.host);
+}
+
+static void
+sessions_dtls_pub(struct daemon *d, enum event_type type,
+    const struct dsess *ds, json_t *data)
+{
+	if (data != NULL)
+		events_publish(d->events, type, ds->name, data);
+}
+
+static void
+sessions_dtls_err(json_t *data, int code, const char *key,
+    const char *detail)
+{
+	if (data == NULL)
+		return;
+	json_object_set_new(data, "code", json_integer(code));
+	json_object_set_new(data, "message",
+	    json_string(snmpmgr_strerror(code)));
+	json_object_set_new(data, key, json_string(detail != NULL ?
+	    detail : ""));
+}
+
+void
+sessions_dtls_event(void *arg, struct sess *s, enum sess_dtls_event ev,
+    const struct dtls_peer_info *pi, int code, const char *detail)
+{
+	struct daemon		*d = arg;
+	const struct dsess	*ds = sess_get_udata(s);
+	json_t			*data;
+
+	if (ds == NULL || ds->cs == NULL)
+		return;
+	switch (ev) {
+	case SESS_DTLS_HANDSHAKE:
+		if ((data = sessions_dtls_ev(d, EV_SSL_STATUS, ds)) != NULL)
+			json_object_set_new(data, "status",
+			    json_string("handshake"));
+		sessions_dtls_pub(d, EV_SSL_STATUS, ds, data);
+		break;
+	case SESS_DTLS_OPEN:
+		if ((data = sessions_dtls_ev(d, EV_SSL_SERVER_AUTH, ds)) !=
+		    NULL) {
+			json_object_set_new(data, "decision",
+			    json_string("accept"));
+			json_object_set_new(data, "reason",
+			    json_string(dtls_accept_name(pi->accepted)));
+			json_object_set_new(data, "version",
+			    json_string(pi->version));
+			json_object_set_new(data, "cipher",
+			    json_string(pi->cipher));
+			json_object_set_new(data, "certificate",
+			    trap_dtls_cert_json(pi));
+		}
+		sessions_dtls_pub(d, EV_SSL_SERVER_AUTH, ds, data);
+		if ((data = sessions_dtls_ev(d, EV_SSL_STATUS, ds)) != NULL)
+			json_object_set_new(data, "status",
+			    json_string("established"));
+		sessions_dtls_pub(d, EV_SSL_STATUS, ds, data);
+		if ((data = sessions_dtls_ev(d, EV_CONNECTED, ds)) != NULL)
+			json_object_set_new(data, "fingerprint",
+			    json_string(pi->sha256));
+		sessions_dtls_pub(d, EV_CONNECTED, ds, data);
+		break;
+	case SESS_DTLS_FAILED:
+		if (code == SNMPMGR_ERR_TLS_VERIFY_CHAIN ||
+		    code == SNMPMGR_ERR_TLS_CERT_VERIFY ||
+		    code == SNMPMGR_ERR_TLS_NO_SERVER_CERT) {
+			if ((data = sessions_dtls_ev(d, EV_SSL_SERVER_AUTH,
+			    ds)) != NULL)
+				json_object_set_new(data, "decision",
+				    json_string("reject"));
+			sessions_dtls_err(data, code, "reason", detail);
+			sessions_dtls_pub(d, EV_SSL_SERVER_AUTH, ds, data);
+		}
+		if ((data = sessions_dtls_ev(d, EV_SSL_STATUS, ds)) != NULL)
+			json_object_set_new(data, "status",
+			    json_string("failed"));
+		sessions_dtls_err(data, code, "detail", detail);
+		sessions_dtls_pub(d, EV_SSL_STATUS, ds, data);
+		break;
+	case SESS_DTLS_CLOSED:
+		if ((data = sessions_dtls_ev(d, EV_DISCONNECTED, ds)) != NULL)
+			json_object_set_new(data, "reason",
+			    json_string(detail != NULL ? detail : ""));
+		sessions_dtls_pub(d, EV_DISCONNECTED, ds, data);
+		break;
+	}
 }
 
 /* ------------------------------------------------------- the table */

@@ -21,6 +21,7 @@
 
 #include "core/limits.h"
 #include "log.h"
+#include "sess_dtls.h"
 
 typedef struct json_t json_t;
 
@@ -133,5 +134,18 @@ const char	*sessions_transport_name(int transport);
 void		 sessions_cs_free(struct config_session *cs);
 /* A deep copy (own references to the credential and extra options). */
 struct config_session *sessions_cs_dup(const struct config_session *cs);
+
+/*
+ * The DTLS options of a configured session (sess_dtls.h's
+ * sess_dtls_opts_fn, for sess_loop_set_dtls()).
+ */
+struct dtls_opts;
+int	 sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
+	    uint32_t *idle_ms);
+/* Its events (sess_dtls_event_fn), arg the daemon: connected,
+ * disconnected, ssl-status, ssl-server-authentication. */
+void	 sessions_dtls_event(void *arg, struct sess *s,
+	    enum sess_dtls_event ev, const struct dtls_peer_info *pi,
+	    int code, const char *detail);
 
 #endif /* SNMPMGRD_SESSIONS_H */

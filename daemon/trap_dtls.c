@@ -201,8 +201,8 @@ td_event_status(struct trap_dtls *td, const struct td_assoc *x,
 	events_publish(td->d->events, EV_SSL_STATUS, NULL, data);
 }
 
-static json_t *
-td_cert_json(const struct dtls_peer_info *pi)
+json_t *
+trap_dtls_cert_json(const struct dtls_peer_info *pi)
 {
 	static const char *const san_types[] = { NULL, "dns", "ip", "email",
 		"uri" };
@@ -255,7 +255,7 @@ td_event_auth(struct trap_dtls *td, const struct td_assoc *x,
 		    json_integer(pi->map_rule));
 		json_object_set_new(data, "version", json_string(pi->version));
 		json_object_set_new(data, "cipher", json_string(pi->cipher));
-		json_object_set_new(data, "certificate", td_cert_json(pi));
+		json_object_set_new(data, "certificate", trap_dtls_cert_json(pi));
 	} else {
 		json_object_set_new(data, "decision", json_string("reject"));
 		json_object_set_new(data, "code", json_integer(code));

@@ -85,4 +85,12 @@ int		 trap_dtls_send(struct trap_dtls *td, uint64_t id,
 void		 trap_dtls_get_stats(const struct trap_dtls *td,
 		    struct trap_dtls_stats *st);
 
+/*
+ * A peer certificate's details as JSON (subject, issuer, serial, dates,
+ * fingerprints, SAN entries, the chain), for events and session.show;
+ * NULL when out of memory.
+ */
+struct json_t;
+struct json_t	*trap_dtls_cert_json(const struct dtls_peer_info *pi);
+
 #endif /* SNMPMGRD_TRAP_DTLS_H */

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "core/dtls.h"
 #include "core/errors.h"
 #include "core/hex.h"
 #include "core/pdu.h"
@@ -32,8 +33,10 @@
 #include "packets.h"
 #include "polls.h"
 #include "render.h"
+#include "sess_event.h"
 #include "sessions.h"
 #include "state.h"
+#include "trap_dtls.h"
 #include "traps.h"
 #include "v3cache.h"
 #include "views.h"
@@ -268,6 +271,27 @@ view_v3_show(const struct sess *s)
 	return res;
 }
 
+/*
+ * A DTLS session's association: null until one is open, then the
+ * handshake and the agent's certificate (the seed's ssl_server_cert_*).
+ */
+static json_t *
+view_session_tls(const struct dsess *ds)
+{
+	const struct dtls_peer_info *pi = sess_loop_dtls_peer(ds->s);
+	json_t	*o;
+
+	if (pi == NULL)
+		return json_null();
+	if ((o = trap_dtls_cert_json(pi)) == NULL)
+		return json_null();
+	json_object_set_new(o, "protocol", json_string(pi->version));
+	json_object_set_new(o, "cipher", json_string(pi->cipher));
+	json_object_set_new(o, "accepted_by",
+	    json_string(dtls_accept_name(pi->accepted)));
+	return o;
+}
+
 json_t *
 view_session_show(struct daemon *d, const struct dsess *ds)
 {
@@ -301,6 +325,9 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		sessions_format_addr(sa, salen, addr, sizeof(addr));
 		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
 		    "address", addr, "options", opts, "stats", stats);
+		if (res != NULL && ds->cs->opts.transport ==
+		    SESS_TRANSPORT_DTLS)
+			json_object_set_new(res, "tls", view_session_tls(ds));
 	} else {
 		res = json_pack("{s:s,s:n,s:o,s:o,s:{s:i,s:s,s:s}}",
 		    "name", ds->name, "address", "options", opts,

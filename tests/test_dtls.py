@@ -116,18 +116,20 @@ class DtlsConfigTest(unittest.TestCase):
         self.assertIn(text, r.stderr)
         return r
 
-    def test_valid_files_pass_the_check_until_dtls_is_wired(self):
-        # Every check passes; the session is refused only because the
-        # daemon does not run DTLS sessions yet (a clear error, not a
-        # silent UDP session).
-        r = self.expect_error(self.good(), "not supported yet")
+    def expect_ok(self, session):
+        r = self.check(session)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r
+
+    def test_valid_files_pass_the_check(self):
+        r = self.expect_ok(self.good())
         self.assertNotIn("error 27", r.stderr)
 
     def test_version_other_than_3_is_an_error(self):
         self.expect_error(self.good(version="2c"),
                           "carries SNMPv3 only")
         self.expect_error(self.good(version="1"), "carries SNMPv3 only")
-        r = self.expect_error(self.good(version="3"), "not supported yet")
+        r = self.expect_ok(self.good(version="3"))
         self.assertNotIn("SNMPv3 only", r.stderr)
 
     def test_missing_cert_and_key_files(self):
@@ -156,16 +158,15 @@ class DtlsConfigTest(unittest.TestCase):
         r = self.check(self.good(cert=self.certs.p("soon.pem"),
                                  key=self.certs.p("soon.key")))
         self.assertIn("expires in", r.stderr)
-        self.assertIn("not supported yet", r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_key_password(self):
         r = self.expect_error(self.good(key=self.certs.p("me-enc.key"),
                                         key_password="wrong-phrase"),
                               "error 273")
         self.assertNotIn("wrong-phrase", r.stdout + r.stderr)
-        r = self.expect_error(self.good(key=self.certs.p("me-enc.key"),
-                                        key_password="s3cret-phrase"),
-                              "not supported yet")
+        r = self.expect_ok(self.good(key=self.certs.p("me-enc.key"),
+                                     key_password="s3cret-phrase"))
         self.assertNotIn("s3cret-phrase", r.stdout + r.stderr)
 
     def test_fingerprints(self):
@@ -173,8 +174,7 @@ class DtlsConfigTest(unittest.TestCase):
         for good in ("sha256:" + fp, "SHA256:" + fp.upper(),
                      "sha256:" + ":".join(["ab"] * 32), "sha1:" + "cd" * 20,
                      "sha384:" + "ef" * 48, "sha512:" + "01" * 64):
-            r = self.expect_error(self.good(server_fingerprint=good),
-                                  "not supported yet")
+            self.expect_ok(self.good(server_fingerprint=good))
         self.expect_error(self.good(server_fingerprint="sha256:abcd"),
                           "expected a certificate fingerprint")
         self.expect_error(self.good(server_fingerprint="md5:" + "ab" * 16),
@@ -183,20 +183,534 @@ class DtlsConfigTest(unittest.TestCase):
     def test_empty_server_name_needs_a_fingerprint(self):
         self.expect_error(self.good(server_name=""), "needs a "
                           "server_fingerprint")
-        self.expect_error(self.good(server_name="",
-                                    server_fingerprint="sha256:" + "ab" * 32),
-                          "not supported yet")
+        self.expect_ok(self.good(server_name="",
+                                 server_fingerprint="sha256:" + "ab" * 32))
 
     def test_other_options_checked(self):
         self.expect_error(self.good(tls_min_version="1.0"), "expected")
         self.expect_error(self.good(dtls_idle_timeout="0s"), "")
         self.expect_error(self.good(tsm_use_prefix="yes"), "expected")
-        self.expect_error(self.good(security_level="authPriv",
-                                    dtls_idle_timeout="10m",
-                                    tsm_use_prefix=True,
-                                    security_name="mgr",
-                                    tls_ciphers="ECDHE+AESGCM"),
-                          "not supported yet")
+        self.expect_ok(self.good(security_level="authPriv",
+                                 dtls_idle_timeout="10m",
+                                 tsm_use_prefix=True,
+                                 security_name="mgr",
+                                 tls_ciphers="ECDHE+AESGCM"))
+
+
+# ============================================== sessions over DTLS (client)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from snmptest import (Daemon, MIB2, SYS_DESCR, SYS_UPTIME,  # noqa: E402
+                      Snmpd, find_program, free_udp_port, parse_net_snmp,
+                      skip_unless, NET_SNMP_OPTS)
+from snmptest import _join_records  # noqa: E402
+from test_dtls_traps import Pki, fingerprint  # noqa: E402
+from test_interop import compare_sandwich, vbs_of  # noqa: E402
+from test_daemon import build_bigtable  # noqa: E402
+
+SYSTEM = "1.3.6.1.2.1.1"
+SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
+SYS_CONTACT = "1.3.6.1.2.1.1.4.0"
+BIGTABLE = "1.3.6.1.4.1.99999.1"
+BIGTABLE_OBJECTS = 50000
+MGR_NAME = "mgr-tsm"
+
+
+def dtls_agent(pki, ipv6=False, agent_cert="agent", extra=()):
+    """A fresh snmpd answering on dtlsudp:127.0.0.1:PORT (and [::1] with
+    ipv6) with the agent certificate named, accepting pki's "mgr"
+    certificate as MGR_NAME (read-write, TSM).  (snmpd, port)."""
+    port = free_udp_port()
+    addrs = ["dtlsudp:127.0.0.1@lo:%d" % port]
+    if ipv6:
+        addrs.append("dtlsudp6:[::1]@lo:%d" % port)
+    a = Snmpd(start=False, stable_view=True, agent_addresses=addrs,
+              extra_conf=["[snmp] localCert " + agent_cert,
+                          "[snmp] trustCert ca",
+                          "certSecName 10 %s --sn %s" % (
+                              fingerprint(pki.path("mgr.crt"))[7:],
+                              MGR_NAME),
+                          "rwuser -s tsm %s priv" % MGR_NAME] +
+              list(extra))
+    for sub in ("certs", "private", "ca-certs"):
+        os.makedirs(os.path.join(a.dir, "tls", sub), exist_ok=True)
+    shutil.copy(pki.ca, os.path.join(a.dir, "tls", "ca-certs", "ca.crt"))
+    shutil.copy(pki.path(agent_cert + ".crt"),
+                os.path.join(a.dir, "tls", "certs"))
+    shutil.copy(pki.path(agent_cert + ".key"),
+                os.path.join(a.dir, "tls", "private"))
+    a.start()
+    return a, port
+
+
+def ns_dtls(pki, cmd, target, *args):
+    """A Net-SNMP tool over DTLS as "mgr": its varbinds, parsed."""
+    prog = find_program(cmd)
+    if prog is None:
+        raise unittest.SkipTest("%s not installed" % cmd)
+    r = subprocess.run([prog] + list(NET_SNMP_OPTS) + [
+        "-v3", "-l", "authPriv", "-t", "5", "-r", "1",
+        "-T", "our_identity=mgr", "-T", "trust_cert=ca",
+        "-T", "their_hostname=localhost", target] + list(args),
+        capture_output=True, text=True, timeout=60, env=pki.env())
+    if r.returncode != 0:
+        raise AssertionError("%s: %s" % (cmd, r.stderr))
+    return parse_net_snmp(_join_records(r.stdout))
+
+
+@skip_unless("snmpd", "snmpget", "snmpbulkwalk", "openssl")
+class DtlsClientTest(unittest.TestCase):
+    """Sessions over DTLS against Net-SNMP snmpd's dtlsudp: transport."""
+
+    @classmethod
+    def setUpClass(cls):
+        p = cls.pki = Pki()
+        p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+        p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        cls.so = build_bigtable(p.dir)
+        try:
+            cls.agent, cls.port = dtls_agent(
+                p, ipv6=True, extra=["dlmod bigtable %s" % cls.so]
+                if cls.so else [])
+        except BaseException:
+            p.close()
+            raise
+        cls.daemon = None
+        try:
+            cls.daemon = Daemon({"sessions": {
+                "d": cls.session(timeout="5s"),
+                "ev": cls.session(timeout="5s", dtls_idle_timeout="1s"),
+                "d6": cls.session(host="::1", timeout="5s")}})
+        except BaseException:
+            cls.agent.close()
+            p.close()
+            raise
+
+    @classmethod
+    def session(cls, **over):
+        s = {"host": "127.0.0.1", "port": cls.port, "transport": "dtls",
+             "cert": cls.pki.path("mgr.crt"), "key": cls.pki.path("mgr.key"),
+             "ca": cls.pki.ca}
+        s.update(over)
+        return s
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.daemon is not None:
+            cls.daemon.close()
+        cls.agent.close()
+        cls.pki.close()
+
+    def setUp(self):
+        if not self.daemon.alive():
+            self.fail("snmpmgrd died:\n" + self.daemon.log()[-4000:])
+
+    def target(self):
+        return "dtlsudp:localhost:%d" % self.port
+
+    def test_get_matches_snmpget(self):
+        oids = [SYS_DESCR, SYS_OBJECTID]
+        ours = vbs_of(self.daemon.ctl_json("get", "d", *oids))
+        self.assertEqual(ours, ns_dtls(self.pki, "snmpget", self.target(),
+                                       *oids))
+        # The same association serves the next request.
+        ours = vbs_of(self.daemon.ctl_json("get", "d", *oids))
+        self.assertEqual(len(ours), 2)
+
+
+    def test_getnext_getbulk_match(self):
+        oids = [SYSTEM, "1.3.6.1.2.1.2.2.1.2"]
+        ours = vbs_of(self.daemon.ctl_json("getnext", "d", *oids))
+        self.assertEqual(ours, ns_dtls(self.pki, "snmpgetnext",
+                                       self.target(), *oids))
+        res = self.daemon.call("snmp.getbulk", {
+            "session": "d", "oids": [SYS_DESCR, SYSTEM],
+            "non_repeaters": 1, "max_repetitions": 6})
+        theirs = ns_dtls(self.pki, "snmpbulkget", self.target(), "-Cn1",
+                         "-Cr6", SYS_DESCR, SYSTEM)
+        self.assertEqual([x for x in vbs_of(res) if x[0] != SYS_UPTIME],
+                         [x for x in theirs if x[0] != SYS_UPTIME])
+        self.assertEqual(len(vbs_of(res)), 7)
+
+    def test_set_then_get_back(self):
+        ours = vbs_of(self.daemon.ctl_json("set", "d", SYS_CONTACT, "s",
+                                           "dtls room 7"))
+        self.assertEqual(ours, [(SYS_CONTACT, "OCTET STRING",
+                                 b"dtls room 7")])
+        self.assertEqual(ns_dtls(self.pki, "snmpget", self.target(),
+                                 SYS_CONTACT), ours)
+
+    def test_walk_matches_snmpbulkwalk(self):
+        before = ns_dtls(self.pki, "snmpbulkwalk", self.target(), MIB2)
+        ours = vbs_of(self.daemon.ctl_json("walk", "d", MIB2))
+        after = ns_dtls(self.pki, "snmpbulkwalk", self.target(), MIB2)
+        n = compare_sandwich(self, before, ours, after, "dtls walk")
+        self.assertGreater(n, 100)
+
+    def test_events_show_and_idle_close(self):
+        c = self.daemon.connect()
+        c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                    "sessions": ["ev"]})
+        self.assertEqual(self.daemon.call("session.show", {
+            "session": "ev"})["tls"], None)
+        self.assertIn("result", get_rpc(self.daemon, "ev"))
+        tls = self.daemon.call("session.show", {"session": "ev"})["tls"]
+        self.assertEqual(tls["protocol"], "DTLSv1.2")
+        self.assertIn("GCM", tls["cipher"])
+        self.assertEqual(tls["subject"], "CN=localhost")
+        self.assertEqual(tls["issuer"], "CN=snmpmgrd test CA")
+        self.assertEqual(tls["accepted_by"], "ca")
+        self.assertEqual(tls["sha256"].lower(), fingerprint(
+            self.pki.path("agent.crt")).lower())
+        self.assertTrue(tls["sha1"].startswith("sha1:"))
+        for k in ("serial", "not_before", "not_after"):
+            self.assertTrue(tls[k], k)
+        self.assertIn({"type": "ip", "value": "127.0.0.1"}, tls["san"])
+        self.assertIn({"type": "dns", "value": "localhost"}, tls["san"])
+        self.assertGreaterEqual(len(tls["chain"]), 1)
+        # Idle for dtls_idle_timeout: closed (close_notify), told, and
+        # opened again by the next request.
+        seen = read_events(c, lambda e: e["event"] == "disconnected", 5)
+        names = [e["event"] for e in seen]
+        for want in ("ssl-status", "ssl-server-authentication",
+                     "connected", "disconnected"):
+            self.assertIn(want, names)
+        self.assertTrue(all(e["session"] == "ev" for e in seen), seen)
+        auth = [e for e in seen if e["event"] ==
+                "ssl-server-authentication"][0]
+        self.assertEqual(auth["decision"], "accept")
+        self.assertEqual(auth["reason"], "ca")
+        self.assertEqual(auth["certificate"]["subject"], "CN=localhost")
+        self.assertEqual(seen[-1]["reason"], "idle")
+        self.assertIsNone(self.daemon.call("session.show", {
+            "session": "ev"})["tls"])
+        self.assertIn("result", get_rpc(self.daemon, "ev"))
+        self.assertTrue(read_events(c, lambda e: e["event"] ==
+                                    "connected", 5))
+        c.close()
+
+    def test_adhoc_targets(self):
+        oids = [SYS_DESCR, SYS_OBJECTID]
+        theirs = ns_dtls(self.pki, "snmpget", self.target(), *oids)
+        ours = vbs_of(self.daemon.ctl_json(
+            "get", "-H", "dtls:127.0.0.1:%d" % self.port,
+            "--cert", self.pki.path("mgr.crt"),
+            "--key", self.pki.path("mgr.key"), "--ca", self.pki.ca, *oids))
+        self.assertEqual(ours, theirs)
+        # IPv6, the agent pinned by its fingerprint alone (no --ca).
+        ours = vbs_of(self.daemon.ctl_json(
+            "get", "-H", "dtls:[::1]:%d" % self.port,
+            "--cert", self.pki.path("mgr.crt"),
+            "--key", self.pki.path("mgr.key"),
+            "--fingerprint", fingerprint(self.pki.path("agent.crt")),
+            "--server-name", "", *oids))
+        self.assertEqual(ours, theirs)
+        # A JSON-RPC target object; a walk.
+        res = self.daemon.call("snmp.get", {"target": self.session(),
+                                            "oids": oids}, timeout=30)
+        self.assertEqual(vbs_of(res), theirs)
+        res = self.daemon.ctl_json(
+            "walk", "-H", "dtls:127.0.0.1:%d" % self.port,
+            "--cert", self.pki.path("mgr.crt"),
+            "--key", self.pki.path("mgr.key"), "--ca", self.pki.ca, SYSTEM)
+        self.assertEqual([x for x in vbs_of(res) if x[0] != SYS_UPTIME],
+                         [x for x in ns_dtls(self.pki, "snmpbulkwalk",
+                                             self.target(), SYSTEM)
+                          if x[0] != SYS_UPTIME])
+        # The wrong CA: error 275 for the ad-hoc target too.
+        r = self.daemon.rpc("snmp.get", {
+            "target": self.session(ca=self.pki.path("mgr.crt")),
+            "oids": [SYS_DESCR]}, timeout=30)
+        self.assertEqual(r.get("error", {}).get("code"), 275, r)
+        # "dtls" with version 2c is refused.
+        r = self.daemon.rpc("snmp.get", {
+            "target": self.session(version="2c"), "oids": [SYS_DESCR]})
+        self.assertIn("SNMPv3 only", json.dumps(r))
+
+    def test_big_walk_on_one_association(self):
+        if not self.so:
+            self.skipTest("cannot build bench/bigtable.c (net-snmp-config)")
+        self.daemon.ctl_json("get", "d", SYS_DESCR)     # open now
+        c = self.daemon.connect()
+        c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                    "sessions": ["d"]})
+        before = self.daemon.call("session.show", {"session": "d"})
+        ours = vbs_of(self.daemon.ctl_json("walk", "-r", "25", "d",
+                                           BIGTABLE))
+        theirs = ns_dtls(self.pki, "snmpbulkwalk", self.target(), "-Cr25",
+                         BIGTABLE)
+        self.assertEqual(len(ours), BIGTABLE_OBJECTS)
+        self.assertEqual(ours, theirs)
+        after = self.daemon.call("session.show", {"session": "d"})
+        self.assertEqual(after["stats"]["timeouts"],
+                         before["stats"]["timeouts"])
+        self.assertEqual(after["stats"]["retries"],
+                         before["stats"]["retries"])
+        # The same association all along: no handshake, no close.
+        self.assertEqual(read_events(c, lambda e: True, 1), [])
+        c.close()
+
+    def test_ipv6(self):
+        oids = [SYS_DESCR, SYS_OBJECTID]
+        ours = vbs_of(self.daemon.ctl_json("get", "d6", *oids))
+        self.assertEqual(ours, ns_dtls(
+            self.pki, "snmpget", "dtlsudp6:[::1]:%d" % self.port, *oids))
+
+
+CLIENT_EVENTS = ("ssl-status", "ssl-server-authentication", "connected",
+                 "disconnected")
+
+
+def read_events(c, until, timeout):
+    """Events read from subscription c until one satisfies until (then
+    the list, that one last) or timeout (then [])."""
+    import time
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = c.read_msg(deadline - time.monotonic())
+        except TimeoutError:
+            break
+        if msg.get("method") != "event":
+            continue
+        seen.append(msg["params"])
+        if until(msg["params"]):
+            return seen
+    return []
+
+
+def get_rpc(daemon, session, timeout=30):
+    return daemon.rpc("snmp.get", {"session": session, "oids": [SYS_DESCR]},
+                      timeout=timeout)
+
+
+@skip_unless("snmpd", "openssl")
+class DtlsClientFailureTest(unittest.TestCase):
+    """Agents we must refuse, each a fresh snmpd (5.9.3 can wedge after
+    one failed handshake), and an agent that restarts or goes silent."""
+
+    @classmethod
+    def setUpClass(cls):
+        p = cls.pki = Pki()
+        p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+        p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        p.make("othername", "elsewhere", "DNS:elsewhere.example")
+        p.make_expired("expired", "localhost")
+        cls.other = Pki()
+        cls.other.make("mgr", "snmpmgrd", "DNS:mgr.example")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pki.close()
+        cls.other.close()
+
+    def session(self, port, **over):
+        s = {"host": "127.0.0.1", "port": port, "transport": "dtls",
+             "timeout": "3s", "retries": 1,
+             "cert": self.pki.path("mgr.crt"),
+             "key": self.pki.path("mgr.key"), "ca": self.pki.ca}
+        s.update(over)
+        return s
+
+    def refused(self, agent_cert, code, text, **over):
+        a, port = dtls_agent(self.pki, agent_cert=agent_cert)
+        try:
+            with Daemon({"sessions": {"d": self.session(port, **over)}},
+                        debug=True) as d:
+                c = d.connect()
+                c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                            "sessions": ["d"]})
+                r = get_rpc(d, "d")
+                err = r.get("error", {})
+                self.assertEqual(err.get("code"), code, r)
+                self.assertIn(text, json.dumps(err), r)
+                seen = read_events(c, lambda e: e["event"] == "ssl-status"
+                                   and e["status"] == "failed", 5)
+                auth = [e for e in seen
+                        if e["event"] == "ssl-server-authentication"]
+                self.assertEqual(len(auth), 1, seen)
+                self.assertEqual(auth[0]["decision"], "reject")
+                self.assertEqual(auth[0]["code"], code)
+                self.assertEqual(seen[-1]["code"], code)
+                self.assertNotIn("connected", [e["event"] for e in seen])
+                c.close()
+                self.assertTrue(d.alive())
+                return d.log()
+        finally:
+            a.close()
+
+    def test_wrong_ca_275(self):
+        self.refused("agent", 275, "verify", ca=self.other.ca)
+
+    def test_fingerprint_mismatch_280(self):
+        self.refused("agent", 280, "fingerprint",
+                     server_fingerprint=fingerprint(
+                         self.other.path("mgr.crt")))
+
+    def test_expired_agent_certificate_280(self):
+        self.refused("expired", 280, "expired")
+
+    def test_name_mismatch_280(self):
+        self.refused("othername", 280, "name")
+
+    def test_pinned_fingerprint_alone_accepts(self):
+        a, port = dtls_agent(self.pki)
+        try:
+            s = self.session(port, server_fingerprint=fingerprint(
+                self.pki.path("agent.crt")), server_name="")
+            del s["ca"]
+            with Daemon({"sessions": {"d": s}}) as d:
+                r = get_rpc(d, "d")
+                self.assertIn("result", r, r)
+        finally:
+            a.close()
+
+    def test_closed_port_276(self):
+        # Nothing listens: the ICMP port unreachable ends the handshake
+        # (and the request) at once, with 276.
+        import time
+        with Daemon({"sessions": {"d": self.session(
+                free_udp_port(), timeout="5s", retries=0)}}) as d:
+            t0 = time.monotonic()
+            r = get_rpc(d, "d")
+            self.assertEqual(r.get("error", {}).get("code"), 276, r)
+            self.assertIn("unreachable", json.dumps(r))
+            self.assertLess(time.monotonic() - t0, 4)
+
+    def test_silent_agent_times_out_201(self):
+        # A UDP socket that reads and never answers: the handshake
+        # never finishes; the request ends with its own timeout.
+        import socket
+        import time
+        sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sk.bind(("127.0.0.1", 0))
+        try:
+            with Daemon({"sessions": {"d": self.session(
+                    sk.getsockname()[1], timeout="1s", retries=1)}}) as d:
+                t0 = time.monotonic()
+                r = get_rpc(d, "d")
+                took = time.monotonic() - t0
+                self.assertEqual(r.get("error", {}).get("code"), 201, r)
+                self.assertLess(took, 2.9)
+                self.assertTrue(d.alive())
+        finally:
+            sk.close()
+
+    def test_agent_restart_mid_poll(self):
+        import time
+        a, port = dtls_agent(self.pki)
+        try:
+            s = self.session(port, timeout="1s", retries=1)
+            s["polls"] = ["p"]
+            with Daemon({"polls": {"p": {"get": [SYS_UPTIME],
+                                         "interval": "300ms"}},
+                         "sessions": {"d": s}}) as d:
+                c = d.connect()
+                c.call("events.subscribe", {"events": ["connected"],
+                                            "sessions": ["d"]})
+
+                def ok():
+                    return d.call("session.show", {
+                        "session": "d"})["state"]["polls_ok"]
+                deadline = time.monotonic() + 10
+                while ok() < 3 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                self.assertGreaterEqual(ok(), 3)
+                self.assertTrue(read_events(c, lambda e: True, 2))
+                a.restart()
+                before = ok()
+                deadline = time.monotonic() + 20
+                while ok() < before + 5 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                self.assertGreaterEqual(ok(), before + 5,
+                                        d.log()[-3000:])
+                # A second association was opened for the new agent.
+                self.assertTrue(read_events(
+                    c, lambda e: e["event"] == "connected", 5))
+                c.close()
+        finally:
+            a.close()
+
+    def test_agent_restart_association_reopened(self):
+        a, port = dtls_agent(self.pki)
+        try:
+            with Daemon({"sessions": {"d": self.session(
+                    port, timeout="2s", retries=1)}}) as d:
+                self.assertIn("result", get_rpc(d, "d"))
+                a.restart()
+                ok = 0
+                for _ in range(4):
+                    if "result" in get_rpc(d, "d"):
+                        ok += 1
+                # The request in flight when the agent lost the
+                # association may time out; the next ones open a new one.
+                self.assertGreaterEqual(ok, 3)
+                self.assertIn("result", get_rpc(d, "d"))
+        finally:
+            a.close()
+
+
+@skip_unless("snmptrapd", "openssl")
+class DtlsInformTest(unittest.TestCase):
+    """Our inform over DTLS, acknowledged by Net-SNMP snmptrapd."""
+
+    def test_inform_acknowledged(self):
+        import time
+        p = Pki()
+        trapd = None
+        try:
+            p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+            p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1")
+            d = tempfile.mkdtemp(prefix="snmptest-trapd-dtls-", dir=p.dir)
+            for sub in ("certs", "private", "ca-certs"):
+                os.makedirs(os.path.join(d, "tls", sub))
+            os.mkdir(os.path.join(d, "cert_indexes"))
+            shutil.copy(p.ca, os.path.join(d, "tls", "ca-certs"))
+            shutil.copy(p.path("agent.crt"), os.path.join(d, "tls", "certs"))
+            shutil.copy(p.path("agent.key"),
+                        os.path.join(d, "tls", "private"))
+            port = free_udp_port()
+            log = os.path.join(d, "trapd.log")
+            conf = os.path.join(d, "snmptrapd.conf")
+            with open(conf, "w") as f:
+                f.write("snmpTrapdAddr dtlsudp:127.0.0.1@lo:%d\n" % port)
+                f.write("disableAuthorization yes\n")
+                f.write("[snmp] localCert agent\n[snmp] trustCert ca\n")
+                f.write("certSecName 10 %s --sn %s\n" % (
+                    fingerprint(p.path("mgr.crt"))[7:], MGR_NAME))
+            env = dict(os.environ, SNMP_PERSISTENT_DIR=d, SNMPCONFPATH=d,
+                       MIBS="")
+            trapd = subprocess.Popen(
+                [find_program("snmptrapd"), "-f", "-Lf", log, "-n", "-On",
+                 "-C", "-c", conf, "-p", os.path.join(d, "pid")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=env)
+            time.sleep(0.5)
+            s = {"host": "127.0.0.1", "port": port, "transport": "dtls",
+                 "timeout": "3s", "retries": 1,
+                 "cert": p.path("mgr.crt"), "key": p.path("mgr.key"),
+                 "ca": p.ca}
+            oid = "1.3.6.1.4.1.99999.0.4242"
+            with Daemon({"sessions": {"t": s}}) as dm:
+                r = dm.ctl("inform", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
+                           "over-dtls")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+            deadline = time.monotonic() + 5
+            text = ""
+            while time.monotonic() < deadline:
+                with open(log, errors="replace") as f:
+                    text = f.read()
+                if "over-dtls" in text:
+                    break
+                time.sleep(0.1)
+            self.assertIn("over-dtls", text)
+            self.assertIn(oid, text)
+        finally:
+            if trapd is not None:
+                trapd.terminate()
+                trapd.wait(5)
+            p.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""walk_dtls.py - snmpmgrd's walk over DTLS (RFC 6353) beside Net-SNMP's.
+
+Same workload and placements as walk.py (bench/bigtable.c: 50,000 computed
+objects under 1.3.6.1.4.1.99999.1, served by our own snmpd through dlmod,
+here also on dtlsudp:127.0.0.1@lo; "same": agent and managers on CPU 0,
+"cross": agent on CPU 0, managers on CPU 1), walked with GetBulk
+(max-repetitions 25 by default) by:
+
+  dtls               snmpmgrctl walk on a DTLS session (TSM, one
+                     association)
+  snmpbulkwalk dtls  Net-SNMP over DTLS with the same certificates
+
+in rounds whose order rotates.  Certificates are made with openssl (the
+test suite's Pki).  Before and after the rounds of each placement our DTLS
+walk must print the 50,000 objects equal to snmpbulkwalk -v2c's; when it
+does not, no figure is printed.
+
+Goal (issue 10): snmpmgrd uses >= 3x less CPU per OID over DTLS than
+snmpbulkwalk over DTLS.  (The other goal, within 1.5x of our own SHA/AES
+walk, is not measured here yet: walk_v3.py gives that figure, in another
+run.)  Exit
+status 0; 1 when a correctness check fails, or with --strict when a goal
+is missed.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+sys.path.insert(0, HERE)
+
+import snmptest  # noqa: E402
+from test_dtls import Pki, dtls_agent  # noqa: E402
+from walk import (EXPECT, PLACEMENTS, TABLE, check_same,  # noqa: E402
+                  ctl_objects, figures, find_module, measure,
+                  placements_available, report)
+
+AUTHPW = "bench-auth-pass"
+PRIVPW = "bench-priv-pass"
+DTLS_FACTOR = 3.0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=snmptest.top_builddir(),
+                    help="where snmpmgrd and snmpmgrctl are built")
+    ap.add_argument("--module", help="bigtable.so (built when not given)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--max-repetitions", type=int, default=25)
+    ap.add_argument("--placement", choices=sorted(PLACEMENTS),
+                    action="append", help="only these (default: both)")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 when a goal is missed")
+    ap.add_argument("--json", action="store_true",
+                    help="also print the figures as one JSON line")
+    opt = ap.parse_args()
+    os.environ["top_builddir"] = os.path.abspath(opt.builddir)
+
+    for p in ("snmpd", "snmpbulkwalk", "openssl"):
+        if snmptest.find_program(p) is None and shutil.which(p) is None:
+            sys.exit("walk_dtls.py: %s not installed" % p)
+    places = placements_available(opt.placement, "walk_dtls.py")
+    tmp = tempfile.mkdtemp(prefix="snmpmgr-bench-dtls-")
+    module = find_module(opt, tmp)
+    pki = Pki()
+    pki.make("mgr", "snmpmgrd", "DNS:mgr.example")
+    pki.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1")
+    agent, port = dtls_agent(pki, extra=["dlmod bigtable %s" % module])
+    daemon = None
+    try:
+        mr = opt.max_repetitions
+        sessions = {
+            "dtls": {"host": "127.0.0.1", "port": port, "transport": "dtls",
+                     "timeout": "2s", "retries": 1, "max_repetitions": mr,
+                     "cert": pki.path("mgr.crt"),
+                     "key": pki.path("mgr.key"), "ca": pki.ca}}
+        daemon = snmptest.Daemon({"sessions": sessions})
+        walks = {}
+        walks["snmpmgrctl dtls"] = ("ctl", [
+            daemon.ctlprog, "-s", daemon.sock, "walk", "dtls", TABLE], None)
+        walks["snmpbulkwalk dtls"] = ("ext", [
+            snmptest.find_program("snmpbulkwalk"), "-v3", "-l", "authPriv",
+            "-T", "our_identity=mgr", "-T", "trust_cert=ca",
+            "-T", "their_hostname=localhost", "-Cr%d" % mr, "-On",
+            "-t", "2", "-r", "1", "dtlsudp:localhost:%d" % port, TABLE],
+            pki.env())
+
+        def correctness(when):
+            theirs = snmptest.parse_net_snmp(snmptest.net_snmp(
+                "snmpbulkwalk", "-v2c", "-cpublic", "-Cr%d" % mr,
+                agent.addr, TABLE, timeout=120))
+            try:
+                ours = ctl_objects(daemon, "dtls", False)
+            except AssertionError as e:
+                print("walk_dtls.py: %s: %s" % (when, e), file=sys.stderr)
+                return False
+            bad = check_same("snmpmgrctl walk dtls", ours, theirs)
+            for b in bad:
+                print("walk_dtls.py: %s: %s" % (when, b), file=sys.stderr)
+            return not bad
+
+        results = measure(walks, daemon, places, agent.pid, opt.rounds,
+                          correctness)
+    finally:
+        if daemon is not None:
+            daemon.close()
+        agent.close()
+        pki.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ok, _, doc = report(
+        "walk of %d objects (%s) over DTLS, max-repetitions %d, %d rounds "
+        "(order rotating); CPU per OID, medians"
+        % (EXPECT, TABLE, opt.max_repetitions, opt.rounds), results, {})
+    met = ok
+    for pname, r in results.items():
+        if not r["correct"]:
+            continue
+        fig = {n: figures(w) for n, w in r["walks"].items()}
+        a = fig["snmpmgrctl dtls"]
+        b = fig["snmpbulkwalk dtls"]
+        f = b["client_us"] / a["daemon_us"] if a["daemon_us"] else 0
+        good = f >= DTLS_FACTOR
+        met = met and good
+        print("  %s: snmpmgrd over DTLS %.2fx less CPU per OID than "
+              "snmpbulkwalk over DTLS (goal >= %.0fx): %s"
+              % (pname, f, DTLS_FACTOR, "met" if good else "NOT met"))
+    if opt.json:
+        print(json.dumps({"objects": EXPECT, "rounds": opt.rounds,
+                          "max_repetitions": opt.max_repetitions,
+                          "placements": doc, "correct": ok,
+                          "goal_met": (met if ok else None)}))
+    if not ok or (opt.strict and not met):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
