@@ -519,12 +519,12 @@ oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
 
 enum poll_key {
 	PK_GET, PK_WALK, PK_INTERVAL, PK_JITTER, PK_TIMEOUT, PK_RETRIES,
-	PK_MAX_REPETITIONS, PK_USE_GETNEXT
+	PK_MAX_REPETITIONS, PK_USE_GETNEXT, PK_LABELS
 };
 
 static const char *const poll_keys[] = { "get", "walk", "interval",
 	"jitter", "timeout", "retries", "max_repetitions", "use_getnext",
-	NULL };
+	"labels", NULL };
 
 static int
 cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
@@ -598,6 +598,10 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 				return cfg_fail(err, &kat, AT_KEY, "only walk "
 				    "polls use use_getnext");
 			if (cfg_bool(v, &kat, &p->use_getnext, err) == -1)
+				return -1;
+			break;
+		case PK_LABELS:
+			if (cfg_poll_labels(ctx, v, &kat, p) == -1)
 				return -1;
 			break;
 		}
@@ -1199,6 +1203,7 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 	    cfg_log(&ctx) == -1 ||
 	    cfg_scheduler(&ctx) == -1 ||
 	    cfg_resolver(&ctx) == -1 ||
+	    cfg_http(&ctx) == -1 ||
 	    cfg_local_engine_id(&ctx) == -1 ||
 	    (run == NULL ? cfg_mibs(&ctx) : ((c->mib = mib_ref(run->mib)),
 	    0)) == -1 ||
@@ -1261,8 +1266,11 @@ config_free(struct config *c)
 	}
 	sess_opts_release(&c->defaults);
 	free(c->sessions);
-	for (i = 0; i < c->npolls; i++)
+	for (i = 0; i < c->npolls; i++) {
 		free(c->polls[i].oids);
+		free(c->polls[i].label_oids);
+		free(c->polls[i].label_names);
+	}
 	free(c->polls);
 	free(c->traps.listen);
 	strv_free(c->traps.communities, c->traps.ncommunities);
@@ -1279,6 +1287,7 @@ config_free(struct config *c)
 	strv_free(c->resolver.nameservers, c->resolver.nnameservers);
 	free(c->resolver.resolv_conf);
 	free(c->resolver.hosts);
+	free(c->http.listen);
 	free(c->path);
 	free(c->control_socket);
 	free(c->state_dir);
