@@ -52,6 +52,7 @@
 struct hcache {
 	char		*p;
 	size_t		 len;
+	size_t		 cap;
 	uint64_t	 at_ms;
 	unsigned	 refs;
 };
@@ -259,6 +260,7 @@ respond_render(struct hconn *c, struct render_buf *b, bool om,
 	}
 	hc->p = b->p;
 	hc->len = b->len;
+	hc->cap = b->cap;
 	hc->at_ms = state_now_ms();
 	hc->refs = 1;
 	respond(c, 200, om ? HTTP_OM : HTTP_TEXT, hc->p, hc->len, hc);
@@ -287,6 +289,15 @@ serve_metrics(struct hconn *c)
 	}
 	h->renders++;
 	render_buf_init(&b);
+	/* The previous rendering's memory, when no response still sends
+	 * it: a fresh 20 MB buffer costs its page faults again. */
+	if (hc != NULL && hc->refs == 1) {
+		b.p = hc->p;
+		b.cap = hc->cap;
+		hc->p = NULL;
+		cache_unref(hc);
+		h->cache[c->om] = NULL;
+	}
 	metrics_render(h->d, &sel, &b);
 	http_figures(h, &sel, &b);
 	respond_render(c, &b, c->om, &h->cache[c->om]);

@@ -61,8 +61,21 @@ struct mentry {
 	uint16_t		 plen;	/* arcs of the name (node or poll OID) */
 };
 
+/*
+ * The names of a get poll's values, found once per set of request OIDs
+ * (a poll definition shared by many sessions) rather than per value.
+ */
+#define METRICS_NCACHE	64
+struct ncache {
+	const struct oid	*names;		/* the named set's OIDs */
+	size_t			 n;
+	int32_t			*fam;		/* -1: not named yet */
+	struct mentry		*ent;		/* node and plen */
+};
+
 struct mctx {
 	const struct metrics_sel *sel;
+	struct ncache		 nc[METRICS_NCACHE];
 	const struct mib	*mib;
 	struct mfam		*fam;
 	size_t			 nfam;
@@ -317,6 +330,36 @@ ent_add(struct mctx *m, const struct mentry *e)
 	return 0;
 }
 
+/* The name cache of a named set (NULL: not named, or no room). */
+static struct ncache *
+ncache_get(struct mctx *m, const struct state_vals *v)
+{
+	struct ncache	*nc;
+	size_t		 i, k;
+
+	if (v->names == NULL || v->n != v->nnames)
+		return NULL;
+	for (i = 0; i < METRICS_NCACHE; i++) {
+		nc = &m->nc[i];
+		if (nc->names == v->names && nc->n == v->n)
+			return nc;
+		if (nc->names != NULL)
+			continue;
+		if ((nc->fam = malloc(v->n * sizeof(*nc->fam))) == NULL ||
+		    (nc->ent = malloc(v->n * sizeof(*nc->ent))) == NULL) {
+			free(nc->fam);
+			nc->fam = NULL;
+			return NULL;
+		}
+		for (k = 0; k < v->n; k++)
+			nc->fam[k] = -1;
+		nc->names = v->names;
+		nc->n = v->n;
+		return nc;
+	}
+	return NULL;
+}
+
 /* Pass one: name and group every value of the selected polls. */
 static void
 collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
@@ -330,6 +373,7 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 	ssize_t			 f;
 	size_t			 i, k;
 	bool			 skip;
+	struct ncache		*nc;
 
 	if (polls_sess_info(ds, &info) == -1)
 		return;
@@ -343,15 +387,28 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 		e.st = ji.st;
 		e.poll = ji.poll;
 		e.cp = config_find_poll(d->conf, ji.poll);
+		nc = ncache_get(m, &ji.st->vals);
 		for (k = 0; k < ji.st->vals.n; k++) {
-			state_vals_get(&ji.st->vals, k, &vb);
-			kind = value_kind(vb.value.type, &skip);
+			kind = value_kind(ji.st->vals.vb[k].type, &skip);
 			if (skip)
 				continue;
-			value_name(m, &vb, e.cp, &e, name, sizeof(name));
-			if ((f = fam_get(m, name, kind)) == -1) {
-				m->nomem = true;
-				return;
+			if (nc != NULL && nc->fam[k] >= 0 &&
+			    m->fam[nc->fam[k]].kind == kind) {
+				f = nc->fam[k];
+				e.node = nc->ent[k].node;
+				e.plen = nc->ent[k].plen;
+			} else {
+				state_vals_get(&ji.st->vals, k, &vb);
+				value_name(m, &vb, e.cp, &e, name,
+				    sizeof(name));
+				if ((f = fam_get(m, name, kind)) == -1) {
+					m->nomem = true;
+					return;
+				}
+				if (nc != NULL) {
+					nc->fam[k] = (int32_t)f;
+					nc->ent[k] = e;
+				}
 			}
 			if (m->fam[f].kind != kind)
 				continue;	/* one kind per name */
@@ -382,32 +439,32 @@ label(struct render_buf *b, bool *first, const char *name, const char *v,
 
 /* The text of a string-like value: DISPLAY-HINT, dotted, or its bytes. */
 static size_t
-value_text(const struct mentry *e, const struct snmp_varbind *vb,
+value_text(const struct mentry *e, const struct snmp_value *val,
     char *buf, size_t size, const char **out)
 {
 	size_t	 n;
 
 	*out = buf;
-	if (e->node != NULL && vb->value.type == SNMP_T_OCTETS &&
-	    (n = mib_display(e->node, &vb->value, buf, size)) > 0 && n < size)
+	if (e->node != NULL && val->type == SNMP_T_OCTETS &&
+	    (n = mib_display(e->node, val, buf, size)) > 0 && n < size)
 		return n;
-	if (vb->value.type == SNMP_T_IPADDR && vb->value.len == 4)
+	if (val->type == SNMP_T_IPADDR && val->len == 4)
 		return (size_t)snprintf(buf, size, "%u.%u.%u.%u",
-		    vb->value.data[0], vb->value.data[1], vb->value.data[2],
-		    vb->value.data[3]);
-	if (vb->value.type == SNMP_T_OID) {
+		    val->data[0], val->data[1], val->data[2],
+		    val->data[3]);
+	if (val->type == SNMP_T_OID) {
 		struct oid	 o;
 
-		if (vb->value.len % 4 == 0 && vb->value.len / 4 <=
+		if (val->len % 4 == 0 && val->len / 4 <=
 		    SNMPMGR_MAX_OID_LEN) {
-			o.len = (uint32_t)(vb->value.len / 4);
-			memcpy(o.arcs, vb->value.data, vb->value.len);
+			o.len = (uint32_t)(val->len / 4);
+			memcpy(o.arcs, val->data, val->len);
 			n = oid_format(&o, buf, size);
 			return n < size ? n : size - 1;
 		}
 	}
-	*out = (const char *)vb->value.data;
-	return vb->value.len;
+	*out = (const char *)val->data;
+	return val->len;
 }
 
 /* The labels of a table row's index (or index="..."). */
@@ -431,20 +488,20 @@ lset_has(const struct lset *ls, const char *name)
 
 static void
 index_labels(struct render_buf *b, bool *first, const struct mentry *e,
-    const struct snmp_varbind *vb, const char *skipname, struct lset *ls)
+    const struct oid *on, const char *skipname, struct lset *ls)
 {
 	struct mib_index_item items[METRICS_MAX_INDEX];
 	char		 name[METRICS_NAME_MAX], num[24], dotted[SNMPMGR_MAX_OID_STR];
 	struct oid	 suffix;
 	int		 n = -1, i;
 
-	if (e->plen >= vb->name.len)
+	if (e->plen >= on->len)
 		return;
 	if (e->node != NULL && mib_node_row(e->node) == NULL &&
-	    vb->name.len == (size_t)e->plen + 1 && vb->name.arcs[e->plen] == 0)
+	    on->len == (size_t)e->plen + 1 && on->arcs[e->plen] == 0)
 		return;		/* a scalar's .0 */
 	if (e->node != NULL && mib_node_row(e->node) != NULL)
-		n = mib_index_decode(e->node, &vb->name, e->plen, items,
+		n = mib_index_decode(e->node, on, e->plen, items,
 		    METRICS_MAX_INDEX);
 	for (i = 0; i < n; i++) {
 		metrics_name(name, sizeof(name), items[i].name);
@@ -464,8 +521,8 @@ index_labels(struct render_buf *b, bool *first, const struct mentry *e,
 	if (lset_has(ls, "index"))
 		return;
 	snprintf(ls->names[ls->n++], METRICS_NAME_MAX, "index");
-	suffix.len = vb->name.len - e->plen;
-	memcpy(suffix.arcs, vb->name.arcs + e->plen,
+	suffix.len = on->len - e->plen;
+	memcpy(suffix.arcs, on->arcs + e->plen,
 	    suffix.len * sizeof(suffix.arcs[0]));
 	label(b, first, "index", dotted, oid_format(&suffix, dotted,
 	    sizeof(dotted)));
@@ -474,7 +531,7 @@ index_labels(struct render_buf *b, bool *first, const struct mentry *e,
 /* The poll's "labels": the same row's value of each listed column. */
 static void
 lookup_labels(struct render_buf *b, bool *first, const struct mentry *e,
-    const struct snmp_varbind *vb, const struct lset *ls, const char *info)
+    const struct oid *on, const struct lset *ls, const char *info)
 {
 	const struct config_poll *cp = e->cp;
 	struct snmp_varbind	 lv;
@@ -486,19 +543,19 @@ lookup_labels(struct render_buf *b, bool *first, const struct mentry *e,
 	size_t			 i, n, sfx;
 
 	if (cp == NULL || cp->nlabels == 0 || e->node == NULL ||
-	    mib_node_row(e->node) == NULL || e->plen >= vb->name.len)
+	    mib_node_row(e->node) == NULL || e->plen >= on->len)
 		return;
-	sfx = vb->name.len - e->plen;
+	sfx = on->len - e->plen;
 	for (i = 0; i < cp->nlabels; i++) {
 		if (cp->label_oids[i].len + sfx > SNMPMGR_MAX_OID_LEN ||
 		    (cp->label_oids[i].len == e->plen &&
-		    memcmp(cp->label_oids[i].arcs, vb->name.arcs,
+		    memcmp(cp->label_oids[i].arcs, on->arcs,
 		    e->plen * sizeof(o.arcs[0])) == 0) ||
 		    lset_has(ls, cp->label_names[i]) ||
 		    (info != NULL && strcmp(info, cp->label_names[i]) == 0))
 			continue;	/* the column itself, or a name taken */
 		o = cp->label_oids[i];
-		memcpy(o.arcs + o.len, vb->name.arcs + e->plen,
+		memcpy(o.arcs + o.len, on->arcs + e->plen,
 		    sfx * sizeof(o.arcs[0]));
 		o.len += (uint32_t)sfx;
 		if ((k = state_vals_find(&e->st->vals, &o)) < 0)
@@ -521,7 +578,7 @@ lookup_labels(struct render_buf *b, bool *first, const struct mentry *e,
 		    lv.value.type == SNMP_T_NULL)
 			continue;
 		else
-			n = value_text(&le, &lv, buf, sizeof(buf), &txt);
+			n = value_text(&le, &lv.value, buf, sizeof(buf), &txt);
 		label(b, first, cp->label_names[i], txt, n);
 	}
 }
@@ -532,7 +589,11 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
     const struct mentry *e)
 {
 	const struct sess_opts *o = sessions_opts(e->ds);
+	const struct state_vals *v = &e->st->vals;
+	const struct state_vb *r = &v->vb[e->vbi];
 	struct snmp_varbind vb;
+	struct snmp_value val;
+	const struct oid *on;
 	const char	*txt;
 	char		 buf[1024];
 	size_t		 n;
@@ -540,30 +601,42 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 	struct lset	 ls;
 
 	ls.n = 0;
-	state_vals_get(&e->st->vals, e->vbi, &vb);
+	/* A named set's OID is read in place, not copied. */
+	if (v->names != NULL) {
+		on = &v->names[e->vbi];
+		val.type = r->type;
+		val.u = r->u;
+		val.len = r->len;
+		val.data = r->len > 0 ? v->data + r->off +
+		    (size_t)r->oidlen * 4 : NULL;
+	} else {
+		state_vals_get(v, e->vbi, &vb);
+		on = &vb.name;
+		val = vb.value;
+	}
 	render_adds(b, f->name);
 	if (f->kind == MK_COUNTER && m->sel->openmetrics)
 		render_adds(b, "_total");
 	label(b, &first, "session", e->ds->name, strlen(e->ds->name));
 	label(b, &first, "host", o->host, strlen(o->host));
 	label(b, &first, "poll", e->poll, strlen(e->poll));
-	index_labels(b, &first, e, &vb, f->kind == MK_INFO ? f->name : NULL,
+	index_labels(b, &first, e, on, f->kind == MK_INFO ? f->name : NULL,
 	    &ls);
-	lookup_labels(b, &first, e, &vb, &ls, f->kind == MK_INFO ? f->name :
+	lookup_labels(b, &first, e, on, &ls, f->kind == MK_INFO ? f->name :
 	    NULL);
 	switch (f->kind) {
 	case MK_INFO:
-		n = value_text(e, &vb, buf, sizeof(buf), &txt);
+		n = value_text(e, &val, buf, sizeof(buf), &txt);
 		label(b, &first, f->name, txt, n);
 		render_adds(b, "} 1\n");
 		return;
 	case MK_COUNTER:
 	case MK_GAUGE:
 		render_adds(b, "} ");
-		if (vb.value.type == SNMP_T_INTEGER)
-			render_i64(b, vb.value.i);
+		if (val.type == SNMP_T_INTEGER)
+			render_i64(b, val.i);
 		else
-			render_u64(b, vb.value.u);
+			render_u64(b, val.u);
 		render_add(b, "\n", 1);
 		return;
 	}
@@ -598,6 +671,8 @@ render_values(struct daemon *d, const struct metrics_sel *sel,
 	}
 	for (i = 0; i < m.nent; i++)
 		sorted[m.fam[m.ent[i].fam].count++] = m.ent[i];
+	/* About what a sample takes, so the buffer grows once or twice. */
+	(void)render_reserve(b, m.nent * 160);
 	for (f = 0, i = 0; f < m.nfam && !b->failed; f++) {
 		render_adds(b, "# TYPE ");
 		render_adds(b, m.fam[f].name);
@@ -608,6 +683,10 @@ render_values(struct daemon *d, const struct metrics_sel *sel,
 	}
 	free(sorted);
  out:
+	for (i = 0; i < METRICS_NCACHE; i++) {
+		free(m.nc[i].fam);
+		free(m.nc[i].ent);
+	}
 	free(m.fam);
 	free(m.tab);
 	free(m.ent);
