@@ -58,6 +58,8 @@ struct mentry {
 	const struct mib_node	*node;	/* NULL: numeric name */
 	uint32_t		 vbi;
 	uint32_t		 fam;
+	uint32_t		 pfx;	/* its session, host and poll labels */
+	uint32_t		 pfxlen;	/* in mctx.pfx */
 	uint16_t		 plen;	/* arcs of the name (node or poll OID) */
 };
 
@@ -85,6 +87,7 @@ struct mctx {
 	struct mentry		*ent;
 	size_t			 nent;
 	size_t			 entcap;
+	struct render_buf	 pfx;	/* label prefixes, one per poll run */
 	bool			 nomem;
 };
 
@@ -330,6 +333,9 @@ ent_add(struct mctx *m, const struct mentry *e)
 	return 0;
 }
 
+static void	 label(struct render_buf *, bool *, const char *,
+		    const char *, size_t);
+
 /* The name cache of a named set (NULL: not named, or no room). */
 static struct ncache *
 ncache_get(struct mctx *m, const struct state_vals *v)
@@ -372,8 +378,9 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 	enum mkind		 kind;
 	ssize_t			 f;
 	size_t			 i, k;
-	bool			 skip;
+	bool			 skip, first;
 	struct ncache		*nc;
+	const struct sess_opts	*o = sessions_opts(ds);
 
 	if (polls_sess_info(ds, &info) == -1)
 		return;
@@ -388,6 +395,17 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 		e.poll = ji.poll;
 		e.cp = config_find_poll(d->conf, ji.poll);
 		nc = ncache_get(m, &ji.st->vals);
+		/* The labels every value of this poll has, escaped once. */
+		first = true;
+		e.pfx = (uint32_t)m->pfx.len;
+		label(&m->pfx, &first, "session", ds->name, strlen(ds->name));
+		label(&m->pfx, &first, "host", o->host, strlen(o->host));
+		label(&m->pfx, &first, "poll", ji.poll, strlen(ji.poll));
+		e.pfxlen = (uint32_t)(m->pfx.len - e.pfx);
+		if (m->pfx.failed || m->pfx.len > UINT32_MAX) {
+			m->nomem = true;
+			return;
+		}
 		for (k = 0; k < ji.st->vals.n; k++) {
 			kind = value_kind(ji.st->vals.vb[k].type, &skip);
 			if (skip)
@@ -588,7 +606,6 @@ static void
 metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
     const struct mentry *e)
 {
-	const struct sess_opts *o = sessions_opts(e->ds);
 	const struct state_vals *v = &e->st->vals;
 	const struct state_vb *r = &v->vb[e->vbi];
 	struct snmp_varbind vb;
@@ -617,9 +634,8 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 	render_adds(b, f->name);
 	if (f->kind == MK_COUNTER && m->sel->openmetrics)
 		render_adds(b, "_total");
-	label(b, &first, "session", e->ds->name, strlen(e->ds->name));
-	label(b, &first, "host", o->host, strlen(o->host));
-	label(b, &first, "poll", e->poll, strlen(e->poll));
+	render_add(b, m->pfx.p + e->pfx, e->pfxlen);
+	first = false;
 	index_labels(b, &first, e, on, f->kind == MK_INFO ? f->name : NULL,
 	    &ls);
 	lookup_labels(b, &first, e, on, &ls, f->kind == MK_INFO ? f->name :
@@ -651,6 +667,7 @@ render_values(struct daemon *d, const struct metrics_sel *sel,
 	size_t		 i, pos, f;
 
 	memset(&m, 0, sizeof(m));
+	render_buf_init(&m.pfx);
 	m.sel = sel;
 	m.mib = mib_current();
 	if (sel->only != NULL)
@@ -690,6 +707,7 @@ render_values(struct daemon *d, const struct metrics_sel *sel,
 	free(m.fam);
 	free(m.tab);
 	free(m.ent);
+	render_buf_free(&m.pfx);
 }
 
 /* --------------------------------------------------------------- health */
