@@ -442,6 +442,27 @@ class Http(unittest.TestCase):
                 data += chunk
             self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
 
+    def test_08_reload_takes_new_bounds(self):
+        def head(n):
+            with socket.create_connection(("127.0.0.1", self.port)) as c:
+                c.sendall(b"GET / HTTP/1.1\r\nX: " + b"a" * n +
+                          b"\r\nConnection: close\r\n\r\n")
+                c.settimeout(5)
+                return c.recv(100)
+        self.assertTrue(head(2000).startswith(b"HTTP/1.1 200"))
+        orig = json.loads(json.dumps(self.d.config))
+        cfg = json.loads(json.dumps(orig))
+        cfg["http"]["max_header_size"] = 1024
+        self.d.write_config(cfg)
+        try:
+            self.d.call("daemon.reload", timeout=30)
+            self.assertTrue(head(2000).startswith(b"HTTP/1.1 431"))
+            self.assertTrue(head(500).startswith(b"HTTP/1.1 200"))
+        finally:
+            self.d.write_config(orig)
+            self.d.call("daemon.reload", timeout=30)
+        self.assertTrue(head(2000).startswith(b"HTTP/1.1 200"))
+
 
 class HttpConfig(unittest.TestCase):
 
