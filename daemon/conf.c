@@ -562,12 +562,13 @@ oid_list(const json_t *v, const struct cfg_pos *at, struct config_poll *p,
 
 enum poll_key {
 	PK_GET, PK_WALK, PK_INTERVAL, PK_JITTER, PK_TIMEOUT, PK_RETRIES,
-	PK_MAX_REPETITIONS, PK_USE_GETNEXT, PK_RATE, PK_TABLE, PK_COLUMNS
+	PK_MAX_REPETITIONS, PK_USE_GETNEXT, PK_RATE, PK_TABLE, PK_COLUMNS,
+	PK_LABELS
 };
 
 static const char *const poll_keys[] = { "get", "walk", "interval",
 	"jitter", "timeout", "retries", "max_repetitions", "use_getnext",
-	"rate", "table", "columns", NULL };
+	"rate", "table", "columns", "labels", NULL };
 
 /*
  * "table": NAME and "columns": [NAME...] (default: every readable one)
@@ -717,6 +718,10 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			break;
 		case PK_RATE:
 			if (cfg_bool(v, &kat, &p->rate, err) == -1)
+				return -1;
+			break;
+		case PK_LABELS:
+			if (cfg_poll_labels(ctx, v, &kat, p) == -1)
 				return -1;
 			break;
 		}
@@ -1313,6 +1318,7 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 	    cfg_log(&ctx) == -1 ||
 	    cfg_scheduler(&ctx) == -1 ||
 	    cfg_resolver(&ctx) == -1 ||
+	    cfg_http(&ctx) == -1 ||
 	    cfg_local_engine_id(&ctx) == -1 ||
 	    (run == NULL ? cfg_mibs(&ctx) : ((c->mib = mib_ref(run->mib)),
 	    0)) == -1 ||
@@ -1378,6 +1384,8 @@ config_free(struct config *c)
 	for (i = 0; i < c->npolls; i++) {
 		free(c->polls[i].oids);
 		free(c->polls[i].oid_rate);
+		free(c->polls[i].label_oids);
+		free(c->polls[i].label_names);
 	}
 	free(c->polls);
 	free(c->traps.listen);
@@ -1395,6 +1403,7 @@ config_free(struct config *c)
 	strv_free(c->resolver.nameservers, c->resolver.nnameservers);
 	free(c->resolver.resolv_conf);
 	free(c->resolver.hosts);
+	free(c->http.listen);
 	free(c->path);
 	free(c->control_socket);
 	free(c->state_dir);

@@ -48,6 +48,15 @@ struct config_poll {
 	bool		 rate;
 	uint8_t		*oid_rate;
 	bool		 any_rate;	/* some OID of the poll asks */
+	/*
+	 * "labels": columns whose value in the same table row becomes a
+	 * label of each value the HTTP exporter shows (snmp_exporter's
+	 * lookups): their OIDs and label names (the MIB label, else
+	 * "oid_1_3_..."), nlabels of each.
+	 */
+	struct oid	*label_oids;
+	char		(*label_names)[SNMPMGR_MAX_NAME_LEN + 1];
+	size_t		 nlabels;
 };
 #define CONF_RATE_ON	1
 #define CONF_RATE_OFF	2
@@ -196,6 +205,27 @@ struct config_resolver {
 	uint32_t	 timeout_ms;
 };
 
+/* "http": the Prometheus endpoint (daemon/http.c); opt-in. */
+struct config_http_listen {
+	char		 spec[300];	/* as written: "127.0.0.1:9116" */
+	char		 host[256];	/* numeric address */
+	uint16_t	 port;
+};
+
+struct config_http {
+	struct config_http_listen *listen;
+	size_t		 nlisten;
+	uint32_t	 max_connections;	/* open at once, all listeners */
+	uint32_t	 max_header_size;	/* request line and headers */
+	uint64_t	 max_response_size;
+	uint32_t	 request_timeout_ms;	/* to receive a request's head */
+	uint32_t	 idle_timeout_ms;	/* between keep-alive requests */
+	uint32_t	 write_timeout_ms;	/* without sending progress */
+	uint32_t	 max_probes;		/* /probe requests waiting */
+	uint32_t	 probe_timeout_ms;
+	uint32_t	 cache_ms;		/* reuse a /metrics rendering */
+};
+
 struct config {
 	char		*path;		/* the main file */
 	char		*control_socket;
@@ -218,6 +248,8 @@ struct config {
 	bool		 have_traps;	/* a "traps" section was given */
 	struct config_scheduler sched;
 	struct config_resolver resolver;
+	struct config_http http;
+	bool		 have_http;	/* an "http" section was given */
 	/* "local_engine_id": our SNMP engine ID; 0 octets = made once and
 	 * kept in state_dir (daemon/engineid.c). */
 	uint8_t		 local_engine_id[SNMPMGR_MAX_ENGINE_ID_LEN];

@@ -77,6 +77,7 @@ enum sect_id {
 	SECT_LOCAL_ENGINE_ID,
 	SECT_RESOLVER,
 	SECT_MIBS,
+	SECT_HTTP,
 	NSECT
 };
 
@@ -248,6 +249,11 @@ int		 cfg_traps_tls(struct cfg_ctx *ctx, const json_t *obj,
 void		 strv_free(char **, size_t);
 /* conf_mibs.c: the "mibs" section, loaded into ctx->c->mib. */
 int		 cfg_mibs(struct cfg_ctx *ctx);
+/* conf_http.c: the "http" section, and a poll's "labels". */
+int		 cfg_http(struct cfg_ctx *ctx);
+struct config_poll;
+int		 cfg_poll_labels(struct cfg_ctx *ctx, const json_t *v,
+		    const struct cfg_pos *at, struct config_poll *p);
 
 /* Copy a string known to fit (checked by the caller), or truncate. */
 static inline void

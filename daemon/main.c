@@ -44,6 +44,7 @@
 #include "packets.h"
 #include "polls.h"
 #include "reload.h"
+#include "http.h"
 #include "resolve.h"
 #include "op.h"
 #include "sessions.h"
@@ -275,6 +276,7 @@ main(int argc, char *argv[])
 	const char		*sock_path = NULL;
 	bool			 check_only = false, debug = false;
 	int			 terr;
+	char			 herr[400];
 	mode_t			 mode;
 	int			 ch;
 	size_t			 i;
@@ -378,6 +380,9 @@ main(int argc, char *argv[])
 	if ((d->control = control_new(d, sock_path, mode,
 	    methods_dispatch)) == NULL)
 		fatalx("cannot open the control socket %s", sock_path);
+	if (d->conf->have_http && (d->http = http_new(d, &d->conf->http,
+	    herr, sizeof(herr))) == NULL)
+		fatalx("%s", herr);
 
 	d->ev_sigterm = evsignal_new(d->base, SIGTERM, main_stop_cb, d);
 	d->ev_sigint = evsignal_new(d->base, SIGINT, main_stop_cb, d);
@@ -403,6 +408,8 @@ main(int argc, char *argv[])
 	d->events = NULL;
 	control_free(d->control);
 	d->control = NULL;
+	http_free(d->http);
+	d->http = NULL;
 	traps_free(d->traps);
 	d->traps = NULL;
 	daemon_reap(d);

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "mib.h"
 #include "polls.h"
+#include "http.h"
 #include "reload.h"
 #include "sessions.h"
 #include "traps.h"
@@ -191,6 +192,11 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		sessions_destroy(d->sessions, gone[i]);
 	d->conf = nc;
 	mib_set_current(nc->mib);
+	if (d->http != NULL && nc->have_http)
+		http_reconfigure(d->http, &nc->http);
+	else if ((d->http != NULL) != nc->have_http)
+		log_warnx("reload: the http section takes effect at the next "
+		    "restart");
 	for (i = 0; i < nc->nwarnings; i++) {
 		log_warnx("reload: %s", nc->warnings[i]);
 		json_array_append_new(warnings, json_string(nc->warnings[i]));

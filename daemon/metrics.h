@@ -1,0 +1,50 @@
+/*
+ * metrics.h - the Prometheus view: every polled value and snmpmgrd's own
+ * health as text exposition (format 0.0.4) or OpenMetrics 1.0, built from
+ * the getters of polls.h, sessions.h, traps.h and events.h, as views.c
+ * builds JSON.  daemon/http.c serves it.
+ *
+ * Names: a value's metric is its object's MIB label ("ifHCInOctets") when
+ * the current MIB set knows it, else "oid_" and the arcs of the poll's
+ * OID that holds it; a table row's index becomes labels named after the
+ * INDEX objects (ifIndex="3"), else index="1.2.3".  Every sample has the
+ * labels session, host and poll, and the poll's "labels" columns.
+ * Counter32/64 are counters, other numbers gauges (printed as exact
+ * integers), strings info-style gauges of value 1 with the text as a
+ * label named after the metric.  Label values are escaped so the text is
+ * always valid: backslash, quote and newline as the format says, bytes
+ * that are not UTF-8 text as the four characters \xNN.
+ */
+#ifndef SNMPMGRD_METRICS_H
+#define SNMPMGRD_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct dsess;
+struct render_buf;
+
+/* What to render. */
+struct metrics_sel {
+	bool			 openmetrics;	/* else text 0.0.4 */
+	const struct dsess	*only;		/* NULL: every session */
+	const char		*poll;		/* NULL: every poll */
+	bool			 values;	/* the polled values */
+	bool			 health;	/* snmpmgrd_* */
+};
+
+/* Append the exposition to b (without OpenMetrics' "# EOF", which the
+ * caller adds after its own metrics).  b->failed on allocation failure. */
+void	 metrics_render(struct daemon *d, const struct metrics_sel *sel,
+	    struct render_buf *b);
+
+/* One gauge or counter family of a single sample without labels, for the
+ * callers' own figures ("snmpmgrd_http_requests_total"). */
+void	 metrics_scalar(struct render_buf *b, const struct metrics_sel *sel,
+	    const char *name, bool counter, uint64_t v);
+
+/* A label value escaped as metrics.h says (no quotes added). */
+void	 metrics_label_value(struct render_buf *b, const char *s, size_t n);
+
+#endif /* SNMPMGRD_METRICS_H */

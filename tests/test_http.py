@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""test_http - issue 12, the Prometheus endpoint: the "http" config, /metrics
+and /probe, checked with real peers on loopback.
+
+A Net-SNMP snmpd (with a `pass` script serving Counter64 values past 2^53
+and strings that are not UTF-8 text) is polled by snmpmgrd; a real
+`prometheus` server started here (free port, own data directory, stopped
+by PID) scrapes /metrics and /probe, and the test reads the series back
+through Prometheus' HTTP API.  `promtool check metrics` must find no parse
+error in the exposition (its lint notes about camelCase MIB names are
+expected).  Hostile clients (slowloris, huge heads, 1,000 connections) run
+while a 200 ms poll keeps its schedule.
+
+MIB files as test_mib.py gets them (npm pack net-snmp; skipped without).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import snmptest  # noqa: E402
+from snmptest import Daemon, Snmpd, net_snmp  # noqa: E402
+from test_mib import NET_SNMP_MIBS, mib_cache  # noqa: E402
+from test_poll import wait_for  # noqa: E402
+
+BASE = "1.3.6.1.4.1.8072.9999.9999.77"
+PASS_SCRIPT = r'''#!/usr/bin/env python3
+import sys
+BASE = ".%s"
+VALS = [("1.0", "counter64", "18446744073709551615"),
+        ("2.0", "counter64", "9007199254740993"),
+        ("3.0", "octet", "FF 0A 22 5C 41"),
+        ("4.0", "octet", "68 C3 A9 6C 6C 6F")]
+def key(s): return tuple(int(x) for x in s.strip(".").split("."))
+mode, oid = sys.argv[1], sys.argv[2]
+for o, t, v in [(BASE + "." + s, t, v) for s, t, v in VALS]:
+    if (mode == "-g" and o == oid) or (mode == "-n" and key(o) > key(oid)):
+        print(o); print(t); print(v); break
+''' % BASE
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def free_tcp_port(family=socket.AF_INET, host="127.0.0.1"):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def unescape(v):
+    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n"
+                  else m.group(1), v)
+
+
+def parse(text):
+    """{(name, frozenset(labels)): value-text} and the TYPE lines."""
+    out, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert name not in types, "second TYPE line for " + name
+            types[name] = kind
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        assert m, "bad sample line: %r" % line
+        labels = {k: unescape(v) for k, v in LABEL.findall(m.group(3) or "")}
+        out[(m.group(1), frozenset(labels.items()))] = m.group(4)
+    return out, types
+
+
+def find(samples, name, **labels):
+    """The samples of name whose labels include labels: [(labels, value)]."""
+    res = []
+    for (n, ls), v in samples.items():
+        d = dict(ls)
+        if n == name and all(d.get(k) == str(x) for k, x in labels.items()):
+            res.append((d, v))
+    return res
+
+
+def http_get(port, path, headers=None, host="127.0.0.1", timeout=10):
+    req = urllib.request.Request("http://%s:%d%s" % (
+        "[%s]" % host if ":" in host else host, port, path),
+        headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
+
+
+class Prometheus:
+    """A prometheus server on a free port scraping the given jobs."""
+
+    def __init__(self, jobs):
+        self.prog = shutil.which("prometheus")
+        if self.prog is None:
+            raise unittest.SkipTest("prometheus not installed")
+        self.dir = tempfile.mkdtemp(prefix="snmptest-prom-")
+        self.port = free_tcp_port()
+        conf = os.path.join(self.dir, "prometheus.yml")
+        lines = ["global:", "  scrape_interval: 1s",
+                 "  scrape_timeout: 1s", "scrape_configs:"]
+        for j in jobs:
+            lines += ["  - job_name: %s" % j["name"],
+                      "    metrics_path: %s" % j["path"],
+                      "    static_configs:",
+                      "      - targets: ['%s']" % j["target"]]
+            if j.get("params"):
+                lines.append("    params:")
+                for k, v in j["params"].items():
+                    lines.append("      %s: ['%s']" % (k, v))
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
+        self.proc = subprocess.Popen(
+            [self.prog, "--config.file=" + conf,
+             "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL)
+        snmptest._track(self.proc)
+
+    def query(self, q):
+        url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (
+            self.port, urllib.parse.quote(q))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                res = json.load(r)
+        except (OSError, ValueError):
+            return []
+        return res["data"]["result"] if res.get("status") == "success" \
+            else []
+
+    def close(self):
+        snmptest._kill(self.proc)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Http(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mibdir = mib_cache()
+        cls.tmp = tempfile.mkdtemp(prefix="snmptest-http-")
+        script = os.path.join(cls.tmp, "pass.py")
+        with open(script, "w") as f:
+            f.write(PASS_SCRIPT)
+        cls.agent = Snmpd(extra_conf=["sysServices 72"])
+        # the pass script blocks its snmpd while it runs: an agent of its
+        # own, so that it does not slow the others' polls
+        cls.agent2 = Snmpd(extra_conf=["pass .%s %s %s" % (
+            BASE, sys.executable, script)])
+        cls.port = free_tcp_port()
+        cls.port6 = None
+        try:
+            cls.port6 = free_tcp_port(socket.AF_INET6, "::1")
+        except OSError:
+            pass
+        listen = ["127.0.0.1:%d" % cls.port]
+        if cls.port6:
+            listen.append("[::1]:%d" % cls.port6)
+        cls.conf = {
+            "log": {"level": "info"},
+            "mibs": {"dirs": [cls.mibdir, NET_SNMP_MIBS],
+                     "modules": ["SNMPv2-MIB", "IF-MIB"]},
+            "http": {"listen": listen, "max_connections": 64,
+                     "request_timeout": "1s", "cache": "0s"},
+            "defaults": {"host": "127.0.0.1", "port": cls.agent.port,
+                         "community": "public", "timeout": "1s",
+                         "retries": 1},
+            "polls": {
+                "sys": {"get": ["sysDescr.0", "sysServices.0",
+                                "sysUpTime.0"], "interval": "200ms"},
+                "ifs": {"walk": ["ifDescr", "ifType", "ifMtu", "ifName",
+                                 "ifHCInOctets"],
+                        "labels": ["ifName"], "interval": "1s"},
+                "odd": {"get": [BASE + ".1.0", BASE + ".2.0",
+                                BASE + ".3.0", BASE + ".4.0"],
+                        "interval": "5s"},
+            },
+            "sessions": {"a": {"polls": ["sys", "ifs"]},
+                         "b": {"polls": ["sys"]},
+                         "c": {"port": cls.agent2.port, "polls": ["odd"]}},
+        }
+        cls.d = Daemon(cls.conf)
+        wait_for(lambda: find(cls.scrape()[0], "ifHCInOctets") and
+                 find(cls.scrape()[0], "oid_" + BASE.replace(".", "_") +
+                      "_4_0"), timeout=20, what="first values")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.agent.close()
+        cls.agent2.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def scrape(cls, path="/metrics", headers=None):
+        st, ct, body = http_get(cls.port, path, headers)
+        assert st == 200, (st, body[:300])
+        return parse(body.decode("utf-8"))
+
+    def test_01_values_and_names(self):
+        s, types = self.scrape()
+        # MIB names, index decoded, the lookup label, the session labels
+        lo = find(s, "ifHCInOctets", session="a", poll="ifs", ifName="lo")
+        self.assertEqual(len(lo), 1, lo)
+        self.assertEqual(lo[0][0]["host"], "127.0.0.1")
+        idx = lo[0][0]["ifIndex"]
+        self.assertEqual(types["ifHCInOctets"], "counter")
+        self.assertEqual(types["ifMtu"], "gauge")
+        mtu = net_snmp("snmpget", "-v2c", "-c", "public", self.agent.addr,
+                       "1.3.6.1.2.1.2.2.1.4." + idx)[0].split(": ")[-1]
+        self.assertEqual(find(s, "ifMtu", session="a", ifIndex=idx)[0][1],
+                         mtu)
+        # strings are info-style: value 1, the text as a label
+        descr = find(s, "ifDescr", session="a", ifIndex=idx)
+        self.assertEqual(descr[0][1], "1")
+        self.assertEqual(descr[0][0]["ifDescr"], "lo")
+        sysd = find(s, "sysDescr", session="b", poll="sys")
+        r = subprocess.run(["snmpget", "-v2c", "-c", "public", "-Ovq",
+                            self.agent.addr, "1.3.6.1.2.1.1.1.0"],
+                           capture_output=True, text=True)
+        self.assertEqual(sysd[0][0]["sysDescr"], r.stdout.strip().strip('"'))
+        self.assertNotIn("ifIndex", sysd[0][0])      # a scalar: no index
+        self.assertEqual(find(s, "sysServices", session="b")[0][1], "72")
+
+    def test_02_counter64_exact_and_escaping(self):
+        s, types = self.scrape()
+        name = "oid_" + BASE.replace(".", "_")
+        self.assertEqual(find(s, name + "_1_0", session="c")[0][1],
+                         "18446744073709551615")
+        self.assertEqual(find(s, name + "_2_0", session="c")[0][1],
+                         "9007199254740993")
+        self.assertEqual(types[name + "_1_0"], "counter")
+        # FF 0A 22 5C 41: not UTF-8, newline, quote, backslash, "A"
+        odd = find(s, name + "_3_0", session="c")[0][0][name + "_3_0"]
+        self.assertEqual(odd, '\\xFF\n"\\A')
+        self.assertEqual(find(s, name + "_4_0", session="c")[0][0][
+            name + "_4_0"], "h\u00e9llo")
+
+    def test_03_promtool(self):
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            self.skipTest("promtool not installed")
+        for hdr in ({}, {"Accept": "application/openmetrics-text; "
+                         "version=1.0.0"}):
+            st, ct, body = http_get(self.port, "/metrics", hdr)
+            self.assertEqual(st, 200)
+            if hdr:
+                self.assertTrue(ct.startswith("application/openmetrics"))
+                self.assertTrue(body.endswith(b"# EOF\n"))
+                self.assertIn(b"\nifHCInOctets_total{", body)
+                continue
+            self.assertTrue(ct.startswith("text/plain; version=0.0.4"))
+            r = subprocess.run([promtool, "check", "metrics"], input=body,
+                               capture_output=True, timeout=60)
+            out = (r.stdout + r.stderr).decode()
+            # exit 0, or 3 for lint notes only; parse errors exit 1
+            self.assertIn(r.returncode, (0, 3), out)
+            self.assertNotIn("error while linting", out)
+            for line in out.splitlines():
+                self.assertTrue("camelCase" in line or "counter metrics "
+                                "should have" in line or "no help text" in
+                                line or not line.strip(), line)
+
+    def test_04_prometheus_scrapes(self):
+        prom = Prometheus([
+            {"name": "snmp", "path": "/metrics",
+             "target": "127.0.0.1:%d" % self.port},
+            {"name": "probe", "path": "/probe",
+             "target": "127.0.0.1:%d" % self.port,
+             "params": {"session": "b", "module": "sys"}},
+        ])
+        try:
+            res = wait_for(lambda: prom.query(
+                'ifMtu{job="snmp",session="a",ifName="lo"}'), timeout=30,
+                what="ifMtu in prometheus")
+            self.assertEqual(res[0]["value"][1], "65536")
+            res = wait_for(lambda: prom.query(
+                'oid_%s_2_0_total{job="snmp"}' % BASE.replace(".", "_")),
+                timeout=10, what="a Counter64 in prometheus")
+            self.assertEqual(float(res[0]["value"][1]), 9007199254740993.0)
+            res = wait_for(lambda: prom.query(
+                'sysServices{job="probe",session="b"}'), timeout=20,
+                what="probe series")
+            self.assertEqual(res[0]["value"][1], "72")
+            res = prom.query('snmpmgrd_probe_success{job="probe"}')
+            self.assertEqual(res[0]["value"][1], "1")
+            # a probe of b shows b only
+            self.assertEqual(prom.query('sysServices{job="probe",'
+                                        'session="a"}'), [])
+            res = wait_for(lambda: prom.query(
+                'snmpmgrd_session_up{job="snmp",session="a"}'),
+                what="health")
+            self.assertEqual(res[0]["value"][1], "1")
+            res = prom.query('up{job="snmp"}')
+            self.assertEqual(res[0]["value"][1], "1")
+        finally:
+            prom.close()
+
+    def test_05_probe_runs_now(self):
+        t0 = time.time()
+        st, ct, body = http_get(self.port, "/probe?target=127.0.0.1:%d&"
+                                "module=ifs" % self.agent.port)
+        self.assertEqual(st, 200, body)
+        p, _ = parse(body.decode())
+        # the first session polling that address, its one poll, run now
+        self.assertEqual(find(p, "snmpmgrd_probe_success")[0][1], "1")
+        self.assertTrue(find(p, "ifHCInOctets", session="a", poll="ifs"))
+        self.assertFalse(find(p, "sysDescr"))
+        # values taken after the request came (a run started for it, or
+        # one already running that it waited for)
+        taken = float(find(p, "snmpmgrd_poll_last_success_timestamp_seconds",
+                           session="a", poll="ifs")[0][1])
+        self.assertGreaterEqual(taken, t0 - 0.002)
+        st, _, body = http_get(self.port, "/probe?session=nosuch")
+        self.assertEqual(st, 400)
+        self.assertIn(b"no session", body)
+        st, _, body = http_get(self.port, "/probe?session=a&module=nope")
+        self.assertEqual(st, 400)
+        st, _, _ = http_get(self.port, "/nothing")
+        self.assertEqual(st, 404)
+        if self.port6:
+            st, _, _ = http_get(self.port6, "/", host="::1")
+            self.assertEqual(st, 200)
+
+    def runs_of_b(self):
+        s, _ = self.scrape()
+        return (int(find(s, "snmpmgrd_poll_ok", session="b")[0][1]),
+                int(find(s, "snmpmgrd_poll_overruns", session="b")[0][1]))
+
+    def test_06_hostile_clients(self):
+        ok0, over0 = self.runs_of_b()
+        t0 = time.monotonic()
+        socks = []
+        # 1,000 connections: 64 are taken, the rest closed at once
+        for _ in range(1000):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", self.port))
+            except BlockingIOError:
+                pass
+            socks.append(c)
+        time.sleep(0.5)
+        for c in socks:
+            c.close()
+        # huge head: 431 and closed
+        with socket.create_connection(("127.0.0.1", self.port)) as c:
+            c.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 100000)
+            c.settimeout(5)
+            data = b""
+            try:
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (ConnectionResetError, socket.timeout):
+                pass
+            self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:80])
+        # slowloris: bytes trickle in, the 1 s request deadline still ends
+        # them
+        slow = [socket.create_connection(("127.0.0.1", self.port))
+                for _ in range(20)]
+        start = time.monotonic()
+        closed = set()
+        while time.monotonic() - start < 3 and len(closed) < len(slow):
+            for i, c in enumerate(slow):
+                if i in closed:
+                    continue
+                try:
+                    c.sendall(b"G" if time.monotonic() - start < 0.1
+                              else b"X")
+                except OSError:
+                    closed.add(i)
+            time.sleep(0.2)
+        for i, c in enumerate(slow):
+            c.settimeout(0.5)
+            try:
+                d = c.recv(100)
+                if d == b"" or d.startswith(b"HTTP/1.1 408"):
+                    closed.add(i)
+            except OSError:
+                closed.add(i)
+            c.close()
+        self.assertEqual(len(closed), len(slow), "slowloris connections "
+                         "outlived the request deadline")
+        elapsed = time.monotonic() - t0
+        ok1, over1 = self.runs_of_b()
+        # the 200 ms poll kept its schedule
+        self.assertGreaterEqual(ok1 - ok0, int(elapsed / 0.2 * 0.8),
+                                (ok0, ok1, elapsed))
+        self.assertEqual(over1, over0)
+        s, _ = self.scrape()
+        self.assertGreater(int(find(s, "snmpmgrd_http_connections_refused"
+                                    )[0][1]), 0)
+        self.assertTrue(self.d.alive())
+
+    def test_07_bad_requests(self):
+        def raw(data):
+            with socket.create_connection(("127.0.0.1", self.port)) as c:
+                c.sendall(data)
+                c.settimeout(5)
+                return c.recv(200)
+        self.assertTrue(raw(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(
+            b"HTTP/1.1 405"))
+        self.assertTrue(raw(b"GET /metrics HTTP/1.1\r\nContent-Length: 5"
+                            b"\r\n\r\nhello").startswith(b"HTTP/1.1 413"))
+        self.assertTrue(raw(b"GET /metrics SPDY/9\r\n\r\n").startswith(
+            b"HTTP/1.1 400"))
+        self.assertTrue(raw(b"garbage\r\n\r\n").startswith(b"HTTP/1.1 400"))
+        # keep-alive: two requests on one connection
+        with socket.create_connection(("127.0.0.1", self.port)) as c:
+            c.sendall(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n"
+                      b"Connection: close\r\n\r\n")
+            c.settimeout(5)
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+
+    def test_08_reload_takes_new_bounds(self):
+        def head(n):
+            with socket.create_connection(("127.0.0.1", self.port)) as c:
+                c.sendall(b"GET / HTTP/1.1\r\nX: " + b"a" * n +
+                          b"\r\nConnection: close\r\n\r\n")
+                c.settimeout(5)
+                return c.recv(100)
+        self.assertTrue(head(2000).startswith(b"HTTP/1.1 200"))
+        orig = json.loads(json.dumps(self.d.config))
+        cfg = json.loads(json.dumps(orig))
+        cfg["http"]["max_header_size"] = 1024
+        self.d.write_config(cfg)
+        try:
+            self.d.call("daemon.reload", timeout=30)
+            self.assertTrue(head(2000).startswith(b"HTTP/1.1 431"))
+            self.assertTrue(head(500).startswith(b"HTTP/1.1 200"))
+        finally:
+            self.d.write_config(orig)
+            self.d.call("daemon.reload", timeout=30)
+        self.assertTrue(head(2000).startswith(b"HTTP/1.1 200"))
+
+
+class HttpConfig(unittest.TestCase):
+
+    def check(self, http):
+        d = tempfile.mkdtemp(prefix="snmptest-httpconf-")
+        try:
+            path = os.path.join(d, "c.json")
+            with open(path, "w") as f:
+                json.dump({"state_dir": d, "http": http}, f)
+            return subprocess.run(
+                [os.path.join(snmptest.top_builddir(), "snmpmgrd"), "-t",
+                 "-c", path], capture_output=True, text=True, timeout=20)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_errors(self):
+        for http, msg in [
+                ({"listen": ["localhost:9116"]}, "not a numeric IPv4"),
+                ({"listen": ["127.0.0.1:99999"]}, "bad port"),
+                ({"listen": ["127.0.0.1"]}, "expected \"ADDRESS:PORT\""),
+                ({"listen": ["[::1:9116"]}, "expected \"ADDRESS:PORT\""),
+                ({"listen": ["[::x]:9116"]}, "not a numeric IPv6"),
+                ({"listen": []}, "expected a list"),
+                ({}, "no \"listen\""),
+                ({"listen": ["127.0.0.1:9116", "127.0.0.1:9116"]},
+                 "listed twice"),
+                ({"listen": ["127.0.0.1:9116"], "tls": {}},
+                 "not supported"),
+                ({"listen": ["127.0.0.1:9116"], "max_connections": 0},
+                 "must be from 1"),
+                ({"listen": ["127.0.0.1:9116"], "lsiten": 1},
+                 "unknown")]:
+            r = self.check(http)
+            self.assertNotEqual(r.returncode, 0, http)
+            self.assertIn(msg, r.stderr, http)
+            self.assertIn("http", r.stderr)
+        r = self.check({"listen": ["127.0.0.1:9116", "[::1]:9116"],
+                        "max_header_size": "16KiB", "cache": "2s"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
