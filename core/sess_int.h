@@ -30,7 +30,7 @@
 #define SESS_V3_IDS		32
 
 /* SNMPv3 under the Transport Security Model (RFC 5591): over DTLS. */
-#define SESS_IS_TSM(s)	((s)->opts.transport == SESS_TRANSPORT_DTLS)
+#define SESS_IS_TSM(s)	((s)->opts->transport == SESS_TRANSPORT_DTLS)
 /* SNMP-FRAMEWORK-MIB snmpEngineID.0, asked by RFC 5343 discovery. */
 #define SESS_OID_ENGINE_ID	"1.3.6.1.6.3.10.2.1.1.0"
 
@@ -121,7 +121,8 @@ struct sess {
 	uint32_t		 walk_hint;	/* walk.c: max-repetitions
 						 * that last worked, 0 none */
 	TAILQ_ENTRY(sess)	 entry;
-	struct sess_opts	 opts;
+	const struct sess_opts	*opts;		/* shared block (sess_opts.c) */
+	char			*host;		/* not in the block */
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	struct sess_stats	 stats;
@@ -214,6 +215,7 @@ void	 sess_req_destroy(struct sess_req *);
 void	 sess_req_fail(struct sess_req *, int);
 /* sess_addr.c: the agent's address. */
 int	 sess_lookup(struct sess_mgr *, struct sess *, const struct sess_opts *,
+	    const char *,
 	    struct sockaddr_storage *, socklen_t *);
 void	 sess_lookup_forget(struct sess *);
 void	 sess_flush_unsent(struct sess *);

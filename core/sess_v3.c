@@ -236,7 +236,7 @@ static void
 sess_v3_preset(struct sess *s)
 {
 	struct sess_v3	*v = s->v3;
-	const struct sess_v3opts *o = &s->opts.v3;
+	const struct sess_v3opts *o = &s->opts->v3;
 
 	usm_user_free(v->user);
 	v->user = NULL;
@@ -318,7 +318,7 @@ static int
 sess_tsm_out(struct sess *s, struct sess_req *r, struct v3_out *o,
     const uint8_t **out, ssize_t *len)
 {
-	const struct sess_v3opts *so = &s->opts.v3;
+	const struct sess_v3opts *so = &s->opts->v3;
 	struct sess_v3	*v = s->v3;
 
 	if (r->kind == SESS_REQ_PROBE) {
@@ -371,22 +371,20 @@ sess_tsm_context_answer(struct sess *s, const struct snmp_msg *msg,
 }
 
 /*
- * The options changed (old were in force): take a reference on the new
- * credential, drop the old, and when anything the v3 state depends on
- * changed, start over from the preset values.
+ * The options changed (old were in force, their block still held): when
+ * anything the v3 state depends on changed, start over from the preset
+ * values.
  */
 void
 sess_v3_sync(struct sess *s, const struct sess_opts *old, bool moved)
 {
-	const struct sess_v3opts *n = &s->opts.v3, *o = &old->v3;
+	const struct sess_v3opts *n = &s->opts->v3, *o = &old->v3;
 	struct sess_v3	*v;
 	struct sess_req	*r;
 	bool		 reset;
 
-	if (n->cred != NULL)
-		usm_cred_ref(n->cred);
-	usm_cred_free(o->cred);
-	if (s->opts.version != SNMP_V3) {
+	/* The blocks hold the credentials (sess_opts.c). */
+	if (s->opts->version != SNMP_V3) {
 		if ((v = s->v3) == NULL)
 			return;
 		/* Requests waiting for a discovery that will not come. */
@@ -436,13 +434,13 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	struct sess		*s = r->s;
 	struct sess_mgr		*m = s->m;
 	struct sess_v3		*v = s->v3;
-	const struct sess_v3opts *so = &s->opts.v3;
+	const struct sess_v3opts *so = &s->opts->v3;
 	struct v3_out		 o;
 	const uint8_t		*out;
 	ssize_t			 len;
 	size_t			 max;
 
-	if (v == NULL || s->opts.version != SNMP_V3) {
+	if (v == NULL || s->opts->version != SNMP_V3) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "session is no longer SNMPv3");
 		return -1;
@@ -495,7 +493,7 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	    SNMPMGR_MAX_MSG_SIZE, &out)) == -1)
 		return -1;
  encoded:
-	max = s->opts.max_packet_size;
+	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
 	if ((size_t)len > max) {
@@ -553,7 +551,7 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 
 	if (step == SESS_DISC_TIME && v->user == NULL) {
 		/* Localize now, once per engine (usm_cache). */
-		if ((v->user = usm_cache_get(m->cache, s->opts.v3.cred,
+		if ((v->user = usm_cache_get(m->cache, s->opts->v3.cred,
 		    v->engine_id, v->engine_id_len)) == NULL)
 			return -1;
 	}
@@ -588,8 +586,8 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 		goto nomem;
 	memcpy(r->pdu, out, (size_t)len);
 	r->pdu_len = (size_t)len;
-	r->tries_left = s->opts.retries > SNMPMGR_MAX_RETRIES ?
-	    SNMPMGR_MAX_RETRIES : s->opts.retries;
+	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
+	    SNMPMGR_MAX_RETRIES : s->opts->retries;
 	reqtab_hash_insert(&m->rt, &r->ent);
 	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
 	s->npending++;
@@ -815,7 +813,7 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 		v->rep_time = sp->time;
 		v->rep_at = sess_now_s(m);
 		if ((v->level & SNMP_MSGFLAG_AUTH) == 0 ||
-		    s->opts.v3.single_step_discovery || v->fallback_next) {
+		    s->opts->v3.single_step_discovery || v->fallback_next) {
 			v->fallback = v->fallback_next;
 			/* Boots and time as the unauthenticated report says:
 			 * the first authenticated answer corrects them. */
@@ -823,7 +821,7 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 			    sess_now_s(m));
 			if ((v->level & SNMP_MSGFLAG_AUTH) != 0 &&
 			    v->user == NULL && (v->user =
-			    usm_cache_get(m->cache, s->opts.v3.cred,
+			    usm_cache_get(m->cache, s->opts->v3.cred,
 			    v->engine_id, v->engine_id_len)) == NULL) {
 				sess_v3_finish(s, snmpmgr_lasterr(),
 				    snmpmgr_lasterr_detail());
@@ -1053,9 +1051,9 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	r = key > 0 ? sess_req_of(reqtab_hash_find(&m->rt, key)) : NULL;
 	if (r == NULL || !r->is_v3 || r->waiting ||
 	    (uint32_t)(msg->msg_id - key) >= r->ntx ||
-	    r->s->opts.version != SNMP_V3 || r->s->v3 == NULL) {
+	    r->s->opts->version != SNMP_V3 || r->s->v3 == NULL) {
 		s = key > 0 ? sess_recent_find(m, key) : NULL;
-		if (s != NULL && s->opts.version != SNMP_V3)
+		if (s != NULL && s->opts->version != SNMP_V3)
 			s = NULL;
 		sess_unmatched(m, owner, s, from, fromlen, buf, len,
 		    "SNMPv3 message with an unknown msgID");
@@ -1106,8 +1104,8 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 			    len);
 			return;
 		}
-		if (s->opts.v3.cred != NULL)
-			user = usm_cred_user(s->opts.v3.cred, &ulen);
+		if (s->opts->v3.cred != NULL)
+			user = usm_cred_user(s->opts->v3.cred, &ulen);
 		if (sp.user_len != ulen || (ulen > 0 &&
 		    memcmp(sp.user, user, ulen) != 0)) {
 			s->stats.usm.unknown_user_names++;
@@ -1258,7 +1256,7 @@ sess_v3_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 			snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, NULL);
 		goto fail;
 	}
-	max = s->opts.max_packet_size;
+	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
 	if ((size_t)len + SESS_V3_OVERHEAD > max) {
@@ -1271,8 +1269,8 @@ sess_v3_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 		goto nomem;
 	memcpy(r->pdu, out, (size_t)len);
 	r->pdu_len = (size_t)len;
-	r->tries_left = s->opts.retries > SNMPMGR_MAX_RETRIES ?
-	    SNMPMGR_MAX_RETRIES : s->opts.retries;
+	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
+	    SNMPMGR_MAX_RETRIES : s->opts->retries;
 	reqtab_hash_insert(&m->rt, &r->ent);
 	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
 	s->npending++;
@@ -1302,12 +1300,12 @@ sess_discover(struct sess *s, sess_cb *cb, void *arg)
 	struct sess_mgr	*m = s->m;
 	struct sess_req	*r;
 
-	if (s->opts.version != SNMP_V3 || s->v3 == NULL) {
+	if (s->opts->version != SNMP_V3 || s->v3 == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "engine discovery needs an SNMPv3 session");
 		return NULL;
 	}
-	if (!s->opts.enabled || s->dying) {
+	if (!s->opts->enabled || s->dying) {
 		snmpmgr_seterr(SNMPMGR_ERR_MUST_BE_ACTIVE, "session disabled");
 		return NULL;
 	}
@@ -1345,7 +1343,7 @@ sess_v3_info(const struct sess *s, struct sess_v3_info *info)
 	const struct sess_v3 *v = s->v3;
 
 	memset(info, 0, sizeof(*info));
-	if (s->opts.version != SNMP_V3 || v == NULL)
+	if (s->opts->version != SNMP_V3 || v == NULL)
 		return -1;
 	info->disc = v->disc;
 	info->level = sess_v3_level_of(v->level);

@@ -360,16 +360,6 @@ sess_check_opts(const struct sess_opts *o)
 	return 0;
 }
 
-/* Strings copied from a caller's struct end inside their arrays. */
-static void
-sess_opts_terminate(struct sess_opts *o)
-{
-	o->host[sizeof(o->host) - 1] = '\0';
-	o->community[sizeof(o->community) - 1] = '\0';
-	o->local_host[sizeof(o->local_host) - 1] = '\0';
-	o->v3.context_name[sizeof(o->v3.context_name) - 1] = '\0';
-}
-
 struct sess *
 sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 {
@@ -382,15 +372,18 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 		return NULL;
 	}
 	s->m = m;
-	s->opts = *opts;
-	sess_opts_terminate(&s->opts);
-	if (s->opts.v3.cred != NULL)
-		usm_cred_ref(s->opts.v3.cred);
+	if ((s->opts = sess_opts_intern(opts)) == NULL ||
+	    (s->host = strndup(opts->host, sizeof(opts->host) - 1)) == NULL) {
+		sess_opts_drop(s->opts);
+		free(s);
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
+	}
 	s->vops = &sess_v12_ops;
 	TAILQ_INIT(&s->reqs);
-	if (s->opts.version == SNMP_V3 && sess_v3_new(s) == -1)
+	if (s->opts->version == SNMP_V3 && sess_v3_new(s) == -1)
 		goto fail;
-	switch (sess_lookup(m, s, &s->opts, &s->addr, &s->addrlen)) {
+	switch (sess_lookup(m, s, s->opts, s->host, &s->addr, &s->addrlen)) {
 	case -1:
 		goto fail;
 	case 0:
@@ -409,7 +402,8 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
  fail:
 	sess_lookup_forget(s);
 	sess_v3_free(s);
-	sess_opts_release(&s->opts);
+	sess_opts_drop(s->opts);
+	free(s->host);
 	free(s);
 	return NULL;
 }
@@ -504,7 +498,8 @@ sess_destroy(struct sess *s, int callbacks)
 	sess_recent_forget(m, s);
 	TAILQ_REMOVE(&m->sessions, s, entry);
 	sess_v3_free(s);
-	sess_opts_release(&s->opts);
+	sess_opts_drop(s->opts);
+	free(s->host);
 	free(s);
 	sess_mgr_rewake(m);
 }
@@ -536,7 +531,8 @@ int
 sess_set_opts(struct sess *s, const struct sess_opts *opts)
 {
 	struct sess_mgr *m = s->m;
-	struct sess_opts old = s->opts;
+	const struct sess_opts *old = s->opts, *nb;
+	char *oldhost = s->host, *nhost;
 	struct sockaddr_storage oldaddr = s->addr, addr;
 	socklen_t oldlen = s->addrlen, addrlen = s->addrlen;
 	char detail[256];
@@ -545,41 +541,54 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 
 	if (sess_check_opts(opts) == -1)
 		return -1;
-	moved = strcmp(opts->host, old.host) != 0 || opts->port != old.port ||
-	    opts->transport != old.transport;
+	if ((nb = sess_opts_intern(opts)) == NULL)
+		return -1;
+	if ((nhost = strndup(opts->host, sizeof(opts->host) - 1)) == NULL) {
+		sess_opts_drop(nb);
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	moved = strcmp(nhost, oldhost) != 0 || nb->port != old->port ||
+	    nb->transport != old->transport;
 	addr = s->addr;
 	if (moved || s->resolving) {
 		sess_lookup_forget(s);
-		switch (sess_lookup(m, s, opts, &addr, &addrlen)) {
+		switch (sess_lookup(m, s, nb, nhost, &addr, &addrlen)) {
 		case -1:
+			sess_opts_drop(nb);
+			free(nhost);
 			return -1;
 		case 0:
 			/* Wait for the new name; attach when it is known. */
 			if (s->attached && m->io.detach != NULL)
 				m->io.detach(m->io.arg, s);
 			s->attached = 0;
-			s->opts = *opts;
-			sess_opts_terminate(&s->opts);
+			s->opts = nb;
+			s->host = nhost;
 			s->resolving = true;
 			s->lookup_out = true;
-			sess_v3_sync(s, &old, moved);
+			sess_v3_sync(s, old, moved);
+			sess_opts_drop(old);
+			free(oldhost);
 			return 0;
 		}
 		s->resolving = false;
 	}
-	resock = !s->attached || sess_sock_opts_differ(opts, &old) ||
-	    opts->transport != old.transport ||
+	resock = !s->attached || sess_sock_opts_differ(nb, old) ||
+	    nb->transport != old->transport ||
 	    (moved && (addr.ss_family != oldaddr.ss_family ||
-	    opts->use_connection ||
-	    SESS_TRANSPORT_IS_STREAM(opts->transport)));
+	    nb->use_connection ||
+	    SESS_TRANSPORT_IS_STREAM(nb->transport)));
 
-	s->opts = *opts;
-	sess_opts_terminate(&s->opts);
+	s->opts = nb;
+	s->host = nhost;
 	s->addr = addr;
 	s->addrlen = addrlen;
 	if (!resock) {
-		sess_v3_sync(s, &old, moved);
+		sess_v3_sync(s, old, moved);
 		sess_flush_unsent(s);
+		sess_opts_drop(old);
+		free(oldhost);
 		return 0;
 	}
 
@@ -588,16 +597,21 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	s->attached = 0;
 	if (m->io.attach == NULL || m->io.attach(m->io.arg, s) == 0) {
 		s->attached = 1;
-		sess_v3_sync(s, &old, moved);
+		sess_v3_sync(s, old, moved);
 		sess_flush_unsent(s);
+		sess_opts_drop(old);
+		free(oldhost);
 		return 0;
 	}
 	/* Put the old options back; keep the reason of the failure. */
 	err = snmpmgr_lasterr();
 	snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr_detail());
 	s->opts = old;
+	s->host = oldhost;
 	s->addr = oldaddr;
 	s->addrlen = oldlen;
+	sess_opts_drop(nb);
+	free(nhost);
 	if (m->io.attach(m->io.arg, s) == 0)
 		s->attached = 1;
 	snmpmgr_seterr(err, "%s", detail);
@@ -607,7 +621,19 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 const struct sess_opts *
 sess_get_opts(const struct sess *s)
 {
-	return &s->opts;
+	return s->opts;
+}
+
+const char *
+sess_get_host(const struct sess *s)
+{
+	return s->host;
+}
+
+void
+sess_copy_opts(const struct sess *s, struct sess_opts *out)
+{
+	sess_opts_compose(out, s->opts, s->host);
 }
 
 uint32_t
@@ -732,9 +758,9 @@ sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu, uint8_t *buf,
 	struct snmp_msg msg;
 
 	memset(&msg, 0, sizeof(msg));
-	msg.version = s->opts.version;
-	msg.community = (const uint8_t *)s->opts.community;
-	msg.community_len = strlen(s->opts.community);
+	msg.version = s->opts->version;
+	msg.community = (const uint8_t *)s->opts->community;
+	msg.community_len = strlen(s->opts->community);
 	msg.pdu = *pdu;
 	return snmp_msg_encode(&msg, buf, size, out);
 }
@@ -764,7 +790,7 @@ sess_addr_text(const struct sess *s, char *buf, size_t size)
 	if (s->addrlen == 0 || getnameinfo((const struct sockaddr *)&s->addr,
 	    s->addrlen, host, sizeof(host), port, sizeof(port),
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(buf, size, "%s", s->opts.host);
+		snprintf(buf, size, "%s", s->host);
 		return;
 	}
 	snprintf(buf, size, s->addr.ss_family == AF_INET6 ? "[%s]:%s" :
@@ -842,7 +868,7 @@ sess_transmit(struct sess_req *r, uint64_t now)
 static uint64_t
 sess_timeout_us(const struct sess *s)
 {
-	uint64_t ms = s->opts.timeout_ms;
+	uint64_t ms = s->opts->timeout_ms;
 
 	if (ms == 0)
 		ms = 1;
@@ -931,11 +957,11 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	size_t max;
 	uint64_t now;
 
-	if (!s->opts.enabled || s->dying) {
+	if (!s->opts->enabled || s->dying) {
 		snmpmgr_seterr(SNMPMGR_ERR_MUST_BE_ACTIVE, "session disabled");
 		return NULL;
 	}
-	if (pdu->type == SNMP_PDU_GETBULK && s->opts.version == SNMP_V1) {
+	if (pdu->type == SNMP_PDU_GETBULK && s->opts->version == SNMP_V1) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "GetBulk needs SNMPv2c or SNMPv3");
 		return NULL;
@@ -950,7 +976,7 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	}
 	if (s->resolving && !s->lookup_out && sess_relookup(s) == -1)
 		return NULL;
-	if (s->opts.version == SNMP_V3)
+	if (s->opts->version == SNMP_V3)
 		return sess_v3_request(s, pdu, cb, arg);
 	if (reqtab_hash_grow(&m->rt) == -1)
 		goto nomem;
@@ -963,7 +989,7 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 
 	p = *pdu;
 	p.request_id = r->ent.id;
-	max = s->opts.max_packet_size;
+	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
 	len = s->vops->prepare(s, &p, m->ebuf, SNMPMGR_MAX_MSG_SIZE, &out);
@@ -983,8 +1009,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	r->len = len;
 
 	now = sess_now(m);
-	r->tries_left = s->opts.retries > SNMPMGR_MAX_RETRIES ?
-	    SNMPMGR_MAX_RETRIES : s->opts.retries;
+	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
+	    SNMPMGR_MAX_RETRIES : s->opts->retries;
 	r->ent.deadline = now + sess_req_timeout_us(r);
 	if (reqtab_heap_push(&m->rt, &r->ent) == -1)
 		goto nomem;
@@ -1100,7 +1126,7 @@ sess_stream_holds(const struct sess_req *r)
 {
 	const struct sess *s = r->s;
 
-	return SESS_TRANSPORT_IS_STREAM(s->opts.transport) && !s->resolving &&
+	return SESS_TRANSPORT_IS_STREAM(s->opts->transport) && !s->resolving &&
 	    !r->unsent && r->conn_gen == s->conn_gen;
 }
 
@@ -1143,7 +1169,7 @@ sess_mgr_timer(struct sess_mgr *m)
 			/* Never sent: the name was not answered in time. */
 			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no "
 			    "answer to its name lookup yet",
-			    r->s->opts.host);
+			    r->s->host);
 			sess_req_fail(r, SNMPMGR_ERR_NOT_IP_ADDRESS);
 			continue;
 		}
@@ -1193,7 +1219,7 @@ sess_origin_ok(const struct sess *s, const struct sockaddr *from,
 {
 	const struct sockaddr_in *a4, *b4;
 	const struct sockaddr_in6 *a6, *b6;
-	bool port = !s->opts.ignore_port_mismatch;
+	bool port = !s->opts->ignore_port_mismatch;
 
 	if (from == NULL || from->sa_family != s->addr.ss_family)
 		return false;
@@ -1234,7 +1260,7 @@ sess_unmatched(struct sess_mgr *m, struct sess *owner, struct sess *recent,
 		return;
 	}
 	recent->stats.duplicates++;
-	if (!recent->opts.ignore_duplicate_response) {
+	if (!recent->opts->ignore_duplicate_response) {
 		sess_badpkt(m, recent, SNMPMGR_ERR_BAD_PACKET,
 		    "duplicate response", from, buf, len);
 		return;
@@ -1259,7 +1285,7 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 		    "request ID of another session", from, buf, len);
 		return false;
 	}
-	if (!s->opts.accept_data) {
+	if (!s->opts->accept_data) {
 		s->stats.dropped++;
 		if (sess_tracing(s))
 			sess_trace_in(s, from, fromlen, buf, len, NULL, 0,
@@ -1267,7 +1293,7 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 		return false;
 	}
 	/* A broadcast's answers come from each agent's own address. */
-	if (s->opts.check_message_origin && !s->opts.broadcast &&
+	if (s->opts->check_message_origin && !s->opts->broadcast &&
 	    !sess_origin_ok(s, from, fromlen)) {
 		s->stats.origin_mismatch++;
 		sess_badpkt(m, s, SNMPMGR_ERR_ORIGIN,
@@ -1396,8 +1422,8 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 		return;
 	/* Never a community message for a v3 request, whatever
 	 * check_version says. */
-	if (r->is_v3 || (s->opts.check_version &&
-	    msg.version != s->opts.version)) {
+	if (r->is_v3 || (s->opts->check_version &&
+	    msg.version != s->opts->version)) {
 		s->stats.version_mismatch++;
 		sess_badpkt(m, s, SNMPMGR_ERR_VERSION,
 		    "response version differs from the session's", from,
@@ -1411,7 +1437,7 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 
 	if (sess_tracing(s))
 		sess_trace_in(s, from, fromlen, buf, len, &msg, 0, NULL);
-	if (s->opts.broadcast)
+	if (s->opts->broadcast)
 		sess_req_answer_more(m, s, r, &msg.pdu, from, fromlen,
 		    sess_now(m));
 	else

@@ -835,7 +835,7 @@ option_given(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
 
 static int
 cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
-    struct config_session *s)
+    struct config_session *s, struct sess_opts *so)
 {
 	static const char *const allowed[] = { "template", "polls",
 		"credentials", NULL };
@@ -847,8 +847,8 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	char		 where[300];
 
 	copy_str(s->name, name, sizeof(s->name));
-	s->opts = ctx->base;
-	s->opts.v3.cred = NULL;		/* cfg_v3() makes the session's */
+	*so = ctx->base;
+	so->v3.cred = NULL;		/* cfg_v3() makes the session's */
 	if (!json_is_object(obj))
 		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an object "
 		    "of session options");
@@ -874,8 +874,8 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		}
 		copy_str(s->template_name, tname,
 		    sizeof(s->template_name));
-		s->opts = t->opts;
-		s->opts.v3.cred = NULL;
+		*so = t->opts;
+		so->v3.cred = NULL;
 		polls = t->polls;
 		if (t->credentials != NULL)
 			copy_str(s->credentials, t->credentials,
@@ -890,7 +890,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return -1;
 		copy_str(s->credentials, cname, sizeof(s->credentials));
 	}
-	if (cfg_opts_apply(obj, &at, &s->opts, s->extra, allowed,
+	if (cfg_opts_apply(obj, &at, so, s->extra, allowed,
 	    ctx->err) == -1)
 		return -1;
 	if ((v = json_object_get(obj, "polls")) != NULL) {
@@ -903,14 +903,14 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		json_decref(s->extra);
 		s->extra = NULL;
 	}
-	if (s->opts.host[0] == '\0')
+	if (so->host[0] == '\0')
 		return cfg_fail(ctx->err, &at, AT_KEY, "no \"host\" given");
 	/* SNMPv3: typed options and the credential (hashed here, once). */
-	if (cfg_v3(ctx, s->extra, &s->opts, &at, name, obj, t) == -1)
+	if (cfg_v3(ctx, s->extra, so, &at, name, obj, t) == -1)
 		return -1;
 	/* DTLS: options that go together, our certificate and key. */
-	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
-		if (cfg_tls_session(s->extra, &s->opts, option_given(ctx, obj,
+	if (so->transport == SESS_TRANSPORT_DTLS) {
+		if (cfg_tls_session(s->extra, so, option_given(ctx, obj,
 		    t, "version"), option_given(ctx, obj, t, "port"), &at,
 		    ctx->err) == -1)
 			return -1;
@@ -918,7 +918,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	/* The credential holds the keys now: no password stays behind. */
 	if (s->extra != NULL)
 		cfg_secrets_mask(s->extra);
-	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
+	if (so->transport == SESS_TRANSPORT_DTLS) {
 		kat = option_origin(ctx, name, obj, t, "transport");
 		cfg_where(&kat, where, sizeof(where));
 		return cfg_fail(ctx->err, &at, AT_KEY, "SNMP over DTLS is not "
@@ -944,7 +944,22 @@ static int
 cfg_session_one(struct cfg_ctx *ctx, const char *name, const json_t *obj,
     void *elem)
 {
-	return cfg_session(ctx, name, obj, elem);
+	struct config_session	*s = elem;
+	struct sess_opts	 so;
+	struct cfg_pos		 at;
+	int			 rv;
+
+	sess_opts_default(&so);
+	rv = cfg_session(ctx, name, obj, s, &so);
+	/* Every entry gets its block, as far as it got (config_free). */
+	if ((s->opts = sess_opts_intern(&so)) == NULL ||
+	    (s->host = strdup(so.host)) == NULL) {
+		at = cfg_entry_pos(ctx, SECT_SESSIONS, name);
+		sess_opts_release(&so);
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	}
+	sess_opts_release(&so);
+	return rv;
 }
 
 static int
@@ -1132,7 +1147,7 @@ cfg_overrides(struct cfg_ctx *ctx)
 		    cmp_session);
 		if (s == NULL)
 			continue;
-		if (config_apply_session_opts(obj, &s->opts, &oerr) == -1) {
+		if (config_session_set_opts(s, obj, &oerr) == -1) {
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
 			    "%.150s: session %.64s: %.256s", path, name,
 			    oerr.text);
@@ -1257,7 +1272,8 @@ config_free(struct config *c)
 		strv_free(c->sessions[i].polls, c->sessions[i].npolls);
 		config_json_wipe_secrets(c->sessions[i].extra);
 		json_decref(c->sessions[i].extra);
-		sess_opts_release(&c->sessions[i].opts);
+		sess_opts_drop(c->sessions[i].opts);
+		free(c->sessions[i].host);
 	}
 	sess_opts_release(&c->defaults);
 	free(c->sessions);

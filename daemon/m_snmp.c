@@ -647,7 +647,7 @@ mt_inform_answer(struct op *op, const struct sess_result *res)
 
 	if (res->error == SNMPMGR_ERR_TIMEOUT) {
 		snprintf(detail, sizeof(detail), "no acknowledgement from %s "
-		    "port %u after %u tries", so->host, (unsigned)so->port,
+		    "port %u after %u tries", sess_get_host(op->s), (unsigned)so->port,
 		    so->retries + 1);
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		op_error_event(op, res->error, detail, NULL);

@@ -76,7 +76,8 @@ sessions_cs_free(struct config_session *cs)
 		free(cs->polls[i]);
 	free(cs->polls);
 	json_decref(cs->extra);
-	sess_opts_release(&cs->opts);
+	sess_opts_drop(cs->opts);
+	free(cs->host);
 	free(cs);
 }
 
@@ -92,9 +93,10 @@ sessions_cs_dup(const struct config_session *src)
 	cs->polls = NULL;
 	cs->npolls = 0;
 	cs->extra = NULL;
-	/* The copy owns a reference of its own (session.h). */
-	if (cs->opts.v3.cred != NULL)
-		cs->opts.v3.cred = usm_cred_ref(cs->opts.v3.cred);
+	/* The copy holds the block too (session.h). */
+	sess_opts_hold(cs->opts);
+	if ((cs->host = strdup(src->host)) == NULL)
+		goto fail;
 	if (src->extra != NULL && (cs->extra = json_deep_copy(src->extra)) ==
 	    NULL)
 		goto fail;
@@ -119,6 +121,7 @@ static struct dsess *
 dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 {
 	struct dsess	*ds;
+	struct sess_opts o;
 
 	if ((ds = calloc(1, sizeof(*ds))) == NULL)
 		return NULL;
@@ -133,7 +136,8 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 		ds->cs = cs;
 	snprintf(ds->name, sizeof(ds->name), "%s", cs->name);
 	ds->errdetail = "";
-	if ((ds->s = sess_new(d->mgr, &ds->cs->opts)) == NULL) {
+	sess_opts_compose(&o, ds->cs->opts, ds->cs->host);
+	if ((ds->s = sess_new(d->mgr, &o)) == NULL) {
 		ds->err = snmpmgr_lasterr();
 		if ((ds->errdetail = strdup(snmpmgr_lasterr_detail())) == NULL)
 			ds->errdetail = "";
@@ -268,7 +272,19 @@ sessions_at(const struct sessions *t, size_t i)
 const struct sess_opts *
 sessions_opts(const struct dsess *ds)
 {
-	return ds->s != NULL ? sess_get_opts(ds->s) : &ds->cs->opts;
+	return ds->s != NULL ? sess_get_opts(ds->s) : ds->cs->opts;
+}
+
+const char *
+sessions_host(const struct dsess *ds)
+{
+	return ds->s != NULL ? sess_get_host(ds->s) : ds->cs->host;
+}
+
+void
+sessions_copy_opts(const struct dsess *ds, struct sess_opts *out)
+{
+	sess_opts_compose(out, sessions_opts(ds), sessions_host(ds));
 }
 
 size_t
@@ -331,7 +347,7 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 		    ds->errdetail);
 		return -1;
 	}
-	o = *sess_get_opts(ds->s);
+	sess_copy_opts(ds->s, &o);
 	was = o.enabled;
 	/* o owns a reference of its own while it is changed (session.h). */
 	if (o.v3.cred != NULL)

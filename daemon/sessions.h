@@ -108,6 +108,9 @@ struct dsess	*sessions_at(const struct sessions *t, size_t i);
 /* The options the session runs with (its config's when it has no core
  * session). */
 const struct sess_opts *sessions_opts(const struct dsess *ds);
+const char	*sessions_host(const struct dsess *ds);
+void		 sessions_copy_opts(const struct dsess *ds,
+		    struct sess_opts *out);
 
 /* Note the outcome of a request on ds for the log (0 = success). */
 void		 sessions_note(struct dsess *ds, int error, const char *detail);

@@ -101,7 +101,7 @@ view_session_list(struct daemon *d, const struct sessions *t,
 		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
 		    "s:I,s:f}",
 		    "name", ds->name,
-		    "host", o->host,
+		    "host", sessions_host(ds),
 		    "port", (int)o->port,
 		    "version", sessions_version_name(o->version),
 		    "transport", sessions_transport_name(o->transport),
@@ -129,10 +129,12 @@ view_session_list(struct daemon *d, const struct sessions *t,
 json_t *
 view_session_opts(const struct dsess *ds)
 {
+	struct sess_opts so;
 	json_t	*o;
 	bool	 mask = packets_mask(ds);
 
-	if ((o = config_session_opts_json(sessions_opts(ds), mask)) == NULL)
+	sessions_copy_opts(ds, &so);
+	if ((o = config_session_opts_json(&so, mask)) == NULL)
 		return NULL;
 	json_object_set_new(o, "mask_sensitive_data", json_boolean(mask));
 	json_object_set_new(o, "decrypt_trace",
