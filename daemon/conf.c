@@ -846,7 +846,8 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	size_t		 i;
 	char		 where[300];
 
-	copy_str(s->name, name, sizeof(s->name));
+	if ((s->name = strdup(name)) == NULL)
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	*so = ctx->base;
 	so->v3.cred = NULL;		/* cfg_v3() makes the session's */
 	if (!json_is_object(obj))
@@ -872,14 +873,16 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "no "
 			    "template named \"%s\"", tname);
 		}
-		copy_str(s->template_name, tname,
-		    sizeof(s->template_name));
+		if ((s->template_name = strdup(tname)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
 		*so = t->opts;
 		so->v3.cred = NULL;
 		polls = t->polls;
-		if (t->credentials != NULL)
-			copy_str(s->credentials, t->credentials,
-			    sizeof(s->credentials));
+		if (t->credentials != NULL && (s->credentials =
+		    strdup(t->credentials)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
 	}
 	if ((s->extra = json_deep_copy(t != NULL ? t->extra :
 	    ctx->base_extra)) == NULL)
@@ -888,7 +891,10 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		kat = cfg_pos_key(&at, "credentials");
 		if (cred_ref(ctx, v, &kat, s->extra, &cname) == -1)
 			return -1;
-		copy_str(s->credentials, cname, sizeof(s->credentials));
+		free(s->credentials);
+		if ((s->credentials = strdup(cname)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
 	}
 	if (cfg_opts_apply(obj, &at, so, s->extra, allowed,
 	    ctx->err) == -1)
@@ -1140,9 +1146,9 @@ cfg_overrides(struct cfg_ctx *ctx)
 	}
 	ss = json_object_get(root, "sessions");
 	json_object_foreach(ss, name, obj) {
-		if (c->nsessions == 0 || strlen(name) >= sizeof(key.name))
+		if (c->nsessions == 0)
 			continue;
-		copy_str(key.name, name, sizeof(key.name));
+		key.name = (char *)(uintptr_t)name;
 		s = bsearch(&key, c->sessions, c->nsessions, sizeof(key),
 		    cmp_session);
 		if (s == NULL)
@@ -1274,6 +1280,9 @@ config_free(struct config *c)
 		json_decref(c->sessions[i].extra);
 		sess_opts_drop(c->sessions[i].opts);
 		free(c->sessions[i].host);
+		free(c->sessions[i].name);
+		free(c->sessions[i].template_name);
+		free(c->sessions[i].credentials);
 	}
 	sess_opts_release(&c->defaults);
 	free(c->sessions);
@@ -1310,10 +1319,9 @@ config_find_session(const struct config *c, const char *name)
 {
 	struct config_session	 key;
 
-	if (c == NULL || c->nsessions == 0 ||
-	    strlen(name) >= sizeof(key.name))
+	if (c == NULL || c->nsessions == 0)
 		return NULL;
-	copy_str(key.name, name, sizeof(key.name));
+	key.name = (char *)(uintptr_t)name;
 	return bsearch(&key, c->sessions, c->nsessions, sizeof(key),
 	    cmp_session);
 }

@@ -41,15 +41,15 @@ struct config_poll {
 };
 
 struct config_session {
-	char		 name[SNMPMGR_MAX_NAME_LEN + 1];
+	char		*name;
 	/* Defaults, then template, then own: a shared block (core/
 	 * sess_opts.c, a reference the config owns) and the host. */
 	const struct sess_opts *opts;
 	char		*host;
 	char		**polls;	/* names of config_poll entries */
 	size_t		 npolls;
-	char		 template_name[SNMPMGR_MAX_NAME_LEN + 1]; /* "" = none */
-	char		 credentials[SNMPMGR_MAX_NAME_LEN + 1];	/* "" = none */
+	char		*template_name;		/* NULL = none */
+	char		*credentials;		/* NULL = none */
 	/*
 	 * The options of SPEC 2 beyond the plain ones of struct sess_opts
 	 * (SNMPv3 USM: user, auth, auth_password, priv, ..., which are also

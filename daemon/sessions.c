@@ -78,6 +78,9 @@ sessions_cs_free(struct config_session *cs)
 	json_decref(cs->extra);
 	sess_opts_drop(cs->opts);
 	free(cs->host);
+	free(cs->name);
+	free(cs->template_name);
+	free(cs->credentials);
 	free(cs);
 }
 
@@ -93,9 +96,15 @@ sessions_cs_dup(const struct config_session *src)
 	cs->polls = NULL;
 	cs->npolls = 0;
 	cs->extra = NULL;
+	cs->name = cs->host = cs->template_name = cs->credentials = NULL;
 	/* The copy holds the block too (session.h). */
 	sess_opts_hold(cs->opts);
-	if ((cs->host = strdup(src->host)) == NULL)
+	if ((cs->host = strdup(src->host)) == NULL ||
+	    (cs->name = strdup(src->name)) == NULL ||
+	    (src->template_name != NULL && (cs->template_name =
+	    strdup(src->template_name)) == NULL) ||
+	    (src->credentials != NULL && (cs->credentials =
+	    strdup(src->credentials)) == NULL))
 		goto fail;
 	if (src->extra != NULL && (cs->extra = json_deep_copy(src->extra)) ==
 	    NULL)
@@ -134,8 +143,12 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 		ds->runtime = true;
 	} else
 		ds->cs = cs;
-	snprintf(ds->name, sizeof(ds->name), "%s", cs->name);
 	ds->errdetail = "";
+	if ((ds->name = strdup(cs->name)) == NULL) {
+		sessions_cs_free(ds->own);
+		free(ds);
+		return NULL;
+	}
 	sess_opts_compose(&o, ds->cs->opts, ds->cs->host);
 	if ((ds->s = sess_new(d->mgr, &o)) == NULL) {
 		ds->err = snmpmgr_lasterr();
@@ -163,6 +176,7 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);
+	free(ds->name);
 	free(ds);
 }
 

@@ -36,7 +36,7 @@ struct sessions;
 struct state_poll;
 
 struct dsess {
-	char			 name[SNMPMGR_MAX_NAME_LEN + 1];
+	char			*name;
 	/*
 	 * What the session was made from: an entry of the daemon's config
 	 * (re-pointed to the new config by a reload), or, for a session

@@ -319,7 +319,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		json_object_update(res, v3);
 		json_decref(v3);
 	}
-	if (ds->cs->template_name[0] != '\0')
+	if (ds->cs->template_name != NULL)
 		json_object_set_new(res, "template",
 		    json_string(ds->cs->template_name));
 	view_bad_packet(ds, res);
