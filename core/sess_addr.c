@@ -22,12 +22,12 @@
 
 /* The port of o in a numeric address. */
 static void
-sess_addr_port(struct sockaddr_storage *ss, uint16_t port)
+sess_addr_port(struct sockaddr *sa, uint16_t port)
 {
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons(port);
+	else if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
 }
 
 /*
@@ -62,7 +62,7 @@ sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
 		memset(ss, 0, sizeof(*ss));
 		rc = m->io.resolve(m->io.arg, s, host, family, ss, sslen);
 		if (rc == 1)
-			sess_addr_port(ss, o->port);
+			sess_addr_port((struct sockaddr *)ss, o->port);
 		return rc;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -81,7 +81,7 @@ sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
 	*sslen = pick->ai_addrlen;
-	sess_addr_port(ss, o->port);
+	sess_addr_port((struct sockaddr *)ss, o->port);
 	freeaddrinfo(res);
 	return 1;
 }
@@ -139,7 +139,7 @@ sess_resolved(struct sess *s, int error, const char *why,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct sess_mgr *m = s->m;
-	struct sockaddr_storage old;
+	union sess_sockaddr old;
 	struct sess_req *r;
 	bool refamily, restream;
 	int err;
@@ -155,12 +155,12 @@ sess_resolved(struct sess *s, int error, const char *why,
 		snmpmgr_seterr(error, "%s", why != NULL ? why : s->host);
 		goto fail_waiting;
 	}
-	refamily = !s->attached || s->addr.ss_family != sa->sa_family;
+	refamily = !s->attached || s->addr.sa.sa_family != sa->sa_family;
 	old = s->addr;
 	memset(&s->addr, 0, sizeof(s->addr));
 	memcpy(&s->addr, sa, salen);
 	s->addrlen = salen;
-	sess_addr_port(&s->addr, s->opts->port);
+	sess_addr_port(&s->addr.sa, s->opts->port);
 	s->resolving = false;
 	/* A stream is connected to the old address: connect anew. */
 	restream = SESS_TRANSPORT_IS_STREAM(s->opts->transport) &&

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/queue.h>
 
+#include <netinet/in.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,6 +118,14 @@ struct sess_v3 {
 struct sess_watcher;
 struct sess_vops;
 
+/* An agent's address: IPv4 or IPv6 only, in 28 bytes, not the 128 of a
+ * sockaddr_storage. */
+union sess_sockaddr {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 struct sess {
 	struct sess_mgr		*m;
 	uint32_t		 walk_hint;	/* walk.c: max-repetitions
@@ -123,9 +133,10 @@ struct sess {
 	TAILQ_ENTRY(sess)	 entry;
 	const struct sess_opts	*opts;		/* shared block (sess_opts.c) */
 	char			*host;		/* not in the block */
-	struct sockaddr_storage	 addr;
+	union sess_sockaddr	 addr;
 	socklen_t		 addrlen;
 	struct sess_stats	 stats;
+	struct sess_usm_stats	*usm;		/* since it first was v3 */
 	const struct sess_vops	*vops;
 	struct sess_v3		*v3;		/* SNMPv3 sessions only */
 	void			*sock;

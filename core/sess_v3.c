@@ -282,7 +282,8 @@ sess_v3_new(struct sess *s)
 		return 0;
 	if (sess_mgr_v3_ready(s->m) == -1)
 		return -1;
-	if ((s->v3 = calloc(1, sizeof(*s->v3))) == NULL) {
+	if ((s->usm == NULL && (s->usm = calloc(1, sizeof(*s->usm))) ==
+	    NULL) || (s->v3 = calloc(1, sizeof(*s->v3))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return -1;
 	}
@@ -667,7 +668,7 @@ sess_v3_finish(struct sess *s, int error, const char *detail)
 	if (error == 0) {
 		v->disc = SESS_DISC_DONE;
 		v->discovered_us = now;
-		s->stats.usm.discoveries++;
+		s->usm->discoveries++;
 	} else if (v->disc != SESS_DISC_DONE)
 		v->disc = SESS_DISC_NONE;
 	if (!s->dying && m->v3hooks.discovery != NULL)
@@ -922,7 +923,7 @@ sess_v3_recover(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	uint64_t	 now = sess_now(m);
 
 	r->recovered = true;
-	s->stats.usm.recoveries++;
+	s->usm->recoveries++;
 	if (error == SNMPMGR_ERR_TIME_FRAME && authed) {
 		/* RFC 3414 3.2 step 7b, RFC 3414 4. */
 		usm_time_set(&v->tl, sp->boots, sp->time, sess_now_s(m));
@@ -954,7 +955,7 @@ static void
 sess_v3_report(struct sess_mgr *m, struct sess *s, struct sess_req *r,
     const struct snmp_msg *msg, const struct usm_secparams *sp, bool authed)
 {
-	struct sess_usm_stats *st = &s->stats.usm;
+	struct sess_usm_stats *st = s->usm;
 	const struct oid *name = NULL;
 	const char	*rname = NULL;
 	char		 oidstr[SNMPMGR_MAX_OID_STR];
@@ -1090,7 +1091,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	if ((msg->msg_flags & SNMP_MSGFLAG_AUTH) != 0) {
 		/* RFC 3414 3.2 steps 3-6, from the agent's engine. */
 		if (v->user == NULL || usm_user_mac_len(v->user) == 0) {
-			s->stats.usm.unauthenticated++;
+			s->usm->unauthenticated++;
 			sess_badpkt(m, s, SNMPMGR_ERR_NOT_AUTHENTICATED,
 			    "authenticated message, but no key for it",
 			    from, buf, len);
@@ -1098,7 +1099,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		}
 		if (sp.engine_id_len != v->engine_id_len ||
 		    memcmp(sp.engine_id, v->engine_id, v->engine_id_len) != 0) {
-			s->stats.usm.unknown_engine_ids++;
+			s->usm->unknown_engine_ids++;
 			sess_badpkt(m, s, SNMPMGR_ERR_ENGINE_ID, "message from "
 			    "an engine ID other than the agent's", from, buf,
 			    len);
@@ -1108,7 +1109,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 			user = usm_cred_user(s->opts->v3.cred, &ulen);
 		if (sp.user_len != ulen || (ulen > 0 &&
 		    memcmp(sp.user, user, ulen) != 0)) {
-			s->stats.usm.unknown_user_names++;
+			s->usm->unknown_user_names++;
 			sess_badpkt(m, s, SNMPMGR_ERR_USER_NAME,
 			    "message for another user", from, buf, len);
 			return;
@@ -1116,7 +1117,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		if (v3_verify(v->user, buf, len, &sp) == -1) {
 			/* usmStatsWrongDigests either way; 310 when there
 			 * is no digest at all. */
-			s->stats.usm.wrong_digests++;
+			s->usm->wrong_digests++;
 			if (snmpmgr_lasterr() == SNMPMGR_ERR_NO_SIGNATURE)
 				sess_badpkt(m, s, SNMPMGR_ERR_NO_SIGNATURE,
 				    "authenticated message without a digest "
@@ -1133,7 +1134,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    v3_decrypt(v->user, msg, &sp, m->dbuf,
 		    SNMPMGR_MAX_DGRAM) == -1) {
 			if (snmpmgr_lasterr() != SNMPMGR_ERR_TOO_MANY_OBJECTS) {
-				s->stats.usm.decryption_errors++;
+				s->usm->decryption_errors++;
 				sess_badpkt(m, s, SNMPMGR_ERR_DECRYPT,
 				    snmpmgr_lasterr_detail(), from, buf, len);
 				return;
@@ -1162,7 +1163,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	    error == SNMPMGR_ERR_TIME_FRAME) &&
 	    usm_time_check(&v->tl, sp.boots, sp.time,
 	    (int64_t)(now / 1000000)) == -1) {
-		s->stats.usm.not_in_time_windows++;
+		s->usm->not_in_time_windows++;
 		sess_badpkt(m, s, SNMPMGR_ERR_TIME_FRAME,
 		    snmpmgr_lasterr_detail(), from, buf, len);
 		return;
@@ -1193,7 +1194,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	/* RFC 3412 7.2 step 12: the response's level is the request's
 	 * (under TSM, any level the transport covers: RFC 5591 5.2). */
 	if (!SESS_IS_TSM(s) && (msg->msg_flags & V3_LEVEL_MASK) != r->level) {
-		s->stats.usm.unauthenticated++;
+		s->usm->unauthenticated++;
 		sess_badpkt(m, s, SNMPMGR_ERR_NOT_AUTHENTICATED, "response at "
 		    "another security level than the request", from, buf,
 		    len);

@@ -363,6 +363,7 @@ sess_check_opts(const struct sess_opts *o)
 struct sess *
 sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 {
+	struct sockaddr_storage ss;
 	struct sess *s;
 
 	if (sess_check_opts(opts) == -1)
@@ -383,7 +384,7 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 	TAILQ_INIT(&s->reqs);
 	if (s->opts->version == SNMP_V3 && sess_v3_new(s) == -1)
 		goto fail;
-	switch (sess_lookup(m, s, s->opts, s->host, &s->addr, &s->addrlen)) {
+	switch (sess_lookup(m, s, s->opts, s->host, &ss, &s->addrlen)) {
 	case -1:
 		goto fail;
 	case 0:
@@ -392,6 +393,12 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 		s->lookup_out = true;
 		break;
 	default:
+		if (s->addrlen > sizeof(s->addr)) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no "
+			    "usable address", s->host);
+			goto fail;
+		}
+		memcpy(&s->addr, &ss, s->addrlen);
 		if (m->io.attach != NULL && m->io.attach(m->io.arg, s) == -1)
 			goto fail;
 		s->attached = 1;
@@ -404,6 +411,7 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 	sess_v3_free(s);
 	sess_opts_drop(s->opts);
 	free(s->host);
+	free(s->usm);
 	free(s);
 	return NULL;
 }
@@ -500,6 +508,7 @@ sess_destroy(struct sess *s, int callbacks)
 	sess_v3_free(s);
 	sess_opts_drop(s->opts);
 	free(s->host);
+	free(s->usm);
 	free(s);
 	sess_mgr_rewake(m);
 }
@@ -533,7 +542,8 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	struct sess_mgr *m = s->m;
 	const struct sess_opts *old = s->opts, *nb;
 	char *oldhost = s->host, *nhost;
-	struct sockaddr_storage oldaddr = s->addr, addr;
+	union sess_sockaddr oldaddr = s->addr;
+	struct sockaddr_storage addr;
 	socklen_t oldlen = s->addrlen, addrlen = s->addrlen;
 	char detail[256];
 	bool moved, resock;
@@ -550,7 +560,8 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	}
 	moved = strcmp(nhost, oldhost) != 0 || nb->port != old->port ||
 	    nb->transport != old->transport;
-	addr = s->addr;
+	memset(&addr, 0, sizeof(addr));
+	memcpy(&addr, &s->addr, sizeof(s->addr));
 	if (moved || s->resolving) {
 		sess_lookup_forget(s);
 		switch (sess_lookup(m, s, nb, nhost, &addr, &addrlen)) {
@@ -576,13 +587,20 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	}
 	resock = !s->attached || sess_sock_opts_differ(nb, old) ||
 	    nb->transport != old->transport ||
-	    (moved && (addr.ss_family != oldaddr.ss_family ||
+	    (moved && (addr.ss_family != oldaddr.sa.sa_family ||
 	    nb->use_connection ||
 	    SESS_TRANSPORT_IS_STREAM(nb->transport)));
 
+	if (addrlen > sizeof(s->addr)) {
+		sess_opts_drop(nb);
+		free(nhost);
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no usable "
+		    "address", opts->host);
+		return -1;
+	}
 	s->opts = nb;
 	s->host = nhost;
-	s->addr = addr;
+	memcpy(&s->addr, &addr, addrlen);
 	s->addrlen = addrlen;
 	if (!resock) {
 		sess_v3_sync(s, old, moved);
@@ -652,6 +670,14 @@ const struct sess_stats *
 sess_get_stats(const struct sess *s)
 {
 	return &s->stats;
+}
+
+const struct sess_usm_stats *
+sess_get_usm_stats(const struct sess *s)
+{
+	static const struct sess_usm_stats none;
+
+	return s->usm != NULL ? s->usm : &none;
 }
 
 const struct sockaddr *
@@ -793,7 +819,7 @@ sess_addr_text(const struct sess *s, char *buf, size_t size)
 		snprintf(buf, size, "%s", s->host);
 		return;
 	}
-	snprintf(buf, size, s->addr.ss_family == AF_INET6 ? "[%s]:%s" :
+	snprintf(buf, size, s->addr.sa.sa_family == AF_INET6 ? "[%s]:%s" :
 	    "%s:%s", host, port);
 }
 
@@ -1221,7 +1247,7 @@ sess_origin_ok(const struct sess *s, const struct sockaddr *from,
 	const struct sockaddr_in6 *a6, *b6;
 	bool port = !s->opts->ignore_port_mismatch;
 
-	if (from == NULL || from->sa_family != s->addr.ss_family)
+	if (from == NULL || from->sa_family != s->addr.sa.sa_family)
 		return false;
 	if (from->sa_family == AF_INET) {
 		if (fromlen < (socklen_t)sizeof(*a4))

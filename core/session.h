@@ -188,7 +188,6 @@ struct sess_stats {
 	uint32_t	 last_rtt_us;	/* of the last matched response */
 	uint64_t	 dropped;	/* responses dropped while accept_data
 					 * is off */
-	struct sess_usm_stats usm;
 };
 
 /*
@@ -363,6 +362,9 @@ void		 sess_copy_opts(const struct sess *s, struct sess_opts *out);
 uint32_t	 sess_walk_hint(const struct sess *s);
 void		 sess_set_walk_hint(struct sess *s, uint32_t rep);
 const struct sess_stats	*sess_get_stats(const struct sess *s);
+/* Its SNMPv3 counters (kept apart: only SNMPv3 sessions have them; all
+ * zero for a session that never was one). */
+const struct sess_usm_stats *sess_get_usm_stats(const struct sess *s);
 /* The resolved agent address. */
 const struct sockaddr	*sess_addr(const struct sess *s, socklen_t *len);
 /* Opaque pointers for the loop binding (socket, name lookup) and the

@@ -247,7 +247,7 @@ view_v3_show(const struct sess *s)
 
 	if (s == NULL || (eng = view_v3_engine(s)) == NULL)
 		return NULL;
-	u = &sess_get_stats(s)->usm;
+	u = sess_get_usm_stats(s);
 	res = json_pack("{s:o,s:{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "engine", eng, "usm",
 	    "reports",
