@@ -381,7 +381,8 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	size_t		 idlen, i;
 
 	if (ws->store != NULL && !ws->store_full &&
-	    state_vals_add(&ws->store->work, vb, n) == -1)
+	    (state_poll_work(ws->store) == NULL ||
+	    state_vals_add(ws->store->work, vb, n) == -1))
 		ws->store_full = true;
 	op_response_event(op, vb, n, NULL, 0);
 	if (!ws->stream) {
