@@ -22,12 +22,12 @@
 
 /* The port of o in a numeric address. */
 static void
-sess_addr_port(struct sockaddr_storage *ss, uint16_t port)
+sess_addr_port(struct sockaddr *sa, uint16_t port)
 {
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons(port);
+	else if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
 }
 
 /*
@@ -38,12 +38,12 @@ sess_addr_port(struct sockaddr_storage *ss, uint16_t port)
  */
 int
 sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
-    struct sockaddr_storage *ss, socklen_t *sslen)
+    const char *host, struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct addrinfo hints, *res = NULL, *ai, *pick = NULL;
 	int family, rc;
 
-	if (o->host[0] == '\0') {
+	if (host[0] == '\0') {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no host given");
 		return -1;
 	}
@@ -53,16 +53,16 @@ sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(o->host, NULL, &hints, &res) != 0) {
+	if (getaddrinfo(host, NULL, &hints, &res) != 0) {
 		if (m->io.resolve == NULL) {
 			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: not a "
-			    "numeric address, and no resolver", o->host);
+			    "numeric address, and no resolver", host);
 			return -1;
 		}
 		memset(ss, 0, sizeof(*ss));
-		rc = m->io.resolve(m->io.arg, s, o->host, family, ss, sslen);
+		rc = m->io.resolve(m->io.arg, s, host, family, ss, sslen);
 		if (rc == 1)
-			sess_addr_port(ss, o->port);
+			sess_addr_port((struct sockaddr *)ss, o->port);
 		return rc;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -75,13 +75,13 @@ sess_lookup(struct sess_mgr *m, struct sess *s, const struct sess_opts *o,
 	if (pick == NULL || pick->ai_addrlen > sizeof(*ss)) {
 		freeaddrinfo(res);
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no address",
-		    o->host);
+		    host);
 		return -1;
 	}
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
 	*sslen = pick->ai_addrlen;
-	sess_addr_port(ss, o->port);
+	sess_addr_port((struct sockaddr *)ss, o->port);
 	freeaddrinfo(res);
 	return 1;
 }
@@ -123,7 +123,7 @@ sess_relookup(struct sess *s)
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 
-	switch (sess_lookup(s->m, s, &s->opts, &ss, &sslen)) {
+	switch (sess_lookup(s->m, s, s->opts, s->host, &ss, &sslen)) {
 	case -1:
 		return -1;
 	case 0:
@@ -139,7 +139,7 @@ sess_resolved(struct sess *s, int error, const char *why,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct sess_mgr *m = s->m;
-	struct sockaddr_storage old;
+	union sess_sockaddr old;
 	struct sess_req *r;
 	bool refamily, restream;
 	int err;
@@ -152,20 +152,20 @@ sess_resolved(struct sess *s, int error, const char *why,
 		why = "no usable address";
 	}
 	if (error != 0) {
-		snmpmgr_seterr(error, "%s", why != NULL ? why : s->opts.host);
+		snmpmgr_seterr(error, "%s", why != NULL ? why : s->host);
 		goto fail_waiting;
 	}
-	refamily = !s->attached || s->addr.ss_family != sa->sa_family;
+	refamily = !s->attached || s->addr.sa.sa_family != sa->sa_family;
 	old = s->addr;
 	memset(&s->addr, 0, sizeof(s->addr));
 	memcpy(&s->addr, sa, salen);
 	s->addrlen = salen;
-	sess_addr_port(&s->addr, s->opts.port);
+	sess_addr_port(&s->addr.sa, s->opts->port);
 	s->resolving = false;
 	/* A stream is connected to the old address: connect anew. */
-	restream = SESS_TRANSPORT_IS_STREAM(s->opts.transport) &&
+	restream = SESS_TRANSPORT_IS_STREAM(s->opts->transport) &&
 	    memcmp(&old, &s->addr, sizeof(old)) != 0;
-	if (refamily || restream || s->opts.use_connection) {
+	if (refamily || restream || s->opts->use_connection) {
 		if (s->attached && m->io.detach != NULL)
 			m->io.detach(m->io.arg, s);
 		s->attached = 0;

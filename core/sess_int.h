@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/queue.h>
 
+#include <netinet/in.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +32,7 @@
 #define SESS_V3_IDS		32
 
 /* SNMPv3 under the Transport Security Model (RFC 5591): over DTLS. */
-#define SESS_IS_TSM(s)	((s)->opts.transport == SESS_TRANSPORT_DTLS)
+#define SESS_IS_TSM(s)	((s)->opts->transport == SESS_TRANSPORT_DTLS)
 /* SNMP-FRAMEWORK-MIB snmpEngineID.0, asked by RFC 5343 discovery. */
 #define SESS_OID_ENGINE_ID	"1.3.6.1.6.3.10.2.1.1.0"
 
@@ -116,15 +118,25 @@ struct sess_v3 {
 struct sess_watcher;
 struct sess_vops;
 
+/* An agent's address: IPv4 or IPv6 only, in 28 bytes, not the 128 of a
+ * sockaddr_storage. */
+union sess_sockaddr {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 struct sess {
 	struct sess_mgr		*m;
 	uint32_t		 walk_hint;	/* walk.c: max-repetitions
 						 * that last worked, 0 none */
 	TAILQ_ENTRY(sess)	 entry;
-	struct sess_opts	 opts;
-	struct sockaddr_storage	 addr;
+	const struct sess_opts	*opts;		/* shared block (sess_opts.c) */
+	char			*host;		/* not in the block */
+	union sess_sockaddr	 addr;
 	socklen_t		 addrlen;
 	struct sess_stats	 stats;
+	struct sess_usm_stats	*usm;		/* since it first was v3 */
 	const struct sess_vops	*vops;
 	struct sess_v3		*v3;		/* SNMPv3 sessions only */
 	void			*sock;
@@ -214,6 +226,7 @@ void	 sess_req_destroy(struct sess_req *);
 void	 sess_req_fail(struct sess_req *, int);
 /* sess_addr.c: the agent's address. */
 int	 sess_lookup(struct sess_mgr *, struct sess *, const struct sess_opts *,
+	    const char *,
 	    struct sockaddr_storage *, socklen_t *);
 void	 sess_lookup_forget(struct sess *);
 void	 sess_flush_unsent(struct sess *);

@@ -236,7 +236,7 @@ static void
 sess_v3_preset(struct sess *s)
 {
 	struct sess_v3	*v = s->v3;
-	const struct sess_v3opts *o = &s->opts.v3;
+	const struct sess_v3opts *o = &s->opts->v3;
 
 	usm_user_free(v->user);
 	v->user = NULL;
@@ -282,7 +282,8 @@ sess_v3_new(struct sess *s)
 		return 0;
 	if (sess_mgr_v3_ready(s->m) == -1)
 		return -1;
-	if ((s->v3 = calloc(1, sizeof(*s->v3))) == NULL) {
+	if ((s->usm == NULL && (s->usm = calloc(1, sizeof(*s->usm))) ==
+	    NULL) || (s->v3 = calloc(1, sizeof(*s->v3))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return -1;
 	}
@@ -318,7 +319,7 @@ static int
 sess_tsm_out(struct sess *s, struct sess_req *r, struct v3_out *o,
     const uint8_t **out, ssize_t *len)
 {
-	const struct sess_v3opts *so = &s->opts.v3;
+	const struct sess_v3opts *so = &s->opts->v3;
 	struct sess_v3	*v = s->v3;
 
 	if (r->kind == SESS_REQ_PROBE) {
@@ -371,22 +372,20 @@ sess_tsm_context_answer(struct sess *s, const struct snmp_msg *msg,
 }
 
 /*
- * The options changed (old were in force): take a reference on the new
- * credential, drop the old, and when anything the v3 state depends on
- * changed, start over from the preset values.
+ * The options changed (old were in force, their block still held): when
+ * anything the v3 state depends on changed, start over from the preset
+ * values.
  */
 void
 sess_v3_sync(struct sess *s, const struct sess_opts *old, bool moved)
 {
-	const struct sess_v3opts *n = &s->opts.v3, *o = &old->v3;
+	const struct sess_v3opts *n = &s->opts->v3, *o = &old->v3;
 	struct sess_v3	*v;
 	struct sess_req	*r;
 	bool		 reset;
 
-	if (n->cred != NULL)
-		usm_cred_ref(n->cred);
-	usm_cred_free(o->cred);
-	if (s->opts.version != SNMP_V3) {
+	/* The blocks hold the credentials (sess_opts.c). */
+	if (s->opts->version != SNMP_V3) {
 		if ((v = s->v3) == NULL)
 			return;
 		/* Requests waiting for a discovery that will not come. */
@@ -436,13 +435,13 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	struct sess		*s = r->s;
 	struct sess_mgr		*m = s->m;
 	struct sess_v3		*v = s->v3;
-	const struct sess_v3opts *so = &s->opts.v3;
+	const struct sess_v3opts *so = &s->opts->v3;
 	struct v3_out		 o;
 	const uint8_t		*out;
 	ssize_t			 len;
 	size_t			 max;
 
-	if (v == NULL || s->opts.version != SNMP_V3) {
+	if (v == NULL || s->opts->version != SNMP_V3) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "session is no longer SNMPv3");
 		return -1;
@@ -495,7 +494,7 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	    SNMPMGR_MAX_MSG_SIZE, &out)) == -1)
 		return -1;
  encoded:
-	max = s->opts.max_packet_size;
+	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
 	if ((size_t)len > max) {
@@ -553,7 +552,7 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 
 	if (step == SESS_DISC_TIME && v->user == NULL) {
 		/* Localize now, once per engine (usm_cache). */
-		if ((v->user = usm_cache_get(m->cache, s->opts.v3.cred,
+		if ((v->user = usm_cache_get(m->cache, s->opts->v3.cred,
 		    v->engine_id, v->engine_id_len)) == NULL)
 			return -1;
 	}
@@ -588,8 +587,8 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 		goto nomem;
 	memcpy(r->pdu, out, (size_t)len);
 	r->pdu_len = (size_t)len;
-	r->tries_left = s->opts.retries > SNMPMGR_MAX_RETRIES ?
-	    SNMPMGR_MAX_RETRIES : s->opts.retries;
+	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
+	    SNMPMGR_MAX_RETRIES : s->opts->retries;
 	reqtab_hash_insert(&m->rt, &r->ent);
 	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
 	s->npending++;
@@ -669,7 +668,7 @@ sess_v3_finish(struct sess *s, int error, const char *detail)
 	if (error == 0) {
 		v->disc = SESS_DISC_DONE;
 		v->discovered_us = now;
-		s->stats.usm.discoveries++;
+		s->usm->discoveries++;
 	} else if (v->disc != SESS_DISC_DONE)
 		v->disc = SESS_DISC_NONE;
 	if (!s->dying && m->v3hooks.discovery != NULL)
@@ -815,7 +814,7 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 		v->rep_time = sp->time;
 		v->rep_at = sess_now_s(m);
 		if ((v->level & SNMP_MSGFLAG_AUTH) == 0 ||
-		    s->opts.v3.single_step_discovery || v->fallback_next) {
+		    s->opts->v3.single_step_discovery || v->fallback_next) {
 			v->fallback = v->fallback_next;
 			/* Boots and time as the unauthenticated report says:
 			 * the first authenticated answer corrects them. */
@@ -823,7 +822,7 @@ sess_v3_probe_answer(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 			    sess_now_s(m));
 			if ((v->level & SNMP_MSGFLAG_AUTH) != 0 &&
 			    v->user == NULL && (v->user =
-			    usm_cache_get(m->cache, s->opts.v3.cred,
+			    usm_cache_get(m->cache, s->opts->v3.cred,
 			    v->engine_id, v->engine_id_len)) == NULL) {
 				sess_v3_finish(s, snmpmgr_lasterr(),
 				    snmpmgr_lasterr_detail());
@@ -924,7 +923,7 @@ sess_v3_recover(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	uint64_t	 now = sess_now(m);
 
 	r->recovered = true;
-	s->stats.usm.recoveries++;
+	s->usm->recoveries++;
 	if (error == SNMPMGR_ERR_TIME_FRAME && authed) {
 		/* RFC 3414 3.2 step 7b, RFC 3414 4. */
 		usm_time_set(&v->tl, sp->boots, sp->time, sess_now_s(m));
@@ -956,7 +955,7 @@ static void
 sess_v3_report(struct sess_mgr *m, struct sess *s, struct sess_req *r,
     const struct snmp_msg *msg, const struct usm_secparams *sp, bool authed)
 {
-	struct sess_usm_stats *st = &s->stats.usm;
+	struct sess_usm_stats *st = s->usm;
 	const struct oid *name = NULL;
 	const char	*rname = NULL;
 	char		 oidstr[SNMPMGR_MAX_OID_STR];
@@ -1053,9 +1052,9 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	r = key > 0 ? sess_req_of(reqtab_hash_find(&m->rt, key)) : NULL;
 	if (r == NULL || !r->is_v3 || r->waiting ||
 	    (uint32_t)(msg->msg_id - key) >= r->ntx ||
-	    r->s->opts.version != SNMP_V3 || r->s->v3 == NULL) {
+	    r->s->opts->version != SNMP_V3 || r->s->v3 == NULL) {
 		s = key > 0 ? sess_recent_find(m, key) : NULL;
-		if (s != NULL && s->opts.version != SNMP_V3)
+		if (s != NULL && s->opts->version != SNMP_V3)
 			s = NULL;
 		sess_unmatched(m, owner, s, from, fromlen, buf, len,
 		    "SNMPv3 message with an unknown msgID");
@@ -1092,7 +1091,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	if ((msg->msg_flags & SNMP_MSGFLAG_AUTH) != 0) {
 		/* RFC 3414 3.2 steps 3-6, from the agent's engine. */
 		if (v->user == NULL || usm_user_mac_len(v->user) == 0) {
-			s->stats.usm.unauthenticated++;
+			s->usm->unauthenticated++;
 			sess_badpkt(m, s, SNMPMGR_ERR_NOT_AUTHENTICATED,
 			    "authenticated message, but no key for it",
 			    from, buf, len);
@@ -1100,17 +1099,17 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		}
 		if (sp.engine_id_len != v->engine_id_len ||
 		    memcmp(sp.engine_id, v->engine_id, v->engine_id_len) != 0) {
-			s->stats.usm.unknown_engine_ids++;
+			s->usm->unknown_engine_ids++;
 			sess_badpkt(m, s, SNMPMGR_ERR_ENGINE_ID, "message from "
 			    "an engine ID other than the agent's", from, buf,
 			    len);
 			return;
 		}
-		if (s->opts.v3.cred != NULL)
-			user = usm_cred_user(s->opts.v3.cred, &ulen);
+		if (s->opts->v3.cred != NULL)
+			user = usm_cred_user(s->opts->v3.cred, &ulen);
 		if (sp.user_len != ulen || (ulen > 0 &&
 		    memcmp(sp.user, user, ulen) != 0)) {
-			s->stats.usm.unknown_user_names++;
+			s->usm->unknown_user_names++;
 			sess_badpkt(m, s, SNMPMGR_ERR_USER_NAME,
 			    "message for another user", from, buf, len);
 			return;
@@ -1118,7 +1117,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		if (v3_verify(v->user, buf, len, &sp) == -1) {
 			/* usmStatsWrongDigests either way; 310 when there
 			 * is no digest at all. */
-			s->stats.usm.wrong_digests++;
+			s->usm->wrong_digests++;
 			if (snmpmgr_lasterr() == SNMPMGR_ERR_NO_SIGNATURE)
 				sess_badpkt(m, s, SNMPMGR_ERR_NO_SIGNATURE,
 				    "authenticated message without a digest "
@@ -1135,7 +1134,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 		    v3_decrypt(v->user, msg, &sp, m->dbuf,
 		    SNMPMGR_MAX_DGRAM) == -1) {
 			if (snmpmgr_lasterr() != SNMPMGR_ERR_TOO_MANY_OBJECTS) {
-				s->stats.usm.decryption_errors++;
+				s->usm->decryption_errors++;
 				sess_badpkt(m, s, SNMPMGR_ERR_DECRYPT,
 				    snmpmgr_lasterr_detail(), from, buf, len);
 				return;
@@ -1164,7 +1163,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	    error == SNMPMGR_ERR_TIME_FRAME) &&
 	    usm_time_check(&v->tl, sp.boots, sp.time,
 	    (int64_t)(now / 1000000)) == -1) {
-		s->stats.usm.not_in_time_windows++;
+		s->usm->not_in_time_windows++;
 		sess_badpkt(m, s, SNMPMGR_ERR_TIME_FRAME,
 		    snmpmgr_lasterr_detail(), from, buf, len);
 		return;
@@ -1195,7 +1194,7 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	/* RFC 3412 7.2 step 12: the response's level is the request's
 	 * (under TSM, any level the transport covers: RFC 5591 5.2). */
 	if (!SESS_IS_TSM(s) && (msg->msg_flags & V3_LEVEL_MASK) != r->level) {
-		s->stats.usm.unauthenticated++;
+		s->usm->unauthenticated++;
 		sess_badpkt(m, s, SNMPMGR_ERR_NOT_AUTHENTICATED, "response at "
 		    "another security level than the request", from, buf,
 		    len);
@@ -1258,7 +1257,7 @@ sess_v3_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 			snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, NULL);
 		goto fail;
 	}
-	max = s->opts.max_packet_size;
+	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
 	if ((size_t)len + SESS_V3_OVERHEAD > max) {
@@ -1271,8 +1270,8 @@ sess_v3_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 		goto nomem;
 	memcpy(r->pdu, out, (size_t)len);
 	r->pdu_len = (size_t)len;
-	r->tries_left = s->opts.retries > SNMPMGR_MAX_RETRIES ?
-	    SNMPMGR_MAX_RETRIES : s->opts.retries;
+	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
+	    SNMPMGR_MAX_RETRIES : s->opts->retries;
 	reqtab_hash_insert(&m->rt, &r->ent);
 	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
 	s->npending++;
@@ -1302,12 +1301,12 @@ sess_discover(struct sess *s, sess_cb *cb, void *arg)
 	struct sess_mgr	*m = s->m;
 	struct sess_req	*r;
 
-	if (s->opts.version != SNMP_V3 || s->v3 == NULL) {
+	if (s->opts->version != SNMP_V3 || s->v3 == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "engine discovery needs an SNMPv3 session");
 		return NULL;
 	}
-	if (!s->opts.enabled || s->dying) {
+	if (!s->opts->enabled || s->dying) {
 		snmpmgr_seterr(SNMPMGR_ERR_MUST_BE_ACTIVE, "session disabled");
 		return NULL;
 	}
@@ -1345,7 +1344,7 @@ sess_v3_info(const struct sess *s, struct sess_v3_info *info)
 	const struct sess_v3 *v = s->v3;
 
 	memset(info, 0, sizeof(*info));
-	if (s->opts.version != SNMP_V3 || v == NULL)
+	if (s->opts->version != SNMP_V3 || v == NULL)
 		return -1;
 	info->disc = v->disc;
 	info->level = sess_v3_level_of(v->level);

@@ -360,19 +360,10 @@ sess_check_opts(const struct sess_opts *o)
 	return 0;
 }
 
-/* Strings copied from a caller's struct end inside their arrays. */
-static void
-sess_opts_terminate(struct sess_opts *o)
-{
-	o->host[sizeof(o->host) - 1] = '\0';
-	o->community[sizeof(o->community) - 1] = '\0';
-	o->local_host[sizeof(o->local_host) - 1] = '\0';
-	o->v3.context_name[sizeof(o->v3.context_name) - 1] = '\0';
-}
-
 struct sess *
 sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 {
+	struct sockaddr_storage ss;
 	struct sess *s;
 
 	if (sess_check_opts(opts) == -1)
@@ -382,15 +373,18 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 		return NULL;
 	}
 	s->m = m;
-	s->opts = *opts;
-	sess_opts_terminate(&s->opts);
-	if (s->opts.v3.cred != NULL)
-		usm_cred_ref(s->opts.v3.cred);
+	if ((s->opts = sess_opts_intern(opts)) == NULL ||
+	    (s->host = strndup(opts->host, sizeof(opts->host) - 1)) == NULL) {
+		sess_opts_drop(s->opts);
+		free(s);
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
+	}
 	s->vops = &sess_v12_ops;
 	TAILQ_INIT(&s->reqs);
-	if (s->opts.version == SNMP_V3 && sess_v3_new(s) == -1)
+	if (s->opts->version == SNMP_V3 && sess_v3_new(s) == -1)
 		goto fail;
-	switch (sess_lookup(m, s, &s->opts, &s->addr, &s->addrlen)) {
+	switch (sess_lookup(m, s, s->opts, s->host, &ss, &s->addrlen)) {
 	case -1:
 		goto fail;
 	case 0:
@@ -399,6 +393,12 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 		s->lookup_out = true;
 		break;
 	default:
+		if (s->addrlen > sizeof(s->addr)) {
+			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no "
+			    "usable address", s->host);
+			goto fail;
+		}
+		memcpy(&s->addr, &ss, s->addrlen);
 		if (m->io.attach != NULL && m->io.attach(m->io.arg, s) == -1)
 			goto fail;
 		s->attached = 1;
@@ -409,7 +409,9 @@ sess_new(struct sess_mgr *m, const struct sess_opts *opts)
  fail:
 	sess_lookup_forget(s);
 	sess_v3_free(s);
-	sess_opts_release(&s->opts);
+	sess_opts_drop(s->opts);
+	free(s->host);
+	free(s->usm);
 	free(s);
 	return NULL;
 }
@@ -491,7 +493,9 @@ sess_destroy(struct sess *s, int callbacks)
 	sess_recent_forget(m, s);
 	TAILQ_REMOVE(&m->sessions, s, entry);
 	sess_v3_free(s);
-	sess_opts_release(&s->opts);
+	sess_opts_drop(s->opts);
+	free(s->host);
+	free(s->usm);
 	free(s);
 	sess_mgr_rewake(m);
 }
@@ -523,8 +527,10 @@ int
 sess_set_opts(struct sess *s, const struct sess_opts *opts)
 {
 	struct sess_mgr *m = s->m;
-	struct sess_opts old = s->opts;
-	struct sockaddr_storage oldaddr = s->addr, addr;
+	const struct sess_opts *old = s->opts, *nb;
+	char *oldhost = s->host, *nhost;
+	union sess_sockaddr oldaddr = s->addr;
+	struct sockaddr_storage addr;
 	socklen_t oldlen = s->addrlen, addrlen = s->addrlen;
 	char detail[256];
 	bool moved, resock;
@@ -532,41 +538,62 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 
 	if (sess_check_opts(opts) == -1)
 		return -1;
-	moved = strcmp(opts->host, old.host) != 0 || opts->port != old.port ||
-	    opts->transport != old.transport;
-	addr = s->addr;
+	if ((nb = sess_opts_intern(opts)) == NULL)
+		return -1;
+	if ((nhost = strndup(opts->host, sizeof(opts->host) - 1)) == NULL) {
+		sess_opts_drop(nb);
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	moved = strcmp(nhost, oldhost) != 0 || nb->port != old->port ||
+	    nb->transport != old->transport;
+	memset(&addr, 0, sizeof(addr));
+	memcpy(&addr, &s->addr, sizeof(s->addr));
 	if (moved || s->resolving) {
 		sess_lookup_forget(s);
-		switch (sess_lookup(m, s, opts, &addr, &addrlen)) {
+		switch (sess_lookup(m, s, nb, nhost, &addr, &addrlen)) {
 		case -1:
+			sess_opts_drop(nb);
+			free(nhost);
 			return -1;
 		case 0:
 			/* Wait for the new name; attach when it is known. */
 			if (s->attached && m->io.detach != NULL)
 				m->io.detach(m->io.arg, s);
 			s->attached = 0;
-			s->opts = *opts;
-			sess_opts_terminate(&s->opts);
+			s->opts = nb;
+			s->host = nhost;
 			s->resolving = true;
 			s->lookup_out = true;
-			sess_v3_sync(s, &old, moved);
+			sess_v3_sync(s, old, moved);
+			sess_opts_drop(old);
+			free(oldhost);
 			return 0;
 		}
 		s->resolving = false;
 	}
-	resock = !s->attached || sess_sock_opts_differ(opts, &old) ||
-	    opts->transport != old.transport ||
-	    (moved && (addr.ss_family != oldaddr.ss_family ||
-	    opts->use_connection ||
-	    SESS_TRANSPORT_IS_STREAM(opts->transport)));
+	resock = !s->attached || sess_sock_opts_differ(nb, old) ||
+	    nb->transport != old->transport ||
+	    (moved && (addr.ss_family != oldaddr.sa.sa_family ||
+	    nb->use_connection ||
+	    SESS_TRANSPORT_IS_STREAM(nb->transport)));
 
-	s->opts = *opts;
-	sess_opts_terminate(&s->opts);
-	s->addr = addr;
+	if (addrlen > sizeof(s->addr)) {
+		sess_opts_drop(nb);
+		free(nhost);
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no usable "
+		    "address", opts->host);
+		return -1;
+	}
+	s->opts = nb;
+	s->host = nhost;
+	memcpy(&s->addr, &addr, addrlen);
 	s->addrlen = addrlen;
 	if (!resock) {
-		sess_v3_sync(s, &old, moved);
+		sess_v3_sync(s, old, moved);
 		sess_flush_unsent(s);
+		sess_opts_drop(old);
+		free(oldhost);
 		return 0;
 	}
 
@@ -575,16 +602,21 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	s->attached = 0;
 	if (m->io.attach == NULL || m->io.attach(m->io.arg, s) == 0) {
 		s->attached = 1;
-		sess_v3_sync(s, &old, moved);
+		sess_v3_sync(s, old, moved);
 		sess_flush_unsent(s);
+		sess_opts_drop(old);
+		free(oldhost);
 		return 0;
 	}
 	/* Put the old options back; keep the reason of the failure. */
 	err = snmpmgr_lasterr();
 	snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr_detail());
 	s->opts = old;
+	s->host = oldhost;
 	s->addr = oldaddr;
 	s->addrlen = oldlen;
+	sess_opts_drop(nb);
+	free(nhost);
 	if (m->io.attach(m->io.arg, s) == 0)
 		s->attached = 1;
 	snmpmgr_seterr(err, "%s", detail);
@@ -594,7 +626,19 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 const struct sess_opts *
 sess_get_opts(const struct sess *s)
 {
-	return &s->opts;
+	return s->opts;
+}
+
+const char *
+sess_get_host(const struct sess *s)
+{
+	return s->host;
+}
+
+void
+sess_copy_opts(const struct sess *s, struct sess_opts *out)
+{
+	sess_opts_compose(out, s->opts, s->host);
 }
 
 uint32_t
@@ -613,6 +657,14 @@ const struct sess_stats *
 sess_get_stats(const struct sess *s)
 {
 	return &s->stats;
+}
+
+const struct sess_usm_stats *
+sess_get_usm_stats(const struct sess *s)
+{
+	static const struct sess_usm_stats none;
+
+	return s->usm != NULL ? s->usm : &none;
 }
 
 const struct sockaddr *
@@ -719,9 +771,9 @@ sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu, uint8_t *buf,
 	struct snmp_msg msg;
 
 	memset(&msg, 0, sizeof(msg));
-	msg.version = s->opts.version;
-	msg.community = (const uint8_t *)s->opts.community;
-	msg.community_len = strlen(s->opts.community);
+	msg.version = s->opts->version;
+	msg.community = (const uint8_t *)s->opts->community;
+	msg.community_len = strlen(s->opts->community);
 	msg.pdu = *pdu;
 	return snmp_msg_encode(&msg, buf, size, out);
 }
@@ -751,10 +803,10 @@ sess_addr_text(const struct sess *s, char *buf, size_t size)
 	if (s->addrlen == 0 || getnameinfo((const struct sockaddr *)&s->addr,
 	    s->addrlen, host, sizeof(host), port, sizeof(port),
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(buf, size, "%s", s->opts.host);
+		snprintf(buf, size, "%s", s->host);
 		return;
 	}
-	snprintf(buf, size, s->addr.ss_family == AF_INET6 ? "[%s]:%s" :
+	snprintf(buf, size, s->addr.sa.sa_family == AF_INET6 ? "[%s]:%s" :
 	    "%s:%s", host, port);
 }
 
@@ -829,7 +881,7 @@ sess_transmit(struct sess_req *r, uint64_t now)
 static uint64_t
 sess_timeout_us(const struct sess *s)
 {
-	uint64_t ms = s->opts.timeout_ms;
+	uint64_t ms = s->opts->timeout_ms;
 
 	if (ms == 0)
 		ms = 1;
@@ -918,11 +970,11 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	size_t max;
 	uint64_t now;
 
-	if (!s->opts.enabled || s->dying) {
+	if (!s->opts->enabled || s->dying) {
 		snmpmgr_seterr(SNMPMGR_ERR_MUST_BE_ACTIVE, "session disabled");
 		return NULL;
 	}
-	if (pdu->type == SNMP_PDU_GETBULK && s->opts.version == SNMP_V1) {
+	if (pdu->type == SNMP_PDU_GETBULK && s->opts->version == SNMP_V1) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "GetBulk needs SNMPv2c or SNMPv3");
 		return NULL;
@@ -937,7 +989,7 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	}
 	if (s->resolving && !s->lookup_out && sess_relookup(s) == -1)
 		return NULL;
-	if (s->opts.version == SNMP_V3)
+	if (s->opts->version == SNMP_V3)
 		return sess_v3_request(s, pdu, cb, arg);
 	if (reqtab_hash_grow(&m->rt) == -1)
 		goto nomem;
@@ -950,7 +1002,7 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 
 	p = *pdu;
 	p.request_id = r->ent.id;
-	max = s->opts.max_packet_size;
+	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
 	len = s->vops->prepare(s, &p, m->ebuf, SNMPMGR_MAX_MSG_SIZE, &out);
@@ -970,8 +1022,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	r->len = len;
 
 	now = sess_now(m);
-	r->tries_left = s->opts.retries > SNMPMGR_MAX_RETRIES ?
-	    SNMPMGR_MAX_RETRIES : s->opts.retries;
+	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
+	    SNMPMGR_MAX_RETRIES : s->opts->retries;
 	r->ent.deadline = now + sess_req_timeout_us(r);
 	if (reqtab_heap_push(&m->rt, &r->ent) == -1)
 		goto nomem;
@@ -1109,7 +1161,7 @@ sess_stream_holds(const struct sess_req *r)
 {
 	const struct sess *s = r->s;
 
-	return SESS_TRANSPORT_IS_STREAM(s->opts.transport) && !s->resolving &&
+	return SESS_TRANSPORT_IS_STREAM(s->opts->transport) && !s->resolving &&
 	    !r->unsent && r->conn_gen == s->conn_gen;
 }
 
@@ -1152,7 +1204,7 @@ sess_mgr_timer(struct sess_mgr *m)
 			/* Never sent: the name was not answered in time. */
 			snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no "
 			    "answer to its name lookup yet",
-			    r->s->opts.host);
+			    r->s->host);
 			sess_req_fail(r, SNMPMGR_ERR_NOT_IP_ADDRESS);
 			continue;
 		}
@@ -1165,7 +1217,7 @@ sess_mgr_timer(struct sess_mgr *m)
 			r->s->stats.timeouts++;
 		/* DTLS too: an agent that restarted lost the association
 		 * without a word. */
-		if ((sess_stream_holds(r) || (r->s->opts.transport ==
+		if ((sess_stream_holds(r) || (r->s->opts->transport ==
 		    SESS_TRANSPORT_DTLS && r->kind == SESS_REQ_PDU)) &&
 		    m->io.drop != NULL)
 			m->io.drop(m->io.arg, r->s);
@@ -1206,9 +1258,9 @@ sess_origin_ok(const struct sess *s, const struct sockaddr *from,
 {
 	const struct sockaddr_in *a4, *b4;
 	const struct sockaddr_in6 *a6, *b6;
-	bool port = !s->opts.ignore_port_mismatch;
+	bool port = !s->opts->ignore_port_mismatch;
 
-	if (from == NULL || from->sa_family != s->addr.ss_family)
+	if (from == NULL || from->sa_family != s->addr.sa.sa_family)
 		return false;
 	if (from->sa_family == AF_INET) {
 		if (fromlen < (socklen_t)sizeof(*a4))
@@ -1247,7 +1299,7 @@ sess_unmatched(struct sess_mgr *m, struct sess *owner, struct sess *recent,
 		return;
 	}
 	recent->stats.duplicates++;
-	if (!recent->opts.ignore_duplicate_response) {
+	if (!recent->opts->ignore_duplicate_response) {
 		sess_badpkt(m, recent, SNMPMGR_ERR_BAD_PACKET,
 		    "duplicate response", from, buf, len);
 		return;
@@ -1272,7 +1324,7 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 		    "request ID of another session", from, buf, len);
 		return false;
 	}
-	if (!s->opts.accept_data) {
+	if (!s->opts->accept_data) {
 		s->stats.dropped++;
 		if (sess_tracing(s))
 			sess_trace_in(s, from, fromlen, buf, len, NULL, 0,
@@ -1280,7 +1332,7 @@ sess_input_accept(struct sess_mgr *m, struct sess *owner, struct sess *s,
 		return false;
 	}
 	/* A broadcast's answers come from each agent's own address. */
-	if (s->opts.check_message_origin && !s->opts.broadcast &&
+	if (s->opts->check_message_origin && !s->opts->broadcast &&
 	    !sess_origin_ok(s, from, fromlen)) {
 		s->stats.origin_mismatch++;
 		sess_badpkt(m, s, SNMPMGR_ERR_ORIGIN,
@@ -1415,8 +1467,8 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 		return;
 	/* Never a community message for a v3 request, whatever
 	 * check_version says. */
-	if (r->is_v3 || (s->opts.check_version &&
-	    msg.version != s->opts.version)) {
+	if (r->is_v3 || (s->opts->check_version &&
+	    msg.version != s->opts->version)) {
 		s->stats.version_mismatch++;
 		sess_badpkt(m, s, SNMPMGR_ERR_VERSION,
 		    "response version differs from the session's", from,
@@ -1430,7 +1482,7 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
 
 	if (sess_tracing(s))
 		sess_trace_in(s, from, fromlen, buf, len, &msg, 0, NULL);
-	if (s->opts.broadcast)
+	if (s->opts->broadcast)
 		sess_req_answer_more(s, r, &msg.pdu, from, fromlen,
 		    sess_now(m));
 	else

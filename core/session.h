@@ -132,6 +132,25 @@ void	 sess_opts_default(struct sess_opts *o);
 void	 sess_opts_release(struct sess_opts *o);
 
 /*
+ * Shared option blocks (sess_opts.c): sess_opts_intern() gives a
+ * reference to the immutable block holding o's options with its host
+ * left out ("") -- the one block every caller with equal options gets --
+ * or NULL with lasterr when memory runs out.  The block owns a reference
+ * to the credential of its own.  sess_opts_hold() takes one more
+ * reference, sess_opts_drop() gives one back (NULL is fine).
+ * sess_opts_compose() fills out with a block's options and host (the
+ * credential pointer copied, not referenced).  Not thread-safe: one
+ * thread makes and drops blocks.
+ */
+const struct sess_opts *sess_opts_intern(const struct sess_opts *o);
+const struct sess_opts *sess_opts_hold(const struct sess_opts *blk);
+void	 sess_opts_drop(const struct sess_opts *blk);
+void	 sess_opts_compose(struct sess_opts *out, const struct sess_opts *blk,
+	    const char *host);
+/* How many blocks exist (for tests). */
+size_t	 sess_opts_blocks(void);
+
+/*
  * SNMPv3 counters of a session.  rpt_*: Report PDUs the agent sent us, by
  * the usmStats counter they carry (RFC 3414 5); the rest: what we found
  * wrong in the agent's messages (each one dropped and passed to the
@@ -169,7 +188,6 @@ struct sess_stats {
 	uint32_t	 last_rtt_us;	/* of the last matched response */
 	uint64_t	 dropped;	/* responses dropped while accept_data
 					 * is off */
-	struct sess_usm_stats usm;
 };
 
 /*
@@ -338,12 +356,22 @@ size_t		 sess_fail_requests(struct sess *s, int error,
 		    const char *detail);
 /* Whether s waits for the address of its host name. */
 bool		 sess_resolving(const struct sess *s);
+/*
+ * The session's options: its shared block, whose host is "" (the host
+ * is sess_get_host's); sess_copy_opts() fills out with the whole of them,
+ * host included, e.g. to change some and call sess_set_opts().
+ */
 const struct sess_opts	*sess_get_opts(const struct sess *s);
+const char	*sess_get_host(const struct sess *s);
+void		 sess_copy_opts(const struct sess *s, struct sess_opts *out);
 /* What walks learnt of the agent: the max-repetitions their last
  * adaptive walk ended with (walk.c); 0 = nothing yet. */
 uint32_t	 sess_walk_hint(const struct sess *s);
 void		 sess_set_walk_hint(struct sess *s, uint32_t rep);
 const struct sess_stats	*sess_get_stats(const struct sess *s);
+/* Its SNMPv3 counters (kept apart: only SNMPv3 sessions have them; all
+ * zero for a session that never was one). */
+const struct sess_usm_stats *sess_get_usm_stats(const struct sess *s);
 /* The resolved agent address. */
 const struct sockaddr	*sess_addr(const struct sess *s, socklen_t *len);
 /* Opaque pointers for the loop binding (socket, name lookup) and the

@@ -961,7 +961,7 @@ option_given(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
 
 static int
 cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
-    struct config_session *s)
+    struct config_session *s, struct sess_opts *so)
 {
 	static const char *const allowed[] = { "template", "polls",
 		"credentials", NULL };
@@ -971,9 +971,10 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	const char	*tname, *cname;
 	size_t		 i;
 
-	copy_str(s->name, name, sizeof(s->name));
-	s->opts = ctx->base;
-	s->opts.v3.cred = NULL;		/* cfg_v3() makes the session's */
+	if ((s->name = strdup(name)) == NULL)
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	*so = ctx->base;
+	so->v3.cred = NULL;		/* cfg_v3() makes the session's */
 	if (!json_is_object(obj))
 		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an object "
 		    "of session options");
@@ -997,14 +998,16 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "no "
 			    "template named \"%s\"", tname);
 		}
-		copy_str(s->template_name, tname,
-		    sizeof(s->template_name));
-		s->opts = t->opts;
-		s->opts.v3.cred = NULL;
+		if ((s->template_name = strdup(tname)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
+		*so = t->opts;
+		so->v3.cred = NULL;
 		polls = t->polls;
-		if (t->credentials != NULL)
-			copy_str(s->credentials, t->credentials,
-			    sizeof(s->credentials));
+		if (t->credentials != NULL && (s->credentials =
+		    strdup(t->credentials)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
 	}
 	if ((s->extra = json_deep_copy(t != NULL ? t->extra :
 	    ctx->base_extra)) == NULL)
@@ -1013,9 +1016,12 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		kat = cfg_pos_key(&at, "credentials");
 		if (cred_ref(ctx, v, &kat, s->extra, &cname) == -1)
 			return -1;
-		copy_str(s->credentials, cname, sizeof(s->credentials));
+		free(s->credentials);
+		if ((s->credentials = strdup(cname)) == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
+			    "memory");
 	}
-	if (cfg_opts_apply(obj, &at, &s->opts, s->extra, allowed,
+	if (cfg_opts_apply(obj, &at, so, s->extra, allowed,
 	    ctx->err) == -1)
 		return -1;
 	if ((v = json_object_get(obj, "polls")) != NULL) {
@@ -1028,14 +1034,14 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		json_decref(s->extra);
 		s->extra = NULL;
 	}
-	if (s->opts.host[0] == '\0')
+	if (so->host[0] == '\0')
 		return cfg_fail(ctx->err, &at, AT_KEY, "no \"host\" given");
 	/* SNMPv3: typed options and the credential (hashed here, once). */
-	if (cfg_v3(ctx, s->extra, &s->opts, &at, name, obj, t) == -1)
+	if (cfg_v3(ctx, s->extra, so, &at, name, obj, t) == -1)
 		return -1;
 	/* DTLS: options that go together, our certificate and key. */
-	if (s->opts.transport == SESS_TRANSPORT_DTLS) {
-		if (cfg_tls_session(s->extra, &s->opts, option_given(ctx, obj,
+	if (so->transport == SESS_TRANSPORT_DTLS) {
+		if (cfg_tls_session(s->extra, so, option_given(ctx, obj,
 		    t, "version"), option_given(ctx, obj, t, "port"), &at,
 		    ctx->err) == -1)
 			return -1;
@@ -1063,7 +1069,22 @@ static int
 cfg_session_one(struct cfg_ctx *ctx, const char *name, const json_t *obj,
     void *elem)
 {
-	return cfg_session(ctx, name, obj, elem);
+	struct config_session	*s = elem;
+	struct sess_opts	 so;
+	struct cfg_pos		 at;
+	int			 rv;
+
+	sess_opts_default(&so);
+	rv = cfg_session(ctx, name, obj, s, &so);
+	/* Every entry gets its block, as far as it got (config_free). */
+	if ((s->opts = sess_opts_intern(&so)) == NULL ||
+	    (s->host = strdup(so.host)) == NULL) {
+		at = cfg_entry_pos(ctx, SECT_SESSIONS, name);
+		sess_opts_release(&so);
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	}
+	sess_opts_release(&so);
+	return rv;
 }
 
 static int
@@ -1244,14 +1265,14 @@ cfg_overrides(struct cfg_ctx *ctx)
 	}
 	ss = json_object_get(root, "sessions");
 	json_object_foreach(ss, name, obj) {
-		if (c->nsessions == 0 || strlen(name) >= sizeof(key.name))
+		if (c->nsessions == 0)
 			continue;
-		copy_str(key.name, name, sizeof(key.name));
+		key.name = (char *)(uintptr_t)name;
 		s = bsearch(&key, c->sessions, c->nsessions, sizeof(key),
 		    cmp_session);
 		if (s == NULL)
 			continue;
-		if (config_apply_session_opts(obj, &s->opts, &oerr) == -1) {
+		if (config_session_set_opts(s, obj, &oerr) == -1) {
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
 			    "%.150s: session %.64s: %.256s", path, name,
 			    oerr.text);
@@ -1377,7 +1398,11 @@ config_free(struct config *c)
 		strv_free(c->sessions[i].polls, c->sessions[i].npolls);
 		config_json_wipe_secrets(c->sessions[i].extra);
 		json_decref(c->sessions[i].extra);
-		sess_opts_release(&c->sessions[i].opts);
+		sess_opts_drop(c->sessions[i].opts);
+		free(c->sessions[i].host);
+		free(c->sessions[i].name);
+		free(c->sessions[i].template_name);
+		free(c->sessions[i].credentials);
 	}
 	sess_opts_release(&c->defaults);
 	free(c->sessions);
@@ -1419,10 +1444,9 @@ config_find_session(const struct config *c, const char *name)
 {
 	struct config_session	 key;
 
-	if (c == NULL || c->nsessions == 0 ||
-	    strlen(name) >= sizeof(key.name))
+	if (c == NULL || c->nsessions == 0)
 		return NULL;
-	copy_str(key.name, name, sizeof(key.name));
+	key.name = (char *)(uintptr_t)name;
 	return bsearch(&key, c->sessions, c->nsessions, sizeof(key),
 	    cmp_session);
 }

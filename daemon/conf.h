@@ -64,12 +64,15 @@ struct config_poll {
 bool	 config_poll_rate(const struct config_poll *p, size_t i);
 
 struct config_session {
-	char		 name[SNMPMGR_MAX_NAME_LEN + 1];
-	struct sess_opts opts;		/* defaults, then template, then own */
+	char		*name;
+	/* Defaults, then template, then own: a shared block (core/
+	 * sess_opts.c, a reference the config owns) and the host. */
+	const struct sess_opts *opts;
+	char		*host;
 	char		**polls;	/* names of config_poll entries */
 	size_t		 npolls;
-	char		 template_name[SNMPMGR_MAX_NAME_LEN + 1]; /* "" = none */
-	char		 credentials[SNMPMGR_MAX_NAME_LEN + 1];	/* "" = none */
+	char		*template_name;		/* NULL = none */
+	char		*credentials;		/* NULL = none */
 	/*
 	 * The options of SPEC 2 beyond the plain ones of struct sess_opts
 	 * (SNMPv3 USM: user, auth, auth_password, priv, ..., which are also
@@ -78,8 +81,7 @@ struct config_session {
 	 * decrypt_trace), syntax-checked and merged in the same order as opts
 	 * (defaults, template's credentials, template, session's credentials,
 	 * session).  A JSON object owned by the config; NULL when empty.
-	 * opts.v3.cred is a reference the config owns (config_free drops
-	 * it).
+	 * opts->v3.cred is a reference its block owns.
 	 */
 	json_t		*extra;
 };
@@ -331,6 +333,9 @@ const struct config_poll *config_find_poll(const struct config *c,
  */
 int		 config_apply_session_opts(const json_t *obj,
 		    struct sess_opts *o, struct config_err *err);
+/* The same on a config entry: its block and host replaced. */
+int		 config_session_set_opts(struct config_session *s,
+		    const json_t *obj, struct config_err *err);
 
 /*
  * Overwrite in place, then set to "***", every password and key member

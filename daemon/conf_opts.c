@@ -441,6 +441,37 @@ config_apply_session_opts(const json_t *obj, struct sess_opts *o,
 	return -1;
 }
 
+int
+config_session_set_opts(struct config_session *s, const json_t *obj,
+    struct config_err *err)
+{
+	struct sess_opts	 o;
+	const struct sess_opts	*nb;
+	char			*host;
+
+	sess_opts_compose(&o, s->opts, s->host);
+	if (o.v3.cred != NULL)
+		usm_cred_ref(o.v3.cred);
+	if (config_apply_session_opts(obj, &o, err) == -1) {
+		sess_opts_release(&o);
+		return -1;
+	}
+	nb = sess_opts_intern(&o);
+	host = strdup(o.host);
+	sess_opts_release(&o);
+	if (nb == NULL || host == NULL) {
+		sess_opts_drop(nb);
+		free(host);
+		(void)snprintf(err->text, sizeof(err->text), "out of memory");
+		return -1;
+	}
+	sess_opts_drop(s->opts);
+	free(s->host);
+	s->opts = nb;
+	s->host = host;
+	return 0;
+}
+
 static json_t *
 opt_json(const struct optdef *od, const struct sess_opts *o, bool mask)
 {

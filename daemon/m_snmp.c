@@ -381,7 +381,8 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	size_t		 idlen, i;
 
 	if (ws->store != NULL && !ws->store_full &&
-	    state_vals_add(&ws->store->work, vb, n) == -1)
+	    (state_poll_work(ws->store) == NULL ||
+	    state_vals_add(ws->store->work, vb, n) == -1))
 		ws->store_full = true;
 	op_response_event(op, vb, n, NULL, 0);
 	if (!ws->stream) {
@@ -641,7 +642,7 @@ mt_inform_answer(struct op *op, const struct sess_result *res)
 
 	if (res->error == SNMPMGR_ERR_TIMEOUT) {
 		snprintf(detail, sizeof(detail), "no acknowledgement from %s "
-		    "port %u after %u tries", so->host, (unsigned)so->port,
+		    "port %u after %u tries", sess_get_host(op->s), (unsigned)so->port,
 		    so->retries + 1);
 		ctl_req_error_num(op->r, res->error, detail, NULL);
 		op_error_event(op, res->error, detail, NULL);

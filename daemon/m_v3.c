@@ -65,7 +65,7 @@ v3_discover_answer(struct op *op, const struct sess_result *res)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
 		json_object_set_new(eng, "discoveries", json_integer(
-		    (json_int_t)sess_get_stats(op->s)->usm.discoveries));
+		    (json_int_t)sess_get_usm_stats(op->s)->discoveries));
 		ctl_req_result(op->r, eng);
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);

@@ -236,8 +236,9 @@ pjob_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
     void *arg)
 {
 	struct pjob	*pj = arg;
+	struct state_vals *work = state_poll_work(&pj->st);
 
-	if (state_vals_add(&pj->st.work, vb, n) == 0)
+	if (work != NULL && state_vals_add(work, vb, n) == 0)
 		return 0;
 	walk_cancel(w);
 	pj->w = NULL;
@@ -328,7 +329,7 @@ polls_start(void *arg, struct poller_job *j, bool probe)
 	int			 err;
 
 	pj->start_us = polls_now_us(P);
-	state_vals_free(&pj->st.work);
+	state_poll_work_free(&pj->st);
 	snmpmgr_clearerr();
 	if (s == NULL) {
 		snmpmgr_seterr(pj->pp->ds->err, "%s", pj->pp->ds->errdetail);
@@ -387,7 +388,7 @@ pjob_stop(struct pjob *pj)
 		walk_cancel(pj->w);
 		pj->w = NULL;
 	}
-	state_vals_free(&pj->st.work);
+	state_poll_work_free(&pj->st);
 }
 
 /* poller_io.cancel */
@@ -485,10 +486,11 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 	P->done++;
 	polls_count(P, now);
 	if (error == 0) {
-		if (pj->cp->is_walk && pj->cp->any_rate) {
-			state_vals_finish(&pj->st.work);
+		if (pj->cp->is_walk && pj->cp->any_rate &&
+		    pj->st.work != NULL) {
+			state_vals_finish(pj->st.work);
 			pjob_rates_in(pj, &in);
-			rates_walk(&pj->st.work, &pj->st.vals, &in);
+			rates_walk(pj->st.work, &pj->st.vals, &in);
 		}
 		if (pj->cp->is_walk)
 			state_poll_commit(&pj->st, now_ms, now - pj->start_us);
@@ -841,8 +843,10 @@ polls_info(struct polls *P, struct polls_info *pi)
 	for (i = 0; i < sessions_count(t); i++) {
 		ds = sessions_at(t, i);
 		for (k = 0; ds->ps != NULL && k < ds->ps->njobs; k++) {
-			pi->bytes += state_vals_memory(&ds->ps->jobs[k]->st.vals)
-			    + state_vals_memory(&ds->ps->jobs[k]->st.work);
+			pi->bytes += state_vals_memory(&ds->ps->jobs[k]->st.vals);
+			if (ds->ps->jobs[k]->st.work != NULL)
+				pi->bytes += state_vals_memory(
+				    ds->ps->jobs[k]->st.work);
 			pi->objects += ds->ps->jobs[k]->st.vals.n;
 		}
 	}

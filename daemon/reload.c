@@ -71,22 +71,37 @@ v3_same(const struct sess_v3opts *a, const struct sess_v3opts *b)
 /* The same options (not counting the poll list, which polls_sync
  * matches poll by poll)? */
 static bool
-cs_same(const struct config_session *a, const struct config_session *b)
+opts_same(const struct sess_opts *ablk, const char *ahost,
+    const json_t *aextra, const struct config_session *b)
 {
+	struct sess_opts a, bo;
 	json_t	*ja, *jb;
 	bool	 same;
 
-	if (!v3_same(&a->opts.v3, &b->opts.v3))
+	if (!v3_same(&ablk->v3, &b->opts->v3))
 		return false;
-	if ((a->extra == NULL) != (b->extra == NULL) ||
-	    (a->extra != NULL && !json_equal(a->extra, b->extra)))
+	if ((aextra == NULL) != (b->extra == NULL) ||
+	    (aextra != NULL && !json_equal(aextra, b->extra)))
 		return false;
-	ja = config_session_opts_json(&a->opts, false);
-	jb = config_session_opts_json(&b->opts, false);
+	if (strcmp(ahost, b->host) != 0)
+		return false;
+	/* One shared block: the same options. */
+	if (ablk == b->opts)
+		return true;
+	sess_opts_compose(&a, ablk, ahost);
+	sess_opts_compose(&bo, b->opts, b->host);
+	ja = config_session_opts_json(&a, false);
+	jb = config_session_opts_json(&bo, false);
 	same = ja != NULL && jb != NULL && json_equal(ja, jb);
 	json_decref(ja);
 	json_decref(jb);
 	return same;
+}
+
+static bool
+cs_same(const struct config_session *a, const struct config_session *b)
+{
+	return opts_same(a->opts, a->host, a->extra, b);
 }
 
 /*
@@ -96,13 +111,10 @@ cs_same(const struct config_session *a, const struct config_session *b)
 static bool
 runs_as(const struct dsess *ds, const struct config_session *ncs)
 {
-	struct config_session	 now;
-
 	if (ds->s == NULL || !ds->modified)
 		return false;
-	now = *ds->cs;
-	now.opts = *sess_get_opts(ds->s);
-	return cs_same(&now, ncs);
+	return opts_same(sess_get_opts(ds->s), sess_get_host(ds->s),
+	    ds->cs->extra, ncs);
 }
 
 static void
@@ -129,6 +141,7 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 {
 	struct config		*nc = NULL, *old = d->conf;
 	const struct config_session *ncs;
+	struct sess_opts	 no;
 	struct dsess		*ds;
 	struct dsess		**gone = NULL, **keep = NULL;
 	const struct config_session **make = NULL;
@@ -216,11 +229,12 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 			/* Run-time changes end at a reload. */
 			ds->rt_mask = ds->rt_decrypt = 0;	/* packets.c */
 			was = sess_get_opts(ds->s)->enabled;
-			if (sess_set_opts(ds->s, &ncs->opts) == 0) {
+			sess_opts_compose(&no, ncs->opts, ncs->host);
+			if (sess_set_opts(ds->s, &no) == 0) {
 				ds->modified = false;
-				if (was != ncs->opts.enabled)
+				if (was != ncs->opts->enabled)
 					polls_enable(d->polls, ds,
-					    ncs->opts.enabled);
+					    ncs->opts->enabled);
 			}
 		}
 		if (polls_sync(d->polls, ds, perr, sizeof(perr)) == -1) {
@@ -580,7 +594,7 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 	if (persist) {
 		/* In our own directory, keys for passwords, mode 0600. */
 		if ((ppath = reload_persist_path(d, name)) == NULL ||
-		    (form = persist_form(obj, &cs->opts)) == NULL ||
+		    (form = persist_form(obj, cs->opts)) == NULL ||
 		    (pdoc = json_pack("{s:{s:O}}", "sessions", name, form)) ==
 		    NULL) {
 			snprintf(err->text, sizeof(err->text), "persist: out "

@@ -691,7 +691,7 @@ sess_lookup_again_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (lk->q != NULL)
 		return;
-	lk->q = resolve_start(lk->l->res, sess_get_opts(lk->s)->host,
+	lk->q = resolve_start(lk->l->res, sess_get_host(lk->s),
 	    lk->family, sess_lookup_done_cb, lk);
 	if (lk->q == NULL)
 		sess_lookup_again(lk);

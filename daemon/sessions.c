@@ -79,7 +79,11 @@ sessions_cs_free(struct config_session *cs)
 		free(cs->polls[i]);
 	free(cs->polls);
 	json_decref(cs->extra);
-	sess_opts_release(&cs->opts);
+	sess_opts_drop(cs->opts);
+	free(cs->host);
+	free(cs->name);
+	free(cs->template_name);
+	free(cs->credentials);
 	free(cs);
 }
 
@@ -95,9 +99,16 @@ sessions_cs_dup(const struct config_session *src)
 	cs->polls = NULL;
 	cs->npolls = 0;
 	cs->extra = NULL;
-	/* The copy owns a reference of its own (session.h). */
-	if (cs->opts.v3.cred != NULL)
-		cs->opts.v3.cred = usm_cred_ref(cs->opts.v3.cred);
+	cs->name = cs->host = cs->template_name = cs->credentials = NULL;
+	/* The copy holds the block too (session.h). */
+	sess_opts_hold(cs->opts);
+	if ((cs->host = strdup(src->host)) == NULL ||
+	    (cs->name = strdup(src->name)) == NULL ||
+	    (src->template_name != NULL && (cs->template_name =
+	    strdup(src->template_name)) == NULL) ||
+	    (src->credentials != NULL && (cs->credentials =
+	    strdup(src->credentials)) == NULL))
+		goto fail;
 	if (src->extra != NULL && (cs->extra = json_deep_copy(src->extra)) ==
 	    NULL)
 		goto fail;
@@ -141,7 +152,7 @@ sessions_dtls_ev(struct daemon *d, enum event_type type,
 	if (d->events == NULL || !events_wanted(d->events, type, ds->name))
 		return NULL;
 	return json_pack("{s:s,s:s,s:s}", "origin", "session", "transport",
-	    "dtls", "host", ds->cs->opts.host);
+	    "dtls", "host", ds->cs->opts->host);
 }
 
 static void
@@ -238,6 +249,7 @@ static struct dsess *
 dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 {
 	struct dsess	*ds;
+	struct sess_opts o;
 
 	if ((ds = calloc(1, sizeof(*ds))) == NULL)
 		return NULL;
@@ -250,9 +262,14 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 		ds->runtime = true;
 	} else
 		ds->cs = cs;
-	snprintf(ds->name, sizeof(ds->name), "%s", cs->name);
 	ds->errdetail = "";
-	if ((ds->s = sess_new(d->mgr, &ds->cs->opts)) == NULL) {
+	if ((ds->name = strdup(cs->name)) == NULL) {
+		sessions_cs_free(ds->own);
+		free(ds);
+		return NULL;
+	}
+	sess_opts_compose(&o, ds->cs->opts, ds->cs->host);
+	if ((ds->s = sess_new(d->mgr, &o)) == NULL) {
 		ds->err = snmpmgr_lasterr();
 		if ((ds->errdetail = strdup(snmpmgr_lasterr_detail())) == NULL)
 			ds->errdetail = "";
@@ -278,6 +295,7 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);
+	free(ds->name);
 	free(ds);
 }
 
@@ -387,7 +405,19 @@ sessions_at(const struct sessions *t, size_t i)
 const struct sess_opts *
 sessions_opts(const struct dsess *ds)
 {
-	return ds->s != NULL ? sess_get_opts(ds->s) : &ds->cs->opts;
+	return ds->s != NULL ? sess_get_opts(ds->s) : ds->cs->opts;
+}
+
+const char *
+sessions_host(const struct dsess *ds)
+{
+	return ds->s != NULL ? sess_get_host(ds->s) : ds->cs->host;
+}
+
+void
+sessions_copy_opts(const struct dsess *ds, struct sess_opts *out)
+{
+	sess_opts_compose(out, sessions_opts(ds), sessions_host(ds));
 }
 
 size_t
@@ -450,7 +480,7 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 		    ds->errdetail);
 		return -1;
 	}
-	o = *sess_get_opts(ds->s);
+	sess_copy_opts(ds->s, &o);
 	was = o.enabled;
 	/* o owns a reference of its own while it is changed (session.h). */
 	if (o.v3.cred != NULL)

@@ -37,7 +37,7 @@ struct sessions;
 struct state_poll;
 
 struct dsess {
-	char			 name[SNMPMGR_MAX_NAME_LEN + 1];
+	char			*name;
 	/*
 	 * What the session was made from: an entry of the daemon's config
 	 * (re-pointed to the new config by a reload), or, for a session
@@ -109,6 +109,9 @@ struct dsess	*sessions_at(const struct sessions *t, size_t i);
 /* The options the session runs with (its config's when it has no core
  * session). */
 const struct sess_opts *sessions_opts(const struct dsess *ds);
+const char	*sessions_host(const struct dsess *ds);
+void		 sessions_copy_opts(const struct dsess *ds,
+		    struct sess_opts *out);
 
 /* Note the outcome of a request on ds for the log (0 = success). */
 void		 sessions_note(struct dsess *ds, int error, const char *detail);

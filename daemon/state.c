@@ -532,14 +532,33 @@ state_poll_init(struct state_poll *sp)
 {
 	memset(sp, 0, sizeof(*sp));
 	state_vals_init(&sp->vals);
-	state_vals_init(&sp->work);
+	sp->work = NULL;
+}
+
+void
+state_poll_work_free(struct state_poll *sp)
+{
+	if (sp->work == NULL)
+		return;
+	state_vals_free(sp->work);
+	free(sp->work);
+	sp->work = NULL;
+}
+
+struct state_vals *
+state_poll_work(struct state_poll *sp)
+{
+	if (sp->work == NULL && (sp->work = malloc(sizeof(*sp->work))) !=
+	    NULL)
+		state_vals_init(sp->work);
+	return sp->work;
 }
 
 void
 state_poll_free(struct state_poll *sp)
 {
 	state_vals_free(&sp->vals);
-	state_vals_free(&sp->work);
+	state_poll_work_free(sp);
 	state_err_free(&sp->err);
 }
 
@@ -547,10 +566,13 @@ void
 state_poll_commit(struct state_poll *sp, uint64_t time_ms,
     uint64_t duration_us)
 {
-	state_vals_finish(&sp->work);
-	state_vals_swap(&sp->vals, &sp->work);
+	if (sp->work != NULL) {
+		state_vals_finish(sp->work);
+		state_vals_swap(&sp->vals, sp->work);
+	} else
+		state_vals_free(&sp->vals);	/* nothing came */
 	/* Only the latest result stays in memory between runs. */
-	state_vals_free(&sp->work);
+	state_poll_work_free(sp);
 	state_poll_done(sp, time_ms, duration_us);
 }
 
@@ -569,7 +591,7 @@ void
 state_poll_fail(struct state_poll *sp, int code, const char *detail,
     uint64_t time_ms)
 {
-	state_vals_free(&sp->work);
+	state_poll_work_free(sp);
 	state_err_set(&sp->err, code, detail, time_ms);
 	sp->last_failed = true;
 	sp->failed++;
@@ -579,7 +601,7 @@ void
 state_poll_reset(struct state_poll *sp)
 {
 	state_vals_free(&sp->vals);
-	state_vals_free(&sp->work);
+	state_poll_work_free(sp);
 	sp->have = false;
 	sp->time_ms = 0;
 	sp->duration_us = 0;
@@ -669,11 +691,11 @@ state_store_commit(struct state_poll *sp, uint64_t time_ms)
 	size_t			 i;
 	int			 rv = 0;
 
-	for (i = 0; i < sp->work.n && rv == 0; i++) {
-		state_vals_get(&sp->work, i, &vb);
+	for (i = 0; sp->work != NULL && i < sp->work->n && rv == 0; i++) {
+		state_vals_get(sp->work, i, &vb);
 		rv = store_put(&sp->vals, &vb, 1);
 	}
-	state_vals_free(&sp->work);
+	state_poll_work_free(sp);
 	return store_done(sp, rv, time_ms);
 }
 

@@ -148,8 +148,9 @@ const char *state_err_detail(const struct state_err *e);
 /* The latest of one poll of one session. */
 struct state_poll {
 	struct state_vals vals;		/* latest complete result */
-	struct state_vals work;		/* being filled by a walk; emptied
-					 * (and freed) after it */
+	struct state_vals *work;	/* being filled by a walk
+					 * (state_poll_work); NULL between
+					 * runs */
 	uint64_t	 time_ms;	/* when vals was taken (wall clock) */
 	uint64_t	 duration_us;
 	bool		 have;		/* vals holds a result */
@@ -160,6 +161,10 @@ struct state_poll {
 };
 
 void	 state_poll_init(struct state_poll *sp);
+/* The work area of a walk, made when first asked for; NULL when memory
+ * runs out.  Freed when the run ends (commit, fail, reset). */
+struct state_vals *state_poll_work(struct state_poll *sp);
+void	 state_poll_work_free(struct state_poll *sp);
 void	 state_poll_free(struct state_poll *sp);
 /* A walk ended well: work becomes the latest values. */
 void	 state_poll_commit(struct state_poll *sp, uint64_t time_ms,

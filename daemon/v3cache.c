@@ -209,7 +209,7 @@ v3cache_preset(struct v3cache *vc, struct sess *s)
 	}
 	/* A copy of the options shares their credential pointer; the
 	 * session takes references of its own (session.h). */
-	o = *cur;
+	sess_copy_opts(s, &o);
 	memcpy(o.v3.engine_id, e->id, e->idlen);
 	o.v3.engine_id_len = e->idlen;
 	if (e->time_known) {

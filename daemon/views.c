@@ -105,7 +105,7 @@ view_session_list(struct daemon *d, const struct sessions *t,
 		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
 		    "s:I,s:f}",
 		    "name", ds->name,
-		    "host", o->host,
+		    "host", sessions_host(ds),
 		    "port", (int)o->port,
 		    "version", sessions_version_name(o->version),
 		    "transport", sessions_transport_name(o->transport),
@@ -133,10 +133,12 @@ view_session_list(struct daemon *d, const struct sessions *t,
 json_t *
 view_session_opts(const struct dsess *ds)
 {
+	struct sess_opts so;
 	json_t	*o;
 	bool	 mask = packets_mask(ds);
 
-	if ((o = config_session_opts_json(sessions_opts(ds), mask)) == NULL)
+	sessions_copy_opts(ds, &so);
+	if ((o = config_session_opts_json(&so, mask)) == NULL)
 		return NULL;
 	json_object_set_new(o, "mask_sensitive_data", json_boolean(mask));
 	json_object_set_new(o, "decrypt_trace",
@@ -249,7 +251,7 @@ view_v3_show(const struct sess *s)
 
 	if (s == NULL || (eng = view_v3_engine(s)) == NULL)
 		return NULL;
-	u = &sess_get_stats(s)->usm;
+	u = sess_get_usm_stats(s);
 	res = json_pack("{s:o,s:{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "engine", eng, "usm",
 	    "reports",
@@ -325,7 +327,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		sessions_format_addr(sa, salen, addr, sizeof(addr));
 		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
 		    "address", addr, "options", opts, "stats", stats);
-		if (res != NULL && ds->cs->opts.transport ==
+		if (res != NULL && ds->cs->opts->transport ==
 		    SESS_TRANSPORT_DTLS)
 			json_object_set_new(res, "tls", view_session_tls(ds));
 	} else {
@@ -345,7 +347,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		json_object_update(res, v3);
 		json_decref(v3);
 	}
-	if (ds->cs->template_name[0] != '\0')
+	if (ds->cs->template_name != NULL)
 		json_object_set_new(res, "template",
 		    json_string(ds->cs->template_name));
 	view_bad_packet(ds, res);

@@ -322,13 +322,13 @@ START_TEST(config_full_example_loads)
 	ck_assert_str_eq(c->sessions[2].name, "zeta");
 	s = config_find_session(c, "alpha");
 	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(s->opts.transport, SESS_TRANSPORT_UDP6);
-	ck_assert_uint_eq(s->opts.port, 1161);
+	ck_assert_int_eq(s->opts->transport, SESS_TRANSPORT_UDP6);
+	ck_assert_uint_eq(s->opts->port, 1161);
 	ck_assert_uint_eq(s->npolls, 0);
 	s = config_find_session(c, "printer");
-	ck_assert_int_eq(s->opts.version, SNMP_V1);
-	ck_assert_int_eq(s->opts.dscp, 46);
-	ck_assert_int_eq(s->opts.in_buffer_size, 256 * 1024);
+	ck_assert_int_eq(s->opts->version, SNMP_V1);
+	ck_assert_int_eq(s->opts->dscp, 46);
+	ck_assert_int_eq(s->opts->in_buffer_size, 256 * 1024);
 	ck_assert_uint_eq(s->npolls, 1);
 	ck_assert_str_eq(s->polls[0], "system");
 	ck_assert_ptr_null(s->extra);
@@ -363,15 +363,15 @@ START_TEST(config_precedence_defaults_template_session)
 	const struct config_session	*s = config_find_session(c, "zeta");
 
 	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(s->opts.timeout_ms, 3000);	/* template */
-	ck_assert_uint_eq(s->opts.retries, 5);		/* session */
-	ck_assert_str_eq(s->opts.community, "fromdefaults"); /* defaults */
-	ck_assert_uint_eq(s->opts.port, 161);		/* built in */
+	ck_assert_uint_eq(s->opts->timeout_ms, 3000);	/* template */
+	ck_assert_uint_eq(s->opts->retries, 5);		/* session */
+	ck_assert_str_eq(s->opts->community, "fromdefaults"); /* defaults */
+	ck_assert_uint_eq(s->opts->port, 161);		/* built in */
 	s = config_find_session(c, "printer");
-	ck_assert_uint_eq(s->opts.timeout_ms, 2000);	/* defaults */
+	ck_assert_uint_eq(s->opts->timeout_ms, 2000);	/* defaults */
 	ck_assert_uint_eq(c->defaults.timeout_ms, 2000);
 	ck_assert_str_eq(c->defaults.community, "fromdefaults");
-	ck_assert_str_eq(s->opts.community, "public");	/* session */
+	ck_assert_str_eq(s->opts->community, "public");	/* session */
 	config_free(c);
 }
 END_TEST
@@ -659,9 +659,9 @@ START_TEST(config_v3_options_typed_and_credentials_shared)
 	    "\"b\": {\"host\": \"h\", \"version\": \"3\", "
 	    "\"credentials\": \"ops\", "
 	    "\"security_level\": \"authNoPriv\"}}}\n");
-	const struct sess_opts *a = &c->sessions[0].opts;
-	const struct sess_opts *b = &c->sessions[1].opts;
-	struct sess_opts o;
+	const struct sess_opts *a = c->sessions[0].opts;
+	const struct sess_opts *b = c->sessions[1].opts;
+	struct sess_opts o, full;
 	struct config_err err;
 	json_t		*js, *back;
 	char		*text;
@@ -688,7 +688,8 @@ START_TEST(config_v3_options_typed_and_credentials_shared)
 	json_decref(js);
 
 	/* Unmasked: master keys, which make the same credential again. */
-	js = config_session_opts_json(a, false);
+	sess_opts_compose(&full, a, c->sessions[0].host);
+	js = config_session_opts_json(&full, false);
 	ck_assert_str_eq(json_string_value(json_object_get(js,
 	    "auth_key_type")), "master");
 	sess_opts_default(&o);
@@ -727,7 +728,7 @@ START_TEST(config_v3_keys_are_recognized)
 
 	ck_assert_ptr_nonnull(c->sessions[0].extra);
 	/* Hashed into the credential; the password itself is not kept. */
-	ck_assert_ptr_nonnull(c->sessions[0].opts.v3.cred);
+	ck_assert_ptr_nonnull(c->sessions[0].opts->v3.cred);
 	ck_assert_str_eq(json_string_value(json_object_get(
 	    c->sessions[0].extra, "auth_password")), "***");
 	ck_assert_str_eq(json_string_value(json_object_get(
@@ -948,7 +949,7 @@ START_TEST(config_include_merges_entries)
 	c = config_load(main, &err);
 	ck_assert_msg(c != NULL, "%s", err.text);
 	ck_assert_uint_eq(c->nsessions, 2);
-	ck_assert_str_eq(c->sessions[1].opts.host, "h2");
+	ck_assert_str_eq(c->sessions[1].host, "h2");
 	ck_assert_uint_eq(c->npolls, 1);
 	ck_assert_int_eq(c->log_level, LOG_ERR);
 	config_free(c);
@@ -986,10 +987,10 @@ START_TEST(config_owned_files_and_running_config)
 	ck_assert_uint_eq(c->nsessions, 2);
 	cs = config_find_session(c, "p");
 	ck_assert_ptr_nonnull(cs);
-	ck_assert_uint_eq(cs->opts.port, 1161);
-	ck_assert(!cs->opts.enabled);
+	ck_assert_uint_eq(cs->opts->port, 1161);
+	ck_assert(!cs->opts->enabled);
 	cs = config_find_session(c, "a");
-	ck_assert_uint_eq(cs->opts.timeout_ms, 777);
+	ck_assert_uint_eq(cs->opts->timeout_ms, 777);
 	ck_assert(json_is_true(json_object_get(cs->extra, "decrypt_trace")));
 
 	/* The files break; the running config still checks a session. */
@@ -999,7 +1000,7 @@ START_TEST(config_owned_files_and_running_config)
 	r = config_load_running(c, extra, "session.add", &err);
 	ck_assert_msg(r != NULL, "%s", err.text);
 	ck_assert_uint_eq(r->nsessions, 1);
-	ck_assert_uint_eq(r->sessions[0].opts.port, 1161);
+	ck_assert_uint_eq(r->sessions[0].opts->port, 1161);
 	config_free(r);
 	json_decref(extra);
 	extra = json_pack("{s:{s:{s:s}}}", "sessions", "b", "template", "u");
@@ -1035,7 +1036,7 @@ START_TEST(config_extra_object_is_one_more_file)
 	ck_assert_msg(c != NULL, "%s", err.text);
 	ck_assert_uint_eq(c->nsessions, 2);
 	ck_assert_str_eq(c->sessions[1].name, "b");
-	ck_assert_uint_eq(c->sessions[1].opts.port, 1161);
+	ck_assert_uint_eq(c->sessions[1].opts->port, 1161);
 	config_free(c);
 	json_decref(extra);
 

@@ -302,6 +302,51 @@ advance_to(struct sess_mgr *m, uint64_t to)
 	fk.now = to;
 }
 
+/* Sessions with the same options but their hosts share one block. */
+START_TEST(sess_option_blocks_shared)
+{
+	struct sess_mgr *m = mgr_new();
+	struct sess_opts o, got;
+	struct sess *a, *b, *c;
+	size_t base = sess_opts_blocks();
+
+	opts_init(&o);
+	a = sess_mk(m, &o);
+	snprintf(o.host, sizeof(o.host), "192.0.2.2");
+	b = sess_mk(m, &o);
+	ck_assert_ptr_eq(sess_get_opts(a), sess_get_opts(b));
+	ck_assert_uint_eq(sess_opts_blocks(), base + 1);
+	ck_assert_str_eq(sess_get_opts(a)->host, "");
+	ck_assert_str_eq(sess_get_host(a), "192.0.2.1");
+	ck_assert_str_eq(sess_get_host(b), "192.0.2.2");
+	/* Another option: a block of its own. */
+	o.retries = 7;
+	c = sess_mk(m, &o);
+	ck_assert_ptr_ne(sess_get_opts(c), sess_get_opts(a));
+	ck_assert_uint_eq(sess_opts_blocks(), base + 2);
+	/* A change on one leaves the other as it was. */
+	sess_copy_opts(a, &got);
+	ck_assert_str_eq(got.host, "192.0.2.1");
+	got.timeout_ms = 4321;
+	ck_assert_int_eq(sess_set_opts(a, &got), 0);
+	ck_assert_uint_eq(sess_get_opts(a)->timeout_ms, 4321);
+	ck_assert_uint_eq(sess_get_opts(b)->timeout_ms, 1000);
+	ck_assert_str_eq(sess_get_host(a), "192.0.2.1");
+	ck_assert_uint_eq(sess_opts_blocks(), base + 3);
+	/* Back to b's options: the shared block again. */
+	got.timeout_ms = 1000;
+	ck_assert_int_eq(sess_set_opts(a, &got), 0);
+	ck_assert_ptr_eq(sess_get_opts(a), sess_get_opts(b));
+	ck_assert_uint_eq(sess_opts_blocks(), base + 2);
+	sess_free(c);
+	sess_free(b);
+	ck_assert_uint_eq(sess_opts_blocks(), base + 1);
+	sess_free(a);
+	ck_assert_uint_eq(sess_opts_blocks(), base);
+	sess_mgr_free(m);
+}
+END_TEST
+
 START_TEST(sess_response_matches_request_id)
 {
 	struct sess_mgr *m = mgr_new();
@@ -1541,6 +1586,7 @@ main(void)
 	Suite *su = suite_create("session");
 	TCase *tc = tcase_create("engine");
 
+	tcase_add_test(tc, sess_option_blocks_shared);
 	tcase_add_test(tc, sess_response_matches_request_id);
 	tcase_add_test(tc, sess_request_ids_unique_and_increasing);
 	tcase_add_test(tc, sess_origin_mismatch_dropped);

@@ -578,9 +578,9 @@ START_TEST(v3_two_step_discovery_then_authpriv_get)
 	ck_assert(info.time_known);
 	ck_assert_uint_eq(info.boots, ag.boots);
 	ck_assert_int_eq(info.agent_max_size, 65507);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.discoveries, 1);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.rpt_unknown_engine_ids, 1);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.rpt_not_in_time_windows, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->discoveries, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->rpt_unknown_engine_ids, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->rpt_not_in_time_windows, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->requests, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->responses, 1);
 	ck_assert_int_eq(bad.n, 0);
@@ -713,7 +713,7 @@ START_TEST(v3_preset_engine_boots_time_skip_discovery)
 	ck_assert_int_eq(ag.probes, 0);
 	ck_assert_str_eq(ag.ctx_name, "vrf-red");
 	ck_assert_uint_eq(ag.ctx_engine_len, 6);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.discoveries, 0);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->discoveries, 0);
 
 	/* Preset engine ID only: the time probe alone. */
 	o.v3.engine_time_set = false;
@@ -760,8 +760,8 @@ START_TEST(v3_stale_preset_engine_id_recovers)
 	ck_assert_int_eq(rec.value, 42);
 	ck_assert_int_eq(sess_v3_info(s, &info), 0);
 	ck_assert_mem_eq(info.engine_id, ag.engine, ag.engine_len);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 1);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.rpt_unknown_engine_ids, 2);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->rpt_unknown_engine_ids, 2);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 	agent_free();
@@ -801,7 +801,7 @@ START_TEST(v3_agent_reboot_recovers_without_caller_noticing)
 	ck_assert_uint_eq(sp2.boots, ag.boots);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_msg(rec.error == 0, "%d %s", rec.error, rec.detail);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 1);
 	ck_assert_int_eq(sess_v3_info(s, &info), 0);
 	ck_assert_uint_eq(info.boots, ag.boots);
 
@@ -811,13 +811,13 @@ START_TEST(v3_agent_reboot_recovers_without_caller_noticing)
 	ck_assert_ptr_nonnull(get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 2);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 2);
 	ag.time_base -= 50000;
 	memset(&rec, 0, sizeof(rec));
 	ck_assert_ptr_nonnull(get(s, &rec));
 	pump(m);
 	ck_assert_msg(rec.error == 0, "%d %s", rec.error, rec.detail);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 3);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 3);
 	ck_assert_int_eq(bad.n, 0);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
@@ -849,8 +849,8 @@ START_TEST(v3_engine_id_change_rediscovers_and_resends)
 	ck_assert_msg(rec.error == 0, "%d %s", rec.error, rec.detail);
 	ck_assert_int_eq(sess_v3_info(s, &info), 0);
 	ck_assert_mem_eq(info.engine_id, ag.engine, ag.engine_len);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.discoveries, 2);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->discoveries, 2);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 1);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 	agent_free();
@@ -946,7 +946,7 @@ START_TEST(v3_wrong_credentials_get_the_agents_errors)
 	ck_assert_ptr_nonnull(get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, SNMPMGR_ERR_AUTH_FAILED);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.rpt_wrong_digests, 2);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->rpt_wrong_digests, 2);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 
@@ -1035,7 +1035,7 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	ck_assert_int_eq(rec.called, 0);
 	ck_assert_int_eq(bad.n, 1);
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_AUTH_FAILED);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.wrong_digests, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->wrong_digests, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
 	/* The genuine answer still completes the request. */
 	out[n - 3] ^= 0x01;
@@ -1064,7 +1064,7 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	deliver(m, out, n);
 	ck_assert_int_eq(bad.n, 2);
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_AUTH_FAILED);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.recoveries, 0);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 0);
 	ck_assert_int_eq(rec.called, 0);
 	/*
 	 * The same report with no digest at all (the authentication flag
@@ -1079,7 +1079,7 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	deliver(m, out, n);
 	ck_assert_int_eq(bad.n, 3);
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NO_SIGNATURE);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.wrong_digests, 3);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->wrong_digests, 3);
 	ck_assert_int_eq(rec.called, 0);
 	pump(m);
 	ck_assert_int_eq(rec.called, 1);
@@ -1127,14 +1127,14 @@ START_TEST(v3_replayed_response_outside_time_window_dropped)
 	deliver(m, out, n);
 	ck_assert_int_eq(rec.called, 0);
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_TIME_FRAME);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.not_in_time_windows, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->not_in_time_windows, 1);
 	/* Unauthenticated response to an authenticated request: 321. */
 	n = agent_encode(&resp, 0, id, (const uint8_t *)"ops", 3, out,
 	    sizeof(out), ag.boots, agent_time());
 	deliver(m, out, n);
 	ck_assert_int_eq(rec.called, 0);
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NOT_AUTHENTICATED);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.unauthenticated, 1);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->unauthenticated, 1);
 	/* A community message with the same ID: never for a v3 request. */
 	ck_assert_int_eq(bad.n, 2);
 	sess_opts_release(&o);
@@ -1287,7 +1287,7 @@ START_TEST(v3_discover_runs_again_and_reports)
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 	ck_assert_int_eq(fk.nsent, 4);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.discoveries, 2);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->discoveries, 2);
 	sess_opts_release(&o);
 
 	/* Not for a v2c session. */
@@ -1529,7 +1529,7 @@ START_TEST(v3_answer_past_the_bound_ends_request_with_317)
 	    "detail: %s", rec.detail);
 	ck_assert_int_eq(bad.error, SNMPMGR_ERR_DEFECTIVE);
 	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
-	ck_assert_uint_eq(sess_get_stats(s)->usm.decryption_errors, 0);
+	ck_assert_uint_eq(sess_get_usm_stats(s)->decryption_errors, 0);
 	ck_assert_uint_eq(sess_pending(s), 0);
 
 	/* Forged in clear for a request waiting for its answer. */

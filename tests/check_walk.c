@@ -910,7 +910,9 @@ START_TEST(walk_session_freed_ends_walk)
 {
 	struct sess *s;
 	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
-	struct sess_opts o = *sess_get_opts(s);
+	struct sess_opts o;
+
+	sess_copy_opts(s, &o);
 
 	/* Paused, with no request outstanding. */
 	wr.pause_every = 1;

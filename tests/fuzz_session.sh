@@ -26,6 +26,7 @@ if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
     -o "$work/fuzz_session" "$srcdir/tests/fuzz/fuzz_session.c" \
     "$srcdir/core/reqtab.c" "$srcdir/core/sess_v3.c" \
     "$srcdir/core/session.c" "$srcdir/core/sess_addr.c" "$srcdir/core/walk.c" "$srcdir/core/usm.c" \
+    "$srcdir/core/sess_opts.c" \
     "$srcdir/core/usm_crypt.c" "$srcdir/core/usm_key.c" \
     "$srcdir/core/tsm.c" "$srcdir/core/v3.c" "$srcdir/core/ber.c" \
     "$srcdir/core/oid.c" \

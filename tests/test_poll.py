@@ -286,6 +286,63 @@ class Polling(unittest.TestCase):
         self.assertEqual(self.results("a00", "ifdescr")["polls"][0]["runs"],
                          self.results("a00", "ifdescr")["polls"][0]["runs"])
 
+    def test_shared_options_through_changes_and_reloads(self):
+        """Sessions of one template share an option block (core/
+        sess_opts.c): a run-time change of one, a reload of the template
+        and of one session's own option each show only where they
+        belong, host and port included, in session.show and
+        session.list."""
+        cfg = base_config(self.a_ports, self.b)
+        cfg["sessions"]["h2"] = {"template": "fast", "host": "127.0.0.2",
+                                 "port": self.a_ports[0]}
+        self.start(cfg)
+
+        def opts(n):
+            return self.d.call("session.show", {"session": n})["options"]
+
+        def listed():
+            return {r["name"]: r for r in
+                    self.d.call("session.list")["sessions"]}
+        self.assertEqual((opts("a00")["host"], opts("h2")["host"]),
+                         ("127.0.0.1", "127.0.0.2"))
+        self.assertEqual(opts("a00")["port"], opts("h2")["port"])
+        self.assertEqual(listed()["h2"]["host"], "127.0.0.2")
+        # A run-time change of a01 leaves its siblings as they were.
+        r = self.d.call("session.config", {"session": "a01",
+                                           "options": {"retries": 3}})
+        self.assertEqual(r["options"]["retries"], 3)
+        self.assertEqual(r["options"]["host"], "127.0.0.1")
+        self.assertEqual(r["options"]["port"], self.a_ports[0])
+        for n in ("a00", "a02", "h2"):
+            self.assertEqual(opts(n)["retries"], 0)
+        # The template changes (SIGHUP): every session of it follows.
+        cfg = self.d.config
+        cfg["templates"]["fast"]["timeout"] = "250ms"
+        cfg["sessions"]["a03"]["max_repetitions"] = 40
+        self.d.write_config(cfg)
+        self.d.signal(signal.SIGHUP)
+        wait_for(lambda: opts("b1")["timeout"] == "250ms", 5,
+                 what="SIGHUP reload")
+        for n in ("a00", "a01", "a03", "b0", "h2"):
+            self.assertEqual(opts(n)["timeout"], "250ms")
+        self.assertEqual(opts("a01")["retries"], 0)    # reload ended it
+        self.assertEqual(opts("a03")["max_repetitions"], 40)
+        self.assertEqual(opts("a04")["max_repetitions"], 25)
+        self.assertEqual(opts("h2")["host"], "127.0.0.2")
+        self.assertEqual(opts("b0")["port"], self.b.port)
+        # The same config again: nothing to rebuild.
+        res = self.d.call("daemon.reload")
+        self.assertEqual((res["changed"], res["added"], res["removed"]),
+                         ([], [], []))
+        # Only a03 differs: one session's own option.
+        del cfg["sessions"]["a03"]["max_repetitions"]
+        self.d.write_config(cfg)
+        res = self.d.call("daemon.reload")
+        self.assertEqual(res["changed"], ["a03"])
+        self.assertEqual(opts("a03")["max_repetitions"], 25)
+        wait_for(lambda: self.have_results(["a03", "a01"]), 5,
+                 what="results after the reloads")
+
     def test_invalid_reload_keeps_the_running_config(self):
         self.start()
         cfg = self.d.config

@@ -193,7 +193,7 @@ fz_command(struct sess *s, uint8_t c)
 	struct snmp_pdu		 pdu;
 	struct sess_opts	 o;
 
-	o = *sess_get_opts(s);
+	sess_copy_opts(s, &o);
 	switch (c % 8) {
 	case 0:
 		o.version = o.version == SNMP_V3 ? SNMP_V2C : SNMP_V3;

@@ -1,0 +1,164 @@
+/*
+ * sess_opts.c - shared option blocks.
+ *
+ * A session's options but its host go into an immutable block kept in
+ * one table: sessions (and config entries) made from the same template
+ * or credential set hold one reference to the same block instead of a
+ * copy of their own, so a hundred thousand sessions cost a few blocks,
+ * not a hundred megabytes.  A block owns one reference to its credential.
+ * The table serves the thread that runs the sessions (the daemon's loop):
+ * it takes no lock.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "session.h"
+#include "usm.h"
+
+struct optblk {
+	struct sess_opts	 o;	/* first: a block is its options */
+	uint64_t		 hash;
+	size_t			 refs;
+	struct optblk		*next;	/* in its bucket */
+};
+
+static struct optblk	**optblk_tab;
+static size_t		  optblk_nb;	/* buckets, a power of two */
+static size_t		  optblk_n;	/* blocks */
+
+/* Zero what follows the end of a string, so equal options compare equal. */
+static void
+optblk_str_clean(char *s, size_t size)
+{
+	size_t	 len;
+
+	s[size - 1] = '\0';
+	len = strlen(s);
+	memset(s + len, 0, size - len);
+}
+
+static uint64_t
+optblk_hash(const struct sess_opts *o)
+{
+	const uint8_t	*p = (const uint8_t *)o;
+	uint64_t	 h = 0x9e3779b97f4a7c15ULL, w;
+	size_t		 i;
+
+	for (i = 0; i + 8 <= sizeof(*o); i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i < sizeof(*o); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int
+optblk_grow(void)
+{
+	struct optblk	**nt, *b, *next;
+	size_t		  nnb = optblk_nb != 0 ? optblk_nb * 2 : 64, i;
+
+	if ((nt = calloc(nnb, sizeof(*nt))) == NULL)
+		return -1;
+	for (i = 0; i < optblk_nb; i++)
+		for (b = optblk_tab[i]; b != NULL; b = next) {
+			next = b->next;
+			b->next = nt[b->hash & (nnb - 1)];
+			nt[b->hash & (nnb - 1)] = b;
+		}
+	free(optblk_tab);
+	optblk_tab = nt;
+	optblk_nb = nnb;
+	return 0;
+}
+
+const struct sess_opts *
+sess_opts_intern(const struct sess_opts *o)
+{
+	struct sess_opts key;
+	struct optblk	*b;
+	uint64_t	 h;
+
+	key = *o;
+	memset(key.host, 0, sizeof(key.host));
+	optblk_str_clean(key.community, sizeof(key.community));
+	optblk_str_clean(key.local_host, sizeof(key.local_host));
+	optblk_str_clean(key.v3.context_name, sizeof(key.v3.context_name));
+	h = optblk_hash(&key);
+	if (optblk_nb != 0)
+		for (b = optblk_tab[h & (optblk_nb - 1)]; b != NULL;
+		    b = b->next)
+			if (b->hash == h &&
+			    memcmp(&b->o, &key, sizeof(key)) == 0) {
+				b->refs++;
+				return &b->o;
+			}
+	if ((optblk_n >= optblk_nb && optblk_grow() == -1) ||
+	    (b = malloc(sizeof(*b))) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
+	}
+	b->o = key;
+	if (b->o.v3.cred != NULL)
+		usm_cred_ref(b->o.v3.cred);
+	b->hash = h;
+	b->refs = 1;
+	b->next = optblk_tab[h & (optblk_nb - 1)];
+	optblk_tab[h & (optblk_nb - 1)] = b;
+	optblk_n++;
+	return &b->o;
+}
+
+const struct sess_opts *
+sess_opts_hold(const struct sess_opts *blk)
+{
+	struct optblk	*b = (struct optblk *)(uintptr_t)blk;
+
+	if (b != NULL)
+		b->refs++;
+	return blk;
+}
+
+void
+sess_opts_drop(const struct sess_opts *blk)
+{
+	struct optblk	*b = (struct optblk *)(uintptr_t)blk, **pp;
+
+	if (b == NULL || --b->refs > 0)
+		return;
+	for (pp = &optblk_tab[b->hash & (optblk_nb - 1)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	optblk_n--;
+	usm_cred_free(b->o.v3.cred);
+	free(b);
+	if (optblk_n == 0) {
+		free(optblk_tab);
+		optblk_tab = NULL;
+		optblk_nb = 0;
+	}
+}
+
+void
+sess_opts_compose(struct sess_opts *out, const struct sess_opts *blk,
+    const char *host)
+{
+	*out = *blk;
+	if (host != NULL)
+		(void)snprintf(out->host, sizeof(out->host), "%s", host);
+}
+
+size_t
+sess_opts_blocks(void)
+{
+	return optblk_n;
+}
