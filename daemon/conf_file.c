@@ -42,6 +42,7 @@ const struct cfg_sect cfg_sections[NSECT] = {
 	[SECT_LOCAL_ENGINE_ID] = { "local_engine_id", SECT_SCALAR },
 	[SECT_RESOLVER] =	{ "resolver", SECT_SCALAR },
 	[SECT_MIBS] =		{ "mibs", SECT_SCALAR },
+	[SECT_CLUSTER] =	{ "cluster", SECT_SCALAR },
 };
 
 /* ------------------------------------------------------------------ */

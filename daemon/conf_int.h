@@ -16,6 +16,7 @@
 
 typedef struct json_t json_t;
 struct config;
+struct config_cluster;
 struct config_err;
 struct usm_cred;
 
@@ -77,6 +78,7 @@ enum sect_id {
 	SECT_LOCAL_ENGINE_ID,
 	SECT_RESOLVER,
 	SECT_MIBS,
+	SECT_CLUSTER,
 	NSECT
 };
 
@@ -233,6 +235,9 @@ int		 cfg_traps_tls(struct cfg_ctx *ctx, const json_t *obj,
 		    const struct cfg_pos *at);
 /* conf_mibs.c: the "mibs" section, loaded into ctx->c->mib. */
 int		 cfg_mibs(struct cfg_ctx *ctx);
+/* conf_cluster.c: the "cluster" section and the config hash. */
+int		 cfg_cluster(struct cfg_ctx *ctx);
+void		 cfg_cluster_free(struct config_cluster *cl);
 
 /* Copy a string known to fit (checked by the caller), or truncate. */
 static inline void

@@ -255,6 +255,41 @@ main_resolver(struct daemon *d)
 	sess_loop_set_resolver(d->loop, d->resolver);
 }
 
+/*
+ * The "cluster" section: its event names are the bus's (checked here, as
+ * the config module does not know the bus).  -t shows the node and the
+ * config hash.  Membership, ownership and publishing are not built yet
+ * (issue 13): the daemon refuses to start with a cluster section rather
+ * than run as a single node the operator did not ask for.
+ */
+static void
+main_cluster_check(const struct config *c, bool check_only)
+{
+	const struct config_cluster *cl = &c->cluster;
+	size_t	 i;
+
+	if (!cl->have)
+		return;
+	for (i = 0; i < cl->npublish_events; i++)
+		if (events_from_name(cl->publish_events[i]) == -1) {
+			if (!check_only)
+				fatalx("%s: cluster.publish.events: unknown "
+				    "event type \"%s\"", c->path,
+				    cl->publish_events[i]);
+			fprintf(stderr, "%s: cluster.publish.events: unknown "
+			    "event type \"%s\"\n", c->path,
+			    cl->publish_events[i]);
+			exit(1);
+		}
+	if (check_only) {
+		printf("%s: cluster %s, node %s, config hash %.16s\n",
+		    c->path, cl->name, cl->node, cl->hash);
+		return;
+	}
+	fatalx("%s: cluster mode is not supported yet: membership, "
+	    "ownership and publishing to NATS are not implemented", c->path);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -308,6 +343,7 @@ main(int argc, char *argv[])
 		else
 			log_warnx("%s", d->conf->warnings[i]);
 	}
+	main_cluster_check(d->conf, check_only);
 	if (check_only) {
 		if (d->conf->traps.tls.warning[0] != '\0')
 			fprintf(stderr, "%s: warning: %s\n", d->conf_path,
