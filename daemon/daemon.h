@@ -27,6 +27,7 @@ struct traps;
 struct polls;
 struct packets;
 struct v3cache;
+struct cluster;
 
 struct daemon {
 	struct event_base *base;
@@ -47,6 +48,8 @@ struct daemon {
 					 * of the sessions (packets.h) */
 	struct v3cache	*v3cache;	/* owned; what inline SNMPv3 targets
 					 * keep between requests (v3cache.h) */
+	struct cluster	*cluster;	/* owned; cluster mode (cluster.h),
+					 * NULL without a "cluster" section */
 
 	/*
 	 * Our own SNMP engine (RFC 3411): its ID, stable across restarts

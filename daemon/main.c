@@ -38,6 +38,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "engineid.h"
+#include "cluster.h"
 #include "events.h"
 #include "log.h"
 #include "methods.h"
@@ -258,9 +259,7 @@ main_resolver(struct daemon *d)
 /*
  * The "cluster" section: its event names are the bus's (checked here, as
  * the config module does not know the bus).  -t shows the node and the
- * config hash.  Membership, ownership and publishing are not built yet
- * (issue 13): the daemon refuses to start with a cluster section rather
- * than run as a single node the operator did not ask for.
+ * config hash.
  */
 static void
 main_cluster_check(const struct config *c, bool check_only)
@@ -286,8 +285,6 @@ main_cluster_check(const struct config *c, bool check_only)
 		    c->path, cl->name, cl->node, cl->hash);
 		return;
 	}
-	fatalx("%s: cluster mode is not supported yet: membership, "
-	    "ownership and publishing to NATS are not implemented", c->path);
 }
 
 int
@@ -365,6 +362,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	d->pid = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
+	if (d->conf->cluster.have)
+		cluster_init();		/* before the base: thread-safe */
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if ((d->loop = sess_loop_new(d->base)) == NULL)
@@ -391,6 +390,9 @@ main(int argc, char *argv[])
 		fatalx("cannot create the session table: out of memory");
 	sessions_set_hooks(d->sessions, &(struct sessions_hooks){
 	    polls_detach, polls_enable, d->polls });
+	/* Before the polls: another node's sessions start idle. */
+	if (d->conf->cluster.have && (d->cluster = cluster_start(d)) == NULL)
+		fatalx("cannot start cluster mode");
 	main_attach_polls(d);
 	/* Give back what parsing a large config left free (glibc). */
 	malloc_trim(0);
@@ -429,6 +431,8 @@ main(int argc, char *argv[])
 	d->traps = NULL;
 	daemon_reap(d);
 	polls_stop(d->polls);
+	cluster_free(d->cluster);
+	d->cluster = NULL;
 	sessions_free(d->sessions);
 	d->sessions = NULL;
 	polls_free(d->polls);
