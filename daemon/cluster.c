@@ -25,7 +25,9 @@
 #include "cluster.h"
 #include "conf.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
+#include "poll_sched.h"
 #include "polls.h"
 #include "rendezvous.h"
 #include "sessions.h"
@@ -51,12 +53,25 @@ struct member {
 
 enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 
+/* One record to publish: subject, Nats-Msg-Id and JSON (one block). */
+struct pubm {
+	char		*subj;
+	char		*id;
+	char		*data;
+	size_t		 len;
+	bool		 failed;	/* no PubAck: back in the queue */
+};
+
+#define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
+
 struct cluster {
 	struct daemon	*d;
 	char		 name[33];
 	char		 node[CL_NODE_LEN];
 	char		 hash[65];
 	uint32_t	 hb_ms;
+	bool		 pub_polls, pub_traps;
+	uint32_t	 pub_events;	/* 1 << event type */
 	struct event	*ev_view;
 	struct event	*ev_expiry;	/* a lease ends or becomes eligible */
 
@@ -77,6 +92,14 @@ struct cluster {
 	int64_t		 since_ms;
 	uint64_t	 leases_put;
 	uint64_t	 lease_errors;
+	/* Records waiting for NATS, oldest first (a ring), and counters. */
+	struct pubm	**q;
+	size_t		 qcap, qhead, qlen;
+	uint64_t	 qbytes, qmax_bytes;
+	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
+	uint64_t	 trap_seq;
+	struct pubm	**batch;	/* the thread's, in flight */
+	size_t		 nbatch;
 
 	/* The loop's. */
 	struct member	*members;	/* last view taken */
@@ -85,6 +108,7 @@ struct cluster {
 	bool		 ever_viewed;
 	bool		 standalone;	/* never reached NATS: own all */
 	bool		 view_ok;	/* the last reading succeeded */
+	int64_t		 hold_until;	/* keep ownership until (unix ms) */
 	char		(*names)[CL_NODE_LEN];	/* grow-only, for cl_owner */
 	size_t		 nnames;
 	uint32_t	 owned;
@@ -181,6 +205,12 @@ cluster_reassign(struct cluster *cl)
 	int64_t		 now = now_ms(), next = 0, t, hb = cl->hb_ms;
 	struct timeval	 tv;
 
+	if (now < cl->hold_until) {
+		tv.tv_sec = (cl->hold_until - now) / 1000;
+		tv.tv_usec = ((cl->hold_until - now) % 1000) * 1000 + 1000;
+		evtimer_add(cl->ev_expiry, &tv);
+		return;
+	}
 	for (i = 0; i < cl->nmembers && n < CL_MAX_MEMBERS; i++) {
 		m = &cl->members[i];
 		if (now - m->put_ms >= 3 * hb)
@@ -240,6 +270,11 @@ cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&cl->mu);
 	if (!fresh)
 		return;
+	/* Back after NATS was away: the others' leases are old because
+	 * nobody could refresh them; keep what we own until they have had
+	 * three heartbeats to do so. */
+	if (valid && !cl->view_ok && cl->ever_viewed)
+		cl->hold_until = now_ms() + 3 * (int64_t)cl->hb_ms;
 	cl->view_ok = valid;
 	if (!valid) {
 		/* NATS away: keep what we own; never reached: own all. */
@@ -258,6 +293,157 @@ cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
 	cl->standalone = false;
 	cl->ever_viewed = true;
 	cluster_reassign(cl);
+}
+
+/* ------------------------------------------------------- publishing */
+
+/* A subject token from a name: '.', '*', '>', ':' and blanks become '_'. */
+static void
+token(char *dst, size_t size, const char *src)
+{
+	size_t	 i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = strchr(".*>: \t", src[i]) != NULL ? '_' : src[i];
+	dst[i] = '\0';
+}
+
+static struct pubm *
+pubm_new(const char *subj, const char *id, const json_t *rec)
+{
+	struct pubm	*m;
+	char		*text;
+
+	if ((text = json_dumps(rec, JSON_COMPACT)) == NULL)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->subj = strdup(subj)) == NULL || (m->id = strdup(id)) ==
+	    NULL) {
+		if (m != NULL)
+			free(m->subj);
+		free(m);
+		free(text);
+		return NULL;
+	}
+	m->data = text;
+	m->len = strlen(text);
+	return m;
+}
+
+static void
+pubm_free(struct pubm *m)
+{
+	if (m == NULL)
+		return;
+	free(m->subj);
+	free(m->id);
+	free(m->data);
+	free(m);
+}
+
+/* Under mu: drop the oldest record (counted). */
+static void
+q_drop_oldest(struct cluster *cl)
+{
+	struct pubm	*m = cl->q[cl->qhead];
+
+	cl->qbytes -= m->len;
+	pubm_free(m);
+	cl->qhead = (cl->qhead + 1) % cl->qcap;
+	cl->qlen--;
+	cl->pub_dropped++;
+}
+
+/* Under mu: add m at the tail (or the head, for a record sent back). */
+static void
+q_put(struct cluster *cl, struct pubm *m, bool front)
+{
+	while (cl->qlen > 0 && (cl->qlen >= cl->qcap ||
+	    cl->qbytes + m->len > cl->qmax_bytes))
+		q_drop_oldest(cl);
+	if (front) {
+		cl->qhead = (cl->qhead + cl->qcap - 1) % cl->qcap;
+		cl->q[cl->qhead] = m;
+	} else
+		cl->q[(cl->qhead + cl->qlen) % cl->qcap] = m;
+	cl->qlen++;
+	cl->qbytes += m->len;
+}
+
+/*
+ * The event bus's tap: poll results ("response" events of scheduled
+ * polls), traps and informs, and the event types configured, made into
+ * records (the event's JSON plus "node"; communities left out) with their
+ * subject and Nats-Msg-Id, and queued for the thread.
+ */
+static void
+cluster_tap(void *arg, enum event_type t, const char *session,
+    const json_t *params)
+{
+	struct cluster	*cl = arg;
+	const struct config_poll *cp;
+	const json_t	*v;
+	json_t		*rec;
+	struct pubm	*m;
+	const char	*poll;
+	char		 subj[400], id[400], a[SNMPMGR_MAX_NAME_LEN + 1],
+			 b[SNMPMGR_MAX_NAME_LEN + 1];
+	uint64_t	 iv, ph, now_us, slot;
+	struct timespec	 ts;
+
+	if ((rec = json_deep_copy(params)) == NULL)
+		return;
+	json_object_set_new(rec, "node", json_string(cl->node));
+	json_object_del(rec, "community");
+	json_object_del(rec, "community_hex");
+	subj[0] = '\0';
+	if (t == EV_RESPONSE && cl->pub_polls && session != NULL &&
+	    (v = json_object_get(params, "poll")) != NULL &&
+	    (poll = json_string_value(v)) != NULL &&
+	    (cp = config_find_poll(cl->d->conf, poll)) != NULL) {
+		/* The run's slot on the wall clock, phased as scheduled. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec /
+		    1000;
+		iv = (uint64_t)cp->interval_ms * 1000;
+		ph = poller_phase_us(session, poll, iv);
+		slot = iv == 0 ? 0 : (now_us - ph) / iv;
+		token(a, sizeof(a), session);
+		token(b, sizeof(b), poll);
+		snprintf(subj, sizeof(subj), "snmpmgrd.%s.poll.%s.%s",
+		    cl->name, a, b);
+		snprintf(id, sizeof(id), "%s/%s/%llu", session, poll,
+		    (unsigned long long)slot);
+		json_object_set_new(rec, "slot", json_integer(
+		    (json_int_t)slot));
+	} else if ((t == EV_TRAP || t == EV_INFORM) && cl->pub_traps &&
+	    (poll = json_string_value(json_object_get(params, "source"))) !=
+	    NULL) {
+		token(a, sizeof(a), poll);
+		snprintf(subj, sizeof(subj), "snmpmgrd.%s.trap.%s", cl->name,
+		    a);
+		snprintf(id, sizeof(id), "%llu/%s", (unsigned long long)
+		    ++cl->trap_seq, cl->node);
+		json_object_set_new(rec, "seq", json_integer(
+		    (json_int_t)cl->trap_seq));
+	} else if (cl->pub_events & (1U << t) && t != EV_RESPONSE) {
+		snprintf(subj, sizeof(subj), "snmpmgrd.%s.event.%s", cl->name,
+		    events_name(t));
+		snprintf(id, sizeof(id), "%s/%s/%s", events_name(t),
+		    cl->node, json_string_value(json_object_get(params,
+		    "time")) != NULL ? json_string_value(json_object_get(
+		    params, "time")) : "");
+	}
+	m = subj[0] != '\0' ? pubm_new(subj, id, rec) : NULL;
+	json_decref(rec);
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&cl->mu);
+	q_put(cl, m, false);
+	cl->pub_queued++;
+	if (cl->qlen == 1)
+		pthread_cond_signal(&cl->cv);
+	pthread_mutex_unlock(&cl->mu);
 }
 
 bool
@@ -336,7 +522,8 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	if (cl == NULL)
 		return;
 	pthread_mutex_lock(&cl->mu);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I}",
+	o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I}",
 	    "name", cl->name, "node", cl->node,
 	    "nats", state_name(cl->state), "last_error", cl->lasterr,
 	    "standalone", cl->standalone,
@@ -344,7 +531,12 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    "sessions_owned", (json_int_t)cl->owned,
 	    "leases_put", (json_int_t)cl->leases_put,
 	    "lease_errors", (json_int_t)cl->lease_errors,
-	    "spool_depth", (json_int_t)0);
+	    "spool_depth", (json_int_t)cl->qlen,
+	    "spool_bytes", (json_int_t)cl->qbytes,
+	    "published", (json_int_t)cl->pub_acked,
+	    "publish_errors", (json_int_t)cl->pub_errors,
+	    "queued", (json_int_t)cl->pub_queued,
+	    "dropped", (json_int_t)cl->pub_dropped);
 	pthread_mutex_unlock(&cl->mu);
 	if (o != NULL)
 		json_object_set_new(res, "cluster", o);
@@ -363,6 +555,8 @@ struct cl_nats {
 	kvStore		*kv;
 	char		 bucket[64];
 	uint32_t	 replicas;
+	struct config_stream_limits polls, traps, events;
+	int64_t		 dup_ms;	/* the streams' duplicate window */
 	bool		 logged_down;
 };
 
@@ -423,6 +617,149 @@ cl_close(struct cl_nats *n)
 	n->nc = NULL;
 }
 
+#define CL_BATCH	256	/* records published before waiting for acks */
+
+/* A PubAck, or its failure (library thread). */
+static void
+cl_ack_cb(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
+    void *closure)
+{
+	struct cluster	*cl = closure;
+	const char	*id = NULL;
+	size_t		 i;
+
+	pthread_mutex_lock(&cl->mu);
+	if (pae == NULL)
+		cl->pub_acked++;
+	else {
+		cl->pub_errors++;
+		if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK)
+			for (i = 0; i < cl->nbatch; i++)
+				if (strcmp(cl->batch[i]->id, id) == 0) {
+					cl->batch[i]->failed = true;
+					break;
+				}
+	}
+	pthread_mutex_unlock(&cl->mu);
+	natsMsg_Destroy(msg);
+}
+
+/* Make stream SNMPMGRD_<cluster>_<NAME> for snmpmgrd.<cluster>.<kind>.>
+ * when absent (an existing one is updated to the limits). */
+static int
+cl_stream(struct cluster *cl, struct cl_nats *n, const char *kind,
+    const char *name, const struct config_stream_limits *l)
+{
+	jsStreamConfig	 sc;
+	jsErrCode	 je = 0;
+	natsStatus	 s;
+	char		 sname[80], subj[100], what[120];
+	const char	*subjs[1] = { subj };
+
+	snprintf(sname, sizeof(sname), "SNMPMGRD_%s_%s", cl->name, name);
+	snprintf(subj, sizeof(subj), "snmpmgrd.%s.%s.>", cl->name, kind);
+	jsStreamConfig_Init(&sc);
+	sc.Name = sname;
+	sc.Subjects = subjs;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_FileStorage;
+	sc.Retention = js_LimitsPolicy;
+	sc.MaxAge = (int64_t)l->max_age_ms * 1000000;
+	sc.MaxBytes = (int64_t)l->max_size;
+	sc.Replicas = n->replicas;
+	sc.Duplicates = n->dup_ms * 1000000;
+	s = js_AddStream(NULL, n->js, &sc, NULL, &je);
+	if (s != NATS_OK && je == JSStreamNameExistErr)
+		s = js_UpdateStream(NULL, n->js, &sc, NULL, &je);
+	if (s != NATS_OK) {
+		snprintf(what, sizeof(what), "cannot make stream %s (%d)",
+		    sname, (int)je);
+		cl_seterr(cl, NS_DISCONNECTED, what, s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Publish what is queued, CL_BATCH records at a time, each with its
+ * Nats-Msg-Id; wait for their PubAcks.  Those without one go back to the
+ * head of the queue in their order, for the next try (JetStream drops
+ * the ones it had after all).  False when NATS did not take them all.
+ */
+static bool
+cl_flush(struct cluster *cl, struct cl_nats *n)
+{
+	jsPubOptions	 po;
+	natsMsgList	 pl = { NULL, 0 };
+	natsStatus	 s = NATS_OK;
+	const char	*id;
+	size_t		 i, k, nfail;
+	int		 j;
+
+	for (;;) {
+		pthread_mutex_lock(&cl->mu);
+		for (k = 0; k < CL_BATCH && cl->qlen > 0; k++) {
+			cl->batch[k] = cl->q[cl->qhead];
+			cl->batch[k]->failed = false;
+			cl->qbytes -= cl->batch[k]->len;
+			cl->qhead = (cl->qhead + 1) % cl->qcap;
+			cl->qlen--;
+		}
+		cl->nbatch = k;
+		pthread_mutex_unlock(&cl->mu);
+		if (k == 0)
+			return true;
+		for (i = 0; i < k; i++) {
+			if (natsConnection_Status(n->nc) !=
+			    NATS_CONN_STATUS_CONNECTED)
+				break;
+			jsPubOptions_Init(&po);
+			po.MsgId = cl->batch[i]->id;
+			s = js_PublishAsync(n->js, cl->batch[i]->subj,
+			    cl->batch[i]->data, (int)cl->batch[i]->len, &po);
+			if (s != NATS_OK)
+				break;
+		}
+		pthread_mutex_lock(&cl->mu);
+		for (; i < k; i++)
+			cl->batch[i]->failed = true;
+		pthread_mutex_unlock(&cl->mu);
+		jsPubOptions_Init(&po);
+		po.MaxWait = 2 * (int64_t)cl->hb_ms;
+		if (js_PublishAsyncComplete(n->js, &po) != NATS_OK) {
+			if (js_PublishAsyncGetPendingList(&pl, n->js) ==
+			    NATS_OK) {
+				pthread_mutex_lock(&cl->mu);
+				for (j = 0; j < pl.Count; j++) {
+					if (natsMsgHeader_Get(pl.Msgs[j],
+					    "Nats-Msg-Id", &id) != NATS_OK)
+						continue;
+					for (i = 0; i < k; i++)
+						if (strcmp(cl->batch[i]->id,
+						    id) == 0)
+							cl->batch[i]->failed =
+							    true;
+				}
+				pthread_mutex_unlock(&cl->mu);
+				natsMsgList_Destroy(&pl);
+			}
+		}
+		pthread_mutex_lock(&cl->mu);
+		nfail = 0;
+		for (i = k; i-- > 0;) {
+			if (cl->batch[i]->failed) {
+				q_put(cl, cl->batch[i], true);
+				nfail++;
+			} else
+				pubm_free(cl->batch[i]);
+		}
+		cl->nbatch = 0;
+		pthread_mutex_unlock(&cl->mu);
+		if (nfail > 0)
+			return false;
+	}
+}
+
 /* Connect and open (or make) the members bucket.  0 or -1 (logged). */
 static int
 cl_connect(struct cluster *cl, struct cl_nats *n)
@@ -453,6 +790,10 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 		s = natsOptions_SetMaxReconnect(o, -1);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectWait(o, 500);
+	/* No buffering while reconnecting: what NATS did not take stays in
+	 * our queue, so it is published in order when NATS is back. */
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectBufSize(o, 1);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(o, cl_disconnected_cb, cl);
 	if (s == NATS_OK)
@@ -472,6 +813,10 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	/* A reply slower than a heartbeat is as good as none. */
 	jsOptions_Init(&jo);
 	jo.Wait = cl->hb_ms;
+	jo.PublishAsync.MaxPending = CL_BATCH * 2;
+	jo.PublishAsync.StallWait = 100;
+	jo.PublishAsync.AckHandler = cl_ack_cb;
+	jo.PublishAsync.AckHandlerClosure = cl;
 	if ((s = natsConnection_JetStream(&n->js, n->nc, &jo)) != NATS_OK)
 		goto fail;
 	kvConfig_Init(&kc);
@@ -483,6 +828,12 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	    (s = js_KeyValue(&n->kv, n->js, n->bucket)) != NATS_OK) {
 		cl_seterr(cl, NS_DISCONNECTED, "cannot open the members bucket",
 		    s);
+		cl_close(n);
+		return -1;
+	}
+	if (cl_stream(cl, n, "poll", "POLLS", &n->polls) == -1 ||
+	    cl_stream(cl, n, "trap", "TRAPS", &n->traps) == -1 ||
+	    cl_stream(cl, n, "event", "EVENTS", &n->events) == -1) {
 		cl_close(n);
 		return -1;
 	}
@@ -606,8 +957,11 @@ cl_thread(void *arg)
 			cl->view_valid = false;
 			pthread_mutex_unlock(&cl->mu);
 			event_active(cl->ev_view, EV_TIMEOUT, 0);
-		} else if (n->nc != NULL)
+		} else if (n->nc != NULL) {
 			cl_beat(cl, n);
+			if (n->nc != NULL && cl->state == NS_CONNECTED)
+				(void)cl_flush(cl, n);
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += cl->hb_ms / 1000;
 		ts.tv_nsec += (long)(cl->hb_ms % 1000) * 1000000;
@@ -616,9 +970,26 @@ cl_thread(void *arg)
 			ts.tv_nsec -= 1000000000;
 		}
 		pthread_mutex_lock(&cl->mu);
-		while (!cl->stop && pthread_cond_timedwait(&cl->cv, &cl->mu,
-		    &ts) != ETIMEDOUT)
-			;
+		for (;;) {
+			while (!cl->stop && !(cl->qlen > 0 && cl->state ==
+			    NS_CONNECTED && n->nc != NULL) &&
+			    pthread_cond_timedwait(&cl->cv, &cl->mu, &ts) !=
+			    ETIMEDOUT)
+				;
+			if (cl->stop || cl->qlen == 0 ||
+			    cl->state != NS_CONNECTED || n->nc == NULL)
+				break;
+			/* Records to publish before the next beat. */
+			pthread_mutex_unlock(&cl->mu);
+			if (!cl_flush(cl, n)) {
+				pthread_mutex_lock(&cl->mu);
+				while (!cl->stop && pthread_cond_timedwait(
+				    &cl->cv, &cl->mu, &ts) != ETIMEDOUT)
+					;
+				break;
+			}
+			pthread_mutex_lock(&cl->mu);
+		}
 		stop = cl->stop;
 		pthread_mutex_unlock(&cl->mu);
 	}
@@ -685,6 +1056,9 @@ cl_nats_new(const struct config_cluster *cc)
 	n->cert = dup_or_null(cc->tls_cert, &bad);
 	n->key = dup_or_null(cc->tls_key, &bad);
 	n->replicas = cc->replicas;
+	n->polls = cc->polls;
+	n->traps = cc->traps;
+	n->events = cc->events;
 	snprintf(n->bucket, sizeof(n->bucket), "snmpmgrd_%s_members",
 	    cc->name);
 	if (bad) {
@@ -712,6 +1086,8 @@ cluster_start(struct daemon *d)
 {
 	const struct config_cluster *cc = &d->conf->cluster;
 	struct cluster	*cl;
+	size_t		 i;
+	int		 t;
 
 	if (!cc->have)
 		return NULL;
@@ -730,6 +1106,23 @@ cluster_start(struct daemon *d)
 	snprintf(cl->node, sizeof(cl->node), "%s", cc->node);
 	snprintf(cl->hash, sizeof(cl->hash), "%s", cc->hash);
 	cl->hb_ms = cc->heartbeat_ms;
+	cl->pub_polls = cc->publish_polls;
+	cl->pub_traps = cc->publish_traps;
+	for (i = 0; i < cc->npublish_events; i++)
+		if ((t = events_from_name(cc->publish_events[i])) >= 0)
+			cl->pub_events |= 1U << t;
+	/* Duplicate window: two of the longest interval, 2 min at least. */
+	cl_n->dup_ms = 120000;
+	for (i = 0; i < d->conf->npolls; i++)
+		if (2 * (int64_t)d->conf->polls[i].interval_ms > cl_n->dup_ms)
+			cl_n->dup_ms = 2 * (int64_t)d->conf->polls[i].interval_ms;
+	cl->qcap = CL_QUEUE_MAX;
+	cl->qmax_bytes = cc->spool_max_size;
+	if ((cl->q = calloc(cl->qcap, sizeof(*cl->q))) == NULL ||
+	    (cl->batch = calloc(CL_BATCH, sizeof(*cl->batch))) == NULL) {
+		log_warnx("cluster: out of memory");
+		goto fail;
+	}
 	pthread_mutex_init(&cl->mu, NULL);
 	pthread_cond_init(&cl->cv, NULL);
 	if ((cl->ev_view = event_new(d->base, -1, 0, cluster_view_cb, cl)) ==
@@ -743,9 +1136,12 @@ cluster_start(struct daemon *d)
 		goto fail;
 	}
 	cl->thr_started = true;
-	log_info("cluster %s: node %s, heartbeat %ums, config hash %.16s; "
-	    "publishing to JetStream is not implemented yet", cl->name,
-	    cl->node, cl->hb_ms, cl->hash);
+	if (cl->pub_polls || cl->pub_traps || cl->pub_events != 0)
+		events_set_tap(d->events, (cl->pub_polls ? 1U << EV_RESPONSE :
+		    0) | (cl->pub_traps ? (1U << EV_TRAP) | (1U << EV_INFORM) :
+		    0) | cl->pub_events, cluster_tap, cl);
+	log_info("cluster %s: node %s, heartbeat %ums, config hash %.16s",
+	    cl->name, cl->node, cl->hb_ms, cl->hash);
 	return cl;
  fail:
 	cluster_free(cl);
@@ -773,6 +1169,10 @@ cluster_free(struct cluster *cl)
 		event_free(cl->ev_view);
 	if (cl->ev_expiry != NULL)
 		event_free(cl->ev_expiry);
+	while (cl->q != NULL && cl->qlen > 0)
+		q_drop_oldest(cl);
+	free(cl->q);
+	free(cl->batch);
 	free(cl->view);
 	free(cl->members);
 	free(cl->names);

@@ -10,7 +10,9 @@ every session is polled by exactly one node, the one all nodes name as
 its owner; a node killed with SIGKILL has its sessions taken over within 3
 heartbeats plus one interval; a node that cannot authenticate says why
 and keeps polling every session (standalone-degraded); a node that loses
-NATS keeps its sessions.  Publishing to JetStream is not built yet.
+NATS keeps its sessions and queues its results, published in order when
+NATS is back, none lost and none twice (read back from the stream with
+the test's own consumer over the raw NATS protocol).
 Skips (exit 77) when snmpmgrd has not been built or was built without
 libnats.
 """
@@ -201,6 +203,73 @@ class NatsServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class JsReader:
+    """The test's own consumer: the JetStream API over a plain NATS
+    connection (raw protocol, no client library): stream info, then every
+    message by sequence ($JS.API.STREAM.MSG.GET)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buf = b""
+        self.line()                       # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\n'
+                          b"SUB _INBOX.t 1\r\nPING\r\n")
+        while self.line() != b"PONG":
+            pass
+        self.n = 0
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                raise ConnectionError("NATS closed")
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln
+
+    def take(self, n):
+        while len(self.buf) < n + 2:
+            self.buf += self.sock.recv(65536)
+        d, self.buf = self.buf[:n], self.buf[n + 2:]
+        return d
+
+    def request(self, subject, body):
+        data = json.dumps(body).encode()
+        self.sock.sendall(b"PUB %s _INBOX.t %d\r\n%s\r\n"
+                          % (subject.encode(), len(data), data))
+        while True:
+            ln = self.line()
+            if ln.startswith(b"PING"):
+                self.sock.sendall(b"PONG\r\n")
+                continue
+            if ln.startswith(b"MSG "):
+                return json.loads(self.take(int(ln.split()[-1])))
+            if ln.startswith(b"HMSG "):
+                raw = self.take(int(ln.split()[-1]))
+                return json.loads(raw[int(ln.split()[-2]):])
+
+    def messages(self, stream):
+        """[(subject, msg_id, record)] of the whole stream, in order."""
+        import base64
+        info = self.request("$JS.API.STREAM.INFO." + stream, {})
+        st = info["state"]
+        out = []
+        for seq in range(st["first_seq"], st["last_seq"] + 1):
+            r = self.request("$JS.API.STREAM.MSG.GET." + stream,
+                             {"seq": seq})
+            if "message" not in r:
+                continue
+            m = r["message"]
+            hdrs = base64.b64decode(m.get("hdrs", "")).decode()
+            mid = re.search(r"Nats-Msg-Id:\s*(\S+)", hdrs)
+            out.append((m["subject"], mid.group(1) if mid else None,
+                        json.loads(base64.b64decode(m["data"]))))
+        return out
+
+    def close(self):
+        self.sock.close()
+
+
 HB = 0.5        # heartbeat, s
 INTERVAL = 1.0  # poll interval, s
 NSESS = 30
@@ -274,6 +343,7 @@ class ClusterNodes(unittest.TestCase):
         for n, k in share.items():
             self.assertGreater(k, 0, share)
         # Polled by its owner only, over a few intervals.
+        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         before = [polled(d) for d in nodes]
         time.sleep(3 * INTERVAL + 0.5)
         after = [polled(d) for d in nodes]
@@ -282,6 +352,31 @@ class ClusterNodes(unittest.TestCase):
             grew = [names[i] for i in range(3)
                     if after[i][s] > before[i][s]]
             self.assertEqual(grew, [own[0][s]], s)
+        # The stream: every session's results from its owner only,
+        # every record with "node", no Nats-Msg-Id twice.
+        time.sleep(2 * HB)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        self.assertGreater(len(msgs), NSESS * 2)
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)), "a Nats-Msg-Id twice")
+        by_sess = {}
+        for subj, mid, rec in msgs:
+            sess = subj.split(".")[3]
+            self.assertEqual(subj, "snmpmgrd.t1.poll.%s.up" % sess)
+            self.assertTrue(mid.startswith(sess + "/up/"), mid)
+            self.assertEqual(rec["session"], sess)
+            self.assertIn("varbinds", rec)
+            if rec["time"] >= t_steady:
+                by_sess.setdefault(sess, set()).add(rec["node"])
+        self.assertEqual(set(by_sess), set(own[0]), "union covers all")
+        for sess, nodes_seen in by_sess.items():
+            self.assertEqual(nodes_seen, {own[0][sess]}, sess)
+        st = nodes[0].call("daemon.status")["cluster"]
+        self.assertGreater(st["published"], 0)
+        self.assertEqual(st["spool_depth"], 0)
+
         # The table shows OWNER; members show the odd config.
         out = nodes[0].ctl("sessions").stdout
         self.assertIn("OWNER", out.splitlines()[0])
@@ -355,6 +450,7 @@ class ClusterNodes(unittest.TestCase):
         self.wait_members(b, 2)
         time.sleep(3 * HB)
         own = self.owners(a)
+        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         nats.stop()
         time.sleep(6 * HB)
         for d in (a, b):
@@ -368,13 +464,43 @@ class ClusterNodes(unittest.TestCase):
         for s, n in own.items():
             i = 0 if n == "mgr-a" else 1
             self.assertGreater(after[i][s], before[i][s], s)
+        queued = a.call("daemon.status")["cluster"]["spool_depth"]
+        self.assertGreater(queued, 0, "results kept while NATS is away")
         nats.start()
-        deadline = time.time() + 10
-        while time.time() < deadline and a.call("daemon.status")[
-                "cluster"]["nats"] != "connected":
+        deadline = time.time() + 15
+        while time.time() < deadline and (
+                a.call("daemon.status")["cluster"]["spool_depth"] > 0 or
+                b.call("daemon.status")["cluster"]["spool_depth"] > 0):
             time.sleep(0.2)
-        self.assertEqual(a.call("daemon.status")["cluster"]["nats"],
-                         "connected")
+        st = a.call("daemon.status")["cluster"]
+        self.assertEqual(st["nats"], "connected")
+        self.assertEqual(st["spool_depth"], 0)
+        self.assertEqual(st["dropped"], 0)
+        # Nothing lost, nothing twice: every run slot of every session
+        # from the first to the last is in the stream once.
+        time.sleep(HB)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)), "a Nats-Msg-Id twice")
+        slots, per_node = {}, {}
+        for subj, mid, rec in msgs:
+            slots.setdefault(rec["session"], []).append(rec["slot"])
+            if rec["time"] >= t_steady:
+                per_node.setdefault((rec["session"], rec["node"]),
+                                    []).append(rec["slot"])
+        self.assertEqual(set(slots), set(own))
+        for key, sl in per_node.items():
+            self.assertEqual(sl, sorted(sl), "order of %r" % (key,))
+        for sess, sl in slots.items():
+            # no gap across the outage (and no slot twice)
+            sl = sorted(sl)
+            self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
+                             "gap in %s: %r" % (sess, sl))
+            # and only its owner published it
+            self.assertEqual({k[1] for k in per_node if k[0] == sess},
+                             {own[sess]}, sess)
 
 
 if __name__ == "__main__":
