@@ -10,7 +10,7 @@ every session is polled by exactly one node, the one all nodes name as
 its owner; a node killed with SIGKILL has its sessions taken over within 3
 heartbeats plus one interval; a node that cannot authenticate says why
 and keeps polling every session (standalone-degraded); a node that loses
-NATS keeps its sessions and queues its results, published in order when
+NATS keeps its sessions and queues its results and traps, published in order when
 NATS is back, none lost and none twice (read back from the stream with
 the test's own consumer over the raw NATS protocol).
 Skips (exit 77) when snmpmgrd has not been built or was built without
@@ -501,6 +501,63 @@ class ClusterNodes(unittest.TestCase):
             # and only its owner published it
             self.assertEqual({k[1] for k in per_node if k[0] == sess},
                              {own[sess]}, sess)
+
+
+class ClusterTraps(unittest.TestCase):
+    def test_traps_published_in_order_across_an_outage(self):
+        if snmptest.find_program("snmptrap") is None:
+            self.skipTest("snmptrap not installed")
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        port = snmptest.free_udp_port()
+        d = snmptest.Daemon({
+            "traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                      "communities": ["s3cret-comm"]},
+            "cluster": {"name": "t1", "node": "mgr-t", "heartbeat": "500ms",
+                        "nats": {"servers": [nats.url]}}})
+        self.addCleanup(lambda: d.alive() and d.stop())
+
+        def send(i):
+            r = snmptest.net_snmp_run(
+                "snmptrap", "-v2c", "-c", "s3cret-comm",
+                "127.0.0.1:%d" % port, "", "1.3.6.1.6.3.1.1.5.1",
+                "1.3.6.1.2.1.1.5.0", "s", "trap-%d" % i, opts=())
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+        def depth():
+            return d.call("daemon.status")["cluster"]["spool_depth"]
+
+        deadline = time.time() + 10
+        while time.time() < deadline and d.call("daemon.status")[
+                "cluster"]["nats"] != "connected":
+            time.sleep(0.1)
+        for i in range(5):
+            send(i)
+        nats.stop()
+        time.sleep(HB)
+        for i in range(5, 15):
+            send(i)
+            time.sleep(0.1)
+        self.assertGreater(depth(), 0)
+        nats.start()
+        deadline = time.time() + 15
+        while time.time() < deadline and depth() > 0:
+            time.sleep(0.2)
+        self.assertEqual(depth(), 0)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_TRAPS")
+        texts = []
+        for subj, mid, rec in msgs:
+            self.assertEqual(subj, "snmpmgrd.t1.trap.127_0_0_1")
+            self.assertEqual(rec["node"], "mgr-t")
+            self.assertEqual(mid, "%d/mgr-t" % rec["seq"])
+            self.assertNotIn("community", rec)
+            self.assertNotIn("s3cret-comm", json.dumps(rec))
+            texts.append([v for v in rec["varbinds"]
+                          if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
+        self.assertEqual(texts, ["trap-%d" % i for i in range(15)],
+                         "every trap once, in order")
 
 
 if __name__ == "__main__":
