@@ -98,6 +98,7 @@ struct cluster {
 	uint64_t	 qbytes, qmax_bytes;
 	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
 	uint64_t	 trap_seq;
+	int64_t		 started_ms;	/* unix ms, part of trap ids */
 	struct pubm	**batch;	/* the thread's, in flight */
 	size_t		 nbatch;
 
@@ -422,8 +423,10 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 		token(a, sizeof(a), poll);
 		snprintf(subj, sizeof(subj), "snmpmgrd.%s.trap.%s", cl->name,
 		    a);
-		snprintf(id, sizeof(id), "%llu/%s", (unsigned long long)
-		    ++cl->trap_seq, cl->node);
+		/* The start time keeps a restarted node's ids new. */
+		snprintf(id, sizeof(id), "%lld-%llu/%s", (long long)
+		    cl->started_ms, (unsigned long long)++cl->trap_seq,
+		    cl->node);
 		json_object_set_new(rec, "seq", json_integer(
 		    (json_int_t)cl->trap_seq));
 	} else if (cl->pub_events & (1U << t) && t != EV_RESPONSE) {
@@ -1106,6 +1109,7 @@ cluster_start(struct daemon *d)
 	snprintf(cl->node, sizeof(cl->node), "%s", cc->node);
 	snprintf(cl->hash, sizeof(cl->hash), "%s", cc->hash);
 	cl->hb_ms = cc->heartbeat_ms;
+	cl->started_ms = now_ms();
 	cl->pub_polls = cc->publish_polls;
 	cl->pub_traps = cc->publish_traps;
 	for (i = 0; i < cc->npublish_events; i++)
