@@ -13,8 +13,9 @@ and keeps polling every session (standalone-degraded); a node that loses
 NATS keeps its sessions and queues its results and traps, published in order when
 NATS is back, none lost and none twice (read back from the stream with
 the test's own consumer over the raw NATS protocol).
-Skips (exit 77) when snmpmgrd has not been built or was built without
-libnats.
+Three NATS servers in one cluster with R3 streams: one stopped, no poll
+result lost.  Skips (exit 77) when snmpmgrd has not been built or was
+built without libnats.
 """
 import json
 import os
@@ -155,15 +156,19 @@ def free_tcp_port():
 class NatsServer:
     """nats-server with JetStream on 127.0.0.1, its own store, by PID."""
 
-    def __init__(self, user=None, password=None):
+    def __init__(self, user=None, password=None, name=None,
+                 cluster_port=None, routes=(), start=True):
         self.prog = shutil.which("nats-server")
         if self.prog is None:
             raise unittest.SkipTest("nats-server not installed")
         self.dir = tempfile.mkdtemp(prefix="snmptest-nats-")
         self.port = free_tcp_port()
         self.user, self.password = user, password
+        self.name, self.cluster_port = name, cluster_port
+        self.routes = list(routes)
         self.proc = None
-        self.start()
+        if start:
+            self.start()
 
     @property
     def url(self):
@@ -174,6 +179,10 @@ class NatsServer:
                 "-a", "127.0.0.1", "-p", str(self.port)]
         if self.user:
             args += ["--user", self.user, "--pass", self.password]
+        if self.cluster_port:
+            args += ["--name", self.name, "--cluster_name", "snmptest",
+                     "--cluster", "nats://127.0.0.1:%d" % self.cluster_port,
+                     "--routes", ",".join(self.routes)]
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -501,6 +510,74 @@ class ClusterNodes(unittest.TestCase):
             # and only its owner published it
             self.assertEqual({k[1] for k in per_node if k[0] == sess},
                              {own[sess]}, sess)
+
+
+class ThreeNatsServers(unittest.TestCase):
+    def test_r3_streams_survive_one_server(self):
+        cports = [free_tcp_port() for _ in range(3)]
+        routes = ["nats://127.0.0.1:%d" % p for p in cports]
+        servers = []
+        for i in range(3):
+            n = NatsServer(name="n%d" % i, cluster_port=cports[i],
+                           routes=[r for j, r in enumerate(routes) if j != i],
+                           start=False)
+            self.addCleanup(n.close)
+            servers.append(n)
+        for n in servers:
+            n.start()
+        agent = snmptest.Snmpd()
+        self.addCleanup(agent.close)
+        nodes = []
+        for i, name in enumerate(("mgr-a", "mgr-b")):
+            cfg = node_config(agent, servers[i], name)
+            cfg["cluster"]["replicas"] = 3
+            cfg["cluster"]["nats"]["servers"] = [
+                servers[i].url, servers[(i + 1) % 3].url]
+            d = snmptest.Daemon(cfg)
+            self.addCleanup(lambda d=d: d.alive() and d.stop())
+            nodes.append(d)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            m = [d.call("cluster.members") for d in nodes]
+            if all(len([x for x in mm["members"] if x["live"]]) == 2 and
+                   sum(x["sessions"] for x in mm["members"]) == NSESS
+                   for mm in m):
+                break
+            time.sleep(0.3)
+        else:
+            self.fail("members not seen: %r\n%s" % (m, nodes[0].log()))
+        time.sleep(3 * HB)
+        own = {k: r["owner"] for k, r in sessions_of(nodes[0]).items()}
+        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        servers[2].stop()
+        time.sleep(4 * INTERVAL)
+        # A node on the stopped server reconnects to another; JetStream
+        # elects new leaders; what waited meanwhile is published.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            st = [d.call("daemon.status")["cluster"] for d in nodes]
+            if all(x["nats"] == "connected" and x["spool_depth"] == 0
+                   for x in st):
+                break
+            time.sleep(0.3)
+        else:
+            self.fail("not back: %r" % st)
+        js = JsReader(servers[0].port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)))
+        slots = {}
+        for subj, mid, rec in msgs:
+            # (while a node is cut off, another may take its sessions
+            # too: JetStream keeps one copy of each slot)
+            if rec["time"] >= t_steady:
+                slots.setdefault(rec["session"], []).append(rec["slot"])
+        self.assertEqual(set(slots), set(own))
+        for sess, sl in slots.items():
+            self.assertGreaterEqual(len(sl), 3, sess)
+            self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
+                             "lost a result of %s: %r" % (sess, sl))
 
 
 class ClusterTraps(unittest.TestCase):
