@@ -135,6 +135,25 @@ class ClusterConfig(unittest.TestCase):
             self.assertIn(want, r.stderr, change)
             self.assertNotIn(SECRET, r.stdout + r.stderr)
 
+    def test_shipped_examples_check(self):
+        top = os.environ.get("top_srcdir",
+                             os.path.join(os.path.dirname(__file__), ".."))
+        ex = os.path.join(top, "etc", "cluster")
+        p, doc = self.conf("ex.json")
+        with open(os.path.join(ex, "snmpmgrd-cluster.json")) as f:
+            doc["cluster"] = json.load(f)["cluster"]
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        self.hash_of(p)
+        prog = shutil.which("nats-server")
+        if prog is None:
+            return
+        for i in (1, 2, 3):
+            r = subprocess.run([prog, "-c", os.path.join(
+                ex, "nats-%d.conf" % i), "-t"], capture_output=True,
+                text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_secret_not_quoted_in_syntax_error(self):
         p, _ = self.conf("s.json")
         with open(p) as f:
