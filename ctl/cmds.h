@@ -11,6 +11,8 @@ struct ctl;
 struct ctl_cmd;
 
 /* cmd_daemon.c: daemon.status, daemon.stats, trap.stats, daemon.reload. */
+int		 ctl_cmd_cluster(struct ctl *, const struct ctl_cmd *, int,
+		    char **);
 int		 ctl_cmd_status(struct ctl *, const struct ctl_cmd *, int,
 		    char **);
 int		 ctl_cmd_stats(struct ctl *, const struct ctl_cmd *, int,

@@ -310,6 +310,7 @@ static const struct {
 	{ "OVERRUNS",	"overruns",	1 },
 	{ "RTT_MS",	"last_rtt_ms",	1 },
 	{ "SRTT_MS",	"srtt_ms",	1 },
+	{ "OWNER",	"owner",	0 },	/* cluster mode only */
 };
 #define CTL_NCOLS	(sizeof(ctl_session_cols) / sizeof(ctl_session_cols[0]))
 
@@ -361,23 +362,28 @@ ctl_print_sessions(FILE *fp, const json_t *rows)
 {
 	char		 cell[300];
 	int		 width[CTL_NCOLS];
-	size_t		 i, col;
+	size_t		 i, col, ncols;
 	const json_t	*row;
 
-	for (col = 0; col < CTL_NCOLS; col++)
+	/* OWNER, the last column, only when the daemon is in a cluster. */
+	ncols = CTL_NCOLS - 1;
+	json_array_foreach(rows, i, row)
+		if (json_object_get(row, "owner") != NULL)
+			ncols = CTL_NCOLS;
+	for (col = 0; col < ncols; col++)
 		width[col] = (int)strlen(ctl_session_cols[col].title);
 	json_array_foreach(rows, i, row) {
-		for (col = 0; col < CTL_NCOLS; col++) {
+		for (col = 0; col < ncols; col++) {
 			ctl_cell(row, col, cell, sizeof(cell));
 			if ((int)strlen(cell) > width[col])
 				width[col] = (int)strlen(cell);
 		}
 	}
-	for (col = 0; col < CTL_NCOLS; col++)
+	for (col = 0; col < ncols; col++)
 		ctl_cell_out(fp, col, ctl_session_cols[col].title, width[col]);
 	putc('\n', fp);
 	json_array_foreach(rows, i, row) {
-		for (col = 0; col < CTL_NCOLS; col++) {
+		for (col = 0; col < ncols; col++) {
 			ctl_cell(row, col, cell, sizeof(cell));
 			ctl_cell_out(fp, col, cell, width[col]);
 		}

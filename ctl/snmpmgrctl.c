@@ -46,6 +46,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "sessions", ctl_cmd_sessions_state, 0, "session.list",
 	    "[--down] [--state up|down|unknown|disabled|error]",
 	    "list the sessions as a table: state, counters, RTT" },
+	{ "cluster", ctl_cmd_cluster, 0, "cluster.members", "",
+	    "list the cluster's members: lease age, sessions, config hash" },
 	{ "show", ctl_cmd_show, 0, "session.show", "SESSION",
 	    "show one session's address, options and counters" },
 	{ "get", ctl_cmd_get, CTL_OPT_TARGET | CTL_OPT_RETRY_R |

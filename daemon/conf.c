@@ -1350,6 +1350,7 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 	    cfg_sessions(&ctx) == -1 ||
 	    (run == NULL && cfg_overrides(&ctx) == -1) ||
 	    cfg_traps(&ctx) == -1 ||
+	    (run == NULL && cfg_cluster(&ctx) == -1) ||
 	    cfg_keep_running(&ctx) == -1)
 		goto fail;
 	cfg_ctx_clear(&ctx);
@@ -1425,6 +1426,7 @@ config_free(struct config *c)
 	strv_free(c->traps.users, c->traps.nusers);
 	free(c->traps.journal_path);
 	config_traps_tls_free(&c->traps.tls);
+	cfg_cluster_free(&c->cluster);
 	strv_free(c->resolver.nameservers, c->resolver.nnameservers);
 	free(c->resolver.resolv_conf);
 	free(c->resolver.hosts);

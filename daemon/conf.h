@@ -228,6 +228,46 @@ struct config_http {
 	uint32_t	 cache_ms;		/* reuse a /metrics rendering */
 };
 
+/* One stream's limits (cluster.streams.polls, .traps, .events). */
+struct config_stream_limits {
+	uint32_t	 max_age_ms;
+	uint64_t	 max_size;
+};
+
+/*
+ * "cluster" (conf_cluster.c): the node's place in a cluster of snmpmgrd
+ * nodes sharing the sessions over NATS JetStream.  have false: none.
+ */
+struct config_cluster {
+	bool		 have;
+	char		 name[33];	/* part of subjects and bucket names */
+	char		 node[65];	/* default: the host name */
+	char		**servers;	/* nats:// URLs */
+	size_t		 nservers;
+	char		*user;
+	char		*password;	/* secret: wiped by config_free */
+	char		*creds;		/* absolute paths, or NULL */
+	char		*tls_ca;
+	char		*tls_cert;
+	char		*tls_key;
+	uint32_t	 heartbeat_ms;	/* >= 500 */
+	uint32_t	 replicas;
+	bool		 publish_polls;
+	bool		 publish_traps;
+	char		**publish_events; /* event type names */
+	size_t		 npublish_events;
+	char		*spool_path;	/* absolute */
+	uint64_t	 spool_max_size;
+	struct config_stream_limits polls, traps, events;
+	/*
+	 * SHA-256 (hex) of the config as parsed, every section but the
+	 * per-node keys (control, state_dir, log, traps.listen,
+	 * http.listen, cluster.node, cluster.spool), keys sorted: equal on
+	 * nodes that run the same config.
+	 */
+	char		 hash[65];
+};
+
 struct config {
 	char		*path;		/* the main file */
 	char		*control_socket;
@@ -262,6 +302,7 @@ struct config {
 	/* "mibs": the MIB set polls were resolved with (a reference; NULL
 	 * when none is configured), and what loading it warned about. */
 	struct mib	*mib;
+	struct config_cluster cluster;
 	char		**warnings;
 	size_t		 nwarnings;
 };

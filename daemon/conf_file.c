@@ -43,6 +43,7 @@ const struct cfg_sect cfg_sections[NSECT] = {
 	[SECT_RESOLVER] =	{ "resolver", SECT_SCALAR },
 	[SECT_MIBS] =		{ "mibs", SECT_SCALAR },
 	[SECT_HTTP] =		{ "http", SECT_SCALAR },
+	[SECT_CLUSTER] =	{ "cluster", SECT_SCALAR },
 };
 
 /* ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 
 typedef struct json_t json_t;
 struct config;
+struct config_cluster;
 struct config_err;
 struct usm_cred;
 
@@ -78,6 +79,7 @@ enum sect_id {
 	SECT_RESOLVER,
 	SECT_MIBS,
 	SECT_HTTP,
+	SECT_CLUSTER,
 	NSECT
 };
 
@@ -254,6 +256,9 @@ int		 cfg_http(struct cfg_ctx *ctx);
 struct config_poll;
 int		 cfg_poll_labels(struct cfg_ctx *ctx, const json_t *v,
 		    const struct cfg_pos *at, struct config_poll *p);
+/* conf_cluster.c: the "cluster" section and the config hash. */
+int		 cfg_cluster(struct cfg_ctx *ctx);
+void		 cfg_cluster_free(struct config_cluster *cl);
 
 /* Copy a string known to fit (checked by the caller), or truncate. */
 static inline void

@@ -579,7 +579,8 @@ bool
 cfg_secret_name(const char *key)
 {
 	return is_secret_key(key) || strcmp(key, "community") == 0 ||
-	    strcmp(key, "communities") == 0;
+	    strcmp(key, "communities") == 0 ||
+	    strcmp(key, "password") == 0;	/* cluster.nats */
 }
 
 /*

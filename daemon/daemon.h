@@ -28,6 +28,7 @@ struct polls;
 struct packets;
 struct v3cache;
 struct http;
+struct cluster;
 
 struct daemon {
 	struct event_base *base;
@@ -50,6 +51,8 @@ struct daemon {
 					 * keep between requests (v3cache.h) */
 	struct http	*http;		/* owned; the Prometheus endpoint
 					 * (http.h), NULL without "http" */
+	struct cluster	*cluster;	/* owned; cluster mode (cluster.h),
+					 * NULL without a "cluster" section */
 
 	/*
 	 * Our own SNMP engine (RFC 3411): its ID, stable across restarts

@@ -86,6 +86,10 @@ struct events {
 
 	void			(*change)(void *);
 	void			*change_arg;
+	uint32_t		 tap_mask;
+	void			(*tap)(void *, enum event_type, const char *,
+				    const json_t *);
+	void			*tap_arg;
 
 	uint64_t		 published[EV__COUNT];
 	uint64_t		 delivered;
@@ -260,10 +264,20 @@ events_wanted(struct events *e, enum event_type t, const char *session)
 {
 	if (e == NULL || (int)t < 0 || t >= EV__COUNT)
 		return false;
-	if (events_subscribed(e, t, session))
+	if (events_subscribed(e, t, session) || (e->tap != NULL &&
+	    (e->tap_mask & (1U << t)) != 0))
 		return true;
 	e->published[t]++;
 	return false;
+}
+
+void
+events_set_tap(struct events *e, uint32_t mask, void (*tap)(void *,
+    enum event_type, const char *, const json_t *), void *arg)
+{
+	e->tap_mask = tap != NULL ? mask : 0;
+	e->tap = tap;
+	e->tap_arg = arg;
 }
 
 bool
@@ -308,11 +322,13 @@ events_publish(struct events *e, enum event_type t, const char *session,
 	char			*body = NULL, *line = NULL;
 	char			 now[40];
 	size_t			 blen, len;
+	bool			 tapped;
 
 	if (e == NULL || (int)t < 0 || t >= EV__COUNT)
 		goto out;
 	e->published[t]++;
-	if (!events_subscribed(e, t, session))
+	tapped = e->tap != NULL && (e->tap_mask & (1U << t)) != 0;
+	if (!tapped && !events_subscribed(e, t, session))
 		goto out;
 	events_time(now, sizeof(now));
 	params = json_pack("{s:s,s:s}", "event", event_names[t], "time", now);
@@ -324,6 +340,11 @@ events_publish(struct events *e, enum event_type t, const char *session,
 	if (data != NULL && json_is_object(data) &&
 	    json_object_update(params, data) == -1)
 		goto oom;
+	if (tapped) {
+		e->tap(e->tap_arg, t, session, params);
+		if (!events_subscribed(e, t, session))
+			goto out;
+	}
 	if ((body = json_dumps(params, JSON_COMPACT)) == NULL)
 		goto oom;
 	blen = strlen(body);

@@ -83,6 +83,17 @@ void		 events_set_change_cb(struct events *e, void (*cb)(void *),
 		    void *arg);
 
 /*
+ * One internal listener besides the subscribers (cluster.c publishes to
+ * NATS from it): tap(arg, t, session, params) sees every event of the
+ * types in mask (bit 1 << type) as a subscriber would get its params
+ * ("event", "time", "session", then the data), before delivery; params
+ * is borrowed.  Those types count as wanted.  NULL tap removes it.
+ */
+void		 events_set_tap(struct events *e, uint32_t mask,
+		    void (*tap)(void *, enum event_type, const char *,
+		    const json_t *), void *arg);
+
+/*
  * Deliver an event (and count it).  data is a JSON object whose members
  * are added to the notification's params after "event", "time" and
  * "session" (NULL for none); the reference is stolen.

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cluster.h"
 #include "conf.h"
 
 #include "core/session.h"
@@ -44,6 +45,8 @@ m_daemon_status(struct mcall *c)
 	    "walks", (json_int_t)d->walks_active);
 	if (res != NULL && d->polls != NULL)
 		view_polls_status(d->polls, res);
+	if (res != NULL)
+		cluster_status_json(d->cluster, res);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else

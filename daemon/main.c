@@ -38,6 +38,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "engineid.h"
+#include "cluster.h"
 #include "events.h"
 #include "log.h"
 #include "methods.h"
@@ -268,6 +269,37 @@ main_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
 	return op_dtls_opts(arg, s, o, idle_ms);
 }
 
+/*
+ * The "cluster" section: its event names are the bus's (checked here, as
+ * the config module does not know the bus).  -t shows the node and the
+ * config hash.
+ */
+static void
+main_cluster_check(const struct config *c, bool check_only)
+{
+	const struct config_cluster *cl = &c->cluster;
+	size_t	 i;
+
+	if (!cl->have)
+		return;
+	for (i = 0; i < cl->npublish_events; i++)
+		if (events_from_name(cl->publish_events[i]) == -1) {
+			if (!check_only)
+				fatalx("%s: cluster.publish.events: unknown "
+				    "event type \"%s\"", c->path,
+				    cl->publish_events[i]);
+			fprintf(stderr, "%s: cluster.publish.events: unknown "
+			    "event type \"%s\"\n", c->path,
+			    cl->publish_events[i]);
+			exit(1);
+		}
+	if (check_only) {
+		printf("%s: cluster %s, node %s, config hash %.16s\n",
+		    c->path, cl->name, cl->node, cl->hash);
+		return;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -322,6 +354,7 @@ main(int argc, char *argv[])
 		else
 			log_warnx("%s", d->conf->warnings[i]);
 	}
+	main_cluster_check(d->conf, check_only);
 	if (check_only) {
 		if (d->conf->traps.tls.warning[0] != '\0')
 			fprintf(stderr, "%s: warning: %s\n", d->conf_path,
@@ -343,6 +376,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	d->pid = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
+	if (d->conf->cluster.have)
+		cluster_init();		/* before the base: thread-safe */
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if ((d->loop = sess_loop_new(d->base)) == NULL)
@@ -371,6 +406,9 @@ main(int argc, char *argv[])
 		fatalx("cannot create the session table: out of memory");
 	sessions_set_hooks(d->sessions, &(struct sessions_hooks){
 	    polls_detach, polls_enable, d->polls });
+	/* Before the polls: another node's sessions start idle. */
+	if (d->conf->cluster.have && (d->cluster = cluster_start(d)) == NULL)
+		fatalx("cannot start cluster mode");
 	main_attach_polls(d);
 	/* Give back what parsing a large config left free (glibc). */
 	malloc_trim(0);
@@ -414,6 +452,8 @@ main(int argc, char *argv[])
 	d->traps = NULL;
 	daemon_reap(d);
 	polls_stop(d->polls);
+	cluster_free(d->cluster);
+	d->cluster = NULL;
 	sessions_free(d->sessions);
 	d->sessions = NULL;
 	polls_free(d->polls);

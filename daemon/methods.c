@@ -999,6 +999,8 @@ static const struct mparam p_usm_hash[] = {
  * resolved.
  */
 static const struct method methods[] = {
+	{ "cluster.members",	m_cluster_members,	.flags =
+	  METHOD_NOPARAMS },
 	{ "daemon.reload",	m_daemon_reload,	.flags = METHOD_NOPARAMS },
 	{ "daemon.stats",	m_daemon_stats,		.flags = METHOD_NOPARAMS },
 	{ "daemon.status",	m_daemon_status,	.flags = METHOD_NOPARAMS },

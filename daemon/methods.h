@@ -134,6 +134,7 @@ int		 mcall_read(struct mcall *c, const char *name);
 
 /* Handlers (m_*.c). */
 method_fn	 m_daemon_reload;
+method_fn	 m_cluster_members;
 method_fn	 m_daemon_stats;
 method_fn	 m_daemon_status;
 method_fn	 m_events_subscribe;

@@ -127,6 +127,20 @@ hash_str(uint64_t h, const char *s)
 	return h;
 }
 
+/* The offset of a job's turns in its interval, from the names. */
+static uint64_t
+phase_of(uint64_t sess_hash, const char *job, uint64_t interval_us)
+{
+	return hash_str(sess_hash ^ 0x5bd1e995ULL, job) % interval_us;
+}
+
+uint64_t
+poller_phase_us(const char *session, const char *job, uint64_t interval_us)
+{
+	return interval_us == 0 ? 0 : phase_of(hash_str(
+	    14695981039346656037ULL, session), job, interval_us);
+}
+
 /* ------------------------------------------------------------ the heap */
 
 /*
@@ -842,8 +856,7 @@ poller_job_add(struct poller_sess *ps, const char *name, uint32_t interval_ms,
 	if (jitter_ms >= interval_ms)
 		jitter_ms = interval_ms - 1;
 	j->jitter_us = (uint64_t)jitter_ms * 1000;
-	j->phase_us = hash_str(ps->hash ^ 0x5bd1e995ULL, name) %
-	    j->interval_us;
+	j->phase_us = phase_of(ps->hash, name, j->interval_us);
 	TAILQ_INSERT_TAIL(&ps->jobs, j, sentry);
 	p->njobs++;
 	now = now_us(p);

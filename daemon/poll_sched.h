@@ -181,6 +181,13 @@ void		 poller_sess_reset(struct poller_sess *ps);
  * first turn is its next grid turn.  NULL on allocation failure or a zero
  * interval.
  */
+/*
+ * The offset (us) of the turns of job in session's polls within their
+ * interval, as scheduled here: a function of the names only, so that
+ * cluster nodes number a poll's runs alike (cluster.c, Nats-Msg-Id).
+ */
+uint64_t	 poller_phase_us(const char *session, const char *job,
+		    uint64_t interval_us);
 struct poller_job *poller_job_add(struct poller_sess *ps, const char *name,
 		    uint32_t interval_ms, uint32_t jitter_ms, void *udata);
 /* Stop (cancelling a run) and free.  NULL is fine. */

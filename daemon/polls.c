@@ -93,6 +93,7 @@ struct psess {
 	struct pjob		**jobs;
 	size_t			 njobs;
 	struct state_sess	 st;
+	bool			 idle;	/* another cluster node owns it */
 };
 
 struct polls {
@@ -703,7 +704,10 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 			goto nomem;
 		}
 		ds->ps = pp;
-		if (P->stopped || !sess_get_opts(ds->s)->enabled)
+		/* Cluster mode: idle until cluster.c says it is ours. */
+		pp->idle = P->d->cluster != NULL && !ds->runtime &&
+		    !ds->cl_mine;
+		if (P->stopped || !sess_get_opts(ds->s)->enabled || pp->idle)
 			poller_sess_enable(pp->ps, false);
 	}
 	if ((nj = calloc(n, sizeof(*nj))) == NULL)
@@ -762,7 +766,18 @@ void
 polls_enable(struct polls *P, struct dsess *ds, bool on)
 {
 	if (ds->ps != NULL && !P->stopped)
-		poller_sess_enable(ds->ps->ps, on);
+		poller_sess_enable(ds->ps->ps, on && !ds->ps->idle);
+}
+
+void
+polls_set_idle(struct polls *P, struct dsess *ds, bool idle)
+{
+	if (ds->ps == NULL || ds->ps->idle == idle)
+		return;
+	ds->ps->idle = idle;
+	if (!P->stopped && ds->s != NULL)
+		poller_sess_enable(ds->ps->ps, !idle &&
+		    sess_get_opts(ds->s)->enabled);
 }
 
 /* ------------------------------------------------------ for the views */

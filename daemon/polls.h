@@ -53,6 +53,9 @@ int		 polls_sync(struct polls *P, struct dsess *ds, char *err,
 		    size_t errsize);
 /* The session was enabled or disabled. */
 void		 polls_enable(struct polls *P, struct dsess *ds, bool on);
+/* Cluster mode: another node owns ds (idle: scheduled nothing, kept), or
+ * this one does again. */
+void		 polls_set_idle(struct polls *P, struct dsess *ds, bool idle);
 
 /* "up", "down", "unknown", "disabled" or "error" (no core session). */
 const char	*polls_state_name(const struct dsess *ds);

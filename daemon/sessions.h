@@ -65,6 +65,10 @@ struct dsess {
 	struct log_repeat	 rep_bad;
 	uint64_t		 bad_last_ms;	/* wall clock; 0: none yet */
 	int			 bad_code;
+	/* Cluster mode (cluster.c): 1 + the owner's index in the cluster's
+	 * node names, 0 when none yet; cl_mine: this node owns it. */
+	int			 cl_owner;
+	bool			 cl_mine;
 };
 
 /* Sessions for every session of c (which must outlive the entries that

@@ -29,7 +29,9 @@
 #include "core/session.h"
 #include "core/usm.h"
 
+#include "cluster.h"
 #include "conf.h"
+#include "daemon.h"
 #include "packets.h"
 #include "polls.h"
 #include "render.h"
@@ -123,6 +125,9 @@ view_session_list(struct daemon *d, const struct sessions *t,
 			json_object_set_new(row, "error", json_pack("{s:i,s:s}",
 			    "code", ds->err, "detail", ds->errdetail));
 		view_poll_row(ds, row);
+		if (d->cluster != NULL)
+			json_object_set_new(row, "owner", json_string(
+			    cluster_owner(d->cluster, ds)));
 	}
 	return json_pack("{s:o}", "sessions", rows);
  fail:

@@ -1,0 +1,1184 @@
+/*
+ * cluster.c - cluster mode (cluster.h): the lease, the members and the
+ * ownership of sessions.
+ *
+ * Two sides share struct cluster under its mutex.  The thread connects to
+ * NATS (the connection's socket is served by the loop through the libnats
+ * libevent adapter), makes the members bucket, puts this node's lease
+ * every heartbeat and reads every lease back; then it hands the view to
+ * the loop (event_active, the base being thread-safe).  The loop computes
+ * who owns what and makes the sessions of other nodes idle (polls.h).
+ * Nothing on the loop waits for NATS.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "cluster.h"
+#include "conf.h"
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "poll_sched.h"
+#include "polls.h"
+#include "rendezvous.h"
+#include "sessions.h"
+
+#ifdef HAVE_NATS
+#include <openssl/crypto.h>
+#include <nats/nats.h>
+#include <nats/adapters/libevent.h>
+#endif
+
+#define CL_MAX_MEMBERS	256
+#define CL_NODE_LEN	65
+
+/* One lease as read from the bucket. */
+struct member {
+	char		 node[CL_NODE_LEN];
+	char		 version[32];
+	char		 hash[65];
+	uint32_t	 load;		/* sessions it owns */
+	int64_t		 since_ms;	/* its first lease, unix ms */
+	int64_t		 put_ms;	/* when the lease was stored */
+};
+
+enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
+
+/* One record to publish: subject, Nats-Msg-Id and JSON (one block). */
+struct pubm {
+	char		*subj;
+	char		*id;
+	char		*data;
+	size_t		 len;
+	bool		 failed;	/* no PubAck: back in the queue */
+};
+
+#define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
+
+struct cluster {
+	struct daemon	*d;
+	char		 name[33];
+	char		 node[CL_NODE_LEN];
+	char		 hash[65];
+	uint32_t	 hb_ms;
+	bool		 pub_polls, pub_traps;
+	uint32_t	 pub_events;	/* 1 << event type */
+	struct event	*ev_view;
+	struct event	*ev_expiry;	/* a lease ends or becomes eligible */
+
+	pthread_t	 thr;
+	bool		 thr_started;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	/* Under mu. */
+	bool		 stop;
+	enum nats_state	 state;
+	char		 lasterr[256];
+	struct member	*view;		/* the thread's latest reading */
+	size_t		 nview;
+	bool		 view_new;
+	bool		 view_valid;	/* read from NATS (not a failure) */
+	int64_t		 view_ms;
+	uint32_t	 load;		/* sessions owned, for the lease */
+	int64_t		 since_ms;
+	uint64_t	 leases_put;
+	uint64_t	 lease_errors;
+	/* Records waiting for NATS, oldest first (a ring), and counters. */
+	struct pubm	**q;
+	size_t		 qcap, qhead, qlen;
+	uint64_t	 qbytes, qmax_bytes;
+	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
+	uint64_t	 trap_seq;
+	int64_t		 started_ms;	/* unix ms, part of trap ids */
+	struct pubm	**batch;	/* the thread's, in flight */
+	size_t		 nbatch;
+
+	/* The loop's. */
+	struct member	*members;	/* last view taken */
+	size_t		 nmembers;
+	int64_t		 members_ms;
+	bool		 ever_viewed;
+	bool		 standalone;	/* never reached NATS: own all */
+	bool		 view_ok;	/* the last reading succeeded */
+	int64_t		 hold_until;	/* keep ownership until (unix ms) */
+	char		(*names)[CL_NODE_LEN];	/* grow-only, for cl_owner */
+	size_t		 nnames;
+	uint32_t	 owned;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+state_name(enum nats_state s)
+{
+	switch (s) {
+	case NS_CONNECTED:	return "connected";
+	case NS_DISCONNECTED:	return "disconnected";
+	default:		return "connecting";
+	}
+}
+
+/* ---------------------------------------------------------- the loop */
+
+/* 1 + index of node in the names pool, added when new; 0 when full. */
+static int
+name_idx(struct cluster *cl, const char *node)
+{
+	size_t	 i;
+
+	for (i = 0; i < cl->nnames; i++)
+		if (strcmp(cl->names[i], node) == 0)
+			return (int)i + 1;
+	if (cl->nnames >= CL_MAX_MEMBERS)
+		return 0;
+	snprintf(cl->names[cl->nnames], CL_NODE_LEN, "%s", node);
+	return (int)++cl->nnames;
+}
+
+/* Give every configured session its owner; idle those of other nodes. */
+static void
+cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
+{
+	struct daemon	*d = cl->d;
+	struct dsess	*ds;
+	size_t		 i;
+	long		 o;
+	int		 me = name_idx(cl, cl->node), idx;
+	uint32_t	 owned = 0, moved = 0;
+
+	for (i = 0; i < sessions_count(d->sessions); i++) {
+		ds = sessions_at(d->sessions, i);
+		if (ds->runtime) {
+			idx = me;
+		} else if (cl->standalone) {
+			idx = me;
+		} else {
+			o = rdv_owner(live, nlive, ds->name);
+			idx = o < 0 ? 0 : name_idx(cl, live[o]);
+		}
+		if (idx != ds->cl_owner) {
+			moved++;
+			ds->cl_owner = idx;
+		}
+		ds->cl_mine = idx == me;
+		if (idx == me)
+			owned++;
+		polls_set_idle(d->polls, ds, idx != me);
+	}
+	if (moved > 0)
+		log_info("cluster %s: %zu live members, %u sessions changed "
+		    "owner, %u owned here", cl->name, nlive, moved, owned);
+	cl->owned = owned;
+	pthread_mutex_lock(&cl->mu);
+	cl->load = owned;
+	pthread_mutex_unlock(&cl->mu);
+}
+
+/*
+ * Ownership over the members of the last view that are live now; and a
+ * timer for the next moment that changes (a lease ends 3 heartbeats after
+ * it was stored, a member becomes eligible a heartbeat after its first),
+ * so a dead node's sessions move when its lease ends, not a reading
+ * later.
+ */
+static void
+cluster_reassign(struct cluster *cl)
+{
+	const char	*live[CL_MAX_MEMBERS];
+	struct member	*m;
+	size_t		 i, n = 0;
+	int64_t		 now = now_ms(), next = 0, t, hb = cl->hb_ms;
+	struct timeval	 tv;
+
+	if (now < cl->hold_until) {
+		tv.tv_sec = (cl->hold_until - now) / 1000;
+		tv.tv_usec = ((cl->hold_until - now) % 1000) * 1000 + 1000;
+		evtimer_add(cl->ev_expiry, &tv);
+		return;
+	}
+	for (i = 0; i < cl->nmembers && n < CL_MAX_MEMBERS; i++) {
+		m = &cl->members[i];
+		if (now - m->put_ms >= 3 * hb)
+			continue;
+		t = m->put_ms + 3 * hb;
+		if (now - m->since_ms >= hb)
+			live[n++] = m->node;
+		else if (m->since_ms + hb < t)
+			t = m->since_ms + hb;
+		if (next == 0 || t < next)
+			next = t;
+	}
+	cluster_assign(cl, live, n);
+	if (next > now) {
+		tv.tv_sec = (next - now) / 1000;
+		tv.tv_usec = ((next - now) % 1000) * 1000 + 1000;
+		evtimer_add(cl->ev_expiry, &tv);
+	}
+}
+
+static void
+cluster_expiry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct cluster	*cl = arg;
+
+	/* Leases end only by a recent reading: when our readings stall
+	 * (NATS away, a reply slow), it is not the others that are gone. */
+	if (cl->view_ok && !cl->standalone && now_ms() - cl->members_ms <
+	    2 * (int64_t)cl->hb_ms)
+		cluster_reassign(cl);
+}
+
+/*
+ * The thread read the leases: the members for ownership are the live
+ * ones (a lease younger than 3 heartbeats) that have held one for a
+ * heartbeat, so a node that joins or restarts takes sessions only once
+ * every node sees it.  A failed reading keeps the last ownership.
+ */
+static void
+cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct cluster	*cl = arg;
+	bool		 valid, fresh;
+
+	pthread_mutex_lock(&cl->mu);
+	fresh = cl->view_new;
+	valid = cl->view_valid;
+	if (fresh && valid) {
+		free(cl->members);
+		cl->members = cl->view;
+		cl->nmembers = cl->nview;
+		cl->members_ms = cl->view_ms;
+		cl->view = NULL;
+		cl->nview = 0;
+	}
+	cl->view_new = false;
+	pthread_mutex_unlock(&cl->mu);
+	if (!fresh)
+		return;
+	/* Back after NATS was away: the others' leases are old because
+	 * nobody could refresh them; keep what we own until they have had
+	 * three heartbeats to do so. */
+	if (valid && !cl->view_ok && cl->ever_viewed)
+		cl->hold_until = now_ms() + 3 * (int64_t)cl->hb_ms;
+	cl->view_ok = valid;
+	if (!valid) {
+		/* NATS away: keep what we own; never reached: own all. */
+		if (!cl->ever_viewed && !cl->standalone) {
+			cl->standalone = true;
+			log_warnx("cluster %s: NATS not reachable: polling "
+			    "every session here until it is "
+			    "(standalone-degraded)", cl->name);
+			cluster_assign(cl, NULL, 0);
+		}
+		return;
+	}
+	if (cl->standalone)
+		log_info("cluster %s: NATS reached: sharing the sessions",
+		    cl->name);
+	cl->standalone = false;
+	cl->ever_viewed = true;
+	cluster_reassign(cl);
+}
+
+/* ------------------------------------------------------- publishing */
+
+/* A subject token from a name: '.', '*', '>', ':' and blanks become '_'. */
+static void
+token(char *dst, size_t size, const char *src)
+{
+	size_t	 i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = strchr(".*>: \t", src[i]) != NULL ? '_' : src[i];
+	dst[i] = '\0';
+}
+
+static struct pubm *
+pubm_new(const char *subj, const char *id, const json_t *rec)
+{
+	struct pubm	*m;
+	char		*text;
+
+	if ((text = json_dumps(rec, JSON_COMPACT)) == NULL)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->subj = strdup(subj)) == NULL || (m->id = strdup(id)) ==
+	    NULL) {
+		if (m != NULL)
+			free(m->subj);
+		free(m);
+		free(text);
+		return NULL;
+	}
+	m->data = text;
+	m->len = strlen(text);
+	return m;
+}
+
+static void
+pubm_free(struct pubm *m)
+{
+	if (m == NULL)
+		return;
+	free(m->subj);
+	free(m->id);
+	free(m->data);
+	free(m);
+}
+
+/* Under mu: drop the oldest record (counted). */
+static void
+q_drop_oldest(struct cluster *cl)
+{
+	struct pubm	*m = cl->q[cl->qhead];
+
+	cl->qbytes -= m->len;
+	pubm_free(m);
+	cl->qhead = (cl->qhead + 1) % cl->qcap;
+	cl->qlen--;
+	cl->pub_dropped++;
+}
+
+/* Under mu: add m at the tail (or the head, for a record sent back). */
+static void
+q_put(struct cluster *cl, struct pubm *m, bool front)
+{
+	while (cl->qlen > 0 && (cl->qlen >= cl->qcap ||
+	    cl->qbytes + m->len > cl->qmax_bytes))
+		q_drop_oldest(cl);
+	if (front) {
+		cl->qhead = (cl->qhead + cl->qcap - 1) % cl->qcap;
+		cl->q[cl->qhead] = m;
+	} else
+		cl->q[(cl->qhead + cl->qlen) % cl->qcap] = m;
+	cl->qlen++;
+	cl->qbytes += m->len;
+}
+
+/*
+ * The event bus's tap: poll results ("response" events of scheduled
+ * polls), traps and informs, and the event types configured, made into
+ * records (the event's JSON plus "node"; communities left out) with their
+ * subject and Nats-Msg-Id, and queued for the thread.
+ */
+static void
+cluster_tap(void *arg, enum event_type t, const char *session,
+    const json_t *params)
+{
+	struct cluster	*cl = arg;
+	const struct config_poll *cp;
+	const json_t	*v;
+	json_t		*rec;
+	struct pubm	*m;
+	const char	*poll;
+	char		 subj[400], id[400], a[SNMPMGR_MAX_NAME_LEN + 1],
+			 b[SNMPMGR_MAX_NAME_LEN + 1];
+	uint64_t	 iv, ph, now_us, slot;
+	struct timespec	 ts;
+
+	if ((rec = json_deep_copy(params)) == NULL)
+		return;
+	json_object_set_new(rec, "node", json_string(cl->node));
+	json_object_del(rec, "community");
+	json_object_del(rec, "community_hex");
+	subj[0] = '\0';
+	if (t == EV_RESPONSE && cl->pub_polls && session != NULL &&
+	    (v = json_object_get(params, "poll")) != NULL &&
+	    (poll = json_string_value(v)) != NULL &&
+	    (cp = config_find_poll(cl->d->conf, poll)) != NULL) {
+		/* The run's slot on the wall clock, phased as scheduled. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec /
+		    1000;
+		iv = (uint64_t)cp->interval_ms * 1000;
+		ph = poller_phase_us(session, poll, iv);
+		slot = iv == 0 ? 0 : (now_us - ph) / iv;
+		token(a, sizeof(a), session);
+		token(b, sizeof(b), poll);
+		snprintf(subj, sizeof(subj), "snmpmgrd.%s.poll.%s.%s",
+		    cl->name, a, b);
+		snprintf(id, sizeof(id), "%s/%s/%llu", session, poll,
+		    (unsigned long long)slot);
+		json_object_set_new(rec, "slot", json_integer(
+		    (json_int_t)slot));
+	} else if ((t == EV_TRAP || t == EV_INFORM) && cl->pub_traps &&
+	    (poll = json_string_value(json_object_get(params, "source"))) !=
+	    NULL) {
+		token(a, sizeof(a), poll);
+		snprintf(subj, sizeof(subj), "snmpmgrd.%s.trap.%s", cl->name,
+		    a);
+		/* The start time keeps a restarted node's ids new. */
+		snprintf(id, sizeof(id), "%lld-%llu/%s", (long long)
+		    cl->started_ms, (unsigned long long)++cl->trap_seq,
+		    cl->node);
+		json_object_set_new(rec, "seq", json_integer(
+		    (json_int_t)cl->trap_seq));
+	} else if (cl->pub_events & (1U << t) && t != EV_RESPONSE) {
+		snprintf(subj, sizeof(subj), "snmpmgrd.%s.event.%s", cl->name,
+		    events_name(t));
+		snprintf(id, sizeof(id), "%s/%s/%s", events_name(t),
+		    cl->node, json_string_value(json_object_get(params,
+		    "time")) != NULL ? json_string_value(json_object_get(
+		    params, "time")) : "");
+	}
+	m = subj[0] != '\0' ? pubm_new(subj, id, rec) : NULL;
+	json_decref(rec);
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&cl->mu);
+	q_put(cl, m, false);
+	cl->pub_queued++;
+	if (cl->qlen == 1)
+		pthread_cond_signal(&cl->cv);
+	pthread_mutex_unlock(&cl->mu);
+}
+
+bool
+cluster_owns(const struct cluster *cl, const struct dsess *ds)
+{
+	size_t	 i;
+
+	if (cl == NULL || ds->runtime)
+		return true;
+	if (ds->cl_owner <= 0 || (size_t)ds->cl_owner > cl->nnames)
+		return false;
+	i = (size_t)ds->cl_owner - 1;
+	return strcmp(cl->names[i], cl->node) == 0;
+}
+
+const char *
+cluster_owner(const struct cluster *cl, const struct dsess *ds)
+{
+	if (cl == NULL || ds->runtime)
+		return cl == NULL ? "" : cl->node;
+	if (ds->cl_owner <= 0 || (size_t)ds->cl_owner > cl->nnames)
+		return "";
+	return cl->names[ds->cl_owner - 1];
+}
+
+json_t *
+cluster_members_json(struct cluster *cl)
+{
+	json_t		*res, *arr, *o;
+	struct dsess	*ds;
+	struct member	*m;
+	size_t		 i, k, owned;
+	int64_t		 now = now_ms();
+	enum nats_state	 st;
+
+	pthread_mutex_lock(&cl->mu);
+	st = cl->state;
+	pthread_mutex_unlock(&cl->mu);
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < cl->nmembers; i++) {
+		m = &cl->members[i];
+		owned = 0;
+		for (k = 0; k < sessions_count(cl->d->sessions); k++) {
+			ds = sessions_at(cl->d->sessions, k);
+			if (!ds->runtime && strcmp(cluster_owner(cl, ds),
+			    m->node) == 0)
+				owned++;
+		}
+		o = json_pack("{s:s,s:f,s:b,s:I,s:s,s:s,s:b,s:I,s:b}",
+		    "node", m->node,
+		    "lease_age", (double)(now - m->put_ms) / 1000.0,
+		    "live", now - m->put_ms < 3 * (int64_t)cl->hb_ms,
+		    "sessions", (json_int_t)owned,
+		    "config_hash", m->hash,
+		    "version", m->version,
+		    "mismatch", strcmp(m->hash, cl->hash) != 0,
+		    "load", (json_int_t)m->load,
+		    "self", strcmp(m->node, cl->node) == 0);
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	res = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o}", "cluster", cl->name,
+	    "node", cl->node, "config_hash", cl->hash, "nats",
+	    state_name(st), "standalone", cl->standalone, "members", arr);
+	return res;
+}
+
+void
+cluster_status_json(struct cluster *cl, json_t *res)
+{
+	json_t	*o;
+
+	if (cl == NULL)
+		return;
+	pthread_mutex_lock(&cl->mu);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I}",
+	    "name", cl->name, "node", cl->node,
+	    "nats", state_name(cl->state), "last_error", cl->lasterr,
+	    "standalone", cl->standalone,
+	    "members", (json_int_t)cl->nmembers,
+	    "sessions_owned", (json_int_t)cl->owned,
+	    "leases_put", (json_int_t)cl->leases_put,
+	    "lease_errors", (json_int_t)cl->lease_errors,
+	    "spool_depth", (json_int_t)cl->qlen,
+	    "spool_bytes", (json_int_t)cl->qbytes,
+	    "published", (json_int_t)cl->pub_acked,
+	    "publish_errors", (json_int_t)cl->pub_errors,
+	    "queued", (json_int_t)cl->pub_queued,
+	    "dropped", (json_int_t)cl->pub_dropped);
+	pthread_mutex_unlock(&cl->mu);
+	if (o != NULL)
+		json_object_set_new(res, "cluster", o);
+}
+
+#ifdef HAVE_NATS
+/* ------------------------------------------------------- the thread */
+
+/* What the thread keeps of the config (a reload does not change it). */
+struct cl_nats {
+	char		**servers;
+	int		 nservers;
+	char		*user, *password, *creds, *ca, *cert, *key;
+	natsConnection	*nc;
+	jsCtx		*js;
+	kvStore		*kv;
+	char		 bucket[64];
+	uint32_t	 replicas;
+	struct config_stream_limits polls, traps, events;
+	int64_t		 dup_ms;	/* the streams' duplicate window */
+	bool		 logged_down;
+};
+
+static struct cl_nats	*cl_n;	/* the thread's, one cluster per daemon */
+
+static void
+cl_seterr(struct cluster *cl, enum nats_state st, const char *what,
+    natsStatus s)
+{
+	char	 buf[256];
+
+	snprintf(buf, sizeof(buf), "%s: %s%s%s", what, natsStatus_GetText(s),
+	    nats_GetLastError(NULL) != NULL ? ": " : "",
+	    nats_GetLastError(NULL) != NULL ? nats_GetLastError(NULL) : "");
+	pthread_mutex_lock(&cl->mu);
+	cl->state = st;
+	if (strcmp(cl->lasterr, buf) != 0) {
+		snprintf(cl->lasterr, sizeof(cl->lasterr), "%s", buf);
+		pthread_mutex_unlock(&cl->mu);
+		log_warnx("cluster %s: NATS: %s", cl->name, buf);
+		return;
+	}
+	pthread_mutex_unlock(&cl->mu);
+}
+
+static void
+cl_disconnected_cb(natsConnection *nc, void *arg)
+{
+	struct cluster	*cl = arg;
+
+	pthread_mutex_lock(&cl->mu);
+	cl->state = NS_DISCONNECTED;
+	pthread_mutex_unlock(&cl->mu);
+}
+
+static void
+cl_reconnected_cb(natsConnection *nc, void *arg)
+{
+	struct cluster	*cl = arg;
+
+	pthread_mutex_lock(&cl->mu);
+	cl->state = NS_CONNECTED;
+	pthread_mutex_unlock(&cl->mu);
+	log_info("cluster %s: NATS connection back", cl->name);
+}
+
+static void
+cl_close(struct cl_nats *n)
+{
+	kvStore_Destroy(n->kv);
+	jsCtx_Destroy(n->js);
+	if (n->nc != NULL) {
+		natsConnection_Close(n->nc);
+		natsConnection_Destroy(n->nc);
+	}
+	n->kv = NULL;
+	n->js = NULL;
+	n->nc = NULL;
+}
+
+#define CL_BATCH	256	/* records published before waiting for acks */
+
+/* A PubAck, or its failure (library thread). */
+static void
+cl_ack_cb(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
+    void *closure)
+{
+	struct cluster	*cl = closure;
+	const char	*id = NULL;
+	size_t		 i;
+
+	pthread_mutex_lock(&cl->mu);
+	if (pae == NULL)
+		cl->pub_acked++;
+	else {
+		cl->pub_errors++;
+		if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK)
+			for (i = 0; i < cl->nbatch; i++)
+				if (strcmp(cl->batch[i]->id, id) == 0) {
+					cl->batch[i]->failed = true;
+					break;
+				}
+	}
+	pthread_mutex_unlock(&cl->mu);
+	natsMsg_Destroy(msg);
+}
+
+/* Make stream SNMPMGRD_<cluster>_<NAME> for snmpmgrd.<cluster>.<kind>.>
+ * when absent (an existing one is updated to the limits). */
+static int
+cl_stream(struct cluster *cl, struct cl_nats *n, const char *kind,
+    const char *name, const struct config_stream_limits *l)
+{
+	jsStreamConfig	 sc;
+	jsErrCode	 je = 0;
+	natsStatus	 s;
+	char		 sname[80], subj[100], what[120];
+	const char	*subjs[1] = { subj };
+
+	snprintf(sname, sizeof(sname), "SNMPMGRD_%s_%s", cl->name, name);
+	snprintf(subj, sizeof(subj), "snmpmgrd.%s.%s.>", cl->name, kind);
+	jsStreamConfig_Init(&sc);
+	sc.Name = sname;
+	sc.Subjects = subjs;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_FileStorage;
+	sc.Retention = js_LimitsPolicy;
+	sc.MaxAge = (int64_t)l->max_age_ms * 1000000;
+	sc.MaxBytes = (int64_t)l->max_size;
+	sc.Replicas = n->replicas;
+	sc.Duplicates = n->dup_ms * 1000000;
+	s = js_AddStream(NULL, n->js, &sc, NULL, &je);
+	if (s != NATS_OK && je == JSStreamNameExistErr)
+		s = js_UpdateStream(NULL, n->js, &sc, NULL, &je);
+	if (s != NATS_OK) {
+		snprintf(what, sizeof(what), "cannot make stream %s (%d)",
+		    sname, (int)je);
+		cl_seterr(cl, NS_DISCONNECTED, what, s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Publish what is queued, CL_BATCH records at a time, each with its
+ * Nats-Msg-Id; wait for their PubAcks.  Those without one go back to the
+ * head of the queue in their order, for the next try (JetStream drops
+ * the ones it had after all).  False when NATS did not take them all.
+ */
+static bool
+cl_flush(struct cluster *cl, struct cl_nats *n)
+{
+	jsPubOptions	 po;
+	natsMsgList	 pl = { NULL, 0 };
+	natsStatus	 s = NATS_OK;
+	const char	*id;
+	size_t		 i, k, nfail;
+	int		 j;
+
+	for (;;) {
+		pthread_mutex_lock(&cl->mu);
+		for (k = 0; k < CL_BATCH && cl->qlen > 0; k++) {
+			cl->batch[k] = cl->q[cl->qhead];
+			cl->batch[k]->failed = false;
+			cl->qbytes -= cl->batch[k]->len;
+			cl->qhead = (cl->qhead + 1) % cl->qcap;
+			cl->qlen--;
+		}
+		cl->nbatch = k;
+		pthread_mutex_unlock(&cl->mu);
+		if (k == 0)
+			return true;
+		for (i = 0; i < k; i++) {
+			if (natsConnection_Status(n->nc) !=
+			    NATS_CONN_STATUS_CONNECTED)
+				break;
+			jsPubOptions_Init(&po);
+			po.MsgId = cl->batch[i]->id;
+			s = js_PublishAsync(n->js, cl->batch[i]->subj,
+			    cl->batch[i]->data, (int)cl->batch[i]->len, &po);
+			if (s != NATS_OK)
+				break;
+		}
+		pthread_mutex_lock(&cl->mu);
+		for (; i < k; i++)
+			cl->batch[i]->failed = true;
+		pthread_mutex_unlock(&cl->mu);
+		jsPubOptions_Init(&po);
+		po.MaxWait = 2 * (int64_t)cl->hb_ms;
+		if (js_PublishAsyncComplete(n->js, &po) != NATS_OK) {
+			if (js_PublishAsyncGetPendingList(&pl, n->js) ==
+			    NATS_OK) {
+				pthread_mutex_lock(&cl->mu);
+				for (j = 0; j < pl.Count; j++) {
+					if (natsMsgHeader_Get(pl.Msgs[j],
+					    "Nats-Msg-Id", &id) != NATS_OK)
+						continue;
+					for (i = 0; i < k; i++)
+						if (strcmp(cl->batch[i]->id,
+						    id) == 0)
+							cl->batch[i]->failed =
+							    true;
+				}
+				pthread_mutex_unlock(&cl->mu);
+				natsMsgList_Destroy(&pl);
+			}
+		}
+		pthread_mutex_lock(&cl->mu);
+		nfail = 0;
+		for (i = k; i-- > 0;) {
+			if (cl->batch[i]->failed) {
+				q_put(cl, cl->batch[i], true);
+				nfail++;
+			} else
+				pubm_free(cl->batch[i]);
+		}
+		cl->nbatch = 0;
+		pthread_mutex_unlock(&cl->mu);
+		if (nfail > 0)
+			return false;
+	}
+}
+
+/* Connect and open (or make) the members bucket.  0 or -1 (logged). */
+static int
+cl_connect(struct cluster *cl, struct cl_nats *n)
+{
+	natsOptions	*o = NULL;
+	natsStatus	 s;
+	kvConfig	 kc;
+	jsOptions	 jo;
+
+	if ((s = natsOptions_Create(&o)) != NATS_OK)
+		goto fail;
+	s = natsOptions_SetServers(o, (const char **)n->servers, n->nservers);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, cl->node);
+	if (s == NATS_OK && n->user != NULL)
+		s = natsOptions_SetUserInfo(o, n->user, n->password);
+	if (s == NATS_OK && n->creds != NULL)
+		s = natsOptions_SetUserCredentialsFromFiles(o, n->creds, NULL);
+	if (s == NATS_OK && n->ca != NULL)
+		s = natsOptions_LoadCATrustedCertificates(o, n->ca);
+	if (s == NATS_OK && n->cert != NULL)
+		s = natsOptions_LoadCertificatesChain(o, n->cert, n->key);
+	if (s == NATS_OK && (n->ca != NULL || n->cert != NULL))
+		s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, 500);
+	/* No buffering while reconnecting: what NATS did not take stays in
+	 * our queue, so it is published in order when NATS is back. */
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectBufSize(o, 1);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, cl_disconnected_cb, cl);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, cl_reconnected_cb, cl);
+	if (s == NATS_OK)
+		s = natsOptions_SetEventLoop(o, cl->d->base, natsLibevent_Attach,
+		    natsLibevent_Read, natsLibevent_Write, natsLibevent_Detach);
+	if (s != NATS_OK)
+		goto fail;
+	if ((s = natsConnection_Connect(&n->nc, o)) != NATS_OK) {
+		natsOptions_Destroy(o);
+		cl_seterr(cl, NS_DISCONNECTED, "cannot connect", s);
+		return -1;
+	}
+	natsOptions_Destroy(o);
+	o = NULL;
+	/* A reply slower than a heartbeat is as good as none. */
+	jsOptions_Init(&jo);
+	jo.Wait = cl->hb_ms;
+	jo.PublishAsync.MaxPending = CL_BATCH * 2;
+	jo.PublishAsync.StallWait = 100;
+	jo.PublishAsync.AckHandler = cl_ack_cb;
+	jo.PublishAsync.AckHandlerClosure = cl;
+	if ((s = natsConnection_JetStream(&n->js, n->nc, &jo)) != NATS_OK)
+		goto fail;
+	kvConfig_Init(&kc);
+	kc.Bucket = n->bucket;
+	kc.History = 1;
+	kc.TTL = (int64_t)cl->hb_ms * 10 * 1000000;	/* ns */
+	kc.Replicas = (int)n->replicas;
+	if ((s = js_CreateKeyValue(&n->kv, n->js, &kc)) != NATS_OK &&
+	    (s = js_KeyValue(&n->kv, n->js, n->bucket)) != NATS_OK) {
+		cl_seterr(cl, NS_DISCONNECTED, "cannot open the members bucket",
+		    s);
+		cl_close(n);
+		return -1;
+	}
+	if (cl_stream(cl, n, "poll", "POLLS", &n->polls) == -1 ||
+	    cl_stream(cl, n, "trap", "TRAPS", &n->traps) == -1 ||
+	    cl_stream(cl, n, "event", "EVENTS", &n->events) == -1) {
+		cl_close(n);
+		return -1;
+	}
+	pthread_mutex_lock(&cl->mu);
+	cl->state = NS_CONNECTED;
+	cl->lasterr[0] = '\0';
+	pthread_mutex_unlock(&cl->mu);
+	log_info("cluster %s: node %s connected to NATS, bucket %s",
+	    cl->name, cl->node, n->bucket);
+	return 0;
+ fail:
+	natsOptions_Destroy(o);
+	cl_seterr(cl, NS_DISCONNECTED, "cannot set up", s);
+	cl_close(n);
+	return -1;
+}
+
+/* Parse one lease; false when it is not one of ours. */
+static bool
+cl_parse(kvEntry *e, struct member *m)
+{
+	json_t		*j;
+	json_error_t	 je;
+	const char	*node = NULL, *ver = "", *hash = "";
+	json_int_t	 load = 0, since = 0;
+	bool		 ok;
+
+	j = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, &je);
+	ok = j != NULL && json_unpack(j, "{s:s,s?s,s?s,s?I,s?I}", "node",
+	    &node, "version", &ver, "hash", &hash, "load", &load, "since",
+	    &since) == 0 && strlen(node) < sizeof(m->node);
+	if (ok) {
+		memset(m, 0, sizeof(*m));
+		snprintf(m->node, sizeof(m->node), "%s", node);
+		snprintf(m->version, sizeof(m->version), "%s", ver);
+		snprintf(m->hash, sizeof(m->hash), "%s", hash);
+		m->load = (uint32_t)load;
+		m->since_ms = since;
+		m->put_ms = kvEntry_Created(e) / 1000000;
+	}
+	json_decref(j);
+	return ok;
+}
+
+/* Put our lease, read them all, hand the view to the loop. */
+static void
+cl_beat(struct cluster *cl, struct cl_nats *n)
+{
+	kvKeysList	 kl = { NULL, 0 };
+	kvEntry		*e;
+	json_t		*lease;
+	struct member	*v = NULL;
+	size_t		 nv = 0;
+	natsStatus	 s;
+	char		*text;
+	uint32_t	 load;
+	int64_t		 since;
+	int		 i;
+
+	pthread_mutex_lock(&cl->mu);
+	load = cl->load;
+	if (cl->since_ms == 0)
+		cl->since_ms = now_ms();
+	since = cl->since_ms;
+	pthread_mutex_unlock(&cl->mu);
+	lease = json_pack("{s:s,s:s,s:s,s:I,s:I}", "node", cl->node,
+	    "version", PACKAGE_VERSION, "hash", cl->hash, "load",
+	    (json_int_t)load, "since", (json_int_t)since);
+	text = lease != NULL ? json_dumps(lease, JSON_COMPACT) : NULL;
+	json_decref(lease);
+	if (text == NULL)
+		return;
+	s = kvStore_PutString(NULL, n->kv, cl->node, text);
+	free(text);
+	if (s == NATS_OK)
+		s = kvStore_Keys(&kl, n->kv, NULL);
+	if (s == NATS_OK && (v = calloc((size_t)kl.Count + 1,
+	    sizeof(*v))) == NULL)
+		s = NATS_NO_MEMORY;
+	for (i = 0; s == NATS_OK && i < kl.Count && i < CL_MAX_MEMBERS; i++) {
+		if (kvStore_Get(&e, n->kv, kl.Keys[i]) != NATS_OK)
+			continue;
+		if (cl_parse(e, &v[nv]))
+			nv++;
+		kvEntry_Destroy(e);
+	}
+	kvKeysList_Destroy(&kl);
+	pthread_mutex_lock(&cl->mu);
+	if (s == NATS_OK) {
+		cl->leases_put++;
+		free(cl->view);
+		cl->view = v;
+		cl->nview = nv;
+		cl->view_ms = now_ms();
+		cl->view_valid = true;
+		cl->state = NS_CONNECTED;
+	} else {
+		free(v);
+		cl->lease_errors++;
+		cl->view_valid = false;
+	}
+	cl->view_new = true;
+	pthread_mutex_unlock(&cl->mu);
+	if (s != NATS_OK)
+		cl_seterr(cl, NS_DISCONNECTED, "lease not stored", s);
+	event_active(cl->ev_view, EV_TIMEOUT, 0);
+}
+
+static void *
+cl_thread(void *arg)
+{
+	struct cluster	*cl = arg;
+	struct cl_nats	*n = cl_n;
+	struct timespec	 ts;
+	bool		 stop = false;
+
+	while (!stop) {
+		if (n->nc == NULL && cl_connect(cl, n) == -1) {
+			pthread_mutex_lock(&cl->mu);
+			cl->view_new = true;
+			cl->view_valid = false;
+			pthread_mutex_unlock(&cl->mu);
+			event_active(cl->ev_view, EV_TIMEOUT, 0);
+		} else if (n->nc != NULL) {
+			cl_beat(cl, n);
+			if (n->nc != NULL && cl->state == NS_CONNECTED)
+				(void)cl_flush(cl, n);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += cl->hb_ms / 1000;
+		ts.tv_nsec += (long)(cl->hb_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&cl->mu);
+		for (;;) {
+			while (!cl->stop && !(cl->qlen > 0 && cl->state ==
+			    NS_CONNECTED && n->nc != NULL) &&
+			    pthread_cond_timedwait(&cl->cv, &cl->mu, &ts) !=
+			    ETIMEDOUT)
+				;
+			if (cl->stop || cl->qlen == 0 ||
+			    cl->state != NS_CONNECTED || n->nc == NULL)
+				break;
+			/* Records to publish before the next beat. */
+			pthread_mutex_unlock(&cl->mu);
+			if (!cl_flush(cl, n)) {
+				pthread_mutex_lock(&cl->mu);
+				while (!cl->stop && pthread_cond_timedwait(
+				    &cl->cv, &cl->mu, &ts) != ETIMEDOUT)
+					;
+				break;
+			}
+			pthread_mutex_lock(&cl->mu);
+		}
+		stop = cl->stop;
+		pthread_mutex_unlock(&cl->mu);
+	}
+	/* The lease is left to expire: the loop may be gone, and a
+	 * request now would only wait for its timeout. */
+	return NULL;
+}
+
+static void
+cl_nats_free(struct cl_nats *n)
+{
+	int	 i;
+
+	if (n == NULL)
+		return;
+	cl_close(n);
+	for (i = 0; i < n->nservers; i++)
+		free(n->servers[i]);
+	free(n->servers);
+	if (n->password != NULL) {
+		OPENSSL_cleanse(n->password, strlen(n->password));
+		free(n->password);
+	}
+	free(n->user);
+	free(n->creds);
+	free(n->ca);
+	free(n->cert);
+	free(n->key);
+	free(n);
+}
+
+static char *
+dup_or_null(const char *s, bool *bad)
+{
+	char	*r;
+
+	if (s == NULL)
+		return NULL;
+	if ((r = strdup(s)) == NULL)
+		*bad = true;
+	return r;
+}
+
+static struct cl_nats *
+cl_nats_new(const struct config_cluster *cc)
+{
+	struct cl_nats	*n;
+	bool		 bad = false;
+	size_t		 i;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (n->servers = calloc(cc->nservers, sizeof(char *))) == NULL) {
+		free(n);
+		return NULL;
+	}
+	for (i = 0; i < cc->nservers; i++)
+		if ((n->servers[n->nservers++] = strdup(cc->servers[i])) ==
+		    NULL)
+			bad = true;
+	n->user = dup_or_null(cc->user, &bad);
+	n->password = dup_or_null(cc->password, &bad);
+	n->creds = dup_or_null(cc->creds, &bad);
+	n->ca = dup_or_null(cc->tls_ca, &bad);
+	n->cert = dup_or_null(cc->tls_cert, &bad);
+	n->key = dup_or_null(cc->tls_key, &bad);
+	n->replicas = cc->replicas;
+	n->polls = cc->polls;
+	n->traps = cc->traps;
+	n->events = cc->events;
+	snprintf(n->bucket, sizeof(n->bucket), "snmpmgrd_%s_members",
+	    cc->name);
+	if (bad) {
+		cl_nats_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+void
+cluster_init(void)
+{
+	natsLibevent_Init();
+	(void)nats_Open(-1);
+}
+#else
+void
+cluster_init(void)
+{
+}
+#endif /* HAVE_NATS */
+
+struct cluster *
+cluster_start(struct daemon *d)
+{
+	const struct config_cluster *cc = &d->conf->cluster;
+	struct cluster	*cl;
+	size_t		 i;
+	int		 t;
+
+	if (!cc->have)
+		return NULL;
+#ifndef HAVE_NATS
+	log_warnx("cluster mode is not supported by this build");
+	return NULL;
+#else
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->names = calloc(CL_MAX_MEMBERS, sizeof(*cl->names))) ==
+	    NULL || (cl_n = cl_nats_new(cc)) == NULL) {
+		log_warnx("cluster: out of memory");
+		goto fail;
+	}
+	cl->d = d;
+	snprintf(cl->name, sizeof(cl->name), "%s", cc->name);
+	snprintf(cl->node, sizeof(cl->node), "%s", cc->node);
+	snprintf(cl->hash, sizeof(cl->hash), "%s", cc->hash);
+	cl->hb_ms = cc->heartbeat_ms;
+	cl->started_ms = now_ms();
+	cl->pub_polls = cc->publish_polls;
+	cl->pub_traps = cc->publish_traps;
+	for (i = 0; i < cc->npublish_events; i++)
+		if ((t = events_from_name(cc->publish_events[i])) >= 0)
+			cl->pub_events |= 1U << t;
+	/* Duplicate window: two of the longest interval, 2 min at least. */
+	cl_n->dup_ms = 120000;
+	for (i = 0; i < d->conf->npolls; i++)
+		if (2 * (int64_t)d->conf->polls[i].interval_ms > cl_n->dup_ms)
+			cl_n->dup_ms = 2 * (int64_t)d->conf->polls[i].interval_ms;
+	cl->qcap = CL_QUEUE_MAX;
+	cl->qmax_bytes = cc->spool_max_size;
+	if ((cl->q = calloc(cl->qcap, sizeof(*cl->q))) == NULL ||
+	    (cl->batch = calloc(CL_BATCH, sizeof(*cl->batch))) == NULL) {
+		log_warnx("cluster: out of memory");
+		goto fail;
+	}
+	pthread_mutex_init(&cl->mu, NULL);
+	pthread_cond_init(&cl->cv, NULL);
+	if ((cl->ev_view = event_new(d->base, -1, 0, cluster_view_cb, cl)) ==
+	    NULL || (cl->ev_expiry = evtimer_new(d->base, cluster_expiry_cb,
+	    cl)) == NULL) {
+		log_warnx("cluster: cannot create its event");
+		goto fail;
+	}
+	if (pthread_create(&cl->thr, NULL, cl_thread, cl) != 0) {
+		log_warn("cluster: cannot start its thread");
+		goto fail;
+	}
+	cl->thr_started = true;
+	if (cl->pub_polls || cl->pub_traps || cl->pub_events != 0)
+		events_set_tap(d->events, (cl->pub_polls ? 1U << EV_RESPONSE :
+		    0) | (cl->pub_traps ? (1U << EV_TRAP) | (1U << EV_INFORM) :
+		    0) | cl->pub_events, cluster_tap, cl);
+	log_info("cluster %s: node %s, heartbeat %ums, config hash %.16s",
+	    cl->name, cl->node, cl->hb_ms, cl->hash);
+	return cl;
+ fail:
+	cluster_free(cl);
+	return NULL;
+#endif
+}
+
+void
+cluster_free(struct cluster *cl)
+{
+	if (cl == NULL)
+		return;
+	if (cl->thr_started) {
+		pthread_mutex_lock(&cl->mu);
+		cl->stop = true;
+		pthread_cond_signal(&cl->cv);
+		pthread_mutex_unlock(&cl->mu);
+		pthread_join(cl->thr, NULL);
+	}
+#ifdef HAVE_NATS
+	cl_nats_free(cl_n);
+	cl_n = NULL;
+#endif
+	if (cl->ev_view != NULL)
+		event_free(cl->ev_view);
+	if (cl->ev_expiry != NULL)
+		event_free(cl->ev_expiry);
+	while (cl->q != NULL && cl->qlen > 0)
+		q_drop_oldest(cl);
+	free(cl->q);
+	free(cl->batch);
+	free(cl->view);
+	free(cl->members);
+	free(cl->names);
+	free(cl);
+}

@@ -1,0 +1,668 @@
+#!/usr/bin/env python3
+"""test_cluster.py - cluster mode (issue 13).
+
+The "cluster" section is parsed and checked (`snmpmgrd -t`), the NATS
+password is a secret that never appears in messages, and the config hash
+leaves out the per-node keys and changes with everything else.  Then real
+nats-server processes (JetStream, loopback, free ports, own store
+directories, stopped by PID) and snmpmgrd nodes polling a Net-SNMP snmpd:
+every session is polled by exactly one node, the one all nodes name as
+its owner; a node killed with SIGKILL has its sessions taken over within 3
+heartbeats plus one interval; a node that cannot authenticate says why
+and keeps polling every session (standalone-degraded); a node that loses
+NATS keeps its sessions and queues its results and traps, published in order when
+NATS is back, none lost and none twice (read back from the stream with
+the test's own consumer over the raw NATS protocol).
+Three NATS servers in one cluster with R3 streams: one stopped, no poll
+result lost.  Skips (exit 77) when snmpmgrd has not been built or was
+built without libnats.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import snmptest  # noqa: E402
+
+TOP_BUILDDIR = os.environ.get("top_builddir",
+                              os.path.join(os.path.dirname(__file__), ".."))
+SNMPMGRD = os.path.join(TOP_BUILDDIR, "snmpmgrd")
+SECRET = "n4ts-s3cret-pw"
+
+
+def have_nats():
+    try:
+        with open(os.path.join(TOP_BUILDDIR, "config.h")) as f:
+            return "#define HAVE_NATS 1" in f.read()
+    except OSError:
+        return False
+
+
+class ClusterConfig(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="snmpmgrd-cluster-")
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def conf(self, fname, node="mgr-a", sock="a.sock", state="a",
+             listen="udp:127.0.0.1:1162", **cluster):
+        sd = os.path.join(self.dir, state)
+        os.makedirs(sd, exist_ok=True)
+        cl = {"name": "dc1", "node": node, "heartbeat": "1s",
+              "nats": {"servers": ["nats://127.0.0.1:4222"],
+                       "user": "mgr", "password": SECRET},
+              "spool": {"path": "spool-" + node, "max_size": "10MiB"}}
+        cl.update(cluster)
+        doc = {"state_dir": sd,
+               "control": {"socket": os.path.join(self.dir, sock)},
+               "log": {"level": "info"},
+               "polls": {"sys": {"get": ["1.3.6.1.2.1.1.3.0"],
+                                 "interval": "10s"}},
+               "sessions": {"r1": {"host": "127.0.0.1", "polls": ["sys"]}},
+               "traps": {"listen": [listen]},
+               "cluster": cl}
+        path = os.path.join(self.dir, fname)
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=2)
+        return path, doc
+
+    def check(self, path):
+        return subprocess.run([SNMPMGRD, "-t", "-c", path],
+                              capture_output=True, text=True, timeout=30)
+
+    def hash_of(self, path):
+        r = self.check(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"cluster dc1, node (\S+), config hash ([0-9a-f]{16})",
+                      r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        self.assertNotIn(SECRET, r.stdout + r.stderr)
+        return m.group(2)
+
+    def test_hash_ignores_per_node_keys(self):
+        a, _ = self.conf("a.json")
+        b, _ = self.conf("b.json", node="mgr-b", sock="b.sock", state="b",
+                         listen="udp:127.0.0.1:2162")
+        self.assertEqual(self.hash_of(a), self.hash_of(b))
+
+    def test_hash_follows_the_rest(self):
+        a, _ = self.conf("a.json")
+        h = self.hash_of(a)
+        for change in ({"heartbeat": "2s"}, {"name": "dc2"},
+                       {"nats": {"servers": ["nats://127.0.0.1:4223"]}}):
+            p, _ = self.conf("c.json", **change)
+            r = self.check(p)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn(h, r.stdout, change)
+        # a session option too
+        p, doc = self.conf("d.json")
+        doc["sessions"]["r1"]["port"] = 1161
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        self.assertNotEqual(self.hash_of(p), h)
+        # key order and layout do not matter
+        p, doc = self.conf("e.json")
+        with open(p, "w") as f:
+            json.dump(dict(reversed(list(doc.items()))), f)
+        self.assertEqual(self.hash_of(p), h)
+
+    def test_bad_values(self):
+        cases = [({"heartbeat": "400ms"}, "cluster.heartbeat"),
+                 ({"name": "dc.1"}, "cluster.name"),
+                 ({"replicas": 9}, "cluster.replicas"),
+                 ({"nats": {"servers": ["http://x"]}}, "cluster.nats.servers"),
+                 ({"nats": {"user": "u"}}, "user"),
+                 ({"nats": {"creds": "/nonexistent/x.creds"}},
+                  "cluster.nats.creds"),
+                 ({"publish": {"events": ["nosuch"]}}, "nosuch"),
+                 ({"streams": {"polls": {"max_age": "1s"}}},
+                  "cluster.streams.polls.max_age"),
+                 ({"heartbeet": "1s"}, "heartbeat")]
+        for change, want in cases:
+            p, _ = self.conf("bad.json", **change)
+            r = self.check(p)
+            self.assertEqual(r.returncode, 1, (change, r.stdout))
+            self.assertIn(want, r.stderr, change)
+            self.assertNotIn(SECRET, r.stdout + r.stderr)
+
+    def test_shipped_examples_check(self):
+        top = os.environ.get("top_srcdir",
+                             os.path.join(os.path.dirname(__file__), ".."))
+        ex = os.path.join(top, "etc", "cluster")
+        p, doc = self.conf("ex.json")
+        with open(os.path.join(ex, "snmpmgrd-cluster.json")) as f:
+            doc["cluster"] = json.load(f)["cluster"]
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        self.hash_of(p)
+        prog = shutil.which("nats-server")
+        if prog is None:
+            return
+        for i in (1, 2, 3):
+            r = subprocess.run([prog, "-c", os.path.join(
+                ex, "nats-%d.conf" % i), "-t"], capture_output=True,
+                text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_secret_not_quoted_in_syntax_error(self):
+        p, _ = self.conf("s.json")
+        with open(p) as f:
+            text = f.read()
+        with open(p, "w") as f:
+            f.write(text.replace('"%s"' % SECRET, '"%s" x' % SECRET))
+        r = self.check(p)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("password", r.stderr)
+        self.assertNotIn(SECRET, r.stdout + r.stderr)
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NatsServer:
+    """nats-server with JetStream on 127.0.0.1, its own store, by PID."""
+
+    def __init__(self, user=None, password=None, name=None,
+                 cluster_port=None, routes=(), start=True):
+        self.prog = shutil.which("nats-server")
+        if self.prog is None:
+            raise unittest.SkipTest("nats-server not installed")
+        self.dir = tempfile.mkdtemp(prefix="snmptest-nats-")
+        self.port = free_tcp_port()
+        self.user, self.password = user, password
+        self.name, self.cluster_port = name, cluster_port
+        self.routes = list(routes)
+        self.proc = None
+        if start:
+            self.start()
+
+    @property
+    def url(self):
+        return "nats://127.0.0.1:%d" % self.port
+
+    def start(self):
+        args = [self.prog, "-js", "-sd", os.path.join(self.dir, "js"),
+                "-a", "127.0.0.1", "-p", str(self.port)]
+        if self.user:
+            args += ["--user", self.user, "--pass", self.password]
+        if self.cluster_port:
+            args += ["--name", self.name, "--cluster_name", "snmptest",
+                     "--cluster", "nats://127.0.0.1:%d" % self.cluster_port,
+                     "--routes", ",".join(self.routes)]
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port),
+                                              timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nats-server did not start")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+        self.log.close()
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class JsReader:
+    """The test's own consumer: the JetStream API over a plain NATS
+    connection (raw protocol, no client library): stream info, then every
+    message by sequence ($JS.API.STREAM.MSG.GET)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buf = b""
+        self.line()                       # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\n'
+                          b"SUB _INBOX.t 1\r\nPING\r\n")
+        while self.line() != b"PONG":
+            pass
+        self.n = 0
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                raise ConnectionError("NATS closed")
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln
+
+    def take(self, n):
+        while len(self.buf) < n + 2:
+            self.buf += self.sock.recv(65536)
+        d, self.buf = self.buf[:n], self.buf[n + 2:]
+        return d
+
+    def request(self, subject, body):
+        data = json.dumps(body).encode()
+        self.sock.sendall(b"PUB %s _INBOX.t %d\r\n%s\r\n"
+                          % (subject.encode(), len(data), data))
+        while True:
+            ln = self.line()
+            if ln.startswith(b"PING"):
+                self.sock.sendall(b"PONG\r\n")
+                continue
+            if ln.startswith(b"MSG "):
+                return json.loads(self.take(int(ln.split()[-1])))
+            if ln.startswith(b"HMSG "):
+                raw = self.take(int(ln.split()[-1]))
+                return json.loads(raw[int(ln.split()[-2]):])
+
+    def messages(self, stream):
+        """[(subject, msg_id, record)] of the whole stream, in order."""
+        import base64
+        info = self.request("$JS.API.STREAM.INFO." + stream, {})
+        st = info["state"]
+        out = []
+        for seq in range(st["first_seq"], st["last_seq"] + 1):
+            r = self.request("$JS.API.STREAM.MSG.GET." + stream,
+                             {"seq": seq})
+            if "message" not in r:
+                continue
+            m = r["message"]
+            hdrs = base64.b64decode(m.get("hdrs", "")).decode()
+            mid = re.search(r"Nats-Msg-Id:\s*(\S+)", hdrs)
+            out.append((m["subject"], mid.group(1) if mid else None,
+                        json.loads(base64.b64decode(m["data"]))))
+        return out
+
+    def close(self):
+        self.sock.close()
+
+
+HB = 0.5        # heartbeat, s
+INTERVAL = 1.0  # poll interval, s
+NSESS = 30
+
+
+def node_config(agent, nats, node, password=None, retries=1):
+    cl = {"name": "t1", "node": node, "heartbeat": "%dms" % (HB * 1000),
+          "nats": {"servers": [nats.url]}}
+    if password is not None:
+        cl["nats"].update(user="mgr", password=password)
+    return {"defaults": {"timeout": "300ms", "retries": retries},
+            "polls": {"up": {"get": ["1.3.6.1.2.1.1.3.0"],
+                             "interval": "%ds" % INTERVAL}},
+            "sessions": {"s%02d" % i: agent.target(polls=["up"])
+                         for i in range(NSESS)},
+            "cluster": cl}
+
+
+def sessions_of(node):
+    return {r["name"]: r for r in node.call("session.list")["sessions"]}
+
+
+def polled(node):
+    """{session: polls_ok} of node."""
+    out = {}
+    for name, r in sessions_of(node).items():
+        out[name] = r.get("responses", 0)
+    return out
+
+
+class ClusterNodes(unittest.TestCase):
+    def setUp(self):
+        self.agent = snmptest.Snmpd()
+        self.addCleanup(self.agent.close)
+        self.nodes = []
+
+    def start_node(self, nats, name, **kw):
+        d = snmptest.Daemon(node_config(self.agent, nats, name, **kw))
+        self.addCleanup(lambda: d.alive() and d.stop())
+        return d
+
+    def wait_members(self, node, n, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = node.call("cluster.members")
+            live = [x for x in m["members"] if x["live"]]
+            owned = sum(x["sessions"] for x in m["members"])
+            if len(live) == n and owned == NSESS:
+                return m
+            time.sleep(0.2)
+        self.fail("%d live members not seen: %r" % (n, m))
+
+    def owners(self, node):
+        return {k: r["owner"] for k, r in sessions_of(node).items()}
+
+    def test_each_session_polled_by_exactly_one_node(self):
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        nodes = [self.start_node(nats, "mgr-a"),
+                 self.start_node(nats, "mgr-b"),
+                 self.start_node(nats, "mgr-c", retries=2)]
+        for d in nodes:
+            self.wait_members(d, 3)
+        time.sleep(3 * HB)
+        own = [self.owners(d) for d in nodes]
+        self.assertEqual(own[0], own[1])
+        self.assertEqual(own[0], own[2])
+        self.assertEqual(set(own[0]), {"s%02d" % i for i in range(NSESS)})
+        share = {n: list(own[0].values()).count(n)
+                 for n in ("mgr-a", "mgr-b", "mgr-c")}
+        for n, k in share.items():
+            self.assertGreater(k, 0, share)
+        # Polled by its owner only, over a few intervals.
+        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        before = [polled(d) for d in nodes]
+        time.sleep(3 * INTERVAL + 0.5)
+        after = [polled(d) for d in nodes]
+        names = ("mgr-a", "mgr-b", "mgr-c")
+        for s in own[0]:
+            grew = [names[i] for i in range(3)
+                    if after[i][s] > before[i][s]]
+            self.assertEqual(grew, [own[0][s]], s)
+        # The stream: every session's results from its owner only,
+        # every record with "node", no Nats-Msg-Id twice.
+        time.sleep(2 * HB)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        self.assertGreater(len(msgs), NSESS * 2)
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)), "a Nats-Msg-Id twice")
+        by_sess = {}
+        for subj, mid, rec in msgs:
+            sess = subj.split(".")[3]
+            self.assertEqual(subj, "snmpmgrd.t1.poll.%s.up" % sess)
+            self.assertTrue(mid.startswith(sess + "/up/"), mid)
+            self.assertEqual(rec["session"], sess)
+            self.assertIn("varbinds", rec)
+            if rec["time"] >= t_steady:
+                by_sess.setdefault(sess, set()).add(rec["node"])
+        self.assertEqual(set(by_sess), set(own[0]), "union covers all")
+        for sess, nodes_seen in by_sess.items():
+            self.assertEqual(nodes_seen, {own[0][sess]}, sess)
+        st = nodes[0].call("daemon.status")["cluster"]
+        self.assertGreater(st["published"], 0)
+        self.assertEqual(st["spool_depth"], 0)
+
+        # The table shows OWNER; members show the odd config.
+        out = nodes[0].ctl("sessions").stdout
+        self.assertIn("OWNER", out.splitlines()[0])
+        m = {x["node"]: x for x in nodes[0].call("cluster.members")["members"]}
+        self.assertFalse(m["mgr-a"]["mismatch"])
+        self.assertFalse(m["mgr-b"]["mismatch"])
+        self.assertTrue(m["mgr-c"]["mismatch"])
+        self.assertNotEqual(m["mgr-a"]["config_hash"],
+                            m["mgr-c"]["config_hash"])
+        st = nodes[1].call("daemon.status")["cluster"]
+        self.assertEqual(st["nats"], "connected")
+        self.assertEqual(st["sessions_owned"], share["mgr-b"])
+        text = nodes[0].ctl("cluster").stdout
+        self.assertIn("mgr-a", text)
+        self.assertRegex(text, r"mgr-c .* yes")
+
+        # kill -9 one node: the others take its sessions within
+        # 3 heartbeats + 1 interval.
+        gone = nodes[2]
+        lost = [s for s, n in own[0].items() if n == "mgr-c"]
+        base = [polled(d) for d in nodes[:2]]
+        t0 = time.time()
+        os.kill(gone.pid, signal.SIGKILL)
+        gone.proc.wait()
+        taken = {}
+        while time.time() - t0 < 10 and len(taken) < len(lost):
+            now = [polled(d) for d in nodes[:2]]
+            for s in lost:
+                if s not in taken and any(now[i][s] > base[i][s]
+                                          for i in range(2)):
+                    taken[s] = time.time() - t0
+            time.sleep(0.1)
+        self.assertEqual(len(taken), len(lost), taken)
+        worst = max(taken.values())
+        print("takeover of %d sessions after kill -9: %.2fs (bound %.1fs)"
+              % (len(lost), worst, 3 * HB + INTERVAL), file=sys.stderr)
+        # 0.3 s for this test's own sampling and the run's answer
+        self.assertLess(worst, 3 * HB + INTERVAL + 0.3)
+        own2 = self.owners(nodes[0])
+        for s, n in own[0].items():
+            if n != "mgr-c":
+                self.assertEqual(own2[s], n, "only the dead node's share "
+                                 "moves")
+
+    def test_bad_credentials_standalone(self):
+        nats = NatsServer(user="mgr", password="right-pw")
+        self.addCleanup(nats.close)
+        d = self.start_node(nats, "mgr-a", password="wrong-pw-123")
+        deadline = time.time() + 10
+        while time.time() < deadline and "uthoriz" not in d.log():
+            time.sleep(0.2)
+        self.assertRegex(d.log(), r"cluster t1: NATS: cannot connect: "
+                         r".*[Aa]uthorization")
+        self.assertNotIn("wrong-pw-123", d.log())
+        st = d.call("daemon.status")["cluster"]
+        self.assertNotEqual(st["nats"], "connected")
+        self.assertTrue(st["standalone"])
+        self.assertEqual(st["sessions_owned"], NSESS)
+        before = polled(d)
+        time.sleep(INTERVAL * 2 + 0.5)
+        after = polled(d)
+        self.assertTrue(all(after[s] > before[s] for s in before))
+        self.assertTrue(d.alive())
+
+    def test_nats_away_keeps_sessions(self):
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        a = self.start_node(nats, "mgr-a")
+        b = self.start_node(nats, "mgr-b")
+        self.wait_members(a, 2)
+        self.wait_members(b, 2)
+        time.sleep(3 * HB)
+        own = self.owners(a)
+        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        nats.stop()
+        time.sleep(6 * HB)
+        for d in (a, b):
+            self.assertTrue(d.alive())
+            self.assertEqual(self.owners(d), own)
+            self.assertNotEqual(d.call("daemon.status")["cluster"]["nats"],
+                                "connected")
+        before = [polled(a), polled(b)]
+        time.sleep(2 * INTERVAL + 0.5)
+        after = [polled(a), polled(b)]
+        for s, n in own.items():
+            i = 0 if n == "mgr-a" else 1
+            self.assertGreater(after[i][s], before[i][s], s)
+        queued = a.call("daemon.status")["cluster"]["spool_depth"]
+        self.assertGreater(queued, 0, "results kept while NATS is away")
+        nats.start()
+        deadline = time.time() + 15
+        while time.time() < deadline and (
+                a.call("daemon.status")["cluster"]["spool_depth"] > 0 or
+                b.call("daemon.status")["cluster"]["spool_depth"] > 0):
+            time.sleep(0.2)
+        st = a.call("daemon.status")["cluster"]
+        self.assertEqual(st["nats"], "connected")
+        self.assertEqual(st["spool_depth"], 0)
+        self.assertEqual(st["dropped"], 0)
+        # Nothing lost, nothing twice: every run slot of every session
+        # from the first to the last is in the stream once.
+        time.sleep(HB)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)), "a Nats-Msg-Id twice")
+        slots, per_node = {}, {}
+        for subj, mid, rec in msgs:
+            slots.setdefault(rec["session"], []).append(rec["slot"])
+            if rec["time"] >= t_steady:
+                per_node.setdefault((rec["session"], rec["node"]),
+                                    []).append(rec["slot"])
+        self.assertEqual(set(slots), set(own))
+        for key, sl in per_node.items():
+            self.assertEqual(sl, sorted(sl), "order of %r" % (key,))
+        for sess, sl in slots.items():
+            # no gap across the outage (and no slot twice)
+            sl = sorted(sl)
+            self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
+                             "gap in %s: %r" % (sess, sl))
+            # and only its owner published it
+            self.assertEqual({k[1] for k in per_node if k[0] == sess},
+                             {own[sess]}, sess)
+
+
+class ThreeNatsServers(unittest.TestCase):
+    def test_r3_streams_survive_one_server(self):
+        cports = [free_tcp_port() for _ in range(3)]
+        routes = ["nats://127.0.0.1:%d" % p for p in cports]
+        servers = []
+        for i in range(3):
+            n = NatsServer(name="n%d" % i, cluster_port=cports[i],
+                           routes=[r for j, r in enumerate(routes) if j != i],
+                           start=False)
+            self.addCleanup(n.close)
+            servers.append(n)
+        for n in servers:
+            n.start()
+        agent = snmptest.Snmpd()
+        self.addCleanup(agent.close)
+        nodes = []
+        for i, name in enumerate(("mgr-a", "mgr-b")):
+            cfg = node_config(agent, servers[i], name)
+            cfg["cluster"]["replicas"] = 3
+            cfg["cluster"]["nats"]["servers"] = [
+                servers[i].url, servers[(i + 1) % 3].url]
+            d = snmptest.Daemon(cfg)
+            self.addCleanup(lambda d=d: d.alive() and d.stop())
+            nodes.append(d)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            m = [d.call("cluster.members") for d in nodes]
+            if all(len([x for x in mm["members"] if x["live"]]) == 2 and
+                   sum(x["sessions"] for x in mm["members"]) == NSESS
+                   for mm in m):
+                break
+            time.sleep(0.3)
+        else:
+            self.fail("members not seen: %r\n%s" % (m, nodes[0].log()))
+        time.sleep(3 * HB)
+        own = {k: r["owner"] for k, r in sessions_of(nodes[0]).items()}
+        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        servers[2].stop()
+        time.sleep(4 * INTERVAL)
+        # A node on the stopped server reconnects to another; JetStream
+        # elects new leaders; what waited meanwhile is published.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            st = [d.call("daemon.status")["cluster"] for d in nodes]
+            if all(x["nats"] == "connected" and x["spool_depth"] == 0
+                   for x in st):
+                break
+            time.sleep(0.3)
+        else:
+            self.fail("not back: %r" % st)
+        js = JsReader(servers[0].port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)))
+        slots = {}
+        for subj, mid, rec in msgs:
+            # (while a node is cut off, another may take its sessions
+            # too: JetStream keeps one copy of each slot)
+            if rec["time"] >= t_steady:
+                slots.setdefault(rec["session"], []).append(rec["slot"])
+        self.assertEqual(set(slots), set(own))
+        for sess, sl in slots.items():
+            # two nodes' records may interleave; none missing, none twice
+            sl = sorted(sl)
+            self.assertGreaterEqual(len(sl), 3, sess)
+            self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
+                             "lost a result of %s: %r" % (sess, sl))
+
+
+class ClusterTraps(unittest.TestCase):
+    def test_traps_published_in_order_across_an_outage(self):
+        if snmptest.find_program("snmptrap") is None:
+            self.skipTest("snmptrap not installed")
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        port = snmptest.free_udp_port()
+        d = snmptest.Daemon({
+            "traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                      "communities": ["s3cret-comm"]},
+            "cluster": {"name": "t1", "node": "mgr-t", "heartbeat": "500ms",
+                        "nats": {"servers": [nats.url]}}})
+        self.addCleanup(lambda: d.alive() and d.stop())
+
+        def send(i):
+            r = snmptest.net_snmp_run(
+                "snmptrap", "-v2c", "-c", "s3cret-comm",
+                "127.0.0.1:%d" % port, "", "1.3.6.1.6.3.1.1.5.1",
+                "1.3.6.1.2.1.1.5.0", "s", "trap-%d" % i, opts=())
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+        def depth():
+            return d.call("daemon.status")["cluster"]["spool_depth"]
+
+        deadline = time.time() + 10
+        while time.time() < deadline and d.call("daemon.status")[
+                "cluster"]["nats"] != "connected":
+            time.sleep(0.1)
+        for i in range(5):
+            send(i)
+        nats.stop()
+        time.sleep(HB)
+        for i in range(5, 15):
+            send(i)
+            time.sleep(0.1)
+        self.assertGreater(depth(), 0)
+        nats.start()
+        deadline = time.time() + 15
+        while time.time() < deadline and depth() > 0:
+            time.sleep(0.2)
+        self.assertEqual(depth(), 0)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_TRAPS")
+        texts = []
+        for subj, mid, rec in msgs:
+            self.assertEqual(subj, "snmpmgrd.t1.trap.127_0_0_1")
+            self.assertEqual(rec["node"], "mgr-t")
+            self.assertRegex(mid, r"^\d+-%d/mgr-t$" % rec["seq"])
+            self.assertNotIn("community", rec)
+            self.assertNotIn("s3cret-comm", json.dumps(rec))
+            texts.append([v for v in rec["varbinds"]
+                          if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
+        self.assertEqual(texts, ["trap-%d" % i for i in range(15)],
+                         "every trap once, in order")
+
+
+if __name__ == "__main__":
+    if not os.access(SNMPMGRD, os.X_OK):
+        print("snmpmgrd not built; skipping")
+        sys.exit(77)
+    if not have_nats():
+        print("built without libnats; skipping")
+        sys.exit(77)
+    unittest.main(verbosity=2)
