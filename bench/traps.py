@@ -22,6 +22,10 @@ twice over between runs on a shared machine.
 
     make bench-traps                      # from the build directory
     python3 bench/traps.py --builddir BUILD [--duration 10] [--quick]
+                           [--baseline OTHER_BUILD]
+
+With --baseline, the snmpmgrd of that build (e.g. of main) runs the same
+set-ups in the same run, right after this build's, for an A/B figure.
 
 The blaster and the receiver share the machine: on a 2-core box the
 blaster's own CPU is part of the picture, so the figures are a floor.
@@ -332,9 +336,18 @@ def main():
                     help="receive buffers to run: default,raised")
     ap.add_argument("--placements", default="same,cross")
     ap.add_argument("--kinds", default="v2c,v3")
+    ap.add_argument("--baseline", help="another build directory whose "
+                    "snmpmgrd runs the same set-ups in this run (A/B)")
     ap.add_argument("--json", help="write all rows to this file")
     a = ap.parse_args()
     a.builddir = os.path.abspath(a.builddir)
+    builds = {"snmpmgrd": a.builddir}
+    if a.baseline:
+        builds["baseline"] = os.path.abspath(a.baseline)
+        if not os.access(os.path.join(builds["baseline"],
+                                      "snmpmgrd"), os.X_OK):
+            sys.exit("no snmpmgrd in the baseline build %s"
+                     % builds["baseline"])
     if a.quick:
         a.duration = 2.0
     blaster = os.path.join(a.builddir, "bench", "trapblast")
@@ -359,7 +372,8 @@ def main():
     if a.only in (None, "snmpmgrd"):
         for fsync in a.fsync.split(","):
             for buf in bufs:
-                setups.append(("snmpmgrd", fsync, buf))
+                for name in builds:
+                    setups.append((name, fsync, buf))
     if a.only in (None, "snmptrapd"):
         for buf in bufs:
             setups.append(("snmptrapd", None, buf))
@@ -369,8 +383,8 @@ def main():
                 for place in a.placements.split(","):
                     rxcpu, txcpu = PLACEMENTS[place]
                     port = snmptest.free_udp_port()
-                    rx = (Mgrd(a.builddir, port, fsync, buf) if name ==
-                          "snmpmgrd" else Trapd(port, buf, a.engines))
+                    rx = (Mgrd(builds[name], port, fsync, buf) if name in
+                          builds else Trapd(port, buf, a.engines))
                     pin(rx.pid, rxcpu)
                     label = "%s %s %s fsync=%s rcvbuf=%d" % (
                         name, kind, place, fsync or "-", rx.rcvbuf)
