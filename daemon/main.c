@@ -415,13 +415,8 @@ main(int argc, char *argv[])
 	d->traps = traps_new(d, d->conf, &terr);
 	if (d->traps == NULL && terr == -1)
 		fatalx("cannot start the trap receiver");
-	if ((d->control = control_new(d, sock_path, mode,
-	    methods_dispatch)) == NULL)
-		fatalx("cannot open the control socket %s", sock_path);
-	if (d->conf->have_http && (d->http = http_new(d, &d->conf->http,
-	    herr, sizeof(herr))) == NULL)
-		fatalx("%s", herr);
-
+	/* Before the control socket shows: a SIGTERM sent as soon as it
+	 * exists must stop us cleanly, not kill us. */
 	d->ev_sigterm = evsignal_new(d->base, SIGTERM, main_stop_cb, d);
 	d->ev_sigint = evsignal_new(d->base, SIGINT, main_stop_cb, d);
 	d->ev_sighup = evsignal_new(d->base, SIGHUP, main_hup_cb, d);
@@ -430,6 +425,12 @@ main(int argc, char *argv[])
 	    evsignal_add(d->ev_sigint, NULL) == -1 ||
 	    evsignal_add(d->ev_sighup, NULL) == -1)
 		fatalx("cannot set up signal handling");
+	if ((d->control = control_new(d, sock_path, mode,
+	    methods_dispatch)) == NULL)
+		fatalx("cannot open the control socket %s", sock_path);
+	if (d->conf->have_http && (d->http = http_new(d, &d->conf->http,
+	    herr, sizeof(herr))) == NULL)
+		fatalx("%s", herr);
 
 	log_info("snmpmgrd %s started (config %s, socket %s)",
 	    PACKAGE_VERSION, d->conf_path, sock_path);

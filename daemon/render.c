@@ -392,7 +392,7 @@ render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 	if (rm->displen >= sizeof(rm->disp) ||
 	    !render_is_text((const uint8_t *)rm->disp, rm->displen) ||
 	    (v->type == SNMP_T_OCTETS && rm->displen == v->len &&
-	    memcmp(rm->disp, v->data, v->len) == 0))
+	    (v->len == 0 || memcmp(rm->disp, v->data, v->len) == 0)))
 		rm->displen = 0;
 	rm->room += 16 + 6 * rm->displen;
 	for (i = 0; i < (size_t)rm->nitems; i++)
