@@ -63,6 +63,7 @@ static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
 struct walkst {
 	bool			 stream;
 	struct state_poll	*store;	/* the session's, when "store" */
+	struct state_vals	 staged; /* this walk's rows for the store */
 	bool			 store_full;
 	bool			 oom;
 	uint64_t		 count;
@@ -78,6 +79,7 @@ walkst_free(void *arg)
 	if (ws == NULL)
 		return;
 	render_buf_free(&ws->buf);
+	state_vals_free(&ws->staged);
 	free(ws);
 }
 
@@ -381,8 +383,7 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	size_t		 idlen, i;
 
 	if (ws->store != NULL && !ws->store_full &&
-	    (state_poll_work(ws->store) == NULL ||
-	    state_vals_add(ws->store->work, vb, n) == -1))
+	    state_vals_add(&ws->staged, vb, n) == -1)
 		ws->store_full = true;
 	op_response_event(op, vb, n, NULL, 0);
 	if (!ws->stream) {
@@ -465,8 +466,9 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 	/* What the walk got is stored even when it failed: each row is
 	 * the agent's latest value. */
 	if (ws->store != NULL &&
-	    state_store_commit(ws->store, state_now_ms()) == -1)
+	    state_store_commit(ws->store, &ws->staged, state_now_ms()) == -1)
 		ws->store_full = true;
+	state_vals_free(&ws->staged);
 
 	if (res->error != 0) {
 		op_walk_error_detail(op, res, detail, sizeof(detail));
@@ -565,6 +567,7 @@ m_snmp_walk(struct mcall *c)
 		return CTL_DONE;
 	}
 	render_buf_init(&ws->buf);
+	state_vals_init(&ws->staged);
 	ws->stream = stream;
 	op->priv = ws;
 	op->priv_free = walkst_free;
