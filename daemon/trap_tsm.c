@@ -119,8 +119,7 @@ tsm_is_probe(const struct snmp_msg *msg)
 void
 trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
     const struct sockaddr *from, const struct trapproc_tls *tls,
-    const char *timestr, const char *listener, int64_t now,
-    struct trapproc_out *out)
+    const char *timestr, const char *listener, struct trapproc_out *out)
 {
 	struct snmp_msg	 msg;
 	struct render_buf *b = &tp->rec;
@@ -129,7 +128,6 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 	int64_t		 uptime;
 	bool		 inform;
 
-	(void)now;
 	memset(out, 0, sizeof(*out));
 	tp->st.packets++;
 	msg.pdu.vb = tp->vb;
