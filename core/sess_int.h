@@ -33,8 +33,6 @@
 
 /* SNMPv3 under the Transport Security Model (RFC 5591): over DTLS. */
 #define SESS_IS_TSM(s)	((s)->opts->transport == SESS_TRANSPORT_DTLS)
-/* SNMP-FRAMEWORK-MIB snmpEngineID.0, asked by RFC 5343 discovery. */
-#define SESS_OID_ENGINE_ID	"1.3.6.1.6.3.10.2.1.1.0"
 
 /* What a v3 request is. */
 enum sess_kind {

@@ -306,41 +306,6 @@ sess_v3_free(struct sess *s)
 static void	sess_v3_finish(struct sess *, int, const char *);
 static int	sess_v3_start(struct sess *, bool);
 
-/* RFC 5343 3: the contextEngineID that asks "whoever answers". */
-static const uint8_t sess_tsm_probe_ctx[] = { 0x80, 0x00, 0x00, 0x00, 0x06 };
-
-/*
- * A TSM message (RFC 5591 4.2): no USM parameters, the ScopedPDU in clear
- * for the transport to protect.  The RFC 5343 probe goes at noAuthNoPriv
- * with the well-known contextEngineID; the rest with the one given or
- * learnt.  0 or -1.
- */
-static int
-sess_tsm_out(struct sess *s, struct sess_req *r, struct v3_out *o,
-    const uint8_t **out, ssize_t *len)
-{
-	const struct sess_v3opts *so = &s->opts->v3;
-	struct sess_v3	*v = s->v3;
-
-	if (r->kind == SESS_REQ_PROBE) {
-		o->ctx_engine_id = sess_tsm_probe_ctx;
-		o->ctx_engine_id_len = sizeof(sess_tsm_probe_ctx);
-	} else {
-		if (so->context_engine_id_len > 0) {
-			o->ctx_engine_id = so->context_engine_id;
-			o->ctx_engine_id_len = so->context_engine_id_len;
-		} else {
-			o->ctx_engine_id = v->engine_id;
-			o->ctx_engine_id_len = v->engine_id_len;
-		}
-		o->ctx_name = (const uint8_t *)so->context_name;
-		o->ctx_name_len = strlen(so->context_name);
-	}
-	*len = tsm_encode(o, TSM_LEVEL_PRIV, s->m->ebuf, SNMPMGR_MAX_MSG_SIZE,
-	    out);
-	return *len == -1 ? -1 : 0;
-}
-
 /*
  * The answer to the RFC 5343 probe: snmpEngineID.0 is the contextEngineID
  * from now on.  The answer's own contextEngineID is not checked: Net-SNMP
@@ -457,43 +422,55 @@ sess_v3_transmit(struct sess_req *r, uint64_t now)
 	o.flags = r->level | (r->reportable ? SNMP_MSGFLAG_REPORT : 0);
 	o.pdu = r->pdu;
 	o.pdu_len = r->pdu_len;
-	if (SESS_IS_TSM(s)) {
-		if (sess_tsm_out(s, r, &o, &out, &len) == -1)
-			return -1;
-		goto encoded;
+	/*
+	 * The context: a request's is the one given or the agent's engine;
+	 * probes have none but the USM time probe's (the agent's engine)
+	 * and the RFC 5343 one's (whoever answers).
+	 */
+	if (r->kind != SESS_REQ_PROBE) {
+		if (so->context_engine_id_len > 0) {
+			o.ctx_engine_id = so->context_engine_id;
+			o.ctx_engine_id_len = so->context_engine_id_len;
+		} else {
+			o.ctx_engine_id = v->engine_id;
+			o.ctx_engine_id_len = v->engine_id_len;
+		}
+		o.ctx_name = (const uint8_t *)so->context_name;
+		o.ctx_name_len = strlen(so->context_name);
+	} else if (SESS_IS_TSM(s)) {
+		o.ctx_engine_id = tsm_local_engine_id;
+		o.ctx_engine_id_len = TSM_LOCAL_ENGINE_ID_LEN;
+	} else if (r->step != SESS_DISC_ENGINE) {
+		o.ctx_engine_id = v->engine_id;
+		o.ctx_engine_id_len = v->engine_id_len;
 	}
-	if (r->kind == SESS_REQ_PROBE && r->step == SESS_DISC_ENGINE) {
-		/* RFC 3414 4: empty engine ID and user, noAuthNoPriv. */
-		o.engine_id = (const uint8_t *)"";
-		o.user = (const uint8_t *)"";
-	} else {
-		o.engine_id = v->engine_id;
-		o.engine_id_len = v->engine_id_len;
-		if (so->cred != NULL)
-			o.user = usm_cred_user(so->cred, &o.user_len);
-		o.u = v->user;
-		/* RFC 3414 4: the time probe carries zero boots and time. */
+	if (SESS_IS_TSM(s))
+		/* RFC 5591 4.2: no USM parameters, the ScopedPDU in clear
+		 * for the transport (DTLS: authPriv) to protect. */
+		len = tsm_encode(&o, TSM_LEVEL_PRIV, m->ebuf,
+		    SNMPMGR_MAX_MSG_SIZE, &out);
+	else {
+		if (r->kind == SESS_REQ_PROBE && r->step == SESS_DISC_ENGINE) {
+			/* RFC 3414 4: empty engine ID and user,
+			 * noAuthNoPriv. */
+			o.engine_id = (const uint8_t *)"";
+			o.user = (const uint8_t *)"";
+		} else {
+			o.engine_id = v->engine_id;
+			o.engine_id_len = v->engine_id_len;
+			if (so->cred != NULL)
+				o.user = usm_cred_user(so->cred, &o.user_len);
+			o.u = v->user;
+		}
+		/* RFC 3414 4: probes carry zero boots and time. */
 		if (r->kind != SESS_REQ_PROBE)
 			usm_time_now(&v->tl, (int64_t)(now / 1000000),
 			    &o.boots, &o.time);
-		if (r->kind == SESS_REQ_PROBE)
-			o.ctx_engine_id = v->engine_id;
-		else if (so->context_engine_id_len > 0) {
-			o.ctx_engine_id = so->context_engine_id;
-			o.ctx_engine_id_len = so->context_engine_id_len;
-		} else
-			o.ctx_engine_id = v->engine_id;
-		if (o.ctx_engine_id == v->engine_id)
-			o.ctx_engine_id_len = v->engine_id_len;
-		if (r->kind != SESS_REQ_PROBE) {
-			o.ctx_name = (const uint8_t *)so->context_name;
-			o.ctx_name_len = strlen(so->context_name);
-		}
+		len = v3_encode(&o, m->ebuf, SNMPMGR_MAX_MSG_SIZE, m->sbuf,
+		    SNMPMGR_MAX_MSG_SIZE, &out);
 	}
-	if ((len = v3_encode(&o, m->ebuf, SNMPMGR_MAX_MSG_SIZE, m->sbuf,
-	    SNMPMGR_MAX_MSG_SIZE, &out)) == -1)
+	if (len == -1)
 		return -1;
- encoded:
 	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
@@ -575,7 +552,7 @@ sess_v3_probe(struct sess *s, enum sess_disc step)
 	if (step == SESS_DISC_CONTEXT) {
 		/* RFC 5343 4: a GET of snmpEngineID.0. */
 		memset(&vb, 0, sizeof(vb));
-		(void)oid_parse_str(&vb.name, SESS_OID_ENGINE_ID);
+		vb.name = tsm_oid_snmp_engine_id0;
 		vb.value.type = SNMP_T_NULL;
 		pdu.vb = &vb;
 		pdu.nvb = pdu.maxvb = 1;
@@ -1068,16 +1045,9 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 	if (SESS_IS_TSM(s)) {
 		/* RFC 5591 5.2: the transport authenticated and decrypted
 		 * it; a level at or below the transport's is accepted. */
-		if (v3_check_header(msg, SNMP_SECMODEL_TSM) == -1 ||
-		    tsm_check_level(tsm_level_of_flags(msg->msg_flags),
-		    TSM_LEVEL_PRIV, NULL) == -1) {
+		if (tsm_check_msg(msg, TSM_LEVEL_PRIV, NULL) == -1) {
 			sess_badpkt(m, s, snmpmgr_lasterr(),
 			    snmpmgr_lasterr_detail(), from, buf, len);
-			return;
-		}
-		if (msg->encrypted != NULL) {
-			sess_badpkt(m, s, SNMPMGR_ERR_DEFECTIVE, "encrypted "
-			    "ScopedPDU under TSM", from, buf, len);
 			return;
 		}
 		authed = true;

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -400,17 +401,16 @@ transport_send(int fd, const uint8_t *buf, size_t len,
 
 /* ------------------------------------------------------ send queue */
 
+/* Each datagram's headers are filled once, as it is queued. */
 struct transport_txq {
 	size_t			 n;
 	size_t			 used;		/* octets of mem */
 	int			 fd[TRANSPORT_TXQ_MAX];
-	size_t			 off[TRANSPORT_TXQ_MAX];
-	size_t			 len[TRANSPORT_TXQ_MAX];
+	struct iovec		 iov[TRANSPORT_TXQ_MAX];	/* into mem */
 	struct sockaddr_storage	 to[TRANSPORT_TXQ_MAX];
-	socklen_t		 tolen[TRANSPORT_TXQ_MAX];
+	socklen_t		 tolen[TRANSPORT_TXQ_MAX];	/* 0: none */
 #ifdef HAVE_SENDMMSG
 	struct mmsghdr		 mh[TRANSPORT_TXQ_MAX];
-	struct iovec		 iov[TRANSPORT_TXQ_MAX];
 #endif
 	uint8_t			 mem[TRANSPORT_TXQ_BYTES];
 };
@@ -440,11 +440,20 @@ transport_txq_add(struct transport_txq *q, int fd, const uint8_t *buf,
 		transport_txq_flush(q);
 	memcpy(q->mem + q->used, buf, len);
 	q->fd[q->n] = fd;
-	q->off[q->n] = q->used;
-	q->len[q->n] = len;
+	q->iov[q->n].iov_base = q->mem + q->used;
+	q->iov[q->n].iov_len = len;
 	q->tolen[q->n] = to != NULL ? tolen : 0;
 	if (to != NULL)
 		memcpy(&q->to[q->n], to, tolen);
+#ifdef HAVE_SENDMMSG
+	memset(&q->mh[q->n], 0, sizeof(q->mh[q->n]));
+	q->mh[q->n].msg_hdr.msg_iov = &q->iov[q->n];
+	q->mh[q->n].msg_hdr.msg_iovlen = 1;
+	if (to != NULL) {
+		q->mh[q->n].msg_hdr.msg_name = &q->to[q->n];
+		q->mh[q->n].msg_hdr.msg_namelen = tolen;
+	}
+#endif
 	q->used += len;
 	q->n++;
 	return 0;
@@ -465,20 +474,9 @@ transport_txq_forget(struct transport_txq *q, int fd)
 static size_t
 txq_send_run(struct transport_txq *q, size_t i, size_t j)
 {
-	size_t	 k, failed = 0;
+	size_t	 failed = 0;
 	int	 r;
 
-	for (k = i; k < j; k++) {
-		memset(&q->mh[k], 0, sizeof(q->mh[k]));
-		q->iov[k].iov_base = q->mem + q->off[k];
-		q->iov[k].iov_len = q->len[k];
-		q->mh[k].msg_hdr.msg_iov = &q->iov[k];
-		q->mh[k].msg_hdr.msg_iovlen = 1;
-		if (q->tolen[k] > 0) {
-			q->mh[k].msg_hdr.msg_name = &q->to[k];
-			q->mh[k].msg_hdr.msg_namelen = q->tolen[k];
-		}
-	}
 	while (i < j) {
 		r = sendmmsg(q->fd[i], &q->mh[i], (unsigned)(j - i), 0);
 		if (r == -1 && errno == EINTR)
@@ -511,8 +509,8 @@ transport_txq_flush(struct transport_txq *q)
 		failed += txq_send_run(q, i, j);
 #else
 		for (; i < j; i++)
-			if (transport_send(q->fd[i], q->mem + q->off[i],
-			    q->len[i], q->tolen[i] > 0 ?
+			if (transport_send(q->fd[i], q->iov[i].iov_base,
+			    q->iov[i].iov_len, q->tolen[i] > 0 ?
 			    (struct sockaddr *)&q->to[i] : NULL,
 			    q->tolen[i]) == -1)
 				failed++;

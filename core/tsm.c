@@ -14,6 +14,12 @@
 #include "tsm.h"
 #include "v3.h"
 
+const uint8_t	 tsm_local_engine_id[TSM_LOCAL_ENGINE_ID_LEN] = {
+	0x80, 0x00, 0x00, 0x00, 0x06
+};
+const struct oid tsm_oid_snmp_engine_id0 = { 11,
+	{ 1, 3, 6, 1, 6, 3, 10, 2, 1, 1, 0 } };
+
 const char *
 tsm_prefix(enum tsm_domain d)
 {
@@ -178,11 +184,9 @@ tsm_encode(const struct v3_out *o, int transport_level, uint8_t *buf,
 }
 
 int
-tsm_decode(const uint8_t *buf, size_t len, int transport_level,
-    struct snmp_msg *msg, struct tsm_stats *st)
+tsm_check_msg(const struct snmp_msg *msg, int transport_level,
+    struct tsm_stats *st)
 {
-	if (snmp_msg_decode(buf, len, msg) == -1)
-		return -1;
 	if (msg->version != SNMP_V3) {
 		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
 		    "SNMP version %d over a secure transport, only 3",
@@ -199,4 +203,13 @@ tsm_decode(const uint8_t *buf, size_t len, int transport_level,
 	}
 	return tsm_check_level(tsm_level_of_flags(msg->msg_flags),
 	    transport_level, st);
+}
+
+int
+tsm_decode(const uint8_t *buf, size_t len, int transport_level,
+    struct snmp_msg *msg, struct tsm_stats *st)
+{
+	if (snmp_msg_decode(buf, len, msg) == -1)
+		return -1;
+	return tsm_check_msg(msg, transport_level, st);
 }

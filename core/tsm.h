@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct oid;
 struct snmp_msg;
 struct v3_out;
 
@@ -46,6 +47,15 @@ struct tsm_stats {
 	uint64_t	 unknown_prefixes;	/* .3 */
 	uint64_t	 invalid_prefixes;	/* .4 */
 };
+
+/*
+ * RFC 5343 contextEngineID discovery: a GET of snmpEngineID.0
+ * (SNMP-FRAMEWORK-MIB) in the localEngineID context, the
+ * contextEngineID 0x8000000006 that whoever receives it takes as its own.
+ */
+#define TSM_LOCAL_ENGINE_ID_LEN	5
+extern const uint8_t	 tsm_local_engine_id[TSM_LOCAL_ENGINE_ID_LEN];
+extern const struct oid	 tsm_oid_snmp_engine_id0;
 
 /* "dtls", "tls", "ssh"; NULL for TSM_DOMAIN_NONE or anything else. */
 const char	*tsm_prefix(enum tsm_domain d);
@@ -97,13 +107,21 @@ ssize_t	 tsm_encode(const struct v3_out *o, int transport_level,
 	    uint8_t *buf, size_t size, const uint8_t **out);
 
 /*
- * Open an incoming message that arrived over a secure transport providing
- * transport_level (RFC 3412 7.2, RFC 5591 5.2): decode it into msg
- * (msg->pdu.vb and maxvb set by the caller), require SNMPv3 with
- * msgSecurityModel 4, valid flags and a plaintext ScopedPDU, then check
- * the level.  msgSecurityParameters is not used (RFC 5591 3.2).  0 or -1
- * (317 malformed or encrypted msgData, 305 not v3, 316 another security
- * model, 327 level above the transport's, counted in st).
+ * Check a decoded message that arrived over a secure transport providing
+ * transport_level (RFC 3412 7.2, RFC 5591 5.2): SNMPv3 with
+ * msgSecurityModel 4, valid flags and a plaintext ScopedPDU, then the
+ * level.  msgSecurityParameters is not used (RFC 5591 3.2).  0 or -1
+ * (317 encrypted msgData or priv without auth, 305 not v3, 316 another
+ * security model, 327 level above the transport's, counted in st).
+ * st may be NULL.
+ */
+int	 tsm_check_msg(const struct snmp_msg *msg, int transport_level,
+	    struct tsm_stats *st);
+
+/*
+ * Decode an incoming message into msg (msg->pdu.vb and maxvb set by the
+ * caller) and check it as tsm_check_msg() does.  0 or -1 (317 malformed,
+ * and tsm_check_msg()'s).
  */
 int	 tsm_decode(const uint8_t *buf, size_t len, int transport_level,
 	    struct snmp_msg *msg, struct tsm_stats *st);

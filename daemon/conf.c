@@ -920,30 +920,48 @@ tmpl_find(struct cfg_ctx *ctx, const char *name)
 }
 
 /*
- * Where the key that gave a session its final value of an option was:
- * the session's own, its template's, or the defaults'.
+ * Which section gave a session its final value of key: SECT_SESSIONS
+ * (its own, obj), SECT_TEMPLATES (its template t) or SECT_DEFAULTS; -1
+ * when none sets it.
  */
+static int
+option_where(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
+    const char *key)
+{
+	json_t	*tobj;
+
+	if (json_object_get(obj, key) != NULL)
+		return SECT_SESSIONS;
+	if (t != NULL && (tobj = json_object_get(ctx->coll[SECT_TEMPLATES],
+	    t->name)) != NULL && json_object_get(tobj, key) != NULL)
+		return SECT_TEMPLATES;
+	if (ctx->sect[SECT_DEFAULTS] != NULL &&
+	    json_object_get(ctx->sect[SECT_DEFAULTS], key) != NULL)
+		return SECT_DEFAULTS;
+	return -1;
+}
+
+/* Where that key was (the session's own entry when none sets it). */
 static struct cfg_pos
 option_origin(struct cfg_ctx *ctx, const char *sname, const json_t *obj,
     const struct cfg_tmpl *t, const char *key)
 {
 	struct cfg_pos	 at;
-	json_t		*tobj;
 
-	at = cfg_entry_pos(ctx, SECT_SESSIONS, sname);
-	if (json_object_get(obj, key) != NULL)
-		return cfg_pos_key(&at, key);
-	if (t != NULL && (tobj = json_object_get(ctx->coll[SECT_TEMPLATES],
-	    t->name)) != NULL && json_object_get(tobj, key) != NULL) {
+	switch (option_where(ctx, obj, t, key)) {
+	case SECT_TEMPLATES:
 		at = cfg_entry_pos(ctx, SECT_TEMPLATES, t->name);
-		return cfg_pos_key(&at, key);
-	}
-	if (ctx->sect[SECT_DEFAULTS] != NULL &&
-	    json_object_get(ctx->sect[SECT_DEFAULTS], key) != NULL) {
+		break;
+	case SECT_DEFAULTS:
 		at = cfg_sect_pos(ctx, SECT_DEFAULTS);
-		return cfg_pos_key(&at, key);
+		break;
+	case SECT_SESSIONS:
+		at = cfg_entry_pos(ctx, SECT_SESSIONS, sname);
+		break;
+	default:
+		return cfg_entry_pos(ctx, SECT_SESSIONS, sname);
 	}
-	return at;
+	return cfg_pos_key(&at, key);
 }
 
 /* Whether the session, its template or the defaults set key. */
@@ -951,12 +969,7 @@ static bool
 option_given(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
     const char *key)
 {
-	json_t	*tobj;
-
-	return json_object_get(obj, key) != NULL || (t != NULL && (tobj =
-	    json_object_get(ctx->coll[SECT_TEMPLATES], t->name)) != NULL &&
-	    json_object_get(tobj, key) != NULL) || (ctx->sect[SECT_DEFAULTS] !=
-	    NULL && json_object_get(ctx->sect[SECT_DEFAULTS], key) != NULL);
+	return option_where(ctx, obj, t, key) != -1;
 }
 
 static int

@@ -63,6 +63,7 @@ static const struct oid mt_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
 struct walkst {
 	bool			 stream;
 	struct state_poll	*store;	/* the session's, when "store" */
+	struct state_vals	 staged; /* this walk's rows for the store */
 	bool			 store_full;
 	bool			 oom;
 	uint64_t		 count;
@@ -78,6 +79,7 @@ walkst_free(void *arg)
 	if (ws == NULL)
 		return;
 	render_buf_free(&ws->buf);
+	state_vals_free(&ws->staged);
 	free(ws);
 }
 
@@ -94,33 +96,50 @@ op_pdu_init(struct snmp_pdu *pdu, uint8_t type, struct snmp_varbind *vb,
 	pdu->nvb = pdu->maxvb = n;
 }
 
+/* An answer's members: error_status, its name, error_index, varbinds. */
+static void
+snmp_render_pdu(struct render_buf *b, const struct snmp_pdu *pdu)
+{
+	const char	*name;
+
+	render_adds(b, "\"error_status\":");
+	render_i64(b, pdu->error_status);
+	render_adds(b, ",\"error_status_name\":");
+	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
+		name = "unknown";
+	render_json_str(b, name, strlen(name));
+	render_adds(b, ",\"error_index\":");
+	render_i64(b, pdu->error_index);
+	render_adds(b, ",\"varbinds\":");
+	render_varbinds(b, pdu->vb, pdu->nvb);
+}
+
+/* The last member of an answer, the round trip, and its closing brace. */
+static void
+snmp_render_rtt(struct render_buf *b, uint32_t rtt_us)
+{
+	char	 rtt[32];
+	int	 n;
+
+	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
+	render_add(b, rtt, (size_t)n);
+}
+
 /* The reply to a request: the response PDU and the round trip. */
 static void
 snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us,
     int stored)
 {
 	struct render_buf	 b;
-	const char		*name;
-	char			 rtt[32];
-	int			 n;
 
 	render_buf_init(&b);
-	render_adds(&b, "{\"error_status\":");
-	render_i64(&b, pdu->error_status);
-	render_adds(&b, ",\"error_status_name\":");
-	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
-		name = "unknown";
-	render_json_str(&b, name, strlen(name));
-	render_adds(&b, ",\"error_index\":");
-	render_i64(&b, pdu->error_index);
-	render_adds(&b, ",\"varbinds\":");
-	render_varbinds(&b, pdu->vb, pdu->nvb);
+	render_add(&b, "{", 1);
+	snmp_render_pdu(&b, pdu);
 	render_adds(&b, ",\"request_id\":");
 	render_i64(&b, pdu->request_id);
 	if (stored >= 0)
 		render_adds(&b, stored ? ",\"stored\":true" : ",\"stored\":false");
-	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}", rtt_us / 1000.0);
-	render_add(&b, rtt, (size_t)n);
+	snmp_render_rtt(&b, rtt_us);
 	if (b.failed)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else
@@ -191,9 +210,7 @@ snmp_answer_more(struct op *op, const struct sess_result *res)
 {
 	struct bcast		*bc = op->priv;
 	const struct snmp_pdu	*pdu = res->pdu;
-	const char		*name;
-	char			 addr[128], rtt[32];
-	int			 n;
+	char			 addr[128];
 
 	if (bc->n >= METHODS_MAX_COLLECT)
 		return;
@@ -202,19 +219,9 @@ snmp_answer_more(struct op *op, const struct sess_result *res)
 		render_add(&bc->b, ",", 1);
 	render_adds(&bc->b, "{\"source\":");
 	render_json_str(&bc->b, addr, strlen(addr));
-	render_adds(&bc->b, ",\"error_status\":");
-	render_i64(&bc->b, pdu->error_status);
-	render_adds(&bc->b, ",\"error_status_name\":");
-	if ((name = snmp_error_status_name(pdu->error_status)) == NULL)
-		name = "unknown";
-	render_json_str(&bc->b, name, strlen(name));
-	render_adds(&bc->b, ",\"error_index\":");
-	render_i64(&bc->b, pdu->error_index);
-	render_adds(&bc->b, ",\"varbinds\":");
-	render_varbinds(&bc->b, pdu->vb, pdu->nvb);
-	n = snprintf(rtt, sizeof(rtt), ",\"rtt_ms\":%.3f}",
-	    res->rtt_us / 1000.0);
-	render_add(&bc->b, rtt, (size_t)n);
+	render_add(&bc->b, ",", 1);
+	snmp_render_pdu(&bc->b, pdu);
+	snmp_render_rtt(&bc->b, res->rtt_us);
 	op_response_event(op, pdu->vb, pdu->nvb, pdu, res->rtt_us);
 }
 
@@ -381,8 +388,7 @@ snmp_walk_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	size_t		 idlen, i;
 
 	if (ws->store != NULL && !ws->store_full &&
-	    (state_poll_work(ws->store) == NULL ||
-	    state_vals_add(ws->store->work, vb, n) == -1))
+	    state_vals_add(&ws->staged, vb, n) == -1)
 		ws->store_full = true;
 	op_response_event(op, vb, n, NULL, 0);
 	if (!ws->stream) {
@@ -465,8 +471,9 @@ snmp_walk_answer(struct op *op, const struct walk_result *res)
 	/* What the walk got is stored even when it failed: each row is
 	 * the agent's latest value. */
 	if (ws->store != NULL &&
-	    state_store_commit(ws->store, state_now_ms()) == -1)
+	    state_store_commit(ws->store, &ws->staged, state_now_ms()) == -1)
 		ws->store_full = true;
+	state_vals_free(&ws->staged);
 
 	if (res->error != 0) {
 		op_walk_error_detail(op, res, detail, sizeof(detail));
@@ -565,6 +572,7 @@ m_snmp_walk(struct mcall *c)
 		return CTL_DONE;
 	}
 	render_buf_init(&ws->buf);
+	state_vals_init(&ws->staged);
 	ws->stream = stream;
 	op->priv = ws;
 	op->priv_free = walkst_free;

@@ -380,7 +380,6 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 	size_t			 i, k;
 	bool			 skip, first;
 	struct ncache		*nc;
-	const struct sess_opts	*o = sessions_opts(ds);
 
 	if (polls_sess_info(ds, &info) == -1)
 		return;
@@ -399,7 +398,8 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 		first = true;
 		e.pfx = (uint32_t)m->pfx.len;
 		label(&m->pfx, &first, "session", ds->name, strlen(ds->name));
-		label(&m->pfx, &first, "host", o->host, strlen(o->host));
+		label(&m->pfx, &first, "host", sessions_host(ds),
+		    strlen(sessions_host(ds)));
 		label(&m->pfx, &first, "poll", ji.poll, strlen(ji.poll));
 		e.pfxlen = (uint32_t)(m->pfx.len - e.pfx);
 		if (m->pfx.failed || m->pfx.len > UINT32_MAX) {
@@ -770,11 +770,10 @@ static const struct {
 static void
 sess_labels(struct render_buf *b, const struct dsess *ds)
 {
-	const struct sess_opts *o = sessions_opts(ds);
 	bool		 first = true;
 
 	label(b, &first, "session", ds->name, strlen(ds->name));
-	label(b, &first, "host", o->host, strlen(o->host));
+	label(b, &first, "host", sessions_host(ds), strlen(sessions_host(ds)));
 }
 
 static void

@@ -341,18 +341,18 @@ pk_trace_wanted(struct sess *s, void *arg)
 /*
  * The version, header and PDU members of a trace of the datagram buf:
  * msg when the engine decoded (and for SNMPv3 decrypted, taken) it,
- * else decoded here; for an encrypted one sent, its clear PDU (tpdu) when
+ * else (NULL) decoded here; for an encrypted one sent, its clear PDU (tpdu) when
  * known.  Varbinds of an encrypted message only with dtrace.
  */
 static void
 pk_trace_body(struct packets *pk, json_t *o, const struct snmp_msg *msg,
-    bool taken, const uint8_t *buf, size_t len, bool out,
-    const uint8_t *tpdu, size_t tpdu_len, bool mask, bool dtrace)
+    const uint8_t *buf, size_t len, bool out, const uint8_t *tpdu,
+    size_t tpdu_len, bool mask, bool dtrace)
 {
 	const struct snmp_pdu	*pdu = NULL;
 	struct snmp_msg		 m2;
 	struct snmp_pdu		 p2;
-	bool			 vbs = false;
+	bool			 vbs = false, taken = msg != NULL;
 
 	if (msg == NULL) {
 		memset(&m2, 0, sizeof(m2));
@@ -438,8 +438,8 @@ pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
 		    "detail", t->detail != NULL ? t->detail : ""));
 	} else if (t->detail != NULL)
 		json_object_set_new(o, "note", json_string(t->detail));
-	pk_trace_body(pk, o, t->msg, t->msg != NULL, t->buf, t->len, t->out,
-	    t->pdu, t->pdu_len, packets_mask(ds), packets_decrypt_trace(ds));
+	pk_trace_body(pk, o, t->msg, t->buf, t->len, t->out, t->pdu,
+	    t->pdu_len, packets_mask(ds), packets_decrypt_trace(ds));
 	pk->traces++;
 	events_publish(pk->d->events, EV_TRACE, name, o);
 }
@@ -470,8 +470,7 @@ packets_trace_datagram(struct packets *pk, bool out,
 		json_object_set_new(o, "note", json_string(note));
 	/* Communities masked as in the receiver's bad-packet events; an
 	 * encrypted PDU is not shown. */
-	pk_trace_body(pk, o, NULL, false, buf, len, out, NULL, 0, true,
-	    false);
+	pk_trace_body(pk, o, NULL, buf, len, out, NULL, 0, true, false);
 	pk->traces++;
 	events_publish(pk->d->events, EV_TRACE, NULL, o);
 }

@@ -152,7 +152,7 @@ sessions_dtls_ev(struct daemon *d, enum event_type type,
 	if (d->events == NULL || !events_wanted(d->events, type, ds->name))
 		return NULL;
 	return json_pack("{s:s,s:s,s:s}", "origin", "session", "transport",
-	    "dtls", "host", ds->cs->opts->host);
+	    "dtls", "host", sessions_host(ds));
 }
 
 static void

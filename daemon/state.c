@@ -37,6 +37,7 @@ state_vals_clear(struct state_vals *v)
 {
 	v->n = 0;
 	v->len = 0;
+	v->dead = 0;
 	v->sorted = true;
 	v->names = NULL;
 	v->nnames = 0;
@@ -255,40 +256,50 @@ qsort_cmp(const void *a, const void *b, void *data)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-void
-state_vals_finish(struct state_vals *v)
+/* The bytes of data record r takes. */
+static size_t
+rec_size(const struct state_vb *r)
+{
+	return ALIGN4((size_t)r->oidlen * 4 + r->len);
+}
+
+/* Sort the records from index from on, keeping one of each OID. */
+static void
+vals_sort_from(struct state_vals *v, size_t from)
 {
 	size_t	 i, o;
 
-	if (v->sorted || v->names != NULL)
+	if (v->n <= from)
 		return;
-	qsort_r(v->vb, v->n, sizeof(*v->vb), qsort_cmp, v->data);
-	/* Keep one of each OID. */
-	for (i = 1, o = 1; i < v->n; i++) {
+	qsort_r(v->vb + from, v->n - from, sizeof(*v->vb), qsort_cmp,
+	    v->data);
+	for (i = from + 1, o = from + 1; i < v->n; i++) {
 		if (packed_cmp(v->data, &v->vb[o - 1], &v->vb[i]) == 0) {
+			v->dead += (uint32_t)rec_size(&v->vb[o - 1]);
 			v->vb[o - 1] = v->vb[i];
 			continue;
 		}
 		v->vb[o++] = v->vb[i];
 	}
-	if (v->n > 0)
-		v->n = o;
+	v->n = o;
+}
+
+void
+state_vals_finish(struct state_vals *v)
+{
+	if (v->sorted || v->names != NULL)
+		return;
+	vals_sort_from(v, 0);
 	v->sorted = true;
 }
 
-ssize_t
-state_vals_find(const struct state_vals *v, const struct oid *o)
+/* Index of o among the first n records of a sorted set, or -1. */
+static ssize_t
+vals_search(const struct state_vals *v, size_t n, const struct oid *o)
 {
-	size_t	 lo = 0, hi = v->n, mid;
+	size_t	 lo = 0, hi = n, mid;
 	int	 c;
 
-	if (v->names != NULL) {
-		/* A get's OIDs, as asked: few, and in the asker's order. */
-		for (mid = 0; mid < v->n; mid++)
-			if (oid_cmp(&v->names[mid], o) == 0)
-				return (ssize_t)mid;
-		return -1;
-	}
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = state_oid_cmp((const uint32_t *)(v->data + v->vb[mid].off),
@@ -301,6 +312,21 @@ state_vals_find(const struct state_vals *v, const struct oid *o)
 			hi = mid;
 	}
 	return -1;
+}
+
+ssize_t
+state_vals_find(const struct state_vals *v, const struct oid *o)
+{
+	size_t	 i;
+
+	if (v->names != NULL) {
+		/* A get's OIDs, as asked: few, and in the asker's order. */
+		for (i = 0; i < v->n; i++)
+			if (oid_cmp(&v->names[i], o) == 0)
+				return (ssize_t)i;
+		return -1;
+	}
+	return vals_search(v, v->n, o);
 }
 
 void
@@ -609,17 +635,6 @@ state_poll_reset(struct state_poll *sp)
 
 /* ------------------------------------------------------------ store */
 
-/* The bytes a finished set still uses. */
-static size_t
-vals_live(const struct state_vals *v)
-{
-	size_t	 i, live = 0;
-
-	for (i = 0; i < v->n; i++)
-		live += ALIGN4((size_t)v->vb[i].oidlen * 4 + v->vb[i].len);
-	return live;
-}
-
 /* Copy a finished set into a fresh one when replaced values (older
  * duplicates) take most of its byte area. */
 static void
@@ -629,7 +644,7 @@ vals_compact(struct state_vals *v)
 	struct snmp_varbind	 vb;
 	size_t			 i;
 
-	if (v->len <= 2 * vals_live(v) + 4096)
+	if (v->len <= 2 * (v->len - v->dead) + 4096)
 		return;
 	state_vals_init(&c);
 	for (i = 0; i < v->n; i++) {
@@ -644,29 +659,86 @@ vals_compact(struct state_vals *v)
 	state_vals_free(&c);
 }
 
-/* Add vb[0..n-1] (exceptions left out) to the store's values. */
+/* Give record i the value of vb: in its place when it fits, else at the
+ * end of the byte area (its old bytes are dead then). */
 static int
-store_put(struct state_vals *v, const struct snmp_varbind *vb, size_t n)
+vals_replace(struct state_vals *v, size_t i, const struct snmp_varbind *vb)
 {
-	size_t	 i, k;
+	struct state_vb	*r = &v->vb[i];
+	size_t		 len = vb->value.data != NULL ? vb->value.len : 0;
+	size_t		 old = rec_size(r), arcs = (size_t)r->oidlen * 4;
+	size_t		 size = ALIGN4(arcs + len);
 
-	for (i = 0; i < n; i = k) {
-		for (k = i; k < n &&
-		    !snmp_type_is_exception(vb[k].value.type); k++)
-			;
-		if (k > i && state_vals_add(v, vb + i, k - i) == -1)
+	if (len > UINT16_MAX)
+		return -1;
+	if (size > old) {
+		if (v->len + size > UINT32_MAX || grow((void **)&v->data,
+		    &v->datacap, v->len + size, 1) == -1)
 			return -1;
-		while (k < n && snmp_type_is_exception(vb[k].value.type))
-			k++;
-	}
+		memcpy(v->data + v->len, v->data + r->off, arcs);
+		r->off = (uint32_t)v->len;
+		v->len += size;
+		v->dead += (uint32_t)old;
+	} else
+		v->dead += (uint32_t)(old - size);
+	r->type = vb->value.type;
+	r->u = vb->value.u;
+	r->len = (uint16_t)len;
+	if (len > 0)
+		memcpy(v->data + r->off + arcs, vb->value.data, len);
 	return 0;
 }
 
-/* The store's set is finished again: sorted, one of each OID. */
+/* Put one object in the store's set, whose first n0 records are sorted:
+ * replaced if it is among them, else appended (exceptions left out). */
+static int
+store_put(struct state_vals *v, size_t n0, const struct snmp_varbind *vb)
+{
+	ssize_t	 k;
+
+	if (snmp_type_is_exception(vb->value.type))
+		return 0;
+	if ((k = vals_search(v, n0, &vb->name)) >= 0)
+		return vals_replace(v, (size_t)k, vb);
+	return vals_append(v, vb, 1, false);
+}
+
+/*
+ * The records appended after the first n0 (new OIDs) are sorted, one of
+ * each, and merged into their places from the end: only the records
+ * after the first new one move.
+ */
+static void
+store_settle(struct state_vals *v, size_t n0)
+{
+	struct state_vb	*tail;
+	size_t		 i, j, k, m;
+
+	vals_sort_from(v, n0);
+	v->sorted = true;
+	m = v->n - n0;
+	if (m == 0 || n0 == 0 ||
+	    packed_cmp(v->data, &v->vb[n0 - 1], &v->vb[n0]) < 0)
+		return;
+	if ((tail = reallocarray(NULL, m, sizeof(*tail))) == NULL) {
+		v->sorted = false;
+		state_vals_finish(v);
+		return;
+	}
+	memcpy(tail, v->vb + n0, m * sizeof(*tail));
+	for (i = n0, j = m, k = n0 + m; j > 0; )
+		if (i > 0 && packed_cmp(v->data, &v->vb[i - 1],
+		    &tail[j - 1]) > 0)
+			v->vb[--k] = v->vb[--i];
+		else
+			v->vb[--k] = tail[--j];
+	free(tail);
+}
+
+/* The store's set after a change: compacted when mostly dead bytes. */
 static int
 store_done(struct state_poll *sp, int rv, uint64_t time_ms)
 {
-	state_vals_finish(&sp->vals);
 	vals_compact(&sp->vals);
 	sp->time_ms = time_ms;
 	sp->have = sp->vals.n > 0;
@@ -681,21 +753,29 @@ int
 state_store_add(struct state_poll *sp, const struct snmp_varbind *vb,
     size_t n, uint64_t time_ms)
 {
-	return store_done(sp, store_put(&sp->vals, vb, n), time_ms);
+	size_t	 i, n0 = sp->vals.n;
+	int	 rv = 0;
+
+	for (i = 0; i < n && rv == 0; i++)
+		rv = store_put(&sp->vals, n0, &vb[i]);
+	store_settle(&sp->vals, n0);
+	return store_done(sp, rv, time_ms);
 }
 
 int
-state_store_commit(struct state_poll *sp, uint64_t time_ms)
+state_store_commit(struct state_poll *sp, struct state_vals *staged,
+    uint64_t time_ms)
 {
 	struct snmp_varbind	 vb;
-	size_t			 i;
+	size_t			 i, n0 = sp->vals.n;
 	int			 rv = 0;
 
-	for (i = 0; sp->work != NULL && i < sp->work->n && rv == 0; i++) {
-		state_vals_get(sp->work, i, &vb);
-		rv = store_put(&sp->vals, &vb, 1);
+	state_vals_finish(staged);
+	for (i = 0; i < staged->n && rv == 0; i++) {
+		state_vals_get(staged, i, &vb);
+		rv = store_put(&sp->vals, n0, &vb);
 	}
-	state_poll_work_free(sp);
+	store_settle(&sp->vals, n0);
 	return store_done(sp, rv, time_ms);
 }
 

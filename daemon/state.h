@@ -77,6 +77,8 @@ struct state_vals {
 	size_t		 len;
 	size_t		 datacap;
 	bool		 sorted;
+	uint32_t	 dead;		/* bytes of data no record uses (replaced
+					 * objects); len - dead are live */
 	const struct oid *names;
 	size_t		 nnames;
 	struct state_rates *rates;	/* NULL: no rates (owned) */
@@ -183,14 +185,17 @@ void	 state_poll_reset(struct state_poll *sp);
  * on snmp.get, getnext, getbulk and walk), the latest value of each OID,
  * kept in a state_poll whose vals only ever grow (a later value of an
  * OID replaces the earlier; exceptions are left out) until reset.
- * state_store_add() adds an answer's varbinds at once; a walk appends its
- * rows to work (state_vals_add) and state_store_commit() moves them in at
- * its end.  0, or -1 when SNMPMGR_MAX_POLL_OBJECTS or memory runs out
- * (what fitted is kept).
+ * state_store_add() adds an answer's varbinds at once; a walk stages its
+ * rows in a state_vals of its own (state_vals_add) and
+ * state_store_commit() moves them in at its end (staged is left as it
+ * was, sorted; the walk frees it).  Each costs about its own objects'
+ * lookups, not a pass over the store.  0, or -1 when
+ * SNMPMGR_MAX_POLL_OBJECTS or memory runs out (what fitted is kept).
  */
 int	 state_store_add(struct state_poll *sp, const struct snmp_varbind *vb,
 	    size_t n, uint64_t time_ms);
-int	 state_store_commit(struct state_poll *sp, uint64_t time_ms);
+int	 state_store_commit(struct state_poll *sp, struct state_vals *staged,
+	    uint64_t time_ms);
 
 /* Health of one session beyond what the engine counts. */
 struct state_sess {

@@ -197,8 +197,7 @@ struct trapproc_tls {
 void		 trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf,
 		    size_t len, const struct sockaddr *from,
 		    const struct trapproc_tls *tls, const char *timestr,
-		    const char *listener, int64_t now,
-		    struct trapproc_out *out);
+		    const char *listener, struct trapproc_out *out);
 /* SNMP-TSM-MIB's counters for those messages. */
 struct tsm_stats;
 void		 trapproc_get_tsm_stats(const struct trapproc *tp,

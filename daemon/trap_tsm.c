@@ -35,12 +35,6 @@
 #include "trap_rx.h"
 #include "trap_rx_int.h"
 
-/* RFC 5343 3: the localEngineID context and SNMP-FRAMEWORK-MIB
- * snmpEngineID.0. */
-static const uint8_t tsm_local_engine[] = { 0x80, 0x00, 0x00, 0x00, 0x06 };
-static const struct oid oid_snmpengineid = { 10,
-	{ 1, 3, 6, 1, 6, 3, 10, 2, 1, 1 } };
-
 /* The reason a message that tsm_decode() refused is counted under. */
 static enum trapproc_reason
 tsm_reason(int err)
@@ -116,19 +110,16 @@ tsm_is_probe(const struct snmp_msg *msg)
 	const struct snmp_varbind *vb = msg->pdu.vb;
 
 	return msg->pdu.type == SNMP_PDU_GET && msg->pdu.nvb == 1 &&
-	    msg->context_engine_id_len == sizeof(tsm_local_engine) &&
-	    memcmp(msg->context_engine_id, tsm_local_engine,
-	    sizeof(tsm_local_engine)) == 0 &&
-	    vb[0].name.len == oid_snmpengineid.len + 1 &&
-	    oid_is_prefix(&oid_snmpengineid, &vb[0].name) &&
-	    vb[0].name.arcs[oid_snmpengineid.len] == 0;
+	    msg->context_engine_id_len == TSM_LOCAL_ENGINE_ID_LEN &&
+	    memcmp(msg->context_engine_id, tsm_local_engine_id,
+	    TSM_LOCAL_ENGINE_ID_LEN) == 0 &&
+	    oid_cmp(&vb[0].name, &tsm_oid_snmp_engine_id0) == 0;
 }
 
 void
 trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
     const struct sockaddr *from, const struct trapproc_tls *tls,
-    const char *timestr, const char *listener, int64_t now,
-    struct trapproc_out *out)
+    const char *timestr, const char *listener, struct trapproc_out *out)
 {
 	struct snmp_msg	 msg;
 	struct render_buf *b = &tp->rec;
@@ -137,7 +128,6 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 	int64_t		 uptime;
 	bool		 inform;
 
-	(void)now;
 	memset(out, 0, sizeof(*out));
 	tp->st.packets++;
 	msg.pdu.vb = tp->vb;

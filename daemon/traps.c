@@ -133,7 +133,6 @@ struct traps {
 	struct log_repeat	 rep_send;
 	/* The batch being read, for the DTLS listeners' messages. */
 	char			 timestr[32];
-	int64_t			 now;
 	const struct config_traps_tls *tls;	/* of the config in use */
 	const struct config_traps_tcp *tcp;	/* of the config in use */
 };
@@ -409,6 +408,61 @@ traps_trace_in(struct traps *t, const struct traps_listener *l,
 	    l->spec, note);
 }
 
+/* A report back the way its message came: over DTLS association or TCP
+ * connection conn of l, else as a datagram.  0 or -1 (not sent). */
+static int
+traps_report(struct traps *t, struct traps_listener *l, uint64_t conn,
+    const struct trapproc_out *out, const struct sockaddr *to,
+    socklen_t tolen)
+{
+	if (l->dtls != NULL)
+		return trap_dtls_send(l->dtls, conn, out->reply, out->replylen,
+		    to);
+	if (conn != 0) {
+		packets_trace_datagram(t->d->packets, true, to, tolen,
+		    out->reply, out->replylen, l->spec, "report");
+		return trap_tcp_send(l->tcp, conn, out->reply, out->replylen);
+	}
+	traps_send(t, l->fd, out->reply, out->replylen, to, tolen, l->spec,
+	    "report");
+	return 0;
+}
+
+/*
+ * What becomes of a message of l (conn: its TCP connection or DTLS
+ * association, 0 for a datagram) after the intake: journalled, its
+ * acknowledgement queued, a report sent back, the events.
+ */
+static void
+traps_verdict(struct traps *t, struct traps_listener *l,
+    const struct trapproc_out *out, uint64_t conn, const uint8_t *buf,
+    size_t len, const struct sockaddr *from, socklen_t fromlen)
+{
+	uint64_t	 seq;
+
+	switch (out->verdict) {
+	case TRAPPROC_ACCEPT:
+		if (journal_append(t->j, out->rec, out->reclen, &seq) == 0 &&
+		    out->reply != NULL)
+			traps_ack_queue(t, seq, l->fd, conn, from, fromlen,
+			    out->reply, out->replylen);
+		traps_event_record(t, out->inform, out->rec, out->reclen);
+		break;
+	case TRAPPROC_REPORT:
+		if (out->reply != NULL &&
+		    traps_report(t, l, conn, out, from, fromlen) == 0)
+			t->reports_sent++;
+		if (out->discovery)
+			traps_event_discovery(t, l, from);
+		else
+			traps_event_bad(t, l, from, buf, len, out);
+		break;
+	case TRAPPROC_REJECT:
+		traps_event_bad(t, l, from, buf, len, out);
+		break;
+	}
+}
+
 /*
  * One message: a datagram (conn 0), or one framed out of TCP connection
  * conn of l, whose answers go back over that connection.
@@ -419,7 +473,6 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
     const char *timestr, int64_t now, uint64_t conn)
 {
 	struct trapproc_out	 out;
-	uint64_t		 seq;
 
 	if (conn != 0)
 		trapproc_input_stream(t->tp, "tcp", buf, len, from, timestr,
@@ -429,36 +482,7 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 		    &out);
 	if (packets_tracing(t->d->packets))
 		traps_trace_in(t, l, buf, len, from, fromlen, &out);
-	switch (out.verdict) {
-	case TRAPPROC_ACCEPT:
-		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
-		    out.reply != NULL)
-			traps_ack_queue(t, seq, l->fd, conn, from, fromlen,
-			    out.reply, out.replylen);
-		traps_event_record(t, out.inform, out.rec, out.reclen);
-		break;
-	case TRAPPROC_REPORT:
-		if (conn != 0) {
-			packets_trace_datagram(t->d->packets, true, from,
-			    fromlen, out.reply, out.replylen, l->spec,
-			    "report");
-			if (trap_tcp_send(l->tcp, conn, out.reply,
-			    out.replylen) == 0)
-				t->reports_sent++;
-		} else {
-			traps_send(t, l->fd, out.reply, out.replylen, from,
-			    fromlen, l->spec, "report");
-			t->reports_sent++;
-		}
-		if (out.discovery)
-			traps_event_discovery(t, l, from);
-		else
-			traps_event_bad(t, l, from, buf, len, &out);
-		break;
-	case TRAPPROC_REJECT:
-		traps_event_bad(t, l, from, buf, len, &out);
-		break;
-	}
+	traps_verdict(t, l, &out, conn, buf, len, from, fromlen);
 }
 
 /*
@@ -474,33 +498,14 @@ traps_dtls_msg_cb(void *arg, const struct trap_dtls_peer *p,
 	struct traps		*t = l->t;
 	struct trapproc_tls	 tls;
 	struct trapproc_out	 out;
-	uint64_t		 seq;
 
 	tls.transport = "dtls";
 	tls.tm_security_name = p->info->security_name;
 	tls.fingerprint = p->info->sha256;
 	tls.use_prefix = t->tls->use_prefix;
 	trapproc_input_tsm(t->tp, msg, len, p->from, &tls, t->timestr,
-	    l->spec, t->now, &out);
-	switch (out.verdict) {
-	case TRAPPROC_ACCEPT:
-		if (journal_append(t->j, out.rec, out.reclen, &seq) == 0 &&
-		    out.reply != NULL)
-			traps_ack_queue(t, seq, l->fd, p->id, p->from,
-			    p->fromlen, out.reply, out.replylen);
-		traps_event_record(t, out.inform, out.rec, out.reclen);
-		break;
-	case TRAPPROC_REPORT:
-		if (out.reply != NULL && trap_dtls_send(l->dtls, p->id,
-		    out.reply, out.replylen, p->from) == 0)
-			t->reports_sent++;
-		if (out.discovery)
-			traps_event_discovery(t, l, p->from);
-		break;
-	case TRAPPROC_REJECT:
-		traps_event_bad(t, l, p->from, msg, len, &out);
-		break;
-	}
+	    l->spec, &out);
+	traps_verdict(t, l, &out, p->id, msg, len, p->from, p->fromlen);
 }
 
 /*
@@ -576,7 +581,6 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 		journal_format_time(&ts, timestr);
 		now = traps_mono();
 		memcpy(t->timestr, timestr, sizeof(t->timestr));
-		t->now = now;
 		for (i = 0; i < n; i++) {
 			l->received++;
 			traps_note_drops(l, &t->mh[i].msg_hdr);

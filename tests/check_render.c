@@ -314,6 +314,80 @@ START_TEST(render_stored_rates)
 }
 END_TEST
 
+/* The store against a plain model: random batches of replaced and new
+ * OIDs (values growing and shrinking, repeats within a batch, exceptions
+ * left out), by get and by a walk's staged rows; after each the set is
+ * sorted, one of each OID, each the latest value, its dead bytes
+ * counted right. */
+#define STORE_POOL	300
+START_TEST(store_matches_model)
+{
+	struct state_poll	 sp;
+	struct state_vals	 staged;
+	struct snmp_varbind	 vb[40], got;
+	uint8_t			 bytes[40][64], want[64];
+	int			 model[STORE_POOL];	/* length + 1; 0: none */
+	uint8_t			 mbyte[STORE_POOL];
+	size_t			 i, k, n, live, have;
+	unsigned		 seed = 7;
+	int			 round, o;
+
+	memset(model, 0, sizeof(model));
+	state_poll_init(&sp);
+	for (round = 0; round < 150; round++) {
+		n = (size_t)(rand_r(&seed) % 40) + 1;
+		memset(vb, 0, sizeof(vb));
+		for (i = 0; i < n; i++) {
+			o = rand_r(&seed) % STORE_POOL;
+			vb[i].name.len = 3;
+			vb[i].name.arcs[0] = 1;
+			vb[i].name.arcs[1] = (uint32_t)o % 17;
+			vb[i].name.arcs[2] = (uint32_t)o;
+			/* (A walk's rows hold no exceptions.) */
+			if (round % 3 != 0 && rand_r(&seed) % 10 == 0) {
+				vb[i].value.type = SNMP_T_NOSUCHOBJECT;
+				continue;
+			}
+			vb[i].value.type = SNMP_T_OCTETS;
+			vb[i].value.len = (size_t)(rand_r(&seed) % 64);
+			memset(bytes[i], round & 0xff, vb[i].value.len);
+			vb[i].value.data = bytes[i];
+			model[o] = (int)vb[i].value.len + 1;
+			mbyte[o] = (uint8_t)(round & 0xff);
+		}
+		if (round % 3 == 0) {
+			state_vals_init(&staged);
+			ck_assert_int_eq(state_vals_add(&staged, vb, n), 0);
+			ck_assert_int_eq(state_store_commit(&sp, &staged, 1), 0);
+			state_vals_free(&staged);
+		} else
+			ck_assert_int_eq(state_store_add(&sp, vb, n, 1), 0);
+		for (o = 0, have = 0; o < STORE_POOL; o++)
+			have += model[o] != 0;
+		ck_assert_uint_eq(sp.vals.n, have);
+		for (k = 0, live = 0; k < sp.vals.n; k++) {
+			state_vals_get(&sp.vals, k, &got);
+			if (k > 0)
+				ck_assert_int_lt(state_oid_cmp(
+				    (const uint32_t *)(sp.vals.data +
+				    sp.vals.vb[k - 1].off),
+				    sp.vals.vb[k - 1].oidlen, &got.name), 0);
+			o = (int)got.name.arcs[2];
+			ck_assert_int_eq((int)got.value.len + 1, model[o]);
+			memset(want, mbyte[o], sizeof(want));
+			ck_assert(got.value.len == 0 ||
+			    memcmp(got.value.data, want, got.value.len) == 0);
+			ck_assert_int_eq(state_vals_find(&sp.vals, &got.name),
+			    (ssize_t)k);
+			live += (sp.vals.vb[k].oidlen * 4 + got.value.len + 3) &
+			    ~(size_t)3;
+		}
+		ck_assert_uint_eq(sp.vals.len - sp.vals.dead, live);
+	}
+	state_poll_free(&sp);
+}
+END_TEST
+
 /* The longest OID, with arcs of every width, renders as printf would. */
 START_TEST(render_oid_longest)
 {
@@ -372,6 +446,7 @@ main(void)
 	tcase_add_test(tc, render_oid_longest);
 	tcase_add_test(tc, render_double_shortest_round_trip);
 	tcase_add_test(tc, render_stored_rates);
+	tcase_add_test(tc, store_matches_model);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -1161,7 +1161,7 @@ input_tsm(struct trapproc *tp, const uint8_t *p, size_t n, bool prefix,
 		prefix };
 
 	trapproc_input_tsm(tp, p, n, (struct sockaddr *)&from, &tls,
-	    "2026-11-21T10:00:00.000001Z", "dtls:127.0.0.1:10162", NOW, out);
+	    "2026-11-21T10:00:00.000001Z", "dtls:127.0.0.1:10162", out);
 }
 
 START_TEST(traps_tsm_trap_record_has_the_transport_fields)

@@ -21,6 +21,7 @@
 #include "core/session.h"
 #include "core/tsm.h"
 #include "core/v3.h"
+#include "check_fakeio.h"
 #include "check_main.h"
 
 /* RFC 5343 3: GET snmpEngineID.0 (1.3.6.1.6.3.10.2.1.1.0), request-id 1. */
@@ -360,78 +361,6 @@ END_TEST
 
 /* ------------------------------------------------- sessions under TSM */
 
-static struct {
-	uint64_t	 now;
-	int		 nsent;
-	uint8_t		 sent[8][2048];
-	size_t		 len[8];
-	int		 nbad;
-	int		 bad;
-} tk;
-
-static uint64_t
-tk_now(void *arg)
-{
-	return tk.now;
-}
-
-static void
-tk_wake(void *arg, uint64_t when)
-{
-}
-
-static int
-tk_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
-{
-	ck_assert_int_lt(tk.nsent, 8);
-	ck_assert_uint_le(len, sizeof(tk.sent[0]));
-	memcpy(tk.sent[tk.nsent], buf, len);
-	tk.len[tk.nsent++] = len;
-	return 0;
-}
-
-static void
-tk_badpkt(struct sess_mgr *m, struct sess *s, int error, const char *detail,
-    const struct sockaddr *from, const uint8_t *buf, size_t len, void *arg)
-{
-	tk.nbad++;
-	tk.bad = error;
-}
-
-struct tk_rec {
-	int	 called;
-	int	 error;
-	int64_t	 value;
-};
-
-static void
-tk_cb(struct sess_req *r, const struct sess_result *res, void *arg)
-{
-	struct tk_rec	*rec = arg;
-
-	rec->called++;
-	rec->error = res->error;
-	if (res->error == 0 && res->pdu->nvb > 0)
-		rec->value = res->pdu->vb[0].value.i;
-}
-
-static struct sess_mgr *
-tk_mgr(void)
-{
-	struct sess_io	 io;
-	struct sess_mgr	*m;
-
-	memset(&tk, 0, sizeof(tk));
-	tk.now = 1000000000ULL;
-	memset(&io, 0, sizeof(io));
-	io.now_us = tk_now;
-	io.wake = tk_wake;
-	io.send = tk_send;
-	ck_assert_ptr_nonnull(m = sess_mgr_new(&io));
-	sess_mgr_set_badpkt_cb(m, tk_badpkt, NULL);
-	return m;
-}
-
 static struct sess *
 tk_sess(struct sess_mgr *m, struct sess_opts *o)
 {
@@ -449,22 +378,6 @@ tk_sess(struct sess_mgr *m, struct sess_opts *o)
 	return s;
 }
 
-static struct sess_req *
-tk_get(struct sess *s, struct tk_rec *rec)
-{
-	struct snmp_varbind vb;
-	struct snmp_pdu	 pdu;
-
-	memset(&vb, 0, sizeof(vb));
-	memset(&pdu, 0, sizeof(pdu));
-	ck_assert_int_eq(oid_parse_str(&vb.name, "1.3.6.1.2.1.1.3.0"), 0);
-	vb.value.type = SNMP_T_NULL;
-	pdu.type = SNMP_PDU_GET;
-	pdu.vb = &vb;
-	pdu.nvb = pdu.maxvb = 1;
-	return sess_request(s, &pdu, tk_cb, rec);
-}
-
 /* Datagram i as the agent reads it. */
 static void
 tk_sent(int i, struct snmp_msg *msg, struct snmp_varbind *vb)
@@ -472,7 +385,7 @@ tk_sent(int i, struct snmp_msg *msg, struct snmp_varbind *vb)
 	memset(msg, 0, sizeof(*msg));
 	msg->pdu.vb = vb;
 	msg->pdu.maxvb = 4;
-	ck_assert_int_eq(snmp_msg_decode(tk.sent[i], tk.len[i], msg), 0);
+	ck_assert_int_eq(snmp_msg_decode(fk.sent[i].buf, fk.sent[i].len, msg), 0);
 }
 
 /* The agent answers msg with one varbind, at msgFlags flags, under
@@ -523,19 +436,19 @@ static const uint8_t rfc5343_ctx[] = { 0x80, 0x00, 0x00, 0x00, 0x06 };
 
 START_TEST(tsm_session_discovers_context_engine_id_then_gets)
 {
-	struct sess_mgr	*m = tk_mgr();
+	struct sess_mgr	*m = fakeio_mgr(1000000000ULL);
 	struct sess_opts o;
 	struct snmp_varbind vb[4];
 	struct snmp_msg	 q;
 	struct snmp_value val;
-	struct tk_rec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s = tk_sess(m, &o);
 	struct oid	 eid;
 
-	ck_assert_ptr_nonnull(tk_get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	/* RFC 5343: GET snmpEngineID.0 under TSM, noAuthNoPriv,
 	 * contextEngineID 0x8000000006; no USM discovery. */
-	ck_assert_int_eq(tk.nsent, 1);
+	ck_assert_int_eq(fk.nsent, 1);
 	tk_sent(0, &q, vb);
 	ck_assert_int_eq(q.msg_security_model, SNMP_SECMODEL_TSM);
 	ck_assert_uint_eq(q.sec_params_len, 0);
@@ -554,10 +467,10 @@ START_TEST(tsm_session_discovers_context_engine_id_then_gets)
 	val.data = agent_engine;
 	val.len = sizeof(agent_engine);
 	tk_answer(m, &q, 0, (const uint8_t *)"\x01\x02\x03\x04\x05", 5, &val);
-	ck_assert_int_eq(tk.nbad, 0);
+	ck_assert_int_eq(fk.nbad, 0);
 
 	/* The GET goes out at authPriv, in clear, under the learnt ID. */
-	ck_assert_int_eq(tk.nsent, 2);
+	ck_assert_int_eq(fk.nsent, 2);
 	tk_sent(1, &q, vb);
 	ck_assert_int_eq(q.msg_security_model, SNMP_SECMODEL_TSM);
 	ck_assert_uint_eq(q.sec_params_len, 0);
@@ -576,12 +489,12 @@ START_TEST(tsm_session_discovers_context_engine_id_then_gets)
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, 0);
 	ck_assert_int_eq(rec.value, 4242);
-	ck_assert_int_eq(tk.nbad, 0);
+	ck_assert_int_eq(fk.nbad, 0);
 
 	/* The next request needs no discovery. */
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(tk_get(s, &rec));
-	ck_assert_int_eq(tk.nsent, 3);
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
+	ck_assert_int_eq(fk.nsent, 3);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 }
@@ -589,12 +502,12 @@ END_TEST
 
 START_TEST(tsm_session_with_context_engine_id_skips_discovery)
 {
-	struct sess_mgr	*m = tk_mgr();
+	struct sess_mgr	*m = fakeio_mgr(1000000000ULL);
 	struct sess_opts o;
 	struct snmp_varbind vb[4];
 	struct snmp_msg	 q;
 	struct snmp_value val;
-	struct tk_rec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	sess_opts_default(&o);
@@ -606,8 +519,8 @@ START_TEST(tsm_session_with_context_engine_id_skips_discovery)
 	o.version = SNMP_V3;
 	o.v3.level = SESS_LEVEL_AUTH;
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
-	ck_assert_ptr_nonnull(tk_get(s, &rec));
-	ck_assert_int_eq(tk.nsent, 1);
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
+	ck_assert_int_eq(fk.nsent, 1);
 	tk_sent(0, &q, vb);
 	ck_assert_uint_eq(q.msg_flags, SNMP_MSGFLAG_REPORT | SNMP_MSGFLAG_AUTH);
 	ck_assert_mem_eq(q.context_engine_id, agent_engine,
@@ -630,11 +543,11 @@ END_TEST
 
 START_TEST(tsm_session_drops_usm_answers)
 {
-	struct sess_mgr	*m = tk_mgr();
+	struct sess_mgr	*m = fakeio_mgr(1000000000ULL);
 	struct sess_opts o;
 	struct snmp_varbind vb[4];
 	struct snmp_msg	 q;
-	struct tk_rec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s = tk_sess(m, &o);
 	struct v3_out	 out;
 	struct snmp_pdu	 pdu;
@@ -643,7 +556,7 @@ START_TEST(tsm_session_drops_usm_answers)
 	const uint8_t	*p, *msg;
 	ssize_t		 plen, mlen;
 
-	ck_assert_ptr_nonnull(tk_get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	tk_sent(0, &q, vb);
 	/* The same answer under USM (model 3): dropped, counted. */
 	memset(&pdu, 0, sizeof(pdu));
@@ -672,8 +585,8 @@ START_TEST(tsm_session_drops_usm_answers)
 	sin.sin_port = htons(10161);
 	sess_mgr_input(m, NULL, (struct sockaddr *)&sin, sizeof(sin), msg,
 	    (size_t)mlen);
-	ck_assert_int_eq(tk.nbad, 1);
-	ck_assert_int_eq(tk.bad, SNMPMGR_ERR_SEC_MODEL);
+	ck_assert_int_eq(fk.nbad, 1);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_SEC_MODEL);
 	ck_assert_int_eq(rec.called, 0);
 	sess_opts_release(&o);
 	sess_mgr_free(m);

@@ -31,37 +31,10 @@
 #include "core/session.h"
 #include "core/usm.h"
 #include "core/v3.h"
+#include "check_fakeio.h"
 #include "check_main.h"
 
-#define MAXSENT	128
-
 static const char maple[] = "maplesyrup";
-
-struct sent {
-	uint8_t		 buf[4096];
-	size_t		 len;
-};
-
-static struct fake {
-	uint64_t	 now;
-	uint64_t	 wake;
-	int		 nsent;
-	int		 done;		/* datagrams the agent has seen */
-	struct sent	 sent[MAXSENT];
-} fk;
-
-static struct badrec {
-	int		 n;
-	int		 error;
-} bad;
-
-struct cbrec {
-	int		 called;
-	int		 error;
-	size_t		 nvb;
-	int64_t		 value;
-	char		 detail[256];
-};
 
 /* The fake authoritative engine. */
 static struct agent {
@@ -87,55 +60,6 @@ static struct agent {
 	int32_t		 max_size;	/* msgMaxSize it announces (65507) */
 	size_t		 many;		/* answer with this many varbinds */
 } ag;
-
-static uint64_t
-fake_now(void *arg)
-{
-	return fk.now;
-}
-
-static void
-fake_wake(void *arg, uint64_t when)
-{
-	fk.wake = when;
-}
-
-static int
-fake_send(void *arg, struct sess *s, const uint8_t *buf, size_t len)
-{
-	ck_assert_int_lt(fk.nsent, MAXSENT);
-	ck_assert_uint_le(len, sizeof(fk.sent[0].buf));
-	memcpy(fk.sent[fk.nsent].buf, buf, len);
-	fk.sent[fk.nsent].len = len;
-	fk.nsent++;
-	return 0;
-}
-
-static void
-badpkt_cb(struct sess_mgr *m, struct sess *s, int error, const char *detail,
-    const struct sockaddr *from, const uint8_t *buf, size_t len, void *arg)
-{
-	bad.n++;
-	bad.error = error;
-}
-
-static struct sess_mgr *
-mgr_new(void)
-{
-	struct sess_io	 io;
-	struct sess_mgr	*m;
-
-	memset(&fk, 0, sizeof(fk));
-	memset(&bad, 0, sizeof(bad));
-	fk.now = 5000000000ULL;
-	memset(&io, 0, sizeof(io));
-	io.now_us = fake_now;
-	io.wake = fake_wake;
-	io.send = fake_send;
-	ck_assert_ptr_nonnull(m = sess_mgr_new(&io));
-	sess_mgr_set_badpkt_cb(m, badpkt_cb, NULL);
-	return m;
-}
 
 /* A credential as both sides see it. */
 static struct usm_cred *
@@ -459,38 +383,6 @@ advance_to(struct sess_mgr *m, uint64_t to)
 	fk.now = to;
 }
 
-static void
-record_cb(struct sess_req *req, const struct sess_result *res, void *arg)
-{
-	struct cbrec	*r = arg;
-
-	r->called++;
-	r->error = res->error;
-	snprintf(r->detail, sizeof(r->detail), "%s",
-	    snmpmgr_lasterr_detail());
-	if (res->error == 0 && res->pdu != NULL) {
-		r->nvb = res->pdu->nvb;
-		if (res->pdu->nvb > 0)
-			r->value = res->pdu->vb[0].value.i;
-	}
-}
-
-static struct sess_req *
-get(struct sess *s, struct cbrec *rec)
-{
-	struct snmp_varbind vb;
-	struct snmp_pdu	 pdu;
-
-	memset(&vb, 0, sizeof(vb));
-	memset(&pdu, 0, sizeof(pdu));
-	ck_assert_int_eq(oid_parse_str(&vb.name, "1.3.6.1.2.1.1.3.0"), 0);
-	vb.value.type = SNMP_T_NULL;
-	pdu.type = SNMP_PDU_GET;
-	pdu.vb = &vb;
-	pdu.nvb = pdu.maxvb = 1;
-	return sess_request(s, &pdu, record_cb, rec);
-}
-
 /* A v3 session to 192.0.2.1 with the agent's credential. */
 static struct sess *
 v3_sess(struct sess_mgr *m, struct sess_opts *o)
@@ -527,11 +419,11 @@ sent_v3(int i, uint8_t *flags, int32_t *msgid, struct usm_secparams *sp)
 
 START_TEST(v3_two_step_discovery_then_authpriv_get)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
 	struct usm_secparams sp;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 	int32_t		 id;
 	uint8_t		 flags;
@@ -541,7 +433,7 @@ START_TEST(v3_two_step_discovery_then_authpriv_get)
 	ck_assert_int_eq(sess_v3_info(s, &info), 0);
 	ck_assert_int_eq(info.disc, SESS_DISC_NONE);
 	ck_assert_int_eq(info.level, SESS_LEVEL_PRIV);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 
 	/* RFC 3414 4: the engine ID probe, noAuthNoPriv, empty user. */
 	ck_assert_int_eq(fk.nsent, 1);
@@ -583,11 +475,11 @@ START_TEST(v3_two_step_discovery_then_authpriv_get)
 	ck_assert_uint_eq(sess_get_usm_stats(s)->rpt_not_in_time_windows, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->requests, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->responses, 1);
-	ck_assert_int_eq(bad.n, 0);
+	ck_assert_int_eq(fk.nbad, 0);
 
 	/* The next request goes straight out. */
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	ck_assert_int_eq(fk.nsent, 4);
 	pump(m);
 	ck_assert_int_eq(rec.called, 1);
@@ -607,7 +499,7 @@ START_TEST(v3_every_auth_and_priv_protocol_round_trips)
 	    USM_PRIV_3DES, USM_PRIV_AES, USM_PRIV_AES192, USM_PRIV_AES256 };
 	struct sess_mgr	*m;
 	struct sess_opts o;
-	struct cbrec	 rec;
+	struct fakeio_rec	 rec;
 	struct sess	*s;
 	size_t		 a, p;
 	int		 ext;
@@ -619,11 +511,11 @@ START_TEST(v3_every_auth_and_priv_protocol_round_trips)
 			for (ext = 0; ext < 2; ext++) {
 				if (ext == 1 && privs[p] != USM_PRIV_AES256)
 					continue;
-				m = mgr_new();
+				m = fakeio_mgr(5000000000ULL);
 				agent_init(auths[a], privs[p], ext);
 				s = v3_sess(m, &o);
 				memset(&rec, 0, sizeof(rec));
-				ck_assert_ptr_nonnull(get(s, &rec));
+				ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 				pump(m);
 				ck_assert_msg(rec.called == 1 &&
 				    rec.error == 0, "%s/%s: %d %s",
@@ -642,10 +534,10 @@ END_TEST
 
 START_TEST(v3_single_step_discovery_and_noauth)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	agent_init(USM_AUTH_SHA256, USM_PRIV_AES256, USM_KEYEXT_BLUMENTHAL);
@@ -655,7 +547,7 @@ START_TEST(v3_single_step_discovery_and_noauth)
 	o.v3.cred = usm_cred_ref(ag.cred);
 	o.v3.single_step_discovery = true;
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	/* The engine ID probe, then the request: no time probe. */
 	ck_assert_int_eq(fk.nsent, 2);
@@ -669,7 +561,7 @@ START_TEST(v3_single_step_discovery_and_noauth)
 	ag.min_level = 0;
 	ck_assert_int_eq(sess_set_opts(s, &o), 0);
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(fk.nsent, 4);
 	ck_assert_int_eq(rec.error, 0);
@@ -682,9 +574,9 @@ END_TEST
 
 START_TEST(v3_preset_engine_boots_time_skip_discovery)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 	struct usm_secparams sp;
 	int32_t		 id;
@@ -704,7 +596,7 @@ START_TEST(v3_preset_engine_boots_time_skip_discovery)
 	memcpy(o.v3.context_engine_id, "\x80\x00\x00\x00\x05\x01", 6);
 	o.v3.context_engine_id_len = 6;
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	ck_assert_int_eq(fk.nsent, 1);
 	sent_v3(0, &flags, &id, &sp);
 	ck_assert_int_eq(flags & V3_LEVEL_MASK, V3_LEVEL_MASK);
@@ -719,7 +611,7 @@ START_TEST(v3_preset_engine_boots_time_skip_discovery)
 	o.v3.engine_time_set = false;
 	ck_assert_int_eq(sess_set_opts(s, &o), 0);
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(fk.nsent, 3);
 	ck_assert_int_eq(rec.error, 0);
@@ -733,10 +625,10 @@ END_TEST
 /* A preset engine ID that is not the agent's: learnt, then it works. */
 START_TEST(v3_stale_preset_engine_id_recovers)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	agent_init(USM_AUTH_SHA, USM_PRIV_DES, USM_KEYEXT_BLUMENTHAL);
@@ -754,7 +646,7 @@ START_TEST(v3_stale_preset_engine_id_recovers)
 	o.v3.engine_time = 100;
 	o.v3.engine_time_set = true;
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_msg(rec.error == 0, "%d %s", rec.error, rec.detail);
 	ck_assert_int_eq(rec.value, 42);
@@ -770,10 +662,10 @@ END_TEST
 
 START_TEST(v3_agent_reboot_recovers_without_caller_noticing)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct usm_secparams sp1, sp2;
 	struct sess	*s;
 	int32_t		 id1, id2;
@@ -782,7 +674,7 @@ START_TEST(v3_agent_reboot_recovers_without_caller_noticing)
 
 	agent_init(USM_AUTH_SHA512, USM_PRIV_AES256, USM_KEYEXT_REEDER);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 
@@ -791,7 +683,7 @@ START_TEST(v3_agent_reboot_recovers_without_caller_noticing)
 	ag.time_base = -(int64_t)(fk.now / 1000000) + 5;
 	memset(&rec, 0, sizeof(rec));
 	n = fk.nsent;
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	/* notInTimeWindow (authenticated) -> new clock -> resend. */
 	ck_assert_int_eq(fk.nsent, n + 2);
@@ -808,17 +700,17 @@ START_TEST(v3_agent_reboot_recovers_without_caller_noticing)
 	/* A clock that jumps with the same boots, ahead then back. */
 	ag.time_base += 100000;
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 2);
 	ag.time_base -= 50000;
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_msg(rec.error == 0, "%d %s", rec.error, rec.detail);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 3);
-	ck_assert_int_eq(bad.n, 0);
+	ck_assert_int_eq(fk.nbad, 0);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 	agent_free();
@@ -827,15 +719,15 @@ END_TEST
 
 START_TEST(v3_engine_id_change_rediscovers_and_resends)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	agent_init(USM_AUTH_SHA256, USM_PRIV_AES192, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 	/* The box is replaced: another engine ID, keys localized anew. */
@@ -843,7 +735,7 @@ START_TEST(v3_engine_id_change_rediscovers_and_resends)
 	ag.boots = 1;
 	agent_localize();
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_msg(rec.error == 0, "%d %s", rec.error, rec.detail);
@@ -860,19 +752,19 @@ END_TEST
 /* Recovery is once per request: a second such report is the error. */
 START_TEST(v3_recovery_once_then_error_325)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	agent_init(USM_AUTH_SHA, USM_PRIV_NONE, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 	ag.force_report = 2;	/* notInTimeWindow, always */
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, SNMPMGR_ERR_TIME_FRAME);
@@ -896,21 +788,21 @@ START_TEST(v3_reports_map_to_numbered_errors)
 	};
 	struct sess_mgr	*m;
 	struct sess_opts o;
-	struct cbrec	 rec;
+	struct fakeio_rec	 rec;
 	struct sess	*s;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		m = mgr_new();
+		m = fakeio_mgr(5000000000ULL);
 		agent_init(USM_AUTH_SHA, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 		s = v3_sess(m, &o);
 		memset(&rec, 0, sizeof(rec));
-		ck_assert_ptr_nonnull(get(s, &rec));
+		ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 		pump(m);
 		ck_assert_int_eq(rec.error, 0);
 		ag.force_report = cases[i].arc;
 		memset(&rec, 0, sizeof(rec));
-		ck_assert_ptr_nonnull(get(s, &rec));
+		ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 		pump(m);
 		ck_assert_int_eq(rec.called, 1);
 		ck_assert_int_eq(rec.error, cases[i].error);
@@ -926,7 +818,7 @@ START_TEST(v3_wrong_credentials_get_the_agents_errors)
 {
 	struct sess_mgr	*m;
 	struct sess_opts o;
-	struct cbrec	 rec;
+	struct fakeio_rec	 rec;
 	struct sess	*s;
 	struct usm_cred	*wrong;
 
@@ -934,7 +826,7 @@ START_TEST(v3_wrong_credentials_get_the_agents_errors)
 	 * to the probe is unauthenticated, so discovery falls back to the
 	 * engine ID report's clock and the real request's report (the
 	 * second) decides. */
-	m = mgr_new();
+	m = fakeio_mgr(5000000000ULL);
 	agent_init(USM_AUTH_SHA, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 	sess_opts_default(&o);
 	snprintf(o.host, sizeof(o.host), "192.0.2.1");
@@ -943,7 +835,7 @@ START_TEST(v3_wrong_credentials_get_the_agents_errors)
 	    USM_KEYEXT_BLUMENTHAL, "not-the-password", maple);
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, SNMPMGR_ERR_AUTH_FAILED);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->rpt_wrong_digests, 2);
@@ -951,26 +843,26 @@ START_TEST(v3_wrong_credentials_get_the_agents_errors)
 	sess_mgr_free(m);
 
 	/* Unknown user: 326. */
-	m = mgr_new();
+	m = fakeio_mgr(5000000000ULL);
 	o.v3.cred = cred_new("nobody", USM_AUTH_SHA, USM_PRIV_AES,
 	    USM_KEYEXT_BLUMENTHAL, maple, maple);
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, SNMPMGR_ERR_USER_NAME);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 
 	/* authNoPriv to a user that needs privacy: here 327. */
-	m = mgr_new();
+	m = fakeio_mgr(5000000000ULL);
 	o.v3.cred = usm_cred_ref(ag.cred);
 	o.v3.level = SESS_LEVEL_AUTH;
 	ag.min_level = V3_LEVEL_MASK;
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
 	memset(&rec, 0, sizeof(rec));
 	ag.force_report = 0;
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);	/* our agent lets it through */
 	ck_assert_int_eq(ag.last_level, SNMP_MSGFLAG_AUTH);
@@ -978,21 +870,21 @@ START_TEST(v3_wrong_credentials_get_the_agents_errors)
 	ag.min_level = SNMP_MSGFLAG_AUTH;	/* and now refuses priv */
 	ck_assert_int_eq(sess_set_opts(s, &o), 0);
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, SNMPMGR_ERR_SEC_LEVEL);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 
 	/* Wrong priv password: the agent stays silent -> 201. */
-	m = mgr_new();
+	m = fakeio_mgr(5000000000ULL);
 	o.v3.level = SESS_LEVEL_DEFAULT;
 	ag.min_level = V3_LEVEL_MASK;
 	o.v3.cred = cred_new("ops", USM_AUTH_SHA, USM_PRIV_AES,
 	    USM_KEYEXT_BLUMENTHAL, maple, "not-the-password");
 	ck_assert_ptr_nonnull(s = sess_new(m, &o));
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	ag.force_report = 0;
 	pump(m);			/* discovery works: auth is right */
 	ck_assert_int_eq(rec.called, 0);
@@ -1008,9 +900,9 @@ END_TEST
 
 START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 	struct usm_secparams sp;
 	uint8_t		 out[4096], f;
@@ -1019,13 +911,13 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 
 	agent_init(USM_AUTH_SHA, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
-	ck_assert_int_eq(bad.n, 0);
+	ck_assert_int_eq(fk.nbad, 0);
 
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	n = answer_of(fk.nsent - 1, out, sizeof(out));
 	fk.done = fk.nsent;
 	ck_assert_uint_gt(n, 0);
@@ -1033,8 +925,8 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	out[n - 3] ^= 0x01;
 	deliver(m, out, n);
 	ck_assert_int_eq(rec.called, 0);
-	ck_assert_int_eq(bad.n, 1);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_AUTH_FAILED);
+	ck_assert_int_eq(fk.nbad, 1);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_AUTH_FAILED);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->wrong_digests, 1);
 	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
 	/* The genuine answer still completes the request. */
@@ -1049,7 +941,7 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	 * idea of the agent's clock: dropped too.
 	 */
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	sent_v3(fk.nsent - 1, &f, &id, &sp);
 	ag.boots += 100;
 	n = agent_report(2, SNMP_MSGFLAG_AUTH, id, 0,
@@ -1062,8 +954,8 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	ck_assert_uint_lt(i + 19, n);
 	out[i + 10] ^= 0x80;
 	deliver(m, out, n);
-	ck_assert_int_eq(bad.n, 2);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_AUTH_FAILED);
+	ck_assert_int_eq(fk.nbad, 2);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_AUTH_FAILED);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->recoveries, 0);
 	ck_assert_int_eq(rec.called, 0);
 	/*
@@ -1077,8 +969,8 @@ START_TEST(v3_forged_response_with_bad_digest_dropped_and_counted)
 	memmove(out + i + 9, out + i + 7, 12);
 	memcpy(out + i + 5, "\x04\x00\x04\x0c", 4);
 	deliver(m, out, n);
-	ck_assert_int_eq(bad.n, 3);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NO_SIGNATURE);
+	ck_assert_int_eq(fk.nbad, 3);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_NO_SIGNATURE);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->wrong_digests, 3);
 	ck_assert_int_eq(rec.called, 0);
 	pump(m);
@@ -1093,9 +985,9 @@ END_TEST
 /* An old authenticated response replayed after a new one: too old. */
 START_TEST(v3_replayed_response_outside_time_window_dropped)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 	struct snmp_varbind vb;
 	struct snmp_pdu	 resp;
@@ -1106,11 +998,11 @@ START_TEST(v3_replayed_response_outside_time_window_dropped)
 
 	agent_init(USM_AUTH_SHA256, USM_PRIV_NONE, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	fk.done = fk.nsent;
 	sent_v3(fk.nsent - 1, &f, &id, &sp);
 	memset(&vb, 0, sizeof(vb));
@@ -1126,17 +1018,17 @@ START_TEST(v3_replayed_response_outside_time_window_dropped)
 	    3, out, sizeof(out), ag.boots, agent_time() - 200);
 	deliver(m, out, n);
 	ck_assert_int_eq(rec.called, 0);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_TIME_FRAME);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_TIME_FRAME);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->not_in_time_windows, 1);
 	/* Unauthenticated response to an authenticated request: 321. */
 	n = agent_encode(&resp, 0, id, (const uint8_t *)"ops", 3, out,
 	    sizeof(out), ag.boots, agent_time());
 	deliver(m, out, n);
 	ck_assert_int_eq(rec.called, 0);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NOT_AUTHENTICATED);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_NOT_AUTHENTICATED);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->unauthenticated, 1);
 	/* A community message with the same ID: never for a v3 request. */
-	ck_assert_int_eq(bad.n, 2);
+	ck_assert_int_eq(fk.nbad, 2);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 	agent_free();
@@ -1146,9 +1038,9 @@ END_TEST
 /* Each retransmission has a new msgID; an answer to an old one counts. */
 START_TEST(v3_retransmission_new_msgid_old_one_still_matches)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct usm_secparams sp;
 	struct sess	*s;
 	uint8_t		 out[4096], f;
@@ -1158,11 +1050,11 @@ START_TEST(v3_retransmission_new_msgid_old_one_still_matches)
 
 	agent_init(USM_AUTH_MD5, USM_PRIV_NONE, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	memset(&rec, 0, sizeof(rec));
 	first = fk.nsent;
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	fk.done = fk.nsent;
 	advance_to(m, fk.now + 2500000);	/* two retransmissions */
 	ck_assert_int_eq(fk.nsent, first + 3);
@@ -1180,7 +1072,7 @@ START_TEST(v3_retransmission_new_msgid_old_one_still_matches)
 	n = answer_of(first + 2, out, sizeof(out));
 	deliver(m, out, n);
 	ck_assert_uint_eq(sess_get_stats(s)->duplicates, 1);
-	ck_assert_int_eq(bad.n, 0);
+	ck_assert_int_eq(fk.nbad, 0);
 	sess_opts_release(&o);
 	sess_mgr_free(m);
 	agent_free();
@@ -1189,9 +1081,9 @@ END_TEST
 
 START_TEST(v3_silent_agent_fails_waiting_requests_with_201)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec[3];
+	struct fakeio_rec	 rec[3];
 	struct sess	*s;
 	int		 i;
 
@@ -1200,7 +1092,7 @@ START_TEST(v3_silent_agent_fails_waiting_requests_with_201)
 	s = v3_sess(m, &o);
 	memset(rec, 0, sizeof(rec));
 	for (i = 0; i < 3; i++)
-		ck_assert_ptr_nonnull(get(s, &rec[i]));
+		ck_assert_ptr_nonnull(fakeio_get(s, &rec[i]));
 	/* One probe for all three, with its retries. */
 	ck_assert_int_eq(fk.nsent, 1);
 	ck_assert_uint_eq(sess_pending(s), 4);
@@ -1216,7 +1108,7 @@ START_TEST(v3_silent_agent_fails_waiting_requests_with_201)
 	/* The agent comes back: the next request discovers again. */
 	ag.silent = false;
 	memset(rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec[0]));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec[0]));
 	pump(m);
 	ck_assert_int_eq(rec[0].error, 0);
 	sess_opts_release(&o);
@@ -1227,17 +1119,17 @@ END_TEST
 
 START_TEST(v3_cancel_and_free_while_waiting_for_discovery)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec[2];
+	struct fakeio_rec	 rec[2];
 	struct sess_req	*r0;
 	struct sess	*s;
 
 	agent_init(USM_AUTH_SHA, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
 	memset(rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(r0 = get(s, &rec[0]));
-	ck_assert_ptr_nonnull(get(s, &rec[1]));
+	ck_assert_ptr_nonnull(r0 = fakeio_get(s, &rec[0]));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec[1]));
 	sess_req_cancel(r0);
 	ck_assert_uint_eq(sess_pending(s), 2);	/* probe + one */
 	sess_free(s);
@@ -1254,7 +1146,7 @@ END_TEST
 static void
 discover_cb(struct sess_req *req, const struct sess_result *res, void *arg)
 {
-	struct cbrec	*r = arg;
+	struct fakeio_rec	*r = arg;
 
 	r->called++;
 	r->error = res->error;
@@ -1263,10 +1155,10 @@ discover_cb(struct sess_req *req, const struct sess_result *res, void *arg)
 
 START_TEST(v3_discover_runs_again_and_reports)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	agent_init(USM_AUTH_SHA384, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
@@ -1326,10 +1218,10 @@ hook_discovery(struct sess *s, int error, void *arg)
 
 START_TEST(v3_hooks_see_reports_and_discovery)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_v3_hooks h;
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 
 	memset(&hk, 0, sizeof(hk));
@@ -1339,7 +1231,7 @@ START_TEST(v3_hooks_see_reports_and_discovery)
 	sess_mgr_set_v3_hooks(m, &h);
 	agent_init(USM_AUTH_SHA, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(hk.reports, 2);
 	ck_assert_int_eq(hk.last_error, SNMPMGR_ERR_TIME_FRAME);
@@ -1353,7 +1245,7 @@ END_TEST
 
 START_TEST(v3_options_checked)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 
 	agent_init(USM_AUTH_SHA, USM_PRIV_NONE, USM_KEYEXT_BLUMENTHAL);
@@ -1389,9 +1281,9 @@ END_TEST
  */
 START_TEST(v3_mutated_responses_dropped_never_accepted)
 {
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 	uint8_t		 good[4096], mut[4096];
 	size_t		 n, len, k;
@@ -1400,10 +1292,10 @@ START_TEST(v3_mutated_responses_dropped_never_accepted)
 
 	agent_init(USM_AUTH_SHA256, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	memset(&rec, 0, sizeof(rec));
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	n = answer_of(fk.nsent - 1, good, sizeof(good));
 	fk.done = fk.nsent;
 	for (i = 0; i < 3000; i++) {
@@ -1420,7 +1312,7 @@ START_TEST(v3_mutated_responses_dropped_never_accepted)
 		deliver(m, mut, len);
 		ck_assert_int_eq(rec.called, 0);
 	}
-	ck_assert_int_gt(bad.n, 2500);
+	ck_assert_int_gt(fk.nbad, 2500);
 	deliver(m, good, n);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, 0);
@@ -1440,11 +1332,11 @@ END_TEST
 START_TEST(v3_request_past_the_agents_msgmaxsize_refused)
 {
 	static struct snmp_varbind vb[40];
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
 	struct sess_v3_info info;
 	struct snmp_pdu	 pdu;
-	struct cbrec	 rec = { 0 };
+	struct fakeio_rec	 rec = { 0 };
 	struct sess	*s;
 	int		 i, lvl, sent;
 
@@ -1464,13 +1356,13 @@ START_TEST(v3_request_past_the_agents_msgmaxsize_refused)
 		ag.max_size = 484;
 		s = v3_sess(m, &o);
 		memset(&rec, 0, sizeof(rec));
-		ck_assert_ptr_nonnull(get(s, &rec));
+		ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 		pump(m);
 		ck_assert_int_eq(rec.error, 0);
 		ck_assert_int_eq(sess_v3_info(s, &info), 0);
 		ck_assert_int_eq(info.agent_max_size, 484);
 		sent = fk.nsent;
-		ck_assert_ptr_null(sess_request(s, &pdu, record_cb, &rec));
+		ck_assert_ptr_null(sess_request(s, &pdu, fakeio_record_cb, &rec));
 		ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
 		ck_assert_msg(strstr(snmpmgr_lasterr_detail(),
 		    "msgMaxSize 484") != NULL, "detail: %s",
@@ -1480,11 +1372,11 @@ START_TEST(v3_request_past_the_agents_msgmaxsize_refused)
 		/* A larger agent takes it. */
 		ag.max_size = 65507;
 		memset(&rec, 0, sizeof(rec));
-		ck_assert_ptr_nonnull(get(s, &rec));
+		ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 		pump(m);
 		ck_assert_int_eq(sess_v3_info(s, &info), 0);
 		ck_assert_int_eq(info.agent_max_size, 65507);
-		ck_assert_ptr_nonnull(sess_request(s, &pdu, record_cb, &rec));
+		ck_assert_ptr_nonnull(sess_request(s, &pdu, fakeio_record_cb, &rec));
 		ck_assert_int_eq(fk.nsent, sent + 2);
 		fk.done = fk.nsent;	/* more varbinds than the agent reads */
 		sess_free(s);
@@ -1504,9 +1396,9 @@ END_TEST
 START_TEST(v3_answer_past_the_bound_ends_request_with_317)
 {
 	static uint8_t	 forged[65536];
-	struct sess_mgr	*m = mgr_new();
+	struct sess_mgr	*m = fakeio_mgr(5000000000ULL);
 	struct sess_opts o;
-	struct cbrec	 rec = { 0 }, rec2 = { 0 };
+	struct fakeio_rec	 rec = { 0 }, rec2 = { 0 };
 	struct usm_secparams sp;
 	struct sess	*s;
 	const uint8_t	*p;
@@ -1516,25 +1408,25 @@ START_TEST(v3_answer_past_the_bound_ends_request_with_317)
 
 	agent_init(USM_AUTH_SHA256, USM_PRIV_AES, USM_KEYEXT_BLUMENTHAL);
 	s = v3_sess(m, &o);
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.error, 0);
 	memset(&rec, 0, sizeof(rec));
 	ag.many = SNMPMGR_MAX_VARBINDS + 52;
-	ck_assert_ptr_nonnull(get(s, &rec));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec));
 	pump(m);
 	ck_assert_int_eq(rec.called, 1);
 	ck_assert_int_eq(rec.error, SNMPMGR_ERR_DEFECTIVE);
 	ck_assert_msg(strstr(rec.detail, "2100 varbinds") != NULL,
 	    "detail: %s", rec.detail);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_DEFECTIVE);
 	ck_assert_uint_eq(sess_get_stats(s)->bad_packets, 1);
 	ck_assert_uint_eq(sess_get_usm_stats(s)->decryption_errors, 0);
 	ck_assert_uint_eq(sess_pending(s), 0);
 
 	/* Forged in clear for a request waiting for its answer. */
 	ag.silent = true;
-	ck_assert_ptr_nonnull(get(s, &rec2));
+	ck_assert_ptr_nonnull(fakeio_get(s, &rec2));
 	pump(m);
 	sent_v3(fk.nsent - 1, &flags, &msgid, &sp);
 	plen = agent_many(msgid, SNMPMGR_MAX_VARBINDS + 52, &p);
@@ -1544,7 +1436,7 @@ START_TEST(v3_answer_past_the_bound_ends_request_with_317)
 	    sizeof(forged), ag.boots, agent_time());
 	deliver(m, forged, n);
 	ck_assert_int_eq(rec2.called, 0);
-	ck_assert_int_eq(bad.error, SNMPMGR_ERR_NOT_AUTHENTICATED);
+	ck_assert_int_eq(fk.bad, SNMPMGR_ERR_NOT_AUTHENTICATED);
 	ck_assert_uint_eq(sess_pending(s), 1);
 	sess_opts_release(&o);
 	sess_mgr_free(m);

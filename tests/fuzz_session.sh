@@ -4,7 +4,8 @@
 # reports, discovery, walks) with clang and run it for about five seconds
 # from the seeds tests/fuzz/seeds.py writes.  Exits 77 (skipped) when clang
 # or its libFuzzer runtime is missing.  FUZZ_SECONDS overrides the run
-# time; `make fuzz-session` runs it longer.
+# time; `make fuzz-session` runs it longer.  The sources are Makefile.am's
+# FUZZ_SESSION_SRCS (relative to the build directory).
 set -eu
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-.}
@@ -17,21 +18,18 @@ if [ -z "$clang" ]; then
 	exit 77
 fi
 
-work=$builddir/tests/fuzz_session.work
+cd "$builddir"
+srcs=$(make -s --no-print-directory print-fuzz-session-srcs) || {
+	echo "fuzz_session: run it in a configured build directory"
+	exit 1
+}
+work=tests/fuzz_session.work
 rm -rf "$work"
 mkdir -p "$work/corpus"
 
 if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I"$srcdir" -I"$builddir" \
-    -o "$work/fuzz_session" "$srcdir/tests/fuzz/fuzz_session.c" \
-    "$srcdir/core/reqtab.c" "$srcdir/core/sess_v3.c" \
-    "$srcdir/core/session.c" "$srcdir/core/sess_addr.c" "$srcdir/core/walk.c" "$srcdir/core/usm.c" \
-    "$srcdir/core/sess_opts.c" \
-    "$srcdir/core/usm_crypt.c" "$srcdir/core/usm_key.c" \
-    "$srcdir/core/tsm.c" "$srcdir/core/v3.c" "$srcdir/core/ber.c" \
-    "$srcdir/core/oid.c" \
-    "$srcdir/core/pdu.c" "$srcdir/core/errors.c" -lcrypto \
-    2> "$work/build.log"; then
+    -fno-sanitize-recover=undefined -I"$srcdir" -I. \
+    -o "$work/fuzz_session" $srcs -lcrypto 2> "$work/build.log"; then
 	if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"; then
 		cat "$work/build.log"
 		echo "fuzz_session: clang cannot build libFuzzer targets, skipping"

@@ -10,6 +10,7 @@ agent is fakeagent.py; standard library only.
 
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +22,58 @@ class Store(FakeAgentCase):
 
     def value(self, oid):
         return self.d.rpc("poll.value", {"session": "fake", "oid": oid})
+
+    def stored(self):
+        res = self.d.call("poll.results", {"session": "fake"})
+        return [vb["oid"] for vb in res.get("stored", {}).get("varbinds",
+                                                             [])]
+
+    def half_walk(self):
+        """A store walk on a connection of its own that got rows 1..10
+        (two answers of five) and waits for its third answer, which the
+        agent never sends; the agent answers again afterwards.
+        (connection, request id)."""
+        self.agent.answers = 2
+        c = self.d.connect()
+        wid = c.request("snmp.walk", {"session": "fake", "oid": ROOT_STR,
+                                      "store": True, "max_repetitions": 5})
+        deadline = time.monotonic() + 5
+        while self.agent.requests < 3:
+            self.assertLess(time.monotonic(), deadline, "third request")
+            time.sleep(0.02)
+        self.agent.answers = None
+        return c, wid
+
+    def tail_walk(self):
+        """A store walk of rows 31..40, to its end."""
+        r = self.d.call("snmp.walk", {"session": "fake", "oid": ROOT_STR,
+                                      "start_oid": row_oid(30),
+                                      "store": True, "stream": False})
+        self.assertEqual(r["count"], 10)
+        self.assertIs(r["stored"], True)
+
+    def test_cancelled_walk_stores_nothing(self):
+        # The client of a store walk goes away half-way: what the walk
+        # staged is dropped, not stored by the next walk.
+        c, _ = self.half_walk()
+        c.close()
+        self.tail_walk()
+        self.assertEqual(self.stored(), [row_oid(n) for n in range(31, 41)])
+
+    def test_concurrent_store_walks_keep_their_rows(self):
+        # Another store walk ends while the first is half-way: it stores
+        # its own rows only; the first stores its own when it ends
+        # (interrupted: what it got is kept).
+        c, wid = self.half_walk()
+        self.tail_walk()
+        self.assertEqual(self.stored(), [row_oid(n) for n in range(31, 41)])
+        c.request("request.cancel", {"id": wid})
+        _, rep = c.wait_reply(wid, timeout=3)
+        self.assertEqual(rep["error"]["code"], 398, rep)
+        self.assertEqual(self.stored(), [row_oid(n) for n in
+                                         list(range(1, 11)) +
+                                         list(range(31, 41))])
+        c.close()
 
     def test_nothing_stored_without_store(self):
         r = self.d.call("snmp.get", {"session": "fake",

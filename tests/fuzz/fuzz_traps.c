@@ -89,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(162);
 	trapproc_input_tsm(tp, data, size, (struct sockaddr *)&sin, &tls,
-	    "2026-11-21T10:00:00.000000Z", "dtls:0.0.0.0:10162", 0, &out);
+	    "2026-11-21T10:00:00.000000Z", "dtls:0.0.0.0:10162", &out);
 	fuzz_check(&out);
 	trapproc_input(tp, data, size, (struct sockaddr *)&sin,
 	    "2026-11-21T10:00:00.000000Z", "udp:0.0.0.0:162",
