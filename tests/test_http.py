@@ -464,6 +464,153 @@ class Http(unittest.TestCase):
         self.assertTrue(head(2000).startswith(b"HTTP/1.1 200"))
 
 
+class HttpRates(unittest.TestCase):
+    """Counter rates in the exposition: a NAME_rate gauge beside each
+    counter of a poll asking for rates, equal to the rate poll.run reports,
+    absent for a first sample and after a discontinuity; scraped by a real
+    prometheus, the exposition checked by promtool."""
+
+    UPTIME = "1.3.6.1.2.1.1.3.0"
+    C32 = "1.3.6.1.4.1.99999.2.1.0"
+    C64 = "1.3.6.1.4.1.99999.2.2.0"
+    GAUGE = "1.3.6.1.4.1.99999.2.3.0"
+
+    @staticmethod
+    def mname(oid):
+        return "oid_" + oid.replace(".", "_")
+
+    def setUp(self):
+        from fakeagent import (COUNTER32, COUNTER64, GAUGE32, TIMETICKS,
+                               FakeAgent, oid_arcs)
+        self.arcs = oid_arcs
+        self.types = {self.UPTIME: TIMETICKS, self.C32: COUNTER32,
+                      self.C64: COUNTER64, self.GAUGE: GAUGE32}
+        self.agent = FakeAgent(rows=1)
+        self.set(self.UPTIME, 100000)
+        self.set(self.C32, 2 ** 32 - 1000)
+        self.set(self.C64, 2 ** 60 + 5)
+        self.set(self.GAUGE, 5)
+        self.port = free_tcp_port()
+        self.d = Daemon({
+            "log": {"level": "info"},
+            "http": {"listen": ["127.0.0.1:%d" % self.port], "cache": "0s"},
+            "polls": {
+                "r": {"get": [self.UPTIME, self.C32, self.C64, self.GAUGE],
+                      "rate": True, "interval": "7d"},
+                "plain": {"get": [self.C32], "interval": "7d"},
+            },
+            "sessions": {"fake": self.agent.target(polls=["r", "plain"])},
+        })
+
+    def tearDown(self):
+        self.d.stop()
+        self.agent.close()
+
+    def set(self, oid, v):
+        self.agent.values[self.arcs(oid)] = (self.types[oid], v)
+
+    def bump(self, oid, inc):
+        tag, v = self.agent.values[self.arcs(oid)]
+        self.set(oid, (v + inc) % (2 ** 64 if oid == self.C64 else 2 ** 32))
+
+    def run_poll(self, poll="r"):
+        res = self.d.call("poll.run", {"session": "fake", "poll": poll},
+                          timeout=20)["polls"][0]
+        self.assertIsNone(res["error"])
+        res["by"] = {vb["oid"]: vb for vb in res["varbinds"]}
+        return res
+
+    def scrape(self):
+        st, _, body = http_get(self.port, "/metrics")
+        self.assertEqual(st, 200)
+        return parse(body.decode("utf-8")) + (body,)
+
+    def rates(self, s, oid, poll="r"):
+        return find(s, self.mname(oid) + "_rate", session="fake", poll=poll)
+
+    def test_rate_gauges(self):
+        self.run_poll()
+        self.run_poll("plain")
+        s, types, _ = self.scrape()
+        # values, but a first sample has no rate
+        self.assertEqual(find(s, self.mname(self.C64), poll="r")[0][1],
+                         str(2 ** 60 + 5))
+        self.assertEqual(self.rates(s, self.C32), [])
+        self.assertEqual(self.rates(s, self.C64), [])
+
+        time.sleep(0.3)
+        self.bump(self.UPTIME, 30)
+        self.bump(self.C32, 1500)       # wraps
+        self.bump(self.C64, 3)
+        self.bump(self.GAUGE, 1)
+        r = self.run_poll()
+        self.run_poll("plain")
+        us = round(r["rate_interval_ms"] * 1000)
+        s, types, body = self.scrape()
+        for oid, delta in ((self.C32, 1500), (self.C64, 3)):
+            got = self.rates(s, oid)
+            self.assertEqual(len(got), 1, got)
+            self.assertEqual(float(got[0][1]), r["by"][oid]["rate"])
+            self.assertEqual(float(got[0][1]), delta / (us / 1e6))
+            self.assertEqual(got[0][0]["host"], "127.0.0.1", body[:3000])
+            self.assertEqual(types[self.mname(oid) + "_rate"], "gauge")
+            self.assertEqual(types[self.mname(oid)], "counter")
+        # not counters, or a poll that does not ask: no rate
+        self.assertEqual(self.rates(s, self.GAUGE), [])
+        self.assertEqual(self.rates(s, self.UPTIME), [])
+        self.assertEqual(self.rates(s, self.C32, poll="plain"), [])
+        self.assertEqual(find(s, self.mname(self.C32), poll="plain")[0][1],
+                         str(500))
+        # OpenMetrics: the counter with _total, the rate gauge as it is
+        st, _, om = http_get(self.port, "/metrics", {
+            "Accept": "application/openmetrics-text; version=1.0.0"})
+        self.assertIn(b"\n# TYPE %s_rate gauge\n%s_rate{" % (
+            self.mname(self.C64).encode(), self.mname(self.C64).encode()), om)
+        self.assertIn(("\n%s_total{" % self.mname(self.C64)).encode(), om)
+        promtool = shutil.which("promtool")
+        if promtool is not None:
+            p = subprocess.run([promtool, "check", "metrics"], input=body,
+                               capture_output=True, timeout=60)
+            out = (p.stdout + p.stderr).decode()
+            self.assertIn(p.returncode, (0, 3), out)
+            self.assertNotIn("error while linting", out)
+
+        prom = Prometheus([{"name": "snmp", "path": "/metrics",
+                            "target": "127.0.0.1:%d" % self.port}])
+        try:
+            q = '%s_rate{job="snmp",session="fake",poll="r"}' % \
+                self.mname(self.C64)
+            res = wait_for(lambda: prom.query(q), timeout=30,
+                           what="a rate in prometheus")
+            self.assertEqual(float(res[0]["value"][1]), 3 / (us / 1e6))
+            # the agent restarted: no rate any more, and prometheus sees
+            # the series end (a gap, not a spike)
+            time.sleep(0.2)
+            self.set(self.UPTIME, 40)
+            self.set(self.C32, 20)
+            self.set(self.C64, 9)
+            r = self.run_poll()
+            self.assertTrue(r["by"][self.C64]["discontinuity"])
+            s, _, _ = self.scrape()
+            self.assertEqual(self.rates(s, self.C32), [])
+            self.assertEqual(self.rates(s, self.C64), [])
+            self.assertEqual(find(s, self.mname(self.C64), poll="r")[0][1],
+                             "9")
+            wait_for(lambda: prom.query(q) == [], timeout=15,
+                     what="the rate series to go stale")
+            # rates again from the restarted values
+            time.sleep(0.2)
+            self.bump(self.UPTIME, 20)
+            self.bump(self.C64, 2 ** 40)
+            r = self.run_poll()
+            res = wait_for(lambda: [x for x in prom.query(q) if float(
+                x["value"][1]) == r["by"][self.C64]["rate"]], timeout=15,
+                what="the new rate in prometheus")
+            self.assertTrue(res)
+        finally:
+            prom.close()
+
+
 class HttpConfig(unittest.TestCase):
 
     def check(self, http):
