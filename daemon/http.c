@@ -18,13 +18,11 @@
 
 #include <netinet/in.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +34,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "http.h"
+#include "http_req.h"
 #include "log.h"
 #include "metrics.h"
 #include "polls.h"
@@ -354,37 +353,13 @@ probe_done_cb(struct polls_wait *pw, void *arg)
 	probe_answer(c, false);
 }
 
-/* %XX and '+' decoding in place; -1 on a bad escape or a NUL. */
-static int
-url_decode(char *s)
-{
-	char	*w = s, hex[3] = { 0, 0, 0 };
-
-	for (; *s != '\0'; s++) {
-		if (*s == '+')
-			*w++ = ' ';
-		else if (*s == '%') {
-			if (!isxdigit((unsigned char)s[1]) ||
-			    !isxdigit((unsigned char)s[2]))
-				return -1;
-			hex[0] = s[1];
-			hex[1] = s[2];
-			if ((*w++ = (char)strtol(hex, NULL, 16)) == '\0')
-				return -1;
-			s += 2;
-		} else
-			*w++ = *s;
-	}
-	*w = '\0';
-	return 0;
-}
-
 /* The session a probe's target names: a session, its host, or
  * host:port. */
 static struct dsess *
 probe_target(struct http *h, const char *target)
 {
 	const struct sess_opts *o;
+	const char	*host;
 	struct dsess	*ds;
 	char		 hp[300];
 	size_t		 i;
@@ -394,9 +369,10 @@ probe_target(struct http *h, const char *target)
 	for (i = 0; i < sessions_count(h->d->sessions); i++) {
 		ds = sessions_at(h->d->sessions, i);
 		o = sessions_opts(ds);
-		snprintf(hp, sizeof(hp), strchr(o->host, ':') != NULL ?
-		    "[%s]:%u" : "%s:%u", o->host, (unsigned)o->port);
-		if (strcmp(o->host, target) == 0 || strcmp(hp, target) == 0)
+		host = sessions_host(ds);
+		snprintf(hp, sizeof(hp), strchr(host, ':') != NULL ?
+		    "[%s]:%u" : "%s:%u", host, (unsigned)o->port);
+		if (strcmp(host, target) == 0 || strcmp(hp, target) == 0)
 			return ds;
 	}
 	return NULL;
@@ -407,28 +383,17 @@ serve_probe(struct hconn *c, char *query)
 {
 	struct http	*h = c->h;
 	struct dsess	*ds = NULL;
-	char		*p, *k, *v, *session = NULL, *target = NULL;
-	char		*module = NULL, msg[400];
+	struct http_query q;
+	char		*session, *target, *module, msg[400];
 	int		 why;
 
-	for (p = query; p != NULL && *p != '\0'; ) {
-		k = p;
-		if ((p = strchr(p, '&')) != NULL)
-			*p++ = '\0';
-		if ((v = strchr(k, '=')) == NULL)
-			continue;
-		*v++ = '\0';
-		if (url_decode(k) == -1 || url_decode(v) == -1) {
-			respond_text(c, 400, "bad %-escape in the query");
-			return;
-		}
-		if (strcmp(k, "session") == 0)
-			session = v;
-		else if (strcmp(k, "target") == 0)
-			target = v;
-		else if (strcmp(k, "module") == 0 || strcmp(k, "poll") == 0)
-			module = v;
+	if (http_query_parse(query, &q) == -1) {
+		respond_text(c, 400, "bad %-escape in the query");
+		return;
 	}
+	session = q.session;
+	target = q.target;
+	module = q.module;
 	if (session == NULL && target == NULL) {
 		respond_text(c, 400, "give session=NAME, or target=HOST (a "
 		    "configured session's name, host or host:port)");
@@ -500,94 +465,24 @@ serve_index(struct hconn *c)
 	    NULL);
 }
 
-/* Does the Accept header ask for OpenMetrics (not with q=0)? */
-static bool
-wants_om(const char *v)
-{
-	const char	*p = strstr(v, "application/openmetrics-text");
-	const char	*end;
-
-	if (p == NULL)
-		return false;
-	end = strchr(p, ',');
-	p = strstr(p, "q=0");
-	return p == NULL || (end != NULL && p > end) || p[3] == '.';
-}
-
 /* One request head (NUL-terminated, CRLF lines).  Serves it. */
 static void
 conn_request(struct hconn *c, char *head)
 {
-	char	*line, *next, *method, *target, *version, *q, *v;
-	bool	 http10;
+	struct http_req	 r;
 
 	c->h->requests++;
-	if ((next = strstr(head, "\r\n")) != NULL) {
-		*next = '\0';
-		next += 2;
-	}
-	line = head;
-	method = line;
-	if ((target = strchr(method, ' ')) == NULL ||
-	    (version = strchr(target + 1, ' ')) == NULL) {
-		c->keepalive = false;
-		respond_text(c, 400, "bad request line");
-		return;
-	}
-	*target++ = '\0';
-	*version++ = '\0';
-	c->head = strcmp(method, "HEAD") == 0;
-	if (strcmp(version, "HTTP/1.1") != 0 &&
-	    strcmp(version, "HTTP/1.0") != 0) {
-		respond_text(c, strncmp(version, "HTTP/", 5) == 0 ? 505 : 400,
-		    "HTTP/1.0 or HTTP/1.1 only");
-		return;
-	}
-	http10 = strcmp(version, "HTTP/1.0") == 0;
-	c->keepalive = !http10;
-	c->om = false;
-	for (line = next; line != NULL && *line != '\0'; line = next) {
-		if ((next = strstr(line, "\r\n")) != NULL) {
-			*next = '\0';
-			next += 2;
-		}
-		if (*line == '\0')
-			break;		/* the blank line ending the head */
-		if ((v = strchr(line, ':')) == NULL) {
-			respond_text(c, 400, "bad header line");
-			return;
-		}
-		*v++ = '\0';
-		v += strspn(v, " \t");
-		if (strcasecmp(line, "Content-Length") == 0 &&
-		    strcmp(v, "0") != 0) {
-			respond_text(c, 413, "request bodies are not accepted");
-			return;
-		}
-		if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			respond_text(c, 413, "request bodies are not accepted");
-			return;
-		}
-		if (strcasecmp(line, "Connection") == 0) {
-			if (strcasestr(v, "close") != NULL)
-				c->keepalive = false;
-			else if (strcasestr(v, "keep-alive") != NULL)
-				c->keepalive = true;
-		}
-		if (strcasecmp(line, "Accept") == 0)
-			c->om = wants_om(v);
-	}
-	if (strcmp(method, "GET") != 0 && !c->head) {
-		respond_text(c, 405, "GET or HEAD only");
-		return;
-	}
-	if ((q = strchr(target, '?')) != NULL)
-		*q++ = '\0';
-	if (strcmp(target, "/metrics") == 0)
+	http_req_parse(head, &r);
+	c->head = r.head;
+	c->keepalive = r.keepalive;
+	c->om = r.om;
+	if (r.status != 0)
+		respond_text(c, r.status, r.error);
+	else if (strcmp(r.target, "/metrics") == 0)
 		serve_metrics(c);
-	else if (strcmp(target, "/probe") == 0)
-		serve_probe(c, q);
-	else if (strcmp(target, "/") == 0)
+	else if (strcmp(r.target, "/probe") == 0)
+		serve_probe(c, r.query);
+	else if (strcmp(r.target, "/") == 0)
 		serve_index(c);
 	else
 		respond_text(c, 404, "not found: try /metrics or /probe");
