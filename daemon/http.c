@@ -28,13 +28,18 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "conf.h"
 #include "daemon.h"
 #include "http.h"
 #include "http_req.h"
+#include "http_tls.h"
 #include "log.h"
 #include "metrics.h"
 #include "polls.h"
@@ -66,6 +71,7 @@ struct hconn {
 	bool			 head;		/* HEAD: no body */
 	bool			 started;	/* bytes of a request came */
 	bool			 om;		/* OpenMetrics asked */
+	bool			 tls_up;	/* the handshake ended well */
 	struct polls_wait	*pw;		/* a probe waiting */
 	char			 probe_ds[SNMPMGR_MAX_NAME_LEN + 1];
 	char			 probe_poll[SNMPMGR_MAX_NAME_LEN + 1];
@@ -82,6 +88,7 @@ struct http {
 	uint32_t		 nconns;
 	uint32_t		 nprobes;
 	struct hcache		*cache[2];	/* text, OpenMetrics */
+	SSL_CTX			*tls;		/* NULL: plain HTTP */
 	/* Counters for snmpmgrd_http_*. */
 	uint64_t		 accepted;
 	uint64_t		 refused;
@@ -89,6 +96,7 @@ struct http {
 	uint64_t		 timeouts;
 	uint64_t		 bad;		/* 4xx */
 	uint64_t		 renders;
+	uint64_t		 tls_failed;	/* handshakes that failed */
 };
 
 static void	 conn_read_cb(struct bufferevent *, void *);
@@ -230,6 +238,9 @@ http_figures(struct http *h, const struct metrics_sel *sel,
 	metrics_scalar(b, sel, "snmpmgrd_http_renders", true, h->renders);
 	metrics_scalar(b, sel, "snmpmgrd_http_probes_waiting", false,
 	    h->nprobes);
+	if (h->tls != NULL)
+		metrics_scalar(b, sel, "snmpmgrd_http_tls_handshake_failures",
+		    true, h->tls_failed);
 }
 
 /* Send b (its memory taken) as the exposition; too large: 500. */
@@ -561,9 +572,26 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct hconn	*c = arg;
 
-	(void)bev;
+	unsigned long	 e;
+	char		 why[160];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		c->tls_up = true;	/* the TLS handshake ended */
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT)
 		c->h->timeouts++;
+	if (c->h->tls != NULL && !c->tls_up) {
+		c->h->tls_failed++;
+		/* OpenSSL's reason names no secret; debug only, as a
+		 * client can cause as many as it likes. */
+		if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+			ERR_error_string_n(e, why, sizeof(why));
+			log_debug("http: TLS handshake failed: %s", why);
+		}
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	}
 	conn_free(c);
 }
 
@@ -583,6 +611,13 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->busy)
 		return;
 	c->h->timeouts++;
+	if (c->h->tls != NULL && !c->tls_up) {
+		/* Half a handshake, or a trickled one: nothing to answer
+		 * on. */
+		c->h->tls_failed++;
+		conn_free(c);
+		return;
+	}
 	if (c->started) {
 		/* Best effort: the client may not read it. */
 		c->keepalive = false;
@@ -602,6 +637,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct http	*h = arg;
 	struct hconn	*c;
 	struct timeval	 wtv;
+	SSL		*ssl;
 
 	(void)l;
 	(void)sa;
@@ -614,7 +650,18 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->h = h;
-	c->bev = bufferevent_socket_new(h->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (h->tls != NULL) {
+		/* The bufferevent owns ssl (and fd) once made. */
+		if ((ssl = SSL_new(h->tls)) != NULL &&
+		    (c->bev = bufferevent_openssl_socket_new(h->d->base, fd,
+		    ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) ==
+		    NULL)
+			SSL_free(ssl);
+		if (c->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else
+		c->bev = bufferevent_socket_new(h->d->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(h->d->base, conn_timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL) {
 		if (c->bev != NULL)
@@ -682,6 +729,21 @@ http_bind(const struct config_http_listen *l, char *err, size_t errsize)
 	return fd;
 }
 
+/* The TLS context of c's files, or NULL with err set. */
+static SSL_CTX *
+tls_ctx(const struct config_http *c, char *err, size_t errsize)
+{
+	struct http_tls_opts o = { c->tls_cert, c->tls_key,
+	    c->tls_ca[0] != '\0' ? c->tls_ca : NULL, c->tls_min_version };
+	enum http_tls_file which;
+	char		 msg[1400];
+	SSL_CTX		*ctx;
+
+	if ((ctx = http_tls_ctx_new(&o, msg, sizeof(msg), &which)) == NULL)
+		snprintf(err, errsize, "http.tls: %s", msg);
+	return ctx;
+}
+
 struct http *
 http_new(struct daemon *d, const struct config_http *c, char *err,
     size_t errsize)
@@ -699,6 +761,8 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 	h->d = d;
 	h->c = *c;
 	h->c.listen = NULL;
+	if (c->tls && (h->tls = tls_ctx(c, err, errsize)) == NULL)
+		goto fail;
 	for (i = 0; i < c->nlisten; i++) {
 		if ((fd = http_bind(&c->listen[i], err, errsize)) == -1)
 			goto fail;
@@ -713,7 +777,8 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 		snprintf(h->specs[i], sizeof(h->specs[i]), "%s",
 		    c->listen[i].spec);
 		h->nls++;
-		log_info("http: listening on %s", c->listen[i].spec);
+		log_info("http: listening on %s%s", c->listen[i].spec,
+		    h->tls != NULL ? " (TLS)" : "");
 	}
 	return h;
  fail:
@@ -729,11 +794,28 @@ http_reconfigure(struct http *h, const struct config_http *c)
 
 	for (i = 0; same && i < c->nlisten; i++)
 		same = strcmp(c->listen[i].spec, h->specs[i]) == 0;
+	SSL_CTX	*ctx;
+	char	 err[1500];
+
 	if (!same)
 		log_warnx("http: listen addresses changed; they take effect "
 		    "at the next restart");
+	if (c->tls != (h->tls != NULL))
+		log_warnx("http: tls %s; that takes effect at the next "
+		    "restart", c->tls ? "added" : "removed");
+	else if (c->tls) {
+		/* New connections take the reloaded files (a renewed
+		 * certificate); open ones keep theirs. */
+		if ((ctx = tls_ctx(c, err, sizeof(err))) == NULL)
+			log_warnx("%s; the previous certificate stays", err);
+		else {
+			SSL_CTX_free(h->tls);
+			h->tls = ctx;
+		}
+	}
 	h->c = *c;
 	h->c.listen = NULL;
+	h->c.tls = h->tls != NULL;
 	cache_unref(h->cache[0]);
 	cache_unref(h->cache[1]);
 	h->cache[0] = h->cache[1] = NULL;
@@ -752,6 +834,7 @@ http_free(struct http *h)
 		evconnlistener_free(h->ls[i]);
 	cache_unref(h->cache[0]);
 	cache_unref(h->cache[1]);
+	SSL_CTX_free(h->tls);
 	free(h->ls);
 	free(h->specs);
 	free(h);
