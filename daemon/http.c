@@ -645,7 +645,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (h->nconns >= h->c.max_connections ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		h->refused++;
-		(void)!write(fd, full, sizeof(full) - 1);
+		if (h->tls == NULL)	/* a TLS client could not read it */
+			(void)!write(fd, full, sizeof(full) - 1);
 		close(fd);
 		return;
 	}
