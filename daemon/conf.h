@@ -226,6 +226,12 @@ struct config_http {
 	uint32_t	 max_probes;		/* /probe requests waiting */
 	uint32_t	 probe_timeout_ms;
 	uint32_t	 cache_ms;		/* reuse a /metrics rendering */
+	/* "tls": HTTPS on every listen address (daemon/http_tls.h). */
+	bool		 tls;
+	char		 tls_cert[1024];	/* absolute paths */
+	char		 tls_key[1024];
+	char		 tls_ca[1024];		/* "": no client certs */
+	int		 tls_min_version;	/* TLS1_2_VERSION, ... */
 };
 
 /* One stream's limits (cluster.streams.polls, .traps, .events). */

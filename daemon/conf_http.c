@@ -16,8 +16,11 @@
 
 #include <jansson.h>
 
+#include "core/errors.h"
+
 #include "conf.h"
 #include "conf_int.h"
+#include "http_tls.h"
 #include "mib.h"
 
 /* Listen addresses per section, and the built-in bounds. */
@@ -144,6 +147,106 @@ http_key(struct config_http *h, enum http_key k, const json_t *v,
 	return 0;
 }
 
+/* One path of http.tls into dst (made absolute). */
+static int
+http_tls_path(struct cfg_ctx *ctx, const json_t *obj,
+    const struct cfg_pos *at, const char *key, char *dst, size_t size)
+{
+	struct cfg_pos	 kat = cfg_pos_key(at, key);
+	const json_t	*v;
+	const char	*s;
+	char		*abs;
+
+	if ((v = json_object_get(obj, key)) == NULL)
+		return 0;
+	if (cfg_str(v, &kat, 1, size - 1, 0, &s, ctx->err) == -1)
+		return -1;
+	if ((abs = cfg_abspath(ctx->c, s)) == NULL)
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "out of memory");
+	if (strlen(abs) >= size) {
+		free(abs);
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "path too long");
+	}
+	copy_str(dst, abs, size);
+	free(abs);
+	return 0;
+}
+
+/*
+ * "tls": {"cert", "key", "ca", "min_version"}: the files are opened now,
+ * as the endpoint will open them, so that `snmpmgrd -t` finds them
+ * missing (272), not loading or not matching (273), a CA that does not
+ * load (271), or a certificate out of its dates (273).
+ */
+static int
+http_tls(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at,
+    struct config_http *h)
+{
+	static const char *const keys[] = { "cert", "key", "ca",
+		"min_version", NULL };
+	static const char *const which_key[] = { "cert", "key", "ca" };
+	struct http_tls_opts o;
+	enum http_tls_file which;
+	struct cfg_pos	 kat;
+	const json_t	*v;
+	const char	*s;
+	char		 msg[1400], end[64];
+	int		 days;
+	SSL_CTX		*sc;
+
+	if (!json_is_object(obj))
+		return cfg_fail(ctx->err, at, AT_VALUE, "expected an object "
+		    "with \"cert\" and \"key\"");
+	if (cfg_check_keys(obj, at, keys, ctx->err) == -1 ||
+	    http_tls_path(ctx, obj, at, "cert", h->tls_cert,
+	    sizeof(h->tls_cert)) == -1 ||
+	    http_tls_path(ctx, obj, at, "key", h->tls_key,
+	    sizeof(h->tls_key)) == -1 ||
+	    http_tls_path(ctx, obj, at, "ca", h->tls_ca,
+	    sizeof(h->tls_ca)) == -1)
+		return -1;
+	if (h->tls_cert[0] == '\0' || h->tls_key[0] == '\0')
+		return cfg_fail(ctx->err, at, AT_KEY, "error %d: \"cert\" "
+		    "and \"key\" are required (PEM files)",
+		    SNMPMGR_ERR_TLS_CERT_NOT_FOUND);
+	h->tls_min_version = TLS1_2_VERSION;
+	if ((v = json_object_get(obj, "min_version")) != NULL) {
+		kat = cfg_pos_key(at, "min_version");
+		if (cfg_str(v, &kat, 1, 8, 0, &s, ctx->err) == -1)
+			return -1;
+		if (strcmp(s, "1.3") == 0)
+			h->tls_min_version = TLS1_3_VERSION;
+		else if (strcmp(s, "1.2") != 0)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "expected "
+			    "\"1.2\" or \"1.3\"");
+	}
+	o.cert = h->tls_cert;
+	o.key = h->tls_key;
+	o.ca = h->tls_ca[0] != '\0' ? h->tls_ca : NULL;
+	o.min_version = h->tls_min_version;
+	if ((sc = http_tls_ctx_new(&o, msg, sizeof(msg), &which)) == NULL) {
+		kat = cfg_pos_key(at, which_key[which]);
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "%s", msg);
+	}
+	SSL_CTX_free(sc);
+	kat = cfg_pos_key(at, "cert");
+	switch (cfg_tls_cert_dates(h->tls_cert, &days, end, sizeof(end))) {
+	case CFG_TLS_DATES_EXPIRED:
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "error %d: %s: the "
+		    "certificate expired (%s)", SNMPMGR_ERR_TLS_CREDENTIALS,
+		    h->tls_cert, end);
+	case CFG_TLS_DATES_NOT_YET:
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "error %d: %s: the "
+		    "certificate is not valid yet",
+		    SNMPMGR_ERR_TLS_CREDENTIALS, h->tls_cert);
+	case CFG_TLS_DATES_SOON:
+	case CFG_TLS_DATES_OK:
+		break;
+	}
+	h->tls = true;
+	return 0;
+}
+
 /* "http": { "listen": [...], bounds... }. */
 int
 cfg_http(struct cfg_ctx *ctx)
@@ -174,9 +277,8 @@ cfg_http(struct cfg_ctx *ctx)
 		return -1;
 	if ((v = json_object_get(obj, "tls")) != NULL) {
 		kat = cfg_pos_key(&at, "tls");
-		return cfg_fail(ctx->err, &kat, AT_KEY, "TLS on the HTTP "
-		    "endpoint is not supported by this version of snmpmgrd "
-		    "(listen on loopback, or put a TLS proxy in front)");
+		if (http_tls(ctx, v, &kat, h) == -1)
+			return -1;
 	}
 	v = json_object_get(obj, "listen");
 	kat = cfg_pos_key(&at, "listen");

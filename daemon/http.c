@@ -18,24 +18,28 @@
 
 #include <netinet/in.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "conf.h"
 #include "daemon.h"
 #include "http.h"
+#include "http_req.h"
+#include "http_tls.h"
 #include "log.h"
 #include "metrics.h"
 #include "polls.h"
@@ -67,6 +71,7 @@ struct hconn {
 	bool			 head;		/* HEAD: no body */
 	bool			 started;	/* bytes of a request came */
 	bool			 om;		/* OpenMetrics asked */
+	bool			 tls_up;	/* the handshake ended well */
 	struct polls_wait	*pw;		/* a probe waiting */
 	char			 probe_ds[SNMPMGR_MAX_NAME_LEN + 1];
 	char			 probe_poll[SNMPMGR_MAX_NAME_LEN + 1];
@@ -83,6 +88,7 @@ struct http {
 	uint32_t		 nconns;
 	uint32_t		 nprobes;
 	struct hcache		*cache[2];	/* text, OpenMetrics */
+	SSL_CTX			*tls;		/* NULL: plain HTTP */
 	/* Counters for snmpmgrd_http_*. */
 	uint64_t		 accepted;
 	uint64_t		 refused;
@@ -90,6 +96,7 @@ struct http {
 	uint64_t		 timeouts;
 	uint64_t		 bad;		/* 4xx */
 	uint64_t		 renders;
+	uint64_t		 tls_failed;	/* handshakes that failed */
 };
 
 static void	 conn_read_cb(struct bufferevent *, void *);
@@ -231,6 +238,9 @@ http_figures(struct http *h, const struct metrics_sel *sel,
 	metrics_scalar(b, sel, "snmpmgrd_http_renders", true, h->renders);
 	metrics_scalar(b, sel, "snmpmgrd_http_probes_waiting", false,
 	    h->nprobes);
+	if (h->tls != NULL)
+		metrics_scalar(b, sel, "snmpmgrd_http_tls_handshake_failures",
+		    true, h->tls_failed);
 }
 
 /* Send b (its memory taken) as the exposition; too large: 500. */
@@ -354,36 +364,12 @@ probe_done_cb(struct polls_wait *pw, void *arg)
 	probe_answer(c, false);
 }
 
-/* %XX and '+' decoding in place; -1 on a bad escape or a NUL. */
-static int
-url_decode(char *s)
-{
-	char	*w = s, hex[3] = { 0, 0, 0 };
-
-	for (; *s != '\0'; s++) {
-		if (*s == '+')
-			*w++ = ' ';
-		else if (*s == '%') {
-			if (!isxdigit((unsigned char)s[1]) ||
-			    !isxdigit((unsigned char)s[2]))
-				return -1;
-			hex[0] = s[1];
-			hex[1] = s[2];
-			if ((*w++ = (char)strtol(hex, NULL, 16)) == '\0')
-				return -1;
-			s += 2;
-		} else
-			*w++ = *s;
-	}
-	*w = '\0';
-	return 0;
-}
-
 /* The session a probe's target names: a session, its host, or
  * host:port. */
 static struct dsess *
 probe_target(struct http *h, const char *target)
 {
+	const struct sess_opts *o;
 	const char	*host;
 	struct dsess	*ds;
 	char		 hp[300];
@@ -393,10 +379,10 @@ probe_target(struct http *h, const char *target)
 		return ds;
 	for (i = 0; i < sessions_count(h->d->sessions); i++) {
 		ds = sessions_at(h->d->sessions, i);
+		o = sessions_opts(ds);
 		host = sessions_host(ds);
 		snprintf(hp, sizeof(hp), strchr(host, ':') != NULL ?
-		    "[%s]:%u" : "%s:%u", host,
-		    (unsigned)sessions_opts(ds)->port);
+		    "[%s]:%u" : "%s:%u", host, (unsigned)o->port);
 		if (strcmp(host, target) == 0 || strcmp(hp, target) == 0)
 			return ds;
 	}
@@ -408,28 +394,17 @@ serve_probe(struct hconn *c, char *query)
 {
 	struct http	*h = c->h;
 	struct dsess	*ds = NULL;
-	char		*p, *k, *v, *session = NULL, *target = NULL;
-	char		*module = NULL, msg[400];
+	struct http_query q;
+	char		*session, *target, *module, msg[400];
 	int		 why;
 
-	for (p = query; p != NULL && *p != '\0'; ) {
-		k = p;
-		if ((p = strchr(p, '&')) != NULL)
-			*p++ = '\0';
-		if ((v = strchr(k, '=')) == NULL)
-			continue;
-		*v++ = '\0';
-		if (url_decode(k) == -1 || url_decode(v) == -1) {
-			respond_text(c, 400, "bad %-escape in the query");
-			return;
-		}
-		if (strcmp(k, "session") == 0)
-			session = v;
-		else if (strcmp(k, "target") == 0)
-			target = v;
-		else if (strcmp(k, "module") == 0 || strcmp(k, "poll") == 0)
-			module = v;
+	if (http_query_parse(query, &q) == -1) {
+		respond_text(c, 400, "bad %-escape in the query");
+		return;
 	}
+	session = q.session;
+	target = q.target;
+	module = q.module;
 	if (session == NULL && target == NULL) {
 		respond_text(c, 400, "give session=NAME, or target=HOST (a "
 		    "configured session's name, host or host:port)");
@@ -501,94 +476,24 @@ serve_index(struct hconn *c)
 	    NULL);
 }
 
-/* Does the Accept header ask for OpenMetrics (not with q=0)? */
-static bool
-wants_om(const char *v)
-{
-	const char	*p = strstr(v, "application/openmetrics-text");
-	const char	*end;
-
-	if (p == NULL)
-		return false;
-	end = strchr(p, ',');
-	p = strstr(p, "q=0");
-	return p == NULL || (end != NULL && p > end) || p[3] == '.';
-}
-
 /* One request head (NUL-terminated, CRLF lines).  Serves it. */
 static void
 conn_request(struct hconn *c, char *head)
 {
-	char	*line, *next, *method, *target, *version, *q, *v;
-	bool	 http10;
+	struct http_req	 r;
 
 	c->h->requests++;
-	if ((next = strstr(head, "\r\n")) != NULL) {
-		*next = '\0';
-		next += 2;
-	}
-	line = head;
-	method = line;
-	if ((target = strchr(method, ' ')) == NULL ||
-	    (version = strchr(target + 1, ' ')) == NULL) {
-		c->keepalive = false;
-		respond_text(c, 400, "bad request line");
-		return;
-	}
-	*target++ = '\0';
-	*version++ = '\0';
-	c->head = strcmp(method, "HEAD") == 0;
-	if (strcmp(version, "HTTP/1.1") != 0 &&
-	    strcmp(version, "HTTP/1.0") != 0) {
-		respond_text(c, strncmp(version, "HTTP/", 5) == 0 ? 505 : 400,
-		    "HTTP/1.0 or HTTP/1.1 only");
-		return;
-	}
-	http10 = strcmp(version, "HTTP/1.0") == 0;
-	c->keepalive = !http10;
-	c->om = false;
-	for (line = next; line != NULL && *line != '\0'; line = next) {
-		if ((next = strstr(line, "\r\n")) != NULL) {
-			*next = '\0';
-			next += 2;
-		}
-		if (*line == '\0')
-			break;		/* the blank line ending the head */
-		if ((v = strchr(line, ':')) == NULL) {
-			respond_text(c, 400, "bad header line");
-			return;
-		}
-		*v++ = '\0';
-		v += strspn(v, " \t");
-		if (strcasecmp(line, "Content-Length") == 0 &&
-		    strcmp(v, "0") != 0) {
-			respond_text(c, 413, "request bodies are not accepted");
-			return;
-		}
-		if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			respond_text(c, 413, "request bodies are not accepted");
-			return;
-		}
-		if (strcasecmp(line, "Connection") == 0) {
-			if (strcasestr(v, "close") != NULL)
-				c->keepalive = false;
-			else if (strcasestr(v, "keep-alive") != NULL)
-				c->keepalive = true;
-		}
-		if (strcasecmp(line, "Accept") == 0)
-			c->om = wants_om(v);
-	}
-	if (strcmp(method, "GET") != 0 && !c->head) {
-		respond_text(c, 405, "GET or HEAD only");
-		return;
-	}
-	if ((q = strchr(target, '?')) != NULL)
-		*q++ = '\0';
-	if (strcmp(target, "/metrics") == 0)
+	http_req_parse(head, &r);
+	c->head = r.head;
+	c->keepalive = r.keepalive;
+	c->om = r.om;
+	if (r.status != 0)
+		respond_text(c, r.status, r.error);
+	else if (strcmp(r.target, "/metrics") == 0)
 		serve_metrics(c);
-	else if (strcmp(target, "/probe") == 0)
-		serve_probe(c, q);
-	else if (strcmp(target, "/") == 0)
+	else if (strcmp(r.target, "/probe") == 0)
+		serve_probe(c, r.query);
+	else if (strcmp(r.target, "/") == 0)
 		serve_index(c);
 	else
 		respond_text(c, 404, "not found: try /metrics or /probe");
@@ -667,9 +572,26 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct hconn	*c = arg;
 
-	(void)bev;
+	unsigned long	 e;
+	char		 why[160];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		c->tls_up = true;	/* the TLS handshake ended */
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT)
 		c->h->timeouts++;
+	if (c->h->tls != NULL && !c->tls_up) {
+		c->h->tls_failed++;
+		/* OpenSSL's reason names no secret; debug only, as a
+		 * client can cause as many as it likes. */
+		if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+			ERR_error_string_n(e, why, sizeof(why));
+			log_debug("http: TLS handshake failed: %s", why);
+		}
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	}
 	conn_free(c);
 }
 
@@ -689,6 +611,13 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->busy)
 		return;
 	c->h->timeouts++;
+	if (c->h->tls != NULL && !c->tls_up) {
+		/* Half a handshake, or a trickled one: nothing to answer
+		 * on. */
+		c->h->tls_failed++;
+		conn_free(c);
+		return;
+	}
 	if (c->started) {
 		/* Best effort: the client may not read it. */
 		c->keepalive = false;
@@ -708,6 +637,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct http	*h = arg;
 	struct hconn	*c;
 	struct timeval	 wtv;
+	SSL		*ssl;
 
 	(void)l;
 	(void)sa;
@@ -715,12 +645,24 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (h->nconns >= h->c.max_connections ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		h->refused++;
-		(void)!write(fd, full, sizeof(full) - 1);
+		if (h->tls == NULL)	/* a TLS client could not read it */
+			(void)!write(fd, full, sizeof(full) - 1);
 		close(fd);
 		return;
 	}
 	c->h = h;
-	c->bev = bufferevent_socket_new(h->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (h->tls != NULL) {
+		/* The bufferevent owns ssl (and fd) once made. */
+		if ((ssl = SSL_new(h->tls)) != NULL &&
+		    (c->bev = bufferevent_openssl_socket_new(h->d->base, fd,
+		    ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) ==
+		    NULL)
+			SSL_free(ssl);
+		if (c->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else
+		c->bev = bufferevent_socket_new(h->d->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(h->d->base, conn_timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL) {
 		if (c->bev != NULL)
@@ -788,6 +730,21 @@ http_bind(const struct config_http_listen *l, char *err, size_t errsize)
 	return fd;
 }
 
+/* The TLS context of c's files, or NULL with err set. */
+static SSL_CTX *
+tls_ctx(const struct config_http *c, char *err, size_t errsize)
+{
+	struct http_tls_opts o = { c->tls_cert, c->tls_key,
+	    c->tls_ca[0] != '\0' ? c->tls_ca : NULL, c->tls_min_version };
+	enum http_tls_file which;
+	char		 msg[1400];
+	SSL_CTX		*ctx;
+
+	if ((ctx = http_tls_ctx_new(&o, msg, sizeof(msg), &which)) == NULL)
+		snprintf(err, errsize, "http.tls: %s", msg);
+	return ctx;
+}
+
 struct http *
 http_new(struct daemon *d, const struct config_http *c, char *err,
     size_t errsize)
@@ -805,6 +762,8 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 	h->d = d;
 	h->c = *c;
 	h->c.listen = NULL;
+	if (c->tls && (h->tls = tls_ctx(c, err, errsize)) == NULL)
+		goto fail;
 	for (i = 0; i < c->nlisten; i++) {
 		if ((fd = http_bind(&c->listen[i], err, errsize)) == -1)
 			goto fail;
@@ -819,7 +778,8 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 		snprintf(h->specs[i], sizeof(h->specs[i]), "%s",
 		    c->listen[i].spec);
 		h->nls++;
-		log_info("http: listening on %s", c->listen[i].spec);
+		log_info("http: listening on %s%s", c->listen[i].spec,
+		    h->tls != NULL ? " (TLS)" : "");
 	}
 	return h;
  fail:
@@ -835,11 +795,28 @@ http_reconfigure(struct http *h, const struct config_http *c)
 
 	for (i = 0; same && i < c->nlisten; i++)
 		same = strcmp(c->listen[i].spec, h->specs[i]) == 0;
+	SSL_CTX	*ctx;
+	char	 err[1500];
+
 	if (!same)
 		log_warnx("http: listen addresses changed; they take effect "
 		    "at the next restart");
+	if (c->tls != (h->tls != NULL))
+		log_warnx("http: tls %s; that takes effect at the next "
+		    "restart", c->tls ? "added" : "removed");
+	else if (c->tls) {
+		/* New connections take the reloaded files (a renewed
+		 * certificate); open ones keep theirs. */
+		if ((ctx = tls_ctx(c, err, sizeof(err))) == NULL)
+			log_warnx("%s; the previous certificate stays", err);
+		else {
+			SSL_CTX_free(h->tls);
+			h->tls = ctx;
+		}
+	}
 	h->c = *c;
 	h->c.listen = NULL;
+	h->c.tls = h->tls != NULL;
 	cache_unref(h->cache[0]);
 	cache_unref(h->cache[1]);
 	h->cache[0] = h->cache[1] = NULL;
@@ -858,6 +835,7 @@ http_free(struct http *h)
 		evconnlistener_free(h->ls[i]);
 	cache_unref(h->cache[0]);
 	cache_unref(h->cache[1]);
+	SSL_CTX_free(h->tls);
 	free(h->ls);
 	free(h->specs);
 	free(h);

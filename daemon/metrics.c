@@ -8,9 +8,11 @@
  * by family then gives the order of the second pass, which writes the
  * samples.  Nothing is allocated per value but one small entry.
  *
- * Rates (issue 12 "Counter rates") are another helper's work: when the
- * store's samples carry a rate or a discontinuity flag, metrics_value()
- * is the one place to add a NAME_rate gauge beside each counter.
+ * A counter of a poll that asks for rates has a second sample, in the
+ * gauge family NAME_rate: its increase per second over the poll's last
+ * interval (state_vals_rate()), present only when there is one (not
+ * after a discontinuity, nor for a first sample), so that a graph shows
+ * a gap rather than a spike.
  */
 #include <config.h>		/* autoconf's */
 
@@ -22,6 +24,7 @@
 
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/rate.h"
 #include "core/session.h"
 
 #include "conf.h"
@@ -40,7 +43,7 @@
 #define METRICS_NAME_MAX	128
 #define METRICS_MAX_INDEX	8
 
-enum mkind { MK_COUNTER, MK_GAUGE, MK_INFO };
+enum mkind { MK_COUNTER, MK_GAUGE, MK_INFO, MK_RATE };
 
 struct mfam {
 	char		 name[METRICS_NAME_MAX];
@@ -366,6 +369,40 @@ ncache_get(struct mctx *m, const struct state_vals *v)
 	return NULL;
 }
 
+/* The NAME_rate sample of counter entry e (family f), when its poll's
+ * latest sample has a rate.  -1 when memory ran out. */
+static int
+rate_add(struct mctx *m, struct mentry *e, ssize_t f)
+{
+	char		 name[METRICS_NAME_MAX];
+	struct mentry	 r;
+	ssize_t		 rf;
+	size_t		 n;
+	double		 rate;
+
+	if (state_vals_rate(&e->st->vals, e->vbi, &rate) != RATE_OK)
+		return 0;
+	n = strlen(m->fam[f].name);
+	if (n + sizeof("_rate") > sizeof(name))
+		n = sizeof(name) - sizeof("_rate");
+	memcpy(name, m->fam[f].name, n);
+	memcpy(name + n, "_rate", sizeof("_rate"));
+	if ((rf = fam_get(m, name, MK_RATE)) == -1) {
+		m->nomem = true;
+		return -1;
+	}
+	if (m->fam[rf].kind != MK_RATE)
+		return 0;		/* the name is a polled object's */
+	r = *e;
+	r.fam = (uint32_t)rf;
+	if (ent_add(m, &r) == -1) {
+		m->nomem = true;
+		return -1;
+	}
+	m->fam[rf].count++;
+	return 0;
+}
+
 /* Pass one: name and group every value of the selected polls. */
 static void
 collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
@@ -380,6 +417,7 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 	size_t			 i, k;
 	bool			 skip, first;
 	struct ncache		*nc;
+	const char		*host = sessions_host(ds);
 
 	if (polls_sess_info(ds, &info) == -1)
 		return;
@@ -398,8 +436,7 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 		first = true;
 		e.pfx = (uint32_t)m->pfx.len;
 		label(&m->pfx, &first, "session", ds->name, strlen(ds->name));
-		label(&m->pfx, &first, "host", sessions_host(ds),
-		    strlen(sessions_host(ds)));
+		label(&m->pfx, &first, "host", host, strlen(host));
 		label(&m->pfx, &first, "poll", ji.poll, strlen(ji.poll));
 		e.pfxlen = (uint32_t)(m->pfx.len - e.pfx);
 		if (m->pfx.failed || m->pfx.len > UINT32_MAX) {
@@ -437,6 +474,9 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 				return;
 			}
 			m->fam[f].count++;
+			if (kind == MK_COUNTER && ji.st->vals.rates != NULL &&
+			    rate_add(m, &e, f) == -1)
+				return;
 		}
 	}
 }
@@ -601,7 +641,7 @@ lookup_labels(struct render_buf *b, bool *first, const struct mentry *e,
 	}
 }
 
-/* One sample.  The hook for rates: see the top of the file. */
+/* One sample (a counter's rate: see the top of the file). */
 static void
 metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
     const struct mentry *e)
@@ -616,6 +656,7 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 	size_t		 n;
 	bool		 first = true;
 	struct lset	 ls;
+	double		 rate = 0;
 
 	ls.n = 0;
 	/* A named set's OID is read in place, not copied. */
@@ -653,6 +694,12 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 			render_i64(b, val.i);
 		else
 			render_u64(b, val.u);
+		render_add(b, "\n", 1);
+		return;
+	case MK_RATE:
+		render_adds(b, "} ");
+		(void)state_vals_rate(v, e->vbi, &rate);
+		render_double(b, rate);
 		render_add(b, "\n", 1);
 		return;
 	}
@@ -770,10 +817,11 @@ static const struct {
 static void
 sess_labels(struct render_buf *b, const struct dsess *ds)
 {
+	const char	*host = sessions_host(ds);
 	bool		 first = true;
 
 	label(b, &first, "session", ds->name, strlen(ds->name));
-	label(b, &first, "host", sessions_host(ds), strlen(sessions_host(ds)));
+	label(b, &first, "host", host, strlen(host));
 }
 
 static void

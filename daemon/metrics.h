@@ -11,7 +11,9 @@
  * labels session, host and poll, and the poll's "labels" columns.
  * Counter32/64 are counters, other numbers gauges (printed as exact
  * integers), strings info-style gauges of value 1 with the text as a
- * label named after the metric.  Label values are escaped so the text is
+ * label named after the metric.  A counter of a poll asking for rates
+ * also has a NAME_rate gauge: its rate per second, when its latest sample
+ * has one (state_vals_rate()).  Label values are escaped so the text is
  * always valid: backslash, quote and newline as the format says, bytes
  * that are not UTF-8 text as the four characters \xNN.
  */

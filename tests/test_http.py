@@ -28,6 +28,7 @@ import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -122,6 +123,12 @@ class Prometheus:
                       "    metrics_path: %s" % j["path"],
                       "    static_configs:",
                       "      - targets: ['%s']" % j["target"]]
+            if j.get("scheme"):
+                lines.append("    scheme: %s" % j["scheme"])
+            if j.get("tls"):
+                lines.append("    tls_config:")
+                for k, v in j["tls"].items():
+                    lines.append("      %s: '%s'" % (k, v))
             if j.get("params"):
                 lines.append("    params:")
                 for k, v in j["params"].items():
@@ -464,6 +471,373 @@ class Http(unittest.TestCase):
         self.assertTrue(head(2000).startswith(b"HTTP/1.1 200"))
 
 
+class HttpRates(unittest.TestCase):
+    """Counter rates in the exposition: a NAME_rate gauge beside each
+    counter of a poll asking for rates, equal to the rate poll.run reports,
+    absent for a first sample and after a discontinuity; scraped by a real
+    prometheus, the exposition checked by promtool."""
+
+    UPTIME = "1.3.6.1.2.1.1.3.0"
+    C32 = "1.3.6.1.4.1.99999.2.1.0"
+    C64 = "1.3.6.1.4.1.99999.2.2.0"
+    GAUGE = "1.3.6.1.4.1.99999.2.3.0"
+
+    @staticmethod
+    def mname(oid):
+        return "oid_" + oid.replace(".", "_")
+
+    def setUp(self):
+        from fakeagent import (COUNTER32, COUNTER64, GAUGE32, TIMETICKS,
+                               FakeAgent, oid_arcs)
+        self.arcs = oid_arcs
+        self.types = {self.UPTIME: TIMETICKS, self.C32: COUNTER32,
+                      self.C64: COUNTER64, self.GAUGE: GAUGE32}
+        self.agent = FakeAgent(rows=1)
+        self.set(self.UPTIME, 100000)
+        self.set(self.C32, 2 ** 32 - 1000)
+        self.set(self.C64, 2 ** 60 + 5)
+        self.set(self.GAUGE, 5)
+        self.port = free_tcp_port()
+        self.d = Daemon({
+            "log": {"level": "info"},
+            "http": {"listen": ["127.0.0.1:%d" % self.port], "cache": "0s"},
+            "polls": {
+                "r": {"get": [self.UPTIME, self.C32, self.C64, self.GAUGE],
+                      "rate": True, "interval": "7d"},
+                "plain": {"get": [self.C32], "interval": "7d"},
+            },
+            "sessions": {"fake": self.agent.target(polls=["r", "plain"])},
+        })
+
+    def tearDown(self):
+        self.d.stop()
+        self.agent.close()
+
+    def set(self, oid, v):
+        self.agent.values[self.arcs(oid)] = (self.types[oid], v)
+
+    def bump(self, oid, inc):
+        tag, v = self.agent.values[self.arcs(oid)]
+        self.set(oid, (v + inc) % (2 ** 64 if oid == self.C64 else 2 ** 32))
+
+    def run_poll(self, poll="r"):
+        res = self.d.call("poll.run", {"session": "fake", "poll": poll},
+                          timeout=20)["polls"][0]
+        self.assertIsNone(res["error"])
+        res["by"] = {vb["oid"]: vb for vb in res["varbinds"]}
+        return res
+
+    def scrape(self):
+        st, _, body = http_get(self.port, "/metrics")
+        self.assertEqual(st, 200)
+        return parse(body.decode("utf-8")) + (body,)
+
+    def rates(self, s, oid, poll="r"):
+        return find(s, self.mname(oid) + "_rate", session="fake", poll=poll)
+
+    def test_rate_gauges(self):
+        self.run_poll()
+        self.run_poll("plain")
+        s, types, _ = self.scrape()
+        # values, but a first sample has no rate
+        self.assertEqual(find(s, self.mname(self.C64), poll="r")[0][1],
+                         str(2 ** 60 + 5))
+        self.assertEqual(self.rates(s, self.C32), [])
+        self.assertEqual(self.rates(s, self.C64), [])
+
+        time.sleep(0.3)
+        self.bump(self.UPTIME, 30)
+        self.bump(self.C32, 1500)       # wraps
+        self.bump(self.C64, 3)
+        self.bump(self.GAUGE, 1)
+        r = self.run_poll()
+        self.run_poll("plain")
+        us = round(r["rate_interval_ms"] * 1000)
+        s, types, body = self.scrape()
+        for oid, delta in ((self.C32, 1500), (self.C64, 3)):
+            got = self.rates(s, oid)
+            self.assertEqual(len(got), 1, got)
+            self.assertEqual(float(got[0][1]), r["by"][oid]["rate"])
+            self.assertEqual(float(got[0][1]), delta / (us / 1e6))
+            self.assertEqual(got[0][0]["host"], "127.0.0.1", body[:3000])
+            self.assertEqual(types[self.mname(oid) + "_rate"], "gauge")
+            self.assertEqual(types[self.mname(oid)], "counter")
+        # not counters, or a poll that does not ask: no rate
+        self.assertEqual(self.rates(s, self.GAUGE), [])
+        self.assertEqual(self.rates(s, self.UPTIME), [])
+        self.assertEqual(self.rates(s, self.C32, poll="plain"), [])
+        self.assertEqual(find(s, self.mname(self.C32), poll="plain")[0][1],
+                         str(500))
+        # OpenMetrics: the counter with _total, the rate gauge as it is
+        st, _, om = http_get(self.port, "/metrics", {
+            "Accept": "application/openmetrics-text; version=1.0.0"})
+        self.assertIn(b"\n# TYPE %s_rate gauge\n%s_rate{" % (
+            self.mname(self.C64).encode(), self.mname(self.C64).encode()), om)
+        self.assertIn(("\n%s_total{" % self.mname(self.C64)).encode(), om)
+        promtool = shutil.which("promtool")
+        if promtool is not None:
+            p = subprocess.run([promtool, "check", "metrics"], input=body,
+                               capture_output=True, timeout=60)
+            out = (p.stdout + p.stderr).decode()
+            self.assertIn(p.returncode, (0, 3), out)
+            self.assertNotIn("error while linting", out)
+
+        prom = Prometheus([{"name": "snmp", "path": "/metrics",
+                            "target": "127.0.0.1:%d" % self.port}])
+        try:
+            q = '%s_rate{job="snmp",session="fake",poll="r"}' % \
+                self.mname(self.C64)
+            res = wait_for(lambda: prom.query(q), timeout=30,
+                           what="a rate in prometheus")
+            self.assertEqual(float(res[0]["value"][1]), 3 / (us / 1e6))
+            # the agent restarted: no rate any more, and prometheus sees
+            # the series end (a gap, not a spike)
+            time.sleep(0.2)
+            self.set(self.UPTIME, 40)
+            self.set(self.C32, 20)
+            self.set(self.C64, 9)
+            r = self.run_poll()
+            self.assertTrue(r["by"][self.C64]["discontinuity"])
+            s, _, _ = self.scrape()
+            self.assertEqual(self.rates(s, self.C32), [])
+            self.assertEqual(self.rates(s, self.C64), [])
+            self.assertEqual(find(s, self.mname(self.C64), poll="r")[0][1],
+                             "9")
+            wait_for(lambda: prom.query(q) == [], timeout=15,
+                     what="the rate series to go stale")
+            # rates again from the restarted values
+            time.sleep(0.2)
+            self.bump(self.UPTIME, 20)
+            self.bump(self.C64, 2 ** 40)
+            r = self.run_poll()
+            res = wait_for(lambda: [x for x in prom.query(q) if float(
+                x["value"][1]) == r["by"][self.C64]["rate"]], timeout=15,
+                what="the new rate in prometheus")
+            self.assertTrue(res)
+        finally:
+            prom.close()
+
+
+class HttpTls(unittest.TestCase):
+    """http.tls: HTTPS with client certificates from the test's CA, scraped
+    by a real prometheus (tls_config); clients without a certificate, plain
+    HTTP and hostile TLS clients (garbage, half a handshake, a trickled
+    one) are dropped without disturbing a 200 ms poll or other scrapes."""
+
+    UPTIME = "1.3.6.1.2.1.1.3.0"
+    SERVICES = "1.3.6.1.2.1.1.7.0"
+
+    @classmethod
+    def setUpClass(cls):
+        from test_dtls_traps import Pki
+        cls.pki = Pki()
+        cls.crt, cls.key = cls.pki.make("srv", "snmpmgrd", san="IP:127.0.0.1")
+        cls.ccrt, cls.ckey = cls.pki.make("scraper", "prometheus")
+        cls.agent = Snmpd(extra_conf=["sysServices 72"])
+        cls.port = free_tcp_port()
+        cls.d = Daemon({
+            "log": {"level": "debug"},
+            "http": {"listen": ["127.0.0.1:%d" % cls.port],
+                     "max_connections": 64, "request_timeout": "1s",
+                     "cache": "0s",
+                     "tls": {"cert": cls.crt, "key": cls.key,
+                             "ca": cls.pki.ca, "min_version": "1.2"}},
+            "defaults": {"host": "127.0.0.1", "port": cls.agent.port,
+                         "community": "public", "timeout": "1s",
+                         "retries": 1},
+            "polls": {"sys": {"get": [cls.UPTIME, cls.SERVICES],
+                              "interval": "200ms"}},
+            "sessions": {"b": {"polls": ["sys"]}},
+        })
+        wait_for(lambda: find(cls.scrape()[0], cls.name(cls.SERVICES)),
+                 timeout=20, what="first values over https")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.agent.close()
+        cls.pki.close()
+
+    @staticmethod
+    def name(oid):
+        return "oid_" + oid.replace(".", "_")
+
+    @classmethod
+    def context(cls, cert=True):
+        import ssl
+        ctx = ssl.create_default_context(cafile=cls.pki.ca)
+        if cert:
+            ctx.load_cert_chain(cls.ccrt, cls.ckey)
+        return ctx
+
+    @classmethod
+    def scrape(cls, path="/metrics", timeout=10):
+        req = urllib.request.Request("https://127.0.0.1:%d%s" % (
+            cls.port, path))
+        with urllib.request.urlopen(req, timeout=timeout,
+                                    context=cls.context()) as r:
+            assert r.status == 200
+            return parse(r.read().decode("utf-8"))
+
+    def runs(self):
+        s, _ = self.scrape()
+        return (int(find(s, "snmpmgrd_poll_ok", session="b")[0][1]),
+                int(find(s, "snmpmgrd_poll_overruns", session="b")[0][1]))
+
+    def test_01_https_and_client_certificates(self):
+        import ssl
+        s, _ = self.scrape()
+        self.assertEqual(find(s, self.name(self.SERVICES), session="b")[0][1],
+                         "72")
+        # a client without a certificate fails the handshake
+        with self.assertRaises((ssl.SSLError, OSError)):
+            with socket.create_connection(("127.0.0.1", self.port)) as c:
+                with self.context(cert=False).wrap_socket(
+                        c, server_hostname="127.0.0.1") as t:
+                    t.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+                    if not t.recv(100):
+                        raise OSError("closed")
+        # plain HTTP on the TLS port gets no HTTP answer
+        with socket.create_connection(("127.0.0.1", self.port)) as c:
+            c.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+            c.settimeout(5)
+            try:
+                data = c.recv(100)
+            except OSError:
+                data = b""
+            self.assertFalse(data.startswith(b"HTTP/"), data)
+        # TLS 1.1 is below min_version
+        ctx = self.context()
+        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        with self.assertRaises((ssl.SSLError, OSError)):
+            with socket.create_connection(("127.0.0.1", self.port)) as c:
+                with ctx.wrap_socket(c, server_hostname="127.0.0.1"):
+                    pass
+        s, _ = self.scrape()
+        self.assertGreaterEqual(int(find(
+            s, "snmpmgrd_http_tls_handshake_failures")[0][1]), 2)
+        # the key never reaches the log
+        with open(self.key) as f:
+            body = [ln for ln in f.read().splitlines() if "-----" not in ln]
+        log = self.d.log()
+        for ln in body:
+            self.assertNotIn(ln, log)
+
+    def test_02_prometheus_over_https(self):
+        prom = Prometheus([{"name": "snmps", "path": "/metrics",
+                            "target": "127.0.0.1:%d" % self.port,
+                            "scheme": "https",
+                            "tls": {"ca_file": self.pki.ca,
+                                    "cert_file": self.ccrt,
+                                    "key_file": self.ckey}}])
+        try:
+            q = '%s{job="snmps",session="b"}' % self.name(self.SERVICES)
+            res = wait_for(lambda: prom.query(q), timeout=30,
+                           what="a value scraped over https")
+            self.assertEqual(res[0]["value"][1], "72")
+            self.assertEqual(prom.query('up{job="snmps"}')[0]["value"][1],
+                             "1")
+        finally:
+            prom.close()
+
+    def client_hello(self):
+        """The first flight of a real TLS client, as bytes."""
+        import ssl
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = self.context().wrap_bio(inc, out, server_hostname="127.0.0.1")
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return out.read()
+
+    def test_03_hostile_tls_clients(self):
+        import random
+        ok0, over0 = self.runs()
+        t0 = time.monotonic()
+        hello = self.client_hello()
+        self.assertGreater(len(hello), 100)
+        rnd = random.Random(12)
+        socks = []
+        for i in range(45):
+            c = socket.create_connection(("127.0.0.1", self.port))
+            if i % 3 == 0:      # garbage
+                c.sendall(bytes(rnd.randrange(256) for _ in range(3000)))
+            elif i % 3 == 1:    # half a handshake, then silence
+                c.sendall(hello[:len(hello) // 2])
+            socks.append(c)
+        # meanwhile scrapes go on, and are served
+        for _ in range(5):
+            s, _ = self.scrape(timeout=3)
+            self.assertTrue(find(s, self.name(self.UPTIME), session="b"))
+        # the trickling third: a byte of the hello every 100 ms; the
+        # 1 s request deadline ends them all
+        closed = set()
+        start = time.monotonic()
+        pos = 0
+        while time.monotonic() - start < 3 and len(closed) < len(socks):
+            for i, c in enumerate(socks):
+                if i % 3 != 2 or i in closed:
+                    continue
+                try:
+                    c.sendall(hello[pos:pos + 1])
+                except OSError:
+                    closed.add(i)
+            pos += 1
+            time.sleep(0.1)
+        for i, c in enumerate(socks):
+            c.settimeout(0.5)
+            try:
+                while True:
+                    d = c.recv(4096)
+                    if not d:
+                        closed.add(i)
+                        break
+            except OSError as e:
+                if not isinstance(e, socket.timeout):
+                    closed.add(i)
+            c.close()
+        self.assertEqual(len(closed), len(socks), "hostile TLS clients "
+                         "outlived the request deadline")
+        elapsed = time.monotonic() - t0
+        ok1, over1 = self.runs()
+        self.assertGreaterEqual(ok1 - ok0, int(elapsed / 0.2 * 0.8),
+                                (ok0, ok1, elapsed))
+        self.assertEqual(over1, over0)
+        s, _ = self.scrape()
+        self.assertGreaterEqual(int(find(
+            s, "snmpmgrd_http_tls_handshake_failures")[0][1]), 45)
+        self.assertTrue(self.d.alive())
+
+    def peer_cn(self):
+        with socket.create_connection(("127.0.0.1", self.port)) as c:
+            with self.context().wrap_socket(
+                    c, server_hostname="127.0.0.1") as t:
+                subject = dict(x[0] for x in t.getpeercert()["subject"])
+        return subject["commonName"]
+
+    def test_04_reload_takes_a_new_certificate(self):
+        self.assertEqual(self.peer_cn(), "snmpmgrd")
+        crt, key = self.pki.make("srv2", "snmpmgrd-renewed",
+                                 san="IP:127.0.0.1")
+        orig = json.loads(json.dumps(self.d.config))
+        cfg = json.loads(json.dumps(orig))
+        cfg["http"]["tls"]["cert"] = crt
+        cfg["http"]["tls"]["key"] = key
+        self.d.write_config(cfg)
+        try:
+            self.d.call("daemon.reload", timeout=30)
+            self.assertEqual(self.peer_cn(), "snmpmgrd-renewed")
+            self.scrape()
+        finally:
+            self.d.write_config(orig)
+            self.d.call("daemon.reload", timeout=30)
+        self.assertEqual(self.peer_cn(), "snmpmgrd")
+
+
 class HttpConfig(unittest.TestCase):
 
     def check(self, http):
@@ -490,7 +864,16 @@ class HttpConfig(unittest.TestCase):
                 ({"listen": ["127.0.0.1:9116", "127.0.0.1:9116"]},
                  "listed twice"),
                 ({"listen": ["127.0.0.1:9116"], "tls": {}},
-                 "not supported"),
+                 "are required"),
+                ({"listen": ["127.0.0.1:9116"], "tls": {
+                    "cert": "/nonexistent.crt", "key": "/nonexistent.key"}},
+                 "error 272"),
+                ({"listen": ["127.0.0.1:9116"], "tls": {
+                    "cert": "/etc/hostname", "key": "/etc/hostname"}},
+                 "error 273"),
+                ({"listen": ["127.0.0.1:9116"], "tls": {
+                    "cert": "/etc/hostname", "key": "/etc/hostname",
+                    "min_version": "1.1"}}, "expected \"1.2\" or"),
                 ({"listen": ["127.0.0.1:9116"], "max_connections": 0},
                  "must be from 1"),
                 ({"listen": ["127.0.0.1:9116"], "lsiten": 1},
