@@ -812,18 +812,27 @@ class DtlsInformTest(unittest.TestCase):
                  "ca": p.ca}
             oid = "1.3.6.1.4.1.99999.0.4242"
             with Daemon({"sessions": {"t": s}}) as dm:
+                # A trap first: it opens the association and waits for it
+                # (TSM, no answer); the inform then uses it.
+                r = dm.ctl("trap", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
+                           "trap-via-dtls")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
                 r = dm.ctl("inform", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
                            "over-dtls")
                 self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
-            deadline = time.monotonic() + 5
-            text = ""
-            while time.monotonic() < deadline:
-                with open(log, errors="replace") as f:
-                    text = f.read()
-                if "over-dtls" in text:
-                    break
-                time.sleep(0.1)
+                # An inline target would close before its handshake.
+                r = dm.rpc("snmp.trap", {"target": s, "trap_oid": oid})
+                self.assertEqual(r.get("error", {}).get("code"), 399, r)
+                deadline = time.monotonic() + 5
+                text = ""
+                while time.monotonic() < deadline:
+                    with open(log, errors="replace") as f:
+                        text = f.read()
+                    if "over-dtls" in text and "trap-via-dtls" in text:
+                        break
+                    time.sleep(0.1)
             self.assertIn("over-dtls", text)
+            self.assertIn("trap-via-dtls", text)
             self.assertIn(oid, text)
         finally:
             if trapd is not None:
