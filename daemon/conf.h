@@ -131,7 +131,10 @@ struct config_traps_tls {
 	bool		 have;		/* a "tls" object was given */
 	char		*cert;		/* absolute paths */
 	char		*key;		/* NULL: in the cert file */
-	char		*key_password;	/* PKCS#12 or encrypted PEM; secret */
+	/* PKCS#12 or encrypted PEM; a secret, wiped and NULL once the
+	 * files are read into cred at load. */
+	char		*key_password;
+	struct dtls_cred *cred;		/* our certificate and key, read */
 	char		*ca;		/* file or directory; NULL: none */
 	struct dtls_map_rule *map;	/* cert_to_name, in order */
 	size_t		 nmap;
