@@ -41,7 +41,6 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -179,7 +178,7 @@ dtls_bio_create(BIO *b)
 /* ------------------------------------------------------------ errors */
 
 /* Record code with what and OpenSSL's latest reason; -1. */
-static int
+int
 dtls_ssl_err(int code, const char *what)
 {
 	unsigned long	 e = ERR_peek_last_error();
@@ -278,133 +277,18 @@ dtls_timer_cb(SSL *ssl, unsigned int us)
 
 /* ------------------------------------------------------------ context */
 
-static int
-dtls_pw_cb(char *buf, int size, int rwflag, void *u)
-{
-	size_t	 n;
-
-	(void)rwflag;
-	if (u == NULL || size <= 0)
-		return 0;	/* never prompt */
-	n = strlen(u);
-	if (n > (size_t)size)
-		return 0;
-	memcpy(buf, u, n);
-	return (int)n;
-}
-
-static bool
-dtls_file_is_pem(const char *path)
-{
-	char	 buf[4096];
-	FILE	*f;
-	size_t	 n;
-	bool	 pem;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	pem = memmem(buf, n, "-----BEGIN", 10) != NULL;
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return pem;
-}
-
-static int
-dtls_load_p12(struct dtls_ctx *c, const struct dtls_opts *o)
-{
-	PKCS12		*p12 = NULL;
-	EVP_PKEY	*pkey = NULL;
-	X509		*x = NULL;
-	STACK_OF(X509)	*ca = NULL;
-	FILE		*f;
-	int		 i, rc = -1;
-
-	if ((f = fopen(o->cert, "rb")) == NULL) {
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_NOT_FOUND, "cert %s: %s",
-		    o->cert, strerror(errno));
-		return -1;
-	}
-	p12 = d2i_PKCS12_fp(f, NULL);
-	fclose(f);
-	if (p12 == NULL) {
-		dtls_ssl_err(SNMPMGR_ERR_TLS_CREDENTIALS,
-		    "cert: neither PEM nor PKCS#12");
-		goto fail;
-	}
-	if (PKCS12_parse(p12, o->key_password ? o->key_password : "", &pkey,
-	    &x, &ca) != 1) {
-		dtls_ssl_err(SNMPMGR_ERR_TLS_CREDENTIALS,
-		    "PKCS#12 (wrong key_password?)");
-		goto fail;
-	}
-	if (x == NULL || pkey == NULL) {
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_NO_CHAIN,
-		    "PKCS#12 %s holds no certificate and key", o->cert);
-		goto fail;
-	}
-	if (SSL_CTX_use_certificate(c->ssl, x) != 1 ||
-	    SSL_CTX_use_PrivateKey(c->ssl, pkey) != 1) {
-		dtls_ssl_err(SNMPMGR_ERR_TLS_CREDENTIALS, "PKCS#12");
-		goto fail;
-	}
-	for (i = 0; ca != NULL && i < sk_X509_num(ca); i++)
-		if (SSL_CTX_add1_chain_cert(c->ssl, sk_X509_value(ca, i)) !=
-		    1) {
-			dtls_ssl_err(SNMPMGR_ERR_TLS_NO_CHAIN, "PKCS#12 chain");
-			goto fail;
-		}
-	rc = 0;
-fail:
-	sk_X509_pop_free(ca, X509_free);
-	X509_free(x);
-	EVP_PKEY_free(pkey);
-	PKCS12_free(p12);
-	return rc;
-}
-
+/* Our certificate and key: o's own, or read from o's files now. */
 static int
 dtls_load_cert(struct dtls_ctx *c, const struct dtls_opts *o)
 {
-	const char	*keyf = o->key != NULL ? o->key : o->cert;
-	int		 rc = -1;
+	struct dtls_cred *cred;
+	int		 rc;
 
-	if (access(o->cert, R_OK) == -1) {
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_NOT_FOUND, "cert %s: %s",
-		    o->cert, strerror(errno));
+	if ((cred = o->cred != NULL ? dtls_cred_ref(o->cred) :
+	    dtls_cred_get(o)) == NULL)
 		return -1;
-	}
-	if (o->key != NULL && access(o->key, R_OK) == -1) {
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_NOT_FOUND, "key %s: %s",
-		    o->key, strerror(errno));
-		return -1;
-	}
-	SSL_CTX_set_default_passwd_cb(c->ssl, dtls_pw_cb);
-	SSL_CTX_set_default_passwd_cb_userdata(c->ssl, (void *)o->key_password);
-	if (!dtls_file_is_pem(o->cert)) {
-		if (dtls_load_p12(c, o) == -1)
-			goto out;
-	} else if (SSL_CTX_use_certificate_chain_file(c->ssl, o->cert) != 1) {
-		/* The first error says why: no certificate in the file? */
-		dtls_ssl_err(ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_PEM &&
-		    ERR_GET_REASON(ERR_peek_error()) == PEM_R_NO_START_LINE ?
-		    SNMPMGR_ERR_TLS_NO_CHAIN : SNMPMGR_ERR_TLS_CREDENTIALS,
-		    "cert");
-		goto out;
-	} else if (SSL_CTX_use_PrivateKey_file(c->ssl, keyf,
-	    SSL_FILETYPE_PEM) != 1) {
-		dtls_ssl_err(SNMPMGR_ERR_TLS_CREDENTIALS, "key");
-		goto out;
-	}
-	if (SSL_CTX_check_private_key(c->ssl) != 1) {
-		dtls_ssl_err(SNMPMGR_ERR_TLS_CREDENTIALS,
-		    "key does not match the certificate");
-		goto out;
-	}
-	rc = 0;
-out:
-	SSL_CTX_set_default_passwd_cb_userdata(c->ssl, NULL);
+	rc = dtls_cred_use(c->ssl, cred);
+	dtls_cred_free(cred);
 	return rc;
 }
 
@@ -485,7 +369,7 @@ dtls_ctx_new(const struct dtls_opts *o)
 	    (c->role == DTLS_SERVER ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
 	SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
 
-	if (o->cert != NULL && *o->cert != '\0') {
+	if (o->cred != NULL || (o->cert != NULL && *o->cert != '\0')) {
 		if (dtls_load_cert(c, o) == -1)
 			goto fail;
 	} else if (c->role == DTLS_SERVER) {

@@ -58,6 +58,7 @@
 
 #include "limits.h"
 
+struct dtls_cred;
 struct dtls_ctx;
 struct dtls_assoc;
 struct dtls_listener;
@@ -116,6 +117,9 @@ struct dtls_opts {
 	const char	*cert;
 	const char	*key;
 	const char	*key_password;
+	/* Or all three already read (dtls_cred_get()): then used, and the
+	 * files and the password are not looked at. */
+	struct dtls_cred *cred;
 	const char	*ca;		/* CA file or directory */
 	/* Client side. */
 	const char	*server_fingerprint;
@@ -131,6 +135,19 @@ struct dtls_opts {
 	unsigned	 mtu;
 	unsigned	 retransmit_ms;
 };
+
+/*
+ * Our certificate (with the chain after it), and its key, read now from
+ * o's cert, key and key_password: PEM (the key maybe encrypted) or
+ * PKCS#12.  The password is used for this and kept nowhere.  Reference
+ * counted; a credential read from the same files' contents with the same
+ * password while one lives is that one again.  NULL with the error set
+ * (272 a file missing, 273 unloadable or wrong password or the key does
+ * not match, 274 no certificate in the file).
+ */
+struct dtls_cred *dtls_cred_get(const struct dtls_opts *o);
+struct dtls_cred *dtls_cred_ref(struct dtls_cred *c);
+void		 dtls_cred_free(struct dtls_cred *c);
 
 /* Build a context: files read and checked now.  NULL with the error set. */
 struct dtls_ctx	*dtls_ctx_new(const struct dtls_opts *o);

@@ -2,7 +2,8 @@
  * dtls_int.h - what the two files of the DTLS module share (dtls.c: the
  * datagram BIO, contexts, associations and the cookie listener;
  * dtls_cert.c: fingerprints, the peer certificate's details, cert-to-name
- * mapping and the acceptance rules).  Not for use outside core/dtls*.c.
+ * mapping and the acceptance rules; dtls_key.c: our certificate and key
+ * in memory).  Not for use outside core/dtls*.c.
  */
 #ifndef SNMPMGR_DTLS_INT_H
 #define SNMPMGR_DTLS_INT_H
@@ -95,6 +96,12 @@ struct dtls_listener {
 	SSL			*ssl;
 	struct dtls_io		 io;
 };
+
+/* dtls.c: record code with what and OpenSSL's latest reason; -1. */
+int		 dtls_ssl_err(int code, const char *what);
+
+/* dtls_key.c: give ssl our certificate, chain and key from c.  0 or -1. */
+int		 dtls_cred_use(SSL_CTX *ssl, const struct dtls_cred *c);
 
 /* dtls_cert.c */
 /* Judge the peer of an association (SSL_CTX_set_cert_verify_callback). */

@@ -196,3 +196,14 @@ sess_resolving(const struct sess *s)
 {
 	return s->resolving;
 }
+
+int
+sess_send_oneway(struct sess *s, const uint8_t *buf, size_t len)
+{
+	if (s->addrlen == 0 || !s->attached) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "%s: no address "
+		    "yet", s->host);
+		return -1;
+	}
+	return sess_send(s, buf, len);
+}

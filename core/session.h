@@ -374,6 +374,14 @@ const struct sess_stats	*sess_get_stats(const struct sess *s);
 const struct sess_usm_stats *sess_get_usm_stats(const struct sess *s);
 /* The resolved agent address. */
 const struct sockaddr	*sess_addr(const struct sess *s, socklen_t *len);
+/*
+ * Send one message that wants no answer (a trap) to s's agent on s's own
+ * transport: its socket, its TCP connection or its DTLS association (made
+ * first when there is none; the message waits for it).  0, or -1 with the
+ * error set (no address yet, or the send failed).
+ */
+int		 sess_send_oneway(struct sess *s, const uint8_t *buf,
+		    size_t len);
 /* Opaque pointers for the loop binding (socket, name lookup) and the
  * owner (daemon). */
 void		 sess_set_lookup(struct sess *s, void *lookup);

@@ -1056,7 +1056,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	if (so->transport == SESS_TRANSPORT_DTLS) {
 		if (cfg_tls_session(s->extra, so, option_given(ctx, obj,
 		    t, "version"), option_given(ctx, obj, t, "port"), &at,
-		    ctx->err) == -1)
+		    &s->tls_cred, ctx->err) == -1)
 			return -1;
 	}
 	/* The credential holds the keys now: no password stays behind. */
@@ -1413,6 +1413,7 @@ config_free(struct config *c)
 		config_json_wipe_secrets(c->sessions[i].extra);
 		json_decref(c->sessions[i].extra);
 		sess_opts_drop(c->sessions[i].opts);
+		dtls_cred_free(c->sessions[i].tls_cred);
 		free(c->sessions[i].host);
 		free(c->sessions[i].name);
 		free(c->sessions[i].template_name);

@@ -84,6 +84,12 @@ struct config_session {
 	 * opts->v3.cred is a reference its block owns.
 	 */
 	json_t		*extra;
+	/*
+	 * transport "dtls": our certificate, chain and key, read when the
+	 * config was loaded (an encrypted key decrypted then; its password
+	 * is "***" in extra).  A reference the entry owns; NULL otherwise.
+	 */
+	struct dtls_cred *tls_cred;
 };
 
 struct config_trap_listen {
@@ -125,7 +131,10 @@ struct config_traps_tls {
 	bool		 have;		/* a "tls" object was given */
 	char		*cert;		/* absolute paths */
 	char		*key;		/* NULL: in the cert file */
-	char		*key_password;	/* PKCS#12 or encrypted PEM; secret */
+	/* PKCS#12 or encrypted PEM; a secret, wiped and NULL once the
+	 * files are read into cred at load. */
+	char		*key_password;
+	struct dtls_cred *cred;		/* our certificate and key, read */
 	char		*ca;		/* file or directory; NULL: none */
 	struct dtls_map_rule *map;	/* cert_to_name, in order */
 	size_t		 nmap;
@@ -145,9 +154,13 @@ struct config_traps_tls {
  */
 int	 config_session_tls_opts(const struct config_session *cs,
 	    struct dtls_opts *o, uint32_t *idle_ms);
-/* The same from the keys of a session or target object. */
-int	 config_tls_opts_json(const json_t *obj, struct dtls_opts *o,
-	    uint32_t *idle_ms);
+/*
+ * The same from the keys of a session or target object, with cred (NULL:
+ * none) as what was read from its files; a masked key_password without
+ * cred is refused (399).
+ */
+int	 config_tls_opts_json(const json_t *obj, struct dtls_cred *cred,
+	    struct dtls_opts *o, uint32_t *idle_ms);
 
 /* The listener's DTLS options from t (pointers into t). */
 void	 config_traps_tls_opts(const struct config_traps_tls *t,
@@ -376,10 +389,14 @@ const struct config_poll *config_find_poll(const struct config *c,
  * hashed here, identical credentials shared: usm_cred_get), which replaces
  * o->v3.cred: o must own a reference to the credential it holds
  * (usm_cred_ref() after copying a sess_opts) and releases the new one with
- * sess_opts_release() when done.
+ * sess_opts_release() when done.  With transport "dtls" our certificate
+ * and key are read and checked; with tls_cred not NULL what was read goes
+ * to *tls_cred (a reference), so an encrypted key needs its password no
+ * more.
  */
 int		 config_apply_session_opts(const json_t *obj,
-		    struct sess_opts *o, struct config_err *err);
+		    struct sess_opts *o, struct dtls_cred **tls_cred,
+		    struct config_err *err);
 /* The same on a config entry: its block and host replaced. */
 int		 config_session_set_opts(struct config_session *s,
 		    const json_t *obj, struct config_err *err);

@@ -214,17 +214,22 @@ enum cfg_tls_dates {
 enum cfg_tls_dates cfg_tls_cert_dates(const char *path, int *days, char *end,
 		    size_t endlen);
 /* Our certificate and key load and match, and are within their dates
- * (a warning logged when they end within 30 days).  -1 with err. */
+ * (a warning logged when they end within 30 days); with keep, what was
+ * read goes to *keep (a reference).  -1 with err. */
 int		 cfg_tls_files_check(const struct dtls_opts *d,
-		    const struct cfg_pos *at, struct config_err *err);
+		    const struct cfg_pos *at, struct dtls_cred **keep,
+		    struct config_err *err);
 /*
  * A session with transport "dtls": SNMPv3 (a version other than "3" is
  * an error when given), port 10161 unless given, the options' rules, and
- * the files.  Nothing for other transports.  -1 with err.
+ * the files, read into *cred when cred is not NULL (an encrypted key
+ * decrypted now: nothing but *cred needs its password later).  Nothing
+ * for other transports.  -1 with err.
  */
 int		 cfg_tls_session(const json_t *extra, struct sess_opts *o,
 		    bool version_given, bool port_given,
-		    const struct cfg_pos *at, struct config_err *err);
+		    const struct cfg_pos *at, struct dtls_cred **cred,
+		    struct config_err *err);
 
 /* conf_file.c: files, includes, merging. */
 void		 cfg_file_free(struct cfg_file *f);

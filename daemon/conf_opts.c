@@ -397,7 +397,7 @@ cfg_opts_apply(const json_t *obj, const struct cfg_pos *at, struct sess_opts *o,
 
 int
 config_apply_session_opts(const json_t *obj, struct sess_opts *o,
-    struct config_err *err)
+    struct dtls_cred **tls_cred, struct config_err *err)
 {
 	struct cfg_pos	 at;
 	struct sess_opts tmp;
@@ -425,7 +425,8 @@ config_apply_session_opts(const json_t *obj, struct sess_opts *o,
 	}
 	/* DTLS: SNMPv3 under TSM, our certificate and key checked now. */
 	if (cfg_tls_session(extra, &tmp, json_object_get(obj, "version") !=
-	    NULL, json_object_get(obj, "port") != NULL, &at, err) == -1) {
+	    NULL, json_object_get(obj, "port") != NULL, &at, tls_cred,
+	    err) == -1) {
 		usm_cred_free(cred);
 		goto fail;
 	}
@@ -452,7 +453,7 @@ config_session_set_opts(struct config_session *s, const json_t *obj,
 	sess_opts_compose(&o, s->opts, s->host);
 	if (o.v3.cred != NULL)
 		usm_cred_ref(o.v3.cred);
-	if (config_apply_session_opts(obj, &o, err) == -1) {
+	if (config_apply_session_opts(obj, &o, NULL, err) == -1) {
 		sess_opts_release(&o);
 		return -1;
 	}

@@ -87,8 +87,9 @@ cfg_tls_cert_dates(const char *path, int *days, char *end, size_t endlen)
 
 int
 cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
-    struct config_err *err)
+    struct dtls_cred **keep, struct config_err *err)
 {
+	struct dtls_opts dc = *d;
 	struct dtls_ctx	*c;
 	char		 end[64];
 	int		 days;
@@ -98,10 +99,21 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
 		    "given: DTLS needs our certificate and key",
 		    SNMPMGR_ERR_TLS_CERT_NOT_FOUND);
 	snmpmgr_clearerr();
-	if ((c = dtls_ctx_new(d)) == NULL)
+	/* Read once; the context checked here is built from what was read. */
+	if ((dc.cred = dtls_cred_get(d)) == NULL)
 		return cfg_fail(err, at, AT_KEY, "error %d: %s",
 		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+	if ((c = dtls_ctx_new(&dc)) == NULL) {
+		dtls_cred_free(dc.cred);
+		return cfg_fail(err, at, AT_KEY, "error %d: %s",
+		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+	}
 	dtls_ctx_free(c);
+	if (keep != NULL) {
+		dtls_cred_free(*keep);
+		*keep = dc.cred;
+	} else
+		dtls_cred_free(dc.cred);
 	switch (cfg_tls_cert_dates(d->cert, &days, end, sizeof(end))) {
 	case CFG_TLS_DATES_NOT_YET:
 		return cfg_fail(err, at, AT_KEY, "error %d: certificate %s is "
@@ -121,7 +133,8 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
 
 int
 cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
-    bool port_given, const struct cfg_pos *at, struct config_err *err)
+    bool port_given, const struct cfg_pos *at, struct dtls_cred **cred,
+    struct config_err *err)
 {
 	struct dtls_opts	 d;
 
@@ -144,19 +157,32 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 	    d.server_fingerprint == NULL)
 		return cfg_fail(err, at, AT_KEY, "server_name \"\" turns "
 		    "the name check off, which needs a server_fingerprint");
-	return cfg_tls_files_check(&d, at, err);
+	return cfg_tls_files_check(&d, at, cred, err);
+}
+
+/* The password was masked once the configuration was read. */
+static int
+tls_masked_password(const struct dtls_opts *o)
+{
+	if (o->cred == NULL && o->key_password != NULL &&
+	    strcmp(o->key_password, "***") == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "key_password: the "
+		    "encrypted key was not read when the options were");
+		return -1;
+	}
+	return 0;
 }
 
 int
 config_session_tls_opts(const struct config_session *cs, struct dtls_opts *o,
     uint32_t *idle_ms)
 {
-	return config_tls_opts_json(cs->extra, o, idle_ms);
+	return config_tls_opts_json(cs->extra, cs->tls_cred, o, idle_ms);
 }
 
 int
-config_tls_opts_json(const json_t *extra, struct dtls_opts *o,
-    uint32_t *idle_ms)
+config_tls_opts_json(const json_t *extra, struct dtls_cred *cred,
+    struct dtls_opts *o, uint32_t *idle_ms)
 {
 	const json_t	*v;
 	struct config_err err;
@@ -170,11 +196,6 @@ config_tls_opts_json(const json_t *extra, struct dtls_opts *o,
 		    &err) == 0)
 			*idle_ms = ms;
 	}
-	/* The password was masked once the configuration was read. */
-	if (o->key_password != NULL && strcmp(o->key_password, "***") == 0) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "key_password: a "
-		    "password-protected key is not supported on sessions yet");
-		return -1;
-	}
-	return 0;
+	o->cred = cred;
+	return tls_masked_password(o);
 }

@@ -133,6 +133,16 @@ tls_dates(struct config_traps_tls *t, const struct cfg_pos *at,
 	return 0;
 }
 
+static void
+tls_wipe_password(struct config_traps_tls *t)
+{
+	if (t->key_password != NULL) {
+		OPENSSL_cleanse(t->key_password, strlen(t->key_password));
+		free(t->key_password);
+		t->key_password = NULL;
+	}
+}
+
 /* Open the files as a listener would. */
 static int
 tls_check_files(struct config_traps_tls *t, const struct cfg_pos *at,
@@ -144,11 +154,17 @@ tls_check_files(struct config_traps_tls *t, const struct cfg_pos *at,
 	int			 e;
 
 	config_traps_tls_opts(t, &o);
-	if ((c = dtls_ctx_new(&o)) != NULL) {
+	/* Read once: the listeners use what was read, and the password
+	 * goes now. */
+	if ((o.cred = dtls_cred_get(&o)) != NULL &&
+	    (c = dtls_ctx_new(&o)) != NULL) {
 		dtls_ctx_free(c);
+		t->cred = o.cred;
+		tls_wipe_password(t);
 		kat = cfg_pos_key(at, "cert");
 		return tls_dates(t, &kat, err);
 	}
+	dtls_cred_free(o.cred);
 	/* Point at the file it is about: the detail names it first. */
 	e = snmpmgr_lasterr();
 	kat = cfg_pos_key(at, e == SNMPMGR_ERR_TLS_CERT_STORE && t->ca !=
@@ -166,6 +182,7 @@ config_traps_tls_opts(const struct config_traps_tls *t, struct dtls_opts *o)
 	o->cert = t->cert;
 	o->key = t->key;
 	o->key_password = t->key_password;
+	o->cred = t->cred;
 	o->ca = t->ca;
 	o->map = t->map;
 	o->nmap = t->nmap;
@@ -266,10 +283,8 @@ config_traps_tls_free(struct config_traps_tls *t)
 {
 	free(t->cert);
 	free(t->key);
-	if (t->key_password != NULL) {
-		OPENSSL_cleanse(t->key_password, strlen(t->key_password));
-		free(t->key_password);
-	}
+	tls_wipe_password(t);
+	dtls_cred_free(t->cred);
 	free(t->ca);
 	free(t->map);
 	memset(t, 0, sizeof(*t));

@@ -37,7 +37,9 @@
 #include "core/pdu.h"
 #include "core/session.h"
 #include "core/transport.h"
+#include "core/tsm.h"
 #include "core/usm.h"
+#include "core/v3.h"
 #include "core/walk.h"
 
 #include "control.h"
@@ -53,6 +55,9 @@
 
 /* Rows a walk may collect into one reply ("stream": false). */
 #define METHODS_MAX_COLLECT	100000
+/* Transports whose traps go on the session's connection or association. */
+#define MT_CONNECTED(t)	(SESS_TRANSPORT_IS_STREAM(t) || \
+	    (t) == SESS_TRANSPORT_DTLS)
 
 static const struct oid mt_sysuptime = { 9, { 1, 3, 6, 1, 2, 1, 1, 3, 0 } };
 static const struct oid mt_trapoid = { 11,
@@ -755,7 +760,10 @@ mt_v1_pdu(struct mcall *c, const struct oid *trap_oid, uint32_t uptime,
 	return 0;
 }
 
-/* Send one datagram to the session's agent from a socket of its own. */
+/*
+ * Send one datagram to the session's agent from a socket of its own; over
+ * TCP and DTLS, on the session's connection or association.
+ */
 static int
 mt_send_once(struct sess *s, const uint8_t *buf, size_t len)
 {
@@ -768,11 +776,8 @@ mt_send_once(struct sess *s, const uint8_t *buf, size_t len)
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS, "no address");
 		return -1;
 	}
-	if (SESS_TRANSPORT_IS_STREAM(sess_get_opts(s)->transport)) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "traps over TCP are "
-		    "not supported yet (snmp.inform is)");
-		return -1;
-	}
+	if (MT_CONNECTED(sess_get_opts(s)->transport))
+		return sess_send_oneway(s, buf, len);
 	transport_cfg_default(&cfg, sa->sa_family);
 	if ((fd = transport_open(&cfg)) == -1)
 		return -1;
@@ -782,6 +787,59 @@ mt_send_once(struct sess *s, const uint8_t *buf, size_t len)
 		    strerror(errno));
 	close(fd);
 	return rv;
+}
+
+/* The next of a run of IDs that starts at random (1 .. 2^30). */
+static int32_t
+mt_next_id(int32_t *id)
+{
+	if (*id == 0)
+		*id = (int32_t)(arc4random() & 0x3fffffff) + 1;
+	else
+		*id = (*id & 0x3fffffff) + 1;
+	return *id;
+}
+
+/*
+ * An SNMPv3 trap over DTLS (RFC 5591 4.2): TSM, empty security
+ * parameters, the ScopedPDU in clear for the association to protect, at
+ * the session's security level; the contextEngineID is ours.  Length or
+ * -1 with lasterr.
+ */
+static ssize_t
+mt_tsm_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
+    uint8_t *s1, uint8_t *out, const uint8_t **start)
+{
+	const struct sess_v3opts *v3 = &sess_get_opts(s)->v3;
+	struct v3_out		 o;
+	const uint8_t		*p;
+	ssize_t			 n;
+	static int32_t		 msg_id;
+
+	if ((n = snmp_pdu_encode(pdu, s1, SNMPMGR_MAX_DGRAM, &p)) == -1)
+		return -1;
+	mt_next_id(&msg_id);
+	memset(&o, 0, sizeof(o));
+	o.msg_id = msg_id;
+	o.max_size = SNMPMGR_MAX_MSG_SIZE;
+	o.flags = tsm_flags(v3->level == SESS_LEVEL_NOAUTH ? TSM_LEVEL_NOAUTH :
+	    v3->level == SESS_LEVEL_AUTH ? TSM_LEVEL_AUTH : TSM_LEVEL_PRIV,
+	    false);
+	if (v3->context_engine_id_len > 0) {
+		o.ctx_engine_id = v3->context_engine_id;
+		o.ctx_engine_id_len = v3->context_engine_id_len;
+	} else if (v3->local_engine_id_len > 0) {
+		o.ctx_engine_id = v3->local_engine_id;
+		o.ctx_engine_id_len = v3->local_engine_id_len;
+	} else {
+		o.ctx_engine_id = d->engine_id;
+		o.ctx_engine_id_len = d->engine_id_len;
+	}
+	o.ctx_name = (const uint8_t *)v3->context_name;
+	o.ctx_name_len = strlen(v3->context_name);
+	o.pdu = p;
+	o.pdu_len = (size_t)n;
+	return tsm_encode(&o, TSM_LEVEL_PRIV, out, SNMPMGR_MAX_DGRAM, start);
 }
 
 /*
@@ -838,10 +896,7 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 	ceng = v3->context_engine_id_len > 0 ? v3->context_engine_id : eid;
 	ceng_len = v3->context_engine_id_len > 0 ?
 	    v3->context_engine_id_len : eid_len;
-	if (msg_id == 0)
-		msg_id = (int32_t)(arc4random() & 0x3fffffff) + 1;
-	else
-		msg_id = (msg_id & 0x3fffffff) + 1;
+	mt_next_id(&msg_id);
 	n = trapproc_v3_encode(&me, u, use_priv, msg_id, user, userlen, ceng,
 	    ceng_len, (const uint8_t *)v3->context_name,
 	    strlen(v3->context_name), pdu, SNMPMGR_MAX_MSG_SIZE, s1, s2, out,
@@ -867,10 +922,7 @@ m_snmp_trap(struct mcall *c)
 
 	if (mt_varbinds(c, &nt) == -1)
 		goto done;
-	if (reqid == 0)
-		reqid = (int32_t)(arc4random() & 0x3fffffff) + 1;
-	else
-		reqid = (reqid & 0x3fffffff) + 1;
+	mt_next_id(&reqid);
 	memset(&pdu, 0, sizeof(pdu));
 	pdu.type = SNMP_PDU_TRAP;
 	pdu.request_id = reqid;
@@ -889,7 +941,18 @@ m_snmp_trap(struct mcall *c)
 		if (mt_v1_pdu(c, &nt.trap_oid, nt.uptime, &pdu) == -1)
 			goto done;
 	}
-	if (so->version == SNMP_V3)
+	/* A temporary session would go before the connection is made. */
+	if (op->temp && MT_CONNECTED(so->transport)) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "snmp.trap over "
+		    "%s needs a configured session (snmp.inform works on a "
+		    "target)", so->transport == SESS_TRANSPORT_DTLS ? "DTLS" :
+		    "TCP");
+		op_error_lasterr(r);
+		goto done;
+	}
+	if (so->transport == SESS_TRANSPORT_DTLS)
+		n = mt_tsm_trap(c->d, op->s, &pdu, s1, out, &start);
+	else if (so->version == SNMP_V3)
 		n = mt_v3_trap(c->d, op->s, &pdu, s1, s2, out, &start);
 	else {
 		memset(&msg, 0, sizeof(msg));

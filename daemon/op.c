@@ -59,7 +59,8 @@ op_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
 	(void)arg;
 	for (op = op_tls_list; op != NULL; op = op->tls_next)
 		if (op->s == s)
-			return config_tls_opts_json(op->tls, o, idle_ms);
+			return config_tls_opts_json(op->tls, op->tls_cred, o,
+			    idle_ms);
 	snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "SNMP over DTLS: no "
 	    "options for this target");
 	return -1;
@@ -80,6 +81,7 @@ op_free(struct op *op)
 			}
 		json_decref(op->tls);
 	}
+	dtls_cred_free(op->tls_cred);
 	if (op->sr != NULL)
 		sess_req_cancel(op->sr);
 	if (op->w != NULL) {
@@ -203,7 +205,7 @@ op_target(struct op *op, json_t *params)
 	if (o.v3.cred != NULL)
 		usm_cred_ref(o.v3.cred);
 	memset(&err, 0, sizeof(err));
-	rv = config_apply_session_opts(tv, &o, &err);
+	rv = config_apply_session_opts(tv, &o, &op->tls_cred, &err);
 	/* Passwords are keys now (or refused): none stays in the params. */
 	config_json_wipe_secrets(tv);
 	if (rv == -1) {
@@ -217,7 +219,7 @@ op_target(struct op *op, json_t *params)
 		    NULL);
 		return -1;
 	}
-	/* A DTLS target's files are read again when it connects. */
+	/* A DTLS target connects with the key read above. */
 	if (o.transport == SESS_TRANSPORT_DTLS) {
 		if ((op->tls = json_deep_copy(tv)) == NULL) {
 			sess_opts_release(&o);

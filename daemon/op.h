@@ -22,6 +22,7 @@ typedef struct json_t json_t;
 
 struct ctl_req;
 struct daemon;
+struct dtls_cred;
 struct dsess;
 struct polls_wait;
 struct sess;
@@ -62,6 +63,7 @@ struct op {
 
 	/* An inline DTLS target's options (a copy of the target object). */
 	struct json_t		*tls;
+	struct dtls_cred	*tls_cred;	/* our key, read then */
 	struct op		*tls_next;
 };
 

@@ -100,11 +100,14 @@ static uint8_t	sd_out[SNMPMGR_MAX_DGRAM];
  * certificate, key, CA, pin, name, protocol floor, ciphers): one SSL_CTX
  * with its CA store for them all, not one each.  Built when the first of
  * them connects; freed with the last user (associations hold references
- * of their own).
+ * of their own).  Our certificate and key, when the configuration read
+ * them already (an encrypted key), count by the credential itself: the
+ * entry holds it, so its address names it while the entry lives.
  */
 struct sd_ctx {
 	struct sd_ctx	*next;
 	struct dtls_ctx	*ctx;
+	struct dtls_cred *cred;
 	int		 users;
 	char		*key;
 };
@@ -129,27 +132,30 @@ static struct sd_ctx *
 sd_ctx_get(const struct dtls_opts *o)
 {
 	struct sd_ctx	*x;
-	char		 key[4 * 4096 + 2048], *p = key;
+	char		 key[4 * 4096 + 2048], *p = key, cred[32];
 	size_t		 left = sizeof(key);
+	bool		 share;
 
-	sd_key_add(&p, &left, o->cert);
-	sd_key_add(&p, &left, o->key);
-	sd_key_add(&p, &left, o->key_password != NULL ? "pw" : NULL);
+	/* A pass phrase not read into a credential: nothing to compare. */
+	share = o->cred != NULL || o->key_password == NULL;
+	snprintf(cred, sizeof(cred), "%p", (void *)o->cred);
+	sd_key_add(&p, &left, o->cred != NULL ? cred : NULL);
+	sd_key_add(&p, &left, o->cred == NULL ? o->cert : NULL);
+	sd_key_add(&p, &left, o->cred == NULL ? o->key : NULL);
 	sd_key_add(&p, &left, o->ca);
 	sd_key_add(&p, &left, o->server_fingerprint);
 	sd_key_add(&p, &left, o->server_name);
 	sd_key_add(&p, &left, o->tls_min_version);
 	sd_key_add(&p, &left, o->tls_ciphers);
 	/* A key too long to compare (or a pass phrase): not shared. */
-	if (left > 0 && o->key_password == NULL)
+	if (left > 0 && share)
 		for (x = sd_ctxs; x != NULL; x = x->next)
 			if (strcmp(x->key, key) == 0) {
 				x->users++;
 				return x;
 			}
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
-	    (x->key = strdup(left > 0 && o->key_password == NULL ? key :
-	    "")) == NULL) {
+	    (x->key = strdup(left > 0 && share ? key : "")) == NULL) {
 		free(x);
 		snmpmgr_seterr(SNMPMGR_ERR_TLS_LIBRARY, "out of memory");
 		return NULL;
@@ -159,6 +165,7 @@ sd_ctx_get(const struct dtls_opts *o)
 		free(x);
 		return NULL;
 	}
+	x->cred = dtls_cred_ref(o->cred);
 	x->users = 1;
 	x->next = sd_ctxs;
 	sd_ctxs = x;
@@ -178,6 +185,7 @@ sd_ctx_put(struct sd_ctx *x)
 			break;
 		}
 	dtls_ctx_free(x->ctx);
+	dtls_cred_free(x->cred);
 	free(x->key);
 	free(x);
 }
@@ -480,7 +488,8 @@ sd_open(struct sess_dtls *d)
 	cfg.sndbuf = o->out_buffer_size;
 	if ((d->fd = transport_open(&cfg)) == -1)
 		return -1;
-	if ((d->a = dtls_client_new(d->ctx->ctx, sess_get_host(d->s))) == NULL)
+	if ((d->a = dtls_client_new(d->ctx->ctx, sess_get_host(d->s))) ==
+	    NULL)
 		goto fail;
 	if ((d->rev = event_new(d->base, d->fd, EV_READ | EV_PERSIST,
 	    sd_read_cb, d)) == NULL || event_add(d->rev, NULL) == -1) {

@@ -80,6 +80,7 @@ sessions_cs_free(struct config_session *cs)
 	free(cs->polls);
 	json_decref(cs->extra);
 	sess_opts_drop(cs->opts);
+	dtls_cred_free(cs->tls_cred);
 	free(cs->host);
 	free(cs->name);
 	free(cs->template_name);
@@ -100,8 +101,9 @@ sessions_cs_dup(const struct config_session *src)
 	cs->npolls = 0;
 	cs->extra = NULL;
 	cs->name = cs->host = cs->template_name = cs->credentials = NULL;
-	/* The copy holds the block too (session.h). */
+	/* The copy holds the block too (session.h), and our DTLS key. */
 	sess_opts_hold(cs->opts);
+	(void)dtls_cred_ref(cs->tls_cred);
 	if ((cs->host = strdup(src->host)) == NULL ||
 	    (cs->name = strdup(src->name)) == NULL ||
 	    (src->template_name != NULL && (cs->template_name =
@@ -485,7 +487,7 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 	/* o owns a reference of its own while it is changed (session.h). */
 	if (o.v3.cred != NULL)
 		o.v3.cred = usm_cred_ref(o.v3.cred);
-	if (config_apply_session_opts(obj, &o, err) == -1) {
+	if (config_apply_session_opts(obj, &o, NULL, err) == -1) {
 		sess_opts_release(&o);
 		return -1;
 	}

@@ -693,7 +693,7 @@ START_TEST(config_v3_options_typed_and_credentials_shared)
 	ck_assert_str_eq(json_string_value(json_object_get(js,
 	    "auth_key_type")), "master");
 	sess_opts_default(&o);
-	ck_assert_int_eq(config_apply_session_opts(js, &o, &err), 0);
+	ck_assert_int_eq(config_apply_session_opts(js, &o, NULL, &err), 0);
 	ck_assert_ptr_nonnull(o.v3.cred);
 	ck_assert_mem_eq(usm_cred_auth_key(o.v3.cred)->bytes,
 	    usm_cred_auth_key(a->v3.cred)->bytes, 32);
@@ -703,7 +703,7 @@ START_TEST(config_v3_options_typed_and_credentials_shared)
 	json_decref(js);
 	/* A partial change keeps the rest: a new auth password only. */
 	js = json_pack("{s:s}", "auth_password", "another-secret");
-	ck_assert_int_eq(config_apply_session_opts(js, &o, &err), 0);
+	ck_assert_int_eq(config_apply_session_opts(js, &o, NULL, &err), 0);
 	ck_assert_int_eq(usm_cred_priv(o.v3.cred), USM_PRIV_AES256);
 	ck_assert_int_eq(usm_cred_auth_source(o.v3.cred), 'p');
 	ck_assert_int_ne(memcmp(usm_cred_auth_key(o.v3.cred)->bytes,
@@ -1188,7 +1188,7 @@ START_TEST(config_inline_target_options)
 	t = json_pack("{s:s, s:i, s:s, s:s, s:s}", "host", "127.0.0.1",
 	    "port", 1161, "version", "2c", "community", "private",
 	    "timeout", "200ms");
-	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), 0);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, NULL, &err), 0);
 	ck_assert_str_eq(o.host, "127.0.0.1");
 	ck_assert_uint_eq(o.port, 1161);
 	ck_assert_int_eq(o.version, SNMP_V2C);
@@ -1206,32 +1206,32 @@ START_TEST(config_inline_target_errors_name_the_key)
 
 	sess_opts_default(&o);
 	t = json_pack("{s:s, s:s}", "host", "h", "timeout", "soon");
-	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, NULL, &err), -1);
 	ck_assert_str_eq(err.text, "timeout: expected a duration such as "
 	    "\"5s\", \"500ms\" or a number of seconds");
 	ck_assert_str_eq(o.host, "");	/* untouched on failure */
 	json_decref(t);
 
 	t = json_pack("{s:s, s:i}", "host", "h", "retrys", 1);
-	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, NULL, &err), -1);
 	ck_assert_str_eq(err.text, "retrys: unknown session option (did you "
 	    "mean \"retries\"?)");
 	json_decref(t);
 
 	t = json_pack("{s:s, s:s, s:s, s:s}", "host", "h", "version", "3",
 	    "user", "u", "auth", "sha");
-	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, NULL, &err), -1);
 	ck_assert_str_eq(err.text, "auth_password: auth \"sha\" needs "
 	    "auth_password or auth_key");
 	json_decref(t);
 
 	t = json_pack("{s:i}", "port", 1161);
-	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, NULL, &err), -1);
 	ck_assert_str_eq(err.text, "host: required");
 	json_decref(t);
 
 	t = json_pack("[]");
-	ck_assert_int_eq(config_apply_session_opts(t, &o, &err), -1);
+	ck_assert_int_eq(config_apply_session_opts(t, &o, NULL, &err), -1);
 	json_decref(t);
 }
 END_TEST
@@ -1265,7 +1265,7 @@ START_TEST(config_opts_json_masks_and_round_trips)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "community")),
 	    "s3cret");
 	sess_opts_default(&back);
-	ck_assert_int_eq(config_apply_session_opts(j, &back, &err), 0);
+	ck_assert_int_eq(config_apply_session_opts(j, &back, NULL, &err), 0);
 	j2 = config_session_opts_json(&back, false);
 	ck_assert(json_equal(j, j2));
 	ck_assert_int_eq(back.dscp, 10);
@@ -1277,7 +1277,7 @@ START_TEST(config_opts_json_masks_and_round_trips)
 	j = config_session_opts_json(&o, false);
 	ck_assert(json_is_null(json_object_get(j, "dscp")));
 	back.dscp = 5;
-	ck_assert_int_eq(config_apply_session_opts(j, &back, &err), 0);
+	ck_assert_int_eq(config_apply_session_opts(j, &back, NULL, &err), 0);
 	ck_assert_int_eq(back.dscp, -1);
 	json_decref(j);
 }

@@ -1052,6 +1052,46 @@ START_TEST(dtls_pkcs12_credentials_handshake)
 }
 END_TEST
 
+/* Credentials read once, shared by content and password, never prompting. */
+START_TEST(dtls_credentials_read_once_and_shared)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct dtls_cred	*a, *b, *c;
+	struct pair		 p;
+
+	co.cert = p12;
+	co.key = NULL;
+	co.key_password = "s3cret";
+	ck_assert_ptr_nonnull(a = dtls_cred_get(&co));
+	ck_assert_ptr_nonnull(b = dtls_cred_get(&co));
+	ck_assert_ptr_eq(a, b);
+	/* A wrong password is 273 even while a good read lives. */
+	co.key_password = "wrong";
+	ck_assert_ptr_null(dtls_cred_get(&co));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TLS_CREDENTIALS);
+	co.key_password = NULL;
+	ck_assert_ptr_null(dtls_cred_get(&co));
+	/* PEM: another credential; a missing key file is 272. */
+	ck_assert_ptr_nonnull(c = dtls_cred_get(&(struct dtls_opts){
+	    .cert = mgr.cert, .key = mgr.key }));
+	ck_assert_ptr_ne(a, c);
+	dtls_cred_free(c);
+	ck_assert_ptr_null(dtls_cred_get(&(struct dtls_opts){
+	    .cert = mgr.cert, .key = missing }));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TLS_CERT_NOT_FOUND);
+	/* A context from the credential alone: no file is named. */
+	co = client_opts();
+	co.cert = co.key = NULL;
+	co.cred = a;
+	dtls_cred_free(b);
+	pair_run(&p, &co, &so, "127.0.0.1");
+	dtls_cred_free(a);
+	assert_open(&p);
+	ck_assert_str_eq(dtls_assoc_peer(p.sv)->sha256, mgr.fp);
+	pair_free(&p);
+}
+END_TEST
+
 START_TEST(dtls_fingerprint_text)
 {
 	struct dtls_fingerprint	 fp;
@@ -1094,6 +1134,7 @@ main(void)
 	make_pki();
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, dtls_handshake_ok_with_ca);
+	tcase_add_test(tc, dtls_credentials_read_once_and_shared);
 	tcase_add_test(tc, dtls_ok_with_fingerprint_only_self_signed);
 	tcase_add_test(tc, dtls_fingerprint_pins_a_ca_in_the_chain);
 	tcase_add_test(tc, dtls_fingerprint_mismatch_is_280);

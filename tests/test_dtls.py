@@ -651,6 +651,125 @@ class DtlsClientFailureTest(unittest.TestCase):
             a.close()
 
 
+@skip_unless("snmpd", "snmpget", "openssl")
+class DtlsEncryptedKeyTest(unittest.TestCase):
+    """Our key encrypted (PEM with a pass phrase, PKCS#12): read and
+    decrypted when the config is loaded, used from memory when the
+    session connects (the file may be gone by then), the password never
+    shown; a wrong password is error 273 at start, reload and -t."""
+
+    PEM_PW = "Enc-Pem-Phrase-31"
+    P12_PW = "P12-Phrase-77"
+
+    @classmethod
+    def setUpClass(cls):
+        p = cls.pki = Pki()
+        p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+        p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        run(OPENSSL, "pkey", "-in", p.path("mgr.key"), "-aes256",
+            "-passout", "pass:" + cls.PEM_PW, "-out", p.path("mgr-enc.key"))
+        run(OPENSSL, "pkcs12", "-export", "-in", p.path("mgr.crt"),
+            "-inkey", p.path("mgr.key"), "-certfile", p.ca, "-passout",
+            "pass:" + cls.P12_PW, "-out", p.path("mgr.p12"))
+        try:
+            cls.agent, cls.port = dtls_agent(p)
+        except BaseException:
+            p.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.agent.close()
+        cls.pki.close()
+
+    def sessions(self, pem_pw=None, p12_pw=None, key=None):
+        base = {"host": "127.0.0.1", "port": self.port, "transport": "dtls",
+                "timeout": "5s", "ca": self.pki.ca}
+        enc = dict(base, cert=self.pki.path("mgr.crt"),
+                   key=key or self.pki.path("mgr-enc.key"),
+                   key_password=pem_pw or self.PEM_PW)
+        p12 = dict(base, cert=self.pki.path("mgr.p12"),
+                   key_password=p12_pw or self.P12_PW)
+        return {"sessions": {"enc": enc, "p12": p12}}
+
+    def no_secret(self, text):
+        for pw in (self.PEM_PW, self.P12_PW, "Wrong-Phrase-5"):
+            self.assertNotIn(pw, text)
+
+    def test_get_with_encrypted_pem_and_pkcs12(self):
+        theirs = ns_dtls(self.pki, "snmpget", "dtlsudp:localhost:%d" %
+                         self.port, SYS_DESCR)
+        # A copy of the encrypted key, removed once the daemon runs: the
+        # key is used from memory, not read again when connecting.
+        gone = self.pki.path("mgr-enc-copy.key")
+        shutil.copy(self.pki.path("mgr-enc.key"), gone)
+        with Daemon(self.sessions(key=gone), debug=True) as d:
+            os.unlink(gone)
+            for name in ("enc", "p12"):
+                r = d.rpc("snmp.get", {"session": name,
+                                       "oids": [SYS_DESCR]}, timeout=30)
+                self.assertIn("result", r, r)
+                self.assertEqual(vbs_of(r["result"]), theirs)
+                shown = d.call("session.show", {"session": name})
+                self.assertEqual(shown["tls"]["subject"], "CN=localhost")
+                self.no_secret(json.dumps(shown))
+                self.no_secret(json.dumps(d.call("session.config", {
+                    "session": name})))
+            # Inline targets: the same, and a wrong password is 273.
+            for tgt in self.sessions()["sessions"].values():
+                r = d.rpc("snmp.get", {"target": tgt,
+                                       "oids": [SYS_DESCR]}, timeout=30)
+                self.assertEqual(vbs_of(r.get("result", r)), theirs, r)
+            tgt = self.sessions(p12_pw="Wrong-Phrase-5")["sessions"]["p12"]
+            r = d.rpc("snmp.get", {"target": tgt, "oids": [SYS_DESCR]},
+                      timeout=30)
+            self.assertIn("273", json.dumps(r.get("error")), r)
+            self.no_secret(json.dumps(r))
+            # A reload reads the files again; the sessions still work.
+            shutil.copy(self.pki.path("mgr-enc.key"), gone)
+            d.call("daemon.reload", timeout=30)
+            for name in ("enc", "p12"):
+                r = d.rpc("snmp.get", {"session": name,
+                                       "oids": [SYS_DESCR]}, timeout=30)
+                self.assertIn("result", r, r)
+            # A reload with a wrong password is refused (273): the
+            # running config stays.
+            d.write_config(self.sessions(key=gone, p12_pw="Wrong-Phrase-5"))
+            r = d.rpc("daemon.reload", timeout=30)
+            self.assertIn("error", r, r)
+            self.assertIn("error 273", json.dumps(r))
+            self.no_secret(json.dumps(r))
+            r = d.rpc("snmp.get", {"session": "p12", "oids": [SYS_DESCR]},
+                      timeout=30)
+            self.assertIn("result", r, r)
+            self.no_secret(d.log())
+
+    def check(self, conf):
+        path = self.pki.path("check.json")
+        with open(path, "w") as f:
+            json.dump(dict(conf, state_dir=self.pki.dir), f)
+        return subprocess.run([SNMPMGRD, "-t", "-c", path],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_wrong_password_is_273(self):
+        r = self.check(self.sessions())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for conf in (self.sessions(pem_pw="Wrong-Phrase-5"),
+                     self.sessions(p12_pw="Wrong-Phrase-5")):
+            r = self.check(conf)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("error 273", r.stderr)
+            self.no_secret(r.stdout + r.stderr)
+            d = Daemon(conf, start=False)
+            try:
+                with self.assertRaises(RuntimeError) as cm:
+                    d.start()
+                self.assertIn("error 273", str(cm.exception))
+                self.no_secret(str(cm.exception))
+            finally:
+                d.close()
+
+
 @skip_unless("snmptrapd", "openssl")
 class DtlsInformTest(unittest.TestCase):
     """Our inform over DTLS, acknowledged by Net-SNMP snmptrapd."""
@@ -693,18 +812,27 @@ class DtlsInformTest(unittest.TestCase):
                  "ca": p.ca}
             oid = "1.3.6.1.4.1.99999.0.4242"
             with Daemon({"sessions": {"t": s}}) as dm:
+                # A trap first: it opens the association and waits for it
+                # (TSM, no answer); the inform then uses it.
+                r = dm.ctl("trap", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
+                           "trap-via-dtls")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
                 r = dm.ctl("inform", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
                            "over-dtls")
                 self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
-            deadline = time.monotonic() + 5
-            text = ""
-            while time.monotonic() < deadline:
-                with open(log, errors="replace") as f:
-                    text = f.read()
-                if "over-dtls" in text:
-                    break
-                time.sleep(0.1)
+                # An inline target would close before its handshake.
+                r = dm.rpc("snmp.trap", {"target": s, "trap_oid": oid})
+                self.assertEqual(r.get("error", {}).get("code"), 399, r)
+                deadline = time.monotonic() + 5
+                text = ""
+                while time.monotonic() < deadline:
+                    with open(log, errors="replace") as f:
+                        text = f.read()
+                    if "over-dtls" in text and "trap-via-dtls" in text:
+                        break
+                    time.sleep(0.1)
             self.assertIn("over-dtls", text)
+            self.assertIn("trap-via-dtls", text)
             self.assertIn(oid, text)
         finally:
             if trapd is not None:

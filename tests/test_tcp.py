@@ -15,9 +15,11 @@ once per connection, RFC 3430: no retransmission on the same stream) and
 one that drops the connection (the retry goes out on a new one).
 """
 
+import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -487,10 +489,13 @@ class TcpHostilePeer(unittest.TestCase):
         self.assertEqual(self.peer.accepted, 2)
         self.assertEqual(self.peer.requests, 2)
 
-    def test_trap_refused_with_399(self):
-        r = self.daemon.rpc("snmp.trap", {"session": "t",
+    def test_trap_to_an_inline_tcp_target_is_399(self):
+        # A temporary session would close before its connection is made.
+        t = dict(self.daemon.config["sessions"]["t"])
+        r = self.daemon.rpc("snmp.trap", {"target": t,
                                           "trap_oid": "1.3.6.1.6.3.1.1.5.1"})
         self.assertEqual(r.get("error", {}).get("code"), 399, r)
+        self.assertIn("configured session", json.dumps(r))
 
     def test_adhoc_tcp_target(self):
         r = self.daemon.ctl_json("get", "-H", "tcp:127.0.0.1:%d"
@@ -498,6 +503,79 @@ class TcpHostilePeer(unittest.TestCase):
                                  row_oid(3))
         self.assertEqual(r["varbinds"][0]["value"], 3)
         self.assertEqual(self.peer.accepted, 1)
+
+
+@skip_unless("snmptrapd")
+class TcpTrapToSnmptrapd(unittest.TestCase):
+    """Our traps (v1, v2c, v3) and an inform on a session with transport
+    "tcp", received by Net-SNMP snmptrapd listening on tcp:."""
+
+    def test_traps_seen_by_snmptrapd(self):
+        d = tempfile.mkdtemp(prefix="snmptest-trapd-tcp-")
+        trapd = None
+        try:
+            with socket.socket() as sk:
+                sk.bind(("127.0.0.1", 0))
+                port = sk.getsockname()[1]
+            log = os.path.join(d, "trapd.log")
+            conf = os.path.join(d, "snmptrapd.conf")
+            engine = "0x80001f88804d4752544350"
+            with open(conf, "w") as f:
+                f.write("snmpTrapdAddr tcp:127.0.0.1:%d\n" % port)
+                f.write("disableAuthorization yes\n")
+                f.write("authCommunity log public\n")
+                f.write("createUser -e %s tcpuser SHA %s AES %s\n"
+                        % (engine, AUTHPW, PRIVPW))
+            env = dict(os.environ, SNMP_PERSISTENT_DIR=d, SNMPCONFPATH=d,
+                       MIBS="")
+            trapd = subprocess.Popen(
+                [snmptest.find_program("snmptrapd"), "-f", "-Lf", log,
+                 "-n", "-On", "-C", "-c", conf, "-p",
+                 os.path.join(d, "pid")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=env)
+            deadline = time.monotonic() + 5
+            while not os.path.exists(os.path.join(d, "pid")) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.2)
+            base = {"host": "127.0.0.1", "port": port, "transport": "tcp",
+                    "timeout": "3s", "retries": 1, "community": "public"}
+            sessions = {
+                "v1": dict(base, version="1"),
+                "v2": dict(base, version="2c"),
+                "v3": dict(base, version="3", user="tcpuser", auth="sha",
+                           auth_password=AUTHPW, priv="aes",
+                           priv_password=PRIVPW,
+                           local_engine_id=engine[2:])}
+            oid = "1.3.6.1.4.1.99999.0.77"
+            with Daemon({"sessions": sessions}) as dm:
+                for name in ("v1", "v2", "v3"):
+                    r = dm.ctl("trap", name, oid, "1.3.6.1.2.1.1.5.0", "s",
+                               "tcp-trap-" + name)
+                    self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                r = dm.ctl("inform", "v2", oid, "1.3.6.1.2.1.1.5.0", "s",
+                           "tcp-inform")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                deadline = time.monotonic() + 10
+                text = ""
+                want = ["tcp-trap-v1", "tcp-trap-v2", "tcp-trap-v3",
+                        "tcp-inform"]
+                while time.monotonic() < deadline:
+                    with open(log, errors="replace") as f:
+                        text = f.read()
+                    if all(w in text for w in want):
+                        break
+                    time.sleep(0.1)
+                for w in want:
+                    self.assertIn(w, text)
+                self.assertIn("TCP: [127.0.0.1]", text)
+                self.assertTrue(dm.alive())
+        finally:
+            if trapd is not None:
+                trapd.terminate()
+                trapd.wait(5)
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

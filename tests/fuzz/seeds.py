@@ -6,6 +6,8 @@
   seeds.py ctl DIR       control socket request lines for fuzz_ctl.c
   seeds.py config DIR    config files for fuzz_config.c
   seeds.py traps DIR     traps and informs for fuzz_traps.c
+  seeds.py tcp DIR       SNMP over TCP byte streams for fuzz_tcp.c (the
+                         first octet picks the read sizes)
 
 Standard library only; a tiny BER writer is enough for the session seeds.
 """
@@ -382,9 +384,27 @@ def config_seeds():
     return s
 
 
+# ------------------------------------------------------------------ tcp
+
+
+def tcp_seeds():
+    get = community_msg(1, pdu(0xa0, [varbind(SYS[0], b"\x05\x00")]))
+    big = community_msg(1, pdu(0xa2, [varbind(SYS[0], octets(b"x" * 300))]))
+    return {
+        "one": b"\x00" + get,
+        "two_in_one_read": b"\x00" + get + get,
+        "bytewise": b"\x06" + get + big,
+        "long_form": b"\x03" + big + get,
+        "ten_mib_prefix": b"\x01\x30\x84\x00\xa0\x00\x00" + b"\x00" * 16,
+        "indefinite": b"\x00\x30\x80" + get,
+        "not_a_sequence": b"\x02\x04\x03abc" + get,
+        "cut_short": b"\x05" + big[:-7],
+    }
+
+
 def main(argv):
     kinds = {"session": session_seeds, "ctl": ctl_seeds,
-             "config": config_seeds, "traps": trap_seeds}
+             "config": config_seeds, "traps": trap_seeds, "tcp": tcp_seeds}
     if len(argv) != 3 or argv[1] not in kinds:
         sys.stderr.write(__doc__)
         return 2
