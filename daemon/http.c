@@ -386,6 +386,7 @@ probe_target(struct http *h, const char *target)
 {
 	const struct sess_opts *o;
 	struct dsess	*ds;
+	const char	*host;
 	char		 hp[300];
 	size_t		 i;
 
@@ -394,9 +395,10 @@ probe_target(struct http *h, const char *target)
 	for (i = 0; i < sessions_count(h->d->sessions); i++) {
 		ds = sessions_at(h->d->sessions, i);
 		o = sessions_opts(ds);
-		snprintf(hp, sizeof(hp), strchr(o->host, ':') != NULL ?
-		    "[%s]:%u" : "%s:%u", o->host, (unsigned)o->port);
-		if (strcmp(o->host, target) == 0 || strcmp(hp, target) == 0)
+		host = sessions_host(ds);
+		snprintf(hp, sizeof(hp), strchr(host, ':') != NULL ?
+		    "[%s]:%u" : "%s:%u", host, (unsigned)o->port);
+		if (strcmp(host, target) == 0 || strcmp(hp, target) == 0)
 			return ds;
 	}
 	return NULL;

@@ -380,7 +380,7 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 	size_t			 i, k;
 	bool			 skip, first;
 	struct ncache		*nc;
-	const struct sess_opts	*o = sessions_opts(ds);
+	const char		*host = sessions_host(ds);
 
 	if (polls_sess_info(ds, &info) == -1)
 		return;
@@ -399,7 +399,7 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 		first = true;
 		e.pfx = (uint32_t)m->pfx.len;
 		label(&m->pfx, &first, "session", ds->name, strlen(ds->name));
-		label(&m->pfx, &first, "host", o->host, strlen(o->host));
+		label(&m->pfx, &first, "host", host, strlen(host));
 		label(&m->pfx, &first, "poll", ji.poll, strlen(ji.poll));
 		e.pfxlen = (uint32_t)(m->pfx.len - e.pfx);
 		if (m->pfx.failed || m->pfx.len > UINT32_MAX) {
@@ -770,11 +770,11 @@ static const struct {
 static void
 sess_labels(struct render_buf *b, const struct dsess *ds)
 {
-	const struct sess_opts *o = sessions_opts(ds);
+	const char	*host = sessions_host(ds);
 	bool		 first = true;
 
 	label(b, &first, "session", ds->name, strlen(ds->name));
-	label(b, &first, "host", o->host, strlen(o->host));
+	label(b, &first, "host", host, strlen(host));
 }
 
 static void
