@@ -31,6 +31,11 @@ on CPU 0).  In one run:
      per second and the daemon CPU per poll.  The scheduler skips turns it
      cannot serve (overruns), never queues them.
 
+With --baseline BUILD, the snmpmgrd of another build directory (e.g. the
+base commit's) runs the same fixed-cost, start-up, (a) and (b)
+measurements in the same run, after this build's, against the same
+responder: the A/B figure for a change.
+
 Correctness first: any failed poll or timeout in (a), a session not up,
 or a bad or lost answer of the raw requester stops the run with exit
 status 1 and no figure printed.  No timing is asserted: with --strict a
@@ -161,11 +166,23 @@ def ceiling(args, base, manager_cpus):
     return out
 
 
+def start_daemon(cfg):
+    """snmpmgrd with cfg, given a minute to answer: 100,000 sessions on a
+    loaded machine take longer than the tests' 10 s."""
+    d = snmptest.Daemon(cfg, start=False)
+    try:
+        d.start(timeout=60)
+    except BaseException:
+        d.close()
+        raise
+    return d
+
+
 def fixed_cost(args, base):
     """RSS (KiB) of snmpmgrd with one session, after it polled once."""
     a = argparse.Namespace(**vars(args))
     a.sessions = 1
-    d = snmptest.Daemon(config(a, base, "1s"))
+    d = start_daemon(config(a, base, "1s"))
     try:
         deadline = time.monotonic() + 10
         while status(d)["polls_done"] < 1:
@@ -177,58 +194,22 @@ def fixed_cost(args, base):
         d.close()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--builddir", default=snmptest.top_builddir())
-    ap.add_argument("--sessions", type=int, default=100000)
-    ap.add_argument("--oids", type=int, default=10)
-    ap.add_argument("--interval", default="60s")
-    ap.add_argument("--ports", type=int, default=100)
-    ap.add_argument("--measure", type=float, default=30.0)
-    ap.add_argument("--rate-measure", type=float, default=6.0)
-    ap.add_argument("--ceiling-secs", type=float, default=3.0)
-    ap.add_argument("--rates", default="10000,50000",
-                    help="offered polls per second in phase (b)")
-    ap.add_argument("--in-flight", type=int, default=1000)
-    ap.add_argument("--batch-window", default=None,
-                    help="scheduler.batch_window (default: the daemon's)")
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--strict", action="store_true")
-    args = ap.parse_args()
-    args.builddir = os.path.abspath(args.builddir)
-    os.environ["top_builddir"] = args.builddir
-    for prog in ("responder", "requester"):
-        if not os.access(os.path.join(args.builddir, "bench", prog),
-                         os.X_OK):
-            sys.exit("build bench/%s first (make bench-poll)" % prog)
-
-    base = free_port_range(args.ports)
-    resp = subprocess.Popen([os.path.join(args.builddir, "bench",
-                                          "responder"),
-                             "-p", str(base), "-n", str(args.ports),
-                             "-r", "10"],
-                            stdout=subprocess.PIPE, text=True)
-    snmptest._track(resp)
-    line = resp.stdout.readline()
-    if not line.startswith("ready"):
-        sys.exit("responder did not start: %r" % line)
-    out = {"sessions": args.sessions, "oids": args.oids,
-           "interval": args.interval, "ports": args.ports,
-           "ceiling": {}, "a": {}, "b": {}}
+def run_build(args, base, resp, bdir):
+    """Every measurement of the snmpmgrd of build bdir: fixed cost,
+    start-up, (a) and (b)."""
+    os.environ["top_builddir"] = bdir
+    out = {"a": {}, "b": {}, "w": {}}
+    out["fixed_rss_kib"] = fixed_cost(args, base)
+    pin(resp.pid, PLACEMENTS[0][2])
     d = None
+    # snmpmgrd starts pinned like the manager in "same".
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, PLACEMENTS[0][1])
     try:
-        out["fixed_rss_kib"] = fixed_cost(args, base)
-        for name, mgr, agent in PLACEMENTS:
-            pin(resp.pid, agent)
-            out["ceiling"][name] = ceiling(args, base, mgr)
-        pin(resp.pid, PLACEMENTS[0][2])
-        # snmpmgrd starts pinned like the manager in "same".
-        saved = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, PLACEMENTS[0][1])
-        try:
-            d = snmptest.Daemon(config(args, base, args.interval))
-        finally:
-            os.sched_setaffinity(0, saved)
+        d = start_daemon(config(args, base, args.interval))
+    finally:
+        os.sched_setaffinity(0, saved)
+    try:
         pid = d.pid
         out["start_cpu_s"] = round(cpu_s(pid), 3)
         out["rss_after_start_mib"] = round(mem_kib(pid)["VmRSS"] / 1024, 1)
@@ -262,6 +243,34 @@ def main():
         out["kib_per_session"] = round(
             (mem["VmRSS"] - out["fixed_rss_kib"]) / args.sessions, 3)
 
+        # (w) The same load with other scheduler.batch_window values
+        # (daemon.reload, every session kept): what wake-ups cost.
+        for win in [x for x in args.windows.split(",") if x]:
+            a = argparse.Namespace(**vars(args))
+            a.batch_window = win
+            cfg = config(a, base, args.interval)
+            cfg["control"] = d.config["control"]
+            cfg["state_dir"] = d.config["state_dir"]
+            d.write_config(cfg)
+            r = d.call("daemon.reload", timeout=60)
+            if r["changed"] or r["added"] or r["removed"]:
+                raise CheckFailed("reload changed sessions: %r" % r)
+            for name, mgr, agent in PLACEMENTS:
+                pin(pid, mgr)
+                pin(resp.pid, agent)
+                time.sleep(1.0)
+                m = measure(d, pid, args.measure)
+                if m["failed"] or m["timeouts"]:
+                    raise CheckFailed("batch window %s %s: %d failed, %d "
+                                      "timeouts" % (win, name, m["failed"],
+                                                    m["timeouts"]))
+                out["w"].setdefault(name, []).append({
+                    "batch_window": win,
+                    "polls_per_s": round(m["polls"] / m["wall"], 1),
+                    "cpu_us_per_poll": round(
+                        m["cpu"] / max(m["polls"], 1) * 1e6, 2),
+                    "overruns": m["overruns"]})
+
         # (b) Higher offered rates, both placements.
         for rate in [int(x) for x in args.rates.split(",") if x]:
             ms = max(1, round(args.sessions * 1000 / rate))
@@ -288,12 +297,71 @@ def main():
                         m["cpu"] / max(m["polls"], 1) * 1e6, 2),
                     "overruns": m["overruns"]})
         out["hwm_mib_end"] = round(mem_kib(pid)["VmHWM"] / 1024, 1)
+    finally:
+        d.close()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=snmptest.top_builddir())
+    ap.add_argument("--sessions", type=int, default=100000)
+    ap.add_argument("--oids", type=int, default=10)
+    ap.add_argument("--interval", default="60s")
+    ap.add_argument("--ports", type=int, default=100)
+    ap.add_argument("--measure", type=float, default=30.0)
+    ap.add_argument("--rate-measure", type=float, default=6.0)
+    ap.add_argument("--ceiling-secs", type=float, default=3.0)
+    ap.add_argument("--rates", default="10000,50000",
+                    help="offered polls per second in phase (b)")
+    ap.add_argument("--in-flight", type=int, default=1000)
+    ap.add_argument("--batch-window", default=None,
+                    help="scheduler.batch_window (default: the daemon's)")
+    ap.add_argument("--windows", default="",
+                    help="other scheduler.batch_window values to measure "
+                    "phase (a) with, after a reload (e.g. 20ms,50ms)")
+    ap.add_argument("--baseline", help="another build directory whose "
+                    "snmpmgrd runs the same measurements in this run (A/B)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--strict", action="store_true")
+    args = ap.parse_args()
+    args.builddir = os.path.abspath(args.builddir)
+    os.environ["top_builddir"] = args.builddir
+    for prog in ("responder", "requester"):
+        if not os.access(os.path.join(args.builddir, "bench", prog),
+                         os.X_OK):
+            sys.exit("build bench/%s first (make bench-poll)" % prog)
+
+    builds = [("snmpmgrd", args.builddir)]
+    if args.baseline:
+        bl = os.path.abspath(args.baseline)
+        if not os.access(os.path.join(bl, "snmpmgrd"), os.X_OK):
+            sys.exit("no snmpmgrd in the baseline build %s" % bl)
+        builds.append(("baseline", bl))
+
+    base = free_port_range(args.ports)
+    resp = subprocess.Popen([os.path.join(args.builddir, "bench",
+                                          "responder"),
+                             "-p", str(base), "-n", str(args.ports),
+                             "-r", "10"],
+                            stdout=subprocess.PIPE, text=True)
+    snmptest._track(resp)
+    line = resp.stdout.readline()
+    if not line.startswith("ready"):
+        sys.exit("responder did not start: %r" % line)
+    out = {"sessions": args.sessions, "oids": args.oids,
+           "interval": args.interval, "ports": args.ports,
+           "ceiling": {}, "builds": {}}
+    try:
+        for name, mgr, agent in PLACEMENTS:
+            pin(resp.pid, agent)
+            out["ceiling"][name] = ceiling(args, base, mgr)
+        for label, bdir in builds:
+            out["builds"][label] = run_build(args, base, resp, bdir)
     except CheckFailed as e:
         print("correctness check failed, no figures: %s" % e)
         return 1
     finally:
-        if d is not None:
-            d.close()
         snmptest._kill(resp, wait=5)
         out["responder"] = resp.stdout.read().strip()
 
@@ -302,37 +370,52 @@ def main():
                                args.ports))
     print("  placements: same = manager and responder on CPU 0; cross = "
           "manager on CPU 0, responder on CPU 1")
-    print("  start-up: %.2f s CPU (goal <= %.1f), RSS %.1f MiB; fixed cost "
-          "(1 session) %.1f MiB" % (out["start_cpu_s"], GOAL_START_CPU_S,
-                                    out["rss_after_start_mib"],
-                                    out["fixed_rss_kib"] / 1024))
     for name, _, _ in PLACEMENTS:
-        a, c = out["a"][name], out["ceiling"][name]
-        print("  (a) %-5s %.0f polls/s: daemon %.2f us CPU/poll (goal <= "
-              "%.0f), raw requester %.2f us/round trip; %.2f %% of a core, "
-              "RSS %.1f MiB (peak %.1f), overruns %d"
-              % (name, a["polls_per_s"], a["cpu_us_per_poll"],
-                 GOAL_US_PER_POLL, c["us_per_rt"], a["cpu_share"] * 100,
-                 a["rss_mib"], a["hwm_mib"], a["overruns"]))
-    print("  memory: %.2f KiB per session beyond the fixed cost (goal <= "
-          "%.1f), RSS goal <= %d MiB" % (out["kib_per_session"],
-                                         GOAL_KIB_PER_SESSION,
-                                         GOAL_RSS_MIB))
-    for name, _, _ in PLACEMENTS:
-        for b in out["b"].get(name, []):
-            print("  (b) %-5s offered %6d/s: done %6d/s, %.2f us CPU/poll "
-                  "(raw requester %.2f), %5.1f %% of a core, overruns %d"
-                  % (name, b["offered_per_s"], b["polls_per_s"],
-                     b["cpu_us_per_poll"], out["ceiling"][name]["us_per_rt"],
-                     b["cpu_share"] * 100, b["overruns"]))
+        print("  raw requester, %-5s: %.2f us CPU per round trip"
+              % (name, out["ceiling"][name]["us_per_rt"]))
+    for label, bdir in builds:
+        b = out["builds"][label]
+        print("[%s] %s" % (label, bdir))
+        print("  start-up: %.2f s CPU (goal <= %.1f), RSS %.1f MiB; fixed "
+              "cost (1 session) %.1f MiB" % (
+                  b["start_cpu_s"], GOAL_START_CPU_S,
+                  b["rss_after_start_mib"], b["fixed_rss_kib"] / 1024))
+        for name, _, _ in PLACEMENTS:
+            a, c = b["a"][name], out["ceiling"][name]
+            print("  (a) %-5s %.0f polls/s: daemon %.2f us CPU/poll (goal "
+                  "<= %.0f), raw requester %.2f us/round trip; %.2f %% of "
+                  "a core, RSS %.1f MiB (peak %.1f), overruns %d"
+                  % (name, a["polls_per_s"], a["cpu_us_per_poll"],
+                     GOAL_US_PER_POLL, c["us_per_rt"], a["cpu_share"] * 100,
+                     a["rss_mib"], a["hwm_mib"], a["overruns"]))
+        print("  memory: %.2f KiB per session beyond the fixed cost (goal "
+              "<= %.1f), RSS goal <= %d MiB" % (b["kib_per_session"],
+                                                GOAL_KIB_PER_SESSION,
+                                                GOAL_RSS_MIB))
+        for name, _, _ in PLACEMENTS:
+            for r in b["w"].get(name, []):
+                print("  (w) %-5s batch_window %-6s %.0f polls/s: daemon "
+                      "%.2f us CPU/poll, overruns %d"
+                      % (name, r["batch_window"], r["polls_per_s"],
+                         r["cpu_us_per_poll"], r["overruns"]))
+        for name, _, _ in PLACEMENTS:
+            for r in b["b"].get(name, []):
+                print("  (b) %-5s offered %6d/s: done %6d/s, %.2f us "
+                      "CPU/poll (raw requester %.2f), %5.1f %% of a core, "
+                      "overruns %d"
+                      % (name, r["offered_per_s"], r["polls_per_s"],
+                         r["cpu_us_per_poll"],
+                         out["ceiling"][name]["us_per_rt"],
+                         r["cpu_share"] * 100, r["overruns"]))
     print("  responder: %s" % out["responder"])
     if args.json:
         print(json.dumps(out))
-    worst = max(out["a"][n]["cpu_us_per_poll"] for n, _, _ in PLACEMENTS)
-    hwm = max(out["a"][n]["hwm_mib"] for n, _, _ in PLACEMENTS)
+    b = out["builds"]["snmpmgrd"]
+    worst = max(b["a"][n]["cpu_us_per_poll"] for n, _, _ in PLACEMENTS)
+    hwm = max(b["a"][n]["hwm_mib"] for n, _, _ in PLACEMENTS)
     if args.strict and (worst > GOAL_US_PER_POLL or hwm > GOAL_RSS_MIB or
-                        out["kib_per_session"] > GOAL_KIB_PER_SESSION or
-                        out["start_cpu_s"] > GOAL_START_CPU_S):
+                        b["kib_per_session"] > GOAL_KIB_PER_SESSION or
+                        b["start_cpu_s"] > GOAL_START_CPU_S):
         return 1
     return 0
 

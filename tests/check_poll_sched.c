@@ -588,6 +588,74 @@ START_TEST(poller_uses_one_deadline_for_many_jobs)
 END_TEST
 
 /*
+ * Jobs and sessions added and removed many times over (a reload's churn)
+ * leave the schedule whole: the jobs kept fire once per interval, in time
+ * order, and the ids of removed jobs are reused rather than outgrowing
+ * the heap.
+ */
+START_TEST(poller_survives_churn_of_jobs_and_sessions)
+{
+	struct poller		*p;
+	struct poller_sess	*ps, *kept[100];
+	struct poller_job	*j, *kj[100];
+	struct poller_stats	 pst;
+	uint64_t		 t0, last = 0;
+	size_t			 i, k, n, done = 0;
+	char			 name[32];
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .max_in_flight =
+	    100000 }, 1);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		kept[i] = poller_sess_add(p, name, NULL);
+		kj[i] = poller_job_add(kept[i], "p", 1000, 0, NULL);
+	}
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "c%zu", i);
+		ps = poller_sess_add(p, name, NULL);
+		j = poller_job_add(ps, "a", 500, 0, NULL);
+		ck_assert_ptr_nonnull(poller_job_add(ps, "b", 700, 0, NULL));
+		ck_assert_ptr_nonnull(j);
+		if (i % 2 == 0)
+			poller_job_remove(j);
+		if (i % 3 != 0)
+			poller_sess_remove(ps);
+		else
+			poller_sess_enable(ps, false);
+		fk_advance(p, t0 + i * 2 * MS);
+		fk_finish_all(&done, POLLER_OK);
+	}
+	/* Only the kept sessions' jobs run from here on. */
+	t0 = fk_now;
+	n = fk_nstarted;
+	for (i = 1; i <= 100; i++) {
+		fk_advance(p, t0 + i * 100 * MS);
+		fk_finish_all(&done, POLLER_OK);
+	}
+	for (i = n; i < fk_nstarted; i++) {
+		ck_assert_uint_ge(fk_started_at[i], last);
+		last = fk_started_at[i];
+	}
+	for (k = 0; k < 100; k++) {
+		size_t	 runs = 0;
+
+		for (i = n; i < fk_nstarted; i++)
+			if (fk_started[i] == kj[k])
+				runs++;
+		ck_assert_uint_ge(runs, 9);
+		ck_assert_uint_le(runs, 11);
+	}
+	ck_assert_uint_eq(fk_nstarted - n, 1000);
+	poller_get_stats(p, &pst);
+	ck_assert_uint_eq(pst.sessions, 100 + 1667);
+	ck_assert_uint_eq(pst.overruns, 0);
+	poller_free(p);
+}
+END_TEST
+
+/*
  * With a batch window, turns that come within it of the earliest one start
  * in one wake-up, none before its moment and none more than the window
  * late; without one, every turn has its own wake-up.
@@ -662,6 +730,7 @@ main(void)
 	tcase_add_test(tc, poller_run_now_and_start_failures);
 	tcase_add_test(tc, poller_uses_one_deadline_for_many_jobs);
 	tcase_add_test(tc, poller_batches_turns_within_the_window);
+	tcase_add_test(tc, poller_survives_churn_of_jobs_and_sessions);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
