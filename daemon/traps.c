@@ -627,6 +627,9 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 	if (l->pace == NULL)
 		return;
 	if (total >= TRAPS_PACE_MIN) {
+		/* Every round full: more is waiting, no pause. */
+		if (total >= TRAPS_READ_ROUNDS * SNMPMGR_MAX_RECV_BATCH)
+			tv.tv_usec = 0;
 		if (!l->paced && event_del(l->ev) == 0)
 			l->paced = true;
 		if (l->paced && evtimer_add(l->pace, &tv) == 0)
