@@ -788,8 +788,15 @@ class DurabilityTest(unittest.TestCase):
             self.assertLess(resident, (size // 4096) // 4,
                             "%d of %d pages still cached"
                             % (resident, size // 4096))
-            # Still all there.
-            res = d.call("trap.list", {"trap_oid": oid, "limit": 10000})
+            # Still all there (the last once the writer took it).
+            deadline = time.monotonic() + 5
+            while True:
+                res = d.call("trap.list", {"trap_oid": oid,
+                                           "limit": 10000})
+                if (len(res["traps"]) >= sent or
+                        time.monotonic() > deadline):
+                    break
+                time.sleep(0.05)
             self.assertEqual(len(res["traps"]), sent)
 
     def test_busy_listener_is_paced(self):
