@@ -73,18 +73,12 @@ render_reserve(struct render_buf *b, size_t n)
 }
 
 void
-render_add(struct render_buf *b, const void *p, size_t n)
+render_add_grow(struct render_buf *b, const void *p, size_t n)
 {
 	if (render_reserve(b, n) == -1)
 		return;
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
-}
-
-void
-render_adds(struct render_buf *b, const char *s)
-{
-	render_add(b, s, strlen(s));
 }
 
 /* Two decimal digits per entry, "00" to "99". */

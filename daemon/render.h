@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct oid;
 struct snmp_varbind;
@@ -36,8 +37,26 @@ void	 render_buf_reset(struct render_buf *b);
 /* Make room for n more bytes.  0 or -1 (and failed set). */
 int	 render_reserve(struct render_buf *b, size_t n);
 
-void	 render_add(struct render_buf *b, const void *p, size_t n);
-void	 render_adds(struct render_buf *b, const char *s);
+/* render_add's way when the buffer must grow (or failed). */
+void	 render_add_grow(struct render_buf *b, const void *p, size_t n);
+
+/* Inline: a record is dozens of small appends, most of them literals
+ * whose length the compiler knows. */
+static inline void
+render_add(struct render_buf *b, const void *p, size_t n)
+{
+	if (!b->failed && b->cap - b->len >= n) {
+		memcpy(b->p + b->len, p, n);
+		b->len += n;
+	} else
+		render_add_grow(b, p, n);
+}
+
+static inline void
+render_adds(struct render_buf *b, const char *s)
+{
+	render_add(b, s, strlen(s));
+}
 void	 render_u64(struct render_buf *b, uint64_t v);
 void	 render_i64(struct render_buf *b, int64_t v);
 /* A finite double as the shortest JSON number that reads back the same

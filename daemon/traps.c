@@ -19,6 +19,15 @@
  * is always in the journal.  Reports (discovery, time window) go out at
  * once; they record nothing.
  *
+ * Pacing.  While traps come in fast (a readiness event found at least
+ * TRAPS_PACE_MIN datagrams), a listener stops watching its socket and
+ * reads it again from a timer TRAPS_PACE_US later, so one wake-up takes
+ * a full batch or several instead of a few datagrams each: at 100,000
+ * traps a second that is a thousand wake-ups instead of thousands, the
+ * receive buffer holding the datagrams meanwhile.  When a read finds
+ * fewer, the listener watches its socket again: a lone trap is read at
+ * once.
+ *
  * Events are built only when someone subscribed: a trap or inform event
  * carries the journal record itself.
  */
@@ -60,6 +69,10 @@
 
 /* recvmmsg batches read per readiness event before the loop moves on. */
 #define TRAPS_READ_ROUNDS	8
+/* Pacing (above): datagrams one read must find to go on from a timer,
+ * and that timer. */
+#define TRAPS_PACE_MIN		32
+#define TRAPS_PACE_US		500
 /* Pending connections a TCP listener's socket holds. */
 #define TRAPS_TCP_BACKLOG	128
 /* Octets of a rejected datagram a bad-packet event shows. */
@@ -78,9 +91,13 @@ struct traps_listener {
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	int			 fd;
 	struct event		*ev;
+	struct event		*pace;		/* the paced read's timer */
+	bool			 paced;		/* ev off, pace on */
 	int			 rcvbuf;	/* as the kernel set it */
 	uint64_t		 received;
 	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
+	uint64_t		 reads;		/* wake-ups that read it */
+	uint64_t		 paced_reads;	/* of them, from the timer */
 	char			 error[200];	/* why it is not open */
 	struct log_repeat	 rep;
 	struct trap_dtls	*dtls;		/* a dtls: listener's */
@@ -552,10 +569,15 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 	struct traps_listener	*l = arg;
 	struct traps		*t = l->t;
 	struct timespec		 ts;
+	struct timeval		 tv = { 0, TRAPS_PACE_US };
 	char			 timestr[32];
 	int64_t			 now;
-	int			 i, n, round;
+	int			 i, n, round, total = 0;
 
+	(void)fd;
+	l->reads++;
+	if (ev & EV_TIMEOUT)
+		l->paced_reads++;
 	for (round = 0; round < TRAPS_READ_ROUNDS; round++) {
 		for (i = 0; i < SNMPMGR_MAX_RECV_BATCH; i++) {
 			t->mh[i].msg_hdr.msg_name = &t->from[i];
@@ -577,6 +599,7 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (n == 0)
 			break;
+		total += n;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		journal_format_time(&ts, timestr);
 		now = traps_mono();
@@ -604,6 +627,20 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 		if (n < SNMPMGR_MAX_RECV_BATCH)
 			break;
 	}
+	/* Busy: read again from the timer; quiet: from readiness. */
+	if (l->pace == NULL)
+		return;
+	if (total >= TRAPS_PACE_MIN) {
+		/* Every round full: more is waiting, no pause. */
+		if (total >= TRAPS_READ_ROUNDS * SNMPMGR_MAX_RECV_BATCH)
+			tv.tv_usec = 0;
+		if (!l->paced && event_del(l->ev) == 0)
+			l->paced = true;
+		if (l->paced && evtimer_add(l->pace, &tv) == 0)
+			return;
+	}
+	if (l->paced && event_add(l->ev, NULL) == 0)
+		l->paced = false;
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -677,7 +714,8 @@ traps_listen(struct traps *t, struct traps_listener *l,
 		return -1;
 	}
 	if ((l->ev = event_new(t->d->base, l->fd, EV_READ | EV_PERSIST,
-	    traps_read_cb, l)) == NULL || event_add(l->ev, NULL) == -1) {
+	    traps_read_cb, l)) == NULL || event_add(l->ev, NULL) == -1 ||
+	    (l->pace = evtimer_new(t->d->base, traps_read_cb, l)) == NULL) {
 		snprintf(l->error, sizeof(l->error), "cannot watch the socket");
 		return -1;
 	}
@@ -837,6 +875,8 @@ traps_free(struct traps *t)
 	for (i = 0; i < t->nls; i++) {
 		if (t->ls[i].ev != NULL)
 			event_free(t->ls[i].ev);
+		if (t->ls[i].pace != NULL)
+			event_free(t->ls[i].pace);
 		trap_dtls_free(t->ls[i].dtls);
 		trap_tcp_free(t->ls[i].tcp);
 		if (t->ls[i].fd != -1)
@@ -898,6 +938,10 @@ traps_close_listener(struct traps *t, struct traps_listener *l)
 	if (l->ev != NULL)
 		event_free(l->ev);
 	l->ev = NULL;
+	if (l->pace != NULL)
+		event_free(l->pace);
+	l->pace = NULL;
+	l->paced = false;
 	trap_dtls_free(l->dtls);
 	l->dtls = NULL;
 	trap_tcp_free(l->tcp);
@@ -970,6 +1014,12 @@ traps_reload_listeners(struct traps *t, const struct config_traps *ct,
 		event_del(l->ev);
 		event_assign(l->ev, t->d->base, l->fd, EV_READ | EV_PERSIST,
 		    traps_read_cb, l);
+		if (l->pace != NULL) {
+			event_del(l->pace);
+			evtimer_assign(l->pace, t->d->base, traps_read_cb, l);
+		}
+		/* Watching again; a busy socket is paced again at once. */
+		l->paced = false;
 		event_add(l->ev, NULL);
 		if (ct->receive_buffer != t->receive_buffer)
 			traps_set_rcvbuf(l, ct->receive_buffer);
@@ -1101,6 +1151,8 @@ traps_listener_info(const struct traps *t, size_t i,
 	li->error = l->error;
 	li->received = l->received;
 	li->drops = l->drops;
+	li->reads = l->reads;
+	li->paced_reads = l->paced_reads;
 	li->rcvbuf = l->rcvbuf;
 	li->dtls = l->dtls != NULL;
 	if (l->dtls != NULL)

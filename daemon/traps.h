@@ -80,6 +80,8 @@ struct traps_listener_info {
 	const char		*error;		/* why not open */
 	uint64_t		 received;
 	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
+	uint64_t		 reads;		/* wake-ups that read it */
+	uint64_t		 paced_reads;	/* of them, from the timer */
 	int			 rcvbuf;	/* as the kernel set it */
 	bool			 dtls;		/* a dtls: listener, open */
 	struct trap_dtls_stats	 dtls_stats;

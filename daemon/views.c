@@ -701,13 +701,15 @@ view_traps_stats(const struct traps *t)
 	for (i = 0; i < ti.nls; i++) {
 		traps_listener_info(t, i, &li);
 		drops += li.drops;
-		l = json_pack("{s:s,s:s,s:b,s:I,s:I,s:i}",
+		l = json_pack("{s:s,s:s,s:b,s:I,s:I,s:i,s:I,s:I}",
 		    "listen", li.spec,
 		    "address", li.addr,
 		    "open", li.open,
 		    "received", (json_int_t)li.received,
 		    "drops", (json_int_t)li.drops,
-		    "receive_buffer", li.rcvbuf);
+		    "receive_buffer", li.rcvbuf,
+		    "reads", (json_int_t)li.reads,
+		    "paced_reads", (json_int_t)li.paced_reads);
 		if (l != NULL && !li.open)
 			json_object_set_new(l, "error", json_string(li.error));
 		if (l != NULL && li.dtls)

@@ -743,6 +743,135 @@ class DurabilityTest(unittest.TestCase):
             self.assertEqual(ids, sorted(ids))
             self.assertLess(len(ids), n)
 
+    def test_synced_pages_leave_the_page_cache(self):
+        # Once synced, the journal's pages are let go of: a journal
+        # written at a high rate does not fill the page cache (nor take
+        # fresh memory for every page).  Under "none" too, once the
+        # writeback the writer starts is done.
+        for policy in ("interval", "none"):
+            with self.subTest(fsync=policy):
+                self.check_cache_dropped(policy)
+
+    def check_cache_dropped(self, policy):
+        port = free_udp_port()
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                         "communities": ["public"],
+                         "journal": {"fsync": policy,
+                                     "interval": "100ms"}}}
+        with Daemon(cfg) as d:
+            path = os.path.join(d.config["state_dir"], "traps.jsonl")
+            oid = unique_oid()
+            n, sent = 4000, 0
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for i in range(n):
+                    s.sendto(v2c_trap(i, oid), ("127.0.0.1", port))
+                    if i % 50 == 49:
+                        time.sleep(0.002)
+                sent = n
+                deadline = time.monotonic() + 10
+                while d.call("trap.stats")["accepted"] < sent:
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.05)
+                # More records after a pause: the writer drops what the
+                # earlier pass synced (or started writing back).
+                for k in range(3):
+                    time.sleep(0.3)
+                    s.sendto(v2c_trap(n + k, oid), ("127.0.0.1", port))
+                    sent += 1
+            deadline = time.monotonic() + 10
+            while d.call("trap.stats")["accepted"] < sent:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            size = os.path.getsize(path)
+            self.assertGreater(size, 16 * 4096)
+            resident = resident_pages(path)
+            self.assertLess(resident, (size // 4096) // 4,
+                            "%d of %d pages still cached"
+                            % (resident, size // 4096))
+            # Still all there (the last once the writer took it).
+            deadline = time.monotonic() + 5
+            while True:
+                res = d.call("trap.list", {"trap_oid": oid,
+                                           "limit": 10000})
+                if (len(res["traps"]) >= sent or
+                        time.monotonic() > deadline):
+                    break
+                time.sleep(0.05)
+            self.assertEqual(len(res["traps"]), sent)
+
+    def test_busy_listener_is_paced(self):
+        # A read that finds many datagrams hands the socket to a timer
+        # (paced_reads); once it finds few, readiness again, so a lone
+        # trap afterwards is read at once.  Nothing lost, order kept.
+        port = free_udp_port()
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                         "communities": ["public"],
+                         "receive_buffer": 4 << 20,
+                         "journal": {"fsync": "none"}}}
+        with Daemon(cfg) as d:
+            oid = unique_oid()
+            n = 600
+            # Stopped, the daemon finds them all waiting at once.
+            os.kill(d.pid, signal.SIGSTOP)
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    for i in range(n):
+                        s.sendto(v2c_trap(i, oid), ("127.0.0.1", port))
+            finally:
+                os.kill(d.pid, signal.SIGCONT)
+            deadline = time.monotonic() + 10
+            while d.call("trap.stats")["accepted"] < n:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            time.sleep(0.2)
+            li = d.call("trap.stats")["listeners"][0]
+            self.assertEqual(li["drops"], 0)
+            self.assertGreaterEqual(li["paced_reads"], 1, li)
+            self.assertLess(li["reads"], n // 32, li)
+            # Quiet now: one trap is read on readiness, promptly.
+            reads = li["reads"]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.sendto(v2c_trap(n, oid), ("127.0.0.1", port))
+            deadline = time.monotonic() + 2
+            while d.call("trap.stats")["accepted"] < n + 1:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+            li2 = d.call("trap.stats")["listeners"][0]
+            self.assertEqual(li2["paced_reads"], li["paced_reads"])
+            self.assertEqual(li2["reads"], reads + 1)
+            res = d.call("trap.list", {"trap_oid": oid, "limit": 10000})
+            self.assertEqual([r["request_id"] for r in res["traps"]],
+                             list(range(n + 1)))
+
+
+def resident_pages(path):
+    """Pages of the file in the page cache (mincore(2))."""
+    import ctypes
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t,
+                             ctypes.c_char_p]
+    size = os.path.getsize(path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd,
+                         0)
+        if addr in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), "mmap")
+        try:
+            vec = ctypes.create_string_buffer((size + 4095) // 4096)
+            if libc.mincore(addr, size, vec) != 0:
+                raise OSError(ctypes.get_errno(), "mincore")
+            return sum(b & 1 for b in vec.raw)
+        finally:
+            libc.munmap(addr, size)
+    finally:
+        os.close(fd)
+
 
 # ================================================ reload of "traps"
 
