@@ -444,7 +444,7 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 		++cl->trap_seq;
 		if (t == EV_INFORM)
 			snprintf(id, sizeof(id), "%s/inform/%s/%lld/%lld/%lld",
-			    cl->node, poll, (long long)json_integer_value(
+			    cl->node, a, (long long)json_integer_value(
 			    json_object_get(params, "port")), (long long)
 			    json_integer_value(json_object_get(params,
 			    "request_id")), (long long)json_integer_value(

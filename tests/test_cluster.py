@@ -135,6 +135,29 @@ class ClusterConfig(unittest.TestCase):
             self.assertIn(want, r.stderr, change)
             self.assertNotIn(SECRET, r.stdout + r.stderr)
 
+    def test_ack_after(self):
+        p, doc = self.conf("ack.json")
+        doc["traps"]["ack_after"] = "cluster"
+        for change, want in (({}, None),
+                             ({"ack_after": "nats"}, "traps.ack_after"),
+                             ({"cluster": None}, "needs a \"cluster\""),
+                             ({"publish": False}, "cluster.publish")):
+            d = json.loads(json.dumps(doc))
+            if "ack_after" in change:
+                d["traps"]["ack_after"] = change["ack_after"]
+            if "cluster" in change:
+                del d["cluster"]
+            if "publish" in change:
+                d["cluster"]["publish"] = {"traps": False}
+            with open(p, "w") as f:
+                json.dump(d, f)
+            r = self.check(p)
+            if want is None:
+                self.assertEqual(r.returncode, 0, r.stderr)
+            else:
+                self.assertEqual(r.returncode, 1, (change, r.stdout))
+                self.assertIn(want, r.stderr, change)
+
     def test_shipped_examples_check(self):
         top = os.environ.get("top_srcdir",
                              os.path.join(os.path.dirname(__file__), ".."))
@@ -821,6 +844,80 @@ class ClusterSpool(unittest.TestCase):
         self.assertEqual(got[-1], n - 1, "the newest kept")
         # one record lost with the cut, the rest from there on
         self.assertEqual(len(set(range(got[0], n)) - set(got)), 1, got)
+
+
+class ClusterInforms(unittest.TestCase):
+    """traps.ack_after "cluster": an inform is acknowledged only once
+    JetStream stored it."""
+
+    def setUp(self):
+        self.prog = snmptest.find_program("snmpinform")
+        if self.prog is None:
+            self.skipTest("snmpinform not installed")
+        self.nats = NatsServer()
+        self.addCleanup(self.nats.close)
+        self.port = snmptest.free_udp_port()
+        self.d = snmptest.Daemon({
+            "traps": {"listen": ["udp:127.0.0.1:%d" % self.port],
+                      "communities": ["s3cret-comm"],
+                      "ack_after": "cluster"},
+            "cluster": {"name": "t1", "node": "mgr-i", "heartbeat": "500ms",
+                        "nats": {"servers": [self.nats.url]}}})
+        self.addCleanup(lambda: self.d.alive() and self.d.stop())
+        deadline = time.time() + 10
+        while time.time() < deadline and self.d.call("daemon.status")[
+                "cluster"]["nats"] != "connected":
+            time.sleep(0.1)
+
+    def inform(self, text, timeout=1, retries=0):
+        return subprocess.Popen(
+            [self.prog, "-v2c", "-c", "s3cret-comm", "-t", str(timeout),
+             "-r", str(retries), "127.0.0.1:%d" % self.port, "",
+             "1.3.6.1.6.3.1.1.5.1", "1.3.6.1.2.1.1.5.0", "s", text],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=snmptest._client_env())
+
+    def texts(self):
+        js = JsReader(self.nats.port)
+        self.addCleanup(js.close)
+        out = []
+        for subj, mid, rec in js.messages("SNMPMGRD_t1_TRAPS"):
+            self.assertEqual(rec["type"], "inform")
+            self.assertTrue(mid.startswith("mgr-i/inform/127_0_0_1/"), mid)
+            out.append([v for v in rec["varbinds"]
+                        if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
+        return out
+
+    def test_acknowledged_informs_survive_kill_9(self):
+        n = 20
+        for i in range(n):
+            p = self.inform("inf-%d" % i, timeout=3, retries=1)
+            self.assertEqual(p.wait(30), 0, "inform %d acknowledged" % i)
+        os.kill(self.d.proc.pid, signal.SIGKILL)
+        self.d.proc.wait()
+        self.assertEqual(self.texts(), ["inf-%d" % i for i in range(n)])
+
+    def test_not_acknowledged_while_nats_is_away(self):
+        self.nats.stop()
+        deadline = time.time() + 10
+        while time.time() < deadline and self.d.call("daemon.status")[
+                "cluster"]["nats"] == "connected":
+            time.sleep(0.1)
+        # one sender gives up: never acknowledged
+        p1 = self.inform("lost-ack", timeout=1, retries=1)
+        self.assertNotEqual(p1.wait(30), 0, "acknowledged without NATS")
+        # another retransmits until NATS is back, then is acknowledged
+        p2 = self.inform("late-ack", timeout=1, retries=12)
+        time.sleep(2.5)
+        self.assertIsNone(p2.poll(), "acknowledged without NATS")
+        self.nats.start()
+        self.assertEqual(p2.wait(30), 0, "acknowledged once stored")
+        st = self.d.call("daemon.status")
+        self.assertGreaterEqual(st["cluster"]["informs_confirmed"],
+                                1)
+        # every transmission journaled and published; JetStream keeps one
+        # of each inform (same Nats-Msg-Id for its retransmissions)
+        self.assertEqual(sorted(self.texts()), ["late-ack", "lost-ack"])
 
 
 if __name__ == "__main__":
