@@ -928,6 +928,7 @@ cl_replay(struct cluster *cl, struct cl_nats *n)
 	struct cspool_rec recs[64];
 	struct pubm	*m;
 	size_t		 i, k, ok;
+	uint64_t	 left = UINT64_MAX, rest;
 	bool		 bad;
 
 	if (cl->spool == NULL)
@@ -943,10 +944,13 @@ cl_replay(struct cluster *cl, struct cl_nats *n)
 		if (k == 0) {
 			pthread_mutex_lock(&cl->mu);
 			cl_spool_stats(cl);
-			bad = cl->sst.records > 0;
+			rest = cl->sst.records;
 			pthread_mutex_unlock(&cl->mu);
-			if (!bad)
+			if (rest == 0)
 				return true;
+			if (rest >= left)
+				return false;	/* nothing moved: later */
+			left = rest;
 			continue;	/* a bad file was skipped */
 		}
 		pthread_mutex_lock(&cl->mu);

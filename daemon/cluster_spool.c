@@ -250,7 +250,7 @@ sp_report(struct cspool *sp, uint64_t id, uint64_t off, uint64_t fsize,
 
 	sp_path(sp, id, path, sizeof(path));
 	sp->st.corrupt++;
-	log_warnx("cluster spool: %s: record at offset %" PRIu64 " %s: the "
+	log_warnx("cluster spool: %s: record at offset %" PRIu64 ": %s: the "
 	    "rest of the file (%" PRIu64 " bytes) skipped", path, off, why,
 	    fsize - off);
 }

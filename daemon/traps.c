@@ -318,7 +318,7 @@ traps_ack_trim(struct traps *t)
 	int64_t	 now = traps_mono();
 	size_t	 i;
 
-	for (i = 0; i < t->nacks; i++)
+	for (i = 0; t->ack_cluster && i < t->nacks; i++)
 		if (!t->acks[i].done && t->acks[i].need_cluster &&
 		    now - t->acks[i].queued > TRAPS_CLUSTER_WAIT) {
 			t->acks[i].done = true;
