@@ -925,7 +925,7 @@ cl_spill(struct cluster *cl)
 static bool
 cl_replay(struct cluster *cl, struct cl_nats *n)
 {
-	struct cspool_rec recs[64];
+	struct cspool_rec recs[CSPOOL_MAX_READ];
 	struct pubm	*m;
 	size_t		 i, k, ok;
 	uint64_t	 left = UINT64_MAX, rest;
@@ -940,7 +940,7 @@ cl_replay(struct cluster *cl, struct cl_nats *n)
 		pthread_mutex_unlock(&cl->mu);
 		if (bad)
 			cl_spill(cl);
-		k = cspool_read(cl->spool, recs, 64);
+		k = cspool_read(cl->spool, recs, CSPOOL_MAX_READ);
 		if (k == 0) {
 			pthread_mutex_lock(&cl->mu);
 			cl_spool_stats(cl);

@@ -611,11 +611,11 @@ cspool_read(struct cspool *sp, struct cspool_rec *recs, size_t max)
 	const char	*why;
 	uint64_t	 off;
 	size_t		 n, at = 0, k = 0, i;
-	size_t		 offs[3 * 64];
+	size_t		 offs[3 * CSPOOL_MAX_READ];
 	uint32_t	 sl, il;
 
-	if (max > 64)
-		max = 64;
+	if (max > CSPOOL_MAX_READ)
+		max = CSPOOL_MAX_READ;
 	sp->nends = 0;
 	for (;;) {
 		if (sp->nsegs == 0)

@@ -51,6 +51,8 @@ int		 cspool_append(struct cspool *sp, const char *subj,
 /* Write and sync what was appended.  0 or -1 (logged, counted). */
 int		 cspool_commit(struct cspool *sp);
 
+#define CSPOOL_MAX_READ	256	/* records one read gives, at most */
+
 /* Read up to max records from the oldest on, without consuming them;
  * the number read (0: none waiting).  recs[i] stay valid until the next
  * call. */
