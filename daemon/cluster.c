@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cluster.h"
+#include "cluster_spool.h"
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
@@ -60,6 +61,7 @@ struct pubm {
 	char		*data;
 	size_t		 len;
 	bool		 failed;	/* no PubAck: back in the queue */
+	uint64_t	 token;		/* an inform's, to confirm; or 0 */
 };
 
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
@@ -101,6 +103,19 @@ struct cluster {
 	int64_t		 started_ms;	/* unix ms, part of trap ids */
 	struct pubm	**batch;	/* the thread's, in flight */
 	size_t		 nbatch;
+	/* The disk spool (cluster_spool.h), the thread's; its figures
+	 * copied under mu.  Inform tokens JetStream confirmed, for the
+	 * loop (traps.ack_after "cluster"). */
+	struct cspool	*spool;
+	struct cspool_stats sst;
+	bool		 spool_failed;
+	uint64_t	*conf_tok;
+	size_t		 nconf_tok, conf_cap;
+	uint64_t	 informs_confirmed;
+	struct event	*ev_confirm;
+	void		(*confirm_cb)(void *, const uint64_t *, size_t);
+	void		*confirm_arg;
+	uint64_t	 inform_token;	/* the loop's: for the next inform */
 
 	/* The loop's. */
 	struct member	*members;	/* last view taken */
@@ -423,10 +438,21 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 		token(a, sizeof(a), poll);
 		snprintf(subj, sizeof(subj), "snmpmgrd.%s.trap.%s", cl->name,
 		    a);
-		/* The start time keeps a restarted node's ids new. */
-		snprintf(id, sizeof(id), "%lld-%llu/%s", (long long)
-		    cl->started_ms, (unsigned long long)++cl->trap_seq,
-		    cl->node);
+		/* The start time keeps a restarted node's ids new.  An
+		 * inform's id is the same for its retransmissions (source,
+		 * port, request-id, uptime), so JetStream keeps one. */
+		++cl->trap_seq;
+		if (t == EV_INFORM)
+			snprintf(id, sizeof(id), "%s/inform/%s/%lld/%lld/%lld",
+			    cl->node, a, (long long)json_integer_value(
+			    json_object_get(params, "port")), (long long)
+			    json_integer_value(json_object_get(params,
+			    "request_id")), (long long)json_integer_value(
+			    json_object_get(params, "uptime")));
+		else
+			snprintf(id, sizeof(id), "%lld-%llu/%s", (long long)
+			    cl->started_ms, (unsigned long long)cl->trap_seq,
+			    cl->node);
 		json_object_set_new(rec, "seq", json_integer(
 		    (json_int_t)cl->trap_seq));
 	} else if (cl->pub_events & (1U << t) && t != EV_RESPONSE) {
@@ -441,12 +467,53 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 	json_decref(rec);
 	if (m == NULL)
 		return;
+	if (t == EV_INFORM) {
+		m->token = cl->inform_token;
+		cl->inform_token = 0;
+	}
 	pthread_mutex_lock(&cl->mu);
 	q_put(cl, m, false);
 	cl->pub_queued++;
 	if (cl->qlen == 1)
 		pthread_cond_signal(&cl->cv);
 	pthread_mutex_unlock(&cl->mu);
+}
+
+/* Informs JetStream stored: their acknowledgements may go. */
+static void
+cluster_confirm_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct cluster	*cl = arg;
+	uint64_t	*tok;
+	size_t		 n;
+
+	pthread_mutex_lock(&cl->mu);
+	tok = cl->conf_tok;
+	n = cl->nconf_tok;
+	cl->conf_tok = NULL;
+	cl->nconf_tok = cl->conf_cap = 0;
+	cl->informs_confirmed += n;
+	pthread_mutex_unlock(&cl->mu);
+	if (cl->confirm_cb != NULL && n > 0)
+		cl->confirm_cb(cl->confirm_arg, tok, n);
+	free(tok);
+}
+
+void
+cluster_set_confirm(struct cluster *cl, void (*cb)(void *, const uint64_t *,
+    size_t), void *arg)
+{
+	if (cl == NULL)
+		return;
+	cl->confirm_cb = cb;
+	cl->confirm_arg = arg;
+}
+
+void
+cluster_inform_token(struct cluster *cl, uint64_t token)
+{
+	if (cl != NULL)
+		cl->inform_token = token;
 }
 
 bool
@@ -526,7 +593,7 @@ cluster_status_json(struct cluster *cl, json_t *res)
 		return;
 	pthread_mutex_lock(&cl->mu);
 	o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I}",
+	    "s:I,s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
 	    "name", cl->name, "node", cl->node,
 	    "nats", state_name(cl->state), "last_error", cl->lasterr,
 	    "standalone", cl->standalone,
@@ -534,12 +601,24 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    "sessions_owned", (json_int_t)cl->owned,
 	    "leases_put", (json_int_t)cl->leases_put,
 	    "lease_errors", (json_int_t)cl->lease_errors,
-	    "spool_depth", (json_int_t)cl->qlen,
-	    "spool_bytes", (json_int_t)cl->qbytes,
+	    "spool_depth", (json_int_t)(cl->qlen + cl->sst.records),
+	    "spool_bytes", (json_int_t)(cl->qbytes + cl->sst.bytes),
 	    "published", (json_int_t)cl->pub_acked,
 	    "publish_errors", (json_int_t)cl->pub_errors,
 	    "queued", (json_int_t)cl->pub_queued,
-	    "dropped", (json_int_t)cl->pub_dropped);
+	    "dropped", (json_int_t)(cl->pub_dropped + cl->sst.dropped),
+	    "spool", "disk", cl->spool != NULL && !cl->spool_failed,
+	    "memory_records", (json_int_t)cl->qlen,
+	    "memory_bytes", (json_int_t)cl->qbytes,
+	    "disk_records", (json_int_t)cl->sst.records,
+	    "disk_bytes", (json_int_t)cl->sst.bytes,
+	    "segments", (json_int_t)cl->sst.segments,
+	    "written", (json_int_t)cl->sst.written,
+	    "replayed", (json_int_t)cl->sst.replayed,
+	    "dropped", (json_int_t)(cl->pub_dropped + cl->sst.dropped),
+	    "corrupt", (json_int_t)cl->sst.corrupt,
+	    "write_errors", (json_int_t)cl->sst.write_errors,
+	    "informs_confirmed", (json_int_t)cl->informs_confirmed);
 	pthread_mutex_unlock(&cl->mu);
 	if (o != NULL)
 		json_object_set_new(res, "cluster", o);
@@ -560,6 +639,8 @@ struct cl_nats {
 	uint32_t	 replicas;
 	struct config_stream_limits polls, traps, events;
 	int64_t		 dup_ms;	/* the streams' duplicate window */
+	char		*spool_path;
+	uint64_t	 spool_max;
 	bool		 logged_down;
 };
 
@@ -621,6 +702,8 @@ cl_close(struct cl_nats *n)
 }
 
 #define CL_BATCH	256	/* records published before waiting for acks */
+#define CL_MEM_SPILL	(8U << 20) /* in memory during a replay, at most */
+#define CL_SPILL_MS	100	/* records gather this long before a spill */
 
 /* A PubAck, or its failure (library thread). */
 static void
@@ -683,21 +766,90 @@ cl_stream(struct cluster *cl, struct cl_nats *n, const char *kind,
 	return 0;
 }
 
+/* Under mu: the spool's figures for daemon.status. */
+static void
+cl_spool_stats(struct cluster *cl)
+{
+	if (cl->spool != NULL)
+		cspool_get_stats(cl->spool, &cl->sst);
+}
+
 /*
- * Publish what is queued, CL_BATCH records at a time, each with its
- * Nats-Msg-Id; wait for their PubAcks.  Those without one go back to the
- * head of the queue in their order, for the next try (JetStream drops
- * the ones it had after all).  False when NATS did not take them all.
+ * Publish the k records in cl->batch, each with its Nats-Msg-Id, and
+ * wait for their PubAcks; those without one are marked failed.  The
+ * tokens of informs stored are handed to the loop.
  */
-static bool
-cl_flush(struct cluster *cl, struct cl_nats *n)
+static void
+cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 {
 	jsPubOptions	 po;
 	natsMsgList	 pl = { NULL, 0 };
 	natsStatus	 s = NATS_OK;
 	const char	*id;
-	size_t		 i, k, nfail;
+	size_t		 i, ntok = 0;
+	uint64_t	*nt;
 	int		 j;
+
+	for (i = 0; i < k; i++) {
+		if (natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
+			break;
+		jsPubOptions_Init(&po);
+		po.MsgId = cl->batch[i]->id;
+		s = js_PublishAsync(n->js, cl->batch[i]->subj,
+		    cl->batch[i]->data, (int)cl->batch[i]->len, &po);
+		if (s != NATS_OK)
+			break;
+	}
+	pthread_mutex_lock(&cl->mu);
+	for (; i < k; i++)
+		cl->batch[i]->failed = true;
+	pthread_mutex_unlock(&cl->mu);
+	jsPubOptions_Init(&po);
+	po.MaxWait = 2 * (int64_t)cl->hb_ms;
+	if (js_PublishAsyncComplete(n->js, &po) != NATS_OK &&
+	    js_PublishAsyncGetPendingList(&pl, n->js) == NATS_OK) {
+		pthread_mutex_lock(&cl->mu);
+		for (j = 0; j < pl.Count; j++) {
+			if (natsMsgHeader_Get(pl.Msgs[j], "Nats-Msg-Id",
+			    &id) != NATS_OK)
+				continue;
+			for (i = 0; i < k; i++)
+				if (strcmp(cl->batch[i]->id, id) == 0)
+					cl->batch[i]->failed = true;
+		}
+		pthread_mutex_unlock(&cl->mu);
+		natsMsgList_Destroy(&pl);
+	}
+	pthread_mutex_lock(&cl->mu);
+	for (i = 0; i < k; i++) {
+		if (cl->batch[i]->failed || cl->batch[i]->token == 0)
+			continue;
+		if (cl->nconf_tok == cl->conf_cap) {
+			nt = reallocarray(cl->conf_tok, cl->conf_cap ?
+			    cl->conf_cap * 2 : 256, sizeof(*nt));
+			if (nt == NULL)
+				continue;	/* its ack waits, then goes */
+			cl->conf_tok = nt;
+			cl->conf_cap = cl->conf_cap ? cl->conf_cap * 2 : 256;
+		}
+		cl->conf_tok[cl->nconf_tok++] = cl->batch[i]->token;
+		ntok++;
+	}
+	pthread_mutex_unlock(&cl->mu);
+	if (ntok > 0)
+		event_active(cl->ev_confirm, EV_TIMEOUT, 0);
+}
+
+/*
+ * Publish what is queued in memory, CL_BATCH records at a time.  Those
+ * without a PubAck go back to the head of the queue in their order, for
+ * the next try (JetStream drops the ones it had after all).  False when
+ * NATS did not take them all.
+ */
+static bool
+cl_flush(struct cluster *cl, struct cl_nats *n)
+{
+	size_t		 i, k, nfail;
 
 	for (;;) {
 		pthread_mutex_lock(&cl->mu);
@@ -712,41 +864,7 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 		pthread_mutex_unlock(&cl->mu);
 		if (k == 0)
 			return true;
-		for (i = 0; i < k; i++) {
-			if (natsConnection_Status(n->nc) !=
-			    NATS_CONN_STATUS_CONNECTED)
-				break;
-			jsPubOptions_Init(&po);
-			po.MsgId = cl->batch[i]->id;
-			s = js_PublishAsync(n->js, cl->batch[i]->subj,
-			    cl->batch[i]->data, (int)cl->batch[i]->len, &po);
-			if (s != NATS_OK)
-				break;
-		}
-		pthread_mutex_lock(&cl->mu);
-		for (; i < k; i++)
-			cl->batch[i]->failed = true;
-		pthread_mutex_unlock(&cl->mu);
-		jsPubOptions_Init(&po);
-		po.MaxWait = 2 * (int64_t)cl->hb_ms;
-		if (js_PublishAsyncComplete(n->js, &po) != NATS_OK) {
-			if (js_PublishAsyncGetPendingList(&pl, n->js) ==
-			    NATS_OK) {
-				pthread_mutex_lock(&cl->mu);
-				for (j = 0; j < pl.Count; j++) {
-					if (natsMsgHeader_Get(pl.Msgs[j],
-					    "Nats-Msg-Id", &id) != NATS_OK)
-						continue;
-					for (i = 0; i < k; i++)
-						if (strcmp(cl->batch[i]->id,
-						    id) == 0)
-							cl->batch[i]->failed =
-							    true;
-				}
-				pthread_mutex_unlock(&cl->mu);
-				natsMsgList_Destroy(&pl);
-			}
-		}
+		cl_pub_batch(cl, n, k);
 		pthread_mutex_lock(&cl->mu);
 		nfail = 0;
 		for (i = k; i-- > 0;) {
@@ -759,6 +877,115 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 		cl->nbatch = 0;
 		pthread_mutex_unlock(&cl->mu);
 		if (nfail > 0)
+			return false;
+	}
+}
+
+/*
+ * Move what waits in memory to the disk spool, in order, behind what is
+ * there already (an inform written there is no longer confirmed: its
+ * acknowledgement is never sent and the sender retransmits).
+ */
+static void
+cl_spill(struct cluster *cl)
+{
+	struct pubm	*m[CL_BATCH];
+	size_t		 i, k;
+
+	if (cl->spool == NULL)
+		return;
+	for (;;) {
+		pthread_mutex_lock(&cl->mu);
+		for (k = 0; k < CL_BATCH && cl->qlen > 0; k++) {
+			m[k] = cl->q[cl->qhead];
+			cl->qbytes -= m[k]->len;
+			cl->qhead = (cl->qhead + 1) % cl->qcap;
+			cl->qlen--;
+		}
+		pthread_mutex_unlock(&cl->mu);
+		for (i = 0; i < k; i++) {
+			(void)cspool_append(cl->spool, m[i]->subj, m[i]->id,
+			    m[i]->data, m[i]->len);
+			pubm_free(m[i]);
+		}
+		if (k < CL_BATCH)
+			break;
+	}
+	(void)cspool_commit(cl->spool);
+	pthread_mutex_lock(&cl->mu);
+	cl_spool_stats(cl);
+	pthread_mutex_unlock(&cl->mu);
+}
+
+/*
+ * Publish the disk spool, oldest first, before anything in memory (which
+ * is newer).  A record is forgotten once it and all before it are
+ * stored.  False when NATS did not take them all.
+ */
+static bool
+cl_replay(struct cluster *cl, struct cl_nats *n)
+{
+	struct cspool_rec recs[CSPOOL_MAX_READ];
+	struct pubm	*m;
+	size_t		 i, k, ok;
+	uint64_t	 left = UINT64_MAX, rest;
+	bool		 bad;
+
+	if (cl->spool == NULL)
+		return true;
+	for (;;) {
+		/* Memory piling up meanwhile goes behind on disk. */
+		pthread_mutex_lock(&cl->mu);
+		bad = cl->qbytes > CL_MEM_SPILL;
+		pthread_mutex_unlock(&cl->mu);
+		if (bad)
+			cl_spill(cl);
+		k = cspool_read(cl->spool, recs, CSPOOL_MAX_READ);
+		if (k == 0) {
+			pthread_mutex_lock(&cl->mu);
+			cl_spool_stats(cl);
+			rest = cl->sst.records;
+			pthread_mutex_unlock(&cl->mu);
+			if (rest == 0)
+				return true;
+			if (rest >= left)
+				return false;	/* nothing moved: later */
+			left = rest;
+			continue;	/* a bad file was skipped */
+		}
+		pthread_mutex_lock(&cl->mu);
+		for (i = 0; i < k; i++) {
+			m = calloc(1, sizeof(*m));
+			if (m != NULL && ((m->subj = strdup(recs[i].subj)) ==
+			    NULL || (m->id = strdup(recs[i].id)) == NULL ||
+			    (m->data = malloc(recs[i].len + 1)) == NULL)) {
+				pubm_free(m);
+				m = NULL;
+			}
+			if (m == NULL)
+				break;
+			memcpy(m->data, recs[i].data, recs[i].len + 1);
+			m->len = recs[i].len;
+			cl->batch[i] = m;
+		}
+		k = i;
+		cl->nbatch = k;
+		pthread_mutex_unlock(&cl->mu);
+		if (k == 0)
+			return false;
+		cl_pub_batch(cl, n, k);
+		pthread_mutex_lock(&cl->mu);
+		for (ok = 0; ok < k && !cl->batch[ok]->failed; ok++)
+			;
+		for (i = 0; i < k; i++)
+			pubm_free(cl->batch[i]);
+		cl->nbatch = 0;
+		pthread_mutex_unlock(&cl->mu);
+		cspool_consume(cl->spool, ok);
+		pthread_mutex_lock(&cl->mu);
+		cl_spool_stats(cl);
+		pthread_mutex_unlock(&cl->mu);
+		if (ok < k)
 			return false;
 	}
 }
@@ -945,14 +1172,47 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	event_active(cl->ev_view, EV_TIMEOUT, 0);
 }
 
+/* Sleep ms, or less when stopping. */
+static void
+cl_nap(struct cluster *cl, uint32_t ms)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&cl->mu);
+	while (!cl->stop && pthread_cond_timedwait(&cl->cv, &cl->mu, &ts) !=
+	    ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&cl->mu);
+}
+
+/*
+ * The thread: connect, beat every heartbeat; in between, publish what is
+ * queued, the disk spool first.  While NATS is away what is queued goes
+ * to the disk spool, gathered CL_SPILL_MS at a time; so does what is left
+ * when the daemon stops, published after the next start.
+ */
 static void *
 cl_thread(void *arg)
 {
 	struct cluster	*cl = arg;
 	struct cl_nats	*n = cl_n;
+	struct cspool	*sp;
 	struct timespec	 ts;
-	bool		 stop = false;
+	bool		 stop = false, up;
 
+	sp = cspool_open(n->spool_path, n->spool_max);
+	pthread_mutex_lock(&cl->mu);
+	cl->spool = sp;
+	cl->spool_failed = sp == NULL;
+	cl_spool_stats(cl);
+	pthread_mutex_unlock(&cl->mu);
+	if (sp == NULL)
+		log_warnx("cluster %s: no disk spool: records wait in memory "
+		    "only while NATS is away", cl->name);
 	while (!stop) {
 		if (n->nc == NULL && cl_connect(cl, n) == -1) {
 			pthread_mutex_lock(&cl->mu);
@@ -960,11 +1220,16 @@ cl_thread(void *arg)
 			cl->view_valid = false;
 			pthread_mutex_unlock(&cl->mu);
 			event_active(cl->ev_view, EV_TIMEOUT, 0);
-		} else if (n->nc != NULL) {
+		} else if (n->nc != NULL)
 			cl_beat(cl, n);
-			if (n->nc != NULL && cl->state == NS_CONNECTED)
+		pthread_mutex_lock(&cl->mu);
+		up = cl->state == NS_CONNECTED && n->nc != NULL;
+		pthread_mutex_unlock(&cl->mu);
+		if (up) {
+			if (cl_replay(cl, n))
 				(void)cl_flush(cl, n);
-		}
+		} else
+			cl_spill(cl);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += cl->hb_ms / 1000;
 		ts.tv_nsec += (long)(cl->hb_ms % 1000) * 1000000;
@@ -974,17 +1239,22 @@ cl_thread(void *arg)
 		}
 		pthread_mutex_lock(&cl->mu);
 		for (;;) {
-			while (!cl->stop && !(cl->qlen > 0 && cl->state ==
-			    NS_CONNECTED && n->nc != NULL) &&
-			    pthread_cond_timedwait(&cl->cv, &cl->mu, &ts) !=
-			    ETIMEDOUT)
+			while (!cl->stop && !(cl->qlen > 0 && ((cl->state ==
+			    NS_CONNECTED && n->nc != NULL) || cl->spool !=
+			    NULL)) && pthread_cond_timedwait(&cl->cv, &cl->mu,
+			    &ts) != ETIMEDOUT)
 				;
-			if (cl->stop || cl->qlen == 0 ||
-			    cl->state != NS_CONNECTED || n->nc == NULL)
+			up = cl->state == NS_CONNECTED && n->nc != NULL;
+			if (cl->stop || cl->qlen == 0 || (!up &&
+			    cl->spool == NULL))
 				break;
-			/* Records to publish before the next beat. */
 			pthread_mutex_unlock(&cl->mu);
-			if (!cl_flush(cl, n)) {
+			if (!up) {
+				/* Gather, then one write and one sync. */
+				cl_nap(cl, CL_SPILL_MS);
+				cl_spill(cl);
+			} else if (!cl_replay(cl, n) || !cl_flush(cl, n)) {
+				/* Records to publish before the next beat. */
 				pthread_mutex_lock(&cl->mu);
 				while (!cl->stop && pthread_cond_timedwait(
 				    &cl->cv, &cl->mu, &ts) != ETIMEDOUT)
@@ -996,8 +1266,10 @@ cl_thread(void *arg)
 		stop = cl->stop;
 		pthread_mutex_unlock(&cl->mu);
 	}
-	/* The lease is left to expire: the loop may be gone, and a
-	 * request now would only wait for its timeout. */
+	/* What waits in memory goes to disk, for the next start.  The
+	 * lease is left to expire: the loop may be gone, and a request now
+	 * would only wait for its timeout. */
+	cl_spill(cl);
 	return NULL;
 }
 
@@ -1018,6 +1290,7 @@ cl_nats_free(struct cl_nats *n)
 	}
 	free(n->user);
 	free(n->creds);
+	free(n->spool_path);
 	free(n->ca);
 	free(n->cert);
 	free(n->key);
@@ -1055,6 +1328,8 @@ cl_nats_new(const struct config_cluster *cc)
 	n->user = dup_or_null(cc->user, &bad);
 	n->password = dup_or_null(cc->password, &bad);
 	n->creds = dup_or_null(cc->creds, &bad);
+	n->spool_path = dup_or_null(cc->spool_path, &bad);
+	n->spool_max = cc->spool_max_size;
 	n->ca = dup_or_null(cc->tls_ca, &bad);
 	n->cert = dup_or_null(cc->tls_cert, &bad);
 	n->key = dup_or_null(cc->tls_key, &bad);
@@ -1131,7 +1406,8 @@ cluster_start(struct daemon *d)
 	pthread_cond_init(&cl->cv, NULL);
 	if ((cl->ev_view = event_new(d->base, -1, 0, cluster_view_cb, cl)) ==
 	    NULL || (cl->ev_expiry = evtimer_new(d->base, cluster_expiry_cb,
-	    cl)) == NULL) {
+	    cl)) == NULL || (cl->ev_confirm = event_new(d->base, -1, 0,
+	    cluster_confirm_cb, cl)) == NULL) {
 		log_warnx("cluster: cannot create its event");
 		goto fail;
 	}
@@ -1173,6 +1449,10 @@ cluster_free(struct cluster *cl)
 		event_free(cl->ev_view);
 	if (cl->ev_expiry != NULL)
 		event_free(cl->ev_expiry);
+	if (cl->ev_confirm != NULL)
+		event_free(cl->ev_confirm);
+	cspool_close(cl->spool);
+	free(cl->conf_tok);
 	while (cl->q != NULL && cl->qlen > 0)
 		q_drop_oldest(cl);
 	free(cl->q);

@@ -40,6 +40,16 @@ const char	*cluster_owner(const struct cluster *cl,
 		    const struct dsess *ds);
 /* cluster.members: {"cluster", "node", "nats", "members": [...]}. */
 json_t		*cluster_members_json(struct cluster *cl);
+/*
+ * traps.ack_after "cluster": the next inform the cluster publishes (an
+ * "inform" event, published right after this call) carries token (the
+ * journal sequence number; 0 clears it), and cb(arg, tokens, n) hears on
+ * the loop the tokens of the informs JetStream stored (PubAck).  An
+ * inform spooled to disk is never confirmed.
+ */
+void		 cluster_set_confirm(struct cluster *cl,
+		    void (*cb)(void *, const uint64_t *, size_t), void *arg);
+void		 cluster_inform_token(struct cluster *cl, uint64_t token);
 /* Add "cluster": {...} (NATS state, members, owned) to daemon.status. */
 void		 cluster_status_json(struct cluster *cl, json_t *res);
 

@@ -184,6 +184,9 @@ struct config_traps {
 	struct config_trap_user *user_info; /* nusers of them */
 	size_t		 nusers;
 	bool		 auto_ack;	/* acknowledge informs; default true */
+	/* ack_after "cluster": an inform's acknowledgement waits for
+	 * JetStream's PubAck too (default "journal": the journal only). */
+	bool		 ack_after_cluster;
 	uint64_t	 receive_buffer; /* SO_RCVBUF bytes; default 8 MiB */
 	char		*journal_path;	/* absolute */
 	uint64_t	 journal_max_size;

@@ -421,6 +421,10 @@ cfg_cluster(struct cfg_ctx *ctx)
 	if ((v = json_object_get(obj, "publish")) != NULL &&
 	    cl_publish(cl, v, &kat, ctx->err) == -1)
 		return -1;
+	if (c->traps.ack_after_cluster && !cl->publish_traps)
+		return cfg_fail(ctx->err, &kat, AT_VALUE, "\"traps\": false, "
+		    "but traps.ack_after is \"cluster\" (informs are "
+		    "acknowledged once published)");
 	kat = cfg_pos_key(&at, "spool");
 	if ((v = json_object_get(obj, "spool")) != NULL &&
 	    cl_spool(c, v, &kat, ctx->err) == -1)

@@ -433,7 +433,8 @@ int
 cfg_traps(struct cfg_ctx *ctx)
 {
 	static const char *const keys[] = { "listen", "communities", "users",
-		"journal", "auto_ack", "receive_buffer", "tls", "tcp", NULL };
+		"journal", "auto_ack", "ack_after", "receive_buffer", "tls", "tcp",
+		NULL };
 	static const char *const default_listen[] = { "udp:0.0.0.0:162",
 		"udp6:[::]:162" };
 	struct config_traps *tr = &ctx->c->traps;
@@ -492,6 +493,19 @@ cfg_traps(struct cfg_ctx *ctx)
 	if ((v = json_object_get(obj, "auto_ack")) != NULL &&
 	    cfg_bool(v, &kat, &tr->auto_ack, ctx->err) == -1)
 		return -1;
+	kat = cfg_pos_key(&at, "ack_after");
+	if ((v = json_object_get(obj, "ack_after")) != NULL) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v),
+		    "journal") != 0 && strcmp(json_string_value(v),
+		    "cluster") != 0))
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "expected "
+			    "\"journal\" or \"cluster\"");
+		tr->ack_after_cluster = strcmp(json_string_value(v),
+		    "cluster") == 0;
+		if (tr->ack_after_cluster && ctx->sect[SECT_CLUSTER] == NULL)
+			return cfg_fail(ctx->err, &kat, AT_VALUE, "\"cluster\" "
+			    "needs a \"cluster\" section");
+	}
 	tr->receive_buffer = 8 << 20;
 	kat = cfg_pos_key(&at, "receive_buffer");
 	if ((v = json_object_get(obj, "receive_buffer")) != NULL) {

@@ -50,6 +50,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "cluster.h"
 #include "conf.h"
 
 #include "core/errors.h"
@@ -73,6 +74,8 @@
  * and that timer. */
 #define TRAPS_PACE_MIN		32
 #define TRAPS_PACE_US		500
+/* An acknowledgement waits this long (s) for JetStream, then goes. */
+#define TRAPS_CLUSTER_WAIT	30
 /* Pending connections a TCP listener's socket holds. */
 #define TRAPS_TCP_BACKLOG	128
 /* Octets of a rejected datagram a bad-packet event shows. */
@@ -113,6 +116,9 @@ struct traps_ack {
 	socklen_t		 tolen;
 	struct sockaddr_storage	 to;
 	size_t			 off, len;	/* in the arena */
+	int64_t			 queued;	/* monotonic s */
+	bool			 need_cluster;	/* ack_after "cluster" */
+	bool			 journaled, confirmed, done;
 };
 
 struct traps {
@@ -122,6 +128,7 @@ struct traps {
 	struct traps_listener	*ls;
 	size_t			 nls;
 	bool			 auto_ack;
+	bool			 ack_cluster;	/* ack_after "cluster" */
 	uint64_t		 max_size;	/* of a journal file */
 	uint32_t		 keep;
 	uint32_t		 interval_ms;	/* as configured */
@@ -203,7 +210,7 @@ traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
 	    port, strerror(errno));
 }
 
-static void
+static int
 traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
     const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
     size_t len)
@@ -214,7 +221,7 @@ traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
 
 	if (t->nacks >= SNMPMGR_MAX_TRAP_ACKS) {
 		t->acks_overflow++;
-		return;
+		return -1;
 	}
 	if (t->nacks == t->ackcap) {
 		ncap = t->ackcap ? t->ackcap * 2 : 256;
@@ -240,11 +247,15 @@ traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
 	memcpy(&a->to, to, a->tolen);
 	a->off = t->arenalen;
 	a->len = len;
+	a->queued = traps_mono();
+	a->need_cluster = t->ack_cluster && t->d->cluster != NULL;
+	a->journaled = a->confirmed = a->done = false;
 	memcpy(t->arena + t->arenalen, buf, len);
 	t->arenalen += len;
-	return;
+	return 0;
  nomem:
 	t->acks_overflow++;
+	return -1;
 }
 
 /* Drop the first n queued acks (sent or abandoned). */
@@ -290,49 +301,118 @@ traps_conn_send(struct traps *t, const struct traps_ack *a)
 	return -1;
 }
 
+/* Send a's Response: its record is journaled (and stored by JetStream
+ * when it had to be). */
+static void
+traps_ack_send(struct traps *t, struct traps_ack *a)
+{
+	a->done = true;
+	/* fd -1: its listener was closed by a reload. */
+	if (a->fd == -1) {
+		t->acks_dropped++;
+		return;
+	}
+	if (a->assoc != 0) {
+		/* Over the association or connection it came on, if still
+		 * open. */
+		if (traps_conn_send(t, a) == -1) {
+			t->acks_dropped++;
+			return;
+		}
+	} else
+		traps_send(t, a->fd, t->arena + a->off, a->len,
+		    (struct sockaddr *)&a->to, a->tolen, NULL,
+		    "acknowledgement");
+	t->acks_sent++;
+}
+
+/* Give up the acknowledgements JetStream did not confirm in time (the
+ * senders retransmit), then drop the leading ones done with. */
+static void
+traps_ack_trim(struct traps *t)
+{
+	int64_t	 now = traps_mono();
+	size_t	 i;
+
+	for (i = 0; t->ack_cluster && i < t->nacks; i++)
+		if (!t->acks[i].done && t->acks[i].need_cluster &&
+		    now - t->acks[i].queued > TRAPS_CLUSTER_WAIT) {
+			t->acks[i].done = true;
+			t->acks_dropped++;
+		}
+	for (i = 0; i < t->nacks && t->acks[i].done; i++)
+		;
+	traps_ack_shift(t, i);
+}
+
 /*
  * The journal settled the records up to upto: acknowledge their informs,
- * except those whose records failed (their senders retransmit).
+ * except those whose records failed (their senders retransmit) and
+ * those still waiting for JetStream (ack_after "cluster").
  */
 static void
 traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
     size_t nfailed)
 {
-	struct traps	*t = arg;
-	size_t		 i, k = 0;
-	uint64_t	 seq;
+	struct traps		*t = arg;
+	struct traps_ack	*a;
+	size_t			 i, k = 0;
+	uint64_t		 seq;
 
 	for (i = 0; i < t->nacks && (seq = t->acks[i].seq) <= upto; i++) {
+		a = &t->acks[i];
+		if (a->done || a->journaled)
+			continue;
 		while (k < nfailed && failed[k].to < seq)
 			k++;
-		/* fd -1: its listener was closed by a reload. */
-		if ((k < nfailed && failed[k].from < seq) ||
-		    t->acks[i].fd == -1) {
+		if (k < nfailed && failed[k].from < seq) {
+			a->done = true;
 			t->acks_dropped++;
 			continue;
 		}
-		if (t->acks[i].assoc != 0) {
-			/* Over the association or connection it came on,
-			 * if still open. */
-			if (traps_conn_send(t, &t->acks[i]) == -1) {
-				t->acks_dropped++;
-				continue;
-			}
-		} else
-			traps_send(t, t->acks[i].fd, t->arena +
-			    t->acks[i].off, t->acks[i].len,
-			    (struct sockaddr *)&t->acks[i].to,
-			    t->acks[i].tolen, NULL, "acknowledgement");
-		t->acks_sent++;
+		a->journaled = true;
+		if (!a->need_cluster || a->confirmed)
+			traps_ack_send(t, a);
 	}
-	traps_ack_shift(t, i);
+	traps_ack_trim(t);
+}
+
+/* JetStream stored these informs (tokens: their journal sequence
+ * numbers): acknowledge those the journal settled too. */
+static void
+traps_confirm_cb(void *arg, const uint64_t *tok, size_t n)
+{
+	struct traps		*t = arg;
+	struct traps_ack	*a;
+	size_t			 i, lo, hi, mid;
+
+	for (i = 0; i < n; i++) {
+		lo = 0;
+		hi = t->nacks;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (t->acks[mid].seq < tok[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == t->nacks || t->acks[lo].seq != tok[i])
+			continue;
+		a = &t->acks[lo];
+		if (a->done)
+			continue;
+		a->confirmed = true;
+		if (a->journaled)
+			traps_ack_send(t, a);
+	}
+	traps_ack_trim(t);
 }
 
 /* ------------------------------------------------------------ events */
 
 static void
 traps_event_record(struct traps *t, bool inform, const char *rec,
-    size_t len)
+    size_t len, uint64_t token)
 {
 	enum event_type	 type = inform ? EV_INFORM : EV_TRAP;
 	json_t		*data;
@@ -344,7 +424,10 @@ traps_event_record(struct traps *t, bool inform, const char *rec,
 	if (inform)
 		json_object_set_new(data, "acknowledge", json_boolean(
 		    t->auto_ack));
+	/* The cluster's tap takes it with the record it publishes. */
+	cluster_inform_token(t->d->cluster, token);
 	events_publish(t->d->events, type, NULL, data);
+	cluster_inform_token(t->d->cluster, 0);
 }
 
 static void
@@ -455,15 +538,20 @@ traps_verdict(struct traps *t, struct traps_listener *l,
     const struct trapproc_out *out, uint64_t conn, const uint8_t *buf,
     size_t len, const struct sockaddr *from, socklen_t fromlen)
 {
-	uint64_t	 seq;
+	uint64_t	 seq, token;
 
 	switch (out->verdict) {
 	case TRAPPROC_ACCEPT:
+		/* token: the inform whose acknowledgement waits for the
+		 * cluster's PubAck too (traps.ack_after "cluster"). */
+		token = 0;
 		if (journal_append(t->j, out->rec, out->reclen, &seq) == 0 &&
-		    out->reply != NULL)
-			traps_ack_queue(t, seq, l->fd, conn, from, fromlen,
-			    out->reply, out->replylen);
-		traps_event_record(t, out->inform, out->rec, out->reclen);
+		    out->reply != NULL && traps_ack_queue(t, seq, l->fd, conn,
+		    from, fromlen, out->reply, out->replylen) == 0 &&
+		    t->ack_cluster)
+			token = seq;
+		traps_event_record(t, out->inform, out->rec, out->reclen,
+		    token);
 		break;
 	case TRAPPROC_REPORT:
 		if (out->reply != NULL &&
@@ -800,6 +888,8 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 		goto nomem;
 	t->d = d;
 	t->auto_ack = ct->auto_ack;
+	t->ack_cluster = ct->ack_after_cluster;
+	cluster_set_confirm(d->cluster, traps_confirm_cb, t);
 	t->max_size = ct->journal_max_size;
 	t->keep = ct->journal_keep;
 	t->interval_ms = ct->journal_interval_ms;
@@ -872,6 +962,7 @@ traps_free(struct traps *t)
 
 	if (t == NULL)
 		return;
+	cluster_set_confirm(t->d->cluster, NULL, NULL);
 	for (i = 0; i < t->nls; i++) {
 		if (t->ls[i].ev != NULL)
 			event_free(t->ls[i].ev);
@@ -1088,6 +1179,7 @@ traps_reload(struct daemon *d, struct traps *t, const struct config *conf,
 	trapproc_free(scratch);
 	t->auto_ack = ct->auto_ack;
 	trapproc_set_auto_ack(t->tp, ct->auto_ack);
+	t->ack_cluster = ct->ack_after_cluster;
 
 	traps_journal_opts(ct, &jo);
 	if (strcmp(jo.path, journal_path(t->j)) != 0 ||

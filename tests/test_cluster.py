@@ -135,6 +135,29 @@ class ClusterConfig(unittest.TestCase):
             self.assertIn(want, r.stderr, change)
             self.assertNotIn(SECRET, r.stdout + r.stderr)
 
+    def test_ack_after(self):
+        p, doc = self.conf("ack.json")
+        doc["traps"]["ack_after"] = "cluster"
+        for change, want in (({}, None),
+                             ({"ack_after": "nats"}, "traps.ack_after"),
+                             ({"cluster": None}, "needs a \"cluster\""),
+                             ({"publish": False}, "cluster.publish")):
+            d = json.loads(json.dumps(doc))
+            if "ack_after" in change:
+                d["traps"]["ack_after"] = change["ack_after"]
+            if "cluster" in change:
+                del d["cluster"]
+            if "publish" in change:
+                d["cluster"]["publish"] = {"traps": False}
+            with open(p, "w") as f:
+                json.dump(d, f)
+            r = self.check(p)
+            if want is None:
+                self.assertEqual(r.returncode, 0, r.stderr)
+            else:
+                self.assertEqual(r.returncode, 1, (change, r.stdout))
+                self.assertIn(want, r.stderr, change)
+
     def test_shipped_examples_check(self):
         top = os.environ.get("top_srcdir",
                              os.path.join(os.path.dirname(__file__), ".."))
@@ -656,6 +679,245 @@ class ClusterTraps(unittest.TestCase):
                           if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
         self.assertEqual(texts, ["trap-%d" % i for i in range(15)],
                          "every trap once, in order")
+
+
+class ClusterSpool(unittest.TestCase):
+    """The on-disk spool: records kept across a restart while NATS is
+    away, published in order and once; full: oldest dropped; a corrupt or
+    cut-short file reported and skipped."""
+
+    def setUp(self):
+        if snmptest.find_program("snmptrap") is None:
+            self.skipTest("snmptrap not installed")
+        self.nats = NatsServer()
+        self.addCleanup(self.nats.close)
+        self.port = snmptest.free_udp_port()
+
+    def daemon(self, max_size="10MiB", agent=None):
+        cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % self.port],
+                         "communities": ["s3cret-comm"]},
+               "cluster": {"name": "t1", "node": "mgr-s",
+                           "heartbeat": "500ms",
+                           "nats": {"servers": [self.nats.url]},
+                           "spool": {"path": "sp", "max_size": max_size}}}
+        if agent is not None:
+            cfg["polls"] = {"up": {"get": ["1.3.6.1.2.1.1.3.0"],
+                                   "interval": "1s"}}
+            cfg["sessions"] = {"s%d" % i: agent.target(polls=["up"])
+                               for i in range(3)}
+        d = snmptest.Daemon(cfg)
+        self.addCleanup(lambda: d.alive() and d.stop())
+        self.spool_dir = os.path.join(d.dir, "state", "sp")
+        return d
+
+    def send(self, i):
+        r = snmptest.net_snmp_run(
+            "snmptrap", "-v2c", "-c", "s3cret-comm",
+            "127.0.0.1:%d" % self.port, "", "1.3.6.1.6.3.1.1.5.1",
+            "1.3.6.1.2.1.1.5.0", "s", "trap-%d" % i, opts=())
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def status(self, d):
+        return d.call("daemon.status")["cluster"]
+
+    def wait(self, cond, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return True
+            time.sleep(0.2)
+        return False
+
+    def texts(self):
+        js = JsReader(self.nats.port)
+        self.addCleanup(js.close)
+        out = []
+        for subj, mid, rec in js.messages("SNMPMGRD_t1_TRAPS"):
+            self.assertNotIn("s3cret-comm", json.dumps(rec))
+            out.append([v for v in rec["varbinds"]
+                        if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
+        return out
+
+    def spool_bytes(self):
+        data = b""
+        for f in sorted(os.listdir(self.spool_dir)):
+            with open(os.path.join(self.spool_dir, f), "rb") as fh:
+                data += fh.read()
+        return data
+
+    def test_spool_survives_a_restart(self):
+        agent = snmptest.Snmpd()
+        self.addCleanup(agent.close)
+        d = self.daemon(agent=agent)
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["nats"] == "connected"))
+        for i in range(3):
+            self.send(i)
+        self.nats.stop()
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["nats"] != "connected"))
+        for i in range(3, 10):
+            self.send(i)
+            time.sleep(0.05)
+        time.sleep(2.5)         # polls go on meanwhile
+        st = self.status(d)
+        self.assertGreater(st["spool"]["disk_records"], 7, st)
+        self.assertTrue(st["spool"]["disk"])
+        # published records only: no community, no key on disk
+        raw = self.spool_bytes()
+        self.assertIn(b"trap-9", raw)
+        self.assertNotIn(b"s3cret-comm", raw)
+        self.assertNotIn(agent.community.encode() if agent.community
+                         else b"\"community\"", raw)
+        # restart while NATS is still down: the spool is kept
+        d.stop()
+        d.start()
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["spool"]["disk_records"] > 0))
+        for i in range(10, 15):
+            self.send(i)
+            time.sleep(0.05)
+        time.sleep(1.5)
+        self.assertNotEqual(self.status(d)["nats"], "connected")
+        self.nats.start()
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["spool_depth"] == 0 and
+            self.status(d)["nats"] == "connected"), self.status(d))
+        st = self.status(d)
+        self.assertEqual(st["dropped"], 0)
+        self.assertGreater(st["spool"]["replayed"], 0)
+        self.assertEqual(self.texts(), ["trap-%d" % i for i in range(15)],
+                         "every trap once, in order, across the restart")
+        js = JsReader(self.nats.port)
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        ids = [m[1] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)), "a result twice")
+        slots = {}
+        for subj, mid, rec in msgs:
+            slots.setdefault(rec["session"], []).append(rec["slot"])
+        self.assertEqual(set(slots), {"s0", "s1", "s2"})
+        for sess, sl in slots.items():
+            self.assertEqual(sl, sorted(sl), "order of %s" % sess)
+            self.assertGreaterEqual(len(sl), 3, sess)
+
+    def test_full_spool_drops_oldest_and_bad_files_are_skipped(self):
+        d = self.daemon(max_size="64KiB")
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["nats"] == "connected"))
+        self.nats.stop()
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["nats"] != "connected"))
+        n = 220
+        for i in range(n):
+            self.send(i)
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["spool"]["memory_records"] == 0))
+        st = self.status(d)["spool"]
+        self.assertGreater(st["dropped"], 0, st)
+        self.assertLessEqual(st["disk_bytes"], 65536)
+        d.stop()
+        segs = sorted(f for f in os.listdir(self.spool_dir)
+                      if f.endswith(".spool"))
+        self.assertGreater(len(segs), 3, segs)
+        # the oldest file cut short, the newest with garbage at its end
+        first = os.path.join(self.spool_dir, segs[0])
+        size = os.path.getsize(first)
+        with open(first, "r+b") as f:
+            f.truncate(size - 7)
+        with open(os.path.join(self.spool_dir, segs[-1]), "ab") as f:
+            f.write(b"SPL1" + b"\xff" * 16 + b"garbage")
+        d.start()
+        self.nats.start()
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["spool_depth"] == 0 and
+            self.status(d)["nats"] == "connected"), self.status(d))
+        self.assertTrue(d.alive())
+        log = d.log()
+        self.assertIn("cut short", log)
+        self.assertIn("not a record", log)
+        self.assertGreaterEqual(self.status(d)["spool"]["corrupt"], 2)
+        got = [int(t.split("-")[1]) for t in self.texts()]
+        self.assertEqual(got, sorted(got), "in order")
+        self.assertEqual(len(got), len(set(got)), "once")
+        self.assertNotIn(0, got, "the oldest were dropped")
+        self.assertEqual(got[-1], n - 1, "the newest kept")
+        # one record lost with the cut, the rest from there on
+        self.assertEqual(len(set(range(got[0], n)) - set(got)), 1, got)
+
+
+class ClusterInforms(unittest.TestCase):
+    """traps.ack_after "cluster": an inform is acknowledged only once
+    JetStream stored it."""
+
+    def setUp(self):
+        self.prog = snmptest.find_program("snmpinform")
+        if self.prog is None:
+            self.skipTest("snmpinform not installed")
+        self.nats = NatsServer()
+        self.addCleanup(self.nats.close)
+        self.port = snmptest.free_udp_port()
+        self.d = snmptest.Daemon({
+            "traps": {"listen": ["udp:127.0.0.1:%d" % self.port],
+                      "communities": ["s3cret-comm"],
+                      "ack_after": "cluster"},
+            "cluster": {"name": "t1", "node": "mgr-i", "heartbeat": "500ms",
+                        "nats": {"servers": [self.nats.url]}}})
+        self.addCleanup(lambda: self.d.alive() and self.d.stop())
+        deadline = time.time() + 10
+        while time.time() < deadline and self.d.call("daemon.status")[
+                "cluster"]["nats"] != "connected":
+            time.sleep(0.1)
+
+    def inform(self, text, timeout=1, retries=0):
+        return subprocess.Popen(
+            [self.prog, "-v2c", "-c", "s3cret-comm", "-t", str(timeout),
+             "-r", str(retries), "127.0.0.1:%d" % self.port, "",
+             "1.3.6.1.6.3.1.1.5.1", "1.3.6.1.2.1.1.5.0", "s", text],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=snmptest._client_env())
+
+    def texts(self):
+        js = JsReader(self.nats.port)
+        self.addCleanup(js.close)
+        out = []
+        for subj, mid, rec in js.messages("SNMPMGRD_t1_TRAPS"):
+            self.assertEqual(rec["type"], "inform")
+            self.assertTrue(mid.startswith("mgr-i/inform/127_0_0_1/"), mid)
+            out.append([v for v in rec["varbinds"]
+                        if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
+        return out
+
+    def test_acknowledged_informs_survive_kill_9(self):
+        n = 20
+        for i in range(n):
+            p = self.inform("inf-%d" % i, timeout=3, retries=1)
+            self.assertEqual(p.wait(30), 0, "inform %d acknowledged" % i)
+        os.kill(self.d.proc.pid, signal.SIGKILL)
+        self.d.proc.wait()
+        self.assertEqual(self.texts(), ["inf-%d" % i for i in range(n)])
+
+    def test_not_acknowledged_while_nats_is_away(self):
+        self.nats.stop()
+        deadline = time.time() + 10
+        while time.time() < deadline and self.d.call("daemon.status")[
+                "cluster"]["nats"] == "connected":
+            time.sleep(0.1)
+        # one sender gives up: never acknowledged
+        p1 = self.inform("lost-ack", timeout=1, retries=1)
+        self.assertNotEqual(p1.wait(30), 0, "acknowledged without NATS")
+        # another retransmits until NATS is back, then is acknowledged
+        p2 = self.inform("late-ack", timeout=1, retries=12)
+        time.sleep(2.5)
+        self.assertIsNone(p2.poll(), "acknowledged without NATS")
+        self.nats.start()
+        self.assertEqual(p2.wait(30), 0, "acknowledged once stored")
+        st = self.d.call("daemon.status")
+        self.assertGreaterEqual(st["cluster"]["informs_confirmed"],
+                                1)
+        # every transmission journaled and published; JetStream keeps one
+        # of each inform (same Nats-Msg-Id for its retransmissions)
+        self.assertEqual(sorted(self.texts()), ["late-ack", "lost-ack"])
 
 
 if __name__ == "__main__":
