@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cluster.h"
+#include "cluster_fwd.h"
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
@@ -74,6 +75,7 @@ struct cluster {
 	uint32_t	 pub_events;	/* 1 << event type */
 	struct event	*ev_view;
 	struct event	*ev_expiry;	/* a lease ends or becomes eligible */
+	struct cluster_fwd *fwd;	/* requests to and from other nodes */
 
 	pthread_t	 thr;
 	bool		 thr_started;
@@ -462,6 +464,25 @@ cluster_owns(const struct cluster *cl, const struct dsess *ds)
 	return strcmp(cl->names[i], cl->node) == 0;
 }
 
+int
+cluster_forward(struct cluster *cl, struct ctl_req *r,
+    const struct dsess *ds, const char *method, const json_t *params)
+{
+#ifdef HAVE_NATS
+	const char	*owner;
+	char		 tok[CL_NODE_LEN], subj[160];
+
+	if (cl == NULL || cl->fwd == NULL || cluster_owns(cl, ds) ||
+	    (owner = cluster_owner(cl, ds))[0] == '\0')
+		return -1;
+	token(tok, sizeof(tok), owner);
+	snprintf(subj, sizeof(subj), "snmpmgrd.%s.rpc.%s", cl->name, tok);
+	return cluster_fwd_request(cl->fwd, r, subj, owner, method, params);
+#else
+	return -1;
+#endif
+}
+
 const char *
 cluster_owner(const struct cluster *cl, const struct dsess *ds)
 {
@@ -541,8 +562,12 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    "queued", (json_int_t)cl->pub_queued,
 	    "dropped", (json_int_t)cl->pub_dropped);
 	pthread_mutex_unlock(&cl->mu);
-	if (o != NULL)
+	if (o != NULL) {
+#ifdef HAVE_NATS
+		cluster_fwd_status(cl->fwd, o);
+#endif
 		json_object_set_new(res, "cluster", o);
+	}
 }
 
 #ifdef HAVE_NATS
@@ -844,6 +869,7 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	cl->state = NS_CONNECTED;
 	cl->lasterr[0] = '\0';
 	pthread_mutex_unlock(&cl->mu);
+	cluster_fwd_attach(cl->fwd, n->nc);
 	log_info("cluster %s: node %s connected to NATS, bucket %s",
 	    cl->name, cl->node, n->bucket);
 	return 0;
@@ -1091,6 +1117,7 @@ cluster_start(struct daemon *d)
 	struct cluster	*cl;
 	size_t		 i;
 	int		 t;
+	char		 subj[CL_NODE_LEN], fsubj[160];
 
 	if (!cc->have)
 		return NULL;
@@ -1135,6 +1162,11 @@ cluster_start(struct daemon *d)
 		log_warnx("cluster: cannot create its event");
 		goto fail;
 	}
+	token(subj, sizeof(subj), cl->node);
+	snprintf(fsubj, sizeof(fsubj), "snmpmgrd.%s.rpc.%s", cl->name, subj);
+	if ((cl->fwd = cluster_fwd_new(d, fsubj, cc->forward_timeout_ms)) ==
+	    NULL)
+		goto fail;
 	if (pthread_create(&cl->thr, NULL, cl_thread, cl) != 0) {
 		log_warn("cluster: cannot start its thread");
 		goto fail;
@@ -1166,6 +1198,7 @@ cluster_free(struct cluster *cl)
 		pthread_join(cl->thr, NULL);
 	}
 #ifdef HAVE_NATS
+	cluster_fwd_free(cl->fwd);
 	cl_nats_free(cl_n);
 	cl_n = NULL;
 #endif
