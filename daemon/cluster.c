@@ -153,6 +153,21 @@ name_idx(struct cluster *cl, const char *node)
 	return (int)++cl->nnames;
 }
 
+/* Whether the node of names pool index idx is among the live ones. */
+static bool
+cl_is_live(const struct cluster *cl, int idx, const char *const *live,
+    size_t nlive)
+{
+	size_t	 i;
+
+	if (idx <= 0 || (size_t)idx > cl->nnames)
+		return false;
+	for (i = 0; i < nlive; i++)
+		if (strcmp(live[i], cl->names[idx - 1]) == 0)
+			return true;
+	return false;
+}
+
 /* Give every configured session its owner; idle those of other nodes. */
 static void
 cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
@@ -161,7 +176,8 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 	struct dsess	*ds;
 	size_t		 i;
 	long		 o;
-	int		 me = name_idx(cl, cl->node), idx;
+	int		 me = name_idx(cl, cl->node), idx, why;
+	bool		 catchup;
 	uint32_t	 owned = 0, moved = 0;
 
 	for (i = 0; i < sessions_count(d->sessions); i++) {
@@ -174,6 +190,8 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 			o = rdv_owner(live, nlive, ds->name);
 			idx = o < 0 ? 0 : name_idx(cl, live[o]);
 		}
+		catchup = idx == me && ds->cl_owner > 0 && ds->cl_owner != me &&
+		    !cl_is_live(cl, ds->cl_owner, live, nlive);
 		if (idx != ds->cl_owner) {
 			moved++;
 			ds->cl_owner = idx;
@@ -182,6 +200,11 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 		if (idx == me)
 			owned++;
 		polls_set_idle(d->polls, ds, idx != me);
+		/* Taken from a node that is gone: it missed this slot most
+		 * likely, so poll now rather than at the session's next point
+		 * (a slot it did poll is stored once, by its Nats-Msg-Id). */
+		if (catchup && ds->s != NULL)
+			polls_wait_free(polls_run(d->polls, ds, NULL, &why));
 	}
 	if (moved > 0)
 		log_info("cluster %s: %zu live members, %u sessions changed "
@@ -646,6 +669,7 @@ cl_close(struct cl_nats *n)
 }
 
 #define CL_BATCH	256	/* records published before waiting for acks */
+#define CL_LINGER_MS	20	/* a batch gathers for at most this long */
 
 /* A PubAck, or its failure (library thread). */
 static void
@@ -971,6 +995,31 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	event_active(cl->ev_view, EV_TIMEOUT, 0);
 }
 
+/*
+ * Under mu, with records queued: let more gather for CL_LINGER_MS (not
+ * past the beat at *beat, nor past a full batch), so that a batch costs
+ * one write and one burst of PubAcks instead of a round of wake-ups on
+ * the thread, the loop and the library per record.
+ */
+static void
+cl_linger(struct cluster *cl, const struct timespec *beat)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += CL_LINGER_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	if (t.tv_sec > beat->tv_sec || (t.tv_sec == beat->tv_sec &&
+	    t.tv_nsec > beat->tv_nsec))
+		t = *beat;
+	while (!cl->stop && cl->qlen < CL_BATCH && pthread_cond_timedwait(
+	    &cl->cv, &cl->mu, &t) != ETIMEDOUT)
+		;
+}
+
 static void *
 cl_thread(void *arg)
 {
@@ -1009,6 +1058,7 @@ cl_thread(void *arg)
 			    cl->state != NS_CONNECTED || n->nc == NULL)
 				break;
 			/* Records to publish before the next beat. */
+			cl_linger(cl, &ts);
 			pthread_mutex_unlock(&cl->mu);
 			if (!cl_flush(cl, n)) {
 				pthread_mutex_lock(&cl->mu);

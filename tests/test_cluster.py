@@ -306,7 +306,7 @@ NSESS = 30
 
 
 def node_config(agent, nats, node, password=None, retries=1,
-                forward_timeout=None):
+                forward_timeout=None, interval=INTERVAL):
     cl = {"name": "t1", "node": node, "heartbeat": "%dms" % (HB * 1000),
           "nats": {"servers": [nats.url]}}
     if forward_timeout is not None:
@@ -315,7 +315,7 @@ def node_config(agent, nats, node, password=None, retries=1,
         cl["nats"].update(user="mgr", password=password)
     return {"defaults": {"timeout": "300ms", "retries": retries},
             "polls": {"up": {"get": ["1.3.6.1.2.1.1.3.0"],
-                             "interval": "%ds" % INTERVAL}},
+                             "interval": "%ds" % interval}},
             "sessions": {"s%02d" % i: agent.target(polls=["up"])
                          for i in range(NSESS)},
             "cluster": cl}
@@ -469,12 +469,14 @@ class ClusterNodes(unittest.TestCase):
         self.assertEqual(own, self.owners(b))
         sb = sorted(s for s, n in own.items() if n == "mgr-b")[0]
         sa = sorted(s for s, n in own.items() if n == "mgr-a")[0]
+        # a does not poll sb (it may have, before b joined): what a
+        # answers is b's.
+        local = polled(a)[sb]
         time.sleep(2 * INTERVAL + 0.3)
-        # a itself never polled sb: what a answers is b's.
-        self.assertEqual(polled(a)[sb], 0)
+        self.assertEqual(polled(a)[sb], local)
         ra = a.call("poll.results", {"session": sb})["polls"][0]
         rb = b.call("poll.results", {"session": sb})["polls"][0]
-        self.assertGreater(ra["runs"], 0)
+        self.assertGreater(ra["runs"], local + 1)
         self.assertIsNotNone(ra["time"])
         self.assertTrue(ra["varbinds"])
         self.assertLessEqual(abs(rb["runs"] - ra["runs"]), 1)
@@ -560,6 +562,45 @@ class ClusterNodes(unittest.TestCase):
         self.assertIsNotNone(moved, "session never moved to mgr-a")
         self.assertEqual(self.owners(a)[sb], "mgr-a")
         self.assertTrue(a.alive())
+
+    def test_takeover_polls_at_once(self):
+        """Sessions taken from a node that died are polled as soon as
+        they are taken (its lease ended), not at their next point of a
+        long interval."""
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        a = self.start_node(nats, "mgr-a", interval=20)
+        b = self.start_node(nats, "mgr-b", interval=20)
+        self.wait_members(a, 2)
+        self.wait_members(b, 2)
+        time.sleep(3 * HB)
+        own = self.owners(a)
+        lost = [s for s, n in own.items() if n == "mgr-b"]
+        self.assertTrue(lost)
+        base = polled(a)
+        t0 = time.time()
+        os.kill(b.pid, signal.SIGKILL)
+        b.proc.wait()
+        taken = {}
+        while time.time() - t0 < 10 and len(taken) < len(lost):
+            now = polled(a)
+            for s in lost:
+                if s not in taken and now[s] > base[s]:
+                    taken[s] = time.time() - t0
+            time.sleep(0.1)
+        self.assertEqual(len(taken), len(lost), taken)
+        worst = max(taken.values())
+        print("takeover of %d sessions polled every 20 s: %.2fs"
+              % (len(lost), worst), file=sys.stderr)
+        # the lease ends within 3 heartbeats; then one poll's time and
+        # this test's sampling, far from the 20 s of the interval
+        self.assertLess(worst, 3 * HB + 1.0)
+        # one catch-up run each, then their own points again (at most
+        # one of those in this short while)
+        time.sleep(1.0)
+        again = polled(a)
+        self.assertTrue(all(1 <= again[s] - base[s] <= 2 for s in lost),
+                        {s: again[s] - base[s] for s in lost})
 
     def test_bad_credentials_standalone(self):
         nats = NatsServer(user="mgr", password="right-pw")
