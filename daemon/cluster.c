@@ -669,7 +669,6 @@ cl_close(struct cl_nats *n)
 }
 
 #define CL_BATCH	256	/* records published before waiting for acks */
-#define CL_LINGER_MS	20	/* a batch gathers for at most this long */
 
 /* A PubAck, or its failure (library thread). */
 static void
@@ -995,31 +994,6 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	event_active(cl->ev_view, EV_TIMEOUT, 0);
 }
 
-/*
- * Under mu, with records queued: let more gather for CL_LINGER_MS (not
- * past the beat at *beat, nor past a full batch), so that a batch costs
- * one write and one burst of PubAcks instead of a round of wake-ups on
- * the thread, the loop and the library per record.
- */
-static void
-cl_linger(struct cluster *cl, const struct timespec *beat)
-{
-	struct timespec	 t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_nsec += CL_LINGER_MS * 1000000L;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	if (t.tv_sec > beat->tv_sec || (t.tv_sec == beat->tv_sec &&
-	    t.tv_nsec > beat->tv_nsec))
-		t = *beat;
-	while (!cl->stop && cl->qlen < CL_BATCH && pthread_cond_timedwait(
-	    &cl->cv, &cl->mu, &t) != ETIMEDOUT)
-		;
-}
-
 static void *
 cl_thread(void *arg)
 {
@@ -1058,7 +1032,6 @@ cl_thread(void *arg)
 			    cl->state != NS_CONNECTED || n->nc == NULL)
 				break;
 			/* Records to publish before the next beat. */
-			cl_linger(cl, &ts);
 			pthread_mutex_unlock(&cl->mu);
 			if (!cl_flush(cl, n)) {
 				pthread_mutex_lock(&cl->mu);
