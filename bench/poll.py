@@ -108,6 +108,22 @@ def free_port_range(n):
     raise RuntimeError("no range of %d free UDP ports" % n)
 
 
+def start_responder(args):
+    """(base port, process) of bench/responder on args.ports free ports
+    from base (stopped with snmptest's tracked processes)."""
+    base = free_port_range(args.ports)
+    resp = subprocess.Popen([os.path.join(args.builddir, "bench",
+                                          "responder"),
+                             "-p", str(base), "-n", str(args.ports),
+                             "-r", "10"],
+                            stdout=subprocess.PIPE, text=True)
+    snmptest._track(resp)
+    line = resp.stdout.readline()
+    if not line.startswith("ready"):
+        sys.exit("responder did not start: %r" % line)
+    return base, resp
+
+
 def config(args, base, interval):
     oids = ["%s.%d.1" % (TABLE, col) for col in range(1, args.oids + 1)]
     sessions = {}
@@ -339,16 +355,7 @@ def main():
             sys.exit("no snmpmgrd in the baseline build %s" % bl)
         builds.append(("baseline", bl))
 
-    base = free_port_range(args.ports)
-    resp = subprocess.Popen([os.path.join(args.builddir, "bench",
-                                          "responder"),
-                             "-p", str(base), "-n", str(args.ports),
-                             "-r", "10"],
-                            stdout=subprocess.PIPE, text=True)
-    snmptest._track(resp)
-    line = resp.stdout.readline()
-    if not line.startswith("ready"):
-        sys.exit("responder did not start: %r" % line)
+    base, resp = start_responder(args)
     out = {"sessions": args.sessions, "oids": args.oids,
            "interval": args.interval, "ports": args.ports,
            "ceiling": {}, "builds": {}}

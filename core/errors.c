@@ -69,6 +69,7 @@ static const struct errtext errtexts[] = {
 	{ SNMPMGR_ERR_KEY_LENGTH,	"incorrect key length" },
 	{ SNMPMGR_ERR_NO_AUTH_KEY,	"no authentication password" },
 	{ SNMPMGR_ERR_OUT_OF_RANGE,	"returned OID out of range" },
+	{ SNMPMGR_ERR_FORWARD,		"owner node did not answer" },
 	{ SNMPMGR_ERR_SEND,		"send failed" },
 	{ SNMPMGR_ERR_INTERRUPTED,	"interrupted" },
 	{ SNMPMGR_ERR_NOT_SUPPORTED,	"not supported" },

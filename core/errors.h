@@ -71,8 +71,11 @@ enum snmpmgr_error {
 	SNMPMGR_ERR_NO_AUTH_KEY		= 330,
 	SNMPMGR_ERR_OUT_OF_RANGE	= 333,
 
-	/* snmpmgrd's own: a datagram the system refused to send (its errno
-	 * text is the detail), an operation cancelled, a feature not built. */
+	/* snmpmgrd's own: a request another cluster node owns that could
+	 * not be forwarded or was not answered, a datagram the system
+	 * refused to send (its errno text is the detail), an operation
+	 * cancelled, a feature not built. */
+	SNMPMGR_ERR_FORWARD		= 396,
 	SNMPMGR_ERR_SEND		= 397,
 	SNMPMGR_ERR_INTERRUPTED		= 398,
 	SNMPMGR_ERR_NOT_SUPPORTED	= 399,

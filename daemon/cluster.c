@@ -24,6 +24,7 @@
 
 #include "cluster.h"
 #include "cluster_spool.h"
+#include "cluster_fwd.h"
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"
@@ -76,6 +77,7 @@ struct cluster {
 	uint32_t	 pub_events;	/* 1 << event type */
 	struct event	*ev_view;
 	struct event	*ev_expiry;	/* a lease ends or becomes eligible */
+	struct cluster_fwd *fwd;	/* requests to and from other nodes */
 
 	pthread_t	 thr;
 	bool		 thr_started;
@@ -166,6 +168,21 @@ name_idx(struct cluster *cl, const char *node)
 	return (int)++cl->nnames;
 }
 
+/* Whether the node of names pool index idx is among the live ones. */
+static bool
+cl_is_live(const struct cluster *cl, int idx, const char *const *live,
+    size_t nlive)
+{
+	size_t	 i;
+
+	if (idx <= 0 || (size_t)idx > cl->nnames)
+		return false;
+	for (i = 0; i < nlive; i++)
+		if (strcmp(live[i], cl->names[idx - 1]) == 0)
+			return true;
+	return false;
+}
+
 /* Give every configured session its owner; idle those of other nodes. */
 static void
 cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
@@ -174,7 +191,8 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 	struct dsess	*ds;
 	size_t		 i;
 	long		 o;
-	int		 me = name_idx(cl, cl->node), idx;
+	int		 me = name_idx(cl, cl->node), idx, why;
+	bool		 catchup;
 	uint32_t	 owned = 0, moved = 0;
 
 	for (i = 0; i < sessions_count(d->sessions); i++) {
@@ -187,6 +205,8 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 			o = rdv_owner(live, nlive, ds->name);
 			idx = o < 0 ? 0 : name_idx(cl, live[o]);
 		}
+		catchup = idx == me && ds->cl_owner > 0 && ds->cl_owner != me &&
+		    !cl_is_live(cl, ds->cl_owner, live, nlive);
 		if (idx != ds->cl_owner) {
 			moved++;
 			ds->cl_owner = idx;
@@ -195,6 +215,11 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 		if (idx == me)
 			owned++;
 		polls_set_idle(d->polls, ds, idx != me);
+		/* Taken from a node that is gone: it missed this slot most
+		 * likely, so poll now rather than at the session's next point
+		 * (a slot it did poll is stored once, by its Nats-Msg-Id). */
+		if (catchup && ds->s != NULL)
+			polls_wait_free(polls_run(d->polls, ds, NULL, &why));
 	}
 	if (moved > 0)
 		log_info("cluster %s: %zu live members, %u sessions changed "
@@ -529,6 +554,25 @@ cluster_owns(const struct cluster *cl, const struct dsess *ds)
 	return strcmp(cl->names[i], cl->node) == 0;
 }
 
+int
+cluster_forward(struct cluster *cl, struct ctl_req *r,
+    const struct dsess *ds, const char *method, const json_t *params)
+{
+#ifdef HAVE_NATS
+	const char	*owner;
+	char		 tok[CL_NODE_LEN], subj[160];
+
+	if (cl == NULL || cl->fwd == NULL || cluster_owns(cl, ds) ||
+	    (owner = cluster_owner(cl, ds))[0] == '\0')
+		return -1;
+	token(tok, sizeof(tok), owner);
+	snprintf(subj, sizeof(subj), "snmpmgrd.%s.rpc.%s", cl->name, tok);
+	return cluster_fwd_request(cl->fwd, r, subj, owner, method, params);
+#else
+	return -1;
+#endif
+}
+
 const char *
 cluster_owner(const struct cluster *cl, const struct dsess *ds)
 {
@@ -620,8 +664,12 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    "write_errors", (json_int_t)cl->sst.write_errors,
 	    "informs_confirmed", (json_int_t)cl->informs_confirmed);
 	pthread_mutex_unlock(&cl->mu);
-	if (o != NULL)
+	if (o != NULL) {
+#ifdef HAVE_NATS
+		cluster_fwd_status(cl->fwd, o);
+#endif
 		json_object_set_new(res, "cluster", o);
+	}
 }
 
 #ifdef HAVE_NATS
@@ -1071,6 +1119,7 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	cl->state = NS_CONNECTED;
 	cl->lasterr[0] = '\0';
 	pthread_mutex_unlock(&cl->mu);
+	cluster_fwd_attach(cl->fwd, n->nc);
 	log_info("cluster %s: node %s connected to NATS, bucket %s",
 	    cl->name, cl->node, n->bucket);
 	return 0;
@@ -1366,6 +1415,7 @@ cluster_start(struct daemon *d)
 	struct cluster	*cl;
 	size_t		 i;
 	int		 t;
+	char		 subj[CL_NODE_LEN], fsubj[160];
 
 	if (!cc->have)
 		return NULL;
@@ -1411,6 +1461,11 @@ cluster_start(struct daemon *d)
 		log_warnx("cluster: cannot create its event");
 		goto fail;
 	}
+	token(subj, sizeof(subj), cl->node);
+	snprintf(fsubj, sizeof(fsubj), "snmpmgrd.%s.rpc.%s", cl->name, subj);
+	if ((cl->fwd = cluster_fwd_new(d, fsubj, cc->forward_timeout_ms)) ==
+	    NULL)
+		goto fail;
 	if (pthread_create(&cl->thr, NULL, cl_thread, cl) != 0) {
 		log_warn("cluster: cannot start its thread");
 		goto fail;
@@ -1442,6 +1497,7 @@ cluster_free(struct cluster *cl)
 		pthread_join(cl->thr, NULL);
 	}
 #ifdef HAVE_NATS
+	cluster_fwd_free(cl->fwd);
 	cl_nats_free(cl_n);
 	cl_n = NULL;
 #endif

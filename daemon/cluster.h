@@ -21,6 +21,7 @@
 struct daemon;
 struct dsess;
 struct cluster;
+struct ctl_req;
 typedef struct json_t json_t;
 
 /* Before the event base is made, when the config has a cluster section:
@@ -35,6 +36,15 @@ void		 cluster_free(struct cluster *cl);
 /* Whether this node polls ds: always without a cluster (cl NULL) and for
  * sessions added at run time. */
 bool		 cluster_owns(const struct cluster *cl, const struct dsess *ds);
+/*
+ * A request for ds that another node owns (method with the client's
+ * params): forwarded to it (cluster_fwd.h), CTL_PENDING or CTL_DONE with
+ * the error set on r; -1 when this node answers it itself (no cluster,
+ * its own session, no owner known yet).
+ */
+int		 cluster_forward(struct cluster *cl, struct ctl_req *r,
+		    const struct dsess *ds, const char *method,
+		    const json_t *params);
 /* The owner's node name, "" when none yet. */
 const char	*cluster_owner(const struct cluster *cl,
 		    const struct dsess *ds);

@@ -273,6 +273,7 @@ struct config_cluster {
 	char		*tls_cert;
 	char		*tls_key;
 	uint32_t	 heartbeat_ms;	/* >= 500 */
+	uint32_t	 forward_timeout_ms;	/* a forwarded request's wait */
 	uint32_t	 replicas;
 	bool		 publish_polls;
 	bool		 publish_traps;

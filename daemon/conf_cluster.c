@@ -27,13 +27,15 @@
 #define CL_DEF_HEARTBEAT_MS	2000
 #define CL_MIN_HEARTBEAT_MS	500
 #define CL_MAX_HEARTBEAT_MS	60000
+#define CL_DEF_FORWARD_MS	5000
 #define CL_DEF_SPOOL		"cluster-spool"
 #define CL_DEF_SPOOL_MAX	(1ULL << 30)
 #define CL_DAY_MS		(24U * 3600U * 1000U)
 #define CL_MAX_SERVERS		32
 
 static const char *const cluster_keys[] = { "name", "node", "nats",
-	"heartbeat", "replicas", "publish", "spool", "streams", NULL };
+	"heartbeat", "replicas", "publish", "spool", "streams",
+	"forward_timeout", NULL };
 static const char *const nats_keys[] = { "servers", "user", "password",
 	"creds", "tls", NULL };
 static const char *const tls_keys[] = { "ca", "cert", "key", NULL };
@@ -410,6 +412,13 @@ cfg_cluster(struct cfg_ctx *ctx)
 	if ((v = json_object_get(obj, "heartbeat")) != NULL &&
 	    cfg_duration(v, &kat, CL_MIN_HEARTBEAT_MS, CL_MAX_HEARTBEAT_MS,
 	    &cl->heartbeat_ms, ctx->err) == -1)
+		return -1;
+	/* How long a request forwarded to a session's owner is waited for. */
+	cl->forward_timeout_ms = CL_DEF_FORWARD_MS;
+	kat = cfg_pos_key(&at, "forward_timeout");
+	if ((v = json_object_get(obj, "forward_timeout")) != NULL &&
+	    cfg_duration(v, &kat, 100, 600000, &cl->forward_timeout_ms,
+	    ctx->err) == -1)
 		return -1;
 	kat = cfg_pos_key(&at, "replicas");
 	if ((v = json_object_get(obj, "replicas")) != NULL) {

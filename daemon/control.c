@@ -105,6 +105,7 @@ struct ctl_conn {
 	bool			 closing;	/* flush, then close */
 	bool			 dead;		/* free at the next turn */
 	bool			 eof;		/* client sends no more */
+	bool			 internal;	/* control_attach_internal's */
 };
 
 struct control {
@@ -138,6 +139,7 @@ struct control {
 #define CTL_TRIM_DELAY_MS	500
 
 static void	 conn_kill(struct ctl_conn *);
+static struct ctl_conn *conn_new(struct control *, int, uid_t, bool);
 static void	 conn_close_after_flush(struct ctl_conn *);
 static void	 conn_finish(struct ctl_conn *, struct ctl_req *);
 static void	 conn_reply_error(struct ctl_conn *, const char *, size_t, int,
@@ -176,7 +178,7 @@ conn_idle_arm(struct ctl_conn *c)
 {
 	uint32_t	 ms = ctl_idle_ms(c->ctl);
 
-	if (c->dead || c->ev_idle == NULL)
+	if (c->dead || c->ev_idle == NULL || c->internal)
 		return;
 	if (ms == 0)
 		evtimer_del(c->ev_idle);
@@ -1133,7 +1135,6 @@ static void
 ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct control		*ctl = arg;
-	struct ctl_conn		*c;
 	struct timeval		 onesec = { 1, 0 };
 	struct ucred		 cred;
 	socklen_t		 credlen = sizeof(cred);
@@ -1164,11 +1165,23 @@ ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
 	log_repeat_clear(&ctl->rep_full, "control: accepting clients again");
 	log_repeat_clear(&ctl->rep_user, "control: accepting clients of "
 	    "every user again");
+	if (conn_new(ctl, s, cred.uid, privileged) == NULL)
+		return;
+	log_debug("control: client connected (%zu, uid %lu)", ctl->nconns,
+	    (unsigned long)cred.uid);
+}
+
+/* A connection on socket s (closed on failure, logged).  NULL or it. */
+static struct ctl_conn *
+conn_new(struct control *ctl, int s, uid_t uid, bool privileged)
+{
+	struct ctl_conn		*c;
+
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	TAILQ_INIT(&c->reqs);
 	c->ctl = ctl;
-	c->uid = cred.uid;
+	c->uid = uid;
 	c->privileged = privileged;
 	c->ev_free = event_new(ctl->d->base, -1, 0, conn_free_cb, c);
 	c->ev_idle = evtimer_new(ctl->d->base, conn_idle_cb, c);
@@ -1198,13 +1211,38 @@ ctl_accept_cb(evutil_socket_t fd, short ev, void *arg)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, SNMPMGR_MAX_CTL_LINE + 1);
 	bufferevent_enable(c->bev, EV_READ);
 	conn_idle_arm(c);
-	log_debug("control: client connected (%zu, uid %lu)", ctl->nconns,
-	    (unsigned long)cred.uid);
-	return;
+	return c;
  fail:
 	log_warnx("control: cannot set up a client: out of memory");
 	if (s != -1)
 		close(s);
+	return NULL;
+}
+
+int
+control_attach_internal(struct control *ctl)
+{
+	struct ctl_conn	*c;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1) {
+		log_warn("control: socketpair");
+		return -1;
+	}
+	if ((c = conn_new(ctl, sv[0], ctl->euid, true)) == NULL) {
+		close(sv[1]);
+		return -1;
+	}
+	c->internal = true;
+	evtimer_del(c->ev_idle);
+	return sv[1];
+}
+
+bool
+ctl_req_internal(const struct ctl_req *r)
+{
+	return r->conn->internal;
 }
 
 /* mkdir -p of path's parent directory. */

@@ -60,6 +60,13 @@ size_t		 control_nclients(const struct control *c);
 void		 control_shutdown(struct control *c);
 /* Bytes queued for all clients, not yet written. */
 size_t		 control_outq(const struct control *c);
+/*
+ * A client connection from inside the daemon (cluster forwarding,
+ * cluster_fwd.h): our end of a socket pair, the other end a privileged
+ * connection that is never idle and whose requests say so
+ * (ctl_req_internal).  The caller owns and closes the fd.  -1 (logged).
+ */
+int		 control_attach_internal(struct control *c);
 
 /* The request's result: a JSON value (ownership passes), or raw JSON text
  * (copied). */
@@ -118,6 +125,8 @@ void		 ctl_req_set_drain(struct ctl_req *r, void (*cb)(void *),
 /* The request's id as JSON text ("null" for a notification). */
 const char	*ctl_req_id(const struct ctl_req *r, size_t *len);
 bool		 ctl_req_is_notification(const struct ctl_req *r);
+/* Whether r came over control_attach_internal's connection. */
+bool		 ctl_req_internal(const struct ctl_req *r);
 /* Bytes queued for the client, not yet written. */
 size_t		 ctl_req_outq(const struct ctl_req *r);
 /* Queue raw output (whole lines) for the client.  -1 if the client is gone

@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "cluster.h"
 #include "conf.h"
 
 #include "core/errors.h"
@@ -1014,11 +1015,11 @@ static const struct method methods[] = {
 	{ "poll.reset",		m_poll_reset,		.params = p_session,
 	  .unknown = UNKNOWN },
 	{ "poll.results",	m_poll_results,		.params = p_session_poll,
-	  .unknown = UNKNOWN },
+	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
 	{ "poll.run",		m_poll_run,		.params = p_session_poll,
-	  .unknown = UNKNOWN },
+	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
 	{ "poll.value",		m_poll_value,		.params = p_poll_value,
-	  .unknown = UNKNOWN },
+	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
 	{ "request.cancel",	m_request_cancel,	.params =
 	  p_request_cancel, .unknown = UNKNOWN },
 	{ "session.add",	m_session_add,		.params = p_session_add,
@@ -1034,7 +1035,8 @@ static const struct method methods[] = {
 	{ "session.list",	m_session_list,		.params = p_session_list },
 	{ "session.remove",	m_session_remove,	.params = p_session,
 	  .unknown = UNKNOWN },
-	{ "session.show",	m_session_show,		.params = p_session },
+	{ "session.show",	m_session_show,		.params = p_session,
+	  .flags = METHOD_FORWARD },
 	{ "snmp.discover",	m_snmp_discover,	.flags = METHOD_TARGET,
 	  .params = p_discover },
 	{ "snmp.get",		m_snmp_get,		.flags = METHOD_TARGET,
@@ -1157,6 +1159,12 @@ methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
 		return CTL_DONE;
 	}
+	/* What another node asks (cluster_fwd.h): only what it may. */
+	if (ctl_req_internal(r) && (m->flags & METHOD_FORWARD) == 0) {
+		ctl_req_errorf(r, CTL_ERR_METHOD, "%s is not served to other "
+		    "cluster nodes", m->name);
+		return CTL_DONE;
+	}
 	log_debug("control: %s", m->name);
 	ctl_req_set_method(r, m->name);
 	for (n = 0; m->params != NULL && m->params[n].name != NULL; n++)
@@ -1170,7 +1178,9 @@ methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
 	c.m = m;
 	c.params = params;
 	c.v = v;
-	if (method_prepare(&c) == 0)
+	if (method_prepare(&c) == 0 && ((m->flags & METHOD_FORWARD) == 0 ||
+	    ctl_req_internal(r) || c.ds == NULL || (rv = cluster_forward(
+	    d->cluster, r, c.ds, m->name, params)) == -1))
 		rv = m->fn(&c);
 	for (i = 0; i < n; i++)
 		mval_clear(&v[i]);

@@ -87,6 +87,8 @@ typedef int	 method_fn(struct mcall *c);
 /* Method flags. */
 #define METHOD_NOPARAMS	0x01	/* any key is an invalid-params error */
 #define METHOD_TARGET	0x02	/* "session" or "target": c->op */
+#define METHOD_FORWARD	0x04	/* in cluster mode, asked of the session's
+				   owner (cluster_fwd.h) */
 
 struct method {
 	const char		*name;

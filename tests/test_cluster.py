@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -118,6 +119,7 @@ class ClusterConfig(unittest.TestCase):
 
     def test_bad_values(self):
         cases = [({"heartbeat": "400ms"}, "cluster.heartbeat"),
+                 ({"forward_timeout": "50ms"}, "cluster.forward_timeout"),
                  ({"name": "dc.1"}, "cluster.name"),
                  ({"replicas": 9}, "cluster.replicas"),
                  ({"nats": {"servers": ["http://x"]}}, "cluster.nats.servers"),
@@ -326,14 +328,17 @@ INTERVAL = 1.0  # poll interval, s
 NSESS = 30
 
 
-def node_config(agent, nats, node, password=None, retries=1):
+def node_config(agent, nats, node, password=None, retries=1,
+                forward_timeout=None, interval=INTERVAL):
     cl = {"name": "t1", "node": node, "heartbeat": "%dms" % (HB * 1000),
           "nats": {"servers": [nats.url]}}
+    if forward_timeout is not None:
+        cl["forward_timeout"] = forward_timeout
     if password is not None:
         cl["nats"].update(user="mgr", password=password)
     return {"defaults": {"timeout": "300ms", "retries": retries},
             "polls": {"up": {"get": ["1.3.6.1.2.1.1.3.0"],
-                             "interval": "%ds" % INTERVAL}},
+                             "interval": "%ds" % interval}},
             "sessions": {"s%02d" % i: agent.target(polls=["up"])
                          for i in range(NSESS)},
             "cluster": cl}
@@ -471,6 +476,154 @@ class ClusterNodes(unittest.TestCase):
             if n != "mgr-c":
                 self.assertEqual(own2[s], n, "only the dead node's share "
                                  "moves")
+
+    def test_forward_to_owner(self):
+        """A request for a session another node owns is answered by the
+        owner over NATS; an owner that does not answer is error 396; once
+        its lease ends the session is answered where it moved."""
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        a = self.start_node(nats, "mgr-a", forward_timeout="400ms")
+        b = self.start_node(nats, "mgr-b", forward_timeout="400ms")
+        self.wait_members(a, 2)
+        self.wait_members(b, 2)
+        time.sleep(3 * HB)
+        own = self.owners(a)
+        self.assertEqual(own, self.owners(b))
+        sb = sorted(s for s, n in own.items() if n == "mgr-b")[0]
+        sa = sorted(s for s, n in own.items() if n == "mgr-a")[0]
+        # a does not poll sb (it may have, before b joined): what a
+        # answers is b's.
+        local = polled(a)[sb]
+        time.sleep(2 * INTERVAL + 0.3)
+        self.assertEqual(polled(a)[sb], local)
+        ra = a.call("poll.results", {"session": sb})["polls"][0]
+        rb = b.call("poll.results", {"session": sb})["polls"][0]
+        self.assertGreater(ra["runs"], local + 1)
+        self.assertIsNotNone(ra["time"])
+        self.assertTrue(ra["varbinds"])
+        self.assertLessEqual(abs(rb["runs"] - ra["runs"]), 1)
+        v = a.call("poll.value", {"session": sb,
+                                  "oid": "1.3.6.1.2.1.1.3.0"})
+        self.assertEqual((v["session"], v["poll"]), (sb, "up"))
+        show = a.call("session.show", {"session": sb})
+        self.assertGreater(show["state"]["polls_ok"], 0)
+        run = a.call("poll.run", {"session": sb})["polls"][0]
+        self.assertGreater(run["runs"], rb["runs"])
+        # errors come back as the owner's, with their numbers
+        with self.assertRaises(snmptest.RpcError) as e:
+            a.call("poll.value", {"session": sb, "oid": "1.3.6.1.4.1.9.9"})
+        self.assertEqual(e.exception.code, 322)
+        with self.assertRaises(snmptest.RpcError) as e:
+            a.call("poll.results", {"session": sb, "poll": "nosuch"})
+        self.assertEqual(e.exception.code, -32602)
+        # its own sessions a answers itself
+        self.assertGreater(a.call("poll.results", {"session": sa})[
+            "polls"][0]["runs"], 0)
+        sta = a.call("daemon.status")["cluster"]
+        stb = b.call("daemon.status")["cluster"]
+        self.assertGreaterEqual(sta["forwarded"], 6)
+        self.assertGreaterEqual(stb["served"], 6)
+        self.assertEqual(sta["forward_errors"], 0)
+        # The owner stops answering (SIGSTOP): error 396 after the
+        # forward timeout, and the loop of a is not held meanwhile.
+        os.kill(b.pid, signal.SIGSTOP)
+        slow = a.connect()
+        self.addCleanup(slow.close)
+        t0 = time.time()
+        c2 = a.connect()
+        self.addCleanup(c2.close)
+        out = {}
+
+        def ask():
+            try:
+                slow.call("poll.results", {"session": sb}, timeout=10)
+            except snmptest.RpcError as x:
+                out["err"] = x
+            out["t"] = time.time() - t0
+        th = threading.Thread(target=ask)
+        th.start()
+        time.sleep(0.1)
+        t1 = time.time()
+        c2.call("daemon.status")   # served while the other one waits
+        self.assertLess(time.time() - t1, 0.5)
+        th.join(10)
+        err = out["err"]
+        self.assertEqual(err.code, 396)
+        self.assertEqual(err.message, "owner node did not answer")
+        self.assertEqual(err.data["node"], "mgr-b")
+        self.assertIn("no answer within 400 ms", err.data["detail"])
+        self.assertGreaterEqual(out["t"], 0.35)
+        self.assertLess(out["t"], 1.5)
+        os.kill(b.pid, signal.SIGCONT)
+        self.wait_members(a, 2)
+        time.sleep(3 * HB)
+        sb = sorted(s for s, n in self.owners(a).items() if n == "mgr-b")[0]
+        # Killed: nobody listens for it any more.
+        t0 = time.time()
+        os.kill(b.pid, signal.SIGKILL)
+        b.proc.wait()
+        time.sleep(0.1)
+        with self.assertRaises(snmptest.RpcError) as e:
+            a.call("poll.results", {"session": sb})
+        self.assertEqual(e.exception.code, 396)
+        self.assertIn("mgr-b", e.exception.data["detail"])
+        # ... until the session moves to a, which then answers itself.
+        deadline = t0 + 3 * HB + INTERVAL + 3
+        moved = None
+        while time.time() < deadline:
+            try:
+                r = a.call("poll.results", {"session": sb})["polls"][0]
+            except snmptest.RpcError as x:
+                self.assertEqual(x.code, 396)
+                time.sleep(0.1)
+                continue
+            if polled(a)[sb] > 0:
+                moved = r
+                break
+            time.sleep(0.1)
+        self.assertIsNotNone(moved, "session never moved to mgr-a")
+        self.assertEqual(self.owners(a)[sb], "mgr-a")
+        self.assertTrue(a.alive())
+
+    def test_takeover_polls_at_once(self):
+        """Sessions taken from a node that died are polled as soon as
+        they are taken (its lease ended), not at their next point of a
+        long interval."""
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        a = self.start_node(nats, "mgr-a", interval=20)
+        b = self.start_node(nats, "mgr-b", interval=20)
+        self.wait_members(a, 2)
+        self.wait_members(b, 2)
+        time.sleep(3 * HB)
+        own = self.owners(a)
+        lost = [s for s, n in own.items() if n == "mgr-b"]
+        self.assertTrue(lost)
+        base = polled(a)
+        t0 = time.time()
+        os.kill(b.pid, signal.SIGKILL)
+        b.proc.wait()
+        taken = {}
+        while time.time() - t0 < 10 and len(taken) < len(lost):
+            now = polled(a)
+            for s in lost:
+                if s not in taken and now[s] > base[s]:
+                    taken[s] = time.time() - t0
+            time.sleep(0.1)
+        self.assertEqual(len(taken), len(lost), taken)
+        worst = max(taken.values())
+        print("takeover of %d sessions polled every 20 s: %.2fs"
+              % (len(lost), worst), file=sys.stderr)
+        # the lease ends within 3 heartbeats; then one poll's time and
+        # this test's sampling, far from the 20 s of the interval
+        self.assertLess(worst, 3 * HB + 1.0)
+        # one catch-up run each, then their own points again (at most
+        # one of those in this short while)
+        time.sleep(1.0)
+        again = polled(a)
+        self.assertTrue(all(1 <= again[s] - base[s] <= 2 for s in lost),
+                        {s: again[s] - base[s] for s in lost})
 
     def test_bad_credentials_standalone(self):
         nats = NatsServer(user="mgr", password="right-pw")

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""cluster.py - snmpmgrd's cluster-mode benchmark (issue 13).
+
+Three snmpmgrd nodes share NODES x PER_NODE sessions (default 3 x 20,000)
+on bench/responder (the address plan and session config of bench/poll.py,
+reused from it), each session one Get of OIDS objects every INTERVAL,
+against a local cluster of three nats-server processes with JetStream
+(R3 streams; started like tests/test_cluster.py does, by PID, on free
+loopback ports).
+
+Placement (sched_setaffinity on every thread): the snmpmgrd nodes on CPU
+0, the responder and the NATS servers on CPU 1, so the nodes' CPU is
+theirs and the NATS servers' work does not count in it.
+
+In one run:
+ (1) polling alone: the nodes with `cluster.publish` off (leases and
+     ownership only); per node, results per CPU-second over MEASURE s.
+ (2) publishing: the same nodes restarted with every poll result
+     published; the same figure, and the cost of publishing on top of
+     (1) (goal: < 30 %).
+ (3) takeover: kill -9 of one node; the time until the survivors own
+     its sessions, and until every one of them has been polled again
+     (goal: < 3 heartbeats + 1 interval).
+
+Correctness first: a failed poll or timeout, a session not polled, a
+record not acknowledged by JetStream (errors, dropped, still queued), a
+stream that lacks a session's subject or holds a different count than
+the nodes published, or a session not taken over: exit status 1 and no
+figure printed.
+"""
+
+import argparse
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+
+import snmptest  # noqa: E402
+from poll import CheckFailed, config, cpu_s, start_responder  # noqa: E402
+from test_cluster import JsReader, NatsServer, free_tcp_port  # noqa: E402
+from walk import pin  # noqa: E402
+
+NODE_CPU, PEER_CPU = {0}, {1}
+GOAL_PUBLISH_COST = 0.30
+NAMES = ("mgr-a", "mgr-b", "mgr-c")
+
+
+def nats_cluster():
+    cports = [free_tcp_port() for _ in range(3)]
+    routes = ["nats://127.0.0.1:%d" % p for p in cports]
+    servers = [NatsServer(name="n%d" % i, cluster_port=cports[i],
+                          routes=[r for j, r in enumerate(routes) if j != i],
+                          start=False) for i in range(3)]
+    for n in servers:
+        n.start()
+        pin(n.proc.pid, PEER_CPU)
+    return servers
+
+
+def node_config(args, base, name, servers, publish):
+    cfg = config(args, base, args.interval)
+    cfg["cluster"] = {
+        "name": "bench", "node": name, "heartbeat": args.heartbeat,
+        "replicas": 3,
+        "nats": {"servers": [s.url for s in servers]},
+        "publish": {"polls": publish, "traps": publish},
+        "streams": {"polls": {"max_age": "1h", "max_size": "4GiB"}}}
+    return cfg
+
+
+def start_nodes(args, base, servers, publish):
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, NODE_CPU)
+    try:
+        nodes = [snmptest.Daemon(node_config(args, base, n, servers, publish),
+                                 start=False) for n in NAMES]
+        for d in nodes:
+            d.start(timeout=120)
+        return nodes
+    finally:
+        os.sched_setaffinity(0, saved)
+
+
+def status(d):
+    return d.call("daemon.status", timeout=60)
+
+
+def wait_shared(nodes, total, timeout=120):
+    """Until every node sees 3 live members owning every session."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ok = True
+        for d in nodes:
+            m = d.call("cluster.members", timeout=60)
+            live = [x for x in m["members"] if x["live"]]
+            if len(live) != len(nodes) or \
+                    sum(x["sessions"] for x in m["members"]) != total:
+                ok = False
+        if ok:
+            return
+        time.sleep(0.5)
+    raise CheckFailed("the nodes did not share the sessions in %d s: %s"
+                      % (timeout, [[(x["node"], x["live"], x["sessions"],
+                                     round(x["lease_age"], 1))
+                                    for x in d.call("cluster.members",
+                                                    timeout=60)["members"]]
+                                   for d in nodes]))
+
+
+def stream_info(server):
+    js = JsReader(server.port)
+    try:
+        return js.request("$JS.API.STREAM.INFO.SNMPMGRD_bench_POLLS",
+                          {})["state"]
+    finally:
+        js.close()
+
+
+def measure(nodes, secs, server=None):
+    """Per node: results, failures, CPU s, and published over secs; with
+    server, the messages the stream stored meanwhile too (read just
+    inside the window: records in flight at its ends, a few tens, make
+    the only difference)."""
+    s0 = [status(d) for d in nodes]
+    n0 = stream_info(server)["messages"] if server else 0
+    c0 = [cpu_s(d.pid) for d in nodes]
+    t0 = time.monotonic()
+    time.sleep(secs)
+    c1 = [cpu_s(d.pid) for d in nodes]
+    t1 = time.monotonic()
+    n1 = stream_info(server)["messages"] if server else 0
+    s1 = [status(d) for d in nodes]
+    out = []
+    for i in range(len(nodes)):
+        out.append({
+            "results": s1[i]["polls_done"] - s0[i]["polls_done"],
+            "failed": s1[i]["polls_failed"] - s0[i]["polls_failed"],
+            "timeouts": s1[i]["timeouts"] - s0[i]["timeouts"],
+            "overruns": s1[i]["overruns"] - s0[i]["overruns"],
+            "cpu": c1[i] - c0[i], "wall": t1 - t0,
+            "published": s1[i]["cluster"]["published"] -
+            s0[i]["cluster"]["published"],
+            "owned": s1[i]["cluster"]["sessions_owned"],
+            "stored": n1 - n0})
+    return out
+
+
+def check_polls(phase, m, total, interval_s):
+    done = sum(x["results"] for x in m)
+    want = total * m[0]["wall"] / interval_s
+    for i, x in enumerate(m):
+        if x["failed"] or x["timeouts"]:
+            raise CheckFailed("%s: %s had %d failed polls, %d timeouts"
+                              % (phase, NAMES[i], x["failed"],
+                                 x["timeouts"]))
+    if sum(x["owned"] for x in m) != total:
+        raise CheckFailed("%s: %d sessions owned, not %d" % (
+            phase, sum(x["owned"] for x in m), total))
+    if abs(done - want) > 0.03 * want:
+        raise CheckFailed("%s: %d results in %.1f s, %d expected" % (
+            phase, done, m[0]["wall"], want))
+
+
+def drained(nodes, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = [status(d)["cluster"] for d in nodes]
+        if all(x["spool_depth"] == 0 for x in st):
+            return st
+        time.sleep(0.5)
+    raise CheckFailed("records still queued after %d s" % timeout)
+
+
+def seconds(text):
+    for unit, mult in (("ms", 0.001), ("s", 1), ("m", 60)):
+        if text.endswith(unit) and text[:-len(unit)].isdigit():
+            return int(text[:-len(unit)]) * mult
+    raise ValueError(text)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=snmptest.top_builddir())
+    ap.add_argument("--per-node", type=int, default=20000)
+    ap.add_argument("--oids", type=int, default=10)
+    ap.add_argument("--interval", default="20s")
+    ap.add_argument("--heartbeat", default="2s")
+    ap.add_argument("--ports", type=int, default=100)
+    ap.add_argument("--measure", type=float, default=20.0)
+    ap.add_argument("--in-flight", type=int, default=1000)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    args.builddir = os.path.abspath(args.builddir)
+    args.batch_window = None
+    args.sessions = total = args.per_node * len(NAMES)
+    os.environ["top_builddir"] = args.builddir
+    if not os.access(os.path.join(args.builddir, "bench", "responder"),
+                     os.X_OK):
+        sys.exit("build bench/responder first (make bench-cluster)")
+    iv, hb = seconds(args.interval), seconds(args.heartbeat)
+
+    base, resp = start_responder(args)
+    pin(resp.pid, PEER_CPU)
+    servers, nodes, phase = [], [], "start"
+    out = {"nodes": len(NAMES), "sessions": total, "oids": args.oids,
+           "interval": args.interval, "heartbeat": args.heartbeat}
+    try:
+        servers = nats_cluster()
+        for phase, publish in (("alone", False), ("publish", True)):
+            nodes = start_nodes(args, base, servers, publish)
+            wait_shared(nodes, total)
+            # every session polled once by its settled owner
+            time.sleep(iv + 2 * hb)
+            m = measure(nodes, args.measure, servers[0] if publish else None)
+            check_polls(phase, m, total, iv)
+            out[phase] = m
+            if publish:
+                st = drained(nodes)
+                for i, x in enumerate(st):
+                    if x["publish_errors"] or x["dropped"]:
+                        raise CheckFailed("%s: %d publish errors, %d "
+                                          "dropped" % (NAMES[i],
+                                                       x["publish_errors"],
+                                                       x["dropped"]))
+                info = stream_info(servers[0])
+                out["stream"] = {"messages": info["messages"],
+                                 "subjects": info.get("num_subjects"),
+                                 "bytes": info["bytes"]}
+                if info.get("num_subjects", total) != total:
+                    raise CheckFailed("stream has %d subjects, not %d" % (
+                        info["num_subjects"], total))
+                # In the window every result was published and stored
+                # once (duplicates only happen while ownership settles
+                # at start-up).
+                res = sum(x["results"] for x in m)
+                pub = sum(x["published"] for x in m)
+                stored = m[0]["stored"]
+                out["stream"].update(window_results=res, window_published=pub,
+                                     window_stored=stored)
+                if abs(pub - res) > 0.005 * res or \
+                        abs(stored - pub) > 0.005 * pub:
+                    raise CheckFailed("in the window %d results, %d "
+                                      "published, %d stored" % (
+                                          res, pub, stored))
+                break
+            for d in nodes:
+                d.stop()
+            nodes = []
+        phase = "takeover"
+        # (3) takeover.  What each survivor polls: its results over an
+        # interval (session.list of 60,000 rows is more than a client
+        # is sent at once).
+        gone = nodes[2]
+        subs = []
+        for d in nodes[:2]:
+            c = d.connect(timeout=60)
+            c.call("events.subscribe", {"events": ["response"],
+                                        "max_queue": 4 << 20})
+            subs.append(c)
+
+        def results(secs, until=None):
+            """(session, monotonic time) of the survivors' poll results
+            for secs, or until until() is true."""
+            end = time.monotonic() + secs
+            while time.monotonic() < end and not (until and until()):
+                r, _, _ = select.select([c.sock for c in subs], [], [],
+                                        0.05)
+                for c in subs:
+                    if c.sock not in r:
+                        continue
+                    c.buf += c.sock.recv(1 << 20)
+                    while b"\n" in c.buf:
+                        line, _, c.buf = c.buf.partition(b"\n")
+                        p = json.loads(line).get("params") or {}
+                        if p.get("poll") and p.get("session"):
+                            yield p["session"], time.monotonic()
+
+        polled = {sess for sess, _ in results(iv + 1)}
+        owned = [status(d)["cluster"]["sessions_owned"] for d in nodes[:2]]
+        if len(polled) != sum(owned):
+            raise CheckFailed("survivors polled %d sessions in an interval, "
+                              "own %d" % (len(polled), sum(owned)))
+        nlost = total - len(polled)
+        t0 = time.monotonic()
+        os.kill(gone.pid, signal.SIGKILL)
+        gone.proc.wait()
+        t_own = None
+        first = {}
+        checked = [0.0]
+
+        def done():
+            nonlocal t_own
+            if t_own is None and time.monotonic() - checked[0] > 0.05:
+                checked[0] = time.monotonic()
+                if sum(status(d)["cluster"]["sessions_owned"]
+                       for d in nodes[:2]) == total:
+                    t_own = time.monotonic() - t0
+            return t_own is not None and len(first) >= nlost
+
+        for sess, t in results(3 * hb + iv + 30, done):
+            if sess not in polled and sess not in first:
+                first[sess] = t - t0
+        for c in subs:
+            c.close()
+        if t_own is None:
+            raise CheckFailed("the survivors did not take the sessions")
+        if len(first) < nlost:
+            raise CheckFailed("%d sessions of the killed node not polled "
+                              "again" % (nlost - len(first)))
+        t_polled = max(first.values())
+        lost = first
+        out["takeover"] = {"sessions": len(lost), "owned_s": t_own,
+                           "polled_s": t_polled,
+                           "bound_s": 3 * hb + iv}
+    except CheckFailed as e:
+        print("correctness check failed, no figures: %s: %s" % (phase, e))
+        return 1
+    finally:
+        for d in nodes:
+            if d.alive():
+                d.stop()
+        snmptest._kill(resp, wait=5)
+        for s in servers:
+            s.close()
+
+    print("snmpmgrd cluster benchmark: %d nodes, %d sessions (%d per node) "
+          "x %d OIDs every %s, heartbeat %s, 3 NATS servers (R3)"
+          % (len(NAMES), total, args.per_node, args.oids, args.interval,
+             args.heartbeat))
+    print("  placement: the nodes on CPU 0; responder and nats-servers on "
+          "CPU 1")
+    rate = {}
+    for phase in ("alone", "publish"):
+        m = out[phase]
+        rate[phase] = sum(x["results"] for x in m) / sum(x["cpu"] for x in m)
+        print("  %-8s %s" % (phase, ", ".join(
+            "%s %.0f results/CPU-s (%.1f %% of a core)"
+            % (NAMES[i], x["results"] / x["cpu"], x["cpu"] / x["wall"] * 100)
+            for i, x in enumerate(m))))
+    cost = rate["alone"] / rate["publish"] - 1
+    out["publish_cost"] = cost
+    print("  publishing costs %.0f %% on top of polling alone (goal < %.0f "
+          "%%): %.0f vs %.0f results per node CPU-second"
+          % (cost * 100, GOAL_PUBLISH_COST * 100, rate["publish"],
+             rate["alone"]))
+    s = out["stream"]
+    print("  stream: %d messages, %d subjects, %.0f bytes per message"
+          % (s["messages"], s["subjects"] or 0,
+             s["bytes"] / max(s["messages"], 1)))
+    t = out["takeover"]
+    print("  takeover after kill -9 of one node (%d sessions): owned by the "
+          "others after %.2f s, all polled again after %.2f s (bound 3 "
+          "heartbeats + 1 interval = %.1f s)" % (t["sessions"], t["owned_s"], t["polled_s"],
+                      t["bound_s"]))
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
