@@ -194,7 +194,7 @@ sd_now(void)
 static const char *
 sd_name(const struct sess_dtls *d)
 {
-	return sess_get_opts(d->s)->host;
+	return sess_get_host(d->s);
 }
 
 static void
@@ -480,7 +480,7 @@ sd_open(struct sess_dtls *d)
 	cfg.sndbuf = o->out_buffer_size;
 	if ((d->fd = transport_open(&cfg)) == -1)
 		return -1;
-	if ((d->a = dtls_client_new(d->ctx->ctx, o->host)) == NULL)
+	if ((d->a = dtls_client_new(d->ctx->ctx, sess_get_host(d->s))) == NULL)
 		goto fail;
 	if ((d->rev = event_new(d->base, d->fd, EV_READ | EV_PERSIST,
 	    sd_read_cb, d)) == NULL || event_add(d->rev, NULL) == -1) {
