@@ -42,6 +42,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/opensslv.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -173,6 +174,60 @@ dtls_bio_create(BIO *b)
 {
 	BIO_set_init(b, 1);
 	return 1;
+}
+
+/* ---------------------------------------------------- record buffers */
+
+/*
+ * OpenSSL gives each SSL object a read and a write record buffer of
+ * ~17 KiB each for its whole life (SSL_MODE_RELEASE_BUFFERS only acts on
+ * TLS).  An open association hands them back between datagrams: they are
+ * taken before every call that may read or write a record and given back
+ * after it when nothing is pending, so an idle association holds none.
+ * SSL_free_buffers() could free a buffer still in use before OpenSSL
+ * 3.0.14, 3.1.6, 3.2.2 and 3.3.1 (CVE-2024-4741): older libraries keep
+ * their buffers.
+ */
+bool
+dtls_gives_buffers_back(void)
+{
+	static int	 safe = -1;
+	unsigned long	 v, minor, patch;
+
+	if (safe == -1) {
+		v = OpenSSL_version_num();
+		minor = (v >> 20) & 0xff;
+		patch = (v >> 4) & 0xff;
+		if ((v >> 28) != 3)
+			safe = (v >> 28) > 3;
+		else
+			safe = minor >= 4 || (minor == 3 && patch >= 1) ||
+			    (minor == 2 && patch >= 2) ||
+			    (minor == 1 && patch >= 6) ||
+			    (minor == 0 && patch >= 14);
+	}
+	return safe == 1;
+}
+
+/* Before a call that may read or write a record.  0, or -1 (memory). */
+static int
+dtls_bufs_take(struct dtls_assoc *a)
+{
+	if (!a->bufs_off)
+		return 0;
+	if (SSL_alloc_buffers(a->ssl) != 1)
+		return -1;
+	a->bufs_off = false;
+	return 0;
+}
+
+/* After it: an open association with nothing pending gives them back. */
+static void
+dtls_bufs_give(struct dtls_assoc *a)
+{
+	if (a->state == DTLS_OPEN && !a->bufs_off && dtls_gives_buffers_back() &&
+	    SSL_free_buffers(a->ssl) == 1)
+		a->bufs_off = true;
 }
 
 /* ------------------------------------------------------------ errors */
@@ -628,13 +683,17 @@ dtls_drive(struct dtls_assoc *a)
 int
 dtls_assoc_start(struct dtls_assoc *a, uint64_t now)
 {
+	int	 rc;
+
 	(void)now;
 	if (a->state != DTLS_HANDSHAKE) {
 		snmpmgr_seterr(SNMPMGR_ERR_ALREADY_ACTIVE,
 		    "association already %s", dtls_state_name(a->state));
 		return -1;
 	}
-	return dtls_drive(a);
+	rc = dtls_drive(a);
+	dtls_bufs_give(a);
+	return rc;
 }
 
 int
@@ -653,6 +712,9 @@ dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
 	default:
 		break;
 	}
+	if (dtls_bufs_take(a) == -1)
+		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
+		    "out of memory for the record buffers");
 	a->io.in = dgram;
 	a->io.in_len = n;
 	if (a->state == DTLS_HANDSHAKE)
@@ -661,6 +723,7 @@ dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
 		rc = dtls_read_records(a);
 	a->io.in = NULL;
 	a->io.in_len = 0;
+	dtls_bufs_give(a);
 	return rc;
 }
 
@@ -687,6 +750,9 @@ dtls_assoc_send(struct dtls_assoc *a, const uint8_t *msg, size_t n)
 		    SNMPMGR_MAX_DTLS_MSG);
 		return -1;
 	}
+	if (dtls_bufs_take(a) == -1)
+		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
+		    "out of memory for the record buffers");
 	ERR_clear_error();
 	if ((r = SSL_write(a->ssl, msg, (int)n)) != (int)n) {
 		snprintf(d, sizeof(d), "record: %s",
@@ -695,6 +761,7 @@ dtls_assoc_send(struct dtls_assoc *a, const uint8_t *msg, size_t n)
 		    "write failed");
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_ENCRYPT, d);
 	}
+	dtls_bufs_give(a);
 	return 0;
 }
 
@@ -735,7 +802,9 @@ dtls_assoc_close(struct dtls_assoc *a)
 {
 	if (a->state == DTLS_OPEN || a->state == DTLS_HANDSHAKE) {
 		ERR_clear_error();
-		(void)SSL_shutdown(a->ssl);
+		/* No buffer for the alert: close without close_notify. */
+		if (dtls_bufs_take(a) == 0)
+			(void)SSL_shutdown(a->ssl);
 		ERR_clear_error();
 		a->state = DTLS_CLOSED;
 	}

@@ -162,6 +162,12 @@ void		 dtls_ctx_free(struct dtls_ctx *c);
  */
 int		 dtls_ctx_new_cookie_secret(struct dtls_ctx *c);
 
+/*
+ * Whether open associations give OpenSSL's record buffers back between
+ * datagrams (not with OpenSSL before the CVE-2024-4741 fix).
+ */
+bool		 dtls_gives_buffers_back(void);
+
 enum dtls_state {
 	DTLS_HANDSHAKE	= 1,
 	DTLS_OPEN	= 2,
@@ -189,37 +195,40 @@ enum dtls_san_type {
 
 struct dtls_san {
 	enum dtls_san_type	 type;
-	char			 value[128];	/* IP addresses as text */
+	const char		*value;		/* IP addresses as text */
 };
 
 /* One certificate of the chain. */
 struct dtls_chain_cert {
-	char		 subject[256];
-	char		 issuer[256];
-	char		 sha256[112];	/* dtls_fingerprint_format() form */
+	const char	*subject;
+	const char	*issuer;
+	const char	*sha256;	/* dtls_fingerprint_format() form */
 };
 
-/* The peer's certificate and the handshake, once established. */
+/*
+ * The peer's certificate and the handshake, once established: one block
+ * holding the texts as long as they are (an open association keeps it).
+ */
 struct dtls_peer_info {
-	char			 version[16];	/* "DTLSv1.2" */
-	char			 cipher[64];
-	char			 subject[256];	/* RFC 2253 */
-	char			 issuer[256];
-	char			 serial[80];	/* hex */
+	const char		*version;	/* "DTLSv1.2" */
+	const char		*cipher;
+	const char		*subject;	/* RFC 2253 */
+	const char		*issuer;
+	const char		*serial;	/* hex */
 	/* ISO 8601 UTC: 2026-01-31T12:00:00Z */
-	char			 not_before[24];
-	char			 not_after[24];
-	size_t			 nsan;
-	struct dtls_san		 san[DTLS_MAX_SAN];
-	char			 sha1[72];	/* "sha1:..." */
-	char			 sha256[112];	/* "sha256:..." */
-	/* The chain, the peer's certificate first. */
+	const char		*not_before;
+	const char		*not_after;
+	size_t			 nsan;		/* at most DTLS_MAX_SAN */
+	const struct dtls_san	*san;
+	const char		*sha1;		/* "sha1:..." */
+	const char		*sha256;	/* "sha256:..." */
+	/* The chain, the peer's certificate first (DTLS_MAX_CHAIN). */
 	size_t			 nchain;
-	struct dtls_chain_cert	 chain[DTLS_MAX_CHAIN];
+	const struct dtls_chain_cert *chain;
 	enum dtls_accept	 accepted;
-	/* Server side: the tmSecurityName cert-to-name gave, and its rule
-	 * (0-based). */
-	char			 security_name[SNMPMGR_MAX_SECNAME_LEN + 1];
+	/* Server side: the tmSecurityName cert-to-name gave ("" if none),
+	 * and its rule (0-based). */
+	const char		*security_name;
 	int			 map_rule;
 };
 

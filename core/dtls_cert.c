@@ -213,120 +213,214 @@ dtls_ia5_text(const ASN1_IA5STRING *s, char *out, size_t size)
 	return true;
 }
 
+/*
+ * The details as first written, in buffers of the longest sizes we keep,
+ * before dtls_peer_pack() copies them into one block as long as they are.
+ */
+struct dtls_peer_draft {
+	char			 subject[256];
+	char			 issuer[256];
+	char			 serial[80];
+	char			 not_before[24];
+	char			 not_after[24];
+	char			 sha1[72];
+	char			 sha256[112];
+	size_t			 nsan;
+	enum dtls_san_type	 san_type[DTLS_MAX_SAN];
+	char			 san[DTLS_MAX_SAN][128];
+	size_t			 nchain;
+	struct {
+		char		 subject[256];
+		char		 issuer[256];
+		char		 sha256[112];
+	}			 chain[DTLS_MAX_CHAIN];
+};
+
 static void
-dtls_fill_sans(struct dtls_peer_info *pi, X509 *x)
+dtls_fill_sans(struct dtls_peer_draft *pd, X509 *x)
 {
 	GENERAL_NAMES	*g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
 	    NULL);
 	GENERAL_NAME	*gn;
-	struct dtls_san	*s;
+	char		*v;
+	size_t		 vs;
 	int		 i;
 
 	for (i = 0; g != NULL && i < sk_GENERAL_NAME_num(g) &&
-	    pi->nsan < DTLS_MAX_SAN; i++) {
+	    pd->nsan < DTLS_MAX_SAN; i++) {
 		gn = sk_GENERAL_NAME_value(g, i);
-		s = &pi->san[pi->nsan];
+		v = pd->san[pd->nsan];
+		vs = sizeof(pd->san[pd->nsan]);
 		switch (gn->type) {
 		case GEN_DNS:
-			s->type = DTLS_SAN_DNS;
-			if (!dtls_ia5_text(gn->d.dNSName, s->value,
-			    sizeof(s->value)))
+			pd->san_type[pd->nsan] = DTLS_SAN_DNS;
+			if (!dtls_ia5_text(gn->d.dNSName, v, vs))
 				continue;
 			break;
 		case GEN_EMAIL:
-			s->type = DTLS_SAN_EMAIL;
-			if (!dtls_ia5_text(gn->d.rfc822Name, s->value,
-			    sizeof(s->value)))
+			pd->san_type[pd->nsan] = DTLS_SAN_EMAIL;
+			if (!dtls_ia5_text(gn->d.rfc822Name, v, vs))
 				continue;
 			break;
 		case GEN_URI:
-			s->type = DTLS_SAN_URI;
+			pd->san_type[pd->nsan] = DTLS_SAN_URI;
 			if (!dtls_ia5_text(gn->d.uniformResourceIdentifier,
-			    s->value, sizeof(s->value)))
+			    v, vs))
 				continue;
 			break;
 		case GEN_IPADD:
-			s->type = DTLS_SAN_IP;
-			if (!dtls_ip_text(gn->d.iPAddress, s->value,
-			    sizeof(s->value)))
+			pd->san_type[pd->nsan] = DTLS_SAN_IP;
+			if (!dtls_ip_text(gn->d.iPAddress, v, vs))
 				continue;
 			break;
 		default:
 			continue;
 		}
-		pi->nsan++;
+		pd->nsan++;
 	}
 	GENERAL_NAMES_free(g);
 }
 
 static void
-dtls_fill_chain_cert(struct dtls_chain_cert *cc, X509 *x)
+dtls_fill_chain_cert(struct dtls_peer_draft *pd, X509 *x)
 {
 	struct dtls_fingerprint	 fp;
+	size_t			 k = pd->nchain++;
 
-	dtls_name_text(X509_get_subject_name(x), cc->subject,
-	    sizeof(cc->subject));
-	dtls_name_text(X509_get_issuer_name(x), cc->issuer,
-	    sizeof(cc->issuer));
-	cc->sha256[0] = '\0';
+	dtls_name_text(X509_get_subject_name(x), pd->chain[k].subject,
+	    sizeof(pd->chain[k].subject));
+	dtls_name_text(X509_get_issuer_name(x), pd->chain[k].issuer,
+	    sizeof(pd->chain[k].issuer));
+	pd->chain[k].sha256[0] = '\0';
 	if (dtls_cert_fp(x, DTLS_FP_SHA256, &fp) == 0)
-		dtls_fingerprint_format(&fp, cc->sha256, sizeof(cc->sha256));
+		dtls_fingerprint_format(&fp, pd->chain[k].sha256,
+		    sizeof(pd->chain[k].sha256));
+}
+
+/* Copy s to *p (advanced past it); the copy. */
+static const char *
+dtls_pack_str(char **p, const char *s)
+{
+	size_t		 n = strlen(s) + 1;
+	const char	*r = *p;
+
+	memcpy(*p, s, n);
+	*p += n;
+	return r;
+}
+
+/* The texts of the draft and of the handshake in one block. */
+static struct dtls_peer_info *
+dtls_peer_pack(const struct dtls_peer_draft *pd, const char *version,
+    const char *cipher, const char *secname)
+{
+	const char *const top[] = { version, cipher, pd->subject, pd->issuer,
+	    pd->serial, pd->not_before, pd->not_after, pd->sha1, pd->sha256,
+	    secname };
+	struct dtls_peer_info	*pi;
+	struct dtls_san		*san;
+	struct dtls_chain_cert	*ch;
+	size_t			 i, size;
+	char			*p;
+
+	size = sizeof(*pi) + pd->nsan * sizeof(*san) +
+	    pd->nchain * sizeof(*ch);
+	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		size += strlen(top[i]) + 1;
+	for (i = 0; i < pd->nsan; i++)
+		size += strlen(pd->san[i]) + 1;
+	for (i = 0; i < pd->nchain; i++)
+		size += strlen(pd->chain[i].subject) +
+		    strlen(pd->chain[i].issuer) +
+		    strlen(pd->chain[i].sha256) + 3;
+	if ((pi = calloc(1, size)) == NULL)
+		return NULL;
+	san = (struct dtls_san *)(pi + 1);
+	ch = (struct dtls_chain_cert *)(san + pd->nsan);
+	p = (char *)(ch + pd->nchain);
+	pi->version = dtls_pack_str(&p, version);
+	pi->cipher = dtls_pack_str(&p, cipher);
+	pi->subject = dtls_pack_str(&p, pd->subject);
+	pi->issuer = dtls_pack_str(&p, pd->issuer);
+	pi->serial = dtls_pack_str(&p, pd->serial);
+	pi->not_before = dtls_pack_str(&p, pd->not_before);
+	pi->not_after = dtls_pack_str(&p, pd->not_after);
+	pi->sha1 = dtls_pack_str(&p, pd->sha1);
+	pi->sha256 = dtls_pack_str(&p, pd->sha256);
+	pi->security_name = dtls_pack_str(&p, secname);
+	for (i = 0; i < pd->nsan; i++) {
+		san[i].type = pd->san_type[i];
+		san[i].value = dtls_pack_str(&p, pd->san[i]);
+	}
+	for (i = 0; i < pd->nchain; i++) {
+		ch[i].subject = dtls_pack_str(&p, pd->chain[i].subject);
+		ch[i].issuer = dtls_pack_str(&p, pd->chain[i].issuer);
+		ch[i].sha256 = dtls_pack_str(&p, pd->chain[i].sha256);
+	}
+	pi->nsan = pd->nsan;
+	pi->san = san;
+	pi->nchain = pd->nchain;
+	pi->chain = ch;
+	return pi;
 }
 
 /* The handshake's and the peer certificate's details. */
 struct dtls_peer_info *
 dtls_peer_info(struct dtls_assoc *a, X509 *leaf)
 {
+	struct dtls_peer_draft	*pd;
 	struct dtls_peer_info	*pi;
 	struct dtls_fingerprint	 fp;
 	STACK_OF(X509)		*chain;
 	BIGNUM			*bn;
+	const char		*cipher;
 	char			*hex;
 	X509			*x;
 	size_t			 i;
 	int			 k;
 
-	if ((pi = calloc(1, sizeof(*pi))) == NULL)
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
 		return NULL;
-	snprintf(pi->version, sizeof(pi->version), "%s",
-	    SSL_get_version(a->ssl));
-	snprintf(pi->cipher, sizeof(pi->cipher), "%s",
-	    SSL_get_cipher_name(a->ssl));
-	dtls_name_text(X509_get_subject_name(leaf), pi->subject,
-	    sizeof(pi->subject));
-	dtls_name_text(X509_get_issuer_name(leaf), pi->issuer,
-	    sizeof(pi->issuer));
+	dtls_name_text(X509_get_subject_name(leaf), pd->subject,
+	    sizeof(pd->subject));
+	dtls_name_text(X509_get_issuer_name(leaf), pd->issuer,
+	    sizeof(pd->issuer));
 	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL)) !=
 	    NULL && (hex = BN_bn2hex(bn)) != NULL) {
-		for (i = 0; hex[i] != '\0' && i + 1 < sizeof(pi->serial); i++)
-			pi->serial[i] = (char)tolower((unsigned char)hex[i]);
-		pi->serial[i] = '\0';
+		for (i = 0; hex[i] != '\0' && i + 1 < sizeof(pd->serial); i++)
+			pd->serial[i] = (char)tolower((unsigned char)hex[i]);
+		pd->serial[i] = '\0';
 		OPENSSL_free(hex);
 	}
 	BN_free(bn);
-	dtls_time_text(X509_get0_notBefore(leaf), pi->not_before,
-	    sizeof(pi->not_before));
-	dtls_time_text(X509_get0_notAfter(leaf), pi->not_after,
-	    sizeof(pi->not_after));
-	dtls_fill_sans(pi, leaf);
+	dtls_time_text(X509_get0_notBefore(leaf), pd->not_before,
+	    sizeof(pd->not_before));
+	dtls_time_text(X509_get0_notAfter(leaf), pd->not_after,
+	    sizeof(pd->not_after));
+	dtls_fill_sans(pd, leaf);
 	if (dtls_cert_fp(leaf, DTLS_FP_SHA1, &fp) == 0)
-		dtls_fingerprint_format(&fp, pi->sha1, sizeof(pi->sha1));
+		dtls_fingerprint_format(&fp, pd->sha1, sizeof(pd->sha1));
 	if (dtls_cert_fp(leaf, DTLS_FP_SHA256, &fp) == 0)
-		dtls_fingerprint_format(&fp, pi->sha256, sizeof(pi->sha256));
+		dtls_fingerprint_format(&fp, pd->sha256, sizeof(pd->sha256));
 
 	/* The verified chain when there is one, else what the peer sent. */
-	dtls_fill_chain_cert(&pi->chain[pi->nchain++], leaf);
+	dtls_fill_chain_cert(pd, leaf);
 	chain = SSL_get0_verified_chain(a->ssl);
 	if (chain == NULL || sk_X509_num(chain) == 0)
 		chain = SSL_get_peer_cert_chain(a->ssl);
 	for (k = 0; chain != NULL && k < sk_X509_num(chain) &&
-	    pi->nchain < DTLS_MAX_CHAIN; k++) {
+	    pd->nchain < DTLS_MAX_CHAIN; k++) {
 		x = sk_X509_value(chain, k);
 		if (X509_cmp(x, leaf) != 0)
-			dtls_fill_chain_cert(&pi->chain[pi->nchain++], x);
+			dtls_fill_chain_cert(pd, x);
 	}
+	cipher = SSL_get_cipher_name(a->ssl);
+	pi = dtls_peer_pack(pd, SSL_get_version(a->ssl),
+	    cipher != NULL ? cipher : "", a->secname);
+	free(pd);
+	if (pi == NULL)
+		return NULL;
 	pi->accepted = a->accepted;
-	memcpy(pi->security_name, a->secname, sizeof(pi->security_name));
 	pi->map_rule = a->map_rule;
 	return pi;
 }

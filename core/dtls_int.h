@@ -89,6 +89,7 @@ struct dtls_assoc {
 	char			 secname[SNMPMGR_MAX_SECNAME_LEN + 1];
 	int			 map_rule;
 	struct dtls_peer_info	*peer;
+	bool			 bufs_off;	/* record buffers given back */
 };
 
 struct dtls_listener {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <check.h>
+#include <malloc.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -821,6 +822,50 @@ START_TEST(dtls_application_data_round_trip)
 }
 END_TEST
 
+/* Heap octets in use (glibc). */
+static size_t
+heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/*
+ * An open association gives OpenSSL's two record buffers (~17 KiB each)
+ * back between datagrams, and keeps the peer's details as long as they
+ * are: freeing an idle one returns less than the two buffers alone.
+ */
+START_TEST(dtls_idle_association_holds_no_record_buffers)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	size_t			 before, cl, sv;
+
+	if (!dtls_gives_buffers_back())
+		return;		/* OpenSSL before the CVE-2024-4741 fix */
+	pair_run(&p, &co, &so, "127.0.0.1");
+	assert_open(&p);
+	roundtrip(p.cl, p.sv, "get-request");
+	roundtrip(p.sv, p.cl, "response");
+	before = heap_in_use();
+	dtls_assoc_free(p.cl);
+	cl = before - heap_in_use();
+	before = heap_in_use();
+	dtls_assoc_free(p.sv);
+	sv = before - heap_in_use();
+	p.cl = p.sv = NULL;
+	/* What OpenSSL keeps besides: the SSL object, ~22 KiB of handshake
+	 * buffer, the peer's certificates, the cipher states. */
+	ck_assert_msg(cl < 34 * 1024 + 8 * 1024,
+	    "an idle client association holds %zu octets", cl);
+	ck_assert_msg(sv < 34 * 1024 + 8 * 1024,
+	    "an idle server association holds %zu octets", sv);
+	/* And it still works after: the buffers come back on demand. */
+	pair_free(&p);
+	fprintf(stderr, "idle association: client %zu, server %zu octets\n",
+	    cl, sv);
+}
+END_TEST
+
 /* Run the timer of a client stuck in its handshake until it opens. */
 static void
 recover(struct pair *p)
@@ -1147,6 +1192,7 @@ main(void)
 	tcase_add_test(tc, dtls_cert_to_name_first_match_wins);
 	tcase_add_test(tc, dtls_cert_to_name_pins_a_self_signed_client);
 	tcase_add_test(tc, dtls_application_data_round_trip);
+	tcase_add_test(tc, dtls_idle_association_holds_no_record_buffers);
 	tcase_add_test(tc, dtls_lost_datagram_recovered_by_the_timer);
 	tcase_add_test(tc, dtls_lost_last_flight_recovered);
 	tcase_add_test(tc, dtls_garbage_does_not_break_an_open_association);

@@ -216,10 +216,11 @@ BIGTABLE_OBJECTS = 50000
 MGR_NAME = "mgr-tsm"
 
 
-def dtls_agent(pki, ipv6=False, agent_cert="agent", extra=()):
+def dtls_agent(pki, ipv6=False, agent_cert="agent", extra=(), persist=()):
     """A fresh snmpd answering on dtlsudp:127.0.0.1:PORT (and [::1] with
     ipv6) with the agent certificate named, accepting pki's "mgr"
-    certificate as MGR_NAME (read-write, TSM).  (snmpd, port)."""
+    certificate as MGR_NAME (read-write, TSM); persist: lines of its
+    persistent config (createUser).  (snmpd, port)."""
     port = free_udp_port()
     addrs = ["dtlsudp:127.0.0.1@lo:%d" % port]
     if ipv6:
@@ -231,7 +232,7 @@ def dtls_agent(pki, ipv6=False, agent_cert="agent", extra=()):
                               fingerprint(pki.path("mgr.crt"))[7:],
                               MGR_NAME),
                           "rwuser -s tsm %s priv" % MGR_NAME] +
-              list(extra))
+              list(extra), persist_conf=list(persist))
     for sub in ("certs", "private", "ca-certs"):
         os.makedirs(os.path.join(a.dir, "tls", sub), exist_ok=True)
     shutil.copy(pki.ca, os.path.join(a.dir, "tls", "ca-certs", "ca.crt"))
