@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cluster.h"
+#include "cluster_int.h"
 #include "cluster_spool.h"
 #include "cluster_fwd.h"
 #include "conf.h"
@@ -39,98 +40,6 @@
 #include <nats/nats.h>
 #include <nats/adapters/libevent.h>
 #endif
-
-#define CL_MAX_MEMBERS	256
-#define CL_NODE_LEN	65
-
-/* One lease as read from the bucket. */
-struct member {
-	char		 node[CL_NODE_LEN];
-	char		 version[32];
-	char		 hash[65];
-	uint32_t	 load;		/* sessions it owns */
-	int64_t		 since_ms;	/* its first lease, unix ms */
-	int64_t		 put_ms;	/* when the lease was stored */
-};
-
-enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
-
-/* One record to publish: subject, Nats-Msg-Id and JSON (one block). */
-struct pubm {
-	char		*subj;
-	char		*id;
-	char		*data;
-	size_t		 len;
-	bool		 failed;	/* no PubAck: back in the queue */
-	uint64_t	 token;		/* an inform's, to confirm; or 0 */
-};
-
-#define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
-
-struct cluster {
-	struct daemon	*d;
-	char		 name[33];
-	char		 node[CL_NODE_LEN];
-	char		 hash[65];
-	uint32_t	 hb_ms;
-	bool		 pub_polls, pub_traps;
-	uint32_t	 pub_events;	/* 1 << event type */
-	struct event	*ev_view;
-	struct event	*ev_expiry;	/* a lease ends or becomes eligible */
-	struct cluster_fwd *fwd;	/* requests to and from other nodes */
-
-	pthread_t	 thr;
-	bool		 thr_started;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	/* Under mu. */
-	bool		 stop;
-	enum nats_state	 state;
-	char		 lasterr[256];
-	struct member	*view;		/* the thread's latest reading */
-	size_t		 nview;
-	bool		 view_new;
-	bool		 view_valid;	/* read from NATS (not a failure) */
-	int64_t		 view_ms;
-	uint32_t	 load;		/* sessions owned, for the lease */
-	int64_t		 since_ms;
-	uint64_t	 leases_put;
-	uint64_t	 lease_errors;
-	/* Records waiting for NATS, oldest first (a ring), and counters. */
-	struct pubm	**q;
-	size_t		 qcap, qhead, qlen;
-	uint64_t	 qbytes, qmax_bytes;
-	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
-	uint64_t	 trap_seq;
-	int64_t		 started_ms;	/* unix ms, part of trap ids */
-	struct pubm	**batch;	/* the thread's, in flight */
-	size_t		 nbatch;
-	/* The disk spool (cluster_spool.h), the thread's; its figures
-	 * copied under mu.  Inform tokens JetStream confirmed, for the
-	 * loop (traps.ack_after "cluster"). */
-	struct cspool	*spool;
-	struct cspool_stats sst;
-	bool		 spool_failed;
-	uint64_t	*conf_tok;
-	size_t		 nconf_tok, conf_cap;
-	uint64_t	 informs_confirmed;
-	struct event	*ev_confirm;
-	void		(*confirm_cb)(void *, const uint64_t *, size_t);
-	void		*confirm_arg;
-	uint64_t	 inform_token;	/* the loop's: for the next inform */
-
-	/* The loop's. */
-	struct member	*members;	/* last view taken */
-	size_t		 nmembers;
-	int64_t		 members_ms;
-	bool		 ever_viewed;
-	bool		 standalone;	/* never reached NATS: own all */
-	bool		 view_ok;	/* the last reading succeeded */
-	int64_t		 hold_until;	/* keep ownership until (unix ms) */
-	char		(*names)[CL_NODE_LEN];	/* grow-only, for cl_owner */
-	size_t		 nnames;
-	uint32_t	 owned;
-};
 
 static int64_t
 now_ms(void)
