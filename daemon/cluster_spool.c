@@ -339,7 +339,8 @@ sp_load_dir(struct cspool *sp)
 			sp->next_id = id + 1;
 	}
 	closedir(dp);
-	qsort(sp->segs, sp->nsegs, sizeof(*sp->segs), sp_seg_cmp);
+	if (sp->nsegs > 1)
+		qsort(sp->segs, sp->nsegs, sizeof(*sp->segs), sp_seg_cmp);
 	snprintf(path, sizeof(path), "%s/cursor", sp->dir);
 	if ((f = fopen(path, "re")) != NULL) {
 		have_cur = fscanf(f, "%16" SCNx64 " %" SCNu64, &cur_id,
