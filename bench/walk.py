@@ -183,6 +183,28 @@ def check_same(name, ours, theirs):
     return bad
 
 
+def walks_check(script, agent, max_rep, walks):
+    """A correctness check for measure(): each (name, daemon, session,
+    as_json) of walks, walked through snmpmgrctl, equals snmpbulkwalk
+    -v2c of agent; what differs is printed under script's name."""
+    def correctness(when):
+        theirs = snmptest.parse_net_snmp(snmptest.net_snmp(
+            "snmpbulkwalk", "-v2c", "-cpublic", "-Cr%d" % max_rep,
+            agent.addr, TABLE, timeout=120))
+        bad = []
+        for name, d, session, as_json in walks:
+            try:
+                ours = ctl_objects(d, session, as_json)
+            except AssertionError as e:
+                bad.append("%s: %s" % (name, e))
+                continue
+            bad += check_same(name, ours, theirs)
+        for b in bad:
+            print("%s: %s: %s" % (script, when, b), file=sys.stderr)
+        return not bad
+    return correctness
+
+
 def measure(walks, daemon, places, agent_pid, rounds, correctness):
     """Run every walk of walks ({name: (kind, argv, env[, daemon])}, kind
     "ctl" for snmpmgrctl through a daemon - the given one or daemon -,
@@ -387,27 +409,11 @@ def main():
                           + ["-Cr%d" % opt.big_repetitions]
                           + walks["snmpbulkwalk"][1][4:], env)
 
-        def correctness(when):
-            theirs = snmptest.parse_net_snmp(snmptest.net_snmp(
-                "snmpbulkwalk", "-v2c", "-cpublic",
-                "-Cr%d" % opt.max_repetitions, agent.addr, TABLE,
-                timeout=120))
-            bad = []
-            for d, who in ((daemon, "snmpmgrctl"), (base, "baseline")):
-                for as_json in (False, True):
-                    if d is None:
-                        continue
-                    name = "%s%s walk" % (who, " --json" if as_json
-                                          else "")
-                    try:
-                        ours = ctl_objects(d, "big", as_json)
-                    except AssertionError as e:
-                        bad.append("%s: %s" % (name, e))
-                        continue
-                    bad += check_same(name, ours, theirs)
-            for b in bad:
-                print("walk.py: %s: %s" % (when, b), file=sys.stderr)
-            return not bad
+        correctness = walks_check("walk.py", agent, opt.max_repetitions, [
+            ("%s%s walk" % (who, " --json" if as_json else ""), d, "big",
+             as_json)
+            for d, who in ((daemon, "snmpmgrctl"), (base, "baseline"))
+            if d is not None for as_json in (False, True)])
 
         results = measure(walks, daemon, places, agent.pid, opt.rounds,
                           correctness)

@@ -39,9 +39,9 @@ sys.path.insert(0, HERE)
 
 import snmptest  # noqa: E402
 from test_dtls import Pki, dtls_agent  # noqa: E402
-from walk import (EXPECT, PLACEMENTS, TABLE, check_same,  # noqa: E402
-                  ctl_objects, figures, find_module, measure,
-                  placements_available, report)
+from walk import (EXPECT, PLACEMENTS, TABLE, figures,  # noqa: E402
+                  find_module, measure, placements_available, report,
+                  walks_check)
 from walk_v3 import AUTHPW, CREDS, PRIVPW  # noqa: E402
 
 DTLS_FACTOR = 3.0
@@ -105,21 +105,9 @@ def main():
             "-t", "2", "-r", "1", "dtlsudp:localhost:%d" % port, TABLE],
             pki.env())
 
-        def correctness(when):
-            theirs = snmptest.parse_net_snmp(snmptest.net_snmp(
-                "snmpbulkwalk", "-v2c", "-cpublic", "-Cr%d" % mr,
-                agent.addr, TABLE, timeout=120))
-            bad = []
-            for s in ("dtls", V3):
-                try:
-                    ours = ctl_objects(daemon, s, False)
-                except AssertionError as e:
-                    bad.append("%s: %s" % (s, e))
-                    continue
-                bad += check_same("snmpmgrctl walk " + s, ours, theirs)
-            for b in bad:
-                print("walk_dtls.py: %s: %s" % (when, b), file=sys.stderr)
-            return not bad
+        correctness = walks_check(
+            "walk_dtls.py", agent, mr,
+            [("snmpmgrctl walk " + s, daemon, s, False) for s in ("dtls", V3)])
 
         results = measure(walks, daemon, places, agent.pid, opt.rounds,
                           correctness)

@@ -37,9 +37,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)
 
 import snmptest  # noqa: E402
-from walk import (EXPECT, PLACEMENTS, TABLE, check_same,  # noqa: E402
-                  ctl_objects, find_module, measure, placements_available,
-                  report)
+from walk import (EXPECT, PLACEMENTS, TABLE, find_module,  # noqa: E402
+                  measure, placements_available, report, walks_check)
 
 AUTHPW = "bench-auth-pass"
 PRIVPW = "bench-priv-pass"
@@ -103,22 +102,9 @@ def main():
                 PRIVPW, "-Cr%d" % opt.max_repetitions, "-On", "-t", "2",
                 "-r", "1", agent.addr, TABLE], env)
 
-        def correctness(when):
-            theirs = snmptest.parse_net_snmp(snmptest.net_snmp(
-                "snmpbulkwalk", "-v2c", "-cpublic",
-                "-Cr%d" % opt.max_repetitions, agent.addr, TABLE,
-                timeout=120))
-            bad = []
-            for s in sessions:
-                try:
-                    ours = ctl_objects(daemon, s, False)
-                except AssertionError as e:
-                    bad.append("%s: %s" % (s, e))
-                    continue
-                bad += check_same("snmpmgrctl walk " + s, ours, theirs)
-            for b in bad:
-                print("walk_v3.py: %s: %s" % (when, b), file=sys.stderr)
-            return not bad
+        correctness = walks_check(
+            "walk_v3.py", agent, opt.max_repetitions,
+            [("snmpmgrctl walk " + s, daemon, s, False) for s in sessions])
 
         results = measure(walks, daemon, places, agent.pid, opt.rounds,
                           correctness)
