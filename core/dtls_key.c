@@ -49,46 +49,71 @@ static struct dtls_cred *dtls_creds;
 static uint8_t	dtls_cred_secret[32];
 static bool	dtls_cred_secret_set;
 
-/* The whole of file path (at most DTLS_MAX_CRED_FILE octets).  0 or -1. */
+/*
+ * The whole of file path (at most DTLS_MAX_CRED_FILE octets) in *buf,
+ * *len octets of *cap allocated: the buffer grows with what is read, so
+ * a 2 KiB certificate costs 4 KiB to read and to wipe, not 1 MiB.  0 or -1.
+ */
 static int
 dtls_file_read(const char *what, const char *path, uint8_t **buf,
-    size_t *len)
+    size_t *len, size_t *cap)
 {
 	FILE	*f;
-	uint8_t	*b;
-	size_t	 n;
+	uint8_t	*b = NULL, *nb;
+	size_t	 n = 0, c = 0, nc;
 
 	*buf = NULL;
-	*len = 0;
+	*len = *cap = 0;
 	if ((f = fopen(path, "rb")) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_NOT_FOUND, "%s %s: %s",
 		    what, path, strerror(errno));
 		return -1;
 	}
-	if ((b = malloc(DTLS_MAX_CRED_FILE + 1)) == NULL) {
-		fclose(f);
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_LIBRARY, "out of memory");
-		return -1;
+	for (;;) {
+		if (n == c) {
+			/* Up to one octet past the limit, to see it passed. */
+			nc = c == 0 ? 4096 : c * 2;
+			if (nc > DTLS_MAX_CRED_FILE + 1)
+				nc = DTLS_MAX_CRED_FILE + 1;
+			if (nc == c)
+				break;
+			/* Not realloc: the old copy is wiped, not left. */
+			if ((nb = malloc(nc)) == NULL) {
+				snmpmgr_seterr(SNMPMGR_ERR_TLS_LIBRARY,
+				    "out of memory");
+				goto fail;
+			}
+			if (b != NULL)
+				memcpy(nb, b, n);
+			OPENSSL_clear_free(b, c);
+			b = nb;
+			c = nc;
+		}
+		n += fread(b + n, 1, c - n, f);
+		if (n < c)
+			break;
 	}
-	n = fread(b, 1, DTLS_MAX_CRED_FILE + 1, f);
 	if (ferror(f) || n > DTLS_MAX_CRED_FILE) {
 		snmpmgr_seterr(SNMPMGR_ERR_TLS_CREDENTIALS, "%s %s: %s", what,
 		    path, ferror(f) ? strerror(errno) : "larger than 1 MiB");
-		fclose(f);
-		OPENSSL_clear_free(b, DTLS_MAX_CRED_FILE + 1);
-		return -1;
+		goto fail;
 	}
 	fclose(f);
 	*buf = b;
 	*len = n;
+	*cap = c;
 	return 0;
+ fail:
+	fclose(f);
+	OPENSSL_clear_free(b, c);
+	return -1;
 }
 
 static void
-dtls_file_free(uint8_t *buf)
+dtls_file_free(uint8_t *buf, size_t cap)
 {
 	if (buf != NULL)
-		OPENSSL_clear_free(buf, DTLS_MAX_CRED_FILE + 1);
+		OPENSSL_clear_free(buf, cap);
 }
 
 /* What identifies a credential: its files' octets and the pass phrase. */
@@ -239,7 +264,7 @@ dtls_cred_get(const struct dtls_opts *o)
 {
 	struct dtls_cred *c;
 	uint8_t		*cert = NULL, *key = NULL, fp[32];
-	size_t		 certlen, keylen = 0;
+	size_t		 certlen, certcap, keylen = 0, keycap = 0;
 	bool		 pem, have_fp;
 
 	ERR_clear_error();
@@ -248,12 +273,12 @@ dtls_cred_get(const struct dtls_opts *o)
 		    "given");
 		return NULL;
 	}
-	if (dtls_file_read("cert", o->cert, &cert, &certlen) == -1)
+	if (dtls_file_read("cert", o->cert, &cert, &certlen, &certcap) == -1)
 		return NULL;
 	pem = memmem(cert, certlen, "-----BEGIN", 10) != NULL;
 	if (pem && o->key != NULL &&
-	    dtls_file_read("key", o->key, &key, &keylen) == -1) {
-		dtls_file_free(cert);
+	    dtls_file_read("key", o->key, &key, &keylen, &keycap) == -1) {
+		dtls_file_free(cert, certcap);
 		return NULL;
 	}
 	have_fp = dtls_cred_mac(cert, certlen, pem ? key : NULL, keylen,
@@ -289,8 +314,8 @@ dtls_cred_get(const struct dtls_opts *o)
 	c = NULL;
  out:
 	OPENSSL_cleanse(fp, sizeof(fp));
-	dtls_file_free(cert);
-	dtls_file_free(key);
+	dtls_file_free(cert, certcap);
+	dtls_file_free(key, keycap);
 	ERR_clear_error();
 	return c;
 }

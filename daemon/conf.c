@@ -1056,7 +1056,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	if (so->transport == SESS_TRANSPORT_DTLS) {
 		if (cfg_tls_session(s->extra, so, option_given(ctx, obj,
 		    t, "version"), option_given(ctx, obj, t, "port"), &at,
-		    &s->tls_cred, ctx->err) == -1)
+		    &s->tls_cred, &ctx->tls_memo, ctx->err) == -1)
 			return -1;
 	}
 	/* The credential holds the keys now: no password stays behind. */
@@ -1128,6 +1128,7 @@ cfg_ctx_clear(struct cfg_ctx *ctx)
 	free(ctx->tmpl);
 	config_json_wipe_secrets(ctx->base_extra);
 	json_decref(ctx->base_extra);
+	cfg_tls_memo_free(ctx->tls_memo);
 }
 
 /*

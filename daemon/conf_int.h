@@ -120,6 +120,7 @@ struct cfg_ctx {
 	json_t			*base_extra;
 	struct cfg_tmpl		*tmpl;
 	size_t			 ntmpl;
+	struct cfg_tls_memo	*tls_memo;	/* DTLS files checked */
 };
 
 /* conf_locate.c: positions, messages, suggestions. */
@@ -224,12 +225,16 @@ int		 cfg_tls_files_check(const struct dtls_opts *d,
  * an error when given), port 10161 unless given, the options' rules, and
  * the files, read into *cred when cred is not NULL (an encrypted key
  * decrypted now: nothing but *cred needs its password later).  Nothing
- * for other transports.  -1 with err.
+ * for other transports.  With memo (one per load), the same files and
+ * options are checked once and share the credential.  -1 with err.
  */
+struct cfg_tls_memo;
 int		 cfg_tls_session(const json_t *extra, struct sess_opts *o,
 		    bool version_given, bool port_given,
 		    const struct cfg_pos *at, struct dtls_cred **cred,
-		    struct config_err *err);
+		    struct cfg_tls_memo **memo, struct config_err *err);
+/* What cfg_tls_session() remembered (its password wiped). */
+void		 cfg_tls_memo_free(struct cfg_tls_memo *m);
 
 /* conf_file.c: files, includes, merging. */
 void		 cfg_file_free(struct cfg_file *f);

@@ -426,7 +426,7 @@ config_apply_session_opts(const json_t *obj, struct sess_opts *o,
 	/* DTLS: SNMPv3 under TSM, our certificate and key checked now. */
 	if (cfg_tls_session(extra, &tmp, json_object_get(obj, "version") !=
 	    NULL, json_object_get(obj, "port") != NULL, &at, tls_cred,
-	    err) == -1) {
+	    NULL, err) == -1) {
 		usm_cred_free(cred);
 		goto fail;
 	}

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -131,12 +132,66 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
 	return 0;
 }
 
+/*
+ * What one load has checked: sessions naming the same files, password and
+ * options (a template's, typically) share one check and one credential.
+ * The key holds the password, so it is wiped when the load ends.
+ */
+struct cfg_tls_memo {
+	struct cfg_tls_memo *next;
+	char		*key;
+	size_t		 keylen;
+	struct dtls_cred *cred;
+};
+
+/* d's strings, each as a 0 (NULL) or 1 octet then the string and NUL. */
+static char *
+tls_memo_key(const struct dtls_opts *d, size_t *len)
+{
+	const char	*f[] = { d->cert, d->key, d->key_password, d->ca,
+			    d->server_fingerprint, d->server_name,
+			    d->tls_min_version, d->tls_ciphers };
+	size_t		 i, n = 0;
+	char		*k, *p;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		n += 1 + (f[i] != NULL ? strlen(f[i]) + 1 : 0);
+	if ((k = p = malloc(n)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		*p++ = f[i] != NULL;
+		if (f[i] != NULL) {
+			memcpy(p, f[i], strlen(f[i]) + 1);
+			p += strlen(f[i]) + 1;
+		}
+	}
+	*len = n;
+	return k;
+}
+
+void
+cfg_tls_memo_free(struct cfg_tls_memo *m)
+{
+	struct cfg_tls_memo *next;
+
+	for (; m != NULL; m = next) {
+		next = m->next;
+		OPENSSL_clear_free(m->key, m->keylen);
+		dtls_cred_free(m->cred);
+		free(m);
+	}
+}
+
 int
 cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
     bool port_given, const struct cfg_pos *at, struct dtls_cred **cred,
-    struct config_err *err)
+    struct cfg_tls_memo **memo, struct config_err *err)
 {
 	struct dtls_opts	 d;
+	struct cfg_tls_memo	*m = NULL;
+	struct dtls_cred	*got = NULL;
+	char			*key = NULL;
+	size_t			 keylen = 0;
 
 	if (o->transport != SESS_TRANSPORT_DTLS)
 		return 0;
@@ -157,7 +212,31 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 	    d.server_fingerprint == NULL)
 		return cfg_fail(err, at, AT_KEY, "server_name \"\" turns "
 		    "the name check off, which needs a server_fingerprint");
-	return cfg_tls_files_check(&d, at, cred, err);
+	if (memo != NULL && (key = tls_memo_key(&d, &keylen)) != NULL)
+		for (m = *memo; m != NULL; m = m->next)
+			if (m->keylen == keylen &&
+			    memcmp(m->key, key, keylen) == 0)
+				break;
+	if (m != NULL)
+		got = dtls_cred_ref(m->cred);
+	else if (cfg_tls_files_check(&d, at, &got, err) == -1) {
+		OPENSSL_clear_free(key, keylen);
+		return -1;
+	} else if (key != NULL && (m = calloc(1, sizeof(*m))) != NULL) {
+		m->key = key;
+		m->keylen = keylen;
+		m->cred = dtls_cred_ref(got);
+		m->next = *memo;
+		*memo = m;
+		key = NULL;
+	}
+	OPENSSL_clear_free(key, keylen);
+	if (cred != NULL) {
+		dtls_cred_free(*cred);
+		*cred = got;
+	} else
+		dtls_cred_free(got);
+	return 0;
 }
 
 /* The password was masked once the configuration was read. */

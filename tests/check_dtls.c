@@ -1137,6 +1137,57 @@ START_TEST(dtls_credentials_read_once_and_shared)
 }
 END_TEST
 
+/* A PEM file of its certificate and n octets of text after it. */
+static void
+padded_copy(const char *from, const char *to, size_t n)
+{
+	FILE	*in, *out;
+	char	 buf[4096];
+	size_t	 k;
+
+	ck_assert_ptr_nonnull(in = fopen(from, "rb"));
+	ck_assert_ptr_nonnull(out = fopen(to, "wb"));
+	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, k, out), k);
+	fclose(in);
+	memset(buf, 'x', sizeof(buf));
+	buf[sizeof(buf) - 1] = '\n';
+	for (; n > 0; n -= k) {
+		k = n < sizeof(buf) ? n : sizeof(buf);
+		ck_assert_uint_eq(fwrite(buf, 1, k, out), k);
+	}
+	ck_assert_int_eq(fclose(out), 0);
+}
+
+/* Files are read whole up to 1 MiB (the buffer grows as it reads). */
+START_TEST(dtls_credential_file_size_limit)
+{
+	char			 path[340];
+	struct dtls_cred	*c;
+	struct stat		 st;
+
+	snprintf(path, sizeof(path), "%s/padded.pem", dir);
+	/* Past several growths of the buffer, and to the limit exactly. */
+	padded_copy(mgr.cert, path, 20000);
+	ck_assert_ptr_nonnull(c = dtls_cred_get(&(struct dtls_opts){
+	    .cert = path, .key = mgr.key }));
+	dtls_cred_free(c);
+	ck_assert_int_eq(stat(mgr.cert, &st), 0);
+	padded_copy(mgr.cert, path, 1024 * 1024 - (size_t)st.st_size);
+	ck_assert_ptr_nonnull(c = dtls_cred_get(&(struct dtls_opts){
+	    .cert = path, .key = mgr.key }));
+	dtls_cred_free(c);
+	/* One octet more is not a certificate file. */
+	padded_copy(mgr.cert, path, 1024 * 1024 + 1 - (size_t)st.st_size);
+	ck_assert_ptr_null(dtls_cred_get(&(struct dtls_opts){
+	    .cert = path, .key = mgr.key }));
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TLS_CREDENTIALS);
+	ck_assert_ptr_nonnull(strstr(snmpmgr_lasterr_detail(),
+	    "larger than 1 MiB"));
+	unlink(path);
+}
+END_TEST
+
 START_TEST(dtls_fingerprint_text)
 {
 	struct dtls_fingerprint	 fp;
@@ -1180,6 +1231,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, dtls_handshake_ok_with_ca);
 	tcase_add_test(tc, dtls_credentials_read_once_and_shared);
+	tcase_add_test(tc, dtls_credential_file_size_limit);
 	tcase_add_test(tc, dtls_ok_with_fingerprint_only_self_signed);
 	tcase_add_test(tc, dtls_fingerprint_pins_a_ca_in_the_chain);
 	tcase_add_test(tc, dtls_fingerprint_mismatch_is_280);

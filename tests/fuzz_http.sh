@@ -4,6 +4,8 @@
 # daemon/http_req.c) with clang and run it for about five seconds from a
 # few seed requests written here.  Exits 77 (skipped) when clang or its
 # libFuzzer runtime is missing.  FUZZ_SECONDS overrides the run time.
+# The sources are Makefile.am's FUZZ_HTTP_SRCS (relative to the build
+# directory).
 set -eu
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-.}
@@ -16,14 +18,18 @@ if [ -z "$clang" ]; then
 	exit 77
 fi
 
-work=$builddir/tests/fuzz_http.work
+cd "$builddir"
+srcs=$(make -s --no-print-directory print-fuzz-http-srcs) || {
+	echo "fuzz_http: run it in a configured build directory"
+	exit 1
+}
+work=tests/fuzz_http.work
 rm -rf "$work"
 mkdir -p "$work/corpus"
 
 if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I"$srcdir" -I"$builddir" \
-    -o "$work/fuzz_http" "$srcdir/tests/fuzz/fuzz_http.c" \
-    "$srcdir/daemon/http_req.c" 2> "$work/build.log"; then
+    -fno-sanitize-recover=undefined -I"$srcdir" -I. \
+    -o "$work/fuzz_http" $srcs 2> "$work/build.log"; then
 	if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"; then
 		cat "$work/build.log"
 		echo "fuzz_http: clang cannot build libFuzzer targets, skipping"

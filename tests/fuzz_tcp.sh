@@ -5,7 +5,8 @@
 # with clang and run it for about five seconds from the seeds
 # tests/fuzz/seeds.py writes.  Exits 77 (skipped) when clang or its
 # libFuzzer runtime is missing.  FUZZ_SECONDS overrides the run time;
-# `make fuzz-tcp` runs it longer.
+# `make fuzz-tcp` runs it longer.  The sources are Makefile.am's
+# FUZZ_TCP_SRCS (relative to the build directory).
 set -eu
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-.}
@@ -18,15 +19,18 @@ if [ -z "$clang" ]; then
 	exit 77
 fi
 
-work=$builddir/tests/fuzz_tcp.work
+cd "$builddir"
+srcs=$(make -s --no-print-directory print-fuzz-tcp-srcs) || {
+	echo "fuzz_tcp: run it in a configured build directory"
+	exit 1
+}
+work=tests/fuzz_tcp.work
 rm -rf "$work"
 mkdir -p "$work/corpus"
 
 if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I"$srcdir" -I"$builddir" \
-    -o "$work/fuzz_tcp" "$srcdir/tests/fuzz/fuzz_tcp.c" \
-    "$srcdir/core/tcp.c" "$srcdir/core/ber.c" "$srcdir/core/oid.c" \
-    "$srcdir/core/errors.c" 2> "$work/build.log"; then
+    -fno-sanitize-recover=undefined -I"$srcdir" -I. \
+    -o "$work/fuzz_tcp" $srcs 2> "$work/build.log"; then
 	if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"; then
 		cat "$work/build.log"
 		echo "fuzz_tcp: clang cannot build libFuzzer targets, skipping"

@@ -160,6 +160,36 @@ class DtlsConfigTest(unittest.TestCase):
         self.assertIn("expires in", r.stderr)
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def check_conf(self, conf):
+        conf = dict(conf, state_dir=self.tmp)
+        path = os.path.join(self.tmp, "snmpmgrd.json")
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        return subprocess.run([SNMPMGRD, "-t", "-c", path],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_sessions_sharing_files_are_checked_once(self):
+        # Issue 10: one check per distinct set of files and options, so
+        # the warning about the ending certificate comes once per set.
+        ca2 = os.path.join(self.tmp, "ca-copy.pem")
+        shutil.copyfile(self.certs.p("ca.pem"), ca2)
+        t = self.good(cert=self.certs.p("soon.pem"),
+                      key=self.certs.p("soon.key"))
+        del t["host"]
+        sessions = {"s%d" % i: {"template": "t", "host": "127.0.0.1",
+                                "port": 20000 + i} for i in range(5)}
+        sessions["other-ca"] = {"template": "t", "host": "127.0.0.1",
+                                "ca": ca2}
+        r = self.check_conf({"templates": {"t": t}, "sessions": sessions})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.count("expires in"), 2, r.stderr)
+        # A session naming other files is still checked on its own.
+        sessions["bad-key"] = {"template": "t", "host": "127.0.0.1",
+                               "key": self.certs.p("old.key")}
+        r = self.check_conf({"templates": {"t": t}, "sessions": sessions})
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("error 273", r.stderr)
+
     def test_key_password(self):
         r = self.expect_error(self.good(key=self.certs.p("me-enc.key"),
                                         key_password="wrong-phrase"),
