@@ -19,7 +19,9 @@ if [ -z "$clang" ]; then
 fi
 
 cd "$builddir"
-srcs=$(make -s --no-print-directory print-fuzz-http-srcs) || {
+srcs=$(make -s --no-print-directory print-fuzz-http-srcs |
+    sed -n 's/^sources: //p')
+[ -n "$srcs" ] || {
 	echo "fuzz_http: run it in a configured build directory"
 	exit 1
 }

@@ -19,7 +19,9 @@ if [ -z "$clang" ]; then
 fi
 
 cd "$builddir"
-srcs=$(make -s --no-print-directory print-fuzz-session-srcs) || {
+srcs=$(make -s --no-print-directory print-fuzz-session-srcs |
+    sed -n 's/^sources: //p')
+[ -n "$srcs" ] || {
 	echo "fuzz_session: run it in a configured build directory"
 	exit 1
 }

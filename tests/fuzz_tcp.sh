@@ -20,7 +20,9 @@ if [ -z "$clang" ]; then
 fi
 
 cd "$builddir"
-srcs=$(make -s --no-print-directory print-fuzz-tcp-srcs) || {
+srcs=$(make -s --no-print-directory print-fuzz-tcp-srcs |
+    sed -n 's/^sources: //p')
+[ -n "$srcs" ] || {
 	echo "fuzz_tcp: run it in a configured build directory"
 	exit 1
 }
