@@ -599,6 +599,11 @@ struct cl_nats {
 	char		*spool_path;
 	uint64_t	 spool_max;
 	bool		 logged_down;
+	/* The connection's closed callback came: no more callbacks of it
+	 * (libnats runs them in order on its own thread). */
+	pthread_mutex_t	 cmu;
+	pthread_cond_t	 ccv;
+	bool		 closed;
 };
 
 static struct cl_nats	*cl_n;	/* the thread's, one cluster per daemon */
@@ -644,13 +649,36 @@ cl_reconnected_cb(natsConnection *nc, void *arg)
 	log_info("cluster %s: NATS connection back", cl->name);
 }
 
+/* The last callback of a connection (library thread). */
+static void
+cl_closed_cb(natsConnection *nc, void *arg)
+{
+	struct cl_nats	*n = arg;
+
+	pthread_mutex_lock(&n->cmu);
+	n->closed = true;
+	pthread_cond_signal(&n->ccv);
+	pthread_mutex_unlock(&n->cmu);
+}
+
 static void
 cl_close(struct cl_nats *n)
 {
+	struct timespec	 ts;
+
 	kvStore_Destroy(n->kv);
 	jsCtx_Destroy(n->js);
 	if (n->nc != NULL) {
 		natsConnection_Close(n->nc);
+		/* Its disconnected callback, queued before the closed one,
+		 * must not run after struct cluster is freed. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		pthread_mutex_lock(&n->cmu);
+		while (!n->closed && pthread_cond_timedwait(&n->ccv, &n->cmu,
+		    &ts) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&n->cmu);
 		natsConnection_Destroy(n->nc);
 	}
 	n->kv = NULL;
@@ -986,10 +1014,15 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(o, cl_reconnected_cb, cl);
 	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(o, cl_closed_cb, n);
+	if (s == NATS_OK)
 		s = natsOptions_SetEventLoop(o, cl->d->base, natsLibevent_Attach,
 		    natsLibevent_Read, natsLibevent_Write, natsLibevent_Detach);
 	if (s != NATS_OK)
 		goto fail;
+	pthread_mutex_lock(&n->cmu);
+	n->closed = false;
+	pthread_mutex_unlock(&n->cmu);
 	if ((s = natsConnection_Connect(&n->nc, o)) != NATS_OK) {
 		natsOptions_Destroy(o);
 		cl_seterr(cl, NS_DISCONNECTED, "cannot connect", s);
@@ -1239,6 +1272,8 @@ cl_nats_free(struct cl_nats *n)
 	if (n == NULL)
 		return;
 	cl_close(n);
+	pthread_cond_destroy(&n->ccv);
+	pthread_mutex_destroy(&n->cmu);
 	for (i = 0; i < n->nservers; i++)
 		free(n->servers[i]);
 	free(n->servers);
@@ -1279,6 +1314,8 @@ cl_nats_new(const struct config_cluster *cc)
 		free(n);
 		return NULL;
 	}
+	pthread_mutex_init(&n->cmu, NULL);
+	pthread_cond_init(&n->ccv, NULL);
 	for (i = 0; i < cc->nservers; i++)
 		if ((n->servers[n->nservers++] = strdup(cc->servers[i])) ==
 		    NULL)
