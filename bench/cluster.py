@@ -168,10 +168,16 @@ def check_polls(phase, m, total, interval_s):
 
 
 def drained(nodes, timeout=60):
+    # The nodes keep polling, so records keep passing through the queue
+    # (a batch gathers 20 ms, then waits for its PubAcks; both count in
+    # spool_depth): drained means every record queued before now has
+    # been acknowledged (or dropped, which fails the check after).
+    queued = [status(d)["cluster"]["queued"] for d in nodes]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         st = [status(d)["cluster"] for d in nodes]
-        if all(x["spool_depth"] == 0 for x in st):
+        if all(x["published"] + x["dropped"] >= q
+               for x, q in zip(st, queued)):
             return st
         time.sleep(0.5)
     raise CheckFailed("records still queued after %d s" % timeout)

@@ -24,6 +24,7 @@
 
 #include "cluster.h"
 #include "cluster_int.h"
+#include "cluster_rec.h"
 #include "cluster_spool.h"
 #include "cluster_fwd.h"
 #include "conf.h"
@@ -258,39 +259,6 @@ token(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
-static struct pubm *
-pubm_new(const char *subj, const char *id, const json_t *rec)
-{
-	struct pubm	*m;
-	char		*text;
-
-	if ((text = json_dumps(rec, JSON_COMPACT)) == NULL)
-		return NULL;
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->subj = strdup(subj)) == NULL || (m->id = strdup(id)) ==
-	    NULL) {
-		if (m != NULL)
-			free(m->subj);
-		free(m);
-		free(text);
-		return NULL;
-	}
-	m->data = text;
-	m->len = strlen(text);
-	return m;
-}
-
-static void
-pubm_free(struct pubm *m)
-{
-	if (m == NULL)
-		return;
-	free(m->subj);
-	free(m->id);
-	free(m->data);
-	free(m);
-}
-
 /* Under mu: drop the oldest record (counted). */
 static void
 q_drop_oldest(struct cluster *cl)
@@ -333,19 +301,14 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 	struct cluster	*cl = arg;
 	const struct config_poll *cp;
 	const json_t	*v;
-	json_t		*rec;
 	struct pubm	*m;
 	const char	*poll;
-	char		 subj[400], id[400], a[SNMPMGR_MAX_NAME_LEN + 1],
+	char		 subj[400], id[400], extra[32] = "",
+			 a[SNMPMGR_MAX_NAME_LEN + 1],
 			 b[SNMPMGR_MAX_NAME_LEN + 1];
 	uint64_t	 iv, ph, now_us, slot;
 	struct timespec	 ts;
 
-	if ((rec = json_deep_copy(params)) == NULL)
-		return;
-	json_object_set_new(rec, "node", json_string(cl->node));
-	json_object_del(rec, "community");
-	json_object_del(rec, "community_hex");
 	subj[0] = '\0';
 	if (t == EV_RESPONSE && cl->pub_polls && session != NULL &&
 	    (v = json_object_get(params, "poll")) != NULL &&
@@ -364,8 +327,8 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 		    cl->name, a, b);
 		snprintf(id, sizeof(id), "%s/%s/%llu", session, poll,
 		    (unsigned long long)slot);
-		json_object_set_new(rec, "slot", json_integer(
-		    (json_int_t)slot));
+		snprintf(extra, sizeof(extra), ",\"slot\":%llu",
+		    (unsigned long long)slot);
 	} else if ((t == EV_TRAP || t == EV_INFORM) && cl->pub_traps &&
 	    (poll = json_string_value(json_object_get(params, "source"))) !=
 	    NULL) {
@@ -387,8 +350,8 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 			snprintf(id, sizeof(id), "%lld-%llu/%s", (long long)
 			    cl->started_ms, (unsigned long long)cl->trap_seq,
 			    cl->node);
-		json_object_set_new(rec, "seq", json_integer(
-		    (json_int_t)cl->trap_seq));
+		snprintf(extra, sizeof(extra), ",\"seq\":%llu",
+		    (unsigned long long)cl->trap_seq);
 	} else if (cl->pub_events & (1U << t) && t != EV_RESPONSE) {
 		snprintf(subj, sizeof(subj), "snmpmgrd.%s.event.%s", cl->name,
 		    events_name(t));
@@ -397,8 +360,8 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 		    "time")) != NULL ? json_string_value(json_object_get(
 		    params, "time")) : "");
 	}
-	m = subj[0] != '\0' ? pubm_new(subj, id, rec) : NULL;
-	json_decref(rec);
+	m = subj[0] != '\0' ? pubm_event(&cl->tapbuf, subj, id, params,
+	    cl->node_json, extra) : NULL;
 	if (m == NULL)
 		return;
 	if (t == EV_INFORM) {
@@ -408,7 +371,8 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 	pthread_mutex_lock(&cl->mu);
 	q_put(cl, m, false);
 	cl->pub_queued++;
-	if (cl->qlen == 1)
+	/* The thread, woken by the first, gathers the rest of a batch. */
+	if (cl->qlen == 1 || cl->qlen == CL_BATCH)
 		pthread_cond_signal(&cl->cv);
 	pthread_mutex_unlock(&cl->mu);
 }
@@ -554,15 +518,17 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    "sessions_owned", (json_int_t)cl->owned,
 	    "leases_put", (json_int_t)cl->leases_put,
 	    "lease_errors", (json_int_t)cl->lease_errors,
-	    "spool_depth", (json_int_t)(cl->qlen + cl->sst.records),
-	    "spool_bytes", (json_int_t)(cl->qbytes + cl->sst.bytes),
+	    "spool_depth", (json_int_t)(cl->qlen + cl->nflight +
+	    cl->sst.records),
+	    "spool_bytes", (json_int_t)(cl->qbytes + cl->flight_bytes +
+	    cl->sst.bytes),
 	    "published", (json_int_t)cl->pub_acked,
 	    "publish_errors", (json_int_t)cl->pub_errors,
 	    "queued", (json_int_t)cl->pub_queued,
 	    "dropped", (json_int_t)(cl->pub_dropped + cl->sst.dropped),
 	    "spool", "disk", cl->spool != NULL && !cl->spool_failed,
-	    "memory_records", (json_int_t)cl->qlen,
-	    "memory_bytes", (json_int_t)cl->qbytes,
+	    "memory_records", (json_int_t)(cl->qlen + cl->nflight),
+	    "memory_bytes", (json_int_t)(cl->qbytes + cl->flight_bytes),
 	    "disk_records", (json_int_t)cl->sst.records,
 	    "disk_bytes", (json_int_t)cl->sst.bytes,
 	    "segments", (json_int_t)cl->sst.segments,
@@ -686,7 +652,6 @@ cl_close(struct cl_nats *n)
 	n->nc = NULL;
 }
 
-#define CL_BATCH	256	/* records published before waiting for acks */
 #define CL_MEM_SPILL	(8U << 20) /* in memory during a replay, at most */
 #define CL_SPILL_MS	100	/* records gather this long before a spill */
 
@@ -842,10 +807,11 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 			cl->batch[k] = cl->q[cl->qhead];
 			cl->batch[k]->failed = false;
 			cl->qbytes -= cl->batch[k]->len;
+			cl->flight_bytes += cl->batch[k]->len;
 			cl->qhead = (cl->qhead + 1) % cl->qcap;
 			cl->qlen--;
 		}
-		cl->nbatch = k;
+		cl->nbatch = cl->nflight = k;
 		pthread_mutex_unlock(&cl->mu);
 		if (k == 0)
 			return true;
@@ -859,7 +825,8 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 			} else
 				pubm_free(cl->batch[i]);
 		}
-		cl->nbatch = 0;
+		cl->nbatch = cl->nflight = 0;
+		cl->flight_bytes = 0;
 		pthread_mutex_unlock(&cl->mu);
 		if (nfail > 0)
 			return false;
@@ -940,17 +907,10 @@ cl_replay(struct cluster *cl, struct cl_nats *n)
 		}
 		pthread_mutex_lock(&cl->mu);
 		for (i = 0; i < k; i++) {
-			m = calloc(1, sizeof(*m));
-			if (m != NULL && ((m->subj = strdup(recs[i].subj)) ==
-			    NULL || (m->id = strdup(recs[i].id)) == NULL ||
-			    (m->data = malloc(recs[i].len + 1)) == NULL)) {
-				pubm_free(m);
-				m = NULL;
-			}
+			m = pubm_alloc(recs[i].subj, recs[i].id, recs[i].len);
 			if (m == NULL)
 				break;
-			memcpy(m->data, recs[i].data, recs[i].len + 1);
-			m->len = recs[i].len;
+			memcpy(m->data, recs[i].data, recs[i].len);
 			cl->batch[i] = m;
 		}
 		k = i;
@@ -1181,6 +1141,33 @@ cl_nap(struct cluster *cl, uint32_t ms)
 }
 
 /*
+ * Under mu, with records queued and NATS up: let more gather for
+ * CL_LINGER_MS (not past the beat at *beat, nor past a full batch), so a
+ * batch costs one wake-up of the thread, one write on the loop and one
+ * burst of PubAcks rather than a round of them per record.  What
+ * gathers counts in spool_depth (the queue), and so does the batch in
+ * flight after it (nflight).
+ */
+static void
+cl_linger(struct cluster *cl, const struct timespec *beat)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += CL_LINGER_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (ts.tv_sec > beat->tv_sec || (ts.tv_sec == beat->tv_sec &&
+	    ts.tv_nsec > beat->tv_nsec))
+		ts = *beat;
+	while (!cl->stop && cl->qlen < CL_BATCH && pthread_cond_timedwait(
+	    &cl->cv, &cl->mu, &ts) != ETIMEDOUT)
+		;
+}
+
+/*
  * The thread: connect, beat every heartbeat; in between, publish what is
  * queued, the disk spool first.  While NATS is away what is queued goes
  * to the disk spool, gathered CL_SPILL_MS at a time; so does what is left
@@ -1239,6 +1226,8 @@ cl_thread(void *arg)
 			if (cl->stop || cl->qlen == 0 || (!up &&
 			    cl->spool == NULL))
 				break;
+			if (up)
+				cl_linger(cl, &ts);
 			pthread_mutex_unlock(&cl->mu);
 			if (!up) {
 				/* Gather, then one write and one sync. */
@@ -1362,6 +1351,7 @@ cluster_start(struct daemon *d)
 	size_t		 i;
 	int		 t;
 	char		 subj[CL_NODE_LEN], fsubj[160];
+	json_t		*v;
 
 	if (!cc->have)
 		return NULL;
@@ -1378,6 +1368,12 @@ cluster_start(struct daemon *d)
 	cl->d = d;
 	snprintf(cl->name, sizeof(cl->name), "%s", cc->name);
 	snprintf(cl->node, sizeof(cl->node), "%s", cc->node);
+	v = json_string(cl->node);
+	if (v == NULL || (i = json_dumpb(v, cl->node_json,
+	    sizeof(cl->node_json) - 1, JSON_ENCODE_ANY)) == 0 ||
+	    i >= sizeof(cl->node_json))
+		snprintf(cl->node_json, sizeof(cl->node_json), "\"\"");
+	json_decref(v);
 	snprintf(cl->hash, sizeof(cl->hash), "%s", cc->hash);
 	cl->hb_ms = cc->heartbeat_ms;
 	cl->started_ms = now_ms();
@@ -1462,5 +1458,6 @@ cluster_free(struct cluster *cl)
 	free(cl->view);
 	free(cl->members);
 	free(cl->names);
+	free(cl->tapbuf.buf);
 	free(cl);
 }

@@ -17,6 +17,7 @@
 #include "cluster.h"
 #include "cluster_spool.h"
 #include "cluster_fwd.h"
+#include "cluster_rec.h"
 
 #define CL_MAX_MEMBERS	256
 #define CL_NODE_LEN	65
@@ -33,17 +34,9 @@ struct member {
 
 enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 
-/* One record to publish: subject, Nats-Msg-Id and JSON (one block). */
-struct pubm {
-	char		*subj;
-	char		*id;
-	char		*data;
-	size_t		 len;
-	bool		 failed;	/* no PubAck: back in the queue */
-	uint64_t	 token;		/* an inform's, to confirm; or 0 */
-};
-
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
+#define CL_BATCH	256	/* records published before waiting for acks */
+#define CL_LINGER_MS	20	/* a batch gathers for at most this long */
 
 struct cluster {
 	struct daemon	*d;
@@ -83,6 +76,8 @@ struct cluster {
 	int64_t		 started_ms;	/* unix ms, part of trap ids */
 	struct pubm	**batch;	/* the thread's, in flight */
 	size_t		 nbatch;
+	size_t		 nflight;	/* of the queue's, in that batch */
+	uint64_t	 flight_bytes;
 	/* The disk spool (cluster_spool.h), the thread's; its figures
 	 * copied under mu.  Inform tokens JetStream confirmed, for the
 	 * loop (traps.ack_after "cluster"). */
@@ -108,6 +103,8 @@ struct cluster {
 	char		(*names)[CL_NODE_LEN];	/* grow-only, for cl_owner */
 	size_t		 nnames;
 	uint32_t	 owned;
+	char		 node_json[6 * CL_NODE_LEN + 3];	/* "node", quoted */
+	struct recbuf	 tapbuf;	/* an event's JSON, dumped */
 };
 
 #endif /* SNMPMGRD_CLUSTER_INT_H */

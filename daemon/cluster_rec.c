@@ -1,0 +1,103 @@
+/*
+ * cluster_rec.c - the records cluster mode publishes (cluster_rec.h):
+ * one allocation each, the event's JSON dumped once into it.
+ */
+#include <config.h>		/* autoconf's */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cluster_rec.h"
+
+/*
+ * A record of len bytes of data, in one block with its subject and
+ * Nats-Msg-Id (each NUL-ended); the data is the caller's to fill.
+ */
+struct pubm *
+pubm_alloc(const char *subj, const char *id, size_t len)
+{
+	struct pubm	*m;
+	size_t		 ls = strlen(subj) + 1, li = strlen(id) + 1;
+
+	if ((m = malloc(sizeof(*m) + ls + li + len + 1)) == NULL)
+		return NULL;
+	memset(m, 0, sizeof(*m));
+	m->subj = (char *)(m + 1);
+	m->id = m->subj + ls;
+	m->data = m->id + li;
+	memcpy(m->subj, subj, ls);
+	memcpy(m->id, id, li);
+	m->data[len] = '\0';
+	m->len = len;
+	return m;
+}
+
+void
+pubm_free(struct pubm *m)
+{
+	free(m);
+}
+
+/*
+ * The record of an event: its JSON dumped once, straight into the
+ * record's block, with "node" and the extra member (`"slot":N`, or none)
+ * spliced in before the closing brace; communities and members of those
+ * names left out (then from a shallow copy: the event is not ours).
+ */
+struct pubm *
+pubm_event(struct recbuf *rb, const char *subj, const char *id,
+    const json_t *params, const char *node_json, const char *extra)
+{
+	static const char *const drop[] = { "community", "community_hex",
+	    "node", "slot", "seq" };
+	struct pubm	*m = NULL;
+	json_t		*tmp = NULL;
+	const json_t	*src = params;
+	size_t		 i, n, ln, lx;
+	char		*p, *nb;
+
+	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
+		if (json_object_get(params, drop[i]) == NULL)
+			continue;
+		if (tmp == NULL && (tmp = json_copy((json_t *)params)) == NULL)
+			return NULL;
+		json_object_del(tmp, drop[i]);
+		src = tmp;
+	}
+	for (;;) {
+		n = json_dumpb(src, rb->buf, rb->cap, JSON_COMPACT);
+		if (n <= rb->cap || n == 0)
+			break;
+		if ((nb = realloc(rb->buf, n + 1024)) == NULL) {
+			n = 0;
+			break;
+		}
+		rb->buf = nb;
+		rb->cap = n + 1024;
+	}
+	json_decref(tmp);
+	if (n < 2 || rb->buf[n - 1] != '}')
+		return NULL;
+	ln = strlen(node_json);
+	lx = strlen(extra);
+	/* {...} becomes {...,"node":N<extra>}; {} becomes {"node":N...}. */
+	if ((m = pubm_alloc(subj, id, n + ln + lx + 8)) == NULL)
+		return NULL;
+	p = m->data;
+	memcpy(p, rb->buf, n - 1);
+	p += n - 1;
+	if (n > 2)
+		*p++ = ',';
+	memcpy(p, "\"node\":", 7);
+	p += 7;
+	memcpy(p, node_json, ln);
+	p += ln;
+	memcpy(p, extra, lx);
+	p += lx;
+	*p++ = '}';
+	*p = '\0';
+	m->len = (size_t)(p - m->data);
+	return m;
+}

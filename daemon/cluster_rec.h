@@ -1,0 +1,46 @@
+/*
+ * cluster_rec.h - a record cluster mode publishes: subject, Nats-Msg-Id
+ * and JSON body in one block, made from an event on the loop by dumping
+ * its JSON once (no copy of the tree) with "node" and the record's extra
+ * member spliced in.  Pure: no loop, no NATS, no locks.
+ */
+#ifndef SNMPMGRD_CLUSTER_REC_H
+#define SNMPMGRD_CLUSTER_REC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* One record to publish: subject, Nats-Msg-Id and JSON (one block). */
+struct pubm {
+	char		*subj;
+	char		*id;
+	char		*data;
+	size_t		 len;
+	bool		 failed;	/* no PubAck: back in the queue */
+	uint64_t	 token;		/* an inform's, to confirm; or 0 */
+};
+
+/* The caller's buffer for dumping, reused from record to record. */
+struct recbuf {
+	char		*buf;
+	size_t		 cap;
+};
+
+/* A record with room for len bytes of data (NUL-ended), or NULL. */
+struct pubm	*pubm_alloc(const char *subj, const char *id, size_t len);
+void		 pubm_free(struct pubm *m);
+
+/*
+ * The record of an event's params: its JSON (compact) with
+ * "node":node_json and extra (e.g. `,"slot":7`, or "") before the closing
+ * brace; "community", "community_hex", "node", "slot" and "seq" of params
+ * left out.  NULL when out of memory.
+ */
+struct pubm	*pubm_event(struct recbuf *rb, const char *subj, const char *id,
+		    const json_t *params, const char *node_json,
+		    const char *extra);
+
+#endif /* SNMPMGRD_CLUSTER_REC_H */

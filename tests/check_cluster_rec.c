@@ -1,0 +1,158 @@
+/*
+ * check_cluster_rec.c - the records cluster mode publishes: the event's
+ * JSON dumped once with "node" and the extra member spliced in, the same
+ * text as a copy of the tree with those members set, communities left
+ * out, no member twice, the dump buffer grown and reused.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "daemon/cluster_rec.h"
+#include "check_main.h"
+
+/* The text the tap made before: a deep copy with the members set. */
+static char *
+by_copy(const json_t *params, const char *node, json_int_t slot)
+{
+	json_t	*rec = json_deep_copy(params);
+	char	*s;
+
+	json_object_set_new(rec, "node", json_string(node));
+	json_object_del(rec, "community");
+	json_object_del(rec, "community_hex");
+	if (slot >= 0)
+		json_object_set_new(rec, "slot", json_integer(slot));
+	s = json_dumps(rec, JSON_COMPACT);
+	json_decref(rec);
+	return s;
+}
+
+START_TEST(rec_same_as_a_copy)
+{
+	struct recbuf	 rb = { NULL, 0 };
+	struct pubm	*m;
+	json_t		*p;
+	char		*want;
+
+	p = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:i}],s:f}",
+	    "time", "2026-12-05T12:00:00.000Z", "session", "s1", "poll", "up",
+	    "community", "secret-c", "varbinds", "oid", "1.3.6.1.2.1.1.3.0",
+	    "type", "TimeTicks", "value", 12345, "rtt", 0.25);
+	ck_assert_ptr_nonnull(p);
+	m = pubm_event(&rb, "snmpmgrd.t.poll.s1.up", "s1/up/7", p,
+	    "\"mgr-a\"", ",\"slot\":7");
+	ck_assert_ptr_nonnull(m);
+	want = by_copy(p, "mgr-a", 7);
+	ck_assert_str_eq(m->data, want);
+	ck_assert_uint_eq(m->len, strlen(want));
+	ck_assert_ptr_null(strstr(m->data, "secret-c"));
+	ck_assert_str_eq(m->subj, "snmpmgrd.t.poll.s1.up");
+	ck_assert_str_eq(m->id, "s1/up/7");
+	/* The event itself is left as it was. */
+	ck_assert_str_eq(json_string_value(json_object_get(p, "community")),
+	    "secret-c");
+	free(want);
+	pubm_free(m);
+
+	/* No extra member: "node" only. */
+	m = pubm_event(&rb, "x", "y", p, "\"mgr-a\"", "");
+	want = by_copy(p, "mgr-a", -1);
+	ck_assert_str_eq(m->data, want);
+	free(want);
+	pubm_free(m);
+	json_decref(p);
+	free(rb.buf);
+}
+END_TEST
+
+START_TEST(rec_empty_and_escaped)
+{
+	struct recbuf	 rb = { NULL, 0 };
+	struct pubm	*m;
+	json_t		*p = json_object(), *j;
+	json_error_t	 je;
+
+	m = pubm_event(&rb, "s", "i", p, "\"a\\\"b\"", "");
+	ck_assert_str_eq(m->data, "{\"node\":\"a\\\"b\"}");
+	j = json_loads(m->data, JSON_REJECT_DUPLICATES, &je);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "node")),
+	    "a\"b");
+	json_decref(j);
+	pubm_free(m);
+	json_decref(p);
+	free(rb.buf);
+}
+END_TEST
+
+START_TEST(rec_members_not_twice)
+{
+	struct recbuf	 rb = { NULL, 0 };
+	struct pubm	*m;
+	json_t		*p, *j;
+	json_error_t	 je;
+
+	p = json_pack("{s:s,s:s,s:i,s:i,s:s}", "source", "192.0.2.1",
+	    "node", "other", "seq", 99, "slot", 98, "community_hex", "0102");
+	m = pubm_event(&rb, "s", "i", p, "\"mgr-b\"", ",\"seq\":5");
+	j = json_loads(m->data, JSON_REJECT_DUPLICATES, &je);
+	ck_assert_msg(j != NULL, "%s: %s", m->data, je.text);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "node")),
+	    "mgr-b");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "seq")), 5);
+	ck_assert_ptr_null(json_object_get(j, "slot"));
+	ck_assert_ptr_null(json_object_get(j, "community_hex"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "source")),
+	    "192.0.2.1");
+	json_decref(j);
+	pubm_free(m);
+	json_decref(p);
+	free(rb.buf);
+}
+END_TEST
+
+START_TEST(rec_buffer_grows_and_is_reused)
+{
+	struct recbuf	 rb = { NULL, 0 };
+	struct pubm	*m;
+	json_t		*big, *small;
+	char		*v, *want;
+
+	v = malloc(100001);
+	memset(v, 'x', 100000);
+	v[100000] = '\0';
+	big = json_pack("{s:s}", "value", v);
+	small = json_pack("{s:i}", "n", 1);
+	m = pubm_event(&rb, "s", "i", big, "\"n\"", ",\"slot\":1");
+	want = by_copy(big, "n", 1);
+	ck_assert_str_eq(m->data, want);
+	ck_assert_uint_ge(rb.cap, 100000);
+	free(want);
+	pubm_free(m);
+	m = pubm_event(&rb, "s", "i", small, "\"n\"", "");
+	ck_assert_str_eq(m->data, "{\"n\":1,\"node\":\"n\"}");
+	pubm_free(m);
+	json_decref(big);
+	json_decref(small);
+	free(v);
+	free(rb.buf);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("cluster_rec");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, rec_same_as_a_copy);
+	tcase_add_test(tc, rec_empty_and_escaped);
+	tcase_add_test(tc, rec_members_not_twice);
+	tcase_add_test(tc, rec_buffer_grows_and_is_reused);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
