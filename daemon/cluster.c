@@ -1068,11 +1068,12 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	json_t		*lease;
 	struct member	*v = NULL;
 	size_t		 nv = 0;
-	natsStatus	 s;
+	natsStatus	 s, gs;
 	char		*text;
 	uint32_t	 load;
 	int64_t		 since;
 	int		 i;
+	bool		 mine;
 
 	pthread_mutex_lock(&cl->mu);
 	load = cl->load;
@@ -1095,13 +1096,25 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	    sizeof(*v))) == NULL)
 		s = NATS_NO_MEMORY;
 	for (i = 0; s == NATS_OK && i < kl.Count && i < CL_MAX_MEMBERS; i++) {
-		if (kvStore_Get(&e, n->kv, kl.Keys[i]) != NATS_OK)
+		/* A lease deleted since the listing is gone; any other
+		 * failure makes the whole reading unusable (NATS going away
+		 * mid-reading must not look like every member gone). */
+		if ((gs = kvStore_Get(&e, n->kv, kl.Keys[i])) != NATS_OK) {
+			if (gs != NATS_NOT_FOUND)
+				s = gs;
 			continue;
+		}
 		if (cl_parse(e, &v[nv]))
 			nv++;
 		kvEntry_Destroy(e);
 	}
 	kvKeysList_Destroy(&kl);
+	/* Our lease was just stored: a reading without it is not one. */
+	for (i = 0, mine = false; s == NATS_OK && (size_t)i < nv; i++)
+		if (strcmp(v[i].node, cl->node) == 0)
+			mine = true;
+	if (s == NATS_OK && !mine)
+		s = NATS_NOT_FOUND;
 	pthread_mutex_lock(&cl->mu);
 	if (s == NATS_OK) {
 		cl->leases_put++;
