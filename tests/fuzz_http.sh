@@ -7,40 +7,10 @@
 # The sources are Makefile.am's FUZZ_HTTP_SRCS (relative to the build
 # directory).
 set -eu
-srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-builddir=${top_builddir:-.}
-secs=${FUZZ_SECONDS:-5}
+# shellcheck source=tests/fuzz_lib.sh
+. "$(dirname "$0")/fuzz_lib.sh"
 
-clang=${CLANG:-}
-[ -n "$clang" ] || clang=$(command -v clang || command -v clang-14 || true)
-if [ -z "$clang" ]; then
-	echo "fuzz_http: clang not found, skipping"
-	exit 77
-fi
-
-cd "$builddir"
-srcs=$(make -s --no-print-directory print-fuzz-http-srcs |
-    sed -n 's/^sources: //p')
-[ -n "$srcs" ] || {
-	echo "fuzz_http: run it in a configured build directory"
-	exit 1
-}
-work=tests/fuzz_http.work
-rm -rf "$work"
-mkdir -p "$work/corpus"
-
-if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I"$srcdir" -I. \
-    -o "$work/fuzz_http" $srcs 2> "$work/build.log"; then
-	if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"; then
-		cat "$work/build.log"
-		echo "fuzz_http: clang cannot build libFuzzer targets, skipping"
-		exit 77
-	fi
-	cat "$work/build.log"
-	exit 1
-fi
-
+fuzz_build fuzz_http
 n=0
 seed() {
 	n=$((n + 1))
@@ -55,13 +25,4 @@ seed 'GET /probe?poll=x&session=%%zz HTTP/1.1\r\nAccept: application/openmetrics
 seed 'GET /metrics SPDY/9\r\n\r\n'
 seed 'GET /x HTTP/2.0\r\nbad header\r\n\r\nGET / HTTP/1.1\r\n\r\n'
 
-"$work/fuzz_http" -max_total_time="$secs" -max_len=4096 -timeout=5 \
-    -rss_limit_mb=1024 -print_final_stats=1 \
-    -artifact_prefix="$work/" "$work/corpus" > "$work/fuzz.log" 2>&1 || {
-	tail -40 "$work/fuzz.log"
-	echo "fuzz_http: failure; crash input and log kept in $work"
-	exit 1
-}
-grep -E 'stat::number_of_executed_units|DONE' "$work/fuzz.log" || true
-rm -rf "$work"
-exit 0
+fuzz_run fuzz_http 4096

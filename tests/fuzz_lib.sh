@@ -1,0 +1,60 @@
+# fuzz_lib.sh - what tests/fuzz_session.sh, fuzz_tcp.sh and fuzz_http.sh
+# share (sourced, not run): fuzz_build NAME [LIBS...] builds the libFuzzer
+# target tests/fuzz/NAME.c from Makefile.am's list (`make
+# print-NAME-srcs`, with _ for -) with clang, in the build directory,
+# into $work (tests/NAME.work, its corpus in $work/corpus); it exits 77
+# (skipped) when clang or its libFuzzer runtime is missing.
+# fuzz_run NAME MAX_LEN runs it FUZZ_SECONDS (default 5) from that
+# corpus and exits: 0, or 1 with the crash input and log kept.
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+builddir=${top_builddir:-.}
+secs=${FUZZ_SECONDS:-5}
+
+fuzz_build() {
+	local name=$1 clang srcs
+	shift
+	clang=${CLANG:-}
+	[ -n "$clang" ] || clang=$(command -v clang || command -v clang-14 ||
+	    true)
+	if [ -z "$clang" ]; then
+		echo "$name: clang not found, skipping"
+		exit 77
+	fi
+	cd "$builddir"
+	srcs=$(make -s --no-print-directory "print-${name//_/-}-srcs" |
+	    sed -n 's/^sources: //p')
+	[ -n "$srcs" ] || {
+		echo "$name: run it in a configured build directory"
+		exit 1
+	}
+	work=tests/$name.work
+	rm -rf "$work"
+	mkdir -p "$work/corpus"
+	# shellcheck disable=SC2086
+	if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I"$srcdir" -I. \
+	    -o "$work/$name" $srcs "$@" 2> "$work/build.log"; then
+		cat "$work/build.log"
+		if grep -q -i -e 'fuzzer' -e 'cannot find' "$work/build.log"
+		then
+			echo "$name: clang cannot build libFuzzer targets," \
+			    "skipping"
+			exit 77
+		fi
+		exit 1
+	fi
+}
+
+fuzz_run() {
+	local name=$1 maxlen=$2
+	"$work/$name" -max_total_time="$secs" -max_len="$maxlen" -timeout=5 \
+	    -rss_limit_mb=1024 -print_final_stats=1 \
+	    -artifact_prefix="$work/" "$work/corpus" > "$work/fuzz.log" 2>&1 || {
+		tail -40 "$work/fuzz.log"
+		echo "$name: failure; crash input and log kept in $work"
+		exit 1
+	}
+	grep -E 'stat::number_of_executed_units|DONE' "$work/fuzz.log" || true
+	rm -rf "$work"
+	exit 0
+}
