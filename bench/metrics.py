@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -122,16 +121,7 @@ def main():
                      os.X_OK):
         sys.exit("build bench/responder first (make bench/responder)")
 
-    base = pollbench.free_port_range(args.ports)
-    resp = subprocess.Popen([os.path.join(args.builddir, "bench",
-                                          "responder"),
-                             "-p", str(base), "-n", str(args.ports),
-                             "-r", "10"],
-                            stdout=subprocess.PIPE, text=True)
-    snmptest._track(resp)
-    line = resp.stdout.readline()
-    if not line.startswith("ready"):
-        sys.exit("responder did not start: %r" % line)
+    base, resp = pollbench.start_responder(args)
     port = free_tcp_port()
     cfg = pollbench.config(args, base, args.interval)
     cfg["http"] = {"listen": ["127.0.0.1:%d" % port], "cache": "0s"}

@@ -348,19 +348,18 @@ def start_baseline(builddir, conf):
     return d.start()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def walk_args(doc, more=None):
+    """The options of the walk benchmarks (walk.py, walk_v3.py,
+    walk_dtls.py), with more(ap) adding a script's own; top_builddir set
+    from --builddir."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir(),
                     help="where snmpmgrd and snmpmgrctl are built")
     ap.add_argument("--module", help="bigtable.so (built when not given)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--max-repetitions", type=int, default=25)
-    ap.add_argument("--big-repetitions", type=int, default=256,
-                    help="also run snmpbulkwalk -Cr with this, for "
-                    "information (our walks adapt up to 256); 0: not")
-    ap.add_argument("--baseline", metavar="BUILDDIR",
-                    help="also walk through the snmpmgrd and snmpmgrctl "
-                    "built there (e.g. of main), in the same rounds")
+    if more is not None:
+        more(ap)
     ap.add_argument("--placement", choices=sorted(PLACEMENTS),
                     action="append", help="only these (default: both)")
     ap.add_argument("--strict", action="store_true",
@@ -369,6 +368,32 @@ def main():
                     help="also print the figures as one JSON line")
     opt = ap.parse_args()
     os.environ["top_builddir"] = os.path.abspath(opt.builddir)
+    return opt
+
+
+def walk_exit(opt, ok, met, doc):
+    """The JSON line when asked, and the exit status: 1 when a check
+    failed (or, with --strict, a goal was missed)."""
+    if opt.json:
+        print(json.dumps({"objects": EXPECT, "rounds": opt.rounds,
+                          "max_repetitions": opt.max_repetitions,
+                          "placements": doc, "correct": ok,
+                          "goal_met": (met if ok else None)}))
+    if not ok or (opt.strict and not met):
+        return 1
+    return 0
+
+
+def main():
+    def more(ap):
+        ap.add_argument("--big-repetitions", type=int, default=256,
+                        help="also run snmpbulkwalk -Cr with this, for "
+                        "information (our walks adapt up to 256); 0: not")
+        ap.add_argument("--baseline", metavar="BUILDDIR",
+                        help="also walk through the snmpmgrd and "
+                        "snmpmgrctl built there (e.g. of main), in the "
+                        "same rounds")
+    opt = walk_args(__doc__, more)
 
     for p in ("snmpd", "snmpbulkwalk"):
         if snmptest.find_program(p) is None:
@@ -435,14 +460,7 @@ def main():
     if ok:
         print("goals (issue 11, every placement): %s"
               % ("met" if met else "NOT met"))
-    if opt.json:
-        print(json.dumps({"objects": EXPECT, "rounds": opt.rounds,
-                          "max_repetitions": opt.max_repetitions,
-                          "placements": doc, "correct": ok,
-                          "goal_met": (met if ok else None)}))
-    if not ok or (opt.strict and not met):
-        return 1
-    return 0
+    return walk_exit(opt, ok, met, doc)
 
 
 if __name__ == "__main__":

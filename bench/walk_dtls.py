@@ -26,8 +26,6 @@ snmpbulkwalk over DTLS, and its daemon CPU per OID over DTLS is within
 correctness check fails, or with --strict when a goal is missed.
 """
 
-import argparse
-import json
 import os
 import shutil
 import sys
@@ -39,9 +37,9 @@ sys.path.insert(0, HERE)
 
 import snmptest  # noqa: E402
 from test_dtls import Pki, dtls_agent  # noqa: E402
-from walk import (EXPECT, PLACEMENTS, TABLE, figures,  # noqa: E402
+from walk import (EXPECT, TABLE, figures,  # noqa: E402
                   find_module, measure, placements_available, report,
-                  walks_check)
+                  walk_args, walk_exit, walks_check)
 from walk_v3 import AUTHPW, CREDS, PRIVPW  # noqa: E402
 
 DTLS_FACTOR = 3.0
@@ -50,20 +48,7 @@ V3 = "sha_aes"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--builddir", default=snmptest.top_builddir(),
-                    help="where snmpmgrd and snmpmgrctl are built")
-    ap.add_argument("--module", help="bigtable.so (built when not given)")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--max-repetitions", type=int, default=25)
-    ap.add_argument("--placement", choices=sorted(PLACEMENTS),
-                    action="append", help="only these (default: both)")
-    ap.add_argument("--strict", action="store_true",
-                    help="exit 1 when a goal is missed")
-    ap.add_argument("--json", action="store_true",
-                    help="also print the figures as one JSON line")
-    opt = ap.parse_args()
-    os.environ["top_builddir"] = os.path.abspath(opt.builddir)
+    opt = walk_args(__doc__)
 
     for p in ("snmpd", "snmpbulkwalk", "openssl"):
         if snmptest.find_program(p) is None and shutil.which(p) is None:
@@ -142,14 +127,7 @@ def main():
               "its SHA/AES walk (%.3f vs %.3f us; goal <= %.1fx): %s"
               % (pname, g, a["daemon_us"], v["daemon_us"], V3_RATIO,
                  "met" if good3 else "NOT met"))
-    if opt.json:
-        print(json.dumps({"objects": EXPECT, "rounds": opt.rounds,
-                          "max_repetitions": opt.max_repetitions,
-                          "placements": doc, "correct": ok,
-                          "goal_met": (met if ok else None)}))
-    if not ok or (opt.strict and not met):
-        return 1
-    return 0
+    return walk_exit(opt, ok, met, doc)
 
 
 if __name__ == "__main__":

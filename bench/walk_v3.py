@@ -25,8 +25,6 @@ against the same goals as walk.py are printed too.  Exit status 0; 1 when
 a correctness check fails, or with --strict when a goal is missed.
 """
 
-import argparse
-import json
 import os
 import shutil
 import sys
@@ -37,8 +35,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)
 
 import snmptest  # noqa: E402
-from walk import (EXPECT, PLACEMENTS, TABLE, find_module,  # noqa: E402
-                  measure, placements_available, report, walks_check)
+from walk import (EXPECT, TABLE, find_module,  # noqa: E402
+                  measure, placements_available, report, walk_args,
+                  walk_exit, walks_check)
 
 AUTHPW = "bench-auth-pass"
 PRIVPW = "bench-priv-pass"
@@ -50,20 +49,7 @@ CREDS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--builddir", default=snmptest.top_builddir(),
-                    help="where snmpmgrd and snmpmgrctl are built")
-    ap.add_argument("--module", help="bigtable.so (built when not given)")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--max-repetitions", type=int, default=25)
-    ap.add_argument("--placement", choices=sorted(PLACEMENTS),
-                    action="append", help="only these (default: both)")
-    ap.add_argument("--strict", action="store_true",
-                    help="exit 1 when a goal is missed")
-    ap.add_argument("--json", action="store_true",
-                    help="also print the figures as one JSON line")
-    opt = ap.parse_args()
-    os.environ["top_builddir"] = os.path.abspath(opt.builddir)
+    opt = walk_args(__doc__)
 
     for p in ("snmpd", "snmpbulkwalk"):
         if snmptest.find_program(p) is None:
@@ -122,14 +108,7 @@ def main():
     if ok:
         print("goals (issue 11, every placement): %s"
               % ("met" if met else "NOT met"))
-    if opt.json:
-        print(json.dumps({"objects": EXPECT, "rounds": opt.rounds,
-                          "max_repetitions": opt.max_repetitions,
-                          "placements": doc, "correct": ok,
-                          "goal_met": (met if ok else None)}))
-    if not ok or (opt.strict and not met):
-        return 1
-    return 0
+    return walk_exit(opt, ok, met, doc)
 
 
 if __name__ == "__main__":

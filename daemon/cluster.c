@@ -22,11 +22,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "cluster.h"
 #include "cluster_int.h"
-#include "cluster_rec.h"
-#include "cluster_spool.h"
-#include "cluster_fwd.h"
 #include "conf.h"
 #include "daemon.h"
 #include "events.h"

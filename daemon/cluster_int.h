@@ -1,7 +1,7 @@
 /*
- * cluster_int.h - what cluster.c keeps: the members it read, the records
- * waiting to be published, and struct cluster, shared by the loop and the
- * cluster thread under its mutex.  Private to daemon/cluster.c.
+ * cluster_int.h - what cluster.c keeps: the members it read and struct
+ * cluster (with its queue of records, cluster_rec.h), shared by the loop
+ * and the cluster thread under its mutex.  Private to daemon/cluster.c.
  */
 #ifndef SNMPMGRD_CLUSTER_INT_H
 #define SNMPMGRD_CLUSTER_INT_H
