@@ -98,16 +98,27 @@ def pin(pid, cpus):
 
 
 def placements_available(wanted, prog):
-    """The placements of wanted (None: all) this machine can run (cross
-    needs CPUs 0 and 1); says on stderr which it cannot."""
+    """The placements of wanted (None: all); exits with status 2 and a
+    message, before anything is started, when one needs a CPU outside
+    this process's allowed set (cross needs CPUs 0 and 1): a placement is
+    measured as asked or refused, never dropped or moved."""
     cpus = os.sched_getaffinity(0)
-    out = {}
+    out, missing = {}, []
     for name in wanted or PLACEMENTS:
-        if set(PLACEMENTS[name]) <= cpus:
+        need = set(PLACEMENTS[name])
+        if need <= cpus:
             out[name] = PLACEMENTS[name]
         else:
-            print("%s: placement %s needs CPUs %s: not available here"
-                  % (prog, name, PLACEMENTS[name]), file=sys.stderr)
+            missing.append("placement %s needs CPU%s %s, allowed: %s"
+                           % (name, "s" if len(need) > 1 else "",
+                              ",".join(map(str, sorted(need))),
+                              ",".join(map(str, sorted(cpus)))))
+    if missing:
+        for m in missing:
+            print("%s: %s" % (prog, m), file=sys.stderr)
+        print("%s: refusing to run (choose what can run with "
+              "--placement)" % prog, file=sys.stderr)
+        sys.exit(2)
     return out
 
 
@@ -273,7 +284,7 @@ def report(title, results, ref_of, also=None, text_out=sys.stdout):
     json doc).  ref_of: {our walk: the reference walk it is held to};
     also: {our walk: [other reference walks]}, compared for information
     (no goal)."""
-    all_ok, all_met, doc = True, True, {}
+    all_ok, all_met, doc = bool(results), True, {}
     print(title, file=text_out)
     for pname, r in results.items():
         acpu, mcpu = r["cpus"]
