@@ -35,7 +35,9 @@ snmpbulkwalk's (50,000 objects, same order).  The goals (issue 11) are
 held against snmpbulkwalk at the session's max-repetitions; the figures
 against -Cr256 are printed beside them.  When a check fails no figure
 of that placement is printed, nor any goal; the exit status is then 1 (and
-with --strict, 1 too when a goal is missed).
+with --strict, 1 too when a goal is missed).  A placement that needs a CPU
+this process may not use is refused before anything starts (exit status
+2).
 """
 
 import argparse
@@ -469,8 +471,9 @@ def main():
         {n: [big] for n in ("snmpmgrctl walk", "snmpmgrctl --json walk")}
         if big in walks else None)
     if ok:
-        print("goals (issue 11, every placement): %s"
-              % ("met" if met else "NOT met"))
+        print("goals (issue 11, placement%s %s): %s"
+              % ("s" if len(results) > 1 else "", ", ".join(results),
+                 "met" if met else "NOT met"))
     return walk_exit(opt, ok, met, doc)
 
 
