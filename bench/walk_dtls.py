@@ -23,7 +23,8 @@ and SHA/AES walks must print the 50,000 objects equal to snmpbulkwalk
 Goals (issue 10): snmpmgrd uses >= 3x less CPU per OID over DTLS than
 snmpbulkwalk over DTLS, and its daemon CPU per OID over DTLS is within
 1.5x of its own SHA/AES walk, in the same run.  Exit status 0; 1 when a
-correctness check fails, or with --strict when a goal is missed.
+correctness check fails, or with --strict when a goal is missed; 2 when a
+placement needs a CPU this process may not use.
 """
 
 import os

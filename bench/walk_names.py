@@ -7,8 +7,10 @@ tree, one v2c session each to it: "names" loads bench/mibs/
 SNMPMGR-BENCH-MIB.txt (its imports from net-snmp's npm package, fetched
 as tests/test_mib.py does) (written by us; it names bigtable's table, so every
 object is looked up, named and its index decoded), "plain" loads no MIB.
-Placement: the agent on CPU 0, both daemons and snmpmgrctl on CPU 1 (all
-on CPU 0 when the machine has one).
+Placement (--placement, walk.py's): "cross" by default, the agent on CPU
+0, both daemons and snmpmgrctl on CPU 1; "same", all on CPU 0.  A
+placement that needs a CPU this process may not use is refused before
+anything starts (exit status 2).
 
 Correctness first: a snmp.walk of each daemon must bring the same 50,000
 (oid, type, value), and the names daemon a name on every one
@@ -96,12 +98,14 @@ def main():
     ap.add_argument("--builddir", default=snmptest.top_builddir())
     ap.add_argument("--module", help="bigtable.so (built when not given)")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--placement", choices=sorted(wb.PLACEMENTS),
+                    default="cross")
     opt = ap.parse_args()
     os.environ["top_builddir"] = os.path.abspath(opt.builddir)
     if snmptest.find_program("snmpd") is None:
         sys.exit("walk_names.py: snmpd not installed")
-    cpus = sorted(os.sched_getaffinity(0))
-    acpu, mcpu = (0, 1) if {0, 1} <= set(cpus) else (cpus[0], cpus[0])
+    acpu, mcpu = wb.placements_available([opt.placement],
+                                         "walk_names.py")[opt.placement]
     tmp = tempfile.mkdtemp(prefix="snmpmgr-bench-")
     module = wb.find_module(opt, tmp)
     agent = snmptest.Snmpd(extra_conf=["dlmod bigtable %s" % module])
