@@ -478,12 +478,23 @@ ctl_raw_int(const char *p, const char *end)
 	return p;
 }
 
+/* After an object's member at *p: 1 and past the ',' when another
+ * follows, 0 and past the '}' at the object's end, -1 when neither. */
+static int
+ctl_raw_next(const char **p, const char *end)
+{
+	if (*p < end && (**p == ',' || **p == '}'))
+		return *(*p)++ == ',';
+	return -1;
+}
+
 /* A flat index object at p ('{'): its end, or NULL when not simple. */
 static const char *
 ctl_raw_index(const char *p, const char *end)
 {
 	const char	*key[16], *q;
 	size_t		 klen[16], n = 0, i;
+	int		 k;
 
 	if (p >= end || *p++ != '{')
 		return NULL;
@@ -509,13 +520,8 @@ ctl_raw_index(const char *p, const char *end)
 			p = q + 1;
 		} else if ((p = ctl_raw_int(p, end)) == NULL)
 			return NULL;
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '}')
-			return p + 1;
-		return NULL;
+		if ((k = ctl_raw_next(&p, end)) != 1)
+			return k == 0 ? p : NULL;
 	}
 }
 
@@ -528,6 +534,7 @@ ctl_raw_varbind(const char *p, const char *end, struct ctl_rawvb *vb)
 	static const size_t klen[CTL_VB_N] = { 3, 4, 5, 3, 4, 4, 7, 5 };
 	const char	*s;
 	size_t		 k;
+	int		 i;
 
 	memset(vb, 0, sizeof(*vb));
 	if (p >= end || *p++ != '{')
@@ -561,13 +568,8 @@ ctl_raw_varbind(const char *p, const char *end, struct ctl_rawvb *vb)
 			vb->p[k] = s;
 			vb->n[k] = (size_t)(p - s);
 		}
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '}')
-			return p + 1;
-		return NULL;
+		if ((i = ctl_raw_next(&p, end)) != 1)
+			return i == 0 ? p : NULL;
 	}
 }
 

@@ -60,6 +60,55 @@ struct mfam {
 };
 
 /*
+ * The health figures of each session and each poll: a family each, its
+ * samples integers, or fixed-point decimals (dec digits after the point)
+ * of an integer count of 10^-dec units.
+ */
+struct hfig {
+	const char	*name;
+	bool		 counter;
+	const char	*help;
+	unsigned	 dec;
+};
+
+enum sfig {
+	SF_UP, SF_REQUESTS, SF_RESPONSES, SF_TIMEOUTS, SF_RETRIES,
+	SF_BAD_PACKETS, SF_RTT, SF__COUNT
+};
+
+static const struct hfig sfigs[SF__COUNT] = {
+	{ "snmpmgrd_session_up", false, "1 when the session's agent "
+	    "answers its polls", 0 },
+	{ "snmpmgrd_session_requests", true, "requests sent", 0 },
+	{ "snmpmgrd_session_responses", true, "responses received", 0 },
+	{ "snmpmgrd_session_timeouts", true, "requests that timed out", 0 },
+	{ "snmpmgrd_session_retries", true, "retransmissions", 0 },
+	{ "snmpmgrd_session_bad_packets", true, "packets dropped as bad", 0 },
+	{ "snmpmgrd_session_rtt_seconds", false, "smoothed round-trip time",
+	    6 },
+};
+
+enum pfig {
+	PF_RUNS, PF_OK, PF_FAILED, PF_OVERRUNS, PF_SKIPPED, PF_DURATION,
+	PF_LAST, PF__COUNT
+};
+
+static const struct hfig pfigs[PF__COUNT] = {
+	{ "snmpmgrd_poll_runs", true, "runs started", 0 },
+	{ "snmpmgrd_poll_ok", true, "runs that ended with values", 0 },
+	{ "snmpmgrd_poll_failed", true, "runs that failed or went "
+	    "unanswered", 0 },
+	{ "snmpmgrd_poll_overruns", true, "turns missed: the previous run "
+	    "was still going", 0 },
+	{ "snmpmgrd_poll_skipped_down", true, "turns skipped while the "
+	    "agent was down", 0 },
+	{ "snmpmgrd_poll_duration_seconds", false, "how long the latest "
+	    "successful run took", 6 },
+	{ "snmpmgrd_poll_last_success_timestamp_seconds", false, "when the "
+	    "latest values were taken", 3 },
+};
+
+/*
  * What a scrape needs of each selected session and poll, read once: the
  * labels they give every sample, escaped once into one buffer, and their
  * figures, copied from the getters.
@@ -67,15 +116,14 @@ struct mfam {
 struct mjob {
 	struct state_job_info	 ji;
 	const struct config_poll *cp;
+	uint64_t		 fig[PF__COUNT];
 	uint32_t		 pfx;	/* {session=..,host=..,poll=".." */
 	uint32_t		 pfxlen;	/* in roster.pfx */
 };
 
 struct msess {
-	struct sess_stats	 st;
-	bool			 up;
+	uint64_t		 fig[SF__COUNT];
 	bool			 have_rtt;
-	uint32_t		 srtt_us;
 	uint32_t		 pfx;	/* {session="..",host=".." */
 	uint32_t		 pfxlen;
 };
@@ -581,38 +629,38 @@ metrics_fixed(struct render_buf *b, uint64_t v, unsigned dec)
 
 /* The roster of the selected sessions and polls (see struct mjob); -1
  * when memory ran out. */
+/* Add ds to r, which has room for its session. */
 static int
 roster_add(struct roster *r, struct daemon *d, const struct metrics_sel *sel,
     const struct dsess *ds)
 {
 	static const struct sess_stats zero;
+	const struct sess_stats	*st;
 	struct polls_sess_info	 info;
-	struct msess		*ms, *ns;
+	struct msess		*ms;
 	struct mjob		*mj, *nj;
 	const char		*host = sessions_host(ds);
 	size_t			 j;
 	bool			 first = true;
 
-	if (r->nsess == r->capsess) {
-		if ((ns = realloc(r->sess, (r->capsess * 2 + 256) *
-		    sizeof(*ns))) == NULL)
-			return -1;
-		r->sess = ns;
-		r->capsess = r->capsess * 2 + 256;
-	}
-	ms = &r->sess[r->nsess++];
-	ms->st = ds->s != NULL ? *sess_get_stats(ds->s) : zero;
-	ms->up = strcmp(polls_state_name(ds), "up") == 0;
+	ms = &r->sess[r->nsess++];	/* roster_gather made the room */
+	st = ds->s != NULL ? sess_get_stats(ds->s) : &zero;
+	ms->fig[SF_UP] = strcmp(polls_state_name(ds), "up") == 0;
+	ms->fig[SF_REQUESTS] = st->requests;
+	ms->fig[SF_RESPONSES] = st->responses;
+	ms->fig[SF_TIMEOUTS] = st->timeouts;
+	ms->fig[SF_RETRIES] = st->retries;
+	ms->fig[SF_BAD_PACKETS] = st->bad_packets;
+	ms->fig[SF_RTT] = 0;
 	ms->pfx = (uint32_t)r->pfx.len;
 	label(&r->pfx, &first, "session", ds->name, strlen(ds->name));
 	label(&r->pfx, &first, "host", host, strlen(host));
 	ms->pfxlen = (uint32_t)(r->pfx.len - ms->pfx);
 	ms->have_rtt = false;
-	ms->srtt_us = 0;
 	if (polls_sess_info(ds, &info) == -1)
 		return r->pfx.failed ? -1 : 0;
 	ms->have_rtt = info.st->have_rtt;
-	ms->srtt_us = info.st->srtt_us;
+	ms->fig[SF_RTT] = info.st->srtt_us;		/* 10^-6 s */
 	for (j = 0; j < info.njobs; j++) {
 		if (r->njobs == r->capjobs) {
 			if ((nj = realloc(r->jobs, (r->capjobs * 2 + 256) *
@@ -627,6 +675,13 @@ roster_add(struct roster *r, struct daemon *d, const struct metrics_sel *sel,
 			continue;
 		r->njobs++;
 		mj->cp = config_find_poll(d->conf, mj->ji.poll);
+		mj->fig[PF_RUNS] = mj->ji.runs;
+		mj->fig[PF_OK] = mj->ji.ok;
+		mj->fig[PF_FAILED] = mj->ji.failed;
+		mj->fig[PF_OVERRUNS] = mj->ji.overruns;
+		mj->fig[PF_SKIPPED] = mj->ji.skipped_down;
+		mj->fig[PF_DURATION] = mj->ji.st->duration_us;	/* 10^-6 s */
+		mj->fig[PF_LAST] = mj->ji.st->time_ms;		/* 10^-3 s */
 		mj->pfx = (uint32_t)r->pfx.len;
 		/* the session's labels again, then the poll's */
 		if (render_reserve(&r->pfx, ms->pfxlen) == 0)
@@ -644,7 +699,9 @@ static int
 roster_gather(struct roster *r, struct daemon *d,
     const struct metrics_sel *sel, struct metrics_scratch *sc)
 {
-	size_t		 i;
+	struct msess	*ns;
+	size_t		 i, n = sel->only != NULL ? 1 :
+			    sessions_count(d->sessions);
 
 	if (sc != NULL) {
 		*r = sc->r;
@@ -655,6 +712,12 @@ roster_gather(struct roster *r, struct daemon *d,
 	}
 	r->nsess = r->njobs = 0;
 	render_buf_reset(&r->pfx);
+	if (r->capsess < n) {
+		if ((ns = reallocarray(r->sess, n, sizeof(*ns))) == NULL)
+			return -1;
+		r->sess = ns;
+		r->capsess = n;
+	}
 	if (sel->only != NULL)
 		return roster_add(r, d, sel, sel->only);
 	for (i = 0; i < sessions_count(d->sessions); i++)
@@ -1035,38 +1098,22 @@ metrics_scalar(struct render_buf *b, const struct metrics_sel *sel,
 	render_add(b, "\n", 1);
 }
 
-/* Per-session figures. */
-enum sfig {
-	SF_UP, SF_REQUESTS, SF_RESPONSES, SF_TIMEOUTS, SF_RETRIES,
-	SF_BAD_PACKETS, SF_RTT, SF__COUNT
-};
-
-static const struct {
-	const char	*name;
-	bool		 counter;
-	const char	*help;
-} sfigs[SF__COUNT] = {
-	{ "snmpmgrd_session_up", false, "1 when the session's agent "
-	    "answers its polls" },
-	{ "snmpmgrd_session_requests", true, "requests sent" },
-	{ "snmpmgrd_session_responses", true, "responses received" },
-	{ "snmpmgrd_session_timeouts", true, "requests that timed out" },
-	{ "snmpmgrd_session_retries", true, "retransmissions" },
-	{ "snmpmgrd_session_bad_packets", true, "packets dropped as bad" },
-	{ "snmpmgrd_session_rtt_seconds", false, "smoothed round-trip time" },
-};
-
-/* A sample's start: NAME[_total] and its labels' prefix. */
+/* One sample: NAME[_total], its labels' prefix, v as fig says. */
 static void
-sample_pfx(struct render_buf *b, const struct metrics_sel *sel,
-    const char *name, size_t namelen, bool counter, const char *pfx,
-    size_t pfxlen)
+health_sample(struct render_buf *b, const struct metrics_sel *sel,
+    const struct hfig *fig, size_t namelen, const char *pfx,
+    size_t pfxlen, uint64_t v)
 {
-	render_add(b, name, namelen);
-	if (counter && sel->openmetrics)
+	render_add(b, fig->name, namelen);
+	if (fig->counter && sel->openmetrics)
 		render_add(b, "_total", 6);
 	render_add(b, pfx, pfxlen);
 	render_add(b, "} ", 2);
+	if (fig->dec > 0)
+		metrics_fixed(b, v, fig->dec);
+	else
+		render_u64(b, v);
+	render_add(b, "\n", 1);
 }
 
 static void
@@ -1085,68 +1132,17 @@ health_sessions(const struct roster *r, const struct metrics_sel *sel,
 			ms = &r->sess[i];
 			if (f == SF_RTT && !ms->have_rtt)
 				continue;
-			sample_pfx(b, sel, sfigs[f].name, namelen,
-			    sfigs[f].counter, r->pfx.p + ms->pfx, ms->pfxlen);
-			switch ((enum sfig)f) {
-			case SF_UP:
-				render_add(b, ms->up ? "1" : "0", 1);
-				break;
-			case SF_REQUESTS:
-				render_u64(b, ms->st.requests);
-				break;
-			case SF_RESPONSES:
-				render_u64(b, ms->st.responses);
-				break;
-			case SF_TIMEOUTS:
-				render_u64(b, ms->st.timeouts);
-				break;
-			case SF_RETRIES:
-				render_u64(b, ms->st.retries);
-				break;
-			case SF_BAD_PACKETS:
-				render_u64(b, ms->st.bad_packets);
-				break;
-			case SF_RTT:
-				metrics_fixed(b, ms->srtt_us, 6);
-				break;
-			case SF__COUNT:
-				break;
-			}
-			render_add(b, "\n", 1);
+			health_sample(b, sel, &sfigs[f], namelen,
+			    r->pfx.p + ms->pfx, ms->pfxlen, ms->fig[f]);
 		}
 	}
 }
-
-/* Per-poll figures. */
-enum pfig {
-	PF_RUNS, PF_OK, PF_FAILED, PF_OVERRUNS, PF_SKIPPED, PF_DURATION,
-	PF_LAST, PF__COUNT
-};
-
-static const struct {
-	const char	*name;
-	bool		 counter;
-	const char	*help;
-} pfigs[PF__COUNT] = {
-	{ "snmpmgrd_poll_runs", true, "runs started" },
-	{ "snmpmgrd_poll_ok", true, "runs that ended with values" },
-	{ "snmpmgrd_poll_failed", true, "runs that failed or went "
-	    "unanswered" },
-	{ "snmpmgrd_poll_overruns", true, "turns missed: the previous run "
-	    "was still going" },
-	{ "snmpmgrd_poll_skipped_down", true, "turns skipped while the "
-	    "agent was down" },
-	{ "snmpmgrd_poll_duration_seconds", false, "how long the latest "
-	    "successful run took" },
-	{ "snmpmgrd_poll_last_success_timestamp_seconds", false, "when the "
-	    "latest values were taken" },
-};
 
 static void
 health_polls(const struct roster *r, const struct metrics_sel *sel,
     struct render_buf *b)
 {
-	const struct state_job_info *ji;
+	const struct mjob	*mj;
 	size_t			 j, namelen;
 	int			 f;
 
@@ -1155,38 +1151,11 @@ health_polls(const struct roster *r, const struct metrics_sel *sel,
 		    pfigs[f].help);
 		namelen = strlen(pfigs[f].name);
 		for (j = 0; j < r->njobs; j++) {
-			ji = &r->jobs[j].ji;
-			if (f >= PF_DURATION && !ji->st->have)
+			mj = &r->jobs[j];
+			if (f >= PF_DURATION && !mj->ji.st->have)
 				continue;
-			sample_pfx(b, sel, pfigs[f].name, namelen,
-			    pfigs[f].counter, r->pfx.p + r->jobs[j].pfx,
-			    r->jobs[j].pfxlen);
-			switch ((enum pfig)f) {
-			case PF_RUNS:
-				render_u64(b, ji->runs);
-				break;
-			case PF_OK:
-				render_u64(b, ji->ok);
-				break;
-			case PF_FAILED:
-				render_u64(b, ji->failed);
-				break;
-			case PF_OVERRUNS:
-				render_u64(b, ji->overruns);
-				break;
-			case PF_SKIPPED:
-				render_u64(b, ji->skipped_down);
-				break;
-			case PF_DURATION:
-				metrics_fixed(b, ji->st->duration_us, 6);
-				break;
-			case PF_LAST:
-				metrics_fixed(b, ji->st->time_ms, 3);
-				break;
-			case PF__COUNT:
-				break;
-			}
-			render_add(b, "\n", 1);
+			health_sample(b, sel, &pfigs[f], namelen,
+			    r->pfx.p + mj->pfx, mj->pfxlen, mj->fig[f]);
 		}
 	}
 }
