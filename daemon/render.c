@@ -389,7 +389,7 @@ render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 		/* Too short for its index: no index, as the slow way. */
 		if (rm->nplain > rest)
 			rm->nplain = 0;
-		rm->room = 16 + rm->plainlen + 11 * rest;
+		rm->room = 32 + rm->plainlen + 11 * rest;	/* + ,"index":{} */
 		for (i = 0; i < rm->nplain; i++) {
 			(void)mib_node_index_label(rm->node, i, &len);
 			rm->room += 16 + len;
