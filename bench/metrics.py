@@ -14,11 +14,15 @@ every scrape renders.  After every session has been polled once:
    run with exit status 1 and no figure.
  cost: SCRAPES scrapes in a row, for each format (text, OpenMetrics) and
    each CPU placement ("same": client, snmpmgrd and responder on CPU 0;
-   "cross": snmpmgrd on CPU 0, client and responder on CPU 1): wall time
+   "cross": snmpmgrd on CPU 0, client and responder on CPU 1; a placement
+   needing a CPU this process may not use is refused): wall time
    per scrape as the client sees it (request to last byte) and the
    daemon's CPU per scrape (its /proc schedstat over the scrapes, less its
    polling CPU measured in the same placement over as long without
    scrapes).  Goal (issue 12): < 100 ms per scrape.
+ baseline (--baseline BUILDDIR): a second snmpmgrd, built there (e.g.
+   of main), with the same sessions, checked and scraped the same way in
+   the same rounds, the order alternating: before/after from one run.
  reference, same run: the same values as JSON over the control socket
    (poll.results for every session), the daemon's CPU for it.
    snmp_exporter, the reference the issue names, is not packaged for
@@ -103,9 +107,49 @@ def check(args, d, port):
     return len(body)
 
 
+def scrape_cost(pid, port, om, scrapes):
+    """Wall times and daemon CPU per scrape of scrapes scrapes in a row,
+    less the daemon's polling CPU over as long without scrapes."""
+    c0, t0 = pollbench.cpu_s(pid), time.monotonic()
+    walls = []
+    for _ in range(scrapes):
+        body, w = scrape(port, om)
+        walls.append(w)
+    c1, t1 = pollbench.cpu_s(pid), time.monotonic()
+    time.sleep(t1 - t0)
+    c2, t2 = pollbench.cpu_s(pid), time.monotonic()
+    idle = (c2 - c1) / (t2 - t1)
+    cpu = (c1 - c0) - idle * (t1 - t0)
+    walls.sort()
+    return {"wall_ms_median": round(walls[len(walls) // 2] * 1e3, 1),
+            "wall_ms_max": round(walls[-1] * 1e3, 1),
+            "cpu_ms_per_scrape": round(cpu / scrapes * 1e3, 1),
+            "bytes": len(body)}
+
+
+def start_daemon(cfg, bindir=None):
+    """snmpmgrd (from bindir when given) started on CPU 0."""
+    me = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        d = snmptest.Daemon(cfg, start=False)
+        if bindir is not None:
+            d.bindir = os.path.abspath(bindir)
+            d.prog = os.path.join(d.bindir, "snmpmgrd")
+            d.ctlprog = os.path.join(d.bindir, "snmpmgrctl")
+            if not os.access(d.prog, os.X_OK):
+                sys.exit("metrics.py: --baseline: %s not built" % d.prog)
+        return d.start()
+    finally:
+        os.sched_setaffinity(0, me)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir())
+    ap.add_argument("--baseline", metavar="BUILDDIR",
+                    help="also scrape an snmpmgrd built there (e.g. of "
+                    "main), with the same sessions, in the same run")
     ap.add_argument("--sessions", type=int, default=10000)
     ap.add_argument("--oids", type=int, default=10)
     ap.add_argument("--interval", default="60s")
@@ -120,75 +164,74 @@ def main():
     if not os.access(os.path.join(args.builddir, "bench", "responder"),
                      os.X_OK):
         sys.exit("build bench/responder first (make bench/responder)")
+    me = os.sched_getaffinity(0)
+    for name, mgr, agent in pollbench.PLACEMENTS:
+        if not (mgr | agent) <= me:
+            print("metrics.py: placement %s needs CPUs %s, this process may "
+                  "use %s only: refused" % (name, sorted(mgr | agent),
+                                            sorted(me)), file=sys.stderr)
+            return 2
 
     base, resp = pollbench.start_responder(args)
-    port = free_tcp_port()
-    cfg = pollbench.config(args, base, args.interval)
-    cfg["http"] = {"listen": ["127.0.0.1:%d" % port], "cache": "0s"}
+    daemons = []
     out = {"sessions": args.sessions, "oids": args.oids, "runs": {}}
-    d = None
-    me = os.sched_getaffinity(0)
     try:
-        os.sched_setaffinity(0, {0})
-        try:
-            d = snmptest.Daemon(cfg)
-        finally:
-            os.sched_setaffinity(0, me)
-        pid = d.pid
+        for tag, bindir in (("build", None), ("baseline", args.baseline)):
+            if tag == "baseline" and bindir is None:
+                continue
+            port = free_tcp_port()
+            cfg = pollbench.config(args, base, args.interval)
+            cfg["http"] = {"listen": ["127.0.0.1:%d" % port], "cache": "0s"}
+            daemons.append((tag, start_daemon(cfg, bindir), port))
         deadline = time.monotonic() + 300
-        while pollbench.status(d)["polls_done"] < args.sessions:
-            if time.monotonic() > deadline:
-                raise pollbench.CheckFailed("not every session was polled "
-                                            "in 300 s")
-            time.sleep(1)
-        out["bytes_text"] = check(args, d, port)
-        for name, mgr, agent in pollbench.PLACEMENTS:
-            pollbench.pin(pid, mgr)
+        for tag, d, port in daemons:
+            while pollbench.status(d)["polls_done"] < args.sessions:
+                if time.monotonic() > deadline:
+                    raise pollbench.CheckFailed("%s: not every session was "
+                                                "polled in 300 s" % tag)
+                time.sleep(1)
+        for tag, d, port in daemons:
+            try:
+                out["bytes_text"] = check(args, d, port)
+            except pollbench.CheckFailed as e:
+                raise pollbench.CheckFailed("%s: %s" % (tag, e))
+        for k, (name, mgr, agent) in enumerate(pollbench.PLACEMENTS):
+            for _, d, _ in daemons:
+                pollbench.pin(d.pid, mgr)
             pollbench.pin(resp.pid, agent)
             os.sched_setaffinity(0, agent)
             time.sleep(1)
-            # polling alone, for as long as the scrapes take below
             run = {}
             for fmt, om in (("text", False), ("openmetrics", True)):
-                c0, t0 = pollbench.cpu_s(pid), time.monotonic()
-                walls = []
-                for _ in range(args.scrapes):
-                    body, w = scrape(port, om)
-                    walls.append(w)
-                c1, t1 = pollbench.cpu_s(pid), time.monotonic()
-                time.sleep(t1 - t0)
-                c2, t2 = pollbench.cpu_s(pid), time.monotonic()
-                idle = (c2 - c1) / (t2 - t1)
-                cpu = (c1 - c0) - idle * (t1 - t0)
-                walls.sort()
-                run[fmt] = {
-                    "wall_ms_median": round(walls[len(walls) // 2] * 1e3,
-                                            1),
-                    "wall_ms_max": round(walls[-1] * 1e3, 1),
-                    "cpu_ms_per_scrape": round(cpu / args.scrapes * 1e3,
-                                               1),
-                    "bytes": len(body)}
+                order = daemons if k % 2 == 0 else daemons[::-1]
+                for tag, d, port in order:
+                    run.setdefault(tag, {})[fmt] = scrape_cost(
+                        d.pid, port, om, args.scrapes)
             # the same values as JSON through the control socket
-            c0 = pollbench.cpu_s(pid)
+            d = daemons[0][1]
+            c0 = pollbench.cpu_s(d.pid)
             t0 = time.monotonic()
             for i in range(args.sessions):
                 d.call("poll.results", {"session": "s%05d" % i},
                        timeout=30)
             t1 = time.monotonic()
-            c1 = pollbench.cpu_s(pid)
+            c1 = pollbench.cpu_s(d.pid)
             run["json_poll_results"] = {
                 "wall_ms": round((t1 - t0) * 1e3, 1),
                 "cpu_ms": round((c1 - c0) * 1e3, 1)}
             out["runs"][name] = run
-        st = pollbench.status(d)
-        if st["polls_failed"] or st["sessions_up"] != args.sessions:
-            raise pollbench.CheckFailed("polls failed: %r" % st)
+        for tag, d, _ in daemons:
+            st = pollbench.status(d)
+            if st["polls_failed"] or st["sessions_up"] != args.sessions:
+                raise pollbench.CheckFailed("%s: polls failed: %r"
+                                            % (tag, st))
     except pollbench.CheckFailed as e:
-        print("correctness check failed, no figures: %s" % e)
+        print("metrics.py: correctness check failed, no figures: %s" % e,
+              file=sys.stderr)
         return 1
     finally:
         os.sched_setaffinity(0, me)
-        if d is not None:
+        for _, d, _ in daemons:
             d.close()
         snmptest._kill(resp, wait=5)
 
@@ -198,17 +241,23 @@ def main():
               out["bytes_text"] / 2**20, args.scrapes))
     print("  placements: same = client, snmpmgrd, responder on CPU 0; "
           "cross = snmpmgrd on CPU 0, client and responder on CPU 1")
+    if args.baseline:
+        print("  baseline: snmpmgrd of %s, the same sessions, scraped in "
+              "the same rounds (order alternating)" % args.baseline)
     for name, _, _ in pollbench.PLACEMENTS:
         r = out["runs"][name]
-        for fmt in ("text", "openmetrics"):
-            f = r[fmt]
-            print("  %-5s %-11s wall %6.1f ms median (max %6.1f), daemon "
-                  "CPU %6.1f ms/scrape (goal < %.0f ms)" % (
-                      name, fmt, f["wall_ms_median"], f["wall_ms_max"],
-                      f["cpu_ms_per_scrape"], GOAL_MS))
+        for tag, _, _ in daemons:
+            for fmt in ("text", "openmetrics"):
+                f = r[tag][fmt]
+                print("  %-5s %-8s %-11s wall %6.1f ms median (max %6.1f), "
+                      "daemon CPU %6.1f ms/scrape (goal < %.0f ms)" % (
+                          name, tag, fmt, f["wall_ms_median"],
+                          f["wall_ms_max"], f["cpu_ms_per_scrape"],
+                          GOAL_MS))
         j = r["json_poll_results"]
-        print("  %-5s JSON poll.results of every session: wall %.1f ms, "
-              "daemon CPU %.1f ms" % (name, j["wall_ms"], j["cpu_ms"]))
+        print("  %-5s build    JSON poll.results of every session: wall "
+              "%.1f ms, daemon CPU %.1f ms" % (name, j["wall_ms"],
+                                               j["cpu_ms"]))
     if args.json:
         print(json.dumps(out))
     return 0

@@ -7,15 +7,21 @@ tree, one v2c session each to it: "names" loads bench/mibs/
 SNMPMGR-BENCH-MIB.txt (its imports from net-snmp's npm package, fetched
 as tests/test_mib.py does) (written by us; it names bigtable's table, so every
 object is looked up, named and its index decoded), "plain" loads no MIB.
-Placement (--placement, walk.py's): "cross" by default, the agent on CPU
-0, both daemons and snmpmgrctl on CPU 1; "same", all on CPU 0.  A
-placement that needs a CPU this process may not use is refused before
-anything starts (exit status 2).
+With --baseline BUILDDIR, the same two daemons again from that build (its
+snmpmgrd and snmpmgrctl, e.g. main's), walked in the same rounds: the
+before/after of a change from one run.
 
-Correctness first: a snmp.walk of each daemon must bring the same 50,000
-(oid, type, value), and the names daemon a name on every one
-("SNMPMGR-BENCH-MIB::bigName.7"); when it fails no figure is printed and
-the exit status is 1.  Then N rounds, the order alternating, of
+Placements (walk.py's, pinned with sched_setaffinity; --placement to pick
+one): "same", the agent, the daemons and snmpmgrctl on CPU 0; "cross",
+the agent on CPU 0, the daemons and snmpmgrctl on CPU 1.  A placement
+needing a CPU this process may not use is refused (exit status 2).
+
+Correctness, in each placement before and after its rounds: a snmp.walk
+of each daemon must bring the same 50,000 (oid, type, value), the names
+daemons a name on every one ("SNMPMGR-BENCH-MIB::bigName.7") and the plain
+ones none, and `snmpmgrctl --json walk` must print what snmp.walk returned;
+when a check fails nothing is printed on stdout (the reason goes to
+stderr) and the exit status is 1.  Then N rounds, the order rotating, of
 `snmpmgrctl --json walk big TABLE > /dev/null` against each daemon; per
 walk the daemon's CPU (schedstat delta around the walk) per OID, median.
 Goal: names on <= 1.5x names off.
@@ -27,9 +33,10 @@ of tests/test_mib.py and for every MIB file on the machine
 (/usr/share/snmp/mibs plus net-snmp's npm package, "modules": "all").
 """
 
-import argparse
+import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -59,22 +66,36 @@ def walk_objects(d):
             for v in n["params"]["varbinds"]]
 
 
-def check(named, plain):
+def check_pair(who, named, plain):
+    """None, or what is wrong with the names daemon named and the plain
+    one: the same objects, a name on each from the first, none from the
+    second, snmpmgrctl --json printing what snmp.walk returned."""
     a, b = walk_objects(named), walk_objects(plain)
     na = [snmptest.norm_varbind(v) for v in a]
     nb = [snmptest.norm_varbind(v) for v in b]
     if len(na) != EXPECT or na != nb:
-        return "objects differ (%d vs %d)" % (len(na), len(nb))
+        return "%s: objects differ (%d vs %d)" % (who, len(na), len(nb))
     bad = [v for v in a if not re.match(r"SNMPMGR-BENCH-MIB::big\w+\.\d+$",
                                          v.get("name", ""))]
     if bad:
-        return "%d objects without a name, e.g. %r" % (len(bad), bad[0])
+        return "%s: %d objects without a name, e.g. %r" % (who, len(bad),
+                                                           bad[0])
     if any("name" in v for v in b):
-        return "the plain daemon named objects"
+        return "%s: the plain daemon named objects" % who
+    for d, want in ((named, a), (plain, b)):
+        try:
+            got = d.ctl_json("walk", "big", TABLE, timeout=300)
+        except AssertionError as e:
+            return "%s: %s" % (who, str(e)[:300])
+        if got != want:
+            return "%s: snmpmgrctl --json walk printed %d objects, not " \
+                "the %d of snmp.walk (or others)" % (who, len(got),
+                                                     len(want))
     return None
 
 
 def load_figures(label, mibs):
+    """The figure line of one MIB set, or None (reason on stderr)."""
     d = snmptest.Daemon({"mibs": mibs})
     try:
         m = re.findall(r"mibs: (\d+) modules, (\d+) nodes, loaded in "
@@ -83,92 +104,128 @@ def load_figures(label, mibs):
         r = d.rpc("daemon.reload", {}, timeout=300)
         wall = (time.monotonic() - t0) * 1e3
         if not m or "result" not in r:
-            print("%-28s load failed: %r" % (label, r))
-            return
+            print("walk_names.py: %s: load failed: %r" % (label, r),
+                  file=sys.stderr)
+            return None
         mods, nodes, ms = m[0]
-        print("%-28s %4s modules %6s nodes  start-up load %8.1f ms  "
-              "daemon.reload %8.1f ms" % (label, mods, nodes, float(ms),
-                                          wall))
+        return ("%-28s %4s modules %6s nodes  start-up load %8.1f ms  "
+                "daemon.reload %8.1f ms" % (label, mods, nodes, float(ms),
+                                            wall))
     finally:
         d.close()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--builddir", default=snmptest.top_builddir())
-    ap.add_argument("--module", help="bigtable.so (built when not given)")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--placement", choices=sorted(wb.PLACEMENTS),
-                    default="cross")
-    opt = ap.parse_args()
-    os.environ["top_builddir"] = os.path.abspath(opt.builddir)
+    def more(ap):
+        ap.add_argument("--baseline", metavar="BUILDDIR",
+                        help="also walk through the snmpmgrd and "
+                        "snmpmgrctl built there, in the same rounds")
+    opt = wb.walk_args(__doc__, more)
     if snmptest.find_program("snmpd") is None:
         sys.exit("walk_names.py: snmpd not installed")
-    acpu, mcpu = wb.placements_available([opt.placement],
-                                         "walk_names.py")[opt.placement]
+    cpus = os.sched_getaffinity(0)
+    places = {}
+    for name in opt.placement or sorted(wb.PLACEMENTS, reverse=True):
+        if not set(wb.PLACEMENTS[name]) <= cpus:
+            print("walk_names.py: placement %s needs CPUs %s, this process "
+                  "may use %s only: refused" % (
+                      name, sorted(set(wb.PLACEMENTS[name])), sorted(cpus)),
+                  file=sys.stderr)
+            return 2
+        places[name] = wb.PLACEMENTS[name]
     tmp = tempfile.mkdtemp(prefix="snmpmgr-bench-")
     module = wb.find_module(opt, tmp)
     agent = snmptest.Snmpd(extra_conf=["dlmod bigtable %s" % module])
-    named = plain = None
-    rc = 0
+    daemons = []
     try:
-        sess = {"big": agent.target(timeout="2s", retries=1)}
-        named = snmptest.Daemon({"mibs": {"dirs": [BENCH_MIBS, mib_cache()],
-                                          "modules": ["SNMPMGR-BENCH-MIB"]},
-                                 "sessions": sess})
-        plain = snmptest.Daemon({"sessions": sess})
-        wb.pin(agent.pid, acpu)
-        for d in (named, plain):
-            wb.pin(d.pid, mcpu)
-        why = check(named, plain)
-        if why is not None:
-            print("walk_names.py: correctness check failed: %s" % why)
-            return 1
-        cpu = {"names on": [], "names off": []}
-        for r in range(opt.rounds):
-            order = [("names on", named), ("names off", plain)]
-            if r % 2:
-                order.reverse()
-            for name, d in order:
-                c0 = wb.proc_cpu_ns(d.pid)
-                _, _, st = wb.run_timed([d.ctlprog, "-s", d.sock, "--json",
-                                         "walk", "big", TABLE], None, mcpu)
-                c1 = wb.proc_cpu_ns(d.pid)
-                if st != 0:
-                    print("walk_names.py: walk failed (%s)" % name)
-                    return 1
-                cpu[name].append((c1 - c0) / EXPECT)
-        why = check(named, plain)
-        if why is not None:
-            print("walk_names.py: correctness check failed after the "
-                  "rounds: %s" % why)
-            return 1
-        print("placement: agent on CPU %d, snmpmgrd and snmpmgrctl on CPU "
-              "%d; %d rounds, %d objects" % (acpu, mcpu, opt.rounds, EXPECT))
-        on = statistics.median(cpu["names on"])
-        off = statistics.median(cpu["names off"])
-        for k in ("names on", "names off"):
-            print("  %-10s daemon CPU %7.0f ns/OID (median; min %.0f)"
-                  % (k, statistics.median(cpu[k]), min(cpu[k])))
-        ratio = on / off if off > 0 else float("inf")
-        best = min(cpu["names on"]) / min(cpu["names off"])
-        print("  names on / names off: %.2fx of the medians, %.2fx of the "
-              "minimums (goal <= %.1fx): %s" % (
-                  ratio, best, GOAL, "met" if ratio <= GOAL else "MISSED"))
-    finally:
-        for d in (named, plain):
-            if d is not None:
-                d.close()
-        agent.close()
+        sess = {"big": agent.target(timeout="2s", retries=1,
+                                    max_repetitions=opt.max_repetitions)}
+        mibs = {"dirs": [BENCH_MIBS, mib_cache()],
+                "modules": ["SNMPMGR-BENCH-MIB"]}
+        pairs = [("", snmptest.Daemon({"mibs": mibs, "sessions": sess}),
+                  snmptest.Daemon({"sessions": sess}))]
+        daemons += pairs[0][1:]
+        if opt.baseline:
+            pairs.append(("baseline ",
+                          wb.start_baseline(opt.baseline,
+                                            {"mibs": mibs,
+                                             "sessions": sess}),
+                          wb.start_baseline(opt.baseline,
+                                            {"sessions": sess})))
+            daemons += pairs[1][1:]
+        walks = {}
+        for who, named, plain in pairs:
+            for k, d in (("names on", named), ("names off", plain)):
+                walks[who + k] = ("ctl", [d.ctlprog, "-s", d.sock, "--json",
+                                          "walk", "big", TABLE], None, d)
 
+        def correctness(when):
+            for who, named, plain in pairs:
+                why = check_pair(who + "daemons", named, plain)
+                if why is not None:
+                    print("walk_names.py: correctness check failed (%s): "
+                          "%s" % (when, why), file=sys.stderr)
+                    return False
+            return True
+
+        results = wb.measure(walks, pairs[0][1], places, agent.pid,
+                             opt.rounds, correctness)
+    finally:
+        for d in daemons:
+            d.close()
+        agent.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    if not all(r["correct"] for r in results.values()):
+        return 1
+    loads = [load_figures("test set (test_mib.py)",
+                          {"dirs": [mib_cache(), NET_SNMP_MIBS, TEST_MIBS],
+                           "modules": MODULES}),
+             load_figures("all on the machine",
+                          {"dirs": [NET_SNMP_MIBS, mib_cache()],
+                           "modules": "all"})]
+    if None in loads:
+        return 1
+
+    met = True
+    doc = {}
+    print("walk of %d objects, snmpmgrctl --json walk, v2c, "
+          "max-repetitions %d, %d rounds (order rotating)"
+          % (EXPECT, opt.max_repetitions, opt.rounds))
+    for pname, r in results.items():
+        acpu, mcpu = r["cpus"]
+        print("placement %s: agent on CPU %d, snmpmgrd and snmpmgrctl on "
+              "CPU %d" % (pname, acpu, mcpu))
+        doc[pname] = {}
+        for who, _, _ in pairs:
+            ns = {}
+            for k in ("names on", "names off"):
+                w = r["walks"][who + k]
+                ns[k] = [x * 1e9 / EXPECT for x in w["daemon"]]
+                client = statistics.median(w["client"]) * 1e9 / EXPECT
+                print("  %-20s daemon CPU %5.0f ns/OID (median; min %5.0f)"
+                      "  snmpmgrctl %5.0f ns/OID" % (
+                          who + k, statistics.median(ns[k]), min(ns[k]),
+                          client))
+            on = statistics.median(ns["names on"])
+            off = statistics.median(ns["names off"])
+            ratio = on / off if off > 0 else float("inf")
+            best = min(ns["names on"]) / min(ns["names off"])
+            ok = ratio <= GOAL
+            if not who:
+                met = met and ok
+            print("  %snames on / names off: %.2fx of the medians, %.2fx "
+                  "of the minimums (goal <= %.1fx): %s" % (
+                      who, ratio, best, GOAL, "met" if ok else "MISSED"))
+            doc[pname][who.strip() or "build"] = {
+                "on_ns": on, "off_ns": off, "ratio": ratio}
     print("MIB load time:")
-    npm = mib_cache()
-    load_figures("test set (test_mib.py)",
-                 {"dirs": [npm, NET_SNMP_MIBS, TEST_MIBS],
-                  "modules": MODULES})
-    load_figures("all on the machine",
-                 {"dirs": [NET_SNMP_MIBS, npm], "modules": "all"})
-    return rc
+    for line in loads:
+        print(line)
+    if opt.json:
+        print(json.dumps({"objects": EXPECT, "rounds": opt.rounds,
+                          "placements": doc, "goal_met": met}))
+    return 1 if opt.strict and not met else 0
 
 
 if __name__ == "__main__":

@@ -394,13 +394,16 @@ ctl_print_sessions(FILE *fp, const json_t *rows)
 /*
  * Walk rows without a JSON tree (issue 11: jansson parsing and freeing
  * was 80 % of the client's work).  A varbind in the shape the daemon
- * renders it - an object of "oid", "type", "value" and "hex" members, each
- * at most once, whose strings are printable ASCII without escapes and
- * whose numbers are plain integers - is printed from its bytes; any other
- * varbind is parsed with jansson and printed by ctl_print_varbind or
- * ctl_print_json, so the output is the same either way.
+ * renders it - an object of "oid", "type", "value", "hex", "name",
+ * "enum", "display" and "index" members, each at most once, whose strings
+ * are printable ASCII without escapes, whose numbers are plain integers
+ * and whose index is a flat object of such strings and numbers with
+ * distinct keys - is printed from its bytes; any other varbind is parsed
+ * with jansson and printed by ctl_print_varbind or ctl_print_json, so the
+ * output is the same either way.
  */
-enum { CTL_VB_OID, CTL_VB_TYPE, CTL_VB_VALUE, CTL_VB_HEX, CTL_VB_N };
+enum { CTL_VB_OID, CTL_VB_TYPE, CTL_VB_VALUE, CTL_VB_HEX, CTL_VB_NAME,
+	CTL_VB_ENUM, CTL_VB_DISPLAY, CTL_VB_INDEX, CTL_VB_N };
 
 struct ctl_rawvb {
 	const char	*p[CTL_VB_N];	/* NULL: absent */
@@ -445,15 +448,93 @@ ctl_raw_skip(const char *p, const char *end)
 	return depth == 0 ? p : NULL;
 }
 
+/* A simple string at p (after its opening quote): its end quote, or
+ * NULL. */
+static const char *
+ctl_raw_str(const char *p, const char *end)
+{
+	while (p < end && *p != '"') {
+		if (*p == '\\' || (unsigned char)*p < 0x20 ||
+		    (unsigned char)*p >= 0x7f)
+			return NULL;
+		p++;
+	}
+	return p < end ? p : NULL;
+}
+
+/* A canonical integer within a json_int_t at p: its end, or NULL. */
+static const char *
+ctl_raw_int(const char *p, const char *end)
+{
+	const char	*s = p, *d;
+
+	if (p < end && *p == '-')
+		p++;
+	d = p;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p == d || p - d > 18 || (*d == '0' && (p - d > 1 || s != d)))
+		return NULL;
+	return p;
+}
+
+/* After an object's member at *p: 1 and past the ',' when another
+ * follows, 0 and past the '}' at the object's end, -1 when neither. */
+static int
+ctl_raw_next(const char **p, const char *end)
+{
+	if (*p < end && (**p == ',' || **p == '}'))
+		return *(*p)++ == ',';
+	return -1;
+}
+
+/* A flat index object at p ('{'): its end, or NULL when not simple. */
+static const char *
+ctl_raw_index(const char *p, const char *end)
+{
+	const char	*key[16], *q;
+	size_t		 klen[16], n = 0, i;
+	int		 k;
+
+	if (p >= end || *p++ != '{')
+		return NULL;
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		if (p >= end || *p++ != '"' || n == 16 ||
+		    (q = ctl_raw_str(p, end)) == NULL)
+			return NULL;
+		key[n] = p;
+		klen[n] = (size_t)(q - p);
+		for (i = 0; i < n; i++)
+			if (klen[i] == klen[n] && memcmp(key[i], p,
+			    klen[n]) == 0)
+				return NULL;	/* jansson keeps one */
+		n++;
+		p = q + 1;
+		if (p >= end || *p++ != ':')
+			return NULL;
+		if (p < end && *p == '"') {
+			if ((q = ctl_raw_str(p + 1, end)) == NULL)
+				return NULL;
+			p = q + 1;
+		} else if ((p = ctl_raw_int(p, end)) == NULL)
+			return NULL;
+		if ((k = ctl_raw_next(&p, end)) != 1)
+			return k == 0 ? p : NULL;
+	}
+}
+
 /* Parse the simple varbind at p into vb; its end, or NULL if not simple. */
 static const char *
 ctl_raw_varbind(const char *p, const char *end, struct ctl_rawvb *vb)
 {
 	static const char *const keys[CTL_VB_N] = { "oid", "type", "value",
-	    "hex" };
-	static const size_t klen[CTL_VB_N] = { 3, 4, 5, 3 };
-	const char	*s, *d;
+	    "hex", "name", "enum", "display", "index" };
+	static const size_t klen[CTL_VB_N] = { 3, 4, 5, 3, 4, 4, 7, 5 };
+	const char	*s;
 	size_t		 k;
+	int		 i;
 
 	memset(vb, 0, sizeof(*vb));
 	if (p >= end || *p++ != '{')
@@ -469,40 +550,26 @@ ctl_raw_varbind(const char *p, const char *end, struct ctl_rawvb *vb)
 		if (k == CTL_VB_N || vb->p[k] != NULL)
 			return NULL;
 		p += klen[k] + 2;
-		if (p < end && *p == '"') {
-			s = ++p;
-			while (p < end && *p != '"') {
-				if (*p == '\\' || (unsigned char)*p < 0x20 ||
-				    (unsigned char)*p >= 0x7f)
-					return NULL;
-				p++;
-			}
-			if (p >= end)
+		s = p;
+		if (k == CTL_VB_INDEX) {
+			if ((p = ctl_raw_index(p, end)) == NULL)
+				return NULL;
+			vb->p[k] = s;
+			vb->n[k] = (size_t)(p - s);
+		} else if (p < end && *p == '"') {
+			if ((p = ctl_raw_str(++s, end)) == NULL)
 				return NULL;
 			vb->str[k] = 1;
 			vb->p[k] = s;
 			vb->n[k] = (size_t)(p++ - s);
 		} else {
-			s = p;
-			if (p < end && *p == '-')
-				p++;
-			d = p;
-			while (p < end && *p >= '0' && *p <= '9')
-				p++;
-			/* canonical, and within a json_int_t */
-			if (p == d || p - d > 18 || (*d == '0' &&
-			    (p - d > 1 || s != d)))
+			if ((p = ctl_raw_int(p, end)) == NULL)
 				return NULL;
 			vb->p[k] = s;
 			vb->n[k] = (size_t)(p - s);
 		}
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '}')
-			return p + 1;
-		return NULL;
+		if ((i = ctl_raw_next(&p, end)) != 1)
+			return i == 0 ? p : NULL;
 	}
 }
 
@@ -521,13 +588,24 @@ ctl_raw_print_text(FILE *fp, const struct ctl_rawvb *vb)
 	const char	*label = NULL;
 	size_t		 i;
 
+	const char	*en = NULL;
+	int		 isint = 0;
+
 	if (!ctl_raw_is(vb, CTL_VB_OID, 1, NULL) ||
 	    !ctl_raw_is(vb, CTL_VB_TYPE, 1, NULL))
 		return -1;
+	/* ctl_print_varbind reads these as strings only */
+	for (i = CTL_VB_NAME; i <= CTL_VB_DISPLAY; i++)
+		if (vb->p[i] != NULL && !vb->str[i])
+			return -1;
 	for (i = 0; i < sizeof(ctl_int_types) / sizeof(ctl_int_types[0]); i++)
 		if (ctl_raw_is(vb, CTL_VB_TYPE, 1, ctl_int_types[i].type) &&
-		    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL))
+		    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL)) {
 			label = ctl_int_types[i].label;
+			isint = 1;
+		}
+	if (isint && vb->p[CTL_VB_ENUM] != NULL && !ctl_print_numeric)
+		en = vb->p[CTL_VB_ENUM];
 	if (label == NULL && !ctl_raw_is(vb, CTL_VB_VALUE, 1, NULL) &&
 	    !(ctl_raw_is(vb, CTL_VB_TYPE, 1, "TimeTicks") &&
 	    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL)))
@@ -547,13 +625,23 @@ ctl_raw_print_text(FILE *fp, const struct ctl_rawvb *vb)
 		else
 			return -1;
 	}
-	if (vb->p[CTL_VB_OID][0] != '.')
-		putc('.', fp);
-	fwrite(vb->p[CTL_VB_OID], 1, vb->n[CTL_VB_OID], fp);
+	if (vb->p[CTL_VB_NAME] != NULL && !ctl_print_numeric)
+		fwrite(vb->p[CTL_VB_NAME], 1, vb->n[CTL_VB_NAME], fp);
+	else {
+		if (vb->p[CTL_VB_OID][0] != '.')
+			putc('.', fp);
+		fwrite(vb->p[CTL_VB_OID], 1, vb->n[CTL_VB_OID], fp);
+	}
 	fputs(" = ", fp);
 	fputs(label, fp);
 	fputs(": ", fp);
-	if (strcmp(label, "Timeticks") == 0)
+	if (en != NULL) {
+		/* as ctl_print_varbind: "INTEGER: up(1)" */
+		fwrite(en, 1, vb->n[CTL_VB_ENUM], fp);
+		putc('(', fp);
+		fwrite(vb->p[CTL_VB_VALUE], 1, vb->n[CTL_VB_VALUE], fp);
+		putc(')', fp);
+	} else if (strcmp(label, "Timeticks") == 0)
 		ctl_print_timeticks(fp, strtoll(vb->p[CTL_VB_VALUE], NULL, 10));
 	else {
 		if (strcmp(label, "STRING") == 0)

@@ -88,6 +88,8 @@ struct http {
 	uint32_t		 nconns;
 	uint32_t		 nprobes;
 	struct hcache		*cache[2];	/* text, OpenMetrics */
+	/* Kept from one /metrics rendering to the next (NULL: none). */
+	struct metrics_scratch	*scratch;
 	SSL_CTX			*tls;		/* NULL: plain HTTP */
 	/* Counters for snmpmgrd_http_*. */
 	uint64_t		 accepted;
@@ -286,7 +288,7 @@ serve_metrics(struct hconn *c)
 {
 	struct http	*h = c->h;
 	struct metrics_sel sel = { .openmetrics = c->om, .values = true,
-	    .health = true };
+	    .health = true, .scratch = h->scratch };
 	struct hcache	*hc = h->cache[c->om];
 	struct render_buf b;
 	uint64_t	 now = state_now_ms();
@@ -762,6 +764,7 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 	h->d = d;
 	h->c = *c;
 	h->c.listen = NULL;
+	h->scratch = metrics_scratch_new();	/* NULL: renders without */
 	if (c->tls && (h->tls = tls_ctx(c, err, errsize)) == NULL)
 		goto fail;
 	for (i = 0; i < c->nlisten; i++) {
@@ -835,6 +838,7 @@ http_free(struct http *h)
 		evconnlistener_free(h->ls[i]);
 	cache_unref(h->cache[0]);
 	cache_unref(h->cache[1]);
+	metrics_scratch_free(h->scratch);
 	SSL_CTX_free(h->tls);
 	free(h->ls);
 	free(h->specs);

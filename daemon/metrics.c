@@ -8,6 +8,12 @@
  * by family then gives the order of the second pass, which writes the
  * samples.  Nothing is allocated per value but one small entry.
  *
+ * Both the values and the health figures are written family by family,
+ * so one session's labels appear in many families: they are escaped once
+ * per scrape (the roster below) and copied after, and the figures are
+ * read from the getters once per session and poll, not once per family.
+ * Numbers are formatted by hand (render_u64, metrics_fixed).
+ *
  * A counter of a poll that asks for rates has a second sample, in the
  * gauge family NAME_rate: its increase per second over the poll's last
  * interval (state_vals_rate()), present only when there is one (not
@@ -47,23 +53,105 @@ enum mkind { MK_COUNTER, MK_GAUGE, MK_INFO, MK_RATE };
 
 struct mfam {
 	char		 name[METRICS_NAME_MAX];
+	size_t		 namelen;
 	uint32_t	 hash;
 	enum mkind	 kind;
 	size_t		 count;		/* entries, then their start */
 };
 
-/* One value to write. */
-struct mentry {
-	const struct dsess	*ds;
-	const struct state_poll	*st;
-	const char		*poll;
+/*
+ * The health figures of each session and each poll: a family each, its
+ * samples integers, or fixed-point decimals (dec digits after the point)
+ * of an integer count of 10^-dec units.
+ */
+struct hfig {
+	const char	*name;
+	bool		 counter;
+	const char	*help;
+	unsigned	 dec;
+};
+
+enum sfig {
+	SF_UP, SF_REQUESTS, SF_RESPONSES, SF_TIMEOUTS, SF_RETRIES,
+	SF_BAD_PACKETS, SF_RTT, SF__COUNT
+};
+
+static const struct hfig sfigs[SF__COUNT] = {
+	{ "snmpmgrd_session_up", false, "1 when the session's agent "
+	    "answers its polls", 0 },
+	{ "snmpmgrd_session_requests", true, "requests sent", 0 },
+	{ "snmpmgrd_session_responses", true, "responses received", 0 },
+	{ "snmpmgrd_session_timeouts", true, "requests that timed out", 0 },
+	{ "snmpmgrd_session_retries", true, "retransmissions", 0 },
+	{ "snmpmgrd_session_bad_packets", true, "packets dropped as bad", 0 },
+	{ "snmpmgrd_session_rtt_seconds", false, "smoothed round-trip time",
+	    6 },
+};
+
+enum pfig {
+	PF_RUNS, PF_OK, PF_FAILED, PF_OVERRUNS, PF_SKIPPED, PF_DURATION,
+	PF_LAST, PF__COUNT
+};
+
+static const struct hfig pfigs[PF__COUNT] = {
+	{ "snmpmgrd_poll_runs", true, "runs started", 0 },
+	{ "snmpmgrd_poll_ok", true, "runs that ended with values", 0 },
+	{ "snmpmgrd_poll_failed", true, "runs that failed or went "
+	    "unanswered", 0 },
+	{ "snmpmgrd_poll_overruns", true, "turns missed: the previous run "
+	    "was still going", 0 },
+	{ "snmpmgrd_poll_skipped_down", true, "turns skipped while the "
+	    "agent was down", 0 },
+	{ "snmpmgrd_poll_duration_seconds", false, "how long the latest "
+	    "successful run took", 6 },
+	{ "snmpmgrd_poll_last_success_timestamp_seconds", false, "when the "
+	    "latest values were taken", 3 },
+};
+
+/*
+ * What a scrape needs of each selected session and poll, read once: the
+ * labels they give every sample, escaped once into one buffer, and their
+ * figures, copied from the getters.
+ */
+struct mjob {
+	struct state_job_info	 ji;
 	const struct config_poll *cp;
+	uint64_t		 fig[PF__COUNT];
+	uint32_t		 pfx;	/* {session=..,host=..,poll=".." */
+	uint32_t		 pfxlen;	/* in roster.pfx */
+};
+
+struct msess {
+	uint64_t		 fig[SF__COUNT];
+	bool			 have_rtt;
+	uint32_t		 pfx;	/* {session="..",host=".." */
+	uint32_t		 pfxlen;
+};
+
+struct roster {
+	struct msess		*sess;
+	size_t			 nsess;
+	size_t			 capsess;
+	struct mjob		*jobs;
+	size_t			 njobs;
+	size_t			 capjobs;
+	struct render_buf	 pfx;
+};
+
+/*
+ * One value to write.  Its number is copied here while pass one reads
+ * the store in its order: pass two goes family by family, across every
+ * session's store, and would miss the cache on each value.
+ */
+struct mentry {
 	const struct mib_node	*node;	/* NULL: numeric name */
+	uint64_t		 u;	/* the value (state_vb.u) */
+	uint32_t		 job;	/* in roster.jobs */
 	uint32_t		 vbi;
 	uint32_t		 fam;
-	uint32_t		 pfx;	/* its session, host and poll labels */
-	uint32_t		 pfxlen;	/* in mctx.pfx */
 	uint16_t		 plen;	/* arcs of the name (node or poll OID) */
+	uint8_t			 type;	/* SNMP_T_* */
+	bool			 bare;	/* no labels but its job's: no index */
 };
 
 /*
@@ -78,8 +166,18 @@ struct ncache {
 	struct mentry		*ent;		/* node and plen */
 };
 
+/* Memory a rendering leaves for the next (metrics.h). */
+struct metrics_scratch {
+	struct roster		 r;
+	struct mentry		*ent;
+	size_t			 entcap;
+	uint32_t		*order;
+	size_t			 ordercap;
+};
+
 struct mctx {
 	const struct metrics_sel *sel;
+	const struct roster	*r;
 	struct ncache		 nc[METRICS_NCACHE];
 	const struct mib	*mib;
 	struct mfam		*fam;
@@ -90,7 +188,6 @@ struct mctx {
 	struct mentry		*ent;
 	size_t			 nent;
 	size_t			 entcap;
-	struct render_buf	 pfx;	/* label prefixes, one per poll run */
 	bool			 nomem;
 };
 
@@ -258,6 +355,7 @@ fam_get(struct mctx *m, const char *name, enum mkind kind)
 	}
 	nf = &m->fam[m->nfam];
 	snprintf(nf->name, sizeof(nf->name), "%s", name);
+	nf->namelen = strlen(nf->name);
 	nf->hash = h;
 	nf->kind = kind;
 	nf->count = 0;
@@ -320,18 +418,30 @@ value_name(struct mctx *m, const struct snmp_varbind *vb,
 	metrics_oid_name(name, size, &vb->name, plen);
 }
 
+/* Room for n more entries. */
 static int
-ent_add(struct mctx *m, const struct mentry *e)
+ent_reserve(struct mctx *m, size_t n)
 {
 	struct mentry	*ne;
+	size_t		 cap;
 
-	if (m->nent == m->entcap) {
-		ne = realloc(m->ent, (m->entcap * 2 + 1024) * sizeof(*ne));
-		if (ne == NULL)
-			return -1;
-		m->ent = ne;
-		m->entcap = m->entcap * 2 + 1024;
-	}
+	if (m->entcap - m->nent >= n)
+		return 0;
+	cap = m->entcap * 2 + 1024;
+	if (cap - m->nent < n)
+		cap = m->nent + n;
+	if ((ne = realloc(m->ent, cap * sizeof(*ne))) == NULL)
+		return -1;
+	m->ent = ne;
+	m->entcap = cap;
+	return 0;
+}
+
+static inline int
+ent_add(struct mctx *m, const struct mentry *e)
+{
+	if (m->nent == m->entcap && ent_reserve(m, 1) == -1)
+		return -1;
 	m->ent[m->nent++] = *e;
 	return 0;
 }
@@ -380,7 +490,8 @@ rate_add(struct mctx *m, struct mentry *e, ssize_t f)
 	size_t		 n;
 	double		 rate;
 
-	if (state_vals_rate(&e->st->vals, e->vbi, &rate) != RATE_OK)
+	if (state_vals_rate(&m->r->jobs[e->job].ji.st->vals, e->vbi,
+	    &rate) != RATE_OK)
 		return 0;
 	n = strlen(m->fam[f].name);
 	if (n + sizeof("_rate") > sizeof(name))
@@ -405,46 +516,40 @@ rate_add(struct mctx *m, struct mentry *e, ssize_t f)
 
 /* Pass one: name and group every value of the selected polls. */
 static void
-collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
+collect(struct mctx *m)
 {
-	struct polls_sess_info	 info;
-	struct state_job_info	 ji;
+	const struct mjob	*job;
 	struct snmp_varbind	 vb;
 	struct mentry		 e;
 	char			 name[METRICS_NAME_MAX];
 	enum mkind		 kind;
 	ssize_t			 f;
 	size_t			 i, k;
-	bool			 skip, first;
+	bool			 skip;
 	struct ncache		*nc;
-	const char		*host = sessions_host(ds);
+	const struct state_vals	*v;
+	const struct state_vb	*r;
 
-	if (polls_sess_info(ds, &info) == -1)
+	/* One entry per value (two for counters with rates), at most. */
+	for (i = 0, k = 0; i < m->r->njobs; i++)
+		if (m->r->jobs[i].ji.st->have)
+			k += m->r->jobs[i].ji.st->vals.n *
+			    (m->r->jobs[i].ji.st->vals.rates != NULL ? 2 : 1);
+	if (ent_reserve(m, k) == -1) {
+		m->nomem = true;
 		return;
-	for (i = 0; i < info.njobs && !m->nomem; i++) {
-		polls_job_info(ds, i, &ji);
-		if (!ji.st->have || (m->sel->poll != NULL &&
-		    strcmp(m->sel->poll, ji.poll) != 0))
+	}
+	for (i = 0; i < m->r->njobs && !m->nomem; i++) {
+		job = &m->r->jobs[i];
+		if (!job->ji.st->have)
 			continue;
 		memset(&e, 0, sizeof(e));
-		e.ds = ds;
-		e.st = ji.st;
-		e.poll = ji.poll;
-		e.cp = config_find_poll(d->conf, ji.poll);
-		nc = ncache_get(m, &ji.st->vals);
-		/* The labels every value of this poll has, escaped once. */
-		first = true;
-		e.pfx = (uint32_t)m->pfx.len;
-		label(&m->pfx, &first, "session", ds->name, strlen(ds->name));
-		label(&m->pfx, &first, "host", host, strlen(host));
-		label(&m->pfx, &first, "poll", ji.poll, strlen(ji.poll));
-		e.pfxlen = (uint32_t)(m->pfx.len - e.pfx);
-		if (m->pfx.failed || m->pfx.len > UINT32_MAX) {
-			m->nomem = true;
-			return;
-		}
-		for (k = 0; k < ji.st->vals.n; k++) {
-			kind = value_kind(ji.st->vals.vb[k].type, &skip);
+		e.job = (uint32_t)i;
+		v = &job->ji.st->vals;
+		nc = ncache_get(m, v);
+		for (k = 0; k < v->n; k++) {
+			r = &v->vb[k];
+			kind = value_kind(r->type, &skip);
 			if (skip)
 				continue;
 			if (nc != NULL && nc->fam[k] >= 0 &&
@@ -453,8 +558,8 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 				e.node = nc->ent[k].node;
 				e.plen = nc->ent[k].plen;
 			} else {
-				state_vals_get(&ji.st->vals, k, &vb);
-				value_name(m, &vb, e.cp, &e, name,
+				state_vals_get(&job->ji.st->vals, k, &vb);
+				value_name(m, &vb, job->cp, &e, name,
 				    sizeof(name));
 				if ((f = fam_get(m, name, kind)) == -1) {
 					m->nomem = true;
@@ -469,12 +574,18 @@ collect(struct daemon *d, struct mctx *m, const struct dsess *ds)
 				continue;	/* one kind per name */
 			e.vbi = (uint32_t)k;
 			e.fam = (uint32_t)f;
+			e.u = r->u;
+			e.type = r->type;
+			/* index_labels and lookup_labels add nothing */
+			e.bare = e.plen >= (v->names != NULL ?
+			    v->names[k].len : r->oidlen);
 			if (ent_add(m, &e) == -1) {
 				m->nomem = true;
 				return;
 			}
 			m->fam[f].count++;
-			if (kind == MK_COUNTER && ji.st->vals.rates != NULL &&
+			if (kind == MK_COUNTER &&
+			    job->ji.st->vals.rates != NULL &&
 			    rate_add(m, &e, f) == -1)
 				return;
 		}
@@ -487,12 +598,170 @@ static void
 label(struct render_buf *b, bool *first, const char *name, const char *v,
     size_t n)
 {
-	render_adds(b, *first ? "{" : ",");
+	render_add(b, *first ? "{" : ",", 1);
 	*first = false;
 	render_adds(b, name);
-	render_adds(b, "=\"");
+	render_add(b, "=\"", 2);
 	metrics_label_value(b, v, n);
 	render_add(b, "\"", 1);
+}
+
+/* v / 10^dec with dec decimals, as printf's "%.<dec>f" of that quotient
+ * prints it (v is exact: no rounding to do). */
+static void
+metrics_fixed(struct render_buf *b, uint64_t v, unsigned dec)
+{
+	char		 frac[20];
+	uint64_t	 p = 1;
+	unsigned	 i;
+
+	for (i = 0; i < dec; i++)
+		p *= 10;
+	render_u64(b, v / p);
+	v %= p;
+	for (i = dec; i > 0; i--) {
+		frac[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	frac[0] = '.';
+	render_add(b, frac, dec + 1);
+}
+
+/* The roster of the selected sessions and polls (see struct mjob); -1
+ * when memory ran out. */
+/* Add ds to r, which has room for its session. */
+static int
+roster_add(struct roster *r, struct daemon *d, const struct metrics_sel *sel,
+    const struct dsess *ds)
+{
+	static const struct sess_stats zero;
+	const struct sess_stats	*st;
+	struct polls_sess_info	 info;
+	struct msess		*ms;
+	struct mjob		*mj, *nj;
+	const char		*host = sessions_host(ds);
+	size_t			 j;
+	bool			 first = true;
+
+	ms = &r->sess[r->nsess++];	/* roster_gather made the room */
+	st = ds->s != NULL ? sess_get_stats(ds->s) : &zero;
+	ms->fig[SF_UP] = strcmp(polls_state_name(ds), "up") == 0;
+	ms->fig[SF_REQUESTS] = st->requests;
+	ms->fig[SF_RESPONSES] = st->responses;
+	ms->fig[SF_TIMEOUTS] = st->timeouts;
+	ms->fig[SF_RETRIES] = st->retries;
+	ms->fig[SF_BAD_PACKETS] = st->bad_packets;
+	ms->fig[SF_RTT] = 0;
+	ms->pfx = (uint32_t)r->pfx.len;
+	label(&r->pfx, &first, "session", ds->name, strlen(ds->name));
+	label(&r->pfx, &first, "host", host, strlen(host));
+	ms->pfxlen = (uint32_t)(r->pfx.len - ms->pfx);
+	ms->have_rtt = false;
+	if (polls_sess_info(ds, &info) == -1)
+		return r->pfx.failed ? -1 : 0;
+	ms->have_rtt = info.st->have_rtt;
+	ms->fig[SF_RTT] = info.st->srtt_us;		/* 10^-6 s */
+	for (j = 0; j < info.njobs; j++) {
+		if (r->njobs == r->capjobs) {
+			if ((nj = realloc(r->jobs, (r->capjobs * 2 + 256) *
+			    sizeof(*nj))) == NULL)
+				return -1;
+			r->jobs = nj;
+			r->capjobs = r->capjobs * 2 + 256;
+		}
+		mj = &r->jobs[r->njobs];
+		polls_job_info(ds, j, &mj->ji);
+		if (sel->poll != NULL && strcmp(sel->poll, mj->ji.poll) != 0)
+			continue;
+		r->njobs++;
+		mj->cp = config_find_poll(d->conf, mj->ji.poll);
+		mj->fig[PF_RUNS] = mj->ji.runs;
+		mj->fig[PF_OK] = mj->ji.ok;
+		mj->fig[PF_FAILED] = mj->ji.failed;
+		mj->fig[PF_OVERRUNS] = mj->ji.overruns;
+		mj->fig[PF_SKIPPED] = mj->ji.skipped_down;
+		mj->fig[PF_DURATION] = mj->ji.st->duration_us;	/* 10^-6 s */
+		mj->fig[PF_LAST] = mj->ji.st->time_ms;		/* 10^-3 s */
+		mj->pfx = (uint32_t)r->pfx.len;
+		/* the session's labels again, then the poll's */
+		if (render_reserve(&r->pfx, ms->pfxlen) == 0)
+			render_add(&r->pfx, r->pfx.p + ms->pfx, ms->pfxlen);
+		first = false;
+		label(&r->pfx, &first, "poll", mj->ji.poll,
+		    strlen(mj->ji.poll));
+		mj->pfxlen = (uint32_t)(r->pfx.len - mj->pfx);
+	}
+	return r->pfx.failed || r->pfx.len > UINT32_MAX ? -1 : 0;
+}
+
+/* r is empty, with the memory of sc when given. */
+static int
+roster_gather(struct roster *r, struct daemon *d,
+    const struct metrics_sel *sel, struct metrics_scratch *sc)
+{
+	struct msess	*ns;
+	size_t		 i, n = sel->only != NULL ? 1 :
+			    sessions_count(d->sessions);
+
+	if (sc != NULL) {
+		*r = sc->r;
+		memset(&sc->r, 0, sizeof(sc->r));
+	} else {
+		memset(r, 0, sizeof(*r));
+		render_buf_init(&r->pfx);
+	}
+	r->nsess = r->njobs = 0;
+	render_buf_reset(&r->pfx);
+	if (r->capsess < n) {
+		if ((ns = reallocarray(r->sess, n, sizeof(*ns))) == NULL)
+			return -1;
+		r->sess = ns;
+		r->capsess = n;
+	}
+	if (sel->only != NULL)
+		return roster_add(r, d, sel, sel->only);
+	for (i = 0; i < sessions_count(d->sessions); i++)
+		if (roster_add(r, d, sel, sessions_at(d->sessions, i)) == -1)
+			return -1;
+	return 0;
+}
+
+/* r's memory back to sc when given, else freed. */
+static void
+roster_free(struct roster *r, struct metrics_scratch *sc)
+{
+	if (sc != NULL && sc->r.sess == NULL && sc->r.jobs == NULL &&
+	    sc->r.pfx.p == NULL) {
+		sc->r = *r;
+		return;
+	}
+	free(r->sess);
+	free(r->jobs);
+	render_buf_free(&r->pfx);
+}
+
+struct metrics_scratch *
+metrics_scratch_new(void)
+{
+	struct metrics_scratch *sc;
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return NULL;
+	render_buf_init(&sc->r.pfx);
+	return sc;
+}
+
+void
+metrics_scratch_free(struct metrics_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->r.sess);
+	free(sc->r.jobs);
+	render_buf_free(&sc->r.pfx);
+	free(sc->ent);
+	free(sc->order);
+	free(sc);
 }
 
 /* The text of a string-like value: DISPLAY-HINT, dotted, or its bytes. */
@@ -589,9 +858,10 @@ index_labels(struct render_buf *b, bool *first, const struct mentry *e,
 /* The poll's "labels": the same row's value of each listed column. */
 static void
 lookup_labels(struct render_buf *b, bool *first, const struct mentry *e,
-    const struct oid *on, const struct lset *ls, const char *info)
+    const struct mjob *job, const struct oid *on, const struct lset *ls,
+    const char *info)
 {
-	const struct config_poll *cp = e->cp;
+	const struct config_poll *cp = job->cp;
 	struct snmp_varbind	 lv;
 	struct mentry		 le;
 	struct oid		 o;
@@ -616,9 +886,9 @@ lookup_labels(struct render_buf *b, bool *first, const struct mentry *e,
 		memcpy(o.arcs + o.len, on->arcs + e->plen,
 		    sfx * sizeof(o.arcs[0]));
 		o.len += (uint32_t)sfx;
-		if ((k = state_vals_find(&e->st->vals, &o)) < 0)
+		if ((k = state_vals_find(&job->ji.st->vals, &o)) < 0)
 			continue;
-		state_vals_get(&e->st->vals, (size_t)k, &lv);
+		state_vals_get(&job->ji.st->vals, (size_t)k, &lv);
 		le.node = mib_lookup(mib_current(), &lv.name, &n);
 		if (lv.value.type == SNMP_T_INTEGER ||
 		    lv.value.type == SNMP_T_COUNTER32 ||
@@ -646,8 +916,9 @@ static void
 metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
     const struct mentry *e)
 {
-	const struct state_vals *v = &e->st->vals;
-	const struct state_vb *r = &v->vb[e->vbi];
+	const struct mjob *job = &m->r->jobs[e->job];
+	const struct state_vals *v;
+	const struct state_vb *r;
 	struct snmp_varbind vb;
 	struct snmp_value val;
 	const struct oid *on;
@@ -658,6 +929,22 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 	struct lset	 ls;
 	double		 rate = 0;
 
+	if (e->bare && (f->kind == MK_COUNTER || f->kind == MK_GAUGE)) {
+		/* Most samples: from the entry, without the store. */
+		render_add(b, f->name, f->namelen);
+		if (f->kind == MK_COUNTER && m->sel->openmetrics)
+			render_add(b, "_total", 6);
+		render_add(b, m->r->pfx.p + job->pfx, job->pfxlen);
+		render_add(b, "} ", 2);
+		if (e->type == SNMP_T_INTEGER)
+			render_i64(b, (int64_t)e->u);
+		else
+			render_u64(b, e->u);
+		render_add(b, "\n", 1);
+		return;
+	}
+	v = &job->ji.st->vals;
+	r = &v->vb[e->vbi];
 	ls.n = 0;
 	/* A named set's OID is read in place, not copied. */
 	if (v->names != NULL) {
@@ -672,24 +959,24 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 		on = &vb.name;
 		val = vb.value;
 	}
-	render_adds(b, f->name);
+	render_add(b, f->name, f->namelen);
 	if (f->kind == MK_COUNTER && m->sel->openmetrics)
-		render_adds(b, "_total");
-	render_add(b, m->pfx.p + e->pfx, e->pfxlen);
+		render_add(b, "_total", 6);
+	render_add(b, m->r->pfx.p + job->pfx, job->pfxlen);
 	first = false;
 	index_labels(b, &first, e, on, f->kind == MK_INFO ? f->name : NULL,
 	    &ls);
-	lookup_labels(b, &first, e, on, &ls, f->kind == MK_INFO ? f->name :
-	    NULL);
+	lookup_labels(b, &first, e, job, on, &ls, f->kind == MK_INFO ?
+	    f->name : NULL);
 	switch (f->kind) {
 	case MK_INFO:
 		n = value_text(e, &val, buf, sizeof(buf), &txt);
 		label(b, &first, f->name, txt, n);
-		render_adds(b, "} 1\n");
+		render_add(b, "} 1\n", 4);
 		return;
 	case MK_COUNTER:
 	case MK_GAUGE:
-		render_adds(b, "} ");
+		render_add(b, "} ", 2);
 		if (val.type == SNMP_T_INTEGER)
 			render_i64(b, val.i);
 		else
@@ -697,7 +984,7 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 		render_add(b, "\n", 1);
 		return;
 	case MK_RATE:
-		render_adds(b, "} ");
+		render_add(b, "} ", 2);
 		(void)state_vals_rate(v, e->vbi, &rate);
 		render_double(b, rate);
 		render_add(b, "\n", 1);
@@ -706,46 +993,57 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 }
 
 static void
-render_values(struct daemon *d, const struct metrics_sel *sel,
-    struct render_buf *b)
+render_values(const struct roster *r, const struct metrics_sel *sel,
+    struct metrics_scratch *sc, struct render_buf *b)
 {
 	struct mctx	 m;
-	struct mentry	*sorted;
-	size_t		 i, pos, f;
+	uint32_t	*order = NULL, *no;
+	size_t		 i, pos, f, ordercap = 0;
 
 	memset(&m, 0, sizeof(m));
-	render_buf_init(&m.pfx);
 	m.sel = sel;
+	m.r = r;
 	m.mib = mib_current();
-	if (sel->only != NULL)
-		collect(d, &m, sel->only);
-	else
-		for (i = 0; i < sessions_count(d->sessions); i++)
-			collect(d, &m, sessions_at(d->sessions, i));
-	if (m.nomem || (sorted = malloc((m.nent + 1) * sizeof(*sorted))) ==
-	    NULL) {
+	if (sc != NULL) {
+		m.ent = sc->ent;
+		m.entcap = sc->entcap;
+		order = sc->order;
+		ordercap = sc->ordercap;
+		sc->ent = NULL;
+		sc->order = NULL;
+	}
+	collect(&m);
+	if (!m.nomem && ordercap < m.nent + 1) {
+		if ((no = realloc(order, (m.nent + 1) * sizeof(*no))) == NULL)
+			m.nomem = true;
+		else {
+			order = no;
+			ordercap = m.nent + 1;
+		}
+	}
+	if (m.nomem || m.nent > UINT32_MAX) {
 		b->failed = true;
 		goto out;
 	}
-	/* Counting sort by family: each family's entries in store order. */
+	/* Counting sort by family: each family's entries in store order
+	 * (their indexes: pass two reads each family's in rising order). */
 	for (pos = 0, f = 0; f < m.nfam; f++) {
 		i = m.fam[f].count;
 		m.fam[f].count = pos;
 		pos += i;
 	}
 	for (i = 0; i < m.nent; i++)
-		sorted[m.fam[m.ent[i].fam].count++] = m.ent[i];
+		order[m.fam[m.ent[i].fam].count++] = (uint32_t)i;
 	/* About what a sample takes, so the buffer grows once or twice. */
 	(void)render_reserve(b, m.nent * 160);
 	for (f = 0, i = 0; f < m.nfam && !b->failed; f++) {
-		render_adds(b, "# TYPE ");
-		render_adds(b, m.fam[f].name);
+		render_add(b, "# TYPE ", 7);
+		render_add(b, m.fam[f].name, m.fam[f].namelen);
 		render_adds(b, m.fam[f].kind == MK_COUNTER ? " counter\n" :
 		    " gauge\n");
 		for (; i < m.fam[f].count; i++)
-			metrics_value(&m, b, &m.fam[f], &sorted[i]);
+			metrics_value(&m, b, &m.fam[f], &m.ent[order[i]]);
 	}
-	free(sorted);
  out:
 	for (i = 0; i < METRICS_NCACHE; i++) {
 		free(m.nc[i].fam);
@@ -753,8 +1051,15 @@ render_values(struct daemon *d, const struct metrics_sel *sel,
 	}
 	free(m.fam);
 	free(m.tab);
-	free(m.ent);
-	render_buf_free(&m.pfx);
+	if (sc != NULL) {
+		sc->ent = m.ent;
+		sc->entcap = m.entcap;
+		sc->order = order;
+		sc->ordercap = ordercap;
+	} else {
+		free(m.ent);
+		free(order);
+	}
 }
 
 /* --------------------------------------------------------------- health */
@@ -793,185 +1098,64 @@ metrics_scalar(struct render_buf *b, const struct metrics_sel *sel,
 	render_add(b, "\n", 1);
 }
 
-/* Per-session figures. */
-enum sfig {
-	SF_UP, SF_REQUESTS, SF_RESPONSES, SF_TIMEOUTS, SF_RETRIES,
-	SF_BAD_PACKETS, SF_RTT, SF__COUNT
-};
-
-static const struct {
-	const char	*name;
-	bool		 counter;
-	const char	*help;
-} sfigs[SF__COUNT] = {
-	{ "snmpmgrd_session_up", false, "1 when the session's agent "
-	    "answers its polls" },
-	{ "snmpmgrd_session_requests", true, "requests sent" },
-	{ "snmpmgrd_session_responses", true, "responses received" },
-	{ "snmpmgrd_session_timeouts", true, "requests that timed out" },
-	{ "snmpmgrd_session_retries", true, "retransmissions" },
-	{ "snmpmgrd_session_bad_packets", true, "packets dropped as bad" },
-	{ "snmpmgrd_session_rtt_seconds", false, "smoothed round-trip time" },
-};
-
+/* One sample: NAME[_total], its labels' prefix, v as fig says. */
 static void
-sess_labels(struct render_buf *b, const struct dsess *ds)
+health_sample(struct render_buf *b, const struct metrics_sel *sel,
+    const struct hfig *fig, size_t namelen, const char *pfx,
+    size_t pfxlen, uint64_t v)
 {
-	const char	*host = sessions_host(ds);
-	bool		 first = true;
-
-	label(b, &first, "session", ds->name, strlen(ds->name));
-	label(b, &first, "host", host, strlen(host));
+	render_add(b, fig->name, namelen);
+	if (fig->counter && sel->openmetrics)
+		render_add(b, "_total", 6);
+	render_add(b, pfx, pfxlen);
+	render_add(b, "} ", 2);
+	if (fig->dec > 0)
+		metrics_fixed(b, v, fig->dec);
+	else
+		render_u64(b, v);
+	render_add(b, "\n", 1);
 }
 
 static void
-health_sessions(struct daemon *d, const struct metrics_sel *sel,
+health_sessions(const struct roster *r, const struct metrics_sel *sel,
     struct render_buf *b)
 {
-	static const struct sess_stats zero;
-	const struct sess_stats *st;
-	struct polls_sess_info	 info;
-	const struct dsess	*ds;
-	size_t			 i, n = sessions_count(d->sessions);
+	const struct msess	*ms;
+	size_t			 i, namelen;
 	int			 f;
-	char			 t[32];
 
 	for (f = 0; f < SF__COUNT; f++) {
 		type_line(b, sel, sfigs[f].name, sfigs[f].counter,
 		    sfigs[f].help);
-		for (i = 0; i < n; i++) {
-			ds = sessions_at(d->sessions, i);
-			if (sel->only != NULL && ds != sel->only)
+		namelen = strlen(sfigs[f].name);
+		for (i = 0; i < r->nsess; i++) {
+			ms = &r->sess[i];
+			if (f == SF_RTT && !ms->have_rtt)
 				continue;
-			st = ds->s != NULL ? sess_get_stats(ds->s) : &zero;
-			if (f == SF_RTT && (polls_sess_info(ds, &info) == -1 ||
-			    !info.st->have_rtt))
-				continue;
-			sample_start(b, sel, sfigs[f].name, sfigs[f].counter);
-			sess_labels(b, ds);
-			render_adds(b, "} ");
-			switch ((enum sfig)f) {
-			case SF_UP:
-				render_adds(b, strcmp(polls_state_name(ds),
-				    "up") == 0 ? "1" : "0");
-				break;
-			case SF_REQUESTS:
-				render_u64(b, st->requests);
-				break;
-			case SF_RESPONSES:
-				render_u64(b, st->responses);
-				break;
-			case SF_TIMEOUTS:
-				render_u64(b, st->timeouts);
-				break;
-			case SF_RETRIES:
-				render_u64(b, st->retries);
-				break;
-			case SF_BAD_PACKETS:
-				render_u64(b, st->bad_packets);
-				break;
-			case SF_RTT:
-				snprintf(t, sizeof(t), "%.6f",
-				    info.st->srtt_us / 1e6);
-				render_adds(b, t);
-				break;
-			case SF__COUNT:
-				break;
-			}
-			render_add(b, "\n", 1);
+			health_sample(b, sel, &sfigs[f], namelen,
+			    r->pfx.p + ms->pfx, ms->pfxlen, ms->fig[f]);
 		}
 	}
 }
 
-/* Per-poll figures. */
-enum pfig {
-	PF_RUNS, PF_OK, PF_FAILED, PF_OVERRUNS, PF_SKIPPED, PF_DURATION,
-	PF_LAST, PF__COUNT
-};
-
-static const struct {
-	const char	*name;
-	bool		 counter;
-	const char	*help;
-} pfigs[PF__COUNT] = {
-	{ "snmpmgrd_poll_runs", true, "runs started" },
-	{ "snmpmgrd_poll_ok", true, "runs that ended with values" },
-	{ "snmpmgrd_poll_failed", true, "runs that failed or went "
-	    "unanswered" },
-	{ "snmpmgrd_poll_overruns", true, "turns missed: the previous run "
-	    "was still going" },
-	{ "snmpmgrd_poll_skipped_down", true, "turns skipped while the "
-	    "agent was down" },
-	{ "snmpmgrd_poll_duration_seconds", false, "how long the latest "
-	    "successful run took" },
-	{ "snmpmgrd_poll_last_success_timestamp_seconds", false, "when the "
-	    "latest values were taken" },
-};
-
 static void
-health_polls(struct daemon *d, const struct metrics_sel *sel,
+health_polls(const struct roster *r, const struct metrics_sel *sel,
     struct render_buf *b)
 {
-	struct polls_sess_info	 info;
-	struct state_job_info	 ji;
-	const struct dsess	*ds;
-	size_t			 i, j, n = sessions_count(d->sessions);
-	bool			 first;
+	const struct mjob	*mj;
+	size_t			 j, namelen;
 	int			 f;
-	char			 t[32];
 
 	for (f = 0; f < PF__COUNT; f++) {
 		type_line(b, sel, pfigs[f].name, pfigs[f].counter,
 		    pfigs[f].help);
-		for (i = 0; i < n; i++) {
-			ds = sessions_at(d->sessions, i);
-			if ((sel->only != NULL && ds != sel->only) ||
-			    polls_sess_info(ds, &info) == -1)
+		namelen = strlen(pfigs[f].name);
+		for (j = 0; j < r->njobs; j++) {
+			mj = &r->jobs[j];
+			if (f >= PF_DURATION && !mj->ji.st->have)
 				continue;
-			for (j = 0; j < info.njobs; j++) {
-				polls_job_info(ds, j, &ji);
-				if ((sel->poll != NULL &&
-				    strcmp(sel->poll, ji.poll) != 0) ||
-				    (f >= PF_DURATION && !ji.st->have))
-					continue;
-				sample_start(b, sel, pfigs[f].name,
-				    pfigs[f].counter);
-				sess_labels(b, ds);
-				first = false;
-				label(b, &first, "poll", ji.poll,
-				    strlen(ji.poll));
-				render_adds(b, "} ");
-				switch ((enum pfig)f) {
-				case PF_RUNS:
-					render_u64(b, ji.runs);
-					break;
-				case PF_OK:
-					render_u64(b, ji.ok);
-					break;
-				case PF_FAILED:
-					render_u64(b, ji.failed);
-					break;
-				case PF_OVERRUNS:
-					render_u64(b, ji.overruns);
-					break;
-				case PF_SKIPPED:
-					render_u64(b, ji.skipped_down);
-					break;
-				case PF_DURATION:
-					snprintf(t, sizeof(t), "%.6f",
-					    ji.st->duration_us / 1e6);
-					render_adds(b, t);
-					break;
-				case PF_LAST:
-					snprintf(t, sizeof(t), "%.3f",
-					    ji.st->time_ms / 1e3);
-					render_adds(b, t);
-					break;
-				case PF__COUNT:
-					break;
-				}
-				render_add(b, "\n", 1);
-			}
+			health_sample(b, sel, &pfigs[f], namelen,
+			    r->pfx.p + mj->pfx, mj->pfxlen, mj->fig[f]);
 		}
 	}
 }
@@ -1058,13 +1242,13 @@ health_daemon(struct daemon *d, const struct metrics_sel *sel,
 {
 	struct polls_info	 pi;
 	json_t			*ev;
-	char			 t[32];
 
 	type_line(b, sel, "snmpmgrd_uptime_seconds", false, "seconds since "
 	    "start");
-	snprintf(t, sizeof(t), "snmpmgrd_uptime_seconds %.3f\n",
-	    daemon_uptime(d));
-	render_adds(b, t);
+	/* (a 32-byte snprintf buffer cut the newline off from 100 s on) */
+	render_adds(b, "snmpmgrd_uptime_seconds ");
+	metrics_fixed(b, (uint64_t)(daemon_uptime(d) * 1e3 + 0.5), 3);
+	render_add(b, "\n", 1);
 	metrics_scalar(b, sel, "snmpmgrd_sessions", false,
 	    sessions_count(d->sessions));
 	polls_info(d->polls, &pi);
@@ -1102,14 +1286,22 @@ void
 metrics_render(struct daemon *d, const struct metrics_sel *sel,
     struct render_buf *b)
 {
+	struct roster	 r;
+
+	if (roster_gather(&r, d, sel, sel->scratch) == -1) {
+		b->failed = true;
+		goto out;
+	}
 	if (sel->values)
-		render_values(d, sel, b);
+		render_values(&r, sel, sel->scratch, b);
 	if (!sel->health)
-		return;
+		goto out;
 	if (sel->only == NULL)
 		health_daemon(d, sel, b);
-	health_sessions(d, sel, b);
-	health_polls(d, sel, b);
+	health_sessions(&r, sel, b);
+	health_polls(&r, sel, b);
 	if (sel->only == NULL)
 		health_traps(d, sel, b);
+ out:
+	roster_free(&r, sel->scratch);
 }

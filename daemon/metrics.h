@@ -26,6 +26,7 @@
 struct daemon;
 struct dsess;
 struct render_buf;
+struct metrics_scratch;
 
 /* What to render. */
 struct metrics_sel {
@@ -34,7 +35,19 @@ struct metrics_sel {
 	const char		*poll;		/* NULL: every poll */
 	bool			 values;	/* the polled values */
 	bool			 health;	/* snmpmgrd_* */
+	/* Memory kept for the next rendering (NULL: its own). */
+	struct metrics_scratch	*scratch;
 };
+
+/*
+ * A rendering of many sessions needs megabytes of working memory (an
+ * entry per value, the sessions' labels escaped once); fresh memory
+ * costs its page faults on every scrape, so a caller that renders often
+ * keeps one scratch, owned by it, used by one rendering at a time.
+ * NULL when memory ran out (renderings then use their own).
+ */
+struct metrics_scratch *metrics_scratch_new(void);
+void	 metrics_scratch_free(struct metrics_scratch *sc);
 
 /* Append the exposition to b (without OpenMetrics' "# EOF", which the
  * caller adds after its own metrics).  b->failed on allocation failure. */

@@ -243,6 +243,104 @@ mib_node_row(const struct mib_node *n)
 	return NULL;
 }
 
+bool
+mib_node_plain_name(const struct mib_node *n, const char **name,
+    size_t *namelen, size_t *nindex)
+{
+	if (!n->plain)
+		return false;
+	*name = n->fullname;
+	*namelen = n->fullname_len;
+	*nindex = n->plain_index;
+	return true;
+}
+
+const char *
+mib_node_index_label(const struct mib_node *n, size_t i, size_t *len)
+{
+	const struct mib_node *in = mib_node_row(n)->index[i];
+
+	*len = in->label_len;
+	return in->label;
+}
+
+/* True when s is an identifier no output format quotes. */
+static bool
+plain_ident(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/* How mib_node_plain_name names n's instances (n labelled): the INDEX
+ * objects each one plain integer arc; -1 when not plain. */
+static int
+plain_index(const struct mib_node *n)
+{
+	const struct mib_node *row = mib_node_row(n), *in;
+	size_t		 i;
+
+	if (!(n->kind & MIB_K_COLUMN) || row == NULL || row->nindex == 0)
+		return 0;
+	/* mib_name_instance decodes at most this many */
+	if (row->nindex > SNMPMGR_MAX_OID_LEN / 2 || row->nindex > 16)
+		return -1;
+	for (i = 0; i < row->nindex; i++) {
+		in = row->index[i];
+		if (!plain_ident(in->label) || in->app_ip)
+			return -1;
+		switch (in->base) {
+		case MIB_B_INTEGER32:
+		case MIB_B_UNSIGNED32:
+		case MIB_B_INTEGER64:
+		case MIB_B_UNSIGNED64:
+			break;
+		default:		/* enum labels, strings, OIDs */
+			return -1;
+		}
+	}
+	return (int)row->nindex;
+}
+
+/* The full names and plain-name facts of n and the nodes under it. */
+static int
+plain_names(struct mib *m, struct mib_node *n)
+{
+	size_t		 ml, ll;
+	uint32_t	 i;
+	char		*p;
+	int		 k;
+
+	if (n->label != NULL) {
+		ml = strlen(n->module);
+		ll = strlen(n->label);
+		if ((p = mib_alloc(m, ml + 2 + ll + 1)) == NULL)
+			return -1;
+		memcpy(p, n->module, ml);
+		memcpy(p + ml, "::", 2);
+		memcpy(p + ml + 2, n->label, ll + 1);
+		n->fullname = p;
+		n->fullname_len = (uint32_t)(ml + 2 + ll);
+		n->label_len = (uint32_t)ll;
+		n->plain = false;
+		n->plain_index = 0;
+		if (plain_ident(n->module) && plain_ident(n->label) &&
+		    (k = plain_index(n)) >= 0) {
+			n->plain = true;
+			n->plain_index = (uint8_t)k;
+		}
+	}
+	for (i = 0; i < n->nkids; i++)
+		if (plain_names(m, n->kids[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /* The node at arcs[0..len), made along the way when missing. */
 static struct mib_node *
 node_make(struct mib *m, const uint32_t *arcs, uint32_t len)
@@ -878,6 +976,8 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 		if (!module_broken_quiet(&lc, sm) &&
 		    load_module_indexes(&lc, sm) == -1)
 			goto nomem;
+	if (plain_names(m, &m->root) == -1)
+		goto nomem;
 	smiExit();
 	loading = NULL;
 	load_ctx_clear(&lc);
@@ -906,6 +1006,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	(void)warn;
 	(void)arg;
 	(void)node_make;
+	(void)plain_names;
 	(void)name_cmp;
 	snprintf(err, errlen, "mibs: MIB names are not supported by this "
 	    "build (configure --with-libsmi)");

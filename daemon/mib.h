@@ -107,6 +107,24 @@ size_t		 mib_name_instance(const struct mib_node *n,
 		    struct mib_index_item *items, size_t max, int *nitems,
 		    char *buf, size_t size);
 
+/*
+ * Naming instances of n without decoding them (the renderer's way for
+ * walks): true when every instance of n is named "MODULE::label"
+ * followed by ".ARC" for each arc of the OID past n - no enumerated,
+ * string, OID or IpAddress INDEX object - and module and labels are
+ * identifiers ([A-Za-z0-9_-]) that no output format quotes.  Then
+ * *name (its length in *namelen) is that "MODULE::label", made at load,
+ * and *nindex the INDEX objects of n's row, each one arc: the first
+ * *nindex arcs past n are the index (when the OID has that many), labels
+ * given by mib_node_index_label.  *nindex is 0 for a scalar, a node that
+ * is no column, or a column of a row without INDEX.
+ */
+bool		 mib_node_plain_name(const struct mib_node *n,
+		    const char **name, size_t *namelen, size_t *nindex);
+/* INDEX object i's label of n's row (i < nindex) and its length. */
+const char	*mib_node_index_label(const struct mib_node *n, size_t i,
+		    size_t *len);
+
 /* What mib.translate shows of a node; strings NULL when unknown. */
 struct mib_info {
 	const char	*module;

@@ -67,6 +67,14 @@ struct mib_node {
 	struct mib_node	**index;
 	size_t		 nindex;
 	bool		 implied;
+
+	/* Made once loading ends (mib.c plain_names), for
+	 * mib_node_plain_name: "MODULE::label" and the label's length. */
+	const char	*fullname;
+	uint32_t	 fullname_len;
+	uint32_t	 label_len;
+	bool		 plain;		/* instances are fullname.ARC.ARC... */
+	uint8_t		 plain_index;	/* INDEX objects, one arc each */
 };
 
 /* A name as written in a module: several may share a node. */

@@ -340,12 +340,25 @@ render_type_name(uint8_t t)
 	}
 }
 
-/* What the current MIB set says about one varbind (mib.h). */
+/*
+ * What the current MIB set says about one varbind (mib.h).  Most objects
+ * (scalars, columns of rows indexed by integers) have a plain name: the
+ * node's "MODULE::label" made at load, then the OID's further arcs, the
+ * first of them the index - written straight from the arcs, with no
+ * decoding and no escaping.  Others are named and decoded by
+ * mib_name_instance into name and items.
+ */
 struct render_mib {
 	const struct mib_node	*node;
+	const struct oid	*oid;
+	size_t			 plen;		/* arcs of node */
+	const char		*plain;		/* plain name, or NULL */
+	size_t			 plainlen;
+	size_t			 nplain;	/* its index arcs */
 	char			 name[512];
 	size_t			 namelen;
 	const char		*en;
+	size_t			 enlen;
 	char			 disp[1024];
 	size_t			 displen;
 	struct mib_index_item	 items[16];
@@ -353,32 +366,57 @@ struct render_mib {
 	size_t			 room;		/* bytes all of it may take */
 };
 
+/* The longest name render_mib_lookup makes (slow or plain). */
+#define RENDER_NAME_MAX		(sizeof(((struct render_mib *)0)->name) - 1)
+
 /* Fill rm from the current MIB set; false when it names nothing. */
 static bool
 render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 {
 	const struct mib	*m = mib_current();
 	const struct snmp_value	*v = &vb->value;
-	size_t			 plen, i;
+	size_t			 plen, i, rest, len;
 
 	if (m == NULL || (rm->node = mib_lookup(m, &vb->name, &plen)) == NULL)
 		return false;
-	/* One lookup, one index decoding: the name is made from it. */
-	rm->namelen = mib_name_instance(rm->node, &vb->name, plen, rm->items,
-	    sizeof(rm->items) / sizeof(rm->items[0]), &rm->nitems, rm->name,
-	    sizeof(rm->name));
-	if (rm->namelen >= sizeof(rm->name))
-		rm->namelen = 0;
-	rm->room = 16 + 6 * rm->namelen;
+	rm->oid = &vb->name;
+	rm->plen = plen;
+	rm->plain = NULL;
+	rm->nitems = 0;
+	rest = vb->name.len - plen;
+	if (mib_node_plain_name(rm->node, &rm->plain, &rm->plainlen,
+	    &rm->nplain) && rm->plainlen + 11 * rest <= RENDER_NAME_MAX) {
+		/* Too short for its index: no index, as the slow way. */
+		if (rm->nplain > rest)
+			rm->nplain = 0;
+		rm->room = 32 + rm->plainlen + 11 * rest;	/* + ,"index":{} */
+		for (i = 0; i < rm->nplain; i++) {
+			(void)mib_node_index_label(rm->node, i, &len);
+			rm->room += 16 + len;
+		}
+	} else {
+		rm->plain = NULL;
+		/* One lookup, one index decoding: the name is made from
+		 * it. */
+		rm->namelen = mib_name_instance(rm->node, &vb->name, plen,
+		    rm->items, sizeof(rm->items) / sizeof(rm->items[0]),
+		    &rm->nitems, rm->name, sizeof(rm->name));
+		if (rm->namelen >= sizeof(rm->name))
+			rm->namelen = 0;
+		rm->room = 16 + 6 * rm->namelen;
+	}
 	rm->en = NULL;
 	rm->displen = 0;
-	if (!mib_node_is_object(rm->node) || plen == vb->name.len) {
+	if (!mib_node_is_object(rm->node) || rest == 0) {
 		rm->nitems = 0;
-		return rm->namelen > 0;
+		rm->nplain = 0;
+		return rm->plain != NULL || rm->namelen > 0;
 	}
 	if (v->type == SNMP_T_INTEGER &&
-	    (rm->en = mib_enum_label(rm->node, v->i)) != NULL)
-		rm->room += 16 + 6 * strlen(rm->en);
+	    (rm->en = mib_enum_label(rm->node, v->i)) != NULL) {
+		rm->enlen = strlen(rm->en);
+		rm->room += 16 + 6 * rm->enlen;
+	}
 	if (!mib_display_is_self(rm->node, v))
 		rm->displen = mib_display(rm->node, v, rm->disp,
 		    sizeof(rm->disp));
@@ -395,6 +433,48 @@ render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 	return true;
 }
 
+/* ,"name":"..." of rm, either way: needs rm->room of room. */
+static void
+put_mib_name(struct render_buf *b, const struct render_mib *rm)
+{
+	size_t		 at;
+
+	if (rm->plain == NULL) {
+		if (rm->namelen > 0) {
+			PUT_LIT(b, ",\"name\":");
+			put_json_str(b, rm->name, rm->namelen);
+		}
+		return;
+	}
+	PUT_LIT(b, ",\"name\":\"");
+	put_mem(b, rm->plain, rm->plainlen);
+	for (at = rm->plen; at < rm->oid->len; at++) {
+		b->p[b->len++] = '.';
+		put_u64(b, rm->oid->arcs[at]);
+	}
+	b->p[b->len++] = '"';
+}
+
+/* ,"index":{...} of a plain name: needs rm->room of room. */
+static void
+put_plain_index(struct render_buf *b, const struct render_mib *rm)
+{
+	const char	*label;
+	size_t		 i, len;
+
+	PUT_LIT(b, ",\"index\":{");
+	for (i = 0; i < rm->nplain; i++) {
+		label = mib_node_index_label(rm->node, i, &len);
+		if (i > 0)
+			b->p[b->len++] = ',';
+		b->p[b->len++] = '"';
+		put_mem(b, label, len);
+		PUT_LIT(b, "\":");
+		put_u64(b, rm->oid->arcs[rm->plen + i]);
+	}
+	b->p[b->len++] = '}';
+}
+
 /* ,"enum":...,"display":...,"index":{...}: needs rm->room of room. */
 static void
 put_mib_extras(struct render_buf *b, const struct render_mib *rm)
@@ -404,11 +484,16 @@ put_mib_extras(struct render_buf *b, const struct render_mib *rm)
 
 	if (rm->en != NULL) {
 		PUT_LIT(b, ",\"enum\":");
-		put_json_str(b, rm->en, strlen(rm->en));
+		put_json_str(b, rm->en, rm->enlen);
 	}
 	if (rm->displen > 0) {
 		PUT_LIT(b, ",\"display\":");
 		put_json_str(b, rm->disp, rm->displen);
+	}
+	if (rm->plain != NULL) {
+		if (rm->nplain > 0)
+			put_plain_index(b, rm);
+		return;
 	}
 	if (rm->nitems <= 0)
 		return;
@@ -456,12 +541,10 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 
 	PUT_LIT(b, "{\"oid\":\"");
 	put_oid_arcs(b, &vb->name);
-	if (named && rm.namelen > 0) {
-		PUT_LIT(b, "\",\"name\":");
-		put_json_str(b, rm.name, rm.namelen);
-		PUT_LIT(b, ",\"type\":\"");
-	} else
-		PUT_LIT(b, "\",\"type\":\"");
+	b->p[b->len++] = '"';
+	if (named)
+		put_mib_name(b, &rm);
+	PUT_LIT(b, ",\"type\":\"");
 	tn = render_type_name(v->type);
 	put_mem(b, tn.name, tn.len);
 	b->p[b->len++] = '"';

@@ -264,6 +264,44 @@ class Http(unittest.TestCase):
         self.assertEqual(find(s, name + "_4_0", session="c")[0][0][
             name + "_4_0"], "h\u00e9llo")
 
+    def test_02b_health_figures(self):
+        # every session's and every poll's figures, with their labels,
+        # the fractional ones written as fixed-point decimals
+        s, types = self.scrape()
+        polls = {"a": ("sys", "ifs"), "b": ("sys",), "c": ("odd",)}
+        now = time.time()
+        for sess, names in polls.items():
+            for fam in ("snmpmgrd_session_up", "snmpmgrd_session_requests",
+                        "snmpmgrd_session_responses",
+                        "snmpmgrd_session_timeouts"):
+                got = find(s, fam, session=sess)
+                self.assertEqual(len(got), 1, (fam, sess, got))
+                self.assertEqual(got[0][0], {"session": sess,
+                                             "host": "127.0.0.1"})
+                self.assertRegex(got[0][1], r"^\d+$")
+            self.assertEqual(find(s, "snmpmgrd_session_up",
+                                  session=sess)[0][1], "1")
+            self.assertRegex(find(s, "snmpmgrd_session_rtt_seconds",
+                                  session=sess)[0][1], r"^\d+\.\d{6}$")
+            for poll in names:
+                runs = find(s, "snmpmgrd_poll_runs", session=sess,
+                            poll=poll)
+                self.assertEqual(len(runs), 1, (sess, poll))
+                self.assertGreater(int(runs[0][1]), 0)
+                dur = find(s, "snmpmgrd_poll_duration_seconds",
+                           session=sess, poll=poll)[0][1]
+                self.assertRegex(dur, r"^\d+\.\d{6}$")
+                self.assertLess(float(dur), 5)
+                last = find(s, "snmpmgrd_poll_last_success_timestamp_"
+                            "seconds", session=sess, poll=poll)[0][1]
+                self.assertRegex(last, r"^\d+\.\d{3}$")
+                self.assertLess(abs(float(last) - now), 60)
+        self.assertEqual(len(find(s, "snmpmgrd_poll_runs")), 4)
+        up = find(s, "snmpmgrd_uptime_seconds")
+        self.assertRegex(up[0][1], r"^\d+\.\d{3}$")
+        self.assertEqual(types["snmpmgrd_session_requests"], "counter")
+        self.assertEqual(types["snmpmgrd_session_rtt_seconds"], "gauge")
+
     def test_03_promtool(self):
         promtool = shutil.which("promtool")
         if promtool is None:

@@ -221,6 +221,37 @@ class MibNames(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith(".1.3.6.1.2.1.1.9.1."), r.stdout)
 
+    def test_walk_index_and_ctl_print_the_daemons_rendering(self):
+        # the renderer's index (written from the arcs for integer
+        # indexes) is mib.translate's decoding of the same OID
+        vbs = [v for v in self.whole_walk() if "index" in v]
+        self.assertGreater(len(vbs), 20)
+        for i in range(0, len(vbs), 256):
+            res = self.rpc("mib.translate", {"names": [
+                v["oid"] for v in vbs[i:i + 256]]})["result"]
+            for v, o in zip(vbs[i:i + 256], res["objects"]):
+                self.assertEqual((v["name"], v["index"]),
+                                 (o["name"], o["index_values"]))
+        # snmpmgrctl prints walk rows from their bytes (no JSON tree):
+        # --json as snmp.walk returned them, text with the names and
+        # enum labels, as it prints a get
+        notes, reply = self.d.rpc_stream("snmp.walk", {
+            "session": "a", "oid": "IF-MIB::ifTable"}, timeout=60)
+        want = [v for n in notes if n.get("method") == "walk.rows"
+                for v in n["params"]["varbinds"]]
+        self.assertTrue(any("enum" in v for v in want), want[:5])
+        self.assertEqual(self.d.ctl_json("walk", "a", "IF-MIB::ifTable"),
+                         want)
+        r = self.d.ctl("walk", "a", "IF-MIB::ifTable")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), len(want))
+        for v, line in zip(want, lines):
+            self.assertTrue(line.startswith(v["name"] + " = "), line)
+            if "enum" in v:
+                self.assertEqual(line, "%s = INTEGER: %s(%d)" % (
+                    v["name"], v["enum"], v["value"]))
+
     def test_translate(self):
         r = self.d.ctl("translate", "ifAdminStatus.3", ".1.3.6.1.2.1.2.2.1.2")
         self.assertEqual(r.returncode, 0, r.stderr)
