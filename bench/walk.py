@@ -85,29 +85,41 @@ def proc_cpu_ns(pid):
     return (int(fields[11]) + int(fields[12])) * 1000000000 // CLK_TCK
 
 
+def require_cpus(prog, *cpu_sets):
+    """Exit with status 1 and a message unless every CPU named in
+    cpu_sets (CPU numbers or sets of them) is in this process's allowed
+    set: a placement on a CPU we may not use would silently run on the
+    others (a "cross" figure measured on one CPU)."""
+    want = set()
+    for c in cpu_sets:
+        want |= {c} if isinstance(c, int) else set(c)
+    allowed = os.sched_getaffinity(0)
+    if not want <= allowed:
+        sys.exit("%s: its CPU placements need CPUs %s, but only %s may be "
+                 "used here (taskset -p %d); no figure measured" % (
+                     prog, ",".join(map(str, sorted(want))),
+                     ",".join(map(str, sorted(allowed))), os.getpid()))
+
+
 def pin(pid, cpus):
     """Every thread of pid onto cpus, a CPU number or a set of them
-    (threads made later inherit it)."""
+    (threads made later inherit it).  A thread that ended meanwhile is
+    skipped; a CPU that is not allowed raises (see require_cpus)."""
     if isinstance(cpus, int):
         cpus = {cpus}
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
             os.sched_setaffinity(int(tid), cpus)
-        except OSError:
+        except ProcessLookupError:
             pass
 
 
 def placements_available(wanted, prog):
-    """The placements of wanted (None: all) this machine can run (cross
-    needs CPUs 0 and 1); says on stderr which it cannot."""
-    cpus = os.sched_getaffinity(0)
-    out = {}
-    for name in wanted or PLACEMENTS:
-        if set(PLACEMENTS[name]) <= cpus:
-            out[name] = PLACEMENTS[name]
-        else:
-            print("%s: placement %s needs CPUs %s: not available here"
-                  % (prog, name, PLACEMENTS[name]), file=sys.stderr)
+    """The placements of wanted (None: all); exits with a message
+    (require_cpus) when one needs a CPU this process may not use: ask for
+    --placement same on a machine with one CPU."""
+    out = {name: PLACEMENTS[name] for name in wanted or PLACEMENTS}
+    require_cpus(prog, *[set(c) for c in out.values()])
     return out
 
 
