@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 import snmptest  # noqa: E402
 from poll import CheckFailed, config, cpu_s, start_responder  # noqa: E402
 from test_cluster import JsReader, NatsServer, free_tcp_port  # noqa: E402
-from walk import pin  # noqa: E402
+from walk import pin, require_cpus  # noqa: E402
 
 NODE_CPU, PEER_CPU = {0}, {1}
 GOAL_PUBLISH_COST = 0.30
@@ -202,6 +202,7 @@ def main():
     ap.add_argument("--in-flight", type=int, default=1000)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    require_cpus("cluster.py", NODE_CPU, PEER_CPU)
     args.builddir = os.path.abspath(args.builddir)
     args.batch_window = None
     args.sessions = total = args.per_node * len(NAMES)

@@ -158,6 +158,9 @@ def main():
     ap.add_argument("--in-flight", type=int, default=1000)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    pollbench.require_cpus("metrics.py", *[c for _, m, a in
+                                           pollbench.PLACEMENTS
+                                           for c in (m, a)])
     args.batch_window = None
     args.builddir = os.path.abspath(args.builddir)
     os.environ["top_builddir"] = args.builddir

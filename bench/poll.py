@@ -55,7 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 import snmptest  # noqa: E402
-from walk import pin, proc_cpu_ns  # noqa: E402
+from walk import pin, proc_cpu_ns, require_cpus  # noqa: E402
 
 TABLE = "1.3.6.1.4.1.99999.2.1"
 GOAL_US_PER_POLL = 5.0
@@ -341,6 +341,7 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
+    require_cpus("poll.py", *[c for _, m, a in PLACEMENTS for c in (m, a)])
     args.builddir = os.path.abspath(args.builddir)
     os.environ["top_builddir"] = args.builddir
     for prog in ("responder", "requester"):

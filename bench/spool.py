@@ -32,13 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, HERE)
 
-
-def pin(pid, cpu):
-    for t in os.listdir("/proc/%d/task" % pid):
-        try:
-            os.sched_setaffinity(int(t), {cpu})
-        except OSError:
-            pass
+from walk import pin, require_cpus  # noqa: E402
 
 
 def cpu_seconds(pid):
@@ -67,6 +61,8 @@ def main():
     ap.add_argument("--count", type=int, default=20000)
     ap.add_argument("--rate", type=int, default=5000, help="traps/s sent")
     a = ap.parse_args()
+    # snmpmgrd on CPU 0, nats-server on CPU 1
+    require_cpus("spool.py", 0, 1)
     os.environ["top_builddir"] = os.path.abspath(a.builddir)
     import snmptest
     import test_cluster as tc

@@ -46,7 +46,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import snmptest  # noqa: E402
-from walk import pin, proc_cpu_ns  # noqa: E402
+from walk import pin, proc_cpu_ns, require_cpus  # noqa: E402
 
 SENDER_ENGINE = "8000000001626e6368"
 USERS = [("benchuser%d" % k, "benchpass1", "benchpriv1") for k in range(4)]
@@ -357,6 +357,10 @@ def main():
     ap.add_argument("--json", help="write all rows to this file")
     a = ap.parse_args()
     a.builddir = os.path.abspath(a.builddir)
+    for place in a.placements.split(","):
+        if place not in PLACEMENTS:
+            sys.exit("traps.py: no placement %r (same, cross)" % place)
+        require_cpus("traps.py", *PLACEMENTS[place])
     builds = {"snmpmgrd": a.builddir}
     if a.baseline:
         builds["baseline"] = os.path.abspath(a.baseline)

@@ -87,15 +87,34 @@ def proc_cpu_ns(pid):
     return (int(fields[11]) + int(fields[12])) * 1000000000 // CLK_TCK
 
 
+def require_cpus(prog, *cpu_sets):
+    """Exit with status 2 and a message unless every CPU named in
+    cpu_sets (CPU numbers or sets of them) is in this process's allowed
+    set: a placement on a CPU we may not use would silently run on the
+    others (a "cross" figure measured on one CPU)."""
+    want = set()
+    for c in cpu_sets:
+        want |= {c} if isinstance(c, int) else set(c)
+    allowed = os.sched_getaffinity(0)
+    if not want <= allowed:
+        print("%s: its CPU placements need CPUs %s, but only %s may be "
+              "used here (taskset -p %d); no figure measured" % (
+                  prog, ",".join(map(str, sorted(want))),
+                  ",".join(map(str, sorted(allowed))), os.getpid()),
+              file=sys.stderr)
+        sys.exit(2)
+
+
 def pin(pid, cpus):
     """Every thread of pid onto cpus, a CPU number or a set of them
-    (threads made later inherit it)."""
+    (threads made later inherit it).  A thread that ended meanwhile is
+    skipped; a CPU that is not allowed raises (see require_cpus)."""
     if isinstance(cpus, int):
         cpus = {cpus}
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
             os.sched_setaffinity(int(tid), cpus)
-        except OSError:
+        except ProcessLookupError:
             pass
 
 

@@ -209,7 +209,7 @@ struct config_scheduler {
 };
 
 /* "scheduler.batch_window" when not given, ms. */
-#define CONFIG_DEF_BATCH_MS	5
+#define CONFIG_DEF_BATCH_MS	50
 
 /*
  * "resolver": how host names are looked up (resolve.h).  NULL and 0

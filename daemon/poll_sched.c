@@ -2,9 +2,12 @@
  * poll_sched.c - the poll scheduler of poll_sched.h.
  *
  * Every job that has a next turn (or, in a down session, the one job that
- * serves as its probe) sits in one 4-ary min-heap keyed by the moment it
- * fires; the heap's top is the one deadline asked of the loop through
- * io->wake, so ten thousand sessions cost one timer.  Jobs that fire
+ * serves as its probe) sits in one 4-ary min-heap keyed by the latest
+ * moment it may start: its turn plus its share of the batch window
+ * (turn_slack), a probe's moment itself.  The heap's top is the one
+ * deadline asked of the loop through io->wake, so ten thousand sessions
+ * cost one timer, and each wake-up starts every turn whose moment has
+ * come: no turn starts before its moment or after its deadline.  Jobs that fire
  * without a free slot wait in FIFOs: one per session (its bound was
  * reached) and one global (the daemon's bound was), and a job is on at
  * most one of them.  When a run ends, its session's queue and then the
@@ -36,7 +39,8 @@ struct poller_job {
 	TAILQ_ENTRY(poller_job)	 sentry;	/* ps->jobs */
 	TAILQ_ENTRY(poller_job)	 qentry;	/* a wait queue */
 	size_t			 hidx;		/* heap slot or NOHEAP */
-	uint64_t		 fire_at;	/* heap key */
+	uint64_t		 fire_at;	/* its moment (the heap's key
+						 * adds turn_slack) */
 	uint64_t		 due;		/* the turn it fires for */
 	uint64_t		 interval_us;
 	uint64_t		 jitter_us;
@@ -66,7 +70,7 @@ struct poller_sess {
 	struct poller_job	*probe;		/* scheduled probe, or NULL */
 };
 
-/* A heap slot: the job's fire_at, kept beside it. */
+/* A heap slot: the job's deadline, kept beside it. */
 struct heap_ent {
 	uint64_t		 at;
 	struct poller_job	*j;
@@ -216,11 +220,11 @@ heap_reserve(struct poller *p)
 
 /* The room was reserved when the job was added, so this cannot fail. */
 static void
-heap_push(struct poller *p, struct poller_job *j)
+heap_push(struct poller *p, struct poller_job *j, uint64_t deadline)
 {
 	if (j->hidx != NOHEAP)
 		return;
-	heap_set(p, p->hn++, (struct heap_ent){ j->fire_at, j });
+	heap_set(p, p->hn++, (struct heap_ent){ deadline, j });
 	heap_up(p, j->hidx);
 }
 
@@ -248,8 +252,6 @@ rewake(struct poller *p)
 {
 	uint64_t	 want = p->hn > 0 ? p->heap[0].at : 0;
 
-	if (want != 0)
-		want += p->conf.batch_us;
 	if (want == 0 && p->hn > 0)
 		want = 1;	/* 0 means "nothing"; fire at once */
 	if (want != p->wake_at) {
@@ -272,6 +274,19 @@ grid_next(const struct poller *p, const struct poller_job *j, uint64_t t)
 	return base + k * j->interval_us;
 }
 
+/*
+ * How late a turn of j may start so that it shares a wake-up with others:
+ * the batch window, but never more than 1/POLLER_BATCH_SHARE of j's
+ * interval (a 60 s poll may wait the whole window, a 100 ms one 1 ms).
+ */
+static uint64_t
+turn_slack(const struct poller *p, const struct poller_job *j)
+{
+	uint64_t	 share = j->interval_us / POLLER_BATCH_SHARE;
+
+	return p->conf.batch_us < share ? p->conf.batch_us : share;
+}
+
 static void
 schedule_turn(struct poller *p, struct poller_job *j)
 {
@@ -279,7 +294,7 @@ schedule_turn(struct poller *p, struct poller_job *j)
 	if (j->jitter_us > 0)
 		j->fire_at += rng_next(p) % j->jitter_us;
 	j->st.next_us = j->fire_at;
-	heap_push(p, j);
+	heap_push(p, j, j->fire_at + turn_slack(p, j));
 }
 
 static void
@@ -291,7 +306,7 @@ schedule_probe(struct poller *p, struct poller_sess *ps,
 	j->probe_sched = true;
 	j->fire_at = now + (uint64_t)ps->backoff_ms * 1000;
 	j->st.next_us = 0;
-	heap_push(p, j);
+	heap_push(p, j, j->fire_at);
 }
 
 /* Take j off its wait queue, if it is on one. */
@@ -574,7 +589,13 @@ poller_timer(struct poller *p)
 
 	p->wake_at = UINT64_MAX;	/* the timer that called us is spent */
 	now = now_us(p);
-	while (p->hn > 0 && p->heap[0].at <= now) {
+	/*
+	 * The top's deadline has come (or is near): start it and, in the
+	 * same wake-up, every job after it whose moment has come.  A job
+	 * whose moment has not stops the round; it and those after it
+	 * have later deadlines, which the next wake-up serves.
+	 */
+	while (p->hn > 0 && p->heap[0].j->fire_at <= now) {
 		j = p->heap[0].j;
 		heap_remove(p, j);
 		fire(p, j, now);

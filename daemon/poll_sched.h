@@ -87,13 +87,18 @@ struct poller_conf {
 	uint32_t	 backoff_min_ms;	/* 0: POLLER_DEF_BACKOFF_MIN */
 	uint32_t	 backoff_max_ms;	/* 0: POLLER_DEF_BACKOFF_MAX */
 	/*
-	 * Batching: the timer is asked for batch_us after the earliest
-	 * turn due, and every turn due by then starts in that one wake-up,
-	 * so a turn starts at most batch_us late and polls spread over an
-	 * interval run in groups rather than one wake-up each.  0: none.
+	 * Batching: a turn may start up to batch_us late, but never more
+	 * than 1/POLLER_BATCH_SHARE of its job's interval late.  The timer
+	 * is asked for the earliest such deadline, and every turn whose
+	 * moment has come by then starts in that one wake-up, so polls
+	 * spread over an interval run in groups rather than one wake-up
+	 * each.  0: none.
 	 */
 	uint32_t	 batch_us;
 };
+
+/* A turn waits for its batch at most this part of its interval. */
+#define POLLER_BATCH_SHARE		100
 
 /*
  * Every poll in flight may have an answer waiting in the shared socket's

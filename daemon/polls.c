@@ -101,6 +101,10 @@ struct polls {
 	struct poller		*p;
 	struct event		*timer;
 	struct snmp_varbind	*vb;		/* request scratch */
+	/* The get poll whose names vb holds (a name is a 516-byte struct
+	 * oid: ten of them were copied anew for every poll); NULL when
+	 * none, and after a reload, which may free the definitions. */
+	const struct config_poll *vb_cp;
 	struct render_buf	 rb;
 	bool			 stopped;
 
@@ -344,11 +348,14 @@ polls_start(void *arg, struct poller_job *j, bool probe)
 	}
 	memset(&pdu, 0, sizeof(pdu));
 	pdu.type = SNMP_PDU_GET;
-	for (i = 0; i < cp->noids; i++) {
-		P->vb[i].name = cp->oids[i];
-		P->vb[i].value.type = SNMP_T_NULL;
-		P->vb[i].value.len = 0;
-		P->vb[i].value.data = NULL;
+	if (P->vb_cp != cp) {
+		for (i = 0; i < cp->noids; i++) {
+			P->vb[i].name = cp->oids[i];
+			P->vb[i].value.type = SNMP_T_NULL;
+			P->vb[i].value.len = 0;
+			P->vb[i].value.data = NULL;
+		}
+		P->vb_cp = cp;
 	}
 	pdu.vb = P->vb;
 	pdu.nvb = pdu.maxvb = cp->noids;
@@ -577,6 +584,7 @@ polls_configure(struct polls *P, const struct config *c)
 	pc.backoff_max_ms = c->sched.backoff_max_ms;
 	pc.batch_us = c->sched.batch_ms * 1000;
 	poller_set_conf(P->p, &pc);
+	P->vb_cp = NULL;	/* c's polls replace the old ones */
 }
 
 void

@@ -441,6 +441,10 @@ sessions_note(struct dsess *ds, int error, const char *detail)
 	char	 what[SNMPMGR_MAX_NAME_LEN + 64];
 
 	if (error == 0) {
+		/* Every successful poll comes here: format only when there
+		 * is something to clear. */
+		if (!ds->rep.active && ds->rep.count == 0)
+			return;
 		snprintf(what, sizeof(what), "session %s: agent answers again",
 		    ds->name);
 		log_repeat_clear(&ds->rep, what);

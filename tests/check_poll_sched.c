@@ -711,6 +711,59 @@ START_TEST(poller_batches_turns_within_the_window)
 }
 END_TEST
 
+/*
+ * A turn waits for its batch at most 1/POLLER_BATCH_SHARE of its interval:
+ * with a 50 ms window, 10 s polls start up to 50 ms late but 100 ms polls
+ * at most 1 ms late, though they share wake-ups; and none starts early.
+ */
+START_TEST(poller_batch_wait_bounded_by_interval)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	struct poller_job_stats	 js;
+	uint64_t		 t0, fire, iv, slack, late[2] = { 0, 0 };
+	size_t			 i, k, done = 0, wakes = 0, fast = 0;
+	char			 name[32];
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &(struct poller_conf){ .max_in_flight =
+	    100000, .batch_us = 50 * MS }, 1);
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "m%zu", i);
+		ps = poller_sess_add(p, name, NULL);
+		poller_job_add(ps, "p", i % 20 == 0 ? 100 : 10000, 0, NULL);
+	}
+	while (fk_wake != 0 && fk_wake < t0 + 10 * SEC) {
+		fk_now = fk_wake;
+		k = fk_nstarted;
+		poller_timer(p);
+		wakes++;
+		for (; k < fk_nstarted && k < MAXREC; k++) {
+			poller_job_get_stats(fk_started[k], &js);
+			iv = (uint64_t)poller_job_interval_ms(fk_started[k]) *
+			    MS;
+			fire = js.next_us - iv;
+			slack = iv / POLLER_BATCH_SHARE < 50 * MS ?
+			    iv / POLLER_BATCH_SHARE : 50 * MS;
+			ck_assert_uint_le(fire, fk_now);
+			ck_assert_uint_le(fk_now - fire, slack);
+			if (fk_now - fire > late[iv == 100 * MS])
+				late[iv == 100 * MS] = fk_now - fire;
+			fast += iv == 100 * MS;
+		}
+		fk_finish_all(&done, POLLER_OK);
+	}
+	/* 100 fast jobs ten times a second for 10 s. */
+	ck_assert_uint_ge(fast, 9000);
+	/* The slow turns did wait for company; the wake-ups are about one
+	 * per fast job's millisecond window, not one per turn. */
+	ck_assert_uint_gt(late[0], 1 * MS);
+	ck_assert_uint_lt(wakes, fast + 200);
+	poller_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -730,6 +783,7 @@ main(void)
 	tcase_add_test(tc, poller_run_now_and_start_failures);
 	tcase_add_test(tc, poller_uses_one_deadline_for_many_jobs);
 	tcase_add_test(tc, poller_batches_turns_within_the_window);
+	tcase_add_test(tc, poller_batch_wait_bounded_by_interval);
 	tcase_add_test(tc, poller_survives_churn_of_jobs_and_sessions);
 	suite_add_tcase(su, tc);
 	return check_run(su);
