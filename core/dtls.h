@@ -148,6 +148,16 @@ struct dtls_opts {
 struct dtls_cred *dtls_cred_get(const struct dtls_opts *o);
 struct dtls_cred *dtls_cred_ref(struct dtls_cred *c);
 void		 dtls_cred_free(struct dtls_cred *c);
+/*
+ * The validity of a certificate (OpenSSL's X509), in seconds since 1970
+ * UTC, and of a credential's own certificate (PEM or PKCS#12 alike).
+ * 0, or -1 when a date cannot be read.
+ */
+struct x509_st;
+int		 dtls_x509_dates(const struct x509_st *x, int64_t *not_before,
+		    int64_t *not_after);
+int		 dtls_cred_dates(const struct dtls_cred *c, int64_t *not_before,
+		    int64_t *not_after);
 
 /* Build a context: files read and checked now.  NULL with the error set. */
 struct dtls_ctx	*dtls_ctx_new(const struct dtls_opts *o);

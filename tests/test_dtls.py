@@ -154,6 +154,27 @@ class DtlsConfigTest(unittest.TestCase):
                                     key=self.certs.p("old.key")),
                           "has expired")
 
+    def p12(self, name):
+        """name.pem and name.key as one PKCS#12 file (pass phrase)."""
+        out = self.certs.p(name + ".p12")
+        run(OPENSSL, "pkcs12", "-export", "-in", self.certs.p(name + ".pem"),
+            "-inkey", self.certs.p(name + ".key"), "-passout",
+            "pass:p12-phrase", "-out", out)
+        s = self.good(cert=out, key_password="p12-phrase")
+        del s["key"]
+        return s
+
+    def test_pkcs12_dates_checked_as_pem_ones(self):
+        # The dates of a PKCS#12 certificate are checked at load as those
+        # of a PEM one: the same error and the same warning.
+        self.expect_ok(self.p12("me"))
+        r = self.expect_error(self.p12("old"), "has expired")
+        self.assertIn("error 273", r.stderr)
+        self.assertNotIn("p12-phrase", r.stdout + r.stderr)
+        r = self.check(self.p12("soon"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("expires in", r.stderr)
+
     def test_certificate_expiring_soon_is_a_warning(self):
         r = self.check(self.good(cert=self.certs.p("soon.pem"),
                                  key=self.certs.p("soon.key")))
