@@ -872,19 +872,38 @@ class DtlsInformTest(unittest.TestCase):
                 r = dm.ctl("inform", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
                            "over-dtls")
                 self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
-                # An inline target would close before its handshake.
-                r = dm.rpc("snmp.trap", {"target": s, "trap_oid": oid})
-                self.assertEqual(r.get("error", {}).get("code"), 399, r)
+                # Inline targets: a temporary session each, which lives
+                # until its trap has left on a new association.
+                vb = [{"oid": "1.3.6.1.2.1.1.5.0", "type": "s",
+                       "value": "inline-trap"}]
+                r = dm.rpc("snmp.trap", {"target": s, "trap_oid": oid,
+                                         "varbinds": vb}, timeout=30)
+                self.assertTrue(r.get("result", {}).get("sent"), r)
+                r = dm.ctl("inform", "-H", "dtls:127.0.0.1:%d" % port,
+                           "--cert", p.path("mgr.crt"), "--key",
+                           p.path("mgr.key"), "--ca", p.ca, oid,
+                           "1.3.6.1.2.1.1.5.0", "s", "inline-inform")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                # An agent our CA does not vouch for: the handshake's
+                # error is the answer, and nothing is sent.
+                vb[0]["value"] = "must-not-arrive"
+                r = dm.rpc("snmp.trap", {"target": dict(
+                    s, ca=p.path("mgr.crt")), "trap_oid": oid,
+                    "varbinds": vb}, timeout=30)
+                self.assertEqual(r.get("error", {}).get("code"), 275, r)
+                want = ("over-dtls", "trap-via-dtls", "inline-trap",
+                        "inline-inform")
                 deadline = time.monotonic() + 5
                 text = ""
                 while time.monotonic() < deadline:
                     with open(log, errors="replace") as f:
                         text = f.read()
-                    if "over-dtls" in text and "trap-via-dtls" in text:
+                    if all(w in text for w in want):
                         break
                     time.sleep(0.1)
-            self.assertIn("over-dtls", text)
-            self.assertIn("trap-via-dtls", text)
+            for w in want:
+                self.assertIn(w, text)
+            self.assertNotIn("must-not-arrive", text)
             self.assertIn(oid, text)
         finally:
             if trapd is not None:
