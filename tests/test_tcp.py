@@ -15,7 +15,6 @@ once per connection, RFC 3430: no retransmission on the same stream) and
 one that drops the connection (the retry goes out on a new one).
 """
 
-import json
 import os
 import shutil
 import socket
