@@ -829,6 +829,21 @@ heap_in_use(void)
 	return mallinfo2().uordblks;
 }
 
+/* Whether heap_in_use() sees our allocations (not under ASan). */
+static bool
+heap_counted(void)
+{
+	size_t	 before = heap_in_use();
+	char	*p = malloc(50000);
+	bool	 seen;
+
+	ck_assert_ptr_nonnull(p);
+	p[0] = 1;
+	seen = heap_in_use() >= before + 50000;
+	free(p);
+	return seen;
+}
+
 /*
  * An open association gives OpenSSL's two record buffers (~17 KiB each)
  * back between datagrams, and keeps the peer's details as long as they
@@ -950,12 +965,14 @@ START_TEST(dtls_client_records_each_cipher)
 		dtls_assoc_free(p.cl);
 		p.cl = NULL;
 		held -= heap_in_use();
-		if (i < AEAD_CIPHERS)
+		if (!heap_counted())
+			;	/* another allocator (ASan): nothing to see */
+		else if (i < AEAD_CIPHERS)
 			ck_assert_msg(held < 4 * 1024, "%s: %zu octets held",
-			    name, held);
+			    ciphers[i], held);
 		else
 			ck_assert_msg(held > 16 * 1024, "%s: %zu octets held",
-			    name, held);
+			    ciphers[i], held);
 		pair_free(&p);
 	}
 }
