@@ -811,8 +811,18 @@ dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
 	if (dtls_bufs_take(a) == -1)
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
 		    "out of memory for the record buffers");
-	if (a->ctx->role == DTLS_CLIENT)
+	/*
+	 * What the server sent, from the datagram that ends the handshake
+	 * only: a forged datagram before it cannot move our replay window
+	 * (one with a huge sequence number would make us drop every real
+	 * record).  When the Finished came in an earlier datagram, the
+	 * epochs differ and OpenSSL keeps the records.
+	 */
+	if (a->ctx->role == DTLS_CLIENT) {
+		if (a->state == DTLS_HANDSHAKE)
+			memset(&a->rx_seen, 0, sizeof(a->rx_seen));
 		dtls_rec_scan(dgram, n, &a->rx_seen);
+	}
 	a->io.in = dgram;
 	a->io.in_len = n;
 	if (a->state == DTLS_HANDSHAKE)

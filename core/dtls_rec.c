@@ -15,9 +15,10 @@
  *
  * The sequence numbers OpenSSL used are not readable through its API;
  * the datagram BIO sees every record, so dtls_rec_scan() notes the
- * newest epoch and its highest sequence number in each direction while
- * the handshake runs: we write on from one past the highest we sent, and
- * take every record at or below the highest we received as seen.
+ * newest epoch and its highest sequence number of what we sent, and of
+ * the datagram that ended the handshake: we write on from one past the
+ * highest we sent, and take every record at or below the highest of that
+ * datagram as seen.
  */
 #include "config.h"
 

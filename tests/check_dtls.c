@@ -978,6 +978,46 @@ START_TEST(dtls_client_records_each_cipher)
 }
 END_TEST
 
+/*
+ * A forged epoch-1 record with a huge sequence number, sent to the client
+ * while it shakes hands, does not move its replay window: the server's
+ * records are still taken once the client's records are its own.
+ */
+START_TEST(dtls_forged_record_in_the_handshake_moves_no_window)
+{
+	struct dtls_opts	 co = client_opts(), so = server_opts();
+	struct pair		 p;
+	uint8_t			 forged[13 + 40];
+	size_t			 held;
+
+	memset(forged, 0x5a, sizeof(forged));
+	forged[0] = 23;				/* application data */
+	forged[1] = 0xfe;
+	forged[2] = 0xfd;			/* DTLS 1.2 */
+	forged[3] = 0;
+	forged[4] = 1;				/* epoch 1 */
+	memset(forged + 5, 0, 6);
+	forged[5] = 0x7f;			/* sequence number 0x7f << 40 */
+	forged[11] = 0;
+	forged[12] = 40;
+	pair_start(&p, &co, &so, "127.0.0.1");
+	ck_assert_int_eq(dtls_assoc_input(p.cl, forged, sizeof(forged), 0), 0);
+	pump(&p);
+	assert_open(&p);
+	roundtrip(p.sv, p.cl, "response");
+	roundtrip(p.cl, p.sv, "get-request");
+	roundtrip(p.sv, p.cl, "response 2");
+	/* And the client's records are its own (OpenSSL's state is gone). */
+	held = heap_in_use();
+	dtls_assoc_free(p.cl);
+	p.cl = NULL;
+	held -= heap_in_use();
+	if (heap_counted())
+		ck_assert_msg(held < 4 * 1024, "%zu octets held", held);
+	pair_free(&p);
+}
+END_TEST
+
 /* Run the timer of a client stuck in its handshake until it opens. */
 static void
 recover(struct pair *p)
@@ -1358,6 +1398,7 @@ main(void)
 	tcase_add_test(tc, dtls_application_data_round_trip);
 	tcase_add_test(tc, dtls_idle_association_holds_no_record_buffers);
 	tcase_add_test(tc, dtls_client_records_each_cipher);
+	tcase_add_test(tc, dtls_forged_record_in_the_handshake_moves_no_window);
 	tcase_add_test(tc, dtls_lost_datagram_recovered_by_the_timer);
 	tcase_add_test(tc, dtls_lost_last_flight_recovered);
 	tcase_add_test(tc, dtls_garbage_does_not_break_an_open_association);
