@@ -282,7 +282,10 @@ class TcpInterop(unittest.TestCase):
         self.assertEqual(len(vbs_of(res)), 7)
 
     def test_walk_mib2_matches_snmpbulkwalk(self):
-        args = ("-v2c", "-cpublic", self.agent.addr_tcp, MIB2)
+        # snmpd walks some of mib-2 slowly on a loaded machine: the
+        # reference waits as long as our session ("timeout": "10s").
+        args = ("-v2c", "-cpublic", "-t", "10", "-r", "1",
+                self.agent.addr_tcp, MIB2)
         before = ns("snmpbulkwalk", *args)
         ours = vbs_of(self.ctl("walk", "tcp", MIB2))
         after = ns("snmpbulkwalk", *args)
