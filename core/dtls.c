@@ -126,6 +126,11 @@ dtls_bio_write(BIO *b, const char *data, int len)
 	BIO_clear_retry_flags(b);
 	if (len <= 0)
 		return 0;
+	/* Every record OpenSSL writes for a client counts, alerts after
+	 * the handshake too: we must never write its sequence numbers. */
+	if (io->assoc != NULL && io->ctx->role == DTLS_CLIENT)
+		dtls_rec_scan((const uint8_t *)data, (size_t)len,
+		    &io->assoc->tx_seen);
 	if (dtls_queue_push(&io->out, data, (size_t)len) == -1)
 		return -1;
 	return len;
@@ -213,7 +218,7 @@ dtls_gives_buffers_back(void)
 static int
 dtls_bufs_take(struct dtls_assoc *a)
 {
-	if (!a->bufs_off)
+	if (!a->bufs_off || a->ssl == NULL)
 		return 0;
 	if (SSL_alloc_buffers(a->ssl) != 1)
 		return -1;
@@ -225,7 +230,8 @@ dtls_bufs_take(struct dtls_assoc *a)
 static void
 dtls_bufs_give(struct dtls_assoc *a)
 {
-	if (a->state == DTLS_OPEN && !a->bufs_off && dtls_gives_buffers_back() &&
+	if (a->state == DTLS_OPEN && a->ssl != NULL && !a->bufs_off &&
+	    dtls_gives_buffers_back() &&
 	    SSL_free_buffers(a->ssl) == 1)
 		a->bufs_off = true;
 }
@@ -589,6 +595,7 @@ dtls_assoc_free(struct dtls_assoc *a)
 	if (a == NULL)
 		return;
 	SSL_free(a->ssl);
+	dtls_rec_free(a->rec);
 	dtls_queue_clear(&a->io.out);
 	dtls_queue_clear(&a->inbox);
 	free(a->peer);
@@ -649,6 +656,90 @@ dtls_read_records(struct dtls_assoc *a)
 	}
 }
 
+/*
+ * A client association just opened: carry on with its records ourselves
+ * (dtls_rec.c) and give OpenSSL's state back, when the cipher allows.
+ */
+static void
+dtls_rec_take(struct dtls_assoc *a)
+{
+	if (a->ctx->role != DTLS_CLIENT || a->state != DTLS_OPEN ||
+	    SSL_pending(a->ssl) > 0 ||
+	    (a->rec = dtls_rec_new(a->ssl, &a->tx_seen, &a->rx_seen)) == NULL) {
+		ERR_clear_error();
+		return;
+	}
+	SSL_free(a->ssl);
+	a->ssl = NULL;
+	a->bufs_off = false;
+}
+
+/* Alert levels and the one description we act on (RFC 5246 7.2). */
+#define DTLS_ALERT_FATAL	2
+#define DTLS_ALERT_CLOSE_NOTIFY	0
+
+/* One alert (our own records): close_notify closes, a fatal one fails. */
+static int
+dtls_rec_alert(struct dtls_assoc *a, const uint8_t *p, ssize_t n)
+{
+	char	 d[64];
+
+	if (n != 2)
+		return 0;
+	if (p[1] == DTLS_ALERT_CLOSE_NOTIFY) {
+		/* Answered with ours (RFC 5246 7.2.1). */
+		(void)dtls_assoc_close(a);
+		return 0;
+	}
+	if (p[0] != DTLS_ALERT_FATAL)
+		return 0;
+	snprintf(d, sizeof(d), "record: fatal alert %u from the peer",
+	    (unsigned)p[1]);
+	return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_DECRYPT, d);
+}
+
+/* A datagram for an association whose records are ours. */
+static int
+dtls_rec_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n)
+{
+	uint8_t	 buf[SNMPMGR_MAX_DTLS_MSG];
+	uint8_t	 type;
+	ssize_t	 m;
+
+	while (n > 0 && a->state == DTLS_OPEN) {
+		if ((m = dtls_rec_open(a->rec, &dgram, &n, &type, buf,
+		    sizeof(buf))) == -1)
+			continue;
+		if (type == SSL3_RT_APPLICATION_DATA && m > 0)
+			/* A full inbox drops it, as a socket would. */
+			(void)dtls_queue_push(&a->inbox, buf, (size_t)m);
+		else if (type == SSL3_RT_ALERT &&
+		    dtls_rec_alert(a, buf, m) == -1)
+			return -1;
+		/* Handshake records (a late Finished, a HelloRequest: we do
+		 * not renegotiate) and the rest: dropped. */
+	}
+	return 0;
+}
+
+/* One record of type from our own records into the output.  0 or -1. */
+static int
+dtls_rec_output(struct dtls_assoc *a, uint8_t type, const uint8_t *msg,
+    size_t n)
+{
+	uint8_t	 rec[SNMPMGR_MAX_DTLS_MSG + 64];
+	ssize_t	 m;
+
+	if ((m = dtls_rec_seal(a->rec, type, msg, n, rec, sizeof(rec))) == -1)
+		return -1;
+	if (dtls_queue_push(&a->io.out, rec, (size_t)m) == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_TLS_ENCRYPT, "record: output "
+		    "queue full");
+		return -1;
+	}
+	return 0;
+}
+
 /* Advance the handshake; on success, open the association. */
 static int
 dtls_drive(struct dtls_assoc *a)
@@ -677,7 +768,10 @@ dtls_drive(struct dtls_assoc *a)
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
 		    "out of memory");
 	a->state = DTLS_OPEN;
-	return dtls_read_records(a);
+	if (dtls_read_records(a) == -1)
+		return -1;
+	dtls_rec_take(a);
+	return 0;
 }
 
 int
@@ -712,9 +806,23 @@ dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
 	default:
 		break;
 	}
+	if (a->rec != NULL)
+		return dtls_rec_input(a, dgram, n);
 	if (dtls_bufs_take(a) == -1)
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
 		    "out of memory for the record buffers");
+	/*
+	 * What the server sent, from the datagram that ends the handshake
+	 * only: a forged datagram before it cannot move our replay window
+	 * (one with a huge sequence number would make us drop every real
+	 * record).  When the Finished came in an earlier datagram, the
+	 * epochs differ and OpenSSL keeps the records.
+	 */
+	if (a->ctx->role == DTLS_CLIENT) {
+		if (a->state == DTLS_HANDSHAKE)
+			memset(&a->rx_seen, 0, sizeof(a->rx_seen));
+		dtls_rec_scan(dgram, n, &a->rx_seen);
+	}
 	a->io.in = dgram;
 	a->io.in_len = n;
 	if (a->state == DTLS_HANDSHAKE)
@@ -749,6 +857,12 @@ dtls_assoc_send(struct dtls_assoc *a, const uint8_t *msg, size_t n)
 		    "message of %zu octets, one DTLS record holds %d", n,
 		    SNMPMGR_MAX_DTLS_MSG);
 		return -1;
+	}
+	if (a->rec != NULL) {
+		if (dtls_rec_output(a, SSL3_RT_APPLICATION_DATA, msg, n) == -1)
+			return dtls_assoc_fail(a, snmpmgr_lasterr(),
+			    snmpmgr_lasterr_detail());
+		return 0;
 	}
 	if (dtls_bufs_take(a) == -1)
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
@@ -800,7 +914,13 @@ dtls_assoc_timer(struct dtls_assoc *a, uint64_t now)
 int
 dtls_assoc_close(struct dtls_assoc *a)
 {
-	if (a->state == DTLS_OPEN || a->state == DTLS_HANDSHAKE) {
+	static const uint8_t close_notify[2] = { 1, DTLS_ALERT_CLOSE_NOTIFY };
+
+	if (a->state == DTLS_OPEN && a->rec != NULL) {
+		(void)dtls_rec_output(a, SSL3_RT_ALERT, close_notify,
+		    sizeof(close_notify));
+		a->state = DTLS_CLOSED;
+	} else if (a->state == DTLS_OPEN || a->state == DTLS_HANDSHAKE) {
 		ERR_clear_error();
 		/* No buffer for the alert: close without close_notify. */
 		if (dtls_bufs_take(a) == 0)

@@ -44,6 +44,13 @@
  * client sent no certificate, 282 the server sent none, 283 / 284 record
  * encrypt / decrypt failures.  The detail carries OpenSSL's reason.
  *
+ * Once a client association is open with one of the default AEAD
+ * ciphers, its records are sealed and opened by dtls_rec.c and OpenSSL's
+ * state (the SSL object, its 21 KiB handshake buffer, the peer's parsed
+ * certificates) is freed: an idle association costs ~2 KiB.  Server
+ * associations, and other ciphers, stay with OpenSSL (an association
+ * that waits holds no record buffers, dtls_gives_buffers_back()).
+ *
  * OpenSSL keeps the retransmission timer on its own clock; "now" here is
  * the caller's clock (milliseconds, monotonic) and deadlines are given in
  * it.  Calling dtls_assoc_timer() early does nothing.
@@ -148,6 +155,16 @@ struct dtls_opts {
 struct dtls_cred *dtls_cred_get(const struct dtls_opts *o);
 struct dtls_cred *dtls_cred_ref(struct dtls_cred *c);
 void		 dtls_cred_free(struct dtls_cred *c);
+/*
+ * The validity of a certificate (OpenSSL's X509), in seconds since 1970
+ * UTC, and of a credential's own certificate (PEM or PKCS#12 alike).
+ * 0, or -1 when a date cannot be read.
+ */
+struct x509_st;
+int		 dtls_x509_dates(const struct x509_st *x, int64_t *not_before,
+		    int64_t *not_after);
+int		 dtls_cred_dates(const struct dtls_cred *c, int64_t *not_before,
+		    int64_t *not_after);
 
 /* Build a context: files read and checked now.  NULL with the error set. */
 struct dtls_ctx	*dtls_ctx_new(const struct dtls_opts *o);

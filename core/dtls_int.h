@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -73,6 +74,15 @@ struct dtls_ctx {
 	uint8_t			 secret[2][DTLS_SECRET_LEN];
 };
 
+/* The newest epoch seen in one direction and its highest sequence number. */
+struct dtls_seen {
+	bool		 any;
+	uint16_t	 epoch;
+	uint64_t	 seq;
+};
+
+struct dtls_rec;
+
 struct dtls_assoc {
 	struct dtls_ctx		*ctx;
 	SSL			*ssl;
@@ -90,6 +100,11 @@ struct dtls_assoc {
 	int			 map_rule;
 	struct dtls_peer_info	*peer;
 	bool			 bufs_off;	/* record buffers given back */
+	/* A client's records after the handshake (ssl freed then), and
+	 * what the handshake's records showed (dtls_rec.c). */
+	struct dtls_rec		*rec;
+	struct dtls_seen	 tx_seen;
+	struct dtls_seen	 rx_seen;
 };
 
 struct dtls_listener {
@@ -103,6 +118,26 @@ int		 dtls_ssl_err(int code, const char *what);
 
 /* dtls_key.c: give ssl our certificate, chain and key from c.  0 or -1. */
 int		 dtls_cred_use(SSL_CTX *ssl, const struct dtls_cred *c);
+
+/*
+ * dtls_rec.c: an open client association's records without OpenSSL.
+ * dtls_rec_scan() notes the records of one datagram in s.
+ * dtls_rec_new() takes the keys of ssl's finished handshake: NULL when
+ * the cipher is not one we protect ourselves (or out of memory).
+ * dtls_rec_seal() makes one record of type from in[0..n-1] into out:
+ * its length, or -1 with the error set.  dtls_rec_open() takes the next
+ * record of *dgram (*left octets; both advanced past it): the plaintext
+ * length with *type set, or -1 when the record is dropped (another
+ * epoch, a replay, or it does not authenticate).
+ */
+void		 dtls_rec_scan(const uint8_t *d, size_t n, struct dtls_seen *s);
+struct dtls_rec	*dtls_rec_new(SSL *ssl, const struct dtls_seen *tx,
+		    const struct dtls_seen *rx);
+void		 dtls_rec_free(struct dtls_rec *r);
+ssize_t		 dtls_rec_seal(struct dtls_rec *r, uint8_t type,
+		    const uint8_t *in, size_t n, uint8_t *out, size_t size);
+ssize_t		 dtls_rec_open(struct dtls_rec *r, const uint8_t **dgram,
+		    size_t *left, uint8_t *type, uint8_t *out, size_t size);
 
 /* dtls_cert.c */
 /* Judge the peer of an association (SSL_CTX_set_cert_verify_callback). */

@@ -343,6 +343,42 @@ dtls_cred_free(struct dtls_cred *c)
 	dtls_cred_destroy(c);
 }
 
+/* t in seconds since 1970.  0 or -1. */
+static int
+dtls_asn1_secs(const ASN1_TIME *t, int64_t *out)
+{
+	ASN1_TIME	*epoch;
+	int		 days, secs, ok;
+
+	if (t == NULL || (epoch = ASN1_TIME_set(NULL, 0)) == NULL)
+		return -1;
+	ok = ASN1_TIME_diff(&days, &secs, epoch, t);
+	ASN1_TIME_free(epoch);
+	if (ok != 1)
+		return -1;
+	*out = (int64_t)days * 86400 + secs;
+	return 0;
+}
+
+int
+dtls_x509_dates(const X509 *x, int64_t *not_before, int64_t *not_after)
+{
+	if (dtls_asn1_secs(X509_get0_notBefore(x), not_before) == -1 ||
+	    dtls_asn1_secs(X509_get0_notAfter(x), not_after) == -1) {
+		snmpmgr_seterr(SNMPMGR_ERR_TLS_CREDENTIALS, "certificate "
+		    "dates unreadable");
+		return -1;
+	}
+	return 0;
+}
+
+int
+dtls_cred_dates(const struct dtls_cred *c, int64_t *not_before,
+    int64_t *not_after)
+{
+	return dtls_x509_dates(c->leaf, not_before, not_after);
+}
+
 int
 dtls_cred_use(SSL_CTX *ssl, const struct dtls_cred *c)
 {

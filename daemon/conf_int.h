@@ -205,7 +205,7 @@ void		 cfg_tls_opts(const json_t *extra, int role,
 #define TLS_EXPIRY_WARN_DAYS	30
 /* What cfg_tls_cert_dates finds. */
 enum cfg_tls_dates {
-	CFG_TLS_DATES_OK,	/* or not a PEM certificate: not looked into */
+	CFG_TLS_DATES_OK,	/* or no certificate found: not looked into */
 	CFG_TLS_DATES_NOT_YET,	/* not valid yet */
 	CFG_TLS_DATES_EXPIRED,
 	CFG_TLS_DATES_SOON	/* ends within TLS_EXPIRY_WARN_DAYS */
@@ -214,6 +214,10 @@ enum cfg_tls_dates {
  * days left, end its notAfter as text. */
 enum cfg_tls_dates cfg_tls_cert_dates(const char *path, int *days, char *end,
 		    size_t endlen);
+/* The same for the certificate of a credential read (PEM or PKCS#12). */
+struct dtls_cred;
+enum cfg_tls_dates cfg_tls_cred_dates(const struct dtls_cred *c, int *days,
+		    char *end, size_t endlen);
 /* Our certificate and key load and match, and are within their dates
  * (a warning logged when they end within 30 days); with keep, what was
  * read goes to *keep (a reference).  -1 with err. */

@@ -50,40 +50,60 @@ cfg_tls_opts(const json_t *extra, int role, struct dtls_opts *d)
 	}
 }
 
+/* A certificate valid from nb to na (seconds since 1970 UTC), now. */
+static enum cfg_tls_dates
+tls_judge_dates(int64_t nb, int64_t na, int *days, char *end, size_t endlen)
+{
+	time_t		 now = time(NULL), t = (time_t)na;
+	struct tm	 tm;
+
+	*days = 0;
+	end[0] = '\0';
+	if (gmtime_r(&t, &tm) != NULL &&
+	    strftime(end, endlen, "%b %e %H:%M:%S %Y GMT", &tm) == 0)
+		end[0] = '\0';
+	if (nb > (int64_t)now)
+		return CFG_TLS_DATES_NOT_YET;
+	if (na <= (int64_t)now)
+		return CFG_TLS_DATES_EXPIRED;
+	*days = (int)((na - (int64_t)now) / 86400);
+	return *days < TLS_EXPIRY_WARN_DAYS ? CFG_TLS_DATES_SOON :
+	    CFG_TLS_DATES_OK;
+}
+
 enum cfg_tls_dates
 cfg_tls_cert_dates(const char *path, int *days, char *end, size_t endlen)
 {
-	const ASN1_TIME	*na;
 	BIO		*b;
 	X509		*x;
-	int		 secs = 0, n;
-	enum cfg_tls_dates rv = CFG_TLS_DATES_OK;
+	int64_t		 nb, na;
+	int		 rc;
 
 	*days = 0;
 	end[0] = '\0';
 	if ((b = BIO_new_file(path, "r")) == NULL)
-		return rv;
+		return CFG_TLS_DATES_OK;
 	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (x == NULL)
-		return rv;
-	na = X509_get0_notAfter(x);
-	if ((b = BIO_new(BIO_s_mem())) != NULL) {
-		if (ASN1_TIME_print(b, na) == 1 &&
-		    (n = BIO_read(b, end, (int)endlen - 1)) > 0)
-			end[n] = '\0';
-		BIO_free(b);
-	}
-	end[strcspn(end, "\n")] = '\0';
-	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
-		rv = CFG_TLS_DATES_NOT_YET;
-	else if (X509_cmp_current_time(na) <= 0)
-		rv = CFG_TLS_DATES_EXPIRED;
-	else if (ASN1_TIME_diff(days, &secs, NULL, na) == 1 &&
-	    *days < TLS_EXPIRY_WARN_DAYS)
-		rv = CFG_TLS_DATES_SOON;
+		return CFG_TLS_DATES_OK;
+	rc = dtls_x509_dates(x, &nb, &na);
 	X509_free(x);
-	return rv;
+	return rc == -1 ? CFG_TLS_DATES_OK :
+	    tls_judge_dates(nb, na, days, end, endlen);
+}
+
+enum cfg_tls_dates
+cfg_tls_cred_dates(const struct dtls_cred *c, int *days, char *end,
+    size_t endlen)
+{
+	int64_t		 nb, na;
+
+	*days = 0;
+	end[0] = '\0';
+	if (dtls_cred_dates(c, &nb, &na) == -1)
+		return CFG_TLS_DATES_OK;
+	return tls_judge_dates(nb, na, days, end, endlen);
 }
 
 int
@@ -92,6 +112,7 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
 {
 	struct dtls_opts dc = *d;
 	struct dtls_ctx	*c;
+	enum cfg_tls_dates dates;
 	char		 end[64];
 	int		 days;
 
@@ -110,12 +131,15 @@ cfg_tls_files_check(const struct dtls_opts *d, const struct cfg_pos *at,
 		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
 	}
 	dtls_ctx_free(c);
-	if (keep != NULL) {
+	/* The certificate read (PEM or PKCS#12): its dates. */
+	dates = cfg_tls_cred_dates(dc.cred, &days, end, sizeof(end));
+	if (keep != NULL && dates != CFG_TLS_DATES_NOT_YET &&
+	    dates != CFG_TLS_DATES_EXPIRED) {
 		dtls_cred_free(*keep);
 		*keep = dc.cred;
 	} else
 		dtls_cred_free(dc.cred);
-	switch (cfg_tls_cert_dates(d->cert, &days, end, sizeof(end))) {
+	switch (dates) {
 	case CFG_TLS_DATES_NOT_YET:
 		return cfg_fail(err, at, AT_KEY, "error %d: certificate %s is "
 		    "not valid yet", SNMPMGR_ERR_TLS_CREDENTIALS, d->cert);

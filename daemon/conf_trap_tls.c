@@ -100,9 +100,8 @@ tls_path(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at,
 }
 
 /*
- * The dates of our certificate (a PKCS#12 file is not looked into):
- * expired or not yet valid is an error, within 30 days of its end a
- * warning.
+ * The dates of our certificate as read (PEM or PKCS#12): expired or not
+ * yet valid is an error, within 30 days of its end a warning.
  */
 static int
 tls_dates(struct config_traps_tls *t, const struct cfg_pos *at,
@@ -111,7 +110,7 @@ tls_dates(struct config_traps_tls *t, const struct cfg_pos *at,
 	char	 end[64];
 	int	 days;
 
-	switch (cfg_tls_cert_dates(t->cert, &days, end, sizeof(end))) {
+	switch (cfg_tls_cred_dates(t->cred, &days, end, sizeof(end))) {
 	case CFG_TLS_DATES_EXPIRED:
 		return cfg_fail(err, at, AT_VALUE, "error %d: %s: %s: the "
 		    "certificate expired (%s)", SNMPMGR_ERR_TLS_CREDENTIALS,

@@ -918,6 +918,7 @@ m_snmp_trap(struct mcall *c)
 	const uint8_t		*start;
 	ssize_t			 n;
 	json_t			*res;
+	int			 rv = CTL_DONE;
 	static int32_t		 reqid;
 
 	if (mt_varbinds(c, &nt) == -1)
@@ -940,15 +941,6 @@ m_snmp_trap(struct mcall *c)
 		pdu.nvb = pdu.maxvb = nt.nvb - 2;
 		if (mt_v1_pdu(c, &nt.trap_oid, nt.uptime, &pdu) == -1)
 			goto done;
-	}
-	/* A temporary session would go before the connection is made. */
-	if (op->temp && MT_CONNECTED(so->transport)) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "snmp.trap over "
-		    "%s needs a configured session (snmp.inform works on a "
-		    "target)", so->transport == SESS_TRANSPORT_DTLS ? "DTLS" :
-		    "TCP");
-		op_error_lasterr(r);
-		goto done;
 	}
 	if (so->transport == SESS_TRANSPORT_DTLS)
 		n = mt_tsm_trap(c->d, op->s, &pdu, s1, out, &start);
@@ -973,7 +965,12 @@ m_snmp_trap(struct mcall *c)
 	    (json_int_t)n, "uptime", (json_int_t)nt.uptime);
 	if (res == NULL)
 		ctl_req_error(r, CTL_ERR_INTERNAL, "out of memory", NULL);
-	else
+	else if (op->temp && MT_CONNECTED(so->transport)) {
+		/* An inline target's connection or handshake may still be
+		 * under way: answer, and drop the session, once it left. */
+		rv = op_wait_sent(op, res);
+		op = NULL;
+	} else
 		ctl_req_result(r, res);
  done:
 	free(s1);
@@ -981,5 +978,5 @@ m_snmp_trap(struct mcall *c)
 	free(out);
 	free(nt.vb);
 	op_free(op);
-	return CTL_DONE;
+	return rv;
 }

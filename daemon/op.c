@@ -30,6 +30,7 @@
 #include "op.h"
 #include "polls.h"
 #include "render.h"
+#include "sess_event.h"
 #include "sessions.h"
 #include "v3cache.h"
 
@@ -82,6 +83,10 @@ op_free(struct op *op)
 		json_decref(op->tls);
 	}
 	dtls_cred_free(op->tls_cred);
+	if (op->sent_res != NULL) {
+		(void)sess_loop_when_sent(op->s, 0, NULL, NULL);
+		json_decref(op->sent_res);
+	}
 	if (op->sr != NULL)
 		sess_req_cancel(op->sr);
 	if (op->w != NULL) {
@@ -350,6 +355,39 @@ void
 op_walk_pause(struct op *op)
 {
 	ctl_req_set_drain(op->r, op_walk_drain_cb, op);
+}
+
+/* ------------------------------------------------ a message that left */
+
+static void
+op_sent_cb(void *arg, int error, const char *detail)
+{
+	struct op	*op = arg;
+
+	if (error == 0) {
+		ctl_req_result(op->r, op->sent_res);
+		op->sent_res = NULL;
+	} else {
+		ctl_req_error_num(op->r, error, detail, NULL);
+		op_error_event(op, error, detail, NULL);
+	}
+	ctl_req_done(op->r);
+	op_free(op);
+}
+
+int
+op_wait_sent(struct op *op, json_t *res)
+{
+	const struct sess_opts	*o = sess_get_opts(op->s);
+	uint64_t		 ms;
+
+	op->sent_res = res;
+	ms = (uint64_t)(o->timeout_ms > 0 ? o->timeout_ms : 1) *
+	    ((uint64_t)o->retries + 1);
+	if (sess_loop_when_sent(op->s, ms > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)ms, op_sent_cb, op) == -1)
+		return op_start_failed(op);
+	return op_pending(op);
 }
 
 /* ---------------------------------------------------------- poll.run */

@@ -61,6 +61,8 @@ struct op {
 				    const struct walk_result *);
 	void			(*answer_poll)(struct op *);
 
+	/* The answer of a message waiting to leave (op_wait_sent). */
+	struct json_t		*sent_res;
 	/* An inline DTLS target's options (a copy of the target object). */
 	struct json_t		*tls;
 	struct dtls_cred	*tls_cred;	/* our key, read then */
@@ -102,6 +104,15 @@ int		 op_walk(struct op *op, const struct walk_opts *wo,
  * already (answer ran, op freed). */
 int		 op_poll_wait(struct op *op, struct polls_wait *pw,
 		    void (*answer)(struct op *));
+/*
+ * A message that wants no answer went on the inline target's own TCP
+ * connection or DTLS association (a trap): answer with res (stolen) once
+ * it has left, or with the error that stopped it (the connection or the
+ * handshake failed, or the session's timeout times its tries passed);
+ * the temporary session lives until then.  CTL_PENDING, or CTL_DONE
+ * with the error set on r and op freed.
+ */
+int		 op_wait_sent(struct op *op, json_t *res);
 /* A streaming walk's client is behind: resume the walk once it drains. */
 void		 op_walk_pause(struct op *op);
 

@@ -79,6 +79,9 @@ struct sess_dtls {
 	struct sd_msg		**qtail;
 	size_t			 qlen;
 
+	sess_dtls_sent_fn	*sent_cb;	/* sess_dtls_when_sent() */
+	void			*sent_arg;
+
 	bool			 opened;	/* the association got open */
 	int			 busy;		/* inside a callback */
 	bool			 dead;		/* freed while busy */
@@ -226,6 +229,18 @@ sd_queue_clear(struct sess_dtls *d)
 	d->qlen = 0;
 }
 
+/* Tell the one waiting for the queue to go out (sess_dtls_when_sent). */
+static void
+sd_sent(struct sess_dtls *d, int code, const char *detail)
+{
+	sess_dtls_sent_fn *cb = d->sent_cb;
+
+	if (cb == NULL || d->dead)
+		return;
+	d->sent_cb = NULL;
+	cb(d->sent_arg, code, detail);
+}
+
 /* Send what the association has made (flights, alerts, records). */
 static void
 sd_flush(struct sess_dtls *d)
@@ -299,6 +314,7 @@ sd_failed(struct sess_dtls *d, int code, const char *detail)
 	log_repeat(&d->rep, "session %s: DTLS handshake failed: error %d: "
 	    "%s: %s", sd_name(d), code, snmpmgr_strerror(code), why);
 	sd_event(d, SESS_DTLS_FAILED, NULL, code, why);
+	sd_sent(d, code, why);
 	if (!d->dead)
 		(void)sess_fail_requests(d->s, code, why);
 }
@@ -329,6 +345,7 @@ sd_opened(struct sess_dtls *d)
 	d->qtail = &d->qhead;
 	d->qlen = 0;
 	sd_flush(d);
+	sd_sent(d, 0, NULL);
 }
 
 /*
@@ -565,6 +582,20 @@ sess_dtls_drop(struct sess_dtls *d)
 	if (d->a != NULL && dtls_assoc_state(d->a) == DTLS_OPEN &&
 	    sd_now() - d->last_ms >= 1000)
 		sd_close(d, true, "the agent stopped answering");
+}
+
+bool
+sess_dtls_sent(const struct sess_dtls *d)
+{
+	return d->a != NULL && dtls_assoc_state(d->a) == DTLS_OPEN &&
+	    d->qlen == 0;
+}
+
+void
+sess_dtls_when_sent(struct sess_dtls *d, sess_dtls_sent_fn *done, void *arg)
+{
+	d->sent_cb = done;
+	d->sent_arg = arg;
 }
 
 const struct dtls_peer_info *

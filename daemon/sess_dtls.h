@@ -8,6 +8,7 @@
 #ifndef SNMPMGR_SESS_DTLS_H
 #define SNMPMGR_SESS_DTLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,20 @@ void			 sess_dtls_free(struct sess_dtls *d);
  */
 int			 sess_dtls_send(struct sess_dtls *d, const uint8_t *msg,
 			    size_t len);
+
+/*
+ * Whether everything sent so far has gone out: the association is open
+ * and no message waits for it.
+ */
+bool			 sess_dtls_sent(const struct sess_dtls *d);
+/*
+ * Call done once it has (error 0), or when the handshake fails (its
+ * numbered error and detail): once, from the loop.  NULL done forgets
+ * the waiter; so does freeing d.
+ */
+typedef void sess_dtls_sent_fn(void *arg, int error, const char *detail);
+void			 sess_dtls_when_sent(struct sess_dtls *d,
+			    sess_dtls_sent_fn *done, void *arg);
 
 /*
  * A request ran out of tries: if the open association has heard nothing

@@ -89,6 +89,11 @@ struct sess_sock {
 
 	/* A DTLS session's association (sess_dtls.c). */
 	struct sess_dtls	*dtls;
+
+	/* Who waits for what was sent to leave (sess_loop_when_sent). */
+	sess_loop_sent_fn	*sent_cb;
+	void			*sent_arg;
+	struct event		*sent_tmr;
 };
 
 struct sess_loop {
@@ -190,6 +195,8 @@ static void
 sess_sock_free(struct sess_sock *ss)
 {
 	TAILQ_REMOVE(&ss->l->socks, ss, entry);
+	if (ss->sent_tmr != NULL)
+		event_free(ss->sent_tmr);
 	sess_sock_close(ss);
 	sess_dtls_free(ss->dtls);
 	tcp_framer_free(ss->fr);
@@ -268,6 +275,85 @@ sess_sock_cfg(struct transport_cfg *cfg, struct sess *s, bool connect,
 	cfg->sndbuf = o->out_buffer_size;
 }
 
+/* ------------------------------------------------- sent, for a waiter */
+
+/* Whether all sent on ss's connection or association has gone out. */
+static bool
+sess_sock_sent(const struct sess_sock *ss)
+{
+	if (ss->dtls != NULL)
+		return sess_dtls_sent(ss->dtls);
+	return ss->fd != -1 && !ss->connecting && ss->outlen == 0;
+}
+
+/* Tell the waiter, once. */
+static void
+sess_sent_done(struct sess_sock *ss, int error, const char *detail)
+{
+	sess_loop_sent_fn *cb = ss->sent_cb;
+
+	if (cb == NULL)
+		return;
+	ss->sent_cb = NULL;
+	evtimer_del(ss->sent_tmr);
+	if (ss->dtls != NULL)
+		sess_dtls_when_sent(ss->dtls, NULL, NULL);
+	cb(ss->sent_arg, error, detail);
+}
+
+static void
+sess_sent_dtls_cb(void *arg, int error, const char *detail)
+{
+	sess_sent_done(arg, error, detail);
+}
+
+/* Gone out by now (the first run), or the wait is over. */
+static void
+sess_sent_tmr_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess_sock *ss = arg;
+
+	if (sess_sock_sent(ss))
+		sess_sent_done(ss, 0, NULL);
+	else
+		sess_sent_done(ss, SNMPMGR_ERR_TIMEOUT, ss->dtls != NULL ?
+		    "the DTLS handshake did not end in time" :
+		    "the TCP connection was not made in time");
+}
+
+int
+sess_loop_when_sent(struct sess *s, uint32_t timeout_ms,
+    sess_loop_sent_fn *done, void *arg)
+{
+	struct sess_sock *ss = sess_get_sock(s);
+	struct timeval tv = { 0, 0 };
+
+	if (ss == NULL || ss->owner != s || (!ss->stream && ss->dtls == NULL)) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "the session has "
+		    "no connection of its own");
+		return -1;
+	}
+	if (ss->sent_tmr == NULL && (ss->sent_tmr = evtimer_new(ss->l->base,
+	    sess_sent_tmr_cb, ss)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return -1;
+	}
+	evtimer_del(ss->sent_tmr);
+	ss->sent_cb = done;
+	ss->sent_arg = arg;
+	if (ss->dtls != NULL)
+		sess_dtls_when_sent(ss->dtls, done != NULL ?
+		    sess_sent_dtls_cb : NULL, ss);
+	if (done == NULL)
+		return 0;
+	if (!sess_sock_sent(ss)) {
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	}
+	evtimer_add(ss->sent_tmr, &tv);
+	return 0;
+}
+
 /* ------------------------------------------------------------ streams */
 
 /*
@@ -293,6 +379,8 @@ sess_stream_close(struct sess_sock *ss, int error, const char *detail,
 		ss->fr_stale = true;
 	else
 		tcp_framer_reset(ss->fr);
+	sess_sent_done(ss, SNMPMGR_ERR_SEND, "the TCP connection closed "
+	    "before the message was sent");
 	if (ss->owner != NULL)
 		sess_stream_lost(ss->owner, error, detail, buf, len);
 }
@@ -324,9 +412,11 @@ sess_stream_flush(struct sess_sock *ss)
 		memmove(ss->out, ss->out + n, ss->outlen - (size_t)n);
 		ss->outlen -= (size_t)n;
 	}
-	if (ss->outlen == 0)
+	if (ss->outlen == 0) {
 		event_del(ss->wev);
-	else
+		if (!ss->connecting)
+			sess_sent_done(ss, 0, NULL);
+	} else
 		event_add(ss->wev, NULL);
 	return 0;
 }

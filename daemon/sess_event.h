@@ -68,6 +68,19 @@ void			 sess_loop_set_dtls(struct sess_loop *l,
 /* A DTLS session's open association: the agent's certificate, or NULL. */
 const struct dtls_peer_info *sess_loop_dtls_peer(const struct sess *s);
 
+/*
+ * Call done once everything sent so far on s's own TCP connection or
+ * DTLS association has been handed to the kernel (error 0), or when it
+ * cannot be: the connection failed or closed first (397), the handshake
+ * failed (its 27x/28x error), or timeout_ms passed (201).  done runs
+ * once, from the loop, never inside this call; NULL done forgets the
+ * waiter, and so does freeing s.  One waiter per session.  0, or -1
+ * with lasterr when s has no connection of its own (UDP).
+ */
+typedef void sess_loop_sent_fn(void *arg, int error, const char *detail);
+int			 sess_loop_when_sent(struct sess *s, uint32_t timeout_ms,
+			    sess_loop_sent_fn *done, void *arg);
+
 /* The local address s sends from, for tests and logs.  0 or -1. */
 int			 sess_loop_local_addr(const struct sess *s,
 			    struct sockaddr_storage *ss, socklen_t *len);

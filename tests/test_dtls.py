@@ -154,6 +154,27 @@ class DtlsConfigTest(unittest.TestCase):
                                     key=self.certs.p("old.key")),
                           "has expired")
 
+    def p12(self, name):
+        """name.pem and name.key as one PKCS#12 file (pass phrase)."""
+        out = self.certs.p(name + ".p12")
+        run(OPENSSL, "pkcs12", "-export", "-in", self.certs.p(name + ".pem"),
+            "-inkey", self.certs.p(name + ".key"), "-passout",
+            "pass:p12-phrase", "-out", out)
+        s = self.good(cert=out, key_password="p12-phrase")
+        del s["key"]
+        return s
+
+    def test_pkcs12_dates_checked_as_pem_ones(self):
+        # The dates of a PKCS#12 certificate are checked at load as those
+        # of a PEM one: the same error and the same warning.
+        self.expect_ok(self.p12("me"))
+        r = self.expect_error(self.p12("old"), "has expired")
+        self.assertIn("error 273", r.stderr)
+        self.assertNotIn("p12-phrase", r.stdout + r.stderr)
+        r = self.check(self.p12("soon"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("expires in", r.stderr)
+
     def test_certificate_expiring_soon_is_a_warning(self):
         r = self.check(self.good(cert=self.certs.p("soon.pem"),
                                  key=self.certs.p("soon.key")))
@@ -851,19 +872,38 @@ class DtlsInformTest(unittest.TestCase):
                 r = dm.ctl("inform", "t", oid, "1.3.6.1.2.1.1.5.0", "s",
                            "over-dtls")
                 self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
-                # An inline target would close before its handshake.
-                r = dm.rpc("snmp.trap", {"target": s, "trap_oid": oid})
-                self.assertEqual(r.get("error", {}).get("code"), 399, r)
+                # Inline targets: a temporary session each, which lives
+                # until its trap has left on a new association.
+                vb = [{"oid": "1.3.6.1.2.1.1.5.0", "type": "s",
+                       "value": "inline-trap"}]
+                r = dm.rpc("snmp.trap", {"target": s, "trap_oid": oid,
+                                         "varbinds": vb}, timeout=30)
+                self.assertTrue(r.get("result", {}).get("sent"), r)
+                r = dm.ctl("inform", "-H", "dtls:127.0.0.1:%d" % port,
+                           "--cert", p.path("mgr.crt"), "--key",
+                           p.path("mgr.key"), "--ca", p.ca, oid,
+                           "1.3.6.1.2.1.1.5.0", "s", "inline-inform")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                # An agent our CA does not vouch for: the handshake's
+                # error is the answer, and nothing is sent.
+                vb[0]["value"] = "must-not-arrive"
+                r = dm.rpc("snmp.trap", {"target": dict(
+                    s, ca=p.path("mgr.crt")), "trap_oid": oid,
+                    "varbinds": vb}, timeout=30)
+                self.assertEqual(r.get("error", {}).get("code"), 275, r)
+                want = ("over-dtls", "trap-via-dtls", "inline-trap",
+                        "inline-inform")
                 deadline = time.monotonic() + 5
                 text = ""
                 while time.monotonic() < deadline:
                     with open(log, errors="replace") as f:
                         text = f.read()
-                    if "over-dtls" in text and "trap-via-dtls" in text:
+                    if all(w in text for w in want):
                         break
                     time.sleep(0.1)
-            self.assertIn("over-dtls", text)
-            self.assertIn("trap-via-dtls", text)
+            for w in want:
+                self.assertIn(w, text)
+            self.assertNotIn("must-not-arrive", text)
             self.assertIn(oid, text)
         finally:
             if trapd is not None:

@@ -112,8 +112,9 @@ class Pki:
         csr, conf = self.path(name + ".csr"), self.path("ca.cnf")
         os.makedirs(self.path("newcerts"), exist_ok=True)
         open(self.path("index.txt"), "a").close()
-        with open(self.path("serial"), "w") as f:
-            f.write("1000\n")
+        if not os.path.exists(self.path("serial")):
+            with open(self.path("serial"), "w") as f:
+                f.write("1000\n")
         with open(conf, "w") as f:
             f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = %s\n"
                     "new_certs_dir = %s\nserial = %s\ndefault_md = sha256\n"
@@ -777,6 +778,20 @@ class DtlsConfigTest(unittest.TestCase):
         r = self.check(t)
         self.assertEqual(r.returncode, 1)
         self.assertIn("error 273", r.stderr)
+        self.assertNotIn("Secret", r.stderr)
+
+    def test_expired_pkcs12_is_273(self):
+        # Checked as a PEM certificate is: at load, the same error.
+        crt, key = self.pki.make_expired("old12", "old12")
+        p12 = self.pki.path("old12.p12")
+        openssl("pkcs12", "-export", "-in", crt, "-inkey", key, "-out",
+                p12, "-passout", "pass:p12-Secret-9")
+        t = self.base(cert=p12, key_password="p12-Secret-9")
+        del t["key"]
+        r = self.check(t)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr, r":\d+:\d+: traps\.tls\.cert: error 273"
+                         r".*expired")
         self.assertNotIn("Secret", r.stderr)
 
     def test_rules(self):

@@ -15,7 +15,6 @@ once per connection, RFC 3430: no retransmission on the same stream) and
 one that drops the connection (the retry goes out on a new one).
 """
 
-import json
 import os
 import shutil
 import socket
@@ -283,7 +282,10 @@ class TcpInterop(unittest.TestCase):
         self.assertEqual(len(vbs_of(res)), 7)
 
     def test_walk_mib2_matches_snmpbulkwalk(self):
-        args = ("-v2c", "-cpublic", self.agent.addr_tcp, MIB2)
+        # snmpd walks some of mib-2 slowly on a loaded machine: the
+        # reference waits as long as our session ("timeout": "10s").
+        args = ("-v2c", "-cpublic", "-t", "10", "-r", "1",
+                self.agent.addr_tcp, MIB2)
         before = ns("snmpbulkwalk", *args)
         ours = vbs_of(self.ctl("walk", "tcp", MIB2))
         after = ns("snmpbulkwalk", *args)
@@ -489,13 +491,27 @@ class TcpHostilePeer(unittest.TestCase):
         self.assertEqual(self.peer.accepted, 2)
         self.assertEqual(self.peer.requests, 2)
 
-    def test_trap_to_an_inline_tcp_target_is_399(self):
-        # A temporary session would close before its connection is made.
+    def test_trap_to_an_inline_tcp_target(self):
+        # The temporary session lives until the trap has left on its new
+        # connection; the answer says so.
         t = dict(self.daemon.config["sessions"]["t"])
         r = self.daemon.rpc("snmp.trap", {"target": t,
-                                          "trap_oid": "1.3.6.1.6.3.1.1.5.1"})
-        self.assertEqual(r.get("error", {}).get("code"), 399, r)
-        self.assertIn("configured session", json.dumps(r))
+                                          "trap_oid": "1.3.6.1.6.3.1.1.5.1"},
+                            timeout=30)
+        self.assertTrue(r.get("result", {}).get("sent"), r)
+        self.assertTrue(self.wait_for(lambda: self.peer.requests == 1), r)
+        self.assertEqual(self.peer.accepted, 1)
+        # Once it is answered, the connection goes with the session.
+        self.assertTrue(self.wait_for(lambda: self.peer.closed_by_peer == 1))
+        # Nobody listening: the connection fails, and the answer says so.
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            t["port"] = sk.getsockname()[1]
+        r = self.daemon.rpc("snmp.trap", {"target": t,
+                                          "trap_oid": "1.3.6.1.6.3.1.1.5.1"},
+                            timeout=30)
+        self.assertEqual(r.get("error", {}).get("code"), 397, r)
+        self.assert_get_ok()
 
     def test_adhoc_tcp_target(self):
         r = self.daemon.ctl_json("get", "-H", "tcp:127.0.0.1:%d"
@@ -557,10 +573,24 @@ class TcpTrapToSnmptrapd(unittest.TestCase):
                 r = dm.ctl("inform", "v2", oid, "1.3.6.1.2.1.1.5.0", "s",
                            "tcp-inform")
                 self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                # Inline targets (-H): a temporary session each.
+                hp = "tcp:127.0.0.1:%d" % port
+                r = dm.ctl("trap", "-H", hp, "-c", "public", oid,
+                           "1.3.6.1.2.1.1.5.0", "s", "tcp-inline-trap")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                r = dm.ctl("inform", "-H", hp, "-c", "public", oid,
+                           "1.3.6.1.2.1.1.5.0", "s", "tcp-inline-inform")
+                self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+                r = dm.rpc("snmp.trap", {"target": sessions["v3"],
+                                         "trap_oid": oid, "varbinds": [
+                    {"oid": "1.3.6.1.2.1.1.5.0", "type": "s",
+                     "value": "tcp-inline-v3"}]}, timeout=30)
+                self.assertTrue(r.get("result", {}).get("sent"), r)
                 deadline = time.monotonic() + 10
                 text = ""
                 want = ["tcp-trap-v1", "tcp-trap-v2", "tcp-trap-v3",
-                        "tcp-inform"]
+                        "tcp-inform", "tcp-inline-trap", "tcp-inline-inform",
+                        "tcp-inline-v3"]
                 while time.monotonic() < deadline:
                     with open(log, errors="replace") as f:
                         text = f.read()
