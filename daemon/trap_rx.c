@@ -137,6 +137,7 @@ trapproc_new(size_t max_engines, size_t max_keys)
 	    (tp->keys = usm_cache_new(max_keys ? max_keys :
 	    SNMPMGR_MAX_TRAP_KEYS)) == NULL ||
 	    (tp->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*tp->vb))) == NULL ||
+	    (tp->oids = calloc(1, sizeof(*tp->oids))) == NULL ||
 	    (tp->dec = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (tp->enc = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (tp->enc2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
@@ -173,6 +174,7 @@ trapproc_free(struct trapproc *tp)
 	free(tp->ehash);
 	free(tp->prefixes);
 	free(tp->vb);
+	free(tp->oids);
 	free(tp->dec);
 	free(tp->enc);
 	free(tp->enc2);
@@ -726,9 +728,9 @@ tp_rec_end(struct trapproc *tp, struct trapproc_out *out, bool have_reqid,
 	else
 		render_adds(b, "null");
 	render_adds(b, ",\"trap_oid\":");
-	render_oid(b, trap_oid);
+	render_oid_cached(b, tp->oids, trap_oid);
 	render_adds(b, ",\"varbinds\":");
-	render_varbinds(b, pdu->vb, pdu->nvb);
+	render_varbinds_cached(b, tp->oids, pdu->vb, pdu->nvb);
 	render_add(b, "}", 1);
 	if (b->failed) {
 		render_buf_reset(b);
@@ -830,7 +832,7 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 		char	 addr[INET_ADDRSTRLEN];
 
 		render_adds(b, ",\"enterprise\":");
-		render_oid(b, &pdu->enterprise);
+		render_oid_cached(b, tp->oids, &pdu->enterprise);
 		tp_ipv4(pdu->agent_addr, addr);
 		render_adds(b, ",\"agent_addr\":\"");
 		render_adds(b, addr);

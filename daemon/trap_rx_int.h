@@ -97,6 +97,7 @@ struct trapproc {
 	uint8_t			*enc2;
 	uint8_t			*reply;
 	struct render_buf	 rec;
+	struct render_oidcache	*oids;		/* the record's OID texts */
 	struct trapproc_stats	 st;
 	struct tsm_stats	 tsm;		/* SNMP-TSM-MIB snmpTsmStats */
 };
