@@ -659,6 +659,7 @@ journal_writer_main(void *arg)
 		    j->policy == JOURNAL_FSYNC_ALWAYS))
 			journal_fail_range(j, start_seq, end_seq);
 		j->done_seq = end_seq;
+		pthread_cond_broadcast(&j->written);
 		atomic_fetch_sub(&j->backlog, j->work.b.len);
 		jbatch_reset(&j->work);
 		journal_signal_loop(j);
@@ -726,6 +727,7 @@ journal_new(struct event_base *base, const struct journal_opts *o,
 	TAILQ_INIT(&j->queries);
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
+	pthread_cond_init(&j->written, NULL);
 	if ((j->path = strdup(o->path)) == NULL)
 		goto fail;
 
@@ -782,6 +784,7 @@ journal_free(struct journal *j)
 	free(j->failed);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->cond);
+	pthread_cond_destroy(&j->written);
 	free(j->path);
 	free(j);
 }

@@ -32,6 +32,7 @@ struct journal_query {
 	int			 finished;	/* under j->lock */
 
 	struct journal_filter	 f;
+	uint64_t		 upto;		/* appended when it began */
 	int			*fds;		/* oldest file first */
 	off_t			*limits;	/* bytes to read of each */
 	bool			*rotated;
@@ -99,7 +100,8 @@ struct journal {
 
 	/* Shared with the writer, under lock. */
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
+	pthread_cond_t		 cond;		/* wakes the writer */
+	pthread_cond_t		 written;	/* done_seq moved */
 	bool			 have_writer;
 	pthread_t		 writer;
 	bool			 stop;
