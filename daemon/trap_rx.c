@@ -131,6 +131,8 @@ trapproc_new(size_t max_engines, size_t max_keys)
 	tp->nprefixsets = SNMPMGR_MAX_TRAP_REPORT_PREFIXES / TP_PREFIX_WAYS;
 	TAILQ_INIT(&tp->elru);
 	render_buf_init(&tp->rec);
+	render_buf_init(&tp->lis_raw);
+	render_buf_init(&tp->lis_json);
 	if ((tp->ehash = calloc(tp->ehsize, sizeof(*tp->ehash))) == NULL ||
 	    (tp->prefixes = calloc(tp->nprefixsets * TP_PREFIX_WAYS,
 	    sizeof(*tp->prefixes))) == NULL ||
@@ -180,6 +182,8 @@ trapproc_free(struct trapproc *tp)
 	free(tp->enc2);
 	free(tp->reply);
 	render_buf_free(&tp->rec);
+	render_buf_free(&tp->lis_raw);
+	render_buf_free(&tp->lis_json);
 	free(tp);
 }
 
@@ -670,6 +674,29 @@ tp_ipv4(const uint8_t *a, char *buf)
 	}
 }
 
+/* The listener spec as a JSON string: the same few in every record, so
+ * escaped once and copied after. */
+static void
+tp_rec_listener(struct trapproc *tp, const char *listener)
+{
+	size_t	 n = strlen(listener);
+
+	if (tp->lis_raw.len != n || tp->lis_json.len == 0 ||
+	    memcmp(tp->lis_raw.p, listener, n) != 0) {
+		render_buf_reset(&tp->lis_raw);
+		render_buf_reset(&tp->lis_json);
+		render_add(&tp->lis_raw, listener, n);
+		render_json_str(&tp->lis_json, listener, n);
+		if (tp->lis_raw.failed || tp->lis_json.failed) {
+			render_buf_reset(&tp->lis_raw);
+			render_buf_reset(&tp->lis_json);
+			render_json_str(&tp->rec, listener, n);
+			return;
+		}
+	}
+	render_add(&tp->rec, tp->lis_json.p, tp->lis_json.len);
+}
+
 /* {"time":..,"type":..,"source":..,"port":..,"listener":..,"version":.. */
 void
 tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
@@ -700,7 +727,7 @@ tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
 	render_adds(b, "\",\"port\":");
 	render_u64(b, port);
 	render_adds(b, ",\"listener\":");
-	render_json_str(b, listener, strlen(listener));
+	tp_rec_listener(tp, listener);
 	render_adds(b, ",\"version\":\"");
 	render_adds(b, version);
 	render_adds(b, "\"");
