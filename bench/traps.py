@@ -284,7 +284,15 @@ class Trapd:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise CheckFailed("snmptrapd did not start")
             time.sleep(0.2)
-        time.sleep(0.5)
+        # It may still be localizing the keys of its createUser lines
+        # (two per engine) after it bound the port: wait until it idles.
+        last = cpu_seconds(self.pid)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = cpu_seconds(self.pid)
+            if now - last < 0.01:
+                break
+            last = now
         self.rcvbuf = rcvbuf or self.sockbuf()
 
     def sockbuf(self):
