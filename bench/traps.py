@@ -46,11 +46,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import snmptest  # noqa: E402
-from walk import pin, proc_cpu_ns, require_cpus  # noqa: E402
+from walk import proc_cpu_ns  # noqa: E402
 
 SENDER_ENGINE = "8000000001626e6368"
 USERS = [("benchuser%d" % k, "benchpass1", "benchpriv1") for k in range(4)]
-PLACEMENTS = {"same": ({0}, {0}), "cross": ({0}, {1})}
+PLACEMENTS = {"same": (0, 0), "cross": (0, 1)}   # indices into --cpus
 TRAP_OID = "1.3.6.1.4.1.99999.0.1"
 
 
@@ -173,6 +173,39 @@ def loop_cpu_seconds(pid):
         return 0.0
 
 
+def pin(pid, cpu):
+    """Every thread of pid onto cpu (threads made later inherit it);
+    an error unless each one is there."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+            got = os.sched_getaffinity(int(tid))
+        except ProcessLookupError:
+            continue                    # a thread that just ended
+        if got != {cpu}:
+            raise OSError("thread %s of %d on CPUs %s, not %d"
+                          % (tid, pid, sorted(got), cpu))
+
+
+def placement_cpus(names, cpus):
+    """{placement: (receiver CPU, blaster CPU)} for names, or exit
+    non-zero when one is unknown or needs a CPU outside our allowed
+    set."""
+    allowed = os.sched_getaffinity(0)
+    out = {}
+    for name in names:
+        if name not in PLACEMENTS:
+            sys.exit("traps.py: unknown placement %r (same, cross)" % name)
+        rx, tx = (cpus[k] for k in PLACEMENTS[name])
+        for c in (rx, tx):
+            if c not in allowed:
+                sys.exit("traps.py: placement %s needs CPU %d, which is "
+                         "not in this process's allowed set %s"
+                         % (name, c, sorted(allowed)))
+        out[name] = (rx, tx)
+    return out
+
+
 def engine(i):
     return SENDER_ENGINE + "%04x" % i
 
@@ -185,6 +218,8 @@ class Mgrd:
     def __init__(self, builddir, port, fsync, rcvbuf):
         os.environ["top_builddir"] = builddir
         self.port = port
+        self.jdir = tempfile.mkdtemp(prefix="bench-traps-journal-")
+        self.journal = os.path.join(self.jdir, "traps.jsonl")
         self.d = snmptest.Daemon({
             "credentials": {u[0]: {"user": u[0], "auth": "sha",
                                    "auth_password": u[1], "priv": "aes",
@@ -193,8 +228,8 @@ class Mgrd:
                       "communities": ["public"],
                       "users": [u[0] for u in USERS],
                       "receive_buffer": rcvbuf,
-                      "journal": {"fsync": fsync, "max_size": "256MiB",
-                                  "keep": 1}}})
+                      "journal": {"path": self.journal, "fsync": fsync,
+                                  "max_size": "256MiB", "keep": 1}}})
         self.pid = self.d.pid
         st = self.d.call("trap.stats")
         self.rcvbuf = st["listeners"][0]["receive_buffer"]
@@ -205,8 +240,18 @@ class Mgrd:
     def rejected(self):
         return self.d.call("trap.stats")["rejected_by_reason"]
 
+    def records(self):
+        """The journal's records so far, parsed (the check runs first,
+        before any rotation)."""
+        out = []
+        with open(self.journal, "rb") as f:
+            for line in f:
+                out.append(json.loads(line))
+        return out
+
     def close(self):
         self.d.close()
+        shutil.rmtree(self.jdir, ignore_errors=True)
 
 
 class Trapd:
@@ -239,7 +284,15 @@ class Trapd:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise CheckFailed("snmptrapd did not start")
             time.sleep(0.2)
-        time.sleep(0.5)
+        # It may still be localizing the keys of its createUser lines
+        # (two per engine) after it bound the port: wait until it idles.
+        last = cpu_seconds(self.pid)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = cpu_seconds(self.pid)
+            if now - last < 0.01:
+                break
+            last = now
         self.rcvbuf = rcvbuf or self.sockbuf()
 
     def sockbuf(self):
@@ -255,6 +308,9 @@ class Trapd:
 
     def rejected(self):
         return {}
+
+    def records(self):
+        return None         # one short line per trap: count() says it
 
     def close(self):
         snmptest._kill(self.proc)
@@ -282,7 +338,7 @@ def blast(blaster, rx, path, rate, duration, cpus):
     d0 = udp_drops(rx.port)
     cpu0 = cpu_seconds(rx.pid)
     loop0 = loop_cpu_seconds(rx.pid)
-    out = subprocess.run(["taskset", "-c", ",".join(map(str, sorted(cpus))),
+    out = subprocess.run(["taskset", "-c", str(cpus),
                           blaster, "-t", "127.0.0.1:%d" % rx.port, "-r",
                           str(rate), "-d", str(duration), "-f", path],
                          capture_output=True, text=True, check=True)
@@ -298,31 +354,96 @@ def blast(blaster, rx, path, rate, duration, cpus):
             "loop_us_per_trap": 1e6 * loop / got if got else None}
 
 
-def check(blaster, rx, path, npkts, cpus):
-    """Every captured datagram once, slowly: all must be accepted."""
+def varbind_value(rec, oid):
+    for vb in rec.get("varbinds", []):
+        if vb.get("oid") == oid:
+            return vb.get("value")
+    return None
+
+
+def check_records(recs, kind, sent, engines):
+    """What the journal must hold after the check's blast: one record per
+    datagram sent, each the trap that was sent (v2c: the request-ids
+    trapblast counted up from 0x10000001; v3: every engine once, its
+    user, and the varbinds snmptrap put in for that engine).  A list of
+    what is wrong (empty: all right)."""
+    wrong = []
+    if len(recs) != sent:
+        wrong.append("%d records for %d traps sent" % (len(recs), sent))
+    seen = set()
+    for rec in recs:
+        if (rec.get("type") != "trap" or rec.get("source") != "127.0.0.1"
+                or rec.get("trap_oid") != TRAP_OID
+                or varbind_value(rec, "1.3.6.1.2.1.2.2.1.1.7") != 7):
+            wrong.append("record %r" % rec)
+        elif kind == "v2c":
+            if (rec.get("version") != "2c" or
+                    rec.get("community") != "public" or
+                    varbind_value(rec, "1.3.6.1.2.1.1.5.0") !=
+                    "benchmark-host-0000"):
+                wrong.append("record %r" % rec)
+            seen.add(rec.get("request_id"))
+        else:
+            i = int(rec.get("engine_id", "0")[-4:] or "0", 16)
+            if (rec.get("version") != "3" or
+                    rec.get("engine_id") != engine(i) or
+                    rec.get("user") != USERS[i % 4][0] or
+                    rec.get("security_level") != "authPriv" or
+                    varbind_value(rec, "1.3.6.1.2.1.1.5.0") !=
+                    "benchmark-host-%04d" % i):
+                wrong.append("record %r" % rec)
+            seen.add(i)
+        if len(wrong) > 3:
+            break
+    want = (set(range(0x10000001, 0x10000001 + sent)) if kind == "v2c"
+            else set(range(engines)))
+    if not wrong and seen != want:
+        wrong.append("%d distinct %s, %d expected" % (
+            len(seen), "request-ids" if kind == "v2c" else "engines",
+            len(want)))
+    return wrong
+
+
+def check(blaster, rx, path, npkts, cpus, kind, engines):
+    """Every captured datagram once, slowly: all must be accepted and
+    journaled as sent."""
     rate = 500
     r = blast(blaster, rx, path, rate, max(npkts / rate, 0.5), cpus)
     bad = {k: v for k, v in rx.rejected().items() if v}
     if r["lost"] or r["drops"] or bad:
         raise CheckFailed("%d sent, %d accepted, %d dropped, rejected %r"
                           % (r["sent"], r["received"], r["drops"], bad))
+    recs = rx.records()
+    if recs is not None:
+        wrong = check_records(recs, kind, r["sent"], engines)
+        if wrong:
+            raise CheckFailed("journal: " + "; ".join(wrong)[:2000])
+
+
+def row_line(label, r):
+    ok = r["drops"] == 0 and r["lost"] == 0
+    return ("  %-42s %8d/s sent %8.0f/s recv %9d drops %8d lost %8d "
+            "cpu %s us/trap (loop %s)%s" % (
+                label, r["offered"], r["send_rate"], r["received"],
+                r["drops"], r["lost"], "%.2f" % r["cpu_us_per_trap"]
+                if r["cpu_us_per_trap"] else "-",
+                "%.2f" % r["loop_us_per_trap"]
+                if r["loop_us_per_trap"] else "-",
+                "" if ok else "  LOSS"))
 
 
 def search(blaster, rx, path, rates, duration, label, cpus):
+    """Rising rates until one loses.  Progress goes to stderr without
+    figures: they are printed once every correctness check passed."""
     best = None
     rows = []
     for rate in rates:
         r = blast(blaster, rx, path, rate, duration, cpus)
         rows.append(r)
         ok = r["drops"] == 0 and r["lost"] == 0
-        print("  %-42s %8d/s sent %8.0f/s recv %9d drops %8d lost %8d "
-              "cpu %s us/trap (loop %s)%s" % (
-                  label, rate, r["send_rate"], r["received"], r["drops"],
-                  r["lost"], "%.2f" % r["cpu_us_per_trap"]
-                  if r["cpu_us_per_trap"] else "-",
-                  "%.2f" % r["loop_us_per_trap"]
-                  if r["loop_us_per_trap"] else "-",
-                  "" if ok else "  LOSS"), flush=True)
+        print("  (%s %d/s: %s)" % (label, rate, "lossless" if ok else
+                                   "lost some"), file=sys.stderr,
+              flush=True)
         if not ok:
             break
         best = r
@@ -351,16 +472,22 @@ def main():
     ap.add_argument("--buffers", default="raised",
                     help="receive buffers to run: default,raised")
     ap.add_argument("--placements", default="same,cross")
+    ap.add_argument("--cpus", default="0,1",
+                    help="A,B: same runs both on A; cross runs the "
+                    "receiver on A, the blaster on B")
     ap.add_argument("--kinds", default="v2c,v3")
     ap.add_argument("--baseline", help="another build directory whose "
                     "snmpmgrd runs the same set-ups in this run (A/B)")
     ap.add_argument("--json", help="write all rows to this file")
     a = ap.parse_args()
     a.builddir = os.path.abspath(a.builddir)
-    for place in a.placements.split(","):
-        if place not in PLACEMENTS:
-            sys.exit("traps.py: no placement %r (same, cross)" % place)
-        require_cpus("traps.py", *PLACEMENTS[place])
+    try:
+        cpus = [int(x) for x in a.cpus.split(",")]
+    except ValueError:
+        cpus = []
+    if len(cpus) != 2 or cpus[0] == cpus[1]:
+        sys.exit("traps.py: --cpus takes two different CPU numbers")
+    places = placement_cpus(a.placements.split(","), cpus)
     builds = {"snmpmgrd": a.builddir}
     if a.baseline:
         builds["baseline"] = os.path.abspath(a.baseline)
@@ -383,8 +510,9 @@ def main():
     npkts = {"v2c": 1, "v3": n3}
     print("captured: v2c trap %d octets, %d v3 SHA/AES traps (%d octets) "
           "from %d engines, %d users" % (l2, n3, l3, a.engines, len(USERS)))
-    print("placements: same = receiver and blaster on CPU 0; cross = "
-          "receiver on CPU 0, blaster on CPU 1")
+    print("placements: same = receiver and blaster on CPU %d; cross = "
+          "receiver on CPU %d, blaster on CPU %d"
+          % (cpus[0], cpus[0], cpus[1]))
     results = []
     setups = []
     bufs = [0 if b == "default" else a.raised
@@ -400,34 +528,39 @@ def main():
     try:
         for kind in a.kinds.split(","):
             for name, fsync, buf in setups:
-                for place in a.placements.split(","):
-                    rxcpu, txcpu = PLACEMENTS[place]
+                for place, (rxcpu, txcpu) in places.items():
                     port = snmptest.free_udp_port()
+                    label = "%s %s %s fsync=%s" % (name, kind, place,
+                                                   fsync or "-")
                     rx = (Mgrd(builds[name], port, fsync, buf) if name in
                           builds else Trapd(port, buf, a.engines))
-                    pin(rx.pid, rxcpu)
-                    label = "%s %s %s fsync=%s rcvbuf=%d" % (
-                        name, kind, place, fsync or "-", rx.rcvbuf)
+                    label += " rcvbuf=%d" % rx.rcvbuf
                     rl = (rates["trapd"] if name == "snmptrapd"
                           else rates[kind])
                     if a.quick:
                         rl = rl[::2]
                     try:
-                        check(blaster, rx, files[kind], npkts[kind], txcpu)
+                        pin(rx.pid, rxcpu)
+                        check(blaster, rx, files[kind], npkts[kind], txcpu,
+                              kind, a.engines)
                         best, rows = search(blaster, rx, files[kind], rl,
                                             a.duration, label, txcpu)
                     finally:
                         rx.close()
-                    results.append({"receiver": name, "kind": kind,
+                    results.append({"label": label,
+                                    "receiver": name, "kind": kind,
                                     "placement": place, "fsync": fsync,
                                     "rcvbuf": rx.rcvbuf, "best": best,
                                     "rows": rows})
-    except CheckFailed as e:
-        print("correctness check failed (%s), no figures: %s"
-              % (label, e))
+    except (CheckFailed, OSError, subprocess.CalledProcessError) as e:
+        print("traps.py: correctness check failed (%s), no figures: %s"
+              % (label, e), file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    for r in results:
+        for row in r["rows"]:
+            print(row_line(r["label"], row))
     print("\nCPU per trap (all receiver threads, journal included), at "
           "the highest rate with zero loss over %.0f s:" % a.duration)
     for r in results:

@@ -4,14 +4,24 @@
  * of the privacy protocols, and DES / 3DES-EDE / AES-CFB encryption and
  * decryption (RFC 3414 8, RFC 3826 3, the 3DES and AES-192/256 drafts).
  *
- * OpenSSL 3 EVP only, with the contexts each localized user keeps keyed
- * from its creation (usm_key.c): two digest contexts holding the HMAC's
- * keyed inner and outer halves (copied per message, RFC 2104), and the
- * block cipher in ECB mode, with the CBC/CFB chaining done here, so no IV
+ * OpenSSL 3, with the state each localized user keeps keyed from its
+ * creation (usm_key.c): two digest states holding the HMAC's keyed inner
+ * and outer halves (copied per message, RFC 2104), and the block cipher
+ * in ECB mode through EVP, with the CBC/CFB chaining done here, so no IV
  * is set through OpenSSL per message and decryption runs whole blocks at
  * once.
  */
 #include "config.h"
+
+/*
+ * The HMAC runs on OpenSSL's one-hash functions (MD5_Update, SHA1_Update
+ * ...), deprecated in 3.0 in favour of EVP but kept, because their state
+ * is a plain struct: copying the keyed state per message is a memcpy,
+ * where EVP_MD_CTX_copy_ex() of 3.0 allocates, copies and frees the
+ * provider's context (a third of the HMAC's time over a 220-octet trap).
+ * They run the same assembler as EVP.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,7 +30,9 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/md5.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "ber.h"
 #include "errors.h"
@@ -31,11 +43,122 @@
 /* Octets decrypted per ECB pass (a multiple of every block size). */
 #define USM_ECB_CHUNK	2048
 
+/* One digest state, whichever the user's protocol. */
+union usm_hstate {
+	MD5_CTX		 md5;
+	SHA_CTX		 sha1;
+	SHA256_CTX	 sha256;	/* and SHA-224 */
+	SHA512_CTX	 sha512;	/* and SHA-384 */
+};
+
+_Static_assert(sizeof(union usm_hstate) <= USM_HSTATE_SIZE,
+    "USM_HSTATE_SIZE too small for a digest state");
+
 /* The salt counter of the privacy protocols, process-wide. */
 static struct {
 	bool		 ready;
 	uint64_t	 next;
 } usm_salt;
+
+static int
+usm_h_init(enum usm_auth a, union usm_hstate *h)
+{
+	switch (a) {
+	case USM_AUTH_MD5:
+		return MD5_Init(&h->md5);
+	case USM_AUTH_SHA:
+		return SHA1_Init(&h->sha1);
+	case USM_AUTH_SHA224:
+		return SHA224_Init(&h->sha256);
+	case USM_AUTH_SHA256:
+		return SHA256_Init(&h->sha256);
+	case USM_AUTH_SHA384:
+		return SHA384_Init(&h->sha512);
+	case USM_AUTH_SHA512:
+		return SHA512_Init(&h->sha512);
+	default:
+		return 0;
+	}
+}
+
+static int
+usm_h_update(enum usm_auth a, union usm_hstate *h, const void *p, size_t n)
+{
+	switch (a) {
+	case USM_AUTH_MD5:
+		return MD5_Update(&h->md5, p, n);
+	case USM_AUTH_SHA:
+		return SHA1_Update(&h->sha1, p, n);
+	case USM_AUTH_SHA224:
+	case USM_AUTH_SHA256:
+		return SHA256_Update(&h->sha256, p, n);
+	case USM_AUTH_SHA384:
+	case USM_AUTH_SHA512:
+		return SHA512_Update(&h->sha512, p, n);
+	default:
+		return 0;
+	}
+}
+
+/* The digest (ai->keylen octets: the key length is the digest's). */
+static int
+usm_h_final(enum usm_auth a, union usm_hstate *h, uint8_t *out)
+{
+	switch (a) {
+	case USM_AUTH_MD5:
+		return MD5_Final(out, &h->md5);
+	case USM_AUTH_SHA:
+		return SHA1_Final(out, &h->sha1);
+	case USM_AUTH_SHA224:
+		return SHA224_Final(out, &h->sha256);
+	case USM_AUTH_SHA256:
+		return SHA256_Final(out, &h->sha256);
+	case USM_AUTH_SHA384:
+		return SHA384_Final(out, &h->sha512);
+	case USM_AUTH_SHA512:
+		return SHA512_Final(out, &h->sha512);
+	default:
+		return 0;
+	}
+}
+
+int
+usm_hmac_init(struct usm_user *u)
+{
+	union usm_hstate	*hin = (union usm_hstate *)(void *)u->hin;
+	union usm_hstate	*hout = (union usm_hstate *)(void *)u->hout;
+	uint8_t			 pad[128];
+	size_t			 bsize, i;
+	int			 ok;
+
+	/* RFC 2104 2: the key (a digest, never longer than a block here)
+	 * padded with zeros, XOR ipad and opad. */
+	bsize = u->auth == USM_AUTH_SHA384 || u->auth == USM_AUTH_SHA512 ?
+	    128 : 64;
+	if (u->ai == NULL || u->auth_key.len > bsize) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "HMAC-%s key",
+		    u->ai != NULL ? u->ai->mdname : "?");
+		return -1;
+	}
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, u->auth_key.bytes, u->auth_key.len);
+	for (i = 0; i < bsize; i++)
+		pad[i] ^= 0x36;
+	ok = usm_h_init(u->auth, hin) && usm_h_update(u->auth, hin, pad,
+	    bsize);
+	for (i = 0; i < bsize; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	ok = ok && usm_h_init(u->auth, hout) && usm_h_update(u->auth, hout,
+	    pad, bsize);
+	OPENSSL_cleanse(pad, sizeof(pad));
+	if (!ok) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "HMAC-%s failed in "
+		    "OpenSSL", u->ai->mdname);
+		return -1;
+	}
+	u->hready = true;
+	return 0;
+}
 
 /*
  * The truncated HMAC of msg with the digest field at off taken as zeros
@@ -47,12 +170,12 @@ usm_mac(struct usm_user *u, const uint8_t *msg, size_t len, size_t off,
     uint8_t *mac)
 {
 	static const uint8_t zeros[USM_MAX_MAC_LEN];
+	union usm_hstate w;
 	uint8_t		 full[EVP_MAX_MD_SIZE];
-	unsigned int	 ilen, flen;
-	size_t		 maclen;
-	EVP_MD_CTX	*w = u->hwork;
+	size_t		 maclen, dlen;
+	int		 ok;
 
-	if (u->ai == NULL || u->hin == NULL) {
+	if (u->ai == NULL || !u->hready) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_AUTH_KEY,
 		    "user has no authentication protocol");
 		return -1;
@@ -67,16 +190,21 @@ usm_mac(struct usm_user *u, const uint8_t *msg, size_t len, size_t off,
 	 * RFC 2104 2: H(K^opad || H(K^ipad || msg)).  A field that is zero
 	 * already (we sign) goes in with the message in one piece.
 	 */
-	if (!EVP_MD_CTX_copy_ex(w, u->hin) ||
-	    (memcmp(msg + off, zeros, maclen) == 0 ?
-	    !EVP_DigestUpdate(w, msg, len) :
-	    (!EVP_DigestUpdate(w, msg, off) ||
-	    !EVP_DigestUpdate(w, zeros, maclen) ||
-	    !EVP_DigestUpdate(w, msg + off + maclen, len - off - maclen))) ||
-	    !EVP_DigestFinal_ex(w, full, &ilen) ||
-	    !EVP_MD_CTX_copy_ex(w, u->hout) ||
-	    !EVP_DigestUpdate(w, full, ilen) ||
-	    !EVP_DigestFinal_ex(w, full, &flen) || flen < maclen) {
+	dlen = u->ai->keylen;
+	memcpy(&w, u->hin, sizeof(w));
+	ok = memcmp(msg + off, zeros, maclen) == 0 ?
+	    usm_h_update(u->auth, &w, msg, len) :
+	    usm_h_update(u->auth, &w, msg, off) &&
+	    usm_h_update(u->auth, &w, zeros, maclen) &&
+	    usm_h_update(u->auth, &w, msg + off + maclen,
+	    len - off - maclen);
+	ok = ok && usm_h_final(u->auth, &w, full);
+	memcpy(&w, u->hout, sizeof(w));
+	ok = ok && usm_h_update(u->auth, &w, full, dlen) &&
+	    usm_h_final(u->auth, &w, full) && dlen >= maclen;
+	/* The states hold what the keyed halves became: wiped. */
+	OPENSSL_cleanse(&w, sizeof(w));
+	if (!ok) {
 		ERR_clear_error();
 		snmpmgr_seterr(SNMPMGR_ERR_AUTH_FAILED,
 		    "HMAC-%s failed in OpenSSL", u->ai->mdname);

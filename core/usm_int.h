@@ -56,6 +56,9 @@ struct usm_cred {
 	bool		 priv_localized;
 };
 
+/* Room for one digest state (usm_crypt.c checks that each fits). */
+#define USM_HSTATE_SIZE		256
+
 struct usm_user {
 	unsigned int	 refs;
 	uint8_t		 user[SNMPMGR_MAX_USER_LEN];
@@ -70,12 +73,14 @@ struct usm_user {
 	struct usm_key	 priv_key;	/* localized, extended, trimmed */
 	/*
 	 * HMAC (RFC 2104) with the keyed halves computed once: hin has
-	 * absorbed K XOR ipad, hout K XOR opad; each message copies them
-	 * into hwork, which OpenSSL does without re-keying or parameters.
+	 * absorbed K XOR ipad, hout K XOR opad.  They are digest states of
+	 * OpenSSL's one-hash functions (usm_crypt.c), which each message
+	 * copies as a plain struct: EVP_MD_CTX_copy_ex() of OpenSSL 3.0
+	 * allocates and frees the provider's context on every copy.
 	 */
-	EVP_MD_CTX	*hin;
-	EVP_MD_CTX	*hout;
-	EVP_MD_CTX	*hwork;
+	_Alignas(16) unsigned char hin[USM_HSTATE_SIZE];
+	_Alignas(16) unsigned char hout[USM_HSTATE_SIZE];
+	bool		 hready;
 	EVP_CIPHER_CTX	*enc;
 	EVP_CIPHER_CTX	*dec;
 };
@@ -97,6 +102,8 @@ const EVP_MD	*usm_md(const struct usm_authinfo *);
 const EVP_CIPHER *usm_cipher(const struct usm_privinfo *);
 /* The same cipher in ECB mode (fetched when usm_cipher() succeeds). */
 EVP_CIPHER	*usm_ecb(const struct usm_privinfo *);
+/* Key u's HMAC (hin, hout) with u->auth_key: 0, or -1 with lasterr. */
+int		 usm_hmac_init(struct usm_user *u);
 /* Wipe the privacy salt counter (usm_shutdown). */
 void		 usm_salt_wipe(void);
 

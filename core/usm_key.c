@@ -257,9 +257,7 @@ usm_user_new_keyext(const struct usm_cred *c, const uint8_t *engine_id,
 	struct usm_user	*u = NULL;
 	const EVP_CIPHER *cipher;
 	EVP_CIPHER	*ecb;
-	const EVP_MD	*md;
-	uint8_t		 pad[128];
-	size_t		 need, bsize, i;
+	size_t		 need;
 	enum usm_keyext	 ext;
 
 	if (engine_id == NULL || engine_id_len == 0 ||
@@ -287,32 +285,9 @@ usm_user_new_keyext(const struct usm_cred *c, const uint8_t *engine_id,
 		else if (usm_key_localize(&c->auth_key, engine_id,
 		    engine_id_len, &u->auth_key) == -1)
 			goto fail;
-		if ((md = usm_md(u->ai)) == NULL)
+		/* The digest must be there (usm_md says why not). */
+		if (usm_md(u->ai) == NULL || usm_hmac_init(u) == -1)
 			goto fail;
-		/* RFC 2104 2: the key (a digest, never longer than a
-		 * block here) padded with zeros, XOR ipad and opad. */
-		bsize = (size_t)EVP_MD_get_block_size(md);
-		if (bsize > sizeof(pad) || u->auth_key.len > bsize) {
-			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-			    "HMAC-%s block size", u->ai->mdname);
-			goto fail;
-		}
-		memset(pad, 0, sizeof(pad));
-		memcpy(pad, u->auth_key.bytes, u->auth_key.len);
-		for (i = 0; i < bsize; i++)
-			pad[i] ^= 0x36;
-		if ((u->hin = EVP_MD_CTX_new()) == NULL ||
-		    (u->hout = EVP_MD_CTX_new()) == NULL ||
-		    (u->hwork = EVP_MD_CTX_new()) == NULL ||
-		    !EVP_DigestInit_ex2(u->hin, md, NULL) ||
-		    !EVP_DigestUpdate(u->hin, pad, bsize))
-			goto hmacfail;
-		for (i = 0; i < bsize; i++)
-			pad[i] ^= 0x36 ^ 0x5c;
-		if (!EVP_DigestInit_ex2(u->hout, md, NULL) ||
-		    !EVP_DigestUpdate(u->hout, pad, bsize))
-			goto hmacfail;
-		OPENSSL_cleanse(pad, sizeof(pad));
 	}
 
 	if (c->priv != USM_PRIV_NONE) {
@@ -354,10 +329,6 @@ usm_user_new_keyext(const struct usm_cred *c, const uint8_t *engine_id,
 		}
 	}
 	return u;
- hmacfail:
-	OPENSSL_cleanse(pad, sizeof(pad));
-	snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "HMAC-%s failed in OpenSSL",
-	    u->ai->mdname);
  fail:
 	usm_user_free(u);
 	return NULL;
@@ -375,9 +346,6 @@ usm_user_free(struct usm_user *u)
 {
 	if (u == NULL || --u->refs > 0)
 		return;
-	EVP_MD_CTX_free(u->hin);
-	EVP_MD_CTX_free(u->hout);
-	EVP_MD_CTX_free(u->hwork);
 	EVP_CIPHER_CTX_free(u->enc);
 	EVP_CIPHER_CTX_free(u->dec);
 	OPENSSL_cleanse(u, sizeof(*u));

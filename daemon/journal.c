@@ -5,8 +5,9 @@
  * journal_query.c; journal_int.h holds what both halves share.
  *
  * Threads.  The event loop appends records to its batch (`fill`) and, at
- * journal_flush(), hands them over: the batch joins `pend` under the lock
- * (a pointer swap when the writer has caught up).  The writer thread takes
+ * journal_flush() once the batch is big or old enough (JOURNAL_GATHER_*;
+ * else from a timer), hands them over: the batch joins `pend` under the
+ * lock (a pointer swap when the writer has caught up).  The writer thread takes
  * all of `pend` at once, writes it, rotating at the record boundaries the
  * loop marked, syncs as the policy says, then publishes how far records
  * are settled (and any failed range) and wakes the loop through an
@@ -47,6 +48,8 @@
 #include "render.h"
 
 static void	journal_wake_cb(evutil_socket_t, short, void *);
+static void	journal_gather_cb(evutil_socket_t, short, void *);
+static void	journal_hand_over(struct journal *);
 static int	journal_write_all(int, const char *, size_t, size_t *);
 
 static const char *const fsync_names[] = {
@@ -571,7 +574,7 @@ static void *
 journal_writer_main(void *arg)
 {
 	struct journal	*j = arg;
-	uint64_t	 end_seq, start_seq, next_sync = 0, now, due;
+	uint64_t	 end_seq, start_seq, next_sync = 0, now;
 	uint64_t	 next_drop = 0;
 	size_t		 i, off, segend;
 	int		 werr, serr, err;
@@ -589,19 +592,9 @@ journal_writer_main(void *arg)
 				break;
 			journal_wait_us(j, (next_sync - now) * 1000);
 		}
-		/* Gather: a small batch waits a little for more. */
-		while (!j->stop && !j->pend_urgent && j->pend.b.len > 0 &&
-		    j->pend.b.len < JOURNAL_GATHER_BYTES) {
-			now = journal_now_us();
-			due = j->pend_since_us + JOURNAL_GATHER_US;
-			if (now >= due)
-				break;
-			journal_wait_us(j, due - now);
-		}
 		if (j->stop && j->pend.b.len == 0 && !dirty)
 			break;
 		jbatch_swap(&j->work, &j->pend);
-		j->pend_urgent = false;
 		start_seq = j->done_seq;
 		end_seq = j->pend_seq;
 		pthread_mutex_unlock(&j->lock);
@@ -666,6 +659,7 @@ journal_writer_main(void *arg)
 		    j->policy == JOURNAL_FSYNC_ALWAYS))
 			journal_fail_range(j, start_seq, end_seq);
 		j->done_seq = end_seq;
+		pthread_cond_broadcast(&j->written);
 		atomic_fetch_sub(&j->backlog, j->work.b.len);
 		jbatch_reset(&j->work);
 		journal_signal_loop(j);
@@ -700,7 +694,7 @@ journal_stop_writer(struct journal *j)
 {
 	if (!j->have_writer)
 		return;
-	journal_flush(j);
+	journal_hand_over(j);
 	pthread_mutex_lock(&j->lock);
 	j->stop = true;
 	pthread_cond_signal(&j->cond);
@@ -733,6 +727,7 @@ journal_new(struct event_base *base, const struct journal_opts *o,
 	TAILQ_INIT(&j->queries);
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
+	pthread_cond_init(&j->written, NULL);
 	if ((j->path = strdup(o->path)) == NULL)
 		goto fail;
 
@@ -750,6 +745,8 @@ journal_new(struct event_base *base, const struct journal_opts *o,
 	}
 	if ((j->ev_wake = event_new(base, j->efd, EV_READ | EV_PERSIST,
 	    journal_wake_cb, j)) == NULL || event_add(j->ev_wake, NULL) == -1)
+		goto fail;
+	if ((j->ev_gather = evtimer_new(base, journal_gather_cb, j)) == NULL)
 		goto fail;
 	if (journal_start_writer(j) == -1)
 		goto fail;
@@ -775,6 +772,8 @@ journal_free(struct journal *j)
 	}
 	if (j->ev_wake != NULL)
 		event_free(j->ev_wake);
+	if (j->ev_gather != NULL)
+		event_free(j->ev_gather);
 	if (j->efd != -1)
 		close(j->efd);
 	if (j->fd != -1)
@@ -785,6 +784,7 @@ journal_free(struct journal *j)
 	free(j->failed);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->cond);
+	pthread_cond_destroy(&j->written);
 	free(j->path);
 	free(j);
 }
@@ -885,32 +885,20 @@ journal_append(struct journal *j, const char *rec, size_t len,
 	return -1;
 }
 
-/* Hand over what was appended, and have the writer take it at once. */
-void
-journal_flush_now(struct journal *j)
-{
-	journal_flush(j);
-	pthread_mutex_lock(&j->lock);
-	j->pend_urgent = true;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
-}
-
-void
-journal_flush(struct journal *j)
+/* Give fill to the writer now, whatever its size and age. */
+static void
+journal_hand_over(struct journal *j)
 {
 	size_t	 len = j->fill.b.len;
-	bool	 was_empty;
 
+	j->fill_since_us = 0;
 	if (len == 0 && j->fill.nrot == 0)
 		return;
 	atomic_fetch_add(&j->backlog, len);
 	pthread_mutex_lock(&j->lock);
-	was_empty = j->pend.b.len == 0 && j->pend.nrot == 0;
-	if (was_empty) {
+	if (j->pend.b.len == 0 && j->pend.nrot == 0)
 		jbatch_swap(&j->pend, &j->fill);
-		j->pend_since_us = journal_now_us();
-	} else if (jbatch_join(&j->pend, &j->fill) == -1) {
+	else if (jbatch_join(&j->pend, &j->fill) == -1) {
 		/* Out of memory: these records are lost; say so through
 		 * the settle callback like a failed write. */
 		j->records_failed += j->fill.records;
@@ -918,12 +906,51 @@ journal_flush(struct journal *j)
 		atomic_fetch_sub(&j->backlog, len);
 	}
 	j->pend_seq = j->appended;
-	/* The writer gathers on its own clock: wake it only when it may be
-	 * waiting for a first record, or when there is plenty. */
-	if (was_empty || j->pend.b.len >= JOURNAL_GATHER_BYTES)
-		pthread_cond_signal(&j->cond);
+	pthread_cond_signal(&j->cond);
 	pthread_mutex_unlock(&j->lock);
 	jbatch_reset(&j->fill);
+}
+
+/* Hand over what was appended, and have the writer take it at once. */
+void
+journal_flush_now(struct journal *j)
+{
+	journal_hand_over(j);
+}
+
+void
+journal_flush(struct journal *j)
+{
+	struct timeval	 tv;
+	uint64_t	 now, age;
+
+	if (j->fill.b.len == 0 && j->fill.nrot == 0)
+		return;
+	if (j->fill.b.len < JOURNAL_GATHER_BYTES) {
+		now = journal_now_us();
+		if (j->fill_since_us == 0)
+			j->fill_since_us = now;
+		age = now - j->fill_since_us;
+		if (age < JOURNAL_GATHER_US) {
+			/* The timer hands over what is still here then. */
+			if (!evtimer_pending(j->ev_gather, NULL)) {
+				tv.tv_sec = 0;
+				tv.tv_usec = (suseconds_t)(JOURNAL_GATHER_US -
+				    age);
+				evtimer_add(j->ev_gather, &tv);
+			}
+			return;
+		}
+	}
+	journal_hand_over(j);
+}
+
+static void
+journal_gather_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	journal_flush(arg);
 }
 
 uint64_t

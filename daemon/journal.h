@@ -148,9 +148,11 @@ const char	*journal_fsync_name(enum journal_fsync f);
 int		 journal_append(struct journal *j, const char *rec, size_t len,
 		    uint64_t *seq);
 /*
- * Hand what was appended to the writer.  Never blocks on the disk.  The
- * writer gathers small batches for up to a millisecond (or 64 KiB) before
- * it writes them; journal_flush_now() asks it to write at once.
+ * Hand what was appended to the writer.  Never blocks on the disk.  Small
+ * batches are gathered on the loop for up to a millisecond (or 256 KiB)
+ * first: a loop timer hands over what no later flush did, so the writer
+ * is woken about once a millisecond under load.  journal_flush_now()
+ * hands over at once.
  */
 void		 journal_flush(struct journal *j);
 void		 journal_flush_now(struct journal *j);

@@ -32,6 +32,7 @@ struct journal_query {
 	int			 finished;	/* under j->lock */
 
 	struct journal_filter	 f;
+	uint64_t		 upto;		/* appended when it began */
 	int			*fds;		/* oldest file first */
 	off_t			*limits;	/* bytes to read of each */
 	bool			*rotated;
@@ -50,13 +51,14 @@ struct journal_query {
 
 /* A batch of records with the offsets where a rotation comes first. */
 /*
- * The writer gathers: it takes `pend` once it holds JOURNAL_GATHER_BYTES
- * or its oldest record is JOURNAL_GATHER_US old, not at every flush, and
- * the loop wakes it only at those points (or when pend was empty), so at
- * high trap rates it wakes about once a millisecond instead of once per
- * received batch.
+ * The loop gathers: journal_flush() hands `fill` over only once it holds
+ * JOURNAL_GATHER_BYTES or its oldest record is JOURNAL_GATHER_US old (a
+ * loop timer hands over what is left), so the lock is taken and the
+ * writer woken once per hand-over, about once a millisecond at high
+ * trap rates instead of once per received batch, and the writer writes
+ * whatever it is handed at once.
  */
-#define JOURNAL_GATHER_BYTES	65536
+#define JOURNAL_GATHER_BYTES	(256 * 1024)
 #define JOURNAL_GATHER_US	1000
 
 struct jbatch {
@@ -87,6 +89,9 @@ struct journal {
 	uint64_t		 refused;
 	uint64_t		 queries_run;
 	atomic_size_t		 backlog;	/* handed over, not written */
+	uint64_t		 fill_since_us;	/* oldest record in fill,
+						 * 0: none */
+	struct event		*ev_gather;	/* hands fill over */
 	struct event		*ev_wake;
 	int			 efd;
 	struct log_repeat	 rep_write;
@@ -95,15 +100,13 @@ struct journal {
 
 	/* Shared with the writer, under lock. */
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
+	pthread_cond_t		 cond;		/* wakes the writer */
+	pthread_cond_t		 written;	/* done_seq moved */
 	bool			 have_writer;
 	pthread_t		 writer;
 	bool			 stop;
 	struct jbatch		 pend;
 	uint64_t		 pend_seq;	/* sequence at pend's end */
-	uint64_t		 pend_since_us;	/* when pend last became
-						 * non-empty */
-	bool			 pend_urgent;	/* write it without gathering */
 	uint64_t		 done_seq;	/* settled by the writer */
 	struct journal_range	*failed;	/* not yet told to the loop */
 	size_t			 nfailed;

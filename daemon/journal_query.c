@@ -126,6 +126,7 @@ journal_match_one(const struct journal_match *m, const char *v, size_t n)
 #define JOURNAL_JSON_DEPTH	64
 
 static const char *jv_value(const char *, const char *, int);
+static void	 journal_query_wait(struct journal_query *);
 
 static const char *
 jv_ws(const char *p, const char *e)
@@ -518,6 +519,7 @@ journal_query_main(void *arg)
 	json_t			*v;
 	size_t			 i, k, slot;
 
+	journal_query_wait(q);
 	if ((res->error = journal_query_open(q)) != 0)
 		goto done;
 	for (i = 0; i < q->nfiles && !atomic_load(&q->cancelled); i++) {
@@ -561,6 +563,33 @@ journal_query_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Query thread: wait until the writer has written what was appended when
+ * the query began (it was handed over then), for at most a few seconds
+ * (a disk that hangs; the query then sees what is written), and not past
+ * a cancel.
+ */
+static void
+journal_query_wait(struct journal_query *q)
+{
+	struct journal	*j = q->j;
+	struct timespec	 ts;
+	int		 i;
+
+	pthread_mutex_lock(&j->lock);
+	for (i = 0; i < 200 && j->done_seq < q->upto &&
+	    !atomic_load(&q->cancelled); i++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&j->written, &j->lock, &ts);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
 struct journal_query *
 journal_query(struct journal *j, const struct journal_filter *f,
     journal_query_cb *cb, void *arg)
@@ -578,13 +607,15 @@ journal_query(struct journal *j, const struct journal_filter *f,
 		errno = EINVAL;
 		return NULL;
 	}
-	/* What was accepted so far goes to the writer; the query sees
-	 * what is written when it starts. */
+	/* What was accepted so far goes to the writer; the query waits
+	 * until it is written (journal_query_wait), so it sees every record
+	 * accepted before it. */
 	journal_flush_now(j);
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->j = j;
 	q->f = *f;
+	q->upto = j->appended;
 	q->cb = cb;
 	q->arg = arg;
 	atomic_init(&q->cancelled, 0);

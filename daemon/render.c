@@ -149,6 +149,36 @@ put_oid_arcs(struct render_buf *b, const struct oid *o)
 	b->len += oid_format(o, b->p + b->len, SNMPMGR_MAX_OID_STR);
 }
 
+/* put_oid_arcs() through c (NULL: none); the same room. */
+static void
+put_oid_cached(struct render_buf *b, struct render_oidcache *c,
+    const struct oid *o)
+{
+	uint32_t	 h, n = o->len;
+	size_t		 len;
+
+	if (c == NULL || n < 2 || n > RENDER_OIDCACHE_ARCS) {
+		put_oid_arcs(b, o);
+		return;
+	}
+	/* The length and the last arcs tell most OIDs apart. */
+	h = n * 0x9e3779b1U ^ o->arcs[n - 1] * 0x85ebca6bU ^
+	    o->arcs[n - 2] * 0xc2b2ae35U ^ o->arcs[n / 2];
+	h = (h ^ h >> 15) % RENDER_OIDCACHE_SLOTS;
+	if (c->slot[h].len == n &&
+	    memcmp(c->slot[h].arcs, o->arcs, n * sizeof(o->arcs[0])) == 0) {
+		memcpy(b->p + b->len, c->slot[h].text, c->slot[h].textlen);
+		b->len += c->slot[h].textlen;
+		return;
+	}
+	len = oid_format(o, b->p + b->len, SNMPMGR_MAX_OID_STR);
+	c->slot[h].len = n;
+	c->slot[h].textlen = (uint32_t)len;
+	memcpy(c->slot[h].arcs, o->arcs, n * sizeof(o->arcs[0]));
+	memcpy(c->slot[h].text, b->p + b->len, len);
+	b->len += len;
+}
+
 static void
 put_hex(struct render_buf *b, const uint8_t *p, size_t n)
 {
@@ -248,10 +278,17 @@ render_json_str(struct render_buf *b, const char *s, size_t n)
 void
 render_oid(struct render_buf *b, const struct oid *o)
 {
+	render_oid_cached(b, NULL, o);
+}
+
+void
+render_oid_cached(struct render_buf *b, struct render_oidcache *c,
+    const struct oid *o)
+{
 	if (render_reserve(b, SNMPMGR_MAX_OID_STR + 2) == -1)
 		return;
 	b->p[b->len++] = '"';
-	put_oid_arcs(b, o);
+	put_oid_cached(b, c, o);
 	b->p[b->len++] = '"';
 }
 
@@ -518,8 +555,9 @@ put_mib_extras(struct render_buf *b, const struct render_mib *rm)
 	b->p[b->len++] = '}';
 }
 
-void
-render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
+static void
+render_varbind_c(struct render_buf *b, struct render_oidcache *c,
+    const struct snmp_varbind *vb)
 {
 	const struct snmp_value	*v = &vb->value;
 	struct render_type	 tn;
@@ -540,7 +578,7 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 		return;
 
 	PUT_LIT(b, "{\"oid\":\"");
-	put_oid_arcs(b, &vb->name);
+	put_oid_cached(b, c, &vb->name);
 	b->p[b->len++] = '"';
 	if (named)
 		put_mib_name(b, &rm);
@@ -590,7 +628,7 @@ render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
 		if (oid_from_ber(&o, v->data, v->len) == -1)
 			goto hex;
 		PUT_LIT(b, ",\"value\":\"");
-		put_oid_arcs(b, &o);
+		put_oid_cached(b, c, &o);
 		b->p[b->len++] = '"';
 		break;
 	case SNMP_T_NULL:
@@ -628,7 +666,20 @@ render_hex_str(struct render_buf *b, const uint8_t *p, size_t n)
 }
 
 void
+render_varbind(struct render_buf *b, const struct snmp_varbind *vb)
+{
+	render_varbind_c(b, NULL, vb);
+}
+
+void
 render_varbinds(struct render_buf *b, const struct snmp_varbind *vb, size_t n)
+{
+	render_varbinds_cached(b, NULL, vb, n);
+}
+
+void
+render_varbinds_cached(struct render_buf *b, struct render_oidcache *c,
+    const struct snmp_varbind *vb, size_t n)
 {
 	size_t	 i;
 
@@ -636,7 +687,7 @@ render_varbinds(struct render_buf *b, const struct snmp_varbind *vb, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			render_add(b, ",", 1);
-		render_varbind(b, &vb[i]);
+		render_varbind_c(b, c, &vb[i]);
 	}
 	render_add(b, "]", 1);
 }

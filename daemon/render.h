@@ -78,4 +78,30 @@ void	 render_varbind(struct render_buf *b, const struct snmp_varbind *vb);
 void	 render_varbinds(struct render_buf *b, const struct snmp_varbind *vb,
 	    size_t n);
 
+/*
+ * The dotted text of OIDs rendered lately, for output whose OIDs repeat
+ * (notifications: sysUpTime.0, snmpTrapOID.0, the trap's OID and the
+ * sender's own objects come again in every one).  Direct-mapped by the
+ * arcs; an OID looked up is compared arc by arc, so a collision only
+ * costs a formatting.  Not for walks, whose names never repeat.  The
+ * owner zeroes it (calloc) and keeps it to itself (one thread).
+ */
+#define RENDER_OIDCACHE_SLOTS	64
+#define RENDER_OIDCACHE_ARCS	24	/* longer OIDs are not kept */
+struct render_oidcache {
+	struct {
+		uint32_t len;		/* 0: empty */
+		uint32_t textlen;
+		uint32_t arcs[RENDER_OIDCACHE_ARCS];
+		char	 text[RENDER_OIDCACHE_ARCS * 11];
+	} slot[RENDER_OIDCACHE_SLOTS];
+};
+
+/* render_oid() and render_varbinds() taking OID text from c. */
+void	 render_oid_cached(struct render_buf *b, struct render_oidcache *c,
+	    const struct oid *o);
+void	 render_varbinds_cached(struct render_buf *b,
+	    struct render_oidcache *c, const struct snmp_varbind *vb,
+	    size_t n);
+
 #endif /* SNMPMGRD_RENDER_H */

@@ -131,12 +131,15 @@ trapproc_new(size_t max_engines, size_t max_keys)
 	tp->nprefixsets = SNMPMGR_MAX_TRAP_REPORT_PREFIXES / TP_PREFIX_WAYS;
 	TAILQ_INIT(&tp->elru);
 	render_buf_init(&tp->rec);
+	render_buf_init(&tp->lis_raw);
+	render_buf_init(&tp->lis_json);
 	if ((tp->ehash = calloc(tp->ehsize, sizeof(*tp->ehash))) == NULL ||
 	    (tp->prefixes = calloc(tp->nprefixsets * TP_PREFIX_WAYS,
 	    sizeof(*tp->prefixes))) == NULL ||
 	    (tp->keys = usm_cache_new(max_keys ? max_keys :
 	    SNMPMGR_MAX_TRAP_KEYS)) == NULL ||
 	    (tp->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*tp->vb))) == NULL ||
+	    (tp->oids = calloc(1, sizeof(*tp->oids))) == NULL ||
 	    (tp->dec = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (tp->enc = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (tp->enc2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
@@ -173,11 +176,14 @@ trapproc_free(struct trapproc *tp)
 	free(tp->ehash);
 	free(tp->prefixes);
 	free(tp->vb);
+	free(tp->oids);
 	free(tp->dec);
 	free(tp->enc);
 	free(tp->enc2);
 	free(tp->reply);
 	render_buf_free(&tp->rec);
+	render_buf_free(&tp->lis_raw);
+	render_buf_free(&tp->lis_json);
 	free(tp);
 }
 
@@ -668,6 +674,29 @@ tp_ipv4(const uint8_t *a, char *buf)
 	}
 }
 
+/* The listener spec as a JSON string: the same few in every record, so
+ * escaped once and copied after. */
+static void
+tp_rec_listener(struct trapproc *tp, const char *listener)
+{
+	size_t	 n = strlen(listener);
+
+	if (tp->lis_raw.len != n || tp->lis_json.len == 0 ||
+	    memcmp(tp->lis_raw.p, listener, n) != 0) {
+		render_buf_reset(&tp->lis_raw);
+		render_buf_reset(&tp->lis_json);
+		render_add(&tp->lis_raw, listener, n);
+		render_json_str(&tp->lis_json, listener, n);
+		if (tp->lis_raw.failed || tp->lis_json.failed) {
+			render_buf_reset(&tp->lis_raw);
+			render_buf_reset(&tp->lis_json);
+			render_json_str(&tp->rec, listener, n);
+			return;
+		}
+	}
+	render_add(&tp->rec, tp->lis_json.p, tp->lis_json.len);
+}
+
 /* {"time":..,"type":..,"source":..,"port":..,"listener":..,"version":.. */
 void
 tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
@@ -698,7 +727,7 @@ tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
 	render_adds(b, "\",\"port\":");
 	render_u64(b, port);
 	render_adds(b, ",\"listener\":");
-	render_json_str(b, listener, strlen(listener));
+	tp_rec_listener(tp, listener);
 	render_adds(b, ",\"version\":\"");
 	render_adds(b, version);
 	render_adds(b, "\"");
@@ -726,9 +755,9 @@ tp_rec_end(struct trapproc *tp, struct trapproc_out *out, bool have_reqid,
 	else
 		render_adds(b, "null");
 	render_adds(b, ",\"trap_oid\":");
-	render_oid(b, trap_oid);
+	render_oid_cached(b, tp->oids, trap_oid);
 	render_adds(b, ",\"varbinds\":");
-	render_varbinds(b, pdu->vb, pdu->nvb);
+	render_varbinds_cached(b, tp->oids, pdu->vb, pdu->nvb);
 	render_add(b, "}", 1);
 	if (b->failed) {
 		render_buf_reset(b);
@@ -830,7 +859,7 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 		char	 addr[INET_ADDRSTRLEN];
 
 		render_adds(b, ",\"enterprise\":");
-		render_oid(b, &pdu->enterprise);
+		render_oid_cached(b, tp->oids, &pdu->enterprise);
 		tp_ipv4(pdu->agent_addr, addr);
 		render_adds(b, ",\"agent_addr\":\"");
 		render_adds(b, addr);

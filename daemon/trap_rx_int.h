@@ -97,6 +97,10 @@ struct trapproc {
 	uint8_t			*enc2;
 	uint8_t			*reply;
 	struct render_buf	 rec;
+	struct render_oidcache	*oids;		/* the record's OID texts */
+	/* The last listener spec seen and its JSON string, rendered once. */
+	struct render_buf	 lis_raw;
+	struct render_buf	 lis_json;
 	struct trapproc_stats	 st;
 	struct tsm_stats	 tsm;		/* SNMP-TSM-MIB snmpTsmStats */
 };

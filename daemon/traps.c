@@ -2,13 +2,15 @@
  * traps.c - the trap and inform receiver of traps.h on the event loop.
  *
  * Intake.  Each listener is a non-blocking UDP socket (core/transport.c)
- * with a large receive buffer and SO_RXQ_OVFL, read with recvmmsg in
- * batches of SNMPMGR_MAX_RECV_BATCH.  Each datagram goes through
+ * with a large receive buffer, read with recvmmsg in batches of
+ * SNMPMGR_MAX_RECV_BATCH.  Each datagram goes through
  * trapproc_input(); accepted records are appended to the journal, and
  * after the batch they are handed to the journal's writer thread, so the
- * loop never waits for the disk.  The kernel reports, with every datagram,
- * how many it dropped on that socket for want of buffer space: that is
- * the listener's "drops" counter.
+ * loop never waits for the disk.  How many datagrams the kernel dropped
+ * on that socket for want of buffer space (the listener's "drops") is
+ * asked for when the statistics are (SO_MEMINFO), not carried with every
+ * datagram as SO_RXQ_OVFL would: that control message costs the receive
+ * path of each datagram.
  *
  * Acknowledgements.  An inform's Response is queued with the sequence
  * number of its journal record and sent when the journal says the record
@@ -81,9 +83,11 @@
 /* Octets of a rejected datagram a bad-packet event shows. */
 #define TRAPS_HEX_BYTES		64
 
-#ifndef SO_RXQ_OVFL
-#define SO_RXQ_OVFL		40
+#ifndef SO_MEMINFO
+#define SO_MEMINFO		55
 #endif
+#define TRAPS_MEMINFO_VARS	9	/* SK_MEMINFO_VARS of Linux 4.10 */
+#define TRAPS_MEMINFO_DROPS	8	/* SK_MEMINFO_DROPS */
 
 struct traps;
 
@@ -98,7 +102,7 @@ struct traps_listener {
 	bool			 paced;		/* ev off, pace on */
 	int			 rcvbuf;	/* as the kernel set it */
 	uint64_t		 received;
-	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
+	uint32_t		 drops;		/* as last asked (closed) */
 	uint64_t		 reads;		/* wake-ups that read it */
 	uint64_t		 paced_reads;	/* of them, from the timer */
 	char			 error[200];	/* why it is not open */
@@ -138,8 +142,6 @@ struct traps {
 	struct mmsghdr		 mh[SNMPMGR_MAX_RECV_BATCH];
 	struct iovec		 iov[SNMPMGR_MAX_RECV_BATCH];
 	struct sockaddr_storage	 from[SNMPMGR_MAX_RECV_BATCH];
-	char			 ctrl[SNMPMGR_MAX_RECV_BATCH]
-				     [CMSG_SPACE(sizeof(uint32_t))];
 	uint8_t			*bufs;
 
 	struct traps_ack	*acks;		/* by seq */
@@ -635,20 +637,18 @@ traps_tcp_msg_cb(void *arg, const struct trap_tcp_peer *p,
 	journal_flush(t->j);
 }
 
-/* The kernel's count of datagrams this socket dropped (SO_RXQ_OVFL). */
-static void
-traps_note_drops(struct traps_listener *l, struct msghdr *mh)
+/* The kernel's count of datagrams socket fd dropped (SO_MEMINFO), or
+ * last when it cannot tell. */
+static uint32_t
+traps_sock_drops(int fd, uint32_t last)
 {
-	struct cmsghdr	*cm;
-	uint32_t	 v;
+	uint32_t	 mem[TRAPS_MEMINFO_VARS + 8];
+	socklen_t	 len = sizeof(mem);
 
-	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SO_RXQ_OVFL &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
-			memcpy(&v, CMSG_DATA(cm), sizeof(v));
-			l->drops = v;
-		}
+	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem,
+	    &len) == -1 || len < (TRAPS_MEMINFO_DROPS + 1) * sizeof(*mem))
+		return last;
+	return mem[TRAPS_MEMINFO_DROPS];
 }
 
 static void
@@ -672,8 +672,8 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 			t->mh[i].msg_hdr.msg_namelen = sizeof(t->from[i]);
 			t->mh[i].msg_hdr.msg_iov = &t->iov[i];
 			t->mh[i].msg_hdr.msg_iovlen = 1;
-			t->mh[i].msg_hdr.msg_control = t->ctrl[i];
-			t->mh[i].msg_hdr.msg_controllen = sizeof(t->ctrl[i]);
+			t->mh[i].msg_hdr.msg_control = NULL;
+			t->mh[i].msg_hdr.msg_controllen = 0;
 			t->mh[i].msg_hdr.msg_flags = 0;
 		}
 		n = recvmmsg(l->fd, t->mh, SNMPMGR_MAX_RECV_BATCH,
@@ -694,7 +694,6 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 		memcpy(t->timestr, timestr, sizeof(t->timestr));
 		for (i = 0; i < n; i++) {
 			l->received++;
-			traps_note_drops(l, &t->mh[i].msg_hdr);
 			if (t->mh[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;	/* over 64 KiB: not SNMP */
 			if (l->dtls != NULL)
@@ -763,7 +762,7 @@ traps_listen(struct traps *t, struct traps_listener *l,
     const struct config_trap_listen *cl, uint64_t rcvbuf)
 {
 	struct transport_cfg	 cfg;
-	int			 one = 1, v;
+	int			 v;
 	socklen_t		 vl = sizeof(v);
 
 	l->conf = *cl;
@@ -787,10 +786,6 @@ traps_listen(struct traps *t, struct traps_listener *l,
 		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
 		return -1;
 	}
-	if (setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
-	    sizeof(one)) == -1)
-		log_warn("traps: %s: SO_RXQ_OVFL (drops will not be counted)",
-		    l->spec);
 	if (getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0)
 		l->rcvbuf = v;
 	if (cl->transport == SESS_TRANSPORT_DTLS && (l->dtls = trap_dtls_new(
@@ -1042,6 +1037,7 @@ traps_close_listener(struct traps *t, struct traps_listener *l)
 	for (i = 0; i < t->nacks; i++)
 		if (t->acks[i].fd == l->fd)
 			t->acks[i].fd = -1;
+	l->drops = traps_sock_drops(l->fd, l->drops);
 	close(l->fd);
 	l->fd = -1;
 }
@@ -1242,7 +1238,7 @@ traps_listener_info(const struct traps *t, size_t i,
 	li->open = l->fd != -1;
 	li->error = l->error;
 	li->received = l->received;
-	li->drops = l->drops;
+	li->drops = l->tcp != NULL ? 0 : traps_sock_drops(l->fd, l->drops);
 	li->reads = l->reads;
 	li->paced_reads = l->paced_reads;
 	li->rcvbuf = l->rcvbuf;

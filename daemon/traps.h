@@ -79,7 +79,7 @@ struct traps_listener_info {
 	bool			 open;
 	const char		*error;		/* why not open */
 	uint64_t		 received;
-	uint32_t		 drops;		/* SO_RXQ_OVFL, cumulative */
+	uint32_t		 drops;		/* the socket's, SO_MEMINFO */
 	uint64_t		 reads;		/* wake-ups that read it */
 	uint64_t		 paced_reads;	/* of them, from the timer */
 	int			 rcvbuf;	/* as the kernel set it */

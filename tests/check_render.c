@@ -194,6 +194,59 @@ START_TEST(render_batch_is_one_array)
 }
 END_TEST
 
+/*
+ * The OID text cache gives what formatting gives: OIDs of every length
+ * (the longest past what it keeps), many more than it has slots and
+ * colliding in them, each rendered several times over, as names, as OID
+ * values and through render_oid_cached.
+ */
+START_TEST(render_oidcache_matches_plain)
+{
+	struct render_oidcache	*c;
+	struct render_buf	 plain, cached;
+	struct snmp_varbind	 vb[2];
+	uint8_t			 ber[SNMPMGR_MAX_OID_LEN * 5];
+	ssize_t			 n;
+	uint32_t		 k, round, i;
+
+	c = calloc(1, sizeof(*c));
+	ck_assert_ptr_nonnull(c);
+	render_buf_init(&plain);
+	render_buf_init(&cached);
+	memset(vb, 0, sizeof(vb));
+	for (round = 0; round < 3; round++)
+		for (k = 0; k < 4 * RENDER_OIDCACHE_SLOTS; k++) {
+			/* 2 to 40 arcs, values that differ in one arc. */
+			vb[0].name.len = 2 + k % 39;
+			for (i = 0; i < vb[0].name.len; i++)
+				vb[0].name.arcs[i] = i < 2 ? 1 :
+				    (k * 7919 + i) % (i % 3 == 0 ? 50 : 300000);
+			vb[1].name = vb[0].name;
+			vb[1].name.arcs[vb[1].name.len - 1] ^= 1;
+			vb[0].value.type = SNMP_T_INTEGER;
+			vb[0].value.i = k;
+			n = oid_to_ber(&vb[0].name, ber, sizeof(ber));
+			ck_assert_int_gt(n, 0);
+			vb[1].value.type = SNMP_T_OID;
+			vb[1].value.data = ber;
+			vb[1].value.len = (size_t)n;
+			render_buf_reset(&plain);
+			render_buf_reset(&cached);
+			render_varbinds(&plain, vb, 2);
+			render_oid(&plain, &vb[1].name);
+			render_varbinds_cached(&cached, c, vb, 2);
+			render_oid_cached(&cached, c, &vb[1].name);
+			ck_assert(!plain.failed && !cached.failed);
+			ck_assert_uint_eq(plain.len, cached.len);
+			ck_assert_msg(memcmp(plain.p, cached.p, plain.len) == 0,
+			    "round %u, OID %u differs", round, k);
+		}
+	render_buf_free(&plain);
+	render_buf_free(&cached);
+	free(c);
+}
+END_TEST
+
 /* Every digit count, both sides of each power of ten, against printf. */
 START_TEST(render_numbers_match_printf)
 {
@@ -441,6 +494,7 @@ main(void)
 	tcase_add_test(tc, render_oid_and_ipaddress_dotted);
 	tcase_add_test(tc, render_exceptions_have_no_value);
 	tcase_add_test(tc, render_batch_is_one_array);
+	tcase_add_test(tc, render_oidcache_matches_plain);
 	tcase_add_test(tc, render_json_str_escapes_controls);
 	tcase_add_test(tc, render_numbers_match_printf);
 	tcase_add_test(tc, render_oid_longest);
