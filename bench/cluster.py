@@ -8,9 +8,12 @@ against a local cluster of three nats-server processes with JetStream
 (R3 streams; started like tests/test_cluster.py does, by PID, on free
 loopback ports).
 
-Placement (sched_setaffinity on every thread): the snmpmgrd nodes on CPU
-0, the responder and the NATS servers on CPU 1, so the nodes' CPU is
-theirs and the NATS servers' work does not count in it.
+Placement (--placement, sched_setaffinity on every thread):
+  cross  the responder and the NATS servers on CPU 0, the snmpmgrd nodes
+         on CPU 1 (default)
+  same   everything on CPU 0
+Each node's CPU is that of all its threads either way; a placement whose
+CPUs this process may not use is refused (exit status 2).
 
 In one run:
  (1) polling alone: the nodes with `cluster.publish` off (leases and
@@ -44,9 +47,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 import snmptest  # noqa: E402
 from poll import CheckFailed, config, cpu_s, start_responder  # noqa: E402
 from test_cluster import JsReader, NatsServer, free_tcp_port  # noqa: E402
-from walk import pin, require_cpus  # noqa: E402
+from walk import PLACEMENTS, pin, placements_available  # noqa: E402
 
-NODE_CPU, PEER_CPU = {0}, {1}
+# Set from the walk benchmarks' placements: (CPU of the peers, the agent
+# there; CPU of the nodes, the manager there).
+NODE_CPU, PEER_CPU = {1}, {0}
 GOAL_PUBLISH_COST = 0.30
 NAMES = ("mgr-a", "mgr-b", "mgr-c")
 
@@ -200,9 +205,15 @@ def main():
     ap.add_argument("--ports", type=int, default=100)
     ap.add_argument("--measure", type=float, default=20.0)
     ap.add_argument("--in-flight", type=int, default=1000)
+    ap.add_argument("--placement", choices=sorted(PLACEMENTS),
+                    default="cross")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    require_cpus("cluster.py", NODE_CPU, PEER_CPU)
+    if not placements_available([args.placement], "cluster.py"):
+        return 2
+    global NODE_CPU, PEER_CPU
+    PEER_CPU = {PLACEMENTS[args.placement][0]}
+    NODE_CPU = {PLACEMENTS[args.placement][1]}
     args.builddir = os.path.abspath(args.builddir)
     args.batch_window = None
     args.sessions = total = args.per_node * len(NAMES)
@@ -216,6 +227,7 @@ def main():
     pin(resp.pid, PEER_CPU)
     servers, nodes, phase = [], [], "start"
     out = {"nodes": len(NAMES), "sessions": total, "oids": args.oids,
+           "placement": args.placement,
            "interval": args.interval, "heartbeat": args.heartbeat}
     try:
         servers = nats_cluster()
@@ -340,8 +352,8 @@ def main():
           "x %d OIDs every %s, heartbeat %s, 3 NATS servers (R3)"
           % (len(NAMES), total, args.per_node, args.oids, args.interval,
              args.heartbeat))
-    print("  placement: the nodes on CPU 0; responder and nats-servers on "
-          "CPU 1")
+    print("  placement %s: the nodes on CPU %s; responder and nats-servers "
+          "on CPU %s" % (args.placement, min(NODE_CPU), min(PEER_CPU)))
     rate = {}
     for phase in ("alone", "publish"):
         m = out[phase]

@@ -13,6 +13,7 @@
 #include <config.h>		/* autoconf's */
 
 #include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +35,11 @@
 
 #ifdef HAVE_NATS
 #include <openssl/crypto.h>
-#include <nats/nats.h>
 #include <nats/adapters/libevent.h>
 #endif
 
-static int64_t
-now_ms(void)
+int64_t
+cl_now_ms(void)
 {
 	struct timespec	 ts;
 
@@ -149,7 +149,7 @@ cluster_reassign(struct cluster *cl)
 	const char	*live[CL_MAX_MEMBERS];
 	struct member	*m;
 	size_t		 i, n = 0;
-	int64_t		 now = now_ms(), next = 0, t, hb = cl->hb_ms;
+	int64_t		 now = cl_now_ms(), next = 0, t, hb = cl->hb_ms;
 	struct timeval	 tv;
 
 	if (now < cl->hold_until) {
@@ -185,7 +185,7 @@ cluster_expiry_cb(evutil_socket_t fd, short ev, void *arg)
 
 	/* Leases end only by a recent reading: when our readings stall
 	 * (NATS away, a reply slow), it is not the others that are gone. */
-	if (cl->view_ok && !cl->standalone && now_ms() - cl->members_ms <
+	if (cl->view_ok && !cl->standalone && cl_now_ms() - cl->members_ms <
 	    2 * (int64_t)cl->hb_ms)
 		cluster_reassign(cl);
 }
@@ -221,7 +221,7 @@ cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
 	 * nobody could refresh them; keep what we own until they have had
 	 * three heartbeats to do so. */
 	if (valid && !cl->view_ok && cl->ever_viewed)
-		cl->hold_until = now_ms() + 3 * (int64_t)cl->hb_ms;
+		cl->hold_until = cl_now_ms() + 3 * (int64_t)cl->hb_ms;
 	cl->view_ok = valid;
 	if (!valid) {
 		/* NATS away: keep what we own; never reached: own all. */
@@ -256,8 +256,8 @@ token(char *dst, size_t size, const char *src)
 }
 
 /* Under mu: drop the oldest record (counted). */
-static void
-q_drop_oldest(struct cluster *cl)
+void
+cl_q_drop_oldest(struct cluster *cl)
 {
 	struct pubm	*m = cl->q[cl->qhead];
 
@@ -269,12 +269,12 @@ q_drop_oldest(struct cluster *cl)
 }
 
 /* Under mu: add m at the tail (or the head, for a record sent back). */
-static void
-q_put(struct cluster *cl, struct pubm *m, bool front)
+void
+cl_q_put(struct cluster *cl, struct pubm *m, bool front)
 {
 	while (cl->qlen > 0 && (cl->qlen >= cl->qcap ||
 	    cl->qbytes + m->len > cl->qmax_bytes))
-		q_drop_oldest(cl);
+		cl_q_drop_oldest(cl);
 	if (front) {
 		cl->qhead = (cl->qhead + cl->qcap - 1) % cl->qcap;
 		cl->q[cl->qhead] = m;
@@ -282,6 +282,118 @@ q_put(struct cluster *cl, struct pubm *m, bool front)
 		cl->q[(cl->qhead + cl->qlen) % cl->qcap] = m;
 	cl->qlen++;
 	cl->qbytes += m->len;
+}
+
+/*
+ * Hand what gathered on the loop to the thread: one lock and one
+ * wake-up for the batch, not one per record.
+ */
+static void
+cl_handover(struct cluster *cl)
+{
+	size_t	 i;
+
+	evtimer_del(cl->ev_hand);
+	if (cl->nlq == 0)
+		return;
+	pthread_mutex_lock(&cl->mu);
+	for (i = 0; i < cl->nlq; i++)
+		cl_q_put(cl, cl->lq[i], false);
+	cl->pub_queued += cl->nlq;
+	pthread_cond_signal(&cl->cv);
+	pthread_mutex_unlock(&cl->mu);
+	cl->nlq = 0;
+}
+
+static void
+cluster_hand_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	cl_handover(arg);
+}
+
+/*
+ * On the loop: m gathers with the others for CL_LINGER_MS (or until a
+ * batch is full), then they go to the thread together.
+ */
+static void
+cl_gather(struct cluster *cl, struct pubm *m)
+{
+	struct timeval	 tv = { 0, CL_LINGER_MS * 1000 };
+	struct pubm	**nq;
+	size_t		 cap;
+
+	if (cl->nlq == cl->lqcap) {
+		cap = cl->lqcap ? cl->lqcap * 2 : CL_BATCH;
+		if ((nq = reallocarray(cl->lq, cap, sizeof(*nq))) == NULL) {
+			cl_handover(cl);
+			pthread_mutex_lock(&cl->mu);
+			cl_q_put(cl, m, false);
+			cl->pub_queued++;
+			pthread_cond_signal(&cl->cv);
+			pthread_mutex_unlock(&cl->mu);
+			return;
+		}
+		cl->lq = nq;
+		cl->lqcap = cap;
+	}
+	cl->lq[cl->nlq++] = m;
+	if (cl->nlq >= CL_BATCH)
+		cl_handover(cl);
+	else if (cl->nlq == 1)
+		evtimer_add(cl->ev_hand, &tv);
+}
+
+#define CL_SUBJ_LEN	400
+
+/*
+ * A poll result's subject, Nats-Msg-Id and `,"slot":N` (buffers of
+ * CL_SUBJ_LEN, 32): the run's slot on the wall clock, phased as
+ * scheduled.  -1 for a poll not in the config.
+ */
+static int
+cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
+    char *subj, char *id, char *extra)
+{
+	const struct config_poll *cp;
+	char		 a[SNMPMGR_MAX_NAME_LEN + 1], b[SNMPMGR_MAX_NAME_LEN + 1];
+	uint64_t	 iv, ph, now_us, slot;
+	struct timespec	 ts;
+
+	if ((cp = config_find_poll(cl->d->conf, poll)) == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	iv = (uint64_t)cp->interval_ms * 1000;
+	ph = poller_phase_us(session, poll, iv);
+	slot = iv == 0 ? 0 : (now_us - ph) / iv;
+	token(a, sizeof(a), session);
+	token(b, sizeof(b), poll);
+	snprintf(subj, CL_SUBJ_LEN, "snmpmgrd.%s.poll.%s.%s", cl->name, a, b);
+	snprintf(id, CL_SUBJ_LEN, "%s/%s/%llu", session, poll,
+	    (unsigned long long)slot);
+	snprintf(extra, 32, ",\"slot\":%llu", (unsigned long long)slot);
+	return 0;
+}
+
+/*
+ * The event bus's text tap: poll results rendered without a JSON tree
+ * (nobody else wanted them), key the poll's name.
+ */
+static void
+cluster_text_tap(void *arg, enum event_type t, const char *session,
+    const char *poll, const char *text, size_t len)
+{
+	struct cluster	*cl = arg;
+	struct pubm	*m;
+	char		 subj[CL_SUBJ_LEN], id[CL_SUBJ_LEN], extra[32];
+
+	if (t != EV_RESPONSE || !cl->pub_polls || session == NULL ||
+	    poll == NULL || cl_poll_ids(cl, session, poll, subj, id,
+	    extra) == -1)
+		return;
+	if ((m = pubm_text(subj, id, text, len, cl->node_json, extra)) !=
+	    NULL)
+		cl_gather(cl, m);
 }
 
 /*
@@ -295,36 +407,18 @@ cluster_tap(void *arg, enum event_type t, const char *session,
     const json_t *params)
 {
 	struct cluster	*cl = arg;
-	const struct config_poll *cp;
 	const json_t	*v;
 	struct pubm	*m;
 	const char	*poll;
-	char		 subj[400], id[400], extra[32] = "",
-			 a[SNMPMGR_MAX_NAME_LEN + 1],
-			 b[SNMPMGR_MAX_NAME_LEN + 1];
-	uint64_t	 iv, ph, now_us, slot;
-	struct timespec	 ts;
+	char		 subj[CL_SUBJ_LEN], id[CL_SUBJ_LEN], extra[32] = "",
+			 a[SNMPMGR_MAX_NAME_LEN + 1];
 
 	subj[0] = '\0';
 	if (t == EV_RESPONSE && cl->pub_polls && session != NULL &&
 	    (v = json_object_get(params, "poll")) != NULL &&
 	    (poll = json_string_value(v)) != NULL &&
-	    (cp = config_find_poll(cl->d->conf, poll)) != NULL) {
-		/* The run's slot on the wall clock, phased as scheduled. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec /
-		    1000;
-		iv = (uint64_t)cp->interval_ms * 1000;
-		ph = poller_phase_us(session, poll, iv);
-		slot = iv == 0 ? 0 : (now_us - ph) / iv;
-		token(a, sizeof(a), session);
-		token(b, sizeof(b), poll);
-		snprintf(subj, sizeof(subj), "snmpmgrd.%s.poll.%s.%s",
-		    cl->name, a, b);
-		snprintf(id, sizeof(id), "%s/%s/%llu", session, poll,
-		    (unsigned long long)slot);
-		snprintf(extra, sizeof(extra), ",\"slot\":%llu",
-		    (unsigned long long)slot);
+	    cl_poll_ids(cl, session, poll, subj, id, extra) == 0) {
+		/* subject, id and slot made */
 	} else if ((t == EV_TRAP || t == EV_INFORM) && cl->pub_traps &&
 	    (poll = json_string_value(json_object_get(params, "source"))) !=
 	    NULL) {
@@ -364,13 +458,7 @@ cluster_tap(void *arg, enum event_type t, const char *session,
 		m->token = cl->inform_token;
 		cl->inform_token = 0;
 	}
-	pthread_mutex_lock(&cl->mu);
-	q_put(cl, m, false);
-	cl->pub_queued++;
-	/* The thread, woken by the first, gathers the rest of a batch. */
-	if (cl->qlen == 1 || cl->qlen == CL_BATCH)
-		pthread_cond_signal(&cl->cv);
-	pthread_mutex_unlock(&cl->mu);
+	cl_gather(cl, m);
 }
 
 /* Informs JetStream stored: their acknowledgements may go. */
@@ -459,7 +547,7 @@ cluster_members_json(struct cluster *cl)
 	struct dsess	*ds;
 	struct member	*m;
 	size_t		 i, k, owned;
-	int64_t		 now = now_ms();
+	int64_t		 now = cl_now_ms();
 	enum nats_state	 st;
 
 	pthread_mutex_lock(&cl->mu);
@@ -501,9 +589,13 @@ void
 cluster_status_json(struct cluster *cl, json_t *res)
 {
 	json_t	*o;
+	uint64_t lqbytes = 0;
+	size_t	 i;
 
 	if (cl == NULL)
 		return;
+	for (i = 0; i < cl->nlq; i++)
+		lqbytes += cl->lq[i]->len;
 	pthread_mutex_lock(&cl->mu);
 	o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 	    "s:I,s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
@@ -514,17 +606,18 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    "sessions_owned", (json_int_t)cl->owned,
 	    "leases_put", (json_int_t)cl->leases_put,
 	    "lease_errors", (json_int_t)cl->lease_errors,
-	    "spool_depth", (json_int_t)(cl->qlen + cl->nflight +
+	    "spool_depth", (json_int_t)(cl->nlq + cl->qlen + cl->nflight +
 	    cl->sst.records),
-	    "spool_bytes", (json_int_t)(cl->qbytes + cl->flight_bytes +
-	    cl->sst.bytes),
+	    "spool_bytes", (json_int_t)(lqbytes + cl->qbytes +
+	    cl->flight_bytes + cl->sst.bytes),
 	    "published", (json_int_t)cl->pub_acked,
 	    "publish_errors", (json_int_t)cl->pub_errors,
-	    "queued", (json_int_t)cl->pub_queued,
+	    "queued", (json_int_t)(cl->pub_queued + cl->nlq),
 	    "dropped", (json_int_t)(cl->pub_dropped + cl->sst.dropped),
 	    "spool", "disk", cl->spool != NULL && !cl->spool_failed,
-	    "memory_records", (json_int_t)(cl->qlen + cl->nflight),
-	    "memory_bytes", (json_int_t)(cl->qbytes + cl->flight_bytes),
+	    "memory_records", (json_int_t)(cl->nlq + cl->qlen + cl->nflight),
+	    "memory_bytes", (json_int_t)(lqbytes + cl->qbytes +
+	    cl->flight_bytes),
 	    "disk_records", (json_int_t)cl->sst.records,
 	    "disk_bytes", (json_int_t)cl->sst.bytes,
 	    "segments", (json_int_t)cl->sst.segments,
@@ -546,29 +639,7 @@ cluster_status_json(struct cluster *cl, json_t *res)
 #ifdef HAVE_NATS
 /* ------------------------------------------------------- the thread */
 
-/* What the thread keeps of the config (a reload does not change it). */
-struct cl_nats {
-	char		**servers;
-	int		 nservers;
-	char		*user, *password, *creds, *ca, *cert, *key;
-	natsConnection	*nc;
-	jsCtx		*js;
-	kvStore		*kv;
-	char		 bucket[64];
-	uint32_t	 replicas;
-	struct config_stream_limits polls, traps, events;
-	int64_t		 dup_ms;	/* the streams' duplicate window */
-	char		*spool_path;
-	uint64_t	 spool_max;
-	bool		 logged_down;
-	/* The connection's closed callback came: no more callbacks of it
-	 * (libnats runs them in order on its own thread). */
-	pthread_mutex_t	 cmu;
-	pthread_cond_t	 ccv;
-	bool		 closed;
-};
-
-static struct cl_nats	*cl_n;	/* the thread's, one cluster per daemon */
+static struct cl_nats	*cl_n;	/* the threads', one cluster per daemon */
 
 static void
 cl_seterr(struct cluster *cl, enum nats_state st, const char *what,
@@ -628,6 +699,7 @@ cl_close(struct cl_nats *n)
 {
 	struct timespec	 ts;
 
+	natsSubscription_Destroy(n->acksub);
 	kvStore_Destroy(n->kv);
 	jsCtx_Destroy(n->js);
 	if (n->nc != NULL) {
@@ -643,38 +715,12 @@ cl_close(struct cl_nats *n)
 		pthread_mutex_unlock(&n->cmu);
 		natsConnection_Destroy(n->nc);
 	}
+	n->acksub = NULL;
 	n->kv = NULL;
 	n->js = NULL;
 	n->nc = NULL;
 }
 
-#define CL_MEM_SPILL	(8U << 20) /* in memory during a replay, at most */
-#define CL_SPILL_MS	100	/* records gather this long before a spill */
-
-/* A PubAck, or its failure (library thread). */
-static void
-cl_ack_cb(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
-    void *closure)
-{
-	struct cluster	*cl = closure;
-	const char	*id = NULL;
-	size_t		 i;
-
-	pthread_mutex_lock(&cl->mu);
-	if (pae == NULL)
-		cl->pub_acked++;
-	else {
-		cl->pub_errors++;
-		if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK)
-			for (i = 0; i < cl->nbatch; i++)
-				if (strcmp(cl->batch[i]->id, id) == 0) {
-					cl->batch[i]->failed = true;
-					break;
-				}
-	}
-	pthread_mutex_unlock(&cl->mu);
-	natsMsg_Destroy(msg);
-}
 
 /* Make stream SNMPMGRD_<cluster>_<NAME> for snmpmgrd.<cluster>.<kind>.>
  * when absent (an existing one is updated to the limits). */
@@ -712,225 +758,6 @@ cl_stream(struct cluster *cl, struct cl_nats *n, const char *kind,
 	return 0;
 }
 
-/* Under mu: the spool's figures for daemon.status. */
-static void
-cl_spool_stats(struct cluster *cl)
-{
-	if (cl->spool != NULL)
-		cspool_get_stats(cl->spool, &cl->sst);
-}
-
-/*
- * Publish the k records in cl->batch, each with its Nats-Msg-Id, and
- * wait for their PubAcks; those without one are marked failed.  The
- * tokens of informs stored are handed to the loop.
- */
-static void
-cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
-{
-	jsPubOptions	 po;
-	natsMsgList	 pl = { NULL, 0 };
-	natsStatus	 s = NATS_OK;
-	const char	*id;
-	size_t		 i, ntok = 0;
-	uint64_t	*nt;
-	int		 j;
-
-	for (i = 0; i < k; i++) {
-		if (natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
-			break;
-		jsPubOptions_Init(&po);
-		po.MsgId = cl->batch[i]->id;
-		s = js_PublishAsync(n->js, cl->batch[i]->subj,
-		    cl->batch[i]->data, (int)cl->batch[i]->len, &po);
-		if (s != NATS_OK)
-			break;
-	}
-	pthread_mutex_lock(&cl->mu);
-	for (; i < k; i++)
-		cl->batch[i]->failed = true;
-	pthread_mutex_unlock(&cl->mu);
-	jsPubOptions_Init(&po);
-	po.MaxWait = 2 * (int64_t)cl->hb_ms;
-	if (js_PublishAsyncComplete(n->js, &po) != NATS_OK &&
-	    js_PublishAsyncGetPendingList(&pl, n->js) == NATS_OK) {
-		pthread_mutex_lock(&cl->mu);
-		for (j = 0; j < pl.Count; j++) {
-			if (natsMsgHeader_Get(pl.Msgs[j], "Nats-Msg-Id",
-			    &id) != NATS_OK)
-				continue;
-			for (i = 0; i < k; i++)
-				if (strcmp(cl->batch[i]->id, id) == 0)
-					cl->batch[i]->failed = true;
-		}
-		pthread_mutex_unlock(&cl->mu);
-		natsMsgList_Destroy(&pl);
-	}
-	pthread_mutex_lock(&cl->mu);
-	for (i = 0; i < k; i++) {
-		if (cl->batch[i]->failed || cl->batch[i]->token == 0)
-			continue;
-		if (cl->nconf_tok == cl->conf_cap) {
-			nt = reallocarray(cl->conf_tok, cl->conf_cap ?
-			    cl->conf_cap * 2 : 256, sizeof(*nt));
-			if (nt == NULL)
-				continue;	/* its ack waits, then goes */
-			cl->conf_tok = nt;
-			cl->conf_cap = cl->conf_cap ? cl->conf_cap * 2 : 256;
-		}
-		cl->conf_tok[cl->nconf_tok++] = cl->batch[i]->token;
-		ntok++;
-	}
-	pthread_mutex_unlock(&cl->mu);
-	if (ntok > 0)
-		event_active(cl->ev_confirm, EV_TIMEOUT, 0);
-}
-
-/*
- * Publish what is queued in memory, CL_BATCH records at a time.  Those
- * without a PubAck go back to the head of the queue in their order, for
- * the next try (JetStream drops the ones it had after all).  False when
- * NATS did not take them all.
- */
-static bool
-cl_flush(struct cluster *cl, struct cl_nats *n)
-{
-	size_t		 i, k, nfail;
-
-	for (;;) {
-		pthread_mutex_lock(&cl->mu);
-		for (k = 0; k < CL_BATCH && cl->qlen > 0; k++) {
-			cl->batch[k] = cl->q[cl->qhead];
-			cl->batch[k]->failed = false;
-			cl->qbytes -= cl->batch[k]->len;
-			cl->flight_bytes += cl->batch[k]->len;
-			cl->qhead = (cl->qhead + 1) % cl->qcap;
-			cl->qlen--;
-		}
-		cl->nbatch = cl->nflight = k;
-		pthread_mutex_unlock(&cl->mu);
-		if (k == 0)
-			return true;
-		cl_pub_batch(cl, n, k);
-		pthread_mutex_lock(&cl->mu);
-		nfail = 0;
-		for (i = k; i-- > 0;) {
-			if (cl->batch[i]->failed) {
-				q_put(cl, cl->batch[i], true);
-				nfail++;
-			} else
-				pubm_free(cl->batch[i]);
-		}
-		cl->nbatch = cl->nflight = 0;
-		cl->flight_bytes = 0;
-		pthread_mutex_unlock(&cl->mu);
-		if (nfail > 0)
-			return false;
-	}
-}
-
-/*
- * Move what waits in memory to the disk spool, in order, behind what is
- * there already (an inform written there is no longer confirmed: its
- * acknowledgement is never sent and the sender retransmits).
- */
-static void
-cl_spill(struct cluster *cl)
-{
-	struct pubm	*m[CL_BATCH];
-	size_t		 i, k;
-
-	if (cl->spool == NULL)
-		return;
-	for (;;) {
-		pthread_mutex_lock(&cl->mu);
-		for (k = 0; k < CL_BATCH && cl->qlen > 0; k++) {
-			m[k] = cl->q[cl->qhead];
-			cl->qbytes -= m[k]->len;
-			cl->qhead = (cl->qhead + 1) % cl->qcap;
-			cl->qlen--;
-		}
-		pthread_mutex_unlock(&cl->mu);
-		for (i = 0; i < k; i++) {
-			(void)cspool_append(cl->spool, m[i]->subj, m[i]->id,
-			    m[i]->data, m[i]->len);
-			pubm_free(m[i]);
-		}
-		if (k < CL_BATCH)
-			break;
-	}
-	(void)cspool_commit(cl->spool);
-	pthread_mutex_lock(&cl->mu);
-	cl_spool_stats(cl);
-	pthread_mutex_unlock(&cl->mu);
-}
-
-/*
- * Publish the disk spool, oldest first, before anything in memory (which
- * is newer).  A record is forgotten once it and all before it are
- * stored.  False when NATS did not take them all.
- */
-static bool
-cl_replay(struct cluster *cl, struct cl_nats *n)
-{
-	struct cspool_rec recs[CSPOOL_MAX_READ];
-	struct pubm	*m;
-	size_t		 i, k, ok;
-	uint64_t	 left = UINT64_MAX, rest;
-	bool		 bad;
-
-	if (cl->spool == NULL)
-		return true;
-	for (;;) {
-		/* Memory piling up meanwhile goes behind on disk. */
-		pthread_mutex_lock(&cl->mu);
-		bad = cl->qbytes > CL_MEM_SPILL;
-		pthread_mutex_unlock(&cl->mu);
-		if (bad)
-			cl_spill(cl);
-		k = cspool_read(cl->spool, recs, CSPOOL_MAX_READ);
-		if (k == 0) {
-			pthread_mutex_lock(&cl->mu);
-			cl_spool_stats(cl);
-			rest = cl->sst.records;
-			pthread_mutex_unlock(&cl->mu);
-			if (rest == 0)
-				return true;
-			if (rest >= left)
-				return false;	/* nothing moved: later */
-			left = rest;
-			continue;	/* a bad file was skipped */
-		}
-		pthread_mutex_lock(&cl->mu);
-		for (i = 0; i < k; i++) {
-			m = pubm_alloc(recs[i].subj, recs[i].id, recs[i].len);
-			if (m == NULL)
-				break;
-			memcpy(m->data, recs[i].data, recs[i].len);
-			cl->batch[i] = m;
-		}
-		k = i;
-		cl->nbatch = k;
-		pthread_mutex_unlock(&cl->mu);
-		if (k == 0)
-			return false;
-		cl_pub_batch(cl, n, k);
-		pthread_mutex_lock(&cl->mu);
-		for (ok = 0; ok < k && !cl->batch[ok]->failed; ok++)
-			;
-		for (i = 0; i < k; i++)
-			pubm_free(cl->batch[i]);
-		cl->nbatch = 0;
-		pthread_mutex_unlock(&cl->mu);
-		cspool_consume(cl->spool, ok);
-		pthread_mutex_lock(&cl->mu);
-		cl_spool_stats(cl);
-		pthread_mutex_unlock(&cl->mu);
-		if (ok < k)
-			return false;
-	}
-}
-
 /* Connect and open (or make) the members bucket.  0 or -1 (logged). */
 static int
 cl_connect(struct cluster *cl, struct cl_nats *n)
@@ -965,6 +792,10 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	 * our queue, so it is published in order when NATS is back. */
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectBufSize(o, 1);
+	/* Writes go to the loop at once (the first of a batch wakes it):
+	 * no flusher thread between the publisher and the loop. */
+	if (s == NATS_OK)
+		s = natsOptions_SetSendAsap(o, true);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(o, cl_disconnected_cb, cl);
 	if (s == NATS_OK)
@@ -989,11 +820,9 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	/* A reply slower than a heartbeat is as good as none. */
 	jsOptions_Init(&jo);
 	jo.Wait = cl->hb_ms;
-	jo.PublishAsync.MaxPending = CL_BATCH * 2;
-	jo.PublishAsync.StallWait = 100;
-	jo.PublishAsync.AckHandler = cl_ack_cb;
-	jo.PublishAsync.AckHandlerClosure = cl;
 	if ((s = natsConnection_JetStream(&n->js, n->nc, &jo)) != NATS_OK)
+		goto fail;
+	if ((s = cl_ack_subscribe(n)) != NATS_OK)
 		goto fail;
 	kvConfig_Init(&kc);
 	kc.Bucket = n->bucket;
@@ -1015,7 +844,9 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	}
 	pthread_mutex_lock(&cl->mu);
 	cl->state = NS_CONNECTED;
+	cl->ready = true;
 	cl->lasterr[0] = '\0';
+	pthread_cond_signal(&cl->cv);
 	pthread_mutex_unlock(&cl->mu);
 	cluster_fwd_attach(cl->fwd, n->nc);
 	log_info("cluster %s: node %s connected to NATS, bucket %s",
@@ -1074,7 +905,7 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	pthread_mutex_lock(&cl->mu);
 	load = cl->load;
 	if (cl->since_ms == 0)
-		cl->since_ms = now_ms();
+		cl->since_ms = cl_now_ms();
 	since = cl->since_ms;
 	pthread_mutex_unlock(&cl->mu);
 	lease = json_pack("{s:s,s:s,s:s,s:I,s:I}", "node", cl->node,
@@ -1117,7 +948,7 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 		free(cl->view);
 		cl->view = v;
 		cl->nview = nv;
-		cl->view_ms = now_ms();
+		cl->view_ms = cl_now_ms();
 		cl->view_valid = true;
 		cl->state = NS_CONNECTED;
 	} else {
@@ -1132,133 +963,38 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	event_active(cl->ev_view, EV_TIMEOUT, 0);
 }
 
-/* Sleep ms, or less when stopping. */
-static void
-cl_nap(struct cluster *cl, uint32_t ms)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)ms * 1000000;
-	ts.tv_sec += ts.tv_nsec / 1000000000;
-	ts.tv_nsec %= 1000000000;
-	pthread_mutex_lock(&cl->mu);
-	while (!cl->stop && pthread_cond_timedwait(&cl->cv, &cl->mu, &ts) !=
-	    ETIMEDOUT)
-		;
-	pthread_mutex_unlock(&cl->mu);
-}
-
 /*
- * Under mu, with records queued and NATS up: let more gather for
- * CL_LINGER_MS (not past the beat at *beat, nor past a full batch), so a
- * batch costs one wake-up of the thread, one write on the loop and one
- * burst of PubAcks rather than a round of them per record.  What
- * gathers counts in spool_depth (the queue), and so does the batch in
- * flight after it (nflight).
- */
-static void
-cl_linger(struct cluster *cl, const struct timespec *beat)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += CL_LINGER_MS * 1000000L;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	if (ts.tv_sec > beat->tv_sec || (ts.tv_sec == beat->tv_sec &&
-	    ts.tv_nsec > beat->tv_nsec))
-		ts = *beat;
-	while (!cl->stop && cl->qlen < CL_BATCH && pthread_cond_timedwait(
-	    &cl->cv, &cl->mu, &ts) != ETIMEDOUT)
-		;
-}
-
-/*
- * The thread: connect, beat every heartbeat; in between, publish what is
- * queued, the disk spool first.  While NATS is away what is queued goes
- * to the disk spool, gathered CL_SPILL_MS at a time; so does what is left
- * when the daemon stops, published after the next start.
+ * The lease thread: connect, then put the lease and read the others'
+ * every heartbeat, whatever publishing is doing (a backlog of records or
+ * a slow PubAck never delays the lease: its thread is another one).
  */
 static void *
-cl_thread(void *arg)
+cl_lease_thread(void *arg)
 {
 	struct cluster	*cl = arg;
 	struct cl_nats	*n = cl_n;
-	struct cspool	*sp;
 	struct timespec	 ts;
-	bool		 stop = false, up;
+	bool		 ready;
 
-	sp = cspool_open(n->spool_path, n->spool_max);
+	(void)pthread_setname_np(pthread_self(), "cl-lease");
 	pthread_mutex_lock(&cl->mu);
-	cl->spool = sp;
-	cl->spool_failed = sp == NULL;
-	cl_spool_stats(cl);
-	pthread_mutex_unlock(&cl->mu);
-	if (sp == NULL)
-		log_warnx("cluster %s: no disk spool: records wait in memory "
-		    "only while NATS is away", cl->name);
-	while (!stop) {
-		if (n->nc == NULL && cl_connect(cl, n) == -1) {
+	while (!cl->stop) {
+		ready = cl->ready;
+		pthread_mutex_unlock(&cl->mu);
+		cl_deadline(&ts, cl->hb_ms);
+		if (!ready && cl_connect(cl, n) == -1) {
 			pthread_mutex_lock(&cl->mu);
 			cl->view_new = true;
 			cl->view_valid = false;
 			pthread_mutex_unlock(&cl->mu);
 			event_active(cl->ev_view, EV_TIMEOUT, 0);
-		} else if (n->nc != NULL)
+		} else
 			cl_beat(cl, n);
 		pthread_mutex_lock(&cl->mu);
-		up = cl->state == NS_CONNECTED && n->nc != NULL;
-		pthread_mutex_unlock(&cl->mu);
-		if (up) {
-			if (cl_replay(cl, n))
-				(void)cl_flush(cl, n);
-		} else
-			cl_spill(cl);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += cl->hb_ms / 1000;
-		ts.tv_nsec += (long)(cl->hb_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_mutex_lock(&cl->mu);
-		for (;;) {
-			while (!cl->stop && !(cl->qlen > 0 && ((cl->state ==
-			    NS_CONNECTED && n->nc != NULL) || cl->spool !=
-			    NULL)) && pthread_cond_timedwait(&cl->cv, &cl->mu,
-			    &ts) != ETIMEDOUT)
-				;
-			up = cl->state == NS_CONNECTED && n->nc != NULL;
-			if (cl->stop || cl->qlen == 0 || (!up &&
-			    cl->spool == NULL))
-				break;
-			if (up)
-				cl_linger(cl, &ts);
-			pthread_mutex_unlock(&cl->mu);
-			if (!up) {
-				/* Gather, then one write and one sync. */
-				cl_nap(cl, CL_SPILL_MS);
-				cl_spill(cl);
-			} else if (!cl_replay(cl, n) || !cl_flush(cl, n)) {
-				/* Records to publish before the next beat. */
-				pthread_mutex_lock(&cl->mu);
-				while (!cl->stop && pthread_cond_timedwait(
-				    &cl->cv, &cl->mu, &ts) != ETIMEDOUT)
-					;
-				break;
-			}
-			pthread_mutex_lock(&cl->mu);
-		}
-		stop = cl->stop;
-		pthread_mutex_unlock(&cl->mu);
+		while (cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
+			;
 	}
-	/* What waits in memory goes to disk, for the next start.  The
-	 * lease is left to expire: the loop may be gone, and a request now
-	 * would only wait for its timeout. */
-	cl_spill(cl);
+	pthread_mutex_unlock(&cl->mu);
 	return NULL;
 }
 
@@ -1375,6 +1111,7 @@ cluster_start(struct daemon *d)
 		goto fail;
 	}
 	cl->d = d;
+	cl->nats = cl_n;
 	snprintf(cl->name, sizeof(cl->name), "%s", cc->name);
 	snprintf(cl->node, sizeof(cl->node), "%s", cc->node);
 	v = json_string(cl->node);
@@ -1385,7 +1122,7 @@ cluster_start(struct daemon *d)
 	json_decref(v);
 	snprintf(cl->hash, sizeof(cl->hash), "%s", cc->hash);
 	cl->hb_ms = cc->heartbeat_ms;
-	cl->started_ms = now_ms();
+	cl->started_ms = cl_now_ms();
 	cl->pub_polls = cc->publish_polls;
 	cl->pub_traps = cc->publish_traps;
 	for (i = 0; i < cc->npublish_events; i++)
@@ -1405,10 +1142,12 @@ cluster_start(struct daemon *d)
 	}
 	pthread_mutex_init(&cl->mu, NULL);
 	pthread_cond_init(&cl->cv, NULL);
+	pthread_cond_init(&cl->lcv, NULL);
 	if ((cl->ev_view = event_new(d->base, -1, 0, cluster_view_cb, cl)) ==
 	    NULL || (cl->ev_expiry = evtimer_new(d->base, cluster_expiry_cb,
 	    cl)) == NULL || (cl->ev_confirm = event_new(d->base, -1, 0,
-	    cluster_confirm_cb, cl)) == NULL) {
+	    cluster_confirm_cb, cl)) == NULL || (cl->ev_hand = evtimer_new(
+	    d->base, cluster_hand_cb, cl)) == NULL) {
 		log_warnx("cluster: cannot create its event");
 		goto fail;
 	}
@@ -1417,15 +1156,23 @@ cluster_start(struct daemon *d)
 	if ((cl->fwd = cluster_fwd_new(d, fsubj, cc->forward_timeout_ms)) ==
 	    NULL)
 		goto fail;
-	if (pthread_create(&cl->thr, NULL, cl_thread, cl) != 0) {
+	if (pthread_create(&cl->thr, NULL, cl_pub_thread, cl) != 0) {
 		log_warn("cluster: cannot start its thread");
 		goto fail;
 	}
 	cl->thr_started = true;
+	if (pthread_create(&cl->lthr, NULL, cl_lease_thread, cl) != 0) {
+		log_warn("cluster: cannot start its lease thread");
+		goto fail;
+	}
+	cl->lthr_started = true;
 	if (cl->pub_polls || cl->pub_traps || cl->pub_events != 0)
 		events_set_tap(d->events, (cl->pub_polls ? 1U << EV_RESPONSE :
 		    0) | (cl->pub_traps ? (1U << EV_TRAP) | (1U << EV_INFORM) :
 		    0) | cl->pub_events, cluster_tap, cl);
+	if (cl->pub_polls)
+		events_set_text_tap(d->events, 1U << EV_RESPONSE,
+		    cluster_text_tap, cl);
 	log_info("cluster %s: node %s, heartbeat %ums, config hash %.16s",
 	    cl->name, cl->node, cl->hb_ms, cl->hash);
 	return cl;
@@ -1440,12 +1187,19 @@ cluster_free(struct cluster *cl)
 {
 	if (cl == NULL)
 		return;
-	if (cl->thr_started) {
+	/* What gathers on the loop goes to the thread, to be spooled. */
+	if (cl->ev_hand != NULL)
+		cl_handover(cl);
+	if (cl->thr_started || cl->lthr_started) {
 		pthread_mutex_lock(&cl->mu);
 		cl->stop = true;
-		pthread_cond_signal(&cl->cv);
+		pthread_cond_broadcast(&cl->cv);
+		pthread_cond_broadcast(&cl->lcv);
 		pthread_mutex_unlock(&cl->mu);
-		pthread_join(cl->thr, NULL);
+		if (cl->lthr_started)
+			pthread_join(cl->lthr, NULL);
+		if (cl->thr_started)
+			pthread_join(cl->thr, NULL);
 	}
 #ifdef HAVE_NATS
 	cluster_fwd_free(cl->fwd);
@@ -1458,10 +1212,15 @@ cluster_free(struct cluster *cl)
 		event_free(cl->ev_expiry);
 	if (cl->ev_confirm != NULL)
 		event_free(cl->ev_confirm);
+	if (cl->ev_hand != NULL)
+		event_free(cl->ev_hand);
+	while (cl->nlq > 0)
+		pubm_free(cl->lq[--cl->nlq]);
+	free(cl->lq);
 	cspool_close(cl->spool);
 	free(cl->conf_tok);
 	while (cl->q != NULL && cl->qlen > 0)
-		q_drop_oldest(cl);
+		cl_q_drop_oldest(cl);
 	free(cl->q);
 	free(cl->batch);
 	free(cl->view);

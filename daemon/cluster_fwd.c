@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -88,6 +89,7 @@ struct cluster_fwd {
 	bool		 stop;
 	natsConnection	*nc;
 	natsSubscription *sub_rpc, *sub_ans;
+	int		 subs_done;	/* subscriptions whose delivery ended */
 	char		 inbox[128];	/* answers come to inbox.<id> */
 	int64_t		 max_payload;
 	struct fwd_q	 out, in;
@@ -222,6 +224,67 @@ fwd_ans_cb(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 	natsMsg_Destroy(msg);
 }
 
+/*
+ * A subscription's delivery thread ended (after its unsubscription): none
+ * of its callbacks runs any more.
+ */
+static void
+fwd_sub_done_cb(void *arg)
+{
+	struct cluster_fwd *f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	f->subs_done++;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Subscribe subj to cb, told when its delivery ends. */
+static natsStatus
+fwd_subscribe(struct cluster_fwd *f, natsSubscription **sub,
+    natsConnection *nc, const char *subj, natsMsgHandler cb)
+{
+	natsStatus	 s;
+
+	s = natsConnection_Subscribe(sub, nc, subj, cb, f);
+	if (s == NATS_OK && (s = natsSubscription_SetOnCompleteCB(*sub,
+	    fwd_sub_done_cb, f)) != NATS_OK) {
+		natsSubscription_Unsubscribe(*sub);
+		natsSubscription_Destroy(*sub);
+		*sub = NULL;
+	}
+	return s;
+}
+
+/*
+ * Unsubscribe both and wait (2 s at most) until their delivery threads
+ * have ended: a callback running meanwhile queues into f, so f must
+ * outlive it.
+ */
+static void
+fwd_unsubscribe(struct cluster_fwd *f)
+{
+	struct timespec	 ts;
+	int		 want = 0;
+
+	if (f->sub_rpc != NULL && natsSubscription_Unsubscribe(f->sub_rpc) ==
+	    NATS_OK)
+		want++;
+	if (f->sub_ans != NULL && natsSubscription_Unsubscribe(f->sub_ans) ==
+	    NATS_OK)
+		want++;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&f->mu);
+	while (f->subs_done < want && pthread_cond_timedwait(&f->cv, &f->mu,
+	    &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&f->mu);
+	natsSubscription_Destroy(f->sub_rpc);
+	natsSubscription_Destroy(f->sub_ans);
+	f->sub_rpc = f->sub_ans = NULL;
+}
+
 /* ---------------------------------------------------------- the thread */
 
 static void *
@@ -232,6 +295,8 @@ fwd_thread(void *arg)
 	natsConnection	*nc;
 	natsMsg		*nm;
 	natsStatus	 s;
+
+	(void)pthread_setname_np(pthread_self(), "cl-forward");
 
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
@@ -293,12 +358,10 @@ cluster_fwd_attach(struct cluster_fwd *f, void *ncp)
 		snprintf(f->inbox, sizeof(f->inbox), "%s", inbox);
 		snprintf(wild, sizeof(wild), "%s.*", inbox);
 		natsInbox_Destroy(inbox);
-		s = natsConnection_Subscribe(&f->sub_ans, nc, wild, fwd_ans_cb,
-		    f);
+		s = fwd_subscribe(f, &f->sub_ans, nc, wild, fwd_ans_cb);
 	}
 	if (s == NATS_OK)
-		s = natsConnection_Subscribe(&f->sub_rpc, nc, f->subj,
-		    fwd_rpc_cb, f);
+		s = fwd_subscribe(f, &f->sub_rpc, nc, f->subj, fwd_rpc_cb);
 	if (s == NATS_OK) {
 		f->nc = nc;
 		f->max_payload = natsConnection_GetMaxPayload(nc);
@@ -666,11 +729,7 @@ cluster_fwd_free(struct cluster_fwd *f)
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(f->thr, NULL);
 	}
-	/* No callback runs once unsubscribed. */
-	natsSubscription_Unsubscribe(f->sub_rpc);
-	natsSubscription_Destroy(f->sub_rpc);
-	natsSubscription_Unsubscribe(f->sub_ans);
-	natsSubscription_Destroy(f->sub_ans);
+	fwd_unsubscribe(f);
 	while (f->waits != NULL)
 		wait_fail(f->waits, "this node is stopping");
 	serve_close(f);

@@ -15,9 +15,14 @@
 #include <jansson.h>
 
 #include "cluster.h"
+#include "conf.h"
 #include "cluster_spool.h"
 #include "cluster_fwd.h"
 #include "cluster_rec.h"
+
+#ifdef HAVE_NATS
+#include <nats/nats.h>
+#endif
 
 #define CL_MAX_MEMBERS	256
 #define CL_NODE_LEN	65
@@ -36,7 +41,7 @@ enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
 #define CL_BATCH	256	/* records published before waiting for acks */
-#define CL_LINGER_MS	20	/* a batch gathers for at most this long */
+#define CL_LINGER_MS	20	/* a batch gathers on the loop this long */
 
 struct cluster {
 	struct daemon	*d;
@@ -50,12 +55,16 @@ struct cluster {
 	struct event	*ev_expiry;	/* a lease ends or becomes eligible */
 	struct cluster_fwd *fwd;	/* requests to and from other nodes */
 
-	pthread_t	 thr;
-	bool		 thr_started;
+	struct cl_nats	*nats;		/* the threads' (below) */
+	pthread_t	 thr;		/* publishes (cl_pub_thread) */
+	pthread_t	 lthr;		/* the lease (cl_lease_thread) */
+	bool		 thr_started, lthr_started;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 cv;		/* for the publishing thread */
+	pthread_cond_t	 lcv;		/* for the lease thread */
 	/* Under mu. */
 	bool		 stop;
+	bool		 ready;		/* connected, bucket and streams made */
 	enum nats_state	 state;
 	char		 lasterr[256];
 	struct member	*view;		/* the thread's latest reading */
@@ -105,6 +114,56 @@ struct cluster {
 	uint32_t	 owned;
 	char		 node_json[6 * CL_NODE_LEN + 3];	/* "node", quoted */
 	struct recbuf	 tapbuf;	/* an event's JSON, dumped */
+	/* Records the tap made, gathering for CL_LINGER_MS on the loop
+	 * before they go to the thread's queue at once. */
+	struct pubm	**lq;
+	size_t		 nlq, lqcap;
+	struct event	*ev_hand;
 };
+
+/* Unix time in ms. */
+int64_t		 cl_now_ms(void);
+/* Under mu: add m at the tail (or the head, for a record sent back),
+ * dropping the oldest (counted) beyond the bounds. */
+void		 cl_q_put(struct cluster *cl, struct pubm *m, bool front);
+void		 cl_q_drop_oldest(struct cluster *cl);
+/* Under mu: wait on cv until ts (absolute, CLOCK_REALTIME), or less when
+ * stopping or signalled; false when ts passed.  ts = now + ms. */
+bool		 cl_wait(struct cluster *cl, pthread_cond_t *cv,
+		    const struct timespec *ts);
+void		 cl_deadline(struct timespec *ts, uint32_t ms);
+
+#ifdef HAVE_NATS
+/* What the thread keeps of the config (a reload does not change it). */
+struct cl_nats {
+	char		**servers;
+	int		 nservers;
+	char		*user, *password, *creds, *ca, *cert, *key;
+	natsConnection	*nc;
+	jsCtx		*js;
+	kvStore		*kv;
+	/* PubAcks come to ackpre.<batch>-<index>, read by the publishing
+	 * thread from this subscription (no delivery thread of its own). */
+	natsSubscription *acksub;
+	char		 ackpre[128];
+	uint64_t	 gen;		/* batches published */
+	char		 bucket[64];
+	uint32_t	 replicas;
+	struct config_stream_limits polls, traps, events;
+	int64_t		 dup_ms;	/* the streams' duplicate window */
+	char		*spool_path;
+	uint64_t	 spool_max;
+	bool		 logged_down;
+	/* The connection's closed callback came: no more callbacks of it
+	 * (libnats runs them in order on its own thread). */
+	pthread_mutex_t	 cmu;
+	pthread_cond_t	 ccv;
+	bool		 closed;
+};
+
+/* cluster_pub.c: the subscription PubAcks come to; the thread. */
+natsStatus	 cl_ack_subscribe(struct cl_nats *n);
+void		*cl_pub_thread(void *arg);
+#endif
 
 #endif /* SNMPMGRD_CLUSTER_INT_H */

@@ -52,11 +52,10 @@ pubm_event(struct recbuf *rb, const char *subj, const char *id,
 {
 	static const char *const drop[] = { "community", "community_hex",
 	    "node", "slot", "seq" };
-	struct pubm	*m = NULL;
 	json_t		*tmp = NULL;
 	const json_t	*src = params;
-	size_t		 i, n, ln, lx;
-	char		*p, *nb;
+	size_t		 i, n;
+	char		*nb;
 
 	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
 		if (json_object_get(params, drop[i]) == NULL)
@@ -78,7 +77,18 @@ pubm_event(struct recbuf *rb, const char *subj, const char *id,
 		rb->cap = n + 1024;
 	}
 	json_decref(tmp);
-	if (n < 2 || rb->buf[n - 1] != '}')
+	return pubm_text(subj, id, rb->buf, n, node_json, extra);
+}
+
+struct pubm *
+pubm_text(const char *subj, const char *id, const char *text, size_t n,
+    const char *node_json, const char *extra)
+{
+	struct pubm	*m;
+	size_t		 ln, lx;
+	char		*p;
+
+	if (n < 2 || text[0] != '{' || text[n - 1] != '}')
 		return NULL;
 	ln = strlen(node_json);
 	lx = strlen(extra);
@@ -86,7 +96,7 @@ pubm_event(struct recbuf *rb, const char *subj, const char *id,
 	if ((m = pubm_alloc(subj, id, n + ln + lx + 8)) == NULL)
 		return NULL;
 	p = m->data;
-	memcpy(p, rb->buf, n - 1);
+	memcpy(p, text, n - 1);
 	p += n - 1;
 	if (n > 2)
 		*p++ = ',';

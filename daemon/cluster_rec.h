@@ -43,4 +43,12 @@ struct pubm	*pubm_event(struct recbuf *rb, const char *subj, const char *id,
 		    const json_t *params, const char *node_json,
 		    const char *extra);
 
+/*
+ * The record of an event already written as JSON text (len bytes, one
+ * object, none of the members left out above): "node" and extra spliced
+ * in before its closing brace.  NULL when out of memory or not an object.
+ */
+struct pubm	*pubm_text(const char *subj, const char *id, const char *text,
+		    size_t len, const char *node_json, const char *extra);
+
 #endif /* SNMPMGRD_CLUSTER_REC_H */

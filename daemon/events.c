@@ -35,6 +35,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
+#include "render.h"
 
 /* Bounds of a subscriber's queued output ("max_queue"), bytes. */
 #define EVENTS_QUEUE_MIN	4096
@@ -90,6 +91,12 @@ struct events {
 	void			(*tap)(void *, enum event_type, const char *,
 				    const json_t *);
 	void			*tap_arg;
+	uint32_t		 text_mask;
+	void			(*text_tap)(void *, enum event_type,
+				    const char *, const char *, const char *,
+				    size_t);
+	void			*text_arg;
+	struct render_buf	 tb;		/* the text tap's event */
 
 	uint64_t		 published[EV__COUNT];
 	uint64_t		 delivered;
@@ -243,6 +250,7 @@ events_free(struct events *e)
 	if (e == NULL)
 		return;
 	events_shutdown(e);
+	render_buf_free(&e->tb);
 	free(e);
 }
 
@@ -280,6 +288,25 @@ events_set_tap(struct events *e, uint32_t mask, void (*tap)(void *,
 	e->tap_arg = arg;
 }
 
+void
+events_set_text_tap(struct events *e, uint32_t mask, void (*tap)(void *,
+    enum event_type, const char *, const char *, const char *, size_t),
+    void *arg)
+{
+	e->text_mask = tap != NULL ? mask : 0;
+	e->text_tap = tap;
+	e->text_arg = arg;
+}
+
+bool
+events_text_only(const struct events *e, enum event_type t,
+    const char *session)
+{
+	return e != NULL && (int)t >= 0 && t < EV__COUNT &&
+	    e->text_tap != NULL && (e->text_mask & (1U << t)) != 0 &&
+	    !events_subscribed(e, t, session);
+}
+
 bool
 events_subscribed(const struct events *e, enum event_type t,
     const char *session)
@@ -309,6 +336,40 @@ events_time(char *buf, size_t size)
 	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, size - n, ".%03dZ",
 	    (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/*
+ * The event as text, `{"event":T,"time":NOW,"session":S,` + members +
+ * `}`, to the text tap (counted as published); the buffer is reused.
+ */
+void
+events_publish_text(struct events *e, enum event_type t, const char *session,
+    const char *key, const char *members, size_t len)
+{
+	struct render_buf *b = &e->tb;
+	char		 now[40];
+
+	if (!events_text_only(e, t, session))
+		return;
+	e->published[t]++;
+	events_time(now, sizeof(now));
+	render_buf_reset(b);
+	render_adds(b, "{\"event\":\"");
+	render_adds(b, event_names[t]);
+	render_adds(b, "\",\"time\":\"");
+	render_adds(b, now);
+	render_adds(b, "\"");
+	if (session != NULL) {
+		render_adds(b, ",\"session\":");
+		render_json_str(b, session, strlen(session));
+	}
+	if (len > 0) {
+		render_adds(b, ",");
+		render_add(b, members, len);
+	}
+	render_adds(b, "}");
+	if (!b->failed)
+		e->text_tap(e->text_arg, t, session, key, b->p, b->len);
 }
 
 void

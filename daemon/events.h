@@ -94,6 +94,28 @@ void		 events_set_tap(struct events *e, uint32_t mask,
 		    const json_t *), void *arg);
 
 /*
+ * A second internal listener that takes events as text (cluster.c: poll
+ * results, rendered without a JSON tree): tap(arg, t, session, key,
+ * text, len) with text the whole event `{"event":..,"time":..,
+ * "session":..,...}` (not NUL-ended) and key the publisher's (a poll's
+ * name); both borrowed.  Only for types also in events_set_tap()'s mask,
+ * so they count as wanted.  NULL tap removes it.
+ */
+void		 events_set_text_tap(struct events *e, uint32_t mask,
+		    void (*tap)(void *, enum event_type, const char *,
+		    const char *, const char *, size_t), void *arg);
+/* After events_wanted() said yes: whether the text tap is the only one
+ * to want it (then render its data and events_publish_text() it, rather
+ * than build JSON for events_publish()). */
+bool		 events_text_only(const struct events *e, enum event_type t,
+		    const char *session);
+/* The event whose data is members (`"a":1,"b":[]`, len bytes, no
+ * braces) to the text tap, and counted. */
+void		 events_publish_text(struct events *e, enum event_type t,
+		    const char *session, const char *key, const char *members,
+		    size_t len);
+
+/*
  * Deliver an event (and count it).  data is a JSON object whose members
  * are added to the notification's params after "event", "time" and
  * "session" (NULL for none); the reference is stolen.

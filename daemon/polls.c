@@ -450,9 +450,19 @@ pjob_events(struct pjob *pj, int error, const char *detail)
 		events_publish(e, EV_POLL, sname, view_ev_poll(pj->cp->name,
 		    error, detail, (polls_now_us(P) - pj->start_us) / 1000.0,
 		    error == 0 ? pj->st.vals.n : 0));
-	if (error == 0 && events_wanted(e, EV_RESPONSE, sname))
-		events_publish(e, EV_RESPONSE, sname, view_ev_response(
-		    pj->cp->name, &P->rb, &pj->st.vals));
+	if (error == 0 && events_wanted(e, EV_RESPONSE, sname)) {
+		if (events_text_only(e, EV_RESPONSE, sname)) {
+			/* Only the cluster wants it: no JSON tree. */
+			view_ev_response_text(&P->rb, pj->cp->name,
+			    &pj->st.vals);
+			if (!P->rb.failed)
+				events_publish_text(e, EV_RESPONSE, sname,
+				    pj->cp->name, P->rb.p, P->rb.len);
+		} else
+			events_publish(e, EV_RESPONSE, sname,
+			    view_ev_response(pj->cp->name, &P->rb,
+			    &pj->st.vals));
+	}
 	if (error != 0 && events_wanted(e, EV_ERROR, sname))
 		events_publish(e, EV_ERROR, sname, view_ev_poll_error(
 		    pj->cp->name, error, detail));

@@ -174,6 +174,31 @@ view_ev_response(const char *poll, struct render_buf *b,
 	    "varbinds", vbs), vals);
 }
 
+void
+view_ev_response_text(struct render_buf *b, const char *poll,
+    const struct state_vals *vals)
+{
+	double	 ms;
+
+	render_buf_reset(b);
+	render_adds(b, "\"poll\":");
+	render_json_str(b, poll, strlen(poll));
+	render_adds(b, ",\"varbinds\":");
+	state_vals_render(b, vals);
+	if (vals->rates != NULL) {
+		render_adds(b, ",\"rate_interval_ms\":");
+		/* As jansson writes a real: 5000.0, not 5000. */
+		ms = vals->rates->interval_us / 1000.0;
+		if (vals->rates->interval_us > 0 && ms == (double)(int64_t)ms) {
+			render_i64(b, (int64_t)ms);
+			render_adds(b, ".0");
+		} else if (vals->rates->interval_us > 0)
+			render_double(b, ms);
+		else
+			render_adds(b, "null");
+	}
+}
+
 json_t *
 view_ev_poll_error(const char *poll, int error, const char *detail)
 {

@@ -2,7 +2,9 @@
  * check_cluster_rec.c - the records cluster mode publishes: the event's
  * JSON dumped once with "node" and the extra member spliced in, the same
  * text as a copy of the tree with those members set, communities left
- * out, no member twice, the dump buffer grown and reused.
+ * out, no member twice, the dump buffer grown and reused; a record
+ * from event text (poll results rendered without a tree) the same as
+ * from the tree, and text that is not an object refused.
  */
 #include <check.h>
 #include <stdio.h>
@@ -30,6 +32,39 @@ by_copy(const json_t *params, const char *node, json_int_t slot)
 	json_decref(rec);
 	return s;
 }
+
+START_TEST(rec_text_same_as_tree)
+{
+	static const char text[] = "{\"event\":\"response\",\"time\":"
+	    "\"2026-12-05T12:00:00.000Z\",\"session\":\"s\\\"1\",\"poll\":"
+	    "\"up\",\"varbinds\":[{\"oid\":\"1.3.6.1.2.1.1.3.0\",\"value\":"
+	    "12345}],\"rate_interval_ms\":5000.0}";
+	struct recbuf	 rb = { NULL, 0 };
+	struct pubm	*a, *b;
+	json_error_t	 je;
+	json_t		*p;
+
+	p = json_loads(text, 0, &je);
+	ck_assert_ptr_nonnull(p);
+	a = pubm_event(&rb, "s", "i", p, "\"mgr-a\"", ",\"slot\":7");
+	b = pubm_text("s", "i", text, sizeof(text) - 1, "\"mgr-a\"",
+	    ",\"slot\":7");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->data, a->data);
+	ck_assert_uint_eq(b->len, a->len);
+	ck_assert_str_eq(b->subj, "s");
+	ck_assert_str_eq(b->id, "i");
+	pubm_free(a);
+	pubm_free(b);
+	/* Not an object, or cut short: no record. */
+	ck_assert_ptr_null(pubm_text("s", "i", "[1]", 3, "\"n\"", ""));
+	ck_assert_ptr_null(pubm_text("s", "i", text, 10, "\"n\"", ""));
+	ck_assert_ptr_null(pubm_text("s", "i", "{", 1, "\"n\"", ""));
+	json_decref(p);
+	free(rb.buf);
+}
+END_TEST
 
 START_TEST(rec_same_as_a_copy)
 {
@@ -150,6 +185,7 @@ main(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, rec_same_as_a_copy);
+	tcase_add_test(tc, rec_text_same_as_tree);
 	tcase_add_test(tc, rec_empty_and_escaped);
 	tcase_add_test(tc, rec_members_not_twice);
 	tcase_add_test(tc, rec_buffer_grows_and_is_reused);
