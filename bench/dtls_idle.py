@@ -16,8 +16,8 @@ OpenSSL's whole state, as every association did before our own record
 layer (core/dtls_rec.c), so the gain is read from one run.
 
 The bench and everything it starts (daemons, agent) run on --cpu (default
-0), which must be in this process's allowed CPU set.  Exit status 0; 1
-when a check fails or the CPU is not allowed, or with --strict when the
+0), which must be in this process's allowed CPU set (else exit status 2).
+Exit status 0; 1 when a check fails, or with --strict when the
 goal is missed.
 """
 
@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 import snmptest  # noqa: E402
 from test_dtls import Pki, dtls_agent, SYS_DESCR  # noqa: E402
+from walk import require_cpus  # noqa: E402
 
 GOAL_KIB = 40.0
 REFERENCE_CIPHER = "ECDHE-RSA-AES128-SHA256"
@@ -80,10 +81,7 @@ def main():
     ap.add_argument("--cpu", type=int, default=0)
     ap.add_argument("--strict", action="store_true")
     opt = ap.parse_args()
-    if opt.cpu not in os.sched_getaffinity(0):
-        print("dtls_idle.py: CPU %d is not in the allowed set %s"
-              % (opt.cpu, sorted(os.sched_getaffinity(0))), file=sys.stderr)
-        return 1
+    require_cpus("dtls_idle.py", opt.cpu)
     os.sched_setaffinity(0, {opt.cpu})      # the children inherit it
     os.environ["top_builddir"] = os.path.abspath(opt.builddir)
     n = opt.sessions

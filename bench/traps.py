@@ -46,7 +46,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import snmptest  # noqa: E402
-from walk import proc_cpu_ns  # noqa: E402
+from walk import proc_cpu_ns, require_cpus  # noqa: E402
 
 SENDER_ENGINE = "8000000001626e6368"
 USERS = [("benchuser%d" % k, "benchpass1", "benchpriv1") for k in range(4)]
@@ -188,20 +188,15 @@ def pin(pid, cpu):
 
 
 def placement_cpus(names, cpus):
-    """{placement: (receiver CPU, blaster CPU)} for names, or exit
-    non-zero when one is unknown or needs a CPU outside our allowed
-    set."""
-    allowed = os.sched_getaffinity(0)
+    """{placement: (receiver CPU, blaster CPU)} for names; exits when
+    one is unknown (status 1) or needs a CPU outside our allowed set
+    (status 2, walk.require_cpus)."""
     out = {}
     for name in names:
         if name not in PLACEMENTS:
             sys.exit("traps.py: unknown placement %r (same, cross)" % name)
         rx, tx = (cpus[k] for k in PLACEMENTS[name])
-        for c in (rx, tx):
-            if c not in allowed:
-                sys.exit("traps.py: placement %s needs CPU %d, which is "
-                         "not in this process's allowed set %s"
-                         % (name, c, sorted(allowed)))
+        require_cpus("traps.py (placement %s)" % name, rx, tx)
         out[name] = (rx, tx)
     return out
 

@@ -123,16 +123,7 @@ def main():
     opt = wb.walk_args(__doc__, more)
     if snmptest.find_program("snmpd") is None:
         sys.exit("walk_names.py: snmpd not installed")
-    cpus = os.sched_getaffinity(0)
-    places = {}
-    for name in opt.placement or sorted(wb.PLACEMENTS, reverse=True):
-        if not set(wb.PLACEMENTS[name]) <= cpus:
-            print("walk_names.py: placement %s needs CPUs %s, this process "
-                  "may use %s only: refused" % (
-                      name, sorted(set(wb.PLACEMENTS[name])), sorted(cpus)),
-                  file=sys.stderr)
-            return 2
-        places[name] = wb.PLACEMENTS[name]
+    places = wb.placements_available(opt.placement, "walk_names.py")
     tmp = tempfile.mkdtemp(prefix="snmpmgr-bench-")
     module = wb.find_module(opt, tmp)
     agent = snmptest.Snmpd(extra_conf=["dlmod bigtable %s" % module])
