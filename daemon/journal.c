@@ -49,7 +49,6 @@
 
 static void	journal_wake_cb(evutil_socket_t, short, void *);
 static void	journal_gather_cb(evutil_socket_t, short, void *);
-static void	journal_hand_over(struct journal *);
 static int	journal_write_all(int, const char *, size_t, size_t *);
 
 static const char *const fsync_names[] = {
@@ -694,7 +693,7 @@ journal_stop_writer(struct journal *j)
 {
 	if (!j->have_writer)
 		return;
-	journal_hand_over(j);
+	journal_flush_now(j);
 	pthread_mutex_lock(&j->lock);
 	j->stop = true;
 	pthread_cond_signal(&j->cond);
@@ -886,8 +885,8 @@ journal_append(struct journal *j, const char *rec, size_t len,
 }
 
 /* Give fill to the writer now, whatever its size and age. */
-static void
-journal_hand_over(struct journal *j)
+void
+journal_flush_now(struct journal *j)
 {
 	size_t	 len = j->fill.b.len;
 
@@ -909,13 +908,6 @@ journal_hand_over(struct journal *j)
 	pthread_cond_signal(&j->cond);
 	pthread_mutex_unlock(&j->lock);
 	jbatch_reset(&j->fill);
-}
-
-/* Hand over what was appended, and have the writer take it at once. */
-void
-journal_flush_now(struct journal *j)
-{
-	journal_hand_over(j);
 }
 
 void
@@ -942,7 +934,7 @@ journal_flush(struct journal *j)
 			return;
 		}
 	}
-	journal_hand_over(j);
+	journal_flush_now(j);
 }
 
 static void
