@@ -585,11 +585,8 @@ ctl_raw_is(const struct ctl_rawvb *vb, int k, int str, const char *s)
 static int
 ctl_raw_print_text(FILE *fp, const struct ctl_rawvb *vb)
 {
-	const char	*label = NULL;
+	const char	*label = NULL, *en = NULL;
 	size_t		 i;
-
-	const char	*en = NULL;
-	int		 isint = 0;
 
 	if (!ctl_raw_is(vb, CTL_VB_OID, 1, NULL) ||
 	    !ctl_raw_is(vb, CTL_VB_TYPE, 1, NULL))
@@ -600,11 +597,10 @@ ctl_raw_print_text(FILE *fp, const struct ctl_rawvb *vb)
 			return -1;
 	for (i = 0; i < sizeof(ctl_int_types) / sizeof(ctl_int_types[0]); i++)
 		if (ctl_raw_is(vb, CTL_VB_TYPE, 1, ctl_int_types[i].type) &&
-		    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL)) {
+		    ctl_raw_is(vb, CTL_VB_VALUE, 0, NULL))
 			label = ctl_int_types[i].label;
-			isint = 1;
-		}
-	if (isint && vb->p[CTL_VB_ENUM] != NULL && !ctl_print_numeric)
+	/* an enum label goes beside an integer only */
+	if (label != NULL && vb->p[CTL_VB_ENUM] != NULL && !ctl_print_numeric)
 		en = vb->p[CTL_VB_ENUM];
 	if (label == NULL && !ctl_raw_is(vb, CTL_VB_VALUE, 1, NULL) &&
 	    !(ctl_raw_is(vb, CTL_VB_TYPE, 1, "TimeTicks") &&
