@@ -12,7 +12,7 @@
  * so one session's labels appear in many families: they are escaped once
  * per scrape (the roster below) and copied after, and the figures are
  * read from the getters once per session and poll, not once per family.
- * Numbers are formatted by hand (render_u64, metrics_fixed).
+ * Numbers are formatted by hand (render_u64, render_fixed).
  *
  * A counter of a poll that asks for rates has a second sample, in the
  * gauge family NAME_rate: its increase per second over the poll's last
@@ -606,27 +606,6 @@ label(struct render_buf *b, bool *first, const char *name, const char *v,
 	render_add(b, "\"", 1);
 }
 
-/* v / 10^dec with dec decimals, as printf's "%.<dec>f" of that quotient
- * prints it (v is exact: no rounding to do). */
-static void
-metrics_fixed(struct render_buf *b, uint64_t v, unsigned dec)
-{
-	char		 frac[20];
-	uint64_t	 p = 1;
-	unsigned	 i;
-
-	for (i = 0; i < dec; i++)
-		p *= 10;
-	render_u64(b, v / p);
-	v %= p;
-	for (i = dec; i > 0; i--) {
-		frac[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	frac[0] = '.';
-	render_add(b, frac, dec + 1);
-}
-
 /* The roster of the selected sessions and polls (see struct mjob); -1
  * when memory ran out. */
 /* Add ds to r, which has room for its session. */
@@ -1110,7 +1089,7 @@ health_sample(struct render_buf *b, const struct metrics_sel *sel,
 	render_add(b, pfx, pfxlen);
 	render_add(b, "} ", 2);
 	if (fig->dec > 0)
-		metrics_fixed(b, v, fig->dec);
+		render_fixed(b, v, fig->dec);
 	else
 		render_u64(b, v);
 	render_add(b, "\n", 1);
@@ -1247,7 +1226,7 @@ health_daemon(struct daemon *d, const struct metrics_sel *sel,
 	    "start");
 	/* (a 32-byte snprintf buffer cut the newline off from 100 s on) */
 	render_adds(b, "snmpmgrd_uptime_seconds ");
-	metrics_fixed(b, (uint64_t)(daemon_uptime(d) * 1e3 + 0.5), 3);
+	render_fixed(b, (uint64_t)(daemon_uptime(d) * 1e3 + 0.5), 3);
 	render_add(b, "\n", 1);
 	metrics_scalar(b, sel, "snmpmgrd_sessions", false,
 	    sessions_count(d->sessions));

@@ -247,6 +247,29 @@ render_i64(struct render_buf *b, int64_t v)
 }
 
 void
+render_fixed(struct render_buf *b, uint64_t v, unsigned dec)
+{
+	char		 frac[20];
+	uint64_t	 p = 1;
+	unsigned	 i;
+
+	if (dec > 19)
+		dec = 19;
+	for (i = 0; i < dec; i++)
+		p *= 10;
+	render_u64(b, v / p);
+	if (dec == 0)
+		return;
+	v %= p;
+	for (i = dec; i > 0; i--) {
+		frac[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	frac[0] = '.';
+	render_add(b, frac, dec + 1);
+}
+
+void
 render_double(struct render_buf *b, double v)
 {
 	char	 buf[40];

@@ -59,6 +59,9 @@ render_adds(struct render_buf *b, const char *s)
 }
 void	 render_u64(struct render_buf *b, uint64_t v);
 void	 render_i64(struct render_buf *b, int64_t v);
+/* v / 10^dec written with dec decimals (at most 19), as printf's "%.*f"
+ * writes that exact quotient: v counts units of 10^-dec. */
+void	 render_fixed(struct render_buf *b, uint64_t v, unsigned dec);
 /* A finite double as the shortest JSON number that reads back the same
  * (null when not finite). */
 void	 render_double(struct render_buf *b, double v);

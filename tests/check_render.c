@@ -287,6 +287,46 @@ START_TEST(render_numbers_match_printf)
 }
 END_TEST
 
+/* Fixed-point decimals: every digit count of the integer part (the
+ * /metrics uptime once lost its newline past 100 s) and of the
+ * fraction, against printf of the same quotient. */
+START_TEST(render_fixed_matches_printf)
+{
+	struct render_buf	 b;
+	char			 want[48];
+	uint64_t		 v, p, q;
+	unsigned		 dec, k, i;
+
+	render_buf_init(&b);
+	for (dec = 0; dec <= 9; dec++) {
+		for (p = 1, i = 0; i < dec; i++)
+			p *= 10;
+		v = 7;
+		for (k = 0; k < 19; k++, v = v * 10 + 3) {
+			render_buf_reset(&b);
+			render_fixed(&b, v, dec);
+			render_add(&b, "\n", 1);
+			q = v / p;
+			if (dec == 0)
+				snprintf(want, sizeof(want), "%ju\n",
+				    (uintmax_t)q);
+			else
+				snprintf(want, sizeof(want), "%ju.%0*ju\n",
+				    (uintmax_t)q, (int)dec, (uintmax_t)(v % p));
+			ck_assert_uint_eq(b.len, strlen(want));
+			ck_assert(memcmp(b.p, want, b.len) == 0);
+		}
+	}
+	/* 100.000 s and one more digit: the lengths the old buffer cut. */
+	render_buf_reset(&b);
+	render_fixed(&b, 100000, 3);
+	render_fixed(&b, UINT64_MAX, 3);
+	ck_assert_uint_eq(b.len, 7 + 21);
+	ck_assert(memcmp(b.p, "100.00018446744073709551.615", b.len) == 0);
+	render_buf_free(&b);
+}
+END_TEST
+
 /* Doubles: the shortest text that reads back the same; null if not
  * finite. */
 START_TEST(render_double_shortest_round_trip)
@@ -499,6 +539,7 @@ main(void)
 	tcase_add_test(tc, render_numbers_match_printf);
 	tcase_add_test(tc, render_oid_longest);
 	tcase_add_test(tc, render_double_shortest_round_trip);
+	tcase_add_test(tc, render_fixed_matches_printf);
 	tcase_add_test(tc, render_stored_rates);
 	tcase_add_test(tc, store_matches_model);
 	suite_add_tcase(s, tc);
