@@ -1013,7 +1013,7 @@ static const struct method methods[] = {
 	{ "mib.translate",	m_mib_translate,	.params =
 	  p_mib_translate, .unknown = "unknown param \"%s\" (names)" },
 	{ "poll.reset",		m_poll_reset,		.params = p_session,
-	  .unknown = UNKNOWN },
+	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
 	{ "poll.results",	m_poll_results,		.params = p_session_poll,
 	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
 	{ "poll.run",		m_poll_run,		.params = p_session_poll,

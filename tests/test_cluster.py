@@ -523,6 +523,15 @@ class ClusterNodes(unittest.TestCase):
         with self.assertRaises(snmptest.RpcError) as e:
             a.call("poll.results", {"session": sb, "poll": "nosuch"})
         self.assertEqual(e.exception.code, -32602)
+        # poll.reset goes to the owner, where the values are
+        fa = a.call("daemon.status")["cluster"]["forwarded"]
+        fb = b.call("daemon.status")["cluster"]["served"]
+        self.assertEqual(a.call("poll.reset", {"session": sb}),
+                         {"session": sb, "reset": True})
+        self.assertEqual(a.call("daemon.status")["cluster"]["forwarded"],
+                         fa + 1)
+        self.assertEqual(b.call("daemon.status")["cluster"]["served"],
+                         fb + 1)
         # its own sessions a answers itself
         self.assertGreater(a.call("poll.results", {"session": sa})[
             "polls"][0]["runs"], 0)
