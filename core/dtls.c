@@ -126,9 +126,10 @@ dtls_bio_write(BIO *b, const char *data, int len)
 	BIO_clear_retry_flags(b);
 	if (len <= 0)
 		return 0;
-	/* Every record OpenSSL writes for a client counts, alerts after
-	 * the handshake too: we must never write its sequence numbers. */
-	if (io->assoc != NULL && io->ctx->role == DTLS_CLIENT)
+	/* Every record OpenSSL writes for an association counts, alerts
+	 * and answers after the handshake too: we must never write its
+	 * sequence numbers. */
+	if (io->assoc != NULL)
 		dtls_rec_scan((const uint8_t *)data, (size_t)len,
 		    &io->assoc->tx_seen);
 	if (dtls_queue_push(&io->out, data, (size_t)len) == -1)
@@ -623,13 +624,14 @@ dtls_handshake_failed(struct dtls_assoc *a)
 	return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_HANDSHAKE, d);
 }
 
-/* Read every application record waiting into the inbox. */
+/* Read every application record waiting into the inbox: how many, or
+ * -1 when the association failed. */
 static int
 dtls_read_records(struct dtls_assoc *a)
 {
 	uint8_t	 buf[SNMPMGR_MAX_DTLS_MSG];
 	char	 d[256];
-	int	 r, e;
+	int	 r, e, got = 0;
 
 	for (;;) {
 		ERR_clear_error();
@@ -637,17 +639,18 @@ dtls_read_records(struct dtls_assoc *a)
 		if (r > 0) {
 			/* A full inbox drops the message, as a socket would. */
 			(void)dtls_queue_push(&a->inbox, buf, (size_t)r);
+			got++;
 			continue;
 		}
 		e = SSL_get_error(a->ssl, r);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-			return 0;
+			return got;
 		if (e == SSL_ERROR_ZERO_RETURN) {
 			/* close_notify: answer it (RFC 5246 7.2.1). */
 			(void)SSL_shutdown(a->ssl);
 			a->state = DTLS_CLOSED;
 			ERR_clear_error();
-			return 0;
+			return got;
 		}
 		e = (int)ERR_peek_last_error();
 		snprintf(d, sizeof(d), "record: %s", e != 0 ?
@@ -657,18 +660,39 @@ dtls_read_records(struct dtls_assoc *a)
 }
 
 /*
- * A client association just opened: carry on with its records ourselves
- * (dtls_rec.c) and give OpenSSL's state back, when the cipher allows.
+ * Carry on with an open association's records ourselves (dtls_rec.c) and
+ * give OpenSSL's state back, when the cipher allows.  A client does so
+ * as the handshake ends (the server's Finished is the last flight).  A
+ * server keeps OpenSSL's state until the client's first application
+ * record: until then the client may not have our Finished and send its
+ * last flight again, which OpenSSL answers.  dgram is the datagram that
+ * brought it (NULL for a client): its records that authenticate under
+ * the new keys are marked seen, so a record forged beside them cannot
+ * move the replay window.
  */
 static void
-dtls_rec_take(struct dtls_assoc *a)
+dtls_rec_take(struct dtls_assoc *a, const uint8_t *dgram, size_t n)
 {
-	if (a->ctx->role != DTLS_CLIENT || a->state != DTLS_OPEN ||
-	    SSL_pending(a->ssl) > 0 ||
-	    (a->rec = dtls_rec_new(a->ssl, &a->tx_seen, &a->rx_seen)) == NULL) {
+	bool			 server = a->ctx->role == DTLS_SERVER;
+	struct dtls_seen	 rx = a->rx_seen;
+
+	if (server != (dgram != NULL) || a->state != DTLS_OPEN ||
+	    SSL_pending(a->ssl) > 0)
+		return;
+	if (server) {
+		/* Nothing of the client's epoch is seen; the datagram's
+		 * authentic records are marked below. */
+		rx.any = a->tx_seen.any;
+		rx.epoch = a->tx_seen.epoch;
+		rx.seq = 0;
+	}
+	if ((a->rec = dtls_rec_new(a->ssl, server, &a->tx_seen, &rx)) ==
+	    NULL) {
 		ERR_clear_error();
 		return;
 	}
+	if (server)
+		dtls_rec_mark(a->rec, dgram, n);
 	SSL_free(a->ssl);
 	a->ssl = NULL;
 	a->bufs_off = false;
@@ -770,7 +794,7 @@ dtls_drive(struct dtls_assoc *a)
 	a->state = DTLS_OPEN;
 	if (dtls_read_records(a) == -1)
 		return -1;
-	dtls_rec_take(a);
+	dtls_rec_take(a, NULL, 0);
 	return 0;
 }
 
@@ -827,8 +851,10 @@ dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
 	a->io.in_len = n;
 	if (a->state == DTLS_HANDSHAKE)
 		rc = dtls_drive(a);
-	else
-		rc = dtls_read_records(a);
+	else if ((rc = dtls_read_records(a)) > 0) {
+		rc = 0;
+		dtls_rec_take(a, dgram, n);
+	}
 	a->io.in = NULL;
 	a->io.in_len = 0;
 	dtls_bufs_give(a);

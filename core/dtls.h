@@ -44,12 +44,13 @@
  * client sent no certificate, 282 the server sent none, 283 / 284 record
  * encrypt / decrypt failures.  The detail carries OpenSSL's reason.
  *
- * Once a client association is open with one of the default AEAD
- * ciphers, its records are sealed and opened by dtls_rec.c and OpenSSL's
- * state (the SSL object, its 21 KiB handshake buffer, the peer's parsed
- * certificates) is freed: an idle association costs ~2 KiB.  Server
- * associations, and other ciphers, stay with OpenSSL (an association
- * that waits holds no record buffers, dtls_gives_buffers_back()).
+ * Once an association with one of the default AEAD ciphers is open (a
+ * client's), or has had the client's first application record (a
+ * server's), its records are sealed and opened by dtls_rec.c and
+ * OpenSSL's state (the SSL object, its 21 KiB handshake buffer, the
+ * peer's parsed certificates) is freed: an idle association costs
+ * ~2-3 KiB.  Other ciphers stay with OpenSSL (an association that waits
+ * holds no record buffers, dtls_gives_buffers_back()).
  *
  * OpenSSL keeps the retransmission timer on its own clock; "now" here is
  * the caller's clock (milliseconds, monotonic) and deadlines are given in

@@ -100,8 +100,8 @@ struct dtls_assoc {
 	int			 map_rule;
 	struct dtls_peer_info	*peer;
 	bool			 bufs_off;	/* record buffers given back */
-	/* A client's records after the handshake (ssl freed then), and
-	 * what the handshake's records showed (dtls_rec.c). */
+	/* The records after the handshake (ssl freed then), and what the
+	 * handshake's records showed (dtls_rec.c). */
 	struct dtls_rec		*rec;
 	struct dtls_seen	 tx_seen;
 	struct dtls_seen	 rx_seen;
@@ -120,10 +120,12 @@ int		 dtls_ssl_err(int code, const char *what);
 int		 dtls_cred_use(SSL_CTX *ssl, const struct dtls_cred *c);
 
 /*
- * dtls_rec.c: an open client association's records without OpenSSL.
+ * dtls_rec.c: an open association's records without OpenSSL.
  * dtls_rec_scan() notes the records of one datagram in s.
- * dtls_rec_new() takes the keys of ssl's finished handshake: NULL when
- * the cipher is not one we protect ourselves (or out of memory).
+ * dtls_rec_new() takes the keys of ssl's finished handshake, as the
+ * server or the client: NULL when the cipher is not one we protect
+ * ourselves (or out of memory).  dtls_rec_mark() takes the records of
+ * datagram d that authenticate as seen (OpenSSL read them), nothing else.
  * dtls_rec_seal() makes one record of type from in[0..n-1] into out:
  * its length, or -1 with the error set.  dtls_rec_open() takes the next
  * record of *dgram (*left octets; both advanced past it): the plaintext
@@ -131,8 +133,10 @@ int		 dtls_cred_use(SSL_CTX *ssl, const struct dtls_cred *c);
  * epoch, a replay, or it does not authenticate).
  */
 void		 dtls_rec_scan(const uint8_t *d, size_t n, struct dtls_seen *s);
-struct dtls_rec	*dtls_rec_new(SSL *ssl, const struct dtls_seen *tx,
-		    const struct dtls_seen *rx);
+struct dtls_rec	*dtls_rec_new(SSL *ssl, bool server,
+		    const struct dtls_seen *tx, const struct dtls_seen *rx);
+void		 dtls_rec_mark(struct dtls_rec *r, const uint8_t *d,
+		    size_t n);
 void		 dtls_rec_free(struct dtls_rec *r);
 ssize_t		 dtls_rec_seal(struct dtls_rec *r, uint8_t type,
 		    const uint8_t *in, size_t n, uint8_t *out, size_t size);

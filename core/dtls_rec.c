@@ -1,5 +1,5 @@
 /*
- * dtls_rec.c - the records of an open client association once OpenSSL's
+ * dtls_rec.c - the records of an open association once OpenSSL's
  * handshake is done (RFC 6347 4.1; AES-GCM RFC 5288, ChaCha20-Poly1305
  * RFC 7905), so the association can give its SSL object back.
  *
@@ -8,17 +8,22 @@
  * after a DTLS one over UDP), the SSL object, the peer's certificates
  * parsed.  An idle SNMP association needs none of it: only the two keys,
  * the two implicit nonce parts, the write sequence number and the replay
- * window.  A client association whose cipher is one of the AEAD ciphers
- * we offer by default therefore takes these from OpenSSL when the
- * handshake ends (the key block derived from the master secret, RFC 5246
- * 6.3) and frees the SSL object; everything else stays with OpenSSL.
+ * window.  An association whose cipher is one of the AEAD ciphers we
+ * offer by default therefore takes these from OpenSSL (the key block
+ * derived from the master secret, RFC 5246 6.3) and frees the SSL
+ * object; everything else stays with OpenSSL.  A client does so when its
+ * handshake ends, a server (the trap listener) at the client's first
+ * application record, which shows the client has the server's Finished
+ * and will not send its last flight again.
  *
  * The sequence numbers OpenSSL used are not readable through its API;
  * the datagram BIO sees every record, so dtls_rec_scan() notes the
  * newest epoch and its highest sequence number of what we sent, and of
- * the datagram that ended the handshake: we write on from one past the
- * highest we sent, and take every record at or below the highest of that
- * datagram as seen.
+ * the datagram that ended a client's handshake: we write on from one
+ * past the highest we sent, and take every record at or below the
+ * highest of that datagram as seen.  A server marks as seen only the
+ * records of the client's first application datagram that authenticate
+ * under the new keys (dtls_rec_mark()).
  */
 #include "config.h"
 
@@ -187,7 +192,8 @@ dtls_rec_key_block(SSL *ssl, const EVP_MD *md, uint8_t *out, size_t len)
 }
 
 struct dtls_rec *
-dtls_rec_new(SSL *ssl, const struct dtls_seen *tx, const struct dtls_seen *rx)
+dtls_rec_new(SSL *ssl, bool server, const struct dtls_seen *tx,
+    const struct dtls_seen *rx)
 {
 	const SSL_CIPHER	*c = SSL_get_current_cipher(ssl);
 	const EVP_MD		*md;
@@ -208,11 +214,12 @@ dtls_rec_new(SSL *ssl, const struct dtls_seen *tx, const struct dtls_seen *rx)
 		return NULL;
 	}
 	/* RFC 5246 6.3: client key, server key, client IV, server IV (no
-	 * MAC keys with an AEAD cipher).  We are the client. */
-	memcpy(r->wkey, kb, r->keylen);
-	memcpy(r->rkey, kb + r->keylen, r->keylen);
-	memcpy(r->wiv, kb + 2 * r->keylen, r->ivlen);
-	memcpy(r->riv, kb + 2 * r->keylen + r->ivlen, r->ivlen);
+	 * MAC keys with an AEAD cipher). */
+	memcpy(server ? r->rkey : r->wkey, kb, r->keylen);
+	memcpy(server ? r->wkey : r->rkey, kb + r->keylen, r->keylen);
+	memcpy(server ? r->riv : r->wiv, kb + 2 * r->keylen, r->ivlen);
+	memcpy(server ? r->wiv : r->riv, kb + 2 * r->keylen + r->ivlen,
+	    r->ivlen);
 	OPENSSL_cleanse(kb, sizeof(kb));
 	r->version = (uint16_t)SSL_version(ssl);
 	r->epoch = tx->epoch;
@@ -220,6 +227,18 @@ dtls_rec_new(SSL *ssl, const struct dtls_seen *tx, const struct dtls_seen *rx)
 	r->rmax = rx->seq;
 	r->rwin = ~UINT64_C(0);
 	return r;
+}
+
+void
+dtls_rec_mark(struct dtls_rec *r, const uint8_t *d, size_t n)
+{
+	uint8_t	 scratch[SNMPMGR_MAX_DTLS_MSG + 64];
+	uint8_t	 type;
+
+	while (n > 0)
+		(void)dtls_rec_open(r, &d, &n, &type, scratch,
+		    sizeof(scratch));
+	OPENSSL_cleanse(scratch, sizeof(scratch));
 }
 
 void
