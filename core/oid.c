@@ -260,9 +260,12 @@ oid_subid(const uint8_t **pp, const uint8_t *end, uint32_t idx,
 	return 0;
 }
 
-/* X.690 8.19: content octets to arcs.  Walks decode every name here. */
-int
-oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
+/*
+ * X.690 8.19: content octets to arcs, into arcs when not NULL (else only
+ * checked), their number in *lenp.  Walks decode every name here.
+ */
+static inline int
+oid_ber_walk(uint32_t *arcs, const uint8_t *p, size_t n, uint32_t *lenp)
 {
 	const uint8_t	*end = p + n;
 	uint32_t	 len, v;
@@ -274,15 +277,9 @@ oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
 	if (oid_subid(&p, end, 1, &v) == -1)
 		return -1;
 	/* X.690 8.19.4: the first sub-identifier is (X * 40) + Y. */
-	if (v < 40) {
-		o->arcs[0] = 0;
-		o->arcs[1] = v;
-	} else if (v < 80) {
-		o->arcs[0] = 1;
-		o->arcs[1] = v - 40;
-	} else {
-		o->arcs[0] = 2;
-		o->arcs[1] = v - 80;
+	if (arcs != NULL) {
+		arcs[0] = v < 40 ? 0 : v < 80 ? 1 : 2;
+		arcs[1] = v - 40 * arcs[0];
 	}
 	len = 2;
 	while (p < end) {
@@ -292,12 +289,63 @@ oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
 			    SNMPMGR_MAX_OID_LEN);
 			return -1;
 		}
-		if (oid_subid(&p, end, len + 1, &o->arcs[len]) == -1)
+		if (oid_subid(&p, end, len + 1, &v) == -1)
 			return -1;
+		if (arcs != NULL)
+			arcs[len] = v;
 		len++;
 	}
-	o->len = len;
+	*lenp = len;
 	return 0;
+}
+
+int
+oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
+{
+	return oid_ber_walk(o->arcs, p, n, &o->len);
+}
+
+int
+oid_ber_check(const uint8_t *p, size_t n)
+{
+	uint32_t	 len;
+
+	return oid_ber_walk(NULL, p, n, &len);
+}
+
+size_t
+oid_format_ber(const uint8_t *p, size_t n, char *buf)
+{
+	const uint8_t	*end = p + n;
+	char		*q = buf;
+	uint32_t	 v;
+	bool		 first = true;
+
+	while (p < end) {
+		v = *p & 0x7f;
+		while ((*p++ & 0x80) && p < end)
+			v = (v << 7) | (*p & 0x7f);
+		if (first) {
+			/* X.690 8.19.4, as oid_from_ber splits it. */
+			*q++ = (char)('0' + (v < 40 ? 0 : v < 80 ? 1 : 2));
+			*q++ = '.';
+			v -= v < 40 ? 0 : v < 80 ? 40 : 80;
+			first = false;
+		}
+		if (v < 10)
+			*q++ = (char)('0' + v);
+		else if (v < 100) {
+			q[0] = oid_digits2[v * 2];
+			q[1] = oid_digits2[v * 2 + 1];
+			q += 2;
+		} else
+			q = oid_put_u32(q, v);
+		*q++ = '.';
+	}
+	if (q > buf)
+		q--;
+	*q = '\0';
+	return (size_t)(q - buf);
 }
 
 ssize_t
