@@ -101,6 +101,8 @@ static const int reason_errors[TRAPPROC__COUNT] = {
 	[TRAPPROC_DISCOVERY_RATE_LIMITED] = SNMPMGR_ERR_BUSY,
 };
 
+static void	tp_engines_forget(struct trapproc *, const struct usm_cred *);
+
 const char *
 trapproc_reason_name(enum trapproc_reason r)
 {
@@ -120,9 +122,9 @@ trapproc_new(size_t max_engines, size_t max_keys)
 		return NULL;
 	tp->auto_ack = true;
 	tp->maxengines = max_engines ? max_engines : SNMPMGR_MAX_TRAP_ENGINES;
+	/* Grows with the engines (tp_engine_grow), so a few engines'
+	 * buckets stay in a few cache lines. */
 	tp->ehsize = 64;
-	while (tp->ehsize < tp->maxengines)
-		tp->ehsize *= 2;
 	tp->nprefixsets = SNMPMGR_MAX_TRAP_REPORT_PREFIXES / TP_PREFIX_WAYS;
 	TAILQ_INIT(&tp->elru);
 	render_buf_init(&tp->rec);
@@ -169,6 +171,7 @@ trapproc_free(struct trapproc *tp)
 	usm_cache_free(tp->keys);
 	while ((e = TAILQ_FIRST(&tp->elru)) != NULL) {
 		TAILQ_REMOVE(&tp->elru, e, lru);
+		usm_user_free(e->user);
 		free(e);
 	}
 	free(tp->ehash);
@@ -335,8 +338,10 @@ trapproc_swap_access(struct trapproc *tp, struct trapproc *other)
 		for (k = 0; k < tp->nusers; k++)
 			if (tp->users[k].cred == other->users[i].cred)
 				break;
-		if (k == tp->nusers)
+		if (k == tp->nusers) {
 			usm_cache_forget(tp->keys, other->users[i].cred);
+			tp_engines_forget(tp, other->users[i].cred);
+		}
 	}
 }
 
@@ -346,6 +351,7 @@ trapproc_get_stats(const struct trapproc *tp, struct trapproc_stats *st)
 	*st = tp->st;
 	st->engines = tp->nengines;
 	usm_cache_stats(tp->keys, &st->localizations, &st->key_cache_hits);
+	st->key_cache_hits += tp->engine_key_hits;
 }
 
 /* ------------------------------------------------------------ tables */
@@ -450,28 +456,90 @@ tp_bucket(struct tp_bucket *k, int64_t now, uint32_t rate, uint32_t burst,
 	return true;
 }
 
-/*
- * The sender engine's entry, or a new one if the user's bucket `learn`
- * has a token and the table room: an entry may be evicted, but never one
- * seen within the time window (RFC 3414 3.2 step 7b: nothing else would
- * refuse its replays).  NULL with *r when not.
- */
+/* Twice the buckets, while fewer than the entries; -1 when out of
+ * memory (the chains just grow longer). */
+static int
+tp_engine_grow(struct trapproc *tp)
+{
+	struct tp_engine	**nh, *e;
+	size_t			 n = tp->ehsize * 2;
+
+	if ((nh = calloc(n, sizeof(*nh))) == NULL)
+		return -1;
+	TAILQ_FOREACH(e, &tp->elru, lru) {
+		e->hnext = nh[e->hash & (n - 1)];
+		nh[e->hash & (n - 1)] = e;
+	}
+	free(tp->ehash);
+	tp->ehash = nh;
+	tp->ehsize = n;
+	return 0;
+}
+
+/* The sender engine's entry, or NULL; nothing changes. */
 static struct tp_engine *
-tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len,
-    int64_t now, struct tp_bucket *learn, enum trapproc_reason *r)
+tp_engine_find(const struct trapproc *tp, const uint8_t *id, size_t len)
 {
 	struct tp_engine	*e;
 	uint32_t		 h = tp_hash(id, len);
-	size_t			 b = h & (tp->ehsize - 1);
 
-	for (e = tp->ehash[b]; e != NULL; e = e->hnext)
+	for (e = tp->ehash[h & (tp->ehsize - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && e->len == len &&
-		    memcmp(e->id, id, len) == 0) {
-			TAILQ_REMOVE(&tp->elru, e, lru);
-			TAILQ_INSERT_TAIL(&tp->elru, e, lru);
-			e->seen = MAX(e->seen, now);
+		    memcmp(e->id, id, len) == 0)
 			return e;
+	return NULL;
+}
+
+/*
+ * e seen now: the LRU list is kept in the order of `seen`, which counts
+ * seconds, so an entry moves to its tail only when its second changes
+ * (at most once a second, not per message: at high rates from many
+ * engines each move touched two cold neighbours).
+ */
+static struct tp_engine *
+tp_engine_seen(struct trapproc *tp, struct tp_engine *e, int64_t now)
+{
+	if (now > e->seen) {
+		TAILQ_REMOVE(&tp->elru, e, lru);
+		TAILQ_INSERT_TAIL(&tp->elru, e, lru);
+		e->seen = now;
+	}
+	return e;
+}
+
+/* Drop the keys of credential c that engine entries hold. */
+static void
+tp_engines_forget(struct trapproc *tp, const struct usm_cred *c)
+{
+	struct tp_engine	*e;
+	uint64_t		 id = usm_cred_id(c);
+
+	TAILQ_FOREACH(e, &tp->elru, lru)
+		if (e->user != NULL && e->cred_id == id) {
+			usm_user_free(e->user);
+			e->user = NULL;
 		}
+}
+
+/*
+ * The sender engine's entry (found: what tp_engine_find gave, if it was
+ * called), or a new one if the user's bucket `learn` has a token and the
+ * table room: an entry may be evicted, but never one seen within the
+ * time window (RFC 3414 3.2 step 7b: nothing else would refuse its
+ * replays).  NULL with *r when not.
+ */
+static struct tp_engine *
+tp_engine_get(struct trapproc *tp, struct tp_engine *found,
+    const uint8_t *id, size_t len, int64_t now, struct tp_bucket *learn,
+    enum trapproc_reason *r)
+{
+	struct tp_engine	*e;
+	uint32_t		 h;
+	size_t			 b;
+
+	if (found != NULL || (found = tp_engine_find(tp, id, len)) != NULL)
+		return tp_engine_seen(tp, found, now);
+	h = tp_hash(id, len);
 	*r = TRAPPROC_ENGINE_TABLE_FULL;
 	e = TAILQ_FIRST(&tp->elru);
 	if (tp->nengines >= tp->maxengines && (e == NULL ||
@@ -487,9 +555,16 @@ tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len,
 		tp_engine_unhash(tp, e);
 		tp->nengines--;
 		tp->st.engines_evicted++;
+		usm_user_free(e->user);
 		memset(e, 0, sizeof(*e));
-	} else if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
+	} else {
+		/* Out of memory to grow: longer chains, still right. */
+		if (tp->nengines >= tp->ehsize)
+			(void)tp_engine_grow(tp);
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return NULL;
+	}
+	b = h & (tp->ehsize - 1);
 	e->hash = h;
 	e->len = len;
 	e->seen = now;
@@ -935,7 +1010,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	struct render_buf	*b = &tp->rec;
 	struct tp_user		*tu = NULL, *cand;
 	struct usm_user		*u = NULL;
-	struct tp_engine	*e;
+	struct tp_engine	*e, *known;
 	struct tp_notif		 notif;
 	const uint8_t		*p, *keyeng;
 	enum trapproc_reason	 why = TRAPPROC_UNKNOWN_USER;
@@ -1053,7 +1128,15 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 			tu = cand;
 			break;
 		}
-		if ((u = usm_cache_get(tp->keys, cand->cred, keyeng,
+		/* A sender engine we track keeps the keys it was last
+		 * checked with. */
+		known = authoritative ? NULL : tp_engine_find(tp,
+		    sp.engine_id, sp.engine_id_len);
+		if (known != NULL && known->user != NULL &&
+		    known->cred_id == usm_cred_id(cand->cred)) {
+			u = usm_user_ref(known->user);
+			tp->engine_key_hits++;
+		} else if ((u = usm_cache_get(tp->keys, cand->cred, keyeng,
 		    keyenglen)) == NULL) {
 			why = TRAPPROC_UNKNOWN_ENGINE;
 			snprintf(detail, sizeof(detail), "%s",
@@ -1088,7 +1171,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 				return;
 			}
 		} else {
-			if ((e = tp_engine_get(tp, sp.engine_id,
+			if ((e = tp_engine_get(tp, known, sp.engine_id,
 			    sp.engine_id_len, now, &cand->learn,
 			    &why)) == NULL) {
 				usm_user_free(u);
@@ -1104,6 +1187,11 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 				tp_reject(tp, out, TRAPPROC_NOT_IN_TIME_WINDOW,
 				    "%s", snmpmgr_lasterr_detail());
 				return;
+			}
+			if (e->user != u) {
+				usm_user_free(e->user);
+				e->user = usm_user_ref(u);
+				e->cred_id = usm_cred_id(cand->cred);
 			}
 		}
 		/* Step 8. */

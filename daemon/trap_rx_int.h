@@ -51,6 +51,11 @@ struct tp_engine {
 	uint8_t			 id[SNMPMGR_MAX_ENGINE_ID_LEN];
 	int64_t			 seen;	/* last authenticated message */
 	struct usm_timeliness	 t;
+	/* The keys its last authenticated message was checked with
+	 * (a reference), and their credential's usm_cred_id: the next
+	 * one from that user needs no lookup in the key cache. */
+	struct usm_user		*user;
+	uint64_t		 cred_id;
 };
 
 /* A source prefix's Reports: family (4, 6 or 0 for others) and the /24
@@ -104,6 +109,7 @@ struct trapproc {
 	struct render_buf	 lis_raw;
 	struct render_buf	 lis_json;
 	struct trapproc_stats	 st;
+	uint64_t		 engine_key_hits;	/* keys from tp_engine */
 	struct tsm_stats	 tsm;		/* SNMP-TSM-MIB snmpTsmStats */
 };
 
