@@ -140,26 +140,32 @@ oid_put_u32(char *p, uint32_t v)
 	return p + n;
 }
 
+/* Arc v and a dot at p; returns the octet after them. */
+static inline char *
+oid_put_arc(char *p, uint32_t v)
+{
+	/* Most arcs are small: one or two digits without dividing. */
+	if (v < 10)
+		*p++ = (char)('0' + v);
+	else if (v < 100) {
+		p[0] = oid_digits2[v * 2];
+		p[1] = oid_digits2[v * 2 + 1];
+		p += 2;
+	} else
+		p = oid_put_u32(p, v);
+	*p++ = '.';
+	return p;
+}
+
 /* Dotted text into p, which has room for len * 11 + 1 octets. */
 static size_t
 oid_format_fast(const struct oid *o, uint32_t len, char *p)
 {
 	char		*start = p;
-	uint32_t	 i, v;
+	uint32_t	 i;
 
-	for (i = 0; i < len; i++) {
-		v = o->arcs[i];
-		/* Most arcs are small: one or two digits without dividing. */
-		if (v < 10)
-			*p++ = (char)('0' + v);
-		else if (v < 100) {
-			p[0] = oid_digits2[v * 2];
-			p[1] = oid_digits2[v * 2 + 1];
-			p += 2;
-		} else
-			p = oid_put_u32(p, v);
-		*p++ = '.';
-	}
+	for (i = 0; i < len; i++)
+		p = oid_put_arc(p, o->arcs[i]);
 	if (p > start)
 		p--;
 	*p = '\0';
@@ -332,15 +338,7 @@ oid_format_ber(const uint8_t *p, size_t n, char *buf)
 			v -= v < 40 ? 0 : v < 80 ? 40 : 80;
 			first = false;
 		}
-		if (v < 10)
-			*q++ = (char)('0' + v);
-		else if (v < 100) {
-			q[0] = oid_digits2[v * 2];
-			q[1] = oid_digits2[v * 2 + 1];
-			q += 2;
-		} else
-			q = oid_put_u32(q, v);
-		*q++ = '.';
+		q = oid_put_arc(q, v);
 	}
 	if (q > buf)
 		q--;
