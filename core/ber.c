@@ -403,6 +403,20 @@ ber_read_oid(struct ber *b, struct oid *o)
 	return 0;
 }
 
+int
+ber_read_oid_raw(struct ber *b, const uint8_t **p, size_t *n)
+{
+	struct ber_tlv	 t;
+
+	if (ber_read_tag(b, BER_TAG_OID, &t) == -1)
+		return -1;
+	if (oid_ber_check(t.data, t.len) == -1)
+		return ber_content_err(b, &t);
+	*p = t.data;
+	*n = t.len;
+	return 0;
+}
+
 /* Writer. */
 
 void

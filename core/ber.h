@@ -122,6 +122,8 @@ int	 ber_read_octets(struct ber *b, uint8_t tag, const uint8_t **p,
 int	 ber_read_null(struct ber *b, uint8_t tag);
 /* Read an OBJECT IDENTIFIER (tag 0x06) into o. */
 int	 ber_read_oid(struct ber *b, struct oid *o);
+/* The same checks, the content octets left as they are in *p, *n. */
+int	 ber_read_oid_raw(struct ber *b, const uint8_t **p, size_t *n);
 
 /* A write cursor over buf[0 .. size): p moves down from buf + size. */
 struct ber_wr {

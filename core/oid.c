@@ -140,26 +140,32 @@ oid_put_u32(char *p, uint32_t v)
 	return p + n;
 }
 
+/* Arc v and a dot at p; returns the octet after them. */
+static inline char *
+oid_put_arc(char *p, uint32_t v)
+{
+	/* Most arcs are small: one or two digits without dividing. */
+	if (v < 10)
+		*p++ = (char)('0' + v);
+	else if (v < 100) {
+		p[0] = oid_digits2[v * 2];
+		p[1] = oid_digits2[v * 2 + 1];
+		p += 2;
+	} else
+		p = oid_put_u32(p, v);
+	*p++ = '.';
+	return p;
+}
+
 /* Dotted text into p, which has room for len * 11 + 1 octets. */
 static size_t
 oid_format_fast(const struct oid *o, uint32_t len, char *p)
 {
 	char		*start = p;
-	uint32_t	 i, v;
+	uint32_t	 i;
 
-	for (i = 0; i < len; i++) {
-		v = o->arcs[i];
-		/* Most arcs are small: one or two digits without dividing. */
-		if (v < 10)
-			*p++ = (char)('0' + v);
-		else if (v < 100) {
-			p[0] = oid_digits2[v * 2];
-			p[1] = oid_digits2[v * 2 + 1];
-			p += 2;
-		} else
-			p = oid_put_u32(p, v);
-		*p++ = '.';
-	}
+	for (i = 0; i < len; i++)
+		p = oid_put_arc(p, o->arcs[i]);
 	if (p > start)
 		p--;
 	*p = '\0';
@@ -260,9 +266,12 @@ oid_subid(const uint8_t **pp, const uint8_t *end, uint32_t idx,
 	return 0;
 }
 
-/* X.690 8.19: content octets to arcs.  Walks decode every name here. */
-int
-oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
+/*
+ * X.690 8.19: content octets to arcs, into arcs when not NULL (else only
+ * checked), their number in *lenp.  Walks decode every name here.
+ */
+static inline int
+oid_ber_walk(uint32_t *arcs, const uint8_t *p, size_t n, uint32_t *lenp)
 {
 	const uint8_t	*end = p + n;
 	uint32_t	 len, v;
@@ -274,15 +283,9 @@ oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
 	if (oid_subid(&p, end, 1, &v) == -1)
 		return -1;
 	/* X.690 8.19.4: the first sub-identifier is (X * 40) + Y. */
-	if (v < 40) {
-		o->arcs[0] = 0;
-		o->arcs[1] = v;
-	} else if (v < 80) {
-		o->arcs[0] = 1;
-		o->arcs[1] = v - 40;
-	} else {
-		o->arcs[0] = 2;
-		o->arcs[1] = v - 80;
+	if (arcs != NULL) {
+		arcs[0] = v < 40 ? 0 : v < 80 ? 1 : 2;
+		arcs[1] = v - 40 * arcs[0];
 	}
 	len = 2;
 	while (p < end) {
@@ -292,12 +295,55 @@ oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
 			    SNMPMGR_MAX_OID_LEN);
 			return -1;
 		}
-		if (oid_subid(&p, end, len + 1, &o->arcs[len]) == -1)
+		if (oid_subid(&p, end, len + 1, &v) == -1)
 			return -1;
+		if (arcs != NULL)
+			arcs[len] = v;
 		len++;
 	}
-	o->len = len;
+	*lenp = len;
 	return 0;
+}
+
+int
+oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
+{
+	return oid_ber_walk(o->arcs, p, n, &o->len);
+}
+
+int
+oid_ber_check(const uint8_t *p, size_t n)
+{
+	uint32_t	 len;
+
+	return oid_ber_walk(NULL, p, n, &len);
+}
+
+size_t
+oid_format_ber(const uint8_t *p, size_t n, char *buf)
+{
+	const uint8_t	*end = p + n;
+	char		*q = buf;
+	uint32_t	 v;
+	bool		 first = true;
+
+	while (p < end) {
+		v = *p & 0x7f;
+		while ((*p++ & 0x80) && p < end)
+			v = (v << 7) | (*p & 0x7f);
+		if (first) {
+			/* X.690 8.19.4, as oid_from_ber splits it. */
+			*q++ = (char)('0' + (v < 40 ? 0 : v < 80 ? 1 : 2));
+			*q++ = '.';
+			v -= v < 40 ? 0 : v < 80 ? 40 : 80;
+			first = false;
+		}
+		q = oid_put_arc(q, v);
+	}
+	if (q > buf)
+		q--;
+	*q = '\0';
+	return (size_t)(q - buf);
 }
 
 ssize_t

@@ -48,6 +48,15 @@ bool	 oid_is_prefix(const struct oid *prefix, const struct oid *o);
  * SNMPMGR_MAX_OID_LEN arcs.  0 or -1 (SNMPMGR_ERR_DEFECTIVE).
  */
 int	 oid_from_ber(struct oid *o, const uint8_t *p, size_t n);
+/* The checks of oid_from_ber() alone, nothing decoded: 0 or -1. */
+int	 oid_ber_check(const uint8_t *p, size_t n);
+/*
+ * Dotted text (as oid_format() of what oid_from_ber() gives) and a NUL
+ * straight from content octets that passed oid_ber_check(); buf needs
+ * OID_BER_STR(n) bytes.  Returns the text's length.
+ */
+#define OID_BER_STR(n)	(4 * (size_t)(n) + 8)
+size_t	 oid_format_ber(const uint8_t *p, size_t n, char *buf);
 /*
  * Encode content octets into buf.  Returns their length, or -1 if the OID
  * has fewer than two arcs, bad first arcs, or buf is too small.  Needs at

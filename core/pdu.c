@@ -42,7 +42,6 @@ static int
 pdu_value_decode(const struct ber *b, const struct ber_tlv *t,
     struct snmp_value *v)
 {
-	struct oid	 tmp;
 	uint64_t	 u;
 	uint32_t	 u32;
 	int64_t		 i;
@@ -94,7 +93,7 @@ pdu_value_decode(const struct ber *b, const struct ber_tlv *t,
 		v->len = t->len;
 		break;
 	case SNMP_T_OID:
-		if (oid_from_ber(&tmp, t->data, t->len) == -1)
+		if (oid_ber_check(t->data, t->len) == -1)
 			return pdu_errctx("offset %zu", off);
 		v->data = t->data;
 		v->len = t->len;
@@ -145,22 +144,34 @@ pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu)
 	struct ber	 list, vb;
 	struct ber_tlv	 t;
 	struct snmp_varbind *v;
+	struct snmp_vbraw *r;
+	struct snmp_value *val;
 	size_t		 max = pdu->maxvb, n = 0;
+	int		 rv;
 
 	if (max > SNMPMGR_MAX_VARBINDS)
 		max = SNMPMGR_MAX_VARBINDS;
-	if (pdu->vb == NULL)
+	if (pdu->vb == NULL && pdu->raw == NULL)
 		max = 0;
 	if (ber_enter(b, BER_TAG_SEQUENCE, &list) == -1)
 		return pdu_errctx("varbind list");
 	while (!ber_at_end(&list)) {
 		if (n >= max)
 			return pdu_varbinds_past(&list, n, max);
-		v = &pdu->vb[n];
-		if (ber_enter(&list, BER_TAG_SEQUENCE, &vb) == -1 ||
-		    ber_read_oid(&vb, &v->name) == -1 ||
+		if (ber_enter(&list, BER_TAG_SEQUENCE, &vb) == -1)
+			rv = -1;
+		else if (pdu->raw != NULL) {
+			r = &pdu->raw[n];
+			val = &r->value;
+			rv = ber_read_oid_raw(&vb, &r->name, &r->namelen);
+		} else {
+			v = &pdu->vb[n];
+			val = &v->value;
+			rv = ber_read_oid(&vb, &v->name);
+		}
+		if (rv == -1 ||
 		    ber_read_tlv(&vb, &t) == -1 ||
-		    pdu_value_decode(&vb, &t, &v->value) == -1 ||
+		    pdu_value_decode(&vb, &t, val) == -1 ||
 		    ber_expect_end(&vb, "varbind") == -1) {
 			pdu->nvb = n;
 			return pdu_errctx("varbind %zu", n + 1);
@@ -247,6 +258,7 @@ snmp_pdu_decode(const uint8_t *buf, size_t len, struct snmp_pdu *pdu)
 	struct ber	 b;
 	struct ber_tlv	 t;
 
+	pdu->raw = NULL;
 	ber_init(&b, buf, len);
 	if (ber_read_tlv(&b, &t) == -1)
 		return pdu_errctx("PDU");
@@ -297,8 +309,16 @@ pdu_scoped_decode(struct ber *b, struct snmp_msg *msg)
 int
 snmp_scoped_pdu_decode(const uint8_t *buf, size_t len, struct snmp_msg *msg)
 {
+	return snmp_scoped_pdu_decode_raw(buf, len, msg, NULL);
+}
+
+int
+snmp_scoped_pdu_decode_raw(const uint8_t *buf, size_t len,
+    struct snmp_msg *msg, struct snmp_vbraw *raw)
+{
 	struct ber	 b;
 
+	msg->pdu.raw = raw;
 	ber_init(&b, buf, len);
 	/* Trailing octets are cipher padding (RFC 3414 8.1.1.3): ignored. */
 	return pdu_scoped_decode(&b, msg);
@@ -374,6 +394,13 @@ pdu_msg_v3_decode(struct ber *m, struct snmp_msg *msg)
 int
 snmp_msg_decode(const uint8_t *buf, size_t len, struct snmp_msg *msg)
 {
+	return snmp_msg_decode_raw(buf, len, msg, NULL);
+}
+
+int
+snmp_msg_decode_raw(const uint8_t *buf, size_t len, struct snmp_msg *msg,
+    struct snmp_vbraw *raw)
+{
 	struct snmp_varbind *vb = msg->pdu.vb;
 	size_t		 maxvb = msg->pdu.maxvb;
 	struct ber	 b, m;
@@ -383,6 +410,7 @@ snmp_msg_decode(const uint8_t *buf, size_t len, struct snmp_msg *msg)
 	msg->pdu.vb = vb;
 	msg->pdu.maxvb = maxvb;
 	msg->pdu.nvb = 0;
+	msg->pdu.raw = raw;
 
 	ber_init(&b, buf, len);
 	if (ber_enter(&b, BER_TAG_SEQUENCE, &m) == -1)

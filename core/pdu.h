@@ -132,6 +132,21 @@ struct snmp_pdu {
 	struct snmp_varbind *vb;
 	size_t		 nvb;
 	size_t		 maxvb;
+	/* Set by the decoders: NULL, or the caller's array of maxvb that
+	 * the *_raw decoders filled instead of vb. */
+	struct snmp_vbraw *raw;
+};
+
+/*
+ * A varbind as the *_raw decoders leave it: the name checked as
+ * oid_from_ber() checks it but not decoded (its content octets, in the
+ * message), the value decoded as in struct snmp_varbind.  For who only
+ * copies or prints names (the trap journal).
+ */
+struct snmp_vbraw {
+	const uint8_t		*name;
+	size_t			 namelen;
+	struct snmp_value	 value;
 };
 
 /* msgFlags bits (RFC 3412 6.4). */
@@ -186,6 +201,12 @@ struct snmp_msg {
  * Returns 0 or -1.
  */
 int	 snmp_msg_decode(const uint8_t *buf, size_t len, struct snmp_msg *msg);
+/*
+ * The same, the same checks and errors, with the varbinds into raw
+ * (msg->pdu.maxvb of them) instead of msg->pdu.vb: msg->pdu.raw is raw.
+ */
+int	 snmp_msg_decode_raw(const uint8_t *buf, size_t len,
+	    struct snmp_msg *msg, struct snmp_vbraw *raw);
 
 /*
  * Decode a plaintext ScopedPDU (RFC 3412 6) into msg's context and pdu;
@@ -195,6 +216,8 @@ int	 snmp_msg_decode(const uint8_t *buf, size_t len, struct snmp_msg *msg);
  */
 int	 snmp_scoped_pdu_decode(const uint8_t *buf, size_t len,
 	    struct snmp_msg *msg);
+int	 snmp_scoped_pdu_decode_raw(const uint8_t *buf, size_t len,
+	    struct snmp_msg *msg, struct snmp_vbraw *raw);
 
 /* Decode one PDU element (tag and all) into pdu.  0 or -1. */
 int	 snmp_pdu_decode(const uint8_t *buf, size_t len, struct snmp_pdu *pdu);

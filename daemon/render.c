@@ -179,6 +179,36 @@ put_oid_cached(struct render_buf *b, struct render_oidcache *c,
 	b->len += len;
 }
 
+/* OID content octets (checked) as dotted text through c (NULL: none);
+ * needs OID_BER_STR(n) bytes of room. */
+static void
+put_oid_ber(struct render_buf *b, struct render_bercache *c,
+    const uint8_t *p, size_t n)
+{
+	uint32_t	 h;
+	size_t		 len;
+
+	if (c == NULL || n > RENDER_BERCACHE_OCTETS || n < 2) {
+		b->len += oid_format_ber(p, n, b->p + b->len);
+		return;
+	}
+	/* The length and the last octets tell most names apart. */
+	h = (uint32_t)n * 0x9e3779b1U ^ p[n - 1] * 0x85ebca6bU ^
+	    p[n - 2] * 0xc2b2ae35U ^ p[n / 2] * 0x27d4eb2fU;
+	h = (h ^ h >> 15) % RENDER_BERCACHE_SLOTS;
+	if (c->slot[h].len == n && memcmp(c->slot[h].ber, p, n) == 0) {
+		memcpy(b->p + b->len, c->slot[h].text, c->slot[h].textlen);
+		b->len += c->slot[h].textlen;
+		return;
+	}
+	len = oid_format_ber(p, n, b->p + b->len);
+	c->slot[h].len = (uint16_t)n;
+	c->slot[h].textlen = (uint16_t)len;
+	memcpy(c->slot[h].ber, p, n);
+	memcpy(c->slot[h].text, b->p + b->len, len);
+	b->len += len;
+}
+
 static void
 put_hex(struct render_buf *b, const uint8_t *p, size_t n)
 {
@@ -578,37 +608,16 @@ put_mib_extras(struct render_buf *b, const struct render_mib *rm)
 	b->p[b->len++] = '}';
 }
 
+/*
+ * ,"value":... or ,"hex":... of v: OID values through c (decoded) or,
+ * when bc is not NULL, straight from their checked content octets
+ * through bc.  Needs 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len of room.
+ */
 static void
-render_varbind_c(struct render_buf *b, struct render_oidcache *c,
-    const struct snmp_varbind *vb)
+put_value(struct render_buf *b, const struct snmp_value *v,
+    struct render_oidcache *c, struct render_bercache *bc)
 {
-	const struct snmp_value	*v = &vb->value;
-	struct render_type	 tn;
-	struct render_mib	 rm;
-	struct oid		 o;
-	size_t			 room;
-	bool			 named;
-
-	/* Worst case: OID twice (an OID value), 6 bytes per octet of text. */
-	if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR) {
-		b->failed = true;
-		return;
-	}
-	room = 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len;
-	if ((named = render_mib_lookup(vb, &rm)))
-		room += rm.room;
-	if (render_reserve(b, room) == -1)
-		return;
-
-	PUT_LIT(b, "{\"oid\":\"");
-	put_oid_cached(b, c, &vb->name);
-	b->p[b->len++] = '"';
-	if (named)
-		put_mib_name(b, &rm);
-	PUT_LIT(b, ",\"type\":\"");
-	tn = render_type_name(v->type);
-	put_mem(b, tn.name, tn.len);
-	b->p[b->len++] = '"';
+	struct oid	 o;
 
 	switch (v->type) {
 	case SNMP_T_INTEGER:
@@ -648,6 +657,13 @@ render_varbind_c(struct render_buf *b, struct render_oidcache *c,
 		b->p[b->len++] = '"';
 		break;
 	case SNMP_T_OID:
+		if (bc != NULL) {
+			/* Checked by the raw decoder. */
+			PUT_LIT(b, ",\"value\":\"");
+			put_oid_ber(b, bc, v->data, v->len);
+			b->p[b->len++] = '"';
+			break;
+		}
 		if (oid_from_ber(&o, v->data, v->len) == -1)
 			goto hex;
 		PUT_LIT(b, ",\"value\":\"");
@@ -668,6 +684,40 @@ render_varbind_c(struct render_buf *b, struct render_oidcache *c,
 		b->p[b->len++] = '"';
 		break;
 	}
+}
+
+static void
+render_varbind_c(struct render_buf *b, struct render_oidcache *c,
+    const struct snmp_varbind *vb)
+{
+	const struct snmp_value	*v = &vb->value;
+	struct render_type	 tn;
+	struct render_mib	 rm;
+	size_t			 room;
+	bool			 named;
+
+	/* Worst case: OID twice (an OID value), 6 bytes per octet of text. */
+	if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR) {
+		b->failed = true;
+		return;
+	}
+	room = 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len;
+	if ((named = render_mib_lookup(vb, &rm)))
+		room += rm.room;
+	if (render_reserve(b, room) == -1)
+		return;
+
+	PUT_LIT(b, "{\"oid\":\"");
+	put_oid_cached(b, c, &vb->name);
+	b->p[b->len++] = '"';
+	if (named)
+		put_mib_name(b, &rm);
+	PUT_LIT(b, ",\"type\":\"");
+	tn = render_type_name(v->type);
+	put_mem(b, tn.name, tn.len);
+	b->p[b->len++] = '"';
+
+	put_value(b, v, c, NULL);
 	if (named)
 		put_mib_extras(b, &rm);
 	if (tn.unknown) {
@@ -711,6 +761,63 @@ render_varbinds_cached(struct render_buf *b, struct render_oidcache *c,
 		if (i > 0)
 			render_add(b, ",", 1);
 		render_varbind_c(b, c, &vb[i]);
+	}
+	render_add(b, "]", 1);
+}
+
+bool
+render_names_on(void)
+{
+	return mib_current() != NULL;
+}
+
+void
+render_oid_ber(struct render_buf *b, struct render_bercache *c,
+    const uint8_t *p, size_t n)
+{
+	if (n > (SIZE_MAX - 16) / 4 || render_reserve(b, OID_BER_STR(n) +
+	    2) == -1)
+		return;
+	b->p[b->len++] = '"';
+	put_oid_ber(b, c, p, n);
+	b->p[b->len++] = '"';
+}
+
+void
+render_varbinds_raw(struct render_buf *b, struct render_bercache *c,
+    const struct snmp_vbraw *vb, size_t n)
+{
+	const struct snmp_value	*v;
+	struct render_type	 tn;
+	size_t			 i;
+
+	render_add(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		v = &vb[i].value;
+		/* As render_varbind_c, the name's text at most
+		 * OID_BER_STR. */
+		if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR ||
+		    vb[i].namelen > SNMPMGR_MAX_OID_STR) {
+			b->failed = true;
+			return;
+		}
+		if (render_reserve(b, 140 + OID_BER_STR(vb[i].namelen) +
+		    2 * SNMPMGR_MAX_OID_STR + 6 * v->len) == -1)
+			return;
+		if (i > 0)
+			b->p[b->len++] = ',';
+		PUT_LIT(b, "{\"oid\":\"");
+		put_oid_ber(b, c, vb[i].name, vb[i].namelen);
+		PUT_LIT(b, "\",\"type\":\"");
+		tn = render_type_name(v->type);
+		put_mem(b, tn.name, tn.len);
+		b->p[b->len++] = '"';
+		put_value(b, v, NULL, c);
+		if (tn.unknown) {
+			PUT_LIT(b, ",\"tag\":");
+			put_u64(b, v->type);
+		}
+		b->p[b->len++] = '}';
 	}
 	render_add(b, "]", 1);
 }

@@ -16,6 +16,7 @@
 
 struct oid;
 struct snmp_varbind;
+struct snmp_vbraw;
 
 /*
  * A growing buffer.  After an allocation failure failed is set and further
@@ -106,5 +107,32 @@ void	 render_oid_cached(struct render_buf *b, struct render_oidcache *c,
 void	 render_varbinds_cached(struct render_buf *b,
 	    struct render_oidcache *c, const struct snmp_varbind *vb,
 	    size_t n);
+
+/*
+ * The same for OIDs held as BER content octets (struct snmp_vbraw):
+ * keyed by the octets, so a name is neither decoded nor formatted again
+ * once seen.  Direct-mapped; the owner zeroes it and keeps it to itself.
+ */
+#define RENDER_BERCACHE_SLOTS	64
+#define RENDER_BERCACHE_OCTETS	48	/* longer names are not kept */
+struct render_bercache {
+	struct {
+		uint16_t len;		/* 0: empty */
+		uint16_t textlen;
+		uint8_t	 ber[RENDER_BERCACHE_OCTETS];
+		char	 text[4 * RENDER_BERCACHE_OCTETS + 8];
+	} slot[RENDER_BERCACHE_SLOTS];
+};
+
+/* Whether varbinds get MIB names (a MIB set is loaded): if not, raw
+ * varbinds render as render_varbinds() renders decoded ones. */
+bool	 render_names_on(void);
+/* An OID from its checked content octets (oid_ber_check), quoted. */
+void	 render_oid_ber(struct render_buf *b, struct render_bercache *c,
+	    const uint8_t *p, size_t n);
+/* render_varbinds_cached() of varbinds a *_raw decoder left, without
+ * MIB names (see render_names_on). */
+void	 render_varbinds_raw(struct render_buf *b, struct render_bercache *c,
+	    const struct snmp_vbraw *vb, size_t n);
 
 #endif /* SNMPMGRD_RENDER_H */

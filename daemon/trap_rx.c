@@ -62,11 +62,6 @@ enum tp_usmstat {
 };
 
 
-static const struct oid oid_sysuptime = { 9, { 1, 3, 6, 1, 2, 1, 1, 3, 0 } };
-static const struct oid oid_trapoid = { 11,
-	{ 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 } };
-static const struct oid oid_snmptraps = { 9, { 1, 3, 6, 1, 6, 3, 1, 1, 5 } };
-
 static const char *const reason_names[TRAPPROC__COUNT] = {
 	[TRAPPROC_OK]			= NULL,
 	[TRAPPROC_BAD_COMMUNITY]	= "bad_community",
@@ -106,6 +101,8 @@ static const int reason_errors[TRAPPROC__COUNT] = {
 	[TRAPPROC_DISCOVERY_RATE_LIMITED] = SNMPMGR_ERR_BUSY,
 };
 
+static void	tp_engines_forget(struct trapproc *, const struct usm_cred *);
+
 const char *
 trapproc_reason_name(enum trapproc_reason r)
 {
@@ -125,9 +122,9 @@ trapproc_new(size_t max_engines, size_t max_keys)
 		return NULL;
 	tp->auto_ack = true;
 	tp->maxengines = max_engines ? max_engines : SNMPMGR_MAX_TRAP_ENGINES;
+	/* Grows with the engines (tp_engine_grow), so a few engines'
+	 * buckets stay in a few cache lines. */
 	tp->ehsize = 64;
-	while (tp->ehsize < tp->maxengines)
-		tp->ehsize *= 2;
 	tp->nprefixsets = SNMPMGR_MAX_TRAP_REPORT_PREFIXES / TP_PREFIX_WAYS;
 	TAILQ_INIT(&tp->elru);
 	render_buf_init(&tp->rec);
@@ -139,7 +136,10 @@ trapproc_new(size_t max_engines, size_t max_keys)
 	    (tp->keys = usm_cache_new(max_keys ? max_keys :
 	    SNMPMGR_MAX_TRAP_KEYS)) == NULL ||
 	    (tp->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*tp->vb))) == NULL ||
+	    (tp->raw = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*tp->raw))) ==
+	    NULL ||
 	    (tp->oids = calloc(1, sizeof(*tp->oids))) == NULL ||
+	    (tp->bers = calloc(1, sizeof(*tp->bers))) == NULL ||
 	    (tp->dec = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (tp->enc = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
 	    (tp->enc2 = malloc(SNMPMGR_MAX_DGRAM)) == NULL ||
@@ -171,12 +171,15 @@ trapproc_free(struct trapproc *tp)
 	usm_cache_free(tp->keys);
 	while ((e = TAILQ_FIRST(&tp->elru)) != NULL) {
 		TAILQ_REMOVE(&tp->elru, e, lru);
+		usm_user_free(e->user);
 		free(e);
 	}
 	free(tp->ehash);
 	free(tp->prefixes);
 	free(tp->vb);
+	free(tp->raw);
 	free(tp->oids);
+	free(tp->bers);
 	free(tp->dec);
 	free(tp->enc);
 	free(tp->enc2);
@@ -335,8 +338,10 @@ trapproc_swap_access(struct trapproc *tp, struct trapproc *other)
 		for (k = 0; k < tp->nusers; k++)
 			if (tp->users[k].cred == other->users[i].cred)
 				break;
-		if (k == tp->nusers)
+		if (k == tp->nusers) {
 			usm_cache_forget(tp->keys, other->users[i].cred);
+			tp_engines_forget(tp, other->users[i].cred);
+		}
 	}
 }
 
@@ -346,6 +351,7 @@ trapproc_get_stats(const struct trapproc *tp, struct trapproc_stats *st)
 	*st = tp->st;
 	st->engines = tp->nengines;
 	usm_cache_stats(tp->keys, &st->localizations, &st->key_cache_hits);
+	st->key_cache_hits += tp->engine_key_hits;
 }
 
 /* ------------------------------------------------------------ tables */
@@ -450,28 +456,90 @@ tp_bucket(struct tp_bucket *k, int64_t now, uint32_t rate, uint32_t burst,
 	return true;
 }
 
-/*
- * The sender engine's entry, or a new one if the user's bucket `learn`
- * has a token and the table room: an entry may be evicted, but never one
- * seen within the time window (RFC 3414 3.2 step 7b: nothing else would
- * refuse its replays).  NULL with *r when not.
- */
+/* Twice the buckets, while fewer than the entries; -1 when out of
+ * memory (the chains just grow longer). */
+static int
+tp_engine_grow(struct trapproc *tp)
+{
+	struct tp_engine	**nh, *e;
+	size_t			 n = tp->ehsize * 2;
+
+	if ((nh = calloc(n, sizeof(*nh))) == NULL)
+		return -1;
+	TAILQ_FOREACH(e, &tp->elru, lru) {
+		e->hnext = nh[e->hash & (n - 1)];
+		nh[e->hash & (n - 1)] = e;
+	}
+	free(tp->ehash);
+	tp->ehash = nh;
+	tp->ehsize = n;
+	return 0;
+}
+
+/* The sender engine's entry, or NULL; nothing changes. */
 static struct tp_engine *
-tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len,
-    int64_t now, struct tp_bucket *learn, enum trapproc_reason *r)
+tp_engine_find(const struct trapproc *tp, const uint8_t *id, size_t len)
 {
 	struct tp_engine	*e;
 	uint32_t		 h = tp_hash(id, len);
-	size_t			 b = h & (tp->ehsize - 1);
 
-	for (e = tp->ehash[b]; e != NULL; e = e->hnext)
+	for (e = tp->ehash[h & (tp->ehsize - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && e->len == len &&
-		    memcmp(e->id, id, len) == 0) {
-			TAILQ_REMOVE(&tp->elru, e, lru);
-			TAILQ_INSERT_TAIL(&tp->elru, e, lru);
-			e->seen = MAX(e->seen, now);
+		    memcmp(e->id, id, len) == 0)
 			return e;
+	return NULL;
+}
+
+/*
+ * e seen now: the LRU list is kept in the order of `seen`, which counts
+ * seconds, so an entry moves to its tail only when its second changes
+ * (at most once a second, not per message: at high rates from many
+ * engines each move touched two cold neighbours).
+ */
+static struct tp_engine *
+tp_engine_seen(struct trapproc *tp, struct tp_engine *e, int64_t now)
+{
+	if (now > e->seen) {
+		TAILQ_REMOVE(&tp->elru, e, lru);
+		TAILQ_INSERT_TAIL(&tp->elru, e, lru);
+		e->seen = now;
+	}
+	return e;
+}
+
+/* Drop the keys of credential c that engine entries hold. */
+static void
+tp_engines_forget(struct trapproc *tp, const struct usm_cred *c)
+{
+	struct tp_engine	*e;
+	uint64_t		 id = usm_cred_id(c);
+
+	TAILQ_FOREACH(e, &tp->elru, lru)
+		if (e->user != NULL && e->cred_id == id) {
+			usm_user_free(e->user);
+			e->user = NULL;
 		}
+}
+
+/*
+ * The sender engine's entry (found: what tp_engine_find gave, if it was
+ * called), or a new one if the user's bucket `learn` has a token and the
+ * table room: an entry may be evicted, but never one seen within the
+ * time window (RFC 3414 3.2 step 7b: nothing else would refuse its
+ * replays).  NULL with *r when not.
+ */
+static struct tp_engine *
+tp_engine_get(struct trapproc *tp, struct tp_engine *found,
+    const uint8_t *id, size_t len, int64_t now, struct tp_bucket *learn,
+    enum trapproc_reason *r)
+{
+	struct tp_engine	*e;
+	uint32_t		 h;
+	size_t			 b;
+
+	if (found != NULL || (found = tp_engine_find(tp, id, len)) != NULL)
+		return tp_engine_seen(tp, found, now);
+	h = tp_hash(id, len);
 	*r = TRAPPROC_ENGINE_TABLE_FULL;
 	e = TAILQ_FIRST(&tp->elru);
 	if (tp->nengines >= tp->maxengines && (e == NULL ||
@@ -487,9 +555,16 @@ tp_engine_get(struct trapproc *tp, const uint8_t *id, size_t len,
 		tp_engine_unhash(tp, e);
 		tp->nengines--;
 		tp->st.engines_evicted++;
+		usm_user_free(e->user);
 		memset(e, 0, sizeof(*e));
-	} else if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
+	} else {
+		/* Out of memory to grow: longer chains, still right. */
+		if (tp->nengines >= tp->ehsize)
+			(void)tp_engine_grow(tp);
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return NULL;
+	}
+	b = h & (tp->ehsize - 1);
 	e->hash = h;
 	e->len = len;
 	e->seen = now;
@@ -563,51 +638,6 @@ tp_our_time(const struct trapproc *tp, int64_t now)
 	return (uint32_t)t;
 }
 
-/* ------------------------------------------------------------ folding */
-
-int
-trapproc_v1_trap_oid(const struct snmp_pdu *pdu, struct oid *out)
-{
-	if (pdu->generic_trap >= 0 && pdu->generic_trap <= 5) {
-		*out = oid_snmptraps;
-		out->arcs[out->len++] = (uint32_t)pdu->generic_trap + 1;
-		return 0;
-	}
-	if (pdu->generic_trap != 6 || pdu->specific_trap < 0 ||
-	    pdu->enterprise.len + 2 > SNMPMGR_MAX_OID_LEN ||
-	    pdu->enterprise.len < 2)
-		return -1;
-	*out = pdu->enterprise;
-	out->arcs[out->len++] = 0;
-	out->arcs[out->len++] = (uint32_t)pdu->specific_trap;
-	return 0;
-}
-
-int
-trapproc_v2_fields(const struct snmp_pdu *pdu, int64_t *uptime,
-    struct oid *trap_oid)
-{
-	const struct snmp_varbind *vb = pdu->vb;
-	size_t	 i = 0;
-
-	*uptime = -1;
-	if (pdu->nvb > 0 && vb[0].value.type == SNMP_T_TIMETICKS &&
-	    oid_cmp(&vb[0].name, &oid_sysuptime) == 0) {
-		*uptime = (int64_t)vb[0].value.u;
-		i = 1;
-	}
-	for (; i < pdu->nvb; i++) {
-		if (oid_cmp(&vb[i].name, &oid_trapoid) != 0)
-			continue;
-		if (vb[i].value.type != SNMP_T_OID ||
-		    oid_from_ber(trap_oid, vb[i].value.data,
-		    vb[i].value.len) == -1)
-			return -1;
-		return 0;
-	}
-	return -1;
-}
-
 /* ------------------------------------------------------------ verdicts */
 
 void
@@ -623,154 +653,6 @@ tp_reject(struct trapproc *tp, struct trapproc_out *out,
 	va_start(ap, fmt);
 	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
 	va_end(ap);
-}
-
-/* ------------------------------------------------------------ records */
-
-/* The octets as a quoted string of lowercase hex digits. */
-void
-tp_hex(struct render_buf *b, const uint8_t *p, size_t n)
-{
-	/* The quotes, the digits and hex_encode's NUL. */
-	if (render_reserve(b, 2 * n + 3) == -1)
-		return;
-	b->p[b->len++] = '"';
-	b->len += hex_encode(p, n, b->p + b->len, 2 * n + 1);
-	b->p[b->len++] = '"';
-}
-
-/* An octet string field: text when it is, else "KEY_hex". */
-void
-tp_text_field(struct render_buf *b, const char *key, const uint8_t *p,
-    size_t n)
-{
-	render_adds(b, ",\"");
-	render_adds(b, key);
-	if (render_is_text(p, n)) {
-		render_adds(b, "\":");
-		render_json_str(b, (const char *)p, n);
-	} else {
-		render_adds(b, "_hex\":");
-		tp_hex(b, p, n);
-	}
-}
-
-/* Dotted quad by hand: glibc's inet_ntop goes through sprintf, which
- * shows in the profile at 200,000 traps a second. */
-static void
-tp_ipv4(const uint8_t *a, char *buf)
-{
-	char	*p = buf;
-	int	 i, v;
-
-	for (i = 0; i < 4; i++) {
-		v = a[i];
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
-		*p++ = i < 3 ? '.' : '\0';
-	}
-}
-
-/* The listener spec as a JSON string: the same few in every record, so
- * escaped once and copied after. */
-static void
-tp_rec_listener(struct trapproc *tp, const char *listener)
-{
-	size_t	 n = strlen(listener);
-
-	if (tp->lis_raw.len != n || tp->lis_json.len == 0 ||
-	    memcmp(tp->lis_raw.p, listener, n) != 0) {
-		render_buf_reset(&tp->lis_raw);
-		render_buf_reset(&tp->lis_json);
-		render_add(&tp->lis_raw, listener, n);
-		render_json_str(&tp->lis_json, listener, n);
-		if (tp->lis_raw.failed || tp->lis_json.failed) {
-			render_buf_reset(&tp->lis_raw);
-			render_buf_reset(&tp->lis_json);
-			render_json_str(&tp->rec, listener, n);
-			return;
-		}
-	}
-	render_add(&tp->rec, tp->lis_json.p, tp->lis_json.len);
-}
-
-/* {"time":..,"type":..,"source":..,"port":..,"listener":..,"version":.. */
-void
-tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
-    const struct sockaddr *from, const char *listener, const char *version)
-{
-	struct render_buf	*b = &tp->rec;
-	char			 addr[INET6_ADDRSTRLEN];
-	unsigned		 port = 0;
-
-	addr[0] = '\0';
-	if (from != NULL && from->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)from;
-
-		tp_ipv4((const uint8_t *)&sin->sin_addr, addr);
-		port = ntohs(sin->sin_port);
-	} else if (from != NULL && from->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)from;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(sin6->sin6_port);
-	}
-	render_buf_reset(b);
-	render_adds(b, "{\"time\":\"");
-	render_adds(b, timestr);
-	render_adds(b, inform ? "\",\"type\":\"inform\",\"source\":\"" :
-	    "\",\"type\":\"trap\",\"source\":\"");
-	render_adds(b, addr);
-	render_adds(b, "\",\"port\":");
-	render_u64(b, port);
-	render_adds(b, ",\"listener\":");
-	tp_rec_listener(tp, listener);
-	render_adds(b, ",\"version\":\"");
-	render_adds(b, version);
-	render_adds(b, "\"");
-	if (tp->transport != NULL) {
-		render_adds(b, ",\"transport\":");
-		render_json_str(b, tp->transport, strlen(tp->transport));
-	}
-}
-
-/* ,"request_id":..,"uptime":..,"trap_oid":..,"varbinds":[..]} */
-int
-tp_rec_end(struct trapproc *tp, struct trapproc_out *out, bool have_reqid,
-    int32_t reqid, int64_t uptime, const struct oid *trap_oid,
-    const struct snmp_pdu *pdu)
-{
-	struct render_buf	*b = &tp->rec;
-
-	if (have_reqid) {
-		render_adds(b, ",\"request_id\":");
-		render_i64(b, reqid);
-	}
-	render_adds(b, ",\"uptime\":");
-	if (uptime >= 0)
-		render_u64(b, (uint64_t)uptime);
-	else
-		render_adds(b, "null");
-	render_adds(b, ",\"trap_oid\":");
-	render_oid_cached(b, tp->oids, trap_oid);
-	render_adds(b, ",\"varbinds\":");
-	render_varbinds_cached(b, tp->oids, pdu->vb, pdu->nvb);
-	render_add(b, "}", 1);
-	if (b->failed) {
-		render_buf_reset(b);
-		tp_reject(tp, out, TRAPPROC_MALFORMED, "out of memory "
-		    "rendering the record");
-		out->error = SNMPMGR_ERR_BUSY;
-		return -1;
-	}
-	out->verdict = TRAPPROC_ACCEPT;
-	out->reason = TRAPPROC_OK;
-	out->rec = b->p;
-	out->reclen = b->len;
-	return 0;
 }
 
 /* ------------------------------------------------------------ v1, v2c */
@@ -792,13 +674,17 @@ tp_community_ok(const struct trapproc *tp, const struct snmp_msg *msg)
  * it does not fit. */
 static void
 tp_v2c_ack(struct trapproc *tp, const struct snmp_msg *msg,
-    struct trapproc_out *out)
+    const uint8_t *buf, size_t len, struct trapproc_out *out)
 {
 	struct snmp_msg	 r;
 	const uint8_t	*p;
 	ssize_t		 n;
 
 	r = *msg;
+	/* Raw varbinds: the same message again, decoded (it decoded
+	 * once, so it does again). */
+	if (r.pdu.raw != NULL && snmp_msg_decode(buf, len, &r) == -1)
+		return;
 	r.pdu.type = SNMP_PDU_RESPONSE;
 	r.pdu.error_status = SNMP_ERR_NOERROR;
 	r.pdu.error_index = 0;
@@ -815,14 +701,13 @@ tp_v2c_ack(struct trapproc *tp, const struct snmp_msg *msg,
 }
 
 static void
-tp_community(struct trapproc *tp, struct snmp_msg *msg,
-    const struct sockaddr *from, const char *timestr, const char *listener,
-    struct trapproc_out *out)
+tp_community(struct trapproc *tp, struct snmp_msg *msg, const uint8_t *buf,
+    size_t len, const struct sockaddr *from, const char *timestr,
+    const char *listener, struct trapproc_out *out)
 {
 	struct snmp_pdu	*pdu = &msg->pdu;
 	struct render_buf *b = &tp->rec;
-	struct oid	 trap_oid;
-	int64_t		 uptime;
+	struct tp_notif	 notif;
 	bool		 v1 = msg->version == SNMP_V1, inform;
 
 	if (!tp_community_ok(tp, msg)) {
@@ -841,14 +726,15 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 	}
 	inform = pdu->type == SNMP_PDU_INFORM;
 	if (v1) {
-		if (trapproc_v1_trap_oid(pdu, &trap_oid) == -1) {
+		notif.ber = NULL;
+		if (trapproc_v1_trap_oid(pdu, &notif.oid) == -1) {
 			tp_reject(tp, out, TRAPPROC_MALFORMED, "Trap-PDU with "
 			    "generic-trap %d, specific-trap %d",
 			    pdu->generic_trap, pdu->specific_trap);
 			return;
 		}
-		uptime = pdu->time_stamp;
-	} else if (trapproc_v2_fields(pdu, &uptime, &trap_oid) == -1) {
+		notif.uptime = pdu->time_stamp;
+	} else if (tp_notif_v2(pdu, &notif) == -1) {
 		tp_reject(tp, out, TRAPPROC_MALFORMED, "%s without "
 		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
 		return;
@@ -868,14 +754,13 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 		render_adds(b, ",\"specific_trap\":");
 		render_i64(b, pdu->specific_trap);
 	}
-	if (tp_rec_end(tp, out, !v1, pdu->request_id, uptime, &trap_oid,
-	    pdu) == -1)
+	if (tp_rec_end(tp, out, !v1, pdu->request_id, &notif, pdu) == -1)
 		return;
 	out->inform = inform;
 	if (inform) {
 		tp->st.informs++;
 		if (tp->auto_ack)
-			tp_v2c_ack(tp, msg, out);
+			tp_v2c_ack(tp, msg, buf, len, out);
 	} else
 		tp->st.traps++;
 	if (v1)
@@ -1125,14 +1010,13 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	struct render_buf	*b = &tp->rec;
 	struct tp_user		*tu = NULL, *cand;
 	struct usm_user		*u = NULL;
-	struct tp_engine	*e;
-	struct oid		 trap_oid;
+	struct tp_engine	*e, *known;
+	struct tp_notif		 notif;
 	const uint8_t		*p, *keyeng;
 	enum trapproc_reason	 why = TRAPPROC_UNKNOWN_USER;
 	char			 detail[160];
 	ssize_t			 n;
-	size_t			 first, nu, i, keyenglen, declen, englen;
-	int64_t			 uptime;
+	size_t			 first, nu, i, keyenglen, declen = 0, englen;
 	uint8_t			 flags = msg->msg_flags;
 	bool			 auth = flags & SNMP_MSGFLAG_AUTH;
 	bool			 priv = flags & SNMP_MSGFLAG_PRIV;
@@ -1244,7 +1128,15 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 			tu = cand;
 			break;
 		}
-		if ((u = usm_cache_get(tp->keys, cand->cred, keyeng,
+		/* A sender engine we track keeps the keys it was last
+		 * checked with. */
+		known = authoritative ? NULL : tp_engine_find(tp,
+		    sp.engine_id, sp.engine_id_len);
+		if (known != NULL && known->user != NULL &&
+		    known->cred_id == usm_cred_id(cand->cred)) {
+			u = usm_user_ref(known->user);
+			tp->engine_key_hits++;
+		} else if ((u = usm_cache_get(tp->keys, cand->cred, keyeng,
 		    keyenglen)) == NULL) {
 			why = TRAPPROC_UNKNOWN_ENGINE;
 			snprintf(detail, sizeof(detail), "%s",
@@ -1279,7 +1171,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 				return;
 			}
 		} else {
-			if ((e = tp_engine_get(tp, sp.engine_id,
+			if ((e = tp_engine_get(tp, known, sp.engine_id,
 			    sp.engine_id_len, now, &cand->learn,
 			    &why)) == NULL) {
 				usm_user_free(u);
@@ -1296,6 +1188,11 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 				    "%s", snmpmgr_lasterr_detail());
 				return;
 			}
+			if (e->user != u) {
+				usm_user_free(e->user);
+				e->user = usm_user_ref(u);
+				e->cred_id = usm_cred_id(cand->cred);
+			}
 		}
 		/* Step 8. */
 		if (priv) {
@@ -1304,8 +1201,8 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 			    usm_decrypt(u, sp.boots, sp.time, sp.priv,
 			    sp.priv_len, msg->encrypted, msg->encrypted_len,
 			    tp->dec, &declen) == -1 ||
-			    snmp_scoped_pdu_decode(tp->dec, declen,
-			    msg) == -1) {
+			    snmp_scoped_pdu_decode_raw(tp->dec, declen,
+			    msg, msg->pdu.raw) == -1) {
 				if (snmpmgr_lasterr() ==
 				    SNMPMGR_ERR_TOO_MANY_OBJECTS ||
 				    snmpmgr_lasterr() == SNMPMGR_ERR_PDU_TYPE) {
@@ -1359,7 +1256,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 		    "for another engine");
 		goto done;
 	}
-	if (trapproc_v2_fields(&msg->pdu, &uptime, &trap_oid) == -1) {
+	if (tp_notif_v2(&msg->pdu, &notif) == -1) {
 		tp_reject(tp, out, TRAPPROC_MALFORMED, "%s without "
 		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
 		goto done;
@@ -1381,7 +1278,7 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	    msg->context_name_len);
 	render_adds(b, ",\"msg_id\":");
 	render_i64(b, msg->msg_id);
-	if (tp_rec_end(tp, out, true, msg->pdu.request_id, uptime, &trap_oid,
+	if (tp_rec_end(tp, out, true, msg->pdu.request_id, &notif,
 	    &msg->pdu) == -1)
 		goto done;
 	out->inform = inform;
@@ -1392,6 +1289,11 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	}
 	tp->st.informs++;
 	if (!tp->auto_ack)
+		goto done;
+	/* Raw varbinds: the ScopedPDU again, decoded (it decoded once,
+	 * so it does again). */
+	if (msg->pdu.raw != NULL && (priv ? snmp_scoped_pdu_decode(tp->dec,
+	    declen, msg) : snmp_msg_decode(buf, len, msg)) == -1)
 		goto done;
 	/* RFC 3416 4.2.7 in the same context, at the same level. */
 	msg->pdu.type = SNMP_PDU_RESPONSE;
@@ -1433,7 +1335,13 @@ trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
 	tp->from = from;
 	msg.pdu.vb = tp->vb;
 	msg.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
-	if (snmp_msg_decode(buf, len, &msg) == -1) {
+	/*
+	 * The record prints names without decoding them (struct
+	 * snmp_vbraw) unless MIB names are asked for, which need the arcs;
+	 * the checks and errors are the same either way.
+	 */
+	if ((render_names_on() ? snmp_msg_decode(buf, len, &msg) :
+	    snmp_msg_decode_raw(buf, len, &msg, tp->raw)) == -1) {
 		err = snmpmgr_lasterr();
 		tp_reject(tp, out, err == SNMPMGR_ERR_VERSION ?
 		    TRAPPROC_BAD_VERSION : err == SNMPMGR_ERR_PDU_TYPE ?
@@ -1444,7 +1352,7 @@ trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
 	if (msg.version == SNMP_V3)
 		tp_v3(tp, buf, len, &msg, from, timestr, listener, now, out);
 	else
-		tp_community(tp, &msg, from, timestr, listener, out);
+		tp_community(tp, &msg, buf, len, from, timestr, listener, out);
 	tp->from = NULL;
 }
 

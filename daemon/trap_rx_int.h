@@ -51,6 +51,11 @@ struct tp_engine {
 	uint8_t			 id[SNMPMGR_MAX_ENGINE_ID_LEN];
 	int64_t			 seen;	/* last authenticated message */
 	struct usm_timeliness	 t;
+	/* The keys its last authenticated message was checked with
+	 * (a reference), and their credential's usm_cred_id: the next
+	 * one from that user needs no lookup in the key cache. */
+	struct usm_user		*user;
+	uint64_t		 cred_id;
 };
 
 /* A source prefix's Reports: family (4, 6 or 0 for others) and the /24
@@ -92,16 +97,19 @@ struct trapproc {
 	bool			 auto_ack;
 
 	struct snmp_varbind	*vb;
+	struct snmp_vbraw	*raw;		/* the same, undecoded names */
 	uint8_t			*dec;		/* a decrypted ScopedPDU */
 	uint8_t			*enc;		/* encoding scratch */
 	uint8_t			*enc2;
 	uint8_t			*reply;
 	struct render_buf	 rec;
 	struct render_oidcache	*oids;		/* the record's OID texts */
+	struct render_bercache	*bers;		/* the same by BER octets */
 	/* The last listener spec seen and its JSON string, rendered once. */
 	struct render_buf	 lis_raw;
 	struct render_buf	 lis_json;
 	struct trapproc_stats	 st;
+	uint64_t		 engine_key_hits;	/* keys from tp_engine */
 	struct tsm_stats	 tsm;		/* SNMP-TSM-MIB snmpTsmStats */
 };
 
@@ -109,6 +117,9 @@ struct trapproc {
 void	 tp_reject(struct trapproc *tp, struct trapproc_out *out,
 	    enum trapproc_reason r, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* trap_rec.c: the dotted quad of a (4 octets) and a NUL into buf
+ * (INET_ADDRSTRLEN), by hand: inet_ntop goes through sprintf. */
+void	 tp_ipv4(const uint8_t *a, char *buf);
 /* The octets as a quoted string of lowercase hex digits. */
 void	 tp_hex(struct render_buf *b, const uint8_t *p, size_t n);
 /* An octet string field: text when it is, else "KEY_hex". */
@@ -118,10 +129,25 @@ void	 tp_text_field(struct render_buf *b, const char *key,
 void	 tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
 	    const struct sockaddr *from, const char *listener,
 	    const char *version);
+/*
+ * What a record says of a notification besides its varbinds: uptime (-1:
+ * none) and the trap OID, decoded (oid) or, for varbinds a *_raw decoder
+ * left, as its checked content octets in the message (ber, berlen).
+ */
+struct tp_notif {
+	int64_t		 uptime;
+	const uint8_t	*ber;		/* NULL: oid */
+	size_t		 berlen;
+	struct oid	 oid;
+};
+
+/* RFC 3416 4.2.6: uptime and snmpTrapOID.0 of an SNMPv2-Trap or inform,
+ * either kind of varbinds.  0 or -1 (no snmpTrapOID.0). */
+int	 tp_notif_v2(const struct snmp_pdu *pdu, struct tp_notif *n);
 /* ,"request_id":..,"uptime":..,"trap_oid":..,"varbinds":[..]}: out filled
  * for an accepted record.  0 or -1. */
 int	 tp_rec_end(struct trapproc *tp, struct trapproc_out *out,
-	    bool have_reqid, int32_t reqid, int64_t uptime,
-	    const struct oid *trap_oid, const struct snmp_pdu *pdu);
+	    bool have_reqid, int32_t reqid, const struct tp_notif *n,
+	    const struct snmp_pdu *pdu);
 
 #endif /* SNMPMGRD_TRAP_RX_INT_H */

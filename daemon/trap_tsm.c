@@ -123,9 +123,8 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 {
 	struct snmp_msg	 msg;
 	struct render_buf *b = &tp->rec;
-	struct oid	 trap_oid;
+	struct tp_notif	 notif;
 	char		 secname[SNMPMGR_MAX_SECNAME_LEN + 1];
-	int64_t		 uptime;
 	bool		 inform;
 
 	memset(out, 0, sizeof(*out));
@@ -169,7 +168,7 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 		    snmp_pdu_type_name(msg.pdu.type) : "unknown");
 		return;
 	}
-	if (trapproc_v2_fields(&msg.pdu, &uptime, &trap_oid) == -1) {
+	if (tp_notif_v2(&msg.pdu, &notif) == -1) {
 		tp_reject(tp, out, TRAPPROC_MALFORMED, "%s without "
 		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
 		return;
@@ -192,7 +191,7 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 	    msg.context_name_len);
 	render_adds(b, ",\"msg_id\":");
 	render_i64(b, msg.msg_id);
-	if (tp_rec_end(tp, out, true, msg.pdu.request_id, uptime, &trap_oid,
+	if (tp_rec_end(tp, out, true, msg.pdu.request_id, &notif,
 	    &msg.pdu) == -1)
 		return;
 	out->inform = inform;

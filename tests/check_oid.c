@@ -276,6 +276,63 @@ START_TEST(oid_to_ber_rejects_unencodable)
 }
 END_TEST
 
+/* oid_format_ber() writes what oid_format() writes of oid_from_ber(),
+ * and oid_ber_check() decides as oid_from_ber() does. */
+START_TEST(oid_format_ber_matches_decoded)
+{
+	static const uint8_t sysdescr[] = { 0x2b, 6, 1, 2, 1, 1, 1, 0 };
+	static const uint8_t wide[] = { 0x88, 0x37, 0x7f, 0x81, 0x00,
+	    0x8f, 0xff, 0xff, 0xff, 0x7f };
+	static const uint8_t zero[] = { 0x00 };
+	static const uint8_t one39[] = { 0x4f, 0x83, 0x7f };
+	static const uint8_t lead80[] = { 0x2b, 0x80, 0x01 };
+	static const uint8_t big[] = { 0x2b, 0x90, 0x80, 0x80, 0x80, 0x00 };
+	const struct { const uint8_t *p; size_t n; const char *text; } v[] = {
+		{ sysdescr, sizeof(sysdescr), "1.3.6.1.2.1.1.1.0" },
+		{ wide, sizeof(wide), "2.999.127.128.4294967295" },
+		{ zero, sizeof(zero), "0.0" },
+		{ one39, sizeof(one39), "1.39.511" },
+	};
+	uint8_t		 buf[SNMPMGR_MAX_OID_LEN * 5];
+	char		 a[OID_BER_STR(sizeof(buf))], b[SNMPMGR_MAX_OID_STR];
+	struct oid	 o;
+	ssize_t		 n;
+	size_t		 i, len;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ck_assert_int_eq(oid_ber_check(v[i].p, v[i].n), 0);
+		len = oid_format_ber(v[i].p, v[i].n, a);
+		ck_assert_uint_eq(len, strlen(v[i].text));
+		ck_assert_str_eq(a, v[i].text);
+		ck_assert_int_eq(oid_from_ber(&o, v[i].p, v[i].n), 0);
+		ck_assert_uint_eq(oid_format(&o, b, sizeof(b)), len);
+	}
+	/* The longest text: 128 arcs of ten digits, within the bound. */
+	o.len = SNMPMGR_MAX_OID_LEN;
+	o.arcs[0] = 2;
+	o.arcs[1] = UINT32_MAX - 80;
+	for (i = 2; i < o.len; i++)
+		o.arcs[i] = UINT32_MAX - (uint32_t)i;
+	n = oid_to_ber(&o, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(oid_ber_check(buf, (size_t)n), 0);
+	len = oid_format_ber(buf, (size_t)n, a);
+	ck_assert_uint_lt(len, OID_BER_STR(n));
+	ck_assert_uint_eq(oid_format(&o, b, sizeof(b)), len);
+	ck_assert_str_eq(a, b);
+	/* Refused alike. */
+	snmpmgr_clearerr();
+	ck_assert_int_eq(oid_ber_check(lead80, sizeof(lead80)), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_int_eq(oid_ber_check(big, sizeof(big)), -1);
+	ck_assert_int_eq(oid_ber_check(big, 0), -1);
+	memset(buf, 1, SNMPMGR_MAX_OID_LEN + 1);
+	buf[0] = 0x2b;
+	ck_assert_int_eq(oid_ber_check(buf, 127), 0);
+	ck_assert_int_eq(oid_ber_check(buf, 128), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -296,6 +353,7 @@ main(void)
 	tcase_add_test(tc, oid_ber_rejects_too_many_arcs);
 	tcase_add_test(tc, oid_ber_rejects_bad_subidentifiers);
 	tcase_add_test(tc, oid_to_ber_rejects_unencodable);
+	tcase_add_test(tc, oid_format_ber_matches_decoded);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

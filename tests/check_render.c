@@ -247,6 +247,91 @@ START_TEST(render_oidcache_matches_plain)
 }
 END_TEST
 
+/*
+ * Varbinds whose names are left as BER octets (the trap journal's) render
+ * as decoded ones do: every value type, many names colliding in the BER
+ * cache, each several times over, and render_oid_ber as render_oid.
+ */
+START_TEST(render_raw_matches_decoded)
+{
+	static const uint8_t text[] = "row-1", bin[] = { 0, 1, 0xff };
+	static const uint8_t ip[] = { 192, 0, 2, 7 };
+	static const struct { uint8_t type; int64_t i; const uint8_t *d;
+	    size_t n; } val[] = {
+		{ SNMP_T_INTEGER, -5, NULL, 0 },
+		{ SNMP_T_OCTETS, 0, text, 5 },
+		{ SNMP_T_OCTETS, 0, bin, 3 },
+		{ SNMP_T_NULL, 0, NULL, 0 },
+		{ SNMP_T_OID, 0, NULL, 0 },	/* the name of the next */
+		{ SNMP_T_IPADDR, 0, ip, 4 },
+		{ SNMP_T_COUNTER32, 4000000000, NULL, 0 },
+		{ SNMP_T_GAUGE32, 7, NULL, 0 },
+		{ SNMP_T_TIMETICKS, 206311, NULL, 0 },
+		{ SNMP_T_OPAQUE, 0, bin, 3 },
+		{ SNMP_T_COUNTER64, INT64_MAX, NULL, 0 },
+		{ SNMP_T_UINTEGER32, 9, NULL, 0 },
+		{ SNMP_T_NOSUCHINSTANCE, 0, NULL, 0 },
+		{ SNMP_T_ENDOFMIBVIEW, 0, NULL, 0 },
+	};
+	enum { NV = sizeof(val) / sizeof(val[0]) };
+	struct render_bercache	*c;
+	struct render_buf	 plain, raw;
+	struct snmp_varbind	 vb[NV];
+	struct snmp_vbraw	 rv[NV];
+	uint8_t			 ber[NV][SNMPMGR_MAX_OID_LEN * 5];
+	ssize_t			 n;
+	uint32_t		 k, round, i, j;
+
+	c = calloc(1, sizeof(*c));
+	ck_assert_ptr_nonnull(c);
+	render_buf_init(&plain);
+	render_buf_init(&raw);
+	memset(vb, 0, sizeof(vb));
+	for (round = 0; round < 3; round++)
+		for (k = 0; k < 4 * RENDER_BERCACHE_SLOTS; k++) {
+			for (j = 0; j < NV; j++) {
+				/* 2 to 40 arcs, some past the cached
+				 * length, first arcs 0 to 2. */
+				vb[j].name.len = 2 + (k + j) % 39;
+				vb[j].name.arcs[0] = (k + j) % 3;
+				vb[j].name.arcs[1] = (k * 31 + j) % 40;
+				for (i = 2; i < vb[j].name.len; i++)
+					vb[j].name.arcs[i] = (k * 7919 + i +
+					    j) % (i % 3 == 0 ? 50 : 300000);
+				n = oid_to_ber(&vb[j].name, ber[j],
+				    sizeof(ber[j]));
+				ck_assert_int_gt(n, 0);
+				vb[j].value.type = val[j].type;
+				vb[j].value.i = val[j].i;
+				vb[j].value.data = val[j].d;
+				vb[j].value.len = val[j].n;
+				rv[j].name = ber[j];
+				rv[j].namelen = (size_t)n;
+			}
+			for (j = 0; j < NV; j++) {
+				if (val[j].type == SNMP_T_OID) {
+					vb[j].value.data = rv[j + 1].name;
+					vb[j].value.len = rv[j + 1].namelen;
+				}
+				rv[j].value = vb[j].value;
+			}
+			render_buf_reset(&plain);
+			render_buf_reset(&raw);
+			render_varbinds(&plain, vb, NV);
+			render_oid(&plain, &vb[0].name);
+			render_varbinds_raw(&raw, c, rv, NV);
+			render_oid_ber(&raw, c, rv[0].name, rv[0].namelen);
+			ck_assert(!plain.failed && !raw.failed);
+			ck_assert_uint_eq(plain.len, raw.len);
+			ck_assert_msg(memcmp(plain.p, raw.p, plain.len) == 0,
+			    "round %u, set %u differs", round, k);
+		}
+	render_buf_free(&plain);
+	render_buf_free(&raw);
+	free(c);
+}
+END_TEST
+
 /* Every digit count, both sides of each power of ten, against printf. */
 START_TEST(render_numbers_match_printf)
 {
@@ -540,6 +625,7 @@ main(void)
 	tcase_add_test(tc, render_oid_longest);
 	tcase_add_test(tc, render_double_shortest_round_trip);
 	tcase_add_test(tc, render_fixed_matches_printf);
+	tcase_add_test(tc, render_raw_matches_decoded);
 	tcase_add_test(tc, render_stored_rates);
 	tcase_add_test(tc, store_matches_model);
 	suite_add_tcase(s, tc);

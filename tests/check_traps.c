@@ -543,6 +543,72 @@ START_TEST(traps_v3_authpriv_trap_accepted_with_sender_keys)
 }
 END_TEST
 
+/*
+ * A sender engine keeps the keys its last trap was checked with; they
+ * are used only for the same credential: after a reload that changes
+ * the user's password the old keys check nothing.
+ */
+START_TEST(traps_v3_engine_keys_follow_reload)
+{
+	struct trapproc		*tp = tp_make(), *other;
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_cred_params	 cp;
+	struct usm_user		*u, *u2;
+	const uint8_t		*p;
+	size_t			 n;
+
+	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "alicepriv1", 0, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 5, 300, "alice",
+	    SNMP_PDU_TRAP, 1, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 5, 301, "alice",
+	    SNMP_PDU_TRAP, 2, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.localizations, 1);
+	ck_assert_uint_eq(st.key_cache_hits, 1);
+
+	/* Reload: alice with another authentication password. */
+	ck_assert_ptr_nonnull(other = trapproc_new(0, 0));
+	memset(&cp, 0, sizeof(cp));
+	cp.user = "alice";
+	cp.auth = USM_AUTH_SHA;
+	cp.auth_password = "alicepass2";
+	cp.priv = USM_PRIV_AES;
+	cp.priv_password = "alicepriv1";
+	ck_assert_int_eq(trapproc_add_user(other, &cp, NULL, NULL, 0), 0);
+	trapproc_swap_access(tp, other);
+	trapproc_free(other);
+	n = enc_v3(u, true, SENDER1, sizeof(SENDER1), 5, 302, "alice",
+	    SNMP_PDU_TRAP, 3, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_WRONG_DIGEST);
+	u2 = user_for("alice", USM_AUTH_SHA, "alicepass2", USM_PRIV_AES,
+	    "alicepriv1", 0, SENDER1, sizeof(SENDER1));
+	n = enc_v3(u2, true, SENDER1, sizeof(SENDER1), 5, 303, "alice",
+	    SNMP_PDU_TRAP, 4, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	n = enc_v3(u2, true, SENDER1, sizeof(SENDER1), 5, 304, "alice",
+	    SNMP_PDU_TRAP, 5, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	trapproc_get_stats(tp, &st);
+	/* 302 localized the new keys, 303 found them in the cache, 304
+	 * in the engine's entry. */
+	ck_assert_uint_eq(st.localizations, 2);
+	ck_assert_uint_eq(st.key_cache_hits, 3);
+	usm_user_free(u);
+	usm_user_free(u2);
+	trapproc_free(tp);
+}
+END_TEST
+
 START_TEST(traps_v3_same_user_two_engines)
 {
 	struct trapproc		*tp = tp_make();
@@ -1312,6 +1378,7 @@ main(void)
 	tcase_add_test(tc, traps_garbage_is_malformed);
 	tcase_add_test(tc, traps_v3_authpriv_trap_accepted_with_sender_keys);
 	tcase_add_test(tc, traps_v3_same_user_two_engines);
+	tcase_add_test(tc, traps_v3_engine_keys_follow_reload);
 	tcase_add_test(tc, traps_v3_stale_boots_rejected);
 	tcase_add_test(tc, traps_v3_wrong_user_password_level);
 	tcase_add_test(tc, traps_v3_engine_allow_list);

@@ -9,10 +9,12 @@
  * Build with clang -fsanitize=fuzzer,address,undefined (make fuzz).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ber.h"
+#include "core/errors.h"
 #include "core/oid.h"
 #include "core/pdu.h"
 
@@ -31,6 +33,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define FUZZ_GROWTH(nvb)	(8 * (nvb) + 32)
 
 static struct snmp_varbind	 fuzz_vb[FUZZ_MAXVB];
+static struct snmp_vbraw	 fuzz_raw[FUZZ_MAXVB];
 
 static ssize_t
 fuzz_encode(const struct snmp_msg *m, uint8_t *buf, size_t size,
@@ -77,6 +80,45 @@ fuzz_format(const struct snmp_msg *m)
 	}
 }
 
+/* The raw decoder against the decoded message m (rv: its result). */
+static void
+fuzz_raw_same(const uint8_t *data, size_t size, int rv,
+    const struct snmp_msg *m)
+{
+	struct snmp_msg	 r;
+	char		 err[256], t[SNMPMGR_MAX_OID_STR];
+	char		 s[OID_BER_STR(5 * SNMPMGR_MAX_OID_LEN)];
+	int		 code = snmpmgr_lasterr();
+	size_t		 i, n;
+
+	snprintf(err, sizeof(err), "%s", snmpmgr_lasterr_detail());
+	memset(&r, 0, sizeof(r));
+	r.pdu.vb = NULL;
+	r.pdu.maxvb = FUZZ_MAXVB;
+	if (snmp_msg_decode_raw(data, size, &r, fuzz_raw) != rv)
+		abort();
+	if (rv == -1) {
+		if (snmpmgr_lasterr() != code ||
+		    strcmp(snmpmgr_lasterr_detail(), err) != 0)
+			abort();
+		return;
+	}
+	if (r.pdu.raw != fuzz_raw || r.pdu.nvb != m->pdu.nvb)
+		abort();
+	for (i = 0; i < r.pdu.nvb; i++) {
+		/* At most 5 octets per arc (32 bits). */
+		if (fuzz_raw[i].namelen > 5 * SNMPMGR_MAX_OID_LEN)
+			abort();
+		n = oid_format_ber(fuzz_raw[i].name, fuzz_raw[i].namelen, s);
+		if (n != oid_format(&m->pdu.vb[i].name, t, sizeof(t)) ||
+		    memcmp(s, t, n) != 0 ||
+		    fuzz_raw[i].value.type != m->pdu.vb[i].value.type ||
+		    fuzz_raw[i].value.u != m->pdu.vb[i].value.u ||
+		    fuzz_raw[i].value.len != m->pdu.vb[i].value.len)
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,11 +127,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t	*o1, *o2;
 	ssize_t		 n1, n2;
 	size_t		 room = size + FUZZ_GROWTH(FUZZ_MAXVB);
+	int		 rv;
 
 	memset(&m, 0, sizeof(m));
 	m.pdu.vb = fuzz_vb;
 	m.pdu.maxvb = FUZZ_MAXVB;
-	if (snmp_msg_decode(data, size, &m) == -1)
+	rv = snmp_msg_decode(data, size, &m);
+	fuzz_raw_same(data, size, rv, &m);
+	if (rv == -1)
 		return 0;
 	fuzz_format(&m);
 	if ((b1 = malloc(room)) == NULL || (b2 = malloc(room)) == NULL)
