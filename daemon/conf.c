@@ -980,7 +980,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		"credentials", NULL };
 	struct cfg_pos	 at = cfg_entry_pos(ctx, SECT_SESSIONS, name), kat;
 	struct cfg_tmpl	*t = NULL;
-	const json_t	*v, *polls = NULL;
+	const json_t	*v, *polls = NULL, *src;
 	const char	*tname, *cname;
 	size_t		 i;
 
@@ -1022,8 +1022,11 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 	}
-	if ((s->extra = json_deep_copy(t != NULL ? t->extra :
-	    ctx->base_extra)) == NULL)
+	/* jansson's deep copy costs a table and a snprintf per object,
+	 * even an empty one: the usual case is a new empty object. */
+	src = t != NULL ? t->extra : ctx->base_extra;
+	if ((s->extra = json_object_size(src) > 0 ? json_deep_copy(src) :
+	    json_object()) == NULL)
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	if ((v = json_object_get(obj, "credentials")) != NULL) {
 		kat = cfg_pos_key(&at, "credentials");
@@ -1337,6 +1340,7 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 		goto nomem;
 	for (i = 0; i < NSECT; i++) {
 		ctx.sectfile[i] = -1;
+		ctx.collfi[i] = -1;
 		if (cfg_sections[i].kind != SECT_COLLECTION)
 			continue;
 		if ((ctx.coll[i] = json_object()) == NULL ||
@@ -1468,13 +1472,18 @@ config_find_session(const struct config *c, const char *name)
 	    cmp_session);
 }
 
+/* bsearch(3) of a name among polls sorted by cmp_poll. */
+static int
+cmp_poll_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct config_poll *)elem)->name);
+}
+
 const struct config_poll *
 config_find_poll(const struct config *c, const char *name)
 {
-	struct config_poll	 key;
-
-	if (c == NULL || c->npolls == 0 || strlen(name) >= sizeof(key.name))
+	if (c == NULL || c->npolls == 0)
 		return NULL;
-	copy_str(key.name, name, sizeof(key.name));
-	return bsearch(&key, c->polls, c->npolls, sizeof(key), cmp_poll);
+	return bsearch(name, c->polls, c->npolls, sizeof(*c->polls),
+	    cmp_poll_name);
 }

@@ -77,15 +77,27 @@ cfg_sect_pos(const struct cfg_ctx *ctx, enum sect_id id)
 	return p;
 }
 
+int
+cfg_entry_file(const struct cfg_ctx *ctx, enum sect_id id, const char *name)
+{
+	json_t	*o;
+
+	if ((o = json_object_get(ctx->origin[id], name)) != NULL)
+		return (int)json_integer_value(o);
+	if (ctx->collfi[id] >= 0 && json_object_get(ctx->coll[id],
+	    name) != NULL)
+		return ctx->collfi[id];
+	return -1;
+}
+
 struct cfg_pos
 cfg_entry_pos(const struct cfg_ctx *ctx, enum sect_id id, const char *name)
 {
 	struct cfg_pos	 p, root;
-	json_t		*o;
+	int		 fi = cfg_entry_file(ctx, id, name);
 
 	memset(&root, 0, sizeof(root));
-	o = json_object_get(ctx->origin[id], name);
-	root.file = o != NULL ? ctx->files[json_integer_value(o)] : NULL;
+	root.file = fi >= 0 ? ctx->files[fi] : NULL;
 	p = cfg_pos_key(&root, cfg_sections[id].name);
 	return cfg_pos_key(&p, name);
 }
@@ -161,8 +173,9 @@ cfg_merge(struct cfg_ctx *ctx, int fi, enum sect_id id, json_t *val)
 {
 	struct cfg_pos	 root, at, eat, prev;
 	const char	*name;
-	json_t		*entry;
+	json_t		*entry, *copy;
 	char		 where[300];
+	size_t		 n;
 
 	memset(&root, 0, sizeof(root));
 	root.file = ctx->files[fi];
@@ -181,6 +194,33 @@ cfg_merge(struct cfg_ctx *ctx, int fi, enum sect_id id, json_t *val)
 	if (!json_is_object(val))
 		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an object "
 		    "of named entries");
+	/* The first file to give entries: its object is the pool. */
+	if (ctx->collfi[id] < 0 && json_object_size(ctx->coll[id]) == 0) {
+		n = 0;
+		json_object_foreach(val, name, entry) {
+			eat = cfg_pos_key(&at, name);
+			if (cfg_check_name(name, &eat, ctx->err) == -1)
+				return -1;
+			if (id == SECT_SESSIONS && n++ >= SNMPMGR_MAX_SESSIONS)
+				return cfg_fail(ctx->err, &eat, AT_KEY, "more "
+				    "than %d sessions", SNMPMGR_MAX_SESSIONS);
+		}
+		json_decref(ctx->coll[id]);
+		ctx->coll[id] = json_incref(val);
+		ctx->collfi[id] = fi;
+		ctx->coll_shared[id] = true;
+		return 0;
+	}
+	if (ctx->coll_shared[id]) {
+		if ((copy = json_object()) == NULL ||
+		    json_object_update(copy, ctx->coll[id]) == -1) {
+			json_decref(copy);
+			return cfg_fail(ctx->err, &at, AT_KEY, "out of memory");
+		}
+		json_decref(ctx->coll[id]);
+		ctx->coll[id] = copy;
+		ctx->coll_shared[id] = false;
+	}
 	json_object_foreach(val, name, entry) {
 		eat = cfg_pos_key(&at, name);
 		if (cfg_check_name(name, &eat, ctx->err) == -1)
@@ -354,7 +394,7 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 			    "matching it)", path);
 			goto fail;
 		}
-	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
+	f->root = cfg_json_load(f->text, f->len, &jerr);
 	if (f->root == NULL) {
 		/* jansson quotes the text near the error: not a secret's. */
 		if (jerr.line > 0 && jerr.position >= 0 &&
@@ -453,8 +493,7 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 		return -1;
 	}
 	/* Parsed back from the text, so positions match what was read. */
-	if ((f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL)
+	if ((f->root = cfg_json_load(f->text, f->len, &jerr)) == NULL)
 		goto nomem;
 	ctx->files[ctx->nfiles++] = f;
 	if (json_object_get(f->root, "include") != NULL) {

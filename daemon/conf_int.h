@@ -116,6 +116,14 @@ struct cfg_ctx {
 	int			 sectfile[NSECT];
 	json_t			*coll[NSECT];	/* name -> entry */
 	json_t			*origin[NSECT];	/* name -> file index */
+	/*
+	 * A collection given by one file so far is that file's object
+	 * itself (a reference, coll_shared), not a copy made entry by entry:
+	 * its entries, kept out of origin, come from file collfi (-1: no
+	 * such file).  A second file's entries make coll a copy first.
+	 */
+	int			 collfi[NSECT];
+	bool			 coll_shared[NSECT];
 	struct sess_opts	 base;		/* with "defaults" applied */
 	json_t			*base_extra;
 	struct cfg_tmpl		*tmpl;
@@ -240,10 +248,23 @@ int		 cfg_tls_session(const json_t *extra, struct sess_opts *o,
 /* What cfg_tls_session() remembered (its password wiped). */
 void		 cfg_tls_memo_free(struct cfg_tls_memo *m);
 
+/*
+ * conf_json.c: a config file's text as a jansson tree, what
+ * json_loadb(text, len, JSON_REJECT_DUPLICATES, err) makes of it (its
+ * errors too), by a faster parser for common text.  cfg_json_fast() is
+ * that parser alone: NULL where it leaves the text to jansson.
+ */
+typedef struct json_error_t json_error_t;
+json_t		*cfg_json_load(const char *text, size_t len, json_error_t *err);
+json_t		*cfg_json_fast(const char *text, size_t len);
+
 /* conf_file.c: files, includes, merging. */
 void		 cfg_file_free(struct cfg_file *f);
 struct cfg_pos	 cfg_sect_pos(const struct cfg_ctx *ctx, enum sect_id id);
 struct cfg_pos	 cfg_entry_pos(const struct cfg_ctx *ctx, enum sect_id id,
+		    const char *name);
+/* The index of the file that gave entry name of collection id, or -1. */
+int		 cfg_entry_file(const struct cfg_ctx *ctx, enum sect_id id,
 		    const char *name);
 char		*cfg_path_join(const char *dir, const char *name);
 int		 cfg_read_file(struct cfg_ctx *ctx, const char *path,

@@ -181,8 +181,11 @@ optdef_find(const char *name)
 {
 	size_t	 i;
 
+	/* The first octet first: every key of a 100,000-session config
+	 * is looked up here. */
 	for (i = 0; i < NOPTDEFS; i++)
-		if (strcmp(optdefs[i].name, name) == 0)
+		if (optdefs[i].name[0] == name[0] &&
+		    strcmp(optdefs[i].name, name) == 0)
 			return &optdefs[i];
 	return NULL;
 }
@@ -193,7 +196,8 @@ cfg_v3def_find(const char *name)
 	size_t	 i;
 
 	for (i = 0; i < NV3DEFS; i++)
-		if (strcmp(v3defs[i].name, name) == 0)
+		if (v3defs[i].name[0] == name[0] &&
+		    strcmp(v3defs[i].name, name) == 0)
 			return &v3defs[i];
 	return NULL;
 }

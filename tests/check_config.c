@@ -23,6 +23,7 @@
 
 #include "core/usm.h"
 #include "daemon/conf.h"
+#include "daemon/conf_int.h"
 #include "check_main.h"
 
 #define TPATH	4096
@@ -410,6 +411,80 @@ expect_fail_at_line(const char *text, int line, struct config_err *err)
 	    "got \"%s\"", err->text);
 	return strlen(prefix);
 }
+
+/*
+ * The config's own JSON parser (conf_json.c) makes what jansson makes of
+ * the text it takes, keys in order, and leaves the rest to jansson, whose
+ * errors the config reports.
+ */
+static char *
+dump_tree(json_t *j)
+{
+	return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+START_TEST(config_json_fast_matches_jansson)
+{
+	static const char *const taken[] = {
+		"{}", " [ ] ", "{\"a\": 1, \"b\": [true, false, null]}",
+		"{\"z\": {\"y\": \"x\"}, \"a\": -42, \"m\": 0}",
+		"\n{\"s\": \"tab\\there \\\"q\\\" \\\\ \\/ \\n\\r\\b\\f\"}\n",
+		"{\"esc\\nkey\": \"\", \"\": 123456789012345678}",
+		"[\"public\", {\"host\": \"127.0.0.1\", \"port\": 161}]",
+	};
+	static const char *const left[] = {
+		/* for jansson: it accepts these */
+		"{\"r\": 1.5}", "{\"e\": 1e3}", "{\"u\": \"\\u00e9\"}",
+		"{\"utf8\": \"caf\xc3\xa9\"}", "{\"big\": 1234567890123456789}",
+		/* and rejects these */
+		"{\"a\": 1, \"a\": 2}", "{\"a\": 01}", "{\"a\": tru}",
+		"{\"a\": 1,}", "[1 2]", "{\"a\" 1}", "\"str\"", "42",
+		"{\"a\": \"ctl\x01\"}", "{} x", "{\"a\": -}", "{\"a\": \"x",
+		"{\"bad\": \"\\q\"}", "{\"a\": [1, 2}",
+	};
+	json_error_t	 je, je2;
+	json_t		*a, *b;
+	char		*da, *db;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		a = cfg_json_fast(taken[i], strlen(taken[i]));
+		b = json_loadb(taken[i], strlen(taken[i]),
+		    JSON_REJECT_DUPLICATES, &je);
+		ck_assert_msg(a != NULL, "not taken: %s", taken[i]);
+		ck_assert_msg(b != NULL, "jansson: %s", taken[i]);
+		da = dump_tree(a);
+		db = dump_tree(b);
+		ck_assert_str_eq(da, db);
+		free(da);
+		free(db);
+		json_decref(a);
+		json_decref(b);
+	}
+	for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		ck_assert_msg(cfg_json_fast(left[i], strlen(left[i])) == NULL,
+		    "taken: %s", left[i]);
+		/* cfg_json_load() is jansson for these, errors and all. */
+		a = cfg_json_load(left[i], strlen(left[i]), &je);
+		b = json_loadb(left[i], strlen(left[i]),
+		    JSON_REJECT_DUPLICATES, &je2);
+		ck_assert_msg((a == NULL) == (b == NULL), "%s", left[i]);
+		if (a == NULL) {
+			ck_assert_str_eq(je.text, je2.text);
+			ck_assert_int_eq(je.line, je2.line);
+			ck_assert_int_eq(je.column, je2.column);
+		} else {
+			da = dump_tree(a);
+			db = dump_tree(b);
+			ck_assert_str_eq(da, db);
+			free(da);
+			free(db);
+		}
+		json_decref(a);
+		json_decref(b);
+	}
+}
+END_TEST
 
 START_TEST(config_syntax_error_has_line_and_column)
 {
@@ -1382,6 +1457,7 @@ main(void)
 
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_json_fast_matches_jansson);
 	tcase_add_test(tc, config_syntax_error_has_line_and_column);
 	tcase_add_test(tc, config_syntax_error_hides_secrets);
 	tcase_add_test(tc, config_duplicate_key_is_an_error);
