@@ -10,6 +10,8 @@
  * it takes no lock.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,9 @@ struct optblk {
 static struct optblk	**optblk_tab;
 static size_t		  optblk_nb;	/* buckets, a power of two */
 static size_t		  optblk_n;	/* blocks */
+/* The block interned last: a config's sessions come in runs of the
+ * same options (a template), so most lookups end here, unhashed. */
+static struct optblk	 *optblk_last;
 
 /* Zero what follows the end of a string, so equal options compare equal. */
 static void
@@ -41,6 +46,10 @@ optblk_str_clean(char *s, size_t size)
 	memset(s + len, 0, size - len);
 }
 
+/* The host, first in the options, is not part of a block (all zero). */
+#define OPTBLK_SKIP	(offsetof(struct sess_opts, host) + \
+		    sizeof(((struct sess_opts *)0)->host))
+
 static uint64_t
 optblk_hash(const struct sess_opts *o)
 {
@@ -48,7 +57,7 @@ optblk_hash(const struct sess_opts *o)
 	uint64_t	 h = 0x9e3779b97f4a7c15ULL, w;
 	size_t		 i;
 
-	for (i = 0; i + 8 <= sizeof(*o); i += 8) {
+	for (i = OPTBLK_SKIP; i + 8 <= sizeof(*o); i += 8) {
 		memcpy(&w, p + i, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
@@ -56,6 +65,13 @@ optblk_hash(const struct sess_opts *o)
 	for (; i < sizeof(*o); i++)
 		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return h;
+}
+
+static bool
+optblk_same(const struct sess_opts *a, const struct sess_opts *b)
+{
+	return memcmp((const uint8_t *)a + OPTBLK_SKIP,
+	    (const uint8_t *)b + OPTBLK_SKIP, sizeof(*a) - OPTBLK_SKIP) == 0;
 }
 
 static int
@@ -90,13 +106,17 @@ sess_opts_intern(const struct sess_opts *o)
 	optblk_str_clean(key.community, sizeof(key.community));
 	optblk_str_clean(key.local_host, sizeof(key.local_host));
 	optblk_str_clean(key.v3.context_name, sizeof(key.v3.context_name));
+	if (optblk_last != NULL && optblk_same(&optblk_last->o, &key)) {
+		optblk_last->refs++;
+		return &optblk_last->o;
+	}
 	h = optblk_hash(&key);
 	if (optblk_nb != 0)
 		for (b = optblk_tab[h & (optblk_nb - 1)]; b != NULL;
 		    b = b->next)
-			if (b->hash == h &&
-			    memcmp(&b->o, &key, sizeof(key)) == 0) {
+			if (b->hash == h && optblk_same(&b->o, &key)) {
 				b->refs++;
+				optblk_last = b;
 				return &b->o;
 			}
 	if ((optblk_n >= optblk_nb && optblk_grow() == -1) ||
@@ -112,6 +132,7 @@ sess_opts_intern(const struct sess_opts *o)
 	b->next = optblk_tab[h & (optblk_nb - 1)];
 	optblk_tab[h & (optblk_nb - 1)] = b;
 	optblk_n++;
+	optblk_last = b;
 	return &b->o;
 }
 
@@ -139,6 +160,8 @@ sess_opts_drop(const struct sess_opts *blk)
 			break;
 		}
 	optblk_n--;
+	if (optblk_last == b)
+		optblk_last = NULL;
 	usm_cred_free(b->o.v3.cred);
 	free(b);
 	if (optblk_n == 0) {
@@ -152,9 +175,14 @@ void
 sess_opts_compose(struct sess_opts *out, const struct sess_opts *blk,
     const char *host)
 {
+	size_t	 n;
+
 	*out = *blk;
-	if (host != NULL)
-		(void)snprintf(out->host, sizeof(out->host), "%s", host);
+	if (host != NULL) {
+		n = strnlen(host, sizeof(out->host) - 1);
+		memcpy(out->host, host, n);
+		out->host[n] = '\0';
+	}
 }
 
 size_t
