@@ -908,6 +908,13 @@ cfg_templates(struct cfg_ctx *ctx)
 	return 0;
 }
 
+/* t's "polls" array; NULL when t is NULL or has none. */
+static const json_t *
+t_polls(const struct cfg_tmpl *t)
+{
+	return t != NULL ? t->polls : NULL;
+}
+
 static struct cfg_tmpl *
 tmpl_find(struct cfg_ctx *ctx, const char *name)
 {
@@ -972,6 +979,105 @@ option_given(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
 	return option_where(ctx, obj, t, key) != -1;
 }
 
+/*
+ * The config's pool (struct config_session): what 100,000 sessions of
+ * one template would otherwise copy each (~100 bytes a session).
+ */
+
+/* Look key up in the pool: the shared allocation, or NULL. */
+static void *
+cfg_pool_find(struct cfg_ctx *ctx, const char *key)
+{
+	json_t	*ix;
+
+	if (ctx->pooled == NULL ||
+	    (ix = json_object_get(ctx->pooled, key)) == NULL)
+		return NULL;
+	return ctx->c->pool[json_integer_value(ix)];
+}
+
+/* Give p to the pool under key.  0, or -1 with p freed. */
+static int
+cfg_pool_add(struct cfg_ctx *ctx, const char *key, void *p)
+{
+	struct config	*c = ctx->c;
+	void		**np;
+	size_t		 ncap;
+
+	if (c->npool == c->poolcap) {
+		ncap = c->poolcap == 0 ? 16 : c->poolcap * 2;
+		if ((np = reallocarray(c->pool, ncap, sizeof(*np))) == NULL) {
+			free(p);
+			return -1;
+		}
+		c->pool = np;
+		c->poolcap = ncap;
+	}
+	if ((ctx->pooled == NULL && (ctx->pooled = json_object()) == NULL) ||
+	    json_object_set_new(ctx->pooled, key,
+	    json_integer((json_int_t)c->npool)) == -1) {
+		free(p);
+		return -1;
+	}
+	c->pool[c->npool++] = p;
+	return 0;
+}
+
+/* A pooled copy of s, or NULL (out of memory). */
+static char *
+cfg_pool_str(struct cfg_ctx *ctx, const char *s)
+{
+	char	 buf[SNMPMGR_MAX_NAME_LEN + 2], *key = buf, *p = NULL;
+	size_t	 n = strlen(s);
+
+	if (n + 2 > sizeof(buf) && (key = malloc(n + 2)) == NULL)
+		return NULL;
+	key[0] = 's';
+	memcpy(key + 1, s, n + 1);
+	if ((p = cfg_pool_find(ctx, key)) == NULL &&
+	    ((p = strdup(s)) == NULL || cfg_pool_add(ctx, key, p) == -1))
+		p = NULL;
+	if (key != buf)
+		free(key);
+	return p;
+}
+
+/* The names of a "polls" array (checked by poll_refs), pooled. */
+static char **
+cfg_pool_polls(struct cfg_ctx *ctx, const json_t *polls)
+{
+	size_t	 n = json_array_size(polls), i, len = 2;
+	char	**v, *key;
+
+	for (i = 0; i < n; i++)
+		len += strlen(json_string_value(json_array_get(polls, i))) + 1;
+	if ((key = malloc(len)) == NULL)
+		return NULL;
+	key[0] = 'v';
+	key[1] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			(void)strcat(key, "/");
+		(void)strcat(key, json_string_value(json_array_get(polls, i)));
+	}
+	if ((v = cfg_pool_find(ctx, key)) != NULL)
+		goto out;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((v[i] = cfg_pool_str(ctx, json_string_value(
+		    json_array_get(polls, i)))) == NULL) {
+			free(v);
+			v = NULL;
+			goto out;
+		}
+	if (cfg_pool_add(ctx, key, v) == -1)
+		v = NULL;
+ out:
+	free(key);
+	return v;
+}
+
 static int
 cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
     struct config_session *s, struct sess_opts *so)
@@ -984,6 +1090,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	const char	*tname, *cname;
 	size_t		 i;
 
+	s->pooled = true;
 	if ((s->name = strdup(name)) == NULL)
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	*so = ctx->base;
@@ -1011,14 +1118,14 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "no "
 			    "template named \"%s\"", tname);
 		}
-		if ((s->template_name = strdup(tname)) == NULL)
+		if ((s->template_name = cfg_pool_str(ctx, tname)) == NULL)
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 		*so = t->opts;
 		so->v3.cred = NULL;
 		polls = t->polls;
 		if (t->credentials != NULL && (s->credentials =
-		    strdup(t->credentials)) == NULL)
+		    cfg_pool_str(ctx, t->credentials)) == NULL)
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 	}
@@ -1032,8 +1139,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		kat = cfg_pos_key(&at, "credentials");
 		if (cred_ref(ctx, v, &kat, s->extra, &cname) == -1)
 			return -1;
-		free(s->credentials);
-		if ((s->credentials = strdup(cname)) == NULL)
+		if ((s->credentials = cfg_pool_str(ctx, cname)) == NULL)
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 	}
@@ -1066,17 +1172,15 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	if (s->extra != NULL)
 		cfg_secrets_mask(s->extra);
 	if (polls != NULL && json_array_size(polls) > 0) {
-		if ((s->polls = calloc(json_array_size(polls),
-		    sizeof(*s->polls))) == NULL)
+		/* A template's list is looked up once. */
+		if (polls == t_polls(t) && t->pollv != NULL)
+			s->polls = t->pollv;
+		else if ((s->polls = cfg_pool_polls(ctx, polls)) == NULL)
 			return cfg_fail(ctx->err, &at, AT_VALUE, "out of "
 			    "memory");
-		for (i = 0; i < json_array_size(polls); i++) {
-			if ((s->polls[i] = strdup(json_string_value(
-			    json_array_get(polls, i)))) == NULL)
-				return cfg_fail(ctx->err, &at, AT_VALUE,
-				    "out of memory");
-			s->npolls++;
-		}
+		else if (polls == t_polls(t))
+			t->pollv = s->polls;
+		s->npolls = json_array_size(polls);
 	}
 	return 0;
 }
@@ -1132,6 +1236,7 @@ cfg_ctx_clear(struct cfg_ctx *ctx)
 	config_json_wipe_secrets(ctx->base_extra);
 	json_decref(ctx->base_extra);
 	cfg_tls_memo_free(ctx->tls_memo);
+	json_decref(ctx->pooled);
 }
 
 /*
@@ -1414,16 +1519,22 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->nsessions; i++) {
-		strv_free(c->sessions[i].polls, c->sessions[i].npolls);
+		if (!c->sessions[i].pooled) {
+			strv_free(c->sessions[i].polls,
+			    c->sessions[i].npolls);
+			free(c->sessions[i].template_name);
+			free(c->sessions[i].credentials);
+		}
 		config_json_wipe_secrets(c->sessions[i].extra);
 		json_decref(c->sessions[i].extra);
 		sess_opts_drop(c->sessions[i].opts);
 		dtls_cred_free(c->sessions[i].tls_cred);
 		free(c->sessions[i].host);
 		free(c->sessions[i].name);
-		free(c->sessions[i].template_name);
-		free(c->sessions[i].credentials);
 	}
+	for (i = 0; i < c->npool; i++)
+		free(c->pool[i]);
+	free(c->pool);
 	sess_opts_release(&c->defaults);
 	free(c->sessions);
 	for (i = 0; i < c->npolls; i++) {

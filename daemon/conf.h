@@ -74,6 +74,13 @@ struct config_session {
 	char		*template_name;		/* NULL = none */
 	char		*credentials;		/* NULL = none */
 	/*
+	 * polls (the vector and its names), template_name and credentials
+	 * are the config's, shared by every entry with the same ones
+	 * (struct config's pool), not the entry's: freed with the config.
+	 * A copy (sessions_cs_dup) owns its own.
+	 */
+	bool		 pooled;
+	/*
 	 * The options of SPEC 2 beyond the plain ones of struct sess_opts
 	 * (SNMPv3 USM: user, auth, auth_password, priv, ..., which are also
 	 * in opts.v3 typed, with the credential made from them; DTLS: cert,
@@ -328,6 +335,11 @@ struct config {
 	struct config_cluster cluster;
 	char		**warnings;
 	size_t		 nwarnings;
+	/* What pooled entries share (see config_session): allocations
+	 * freed with the config. */
+	void		**pool;
+	size_t		 npool;
+	size_t		 poolcap;
 };
 
 /* At most this many warnings are kept per config. */

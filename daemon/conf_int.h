@@ -102,6 +102,7 @@ struct cfg_tmpl {
 	struct sess_opts opts;
 	json_t		*extra;
 	const json_t	*polls;		/* its "polls" array, or NULL */
+	char		**pollv;	/* the same, pooled (NULL: not yet) */
 	const char	*credentials;
 };
 
@@ -129,6 +130,9 @@ struct cfg_ctx {
 	struct cfg_tmpl		*tmpl;
 	size_t			 ntmpl;
 	struct cfg_tls_memo	*tls_memo;	/* DTLS files checked */
+	/* The config's pool by content ("s" + a string, "v" + poll names
+	 * joined by '/'): index in c->pool. */
+	json_t			*pooled;
 };
 
 /* conf_locate.c: positions, messages, suggestions. */

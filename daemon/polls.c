@@ -90,10 +90,11 @@ struct psess {
 	struct polls		*P;
 	struct dsess		*ds;
 	struct poller_sess	*ps;
-	struct pjob		**jobs;
-	size_t			 njobs;
-	struct state_sess	 st;
+	struct pjob		**jobs;	/* &job1 when there is one job */
+	struct pjob		*job1;
+	uint32_t		 njobs;
 	bool			 idle;	/* another cluster node owns it */
+	struct state_sess	 st;
 };
 
 struct polls {
@@ -660,7 +661,8 @@ psess_free(struct psess *pp)
 		return;
 	for (i = 0; i < pp->njobs; i++)
 		pjob_free(pp->jobs[i]);
-	free(pp->jobs);
+	if (pp->jobs != &pp->job1)
+		free(pp->jobs);
 	poller_sess_remove(pp->ps);
 	state_err_free(&pp->st.err);
 	free(pp);
@@ -692,7 +694,7 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 	const struct config	 *c = P->d->conf;
 	const struct config_poll *cp;
 	struct psess		 *pp = ds->ps;
-	struct pjob		**nj = NULL, *pj;
+	struct pjob		**nj = NULL, *pj, *one = NULL;
 	size_t			  i, k, m = 0, n = ds->cs->npolls;
 	int			  rv = 0;
 
@@ -728,7 +730,10 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 		if (P->stopped || !sess_get_opts(ds->s)->enabled || pp->idle)
 			poller_sess_enable(pp->ps, false);
 	}
-	if ((nj = calloc(n, sizeof(*nj))) == NULL)
+	/* One poll (the usual case) needs no vector: job1 holds it. */
+	if (n == 1)
+		nj = &one;
+	else if ((nj = calloc(n, sizeof(*nj))) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++) {
 		cp = config_find_poll(c, ds->cs->polls[i]);
@@ -756,9 +761,14 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 	}
 	for (k = 0; k < pp->njobs; k++)
 		pjob_free(pp->jobs[k]);
-	free(pp->jobs);
+	if (pp->jobs != &pp->job1)
+		free(pp->jobs);
+	if (nj == &one) {
+		pp->job1 = one;
+		nj = &pp->job1;
+	}
 	pp->jobs = nj;
-	pp->njobs = m;
+	pp->njobs = (uint32_t)m;
 	return rv;
  nomem:
 	snprintf(err, errsize, "session %s: out of memory", ds->name);

@@ -97,6 +97,7 @@ sessions_cs_dup(const struct config_session *src)
 	if ((cs = malloc(sizeof(*cs))) == NULL)
 		return NULL;
 	*cs = *src;
+	cs->pooled = false;		/* the copy owns its strings */
 	cs->polls = NULL;
 	cs->npolls = 0;
 	cs->extra = NULL;
@@ -265,11 +266,7 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 	} else
 		ds->cs = cs;
 	ds->errdetail = "";
-	if ((ds->name = strdup(cs->name)) == NULL) {
-		sessions_cs_free(ds->own);
-		free(ds);
-		return NULL;
-	}
+	ds->name = ds->cs->name;
 	sess_opts_compose(&o, ds->cs->opts, ds->cs->host);
 	if ((ds->s = sess_new(d->mgr, &o)) == NULL) {
 		ds->err = snmpmgr_lasterr();
@@ -297,7 +294,6 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);
-	free(ds->name);
 	free(ds);
 }
 

@@ -37,7 +37,7 @@ struct sessions;
 struct state_poll;
 
 struct dsess {
-	char			*name;
+	const char		*name;	/* cs->name, re-pointed with cs */
 	/*
 	 * What the session was made from: an entry of the daemon's config
 	 * (re-pointed to the new config by a reload), or, for a session
