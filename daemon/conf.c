@@ -1091,8 +1091,6 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	size_t		 i;
 
 	s->pooled = true;
-	if ((s->name = strdup(name)) == NULL)
-		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	*so = ctx->base;
 	so->v3.cred = NULL;		/* cfg_v3() makes the session's */
 	if (!json_is_object(obj))
@@ -1180,7 +1178,7 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			    "memory");
 		else if (polls == t_polls(t))
 			t->pollv = s->polls;
-		s->npolls = json_array_size(polls);
+		s->npolls = (uint32_t)json_array_size(polls);
 	}
 	return 0;
 }
@@ -1194,15 +1192,24 @@ cfg_session_one(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	struct cfg_pos		 at;
 	int			 rv;
 
+	size_t			 nlen = strlen(name), hlen;
+
 	sess_opts_default(&so);
 	rv = cfg_session(ctx, name, obj, s, &so);
-	/* Every entry gets its block, as far as it got (config_free). */
+	/* Every entry gets its block, as far as it got (config_free), and
+	 * its name and host in one allocation. */
+	hlen = strnlen(so.host, sizeof(so.host) - 1);
 	if ((s->opts = sess_opts_intern(&so)) == NULL ||
-	    (s->host = strdup(so.host)) == NULL) {
+	    (s->name = malloc(nlen + hlen + 2)) == NULL) {
 		at = cfg_entry_pos(ctx, SECT_SESSIONS, name);
 		sess_opts_release(&so);
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	}
+	memcpy(s->name, name, nlen + 1);
+	s->host = s->name + nlen + 1;
+	memcpy(s->host, so.host, hlen);
+	s->host[hlen] = '\0';
+	s->host_in_name = true;
 	sess_opts_release(&so);
 	return rv;
 }
@@ -1529,7 +1536,8 @@ config_free(struct config *c)
 		json_decref(c->sessions[i].extra);
 		sess_opts_drop(c->sessions[i].opts);
 		dtls_cred_free(c->sessions[i].tls_cred);
-		free(c->sessions[i].host);
+		if (!c->sessions[i].host_in_name)
+			free(c->sessions[i].host);
 		free(c->sessions[i].name);
 	}
 	for (i = 0; i < c->npool; i++)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/dtls.h"
 #include "core/limits.h"
@@ -70,9 +71,7 @@ struct config_session {
 	const struct sess_opts *opts;
 	char		*host;
 	char		**polls;	/* names of config_poll entries */
-	size_t		 npolls;
-	char		*template_name;		/* NULL = none */
-	char		*credentials;		/* NULL = none */
+	uint32_t	 npolls;	/* <= CONFIG_MAX_LIST */
 	/*
 	 * polls (the vector and its names), template_name and credentials
 	 * are the config's, shared by every entry with the same ones
@@ -80,6 +79,11 @@ struct config_session {
 	 * A copy (sessions_cs_dup) owns its own.
 	 */
 	bool		 pooled;
+	/* host is in name's allocation, after it (config entries): not
+	 * freed alone. */
+	bool		 host_in_name;
+	char		*template_name;		/* NULL = none */
+	char		*credentials;		/* NULL = none */
 	/*
 	 * The options of SPEC 2 beyond the plain ones of struct sess_opts
 	 * (SNMPv3 USM: user, auth, auth_password, priv, ..., which are also

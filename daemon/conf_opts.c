@@ -471,7 +471,9 @@ config_session_set_opts(struct config_session *s, const json_t *obj,
 		return -1;
 	}
 	sess_opts_drop(s->opts);
-	free(s->host);
+	if (!s->host_in_name)
+		free(s->host);
+	s->host_in_name = false;
 	s->opts = nb;
 	s->host = host;
 	return 0;

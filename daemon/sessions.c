@@ -98,6 +98,7 @@ sessions_cs_dup(const struct config_session *src)
 		return NULL;
 	*cs = *src;
 	cs->pooled = false;		/* the copy owns its strings */
+	cs->host_in_name = false;
 	cs->polls = NULL;
 	cs->npolls = 0;
 	cs->extra = NULL;

@@ -148,16 +148,20 @@ packed_cmp(const uint8_t *data, const struct state_vb *a,
 /* Room for need elements; the first allocation is exact (most results
  * keep their size from run to run), later ones double. */
 static int
-grow(void **p, size_t *cap, size_t need, size_t elem)
+grow(void **p, uint32_t *cap, size_t need, size_t elem)
 {
 	size_t	 ncap;
 	void	*np;
 
 	if (need <= *cap)
 		return 0;
-	ncap = *cap == 0 ? need : *cap * 2;
+	if (need > UINT32_MAX)
+		return -1;
+	ncap = *cap == 0 ? need : (size_t)*cap * 2;
 	if (ncap < need)
 		ncap = need;
+	if (ncap > UINT32_MAX)
+		ncap = UINT32_MAX;
 	if ((np = reallocarray(*p, ncap, elem)) == NULL)
 		return -1;
 	*p = np;

@@ -71,17 +71,19 @@ int	 state_rates_prepare(struct state_vals *v, size_t n);
  */
 struct state_vals {
 	struct state_vb	*vb;
-	size_t		 n;
-	size_t		 cap;
 	uint8_t		*data;
-	size_t		 len;
-	size_t		 datacap;
-	bool		 sorted;
+	const struct oid *names;
+	struct state_rates *rates;	/* NULL: no rates (owned) */
+	/* Counts and sizes fit 32 bits (SNMPMGR_MAX_POLL_OBJECTS, data
+	 * offsets): a set is in every poll job of every session. */
+	uint32_t	 n;
+	uint32_t	 cap;
+	uint32_t	 len;
+	uint32_t	 datacap;
 	uint32_t	 dead;		/* bytes of data no record uses (replaced
 					 * objects); len - dead are live */
-	const struct oid *names;
-	size_t		 nnames;
-	struct state_rates *rates;	/* NULL: no rates (owned) */
+	uint32_t	 nnames;
+	bool		 sorted;
 };
 
 void	 state_vals_init(struct state_vals *v);
