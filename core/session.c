@@ -363,23 +363,40 @@ sess_check_opts(const struct sess_opts *o)
 struct sess *
 sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 {
-	struct sockaddr_storage ss;
+	const struct sess_opts *blk;
 	struct sess *s;
 
 	if (sess_check_opts(opts) == -1)
+		return NULL;
+	if ((blk = sess_opts_intern(opts)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
+	}
+	s = sess_new_blk(m, blk, opts->host);
+	sess_opts_drop(blk);
+	return s;
+}
+
+struct sess *
+sess_new_blk(struct sess_mgr *m, const struct sess_opts *blk,
+    const char *host)
+{
+	struct sockaddr_storage ss;
+	struct sess *s;
+
+	if (sess_check_opts(blk) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;
 	}
 	s->m = m;
-	if ((s->opts = sess_opts_intern(opts)) == NULL ||
-	    (s->host = strndup(opts->host, sizeof(opts->host) - 1)) == NULL) {
-		sess_opts_drop(s->opts);
+	if ((s->host = strndup(host, sizeof(blk->host) - 1)) == NULL) {
 		free(s);
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;
 	}
+	s->opts = sess_opts_hold(blk);
 	s->vops = &sess_v12_ops;
 	TAILQ_INIT(&s->reqs);
 	if (s->opts->version == SNMP_V3 && sess_v3_new(s) == -1)

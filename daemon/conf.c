@@ -769,7 +769,7 @@ cfg_named_list(struct cfg_ctx *ctx, enum sect_id sect, size_t size,
 {
 	const char	*name;
 	json_t		*obj;
-	size_t		 n = json_object_size(ctx->coll[sect]);
+	size_t		 n = json_object_size(ctx->coll[sect]), i;
 	struct cfg_pos	 at;
 
 	if (n == 0)
@@ -783,7 +783,13 @@ cfg_named_list(struct cfg_ctx *ctx, enum sect_id sect, size_t size,
 		    -1)
 			return -1;
 	}
-	qsort(*arr, *count, size, cmp);
+	/* Generated configs often list their entries in order already. */
+	for (i = 1; i < *count; i++)
+		if (cmp((char *)*arr + (i - 1) * size,
+		    (char *)*arr + i * size) > 0)
+			break;
+	if (i < *count)
+		qsort(*arr, *count, size, cmp);
 	return 0;
 }
 

@@ -60,7 +60,8 @@ cfg_file_free(struct cfg_file *f)
 	if (f->text != NULL)
 		OPENSSL_cleanse(f->text, f->len);
 	free(f->text);
-	config_json_wipe_secrets(f->root);
+	if (f->secrets)
+		config_json_wipe_secrets(f->root);
 	json_decref(f->root);
 	free(f);
 }
@@ -394,7 +395,7 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 			    "matching it)", path);
 			goto fail;
 		}
-	f->root = cfg_json_load(f->text, f->len, &jerr);
+	f->root = cfg_json_load(f->text, f->len, &jerr, &f->secrets);
 	if (f->root == NULL) {
 		/* jansson quotes the text near the error: not a secret's. */
 		if (jerr.line > 0 && jerr.position >= 0 &&
@@ -493,7 +494,8 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 		return -1;
 	}
 	/* Parsed back from the text, so positions match what was read. */
-	if ((f->root = cfg_json_load(f->text, f->len, &jerr)) == NULL)
+	if ((f->root = cfg_json_load(f->text, f->len, &jerr,
+	    &f->secrets)) == NULL)
 		goto nomem;
 	ctx->files[ctx->nfiles++] = f;
 	if (json_object_get(f->root, "include") != NULL) {

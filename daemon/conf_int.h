@@ -44,6 +44,7 @@ struct cfg_file {
 	char		*text;
 	size_t		 len;
 	json_t		*root;
+	bool		 secrets;	/* root may hold some (cfg_json_load) */
 };
 
 /* Where a value is: a file (NULL for inline targets) and a key path. */
@@ -200,6 +201,8 @@ int		 cfg_opts_apply(const json_t *obj, const struct cfg_pos *at,
 void		 cfg_secrets_mask(json_t *extra);
 /* A key whose value is a secret: a password, a key, a community. */
 bool		 cfg_secret_name(const char *key);
+/* A member config_json_wipe_secrets() wipes (a password or a key). */
+bool		 cfg_secret_key(const char *key);
 
 /* conf_v3.c: SNMPv3 options and credentials. */
 int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,
@@ -256,11 +259,14 @@ void		 cfg_tls_memo_free(struct cfg_tls_memo *m);
  * conf_json.c: a config file's text as a jansson tree, what
  * json_loadb(text, len, JSON_REJECT_DUPLICATES, err) makes of it (its
  * errors too), by a faster parser for common text.  cfg_json_fast() is
- * that parser alone: NULL where it leaves the text to jansson.
+ * that parser alone: NULL where it leaves the text to jansson.  *secrets
+ * false: no member of the tree is one config_json_wipe_secrets() wipes
+ * (the parser saw every key), so the tree needs no wiping.
  */
 typedef struct json_error_t json_error_t;
-json_t		*cfg_json_load(const char *text, size_t len, json_error_t *err);
-json_t		*cfg_json_fast(const char *text, size_t len);
+json_t		*cfg_json_load(const char *text, size_t len, json_error_t *err,
+		    bool *secrets);
+json_t		*cfg_json_fast(const char *text, size_t len, bool *secrets);
 
 /* conf_file.c: files, includes, merging. */
 void		 cfg_file_free(struct cfg_file *f);

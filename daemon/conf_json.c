@@ -32,6 +32,8 @@ struct cjp {
 	const char	*e;
 	char		*buf;		/* unescaped string */
 	size_t		 bufsize;
+	bool		 secrets;	/* a key config_json_wipe_secrets()
+					 * wipes was seen */
 };
 
 static json_t	*cjp_value(struct cjp *, int);
@@ -170,6 +172,8 @@ cjp_object(struct cjp *c, int depth)
 			goto fail;
 		memcpy(key, k, klen);
 		key[klen] = '\0';
+		if (!c->secrets && cfg_secret_key(key))
+			c->secrets = true;
 		cjp_ws(c);
 		/* A duplicate key: jansson names it. */
 		if (json_object_get(o, key) != NULL || c->p >= c->e ||
@@ -267,7 +271,7 @@ cjp_value(struct cjp *c, int depth)
 }
 
 json_t *
-cfg_json_fast(const char *text, size_t len)
+cfg_json_fast(const char *text, size_t len, bool *secrets)
 {
 	struct cjp	 c;
 	json_t		*root = NULL;
@@ -290,15 +294,18 @@ cfg_json_fast(const char *text, size_t len)
 	if (c.buf != NULL)
 		OPENSSL_cleanse(c.buf, c.bufsize);
 	free(c.buf);
+	*secrets = c.secrets;
 	return root;
 }
 
 json_t *
-cfg_json_load(const char *text, size_t len, json_error_t *err)
+cfg_json_load(const char *text, size_t len, json_error_t *err,
+    bool *secrets)
 {
 	json_t	*root;
 
-	if ((root = cfg_json_fast(text, len)) != NULL)
+	if ((root = cfg_json_fast(text, len, secrets)) != NULL)
 		return root;
+	*secrets = true;	/* not looked at */
 	return json_loadb(text, len, JSON_REJECT_DUPLICATES, err);
 }

@@ -583,6 +583,12 @@ is_secret_key(const char *key)
 }
 
 bool
+cfg_secret_key(const char *key)
+{
+	return is_secret_key(key);
+}
+
+bool
 cfg_secret_name(const char *key)
 {
 	return is_secret_key(key) || strcmp(key, "community") == 0 ||

@@ -253,7 +253,6 @@ static struct dsess *
 dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 {
 	struct dsess	*ds;
-	struct sess_opts o;
 
 	if ((ds = calloc(1, sizeof(*ds))) == NULL)
 		return NULL;
@@ -268,8 +267,8 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 		ds->cs = cs;
 	ds->errdetail = "";
 	ds->name = ds->cs->name;
-	sess_opts_compose(&o, ds->cs->opts, ds->cs->host);
-	if ((ds->s = sess_new(d->mgr, &o)) == NULL) {
+	if ((ds->s = sess_new_blk(d->mgr, ds->cs->opts, ds->cs->host)) ==
+	    NULL) {
 		ds->err = snmpmgr_lasterr();
 		if ((ds->errdetail = strdup(snmpmgr_lasterr_detail())) == NULL)
 			ds->errdetail = "";

@@ -446,9 +446,12 @@ START_TEST(config_json_fast_matches_jansson)
 	json_t		*a, *b;
 	char		*da, *db;
 	size_t		 i;
+	bool		 secrets;
+	const char	*pw = "{\"c\": {\"x\": {\"auth_password\": \"pw\"}}}";
 
 	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
-		a = cfg_json_fast(taken[i], strlen(taken[i]));
+		a = cfg_json_fast(taken[i], strlen(taken[i]), &secrets);
+		ck_assert(!secrets);
 		b = json_loadb(taken[i], strlen(taken[i]),
 		    JSON_REJECT_DUPLICATES, &je);
 		ck_assert_msg(a != NULL, "not taken: %s", taken[i]);
@@ -462,10 +465,11 @@ START_TEST(config_json_fast_matches_jansson)
 		json_decref(b);
 	}
 	for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
-		ck_assert_msg(cfg_json_fast(left[i], strlen(left[i])) == NULL,
-		    "taken: %s", left[i]);
+		ck_assert_msg(cfg_json_fast(left[i], strlen(left[i]),
+		    &secrets) == NULL, "taken: %s", left[i]);
 		/* cfg_json_load() is jansson for these, errors and all. */
-		a = cfg_json_load(left[i], strlen(left[i]), &je);
+		a = cfg_json_load(left[i], strlen(left[i]), &je, &secrets);
+		ck_assert(secrets);
 		b = json_loadb(left[i], strlen(left[i]),
 		    JSON_REJECT_DUPLICATES, &je2);
 		ck_assert_msg((a == NULL) == (b == NULL), "%s", left[i]);
@@ -483,6 +487,11 @@ START_TEST(config_json_fast_matches_jansson)
 		json_decref(a);
 		json_decref(b);
 	}
+	/* A password key anywhere says the tree needs wiping. */
+	a = cfg_json_fast(pw, strlen(pw), &secrets);
+	ck_assert_ptr_nonnull(a);
+	ck_assert(secrets);
+	json_decref(a);
 }
 END_TEST
 
