@@ -582,10 +582,26 @@ is_secret_key(const char *key)
 	return vd != NULL && vd->secret;
 }
 
+/* The parser asks for every key of a file: only the secret entries of
+ * the table are looked at (found on the first call). */
 bool
 cfg_secret_key(const char *key)
 {
-	return is_secret_key(key);
+	static const struct v3def *sec[NV3DEFS];
+	static size_t	 nsec;
+	static bool	 init;
+	size_t		 i;
+
+	if (!init) {
+		for (i = 0; i < NV3DEFS; i++)
+			if (v3defs[i].secret)
+				sec[nsec++] = &v3defs[i];
+		init = true;
+	}
+	for (i = 0; i < nsec; i++)
+		if (sec[i]->name[0] == key[0] && strcmp(sec[i]->name, key) == 0)
+			return true;
+	return false;
 }
 
 bool
