@@ -84,6 +84,13 @@ struct state_vals {
 					 * objects); len - dead are live */
 	uint32_t	 nnames;
 	bool		 sorted;
+	/*
+	 * A named set whose values have no bytes (integers, counters,
+	 * exceptions: most polls) keeps no records: data holds the n
+	 * value words (uint64_t), then the n types; vb is not used.  Read
+	 * through state_vals_get() and state_vals_value().
+	 */
+	bool		 compact;
 };
 
 void	 state_vals_init(struct state_vals *v);
@@ -111,6 +118,10 @@ ssize_t	 state_vals_find(const struct state_vals *v, const struct oid *o);
 /* Object i as a varbind (value bytes point into v). */
 void	 state_vals_get(const struct state_vals *v, size_t i,
 	    struct snmp_varbind *out);
+/* Object i's value alone, and its OID's length in arcs. */
+struct snmp_value;
+void	 state_vals_value(const struct state_vals *v, size_t i,
+	    struct snmp_value *out, size_t *oidlen);
 /* A JSON array of every object (render.c's varbind format, with "rate"
  * or "discontinuity" and "discontinuity_reason" where the rates say). */
 void	 state_vals_render(struct render_buf *b, const struct state_vals *v);
