@@ -54,10 +54,23 @@ static uint64_t
 optblk_hash(const struct sess_opts *o)
 {
 	const uint8_t	*p = (const uint8_t *)o;
-	uint64_t	 h = 0x9e3779b97f4a7c15ULL, w;
-	size_t		 i;
+	uint64_t	 h = 0x9e3779b97f4a7c15ULL, w, l[4];
+	size_t		 i, k;
 
-	for (i = OPTBLK_SKIP; i + 8 <= sizeof(*o); i += 8) {
+	/* Four lanes, so that the multiplications overlap. */
+	for (k = 0; k < 4; k++)
+		l[k] = h + k;
+	for (i = OPTBLK_SKIP; i + 32 <= sizeof(*o); i += 32)
+		for (k = 0; k < 4; k++) {
+			memcpy(&w, p + i + 8 * k, 8);
+			l[k] = (l[k] ^ w) * 0xff51afd7ed558ccdULL;
+			l[k] ^= l[k] >> 32;
+		}
+	for (k = 0; k < 4; k++) {
+		h = (h ^ l[k]) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i + 8 <= sizeof(*o); i += 8) {
 		memcpy(&w, p + i, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;

@@ -151,7 +151,7 @@ cjp_object(struct cjp *c, int depth)
 	json_t		*o, *v;
 	const char	*k;
 	char		 kb[128], *key;
-	size_t		 klen;
+	size_t		 klen, n;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
@@ -175,15 +175,17 @@ cjp_object(struct cjp *c, int depth)
 		if (!c->secrets && cfg_secret_key(key))
 			c->secrets = true;
 		cjp_ws(c);
-		/* A duplicate key: jansson names it. */
-		if (json_object_get(o, key) != NULL || c->p >= c->e ||
-		    *c->p != ':')
+		if (c->p >= c->e || *c->p != ':')
 			goto failkey;
 		c->p++;
 		cjp_ws(c);
 		if ((v = cjp_value(c, depth + 1)) == NULL)
 			goto failkey;
-		if (json_object_set_new_nocheck(o, key, v) == -1)
+		/* A duplicate key replaces its value (the size stays):
+		 * jansson names it. */
+		n = json_object_size(o);
+		if (json_object_set_new_nocheck(o, key, v) == -1 ||
+		    json_object_size(o) == n)
 			goto failkey;
 		if (key != kb)
 			free(key);
