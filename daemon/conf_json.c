@@ -12,7 +12,10 @@
  * duplicate key, a real number, a \u escape, a byte >= 0x80 - makes it
  * give up and hand the whole text to json_loadb() with the flags the
  * config always used (JSON_REJECT_DUPLICATES): what it accepts and the
- * error messages (line, column, text) are jansson's own.
+ * error messages (line, column, text) are jansson's own.  Equal short
+ * strings and integers close together (a template's name, a port in
+ * every session) are one shared value, except under a key whose value
+ * config_json_wipe_secrets() overwrites.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +29,9 @@
 
 /* Deeper text goes to jansson (its own limit is 2,048). */
 #define CFG_JSON_DEPTH	64
+/* Slots of the shared values (a power of two), their longest string. */
+#define CJP_SHARED	256
+#define CJP_SHARED_LEN	32
 
 struct cjp {
 	const char	*p;
@@ -34,9 +40,13 @@ struct cjp {
 	size_t		 bufsize;
 	bool		 secrets;	/* a key config_json_wipe_secrets()
 					 * wipes was seen */
+	/* Short strings and integers made last, by content: a value
+	 * repeated by every session of a template (its name, a port, a
+	 * community) is one shared object (a reference each). */
+	json_t		*shared[CJP_SHARED];
 };
 
-static json_t	*cjp_value(struct cjp *, int);
+static json_t	*cjp_value(struct cjp *, int, bool);
 
 static void
 cjp_ws(struct cjp *c)
@@ -109,8 +119,68 @@ cjp_string(struct cjp *c, const char **s, size_t *len)
 	return 0;
 }
 
+/*
+ * A value shared through c->shared: a new reference to the one made
+ * last with this content, or v itself (remembered).  Values under a key
+ * config_json_wipe_secrets() wipes are never shared (share false), so a
+ * wipe, which writes "***" into the string where it is, cannot reach
+ * another key's value.
+ */
 static json_t *
-cjp_number(struct cjp *c)
+cjp_share(struct cjp *c, uint32_t h, json_t *v)
+{
+	json_t	**slot = &c->shared[h & (CJP_SHARED - 1)];
+
+	if (v == NULL)
+		return NULL;
+	json_decref(*slot);
+	*slot = json_incref(v);
+	return v;
+}
+
+static uint32_t
+cjp_hash(const char *s, size_t len, uint32_t h)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+static json_t *
+cjp_shared_string(struct cjp *c, const char *s, size_t len, bool share)
+{
+	json_t		*v;
+	uint32_t	 h;
+
+	if (!share || len > CJP_SHARED_LEN)
+		return json_stringn_nocheck(s, len);
+	h = cjp_hash(s, len, 2166136261u);
+	v = c->shared[h & (CJP_SHARED - 1)];
+	if (json_is_string(v) && json_string_length(v) == len &&
+	    memcmp(json_string_value(v), s, len) == 0)
+		return json_incref(v);
+	return cjp_share(c, h, json_stringn_nocheck(s, len));
+}
+
+static json_t *
+cjp_shared_integer(struct cjp *c, long long n, bool share)
+{
+	json_t		*v;
+	uint32_t	 h;
+
+	if (!share)
+		return json_integer(n);
+	h = cjp_hash((const char *)&n, sizeof(n), 0x811c9dc5u ^ 0x5a5a5a5au);
+	v = c->shared[h & (CJP_SHARED - 1)];
+	if (json_is_integer(v) && json_integer_value(v) == n)
+		return json_incref(v);
+	return cjp_share(c, h, json_integer(n));
+}
+
+static json_t *
+cjp_number(struct cjp *c, bool share)
 {
 	const char	*p = c->p;
 	long long	 v = 0;
@@ -133,7 +203,7 @@ cjp_number(struct cjp *c)
 	if (p < c->e && (*p == '.' || *p == 'e' || *p == 'E'))
 		return NULL;
 	c->p = p;
-	return json_integer(neg ? -v : v);
+	return cjp_shared_integer(c, neg ? -v : v, share);
 }
 
 static bool
@@ -152,6 +222,7 @@ cjp_object(struct cjp *c, int depth)
 	const char	*k;
 	char		 kb[128], *key;
 	size_t		 klen, n;
+	bool		 secret;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
@@ -172,14 +243,15 @@ cjp_object(struct cjp *c, int depth)
 			goto fail;
 		memcpy(key, k, klen);
 		key[klen] = '\0';
-		if (!c->secrets && cfg_secret_key(key))
+		secret = cfg_secret_key(key);
+		if (secret)
 			c->secrets = true;
 		cjp_ws(c);
 		if (c->p >= c->e || *c->p != ':')
 			goto failkey;
 		c->p++;
 		cjp_ws(c);
-		if ((v = cjp_value(c, depth + 1)) == NULL)
+		if ((v = cjp_value(c, depth + 1, !secret)) == NULL)
 			goto failkey;
 		/* A duplicate key replaces its value (the size stays):
 		 * jansson names it. */
@@ -223,7 +295,7 @@ cjp_array(struct cjp *c, int depth)
 		return a;
 	}
 	for (;;) {
-		if ((v = cjp_value(c, depth + 1)) == NULL ||
+		if ((v = cjp_value(c, depth + 1, true)) == NULL ||
 		    json_array_append_new(a, v) == -1)
 			goto fail;
 		cjp_ws(c);
@@ -243,9 +315,10 @@ cjp_array(struct cjp *c, int depth)
 	return NULL;
 }
 
-/* One value at c->p (no white space before it), or NULL. */
+/* One value at c->p (no white space before it), or NULL; share: it may
+ * be a shared one (cjp_share). */
 static json_t *
-cjp_value(struct cjp *c, int depth)
+cjp_value(struct cjp *c, int depth, bool share)
 {
 	const char	*s;
 	size_t		 len;
@@ -260,7 +333,7 @@ cjp_value(struct cjp *c, int depth)
 	case '"':
 		if (cjp_string(c, &s, &len) == -1)
 			return NULL;
-		return json_stringn_nocheck(s, len);
+		return cjp_shared_string(c, s, len, share);
 	case 't':
 		return cjp_word(c, "true", 4) ? json_true() : NULL;
 	case 'f':
@@ -268,7 +341,7 @@ cjp_value(struct cjp *c, int depth)
 	case 'n':
 		return cjp_word(c, "null", 4) ? json_null() : NULL;
 	default:
-		return cjp_number(c);
+		return cjp_number(c, share);
 	}
 }
 
@@ -277,6 +350,7 @@ cfg_json_fast(const char *text, size_t len, bool *secrets)
 {
 	struct cjp	 c;
 	json_t		*root = NULL;
+	size_t		 i;
 
 	memset(&c, 0, sizeof(c));
 	c.p = text;
@@ -284,7 +358,7 @@ cfg_json_fast(const char *text, size_t len, bool *secrets)
 	cjp_ws(&c);
 	/* Without JSON_DECODE_ANY jansson wants an object or an array. */
 	if (c.p < c.e && (*c.p == '{' || *c.p == '['))
-		root = cjp_value(&c, 0);
+		root = cjp_value(&c, 0, true);
 	if (root != NULL) {
 		cjp_ws(&c);
 		if (c.p != c.e) {
@@ -296,6 +370,8 @@ cfg_json_fast(const char *text, size_t len, bool *secrets)
 	if (c.buf != NULL)
 		OPENSSL_cleanse(c.buf, c.bufsize);
 	free(c.buf);
+	for (i = 0; i < CJP_SHARED; i++)
+		json_decref(c.shared[i]);
 	*secrets = c.secrets;
 	return root;
 }

@@ -51,6 +51,9 @@ sessions_pos(const struct sessions *t, const char *name, bool *found)
 	int	 c;
 
 	*found = false;
+	/* Past the last: how a sorted config's sessions are added. */
+	if (hi > 0 && strcmp(t->v[hi - 1]->name, name) < 0)
+		return hi;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = strcmp(t->v[mid]->name, name);

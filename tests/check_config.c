@@ -448,6 +448,9 @@ START_TEST(config_json_fast_matches_jansson)
 	size_t		 i;
 	bool		 secrets;
 	const char	*pw = "{\"c\": {\"x\": {\"auth_password\": \"pw\"}}}";
+	const char	*shared = "{\"a\": {\"port\": 161, \"context_name\": "
+	    "\"samepass1\"}, \"b\": {\"port\": 161, \"auth_password\": "
+	    "\"samepass1\"}}";
 
 	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
 		a = cfg_json_fast(taken[i], strlen(taken[i]), &secrets);
@@ -491,6 +494,17 @@ START_TEST(config_json_fast_matches_jansson)
 	a = cfg_json_fast(pw, strlen(pw), &secrets);
 	ck_assert_ptr_nonnull(a);
 	ck_assert(secrets);
+	json_decref(a);
+	/* Equal values are shared, but never one a wipe writes over. */
+	a = cfg_json_fast(shared, strlen(shared), &secrets);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(json_object_get(json_object_get(a, "a"), "port"),
+	    json_object_get(json_object_get(a, "b"), "port"));
+	config_json_wipe_secrets(a);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a,
+	    "a"), "context_name")), "samepass1");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a,
+	    "b"), "auth_password")), "***");
 	json_decref(a);
 }
 END_TEST
