@@ -254,6 +254,8 @@ void	 sess_req_past_bound(struct sess_mgr *, struct sess *,
 
 /* SPEC.md 2: the v3 options make sense together.  0 or -1. */
 int	 sess_v3_check_opts(const struct sess_opts *);
+/* sess_opts.c: options that go together; 0, or -1 with lasterr. */
+int	 sess_check_opts(const struct sess_opts *);
 /* Give s its SNMPv3 state.  0 or -1. */
 int	 sess_v3_new(struct sess *);
 /* After the session's requests are gone. */

@@ -321,45 +321,6 @@ sess_recent_forget(struct sess_mgr *m, const struct sess *s)
 
 /* ------------------------------------------------------------ sessions */
 
-static int
-sess_check_opts(const struct sess_opts *o)
-{
-	/* DTLS carries SNMPv3 under TSM only (RFC 6353, RFC 5591). */
-	if (o->transport == SESS_TRANSPORT_DTLS && o->version != SNMP_V3) {
-		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
-		    "SNMP over DTLS carries SNMPv3 only");
-		return -1;
-	}
-	if (o->transport != SESS_TRANSPORT_UDP &&
-	    o->transport != SESS_TRANSPORT_DTLS &&
-	    o->transport != SESS_TRANSPORT_UDP6 &&
-	    !SESS_TRANSPORT_IS_STREAM(o->transport)) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-		    "unknown transport %d", (int)o->transport);
-		return -1;
-	}
-	if (o->version == SNMP_V3 && sess_v3_check_opts(o) == -1)
-		return -1;
-	if (o->version != SNMP_V1 && o->version != SNMP_V2C &&
-	    o->version != SNMP_V3) {
-		snmpmgr_seterr(SNMPMGR_ERR_VERSION, "SNMP version %d",
-		    (int)o->version);
-		return -1;
-	}
-	if (o->use_connection && o->port == 0) {
-		snmpmgr_seterr(SNMPMGR_ERR_PORT_ZERO_CONNECTION, NULL);
-		return -1;
-	}
-	if (o->broadcast && (o->version == SNMP_V3 || o->use_connection ||
-	    o->transport != SESS_TRANSPORT_UDP)) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "broadcast needs "
-		    "SNMPv1 or SNMPv2c over UDP on IPv4, without "
-		    "use_connection");
-		return -1;
-	}
-	return 0;
-}
-
 struct sess *
 sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 {

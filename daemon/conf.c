@@ -17,7 +17,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -985,105 +984,6 @@ option_given(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_tmpl *t,
 	return option_where(ctx, obj, t, key) != -1;
 }
 
-/*
- * The config's pool (struct config_session): what 100,000 sessions of
- * one template would otherwise copy each (~100 bytes a session).
- */
-
-/* Look key up in the pool: the shared allocation, or NULL. */
-static void *
-cfg_pool_find(struct cfg_ctx *ctx, const char *key)
-{
-	json_t	*ix;
-
-	if (ctx->pooled == NULL ||
-	    (ix = json_object_get(ctx->pooled, key)) == NULL)
-		return NULL;
-	return ctx->c->pool[json_integer_value(ix)];
-}
-
-/* Give p to the pool under key.  0, or -1 with p freed. */
-static int
-cfg_pool_add(struct cfg_ctx *ctx, const char *key, void *p)
-{
-	struct config	*c = ctx->c;
-	void		**np;
-	size_t		 ncap;
-
-	if (c->npool == c->poolcap) {
-		ncap = c->poolcap == 0 ? 16 : c->poolcap * 2;
-		if ((np = reallocarray(c->pool, ncap, sizeof(*np))) == NULL) {
-			free(p);
-			return -1;
-		}
-		c->pool = np;
-		c->poolcap = ncap;
-	}
-	if ((ctx->pooled == NULL && (ctx->pooled = json_object()) == NULL) ||
-	    json_object_set_new(ctx->pooled, key,
-	    json_integer((json_int_t)c->npool)) == -1) {
-		free(p);
-		return -1;
-	}
-	c->pool[c->npool++] = p;
-	return 0;
-}
-
-/* A pooled copy of s, or NULL (out of memory). */
-static char *
-cfg_pool_str(struct cfg_ctx *ctx, const char *s)
-{
-	char	 buf[SNMPMGR_MAX_NAME_LEN + 2], *key = buf, *p = NULL;
-	size_t	 n = strlen(s);
-
-	if (n + 2 > sizeof(buf) && (key = malloc(n + 2)) == NULL)
-		return NULL;
-	key[0] = 's';
-	memcpy(key + 1, s, n + 1);
-	if ((p = cfg_pool_find(ctx, key)) == NULL &&
-	    ((p = strdup(s)) == NULL || cfg_pool_add(ctx, key, p) == -1))
-		p = NULL;
-	if (key != buf)
-		free(key);
-	return p;
-}
-
-/* The names of a "polls" array (checked by poll_refs), pooled. */
-static char **
-cfg_pool_polls(struct cfg_ctx *ctx, const json_t *polls)
-{
-	size_t	 n = json_array_size(polls), i, len = 2;
-	char	**v, *key;
-
-	for (i = 0; i < n; i++)
-		len += strlen(json_string_value(json_array_get(polls, i))) + 1;
-	if ((key = malloc(len)) == NULL)
-		return NULL;
-	key[0] = 'v';
-	key[1] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			(void)strcat(key, "/");
-		(void)strcat(key, json_string_value(json_array_get(polls, i)));
-	}
-	if ((v = cfg_pool_find(ctx, key)) != NULL)
-		goto out;
-	if ((v = calloc(n, sizeof(*v))) == NULL)
-		goto out;
-	for (i = 0; i < n; i++)
-		if ((v[i] = cfg_pool_str(ctx, json_string_value(
-		    json_array_get(polls, i)))) == NULL) {
-			free(v);
-			v = NULL;
-			goto out;
-		}
-	if (cfg_pool_add(ctx, key, v) == -1)
-		v = NULL;
- out:
-	free(key);
-	return v;
-}
-
 static int
 cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
     struct config_session *s, struct sess_opts *so)
@@ -1283,64 +1183,6 @@ cfg_keep_running(struct cfg_ctx *ctx)
 	if (rc != 0)
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	return 0;
-}
-
-/*
- * The files snmpmgrd writes itself (conf.h): every STATE_DIR/sessions/
- * NAME.json, read after the config files as if included last.  Each must
- * hold nothing but its one session.
- */
-static int
-cfg_read_owned(struct cfg_ctx *ctx)
-{
-	struct cfg_pos	 root;
-	const json_t	*ss;
-	const char	*name;
-	json_t		*v;
-	char		*pat, *base;
-	glob_t		 g;
-	size_t		 j, len;
-	int		 r, rv = 0;
-
-	if ((pat = cfg_path_join(ctx->c->state_dir, CONFIG_OWNED_SESSIONS
-	    "/*.json")) == NULL) {
-		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
-		    "out of memory", ctx->c->state_dir);
-		return -1;
-	}
-	memset(&g, 0, sizeof(g));
-	r = glob(pat, 0, NULL, &g);
-	free(pat);
-	if (r == GLOB_NOMATCH)
-		return 0;
-	for (j = 0; r == 0 && j < g.gl_pathc && rv == 0; j++) {
-		if (cfg_read_file(ctx, g.gl_pathv[j], NULL, 1) == -1) {
-			rv = -1;
-			break;
-		}
-		memset(&root, 0, sizeof(root));
-		root.file = ctx->files[ctx->nfiles - 1];
-		ss = json_object_get(root.file->root, "sessions");
-		base = strrchr(g.gl_pathv[j], '/') + 1;
-		len = strlen(base) - strlen(".json");
-		name = NULL;
-		if (json_object_size(ss) == 1)
-			json_object_foreach((json_t *)ss, name, v)
-				break;
-		if (json_object_size(root.file->root) != 1 || name == NULL ||
-		    strlen(name) != len || strncmp(name, base, len) != 0)
-			rv = cfg_fail(ctx->err, &root, AT_VALUE, "a file of "
-			    "snmpmgrd's own holds one session, named as the "
-			    "file, and nothing else");
-	}
-	if (r != 0 && r != GLOB_NOMATCH) {
-		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s/%s: "
-		    "cannot list the directory", ctx->c->state_dir,
-		    CONFIG_OWNED_SESSIONS);
-		rv = -1;
-	}
-	globfree(&g);
-	return rv;
 }
 
 /* mask_sensitive_data and decrypt_trace of an override, into extra. */

@@ -4,7 +4,8 @@
  * loops refused) and the inline extra of config_load_extra(), each parsed
  * by jansson with duplicate keys rejected.  Their top-level keys are
  * merged into the load context: named entries (sessions, polls, templates,
- * credentials) are pooled, and a scalar section may be given once.
+ * credentials) are pooled, and a scalar section may be given once.  Also
+ * the session files snmpmgrd writes itself in state_dir (cfg_read_owned).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -512,3 +513,60 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 	return -1;
 }
 
+/*
+ * The files snmpmgrd writes itself (conf.h): every STATE_DIR/sessions/
+ * NAME.json, read after the config files as if included last.  Each must
+ * hold nothing but its one session.
+ */
+int
+cfg_read_owned(struct cfg_ctx *ctx)
+{
+	struct cfg_pos	 root;
+	const json_t	*ss;
+	const char	*name;
+	json_t		*v;
+	char		*pat, *base;
+	glob_t		 g;
+	size_t		 j, len;
+	int		 r, rv = 0;
+
+	if ((pat = cfg_path_join(ctx->c->state_dir, CONFIG_OWNED_SESSIONS
+	    "/*.json")) == NULL) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
+		    "out of memory", ctx->c->state_dir);
+		return -1;
+	}
+	memset(&g, 0, sizeof(g));
+	r = glob(pat, 0, NULL, &g);
+	free(pat);
+	if (r == GLOB_NOMATCH)
+		return 0;
+	for (j = 0; r == 0 && j < g.gl_pathc && rv == 0; j++) {
+		if (cfg_read_file(ctx, g.gl_pathv[j], NULL, 1) == -1) {
+			rv = -1;
+			break;
+		}
+		memset(&root, 0, sizeof(root));
+		root.file = ctx->files[ctx->nfiles - 1];
+		ss = json_object_get(root.file->root, "sessions");
+		base = strrchr(g.gl_pathv[j], '/') + 1;
+		len = strlen(base) - strlen(".json");
+		name = NULL;
+		if (json_object_size(ss) == 1)
+			json_object_foreach((json_t *)ss, name, v)
+				break;
+		if (json_object_size(root.file->root) != 1 || name == NULL ||
+		    strlen(name) != len || strncmp(name, base, len) != 0)
+			rv = cfg_fail(ctx->err, &root, AT_VALUE, "a file of "
+			    "snmpmgrd's own holds one session, named as the "
+			    "file, and nothing else");
+	}
+	if (r != 0 && r != GLOB_NOMATCH) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s/%s: "
+		    "cannot list the directory", ctx->c->state_dir,
+		    CONFIG_OWNED_SESSIONS);
+		rv = -1;
+	}
+	globfree(&g);
+	return rv;
+}

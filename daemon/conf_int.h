@@ -281,6 +281,13 @@ int		 cfg_read_file(struct cfg_ctx *ctx, const char *path,
 		    const struct cfg_pos *from, int depth);
 int		 cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj,
 		    const char *name);
+/* STATE_DIR/sessions/NAME.json, each read as if included last. */
+int		 cfg_read_owned(struct cfg_ctx *ctx);
+
+/* conf_pool.c: a pooled copy of a name, or NULL (out of memory). */
+char		*cfg_pool_str(struct cfg_ctx *ctx, const char *s);
+/* The names of a "polls" array (checked already), as a pooled vector. */
+char		**cfg_pool_polls(struct cfg_ctx *ctx, const json_t *polls);
 
 /* conf.c: sections. */
 int		 cfg_check_keys(const json_t *obj, const struct cfg_pos *at,

@@ -215,6 +215,37 @@ cjp_word(struct cjp *c, const char *w, size_t n)
 	return true;
 }
 
+/* Past an opening bracket: whether the container ends at once. */
+static bool
+cjp_open(struct cjp *c, char close)
+{
+	c->p++;
+	cjp_ws(c);
+	if (c->p < c->e && *c->p == close) {
+		c->p++;
+		return true;
+	}
+	return false;
+}
+
+/* After a member: 1 at a ',' (another follows), 0 at close (the
+ * container ends), -1 at anything else. */
+static int
+cjp_next(struct cjp *c, char close)
+{
+	cjp_ws(c);
+	if (c->p < c->e && *c->p == ',') {
+		c->p++;
+		cjp_ws(c);
+		return 1;
+	}
+	if (c->p < c->e && *c->p == close) {
+		c->p++;
+		return 0;
+	}
+	return -1;
+}
+
 static json_t *
 cjp_object(struct cjp *c, int depth)
 {
@@ -226,12 +257,8 @@ cjp_object(struct cjp *c, int depth)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	c->p++;
-	cjp_ws(c);
-	if (c->p < c->e && *c->p == '}') {
-		c->p++;
+	if (cjp_open(c, '}'))
 		return o;
-	}
 	for (;;) {
 		if (c->p >= c->e || *c->p != '"' ||
 		    cjp_string(c, &k, &klen) == -1)
@@ -261,14 +288,10 @@ cjp_object(struct cjp *c, int depth)
 			goto failkey;
 		if (key != kb)
 			free(key);
-		cjp_ws(c);
-		if (c->p < c->e && *c->p == ',') {
-			c->p++;
-			cjp_ws(c);
+		switch (cjp_next(c, '}')) {
+		case 1:
 			continue;
-		}
-		if (c->p < c->e && *c->p == '}') {
-			c->p++;
+		case 0:
 			return o;
 		}
 		goto fail;
@@ -288,24 +311,16 @@ cjp_array(struct cjp *c, int depth)
 
 	if ((a = json_array()) == NULL)
 		return NULL;
-	c->p++;
-	cjp_ws(c);
-	if (c->p < c->e && *c->p == ']') {
-		c->p++;
+	if (cjp_open(c, ']'))
 		return a;
-	}
 	for (;;) {
 		if ((v = cjp_value(c, depth + 1, true)) == NULL ||
 		    json_array_append_new(a, v) == -1)
 			goto fail;
-		cjp_ws(c);
-		if (c->p < c->e && *c->p == ',') {
-			c->p++;
-			cjp_ws(c);
+		switch (cjp_next(c, ']')) {
+		case 1:
 			continue;
-		}
-		if (c->p < c->e && *c->p == ']') {
-			c->p++;
+		case 0:
 			return a;
 		}
 		goto fail;

@@ -417,10 +417,18 @@ expect_fail_at_line(const char *text, int line, struct config_err *err)
  * the text it takes, keys in order, and leaves the rest to jansson, whose
  * errors the config reports.
  */
-static char *
-dump_tree(json_t *j)
+/* a and b dump the same, keys in their order. */
+static void
+assert_same_tree(json_t *a, json_t *b)
 {
-	return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*da = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*db = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	ck_assert_ptr_nonnull(da);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_str_eq(da, db);
+	free(da);
+	free(db);
 }
 
 START_TEST(config_json_fast_matches_jansson)
@@ -444,7 +452,6 @@ START_TEST(config_json_fast_matches_jansson)
 	};
 	json_error_t	 je, je2;
 	json_t		*a, *b;
-	char		*da, *db;
 	size_t		 i;
 	bool		 secrets;
 	const char	*pw = "{\"c\": {\"x\": {\"auth_password\": \"pw\"}}}";
@@ -459,11 +466,7 @@ START_TEST(config_json_fast_matches_jansson)
 		    JSON_REJECT_DUPLICATES, &je);
 		ck_assert_msg(a != NULL, "not taken: %s", taken[i]);
 		ck_assert_msg(b != NULL, "jansson: %s", taken[i]);
-		da = dump_tree(a);
-		db = dump_tree(b);
-		ck_assert_str_eq(da, db);
-		free(da);
-		free(db);
+		assert_same_tree(a, b);
 		json_decref(a);
 		json_decref(b);
 	}
@@ -480,13 +483,8 @@ START_TEST(config_json_fast_matches_jansson)
 			ck_assert_str_eq(je.text, je2.text);
 			ck_assert_int_eq(je.line, je2.line);
 			ck_assert_int_eq(je.column, je2.column);
-		} else {
-			da = dump_tree(a);
-			db = dump_tree(b);
-			ck_assert_str_eq(da, db);
-			free(da);
-			free(db);
-		}
+		} else
+			assert_same_tree(a, b);
 		json_decref(a);
 		json_decref(b);
 	}
