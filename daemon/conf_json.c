@@ -254,6 +254,7 @@ cjp_object(struct cjp *c, int depth)
 	char		 kb[128], *key;
 	size_t		 klen, n;
 	bool		 secret;
+	int		 more = -1;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
@@ -288,14 +289,12 @@ cjp_object(struct cjp *c, int depth)
 			goto failkey;
 		if (key != kb)
 			free(key);
-		switch (cjp_next(c, '}')) {
-		case 1:
-			continue;
-		case 0:
-			return o;
-		}
-		goto fail;
+		if ((more = cjp_next(c, '}')) != 1)
+			break;
 	}
+	if (more == 0)
+		return o;
+	goto fail;
  failkey:
 	if (key != kb)
 		free(key);
@@ -307,25 +306,20 @@ cjp_object(struct cjp *c, int depth)
 static json_t *
 cjp_array(struct cjp *c, int depth)
 {
-	json_t	*a, *v;
+	json_t	*a, *v = NULL;
+	int	 more = -1;
 
 	if ((a = json_array()) == NULL)
 		return NULL;
 	if (cjp_open(c, ']'))
 		return a;
-	for (;;) {
+	do {
 		if ((v = cjp_value(c, depth + 1, true)) == NULL ||
 		    json_array_append_new(a, v) == -1)
-			goto fail;
-		switch (cjp_next(c, ']')) {
-		case 1:
-			continue;
-		case 0:
-			return a;
-		}
-		goto fail;
-	}
- fail:
+			break;
+	} while ((more = cjp_next(c, ']')) == 1);
+	if (v != NULL && more == 0)
+		return a;
 	json_decref(a);
 	return NULL;
 }
