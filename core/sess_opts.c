@@ -7,15 +7,19 @@
  * copy of their own, so a hundred thousand sessions cost a few blocks,
  * not a hundred megabytes.  A block owns one reference to its credential.
  * The table serves the thread that runs the sessions (the daemon's loop):
- * it takes no lock.
+ * it takes no lock.  Here too: the check of the options that must go
+ * together, which every new session and option change passes.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
+#include "sess_int.h"
 #include "session.h"
 #include "usm.h"
 
@@ -29,6 +33,9 @@ struct optblk {
 static struct optblk	**optblk_tab;
 static size_t		  optblk_nb;	/* buckets, a power of two */
 static size_t		  optblk_n;	/* blocks */
+/* The block interned last: a config's sessions come in runs of the
+ * same options (a template), so most lookups end here, unhashed. */
+static struct optblk	 *optblk_last;
 
 /* Zero what follows the end of a string, so equal options compare equal. */
 static void
@@ -41,14 +48,31 @@ optblk_str_clean(char *s, size_t size)
 	memset(s + len, 0, size - len);
 }
 
+/* The host, first in the options, is not part of a block (all zero). */
+#define OPTBLK_SKIP	(offsetof(struct sess_opts, host) + \
+		    sizeof(((struct sess_opts *)0)->host))
+
 static uint64_t
 optblk_hash(const struct sess_opts *o)
 {
 	const uint8_t	*p = (const uint8_t *)o;
-	uint64_t	 h = 0x9e3779b97f4a7c15ULL, w;
-	size_t		 i;
+	uint64_t	 h = 0x9e3779b97f4a7c15ULL, w, l[4];
+	size_t		 i, k;
 
-	for (i = 0; i + 8 <= sizeof(*o); i += 8) {
+	/* Four lanes, so that the multiplications overlap. */
+	for (k = 0; k < 4; k++)
+		l[k] = h + k;
+	for (i = OPTBLK_SKIP; i + 32 <= sizeof(*o); i += 32)
+		for (k = 0; k < 4; k++) {
+			memcpy(&w, p + i + 8 * k, 8);
+			l[k] = (l[k] ^ w) * 0xff51afd7ed558ccdULL;
+			l[k] ^= l[k] >> 32;
+		}
+	for (k = 0; k < 4; k++) {
+		h = (h ^ l[k]) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i + 8 <= sizeof(*o); i += 8) {
 		memcpy(&w, p + i, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
@@ -56,6 +80,13 @@ optblk_hash(const struct sess_opts *o)
 	for (; i < sizeof(*o); i++)
 		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return h;
+}
+
+static bool
+optblk_same(const struct sess_opts *a, const struct sess_opts *b)
+{
+	return memcmp((const uint8_t *)a + OPTBLK_SKIP,
+	    (const uint8_t *)b + OPTBLK_SKIP, sizeof(*a) - OPTBLK_SKIP) == 0;
 }
 
 static int
@@ -90,13 +121,17 @@ sess_opts_intern(const struct sess_opts *o)
 	optblk_str_clean(key.community, sizeof(key.community));
 	optblk_str_clean(key.local_host, sizeof(key.local_host));
 	optblk_str_clean(key.v3.context_name, sizeof(key.v3.context_name));
+	if (optblk_last != NULL && optblk_same(&optblk_last->o, &key)) {
+		optblk_last->refs++;
+		return &optblk_last->o;
+	}
 	h = optblk_hash(&key);
 	if (optblk_nb != 0)
 		for (b = optblk_tab[h & (optblk_nb - 1)]; b != NULL;
 		    b = b->next)
-			if (b->hash == h &&
-			    memcmp(&b->o, &key, sizeof(key)) == 0) {
+			if (b->hash == h && optblk_same(&b->o, &key)) {
 				b->refs++;
+				optblk_last = b;
 				return &b->o;
 			}
 	if ((optblk_n >= optblk_nb && optblk_grow() == -1) ||
@@ -112,6 +147,7 @@ sess_opts_intern(const struct sess_opts *o)
 	b->next = optblk_tab[h & (optblk_nb - 1)];
 	optblk_tab[h & (optblk_nb - 1)] = b;
 	optblk_n++;
+	optblk_last = b;
 	return &b->o;
 }
 
@@ -139,6 +175,8 @@ sess_opts_drop(const struct sess_opts *blk)
 			break;
 		}
 	optblk_n--;
+	if (optblk_last == b)
+		optblk_last = NULL;
 	usm_cred_free(b->o.v3.cred);
 	free(b);
 	if (optblk_n == 0) {
@@ -152,13 +190,58 @@ void
 sess_opts_compose(struct sess_opts *out, const struct sess_opts *blk,
     const char *host)
 {
+	size_t	 n;
+
 	*out = *blk;
-	if (host != NULL)
-		(void)snprintf(out->host, sizeof(out->host), "%s", host);
+	if (host != NULL) {
+		n = strnlen(host, sizeof(out->host) - 1);
+		memcpy(out->host, host, n);
+		out->host[n] = '\0';
+	}
 }
 
 size_t
 sess_opts_blocks(void)
 {
 	return optblk_n;
+}
+
+/* Options that go together (transport, version, SNMPv3, broadcast). */
+int
+sess_check_opts(const struct sess_opts *o)
+{
+	/* DTLS carries SNMPv3 under TSM only (RFC 6353, RFC 5591). */
+	if (o->transport == SESS_TRANSPORT_DTLS && o->version != SNMP_V3) {
+		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
+		    "SNMP over DTLS carries SNMPv3 only");
+		return -1;
+	}
+	if (o->transport != SESS_TRANSPORT_UDP &&
+	    o->transport != SESS_TRANSPORT_DTLS &&
+	    o->transport != SESS_TRANSPORT_UDP6 &&
+	    !SESS_TRANSPORT_IS_STREAM(o->transport)) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
+		    "unknown transport %d", (int)o->transport);
+		return -1;
+	}
+	if (o->version == SNMP_V3 && sess_v3_check_opts(o) == -1)
+		return -1;
+	if (o->version != SNMP_V1 && o->version != SNMP_V2C &&
+	    o->version != SNMP_V3) {
+		snmpmgr_seterr(SNMPMGR_ERR_VERSION, "SNMP version %d",
+		    (int)o->version);
+		return -1;
+	}
+	if (o->use_connection && o->port == 0) {
+		snmpmgr_seterr(SNMPMGR_ERR_PORT_ZERO_CONNECTION, NULL);
+		return -1;
+	}
+	if (o->broadcast && (o->version == SNMP_V3 || o->use_connection ||
+	    o->transport != SESS_TRANSPORT_UDP)) {
+		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "broadcast needs "
+		    "SNMPv1 or SNMPv2c over UDP on IPv4, without "
+		    "use_connection");
+		return -1;
+	}
+	return 0;
 }

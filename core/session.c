@@ -321,65 +321,43 @@ sess_recent_forget(struct sess_mgr *m, const struct sess *s)
 
 /* ------------------------------------------------------------ sessions */
 
-static int
-sess_check_opts(const struct sess_opts *o)
+struct sess *
+sess_new(struct sess_mgr *m, const struct sess_opts *opts)
 {
-	/* DTLS carries SNMPv3 under TSM only (RFC 6353, RFC 5591). */
-	if (o->transport == SESS_TRANSPORT_DTLS && o->version != SNMP_V3) {
-		snmpmgr_seterr(SNMPMGR_ERR_VERSION,
-		    "SNMP over DTLS carries SNMPv3 only");
-		return -1;
+	const struct sess_opts *blk;
+	struct sess *s;
+
+	if (sess_check_opts(opts) == -1)
+		return NULL;
+	if ((blk = sess_opts_intern(opts)) == NULL) {
+		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
+		return NULL;
 	}
-	if (o->transport != SESS_TRANSPORT_UDP &&
-	    o->transport != SESS_TRANSPORT_DTLS &&
-	    o->transport != SESS_TRANSPORT_UDP6 &&
-	    !SESS_TRANSPORT_IS_STREAM(o->transport)) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-		    "unknown transport %d", (int)o->transport);
-		return -1;
-	}
-	if (o->version == SNMP_V3 && sess_v3_check_opts(o) == -1)
-		return -1;
-	if (o->version != SNMP_V1 && o->version != SNMP_V2C &&
-	    o->version != SNMP_V3) {
-		snmpmgr_seterr(SNMPMGR_ERR_VERSION, "SNMP version %d",
-		    (int)o->version);
-		return -1;
-	}
-	if (o->use_connection && o->port == 0) {
-		snmpmgr_seterr(SNMPMGR_ERR_PORT_ZERO_CONNECTION, NULL);
-		return -1;
-	}
-	if (o->broadcast && (o->version == SNMP_V3 || o->use_connection ||
-	    o->transport != SESS_TRANSPORT_UDP)) {
-		snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED, "broadcast needs "
-		    "SNMPv1 or SNMPv2c over UDP on IPv4, without "
-		    "use_connection");
-		return -1;
-	}
-	return 0;
+	s = sess_new_blk(m, blk, opts->host);
+	sess_opts_drop(blk);
+	return s;
 }
 
 struct sess *
-sess_new(struct sess_mgr *m, const struct sess_opts *opts)
+sess_new_blk(struct sess_mgr *m, const struct sess_opts *blk,
+    const char *host)
 {
 	struct sockaddr_storage ss;
 	struct sess *s;
 
-	if (sess_check_opts(opts) == -1)
+	if (sess_check_opts(blk) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;
 	}
 	s->m = m;
-	if ((s->opts = sess_opts_intern(opts)) == NULL ||
-	    (s->host = strndup(opts->host, sizeof(opts->host) - 1)) == NULL) {
-		sess_opts_drop(s->opts);
+	if ((s->host = strndup(host, sizeof(blk->host) - 1)) == NULL) {
 		free(s);
 		snmpmgr_seterr(SNMPMGR_ERR_BUSY, "out of memory");
 		return NULL;
 	}
+	s->opts = sess_opts_hold(blk);
 	s->vops = &sess_v12_ops;
 	TAILQ_INIT(&s->reqs);
 	if (s->opts->version == SNMP_V3 && sess_v3_new(s) == -1)

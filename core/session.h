@@ -315,6 +315,11 @@ void		 sess_mgr_set_trace(struct sess_mgr *m,
  * SNMPMGR_ERR_NOT_SUPPORTED for transports or versions this build lacks).
  */
 struct sess	*sess_new(struct sess_mgr *m, const struct sess_opts *opts);
+/* The same from an interned block (sess_opts_intern) and a host: the
+ * session takes a reference of its own to blk.  What sess_new() does
+ * without interning the options again (a config's 100,000 sessions). */
+struct sess	*sess_new_blk(struct sess_mgr *m, const struct sess_opts *blk,
+		    const char *host);
 /* Ends the session's requests, each callback called with
  * SNMPMGR_ERR_INTERRUPTED, then frees it.  NULL is fine. */
 void		 sess_free(struct sess *s);

@@ -17,7 +17,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -769,7 +768,7 @@ cfg_named_list(struct cfg_ctx *ctx, enum sect_id sect, size_t size,
 {
 	const char	*name;
 	json_t		*obj;
-	size_t		 n = json_object_size(ctx->coll[sect]);
+	size_t		 n = json_object_size(ctx->coll[sect]), i;
 	struct cfg_pos	 at;
 
 	if (n == 0)
@@ -783,7 +782,13 @@ cfg_named_list(struct cfg_ctx *ctx, enum sect_id sect, size_t size,
 		    -1)
 			return -1;
 	}
-	qsort(*arr, *count, size, cmp);
+	/* Generated configs often list their entries in order already. */
+	for (i = 1; i < *count; i++)
+		if (cmp((char *)*arr + (i - 1) * size,
+		    (char *)*arr + i * size) > 0)
+			break;
+	if (i < *count)
+		qsort(*arr, *count, size, cmp);
 	return 0;
 }
 
@@ -908,6 +913,13 @@ cfg_templates(struct cfg_ctx *ctx)
 	return 0;
 }
 
+/* t's "polls" array; NULL when t is NULL or has none. */
+static const json_t *
+t_polls(const struct cfg_tmpl *t)
+{
+	return t != NULL ? t->polls : NULL;
+}
+
 static struct cfg_tmpl *
 tmpl_find(struct cfg_ctx *ctx, const char *name)
 {
@@ -980,12 +992,11 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		"credentials", NULL };
 	struct cfg_pos	 at = cfg_entry_pos(ctx, SECT_SESSIONS, name), kat;
 	struct cfg_tmpl	*t = NULL;
-	const json_t	*v, *polls = NULL;
+	const json_t	*v, *polls = NULL, *src;
 	const char	*tname, *cname;
 	size_t		 i;
 
-	if ((s->name = strdup(name)) == NULL)
-		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	s->pooled = true;
 	*so = ctx->base;
 	so->v3.cred = NULL;		/* cfg_v3() makes the session's */
 	if (!json_is_object(obj))
@@ -1011,26 +1022,28 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "no "
 			    "template named \"%s\"", tname);
 		}
-		if ((s->template_name = strdup(tname)) == NULL)
+		if ((s->template_name = cfg_pool_str(ctx, tname)) == NULL)
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 		*so = t->opts;
 		so->v3.cred = NULL;
 		polls = t->polls;
 		if (t->credentials != NULL && (s->credentials =
-		    strdup(t->credentials)) == NULL)
+		    cfg_pool_str(ctx, t->credentials)) == NULL)
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 	}
-	if ((s->extra = json_deep_copy(t != NULL ? t->extra :
-	    ctx->base_extra)) == NULL)
+	/* jansson's deep copy costs a table and a snprintf per object,
+	 * even an empty one: the usual case is a new empty object. */
+	src = t != NULL ? t->extra : ctx->base_extra;
+	if ((s->extra = json_object_size(src) > 0 ? json_deep_copy(src) :
+	    json_object()) == NULL)
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	if ((v = json_object_get(obj, "credentials")) != NULL) {
 		kat = cfg_pos_key(&at, "credentials");
 		if (cred_ref(ctx, v, &kat, s->extra, &cname) == -1)
 			return -1;
-		free(s->credentials);
-		if ((s->credentials = strdup(cname)) == NULL)
+		if ((s->credentials = cfg_pool_str(ctx, cname)) == NULL)
 			return cfg_fail(ctx->err, &kat, AT_VALUE, "out of "
 			    "memory");
 	}
@@ -1063,17 +1076,15 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	if (s->extra != NULL)
 		cfg_secrets_mask(s->extra);
 	if (polls != NULL && json_array_size(polls) > 0) {
-		if ((s->polls = calloc(json_array_size(polls),
-		    sizeof(*s->polls))) == NULL)
+		/* A template's list is looked up once. */
+		if (polls == t_polls(t) && t->pollv != NULL)
+			s->polls = t->pollv;
+		else if ((s->polls = cfg_pool_polls(ctx, polls)) == NULL)
 			return cfg_fail(ctx->err, &at, AT_VALUE, "out of "
 			    "memory");
-		for (i = 0; i < json_array_size(polls); i++) {
-			if ((s->polls[i] = strdup(json_string_value(
-			    json_array_get(polls, i)))) == NULL)
-				return cfg_fail(ctx->err, &at, AT_VALUE,
-				    "out of memory");
-			s->npolls++;
-		}
+		else if (polls == t_polls(t))
+			t->pollv = s->polls;
+		s->npolls = (uint32_t)json_array_size(polls);
 	}
 	return 0;
 }
@@ -1087,15 +1098,24 @@ cfg_session_one(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	struct cfg_pos		 at;
 	int			 rv;
 
+	size_t			 nlen = strlen(name), hlen;
+
 	sess_opts_default(&so);
 	rv = cfg_session(ctx, name, obj, s, &so);
-	/* Every entry gets its block, as far as it got (config_free). */
+	/* Every entry gets its block, as far as it got (config_free), and
+	 * its name and host in one allocation. */
+	hlen = strnlen(so.host, sizeof(so.host) - 1);
 	if ((s->opts = sess_opts_intern(&so)) == NULL ||
-	    (s->host = strdup(so.host)) == NULL) {
+	    (s->name = malloc(nlen + hlen + 2)) == NULL) {
 		at = cfg_entry_pos(ctx, SECT_SESSIONS, name);
 		sess_opts_release(&so);
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	}
+	memcpy(s->name, name, nlen + 1);
+	s->host = s->name + nlen + 1;
+	memcpy(s->host, so.host, hlen);
+	s->host[hlen] = '\0';
+	s->host_in_name = true;
 	sess_opts_release(&so);
 	return rv;
 }
@@ -1129,6 +1149,7 @@ cfg_ctx_clear(struct cfg_ctx *ctx)
 	config_json_wipe_secrets(ctx->base_extra);
 	json_decref(ctx->base_extra);
 	cfg_tls_memo_free(ctx->tls_memo);
+	json_decref(ctx->pooled);
 }
 
 /*
@@ -1162,64 +1183,6 @@ cfg_keep_running(struct cfg_ctx *ctx)
 	if (rc != 0)
 		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
 	return 0;
-}
-
-/*
- * The files snmpmgrd writes itself (conf.h): every STATE_DIR/sessions/
- * NAME.json, read after the config files as if included last.  Each must
- * hold nothing but its one session.
- */
-static int
-cfg_read_owned(struct cfg_ctx *ctx)
-{
-	struct cfg_pos	 root;
-	const json_t	*ss;
-	const char	*name;
-	json_t		*v;
-	char		*pat, *base;
-	glob_t		 g;
-	size_t		 j, len;
-	int		 r, rv = 0;
-
-	if ((pat = cfg_path_join(ctx->c->state_dir, CONFIG_OWNED_SESSIONS
-	    "/*.json")) == NULL) {
-		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
-		    "out of memory", ctx->c->state_dir);
-		return -1;
-	}
-	memset(&g, 0, sizeof(g));
-	r = glob(pat, 0, NULL, &g);
-	free(pat);
-	if (r == GLOB_NOMATCH)
-		return 0;
-	for (j = 0; r == 0 && j < g.gl_pathc && rv == 0; j++) {
-		if (cfg_read_file(ctx, g.gl_pathv[j], NULL, 1) == -1) {
-			rv = -1;
-			break;
-		}
-		memset(&root, 0, sizeof(root));
-		root.file = ctx->files[ctx->nfiles - 1];
-		ss = json_object_get(root.file->root, "sessions");
-		base = strrchr(g.gl_pathv[j], '/') + 1;
-		len = strlen(base) - strlen(".json");
-		name = NULL;
-		if (json_object_size(ss) == 1)
-			json_object_foreach((json_t *)ss, name, v)
-				break;
-		if (json_object_size(root.file->root) != 1 || name == NULL ||
-		    strlen(name) != len || strncmp(name, base, len) != 0)
-			rv = cfg_fail(ctx->err, &root, AT_VALUE, "a file of "
-			    "snmpmgrd's own holds one session, named as the "
-			    "file, and nothing else");
-	}
-	if (r != 0 && r != GLOB_NOMATCH) {
-		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s/%s: "
-		    "cannot list the directory", ctx->c->state_dir,
-		    CONFIG_OWNED_SESSIONS);
-		rv = -1;
-	}
-	globfree(&g);
-	return rv;
 }
 
 /* mask_sensitive_data and decrypt_trace of an override, into extra. */
@@ -1337,6 +1300,7 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 		goto nomem;
 	for (i = 0; i < NSECT; i++) {
 		ctx.sectfile[i] = -1;
+		ctx.collfi[i] = -1;
 		if (cfg_sections[i].kind != SECT_COLLECTION)
 			continue;
 		if ((ctx.coll[i] = json_object()) == NULL ||
@@ -1410,16 +1374,23 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->nsessions; i++) {
-		strv_free(c->sessions[i].polls, c->sessions[i].npolls);
+		if (!c->sessions[i].pooled) {
+			strv_free(c->sessions[i].polls,
+			    c->sessions[i].npolls);
+			free(c->sessions[i].template_name);
+			free(c->sessions[i].credentials);
+		}
 		config_json_wipe_secrets(c->sessions[i].extra);
 		json_decref(c->sessions[i].extra);
 		sess_opts_drop(c->sessions[i].opts);
 		dtls_cred_free(c->sessions[i].tls_cred);
-		free(c->sessions[i].host);
+		if (!c->sessions[i].host_in_name)
+			free(c->sessions[i].host);
 		free(c->sessions[i].name);
-		free(c->sessions[i].template_name);
-		free(c->sessions[i].credentials);
 	}
+	for (i = 0; i < c->npool; i++)
+		free(c->pool[i]);
+	free(c->pool);
 	sess_opts_release(&c->defaults);
 	free(c->sessions);
 	for (i = 0; i < c->npolls; i++) {
@@ -1468,13 +1439,18 @@ config_find_session(const struct config *c, const char *name)
 	    cmp_session);
 }
 
+/* bsearch(3) of a name among polls sorted by cmp_poll. */
+static int
+cmp_poll_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct config_poll *)elem)->name);
+}
+
 const struct config_poll *
 config_find_poll(const struct config *c, const char *name)
 {
-	struct config_poll	 key;
-
-	if (c == NULL || c->npolls == 0 || strlen(name) >= sizeof(key.name))
+	if (c == NULL || c->npolls == 0)
 		return NULL;
-	copy_str(key.name, name, sizeof(key.name));
-	return bsearch(&key, c->polls, c->npolls, sizeof(key), cmp_poll);
+	return bsearch(name, c->polls, c->npolls, sizeof(*c->polls),
+	    cmp_poll_name);
 }

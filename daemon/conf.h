@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/dtls.h"
 #include "core/limits.h"
@@ -70,7 +71,17 @@ struct config_session {
 	const struct sess_opts *opts;
 	char		*host;
 	char		**polls;	/* names of config_poll entries */
-	size_t		 npolls;
+	uint32_t	 npolls;	/* <= CONFIG_MAX_LIST */
+	/*
+	 * polls (the vector and its names), template_name and credentials
+	 * are the config's, shared by every entry with the same ones
+	 * (struct config's pool), not the entry's: freed with the config.
+	 * A copy (sessions_cs_dup) owns its own.
+	 */
+	bool		 pooled;
+	/* host is in name's allocation, after it (config entries): not
+	 * freed alone. */
+	bool		 host_in_name;
 	char		*template_name;		/* NULL = none */
 	char		*credentials;		/* NULL = none */
 	/*
@@ -328,6 +339,11 @@ struct config {
 	struct config_cluster cluster;
 	char		**warnings;
 	size_t		 nwarnings;
+	/* What pooled entries share (see config_session): allocations
+	 * freed with the config. */
+	void		**pool;
+	size_t		 npool;
+	size_t		 poolcap;
 };
 
 /* At most this many warnings are kept per config. */

@@ -279,14 +279,14 @@ static int
 cl_hash(struct cfg_ctx *ctx)
 {
 	struct config	*c = ctx->c;
-	json_t		*doc, *coll, *o;
+	json_t		*doc, *coll;
 	const char	*name;
 	const json_t	*e;
 	char		*text = NULL, *owned;
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen = 0;
 	size_t		 plen;
-	int		 i, rv = -1;
+	int		 i, fi, rv = -1;
 
 	if ((doc = json_object()) == NULL)
 		return -1;
@@ -307,9 +307,9 @@ cl_hash(struct cfg_ctx *ctx)
 		    json_object_set_new(doc, cfg_sections[i].name, coll) == -1)
 			goto out;
 		json_object_foreach(ctx->coll[i], name, e) {
-			o = json_object_get(ctx->origin[i], name);
-			if (o != NULL && owned != NULL && strncmp(ctx->files[
-			    json_integer_value(o)]->path, owned, plen) == 0)
+			fi = cfg_entry_file(ctx, (enum sect_id)i, name);
+			if (fi >= 0 && owned != NULL && strncmp(ctx->files[
+			    fi]->path, owned, plen) == 0)
 				continue;
 			if (json_object_set_new(coll, name,
 			    json_deep_copy(e)) == -1)

@@ -4,7 +4,8 @@
  * loops refused) and the inline extra of config_load_extra(), each parsed
  * by jansson with duplicate keys rejected.  Their top-level keys are
  * merged into the load context: named entries (sessions, polls, templates,
- * credentials) are pooled, and a scalar section may be given once.
+ * credentials) are pooled, and a scalar section may be given once.  Also
+ * the session files snmpmgrd writes itself in state_dir (cfg_read_owned).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -60,7 +61,8 @@ cfg_file_free(struct cfg_file *f)
 	if (f->text != NULL)
 		OPENSSL_cleanse(f->text, f->len);
 	free(f->text);
-	config_json_wipe_secrets(f->root);
+	if (f->secrets)
+		config_json_wipe_secrets(f->root);
 	json_decref(f->root);
 	free(f);
 }
@@ -77,15 +79,27 @@ cfg_sect_pos(const struct cfg_ctx *ctx, enum sect_id id)
 	return p;
 }
 
+int
+cfg_entry_file(const struct cfg_ctx *ctx, enum sect_id id, const char *name)
+{
+	json_t	*o;
+
+	if ((o = json_object_get(ctx->origin[id], name)) != NULL)
+		return (int)json_integer_value(o);
+	if (ctx->collfi[id] >= 0 && json_object_get(ctx->coll[id],
+	    name) != NULL)
+		return ctx->collfi[id];
+	return -1;
+}
+
 struct cfg_pos
 cfg_entry_pos(const struct cfg_ctx *ctx, enum sect_id id, const char *name)
 {
 	struct cfg_pos	 p, root;
-	json_t		*o;
+	int		 fi = cfg_entry_file(ctx, id, name);
 
 	memset(&root, 0, sizeof(root));
-	o = json_object_get(ctx->origin[id], name);
-	root.file = o != NULL ? ctx->files[json_integer_value(o)] : NULL;
+	root.file = fi >= 0 ? ctx->files[fi] : NULL;
 	p = cfg_pos_key(&root, cfg_sections[id].name);
 	return cfg_pos_key(&p, name);
 }
@@ -161,8 +175,9 @@ cfg_merge(struct cfg_ctx *ctx, int fi, enum sect_id id, json_t *val)
 {
 	struct cfg_pos	 root, at, eat, prev;
 	const char	*name;
-	json_t		*entry;
+	json_t		*entry, *copy;
 	char		 where[300];
+	size_t		 n;
 
 	memset(&root, 0, sizeof(root));
 	root.file = ctx->files[fi];
@@ -181,6 +196,33 @@ cfg_merge(struct cfg_ctx *ctx, int fi, enum sect_id id, json_t *val)
 	if (!json_is_object(val))
 		return cfg_fail(ctx->err, &at, AT_VALUE, "expected an object "
 		    "of named entries");
+	/* The first file to give entries: its object is the pool. */
+	if (ctx->collfi[id] < 0 && json_object_size(ctx->coll[id]) == 0) {
+		n = 0;
+		json_object_foreach(val, name, entry) {
+			eat = cfg_pos_key(&at, name);
+			if (cfg_check_name(name, &eat, ctx->err) == -1)
+				return -1;
+			if (id == SECT_SESSIONS && n++ >= SNMPMGR_MAX_SESSIONS)
+				return cfg_fail(ctx->err, &eat, AT_KEY, "more "
+				    "than %d sessions", SNMPMGR_MAX_SESSIONS);
+		}
+		json_decref(ctx->coll[id]);
+		ctx->coll[id] = json_incref(val);
+		ctx->collfi[id] = fi;
+		ctx->coll_shared[id] = true;
+		return 0;
+	}
+	if (ctx->coll_shared[id]) {
+		if ((copy = json_object()) == NULL ||
+		    json_object_update(copy, ctx->coll[id]) == -1) {
+			json_decref(copy);
+			return cfg_fail(ctx->err, &at, AT_KEY, "out of memory");
+		}
+		json_decref(ctx->coll[id]);
+		ctx->coll[id] = copy;
+		ctx->coll_shared[id] = false;
+	}
 	json_object_foreach(val, name, entry) {
 		eat = cfg_pos_key(&at, name);
 		if (cfg_check_name(name, &eat, ctx->err) == -1)
@@ -354,7 +396,7 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 			    "matching it)", path);
 			goto fail;
 		}
-	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
+	f->root = cfg_json_load(f->text, f->len, &jerr, &f->secrets);
 	if (f->root == NULL) {
 		/* jansson quotes the text near the error: not a secret's. */
 		if (jerr.line > 0 && jerr.position >= 0 &&
@@ -453,8 +495,8 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 		return -1;
 	}
 	/* Parsed back from the text, so positions match what was read. */
-	if ((f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL)
+	if ((f->root = cfg_json_load(f->text, f->len, &jerr,
+	    &f->secrets)) == NULL)
 		goto nomem;
 	ctx->files[ctx->nfiles++] = f;
 	if (json_object_get(f->root, "include") != NULL) {
@@ -471,3 +513,60 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 	return -1;
 }
 
+/*
+ * The files snmpmgrd writes itself (conf.h): every STATE_DIR/sessions/
+ * NAME.json, read after the config files as if included last.  Each must
+ * hold nothing but its one session.
+ */
+int
+cfg_read_owned(struct cfg_ctx *ctx)
+{
+	struct cfg_pos	 root;
+	const json_t	*ss;
+	const char	*name;
+	json_t		*v;
+	char		*pat, *base;
+	glob_t		 g;
+	size_t		 j, len;
+	int		 r, rv = 0;
+
+	if ((pat = cfg_path_join(ctx->c->state_dir, CONFIG_OWNED_SESSIONS
+	    "/*.json")) == NULL) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: "
+		    "out of memory", ctx->c->state_dir);
+		return -1;
+	}
+	memset(&g, 0, sizeof(g));
+	r = glob(pat, 0, NULL, &g);
+	free(pat);
+	if (r == GLOB_NOMATCH)
+		return 0;
+	for (j = 0; r == 0 && j < g.gl_pathc && rv == 0; j++) {
+		if (cfg_read_file(ctx, g.gl_pathv[j], NULL, 1) == -1) {
+			rv = -1;
+			break;
+		}
+		memset(&root, 0, sizeof(root));
+		root.file = ctx->files[ctx->nfiles - 1];
+		ss = json_object_get(root.file->root, "sessions");
+		base = strrchr(g.gl_pathv[j], '/') + 1;
+		len = strlen(base) - strlen(".json");
+		name = NULL;
+		if (json_object_size(ss) == 1)
+			json_object_foreach((json_t *)ss, name, v)
+				break;
+		if (json_object_size(root.file->root) != 1 || name == NULL ||
+		    strlen(name) != len || strncmp(name, base, len) != 0)
+			rv = cfg_fail(ctx->err, &root, AT_VALUE, "a file of "
+			    "snmpmgrd's own holds one session, named as the "
+			    "file, and nothing else");
+	}
+	if (r != 0 && r != GLOB_NOMATCH) {
+		(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s/%s: "
+		    "cannot list the directory", ctx->c->state_dir,
+		    CONFIG_OWNED_SESSIONS);
+		rv = -1;
+	}
+	globfree(&g);
+	return rv;
+}

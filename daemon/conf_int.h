@@ -44,6 +44,7 @@ struct cfg_file {
 	char		*text;
 	size_t		 len;
 	json_t		*root;
+	bool		 secrets;	/* root may hold some (cfg_json_load) */
 };
 
 /* Where a value is: a file (NULL for inline targets) and a key path. */
@@ -102,6 +103,7 @@ struct cfg_tmpl {
 	struct sess_opts opts;
 	json_t		*extra;
 	const json_t	*polls;		/* its "polls" array, or NULL */
+	char		**pollv;	/* the same, pooled (NULL: not yet) */
 	const char	*credentials;
 };
 
@@ -116,11 +118,22 @@ struct cfg_ctx {
 	int			 sectfile[NSECT];
 	json_t			*coll[NSECT];	/* name -> entry */
 	json_t			*origin[NSECT];	/* name -> file index */
+	/*
+	 * A collection given by one file so far is that file's object
+	 * itself (a reference, coll_shared), not a copy made entry by entry:
+	 * its entries, kept out of origin, come from file collfi (-1: no
+	 * such file).  A second file's entries make coll a copy first.
+	 */
+	int			 collfi[NSECT];
+	bool			 coll_shared[NSECT];
 	struct sess_opts	 base;		/* with "defaults" applied */
 	json_t			*base_extra;
 	struct cfg_tmpl		*tmpl;
 	size_t			 ntmpl;
 	struct cfg_tls_memo	*tls_memo;	/* DTLS files checked */
+	/* The config's pool by content ("s" + a string, "v" + poll names
+	 * joined by '/'): index in c->pool. */
+	json_t			*pooled;
 };
 
 /* conf_locate.c: positions, messages, suggestions. */
@@ -188,6 +201,8 @@ int		 cfg_opts_apply(const json_t *obj, const struct cfg_pos *at,
 void		 cfg_secrets_mask(json_t *extra);
 /* A key whose value is a secret: a password, a key, a community. */
 bool		 cfg_secret_name(const char *key);
+/* A member config_json_wipe_secrets() wipes (a password or a key). */
+bool		 cfg_secret_key(const char *key);
 
 /* conf_v3.c: SNMPv3 options and credentials. */
 int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,
@@ -240,16 +255,39 @@ int		 cfg_tls_session(const json_t *extra, struct sess_opts *o,
 /* What cfg_tls_session() remembered (its password wiped). */
 void		 cfg_tls_memo_free(struct cfg_tls_memo *m);
 
+/*
+ * conf_json.c: a config file's text as a jansson tree, what
+ * json_loadb(text, len, JSON_REJECT_DUPLICATES, err) makes of it (its
+ * errors too), by a faster parser for common text.  cfg_json_fast() is
+ * that parser alone: NULL where it leaves the text to jansson.  *secrets
+ * false: no member of the tree is one config_json_wipe_secrets() wipes
+ * (the parser saw every key), so the tree needs no wiping.
+ */
+typedef struct json_error_t json_error_t;
+json_t		*cfg_json_load(const char *text, size_t len, json_error_t *err,
+		    bool *secrets);
+json_t		*cfg_json_fast(const char *text, size_t len, bool *secrets);
+
 /* conf_file.c: files, includes, merging. */
 void		 cfg_file_free(struct cfg_file *f);
 struct cfg_pos	 cfg_sect_pos(const struct cfg_ctx *ctx, enum sect_id id);
 struct cfg_pos	 cfg_entry_pos(const struct cfg_ctx *ctx, enum sect_id id,
+		    const char *name);
+/* The index of the file that gave entry name of collection id, or -1. */
+int		 cfg_entry_file(const struct cfg_ctx *ctx, enum sect_id id,
 		    const char *name);
 char		*cfg_path_join(const char *dir, const char *name);
 int		 cfg_read_file(struct cfg_ctx *ctx, const char *path,
 		    const struct cfg_pos *from, int depth);
 int		 cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj,
 		    const char *name);
+/* STATE_DIR/sessions/NAME.json, each read as if included last. */
+int		 cfg_read_owned(struct cfg_ctx *ctx);
+
+/* conf_pool.c: a pooled copy of a name, or NULL (out of memory). */
+char		*cfg_pool_str(struct cfg_ctx *ctx, const char *s);
+/* The names of a "polls" array (checked already), as a pooled vector. */
+char		**cfg_pool_polls(struct cfg_ctx *ctx, const json_t *polls);
 
 /* conf.c: sections. */
 int		 cfg_check_keys(const json_t *obj, const struct cfg_pos *at,

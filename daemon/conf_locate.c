@@ -532,7 +532,7 @@ int
 cfg_name_in(const char *const *names, const char *key)
 {
 	for (; names != NULL && *names != NULL; names++)
-		if (strcmp(*names, key) == 0)
+		if ((*names)[0] == key[0] && strcmp(*names, key) == 0)
 			return 1;
 	return 0;
 }

@@ -176,26 +176,89 @@ static const struct v3def v3defs[] = {
 };
 #define NV3DEFS		(sizeof(v3defs) / sizeof(v3defs[0]))
 
-static const struct optdef *
-optdef_find(const char *name)
+/*
+ * Every name of both tables in one open-addressed table (FNV-1a): a key
+ * is found with one hash and a strcmp or two, where the parser and
+ * cfg_opts_apply() ask for every key of a file (300,000 for 100,000
+ * sessions).  Made on first use; the config is read by one thread.
+ */
+#define OPTIX_SIZE	256		/* a power of two, > 2 x the names */
+
+static struct {
+	const char	*name;
+	short		 opt;		/* index in optdefs, or -1 */
+	short		 v3;		/* index in v3defs, or -1 */
+} optix[OPTIX_SIZE];
+static bool	 optix_made;
+
+static uint32_t
+optix_hash(const char *name)
+{
+	uint32_t	 h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
+}
+
+/* The slot of name, or of the empty one where it would go. */
+static size_t
+optix_slot(const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < NOPTDEFS; i++)
-		if (strcmp(optdefs[i].name, name) == 0)
-			return &optdefs[i];
-	return NULL;
+	for (i = optix_hash(name) & (OPTIX_SIZE - 1); optix[i].name != NULL &&
+	    strcmp(optix[i].name, name) != 0; i = (i + 1) & (OPTIX_SIZE - 1))
+		;
+	return i;
+}
+
+static void
+optix_add(const char *name, short opt, short v3)
+{
+	size_t	 i = optix_slot(name);
+
+	if (optix[i].name == NULL) {
+		optix[i].name = name;
+		optix[i].opt = optix[i].v3 = -1;
+	}
+	if (opt >= 0)
+		optix[i].opt = opt;
+	if (v3 >= 0)
+		optix[i].v3 = v3;
+}
+
+static size_t
+optix_find(const char *name)
+{
+	size_t	 i;
+
+	if (!optix_made) {
+		for (i = 0; i < NOPTDEFS; i++)
+			optix_add(optdefs[i].name, (short)i, -1);
+		for (i = 0; i < NV3DEFS; i++)
+			optix_add(v3defs[i].name, -1, (short)i);
+		optix_made = true;
+	}
+	return optix_slot(name);
+}
+
+static const struct optdef *
+optdef_find(const char *name)
+{
+	size_t	 i = optix_find(name);
+
+	return optix[i].name != NULL && optix[i].opt >= 0 ?
+	    &optdefs[optix[i].opt] : NULL;
 }
 
 const struct v3def *
 cfg_v3def_find(const char *name)
 {
-	size_t	 i;
+	size_t	 i = optix_find(name);
 
-	for (i = 0; i < NV3DEFS; i++)
-		if (strcmp(v3defs[i].name, name) == 0)
-			return &v3defs[i];
-	return NULL;
+	return optix[i].name != NULL && optix[i].v3 >= 0 ?
+	    &v3defs[optix[i].v3] : NULL;
 }
 
 static void
@@ -467,7 +530,9 @@ config_session_set_opts(struct config_session *s, const json_t *obj,
 		return -1;
 	}
 	sess_opts_drop(s->opts);
-	free(s->host);
+	if (!s->host_in_name)
+		free(s->host);
+	s->host_in_name = false;
 	s->opts = nb;
 	s->host = host;
 	return 0;
@@ -574,6 +639,12 @@ is_secret_key(const char *key)
 	const struct v3def	*vd = cfg_v3def_find(key);
 
 	return vd != NULL && vd->secret;
+}
+
+bool
+cfg_secret_key(const char *key)
+{
+	return is_secret_key(key);
 }
 
 bool

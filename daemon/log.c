@@ -191,14 +191,16 @@ log_repeat(struct log_repeat *r, const char *fmt, ...)
 	} else if (log_level >= LOG_DEBUG)
 		log_vwrite(LOG_DEBUG, NULL, fmt, ap);
 	va_end(ap);
-	r->count++;
+	if (r->count < UINT32_MAX)
+		r->count++;
 }
 
 void
 log_repeat_clear(struct log_repeat *r, const char *what)
 {
 	if (r->active)
-		log_info("%s (after %lu failures)", what, r->count);
+		log_info("%s (after %lu failures)", what,
+		    (unsigned long)r->count);
 	r->active = false;
 	r->count = 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Start logging to stderr at level (a syslog LOG_* priority; messages of
@@ -34,8 +35,8 @@ void	 fatalx(const char *fmt, ...)
  * until log_repeat_clear() says it went away.  Zero-initialise.
  */
 struct log_repeat {
-	bool		 active;
-	unsigned long	 count;
+	uint32_t	 count;		/* stops at UINT32_MAX */
+	bool		 active;	/* 8 bytes in all: one per session */
 };
 void	 log_repeat(struct log_repeat *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

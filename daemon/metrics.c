@@ -528,7 +528,8 @@ collect(struct mctx *m)
 	bool			 skip;
 	struct ncache		*nc;
 	const struct state_vals	*v;
-	const struct state_vb	*r;
+	struct snmp_value	 val;
+	size_t			 oidlen;
 
 	/* One entry per value (two for counters with rates), at most. */
 	for (i = 0, k = 0; i < m->r->njobs; i++)
@@ -548,8 +549,8 @@ collect(struct mctx *m)
 		v = &job->ji.st->vals;
 		nc = ncache_get(m, v);
 		for (k = 0; k < v->n; k++) {
-			r = &v->vb[k];
-			kind = value_kind(r->type, &skip);
+			state_vals_value(v, k, &val, &oidlen);
+			kind = value_kind(val.type, &skip);
 			if (skip)
 				continue;
 			if (nc != NULL && nc->fam[k] >= 0 &&
@@ -574,11 +575,10 @@ collect(struct mctx *m)
 				continue;	/* one kind per name */
 			e.vbi = (uint32_t)k;
 			e.fam = (uint32_t)f;
-			e.u = r->u;
-			e.type = r->type;
+			e.u = val.u;
+			e.type = val.type;
 			/* index_labels and lookup_labels add nothing */
-			e.bare = e.plen >= (v->names != NULL ?
-			    v->names[k].len : r->oidlen);
+			e.bare = e.plen >= oidlen;
 			if (ent_add(m, &e) == -1) {
 				m->nomem = true;
 				return;
@@ -897,7 +897,6 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 {
 	const struct mjob *job = &m->r->jobs[e->job];
 	const struct state_vals *v;
-	const struct state_vb *r;
 	struct snmp_varbind vb;
 	struct snmp_value val;
 	const struct oid *on;
@@ -923,16 +922,11 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 		return;
 	}
 	v = &job->ji.st->vals;
-	r = &v->vb[e->vbi];
 	ls.n = 0;
 	/* A named set's OID is read in place, not copied. */
 	if (v->names != NULL) {
 		on = &v->names[e->vbi];
-		val.type = r->type;
-		val.u = r->u;
-		val.len = r->len;
-		val.data = r->len > 0 ? v->data + r->off +
-		    (size_t)r->oidlen * 4 : NULL;
+		state_vals_value(v, e->vbi, &val, &n);
 	} else {
 		state_vals_get(v, e->vbi, &vb);
 		on = &vb.name;

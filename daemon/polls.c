@@ -90,11 +90,21 @@ struct psess {
 	struct polls		*P;
 	struct dsess		*ds;
 	struct poller_sess	*ps;
-	struct pjob		**jobs;
-	size_t			 njobs;
-	struct state_sess	 st;
+	/* Its jobs (psess_jobs): one, the usual case, needs no vector. */
+	union {
+		struct pjob	**v;	/* njobs != 1 */
+		struct pjob	*one;	/* njobs == 1 */
+	}			 jobs;
+	uint32_t		 njobs;
 	bool			 idle;	/* another cluster node owns it */
+	struct state_sess	 st;
 };
+
+static struct pjob **
+psess_jobs(struct psess *pp)
+{
+	return pp->njobs == 1 ? &pp->jobs.one : pp->jobs.v;
+}
 
 struct polls {
 	struct daemon		*d;
@@ -659,8 +669,9 @@ psess_free(struct psess *pp)
 	if (pp == NULL)
 		return;
 	for (i = 0; i < pp->njobs; i++)
-		pjob_free(pp->jobs[i]);
-	free(pp->jobs);
+		pjob_free(psess_jobs(pp)[i]);
+	if (pp->njobs != 1)
+		free(pp->jobs.v);
 	poller_sess_remove(pp->ps);
 	state_err_free(&pp->st.err);
 	free(pp);
@@ -692,7 +703,7 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 	const struct config	 *c = P->d->conf;
 	const struct config_poll *cp;
 	struct psess		 *pp = ds->ps;
-	struct pjob		**nj = NULL, *pj;
+	struct pjob		**nj = NULL, *pj, *one = NULL;
 	size_t			  i, k, m = 0, n = ds->cs->npolls;
 	int			  rv = 0;
 
@@ -728,19 +739,22 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 		if (P->stopped || !sess_get_opts(ds->s)->enabled || pp->idle)
 			poller_sess_enable(pp->ps, false);
 	}
-	if ((nj = calloc(n, sizeof(*nj))) == NULL)
+	/* One poll (the usual case) needs no vector. */
+	if (n == 1)
+		nj = &one;
+	else if ((nj = calloc(n, sizeof(*nj))) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++) {
 		cp = config_find_poll(c, ds->cs->polls[i]);
 		/* Keep the job of an unchanged poll. */
 		for (k = 0; k < pp->njobs; k++) {
-			pj = pp->jobs[k];
+			pj = psess_jobs(pp)[k];
 			if (pj != NULL && strcmp(pj->cp->name, cp->name) == 0 &&
 			    poll_same(pj->cp, cp)) {
 				pj->cp = cp;
 				state_vals_rename(&pj->st.vals, cp->oids);
 				nj[m++] = pj;
-				pp->jobs[k] = NULL;
+				psess_jobs(pp)[k] = NULL;
 				break;
 			}
 		}
@@ -755,10 +769,17 @@ polls_sync(struct polls *P, struct dsess *ds, char *err, size_t errsize)
 		m++;
 	}
 	for (k = 0; k < pp->njobs; k++)
-		pjob_free(pp->jobs[k]);
-	free(pp->jobs);
-	pp->jobs = nj;
-	pp->njobs = m;
+		pjob_free(psess_jobs(pp)[k]);
+	if (pp->njobs != 1)
+		free(pp->jobs.v);
+	if (m == 1) {
+		one = nj[0];
+		if (nj != &one)
+			free(nj);
+		pp->jobs.one = one;
+	} else
+		pp->jobs.v = nj != &one ? nj : NULL;
+	pp->njobs = (uint32_t)m;
 	return rv;
  nomem:
 	snprintf(err, errsize, "session %s: out of memory", ds->name);
@@ -856,7 +877,7 @@ polls_sess_info(const struct dsess *ds, struct polls_sess_info *info)
 void
 polls_job_info(const struct dsess *ds, size_t i, struct state_job_info *ji)
 {
-	pjob_info(ds->ps->jobs[i], ji);
+	pjob_info(psess_jobs(ds->ps)[i], ji);
 }
 
 void
@@ -864,6 +885,7 @@ polls_info(struct polls *P, struct polls_info *pi)
 {
 	struct sessions		*t = P->d->sessions;
 	struct dsess		*ds;
+	struct pjob		*pj;
 	size_t			 i, k;
 
 	memset(pi, 0, sizeof(*pi));
@@ -876,11 +898,12 @@ polls_info(struct polls *P, struct polls_info *pi)
 	for (i = 0; i < sessions_count(t); i++) {
 		ds = sessions_at(t, i);
 		for (k = 0; ds->ps != NULL && k < ds->ps->njobs; k++) {
-			pi->bytes += state_vals_memory(&ds->ps->jobs[k]->st.vals);
-			if (ds->ps->jobs[k]->st.work != NULL)
+			pj = psess_jobs(ds->ps)[k];
+			pi->bytes += state_vals_memory(&pj->st.vals);
+			if (pj->st.work != NULL)
 				pi->bytes += state_vals_memory(
-				    ds->ps->jobs[k]->st.work);
-			pi->objects += ds->ps->jobs[k]->st.vals.n;
+				    pj->st.work);
+			pi->objects += pj->st.vals.n;
 		}
 	}
 }
@@ -901,7 +924,7 @@ polls_reset(struct polls *P, struct dsess *ds)
 	size_t	 i;
 
 	for (i = 0; ds->ps != NULL && i < ds->ps->njobs; i++)
-		state_poll_reset(&ds->ps->jobs[i]->st);
+		state_poll_reset(&psess_jobs(ds->ps)[i]->st);
 	if (ds->store != NULL)
 		state_poll_reset(ds->store);
 }
@@ -1002,7 +1025,8 @@ polls_run(struct polls *P, struct dsess *ds, const char *poll, int *why)
 		return NULL;
 	}
 	for (i = 0; pp != NULL && i < pp->njobs; i++)
-		if (poll == NULL || strcmp(pp->jobs[i]->cp->name, poll) == 0)
+		if (poll == NULL || strcmp(psess_jobs(pp)[i]->cp->name,
+		    poll) == 0)
 			n++;
 	if (n == 0) {
 		*why = POLLS_RUN_NO_POLL;
@@ -1017,7 +1041,7 @@ polls_run(struct polls *P, struct dsess *ds, const char *poll, int *why)
 	run->P = P;
 	run->starting = true;
 	for (i = 0; i < pp->njobs; i++) {
-		pj = pp->jobs[i];
+		pj = psess_jobs(pp)[i];
 		if (poll != NULL && strcmp(pj->cp->name, poll) != 0)
 			continue;
 		run->w[run->nw].run = run;

@@ -43,6 +43,7 @@ sample_get(const struct sample *s, size_t i, const uint32_t **arcs,
     size_t *len, uint8_t *type, uint64_t *u)
 {
 	const struct state_vb	*r;
+	struct snmp_value	 val;
 
 	if (s->vb != NULL) {
 		*arcs = s->vb[i].name.arcs;
@@ -51,14 +52,16 @@ sample_get(const struct sample *s, size_t i, const uint32_t **arcs,
 		*u = s->vb[i].value.u;
 		return;
 	}
-	r = &s->v->vb[i];
 	if (s->v->names != NULL) {
 		*arcs = s->v->names[i].arcs;
-		*len = s->v->names[i].len;
-	} else {
-		*arcs = (const uint32_t *)(s->v->data + r->off);
-		*len = r->oidlen;
+		state_vals_value(s->v, i, &val, len);
+		*type = val.type;
+		*u = val.u;
+		return;
 	}
+	r = &s->v->vb[i];
+	*arcs = (const uint32_t *)(s->v->data + r->off);
+	*len = r->oidlen;
 	*type = r->type;
 	*u = r->u;
 }
@@ -106,14 +109,17 @@ static bool
 old_value(const struct state_vals *old, const struct sample *s, size_t i,
     const uint32_t *arcs, size_t len, uint8_t *type, uint64_t *u)
 {
+	struct snmp_value val;
 	ssize_t	 k;
+	size_t	 olen;
 
 	if (s->named && old->names != NULL && i < old->n)
 		k = (ssize_t)i;		/* the same OIDs in the same order */
 	else if ((k = old_find(old, arcs, len)) < 0)
 		return false;
-	*type = old->vb[k].type;
-	*u = old->vb[k].u;
+	state_vals_value(old, (size_t)k, &val, &olen);
+	*type = val.type;
+	*u = val.u;
 	return true;
 }
 

@@ -217,14 +217,15 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 	for (i = 0; i < nkeep; i++) {
 		ds = keep[i];
 		ncs = config_find_session(nc, ds->name);
+		/* The name too: the old config goes. */
+		ds->cs = ncs;
+		ds->name = ncs->name;
 		if (ds->runtime) {
 			/* A persisted addition: the config has it now. */
-			ds->cs = ncs;
 			sessions_cs_free(ds->own);
 			ds->own = NULL;
 			ds->runtime = false;
-		} else
-			ds->cs = ncs;
+		}
 		if (ds->modified) {
 			/* Run-time changes end at a reload. */
 			ds->rt_mask = ds->rt_decrypt = 0;	/* packets.c */

@@ -51,6 +51,9 @@ sessions_pos(const struct sessions *t, const char *name, bool *found)
 	int	 c;
 
 	*found = false;
+	/* Past the last: how a sorted config's sessions are added. */
+	if (hi > 0 && strcmp(t->v[hi - 1]->name, name) < 0)
+		return hi;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = strcmp(t->v[mid]->name, name);
@@ -97,6 +100,8 @@ sessions_cs_dup(const struct config_session *src)
 	if ((cs = malloc(sizeof(*cs))) == NULL)
 		return NULL;
 	*cs = *src;
+	cs->pooled = false;		/* the copy owns its strings */
+	cs->host_in_name = false;
 	cs->polls = NULL;
 	cs->npolls = 0;
 	cs->extra = NULL;
@@ -251,7 +256,6 @@ static struct dsess *
 dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 {
 	struct dsess	*ds;
-	struct sess_opts o;
 
 	if ((ds = calloc(1, sizeof(*ds))) == NULL)
 		return NULL;
@@ -265,13 +269,9 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 	} else
 		ds->cs = cs;
 	ds->errdetail = "";
-	if ((ds->name = strdup(cs->name)) == NULL) {
-		sessions_cs_free(ds->own);
-		free(ds);
-		return NULL;
-	}
-	sess_opts_compose(&o, ds->cs->opts, ds->cs->host);
-	if ((ds->s = sess_new(d->mgr, &o)) == NULL) {
+	ds->name = ds->cs->name;
+	if ((ds->s = sess_new_blk(d->mgr, ds->cs->opts, ds->cs->host)) ==
+	    NULL) {
 		ds->err = snmpmgr_lasterr();
 		if ((ds->errdetail = strdup(snmpmgr_lasterr_detail())) == NULL)
 			ds->errdetail = "";
@@ -297,7 +297,6 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);
-	free(ds->name);
 	free(ds);
 }
 

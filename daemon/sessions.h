@@ -36,8 +36,9 @@ struct sess_opts;
 struct sessions;
 struct state_poll;
 
+/* Fields ordered without holes: there is one per session. */
 struct dsess {
-	char			*name;
+	const char		*name;	/* cs->name, re-pointed with cs */
 	/*
 	 * What the session was made from: an entry of the daemon's config
 	 * (re-pointed to the new config by a reload), or, for a session
@@ -45,30 +46,30 @@ struct dsess {
 	 */
 	const struct config_session *cs;
 	struct config_session	*own;
-	bool			 runtime;	/* added through the socket */
-	bool			 modified;	/* options changed at run time */
 	struct sess		*s;	/* NULL if it could not be created */
-	int			 err;	/* why not */
 	const char		*errdetail; /* "" or owned text */
-	struct log_repeat	 rep;	/* repeated request failures */
 	struct psess		*ps;	/* its polls and results (polls.c) */
 	struct state_poll	*store;	/* what ad-hoc operations stored
 					 * ("store": true), or NULL */
+	struct log_repeat	 rep;	/* repeated request failures */
 	/*
 	 * mask_sensitive_data and decrypt_trace as changed at run time
 	 * by sessions_set_opts (0: as configured, 1: true, 2: false), read
 	 * by packets.c; and the bad packets matched to the session (log
 	 * once, then debug; packets.c).
 	 */
-	uint8_t			 rt_mask;
-	uint8_t			 rt_decrypt;
 	struct log_repeat	 rep_bad;
 	uint64_t		 bad_last_ms;	/* wall clock; 0: none yet */
 	int			 bad_code;
+	int			 err;	/* why s is NULL */
 	/* Cluster mode (cluster.c): 1 + the owner's index in the cluster's
 	 * node names, 0 when none yet; cl_mine: this node owns it. */
 	int			 cl_owner;
 	bool			 cl_mine;
+	uint8_t			 rt_mask;
+	uint8_t			 rt_decrypt;
+	bool			 runtime;	/* added through the socket */
+	bool			 modified;	/* options changed at run time */
 };
 
 /* Sessions for every session of c (which must outlive the entries that

@@ -71,17 +71,26 @@ int	 state_rates_prepare(struct state_vals *v, size_t n);
  */
 struct state_vals {
 	struct state_vb	*vb;
-	size_t		 n;
-	size_t		 cap;
 	uint8_t		*data;
-	size_t		 len;
-	size_t		 datacap;
-	bool		 sorted;
+	const struct oid *names;
+	struct state_rates *rates;	/* NULL: no rates (owned) */
+	/* Counts and sizes fit 32 bits (SNMPMGR_MAX_POLL_OBJECTS, data
+	 * offsets): a set is in every poll job of every session. */
+	uint32_t	 n;
+	uint32_t	 cap;
+	uint32_t	 len;
+	uint32_t	 datacap;
 	uint32_t	 dead;		/* bytes of data no record uses (replaced
 					 * objects); len - dead are live */
-	const struct oid *names;
-	size_t		 nnames;
-	struct state_rates *rates;	/* NULL: no rates (owned) */
+	uint32_t	 nnames;
+	bool		 sorted;
+	/*
+	 * A named set whose values have no bytes (integers, counters,
+	 * exceptions: most polls) keeps no records: data holds the n
+	 * value words (uint64_t), then the n types; vb is not used.  Read
+	 * through state_vals_get() and state_vals_value().
+	 */
+	bool		 compact;
 };
 
 void	 state_vals_init(struct state_vals *v);
@@ -109,6 +118,10 @@ ssize_t	 state_vals_find(const struct state_vals *v, const struct oid *o);
 /* Object i as a varbind (value bytes point into v). */
 void	 state_vals_get(const struct state_vals *v, size_t i,
 	    struct snmp_varbind *out);
+/* Object i's value alone, and its OID's length in arcs. */
+struct snmp_value;
+void	 state_vals_value(const struct state_vals *v, size_t i,
+	    struct snmp_value *out, size_t *oidlen);
 /* A JSON array of every object (render.c's varbind format, with "rate"
  * or "discontinuity" and "discontinuity_reason" where the rates say). */
 void	 state_vals_render(struct render_buf *b, const struct state_vals *v);

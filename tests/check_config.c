@@ -23,6 +23,7 @@
 
 #include "core/usm.h"
 #include "daemon/conf.h"
+#include "daemon/conf_int.h"
 #include "check_main.h"
 
 #define TPATH	4096
@@ -410,6 +411,101 @@ expect_fail_at_line(const char *text, int line, struct config_err *err)
 	    "got \"%s\"", err->text);
 	return strlen(prefix);
 }
+
+/*
+ * The config's own JSON parser (conf_json.c) makes what jansson makes of
+ * the text it takes, keys in order, and leaves the rest to jansson, whose
+ * errors the config reports.
+ */
+/* a and b dump the same, keys in their order. */
+static void
+assert_same_tree(json_t *a, json_t *b)
+{
+	char	*da = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*db = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	ck_assert_ptr_nonnull(da);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_str_eq(da, db);
+	free(da);
+	free(db);
+}
+
+START_TEST(config_json_fast_matches_jansson)
+{
+	static const char *const taken[] = {
+		"{}", " [ ] ", "{\"a\": 1, \"b\": [true, false, null]}",
+		"{\"z\": {\"y\": \"x\"}, \"a\": -42, \"m\": 0}",
+		"\n{\"s\": \"tab\\there \\\"q\\\" \\\\ \\/ \\n\\r\\b\\f\"}\n",
+		"{\"esc\\nkey\": \"\", \"\": 123456789012345678}",
+		"[\"public\", {\"host\": \"127.0.0.1\", \"port\": 161}]",
+	};
+	static const char *const left[] = {
+		/* for jansson: it accepts these */
+		"{\"r\": 1.5}", "{\"e\": 1e3}", "{\"u\": \"\\u00e9\"}",
+		"{\"utf8\": \"caf\xc3\xa9\"}", "{\"big\": 1234567890123456789}",
+		/* and rejects these */
+		"{\"a\": 1, \"a\": 2}", "{\"a\": 01}", "{\"a\": tru}",
+		"{\"a\": 1,}", "[1 2]", "{\"a\" 1}", "\"str\"", "42",
+		"{\"a\": \"ctl\x01\"}", "{} x", "{\"a\": -}", "{\"a\": \"x",
+		"{\"bad\": \"\\q\"}", "{\"a\": [1, 2}",
+	};
+	json_error_t	 je, je2;
+	json_t		*a, *b;
+	size_t		 i;
+	bool		 secrets;
+	const char	*pw = "{\"c\": {\"x\": {\"auth_password\": \"pw\"}}}";
+	const char	*shared = "{\"a\": {\"port\": 161, \"context_name\": "
+	    "\"samepass1\"}, \"b\": {\"port\": 161, \"auth_password\": "
+	    "\"samepass1\"}}";
+
+	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		a = cfg_json_fast(taken[i], strlen(taken[i]), &secrets);
+		ck_assert(!secrets);
+		b = json_loadb(taken[i], strlen(taken[i]),
+		    JSON_REJECT_DUPLICATES, &je);
+		ck_assert_msg(a != NULL, "not taken: %s", taken[i]);
+		ck_assert_msg(b != NULL, "jansson: %s", taken[i]);
+		assert_same_tree(a, b);
+		json_decref(a);
+		json_decref(b);
+	}
+	for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		ck_assert_msg(cfg_json_fast(left[i], strlen(left[i]),
+		    &secrets) == NULL, "taken: %s", left[i]);
+		/* cfg_json_load() is jansson for these, errors and all. */
+		a = cfg_json_load(left[i], strlen(left[i]), &je, &secrets);
+		ck_assert(secrets);
+		b = json_loadb(left[i], strlen(left[i]),
+		    JSON_REJECT_DUPLICATES, &je2);
+		ck_assert_msg((a == NULL) == (b == NULL), "%s", left[i]);
+		if (a == NULL) {
+			ck_assert_str_eq(je.text, je2.text);
+			ck_assert_int_eq(je.line, je2.line);
+			ck_assert_int_eq(je.column, je2.column);
+		} else
+			assert_same_tree(a, b);
+		json_decref(a);
+		json_decref(b);
+	}
+	/* A password key anywhere says the tree needs wiping. */
+	a = cfg_json_fast(pw, strlen(pw), &secrets);
+	ck_assert_ptr_nonnull(a);
+	ck_assert(secrets);
+	json_decref(a);
+	/* Equal values are shared, but never one a wipe writes over. */
+	a = cfg_json_fast(shared, strlen(shared), &secrets);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(json_object_get(json_object_get(a, "a"), "port"),
+	    json_object_get(json_object_get(a, "b"), "port"));
+	config_json_wipe_secrets(a);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a,
+	    "a"), "context_name")), "samepass1");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a,
+	    "b"), "auth_password")), "***");
+	json_decref(a);
+}
+END_TEST
 
 START_TEST(config_syntax_error_has_line_and_column)
 {
@@ -1382,6 +1478,7 @@ main(void)
 
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_json_fast_matches_jansson);
 	tcase_add_test(tc, config_syntax_error_has_line_and_column);
 	tcase_add_test(tc, config_syntax_error_hides_secrets);
 	tcase_add_test(tc, config_duplicate_key_is_an_error);

@@ -492,6 +492,70 @@ START_TEST(render_stored_rates)
 }
 END_TEST
 
+/*
+ * A get's named set without value bytes is kept compact (value words and
+ * types, no records) and reads back the same; one with bytes, or whose
+ * OIDs differ from the names, keeps records; the set moves between the
+ * two from run to run.
+ */
+START_TEST(state_named_set_compact)
+{
+	struct state_vals	 v;
+	struct snmp_varbind	 vb[4], got;
+	struct oid		 names[4];
+	struct render_buf	 b;
+	size_t			 i, run;
+
+	memset(vb, 0, sizeof(vb));
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(oid_parse_str(&names[i], "1.3.6.1.9.1"), 0);
+		names[i].arcs[names[i].len++] = (uint32_t)i + 1;
+		vb[i].name = names[i];
+	}
+	state_vals_init(&v);
+	for (run = 0; run < 3; run++) {
+		for (i = 0; i < 4; i++) {
+			vb[i].value.type = i == 3 ? SNMP_T_NOSUCHINSTANCE :
+			    i == 2 ? SNMP_T_INTEGER : SNMP_T_COUNTER32;
+			vb[i].value.u = 1000 * run + i;
+			vb[i].value.data = NULL;
+			vb[i].value.len = 0;
+		}
+		if (run == 1) {
+			vb[1].value.type = SNMP_T_OCTETS;
+			vb[1].value.data = (const uint8_t *)"ab";
+			vb[1].value.len = 2;
+		}
+		vb[2].value.i = -5;
+		ck_assert_int_eq(state_vals_set_get(&v, vb, 4, names, 4), 0);
+		ck_assert(v.compact == (run != 1));
+		ck_assert_ptr_eq(v.names, names);
+		ck_assert_uint_eq(v.n, 4);
+		for (i = 0; i < 4; i++) {
+			state_vals_get(&v, i, &got);
+			ck_assert_int_eq(oid_cmp(&got.name, &names[i]), 0);
+			ck_assert_uint_eq(got.value.type, vb[i].value.type);
+			ck_assert_uint_eq(got.value.len, vb[i].value.len);
+			if (vb[i].value.len > 0)
+				ck_assert_mem_eq(got.value.data,
+				    vb[i].value.data, vb[i].value.len);
+			else
+				ck_assert_uint_eq(got.value.u, vb[i].value.u);
+		}
+		ck_assert_int_eq(state_vals_find(&v, &names[2]), 2);
+		render_buf_init(&b);
+		state_vals_render(&b, &v);
+		ck_assert(!b.failed);
+		ck_assert_ptr_nonnull(strstr(b.p, "-5"));
+		render_buf_free(&b);
+		if (run != 1)
+			ck_assert_uint_lt(state_vals_memory(&v),
+			    4 * sizeof(struct state_vb));
+	}
+	state_vals_free(&v);
+}
+END_TEST
+
 /* The store against a plain model: random batches of replaced and new
  * OIDs (values growing and shrinking, repeats within a batch, exceptions
  * left out), by get and by a walk's staged rows; after each the set is
@@ -627,6 +691,7 @@ main(void)
 	tcase_add_test(tc, render_fixed_matches_printf);
 	tcase_add_test(tc, render_raw_matches_decoded);
 	tcase_add_test(tc, render_stored_rates);
+	tcase_add_test(tc, state_named_set_compact);
 	tcase_add_test(tc, store_matches_model);
 	suite_add_tcase(s, tc);
 	return check_run(s);

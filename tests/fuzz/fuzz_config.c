@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (i = 0; i < c->nsessions; i++) {
 		cs = &c->sessions[i];
-		if ((j = config_session_opts_json(&cs->opts, true)) == NULL)
+		if ((j = config_session_opts_json(cs->opts, true)) == NULL)
 			abort();
 		json_decref(j);
 		if ((j = config_extra_json(cs->extra, true)) != NULL)
