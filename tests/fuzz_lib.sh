@@ -1,9 +1,11 @@
-# fuzz_lib.sh - what tests/fuzz_session.sh, fuzz_tcp.sh and fuzz_http.sh
-# share (sourced, not run): fuzz_build NAME [LIBS...] builds the libFuzzer
+# fuzz_lib.sh - what the tests/fuzz_*.sh scripts share (sourced, not
+# run): fuzz_build NAME [LIBS...] builds the libFuzzer
 # target tests/fuzz/NAME.c from Makefile.am's list (`make
 # print-NAME-srcs`, with _ for -) with clang, in the build directory,
 # into $work (tests/NAME.work, its corpus in $work/corpus); it exits 77
 # (skipped) when clang or its libFuzzer runtime is missing.
+# fuzz_seed FORMAT [ARGS...] writes the next seed of the corpus, as
+# printf would print it.
 # fuzz_run NAME MAX_LEN runs it FUZZ_SECONDS (default 5) from that
 # corpus and exits: 0, or 1 with the crash input and log kept.
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -50,6 +52,13 @@ fuzz_build() {
 		echo "$name: the target does not build"
 		exit 1
 	fi
+}
+
+fuzz_seeds=0
+fuzz_seed() {
+	fuzz_seeds=$((fuzz_seeds + 1))
+	# shellcheck disable=SC2059
+	printf "$@" > "$work/corpus/seed$fuzz_seeds"
 }
 
 fuzz_run() {
