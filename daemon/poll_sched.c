@@ -4,7 +4,8 @@
  * Every job that has a next turn (or, in a down session, the one job that
  * serves as its probe) sits in one 4-ary min-heap keyed by the latest
  * moment it may start: its turn plus its share of the batch window
- * (turn_slack), a probe's moment itself.  The heap's top is the one
+ * (turn_slack), a probe's moment itself; taking a job off it is lazy
+ * (its entry goes stale, see "the heap").  The heap's top is the one
  * deadline asked of the loop through io->wake, so ten thousand sessions
  * cost one timer, and each wake-up starts every turn whose moment has
  * come: no turn starts before its moment or after its deadline.  Jobs that fire
