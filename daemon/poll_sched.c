@@ -4,8 +4,7 @@
  * Every job that has a next turn (or, in a down session, the one job that
  * serves as its probe) sits in one 4-ary min-heap keyed by the latest
  * moment it may start: its turn plus its share of the batch window
- * (turn_slack), a probe's moment itself; taking a job off it is lazy
- * (its entry goes stale, see "the heap").  The heap's top is the one
+ * (turn_slack), a probe's moment itself.  The heap's top is the one
  * deadline asked of the loop through io->wake, so ten thousand sessions
  * cost one timer, and each wake-up starts every turn whose moment has
  * come: no turn starts before its moment or after its deadline.  Jobs that fire
@@ -26,7 +25,7 @@
 
 #include "poll_sched.h"
 
-#define NOHEAP		UINT64_MAX	/* hat: not in the heap */
+#define NOHEAP		SIZE_MAX
 
 enum job_run {
 	J_IDLE = 0,
@@ -36,22 +35,17 @@ enum job_run {
 };
 
 struct poller_job {
-	struct poller_sess	*ps;		/* NULL: removed, its memory
-						 * kept for stale heap
-						 * entries (job_release) */
+	struct poller_sess	*ps;
 	TAILQ_ENTRY(poller_job)	 sentry;	/* ps->jobs */
 	TAILQ_ENTRY(poller_job)	 qentry;	/* a wait queue */
-	uint64_t		 hat;		/* key of its live heap entry,
-						 * or NOHEAP */
+	size_t			 hidx;		/* heap slot or NOHEAP */
 	uint64_t		 fire_at;	/* its moment (the heap's key
 						 * adds turn_slack) */
 	uint64_t		 due;		/* the turn it fires for */
 	uint64_t		 interval_us;
 	uint64_t		 jitter_us;
 	uint64_t		 phase_us;
-	uint32_t		 nent;		/* heap entries naming it,
-						 * live or stale */
-	uint8_t			 run;		/* enum job_run */
+	enum job_run		 run;
 	bool			 probe_sched;	/* in the heap as the probe */
 	bool			 probing;	/* waits or runs as the probe */
 	void			*udata;
@@ -156,21 +150,18 @@ poller_phase_us(const char *session, const char *job, uint64_t interval_us)
 /*
  * A 4-ary min-heap whose slots hold their key beside the job: sifting
  * compares keys in the array (a node's four children share a cache line)
- * and never writes into a job.  With 100,000 jobs each one is last
- * touched a minute before it fires, so noting a moved job's slot in it
- * (what a heap with removal in place needs) cost a cache and TLB miss
- * per level on every fired turn: the jobs a pop moves are not touched.
- *
- * So removal is lazy: a job in the heap notes the key of its one live
- * entry (hat); taking it off the schedule forgets that key, and an entry
- * whose key is not its job's hat is stale, dropped when it comes to the
- * top or when a full array is compacted.  A job freed while stale
- * entries still name it (nent) stays allocated, unlinked from
- * everything, until the last of them is dropped.
+ * and touches a job only to note its new slot.  With 100,000 jobs a
+ * binary heap of bare pointers missed the cache at every level, on every
+ * fired turn.
  */
 #define HEAP_D		4
-/* During heap_compact: this job's live entry was kept already. */
-#define HAT_KEPT	(1ULL << 63)
+
+static void
+heap_set(struct poller *p, size_t i, struct heap_ent e)
+{
+	p->heap[i] = e;
+	e.j->hidx = i;
+}
 
 static void
 heap_up(struct poller *p, size_t i)
@@ -182,10 +173,10 @@ heap_up(struct poller *p, size_t i)
 		parent = (i - 1) / HEAP_D;
 		if (p->heap[parent].at <= e.at)
 			break;
-		p->heap[i] = p->heap[parent];
+		heap_set(p, i, p->heap[parent]);
 		i = parent;
 	}
-	p->heap[i] = e;
+	heap_set(p, i, e);
 }
 
 static void
@@ -204,71 +195,10 @@ heap_down(struct poller *p, size_t i)
 				best = k;
 		if (e.at <= p->heap[best].at)
 			break;
-		p->heap[i] = p->heap[best];
+		heap_set(p, i, p->heap[best]);
 		i = best;
 	}
-	p->heap[i] = e;
-}
-
-/* One entry naming j left the heap; a removed job goes with its last. */
-static void
-heap_ent_drop(struct poller_job *j)
-{
-	if (--j->nent == 0 && j->ps == NULL)
-		free(j);
-}
-
-/* Drop the top entry (its job is not touched). */
-static void
-heap_pop(struct poller *p)
-{
-	if (--p->hn > 0) {
-		p->heap[0] = p->heap[p->hn];
-		heap_down(p, 0);
-	}
-}
-
-/* The job of the top live entry, stale ones above it dropped; NULL:
- * nothing is scheduled. */
-static struct poller_job *
-heap_top(struct poller *p)
-{
-	struct heap_ent	 e;
-
-	while (p->hn > 0) {
-		e = p->heap[0];
-		if (e.j->hat == e.at)
-			return e.j;
-		heap_pop(p);
-		heap_ent_drop(e.j);
-	}
-	return NULL;
-}
-
-/*
- * Keep the live entries, one per job (a job taken off and put back with
- * the same key has two entries that look live), and make a heap of them
- * again.
- */
-static void
-heap_compact(struct poller *p)
-{
-	struct heap_ent	 e;
-	size_t		 i, n = 0;
-
-	for (i = 0; i < p->hn; i++) {
-		e = p->heap[i];
-		if (e.j->hat == e.at) {
-			e.j->hat |= HAT_KEPT;
-			p->heap[n++] = e;
-		} else
-			heap_ent_drop(e.j);
-	}
-	p->hn = n;
-	for (i = 0; i < n; i++)
-		p->heap[i].j->hat &= ~HAT_KEPT;
-	for (i = n / HEAP_D + 1; i-- > 0; )
-		heap_down(p, i);
+	heap_set(p, i, e);
 }
 
 static int
@@ -277,12 +207,8 @@ heap_reserve(struct poller *p)
 	struct heap_ent	*nh;
 	size_t		 ncap;
 
-	/*
-	 * Room for every job twice: a full array is compacted, which
-	 * leaves at most one entry per job, so a push always fits and
-	 * compacting is rare.
-	 */
-	if (2 * (p->njobs + 1) <= p->hcap)
+	/* Every job may be in the heap at once. */
+	if (p->njobs < p->hcap)
 		return 0;
 	ncap = p->hcap ? p->hcap * 2 : 64;
 	if ((nh = reallocarray(p->heap, ncap, sizeof(*nh))) == NULL)
@@ -296,38 +222,35 @@ heap_reserve(struct poller *p)
 static void
 heap_push(struct poller *p, struct poller_job *j, uint64_t deadline)
 {
-	if (j->hat != NOHEAP)
+	if (j->hidx != NOHEAP)
 		return;
-	if (p->hn == p->hcap)
-		heap_compact(p);
-	j->hat = deadline;
-	j->nent++;
-	p->heap[p->hn] = (struct heap_ent){ deadline, j };
-	heap_up(p, p->hn++);
+	heap_set(p, p->hn++, (struct heap_ent){ deadline, j });
+	heap_up(p, j->hidx);
 }
 
-/* Off the schedule: its entry goes stale. */
 static void
 heap_remove(struct poller *p, struct poller_job *j)
 {
-	j->hat = NOHEAP;
-}
+	size_t		 i = j->hidx;
+	struct heap_ent	 last;
 
-/* Free j, removed from everything else, or leave that to the last
- * heap entry naming it. */
-static void
-job_release(struct poller_job *j)
-{
-	j->ps = NULL;
-	j->hat = NOHEAP;
-	if (j->nent == 0)
-		free(j);
+	if (i == NOHEAP)
+		return;
+	j->hidx = NOHEAP;
+	last = p->heap[--p->hn];
+	if (last.j == j)
+		return;
+	heap_set(p, i, last);
+	if (i > 0 && p->heap[(i - 1) / HEAP_D].at > last.at)
+		heap_up(p, i);
+	else
+		heap_down(p, i);
 }
 
 static void
 rewake(struct poller *p)
 {
-	uint64_t	 want = heap_top(p) != NULL ? p->heap[0].at : 0;
+	uint64_t	 want = p->hn > 0 ? p->heap[0].at : 0;
 
 	if (want == 0 && p->hn > 0)
 		want = 1;	/* 0 means "nothing"; fire at once */
@@ -546,7 +469,7 @@ regrid(struct poller *p, struct poller_sess *ps, uint64_t now, bool count)
 		ps->probe = NULL;
 	}
 	TAILQ_FOREACH(j, &ps->jobs, sentry) {
-		if (j->hat != NOHEAP)
+		if (j->hidx != NOHEAP)
 			continue;
 		if (count && now > ps->since) {
 			missed = (now - ps->since) / j->interval_us;
@@ -672,10 +595,9 @@ poller_timer(struct poller *p)
 	 * whose moment has not stops the round; it and those after it
 	 * have later deadlines, which the next wake-up serves.
 	 */
-	while ((j = heap_top(p)) != NULL && j->fire_at <= now) {
-		heap_pop(p);
-		j->hat = NOHEAP;
-		j->nent--;		/* a live job: not freed here */
+	while (p->hn > 0 && p->heap[0].j->fire_at <= now) {
+		j = p->heap[0].j;
+		heap_remove(p, j);
 		fire(p, j, now);
 	}
 	rewake(p);
@@ -730,9 +652,6 @@ poller_free(struct poller *p)
 		return;
 	while ((ps = TAILQ_FIRST(&p->sessions)) != NULL)
 		poller_sess_remove(ps);
-	/* Every job is removed: the entries left free them. */
-	while (p->hn > 0)
-		heap_ent_drop(p->heap[--p->hn].j);
 	free(p->heap);
 	free(p);
 }
@@ -862,7 +781,7 @@ poller_sess_remove(struct poller_sess *ps)
 	while ((j = TAILQ_FIRST(&ps->jobs)) != NULL) {
 		TAILQ_REMOVE(&ps->jobs, j, sentry);
 		p->njobs--;
-		job_release(j);
+		free(j);
 	}
 	if (ps->state == POLLER_DOWN)
 		p->ndown--;
@@ -953,7 +872,7 @@ poller_job_add(struct poller_sess *ps, const char *name, uint32_t interval_ms,
 		return NULL;
 	j->ps = ps;
 	j->udata = udata;
-	j->hat = NOHEAP;
+	j->hidx = NOHEAP;
 	j->interval_us = (uint64_t)interval_ms * 1000;
 	if (jitter_ms >= interval_ms)
 		jitter_ms = interval_ms - 1;
@@ -1002,7 +921,7 @@ poller_job_remove(struct poller_job *j)
 		if ((o = TAILQ_FIRST(&ps->jobs)) != NULL)
 			schedule_probe(p, ps, o, now_us(p));
 	}
-	job_release(j);
+	free(j);
 	pump(p, ps);
 	rewake(p);
 }
@@ -1047,7 +966,7 @@ void
 poller_job_get_stats(const struct poller_job *j, struct poller_job_stats *st)
 {
 	*st = j->st;
-	if (j->hat == NOHEAP || j->probe_sched)
+	if (j->hidx == NOHEAP || j->probe_sched)
 		st->next_us = 0;
 	st->skipped_down += missed_down(j,
 	    j->ps->p->io.now_us(j->ps->p->io.arg));
