@@ -593,6 +593,65 @@ END_TEST
  * order, and the ids of removed jobs are reused rather than outgrowing
  * the heap.
  */
+/*
+ * Taking a job off the schedule and back many times (here at one instant
+ * and without jitter, so it comes back with the same deadline each time,
+ * while another job holds the earliest one) leaves one turn per grid
+ * step: nothing it was scheduled with before is fired or kept for ever.
+ */
+START_TEST(poller_flapping_leaves_one_turn_per_job)
+{
+	struct poller		*p;
+	struct poller_sess	*ps, *other, *early;
+	struct poller_job	*j, *j2, *gone, *e;
+	struct poller_job_stats	 jst;
+	uint64_t		 t0;
+	size_t			 i, runs = 0, runs2 = 0, done = 0;
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, NULL, 1);
+	ps = poller_sess_add(p, "flap", NULL);
+	j = poller_job_add(ps, "p", 1000, 0, NULL);
+	j2 = poller_job_add(ps, "q", 1000, 0, NULL);
+	other = poller_sess_add(p, "other", NULL);
+	gone = poller_job_add(other, "p", 1000, 0, NULL);
+	early = poller_sess_add(p, "early", NULL);
+	e = poller_job_add(early, "p", 1, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_ptr_nonnull(j2);
+	ck_assert_ptr_nonnull(gone);
+	ck_assert_ptr_nonnull(e);
+	for (i = 0; i < 5000; i++) {
+		poller_sess_enable(ps, false);
+		poller_sess_enable(ps, true);
+		/* stale entries of a removed job outlive it harmlessly */
+		if (i == 100)
+			poller_job_remove(gone);
+	}
+	poller_job_get_stats(j, &jst);
+	ck_assert_uint_gt(jst.next_us, t0);
+	ck_assert_uint_le(jst.next_us, t0 + 1000 * MS);
+	for (i = 1; i <= 10; i++) {
+		fk_advance(p, t0 + i * 1000 * MS);
+		fk_finish_all(&done, POLLER_OK);
+	}
+	for (i = 0; i < fk_nstarted; i++) {
+		ck_assert(fk_started[i] == j || fk_started[i] == j2 ||
+		    fk_started[i] == e);
+		if (fk_started[i] == j)
+			runs++;
+		if (fk_started[i] == j2)
+			runs2++;
+	}
+	ck_assert_uint_eq(runs, 10);
+	ck_assert_uint_eq(runs2, 10);
+	poller_job_get_stats(j, &jst);
+	ck_assert_uint_eq(jst.overruns, 0);
+	poller_free(p);
+}
+END_TEST
+
 START_TEST(poller_survives_churn_of_jobs_and_sessions)
 {
 	struct poller		*p;
@@ -785,6 +844,7 @@ main(void)
 	tcase_add_test(tc, poller_batches_turns_within_the_window);
 	tcase_add_test(tc, poller_batch_wait_bounded_by_interval);
 	tcase_add_test(tc, poller_survives_churn_of_jobs_and_sessions);
+	tcase_add_test(tc, poller_flapping_leaves_one_turn_per_job);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
