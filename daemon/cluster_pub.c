@@ -25,6 +25,7 @@
 
 #define CL_MEM_SPILL	(8U << 20) /* in memory during a replay, at most */
 #define CL_SPILL_MS	100	/* records gather this long before a spill */
+#define CL_ACK_NAP_US	2000	/* PubAcks gather this long between reads */
 
 /* Under mu: the spool's figures for daemon.status. */
 static void
@@ -46,26 +47,63 @@ cl_ack_ok(natsMsg *m)
 	    memmem(d, (size_t)len, "\"seq\"", 5) != NULL;
 }
 
+/* Free the PubAcks read: one hand-over to libnats's garbage collector
+ * for many (it wakes when its list was empty, so freeing them one by
+ * one as they came woke it once per record). */
+static void
+cl_acks_free(natsMsg **acks, size_t *nacks)
+{
+	size_t	 i;
+
+	for (i = 0; i < *nacks; i++)
+		natsMsg_Destroy(acks[i]);
+	*nacks = 0;
+}
+
+/* One PubAck read: the record it answers, if it is this batch's. */
+static void
+cl_ack_take(struct cluster *cl, struct cl_nats *n, natsMsg *am, size_t sent,
+    size_t *left, size_t *acked, size_t *bad)
+{
+	const char	*subj;
+	unsigned long long g;
+	size_t		 i;
+
+	subj = strrchr(natsMsg_GetSubject(am), '.');
+	if (subj != NULL && sscanf(subj + 1, "%llu-%zu", &g, &i) == 2 &&
+	    g == n->gen && i < sent && cl->batch[i]->failed) {
+		(*left)--;
+		if (cl_ack_ok(am)) {
+			cl->batch[i]->failed = false;
+			(*acked)++;
+		} else
+			(*bad)++;
+	}
+}
+
 /*
  * Publish the k records in cl->batch, each with its Nats-Msg-Id and a
  * reply subject of our own, then read their PubAcks (2 heartbeats at
  * most); those without a good one stay marked failed.  The sends cost
  * one wake-up of the loop for the batch (the connection sends as soon as
  * the loop can write, no flusher thread), the acks are read here, not
- * by a delivery thread.  The tokens of informs stored are handed to the
+ * by a delivery thread: woken by the first one, the thread takes all
+ * that came, then naps CL_ACK_NAP_US so that the next ones gather (an
+ * R3 stream answers a batch a few at a time; taken as they came, each
+ * woke this thread).  The tokens of informs stored are handed to the
  * loop.
  */
 static void
 cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 {
-	natsMsg		*m, *am;
+	natsMsg		*m, *am, *acks[CL_BATCH];
 	natsStatus	 s = NATS_OK;
-	const char	*subj;
 	char		 reply[160];
-	size_t		 i, sent, left, ntok = 0, acked = 0, bad = 0;
-	unsigned long long g;
+	size_t		 i, sent, left, ntok = 0, acked = 0, bad = 0, nacks = 0;
 	uint64_t	*nt;
 	int64_t		 end, now;
+	int		 pend;
+	struct timespec	 nap = { 0, CL_ACK_NAP_US * 1000 };
 
 	n->gen++;
 	for (i = 0; i < k; i++)
@@ -93,18 +131,21 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 			break;
 		if (s != NATS_OK)
 			continue;	/* e.g. slow consumer: the acks go on */
-		subj = strrchr(natsMsg_GetSubject(am), '.');
-		if (subj != NULL && sscanf(subj + 1, "%llu-%zu", &g, &i) == 2 &&
-		    g == n->gen && i < sent && cl->batch[i]->failed) {
-			left--;
-			if (cl_ack_ok(am)) {
-				cl->batch[i]->failed = false;
-				acked++;
-			} else
-				bad++;
+		for (;;) {
+			cl_ack_take(cl, n, am, sent, &left, &acked, &bad);
+			if (nacks == CL_BATCH)
+				cl_acks_free(acks, &nacks);
+			acks[nacks++] = am;
+			if (natsSubscription_GetPending(n->acksub, &pend,
+			    NULL) != NATS_OK || pend <= 0 ||
+			    natsSubscription_NextMsg(&am, n->acksub, 0) !=
+			    NATS_OK)
+				break;
 		}
-		natsMsg_Destroy(am);
+		if (left > 0)
+			(void)nanosleep(&nap, NULL);
 	}
+	cl_acks_free(acks, &nacks);
 	pthread_mutex_lock(&cl->mu);
 	cl->pub_acked += acked;
 	cl->pub_errors += bad;
