@@ -272,14 +272,18 @@ def main():
                 d.stop()
             nodes = []
         phase = "takeover"
-        # (3) takeover.  What each survivor polls: its results over an
-        # interval (session.list of 60,000 rows is more than a client
-        # is sent at once).
+        # (3) takeover.  What each survivor polls: its successful polls
+        # over an interval (session.list of 60,000 rows is more than a
+        # client is sent at once).  "poll" events, not "response": a
+        # survivor polls the ~10,000 sessions it takes at once, and
+        # their responses with values (~700 bytes each) overflowed the
+        # subscription's queue (4 MiB at most), which the daemon then
+        # ends.
         gone = nodes[2]
         subs = []
         for d in nodes[:2]:
             c = d.connect(timeout=60)
-            c.call("events.subscribe", {"events": ["response"],
+            c.call("events.subscribe", {"events": ["poll"],
                                         "max_queue": 4 << 20})
             subs.append(c)
 
@@ -296,8 +300,13 @@ def main():
                     c.buf += c.sock.recv(1 << 20)
                     while b"\n" in c.buf:
                         line, _, c.buf = c.buf.partition(b"\n")
-                        p = json.loads(line).get("params") or {}
-                        if p.get("poll") and p.get("session"):
+                        msg = json.loads(line)
+                        if msg.get("method") == "events.end":
+                            raise CheckFailed("a survivor ended the event "
+                                              "subscription: %s" %
+                                              msg.get("params"))
+                        p = msg.get("params") or {}
+                        if p.get("session") and p.get("ok"):
                             yield p["session"], time.monotonic()
 
         polled = {sess for sess, _ in results(iv + 1)}
