@@ -127,6 +127,23 @@ def stream_info(server):
         js.close()
 
 
+def switches(pid):
+    """Context switches of every thread of pid so far (voluntary and
+    not): the wake-ups publishing costs, less noisy than CPU time on a
+    machine shared with other work."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")):
+                        n += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def measure(nodes, secs, server=None):
     """Per node: results, failures, CPU s, and published over secs; with
     server, the messages the stream stored meanwhile too (read just
@@ -134,10 +151,12 @@ def measure(nodes, secs, server=None):
     the only difference)."""
     s0 = [status(d) for d in nodes]
     n0 = stream_info(server)["messages"] if server else 0
+    w0 = [switches(d.pid) for d in nodes]
     c0 = [cpu_s(d.pid) for d in nodes]
     t0 = time.monotonic()
     time.sleep(secs)
     c1 = [cpu_s(d.pid) for d in nodes]
+    w1 = [switches(d.pid) for d in nodes]
     t1 = time.monotonic()
     n1 = stream_info(server)["messages"] if server else 0
     s1 = [status(d) for d in nodes]
@@ -149,6 +168,7 @@ def measure(nodes, secs, server=None):
             "timeouts": s1[i]["timeouts"] - s0[i]["timeouts"],
             "overruns": s1[i]["overruns"] - s0[i]["overruns"],
             "cpu": c1[i] - c0[i], "wall": t1 - t0,
+            "switches": w1[i] - w0[i],
             "published": s1[i]["cluster"]["published"] -
             s0[i]["cluster"]["published"],
             "owned": s1[i]["cluster"]["sessions_owned"],
@@ -371,6 +391,11 @@ def main():
             "%s %.0f results/CPU-s (%.1f %% of a core)"
             % (NAMES[i], x["results"] / x["cpu"], x["cpu"] / x["wall"] * 100)
             for i, x in enumerate(m))))
+    for phase in ("alone", "publish"):
+        m = out[phase]
+        print("  %-8s %.2f context switches per result (all threads)"
+              % (phase, sum(x["switches"] for x in m) /
+                 max(sum(x["results"] for x in m), 1)))
     cost = rate["alone"] / rate["publish"] - 1
     out["publish_cost"] = cost
     print("  publishing costs %.0f %% on top of polling alone (goal < %.0f "
