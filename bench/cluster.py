@@ -328,7 +328,10 @@ def main():
                         p = msg.get("params") or {}
                         if p.get("session") and p.get("ok"):
                             yield p["session"], time.monotonic()
+                        elif p.get("session"):
+                            failed.add(p["session"])
 
+        failed = set()
         polled = {sess for sess, _ in results(iv + 1)}
         owned = [status(d)["cluster"]["sessions_owned"] for d in nodes[:2]]
         if len(polled) != sum(owned):
@@ -360,7 +363,11 @@ def main():
             raise CheckFailed("the survivors did not take the sessions")
         if len(first) < nlost:
             raise CheckFailed("%d sessions of the killed node not polled "
-                              "again" % (nlost - len(first)))
+                              "again (%d sessions had failed polls; the "
+                              "survivors own %d)" % (
+                                  nlost - len(first), len(failed),
+                                  sum(status(d)["cluster"]["sessions_owned"]
+                                      for d in nodes[:2])))
         t_polled = max(first.values())
         lost = first
         out["takeover"] = {"sessions": len(lost), "owned_s": t_own,

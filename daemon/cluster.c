@@ -601,7 +601,7 @@ cluster_status_json(struct cluster *cl, json_t *res)
 		lqbytes += cl->lq[i]->len;
 	pthread_mutex_lock(&cl->mu);
 	o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
+	    "s:I,s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
 	    "name", cl->name, "node", cl->node,
 	    "nats", state_name(cl->state), "last_error", cl->lasterr,
 	    "standalone", cl->standalone,
@@ -615,7 +615,6 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	    cl->flight_bytes + cl->sst.bytes),
 	    "published", (json_int_t)cl->pub_acked,
 	    "publish_errors", (json_int_t)cl->pub_errors,
-	    "publish_resent", (json_int_t)cl->pub_resent,
 	    "queued", (json_int_t)(cl->pub_queued + cl->nlq),
 	    "dropped", (json_int_t)(cl->pub_dropped + cl->sst.dropped),
 	    "spool", "disk", cl->spool != NULL && !cl->spool_failed,
@@ -682,7 +681,6 @@ cl_reconnected_cb(natsConnection *nc, void *arg)
 
 	pthread_mutex_lock(&cl->mu);
 	cl->state = NS_CONNECTED;
-	cl->reconnects++;
 	pthread_mutex_unlock(&cl->mu);
 	log_info("cluster %s: NATS connection back", cl->name);
 }
@@ -705,7 +703,6 @@ cl_close(struct cl_nats *n)
 	struct timespec	 ts;
 
 	natsSubscription_Destroy(n->acksub);
-	natsSubscription_Destroy(n->leadsub);
 	kvStore_Destroy(n->kv);
 	jsCtx_Destroy(n->js);
 	if (n->nc != NULL) {
@@ -722,7 +719,6 @@ cl_close(struct cl_nats *n)
 		natsConnection_Destroy(n->nc);
 	}
 	n->acksub = NULL;
-	n->leadsub = NULL;
 	n->kv = NULL;
 	n->js = NULL;
 	n->nc = NULL;
@@ -829,7 +825,7 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	jo.Wait = cl->hb_ms;
 	if ((s = natsConnection_JetStream(&n->js, n->nc, &jo)) != NATS_OK)
 		goto fail;
-	if ((s = cl_ack_subscribe(cl, n)) != NATS_OK)
+	if ((s = cl_ack_subscribe(n)) != NATS_OK)
 		goto fail;
 	kvConfig_Init(&kc);
 	kc.Bucket = n->bucket;
@@ -1150,11 +1146,8 @@ cluster_start(struct daemon *d)
 	pthread_mutex_init(&cl->mu, NULL);
 	pthread_cond_init(&cl->cv, NULL);
 	pthread_cond_init(&cl->lcv, NULL);
-	pthread_cond_init(&cl->scv, NULL);
 	if ((cl->ev_view = event_new(d->base, -1, 0, cluster_view_cb, cl)) ==
-	    NULL || (cl->ev_send = event_new(d->base, -1, 0, cl_send_cb,
-	    cl)) == NULL || (cl->ev_expiry = evtimer_new(d->base,
-	    cluster_expiry_cb,
+	    NULL || (cl->ev_expiry = evtimer_new(d->base, cluster_expiry_cb,
 	    cl)) == NULL || (cl->ev_confirm = event_new(d->base, -1, 0,
 	    cluster_confirm_cb, cl)) == NULL || (cl->ev_hand = evtimer_new(
 	    d->base, cluster_hand_cb, cl)) == NULL) {
@@ -1205,7 +1198,6 @@ cluster_free(struct cluster *cl)
 		cl->stop = true;
 		pthread_cond_broadcast(&cl->cv);
 		pthread_cond_broadcast(&cl->lcv);
-		pthread_cond_broadcast(&cl->scv);
 		pthread_mutex_unlock(&cl->mu);
 		if (cl->lthr_started)
 			pthread_join(cl->lthr, NULL);
@@ -1223,8 +1215,6 @@ cluster_free(struct cluster *cl)
 		event_free(cl->ev_expiry);
 	if (cl->ev_confirm != NULL)
 		event_free(cl->ev_confirm);
-	if (cl->ev_send != NULL)
-		event_free(cl->ev_send);
 	if (cl->ev_hand != NULL)
 		event_free(cl->ev_hand);
 	while (cl->nlq > 0)

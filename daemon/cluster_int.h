@@ -81,8 +81,6 @@ struct cluster {
 	size_t		 qcap, qhead, qlen;
 	uint64_t	 qbytes, qmax_bytes;
 	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
-	uint64_t	 reconnects;	/* of the connection, counted */
-	uint64_t	 pub_resent;	/* sent again after an election */
 	uint64_t	 trap_seq;
 	int64_t		 started_ms;	/* unix ms, part of trap ids */
 	struct pubm	**batch;	/* the thread's, in flight */
@@ -121,16 +119,6 @@ struct cluster {
 	struct pubm	**lq;
 	size_t		 nlq, lqcap;
 	struct event	*ev_hand;
-	/* A batch of messages the publishing thread made, sent by the
-	 * loop (which writes the connection anyway): one wake-up each way
-	 * per batch instead of two per message.  Under mu: the thread
-	 * sets them and waits on scv until send_done. */
-	struct event	*ev_send;
-	pthread_cond_t	 scv;
-	void		*send_nc;	/* natsConnection * */
-	void		**sendv;	/* natsMsg *, destroyed by the loop */
-	size_t		 nsend, nsent;
-	bool		 send_taken, send_done;
 };
 
 /* Unix time in ms. */
@@ -159,16 +147,6 @@ struct cl_nats {
 	natsSubscription *acksub;
 	char		 ackpre[128];
 	uint64_t	 gen;		/* batches published */
-	/* The polls stream's leader elections (JetStream's advisory),
-	 * read by the publishing thread; and the poll records stored by a
-	 * later record's PubAck, kept CL_KEEP_HB heartbeats in case an
-	 * election shows that PubAck proved nothing (a ring, oldest
-	 * first). */
-	natsSubscription *leadsub;
-	struct pubm	**kept;
-	size_t		 kcap, khead, klen;
-	uint64_t	 kbytes;
-	uint64_t	 reconnects;	/* seen by the thread */
 	char		 bucket[64];
 	uint32_t	 replicas;
 	struct config_stream_limits polls, traps, events;
@@ -183,10 +161,8 @@ struct cl_nats {
 	bool		 closed;
 };
 
-/* cluster_pub.c: the subscriptions PubAcks and the polls stream's
- * leader elections come to; the thread. */
-natsStatus	 cl_ack_subscribe(struct cluster *cl, struct cl_nats *n);
-void		 cl_send_cb(evutil_socket_t fd, short ev, void *arg);
+/* cluster_pub.c: the subscription PubAcks come to; the thread. */
+natsStatus	 cl_ack_subscribe(struct cl_nats *n);
 void		*cl_pub_thread(void *arg);
 #endif
 

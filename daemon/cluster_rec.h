@@ -20,9 +20,6 @@ struct pubm {
 	char		*data;
 	size_t		 len;
 	bool		 failed;	/* no PubAck: back in the queue */
-	bool		 proxied;	/* stored by a later record's PubAck */
-	bool		 again;		/* sent back after a leader change */
-	int64_t		 kept_ms;	/* kept until then, for that case */
 	uint64_t	 token;		/* an inform's, to confirm; or 0 */
 };
 

@@ -786,63 +786,6 @@ class ThreeNatsServers(unittest.TestCase):
             self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
                              "lost a result of %s: %r" % (sess, sl))
 
-    def test_leader_change_publishes_kept_polls_again(self):
-        # A run of poll records asks for one PubAck, on its last; a
-        # leader election of the polls stream makes the node publish the
-        # records that PubAck stood for again (JetStream drops what it
-        # had), so a leader change loses no result.
-        cports = [free_tcp_port() for _ in range(3)]
-        routes = ["nats://127.0.0.1:%d" % p for p in cports]
-        servers = []
-        for i in range(3):
-            n = NatsServer(name="n%d" % i, cluster_port=cports[i],
-                           routes=[r for j, r in enumerate(routes) if j != i],
-                           start=False)
-            self.addCleanup(n.close)
-            servers.append(n)
-        for n in servers:
-            n.start()
-        agent = snmptest.Snmpd()
-        self.addCleanup(agent.close)
-        cfg = node_config(agent, servers[0], "mgr-a")
-        cfg["cluster"]["replicas"] = 3
-        d = snmptest.Daemon(cfg)
-        self.addCleanup(lambda: d.alive() and d.stop())
-        js = JsReader(servers[0].port)
-        self.addCleanup(js.close)
-        deadline = time.time() + 30
-        while time.time() < deadline and \
-                d.call("daemon.status")["cluster"]["published"] < NSESS:
-            time.sleep(0.3)
-        t_steady = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        time.sleep(2 * INTERVAL)
-        for _ in range(3):
-            r = js.request("$JS.API.STREAM.LEADER.STEPDOWN."
-                           "SNMPMGRD_t1_POLLS", {})
-            self.assertTrue(r.get("success"), r)
-            time.sleep(2 * INTERVAL)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            st = d.call("daemon.status")["cluster"]
-            if st["nats"] == "connected" and st["spool_depth"] == 0:
-                break
-            time.sleep(0.1)
-        self.assertGreater(st["publish_resent"], 0, d.log())
-        self.assertEqual(st["publish_errors"], 0)
-        msgs = js.messages("SNMPMGRD_t1_POLLS")
-        ids = [m[1] for m in msgs]
-        self.assertEqual(len(ids), len(set(ids)))
-        slots = {}
-        for subj, mid, rec in msgs:
-            if rec["time"] >= t_steady:
-                slots.setdefault(rec["session"], []).append(rec["slot"])
-        self.assertEqual(len(slots), NSESS)
-        for sess, sl in slots.items():
-            sl = sorted(sl)
-            self.assertGreaterEqual(len(sl), 5, sess)
-            self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
-                             "lost a result of %s: %r" % (sess, sl))
-
 
 class ClusterTraps(unittest.TestCase):
     def test_traps_published_in_order_across_an_outage(self):
