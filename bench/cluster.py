@@ -129,8 +129,7 @@ def stream_info(server):
 
 def switches(pid):
     """Context switches of every thread of pid so far (voluntary and
-    not): the wake-ups publishing costs, less noisy than CPU time on a
-    machine shared with other work."""
+    not): the wake-ups and hand-overs between the node's threads."""
     n = 0
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
