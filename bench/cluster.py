@@ -127,6 +127,22 @@ def stream_info(server):
         js.close()
 
 
+def switches(pid):
+    """Context switches of every thread of pid so far (voluntary and
+    not): the wake-ups and hand-overs between the node's threads."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")):
+                        n += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def measure(nodes, secs, server=None):
     """Per node: results, failures, CPU s, and published over secs; with
     server, the messages the stream stored meanwhile too (read just
@@ -134,10 +150,12 @@ def measure(nodes, secs, server=None):
     the only difference)."""
     s0 = [status(d) for d in nodes]
     n0 = stream_info(server)["messages"] if server else 0
+    w0 = [switches(d.pid) for d in nodes]
     c0 = [cpu_s(d.pid) for d in nodes]
     t0 = time.monotonic()
     time.sleep(secs)
     c1 = [cpu_s(d.pid) for d in nodes]
+    w1 = [switches(d.pid) for d in nodes]
     t1 = time.monotonic()
     n1 = stream_info(server)["messages"] if server else 0
     s1 = [status(d) for d in nodes]
@@ -149,6 +167,7 @@ def measure(nodes, secs, server=None):
             "timeouts": s1[i]["timeouts"] - s0[i]["timeouts"],
             "overruns": s1[i]["overruns"] - s0[i]["overruns"],
             "cpu": c1[i] - c0[i], "wall": t1 - t0,
+            "switches": w1[i] - w0[i],
             "published": s1[i]["cluster"]["published"] -
             s0[i]["cluster"]["published"],
             "owned": s1[i]["cluster"]["sessions_owned"],
@@ -272,14 +291,18 @@ def main():
                 d.stop()
             nodes = []
         phase = "takeover"
-        # (3) takeover.  What each survivor polls: its results over an
-        # interval (session.list of 60,000 rows is more than a client
-        # is sent at once).
+        # (3) takeover.  What each survivor polls: its successful polls
+        # over an interval (session.list of 60,000 rows is more than a
+        # client is sent at once).  "poll" events, not "response": a
+        # survivor polls the ~10,000 sessions it takes at once, and
+        # their responses with values (~700 bytes each) overflowed the
+        # subscription's queue (4 MiB at most), which the daemon then
+        # ends.
         gone = nodes[2]
         subs = []
         for d in nodes[:2]:
             c = d.connect(timeout=60)
-            c.call("events.subscribe", {"events": ["response"],
+            c.call("events.subscribe", {"events": ["poll"],
                                         "max_queue": 4 << 20})
             subs.append(c)
 
@@ -296,10 +319,18 @@ def main():
                     c.buf += c.sock.recv(1 << 20)
                     while b"\n" in c.buf:
                         line, _, c.buf = c.buf.partition(b"\n")
-                        p = json.loads(line).get("params") or {}
-                        if p.get("poll") and p.get("session"):
+                        msg = json.loads(line)
+                        if msg.get("method") == "events.end":
+                            raise CheckFailed("a survivor ended the event "
+                                              "subscription: %s" %
+                                              msg.get("params"))
+                        p = msg.get("params") or {}
+                        if p.get("session") and p.get("ok"):
                             yield p["session"], time.monotonic()
+                        elif p.get("session"):
+                            failed.add(p["session"])
 
+        failed = set()
         polled = {sess for sess, _ in results(iv + 1)}
         owned = [status(d)["cluster"]["sessions_owned"] for d in nodes[:2]]
         if len(polled) != sum(owned):
@@ -331,7 +362,11 @@ def main():
             raise CheckFailed("the survivors did not take the sessions")
         if len(first) < nlost:
             raise CheckFailed("%d sessions of the killed node not polled "
-                              "again" % (nlost - len(first)))
+                              "again (%d sessions had failed polls; the "
+                              "survivors own %d)" % (
+                                  nlost - len(first), len(failed),
+                                  sum(status(d)["cluster"]["sessions_owned"]
+                                      for d in nodes[:2])))
         t_polled = max(first.values())
         lost = first
         out["takeover"] = {"sessions": len(lost), "owned_s": t_own,
@@ -362,6 +397,11 @@ def main():
             "%s %.0f results/CPU-s (%.1f %% of a core)"
             % (NAMES[i], x["results"] / x["cpu"], x["cpu"] / x["wall"] * 100)
             for i, x in enumerate(m))))
+    for phase in ("alone", "publish"):
+        m = out[phase]
+        print("  %-8s %.2f context switches per result (all threads)"
+              % (phase, sum(x["switches"] for x in m) /
+                 max(sum(x["results"] for x in m), 1)))
     cost = rate["alone"] / rate["publish"] - 1
     out["publish_cost"] = cost
     print("  publishing costs %.0f %% on top of polling alone (goal < %.0f "

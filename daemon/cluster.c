@@ -313,7 +313,10 @@ cluster_hand_cb(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * On the loop: m gathers with the others for CL_LINGER_MS (or until a
- * batch is full), then they go to the thread together.
+ * batch is full), then they go to the thread together.  An inform whose
+ * acknowledgement waits for its PubAck (traps.ack_after "cluster") goes
+ * at once with what gathered before it: the gathering delays no
+ * acknowledgement.
  */
 static void
 cl_gather(struct cluster *cl, struct pubm *m)
@@ -337,7 +340,7 @@ cl_gather(struct cluster *cl, struct pubm *m)
 		cl->lqcap = cap;
 	}
 	cl->lq[cl->nlq++] = m;
-	if (cl->nlq >= CL_BATCH)
+	if (cl->nlq >= CL_BATCH || m->token != 0)
 		cl_handover(cl);
 	else if (cl->nlq == 1)
 		evtimer_add(cl->ev_hand, &tv);
