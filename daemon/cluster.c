@@ -98,8 +98,30 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
 	size_t		 i;
 	long		 o;
 	int		 me = name_idx(cl, cl->node), idx, why;
-	bool		 catchup;
+	bool		 catchup, exact = me > 0;
 	uint32_t	 owned = 0, moved = 0;
+	uint64_t	 set[CL_MAX_MEMBERS / 64];
+
+	/* Every reading of the leases comes here: with the same live
+	 * members and the same sessions, every owner would be the same,
+	 * and the pass over all sessions is not made again. */
+	memset(set, 0, sizeof(set));
+	for (i = 0; i < nlive; i++) {
+		if ((idx = name_idx(cl, live[i])) <= 0) {
+			exact = false;
+			break;
+		}
+		set[(idx - 1) / 64] |= UINT64_C(1) << ((idx - 1) % 64);
+	}
+	if (exact && cl->assigned && cl->assigned_standalone ==
+	    cl->standalone && cl->assigned_changes ==
+	    sessions_changes(d->sessions) &&
+	    memcmp(set, cl->assigned_live, sizeof(set)) == 0)
+		return;
+	memcpy(cl->assigned_live, set, sizeof(set));
+	cl->assigned = exact;
+	cl->assigned_standalone = cl->standalone;
+	cl->assigned_changes = sessions_changes(d->sessions);
 
 	for (i = 0; i < sessions_count(d->sessions); i++) {
 		ds = sessions_at(d->sessions, i);

@@ -112,6 +112,13 @@ struct cluster {
 	char		(*names)[CL_NODE_LEN];	/* grow-only, for cl_owner */
 	size_t		 nnames;
 	uint32_t	 owned;
+	/* What the last assignment was made from (cluster_assign): the
+	 * live members by index into names, standalone, and the sessions'
+	 * change count; assigned false: made from no exact record. */
+	uint64_t	 assigned_live[CL_MAX_MEMBERS / 64];
+	uint64_t	 assigned_changes;
+	bool		 assigned;
+	bool		 assigned_standalone;
 	char		 node_json[6 * CL_NODE_LEN + 3];	/* "node", quoted */
 	struct recbuf	 tapbuf;	/* an event's JSON, dumped */
 	/* Records the tap made, gathering for CL_LINGER_MS on the loop

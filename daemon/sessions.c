@@ -41,6 +41,7 @@ struct sessions {
 	struct dsess	**v;
 	size_t		 n;
 	size_t		 cap;
+	uint64_t	 changes;	/* entries created and destroyed */
 };
 
 /* Index of name, or of where it would go (*found false). */
@@ -362,6 +363,7 @@ sessions_create(struct sessions *t, const struct config_session *cs,
 	memmove(&t->v[pos + 1], &t->v[pos], (t->n - pos) * sizeof(*t->v));
 	t->v[pos] = ds;
 	t->n++;
+	t->changes++;
 	return ds;
 }
 
@@ -376,6 +378,7 @@ sessions_destroy(struct sessions *t, struct dsess *ds)
 		return;
 	memmove(&t->v[pos], &t->v[pos + 1], (t->n - pos - 1) * sizeof(*t->v));
 	t->n--;
+	t->changes++;
 	dsess_free(t, ds);
 }
 
@@ -395,6 +398,12 @@ size_t
 sessions_count(const struct sessions *t)
 {
 	return t != NULL ? t->n : 0;
+}
+
+uint64_t
+sessions_changes(const struct sessions *t)
+{
+	return t != NULL ? t->changes : 0;
 }
 
 struct dsess *

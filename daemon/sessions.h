@@ -107,6 +107,9 @@ void		 sessions_destroy(struct sessions *t, struct dsess *ds);
 
 struct dsess	*sessions_find(struct sessions *t, const char *name);
 size_t		 sessions_count(const struct sessions *t);
+/* How many entries were created and destroyed so far: what changed
+ * since a reading, when it differs. */
+uint64_t	 sessions_changes(const struct sessions *t);
 size_t		 sessions_enabled(const struct sessions *t);
 /* Entry i in name order (i < sessions_count). */
 struct dsess	*sessions_at(const struct sessions *t, size_t i);

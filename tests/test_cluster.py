@@ -381,6 +381,37 @@ class ClusterNodes(unittest.TestCase):
     def owners(self, node):
         return {k: r["owner"] for k, r in sessions_of(node).items()}
 
+    def test_reload_adds_sessions_that_get_owners(self):
+        """Sessions a reload adds are shared too, though the members did
+        not change: each gets one owner, the same on every node, and is
+        polled there only."""
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        names = ("mgr-a", "mgr-b")
+        nodes = [self.start_node(nats, n) for n in names]
+        for d in nodes:
+            self.wait_members(d, 2)
+        time.sleep(3 * HB)
+        new = ["s%02d" % i for i in range(NSESS, NSESS + 8)]
+        for d in nodes:
+            cfg = dict(d.config)
+            cfg["sessions"] = dict(cfg["sessions"])
+            for n in new:
+                cfg["sessions"][n] = self.agent.target(polls=["up"])
+            d.write_config(cfg)
+            d.call("daemon.reload")
+        time.sleep(3 * HB)
+        own = [self.owners(d) for d in nodes]
+        self.assertEqual(own[0], own[1])
+        for n in new:
+            self.assertIn(own[0][n], names, n)
+        before = [polled(d) for d in nodes]
+        time.sleep(3 * INTERVAL + 0.5)
+        after = [polled(d) for d in nodes]
+        for s in new:
+            grew = [names[i] for i in range(2) if after[i][s] > before[i][s]]
+            self.assertEqual(grew, [own[0][s]], s)
+
     def test_each_session_polled_by_exactly_one_node(self):
         nats = NatsServer()
         self.addCleanup(nats.close)
