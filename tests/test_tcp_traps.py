@@ -306,11 +306,14 @@ class TcpReceiverTest(unittest.TestCase):
             while True:
                 st = self.tcp_stats()
                 self.assertLessEqual(st["connections"], MAX_CONNS)
-                if st["accepted"] >= before["accepted"] + 750:
+                # (Six times the bound: how many more come in time
+                # depends on the machine's load, not on the daemon.)
+                if st["accepted"] >= before["accepted"] + 6 * MAX_CONNS:
                     break
                 self.assertLess(time.monotonic(), deadline, st)
                 time.sleep(0.05)
-            self.assertGreater(st["evicted"], before["evicted"] + 500)
+            self.assertGreater(st["evicted"],
+                               before["evicted"] + 3 * MAX_CONNS)
             # A good sender after the flood, the flood still open.
             oid = unique_oid()
             run_ok(self, "snmpinform", "-v2c", "-c", "public", "-t", "2",
