@@ -251,15 +251,19 @@ class InteropTests(unittest.TestCase):
     def setUpClass(cls):
         cls.agent = Snmpd(ipv6=True, stable_view=True)
         a = cls.agent
+        # snmpd reads some MIB-2 tables from /proc per request: on a
+        # loaded machine a large GetBulk of them takes over a second.
+        slow = {"timeout": "3s", "retries": 2}
         try:
             cls.daemon = Daemon({
                 "sessions": {
-                    "v1": a.target(version="1"),
-                    "v2": a.target(),
-                    "v1rw": a.target(version="1", community="private"),
-                    "v2rw": a.target(community="private"),
-                    "v6": a.target(ipv6=True),
-                    "v6v1": a.target(ipv6=True, version="1"),
+                    "v1": a.target(version="1", **slow),
+                    "v2": a.target(**slow),
+                    "v1rw": a.target(version="1", community="private",
+                                     **slow),
+                    "v2rw": a.target(community="private", **slow),
+                    "v6": a.target(ipv6=True, **slow),
+                    "v6v1": a.target(ipv6=True, version="1", **slow),
                 }})
         except BaseException:
             a.close()
