@@ -686,46 +686,63 @@ put_value(struct render_buf *b, const struct snmp_value *v,
 	}
 }
 
-static void
-render_varbind_c(struct render_buf *b, struct render_oidcache *c,
-    const struct snmp_varbind *vb)
+/*
+ * The room one varbind needs, name text and extra added to the worst
+ * case of its value (an OID value twice, 6 bytes per octet of text);
+ * 0 with b failed when that does not fit a size_t.
+ */
+static size_t
+vb_room(struct render_buf *b, const struct snmp_value *v, size_t extra)
 {
-	const struct snmp_value	*v = &vb->value;
-	struct render_type	 tn;
-	struct render_mib	 rm;
-	size_t			 room;
-	bool			 named;
-
-	/* Worst case: OID twice (an OID value), 6 bytes per octet of text. */
-	if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR) {
+	if (v->len > (SIZE_MAX - 1024 - extra) / 6 - 2 * SNMPMGR_MAX_OID_STR) {
 		b->failed = true;
-		return;
+		return 0;
 	}
-	room = 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len;
-	if ((named = render_mib_lookup(vb, &rm)))
-		room += rm.room;
-	if (render_reserve(b, room) == -1)
-		return;
+	return 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len + extra;
+}
 
-	PUT_LIT(b, "{\"oid\":\"");
-	put_oid_cached(b, c, &vb->name);
-	b->p[b->len++] = '"';
-	if (named)
-		put_mib_name(b, &rm);
+/* After a varbind's "oid" (and name): its type, value, rm's extras
+ * (NULL: none), an unknown tag's number, the closing brace. */
+static void
+put_vb_rest(struct render_buf *b, const struct snmp_value *v,
+    struct render_oidcache *c, struct render_bercache *bc,
+    const struct render_mib *rm)
+{
+	struct render_type	 tn;
+
 	PUT_LIT(b, ",\"type\":\"");
 	tn = render_type_name(v->type);
 	put_mem(b, tn.name, tn.len);
 	b->p[b->len++] = '"';
-
-	put_value(b, v, c, NULL);
-	if (named)
-		put_mib_extras(b, &rm);
+	put_value(b, v, c, bc);
+	if (rm != NULL)
+		put_mib_extras(b, rm);
 	if (tn.unknown) {
 		/* A tag this build does not know: say which one it was. */
 		PUT_LIT(b, ",\"tag\":");
 		put_u64(b, v->type);
 	}
 	b->p[b->len++] = '}';
+}
+
+static void
+render_varbind_c(struct render_buf *b, struct render_oidcache *c,
+    const struct snmp_varbind *vb)
+{
+	struct render_mib	 rm;
+	size_t			 room;
+	bool			 named;
+
+	named = render_mib_lookup(vb, &rm);
+	if ((room = vb_room(b, &vb->value, named ? rm.room : 0)) == 0 ||
+	    render_reserve(b, room) == -1)
+		return;
+	PUT_LIT(b, "{\"oid\":\"");
+	put_oid_cached(b, c, &vb->name);
+	b->p[b->len++] = '"';
+	if (named)
+		put_mib_name(b, &rm);
+	put_vb_rest(b, &vb->value, c, NULL, named ? &rm : NULL);
 }
 
 void
@@ -787,37 +804,25 @@ void
 render_varbinds_raw(struct render_buf *b, struct render_bercache *c,
     const struct snmp_vbraw *vb, size_t n)
 {
-	const struct snmp_value	*v;
-	struct render_type	 tn;
-	size_t			 i;
+	size_t	 i, room;
 
 	render_add(b, "[", 1);
 	for (i = 0; i < n; i++) {
-		v = &vb[i].value;
-		/* As render_varbind_c, the name's text at most
-		 * OID_BER_STR. */
-		if (v->len > (SIZE_MAX - 1024) / 6 - 2 * SNMPMGR_MAX_OID_STR ||
-		    vb[i].namelen > SNMPMGR_MAX_OID_STR) {
+		/* The name's text at most OID_BER_STR, as a decoded one's. */
+		if (vb[i].namelen > SNMPMGR_MAX_OID_STR) {
 			b->failed = true;
 			return;
 		}
-		if (render_reserve(b, 140 + OID_BER_STR(vb[i].namelen) +
-		    2 * SNMPMGR_MAX_OID_STR + 6 * v->len) == -1)
+		if ((room = vb_room(b, &vb[i].value,
+		    OID_BER_STR(vb[i].namelen) + 12)) == 0 ||
+		    render_reserve(b, room) == -1)
 			return;
 		if (i > 0)
 			b->p[b->len++] = ',';
 		PUT_LIT(b, "{\"oid\":\"");
 		put_oid_ber(b, c, vb[i].name, vb[i].namelen);
-		PUT_LIT(b, "\",\"type\":\"");
-		tn = render_type_name(v->type);
-		put_mem(b, tn.name, tn.len);
 		b->p[b->len++] = '"';
-		put_value(b, v, NULL, c);
-		if (tn.unknown) {
-			PUT_LIT(b, ",\"tag\":");
-			put_u64(b, v->type);
-		}
-		b->p[b->len++] = '}';
+		put_vb_rest(b, &vb[i].value, NULL, c, NULL);
 	}
 	render_add(b, "]", 1);
 }
