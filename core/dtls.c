@@ -677,9 +677,11 @@ dtls_rec_take(struct dtls_assoc *a, const uint8_t *dgram, size_t n)
 	struct dtls_seen	 rx = a->rx_seen;
 
 	if (server != (dgram != NULL) || a->state != DTLS_OPEN ||
-	    SSL_pending(a->ssl) > 0)
+	    SSL_pending(a->ssl) > 0 || a->rec_tried)
 		return;
 	if (server) {
+		/* Once: another cipher stays with OpenSSL for good. */
+		a->rec_tried = true;
 		/* Nothing of the client's epoch is seen; the datagram's
 		 * authentic records are marked below. */
 		rx.any = a->tx_seen.any;

@@ -103,6 +103,7 @@ struct dtls_assoc {
 	/* The records after the handshake (ssl freed then), and what the
 	 * handshake's records showed (dtls_rec.c). */
 	struct dtls_rec		*rec;
+	bool			 rec_tried;	/* a server tried once */
 	struct dtls_seen	 tx_seen;
 	struct dtls_seen	 rx_seen;
 };
