@@ -48,9 +48,11 @@ optblk_str_clean(char *s, size_t size)
 	memset(s + len, 0, size - len);
 }
 
-/* The host, first in the options, is not part of a block (all zero). */
-#define OPTBLK_SKIP	(offsetof(struct sess_opts, host) + \
-		    sizeof(((struct sess_opts *)0)->host))
+/* The host, first in the options, is not part of a block (all zero):
+ * hashing and comparing start after it. */
+_Static_assert(offsetof(struct sess_opts, host) == 0,
+    "sess_opts: the host must come first");
+#define OPTBLK_SKIP	sizeof(((struct sess_opts *)0)->host)
 
 static uint64_t
 optblk_hash(const struct sess_opts *o)

@@ -183,6 +183,8 @@ static const struct v3def v3defs[] = {
  * sessions).  Made on first use; the config is read by one thread.
  */
 #define OPTIX_SIZE	256		/* a power of two, > 2 x the names */
+_Static_assert(2 * (NOPTDEFS + NV3DEFS) < OPTIX_SIZE,
+    "optix: the table must keep empty slots (optix_slot ends on one)");
 
 static struct {
 	const char	*name;

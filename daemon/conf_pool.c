@@ -81,6 +81,8 @@ cfg_pool_polls(struct cfg_ctx *ctx, const json_t *polls)
 		len += strlen(json_string_value(json_array_get(polls, i))) + 1;
 	if ((key = malloc(len)) == NULL)
 		return NULL;
+	/* The names joined by '/', which no name holds (letters, digits,
+	 * '_', '.', '-'): one key per list. */
 	key[0] = 'v';
 	key[1] = '\0';
 	for (i = 0; i < n; i++) {
