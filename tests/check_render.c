@@ -194,6 +194,17 @@ START_TEST(render_batch_is_one_array)
 }
 END_TEST
 
+/* Two renderings of the same thing, neither failed, alike to the octet. */
+static void
+assert_same_text(const struct render_buf *a, const struct render_buf *b,
+    const char *what, unsigned round, unsigned k)
+{
+	ck_assert(!a->failed && !b->failed);
+	ck_assert_uint_eq(a->len, b->len);
+	ck_assert_msg(memcmp(a->p, b->p, a->len) == 0,
+	    "round %u, %s %u differs", round, what, k);
+}
+
 /*
  * The OID text cache gives what formatting gives: OIDs of every length
  * (the longest past what it keeps), many more than it has slots and
@@ -236,10 +247,7 @@ START_TEST(render_oidcache_matches_plain)
 			render_oid(&plain, &vb[1].name);
 			render_varbinds_cached(&cached, c, vb, 2);
 			render_oid_cached(&cached, c, &vb[1].name);
-			ck_assert(!plain.failed && !cached.failed);
-			ck_assert_uint_eq(plain.len, cached.len);
-			ck_assert_msg(memcmp(plain.p, cached.p, plain.len) == 0,
-			    "round %u, OID %u differs", round, k);
+			assert_same_text(&plain, &cached, "OID", round, k);
 		}
 	render_buf_free(&plain);
 	render_buf_free(&cached);
@@ -321,10 +329,7 @@ START_TEST(render_raw_matches_decoded)
 			render_oid(&plain, &vb[0].name);
 			render_varbinds_raw(&raw, c, rv, NV);
 			render_oid_ber(&raw, c, rv[0].name, rv[0].namelen);
-			ck_assert(!plain.failed && !raw.failed);
-			ck_assert_uint_eq(plain.len, raw.len);
-			ck_assert_msg(memcmp(plain.p, raw.p, plain.len) == 0,
-			    "round %u, set %u differs", round, k);
+			assert_same_text(&plain, &raw, "set", round, k);
 		}
 	render_buf_free(&plain);
 	render_buf_free(&raw);
