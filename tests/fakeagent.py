@@ -33,17 +33,15 @@ objects: serve these objects instead, {OID arcs tuple: encoded value}
 """
 
 import socket
-import struct
 import sys
 import threading
 import unittest
 
+from ber import (ber_int, ber_read, ber_read_all, ber_value, int_of,  # noqa
+                 oid_arcs_of, response, tlv)
+
 ROOT = (1, 3, 6, 1, 4, 1, 99999, 1, 1)
 ROOT_STR = ".".join(map(str, ROOT))
-
-
-INTEGER, COUNTER32, GAUGE32, TIMETICKS, COUNTER64 = 0x02, 0x41, 0x42, \
-    0x43, 0x46
 
 
 def oid_arcs(s):
@@ -52,88 +50,6 @@ def oid_arcs(s):
 
 def row_oid(n):
     return "%s.%d" % (ROOT_STR, n)
-
-
-# ---------------------------------------------------------------- BER
-
-def tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        ln = bytes([n])
-    elif n < 0x100:
-        ln = bytes([0x81, n])
-    else:
-        ln = bytes([0x82]) + struct.pack(">H", n)
-    return bytes([tag]) + ln + body
-
-
-def enc_int(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big",
-                                signed=True))
-
-
-def enc_uint(tag, v):
-    """An unsigned application type (Counter32, Counter64, ...)."""
-    return tlv(tag, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big"))
-
-
-def enc_value(tag, v):
-    return enc_int(v) if tag == INTEGER else enc_uint(tag, v)
-
-
-def enc_oid(arcs):
-    out = bytes([40 * arcs[0] + arcs[1]])
-    for a in arcs[2:]:
-        chunk = [a & 0x7f]
-        a >>= 7
-        while a:
-            chunk.append(0x80 | (a & 0x7f))
-            a >>= 7
-        out += bytes(reversed(chunk))
-    return tlv(0x06, out)
-
-
-def dec(buf, i=0):
-    """(tag, value bytes, next index) of the TLV at buf[i]."""
-    tag = buf[i]
-    ln = buf[i + 1]
-    i += 2
-    if ln & 0x80:
-        k = ln & 0x7f
-        ln = int.from_bytes(buf[i:i + k], "big")
-        i += k
-    return tag, buf[i:i + ln], i + ln
-
-
-def dec_all(buf):
-    out, i = [], 0
-    while i < len(buf):
-        t, v, i = dec(buf, i)
-        out.append((t, v))
-    return out
-
-
-def dec_oid(b):
-    arcs = [b[0] // 40, b[0] % 40]
-    v = 0
-    for c in b[1:]:
-        v = (v << 7) | (c & 0x7f)
-        if not c & 0x80:
-            arcs.append(v)
-            v = 0
-    return tuple(arcs)
-
-
-def dec_int(b):
-    return int.from_bytes(b, "big", signed=True)
-
-
-def response(version, community, reqid, varbinds, status=0, index=0):
-    """A Response message; varbinds: [(arcs, encoded value)]."""
-    vbl = b"".join(tlv(0x30, enc_oid(o) + v) for o, v in varbinds)
-    pdu = tlv(0xA2, enc_int(reqid) + enc_int(status) + enc_int(index) +
-              tlv(0x30, vbl))
-    return tlv(0x30, enc_int(version) + tlv(0x04, community) + pdu)
 
 
 class FakeAgent:
@@ -220,10 +136,10 @@ class FakeAgent:
 
     def _value(self, o):
         if o in self.values:
-            return enc_value(*self.values[o])
+            return ber_value(*self.values[o])
         if self.objects is not None:
             return self.objects[o]
-        return enc_int(o[-1])
+        return ber_int(o[-1])
 
     def _bulk(self, oids, nonrep, reps):
         """RFC 3416 4.2.3 over every varbind."""
@@ -245,12 +161,13 @@ class FakeAgent:
         return out
 
     def _answer(self, data):
-        ver, comm, pdu = dec_all(dec(data)[1])
-        version = dec_int(ver[1])
+        ver, comm, pdu = ber_read_all(ber_read(data)[1])
+        version = int_of(ver[1])
         ptype, body = pdu
-        reqid, a, b, vbl = dec_all(body)
-        self.reqids.append(dec_int(reqid[1]))
-        oids = [dec_oid(dec_all(vb[1])[0][1]) for vb in dec_all(vbl[1])]
+        reqid, a, b, vbl = ber_read_all(body)
+        self.reqids.append(int_of(reqid[1]))
+        oids = [oid_arcs_of(ber_read_all(vb[1])[0][1])
+                for vb in ber_read_all(vbl[1])]
         out = []
         if ptype in (0xA1, 0xA5):
             self.nexts += 1
@@ -258,7 +175,7 @@ class FakeAgent:
                     self.nexts > self.empty_after and
                     (self.empty_count is None or
                      self.nexts <= self.empty_after + self.empty_count)):
-                return response(version, comm[1], dec_int(reqid[1]), [])
+                return response(version, comm[1], int_of(reqid[1]), [])
         if ptype == 0xA0:           # Get
             for o in oids:
                 out.append((o, self._value(o) if self._has(o) else
@@ -269,15 +186,15 @@ class FakeAgent:
                 out.append((n, self._value(n)) if n else
                            (o, tlv(0x82, b"")))
         elif ptype == 0xA5:         # GetBulk (non-repeaters 0 here)
-            reps = dec_int(b[1])
+            reps = int_of(b[1])
             if self.toobig_above is not None and reps > self.toobig_above:
-                return response(version, comm[1], dec_int(reqid[1]), [],
+                return response(version, comm[1], int_of(reqid[1]), [],
                                 status=1)
             if self.most is not None:
                 reps = min(reps, self.most)
             if self.objects is not None:
-                return response(version, comm[1], dec_int(reqid[1]),
-                                self._bulk(oids, dec_int(a[1]), reps))
+                return response(version, comm[1], int_of(reqid[1]),
+                                self._bulk(oids, int_of(a[1]), reps))
             o = oids[0]
             for _ in range(max(1, reps)):
                 n = self._next(o)
@@ -288,7 +205,7 @@ class FakeAgent:
                 o = n
         else:
             return None
-        return response(version, comm[1], dec_int(reqid[1]), out)
+        return response(version, comm[1], int_of(reqid[1]), out)
 
     def _run(self):
         while not self._stop:

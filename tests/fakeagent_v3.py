@@ -31,8 +31,9 @@ try:
 except ImportError:
     from cryptography.hazmat.primitives.ciphers import modes
 
-from fakeagent import (ROOT, FakeAgent, dec, dec_all, dec_int, dec_oid,
-                       enc_int, enc_oid, tlv)
+from ber import (ber_int, ber_oid, ber_read, ber_read_all, int_of,
+                 oid_arcs_of, tlv)
+from fakeagent import ROOT, FakeAgent
 
 ENGINE_ID = bytes.fromhex("80001f8804666b6533")     # 9 octets, "fke3"
 USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)
@@ -100,12 +101,12 @@ class FakeV3Agent(FakeAgent):
         if flags & 2:
             scoped = tlv(0x04, aes_cfb(self.priv_key, self.boots, etime,
                                        salt, scoped, True))
-        sec = tlv(0x30, tlv(0x04, ENGINE_ID) + enc_int(self.boots) +
-                  enc_int(etime) + tlv(0x04, user) + tlv(0x04, auth) +
+        sec = tlv(0x30, tlv(0x04, ENGINE_ID) + ber_int(self.boots) +
+                  ber_int(etime) + tlv(0x04, user) + tlv(0x04, auth) +
                   tlv(0x04, salt))
-        gd = tlv(0x30, enc_int(msgid) + enc_int(65507) +
-                 tlv(0x04, bytes([flags])) + enc_int(3))
-        msg = tlv(0x30, enc_int(3) + gd + tlv(0x04, sec) + scoped)
+        gd = tlv(0x30, ber_int(msgid) + ber_int(65507) +
+                 tlv(0x04, bytes([flags])) + ber_int(3))
+        msg = tlv(0x30, ber_int(3) + gd + tlv(0x04, sec) + scoped)
         if flags & 1:
             mac = hmac.new(self.auth_key, msg.replace(auth, b"\0" * 12),
                            hashlib.sha1).digest()[:12]
@@ -115,24 +116,24 @@ class FakeV3Agent(FakeAgent):
     def _report(self, msgid, reqid, user, which, flags=0):
         self.counter += 1
         self.reports[NAMES[which]] = self.reports.get(NAMES[which], 0) + 1
-        vb = tlv(0x30, enc_oid(USM_STATS + (which, 0)) +
+        vb = tlv(0x30, ber_oid(USM_STATS + (which, 0)) +
                  tlv(0x41, self.counter.to_bytes(4, "big")))
-        pdu = tlv(0xA8, enc_int(reqid) + enc_int(0) + enc_int(0) +
+        pdu = tlv(0xA8, ber_int(reqid) + ber_int(0) + ber_int(0) +
                   tlv(0x30, vb))
         scoped = tlv(0x30, tlv(0x04, ENGINE_ID) + tlv(0x04, b"") + pdu)
         return self._message(msgid, flags, user, scoped)
 
     def _answer(self, data):
-        ver, gd, secp, scoped = dec_all(dec(data)[1])
-        msgid, _, flags, _ = dec_all(gd[1])
-        msgid, flags = dec_int(msgid[1]), flags[1][0]
+        ver, gd, secp, scoped = ber_read_all(ber_read(data)[1])
+        msgid, _, flags, _ = ber_read_all(gd[1])
+        msgid, flags = int_of(msgid[1]), flags[1][0]
         eid, boots, etime, user, authp, privp = \
-            dec_all(dec(secp[1])[1])
+            ber_read_all(ber_read(secp[1])[1])
         user = user[1]
         if flags & 1 and user != self.user:
             return None
         if not flags & 2:
-            reqid = dec_int(dec_all(dec_all(scoped[1])[2][1])[0][1])
+            reqid = int_of(ber_read_all(ber_read_all(scoped[1])[2][1])[0][1])
             if not eid[1]:
                 return self._report(msgid, reqid, b"", UNKNOWN_ENGINE_IDS)
             if flags & 1:
@@ -146,18 +147,18 @@ class FakeV3Agent(FakeAgent):
                        hashlib.sha1).digest()[:12]
         if len(digest) != 12 or not hmac.compare_digest(mac, digest):
             return self._report(msgid, 0, user, WRONG_DIGESTS)
-        if dec_int(boots[1]) != self.boots or \
-                abs(dec_int(etime[1]) - self.etime()) > 150:
+        if int_of(boots[1]) != self.boots or \
+                abs(int_of(etime[1]) - self.etime()) > 150:
             if self.time_reports:
                 return self._report(msgid, 0, user, NOT_IN_TIME_WINDOWS, 1)
             return None
-        plain = aes_cfb(self.priv_key, dec_int(boots[1]),
-                        dec_int(etime[1]), privp[1], scoped[1], False)
-        _, _, (ptype, body) = dec_all(dec(plain)[1])
+        plain = aes_cfb(self.priv_key, int_of(boots[1]),
+                        int_of(etime[1]), privp[1], scoped[1], False)
+        _, _, (ptype, body) = ber_read_all(ber_read(plain)[1])
         if ptype != 0xA0:
             return None
-        reqid, _, _, vbl = dec_all(body)
-        oids = [dec_oid(dec_all(vb[1])[0][1]) for vb in dec_all(vbl[1])]
+        reqid, _, _, vbl = ber_read_all(body)
+        oids = [oid_arcs_of(ber_read_all(vb[1])[0][1]) for vb in ber_read_all(vbl[1])]
         if not oids:
             self.empty_gets += 1
             return None
@@ -165,9 +166,9 @@ class FakeV3Agent(FakeAgent):
         for o in oids:
             ok = o[:len(ROOT)] == ROOT and len(o) == len(ROOT) + 1 or \
                 o in self.values
-            out += tlv(0x30, enc_oid(o) + (self._value(o) if ok else
+            out += tlv(0x30, ber_oid(o) + (self._value(o) if ok else
                                            tlv(0x80, b"")))
-        pdu = tlv(0xA2, enc_int(dec_int(reqid[1])) + enc_int(0) +
-                  enc_int(0) + tlv(0x30, out))
+        pdu = tlv(0xA2, ber_int(int_of(reqid[1])) + ber_int(0) +
+                  ber_int(0) + tlv(0x30, out))
         scoped = tlv(0x30, tlv(0x04, ENGINE_ID) + tlv(0x04, b"") + pdu)
         return self._message(msgid, 3, user, scoped, os.urandom(8))

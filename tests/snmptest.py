@@ -25,15 +25,17 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
+from ber import ber_int, tlv
+
 __all__ = [
     "top_builddir", "top_srcdir", "free_udp_port", "find_program",
+    "read_until_closed",
     "skip_unless", "Snmpd", "Daemon", "ControlClient", "RpcError",
     "net_snmp", "net_snmp_run", "parse_net_snmp_line", "parse_net_snmp",
     "norm_varbind", "NET_SNMP_OPTS", "WRITABLE_OID", "WRITABLE_OIDS",
@@ -158,33 +160,37 @@ def _sweep():
         _kill(proc, signal.SIGKILL, 2.0)
 
 
-# -------------------------------------------------------------- tiny BER
+def read_until_closed(sock, timeout=5.0):
+    """(bytes received, closed?): what the peer sends until it closes
+    (EOF or reset) or timeout seconds pass."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([sock], [], [], 0.1)
+        if not r:
+            continue
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return out, True
+        if not chunk:
+            return out, True
+        out += chunk
+    return out, False
 
-def _tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        ln = bytes([n])
-    elif n < 0x100:
-        ln = bytes([0x81, n])
-    else:
-        ln = bytes([0x82]) + struct.pack(">H", n)
-    return bytes([tag]) + ln + body
 
-
-def _int(v):
-    return _tlv(0x02, v.to_bytes(4, "big", signed=True))
-
+# --------------------------------------------------------- agent probe
 
 def _probe_packet(reqid):
     """An SNMPv3 engine-discovery request (RFC 3414 4): every snmpd answers
     it with a report, whatever communities or users it has."""
-    glob = _tlv(0x30, _int(reqid) + _int(65507) + _tlv(0x04, b"\x04")
-                + _int(3))
-    usm = _tlv(0x30, _tlv(0x04, b"") + _int(0) + _int(0) + _tlv(0x04, b"")
-               + _tlv(0x04, b"") + _tlv(0x04, b""))
-    pdu = _tlv(0xA0, _int(reqid) + _int(0) + _int(0) + _tlv(0x30, b""))
-    scoped = _tlv(0x30, _tlv(0x04, b"") + _tlv(0x04, b"") + pdu)
-    return _tlv(0x30, _int(3) + glob + _tlv(0x04, usm) + scoped)
+    glob = tlv(0x30, ber_int(reqid) + ber_int(65507) + tlv(0x04, b"\x04")
+                + ber_int(3))
+    usm = tlv(0x30, tlv(0x04, b"") + ber_int(0) + ber_int(0) + tlv(0x04, b"")
+               + tlv(0x04, b"") + tlv(0x04, b""))
+    pdu = tlv(0xA0, ber_int(reqid) + ber_int(0) + ber_int(0) + tlv(0x30, b""))
+    scoped = tlv(0x30, tlv(0x04, b"") + tlv(0x04, b"") + pdu)
+    return tlv(0x30, ber_int(3) + glob + tlv(0x04, usm) + scoped)
 
 
 def _udp_answers(host, port, timeout=0.2):

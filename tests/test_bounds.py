@@ -22,9 +22,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import snmptest  # noqa: E402,F401
 from snmptest import Daemon  # noqa: E402
-import fakeagent  # noqa: E402
+import ber  # noqa: E402
 from fakeagent import FakeAgent, ROOT, ROOT_STR  # noqa: E402
 
 # SNMPMGR_MAX_VARBINDS (core/limits.h).
@@ -37,11 +36,10 @@ class Flood(FakeAgent):
     many = MAX_VARBINDS + 52
 
     def _answer(self, data):
-        ver, comm, pdu = fakeagent.dec_all(fakeagent.dec(data)[1])
-        reqid = fakeagent.dec_int(fakeagent.dec_all(pdu[1])[0][1])
-        vbs = [(ROOT + (1,), fakeagent.enc_int(7))] * self.many
-        return fakeagent.response(fakeagent.dec_int(ver[1]), comm[1],
-                                  reqid, vbs)
+        ver, comm, pdu = ber.ber_read_all(ber.ber_read(data)[1])
+        reqid = ber.int_of(ber.ber_read_all(pdu[1])[0][1])
+        vbs = [(ROOT + (1,), ber.ber_int(7))] * self.many
+        return ber.response(ber.int_of(ver[1]), comm[1], reqid, vbs)
 
 
 class Bounds(unittest.TestCase):

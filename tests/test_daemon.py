@@ -23,9 +23,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from snmptest import (Daemon, RpcError, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
-                      SYS_UPTIME, WRITABLE_OID, free_udp_port, top_builddir,
-                      top_srcdir)
+from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
+                      SYS_UPTIME, WRITABLE_OID, free_udp_port,
+                      read_until_closed, top_builddir, top_srcdir)
 
 SYSTEM = "1.3.6.1.2.1.1"
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
@@ -37,24 +37,6 @@ BIGTABLE_OBJECTS = 50000
 
 def oid_key(oid):
     return tuple(int(a) for a in oid.split("."))
-
-
-def read_until_closed(sock, timeout=5.0):
-    """Everything the peer sends until it closes (EOF or reset)."""
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([sock], [], [], 0.2)
-        if not r:
-            continue
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return out, True
-        if not chunk:
-            return out, True
-        out += chunk
-    return out, False
 
 
 def build_bigtable(dirname):

@@ -17,8 +17,6 @@ import resource
 import select
 import signal
 import socket
-import struct
-import subprocess
 import sys
 import threading
 import time
@@ -27,12 +25,12 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
-                      WRITABLE_OID, free_udp_port)
+                      WRITABLE_OID, free_udp_port, read_until_closed)
 import snmptest                                             # noqa: E402
+from ber import (ber_int, ber_read, oid_text, response, tlv,  # noqa: E402
+                 v2c_trap)
 
 SYSTEM = "1.3.6.1.2.1.1"
-SYSUPTIME = "1.3.6.1.2.1.1.3.0"
-TRAPOID = "1.3.6.1.6.3.1.1.4.1.0"
 
 
 def wait_for(cond, timeout, what="condition"):
@@ -44,85 +42,11 @@ def wait_for(cond, timeout, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
-def read_until_closed(sock, timeout=5.0):
-    """(bytes received, closed?) until EOF/reset or timeout."""
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([sock], [], [], 0.1)
-        if not r:
-            continue
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return out, True
-        if not chunk:
-            return out, True
-        out += chunk
-    return out, False
-
-
 def cpu_seconds(pid):
     """utime + stime of a process, in seconds."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-# ---------------------------------------------------------------- tiny BER
-
-def tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        ln = bytes([n])
-    elif n < 0x100:
-        ln = bytes([0x81, n])
-    else:
-        ln = bytes([0x82]) + struct.pack(">H", n)
-    return bytes([tag]) + ln + body
-
-
-def ber_int(v, tag=0x02):
-    n = 1
-    while not -(1 << (8 * n - 1)) <= v < (1 << (8 * n - 1)):
-        n += 1
-    return tlv(tag, v.to_bytes(n, "big", signed=True))
-
-
-def ber_oid(s):
-    arcs = [int(x) for x in s.split(".")]
-    out = bytes([arcs[0] * 40 + arcs[1]])
-    for a in arcs[2:]:
-        enc = [a & 0x7f]
-        a >>= 7
-        while a:
-            enc.insert(0, 0x80 | (a & 0x7f))
-            a >>= 7
-        out += bytes(enc)
-    return tlv(0x06, out)
-
-
-def ber_read(buf, pos):
-    """(tag, body, next position) of the TLV at pos."""
-    tag = buf[pos]
-    n = buf[pos + 1]
-    pos += 2
-    if n & 0x80:
-        k = n & 0x7f
-        n = int.from_bytes(buf[pos:pos + k], "big")
-        pos += k
-    return tag, buf[pos:pos + n], pos + n
-
-
-def oid_text(body):
-    arcs = [body[0] // 40, body[0] % 40]
-    v = 0
-    for b in body[1:]:
-        v = v << 7 | (b & 0x7f)
-        if not b & 0x80:
-            arcs.append(v)
-            v = 0
-    return ".".join(map(str, arcs))
 
 
 def decode_request(data):
@@ -147,23 +71,6 @@ def decode_request(data):
                 int.from_bytes(rid, "big", signed=True), oids)
     except (IndexError, ValueError):
         return None
-
-
-def response(version, community, reqid, varbinds, status=0, index=0):
-    """A Response message; varbinds: [(oid, encoded value), ...]."""
-    vbl = b"".join(tlv(0x30, ber_oid(o) + v) for o, v in varbinds)
-    pdu = tlv(0xA2, ber_int(reqid) + ber_int(status) + ber_int(index) +
-              tlv(0x30, vbl))
-    return tlv(0x30, ber_int(version) + tlv(0x04, community) + pdu)
-
-
-def v2c_trap(reqid, trap_oid, text=b"x" * 40):
-    vbs = (tlv(0x30, ber_oid(SYSUPTIME) + ber_int(256, 0x43)) +
-           tlv(0x30, ber_oid(TRAPOID) + ber_oid(trap_oid)) +
-           tlv(0x30, ber_oid("1.3.6.1.2.1.1.5.0") + tlv(0x04, text)))
-    pdu = tlv(0xA7, ber_int(reqid) + ber_int(0) + ber_int(0) +
-              tlv(0x30, vbs))
-    return tlv(0x30, ber_int(1) + tlv(0x04, b"public") + pdu)
 
 
 class FakeAgent:
@@ -447,7 +354,7 @@ class HostileClients(unittest.TestCase):
                          .encode() + b"\n")
             blast = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             pkts = [v2c_trap(i, "1.3.6.1.4.1.99999.0.%d" % (i % 7),
-                             b"y" * 400) for i in range(200)]
+                             text=b"y" * 400) for i in range(200)]
             for i in range(4000):
                 blast.sendto(pkts[i % len(pkts)],
                              ("127.0.0.1", self.trap_port))

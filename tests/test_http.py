@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -525,8 +524,8 @@ class HttpRates(unittest.TestCase):
         return "oid_" + oid.replace(".", "_")
 
     def setUp(self):
-        from fakeagent import (COUNTER32, COUNTER64, GAUGE32, TIMETICKS,
-                               FakeAgent, oid_arcs)
+        from ber import COUNTER32, COUNTER64, GAUGE32, TIMETICKS
+        from fakeagent import FakeAgent, oid_arcs
         self.arcs = oid_arcs
         self.types = {self.UPTIME: TIMETICKS, self.C32: COUNTER32,
                       self.C64: COUNTER64, self.GAUGE: GAUGE32}

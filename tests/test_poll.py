@@ -25,7 +25,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import snmptest  # noqa: E402
-from snmptest import (Daemon, RpcError, Snmpd, SYS_DESCR, SYS_NAME,  # noqa
+from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa
                       free_udp_port, net_snmp, norm_varbind,
                       parse_net_snmp_line)
 

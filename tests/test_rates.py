@@ -22,8 +22,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from snmptest import Daemon  # noqa: E402
-from fakeagent import (COUNTER32, COUNTER64, GAUGE32, TIMETICKS,  # noqa
-                       FakeAgent, oid_arcs)
+from ber import COUNTER32, COUNTER64, GAUGE32, TIMETICKS  # noqa: E402
+from fakeagent import FakeAgent, oid_arcs  # noqa: E402
 from fakeagent_v3 import FakeV3Agent  # noqa: E402
 
 UPTIME = "1.3.6.1.2.1.1.3.0"

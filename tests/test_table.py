@@ -17,8 +17,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import snmptest  # noqa: E402
-from fakeagent import FakeAgent, enc_int, tlv  # noqa: E402
+from ber import ber_int, tlv  # noqa: E402
+from fakeagent import FakeAgent  # noqa: E402
 from snmptest import Daemon, Snmpd  # noqa: E402
 from test_mib import MODULES, NET_SNMP_MIBS, TEST_MIBS, mib_cache, \
     ns_tool  # noqa: E402
@@ -34,12 +34,12 @@ def cell(col, idx, name, value):
 def sparse_objects():
     objs = {}
     for idx, name in ROWS:                      # tstState: every row
-        objs.update([cell(3, idx, name, enc_int(idx))])
+        objs.update([cell(3, idx, name, ber_int(idx))])
     for idx, name in (ROWS[0], ROWS[2]):        # tstAddr: not row 2
         objs.update([cell(4, idx, name, tlv(0x04, bytes([0, 0x1a, idx])))])
-    objs.update([cell(5, 1, "a", enc_int(215))])  # tstTemp: row 1 only
+    objs.update([cell(5, 1, "a", ber_int(215))])  # tstTemp: row 1 only
     # tstWhen (6): no cell at all; then an object past the table
-    objs[(1, 3, 6, 1, 4, 1, 99999, 1, 3, 0)] = enc_int(7)
+    objs[(1, 3, 6, 1, 4, 1, 99999, 1, 3, 0)] = ber_int(7)
     return objs
 
 

@@ -23,8 +23,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest                                     # noqa: E402
 from snmptest import Daemon, skip_unless, Watcher   # noqa: E402
+from ber import v2c_trap  # noqa: E402
 from test_traps import (CREDENTIALS, NS_SEC, OUR_ENGINE,  # noqa: E402
-                        by_oid, run_ok, unique_oid, v2c_trap, wait_record)
+                        by_oid, run_ok, unique_oid, wait_record)
 
 MAX_CONNS = 64
 

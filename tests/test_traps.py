@@ -20,7 +20,6 @@ import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import snmptest                                     # noqa: E402
 from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
                       net_snmp_run, norm_varbind, skip_unless,
                       Watcher)
+from ber import SYSUPTIME, TRAPOID, v2c_trap  # noqa: E402
 
 # Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
 # checked against fixed values.
@@ -75,8 +75,6 @@ LEVEL = {"md5des": "authPriv", "shaaes": "authPriv", "sha256": "authNoPriv",
          "sha512": "authPriv", "shared": "authPriv", "py3des": "authPriv",
          "pyreeder": "authPriv"}
 
-SYSUPTIME = "1.3.6.1.2.1.1.3.0"
-TRAPOID = "1.3.6.1.6.3.1.1.4.1.0"
 
 _counter = [0]
 
@@ -104,50 +102,6 @@ def run_ok(tc, cmd, *args):
     tc.assertEqual(r.returncode, 0, "%s %s: %s" % (cmd, " ".join(
         map(str, args)), r.stderr))
     return r
-
-
-# ------------------------------------------------------------- tiny BER
-
-def _tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        ln = bytes([n])
-    elif n < 0x100:
-        ln = bytes([0x81, n])
-    else:
-        ln = bytes([0x82]) + struct.pack(">H", n)
-    return bytes([tag]) + ln + body
-
-
-def _int(v):
-    n = 1
-    while not -(1 << (8 * n - 1)) <= v < (1 << (8 * n - 1)):
-        n += 1
-    return _tlv(0x02, v.to_bytes(n, "big", signed=True))
-
-
-def _oid(s):
-    arcs = [int(x) for x in s.split(".")]
-    out = bytes([arcs[0] * 40 + arcs[1]])
-    for a in arcs[2:]:
-        enc = [a & 0x7f]
-        a >>= 7
-        while a:
-            enc.insert(0, 0x80 | (a & 0x7f))
-            a >>= 7
-        out += bytes(enc)
-    return _tlv(0x06, out)
-
-
-def v2c_trap(reqid, trap_oid, community=b"public", text=b"x" * 40,
-             pdu_type=0xA7):
-    """An SNMPv2-Trap message built by hand (for floods); pdu_type 0xA6
-    makes it an InformRequest."""
-    vbs = (_tlv(0x30, _oid(SYSUPTIME) + _tlv(0x43, b"\x01\x00")) +
-           _tlv(0x30, _oid(TRAPOID) + _oid(trap_oid)) +
-           _tlv(0x30, _oid("1.3.6.1.2.1.1.5.0") + _tlv(0x04, text)))
-    pdu = _tlv(pdu_type, _int(reqid) + _int(0) + _int(0) + _tlv(0x30, vbs))
-    return _tlv(0x30, _int(1) + _tlv(0x04, community) + pdu)
 
 
 # ------------------------------------------------------------- helpers

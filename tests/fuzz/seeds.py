@@ -9,7 +9,8 @@
   seeds.py tcp DIR       SNMP over TCP byte streams for fuzz_tcp.c (the
                          first octet picks the read sizes)
 
-Standard library only; a tiny BER writer is enough for the session seeds.
+Standard library only; tests/ber.py's tiny BER writer is enough for the
+session seeds.
 """
 
 import json
@@ -19,40 +20,13 @@ import sys
 
 # ------------------------------------------------------------------ BER
 
-
-def tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        ln = bytes([n])
-    elif n < 0x100:
-        ln = bytes([0x81, n])
-    else:
-        ln = bytes([0x82]) + struct.pack(">H", n)
-    return bytes([tag]) + ln + body
-
-
-def integer(v, tag=0x02):
-    if v == 0:
-        return tlv(tag, b"\x00")
-    n = (v.bit_length() + 8) // 8
-    return tlv(tag, v.to_bytes(n, "big", signed=v < 0 and tag == 0x02))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+from ber import tlv, ber_int as integer, ber_oid as oid  # noqa: E402
 
 
 def octets(b, tag=0x04):
     return tlv(tag, b)
-
-
-def oid(text):
-    arcs = [int(a) for a in text.split(".")]
-    body = bytes([arcs[0] * 40 + arcs[1]])
-    for a in arcs[2:]:
-        enc = [a & 0x7f]
-        a >>= 7
-        while a:
-            enc.append(0x80 | (a & 0x7f))
-            a >>= 7
-        body += bytes(reversed(enc))
-    return tlv(0x06, body)
 
 
 def seq(*parts):
