@@ -11,8 +11,10 @@
  * is replaced when the cookie comes back (RFC 6347 4.2.8).
  *
  * Associations live in a hash by address and in one of two queues:
- * handshakes by start (the oldest evicted first when max_handshakes are
- * under way, and closed after handshake_timeout), open ones by last
+ * handshakes by start (when max_handshakes are under way, the oldest of
+ * the source address with the most in progress is abandoned, so that one
+ * address flooding handshakes abandons its own, not other senders'; and
+ * closed after handshake_timeout), open ones by last
  * activity (the least recently active evicted when max_associations are
  * in use, and closed after idle_timeout).  One timer, running only while
  * there are associations, drives OpenSSL's retransmissions and the
@@ -73,6 +75,12 @@ struct td_assoc {
 
 TAILQ_HEAD(td_queue, td_assoc);
 
+/* Handshakes in progress from one source address (any port). */
+struct td_src {
+	const uint8_t		*key;		/* a td_assoc's; NULL: free */
+	uint32_t		 n;
+};
+
 struct trap_dtls {
 	struct daemon		*d;
 	int			 fd;
@@ -84,6 +92,8 @@ struct trap_dtls {
 
 	struct td_assoc		**hash;
 	size_t			 hsize;		/* power of two */
+	struct td_src		*src;		/* td_hs_victim's counts */
+	size_t			 srcsize;	/* power of two, > 2 max_hs */
 	struct td_queue		 hs;		/* handshakes, oldest first */
 	struct td_queue		 open;		/* least recently active first */
 	size_t			 nhs, nopen;
@@ -160,6 +170,65 @@ td_find(struct trap_dtls *td, const uint8_t *key)
 
 	for (x = td->hash[h & (td->hsize - 1)]; x != NULL; x = x->hnext)
 		if (x->hash == h && memcmp(x->key, key, TD_KEY_LEN) == 0)
+			return x;
+	return NULL;
+}
+
+/* Whether two keys name one source address, whatever their ports. */
+static bool
+td_same_addr(const uint8_t *a, const uint8_t *b)
+{
+	return a[0] == b[0] && memcmp(a + 4, b + 4, TD_KEY_LEN - 4) == 0;
+}
+
+/* The count slot of x's source address in td->src. */
+static struct td_src *
+td_src_slot(struct trap_dtls *td, const struct td_assoc *x)
+{
+	uint8_t	 addr[TD_KEY_LEN];
+	size_t	 i, mask = td->srcsize - 1;
+
+	memcpy(addr, x->key, TD_KEY_LEN);
+	addr[2] = addr[3] = 0;		/* the port */
+	for (i = td_hash(addr) & mask; td->src[i].key != NULL &&
+	    !td_same_addr(td->src[i].key, x->key); i = (i + 1) & mask)
+		;
+	return &td->src[i];
+}
+
+/*
+ * The handshake to abandon for a new one when max_handshakes are under
+ * way: the oldest of the source address that has the most in progress.
+ * A sender flooding handshakes from one address so abandons its own,
+ * never another address's slower one.  Counted afresh each time (one
+ * pass over at most max_handshakes), which only a full table pays.
+ * NULL when no handshake is under way or the count table cannot be had
+ * (then the caller takes the oldest).
+ */
+static struct td_assoc *
+td_hs_victim(struct trap_dtls *td)
+{
+	struct td_assoc	*x;
+	struct td_src	*c;
+	uint32_t	 most = 0;
+
+	if (td->src == NULL) {
+		for (td->srcsize = 16; td->srcsize <= 2 * (size_t)td->max_hs;
+		    td->srcsize <<= 1)
+			;
+		if ((td->src = calloc(td->srcsize, sizeof(*td->src))) ==
+		    NULL)
+			return NULL;
+	} else
+		memset(td->src, 0, td->srcsize * sizeof(*td->src));
+	TAILQ_FOREACH(x, &td->hs, q) {
+		c = td_src_slot(td, x);
+		c->key = x->key;
+		if (++c->n > most)
+			most = c->n;
+	}
+	TAILQ_FOREACH(x, &td->hs, q)
+		if (td_src_slot(td, x)->n == most)
 			return x;
 	return NULL;
 }
@@ -482,7 +551,8 @@ td_make_room(struct trap_dtls *td)
 {
 	struct td_assoc	*x;
 
-	while (td->nhs >= td->max_hs && (x = TAILQ_FIRST(&td->hs)) != NULL) {
+	while (td->nhs >= td->max_hs && ((x = td_hs_victim(td)) != NULL ||
+	    (x = TAILQ_FIRST(&td->hs)) != NULL)) {
 		td->st.evicted++;
 		td_drop(td, x, "evicted: too many handshakes in progress",
 		    false);
@@ -703,6 +773,7 @@ trap_dtls_free(struct trap_dtls *td)
 			td_drop(td, x, "listener closed", true);
 	}
 	free(td->hash);
+	free(td->src);
 	dtls_listener_free(td->lis);
 	dtls_ctx_free(td->ctx);
 	free(td);

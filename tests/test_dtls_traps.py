@@ -210,10 +210,12 @@ def hvr_cookie(dgram):
     return dgram[p + 1:p + 1 + dgram[p]]
 
 
-def half_handshake(port, timeout=1.0):
+def half_handshake(port, timeout=1.0, source="127.0.0.1"):
     """A ClientHello, the cookie back, and nothing after: the listener
-    holds a handshake in progress for this socket.  The socket."""
+    holds a handshake in progress for this socket (bound to source, any
+    port).  The socket."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, 0))
     s.settimeout(timeout)
     s.connect(("127.0.0.1", port))
     s.send(client_hello())
@@ -483,6 +485,49 @@ class DtlsReceiverTest(unittest.TestCase):
         self.check_rec(rec, "cncert", "Sender CN 1")
 
     # ------------------------------------------------------- hostile
+    def test_one_address_flood_abandons_its_own_handshakes(self):
+        # One handshake under way from 127.0.0.1, then far more than
+        # max_handshakes from 127.0.0.2: those abandoned are the
+        # flooder's, the oldest of the address with the most under way,
+        # never the older one of the other address.
+        deadline = time.monotonic() + 6      # earlier tests' time out
+        while (self.dtls_stats()["handshaking"] > 0 and
+               time.monotonic() < deadline):
+            time.sleep(0.1)
+        mine = half_handshake(self.port)
+        self.assertIsNotNone(mine)
+        port = mine.getsockname()[1]
+        before = self.dtls_stats()
+        flood = [half_handshake(self.port, source="127.0.0.2")
+                 for _ in range(self.MAX_HS + 8)]
+        try:
+            self.assertNotIn(None, flood)
+
+            def evicted(source, port):
+                return self.w.wait(
+                    lambda e: e["event"] == "ssl-status" and
+                    e.get("status") == "handshake-abandoned" and
+                    "evicted" in e.get("detail", "") and
+                    e.get("source") == source and e.get("port") == port,
+                    timeout=1.0)
+
+            deadline = time.monotonic() + 5
+            while (self.dtls_stats()["evicted"] - before["evicted"] < 9 and
+                   time.monotonic() < deadline):
+                time.sleep(0.05)
+            self.assertEqual(self.dtls_stats()["evicted"] -
+                             before["evicted"], 9)
+            self.assertIsNone(evicted("127.0.0.1", port),
+                              "the other address's handshake abandoned")
+            for s in flood[:9]:
+                self.assertIsNotNone(evicted("127.0.0.2",
+                                             s.getsockname()[1]))
+        finally:
+            mine.close()
+            for s in flood:
+                if s is not None:
+                    s.close()
+
     def test_replayed_and_garbage_records_are_dropped(self):
         m = Meddler(self.port)
         try:
@@ -547,9 +592,11 @@ class DtlsReceiverTest(unittest.TestCase):
         stop = threading.Event()
         more = []
 
+        # The flood comes from an address of its own, so it abandons
+        # its own handshakes, not theirs (see the test below).
         def keep_flooding():
             while not stop.is_set():
-                s = half_handshake(self.port, 0.5)
+                s = half_handshake(self.port, 0.5, "127.0.0.2")
                 if s is not None:
                     more.append(s)
 
