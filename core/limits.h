@@ -58,6 +58,11 @@
  * answers come back full, up to this (and to half the smaller of our
  * msg_max_size and the agent's msgMaxSize, at the sizes seen). */
 #define SNMPMGR_WALK_MAX_ADAPTIVE	256
+/* After an adaptive walk's GetBulk timed out and a smaller one came in
+ * time, the session's next walks grow no further than that for this many
+ * walks; then one may grow again (and pays one timeout if the agent is
+ * still slow on large answers). */
+#define SNMPMGR_WALK_CEIL_WALKS		64
 /* Columns one table walk takes, and how many of them one request asks
  * for (the others wait until those end). */
 #define SNMPMGR_MAX_TABLE_COLUMNS	256

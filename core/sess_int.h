@@ -57,6 +57,9 @@ struct sess_req {
 	uint32_t		 answers;	/* broadcast: so far */
 
 	uint64_t		 tmo_us;	/* 0: the session's timeout */
+	bool			 resend;	/* its caller asks again when
+						 * its last try times out
+						 * (sess_req_resend_on_timeout) */
 	uint32_t		 conn_gen;	/* stream: the connection it was
 						 * last written on */
 
@@ -146,6 +149,9 @@ struct sess {
 	int			 attached;
 	uint32_t		 walk_hint;	/* walk.c: max-repetitions
 						 * that last worked, 0 none */
+	uint32_t		 walk_ceil;	/* walk.c: most answered in
+						 * time after a timeout, 0 none */
+	uint32_t		 walk_ceil_walks; /* walks it holds for */
 	uint32_t		 conn_gen;	/* stream: connections lost */
 	bool			 resolving;	/* no address yet */
 	bool			 lookup_out;	/* io.resolve answers later */
@@ -222,8 +228,14 @@ int	 sess_transmit(struct sess_req *, uint64_t);
 /* Take r out of the table, the heap and its session's list. */
 void	 sess_req_unlink(struct sess_req *);
 void	 sess_req_destroy(struct sess_req *);
-/* End r with an error: unlink, call back, free. */
-void	 sess_req_fail(struct sess_req *, int);
+/* End r with an error: unlink, call back (with sess_result.resend),
+ * free. */
+void	 sess_req_end(struct sess_req *, int, bool);
+static inline void
+sess_req_fail(struct sess_req *r, int error)
+{
+	sess_req_end(r, error, false);
+}
 /* sess_addr.c: the agent's address. */
 int	 sess_lookup(struct sess_mgr *, struct sess *, const struct sess_opts *,
 	    const char *,

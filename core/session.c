@@ -423,9 +423,9 @@ sess_req_destroy(struct sess_req *r)
 }
 
 /* End r with an error (0: a broadcast's collection ends): unlink, call
- * back with the answers it had, free. */
+ * back with the answers it had (and resend, sess_result), free. */
 void
-sess_req_fail(struct sess_req *r, int error)
+sess_req_end(struct sess_req *r, int error, bool resend)
 {
 	struct sess_result res;
 
@@ -433,6 +433,7 @@ sess_req_fail(struct sess_req *r, int error)
 	memset(&res, 0, sizeof(res));
 	res.error = error;
 	res.answers = r->answers;
+	res.resend = resend;
 	r->in_cb = 1;
 	if (r->cb != NULL)
 		r->cb(r, &res, r->arg);
@@ -629,6 +630,21 @@ void
 sess_set_walk_hint(struct sess *s, uint32_t rep)
 {
 	s->walk_hint = rep;
+}
+
+uint32_t
+sess_walk_ceil(struct sess *s)
+{
+	if (s->walk_ceil_walks > 0 && --s->walk_ceil_walks == 0)
+		s->walk_ceil = 0;
+	return s->walk_ceil;
+}
+
+void
+sess_set_walk_ceil(struct sess *s, uint32_t rep)
+{
+	s->walk_ceil = rep;
+	s->walk_ceil_walks = SNMPMGR_WALK_CEIL_WALKS + 1;
 }
 
 const struct sess_stats *
@@ -1117,6 +1133,15 @@ sess_fail_requests(struct sess *s, int error, const char *detail)
 	return n;
 }
 
+void
+sess_req_resend_on_timeout(struct sess_req *r)
+{
+	if (SESS_TRANSPORT_IS_STREAM(r->s->opts->transport))
+		return;
+	r->resend = true;
+	r->tries_left = 0;
+}
+
 struct sess *
 sess_req_sess(const struct sess_req *r)
 {
@@ -1189,6 +1214,11 @@ sess_mgr_timer(struct sess_mgr *m)
 		if (r->answers > 0) {
 			/* A broadcast's collection ends. */
 			sess_req_fail(r, 0);
+			continue;
+		}
+		if (r->resend && r->kind == SESS_REQ_PDU) {
+			r->s->stats.retries++;	/* the caller's resend */
+			sess_req_end(r, SNMPMGR_ERR_TIMEOUT, true);
 			continue;
 		}
 		if (r->kind == SESS_REQ_PDU)

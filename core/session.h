@@ -373,6 +373,15 @@ void		 sess_copy_opts(const struct sess *s, struct sess_opts *out);
  * adaptive walk ended with (walk.c); 0 = nothing yet. */
 uint32_t	 sess_walk_hint(const struct sess *s);
 void		 sess_set_walk_hint(struct sess *s, uint32_t rep);
+/*
+ * The most max-repetitions an adaptive walk may grow to, set when a
+ * GetBulk of more timed out and one of that many was answered in time
+ * (walk.c); 0 = no bound.  sess_walk_ceil() is asked once per walk
+ * start: the bound holds for SNMPMGR_WALK_CEIL_WALKS walks, after which
+ * one is let grow again to see whether the agent got faster.
+ */
+uint32_t	 sess_walk_ceil(struct sess *s);
+void		 sess_set_walk_ceil(struct sess *s, uint32_t rep);
 const struct sess_stats	*sess_get_stats(const struct sess *s);
 /* Its SNMPv3 counters (kept apart: only SNMPv3 sessions have them; all
  * zero for a session that never was one). */
@@ -415,6 +424,13 @@ struct sess_result {
 	const struct sockaddr	*from;
 	socklen_t		 fromlen;
 	uint32_t		 answers;
+	/*
+	 * With error 201: the request asked for it
+	 * (sess_req_resend_on_timeout) and its own last try timed out,
+	 * counted in stats.retries, not in timeouts.  The caller is to send
+	 * its own retransmission, e.g. asking for less.
+	 */
+	bool			 resend;
 };
 
 typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
@@ -473,6 +489,17 @@ size_t		 sess_interrupt(struct sess *s, const char *why);
  */
 void		 sess_req_set_timing(struct sess_req *req, uint32_t timeout_ms,
 		    uint32_t retries);
+/*
+ * The caller retransmits req itself, changed (a walk asks for fewer
+ * repetitions): the engine sends it once, and when that try times out
+ * the callback gets 201 with resend set; that timeout counts as a
+ * retransmission, not as a timeout, and keeps a DTLS association.  A
+ * timeout of the engine discovery it waited for, or of a name lookup,
+ * ends it as usual.  Ignored on stream transports (no retransmission
+ * there, RFC 3430).  Call right after sess_request() and after
+ * sess_req_set_timing(), if any.
+ */
+void		 sess_req_resend_on_timeout(struct sess_req *req);
 struct sess	*sess_req_sess(const struct sess_req *req);
 /* The request ID the engine gave it (for traces). */
 int32_t		 sess_req_id(const struct sess_req *req);

@@ -20,7 +20,11 @@
  * forever) ends the walk with 333 under inside_range; without it the
  * object is dropped and counts as such a fruitless answer, so an agent
  * whose GetBulk misorders is walked with GetNext.  GetBulk answered with
- * tooBig is retried with half the max-repetitions.  Like Net-SNMP's
+ * tooBig is retried with half the max-repetitions, and so is one that
+ * timed out when the walk adapts them (an agent may be too slow to
+ * build a large answer in time): each retry of such a GetBulk asks for
+ * half what the last try did, down to one, the last tries of one
+ * repetition being the session engine's retransmissions.  Like Net-SNMP's
  * snmpwalk, a walk that finds nothing inside the subtree finally tries a
  * Get of the root itself, so walking an instance OID returns that one
  * object.
@@ -90,6 +94,10 @@ struct walk {
 	bool			 adapt;		/* maxrep may grow */
 	uint32_t		 fruitless;	/* answers in a row without a
 						 * new object */
+	uint32_t		 tries;		/* retransmissions left to the
+						 * request outstanding */
+	bool			 shrunk;	/* it asks for less after a
+						 * timeout (walk_resend) */
 	bool			 getnext;
 	bool			 paused;
 	bool			 in_cb;		/* inside rows or done */
@@ -126,6 +134,36 @@ walk_destroy(struct walk *w)
 	free(w->cols);
 	free(w->acc);
 	free(w);
+}
+
+/* The retransmissions a request of the walk may have. */
+static uint32_t
+walk_retries(const struct walk *w)
+{
+	uint32_t n = w->o.timing ? w->o.retries :
+	    sess_get_opts(w->s)->retries;
+
+	return n > SNMPMGR_MAX_RETRIES ? SNMPMGR_MAX_RETRIES : n;
+}
+
+/*
+ * The outstanding request's timing: a GetBulk of several repetitions of
+ * an adaptive walk over datagrams is retransmitted by the walk, asking
+ * for fewer (walk_resend), each try a request of its own; any other
+ * gets the tries left from the engine.
+ */
+static void
+walk_set_timing(struct walk *w, const struct snmp_pdu *pdu)
+{
+	const struct sess_opts *so = sess_get_opts(w->s);
+
+	if (w->o.timing)
+		sess_req_set_timing(w->req, w->o.timeout_ms, w->tries);
+	else if (w->tries != walk_retries(w))
+		sess_req_set_timing(w->req, so->timeout_ms, w->tries);
+	if (pdu->type == SNMP_PDU_GETBULK && w->adapt && w->asked_rep > 1 &&
+	    w->tries > 0 && !SESS_TRANSPORT_IS_STREAM(so->transport))
+		sess_req_resend_on_timeout(w->req);
 }
 
 /* Ask for the next batch (or the root, in the last phase).  0 or -1. */
@@ -181,8 +219,7 @@ walk_send(struct walk *w)
 		return -1;
 	w->res.requests++;
 	w->res.last_request_id = sess_req_id(w->req);
-	if (w->o.timing)
-		sess_req_set_timing(w->req, w->o.timeout_ms, w->o.retries);
+	walk_set_timing(w, &pdu);
 	return 0;
 }
 
@@ -393,6 +430,25 @@ walk_status(struct walk *w, const struct snmp_pdu *pdu)
 }
 
 /*
+ * An adaptive GetBulk timed out (sess_req_resend_on_timeout): ask again
+ * for half as many objects, and grow no further than that in this walk;
+ * once such an answer comes in time, in the session's later walks
+ * neither (sess_set_walk_ceil).
+ */
+static void
+walk_resend(struct walk *w)
+{
+	w->tries--;
+	w->maxrep = w->asked / 2;
+	if (w->maxrep == 0)
+		w->maxrep = 1;
+	w->ceil = w->maxrep;
+	w->shrunk = true;
+	if (walk_send(w) == -1)
+		walk_finish(w, snmpmgr_lasterr());
+}
+
+/*
  * Sort an answer out: each varbind belongs to the column it was asked
  * for (repetition r of varbind c at r * nsent + c).  A column's objects
  * are accepted in order until one ends the column (an exception, past
@@ -488,9 +544,18 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 	int error;
 
 	w->req = NULL;
+	if (r->error == SNMPMGR_ERR_TIMEOUT && r->resend) {
+		walk_resend(w);
+		return;
+	}
 	if (r->error != 0) {
 		walk_finish(w, r->error);
 		return;
+	}
+	w->tries = walk_retries(w);
+	if (w->shrunk) {
+		w->shrunk = false;
+		sess_set_walk_ceil(w->s, w->ceil);
 	}
 	if (w->phase == WALK_ROOT) {
 		walk_root_answer(w, pdu);
@@ -600,6 +665,7 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 {
 	const struct sess_opts *so = sess_get_opts(s);
 	struct walk *w;
+	uint32_t ceil;
 
 	if (opts->root.len == 0 && opts->ncolumns == 0) {
 		snmpmgr_seterr(SNMPMGR_ERR_NO_SUCH_OID, "no walk root");
@@ -637,6 +703,14 @@ walk_start(struct sess *s, const struct walk_opts *opts, walk_rows_cb *rows,
 		w->maxrep = SNMPMGR_MAX_REPETITIONS;
 	w->ceil = w->adapt && w->maxrep < SNMPMGR_WALK_MAX_ADAPTIVE ?
 	    SNMPMGR_WALK_MAX_ADAPTIVE : w->maxrep;
+	/* a GetBulk of more timed out: no growing past what came in time */
+	if (w->adapt && (ceil = sess_walk_ceil(s)) > 0) {
+		if (w->ceil > ceil)
+			w->ceil = ceil;
+		if (w->maxrep > w->ceil)
+			w->maxrep = w->ceil;
+	}
+	w->tries = walk_retries(w);
 	if (walk_cols(w, opts) == -1) {
 		free(w);
 		return NULL;

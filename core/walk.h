@@ -31,7 +31,12 @@ struct walk_opts {
 	 * max_repetitions, doubles it while answers come back full up to
 	 * SNMPMGR_WALK_MAX_ADAPTIVE and the message sizes, comes down to
 	 * what fitted when an answer is cut short, halves it on tooBig, and
-	 * leaves the session what it ended with (half after a timeout). */
+	 * leaves the session what it ended with (half after a timeout).  A
+	 * GetBulk of more than one repetition that times out (on a datagram
+	 * transport) is retried asking for half, within the retries: each
+	 * retry a request of its own (sess_req_resend_on_timeout), and the
+	 * walk, then the session's next ones (sess_walk_ceil), grow no
+	 * further than what came in time. */
 	bool		 fixed_repetitions;
 	/* timing: each request waits timeout_ms per try with at most
 	 * retries retransmissions (sess_req_set_timing), not the

@@ -66,6 +66,8 @@ struct cluster {
 	bool		 stop;
 	bool		 ready;		/* connected, bucket and streams made */
 	enum nats_state	 state;
+	bool		 back;		/* NATS came back: the publishing
+					 * thread goes now (cl_nats_back) */
 	char		 lasterr[256];
 	struct member	*view;		/* the thread's latest reading */
 	size_t		 nview;

@@ -352,11 +352,12 @@ cl_pub_thread(void *arg)
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->stop) {
 		cl_deadline(&ts, cl->hb_ms);
-		while ((cl->qlen == 0 || retry) && cl_wait(cl, &cl->cv, &ts) &&
-		    !cl->stop)
+		while ((cl->qlen == 0 || retry) && !cl->back &&
+		    cl_wait(cl, &cl->cv, &ts) && !cl->stop)
 			;
 		if (cl->stop)
 			break;
+		cl->back = false;
 		up = cl->state == NS_CONNECTED && cl->ready;
 		pthread_mutex_unlock(&cl->mu);
 		if (up)

@@ -51,6 +51,8 @@ static struct agent {
 	int		 n;
 	int		 handled;	/* datagrams of fk.sent looked at */
 	uint32_t	 toobig_above;	/* tooBig when max-repetitions > it */
+	uint32_t	 slow_above;	/* no answer (too slow) to a GetBulk
+					 * of more max-repetitions */
 	int		 always_toobig;
 	int		 backwards_at;	/* the k-th object sent goes back */
 	int		 silent_after;	/* answer this many, then none */
@@ -199,6 +201,9 @@ agent_answer(struct sess_mgr *m, const struct sent *req)
 	    (uint32_t)msg.pdu.error_index : 0;
 	if (ag.silent_after != 0 && ag.answered >= ag.silent_after)
 		return;
+	if (msg.pdu.type == SNMP_PDU_GETBULK && ag.slow_above != 0 &&
+	    (uint32_t)msg.pdu.error_index > ag.slow_above)
+		return;
 	ag.answered++;
 
 	memset(out, 0, sizeof(out));
@@ -319,6 +324,26 @@ advance_to(struct sess_mgr *m, uint64_t to)
 		sess_mgr_timer(m);
 	}
 	fk.now = to;
+}
+
+/* The session's request timeouts and retransmissions. */
+static void
+assert_stats(const struct sess *s, uint64_t timeouts, uint64_t retries)
+{
+	ck_assert_uint_eq(sess_get_stats(s)->timeouts, timeouts);
+	ck_assert_uint_eq(sess_get_stats(s)->retries, retries);
+}
+
+/* Answer and let time pass a try at a time until the walk is done. */
+static void
+pump_until_done(struct sess_mgr *m)
+{
+	int guard = 0;
+
+	for (pump(m); wr.done == 0; pump(m)) {
+		ck_assert_int_lt(guard++, 100);
+		advance_to(m, fk.now + 1000000);
+	}
 }
 
 static int
@@ -1094,12 +1119,89 @@ START_TEST(walk_adaptive_timeout_halves_hint)
 	ag.silent_after = 2;
 	start_adaptive(s);
 	pump(m);
-	advance_to(m, fk.now + 5000000);
+	/* one try and one retry of a second each, as the session says */
+	advance_to(m, fk.now + 1999999);
+	ck_assert_int_eq(wr.done, 0);
+	advance_to(m, fk.now + 1);
 	ck_assert_int_eq(wr.done, 1);
 	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_TIMEOUT);
 	ck_assert_uint_eq(wr.res.count, 12);
+	pump(m);
+	ck_assert_int_eq(ag.nreps, 4);
 	ck_assert_uint_eq(ag.reps[2], 16);	/* never answered */
-	ck_assert_uint_eq(sess_walk_hint(s), 8);
+	ck_assert_uint_eq(ag.reps[3], 8);	/* the retry asks for less */
+	ck_assert_uint_eq(sess_walk_hint(s), 4);
+	/* nothing came in time: no bound for later walks */
+	ck_assert_uint_eq(sess_walk_ceil(s), 0);
+	assert_stats(s, 1, 1);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/*
+ * An agent too slow to answer a GetBulk of more than 5 repetitions in
+ * time: the retry of the one of 8 asks for 4, the walk completes, and
+ * later walks of the session do not ask for more than 4 until
+ * SNMPMGR_WALK_CEIL_WALKS of them went by.
+ */
+START_TEST(walk_adaptive_timeout_retries_with_fewer)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+	uint64_t t0 = fk.now;
+	int i, k;
+
+	ag.slow_above = 5;
+	start_adaptive(s);
+	pump_until_done(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[0], 4);
+	ck_assert_uint_eq(ag.reps[1], 8);	/* too slow */
+	ck_assert_uint_eq(ag.reps[2], 4);	/* the retry */
+	for (i = 3; i < ag.nreps; i++)
+		ck_assert_uint_eq(ag.reps[i], 4);
+	/* one try's wait lost, within the request's 2 tries */
+	ck_assert_uint_eq(fk.now - t0, 1000000);
+	assert_stats(s, 0, 1);
+	ck_assert_uint_eq(sess_walk_hint(s), 4);
+
+	for (k = 0; k < SNMPMGR_WALK_CEIL_WALKS; k++) {
+		start_adaptive(s);
+		pump(m);
+		ck_assert_int_eq(wr.done, 1);
+		ck_assert_int_eq(wr.res.error, 0);
+		assert_rows(IFT, 20);
+		for (i = 0; i < ag.nreps; i++)
+			ck_assert_uint_eq(ag.reps[i], 4);
+	}
+	/* the bound lapses: one walk grows again and finds it again */
+	start_adaptive(s);
+	pump_until_done(m);
+	ck_assert_int_eq(wr.res.error, 0);
+	assert_rows(IFT, 20);
+	ck_assert_uint_eq(ag.reps[1], 8);
+	ck_assert_uint_eq(ag.reps[2], 4);
+	assert_stats(s, 0, 2);
+	sess_mgr_free(m);
+}
+END_TEST
+
+/* A walk with its own max-repetitions keeps them on a timeout: the
+ * engine retransmits the very request. */
+START_TEST(walk_fixed_timeout_retransmits_the_same)
+{
+	struct sess *s;
+	struct sess_mgr *m = setup(&s, SNMP_V2C, 1);
+
+	ag.slow_above = 3;
+	start(s, "1.3.6.1.2.1.2.2", NULL, 0, true);
+	pump_until_done(m);
+	ck_assert_int_eq(wr.res.error, SNMPMGR_ERR_TIMEOUT);
+	ck_assert_int_eq(ag.nreps, 2);
+	ck_assert_uint_eq(ag.reps[0], 4);
+	ck_assert_uint_eq(ag.reps[1], 4);
+	assert_stats(s, 1, 1);
 	sess_mgr_free(m);
 }
 END_TEST
@@ -1142,6 +1244,8 @@ main(void)
 	tcase_add_test(tc, walk_adaptive_cut_short_comes_down);
 	tcase_add_test(tc, walk_adaptive_toobig_caps_growth);
 	tcase_add_test(tc, walk_adaptive_timeout_halves_hint);
+	tcase_add_test(tc, walk_adaptive_timeout_retries_with_fewer);
+	tcase_add_test(tc, walk_fixed_timeout_retransmits_the_same);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }

@@ -896,11 +896,11 @@ class ClusterSpool(unittest.TestCase):
         self.addCleanup(self.nats.close)
         self.port = snmptest.free_udp_port()
 
-    def daemon(self, max_size="10MiB", agent=None):
+    def daemon(self, max_size="10MiB", agent=None, heartbeat="500ms"):
         cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % self.port],
                          "communities": ["s3cret-comm"]},
                "cluster": {"name": "t1", "node": "mgr-s",
-                           "heartbeat": "500ms",
+                           "heartbeat": heartbeat,
                            "nats": {"servers": [self.nats.url]},
                            "spool": {"path": "sp", "max_size": max_size}}}
         if agent is not None:
@@ -930,6 +930,14 @@ class ClusterSpool(unittest.TestCase):
                 return True
             time.sleep(0.2)
         return False
+
+    def nats_away(self, d):
+        """d reaches NATS, then NATS stops and d sees it go."""
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["nats"] == "connected"))
+        self.nats.stop()
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["nats"] != "connected"))
 
     def texts(self):
         js = JsReader(self.nats.port)
@@ -1004,13 +1012,33 @@ class ClusterSpool(unittest.TestCase):
             self.assertEqual(sl, sorted(sl), "order of %s" % sess)
             self.assertGreaterEqual(len(sl), 3, sess)
 
-    def test_full_spool_drops_oldest_and_bad_files_are_skipped(self):
-        d = self.daemon(max_size="64KiB")
+    def test_replay_starts_when_nats_is_back(self):
+        # The publishing thread waits a heartbeat between its rounds when
+        # nothing comes; NATS coming back wakes it, so the spool is
+        # published at once, not up to a heartbeat later (which made
+        # bench/spool.py's replay rate two-valued).
+        d = self.daemon(heartbeat="10s")
+        self.nats_away(d)
+        for i in range(5):
+            self.send(i)
+        self.assertTrue(self.wait(
+            lambda: self.status(d)["spool"]["disk_records"] == 5 and
+            self.status(d)["spool"]["memory_records"] == 0),
+            self.status(d))
+        self.nats.start()
         self.assertTrue(self.wait(
             lambda: self.status(d)["nats"] == "connected"))
-        self.nats.stop()
+        t0 = time.time()
         self.assertTrue(self.wait(
-            lambda: self.status(d)["nats"] != "connected"))
+            lambda: self.status(d)["spool_depth"] == 0, 4),
+            "spool not published within 4 s of NATS being back "
+            "(heartbeat 10 s): %r" % self.status(d))
+        self.assertLess(time.time() - t0, 4)
+        self.assertEqual(self.texts(), ["trap-%d" % i for i in range(5)])
+
+    def test_full_spool_drops_oldest_and_bad_files_are_skipped(self):
+        d = self.daemon(max_size="64KiB")
+        self.nats_away(d)
         n = 220
         for i in range(n):
             self.send(i)
