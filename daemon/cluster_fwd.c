@@ -309,6 +309,13 @@ fwd_thread(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		for (; m != NULL; m = next) {
 			next = m->next;
+			/* Counted before it goes, so that a client that has
+			 * its answer reads it counted. */
+			if (m->reply != NULL) {
+				pthread_mutex_lock(&f->mu);
+				f->forwarded++;
+				pthread_mutex_unlock(&f->mu);
+			}
 			s = nc == NULL ? NATS_CONNECTION_CLOSED :
 			    natsMsg_Create(&nm, m->subj, m->reply, m->data,
 			    (int)m->len);
@@ -324,10 +331,6 @@ fwd_thread(void *arg)
 				fail->answer = fail->failed = true;
 				fail->id = m->id;
 			}
-			pthread_mutex_lock(&f->mu);
-			if (s == NATS_OK && m->reply != NULL)
-				f->forwarded++;
-			pthread_mutex_unlock(&f->mu);
 			if (fail != NULL)
 				fwd_deliver(f, fail);
 			msg_free(m);
