@@ -3,13 +3,14 @@
  * only reads datagrams, for the trap receiver benchmark (bench/traps.py).
  *
  *	trapsink -l HOST:PORT -c COUNTFILE [-r RCVBUF] [-p PACE_US]
- *	    [-w FILE]
+ *	    [-b BATCH] [-w FILE]
  *
  * Binds a UDP socket to HOST:PORT (RCVBUF bytes of receive buffer asked
  * with SO_RCVBUFFORCE, else SO_RCVBUF) and reads it as snmpmgrd's trap
  * listener does, minus everything snmpmgrd does with a datagram: on
- * readiness (poll), recvmmsg batches of 64 until one comes back short;
- * when a wake-up found 32 or more, it sleeps PACE_US microseconds
+ * readiness (poll), recvmmsg batches of BATCH (default 64, at most 1024)
+ * until one comes back short, 512 datagrams at most (all 512: read on at
+ * once); when a wake-up found 32 or more, it sleeps PACE_US microseconds
  * (default 500, as snmpmgrd's paced read; 0: none) and reads again
  * instead of waiting for readiness.  The datagrams are discarded, or
  * with -w appended to FILE (created, truncated) in write(2)s of 64 KiB,
@@ -42,10 +43,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH		64
+#define MAXBATCH	1024
 #define PACE_MIN	32
-#define ROUNDS		8
-#define MAXLEN		65536
+#define PER_WAKE	512	/* datagrams read per wake-up at most */
+#define MAXLEN		4096	/* the bench's datagrams are < 256 */
 #define CHUNK		(64 * 1024)
 
 static volatile sig_atomic_t stop;
@@ -61,7 +62,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: trapsink -l HOST:PORT -c COUNTFILE "
-	    "[-r RCVBUF] [-p PACE_US] [-w FILE]\n");
+	    "[-r RCVBUF] [-p PACE_US] [-b BATCH] [-w FILE]\n");
 	exit(2);
 }
 
@@ -94,10 +95,10 @@ put_all(int fd, const char *p, size_t n)
 int
 main(int argc, char **argv)
 {
-	static struct mmsghdr	 mh[BATCH];
-	static struct iovec	 iov[BATCH];
-	static struct sockaddr_in from[BATCH];
-	static char		 bufs[BATCH][MAXLEN];
+	static struct mmsghdr	 mh[MAXBATCH];
+	static struct iovec	 iov[MAXBATCH];
+	static struct sockaddr_in from[MAXBATCH];
+	static char		 bufs[MAXBATCH][MAXLEN];
 	static char		 chunk[CHUNK];
 	struct sockaddr_in	 sin;
 	struct sigaction	 sa;
@@ -111,20 +112,21 @@ main(int argc, char **argv)
 	double			 next_sync = 0;
 	long			 pace_us = 500;
 	int			 c, fd, cfd, wfd = -1, rcvbuf = 0, i, n;
-	int			 round, total;
+	int			 batch = 64, total;
 
-	while ((c = getopt(argc, argv, "l:c:r:p:w:")) != -1) {
+	while ((c = getopt(argc, argv, "l:c:r:p:b:w:")) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
 		case 'c': countfile = optarg; break;
 		case 'r': rcvbuf = atoi(optarg); break;
 		case 'p': pace_us = atol(optarg); break;
+		case 'b': batch = atoi(optarg); break;
 		case 'w': wfile = optarg; break;
 		default: usage();
 		}
 	}
 	if (listen == NULL || countfile == NULL || pace_us < 0 ||
-	    pace_us >= 1000000)
+	    pace_us >= 1000000 || batch < 1 || batch > MAXBATCH)
 		usage();
 	pace.tv_sec = 0;
 	pace.tv_nsec = pace_us * 1000;
@@ -179,7 +181,9 @@ main(int argc, char **argv)
 	pfd.events = POLLIN;
 	total = 0;
 	while (!stop) {
-		if (total >= PACE_MIN && pace_us > 0)
+		if (total >= PER_WAKE)
+			;		/* more waiting: no pause */
+		else if (total >= PACE_MIN && pace_us > 0)
 			nanosleep(&pace, NULL);
 		else if (total < PACE_MIN &&
 		    poll(&pfd, 1, 1000) == -1 && errno != EINTR) {
@@ -187,8 +191,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		total = 0;
-		for (round = 0; round < ROUNDS; round++) {
-			for (i = 0; i < BATCH; i++) {
+		while (total < PER_WAKE) {
+			for (i = 0; i < batch; i++) {
 				iov[i].iov_base = bufs[i];
 				iov[i].iov_len = MAXLEN;
 				mh[i].msg_hdr.msg_name = &from[i];
@@ -199,7 +203,8 @@ main(int argc, char **argv)
 				mh[i].msg_hdr.msg_controllen = 0;
 				mh[i].msg_hdr.msg_flags = 0;
 			}
-			n = recvmmsg(fd, mh, BATCH, MSG_DONTWAIT, NULL);
+			n = recvmmsg(fd, mh, (unsigned)batch, MSG_DONTWAIT,
+			    NULL);
 			if (n <= 0)
 				break;
 			total += n;
@@ -212,7 +217,7 @@ main(int argc, char **argv)
 				fill += mh[i].msg_len;
 			}
 			*count += (uint64_t)n;
-			if (n < BATCH)
+			if (n < batch)
 				break;
 		}
 		if (wfd != -1 && now() >= next_sync) {
