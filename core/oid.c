@@ -314,26 +314,8 @@ oid_from_ber(struct oid *o, const uint8_t *p, size_t n)
 int
 oid_ber_check(const uint8_t *p, size_t n)
 {
-	uint64_t	 w, hi = 0;
 	uint32_t	 len;
-	size_t		 i = 0;
 
-	/*
-	 * Every octet below 0x80: every sub-identifier is one octet, so
-	 * none is padded, overflows or is cut short, and there are n + 1
-	 * arcs (the first octet holds two).  Most names are such.
-	 */
-	if (n > 0 && n < SNMPMGR_MAX_OID_LEN) {
-		for (; i + 8 <= n; i += 8) {
-			memcpy(&w, p + i, 8);
-			hi |= w;
-		}
-		hi &= 0x8080808080808080ULL;
-		for (; i < n; i++)
-			hi |= p[i] & 0x80;
-		if (hi == 0)
-			return 0;
-	}
 	return oid_ber_walk(NULL, p, n, &len);
 }
 

@@ -217,39 +217,16 @@ put_hex(struct render_buf *b, const uint8_t *p, size_t n)
 	b->len += hex_encode(p, n, b->p + b->len, 2 * n + 1);
 }
 
-/*
- * Eight octets at a time (SWAR): whether any of the octets of w is below
- * 0x20, and whether any equals x (each of the eight octets of x the
- * same).  A hit may be flagged in an octet above a true one, never
- * without one, so either is exact as "any".
- */
-#define SWAR_ONES	0x0101010101010101ULL
-#define SWAR_HIGHS	0x8080808080808080ULL
-#define swar_any_below20(w) \
-	((((w) - 0x20 * SWAR_ONES) & ~(w) & SWAR_HIGHS) != 0)
-#define swar_any_eq(w, x) \
-	(((((w) ^ (x)) - SWAR_ONES) & ~((w) ^ (x)) & SWAR_HIGHS) != 0)
-
 /* Needs 2 + 6 * n bytes of room at most. */
 static void
 put_json_str(struct render_buf *b, const char *s, size_t n)
 {
 	char		*q = b->p + b->len;
-	size_t		 i = 0;
-	uint64_t	 w;
+	size_t		 i;
 	unsigned char	 c;
 
 	*q++ = '"';
-	/* Runs of eight octets that need no escape go as they are. */
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (swar_any_below20(w) || swar_any_eq(w, '"' * SWAR_ONES) ||
-		    swar_any_eq(w, '\\' * SWAR_ONES))
-			break;
-		memcpy(q, &w, 8);
-		q += 8;
-	}
-	for (; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			*q++ = (char)c;
@@ -377,16 +354,8 @@ bool
 render_is_text(const uint8_t *p, size_t n)
 {
 	size_t		 i = 0;
-	uint64_t	 w;
 	uint8_t		 c;
 
-	/* Runs of eight printable ASCII octets (0x20..0x7e) at once. */
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		if ((w & SWAR_HIGHS) != 0 || swar_any_below20(w) ||
-		    swar_any_eq(w, 0x7f * SWAR_ONES))
-			break;
-	}
 	while (i < n) {
 		c = p[i];
 		if (c < 0x80) {

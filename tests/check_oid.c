@@ -333,31 +333,6 @@ START_TEST(oid_format_ber_matches_decoded)
 }
 END_TEST
 
-/* oid_ber_check()'s run of one-octet sub-identifiers decides as
- * oid_from_ber() does: random content octets, mostly below 0x80, of
- * every length up to past the arc bound. */
-START_TEST(oid_ber_check_matches_decoding)
-{
-	uint8_t		 buf[SNMPMGR_MAX_OID_LEN + 8];
-	struct oid	 o;
-	uint32_t	 x = 12345;
-	size_t		 n, i, round;
-
-	for (round = 0; round < 20000; round++) {
-		x = x * 1103515245U + 12345U;
-		n = 1 + (x >> 8) % (round % 4 == 0 ? sizeof(buf) : 24);
-		for (i = 0; i < n; i++) {
-			x = x * 1103515245U + 12345U;
-			buf[i] = (uint8_t)(x >> 16);
-			if ((x >> 28) != 0)	/* 15 in 16 below 0x80 */
-				buf[i] &= 0x7f;
-		}
-		ck_assert_int_eq(oid_ber_check(buf, n),
-		    oid_from_ber(&o, buf, n) == 0 ? 0 : -1);
-	}
-}
-END_TEST
-
 int
 main(void)
 {
@@ -379,7 +354,6 @@ main(void)
 	tcase_add_test(tc, oid_ber_rejects_bad_subidentifiers);
 	tcase_add_test(tc, oid_to_ber_rejects_unencodable);
 	tcase_add_test(tc, oid_format_ber_matches_decoded);
-	tcase_add_test(tc, oid_ber_check_matches_decoding);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -674,66 +674,6 @@ START_TEST(render_json_str_escapes_controls)
 }
 END_TEST
 
-/* The eight-octets-at-a-time runs of render_is_text() and
- * render_json_str() stop at what needs a look, wherever it is in a
- * run: each case at every offset of a 24-octet ASCII string. */
-START_TEST(render_text_runs_see_every_offset)
-{
-	static const char *bad[] = {
-		"\x01", "\x1f", "\x7f", "\xc2\x85", "\xc0\xaf", "\xed\xa0\x80",
-		"\xf4\x90\x80\x80", "\xc3", "\x80", "\xff",
-	};
-	static const char *good[] = {
-		"\t", "\n", "\r", "\xc2\xa0", "\xe2\x82\xac", "\xf4\x8f\xbf\xbf",
-		" ", "~", "\"", "\\",
-	};
-	static const char *esc[] = { "\"", "\\", "\x01", "\x1f", "\n" };
-	static const char *escto[] = { "\\\"", "\\\\", "\\u0001",
-	    "\\u001f", "\\n" };
-	struct render_buf	 b;
-	char			 s[40], want[64];
-	size_t			 i, k, n, m;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		for (k = 0; k + strlen(bad[i]) <= 24; k++) {
-			memset(s, 'a', 24);
-			memcpy(s + k, bad[i], strlen(bad[i]));
-			ck_assert_msg(!render_is_text((const uint8_t *)s, 24),
-			    "bad case %zu at %zu taken as text", i, k);
-		}
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		for (k = 0; k + strlen(good[i]) <= 24; k++) {
-			memset(s, 'a', 24);
-			memcpy(s + k, good[i], strlen(good[i]));
-			ck_assert_msg(render_is_text((const uint8_t *)s, 24),
-			    "good case %zu at %zu not taken as text", i, k);
-		}
-	for (i = 0; i < sizeof(esc) / sizeof(esc[0]); i++)
-		for (k = 0; k < 24; k++) {
-			memset(s, 'b', 24);
-			s[k] = esc[i][0];
-			s[23 - k] = (char)0xe9;	/* passes as it is */
-			n = 0;
-			want[n++] = '"';
-			for (m = 0; m < 24; m++) {
-				if (s[m] == esc[i][0]) {
-					memcpy(want + n, escto[i],
-					    strlen(escto[i]));
-					n += strlen(escto[i]);
-				} else
-					want[n++] = s[m];
-			}
-			want[n++] = '"';
-			render_buf_init(&b);
-			render_json_str(&b, s, 24);
-			ck_assert_msg(b.len == n && memcmp(b.p, want, n) == 0,
-			    "escape case %zu at %zu: %.*s", i, k, (int)b.len,
-			    b.p);
-			render_buf_free(&b);
-		}
-}
-END_TEST
-
 int
 main(void)
 {
@@ -750,7 +690,6 @@ main(void)
 	tcase_add_test(tc, render_batch_is_one_array);
 	tcase_add_test(tc, render_oidcache_matches_plain);
 	tcase_add_test(tc, render_json_str_escapes_controls);
-	tcase_add_test(tc, render_text_runs_see_every_offset);
 	tcase_add_test(tc, render_numbers_match_printf);
 	tcase_add_test(tc, render_oid_longest);
 	tcase_add_test(tc, render_double_shortest_round_trip);
