@@ -662,12 +662,12 @@ def main():
                     label += " rcvbuf=%d" % rx.rcvbuf
                     rl = (rates["trapd"] if name == "snmptrapd"
                           else rates[kind])
+                    if a.quick:
+                        rl = rl[::2]
                     if name.startswith("floor-"):
                         # The rates snmpmgrd was run at, so they compare;
                         # not beyond where it lost.
                         rl = floor_rates(results, kind, place, rl)
-                    if a.quick:
-                        rl = rl[::2]
                     try:
                         pin(rx.pid, rxcpu)
                         check(blaster, rx, files[kind], npkts[kind], txcpu,
