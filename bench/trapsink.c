@@ -66,15 +66,6 @@ usage(void)
 	exit(2);
 }
 
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 put_all(int fd, const char *p, size_t n)
 {
@@ -109,7 +100,7 @@ main(int argc, char **argv)
 	char			*host, *colon;
 	volatile uint64_t	*count;
 	size_t			 fill = 0;
-	double			 next_sync = 0;
+	time_t			 synced = 0;
 	long			 pace_us = 500;
 	int			 c, fd, cfd, wfd = -1, rcvbuf = 0, i, n;
 	int			 batch = 64, total;
@@ -220,13 +211,14 @@ main(int argc, char **argv)
 			if (n < batch)
 				break;
 		}
-		if (wfd != -1 && now() >= next_sync) {
+		/* Once a second (of the clock). */
+		if (wfd != -1 && time(NULL) != synced) {
 			if (fdatasync(wfd) == -1) {
 				perror("trapsink: fdatasync");
 				return 1;
 			}
 			(void)posix_fadvise(wfd, 0, 0, POSIX_FADV_DONTNEED);
-			next_sync = now() + 1.0;
+			synced = time(NULL);
 		}
 	}
 	if (wfd != -1) {
