@@ -32,7 +32,8 @@ bench/trapsink reading the same traffic on the same placement the way
 snmpmgrd's listener does and discarding it ("floor-read"), or also
 writing the datagrams to a file in 64 KiB write(2)s with an fdatasync
 once a second ("floor-write"), at the rates snmpmgrd ran at; a table per
-kind and placement prints every receiver's CPU per trap at each rate.
+kind and placement prints every receiver's CPU per trap at each rate and
+what each snmpmgrd costs beyond each floor.
 
 The blaster and the receiver share the machine: on a 2-core box the
 blaster's own CPU is part of the picture, so the figures are a floor.
@@ -524,7 +525,9 @@ def floor_rates(results, kind, place, rates):
 
 def by_rate(results):
     """CPU per trap of every receiver at each rate, floors beside
-    snmpmgrd's, for each kind and placement; "lost" where it lost."""
+    snmpmgrd's, for each kind and placement ("lost" where it lost), and
+    what each snmpmgrd costs beyond each floor where both were
+    lossless."""
     keys = []
     for r in results:
         k = (r["kind"], r["placement"])
@@ -537,24 +540,41 @@ def by_rate(results):
         if not rates:
             continue
         print("\nCPU per trap, us, %s %s (floor: bench/trapsink on the "
-              "same traffic; loop = main thread):" % (kind, place))
+              "same traffic):" % (kind, place))
         print("  %-34s" % "receiver" +
               "".join("%16s" % ("%d/s" % x) for x in rates))
+
+        def cpu(r, x):
+            """(CPU per trap, lossless) of r at rate x, or None."""
+            row = next((w for w in r["rows"] if w["offered"] == x), None)
+            if row is None or not row["cpu_us_per_trap"]:
+                return None
+            return (row["cpu_us_per_trap"],
+                    not row["drops"] and not row["lost"])
+
         for r in rs:
             cells = []
             for x in rates:
-                row = next((w for w in r["rows"] if w["offered"] == x),
-                           None)
-                if row is None or not row["cpu_us_per_trap"]:
-                    cells.append("%16s" % "")
-                elif row["drops"] or row["lost"]:
-                    cells.append("%16s" % ("%.2f lost" %
-                                           row["cpu_us_per_trap"]))
-                else:
-                    cells.append("%16s" % ("%.2f" % row["cpu_us_per_trap"]))
+                c = cpu(r, x)
+                cells.append("%16s" % ("" if c is None else "%.2f%s" % (
+                    c[0], "" if c[1] else " lost")))
             print("  %-34s" % ("%s fsync=%s" % (r["receiver"],
                                                  r["fsync"] or "-")) +
                   "".join(cells))
+        floors = [r for r in rs if r["receiver"].startswith("floor-")]
+        for r in rs:
+            if r["receiver"].startswith("floor-"):
+                continue
+            for f in floors:
+                cells = []
+                for x in rates:
+                    c, g = cpu(r, x), cpu(f, x)
+                    ok = c is not None and g is not None and c[1] and g[1]
+                    cells.append("%16s" % ("%+.2f" % (c[0] - g[0])
+                                           if ok else ""))
+                print("  %-34s" % ("%s beyond %s" % (r["receiver"],
+                                                      f["receiver"])) +
+                      "".join(cells))
 
 
 def main():
