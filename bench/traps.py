@@ -22,10 +22,18 @@ twice over between runs on a shared machine.
 
     make bench-traps                      # from the build directory
     python3 bench/traps.py --builddir BUILD [--duration 10] [--quick]
-                           [--baseline OTHER_BUILD]
+                           [--baseline OTHER_BUILD] [--floor read,write]
 
 With --baseline, the snmpmgrd of that build (e.g. of main) runs the same
 set-ups in the same run, right after this build's, for an A/B figure.
+
+Beside snmpmgrd, the same run measures the floor (--floor read,write):
+bench/trapsink reading the same traffic on the same placement the way
+snmpmgrd's listener does and discarding it ("floor-read"), or also
+writing the datagrams to a file in 64 KiB write(2)s with an fdatasync
+once a second ("floor-write"), at the rates snmpmgrd ran at; a table per
+kind and placement prints every receiver's CPU per trap at each rate and
+what each snmpmgrd costs beyond each floor.
 
 The blaster and the receiver share the machine: on a 2-core box the
 blaster's own CPU is part of the picture, so the figures are a floor.
@@ -249,6 +257,65 @@ class Mgrd:
         shutil.rmtree(self.jdir, ignore_errors=True)
 
 
+class Sink:
+    """bench/trapsink: the floor, a receiver that only reads the same
+    datagrams the same way (poll, recvmmsg batches of 64, paced reads)
+    and discards them ("floor-read") or also writes them to a file in
+    64 KiB write(2)s with fdatasync and the page cache dropped once a
+    second ("floor-write")."""
+
+    def __init__(self, builddir, port, rcvbuf, write):
+        self.port = port
+        self.dir = tempfile.mkdtemp(prefix="bench-trapsink-")
+        self.countfile = os.path.join(self.dir, "count")
+        cmd = [os.path.join(builddir, "bench", "trapsink"), "-l",
+               "127.0.0.1:%d" % port, "-c", self.countfile]
+        if rcvbuf:
+            cmd += ["-r", str(rcvbuf)]
+        if write:
+            cmd += ["-w", os.path.join(self.dir, "out")]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 10
+        while not udp_bound(port):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise CheckFailed("trapsink did not start")
+            time.sleep(0.05)
+        self.rcvbuf = sock_rcvbuf(port)
+
+    def count(self):
+        with open(self.countfile, "rb") as f:
+            return struct.unpack("=Q", f.read(8))[0]
+
+    def rejected(self):
+        return {}
+
+    def records(self):
+        return None         # it keeps nothing: count() says it
+
+    def close(self):
+        snmptest._kill(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sock_rcvbuf(port):
+    """The receive buffer of the UDP socket bound to port as the kernel
+    reports it (what getsockopt SO_RCVBUF says: twice what was asked),
+    from ss(8) -m ("rb"); 0 when that cannot be had."""
+    try:
+        out = subprocess.run(["ss", "-uanm", "sport", "= :%d" % port],
+                             capture_output=True, text=True).stdout
+    except OSError:
+        return 0
+    i = out.find(",rb")
+    if i < 0:
+        return 0
+    j = i + 3
+    while j < len(out) and out[j].isdigit():
+        j += 1
+    return int(out[i + 3:j] or 0)
+
+
 class Trapd:
     def __init__(self, port, rcvbuf, engines):
         self.port = port
@@ -445,6 +512,71 @@ def search(blaster, rx, path, rates, duration, label, cpus):
     return best, rows
 
 
+def floor_rates(results, kind, place, rates):
+    """The rates the snmpmgrd set-ups of kind and place ran at (all of
+    them, the one that lost included), else rates."""
+    got = sorted({row["offered"] for r in results
+                  if r["kind"] == kind and r["placement"] == place
+                  and r["receiver"] not in ("snmptrapd",)
+                  and not r["receiver"].startswith("floor-")
+                  for row in r["rows"]})
+    return got or rates
+
+
+def by_rate(results):
+    """CPU per trap of every receiver at each rate, floors beside
+    snmpmgrd's, for each kind and placement ("lost" where it lost), and
+    what each snmpmgrd costs beyond each floor where both were
+    lossless."""
+    keys = []
+    for r in results:
+        k = (r["kind"], r["placement"])
+        if k not in keys:
+            keys.append(k)
+    for kind, place in keys:
+        rs = [r for r in results if r["kind"] == kind and
+              r["placement"] == place and r["receiver"] != "snmptrapd"]
+        rates = sorted({row["offered"] for r in rs for row in r["rows"]})
+        if not rates:
+            continue
+        print("\nCPU per trap, us, %s %s (floor: bench/trapsink on the "
+              "same traffic):" % (kind, place))
+        print("  %-34s" % "receiver" +
+              "".join("%16s" % ("%d/s" % x) for x in rates))
+
+        def cpu(r, x):
+            """(CPU per trap, lossless) of r at rate x, or None."""
+            row = next((w for w in r["rows"] if w["offered"] == x), None)
+            if row is None or not row["cpu_us_per_trap"]:
+                return None
+            return (row["cpu_us_per_trap"],
+                    not row["drops"] and not row["lost"])
+
+        for r in rs:
+            cells = []
+            for x in rates:
+                c = cpu(r, x)
+                cells.append("%16s" % ("" if c is None else "%.2f%s" % (
+                    c[0], "" if c[1] else " lost")))
+            print("  %-34s" % ("%s fsync=%s" % (r["receiver"],
+                                                 r["fsync"] or "-")) +
+                  "".join(cells))
+        floors = [r for r in rs if r["receiver"].startswith("floor-")]
+        for r in rs:
+            if r["receiver"].startswith("floor-"):
+                continue
+            for f in floors:
+                cells = []
+                for x in rates:
+                    c, g = cpu(r, x), cpu(f, x)
+                    ok = c is not None and g is not None and c[1] and g[1]
+                    cells.append("%16s" % ("%+.2f" % (c[0] - g[0])
+                                           if ok else ""))
+                print("  %-34s" % ("%s beyond %s" % (r["receiver"],
+                                                      f["receiver"])) +
+                      "".join(cells))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir())
@@ -471,6 +603,10 @@ def main():
                     help="A,B: same runs both on A; cross runs the "
                     "receiver on A, the blaster on B")
     ap.add_argument("--kinds", default="v2c,v3")
+    ap.add_argument("--floor", default="read,write",
+                    help="bench/trapsink references run beside snmpmgrd "
+                    "(read: reads and discards; write: also writes the "
+                    "datagrams out in 64 KiB chunks); '' for none")
     ap.add_argument("--baseline", help="another build directory whose "
                     "snmpmgrd runs the same set-ups in this run (A/B)")
     ap.add_argument("--json", help="write all rows to this file")
@@ -495,6 +631,12 @@ def main():
     blaster = os.path.join(a.builddir, "bench", "trapblast")
     if not os.access(blaster, os.X_OK):
         sys.exit("build it first: make bench/trapblast")
+    floors = [f for f in a.floor.split(",") if f]
+    if any(f not in ("read", "write") for f in floors):
+        sys.exit("traps.py: --floor takes read,write")
+    if floors and not os.access(os.path.join(a.builddir, "bench",
+                                             "trapsink"), os.X_OK):
+        sys.exit("build it first: make bench/trapsink")
     rates = {k: [int(x) for x in v.split(",")] for k, v in
              (("v2c", a.rates_v2c), ("v3", a.rates_v3),
               ("trapd", a.rates_trapd))}
@@ -517,6 +659,9 @@ def main():
             for buf in bufs:
                 for name in builds:
                     setups.append((name, fsync, buf))
+        for buf in bufs:
+            for f in floors:
+                setups.append(("floor-" + f, None, buf))
     if a.only in (None, "snmptrapd"):
         for buf in bufs:
             setups.append(("snmptrapd", None, buf))
@@ -527,13 +672,22 @@ def main():
                     port = snmptest.free_udp_port()
                     label = "%s %s %s fsync=%s" % (name, kind, place,
                                                    fsync or "-")
-                    rx = (Mgrd(builds[name], port, fsync, buf) if name in
-                          builds else Trapd(port, buf, a.engines))
+                    if name in builds:
+                        rx = Mgrd(builds[name], port, fsync, buf)
+                    elif name.startswith("floor-"):
+                        rx = Sink(a.builddir, port, buf,
+                                  name == "floor-write")
+                    else:
+                        rx = Trapd(port, buf, a.engines)
                     label += " rcvbuf=%d" % rx.rcvbuf
                     rl = (rates["trapd"] if name == "snmptrapd"
                           else rates[kind])
                     if a.quick:
                         rl = rl[::2]
+                    if name.startswith("floor-"):
+                        # The rates snmpmgrd was run at, so they compare;
+                        # not beyond where it lost.
+                        rl = floor_rates(results, kind, place, rl)
                     try:
                         pin(rx.pid, rxcpu)
                         check(blaster, rx, files[kind], npkts[kind], txcpu,
@@ -560,12 +714,13 @@ def main():
           "the highest rate with zero loss over %.0f s:" % a.duration)
     for r in results:
         b = r["best"]
-        print("  %-9s %-3s %-5s fsync=%-8s rcvbuf=%-9d %s" % (
+        print("  %-11s %-3s %-5s fsync=%-8s rcvbuf=%-9d %s" % (
             r["receiver"], r["kind"], r["placement"], r["fsync"] or "-",
             r["rcvbuf"],
             "%.2f us CPU/trap at %7d/s" % (b["cpu_us_per_trap"] or 0,
                                            b["offered"])
             if b else "none of the rates tried was lossless"))
+    by_rate(results)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
