@@ -517,10 +517,30 @@ pdu_value_write(struct ber_wr *w, const struct snmp_value *v)
 	}
 }
 
+/* The VarBindList of vb[0..nvb) (RFC 3416 3), last varbind first. */
 static int
-pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu)
+pdu_vbl_write(struct ber_wr *w, const struct snmp_varbind *vb, size_t nvb)
 {
-	size_t	 mark = ber_wr_len(w), lmark, vmark, i;
+	size_t	 lmark = ber_wr_len(w), vmark, i;
+
+	for (i = nvb; i > 0; i--) {
+		const struct snmp_varbind *v = &vb[i - 1];
+
+		vmark = ber_wr_len(w);
+		if (pdu_value_write(w, &v->value) == -1 ||
+		    ber_wr_oid(w, &v->name) == -1 ||
+		    ber_wr_close(w, BER_TAG_SEQUENCE, vmark) == -1)
+			return pdu_errctx("varbind %zu", i);
+	}
+	return ber_wr_close(w, BER_TAG_SEQUENCE, lmark);
+}
+
+/* pdu, its VarBindList copied from vbl when not NULL. */
+static int
+pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl)
+{
+	size_t	 mark = ber_wr_len(w);
 
 	if (!pdu_type_known(pdu->type)) {
 		snmpmgr_seterr(SNMPMGR_ERR_PDU_TYPE, "PDU type 0x%02x",
@@ -533,17 +553,8 @@ pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu)
 		    "%zu varbinds to encode", pdu->nvb);
 		return -1;
 	}
-	lmark = ber_wr_len(w);
-	for (i = pdu->nvb; i > 0; i--) {
-		const struct snmp_varbind *v = &pdu->vb[i - 1];
-
-		vmark = ber_wr_len(w);
-		if (pdu_value_write(w, &v->value) == -1 ||
-		    ber_wr_oid(w, &v->name) == -1 ||
-		    ber_wr_close(w, BER_TAG_SEQUENCE, vmark) == -1)
-			return pdu_errctx("varbind %zu", i);
-	}
-	if (ber_wr_close(w, BER_TAG_SEQUENCE, lmark) == -1)
+	if ((vbl != NULL ? ber_wr_raw(w, vbl->p, vbl->len) :
+	    pdu_vbl_write(w, pdu->vb, pdu->nvb)) == -1)
 		return -1;
 	if (pdu->type == SNMP_PDU_TRAP_V1) {
 		/* RFC 1157 4.1.6 */
@@ -571,13 +582,37 @@ pdu_wr_done(const struct ber_wr *w, const uint8_t **out)
 }
 
 ssize_t
+snmp_vbl_encode(const struct snmp_varbind *vb, size_t nvb, uint8_t *buf,
+    size_t size, const uint8_t **out)
+{
+	struct ber_wr	 w;
+
+	if (nvb > SNMPMGR_MAX_VARBINDS || (nvb > 0 && vb == NULL)) {
+		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "%zu varbinds to encode", nvb);
+		return -1;
+	}
+	ber_wr_init(&w, buf, size);
+	if (pdu_vbl_write(&w, vb, nvb) == -1)
+		return -1;
+	return pdu_wr_done(&w, out);
+}
+
+ssize_t
 snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf, size_t size,
     const uint8_t **out)
+{
+	return snmp_pdu_encode_vbl(pdu, NULL, buf, size, out);
+}
+
+ssize_t
+snmp_pdu_encode_vbl(const struct snmp_pdu *pdu, const struct snmp_vbl *vbl,
+    uint8_t *buf, size_t size, const uint8_t **out)
 {
 	struct ber_wr	 w;
 
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, pdu) == -1)
+	if (pdu_write(&w, pdu, vbl) == -1)
 		return -1;
 	return pdu_wr_done(&w, out);
 }
@@ -585,6 +620,13 @@ snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf, size_t size,
 ssize_t
 snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
     const uint8_t **out)
+{
+	return snmp_msg_encode_vbl(msg, NULL, buf, size, out);
+}
+
+ssize_t
+snmp_msg_encode_vbl(const struct snmp_msg *msg, const struct snmp_vbl *vbl,
+    uint8_t *buf, size_t size, const uint8_t **out)
 {
 	struct ber_wr	 w;
 	uint8_t		 t = msg->pdu.type;
@@ -613,7 +655,7 @@ snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
 		return -1;
 	}
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, &msg->pdu) == -1 ||
+	if (pdu_write(&w, &msg->pdu, vbl) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->community,
 	    msg->community_len, NULL) == -1 ||
 	    ber_wr_int(&w, BER_TAG_INTEGER, msg->version) == -1 ||
@@ -643,7 +685,7 @@ snmp_scoped_pdu_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
 		return -1;
 	}
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, &msg->pdu) == -1 ||
+	if (pdu_write(&w, &msg->pdu, NULL) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->context_name,
 	    msg->context_name_len, NULL) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->context_engine_id,

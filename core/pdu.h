@@ -223,6 +223,23 @@ int	 snmp_scoped_pdu_decode_raw(const uint8_t *buf, size_t len,
 int	 snmp_pdu_decode(const uint8_t *buf, size_t len, struct snmp_pdu *pdu);
 
 /*
+ * A VarBindList encoded once (snmp_vbl_encode) and copied into every
+ * message that sends the same varbinds: a poll's request differs from the
+ * last only in its request-id, and encoding ten names anew was a third of
+ * the daemon's instructions per poll.  The octets are the whole element,
+ * tag and length included.
+ */
+struct snmp_vbl {
+	const uint8_t	*p;
+	size_t		 len;
+};
+
+/* Encode vb[0..nvb) as a VarBindList element, same conventions as
+ * snmp_msg_encode. */
+ssize_t	 snmp_vbl_encode(const struct snmp_varbind *vb, size_t nvb,
+	    uint8_t *buf, size_t size, const uint8_t **out);
+
+/*
  * Encode a v1 or v2c message (community and pdu) into buf.  Returns the
  * message length and sets *out to where it starts inside buf (encoders may
  * write from the end of the buffer backwards), or -1.
@@ -233,6 +250,17 @@ ssize_t	 snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf,
 /* Encode one PDU element, same conventions as snmp_msg_encode. */
 ssize_t	 snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf,
 	    size_t size, const uint8_t **out);
+
+/*
+ * The same two with the PDU's VarBindList copied from vbl (NULL: encoded
+ * from pdu->vb); vbl must be pdu->vb's encoding, nvb their number.
+ */
+ssize_t	 snmp_msg_encode_vbl(const struct snmp_msg *msg,
+	    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+	    const uint8_t **out);
+ssize_t	 snmp_pdu_encode_vbl(const struct snmp_pdu *pdu,
+	    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+	    const uint8_t **out);
 
 /*
  * Encode a ScopedPDU (RFC 3412 6): SEQUENCE { contextEngineID, contextName,

@@ -265,7 +265,7 @@ void	 sess_v3_sync(struct sess *, const struct sess_opts *, bool);
 /* Encode and send r with the next msgID of its block. */
 int	 sess_v3_transmit(struct sess_req *, uint64_t);
 struct sess_req *sess_v3_request(struct sess *, const struct snmp_pdu *,
-	    sess_cb *, void *);
+	    const struct snmp_vbl *, sess_cb *, void *);
 /* An SNMPv3 message, decoded as far as its envelope; past: why its
  * plaintext PDU went past the decoder's bound (its varbinds unread), or
  * NULL. */

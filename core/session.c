@@ -59,13 +59,15 @@ struct sess_watcher {
  * message and gives the key that matches it to a request.
  */
 struct sess_vops {
-	ssize_t	(*prepare)(struct sess *, const struct snmp_pdu *, uint8_t *,
-		    size_t, const uint8_t **);
+	ssize_t	(*prepare)(struct sess *, const struct snmp_pdu *,
+		    const struct snmp_vbl *, uint8_t *, size_t,
+		    const uint8_t **);
 	int	(*incoming)(struct sess_mgr *, struct snmp_msg *, int32_t *);
 };
 
 static ssize_t	sess_v12_prepare(struct sess *, const struct snmp_pdu *,
-		    uint8_t *, size_t, const uint8_t **);
+		    const struct snmp_vbl *, uint8_t *, size_t,
+		    const uint8_t **);
 static int	sess_v12_incoming(struct sess_mgr *, struct snmp_msg *,
 		    int32_t *);
 
@@ -743,8 +745,9 @@ sess_unwatch(struct sess *s, sess_gone_cb *gone, void *arg)
 
 /* RFC 1157 4.1, RFC 1901 3: community-based message around the PDU. */
 static ssize_t
-sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu, uint8_t *buf,
-    size_t size, const uint8_t **out)
+sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+    const uint8_t **out)
 {
 	struct snmp_msg msg;
 
@@ -753,7 +756,7 @@ sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu, uint8_t *buf,
 	msg.community = (const uint8_t *)s->opts->community;
 	msg.community_len = strlen(s->opts->community);
 	msg.pdu = *pdu;
-	return snmp_msg_encode(&msg, buf, size, out);
+	return snmp_msg_encode_vbl(&msg, vbl, buf, size, out);
 }
 
 /* A community-based response is matched by its request-id. */
@@ -940,6 +943,13 @@ struct sess_req *
 sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
     void *arg)
 {
+	return sess_request_vbl(s, pdu, NULL, cb, arg);
+}
+
+struct sess_req *
+sess_request_vbl(struct sess *s, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl, sess_cb *cb, void *arg)
+{
 	struct sess_mgr *m = s->m;
 	struct sess_req *r = NULL;
 	struct snmp_pdu p;
@@ -968,7 +978,7 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	if (s->resolving && !s->lookup_out && sess_relookup(s) == -1)
 		return NULL;
 	if (s->opts->version == SNMP_V3)
-		return sess_v3_request(s, pdu, cb, arg);
+		return sess_v3_request(s, pdu, vbl, cb, arg);
 	if (reqtab_hash_grow(&m->rt) == -1)
 		goto nomem;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -983,7 +993,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
-	len = s->vops->prepare(s, &p, m->ebuf, SNMPMGR_MAX_MSG_SIZE, &out);
+	len = s->vops->prepare(s, &p, vbl, m->ebuf, SNMPMGR_MAX_MSG_SIZE,
+	    &out);
 	if (len == -1) {
 		if (snmpmgr_lasterr() == 0)
 			snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, NULL);

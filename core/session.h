@@ -448,6 +448,13 @@ typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
  */
 struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
 		    sess_cb *cb, void *arg);
+/*
+ * The same, with pdu's varbinds already encoded as vbl (snmp_vbl_encode
+ * of pdu->vb and pdu->nvb, which still say how many there are): the
+ * request is encoded around a copy of it.  NULL: as sess_request().
+ */
+struct sess_req	*sess_request_vbl(struct sess *s, const struct snmp_pdu *pdu,
+		    const struct snmp_vbl *vbl, sess_cb *cb, void *arg);
 /* Forget a request; its callback is not called. */
 void		 sess_req_cancel(struct sess_req *req);
 /*

@@ -339,6 +339,7 @@ polls_start(void *arg, struct poller_job *j, bool probe)
 	const struct config_poll *cp = pj->cp;
 	struct sess		*s = pj->pp->ds->s;
 	struct snmp_pdu		 pdu;
+	struct snmp_vbl		 vbl;
 	struct pwait		*w;
 	size_t			 i;
 	int			 err;
@@ -369,7 +370,11 @@ polls_start(void *arg, struct poller_job *j, bool probe)
 	}
 	pdu.vb = P->vb;
 	pdu.nvb = pdu.maxvb = cp->noids;
-	if ((pj->sr = sess_request(s, &pdu, pjob_get_cb, pj)) == NULL)
+	/* The names as encoded at load, copied (conf.h). */
+	vbl.p = cp->vbl;
+	vbl.len = cp->vbl_len;
+	if ((pj->sr = sess_request_vbl(s, &pdu, cp->vbl != NULL ? &vbl : NULL,
+	    pjob_get_cb, pj)) == NULL)
 		goto fail;
 	/* The poll's own timeout and retries, if it has them. */
 	if (cp->timeout_ms > 0 || cp->retries >= 0)

@@ -346,6 +346,64 @@ START_TEST(pdu_reencode_netsnmp_vectors_byte_identical)
 }
 END_TEST
 
+/*
+ * A VarBindList encoded once and copied (snmp_vbl_encode, *_encode_vbl)
+ * gives the octets of encoding the varbinds in place, for every PDU of
+ * the vectors; and the message encoders still check their bounds.
+ */
+START_TEST(pdu_encode_vbl_byte_identical)
+{
+	struct snmp_msg	 m;
+	struct snmp_vbl	 vbl;
+	uint8_t		 lbuf[4096], a[4096], b[4096];
+	const uint8_t	*lout, *aout, *bout;
+	ssize_t		 ln, an, bn;
+	size_t		 i, tried = 0;
+
+	for (i = 0; i < NVECTORS; i++) {
+		decode_ok(vectors[i].p, vectors[i].n, &m);
+		if (m.version == SNMP_V3 && m.encrypted != NULL)
+			continue;
+		ln = snmp_vbl_encode(m.pdu.vb, m.pdu.nvb, lbuf, sizeof(lbuf),
+		    &lout);
+		ck_assert_int_gt(ln, 1);
+		ck_assert_int_eq(lout[0], 0x30);
+		vbl.p = lout;
+		vbl.len = (size_t)ln;
+		an = snmp_pdu_encode(&m.pdu, a, sizeof(a), &aout);
+		bn = snmp_pdu_encode_vbl(&m.pdu, &vbl, b, sizeof(b), &bout);
+		ck_assert_msg(an > 0 && an == bn && memcmp(aout, bout,
+		    (size_t)an) == 0, "%s: PDU differs", vectors[i].name);
+		tried++;
+		/* It is the copy that is sent: an empty list instead. */
+		vbl.p = (const uint8_t *)"\x30\x00";
+		vbl.len = 2;
+		bn = snmp_pdu_encode_vbl(&m.pdu, &vbl, b, sizeof(b), &bout);
+		ck_assert_int_gt(bn, 0);
+		ck_assert_int_le(bn, an - (ln - 2));
+		ck_assert_mem_eq(bout + bn - 2, "\x30\x00", 2);
+		vbl.p = lout;
+		vbl.len = (size_t)ln;
+		if (m.version == SNMP_V3)
+			continue;
+		bn = snmp_msg_encode_vbl(&m, &vbl, b, sizeof(b), &bout);
+		ck_assert_msg(bn == (ssize_t)vectors[i].n &&
+		    memcmp(bout, vectors[i].p, vectors[i].n) == 0,
+		    "%s: message differs", vectors[i].name);
+		snmpmgr_clearerr();
+		ck_assert_int_eq(snmp_msg_encode_vbl(&m, &vbl, b,
+		    (size_t)bn - 1, &bout), -1);
+		ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+	}
+	ck_assert_uint_gt(tried, 3);
+	/* More varbinds than a message takes are refused up front. */
+	snmpmgr_clearerr();
+	ck_assert_int_eq(snmp_vbl_encode(m.pdu.vb, SNMPMGR_MAX_VARBINDS + 1,
+	    lbuf, sizeof(lbuf), &lout), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TOO_MANY_OBJECTS);
+}
+END_TEST
+
 START_TEST(pdu_decode_fails_on_every_truncation)
 {
 	struct snmp_msg	 m;
@@ -1102,6 +1160,7 @@ main(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, pdu_decode_netsnmp_get_response);
+	tcase_add_test(tc, pdu_encode_vbl_byte_identical);
 	tcase_add_test(tc, pdu_decode_netsnmp_exceptions);
 	tcase_add_test(tc, pdu_decode_netsnmp_v1_getnext_and_error);
 	tcase_add_test(tc, pdu_decode_netsnmp_bulk_and_typed_values);
