@@ -50,6 +50,9 @@ struct sess_req {
 	uint64_t		 sent_at;	/* last transmission */
 	uint8_t			*buf;		/* the encoded message */
 	size_t			 len;
+	size_t			 asked_len;	/* v1/v2c: the VarBindList
+						 * given (sess_request_vbl),
+						 * the tail of buf; 0: none */
 	sess_cb			*cb;
 	void			*arg;
 	int			 in_cb;
@@ -173,6 +176,7 @@ struct sess_mgr {
 	size_t			 recent_pos;
 
 	struct snmp_varbind	*vb;		/* decode scratch */
+	struct snmp_vbraw	*raw;		/* the same, raw names */
 	uint8_t			*ebuf;		/* encode scratch */
 	struct sess_stats	 stats;		/* unmatched datagrams */
 

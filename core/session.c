@@ -143,7 +143,8 @@ sess_mgr_new(const struct sess_io *io)
 	TAILQ_INIT(&m->sessions);
 	if (reqtab_init(&m->rt, SESS_HASH_MIN) == -1)
 		goto fail;
-	if ((m->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*m->vb))) == NULL)
+	if ((m->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*m->vb))) == NULL ||
+	    (m->raw = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*m->raw))) == NULL)
 		goto fail;
 	if ((m->ebuf = malloc(SNMPMGR_MAX_MSG_SIZE)) == NULL)
 		goto fail;
@@ -171,6 +172,7 @@ sess_mgr_free(struct sess_mgr *m)
 		sess_destroy(s, 0);
 	reqtab_release(&m->rt);
 	free(m->vb);
+	free(m->raw);
 	free(m->ebuf);
 	usm_cache_free(m->cache);
 	free(m->sbuf);
@@ -1009,6 +1011,8 @@ sess_request_vbl(struct sess *s, const struct snmp_pdu *pdu,
 		goto nomem;
 	memcpy(r->buf, out, len);
 	r->len = len;
+	if (vbl != NULL && vbl->len <= (size_t)len)
+		r->asked_len = vbl->len;	/* the message's tail */
 
 	now = sess_now(m);
 	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
@@ -1414,17 +1418,31 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
     size_t len)
 {
 	struct snmp_msg msg;
+	struct snmp_vbl asked;
 	struct sess_req *r;
 	struct sess *s;
 	char past[128];
 	bool over = false;
 	int32_t key;
+	int rv;
 
+	/* The answer to a request that gave its list (sess_request_vbl) is
+	 * decoded against it; its request-id, read first, says whose. */
+	if (snmp_msg_peek_id(buf, len, &key) == -1 || (r = sess_req_of(
+	    reqtab_hash_find(&m->rt, key))) == NULL || r->asked_len == 0 ||
+	    sess_tracing(r->s))
+		r = NULL;
 	memset(&msg, 0, sizeof(msg));
 	msg.pdu.vb = m->vb;
 	msg.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
 	snmpmgr_clearerr();
-	if (snmp_msg_decode(buf, len, &msg) == -1) {
+	if (r != NULL) {
+		asked.p = r->buf + r->len - r->asked_len;
+		asked.len = r->asked_len;
+		rv = snmp_msg_decode_expect(buf, len, &msg, m->raw, &asked);
+	} else
+		rv = snmp_msg_decode(buf, len, &msg);
+	if (rv == -1) {
 		if (snmpmgr_lasterr() != SNMPMGR_ERR_TOO_MANY_OBJECTS) {
 			sess_badpkt(m, owner, SNMPMGR_ERR_DEFECTIVE,
 			    snmpmgr_lasterr_detail(), from, buf, len);

@@ -452,6 +452,10 @@ struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
  * The same, with pdu's varbinds already encoded as vbl (snmp_vbl_encode
  * of pdu->vb and pdu->nvb, which still say how many there are): the
  * request is encoded around a copy of it.  NULL: as sess_request().
+ * On v1 and v2c the answer's varbinds then come to cb raw (pdu->raw, as
+ * snmp_msg_decode_expect leaves them: a name that is the one asked for
+ * at its place is marked asked), unless the session's datagrams are
+ * traced; on SNMPv3 decoded in pdu->vb as usual.
  */
 struct sess_req	*sess_request_vbl(struct sess *s, const struct snmp_pdu *pdu,
 		    const struct snmp_vbl *vbl, sess_cb *cb, void *arg);
