@@ -112,7 +112,9 @@ sess_opts_release(struct sess_opts *o)
 
 /* ------------------------------------------------------------ manager */
 
-/* Ask the loop for a timer at the earliest deadline, if it changed. */
+/* Ask the loop for a timer at the earliest deadline when it is earlier
+ * than the one asked for, or none is left: for a later one the standing
+ * timer comes, finds nothing due and asks anew (sess_mgr_timer). */
 void
 sess_mgr_rewake(struct sess_mgr *m)
 {
@@ -121,7 +123,8 @@ sess_mgr_rewake(struct sess_mgr *m)
 
 	if (when == 0 && first != NULL)
 		when = 1;
-	if (when == m->wake_at)
+	if (when == m->wake_at || (when != 0 && m->wake_at != 0 &&
+	    when > m->wake_at))
 		return;
 	m->wake_at = when;
 	if (m->io.wake != NULL)

@@ -194,7 +194,9 @@ struct sess_stats {
  * How the engine reaches the world.  All callbacks get arg.
  *   now_us   monotonic clock, microseconds
  *   wake     ask for sess_mgr_timer() at when_us (monotonic); replaces any
- *            earlier ask; 0 means no deadline is pending
+ *            earlier ask; 0 means no deadline is pending.  A deadline
+ *            later than the one asked for is not asked for: the timer
+ *            may come before anything is due (sess_mgr_timer asks anew)
  *   attach   a session was created or its socket options changed: set up
  *            (or reuse) the socket it sends from.  0 or -1 with lasterr.
  *   detach   a session is going away: drop its socket if it had its own
