@@ -17,7 +17,10 @@ on CPU 0).  In one run:
      per session beyond it can be told.
  (c) ceiling: bench/requester, a raw batched requester (sendmmsg/recvmmsg,
      core's encoder and decoder, no scheduler), against the same responder
-     and the same addresses: CPU per round trip.
+     and the same addresses: CPU per round trip, as fast as it goes and
+     paced at (a)'s rate (SESSIONS / INTERVAL, a batch every 25 ms as the
+     daemon's scheduler sends them): what the kernel costs at that rate,
+     with caches gone cold between batches (--paced-secs, 0: not run).
  (s) start-up: the daemon's CPU until its control socket answers, and its
      RSS then.
  (a) scale: every session polled every INTERVAL (default 100,000
@@ -165,20 +168,34 @@ def measure(d, pid, secs):
             "cpu": c1 - c0, "wall": t1 - t0}
 
 
-def ceiling(args, base, manager_cpus):
-    """The raw requester's CPU per round trip (pinned like the daemon)."""
+def interval_s(text):
+    """Seconds of a duration as the config writes it (60s, 500ms, 2m)."""
+    for suffix, mult in (("ms", 1e-3), ("s", 1.0), ("m", 60.0),
+                         ("h", 3600.0)):
+        if text.endswith(suffix) and text[:-len(suffix)].isdigit():
+            return int(text[:-len(suffix)]) * mult
+    raise ValueError("interval %r" % text)
+
+
+def ceiling(args, base, manager_cpus, rate=0):
+    """The raw requester's CPU per round trip (pinned like the daemon):
+    as fast as it can, or paced at rate round trips a second (sending
+    every 25 ms, about as often as the daemon's scheduler wakes)."""
     prog = os.path.join(args.builddir, "bench", "requester")
     r = subprocess.run(["taskset", "-c",
                         ",".join(str(c) for c in sorted(manager_cpus)),
                         prog, "-p", str(base), "-n", str(args.ports),
                         "-s", str(args.sessions), "-o", str(args.oids),
-                        "-d", str(args.ceiling_secs),
-                        "-w", str(args.in_flight)],
+                        "-d", str(args.paced_secs if rate else
+                                  args.ceiling_secs),
+                        "-w", str(args.in_flight), "-r", str(rate)],
                        capture_output=True, text=True, check=True)
     out = json.loads(r.stdout)
     if out["bad"] or out["lost"] or not out["round_trips"]:
         raise CheckFailed("raw requester: %r" % out)
-    out["us_per_rt"] = out["cpu_s"] / out["round_trips"] * 1e6
+    for k in ("cpu", "user", "sys"):
+        out[k + "_us"] = out[k + "_s"] / out["round_trips"] * 1e6
+    out["us_per_rt"] = out["cpu_us"]
     return out
 
 
@@ -328,6 +345,9 @@ def main():
     ap.add_argument("--measure", type=float, default=30.0)
     ap.add_argument("--rate-measure", type=float, default=6.0)
     ap.add_argument("--ceiling-secs", type=float, default=3.0)
+    ap.add_argument("--paced-secs", type=float, default=10.0,
+                    help="the raw requester paced at phase (a)'s rate "
+                    "for this long (0: not run)")
     ap.add_argument("--rates", default="10000,50000",
                     help="offered polls per second in phase (b)")
     ap.add_argument("--in-flight", type=int, default=1000)
@@ -359,11 +379,14 @@ def main():
     base, resp = start_responder(args)
     out = {"sessions": args.sessions, "oids": args.oids,
            "interval": args.interval, "ports": args.ports,
-           "ceiling": {}, "builds": {}}
+           "ceiling": {}, "paced": {}, "builds": {}}
+    rate = round(args.sessions / interval_s(args.interval))
     try:
         for name, mgr, agent in PLACEMENTS:
             pin(resp.pid, agent)
             out["ceiling"][name] = ceiling(args, base, mgr)
+            if args.paced_secs > 0:
+                out["paced"][name] = ceiling(args, base, mgr, rate)
         for label, bdir in builds:
             out["builds"][label] = run_build(args, base, resp, bdir)
     except CheckFailed as e:
@@ -381,6 +404,13 @@ def main():
     for name, _, _ in PLACEMENTS:
         print("  raw requester, %-5s: %.2f us CPU per round trip"
               % (name, out["ceiling"][name]["us_per_rt"]))
+    for name, _, _ in PLACEMENTS:
+        if name in out["paced"]:
+            c = out["paced"][name]
+            print("  raw requester paced at %d/s (phase (a)'s rate, a "
+                  "batch every 25 ms), %-5s: %.2f us CPU per round trip "
+                  "(user %.2f, system %.2f)" % (rate, name, c["cpu_us"],
+                                                c["user_us"], c["sys_us"]))
     for label, bdir in builds:
         b = out["builds"][label]
         print("[%s] %s" % (label, bdir))
@@ -390,12 +420,15 @@ def main():
                   b["rss_after_start_mib"], b["fixed_rss_kib"] / 1024))
         for name, _, _ in PLACEMENTS:
             a, c = b["a"][name], out["ceiling"][name]
+            pc = out["paced"].get(name)
             print("  (a) %-5s %.0f polls/s: daemon %.2f us CPU/poll (goal "
-                  "<= %.0f), raw requester %.2f us/round trip; %.2f %% of "
-                  "a core, RSS %.1f MiB (peak %.1f), overruns %d"
+                  "<= %.0f), raw requester %.2f us/round trip%s; %.2f %% "
+                  "of a core, RSS %.1f MiB (peak %.1f), overruns %d"
                   % (name, a["polls_per_s"], a["cpu_us_per_poll"],
-                     GOAL_US_PER_POLL, c["us_per_rt"], a["cpu_share"] * 100,
-                     a["rss_mib"], a["hwm_mib"], a["overruns"]))
+                     GOAL_US_PER_POLL, c["us_per_rt"],
+                     " (paced %.2f)" % pc["cpu_us"] if pc else "",
+                     a["cpu_share"] * 100, a["rss_mib"], a["hwm_mib"],
+                     a["overruns"]))
         print("  memory: %.2f KiB per session beyond the fixed cost (goal "
               "<= %.1f), RSS goal <= %d MiB" % (b["kib_per_session"],
                                                 GOAL_KIB_PER_SESSION,
