@@ -256,6 +256,22 @@ vals_set_compact(struct state_vals *v, const struct snmp_varbind *vb,
 	return 0;
 }
 
+/* The set replaced by n values, compact, named names: 0 or -1 (empty). */
+static int
+vals_set_named(struct state_vals *v, const struct snmp_varbind *vb,
+    const struct snmp_vbraw *raw, size_t n, const struct oid *names,
+    size_t nnames)
+{
+	state_vals_clear(v);
+	if (vals_set_compact(v, vb, raw, n) == -1) {
+		state_vals_clear(v);
+		return -1;
+	}
+	v->names = names;
+	v->nnames = nnames;
+	return 0;
+}
+
 int
 state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
     size_t n, const struct oid *names, size_t nnames)
@@ -269,16 +285,9 @@ state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
 		if (vb[i].value.data != NULL)
 			bytes = true;
 	}
+	if (named && !bytes && n > 0)
+		return vals_set_named(v, vb, NULL, n, names, nnames);
 	state_vals_clear(v);
-	if (named && !bytes && n > 0) {
-		if (vals_set_compact(v, vb, NULL, n) == -1) {
-			state_vals_clear(v);
-			return -1;
-		}
-		v->names = names;
-		v->nnames = nnames;
-		return 0;
-	}
 	if (vals_append(v, vb, n, named) == -1) {
 		state_vals_clear(v);
 		return -1;
@@ -302,14 +311,7 @@ state_vals_set_asked(struct state_vals *v, const struct snmp_vbraw *raw,
 	for (i = 0; i < n; i++)
 		if (!raw[i].asked || raw[i].value.data != NULL)
 			return 1;
-	state_vals_clear(v);
-	if (vals_set_compact(v, NULL, raw, n) == -1) {
-		state_vals_clear(v);
-		return -1;
-	}
-	v->names = names;
-	v->nnames = nnames;
-	return 0;
+	return vals_set_named(v, NULL, raw, n, names, nnames);
 }
 
 /* By OID, then in the order appended (offsets grow), so that the last

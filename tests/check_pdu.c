@@ -264,32 +264,50 @@ START_TEST(pdu_decode_netsnmp_v3_discovery)
 }
 END_TEST
 
-START_TEST(pdu_encode_get_matches_netsnmp)
+/* A v2c message of type t, request-id id, names[0..n) with Counter32
+ * values 7, 8, ... (NULL values for a Get) into buf; its length. */
+static ssize_t
+mk_msg(uint8_t t, int32_t id, const char *const *names, size_t n,
+    uint8_t *buf, size_t size, const uint8_t **out)
 {
-	struct snmp_varbind	 v[2];
+	struct snmp_varbind	 v[4];
 	struct snmp_msg		 m;
-	uint8_t			 buf[256];
-	const uint8_t		*out;
-	ssize_t			 n;
+	size_t			 i;
 
 	memset(&m, 0, sizeof(m));
 	memset(v, 0, sizeof(v));
 	m.version = SNMP_V2C;
 	m.community = (const uint8_t *)"public";
 	m.community_len = 6;
-	m.pdu.type = SNMP_PDU_GET;
-	m.pdu.request_id = 0x6d79b59a;
+	m.pdu.type = t;
+	m.pdu.request_id = id;
 	m.pdu.vb = v;
-	m.pdu.nvb = m.pdu.maxvb = 2;
-	v[0].name = mkoid("1.3.6.1.2.1.1.1.0");
-	v[0].value.type = SNMP_T_NULL;
-	v[1].name = mkoid("1.3.6.1.2.1.1.3.0");
-	v[1].value.type = SNMP_T_NULL;
-	n = snmp_msg_encode(&m, buf, sizeof(buf), &out);
+	m.pdu.nvb = m.pdu.maxvb = n;
+	for (i = 0; i < n; i++) {
+		v[i].name = mkoid(names[i]);
+		v[i].value.type = t == SNMP_PDU_GET ? SNMP_T_NULL :
+		    SNMP_T_COUNTER32;
+		v[i].value.u = 7 + i;
+	}
+	return snmp_msg_encode(&m, buf, size, out);
+}
+
+START_TEST(pdu_encode_get_matches_netsnmp)
+{
+	static const char *const names[] = { "1.3.6.1.2.1.1.1.0",
+	    "1.3.6.1.2.1.1.3.0" };
+	struct snmp_msg		 m;
+	uint8_t			 buf[256];
+	const uint8_t		*out;
+	ssize_t			 n;
+
+	n = mk_msg(SNMP_PDU_GET, 0x6d79b59a, names, 2, buf, sizeof(buf),
+	    &out);
 	ck_assert_int_eq(n, sizeof(get_v2c_tx1));
 	ck_assert_mem_eq(out, get_v2c_tx1, sizeof(get_v2c_tx1));
 	ck_assert_ptr_eq(out + n, buf + sizeof(buf));
 	/* Exactly enough room, then one octet short. */
+	decode_ok(get_v2c_tx1, sizeof(get_v2c_tx1), &m);
 	ck_assert_int_eq(snmp_msg_encode(&m, buf, (size_t)n, &out), n);
 	ck_assert_ptr_eq(out, buf);
 	snmpmgr_clearerr();
@@ -404,33 +422,6 @@ START_TEST(pdu_encode_vbl_byte_identical)
 }
 END_TEST
 
-/* A v2c message of type t, request-id id, names[0..n) with Counter32
- * values 7, 8, ... (NULL values for a Get) into buf; its length. */
-static ssize_t
-mk_msg(uint8_t t, int32_t id, const char *const *names, size_t n,
-    uint8_t *buf, size_t size, const uint8_t **out)
-{
-	struct snmp_varbind	 v[4];
-	struct snmp_msg		 m;
-	size_t			 i;
-
-	memset(&m, 0, sizeof(m));
-	memset(v, 0, sizeof(v));
-	m.version = SNMP_V2C;
-	m.community = (const uint8_t *)"public";
-	m.community_len = 6;
-	m.pdu.type = t;
-	m.pdu.request_id = id;
-	m.pdu.vb = v;
-	m.pdu.nvb = m.pdu.maxvb = n;
-	for (i = 0; i < n; i++) {
-		v[i].name = mkoid(names[i]);
-		v[i].value.type = t == SNMP_PDU_GET ? SNMP_T_NULL :
-		    SNMP_T_COUNTER32;
-		v[i].value.u = 7 + i;
-	}
-	return snmp_msg_encode(&m, buf, size, out);
-}
 
 /*
  * An answer decoded against the list its request sent: names asked for

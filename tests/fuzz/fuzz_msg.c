@@ -90,6 +90,15 @@ fuzz_format(const struct snmp_msg *m)
 	}
 }
 
+/* A decoder failed as another did, with code and detail err. */
+static void
+fuzz_same_error(int code, const char *err)
+{
+	if (snmpmgr_lasterr() != code ||
+	    strcmp(snmpmgr_lasterr_detail(), err) != 0)
+		abort();
+}
+
 /* The raw decoder against the decoded message m (rv: its result). */
 static void
 fuzz_raw_same(const uint8_t *data, size_t size, int rv,
@@ -108,9 +117,7 @@ fuzz_raw_same(const uint8_t *data, size_t size, int rv,
 	if (snmp_msg_decode_raw(data, size, &r, fuzz_raw) != rv)
 		abort();
 	if (rv == -1) {
-		if (snmpmgr_lasterr() != code ||
-		    strcmp(snmpmgr_lasterr_detail(), err) != 0)
-			abort();
+		fuzz_same_error(code, err);
 		return;
 	}
 	if (r.pdu.raw != fuzz_raw || r.pdu.nvb != m->pdu.nvb)
@@ -155,9 +162,7 @@ fuzz_expect_same(const uint8_t *data, size_t size,
 	if (snmp_msg_decode_expect(data, size, &b, rb, asked) != rv)
 		abort();
 	if (rv == -1) {
-		if (snmpmgr_lasterr() != code ||
-		    strcmp(snmpmgr_lasterr_detail(), err) != 0)
-			abort();
+		fuzz_same_error(code, err);
 		return;
 	}
 	if (b.pdu.raw != rb || b.pdu.nvb != a.pdu.nvb ||
