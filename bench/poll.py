@@ -227,6 +227,77 @@ def fixed_cost(args, base):
         d.close()
 
 
+def user_sys_s(pid):
+    """(user, system) CPU seconds of pid so far (clock ticks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, int(fields[12]) / tck
+
+
+def side_by_side(args, base, resp, builds):
+    """Phase (a) with every build's snmpmgrd polling at once: both
+    daemons' CPU is read over the same windows (--side-by-side of
+    --measure seconds, placements alternating), so the machine's other
+    load falls on each alike.  {placement: {label: figures}}."""
+    ds = {}
+    out = {}
+    saved = os.sched_getaffinity(0)
+    try:
+        for label, bdir in builds:
+            os.environ["top_builddir"] = bdir
+            os.sched_setaffinity(0, PLACEMENTS[0][1])
+            try:
+                ds[label] = start_daemon(config(args, base, args.interval))
+            finally:
+                os.sched_setaffinity(0, saved)
+        deadline = time.monotonic() + 300
+        for d in ds.values():
+            while status(d)["polls_done"] < args.sessions:
+                if time.monotonic() > deadline:
+                    raise CheckFailed("side by side: not every session "
+                                      "was polled in 300 s")
+                time.sleep(1)
+        for w in range(args.side_by_side):
+            name, mgr, agent = PLACEMENTS[w % len(PLACEMENTS)]
+            pin(resp.pid, agent)
+            for d in ds.values():
+                pin(d.pid, mgr)
+            time.sleep(1)
+            s0 = {k: status(d) for k, d in ds.items()}
+            c0 = {k: (cpu_s(d.pid), user_sys_s(d.pid))
+                  for k, d in ds.items()}
+            time.sleep(args.measure)
+            c1 = {k: (cpu_s(d.pid), user_sys_s(d.pid))
+                  for k, d in ds.items()}
+            s1 = {k: status(d) for k, d in ds.items()}
+            for k in ds:
+                bad = (s1[k]["polls_failed"] - s0[k]["polls_failed"] +
+                       s1[k]["timeouts"] - s0[k]["timeouts"])
+                if bad:
+                    raise CheckFailed("side by side %s: %d failed polls "
+                                      "or timeouts" % (k, bad))
+                t = out.setdefault(name, {}).setdefault(
+                    k, {"polls": 0, "cpu": 0.0, "user": 0.0, "sys": 0.0,
+                        "windows": []})
+                polls = s1[k]["polls_done"] - s0[k]["polls_done"]
+                t["polls"] += polls
+                t["cpu"] += c1[k][0] - c0[k][0]
+                t["user"] += c1[k][1][0] - c0[k][1][0]
+                t["sys"] += c1[k][1][1] - c0[k][1][1]
+                t["windows"].append(round(
+                    (c1[k][0] - c0[k][0]) / max(polls, 1) * 1e6, 2))
+    finally:
+        for d in ds.values():
+            d.close()
+    for per in out.values():
+        for t in per.values():
+            n = max(t["polls"], 1)
+            for f in ("cpu", "user", "sys"):
+                t[f + "_us"] = round(t[f] / n * 1e6, 2)
+    return out
+
+
 def run_build(args, base, resp, bdir):
     """Every measurement of the snmpmgrd of build bdir: fixed cost,
     start-up, (a) and (b)."""
@@ -358,6 +429,11 @@ def main():
                     "phase (a) with, after a reload (e.g. 20ms,50ms)")
     ap.add_argument("--baseline", help="another build directory whose "
                     "snmpmgrd runs the same measurements in this run (A/B)")
+    ap.add_argument("--side-by-side", type=int, default=0,
+                    metavar="WINDOWS",
+                    help="with --baseline: phase (a) again with both "
+                    "daemons polling at once, WINDOWS windows of "
+                    "--measure seconds, placements alternating")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
@@ -369,6 +445,8 @@ def main():
                          os.X_OK):
             sys.exit("build bench/%s first (make bench-poll)" % prog)
 
+    if args.side_by_side and not args.baseline:
+        sys.exit("--side-by-side needs --baseline")
     builds = [("snmpmgrd", args.builddir)]
     if args.baseline:
         bl = os.path.abspath(args.baseline)
@@ -389,6 +467,8 @@ def main():
                 out["paced"][name] = ceiling(args, base, mgr, rate)
         for label, bdir in builds:
             out["builds"][label] = run_build(args, base, resp, bdir)
+        if args.side_by_side:
+            out["side_by_side"] = side_by_side(args, base, resp, builds)
     except CheckFailed as e:
         print("correctness check failed, no figures: %s" % e)
         return 1
@@ -448,6 +528,13 @@ def main():
                          r["cpu_us_per_poll"],
                          out["ceiling"][name]["us_per_rt"],
                          r["cpu_share"] * 100, r["overruns"]))
+    for name, _, _ in PLACEMENTS:
+        for label, t in out.get("side_by_side", {}).get(name, {}).items():
+            print("  (s) %-5s side by side, %d windows of %.0f s: [%s] "
+                  "%.2f us CPU/poll (user %.2f, system %.2f; windows %s)"
+                  % (name, len(t["windows"]), args.measure, label,
+                     t["cpu_us"], t["user_us"], t["sys_us"],
+                     " ".join("%.2f" % x for x in t["windows"])))
     print("  responder: %s" % out["responder"])
     if args.json:
         print(json.dumps(out))
