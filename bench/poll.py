@@ -17,7 +17,10 @@ on CPU 0).  In one run:
      per session beyond it can be told.
  (c) ceiling: bench/requester, a raw batched requester (sendmmsg/recvmmsg,
      core's encoder and decoder, no scheduler), against the same responder
-     and the same addresses: CPU per round trip.
+     and the same addresses: CPU per round trip, as fast as it goes and
+     paced at (a)'s rate (SESSIONS / INTERVAL, a batch every 25 ms as the
+     daemon's scheduler sends them): what the kernel costs at that rate,
+     with caches gone cold between batches (--paced-secs, 0: not run).
  (s) start-up: the daemon's CPU until its control socket answers, and its
      RSS then.
  (a) scale: every session polled every INTERVAL (default 100,000
@@ -165,20 +168,34 @@ def measure(d, pid, secs):
             "cpu": c1 - c0, "wall": t1 - t0}
 
 
-def ceiling(args, base, manager_cpus):
-    """The raw requester's CPU per round trip (pinned like the daemon)."""
+def interval_s(text):
+    """Seconds of a duration as the config writes it (60s, 500ms, 2m)."""
+    for suffix, mult in (("ms", 1e-3), ("s", 1.0), ("m", 60.0),
+                         ("h", 3600.0)):
+        if text.endswith(suffix) and text[:-len(suffix)].isdigit():
+            return int(text[:-len(suffix)]) * mult
+    raise ValueError("interval %r" % text)
+
+
+def ceiling(args, base, manager_cpus, rate=0):
+    """The raw requester's CPU per round trip (pinned like the daemon):
+    as fast as it can, or paced at rate round trips a second (sending
+    every 25 ms, about as often as the daemon's scheduler wakes)."""
     prog = os.path.join(args.builddir, "bench", "requester")
     r = subprocess.run(["taskset", "-c",
                         ",".join(str(c) for c in sorted(manager_cpus)),
                         prog, "-p", str(base), "-n", str(args.ports),
                         "-s", str(args.sessions), "-o", str(args.oids),
-                        "-d", str(args.ceiling_secs),
-                        "-w", str(args.in_flight)],
+                        "-d", str(args.paced_secs if rate else
+                                  args.ceiling_secs),
+                        "-w", str(args.in_flight), "-r", str(rate)],
                        capture_output=True, text=True, check=True)
     out = json.loads(r.stdout)
     if out["bad"] or out["lost"] or not out["round_trips"]:
         raise CheckFailed("raw requester: %r" % out)
-    out["us_per_rt"] = out["cpu_s"] / out["round_trips"] * 1e6
+    for k in ("cpu", "user", "sys"):
+        out[k + "_us"] = out[k + "_s"] / out["round_trips"] * 1e6
+    out["us_per_rt"] = out["cpu_us"]
     return out
 
 
@@ -208,6 +225,77 @@ def fixed_cost(args, base):
         return mem_kib(d.pid)["VmRSS"]
     finally:
         d.close()
+
+
+def user_sys_s(pid):
+    """(user, system) CPU seconds of pid so far (clock ticks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, int(fields[12]) / tck
+
+
+def side_by_side(args, base, resp, builds):
+    """Phase (a) with every build's snmpmgrd polling at once: both
+    daemons' CPU is read over the same windows (--side-by-side of
+    --measure seconds, placements alternating), so the machine's other
+    load falls on each alike.  {placement: {label: figures}}."""
+    ds = {}
+    out = {}
+    saved = os.sched_getaffinity(0)
+    try:
+        for label, bdir in builds:
+            os.environ["top_builddir"] = bdir
+            os.sched_setaffinity(0, PLACEMENTS[0][1])
+            try:
+                ds[label] = start_daemon(config(args, base, args.interval))
+            finally:
+                os.sched_setaffinity(0, saved)
+        deadline = time.monotonic() + 300
+        for d in ds.values():
+            while status(d)["polls_done"] < args.sessions:
+                if time.monotonic() > deadline:
+                    raise CheckFailed("side by side: not every session "
+                                      "was polled in 300 s")
+                time.sleep(1)
+        for w in range(args.side_by_side):
+            name, mgr, agent = PLACEMENTS[w % len(PLACEMENTS)]
+            pin(resp.pid, agent)
+            for d in ds.values():
+                pin(d.pid, mgr)
+            time.sleep(1)
+            s0 = {k: status(d) for k, d in ds.items()}
+            c0 = {k: (cpu_s(d.pid), user_sys_s(d.pid))
+                  for k, d in ds.items()}
+            time.sleep(args.measure)
+            c1 = {k: (cpu_s(d.pid), user_sys_s(d.pid))
+                  for k, d in ds.items()}
+            s1 = {k: status(d) for k, d in ds.items()}
+            for k in ds:
+                bad = (s1[k]["polls_failed"] - s0[k]["polls_failed"] +
+                       s1[k]["timeouts"] - s0[k]["timeouts"])
+                if bad:
+                    raise CheckFailed("side by side %s: %d failed polls "
+                                      "or timeouts" % (k, bad))
+                t = out.setdefault(name, {}).setdefault(
+                    k, {"polls": 0, "cpu": 0.0, "user": 0.0, "sys": 0.0,
+                        "windows": []})
+                polls = s1[k]["polls_done"] - s0[k]["polls_done"]
+                t["polls"] += polls
+                t["cpu"] += c1[k][0] - c0[k][0]
+                t["user"] += c1[k][1][0] - c0[k][1][0]
+                t["sys"] += c1[k][1][1] - c0[k][1][1]
+                t["windows"].append(round(
+                    (c1[k][0] - c0[k][0]) / max(polls, 1) * 1e6, 2))
+    finally:
+        for d in ds.values():
+            d.close()
+    for per in out.values():
+        for t in per.values():
+            n = max(t["polls"], 1)
+            for f in ("cpu", "user", "sys"):
+                t[f + "_us"] = round(t[f] / n * 1e6, 2)
+    return out
 
 
 def run_build(args, base, resp, bdir):
@@ -328,6 +416,9 @@ def main():
     ap.add_argument("--measure", type=float, default=30.0)
     ap.add_argument("--rate-measure", type=float, default=6.0)
     ap.add_argument("--ceiling-secs", type=float, default=3.0)
+    ap.add_argument("--paced-secs", type=float, default=10.0,
+                    help="the raw requester paced at phase (a)'s rate "
+                    "for this long (0: not run)")
     ap.add_argument("--rates", default="10000,50000",
                     help="offered polls per second in phase (b)")
     ap.add_argument("--in-flight", type=int, default=1000)
@@ -338,6 +429,11 @@ def main():
                     "phase (a) with, after a reload (e.g. 20ms,50ms)")
     ap.add_argument("--baseline", help="another build directory whose "
                     "snmpmgrd runs the same measurements in this run (A/B)")
+    ap.add_argument("--side-by-side", type=int, default=0,
+                    metavar="WINDOWS",
+                    help="with --baseline: phase (a) again with both "
+                    "daemons polling at once, WINDOWS windows of "
+                    "--measure seconds, placements alternating")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
@@ -349,6 +445,8 @@ def main():
                          os.X_OK):
             sys.exit("build bench/%s first (make bench-poll)" % prog)
 
+    if args.side_by_side and not args.baseline:
+        sys.exit("--side-by-side needs --baseline")
     builds = [("snmpmgrd", args.builddir)]
     if args.baseline:
         bl = os.path.abspath(args.baseline)
@@ -359,13 +457,18 @@ def main():
     base, resp = start_responder(args)
     out = {"sessions": args.sessions, "oids": args.oids,
            "interval": args.interval, "ports": args.ports,
-           "ceiling": {}, "builds": {}}
+           "ceiling": {}, "paced": {}, "builds": {}}
+    rate = round(args.sessions / interval_s(args.interval))
     try:
         for name, mgr, agent in PLACEMENTS:
             pin(resp.pid, agent)
             out["ceiling"][name] = ceiling(args, base, mgr)
+            if args.paced_secs > 0:
+                out["paced"][name] = ceiling(args, base, mgr, rate)
         for label, bdir in builds:
             out["builds"][label] = run_build(args, base, resp, bdir)
+        if args.side_by_side:
+            out["side_by_side"] = side_by_side(args, base, resp, builds)
     except CheckFailed as e:
         print("correctness check failed, no figures: %s" % e)
         return 1
@@ -381,6 +484,13 @@ def main():
     for name, _, _ in PLACEMENTS:
         print("  raw requester, %-5s: %.2f us CPU per round trip"
               % (name, out["ceiling"][name]["us_per_rt"]))
+    for name, _, _ in PLACEMENTS:
+        if name in out["paced"]:
+            c = out["paced"][name]
+            print("  raw requester paced at %d/s (phase (a)'s rate, a "
+                  "batch every 25 ms), %-5s: %.2f us CPU per round trip "
+                  "(user %.2f, system %.2f)" % (rate, name, c["cpu_us"],
+                                                c["user_us"], c["sys_us"]))
     for label, bdir in builds:
         b = out["builds"][label]
         print("[%s] %s" % (label, bdir))
@@ -390,12 +500,15 @@ def main():
                   b["rss_after_start_mib"], b["fixed_rss_kib"] / 1024))
         for name, _, _ in PLACEMENTS:
             a, c = b["a"][name], out["ceiling"][name]
+            pc = out["paced"].get(name)
             print("  (a) %-5s %.0f polls/s: daemon %.2f us CPU/poll (goal "
-                  "<= %.0f), raw requester %.2f us/round trip; %.2f %% of "
-                  "a core, RSS %.1f MiB (peak %.1f), overruns %d"
+                  "<= %.0f), raw requester %.2f us/round trip%s; %.2f %% "
+                  "of a core, RSS %.1f MiB (peak %.1f), overruns %d"
                   % (name, a["polls_per_s"], a["cpu_us_per_poll"],
-                     GOAL_US_PER_POLL, c["us_per_rt"], a["cpu_share"] * 100,
-                     a["rss_mib"], a["hwm_mib"], a["overruns"]))
+                     GOAL_US_PER_POLL, c["us_per_rt"],
+                     " (paced %.2f)" % pc["cpu_us"] if pc else "",
+                     a["cpu_share"] * 100, a["rss_mib"], a["hwm_mib"],
+                     a["overruns"]))
         print("  memory: %.2f KiB per session beyond the fixed cost (goal "
               "<= %.1f), RSS goal <= %d MiB" % (b["kib_per_session"],
                                                 GOAL_KIB_PER_SESSION,
@@ -415,6 +528,13 @@ def main():
                          r["cpu_us_per_poll"],
                          out["ceiling"][name]["us_per_rt"],
                          r["cpu_share"] * 100, r["overruns"]))
+    for name, _, _ in PLACEMENTS:
+        for label, t in out.get("side_by_side", {}).get(name, {}).items():
+            print("  (s) %-5s side by side, %d windows of %.0f s: [%s] "
+                  "%.2f us CPU/poll (user %.2f, system %.2f; windows %s)"
+                  % (name, len(t["windows"]), args.measure, label,
+                     t["cpu_us"], t["user_us"], t["sys_us"],
+                     " ".join("%.2f" % x for x in t["windows"])))
     print("  responder: %s" % out["responder"])
     if args.json:
         print(json.dumps(out))

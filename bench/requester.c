@@ -15,9 +15,17 @@
  * port BASE + i % NPORTS.
  *
  *   requester -p BASE -n NPORTS -s SESSIONS -o NOIDS -d SECONDS [-w WINDOW]
+ *             [-r RATE [-t TICK_MS]]
+ *
+ * With -r it offers RATE round trips a second instead of as many as it
+ * can: every TICK_MS (default 25, about how often snmpmgrd's scheduler
+ * wakes at 100,000 polls a minute) it sends what the rate allows since
+ * the last tick and sleeps in between, so its CPU per round trip is the
+ * kernel's at that rate (caches cold between ticks), not at full speed.
  *
  * At the end it prints one JSON line: {"round_trips": N, "lost": L,
- * "bad": B, "cpu_s": C, "wall_s": W} (CPU from getrusage, user+system).
+ * "bad": B, "cpu_s": C, "user_s": U, "sys_s": S, "wall_s": W} (CPU from
+ * getrusage, user+system).
  * "bad" counts answers that failed to decode or matched no request: the
  * caller treats any as a failed correctness check.  Not installed.
  */
@@ -90,10 +98,11 @@ main(int argc, char *argv[])
 	int			 base = 0, nports = 1, noids = 10, window = 1000;
 	int			 fd, c, i, n, k, rcv = 8 << 20;
 	int32_t			 reqid = 1;
-	double			 secs = 5;
+	double			 secs = 5, rate = 0, tick = 25, credit = 0;
+	double			 last, wait;
 	ssize_t			 len;
 
-	while ((c = getopt(argc, argv, "p:n:s:o:d:w:")) != -1)
+	while ((c = getopt(argc, argv, "p:n:s:o:d:w:r:t:")) != -1)
 		switch (c) {
 		case 'p': base = atoi(optarg); break;
 		case 'n': nports = atoi(optarg); break;
@@ -101,13 +110,17 @@ main(int argc, char *argv[])
 		case 'o': noids = atoi(optarg); break;
 		case 'd': secs = atof(optarg); break;
 		case 'w': window = atoi(optarg); break;
+		case 'r': rate = atof(optarg); break;
+		case 't': tick = atof(optarg); break;
 		default:
 			fprintf(stderr, "usage: requester -p BASE -n NPORTS "
-			    "-s SESSIONS -o NOIDS -d SECONDS [-w WINDOW]\n");
+			    "-s SESSIONS -o NOIDS -d SECONDS [-w WINDOW] "
+			    "[-r RATE [-t TICK_MS]]\n");
 			return 2;
 		}
 	if (base <= 0 || nports <= 0 || sessions <= 0 || noids <= 0 ||
-	    noids > MAXOIDS || window <= 0 || window > MAXWINDOW) {
+	    noids > MAXOIDS || window <= 0 || window > MAXWINDOW ||
+	    rate < 0 || tick <= 0) {
 		fprintf(stderr, "requester: bad arguments\n");
 		return 2;
 	}
@@ -135,15 +148,22 @@ main(int argc, char *argv[])
 		freel[nfree] = window - 1 - nfree;
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	t0 = now();
+	t0 = last = now();
 	end = t0 + secs;
 	for (;;) {
 		double	 t = now();
 
+		/* Paced: what the rate allows since the last tick. */
+		if (rate > 0 && t - last >= tick / 1000) {
+			credit += (t - last) * rate;
+			last = t;
+		}
 		/* Send: fill the window in batches. */
-		while (t < end && inflight < window) {
+		while (t < end && inflight < window &&
+		    (rate == 0 || credit >= 1)) {
 			n = 0;
-			while (n < BATCH && inflight + n < window) {
+			while (n < BATCH && inflight + n < window &&
+			    (rate == 0 || credit >= n + 1)) {
 				int	 s = freel[--nfree];
 
 				msg.pdu.request_id = (reqid << 16 | s) &
@@ -185,12 +205,16 @@ main(int argc, char *argv[])
 				next--;
 			}
 			inflight += k;
+			if (rate > 0)
+				credit -= k;
 			if (k < n)
 				break;
 		}
 		if (t >= end && (inflight == 0 || t > end + 3))
 			break;
-		if (poll(&pfd, 1, 100) <= 0)
+		/* Paced and nothing in flight: sleep to the next tick. */
+		wait = rate > 0 && inflight == 0 ? last + tick / 1000 - t : 0.1;
+		if (poll(&pfd, 1, wait > 0 ? (int)(wait * 1000) + 1 : 0) <= 0)
 			continue;
 		for (i = 0; i < BATCH; i++) {
 			iiov[i].iov_base = inbuf[i];
@@ -232,7 +256,9 @@ main(int argc, char *argv[])
 	cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("{\"round_trips\": %ld, \"lost\": %ld, \"bad\": %ld, "
-	    "\"cpu_s\": %.6f, \"wall_s\": %.6f}\n", done, lost, bad, cpu,
-	    now() - t0);
+	    "\"cpu_s\": %.6f, \"user_s\": %.6f, \"sys_s\": %.6f, "
+	    "\"wall_s\": %.6f}\n", done, lost, bad, cpu,
+	    ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, now() - t0);
 	return 0;
 }

@@ -417,6 +417,22 @@ ber_read_oid_raw(struct ber *b, const uint8_t **p, size_t *n)
 	return 0;
 }
 
+int
+ber_read_oid_asked(struct ber *b, const uint8_t *ap, size_t an,
+    const uint8_t **p, size_t *n, bool *same)
+{
+	struct ber_tlv	 t;
+
+	if (ber_read_tag(b, BER_TAG_OID, &t) == -1)
+		return -1;
+	*same = ap != NULL && t.len == an && memcmp(t.data, ap, an) == 0;
+	if (!*same && oid_ber_check(t.data, t.len) == -1)
+		return ber_content_err(b, &t);
+	*p = t.data;
+	*n = t.len;
+	return 0;
+}
+
 /* Writer. */
 
 void

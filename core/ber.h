@@ -124,6 +124,13 @@ int	 ber_read_null(struct ber *b, uint8_t tag);
 int	 ber_read_oid(struct ber *b, struct oid *o);
 /* The same checks, the content octets left as they are in *p, *n. */
 int	 ber_read_oid_raw(struct ber *b, const uint8_t **p, size_t *n);
+/*
+ * The same, the name compared first with the an octets at ap (content
+ * octets encoded here, so known good: NULL for none): *same when equal,
+ * and then not checked again.
+ */
+int	 ber_read_oid_asked(struct ber *b, const uint8_t *ap, size_t an,
+	    const uint8_t **p, size_t *n, bool *same);
 
 /* A write cursor over buf[0 .. size): p moves down from buf + size. */
 struct ber_wr {

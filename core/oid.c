@@ -209,6 +209,13 @@ oid_cmp(const struct oid *a, const struct oid *b)
 }
 
 bool
+oid_eq(const struct oid *a, const struct oid *b)
+{
+	return a->len == b->len &&
+	    memcmp(a->arcs, b->arcs, a->len * sizeof(a->arcs[0])) == 0;
+}
+
+bool
 oid_is_prefix(const struct oid *prefix, const struct oid *o)
 {
 	uint32_t	 i;

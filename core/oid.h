@@ -38,6 +38,8 @@ size_t	 oid_format(const struct oid *o, char *buf, size_t size);
 
 /* Arc-wise comparison: <0, 0, >0; a proper prefix sorts first. */
 int	 oid_cmp(const struct oid *a, const struct oid *b);
+/* oid_cmp() == 0, without ordering: lengths, then the arcs' memory. */
+bool	 oid_eq(const struct oid *a, const struct oid *b);
 /* True when prefix is a prefix of o (or equal to it). */
 bool	 oid_is_prefix(const struct oid *prefix, const struct oid *o);
 

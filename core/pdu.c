@@ -137,12 +137,48 @@ pdu_varbinds_past(struct ber *list, size_t n, size_t max)
 	return -1;
 }
 
-/* VarBindList (RFC 3416 3): SEQUENCE OF SEQUENCE { name, value }. */
+/*
+ * The next name of the list asked (a cursor over a VarBindList's content,
+ * encoded here) in *p, *n; NULL when it has no more.
+ */
+static void
+pdu_asked_next(struct ber *asked, const uint8_t **p, size_t *n)
+{
+	const uint8_t	*q = asked->p;
+	size_t		 left = (size_t)(asked->end - q);
+	struct ber	 vb;
+	struct ber_tlv	 t;
+
+	*p = NULL;
+	*n = 0;
+	/* Short forms, as a poll's list is: SEQUENCE, then the name first. */
+	if (left >= 4 && q[0] == BER_TAG_SEQUENCE && q[1] < 0x80 &&
+	    (size_t)q[1] + 2 <= left && q[2] == BER_TAG_OID && q[3] < 0x80 &&
+	    (size_t)q[3] + 2 <= q[1]) {
+		*p = q + 4;
+		*n = q[3];
+		asked->p = q + 2 + q[1];
+		return;
+	}
+	if (ber_at_end(asked) || ber_enter(asked, BER_TAG_SEQUENCE, &vb) ==
+	    -1 || ber_read_tag(&vb, BER_TAG_OID, &t) == -1)
+		return;
+	*p = t.data;
+	*n = t.len;
+}
+
+/*
+ * VarBindList (RFC 3416 3): SEQUENCE OF SEQUENCE { name, value }.  asked:
+ * the list of the request, for raw names (pdu_decode_expect), or NULL.
+ */
 static int
-pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu)
+pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu,
+    struct ber *asked)
 {
 	struct ber	 list, vb;
 	struct ber_tlv	 t;
+	const uint8_t	*ap;
+	size_t		 an;
 	struct snmp_varbind *v;
 	struct snmp_vbraw *r;
 	struct snmp_value *val;
@@ -163,7 +199,12 @@ pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu)
 		else if (pdu->raw != NULL) {
 			r = &pdu->raw[n];
 			val = &r->value;
-			rv = ber_read_oid_raw(&vb, &r->name, &r->namelen);
+			ap = NULL;
+			an = 0;
+			if (asked != NULL)
+				pdu_asked_next(asked, &ap, &an);
+			rv = ber_read_oid_asked(&vb, ap, an, &r->name,
+			    &r->namelen, &r->asked);
 		} else {
 			v = &pdu->vb[n];
 			val = &v->value;
@@ -191,7 +232,7 @@ pdu_type_known(uint8_t type)
 /* The PDU element t (already read from b) into pdu. */
 static int
 pdu_decode_tlv(const struct ber *b, const struct ber_tlv *t,
-    struct snmp_pdu *pdu)
+    struct snmp_pdu *pdu, struct ber *asked)
 {
 	struct ber	 c;
 	const uint8_t	*addr;
@@ -247,7 +288,7 @@ pdu_decode_tlv(const struct ber *b, const struct ber_tlv *t,
 			    "max-repetitions" : "error-index");
 		pdu->error_index = x;
 	}
-	if (pdu_varbinds_decode(&c, pdu) == -1)
+	if (pdu_varbinds_decode(&c, pdu, asked) == -1)
 		return -1;
 	return ber_expect_end(&c, "PDU");
 }
@@ -262,7 +303,7 @@ snmp_pdu_decode(const uint8_t *buf, size_t len, struct snmp_pdu *pdu)
 	ber_init(&b, buf, len);
 	if (ber_read_tlv(&b, &t) == -1)
 		return pdu_errctx("PDU");
-	if (pdu_decode_tlv(&b, &t, pdu) == -1)
+	if (pdu_decode_tlv(&b, &t, pdu, NULL) == -1)
 		return -1;
 	return ber_expect_end(&b, "PDU buffer");
 }
@@ -301,7 +342,7 @@ pdu_scoped_decode(struct ber *b, struct snmp_msg *msg)
 		    "SNMPv1 Trap-PDU in an SNMPv3 message");
 		return -1;
 	}
-	if (pdu_decode_tlv(&s, &t, &msg->pdu) == -1)
+	if (pdu_decode_tlv(&s, &t, &msg->pdu, NULL) == -1)
 		return -1;
 	return ber_expect_end(&s, "ScopedPDU");
 }
@@ -401,9 +442,16 @@ int
 snmp_msg_decode_raw(const uint8_t *buf, size_t len, struct snmp_msg *msg,
     struct snmp_vbraw *raw)
 {
+	return snmp_msg_decode_expect(buf, len, msg, raw, NULL);
+}
+
+int
+snmp_msg_decode_expect(const uint8_t *buf, size_t len, struct snmp_msg *msg,
+    struct snmp_vbraw *raw, const struct snmp_vbl *asked)
+{
 	struct snmp_varbind *vb = msg->pdu.vb;
 	size_t		 maxvb = msg->pdu.maxvb;
-	struct ber	 b, m;
+	struct ber	 b, m, al, *alp = NULL;
 	struct ber_tlv	 t;
 
 	memset(msg, 0, offsetof(struct snmp_msg, pdu));
@@ -457,9 +505,50 @@ snmp_msg_decode_raw(const uint8_t *buf, size_t len, struct snmp_msg *msg,
 		    "SNMPv1 Trap-PDU in an SNMPv2c message");
 		return -1;
 	}
-	if (pdu_decode_tlv(&m, &t, &msg->pdu) == -1)
+	/* The request's list is ours: a bad one is no expectation. */
+	if (asked != NULL && raw != NULL) {
+		ber_init(&b, asked->p, asked->len);
+		if (ber_enter(&b, BER_TAG_SEQUENCE, &al) == 0)
+			alp = &al;
+	}
+	if (pdu_decode_tlv(&m, &t, &msg->pdu, alp) == -1)
 		return -1;
 	return ber_expect_end(&m, "message");
+}
+
+int
+snmp_msg_peek_id(const uint8_t *buf, size_t len, int32_t *id)
+{
+	struct ber	 b, m, p;
+	struct ber_tlv	 t;
+	const uint8_t	*c;
+	size_t		 clen;
+	int32_t		 v;
+
+	ber_init(&b, buf, len);
+	if (ber_enter(&b, BER_TAG_SEQUENCE, &m) == -1 ||
+	    ber_read_int32(&m, BER_TAG_INTEGER, &v) == -1 ||
+	    (v != SNMP_V1 && v != SNMP_V2C) ||
+	    ber_read_octets(&m, BER_TAG_OCTETS, &c, &clen) == -1 ||
+	    ber_read_tlv(&m, &t) == -1 || ber_enter_tlv(&m, &t, &p) == -1 ||
+	    ber_read_int32(&p, BER_TAG_INTEGER, id) == -1)
+		return -1;
+	return 0;
+}
+
+int
+snmp_vbraw_decode(const struct snmp_vbraw *raw, size_t n,
+    struct snmp_varbind *vb)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (oid_from_ber(&vb[i].name, raw[i].name, raw[i].namelen) ==
+		    -1)
+			return -1;
+		vb[i].value = raw[i].value;
+	}
+	return 0;
 }
 
 /* Encoding.  Everything is written last element first. */
@@ -517,10 +606,30 @@ pdu_value_write(struct ber_wr *w, const struct snmp_value *v)
 	}
 }
 
+/* The VarBindList of vb[0..nvb) (RFC 3416 3), last varbind first. */
 static int
-pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu)
+pdu_vbl_write(struct ber_wr *w, const struct snmp_varbind *vb, size_t nvb)
 {
-	size_t	 mark = ber_wr_len(w), lmark, vmark, i;
+	size_t	 lmark = ber_wr_len(w), vmark, i;
+
+	for (i = nvb; i > 0; i--) {
+		const struct snmp_varbind *v = &vb[i - 1];
+
+		vmark = ber_wr_len(w);
+		if (pdu_value_write(w, &v->value) == -1 ||
+		    ber_wr_oid(w, &v->name) == -1 ||
+		    ber_wr_close(w, BER_TAG_SEQUENCE, vmark) == -1)
+			return pdu_errctx("varbind %zu", i);
+	}
+	return ber_wr_close(w, BER_TAG_SEQUENCE, lmark);
+}
+
+/* pdu, its VarBindList copied from vbl when not NULL. */
+static int
+pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl)
+{
+	size_t	 mark = ber_wr_len(w);
 
 	if (!pdu_type_known(pdu->type)) {
 		snmpmgr_seterr(SNMPMGR_ERR_PDU_TYPE, "PDU type 0x%02x",
@@ -533,17 +642,8 @@ pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu)
 		    "%zu varbinds to encode", pdu->nvb);
 		return -1;
 	}
-	lmark = ber_wr_len(w);
-	for (i = pdu->nvb; i > 0; i--) {
-		const struct snmp_varbind *v = &pdu->vb[i - 1];
-
-		vmark = ber_wr_len(w);
-		if (pdu_value_write(w, &v->value) == -1 ||
-		    ber_wr_oid(w, &v->name) == -1 ||
-		    ber_wr_close(w, BER_TAG_SEQUENCE, vmark) == -1)
-			return pdu_errctx("varbind %zu", i);
-	}
-	if (ber_wr_close(w, BER_TAG_SEQUENCE, lmark) == -1)
+	if ((vbl != NULL ? ber_wr_raw(w, vbl->p, vbl->len) :
+	    pdu_vbl_write(w, pdu->vb, pdu->nvb)) == -1)
 		return -1;
 	if (pdu->type == SNMP_PDU_TRAP_V1) {
 		/* RFC 1157 4.1.6 */
@@ -571,13 +671,37 @@ pdu_wr_done(const struct ber_wr *w, const uint8_t **out)
 }
 
 ssize_t
+snmp_vbl_encode(const struct snmp_varbind *vb, size_t nvb, uint8_t *buf,
+    size_t size, const uint8_t **out)
+{
+	struct ber_wr	 w;
+
+	if (nvb > SNMPMGR_MAX_VARBINDS || (nvb > 0 && vb == NULL)) {
+		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS,
+		    "%zu varbinds to encode", nvb);
+		return -1;
+	}
+	ber_wr_init(&w, buf, size);
+	if (pdu_vbl_write(&w, vb, nvb) == -1)
+		return -1;
+	return pdu_wr_done(&w, out);
+}
+
+ssize_t
 snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf, size_t size,
     const uint8_t **out)
+{
+	return snmp_pdu_encode_vbl(pdu, NULL, buf, size, out);
+}
+
+ssize_t
+snmp_pdu_encode_vbl(const struct snmp_pdu *pdu, const struct snmp_vbl *vbl,
+    uint8_t *buf, size_t size, const uint8_t **out)
 {
 	struct ber_wr	 w;
 
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, pdu) == -1)
+	if (pdu_write(&w, pdu, vbl) == -1)
 		return -1;
 	return pdu_wr_done(&w, out);
 }
@@ -585,6 +709,13 @@ snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf, size_t size,
 ssize_t
 snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
     const uint8_t **out)
+{
+	return snmp_msg_encode_vbl(msg, NULL, buf, size, out);
+}
+
+ssize_t
+snmp_msg_encode_vbl(const struct snmp_msg *msg, const struct snmp_vbl *vbl,
+    uint8_t *buf, size_t size, const uint8_t **out)
 {
 	struct ber_wr	 w;
 	uint8_t		 t = msg->pdu.type;
@@ -613,7 +744,7 @@ snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
 		return -1;
 	}
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, &msg->pdu) == -1 ||
+	if (pdu_write(&w, &msg->pdu, vbl) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->community,
 	    msg->community_len, NULL) == -1 ||
 	    ber_wr_int(&w, BER_TAG_INTEGER, msg->version) == -1 ||
@@ -643,7 +774,7 @@ snmp_scoped_pdu_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
 		return -1;
 	}
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, &msg->pdu) == -1 ||
+	if (pdu_write(&w, &msg->pdu, NULL) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->context_name,
 	    msg->context_name_len, NULL) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->context_engine_id,

@@ -143,10 +143,14 @@ struct snmp_pdu {
  * message), the value decoded as in struct snmp_varbind.  For who only
  * copies or prints names (the trap journal).
  */
+struct snmp_vbl;
+
 struct snmp_vbraw {
 	const uint8_t		*name;
 	size_t			 namelen;
 	struct snmp_value	 value;
+	bool			 asked;		/* the name asked for at this
+						 * place (decode_expect) */
 };
 
 /* msgFlags bits (RFC 3412 6.4). */
@@ -209,6 +213,27 @@ int	 snmp_msg_decode_raw(const uint8_t *buf, size_t len,
 	    struct snmp_msg *msg, struct snmp_vbraw *raw);
 
 /*
+ * The same for the answer to a v1 or v2c request that sent the
+ * VarBindList asked (struct snmp_vbl, encoded here): a name that is the
+ * one asked for at its place is not checked again and is marked
+ * raw[i].asked.  An answer holds the names it was asked for, so a get's
+ * answer is matched without decoding any name (a third of the decoding
+ * of a poll's answer of ten).  Otherwise as snmp_msg_decode_raw, whose
+ * checks and errors are the same; asked is not used for SNMPv3.
+ */
+int	 snmp_msg_decode_expect(const uint8_t *buf, size_t len,
+	    struct snmp_msg *msg, struct snmp_vbraw *raw,
+	    const struct snmp_vbl *asked);
+/*
+ * The request-id of a v1 or v2c message, read without decoding the rest
+ * (to know whose answer it is before decoding it): 0, or -1 (lasterr
+ * set) when buf does not begin as one.
+ */
+int	 snmp_msg_peek_id(const uint8_t *buf, size_t len, int32_t *id);
+/* Raw varbinds (names checked) into vb[0..n): 0, or -1 with lasterr. */
+int	 snmp_vbraw_decode(const struct snmp_vbraw *raw, size_t n,
+	    struct snmp_varbind *vb);
+/*
  * Decode a plaintext ScopedPDU (RFC 3412 6) into msg's context and pdu;
  * buf starts with its SEQUENCE tag.  Octets after the SEQUENCE are
  * ignored: decrypted data may end in cipher padding (RFC 3414 8.1.1.3).
@@ -223,6 +248,23 @@ int	 snmp_scoped_pdu_decode_raw(const uint8_t *buf, size_t len,
 int	 snmp_pdu_decode(const uint8_t *buf, size_t len, struct snmp_pdu *pdu);
 
 /*
+ * A VarBindList encoded once (snmp_vbl_encode) and copied into every
+ * message that sends the same varbinds: a poll's request differs from the
+ * last only in its request-id, and encoding ten names anew was a third of
+ * the daemon's instructions per poll.  The octets are the whole element,
+ * tag and length included.
+ */
+struct snmp_vbl {
+	const uint8_t	*p;
+	size_t		 len;
+};
+
+/* Encode vb[0..nvb) as a VarBindList element, same conventions as
+ * snmp_msg_encode. */
+ssize_t	 snmp_vbl_encode(const struct snmp_varbind *vb, size_t nvb,
+	    uint8_t *buf, size_t size, const uint8_t **out);
+
+/*
  * Encode a v1 or v2c message (community and pdu) into buf.  Returns the
  * message length and sets *out to where it starts inside buf (encoders may
  * write from the end of the buffer backwards), or -1.
@@ -233,6 +275,17 @@ ssize_t	 snmp_msg_encode(const struct snmp_msg *msg, uint8_t *buf,
 /* Encode one PDU element, same conventions as snmp_msg_encode. */
 ssize_t	 snmp_pdu_encode(const struct snmp_pdu *pdu, uint8_t *buf,
 	    size_t size, const uint8_t **out);
+
+/*
+ * The same two with the PDU's VarBindList copied from vbl (NULL: encoded
+ * from pdu->vb); vbl must be pdu->vb's encoding, nvb their number.
+ */
+ssize_t	 snmp_msg_encode_vbl(const struct snmp_msg *msg,
+	    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+	    const uint8_t **out);
+ssize_t	 snmp_pdu_encode_vbl(const struct snmp_pdu *pdu,
+	    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+	    const uint8_t **out);
 
 /*
  * Encode a ScopedPDU (RFC 3412 6): SEQUENCE { contextEngineID, contextName,

@@ -50,6 +50,9 @@ struct sess_req {
 	uint64_t		 sent_at;	/* last transmission */
 	uint8_t			*buf;		/* the encoded message */
 	size_t			 len;
+	size_t			 asked_len;	/* v1/v2c: the VarBindList
+						 * given (sess_request_vbl),
+						 * the tail of buf; 0: none */
 	sess_cb			*cb;
 	void			*arg;
 	int			 in_cb;
@@ -179,6 +182,7 @@ struct sess_mgr {
 	size_t			 recent_pos;
 
 	struct snmp_varbind	*vb;		/* decode scratch */
+	struct snmp_vbraw	*raw;		/* the same, raw names */
 	uint8_t			*ebuf;		/* encode scratch */
 	struct sess_stats	 stats;		/* unmatched datagrams */
 
@@ -277,7 +281,7 @@ void	 sess_v3_sync(struct sess *, const struct sess_opts *, bool);
 /* Encode and send r with the next msgID of its block. */
 int	 sess_v3_transmit(struct sess_req *, uint64_t);
 struct sess_req *sess_v3_request(struct sess *, const struct snmp_pdu *,
-	    sess_cb *, void *);
+	    const struct snmp_vbl *, sess_cb *, void *);
 /* An SNMPv3 message, decoded as far as its envelope; past: why its
  * plaintext PDU went past the decoder's bound (its varbinds unread), or
  * NULL. */

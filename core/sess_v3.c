@@ -1190,8 +1190,8 @@ sess_v3_input(struct sess_mgr *m, struct sess *owner,
 }
 
 struct sess_req *
-sess_v3_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
-    void *arg)
+sess_v3_request(struct sess *s, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl, sess_cb *cb, void *arg)
 {
 	struct sess_mgr	*m = s->m;
 	struct sess_v3	*v = s->v3;
@@ -1221,7 +1221,7 @@ sess_v3_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	r->ent.id = sess_mgr_next_block(m);
 	p = *pdu;
 	p.request_id = r->ent.id;
-	if ((len = snmp_pdu_encode(&p, m->ebuf, SNMPMGR_MAX_MSG_SIZE,
+	if ((len = snmp_pdu_encode_vbl(&p, vbl, m->ebuf, SNMPMGR_MAX_MSG_SIZE,
 	    &out)) == -1) {
 		if (snmpmgr_lasterr() == 0)
 			snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, NULL);

@@ -59,13 +59,15 @@ struct sess_watcher {
  * message and gives the key that matches it to a request.
  */
 struct sess_vops {
-	ssize_t	(*prepare)(struct sess *, const struct snmp_pdu *, uint8_t *,
-		    size_t, const uint8_t **);
+	ssize_t	(*prepare)(struct sess *, const struct snmp_pdu *,
+		    const struct snmp_vbl *, uint8_t *, size_t,
+		    const uint8_t **);
 	int	(*incoming)(struct sess_mgr *, struct snmp_msg *, int32_t *);
 };
 
 static ssize_t	sess_v12_prepare(struct sess *, const struct snmp_pdu *,
-		    uint8_t *, size_t, const uint8_t **);
+		    const struct snmp_vbl *, uint8_t *, size_t,
+		    const uint8_t **);
 static int	sess_v12_incoming(struct sess_mgr *, struct snmp_msg *,
 		    int32_t *);
 
@@ -110,7 +112,9 @@ sess_opts_release(struct sess_opts *o)
 
 /* ------------------------------------------------------------ manager */
 
-/* Ask the loop for a timer at the earliest deadline, if it changed. */
+/* Ask the loop for a timer at the earliest deadline when it is earlier
+ * than the one asked for, or none is left: for a later one the standing
+ * timer comes, finds nothing due and asks anew (sess_mgr_timer). */
 void
 sess_mgr_rewake(struct sess_mgr *m)
 {
@@ -119,7 +123,8 @@ sess_mgr_rewake(struct sess_mgr *m)
 
 	if (when == 0 && first != NULL)
 		when = 1;
-	if (when == m->wake_at)
+	if (when == m->wake_at || (when != 0 && m->wake_at != 0 &&
+	    when > m->wake_at))
 		return;
 	m->wake_at = when;
 	if (m->io.wake != NULL)
@@ -141,7 +146,8 @@ sess_mgr_new(const struct sess_io *io)
 	TAILQ_INIT(&m->sessions);
 	if (reqtab_init(&m->rt, SESS_HASH_MIN) == -1)
 		goto fail;
-	if ((m->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*m->vb))) == NULL)
+	if ((m->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*m->vb))) == NULL ||
+	    (m->raw = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*m->raw))) == NULL)
 		goto fail;
 	if ((m->ebuf = malloc(SNMPMGR_MAX_MSG_SIZE)) == NULL)
 		goto fail;
@@ -169,6 +175,7 @@ sess_mgr_free(struct sess_mgr *m)
 		sess_destroy(s, 0);
 	reqtab_release(&m->rt);
 	free(m->vb);
+	free(m->raw);
 	free(m->ebuf);
 	usm_cache_free(m->cache);
 	free(m->sbuf);
@@ -759,8 +766,9 @@ sess_unwatch(struct sess *s, sess_gone_cb *gone, void *arg)
 
 /* RFC 1157 4.1, RFC 1901 3: community-based message around the PDU. */
 static ssize_t
-sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu, uint8_t *buf,
-    size_t size, const uint8_t **out)
+sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+    const uint8_t **out)
 {
 	struct snmp_msg msg;
 
@@ -769,7 +777,7 @@ sess_v12_prepare(struct sess *s, const struct snmp_pdu *pdu, uint8_t *buf,
 	msg.community = (const uint8_t *)s->opts->community;
 	msg.community_len = strlen(s->opts->community);
 	msg.pdu = *pdu;
-	return snmp_msg_encode(&msg, buf, size, out);
+	return snmp_msg_encode_vbl(&msg, vbl, buf, size, out);
 }
 
 /* A community-based response is matched by its request-id. */
@@ -956,6 +964,13 @@ struct sess_req *
 sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
     void *arg)
 {
+	return sess_request_vbl(s, pdu, NULL, cb, arg);
+}
+
+struct sess_req *
+sess_request_vbl(struct sess *s, const struct snmp_pdu *pdu,
+    const struct snmp_vbl *vbl, sess_cb *cb, void *arg)
+{
 	struct sess_mgr *m = s->m;
 	struct sess_req *r = NULL;
 	struct snmp_pdu p;
@@ -984,7 +999,7 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	if (s->resolving && !s->lookup_out && sess_relookup(s) == -1)
 		return NULL;
 	if (s->opts->version == SNMP_V3)
-		return sess_v3_request(s, pdu, cb, arg);
+		return sess_v3_request(s, pdu, vbl, cb, arg);
 	if (reqtab_hash_grow(&m->rt) == -1)
 		goto nomem;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -999,7 +1014,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 	max = s->opts->max_packet_size;
 	if (max == 0 || max > SNMPMGR_MAX_MSG_SIZE)
 		max = SNMPMGR_MAX_MSG_SIZE;
-	len = s->vops->prepare(s, &p, m->ebuf, SNMPMGR_MAX_MSG_SIZE, &out);
+	len = s->vops->prepare(s, &p, vbl, m->ebuf, SNMPMGR_MAX_MSG_SIZE,
+	    &out);
 	if (len == -1) {
 		if (snmpmgr_lasterr() == 0)
 			snmpmgr_seterr(SNMPMGR_ERR_MSG_TOO_LONG, NULL);
@@ -1014,6 +1030,8 @@ sess_request(struct sess *s, const struct snmp_pdu *pdu, sess_cb *cb,
 		goto nomem;
 	memcpy(r->buf, out, len);
 	r->len = len;
+	if (vbl != NULL && vbl->len <= (size_t)len)
+		r->asked_len = vbl->len;	/* the message's tail */
 
 	now = sess_now(m);
 	r->tries_left = s->opts->retries > SNMPMGR_MAX_RETRIES ?
@@ -1433,17 +1451,31 @@ sess_mgr_input(struct sess_mgr *m, struct sess *owner,
     size_t len)
 {
 	struct snmp_msg msg;
+	struct snmp_vbl asked;
 	struct sess_req *r;
 	struct sess *s;
 	char past[128];
 	bool over = false;
 	int32_t key;
+	int rv;
 
+	/* The answer to a request that gave its list (sess_request_vbl) is
+	 * decoded against it; its request-id, read first, says whose. */
+	if (snmp_msg_peek_id(buf, len, &key) == -1 || (r = sess_req_of(
+	    reqtab_hash_find(&m->rt, key))) == NULL || r->asked_len == 0 ||
+	    sess_tracing(r->s))
+		r = NULL;
 	memset(&msg, 0, sizeof(msg));
 	msg.pdu.vb = m->vb;
 	msg.pdu.maxvb = SNMPMGR_MAX_VARBINDS;
 	snmpmgr_clearerr();
-	if (snmp_msg_decode(buf, len, &msg) == -1) {
+	if (r != NULL) {
+		asked.p = r->buf + r->len - r->asked_len;
+		asked.len = r->asked_len;
+		rv = snmp_msg_decode_expect(buf, len, &msg, m->raw, &asked);
+	} else
+		rv = snmp_msg_decode(buf, len, &msg);
+	if (rv == -1) {
 		if (snmpmgr_lasterr() != SNMPMGR_ERR_TOO_MANY_OBJECTS) {
 			sess_badpkt(m, owner, SNMPMGR_ERR_DEFECTIVE,
 			    snmpmgr_lasterr_detail(), from, buf, len);

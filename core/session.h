@@ -194,7 +194,9 @@ struct sess_stats {
  * How the engine reaches the world.  All callbacks get arg.
  *   now_us   monotonic clock, microseconds
  *   wake     ask for sess_mgr_timer() at when_us (monotonic); replaces any
- *            earlier ask; 0 means no deadline is pending
+ *            earlier ask; 0 means no deadline is pending.  A deadline
+ *            later than the one asked for is not asked for: the timer
+ *            may come before anything is due (sess_mgr_timer asks anew)
  *   attach   a session was created or its socket options changed: set up
  *            (or reuse) the socket it sends from.  0 or -1 with lasterr.
  *   detach   a session is going away: drop its socket if it had its own
@@ -464,6 +466,17 @@ typedef void	 sess_cb(struct sess_req *req, const struct sess_result *res,
  */
 struct sess_req	*sess_request(struct sess *s, const struct snmp_pdu *pdu,
 		    sess_cb *cb, void *arg);
+/*
+ * The same, with pdu's varbinds already encoded as vbl (snmp_vbl_encode
+ * of pdu->vb and pdu->nvb, which still say how many there are): the
+ * request is encoded around a copy of it.  NULL: as sess_request().
+ * On v1 and v2c the answer's varbinds then come to cb raw (pdu->raw, as
+ * snmp_msg_decode_expect leaves them: a name that is the one asked for
+ * at its place is marked asked), unless the session's datagrams are
+ * traced; on SNMPv3 decoded in pdu->vb as usual.
+ */
+struct sess_req	*sess_request_vbl(struct sess *s, const struct snmp_pdu *pdu,
+		    const struct snmp_vbl *vbl, sess_cb *cb, void *arg);
 /* Forget a request; its callback is not called. */
 void		 sess_req_cancel(struct sess_req *req);
 /*

@@ -624,6 +624,38 @@ table_columns(const json_t *obj, const struct cfg_pos *at,
 	return 0;
 }
 
+/*
+ * A get poll's request varbinds, encoded now for every request to copy
+ * (p->vbl); left NULL when they cannot be (a request encodes them itself
+ * and says what is wrong).
+ */
+static void
+poll_encode_vbl(struct config_poll *p)
+{
+	struct snmp_varbind	*vb;
+	uint8_t			*buf;
+	const uint8_t		*out;
+	ssize_t			 len = -1;
+	size_t			 i;
+
+	vb = calloc(p->noids > 0 ? p->noids : 1, sizeof(*vb));
+	buf = malloc(SNMPMGR_MAX_MSG_SIZE);
+	if (vb != NULL && buf != NULL) {
+		for (i = 0; i < p->noids; i++) {
+			vb[i].name = p->oids[i];
+			vb[i].value.type = SNMP_T_NULL;
+		}
+		len = snmp_vbl_encode(vb, p->noids, buf, SNMPMGR_MAX_MSG_SIZE,
+		    &out);
+	}
+	if (len > 0 && (p->vbl = malloc((size_t)len)) != NULL) {
+		memcpy(p->vbl, out, (size_t)len);
+		p->vbl_len = (size_t)len;
+	}
+	free(buf);
+	free(vb);
+}
+
 static int
 cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
     struct config_poll *p)
@@ -732,6 +764,8 @@ cfg_poll(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 		return cfg_fail(err, &kat, AT_VALUE, "must be less than the "
 		    "interval");
 	}
+	if (!p->is_walk)
+		poll_encode_vbl(p);
 	return 0;
 }
 
@@ -1396,6 +1430,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->npolls; i++) {
 		free(c->polls[i].oids);
 		free(c->polls[i].oid_rate);
+		free(c->polls[i].vbl);
 		free(c->polls[i].label_oids);
 		free(c->polls[i].label_names);
 	}

@@ -50,6 +50,14 @@ struct config_poll {
 	uint8_t		*oid_rate;
 	bool		 any_rate;	/* some OID of the poll asks */
 	/*
+	 * A get poll's request varbinds (its OIDs, NULL values), encoded
+	 * once at load: every request copies them (core/pdu.h, struct
+	 * snmp_vbl).  NULL for walks, or when they could not be encoded
+	 * (the request then says why).
+	 */
+	uint8_t		*vbl;
+	size_t		 vbl_len;
+	/*
 	 * "labels": columns whose value in the same table row becomes a
 	 * label of each value the HTTP exporter shows (snmp_exporter's
 	 * lookups): their OIDs and label names (the MIB label, else

@@ -111,6 +111,8 @@ struct polls {
 	struct poller		*p;
 	struct event		*timer;
 	struct snmp_varbind	*vb;		/* request scratch */
+	struct snmp_varbind	*dvb;		/* decode scratch (raw answers
+						 * that need their names) */
 	/* The get poll whose names vb holds (a name is a 516-byte struct
 	 * oid: ten of them were copied anew for every poll); NULL when
 	 * none, and after a reload, which may free the definitions. */
@@ -201,14 +203,32 @@ pjob_rates_in(const struct pjob *pj, struct rates_in *in)
 	}
 }
 
+/*
+ * A raw answer's varbinds decoded into P's scratch (made at the first
+ * need: most answers are taken raw), or NULL.
+ */
+static const struct snmp_varbind *
+polls_decode(struct polls *P, const struct snmp_pdu *pdu)
+{
+	if (P->dvb == NULL && (P->dvb = calloc(SNMPMGR_MAX_VARBINDS,
+	    sizeof(*P->dvb))) == NULL)
+		return NULL;
+	if (pdu->nvb > SNMPMGR_MAX_VARBINDS ||
+	    snmp_vbraw_decode(pdu->raw, pdu->nvb, P->dvb) == -1)
+		return NULL;
+	return P->dvb;
+}
+
 static void
 pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 {
 	struct pjob		*pj = arg;
 	const struct snmp_pdu	*pdu = res->pdu;
+	const struct snmp_varbind *vb;
 	struct rates_in		 in;
 	const char		*name;
 	char			 detail[160];
+	int			 rv;
 
 	pj->sr = NULL;
 	if (res->error != 0) {
@@ -226,13 +246,33 @@ pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 		    SNMPMGR_ERR_BAD_PACKET, detail, true);
 		return;
 	}
+	/* Straight into the latest values: one answer is the whole run.
+	 * Answered raw (sess_request_vbl) with the names asked for and
+	 * plain numbers, as a poll mostly is, no name is decoded. */
+	vb = pdu->vb;
+	if (pdu->raw != NULL) {
+		rv = pj->cp->any_rate ? 1 : state_vals_set_asked(
+		    &pj->st.vals, pdu->raw, pdu->nvb, pj->cp->oids,
+		    pj->cp->noids);
+		if (rv == 0) {
+			pjob_end(pj, 0, NULL, true);
+			return;
+		}
+		if (rv == 1 && (vb = polls_decode(pj->pp->P, pdu)) == NULL)
+			rv = -1;
+		if (rv == -1) {
+			pj->st.have = false;
+			pjob_end(pj, SNMPMGR_ERR_TOO_MANY_OBJECTS, "cannot "
+			    "store the values", true);
+			return;
+		}
+	}
 	/* Rates first, while the latest values are the previous sample. */
 	if (pj->cp->any_rate) {
 		pjob_rates_in(pj, &in);
-		rates_get(&pj->st.vals, pdu->vb, pdu->nvb, &in);
+		rates_get(&pj->st.vals, vb, pdu->nvb, &in);
 	}
-	/* Straight into the latest values: one answer is the whole run. */
-	if (state_vals_set_get(&pj->st.vals, pdu->vb, pdu->nvb, pj->cp->oids,
+	if (state_vals_set_get(&pj->st.vals, vb, pdu->nvb, pj->cp->oids,
 	    pj->cp->noids) == -1) {
 		pj->st.have = false;
 		pjob_end(pj, SNMPMGR_ERR_TOO_MANY_OBJECTS, "cannot store the "
@@ -339,6 +379,7 @@ polls_start(void *arg, struct poller_job *j, bool probe)
 	const struct config_poll *cp = pj->cp;
 	struct sess		*s = pj->pp->ds->s;
 	struct snmp_pdu		 pdu;
+	struct snmp_vbl		 vbl;
 	struct pwait		*w;
 	size_t			 i;
 	int			 err;
@@ -369,7 +410,11 @@ polls_start(void *arg, struct poller_job *j, bool probe)
 	}
 	pdu.vb = P->vb;
 	pdu.nvb = pdu.maxvb = cp->noids;
-	if ((pj->sr = sess_request(s, &pdu, pjob_get_cb, pj)) == NULL)
+	/* The names as encoded at load, copied (conf.h). */
+	vbl.p = cp->vbl;
+	vbl.len = cp->vbl_len;
+	if ((pj->sr = sess_request_vbl(s, &pdu, cp->vbl != NULL ? &vbl : NULL,
+	    pjob_get_cb, pj)) == NULL)
 		goto fail;
 	/* The poll's own timeout and retries, if it has them. */
 	if (cp->timeout_ms > 0 || cp->retries >= 0)
@@ -587,6 +632,7 @@ polls_free(struct polls *P)
 	if (P->timer != NULL)
 		event_free(P->timer);
 	free(P->vb);
+	free(P->dvb);
 	render_buf_free(&P->rb);
 	free(P);
 }

@@ -232,8 +232,9 @@ state_vals_add(struct state_vals *v, const struct snmp_varbind *vb, size_t n)
  */
 static int
 vals_set_compact(struct state_vals *v, const struct snmp_varbind *vb,
-    size_t n)
+    const struct snmp_vbraw *raw, size_t n)
 {
+	const struct snmp_value *val;
 	uint64_t	*u;
 	size_t		 i;
 
@@ -245,12 +246,29 @@ vals_set_compact(struct state_vals *v, const struct snmp_varbind *vb,
 	v->cap = 0;
 	u = (uint64_t *)(void *)v->data;
 	for (i = 0; i < n; i++) {
-		u[i] = vb[i].value.u;
-		v->data[n * sizeof(*u) + i] = vb[i].value.type;
+		val = vb != NULL ? &vb[i].value : &raw[i].value;
+		u[i] = val->u;
+		v->data[n * sizeof(*u) + i] = val->type;
 	}
 	v->n = (uint32_t)n;
 	v->len = (uint32_t)(n * (sizeof(*u) + 1));
 	v->compact = true;
+	return 0;
+}
+
+/* The set replaced by n values, compact, named names: 0 or -1 (empty). */
+static int
+vals_set_named(struct state_vals *v, const struct snmp_varbind *vb,
+    const struct snmp_vbraw *raw, size_t n, const struct oid *names,
+    size_t nnames)
+{
+	state_vals_clear(v);
+	if (vals_set_compact(v, vb, raw, n) == -1) {
+		state_vals_clear(v);
+		return -1;
+	}
+	v->names = names;
+	v->nnames = nnames;
 	return 0;
 }
 
@@ -262,21 +280,14 @@ state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
 	size_t	 i;
 
 	for (i = 0; named && i < n; i++) {
-		if (oid_cmp(&vb[i].name, &names[i]) != 0)
+		if (!oid_eq(&vb[i].name, &names[i]))
 			named = false;
 		if (vb[i].value.data != NULL)
 			bytes = true;
 	}
+	if (named && !bytes && n > 0)
+		return vals_set_named(v, vb, NULL, n, names, nnames);
 	state_vals_clear(v);
-	if (named && !bytes && n > 0) {
-		if (vals_set_compact(v, vb, n) == -1) {
-			state_vals_clear(v);
-			return -1;
-		}
-		v->names = names;
-		v->nnames = nnames;
-		return 0;
-	}
 	if (vals_append(v, vb, n, named) == -1) {
 		state_vals_clear(v);
 		return -1;
@@ -287,6 +298,20 @@ state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
 	} else
 		state_vals_finish(v);
 	return 0;
+}
+
+int
+state_vals_set_asked(struct state_vals *v, const struct snmp_vbraw *raw,
+    size_t n, const struct oid *names, size_t nnames)
+{
+	size_t	 i;
+
+	if (n == 0 || n != nnames)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (!raw[i].asked || raw[i].value.data != NULL)
+			return 1;
+	return vals_set_named(v, NULL, raw, n, names, nnames);
 }
 
 /* By OID, then in the order appended (offsets grow), so that the last

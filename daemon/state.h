@@ -108,6 +108,17 @@ int	 state_vals_add(struct state_vals *v, const struct snmp_varbind *vb,
  */
 int	 state_vals_set_get(struct state_vals *v, const struct snmp_varbind *vb,
 	    size_t n, const struct oid *names, size_t nnames);
+/*
+ * The same for an answer decoded raw against its request (core/pdu.h,
+ * snmp_msg_decode_expect) whose names are all those asked for, in order,
+ * and whose values have no octets (integers, counters): 0 when set, as
+ * state_vals_set_get would; 1 when the answer is not such (nothing
+ * changed: decode it and use state_vals_set_get); -1 out of memory (the
+ * set is empty then).
+ */
+int	 state_vals_set_asked(struct state_vals *v,
+	    const struct snmp_vbraw *raw, size_t n, const struct oid *names,
+	    size_t nnames);
 /* The names moved (a reload kept the poll, with equal OIDs). */
 void	 state_vals_rename(struct state_vals *v, const struct oid *names);
 /* Sort by OID (a later duplicate OID wins). */

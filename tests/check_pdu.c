@@ -264,32 +264,50 @@ START_TEST(pdu_decode_netsnmp_v3_discovery)
 }
 END_TEST
 
-START_TEST(pdu_encode_get_matches_netsnmp)
+/* A v2c message of type t, request-id id, names[0..n) with Counter32
+ * values 7, 8, ... (NULL values for a Get) into buf; its length. */
+static ssize_t
+mk_msg(uint8_t t, int32_t id, const char *const *names, size_t n,
+    uint8_t *buf, size_t size, const uint8_t **out)
 {
-	struct snmp_varbind	 v[2];
+	struct snmp_varbind	 v[4];
 	struct snmp_msg		 m;
-	uint8_t			 buf[256];
-	const uint8_t		*out;
-	ssize_t			 n;
+	size_t			 i;
 
 	memset(&m, 0, sizeof(m));
 	memset(v, 0, sizeof(v));
 	m.version = SNMP_V2C;
 	m.community = (const uint8_t *)"public";
 	m.community_len = 6;
-	m.pdu.type = SNMP_PDU_GET;
-	m.pdu.request_id = 0x6d79b59a;
+	m.pdu.type = t;
+	m.pdu.request_id = id;
 	m.pdu.vb = v;
-	m.pdu.nvb = m.pdu.maxvb = 2;
-	v[0].name = mkoid("1.3.6.1.2.1.1.1.0");
-	v[0].value.type = SNMP_T_NULL;
-	v[1].name = mkoid("1.3.6.1.2.1.1.3.0");
-	v[1].value.type = SNMP_T_NULL;
-	n = snmp_msg_encode(&m, buf, sizeof(buf), &out);
+	m.pdu.nvb = m.pdu.maxvb = n;
+	for (i = 0; i < n; i++) {
+		v[i].name = mkoid(names[i]);
+		v[i].value.type = t == SNMP_PDU_GET ? SNMP_T_NULL :
+		    SNMP_T_COUNTER32;
+		v[i].value.u = 7 + i;
+	}
+	return snmp_msg_encode(&m, buf, size, out);
+}
+
+START_TEST(pdu_encode_get_matches_netsnmp)
+{
+	static const char *const names[] = { "1.3.6.1.2.1.1.1.0",
+	    "1.3.6.1.2.1.1.3.0" };
+	struct snmp_msg		 m;
+	uint8_t			 buf[256];
+	const uint8_t		*out;
+	ssize_t			 n;
+
+	n = mk_msg(SNMP_PDU_GET, 0x6d79b59a, names, 2, buf, sizeof(buf),
+	    &out);
 	ck_assert_int_eq(n, sizeof(get_v2c_tx1));
 	ck_assert_mem_eq(out, get_v2c_tx1, sizeof(get_v2c_tx1));
 	ck_assert_ptr_eq(out + n, buf + sizeof(buf));
 	/* Exactly enough room, then one octet short. */
+	decode_ok(get_v2c_tx1, sizeof(get_v2c_tx1), &m);
 	ck_assert_int_eq(snmp_msg_encode(&m, buf, (size_t)n, &out), n);
 	ck_assert_ptr_eq(out, buf);
 	snmpmgr_clearerr();
@@ -343,6 +361,155 @@ START_TEST(pdu_reencode_netsnmp_vectors_byte_identical)
 		ck_assert_msg(memcmp(out, vectors[i].p, vectors[i].n) == 0,
 		    "%s differs", vectors[i].name);
 	}
+}
+END_TEST
+
+/*
+ * A VarBindList encoded once and copied (snmp_vbl_encode, *_encode_vbl)
+ * gives the octets of encoding the varbinds in place, for every PDU of
+ * the vectors; and the message encoders still check their bounds.
+ */
+START_TEST(pdu_encode_vbl_byte_identical)
+{
+	struct snmp_msg	 m;
+	struct snmp_vbl	 vbl;
+	uint8_t		 lbuf[4096], a[4096], b[4096];
+	const uint8_t	*lout, *aout, *bout;
+	ssize_t		 ln, an, bn;
+	size_t		 i, tried = 0;
+
+	for (i = 0; i < NVECTORS; i++) {
+		decode_ok(vectors[i].p, vectors[i].n, &m);
+		if (m.version == SNMP_V3 && m.encrypted != NULL)
+			continue;
+		ln = snmp_vbl_encode(m.pdu.vb, m.pdu.nvb, lbuf, sizeof(lbuf),
+		    &lout);
+		ck_assert_int_gt(ln, 1);
+		ck_assert_int_eq(lout[0], 0x30);
+		vbl.p = lout;
+		vbl.len = (size_t)ln;
+		an = snmp_pdu_encode(&m.pdu, a, sizeof(a), &aout);
+		bn = snmp_pdu_encode_vbl(&m.pdu, &vbl, b, sizeof(b), &bout);
+		ck_assert_msg(an > 0 && an == bn && memcmp(aout, bout,
+		    (size_t)an) == 0, "%s: PDU differs", vectors[i].name);
+		tried++;
+		/* It is the copy that is sent: an empty list instead. */
+		vbl.p = (const uint8_t *)"\x30\x00";
+		vbl.len = 2;
+		bn = snmp_pdu_encode_vbl(&m.pdu, &vbl, b, sizeof(b), &bout);
+		ck_assert_int_gt(bn, 0);
+		ck_assert_int_le(bn, an - (ln - 2));
+		ck_assert_mem_eq(bout + bn - 2, "\x30\x00", 2);
+		vbl.p = lout;
+		vbl.len = (size_t)ln;
+		if (m.version == SNMP_V3)
+			continue;
+		bn = snmp_msg_encode_vbl(&m, &vbl, b, sizeof(b), &bout);
+		ck_assert_msg(bn == (ssize_t)vectors[i].n &&
+		    memcmp(bout, vectors[i].p, vectors[i].n) == 0,
+		    "%s: message differs", vectors[i].name);
+		snmpmgr_clearerr();
+		ck_assert_int_eq(snmp_msg_encode_vbl(&m, &vbl, b,
+		    (size_t)bn - 1, &bout), -1);
+		ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_MSG_TOO_LONG);
+	}
+	ck_assert_uint_gt(tried, 3);
+	/* More varbinds than a message takes are refused up front. */
+	snmpmgr_clearerr();
+	ck_assert_int_eq(snmp_vbl_encode(m.pdu.vb, SNMPMGR_MAX_VARBINDS + 1,
+	    lbuf, sizeof(lbuf), &lout), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_TOO_MANY_OBJECTS);
+}
+END_TEST
+
+
+/*
+ * An answer decoded against the list its request sent: names asked for
+ * at their place are marked, others (another OID, a swapped order, one
+ * more) are not and are still checked, with the errors the raw decoder
+ * gives; the request-id is read ahead of decoding.
+ */
+START_TEST(pdu_decode_expect_marks_asked_names)
+{
+	static const char *const asked[] = { "1.3.6.1.2.1.1.3.0",
+	    "1.3.6.1.2.1.2.2.1.10.1" };
+	static const char *const same[] = { "1.3.6.1.2.1.1.3.0",
+	    "1.3.6.1.2.1.2.2.1.10.1", "1.3.6.1.2.1.1.5.0" };
+	static const char *const swapped[] = { "1.3.6.1.2.1.2.2.1.10.1",
+	    "1.3.6.1.2.1.1.3.0" };
+	static const char *const other[] = { "1.3.6.1.2.1.1.3.0",
+	    "1.3.6.1.2.1.2.2.1.10.2" };
+	struct snmp_vbraw	 raw[4], raw2[4];
+	struct snmp_vbl		 vbl;
+	struct snmp_msg		 m, m2;
+	struct oid		 o;
+	uint8_t			 rq[512], an[512], bad[512], vl[512];
+	const uint8_t		*rqo, *ano, *vlo;
+	char			 detail[256];
+	ssize_t			 rn, n, ln;
+	int32_t			 id = 0;
+
+	rn = mk_msg(SNMP_PDU_GET, 4242, asked, 2, rq, sizeof(rq), &rqo);
+	ck_assert_int_gt(rn, 0);
+	/* The list is the request's tail, as the session engine finds it. */
+	msg_init(&m);
+	ck_assert_int_eq(snmp_msg_decode(rqo, (size_t)rn, &m), 0);
+	ln = snmp_vbl_encode(m.pdu.vb, m.pdu.nvb, vl, sizeof(vl), &vlo);
+	ck_assert_int_gt(ln, 0);
+	ck_assert_mem_eq(rqo + rn - ln, vlo, (size_t)ln);
+	vbl.p = rqo + rn - ln;
+	vbl.len = (size_t)ln;
+
+	n = mk_msg(SNMP_PDU_RESPONSE, 4242, same, 3, an, sizeof(an), &ano);
+	ck_assert_int_eq(snmp_msg_peek_id(ano, (size_t)n, &id), 0);
+	ck_assert_int_eq(id, 4242);
+	msg_init(&m);
+	memset(raw, 0xa5, sizeof(raw));
+	ck_assert_int_eq(snmp_msg_decode_expect(ano, (size_t)n, &m, raw,
+	    &vbl), 0);
+	ck_assert_ptr_eq(m.pdu.raw, raw);
+	ck_assert_uint_eq(m.pdu.nvb, 3);
+	ck_assert(raw[0].asked && raw[1].asked && !raw[2].asked);
+	ck_assert_uint_eq(raw[1].value.type, SNMP_T_COUNTER32);
+	ck_assert_uint_eq(raw[1].value.u, 8);
+	ck_assert_int_eq(oid_from_ber(&o, raw[1].name, raw[1].namelen), 0);
+	assert_oid(&o, "1.3.6.1.2.1.2.2.1.10.1");
+	ck_assert_int_eq(snmp_vbraw_decode(raw, 3, vbs), 0);
+	assert_oid(&vbs[2].name, "1.3.6.1.2.1.1.5.0");
+	ck_assert_uint_eq(vbs[2].value.u, 9);
+
+	n = mk_msg(SNMP_PDU_RESPONSE, 1, swapped, 2, an, sizeof(an), &ano);
+	msg_init(&m);
+	ck_assert_int_eq(snmp_msg_decode_expect(ano, (size_t)n, &m, raw,
+	    &vbl), 0);
+	ck_assert(!raw[0].asked && !raw[1].asked);
+
+	n = mk_msg(SNMP_PDU_RESPONSE, 1, other, 2, an, sizeof(an), &ano);
+	msg_init(&m);
+	ck_assert_int_eq(snmp_msg_decode_expect(ano, (size_t)n, &m, raw,
+	    &vbl), 0);
+	ck_assert(raw[0].asked && !raw[1].asked);
+	/* The other name, broken (a sub-identifier led by 0x80): refused
+	 * as the raw decoder refuses it. */
+	memcpy(bad, ano, (size_t)n);
+	ck_assert_uint_eq(bad[n - 4], 2);	/* its last arc, then the
+						 * value's 41 01 08 */
+	bad[n - 4] = 0x80;
+	msg_init(&m);
+	snmpmgr_clearerr();
+	ck_assert_int_eq(snmp_msg_decode_raw(bad, (size_t)n, &m, raw2), -1);
+	snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr_detail());
+	msg_init(&m2);
+	snmpmgr_clearerr();
+	ck_assert_int_eq(snmp_msg_decode_expect(bad, (size_t)n, &m2, raw,
+	    &vbl), -1);
+	ck_assert_int_eq(snmpmgr_lasterr(), SNMPMGR_ERR_DEFECTIVE);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(), detail);
+
+	/* Not a v1/v2c message: no request-id read ahead. */
+	ck_assert_int_eq(snmp_msg_peek_id(v3_discovery_rx1,
+	    sizeof(v3_discovery_rx1), &id), -1);
+	ck_assert_int_eq(snmp_msg_peek_id(ano, 3, &id), -1);
 }
 END_TEST
 
@@ -1102,6 +1269,8 @@ main(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, pdu_decode_netsnmp_get_response);
+	tcase_add_test(tc, pdu_encode_vbl_byte_identical);
+	tcase_add_test(tc, pdu_decode_expect_marks_asked_names);
 	tcase_add_test(tc, pdu_decode_netsnmp_exceptions);
 	tcase_add_test(tc, pdu_decode_netsnmp_v1_getnext_and_error);
 	tcase_add_test(tc, pdu_decode_netsnmp_bulk_and_typed_values);

@@ -8,6 +8,7 @@
  * OID is formatted too.
  * Build with clang -fsanitize=fuzzer,address,undefined (make fuzz).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,15 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  * them.
  */
 #define FUZZ_GROWTH(nvb)	(8 * (nvb) + 32)
+
+/* A VarBindList of 1.3.6.1.2.1.1.3.0, 1.3.6.1.2.1.1.5.0 and
+ * 1.3.6.1.2.1.2.2.1.10.1, NULL values: a get's request. */
+static const uint8_t	 fuzz_asked[] = {
+	0x30, 0x2c,
+	0x30, 0x0c, 0x06, 0x08, 0x2b, 6, 1, 2, 1, 1, 3, 0, 0x05, 0x00,
+	0x30, 0x0c, 0x06, 0x08, 0x2b, 6, 1, 2, 1, 1, 5, 0, 0x05, 0x00,
+	0x30, 0x0e, 0x06, 0x0a, 0x2b, 6, 1, 2, 1, 2, 2, 1, 10, 1, 0x05, 0x00,
+};
 
 static struct snmp_varbind	 fuzz_vb[FUZZ_MAXVB];
 static struct snmp_vbraw	 fuzz_raw[FUZZ_MAXVB];
@@ -80,6 +90,15 @@ fuzz_format(const struct snmp_msg *m)
 	}
 }
 
+/* A decoder failed as another did, with code and detail err. */
+static void
+fuzz_same_error(int code, const char *err)
+{
+	if (snmpmgr_lasterr() != code ||
+	    strcmp(snmpmgr_lasterr_detail(), err) != 0)
+		abort();
+}
+
 /* The raw decoder against the decoded message m (rv: its result). */
 static void
 fuzz_raw_same(const uint8_t *data, size_t size, int rv,
@@ -98,9 +117,7 @@ fuzz_raw_same(const uint8_t *data, size_t size, int rv,
 	if (snmp_msg_decode_raw(data, size, &r, fuzz_raw) != rv)
 		abort();
 	if (rv == -1) {
-		if (snmpmgr_lasterr() != code ||
-		    strcmp(snmpmgr_lasterr_detail(), err) != 0)
-			abort();
+		fuzz_same_error(code, err);
 		return;
 	}
 	if (r.pdu.raw != fuzz_raw || r.pdu.nvb != m->pdu.nvb)
@@ -119,12 +136,57 @@ fuzz_raw_same(const uint8_t *data, size_t size, int rv,
 	}
 }
 
+/*
+ * The decoder that matches an answer against the list asked
+ * (snmp_msg_decode_expect) against the raw decoder: the same result,
+ * error and varbinds.  When asked holds the message's own names (all),
+ * every name must come out marked asked.
+ */
+static void
+fuzz_expect_same(const uint8_t *data, size_t size,
+    const struct snmp_vbl *asked, bool all)
+{
+	static struct snmp_vbraw ra[FUZZ_MAXVB], rb[FUZZ_MAXVB];
+	struct snmp_msg	 a, b;
+	char		 err[256];
+	int		 rv, code;
+	size_t		 i;
+
+	memset(&a, 0, sizeof(a));
+	a.pdu.maxvb = FUZZ_MAXVB;
+	rv = snmp_msg_decode_raw(data, size, &a, ra);
+	code = snmpmgr_lasterr();
+	snprintf(err, sizeof(err), "%s", snmpmgr_lasterr_detail());
+	memset(&b, 0, sizeof(b));
+	b.pdu.maxvb = FUZZ_MAXVB;
+	if (snmp_msg_decode_expect(data, size, &b, rb, asked) != rv)
+		abort();
+	if (rv == -1) {
+		fuzz_same_error(code, err);
+		return;
+	}
+	if (b.pdu.raw != rb || b.pdu.nvb != a.pdu.nvb ||
+	    b.pdu.request_id != a.pdu.request_id)
+		abort();
+	for (i = 0; i < b.pdu.nvb; i++) {
+		if (rb[i].name != ra[i].name ||
+		    rb[i].namelen != ra[i].namelen ||
+		    rb[i].value.type != ra[i].value.type ||
+		    rb[i].value.u != ra[i].value.u ||
+		    rb[i].value.data != ra[i].value.data ||
+		    rb[i].value.len != ra[i].value.len ||
+		    (all && b.version != SNMP_V3 && !rb[i].asked))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct snmp_msg	 m;
 	uint8_t		*b1, *b2;
 	const uint8_t	*o1, *o2;
+	struct snmp_vbl	 vbl;
 	ssize_t		 n1, n2;
 	size_t		 room = size + FUZZ_GROWTH(FUZZ_MAXVB);
 	int		 rv;
@@ -134,11 +196,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.pdu.maxvb = FUZZ_MAXVB;
 	rv = snmp_msg_decode(data, size, &m);
 	fuzz_raw_same(data, size, rv, &m);
+	/* A list of three names asked, then the message's own. */
+	vbl.p = fuzz_asked;
+	vbl.len = sizeof(fuzz_asked);
+	fuzz_expect_same(data, size, &vbl, false);
 	if (rv == -1)
 		return 0;
 	fuzz_format(&m);
 	if ((b1 = malloc(room)) == NULL || (b2 = malloc(room)) == NULL)
 		abort();
+	if ((n1 = snmp_vbl_encode(m.pdu.vb, m.pdu.nvb, b1, room, &o1)) == -1)
+		abort();
+	vbl.p = o1;
+	vbl.len = (size_t)n1;
+	fuzz_expect_same(data, size, &vbl, true);
 	n1 = fuzz_encode(&m, b1, room, &o1);
 	if (n1 == -1 || (size_t)n1 > size + FUZZ_GROWTH(m.pdu.nvb))
 		abort();
