@@ -42,6 +42,7 @@ enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
 #define CL_BATCH	256	/* records published before waiting for acks */
 #define CL_LINGER_MS	20	/* a batch gathers on the loop this long */
+#define CL_PUB_IOBUF	(512 << 10) /* the publishing connection's buffer */
 
 struct cluster {
 	struct daemon	*d;
@@ -146,11 +147,14 @@ struct cl_nats {
 	char		**servers;
 	int		 nservers;
 	char		*user, *password, *creds, *ca, *cert, *key;
-	natsConnection	*nc;
+	natsConnection	*nc;		/* the loop's: lease, KV, requests */
 	jsCtx		*js;
 	kvStore		*kv;
-	/* PubAcks come to ackpre.<batch>-<index>, read by the publishing
-	 * thread from this subscription (no delivery thread of its own). */
+	/* The publishing thread's connection, off the loop (libnats's own
+	 * reader and flusher threads): records go out on it and their
+	 * PubAcks come to ackpre.<batch>-<index> on it, read by that
+	 * thread from this subscription (no delivery thread). */
+	natsConnection	*pc;
 	natsSubscription *acksub;
 	char		 ackpre[128];
 	uint64_t	 gen;		/* batches published */
@@ -165,7 +169,7 @@ struct cl_nats {
 	 * (libnats runs them in order on its own thread). */
 	pthread_mutex_t	 cmu;
 	pthread_cond_t	 ccv;
-	bool		 closed;
+	bool		 closed, pclosed;
 };
 
 /* cluster_pub.c: the subscription PubAcks come to; the thread. */

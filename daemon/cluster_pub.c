@@ -1,8 +1,9 @@
 /*
  * cluster_pub.c - cluster mode's publishing thread (cluster_int.h): what
- * the loop handed over is published to JetStream in batches, each
- * message with its Nats-Msg-Id and a reply subject of ours whose PubAcks
- * this thread reads itself; what NATS cannot take goes to the disk spool
+ * the loop handed over is published to JetStream in batches on a NATS
+ * connection of its own (not the loop's: neither a write nor a PubAck
+ * wakes the loop), each message with its Nats-Msg-Id and a reply subject
+ * of ours whose PubAcks this thread reads itself; what NATS cannot take goes to the disk spool
  * (cluster_spool.h) and is replayed, in order, when NATS is back.  The
  * lease is another thread's (cluster.c), so a backlog here never delays
  * it.
@@ -49,11 +50,12 @@ cl_ack_ok(natsMsg *m)
 /*
  * Publish the k records in cl->batch, each with its Nats-Msg-Id and a
  * reply subject of our own, then read their PubAcks (2 heartbeats at
- * most); those without a good one stay marked failed.  The sends cost
- * one wake-up of the loop for the batch (the connection sends as soon as
- * the loop can write, no flusher thread), the acks are read here, not
- * by a delivery thread.  The tokens of informs stored are handed to the
- * loop.
+ * most); those without a good one stay marked failed.  The connection is
+ * this thread's, off the loop: the batch gathers in its buffer and
+ * libnats's flusher thread writes it at once (a larger one is written
+ * from here as the buffer fills); the acks its reader thread takes are
+ * read here, not by a delivery thread.  The tokens of informs stored are
+ * handed to the loop.
  */
 static void
 cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
@@ -71,7 +73,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	for (i = 0; i < k; i++)
 		cl->batch[i]->failed = true;
 	for (sent = 0; sent < k; sent++) {
-		if (natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
+		if (natsConnection_Status(n->pc) != NATS_CONN_STATUS_CONNECTED)
 			break;
 		snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
 		    (unsigned long long)n->gen, sent);
@@ -79,7 +81,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 		    cl->batch[sent]->data, (int)cl->batch[sent]->len);
 		if (s == NATS_OK && (s = natsMsgHeader_Set(m, "Nats-Msg-Id",
 		    cl->batch[sent]->id)) == NATS_OK)
-			s = natsConnection_PublishMsg(n->nc, m);
+			s = natsConnection_PublishMsg(n->pc, m);
 		natsMsg_Destroy(m);
 		if (s != NATS_OK)
 			break;
@@ -284,7 +286,7 @@ cl_ack_subscribe(struct cl_nats *n)
 	snprintf(n->ackpre, sizeof(n->ackpre), "%s", inbox);
 	natsInbox_Destroy(inbox);
 	snprintf(wild, sizeof(wild), "%s.*", n->ackpre);
-	s = natsConnection_SubscribeSync(&n->acksub, n->nc, wild);
+	s = natsConnection_SubscribeSync(&n->acksub, n->pc, wild);
 	if (s == NATS_OK)
 		s = natsSubscription_SetPendingLimits(n->acksub, -1, -1);
 	return s;
@@ -331,8 +333,8 @@ cl_pub_thread(void *arg)
 
 	(void)pthread_setname_np(pthread_self(), "cl-publish");
 #ifdef SCHED_BATCH
-	/* Woken by the loop, it need not preempt it: the loop finishes
-	 * reading a burst of PubAcks before this thread takes them. */
+	/* Woken by the loop (a batch) or libnats's reader (a PubAck), it
+	 * need not preempt the loop. */
 	{
 		struct sched_param sp0 = { 0 };
 
@@ -357,8 +359,11 @@ cl_pub_thread(void *arg)
 			;
 		if (cl->stop)
 			break;
-		up = cl->state == NS_CONNECTED && cl->ready;
+		up = cl->ready;
 		pthread_mutex_unlock(&cl->mu);
+		/* Its own connection's state (the loop's may differ). */
+		up = up && natsConnection_Status(n->pc) ==
+		    NATS_CONN_STATUS_CONNECTED;
 		if (up)
 			retry = !cl_replay(cl, n) || !cl_flush(cl, n);
 		else if (cl->spool != NULL) {
