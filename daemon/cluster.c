@@ -4,8 +4,9 @@
  *
  * Two sides share struct cluster under its mutex.  The thread connects to
  * NATS (the connection's socket is served by the loop through the libnats
- * libevent adapter; the publishing thread has a connection of its own,
- * off the loop), makes the members bucket, puts this node's lease
+ * libevent adapter; records are published by cluster_pub.c's thread on a
+ * connection of its own, cluster_wire.h), makes the members bucket, puts
+ * this node's lease
  * every heartbeat and reads every lease back; then it hands the view to
  * the loop (event_active, the base being thread-safe).  The loop computes
  * who owns what and makes the sessions of other nodes idle (polls.h).
@@ -720,40 +721,31 @@ cl_closed_cb(natsConnection *nc, void *arg)
 	pthread_mutex_unlock(&n->cmu);
 }
 
-/* Close *ncp and wait (2 s at most) for its closed callback to set
- * *closed: a callback queued before it must not run after struct
- * cluster is freed. */
-static void
-cl_close_conn(struct cl_nats *n, natsConnection **ncp, bool *closed)
-{
-	struct timespec	 ts;
-
-	if (*ncp == NULL)
-		return;
-	natsConnection_Close(*ncp);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 2;
-	pthread_mutex_lock(&n->cmu);
-	while (!*closed && pthread_cond_timedwait(&n->ccv, &n->cmu, &ts) !=
-	    ETIMEDOUT)
-		;
-	pthread_mutex_unlock(&n->cmu);
-	natsConnection_Destroy(*ncp);
-	*ncp = NULL;
-}
-
 static void
 cl_close(struct cl_nats *n)
 {
-	natsSubscription_Destroy(n->acksub);
-	n->acksub = NULL;
-	cl_close_conn(n, &n->pc, &n->pclosed);
+	struct timespec	 ts;
+
 	kvStore_Destroy(n->kv);
 	jsCtx_Destroy(n->js);
+	if (n->nc != NULL) {
+		natsConnection_Close(n->nc);
+		/* Its disconnected callback, queued before the closed one,
+		 * must not run after struct cluster is freed. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		pthread_mutex_lock(&n->cmu);
+		while (!n->closed && pthread_cond_timedwait(&n->ccv, &n->cmu,
+		    &ts) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&n->cmu);
+		natsConnection_Destroy(n->nc);
+	}
 	n->kv = NULL;
 	n->js = NULL;
-	cl_close_conn(n, &n->nc, &n->closed);
+	n->nc = NULL;
 }
+
 
 /* Make stream SNMPMGRD_<cluster>_<NAME> for snmpmgrd.<cluster>.<kind>.>
  * when absent (an existing one is updated to the limits). */
@@ -791,39 +783,20 @@ cl_stream(struct cluster *cl, struct cl_nats *n, const char *kind,
 	return 0;
 }
 
-/* The last callback of the publishing connection (library thread). */
-static void
-cl_pclosed_cb(natsConnection *nc, void *arg)
-{
-	struct cl_nats	*n = arg;
-
-	pthread_mutex_lock(&n->cmu);
-	n->pclosed = true;
-	pthread_cond_signal(&n->ccv);
-	pthread_mutex_unlock(&n->cmu);
-}
-
-/*
- * The options of both connections: the loop's (on the loop through the
- * libevent adapter, each write sent at once; its state and errors are
- * the node's) or the publishing thread's (libnats's own reader and
- * flusher threads, a batch written at once from its buffer; only its
- * closing is awaited).
- */
-static natsStatus
-cl_options(struct cluster *cl, struct cl_nats *n, bool loop,
-    natsOptions **op)
+/* Connect and open (or make) the members bucket.  0 or -1 (logged). */
+static int
+cl_connect(struct cluster *cl, struct cl_nats *n)
 {
 	natsOptions	*o = NULL;
 	natsStatus	 s;
-	char		 name[CL_NODE_LEN + 8];
+	kvConfig	 kc;
+	jsOptions	 jo;
 
 	if ((s = natsOptions_Create(&o)) != NATS_OK)
-		return s;
-	snprintf(name, sizeof(name), "%s%s", cl->node, loop ? "" : "/pub");
+		goto fail;
 	s = natsOptions_SetServers(o, (const char **)n->servers, n->nservers);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(o, name);
+		s = natsOptions_SetName(o, cl->node);
 	if (s == NATS_OK && n->user != NULL)
 		s = natsOptions_SetUserInfo(o, n->user, n->password);
 	if (s == NATS_OK && n->creds != NULL)
@@ -844,53 +817,23 @@ cl_options(struct cluster *cl, struct cl_nats *n, bool loop,
 	 * our queue, so it is published in order when NATS is back. */
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectBufSize(o, 1);
-	if (loop) {
-		/* Writes go to the loop at once: no flusher thread. */
-		if (s == NATS_OK)
-			s = natsOptions_SetSendAsap(o, true);
-		if (s == NATS_OK)
-			s = natsOptions_SetDisconnectedCB(o, cl_disconnected_cb,
-			    cl);
-		if (s == NATS_OK)
-			s = natsOptions_SetReconnectedCB(o, cl_reconnected_cb,
-			    cl);
-		if (s == NATS_OK)
-			s = natsOptions_SetClosedCB(o, cl_closed_cb, n);
-		if (s == NATS_OK)
-			s = natsOptions_SetEventLoop(o, cl->d->base,
-			    natsLibevent_Attach, natsLibevent_Read,
-			    natsLibevent_Write, natsLibevent_Detach);
-	} else {
-		/* A batch fits the buffer: the flusher writes it once. */
-		if (s == NATS_OK)
-			s = natsOptions_SetIOBufSize(o, CL_PUB_IOBUF);
-		if (s == NATS_OK)
-			s = natsOptions_SetClosedCB(o, cl_pclosed_cb, n);
-	}
-	if (s != NATS_OK) {
-		natsOptions_Destroy(o);
-		return s;
-	}
-	*op = o;
-	return NATS_OK;
-}
-
-/*
- * Connect, open (or make) the members bucket and the streams, then the
- * publishing thread's connection of its own.  0 or -1 (logged).
- */
-static int
-cl_connect(struct cluster *cl, struct cl_nats *n)
-{
-	natsOptions	*o = NULL;
-	natsStatus	 s;
-	kvConfig	 kc;
-	jsOptions	 jo;
-
-	if ((s = cl_options(cl, n, true, &o)) != NATS_OK)
+	/* Writes go to the loop at once (the first of a batch wakes it):
+	 * no flusher thread between the publisher and the loop. */
+	if (s == NATS_OK)
+		s = natsOptions_SetSendAsap(o, true);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, cl_disconnected_cb, cl);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, cl_reconnected_cb, cl);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(o, cl_closed_cb, n);
+	if (s == NATS_OK)
+		s = natsOptions_SetEventLoop(o, cl->d->base, natsLibevent_Attach,
+		    natsLibevent_Read, natsLibevent_Write, natsLibevent_Detach);
+	if (s != NATS_OK)
 		goto fail;
 	pthread_mutex_lock(&n->cmu);
-	n->closed = n->pclosed = false;
+	n->closed = false;
 	pthread_mutex_unlock(&n->cmu);
 	if ((s = natsConnection_Connect(&n->nc, o)) != NATS_OK) {
 		natsOptions_Destroy(o);
@@ -922,19 +865,6 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 		cl_close(n);
 		return -1;
 	}
-	if ((s = cl_options(cl, n, false, &o)) != NATS_OK)
-		goto fail;
-	if ((s = natsConnection_Connect(&n->pc, o)) != NATS_OK) {
-		natsOptions_Destroy(o);
-		cl_seterr(cl, NS_DISCONNECTED, "cannot connect for publishing",
-		    s);
-		cl_close(n);
-		return -1;
-	}
-	natsOptions_Destroy(o);
-	o = NULL;
-	if ((s = cl_ack_subscribe(n)) != NATS_OK)
-		goto fail;
 	pthread_mutex_lock(&cl->mu);
 	cl->state = NS_CONNECTED;
 	cl->ready = true;
@@ -1099,6 +1029,8 @@ cl_nats_free(struct cl_nats *n)
 	if (n == NULL)
 		return;
 	cl_close(n);
+	nw_close(n->w);
+	free(n->out.p);
 	pthread_cond_destroy(&n->ccv);
 	pthread_mutex_destroy(&n->cmu);
 	for (i = 0; i < n->nservers; i++)

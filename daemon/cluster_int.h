@@ -19,6 +19,7 @@
 #include "cluster_spool.h"
 #include "cluster_fwd.h"
 #include "cluster_rec.h"
+#include "cluster_wire.h"
 
 #ifdef HAVE_NATS
 #include <nats/nats.h>
@@ -42,7 +43,7 @@ enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
 #define CL_BATCH	256	/* records published before waiting for acks */
 #define CL_LINGER_MS	20	/* a batch gathers on the loop this long */
-#define CL_PUB_IOBUF	(512 << 10) /* the publishing connection's buffer */
+#define CL_RECONNECT_MS	500	/* the publishing connection's retries */
 
 struct cluster {
 	struct daemon	*d;
@@ -150,12 +151,14 @@ struct cl_nats {
 	natsConnection	*nc;		/* the loop's: lease, KV, requests */
 	jsCtx		*js;
 	kvStore		*kv;
-	/* The publishing thread's connection, off the loop (libnats's own
-	 * reader and flusher threads): records go out on it and their
-	 * PubAcks come to ackpre.<batch>-<index> on it, read by that
-	 * thread from this subscription (no delivery thread). */
-	natsConnection	*pc;
-	natsSubscription *acksub;
+	/* The publishing thread's own connection (cluster_wire.h), its
+	 * next try and the last error it logged; PubAcks come to
+	 * ackpre.<batch>-<index> on it. */
+	struct nwire	*w;
+	int		 wnext;		/* the server to try first */
+	int64_t		 wretry_ms;
+	char		 werr[256];
+	struct nw_buf	 out;		/* a batch, written at once */
 	char		 ackpre[128];
 	uint64_t	 gen;		/* batches published */
 	char		 bucket[64];
@@ -169,11 +172,10 @@ struct cl_nats {
 	 * (libnats runs them in order on its own thread). */
 	pthread_mutex_t	 cmu;
 	pthread_cond_t	 ccv;
-	bool		 closed, pclosed;
+	bool		 closed;
 };
 
-/* cluster_pub.c: the subscription PubAcks come to; the thread. */
-natsStatus	 cl_ack_subscribe(struct cl_nats *n);
+/* cluster_pub.c: the publishing thread. */
 void		*cl_pub_thread(void *arg);
 #endif
 
