@@ -261,12 +261,14 @@ class JsReader:
     connection (raw protocol, no client library): stream info, then every
     message by sequence ($JS.API.STREAM.MSG.GET)."""
 
-    def __init__(self, port):
+    def __init__(self, port, user=None, password=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.buf = b""
         self.line()                       # INFO
-        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\n'
-                          b"SUB _INBOX.t 1\r\nPING\r\n")
+        auth = {"user": user, "pass": password} if user else {}
+        self.sock.sendall(b"CONNECT %s\r\nSUB _INBOX.t 1\r\nPING\r\n" %
+                          json.dumps(dict(verbose=False, headers=True,
+                                          **auth)).encode())
         while self.line() != b"PONG":
             pass
         self.n = 0
@@ -690,6 +692,31 @@ class ClusterNodes(unittest.TestCase):
         after = polled(d)
         self.assertTrue(all(after[s] > before[s] for s in before))
         self.assertTrue(d.alive())
+
+    def test_password_publishes(self):
+        """Records go out on the publishing thread's own connection (the
+        lean client of cluster_wire.c), which logs in with the user and
+        password as the node's libnats connection does."""
+        nats = NatsServer(user="mgr", password="right-pw-456")
+        self.addCleanup(nats.close)
+        d = self.start_node(nats, "mgr-a", password="right-pw-456")
+        self.wait_members(d, 1)
+        deadline = time.time() + 15
+        while True:
+            st = d.call("daemon.status")["cluster"]
+            if st["published"] >= 2 * NSESS or time.time() >= deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(st["nats"], "connected")
+        self.assertGreaterEqual(st["published"], 2 * NSESS)
+        self.assertEqual(st["publish_errors"], 0)
+        js = JsReader(nats.port, user="mgr", password="right-pw-456")
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        self.assertEqual({rec["session"] for _, _, rec in msgs},
+                         {"s%02d" % i for i in range(NSESS)})
+        self.assertTrue(all(rec["node"] == "mgr-a" for _, _, rec in msgs))
+        self.assertNotIn("right-pw-456", d.log())
 
     def test_nats_away_keeps_sessions(self):
         nats = NatsServer()
