@@ -514,10 +514,10 @@ nw_tls(struct nwire *w, const struct nw_opts *o, const char *host,
 	} else if (SSL_set_tlsext_host_name(w->ssl, host) != 1 ||
 	    SSL_set1_host(w->ssl, host) != 1)
 		goto fail;
+	/* The receive timeout stays: a record the server began and does
+	 * not finish fails a read after it instead of hanging it. */
 	if (SSL_connect(w->ssl) != 1)
 		goto fail;
-	tv.tv_sec = tv.tv_usec = 0;
-	(void)setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return 0;
  fail:
 	snprintf(err, errlen, "TLS: %s", ERR_reason_error_string(
