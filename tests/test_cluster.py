@@ -201,13 +201,14 @@ class NatsServer:
     """nats-server with JetStream on 127.0.0.1, its own store, by PID."""
 
     def __init__(self, user=None, password=None, name=None,
-                 cluster_port=None, routes=(), start=True):
+                 cluster_port=None, routes=(), start=True, tls=None):
         self.prog = shutil.which("nats-server")
         if self.prog is None:
             raise unittest.SkipTest("nats-server not installed")
         self.dir = tempfile.mkdtemp(prefix="snmptest-nats-")
         self.port = free_tcp_port()
         self.user, self.password = user, password
+        self.tls = tls                    # (cert, key) files
         self.name, self.cluster_port = name, cluster_port
         self.routes = list(routes)
         self.proc = None
@@ -223,6 +224,9 @@ class NatsServer:
                 "-a", "127.0.0.1", "-p", str(self.port)]
         if self.user:
             args += ["--user", self.user, "--pass", self.password]
+        if self.tls:
+            args += ["--tls", "--tlscert", self.tls[0], "--tlskey",
+                     self.tls[1]]
         if self.cluster_port:
             args += ["--name", self.name, "--cluster_name", "snmptest",
                      "--cluster", "nats://127.0.0.1:%d" % self.cluster_port,
@@ -717,6 +721,35 @@ class ClusterNodes(unittest.TestCase):
                          {"s%02d" % i for i in range(NSESS)})
         self.assertTrue(all(rec["node"] == "mgr-a" for _, _, rec in msgs))
         self.assertNotIn("right-pw-456", d.log())
+
+    def test_tls_publishes(self):
+        """Over TLS both connections check the server's certificate
+        against cluster.nats.tls.ca: the node's (libnats) and the
+        publishing thread's (cluster_wire.c, OpenSSL)."""
+        tdir = tempfile.mkdtemp(prefix="snmptest-natstls-")
+        self.addCleanup(shutil.rmtree, tdir, True)
+        cert, key = os.path.join(tdir, "c.pem"), os.path.join(tdir, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True)
+        nats = NatsServer(tls=(cert, key))
+        self.addCleanup(nats.close)
+        cfg = node_config(self.agent, nats, "mgr-a")
+        cfg["cluster"]["nats"]["tls"] = {"ca": cert}
+        d = snmptest.Daemon(cfg)
+        self.addCleanup(lambda: d.alive() and d.stop())
+        self.wait_members(d, 1)
+        deadline = time.time() + 15
+        while True:
+            st = d.call("daemon.status")["cluster"]
+            if st["published"] >= 2 * NSESS or time.time() >= deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(st["nats"], "connected")
+        self.assertGreaterEqual(st["published"], 2 * NSESS, d.log())
+        self.assertEqual(st["publish_errors"], 0)
 
     def test_nats_away_keeps_sessions(self):
         nats = NatsServer()
