@@ -24,6 +24,10 @@ In one run:
  (3) takeover: kill -9 of one node; the time until the survivors own
      its sessions, and until every one of them has been polled again
      (goal: < 3 heartbeats + 1 interval).
+With --baseline OTHER_BUILD, (1) and (2) run for both builds in the same
+run (the baseline first in each), each publishing cost against its own
+polling alone; (3) is this build's.  Every phase breaks each node's CPU
+and context switches down by thread.
 
 Correctness first: a failed poll or timeout, a session not polled, a
 record not acknowledged by JetStream (errors, dropped, still queued), a
