@@ -24,6 +24,10 @@ In one run:
  (3) takeover: kill -9 of one node; the time until the survivors own
      its sessions, and until every one of them has been polled again
      (goal: < 3 heartbeats + 1 interval).
+With --baseline OTHER_BUILD, (1) and (2) run for both builds in the same
+run (the baseline first in each), each publishing cost against its own
+polling alone; (3) is this build's.  Every phase breaks each node's CPU
+and context switches down by thread.
 
 Correctness first: a failed poll or timeout, a session not polled, a
 record not acknowledged by JetStream (errors, dropped, still queued), a
@@ -127,47 +131,73 @@ def stream_info(server):
         js.close()
 
 
+def threads(pid):
+    """Per thread of pid so far: {label: [cpu ns, voluntary, involuntary
+    context switches]}.  The loop is the thread whose id is the pid;
+    another is labelled by its name, which a thread inherits from the
+    one that made it (libnats's threads are "snmpmgrd", or "cl-lease"
+    for those of the connections the lease thread makes), and "#N" for
+    the Nth thread of that name in the order they were made."""
+    out, seen = {}, {}
+    for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        d = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(d + "comm") as f:
+                name = f.read().strip()
+            with open(d + "schedstat") as f:
+                cpu = int(f.read().split()[0])
+            sw = [0, 0]
+            with open(d + "status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        sw[0] = int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches"):
+                        sw[1] = int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(tid) == pid:
+            label = "loop"
+        else:
+            seen[name] = seen.get(name, 0) + 1
+            label = "%s#%d" % (name, seen[name])
+        out[label] = [cpu] + sw
+    return out
+
+
 def switches(pid):
     """Context switches of every thread of pid so far (voluntary and
     not): the wake-ups and hand-overs between the node's threads."""
-    n = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches",
-                                        "nonvoluntary_ctxt_switches")):
-                        n += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return n
+    return sum(v[1] + v[2] for v in threads(pid).values())
 
 
 def measure(nodes, secs, server=None):
     """Per node: results, failures, CPU s, and published over secs; with
     server, the messages the stream stored meanwhile too (read just
     inside the window: records in flight at its ends, a few tens, make
-    the only difference)."""
+    the only difference); per thread, CPU and context switches."""
     s0 = [status(d) for d in nodes]
     n0 = stream_info(server)["messages"] if server else 0
-    w0 = [switches(d.pid) for d in nodes]
+    h0 = [threads(d.pid) for d in nodes]
     c0 = [cpu_s(d.pid) for d in nodes]
     t0 = time.monotonic()
     time.sleep(secs)
     c1 = [cpu_s(d.pid) for d in nodes]
-    w1 = [switches(d.pid) for d in nodes]
+    h1 = [threads(d.pid) for d in nodes]
     t1 = time.monotonic()
     n1 = stream_info(server)["messages"] if server else 0
     s1 = [status(d) for d in nodes]
     out = []
     for i in range(len(nodes)):
+        th = {k: [a - b for a, b in zip(v, h0[i].get(k, [0, 0, 0]))]
+              for k, v in h1[i].items()}
         out.append({
             "results": s1[i]["polls_done"] - s0[i]["polls_done"],
             "failed": s1[i]["polls_failed"] - s0[i]["polls_failed"],
             "timeouts": s1[i]["timeouts"] - s0[i]["timeouts"],
             "overruns": s1[i]["overruns"] - s0[i]["overruns"],
             "cpu": c1[i] - c0[i], "wall": t1 - t0,
-            "switches": w1[i] - w0[i],
+            "switches": sum(v[1] + v[2] for v in th.values()),
+            "threads": th,
             "published": s1[i]["cluster"]["published"] -
             s0[i]["cluster"]["published"],
             "owned": s1[i]["cluster"]["sessions_owned"],
@@ -226,6 +256,9 @@ def main():
     ap.add_argument("--in-flight", type=int, default=1000)
     ap.add_argument("--placement", choices=sorted(PLACEMENTS),
                     default="cross")
+    ap.add_argument("--baseline", metavar="BUILDDIR",
+                    help="another build (e.g. main's) measured in the same "
+                    "run, before this one in each phase")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not placements_available([args.placement], "cluster.py"):
@@ -240,6 +273,15 @@ def main():
     if not os.access(os.path.join(args.builddir, "bench", "responder"),
                      os.X_OK):
         sys.exit("build bench/responder first (make bench-cluster)")
+    builds = {"": args.builddir}
+    if args.baseline:
+        builds["baseline "] = os.path.abspath(args.baseline)
+        if not os.access(os.path.join(builds["baseline "], "snmpmgrd"),
+                         os.X_OK):
+            sys.exit("no snmpmgrd in %s" % args.baseline)
+    order = [b for b in ("baseline ", "") if b in builds]
+    phases = [(b + p, p == "publish", b) for p in ("alone", "publish")
+              for b in order]
     iv, hb = seconds(args.interval), seconds(args.heartbeat)
 
     base, resp = start_responder(args)
@@ -250,7 +292,11 @@ def main():
            "interval": args.interval, "heartbeat": args.heartbeat}
     try:
         servers = nats_cluster()
-        for phase, publish in (("alone", False), ("publish", True)):
+        # With --baseline the baseline's nodes and then this build's, in
+        # each phase: the A/B of one run, with one responder and one
+        # NATS cluster; the takeover is this build's.
+        for phase, publish, build in phases:
+            os.environ["top_builddir"] = builds[build]
             nodes = start_nodes(args, base, servers, publish)
             wait_shared(nodes, total)
             # every session polled once by its settled owner
@@ -286,6 +332,7 @@ def main():
                     raise CheckFailed("in the window %d results, %d "
                                       "published, %d stored" % (
                                           res, pub, stored))
+            if (phase, publish, build) == phases[-1]:
                 break
             for d in nodes:
                 d.stop()
@@ -389,25 +436,39 @@ def main():
              args.heartbeat))
     print("  placement %s: the nodes on CPU %s; responder and nats-servers "
           "on CPU %s" % (args.placement, min(NODE_CPU), min(PEER_CPU)))
-    rate = {}
-    for phase in ("alone", "publish"):
-        m = out[phase]
-        rate[phase] = sum(x["results"] for x in m) / sum(x["cpu"] for x in m)
-        print("  %-8s %s" % (phase, ", ".join(
-            "%s %.0f results/CPU-s (%.1f %% of a core)"
-            % (NAMES[i], x["results"] / x["cpu"], x["cpu"] / x["wall"] * 100)
-            for i, x in enumerate(m))))
-    for phase in ("alone", "publish"):
-        m = out[phase]
-        print("  %-8s %.2f context switches per result (all threads)"
-              % (phase, sum(x["switches"] for x in m) /
-                 max(sum(x["results"] for x in m), 1)))
-    cost = rate["alone"] / rate["publish"] - 1
-    out["publish_cost"] = cost
-    print("  publishing costs %.0f %% on top of polling alone (goal < %.0f "
-          "%%): %.0f vs %.0f results per node CPU-second"
-          % (cost * 100, GOAL_PUBLISH_COST * 100, rate["publish"],
-             rate["alone"]))
+    for b in order:
+        rate = {}
+        for p in ("alone", "publish"):
+            m = out[b + p]
+            rate[p] = sum(x["results"] for x in m) / sum(x["cpu"] for x in m)
+            print("  %-16s %s" % (b + p, ", ".join(
+                "%s %.0f results/CPU-s (%.1f %% of a core)"
+                % (NAMES[i], x["results"] / x["cpu"],
+                   x["cpu"] / x["wall"] * 100) for i, x in enumerate(m))))
+        for p in ("alone", "publish"):
+            m = out[b + p]
+            res = max(sum(x["results"] for x in m), 1)
+            print("  %-16s %.2f context switches per result (all threads); "
+                  "per node and second:" % (b + p, sum(x["switches"]
+                                                       for x in m) / res))
+            labels = sorted({k for x in m for k in x["threads"]},
+                            key=lambda k: (k != "loop", k))
+            for k in labels:
+                v = [x["threads"].get(k, [0, 0, 0]) for x in m]
+                wall = sum(x["wall"] for x in m)
+                print("  %18s %-12s %5.2f %% of a core, %6.0f voluntary, "
+                      "%6.0f involuntary, %.2f us per result"
+                      % ("", k, sum(y[0] for y in v) / wall / 1e7,
+                         sum(y[1] for y in v) / wall,
+                         sum(y[2] for y in v) / wall,
+                         sum(y[0] for y in v) / res / 1e3))
+        cost = rate["alone"] / rate["publish"] - 1
+        out[b + "publish_cost"] = cost
+        print("  %spublishing costs %.0f %% on top of polling alone (goal < "
+              "%.0f %%): %.0f vs %.0f results per node CPU-second (%.1f vs "
+              "%.1f us per result)"
+              % (b, cost * 100, GOAL_PUBLISH_COST * 100, rate["publish"],
+                 rate["alone"], 1e6 / rate["publish"], 1e6 / rate["alone"]))
     s = out["stream"]
     print("  stream: %d messages, %d subjects, %.0f bytes per message"
           % (s["messages"], s["subjects"] or 0,

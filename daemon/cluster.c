@@ -4,7 +4,9 @@
  *
  * Two sides share struct cluster under its mutex.  The thread connects to
  * NATS (the connection's socket is served by the loop through the libnats
- * libevent adapter), makes the members bucket, puts this node's lease
+ * libevent adapter; records are published by cluster_pub.c's thread on a
+ * connection of its own, cluster_wire.h), makes the members bucket, puts
+ * this node's lease
  * every heartbeat and reads every lease back; then it hands the view to
  * the loop (event_active, the base being thread-safe).  The loop computes
  * who owns what and makes the sessions of other nodes idle (polls.h).
@@ -740,7 +742,6 @@ cl_close(struct cl_nats *n)
 {
 	struct timespec	 ts;
 
-	natsSubscription_Destroy(n->acksub);
 	kvStore_Destroy(n->kv);
 	jsCtx_Destroy(n->js);
 	if (n->nc != NULL) {
@@ -756,7 +757,6 @@ cl_close(struct cl_nats *n)
 		pthread_mutex_unlock(&n->cmu);
 		natsConnection_Destroy(n->nc);
 	}
-	n->acksub = NULL;
 	n->kv = NULL;
 	n->js = NULL;
 	n->nc = NULL;
@@ -862,8 +862,6 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	jsOptions_Init(&jo);
 	jo.Wait = cl->hb_ms;
 	if ((s = natsConnection_JetStream(&n->js, n->nc, &jo)) != NATS_OK)
-		goto fail;
-	if ((s = cl_ack_subscribe(n)) != NATS_OK)
 		goto fail;
 	kvConfig_Init(&kc);
 	kc.Bucket = n->bucket;
@@ -1048,6 +1046,8 @@ cl_nats_free(struct cl_nats *n)
 	if (n == NULL)
 		return;
 	cl_close(n);
+	nw_close(n->w);
+	free(n->out.p);
 	pthread_cond_destroy(&n->ccv);
 	pthread_mutex_destroy(&n->cmu);
 	for (i = 0; i < n->nservers; i++)

@@ -19,6 +19,7 @@
 #include "cluster_spool.h"
 #include "cluster_fwd.h"
 #include "cluster_rec.h"
+#include "cluster_wire.h"
 
 #ifdef HAVE_NATS
 #include <nats/nats.h>
@@ -42,6 +43,7 @@ enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
 #define CL_BATCH	256	/* records published before waiting for acks */
 #define CL_LINGER_MS	20	/* a batch gathers on the loop this long */
+#define CL_RECONNECT_MS	500	/* the publishing connection's retries */
 
 struct cluster {
 	struct daemon	*d;
@@ -148,12 +150,17 @@ struct cl_nats {
 	char		**servers;
 	int		 nservers;
 	char		*user, *password, *creds, *ca, *cert, *key;
-	natsConnection	*nc;
+	natsConnection	*nc;		/* the loop's: lease, KV, requests */
 	jsCtx		*js;
 	kvStore		*kv;
-	/* PubAcks come to ackpre.<batch>-<index>, read by the publishing
-	 * thread from this subscription (no delivery thread of its own). */
-	natsSubscription *acksub;
+	/* The publishing thread's own connection (cluster_wire.h), its
+	 * next try and the last error it logged; PubAcks come to
+	 * ackpre.<batch>-<index> on it. */
+	struct nwire	*w;
+	int		 wnext;		/* the server to try first */
+	int64_t		 wretry_ms;
+	char		 werr[256];
+	struct nw_buf	 out;		/* a batch, written at once */
 	char		 ackpre[128];
 	uint64_t	 gen;		/* batches published */
 	char		 bucket[64];
@@ -170,8 +177,7 @@ struct cl_nats {
 	bool		 closed;
 };
 
-/* cluster_pub.c: the subscription PubAcks come to; the thread. */
-natsStatus	 cl_ack_subscribe(struct cl_nats *n);
+/* cluster_pub.c: the publishing thread. */
 void		*cl_pub_thread(void *arg);
 #endif
 

@@ -1,8 +1,9 @@
 /*
  * cluster_pub.c - cluster mode's publishing thread (cluster_int.h): what
- * the loop handed over is published to JetStream in batches, each
- * message with its Nats-Msg-Id and a reply subject of ours whose PubAcks
- * this thread reads itself; what NATS cannot take goes to the disk spool
+ * the loop handed over is published to JetStream in batches on a NATS
+ * connection of its own (cluster_wire.h: not the loop's, and no libnats
+ * thread between), each message with its Nats-Msg-Id and a reply subject
+ * of ours whose PubAcks this thread reads itself; what NATS cannot take goes to the disk spool
  * (cluster_spool.h) and is replayed, in order, when NATS is back.  The
  * lease is another thread's (cluster.c), so a backlog here never delays
  * it.
@@ -34,76 +35,167 @@ cl_spool_stats(struct cluster *cl)
 		cspool_get_stats(cl->spool, &cl->sst);
 }
 
-/* Whether a PubAck says the message was stored (or was a duplicate). */
-static bool
-cl_ack_ok(natsMsg *m)
+/* Log what the publishing connection met, once until it changes (the
+ * text never holds a secret: cluster_wire.h). */
+static void
+cl_pub_err(struct cluster *cl, struct cl_nats *n, const char *what,
+    const char *text, size_t len)
 {
-	const char	*d = natsMsg_GetData(m);
-	int		 len = natsMsg_GetDataLength(m);
+	char	 buf[sizeof(n->werr)];
 
-	return !natsMsg_IsNoResponders(m) && d != NULL && len > 0 &&
-	    memmem(d, (size_t)len, "\"error\"", 7) == NULL &&
-	    memmem(d, (size_t)len, "\"seq\"", 5) != NULL;
+	snprintf(buf, sizeof(buf), "%s%s%.*s", what, len > 0 ? ": " : "",
+	    (int)len, text);
+	if (strcmp(buf, n->werr) == 0)
+		return;
+	snprintf(n->werr, sizeof(n->werr), "%s", buf);
+	log_warnx("cluster %s: NATS, publishing: %s", cl->name, buf);
+}
+
+static void
+cl_pub_lost(struct cluster *cl, struct cl_nats *n)
+{
+	nw_close(n->w);
+	n->w = NULL;
+	n->wretry_ms = cl_now_ms() + CL_RECONNECT_MS;
+	cl_pub_err(cl, n, "connection lost", "", 0);
+}
+
+/*
+ * Whether the publishing connection is up: connected now if it was not
+ * (once per CL_RECONNECT_MS at most), with the subscription PubAcks come
+ * to (ackpre.*).  Answers the PINGs that came meanwhile.
+ */
+static bool
+cl_pub_up(struct cluster *cl, struct cl_nats *n)
+{
+	struct nw_opts	 o;
+	struct nw_frame	 f;
+	natsInbox	*inbox = NULL;
+	char		 err[200], wild[140], name[CL_NODE_LEN + 8];
+	int		 r;
+
+	if (n->w != NULL) {
+		while ((r = nw_next(n->w, &f, 0)) == 1)
+			if (f.op == NW_ERR)
+				cl_pub_err(cl, n, "the server said", f.data,
+				    f.datalen);
+		if (r == 0)
+			return true;
+		cl_pub_lost(cl, n);
+		return false;
+	}
+	if (cl_now_ms() < n->wretry_ms)
+		return false;
+	n->wretry_ms = cl_now_ms() + CL_RECONNECT_MS;
+	snprintf(name, sizeof(name), "%s/pub", cl->node);
+	memset(&o, 0, sizeof(o));
+	o.servers = n->servers;
+	o.nservers = n->nservers;
+	o.name = name;
+	o.user = n->user;
+	o.password = n->password;
+	o.creds = n->creds;
+	o.ca = n->ca;
+	o.cert = n->cert;
+	o.key = n->key;
+	o.timeout_ms = 2000;
+	if ((n->w = nw_connect(&o, &n->wnext, err, sizeof(err))) == NULL) {
+		cl_pub_err(cl, n, "cannot connect", err, strlen(err));
+		return false;
+	}
+	if (natsInbox_Create(&inbox) != NATS_OK) {
+		cl_pub_lost(cl, n);
+		return false;
+	}
+	snprintf(n->ackpre, sizeof(n->ackpre), "%s", inbox);
+	natsInbox_Destroy(inbox);
+	snprintf(wild, sizeof(wild), "%s.*", n->ackpre);
+	if (nw_sub(n->w, wild, "1") == -1) {
+		cl_pub_lost(cl, n);
+		return false;
+	}
+	if (n->werr[0] != '\0')
+		log_info("cluster %s: NATS, publishing: connected", cl->name);
+	n->werr[0] = '\0';
+	return true;
+}
+
+/* The batch and index of a PubAck's subject (ackpre.<gen>-<index>). */
+static bool
+cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
+{
+	char		 buf[48];
+	const char	*dot;
+	size_t		 len;
+
+	dot = memrchr(f->subj, '.', f->subjlen);
+	if (dot == NULL || (len = f->subjlen - (size_t)(dot + 1 - f->subj)) >=
+	    sizeof(buf))
+		return false;
+	memcpy(buf, dot + 1, len);
+	buf[len] = '\0';
+	return sscanf(buf, "%llu-%zu", g, i) == 2;
 }
 
 /*
  * Publish the k records in cl->batch, each with its Nats-Msg-Id and a
  * reply subject of our own, then read their PubAcks (2 heartbeats at
- * most); those without a good one stay marked failed.  The sends cost
- * one wake-up of the loop for the batch (the connection sends as soon as
- * the loop can write, no flusher thread), the acks are read here, not
- * by a delivery thread.  The tokens of informs stored are handed to the
- * loop.
+ * most); those without a good one stay marked failed.  The connection is
+ * this thread's (cluster_wire.h): the batch is one write, the PubAcks
+ * are read from the socket here.  The tokens of informs stored are
+ * handed to the loop.
  */
 static void
 cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 {
-	natsMsg		*m, *am;
-	natsStatus	 s = NATS_OK;
-	const char	*subj;
+	struct nw_frame	 f;
 	char		 reply[160];
 	size_t		 i, sent, left, ntok = 0, acked = 0, bad = 0;
 	unsigned long long g;
 	uint64_t	*nt;
 	int64_t		 end, now;
+	int		 r;
 
 	n->gen++;
 	for (i = 0; i < k; i++)
 		cl->batch[i]->failed = true;
+	n->out.len = 0;
 	for (sent = 0; sent < k; sent++) {
-		if (natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
-			break;
 		snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
 		    (unsigned long long)n->gen, sent);
-		s = natsMsg_Create(&m, cl->batch[sent]->subj, reply,
-		    cl->batch[sent]->data, (int)cl->batch[sent]->len);
-		if (s == NATS_OK && (s = natsMsgHeader_Set(m, "Nats-Msg-Id",
-		    cl->batch[sent]->id)) == NATS_OK)
-			s = natsConnection_PublishMsg(n->nc, m);
-		natsMsg_Destroy(m);
-		if (s != NATS_OK)
+		if (nw_hpub(&n->out, cl->batch[sent]->subj, reply,
+		    cl->batch[sent]->id, cl->batch[sent]->data,
+		    cl->batch[sent]->len) == -1)
 			break;
+	}
+	if (n->w == NULL || nw_write(n->w, n->out.p, n->out.len) == -1) {
+		if (n->w != NULL)
+			cl_pub_lost(cl, n);
+		sent = 0;
 	}
 	end = cl_now_ms() + 2 * (int64_t)cl->hb_ms;
 	for (left = sent; left > 0; ) {
 		if ((now = cl_now_ms()) >= end)
 			break;
-		s = natsSubscription_NextMsg(&am, n->acksub, end - now);
-		if (s == NATS_TIMEOUT)
+		if ((r = nw_next(n->w, &f, (int)(end - now))) == 0)
 			break;
-		if (s != NATS_OK)
-			continue;	/* e.g. slow consumer: the acks go on */
-		subj = strrchr(natsMsg_GetSubject(am), '.');
-		if (subj != NULL && sscanf(subj + 1, "%llu-%zu", &g, &i) == 2 &&
-		    g == n->gen && i < sent && cl->batch[i]->failed) {
+		if (r < 0) {
+			cl_pub_lost(cl, n);
+			break;
+		}
+		if (f.op == NW_ERR) {
+			cl_pub_err(cl, n, "the server said", f.data, f.datalen);
+			continue;
+		}
+		if (cl_ack_index(&f, &g, &i) && g == n->gen && i < sent &&
+		    cl->batch[i]->failed) {
 			left--;
-			if (cl_ack_ok(am)) {
+			if (nw_ack_ok(&f)) {
 				cl->batch[i]->failed = false;
 				acked++;
 			} else
 				bad++;
 		}
-		natsMsg_Destroy(am);
 	}
 	pthread_mutex_lock(&cl->mu);
 	cl->pub_acked += acked;
@@ -271,25 +363,6 @@ cl_replay(struct cluster *cl, struct cl_nats *n)
 	}
 }
 
-/* The subscription PubAcks come to (ackpre.*), read synchronously. */
-natsStatus
-cl_ack_subscribe(struct cl_nats *n)
-{
-	natsInbox	*inbox = NULL;
-	natsStatus	 s;
-	char		 wild[140];
-
-	if ((s = natsInbox_Create(&inbox)) != NATS_OK)
-		return s;
-	snprintf(n->ackpre, sizeof(n->ackpre), "%s", inbox);
-	natsInbox_Destroy(inbox);
-	snprintf(wild, sizeof(wild), "%s.*", n->ackpre);
-	s = natsConnection_SubscribeSync(&n->acksub, n->nc, wild);
-	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(n->acksub, -1, -1);
-	return s;
-}
-
 /* Under mu: wait on cv until ts (absolute), or less when stopping or
  * signalled; false when ts passed. */
 bool
@@ -331,8 +404,8 @@ cl_pub_thread(void *arg)
 
 	(void)pthread_setname_np(pthread_self(), "cl-publish");
 #ifdef SCHED_BATCH
-	/* Woken by the loop, it need not preempt it: the loop finishes
-	 * reading a burst of PubAcks before this thread takes them. */
+	/* Woken by the loop (a batch) or its socket (PubAcks), it need
+	 * not preempt the loop. */
 	{
 		struct sched_param sp0 = { 0 };
 
@@ -358,8 +431,11 @@ cl_pub_thread(void *arg)
 		if (cl->stop)
 			break;
 		cl->back = false;
+		/* The node's connection first (its state is the one shown),
+		 * then this thread's own. */
 		up = cl->state == NS_CONNECTED && cl->ready;
 		pthread_mutex_unlock(&cl->mu);
+		up = up && cl_pub_up(cl, n);
 		if (up)
 			retry = !cl_replay(cl, n) || !cl_flush(cl, n);
 		else if (cl->spool != NULL) {
@@ -380,6 +456,8 @@ cl_pub_thread(void *arg)
 	 * lease is left to expire: the loop may be gone, and a request now
 	 * would only wait for its timeout. */
 	cl_spill(cl);
+	nw_close(n->w);
+	n->w = NULL;
 	return NULL;
 }
 #endif /* HAVE_NATS */

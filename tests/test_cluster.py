@@ -201,13 +201,14 @@ class NatsServer:
     """nats-server with JetStream on 127.0.0.1, its own store, by PID."""
 
     def __init__(self, user=None, password=None, name=None,
-                 cluster_port=None, routes=(), start=True):
+                 cluster_port=None, routes=(), start=True, tls=None):
         self.prog = shutil.which("nats-server")
         if self.prog is None:
             raise unittest.SkipTest("nats-server not installed")
         self.dir = tempfile.mkdtemp(prefix="snmptest-nats-")
         self.port = free_tcp_port()
         self.user, self.password = user, password
+        self.tls = tls                    # (cert, key) files
         self.name, self.cluster_port = name, cluster_port
         self.routes = list(routes)
         self.proc = None
@@ -223,6 +224,9 @@ class NatsServer:
                 "-a", "127.0.0.1", "-p", str(self.port)]
         if self.user:
             args += ["--user", self.user, "--pass", self.password]
+        if self.tls:
+            args += ["--tls", "--tlscert", self.tls[0], "--tlskey",
+                     self.tls[1]]
         if self.cluster_port:
             args += ["--name", self.name, "--cluster_name", "snmptest",
                      "--cluster", "nats://127.0.0.1:%d" % self.cluster_port,
@@ -261,12 +265,14 @@ class JsReader:
     connection (raw protocol, no client library): stream info, then every
     message by sequence ($JS.API.STREAM.MSG.GET)."""
 
-    def __init__(self, port):
+    def __init__(self, port, user=None, password=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.buf = b""
         self.line()                       # INFO
-        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\n'
-                          b"SUB _INBOX.t 1\r\nPING\r\n")
+        auth = {"user": user, "pass": password} if user else {}
+        self.sock.sendall(b"CONNECT %s\r\nSUB _INBOX.t 1\r\nPING\r\n" %
+                          json.dumps(dict(verbose=False, headers=True,
+                                          **auth)).encode())
         while self.line() != b"PONG":
             pass
         self.n = 0
@@ -690,6 +696,56 @@ class ClusterNodes(unittest.TestCase):
         after = polled(d)
         self.assertTrue(all(after[s] > before[s] for s in before))
         self.assertTrue(d.alive())
+
+    def assert_publishes(self, d):
+        """d, alone in its cluster, has every session's results
+        acknowledged by JetStream twice over, without an error."""
+        self.wait_members(d, 1)
+        deadline = time.time() + 15
+        while True:
+            st = d.call("daemon.status")["cluster"]
+            if st["published"] >= 2 * NSESS or time.time() >= deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(st["nats"], "connected")
+        self.assertGreaterEqual(st["published"], 2 * NSESS, d.log())
+        self.assertEqual(st["publish_errors"], 0)
+
+    def test_password_publishes(self):
+        """Records go out on the publishing thread's own connection (the
+        lean client of cluster_wire.c), which logs in with the user and
+        password as the node's libnats connection does."""
+        nats = NatsServer(user="mgr", password="right-pw-456")
+        self.addCleanup(nats.close)
+        d = self.start_node(nats, "mgr-a", password="right-pw-456")
+        self.assert_publishes(d)
+        js = JsReader(nats.port, user="mgr", password="right-pw-456")
+        self.addCleanup(js.close)
+        msgs = js.messages("SNMPMGRD_t1_POLLS")
+        self.assertEqual({rec["session"] for _, _, rec in msgs},
+                         {"s%02d" % i for i in range(NSESS)})
+        self.assertTrue(all(rec["node"] == "mgr-a" for _, _, rec in msgs))
+        self.assertNotIn("right-pw-456", d.log())
+
+    def test_tls_publishes(self):
+        """Over TLS both connections check the server's certificate
+        against cluster.nats.tls.ca: the node's (libnats) and the
+        publishing thread's (cluster_wire.c, OpenSSL)."""
+        tdir = tempfile.mkdtemp(prefix="snmptest-natstls-")
+        self.addCleanup(shutil.rmtree, tdir, True)
+        cert, key = os.path.join(tdir, "c.pem"), os.path.join(tdir, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True)
+        nats = NatsServer(tls=(cert, key))
+        self.addCleanup(nats.close)
+        cfg = node_config(self.agent, nats, "mgr-a")
+        cfg["cluster"]["nats"]["tls"] = {"ca": cert}
+        d = snmptest.Daemon(cfg)
+        self.addCleanup(lambda: d.alive() and d.stop())
+        self.assert_publishes(d)
 
     def test_nats_away_keeps_sessions(self):
         nats = NatsServer()

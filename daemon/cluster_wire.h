@@ -1,0 +1,93 @@
+/*
+ * cluster_wire.h - the publishing thread's own NATS connection: a lean
+ * client of NATS's text protocol (CONNECT with user and password, or a
+ * creds file's JWT and the server's nonce signed with its seed; TLS
+ * when configured or required; HPUB with a Nats-Msg-Id header, a batch
+ * in one write; MSG and HMSG read back for the PubAcks).  One thread
+ * uses one connection, blocking, with timeouts; nothing else of libnats
+ * but nats_Sign().
+ *
+ * The parser and the encoder are pure (no socket), for the unit test.
+ */
+#ifndef SNMPMGRD_CLUSTER_WIRE_H
+#define SNMPMGRD_CLUSTER_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What the server sent: one operation (and its payload). */
+enum nw_op { NW_MSG, NW_PING, NW_PONG, NW_OK, NW_ERR, NW_INFO };
+
+struct nw_frame {
+	enum nw_op	 op;
+	const char	*subj, *reply;	/* MSG/HMSG; reply "" when none */
+	size_t		 subjlen, replylen;
+	const char	*sid;
+	size_t		 sidlen;
+	const char	*hdr;		/* HMSG: "NATS/1.0 ...\r\n...\r\n\r\n" */
+	size_t		 hdrlen;
+	const char	*data;		/* payload; -ERR/INFO: its argument */
+	size_t		 datalen;
+};
+
+/* A growing output buffer. */
+struct nw_buf {
+	char		*p;
+	size_t		 len, cap;
+};
+
+/*
+ * One operation from buf[0..len): the bytes it takes (> 0) with *f
+ * pointing into buf, 0 when buf does not hold all of it yet, -1 when it
+ * is not NATS protocol (or a payload is larger than max).
+ */
+ssize_t		 nw_parse(const char *buf, size_t len, size_t max,
+		    struct nw_frame *f);
+
+/* Append to b; -1 when out of memory.  HPUB subj reply with a
+ * Nats-Msg-Id header. */
+int		 nw_put(struct nw_buf *b, const char *s, size_t len);
+int		 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
+		    const char *id, const char *data, size_t len);
+
+/* Whether a PubAck (header and payload of a MSG or HMSG) says the
+ * message was stored or was a duplicate. */
+bool		 nw_ack_ok(const struct nw_frame *f);
+
+/* A creds file's text: the user JWT and the seed (malloc'd, the caller
+ * cleanses the seed), or -1. */
+int		 nw_creds_parse(const char *text, char **jwt, char **seed);
+
+/* The connection. */
+struct nw_opts {
+	char * const	*servers;	/* nats://host:port, tls://... */
+	int		 nservers;
+	const char	*name;		/* the client's, in CONNECT */
+	const char	*user, *password, *creds;
+	const char	*ca, *cert, *key;
+	int		 timeout_ms;
+};
+
+struct nwire;
+
+/*
+ * Connect to the next server of o (*next, advanced), authenticate and
+ * read the first PONG; NULL with err set (never a secret) when none
+ * took us.
+ */
+struct nwire	*nw_connect(const struct nw_opts *o, int *next, char *err,
+		    size_t errlen);
+/* SUB subj sid. 0 or -1 (connection lost). */
+int		 nw_sub(struct nwire *w, const char *subj, const char *sid);
+/* Write all of buf. 0 or -1 (connection lost). */
+int		 nw_write(struct nwire *w, const char *buf, size_t len);
+/*
+ * The next MSG, HMSG or -ERR within ms (PINGs answered, PONGs, +OK
+ * and INFO passed over): 1 with *f valid until the next call, 0 when
+ * none came in time, -1 when the connection is lost.
+ */
+int		 nw_next(struct nwire *w, struct nw_frame *f, int ms);
+void		 nw_close(struct nwire *w);
+
+#endif /* SNMPMGRD_CLUSTER_WIRE_H */

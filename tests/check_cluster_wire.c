@@ -1,0 +1,255 @@
+/*
+ * check_cluster_wire.c - the lean NATS client's protocol (cluster_wire.h)
+ * against the examples of NATS's protocol reference
+ * (docs.nats.io, "Client Protocol"): MSG and HMSG with and without a
+ * reply subject, PING, PONG, +OK, -ERR and INFO; every prefix of an
+ * operation is "more to come", malformed ones are refused; HPUB as the
+ * reference writes it, with our Nats-Msg-Id header; which PubAcks say
+ * stored; a creds file's JWT and seed.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/cluster_wire.h"
+#include "check_main.h"
+
+#define MAXP	(1U << 20)
+
+/* Parse all of text as one operation; every shorter prefix wants more. */
+static void
+parse_one(const char *text, struct nw_frame *f)
+{
+	size_t	 n = strlen(text), i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(nw_parse(text, i, MAXP, f), 0);
+	ck_assert_int_eq(nw_parse(text, n, MAXP, f), (ssize_t)n);
+}
+
+static void
+eq(const char *p, size_t len, const char *want)
+{
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_int_eq(memcmp(p, want, len), 0);
+}
+
+START_TEST(wire_msg_examples)
+{
+	struct nw_frame	 f;
+
+	parse_one("MSG FOO.BAR 9 11\r\nHello World\r\n", &f);
+	ck_assert_int_eq(f.op, NW_MSG);
+	eq(f.subj, f.subjlen, "FOO.BAR");
+	eq(f.sid, f.sidlen, "9");
+	eq(f.reply, f.replylen, "");
+	eq(f.data, f.datalen, "Hello World");
+	ck_assert_uint_eq(f.hdrlen, 0);
+
+	parse_one("MSG FOO.BAR 9 GREETING.34 11\r\nHello World\r\n", &f);
+	eq(f.reply, f.replylen, "GREETING.34");
+	eq(f.data, f.datalen, "Hello World");
+
+	parse_one("MSG FOO.BAR 9 0\r\n\r\n", &f);
+	ck_assert_uint_eq(f.datalen, 0);
+}
+END_TEST
+
+START_TEST(wire_hmsg_examples)
+{
+	struct nw_frame	 f;
+
+	parse_one("HMSG FOO.BAR 9 34 45\r\nNATS/1.0\r\nFoodGroup: vegetable"
+	    "\r\n\r\nHello World\r\n", &f);
+	ck_assert_int_eq(f.op, NW_MSG);
+	eq(f.subj, f.subjlen, "FOO.BAR");
+	eq(f.sid, f.sidlen, "9");
+	eq(f.reply, f.replylen, "");
+	eq(f.hdr, f.hdrlen, "NATS/1.0\r\nFoodGroup: vegetable\r\n\r\n");
+	eq(f.data, f.datalen, "Hello World");
+
+	parse_one("HMSG FOO.BAR 9 BAZ.69 34 45\r\nNATS/1.0\r\nFoodGroup: "
+	    "vegetable\r\n\r\nHello World\r\n", &f);
+	eq(f.reply, f.replylen, "BAZ.69");
+	eq(f.data, f.datalen, "Hello World");
+}
+END_TEST
+
+START_TEST(wire_control_examples)
+{
+	struct nw_frame	 f;
+
+	parse_one("PING\r\n", &f);
+	ck_assert_int_eq(f.op, NW_PING);
+	parse_one("PONG\r\n", &f);
+	ck_assert_int_eq(f.op, NW_PONG);
+	parse_one("+OK\r\n", &f);
+	ck_assert_int_eq(f.op, NW_OK);
+	parse_one("-ERR 'Authorization Violation'\r\n", &f);
+	ck_assert_int_eq(f.op, NW_ERR);
+	eq(f.data, f.datalen, "'Authorization Violation'");
+	parse_one("INFO {\"server_id\":\"Zk0GQ3JBSrg3oyxCRRlE09\",\"version\":"
+	    "\"2.0.0\",\"go\":\"go1.12.4\",\"host\":\"0.0.0.0\",\"port\":4222,"
+	    "\"max_payload\":1048576,\"client_id\":1}\r\n", &f);
+	ck_assert_int_eq(f.op, NW_INFO);
+	ck_assert(f.datalen > 0 && f.data[0] == '{' &&
+	    f.data[f.datalen - 1] == '}');
+}
+END_TEST
+
+START_TEST(wire_two_in_one_buffer)
+{
+	static const char two[] = "PING\r\nMSG a.b 1 R 2\r\nhi\r\nMSG";
+	struct nw_frame	 f;
+	ssize_t		 k;
+	size_t		 off = 0;
+
+	k = nw_parse(two, sizeof(two) - 1, MAXP, &f);
+	ck_assert_int_eq(k, 6);
+	ck_assert_int_eq(f.op, NW_PING);
+	off += (size_t)k;
+	k = nw_parse(two + off, sizeof(two) - 1 - off, MAXP, &f);
+	ck_assert_int_eq(k, 19);
+	eq(f.subj, f.subjlen, "a.b");
+	eq(f.reply, f.replylen, "R");
+	eq(f.data, f.datalen, "hi");
+	off += (size_t)k;
+	ck_assert_int_eq(nw_parse(two + off, sizeof(two) - 1 - off, MAXP, &f),
+	    0);
+}
+END_TEST
+
+START_TEST(wire_malformed_refused)
+{
+	static const char *bad[] = {
+		"FOO\r\n",
+		"\r\n",
+		"MSG FOO 9\r\n",
+		"MSG FOO 9 x\r\nabc\r\n",
+		"MSG FOO 9 R S 3\r\nabc\r\n",
+		"MSG FOO 9 3\r\nabcXY",
+		"HMSG FOO 9 10 5\r\n0123456789\r\n",
+		"HMSG FOO 9 2 5\r\n01234\r\n",
+		"MSG FOO 9 99999999999\r\n",
+	};
+	struct nw_frame	 f;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(nw_parse(bad[i], strlen(bad[i]), MAXP, &f) == -1,
+		    "%s", bad[i]);
+	/* Larger than max_payload. */
+	ck_assert_int_eq(nw_parse("MSG FOO 9 11\r\n", 14, 10, &f), -1);
+}
+END_TEST
+
+START_TEST(wire_hpub_as_the_reference)
+{
+	/* The reference's "HPUB FOO 22 33\r\nNATS/1.0\r\nBar: Baz\r\n\r\n
+	 * Hello NATS!\r\n", with our header and a reply subject. */
+	static const char want[] = "HPUB snmpmgrd.c.poll.s.p _INBOX.x.1-0 "
+	    "32 37\r\nNATS/1.0\r\nNats-Msg-Id: s/p/7\r\n\r\nHello\r\n";
+	static const char hmsg[] = "HMSG snmpmgrd.c.poll.s.p 1 _INBOX.x.1-0 "
+	    "32 37\r\nNATS/1.0\r\nNats-Msg-Id: s/p/7\r\n\r\nHello\r\n";
+	struct nw_buf	 b = { NULL, 0, 0 };
+	struct nw_frame	 f;
+
+	ck_assert_int_eq(nw_hpub(&b, "snmpmgrd.c.poll.s.p", "_INBOX.x.1-0",
+	    "s/p/7", "Hello", 5), 0);
+	ck_assert_uint_eq(b.len, sizeof(want) - 1);
+	ck_assert_int_eq(memcmp(b.p, want, b.len), 0);
+	/* The same bytes as the server delivers them (HMSG) parse back. */
+	ck_assert_int_eq(nw_parse(hmsg, strlen(hmsg), MAXP, &f),
+	    (ssize_t)strlen(hmsg));
+	eq(f.hdr, f.hdrlen, "NATS/1.0\r\nNats-Msg-Id: s/p/7\r\n\r\n");
+	eq(f.data, f.datalen, "Hello");
+	/* Appended, not overwritten. */
+	ck_assert_int_eq(nw_hpub(&b, "a", "r", "i", "", 0), 0);
+	ck_assert_uint_gt(b.len, sizeof(want) - 1);
+	free(b.p);
+}
+END_TEST
+
+/* A MSG on the PubAck's subject with payload p. */
+static void
+ack(const char *p, struct nw_frame *f)
+{
+	static char	 buf[512];
+
+	snprintf(buf, sizeof(buf), "MSG _INBOX.x.3-1 1 %zu\r\n%s\r\n",
+	    strlen(p), p);
+	parse_one(buf, f);
+	eq(f->data, f->datalen, p);
+}
+
+START_TEST(wire_pubacks)
+{
+	struct nw_frame	 f;
+
+	ack("{\"stream\":\"SNMPMGRD_c_POLLS\",\"seq\":17}", &f);
+	ck_assert(nw_ack_ok(&f));
+	ack("{\"stream\":\"SNMPMGRD_c_POLLS\",\"seq\":17,\"duplicate\":true}",
+	    &f);
+	ck_assert(nw_ack_ok(&f));
+	ack("{\"error\":{\"code\":503,\"description\":\"no suitable peers\"}}",
+	    &f);
+	ck_assert(!nw_ack_ok(&f));
+	ack("", &f);
+	ck_assert(!nw_ack_ok(&f));
+	/* No responders: a status header, no payload. */
+	parse_one("HMSG _INBOX.x.3-1 1 16 16\r\nNATS/1.0 503\r\n\r\n\r\n", &f);
+	ck_assert(!nw_ack_ok(&f));
+	parse_one("PONG\r\n", &f);
+	ck_assert(!nw_ack_ok(&f));
+}
+END_TEST
+
+START_TEST(wire_creds)
+{
+	static const char creds[] =
+	    "-----BEGIN NATS USER JWT-----\n"
+	    "eyJ0eXAiOiJqd3QiLCJhbGciOiJlZDI1NTE5In0.eyJqdGkiOiJUVlNNTEtTWkJB"
+	    "N01VWDNYQUxNUVQzTjRISUw1UkZGQU9YNUtaUFhEU0oyWlAzNkVMNVJBIn0.sig\n"
+	    "------END NATS USER JWT------\n"
+	    "\n"
+	    "************************* IMPORTANT *************************\n"
+	    "NKEY Seed printed below can be used to sign and prove identity.\n"
+	    "\n"
+	    "-----BEGIN USER NKEY SEED-----\n"
+	    "SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU\n"
+	    "------END USER NKEY SEED------\n";
+	char	*jwt, *seed;
+
+	ck_assert_int_eq(nw_creds_parse(creds, &jwt, &seed), 0);
+	ck_assert(strncmp(jwt, "eyJ0eXAi", 8) == 0);
+	ck_assert(strcmp(jwt + strlen(jwt) - 4, ".sig") == 0);
+	ck_assert_str_eq(seed,
+	    "SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU");
+	free(jwt);
+	free(seed);
+	ck_assert_int_eq(nw_creds_parse("-----BEGIN NATS USER JWT-----\n"
+	    "------END NATS USER JWT------\n", &jwt, &seed), -1);
+	ck_assert_ptr_null(jwt);
+	ck_assert_ptr_null(seed);
+	ck_assert_int_eq(nw_creds_parse("", &jwt, &seed), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("cluster_wire");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, wire_msg_examples);
+	tcase_add_test(tc, wire_hmsg_examples);
+	tcase_add_test(tc, wire_control_examples);
+	tcase_add_test(tc, wire_two_in_one_buffer);
+	tcase_add_test(tc, wire_malformed_refused);
+	tcase_add_test(tc, wire_hpub_as_the_reference);
+	tcase_add_test(tc, wire_pubacks);
+	tcase_add_test(tc, wire_creds);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
