@@ -400,7 +400,7 @@ cl_pub_thread(void *arg)
 	struct cl_nats	*n = cl->nats;
 	struct cspool	*sp;
 	struct timespec	 ts;
-	bool		 up, retry = false;
+	bool		 up, retry = false, pubdown = false;
 
 	(void)pthread_setname_np(pthread_self(), "cl-publish");
 #ifdef SCHED_BATCH
@@ -424,7 +424,10 @@ cl_pub_thread(void *arg)
 		    "only while NATS is away", cl->name);
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->stop) {
-		cl_deadline(&ts, cl->hb_ms);
+		/* With the node's connection up and this thread's own not,
+		 * try it again at its retry interval, not at the next
+		 * heartbeat. */
+		cl_deadline(&ts, pubdown ? CL_RECONNECT_MS : cl->hb_ms);
 		while ((cl->qlen == 0 || retry) && !cl->back &&
 		    cl_wait(cl, &cl->cv, &ts) && !cl->stop)
 			;
@@ -435,7 +438,8 @@ cl_pub_thread(void *arg)
 		 * then this thread's own. */
 		up = cl->state == NS_CONNECTED && cl->ready;
 		pthread_mutex_unlock(&cl->mu);
-		up = up && cl_pub_up(cl, n);
+		pubdown = up && !cl_pub_up(cl, n);
+		up = up && !pubdown;
 		if (up)
 			retry = !cl_replay(cl, n) || !cl_flush(cl, n);
 		else if (cl->spool != NULL) {
