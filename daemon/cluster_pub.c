@@ -151,6 +151,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	struct nw_frame	 f;
 	char		 reply[160];
 	size_t		 i, sent, left, ntok = 0, acked = 0, bad = 0;
+	size_t		 big = 0;
 	unsigned long long g;
 	uint64_t	*nt;
 	int64_t		 end, now;
@@ -163,18 +164,35 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	for (sent = 0; sent < k; sent++) {
 		snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
 		    (unsigned long long)n->gen, sent);
-		if (nw_hpub(&n->out, cl->batch[sent]->subj, reply,
+		r = nw_hpub(&n->out, cl->batch[sent]->subj, reply,
 		    cl->batch[sent]->id, cl->batch[sent]->data,
-		    cl->batch[sent]->len) == -1)
+		    cl->batch[sent]->len, nw_max_payload(n->w));
+		if (r == -1)
 			break;
+		if (r == -2) {
+			/* Longer than the server takes: it would end the
+			 * connection at every try and hold back every
+			 * record after it.  Dropped, counted, said. */
+			log_warnx("cluster %s: %s: record %s of %zu octets is "
+			    "longer than the NATS server takes (max_payload "
+			    "%zu): dropped", cl->name, cl->batch[sent]->subj,
+			    cl->batch[sent]->id, cl->batch[sent]->len,
+			    nw_max_payload(n->w));
+			cl->batch[sent]->failed = false;
+			cl->batch[sent]->token = 0;	/* not stored */
+			big++;
+		}
 	}
 	if (n->w == NULL || nw_write(n->w, n->out.p, n->out.len) == -1) {
 		if (n->w != NULL)
 			cl_pub_lost(cl, n);
 		sent = 0;
+		for (i = 0; i < k; i++)
+			cl->batch[i]->failed = true;
+		big = 0;
 	}
 	end = cl_now_ms() + 2 * (int64_t)cl->hb_ms;
-	for (left = sent; left > 0; ) {
+	for (left = sent - big; left > 0; ) {
 		if ((now = cl_now_ms()) >= end)
 			break;
 		if ((r = nw_next(n->w, &f, (int)(end - now))) == 0)
@@ -200,6 +218,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	pthread_mutex_lock(&cl->mu);
 	cl->pub_acked += acked;
 	cl->pub_errors += bad;
+	cl->pub_dropped += big;
 	for (i = 0; i < k; i++) {
 		if (cl->batch[i]->failed || cl->batch[i]->token == 0)
 			continue;

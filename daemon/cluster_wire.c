@@ -161,7 +161,7 @@ nw_put(struct nw_buf *b, const char *s, size_t len)
 
 int
 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
-    const char *id, const char *data, size_t len)
+    const char *id, const char *data, size_t len, size_t max)
 {
 	char	 hdr[256], line[512];
 	int	 hl, ll;
@@ -170,6 +170,8 @@ nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
 	    id);
 	if (hl < 0 || (size_t)hl >= sizeof(hdr))
 		return -1;
+	if (max > 0 && (size_t)hl + len > max)
+		return -2;
 	ll = snprintf(line, sizeof(line), "HPUB %s %s %d %zu\r\n", subj, reply,
 	    hl, (size_t)hl + len);
 	if (ll < 0 || (size_t)ll >= sizeof(line))
@@ -378,6 +380,12 @@ nw_sub(struct nwire *w, const char *subj, const char *sid)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -1;
 	return nw_write(w, line, (size_t)n);
+}
+
+size_t
+nw_max_payload(const struct nwire *w)
+{
+	return w != NULL ? w->max : 0;
 }
 
 void

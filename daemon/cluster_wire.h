@@ -46,10 +46,11 @@ ssize_t		 nw_parse(const char *buf, size_t len, size_t max,
 		    struct nw_frame *f);
 
 /* Append to b; -1 when out of memory.  HPUB subj reply with a
- * Nats-Msg-Id header. */
+ * Nats-Msg-Id header; -2 (nothing appended) when header and payload
+ * are longer than max (the server's max_payload; 0: no bound). */
 int		 nw_put(struct nw_buf *b, const char *s, size_t len);
 int		 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
-		    const char *id, const char *data, size_t len);
+		    const char *id, const char *data, size_t len, size_t max);
 
 /* Whether a PubAck (header and payload of a MSG or HMSG) says the
  * message was stored or was a duplicate. */
@@ -89,5 +90,7 @@ int		 nw_write(struct nwire *w, const char *buf, size_t len);
  */
 int		 nw_next(struct nwire *w, struct nw_frame *f, int ms);
 void		 nw_close(struct nwire *w);
+/* The server's max_payload (0: no connection). */
+size_t		 nw_max_payload(const struct nwire *w);
 
 #endif /* SNMPMGRD_CLUSTER_WIRE_H */

@@ -154,9 +154,10 @@ START_TEST(wire_hpub_as_the_reference)
 	    "32 37\r\nNATS/1.0\r\nNats-Msg-Id: s/p/7\r\n\r\nHello\r\n";
 	struct nw_buf	 b = { NULL, 0, 0 };
 	struct nw_frame	 f;
+	size_t		 k;
 
 	ck_assert_int_eq(nw_hpub(&b, "snmpmgrd.c.poll.s.p", "_INBOX.x.1-0",
-	    "s/p/7", "Hello", 5), 0);
+	    "s/p/7", "Hello", 5, 37), 0);
 	ck_assert_uint_eq(b.len, sizeof(want) - 1);
 	ck_assert_int_eq(memcmp(b.p, want, b.len), 0);
 	/* The same bytes as the server delivers them (HMSG) parse back. */
@@ -165,8 +166,14 @@ START_TEST(wire_hpub_as_the_reference)
 	eq(f.hdr, f.hdrlen, "NATS/1.0\r\nNats-Msg-Id: s/p/7\r\n\r\n");
 	eq(f.data, f.datalen, "Hello");
 	/* Appended, not overwritten. */
-	ck_assert_int_eq(nw_hpub(&b, "a", "r", "i", "", 0), 0);
+	ck_assert_int_eq(nw_hpub(&b, "a", "r", "i", "", 0, 0), 0);
 	ck_assert_uint_gt(b.len, sizeof(want) - 1);
+	/* Header and payload one octet past the server's max_payload:
+	 * refused, nothing appended. */
+	k = b.len;
+	ck_assert_int_eq(nw_hpub(&b, "snmpmgrd.c.poll.s.p", "_INBOX.x.1-0",
+	    "s/p/7", "Hello", 5, 36), -2);
+	ck_assert_uint_eq(b.len, k);
 	free(b.p);
 }
 END_TEST

@@ -201,7 +201,8 @@ class NatsServer:
     """nats-server with JetStream on 127.0.0.1, its own store, by PID."""
 
     def __init__(self, user=None, password=None, name=None,
-                 cluster_port=None, routes=(), start=True, tls=None):
+                 cluster_port=None, routes=(), start=True, tls=None,
+                 max_payload=None):
         self.prog = shutil.which("nats-server")
         if self.prog is None:
             raise unittest.SkipTest("nats-server not installed")
@@ -211,6 +212,7 @@ class NatsServer:
         self.tls = tls                    # (cert, key) files
         self.name, self.cluster_port = name, cluster_port
         self.routes = list(routes)
+        self.max_payload = max_payload
         self.proc = None
         if start:
             self.start()
@@ -224,6 +226,11 @@ class NatsServer:
                 "-a", "127.0.0.1", "-p", str(self.port)]
         if self.user:
             args += ["--user", self.user, "--pass", self.password]
+        if self.max_payload:
+            conf = os.path.join(self.dir, "server.conf")
+            with open(conf, "w") as f:
+                f.write("max_payload: %d\n" % self.max_payload)
+            args += ["-c", conf]
         if self.tls:
             args += ["--tls", "--tlscert", self.tls[0], "--tlskey",
                      self.tls[1]]
@@ -726,6 +733,31 @@ class ClusterNodes(unittest.TestCase):
                          {"s%02d" % i for i in range(NSESS)})
         self.assertTrue(all(rec["node"] == "mgr-a" for _, _, rec in msgs))
         self.assertNotIn("right-pw-456", d.log())
+
+    def test_record_longer_than_max_payload_is_dropped(self):
+        """A record the server would refuse (longer than its
+        max_payload) is dropped, counted and logged; it does not end the
+        publishing connection at every try and hold back the records
+        after it."""
+        nats = NatsServer(max_payload=2048)
+        self.addCleanup(nats.close)
+        cfg = node_config(self.agent, nats, "mgr-a")
+        cfg["polls"]["big"] = {"walk": ["1.3.6.1.2.1.2"],
+                               "interval": "%ds" % INTERVAL}
+        cfg["sessions"]["s00"]["polls"] = ["up", "big"]
+        d = snmptest.Daemon(cfg)
+        self.addCleanup(lambda: d.alive() and d.stop())
+        self.assert_publishes(d)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st = d.call("daemon.status")["cluster"]
+            if st["dropped"] >= 2:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(st["dropped"], 2, d.log())
+        self.assertEqual(st["publish_errors"], 0)
+        self.assertIn("longer than the NATS server takes", d.log())
+        self.assertNotIn("publishing: connection lost", d.log())
 
     def test_tls_publishes(self):
         """Over TLS both connections check the server's certificate
