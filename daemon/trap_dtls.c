@@ -93,7 +93,7 @@ struct trap_dtls {
 	struct td_assoc		**hash;
 	size_t			 hsize;		/* power of two */
 	struct td_src		*src;		/* td_hs_victim's counts */
-	size_t			 srcsize;	/* power of two, > 2 max_hs */
+	size_t			 srcsize;	/* power of two, > 2 nhs */
 	struct td_queue		 hs;		/* handshakes, oldest first */
 	struct td_queue		 open;		/* least recently active first */
 	size_t			 nhs, nopen;
@@ -212,13 +212,17 @@ td_hs_victim(struct trap_dtls *td)
 	struct td_src	*c;
 	uint32_t	 most = 0;
 
-	if (td->src == NULL) {
-		for (td->srcsize = 16; td->srcsize <= 2 * (size_t)td->max_hs;
+	/* Sized by the handshakes counted, so it always has free slots. */
+	if (td->src == NULL || td->srcsize <= 2 * td->nhs) {
+		free(td->src);
+		for (td->srcsize = 16; td->srcsize <= 2 * td->nhs;
 		    td->srcsize <<= 1)
 			;
 		if ((td->src = calloc(td->srcsize, sizeof(*td->src))) ==
-		    NULL)
+		    NULL) {
+			td->srcsize = 0;
 			return NULL;
+		}
 	} else
 		memset(td->src, 0, td->srcsize * sizeof(*td->src));
 	TAILQ_FOREACH(x, &td->hs, q) {
