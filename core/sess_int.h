@@ -155,6 +155,9 @@ struct sess {
 	uint32_t		 walk_ceil;	/* walk.c: most answered in
 						 * time after a timeout, 0 none */
 	uint32_t		 walk_ceil_walks; /* walks it holds for */
+	uint32_t		 walk_cols;	/* walk.c: most columns answered
+						 * in time after a timeout */
+	uint32_t		 walk_cols_walks; /* table walks it holds for */
 	uint32_t		 conn_gen;	/* stream: connections lost */
 	bool			 resolving;	/* no address yet */
 	bool			 lookup_out;	/* io.resolve answers later */

@@ -568,6 +568,36 @@ sess_set_walk_ceil(struct sess *s, uint32_t rep)
 	s->walk_ceil_walks = SNMPMGR_WALK_CEIL_WALKS + 1;
 }
 
+uint32_t
+sess_walk_cols(struct sess *s)
+{
+	if (s->walk_cols_walks > 0 && --s->walk_cols_walks == 0)
+		s->walk_cols = 0;
+	return s->walk_cols;
+}
+
+void
+sess_set_walk_cols(struct sess *s, uint32_t cols)
+{
+	s->walk_cols = cols;
+	s->walk_cols_walks = SNMPMGR_WALK_CEIL_WALKS + 1;
+}
+
+void
+sess_walk_info(const struct sess *s, struct sess_walk_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->hint = s->walk_hint;
+	if (s->walk_ceil_walks > 1) {
+		out->ceil = s->walk_ceil;
+		out->ceil_walks = s->walk_ceil_walks - 1;
+	}
+	if (s->walk_cols_walks > 1) {
+		out->cols = s->walk_cols;
+		out->cols_walks = s->walk_cols_walks - 1;
+	}
+}
+
 const struct sess_stats *
 sess_get_stats(const struct sess *s)
 {
