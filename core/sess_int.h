@@ -131,6 +131,13 @@ union sess_sockaddr {
 };
 
 /* Fields ordered without holes: 100,000 sessions are 100,000 of these. */
+/* A bound walks learnt (walk.c), for so many walks more: value holds
+ * while walks > 1, each asking takes one (session.c, sess_walk_ceil). */
+struct sess_walk_bound {
+	uint32_t		 value;		/* 0 none */
+	uint32_t		 walks;
+};
+
 struct sess {
 	struct sess_mgr		*m;
 	TAILQ_ENTRY(sess)	 entry;
@@ -152,9 +159,9 @@ struct sess {
 	int			 attached;
 	uint32_t		 walk_hint;	/* walk.c: max-repetitions
 						 * that last worked, 0 none */
-	uint32_t		 walk_ceil;	/* walk.c: most answered in
-						 * time after a timeout, 0 none */
-	uint32_t		 walk_ceil_walks; /* walks it holds for */
+	struct sess_walk_bound	 walk_ceil;	/* walk.c: repetitions, and */
+	struct sess_walk_bound	 walk_cols;	/* columns, answered in time
+						 * after a timeout */
 	uint32_t		 conn_gen;	/* stream: connections lost */
 	bool			 resolving;	/* no address yet */
 	bool			 lookup_out;	/* io.resolve answers later */

@@ -553,19 +553,59 @@ sess_set_walk_hint(struct sess *s, uint32_t rep)
 	s->walk_hint = rep;
 }
 
+/* Ask a bound once for a walk: it counts down and lapses. */
+static uint32_t
+sess_bound_take(struct sess_walk_bound *b)
+{
+	if (b->walks > 0 && --b->walks == 0)
+		b->value = 0;
+	return b->value;
+}
+
+static void
+sess_bound_set(struct sess_walk_bound *b, uint32_t value)
+{
+	b->value = value;
+	b->walks = SNMPMGR_WALK_CEIL_WALKS + 1;
+}
+
 uint32_t
 sess_walk_ceil(struct sess *s)
 {
-	if (s->walk_ceil_walks > 0 && --s->walk_ceil_walks == 0)
-		s->walk_ceil = 0;
-	return s->walk_ceil;
+	return sess_bound_take(&s->walk_ceil);
 }
 
 void
 sess_set_walk_ceil(struct sess *s, uint32_t rep)
 {
-	s->walk_ceil = rep;
-	s->walk_ceil_walks = SNMPMGR_WALK_CEIL_WALKS + 1;
+	sess_bound_set(&s->walk_ceil, rep);
+}
+
+uint32_t
+sess_walk_cols(struct sess *s)
+{
+	return sess_bound_take(&s->walk_cols);
+}
+
+void
+sess_set_walk_cols(struct sess *s, uint32_t cols)
+{
+	sess_bound_set(&s->walk_cols, cols);
+}
+
+void
+sess_walk_info(const struct sess *s, struct sess_walk_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->hint = s->walk_hint;
+	if (s->walk_ceil.walks > 1) {
+		out->ceil = s->walk_ceil.value;
+		out->ceil_walks = s->walk_ceil.walks - 1;
+	}
+	if (s->walk_cols.walks > 1) {
+		out->cols = s->walk_cols.value;
+		out->cols_walks = s->walk_cols.walks - 1;
+	}
 }
 
 const struct sess_stats *

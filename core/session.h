@@ -384,6 +384,24 @@ void		 sess_set_walk_hint(struct sess *s, uint32_t rep);
  */
 uint32_t	 sess_walk_ceil(struct sess *s);
 void		 sess_set_walk_ceil(struct sess *s, uint32_t rep);
+/*
+ * The most columns a table walk asks for in one request, set when a
+ * request of more columns at one repetition each timed out and one of
+ * that many was answered in time (walk.c); 0 = no bound.  Asked once per
+ * table walk start, it holds for SNMPMGR_WALK_CEIL_WALKS table walks.
+ */
+uint32_t	 sess_walk_cols(struct sess *s);
+void		 sess_set_walk_cols(struct sess *s, uint32_t cols);
+/* What the session's walks learnt, as it stands (for session.show). */
+struct sess_walk_info {
+	uint32_t	 hint;		/* sess_walk_hint() */
+	uint32_t	 ceil;		/* repetitions bound, 0 none */
+	uint32_t	 ceil_walks;	/* walks it still holds for */
+	uint32_t	 cols;		/* columns bound, 0 none */
+	uint32_t	 cols_walks;	/* table walks it still holds for */
+};
+void		 sess_walk_info(const struct sess *s,
+		    struct sess_walk_info *out);
 const struct sess_stats	*sess_get_stats(const struct sess *s);
 /* Its SNMPv3 counters (kept apart: only SNMPv3 sessions have them; all
  * zero for a session that never was one). */

@@ -79,8 +79,10 @@ struct walk {
 						 * outstanding */
 	size_t			 nsent;
 	size_t			 percol;	/* columns per request, fewer
-						 * after tooBig at one
-						 * repetition */
+						 * after tooBig or a timeout
+						 * at one repetition */
+	bool			 cols_shrunk;	/* percol came down after a
+						 * timeout (walk_resend) */
 	struct snmp_varbind	*acc;		/* a table answer's objects */
 	size_t			 accsz;
 	struct walk_result	 res;
@@ -147,10 +149,11 @@ walk_retries(const struct walk *w)
 }
 
 /*
- * The outstanding request's timing: a GetBulk of several repetitions of
- * an adaptive walk over datagrams is retransmitted by the walk, asking
- * for fewer (walk_resend), each try a request of its own; any other
- * gets the tries left from the engine.
+ * The outstanding request's timing: over datagrams, a GetBulk of several
+ * repetitions of an adaptive walk, and a table walk's request of several
+ * columns, are retransmitted by the walk, asking for fewer (walk_resend),
+ * each try a request of its own; any other gets the tries left from the
+ * engine.
  */
 static void
 walk_set_timing(struct walk *w, const struct snmp_pdu *pdu)
@@ -161,8 +164,11 @@ walk_set_timing(struct walk *w, const struct snmp_pdu *pdu)
 		sess_req_set_timing(w->req, w->o.timeout_ms, w->tries);
 	else if (w->tries != walk_retries(w))
 		sess_req_set_timing(w->req, so->timeout_ms, w->tries);
-	if (pdu->type == SNMP_PDU_GETBULK && w->adapt && w->asked_rep > 1 &&
-	    w->tries > 0 && !SESS_TRANSPORT_IS_STREAM(so->transport))
+	if (w->tries == 0 || SESS_TRANSPORT_IS_STREAM(so->transport) ||
+	    pdu->type == SNMP_PDU_GET)
+		return;
+	if ((pdu->type == SNMP_PDU_GETBULK && w->adapt && w->asked_rep > 1) ||
+	    w->nsent > 1)
 		sess_req_resend_on_timeout(w->req);
 }
 
@@ -430,20 +436,39 @@ walk_status(struct walk *w, const struct snmp_pdu *pdu)
 }
 
 /*
- * An adaptive GetBulk timed out (sess_req_resend_on_timeout): ask again
- * for half as many objects, and grow no further than that in this walk;
- * once such an answer comes in time, in the session's later walks
- * neither (sess_set_walk_ceil).
+ * A request timed out (sess_req_resend_on_timeout).  An adaptive GetBulk
+ * of several repetitions asks again for half as many objects, and grows
+ * no further than that in this walk; once such an answer comes in time,
+ * in the session's later walks neither (sess_set_walk_ceil).  A table
+ * walk's request of one repetition (or GetNext) for several columns
+ * asks again for half the columns, and likewise keeps to that
+ * (sess_set_walk_cols).
  */
 static void
 walk_resend(struct walk *w)
 {
 	w->tries--;
-	w->maxrep = w->asked / 2;
-	if (w->maxrep == 0)
-		w->maxrep = 1;
-	w->ceil = w->maxrep;
-	w->shrunk = true;
+	if (!w->getnext && w->adapt && w->asked_rep > 1) {
+		w->maxrep = w->asked / 2;
+		if (w->maxrep == 0)
+			w->maxrep = 1;
+		w->ceil = w->maxrep;
+		w->shrunk = true;
+	} else {
+		/* one object per column: half the columns, and as many
+		 * objects per answer */
+		w->percol = w->nsent / 2;
+		if (w->percol == 0)
+			w->percol = 1;
+		w->cols_shrunk = true;
+		if (!w->getnext) {
+			w->maxrep = (uint32_t)w->percol;
+			if (w->adapt) {
+				w->ceil = w->maxrep;
+				w->shrunk = true;
+			}
+		}
+	}
 	if (walk_send(w) == -1)
 		walk_finish(w, snmpmgr_lasterr());
 }
@@ -557,6 +582,10 @@ walk_resp_cb(struct sess_req *req, const struct sess_result *r, void *arg)
 		w->shrunk = false;
 		sess_set_walk_ceil(w->s, w->ceil);
 	}
+	if (w->cols_shrunk) {
+		w->cols_shrunk = false;
+		sess_set_walk_cols(w->s, (uint32_t)w->percol);
+	}
 	if (w->phase == WALK_ROOT) {
 		walk_root_answer(w, pdu);
 		return;
@@ -632,6 +661,7 @@ walk_intr_cb(struct sess *s, void *arg)
 static int
 walk_cols(struct walk *w, const struct walk_opts *opts)
 {
+	uint32_t cols;
 	size_t i;
 
 	w->table = opts->ncolumns > 0;
@@ -654,6 +684,10 @@ walk_cols(struct walk *w, const struct walk_opts *opts)
 	}
 	w->percol = w->ncols < SNMPMGR_TABLE_REQ_COLUMNS ? w->ncols :
 	    SNMPMGR_TABLE_REQ_COLUMNS;
+	/* a request of more columns timed out: no more than came in time */
+	if (w->table && (cols = sess_walk_cols(w->s)) > 0 &&
+	    w->percol > cols)
+		w->percol = cols;
 	/* the caller's pointer is not kept */
 	w->o.columns = NULL;
 	return 0;

@@ -36,7 +36,10 @@ struct walk_opts {
 	 * transport) is retried asking for half, within the retries: each
 	 * retry a request of its own (sess_req_resend_on_timeout), and the
 	 * walk, then the session's next ones (sess_walk_ceil), grow no
-	 * further than what came in time. */
+	 * further than what came in time.  A table walk's request of
+	 * several columns at one repetition each (or GetNext) that times
+	 * out is retried likewise asking for half the columns, and the
+	 * session's next table walks ask for no more (sess_walk_cols). */
 	bool		 fixed_repetitions;
 	/* timing: each request waits timeout_ms per try with at most
 	 * retries retransmissions (sess_req_set_timing), not the

@@ -299,6 +299,24 @@ view_session_tls(const struct dsess *ds)
 	return o;
 }
 
+/* What the session's walks learnt of the agent (sess_walk_info). */
+static json_t *
+view_session_walk(const struct sess *s)
+{
+	struct sess_walk_info	 wi;
+
+	sess_walk_info(s, &wi);
+	return json_pack("{s:o,s:o,s:I,s:o,s:I}",
+	    "max_repetitions", wi.hint > 0 ?
+	    json_integer(wi.hint) : json_null(),
+	    "max_repetitions_ceiling", wi.ceil > 0 ?
+	    json_integer(wi.ceil) : json_null(),
+	    "max_repetitions_ceiling_walks", (json_int_t)wi.ceil_walks,
+	    "columns_ceiling", wi.cols > 0 ?
+	    json_integer(wi.cols) : json_null(),
+	    "columns_ceiling_walks", (json_int_t)wi.cols_walks);
+}
+
 json_t *
 view_session_show(struct daemon *d, const struct dsess *ds)
 {
@@ -332,6 +350,9 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		sessions_format_addr(sa, salen, addr, sizeof(addr));
 		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
 		    "address", addr, "options", opts, "stats", stats);
+		if (res != NULL)
+			json_object_set_new(res, "walk",
+			    view_session_walk(ds->s));
 		if (res != NULL && ds->cs->opts->transport ==
 		    SESS_TRANSPORT_DTLS)
 			json_object_set_new(res, "tls", view_session_tls(ds));

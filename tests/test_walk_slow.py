@@ -13,7 +13,15 @@ repetitions (half) instead of sending the same request again: the walk
 then completes within the session's retries with every object snmpd has
 (compared with snmpbulkwalk straight to snmpd), and the session's next
 walk does not grow past what came in time.
-Standard library only.
+
+A table walk asks for all its columns at once, one repetition each at
+least: against a relay that holds back answers of more than a few
+varbinds, its request times out even at one repetition, and the retry
+must ask for half the columns instead (then half again), the table come
+out as snmptable straight to snmpd prints it, and the session's next
+table walks ask for no more columns than came in time (session.show's
+"walk" says how many, and for how many walks).
+Standard library only (the MIB modules as in test_mib).
 """
 
 import os
@@ -29,6 +37,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest  # noqa: E402
 from ber import ber_read, ber_read_all, int_of  # noqa: E402
 from snmptest import Daemon, Snmpd, net_snmp, parse_net_snmp  # noqa: E402
+from test_mib import MODULES, NET_SNMP_MIBS, TEST_MIBS, mib_cache, \
+    ns_tool  # noqa: E402
 
 VIEW_TABLE = "1.3.6.1.6.3.16.1.5.2"     # vacmViewTreeFamilyTable
 VIEWS = 60                              # rows, 5 readable columns each
@@ -51,6 +61,7 @@ class SlowProxy:
     """A UDP relay in front of an agent: answers with more than `most`
     varbinds reach the manager `late` seconds after the agent sent them.
     .bulk_reps: the max-repetitions of each GetBulk relayed, in order;
+    .req_vbs: the varbind count of each request relayed, in order;
     .held: answers held back."""
 
     def __init__(self, agent_port, most, late):
@@ -64,6 +75,7 @@ class SlowProxy:
         self.back.bind(("127.0.0.1", 0))
         self.manager = None
         self.bulk_reps = []
+        self.req_vbs = []
         self.held = 0
         self.later = []                 # (when, datagram)
         self.lock = threading.Lock()
@@ -83,9 +95,10 @@ class SlowProxy:
             r, _, _ = select.select([self.front, self.back], [], [], wait)
             if self.front in r:
                 data, self.manager = self.front.recvfrom(65535)
-                tag, ints, _ = pdu_of(data)
-                if tag == 0xA5:
-                    with self.lock:
+                tag, ints, n = pdu_of(data)
+                with self.lock:
+                    self.req_vbs.append(n)
+                    if tag == 0xA5:
                         self.bulk_reps.append(ints[2])
                 self.back.sendto(data, self.agent)
             if self.back in r:
@@ -102,6 +115,10 @@ class SlowProxy:
     def reps(self):
         with self.lock:
             return list(self.bulk_reps)
+
+    def vbs(self):
+        with self.lock:
+            return list(self.req_vbs)
 
     def close(self):
         self.stop = True
@@ -165,6 +182,14 @@ class WalkSlowAgent(unittest.TestCase):
         self.assertEqual(stats["timeouts"], stats0["timeouts"], stats)
         self.assertGreater(stats["retries"], stats0["retries"], stats)
         self.assertLess(took, 3 * TIMEOUT_S * len(big), (took, reps))
+        # session.show tells the ceiling and for how many walks it holds
+        walk = self.d.call("session.show", {"session": "slow"})["walk"]
+        ceil = walk["max_repetitions_ceiling"]
+        self.assertIsNotNone(ceil, walk)
+        self.assertLessEqual(ceil, SLOW_ABOVE, walk)
+        self.assertEqual(walk["max_repetitions_ceiling_walks"], 64, walk)
+        self.assertIsNone(walk["columns_ceiling"], walk)
+        self.assertLessEqual(walk["max_repetitions"], ceil, walk)
         # the next walk does not grow past what came in time
         held = self.proxy.held
         res2, reps2, _ = self.walk()
@@ -172,6 +197,81 @@ class WalkSlowAgent(unittest.TestCase):
         self.assertTrue(reps2, reps2)
         self.assertLessEqual(max(reps2), SLOW_ABOVE, reps2)
         self.assertEqual(self.proxy.held, held)
+        walk = self.d.call("session.show", {"session": "slow"})["walk"]
+        self.assertEqual(walk["max_repetitions_ceiling"], ceil, walk)
+        self.assertEqual(walk["max_repetitions_ceiling_walks"], 63, walk)
+
+
+EXTEND_TABLE = "NET-SNMP-EXTEND-MIB::nsExtendConfigTable"
+EXTENDS = 40                            # rows, 8 readable columns each
+TABLE_SLOW_ABOVE = 3                    # varbinds an answer may carry
+
+
+class TableSlowAgent(unittest.TestCase):
+    """A table walk of 8 columns against an agent that answers at most 3
+    varbinds in time: it must split its columns."""
+
+    @classmethod
+    def setUpClass(cls):
+        snmptest.skip_unless("snmpd", "snmptable")
+        if not os.path.isdir(NET_SNMP_MIBS):
+            raise unittest.SkipTest("libsnmp-base MIBs not installed")
+        cls.dirs = [mib_cache(), NET_SNMP_MIBS, TEST_MIBS]
+        # nsExtendConfigTable rows: read, never run, so nothing moves
+        ext = ["extend slow%02d /bin/true arg%d" % (i, i)
+               for i in range(EXTENDS)]
+        cls.snmpd = Snmpd(extra_conf=ext)
+        cls.proxy = SlowProxy(cls.snmpd.port, TABLE_SLOW_ABOVE, LATE_S)
+        cls.d = Daemon({
+            "mibs": {"dirs": cls.dirs, "modules": MODULES},
+            "sessions": {"slow": cls.snmpd.target(
+                port=cls.proxy.port, timeout="%ds" % TIMEOUT_S, retries=2,
+                max_repetitions=10)}})
+        theirs = ns_tool("snmptable", cls.dirs, MODULES, "-v2c", "-c",
+                         "public", "-Cf", "\t", "-Ci", "-CH",
+                         cls.snmpd.addr, EXTEND_TABLE)
+        if theirs.returncode != 0:
+            raise AssertionError(theirs.stderr)
+        cls.want = theirs.stdout.splitlines()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.proxy.close()
+        cls.snmpd.close()
+
+    def table(self):
+        start = len(self.proxy.vbs())
+        r = self.d.ctl("table", "-Cf", "\t", "-Ci", "-CH", "slow",
+                       EXTEND_TABLE, timeout=90)
+        return r, self.proxy.vbs()[start:]
+
+    def test_table_splits_its_columns_after_a_timeout_and_remembers(self):
+        self.assertEqual(len(self.want), EXTENDS)
+        self.assertEqual(len(self.want[0].split("\t")), 9)   # index + 8
+        walk0 = self.d.call("session.show", {"session": "slow"})["walk"]
+        self.assertIsNone(walk0["columns_ceiling"], walk0)
+        self.assertEqual(walk0["columns_ceiling_walks"], 0, walk0)
+        r, vbs = self.table()
+        self.assertEqual(r.returncode, 0, (r.stderr, vbs))
+        self.assertEqual(r.stdout.splitlines(), self.want)
+        # all 8 columns first, held back; then 4, held back; then 2
+        self.assertEqual(vbs[:3], [8, 4, 2], vbs)
+        self.assertLessEqual(max(vbs[2:]), 2, vbs)
+        self.assertEqual(self.proxy.held, 2)
+        walk = self.d.call("session.show", {"session": "slow"})["walk"]
+        self.assertEqual(walk["columns_ceiling"], 2, walk)
+        self.assertEqual(walk["columns_ceiling_walks"], 64, walk)
+        self.assertEqual(walk["max_repetitions_ceiling"], 2, walk)
+        # the next table walk asks for no more than came in time
+        r, vbs = self.table()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), self.want)
+        self.assertLessEqual(max(vbs), 2, vbs)
+        self.assertEqual(self.proxy.held, 2)
+        walk = self.d.call("session.show", {"session": "slow"})["walk"]
+        self.assertEqual(walk["columns_ceiling"], 2, walk)
+        self.assertEqual(walk["columns_ceiling_walks"], 63, walk)
 
 
 if __name__ == "__main__":
