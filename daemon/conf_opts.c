@@ -703,6 +703,13 @@ config_json_wipe_secrets(json_t *j)
 	secrets_wipe(j, 0);
 }
 
+void
+config_json_wipe_string(json_t *v)
+{
+	if (json_is_string(v))
+		secret_wipe(v);
+}
+
 /*
  * Put "***" in place of the secrets of a session's extra options once its
  * credential is made.  Replaced, not overwritten: while a config loads,

@@ -1203,6 +1203,12 @@ START_TEST(config_wipe_secrets_everywhere_in_place)
 	config_json_wipe_secrets(j);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
 	    json_object_get(j, "cluster"), "nats"), "password")), "***");
+	json_decref(j);
+	/* One string, whatever its key (the CONNECT line's "pass"). */
+	j = json_string("natspass1");
+	config_json_wipe_string(j);
+	ck_assert_str_eq(json_string_value(j), "***");
+	config_json_wipe_string(NULL);
 	config_json_wipe_secrets(NULL);
 	json_decref(other);
 	json_decref(j);
