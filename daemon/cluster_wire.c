@@ -33,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "cluster_wire.h"
+#include "conf.h"
 
 #define NW_LINE_MAX	(64U << 10)	/* a protocol line (INFO), at most */
 #define NW_CREDS_MAX	(64U << 10)
@@ -669,7 +670,10 @@ nw_hello(struct nwire *w, const struct nw_opts *o, const char *host,
 		OPENSSL_cleanse(text, strlen(text));
 		free(text);
 	}
-	json_decref(c);		/* its strings: copies of ours */
+	/* Its strings are copies of ours, the password among them. */
+	if (c != NULL)
+		config_json_wipe_string(json_object_get(c, "pass"));
+	json_decref(c);
 	json_decref(info);
 	return rc;
 }

@@ -431,11 +431,14 @@ int		 config_session_set_opts(struct config_session *s,
 
 /*
  * Overwrite in place, then set to "***", every password and key member
- * (auth_password, priv_password, auth_key, priv_key) anywhere in j: for
- * JSON that carried secrets (request params, parse trees) once they have
- * been turned into a credential.  j NULL is fine.
+ * (auth_password, priv_password, auth_key, priv_key, cluster.nats's
+ * password) anywhere in j: for JSON that carried secrets (request params,
+ * parse trees) once they have been turned into a credential.  j NULL is
+ * fine.
  */
 void		 config_json_wipe_secrets(json_t *j);
+/* The same for one string v, whatever its key; v NULL is fine. */
+void		 config_json_wipe_string(json_t *v);
 
 /*
  * The options of s as JSON (every option of SPEC 2; secrets replaced by

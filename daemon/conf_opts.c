@@ -643,18 +643,21 @@ is_secret_key(const char *key)
 	return vd != NULL && vd->secret;
 }
 
+/*
+ * A member whose string config_json_wipe_secrets() overwrites: the SNMPv3
+ * secrets and cluster.nats.password.
+ */
 bool
 cfg_secret_key(const char *key)
 {
-	return is_secret_key(key);
+	return is_secret_key(key) || strcmp(key, "password") == 0;
 }
 
 bool
 cfg_secret_name(const char *key)
 {
-	return is_secret_key(key) || strcmp(key, "community") == 0 ||
-	    strcmp(key, "communities") == 0 ||
-	    strcmp(key, "password") == 0;	/* cluster.nats */
+	return cfg_secret_key(key) || strcmp(key, "community") == 0 ||
+	    strcmp(key, "communities") == 0;
 }
 
 /*
@@ -683,7 +686,7 @@ secrets_wipe(json_t *j, int depth)
 		return;
 	if (json_is_object(j)) {
 		json_object_foreach(j, key, v) {
-			if (json_is_string(v) && is_secret_key(key))
+			if (json_is_string(v) && cfg_secret_key(key))
 				secret_wipe(v);
 			else
 				secrets_wipe(v, depth + 1);
@@ -698,6 +701,13 @@ void
 config_json_wipe_secrets(json_t *j)
 {
 	secrets_wipe(j, 0);
+}
+
+void
+config_json_wipe_string(json_t *v)
+{
+	if (json_is_string(v))
+		secret_wipe(v);
 }
 
 /*

@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config libevent-dev libssl-dev
-libjansson-dev check python3 snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev
+libjansson-dev check python3 python3-cryptography snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev
 systemd libsmi2-dev libnats-dev nats-server prometheus"
 
 missing=""

@@ -455,6 +455,9 @@ START_TEST(config_json_fast_matches_jansson)
 	size_t		 i;
 	bool		 secrets;
 	const char	*pw = "{\"c\": {\"x\": {\"auth_password\": \"pw\"}}}";
+	const char	*natspw = "{\"cluster\": {\"nats\": {\"user\": "
+	    "\"samepass1\", \"password\": \"samepass1\"}}}";
+	json_t		*a_nats;
 	const char	*shared = "{\"a\": {\"port\": 161, \"context_name\": "
 	    "\"samepass1\"}, \"b\": {\"port\": 161, \"auth_password\": "
 	    "\"samepass1\"}}";
@@ -492,6 +495,16 @@ START_TEST(config_json_fast_matches_jansson)
 	a = cfg_json_fast(pw, strlen(pw), &secrets);
 	ck_assert_ptr_nonnull(a);
 	ck_assert(secrets);
+	json_decref(a);
+	a = cfg_json_fast(natspw, strlen(natspw), &secrets);
+	ck_assert_ptr_nonnull(a);
+	ck_assert(secrets);
+	config_json_wipe_secrets(a);
+	a_nats = json_object_get(json_object_get(a, "cluster"), "nats");
+	ck_assert_str_eq(json_string_value(json_object_get(a_nats, "user")),
+	    "samepass1");
+	ck_assert_str_eq(json_string_value(json_object_get(a_nats,
+	    "password")), "***");
 	json_decref(a);
 	/* Equal values are shared, but never one a wipe writes over. */
 	a = cfg_json_fast(shared, strlen(shared), &secrets);
@@ -1182,6 +1195,20 @@ START_TEST(config_wipe_secrets_everywhere_in_place)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "user")), "u");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "community")),
 	    "public");
+	json_decref(j);
+	/* cluster.nats.password is a secret like the SNMPv3 ones. */
+	j = json_pack("{s:{s:{s:s,s:s}}}", "cluster", "nats", "user", "u",
+	    "password", "natspass1");
+	ck_assert_ptr_nonnull(j);
+	config_json_wipe_secrets(j);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    json_object_get(j, "cluster"), "nats"), "password")), "***");
+	json_decref(j);
+	/* One string, whatever its key (the CONNECT line's "pass"). */
+	j = json_string("natspass1");
+	config_json_wipe_string(j);
+	ck_assert_str_eq(json_string_value(j), "***");
+	config_json_wipe_string(NULL);
 	config_json_wipe_secrets(NULL);
 	json_decref(other);
 	json_decref(j);

@@ -202,7 +202,7 @@ class NatsServer:
 
     def __init__(self, user=None, password=None, name=None,
                  cluster_port=None, routes=(), start=True, tls=None,
-                 max_payload=None):
+                 max_payload=None, conf=None):
         self.prog = shutil.which("nats-server")
         if self.prog is None:
             raise unittest.SkipTest("nats-server not installed")
@@ -213,6 +213,7 @@ class NatsServer:
         self.name, self.cluster_port = name, cluster_port
         self.routes = list(routes)
         self.max_payload = max_payload
+        self.conf = conf                  # more server config, as text
         self.proc = None
         if start:
             self.start()
@@ -226,10 +227,12 @@ class NatsServer:
                 "-a", "127.0.0.1", "-p", str(self.port)]
         if self.user:
             args += ["--user", self.user, "--pass", self.password]
-        if self.max_payload:
+        if self.max_payload or self.conf:
             conf = os.path.join(self.dir, "server.conf")
             with open(conf, "w") as f:
-                f.write("max_payload: %d\n" % self.max_payload)
+                if self.max_payload:
+                    f.write("max_payload: %d\n" % self.max_payload)
+                f.write(self.conf or "")
             args += ["-c", conf]
         if self.tls:
             args += ["--tls", "--tlscert", self.tls[0], "--tlskey",
