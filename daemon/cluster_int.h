@@ -157,14 +157,14 @@ struct cl_nats {
 	kvStore		*kv;
 	/* The publishing thread's own connection (cluster_wire.h), its
 	 * next try and the last error it logged; PubAcks come to
-	 * ackpre.<batch>-<index> on it. */
+	 * ackpre.<gen>-<index> on it. */
 	struct nwire	*w;
 	int		 wnext;		/* the server to try first */
 	int64_t		 wretry_ms;
 	char		 werr[256];
 	struct nw_buf	 out;		/* a batch, written at once */
 	char		 ackpre[128];
-	uint64_t	 gen;		/* batches published */
+	uint64_t	 gen;		/* windows and replay batches */
 	char		 bucket[64];
 	uint32_t	 replicas;
 	struct config_stream_limits polls, traps, events;

@@ -1,9 +1,10 @@
 /*
  * cluster_pub.c - cluster mode's publishing thread (cluster_int.h): what
- * the loop handed over is published to JetStream in batches on a NATS
- * connection of its own (cluster_wire.h: not the loop's, and no libnats
- * thread between), each message with its Nats-Msg-Id and a reply subject
- * of ours whose PubAcks this thread reads itself; what NATS cannot take goes to the disk spool
+ * the loop handed over is published to JetStream through a sliding
+ * window of records in flight on a NATS connection of its own
+ * (cluster_wire.h: not the loop's, and no libnats thread between), each
+ * message with its Nats-Msg-Id and a reply subject of ours whose PubAcks
+ * this thread reads itself; what NATS cannot take goes to the disk spool
  * (cluster_spool.h) and is replayed, in order, when NATS is back.  The
  * lease is another thread's (cluster.c), so a backlog here never delays
  * it.
