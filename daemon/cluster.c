@@ -1178,7 +1178,7 @@ cluster_start(struct daemon *d)
 	cl->qcap = CL_QUEUE_MAX;
 	cl->qmax_bytes = cc->spool_max_size;
 	if ((cl->q = calloc(cl->qcap, sizeof(*cl->q))) == NULL ||
-	    (cl->batch = calloc(CL_BATCH, sizeof(*cl->batch))) == NULL) {
+	    (cl->batch = calloc(CL_WINDOW, sizeof(*cl->batch))) == NULL) {
 		log_warnx("cluster: out of memory");
 		goto fail;
 	}

@@ -41,7 +41,9 @@ struct member {
 enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 
 #define CL_QUEUE_MAX	(1U << 20)	/* records waiting, at most */
-#define CL_BATCH	256	/* records published before waiting for acks */
+#define CL_BATCH	256	/* records written at once, at most */
+#define CL_WINDOW	(4 * CL_BATCH)	/* records in flight, at most */
+#define CL_WINDOW_BYTES	(1U << 20)	/* and their octets */
 #define CL_LINGER_MS	20	/* a batch gathers on the loop this long */
 #define CL_RECONNECT_MS	500	/* the publishing connection's retries */
 
@@ -87,9 +89,9 @@ struct cluster {
 	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
 	uint64_t	 trap_seq;
 	int64_t		 started_ms;	/* unix ms, part of trap ids */
-	struct pubm	**batch;	/* the thread's, in flight */
+	struct pubm	**batch;	/* the thread's, in flight (CL_WINDOW) */
 	size_t		 nbatch;
-	size_t		 nflight;	/* of the queue's, in that batch */
+	size_t		 nflight;	/* of the queue's, in that window */
 	uint64_t	 flight_bytes;
 	/* The disk spool (cluster_spool.h), the thread's; its figures
 	 * copied under mu.  Inform tokens JetStream confirmed, for the
@@ -155,14 +157,14 @@ struct cl_nats {
 	kvStore		*kv;
 	/* The publishing thread's own connection (cluster_wire.h), its
 	 * next try and the last error it logged; PubAcks come to
-	 * ackpre.<batch>-<index> on it. */
+	 * ackpre.<gen>-<index> on it. */
 	struct nwire	*w;
 	int		 wnext;		/* the server to try first */
 	int64_t		 wretry_ms;
 	char		 werr[256];
 	struct nw_buf	 out;		/* a batch, written at once */
 	char		 ackpre[128];
-	uint64_t	 gen;		/* batches published */
+	uint64_t	 gen;		/* windows and replay batches */
 	char		 bucket[64];
 	uint32_t	 replicas;
 	struct config_stream_limits polls, traps, events;

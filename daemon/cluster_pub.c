@@ -1,9 +1,10 @@
 /*
  * cluster_pub.c - cluster mode's publishing thread (cluster_int.h): what
- * the loop handed over is published to JetStream in batches on a NATS
- * connection of its own (cluster_wire.h: not the loop's, and no libnats
- * thread between), each message with its Nats-Msg-Id and a reply subject
- * of ours whose PubAcks this thread reads itself; what NATS cannot take goes to the disk spool
+ * the loop handed over is published to JetStream through a sliding
+ * window of records in flight on a NATS connection of its own
+ * (cluster_wire.h: not the loop's, and no libnats thread between), each
+ * message with its Nats-Msg-Id and a reply subject of ours whose PubAcks
+ * this thread reads itself; what NATS cannot take goes to the disk spool
  * (cluster_spool.h) and is replayed, in order, when NATS is back.  The
  * lease is another thread's (cluster.c), so a backlog here never delays
  * it.
@@ -138,6 +139,55 @@ cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
 }
 
 /*
+ * Append m's HPUB to n->out, its PubAck to come to ackpre.<gen>-<i>:
+ * 0, -1 when out of memory, -2 when it is longer than the server takes
+ * (then dropped: no longer failed, nothing to confirm).
+ */
+static int
+cl_put(struct cluster *cl, struct cl_nats *n, struct pubm *m, size_t i)
+{
+	char		 reply[160];
+	int		 r;
+
+	snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
+	    (unsigned long long)n->gen, i);
+	r = nw_hpub(&n->out, m->subj, reply, m->id, m->data, m->len,
+	    nw_max_payload(n->w));
+	if (r == -2) {
+		/* Longer than the server takes: it would end the connection
+		 * at every try and hold back every record after it.
+		 * Dropped, counted, said. */
+		log_warnx("cluster %s: %s: record %s of %zu octets is longer "
+		    "than the NATS server takes (max_payload %zu): dropped",
+		    cl->name, m->subj, m->id, m->len, nw_max_payload(n->w));
+		m->failed = false;
+		m->token = 0;		/* not stored */
+	}
+	return r;
+}
+
+/* Under mu: m's inform token (if any) to the loop's confirmations; 1
+ * when one was added. */
+static size_t
+cl_confirm(struct cluster *cl, const struct pubm *m)
+{
+	uint64_t	*nt;
+
+	if (m->token == 0)
+		return 0;
+	if (cl->nconf_tok == cl->conf_cap) {
+		nt = reallocarray(cl->conf_tok, cl->conf_cap ?
+		    cl->conf_cap * 2 : 256, sizeof(*nt));
+		if (nt == NULL)
+			return 0;	/* its ack waits, then goes */
+		cl->conf_tok = nt;
+		cl->conf_cap = cl->conf_cap ? cl->conf_cap * 2 : 256;
+	}
+	cl->conf_tok[cl->nconf_tok++] = m->token;
+	return 1;
+}
+
+/*
  * Publish the k records in cl->batch, each with its Nats-Msg-Id and a
  * reply subject of our own, then read their PubAcks (2 heartbeats at
  * most); those without a good one stay marked failed.  The connection is
@@ -149,11 +199,9 @@ static void
 cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 {
 	struct nw_frame	 f;
-	char		 reply[160];
 	size_t		 i, sent, left, ntok = 0, acked = 0, bad = 0;
 	size_t		 big = 0;
 	unsigned long long g;
-	uint64_t	*nt;
 	int64_t		 end, now;
 	int		 r;
 
@@ -162,26 +210,10 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 		cl->batch[i]->failed = true;
 	n->out.len = 0;
 	for (sent = 0; sent < k; sent++) {
-		snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
-		    (unsigned long long)n->gen, sent);
-		r = nw_hpub(&n->out, cl->batch[sent]->subj, reply,
-		    cl->batch[sent]->id, cl->batch[sent]->data,
-		    cl->batch[sent]->len, nw_max_payload(n->w));
-		if (r == -1)
+		if ((r = cl_put(cl, n, cl->batch[sent], sent)) == -1)
 			break;
-		if (r == -2) {
-			/* Longer than the server takes: it would end the
-			 * connection at every try and hold back every
-			 * record after it.  Dropped, counted, said. */
-			log_warnx("cluster %s: %s: record %s of %zu octets is "
-			    "longer than the NATS server takes (max_payload "
-			    "%zu): dropped", cl->name, cl->batch[sent]->subj,
-			    cl->batch[sent]->id, cl->batch[sent]->len,
-			    nw_max_payload(n->w));
-			cl->batch[sent]->failed = false;
-			cl->batch[sent]->token = 0;	/* not stored */
+		if (r == -2)
 			big++;
-		}
 	}
 	if (n->w == NULL || nw_write(n->w, n->out.p, n->out.len) == -1) {
 		if (n->w != NULL)
@@ -219,64 +251,161 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	cl->pub_acked += acked;
 	cl->pub_errors += bad;
 	cl->pub_dropped += big;
-	for (i = 0; i < k; i++) {
-		if (cl->batch[i]->failed || cl->batch[i]->token == 0)
-			continue;
-		if (cl->nconf_tok == cl->conf_cap) {
-			nt = reallocarray(cl->conf_tok, cl->conf_cap ?
-			    cl->conf_cap * 2 : 256, sizeof(*nt));
-			if (nt == NULL)
-				continue;	/* its ack waits, then goes */
-			cl->conf_tok = nt;
-			cl->conf_cap = cl->conf_cap ? cl->conf_cap * 2 : 256;
-		}
-		cl->conf_tok[cl->nconf_tok++] = cl->batch[i]->token;
-		ntok++;
-	}
+	for (i = 0; i < k; i++)
+		if (!cl->batch[i]->failed)
+			ntok += cl_confirm(cl, cl->batch[i]);
 	pthread_mutex_unlock(&cl->mu);
 	if (ntok > 0)
 		event_active(cl->ev_confirm, EV_TIMEOUT, 0);
 }
 
 /*
- * Publish what is queued in memory, CL_BATCH records at a time.  Those
- * without a PubAck go back to the head of the queue in their order, for
- * the next try (JetStream drops the ones it had after all).  False when
- * NATS did not take them all.
+ * Under mu: take the records of the window from seq *head on out of it,
+ * in order: the stored ones are freed (their informs confirmed), the
+ * others (when fail) go back to the head of the queue in their order.
+ * Stops at the first not stored unless fail.  The counters too.
+ */
+static void
+cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
+    size_t *ntok)
+{
+	struct pubm	*m;
+	size_t		 i;
+
+	if (fail) {
+		for (i = next; i-- > *head;) {
+			m = cl->batch[i % CL_WINDOW];
+			if (m->failed)
+				cl_q_put(cl, m, true);
+			else {
+				*ntok += cl_confirm(cl, m);
+				pubm_free(m);
+			}
+			cl->nflight--;
+			cl->flight_bytes -= m->len;
+		}
+		*head = next;
+		return;
+	}
+	for (; *head < next; (*head)++) {
+		m = cl->batch[*head % CL_WINDOW];
+		if (m->failed)
+			break;
+		*ntok += cl_confirm(cl, m);
+		cl->nflight--;
+		cl->flight_bytes -= m->len;
+		pubm_free(m);
+	}
+}
+
+/*
+ * Publish what is queued in memory through a sliding window: up to
+ * CL_WINDOW records (CL_WINDOW_BYTES) in flight, new ones written as
+ * they come while the PubAcks of earlier ones are read.  Records leave
+ * the window in order once stored.  The first without a good PubAck (an
+ * error, none within 2 heartbeats, the connection lost) ends it: it and
+ * the others not stored go back to the head of the queue, in their
+ * order, for the next try (JetStream drops the ones it had after all).
+ * False then.
  */
 static bool
 cl_flush(struct cluster *cl, struct cl_nats *n)
 {
-	size_t		 i, k, nfail;
+	struct nw_frame	 f;
+	struct pubm	*m;
+	size_t		 head = 0, next = 0, k0, i, ntok;
+	size_t		 acked = 0, bad = 0, big = 0;
+	unsigned long long g;
+	int64_t		 now, wait;
+	bool		 fail = false, more;
+	int		 r;
 
+	n->gen++;
 	for (;;) {
+		/* Retire what is stored, take what came. */
+		ntok = 0;
 		pthread_mutex_lock(&cl->mu);
-		for (k = 0; k < CL_BATCH && cl->qlen > 0; k++) {
-			cl->batch[k] = cl->q[cl->qhead];
-			cl->qbytes -= cl->batch[k]->len;
-			cl->flight_bytes += cl->batch[k]->len;
+		cl_retire(cl, &head, next, fail, &ntok);
+		cl->pub_acked += acked;
+		cl->pub_errors += bad;
+		cl->pub_dropped += big;
+		acked = bad = big = 0;
+		k0 = next;
+		while (!fail && cl->qlen > 0 && next - head < CL_WINDOW &&
+		    next - k0 < CL_BATCH &&
+		    cl->flight_bytes < CL_WINDOW_BYTES) {
+			m = cl->q[cl->qhead];
+			cl->qbytes -= m->len;
+			cl->flight_bytes += m->len;
+			cl->nflight++;
 			cl->qhead = (cl->qhead + 1) % cl->qcap;
 			cl->qlen--;
+			cl->batch[next++ % CL_WINDOW] = m;
 		}
-		cl->nbatch = cl->nflight = k;
+		more = cl->qlen > 0;
 		pthread_mutex_unlock(&cl->mu);
-		if (k == 0)
-			return true;
-		cl_pub_batch(cl, n, k);
-		pthread_mutex_lock(&cl->mu);
-		nfail = 0;
-		for (i = k; i-- > 0;) {
-			if (cl->batch[i]->failed) {
-				cl_q_put(cl, cl->batch[i], true);
-				nfail++;
-			} else
-				pubm_free(cl->batch[i]);
-		}
-		cl->nbatch = cl->nflight = 0;
-		cl->flight_bytes = 0;
-		pthread_mutex_unlock(&cl->mu);
-		if (nfail > 0)
+		if (ntok > 0)
+			event_active(cl->ev_confirm, EV_TIMEOUT, 0);
+		if (fail)
 			return false;
+		if (head == next && !more)
+			return true;
+		/* Write what was taken, in one go. */
+		if (next > k0) {
+			n->out.len = 0;
+			now = cl_now_ms();
+			for (i = k0; i < next; i++) {
+				m = cl->batch[i % CL_WINDOW];
+				m->failed = true;
+				m->due_ms = now + 2 * (int64_t)cl->hb_ms;
+				if ((r = cl_put(cl, n, m, i)) == -1)
+					fail = true;
+				else if (r == -2)
+					big++;
+			}
+			if (fail || n->w == NULL ||
+			    nw_write(n->w, n->out.p, n->out.len) == -1) {
+				if (n->w != NULL)
+					cl_pub_lost(cl, n);
+				fail = true;
+				continue;
+			}
+			if (more && next - head < CL_WINDOW &&
+			    cl->flight_bytes < CL_WINDOW_BYTES)
+				continue;	/* room for more */
+		}
+		if (head == next)
+			continue;
+		/* Read a PubAck; wait for one only when nothing else is to
+		 * be done, until the oldest is overdue. */
+		m = cl->batch[head % CL_WINDOW];
+		if (!m->failed)
+			continue;
+		if ((wait = m->due_ms - cl_now_ms()) <= 0) {
+			fail = true;
+			continue;
+		}
+		if ((r = nw_next(n->w, &f, (int)wait)) == 0)
+			continue;
+		if (r < 0) {
+			cl_pub_lost(cl, n);
+			fail = true;
+			continue;
+		}
+		if (f.op == NW_ERR) {
+			cl_pub_err(cl, n, "the server said", f.data, f.datalen);
+			continue;
+		}
+		if (!cl_ack_index(&f, &g, &i) || g != n->gen || i < head ||
+		    i >= next || !cl->batch[i % CL_WINDOW]->failed)
+			continue;
+		if (nw_ack_ok(&f)) {
+			cl->batch[i % CL_WINDOW]->failed = false;
+			acked++;
+		} else {
+			bad++;
+			fail = true;
+		}
 	}
 }
 

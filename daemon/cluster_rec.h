@@ -21,6 +21,7 @@ struct pubm {
 	size_t		 len;
 	bool		 failed;	/* no PubAck: back in the queue */
 	uint64_t	 token;		/* an inform's, to confirm; or 0 */
+	int64_t		 due_ms;	/* its PubAck comes by then or never */
 };
 
 /* The caller's buffer for dumping, reused from record to record. */
