@@ -130,7 +130,6 @@ union sess_sockaddr {
 	struct sockaddr_in6	 sin6;
 };
 
-/* Fields ordered without holes: 100,000 sessions are 100,000 of these. */
 /* A bound walks learnt (walk.c), for so many walks more: value holds
  * while walks > 1, each asking takes one (session.c, sess_walk_ceil). */
 struct sess_walk_bound {
@@ -138,6 +137,7 @@ struct sess_walk_bound {
 	uint32_t		 walks;
 };
 
+/* Fields ordered without holes: 100,000 sessions are 100,000 of these. */
 struct sess {
 	struct sess_mgr		*m;
 	TAILQ_ENTRY(sess)	 entry;

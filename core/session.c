@@ -593,19 +593,22 @@ sess_set_walk_cols(struct sess *s, uint32_t cols)
 	sess_bound_set(&s->walk_cols, cols);
 }
 
+/* A bound as it stands, without taking a walk: its value and the walks
+ * it still holds for, both 0 when none. */
+static void
+sess_bound_peek(const struct sess_walk_bound *b, uint32_t *value,
+    uint32_t *walks)
+{
+	*value = b->walks > 1 ? b->value : 0;
+	*walks = b->walks > 1 ? b->walks - 1 : 0;
+}
+
 void
 sess_walk_info(const struct sess *s, struct sess_walk_info *out)
 {
-	memset(out, 0, sizeof(*out));
 	out->hint = s->walk_hint;
-	if (s->walk_ceil.walks > 1) {
-		out->ceil = s->walk_ceil.value;
-		out->ceil_walks = s->walk_ceil.walks - 1;
-	}
-	if (s->walk_cols.walks > 1) {
-		out->cols = s->walk_cols.value;
-		out->cols_walks = s->walk_cols.walks - 1;
-	}
+	sess_bound_peek(&s->walk_ceil, &out->ceil, &out->ceil_walks);
+	sess_bound_peek(&s->walk_cols, &out->cols, &out->cols_walks);
 }
 
 const struct sess_stats *

@@ -139,6 +139,36 @@ cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
 }
 
 /*
+ * Wait up to ms for the next frame: 1 when it is the PubAck of a record
+ * of cl->batch in [lo, hi) (this generation, still waiting), *i its
+ * index and *ok whether it was stored; 0 when nothing came in time or
+ * the frame was another's; -1 when the connection is lost.
+ */
+static int
+cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
+    size_t hi, size_t *i, bool *ok)
+{
+	struct nw_frame	 f;
+	unsigned long long g;
+	int		 r;
+
+	if ((r = nw_next(n->w, &f, ms)) <= 0) {
+		if (r < 0)
+			cl_pub_lost(cl, n);
+		return r;
+	}
+	if (f.op == NW_ERR) {
+		cl_pub_err(cl, n, "the server said", f.data, f.datalen);
+		return 0;
+	}
+	if (!cl_ack_index(&f, &g, i) || g != n->gen || *i < lo || *i >= hi ||
+	    !cl->batch[*i % CL_WINDOW]->failed)
+		return 0;
+	*ok = nw_ack_ok(&f);
+	return 1;
+}
+
+/*
  * Append m's HPUB to n->out, its PubAck to come to ackpre.<gen>-<i>:
  * 0, -1 when out of memory, -2 when it is longer than the server takes
  * (then dropped: no longer failed, nothing to confirm).
@@ -198,11 +228,10 @@ cl_confirm(struct cluster *cl, const struct pubm *m)
 static void
 cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 {
-	struct nw_frame	 f;
 	size_t		 i, sent, left, ntok = 0, acked = 0, bad = 0;
 	size_t		 big = 0;
-	unsigned long long g;
 	int64_t		 end, now;
+	bool		 ok;
 	int		 r;
 
 	n->gen++;
@@ -227,25 +256,17 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	for (left = sent - big; left > 0; ) {
 		if ((now = cl_now_ms()) >= end)
 			break;
-		if ((r = nw_next(n->w, &f, (int)(end - now))) == 0)
+		if ((r = cl_next_ack(cl, n, (int)(end - now), 0, sent, &i,
+		    &ok)) < 0)
 			break;
-		if (r < 0) {
-			cl_pub_lost(cl, n);
-			break;
-		}
-		if (f.op == NW_ERR) {
-			cl_pub_err(cl, n, "the server said", f.data, f.datalen);
+		if (r == 0)
 			continue;
-		}
-		if (cl_ack_index(&f, &g, &i) && g == n->gen && i < sent &&
-		    cl->batch[i]->failed) {
-			left--;
-			if (nw_ack_ok(&f)) {
-				cl->batch[i]->failed = false;
-				acked++;
-			} else
-				bad++;
-		}
+		left--;
+		if (ok) {
+			cl->batch[i]->failed = false;
+			acked++;
+		} else
+			bad++;
 	}
 	pthread_mutex_lock(&cl->mu);
 	cl->pub_acked += acked;
@@ -311,13 +332,11 @@ cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
 static bool
 cl_flush(struct cluster *cl, struct cl_nats *n)
 {
-	struct nw_frame	 f;
 	struct pubm	*m;
 	size_t		 head = 0, next = 0, k0, i, ntok;
 	size_t		 acked = 0, bad = 0, big = 0;
-	unsigned long long g;
 	int64_t		 now, wait;
-	bool		 fail = false, more;
+	bool		 fail = false, more, ok;
 	int		 r;
 
 	n->gen++;
@@ -385,21 +404,12 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 			fail = true;
 			continue;
 		}
-		if ((r = nw_next(n->w, &f, (int)wait)) == 0)
-			continue;
-		if (r < 0) {
-			cl_pub_lost(cl, n);
+		if ((r = cl_next_ack(cl, n, (int)wait, head, next, &i,
+		    &ok)) < 0)
 			fail = true;
+		if (r <= 0)
 			continue;
-		}
-		if (f.op == NW_ERR) {
-			cl_pub_err(cl, n, "the server said", f.data, f.datalen);
-			continue;
-		}
-		if (!cl_ack_index(&f, &g, &i) || g != n->gen || i < head ||
-		    i >= next || !cl->batch[i % CL_WINDOW]->failed)
-			continue;
-		if (nw_ack_ok(&f)) {
+		if (ok) {
 			cl->batch[i % CL_WINDOW]->failed = false;
 			acked++;
 		} else {
