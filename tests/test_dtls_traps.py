@@ -653,12 +653,14 @@ class DtlsReceiverTest(unittest.TestCase):
                 plan, r.stderr, self.d.log()[-2000:]))
             rec = wait_record(self.journal, by_oid(oid))
             self.check_rec(rec, "spec", "ops-specified", typ="inform")
-            after = self.dtls_stats()
-            self.assertGreaterEqual(after["records_dropped"] -
-                                    before["records_dropped"], 1, plan)
             self.assertIsNone(self.w.wait(
                 lambda e: e["event"] == "disconnected" and
-                "record" in e.get("reason", ""), 0.2))
+                "record" in e.get("reason", ""), 0.2), plan)
+            after = self.dtls_stats()
+            self.assertEqual(after["established"] - before["established"],
+                             1, plan)
+            self.assertGreaterEqual(after["records_dropped"] -
+                                    before["records_dropped"], 1, plan)
         # A trap (one message, the first) behind a short record.
         m = Relay(self.port)
         m.to_server = ["short"]
