@@ -724,6 +724,7 @@ class DtlsForgedRecordsTest(unittest.TestCase):
         cls.agent, cls.relays, cls.daemon = None, {}, None
         try:
             cls.agent, port = dtls_agent(p)
+            cls.agent_port = port
             sessions = {}
             for name, cipher in cls.CIPHERS.items():
                 r = cls.relays[name] = Relay(port)
@@ -749,39 +750,37 @@ class DtlsForgedRecordsTest(unittest.TestCase):
             cls.agent.close()
         cls.pki.close()
 
-    def tls(self, session):
-        return self.daemon.call("session.show", {"session": session})["tls"]
-
-    def forged(self, session):
-        relay = self.relays[session]
-        self.assertIn("result", get_rpc(self.daemon, session))
-        tls = self.tls(session)
-        if self.CIPHERS[session]:
+    def forged(self, session, daemon=None, relay=None,
+               counted=len(FORGERIES) - 1):
+        daemon = daemon or self.daemon
+        relay = relay or self.relays[session]
+        self.assertIn("result", get_rpc(daemon, session))
+        tls = daemon.call("session.show", {"session": session})["tls"]
+        if self.CIPHERS.get(session):
             self.assertEqual(tls["cipher"], self.CIPHERS[session])
-        c = self.daemon.connect()
+        c = daemon.connect()
         c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
                                     "sessions": [session]})
         try:
             for name in FORGERIES:
                 relay.to_client = [name]
-                r = get_rpc(self.daemon, session)
+                r = get_rpc(daemon, session)
                 self.assertIn("result", r, "%s: %s: %s" % (session, name,
                                                             r))
                 self.assertEqual(relay.done[-1], name)
             # Not one association closed or opened meanwhile.
             self.assertEqual(read_events(c, lambda e: True, 0.5), [],
-                             "%s:\n%s" % (session,
-                                          self.daemon.log()[-3000:]))
+                             "%s:\n%s" % (session, daemon.log()[-3000:]))
         finally:
             c.close()
         # Each of them but the garbage (whose header is random) counted,
         # and traced; the next request served on the same association.
-        after = self.tls(session)
+        after = daemon.call("session.show", {"session": session})["tls"]
         self.assertGreaterEqual(after["records_dropped"] -
-                                tls["records_dropped"], len(FORGERIES) - 1)
+                                tls["records_dropped"], counted)
         self.assertEqual(after["sha256"], tls["sha256"])
-        self.assertIn("invalid record", self.daemon.log())
-        self.assertIn("result", get_rpc(self.daemon, session))
+        self.assertIn("invalid record", daemon.log())
+        self.assertIn("result", get_rpc(daemon, session))
 
     def test_cbc_sha256(self):
         self.forged("cbc")
@@ -791,6 +790,37 @@ class DtlsForgedRecordsTest(unittest.TestCase):
 
     def test_aead(self):
         self.forged("gcm")
+
+    def test_cbc_mac_then_encrypt(self):
+        # OpenSSL's system configuration turns encrypt_then_mac off in
+        # this daemon: the MAC is inside the encryption, OpenSSL checks
+        # it and drops what fails; only the short and cut records are
+        # ours to count.  A real record must not be taken for a short one.
+        conf = self.pki.path("no-etm.cnf")
+        with open(conf, "w") as f:
+            f.write("openssl_conf = c\n[c]\nssl_conf = s\n[s]\n"
+                    "system_default = d\n[d]\n"
+                    "Options = -EncryptThenMac\n")
+        relay = Relay(self.agent_port)
+        old = os.environ.get("OPENSSL_CONF")
+        os.environ["OPENSSL_CONF"] = conf
+        try:
+            d = Daemon({"sessions": {"mte": {
+                "host": "127.0.0.1", "port": relay.port,
+                "transport": "dtls", "cert": self.pki.path("mgr.crt"),
+                "key": self.pki.path("mgr.key"), "ca": self.pki.ca,
+                "timeout": "1s", "retries": 2,
+                "tls_ciphers": self.CIPHERS["cbc"]}}}, debug=True)
+        finally:
+            if old is None:
+                del os.environ["OPENSSL_CONF"]
+            else:
+                os.environ["OPENSSL_CONF"] = old
+        try:
+            self.forged("mte", d, relay, counted=2)
+        finally:
+            d.close()
+            relay.close()
 
 
 @skip_unless("snmpd", "snmpget", "openssl")
