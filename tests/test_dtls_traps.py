@@ -573,15 +573,21 @@ class DtlsReceiverTest(unittest.TestCase):
                 if s is not None:
                     s.close()
 
-    def test_replayed_and_garbage_records_are_dropped(self):
+    def relayed_inform(self, plan):
+        """An inform from "spec" through a Relay doing plan to what it
+        sends: (the relay, the run, the inform's OID)."""
         m = Relay(self.port)
-        m.to_server = ["replayed"] * 8
+        m.to_server = list(plan)
         try:
             oid = unique_oid()
             r = ns(self.pki, "snmpinform", "spec", "dtlsudp:localhost:%d"
                    % m.port, "", oid, "1.3.6.1.2.1.1.5.0", "s", "spec")
         finally:
             m.close()
+        return m, r, oid
+
+    def test_replayed_and_garbage_records_are_dropped(self):
+        m, r, oid = self.relayed_inform(["replayed"] * 8)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertGreaterEqual(len(m.done), 2)    # the probe, the inform
         time.sleep(0.3)
@@ -599,14 +605,7 @@ class DtlsReceiverTest(unittest.TestCase):
         for plan in (["short", "bad MAC"], ["altered copy", "garbage"],
                      ["cut", "short"]):
             before = self.dtls_stats()
-            m = Relay(self.port)
-            m.to_server = list(plan)
-            try:
-                oid = unique_oid()
-                r = ns(self.pki, "snmpinform", "spec", "dtlsudp:localhost:%d"
-                       % m.port, "", oid, "1.3.6.1.2.1.1.5.0", "s", "spec")
-            finally:
-                m.close()
+            m, r, oid = self.relayed_inform(plan)
             self.assertEqual(m.done, plan)
             self.assertEqual(r.returncode, 0, "%s: %s\n%s" % (
                 plan, r.stderr, self.d.log()[-2000:]))
