@@ -132,6 +132,7 @@ dtls_sieve_init(struct dtls_sieve *s, SSL *ssl, bool server, bool etm,
 	s->on = true;
 	return 0;
 fail:
+	OPENSSL_cleanse(kb, sizeof(kb));
 	dtls_sieve_clear(s);
 	return -1;
 }

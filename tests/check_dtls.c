@@ -1066,9 +1066,10 @@ END_TEST
 
 /*
  * Forged and altered records sent to `to` (in the place of a real one of
- * `from`, then in front of it in one datagram): each dropped, `to` stays
- * open and takes the real one once.  At least `counted` of the five
- * count as dropped (OpenSSL drops a failed AEAD tag without telling).
+ * `from`, forged alerts, then a forgery in front of the real one in one
+ * datagram): each dropped, `to` stays open and takes the real one once.
+ * At least `counted` of them count as dropped (OpenSSL drops a failed
+ * AEAD tag or another epoch without telling).
  */
 static void
 forgeries(struct dtls_assoc *from, struct dtls_assoc *to, uint64_t counted,
@@ -1084,7 +1085,7 @@ forgeries(struct dtls_assoc *from, struct dtls_assoc *to, uint64_t counted,
 	ck_assert_int_eq(dtls_assoc_send(from, (const uint8_t *)"real", 4),
 	    0);
 	ck_assert_int_gt(n = dtls_assoc_output(from, rec, sizeof(rec)), 40);
-	for (k = 0; k < 5; k++) {
+	for (k = 0; k < 7; k++) {
 		memcpy(bad, rec, (size_t)n);
 		m = (size_t)n;
 		switch (k) {
@@ -1103,7 +1104,17 @@ forgeries(struct dtls_assoc *from, struct dtls_assoc *to, uint64_t counted,
 			bad[12]--;
 			m--;
 			break;
-		case 4:		/* forged, then the real one */
+		case 4:		/* a fatal alert in the clear (epoch 0) */
+		case 5:		/* one of the next epoch */
+			bad[0] = 21;
+			bad[4] = k == 4 ? 0 : 2;
+			bad[11] = 0;
+			bad[12] = 2;
+			bad[13] = 2;		/* fatal */
+			bad[14] = 20;		/* bad_record_mac */
+			m = 13 + 2;
+			break;
+		case 6:		/* forged, then the real one */
 			bad[n - 2] ^= 0x10;
 			memcpy(bad + n, rec, (size_t)n);
 			m = 2 * (size_t)n;
@@ -1115,7 +1126,7 @@ forgeries(struct dtls_assoc *from, struct dtls_assoc *to, uint64_t counted,
 			ck_abort_msg("%s: forgery %d: %d %s", what, k,
 			    dtls_assoc_error(to, NULL), d);
 		}
-		if (k < 4)
+		if (k < 6)
 			ck_assert_int_eq(dtls_assoc_recv(to, bad, sizeof(bad)),
 			    0);
 	}
