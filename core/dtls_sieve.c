@@ -47,6 +47,20 @@ sv_rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The shortest record body of a block or NULL cipher with an HMAC. */
+static void
+sv_min(struct dtls_sieve *s)
+{
+	if (s->bs > 1 && s->etm)
+		/* The explicit IV, one block at least, the MAC after. */
+		s->min = 2 * s->bs + s->maclen;
+	else if (s->bs > 1)
+		/* The explicit IV, then MAC and padding length, padded. */
+		s->min = s->bs + (s->maclen + 1 + s->bs - 1) / s->bs * s->bs;
+	else
+		s->min = s->maclen;
+}
+
 /* The lengths of c's records: 0, or -1 for a cipher we cannot judge. */
 static int
 sv_cipher(struct dtls_sieve *s, const SSL_CIPHER *c)
@@ -88,14 +102,7 @@ sv_cipher(struct dtls_sieve *s, const SSL_CIPHER *c)
 		if (EVP_CIPHER_get_mode(ec) == EVP_CIPH_CBC_MODE)
 			s->bs = (size_t)EVP_CIPHER_get_block_size(ec);
 	}
-	if (s->bs > 1 && s->etm)
-		/* The explicit IV, one block at least, the MAC after. */
-		s->min = 2 * s->bs + s->maclen;
-	else if (s->bs > 1)
-		/* The explicit IV, then MAC and padding length, padded. */
-		s->min = s->bs + (s->maclen + 1 + s->bs - 1) / s->bs * s->bs;
-	else
-		s->min = s->maclen;
+	sv_min(s);
 	return 0;
 }
 
