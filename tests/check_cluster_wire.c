@@ -247,7 +247,12 @@ END_TEST
  * tls://, user:password@, [IPv6], 4222 when no port). */
 START_TEST(wire_urls)
 {
+	static const char *const bad[] = { "nats://", "nats://:4222",
+		"nats://h:65536", "nats://h:0", "nats://h:42x", "nats://h:",
+		"nats://[::1", "nats://[::1]x", "demo.nats.io:4222",
+		"nats://a b:4222" };
 	char	 host[NW_HOST_LEN], port[8];
+	size_t	 i;
 	bool	 tls;
 
 	ck_assert_int_eq(nw_url("nats://demo.nats.io:4222", host,
@@ -269,26 +274,9 @@ START_TEST(wire_urls)
 	ck_assert_str_eq(host, "192.0.2.1");
 	ck_assert_str_eq(port, "1");
 	/* no host, a bad port, no scheme, a blank in the host */
-	ck_assert_int_eq(nw_url("nats://", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://:4222", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://h:65536", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://h:0", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://h:42x", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://h:", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://[::1", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://[::1]x", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("demo.nats.io:4222", host, sizeof(host),
-	    port, sizeof(port), &tls), -1);
-	ck_assert_int_eq(nw_url("nats://a b:4222", host, sizeof(host), port,
-	    sizeof(port), &tls), -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(nw_url(bad[i], host, sizeof(host), port,
+		    sizeof(port), &tls) == -1, "%s taken", bad[i]);
 }
 END_TEST
 

@@ -68,10 +68,10 @@ class AckHolder:
             conn = {"c": c, "s": s, "pub": False, "held": []}
             with self.lock:
                 self.conns.append(conn)
-            threading.Thread(target=self.up, args=(conn,),
-                             daemon=True).start()
-            threading.Thread(target=self.down, args=(conn,),
-                             daemon=True).start()
+            threading.Thread(target=self.pump, args=(
+                conn, "c", "s", self.up_op), daemon=True).start()
+            threading.Thread(target=self.pump, args=(
+                conn, "s", "c", self.down_op), daemon=True).start()
 
     @staticmethod
     def frames(buf):
@@ -103,60 +103,49 @@ class AckHolder:
                     pass
             conn["held"] = []
 
-    def up(self, conn):
-        buf = b""
-        while True:
-            try:
-                d = conn["c"].recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            ops, buf = self.frames(buf)
-            for verb, line, payload in ops:
-                if verb == b"CONNECT":
-                    doc = json.loads(line[len(b"CONNECT"):])
-                    conn["pub"] = doc.get("name", "").endswith("/pub")
-                elif verb == b"HPUB" and conn["pub"]:
-                    hdr = payload[:int(line.split()[-2])].decode()
-                    for h in hdr.split("\r\n"):
-                        if h.lower().startswith("nats-msg-id:"):
-                            with self.lock:
-                                self.ids.add(h.split(":", 1)[1].strip())
-                                if (not self.released and
-                                        len(self.ids) > HOLD_UNTIL):
-                                    self.release()
-            try:
-                conn["s"].sendall(d)
-            except OSError:
-                break
-        self.close(conn)
+    def up_op(self, conn, verb, line, payload):
+        """From the node: its name, and the Msg-Ids it publishes."""
+        if verb == b"CONNECT":
+            doc = json.loads(line[len(b"CONNECT"):])
+            conn["pub"] = doc.get("name", "").endswith("/pub")
+        elif verb == b"HPUB" and conn["pub"]:
+            hdr = payload[:int(line.split()[-2])].decode()
+            for h in hdr.split("\r\n"):
+                if h.lower().startswith("nats-msg-id:"):
+                    with self.lock:
+                        self.ids.add(h.split(":", 1)[1].strip())
+                        if (not self.released and
+                                len(self.ids) > HOLD_UNTIL):
+                            self.release()
+        return line + b"\r\n" + payload
 
-    def down(self, conn):
+    def down_op(self, conn, verb, line, payload):
+        """From the server: a PubAck is held (b"" goes on) until
+        released."""
+        raw = line + b"\r\n" + payload
+        with self.lock:
+            if (conn["pub"] and not self.released and
+                    verb in (b"MSG", b"HMSG")):
+                conn["held"].append(raw)
+                self.held += 1
+                return b""
+        return raw
+
+    def pump(self, conn, src, dst, op):
+        """Whole operations from conn[src] to conn[dst], through op."""
         buf = b""
         while True:
             try:
-                d = conn["s"].recv(65536)
+                d = conn[src].recv(65536)
             except OSError:
                 d = b""
             if not d:
                 break
-            buf += d
-            ops, buf = self.frames(buf)
-            out = b""
-            for verb, line, payload in ops:
-                raw = line + b"\r\n" + payload
-                with self.lock:
-                    if (conn["pub"] and not self.released and
-                            verb in (b"MSG", b"HMSG")):
-                        conn["held"].append(raw)
-                        self.held += 1
-                        continue
-                out += raw
+            ops, buf = self.frames(buf + d)
+            out = b"".join(op(conn, *o) for o in ops)
             try:
                 if out:
-                    conn["c"].sendall(out)
+                    conn[dst].sendall(out)
             except OSError:
                 break
         self.close(conn)
