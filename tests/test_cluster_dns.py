@@ -10,7 +10,8 @@ results are in the stream.  With a silent name server the node is
 standalone-degraded within the resolver's timeout, says why in its log,
 answers its control socket at once meanwhile, keeps polling and spooling,
 and a SIGTERM ends it at once.  A name whose address changes is followed
-at cluster.nats.resolve_interval.  Over TLS both connections check the
+at cluster.nats.resolve_interval; a name in the resolver section's
+hosts file needs no name server.  Over TLS both connections check the
 server's certificate against the name in the URL, not the address.
 Skips (exit 77) when snmpmgrd has not been built or was built without
 libnats.
@@ -91,6 +92,21 @@ class ClusterNames(unittest.TestCase):
         self.assertEqual(st["servers"], [{"host": NAME, "port": str(
             nats.port), "address": "127.0.0.1"}])
         self.assertIn("NATS server %s is at 127.0.0.1" % NAME, d.log())
+
+    def test_hosts_file_of_the_resolver_section(self):
+        """A name in the resolver section's hosts file needs no name
+        server: the node joins while the FakeDns stays silent."""
+        self.dns.silent = True
+        nats = tc.NatsServer()
+        self.addCleanup(nats.close)
+        hosts = os.path.join(nats.dir, "hosts")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 %s\n" % NAME)
+        cfg = self.node(nats)
+        cfg["resolver"]["hosts"] = hosts
+        d = self.start(cfg)
+        self.assert_publishes(d, nats)
+        self.assertFalse(self.asked(), self.dns.queries)
 
     def test_silent_name_server(self):
         """Standalone-degraded within the resolver's timeout (1 s) and a
