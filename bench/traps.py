@@ -6,12 +6,15 @@ snmptrapd; each with the OS default receive buffer and a raised one), each
 CPU placement (same: receiver and blaster on CPU 0; cross: receiver on
 CPU 0, blaster on CPU 1) and each kind of notification (the same captured
 SNMPv2c trap with its request-id varied, and SNMPv3 SHA/AES traps from
---engines distinct sender engines, spread over 4 users), bench/trapblast
-sends at rising rates for --duration seconds each.  Before the rates, a
-correctness check: every captured trap sent once, slowly, must be
-accepted (snmpmgrd: trap.stats "accepted" up by as many, nothing
-rejected; snmptrapd: as many log lines); if not, the run stops with exit
-status 1 and no figure.  A rate counts as
+--engines distinct sender engines, spread over 4 users; with --kinds
+inform also the same captured SNMPv2c InformRequest, each answered by
+the receiver to the blaster, which does not read the answers),
+bench/trapblast sends at rising rates for --duration seconds each.
+Before the rates, a correctness check: every captured trap sent once,
+slowly, must be accepted (snmpmgrd: trap.stats "accepted" up by as many,
+nothing rejected; snmptrapd: as many log lines), and an inform sent from
+the bench itself must get its Response (same request-id and varbinds);
+if not, the run stops with exit status 1 and no figure.  A rate counts as
 lossless when the receiver's socket dropped nothing (the "drops" column of
 /proc/net/udp, the kernel's per-socket overflow counter) and the receiver
 accounted for every datagram (snmpmgrd: trap.stats "accepted"; snmptrapd:
@@ -88,9 +91,64 @@ def reqid_offset(pkt):
     return s4
 
 
-def capture(args_list, env, parallel=16):
+def pdu_tag(pkt):
+    """The PDU's tag of a v1/v2c message."""
+    _, s, _ = ber_read(pkt, 0)
+    _, _, e1 = ber_read(pkt, s)             # version
+    _, _, e2 = ber_read(pkt, e1)            # community
+    return pkt[e2]
+
+
+def pdu_fields(pkt):
+    """(PDU tag, request-id, error-status, varbinds) of a v1/v2c
+    message; varbinds as (name octets, value tag, value octets)."""
+    _, s, _ = ber_read(pkt, 0)
+    _, _, e1 = ber_read(pkt, s)             # version
+    _, _, e2 = ber_read(pkt, e1)            # community
+    tag, i, _ = ber_read(pkt, e2)           # PDU
+    f = []
+    for _ in range(3):
+        _, cs, ce = ber_read(pkt, i)
+        f.append(int.from_bytes(pkt[cs:ce], "big", signed=True))
+        i = ce
+    _, i, end = ber_read(pkt, i)            # VarBindList
+    vbs = []
+    while i < end:
+        _, vs, ve = ber_read(pkt, i)
+        _, ns, ne = ber_read(pkt, vs)
+        vt, xs, xe = ber_read(pkt, ne)
+        vbs.append((pkt[ns:ne], vt, pkt[xs:xe]))
+        i = ve
+    return tag, f[0], f[1], vbs
+
+
+def inform_answered(port, pkt):
+    """Send the inform pkt once from a socket of our own; what is wrong
+    with the Response (None: it came, for this request, with the same
+    varbinds)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(pkt, ("127.0.0.1", port))
+        try:
+            r = s.recvfrom(65535)[0]
+        except socket.timeout:
+            return "no Response to an inform in 5 s"
+    try:
+        got, want = pdu_fields(r), pdu_fields(pkt)
+    except (IndexError, ValueError):
+        return "a Response that does not decode"
+    if got[0] != 0xa2 or got[1] != want[1] or got[2] != 0:
+        return "Response tag 0x%02x request-id %d error %d" % got[:3]
+    if got[3] != want[3]:
+        return "the Response's varbinds differ from the inform's"
+    return None
+
+
+def capture(args_list, env, parallel=16, inform=False):
     """Run snmptrap once per args (parallel at a time) and return the
-    datagrams they sent, in arrival order."""
+    datagrams they sent, in arrival order.  inform: InformRequests, sent
+    once each and never answered here, so snmptrap's failure is
+    expected."""
     out = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -107,7 +165,7 @@ def capture(args_list, env, parallel=16):
                 stderr=subprocess.DEVNULL)
                 for j, args in enumerate(args_list[k:k + parallel])]
             for p in procs:
-                if p.wait() != 0:
+                if p.wait() != 0 and not inform:
                     raise RuntimeError("snmptrap failed")
             for _ in procs:
                 out.append(s.recvfrom(65535)[0])
@@ -124,25 +182,31 @@ def write_blast_file(path, pkts, vary):
 
 
 def captured(workdir, env, engines):
-    v2c = None
-    for _ in range(20):
-        p = capture([["-v2c", "-c", "public"]], env)[0]
-        if reqid_offset(p) is not None:
-            v2c = p
-            break
-    if v2c is None:
+    def v2c_capture(args, inform):
+        for _ in range(20):
+            p = capture([["-v2c", "-c", "public"] + args], env,
+                        inform=inform)[0]
+            if reqid_offset(p) is not None:
+                return p
         raise RuntimeError("no snmptrap v2c capture with a 4-octet "
                            "request-id")
+
+    v2c = v2c_capture([], False)
+    inform = v2c_capture(["-Ci", "-r", "0", "-t", "0.2"], True)
+    if pdu_tag(inform) != 0xa6:
+        raise RuntimeError("the inform capture is not an InformRequest")
     v3 = capture([["-v3", "-e", "0x" + engine(i), "-Z", "1,%d" % (100 + i),
                    "-u", USERS[i % 4][0], "-l", "authPriv", "-a", "SHA",
                    "-A", USERS[i % 4][1], "-x", "AES", "-X",
                    USERS[i % 4][2]]
                   for i in range(engines)], env)
     files = {"v2c": os.path.join(workdir, "v2c.bin"),
-             "v3": os.path.join(workdir, "v3.bin")}
+             "v3": os.path.join(workdir, "v3.bin"),
+             "inform": os.path.join(workdir, "inform.bin")}
     write_blast_file(files["v2c"], [v2c], True)
     write_blast_file(files["v3"], v3, False)
-    return files, len(v2c), len(v3[0]), len(v3)
+    write_blast_file(files["inform"], [inform], True)
+    return files, len(v2c), len(v3[0]), len(v3), inform
 
 
 # ------------------------------------------------------------ receivers
@@ -434,11 +498,12 @@ def check_records(recs, kind, sent, engines):
         wrong.append("%d records for %d traps sent" % (len(recs), sent))
     seen = set()
     for rec in recs:
-        if (rec.get("type") != "trap" or rec.get("source") != "127.0.0.1"
+        if (rec.get("type") != ("inform" if kind == "inform" else "trap")
+                or rec.get("source") != "127.0.0.1"
                 or rec.get("trap_oid") != TRAP_OID
                 or varbind_value(rec, "1.3.6.1.2.1.2.2.1.1.7") != 7):
             wrong.append("record %r" % rec)
-        elif kind == "v2c":
+        elif kind in ("v2c", "inform"):
             if (rec.get("version") != "2c" or
                     rec.get("community") != "public" or
                     varbind_value(rec, "1.3.6.1.2.1.1.5.0") !=
@@ -457,18 +522,19 @@ def check_records(recs, kind, sent, engines):
             seen.add(i)
         if len(wrong) > 3:
             break
-    want = (set(range(0x10000001, 0x10000001 + sent)) if kind == "v2c"
-            else set(range(engines)))
+    v3 = kind == "v3"
+    want = (set(range(engines)) if v3
+            else set(range(0x10000001, 0x10000001 + sent)))
     if not wrong and seen != want:
         wrong.append("%d distinct %s, %d expected" % (
-            len(seen), "request-ids" if kind == "v2c" else "engines",
-            len(want)))
+            len(seen), "engines" if v3 else "request-ids", len(want)))
     return wrong
 
 
-def check(blaster, rx, path, npkts, cpus, kind, engines):
+def check(blaster, rx, path, npkts, cpus, kind, engines, inform):
     """Every captured datagram once, slowly: all must be accepted and
-    journaled as sent."""
+    journaled as sent; an inform must be answered (floors answer
+    nothing)."""
     rate = 500
     r = blast(blaster, rx, path, rate, max(npkts / rate, 0.5), cpus)
     bad = {k: v for k, v in rx.rejected().items() if v}
@@ -480,6 +546,10 @@ def check(blaster, rx, path, npkts, cpus, kind, engines):
         wrong = check_records(recs, kind, r["sent"], engines)
         if wrong:
             raise CheckFailed("journal: " + "; ".join(wrong)[:2000])
+    if kind == "inform" and not isinstance(rx, Sink):
+        wrong = inform_answered(rx.port, inform)
+        if wrong:
+            raise CheckFailed(wrong)
 
 
 def row_line(label, r):
@@ -587,6 +657,8 @@ def main():
                     "200000,250000,300000,400000")
     ap.add_argument("--rates-v3", default="25000,50000,75000,100000,"
                     "150000,200000")
+    ap.add_argument("--rates-inform", default="25000,50000,75000,100000,"
+                    "150000,200000")
     ap.add_argument("--rates-trapd", default="5000,10000,15000,20000,"
                     "30000,40000")
     ap.add_argument("--engines", type=int, default=1000,
@@ -602,7 +674,8 @@ def main():
     ap.add_argument("--cpus", default="0,1",
                     help="A,B: same runs both on A; cross runs the "
                     "receiver on A, the blaster on B")
-    ap.add_argument("--kinds", default="v2c,v3")
+    ap.add_argument("--kinds", default="v2c,v3",
+                    help="v2c,v3,inform (inform: SNMPv2c InformRequests)")
     ap.add_argument("--floor", default="read,write",
                     help="bench/trapsink references run beside snmpmgrd "
                     "(read: reads and discards; write: also writes the "
@@ -639,14 +712,17 @@ def main():
         sys.exit("build it first: make bench/trapsink")
     rates = {k: [int(x) for x in v.split(",")] for k, v in
              (("v2c", a.rates_v2c), ("v3", a.rates_v3),
-              ("trapd", a.rates_trapd))}
+              ("inform", a.rates_inform), ("trapd", a.rates_trapd))}
+    if any(k not in ("v2c", "v3", "inform") for k in a.kinds.split(",")):
+        sys.exit("traps.py: --kinds takes v2c,v3,inform")
     work = tempfile.mkdtemp(prefix="bench-traps-")
     env = dict(os.environ, MIBS="", SNMPCONFPATH=work,
                SNMP_PERSISTENT_DIR=work)
-    files, l2, l3, n3 = captured(work, env, a.engines)
-    npkts = {"v2c": 1, "v3": n3}
+    files, l2, l3, n3, inform = captured(work, env, a.engines)
+    npkts = {"v2c": 1, "v3": n3, "inform": 1}
     print("captured: v2c trap %d octets, %d v3 SHA/AES traps (%d octets) "
-          "from %d engines, %d users" % (l2, n3, l3, a.engines, len(USERS)))
+          "from %d engines, %d users, v2c inform %d octets"
+          % (l2, n3, l3, a.engines, len(USERS), len(inform)))
     print("placements: same = receiver and blaster on CPU %d; cross = "
           "receiver on CPU %d, blaster on CPU %d"
           % (cpus[0], cpus[0], cpus[1]))
@@ -691,7 +767,7 @@ def main():
                     try:
                         pin(rx.pid, rxcpu)
                         check(blaster, rx, files[kind], npkts[kind], txcpu,
-                              kind, a.engines)
+                              kind, a.engines, inform)
                         best, rows = search(blaster, rx, files[kind], rl,
                                             a.duration, label, txcpu)
                     finally:

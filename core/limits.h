@@ -114,6 +114,9 @@
 #define SNMPMGR_MAX_HOSTNAME		255
 #define SNMPMGR_MAX_RESOLVE_CACHE	262144
 
+/* Cluster mode: NATS server URLs in cluster.nats.servers. */
+#define SNMPMGR_MAX_NATS_SERVERS	32
+
 /* Control socket: one request line, and queued output per connection. */
 #define SNMPMGR_MAX_CTL_LINE		(1024 * 1024)
 #define SNMPMGR_MAX_CTL_OUTPUT		(16 * 1024 * 1024)

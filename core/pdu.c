@@ -189,8 +189,10 @@ pdu_varbinds_decode(struct ber *b, struct snmp_pdu *pdu,
 		max = SNMPMGR_MAX_VARBINDS;
 	if (pdu->vb == NULL && pdu->raw == NULL)
 		max = 0;
+	pdu->vblist.p = b->p;
 	if (ber_enter(b, BER_TAG_SEQUENCE, &list) == -1)
 		return pdu_errctx("varbind list");
+	pdu->vblist.len = (size_t)(list.end - pdu->vblist.p);
 	while (!ber_at_end(&list)) {
 		if (n >= max)
 			return pdu_varbinds_past(&list, n, max);
@@ -637,7 +639,7 @@ pdu_write(struct ber_wr *w, const struct snmp_pdu *pdu,
 		return -1;
 	}
 	if (pdu->nvb > SNMPMGR_MAX_VARBINDS ||
-	    (pdu->nvb > 0 && pdu->vb == NULL)) {
+	    (vbl == NULL && pdu->nvb > 0 && pdu->vb == NULL)) {
 		snmpmgr_seterr(SNMPMGR_ERR_TOO_MANY_OBJECTS,
 		    "%zu varbinds to encode", pdu->nvb);
 		return -1;
@@ -757,6 +759,14 @@ ssize_t
 snmp_scoped_pdu_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
     const uint8_t **out)
 {
+	return snmp_scoped_pdu_encode_vbl(msg, NULL, buf, size, out);
+}
+
+ssize_t
+snmp_scoped_pdu_encode_vbl(const struct snmp_msg *msg,
+    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+    const uint8_t **out)
+{
 	struct ber_wr	 w;
 
 	if ((msg->context_engine_id == NULL &&
@@ -774,7 +784,7 @@ snmp_scoped_pdu_encode(const struct snmp_msg *msg, uint8_t *buf, size_t size,
 		return -1;
 	}
 	ber_wr_init(&w, buf, size);
-	if (pdu_write(&w, &msg->pdu, NULL) == -1 ||
+	if (pdu_write(&w, &msg->pdu, vbl) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->context_name,
 	    msg->context_name_len, NULL) == -1 ||
 	    ber_wr_octets(&w, BER_TAG_OCTETS, msg->context_engine_id,

@@ -115,6 +115,18 @@ struct snmp_varbind {
 	struct snmp_value	value;
 };
 
+/*
+ * A VarBindList encoded once (snmp_vbl_encode) and copied into every
+ * message that sends the same varbinds: a poll's request differs from the
+ * last only in its request-id, and encoding ten names anew was a third of
+ * the daemon's instructions per poll.  The octets are the whole element,
+ * tag and length included.
+ */
+struct snmp_vbl {
+	const uint8_t	*p;
+	size_t		 len;
+};
+
 struct snmp_pdu {
 	uint8_t		 type;		/* enum snmp_pdu_type */
 	int32_t		 request_id;
@@ -135,6 +147,10 @@ struct snmp_pdu {
 	/* Set by the decoders: NULL, or the caller's array of maxvb that
 	 * the *_raw decoders filled instead of vb. */
 	struct snmp_vbraw *raw;
+	/* Set by the decoders: the VarBindList element as it came, for
+	 * who sends the same varbinds back (an inform's Response) without
+	 * decoding them. */
+	struct snmp_vbl	 vblist;
 };
 
 /*
@@ -143,8 +159,6 @@ struct snmp_pdu {
  * message), the value decoded as in struct snmp_varbind.  For who only
  * copies or prints names (the trap journal).
  */
-struct snmp_vbl;
-
 struct snmp_vbraw {
 	const uint8_t		*name;
 	size_t			 namelen;
@@ -247,18 +261,6 @@ int	 snmp_scoped_pdu_decode_raw(const uint8_t *buf, size_t len,
 /* Decode one PDU element (tag and all) into pdu.  0 or -1. */
 int	 snmp_pdu_decode(const uint8_t *buf, size_t len, struct snmp_pdu *pdu);
 
-/*
- * A VarBindList encoded once (snmp_vbl_encode) and copied into every
- * message that sends the same varbinds: a poll's request differs from the
- * last only in its request-id, and encoding ten names anew was a third of
- * the daemon's instructions per poll.  The octets are the whole element,
- * tag and length included.
- */
-struct snmp_vbl {
-	const uint8_t	*p;
-	size_t		 len;
-};
-
 /* Encode vb[0..nvb) as a VarBindList element, same conventions as
  * snmp_msg_encode. */
 ssize_t	 snmp_vbl_encode(const struct snmp_varbind *vb, size_t nvb,
@@ -295,6 +297,11 @@ ssize_t	 snmp_pdu_encode_vbl(const struct snmp_pdu *pdu,
  */
 ssize_t	 snmp_scoped_pdu_encode(const struct snmp_msg *msg, uint8_t *buf,
 	    size_t size, const uint8_t **out);
+/* The same with the PDU's VarBindList copied from vbl (NULL: from
+ * msg->pdu.vb), as snmp_msg_encode_vbl. */
+ssize_t	 snmp_scoped_pdu_encode_vbl(const struct snmp_msg *msg,
+	    const struct snmp_vbl *vbl, uint8_t *buf, size_t size,
+	    const uint8_t **out);
 
 /*
  * Encode a v3 message (RFC 3412 6): msgVersion 3, msgGlobalData from

@@ -658,6 +658,9 @@ cluster_status_json(struct cluster *cl, json_t *res)
 	if (o != NULL) {
 #ifdef HAVE_NATS
 		cluster_fwd_status(cl->fwd, o);
+		pthread_mutex_lock(&cl->mu);
+		json_object_set_new(o, "servers", cl_addr_json(cl));
+		pthread_mutex_unlock(&cl->mu);
 #endif
 		json_object_set_new(res, "cluster", o);
 	}
@@ -668,15 +671,11 @@ cluster_status_json(struct cluster *cl, json_t *res)
 
 static struct cl_nats	*cl_n;	/* the threads', one cluster per daemon */
 
+/* The connection's state and what went wrong, logged once until it
+ * changes. */
 static void
-cl_seterr(struct cluster *cl, enum nats_state st, const char *what,
-    natsStatus s)
+cl_seterr_text(struct cluster *cl, enum nats_state st, const char *buf)
 {
-	char	 buf[256];
-
-	snprintf(buf, sizeof(buf), "%s: %s%s%s", what, natsStatus_GetText(s),
-	    nats_GetLastError(NULL) != NULL ? ": " : "",
-	    nats_GetLastError(NULL) != NULL ? nats_GetLastError(NULL) : "");
 	pthread_mutex_lock(&cl->mu);
 	cl->state = st;
 	if (strcmp(cl->lasterr, buf) != 0) {
@@ -686,6 +685,18 @@ cl_seterr(struct cluster *cl, enum nats_state st, const char *what,
 		return;
 	}
 	pthread_mutex_unlock(&cl->mu);
+}
+
+static void
+cl_seterr(struct cluster *cl, enum nats_state st, const char *what,
+    natsStatus s)
+{
+	char	 buf[256];
+
+	snprintf(buf, sizeof(buf), "%s: %s%s%s", what, natsStatus_GetText(s),
+	    nats_GetLastError(NULL) != NULL ? ": " : "",
+	    nats_GetLastError(NULL) != NULL ? nats_GetLastError(NULL) : "");
+	cl_seterr_text(cl, st, buf);
 }
 
 /*
@@ -799,7 +810,75 @@ cl_stream(struct cluster *cl, struct cl_nats *n, const char *kind,
 	return 0;
 }
 
-/* Connect and open (or make) the members bucket.  0 or -1 (logged). */
+/*
+ * The node's connection's servers: numeric URLs of the servers whose
+ * names have an address (cluster_addr.c), so libnats never looks a name
+ * up, and the name their certificates must carry.  With TLS that name
+ * is one: the servers named as the first to try (n->lnext, the next one
+ * after a failure).  0 and the options set, 1 when no server has an
+ * address yet but a first lookup is still out, -1 when none has one
+ * (logged).
+ */
+static int
+cl_servers(struct cluster *cl, struct cl_nats *n, natsOptions *o,
+    natsStatus *st)
+{
+	struct nw_server sv[SNMPMGR_MAX_NATS_SERVERS];
+	int		 idx[SNMPMGR_MAX_NATS_SERVERS], k, i, j, first, nu = 0;
+	char		 ubuf[SNMPMGR_MAX_NATS_SERVERS][NW_HOST_LEN + 1100];
+	const char	*urls[SNMPMGR_MAX_NATS_SERVERS], *ui, *expect;
+	char		 why[600], what[700];
+	bool		 pending, tls, v6, same = true;
+
+	k = cl_addr_take(cl, sv, idx, &pending, why, sizeof(why));
+	if (k == 0) {
+		if (pending)
+			return 1;
+		snprintf(what, sizeof(what), "cannot connect: no address for "
+		    "any NATS server%s%s", why[0] != '\0' ? ": " : "", why);
+		cl_seterr_text(cl, NS_DISCONNECTED, what);
+		return -1;
+	}
+	tls = n->ca != NULL || n->cert != NULL;
+	for (i = 0; i < k; i++)
+		tls = tls || sv[i].tls;
+	first = n->lnext % k;
+	expect = sv[first].name;
+	for (i = 0; i < k; i++) {
+		j = (first + i) % k;
+		if (strcasecmp(sv[j].name, expect) != 0) {
+			if (tls)
+				continue;	/* another name: another try */
+			same = false;
+		}
+		ui = n->srv[idx[j]].userinfo;
+		v6 = strchr(sv[j].addr, ':') != NULL;
+		snprintf(ubuf[nu], sizeof(ubuf[nu]), "%s://%s%s%s%s:%s",
+		    sv[j].tls ? "tls" : "nats", ui != NULL ? ui : "",
+		    v6 ? "[" : "", sv[j].addr, v6 ? "]" : "", sv[j].port);
+		urls[nu] = ubuf[nu];
+		nu++;
+	}
+	/* Without TLS configured and with names that differ, a server
+	 * that asks for TLS anyway is checked against its address (libnats
+	 * as Debian builds it checks the URL's host). */
+	if (!same)
+		expect = NULL;
+	n->lnext = (first + 1) % k;
+	*st = natsOptions_SetServers(o, urls, nu);
+	/* The servers a NATS cluster tells of are left out: libnats would
+	 * look their names up itself, unbounded. */
+	if (*st == NATS_OK)
+		*st = natsOptions_SetIgnoreDiscoveredServers(o, true);
+	if (*st == NATS_OK && expect != NULL)
+		*st = natsOptions_SetExpectedHostname(o, expect);
+	for (i = 0; i < nu; i++)
+		OPENSSL_cleanse(ubuf[i], strlen(ubuf[i]));
+	return 0;
+}
+
+/* Connect and open (or make) the members bucket.  0, -1 (logged), or 1
+ * when the servers' names have no address yet (a lookup is out). */
 static int
 cl_connect(struct cluster *cl, struct cl_nats *n)
 {
@@ -807,10 +886,14 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	natsStatus	 s;
 	kvConfig	 kc;
 	jsOptions	 jo;
+	int		 r;
 
 	if ((s = natsOptions_Create(&o)) != NATS_OK)
 		goto fail;
-	s = natsOptions_SetServers(o, (const char **)n->servers, n->nservers);
+	if ((r = cl_servers(cl, n, o, &s)) != 0) {
+		natsOptions_Destroy(o);
+		return r;
+	}
 	if (s == NATS_OK)
 		s = natsOptions_SetName(o, cl->node);
 	if (s == NATS_OK && n->user != NULL)
@@ -1020,18 +1103,23 @@ cl_lease_thread(void *arg)
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->stop) {
 		ready = cl->ready;
+		cl->addr_news = false;
 		pthread_mutex_unlock(&cl->mu);
 		cl_deadline(&ts, cl->hb_ms);
-		if (!ready && cl_connect(cl, n) == -1) {
+		if (ready)
+			cl_beat(cl, n);
+		else if (cl_connect(cl, n) == -1) {
 			pthread_mutex_lock(&cl->mu);
 			cl->view_new = true;
 			cl->view_valid = false;
 			pthread_mutex_unlock(&cl->mu);
 			event_active(cl->ev_view, EV_TIMEOUT, 0);
-		} else
-			cl_beat(cl, n);
+		}
+		/* Not connected, a server's name lookup that ends is tried
+		 * at once. */
 		pthread_mutex_lock(&cl->mu);
-		while (cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
+		while (!(cl->addr_news && !cl->ready) &&
+		    cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
 			;
 	}
 	pthread_mutex_unlock(&cl->mu);
@@ -1041,8 +1129,6 @@ cl_lease_thread(void *arg)
 static void
 cl_nats_free(struct cl_nats *n)
 {
-	int	 i;
-
 	if (n == NULL)
 		return;
 	cl_close(n);
@@ -1050,9 +1136,7 @@ cl_nats_free(struct cl_nats *n)
 	free(n->out.p);
 	pthread_cond_destroy(&n->ccv);
 	pthread_mutex_destroy(&n->cmu);
-	for (i = 0; i < n->nservers; i++)
-		free(n->servers[i]);
-	free(n->servers);
+	cl_addr_free(n);
 	if (n->password != NULL) {
 		OPENSSL_cleanse(n->password, strlen(n->password));
 		free(n->password);
@@ -1083,19 +1167,14 @@ cl_nats_new(const struct config_cluster *cc)
 {
 	struct cl_nats	*n;
 	bool		 bad = false;
-	size_t		 i;
 
-	if ((n = calloc(1, sizeof(*n))) == NULL ||
-	    (n->servers = calloc(cc->nservers, sizeof(char *))) == NULL) {
-		free(n);
+	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
-	}
 	pthread_mutex_init(&n->cmu, NULL);
 	pthread_cond_init(&n->ccv, NULL);
-	for (i = 0; i < cc->nservers; i++)
-		if ((n->servers[n->nservers++] = strdup(cc->servers[i])) ==
-		    NULL)
-			bad = true;
+	if (cl_addr_init(n, cc->servers, cc->nservers) == -1)
+		bad = true;
+	n->resolve_ms = cc->resolve_interval_ms;
 	n->user = dup_or_null(cc->user, &bad);
 	n->password = dup_or_null(cc->password, &bad);
 	n->creds = dup_or_null(cc->creds, &bad);
@@ -1198,6 +1277,11 @@ cluster_start(struct daemon *d)
 	if ((cl->fwd = cluster_fwd_new(d, fsubj, cc->forward_timeout_ms)) ==
 	    NULL)
 		goto fail;
+	/* The servers' names, looked up on the loop for the threads. */
+	if (cl_addr_start(cl) == -1) {
+		log_warnx("cluster: cannot look up the NATS servers' names");
+		goto fail;
+	}
 	if (pthread_create(&cl->thr, NULL, cl_pub_thread, cl) != 0) {
 		log_warn("cluster: cannot start its thread");
 		goto fail;
@@ -1229,6 +1313,9 @@ cluster_free(struct cluster *cl)
 {
 	if (cl == NULL)
 		return;
+#ifdef HAVE_NATS
+	cl_addr_stop(cl);
+#endif
 	/* What gathers on the loop goes to the thread, to be spooled. */
 	if (cl->ev_hand != NULL)
 		cl_handover(cl);

@@ -72,6 +72,9 @@ struct cluster {
 	enum nats_state	 state;
 	bool		 back;		/* NATS came back: the publishing
 					 * thread goes now (cl_nats_back) */
+	bool		 addr_news;	/* a server's name lookup ended: the
+					 * lease thread, not connected, goes
+					 * now (cluster_addr.c) */
 	char		 lasterr[256];
 	struct member	*view;		/* the thread's latest reading */
 	size_t		 nview;
@@ -147,10 +150,36 @@ bool		 cl_wait(struct cluster *cl, pthread_cond_t *cv,
 void		 cl_deadline(struct timespec *ts, uint32_t ms);
 
 #ifdef HAVE_NATS
+#define CL_ADDR_RETRY_MS 5000	/* a name never looked up: again after */
+
+/*
+ * One configured server (cluster_addr.c): its URL split, and the address
+ * its host name has, looked up on the loop (resolve.h) and handed to the
+ * threads under mu; a host given as an address is its own.  The threads
+ * never look a name up.
+ */
+struct cl_srv {
+	struct cluster	*cl;
+	char		 host[NW_HOST_LEN];	/* as in the URL */
+	char		 port[8];
+	bool		 tls;			/* tls:// */
+	char		*userinfo;	/* "user:password@" or NULL: secret */
+	bool		 numeric;
+	/* Under mu. */
+	char		 addr[NW_ADDR_LEN];	/* "": none yet */
+	bool		 looked;		/* a first answer (or failure) */
+	char		 err[NW_HOST_LEN + 64];	/* the last lookup's failure */
+	/* The loop's. */
+	struct resolve_req *q;
+	struct event	*again;
+};
+
 /* What the thread keeps of the config (a reload does not change it). */
 struct cl_nats {
-	char		**servers;
-	int		 nservers;
+	struct cl_srv	*srv;
+	int		 nsrv;
+	uint32_t	 resolve_ms;	/* names looked up again after */
+	int		 lnext;		/* the lease's next first server */
 	char		*user, *password, *creds, *ca, *cert, *key;
 	natsConnection	*nc;		/* the loop's: lease, KV, requests */
 	jsCtx		*js;
@@ -181,6 +210,21 @@ struct cl_nats {
 
 /* cluster_pub.c: the publishing thread. */
 void		*cl_pub_thread(void *arg);
+
+/*
+ * cluster_addr.c.  On the loop: split the URLs (-1 when one is not one),
+ * look the names up and again every resolve interval; stop that.  From
+ * a thread: the servers with an address, in the configured order, into
+ * out (SNMPMGR_MAX_NATS_SERVERS), with their index in n->srv in idx; *pending
+ * when a name has had no first answer yet; why: the lookups' failures.
+ */
+int		 cl_addr_init(struct cl_nats *n, char *const *urls, size_t k);
+int		 cl_addr_start(struct cluster *cl);
+void		 cl_addr_stop(struct cluster *cl);
+void		 cl_addr_free(struct cl_nats *n);
+int		 cl_addr_take(struct cluster *cl, struct nw_server *out,
+		    int *idx, bool *pending, char *why, size_t whylen);
+json_t		*cl_addr_json(struct cluster *cl);
 #endif
 
 #endif /* SNMPMGRD_CLUSTER_INT_H */

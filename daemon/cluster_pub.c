@@ -69,11 +69,13 @@ cl_pub_lost(struct cluster *cl, struct cl_nats *n)
 static bool
 cl_pub_up(struct cluster *cl, struct cl_nats *n)
 {
+	struct nw_server sv[SNMPMGR_MAX_NATS_SERVERS];
 	struct nw_opts	 o;
 	struct nw_frame	 f;
 	natsInbox	*inbox = NULL;
-	char		 err[200], wild[140], name[CL_NODE_LEN + 8];
-	int		 r;
+	char		 err[200], wild[140], name[CL_NODE_LEN + 8], why[600];
+	int		 r, idx[SNMPMGR_MAX_NATS_SERVERS];
+	bool		 pending;
 
 	if (n->w != NULL) {
 		while ((r = nw_next(n->w, &f, 0)) == 1)
@@ -90,8 +92,14 @@ cl_pub_up(struct cluster *cl, struct cl_nats *n)
 	n->wretry_ms = cl_now_ms() + CL_RECONNECT_MS;
 	snprintf(name, sizeof(name), "%s/pub", cl->node);
 	memset(&o, 0, sizeof(o));
-	o.servers = n->servers;
-	o.nservers = n->nservers;
+	/* Numeric addresses, looked up on the loop (cluster_addr.c). */
+	o.servers = sv;
+	if ((o.nservers = cl_addr_take(cl, sv, idx, &pending, why,
+	    sizeof(why))) == 0) {
+		cl_pub_err(cl, n, "no address for any NATS server", why,
+		    strlen(why));
+		return false;
+	}
 	o.name = name;
 	o.user = n->user;
 	o.password = n->password;

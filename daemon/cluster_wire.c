@@ -405,42 +405,59 @@ nw_close(struct nwire *w)
 	free(w);
 }
 
-/* Split nats://[user@]host:port (or tls://); *tls for tls://. */
-static int
+int
 nw_url(const char *url, char *host, size_t hlen, char *port, size_t plen,
     bool *tls)
 {
-	const char	*p = url, *e, *c;
+	const char	*p = url, *e, *c, *h, *hend;
+	size_t		 i;
 
 	*tls = false;
-	if ((e = strstr(p, "://")) != NULL) {
-		*tls = (size_t)(e - p) == 3 && strncasecmp(p, "tls", 3) == 0;
-		p = e + 3;
-	}
+	if ((e = strstr(p, "://")) == NULL)
+		return -1;
+	*tls = (size_t)(e - p) == 3 && strncasecmp(p, "tls", 3) == 0;
+	p = e + 3;
 	e = p + strcspn(p, "/");
 	if ((c = memchr(p, '@', (size_t)(e - p))) != NULL)
 		p = c + 1;
 	if (*p == '[') {
 		if ((c = memchr(p, ']', (size_t)(e - p))) == NULL)
 			return -1;
-		snprintf(host, hlen, "%.*s", (int)(c - p - 1), p + 1);
-		c++;
+		h = p + 1;
+		hend = c++;
 	} else {
-		c = memchr(p, ':', (size_t)(e - p));
-		if (c == NULL)
+		if ((c = memchr(p, ':', (size_t)(e - p))) == NULL)
 			c = e;
-		snprintf(host, hlen, "%.*s", (int)(c - p), p);
+		h = p;
+		hend = c;
 	}
-	if (c < e && *c == ':')
+	if (hend <= h || (size_t)(hend - h) >= hlen)
+		return -1;
+	for (i = 0; h + i < hend; i++)
+		if (h[i] <= ' ' || h[i] == '@' || h[i] == '/' || h[i] == '[' ||
+		    h[i] == ']' || h[i] == 0x7f)
+			return -1;
+	snprintf(host, hlen, "%.*s", (int)(hend - h), h);
+	if (c < e && *c == ':') {
+		if (e - c - 1 < 1 || e - c - 1 > 5 || (size_t)(e - c) > plen)
+			return -1;
+		for (i = 1; c + i < e; i++)
+			if (c[i] < '0' || c[i] > '9')
+				return -1;
 		snprintf(port, plen, "%.*s", (int)(e - c - 1), c + 1);
-	else
+		if (atoi(port) < 1 || atoi(port) > 65535)
+			return -1;
+	} else if (c == e)
 		snprintf(port, plen, "4222");
-	return host[0] != '\0' && port[0] != '\0' ? 0 : -1;
+	else
+		return -1;
+	return 0;
 }
 
-/* A TCP connection within ms, or -1. */
+/* A TCP connection to a numeric address within ms, or -1: never a
+ * name lookup, whose time no one bounds. */
 static int
-nw_tcp(const char *host, const char *port, int ms)
+nw_tcp(const char *addr, const char *port, int ms)
 {
 	struct addrinfo	 hints, *res, *ai;
 	struct pollfd	 pfd;
@@ -450,7 +467,8 @@ nw_tcp(const char *host, const char *port, int ms)
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(addr, port, &hints, &res) != 0)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -681,17 +699,14 @@ nw_hello(struct nwire *w, const struct nw_opts *o, const char *host,
 struct nwire *
 nw_connect(const struct nw_opts *o, int *next, char *err, size_t errlen)
 {
+	const struct nw_server *sv;
 	struct nwire	*w;
-	char		 host[256], port[16];
-	bool		 tls;
 	int		 i, k;
 
-	snprintf(err, errlen, "no server");
+	snprintf(err, errlen, "no server address");
 	for (i = 0; i < o->nservers; i++) {
 		k = (*next + i) % o->nservers;
-		if (nw_url(o->servers[k], host, sizeof(host), port,
-		    sizeof(port), &tls) == -1)
-			continue;
+		sv = &o->servers[k];
 		if ((w = calloc(1, sizeof(*w))) == NULL)
 			return NULL;
 		w->timeout_ms = o->timeout_ms;
@@ -701,9 +716,10 @@ nw_connect(const struct nw_opts *o, int *next, char *err, size_t errlen)
 			free(w);
 			return NULL;
 		}
-		if ((w->fd = nw_tcp(host, port, o->timeout_ms)) < 0)
-			snprintf(err, errlen, "cannot connect");
-		else if (nw_hello(w, o, host, tls, err, errlen) == 0) {
+		if ((w->fd = nw_tcp(sv->addr, sv->port, o->timeout_ms)) < 0)
+			snprintf(err, errlen, "cannot connect to %s port %s",
+			    sv->addr, sv->port);
+		else if (nw_hello(w, o, sv->name, sv->tls, err, errlen) == 0) {
 			*next = k;	/* the same first, next time */
 			return w;
 		}

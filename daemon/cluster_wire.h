@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define NW_ADDR_LEN	46	/* an IPv6 address as text, NUL included */
+#define NW_HOST_LEN	256	/* a URL's host, NUL included */
+
 /* What the server sent: one operation (and its payload). */
 enum nw_op { NW_MSG, NW_PING, NW_PONG, NW_OK, NW_ERR, NW_INFO };
 
@@ -60,9 +63,30 @@ bool		 nw_ack_ok(const struct nw_frame *f);
  * cleanses the seed), or -1. */
 int		 nw_creds_parse(const char *text, char **jwt, char **seed);
 
+/*
+ * A nats:// or tls:// URL split: its host (a name or an address, without
+ * brackets), its port (4222 when none), whether it is tls://.  A user
+ * part (user:password@) is passed over.  -1 when it is not such a URL.
+ */
+int		 nw_url(const char *url, char *host, size_t hlen, char *port,
+		    size_t plen, bool *tls);
+
+/*
+ * A server as the publishing thread reaches it: a numeric address,
+ * never a name (names are looked up on the loop, cluster_addr.c), its
+ * port, the name its certificate must carry (the URL's host) and
+ * whether its URL is tls://.
+ */
+struct nw_server {
+	char		 addr[NW_ADDR_LEN];
+	char		 port[8];
+	char		 name[NW_HOST_LEN];
+	bool		 tls;
+};
+
 /* The connection. */
 struct nw_opts {
-	char * const	*servers;	/* nats://host:port, tls://... */
+	const struct nw_server *servers;
 	int		 nservers;
 	const char	*name;		/* the client's, in CONNECT */
 	const char	*user, *password, *creds;

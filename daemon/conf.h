@@ -285,6 +285,7 @@ struct config_cluster {
 	char		 node[65];	/* default: the host name */
 	char		**servers;	/* nats:// URLs */
 	size_t		 nservers;
+	uint32_t	 resolve_interval_ms;	/* their names again; 0 never */
 	char		*user;
 	char		*password;	/* secret: wiped by config_free */
 	char		*creds;		/* absolute paths, or NULL */

@@ -23,21 +23,24 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#ifdef HAVE_NATS
+#include "cluster_wire.h"
+#endif
 
 #define CL_DEF_HEARTBEAT_MS	2000
 #define CL_MIN_HEARTBEAT_MS	500
 #define CL_MAX_HEARTBEAT_MS	60000
 #define CL_DEF_FORWARD_MS	5000
+#define CL_DEF_RESOLVE_MS	300000	/* as sessions' resolve_interval */
 #define CL_DEF_SPOOL		"cluster-spool"
 #define CL_DEF_SPOOL_MAX	(1ULL << 30)
 #define CL_DAY_MS		(24U * 3600U * 1000U)
-#define CL_MAX_SERVERS		32
 
 static const char *const cluster_keys[] = { "name", "node", "nats",
 	"heartbeat", "replicas", "publish", "spool", "streams",
 	"forward_timeout", NULL };
 static const char *const nats_keys[] = { "servers", "user", "password",
-	"creds", "tls", NULL };
+	"creds", "tls", "resolve_interval", NULL };
 static const char *const tls_keys[] = { "ca", "cert", "key", NULL };
 static const char *const publish_keys[] = { "polls", "traps", "events",
 	NULL };
@@ -84,6 +87,21 @@ cl_opt_str(struct config *c, const json_t *obj, const char *key,
 	return 0;
 }
 
+/* Whether a server URL has a host and a good port (or none). */
+static bool
+cl_url_ok(const char *url)
+{
+#ifdef HAVE_NATS
+	char	 host[NW_HOST_LEN], port[8];
+	bool	 tls;
+
+	return nw_url(url, host, sizeof(host), port, sizeof(port), &tls) == 0;
+#else
+	(void)url;
+	return true;
+#endif
+}
+
 static int
 cl_nats(struct config *c, const json_t *obj, const struct cfg_pos *at,
     struct config_err *err)
@@ -102,10 +120,10 @@ cl_nats(struct config *c, const json_t *obj, const struct cfg_pos *at,
 	kat = cfg_pos_key(at, "servers");
 	if ((v = json_object_get(obj, "servers")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) == 0 ||
-		    json_array_size(v) > CL_MAX_SERVERS)
+		    json_array_size(v) > SNMPMGR_MAX_NATS_SERVERS)
 			return cfg_fail(err, &kat, AT_VALUE, "expected a list "
 			    "of 1 to %d URLs such as \"nats://127.0.0.1:4222\"",
-			    CL_MAX_SERVERS);
+			    SNMPMGR_MAX_NATS_SERVERS);
 		if ((cl->servers = calloc(json_array_size(v),
 		    sizeof(char *))) == NULL)
 			return cfg_fail(err, &kat, AT_VALUE, "out of memory");
@@ -113,16 +131,23 @@ cl_nats(struct config *c, const json_t *obj, const struct cfg_pos *at,
 			iat = cfg_pos_idx(&kat, i);
 			if (cfg_str(e, &iat, 1, 1024, 0, &s, err) == -1)
 				return -1;
-			if (strncmp(s, "nats://", 7) != 0 &&
-			    strncmp(s, "tls://", 6) != 0)
+			if ((strncmp(s, "nats://", 7) != 0 &&
+			    strncmp(s, "tls://", 6) != 0) || !cl_url_ok(s))
 				return cfg_fail(err, &iat, AT_VALUE, "expected "
-				    "a nats:// or tls:// URL");
+				    "a nats:// or tls:// URL with a host and "
+				    "an optional port");
 			if ((cl->servers[i] = strdup(s)) == NULL)
 				return cfg_fail(err, &iat, AT_VALUE, "out of "
 				    "memory");
 			cl->nservers++;
 		}
 	}
+	/* Names of servers are looked up again this often (cluster_addr.c). */
+	kat = cfg_pos_key(at, "resolve_interval");
+	if ((v = json_object_get(obj, "resolve_interval")) != NULL &&
+	    cfg_duration(v, &kat, 0, CL_DAY_MS, &cl->resolve_interval_ms,
+	    err) == -1)
+		return -1;
 	if (cl_opt_str(c, obj, "user", at, false, &cl->user, err) == -1 ||
 	    cl_opt_str(c, obj, "password", at, false, &cl->password,
 	    err) == -1 ||
@@ -366,6 +391,7 @@ cfg_cluster(struct cfg_ctx *ctx)
 #else
 	cl->have = true;
 	cl->heartbeat_ms = CL_DEF_HEARTBEAT_MS;
+	cl->resolve_interval_ms = CL_DEF_RESOLVE_MS;
 	cl->replicas = 1;
 	cl->publish_polls = cl->publish_traps = true;
 	cl->spool_max_size = CL_DEF_SPOOL_MAX;

@@ -899,8 +899,8 @@ mt_v3_trap(struct daemon *d, struct sess *s, const struct snmp_pdu *pdu,
 	mt_next_id(&msg_id);
 	n = trapproc_v3_encode(&me, u, use_priv, msg_id, user, userlen, ceng,
 	    ceng_len, (const uint8_t *)v3->context_name,
-	    strlen(v3->context_name), pdu, SNMPMGR_MAX_MSG_SIZE, s1, s2, out,
-	    start);
+	    strlen(v3->context_name), pdu, NULL, SNMPMGR_MAX_MSG_SIZE, s1, s2,
+	    out, start);
 	usm_user_free(u);
 	return n;
 }

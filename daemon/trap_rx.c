@@ -674,22 +674,19 @@ tp_community_ok(const struct trapproc *tp, const struct snmp_msg *msg)
  * it does not fit. */
 static void
 tp_v2c_ack(struct trapproc *tp, const struct snmp_msg *msg,
-    const uint8_t *buf, size_t len, struct trapproc_out *out)
+    struct trapproc_out *out)
 {
 	struct snmp_msg	 r;
 	const uint8_t	*p;
 	ssize_t		 n;
 
 	r = *msg;
-	/* Raw varbinds: the same message again, decoded (it decoded
-	 * once, so it does again). */
-	if (r.pdu.raw != NULL && snmp_msg_decode(buf, len, &r) == -1)
-		return;
 	r.pdu.type = SNMP_PDU_RESPONSE;
 	r.pdu.error_status = SNMP_ERR_NOERROR;
 	r.pdu.error_index = 0;
-	if ((n = snmp_msg_encode(&r, tp->reply, SNMPMGR_MAX_MSG_SIZE,
-	    &p)) == -1) {
+	/* The varbinds go back as they came, not decoded again. */
+	if ((n = snmp_msg_encode_vbl(&r, &msg->pdu.vblist, tp->reply,
+	    SNMPMGR_MAX_MSG_SIZE, &p)) == -1) {
 		r.pdu.error_status = SNMP_ERR_TOOBIG;
 		r.pdu.nvb = 0;
 		if ((n = snmp_msg_encode(&r, tp->reply, SNMPMGR_MAX_MSG_SIZE,
@@ -701,9 +698,9 @@ tp_v2c_ack(struct trapproc *tp, const struct snmp_msg *msg,
 }
 
 static void
-tp_community(struct trapproc *tp, struct snmp_msg *msg, const uint8_t *buf,
-    size_t len, const struct sockaddr *from, const char *timestr,
-    const char *listener, struct trapproc_out *out)
+tp_community(struct trapproc *tp, struct snmp_msg *msg,
+    const struct sockaddr *from, const char *timestr, const char *listener,
+    struct trapproc_out *out)
 {
 	struct snmp_pdu	*pdu = &msg->pdu;
 	struct render_buf *b = &tp->rec;
@@ -760,7 +757,7 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg, const uint8_t *buf,
 	if (inform) {
 		tp->st.informs++;
 		if (tp->auto_ack)
-			tp_v2c_ack(tp, msg, buf, len, out);
+			tp_v2c_ack(tp, msg, out);
 	} else
 		tp->st.traps++;
 	if (v1)
@@ -775,8 +772,9 @@ ssize_t
 trapproc_v3_encode(const struct trapproc_local *me, struct usm_user *u,
     bool priv, int32_t msg_id, const uint8_t *user, size_t userlen,
     const uint8_t *cengine, size_t cenginelen, const uint8_t *cname,
-    size_t cnamelen, const struct snmp_pdu *pdu, size_t maxlen, uint8_t *s1,
-    uint8_t *s2, uint8_t *out, const uint8_t **start)
+    size_t cnamelen, const struct snmp_pdu *pdu, const struct snmp_vbl *vbl,
+    size_t maxlen, uint8_t *s1, uint8_t *s2, uint8_t *out,
+    const uint8_t **start)
 {
 	struct snmp_msg		 m;
 	struct usm_secparams	 sp;
@@ -808,7 +806,7 @@ trapproc_v3_encode(const struct trapproc_local *me, struct usm_user *u,
 	m.context_name = cname;
 	m.context_name_len = cnamelen;
 	m.pdu = *pdu;
-	if ((slen = snmp_scoped_pdu_encode(&m, s1, SNMPMGR_MAX_DGRAM,
+	if ((slen = snmp_scoped_pdu_encode_vbl(&m, vbl, s1, SNMPMGR_MAX_DGRAM,
 	    &scoped)) == -1)
 		return -1;
 	data = scoped;
@@ -868,14 +866,14 @@ static ssize_t
 tp_v3_encode(struct trapproc *tp, struct usm_user *u, bool priv,
     int32_t msg_id, const uint8_t *user, size_t userlen,
     const uint8_t *cengine, size_t cenginelen, const uint8_t *cname,
-    size_t cnamelen, const struct snmp_pdu *pdu, size_t maxlen,
-    int64_t now, const uint8_t **out)
+    size_t cnamelen, const struct snmp_pdu *pdu, const struct snmp_vbl *vbl,
+    size_t maxlen, int64_t now, const uint8_t **out)
 {
 	struct trapproc_local	 me;
 
 	tp_local(tp, now, &me);
 	return trapproc_v3_encode(&me, u, priv, msg_id, user, userlen,
-	    cengine, cenginelen, cname, cnamelen, pdu, maxlen, tp->enc,
+	    cengine, cenginelen, cname, cnamelen, pdu, vbl, maxlen, tp->enc,
 	    tp->enc2, tp->reply, out);
 }
 
@@ -920,7 +918,7 @@ tp_report(struct trapproc *tp, const struct snmp_msg *msg, bool have_reqid,
 	if (userlen > SNMPMGR_MAX_USER_LEN)
 		userlen = 0;
 	if ((n = tp_v3_encode(tp, u, false, msg->msg_id, user, userlen,
-	    tp->engine_id, tp->engine_id_len, NULL, 0, &pdu,
+	    tp->engine_id, tp->engine_id_len, NULL, 0, &pdu, NULL,
 	    (size_t)msg->msg_max_size, now, &p)) == -1)
 		return true;
 	out->reply = p;
@@ -1290,26 +1288,22 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	tp->st.informs++;
 	if (!tp->auto_ack)
 		goto done;
-	/* Raw varbinds: the ScopedPDU again, decoded (it decoded once,
-	 * so it does again). */
-	if (msg->pdu.raw != NULL && (priv ? snmp_scoped_pdu_decode(tp->dec,
-	    declen, msg) : snmp_msg_decode(buf, len, msg)) == -1)
-		goto done;
-	/* RFC 3416 4.2.7 in the same context, at the same level. */
+	/* RFC 3416 4.2.7 in the same context, at the same level; the
+	 * varbinds go back as they came, not decoded again. */
 	msg->pdu.type = SNMP_PDU_RESPONSE;
 	msg->pdu.error_status = SNMP_ERR_NOERROR;
 	msg->pdu.error_index = 0;
 	n = tp_v3_encode(tp, u, priv, msg->msg_id, sp.user, sp.user_len,
 	    msg->context_engine_id, msg->context_engine_id_len,
 	    msg->context_name, msg->context_name_len, &msg->pdu,
-	    (size_t)msg->msg_max_size, now, &p);
+	    &msg->pdu.vblist, (size_t)msg->msg_max_size, now, &p);
 	if (n == -1) {
 		msg->pdu.error_status = SNMP_ERR_TOOBIG;
 		msg->pdu.nvb = 0;
 		n = tp_v3_encode(tp, u, priv, msg->msg_id, sp.user,
 		    sp.user_len, msg->context_engine_id,
 		    msg->context_engine_id_len, msg->context_name,
-		    msg->context_name_len, &msg->pdu,
+		    msg->context_name_len, &msg->pdu, NULL,
 		    (size_t)msg->msg_max_size, now, &p);
 	}
 	if (n != -1) {
@@ -1352,7 +1346,7 @@ trapproc_input(struct trapproc *tp, const uint8_t *buf, size_t len,
 	if (msg.version == SNMP_V3)
 		tp_v3(tp, buf, len, &msg, from, timestr, listener, now, out);
 	else
-		tp_community(tp, &msg, buf, len, from, timestr, listener, out);
+		tp_community(tp, &msg, from, timestr, listener, out);
 	tp->from = NULL;
 }
 

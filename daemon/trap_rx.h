@@ -219,7 +219,8 @@ struct trapproc_local {
  * Encode an SNMPv3 message (RFC 3412 6, RFC 3414 3.1) from engine `me`:
  * pdu in a ScopedPDU with the given context, for user (userlen octets),
  * secured with u's keys (u localized for me->engine_id; NULL means
- * noAuthNoPriv) and encrypted when priv.  The digest is computed over the
+ * noAuthNoPriv) and encrypted when priv, its VarBindList copied from vbl
+ * when not NULL (snmp_msg_encode_vbl).  The digest is computed over the
  * finished message.  s1, s2 and out are caller buffers of SNMPMGR_MAX_DGRAM
  * octets; the message lands in out, *start tells where.  A message longer
  * than maxlen fails with 118.  Returns its length, or -1 with lasterr.
@@ -228,8 +229,9 @@ ssize_t		 trapproc_v3_encode(const struct trapproc_local *me,
 		    struct usm_user *u, bool priv, int32_t msg_id,
 		    const uint8_t *user, size_t userlen, const uint8_t *cengine,
 		    size_t cenginelen, const uint8_t *cname, size_t cnamelen,
-		    const struct snmp_pdu *pdu, size_t maxlen, uint8_t *s1,
-		    uint8_t *s2, uint8_t *out, const uint8_t **start);
+		    const struct snmp_pdu *pdu, const struct snmp_vbl *vbl,
+		    size_t maxlen, uint8_t *s1, uint8_t *s2, uint8_t *out,
+		    const uint8_t **start);
 
 /*
  * RFC 3584 3.1 (2): the snmpTrapOID of an SNMPv1 Trap-PDU: a standard

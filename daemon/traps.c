@@ -151,6 +151,10 @@ struct traps {
 	size_t			 arenalen;
 	size_t			 arenacap;
 
+	/* The UDP acks of one settling, sent with one sendmmsg; made at
+	 * the first. */
+	struct transport_txq	*txq;
+
 	uint64_t		 acks_sent;
 	uint64_t		 acks_dropped;	/* record failed */
 	uint64_t		 acks_overflow;	/* queue full */
@@ -193,23 +197,31 @@ traps_sockaddr_str(const struct sockaddr *sa, char *buf, size_t size,
 
 /* ------------------------------------------------------------ replies */
 
+/* A reply to `to` failed with errno: counted, logged (rate-limited). */
+static void
+traps_send_failed(struct traps *t, const struct sockaddr *to)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	unsigned	 port;
+	int		 e = errno;
+
+	t->send_errors++;
+	traps_sockaddr_str(to, addr, sizeof(addr), &port);
+	log_repeat(&t->rep_send, "traps: reply to %s port %u: %s", addr,
+	    port, strerror(e));
+}
+
 /* Send a reply (what: "acknowledgement", "report") and trace it. */
 static void
 traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
     const struct sockaddr *to, socklen_t tolen, const char *listener,
     const char *what)
 {
-	char		 addr[INET6_ADDRSTRLEN];
-	unsigned	 port;
-
 	packets_trace_datagram(t->d->packets, true, to, tolen, buf, len,
 	    listener, what);
 	if (transport_send(fd, buf, len, to, tolen) == 0)
 		return;
-	t->send_errors++;
-	traps_sockaddr_str(to, addr, sizeof(addr), &port);
-	log_repeat(&t->rep_send, "traps: reply to %s port %u: %s", addr,
-	    port, strerror(errno));
+	traps_send_failed(t, to);
 }
 
 static int
@@ -303,6 +315,41 @@ traps_conn_send(struct traps *t, const struct traps_ack *a)
 	return -1;
 }
 
+/* A UDP ack into the send queue, flushed by traps_ack_flush() when the
+ * settling is done.  Without a queue (out of memory), sent at once. */
+static void
+traps_ack_queue_udp(struct traps *t, const struct traps_ack *a)
+{
+	const uint8_t	*buf = t->arena + a->off;
+	const struct sockaddr *to = (const struct sockaddr *)&a->to;
+
+	if (t->txq == NULL)
+		t->txq = transport_txq_new();
+	if (t->txq == NULL) {
+		traps_send(t, a->fd, buf, a->len, to, a->tolen, NULL,
+		    "acknowledgement");
+		return;
+	}
+	packets_trace_datagram(t->d->packets, true, to, a->tolen, buf,
+	    a->len, NULL, "acknowledgement");
+	if (transport_txq_add(t->txq, a->fd, buf, a->len, to, a->tolen) ==
+	    -1)
+		traps_send_failed(t, to);
+}
+
+/* Send the acks queued (one sendmmsg per listener). */
+static void
+traps_ack_flush(struct traps *t)
+{
+	size_t	 failed;
+
+	if (t->txq == NULL || (failed = transport_txq_flush(t->txq)) == 0)
+		return;
+	t->send_errors += failed;
+	log_repeat(&t->rep_send, "traps: %zu acknowledgement%s not sent",
+	    failed, failed == 1 ? "" : "s");
+}
+
 /* Send a's Response: its record is journaled (and stored by JetStream
  * when it had to be). */
 static void
@@ -322,9 +369,7 @@ traps_ack_send(struct traps *t, struct traps_ack *a)
 			return;
 		}
 	} else
-		traps_send(t, a->fd, t->arena + a->off, a->len,
-		    (struct sockaddr *)&a->to, a->tolen, NULL,
-		    "acknowledgement");
+		traps_ack_queue_udp(t, a);
 	t->acks_sent++;
 }
 
@@ -376,6 +421,7 @@ traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
 		if (!a->need_cluster || a->confirmed)
 			traps_ack_send(t, a);
 	}
+	traps_ack_flush(t);
 	traps_ack_trim(t);
 }
 
@@ -407,6 +453,7 @@ traps_confirm_cb(void *arg, const uint64_t *tok, size_t n)
 		if (a->journaled)
 			traps_ack_send(t, a);
 	}
+	traps_ack_flush(t);
 	traps_ack_trim(t);
 }
 
@@ -976,6 +1023,7 @@ traps_free(struct traps *t)
 	free(t->bufs);
 	free(t->acks);
 	free(t->arena);
+	transport_txq_free(t->txq);
 	free(t);
 }
 

@@ -138,11 +138,19 @@ show sessions
 echo
 echo "== The socket speaks JSON-RPC 2.0 to any tool, one JSON object per line:"
 req='{"jsonrpc":"2.0","id":1,"method":"snmp.get","params":{"session":"localhost","oids":["1.3.6.1.2.1.1.3.0"]}}'
-echo "\$ echo '$req' | socat - UNIX-CONNECT:$SOCK"
 if command -v socat >/dev/null; then
+	echo "\$ echo '$req' | socat - UNIX-CONNECT:$SOCK"
 	echo "$req" | socat -t 2 - "UNIX-CONNECT:$SOCK"
 else
-	echo "(socat is not installed: apt-get install socat)"
+	# No socat here: the same request from python3's socket module.
+	echo "\$ python3 -c '...connect to $SOCK, send the line, print the reply'"
+	REQ="$req" python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(os.environ["REQ"].encode() + b"\n")
+print(s.makefile().readline().rstrip())' "$SOCK" ||
+	    echo "(no answer from $SOCK)"
 fi
 
 cat <<EOF

@@ -243,6 +243,43 @@ START_TEST(wire_creds)
 }
 END_TEST
 
+/* URLs as NATS clients take them (nats.io "Connecting": nats://,
+ * tls://, user:password@, [IPv6], 4222 when no port). */
+START_TEST(wire_urls)
+{
+	static const char *const bad[] = { "nats://", "nats://:4222",
+		"nats://h:65536", "nats://h:0", "nats://h:42x", "nats://h:",
+		"nats://[::1", "nats://[::1]x", "demo.nats.io:4222",
+		"nats://a b:4222" };
+	char	 host[NW_HOST_LEN], port[8];
+	size_t	 i;
+	bool	 tls;
+
+	ck_assert_int_eq(nw_url("nats://demo.nats.io:4222", host,
+	    sizeof(host), port, sizeof(port), &tls), 0);
+	ck_assert_str_eq(host, "demo.nats.io");
+	ck_assert_str_eq(port, "4222");
+	ck_assert(!tls);
+	ck_assert_int_eq(nw_url("tls://u:p@nats-1.example.net", host,
+	    sizeof(host), port, sizeof(port), &tls), 0);
+	ck_assert_str_eq(host, "nats-1.example.net");
+	ck_assert_str_eq(port, "4222");
+	ck_assert(tls);
+	ck_assert_int_eq(nw_url("nats://[2001:db8::1]:4223", host,
+	    sizeof(host), port, sizeof(port), &tls), 0);
+	ck_assert_str_eq(host, "2001:db8::1");
+	ck_assert_str_eq(port, "4223");
+	ck_assert_int_eq(nw_url("nats://192.0.2.1:1/", host, sizeof(host),
+	    port, sizeof(port), &tls), 0);
+	ck_assert_str_eq(host, "192.0.2.1");
+	ck_assert_str_eq(port, "1");
+	/* no host, a bad port, no scheme, a blank in the host */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(nw_url(bad[i], host, sizeof(host), port,
+		    sizeof(port), &tls) == -1, "%s taken", bad[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -257,6 +294,7 @@ main(void)
 	tcase_add_test(tc, wire_hpub_as_the_reference);
 	tcase_add_test(tc, wire_pubacks);
 	tcase_add_test(tc, wire_creds);
+	tcase_add_test(tc, wire_urls);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -367,7 +367,8 @@ END_TEST
 /*
  * A VarBindList encoded once and copied (snmp_vbl_encode, *_encode_vbl)
  * gives the octets of encoding the varbinds in place, for every PDU of
- * the vectors; and the message encoders still check their bounds.
+ * the vectors, the element the decoders note (vblist) too; and the
+ * message encoders still check their bounds.
  */
 START_TEST(pdu_encode_vbl_byte_identical)
 {
@@ -386,6 +387,10 @@ START_TEST(pdu_encode_vbl_byte_identical)
 		    &lout);
 		ck_assert_int_gt(ln, 1);
 		ck_assert_int_eq(lout[0], 0x30);
+		/* The decoder noted the same element where it read it. */
+		ck_assert_msg(m.pdu.vblist.len == (size_t)ln &&
+		    memcmp(m.pdu.vblist.p, lout, (size_t)ln) == 0,
+		    "%s: vblist differs", vectors[i].name);
 		vbl.p = lout;
 		vbl.len = (size_t)ln;
 		an = snmp_pdu_encode(&m.pdu, a, sizeof(a), &aout);

@@ -177,7 +177,7 @@ enc_v3(struct usm_user *u, bool priv, const uint8_t *eng, size_t englen,
 	pdu.vb = vbs;
 	pdu.nvb = pdu.maxvb = 4;
 	n = trapproc_v3_encode(&me, u, priv, 77, (const uint8_t *)user,
-	    strlen(user), eng, englen, (const uint8_t *)"", 0, &pdu,
+	    strlen(user), eng, englen, (const uint8_t *)"", 0, &pdu, NULL,
 	    SNMPMGR_MAX_MSG_SIZE, s1, s2, outbuf, p);
 	ck_assert_msg(n > 0, "encode: %s", snmpmgr_lasterr_detail());
 	memcpy(pkt, *p, (size_t)n);
@@ -443,7 +443,7 @@ START_TEST(traps_v2c_inform_answered_with_same_reqid_and_varbinds)
 	struct snmp_varbind	 rvb[8];
 	struct snmp_msg		 m;
 	const uint8_t		*p;
-	size_t			 n;
+	size_t			 n, t;
 
 	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 99, &p);
 	input(tp, p, n, NOW, &out);
@@ -459,6 +459,17 @@ START_TEST(traps_v2c_inform_answered_with_same_reqid_and_varbinds)
 	ck_assert_uint_eq(m.pdu.nvb, 4);
 	ck_assert_int_eq(oid_cmp(&m.pdu.vb[2].name, &vbs[2].name), 0);
 	ck_assert_uint_eq(m.community_len, 6);
+	/* RFC 3416 4.2.7: the same message but for the PDU's tag; the
+	 * varbinds go back octet for octet. */
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 99, &p);
+	ck_assert_uint_eq(out.replylen, n);
+	/* The PDU's tag: after the message's header, version and
+	 * community (02 01 01, 04 06 "public"). */
+	t = (p[1] < 0x80 ? 2 : 2 + (size_t)(p[1] & 0x7f)) + 3 + 8;
+	ck_assert_uint_eq(p[t], SNMP_PDU_INFORM);
+	ck_assert_uint_eq(out.reply[t], SNMP_PDU_RESPONSE);
+	ck_assert_int_eq(memcmp(out.reply, p, t), 0);
+	ck_assert_int_eq(memcmp(out.reply + t + 1, p + t + 1, n - t - 1), 0);
 	/* Without auto-acknowledgement: recorded, not answered. */
 	trapproc_set_auto_ack(tp, false);
 	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 100, &p);
@@ -870,7 +881,7 @@ START_TEST(traps_v3_inform_acknowledged_with_our_keys)
 	struct usm_user		*u;
 	const uint8_t		*p;
 	json_t			*j;
-	size_t			 n;
+	size_t			 n, i;
 
 	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
 	    "alicepriv1", 0, OURS, sizeof(OURS));
@@ -887,6 +898,16 @@ START_TEST(traps_v3_inform_acknowledged_with_our_keys)
 	ck_assert_int_eq(m.pdu.type, SNMP_PDU_RESPONSE);
 	ck_assert_int_eq(m.pdu.request_id, 555);
 	ck_assert_uint_eq(m.pdu.nvb, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(oid_cmp(&m.pdu.vb[i].name, &vbs[i].name), 0);
+		ck_assert_uint_eq(m.pdu.vb[i].value.type, vbs[i].value.type);
+		ck_assert_uint_eq(m.pdu.vb[i].value.len, vbs[i].value.len);
+		ck_assert(m.pdu.vb[i].value.len == 0 ||
+		    memcmp(m.pdu.vb[i].value.data, vbs[i].value.data,
+		    vbs[i].value.len) == 0);
+		if (vbs[i].value.data == NULL)
+			ck_assert_uint_eq(m.pdu.vb[i].value.u, vbs[i].value.u);
+	}
 	ck_assert_uint_eq(sp.time, 12);
 	usm_user_free(u);
 	trapproc_free(tp);
