@@ -337,6 +337,48 @@ dtls_timer_cb(SSL *ssl, unsigned int us)
 	return us >= DTLS_MAX_RTO_US / 2 ? DTLS_MAX_RTO_US : us * 2;
 }
 
+/* RFC 7366: whether a ServerHello body (RFC 5246 7.4.1.3) carries the
+ * encrypt_then_mac extension. */
+static bool
+dtls_hello_etm(const uint8_t *p, size_t n)
+{
+	size_t	 off, end, len;
+
+	/* version, random, session ID, cipher suite, compression */
+	if (n < 2 + 32 + 1 || (off = 2 + 32 + 1 + p[34] + 2 + 1) + 2 > n)
+		return false;
+	end = off + 2 + ((size_t)p[off] << 8 | p[off + 1]);
+	if (end > n)
+		return false;
+	for (off += 2; off + 4 <= end; off += 4 + len) {
+		len = (size_t)p[off + 2] << 8 | p[off + 3];
+		if (((size_t)p[off] << 8 | p[off + 1]) ==
+		    TLSEXT_TYPE_encrypt_then_mac)
+			return true;
+	}
+	return false;
+}
+
+/* Every handshake message either way: the ServerHello tells whether the
+ * association's CBC records use encrypt_then_mac (dtls_sieve.c). */
+static void
+dtls_msg_cb(int write_p, int version, int type, const void *buf, size_t n,
+    SSL *ssl, void *arg)
+{
+	struct dtls_io	*io = SSL_get_app_data(ssl);
+	const uint8_t	*p = buf;
+
+	(void)write_p;
+	(void)version;
+	(void)arg;
+	/* A DTLS handshake header (RFC 6347 4.2.2): 12 octets. */
+	if (type != SSL3_RT_HANDSHAKE || n < DTLS1_HM_HEADER_LENGTH ||
+	    p[0] != SSL3_MT_SERVER_HELLO || io == NULL || io->assoc == NULL)
+		return;
+	io->assoc->etm = dtls_hello_etm(p + DTLS1_HM_HEADER_LENGTH,
+	    n - DTLS1_HM_HEADER_LENGTH);
+}
+
 /* ------------------------------------------------------------ context */
 
 /* Our certificate and key: o's own, or read from o's files now. */
@@ -430,6 +472,7 @@ dtls_ctx_new(const struct dtls_opts *o)
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 	    (c->role == DTLS_SERVER ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
 	SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_msg_callback(c->ssl, dtls_msg_cb);
 
 	if (o->cred != NULL || (o->cert != NULL && *o->cert != '\0')) {
 		if (dtls_load_cert(c, o) == -1)
@@ -597,6 +640,7 @@ dtls_assoc_free(struct dtls_assoc *a)
 		return;
 	SSL_free(a->ssl);
 	dtls_rec_free(a->rec);
+	dtls_sieve_clear(&a->sieve);
 	dtls_queue_clear(&a->io.out);
 	dtls_queue_clear(&a->inbox);
 	free(a->peer);
@@ -629,9 +673,10 @@ dtls_handshake_failed(struct dtls_assoc *a)
 static int
 dtls_read_records(struct dtls_assoc *a)
 {
-	uint8_t	 buf[SNMPMGR_MAX_DTLS_MSG];
-	char	 d[256];
-	int	 r, e, got = 0;
+	uint8_t		 buf[SNMPMGR_MAX_DTLS_MSG];
+	char		 d[256];
+	unsigned long	 err;
+	int		 r, e, got = 0;
 
 	for (;;) {
 		ERR_clear_error();
@@ -652,9 +697,18 @@ dtls_read_records(struct dtls_assoc *a)
 			ERR_clear_error();
 			return got;
 		}
-		e = (int)ERR_peek_last_error();
-		snprintf(d, sizeof(d), "record: %s", e != 0 ?
-		    ERR_reason_error_string((unsigned long)e) : "fatal alert");
+		/* The dtls_sieve.c checks let no forged record end it
+		 * here: a fatal alert from the peer, or OpenSSL's own on an
+		 * authentic record. */
+		err = ERR_peek_last_error();
+		if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL &&
+		    ERR_GET_REASON(err) >= SSL_AD_REASON_OFFSET)
+			snprintf(d, sizeof(d), "record: fatal alert %d from "
+			    "the peer: %s", ERR_GET_REASON(err) -
+			    SSL_AD_REASON_OFFSET, ERR_reason_error_string(err));
+		else
+			snprintf(d, sizeof(d), "record: %s", err != 0 ?
+			    ERR_reason_error_string(err) : "fatal alert");
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_DECRYPT, d);
 	}
 }
@@ -695,6 +749,7 @@ dtls_rec_take(struct dtls_assoc *a, const uint8_t *dgram, size_t n)
 	}
 	if (server)
 		dtls_rec_mark(a->rec, dgram, n);
+	dtls_sieve_clear(&a->sieve);
 	SSL_free(a->ssl);
 	a->ssl = NULL;
 	a->bufs_off = false;
@@ -734,8 +789,10 @@ dtls_rec_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n)
 
 	while (n > 0 && a->state == DTLS_OPEN) {
 		if ((m = dtls_rec_open(a->rec, &dgram, &n, &type, buf,
-		    sizeof(buf))) == -1)
+		    sizeof(buf))) == -1) {
+			a->dropped++;
 			continue;
+		}
 		if (type == SSL3_RT_APPLICATION_DATA && m > 0)
 			/* A full inbox drops it, as a socket would. */
 			(void)dtls_queue_push(&a->inbox, buf, (size_t)m);
@@ -797,6 +854,12 @@ dtls_drive(struct dtls_assoc *a)
 	if (dtls_read_records(a) == -1)
 		return -1;
 	dtls_rec_take(a, NULL, 0);
+	/* OpenSSL keeps the records (for now): check them before it sees
+	 * them.  Without (a cipher it cannot judge) OpenSSL alone does. */
+	if (a->rec == NULL && a->state == DTLS_OPEN &&
+	    dtls_sieve_init(&a->sieve, a->ssl, a->ctx->role == DTLS_SERVER,
+	    a->etm, a->tx_seen.epoch) == -1)
+		ERR_clear_error();
 	return 0;
 }
 
@@ -820,6 +883,8 @@ int
 dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
     uint64_t now)
 {
+	/* The records a datagram may hold that OpenSSL reads. */
+	uint8_t	 kept[SSL3_RT_MAX_ENCRYPTED_LENGTH + DTLS1_RT_HEADER_LENGTH];
 	int	 rc = 0;
 
 	(void)now;
@@ -834,6 +899,13 @@ dtls_assoc_input(struct dtls_assoc *a, const uint8_t *dgram, size_t n,
 	}
 	if (a->rec != NULL)
 		return dtls_rec_input(a, dgram, n);
+	if (a->state == DTLS_OPEN && a->sieve.on) {
+		n = dtls_sieve_run(&a->sieve, dgram, n, kept, sizeof(kept),
+		    &a->dropped);
+		dgram = kept;
+		if (n == 0)
+			return 0;
+	}
 	if (dtls_bufs_take(a) == -1)
 		return dtls_assoc_fail(a, SNMPMGR_ERR_TLS_LIBRARY,
 		    "out of memory for the record buffers");
@@ -969,6 +1041,12 @@ const struct dtls_peer_info *
 dtls_assoc_peer(const struct dtls_assoc *a)
 {
 	return a->peer;
+}
+
+uint64_t
+dtls_assoc_dropped(const struct dtls_assoc *a)
+{
+	return a->dropped;
 }
 
 int

@@ -292,6 +292,11 @@ int	 dtls_assoc_close(struct dtls_assoc *a);
 enum dtls_state	 dtls_assoc_state(const struct dtls_assoc *a);
 /* After the handshake (DTLS_OPEN); NULL before. */
 const struct dtls_peer_info *dtls_assoc_peer(const struct dtls_assoc *a);
+/*
+ * Records dropped as invalid (RFC 6347 4.1.2.7: a MAC or length that
+ * fails, a replay, another epoch) since it opened; the association stays.
+ */
+uint64_t	 dtls_assoc_dropped(const struct dtls_assoc *a);
 /* The error that failed it: the number (0 if none) and its detail. */
 int		 dtls_assoc_error(const struct dtls_assoc *a,
 		    const char **detail);

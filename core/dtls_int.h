@@ -1,9 +1,11 @@
 /*
- * dtls_int.h - what the two files of the DTLS module share (dtls.c: the
+ * dtls_int.h - what the files of the DTLS module share (dtls.c: the
  * datagram BIO, contexts, associations and the cookie listener;
  * dtls_cert.c: fingerprints, the peer certificate's details, cert-to-name
  * mapping and the acceptance rules; dtls_key.c: our certificate and key
- * in memory).  Not for use outside core/dtls*.c.
+ * in memory; dtls_rec.c: an open association's records without OpenSSL;
+ * dtls_sieve.c: the records OpenSSL must not see).  Not for use outside
+ * core/dtls*.c.
  */
 #ifndef SNMPMGR_DTLS_INT_H
 #define SNMPMGR_DTLS_INT_H
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -83,6 +86,21 @@ struct dtls_seen {
 
 struct dtls_rec;
 
+/* What dtls_sieve.c checks the records of an association OpenSSL keeps
+ * with, before OpenSSL sees them. */
+struct dtls_sieve {
+	bool		 on;
+	bool		 aead;
+	bool		 etm;		/* encrypt_then_mac (RFC 7366) */
+	uint16_t	 version;
+	uint16_t	 epoch;		/* the records judged */
+	size_t		 min;		/* the shortest valid record body */
+	size_t		 bs;		/* CBC block size, else 1 */
+	size_t		 maclen;
+	char		 md[16];	/* the HMAC's digest */
+	uint8_t		 mackey[64];	/* the peer's MAC key */
+};
+
 struct dtls_assoc {
 	struct dtls_ctx		*ctx;
 	SSL			*ssl;
@@ -106,6 +124,10 @@ struct dtls_assoc {
 	bool			 rec_tried;	/* a server tried once */
 	struct dtls_seen	 tx_seen;
 	struct dtls_seen	 rx_seen;
+	/* While OpenSSL keeps the records of an open association. */
+	struct dtls_sieve	 sieve;
+	bool			 etm;		/* the ServerHello said so */
+	uint64_t		 dropped;	/* invalid records dropped */
 };
 
 struct dtls_listener {
@@ -134,6 +156,9 @@ int		 dtls_cred_use(SSL_CTX *ssl, const struct dtls_cred *c);
  * epoch, a replay, or it does not authenticate).
  */
 void		 dtls_rec_scan(const uint8_t *d, size_t n, struct dtls_seen *s);
+/* RFC 5246 6.3: the first len octets of ssl's key block (PRF md). */
+int		 dtls_rec_key_block(SSL *ssl, const EVP_MD *md, uint8_t *out,
+		    size_t len);
 struct dtls_rec	*dtls_rec_new(SSL *ssl, bool server,
 		    const struct dtls_seen *tx, const struct dtls_seen *rx);
 void		 dtls_rec_mark(struct dtls_rec *r, const uint8_t *d,
@@ -143,6 +168,21 @@ ssize_t		 dtls_rec_seal(struct dtls_rec *r, uint8_t type,
 		    const uint8_t *in, size_t n, uint8_t *out, size_t size);
 ssize_t		 dtls_rec_open(struct dtls_rec *r, const uint8_t **dgram,
 		    size_t *left, uint8_t *type, uint8_t *out, size_t size);
+
+/*
+ * dtls_sieve.c: dtls_sieve_init() readies s for ssl's open association
+ * (its records of epoch), as the server or the client, etm when the
+ * ServerHello agreed to encrypt_then_mac: 0, or -1 (a cipher it cannot
+ * judge, or out of memory) with s off.  dtls_sieve_run() copies the
+ * records of datagram d OpenSSL may see into out (size octets) and
+ * counts the others in *dropped: the length copied.
+ * dtls_sieve_clear() wipes s (its MAC key).
+ */
+int		 dtls_sieve_init(struct dtls_sieve *s, SSL *ssl, bool server,
+		    bool etm, uint16_t epoch);
+size_t		 dtls_sieve_run(const struct dtls_sieve *s, const uint8_t *d,
+		    size_t n, uint8_t *out, size_t size, uint64_t *dropped);
+void		 dtls_sieve_clear(struct dtls_sieve *s);
 
 /* dtls_cert.c */
 /* Judge the peer of an association (SSL_CTX_set_cert_verify_callback). */

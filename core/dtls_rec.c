@@ -153,7 +153,7 @@ dtls_rec_cipher(const SSL_CIPHER *c, struct dtls_rec *r, const char **name)
 }
 
 /* RFC 5246 6.3: the key block from the master secret and the randoms. */
-static int
+int
 dtls_rec_key_block(SSL *ssl, const EVP_MD *md, uint8_t *out, size_t len)
 {
 	uint8_t		 master[SSL_MAX_MASTER_KEY_LENGTH];

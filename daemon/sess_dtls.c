@@ -410,6 +410,7 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sess_dtls	*d = arg;
 	enum dtls_state		 before;
+	uint64_t		 dropped;
 	ssize_t			 n;
 	int			 i;
 
@@ -433,8 +434,15 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		before = dtls_assoc_state(d->a);
+		dropped = dtls_assoc_dropped(d->a);
 		/* A record that does not authenticate is dropped inside. */
 		(void)dtls_assoc_input(d->a, sd_in, (size_t)n, sd_now());
+		if (dtls_assoc_dropped(d->a) != dropped)
+			log_debug("session %s: DTLS: %llu invalid record(s) "
+			    "of %zd octets dropped (%llu on this "
+			    "association)", sd_name(d), (unsigned long long)
+			    (dtls_assoc_dropped(d->a) - dropped), n,
+			    (unsigned long long)dtls_assoc_dropped(d->a));
 		sd_after(d, before, sd_now());
 	}
 	if (--d->busy == 0 && d->dead)
@@ -599,10 +607,13 @@ sess_dtls_when_sent(struct sess_dtls *d, sess_dtls_sent_fn *done, void *arg)
 }
 
 const struct dtls_peer_info *
-sess_dtls_peer(const struct sess_dtls *d)
+sess_dtls_peer(const struct sess_dtls *d, uint64_t *dropped)
 {
-	return d->a != NULL && dtls_assoc_state(d->a) == DTLS_OPEN ?
-	    dtls_assoc_peer(d->a) : NULL;
+	if (d->a == NULL || dtls_assoc_state(d->a) != DTLS_OPEN)
+		return NULL;
+	if (dropped != NULL)
+		*dropped = dtls_assoc_dropped(d->a);
+	return dtls_assoc_peer(d->a);
 }
 
 struct sess_dtls *

@@ -53,8 +53,11 @@ struct sess_dtls_hooks {
 struct sess_dtls	*sess_dtls_new(struct event_base *base,
 			    struct sess_mgr *m, struct sess *s,
 			    const struct sess_dtls_hooks *h);
-/* The agent's certificate and the handshake while open, else NULL. */
-const struct dtls_peer_info *sess_dtls_peer(const struct sess_dtls *d);
+/* The agent's certificate and the handshake while open, else NULL; and
+ * *dropped (NULL: not wanted) the invalid records the association
+ * dropped. */
+const struct dtls_peer_info *sess_dtls_peer(const struct sess_dtls *d,
+			    uint64_t *dropped);
 /* Close (close_notify when open) and free; safe inside its callbacks. */
 void			 sess_dtls_free(struct sess_dtls *d);
 /*

@@ -865,12 +865,12 @@ sess_loop_set_dtls(struct sess_loop *l, const struct sess_dtls_hooks *h)
 }
 
 const struct dtls_peer_info *
-sess_loop_dtls_peer(const struct sess *s)
+sess_loop_dtls_peer(const struct sess *s, uint64_t *dropped)
 {
 	const struct sess_sock *ss = sess_get_sock(s);
 
-	return ss != NULL && ss->dtls != NULL ? sess_dtls_peer(ss->dtls) :
-	    NULL;
+	return ss != NULL && ss->dtls != NULL ?
+	    sess_dtls_peer(ss->dtls, dropped) : NULL;
 }
 
 void

@@ -65,8 +65,10 @@ void			 sess_loop_set_resolver(struct sess_loop *l,
  */
 void			 sess_loop_set_dtls(struct sess_loop *l,
 			    const struct sess_dtls_hooks *h);
-/* A DTLS session's open association: the agent's certificate, or NULL. */
-const struct dtls_peer_info *sess_loop_dtls_peer(const struct sess *s);
+/* A DTLS session's open association: the agent's certificate, or NULL;
+ * *dropped (NULL: not wanted) the invalid records it dropped. */
+const struct dtls_peer_info *sess_loop_dtls_peer(const struct sess *s,
+			    uint64_t *dropped);
 
 /*
  * Call done once everything sent so far on s's own TCP connection or

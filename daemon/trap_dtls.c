@@ -643,7 +643,7 @@ trap_dtls_input(struct trap_dtls *td, const uint8_t *dgram, size_t n,
 {
 	struct td_assoc	*x;
 	uint8_t		 key[TD_KEY_LEN];
-	uint64_t	 now = td_now();
+	uint64_t	 now = td_now(), dropped;
 
 	td_key(from, key);
 	if (key[0] == 0)
@@ -654,7 +654,14 @@ trap_dtls_input(struct trap_dtls *td, const uint8_t *dgram, size_t n,
 		return;
 	}
 	/* A record that does not authenticate is dropped inside. */
+	dropped = dtls_assoc_dropped(x->a);
 	(void)dtls_assoc_input(x->a, dgram, n, now);
+	if ((dropped = dtls_assoc_dropped(x->a) - dropped) > 0) {
+		td->st.records_dropped += dropped;
+		log_debug("traps: %s: DTLS association with %s port %u: %llu "
+		    "invalid record(s) of %zu octets dropped", td->spec,
+		    x->addr, x->port, (unsigned long long)dropped, n);
+	}
 	td_after(td, x, now);
 	td_tick_arm(td);
 }

@@ -56,6 +56,9 @@ struct trap_dtls_stats {
 	uint64_t	 evicted;	/* to make room under the bounds */
 	uint64_t	 idle_closed;
 	uint64_t	 peer_closed;	/* close_notify from the sender */
+	uint64_t	 records_dropped;	/* invalid records (a MAC or
+					 * length that fails, a replay) on
+					 * associations, which stay */
 	uint64_t	 messages;	/* SNMP messages received */
 	uint64_t	 sent;		/* SNMP messages sent (answers) */
 	uint64_t	 send_errors;

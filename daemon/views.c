@@ -285,7 +285,8 @@ view_v3_show(const struct sess *s)
 static json_t *
 view_session_tls(const struct dsess *ds)
 {
-	const struct dtls_peer_info *pi = sess_loop_dtls_peer(ds->s);
+	uint64_t	 dropped = 0;
+	const struct dtls_peer_info *pi = sess_loop_dtls_peer(ds->s, &dropped);
 	json_t	*o;
 
 	if (pi == NULL)
@@ -296,6 +297,8 @@ view_session_tls(const struct dsess *ds)
 	json_object_set_new(o, "cipher", json_string(pi->cipher));
 	json_object_set_new(o, "accepted_by",
 	    json_string(dtls_accept_name(pi->accepted)));
+	json_object_set_new(o, "records_dropped", json_integer(
+	    (json_int_t)dropped));
 	return o;
 }
 
@@ -654,7 +657,7 @@ static json_t *
 view_trap_dtls(const struct trap_dtls_stats *d)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I}",
+	    "s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "associations", (json_int_t)d->associations,
 	    "handshaking", (json_int_t)d->handshaking,
 	    "cookies", (json_int_t)d->cookies,
@@ -669,6 +672,7 @@ view_trap_dtls(const struct trap_dtls_stats *d)
 	    "evicted", (json_int_t)d->evicted,
 	    "idle_closed", (json_int_t)d->idle_closed,
 	    "peer_closed", (json_int_t)d->peer_closed,
+	    "records_dropped", (json_int_t)d->records_dropped,
 	    "messages", (json_int_t)d->messages,
 	    "sent", (json_int_t)d->sent,
 	    "send_errors", (json_int_t)d->send_errors);

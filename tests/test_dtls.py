@@ -255,7 +255,7 @@ from snmptest import (Daemon, MIB2, SYS_DESCR, SYS_UPTIME,  # noqa: E402
                       Snmpd, find_program, free_udp_port, parse_net_snmp,
                       skip_unless, NET_SNMP_OPTS)
 from snmptest import _join_records  # noqa: E402
-from test_dtls_traps import Pki, fingerprint  # noqa: E402
+from test_dtls_traps import FORGERIES, Pki, Relay, fingerprint  # noqa: E402
 from test_interop import compare_sandwich, vbs_of  # noqa: E402
 from test_daemon import build_bigtable  # noqa: E402
 
@@ -701,6 +701,126 @@ class DtlsClientFailureTest(unittest.TestCase):
                 self.assertIn("result", get_rpc(d, "d"))
         finally:
             a.close()
+
+
+@skip_unless("snmpd", "openssl")
+class DtlsForgedRecordsTest(unittest.TestCase):
+    """Altered, forged, short and cut records between snmpd and a session
+    (a UDP relay in between, RFC 6347 4.1.2.7): each is dropped and
+    counted, the association stays up and the request is answered.  With
+    a CBC cipher (SHA-256 or SHA-1 MAC, encrypt_then_mac) OpenSSL keeps
+    the records, and OpenSSL 3.0 alone ends the association on the first
+    of them; with the default AEAD cipher they are our own."""
+
+    CIPHERS = {"cbc": "ECDHE-RSA-AES128-SHA256",
+               "cbc1": "ECDHE-RSA-AES256-SHA",
+               "gcm": None}
+
+    @classmethod
+    def setUpClass(cls):
+        p = cls.pki = Pki()
+        p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+        p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        cls.agent, cls.relays, cls.daemon = None, {}, None
+        try:
+            cls.agent, port = dtls_agent(p)
+            cls.agent_port = port
+            sessions = {}
+            for name, cipher in cls.CIPHERS.items():
+                r = cls.relays[name] = Relay(port)
+                s = {"host": "127.0.0.1", "port": r.port,
+                     "transport": "dtls", "cert": p.path("mgr.crt"),
+                     "key": p.path("mgr.key"), "ca": p.ca,
+                     "timeout": "1s", "retries": 2}
+                if cipher:
+                    s["tls_ciphers"] = cipher
+                sessions[name] = s
+            cls.daemon = Daemon({"sessions": sessions}, debug=True)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.daemon is not None:
+            cls.daemon.close()
+        for r in cls.relays.values():
+            r.close()
+        if cls.agent is not None:
+            cls.agent.close()
+        cls.pki.close()
+
+    def forged(self, session, daemon=None, relay=None,
+               counted=len(FORGERIES) - 1):
+        daemon = daemon or self.daemon
+        relay = relay or self.relays[session]
+        self.assertIn("result", get_rpc(daemon, session))
+        tls = daemon.call("session.show", {"session": session})["tls"]
+        if self.CIPHERS.get(session):
+            self.assertEqual(tls["cipher"], self.CIPHERS[session])
+        c = daemon.connect()
+        c.call("events.subscribe", {"events": list(CLIENT_EVENTS),
+                                    "sessions": [session]})
+        try:
+            for name in FORGERIES:
+                relay.to_client = [name]
+                r = get_rpc(daemon, session)
+                self.assertIn("result", r, "%s: %s: %s" % (session, name,
+                                                            r))
+                self.assertEqual(relay.done[-1], name)
+            # Not one association closed or opened meanwhile.
+            self.assertEqual(read_events(c, lambda e: True, 0.5), [],
+                             "%s:\n%s" % (session, daemon.log()[-3000:]))
+        finally:
+            c.close()
+        # Each of them but the garbage (whose header is random) counted,
+        # and traced; the next request served on the same association.
+        after = daemon.call("session.show", {"session": session})["tls"]
+        self.assertGreaterEqual(after["records_dropped"] -
+                                tls["records_dropped"], counted)
+        self.assertEqual(after["sha256"], tls["sha256"])
+        self.assertIn("invalid record", daemon.log())
+        self.assertIn("result", get_rpc(daemon, session))
+
+    def test_cbc_sha256(self):
+        self.forged("cbc")
+
+    def test_cbc_sha1(self):
+        self.forged("cbc1")
+
+    def test_aead(self):
+        self.forged("gcm")
+
+    def test_cbc_mac_then_encrypt(self):
+        # OpenSSL's system configuration turns encrypt_then_mac off in
+        # this daemon: the MAC is inside the encryption, OpenSSL checks
+        # it and drops what fails; only the short and cut records are
+        # ours to count.  A real record must not be taken for a short one.
+        conf = self.pki.path("no-etm.cnf")
+        with open(conf, "w") as f:
+            f.write("openssl_conf = c\n[c]\nssl_conf = s\n[s]\n"
+                    "system_default = d\n[d]\n"
+                    "Options = -EncryptThenMac\n")
+        relay = Relay(self.agent_port)
+        old = os.environ.get("OPENSSL_CONF")
+        os.environ["OPENSSL_CONF"] = conf
+        try:
+            d = Daemon({"sessions": {"mte": {
+                "host": "127.0.0.1", "port": relay.port,
+                "transport": "dtls", "cert": self.pki.path("mgr.crt"),
+                "key": self.pki.path("mgr.key"), "ca": self.pki.ca,
+                "timeout": "1s", "retries": 2,
+                "tls_ciphers": self.CIPHERS["cbc"]}}}, debug=True)
+        finally:
+            if old is None:
+                del os.environ["OPENSSL_CONF"]
+            else:
+                os.environ["OPENSSL_CONF"] = old
+        try:
+            self.forged("mte", d, relay, counted=2)
+        finally:
+            d.close()
+            relay.close()
 
 
 @skip_unless("snmpd", "snmpget", "openssl")

@@ -15,7 +15,9 @@ counted, get an ssl-client-authentication "reject" event, leave nothing in
 the journal, and the next good sender is still served.  A hostile peer
 (garbage datagrams, a ClientHello flood from many source ports,
 half-finished handshakes) stays inside the listener's bounds: other
-senders are served and the daemon's memory stays bounded.
+senders are served and the daemon's memory stays bounded.  Forged,
+altered, short and cut records (a relay between sender and listener) are
+dropped and counted, and the association stays up (RFC 6347 4.1.2.7).
 """
 
 import os
@@ -227,10 +229,48 @@ def half_handshake(port, timeout=1.0, source="127.0.0.1"):
     return s
 
 
-class Meddler:
-    """A UDP relay between one DTLS sender and the listener that sends
-    every application-data record (content type 23) twice, the second
-    time as a replay, followed by a garbage record of the same epoch."""
+def dtls_records(d):
+    """The records of a datagram (RFC 6347 4.1 headers)."""
+    out, p = [], 0
+    while len(d) - p >= 13:
+        n = struct.unpack(">H", d[p + 11:p + 13])[0]
+        out.append(d[p:p + 13 + n])
+        p += 13 + n
+    return out
+
+
+def flipped(d):
+    """d with one bit of its last octet (the MAC or tag) changed."""
+    return d[:-1] + bytes([d[-1] ^ 0x01])
+
+
+# What Relay does to an application-data datagram d: the datagrams sent
+# in its place.  The real one goes after the forgery, but for "altered".
+FORGERIES = {
+    # One octet changed in flight: the real one is lost.
+    "altered": lambda d: [flipped(d)],
+    # An altered copy first, then the real one.
+    "altered copy": lambda d: [flipped(d), d],
+    # Random octets.
+    "garbage": lambda d: [os.urandom(len(d)), d],
+    # The real header (epoch, sequence number) over a random body.
+    "bad MAC": lambda d: [d[:13] + os.urandom(len(dtls_records(d)[0]) - 13),
+                          d],
+    # A record too short to hold a MAC or tag, in the real one's datagram.
+    "short": lambda d: [d[:11] + b"\x00\x05" + os.urandom(5) + d],
+    # A record cut short: its length says more than the datagram holds.
+    "cut": lambda d: [d[:13 + (len(dtls_records(d)[0]) - 13) // 2], d],
+    # The real one, its replay, and random octets under its header.
+    "replayed": lambda d: [d, d, d[:11] + struct.pack(">H", len(d) - 13) +
+                           os.urandom(len(d) - 13)],
+}
+
+
+class Relay:
+    """A UDP relay between one DTLS peer and another on port: each of
+    .to_server / .to_client is a list of FORGERIES names applied, one
+    each, to the next application-data datagrams that way; .done lists
+    those applied."""
 
     def __init__(self, port):
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -238,30 +278,35 @@ class Meddler:
         self.port = self.front.getsockname()[1]
         self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.back.connect(("127.0.0.1", port))
-        self.front.settimeout(0.05)
-        self.back.settimeout(0.05)
+        self.front.settimeout(0.01)
+        self.back.settimeout(0.01)
         self.client = None
-        self.replayed = 0
+        self.to_server, self.to_client, self.done = [], [], []
         self.stop = False
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
+
+    def meddle(self, d, plan, send):
+        if plan and d[:1] == b"\x17":
+            name = plan.pop(0)
+            self.done.append(name)
+            for x in FORGERIES[name](d):
+                send(x)
+        else:
+            send(d)
 
     def run(self):
         while not self.stop:
             try:
                 d, self.client = self.front.recvfrom(65536)
-                self.back.send(d)
-                if d[:1] == b"\x17":
-                    self.back.send(d)
-                    self.back.send(d[:11] + struct.pack(
-                        ">H", len(d) - 13) + os.urandom(len(d) - 13))
-                    self.replayed += 1
-            except socket.timeout:
+                self.meddle(d, self.to_server, self.back.send)
+            except (socket.timeout, ConnectionRefusedError):
                 pass
             try:
                 d = self.back.recv(65536)
                 if self.client:
-                    self.front.sendto(d, self.client)
+                    self.meddle(d, self.to_client, lambda x: (
+                        self.front.sendto(x, self.client)))
             except (socket.timeout, ConnectionRefusedError):
                 pass
 
@@ -528,21 +573,62 @@ class DtlsReceiverTest(unittest.TestCase):
                 if s is not None:
                     s.close()
 
-    def test_replayed_and_garbage_records_are_dropped(self):
-        m = Meddler(self.port)
+    def relayed_inform(self, plan):
+        """An inform from "spec" through a Relay doing plan to what it
+        sends: (the relay, the run, the inform's OID)."""
+        m = Relay(self.port)
+        m.to_server = list(plan)
         try:
             oid = unique_oid()
             r = ns(self.pki, "snmpinform", "spec", "dtlsudp:localhost:%d"
                    % m.port, "", oid, "1.3.6.1.2.1.1.5.0", "s", "spec")
         finally:
             m.close()
+        return m, r, oid
+
+    def test_replayed_and_garbage_records_are_dropped(self):
+        m, r, oid = self.relayed_inform(["replayed"] * 8)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertGreaterEqual(m.replayed, 2)     # the probe, the inform
+        self.assertGreaterEqual(len(m.done), 2)    # the probe, the inform
         time.sleep(0.3)
         recs = [x for x in journal_records(self.journal)
                  if x.get("trap_oid") == oid]
         self.assertEqual(len(recs), 1, "replayed inform journaled again")
         self.check_rec(recs[0], "spec", "ops-specified", typ="inform")
+
+    def test_forged_records_leave_the_association_up(self):
+        # An association's records are OpenSSL's until the sender's first
+        # message (the inform's RFC 5343 probe), ours after.  Forged,
+        # altered, short and cut records before each of the sender's
+        # messages are dropped and counted; the association stays up, so
+        # the inform is acknowledged and journaled once.
+        for plan in (["short", "bad MAC"], ["altered copy", "garbage"],
+                     ["cut", "short"]):
+            before = self.dtls_stats()
+            m, r, oid = self.relayed_inform(plan)
+            self.assertEqual(m.done, plan)
+            self.assertEqual(r.returncode, 0, "%s: %s\n%s" % (
+                plan, r.stderr, self.d.log()[-2000:]))
+            rec = wait_record(self.journal, by_oid(oid))
+            self.check_rec(rec, "spec", "ops-specified", typ="inform")
+            self.assertIsNone(self.w.wait(
+                lambda e: e["event"] == "disconnected" and
+                "record" in e.get("reason", ""), 0.2), plan)
+            after = self.dtls_stats()
+            self.assertEqual(after["established"] - before["established"],
+                             1, plan)
+            self.assertGreaterEqual(after["records_dropped"] -
+                                    before["records_dropped"], 1, plan)
+        # A trap (one message, the first) behind a short record.
+        m = Relay(self.port)
+        m.to_server = ["short"]
+        try:
+            _, rec = self.trap("spec", unique_oid(), target=(
+                "dtlsudp:localhost:%d" % m.port))
+        finally:
+            m.close()
+        self.check_rec(rec, "spec", "ops-specified")
+        self.assertEqual(m.done, ["short"])
 
     def test_handshake_times_out_while_its_peer_keeps_sending(self):
         # Every datagram reaches the half-finished handshake's

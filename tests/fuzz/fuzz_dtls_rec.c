@@ -12,11 +12,20 @@
  * - as a plaintext the agent seals with the same keys: it must open to
  *   the same octets, once only (a replay is dropped), and not at all
  *   after any one octet of the record is changed.
+ * The same datagram goes through the sieve of an association OpenSSL
+ * keeps (core/dtls_sieve.c; the second octet picks AEAD, CBC with
+ * encrypt_then_mac and a SHA-1, SHA-256 or SHA-384 MAC, or CBC
+ * MAC-then-encrypt, and the room): what it keeps must be whole records of
+ * the datagram, in order and unchanged, within the room; a CBC
+ * encrypt_then_mac record made from the input under the peer's MAC key
+ * must pass it, and not once one octet of it (but its epoch or length)
+ * changed.
  * Build with clang -fsanitize=fuzzer,address,undefined
- * (tests/fuzz_dtls_rec.sh).  The file includes core/dtls_rec.c itself to
- * make associations without a handshake.
+ * (tests/fuzz_dtls_rec.sh).  The file includes core/dtls_rec.c and
+ * core/dtls_sieve.c itself to make associations without a handshake.
  */
 #include "core/dtls_rec.c"
+#include "core/dtls_sieve.c"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -132,6 +141,100 @@ fuzz_round_trip(struct dtls_rec *a, struct dtls_rec *b, const uint8_t *in,
 		abort();
 }
 
+/* A sieve of kind pick % 6 (AEAD kinds: the ChaCha and GCM minimums). */
+static void
+fuzz_sieve_make(uint8_t pick, struct dtls_sieve *s)
+{
+	static const char *const md[] = { "SHA1", "SHA256", "SHA384" };
+	size_t	 i, k = pick % 6;
+
+	memset(s, 0, sizeof(*s));
+	s->on = true;
+	s->version = 0xfefd;
+	s->epoch = 1;
+	if (k < 2) {
+		s->aead = true;
+		s->min = k == 0 ? 16 : 8 + 16;
+		return;
+	}
+	s->bs = 16;
+	s->etm = k < 5;
+	snprintf(s->md, sizeof(s->md), "%s", md[k < 5 ? k - 2 : 0]);
+	s->maclen = k == 3 ? 32 : k == 4 ? 48 : 20;
+	for (i = 0; i < s->maclen; i++)
+		s->mackey[i] = (uint8_t)(0x3c ^ i);
+	sv_min(s);
+}
+
+/* What the sieve kept of d is whole records of d, in order, unchanged. */
+static void
+fuzz_sieve_kept(const uint8_t *d, size_t n, const uint8_t *out, size_t kept)
+{
+	size_t	 len, at = 0;
+
+	while (n >= 13 && (len = 13 + (size_t)(d[11] << 8 | d[12])) <= n) {
+		if (at + len <= kept && memcmp(out + at, d, len) == 0)
+			at += len;
+		d += len;
+		n -= len;
+	}
+	if (at != kept)
+		abort();
+}
+
+static void
+fuzz_sieve(uint8_t pick, const uint8_t *d, size_t n, uint8_t flip)
+{
+	struct dtls_sieve s;
+	uint8_t		 out[FUZZ_ROOM + 200], rec[FUZZ_ROOM + 200], pseudo[13];
+	size_t		 room, kept, body, len, mdlen = 0, at;
+	uint64_t	 dropped = 0;
+
+	fuzz_sieve_make(pick, &s);
+	room = pick & 0x40 ? sizeof(out) : n / 2;
+	if (room > sizeof(out))
+		room = sizeof(out);
+	kept = dtls_sieve_run(&s, d, n, out, room, &dropped);
+	if (kept > room)
+		abort();
+	fuzz_sieve_kept(d, n, out, kept);
+	if (!s.etm)
+		return;
+	/* IV and whole blocks from the input, the MAC over them. */
+	body = n > FUZZ_ROOM ? FUZZ_ROOM : n;
+	body = body < 2 * s.bs ? 2 * s.bs : body / s.bs * s.bs;
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec + 13, d, n < body ? n : body);
+	rec[0] = 23;
+	rec[1] = 0xfe;
+	rec[2] = 0xfd;
+	rec[4] = 1;
+	rec[10] = flip;			/* the sequence number */
+	len = body + s.maclen;
+	rec[11] = (uint8_t)(len >> 8);
+	rec[12] = (uint8_t)len;
+	memcpy(pseudo, rec + 3, 8);
+	pseudo[8] = 23;
+	pseudo[9] = 0xfe;
+	pseudo[10] = 0xfd;
+	pseudo[11] = (uint8_t)(body >> 8);
+	pseudo[12] = (uint8_t)body;
+	memcpy(out, pseudo, 13);
+	memcpy(out + 13, rec + 13, body);
+	if (EVP_Q_mac(NULL, "HMAC", NULL, s.md, NULL, s.mackey, s.maclen, out,
+	    13 + body, rec + 13 + body, EVP_MAX_MD_SIZE, &mdlen) == NULL ||
+	    mdlen != s.maclen)
+		abort();
+	if (dtls_sieve_run(&s, rec, 13 + len, out, sizeof(out), &dropped) !=
+	    13 + len)
+		abort();
+	at = ((size_t)flip * 7919 + body) % (13 + len);
+	rec[at] ^= 0x01;
+	if ((at < 3 || at > 4) && at != 11 && at != 12 &&
+	    dtls_sieve_run(&s, rec, 13 + len, out, sizeof(out), &dropped) != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -140,6 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2 || !fuzz_pair(data[0], &a, &b))
 		return 0;
 	fuzz_as_datagram(&a, data + 2, size - 2);
+	fuzz_sieve(data[1], data + 2, size - 2, data[0]);
 	fuzz_round_trip(&a, &b, data + 2, size - 2, data[1]);
 	EVP_CIPHER_free(a.cipher);
 	EVP_CIPHER_free(b.cipher);
