@@ -374,8 +374,12 @@ cl_gather(struct cluster *cl, struct pubm *m)
 
 /*
  * A poll result's subject, Nats-Msg-Id and `,"slot":N` (buffers of
- * CL_SUBJ_LEN, 32): the run's slot on the wall clock, phased as
- * scheduled.  -1 for a poll not in the config.
+ * CL_SUBJ_LEN, 32): the slot of the wall clock, phased as scheduled, in
+ * which the run started.  A turn begins its slot (the scheduler's grids
+ * are anchored to the wall clock), so consecutive turns get consecutive
+ * slots however late their answers come: named by the answer's arrival,
+ * a slow answer took the next turn's name and JetStream dropped that
+ * turn's result as a duplicate.  -1 for a poll not in the config.
  */
 static int
 cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
@@ -388,8 +392,11 @@ cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
 
 	if ((cp = config_find_poll(cl->d->conf, poll)) == NULL)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if ((now_us = polls_publishing_start_us(cl->d->polls)) == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_us = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	}
 	iv = (uint64_t)cp->interval_ms * 1000;
 	ph = poller_phase_us(session, poll, iv);
 	slot = iv == 0 ? 0 : (now_us - ph) / iv;

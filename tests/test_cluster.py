@@ -848,6 +848,42 @@ class ClusterNodes(unittest.TestCase):
                              {own[sess]}, sess)
 
 
+    def test_late_answers_keep_their_slots(self):
+        """A result is named by the wall-clock slot its run started in:
+        with answers held back 0.6 of an interval on some runs of each
+        session and not on others,
+        every session's slots in the stream run on without a gap.  Named
+        by when the answer came, a late one took the next run's slot and
+        JetStream dropped that run's result as a duplicate (a gap)."""
+        from fakeagent import FakeAgent
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        fa = FakeAgent()
+        self.addCleanup(fa.close)
+        # Seven long: each second's 30 requests shift through it, so each
+        # session's answers come late on some runs and not on others.
+        fa.delays = [0, 0.6 * INTERVAL] * 3 + [0.6 * INTERVAL]
+        cfg = node_config(self.agent, nats, "mgr-a")
+        cfg["sessions"] = {"s%02d" % i: fa.target(polls=["up"],
+                                                  timeout="2s")
+                           for i in range(NSESS)}
+        d = snmptest.Daemon(cfg)
+        self.addCleanup(lambda: d.alive() and d.stop())
+        self.wait_members(d, 1)
+        time.sleep(6 * INTERVAL + 0.7)
+        js = JsReader(nats.port)
+        self.addCleanup(js.close)
+        slots = {}
+        for subj, mid, rec in js.messages("SNMPMGRD_t1_POLLS"):
+            slots.setdefault(rec["session"], []).append(rec["slot"])
+        self.assertEqual(set(slots), set(cfg["sessions"]))
+        self.assertGreater(fa.requests, 3 * NSESS)
+        for sess, sl in slots.items():
+            sl = sorted(sl)
+            self.assertGreaterEqual(len(sl), 3, sess)
+            self.assertEqual(sl, list(range(sl[0], sl[0] + len(sl))),
+                             "gap in %s: %r" % (sess, sl))
+
 class ThreeNatsServers(unittest.TestCase):
     def test_r3_streams_survive_one_server(self):
         cports = [free_tcp_port() for _ in range(3)]
