@@ -165,7 +165,13 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
  * timer for the next moment that changes (a lease ends 3 heartbeats after
  * it was stored, a member becomes eligible a heartbeat after its first),
  * so a dead node's sessions move when its lease ends, not a reading
- * later.
+ * later.  A lease whose end the last reading did not see yet (read
+ * before it; the member may have put a newer one since) stays live, and
+ * the lease thread is asked for a reading at once, which decides: on a
+ * loaded machine a member's put a little late and our own reading a
+ * little late made a live member look dead (and its sessions moved here
+ * and back), while a dead member's lease now ends a reading's round trip
+ * after its end.
  */
 static void
 cluster_reassign(struct cluster *cl)
@@ -175,6 +181,7 @@ cluster_reassign(struct cluster *cl)
 	size_t		 i, n = 0;
 	int64_t		 now = cl_now_ms(), next = 0, t, hb = cl->hb_ms;
 	struct timeval	 tv;
+	bool		 unread = false;
 
 	if (now < cl->hold_until) {
 		tv.tv_sec = (cl->hold_until - now) / 1000;
@@ -184,17 +191,25 @@ cluster_reassign(struct cluster *cl)
 	}
 	for (i = 0; i < cl->nmembers && n < CL_MAX_MEMBERS; i++) {
 		m = &cl->members[i];
-		if (now - m->put_ms >= 3 * hb)
-			continue;
 		t = m->put_ms + 3 * hb;
+		if (now >= t && cl->members_ms >= t)
+			continue;	/* ended, and read so */
+		if (now >= t)
+			unread = true;	/* ended by the clock only */
 		if (now - m->since_ms >= hb)
 			live[n++] = m->node;
 		else if (m->since_ms + hb < t)
 			t = m->since_ms + hb;
-		if (next == 0 || t < next)
+		if (t > now && (next == 0 || t < next))
 			next = t;
 	}
 	cluster_assign(cl, live, n);
+	if (unread) {
+		pthread_mutex_lock(&cl->mu);
+		cl->read_now = true;
+		pthread_cond_signal(&cl->lcv);
+		pthread_mutex_unlock(&cl->mu);
+	}
 	if (next > now) {
 		tv.tv_sec = (next - now) / 1000;
 		tv.tv_usec = ((next - now) % 1000) * 1000 + 1000;
@@ -1027,6 +1042,7 @@ cl_lease_thread(void *arg)
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->stop) {
 		ready = cl->ready;
+		cl->read_now = false;
 		pthread_mutex_unlock(&cl->mu);
 		cl_deadline(&ts, cl->hb_ms);
 		if (!ready && cl_connect(cl, n) == -1) {
@@ -1038,7 +1054,8 @@ cl_lease_thread(void *arg)
 		} else
 			cl_beat(cl, n);
 		pthread_mutex_lock(&cl->mu);
-		while (cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
+		while (!cl->read_now && cl_wait(cl, &cl->lcv, &ts) &&
+		    !cl->stop)
 			;
 	}
 	pthread_mutex_unlock(&cl->mu);
