@@ -41,8 +41,14 @@ responder: the A/B figure for a change.
 
 Correctness first: any failed poll or timeout in (a), a session not up,
 or a bad or lost answer of the raw requester stops the run with exit
-status 1 and no figure printed.  No timing is asserted: with --strict a
-missed goal also gives exit status 1.
+status 1 and no figure printed.  Side by side, two daemons and the
+responder may be starved of CPU: timeouts there are counted against the
+datagrams the kernel dropped at the daemons' and responder's sockets
+(/proc/net/udp) and the answers that came after their timeout
+(daemon.stats); each window with a drop or a timeout is left out of
+every build's figure and named; a failed poll that is not a timeout, or
+more timeouts than drops and late answers, fails the check.  No timing
+is asserted: with --strict a missed goal also gives exit status 1.
 """
 
 import argparse
@@ -235,13 +241,61 @@ def user_sys_s(pid):
     return int(fields[11]) / tck, int(fields[12]) / tck
 
 
+def udp_drops(pid):
+    """Datagrams the kernel has dropped at pid's UDP sockets (a full
+    receive buffer: the process did not get the CPU to read them): the
+    drops column of /proc/net/udp and udp6 for the sockets pid holds."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    n = 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            x = row.split()
+            if len(x) >= 13 and x[9] in inodes:
+                n += int(x[12])
+    return n
+
+
+def late_answers(d):
+    """Answers the daemon got to requests no longer waiting for one
+    (they had timed out): daemon.stats' unmatched bad packets."""
+    return d.call("daemon.stats", timeout=30)["engine"][
+        "unmatched_bad_packets"]
+
+
 def side_by_side(args, base, resp, builds):
     """Phase (a) with every build's snmpmgrd polling at once: both
     daemons' CPU is read over the same windows (--side-by-side of
     --measure seconds, placements alternating), so the machine's other
-    load falls on each alike.  {placement: {label: figures}}."""
+    load falls on each alike.  ({placement: {label: figures}}, overload
+    notes).
+
+    Two daemons and the responder at 3,300 datagrams/s on a loaded
+    machine may go without the CPU long enough that a receive buffer
+    fills and the kernel drops datagrams: those polls time out (after
+    their retry).  That is overload, not a wrong answer: a window with
+    a drop or a timeout is left out of every build's figure (the builds
+    are compared over the same windows), and the notes say so.  An
+    answer that comes after its request timed out explains a timeout
+    too (a starved responder answers late, nothing dropped).  The check
+    still fails on any failed poll that is not a timeout, and on
+    timeouts neither explains: more timed-out polls than datagrams
+    dropped at the daemons' and responder's sockets plus late answers,
+    over the whole phase."""
     ds = {}
     out = {}
+    notes = []
     saved = os.sched_getaffinity(0)
     try:
         for label, bdir in builds:
@@ -258,6 +312,10 @@ def side_by_side(args, base, resp, builds):
                     raise CheckFailed("side by side: not every session "
                                       "was polled in 300 s")
                 time.sleep(1)
+        pids = [resp.pid] + [d.pid for d in ds.values()]
+        first = {k: status(d) for k, d in ds.items()}
+        drops0 = {p: udp_drops(p) for p in pids}
+        late0 = {k: late_answers(d) for k, d in ds.items()}
         for w in range(args.side_by_side):
             name, mgr, agent = PLACEMENTS[w % len(PLACEMENTS)]
             pin(resp.pid, agent)
@@ -265,18 +323,34 @@ def side_by_side(args, base, resp, builds):
                 pin(d.pid, mgr)
             time.sleep(1)
             s0 = {k: status(d) for k, d in ds.items()}
+            dr0 = {p: udp_drops(p) for p in pids}
             c0 = {k: (cpu_s(d.pid), user_sys_s(d.pid))
                   for k, d in ds.items()}
             time.sleep(args.measure)
             c1 = {k: (cpu_s(d.pid), user_sys_s(d.pid))
                   for k, d in ds.items()}
             s1 = {k: status(d) for k, d in ds.items()}
+            dr1 = {p: udp_drops(p) for p in pids}
+            timeouts = {}
             for k in ds:
-                bad = (s1[k]["polls_failed"] - s0[k]["polls_failed"] +
-                       s1[k]["timeouts"] - s0[k]["timeouts"])
-                if bad:
-                    raise CheckFailed("side by side %s: %d failed polls "
-                                      "or timeouts" % (k, bad))
+                failed = s1[k]["polls_failed"] - s0[k]["polls_failed"]
+                timeouts[k] = s1[k]["timeouts"] - s0[k]["timeouts"]
+                if failed > timeouts[k]:
+                    raise CheckFailed("side by side %s: %d failed polls, "
+                                      "%d of them not timeouts" % (
+                                          k, failed, failed - timeouts[k]))
+            drops = sum(dr1[p] - dr0[p] for p in pids)
+            if drops or any(timeouts.values()):
+                notes.append(
+                    "window %d (%s) left out: the kernel dropped %d "
+                    "datagrams (responder %d, %s); timed-out polls %s" % (
+                        w + 1, name, drops, dr1[resp.pid] - dr0[resp.pid],
+                        ", ".join("%s %d" % (k, dr1[d.pid] - dr0[d.pid])
+                                  for k, d in ds.items()),
+                        ", ".join("%s %d" % (k, v)
+                                  for k, v in timeouts.items())))
+                continue
+            for k in ds:
                 t = out.setdefault(name, {}).setdefault(
                     k, {"polls": 0, "cpu": 0.0, "user": 0.0, "sys": 0.0,
                         "windows": []})
@@ -287,6 +361,27 @@ def side_by_side(args, base, resp, builds):
                 t["sys"] += c1[k][1][1] - c0[k][1][1]
                 t["windows"].append(round(
                     (c1[k][0] - c0[k][0]) / max(polls, 1) * 1e6, 2))
+        last = {k: status(d) for k, d in ds.items()}
+        timeouts = sum(last[k]["timeouts"] - first[k]["timeouts"]
+                       for k in ds)
+        for wait in (0, 7):
+            # a late answer comes after its timeout: give the last
+            # ones their two tries of 3 s before counting
+            time.sleep(wait)
+            drops = sum(udp_drops(p) - drops0[p] for p in pids)
+            late = sum(late_answers(d) - late0[k] for k, d in ds.items())
+            if timeouts <= drops + late:
+                break
+        if timeouts:
+            notes.append("%d polls timed out in the phase: the kernel "
+                         "dropped %d datagrams, %d answers came late"
+                         % (timeouts, drops, late))
+        if timeouts > drops + late:
+            raise CheckFailed("side by side: %d polls timed out, but the "
+                              "kernel dropped only %d datagrams at the "
+                              "daemons' and the responder's sockets and "
+                              "%d answers came late: not explained by "
+                              "overload" % (timeouts, drops, late))
     finally:
         for d in ds.values():
             d.close()
@@ -295,7 +390,7 @@ def side_by_side(args, base, resp, builds):
             n = max(t["polls"], 1)
             for f in ("cpu", "user", "sys"):
                 t[f + "_us"] = round(t[f] / n * 1e6, 2)
-    return out
+    return out, notes
 
 
 def run_build(args, base, resp, bdir):
@@ -468,7 +563,8 @@ def main():
         for label, bdir in builds:
             out["builds"][label] = run_build(args, base, resp, bdir)
         if args.side_by_side:
-            out["side_by_side"] = side_by_side(args, base, resp, builds)
+            out["side_by_side"], out["side_by_side_overload"] = \
+                side_by_side(args, base, resp, builds)
     except CheckFailed as e:
         print("correctness check failed, no figures: %s" % e)
         return 1
@@ -528,7 +624,12 @@ def main():
                          r["cpu_us_per_poll"],
                          out["ceiling"][name]["us_per_rt"],
                          r["cpu_share"] * 100, r["overruns"]))
+    for note in out.get("side_by_side_overload", []):
+        print("  (s) overload: %s" % note)
     for name, _, _ in PLACEMENTS:
+        if args.side_by_side and name not in out["side_by_side"]:
+            print("  (s) %-5s side by side: no figure, every window of "
+                  "this placement was left out (overload, above)" % name)
         for label, t in out.get("side_by_side", {}).get(name, {}).items():
             print("  (s) %-5s side by side, %d windows of %.0f s: [%s] "
                   "%.2f us CPU/poll (user %.2f, system %.2f; windows %s)"

@@ -165,7 +165,13 @@ cluster_assign(struct cluster *cl, const char *const *live, size_t nlive)
  * timer for the next moment that changes (a lease ends 3 heartbeats after
  * it was stored, a member becomes eligible a heartbeat after its first),
  * so a dead node's sessions move when its lease ends, not a reading
- * later.
+ * later.  A lease whose end the last reading did not see yet (read
+ * before it; the member may have put a newer one since) stays live, and
+ * the lease thread is asked for a reading at once, which decides: on a
+ * loaded machine a member's put a little late and our own reading a
+ * little late made a live member look dead (and its sessions moved here
+ * and back), while a dead member's lease now ends a reading's round trip
+ * after its end.
  */
 static void
 cluster_reassign(struct cluster *cl)
@@ -175,6 +181,7 @@ cluster_reassign(struct cluster *cl)
 	size_t		 i, n = 0;
 	int64_t		 now = cl_now_ms(), next = 0, t, hb = cl->hb_ms;
 	struct timeval	 tv;
+	bool		 unread = false;
 
 	if (now < cl->hold_until) {
 		tv.tv_sec = (cl->hold_until - now) / 1000;
@@ -184,17 +191,25 @@ cluster_reassign(struct cluster *cl)
 	}
 	for (i = 0; i < cl->nmembers && n < CL_MAX_MEMBERS; i++) {
 		m = &cl->members[i];
-		if (now - m->put_ms >= 3 * hb)
-			continue;
 		t = m->put_ms + 3 * hb;
+		if (now >= t && cl->members_ms >= t)
+			continue;	/* ended, and read so */
+		if (now >= t)
+			unread = true;	/* ended by the clock only */
 		if (now - m->since_ms >= hb)
 			live[n++] = m->node;
 		else if (m->since_ms + hb < t)
 			t = m->since_ms + hb;
-		if (next == 0 || t < next)
+		if (t > now && (next == 0 || t < next))
 			next = t;
 	}
 	cluster_assign(cl, live, n);
+	if (unread) {
+		pthread_mutex_lock(&cl->mu);
+		cl->read_now = true;
+		pthread_cond_signal(&cl->lcv);
+		pthread_mutex_unlock(&cl->mu);
+	}
 	if (next > now) {
 		tv.tv_sec = (next - now) / 1000;
 		tv.tv_usec = ((next - now) % 1000) * 1000 + 1000;
@@ -374,8 +389,12 @@ cl_gather(struct cluster *cl, struct pubm *m)
 
 /*
  * A poll result's subject, Nats-Msg-Id and `,"slot":N` (buffers of
- * CL_SUBJ_LEN, 32): the run's slot on the wall clock, phased as
- * scheduled.  -1 for a poll not in the config.
+ * CL_SUBJ_LEN, 32): the slot of the wall clock, phased as scheduled, in
+ * which the run started.  A turn begins its slot (the scheduler's grids
+ * are anchored to the wall clock), so consecutive turns get consecutive
+ * slots however late their answers come: named by the answer's arrival,
+ * a slow answer took the next turn's name and JetStream dropped that
+ * turn's result as a duplicate.  -1 for a poll not in the config.
  */
 static int
 cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
@@ -388,8 +407,11 @@ cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
 
 	if ((cp = config_find_poll(cl->d->conf, poll)) == NULL)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if ((now_us = polls_publishing_start_us(cl->d->polls)) == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_us = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	}
 	iv = (uint64_t)cp->interval_ms * 1000;
 	ph = poller_phase_us(session, poll, iv);
 	slot = iv == 0 ? 0 : (now_us - ph) / iv;
@@ -1104,6 +1126,7 @@ cl_lease_thread(void *arg)
 	while (!cl->stop) {
 		ready = cl->ready;
 		cl->addr_news = false;
+		cl->read_now = false;
 		pthread_mutex_unlock(&cl->mu);
 		cl_deadline(&ts, cl->hb_ms);
 		if (ready)
@@ -1116,9 +1139,10 @@ cl_lease_thread(void *arg)
 			event_active(cl->ev_view, EV_TIMEOUT, 0);
 		}
 		/* Not connected, a server's name lookup that ends is tried
+		 * at once; a reading the loop asks for (read_now) is made
 		 * at once. */
 		pthread_mutex_lock(&cl->mu);
-		while (!(cl->addr_news && !cl->ready) &&
+		while (!(cl->addr_news && !cl->ready) && !cl->read_now &&
 		    cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
 			;
 	}

@@ -81,6 +81,8 @@ struct cluster {
 	bool		 view_new;
 	bool		 view_valid;	/* read from NATS (not a failure) */
 	int64_t		 view_ms;
+	bool		 read_now;	/* the loop wants a reading at once (a
+					 * lease ended after the last one) */
 	uint32_t	 load;		/* sessions owned, for the lease */
 	int64_t		 since_ms;
 	uint64_t	 leases_put;

@@ -80,6 +80,10 @@ struct poller {
 	struct poller_io	 io;
 	struct poller_conf	 conf;
 	uint64_t		 epoch;
+	/* With io.wall_us: the wall clock minus the monotonic one, and the
+	 * grids are anchored to the wall clock (epoch unused). */
+	uint64_t		 wall_off;
+	bool			 wall;
 	uint64_t		 rng;
 	uint64_t		 wake_at;
 	TAILQ_HEAD(, poller_sess) sessions;
@@ -262,16 +266,25 @@ rewake(struct poller *p)
 
 /* ------------------------------------------------------------- turns */
 
-/* The first turn of j's grid at or after t. */
+/*
+ * The first turn of j's grid at or after t: epoch + phase + k * interval
+ * on the monotonic clock, or, anchored to the wall clock, the moment it
+ * reads phase + k * interval.
+ */
 static uint64_t
 grid_next(const struct poller *p, const struct poller_job *j, uint64_t t)
 {
 	uint64_t	 base = p->epoch + j->phase_us, k;
 
+	if (p->wall) {
+		base = j->phase_us;
+		t += p->wall_off;
+	}
 	if (t <= base)
-		return base;
-	k = (t - base + j->interval_us - 1) / j->interval_us;
-	return base + k * j->interval_us;
+		k = 0;
+	else
+		k = (t - base + j->interval_us - 1) / j->interval_us;
+	return base + k * j->interval_us - (p->wall ? p->wall_off : 0);
 }
 
 /*
@@ -631,6 +644,7 @@ poller_new(const struct poller_io *io, const struct poller_conf *conf,
     uint64_t seed)
 {
 	struct poller	*p;
+	uint64_t	 w;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
@@ -640,6 +654,15 @@ poller_new(const struct poller_io *io, const struct poller_conf *conf,
 	TAILQ_INIT(&p->sessions);
 	TAILQ_INIT(&p->waitq);
 	p->epoch = now_us(p);
+	if (p->io.wall_us != NULL) {
+		w = p->io.wall_us(p->io.arg);
+		/* A wall clock behind the monotonic one (set to 1970?) cannot
+		 * anchor anything: the grids keep their own epoch. */
+		if (w >= p->epoch) {
+			p->wall_off = w - p->epoch;
+			p->wall = true;
+		}
+	}
 	return p;
 }
 

@@ -69,6 +69,8 @@ enum poller_state {
  *           ended with POLLER_ERROR.
  *   cancel  stop job j, which is running; poller_done must not follow
  *   state   session ps went from one state to another
+ *   wall_us optional: the wall clock (microseconds since 1970), read
+ *           once, by poller_new(), to anchor every grid to it
  */
 struct poller_io {
 	uint64_t	(*now_us)(void *arg);
@@ -78,6 +80,7 @@ struct poller_io {
 	void		(*state)(void *arg, struct poller_sess *ps,
 			    enum poller_state from, enum poller_state to);
 	void		*arg;
+	uint64_t	(*wall_us)(void *arg);
 };
 
 struct poller_conf {
@@ -150,7 +153,14 @@ struct poller_stats {
 	size_t		 down;
 };
 
-/* NULL on allocation failure.  The epoch of every grid is now. */
+/*
+ * NULL on allocation failure.  The epoch of every grid is now, or, with
+ * io->wall_us, the start of 1970 on the wall clock, translated to the
+ * monotonic clock once, here: a job's turns then lie where the wall clock
+ * reads phase + k * interval, the same moments on every node of a cluster
+ * whatever its start time, and a turn begins its wall-clock slot
+ * (poller_phase_us) instead of falling anywhere inside it.
+ */
 struct poller	*poller_new(const struct poller_io *io,
 		    const struct poller_conf *conf, uint64_t seed);
 /* Cancels running jobs (io->cancel) and frees everything.  NULL is

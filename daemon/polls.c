@@ -119,6 +119,8 @@ struct polls {
 	const struct config_poll *vb_cp;
 	struct render_buf	 rb;
 	bool			 stopped;
+	/* While an ended run's events are published: when it started. */
+	uint64_t		 pub_start_us;
 
 	uint64_t		 done;		/* runs ended */
 	uint64_t		 failed;
@@ -136,6 +138,28 @@ static uint64_t
 polls_now_us(void *arg)
 {
 	return sess_loop_clock_us();
+}
+
+/* The wall clock, which anchors the scheduler's grids (poll_sched.h). */
+static uint64_t
+polls_wall_us(void *arg)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+polls_publishing_start_us(const struct polls *P)
+{
+	uint64_t	 now;
+
+	if (P == NULL || P->pub_start_us == 0)
+		return 0;
+	now = polls_now_us(NULL);
+	return polls_wall_us(NULL) - (now > P->pub_start_us ? now -
+	    P->pub_start_us : 0);
 }
 
 static void
@@ -579,7 +603,9 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 		P->failed++;
 		sessions_note(ds, error, detail);
 	}
+	P->pub_start_us = pj->start_us;
 	pjob_events(pj, error, detail);
+	P->pub_start_us = 0;
 	/* This may start other runs, never pj's.  An interrupted run
 	 * (session.interrupt) says nothing of the agent. */
 	poller_done(pj->j, error == 0 ? POLLER_OK :
@@ -594,7 +620,8 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 /* ------------------------------------------------------ the polls */
 
 static const struct poller_io polls_io_tmpl = {
-	polls_now_us, polls_wake, polls_start, polls_cancel, polls_state, NULL
+	polls_now_us, polls_wake, polls_start, polls_cancel, polls_state, NULL,
+	polls_wall_us
 };
 
 struct polls *

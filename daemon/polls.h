@@ -112,4 +112,12 @@ int		 polls_wait_result(struct polls_wait *pw, char **out,
 /* Stop waiting (the runs go on).  NULL is fine. */
 void		 polls_wait_free(struct polls_wait *pw);
 
+/*
+ * While the events of a run that ended are published (from an events
+ * tap): the wall-clock time (us since 1970) at which that run started,
+ * so that a result is named by its run, not by when its answer came.
+ * 0 at any other time.
+ */
+uint64_t	 polls_publishing_start_us(const struct polls *P);
+
 #endif /* SNMPMGRD_POLLS_H */

@@ -75,7 +75,21 @@ fk_state(void *arg, struct poller_sess *ps, enum poller_state from,
 }
 
 static const struct poller_io fk_io = {
-	fk_now_us, fk_wake_cb, fk_start, fk_cancel, fk_state, NULL
+	fk_now_us, fk_wake_cb, fk_start, fk_cancel, fk_state, NULL, NULL
+};
+
+/* The same with a wall clock fk_wall_off ahead of the monotonic one. */
+static uint64_t	 fk_wall_off;
+
+static uint64_t
+fk_wall_us(void *arg)
+{
+	return fk_now + fk_wall_off;
+}
+
+static const struct poller_io fk_wall_io = {
+	fk_now_us, fk_wake_cb, fk_start, fk_cancel, fk_state, NULL,
+	fk_wall_us
 };
 
 static void
@@ -178,6 +192,58 @@ START_TEST(poller_phase_is_deterministic_and_kept)
 	ck_assert_uint_eq(fk_started_at[1] - fk_started_at[0], 60 * SEC);
 	poller_free(p1);
 	poller_free(p2);
+}
+END_TEST
+
+/*
+ * Anchored to the wall clock, a job's turns come where the wall clock
+ * reads phase + k * interval (poller_phase_us), whenever the poller was
+ * made: two nodes started apart, with their own monotonic clocks, poll a
+ * session at the same moments, and each turn begins its wall-clock slot
+ * (cluster.c names a result by the slot its run started in).
+ */
+START_TEST(poller_grid_follows_the_wall_clock)
+{
+	struct poller		*p;
+	struct poller_sess	*ps;
+	uint64_t		 t0, iv = 10 * SEC, ph, w;
+	size_t			 i, k, done = 0;
+	/* monotonic start, wall clock minus monotonic (ends not aligned) */
+	static const uint64_t	 node[][2] = {
+		{ 1000 * SEC, 1765000000 * SEC + 123457 },
+		{ 5003 * SEC + 777, 1765000000 * SEC - 4001 * SEC + 99 },
+		{ 42 * SEC + 1, 1766000000 * SEC + 9 * SEC + 1 },
+	};
+
+	ph = poller_phase_us("core1", "ifaces", iv);
+	ck_assert_uint_gt(ph, 0);
+	for (k = 0; k < sizeof(node) / sizeof(node[0]); k++) {
+		fk_reset();
+		done = 0;
+		fk_now = t0 = node[k][0];
+		fk_wall_off = node[k][1];
+		p = poller_new(&fk_wall_io, NULL, 1 + k);
+		ps = poller_sess_add(p, "core1", NULL);
+		ck_assert_ptr_nonnull(poller_job_add(ps, "ifaces", 10000, 0,
+		    NULL));
+		for (i = 1; i <= 50; i++) {
+			fk_advance(p, t0 + i * SEC);
+			fk_finish_all(&done, POLLER_OK);
+		}
+		ck_assert_uint_ge(fk_nstarted, 4);
+		for (i = 0; i < fk_nstarted; i++) {
+			w = fk_started_at[i] + fk_wall_off;
+			ck_assert_uint_eq((w - ph) % iv, 0);
+			if (i > 0)
+				ck_assert_uint_eq(fk_started_at[i] -
+				    fk_started_at[i - 1], iv);
+		}
+		/* The first turn is the first at or after the start. */
+		ck_assert_uint_ge(fk_started_at[0], t0);
+		ck_assert_uint_lt(fk_started_at[0], t0 + iv);
+		poller_free(p);
+	}
+	fk_wall_off = 0;
 }
 END_TEST
 
@@ -831,6 +897,7 @@ main(void)
 
 	tcase_add_test(tc, poller_spreads_first_turns_over_the_interval);
 	tcase_add_test(tc, poller_phase_is_deterministic_and_kept);
+	tcase_add_test(tc, poller_grid_follows_the_wall_clock);
 	tcase_add_test(tc, poller_jitter_stays_within_bounds);
 	tcase_add_test(tc, poller_counts_overruns_and_never_queues_twice);
 	tcase_add_test(tc, poller_global_bound_waits_then_skips);

@@ -27,6 +27,9 @@ so that each agent of a broadcast answers from an address of its own.
 .values: more objects served besides the table, {arcs: (tag, int)} with
 tag one of COUNTER32, GAUGE32, TIMETICKS, COUNTER64, INTEGER; they can be
 changed between requests (an entry is replaced whole).
+.delays: None, or a list of seconds to hold each answer back, used in
+turn (request 1 the first, request 2 the second, ... round again); the
+answers go out from timers, so a held one delays no other.
 objects: serve these objects instead, {OID arcs tuple: encoded value}
 (e.g. a sparse table); GetBulk then answers every varbind (RFC 3416
 4.2.3: non-repeaters first, then repetition r of varbind c).
@@ -69,6 +72,7 @@ class FakeAgent:
         self.empty_count = empty_count
         self.most = most
         self.toobig_above = None
+        self.delays = None
         self.nexts = 0
         self.community = community.encode()
         self.requests = 0
@@ -228,7 +232,20 @@ class FakeAgent:
             if reply is None:
                 continue
             self.answered += 1
+            delays = self.delays
+            if delays:
+                t = threading.Timer(delays[(self.requests - 1) % len(delays)],
+                                    self._send_late, (reply, addr))
+                t.daemon = True
+                t.start()
+                continue
             (self.other or self.sock).sendto(reply, addr)
+
+    def _send_late(self, reply, addr):
+        try:
+            (self.other or self.sock).sendto(reply, addr)
+        except OSError:
+            pass                    # closed meanwhile
 
 
 class FakeAgentCase(unittest.TestCase):

@@ -12,6 +12,7 @@ documentation or its test fails here.
 import glob
 import os
 import re
+import shutil
 import subprocess
 import unittest
 
@@ -119,6 +120,26 @@ class CommandsAreDocumented(unittest.TestCase):
         missing = [c for c in commands() if c not in listed]
         self.assertEqual(missing, [], "commands missing from "
                          "`snmpmgrctl help`")
+
+
+class ManPagesRender(unittest.TestCase):
+
+    def test_groff_warns_of_nothing(self):
+        """Every page under man/ renders with groff's warnings all on
+        (-ww), read as mdoc and through -man (which hands mdoc on): a
+        macro missing its argument (`.Ql` alone, `.Qq .`) warns there
+        and renders as something else than meant."""
+        if shutil.which("groff") is None:
+            raise unittest.SkipTest("groff not installed")
+        pages = sorted(glob.glob(src("man", "*.[1-8]")))
+        self.assertGreaterEqual(len(pages), 3)
+        for page in pages:
+            for macros in ("-mdoc", "-man"):
+                r = subprocess.run(["groff", macros, "-ww", "-z", page],
+                                   capture_output=True, text=True,
+                                   timeout=60)
+                self.assertEqual((r.returncode, r.stderr), (0, ""),
+                                 "%s %s" % (macros, page))
 
 
 if __name__ == "__main__":
