@@ -21,6 +21,8 @@ In one run:
  (2) publishing: the same nodes restarted with every poll result
      published; the same figure, and the cost of publishing on top of
      (1) (goal: < 30 %).
+In (1) and (2) the three nats-servers' CPU too (utime + stime from
+/proc/PID/stat, over the same window), and the load average.
  (3) takeover: kill -9 of one node; the time until the survivors own
      its sessions, and until every one of them has been polled again
      (goal: < 3 heartbeats + 1 interval).
@@ -170,18 +172,32 @@ def switches(pid):
     return sum(v[1] + v[2] for v in threads(pid).values())
 
 
-def measure(nodes, secs, server=None):
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def stat_cpu_s(pid):
+    """utime + stime of pid (all its threads) so far, in seconds, from
+    /proc/PID/stat (clock ticks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def measure(nodes, secs, server=None, servers=()):
     """Per node: results, failures, CPU s, and published over secs; with
     server, the messages the stream stored meanwhile too (read just
     inside the window: records in flight at its ends, a few tens, make
-    the only difference); per thread, CPU and context switches."""
+    the only difference); per thread, CPU and context switches; and the
+    CPU s of each of servers (the nats-servers) over the same window."""
     s0 = [status(d) for d in nodes]
     n0 = stream_info(server)["messages"] if server else 0
     h0 = [threads(d.pid) for d in nodes]
+    v0 = [stat_cpu_s(s.proc.pid) for s in servers]
     c0 = [cpu_s(d.pid) for d in nodes]
     t0 = time.monotonic()
     time.sleep(secs)
     c1 = [cpu_s(d.pid) for d in nodes]
+    v1 = [stat_cpu_s(s.proc.pid) for s in servers]
     h1 = [threads(d.pid) for d in nodes]
     t1 = time.monotonic()
     n1 = stream_info(server)["messages"] if server else 0
@@ -201,7 +217,8 @@ def measure(nodes, secs, server=None):
             "published": s1[i]["cluster"]["published"] -
             s0[i]["cluster"]["published"],
             "owned": s1[i]["cluster"]["sessions_owned"],
-            "stored": n1 - n0})
+            "stored": n1 - n0, "load": os.getloadavg()[0],
+            "nats_cpu": [b - a for a, b in zip(v0, v1)]})
     return out
 
 
@@ -301,7 +318,8 @@ def main():
             wait_shared(nodes, total)
             # every session polled once by its settled owner
             time.sleep(iv + 2 * hb)
-            m = measure(nodes, args.measure, servers[0] if publish else None)
+            m = measure(nodes, args.measure, servers[0] if publish else None,
+                        servers)
             check_polls(phase, m, total, iv)
             out[phase] = m
             if publish:
@@ -462,13 +480,25 @@ def main():
                          sum(y[1] for y in v) / wall,
                          sum(y[2] for y in v) / wall,
                          sum(y[0] for y in v) / res / 1e3))
+        for p in ("alone", "publish"):
+            m = out[b + p]
+            nc = m[0]["nats_cpu"]
+            res = max(sum(x["results"] for x in m), 1)
+            print("  %-16s nats-servers (CPU %s): %s %% of a core each, "
+                  "%.1f %% in all, %.2f us per result (all nodes'); load "
+                  "average %.2f" % (
+                      b + p, min(PEER_CPU), ", ".join(
+                          "%.1f" % (c / m[0]["wall"] * 100) for c in nc),
+                      sum(nc) / m[0]["wall"] * 100, sum(nc) / res * 1e6,
+                      m[0]["load"]))
         cost = rate["alone"] / rate["publish"] - 1
         out[b + "publish_cost"] = cost
         print("  %spublishing costs %.0f %% on top of polling alone (goal < "
               "%.0f %%): %.0f vs %.0f results per node CPU-second (%.1f vs "
-              "%.1f us per result)"
+              "%.1f us per result, %+.1f us per result on top)"
               % (b, cost * 100, GOAL_PUBLISH_COST * 100, rate["publish"],
-                 rate["alone"], 1e6 / rate["publish"], 1e6 / rate["alone"]))
+                 rate["alone"], 1e6 / rate["publish"], 1e6 / rate["alone"],
+                 1e6 / rate["publish"] - 1e6 / rate["alone"]))
     s = out["stream"]
     print("  stream: %d messages, %d subjects, %.0f bytes per message"
           % (s["messages"], s["subjects"] or 0,
