@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,21 +122,39 @@ cl_pub_up(struct cluster *cl, struct cl_nats *n)
 	return true;
 }
 
-/* The batch and index of a PubAck's subject (ackpre.<gen>-<index>). */
+/* A decimal number of p[0..n) (1 to 19 digits), or false. */
+static bool
+cl_num(const char *p, size_t n, unsigned long long *v)
+{
+	size_t	 i;
+
+	if (n == 0 || n > 19)
+		return false;
+	for (*v = 0, i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		*v = *v * 10 + (unsigned)(p[i] - '0');
+	}
+	return true;
+}
+
+/* The batch and index of a PubAck's subject (ackpre.<gen>-<index>),
+ * read by hand: this runs once per record. */
 static bool
 cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
 {
-	char		 buf[48];
-	const char	*dot;
-	size_t		 len;
+	const char	*dot, *dash, *end = f->subj + f->subjlen;
+	unsigned long long v;
 
 	dot = memrchr(f->subj, '.', f->subjlen);
-	if (dot == NULL || (len = f->subjlen - (size_t)(dot + 1 - f->subj)) >=
-	    sizeof(buf))
+	if (dot == NULL || (dash = memchr(dot + 1, '-', (size_t)(end - dot -
+	    1))) == NULL)
 		return false;
-	memcpy(buf, dot + 1, len);
-	buf[len] = '\0';
-	return sscanf(buf, "%llu-%zu", g, i) == 2;
+	if (!cl_num(dot + 1, (size_t)(dash - dot - 1), g) ||
+	    !cl_num(dash + 1, (size_t)(end - dash - 1), &v) || v > SIZE_MAX)
+		return false;
+	*i = (size_t)v;
+	return true;
 }
 
 /*
@@ -164,7 +183,9 @@ cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
 	if (!cl_ack_index(&f, &g, i) || g != n->gen || *i < lo || *i >= hi ||
 	    !cl->batch[*i % CL_WINDOW]->failed)
 		return 0;
-	*ok = nw_ack_ok(&f);
+	if (!(*ok = nw_ack_ok(&f)))
+		cl_pub_err(cl, n, "not stored", f.datalen > 0 ? f.data :
+		    f.hdr, f.datalen > 0 ? f.datalen : f.hdrlen);
 	return 1;
 }
 
@@ -176,11 +197,18 @@ cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
 static int
 cl_put(struct cluster *cl, struct cl_nats *n, struct pubm *m, size_t i)
 {
-	char		 reply[160];
+	char		 reply[sizeof(n->ackpre) + 42], *p;
+	size_t		 lp = strlen(n->ackpre);
 	int		 r;
 
-	snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
-	    (unsigned long long)n->gen, i);
+	/* ackpre.<gen>-<i>, without printf (once per record). */
+	memcpy(reply, n->ackpre, lp);
+	p = reply + lp;
+	*p++ = '.';
+	p += nw_utoa(p, n->gen);
+	*p++ = '-';
+	p += nw_utoa(p, i);
+	*p = '\0';
 	r = nw_hpub(&n->out, m->subj, reply, m->id, m->data, m->len,
 	    nw_max_payload(n->w));
 	if (r == -2) {

@@ -13,7 +13,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -160,26 +162,194 @@ nw_put(struct nw_buf *b, const char *s, size_t len)
 	return 0;
 }
 
+/* The decimal digits of v into p (room for 20); their count. */
+size_t
+nw_utoa(char *p, unsigned long long v)
+{
+	char	 t[20];
+	size_t	 n = 0, i;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	for (i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
 int
 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
     const char *id, const char *data, size_t len, size_t max)
 {
-	char	 hdr[256], line[512];
-	int	 hl, ll;
+	static const char h0[] = "NATS/1.0\r\nNats-Msg-Id: ", h1[] =
+	    "\r\n\r\n";
+	size_t	 ls = strlen(subj), lr = strlen(reply), li = strlen(id);
+	size_t	 hl, need, cap;
+	char	*p;
 
-	hl = snprintf(hdr, sizeof(hdr), "NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n",
-	    id);
-	if (hl < 0 || (size_t)hl >= sizeof(hdr))
+	/* HPUB subj reply hl hl+len\r\n header data\r\n, written by hand:
+	 * this runs once per record. */
+	hl = sizeof(h0) - 1 + li + sizeof(h1) - 1;
+	if (hl >= 256)
 		return -1;
-	if (max > 0 && (size_t)hl + len > max)
+	if (max > 0 && hl + len > max)
 		return -2;
-	ll = snprintf(line, sizeof(line), "HPUB %s %s %d %zu\r\n", subj, reply,
-	    hl, (size_t)hl + len);
-	if (ll < 0 || (size_t)ll >= sizeof(line))
+	need = 5 + ls + 1 + lr + 1 + 20 + 1 + 20 + 2 + hl + len + 2;
+	if (b->len + need > b->cap) {
+		for (cap = b->cap ? b->cap : 4096; cap < b->len + need;
+		    cap *= 2)
+			;
+		if ((p = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	p = b->p + b->len;
+	memcpy(p, "HPUB ", 5);
+	p += 5;
+	memcpy(p, subj, ls);
+	p += ls;
+	*p++ = ' ';
+	memcpy(p, reply, lr);
+	p += lr;
+	*p++ = ' ';
+	p += nw_utoa(p, hl);
+	*p++ = ' ';
+	p += nw_utoa(p, hl + len);
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, h0, sizeof(h0) - 1);
+	p += sizeof(h0) - 1;
+	memcpy(p, id, li);
+	p += li;
+	memcpy(p, h1, sizeof(h1) - 1);
+	p += sizeof(h1) - 1;
+	memcpy(p, data, len);
+	p += len;
+	*p++ = '\r';
+	*p++ = '\n';
+	b->len = (size_t)(p - b->p);
+	return 0;
+}
+
+/* Past JSON white space at *i of p[0..n). */
+static void
+nw_ws(const char *p, size_t n, size_t *i)
+{
+	while (*i < n && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' ||
+	    p[*i] == '\r'))
+		(*i)++;
+}
+
+/* A JSON string at *i (its escapes checked, not decoded): its content
+ * in *s and *sl; false when it is not one. */
+static bool
+nw_jstr(const char *p, size_t n, size_t *i, const char **s, size_t *sl)
+{
+	size_t		 k;
+	unsigned char	 c;
+
+	if (*i >= n || p[*i] != '"')
+		return false;
+	*s = p + ++(*i);
+	while (*i < n && p[*i] != '"') {
+		c = (unsigned char)p[*i];
+		if (c < 0x20)
+			return false;
+		if (c != '\\') {
+			(*i)++;
+			continue;
+		}
+		if (++(*i) >= n)
+			return false;
+		c = (unsigned char)p[*i];
+		if (c == 'u') {
+			for (k = 1; k <= 4; k++)
+				if (*i + k >= n || !isxdigit((unsigned char)
+				    p[*i + k]))
+					return false;
+			*i += 5;
+		} else if (c != '\0' && strchr("\"\\/bfnrt", c) != NULL)
+			(*i)++;
+		else
+			return false;
+	}
+	if (*i >= n)
+		return false;
+	*sl = (size_t)(p + *i - *s);
+	(*i)++;
+	return true;
+}
+
+int
+nw_puback_parse(const char *p, size_t n, struct nw_puback *a)
+{
+	const char		*k, *v;
+	size_t			 i = 0, kl, vl, d;
+	unsigned		 seen = 0, bit;
+	unsigned long long	 x;
+
+	memset(a, 0, sizeof(*a));
+	nw_ws(p, n, &i);
+	if (i >= n || p[i++] != '{')
 		return -1;
-	if (nw_put(b, line, (size_t)ll) == -1 ||
-	    nw_put(b, hdr, (size_t)hl) == -1 || nw_put(b, data, len) == -1 ||
-	    nw_put(b, "\r\n", 2) == -1)
+	for (;;) {
+		nw_ws(p, n, &i);
+		if (!nw_jstr(p, n, &i, &k, &kl))
+			return -1;
+		nw_ws(p, n, &i);
+		if (i >= n || p[i++] != ':')
+			return -1;
+		nw_ws(p, n, &i);
+#define NW_KEY(w) (kl == sizeof(w) - 1 && memcmp(k, w, kl) == 0)
+		if (NW_KEY("stream") || NW_KEY("domain")) {
+			bit = NW_KEY("stream") ? 1 : 2;
+			if (!nw_jstr(p, n, &i, &v, &vl))
+				return -1;
+			if (bit == 1) {
+				a->stream = v;
+				a->streamlen = vl;
+			}
+		} else if (NW_KEY("seq")) {
+			bit = 4;
+			/* Digits only: no sign, fraction, exponent or
+			 * leading zero, nothing beyond 64 bits. */
+			for (x = 0, d = 0; i < n && p[i] >= '0' && p[i] <= '9';
+			    i++, d++) {
+				if (x > (ULLONG_MAX - (unsigned)(p[i] - '0')) /
+				    10)
+					return -1;
+				x = x * 10 + (unsigned)(p[i] - '0');
+			}
+			if (d == 0 || (d > 1 && p[i - d] == '0'))
+				return -1;
+			a->seq = x;
+		} else if (NW_KEY("duplicate")) {
+			bit = 8;
+			if (n - i >= 4 && memcmp(p + i, "true", 4) == 0) {
+				a->duplicate = true;
+				i += 4;
+			} else if (n - i >= 5 && memcmp(p + i, "false", 5) == 0)
+				i += 5;
+			else
+				return -1;
+		} else
+			return -1;
+#undef NW_KEY
+		if (seen & bit)
+			return -1;
+		seen |= bit;
+		nw_ws(p, n, &i);
+		if (i >= n)
+			return -1;
+		if (p[i] == '}')
+			break;
+		if (p[i++] != ',')
+			return -1;
+	}
+	i++;
+	nw_ws(p, n, &i);
+	if (i != n || (seen & 5) != 5 || a->streamlen == 0)
 		return -1;
 	return 0;
 }
@@ -187,12 +357,12 @@ nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
 bool
 nw_ack_ok(const struct nw_frame *f)
 {
+	struct nw_puback a;
+
 	/* A status line ("NATS/1.0 503") is no PubAck: no responders. */
 	if (f->op != NW_MSG || (f->hdrlen > 8 && f->hdr[8] == ' '))
 		return false;
-	return f->datalen > 0 &&
-	    memmem(f->data, f->datalen, "\"error\"", 7) == NULL &&
-	    memmem(f->data, f->datalen, "\"seq\"", 5) != NULL;
+	return nw_puback_parse(f->data, f->datalen, &a) == 0;
 }
 
 /* The first non-blank line after the line holding mark, trimmed. */
