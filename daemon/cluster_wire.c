@@ -470,6 +470,23 @@ nw_fill(struct nwire *w, int ms)
 		w->in = p;
 		w->incap = cap;
 	}
+	if (w->ssl == NULL) {
+		/* What came already is read without a poll first: the
+		 * PubAcks of a batch are usually there by the time they are
+		 * read (one system call instead of two). */
+		do
+			k = recv(w->fd, w->in + w->inlen, w->incap - w->inlen,
+			    MSG_DONTWAIT);
+		while (k < 0 && errno == EINTR);
+		if (k > 0) {
+			w->inlen += (size_t)k;
+			return 1;
+		}
+		if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return -1;
+		if (ms == 0)
+			return 0;
+	}
 	if (w->ssl == NULL || SSL_pending(w->ssl) == 0) {
 		pfd.fd = w->fd;
 		pfd.events = POLLIN;
@@ -517,6 +534,8 @@ nw_frame(struct nwire *w, struct nw_frame *f, int ms)
 			w->inoff += (size_t)k;
 			return 1;
 		}
+		if (ms < 0)
+			return 0;	/* what was read only */
 		now = nw_ms();
 		if ((r = nw_fill(w, now >= end ? 0 : (int)(end - now))) <= 0)
 			return r;
@@ -531,7 +550,8 @@ nw_next(struct nwire *w, struct nw_frame *f, int ms)
 
 	for (;;) {
 		now = nw_ms();
-		r = nw_frame(w, f, now >= end ? 0 : (int)(end - now));
+		r = nw_frame(w, f, ms < 0 ? -1 : now >= end ? 0 :
+		    (int)(end - now));
 		if (r <= 0)
 			return r;
 		if (f->op == NW_MSG || f->op == NW_ERR)

@@ -106,7 +106,9 @@ int		 nw_write(struct nwire *w, const char *buf, size_t len);
 /*
  * The next MSG, HMSG or -ERR within ms (PINGs answered, PONGs, +OK
  * and INFO passed over): 1 with *f valid until the next call, 0 when
- * none came in time, -1 when the connection is lost.
+ * none came in time, -1 when the connection is lost.  ms 0: what has
+ * come, without waiting; ms < 0: what was read already, with no
+ * system call.
  */
 int		 nw_next(struct nwire *w, struct nw_frame *f, int ms);
 void		 nw_close(struct nwire *w);
