@@ -122,22 +122,6 @@ cl_pub_up(struct cluster *cl, struct cl_nats *n)
 	return true;
 }
 
-/* A decimal number of p[0..n) (1 to 19 digits), or false. */
-static bool
-cl_num(const char *p, size_t n, unsigned long long *v)
-{
-	size_t	 i;
-
-	if (n == 0 || n > 19)
-		return false;
-	for (*v = 0, i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(p[i] - '0');
-	}
-	return true;
-}
-
 /* The batch and index of a PubAck's subject (ackpre.<gen>-<index>),
  * read by hand: this runs once per record. */
 static bool
@@ -150,8 +134,9 @@ cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
 	if (dot == NULL || (dash = memchr(dot + 1, '-', (size_t)(end - dot -
 	    1))) == NULL)
 		return false;
-	if (!cl_num(dot + 1, (size_t)(dash - dot - 1), g) ||
-	    !cl_num(dash + 1, (size_t)(end - dash - 1), &v) || v > SIZE_MAX)
+	if (!nw_dec(dot + 1, (size_t)(dash - dot - 1), 19, g) ||
+	    !nw_dec(dash + 1, (size_t)(end - dash - 1), 19, &v) ||
+	    v > SIZE_MAX)
 		return false;
 	*i = (size_t)v;
 	return true;

@@ -57,19 +57,30 @@ nw_tok(const char *line, size_t n, size_t *i, const char **t, size_t *tl)
 	return true;
 }
 
-/* A decimal count of at most 10 digits; false when it is not one. */
-static bool
-nw_count(const char *t, size_t tl, size_t *v)
+bool
+nw_dec(const char *t, size_t tl, size_t maxd, unsigned long long *v)
 {
 	size_t	 i;
 
-	if (tl == 0 || tl > 10)
+	if (tl == 0 || tl > maxd || maxd > 19)
 		return false;
 	for (*v = 0, i = 0; i < tl; i++) {
 		if (t[i] < '0' || t[i] > '9')
 			return false;
-		*v = *v * 10 + (size_t)(t[i] - '0');
+		*v = *v * 10 + (unsigned)(t[i] - '0');
 	}
+	return true;
+}
+
+/* A decimal count of at most 10 digits; false when it is not one. */
+static bool
+nw_count(const char *t, size_t tl, size_t *v)
+{
+	unsigned long long x;
+
+	if (!nw_dec(t, tl, 10, &x))
+		return false;
+	*v = (size_t)x;
 	return true;
 }
 

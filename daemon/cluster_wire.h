@@ -73,6 +73,10 @@ struct nw_puback {
 };
 int		 nw_puback_parse(const char *p, size_t n, struct nw_puback *a);
 
+/* The number t[0..tl) writes in 1 to maxd (<= 19) decimal digits, or
+ * false. */
+bool		 nw_dec(const char *t, size_t tl, size_t maxd,
+		    unsigned long long *v);
 /* The decimal digits of v, at p (room for 20); their count. */
 size_t		 nw_utoa(char *p, unsigned long long v);
 

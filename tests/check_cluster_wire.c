@@ -330,6 +330,23 @@ START_TEST(wire_utoa)
 }
 END_TEST
 
+START_TEST(wire_dec)
+{
+	unsigned long long v;
+
+	ck_assert(nw_dec("0", 1, 19, &v) && v == 0);
+	ck_assert(nw_dec("1234567890", 10, 10, &v) && v == 1234567890ULL);
+	ck_assert(nw_dec("9999999999999999999", 19, 19, &v) &&
+	    v == 9999999999999999999ULL);
+	ck_assert(!nw_dec("12345678901", 11, 10, &v));	/* too long */
+	ck_assert(!nw_dec("", 0, 19, &v));
+	ck_assert(!nw_dec("12a", 3, 19, &v));
+	ck_assert(!nw_dec("-1", 2, 19, &v));
+	ck_assert(!nw_dec(" 1", 2, 19, &v));
+	ck_assert(!nw_dec("1", 1, 20, &v));	/* no bound that overflows */
+}
+END_TEST
+
 START_TEST(wire_creds)
 {
 	static const char creds[] =
@@ -377,6 +394,7 @@ main(void)
 	tcase_add_test(tc, wire_puback_forms);
 	tcase_add_test(tc, wire_puback_malformed);
 	tcase_add_test(tc, wire_utoa);
+	tcase_add_test(tc, wire_dec);
 	tcase_add_test(tc, wire_creds);
 	suite_add_tcase(s, tc);
 	return check_run(s);
