@@ -21,6 +21,8 @@ In one run:
  (2) publishing: the same nodes restarted with every poll result
      published; the same figure, and the cost of publishing on top of
      (1) (goal: < 30 %).
+In (1) and (2) the three nats-servers' CPU too (utime + stime from
+/proc/PID/stat, over the same window), and the load average.
  (3) takeover: kill -9 of one node; the time until the survivors own
      its sessions, and until every one of them has been polled again
      (goal: < 3 heartbeats + 1 interval).
@@ -171,25 +173,39 @@ def switches(pid):
     return sum(v[1] + v[2] for v in threads(pid).values())
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def stat_cpu_s(pid):
+    """utime + stime of pid (all its threads) so far, in seconds, from
+    /proc/PID/stat (clock ticks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def stored(server):
     return stream_info(server)["messages"] if server else 0
 
 
-def measure(nodes, secs, server=None):
+def measure(nodes, secs, server=None, servers=()):
     """Per node: results, failures, CPU s, published, and the records in
     flight (spool_depth) at the window's start and end, over secs; with
     server, the messages the stream held just before and just after the
     nodes' daemon.status at each end (stored_before, stored_after: the
     stream's count at the moment of each node's reading lies between
-    them); per thread, CPU and context switches."""
+    them); per thread, CPU and context switches; and the CPU s of each
+    of servers (the nats-servers) over the same window."""
     n0a = stored(server)
     s0 = [status(d) for d in nodes]
     n0b = stored(server)
     h0 = [threads(d.pid) for d in nodes]
+    v0 = [stat_cpu_s(s.proc.pid) for s in servers]
     c0 = [cpu_s(d.pid) for d in nodes]
     t0 = time.monotonic()
     time.sleep(secs)
     c1 = [cpu_s(d.pid) for d in nodes]
+    v1 = [stat_cpu_s(s.proc.pid) for s in servers]
     h1 = [threads(d.pid) for d in nodes]
     t1 = time.monotonic()
     n1a = stored(server)
@@ -215,7 +231,8 @@ def measure(nodes, secs, server=None):
                           s1[i]["cluster"]["spool_depth"]],
             "owned": s1[i]["cluster"]["sessions_owned"],
             "stored_before": [n0a, n1a], "stored_after": [n0b, n1b],
-            "stored": n1a - n0b})
+            "stored": n1a - n0b, "load": os.getloadavg()[0],
+            "nats_cpu": [b - a for a, b in zip(v0, v1)]})
     return out
 
 
@@ -354,7 +371,8 @@ def main():
             wait_shared(nodes, total)
             # every session polled once by its settled owner
             time.sleep(iv + 2 * hb)
-            m = measure(nodes, args.measure, servers[0] if publish else None)
+            m = measure(nodes, args.measure, servers[0] if publish else None,
+                        servers)
             check_polls(phase, m, total, iv)
             out[phase] = m
             if publish:
@@ -378,7 +396,8 @@ def main():
                 out["stream"].update(
                     window_results=sum(x["results"] for x in m),
                     window_published=sum(x["published"] for x in m),
-                    window_stored=m[0]["stored"])
+                    window_stored=m[0]["stored"],
+                    window_in_flight=sum(x["in_flight"][1] for x in m))
                 check_stored(phase, m)
             if (phase, publish, build) == phases[-1]:
                 break
@@ -510,17 +529,33 @@ def main():
                          sum(y[1] for y in v) / wall,
                          sum(y[2] for y in v) / wall,
                          sum(y[0] for y in v) / res / 1e3))
+        for p in ("alone", "publish"):
+            m = out[b + p]
+            nc = m[0]["nats_cpu"]
+            res = max(sum(x["results"] for x in m), 1)
+            print("  %-16s nats-servers (CPU %s): %s %% of a core each, "
+                  "%.1f %% in all, %.2f us per result (all nodes'); load "
+                  "average %.2f" % (
+                      b + p, min(PEER_CPU), ", ".join(
+                          "%.1f" % (c / m[0]["wall"] * 100) for c in nc),
+                      sum(nc) / m[0]["wall"] * 100, sum(nc) / res * 1e6,
+                      m[0]["load"]))
         cost = rate["alone"] / rate["publish"] - 1
         out[b + "publish_cost"] = cost
         print("  %spublishing costs %.0f %% on top of polling alone (goal < "
               "%.0f %%): %.0f vs %.0f results per node CPU-second (%.1f vs "
-              "%.1f us per result)"
+              "%.1f us per result, %+.1f us per result on top)"
               % (b, cost * 100, GOAL_PUBLISH_COST * 100, rate["publish"],
-                 rate["alone"], 1e6 / rate["publish"], 1e6 / rate["alone"]))
+                 rate["alone"], 1e6 / rate["publish"], 1e6 / rate["alone"],
+                 1e6 / rate["publish"] - 1e6 / rate["alone"]))
     s = out["stream"]
-    print("  stream: %d messages, %d subjects, %.0f bytes per message"
+    print("  stream: %d messages, %d subjects, %.0f bytes per message; "
+          "in the last window %d results, %d published, %d stored (%d "
+          "in flight at its end)"
           % (s["messages"], s["subjects"] or 0,
-             s["bytes"] / max(s["messages"], 1)))
+             s["bytes"] / max(s["messages"], 1), s["window_results"],
+             s["window_published"], s["window_stored"],
+             s["window_in_flight"]))
     t = out["takeover"]
     print("  takeover after kill -9 of one node (%d sessions): owned by the "
           "others after %.2f s, all polled again after %.2f s (bound 3 "

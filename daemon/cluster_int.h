@@ -44,7 +44,10 @@ enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 #define CL_BATCH	256	/* records written at once, at most */
 #define CL_WINDOW	(4 * CL_BATCH)	/* records in flight, at most */
 #define CL_WINDOW_BYTES	(1U << 20)	/* and their octets */
-#define CL_LINGER_MS	20	/* a batch gathers on the loop this long */
+#define CL_LINGER_MS	50	/* a batch gathers on the loop this long */
+#define CL_ACK_DEFER_MIN 8	/* records in flight, for ... */
+#define CL_ACK_DEFER_MS	(2 * CL_LINGER_MS) /* ... their PubAcks read
+				 * at the next hand-over, this long at most */
 #define CL_RECONNECT_MS	500	/* the publishing connection's retries */
 
 struct cluster {

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,28 +130,32 @@ cl_pub_up(struct cluster *cl, struct cl_nats *n)
 	return true;
 }
 
-/* The batch and index of a PubAck's subject (ackpre.<gen>-<index>). */
+/* The batch and index of a PubAck's subject (ackpre.<gen>-<index>),
+ * read by hand: this runs once per record. */
 static bool
 cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
 {
-	char		 buf[48];
-	const char	*dot;
-	size_t		 len;
+	const char	*dot, *dash, *end = f->subj + f->subjlen;
+	unsigned long long v;
 
 	dot = memrchr(f->subj, '.', f->subjlen);
-	if (dot == NULL || (len = f->subjlen - (size_t)(dot + 1 - f->subj)) >=
-	    sizeof(buf))
+	if (dot == NULL || (dash = memchr(dot + 1, '-', (size_t)(end - dot -
+	    1))) == NULL)
 		return false;
-	memcpy(buf, dot + 1, len);
-	buf[len] = '\0';
-	return sscanf(buf, "%llu-%zu", g, i) == 2;
+	if (!nw_dec(dot + 1, (size_t)(dash - dot - 1), 19, g) ||
+	    !nw_dec(dash + 1, (size_t)(end - dash - 1), 19, &v) ||
+	    v > SIZE_MAX)
+		return false;
+	*i = (size_t)v;
+	return true;
 }
 
 /*
  * Wait up to ms for the next frame: 1 when it is the PubAck of a record
  * of cl->batch in [lo, hi) (this generation, still waiting), *i its
- * index and *ok whether it was stored; 0 when nothing came in time or
- * the frame was another's; -1 when the connection is lost.
+ * index and *ok whether it was stored; 2 when a frame came that was
+ * another's; 0 when nothing came in time; -1 when the connection is
+ * lost.
  */
 static int
 cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
@@ -167,12 +172,14 @@ cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
 	}
 	if (f.op == NW_ERR) {
 		cl_pub_err(cl, n, "the server said", f.data, f.datalen);
-		return 0;
+		return 2;
 	}
 	if (!cl_ack_index(&f, &g, i) || g != n->gen || *i < lo || *i >= hi ||
 	    !cl->batch[*i % CL_WINDOW]->failed)
-		return 0;
-	*ok = nw_ack_ok(&f);
+		return 2;
+	if (!(*ok = nw_ack_ok(&f)))
+		cl_pub_err(cl, n, "not stored", f.datalen > 0 ? f.data :
+		    f.hdr, f.datalen > 0 ? f.datalen : f.hdrlen);
 	return 1;
 }
 
@@ -184,11 +191,18 @@ cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
 static int
 cl_put(struct cluster *cl, struct cl_nats *n, struct pubm *m, size_t i)
 {
-	char		 reply[160];
+	char		 reply[sizeof(n->ackpre) + 42], *p;
+	size_t		 lp = strlen(n->ackpre);
 	int		 r;
 
-	snprintf(reply, sizeof(reply), "%s.%llu-%zu", n->ackpre,
-	    (unsigned long long)n->gen, i);
+	/* ackpre.<gen>-<i>, without printf (once per record). */
+	memcpy(reply, n->ackpre, lp);
+	p = reply + lp;
+	*p++ = '.';
+	p += nw_utoa(p, n->gen);
+	*p++ = '-';
+	p += nw_utoa(p, i);
+	*p = '\0';
 	r = nw_hpub(&n->out, m->subj, reply, m->id, m->data, m->len,
 	    nw_max_payload(n->w));
 	if (r == -2) {
@@ -267,7 +281,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 		if ((r = cl_next_ack(cl, n, (int)(end - now), 0, sent, &i,
 		    &ok)) < 0)
 			break;
-		if (r == 0)
+		if (r != 1)
 			continue;
 		left--;
 		if (ok) {
@@ -341,10 +355,11 @@ static bool
 cl_flush(struct cluster *cl, struct cl_nats *n)
 {
 	struct pubm	*m;
-	size_t		 head = 0, next = 0, k0, i, ntok;
+	struct timespec	 ts;
+	size_t		 head = 0, next = 0, k0, i, ntok, tokseq = 0;
 	size_t		 acked = 0, bad = 0, big = 0;
 	int64_t		 now, wait;
-	bool		 fail = false, more, ok;
+	bool		 fail = false, more, ok, deferred = false, defer, got;
 	int		 r;
 
 	n->gen++;
@@ -368,6 +383,8 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 			cl->qhead = (cl->qhead + 1) % cl->qcap;
 			cl->qlen--;
 			cl->batch[next++ % CL_WINDOW] = m;
+			if (m->token != 0)
+				tokseq = next;	/* an inform waits on it */
 		}
 		more = cl->qlen > 0;
 		pthread_mutex_unlock(&cl->mu);
@@ -397,6 +414,7 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 				fail = true;
 				continue;
 			}
+			deferred = false;
 			if (more && next - head < CL_WINDOW &&
 			    cl->flight_bytes < CL_WINDOW_BYTES)
 				continue;	/* room for more */
@@ -412,18 +430,45 @@ cl_flush(struct cluster *cl, struct cl_nats *n)
 			fail = true;
 			continue;
 		}
-		if ((r = cl_next_ack(cl, n, (int)wait, head, next, &i,
-		    &ok)) < 0)
-			fail = true;
-		if (r <= 0)
-			continue;
-		if (ok) {
-			cl->batch[i % CL_WINDOW]->failed = false;
-			acked++;
-		} else {
-			bad++;
-			fail = true;
+		/*
+		 * The PubAcks that came already, without waiting.  When none
+		 * has, no inform waits on the window and it holds a batch of
+		 * CL_ACK_DEFER_MIN or more, wait for the loop's next hand-over
+		 * rather than on the socket, CL_ACK_DEFER_MS at most: its
+		 * records and these PubAcks are then taken in one wake-up,
+		 * not one each.  After that, or for a small window, wait on
+		 * the socket.
+		 */
+		defer = !deferred && tokseq <= head &&
+		    next - head >= CL_ACK_DEFER_MIN;
+		r = cl_next_ack(cl, n, defer ? 0 : (int)wait, head, next, &i,
+		    &ok);
+		/* Then every other one already read, with no system call. */
+		for (got = false; r == 1 || r == 2; r = cl_next_ack(cl, n, -1,
+		    head, next, &i, &ok)) {
+			if (r != 1)
+				continue;
+			got = true;
+			if (ok) {
+				cl->batch[i % CL_WINDOW]->failed = false;
+				acked++;
+			} else {
+				bad++;
+				fail = true;
+				break;
+			}
 		}
+		if (r < 0)
+			fail = true;
+		if (got || fail || !defer)
+			continue;
+		deferred = true;
+		cl_deadline(&ts, wait < CL_ACK_DEFER_MS ? (uint32_t)wait :
+		    CL_ACK_DEFER_MS);
+		pthread_mutex_lock(&cl->mu);
+		while (cl->qlen == 0 && !cl->stop && cl_wait(cl, &cl->cv, &ts))
+			;
+		pthread_mutex_unlock(&cl->mu);
 	}
 }
 

@@ -13,7 +13,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -55,19 +57,30 @@ nw_tok(const char *line, size_t n, size_t *i, const char **t, size_t *tl)
 	return true;
 }
 
-/* A decimal count of at most 10 digits; false when it is not one. */
-static bool
-nw_count(const char *t, size_t tl, size_t *v)
+bool
+nw_dec(const char *t, size_t tl, size_t maxd, unsigned long long *v)
 {
 	size_t	 i;
 
-	if (tl == 0 || tl > 10)
+	if (tl == 0 || tl > maxd || maxd > 19)
 		return false;
 	for (*v = 0, i = 0; i < tl; i++) {
 		if (t[i] < '0' || t[i] > '9')
 			return false;
-		*v = *v * 10 + (size_t)(t[i] - '0');
+		*v = *v * 10 + (unsigned)(t[i] - '0');
 	}
+	return true;
+}
+
+/* A decimal count of at most 10 digits; false when it is not one. */
+static bool
+nw_count(const char *t, size_t tl, size_t *v)
+{
+	unsigned long long x;
+
+	if (!nw_dec(t, tl, 10, &x))
+		return false;
+	*v = (size_t)x;
 	return true;
 }
 
@@ -160,26 +173,194 @@ nw_put(struct nw_buf *b, const char *s, size_t len)
 	return 0;
 }
 
+/* The decimal digits of v into p (room for 20); their count. */
+size_t
+nw_utoa(char *p, unsigned long long v)
+{
+	char	 t[20];
+	size_t	 n = 0, i;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	for (i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
 int
 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
     const char *id, const char *data, size_t len, size_t max)
 {
-	char	 hdr[256], line[512];
-	int	 hl, ll;
+	static const char h0[] = "NATS/1.0\r\nNats-Msg-Id: ", h1[] =
+	    "\r\n\r\n";
+	size_t	 ls = strlen(subj), lr = strlen(reply), li = strlen(id);
+	size_t	 hl, need, cap;
+	char	*p;
 
-	hl = snprintf(hdr, sizeof(hdr), "NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n",
-	    id);
-	if (hl < 0 || (size_t)hl >= sizeof(hdr))
+	/* HPUB subj reply hl hl+len\r\n header data\r\n, written by hand:
+	 * this runs once per record. */
+	hl = sizeof(h0) - 1 + li + sizeof(h1) - 1;
+	if (hl >= 256)
 		return -1;
-	if (max > 0 && (size_t)hl + len > max)
+	if (max > 0 && hl + len > max)
 		return -2;
-	ll = snprintf(line, sizeof(line), "HPUB %s %s %d %zu\r\n", subj, reply,
-	    hl, (size_t)hl + len);
-	if (ll < 0 || (size_t)ll >= sizeof(line))
+	need = 5 + ls + 1 + lr + 1 + 20 + 1 + 20 + 2 + hl + len + 2;
+	if (b->len + need > b->cap) {
+		for (cap = b->cap ? b->cap : 4096; cap < b->len + need;
+		    cap *= 2)
+			;
+		if ((p = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	p = b->p + b->len;
+	memcpy(p, "HPUB ", 5);
+	p += 5;
+	memcpy(p, subj, ls);
+	p += ls;
+	*p++ = ' ';
+	memcpy(p, reply, lr);
+	p += lr;
+	*p++ = ' ';
+	p += nw_utoa(p, hl);
+	*p++ = ' ';
+	p += nw_utoa(p, hl + len);
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, h0, sizeof(h0) - 1);
+	p += sizeof(h0) - 1;
+	memcpy(p, id, li);
+	p += li;
+	memcpy(p, h1, sizeof(h1) - 1);
+	p += sizeof(h1) - 1;
+	memcpy(p, data, len);
+	p += len;
+	*p++ = '\r';
+	*p++ = '\n';
+	b->len = (size_t)(p - b->p);
+	return 0;
+}
+
+/* Past JSON white space at *i of p[0..n). */
+static void
+nw_ws(const char *p, size_t n, size_t *i)
+{
+	while (*i < n && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' ||
+	    p[*i] == '\r'))
+		(*i)++;
+}
+
+/* A JSON string at *i (its escapes checked, not decoded): its content
+ * in *s and *sl; false when it is not one. */
+static bool
+nw_jstr(const char *p, size_t n, size_t *i, const char **s, size_t *sl)
+{
+	size_t		 k;
+	unsigned char	 c;
+
+	if (*i >= n || p[*i] != '"')
+		return false;
+	*s = p + ++(*i);
+	while (*i < n && p[*i] != '"') {
+		c = (unsigned char)p[*i];
+		if (c < 0x20)
+			return false;
+		if (c != '\\') {
+			(*i)++;
+			continue;
+		}
+		if (++(*i) >= n)
+			return false;
+		c = (unsigned char)p[*i];
+		if (c == 'u') {
+			for (k = 1; k <= 4; k++)
+				if (*i + k >= n || !isxdigit((unsigned char)
+				    p[*i + k]))
+					return false;
+			*i += 5;
+		} else if (c != '\0' && strchr("\"\\/bfnrt", c) != NULL)
+			(*i)++;
+		else
+			return false;
+	}
+	if (*i >= n)
+		return false;
+	*sl = (size_t)(p + *i - *s);
+	(*i)++;
+	return true;
+}
+
+int
+nw_puback_parse(const char *p, size_t n, struct nw_puback *a)
+{
+	const char		*k, *v;
+	size_t			 i = 0, kl, vl, d;
+	unsigned		 seen = 0, bit;
+	unsigned long long	 x;
+
+	memset(a, 0, sizeof(*a));
+	nw_ws(p, n, &i);
+	if (i >= n || p[i++] != '{')
 		return -1;
-	if (nw_put(b, line, (size_t)ll) == -1 ||
-	    nw_put(b, hdr, (size_t)hl) == -1 || nw_put(b, data, len) == -1 ||
-	    nw_put(b, "\r\n", 2) == -1)
+	for (;;) {
+		nw_ws(p, n, &i);
+		if (!nw_jstr(p, n, &i, &k, &kl))
+			return -1;
+		nw_ws(p, n, &i);
+		if (i >= n || p[i++] != ':')
+			return -1;
+		nw_ws(p, n, &i);
+#define NW_KEY(w) (kl == sizeof(w) - 1 && memcmp(k, w, kl) == 0)
+		if (NW_KEY("stream") || NW_KEY("domain")) {
+			bit = NW_KEY("stream") ? 1 : 2;
+			if (!nw_jstr(p, n, &i, &v, &vl))
+				return -1;
+			if (bit == 1) {
+				a->stream = v;
+				a->streamlen = vl;
+			}
+		} else if (NW_KEY("seq")) {
+			bit = 4;
+			/* Digits only: no sign, fraction, exponent or
+			 * leading zero, nothing beyond 64 bits. */
+			for (x = 0, d = 0; i < n && p[i] >= '0' && p[i] <= '9';
+			    i++, d++) {
+				if (x > (ULLONG_MAX - (unsigned)(p[i] - '0')) /
+				    10)
+					return -1;
+				x = x * 10 + (unsigned)(p[i] - '0');
+			}
+			if (d == 0 || (d > 1 && p[i - d] == '0'))
+				return -1;
+			a->seq = x;
+		} else if (NW_KEY("duplicate")) {
+			bit = 8;
+			if (n - i >= 4 && memcmp(p + i, "true", 4) == 0) {
+				a->duplicate = true;
+				i += 4;
+			} else if (n - i >= 5 && memcmp(p + i, "false", 5) == 0)
+				i += 5;
+			else
+				return -1;
+		} else
+			return -1;
+#undef NW_KEY
+		if (seen & bit)
+			return -1;
+		seen |= bit;
+		nw_ws(p, n, &i);
+		if (i >= n)
+			return -1;
+		if (p[i] == '}')
+			break;
+		if (p[i++] != ',')
+			return -1;
+	}
+	i++;
+	nw_ws(p, n, &i);
+	if (i != n || (seen & 5) != 5 || a->streamlen == 0)
 		return -1;
 	return 0;
 }
@@ -187,12 +368,12 @@ nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
 bool
 nw_ack_ok(const struct nw_frame *f)
 {
+	struct nw_puback a;
+
 	/* A status line ("NATS/1.0 503") is no PubAck: no responders. */
 	if (f->op != NW_MSG || (f->hdrlen > 8 && f->hdr[8] == ' '))
 		return false;
-	return f->datalen > 0 &&
-	    memmem(f->data, f->datalen, "\"error\"", 7) == NULL &&
-	    memmem(f->data, f->datalen, "\"seq\"", 5) != NULL;
+	return nw_puback_parse(f->data, f->datalen, &a) == 0;
 }
 
 /* The first non-blank line after the line holding mark, trimmed. */
@@ -300,6 +481,23 @@ nw_fill(struct nwire *w, int ms)
 		w->in = p;
 		w->incap = cap;
 	}
+	if (w->ssl == NULL) {
+		/* What came already is read without a poll first: the
+		 * PubAcks of a batch are usually there by the time they are
+		 * read (one system call instead of two). */
+		do
+			k = recv(w->fd, w->in + w->inlen, w->incap - w->inlen,
+			    MSG_DONTWAIT);
+		while (k < 0 && errno == EINTR);
+		if (k > 0) {
+			w->inlen += (size_t)k;
+			return 1;
+		}
+		if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return -1;
+		if (ms == 0)
+			return 0;
+	}
 	if (w->ssl == NULL || SSL_pending(w->ssl) == 0) {
 		pfd.fd = w->fd;
 		pfd.events = POLLIN;
@@ -347,6 +545,8 @@ nw_frame(struct nwire *w, struct nw_frame *f, int ms)
 			w->inoff += (size_t)k;
 			return 1;
 		}
+		if (ms < 0)
+			return 0;	/* what was read only */
 		now = nw_ms();
 		if ((r = nw_fill(w, now >= end ? 0 : (int)(end - now))) <= 0)
 			return r;
@@ -361,7 +561,8 @@ nw_next(struct nwire *w, struct nw_frame *f, int ms)
 
 	for (;;) {
 		now = nw_ms();
-		r = nw_frame(w, f, now >= end ? 0 : (int)(end - now));
+		r = nw_frame(w, f, ms < 0 ? -1 : now >= end ? 0 :
+		    (int)(end - now));
 		if (r <= 0)
 			return r;
 		if (f->op == NW_MSG || f->op == NW_ERR)

@@ -56,8 +56,32 @@ int		 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
 		    const char *id, const char *data, size_t len, size_t max);
 
 /* Whether a PubAck (header and payload of a MSG or HMSG) says the
- * message was stored or was a duplicate. */
+ * message was stored or was a duplicate: no status header, and a
+ * payload nw_puback_parse() takes. */
 bool		 nw_ack_ok(const struct nw_frame *f);
+
+/*
+ * A JetStream PubAck, p[0..n), strictly: one JSON object of "stream" (a
+ * non-empty string) and "seq" (an unsigned decimal integer), perhaps
+ * "domain" (a string) and "duplicate" (true or false), each at most
+ * once, in any order, JSON white space between tokens.  Anything else
+ * (an "error" member, any other member or value, nesting, trailing
+ * bytes) is -1.  0 with *a set, stream pointing into p (undecoded).
+ */
+struct nw_puback {
+	const char		*stream;
+	size_t			 streamlen;
+	unsigned long long	 seq;
+	bool			 duplicate;
+};
+int		 nw_puback_parse(const char *p, size_t n, struct nw_puback *a);
+
+/* The number t[0..tl) writes in 1 to maxd (<= 19) decimal digits, or
+ * false. */
+bool		 nw_dec(const char *t, size_t tl, size_t maxd,
+		    unsigned long long *v);
+/* The decimal digits of v, at p (room for 20); their count. */
+size_t		 nw_utoa(char *p, unsigned long long v);
 
 /* A creds file's text: the user JWT and the seed (malloc'd, the caller
  * cleanses the seed), or -1. */
@@ -110,7 +134,9 @@ int		 nw_write(struct nwire *w, const char *buf, size_t len);
 /*
  * The next MSG, HMSG or -ERR within ms (PINGs answered, PONGs, +OK
  * and INFO passed over): 1 with *f valid until the next call, 0 when
- * none came in time, -1 when the connection is lost.
+ * none came in time, -1 when the connection is lost.  ms 0: what has
+ * come, without waiting; ms < 0: what was read already, with no
+ * system call.
  */
 int		 nw_next(struct nwire *w, struct nw_frame *f, int ms);
 void		 nw_close(struct nwire *w);

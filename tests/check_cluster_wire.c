@@ -209,6 +209,141 @@ START_TEST(wire_pubacks)
 	ck_assert(!nw_ack_ok(&f));
 	parse_one("PONG\r\n", &f);
 	ck_assert(!nw_ack_ok(&f));
+	/* Not PubAcks, though they hold "seq" and no "error". */
+	ack("{\"seq\":17}", &f);
+	ck_assert(!nw_ack_ok(&f));
+	ack("{\"stream\":\"S\",\"seq\":17", &f);
+	ck_assert(!nw_ack_ok(&f));
+	ack("{\"stream\":\"S\",\"seq\":17,\"x\":{\"seq\":1}}", &f);
+	ck_assert(!nw_ack_ok(&f));
+}
+END_TEST
+
+/* The PubAcks JetStream writes (nats-server's PubAck: stream, seq,
+ * domain and duplicate, the last two left out when empty). */
+START_TEST(wire_puback_forms)
+{
+	static const char *const good[] = {
+		"{\"stream\":\"SNMPMGRD_c_POLLS\",\"seq\":17}",
+		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":true}",
+		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":false}",
+		"{\"stream\":\"S\",\"domain\":\"hub\",\"seq\":17}",
+		"{\"seq\":17,\"stream\":\"S\"}",
+		" { \"stream\" : \"S\" ,\r\n\t\"seq\" : 17 } ",
+		"{\"stream\":\"S\\u0026\\\"x\",\"seq\":17}",
+	};
+	static const char max[] =
+	    "{\"stream\":\"S\",\"seq\":18446744073709551615}";
+	static const char zero[] = "{\"stream\":\"S\",\"seq\":0}";
+	struct nw_puback a;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(nw_puback_parse(good[i], strlen(good[i]), &a) ==
+		    0, "%s", good[i]);
+		ck_assert_uint_eq(a.seq, 17);
+		ck_assert_int_eq(a.duplicate, i == 1);
+	}
+	ck_assert_int_eq(nw_puback_parse(good[0], strlen(good[0]), &a), 0);
+	eq(a.stream, a.streamlen, "SNMPMGRD_c_POLLS");
+	ck_assert_int_eq(nw_puback_parse(good[6], strlen(good[6]), &a), 0);
+	eq(a.stream, a.streamlen, "S\\u0026\\\"x");
+	/* The largest sequence there is. */
+	ck_assert_int_eq(nw_puback_parse(max, strlen(max), &a), 0);
+	ck_assert(a.seq == 18446744073709551615ULL);
+	ck_assert_int_eq(nw_puback_parse(zero, strlen(zero), &a), 0);
+	ck_assert_uint_eq(a.seq, 0);
+}
+END_TEST
+
+/* Anything else is refused, never half taken. */
+START_TEST(wire_puback_malformed)
+{
+	static const char *const bad[] = {
+		"", " ", "{}", "[]", "null", "17",
+		"{\"stream\":\"S\"}",
+		"{\"seq\":17}",
+		"{\"stream\":\"\",\"seq\":17}",
+		"{\"stream\":\"S\",\"seq\":-1}",
+		"{\"stream\":\"S\",\"seq\":1.0}",
+		"{\"stream\":\"S\",\"seq\":1e3}",
+		"{\"stream\":\"S\",\"seq\":01}",
+		"{\"stream\":\"S\",\"seq\":\"17\"}",
+		"{\"stream\":\"S\",\"seq\":18446744073709551616}",
+		"{\"stream\":\"S\",\"seq\":99999999999999999999999}",
+		"{\"stream\":\"S\",\"seq\":}",
+		"{\"stream\":17,\"seq\":17}",
+		"{\"stream\":\"S\",\"seq\":17,\"seq\":18}",
+		"{\"stream\":\"S\",\"stream\":\"T\",\"seq\":17}",
+		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":1}",
+		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":tru}",
+		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":null}",
+		"{\"stream\":\"S\",\"seq\":17,\"domain\":1}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":1}",
+		"{\"stream\":\"S\",\"seq\":17,\"error\":{\"code\":503}}",
+		"{\"error\":{\"code\":503,\"description\":\"no suitable "
+		    "peers\"}}",
+		"{\"stream\":\"S\",\"seq\":17,}",
+		"{\"stream\":\"S\" \"seq\":17}",
+		"{\"stream\" \"S\",\"seq\":17}",
+		"{\"stream\":\"S\",\"seq\":17}}",
+		"{\"stream\":\"S\",\"seq\":17}x",
+		"{\"stream\":\"S\",\"seq\":17}{}",
+		"{\"stream\":\"S\\x\",\"seq\":17}",
+		"{\"stream\":\"S\\u12\",\"seq\":17}",
+		"{\"stream\":\"S\tT\",\"seq\":17}",
+		"{\"stream\":\"S,\"seq\":17}",
+		"{stream:\"S\",\"seq\":17}",
+		"{'stream':'S','seq':17}",
+	};
+	static const char ok[] =
+	    "{\"stream\":\"S\",\"seq\":17,\"duplicate\":true}";
+	static const char nul[] = "{\"stream\":\"S\0\",\"seq\":1}";
+	struct nw_puback a;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(nw_puback_parse(bad[i], strlen(bad[i]), &a) ==
+		    -1, "%s", bad[i]);
+	/* Every prefix of a good one is cut short, and so refused; so is
+	 * a NUL inside it. */
+	for (i = 0; i < sizeof(ok) - 1; i++)
+		ck_assert_msg(nw_puback_parse(ok, i, &a) == -1, "%zu", i);
+	ck_assert_int_eq(nw_puback_parse(ok, sizeof(ok) - 1, &a), 0);
+	ck_assert_int_eq(nw_puback_parse(nul, sizeof(nul) - 1, &a), -1);
+}
+END_TEST
+
+START_TEST(wire_utoa)
+{
+	char	 buf[21];
+	size_t	 n;
+
+	n = nw_utoa(buf, 0);
+	eq(buf, n, "0");
+	n = nw_utoa(buf, 7);
+	eq(buf, n, "7");
+	n = nw_utoa(buf, 1000);
+	eq(buf, n, "1000");
+	n = nw_utoa(buf, 18446744073709551615ULL);
+	eq(buf, n, "18446744073709551615");
+}
+END_TEST
+
+START_TEST(wire_dec)
+{
+	unsigned long long v;
+
+	ck_assert(nw_dec("0", 1, 19, &v) && v == 0);
+	ck_assert(nw_dec("1234567890", 10, 10, &v) && v == 1234567890ULL);
+	ck_assert(nw_dec("9999999999999999999", 19, 19, &v) &&
+	    v == 9999999999999999999ULL);
+	ck_assert(!nw_dec("12345678901", 11, 10, &v));	/* too long */
+	ck_assert(!nw_dec("", 0, 19, &v));
+	ck_assert(!nw_dec("12a", 3, 19, &v));
+	ck_assert(!nw_dec("-1", 2, 19, &v));
+	ck_assert(!nw_dec(" 1", 2, 19, &v));
+	ck_assert(!nw_dec("1", 1, 20, &v));	/* no bound that overflows */
 }
 END_TEST
 
@@ -293,6 +428,10 @@ main(void)
 	tcase_add_test(tc, wire_malformed_refused);
 	tcase_add_test(tc, wire_hpub_as_the_reference);
 	tcase_add_test(tc, wire_pubacks);
+	tcase_add_test(tc, wire_puback_forms);
+	tcase_add_test(tc, wire_puback_malformed);
+	tcase_add_test(tc, wire_utoa);
+	tcase_add_test(tc, wire_dec);
 	tcase_add_test(tc, wire_creds);
 	tcase_add_test(tc, wire_urls);
 	suite_add_tcase(s, tc);
