@@ -292,6 +292,67 @@ nw_jstr(const char *p, size_t n, size_t *i, const char **s, size_t *sl)
 	return true;
 }
 
+/* Skip one JSON value at *i (nested at most 8 deep): a member of a
+ * PubAck we do not read.  False when it is not one. */
+static bool
+nw_jskip(const char *p, size_t n, size_t *i, unsigned depth)
+{
+	const char	*s;
+	size_t		 sl, d;
+	char		 close;
+
+	if (*i >= n)
+		return false;
+	if (p[*i] == '"')
+		return nw_jstr(p, n, i, &s, &sl);
+	if (p[*i] == '{' || p[*i] == '[') {
+		if (depth >= 8)
+			return false;
+		close = p[(*i)++] == '{' ? '}' : ']';
+		nw_ws(p, n, i);
+		if (*i < n && p[*i] == close) {
+			(*i)++;
+			return true;
+		}
+		for (;;) {
+			if (close == '}') {
+				if (!nw_jstr(p, n, i, &s, &sl))
+					return false;
+				nw_ws(p, n, i);
+				if (*i >= n || p[(*i)++] != ':')
+					return false;
+				nw_ws(p, n, i);
+			}
+			if (!nw_jskip(p, n, i, depth + 1))
+				return false;
+			nw_ws(p, n, i);
+			if (*i >= n)
+				return false;
+			if (p[*i] == close) {
+				(*i)++;
+				return true;
+			}
+			if (p[(*i)++] != ',')
+				return false;
+			nw_ws(p, n, i);
+		}
+	}
+	if (n - *i >= 4 && (memcmp(p + *i, "true", 4) == 0 ||
+	    memcmp(p + *i, "null", 4) == 0)) {
+		*i += 4;
+		return true;
+	}
+	if (n - *i >= 5 && memcmp(p + *i, "false", 5) == 0) {
+		*i += 5;
+		return true;
+	}
+	/* A number, loosely: what follows is checked by the caller. */
+	for (d = 0; *i < n && strchr("-+.eE0123456789", p[*i]) != NULL &&
+	    p[*i] != '\0'; (*i)++, d++)
+		;
+	return d > 0;
+}
+
 int
 nw_puback_parse(const char *p, size_t n, struct nw_puback *a)
 {
@@ -344,8 +405,16 @@ nw_puback_parse(const char *p, size_t n, struct nw_puback *a)
 				i += 5;
 			else
 				return -1;
-		} else
+		} else if (NW_KEY("error"))
 			return -1;
+		else {
+			/* A member a later server may add ("batch", "val",
+			 * ...): skipped, so an upgrade of nats-server does
+			 * not make every PubAck an error. */
+			if (!nw_jskip(p, n, &i, 0))
+				return -1;
+			bit = 0;
+		}
 #undef NW_KEY
 		if (seen & bit)
 			return -1;

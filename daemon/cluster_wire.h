@@ -61,12 +61,14 @@ int		 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
 bool		 nw_ack_ok(const struct nw_frame *f);
 
 /*
- * A JetStream PubAck, p[0..n), strictly: one JSON object of "stream" (a
+ * A JetStream PubAck, p[0..n): one JSON object with "stream" (a
  * non-empty string) and "seq" (an unsigned decimal integer), perhaps
  * "domain" (a string) and "duplicate" (true or false), each at most
- * once, in any order, JSON white space between tokens.  Anything else
- * (an "error" member, any other member or value, nesting, trailing
- * bytes) is -1.  0 with *a set, stream pointing into p (undecoded).
+ * once, in any order, JSON white space between tokens.  Other members
+ * (what a later server may add) are skipped when their values are well
+ * formed (nested at most 8 deep).  An "error" member, a bad value of the
+ * members read, bad JSON or trailing bytes is -1.  0 with *a set, stream
+ * pointing into p (undecoded).
  */
 struct nw_puback {
 	const char		*stream;

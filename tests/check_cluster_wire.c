@@ -214,8 +214,11 @@ START_TEST(wire_pubacks)
 	ck_assert(!nw_ack_ok(&f));
 	ack("{\"stream\":\"S\",\"seq\":17", &f);
 	ck_assert(!nw_ack_ok(&f));
-	ack("{\"stream\":\"S\",\"seq\":17,\"x\":{\"seq\":1}}", &f);
+	ack("{\"x\":{\"stream\":\"S\",\"seq\":1}}", &f);
 	ck_assert(!nw_ack_ok(&f));
+	/* A member we do not know, whatever it holds, is skipped. */
+	ack("{\"stream\":\"S\",\"seq\":17,\"x\":{\"seq\":1}}", &f);
+	ck_assert(nw_ack_ok(&f));
 }
 END_TEST
 
@@ -231,6 +234,11 @@ START_TEST(wire_puback_forms)
 		"{\"seq\":17,\"stream\":\"S\"}",
 		" { \"stream\" : \"S\" ,\r\n\t\"seq\" : 17 } ",
 		"{\"stream\":\"S\\u0026\\\"x\",\"seq\":17}",
+		/* Members a later server may add are skipped. */
+		"{\"stream\":\"S\",\"seq\":17,\"batch\":\"b1\",\"count\":3}",
+		"{\"val\":\"-12\",\"stream\":\"S\",\"seq\":17,\"x\":null}",
+		"{\"stream\":\"S\",\"seq\":17,\"y\":{\"a\":[1,2.5e3,{}],"
+		    "\"b\":false},\"z\":[]}",
 	};
 	static const char max[] =
 	    "{\"stream\":\"S\",\"seq\":18446744073709551615}";
@@ -279,7 +287,13 @@ START_TEST(wire_puback_malformed)
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":tru}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":null}",
 		"{\"stream\":\"S\",\"seq\":17,\"domain\":1}",
-		"{\"stream\":\"S\",\"seq\":17,\"other\":1}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":tru}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":{\"a\":1}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":[1,]}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":{1:2}}",
+		"{\"stream\":\"S\",\"seq\":17,\"other\":[[[[[[[[[1]]]]]]]]]}",
+		"{\"stream\":\"S\",\"seq\":17,\"error\":\"x\"}",
 		"{\"stream\":\"S\",\"seq\":17,\"error\":{\"code\":503}}",
 		"{\"error\":{\"code\":503,\"description\":\"no suitable "
 		    "peers\"}}",
