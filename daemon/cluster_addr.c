@@ -27,9 +27,13 @@
 #include <openssl/crypto.h>
 
 #include "cluster_int.h"
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "resolve.h"
+
+/* The config checked the hosts against the buffers they go into. */
+_Static_assert(NW_HOST_LEN == CONFIG_NATS_HOST_LEN, "NATS host buffers");
 
 int
 cl_addr_init(struct cl_nats *n, char *const *urls, size_t k)
@@ -43,8 +47,8 @@ cl_addr_init(struct cl_nats *n, char *const *urls, size_t k)
 		return -1;
 	for (i = 0; i < k; i++) {
 		s = &n->srv[n->nsrv++];
-		if (nw_url(urls[i], s->host, sizeof(s->host), s->port,
-		    sizeof(s->port), &s->tls) == -1)
+		if (config_nats_url(urls[i], s->host, sizeof(s->host),
+		    s->port, sizeof(s->port), &s->tls) == -1)
 			return -1;	/* the config checked them */
 		/* A user part goes on to libnats as it was given. */
 		p = strstr(urls[i], "://") + 3;

@@ -675,55 +675,6 @@ nw_close(struct nwire *w)
 	free(w);
 }
 
-int
-nw_url(const char *url, char *host, size_t hlen, char *port, size_t plen,
-    bool *tls)
-{
-	const char	*p = url, *e, *c, *h, *hend;
-	size_t		 i;
-
-	*tls = false;
-	if ((e = strstr(p, "://")) == NULL)
-		return -1;
-	*tls = (size_t)(e - p) == 3 && strncasecmp(p, "tls", 3) == 0;
-	p = e + 3;
-	e = p + strcspn(p, "/");
-	if ((c = memchr(p, '@', (size_t)(e - p))) != NULL)
-		p = c + 1;
-	if (*p == '[') {
-		if ((c = memchr(p, ']', (size_t)(e - p))) == NULL)
-			return -1;
-		h = p + 1;
-		hend = c++;
-	} else {
-		if ((c = memchr(p, ':', (size_t)(e - p))) == NULL)
-			c = e;
-		h = p;
-		hend = c;
-	}
-	if (hend <= h || (size_t)(hend - h) >= hlen)
-		return -1;
-	for (i = 0; h + i < hend; i++)
-		if (h[i] <= ' ' || h[i] == '@' || h[i] == '/' || h[i] == '[' ||
-		    h[i] == ']' || h[i] == 0x7f)
-			return -1;
-	snprintf(host, hlen, "%.*s", (int)(hend - h), h);
-	if (c < e && *c == ':') {
-		if (e - c - 1 < 1 || e - c - 1 > 5 || (size_t)(e - c) > plen)
-			return -1;
-		for (i = 1; c + i < e; i++)
-			if (c[i] < '0' || c[i] > '9')
-				return -1;
-		snprintf(port, plen, "%.*s", (int)(e - c - 1), c + 1);
-		if (atoi(port) < 1 || atoi(port) > 65535)
-			return -1;
-	} else if (c == e)
-		snprintf(port, plen, "4222");
-	else
-		return -1;
-	return 0;
-}
-
 /* A TCP connection to a numeric address within ms, or -1: never a
  * name lookup, whose time no one bounds. */
 static int

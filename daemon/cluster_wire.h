@@ -17,7 +17,8 @@
 #include <sys/types.h>
 
 #define NW_ADDR_LEN	46	/* an IPv6 address as text, NUL included */
-#define NW_HOST_LEN	256	/* a URL's host, NUL included */
+#define NW_HOST_LEN	256	/* a URL's host, NUL included (conf.h's
+				 * CONFIG_NATS_HOST_LEN) */
 
 /* What the server sent: one operation (and its payload). */
 enum nw_op { NW_MSG, NW_PING, NW_PONG, NW_OK, NW_ERR, NW_INFO };
@@ -88,14 +89,6 @@ size_t		 nw_utoa(char *p, unsigned long long v);
 /* A creds file's text: the user JWT and the seed (malloc'd, the caller
  * cleanses the seed), or -1. */
 int		 nw_creds_parse(const char *text, char **jwt, char **seed);
-
-/*
- * A nats:// or tls:// URL split: its host (a name or an address, without
- * brackets), its port (4222 when none), whether it is tls://.  A user
- * part (user:password@) is passed over.  -1 when it is not such a URL.
- */
-int		 nw_url(const char *url, char *host, size_t hlen, char *port,
-		    size_t plen, bool *tls);
 
 /*
  * A server as the publishing thread reaches it: a numeric address,

@@ -276,6 +276,17 @@ struct config_stream_limits {
 };
 
 /*
+ * A nats:// or tls:// URL of cluster.nats.servers split: its host (a name
+ * or an address, without brackets, at most CONFIG_NATS_HOST_LEN octets
+ * with its NUL), its port (4222 when none, else 1..65535), whether it is
+ * tls://.  A user part (user:password@) is passed over.  -1 when it is
+ * not such a URL.  The config's check and the cluster's split.
+ */
+#define CONFIG_NATS_HOST_LEN	256
+int	 config_nats_url(const char *url, char *host, size_t hlen, char *port,
+	    size_t plen, bool *tls);
+
+/*
  * "cluster" (conf_cluster.c): the node's place in a cluster of snmpmgrd
  * nodes sharing the sessions over NATS JetStream.  have false: none.
  */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -23,9 +24,6 @@
 
 #include "conf.h"
 #include "conf_int.h"
-#ifdef HAVE_NATS
-#include "cluster_wire.h"
-#endif
 
 #define CL_DEF_HEARTBEAT_MS	2000
 #define CL_MIN_HEARTBEAT_MS	500
@@ -87,15 +85,67 @@ cl_opt_str(struct config *c, const json_t *obj, const char *key,
 	return 0;
 }
 
+/* A server URL split (conf.h): the one parser, the config's check and
+ * cluster_addr.c's split. */
+int
+config_nats_url(const char *url, char *host, size_t hlen, char *port,
+    size_t plen, bool *tls)
+{
+	const char	*p = url, *e, *c, *h, *hend;
+	size_t		 i;
+
+	*tls = false;
+	if ((e = strstr(p, "://")) == NULL)
+		return -1;
+	*tls = (size_t)(e - p) == 3 && strncasecmp(p, "tls", 3) == 0;
+	p = e + 3;
+	e = p + strcspn(p, "/");
+	if ((c = memchr(p, '@', (size_t)(e - p))) != NULL)
+		p = c + 1;
+	if (*p == '[') {
+		if ((c = memchr(p, ']', (size_t)(e - p))) == NULL)
+			return -1;
+		h = p + 1;
+		hend = c++;
+	} else {
+		if ((c = memchr(p, ':', (size_t)(e - p))) == NULL)
+			c = e;
+		h = p;
+		hend = c;
+	}
+	if (hend <= h || (size_t)(hend - h) >= hlen)
+		return -1;
+	for (i = 0; h + i < hend; i++)
+		if (h[i] <= ' ' || h[i] == '@' || h[i] == '/' || h[i] == '[' ||
+		    h[i] == ']' || h[i] == 0x7f)
+			return -1;
+	snprintf(host, hlen, "%.*s", (int)(hend - h), h);
+	if (c < e && *c == ':') {
+		if (e - c - 1 < 1 || e - c - 1 > 5 || (size_t)(e - c) > plen)
+			return -1;
+		for (i = 1; c + i < e; i++)
+			if (c[i] < '0' || c[i] > '9')
+				return -1;
+		snprintf(port, plen, "%.*s", (int)(e - c - 1), c + 1);
+		if (atoi(port) < 1 || atoi(port) > 65535)
+			return -1;
+	} else if (c == e)
+		snprintf(port, plen, "4222");
+	else
+		return -1;
+	return 0;
+}
+
 /* Whether a server URL has a host and a good port (or none). */
 static bool
 cl_url_ok(const char *url)
 {
 #ifdef HAVE_NATS
-	char	 host[NW_HOST_LEN], port[8];
+	char	 host[CONFIG_NATS_HOST_LEN], port[8];
 	bool	 tls;
 
-	return nw_url(url, host, sizeof(host), port, sizeof(port), &tls) == 0;
+	return config_nats_url(url, host, sizeof(host), port, sizeof(port),
+	    &tls) == 0;
 #else
 	(void)url;
 	return true;

@@ -404,27 +404,27 @@ START_TEST(wire_urls)
 	size_t	 i;
 	bool	 tls;
 
-	ck_assert_int_eq(nw_url("nats://demo.nats.io:4222", host,
+	ck_assert_int_eq(config_nats_url("nats://demo.nats.io:4222", host,
 	    sizeof(host), port, sizeof(port), &tls), 0);
 	ck_assert_str_eq(host, "demo.nats.io");
 	ck_assert_str_eq(port, "4222");
 	ck_assert(!tls);
-	ck_assert_int_eq(nw_url("tls://u:p@nats-1.example.net", host,
+	ck_assert_int_eq(config_nats_url("tls://u:p@nats-1.example.net", host,
 	    sizeof(host), port, sizeof(port), &tls), 0);
 	ck_assert_str_eq(host, "nats-1.example.net");
 	ck_assert_str_eq(port, "4222");
 	ck_assert(tls);
-	ck_assert_int_eq(nw_url("nats://[2001:db8::1]:4223", host,
+	ck_assert_int_eq(config_nats_url("nats://[2001:db8::1]:4223", host,
 	    sizeof(host), port, sizeof(port), &tls), 0);
 	ck_assert_str_eq(host, "2001:db8::1");
 	ck_assert_str_eq(port, "4223");
-	ck_assert_int_eq(nw_url("nats://192.0.2.1:1/", host, sizeof(host),
+	ck_assert_int_eq(config_nats_url("nats://192.0.2.1:1/", host, sizeof(host),
 	    port, sizeof(port), &tls), 0);
 	ck_assert_str_eq(host, "192.0.2.1");
 	ck_assert_str_eq(port, "1");
 	/* no host, a bad port, no scheme, a blank in the host */
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(nw_url(bad[i], host, sizeof(host), port,
+		ck_assert_msg(config_nats_url(bad[i], host, sizeof(host), port,
 		    sizeof(port), &tls) == -1, "%s taken", bad[i]);
 }
 END_TEST
