@@ -324,38 +324,22 @@ events_subscribed(const struct events *e, enum event_type t,
 }
 
 /*
- * "2026-11-21T10:00:00.123Z": now, UTC, milliseconds (size >= 40).  The
- * seconds' text is made once per second (per thread), the milliseconds
- * by hand: this runs per event.
+ * "2026-11-21T10:00:00.123Z": now, UTC, milliseconds (size >= 32): the
+ * journal's form (render_time_utc) cut after the milliseconds.
  */
 static void
 events_time(char *buf, size_t size)
 {
-	static _Thread_local char sec[32];
-	static _Thread_local size_t nsec;
-	static _Thread_local time_t last = -1;
 	struct timespec	 ts;
-	struct tm	 tm;
-	int		 ms;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != last || nsec == 0) {
-		gmtime_r(&ts.tv_sec, &tm);
-		nsec = strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-		last = ts.tv_sec;
-	}
-	if (size < nsec + 6) {
+	if (size < 32) {
 		buf[0] = '\0';
 		return;
 	}
-	ms = (int)(ts.tv_nsec / 1000000) % 1000;
-	memcpy(buf, sec, nsec);
-	buf[nsec] = '.';
-	buf[nsec + 1] = (char)('0' + ms / 100);
-	buf[nsec + 2] = (char)('0' + ms / 10 % 10);
-	buf[nsec + 3] = (char)('0' + ms % 10);
-	buf[nsec + 4] = 'Z';
-	buf[nsec + 5] = '\0';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	render_time_utc(&ts, buf);
+	buf[23] = 'Z';
+	buf[24] = '\0';
 }
 
 /*

@@ -78,33 +78,6 @@ journal_fsync_name(enum journal_fsync f)
 	return fsync_names[f];
 }
 
-void
-journal_format_time(const struct timespec *ts, char *buf)
-{
-	/* The date part changes once a second: keep the last one. */
-	static __thread time_t	 last = (time_t)-1;
-	static __thread char	 head[24];
-	struct tm		 tm;
-	long			 us;
-	int			 i;
-
-	if (ts->tv_sec != last) {
-		gmtime_r(&ts->tv_sec, &tm);
-		if (strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S.",
-		    &tm) != 20)
-			memcpy(head, "0000-00-00T00:00:00.", 20);
-		last = ts->tv_sec;
-	}
-	memcpy(buf, head, 20);
-	us = ts->tv_nsec / 1000;
-	for (i = 25; i >= 20; i--) {
-		buf[i] = (char)('0' + us % 10);
-		us /= 10;
-	}
-	buf[26] = 'Z';
-	buf[27] = '\0';
-}
-
 /* ------------------------------------------------------------ batches */
 
 static void

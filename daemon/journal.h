@@ -216,11 +216,5 @@ struct journal_query *journal_query(struct journal *j,
 /* Its callback will not be called; the journal frees it. */
 void		 journal_query_cancel(struct journal_query *q);
 
-/*
- * Format a CLOCK_REALTIME time as the records' "time" value
- * (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC, always 27 characters) into buf of at
- * least 32 octets.
- */
-void		 journal_format_time(const struct timespec *ts, char *buf);
 
 #endif /* SNMPMGRD_JOURNAL_H */

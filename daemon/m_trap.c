@@ -152,11 +152,11 @@ m_trap_list(struct mcall *c)
 	memset(&f, 0, sizeof(f));
 	f.limit = (size_t)mcall_int(c, "limit", MT_DEFAULT_LIMIT);
 	if ((since = mcall_time(c, "since")) != NULL) {
-		journal_format_time(since, f.since);
+		render_time_utc(since, f.since);
 		f.since_epoch = since->tv_sec;
 	}
 	if (mcall_given(c, "until"))
-		journal_format_time(mcall_time(c, "until"), f.until);
+		render_time_utc(mcall_time(c, "until"), f.until);
 	if (mt_match(c, "source", JOURNAL_MATCH_EXACT, &f) == -1 ||
 	    mt_match(c, "trap_oid", JOURNAL_MATCH_OID, &f) == -1 ||
 	    mt_match(c, "type", JOURNAL_MATCH_EXACT, &f) == -1 ||

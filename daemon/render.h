@@ -59,6 +59,14 @@ render_adds(struct render_buf *b, const char *s)
 	render_add(b, s, strlen(s));
 }
 void	 render_u64(struct render_buf *b, uint64_t v);
+
+struct timespec;
+/*
+ * A CLOCK_REALTIME time as the journal's records and the events give it
+ * (YYYY-MM-DDTHH:MM:SS.ffffffZ, UTC, always 27 characters) into buf of at
+ * least 32 octets; the date part is made once a second per thread.
+ */
+void	 render_time_utc(const struct timespec *ts, char *buf);
 void	 render_i64(struct render_buf *b, int64_t v);
 /* v / 10^dec written with dec decimals (at most 19), as printf's "%.*f"
  * writes that exact quotient: v counts units of 10^-dec. */

@@ -65,6 +65,7 @@
 #include "journal.h"
 #include "log.h"
 #include "packets.h"
+#include "render.h"
 #include "trap_dtls.h"
 #include "trap_rx.h"
 #include "trap_tcp.h"
@@ -677,7 +678,7 @@ traps_tcp_msg_cb(void *arg, const struct trap_tcp_peer *p,
 	char			 timestr[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	journal_format_time(&ts, timestr);
+	render_time_utc(&ts, timestr);
 	l->received++;
 	traps_one(t, l, msg, len, p->from, p->fromlen, timestr, traps_mono(),
 	    p->id);
@@ -736,7 +737,7 @@ traps_read_cb(evutil_socket_t fd, short ev, void *arg)
 			break;
 		total += n;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		journal_format_time(&ts, timestr);
+		render_time_utc(&ts, timestr);
 		now = traps_mono();
 		memcpy(t->timestr, timestr, sizeof(t->timestr));
 		for (i = 0; i < n; i++) {

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "daemon/journal.h"
+#include "daemon/render.h"
 #include "check_main.h"
 
 static char	 dir[64];
@@ -620,11 +621,11 @@ START_TEST(journal_time_format_is_fixed_width)
 	struct timespec	 ts = { 1795256000, 1234000 };
 	char		 buf[32];
 
-	journal_format_time(&ts, buf);
+	render_time_utc(&ts, buf);
 	ck_assert_uint_eq(strlen(buf), 27);
 	ck_assert_str_eq(buf, "2026-11-21T10:13:20.001234Z");
 	ts.tv_nsec = 999999999;
-	journal_format_time(&ts, buf);
+	render_time_utc(&ts, buf);
 	ck_assert_str_eq(buf, "2026-11-21T10:13:20.999999Z");
 }
 END_TEST
