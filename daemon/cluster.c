@@ -744,6 +744,8 @@ cl_disconnected_cb(natsConnection *nc, void *arg)
 
 	pthread_mutex_lock(&cl->mu);
 	cl->state = NS_DISCONNECTED;
+	if (cl->addr_moved)
+		pthread_cond_signal(&cl->lcv);
 	pthread_mutex_unlock(&cl->mu);
 }
 
@@ -1108,6 +1110,27 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	event_active(cl->ev_view, EV_TIMEOUT, 0);
 }
 
+/* Under mu: libnats, not connected, has a server's old address only. */
+static bool
+cl_moved(const struct cluster *cl)
+{
+	return cl->ready && cl->addr_moved && cl->state != NS_CONNECTED;
+}
+
+/*
+ * The connection to the servers' old addresses goes (the forwarder's
+ * subscriptions first), so that the next one is made to their new ones:
+ * libnats reconnects to the URLs it was given, for ever.
+ */
+static void
+cl_reconnect(struct cluster *cl, struct cl_nats *n)
+{
+	log_info("cluster %s: a NATS server's address changed: connecting "
+	    "again", cl->name);
+	cluster_fwd_detach(cl->fwd);
+	cl_close(n);
+}
+
 /*
  * The lease thread: connect, then put the lease and read the others'
  * every heartbeat, whatever publishing is doing (a backlog of records or
@@ -1119,16 +1142,22 @@ cl_lease_thread(void *arg)
 	struct cluster	*cl = arg;
 	struct cl_nats	*n = cl_n;
 	struct timespec	 ts;
-	bool		 ready;
+	bool		 ready, moved;
 
 	(void)pthread_setname_np(pthread_self(), "cl-lease");
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->stop) {
+		if ((moved = cl_moved(cl))) {
+			cl->ready = false;
+			cl->addr_moved = false;
+		}
 		ready = cl->ready;
 		cl->addr_news = false;
 		cl->read_now = false;
 		pthread_mutex_unlock(&cl->mu);
 		cl_deadline(&ts, cl->hb_ms);
+		if (moved)
+			cl_reconnect(cl, n);
 		if (ready)
 			cl_beat(cl, n);
 		else if (cl_connect(cl, n) == -1) {
@@ -1143,7 +1172,7 @@ cl_lease_thread(void *arg)
 		 * at once. */
 		pthread_mutex_lock(&cl->mu);
 		while (!(cl->addr_news && !cl->ready) && !cl->read_now &&
-		    cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
+		    !cl_moved(cl) && cl_wait(cl, &cl->lcv, &ts) && !cl->stop)
 			;
 	}
 	pthread_mutex_unlock(&cl->mu);

@@ -137,6 +137,8 @@ cl_addr_settle(struct cl_srv *s, const char *detail,
 		snprintf(s->err, sizeof(s->err), "%s", detail);
 	else
 		s->err[0] = '\0';
+	if (changed && cl->ready)
+		cl->addr_moved = true;
 	if (changed || first) {
 		cl->addr_news = true;
 		pthread_cond_signal(&cl->lcv);

@@ -84,10 +84,12 @@ struct cluster_fwd {
 	pthread_t	 thr;
 	bool		 thr_started;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 cv;		/* for the thread */
+	pthread_cond_t	 dcv;		/* for a detach: busy, subs_done */
 	/* Under mu. */
 	bool		 stop;
 	natsConnection	*nc;
+	bool		 busy;		/* the thread publishes on nc */
 	natsSubscription *sub_rpc, *sub_ans;
 	int		 subs_done;	/* subscriptions whose delivery ended */
 	char		 inbox[128];	/* answers come to inbox.<id> */
@@ -235,7 +237,7 @@ fwd_sub_done_cb(void *arg)
 
 	pthread_mutex_lock(&f->mu);
 	f->subs_done++;
-	pthread_cond_broadcast(&f->cv);
+	pthread_cond_broadcast(&f->dcv);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -276,9 +278,10 @@ fwd_unsubscribe(struct cluster_fwd *f)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 2;
 	pthread_mutex_lock(&f->mu);
-	while (f->subs_done < want && pthread_cond_timedwait(&f->cv, &f->mu,
-	    &ts) != ETIMEDOUT)
+	while (f->subs_done < want && pthread_cond_timedwait(&f->dcv,
+	    &f->mu, &ts) != ETIMEDOUT)
 		;
+	f->subs_done = 0;
 	pthread_mutex_unlock(&f->mu);
 	natsSubscription_Destroy(f->sub_rpc);
 	natsSubscription_Destroy(f->sub_ans);
@@ -305,7 +308,8 @@ fwd_thread(void *arg)
 		if (f->stop)
 			break;
 		m = q_take(&f->out);
-		nc = f->nc;	/* set once, kept until cluster_fwd_free */
+		nc = f->nc;	/* kept until the batch is out (busy) */
+		f->busy = nc != NULL;
 		pthread_mutex_unlock(&f->mu);
 		for (; m != NULL; m = next) {
 			next = m->next;
@@ -336,6 +340,8 @@ fwd_thread(void *arg)
 			msg_free(m);
 		}
 		pthread_mutex_lock(&f->mu);
+		f->busy = false;
+		pthread_cond_broadcast(&f->dcv);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
@@ -374,6 +380,19 @@ cluster_fwd_attach(struct cluster_fwd *f, void *ncp)
 		log_warnx("cluster: cannot listen on %s: %s (requests for this "
 		    "node's sessions are not served)", f->subj,
 		    natsStatus_GetText(s));
+}
+
+void
+cluster_fwd_detach(struct cluster_fwd *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->nc = NULL;		/* new requests are refused, not sent */
+	while (f->busy)
+		pthread_cond_wait(&f->dcv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+	fwd_unsubscribe(f);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -708,6 +727,7 @@ cluster_fwd_new(struct daemon *d, const char *subj, uint32_t timeout_ms)
 	f->in.tail = &f->in.head;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
+	pthread_cond_init(&f->dcv, NULL);
 	if ((f->ev_in = event_new(d->base, -1, 0, fwd_in_cb, f)) == NULL ||
 	    pthread_create(&f->thr, NULL, fwd_thread, f) != 0) {
 		log_warnx("cluster: cannot start forwarding");
@@ -748,6 +768,7 @@ cluster_fwd_free(struct cluster_fwd *f)
 		event_free(f->ev_in);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
+	pthread_cond_destroy(&f->dcv);
 	free(f->subj);
 	free(f);
 }

@@ -32,8 +32,13 @@ struct cluster_fwd *cluster_fwd_new(struct daemon *d, const char *subj,
  * requests still waiting get error 396.  NULL is fine. */
 void		 cluster_fwd_free(struct cluster_fwd *f);
 /* From the thread that made it: the NATS connection (a natsConnection
- * pointer) is up; subscribe.  It must outlive cluster_fwd_free. */
+ * pointer) is up; subscribe.  It must outlive cluster_fwd_free, or
+ * cluster_fwd_detach when the connection is made again. */
 void		 cluster_fwd_attach(struct cluster_fwd *f, void *nc);
+/* From the same thread, before that connection goes: stop using it
+ * (once the thread's batch on it is out) and unsubscribe.  Requests
+ * meanwhile get error 396; cluster_fwd_attach takes a new one. */
+void		 cluster_fwd_detach(struct cluster_fwd *f);
 /*
  * Forward method with params (the client's, "session" included) to
  * owner on subject.  CTL_PENDING, or CTL_DONE with error 396 on r when

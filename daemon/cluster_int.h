@@ -78,6 +78,10 @@ struct cluster {
 	bool		 addr_news;	/* a server's name lookup ended: the
 					 * lease thread, not connected, goes
 					 * now (cluster_addr.c) */
+	bool		 addr_moved;	/* a server's address changed while
+					 * connected: libnats still has the
+					 * old one, so the connection is made
+					 * again once it is not connected */
 	char		 lasterr[256];
 	struct member	*view;		/* the thread's latest reading */
 	size_t		 nview;

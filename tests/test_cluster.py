@@ -204,16 +204,18 @@ def free_tcp_port():
 
 
 class NatsServer:
-    """nats-server with JetStream on 127.0.0.1, its own store, by PID."""
+    """nats-server with JetStream on 127.0.0.1 (or host), its own store,
+    by PID."""
 
     def __init__(self, user=None, password=None, name=None,
                  cluster_port=None, routes=(), start=True, tls=None,
-                 max_payload=None, conf=None):
+                 max_payload=None, conf=None, host="127.0.0.1", port=None):
         self.prog = shutil.which("nats-server")
         if self.prog is None:
             raise unittest.SkipTest("nats-server not installed")
         self.dir = tempfile.mkdtemp(prefix="snmptest-nats-")
-        self.port = free_tcp_port()
+        self.host = host
+        self.port = port or free_tcp_port()
         self.user, self.password = user, password
         self.tls = tls                    # (cert, key) files
         self.name, self.cluster_port = name, cluster_port
@@ -226,11 +228,11 @@ class NatsServer:
 
     @property
     def url(self):
-        return "nats://127.0.0.1:%d" % self.port
+        return "nats://%s:%d" % (self.host, self.port)
 
     def start(self):
         args = [self.prog, "-js", "-sd", os.path.join(self.dir, "js"),
-                "-a", "127.0.0.1", "-p", str(self.port)]
+                "-a", self.host, "-p", str(self.port)]
         if self.user:
             args += ["--user", self.user, "--pass", self.password]
         if self.max_payload or self.conf:
@@ -253,7 +255,7 @@ class NatsServer:
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port),
+                with socket.create_connection((self.host, self.port),
                                               timeout=0.5):
                     return
             except OSError:

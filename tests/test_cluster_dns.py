@@ -10,7 +10,8 @@ results are in the stream.  With a silent name server the node is
 standalone-degraded within the resolver's timeout, says why in its log,
 answers its control socket at once meanwhile, keeps polling and spooling,
 and a SIGTERM ends it at once.  A name whose address changes is followed
-at cluster.nats.resolve_interval; a name in the resolver section's
+at cluster.nats.resolve_interval, before the node first connects and
+after (its connection made again once the old address is gone); a name in the resolver section's
 hosts file needs no name server.  Over TLS both connections check the
 server's certificate against the name in the URL, not the address.
 Skips (exit 77) when snmpmgrd has not been built or was built without
@@ -196,6 +197,47 @@ class ClusterNames(unittest.TestCase):
         # the resolver keeps an answer 5 s at least (resolve.h)
         self.assert_publishes(d, nats, timeout=20)
         self.assertIn("NATS server %s is at 127.0.0.1" % NAME, d.log())
+
+    def test_server_moves_while_connected(self):
+        """The name's server moves to another address while the node is
+        connected to it.  libnats, given the old address, would try it
+        for ever; once the name says where the server is and the old one
+        is gone, the node connects again there, leases and publishes."""
+        nats = tc.NatsServer()
+        self.addCleanup(nats.close)
+        d = self.start(self.node(nats, resolve_interval="1s"))
+        self.assert_publishes(d, nats, read=False)
+        self.dns.answer = "127.0.0.2"
+        # the resolver keeps an answer 5 s at least (resolve.h)
+        deadline = time.time() + 20
+        moved = "NATS server %s is at 127.0.0.2" % NAME
+        while time.time() < deadline and moved not in d.log():
+            time.sleep(0.2)
+        self.assertIn(moved, d.log())
+        st = d.call("daemon.status")["cluster"]
+        self.assertEqual(st["nats"], "connected", d.log())
+        there = tc.NatsServer(start=False, host="127.0.0.2",
+                              port=nats.port)
+        self.addCleanup(there.close)
+        nats.stop()
+        there.start()
+        before = d.call("daemon.status")["cluster"]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            st = d.call("daemon.status")["cluster"]
+            if (st["nats"] == "connected" and
+                    st["leases_put"] > before["leases_put"] + 1 and
+                    st["published"] > before["published"] + tc.NSESS):
+                break
+            time.sleep(0.2)
+        self.assertEqual(st["nats"], "connected", d.log())
+        self.assertGreater(st["leases_put"], before["leases_put"] + 1,
+                           d.log())
+        self.assertGreater(st["published"], before["published"] + tc.NSESS,
+                           d.log())
+        self.assertIn("connecting again", d.log())
+        self.assertIn({"host": NAME, "port": str(nats.port),
+                       "address": "127.0.0.2"}, st["servers"])
 
     def tls_server(self, names):
         tdir = tempfile.mkdtemp(prefix="snmptest-natstls-")
