@@ -80,33 +80,60 @@ dtls_fp_alg_name(enum dtls_fp_alg alg)
 	return "?";
 }
 
+/* The hash whose name is the n bytes at s, or whose digest is len octets
+ * (name NULL); -1 when none. */
+static int
+dtls_fp_alg_find(const char *s, size_t n, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(dtls_fp_algs) / sizeof(dtls_fp_algs[0]); i++)
+		if (s != NULL ? strlen(dtls_fp_algs[i].name) == n &&
+		    strncasecmp(s, dtls_fp_algs[i].name, n) == 0 :
+		    dtls_fp_algs[i].len == len)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * ALG:HEX, or the hex alone (colons between octets or none, as openssl
+ * x509 -fingerprint prints it): SHA-256 by default, or the hash whose
+ * digest has that many octets.
+ */
 int
 dtls_fingerprint_parse(const char *s, struct dtls_fingerprint *fp)
 {
 	const char	*colon;
-	size_t		 i, nl, len;
+	size_t		 nl, len;
+	int		 i;
 
-	if (s == NULL || (colon = strchr(s, ':')) == NULL) {
+	if (s == NULL) {
 		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_VERIFY,
-		    "fingerprint must be ALG:HEX (sha256:...)");
+		    "fingerprint must be ALG:HEX (sha256:...) or HEX");
 		return -1;
 	}
-	nl = (size_t)(colon - s);
-	for (i = 0; i < sizeof(dtls_fp_algs) / sizeof(dtls_fp_algs[0]); i++)
-		if (strlen(dtls_fp_algs[i].name) == nl &&
-		    strncasecmp(s, dtls_fp_algs[i].name, nl) == 0)
-			break;
-	if (i == sizeof(dtls_fp_algs) / sizeof(dtls_fp_algs[0])) {
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_VERIFY,
-		    "fingerprint hash \"%.*s\": sha1, sha256, sha384 or "
-		    "sha512", (int)(nl > 16 ? 16 : nl), s);
-		return -1;
-	}
-	if (hex_decode_str(colon + 1, HEX_COLONS, fp->md, sizeof(fp->md),
-	    &len) == -1 || len != dtls_fp_algs[i].len) {
-		snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_VERIFY,
-		    "fingerprint: %zu hex octets expected for %s",
-		    dtls_fp_algs[i].len, dtls_fp_algs[i].name);
+	colon = strchr(s, ':');
+	nl = colon != NULL ? (size_t)(colon - s) : 0;
+	if (colon != NULL && (i = dtls_fp_alg_find(s, nl, 0)) != -1) {
+		if (hex_decode_str(colon + 1, HEX_COLONS, fp->md,
+		    sizeof(fp->md), &len) == -1 ||
+		    len != dtls_fp_algs[i].len) {
+			snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_VERIFY,
+			    "fingerprint: %zu hex octets expected for %s",
+			    dtls_fp_algs[i].len, dtls_fp_algs[i].name);
+			return -1;
+		}
+	} else if (hex_decode_str(s, HEX_COLONS, fp->md, sizeof(fp->md),
+	    &len) == -1 || (i = dtls_fp_alg_find(NULL, 0, len)) == -1) {
+		if (colon != NULL && nl > 2)
+			snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_VERIFY,
+			    "fingerprint hash \"%.*s\": sha1, sha256, sha384 "
+			    "or sha512", (int)(nl > 16 ? 16 : nl), s);
+		else
+			snmpmgr_seterr(SNMPMGR_ERR_TLS_CERT_VERIFY,
+			    "fingerprint: ALG:HEX (sha256:...) or the hex "
+			    "octets of a SHA-256 (or SHA-1, SHA-384, SHA-512) "
+			    "digest expected");
 		return -1;
 	}
 	fp->alg = dtls_fp_algs[i].alg;

@@ -447,6 +447,14 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 	}
 	moved = strcmp(nhost, oldhost) != 0 || nb->port != old->port ||
 	    nb->transport != old->transport;
+	/* What walks learnt holds for this agent, from the size they were
+	 * given: another agent or another size starts afresh. */
+	if (moved) {
+		memset(&s->walk_ceil, 0, sizeof(s->walk_ceil));
+		memset(&s->walk_cols, 0, sizeof(s->walk_cols));
+	}
+	if (moved || nb->max_repetitions != old->max_repetitions)
+		s->walk_hint = 0;
 	memset(&addr, 0, sizeof(addr));
 	memcpy(&addr, &s->addr, sizeof(s->addr));
 	if (moved || s->resolving) {

@@ -270,7 +270,7 @@ cfg_includes(struct cfg_ctx *ctx, int fi, json_t *val, int depth)
 {
 	struct cfg_pos	 root, at, eat;
 	const char	*pat;
-	char		*dir = NULL, *tmp = NULL, *full = NULL;
+	char		*dir = NULL, *tmp = NULL, *full = NULL, *dj;
 	glob_t		 g;
 	size_t		 i, j, n;
 	int		 r, have_glob = 0;
@@ -310,6 +310,15 @@ cfg_includes(struct cfg_ctx *ctx, int fi, json_t *val, int depth)
 			cfg_fail(ctx->err, &eat, AT_VALUE, "%s: %s", full,
 			    strerror(errno));
 			goto fail;
+		}
+		/* A directory (conf.d): its *.json files. */
+		if (!has_glob_magic(full) && S_ISDIR(st.st_mode)) {
+			for (j = strlen(full); j > 1 && full[j - 1] == '/'; j--)
+				full[j - 1] = '\0';
+			dj = cfg_path_join(full, "*.json");
+			free(full);
+			if ((full = dj) == NULL)
+				goto nomem;
 		}
 		memset(&g, 0, sizeof(g));
 		r = glob(full, 0, NULL, &g);

@@ -34,7 +34,7 @@ struct daemon {
 	struct event_base *base;
 	struct config	*conf;		/* owned */
 	const char	*conf_path;	/* argv, not owned */
-	const char	*sock_path;	/* -s, or the config's; not owned */
+	bool		 sock_given;	/* by -s: the config's is not used */
 
 	struct sess_loop *loop;		/* owned; the libevent binding */
 	struct sess_mgr	*mgr;		/* owned by loop */

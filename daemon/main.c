@@ -387,11 +387,11 @@ main(int argc, char *argv[])
 	log_init(debug ? LOG_DEBUG : d->conf->log_level, d->conf->log_syslog);
 	mib_set_current(d->conf->mib);
 
+	d->sock_given = sock_path != NULL;
 	if (sock_path == NULL)
 		sock_path = d->conf->control_socket;
 	if (sock_path == NULL || sock_path[0] == '\0')
 		sock_path = DEFAULT_SOCKET;
-	d->sock_path = sock_path;
 	mode = d->conf->control_mode;
 
 	signal(SIGPIPE, SIG_IGN);

@@ -378,8 +378,12 @@ pjob_walk_next(struct pjob *pj)
 		wo.ncolumns = cp->noids;
 		pj->wi = cp->noids - 1;
 	}
-	if (cp->max_repetitions > 0)
+	/* A poll's own GetBulk size is what it asks (tooBig still halves
+	 * it), as snmp.walk's own; without one the walk adapts. */
+	if (cp->max_repetitions > 0) {
 		wo.max_repetitions = cp->max_repetitions;
+		wo.fixed_repetitions = true;
+	}
 	wo.use_getnext = cp->use_getnext;
 	if (cp->timeout_ms > 0 || cp->retries >= 0) {
 		wo.timing = true;

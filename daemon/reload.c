@@ -258,7 +258,9 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		}
 	}
 	polls_configure(d->polls, nc);
-	if (old->control_socket != NULL && nc->control_socket != NULL &&
+	/* A socket given by -s stays whatever the config says. */
+	if (!d->sock_given && old->control_socket != NULL &&
+	    nc->control_socket != NULL &&
 	    strcmp(old->control_socket, nc->control_socket) != 0) {
 		snprintf(perr, sizeof(perr), "control.socket changed: restart "
 		    "snmpmgrd to move the socket");

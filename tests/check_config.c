@@ -1062,6 +1062,23 @@ START_TEST(config_include_merges_entries)
 	ck_assert_uint_eq(c->npolls, 1);
 	ck_assert_int_eq(c->log_level, LOG_ERR);
 	config_free(c);
+	/* The directory itself: its *.json files, the same. */
+	main = write_file("main.json", "{\"include\": [\"conf.d/\"],\n "
+	    "\"sessions\": {\"a\": {\"host\": \"h1\"}}}\n");
+	c = config_load(main, &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	ck_assert_uint_eq(c->nsessions, 2);
+	ck_assert_str_eq(c->sessions[1].host, "h2");
+	ck_assert_uint_eq(c->npolls, 1);
+	config_free(c);
+	/* An empty one is no error, as a pattern that matches nothing. */
+	mkdir_tmp("empty.d");
+	main = write_file("main.json", "{\"include\": \"empty.d\",\n "
+	    "\"sessions\": {\"a\": {\"host\": \"h1\"}}}\n");
+	c = config_load(main, &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	ck_assert_uint_eq(c->nsessions, 1);
+	config_free(c);
 }
 END_TEST
 

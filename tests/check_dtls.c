@@ -1276,6 +1276,24 @@ START_TEST(dtls_fingerprint_text)
 	ck_assert_int_eq(dtls_fingerprint_parse("sha1:0", &fp), -1);
 	ck_assert_int_eq(dtls_fingerprint_parse("sha1::00", &fp), -1);
 	ck_assert_int_eq(dtls_fingerprint_parse(NULL, &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse("md5:00", &fp), -1);
+	ck_assert_str_eq(snmpmgr_lasterr_detail(), "fingerprint hash \"md5\": "
+	    "sha1, sha256, sha384 or sha512");
+	/* No hash named: by the digest's length, colons or none. */
+	ck_assert_int_eq(dtls_fingerprint_parse(s + 5, &fp), 0);
+	ck_assert_int_eq(fp.alg, DTLS_FP_SHA1);
+	for (i = 0, s[0] = '\0'; i < 32; i++)
+		sprintf(s + strlen(s), "%02x", 255 - i);
+	ck_assert_int_eq(dtls_fingerprint_parse(s, &fp), 0);
+	ck_assert_int_eq(fp.alg, DTLS_FP_SHA256);
+	ck_assert_uint_eq(fp.len, 32);
+	ck_assert_uint_eq(fp.md[31], 255 - 31);
+	s[63] = '\0';
+	ck_assert_int_eq(dtls_fingerprint_parse(s, &fp), -1);
+	ck_assert_int_eq(dtls_fingerprint_parse(agent.fp + 7, &fp), 0);
+	ck_assert_int_eq(fp.alg, DTLS_FP_SHA256);
+	dtls_fingerprint_format(&fp, out, sizeof(out));
+	ck_assert_str_eq(out, agent.fp);
 	ck_assert_int_eq(dtls_fingerprint_parse(agent.fp, &fp), 0);
 	ck_assert_int_eq(fp.alg, DTLS_FP_SHA256);
 	dtls_fingerprint_format(&fp, out, sizeof(out));

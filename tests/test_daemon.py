@@ -817,12 +817,39 @@ class DaemonCommandLine(unittest.TestCase):
         self.assertEqual(p.wait(10), 0)
         self.assertFalse(os.path.exists(sock))
 
+    def reload_moving_the_socket(self, p):
+        """Reload a config whose control.socket is another: the log."""
+        conf = os.path.join(self.tmp, "good.json")
+        with open(conf) as f:
+            cfg = json.load(f)
+        cfg["control"]["socket"] = os.path.join(self.tmp, "moved.sock")
+        with open(conf, "w") as f:
+            json.dump(cfg, f)
+        n = self.log().count("reload: applied")
+        os.kill(p.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while self.log().count("reload: applied") == n:
+            self.assertLess(time.monotonic(), deadline, self.log())
+            time.sleep(0.05)
+        return self.log()
+
     def test_socket_flag_overrides_config(self):
         conf = self.good_config()
         sock = os.path.join(self.tmp, "other.sock")
         p = self.start(conf, args=["-s", sock])
         self.wait_socket(sock, p)
+        # the config's socket is not used: no restart to ask for
+        self.assertNotIn("control.socket changed",
+                         self.reload_moving_the_socket(p))
         os.kill(p.pid, signal.SIGINT)
+        self.assertEqual(p.wait(10), 0)
+        # without -s, it is
+        conf = self.good_config()
+        p = self.start(conf)
+        self.wait_socket(os.path.join(self.tmp, "run", "ctl.sock"), p)
+        self.assertIn("control.socket changed",
+                      self.reload_moving_the_socket(p))
+        os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 
     def test_stale_socket_replaced_live_one_kept(self):

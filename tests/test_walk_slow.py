@@ -21,6 +21,10 @@ must ask for half the columns instead (then half again), the table come
 out as snmptable straight to snmpd prints it, and the session's next
 table walks ask for no more columns than came in time (session.show's
 "walk" says how many, and for how many walks).
+A walk poll with its own max_repetitions asks that in every GetBulk (it
+does not adapt), and a session whose max_repetitions is changed at run
+time starts its next walk from the new value, not from where its last
+walk ended.
 Standard library only (the MIB modules as in test_mib).
 """
 
@@ -200,6 +204,76 @@ class WalkSlowAgent(unittest.TestCase):
         walk = self.d.call("session.show", {"session": "slow"})["walk"]
         self.assertEqual(walk["max_repetitions_ceiling"], ceil, walk)
         self.assertEqual(walk["max_repetitions_ceiling_walks"], 63, walk)
+
+
+class GivenRepetitions(unittest.TestCase):
+    """Walks asked for a GetBulk size: a poll's own, a session's new one.
+    Each session has a relay of its own (none held back), so the
+    GetBulk sizes it saw are that session's."""
+
+    @classmethod
+    def setUpClass(cls):
+        snmptest.skip_unless("snmpd", "snmpbulkwalk")
+        views = ["view given%02d included .1.3.6.1.4.1.%d" % (i, 1000 + i)
+                 for i in range(VIEWS)]
+        cls.snmpd = Snmpd(extra_conf=views)
+        cls.pproxy = SlowProxy(cls.snmpd.port, 1 << 30, LATE_S)
+        cls.wproxy = SlowProxy(cls.snmpd.port, 1 << 30, LATE_S)
+        cls.d = Daemon({
+            "polls": {"views": {"walk": [VIEW_TABLE], "interval": "1h",
+                                "max_repetitions": 4}},
+            "sessions": {
+                "p": cls.snmpd.target(port=cls.pproxy.port,
+                                      max_repetitions=10, polls=["views"]),
+                "w": cls.snmpd.target(port=cls.wproxy.port,
+                                      max_repetitions=10)}})
+        cls.want = [vb for vb in parse_net_snmp(net_snmp(
+            "snmpbulkwalk", "-v2c", "-c", "public", "-Cr10",
+            cls.snmpd.addr, VIEW_TABLE)) if vb[1] != "endOfMibView"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.pproxy.close()
+        cls.wproxy.close()
+        cls.snmpd.close()
+
+    def test_poll_asks_its_own_size(self):
+        self.assertGreater(len(self.want), 40)
+        start = len(self.pproxy.reps())
+        self.d.call("poll.run", {"session": "p", "poll": "views"},
+                    timeout=60)
+        res = self.d.call("poll.results", {"session": "p",
+                                           "poll": "views"})
+        self.assertEqual(res["polls"][0]["count"], len(self.want), res)
+        reps = self.pproxy.reps()[start:]
+        # every GetBulk asked 4: the run's, and any the scheduler ran
+        self.assertGreaterEqual(len(reps), len(self.want) // 4, reps)
+        self.assertEqual(set(reps), {4}, reps)
+
+    def walk(self):
+        start = len(self.wproxy.reps())
+        res = self.d.call("snmp.walk", {"session": "w", "oid": VIEW_TABLE,
+                                        "stream": False}, timeout=60)
+        self.assertEqual(res["count"], len(self.want))
+        return self.wproxy.reps()[start:]
+
+    def test_new_session_size_starts_the_next_walk(self):
+        reps = self.walk()
+        self.assertEqual(reps[0], 10, reps)
+        self.assertGreater(max(reps), 10, reps)     # it adapted
+        ended = self.d.call("session.show", {"session": "w"})["walk"]
+        self.assertGreater(ended["max_repetitions"], 10, ended)
+        self.d.call("session.config", {"session": "w", "options": {
+            "max_repetitions": 7}})
+        reps = self.walk()
+        self.assertEqual(reps[0], 7, reps)
+        # the same size again: where the last walk ended holds
+        ended = self.d.call("session.show", {"session": "w"})["walk"]
+        self.d.call("session.config", {"session": "w", "options": {
+            "max_repetitions": 7}})
+        reps = self.walk()
+        self.assertEqual(reps[0], ended["max_repetitions"], reps)
 
 
 EXTEND_TABLE = "NET-SNMP-EXTEND-MIB::nsExtendConfigTable"
