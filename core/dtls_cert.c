@@ -38,6 +38,7 @@
 #include "errors.h"
 #include "hex.h"
 #include "limits.h"
+#include "transport.h"
 
 
 /* ------------------------------------------------------ fingerprints */
@@ -219,11 +220,10 @@ dtls_ip_text(const ASN1_OCTET_STRING *ip, char *out, size_t size)
 	const unsigned char	*p = ASN1_STRING_get0_data(ip);
 	int			 n = ASN1_STRING_length(ip);
 
-	if (n == 4)
-		return inet_ntop(AF_INET, p, out, (socklen_t)size) != NULL;
-	if (n == 16)
-		return inet_ntop(AF_INET6, p, out, (socklen_t)size) != NULL;
-	return false;
+	if (n != 4 && n != 16)
+		return false;
+	return transport_ip_str(n == 4 ? AF_INET : AF_INET6, p, out, size) !=
+	    -1;
 }
 
 /* An IA5String SAN (no NULs) copied, or false. */

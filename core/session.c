@@ -26,7 +26,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,7 @@
 #include "reqtab.h"
 #include "sess_int.h"
 #include "session.h"
+#include "transport.h"
 #include "usm.h"
 
 /* Hash slots of a new manager's request table. */
@@ -765,16 +765,9 @@ sess_v12_incoming(struct sess_mgr *m, struct snmp_msg *msg, int32_t *key)
 static void
 sess_addr_text(const struct sess *s, char *buf, size_t size)
 {
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-
-	if (s->addrlen == 0 || getnameinfo((const struct sockaddr *)&s->addr,
-	    s->addrlen, host, sizeof(host), port, sizeof(port),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	if (transport_addr_str(&s->addr.sa, s->addrlen, true, buf, size) ==
+	    -1)
 		snprintf(buf, size, "%s", s->host);
-		return;
-	}
-	snprintf(buf, size, s->addr.sa.sa_family == AF_INET6 ? "[%s]:%s" :
-	    "%s:%s", host, port);
 }
 
 /*
@@ -790,7 +783,7 @@ int
 sess_send(struct sess *s, const uint8_t *buf, size_t len)
 {
 	struct sess_mgr *m = s->m;
-	char addr[NI_MAXHOST + NI_MAXSERV + 4];
+	char addr[SNMPMGR_MAX_HOSTNAME + TRANSPORT_ADDRSTRLEN];
 	int e;
 
 	errno = 0;

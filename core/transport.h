@@ -63,6 +63,48 @@ int	 transport_open(const struct transport_cfg *cfg);
  */
 ssize_t	 transport_stream_io(int fd, bool out, void *buf, size_t len);
 
+/*
+ * Addresses as text, the one formatter of the daemon and the library.
+ * TRANSPORT_HOSTSTRLEN holds any host part with its NUL (an IPv6
+ * address, '%' and an interface name or scope number);
+ * TRANSPORT_ADDRSTRLEN any "[host]:port".
+ */
+#define TRANSPORT_HOSTSTRLEN	(46 + 1 + 16)
+#define TRANSPORT_ADDRSTRLEN	(TRANSPORT_HOSTSTRLEN + 8)
+
+/*
+ * The IP address at ip (4 octets for AF_INET, 16 for AF_INET6) as
+ * inet_ntop(3) writes it ("192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"
+ * for a v4-mapped one), the dotted quad without sprintf (the trap
+ * receiver's journal writes one per trap).  The length, or -1 with buf ""
+ * for another family or a buf too short.
+ */
+int	 transport_ip_str(int family, const void *ip, char *buf, size_t size);
+
+/*
+ * The host part of sa (len octets): its address as transport_ip_str()
+ * writes it, and with scope an IPv6 address's scope as getnameinfo(3)
+ * with NI_NUMERICHOST adds it ("fe80::1%lo": the interface's name for a
+ * link-local address, else the number; nothing for scope 0).  *port (if
+ * port is not NULL) gets its port.  The length, or -1 with buf "" and
+ * *port 0 for NULL, a len short of its family's sockaddr, a family other
+ * than AF_INET and AF_INET6, or a buf too short.
+ */
+int	 transport_addr_host(const struct sockaddr *sa, socklen_t len,
+	    bool scope, char *buf, size_t size, unsigned *port);
+
+/* The size of a sockaddr of sa's family (AF_INET, AF_INET6), 0 for NULL
+ * or another family: for an address whose length was not kept. */
+socklen_t transport_addr_len(const struct sockaddr *sa);
+
+/*
+ * "192.0.2.1:161", "[2001:db8::1]:161" ("[fe80::1%lo]:161" with scope):
+ * the length (cut to size as snprintf(3) does, and counted so), or -1
+ * with buf "?" where transport_addr_host() fails.
+ */
+int	 transport_addr_str(const struct sockaddr *sa, socklen_t len,
+	    bool scope, char *buf, size_t size);
+
 /* The local address a socket is bound to, for tests and logs.  0 or -1. */
 int	 transport_local(int fd, struct sockaddr_storage *ss, socklen_t *len);
 

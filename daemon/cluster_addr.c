@@ -28,6 +28,7 @@
 
 #include "cluster_int.h"
 #include "conf.h"
+#include "core/transport.h"
 #include "daemon.h"
 #include "log.h"
 #include "resolve.h"
@@ -112,20 +113,11 @@ cl_addr_settle(struct cl_srv *s, const char *detail,
 {
 	struct cluster	*cl = s->cl;
 	char		 addr[NW_ADDR_LEN] = "";
-	const void	*raw;
 	bool		 changed, logerr, first;
 
-	if (a != NULL) {
-		raw = a->ss.ss_family == AF_INET6 ?
-		    (const void *)&((const struct sockaddr_in6 *)&a->ss)->
-		    sin6_addr : (const void *)&((const struct sockaddr_in *)
-		    &a->ss)->sin_addr;
-		if (inet_ntop(a->ss.ss_family, raw, addr, sizeof(addr)) ==
-		    NULL) {
-			addr[0] = '\0';
-			detail = "an address of an unknown family";
-		}
-	}
+	if (a != NULL && transport_addr_host((const struct sockaddr *)&a->ss,
+	    a->len, false, addr, sizeof(addr), NULL) == -1)
+		detail = "an address of an unknown family";
 	pthread_mutex_lock(&cl->mu);
 	first = !s->looked;
 	s->looked = true;

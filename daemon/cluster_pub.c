@@ -341,6 +341,157 @@ cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
 	}
 }
 
+/* A cl_flush() pass's window: the records of seqs [head, next) are in
+ * flight, at cl->batch[seq % CL_WINDOW]. */
+struct cl_win {
+	size_t		 head, next;
+	size_t		 tokseq;	/* after the last inform taken */
+	size_t		 acked, bad, big; /* not yet in cl's counters */
+	bool		 fail;		/* the pass ends, the rest go back */
+	bool		 deferred;	/* waited for the loop since the
+					 * last write */
+};
+
+/* Whether the window takes more records. */
+static bool
+cl_win_room(const struct cluster *cl, const struct cl_win *w)
+{
+	return w->next - w->head < CL_WINDOW &&
+	    cl->flight_bytes < CL_WINDOW_BYTES;
+}
+
+/*
+ * Retire what is stored (all that is left, after a failure), add the
+ * counters, then take what came, up to CL_BATCH records and the
+ * window's room, unless the pass failed.  *k0 is the seq of the first
+ * taken; true when more wait in the queue.
+ */
+static bool
+cl_win_take(struct cluster *cl, struct cl_win *w, size_t *k0)
+{
+	struct pubm	*m;
+	size_t		 ntok = 0;
+	bool		 more;
+
+	pthread_mutex_lock(&cl->mu);
+	cl_retire(cl, &w->head, w->next, w->fail, &ntok);
+	cl->pub_acked += w->acked;
+	cl->pub_errors += w->bad;
+	cl->pub_dropped += w->big;
+	w->acked = w->bad = w->big = 0;
+	*k0 = w->next;
+	while (!w->fail && cl->qlen > 0 && w->next - *k0 < CL_BATCH &&
+	    cl_win_room(cl, w)) {
+		m = cl->q[cl->qhead];
+		cl->qbytes -= m->len;
+		cl->flight_bytes += m->len;
+		cl->nflight++;
+		cl->qhead = (cl->qhead + 1) % cl->qcap;
+		cl->qlen--;
+		cl->batch[w->next++ % CL_WINDOW] = m;
+		if (m->token != 0)
+			w->tokseq = w->next;	/* an inform waits on it */
+	}
+	more = cl->qlen > 0;
+	pthread_mutex_unlock(&cl->mu);
+	if (ntok > 0)
+		event_active(cl->ev_confirm, EV_TIMEOUT, 0);
+	return more;
+}
+
+/* Write the records of seqs [k0, w->next) in one go, each due within 2
+ * heartbeats.  False (w->fail) when they could not go. */
+static bool
+cl_win_write(struct cluster *cl, struct cl_nats *n, struct cl_win *w,
+    size_t k0)
+{
+	struct pubm	*m;
+	size_t		 i;
+	int64_t		 now = cl_now_ms();
+	int		 r;
+
+	n->out.len = 0;
+	for (i = k0; i < w->next; i++) {
+		m = cl->batch[i % CL_WINDOW];
+		m->failed = true;
+		m->due_ms = now + 2 * (int64_t)cl->hb_ms;
+		if ((r = cl_put(cl, n, m, i)) == -1)
+			w->fail = true;
+		else if (r == -2)
+			w->big++;
+	}
+	if (w->fail || n->w == NULL ||
+	    nw_write(n->w, n->out.p, n->out.len) == -1) {
+		if (n->w != NULL)
+			cl_pub_lost(cl, n);
+		w->fail = true;
+		return false;
+	}
+	w->deferred = false;
+	return true;
+}
+
+/*
+ * Read the PubAcks of the window (not empty); wait for one only when
+ * nothing else is to be done, until the oldest record is overdue (then
+ * w->fail, as on a PubAck that is not good or a connection lost).
+ */
+static void
+cl_win_read(struct cluster *cl, struct cl_nats *n, struct cl_win *w)
+{
+	struct timespec	 ts;
+	struct pubm	*m = cl->batch[w->head % CL_WINDOW];
+	size_t		 i;
+	int64_t		 wait;
+	bool		 ok, defer, got;
+	int		 r;
+
+	if (!m->failed)
+		return;			/* stored: retired next */
+	if ((wait = m->due_ms - cl_now_ms()) <= 0) {
+		w->fail = true;
+		return;
+	}
+	/*
+	 * The PubAcks that came already, without waiting.  When none has,
+	 * no inform waits on the window and it holds a batch of
+	 * CL_ACK_DEFER_MIN or more, wait for the loop's next hand-over
+	 * rather than on the socket, CL_ACK_DEFER_MS at most: its records
+	 * and these PubAcks are then taken in one wake-up, not one each.
+	 * After that, or for a small window, wait on the socket.
+	 */
+	defer = !w->deferred && w->tokseq <= w->head &&
+	    w->next - w->head >= CL_ACK_DEFER_MIN;
+	r = cl_next_ack(cl, n, defer ? 0 : (int)wait, w->head, w->next, &i,
+	    &ok);
+	/* Then every other one already read, with no system call. */
+	for (got = false; r == 1 || r == 2; r = cl_next_ack(cl, n, -1,
+	    w->head, w->next, &i, &ok)) {
+		if (r != 1)
+			continue;
+		got = true;
+		if (ok) {
+			cl->batch[i % CL_WINDOW]->failed = false;
+			w->acked++;
+		} else {
+			w->bad++;
+			w->fail = true;
+			break;
+		}
+	}
+	if (r < 0)
+		w->fail = true;
+	if (got || w->fail || !defer)
+		return;
+	w->deferred = true;
+	cl_deadline(&ts, wait < CL_ACK_DEFER_MS ? (uint32_t)wait :
+	    CL_ACK_DEFER_MS);
+	pthread_mutex_lock(&cl->mu);
+	while (cl->qlen == 0 && !cl->stop && cl_wait(cl, &cl->cv, &ts))
+		;
+	pthread_mutex_unlock(&cl->mu);
+}
+
 /*
  * Publish what is queued in memory through a sliding window: up to
  * CL_WINDOW records (CL_WINDOW_BYTES) in flight, new ones written as
@@ -354,121 +505,26 @@ cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
 static bool
 cl_flush(struct cluster *cl, struct cl_nats *n)
 {
-	struct pubm	*m;
-	struct timespec	 ts;
-	size_t		 head = 0, next = 0, k0, i, ntok, tokseq = 0;
-	size_t		 acked = 0, bad = 0, big = 0;
-	int64_t		 now, wait;
-	bool		 fail = false, more, ok, deferred = false, defer, got;
-	int		 r;
+	struct cl_win	 w;
+	size_t		 k0;
+	bool		 more;
 
+	memset(&w, 0, sizeof(w));
 	n->gen++;
 	for (;;) {
-		/* Retire what is stored, take what came. */
-		ntok = 0;
-		pthread_mutex_lock(&cl->mu);
-		cl_retire(cl, &head, next, fail, &ntok);
-		cl->pub_acked += acked;
-		cl->pub_errors += bad;
-		cl->pub_dropped += big;
-		acked = bad = big = 0;
-		k0 = next;
-		while (!fail && cl->qlen > 0 && next - head < CL_WINDOW &&
-		    next - k0 < CL_BATCH &&
-		    cl->flight_bytes < CL_WINDOW_BYTES) {
-			m = cl->q[cl->qhead];
-			cl->qbytes -= m->len;
-			cl->flight_bytes += m->len;
-			cl->nflight++;
-			cl->qhead = (cl->qhead + 1) % cl->qcap;
-			cl->qlen--;
-			cl->batch[next++ % CL_WINDOW] = m;
-			if (m->token != 0)
-				tokseq = next;	/* an inform waits on it */
-		}
-		more = cl->qlen > 0;
-		pthread_mutex_unlock(&cl->mu);
-		if (ntok > 0)
-			event_active(cl->ev_confirm, EV_TIMEOUT, 0);
-		if (fail)
+		more = cl_win_take(cl, &w, &k0);
+		if (w.fail)
 			return false;
-		if (head == next && !more)
+		if (w.head == w.next && !more)
 			return true;
-		/* Write what was taken, in one go. */
-		if (next > k0) {
-			n->out.len = 0;
-			now = cl_now_ms();
-			for (i = k0; i < next; i++) {
-				m = cl->batch[i % CL_WINDOW];
-				m->failed = true;
-				m->due_ms = now + 2 * (int64_t)cl->hb_ms;
-				if ((r = cl_put(cl, n, m, i)) == -1)
-					fail = true;
-				else if (r == -2)
-					big++;
-			}
-			if (fail || n->w == NULL ||
-			    nw_write(n->w, n->out.p, n->out.len) == -1) {
-				if (n->w != NULL)
-					cl_pub_lost(cl, n);
-				fail = true;
+		if (w.next > k0) {
+			if (!cl_win_write(cl, n, &w, k0))
 				continue;
-			}
-			deferred = false;
-			if (more && next - head < CL_WINDOW &&
-			    cl->flight_bytes < CL_WINDOW_BYTES)
+			if (more && cl_win_room(cl, &w))
 				continue;	/* room for more */
 		}
-		if (head == next)
-			continue;
-		/* Read a PubAck; wait for one only when nothing else is to
-		 * be done, until the oldest is overdue. */
-		m = cl->batch[head % CL_WINDOW];
-		if (!m->failed)
-			continue;
-		if ((wait = m->due_ms - cl_now_ms()) <= 0) {
-			fail = true;
-			continue;
-		}
-		/*
-		 * The PubAcks that came already, without waiting.  When none
-		 * has, no inform waits on the window and it holds a batch of
-		 * CL_ACK_DEFER_MIN or more, wait for the loop's next hand-over
-		 * rather than on the socket, CL_ACK_DEFER_MS at most: its
-		 * records and these PubAcks are then taken in one wake-up,
-		 * not one each.  After that, or for a small window, wait on
-		 * the socket.
-		 */
-		defer = !deferred && tokseq <= head &&
-		    next - head >= CL_ACK_DEFER_MIN;
-		r = cl_next_ack(cl, n, defer ? 0 : (int)wait, head, next, &i,
-		    &ok);
-		/* Then every other one already read, with no system call. */
-		for (got = false; r == 1 || r == 2; r = cl_next_ack(cl, n, -1,
-		    head, next, &i, &ok)) {
-			if (r != 1)
-				continue;
-			got = true;
-			if (ok) {
-				cl->batch[i % CL_WINDOW]->failed = false;
-				acked++;
-			} else {
-				bad++;
-				fail = true;
-				break;
-			}
-		}
-		if (r < 0)
-			fail = true;
-		if (got || fail || !defer)
-			continue;
-		deferred = true;
-		cl_deadline(&ts, wait < CL_ACK_DEFER_MS ? (uint32_t)wait :
-		    CL_ACK_DEFER_MS);
-		pthread_mutex_lock(&cl->mu);
-		while (cl->qlen == 0 && !cl->stop && cl_wait(cl, &cl->cv, &ts))
-			;
-		pthread_mutex_unlock(&cl->mu);
+		if (w.head < w.next)
+			cl_win_read(cl, n, &w);
 	}
 }
 

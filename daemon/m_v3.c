@@ -21,6 +21,7 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/session.h"
+#include "core/transport.h"
 #include "core/usm.h"
 
 #include "control.h"
@@ -41,7 +42,7 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 	socklen_t	 len = 0;
 
 	sa = sess_addr(s, &len);
-	sessions_format_addr(sa, len, addr, size);
+	transport_addr_str(sa, len, false, addr, size);
 	*name = ds != NULL ? ds->name : NULL;
 }
 

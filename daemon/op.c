@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/pdu.h"
 #include "core/session.h"
+#include "core/transport.h"
 #include "core/usm.h"
 #include "core/walk.h"
 
@@ -429,7 +430,7 @@ op_error_detail(const struct op *op, int error, char *buf, size_t size)
 
 	if (error == SNMPMGR_ERR_TIMEOUT) {
 		sa = sess_addr(op->s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
+		transport_addr_str(sa, salen, false, addr, sizeof(addr));
 		snprintf(buf, size, "no response from %s after %u tries",
 		    addr, so->retries + 1);
 	} else if (snmpmgr_lasterr() == error)
@@ -476,7 +477,7 @@ op_event_addr(const struct op *op, char *addr, size_t addrsize)
 		return;
 	}
 	sa = sess_addr(op->s, &salen);
-	sessions_format_addr(sa, salen, addr, addrsize);
+	transport_addr_str(sa, salen, false, addr, addrsize);
 }
 
 void

@@ -43,6 +43,7 @@
 #include "core/limits.h"
 #include "core/pdu.h"
 #include "core/session.h"
+#include "core/transport.h"
 #include "core/usm.h"
 #include "core/v3.h"
 
@@ -173,37 +174,6 @@ packets_hex(const uint8_t *buf, size_t n, bool mask)
 	if (!mask || pk_community_span(buf, n, &coff, &clen) == -1)
 		clen = 0;
 	return pk_hex(buf, n, coff, clen);
-}
-
-/* "192.0.2.1" and the port of sa. */
-static void
-pk_addr(const struct sockaddr *sa, char *buf, size_t size, unsigned *port)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-
-	*port = 0;
-	snprintf(buf, size, "?");
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET) {
-		sin = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &sin->sin_addr, buf, size);
-		*port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		sin6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, size);
-		*port = ntohs(sin6->sin6_port);
-	}
-}
-
-static socklen_t
-pk_salen(const struct sockaddr *sa)
-{
-	if (sa == NULL)
-		return 0;
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in);
 }
 
 /* A JSON string of octets: text when printable, else {"hex"}-style. */
@@ -425,10 +395,10 @@ pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
 	struct packets		*pk = arg;
 	const struct dsess	*ds = sess_get_udata(s);
 	const char		*name = ds != NULL ? ds->name : NULL, *msgtext;
-	char			 peer[INET6_ADDRSTRLEN + 16];
+	char			 peer[TRANSPORT_ADDRSTRLEN];
 	json_t			*o;
 
-	sessions_format_addr(t->peer, t->peerlen, peer, sizeof(peer));
+	transport_addr_str(t->peer, t->peerlen, false, peer, sizeof(peer));
 	if ((o = pk_trace_new(t->out, peer, t->len)) == NULL)
 		return;
 	if (t->error != 0) {
@@ -455,12 +425,12 @@ packets_trace_datagram(struct packets *pk, bool out,
     const struct sockaddr *peer, socklen_t peerlen, const uint8_t *buf,
     size_t len, const char *listener, const char *note)
 {
-	char	 addr[INET6_ADDRSTRLEN + 16];
+	char	 addr[TRANSPORT_ADDRSTRLEN];
 	json_t	*o;
 
 	if (!packets_tracing(pk))
 		return;
-	sessions_format_addr(peer, peerlen, addr, sizeof(addr));
+	transport_addr_str(peer, peerlen, false, addr, sizeof(addr));
 	if ((o = pk_trace_new(out, addr, len)) == NULL)
 		return;
 	json_object_set_new(o, "origin", json_string("traps"));
@@ -548,10 +518,10 @@ pk_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
 	struct dsess		*ds = s != NULL ? sess_get_udata(s) : NULL;
 	const struct sockaddr	*sa;
 	const char		*name = ds != NULL ? ds->name : NULL, *msg;
-	char			 why[300], src[INET6_ADDRSTRLEN + 8];
-	char			 peer[INET6_ADDRSTRLEN + 16];
+	char			 why[300], src[TRANSPORT_HOSTSTRLEN];
+	char			 peer[TRANSPORT_ADDRSTRLEN];
 	char			 who[SNMPMGR_MAX_NAME_LEN + 16];
-	char			 agent[INET6_ADDRSTRLEN + 16];
+	char			 agent[TRANSPORT_ADDRSTRLEN];
 	size_t			 n;
 	socklen_t		 salen = 0;
 	unsigned		 port;
@@ -561,12 +531,15 @@ pk_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
 	/* detail may be the engine's lasterr text: keep a copy. */
 	snprintf(why, sizeof(why), "%s", detail != NULL ? detail : "");
 	pk_count(pk, error);
-	pk_addr(from, src, sizeof(src), &port);
-	sessions_format_addr(from, pk_salen(from), peer, sizeof(peer));
+	salen = transport_addr_len(from);
+	if (transport_addr_host(from, salen, false, src, sizeof(src),
+	    &port) == -1)
+		snprintf(src, sizeof(src), "?");
+	transport_addr_str(from, salen, false, peer, sizeof(peer));
 	agent[0] = '\0';
 	if (s != NULL) {
 		sa = sess_addr(s, &salen);
-		sessions_format_addr(sa, salen, agent, sizeof(agent));
+		transport_addr_str(sa, salen, false, agent, sizeof(agent));
 	}
 	if (ds != NULL) {
 		ds->bad_code = error;

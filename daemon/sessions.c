@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,29 +552,3 @@ sessions_transport_name(int transport)
 	}
 }
 
-/* "192.0.2.1:161", "[2001:db8::1]:161". */
-void
-sessions_format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
-    size_t size)
-{
-	char	 host[INET6_ADDRSTRLEN];
-
-	if (sa == NULL) {
-		snprintf(buf, size, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (sa->sa_family == AF_INET6 &&
-	    len >= sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *sin6 =
-		    (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else
-		snprintf(buf, size, "?");
-}

@@ -132,10 +132,6 @@ void		 sessions_note(struct dsess *ds, int error, const char *detail);
 int		 sessions_set_opts(struct daemon *d, struct dsess *ds,
 		    const json_t *obj, struct config_err *err);
 
-/* "192.0.2.1:161", "[2001:db8::1]:161"; "?" for anything else. */
-void		 sessions_format_addr(const struct sockaddr *sa, socklen_t len,
-		    char *buf, size_t size);
-
 /* "1", "2c", "3". */
 const char	*sessions_version_name(int version);
 /* "udp", "udp6", "dtls". */

@@ -28,7 +28,6 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -144,7 +143,7 @@ static void
 td_key_text(const uint8_t key[TD_KEY_LEN], char addr[INET6_ADDRSTRLEN],
     unsigned *port)
 {
-	inet_ntop(key[0] == 4 ? AF_INET : AF_INET6, key + 4, addr,
+	transport_ip_str(key[0] == 4 ? AF_INET : AF_INET6, key + 4, addr,
 	    INET6_ADDRSTRLEN);
 	*port = (unsigned)key[2] << 8 | key[3];
 }

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/transport.h"
 #include "core/usm.h"
 
 #include "render.h"
@@ -150,25 +150,6 @@ tp_text_field(struct render_buf *b, const char *key, const uint8_t *p,
 	}
 }
 
-/* Dotted quad by hand: glibc's inet_ntop goes through sprintf, which
- * shows in the profile at 200,000 traps a second. */
-void
-tp_ipv4(const uint8_t *a, char *buf)
-{
-	char	*p = buf;
-	int	 i, v;
-
-	for (i = 0; i < 4; i++) {
-		v = a[i];
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
-		*p++ = i < 3 ? '.' : '\0';
-	}
-}
-
 /* The listener spec as a JSON string: the same few in every record, so
  * escaped once and copied after. */
 static void
@@ -198,21 +179,12 @@ tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
     const struct sockaddr *from, const char *listener, const char *version)
 {
 	struct render_buf	*b = &tp->rec;
-	char			 addr[INET6_ADDRSTRLEN];
-	unsigned		 port = 0;
+	char			 addr[TRANSPORT_HOSTSTRLEN];
+	unsigned		 port;
 
-	addr[0] = '\0';
-	if (from != NULL && from->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)from;
-
-		tp_ipv4((const uint8_t *)&sin->sin_addr, addr);
-		port = ntohs(sin->sin_port);
-	} else if (from != NULL && from->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)from;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(sin6->sin6_port);
-	}
+	/* "" and 0 for an address of another family. */
+	transport_addr_host(from, transport_addr_len(from), false, addr,
+	    sizeof(addr), &port);
 	render_buf_reset(b);
 	render_adds(b, "{\"time\":\"");
 	render_adds(b, timestr);

@@ -32,7 +32,6 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +44,7 @@
 #include "core/limits.h"
 #include "core/oid.h"
 #include "core/pdu.h"
+#include "core/transport.h"
 #include "core/usm.h"
 
 #include "render.h"
@@ -743,7 +743,8 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 
 		render_adds(b, ",\"enterprise\":");
 		render_oid_cached(b, tp->oids, &pdu->enterprise);
-		tp_ipv4(pdu->agent_addr, addr);
+		transport_ip_str(AF_INET, pdu->agent_addr, addr,
+		    sizeof(addr));
 		render_adds(b, ",\"agent_addr\":\"");
 		render_adds(b, addr);
 		render_adds(b, "\",\"generic_trap\":");

@@ -117,9 +117,6 @@ struct trapproc {
 void	 tp_reject(struct trapproc *tp, struct trapproc_out *out,
 	    enum trapproc_reason r, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
-/* trap_rec.c: the dotted quad of a (4 octets) and a NUL into buf
- * (INET_ADDRSTRLEN), by hand: inet_ntop goes through sprintf. */
-void	 tp_ipv4(const uint8_t *a, char *buf);
 /* The octets as a quoted string of lowercase hex digits. */
 void	 tp_hex(struct render_buf *b, const uint8_t *p, size_t n);
 /* An octet string field: text when it is, else "KEY_hex". */

@@ -26,7 +26,6 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -374,25 +373,6 @@ tt_pause_cb(evutil_socket_t fd, short ev, void *arg)
 	event_add(tt->aev, NULL);
 }
 
-static void
-tt_peer_str(struct tt_conn *c)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)&c->peer;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, c->addr, sizeof(c->addr));
-		c->port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, c->addr,
-		    sizeof(c->addr));
-		c->port = ntohs(sin6->sin6_port);
-	}
-}
-
 /* A new connection: 0, or -1 when accept has nothing more for now. */
 static int
 tt_accept_one(struct trap_tcp *tt)
@@ -436,7 +416,8 @@ tt_accept_one(struct trap_tcp *tt)
 	c->id = ++tt->next_id;
 	c->peerlen = sl <= sizeof(c->peer) ? sl : sizeof(c->peer);
 	memcpy(&c->peer, &ss, c->peerlen);
-	tt_peer_str(c);
+	transport_addr_host((const struct sockaddr *)&c->peer, c->peerlen,
+	    false, c->addr, sizeof(c->addr), &c->port);
 	c->fresh = true;
 	c->last_ms = tt_now();
 	if ((c->rev = event_new(tt->d->base, fd, EV_READ | EV_PERSIST,

@@ -38,7 +38,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -177,37 +176,19 @@ traps_mono(void)
 	return (int64_t)ts.tv_sec;
 }
 
-static void
-traps_sockaddr_str(const struct sockaddr *sa, char *buf, size_t size,
-    unsigned *port)
-{
-	buf[0] = '\0';
-	*port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
-		*port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
-		*port = ntohs(sin6->sin6_port);
-	}
-}
-
 /* ------------------------------------------------------------ replies */
 
 /* A reply to `to` failed with errno: counted, logged (rate-limited). */
 static void
-traps_send_failed(struct traps *t, const struct sockaddr *to)
+traps_send_failed(struct traps *t, const struct sockaddr *to,
+    socklen_t tolen)
 {
-	char		 addr[INET6_ADDRSTRLEN];
+	char		 addr[TRANSPORT_HOSTSTRLEN];
 	unsigned	 port;
 	int		 e = errno;
 
 	t->send_errors++;
-	traps_sockaddr_str(to, addr, sizeof(addr), &port);
+	transport_addr_host(to, tolen, false, addr, sizeof(addr), &port);
 	log_repeat(&t->rep_send, "traps: reply to %s port %u: %s", addr,
 	    port, strerror(e));
 }
@@ -222,7 +203,7 @@ traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
 	    listener, what);
 	if (transport_send(fd, buf, len, to, tolen) == 0)
 		return;
-	traps_send_failed(t, to);
+	traps_send_failed(t, to, tolen);
 }
 
 static int
@@ -335,7 +316,7 @@ traps_ack_queue_udp(struct traps *t, const struct traps_ack *a)
 	    a->len, NULL, "acknowledgement");
 	if (transport_txq_add(t->txq, a->fd, buf, a->len, to, a->tolen) ==
 	    -1)
-		traps_send_failed(t, to);
+		traps_send_failed(t, to, a->tolen);
 }
 
 /* Send the acks queued (one sendmmsg per listener). */
@@ -482,17 +463,18 @@ traps_event_record(struct traps *t, bool inform, const char *rec,
 
 static void
 traps_event_bad(struct traps *t, const struct traps_listener *l,
-    const struct sockaddr *from, const uint8_t *buf, size_t len,
-    const struct trapproc_out *out)
+    const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
+    size_t len, const struct trapproc_out *out)
 {
-	char		 addr[INET6_ADDRSTRLEN];
+	char		 addr[TRANSPORT_HOSTSTRLEN];
 	unsigned	 port;
 	size_t		 n = len < TRAPS_HEX_BYTES ? len : TRAPS_HEX_BYTES;
 	json_t		*data;
 
 	if (!events_wanted(t->d->events, EV_BAD_PACKET, NULL))
 		return;
-	traps_sockaddr_str(from, addr, sizeof(addr), &port);
+	transport_addr_host(from, fromlen, false, addr, sizeof(addr),
+	    &port);
 	/* A rejected community is a guess at a secret, maybe a near miss
 	 * of the real one: masked as in the sessions' events. */
 	data = json_pack("{s:s,s:s?,s:i,s:s,s:s,s:i,s:s,s:I,s:o?}",
@@ -513,15 +495,16 @@ traps_event_bad(struct traps *t, const struct traps_listener *l,
 
 static void
 traps_event_discovery(struct traps *t, const struct traps_listener *l,
-    const struct sockaddr *from)
+    const struct sockaddr *from, socklen_t fromlen)
 {
-	char		 addr[INET6_ADDRSTRLEN];
+	char		 addr[TRANSPORT_HOSTSTRLEN];
 	unsigned	 port;
 	json_t		*data;
 
 	if (!events_wanted(t->d->events, EV_DISCOVERY_REQUEST, NULL))
 		return;
-	traps_sockaddr_str(from, addr, sizeof(addr), &port);
+	transport_addr_host(from, fromlen, false, addr, sizeof(addr),
+	    &port);
 	if ((data = json_pack("{s:s,s:s,s:i,s:s}", "origin", "traps",
 	    "source", addr, "port", (int)port, "listener", l->spec)) != NULL)
 		events_publish(t->d->events, EV_DISCOVERY_REQUEST, NULL,
@@ -608,12 +591,12 @@ traps_verdict(struct traps *t, struct traps_listener *l,
 		    traps_report(t, l, conn, out, from, fromlen) == 0)
 			t->reports_sent++;
 		if (out->discovery)
-			traps_event_discovery(t, l, from);
+			traps_event_discovery(t, l, from, fromlen);
 		else
-			traps_event_bad(t, l, from, buf, len, out);
+			traps_event_bad(t, l, from, fromlen, buf, len, out);
 		break;
 	case TRAPPROC_REJECT:
-		traps_event_bad(t, l, from, buf, len, out);
+		traps_event_bad(t, l, from, fromlen, buf, len, out);
 		break;
 	}
 }

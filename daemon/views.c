@@ -27,6 +27,7 @@
 #include "core/pdu.h"
 #include "core/rate.h"
 #include "core/session.h"
+#include "core/transport.h"
 #include "core/usm.h"
 
 #include "cluster.h"
@@ -327,7 +328,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 	const struct sockaddr	*sa;
 	socklen_t		 salen = 0;
 	json_t			*res, *opts, *stats, *polls, *v3;
-	char			 addr[INET6_ADDRSTRLEN + 16];
+	char			 addr[TRANSPORT_ADDRSTRLEN];
 
 	/* Secrets masked unless the session's mask_sensitive_data is off. */
 	if ((opts = view_session_opts(ds)) == NULL)
@@ -350,7 +351,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 	}
 	if (ds->s != NULL) {
 		sa = sess_addr(ds->s, &salen);
-		sessions_format_addr(sa, salen, addr, sizeof(addr));
+		transport_addr_str(sa, salen, false, addr, sizeof(addr));
 		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
 		    "address", addr, "options", opts, "stats", stats);
 		if (res != NULL)

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import unittest
+from datetime import datetime, timezone
 
 from ber import ber_int, tlv
 
@@ -916,6 +917,14 @@ def main(verbosity=2):
     if r.testsRun and len(r.skipped) == r.testsRun:
         sys.exit(77)
     sys.exit(0)
+
+
+def event_time(ev):
+    """An event's `time` (UTC, milliseconds) as seconds since the epoch:
+    when the daemon published it, by its clock, however late the test
+    reads it."""
+    return datetime.strptime(ev["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=timezone.utc).timestamp()
 
 
 def parse_json_docs(text):

@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
                       SYS_UPTIME, WRITABLE_OID, free_udp_port,
-                      read_until_closed, top_builddir, top_srcdir)
+                      event_time, read_until_closed, top_builddir,
+                      top_srcdir)
 
 SYSTEM = "1.3.6.1.2.1.1"
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
@@ -286,15 +287,32 @@ class DaemonMethods(unittest.TestCase):
         self.assertEqual(e["code"], -32602)
 
     def test_unreachable_agent_times_out(self):
+        # The tries as the daemon sent them (trace events, its clock).
+        tr = self.daemon.connect()
+        self.addCleanup(tr.close)
+        tr.call("events.subscribe", {"events": "trace", "sessions": "dead"})
         t0 = time.monotonic()
         e = self.error("snmp.get", {"session": "dead", "oids": [SYS_DESCR]})
         elapsed = time.monotonic() - t0
         self.assertEqual(e["code"], 201)
         self.assertEqual(e["message"], "timeout")
         self.assertIn("2 tries", e["data"]["detail"])
-        # timeout 200ms, retries 1: two tries, plus slack for a busy box.
+        # timeout 200ms, retries 1: two tries 200 ms apart by the
+        # daemon's clock (10 ms of slack for the events' milliseconds),
+        # the answer 200 ms after the second, so at least 2 x 200 ms
+        # after the request (less the 50 ms of slack this always had).
+        # The upper bounds tell the session's 200 ms from the default
+        # timeout (5 s a try) with room for a busy machine: the gap is
+        # the daemon's timer alone, the answer also this test's wait.
+        sent = []
+        while len(sent) < 2:
+            ev = tr.read_msg(5)["params"]
+            if ev["direction"] == "out":
+                sent.append(event_time(ev))
+        self.assertGreaterEqual(sent[1] - sent[0], 0.19)
+        self.assertLess(sent[1] - sent[0], 1.0)
         self.assertGreaterEqual(elapsed, 0.35)
-        self.assertLess(elapsed, 0.4 + 2.0)
+        self.assertLess(elapsed, 5.0)
         st = self.call("session.show", {"session": "dead"})["stats"]
         self.assertGreaterEqual(st["timeouts"], 1)
 
