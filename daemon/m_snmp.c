@@ -219,7 +219,7 @@ snmp_answer_more(struct op *op, const struct sess_result *res)
 
 	if (bc->n >= METHODS_MAX_COLLECT)
 		return;
-	transport_addr_str(res->from, res->fromlen, false, addr, sizeof(addr));
+	transport_addr_str(res->from, res->fromlen, true, addr, sizeof(addr));
 	if (bc->n++ > 0)
 		render_add(&bc->b, ",", 1);
 	render_adds(&bc->b, "{\"source\":");

@@ -42,7 +42,7 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 	socklen_t	 len = 0;
 
 	sa = sess_addr(s, &len);
-	transport_addr_str(sa, len, false, addr, size);
+	transport_addr_str(sa, len, true, addr, size);
 	*name = ds != NULL ? ds->name : NULL;
 }
 

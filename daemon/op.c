@@ -430,7 +430,7 @@ op_error_detail(const struct op *op, int error, char *buf, size_t size)
 
 	if (error == SNMPMGR_ERR_TIMEOUT) {
 		sa = sess_addr(op->s, &salen);
-		transport_addr_str(sa, salen, false, addr, sizeof(addr));
+		transport_addr_str(sa, salen, true, addr, sizeof(addr));
 		snprintf(buf, size, "no response from %s after %u tries",
 		    addr, so->retries + 1);
 	} else if (snmpmgr_lasterr() == error)
@@ -477,7 +477,7 @@ op_event_addr(const struct op *op, char *addr, size_t addrsize)
 		return;
 	}
 	sa = sess_addr(op->s, &salen);
-	transport_addr_str(sa, salen, false, addr, addrsize);
+	transport_addr_str(sa, salen, true, addr, addrsize);
 }
 
 void

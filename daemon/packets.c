@@ -398,7 +398,7 @@ pk_trace_cb(struct sess *s, const struct sess_trace *t, void *arg)
 	char			 peer[TRANSPORT_ADDRSTRLEN];
 	json_t			*o;
 
-	transport_addr_str(t->peer, t->peerlen, false, peer, sizeof(peer));
+	transport_addr_str(t->peer, t->peerlen, true, peer, sizeof(peer));
 	if ((o = pk_trace_new(t->out, peer, t->len)) == NULL)
 		return;
 	if (t->error != 0) {
@@ -430,7 +430,7 @@ packets_trace_datagram(struct packets *pk, bool out,
 
 	if (!packets_tracing(pk))
 		return;
-	transport_addr_str(peer, peerlen, false, addr, sizeof(addr));
+	transport_addr_str(peer, peerlen, true, addr, sizeof(addr));
 	if ((o = pk_trace_new(out, addr, len)) == NULL)
 		return;
 	json_object_set_new(o, "origin", json_string("traps"));
@@ -535,11 +535,11 @@ pk_badpkt_cb(struct sess_mgr *m, struct sess *s, int error,
 	if (transport_addr_host(from, salen, false, src, sizeof(src),
 	    &port) == -1)
 		snprintf(src, sizeof(src), "?");
-	transport_addr_str(from, salen, false, peer, sizeof(peer));
+	transport_addr_str(from, salen, true, peer, sizeof(peer));
 	agent[0] = '\0';
 	if (s != NULL) {
 		sa = sess_addr(s, &salen);
-		transport_addr_str(sa, salen, false, agent, sizeof(agent));
+		transport_addr_str(sa, salen, true, agent, sizeof(agent));
 	}
 	if (ds != NULL) {
 		ds->bad_code = error;

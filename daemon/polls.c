@@ -572,7 +572,7 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 	if (error != 0 && detail == NULL) {
 		if (error == SNMPMGR_ERR_TIMEOUT && ds->s != NULL) {
 			sa = sess_addr(ds->s, &salen);
-			transport_addr_str(sa, salen, false, addr, sizeof(addr));
+			transport_addr_str(sa, salen, true, addr, sizeof(addr));
 			snprintf(buf, sizeof(buf), "no response from %s after "
 			    "%u tries", addr, (pj->cp->retries >= 0 ?
 			    (uint32_t)pj->cp->retries :

@@ -351,7 +351,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 	}
 	if (ds->s != NULL) {
 		sa = sess_addr(ds->s, &salen);
-		transport_addr_str(sa, salen, false, addr, sizeof(addr));
+		transport_addr_str(sa, salen, true, addr, sizeof(addr));
 		res = json_pack("{s:s,s:s,s:o,s:o}", "name", ds->name,
 		    "address", addr, "options", opts, "stats", stats);
 		if (res != NULL)
