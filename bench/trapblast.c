@@ -40,7 +40,11 @@
  *
  * At the end one JSON line says what was sent and answered: {"sent",
  * "seconds", "rate", "errors", "answered", "responses", "reports",
- * "bad", "engine_id", "boots", "time"}.  Loss is not counted here: the
+ * "bad", "last_answer" (when the last answer came, in seconds from the
+ * start), "engine_id", "boots", "time"}.  Over TCP the connections'
+ * kernel buffers are left as they are and at most 256 KiB wait here on
+ * each, so a receiver that cannot keep up shows as "seconds" (sending
+ * took longer) or "last_answer" beyond the duration.  Loss is not counted here: the
  * receiver's counters tell it.
  */
 #ifndef _GNU_SOURCE
@@ -80,7 +84,7 @@
 #define MAXUSERS	64
 #define REQID_BASE	0x10000001
 #define MSGID_BASE	0x20000001
-#define OUT_MAX		(4 << 20)	/* TCP octets queued per connection */
+#define OUT_MAX		(256 << 10)	/* TCP octets queued per connection */
 #define IN_MAX		(1 << 20)	/* TCP octets of answers buffered */
 #define TRAP_OID	"1.3.6.1.4.1.99999.0.1"
 
@@ -115,6 +119,7 @@ static uint32_t		 eboots, etime;
 static uint8_t		*seen;		/* -V: answers by request-id */
 static uint64_t		 nseen;
 static uint64_t		 answered, responses, reports, bad;
+static double		 t0, last_answer;	/* monotonic s */
 static uint8_t		 scratch[MAXLEN];
 
 static void
@@ -451,6 +456,7 @@ answer(size_t s, const uint8_t *buf, size_t len)
 	long			 i;
 
 	answered++;
+	last_answer = now();
 	if (!verify)
 		return;
 	memset(&msg, 0, sizeof(msg));
@@ -637,8 +643,9 @@ open_senders(const char *target, size_t n)
 			perror("socket");
 			exit(2);
 		}
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		if (tcp) {
+		if (!tcp)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		else {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));
 			if ((snd[s].out = malloc(OUT_MAX)) == NULL ||
@@ -661,7 +668,7 @@ main(int argc, char *argv[])
 	static uint8_t		 bufs[BATCH][MAXLEN];
 	static struct pollfd	 pfd[MAXSENDERS];
 	const char		*target = NULL, *file = NULL;
-	double			 rate = 0, secs = 0, t0, t, end;
+	double			 rate = 0, secs = 0, t, end;
 	uint64_t		 sent = 0, errors = 0, total, burst = 0;
 	uint32_t		 reqid = REQID_BASE - 1;
 	size_t			 i, k = 0, nsenders = 1, bsize, s;
@@ -812,11 +819,13 @@ main(int argc, char *argv[])
 	hex[2 * englen] = '\0';
 	printf("{\"sent\": %llu, \"seconds\": %.3f, \"rate\": %.0f, "
 	    "\"errors\": %llu, \"answered\": %llu, \"responses\": %llu, "
-	    "\"reports\": %llu, \"bad\": %llu, \"engine_id\": \"%s\", "
+	    "\"reports\": %llu, \"bad\": %llu, \"last_answer\": %.3f, "
+	    "\"engine_id\": \"%s\", "
 	    "\"boots\": %u, \"time\": %u}\n", (unsigned long long)sent, t,
 	    (double)sent / t, (unsigned long long)errors,
 	    (unsigned long long)answered, (unsigned long long)responses,
-	    (unsigned long long)reports, (unsigned long long)bad, hex,
+	    (unsigned long long)reports, (unsigned long long)bad,
+	    answered ? last_answer - t0 : 0.0, hex,
 	    eboots, etime);
 	return 0;
 }
