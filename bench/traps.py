@@ -8,17 +8,25 @@ CPU 0, blaster on CPU 1) and each kind of notification (the same captured
 SNMPv2c trap with its request-id varied, and SNMPv3 SHA/AES traps from
 --engines distinct sender engines, spread over 4 users; with --kinds
 inform also the same captured SNMPv2c InformRequest, each answered by
-the receiver to the blaster, which does not read the answers),
-bench/trapblast sends at rising rates for --duration seconds each.
+the receiver to the blaster, which does not read the answers; with
+--kinds v3inform SNMPv3 SHA/AES InformRequests that bench/trapblast makes
+for the receiver's engine, found by discovery, 16 for each of --senders
+senders over the 4 users; with --transports tcp each kind over RFC 3430
+TCP, one connection per sender, every answer read), bench/trapblast
+sends at rising rates for --duration seconds each.
 Before the rates, a correctness check: every captured trap sent once,
 slowly, must be accepted (snmpmgrd: trap.stats "accepted" up by as many,
-nothing rejected; snmptrapd: as many log lines), and an inform sent from
-the bench itself must get its Response (same request-id and varbinds);
+nothing rejected; snmptrapd: as many log lines), every inform must get
+its Response (trapblast -V: its request-id once, for v3 authenticated
+with the sender's user and decrypted; a Report fails), and over UDP an
+inform sent from the bench itself must get its Response (same
+request-id and varbinds);
 if not, the run stops with exit status 1 and no figure.  A rate counts as
 lossless when the receiver's socket dropped nothing (the "drops" column of
 /proc/net/udp, the kernel's per-socket overflow counter) and the receiver
 accounted for every datagram (snmpmgrd: trap.stats "accepted"; snmptrapd:
-lines in its log).  Reported, headline first: the receiver's CPU time
+lines in its log); over TCP also every inform answered, the sending on
+pace and the last answer in time.  Reported, headline first: the receiver's CPU time
 per trap (all threads, journal writer included, from
 /proc/PID/task/*/schedstat), then the highest lossless rate, which varies
 twice over between runs on a shared machine.
