@@ -380,7 +380,7 @@ make_informs(void)
 	static struct oid	 trap;
 	struct snmp_varbind	 vb[4];
 	struct snmp_pdu		 pdu;
-	char			 host[32];
+	char			 host[40];
 	ssize_t			 tl;
 	const uint8_t		*p;
 	size_t			 s, b, j;
