@@ -8,17 +8,25 @@ CPU 0, blaster on CPU 1) and each kind of notification (the same captured
 SNMPv2c trap with its request-id varied, and SNMPv3 SHA/AES traps from
 --engines distinct sender engines, spread over 4 users; with --kinds
 inform also the same captured SNMPv2c InformRequest, each answered by
-the receiver to the blaster, which does not read the answers),
-bench/trapblast sends at rising rates for --duration seconds each.
+the receiver to the blaster, which does not read the answers; with
+--kinds v3inform SNMPv3 SHA/AES InformRequests that bench/trapblast makes
+for the receiver's engine, found by discovery, 16 for each of --senders
+senders over the 4 users; with --transports tcp each kind over RFC 3430
+TCP, one connection per sender, every answer read), bench/trapblast
+sends at rising rates for --duration seconds each.
 Before the rates, a correctness check: every captured trap sent once,
 slowly, must be accepted (snmpmgrd: trap.stats "accepted" up by as many,
-nothing rejected; snmptrapd: as many log lines), and an inform sent from
-the bench itself must get its Response (same request-id and varbinds);
+nothing rejected; snmptrapd: as many log lines), every inform must get
+its Response (trapblast -V: its request-id once, for v3 authenticated
+with the sender's user and decrypted; a Report fails), and over UDP an
+inform sent from the bench itself must get its Response (same
+request-id and varbinds);
 if not, the run stops with exit status 1 and no figure.  A rate counts as
 lossless when the receiver's socket dropped nothing (the "drops" column of
 /proc/net/udp, the kernel's per-socket overflow counter) and the receiver
 accounted for every datagram (snmpmgrd: trap.stats "accepted"; snmptrapd:
-lines in its log).  Reported, headline first: the receiver's CPU time
+lines in its log); over TCP also every inform answered, the sending on
+pace and the last answer in time.  Reported, headline first: the receiver's CPU time
 per trap (all threads, journal writer included, from
 /proc/PID/task/*/schedstat), then the highest lossless rate, which varies
 twice over between runs on a shared machine.
@@ -60,6 +68,9 @@ import snmptest  # noqa: E402
 from walk import proc_cpu_ns, require_cpus  # noqa: E402
 
 SENDER_ENGINE = "8000000001626e6368"
+MGRD_ENGINE = "8000000001626e636872"      # snmpmgrd's, for v3 informs
+REQID_BASE = 0x10000001                   # trapblast's first request-id
+INFORM_KINDS = ("inform", "v3inform")
 USERS = [("benchuser%d" % k, "benchpass1", "benchpriv1") for k in range(4)]
 PLACEMENTS = {"same": (0, 0), "cross": (0, 1)}   # indices into --cpus
 TRAP_OID = "1.3.6.1.4.1.99999.0.1"
@@ -229,6 +240,18 @@ def udp_bound(port):
                    for line in f)
 
 
+def tcp_listening(port):
+    """Whether a TCP socket listens on port (IPv4)."""
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if (int(cols[1].split(":")[1], 16) == port and
+                    cols[3] == "0A"):
+                return True
+    return False
+
+
 def cpu_seconds(pid):
     """CPU seconds of every thread of pid (schedstat)."""
     return proc_cpu_ns(pid) / 1e9
@@ -282,19 +305,22 @@ class CheckFailed(Exception):
 
 
 class Mgrd:
-    def __init__(self, builddir, port, fsync, rcvbuf):
+    def __init__(self, builddir, port, fsync, rcvbuf, senders):
         os.environ["top_builddir"] = builddir
         self.port = port
         self.jdir = tempfile.mkdtemp(prefix="bench-traps-journal-")
         self.journal = os.path.join(self.jdir, "traps.jsonl")
         self.d = snmptest.Daemon({
+            "local_engine_id": "0x" + MGRD_ENGINE,
             "credentials": {u[0]: {"user": u[0], "auth": "sha",
                                    "auth_password": u[1], "priv": "aes",
                                    "priv_password": u[2]} for u in USERS},
-            "traps": {"listen": ["udp:127.0.0.1:%d" % port],
+            "traps": {"listen": ["udp:127.0.0.1:%d" % port,
+                                 "tcp:127.0.0.1:%d" % port],
                       "communities": ["public"],
                       "users": [u[0] for u in USERS],
                       "receive_buffer": rcvbuf,
+                      "tcp": {"max_connections": max(64, 2 * senders)},
                       "journal": {"path": self.journal, "fsync": fsync,
                                   "max_size": "256MiB", "keep": 1}}})
         self.pid = self.d.pid
@@ -381,18 +407,21 @@ def sock_rcvbuf(port):
 
 
 class Trapd:
-    def __init__(self, port, rcvbuf, engines):
+    def __init__(self, port, rcvbuf, engines, transport):
         self.port = port
         self.dir = tempfile.mkdtemp(prefix="bench-snmptrapd-")
         os.mkdir(os.path.join(self.dir, "cert_indexes"))
         self.log = os.path.join(self.dir, "traps.log")
         conf = os.path.join(self.dir, "snmptrapd.conf")
         with open(conf, "w") as f:
-            f.write("snmpTrapdAddr udp:127.0.0.1:%d\n" % port)
+            f.write("snmpTrapdAddr %s:127.0.0.1:%d\n" % (transport, port))
             f.write("disableAuthorization yes\n")
             for i in range(engines):
                 f.write("createUser -e 0x%s %s SHA %s AES %s\n"
                         % ((engine(i),) + USERS[i % 4]))
+            # v3 informs: snmptrapd is their authoritative engine.
+            for u in USERS:
+                f.write("createUser %s SHA %s AES %s\n" % u)
             if rcvbuf:
                 f.write("[snmp] serverRecvBuf %d\n" % rcvbuf)
         env = dict(os.environ, SNMP_PERSISTENT_DIR=self.dir,
@@ -406,7 +435,8 @@ class Trapd:
             stderr=subprocess.DEVNULL, env=env)
         self.pid = self.proc.pid
         deadline = time.monotonic() + 60
-        while not udp_bound(port):
+        while not (tcp_listening(port) if transport == "tcp"
+                   else udp_bound(port)):
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise CheckFailed("snmptrapd did not start")
             time.sleep(0.2)
@@ -459,25 +489,67 @@ def settle(rx, timeout=15):
     return last
 
 
-def blast(blaster, rx, path, rate, duration, cpus):
+class Load:
+    """What trapblast sends: kind (v2c, v3, inform, v3inform), over
+    transport (udp, tcp), from senders sockets or connections; path: the
+    captured datagrams (none for v3inform: trapblast makes them)."""
+
+    def __init__(self, kind, transport, senders, path):
+        self.kind, self.transport = kind, transport
+        self.senders, self.path = senders, path
+
+    def args(self, verify):
+        a = (["-3"] if self.kind == "v3inform" else ["-f", self.path])
+        if self.transport == "tcp":
+            a.append("-T")
+        if self.kind == "v3inform" or self.transport == "tcp":
+            a += ["-n", str(self.senders)]
+        if self.kind in INFORM_KINDS:
+            a.append("-V" if verify else "-a")
+        return a
+
+
+def blast(blaster, rx, load, rate, duration, cpus, verify=False):
     c0 = rx.count()
     d0 = udp_drops(rx.port)
     cpu0 = cpu_seconds(rx.pid)
     loop0 = loop_cpu_seconds(rx.pid)
+    users = "".join("%s SHA %s AES %s\n" % u for u in USERS)
     out = subprocess.run(["taskset", "-c", str(cpus),
                           blaster, "-t", "127.0.0.1:%d" % rx.port, "-r",
-                          str(rate), "-d", str(duration), "-f", path],
-                         capture_output=True, text=True, check=True)
+                          str(rate), "-d", str(duration)] +
+                         load.args(verify),
+                         input=users, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise CheckFailed("trapblast: %s" % out.stderr.strip()[-500:])
     sent = json.loads(out.stdout)
     got = settle(rx) - c0
     drops = udp_drops(rx.port) - d0
     cpu = cpu_seconds(rx.pid) - cpu0
     loop = loop_cpu_seconds(rx.pid) - loop0
+    # Over TCP nothing is dropped: a receiver that cannot keep up slows
+    # the sender down (at most 256 KiB wait in trapblast per connection,
+    # beyond the kernel's buffers) or answers late, and every inform must
+    # be answered.  Late: the last answer more than 10 % and 0.25 s after
+    # the duration (a journal write stalled by a slow disk delays the
+    # answers a while without the receiver falling behind).
+    behind = (load.transport == "tcp" and
+              (sent["seconds"] > 1.05 * duration + 0.1 or
+               sent["last_answer"] > 1.1 * duration + 0.25))
+    unanswered = (sent["sent"] - sent["answered"]
+                  if load.transport == "tcp" and
+                  load.kind in INFORM_KINDS else 0)
     return {"offered": rate, "sent": sent["sent"],
             "send_rate": sent["rate"], "received": got, "drops": drops,
-            "lost": sent["sent"] - got,
+            "lost": sent["sent"] - got, "behind": behind,
+            "unanswered": unanswered, "blast": sent,
             "cpu_us_per_trap": 1e6 * cpu / got if got else None,
             "loop_us_per_trap": 1e6 * loop / got if got else None}
+
+
+def lossless(r):
+    return (r["drops"] == 0 and r["lost"] == 0 and not r["behind"] and
+            r["unanswered"] == 0)
 
 
 def varbind_value(rec, oid):
@@ -487,7 +559,7 @@ def varbind_value(rec, oid):
     return None
 
 
-def check_records(recs, kind, sent, engines):
+def check_records(recs, kind, sent, engines, transport="udp"):
     """What the journal must hold after the check's blast: one record per
     datagram sent, each the trap that was sent (v2c: the request-ids
     trapblast counted up from 0x10000001; v3: every engine once, its
@@ -498,7 +570,9 @@ def check_records(recs, kind, sent, engines):
         wrong.append("%d records for %d traps sent" % (len(recs), sent))
     seen = set()
     for rec in recs:
-        if (rec.get("type") != ("inform" if kind == "inform" else "trap")
+        if (rec.get("type") != ("inform" if kind in INFORM_KINDS
+                                else "trap")
+                or rec.get("transport", "udp") != transport
                 or rec.get("source") != "127.0.0.1"
                 or rec.get("trap_oid") != TRAP_OID
                 or varbind_value(rec, "1.3.6.1.2.1.2.2.1.1.7") != 7):
@@ -508,6 +582,17 @@ def check_records(recs, kind, sent, engines):
                     rec.get("community") != "public" or
                     varbind_value(rec, "1.3.6.1.2.1.1.5.0") !=
                     "benchmark-host-0000"):
+                wrong.append("record %r" % rec)
+            seen.add(rec.get("request_id"))
+        elif kind == "v3inform":
+            host = varbind_value(rec, "1.3.6.1.2.1.1.5.0") or ""
+            i = int(host[-4:]) if host[-4:].isdigit() else -1
+            if (rec.get("version") != "3" or
+                    rec.get("engine_id") != MGRD_ENGINE or
+                    rec.get("user") != USERS[i % 4][0] or
+                    rec.get("security_level") != "authPriv" or
+                    host != "benchmark-host-%04d" % i or
+                    (rec.get("request_id", 0) - REQID_BASE) // 16 != i):
                 wrong.append("record %r" % rec)
             seen.add(rec.get("request_id"))
         else:
@@ -524,55 +609,71 @@ def check_records(recs, kind, sent, engines):
             break
     v3 = kind == "v3"
     want = (set(range(engines)) if v3
-            else set(range(0x10000001, 0x10000001 + sent)))
+            else set(range(REQID_BASE, REQID_BASE + sent)))
     if not wrong and seen != want:
         wrong.append("%d distinct %s, %d expected" % (
             len(seen), "engines" if v3 else "request-ids", len(want)))
     return wrong
 
 
-def check(blaster, rx, path, npkts, cpus, kind, engines, inform):
-    """Every captured datagram once, slowly: all must be accepted and
-    journaled as sent; an inform must be answered (floors answer
+def check(blaster, rx, load, npkts, cpus, engines, inform):
+    """Every captured datagram (or made inform) once, slowly: all must be
+    accepted and journaled as sent; every inform must get its Response
+    (trapblast -V: the right request-id, for v3 authenticated with the
+    sender's user and decrypted; a Report is a failure; floors answer
     nothing)."""
     rate = 500
-    r = blast(blaster, rx, path, rate, max(npkts / rate, 0.5), cpus)
+    answers = load.kind in INFORM_KINDS and not isinstance(rx, Sink)
+    r = blast(blaster, rx, load, rate, max(npkts / rate, 0.5), cpus,
+              verify=answers)
     bad = {k: v for k, v in rx.rejected().items() if v}
     if r["lost"] or r["drops"] or bad:
         raise CheckFailed("%d sent, %d accepted, %d dropped, rejected %r"
                           % (r["sent"], r["received"], r["drops"], bad))
+    b = r["blast"]
+    if answers and (b["responses"] != b["sent"] or b["reports"] or
+                    b["bad"]):
+        raise CheckFailed("%d informs sent, %d Responses, %d Reports, "
+                          "%d bad answers" % (b["sent"], b["responses"],
+                                              b["reports"], b["bad"]))
+    if load.kind == "v3inform" and isinstance(rx, Mgrd) and \
+            b["engine_id"] != MGRD_ENGINE:
+        raise CheckFailed("discovery found engine %s" % b["engine_id"])
     recs = rx.records()
     if recs is not None:
-        wrong = check_records(recs, kind, r["sent"], engines)
+        wrong = check_records(recs, load.kind, r["sent"], engines,
+                              load.transport)
         if wrong:
             raise CheckFailed("journal: " + "; ".join(wrong)[:2000])
-    if kind == "inform" and not isinstance(rx, Sink):
+    if load.kind == "inform" and load.transport == "udp" and answers:
         wrong = inform_answered(rx.port, inform)
         if wrong:
             raise CheckFailed(wrong)
 
 
 def row_line(label, r):
-    ok = r["drops"] == 0 and r["lost"] == 0
+    ok = lossless(r)
     return ("  %-42s %8d/s sent %8.0f/s recv %9d drops %8d lost %8d "
-            "cpu %s us/trap (loop %s)%s" % (
+            "cpu %s us/trap (loop %s)%s%s" % (
                 label, r["offered"], r["send_rate"], r["received"],
                 r["drops"], r["lost"], "%.2f" % r["cpu_us_per_trap"]
                 if r["cpu_us_per_trap"] else "-",
                 "%.2f" % r["loop_us_per_trap"]
                 if r["loop_us_per_trap"] else "-",
-                "" if ok else "  LOSS"))
+                " unanswered %d" % r["unanswered"]
+                if r["unanswered"] else "",
+                "" if ok else "  BEHIND" if r["behind"] else "  LOSS"))
 
 
-def search(blaster, rx, path, rates, duration, label, cpus):
+def search(blaster, rx, load, rates, duration, label, cpus):
     """Rising rates until one loses.  Progress goes to stderr without
     figures: they are printed once every correctness check passed."""
     best = None
     rows = []
     for rate in rates:
-        r = blast(blaster, rx, path, rate, duration, cpus)
+        r = blast(blaster, rx, load, rate, duration, cpus)
         rows.append(r)
-        ok = r["drops"] == 0 and r["lost"] == 0
+        ok = lossless(r)
         print("  (%s %d/s: %s)" % (label, rate, "lossless" if ok else
                                    "lost some"), file=sys.stderr,
               flush=True)
@@ -619,8 +720,7 @@ def by_rate(results):
             row = next((w for w in r["rows"] if w["offered"] == x), None)
             if row is None or not row["cpu_us_per_trap"]:
                 return None
-            return (row["cpu_us_per_trap"],
-                    not row["drops"] and not row["lost"])
+            return (row["cpu_us_per_trap"], lossless(row))
 
         for r in rs:
             cells = []
@@ -647,6 +747,52 @@ def by_rate(results):
                       "".join(cells))
 
 
+CURRENT = ["-"]         # the set-up running, for the failure message
+
+
+def run_kind(a, kind, transport, setups, builds, places, rates, files,
+             npkts, blaster, inform, results):
+    """Every set-up in every placement for kind over transport; rows into
+    results.  CheckFailed when a correctness check fails."""
+    label_kind = kind if transport == "udp" else kind + "/tcp"
+    load = Load(kind, transport, a.senders, files.get(kind))
+    for name, fsync, buf in setups:
+        if name.startswith("floor-") and transport != "udp":
+            continue            # trapsink reads datagrams
+        for place, (rxcpu, txcpu) in places.items():
+            port = snmptest._free_udp_tcp_port()
+            label = "%s %s %s fsync=%s" % (name, label_kind, place,
+                                           fsync or "-")
+            CURRENT[0] = label
+            if name in builds:
+                rx = Mgrd(builds[name], port, fsync, buf, a.senders)
+            elif name.startswith("floor-"):
+                rx = Sink(a.builddir, port, buf, name == "floor-write")
+            else:
+                rx = Trapd(port, buf, a.engines, transport)
+            label += " rcvbuf=%d" % rx.rcvbuf
+            CURRENT[0] = label
+            rl = rates["trapd"] if name == "snmptrapd" else rates[kind]
+            if a.quick:
+                rl = rl[::2]
+            if name.startswith("floor-"):
+                # The rates snmpmgrd was run at, so they compare; not
+                # beyond where it lost.
+                rl = floor_rates(results, label_kind, place, rl)
+            try:
+                pin(rx.pid, rxcpu)
+                check(blaster, rx, load, npkts[kind], txcpu, a.engines,
+                      inform)
+                best, rows = search(blaster, rx, load, rl, a.duration,
+                                    label, txcpu)
+            finally:
+                rx.close()
+            results.append({"label": label, "receiver": name,
+                             "kind": label_kind, "placement": place,
+                             "fsync": fsync, "rcvbuf": rx.rcvbuf,
+                             "best": best, "rows": rows})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir())
@@ -659,6 +805,8 @@ def main():
                     "150000,200000")
     ap.add_argument("--rates-inform", default="25000,50000,75000,100000,"
                     "150000,200000")
+    ap.add_argument("--rates-v3inform", default="10000,25000,50000,"
+                    "75000,100000")
     ap.add_argument("--rates-trapd", default="5000,10000,15000,20000,"
                     "30000,40000")
     ap.add_argument("--engines", type=int, default=1000,
@@ -675,7 +823,15 @@ def main():
                     help="A,B: same runs both on A; cross runs the "
                     "receiver on A, the blaster on B")
     ap.add_argument("--kinds", default="v2c,v3",
-                    help="v2c,v3,inform (inform: SNMPv2c InformRequests)")
+                    help="v2c,v3,inform,v3inform (inform: SNMPv2c "
+                    "InformRequests; v3inform: SNMPv3 SHA/AES informs "
+                    "made by trapblast for the receiver's engine)")
+    ap.add_argument("--transports", default="udp",
+                    help="udp,tcp (tcp: RFC 3430, one connection per "
+                    "sender; no floor)")
+    ap.add_argument("--senders", type=int, default=64,
+                    help="v3 inform senders (each its user of 4, its "
+                    "socket and 16 informs) and TCP connections")
     ap.add_argument("--floor", default="read,write",
                     help="bench/trapsink references run beside snmpmgrd "
                     "(read: reads and discards; write: also writes the "
@@ -712,17 +868,27 @@ def main():
         sys.exit("build it first: make bench/trapsink")
     rates = {k: [int(x) for x in v.split(",")] for k, v in
              (("v2c", a.rates_v2c), ("v3", a.rates_v3),
-              ("inform", a.rates_inform), ("trapd", a.rates_trapd))}
-    if any(k not in ("v2c", "v3", "inform") for k in a.kinds.split(",")):
-        sys.exit("traps.py: --kinds takes v2c,v3,inform")
+              ("inform", a.rates_inform), ("v3inform", a.rates_v3inform),
+              ("trapd", a.rates_trapd))}
+    if any(k not in ("v2c", "v3", "inform", "v3inform")
+           for k in a.kinds.split(",")):
+        sys.exit("traps.py: --kinds takes v2c,v3,inform,v3inform")
+    if any(x not in ("udp", "tcp") for x in a.transports.split(",")):
+        sys.exit("traps.py: --transports takes udp,tcp")
+    if not 1 <= a.senders <= 4096:
+        sys.exit("traps.py: --senders takes 1 to 4096")
     work = tempfile.mkdtemp(prefix="bench-traps-")
     env = dict(os.environ, MIBS="", SNMPCONFPATH=work,
                SNMP_PERSISTENT_DIR=work)
     files, l2, l3, n3, inform = captured(work, env, a.engines)
-    npkts = {"v2c": 1, "v3": n3, "inform": 1}
+    npkts = {"v2c": 1, "v3": n3, "inform": 1, "v3inform": 16 * a.senders}
     print("captured: v2c trap %d octets, %d v3 SHA/AES traps (%d octets) "
           "from %d engines, %d users, v2c inform %d octets"
           % (l2, n3, l3, a.engines, len(USERS), len(inform)))
+    if "v3inform" in a.kinds.split(","):
+        print("v3 informs: made by trapblast for each receiver's engine "
+              "(discovered), SHA/AES, %d senders over %d users, 16 "
+              "informs each" % (a.senders, len(USERS)))
     print("placements: same = receiver and blaster on CPU %d; cross = "
           "receiver on CPU %d, blaster on CPU %d"
           % (cpus[0], cpus[0], cpus[1]))
@@ -743,43 +909,12 @@ def main():
             setups.append(("snmptrapd", None, buf))
     try:
         for kind in a.kinds.split(","):
-            for name, fsync, buf in setups:
-                for place, (rxcpu, txcpu) in places.items():
-                    port = snmptest.free_udp_port()
-                    label = "%s %s %s fsync=%s" % (name, kind, place,
-                                                   fsync or "-")
-                    if name in builds:
-                        rx = Mgrd(builds[name], port, fsync, buf)
-                    elif name.startswith("floor-"):
-                        rx = Sink(a.builddir, port, buf,
-                                  name == "floor-write")
-                    else:
-                        rx = Trapd(port, buf, a.engines)
-                    label += " rcvbuf=%d" % rx.rcvbuf
-                    rl = (rates["trapd"] if name == "snmptrapd"
-                          else rates[kind])
-                    if a.quick:
-                        rl = rl[::2]
-                    if name.startswith("floor-"):
-                        # The rates snmpmgrd was run at, so they compare;
-                        # not beyond where it lost.
-                        rl = floor_rates(results, kind, place, rl)
-                    try:
-                        pin(rx.pid, rxcpu)
-                        check(blaster, rx, files[kind], npkts[kind], txcpu,
-                              kind, a.engines, inform)
-                        best, rows = search(blaster, rx, files[kind], rl,
-                                            a.duration, label, txcpu)
-                    finally:
-                        rx.close()
-                    results.append({"label": label,
-                                    "receiver": name, "kind": kind,
-                                    "placement": place, "fsync": fsync,
-                                    "rcvbuf": rx.rcvbuf, "best": best,
-                                    "rows": rows})
+            for transport in a.transports.split(","):
+                run_kind(a, kind, transport, setups, builds, places,
+                         rates, files, npkts, blaster, inform, results)
     except (CheckFailed, OSError, subprocess.CalledProcessError) as e:
         print("traps.py: correctness check failed (%s), no figures: %s"
-              % (label, e), file=sys.stderr)
+              % (CURRENT[0], e), file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -790,7 +925,7 @@ def main():
           "the highest rate with zero loss over %.0f s:" % a.duration)
     for r in results:
         b = r["best"]
-        print("  %-11s %-3s %-5s fsync=%-8s rcvbuf=%-9d %s" % (
+        print("  %-11s %-12s %-5s fsync=%-8s rcvbuf=%-9d %s" % (
             r["receiver"], r["kind"], r["placement"], r["fsync"] or "-",
             r["rcvbuf"],
             "%.2f us CPU/trap at %7d/s" % (b["cpu_us_per_trap"] or 0,

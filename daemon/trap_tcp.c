@@ -15,6 +15,13 @@
  * One accept round takes at most half of max_connections, so a sender
  * accepted in it is read before that many newer ones could evict it.
  *
+ * Answers are gathered: trap_tcp_send() queues them on their connection
+ * and trap_tcp_flush() (the caller's, once per journal settling) hands
+ * each connection's to the kernel in one write, as do a read's reports
+ * at its end; a connection's queue past TT_GATHER is written at once.
+ * On a loaded stream that is one write per settling instead of one per
+ * inform.
+ *
  * One timer, running only while connections are open, closes idle ones
  * and those with a message begun too long ago.  Reads are bounded per
  * readiness event, so one busy sender cannot starve the others or the
@@ -55,10 +62,12 @@
 #define TT_READS		4	/* recvs per readiness event */
 #define TT_ACCEPTS_MAX		64	/* accepts per readiness event */
 #define TT_PAUSE_MS		1000	/* after EMFILE */
+#define TT_GATHER		65536	/* answers queued before a write */
 
 struct tt_conn {
 	struct tt_conn		*hnext;
 	TAILQ_ENTRY(tt_conn)	 q;
+	TAILQ_ENTRY(tt_conn)	 dq;		/* in dirty */
 	struct trap_tcp		*tt;
 	uint64_t		 id;
 	int			 fd;
@@ -70,6 +79,7 @@ struct tt_conn {
 	unsigned		 port;
 	bool			 fresh;		/* no whole message yet */
 	bool			 busy;		/* in its read callback */
+	bool			 dirty;		/* answers not yet written */
 	const char		*doom;		/* close when not busy */
 	uint64_t		 last_ms;
 	uint64_t		 msg_ms;	/* a message begun; 0: none */
@@ -92,6 +102,7 @@ struct trap_tcp {
 	size_t			 hsize;		/* power of two */
 	struct tt_queue		 fresh;		/* by accept, oldest first */
 	struct tt_queue		 active;	/* least recent first */
+	struct tt_queue		 dirty;		/* answers to write */
 	size_t			 n;
 	uint32_t		 max_conns, idle_ms, msg_ms;
 	uint64_t		 next_id;
@@ -180,6 +191,8 @@ tt_drop(struct trap_tcp *tt, struct tt_conn *c, const char *reason)
 			break;
 		}
 	TAILQ_REMOVE(c->fresh ? &tt->fresh : &tt->active, c, q);
+	if (c->dirty)
+		TAILQ_REMOVE(&tt->dirty, c, dq);
 	tt->n--;
 	log_debug("traps: %s: TCP connection from %s port %u closed: %s",
 	    tt->spec, c->addr, c->port, reason);
@@ -215,6 +228,10 @@ tt_flush(struct trap_tcp *tt, struct tt_conn *c)
 {
 	ssize_t	 n;
 
+	if (c->dirty) {
+		TAILQ_REMOVE(&tt->dirty, c, dq);
+		c->dirty = false;
+	}
 	while (c->outlen > 0) {
 		if ((n = transport_stream_io(c->fd, true, c->out,
 		    c->outlen)) == 0)
@@ -254,6 +271,12 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 
 	if ((c = tt_find(tt, id)) == NULL || c->doom != NULL)
 		return -1;
+	/* Enough gathered: out with it before more. */
+	if (c->dirty && c->outlen + len > TT_GATHER &&
+	    tt_flush(tt, c) == -1) {
+		tt_drop(tt, c, "send failed");
+		return -1;
+	}
 	if (c->outlen + len > TRAP_TCP_MAX_OUT) {
 		/* The sender does not read its answers. */
 		tt->st.overflow++;
@@ -273,12 +296,22 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 	}
 	memcpy(c->out + c->outlen, msg, len);
 	c->outlen += len;
-	if (tt_flush(tt, c) == -1) {
-		tt_drop(tt, c, "send failed");
-		return -1;
+	if (!c->dirty) {
+		TAILQ_INSERT_TAIL(&tt->dirty, c, dq);
+		c->dirty = true;
 	}
 	tt->st.sent++;
 	return 0;
+}
+
+void
+trap_tcp_flush(struct trap_tcp *tt)
+{
+	struct tt_conn	*c;
+
+	while ((c = TAILQ_FIRST(&tt->dirty)) != NULL)
+		if (tt_flush(tt, c) == -1)
+			tt_drop(tt, c, "send failed");
 }
 
 /* ------------------------------------------------------------ input */
@@ -356,6 +389,9 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 	c->busy = false;
 	if (c->doom != NULL)
 		why = c->doom;
+	/* The reports this read made. */
+	if (why == NULL && c->dirty && tt_flush(tt, c) == -1)
+		why = "send failed";
 	if (why != NULL)
 		tt_drop(tt, c, why);
 	tt_tick_arm(tt);
@@ -525,6 +561,7 @@ trap_tcp_new(struct daemon *d, int fd, const char *spec,
 	tt_limits(tt, conf);
 	TAILQ_INIT(&tt->fresh);
 	TAILQ_INIT(&tt->active);
+	TAILQ_INIT(&tt->dirty);
 	tt->hsize = 64;
 	while (tt->hsize < tt->max_conns && tt->hsize < 65536)
 		tt->hsize *= 2;

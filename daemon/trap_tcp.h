@@ -71,9 +71,16 @@ void		 trap_tcp_free(struct trap_tcp *tt);
 void		 trap_tcp_reconfigure(struct trap_tcp *tt,
 		    const struct config_traps_tcp *conf, void *arg);
 
-/* One SNMP message to connection id.  0, or -1 when it is gone. */
+/*
+ * One SNMP message to connection id, queued: 0, or -1 when it is gone.
+ * It is written by trap_tcp_flush(), at the end of the read that
+ * queued it, or once TT_GATHER octets wait on the connection.
+ */
 int		 trap_tcp_send(struct trap_tcp *tt, uint64_t id,
 		    const uint8_t *msg, size_t len);
+/* Write what trap_tcp_send() queued on each connection, one write each
+ * (a connection whose write fails is closed). */
+void		 trap_tcp_flush(struct trap_tcp *tt);
 
 void		 trap_tcp_get_stats(const struct trap_tcp *tt,
 		    struct trap_tcp_stats *st);

@@ -18,8 +18,10 @@
  * covered by an fdatasync for "always" (one sync covers every inform
  * written before it: group commit).  If the write or the sync fails the
  * Response is dropped, so the sender retransmits: an acknowledged inform
- * is always in the journal.  Reports (discovery, time window) go out at
- * once; they record nothing.
+ * is always in the journal.  The Responses one settling releases leave
+ * together: one sendmmsg per UDP listener, one write per TCP connection.
+ * Reports (discovery, time window) go out at once (over TCP at the end of
+ * the read that asked for them); they record nothing.
  *
  * Pacing.  While traps come in fast (a readiness event found at least
  * TRAPS_PACE_MIN datagrams), a listener stops watching its socket and
@@ -319,12 +321,16 @@ traps_ack_queue_udp(struct traps *t, const struct traps_ack *a)
 		traps_send_failed(t, to, a->tolen);
 }
 
-/* Send the acks queued (one sendmmsg per listener). */
+/* Send the acks queued: one sendmmsg per UDP listener, one write per
+ * TCP connection. */
 static void
 traps_ack_flush(struct traps *t)
 {
-	size_t	 failed;
+	size_t	 failed, i;
 
+	for (i = 0; i < t->nls; i++)
+		if (t->ls[i].tcp != NULL)
+			trap_tcp_flush(t->ls[i].tcp);
 	if (t->txq == NULL || (failed = transport_txq_flush(t->txq)) == 0)
 		return;
 	t->send_errors += failed;

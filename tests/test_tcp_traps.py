@@ -25,7 +25,8 @@ import snmptest                                     # noqa: E402
 from snmptest import Daemon, skip_unless, Watcher   # noqa: E402
 from ber import v2c_trap  # noqa: E402
 from test_traps import (CREDENTIALS, NS_SEC, OUR_ENGINE,  # noqa: E402
-                        by_oid, run_ok, unique_oid, wait_record)
+                        by_oid, journal_records, run_ok, unique_oid,
+                        wait_record)
 
 MAX_CONNS = 64
 
@@ -45,10 +46,18 @@ def recv_closed(sock, timeout=5.0):
 
 def read_message(sock, timeout=5.0):
     """One BER SEQUENCE from the stream (an answer), or None."""
+    got = read_messages(sock, 1, timeout)
+    return got[0] if got else None
+
+
+def read_messages(sock, n, timeout=5.0):
+    """The next n BER SEQUENCEs from the stream (answers; several may
+    come in one segment), fewer when the stream ends or goes quiet."""
     sock.settimeout(timeout)
-    buf = b""
+    buf, out = b"", []
     try:
-        while True:
+        while len(out) < n:
+            need = None
             if len(buf) >= 2:
                 if buf[1] < 0x80:
                     need = 2 + buf[1]
@@ -58,14 +67,17 @@ def read_message(sock, timeout=5.0):
                         need = 2 + k + int.from_bytes(buf[2:2 + k], "big")
                     else:
                         need = None
-                if need is not None and len(buf) >= need:
-                    return buf[:need]
+            if need is not None and len(buf) >= need:
+                out.append(buf[:need])
+                buf = buf[need:]
+                continue
             chunk = sock.recv(65536)
             if not chunk:
-                return None
+                break
             buf += chunk
     except (socket.timeout, ConnectionResetError):
-        return None
+        pass
+    return out
 
 
 def reqid_of(msg):
@@ -369,6 +381,85 @@ class TcpReloadTest(unittest.TestCase):
                 self.assertRaises(OSError, c.connect, ("127.0.0.1", port))
         finally:
             d.close()
+
+
+@skip_unless("snmpinform")
+class TcpAckAfterJournalTest(unittest.TestCase):
+    """An inform over TCP is answered only once its record is in the
+    journal (traps.ack_after "journal"), its acknowledgement written with
+    the others of the same journal settling: a v3 inform gets no Response
+    while the journal cannot write (its file is /dev/full), and with
+    fsync "always" its record is in the file when the sender has the
+    Response; informs that come in one write are each answered, in
+    order."""
+
+    def daemon(self, dev_full):
+        port = snmptest._free_udp_tcp_port()
+        d = Daemon({"local_engine_id": "0x" + OUR_ENGINE,
+                    "credentials": CREDENTIALS,
+                    "traps": {"listen": ["tcp:127.0.0.1:%d" % port],
+                              "communities": ["public"],
+                              "users": ["shaaes"],
+                              "journal": {"path": "traps.jsonl",
+                                          "fsync": "always",
+                                          "max_size": "1GiB"}}},
+                   start=False)
+        self.addCleanup(d.close)
+        journal = os.path.join(d.config["state_dir"], "traps.jsonl")
+        if dev_full:
+            # A link: a rotation would rename the link, never the device.
+            os.symlink("/dev/full", journal)
+        d.start()
+        return d, "tcp:127.0.0.1:%d" % port, journal
+
+    def inform(self, spec, oid):
+        return snmptest.net_snmp_run(
+            "snmpinform", "-v3", "-u", "shaaes", *NS_SEC["shaaes"], "-t",
+            "2", "-r", "0", spec, "", oid, "1.3.6.1.2.1.1.6.0", "s",
+            "journal first", opts=())
+
+    def test_v3_inform_not_answered_while_the_journal_fails(self):
+        if not os.access("/dev/full", os.W_OK):
+            self.skipTest("no writable /dev/full")
+        d, spec, _ = self.daemon(True)
+        r = self.inform(spec, unique_oid())
+        self.assertNotEqual(r.returncode, 0, "answered, journal failing")
+        st = d.call("trap.stats")
+        self.assertEqual(st["informs"], 1, st)
+        self.assertGreaterEqual(st["journal"]["write_errors"], 1, st)
+        self.assertEqual(st["acks"]["sent"], 0, st)
+        self.assertEqual(st["acks"]["dropped"], 1, st)
+
+    def test_v3_inform_answered_once_journaled(self):
+        d, spec, journal = self.daemon(False)
+        oid = unique_oid()
+        r = self.inform(spec, oid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # No waiting: the Response came after the write and the sync.
+        recs = [x for x in journal_records(journal)
+                if x.get("trap_oid") == oid]
+        self.assertEqual(len(recs), 1, "not in the journal when answered")
+        self.assertEqual(recs[0]["transport"], "tcp")
+        self.assertEqual(recs[0]["user"], "shaaes")
+        self.assertEqual(recs[0]["engine_id"], OUR_ENGINE)
+        st = d.call("trap.stats")
+        self.assertEqual(st["acks"]["sent"], 1, st)
+        self.assertGreaterEqual(st["journal"]["syncs"], 1, st)
+
+    def test_informs_in_one_write_each_answered_in_order(self):
+        _, spec, journal = self.daemon(False)
+        oid = unique_oid()
+        n = 50
+        with socket.create_connection(("127.0.0.1",
+                                       int(spec.rsplit(":", 1)[1]))) as s:
+            s.sendall(b"".join(v2c_trap(100 + i, oid, pdu_type=0xA6)
+                               for i in range(n)))
+            got = [reqid_of(a) for a in read_messages(s, n)]
+        self.assertEqual(got, [100 + i for i in range(n)])
+        recs = [x for x in journal_records(journal)
+                if x.get("trap_oid") == oid]
+        self.assertEqual([x["request_id"] for x in recs],
+                         [100 + i for i in range(n)])
 
 
 if __name__ == "__main__":
