@@ -80,8 +80,13 @@ timeq_reserve(struct timeq *q, size_t n)
 		return 0;
 	for (ncap = q->hcap ? q->hcap : 64; ncap < n; ncap *= 2)
 		;
-	if ((nh = reallocarray(q->heap, ncap, sizeof(*nh))) == NULL)
+	/* Not realloc: it would copy (and so make resident) all of the
+	 * old room, while the heap uses a bucket's worth of it. */
+	if ((nh = reallocarray(NULL, ncap, sizeof(*nh))) == NULL)
 		return -1;
+	if (q->hn > 0)
+		memcpy(nh, q->heap, q->hn * sizeof(*nh));
+	free(q->heap);
 	q->heap = nh;
 	q->hcap = ncap;
 	return 0;
@@ -103,6 +108,16 @@ size_t
 timeq_count(const struct timeq *q)
 {
 	return q->hn + q->nfar;
+}
+
+size_t
+timeq_bytes(const struct timeq *q)
+{
+	size_t	 n = sizeof(*q) + q->hcap * sizeof(struct tq_ent), i;
+
+	for (i = 0; i < TQ_NBUCKETS; i++)
+		n += (size_t)q->b[i].cap * sizeof(struct tq_ent);
+	return n;
 }
 
 /* ------------------------------------------------------------ the heap */
@@ -195,7 +210,7 @@ wheel_add(struct timeq *q, struct timeq_node *n, uint64_t at)
 	uint32_t		 ncap;
 
 	if (b->n == b->cap) {
-		ncap = b->cap ? b->cap * 2 : 16;
+		ncap = b->cap ? b->cap * 2 : 32;
 		if (ncap < b->cap ||
 		    (ne = reallocarray(b->e, ncap, sizeof(*ne))) == NULL)
 			return -1;
@@ -251,6 +266,15 @@ advance(struct timeq *q)
 		}
 	}
 	b->n = k;
+	if (k == 0) {
+		/* A bucket fills again a round later, or never: its room is
+		 * not kept, or every bucket would come to hold the most it
+		 * ever held (short intervals put all the nodes in a few
+		 * buckets at a time, a different few as time goes on). */
+		free(b->e);
+		b->e = NULL;
+		b->cap = 0;
+	}
 	q->near_end = end;
 }
 

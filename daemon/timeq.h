@@ -63,5 +63,7 @@ void		 timeq_remove(struct timeq *q, struct timeq_node *n);
 struct timeq_node *timeq_top(struct timeq *q, uint64_t *at);
 /* Nodes queued. */
 size_t		 timeq_count(const struct timeq *q);
+/* Bytes the queue holds (its arrays, used or not), for tests. */
+size_t		 timeq_bytes(const struct timeq *q);
 
 #endif /* SNMPMGRD_TIMEQ_H */

@@ -3,7 +3,8 @@
  * (daemon/timeq.c): the earliest deadline against a brute-force model
  * through inserts, removals and pops spread over several rounds of the
  * wheel, deadlines far apart (the horizon jumps), deadlines behind the
- * horizon, and a steady periodic load like the poll scheduler's.
+ * horizon, a steady periodic load like the poll scheduler's, and the
+ * room the wheel keeps under short periods.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -234,6 +235,35 @@ START_TEST(timeq_periodic_load_fires_each_once_a_period)
 }
 END_TEST
 
+/* Short periods put every node in a few buckets at a time, a different
+ * few as time goes on: an emptied bucket gives its room back, so the
+ * wheel holds about what is queued, not a round's worth of peaks. */
+START_TEST(timeq_short_periods_keep_little_room)
+{
+	struct timeq	*q = setup();
+	uint64_t	 period = SEC, now = 1000 * SEC, at;
+	struct item	*it;
+	size_t		 i, peak = 0;
+
+	for (i = 0; i < NNODES; i++) {
+		items[i].at = now + rnd() % period;
+		items[i].in = true;
+		timeq_insert(q, &items[i].tq, items[i].at);
+	}
+	while ((it = item_of(timeq_top(q, &at))) != NULL &&
+	    at < now + 200 * period) {
+		timeq_remove(q, &it->tq);
+		timeq_insert(q, &it->tq, at + period);
+		if (timeq_bytes(q) > peak)
+			peak = timeq_bytes(q);
+	}
+	/* A round's buckets each at ~NNODES/16 entries would be 2 MB. */
+	ck_assert_uint_lt(peak, 200 * 1024);
+	ck_assert_uint_eq(timeq_count(q), NNODES);
+	timeq_free(q);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -243,6 +273,7 @@ main(void)
 	tcase_add_test(tc, timeq_earliest_matches_a_model_over_many_rounds);
 	tcase_add_test(tc, timeq_far_apart_deadlines_are_found);
 	tcase_add_test(tc, timeq_periodic_load_fires_each_once_a_period);
+	tcase_add_test(tc, timeq_short_periods_keep_little_room);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
