@@ -39,14 +39,14 @@ struct poller_job {
 	TAILQ_ENTRY(poller_job)	 sentry;	/* ps->jobs */
 	TAILQ_ENTRY(poller_job)	 qentry;	/* a wait queue */
 	struct timeq_node	 tq;		/* in p->q while scheduled */
-	uint64_t		 fire_at;	/* its moment (the heap's key
+	uint64_t		 fire_at;	/* its moment (the queue's key
 						 * adds turn_slack) */
 	uint64_t		 due;		/* the turn it fires for */
 	uint64_t		 interval_us;
 	uint64_t		 jitter_us;
 	uint64_t		 phase_us;
 	enum job_run		 run;
-	bool			 probe_sched;	/* in the heap as the probe */
+	bool			 probe_sched;	/* queued as the probe */
 	bool			 probing;	/* waits or runs as the probe */
 	void			*udata;
 	struct poller_job_stats	 st;
