@@ -15,13 +15,16 @@
  * port BASE + i % NPORTS.
  *
  *   requester -p BASE -n NPORTS -s SESSIONS -o NOIDS -d SECONDS [-w WINDOW]
- *             [-r RATE [-t TICK_MS]]
+ *             [-r RATE [-t TICK_MS]] [-D PMTUDISC]
  *
  * With -r it offers RATE round trips a second instead of as many as it
  * can: every TICK_MS (default 25, about how often snmpmgrd's scheduler
  * wakes at 100,000 polls a minute) it sends what the rate allows since
  * the last tick and sleeps in between, so its CPU per round trip is the
  * kernel's at that rate (caches cold between ticks), not at full speed.
+ * -D sets the socket's IP_MTU_DISCOVER to PMTUDISC (e.g. 3,
+ * IP_PMTUDISC_PROBE: DF set, so the kernel gives each datagram IP ID 0
+ * instead of taking one from its per-destination table).
  *
  * At the end it prints one JSON line: {"round_trips": N, "lost": L,
  * "bad": B, "cpu_s": C, "user_s": U, "sys_s": S, "wall_s": W} (CPU from
@@ -96,13 +99,13 @@ main(int argc, char *argv[])
 	long			 sessions = 1000, next = 0, done = 0, lost = 0;
 	long			 bad = 0, inflight = 0;
 	int			 base = 0, nports = 1, noids = 10, window = 1000;
-	int			 fd, c, i, n, k, rcv = 8 << 20;
+	int			 fd, c, i, n, k, rcv = 8 << 20, pmtu = -1;
 	int32_t			 reqid = 1;
 	double			 secs = 5, rate = 0, tick = 25, credit = 0;
 	double			 last, wait;
 	ssize_t			 len;
 
-	while ((c = getopt(argc, argv, "p:n:s:o:d:w:r:t:")) != -1)
+	while ((c = getopt(argc, argv, "p:n:s:o:d:w:r:t:D:")) != -1)
 		switch (c) {
 		case 'p': base = atoi(optarg); break;
 		case 'n': nports = atoi(optarg); break;
@@ -112,10 +115,11 @@ main(int argc, char *argv[])
 		case 'w': window = atoi(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		case 't': tick = atof(optarg); break;
+		case 'D': pmtu = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: requester -p BASE -n NPORTS "
 			    "-s SESSIONS -o NOIDS -d SECONDS [-w WINDOW] "
-			    "[-r RATE [-t TICK_MS]]\n");
+			    "[-r RATE [-t TICK_MS]] [-D IP_MTU_DISCOVER]\n");
 			return 2;
 		}
 	if (base <= 0 || nports <= 0 || sessions <= 0 || noids <= 0 ||
@@ -129,6 +133,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (pmtu >= 0 && setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+	    sizeof(pmtu)) == -1) {
+		perror("IP_MTU_DISCOVER");
+		return 1;
+	}
 	for (i = 0; i < noids; i++) {
 		char	 s[64];
 

@@ -2,9 +2,9 @@
  * poll_sched.c - the poll scheduler of poll_sched.h.
  *
  * Every job that has a next turn (or, in a down session, the one job that
- * serves as its probe) sits in one 4-ary min-heap keyed by the latest
- * moment it may start: its turn plus its share of the batch window
- * (turn_slack), a probe's moment itself.  The heap's top is the one
+ * serves as its probe) sits in one deadline queue (timeq.h) keyed by the
+ * latest moment it may start: its turn plus its share of the batch window
+ * (turn_slack), a probe's moment itself.  The queue's earliest is the one
  * deadline asked of the loop through io->wake, so ten thousand sessions
  * cost one timer, and each wake-up starts every turn whose moment has
  * come: no turn starts before its moment or after its deadline.  Jobs that fire
@@ -19,13 +19,13 @@
  */
 #include <sys/queue.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "poll_sched.h"
-
-#define NOHEAP		SIZE_MAX
+#include "timeq.h"
 
 enum job_run {
 	J_IDLE = 0,
@@ -38,15 +38,15 @@ struct poller_job {
 	struct poller_sess	*ps;
 	TAILQ_ENTRY(poller_job)	 sentry;	/* ps->jobs */
 	TAILQ_ENTRY(poller_job)	 qentry;	/* a wait queue */
-	size_t			 hidx;		/* heap slot or NOHEAP */
-	uint64_t		 fire_at;	/* its moment (the heap's key
+	struct timeq_node	 tq;		/* in p->q while scheduled */
+	uint64_t		 fire_at;	/* its moment (the queue's key
 						 * adds turn_slack) */
 	uint64_t		 due;		/* the turn it fires for */
 	uint64_t		 interval_us;
 	uint64_t		 jitter_us;
 	uint64_t		 phase_us;
 	enum job_run		 run;
-	bool			 probe_sched;	/* in the heap as the probe */
+	bool			 probe_sched;	/* queued as the probe */
 	bool			 probing;	/* waits or runs as the probe */
 	void			*udata;
 	struct poller_job_stats	 st;
@@ -70,12 +70,6 @@ struct poller_sess {
 	struct poller_job	*probe;		/* scheduled probe, or NULL */
 };
 
-/* A heap slot: the job's deadline, kept beside it. */
-struct heap_ent {
-	uint64_t		 at;
-	struct poller_job	*j;
-};
-
 struct poller {
 	struct poller_io	 io;
 	struct poller_conf	 conf;
@@ -88,9 +82,7 @@ struct poller {
 	uint64_t		 wake_at;
 	TAILQ_HEAD(, poller_sess) sessions;
 	TAILQ_HEAD(, poller_job) waitq;
-	struct heap_ent		*heap;
-	size_t			 hn;
-	size_t			 hcap;
+	struct timeq		*q;
 
 	size_t			 nsess;
 	size_t			 njobs;
@@ -149,114 +141,44 @@ poller_phase_us(const char *session, const char *job, uint64_t interval_us)
 	    14695981039346656037ULL, session), job, interval_us);
 }
 
-/* ------------------------------------------------------------ the heap */
+/* ------------------------------------------------------------ the queue */
 
 /*
- * A 4-ary min-heap whose slots hold their key beside the job: sifting
- * compares keys in the array (a node's four children share a cache line)
- * and touches a job only to note its new slot.  With 100,000 jobs a
- * binary heap of bare pointers missed the cache at every level, on every
- * fired turn.
+ * Every scheduled job sits in one timeq (timeq.h) keyed by its deadline:
+ * with 100,000 jobs in one heap, each fired turn's sift wrote the new
+ * slot into jobs last touched a minute before, a cache miss per level.
  */
-#define HEAP_D		4
-
-static void
-heap_set(struct poller *p, size_t i, struct heap_ent e)
+static struct poller_job *
+job_of(struct timeq_node *n)
 {
-	p->heap[i] = e;
-	e.j->hidx = i;
+	return n == NULL ? NULL : (struct poller_job *)(void *)((char *)n -
+	    offsetof(struct poller_job, tq));
+}
+
+static bool
+queued(const struct poller_job *j)
+{
+	return timeq_queued(&j->tq);
 }
 
 static void
-heap_up(struct poller *p, size_t i)
+q_push(struct poller *p, struct poller_job *j, uint64_t deadline)
 {
-	struct heap_ent	 e = p->heap[i];
-	size_t		 parent;
-
-	while (i > 0) {
-		parent = (i - 1) / HEAP_D;
-		if (p->heap[parent].at <= e.at)
-			break;
-		heap_set(p, i, p->heap[parent]);
-		i = parent;
-	}
-	heap_set(p, i, e);
+	timeq_insert(p->q, &j->tq, deadline);
 }
 
 static void
-heap_down(struct poller *p, size_t i)
+q_remove(struct poller *p, struct poller_job *j)
 {
-	struct heap_ent	 e = p->heap[i];
-	size_t		 c, k, best, end;
-
-	for (;;) {
-		c = HEAP_D * i + 1;
-		if (c >= p->hn)
-			break;
-		end = c + HEAP_D < p->hn ? c + HEAP_D : p->hn;
-		for (best = c, k = c + 1; k < end; k++)
-			if (p->heap[k].at < p->heap[best].at)
-				best = k;
-		if (e.at <= p->heap[best].at)
-			break;
-		heap_set(p, i, p->heap[best]);
-		i = best;
-	}
-	heap_set(p, i, e);
-}
-
-static int
-heap_reserve(struct poller *p)
-{
-	struct heap_ent	*nh;
-	size_t		 ncap;
-
-	/* Every job may be in the heap at once. */
-	if (p->njobs < p->hcap)
-		return 0;
-	ncap = p->hcap ? p->hcap * 2 : 64;
-	if ((nh = reallocarray(p->heap, ncap, sizeof(*nh))) == NULL)
-		return -1;
-	p->heap = nh;
-	p->hcap = ncap;
-	return 0;
-}
-
-/* The room was reserved when the job was added, so this cannot fail. */
-static void
-heap_push(struct poller *p, struct poller_job *j, uint64_t deadline)
-{
-	if (j->hidx != NOHEAP)
-		return;
-	heap_set(p, p->hn++, (struct heap_ent){ deadline, j });
-	heap_up(p, j->hidx);
-}
-
-static void
-heap_remove(struct poller *p, struct poller_job *j)
-{
-	size_t		 i = j->hidx;
-	struct heap_ent	 last;
-
-	if (i == NOHEAP)
-		return;
-	j->hidx = NOHEAP;
-	last = p->heap[--p->hn];
-	if (last.j == j)
-		return;
-	heap_set(p, i, last);
-	if (i > 0 && p->heap[(i - 1) / HEAP_D].at > last.at)
-		heap_up(p, i);
-	else
-		heap_down(p, i);
+	timeq_remove(p->q, &j->tq);
 }
 
 static void
 rewake(struct poller *p)
 {
-	uint64_t	 want = p->hn > 0 ? p->heap[0].at : 0;
+	uint64_t	 want = 0;
 
-	if (want == 0 && p->hn > 0)
+	if (timeq_top(p->q, &want) != NULL && want == 0)
 		want = 1;	/* 0 means "nothing"; fire at once */
 	if (want != p->wake_at) {
 		p->wake_at = want;
@@ -307,19 +229,19 @@ schedule_turn(struct poller *p, struct poller_job *j)
 	if (j->jitter_us > 0)
 		j->fire_at += rng_next(p) % j->jitter_us;
 	j->st.next_us = j->fire_at;
-	heap_push(p, j, j->fire_at + turn_slack(p, j));
+	q_push(p, j, j->fire_at + turn_slack(p, j));
 }
 
 static void
 schedule_probe(struct poller *p, struct poller_sess *ps,
     struct poller_job *j, uint64_t now)
 {
-	heap_remove(p, j);
+	q_remove(p, j);
 	ps->probe = j;
 	j->probe_sched = true;
 	j->fire_at = now + (uint64_t)ps->backoff_ms * 1000;
 	j->st.next_us = 0;
-	heap_push(p, j, j->fire_at);
+	q_push(p, j, j->fire_at);
 }
 
 /* Take j off its wait queue, if it is on one. */
@@ -455,7 +377,7 @@ enter_down(struct poller *p, struct poller_sess *ps, uint64_t now)
 	struct poller_job	*j, *probe = NULL;
 
 	TAILQ_FOREACH(j, &ps->jobs, sentry) {
-		heap_remove(p, j);
+		q_remove(p, j);
 		unqueue(p, j);
 		j->st.next_us = 0;
 		if (probe == NULL && j->run == J_IDLE)
@@ -477,12 +399,12 @@ regrid(struct poller *p, struct poller_sess *ps, uint64_t now, bool count)
 	uint64_t		 missed;
 
 	if (ps->probe != NULL) {
-		heap_remove(p, ps->probe);
+		q_remove(p, ps->probe);
 		ps->probe->probe_sched = false;
 		ps->probe = NULL;
 	}
 	TAILQ_FOREACH(j, &ps->jobs, sentry) {
-		if (j->hidx != NOHEAP)
+		if (queued(j))
 			continue;
 		if (count && now > ps->since) {
 			missed = (now - ps->since) / j->interval_us;
@@ -608,9 +530,9 @@ poller_timer(struct poller *p)
 	 * whose moment has not stops the round; it and those after it
 	 * have later deadlines, which the next wake-up serves.
 	 */
-	while (p->hn > 0 && p->heap[0].j->fire_at <= now) {
-		j = p->heap[0].j;
-		heap_remove(p, j);
+	while ((j = job_of(timeq_top(p->q, NULL))) != NULL &&
+	    j->fire_at <= now) {
+		q_remove(p, j);
 		fire(p, j, now);
 	}
 	rewake(p);
@@ -648,6 +570,10 @@ poller_new(const struct poller_io *io, const struct poller_conf *conf,
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
+	if ((p->q = timeq_new()) == NULL) {
+		free(p);
+		return NULL;
+	}
 	p->io = *io;
 	conf_fill(&p->conf, conf);
 	p->rng = seed != 0 ? seed : 0x9e3779b97f4a7c15ULL;
@@ -675,7 +601,7 @@ poller_free(struct poller *p)
 		return;
 	while ((ps = TAILQ_FIRST(&p->sessions)) != NULL)
 		poller_sess_remove(ps);
-	free(p->heap);
+	timeq_free(p->q);
 	free(p);
 }
 
@@ -776,7 +702,7 @@ sess_stop(struct poller *p, struct poller_sess *ps)
 	struct poller_job	*j;
 
 	TAILQ_FOREACH(j, &ps->jobs, sentry) {
-		heap_remove(p, j);
+		q_remove(p, j);
 		unqueue(p, j);
 		j->probe_sched = false;
 		j->st.next_us = 0;
@@ -889,13 +815,13 @@ poller_job_add(struct poller_sess *ps, const char *name, uint32_t interval_ms,
 	struct poller_job	*j;
 	uint64_t		 now;
 
-	if (interval_ms == 0 || heap_reserve(p) == -1)
+	if (interval_ms == 0 || timeq_reserve(p->q, p->njobs + 1) == -1)
 		return NULL;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	j->ps = ps;
 	j->udata = udata;
-	j->hidx = NOHEAP;
+	timeq_node_init(&j->tq);
 	j->interval_us = (uint64_t)interval_ms * 1000;
 	if (jitter_ms >= interval_ms)
 		jitter_ms = interval_ms - 1;
@@ -928,7 +854,7 @@ poller_job_remove(struct poller_job *j)
 		return;
 	ps = j->ps;
 	p = ps->p;
-	heap_remove(p, j);
+	q_remove(p, j);
 	unqueue(p, j);
 	if (j->run == J_RUNNING) {
 		j->run = J_IDLE;
@@ -958,7 +884,7 @@ poller_job_run_now(struct poller_job *j)
 	if (!ps->enabled || j->run != J_IDLE)
 		return -1;
 	if (j->probe_sched) {
-		heap_remove(p, j);
+		q_remove(p, j);
 		j->probe_sched = false;
 		ps->probe = NULL;
 	}
@@ -989,7 +915,7 @@ void
 poller_job_get_stats(const struct poller_job *j, struct poller_job_stats *st)
 {
 	*st = j->st;
-	if (j->hidx == NOHEAP || j->probe_sched)
+	if (!queued(j) || j->probe_sched)
 		st->next_us = 0;
 	st->skipped_down += missed_down(j,
 	    j->ps->p->io.now_us(j->ps->p->io.arg));

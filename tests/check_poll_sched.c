@@ -889,6 +889,60 @@ START_TEST(poller_batch_wait_bounded_by_interval)
 }
 END_TEST
 
+/*
+ * Intervals past the deadline queue's round (~67 s of wheel buckets) and
+ * far apart: every turn still starts within its batch slack of its grid
+ * turn, none early, none missed, beside a job that fires every second.
+ */
+START_TEST(poller_long_intervals_keep_their_grid)
+{
+	static const uint32_t	 ivl_ms[] = { 1000, 65000, 90000, 300000,
+	    3600000 };
+	struct poller_conf	 conf = { .batch_us = 50 * MS };
+	struct poller		*p;
+	struct poller_sess	*ps;
+	uint64_t		 t0, phase[5], turn, slack;
+	size_t			 i, k, done = 0, runs[5] = { 0 };
+	char			 name[8];
+
+	fk_reset();
+	t0 = fk_now;
+	p = poller_new(&fk_io, &conf, 3);
+	ps = poller_sess_add(p, "long", NULL);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "j%zu", i);
+		ck_assert_ptr_nonnull(poller_job_add(ps, name, ivl_ms[i], 0,
+		    (void *)(uintptr_t)(i + 1)));
+		phase[i] = poller_phase_us("long", name, ivl_ms[i] * MS);
+	}
+	for (k = 1; k <= 7300; k++) {
+		fk_advance(p, t0 + k * SEC);
+		for (i = done; i < fk_nstarted; i++) {
+			size_t	 ji = (uintptr_t)poller_job_udata(
+			    fk_started[i]) - 1;
+			uint64_t ivl = ivl_ms[ji] * MS;
+
+			/* Its grid turn: the last one at or before it. */
+			turn = t0 + phase[ji] + (fk_started_at[i] - t0 -
+			    phase[ji]) / ivl * ivl;
+			slack = 50 * MS < ivl / 100 ? 50 * MS : ivl / 100;
+			ck_assert_uint_ge(fk_started_at[i], t0 + phase[ji]);
+			ck_assert_uint_le(fk_started_at[i], turn + slack);
+			runs[ji]++;
+		}
+		fk_finish_all(&done, POLLER_OK);
+	}
+	for (i = 0; i < 5; i++) {
+		uint64_t ivl = ivl_ms[i] * MS, end = t0 + 7300 * SEC;
+
+		/* Turns from the phase to the end, less one at the edge. */
+		ck_assert_uint_ge(runs[i], (end - t0 - phase[i]) / ivl);
+		ck_assert_uint_le(runs[i], (end - t0 - phase[i]) / ivl + 1);
+	}
+	poller_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -912,6 +966,7 @@ main(void)
 	tcase_add_test(tc, poller_batch_wait_bounded_by_interval);
 	tcase_add_test(tc, poller_survives_churn_of_jobs_and_sessions);
 	tcase_add_test(tc, poller_flapping_leaves_one_turn_per_job);
+	tcase_add_test(tc, poller_long_intervals_keep_their_grid);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
