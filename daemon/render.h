@@ -15,6 +15,7 @@
 #include <string.h>
 
 struct oid;
+struct snmp_value;
 struct snmp_varbind;
 struct snmp_vbraw;
 
@@ -109,6 +110,10 @@ struct render_oidcache {
 	} slot[RENDER_OIDCACHE_SLOTS];
 };
 
+/* render_varbind() of a name and a value held apart (a poll's stored
+ * set), OID text through c (NULL: none). */
+void	 render_object(struct render_buf *b, struct render_oidcache *c,
+	    const struct oid *name, const struct snmp_value *v);
 /* render_oid() and render_varbinds() taking OID text from c. */
 void	 render_oid_cached(struct render_buf *b, struct render_oidcache *c,
 	    const struct oid *o);
