@@ -344,6 +344,11 @@ cl_handover(struct cluster *cl)
 		cl_q_put(cl, cl->lq[i], false);
 	cl->pub_queued += cl->nlq;
 	pthread_cond_signal(&cl->cv);
+	if (cl->lspares.n == 0) {
+		cl->lspares = cl->spares;
+		cl->spares.head = NULL;
+		cl->spares.n = 0;
+	}
 	pthread_mutex_unlock(&cl->mu);
 	cl->nlq = 0;
 }
@@ -477,8 +482,8 @@ cluster_text_tap(void *arg, enum event_type t, const char *session,
 	    poll == NULL || cl_poll_ids(cl, session, poll, subj, id,
 	    extra) == -1)
 		return;
-	if ((m = pubm_text(subj, id, text, len, cl->node_json, extra)) !=
-	    NULL)
+	if ((m = pubm_text_from(&cl->lspares, subj, id, text, len,
+	    cl->node_json, extra)) != NULL)
 		cl_gather(cl, m);
 }
 
@@ -1407,6 +1412,8 @@ cluster_free(struct cluster *cl)
 	while (cl->nlq > 0)
 		pubm_free(cl->lq[--cl->nlq]);
 	free(cl->lq);
+	pubm_spares_free(&cl->spares);
+	pubm_spares_free(&cl->lspares);
 	cspool_close(cl->spool);
 	free(cl->conf_tok);
 	while (cl->q != NULL && cl->qlen > 0)
