@@ -337,7 +337,8 @@ START_TEST(render_raw_matches_decoded)
 }
 END_TEST
 
-/* Every digit count, both sides of each power of ten, against printf. */
+/* Every digit count, both sides of each power of ten and of 2^32, against
+ * printf. */
 START_TEST(render_numbers_match_printf)
 {
 	struct render_buf	 b;
@@ -366,6 +367,15 @@ START_TEST(render_numbers_match_printf)
 		}
 		if (k < 19)
 			p *= 10;
+	}
+	/* Both sides of the 32-bit path's end. */
+	for (j = 0; j < 5; j++) {
+		vals[0] = (uint64_t)UINT32_MAX - 2 + j;
+		render_buf_reset(&b);
+		render_u64(&b, vals[0]);
+		snprintf(want, sizeof(want), "%ju", (uintmax_t)vals[0]);
+		ck_assert_uint_eq(b.len, strlen(want));
+		ck_assert(memcmp(b.p, want, b.len) == 0);
 	}
 	render_buf_reset(&b);
 	render_u64(&b, UINT64_MAX);
