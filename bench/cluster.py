@@ -224,12 +224,20 @@ def measure_sets(groups, secs, server=None, servers=()):
     daemon.status (the bench's own questions are not the nodes' cost);
     each publishing group's status readings bracketed by readings of
     its stream.  A list per group, as measure() returns."""
+    def timed_status(d):
+        """daemon.status and the moment it was answered (the middle of
+        the call: under load a call takes a while)."""
+        t = time.monotonic()
+        x = status(d)
+        return x, (t + time.monotonic()) / 2
+
     def ends():
         n, s, t = [], [], []
         for nodes, cl in groups:
             a = stored(server, cl) if cl else 0
-            s.append([status(d) for d in nodes])
-            t.append(time.monotonic())
+            r = [timed_status(d) for d in nodes]
+            s.append([x for x, _ in r])
+            t.append([y for _, y in r])
             n.append((a, stored(server, cl) if cl else 0))
         return n, s, t
 
@@ -258,8 +266,8 @@ def measure_sets(groups, secs, server=None, servers=()):
                 "timeouts": b["timeouts"] - a["timeouts"],
                 "overruns": b["overruns"] - a["overruns"],
                 "cpu": c1[g][i] - c0[g][i], "wall": t1 - t0,
-                # the results' window: between the group's readings
-                "rwall": r1[g] - r0[g],
+                # the results' window: between the node's readings
+                "rwall": r1[g][i] - r0[g][i],
                 "switches": sum(v[1] + v[2] for v in th.values()),
                 "threads": th,
                 "published": b["cluster"]["published"] -
@@ -316,7 +324,7 @@ def check_polls(phase, m, total, interval_s):
     nodes' daemon.status readings at its ends: with many nodes these
     take a while under load, and the CPU's window is inside it)."""
     done = sum(x["results"] for x in m)
-    want = total * m[0]["rwall"] / interval_s
+    want = sum(x["owned"] * x["rwall"] for x in m) / interval_s
     for i, x in enumerate(m):
         if x["failed"] or x["timeouts"]:
             raise CheckFailed("%s: %s had %d failed polls, %d timeouts"
