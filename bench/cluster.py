@@ -31,6 +31,22 @@ run (the baseline first in each), each publishing cost against its own
 polling alone; (3) is this build's.  Every phase breaks each node's CPU
 and context switches down by thread.
 
+Side by side (--side-by-side WINDOWS), instead of (1) and (2) one after
+the other: a set of three nodes polling alone and a set of three
+publishing, each set its own cluster (name, leases, ownership, stream)
+on the same three NATS servers, both polling the same sessions on the
+same responder at once; WINDOWS windows of MEASURE s, the placements
+alternating window by window (--placement, repeatable, narrows them),
+every node's CPU read over the same window.  The load of the machine
+shifts the loop's CPU per result by microseconds from one phase to the
+next; side by side it shifts both sets alike, and publishing's cost is
+taken within each window.  With --baseline the baseline's publishing
+set runs beside them too (its cost against this build's polling alone:
+only the publishing path may differ; it doubles the servers' load,
+more than one CPU holds in the same placement).  Every set is checked
+in every window as (1) and (2) are (check_polls; check_stored for a
+publishing set), the streams after the last.  --no-takeover skips (3).
+
 Correctness first: a failed poll or timeout, a session not polled, a
 record not acknowledged by JetStream (errors, dropped, still queued), a
 stream that lacks a session's subject, results not all published or a
@@ -75,10 +91,10 @@ def nats_cluster():
     return servers
 
 
-def node_config(args, base, name, servers, publish):
+def node_config(args, base, name, servers, publish, cluster="bench"):
     cfg = config(args, base, args.interval)
     cfg["cluster"] = {
-        "name": "bench", "node": name, "heartbeat": args.heartbeat,
+        "name": cluster, "node": name, "heartbeat": args.heartbeat,
         "replicas": 3,
         "nats": {"servers": [s.url for s in servers]},
         "publish": {"polls": publish, "traps": publish},
@@ -86,11 +102,12 @@ def node_config(args, base, name, servers, publish):
     return cfg
 
 
-def start_nodes(args, base, servers, publish):
+def start_nodes(args, base, servers, publish, cluster="bench"):
     saved = os.sched_getaffinity(0)
     os.sched_setaffinity(0, NODE_CPU)
     try:
-        nodes = [snmptest.Daemon(node_config(args, base, n, servers, publish),
+        nodes = [snmptest.Daemon(node_config(args, base, n, servers, publish,
+                                             cluster),
                                  start=False) for n in NAMES]
         for d in nodes:
             d.start(timeout=120)
@@ -125,10 +142,10 @@ def wait_shared(nodes, total, timeout=120):
                                    for d in nodes]))
 
 
-def stream_info(server):
+def stream_info(server, cluster="bench"):
     js = JsReader(server.port)
     try:
-        return js.request("$JS.API.STREAM.INFO.SNMPMGRD_bench_POLLS",
+        return js.request("$JS.API.STREAM.INFO.SNMPMGRD_%s_POLLS" % cluster,
                           {})["state"]
     finally:
         js.close()
@@ -184,8 +201,8 @@ def stat_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def stored(server):
-    return stream_info(server)["messages"] if server else 0
+def stored(server, cluster="bench"):
+    return stream_info(server, cluster)["messages"] if server else 0
 
 
 def measure(nodes, secs, server=None, servers=()):
@@ -196,44 +213,75 @@ def measure(nodes, secs, server=None, servers=()):
     stream's count at the moment of each node's reading lies between
     them); per thread, CPU and context switches; and the CPU s of each
     of servers (the nats-servers) over the same window."""
-    n0a = stored(server)
-    s0 = [status(d) for d in nodes]
-    n0b = stored(server)
-    h0 = [threads(d.pid) for d in nodes]
+    return measure_sets([(nodes, "bench" if server else None)], secs,
+                        server, servers)[0]
+
+
+def measure_sets(groups, secs, server=None, servers=()):
+    """measure() of every group (nodes, the cluster whose stream they
+    publish to or None) over one window: every node's CPU and threads
+    are read back to back at each end, after and before the nodes'
+    daemon.status (the bench's own questions are not the nodes' cost);
+    each publishing group's status readings bracketed by readings of
+    its stream.  A list per group, as measure() returns."""
+    def timed_status(d):
+        """daemon.status and the moment it was answered (the middle of
+        the call: under load a call takes a while)."""
+        t = time.monotonic()
+        x = status(d)
+        return x, (t + time.monotonic()) / 2
+
+    def ends():
+        n, s, t = [], [], []
+        for nodes, cl in groups:
+            a = stored(server, cl) if cl else 0
+            r = [timed_status(d) for d in nodes]
+            s.append([x for x, _ in r])
+            t.append([y for _, y in r])
+            n.append((a, stored(server, cl) if cl else 0))
+        return n, s, t
+
+    n0, s0, r0 = ends()
+    h0 = [[threads(d.pid) for d in nodes] for nodes, _ in groups]
     v0 = [stat_cpu_s(s.proc.pid) for s in servers]
-    c0 = [cpu_s(d.pid) for d in nodes]
+    c0 = [[cpu_s(d.pid) for d in nodes] for nodes, _ in groups]
     t0 = time.monotonic()
     time.sleep(secs)
-    c1 = [cpu_s(d.pid) for d in nodes]
+    c1 = [[cpu_s(d.pid) for d in nodes] for nodes, _ in groups]
     v1 = [stat_cpu_s(s.proc.pid) for s in servers]
-    h1 = [threads(d.pid) for d in nodes]
+    h1 = [[threads(d.pid) for d in nodes] for nodes, _ in groups]
     t1 = time.monotonic()
-    n1a = stored(server)
-    s1 = [status(d) for d in nodes]
-    n1b = stored(server)
-    out = []
-    for i in range(len(nodes)):
-        th = {k: [a - b for a, b in zip(v, h0[i].get(k, [0, 0, 0]))]
-              for k, v in h1[i].items()}
-        out.append({
-            "results": s1[i]["polls_done"] - s0[i]["polls_done"],
-            "failed": s1[i]["polls_failed"] - s0[i]["polls_failed"],
-            "timeouts": s1[i]["timeouts"] - s0[i]["timeouts"],
-            "overruns": s1[i]["overruns"] - s0[i]["overruns"],
-            "cpu": c1[i] - c0[i], "wall": t1 - t0,
-            "switches": sum(v[1] + v[2] for v in th.values()),
-            "threads": th,
-            "published": s1[i]["cluster"]["published"] -
-            s0[i]["cluster"]["published"],
-            "dropped": s1[i]["cluster"]["dropped"] -
-            s0[i]["cluster"]["dropped"],
-            "in_flight": [s0[i]["cluster"]["spool_depth"],
-                          s1[i]["cluster"]["spool_depth"]],
-            "owned": s1[i]["cluster"]["sessions_owned"],
-            "stored_before": [n0a, n1a], "stored_after": [n0b, n1b],
-            "stored": n1a - n0b, "load": os.getloadavg()[0],
-            "nats_cpu": [b - a for a, b in zip(v0, v1)]})
-    return out
+    n1, s1, r1 = ends()
+    load = os.getloadavg()[0]
+    res = []
+    for g, (nodes, _) in enumerate(groups):
+        out = []
+        for i in range(len(nodes)):
+            a, b = s0[g][i], s1[g][i]
+            th = {k: [x - y for x, y in zip(v, h0[g][i].get(k, [0, 0, 0]))]
+                  for k, v in h1[g][i].items()}
+            out.append({
+                "results": b["polls_done"] - a["polls_done"],
+                "failed": b["polls_failed"] - a["polls_failed"],
+                "timeouts": b["timeouts"] - a["timeouts"],
+                "overruns": b["overruns"] - a["overruns"],
+                "cpu": c1[g][i] - c0[g][i], "wall": t1 - t0,
+                # the results' window: between the node's readings
+                "rwall": r1[g][i] - r0[g][i],
+                "switches": sum(v[1] + v[2] for v in th.values()),
+                "threads": th,
+                "published": b["cluster"]["published"] -
+                a["cluster"]["published"],
+                "dropped": b["cluster"]["dropped"] - a["cluster"]["dropped"],
+                "in_flight": [a["cluster"]["spool_depth"],
+                              b["cluster"]["spool_depth"]],
+                "owned": b["cluster"]["sessions_owned"],
+                "stored_before": [n0[g][0], n1[g][0]],
+                "stored_after": [n0[g][1], n1[g][1]],
+                "stored": n1[g][0] - n0[g][1], "load": load,
+                "nats_cpu": [y - x for x, y in zip(v0, v1)]})
+        res.append(out)
+    return res
 
 
 def check_stored(phase, m):
@@ -271,8 +319,12 @@ def check_stored(phase, m):
 
 
 def check_polls(phase, m, total, interval_s):
+    """No failed poll or timeout, every session owned, and one result per
+    session and interval (3 %) over the results' window (between the
+    nodes' daemon.status readings at its ends: with many nodes these
+    take a while under load, and the CPU's window is inside it)."""
     done = sum(x["results"] for x in m)
-    want = total * m[0]["wall"] / interval_s
+    want = sum(x["owned"] * x["rwall"] for x in m) / interval_s
     for i, x in enumerate(m):
         if x["failed"] or x["timeouts"]:
             raise CheckFailed("%s: %s had %d failed polls, %d timeouts"
@@ -282,9 +334,13 @@ def check_polls(phase, m, total, interval_s):
         raise CheckFailed("%s: %d sessions owned, not %d" % (
             phase, sum(x["owned"] for x in m), total))
     if abs(done - want) > 0.03 * want:
-        raise CheckFailed("%s: %d results in %.1f s, %d expected (%d "
-                          "turns skipped as overruns: %s)" % (
-                              phase, done, m[0]["wall"], want,
+        raise CheckFailed("%s: %d results in %.1f s (%s), %d expected "
+                          "(%d turns skipped as overruns: %s)" % (
+                              phase, done, m[0]["rwall"], ", ".join(
+                                  "%s %d, owns %d" % (NAMES[i],
+                                                      x["results"],
+                                                      x["owned"])
+                                  for i, x in enumerate(m)), want,
                               sum(x["overruns"] for x in m),
                               "the nodes did not keep up with the rate" if
                               sum(x["overruns"] for x in m) else
@@ -314,6 +370,234 @@ def seconds(text):
     raise ValueError(text)
 
 
+def check_published(phase, nodes, server, cluster, total):
+    """After a publishing phase: every record acknowledged (none in
+    error, dropped or left queued) and the stream holding every session's
+    subject.  The stream's figures."""
+    st = drained(nodes)
+    for i, x in enumerate(st):
+        if x["publish_errors"] or x["dropped"]:
+            raise CheckFailed("%s: %s: %d publish errors, %d dropped" % (
+                phase, NAMES[i], x["publish_errors"], x["dropped"]))
+    info = stream_info(server, cluster)
+    if info.get("num_subjects", total) != total:
+        raise CheckFailed("%s: stream has %d subjects, not %d" % (
+            phase, info["num_subjects"], total))
+    return {"messages": info["messages"],
+            "subjects": info.get("num_subjects"), "bytes": info["bytes"]}
+
+
+def side_by_side(args, base, resp, servers, sets, total, iv, hb):
+    """The sets' nodes (label, build directory, publish, cluster name),
+    all running at once against one responder and one NATS cluster, each
+    set its own cluster (leases, ownership, stream), all polling the same
+    sessions: --side-by-side windows of --measure s, the placements
+    alternating window by window (everything re-pinned, then 2 s to
+    settle), every node's CPU read over the same window.  So what the
+    machine's other load does to one set in a window it does to the
+    others, and "publishing on top of polling alone" is a difference
+    taken within each window.  Every set's checks in every window
+    (check_polls, and check_stored for a publishing set).  Returns
+    ({label: [window's measure()]}, [(placement, load)] per window,
+    {label: stream figures}, {label: nodes}); the caller stops the
+    nodes."""
+    nodes = {}
+    try:
+        for label, bdir, publish, cl in sets:
+            os.environ["top_builddir"] = bdir
+            nodes[label] = start_nodes(args, base, servers, publish, cl)
+        for label, *_ in sets:
+            wait_shared(nodes[label], total)
+        # every session polled once by its settled owner, in every set
+        time.sleep(iv + 2 * hb)
+        out = {label: [] for label, *_ in sets}
+        windows = []
+        for w in range(args.side_by_side):
+            place = args.placements[w % len(args.placements)]
+            peer, node = PLACEMENTS[place]
+            pin(resp.pid, peer)
+            for x in servers:
+                pin(x.proc.pid, peer)
+            for ns in nodes.values():
+                for d in ns:
+                    pin(d.pid, node)
+            time.sleep(2)
+            ms = measure_sets([(nodes[label], cl if publish else None)
+                               for label, _, publish, cl in sets],
+                              args.measure, servers[0], servers)
+            for (label, _, publish, _), m in zip(sets, ms):
+                phase = "window %d (%s), %s" % (w + 1, place, label)
+                check_polls(phase, m, total, iv)
+                if publish:
+                    check_stored(phase, m)
+                out[label].append(m)
+            windows.append((place, ms[0][0]["load"]))
+        streams = {}
+        for label, _, publish, cl in sets:
+            if publish:
+                streams[label] = check_published(label, nodes[label],
+                                                 servers[0], cl, total)
+        return out, windows, streams, nodes
+    except BaseException:
+        for ns in nodes.values():
+            for d in ns:
+                if d.alive():
+                    d.stop()
+        raise
+
+
+def takeover(nodes, total, iv, hb):
+    """(3): kill -9 of nodes[2]; the time until nodes[0] and nodes[1] own
+    every session and until each of its sessions has a result from
+    them."""
+    # What each survivor polls: its successful polls over an interval
+    # (session.list of 60,000 rows is more than a client is sent at
+    # once).  "poll" events, not "response": a survivor polls the
+    # ~10,000 sessions it takes at once, and their responses with values
+    # (~700 bytes each) overflowed the subscription's queue (4 MiB at
+    # most), which the daemon then ends.
+    gone = nodes[2]
+    subs = []
+    for d in nodes[:2]:
+        c = d.connect(timeout=60)
+        c.call("events.subscribe", {"events": ["poll"],
+                                    "max_queue": 4 << 20})
+        subs.append(c)
+    failed = set()
+
+    def results(secs, until=None):
+        """(session, monotonic time) of the survivors' poll results for
+        secs, or until until() is true."""
+        end = time.monotonic() + secs
+        while time.monotonic() < end and not (until and until()):
+            r, _, _ = select.select([c.sock for c in subs], [], [], 0.05)
+            for c in subs:
+                if c.sock not in r:
+                    continue
+                c.buf += c.sock.recv(1 << 20)
+                while b"\n" in c.buf:
+                    line, _, c.buf = c.buf.partition(b"\n")
+                    msg = json.loads(line)
+                    if msg.get("method") == "events.end":
+                        raise CheckFailed("a survivor ended the event "
+                                          "subscription: %s" %
+                                          msg.get("params"))
+                    p = msg.get("params") or {}
+                    if p.get("session") and p.get("ok"):
+                        yield p["session"], time.monotonic()
+                    elif p.get("session"):
+                        failed.add(p["session"])
+
+    polled = {sess for sess, _ in results(iv + 1)}
+    owned = [status(d)["cluster"]["sessions_owned"] for d in nodes[:2]]
+    if len(polled) != sum(owned):
+        raise CheckFailed("survivors polled %d sessions in an interval, "
+                          "own %d" % (len(polled), sum(owned)))
+    nlost = total - len(polled)
+    t0 = time.monotonic()
+    os.kill(gone.pid, signal.SIGKILL)
+    gone.proc.wait()
+    t_own = None
+    first = {}
+    checked = [0.0]
+
+    def done():
+        nonlocal t_own
+        if t_own is None and time.monotonic() - checked[0] > 0.05:
+            checked[0] = time.monotonic()
+            if sum(status(d)["cluster"]["sessions_owned"]
+                   for d in nodes[:2]) == total:
+                t_own = time.monotonic() - t0
+        return t_own is not None and len(first) >= nlost
+
+    for sess, t in results(3 * hb + iv + 30, done):
+        if sess not in polled and sess not in first:
+            first[sess] = t - t0
+    for c in subs:
+        c.close()
+    if t_own is None:
+        raise CheckFailed("the survivors did not take the sessions")
+    if len(first) < nlost:
+        raise CheckFailed("%d sessions of the killed node not polled "
+                          "again (%d sessions had failed polls; the "
+                          "survivors own %d)" % (
+                              nlost - len(first), len(failed),
+                              sum(status(d)["cluster"]["sessions_owned"]
+                                  for d in nodes[:2])))
+    return {"sessions": len(first), "owned_s": t_own,
+            "polled_s": max(first.values()), "bound_s": 3 * hb + iv}
+
+
+def us_per_result(ms, key=None):
+    """Node CPU (or thread key's) per result over windows ms (lists of
+    per-node measure() dicts), in us."""
+    res = sum(x["results"] for m in ms for x in m)
+    if key is None:
+        cpu = sum(x["cpu"] for m in ms for x in m)
+    else:
+        cpu = sum(x["threads"].get(key, [0])[0] for m in ms
+                  for x in m) / 1e9
+    return cpu / max(res, 1) * 1e6
+
+
+def print_side_by_side(out, sets):
+    sbs = out["side_by_side"]
+    wins = out["windows"]
+    alone = [label for label, _, p, _ in sets if not p]
+    pubs = [label for label, _, p, _ in sets if p]
+    print("  side by side: %d windows of %.0f s, every set's nodes at "
+          "once, the placements alternating; node CPU per result (us, all "
+          "threads), per window:" % (len(wins), out["measure"]))
+    for w, (place, load) in enumerate(wins):
+        a = {label: us_per_result([sbs[label][w]]) for label in sbs}
+        nc = sbs[alone[0]][w][0]["nats_cpu"]
+        print("    %2d %-5s load %5.2f  %s; nats-servers %.0f %% of a core"
+              % (w + 1, place, load, ", ".join(
+                  "%s %.2f" % (label, a[label]) +
+                  ("" if label in alone else " (%+.2f, %.0f %%)" % (
+                      a[label] - a[alone[0]],
+                      (a[label] / a[alone[0]] - 1) * 100))
+                  for label, *_ in sets),
+                  sum(nc) / sbs[alone[0]][w][0]["wall"] * 100))
+    for place in sorted({p for p, _ in wins}):
+        idx = [w for w, (p, _) in enumerate(wins) if p == place]
+        loads = [wins[w][1] for w in idx]
+        print("  placement %s (%s), %d windows, load average %.2f-%.2f:"
+              % (place, "nodes on CPU %d, responder and nats-servers on "
+                 "CPU %d" % (PLACEMENTS[place][1], PLACEMENTS[place][0]),
+                 len(idx), min(loads), max(loads)))
+        fig = {}
+        for label, *_ in sets:
+            ms = [sbs[label][w] for w in idx]
+            res = sum(x["results"] for m in ms for x in m)
+            fig[label] = us_per_result(ms)
+            labels = sorted({k for m in ms for x in m for k in x["threads"]},
+                            key=lambda k: (k != "loop", k))
+            print("    %-17s %.0f results per node CPU-second (%.2f us per "
+                  "result; %.2f context switches per result); by thread, "
+                  "us per result: %s" % (
+                      label, 1e6 / fig[label], fig[label],
+                      sum(x["switches"] for m in ms for x in m) /
+                      max(res, 1),
+                      ", ".join("%s %.2f" % (k, us_per_result(ms, k))
+                                for k in labels
+                                if us_per_result(ms, k) >= 0.01)))
+        a = alone[0]
+        for label in pubs:
+            cost = fig[label] / fig[a] - 1
+            out.setdefault("cost", {}).setdefault(place, {})[label] = cost
+            print("    %s costs %.0f %% on top of %s (goal < %.0f %%): "
+                  "%+.2f us per result (loop %+.2f, the rest %+.2f)" % (
+                      label, cost * 100, a, GOAL_PUBLISH_COST * 100,
+                      fig[label] - fig[a],
+                      us_per_result([sbs[label][w] for w in idx], "loop") -
+                      us_per_result([sbs[a][w] for w in idx], "loop"),
+                      (fig[label] - us_per_result([sbs[label][w]
+                                                   for w in idx], "loop"))
+                      - (fig[a] - us_per_result([sbs[a][w] for w in idx],
+                                                "loop"))))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=snmptest.top_builddir())
@@ -325,17 +609,32 @@ def main():
     ap.add_argument("--measure", type=float, default=20.0)
     ap.add_argument("--in-flight", type=int, default=1000)
     ap.add_argument("--placement", choices=sorted(PLACEMENTS),
-                    default="cross")
+                    action="append",
+                    help="cross (default) or same; with --side-by-side the "
+                    "placements its windows alternate (default: both)")
     ap.add_argument("--baseline", metavar="BUILDDIR",
                     help="another build (e.g. main's) measured in the same "
-                    "run, before this one in each phase")
+                    "run, before this one in each phase (side by side: "
+                    "its publishing set beside this build's)")
+    ap.add_argument("--side-by-side", type=int, default=0,
+                    metavar="WINDOWS",
+                    help="polling alone and publishing at once, in WINDOWS "
+                    "windows of --measure s, placements alternating")
+    ap.add_argument("--no-takeover", action="store_true",
+                    help="skip the takeover phase")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    if not placements_available([args.placement], "cluster.py"):
+    if args.side_by_side:
+        args.placements = args.placement or ["cross", "same"]
+    elif args.placement and len(args.placement) > 1:
+        sys.exit("one --placement, except with --side-by-side")
+    else:
+        args.placements = args.placement or ["cross"]
+    if not placements_available(args.placements, "cluster.py"):
         return 2
     global NODE_CPU, PEER_CPU
-    PEER_CPU = {PLACEMENTS[args.placement][0]}
-    NODE_CPU = {PLACEMENTS[args.placement][1]}
+    PEER_CPU = {PLACEMENTS[args.placements[0]][0]}
+    NODE_CPU = {PLACEMENTS[args.placements[0]][1]}
     args.builddir = os.path.abspath(args.builddir)
     args.batch_window = None
     args.sessions = total = args.per_node * len(NAMES)
@@ -352,20 +651,39 @@ def main():
     order = [b for b in ("baseline ", "") if b in builds]
     phases = [(b + p, p == "publish", b) for p in ("alone", "publish")
               for b in order]
+    # Side by side: polling alone, this build publishing, and with
+    # --baseline the baseline publishing, each set its own cluster.
+    sets = [("alone", args.builddir, False, "alone"),
+            ("publish", args.builddir, True, "pub")]
+    if args.baseline:
+        sets.append(("baseline publish", builds["baseline "], True,
+                     "basepub"))
     iv, hb = seconds(args.interval), seconds(args.heartbeat)
 
     base, resp = start_responder(args)
     pin(resp.pid, PEER_CPU)
     servers, nodes, phase = [], [], "start"
     out = {"nodes": len(NAMES), "sessions": total, "oids": args.oids,
-           "placement": args.placement,
+           "placement": args.placements, "measure": args.measure,
            "interval": args.interval, "heartbeat": args.heartbeat}
     try:
         servers = nats_cluster()
+        if args.side_by_side:
+            phase = "side by side"
+            out["side_by_side"], out["windows"], streams, sbs_nodes = \
+                side_by_side(args, base, resp, servers, sets, total, iv, hb)
+            out["stream"] = streams["publish"]
+            # the takeover is this build's publishing set's, alone
+            for label, ns in sbs_nodes.items():
+                if label == "publish":
+                    nodes = ns
+                else:
+                    for d in ns:
+                        d.stop()
         # With --baseline the baseline's nodes and then this build's, in
         # each phase: the A/B of one run, with one responder and one
         # NATS cluster; the takeover is this build's.
-        for phase, publish, build in phases:
+        for phase, publish, build in ([] if args.side_by_side else phases):
             os.environ["top_builddir"] = builds[build]
             nodes = start_nodes(args, base, servers, publish)
             wait_shared(nodes, total)
@@ -376,20 +694,8 @@ def main():
             check_polls(phase, m, total, iv)
             out[phase] = m
             if publish:
-                st = drained(nodes)
-                for i, x in enumerate(st):
-                    if x["publish_errors"] or x["dropped"]:
-                        raise CheckFailed("%s: %d publish errors, %d "
-                                          "dropped" % (NAMES[i],
-                                                       x["publish_errors"],
-                                                       x["dropped"]))
-                info = stream_info(servers[0])
-                out["stream"] = {"messages": info["messages"],
-                                 "subjects": info.get("num_subjects"),
-                                 "bytes": info["bytes"]}
-                if info.get("num_subjects", total) != total:
-                    raise CheckFailed("stream has %d subjects, not %d" % (
-                        info["num_subjects"], total))
+                out["stream"] = check_published(phase, nodes, servers[0],
+                                                "bench", total)
                 # In the window every result was published and stored
                 # once (duplicates only happen while ownership settles
                 # at start-up).
@@ -404,88 +710,16 @@ def main():
             for d in nodes:
                 d.stop()
             nodes = []
-        phase = "takeover"
-        # (3) takeover.  What each survivor polls: its successful polls
-        # over an interval (session.list of 60,000 rows is more than a
-        # client is sent at once).  "poll" events, not "response": a
-        # survivor polls the ~10,000 sessions it takes at once, and
-        # their responses with values (~700 bytes each) overflowed the
-        # subscription's queue (4 MiB at most), which the daemon then
-        # ends.
-        gone = nodes[2]
-        subs = []
-        for d in nodes[:2]:
-            c = d.connect(timeout=60)
-            c.call("events.subscribe", {"events": ["poll"],
-                                        "max_queue": 4 << 20})
-            subs.append(c)
-
-        def results(secs, until=None):
-            """(session, monotonic time) of the survivors' poll results
-            for secs, or until until() is true."""
-            end = time.monotonic() + secs
-            while time.monotonic() < end and not (until and until()):
-                r, _, _ = select.select([c.sock for c in subs], [], [],
-                                        0.05)
-                for c in subs:
-                    if c.sock not in r:
-                        continue
-                    c.buf += c.sock.recv(1 << 20)
-                    while b"\n" in c.buf:
-                        line, _, c.buf = c.buf.partition(b"\n")
-                        msg = json.loads(line)
-                        if msg.get("method") == "events.end":
-                            raise CheckFailed("a survivor ended the event "
-                                              "subscription: %s" %
-                                              msg.get("params"))
-                        p = msg.get("params") or {}
-                        if p.get("session") and p.get("ok"):
-                            yield p["session"], time.monotonic()
-                        elif p.get("session"):
-                            failed.add(p["session"])
-
-        failed = set()
-        polled = {sess for sess, _ in results(iv + 1)}
-        owned = [status(d)["cluster"]["sessions_owned"] for d in nodes[:2]]
-        if len(polled) != sum(owned):
-            raise CheckFailed("survivors polled %d sessions in an interval, "
-                              "own %d" % (len(polled), sum(owned)))
-        nlost = total - len(polled)
-        t0 = time.monotonic()
-        os.kill(gone.pid, signal.SIGKILL)
-        gone.proc.wait()
-        t_own = None
-        first = {}
-        checked = [0.0]
-
-        def done():
-            nonlocal t_own
-            if t_own is None and time.monotonic() - checked[0] > 0.05:
-                checked[0] = time.monotonic()
-                if sum(status(d)["cluster"]["sessions_owned"]
-                       for d in nodes[:2]) == total:
-                    t_own = time.monotonic() - t0
-            return t_own is not None and len(first) >= nlost
-
-        for sess, t in results(3 * hb + iv + 30, done):
-            if sess not in polled and sess not in first:
-                first[sess] = t - t0
-        for c in subs:
-            c.close()
-        if t_own is None:
-            raise CheckFailed("the survivors did not take the sessions")
-        if len(first) < nlost:
-            raise CheckFailed("%d sessions of the killed node not polled "
-                              "again (%d sessions had failed polls; the "
-                              "survivors own %d)" % (
-                                  nlost - len(first), len(failed),
-                                  sum(status(d)["cluster"]["sessions_owned"]
-                                      for d in nodes[:2])))
-        t_polled = max(first.values())
-        lost = first
-        out["takeover"] = {"sessions": len(lost), "owned_s": t_own,
-                           "polled_s": t_polled,
-                           "bound_s": 3 * hb + iv}
+        if not args.no_takeover:
+            phase = "takeover"
+            if args.side_by_side:
+                # the publishing set, pinned as the first placement
+                for d in nodes:
+                    pin(d.pid, NODE_CPU)
+                pin(resp.pid, PEER_CPU)
+                for x in servers:
+                    pin(x.proc.pid, PEER_CPU)
+            out["takeover"] = takeover(nodes, total, iv, hb)
     except CheckFailed as e:
         print("correctness check failed, no figures: %s: %s" % (phase, e))
         return 1
@@ -501,8 +735,39 @@ def main():
           "x %d OIDs every %s, heartbeat %s, 3 NATS servers (R3)"
           % (len(NAMES), total, args.per_node, args.oids, args.interval,
              args.heartbeat))
-    print("  placement %s: the nodes on CPU %s; responder and nats-servers "
-          "on CPU %s" % (args.placement, min(NODE_CPU), min(PEER_CPU)))
+    if args.side_by_side:
+        print("  sets of 3 nodes, each its own cluster on the same NATS "
+              "servers, polling the same sessions: %s" % ", ".join(
+                  "%s (%s)" % (label, os.path.relpath(bdir)
+                               if bdir != args.builddir else "this build")
+                  for label, bdir, _, _ in sets))
+        print_side_by_side(out, sets)
+    else:
+        print("  placement %s: the nodes on CPU %s; responder and "
+              "nats-servers on CPU %s" % (args.placements[0], min(NODE_CPU),
+                                          min(PEER_CPU)))
+        print_phases(out, order)
+    s = out["stream"]
+    print("  stream: %d messages, %d subjects, %.0f bytes per message%s"
+          % (s["messages"], s["subjects"] or 0,
+             s["bytes"] / max(s["messages"], 1),
+             "" if args.side_by_side else
+             "; in the last window %d results, %d published, %d stored (%d "
+             "in flight at its end)" % (
+                 s["window_results"], s["window_published"],
+                 s["window_stored"], s["window_in_flight"])))
+    if "takeover" in out:
+        t = out["takeover"]
+        print("  takeover after kill -9 of one node (%d sessions): owned by "
+              "the others after %.2f s, all polled again after %.2f s "
+              "(bound 3 heartbeats + 1 interval = %.1f s)" % (
+                  t["sessions"], t["owned_s"], t["polled_s"], t["bound_s"]))
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+def print_phases(out, order):
     for b in order:
         rate = {}
         for p in ("alone", "publish"):
@@ -548,22 +813,6 @@ def main():
               % (b, cost * 100, GOAL_PUBLISH_COST * 100, rate["publish"],
                  rate["alone"], 1e6 / rate["publish"], 1e6 / rate["alone"],
                  1e6 / rate["publish"] - 1e6 / rate["alone"]))
-    s = out["stream"]
-    print("  stream: %d messages, %d subjects, %.0f bytes per message; "
-          "in the last window %d results, %d published, %d stored (%d "
-          "in flight at its end)"
-          % (s["messages"], s["subjects"] or 0,
-             s["bytes"] / max(s["messages"], 1), s["window_results"],
-             s["window_published"], s["window_stored"],
-             s["window_in_flight"]))
-    t = out["takeover"]
-    print("  takeover after kill -9 of one node (%d sessions): owned by the "
-          "others after %.2f s, all polled again after %.2f s (bound 3 "
-          "heartbeats + 1 interval = %.1f s)" % (t["sessions"], t["owned_s"], t["polled_s"],
-                      t["bound_s"]))
-    if args.json:
-        print(json.dumps(out))
-    return 0
 
 
 if __name__ == "__main__":

@@ -283,15 +283,19 @@ cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* ------------------------------------------------------- publishing */
 
-/* A subject token from a name: '.', '*', '>', ':' and blanks become '_'. */
-static void
+/* A subject token from a name: '.', '*', '>', ':' and blanks become '_'.
+ * Its length. */
+static size_t
 token(char *dst, size_t size, const char *src)
 {
 	size_t	 i;
+	char	 c;
 
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
-		dst[i] = strchr(".*>: \t", src[i]) != NULL ? '_' : src[i];
+	for (i = 0; (c = src[i]) != '\0' && i + 1 < size; i++)
+		dst[i] = c == '.' || c == '*' || c == '>' || c == ':' ||
+		    c == ' ' || c == '\t' ? '_' : c;
 	dst[i] = '\0';
+	return i;
 }
 
 /* Under mu: drop the oldest record (counted). */
@@ -340,6 +344,11 @@ cl_handover(struct cluster *cl)
 		cl_q_put(cl, cl->lq[i], false);
 	cl->pub_queued += cl->nlq;
 	pthread_cond_signal(&cl->cv);
+	if (cl->lspares.n == 0) {
+		cl->lspares = cl->spares;
+		cl->spares.head = NULL;
+		cl->spares.n = 0;
+	}
 	pthread_mutex_unlock(&cl->mu);
 	cl->nlq = 0;
 }
@@ -386,6 +395,8 @@ cl_gather(struct cluster *cl, struct pubm *m)
 }
 
 #define CL_SUBJ_LEN	400
+/* Append n bytes of s at p, which moves past them. */
+#define PUT(p, s, n)	do { memcpy((p), (s), (n)); (p) += (n); } while (0)
 
 /*
  * A poll result's subject, Nats-Msg-Id and `,"slot":N` (buffers of
@@ -402,7 +413,9 @@ cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
 {
 	const struct config_poll *cp;
 	char		 a[SNMPMGR_MAX_NAME_LEN + 1], b[SNMPMGR_MAX_NAME_LEN + 1];
+	char		 num[24], *p;
 	uint64_t	 iv, ph, now_us, slot;
+	size_t		 la, lb, ln, ls, lp, ld;
 	struct timespec	 ts;
 
 	if ((cp = config_find_poll(cl->d->conf, poll)) == NULL)
@@ -415,12 +428,41 @@ cl_poll_ids(struct cluster *cl, const char *session, const char *poll,
 	iv = (uint64_t)cp->interval_ms * 1000;
 	ph = poller_phase_us(session, poll, iv);
 	slot = iv == 0 ? 0 : (now_us - ph) / iv;
-	token(a, sizeof(a), session);
-	token(b, sizeof(b), poll);
-	snprintf(subj, CL_SUBJ_LEN, "snmpmgrd.%s.poll.%s.%s", cl->name, a, b);
-	snprintf(id, CL_SUBJ_LEN, "%s/%s/%llu", session, poll,
-	    (unsigned long long)slot);
-	snprintf(extra, 32, ",\"slot\":%llu", (unsigned long long)slot);
+	la = token(a, sizeof(a), session);
+	lb = token(b, sizeof(b), poll);
+	ln = strlen(cl->name);
+	ls = strlen(session);
+	lp = strlen(poll);
+	ld = nw_utoa(num, slot);
+	if (9 + ln + 6 + la + 1 + lb >= CL_SUBJ_LEN ||
+	    ls + 1 + lp + 1 + ld >= CL_SUBJ_LEN) {
+		/* Not from a config this daemon takes; cut as ever. */
+		snprintf(subj, CL_SUBJ_LEN, "snmpmgrd.%s.poll.%s.%s",
+		    cl->name, a, b);
+		snprintf(id, CL_SUBJ_LEN, "%s/%s/%llu", session, poll,
+		    (unsigned long long)slot);
+	} else {
+		/* Without printf: this runs once per result. */
+		p = subj;
+		PUT(p, "snmpmgrd.", 9);
+		PUT(p, cl->name, ln);
+		PUT(p, ".poll.", 6);
+		PUT(p, a, la);
+		*p++ = '.';
+		PUT(p, b, lb);
+		*p = '\0';
+		p = id;
+		PUT(p, session, ls);
+		*p++ = '/';
+		PUT(p, poll, lp);
+		*p++ = '/';
+		PUT(p, num, ld);
+		*p = '\0';
+	}
+	p = extra;
+	PUT(p, ",\"slot\":", 8);
+	PUT(p, num, ld);
+	*p = '\0';
 	return 0;
 }
 
@@ -440,8 +482,8 @@ cluster_text_tap(void *arg, enum event_type t, const char *session,
 	    poll == NULL || cl_poll_ids(cl, session, poll, subj, id,
 	    extra) == -1)
 		return;
-	if ((m = pubm_text(subj, id, text, len, cl->node_json, extra)) !=
-	    NULL)
+	if ((m = pubm_text_from(&cl->lspares, subj, id, text, len,
+	    cl->node_json, extra)) != NULL)
 		cl_gather(cl, m);
 }
 
@@ -1399,6 +1441,8 @@ cluster_free(struct cluster *cl)
 	while (cl->nlq > 0)
 		pubm_free(cl->lq[--cl->nlq]);
 	free(cl->lq);
+	pubm_spares_free(&cl->spares);
+	pubm_spares_free(&cl->lspares);
 	cspool_close(cl->spool);
 	free(cl->conf_tok);
 	while (cl->q != NULL && cl->qlen > 0)

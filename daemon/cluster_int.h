@@ -49,6 +49,7 @@ enum nats_state { NS_CONNECTING, NS_CONNECTED, NS_DISCONNECTED };
 #define CL_ACK_DEFER_MS	(2 * CL_LINGER_MS) /* ... their PubAcks read
 				 * at the next hand-over, this long at most */
 #define CL_RECONNECT_MS	500	/* the publishing connection's retries */
+#define CL_SPARES	(2 * CL_BATCH)	/* records kept to be made again */
 
 struct cluster {
 	struct daemon	*d;
@@ -101,6 +102,9 @@ struct cluster {
 	uint64_t	 pub_queued, pub_acked, pub_errors, pub_dropped;
 	uint64_t	 trap_seq;
 	int64_t		 started_ms;	/* unix ms, part of trap ids */
+	/* Records the thread is done with, for the loop to make again
+	 * (cluster_rec.h); the loop takes them all at a hand-over. */
+	struct pubm_spares spares;
 	struct pubm	**batch;	/* the thread's, in flight (CL_WINDOW) */
 	size_t		 nbatch;
 	size_t		 nflight;	/* of the queue's, in that window */
@@ -144,6 +148,7 @@ struct cluster {
 	struct pubm	**lq;
 	size_t		 nlq, lqcap;
 	struct event	*ev_hand;
+	struct pubm_spares lspares;	/* the loop's, taken from spares */
 };
 
 /* Unix time in ms. */

@@ -304,7 +304,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 
 /*
  * Under mu: take the records of the window from seq *head on out of it,
- * in order: the stored ones are freed (their informs confirmed), the
+ * in order: the stored ones go to the spares (their informs confirmed), the
  * others (when fail) go back to the head of the queue in their order.
  * Stops at the first not stored unless fail.  The counters too.
  */
@@ -318,14 +318,15 @@ cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
 	if (fail) {
 		for (i = next; i-- > *head;) {
 			m = cl->batch[i % CL_WINDOW];
+			/* Before m may be freed (it was read after). */
+			cl->nflight--;
+			cl->flight_bytes -= m->len;
 			if (m->failed)
 				cl_q_put(cl, m, true);
 			else {
 				*ntok += cl_confirm(cl, m);
-				pubm_free(m);
+				pubm_spare_put(&cl->spares, m, CL_SPARES);
 			}
-			cl->nflight--;
-			cl->flight_bytes -= m->len;
 		}
 		*head = next;
 		return;
@@ -337,7 +338,7 @@ cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
 		*ntok += cl_confirm(cl, m);
 		cl->nflight--;
 		cl->flight_bytes -= m->len;
-		pubm_free(m);
+		pubm_spare_put(&cl->spares, m, CL_SPARES);
 	}
 }
 

@@ -11,19 +11,40 @@
 
 #include "cluster_rec.h"
 
+/* Blocks made for the spare lists are rounded up to this, so that a
+ * spare fits the next record though its values' lengths vary. */
+#define PUBM_ROUND	256
+
 /*
  * A record of len bytes of data, in one block with its subject and
- * Nats-Msg-Id (each NUL-ended); the data is the caller's to fill.
+ * Nats-Msg-Id (each NUL-ended), made in sp's first spare if it fits (sp
+ * NULL: none); the data is the caller's to fill.
  */
-struct pubm *
-pubm_alloc(const char *subj, const char *id, size_t len)
+static struct pubm *
+pubm_make(struct pubm_spares *sp, const char *subj, const char *id,
+    size_t len)
 {
-	struct pubm	*m;
-	size_t		 ls = strlen(subj) + 1, li = strlen(id) + 1;
+	struct pubm	*m = NULL;
+	size_t		 ls = strlen(subj) + 1, li = strlen(id) + 1, need, cap;
 
-	if ((m = malloc(sizeof(*m) + ls + li + len + 1)) == NULL)
-		return NULL;
+	need = ls + li + len + 1;
+	if (sp != NULL && (m = sp->head) != NULL) {
+		sp->head = m->next;
+		sp->n--;
+		if (m->cap < need) {
+			free(m);
+			m = NULL;
+		}
+	}
+	if (m == NULL) {
+		cap = sp != NULL && need <= SIZE_MAX - PUBM_ROUND ?
+		    (need + PUBM_ROUND - 1) / PUBM_ROUND * PUBM_ROUND : need;
+		if ((m = malloc(sizeof(*m) + cap)) == NULL)
+			return NULL;
+	} else
+		cap = m->cap;
 	memset(m, 0, sizeof(*m));
+	m->cap = cap;
 	m->subj = (char *)(m + 1);
 	m->id = m->subj + ls;
 	m->data = m->id + li;
@@ -34,10 +55,40 @@ pubm_alloc(const char *subj, const char *id, size_t len)
 	return m;
 }
 
+struct pubm *
+pubm_alloc(const char *subj, const char *id, size_t len)
+{
+	return pubm_make(NULL, subj, id, len);
+}
+
 void
 pubm_free(struct pubm *m)
 {
 	free(m);
+}
+
+void
+pubm_spare_put(struct pubm_spares *sp, struct pubm *m, size_t max)
+{
+	if (sp->n >= max) {
+		free(m);
+		return;
+	}
+	m->next = sp->head;
+	sp->head = m;
+	sp->n++;
+}
+
+void
+pubm_spares_free(struct pubm_spares *sp)
+{
+	struct pubm	*m;
+
+	while ((m = sp->head) != NULL) {
+		sp->head = m->next;
+		free(m);
+	}
+	sp->n = 0;
 }
 
 /*
@@ -84,6 +135,13 @@ struct pubm *
 pubm_text(const char *subj, const char *id, const char *text, size_t n,
     const char *node_json, const char *extra)
 {
+	return pubm_text_from(NULL, subj, id, text, n, node_json, extra);
+}
+
+struct pubm *
+pubm_text_from(struct pubm_spares *sp, const char *subj, const char *id,
+    const char *text, size_t n, const char *node_json, const char *extra)
+{
 	struct pubm	*m;
 	size_t		 ln, lx;
 	char		*p;
@@ -93,7 +151,7 @@ pubm_text(const char *subj, const char *id, const char *text, size_t n,
 	ln = strlen(node_json);
 	lx = strlen(extra);
 	/* {...} becomes {...,"node":N<extra>}; {} becomes {"node":N...}. */
-	if ((m = pubm_alloc(subj, id, n + ln + lx + 8)) == NULL)
+	if ((m = pubm_make(sp, subj, id, n + ln + lx + 8)) == NULL)
 		return NULL;
 	p = m->data;
 	memcpy(p, text, n - 1);

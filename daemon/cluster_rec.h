@@ -22,7 +22,25 @@ struct pubm {
 	bool		 failed;	/* no PubAck: back in the queue */
 	uint64_t	 token;		/* an inform's, to confirm; or 0 */
 	int64_t		 due_ms;	/* its PubAck comes by then or never */
+	size_t		 cap;		/* bytes of the block after this */
+	struct pubm	*next;		/* on a spare list */
 };
+
+/*
+ * Records done with, kept to be made again: a record is about a
+ * kilobyte, past malloc's per-thread caches, and is freed by another
+ * thread than the one that made it (the loop makes, the publishing
+ * thread frees), which cost the loop 300 instructions and an arena lock
+ * per record.  The owner locks as it needs.
+ */
+struct pubm_spares {
+	struct pubm	*head;
+	size_t		 n;
+};
+/* Keep m (at most max kept; beyond, it is freed). */
+void		 pubm_spare_put(struct pubm_spares *sp, struct pubm *m,
+		    size_t max);
+void		 pubm_spares_free(struct pubm_spares *sp);
 
 /* The caller's buffer for dumping, reused from record to record. */
 struct recbuf {
@@ -51,5 +69,10 @@ struct pubm	*pubm_event(struct recbuf *rb, const char *subj, const char *id,
  */
 struct pubm	*pubm_text(const char *subj, const char *id, const char *text,
 		    size_t len, const char *node_json, const char *extra);
+/* The same in a spare of sp (NULL: none) if the first one is big enough
+ * (else it is freed). */
+struct pubm	*pubm_text_from(struct pubm_spares *sp, const char *subj,
+		    const char *id, const char *text, size_t len,
+		    const char *node_json, const char *extra);
 
 #endif /* SNMPMGRD_CLUSTER_REC_H */

@@ -84,6 +84,21 @@ nw_count(const char *t, size_t tl, size_t *v)
 	return true;
 }
 
+/* The first CR LF of buf, or NULL (memchr: memmem's general search
+ * cost 400 instructions a PubAck). */
+static const char *
+nw_eol(const char *buf, size_t len)
+{
+	const char	*p = buf, *end = buf + len;
+
+	while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		if (end - p >= 2 && p[1] == '\n')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 ssize_t
 nw_parse(const char *buf, size_t len, size_t max, struct nw_frame *f)
 {
@@ -92,7 +107,7 @@ nw_parse(const char *buf, size_t len, size_t max, struct nw_frame *f)
 
 	memset(f, 0, sizeof(*f));
 	f->reply = f->subj = f->sid = f->hdr = f->data = "";
-	if ((eol = memmem(buf, len, "\r\n", 2)) == NULL)
+	if ((eol = nw_eol(buf, len)) == NULL)
 		return len > NW_LINE_MAX ? -1 : 0;
 	n = (size_t)(eol - buf);
 	for (i = 0, nt = 0; nt < 6 && nw_tok(buf, n, &i, &t[nt], &tl[nt]);)
@@ -257,38 +272,39 @@ nw_ws(const char *p, size_t n, size_t *i)
 static bool
 nw_jstr(const char *p, size_t n, size_t *i, const char **s, size_t *sl)
 {
-	size_t		 k;
+	size_t		 k, j = *i;	/* j in a register: this runs for
+					 * every PubAck's members */
 	unsigned char	 c;
 
-	if (*i >= n || p[*i] != '"')
+	if (j >= n || p[j] != '"')
 		return false;
-	*s = p + ++(*i);
-	while (*i < n && p[*i] != '"') {
-		c = (unsigned char)p[*i];
+	*s = p + ++j;
+	while (j < n && p[j] != '"') {
+		c = (unsigned char)p[j];
 		if (c < 0x20)
 			return false;
 		if (c != '\\') {
-			(*i)++;
+			j++;
 			continue;
 		}
-		if (++(*i) >= n)
+		if (++j >= n)
 			return false;
-		c = (unsigned char)p[*i];
+		c = (unsigned char)p[j];
 		if (c == 'u') {
 			for (k = 1; k <= 4; k++)
-				if (*i + k >= n || !isxdigit((unsigned char)
-				    p[*i + k]))
+				if (j + k >= n || !isxdigit((unsigned char)
+				    p[j + k]))
 					return false;
-			*i += 5;
+			j += 5;
 		} else if (c != '\0' && strchr("\"\\/bfnrt", c) != NULL)
-			(*i)++;
+			j++;
 		else
 			return false;
 	}
-	if (*i >= n)
+	if (j >= n)
 		return false;
-	*sl = (size_t)(p + *i - *s);
-	(*i)++;
+	*sl = (size_t)(p + j - *s);
+	*i = j + 1;
 	return true;
 }
 

@@ -119,6 +119,9 @@ struct polls {
 	 * none, and after a reload, which may free the definitions. */
 	const struct config_poll *vb_cp;
 	struct render_buf	 rb;
+	/* The OID text of the get polls' objects, for the results'
+	 * records (the same names every run). */
+	struct render_oidcache	*oc;
 	bool			 stopped;
 	/* While an ended run's events are published: when it started. */
 	uint64_t		 pub_start_us;
@@ -537,7 +540,7 @@ pjob_events(struct pjob *pj, int error, const char *detail)
 	if (error == 0 && events_wanted(e, EV_RESPONSE, sname)) {
 		if (events_text_only(e, EV_RESPONSE, sname)) {
 			/* Only the cluster wants it: no JSON tree. */
-			view_ev_response_text(&P->rb, pj->cp->name,
+			view_ev_response_text(&P->rb, P->oc, pj->cp->name,
 			    &pj->st.vals);
 			if (!P->rb.failed)
 				events_publish_text(e, EV_RESPONSE, sname,
@@ -641,6 +644,7 @@ polls_new(struct daemon *d)
 	P->d = d;
 	render_buf_init(&P->rb);
 	if ((P->vb = calloc(SNMPMGR_MAX_VARBINDS, sizeof(*P->vb))) == NULL ||
+	    (P->oc = calloc(1, sizeof(*P->oc))) == NULL ||
 	    (P->timer = evtimer_new(d->base, polls_timer_cb, P)) == NULL)
 		goto fail;
 	io.arg = P;
@@ -666,6 +670,7 @@ polls_free(struct polls *P)
 	free(P->vb);
 	free(P->dvb);
 	render_buf_free(&P->rb);
+	free(P->oc);
 	free(P);
 }
 

@@ -49,7 +49,7 @@ render_buf_reset(struct render_buf *b)
 }
 
 int
-render_reserve(struct render_buf *b, size_t n)
+render_reserve_grow(struct render_buf *b, size_t n)
 {
 	size_t	 ncap;
 	char	*np;
@@ -88,10 +88,51 @@ static const char digits2[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* The decimal digits of v: one division per four. */
+static inline unsigned
+u32_digits(uint32_t v)
+{
+	unsigned	 n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
 /*
  * Unchecked appends: the caller reserved the room.  Numbers are written in
- * place, two digits per step, from the last digit back.
+ * place, two digits per step, from the last digit back; in 32 bits when
+ * they fit (most values: cheaper than 64-bit division by a constant).
  */
+static inline void
+put_u32(struct render_buf *b, uint32_t v)
+{
+	unsigned	 n = u32_digits(v), r;
+	char		*q = b->p + b->len + n;
+
+	b->len += n;
+	while (v >= 100) {
+		r = (v % 100) * 2;
+		v /= 100;
+		*--q = digits2[r + 1];
+		*--q = digits2[r];
+	}
+	if (v >= 10) {
+		*--q = digits2[v * 2 + 1];
+		*--q = digits2[v * 2];
+	} else
+		*--q = (char)('0' + v);
+}
+
 static inline void
 put_u64(struct render_buf *b, uint64_t v)
 {
@@ -100,8 +141,8 @@ put_u64(struct render_buf *b, uint64_t v)
 	char		*q;
 	unsigned	 r;
 
-	if (v < 10) {
-		b->p[b->len++] = (char)('0' + v);
+	if (v <= UINT32_MAX) {
+		put_u32(b, (uint32_t)v);
 		return;
 	}
 	while (t >= 100) {
@@ -460,21 +501,22 @@ struct render_mib {
 /* The longest name render_mib_lookup makes (slow or plain). */
 #define RENDER_NAME_MAX		(sizeof(((struct render_mib *)0)->name) - 1)
 
-/* Fill rm from the current MIB set; false when it names nothing. */
+/* Fill rm from the current MIB set for an object's name and value;
+ * false when it names nothing. */
 static bool
-render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
+render_mib_lookup(const struct oid *name, const struct snmp_value *v,
+    struct render_mib *rm)
 {
 	const struct mib	*m = mib_current();
-	const struct snmp_value	*v = &vb->value;
 	size_t			 plen, i, rest, len;
 
-	if (m == NULL || (rm->node = mib_lookup(m, &vb->name, &plen)) == NULL)
+	if (m == NULL || (rm->node = mib_lookup(m, name, &plen)) == NULL)
 		return false;
-	rm->oid = &vb->name;
+	rm->oid = name;
 	rm->plen = plen;
 	rm->plain = NULL;
 	rm->nitems = 0;
-	rest = vb->name.len - plen;
+	rest = name->len - plen;
 	if (mib_node_plain_name(rm->node, &rm->plain, &rm->plainlen,
 	    &rm->nplain) && rm->plainlen + 11 * rest <= RENDER_NAME_MAX) {
 		/* Too short for its index: no index, as the slow way. */
@@ -489,7 +531,7 @@ render_mib_lookup(const struct snmp_varbind *vb, struct render_mib *rm)
 		rm->plain = NULL;
 		/* One lookup, one index decoding: the name is made from
 		 * it. */
-		rm->namelen = mib_name_instance(rm->node, &vb->name, plen,
+		rm->namelen = mib_name_instance(rm->node, name, plen,
 		    rm->items, sizeof(rm->items) / sizeof(rm->items[0]),
 		    &rm->nitems, rm->name, sizeof(rm->name));
 		if (rm->namelen >= sizeof(rm->name))
@@ -726,24 +768,31 @@ put_vb_rest(struct render_buf *b, const struct snmp_value *v,
 	b->p[b->len++] = '}';
 }
 
-static void
-render_varbind_c(struct render_buf *b, struct render_oidcache *c,
-    const struct snmp_varbind *vb)
+void
+render_object(struct render_buf *b, struct render_oidcache *c,
+    const struct oid *name, const struct snmp_value *v)
 {
 	struct render_mib	 rm;
 	size_t			 room;
 	bool			 named;
 
-	named = render_mib_lookup(vb, &rm);
-	if ((room = vb_room(b, &vb->value, named ? rm.room : 0)) == 0 ||
+	named = render_mib_lookup(name, v, &rm);
+	if ((room = vb_room(b, v, named ? rm.room : 0)) == 0 ||
 	    render_reserve(b, room) == -1)
 		return;
 	PUT_LIT(b, "{\"oid\":\"");
-	put_oid_cached(b, c, &vb->name);
+	put_oid_cached(b, c, name);
 	b->p[b->len++] = '"';
 	if (named)
 		put_mib_name(b, &rm);
-	put_vb_rest(b, &vb->value, c, NULL, named ? &rm : NULL);
+	put_vb_rest(b, v, c, NULL, named ? &rm : NULL);
+}
+
+static void
+render_varbind_c(struct render_buf *b, struct render_oidcache *c,
+    const struct snmp_varbind *vb)
+{
+	render_object(b, c, &vb->name, &vb->value);
 }
 
 void

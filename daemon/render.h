@@ -15,6 +15,7 @@
 #include <string.h>
 
 struct oid;
+struct snmp_value;
 struct snmp_varbind;
 struct snmp_vbraw;
 
@@ -35,8 +36,16 @@ void	 render_buf_init(struct render_buf *b);
 void	 render_buf_free(struct render_buf *b);
 /* Empty the buffer, keeping its memory. */
 void	 render_buf_reset(struct render_buf *b);
-/* Make room for n more bytes.  0 or -1 (and failed set). */
-int	 render_reserve(struct render_buf *b, size_t n);
+/* Make room for n more bytes.  0 or -1 (and failed set).  Inline: it
+ * runs for every varbind; render_reserve_grow when it must grow. */
+int	 render_reserve_grow(struct render_buf *b, size_t n);
+static inline int
+render_reserve(struct render_buf *b, size_t n)
+{
+	if (!b->failed && b->cap - b->len >= n)
+		return 0;
+	return render_reserve_grow(b, n);
+}
 
 /* render_add's way when the buffer must grow (or failed). */
 void	 render_add_grow(struct render_buf *b, const void *p, size_t n);
@@ -109,6 +118,10 @@ struct render_oidcache {
 	} slot[RENDER_OIDCACHE_SLOTS];
 };
 
+/* render_varbind() of a name and a value held apart (a poll's stored
+ * set), OID text through c (NULL: none). */
+void	 render_object(struct render_buf *b, struct render_oidcache *c,
+	    const struct oid *name, const struct snmp_value *v);
 /* render_oid() and render_varbinds() taking OID text from c. */
 void	 render_oid_cached(struct render_buf *b, struct render_oidcache *c,
 	    const struct oid *o);

@@ -460,17 +460,34 @@ state_vals_rate(const struct state_vals *v, size_t i, double *rate)
 	return v->rates->st[i];
 }
 
-void
-state_vals_render_one(struct render_buf *b, const struct state_vals *v,
-    size_t i)
+/* Object i's name: in the set's names, or its arcs copied to *tmp (no
+ * whole struct oid copied per object). */
+static const struct oid *
+vals_name(const struct state_vals *v, size_t i, struct oid *tmp)
 {
-	struct snmp_varbind	 vb;
+	const struct state_vb	*r;
+
+	if (v->names != NULL)
+		return &v->names[i];
+	r = &v->vb[i];
+	tmp->len = r->oidlen;
+	memcpy(tmp->arcs, v->data + r->off, (size_t)r->oidlen * 4);
+	return tmp;
+}
+
+static void
+vals_render_one(struct render_buf *b, struct render_oidcache *c,
+    const struct state_vals *v, size_t i)
+{
+	struct snmp_value	 val;
+	struct oid		 tmp;
 	const char		*why;
 	double			 rate;
+	size_t			 oidlen;
 	int			 st;
 
-	state_vals_get(v, i, &vb);
-	render_varbind(b, &vb);
+	state_vals_value(v, i, &val, &oidlen);
+	render_object(b, c, vals_name(v, i, &tmp), &val);
 	if ((st = state_vals_rate(v, i, &rate)) == RATE_NONE || b->failed)
 		return;
 	/* Drop the closing brace, add the rate or why there is none. */
@@ -488,15 +505,32 @@ state_vals_render_one(struct render_buf *b, const struct state_vals *v,
 }
 
 void
+state_vals_render_one(struct render_buf *b, const struct state_vals *v,
+    size_t i)
+{
+	vals_render_one(b, NULL, v, i);
+}
+
+void
 state_vals_render(struct render_buf *b, const struct state_vals *v)
+{
+	state_vals_render_c(b, NULL, v);
+}
+
+void
+state_vals_render_c(struct render_buf *b, struct render_oidcache *c,
+    const struct state_vals *v)
 {
 	size_t			 i;
 
+	/* Only a named set's names repeat from run to run. */
+	if (v->names == NULL)
+		c = NULL;
 	render_add(b, "[", 1);
 	for (i = 0; i < v->n; i++) {
 		if (i > 0)
 			render_add(b, ",", 1);
-		state_vals_render_one(b, v, i);
+		vals_render_one(b, c, v, i);
 	}
 	render_add(b, "]", 1);
 }

@@ -136,6 +136,11 @@ void	 state_vals_value(const struct state_vals *v, size_t i,
 /* A JSON array of every object (render.c's varbind format, with "rate"
  * or "discontinuity" and "discontinuity_reason" where the rates say). */
 void	 state_vals_render(struct render_buf *b, const struct state_vals *v);
+/* The same, a named set's OID text (a get's objects, the same every run)
+ * through c (render.h), the caller's. */
+struct render_oidcache;
+void	 state_vals_render_c(struct render_buf *b, struct render_oidcache *c,
+	    const struct state_vals *v);
 /* Object i alone, the same way. */
 void	 state_vals_render_one(struct render_buf *b, const struct state_vals *v,
 	    size_t i);

@@ -175,8 +175,8 @@ view_ev_response(const char *poll, struct render_buf *b,
 }
 
 void
-view_ev_response_text(struct render_buf *b, const char *poll,
-    const struct state_vals *vals)
+view_ev_response_text(struct render_buf *b, struct render_oidcache *c,
+    const char *poll, const struct state_vals *vals)
 {
 	double	 ms;
 
@@ -184,7 +184,7 @@ view_ev_response_text(struct render_buf *b, const char *poll,
 	render_adds(b, "\"poll\":");
 	render_json_str(b, poll, strlen(poll));
 	render_adds(b, ",\"varbinds\":");
-	state_vals_render(b, vals);
+	state_vals_render_c(b, c, vals);
 	if (vals->rates != NULL) {
 		render_adds(b, ",\"rate_interval_ms\":");
 		/* As jansson writes a real: 5000.0, not 5000. */

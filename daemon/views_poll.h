@@ -41,10 +41,13 @@ json_t	*view_ev_state(const char *to, const char *from,
 json_t	*view_ev_poll(const char *poll, int error, const char *detail,
 	    double duration_ms, uint64_t count);
 /* "response": the values a run stored, rendered through b (scratch). */
-/* The same as members text (`"poll":..,"varbinds":[..]`), into b. */
-void	 view_ev_response_text(struct render_buf *b, const char *poll,
-	    const struct state_vals *vals);
 json_t	*view_ev_response(const char *poll, struct render_buf *b,
+	    const struct state_vals *vals);
+/* The same as members text (`"poll":..,"varbinds":[..]`), into b; a get
+ * poll's OID text through c (render.h; NULL: none). */
+struct render_oidcache;
+void	 view_ev_response_text(struct render_buf *b,
+	    struct render_oidcache *c, const char *poll,
 	    const struct state_vals *vals);
 /* "error": a run of poll failed. */
 json_t	*view_ev_poll_error(const char *poll, int error, const char *detail);

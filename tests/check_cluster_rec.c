@@ -178,6 +178,64 @@ START_TEST(rec_buffer_grows_and_is_reused)
 }
 END_TEST
 
+/*
+ * Records made in spares are the records made fresh, whatever the spare
+ * held before: a spare big enough is made again (the same block), one
+ * too small is freed for a new one, the list keeps at most its bound.
+ */
+START_TEST(rec_spares_made_again)
+{
+	struct pubm_spares sp = { NULL, 0 };
+	struct pubm	*m, *f, *blk;
+	char		 text[1200], subj[40], id[40];
+	size_t		 i, n, blkcap;
+
+	for (i = 0; i < 40; i++) {
+		/* lengths up and down, past the rounding now and then */
+		n = (i * 397) % 1100;
+		memcpy(text, "{\"v\":\"", 6);
+		memset(text + 6, 'x', n);
+		memcpy(text + 6 + n, "\"}", 2);
+		n += 8;
+		snprintf(subj, sizeof(subj), "snmpmgrd.c.poll.s%zu.p", i);
+		snprintf(id, sizeof(id), "s%zu/p/%zu", i, i * 7);
+		blk = sp.head;
+		blkcap = blk != NULL ? blk->cap : 0;
+		m = pubm_text_from(&sp, subj, id, text, n, "\"mgr-a\"",
+		    ",\"slot\":7");
+		f = pubm_text(subj, id, text, n, "\"mgr-a\"", ",\"slot\":7");
+		ck_assert_ptr_nonnull(m);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_str_eq(m->subj, f->subj);
+		ck_assert_str_eq(m->id, f->id);
+		ck_assert_uint_eq(m->len, f->len);
+		ck_assert_mem_eq(m->data, f->data, f->len + 1);
+		ck_assert(!m->failed && m->token == 0 && m->next == NULL);
+		ck_assert_uint_ge(m->cap, strlen(subj) + strlen(id) + m->len +
+		    3);
+		/* a spare big enough made again (subject, id, the text
+		 * with node, extra and 8 more, NULs), else a new block */
+		if (blkcap >= strlen(subj) + 1 + strlen(id) + 1 + n + 7 + 8 +
+		    8 + 1)
+			ck_assert_ptr_eq(m, blk);
+		else
+			ck_assert_uint_eq(m->cap % 256, 0);
+		pubm_free(f);
+		m->token = 5;
+		m->failed = true;
+		pubm_spare_put(&sp, m, 1);
+		ck_assert_uint_eq(sp.n, 1);
+	}
+	/* Beyond the bound: freed, not kept. */
+	m = pubm_alloc("s", "i", 10);
+	pubm_spare_put(&sp, m, 1);
+	ck_assert_uint_eq(sp.n, 1);
+	pubm_spares_free(&sp);
+	ck_assert_ptr_null(sp.head);
+	ck_assert_uint_eq(sp.n, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -189,6 +247,7 @@ main(void)
 	tcase_add_test(tc, rec_empty_and_escaped);
 	tcase_add_test(tc, rec_members_not_twice);
 	tcase_add_test(tc, rec_buffer_grows_and_is_reused);
+	tcase_add_test(tc, rec_spares_made_again);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -337,7 +337,8 @@ START_TEST(render_raw_matches_decoded)
 }
 END_TEST
 
-/* Every digit count, both sides of each power of ten, against printf. */
+/* Every digit count, both sides of each power of ten and of 2^32, against
+ * printf. */
 START_TEST(render_numbers_match_printf)
 {
 	struct render_buf	 b;
@@ -366,6 +367,15 @@ START_TEST(render_numbers_match_printf)
 		}
 		if (k < 19)
 			p *= 10;
+	}
+	/* Both sides of the 32-bit path's end. */
+	for (j = 0; j < 5; j++) {
+		vals[0] = (uint64_t)UINT32_MAX - 2 + j;
+		render_buf_reset(&b);
+		render_u64(&b, vals[0]);
+		snprintf(want, sizeof(want), "%ju", (uintmax_t)vals[0]);
+		ck_assert_uint_eq(b.len, strlen(want));
+		ck_assert(memcmp(b.p, want, b.len) == 0);
 	}
 	render_buf_reset(&b);
 	render_u64(&b, UINT64_MAX);
@@ -561,6 +571,73 @@ START_TEST(state_named_set_compact)
 }
 END_TEST
 
+/*
+ * A stored set rendered with a cache (the results' records) is the set
+ * rendered without, byte for byte: named sets (compact, and with value
+ * bytes), sets of other names sharing the cache and colliding in it, an
+ * unnamed set (its names are not cached), rates, each run several times.
+ */
+START_TEST(render_stored_cached_matches_plain)
+{
+	struct render_oidcache	*c;
+	struct render_buf	 plain, cached;
+	struct state_vals	 v;
+	struct snmp_varbind	 vb[8];
+	struct oid		 names[4][8];
+	size_t			 i, set, run;
+
+	c = calloc(1, sizeof(*c));
+	ck_assert_ptr_nonnull(c);
+	render_buf_init(&plain);
+	render_buf_init(&cached);
+	for (set = 0; set < 4; set++)
+		for (i = 0; i < 8; i++) {
+			ck_assert_int_eq(oid_parse_str(&names[set][i],
+			    "1.3.6.1.4.1.99999.2.1"), 0);
+			names[set][i].arcs[names[set][i].len++] =
+			    (uint32_t)(i + 1 + set * 8 * RENDER_OIDCACHE_SLOTS);
+			names[set][i].arcs[names[set][i].len++] = 1;
+		}
+	for (run = 0; run < 4 * 5; run++) {
+		set = run % 4;
+		memset(vb, 0, sizeof(vb));
+		for (i = 0; i < 8; i++) {
+			vb[i].name = names[set][i];
+			vb[i].value.type = i % 3 == 0 ? SNMP_T_COUNTER32 :
+			    i % 3 == 1 ? SNMP_T_INTEGER : SNMP_T_GAUGE32;
+			vb[i].value.u = run * 1000 + i;
+		}
+		if (run % 5 == 2) {
+			vb[3].value.type = SNMP_T_OCTETS;
+			vb[3].value.data = (const uint8_t *)"eth0";
+			vb[3].value.len = 4;
+		}
+		state_vals_init(&v);
+		if (set == 3)
+			ck_assert_int_eq(state_vals_add(&v, vb, 8), 0);
+		else
+			ck_assert_int_eq(state_vals_set_get(&v, vb, 8,
+			    names[set], 8), 0);
+		ck_assert(set == 3 ? v.names == NULL : v.names != NULL);
+		if (run % 2 == 1) {
+			ck_assert_int_eq(state_rates_prepare(&v, 8), 0);
+			v.rates->st[0] = RATE_OK;
+			v.rates->rate[0] = 0.1 * (double)run;
+			v.rates->st[1] = RATE_DISC_UPTIME;
+		}
+		render_buf_reset(&plain);
+		render_buf_reset(&cached);
+		state_vals_render(&plain, &v);
+		state_vals_render_c(&cached, c, &v);
+		assert_same_text(&plain, &cached, "stored set", run, set);
+		state_vals_free(&v);
+	}
+	render_buf_free(&plain);
+	render_buf_free(&cached);
+	free(c);
+}
+END_TEST
+
 /* The store against a plain model: random batches of replaced and new
  * OIDs (values growing and shrinking, repeats within a batch, exceptions
  * left out), by get and by a walk's staged rows; after each the set is
@@ -696,6 +773,7 @@ main(void)
 	tcase_add_test(tc, render_fixed_matches_printf);
 	tcase_add_test(tc, render_raw_matches_decoded);
 	tcase_add_test(tc, render_stored_rates);
+	tcase_add_test(tc, render_stored_cached_matches_plain);
 	tcase_add_test(tc, state_named_set_compact);
 	tcase_add_test(tc, store_matches_model);
 	suite_add_tcase(s, tc);
