@@ -160,7 +160,8 @@ snmp_reply_pdu(struct ctl_req *r, const struct snmp_pdu *pdu, uint32_t rtt_us,
 static struct state_poll *
 snmp_store_of(struct mcall *c, bool *refused)
 {
-	struct dsess	*ds = c->op->ds;
+	struct dsess		*ds = c->op->ds;
+	struct state_poll	*store;
 
 	*refused = false;
 	if (!mcall_bool(c, "store", false))
@@ -172,16 +173,11 @@ snmp_store_of(struct mcall *c, bool *refused)
 		*refused = true;
 		return NULL;
 	}
-	if (ds->store == NULL) {
-		if ((ds->store = malloc(sizeof(*ds->store))) == NULL) {
-			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
-			    NULL);
-			*refused = true;
-			return NULL;
-		}
-		state_poll_init(ds->store);
+	if ((store = sessions_store_make(ds)) == NULL) {
+		ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory", NULL);
+		*refused = true;
 	}
-	return ds->store;
+	return store;
 }
 
 /* The request ID of a failed request, in its error's data. */

@@ -615,6 +615,7 @@ roster_add(struct roster *r, struct daemon *d, const struct metrics_sel *sel,
 {
 	static const struct sess_stats zero;
 	const struct sess_stats	*st;
+	const struct state_sess	*ss;
 	struct polls_sess_info	 info;
 	struct msess		*ms;
 	struct mjob		*mj, *nj;
@@ -636,8 +637,14 @@ roster_add(struct roster *r, struct daemon *d, const struct metrics_sel *sel,
 	label(&r->pfx, &first, "host", host, strlen(host));
 	ms->pfxlen = (uint32_t)(r->pfx.len - ms->pfx);
 	ms->have_rtt = false;
-	if (polls_sess_info(ds, &info) == -1)
+	if (polls_sess_info(ds, &info) == -1) {
+		/* No polls: its client requests' RTT. */
+		if ((ss = sessions_asked_state(ds)) != NULL) {
+			ms->have_rtt = ss->have_rtt;
+			ms->fig[SF_RTT] = ss->srtt_us;
+		}
 		return r->pfx.failed ? -1 : 0;
+	}
 	ms->have_rtt = info.st->have_rtt;
 	ms->fig[SF_RTT] = info.st->srtt_us;		/* 10^-6 s */
 	for (j = 0; j < info.njobs; j++) {

@@ -265,12 +265,20 @@ op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 {
 	struct op		*op = arg;
 	struct sess_result	 r2;
+	char			 detail[512];
 
 	if (res->more) {
 		/* A broadcast: more may come until the deadline. */
 		if (op->answer_more != NULL)
 			op->answer_more(op, res);
 		return;
+	}
+	if (op->ds != NULL) {
+		/* A broadcast's end (no pdu) has no round trip of its own. */
+		if (res->error != 0)
+			op_error_detail(op, res->error, detail, sizeof(detail));
+		sessions_asked(op->ds, res->error, res->error ? detail : NULL,
+		    res->rtt_us, res->error == 0 && res->pdu != NULL);
 	}
 	if (res->error == 0 && res->answers > 0 && op->answer_more == NULL) {
 		/* broadcast turned on while it ran: no answer to give. */
@@ -322,9 +330,17 @@ static void
 op_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
 {
 	struct op	*op = arg;
+	char		 detail[512];
 
 	op->w = NULL;		/* the engine frees it */
 	op->d->walks_active--;
+	if (op->ds != NULL) {
+		/* Its round trip: that of the walk's last answer. */
+		if (res->error != 0)
+			op_walk_error_detail(op, res, detail, sizeof(detail));
+		sessions_asked(op->ds, res->error, res->error ? detail : NULL,
+		    sess_get_stats(op->s)->last_rtt_us, res->error == 0);
+	}
 	op->answer_walk(op, res);
 	ctl_req_done(op->r);
 	op_free(op);

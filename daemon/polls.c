@@ -1008,8 +1008,8 @@ polls_reset(struct polls *P, struct dsess *ds)
 
 	for (i = 0; ds->ps != NULL && i < ds->ps->njobs; i++)
 		state_poll_reset(&psess_jobs(ds->ps)[i]->st);
-	if (ds->store != NULL)
-		state_poll_reset(ds->store);
+	if (sessions_store(ds) != NULL)
+		state_poll_reset(sessions_store(ds));
 }
 
 /* ---------------------------------------------------------- poll.run */

@@ -282,6 +282,33 @@ dsess_new(struct daemon *d, const struct config_session *cs, bool own)
 	return ds;
 }
 
+/* What clients' requests left on a session (sessions.h). */
+struct sessions_asked {
+	struct state_sess	 st;
+	struct state_poll	*store;
+};
+
+static struct sessions_asked *
+sessions_asked_make(struct dsess *ds)
+{
+	if (ds->asked == NULL)
+		ds->asked = calloc(1, sizeof(*ds->asked));
+	return ds->asked;
+}
+
+static void
+sessions_asked_free(struct sessions_asked *a)
+{
+	if (a == NULL)
+		return;
+	if (a->store != NULL) {
+		state_poll_free(a->store);
+		free(a->store);
+	}
+	state_err_free(&a->st.err);
+	free(a);
+}
+
 static void
 dsess_free(const struct sessions *t, struct dsess *ds)
 {
@@ -290,10 +317,7 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	/* Client requests on it end here, while ds is still valid. */
 	sess_free(ds->s);
 	ds->s = NULL;
-	if (ds->store != NULL) {
-		state_poll_free(ds->store);
-		free(ds->store);
-	}
+	sessions_asked_free(ds->asked);
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);
@@ -461,6 +485,51 @@ sessions_note(struct dsess *ds, int error, const char *detail)
 		return;
 	log_repeat(&ds->rep, "session %s: %s (%d): %s", ds->name,
 	    snmpmgr_strerror(error), error, detail);
+}
+
+void
+sessions_asked(struct dsess *ds, int error, const char *detail,
+    uint32_t rtt_us, bool have_rtt)
+{
+	struct sessions_asked	*a;
+
+	if (error == SNMPMGR_ERR_INTERRUPTED || ds->ps != NULL ||
+	    (a = sessions_asked_make(ds)) == NULL)
+		return;
+	if (error != 0) {
+		state_err_set(&a->st.err, error, detail, state_now_ms());
+		return;
+	}
+	a->st.last_ok_ms = state_now_ms();
+	if (have_rtt)
+		state_sess_rtt(&a->st, rtt_us);
+}
+
+const struct state_sess *
+sessions_asked_state(const struct dsess *ds)
+{
+	return ds->asked != NULL ? &ds->asked->st : NULL;
+}
+
+struct state_poll *
+sessions_store(const struct dsess *ds)
+{
+	return ds->asked != NULL ? ds->asked->store : NULL;
+}
+
+struct state_poll *
+sessions_store_make(struct dsess *ds)
+{
+	struct sessions_asked	*a;
+
+	if ((a = sessions_asked_make(ds)) == NULL)
+		return NULL;
+	if (a->store == NULL) {
+		if ((a->store = malloc(sizeof(*a->store))) == NULL)
+			return NULL;
+		state_poll_init(a->store);
+	}
+	return a->store;
 }
 
 /*

@@ -34,7 +34,9 @@ struct psess;
 struct sess;
 struct sess_opts;
 struct sessions;
+struct sessions_asked;
 struct state_poll;
+struct state_sess;
 
 /* Fields ordered without holes: there is one per session. */
 struct dsess {
@@ -49,8 +51,8 @@ struct dsess {
 	struct sess		*s;	/* NULL if it could not be created */
 	const char		*errdetail; /* "" or owned text */
 	struct psess		*ps;	/* its polls and results (polls.c) */
-	struct state_poll	*store;	/* what ad-hoc operations stored
-					 * ("store": true), or NULL */
+	struct sessions_asked	*asked;	/* what clients' requests left,
+					 * NULL until first asked */
 	struct log_repeat	 rep;	/* repeated request failures */
 	/*
 	 * mask_sensitive_data and decrypt_trace as changed at run time
@@ -123,6 +125,27 @@ void		 sessions_copy_opts(const struct dsess *ds,
 
 /* Note the outcome of a request on ds for the log (0 = success). */
 void		 sessions_note(struct dsess *ds, int error, const char *detail);
+
+/*
+ * What clients' requests (not polls) left on a session: made when first
+ * asked, so a session never asked costs nothing more.
+ *
+ * sessions_asked() records how one ended (op.c, for every request, walk
+ * and discovery on a configured session): error 0 an answer (its RTT
+ * folded into the smoothed RTT when have_rtt), otherwise the error and
+ * detail; SNMPMGR_ERR_INTERRUPTED is neither.  Only a session without
+ * polls records: one with polls shows its polls' (polls.c).
+ * sessions_asked_state() is NULL when nothing was recorded.
+ *
+ * sessions_store() is what ad-hoc operations stored ("store": true),
+ * NULL when none; sessions_store_make() makes it when missing (NULL
+ * when memory runs out).
+ */
+void		 sessions_asked(struct dsess *ds, int error, const char *detail,
+		    uint32_t rtt_us, bool have_rtt);
+const struct state_sess *sessions_asked_state(const struct dsess *ds);
+struct state_poll *sessions_store(const struct dsess *ds);
+struct state_poll *sessions_store_make(struct dsess *ds);
 
 /*
  * Change options at run time: obj holds option names and values as in

@@ -55,33 +55,41 @@ view_sess_stats(const struct dsess *ds)
 	return ds->s != NULL ? sess_get_stats(ds->s) : &zero;
 }
 
+/* Add last_success, last_error, srtt_ms of st (NULL: none yet) to o. */
+static void
+view_sess_health(json_t *o, const struct state_sess *st)
+{
+	json_object_set_new(o, "last_success",
+	    view_state_time(st != NULL ? st->last_ok_ms : 0));
+	json_object_set_new(o, "last_error", st != NULL ?
+	    view_state_err(&st->err) : json_null());
+	json_object_set_new(o, "srtt_ms", st != NULL && st->have_rtt ?
+	    json_real(st->srtt_us / 1000.0) : json_null());
+}
+
 /* Add polls, last_success, last_error, srtt_ms, overruns to a
- * session.list row. */
+ * session.list row: a session without polls has its client requests'
+ * and no overruns. */
 static void
 view_poll_row(const struct dsess *ds, json_t *row)
 {
 	struct polls_sess_info	 info;
 	struct state_job_info	 ji;
-	const struct state_sess	*st;
 	uint64_t		 overruns = 0;
 	size_t			 i;
 
 	if (polls_sess_info(ds, &info) == -1) {
 		json_object_set_new(row, "polls", json_integer(0));
+		view_sess_health(row, sessions_asked_state(ds));
 		return;
 	}
-	st = info.st;
 	for (i = 0; i < info.njobs; i++) {
 		polls_job_info(ds, i, &ji);
 		overruns += ji.overruns;
 	}
 	json_object_set_new(row, "polls",
 	    json_integer((json_int_t)info.njobs));
-	json_object_set_new(row, "last_success",
-	    view_state_time(st->last_ok_ms));
-	json_object_set_new(row, "last_error", view_state_err(&st->err));
-	json_object_set_new(row, "srtt_ms", st->have_rtt ?
-	    json_real(st->srtt_us / 1000.0) : json_null());
+	view_sess_health(row, info.st);
 	json_object_set_new(row, "overruns", json_integer((json_int_t)overruns));
 }
 
@@ -183,9 +191,13 @@ view_poll_show(const struct dsess *ds)
 
 	if ((arr = json_array()) == NULL)
 		return NULL;
-	if (polls_sess_info(ds, &info) == -1)
-		return json_pack("{s:{s:s},s:o}", "state", "state",
-		    polls_state_name(ds), "polls", arr);
+	if (polls_sess_info(ds, &info) == -1) {
+		/* No polls: what its client requests left. */
+		if ((state = json_pack("{s:s}", "state",
+		    polls_state_name(ds))) != NULL)
+			view_sess_health(state, sessions_asked_state(ds));
+		return json_pack("{s:o,s:o}", "state", state, "polls", arr);
+	}
 	now = info.now_us;
 	ss = info.st;
 	state = json_pack("{s:s,s:I,s:f,s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:I}",
@@ -401,6 +413,7 @@ view_poll_results(const struct dsess *ds, const char *poll, char **out,
 {
 	struct polls_sess_info	 info;
 	struct state_job_info	 ji;
+	const struct state_poll	*store;
 	struct render_buf	 b;
 	size_t			 i, n = 0;
 
@@ -419,8 +432,9 @@ view_poll_results(const struct dsess *ds, const char *poll, char **out,
 		view_poll_job_render(&b, &ji, info.now_us);
 	}
 	render_adds(&b, "]");
-	if (poll == NULL && ds->store != NULL && ds->store->have)
-		view_store_render(&b, ds->store);
+	store = sessions_store(ds);
+	if (poll == NULL && store != NULL && store->have)
+		view_store_render(&b, store);
 	render_adds(&b, "}");
 	if (poll != NULL && n == 0) {
 		snprintf(err, errsize, "session %s has no poll \"%s\"",
@@ -444,7 +458,7 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 {
 	struct polls_sess_info	 info;
 	struct state_job_info	 ji;
-	const struct state_poll	*best = NULL;
+	const struct state_poll	*best = NULL, *store;
 	const char		*bestname = NULL;
 	struct render_buf	 b;
 	double			 rate;
@@ -466,10 +480,11 @@ view_poll_value(const struct dsess *ds, const struct oid *o, char **out,
 		}
 	}
 	/* What ad-hoc operations stored, as one more source. */
-	if (ds->store != NULL && ds->store->have &&
-	    (k = state_vals_find(&ds->store->vals, o)) >= 0 &&
-	    (best == NULL || ds->store->time_ms > best->time_ms)) {
-		best = ds->store;
+	store = sessions_store(ds);
+	if (store != NULL && store->have &&
+	    (k = state_vals_find(&store->vals, o)) >= 0 &&
+	    (best == NULL || store->time_ms > best->time_ms)) {
+		best = store;
 		bestname = NULL;
 		bestk = k;
 	}

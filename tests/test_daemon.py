@@ -142,6 +142,62 @@ class DaemonMethods(unittest.TestCase):
         self.assertIn("nosuch", e["message"])
         self.assertEqual(self.error("session.show", {})["code"], -32602)
 
+    def test_session_without_polls_shows_its_requests(self):
+        # Sessions of their own, never asked before: no other test's
+        # requests mix in.  No polls, so the state stays "unknown".
+        silent = free_udp_port()
+        for name, cfg in (("asked", self.agent.target()),
+                          ("asked_silent", {"host": "127.0.0.1",
+                                            "port": silent,
+                                            "timeout": "100ms",
+                                            "retries": 0})):
+            self.call("session.add", {"session": name, "config": cfg})
+            self.addCleanup(self.call, "session.remove", {"session": name})
+
+        def show(name):
+            return self.call("session.show", {"session": name})["state"]
+
+        def row(name):
+            rows = self.call("session.list")["sessions"]
+            return [r for r in rows if r["name"] == name][0]
+
+        st = show("asked")
+        self.assertEqual(st, {"state": "unknown", "last_success": None,
+                              "last_error": None, "srtt_ms": None})
+        # A walk answered: a success and an RTT.
+        self.call("snmp.walk", {"session": "asked", "oid": SYSTEM})
+        st = show("asked")
+        self.assertEqual(st["state"], "unknown")
+        self.assertIsNotNone(st["last_success"])
+        self.assertGreater(st["srtt_ms"], 0)
+        self.assertIsNone(st["last_error"])
+        # A get answered: the success is as late or later.
+        self.call("snmp.get", {"session": "asked", "oids": [SYS_UPTIME]})
+        st2 = show("asked")
+        self.assertGreaterEqual(st2["last_success"], st["last_success"])
+        self.assertGreater(st2["srtt_ms"], 0)
+        r = row("asked")
+        self.assertEqual(r["polls"], 0)
+        self.assertEqual(r["state"], "unknown")
+        self.assertEqual(r["last_success"], st2["last_success"])
+        self.assertEqual(r["srtt_ms"], st2["srtt_ms"])
+        self.assertIsNone(r["last_error"])
+        self.assertNotIn("overruns", r)
+        # Nothing answers on the silent port: the timeout is the error.
+        e = self.error("snmp.get", {"session": "asked_silent",
+                                    "oids": [SYS_DESCR]})
+        self.assertEqual(e["code"], 201)
+        st = show("asked_silent")
+        self.assertEqual(st["state"], "unknown")
+        self.assertIsNone(st["last_success"])
+        self.assertIsNone(st["srtt_ms"])
+        self.assertEqual(st["last_error"]["code"], 201)
+        self.assertEqual(st["last_error"]["message"], "timeout")
+        self.assertEqual(st["last_error"]["detail"], e["data"]["detail"])
+        self.assertRegex(st["last_error"]["time"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(row("asked_silent")["last_error"], st["last_error"])
+
     # ------------------------------------------------------------- snmp.*
 
     def test_get_renders_types(self):

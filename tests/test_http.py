@@ -301,6 +301,27 @@ class Http(unittest.TestCase):
         self.assertEqual(types["snmpmgrd_session_requests"], "counter")
         self.assertEqual(types["snmpmgrd_session_rtt_seconds"], "gauge")
 
+    def test_02c_rtt_of_a_session_without_polls(self):
+        # no polls: no RTT until a client's request is answered, then
+        # that request's
+        self.d.call("session.add", {"session": "nopoll", "config": {}})
+        self.addCleanup(self.d.call, "session.remove", {"session": "nopoll"})
+        s, _ = self.scrape()
+        self.assertEqual(len(find(s, "snmpmgrd_session_requests",
+                                  session="nopoll")), 1)
+        self.assertEqual(find(s, "snmpmgrd_session_rtt_seconds",
+                              session="nopoll"), [])
+        self.d.call("snmp.get", {"session": "nopoll",
+                                 "oids": ["1.3.6.1.2.1.1.3.0"]})
+        srtt = self.d.call("session.show",
+                           {"session": "nopoll"})["state"]["srtt_ms"]
+        s, _ = self.scrape()
+        rtt = find(s, "snmpmgrd_session_rtt_seconds", session="nopoll")
+        self.assertEqual(len(rtt), 1, rtt)
+        self.assertRegex(rtt[0][1], r"^\d+\.\d{6}$")
+        self.assertAlmostEqual(float(rtt[0][1]), srtt / 1000, delta=2e-6)
+        self.assertGreater(float(rtt[0][1]), 0)
+
     def test_03_promtool(self):
         promtool = shutil.which("promtool")
         if promtool is None:
