@@ -786,7 +786,8 @@ cl_disconnected_cb(natsConnection *nc, void *arg)
 
 	pthread_mutex_lock(&cl->mu);
 	cl->state = NS_DISCONNECTED;
-	if (cl->addr_moved)
+	cl->lib_down = true;
+	if (cl->addr_gen != cl->conn_gen)
 		pthread_cond_signal(&cl->lcv);
 	pthread_mutex_unlock(&cl->mu);
 }
@@ -797,6 +798,7 @@ cl_reconnected_cb(natsConnection *nc, void *arg)
 	struct cluster	*cl = arg;
 
 	pthread_mutex_lock(&cl->mu);
+	cl->lib_down = false;
 	cl_nats_back(cl);
 	pthread_mutex_unlock(&cl->mu);
 	log_info("cluster %s: NATS connection back", cl->name);
@@ -896,7 +898,8 @@ cl_servers(struct cluster *cl, struct cl_nats *n, natsOptions *o,
 	char		 why[600], what[700];
 	bool		 pending, tls, v6, same = true;
 
-	k = cl_addr_take(cl, sv, idx, &pending, why, sizeof(why));
+	k = cl_addr_take(cl, sv, idx, &pending, why, sizeof(why),
+	    &n->take_gen);
 	if (k == 0) {
 		if (pending)
 			return 1;
@@ -1032,6 +1035,8 @@ cl_connect(struct cluster *cl, struct cl_nats *n)
 	}
 	pthread_mutex_lock(&cl->mu);
 	cl->state = NS_CONNECTED;
+	cl->conn_gen = n->take_gen;
+	cl->lib_down = false;
 	cl->ready = true;
 	cl->back = true;	/* a spool left from before goes now */
 	cl->lasterr[0] = '\0';
@@ -1152,11 +1157,12 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	event_active(cl->ev_view, EV_TIMEOUT, 0);
 }
 
-/* Under mu: libnats, not connected, has a server's old address only. */
+/* Under mu: libnats lost the connection and has only addresses that
+ * changed since it was made (a change while connecting counts too). */
 static bool
 cl_moved(const struct cluster *cl)
 {
-	return cl->ready && cl->addr_moved && cl->state != NS_CONNECTED;
+	return cl->ready && cl->lib_down && cl->addr_gen != cl->conn_gen;
 }
 
 /*
@@ -1189,10 +1195,8 @@ cl_lease_thread(void *arg)
 	(void)pthread_setname_np(pthread_self(), "cl-lease");
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->stop) {
-		if ((moved = cl_moved(cl))) {
+		if ((moved = cl_moved(cl)))
 			cl->ready = false;
-			cl->addr_moved = false;
-		}
 		ready = cl->ready;
 		cl->addr_news = false;
 		cl->read_now = false;

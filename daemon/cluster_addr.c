@@ -129,8 +129,8 @@ cl_addr_settle(struct cl_srv *s, const char *detail,
 		snprintf(s->err, sizeof(s->err), "%s", detail);
 	else
 		s->err[0] = '\0';
-	if (changed && cl->ready)
-		cl->addr_moved = true;
+	if (changed)
+		cl->addr_gen++;
 	if (changed || first) {
 		cl->addr_news = true;
 		pthread_cond_signal(&cl->lcv);
@@ -255,7 +255,7 @@ cl_addr_json(struct cluster *cl)
 
 int
 cl_addr_take(struct cluster *cl, struct nw_server *out, int *idx,
-    bool *pending, char *why, size_t whylen)
+    bool *pending, char *why, size_t whylen, uint64_t *gen)
 {
 	struct cl_nats	*n = cl->nats;
 	struct cl_srv	*s;
@@ -266,6 +266,8 @@ cl_addr_take(struct cluster *cl, struct nw_server *out, int *idx,
 	if (whylen > 0)
 		why[0] = '\0';
 	pthread_mutex_lock(&cl->mu);
+	if (gen != NULL)
+		*gen = cl->addr_gen;
 	for (i = 0; i < n->nsrv && k < SNMPMGR_MAX_NATS_SERVERS; i++) {
 		s = &n->srv[i];
 		if (!s->looked)

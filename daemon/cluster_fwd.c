@@ -90,6 +90,7 @@ struct cluster_fwd {
 	bool		 stop;
 	natsConnection	*nc;
 	bool		 busy;		/* the thread publishes on nc */
+	bool		 subs_lost;	/* a delivery did not end in time */
 	natsSubscription *sub_rpc, *sub_ans;
 	int		 subs_done;	/* subscriptions whose delivery ended */
 	char		 inbox[128];	/* answers come to inbox.<id> */
@@ -269,6 +270,10 @@ fwd_unsubscribe(struct cluster_fwd *f)
 	struct timespec	 ts;
 	int		 want = 0;
 
+	/* Counted afresh: a round that timed out must not count here. */
+	pthread_mutex_lock(&f->mu);
+	f->subs_done = 0;
+	pthread_mutex_unlock(&f->mu);
 	if (f->sub_rpc != NULL && natsSubscription_Unsubscribe(f->sub_rpc) ==
 	    NATS_OK)
 		want++;
@@ -281,7 +286,9 @@ fwd_unsubscribe(struct cluster_fwd *f)
 	while (f->subs_done < want && pthread_cond_timedwait(&f->dcv,
 	    &f->mu, &ts) != ETIMEDOUT)
 		;
-	f->subs_done = 0;
+	/* A delivery still running may call into f: f is never freed. */
+	if (f->subs_done < want)
+		f->subs_lost = true;
 	pthread_mutex_unlock(&f->mu);
 	natsSubscription_Destroy(f->sub_rpc);
 	natsSubscription_Destroy(f->sub_ans);
@@ -763,6 +770,12 @@ cluster_fwd_free(struct cluster_fwd *f)
 	for (m = q_take(&f->in); m != NULL; m = next) {
 		next = m->next;
 		msg_free(m);
+	}
+	if (f->subs_lost) {
+		/* A NATS delivery thread may still call into f. */
+		log_warnx("cluster: a NATS delivery did not end in time: "
+		    "forwarding's state left allocated");
+		return;
 	}
 	if (f->ev_in != NULL)
 		event_free(f->ev_in);

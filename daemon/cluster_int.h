@@ -79,10 +79,13 @@ struct cluster {
 	bool		 addr_news;	/* a server's name lookup ended: the
 					 * lease thread, not connected, goes
 					 * now (cluster_addr.c) */
-	bool		 addr_moved;	/* a server's address changed while
-					 * connected: libnats still has the
-					 * old one, so the connection is made
-					 * again once it is not connected */
+	uint64_t	 addr_gen;	/* a server's address changed */
+	uint64_t	 conn_gen;	/* addr_gen of the addresses the lease
+					 * connection was given: libnats
+					 * reconnects to those for ever, so
+					 * when they are old and it lost the
+					 * connection, it is made again */
+	bool		 lib_down;	/* libnats lost that connection */
 	char		 lasterr[256];
 	struct member	*view;		/* the thread's latest reading */
 	size_t		 nview;
@@ -194,6 +197,7 @@ struct cl_nats {
 	int		 nsrv;
 	uint32_t	 resolve_ms;	/* names looked up again after */
 	int		 lnext;		/* the lease's next first server */
+	uint64_t	 take_gen;	/* addr_gen of the servers it takes */
 	char		*user, *password, *creds, *ca, *cert, *key;
 	natsConnection	*nc;		/* the loop's: lease, KV, requests */
 	jsCtx		*js;
@@ -237,7 +241,8 @@ int		 cl_addr_start(struct cluster *cl);
 void		 cl_addr_stop(struct cluster *cl);
 void		 cl_addr_free(struct cl_nats *n);
 int		 cl_addr_take(struct cluster *cl, struct nw_server *out,
-		    int *idx, bool *pending, char *why, size_t whylen);
+		    int *idx, bool *pending, char *why, size_t whylen,
+		    uint64_t *gen);
 json_t		*cl_addr_json(struct cluster *cl);
 #endif
 

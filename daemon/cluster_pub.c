@@ -96,7 +96,7 @@ cl_pub_up(struct cluster *cl, struct cl_nats *n)
 	/* Numeric addresses, looked up on the loop (cluster_addr.c). */
 	o.servers = sv;
 	if ((o.nservers = cl_addr_take(cl, sv, idx, &pending, why,
-	    sizeof(why))) == 0) {
+	    sizeof(why), NULL)) == 0) {
 		cl_pub_err(cl, n, "no address for any NATS server", why,
 		    strlen(why));
 		return false;

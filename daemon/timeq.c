@@ -236,6 +236,13 @@ wheel_remove(struct timeq *q, struct timeq_node *n)
 		last.n->slot = n->slot;
 	}
 	q->nfar--;
+	/* Emptied (a reload removed its sessions): its room goes now, not
+	 * when the horizon passes, which an empty wheel never does. */
+	if (b->n == 0) {
+		free(b->e);
+		b->e = NULL;
+		b->cap = 0;
+	}
 }
 
 /*

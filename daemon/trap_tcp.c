@@ -271,9 +271,10 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 
 	if ((c = tt_find(tt, id)) == NULL || c->doom != NULL)
 		return -1;
-	/* Enough gathered: out with it before more. */
+	/* Enough gathered: out with it before more (unless the socket is
+	 * full: its write event sends when there is room). */
 	if (c->dirty && c->outlen + len > TT_GATHER &&
-	    tt_flush(tt, c) == -1) {
+	    !event_pending(c->wev, EV_WRITE, NULL) && tt_flush(tt, c) == -1) {
 		tt_drop(tt, c, "send failed");
 		return -1;
 	}
@@ -389,8 +390,8 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 	c->busy = false;
 	if (c->doom != NULL)
 		why = c->doom;
-	/* The reports this read made. */
-	if (why == NULL && c->dirty && tt_flush(tt, c) == -1)
+	/* The reports this read made, also to a sender that is closing. */
+	if (c->dirty && tt_flush(tt, c) == -1 && why == NULL)
 		why = "send failed";
 	if (why != NULL)
 		tt_drop(tt, c, why);

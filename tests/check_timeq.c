@@ -264,6 +264,27 @@ START_TEST(timeq_short_periods_keep_little_room)
 }
 END_TEST
 
+/* All removed (a reload dropped the sessions): the room goes with them,
+ * though the horizon never passes the buckets again. */
+START_TEST(timeq_removing_all_gives_the_room_back)
+{
+	struct timeq	*q = setup();
+	size_t		 empty = timeq_bytes(q), i;
+
+	for (i = 0; i < NNODES; i++) {
+		items[i].at = 1000 * SEC + 2 * SEC + rnd() % (60 * SEC);
+		items[i].in = true;
+		timeq_insert(q, &items[i].tq, items[i].at);
+	}
+	ck_assert_uint_gt(timeq_bytes(q), empty + 8 * 1024);
+	for (i = 0; i < NNODES; i++)
+		timeq_remove(q, &items[i].tq);
+	ck_assert_uint_eq(timeq_count(q), 0);
+	ck_assert_uint_le(timeq_bytes(q), empty + 1024);
+	timeq_free(q);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -274,6 +295,7 @@ main(void)
 	tcase_add_test(tc, timeq_far_apart_deadlines_are_found);
 	tcase_add_test(tc, timeq_periodic_load_fires_each_once_a_period);
 	tcase_add_test(tc, timeq_short_periods_keep_little_room);
+	tcase_add_test(tc, timeq_removing_all_gives_the_room_back);
 	suite_add_tcase(su, tc);
 	return check_run(su);
 }
