@@ -36,10 +36,18 @@ PER_PORT = 5        # sessions per port of agent A
 
 
 def wait_for(cond, timeout=5.0, step=0.05, what="condition"):
-    """Poll cond() until it returns something true; that value."""
+    """Poll cond() until it returns something true; that value.  A cond
+    that raises OSError (a listener not open yet, a connection reset) is
+    asked again until the deadline, which raises its last error."""
     deadline = time.monotonic() + timeout
     while True:
-        v = cond()
+        try:
+            v = cond()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(step)
+            continue
         if v:
             return v
         if time.monotonic() > deadline:
