@@ -700,6 +700,31 @@ m_snmp_inform(struct mcall *c)
 }
 
 /*
+ * The local IPv4 address a datagram to s's agent leaves from, for a v1
+ * Trap-PDU's agent-addr (as Net-SNMP's tools fill it): a connect() of a
+ * UDP socket asks the routing table and sends nothing.  0.0.0.0 when
+ * the agent is not IPv4 or no route is known.
+ */
+static void
+mt_local_ipv4(struct sess *s, uint8_t out[4])
+{
+	const struct sockaddr	*sa;
+	struct sockaddr_in	 me;
+	socklen_t		 salen, ml = sizeof(me);
+	int			 fd;
+
+	memset(out, 0, 4);
+	if ((sa = sess_addr(s, &salen)) == NULL || sa->sa_family != AF_INET ||
+	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(fd, sa, salen) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&
+	    me.sin_family == AF_INET)
+		memcpy(out, &me.sin_addr, 4);
+	close(fd);
+}
+
+/*
  * RFC 3584 3.2 (1): an SNMPv1 Trap-PDU for a notification OID.  Under
  * snmpTraps (1.3.6.1.6.3.1.1.5.N, N 1..6) it is generic trap N-1;
  * otherwise enterpriseSpecific, the enterprise being the OID without its
@@ -708,8 +733,8 @@ m_snmp_inform(struct mcall *c)
  * the generic traps.
  */
 static int
-mt_v1_pdu(struct mcall *c, const struct oid *trap_oid, uint32_t uptime,
-    struct snmp_pdu *pdu)
+mt_v1_pdu(struct mcall *c, struct sess *s, const struct oid *trap_oid,
+    uint32_t uptime, struct snmp_pdu *pdu)
 {
 	struct ctl_req	*r = c->r;
 	const char	*addr;
@@ -753,6 +778,8 @@ mt_v1_pdu(struct mcall *c, const struct oid *trap_oid, uint32_t uptime,
 		    "address", NULL);
 		return -1;
 	}
+	if (rv == 0)
+		mt_local_ipv4(s, pdu->agent_addr);
 	return 0;
 }
 
@@ -935,7 +962,7 @@ m_snmp_trap(struct mcall *c)
 		/* The Trap-PDU has no sysUpTime/snmpTrapOID varbinds. */
 		pdu.vb = nt.vb + 2;
 		pdu.nvb = pdu.maxvb = nt.nvb - 2;
-		if (mt_v1_pdu(c, &nt.trap_oid, nt.uptime, &pdu) == -1)
+		if (mt_v1_pdu(c, op->s, &nt.trap_oid, nt.uptime, &pdu) == -1)
 			goto done;
 	}
 	if (so->transport == SESS_TRANSPORT_DTLS)

@@ -185,6 +185,20 @@ class ReceiverTest(unittest.TestCase):
         return [norm_varbind(v) for v in rec["varbinds"]]
 
     # ---------------------------------------------------------- v1
+    def test_v1_trap_we_send_names_our_address(self):
+        # snmp.trap to a v1 target without agent_addr: the local address
+        # the trap leaves from (here 127.0.0.1), not 0.0.0.0.
+        oid = "1.3.6.1.4.1.99999.0.%d" % (os.getpid() % 100000 + 1)
+        res = self.d.call("snmp.trap", {
+            "target": {"host": "127.0.0.1", "port": self.port,
+                       "version": "1", "community": "public"},
+            "trap_oid": oid})
+        self.assertTrue(res["sent"], res)
+        rec = wait_record(self.journal, lambda r: r.get("version") == "1"
+                          and r.get("trap_oid") == oid)
+        self.assertIsNotNone(rec, self.d.log()[-3000:])
+        self.assertEqual(rec["agent_addr"], "127.0.0.1")
+
     def test_v1_generic_trap(self):
         run_ok(self, "snmptrap", "-v1", "-c", "public", self.addr,
                "1.3.6.1.4.1.8072.3.2.10", "192.0.2.5", "2", "0", "4321",
