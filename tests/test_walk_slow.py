@@ -61,6 +61,15 @@ def pdu_of(msg):
     return tag, ints, len(ber_read_all(fields[3][1]))
 
 
+def view_table(snmpd):
+    """What snmpd has in VIEW_TABLE, straight from it (the table ends
+    snmpd's MIB: snmpbulkwalk prints the endOfMibView that ends it as a
+    line)."""
+    return [vb for vb in parse_net_snmp(net_snmp(
+        "snmpbulkwalk", "-v2c", "-c", "public", "-Cr10",
+        snmpd.addr, VIEW_TABLE)) if vb[1] != "endOfMibView"]
+
+
 class SlowProxy:
     """A UDP relay in front of an agent: answers with more than `most`
     varbinds reach the manager `late` seconds after the agent sent them.
@@ -143,12 +152,7 @@ class WalkSlowAgent(unittest.TestCase):
         cls.d = Daemon({"sessions": {"slow": cls.snmpd.target(
             port=cls.proxy.port, timeout="%ds" % TIMEOUT_S, retries=2,
             max_repetitions=10)}})
-        # what snmpd has, straight from it
-        # (the table ends snmpd's MIB: snmpbulkwalk prints the
-        # endOfMibView that ends it as a line)
-        cls.want = [vb for vb in parse_net_snmp(net_snmp(
-            "snmpbulkwalk", "-v2c", "-c", "public", "-Cr10",
-            cls.snmpd.addr, VIEW_TABLE)) if vb[1] != "endOfMibView"]
+        cls.want = view_table(cls.snmpd)
 
     @classmethod
     def tearDownClass(cls):
@@ -227,9 +231,7 @@ class GivenRepetitions(unittest.TestCase):
                                       max_repetitions=10, polls=["views"]),
                 "w": cls.snmpd.target(port=cls.wproxy.port,
                                       max_repetitions=10)}})
-        cls.want = [vb for vb in parse_net_snmp(net_snmp(
-            "snmpbulkwalk", "-v2c", "-c", "public", "-Cr10",
-            cls.snmpd.addr, VIEW_TABLE)) if vb[1] != "endOfMibView"]
+        cls.want = view_table(cls.snmpd)
 
     @classmethod
     def tearDownClass(cls):
