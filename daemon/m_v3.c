@@ -49,7 +49,7 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 /* ------------------------------------------------------- snmp.discover */
 
 static void
-v3_discover_answer(struct op *op, const struct sess_result *res)
+v3_discover_reply(struct op *op, const struct sess_result *res)
 {
 	json_t		*eng;
 	char		 detail[300];
@@ -71,6 +71,42 @@ v3_discover_answer(struct op *op, const struct sess_result *res)
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);
 	}
+}
+
+/*
+ * Discovery that fell back to the engine ID report's boots/time has not
+ * seen the agent accept the user's keys (a wrong password or an unknown
+ * user draws the same unauthenticated report as the agents the fallback
+ * is for): one Get of snmpEngineID.0 at the session's level decides, its
+ * report an error as for any request (308, 326, 327 ...).
+ */
+static void
+v3_discover_answer(struct op *op, const struct sess_result *res)
+{
+	static const uint32_t	 arcs[] = { 1, 3, 6, 1, 6, 3, 10, 2, 1, 1, 0 };
+	struct sess_v3_info	 vi;
+	struct snmp_varbind	 vb;
+	struct snmp_pdu		 pdu;
+	struct sess_result	 r2;
+
+	if (res->error != 0 || sess_v3_info(op->s, &vi) == -1 ||
+	    !vi.fallback) {
+		v3_discover_reply(op, res);
+		return;
+	}
+	memset(&vb, 0, sizeof(vb));
+	vb.name.len = sizeof(arcs) / sizeof(arcs[0]);
+	memcpy(vb.name.arcs, arcs, sizeof(arcs));
+	vb.value.type = SNMP_T_NULL;
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_GET;
+	pdu.vb = &vb;
+	pdu.nvb = pdu.maxvb = 1;
+	if (op_request_next(op, &pdu, v3_discover_reply) == 0)
+		return;
+	r2 = *res;
+	r2.error = snmpmgr_lasterr();
+	v3_discover_reply(op, &r2);
 }
 
 /*
