@@ -93,6 +93,21 @@ BAD = [
      "traps.tcp.max_connections:"),
     ("traps.tcp key", '{ "traps": { "tcp": { @"max_conections": 9 } } }\n',
      "traps.tcp.max_conections:"),
+    # Hosts the transport cannot use: refused here, not "name does not
+    # exist" at run time.
+    ("host in brackets",
+     '{ "sessions": { "a": { "host": @"[::1]" } } }\n',
+     'sessions.a.host: "[::1]": an IPv6 address goes without brackets'),
+    ("host with a port",
+     '{ "sessions": { "a": { "host": @"127.0.0.1:161" } } }\n',
+     'the port goes in "port"'),
+    ("IPv4 address over udp6",
+     '{ "sessions": { "a": { "transport": "udp6",\n'
+     '  "host": @"127.0.0.1" } } }\n',
+     'an IPv4 address, but transport "udp6" is IPv6 only'),
+    ("not an IPv6 address",
+     '{ "sessions": { "a": { "host": @"1:2:3:zz" } } }\n',
+     '"1:2:3:zz": not an IPv6 address'),
 ]
 
 
