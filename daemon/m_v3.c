@@ -48,6 +48,18 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 
 /* ------------------------------------------------------- snmp.discover */
 
+/* snmp.discover's result: session.show's engine object and the count. */
+static json_t *
+v3_discover_result(struct sess *s)
+{
+	json_t	*eng;
+
+	if ((eng = view_v3_engine(s)) != NULL)
+		json_object_set_new(eng, "discoveries", json_integer(
+		    (json_int_t)sess_get_usm_stats(s)->discoveries));
+	return eng;
+}
+
 static void
 v3_discover_reply(struct op *op, const struct sess_result *res)
 {
@@ -62,11 +74,9 @@ v3_discover_reply(struct op *op, const struct sess_result *res)
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
 		op_error_event(op, res->error, detail, NULL);
-	} else if ((eng = view_v3_engine(op->s)) == NULL)
+	} else if ((eng = v3_discover_result(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
-		json_object_set_new(eng, "discoveries", json_integer(
-		    (json_int_t)sess_get_usm_stats(op->s)->discoveries));
 		ctl_req_result(op->r, eng);
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);
@@ -129,7 +139,7 @@ m_snmp_discover(struct mcall *c)
 	}
 	/* "force": false answers at once when the engine is known. */
 	if (!mcall_bool(c, "force", true) && vi.disc == SESS_DISC_DONE) {
-		if ((eng = view_v3_engine(op->s)) == NULL)
+		if ((eng = v3_discover_result(op->s)) == NULL)
 			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
 			    NULL);
 		else

@@ -320,6 +320,13 @@ class NetSnmpMatrix(unittest.TestCase):
             self.agent, "sha_aes", "sha", "aes")})
         self.assertEqual(res["discovery"], "done")
 
+    def test_discover_without_force_answers_from_what_is_known(self):
+        first = self.daemon.call("snmp.discover", {"session": "sha_aes"})
+        again = self.daemon.call("snmp.discover", {"session": "sha_aes",
+                                                   "force": False})
+        self.assertEqual(again["engine_id"], first["engine_id"])
+        self.assertEqual(again["discoveries"], first["discoveries"])
+
     def test_hash_gives_keys_that_replace_passwords(self):
         u = "sha_aes192c"
         h = self.daemon.call("usm.hash", {
