@@ -151,6 +151,10 @@ cfg_slurp(struct cfg_file *f, const struct cfg_pos *from,
 		}
 	}
 	close(fd);
+	/* A UTF-8 byte order mark, as some editors write (RFC 8259 8.1
+	 * lets a parser ignore it): blanks, so positions stay. */
+	if (f->len >= 3 && memcmp(f->text, "\xef\xbb\xbf", 3) == 0)
+		memset(f->text, ' ', 3);
 	return 0;
  toobig:
 	close(fd);

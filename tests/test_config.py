@@ -189,6 +189,18 @@ class ConfigCheckTest(unittest.TestCase):
         self.assertIn("%s:%d:%d:" % (inc, il, ic), r.stderr)
         self.assertIn("%s:%d:%d" % (main, ml, mc), r.stderr)
 
+    def test_byte_order_mark_is_ignored(self):
+        # Some editors start UTF-8 files with a BOM; RFC 8259 lets a
+        # parser ignore it, and errors keep their positions.
+        path = self.write("bom.json", "\ufeff" + GOOD_INCLUDED)
+        r = self.check(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.write("bom.json", '\ufeff{ "sessions": { "a": {\n'
+                          '  "host": "h", "retires": 3 } } }\n')
+        r = self.check(path)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("%s:2:16: sessions.a.retires" % path, r.stderr)
+
     def test_missing_config_file_exits_1(self):
         r = self.check(os.path.join(self.dir, "absent.json"))
         self.assertEqual(r.returncode, 1)
