@@ -412,6 +412,7 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 	f->root = cfg_json_load(f->text, f->len, &jerr, &f->secrets);
 	if (f->root == NULL) {
 		/* jansson quotes the text near the error: not a secret's. */
+		kp[0] = '\0';
 		if (jerr.line > 0 && jerr.position >= 0 &&
 		    cfg_syntax_secret(f->text, f->len, (size_t)jerr.position,
 		    kp, sizeof(kp)))
@@ -422,8 +423,9 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 			    kp[0] != '\0' ? ": " : "");
 		else if (jerr.line > 0)
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
-			    "%s:%d:%d: %s", path, jerr.line,
-			    jerr.column > 0 ? jerr.column : 1, jerr.text);
+			    "%s:%d:%d: %s%s%s", path, jerr.line,
+			    jerr.column > 0 ? jerr.column : 1, kp,
+			    kp[0] != '\0' ? ": " : "", jerr.text);
 		else
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
 			    "%s: %s", path, jerr.text);
