@@ -480,8 +480,9 @@ cfg_merge_file(struct cfg_ctx *ctx, int fi, int depth)
 
 /*
  * An object given in memory, taken as one more included file called name
- * (error messages point into its JSON text as dumped here).  It may not
- * include other files.
+ * (error messages name it and the key path, not a line of the JSON text
+ * dumped here, which the client never saw).  It may not include other
+ * files.
  */
 int
 cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
@@ -500,6 +501,7 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 	    (f->real = strdup(name)) == NULL ||
 	    (f->text = json_dumps(obj, JSON_INDENT(2))) == NULL)
 		goto nomem;
+	f->inline_doc = true;
 	f->len = strlen(f->text);
 	ctx->total += f->len;
 	if (ctx->total > SNMPMGR_MAX_CONFIG_SIZE) {

@@ -45,6 +45,8 @@ struct cfg_file {
 	size_t		 len;
 	json_t		*root;
 	bool		 secrets;	/* root may hold some (cfg_json_load) */
+	bool		 inline_doc;	/* given in memory: its text is ours,
+					 * so messages name no line */
 };
 
 /* Where a value is: a file (NULL for inline targets) and a key path. */

@@ -401,6 +401,9 @@ class Polling(unittest.TestCase):
             "template": "nosuch"}})
         self.assertEqual(r["error"]["code"], -32001)
         self.assertIn("nosuch", r["error"]["data"]["detail"])
+        # It names the key, not a line of a text the client never saw.
+        self.assertTrue(r["error"]["data"]["detail"].startswith(
+            "session.add: sessions.x1.template: "), r)
         out = self.d.ctl("add", "x1", "--json", json.dumps(
             {"template": "fast", "port": self.a_ports[2]}))
         self.assertEqual(out.returncode, 0, out.stderr)
