@@ -1155,6 +1155,13 @@ sess_stream_lost(struct sess *s, int error, const char *detail,
 }
 
 void
+sess_stream_refused(struct sess *s, const char *why)
+{
+	s->stats.send_errors++;
+	(void)sess_fail_requests(s, SNMPMGR_ERR_SEND, why);
+}
+
+void
 sess_mgr_timer(struct sess_mgr *m)
 {
 	struct reqtab_ent *first;

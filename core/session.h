@@ -355,6 +355,13 @@ int		 sess_resolved(struct sess *s, int error, const char *why,
 void		 sess_stream_lost(struct sess *s, int error, const char *detail,
 		    const uint8_t *buf, size_t len);
 /*
+ * The binding's connection of s could not be made (why: the address and
+ * the errno text, transport_connect_failed()): every retry would meet the
+ * same refusal, so s's requests end now with 397, as a send the system
+ * refuses does, counted in send_errors.  Call after sess_stream_lost().
+ */
+void		 sess_stream_refused(struct sess *s, const char *why);
+/*
  * The binding could not carry s's requests (a DTLS handshake failed):
  * every request outstanding ends now with error, lasterr's detail set to
  * detail.  Requests the callbacks make meanwhile stay.  How many ended.

@@ -1,5 +1,6 @@
 /*
- * strdist.c - Levenshtein distance (strdist.h), one row at a time.
+ * strdist.c - edit distance (strdist.h), a row at a time, with the two
+ * rows before it for transpositions.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -7,33 +8,47 @@
 
 #include "strdist.h"
 
+static bool
+strdist_same(char a, char b, bool nocase)
+{
+	return nocase ? tolower((unsigned char)a) == tolower((unsigned char)b) :
+	    a == b;
+}
+
 size_t
 strdist(const char *a, const char *b, bool nocase)
 {
-	size_t	 la = strlen(a), lb = strlen(b), row[STRDIST_MAX + 1];
-	size_t	 i, j, prev, tmp, v;
-	bool	 same;
+	size_t	 la = strlen(a), lb = strlen(b);
+	size_t	 rows[3][STRDIST_MAX + 1], *r2, *r1, *r, *t;
+	size_t	 i, j, v;
 
 	if (la > STRDIST_MAX || lb > STRDIST_MAX)
 		return SIZE_MAX;
+	r2 = rows[0];		/* row i - 2 */
+	r1 = rows[1];		/* row i - 1 */
+	r = rows[2];
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		r1[j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
+		r[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			same = nocase ? tolower((unsigned char)a[i - 1]) ==
-			    tolower((unsigned char)b[j - 1]) : a[i - 1] ==
-			    b[j - 1];
-			v = prev + (same ? 0 : 1);
-			if (row[j] + 1 < v)
-				v = row[j] + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			prev = tmp;
+			v = r1[j - 1] + (strdist_same(a[i - 1], b[j - 1],
+			    nocase) ? 0 : 1);
+			if (r1[j] + 1 < v)
+				v = r1[j] + 1;
+			if (r[j - 1] + 1 < v)
+				v = r[j - 1] + 1;
+			/* "prot" for "port": two letters swapped, one edit. */
+			if (i > 1 && j > 1 && r2[j - 2] + 1 < v &&
+			    strdist_same(a[i - 1], b[j - 2], nocase) &&
+			    strdist_same(a[i - 2], b[j - 1], nocase))
+				v = r2[j - 2] + 1;
+			r[j] = v;
 		}
+		t = r2;
+		r2 = r1;
+		r1 = r;
+		r = t;
 	}
-	return row[lb];
+	return r1[lb];
 }

@@ -1,5 +1,5 @@
 /*
- * strdist.h - the Levenshtein distance of two short strings, for the
+ * strdist.h - the edit distance of two short strings, for the
  * "did you mean" suggestions of the config and of MIB names.
  */
 #ifndef SNMPMGR_STRDIST_H
@@ -12,7 +12,8 @@
 #define STRDIST_MAX	64
 
 /*
- * Insertions, deletions and substitutions that turn a into b, letters
+ * Insertions, deletions, substitutions and swaps of two adjacent letters
+ * that turn a into b (optimal string alignment distance), letters
  * compared ignoring case when nocase; SIZE_MAX when either is longer
  * than STRDIST_MAX.
  */

@@ -215,8 +215,8 @@ transport_open(const struct transport_cfg *cfg)
 	if (cfg->stream) {
 		if (connect(fd, cfg->connect_to, cfg->connect_len) == -1 &&
 		    errno != EINPROGRESS) {
-			snmpmgr_seterr(SNMPMGR_ERR_NOT_SUPPORTED,
-			    "connect: %s", strerror(errno));
+			transport_connect_failed(cfg->connect_to,
+			    cfg->connect_len, errno);
 			goto fail;
 		}
 		return fd;
@@ -264,6 +264,16 @@ transport_connected(int fd)
 		return -1;
 	}
 	return 0;
+}
+
+void
+transport_connect_failed(const struct sockaddr *sa, socklen_t len, int e)
+{
+	char addr[TRANSPORT_ADDRSTRLEN];
+
+	transport_addr_str(sa, len, true, addr, sizeof(addr));
+	snmpmgr_seterr(SNMPMGR_ERR_SEND, "connecting to %s: %s", addr,
+	    strerror(e));
 }
 
 /* ------------------------------------------------------ address text */

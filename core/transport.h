@@ -136,6 +136,10 @@ const struct transport_dgram *transport_rx_get(const struct transport_rx *rx,
  * with errno (the connect's error).
  */
 int	 transport_connected(int fd);
+/* A stream's connect to sa failed with errno e: lasterr 397 (send
+ * failed), "connecting to ADDR: " and e's text. */
+void	 transport_connect_failed(const struct sockaddr *sa, socklen_t len,
+	    int e);
 
 /* Send one datagram (to == NULL on a connected socket).  0 or -1, errno. */
 int	 transport_send(int fd, const uint8_t *buf, size_t len,

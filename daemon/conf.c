@@ -1096,6 +1096,8 @@ cfg_session(struct cfg_ctx *ctx, const char *name, const json_t *obj,
 	}
 	if (so->host[0] == '\0')
 		return cfg_fail(ctx->err, &at, AT_KEY, "no \"host\" given");
+	if (cfg_host_check(so, &at, ctx->err) == -1)
+		return -1;
 	/* SNMPv3: typed options and the credential (hashed here, once). */
 	if (cfg_v3(ctx, s->extra, so, &at, name, obj, t) == -1)
 		return -1;

@@ -151,6 +151,10 @@ cfg_slurp(struct cfg_file *f, const struct cfg_pos *from,
 		}
 	}
 	close(fd);
+	/* A UTF-8 byte order mark, as some editors write (RFC 8259 8.1
+	 * lets a parser ignore it): blanks, so positions stay. */
+	if (f->len >= 3 && memcmp(f->text, "\xef\xbb\xbf", 3) == 0)
+		memset(f->text, ' ', 3);
 	return 0;
  toobig:
 	close(fd);
@@ -408,6 +412,7 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 	f->root = cfg_json_load(f->text, f->len, &jerr, &f->secrets);
 	if (f->root == NULL) {
 		/* jansson quotes the text near the error: not a secret's. */
+		kp[0] = '\0';
 		if (jerr.line > 0 && jerr.position >= 0 &&
 		    cfg_syntax_secret(f->text, f->len, (size_t)jerr.position,
 		    kp, sizeof(kp)))
@@ -418,8 +423,9 @@ cfg_read_file(struct cfg_ctx *ctx, const char *path,
 			    kp[0] != '\0' ? ": " : "");
 		else if (jerr.line > 0)
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
-			    "%s:%d:%d: %s", path, jerr.line,
-			    jerr.column > 0 ? jerr.column : 1, jerr.text);
+			    "%s:%d:%d: %s%s%s", path, jerr.line,
+			    jerr.column > 0 ? jerr.column : 1, kp,
+			    kp[0] != '\0' ? ": " : "", jerr.text);
 		else
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
 			    "%s: %s", path, jerr.text);
@@ -474,8 +480,9 @@ cfg_merge_file(struct cfg_ctx *ctx, int fi, int depth)
 
 /*
  * An object given in memory, taken as one more included file called name
- * (error messages point into its JSON text as dumped here).  It may not
- * include other files.
+ * (error messages name it and the key path, not a line of the JSON text
+ * dumped here, which the client never saw).  It may not include other
+ * files.
  */
 int
 cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
@@ -494,6 +501,7 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 	    (f->real = strdup(name)) == NULL ||
 	    (f->text = json_dumps(obj, JSON_INDENT(2))) == NULL)
 		goto nomem;
+	f->inline_doc = true;
 	f->len = strlen(f->text);
 	ctx->total += f->len;
 	if (ctx->total > SNMPMGR_MAX_CONFIG_SIZE) {

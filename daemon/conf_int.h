@@ -45,6 +45,8 @@ struct cfg_file {
 	size_t		 len;
 	json_t		*root;
 	bool		 secrets;	/* root may hold some (cfg_json_load) */
+	bool		 inline_doc;	/* given in memory: its text is ours,
+					 * so messages name no line */
 };
 
 /* Where a value is: a file (NULL for inline targets) and a key path. */
@@ -156,6 +158,9 @@ const char	*cfg_suggest_result(const struct suggest *sg);
 int		 cfg_unknown(struct config_err *err, const struct cfg_pos *at,
 		    const struct suggest *sg, const char *what);
 int		 cfg_name_in(const char *const *names, const char *key);
+/* conf_opts.c: a session's host fits its transport; 0, or -1 and err. */
+int		 cfg_host_check(const struct sess_opts *o,
+		    const struct cfg_pos *at, struct config_err *err);
 /*
  * For a syntax error at byte pos of text: the key path there into path,
  * and whether the value there is a secret's (its text must not be

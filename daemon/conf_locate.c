@@ -444,7 +444,10 @@ cfg_fail(struct config_err *err, const struct cfg_pos *at, int at_key,
 	size_t		 off;
 
 	kpath_format(&at->path, path, sizeof(path));
-	if (at->file != NULL) {
+	if (at->file != NULL && at->file->inline_doc)
+		r = snprintf(err->text, sizeof(err->text), "%s: %s%s",
+		    at->file->path, path, path[0] != '\0' ? ": " : "");
+	else if (at->file != NULL) {
 		cfg_locate(at->file, &at->path, at_key, &line, &col);
 		r = snprintf(err->text, sizeof(err->text), "%s:%d:%d: %s%s",
 		    at->file->path, line, col, path, path[0] != '\0' ? ": " :
@@ -471,6 +474,10 @@ cfg_where(const struct cfg_pos *at, char *buf, size_t size)
 
 	if (at->file == NULL) {
 		(void)snprintf(buf, size, "here");
+		return;
+	}
+	if (at->file->inline_doc) {
+		(void)snprintf(buf, size, "%s", at->file->path);
 		return;
 	}
 	cfg_locate(at->file, &at->path, AT_KEY, &line, &col);

@@ -4,6 +4,12 @@
  * applying a JSON object of them, writing them back as JSON, and masking
  * or wiping the secrets among them.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -460,6 +466,50 @@ cfg_opts_apply(const json_t *obj, const struct cfg_pos *at, struct sess_opts *o,
 	return 0;
 }
 
+/*
+ * The agent's host as the session's transport can use it: a name, an IPv4
+ * address, or an IPv6 address without brackets (a link-local one with its
+ * %scope).  What would otherwise fail only at run time as a name that
+ * does not exist is refused here, saying what to write instead.
+ */
+int
+cfg_host_check(const struct sess_opts *o, const struct cfg_pos *at,
+    struct config_err *err)
+{
+	const char	*h = o->host, *c;
+	struct addrinfo	 hints, *ai;
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	struct cfg_pos	 kat = cfg_pos_key(at, "host");
+
+	if (h[0] == '[')
+		return cfg_fail(err, &kat, AT_VALUE, "\"%s\": an IPv6 address "
+		    "goes without brackets, its port in \"port\"", h);
+	if ((c = strchr(h, ':')) != NULL) {
+		if (strchr(c + 1, ':') == NULL)
+			return cfg_fail(err, &kat, AT_VALUE, "\"%s\": a host "
+			    "and a port? the port goes in \"port\"", h);
+		if (strchr(h, '%') == NULL && inet_pton(AF_INET6, h, &a6) == 1)
+			return 0;
+		/* With a scope, as the resolver takes it. */
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_INET6;
+		hints.ai_flags = AI_NUMERICHOST;
+		if (getaddrinfo(h, NULL, &hints, &ai) != 0)
+			return cfg_fail(err, &kat, AT_VALUE, "\"%s\": not an "
+			    "IPv6 address", h);
+		freeaddrinfo(ai);
+		return 0;
+	}
+	if ((o->transport == SESS_TRANSPORT_UDP6 ||
+	    o->transport == SESS_TRANSPORT_TCP6) &&
+	    inet_pton(AF_INET, h, &a4) == 1)
+		return cfg_fail(err, &kat, AT_VALUE, "\"%s\": an IPv4 address, "
+		    "but transport \"%s\" is IPv6 only", h,
+		    transport_words[o->transport]);
+	return 0;
+}
+
 int
 config_apply_session_opts(const json_t *obj, struct sess_opts *o,
     struct dtls_cred **tls_cred, struct config_err *err)
@@ -482,6 +532,8 @@ config_apply_session_opts(const json_t *obj, struct sess_opts *o,
 		cfg_fail(err, &at, AT_VALUE, "host: required");
 		goto fail;
 	}
+	if (cfg_host_check(&tmp, &at, err) == -1)
+		goto fail;
 	/* SNMPv3 keys: o's credential, with these over it (session.h). */
 	if (cfg_v3_apply(extra, &tmp, &cred, &badkey, why, sizeof(why)) == -1) {
 		(void)snprintf(err->text, sizeof(err->text), "%s: %s", badkey,

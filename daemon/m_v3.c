@@ -48,8 +48,20 @@ v3_sess_name(struct sess *s, const char **name, char *addr, size_t size)
 
 /* ------------------------------------------------------- snmp.discover */
 
+/* snmp.discover's result: session.show's engine object and the count. */
+static json_t *
+v3_discover_result(struct sess *s)
+{
+	json_t	*eng;
+
+	if ((eng = view_v3_engine(s)) != NULL)
+		json_object_set_new(eng, "discoveries", json_integer(
+		    (json_int_t)sess_get_usm_stats(s)->discoveries));
+	return eng;
+}
+
 static void
-v3_discover_answer(struct op *op, const struct sess_result *res)
+v3_discover_reply(struct op *op, const struct sess_result *res)
 {
 	json_t		*eng;
 	char		 detail[300];
@@ -62,15 +74,49 @@ v3_discover_answer(struct op *op, const struct sess_result *res)
 		if (op->ds != NULL)
 			sessions_note(op->ds, res->error, detail);
 		op_error_event(op, res->error, detail, NULL);
-	} else if ((eng = view_v3_engine(op->s)) == NULL)
+	} else if ((eng = v3_discover_result(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
-		json_object_set_new(eng, "discoveries", json_integer(
-		    (json_int_t)sess_get_usm_stats(op->s)->discoveries));
 		ctl_req_result(op->r, eng);
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);
 	}
+}
+
+/*
+ * Discovery that fell back to the engine ID report's boots/time has not
+ * seen the agent accept the user's keys (a wrong password or an unknown
+ * user draws the same unauthenticated report as the agents the fallback
+ * is for): one Get of snmpEngineID.0 at the session's level decides, its
+ * report an error as for any request (308, 326, 327 ...).
+ */
+static void
+v3_discover_answer(struct op *op, const struct sess_result *res)
+{
+	static const uint32_t	 arcs[] = { 1, 3, 6, 1, 6, 3, 10, 2, 1, 1, 0 };
+	struct sess_v3_info	 vi;
+	struct snmp_varbind	 vb;
+	struct snmp_pdu		 pdu;
+	struct sess_result	 r2;
+
+	if (res->error != 0 || sess_v3_info(op->s, &vi) == -1 ||
+	    !vi.fallback) {
+		v3_discover_reply(op, res);
+		return;
+	}
+	memset(&vb, 0, sizeof(vb));
+	vb.name.len = sizeof(arcs) / sizeof(arcs[0]);
+	memcpy(vb.name.arcs, arcs, sizeof(arcs));
+	vb.value.type = SNMP_T_NULL;
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = SNMP_PDU_GET;
+	pdu.vb = &vb;
+	pdu.nvb = pdu.maxvb = 1;
+	if (op_request_next(op, &pdu, v3_discover_reply) == 0)
+		return;
+	r2 = *res;
+	r2.error = snmpmgr_lasterr();
+	v3_discover_reply(op, &r2);
 }
 
 /*
@@ -93,7 +139,7 @@ m_snmp_discover(struct mcall *c)
 	}
 	/* "force": false answers at once when the engine is known. */
 	if (!mcall_bool(c, "force", true) && vi.disc == SESS_DISC_DONE) {
-		if ((eng = view_v3_engine(op->s)) == NULL)
+		if ((eng = v3_discover_result(op->s)) == NULL)
 			ctl_req_error(c->r, CTL_ERR_INTERNAL, "out of memory",
 			    NULL);
 		else

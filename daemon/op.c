@@ -290,6 +290,8 @@ op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 	}
 	op->sr = NULL;
 	op->answer_req(op, res);
+	if (op->sr != NULL)
+		return;		/* the answer sent the op's next request */
 	ctl_req_done(op->r);
 	op_free(op);
 }
@@ -312,6 +314,17 @@ op_request(struct op *op, const struct snmp_pdu *pdu,
 	}
 	op->req_id = sess_req_id(op->sr);
 	return op_pending(op);
+}
+
+int
+op_request_next(struct op *op, const struct snmp_pdu *pdu,
+    void (*answer)(struct op *, const struct sess_result *))
+{
+	op->answer_req = answer;
+	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL)
+		return -1;
+	op->req_id = sess_req_id(op->sr);
+	return 0;
 }
 
 int

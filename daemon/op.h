@@ -94,6 +94,13 @@ int		 op_request(struct op *op, const struct snmp_pdu *pdu,
 		    void (*answer)(struct op *, const struct sess_result *));
 int		 op_discover(struct op *op,
 		    void (*answer)(struct op *, const struct sess_result *));
+/*
+ * From inside a request's answer: send the op's next request instead of
+ * finishing (r stays open; answer then runs for it).  0, or -1 with the
+ * error set and nothing sent: the caller answers r as for any error.
+ */
+int		 op_request_next(struct op *op, const struct snmp_pdu *pdu,
+		    void (*answer)(struct op *, const struct sess_result *));
 /* rows gets op as its argument and returns as walk.h says. */
 int		 op_walk(struct op *op, const struct walk_opts *wo,
 		    int (*rows)(struct walk *, const struct snmp_varbind *,

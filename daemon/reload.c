@@ -36,6 +36,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "core/errors.h"
 #include "core/session.h"
 
 #include "conf.h"
@@ -617,6 +618,14 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 	if ((ds = sessions_create(d->sessions, cs, true)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "cannot add the session: "
 		    "out of memory");
+		goto out;
+	}
+	if (ds->s == NULL) {
+		/* Its socket could not be made (a busy forced local port):
+		 * refused now rather than added in state "error". */
+		snprintf(err->text, sizeof(err->text), "error %d: %s: %s",
+		    ds->err, snmpmgr_strerror(ds->err), ds->errdetail);
+		sessions_destroy(d->sessions, ds);
 		goto out;
 	}
 	if (polls_attach(d->polls, ds, perr, sizeof(perr)) == -1) {

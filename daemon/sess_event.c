@@ -425,10 +425,23 @@ static void
 sess_stream_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sess_sock *ss = arg;
+	struct sess *s = ss->owner;
+	const struct sockaddr *sa;
+	socklen_t salen;
+	char why[TRANSPORT_ADDRSTRLEN + 128];
 
 	if (ss->connecting) {
 		if (transport_connected(ss->fd) == -1) {
+			/* Refused or unreachable: its requests end now. */
+			if (s != NULL) {
+				sa = sess_addr(s, &salen);
+				transport_connect_failed(sa, salen, errno);
+				snprintf(why, sizeof(why), "%s",
+				    snmpmgr_lasterr_detail());
+			}
 			sess_stream_close(ss, 0, NULL, NULL, 0);
+			if (s != NULL && ss->owner == s)
+				sess_stream_refused(s, why);
 			return;
 		}
 		ss->connecting = false;

@@ -66,6 +66,9 @@ BAD = [
     ("unknown key",
      '{ "sessions": { "a": { "host": "h",\n    @"retires": 3 } } }\n',
      'sessions.a.retires: unknown session option (did you mean "retries"?)'),
+    ("two letters swapped",
+     '{ "sessions": { "a": { "host": "h",\n    @"prot": 161 } } }\n',
+     'sessions.a.prot: unknown session option (did you mean "port"?)'),
     ("port range",
      '{ "sessions": { "a": { "host": "h", "port": @99999 } } }\n',
      "sessions.a.port: must be from 1 to 65535"),
@@ -93,6 +96,21 @@ BAD = [
      "traps.tcp.max_connections:"),
     ("traps.tcp key", '{ "traps": { "tcp": { @"max_conections": 9 } } }\n',
      "traps.tcp.max_conections:"),
+    # Hosts the transport cannot use: refused here, not "name does not
+    # exist" at run time.
+    ("host in brackets",
+     '{ "sessions": { "a": { "host": @"[::1]" } } }\n',
+     'sessions.a.host: "[::1]": an IPv6 address goes without brackets'),
+    ("host with a port",
+     '{ "sessions": { "a": { "host": @"127.0.0.1:161" } } }\n',
+     'the port goes in "port"'),
+    ("IPv4 address over udp6",
+     '{ "sessions": { "a": { "transport": "udp6",\n'
+     '  "host": @"127.0.0.1" } } }\n',
+     'an IPv4 address, but transport "udp6" is IPv6 only'),
+    ("not an IPv6 address",
+     '{ "sessions": { "a": { "host": @"1:2:3:zz" } } }\n',
+     '"1:2:3:zz": not an IPv6 address'),
 ]
 
 
@@ -170,6 +188,18 @@ class ConfigCheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("%s:%d:%d:" % (inc, il, ic), r.stderr)
         self.assertIn("%s:%d:%d" % (main, ml, mc), r.stderr)
+
+    def test_byte_order_mark_is_ignored(self):
+        # Some editors start UTF-8 files with a BOM; RFC 8259 lets a
+        # parser ignore it, and errors keep their positions.
+        path = self.write("bom.json", "\ufeff" + GOOD_INCLUDED)
+        r = self.check(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.write("bom.json", '\ufeff{ "sessions": { "a": {\n'
+                          '  "host": "h", "retires": 3 } } }\n')
+        r = self.check(path)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("%s:2:16: sessions.a.retires" % path, r.stderr)
 
     def test_missing_config_file_exits_1(self):
         r = self.check(os.path.join(self.dir, "absent.json"))

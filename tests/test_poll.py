@@ -401,11 +401,27 @@ class Polling(unittest.TestCase):
             "template": "nosuch"}})
         self.assertEqual(r["error"]["code"], -32001)
         self.assertIn("nosuch", r["error"]["data"]["detail"])
+        # It names the key, not a line of a text the client never saw.
+        self.assertTrue(r["error"]["data"]["detail"].startswith(
+            "session.add: sessions.x1.template: "), r)
         out = self.d.ctl("add", "x1", "--json", json.dumps(
             {"template": "fast", "port": self.a_ports[2]}))
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(self.d.rpc("session.add", {"session": "x1",
                          "config": {"port": 1}})["error"]["code"], -32001)
+        # A session whose socket cannot be made (its forced local port
+        # busy) is refused with the reason, not added in state "error".
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy_port = busy.getsockname()[1]
+            r = self.d.rpc("session.add", {"session": "x2", "config": {
+                "template": "fast", "port": self.a_ports[2],
+                "local_host": "127.0.0.1", "local_port": busy_port,
+                "force_local_port": True}})
+        self.assertEqual(r.get("error", {}).get("code"), -32001, r)
+        self.assertIn("error 104: already active: local port %d in use"
+                      % busy_port, r["error"]["data"]["detail"])
+        self.assertNotIn("x2", self.rows())
         wait_for(lambda: self.have_results(["x1"]), 5, what="x1 results")
         show = self.d.call("session.show", {"session": "x1"})
         self.assertEqual(show["origin"], "runtime")

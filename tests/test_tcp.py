@@ -347,10 +347,12 @@ class TcpReconnect(unittest.TestCase):
         for _ in range(2):
             r = self.get()
             self.assertIn("result", r, r)
-        # While the agent is down: the request times out (201) ...
+        # While the agent is down: the connection is refused, and the
+        # request ends at once with 397 (as snmpget's does) ...
         self.agent.stop()
         r = self.get()
-        self.assertEqual(r.get("error", {}).get("code"), 201, r)
+        self.assertEqual(r.get("error", {}).get("code"), 397, r)
+        self.assertIn("Connection refused", r["error"]["data"]["detail"])
         # ... and once it is back, requests work again.
         self.agent.start()
         r = self.get()
@@ -511,6 +513,25 @@ class TcpHostilePeer(unittest.TestCase):
                                           "trap_oid": "1.3.6.1.6.3.1.1.5.1"},
                             timeout=30)
         self.assertEqual(r.get("error", {}).get("code"), 397, r)
+        self.assert_get_ok()
+
+    def test_refused_connection_fails_at_once(self):
+        # Nobody listens: the refusal ends the request now with 397 and
+        # says where, as Net-SNMP's tools do, not a timeout after every
+        # try's wait (2 tries of 5 s here).
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            port = sk.getsockname()[1]
+        t = dict(self.daemon.config["sessions"]["t"], port=port,
+                 timeout="5s", retries=1)
+        t0 = time.monotonic()
+        r = self.daemon.rpc("snmp.get", {"target": t,
+                                         "oids": [row_oid(3)]}, timeout=30)
+        took = time.monotonic() - t0
+        self.assertEqual(r.get("error", {}).get("code"), 397, r)
+        self.assertIn("connecting to 127.0.0.1:%d: Connection refused"
+                      % port, r["error"]["data"]["detail"], r)
+        self.assertLess(took, 4.0, r)
         self.assert_get_ok()
 
     def test_adhoc_tcp_target(self):

@@ -298,6 +298,35 @@ class NetSnmpMatrix(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("error 305", r.stderr)
 
+    def test_discover_checks_the_users_keys(self):
+        # snmpd answers the authenticated probe of a wrong password, or of
+        # a user it does not know, with an unauthenticated report, as some
+        # agents answer a good one: discovery falls back, and one Get with
+        # the keys decides, so discover says 308 / 326 and exits 1.
+        for change, code in ((("auth_password", "not-the-password"), 308),
+                             (("user", "nobody"), 326)):
+            with self.subTest(code=code):
+                t = v3_target(self.agent, "sha_aes", "sha", "aes")
+                t[change[0]] = change[1]
+                r = self.daemon.rpc("snmp.discover", {"target": t})
+                self.assertEqual(r.get("error", {}).get("code"), code, r)
+        r = self.daemon.ctl("discover", "-H", self.agent.addr, "-u", "sha_aes",
+                            "-a", "SHA", "-A", "not-the-password", "-x",
+                            "AES", "-X", PRIVPW % "sha_aes")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("error 308", r.stderr)
+        # The right keys: done, whether or not it fell back.
+        res = self.daemon.call("snmp.discover", {"target": v3_target(
+            self.agent, "sha_aes", "sha", "aes")})
+        self.assertEqual(res["discovery"], "done")
+
+    def test_discover_without_force_answers_from_what_is_known(self):
+        first = self.daemon.call("snmp.discover", {"session": "sha_aes"})
+        again = self.daemon.call("snmp.discover", {"session": "sha_aes",
+                                                   "force": False})
+        self.assertEqual(again["engine_id"], first["engine_id"])
+        self.assertEqual(again["discoveries"], first["discoveries"])
+
     def test_hash_gives_keys_that_replace_passwords(self):
         u = "sha_aes192c"
         h = self.daemon.call("usm.hash", {
