@@ -37,6 +37,7 @@
 #include <openssl/crypto.h>
 
 #include "core/session.h"
+#include "core/usm.h"
 
 #include "conf.h"
 #include "daemon.h"
@@ -51,10 +52,56 @@
 
 /* ------------------------------------------------------------ compare */
 
+/* The SNMPv3 credential members of a session object. */
+static const char *const cred_keys[] = { "user", "auth", "auth_password",
+	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
+	"priv_key_type", "priv_key_extension", NULL };
+
+static bool
+is_cred_key(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; cred_keys[i] != NULL; i++)
+		if (strcmp(key, cred_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The same extra options, leaving out the credential's members: they
+ * say how it was given (passwords, or the keys a persisted file holds
+ * for them), and v3_same compares what it is.
+ */
+static bool
+extra_same(const json_t *a, const json_t *b)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 na = 0, nb = 0;
+
+	json_object_foreach((json_t *)a, key, v) {
+		if (is_cred_key(key))
+			continue;
+		if (!json_equal(v, json_object_get(b, key)))
+			return false;
+		na++;
+	}
+	json_object_foreach((json_t *)b, key, v)
+		if (!is_cred_key(key))
+			nb++;
+	return na == nb;
+}
+
+/*
+ * By value: a credential made from passwords and the one its persisted
+ * form (the master keys they hash to) makes are different objects that
+ * act the same.
+ */
 static bool
 v3_same(const struct sess_v3opts *a, const struct sess_v3opts *b)
 {
-	return a->cred == b->cred && a->level == b->level &&
+	return usm_cred_equal(a->cred, b->cred) && a->level == b->level &&
 	    a->engine_id_len == b->engine_id_len &&
 	    memcmp(a->engine_id, b->engine_id, a->engine_id_len) == 0 &&
 	    a->engine_boots == b->engine_boots &&
@@ -80,8 +127,7 @@ opts_same(const struct sess_opts *ablk, const char *ahost,
 
 	if (!v3_same(&ablk->v3, &b->opts->v3))
 		return false;
-	if ((aextra == NULL) != (b->extra == NULL) ||
-	    (aextra != NULL && !json_equal(aextra, b->extra)))
+	if (!extra_same(aextra, b->extra))
 		return false;
 	if (strcmp(ahost, b->host) != 0)
 		return false;
@@ -396,11 +442,6 @@ write_owned(const char *path, const json_t *doc)
 	errno = saved;
 	return -1;
 }
-
-/* The SNMPv3 credential members of a session object. */
-static const char *const cred_keys[] = { "user", "auth", "auth_password",
-	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
-	"priv_key_type", "priv_key_extension", NULL };
 
 /*
  * obj (session options as a client gave them) as snmpmgrd writes it to a
