@@ -956,11 +956,53 @@ class DaemonCommandLine(unittest.TestCase):
         stale.close()           # the file stays, nobody listens
         p = self.start(conf)
         self.wait_socket(sock, p)
-        # A second daemon on the same socket must refuse, not steal it.
+        # A second daemon on the same socket must refuse, not steal it
+        # (with a state_dir of its own: one in use is refused before).
+        other = os.path.join(self.tmp, "other-state")
+        self.rewrite(conf, lambda cfg: cfg.update(state_dir=other))
         q = self.start(conf)
         self.assertEqual(q.wait(10), 1)
         self.assertIn("another server", self.log())
         self.wait_socket(sock, p)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+
+    def boots(self, state):
+        with open(os.path.join(state, "engine-id")) as f:
+            return json.load(f)["engine_boots"]
+
+    def test_one_daemon_per_state_dir(self):
+        # A second snmpmgrd on a state_dir in use (another socket, the
+        # same trap journal) is refused, naming the first one's pid, and
+        # raises no engineBoots; nor does a start that fails (its only
+        # trap port taken).  A start that succeeds raises them by one,
+        # on file before its socket shows.
+        state = os.path.join(self.tmp, "state")
+        port = free_udp_port()
+        conf = self.good_config(state_dir=state,
+                                traps={"listen": ["udp:127.0.0.1:%d" % port]})
+        sock = os.path.join(self.tmp, "run", "ctl.sock")
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        self.assertEqual(self.boots(state), 1)
+        q = self.start(conf, args=["-s", os.path.join(self.tmp, "q.sock")])
+        self.assertEqual(q.wait(10), 1)
+        self.assertRegex(self.log(), r"state_dir %s is in use by another "
+                         r"snmpmgrd, pid %d " % (re.escape(state), p.pid))
+        self.assertEqual(self.boots(state), 1)
+        self.wait_socket(sock, p)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+        # The lock goes with the daemon that held it (its file stays).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", port))
+            q = self.start(conf)
+            self.assertEqual(q.wait(10), 1)
+        self.assertIn("cannot start the trap receiver", self.log())
+        self.assertEqual(self.boots(state), 1)
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        self.assertEqual(self.boots(state), 2)
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 
