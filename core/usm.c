@@ -700,6 +700,37 @@ usm_cred_priv_key(const struct usm_cred *c)
 	return c->priv == USM_PRIV_NONE ? NULL : &c->priv_key;
 }
 
+/* The same key, kind and all (no early exit on the octets). */
+static bool
+usm_key_equal(const struct usm_key *a, bool alocal, const struct usm_key *b,
+    bool blocal)
+{
+	return alocal == blocal && a->hash == b->hash && a->len == b->len &&
+	    a->len <= sizeof(a->bytes) &&
+	    CRYPTO_memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+bool
+usm_cred_equal(const struct usm_cred *a, const struct usm_cred *b)
+{
+	if (a == b)
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	if (a->user_len != b->user_len ||
+	    memcmp(a->user, b->user, a->user_len) != 0 ||
+	    a->auth != b->auth || a->priv != b->priv ||
+	    a->keyext != b->keyext)
+		return false;
+	if (a->auth != USM_AUTH_NONE && !usm_key_equal(&a->auth_key,
+	    a->auth_localized, &b->auth_key, b->auth_localized))
+		return false;
+	if (a->priv != USM_PRIV_NONE && !usm_key_equal(&a->priv_key,
+	    a->priv_localized, &b->priv_key, b->priv_localized))
+		return false;
+	return true;
+}
+
 uint64_t
 usm_cred_id(const struct usm_cred *c)
 {

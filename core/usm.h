@@ -262,6 +262,14 @@ int		 usm_cred_priv_source(const struct usm_cred *c);
 /* The kept keys (master, or localized as given); NULL when none. */
 const struct usm_key *usm_cred_auth_key(const struct usm_cred *c);
 const struct usm_key *usm_cred_priv_key(const struct usm_cred *c);
+/*
+ * Do a and b act the same: user, protocols, key extension and the kept
+ * keys (of the same kind, master or localized)?  A password and the
+ * master key it hashes to are the same; a credential equals itself.
+ * Either may be NULL (no user).  Keys are compared in constant time.
+ */
+bool		 usm_cred_equal(const struct usm_cred *a,
+		    const struct usm_cred *b);
 
 /*
  * Localize c for an engine: the keys, the extension, the contexts.  The

@@ -75,25 +75,6 @@ cfg_abspath(const struct config *c, const char *path)
 }
 
 static int
-cfg_state_dir(struct cfg_ctx *ctx)
-{
-	struct cfg_pos	 at = cfg_sect_pos(ctx, SECT_STATE_DIR);
-	const char	*s = CONFIG_DEFAULT_STATEDIR;
-
-	if (ctx->sect[SECT_STATE_DIR] != NULL) {
-		if (cfg_str(ctx->sect[SECT_STATE_DIR], &at, 1, PATH_MAX - 1,
-		    0, &s, ctx->err) == -1)
-			return -1;
-		if (s[0] != '/')
-			return cfg_fail(ctx->err, &at, AT_VALUE, "must be an "
-			    "absolute path");
-	}
-	if ((ctx->c->state_dir = strdup(s)) == NULL)
-		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
-	return 0;
-}
-
-static int
 cfg_control(struct cfg_ctx *ctx)
 {
 	static const char *const keys[] = { "socket", "mode",
@@ -1314,11 +1295,13 @@ config_load(const char *path, struct config_err *err)
 
 /*
  * Load from the files (run NULL) or from what run keeps of its own
- * (config_load_running), with extra read last.
+ * (config_load_running), with extra read last; keep_state_dir: as
+ * config_reload().
  */
 static struct config *
 cfg_load(const char *path, const struct config *run, const json_t *extra,
-    const char *extra_name, struct config_err *err)
+    const char *extra_name, const char *keep_state_dir,
+    struct config_err *err)
 {
 	struct cfg_ctx	 ctx;
 	struct config	*c;
@@ -1331,6 +1314,7 @@ cfg_load(const char *path, const struct config *run, const json_t *extra,
 		goto nomem;
 	ctx.c = c;
 	ctx.err = err;
+	ctx.keep_state_dir = keep_state_dir;
 	if ((ctx.files = calloc(SNMPMGR_MAX_INCLUDES + 1,
 	    sizeof(*ctx.files))) == NULL)
 		goto nomem;
@@ -1382,14 +1366,21 @@ struct config *
 config_load_extra(const char *path, const json_t *extra,
     const char *extra_name, struct config_err *err)
 {
-	return cfg_load(path, NULL, extra, extra_name, err);
+	return cfg_load(path, NULL, extra, extra_name, NULL, err);
+}
+
+struct config *
+config_reload(const char *path, const struct config *run,
+    struct config_err *err)
+{
+	return cfg_load(path, NULL, NULL, NULL, run->state_dir, err);
 }
 
 struct config *
 config_load_running(const struct config *run, const json_t *extra,
     const char *extra_name, struct config_err *err)
 {
-	return cfg_load(run->path, run, extra, extra_name, err);
+	return cfg_load(run->path, run, extra, extra_name, NULL, err);
 }
 
 void
@@ -1457,6 +1448,7 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->control_socket);
 	free(c->state_dir);
+	free(c->state_dir_asked);
 	config_json_wipe_secrets(c->running);
 	json_decref(c->running);
 	mib_unref(c->mib);

@@ -329,6 +329,9 @@ struct config {
 	uint32_t	 control_idle_ms;	/* 0: never */
 	uint32_t	 control_line_ms;
 	char		*state_dir;
+	/* config_reload(): what the files name when it is not the running
+	 * state_dir, which state_dir keeps; NULL otherwise. */
+	char		*state_dir_asked;
 	int		 log_level;	/* syslog LOG_* priority */
 	bool		 log_syslog;
 
@@ -397,6 +400,14 @@ struct config	*config_load(const char *path, struct config_err *err);
  */
 struct config	*config_load_extra(const char *path, const json_t *extra,
 		    const char *extra_name, struct config_err *err);
+/*
+ * config_load() for a reload: state_dir stays run's, whatever the files
+ * say (it changes at a restart only), so snmpmgrd's own files are read
+ * from where they are and relative paths are resolved against it; when
+ * the files name another, it is in state_dir_asked.
+ */
+struct config	*config_reload(const char *path, const struct config *run,
+		    struct config_err *err);
 /*
  * A config built from what the running config run keeps (its defaults,
  * credentials, polls and templates, as loaded) plus extra, without

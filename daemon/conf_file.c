@@ -5,7 +5,8 @@
  * by jansson with duplicate keys rejected.  Their top-level keys are
  * merged into the load context: named entries (sessions, polls, templates,
  * credentials) are pooled, and a scalar section may be given once.  Also
- * the session files snmpmgrd writes itself in state_dir (cfg_read_owned).
+ * state_dir and the session files snmpmgrd writes itself there
+ * (cfg_state_dir, cfg_read_owned).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -528,6 +529,37 @@ cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj, const char *name)
 	(void)snprintf(ctx->err->text, sizeof(ctx->err->text), "%s: out of "
 	    "memory", name);
 	return -1;
+}
+
+/*
+ * "state_dir": the files', or at a reload the running one (its own
+ * files are read from where they are; what the files asked for is noted).
+ */
+int
+cfg_state_dir(struct cfg_ctx *ctx)
+{
+	struct cfg_pos	 at = cfg_sect_pos(ctx, SECT_STATE_DIR);
+	const char	*s = CONFIG_DEFAULT_STATEDIR;
+
+	if (ctx->sect[SECT_STATE_DIR] != NULL) {
+		if (cfg_str(ctx->sect[SECT_STATE_DIR], &at, 1, PATH_MAX - 1,
+		    0, &s, ctx->err) == -1)
+			return -1;
+		if (s[0] != '/')
+			return cfg_fail(ctx->err, &at, AT_VALUE, "must be an "
+			    "absolute path");
+	}
+	/* A reload: what state_dir holds is read from where it is. */
+	if (ctx->keep_state_dir != NULL &&
+	    strcmp(s, ctx->keep_state_dir) != 0) {
+		if ((ctx->c->state_dir_asked = strdup(s)) == NULL)
+			return cfg_fail(ctx->err, &at, AT_VALUE, "out of "
+			    "memory");
+		s = ctx->keep_state_dir;
+	}
+	if ((ctx->c->state_dir = strdup(s)) == NULL)
+		return cfg_fail(ctx->err, &at, AT_VALUE, "out of memory");
+	return 0;
 }
 
 /*

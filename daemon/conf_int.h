@@ -136,6 +136,9 @@ struct cfg_ctx {
 	/* The config's pool by content ("s" + a string, "v" + poll names
 	 * joined by '/'): index in c->pool. */
 	json_t			*pooled;
+	/* config_reload(): the running state_dir, which this config
+	 * keeps whatever the files say (NULL: the files'). */
+	const char		*keep_state_dir;
 };
 
 /* conf_locate.c: positions, messages, suggestions. */
@@ -286,6 +289,8 @@ int		 cfg_read_file(struct cfg_ctx *ctx, const char *path,
 		    const struct cfg_pos *from, int depth);
 int		 cfg_read_inline(struct cfg_ctx *ctx, const json_t *obj,
 		    const char *name);
+/* "state_dir" into ctx->c (ctx->keep_state_dir at a reload). */
+int		 cfg_state_dir(struct cfg_ctx *ctx);
 /* STATE_DIR/sessions/NAME.json, each read as if included last. */
 int		 cfg_read_owned(struct cfg_ctx *ctx);
 

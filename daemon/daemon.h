@@ -63,6 +63,9 @@ struct daemon {
 	uint8_t		 engine_id[32];
 	size_t		 engine_id_len;
 	uint32_t	 engine_boots;
+	bool		 engine_unsaved;	/* for this run only */
+	/* STATE_DIR/snmpmgrd.lock, held (flock) while we run; -1: none. */
+	int		 lock_fd;
 
 	struct event	*ev_sigterm;
 	struct event	*ev_sigint;

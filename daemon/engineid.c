@@ -11,6 +11,15 @@
  * from the config); boots go up by one at every start, so a receiver that
  * remembers our last boots/time (RFC 3414 3.2 step 7) knows a replay from
  * a restart.
+ *
+ * A start reads them early (others take the values while they are set
+ * up) and writes the new boots once everything but the control socket
+ * has started, before the socket shows and the event loop handles the
+ * first message: a start that fails has shown no one its boots or time,
+ * so the next start may use the same value, and every run that did goes
+ * on the file first (RFC 3414 2.2.2: the value is what keeps a message
+ * of an earlier run from being accepted again).  A control socket that
+ * cannot be opened costs a value: a boots value skipped is harmless.
  */
 #include <config.h>		/* autoconf's */
 
@@ -207,13 +216,26 @@ engineid_init(struct daemon *d, char *why, size_t whylen)
 	/* RFC 3414 2.2.2: one more boot, and never past the maximum. */
 	if (boots < USM_MAX_BOOTS)
 		boots++;
-	if (found == -1 || engineid_write(c->state_dir, path, id, len, boots,
-	    why, whylen) == -1)
+	if (found == -1)
 		rv = -1;
 	memcpy(d->engine_id, id, len);
 	d->engine_id_len = len;
 	d->engine_boots = boots;
 	return rv;
+}
+
+int
+engineid_save(const struct daemon *d, char *why, size_t whylen)
+{
+	char	 path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", d->conf->state_dir,
+	    ENGINEID_FILE) >= (int)sizeof(path)) {
+		snprintf(why, whylen, "no usable state_dir");
+		return -1;
+	}
+	return engineid_write(d->conf->state_dir, path, d->engine_id,
+	    d->engine_id_len, d->engine_boots, why, whylen);
 }
 
 void
@@ -222,11 +244,26 @@ engineid_start(struct daemon *d)
 	char	 why[PATH_MAX + 100];
 	char	 hex[2 + 2 * SNMPMGR_MAX_ENGINE_ID_LEN + 1];
 
-	if (engineid_init(d, why, sizeof(why)) == -1)
+	d->engine_unsaved = engineid_init(d, why, sizeof(why)) == -1;
+	if (d->engine_unsaved)
 		log_warnx("local engine: %s: engine ID and boots are kept for "
 		    "this run only", why);
 	engineid_format(d->engine_id, d->engine_id_len, hex, sizeof(hex));
 	log_info("local engine ID %s, boots %u", hex, d->engine_boots);
+}
+
+void
+engineid_commit(struct daemon *d)
+{
+	char	 why[PATH_MAX + 100];
+
+	if (d->engine_unsaved)
+		return;
+	if (engineid_save(d, why, sizeof(why)) == -1) {
+		d->engine_unsaved = true;
+		log_warnx("local engine: %s: engine ID and boots are kept for "
+		    "this run only", why);
+	}
 }
 
 uint32_t

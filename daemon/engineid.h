@@ -18,13 +18,25 @@ struct daemon;
  * STATE_DIR/engine-id (made once: enterprise 0, format 5 "octets", 12
  * random octets).  engineBoots is kept in the same file and raised by one
  * at each start (RFC 3414 2.2.2); it starts again at 1 when the engine ID
- * changes, and stays at 2147483647 once there.  0, or -1 with why (the
- * file could not be read or written): the engine is then usable for this
- * run only, with a random ID if none was configured and boots 1.
+ * changes, and stays at 2147483647 once there.  Nothing is written here:
+ * engineid_save() does.  0, or -1 with why (the file could not be read):
+ * the engine is then usable for this run only, with a random ID if none
+ * was configured and boots 1.
  */
 int		 engineid_init(struct daemon *d, char *why, size_t whylen);
+/* Write d's engine ID and boots to STATE_DIR/engine-id.  0, or -1 with
+ * why. */
+int		 engineid_save(const struct daemon *d, char *why, size_t whylen);
 /* engineid_init() at start-up, with its outcome logged. */
 void		 engineid_start(struct daemon *d);
+/*
+ * Once the start has succeeded but for the control socket, before the
+ * socket shows and the loop handles any message: engineid_save() what
+ * engineid_start() set (not when it could not read the file), with a
+ * failure logged.  A start that fails before this has used no boots, and
+ * the next start raises the same value again.
+ */
+void		 engineid_commit(struct daemon *d);
 
 /* snmpEngineTime (RFC 3414 2.2.1): seconds since start-up. */
 uint32_t	 engineid_time(const struct daemon *d);

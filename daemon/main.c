@@ -11,10 +11,14 @@
 #include <config.h>		/* autoconf's: PACKAGE_VERSION */
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -57,6 +61,7 @@
 #endif
 #define DEFAULT_CONFIG	SYSCONFDIR "/snmpmgrd/snmpmgrd.json"
 #define DEFAULT_SOCKET	"/run/snmpmgrd/control.sock"
+#define STATE_LOCK	"snmpmgrd.lock"		/* in state_dir */
 
 static void
 usage(void)
@@ -259,6 +264,52 @@ main_hup_cb(evutil_socket_t sig, short ev, void *arg)
 }
 
 /*
+ * One snmpmgrd per state directory: two would both raise engineBoots,
+ * append to one journal and rewrite each other's files.  An exclusive
+ * flock(2) on STATE_DIR/snmpmgrd.lock, held until we exit (the kernel
+ * drops it however we go, so a stale file means nothing), with our pid
+ * written in it for the next one's message.  Held by another: we do not
+ * start.  The file cannot be opened: a warning, as for the engine-id
+ * file.
+ */
+static void
+main_lock_state(struct daemon *d)
+{
+	const char	*dir = d->conf->state_dir;
+	char		 path[PATH_MAX], buf[32];
+	ssize_t		 n;
+	long		 pid;
+	int		 fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK) >=
+	    (int)sizeof(path)) {
+		log_warnx("%s: path too long: state_dir not locked", dir);
+		return;
+	}
+	if ((mkdir(dir, 0750) == -1 && errno != EEXIST) ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1) {
+		log_warn("%s: state_dir not locked", path);
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal("%s: cannot lock", path);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		if (sscanf(buf, "%ld", &pid) != 1 || pid <= 0)
+			fatalx("state_dir %s is in use by another snmpmgrd "
+			    "(%s is locked)", dir, path);
+		fatalx("state_dir %s is in use by another snmpmgrd, pid %ld "
+		    "(%s is locked)", dir, pid, path);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("%s: cannot write our pid", path);
+	d->lock_fd = fd;
+}
+
+/*
  * The resolver of host names, from the "resolver" section (read at
  * start-up only): sessions never wait on a blocking lookup.
  */
@@ -335,6 +386,7 @@ main(int argc, char *argv[])
 	size_t			 i;
 
 	memset(d, 0, sizeof(*d));
+	d->lock_fd = -1;
 	d->conf_path = DEFAULT_CONFIG;
 	while ((ch = getopt(argc, argv, "c:ds:tV")) != -1) {
 		switch (ch) {
@@ -413,6 +465,8 @@ main(int argc, char *argv[])
 		fatalx("cannot create events");
 	if ((d->events = events_new(d)) == NULL)
 		fatalx("cannot create the event bus: out of memory");
+	/* Before anything is written in state_dir. */
+	main_lock_state(d);
 	engineid_start(d);		/* our SNMP engine ID and boots */
 	methods_v3_init(d);		/* "report" and "discovery" events */
 	if ((d->v3cache = v3cache_new()) == NULL)
@@ -446,12 +500,17 @@ main(int argc, char *argv[])
 	    evsignal_add(d->ev_sigint, NULL) == -1 ||
 	    evsignal_add(d->ev_sighup, NULL) == -1)
 		fatalx("cannot set up signal handling");
-	if ((d->control = control_new(d, sock_path, mode,
-	    methods_dispatch)) == NULL)
-		fatalx("cannot open the control socket %s", sock_path);
 	if (d->conf->have_http && (d->http = http_new(d, &d->conf->http,
 	    herr, sizeof(herr))) == NULL)
 		fatalx("%s", herr);
+	/*
+	 * This run's boots are used from now on: on file before the socket
+	 * shows (who sees it may read them) and the loop handles a message.
+	 */
+	engineid_commit(d);
+	if ((d->control = control_new(d, sock_path, mode,
+	    methods_dispatch)) == NULL)
+		fatalx("cannot open the control socket %s", sock_path);
 
 	log_info("snmpmgrd %s started (config %s, socket %s)",
 	    PACKAGE_VERSION, d->conf_path, sock_path);
@@ -493,6 +552,8 @@ main(int argc, char *argv[])
 	mib_set_current(NULL);
 	config_free(d->conf);
 	event_base_free(d->base);
+	if (d->lock_fd != -1)
+		close(d->lock_fd);	/* the lock goes with it */
 	log_info("stopped");
 	return 0;
 }

@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,11 @@
 
 #include "core/errors.h"
 #include "core/session.h"
+#include "core/usm.h"
 
 #include "conf.h"
 #include "daemon.h"
+#include "engineid.h"
 #include "events.h"
 #include "log.h"
 #include "mib.h"
@@ -52,10 +56,56 @@
 
 /* ------------------------------------------------------------ compare */
 
+/* The SNMPv3 credential members of a session object. */
+static const char *const cred_keys[] = { "user", "auth", "auth_password",
+	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
+	"priv_key_type", "priv_key_extension", NULL };
+
+static bool
+is_cred_key(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; cred_keys[i] != NULL; i++)
+		if (strcmp(key, cred_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The same extra options, leaving out the credential's members: they
+ * say how it was given (passwords, or the keys a persisted file holds
+ * for them), and v3_same compares what it is.
+ */
+static bool
+extra_same(const json_t *a, const json_t *b)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 na = 0, nb = 0;
+
+	json_object_foreach((json_t *)a, key, v) {
+		if (is_cred_key(key))
+			continue;
+		if (!json_equal(v, json_object_get(b, key)))
+			return false;
+		na++;
+	}
+	json_object_foreach((json_t *)b, key, v)
+		if (!is_cred_key(key))
+			nb++;
+	return na == nb;
+}
+
+/*
+ * By value: a credential made from passwords and the one its persisted
+ * form (the master keys they hash to) makes are different objects that
+ * act the same.
+ */
 static bool
 v3_same(const struct sess_v3opts *a, const struct sess_v3opts *b)
 {
-	return a->cred == b->cred && a->level == b->level &&
+	return usm_cred_equal(a->cred, b->cred) && a->level == b->level &&
 	    a->engine_id_len == b->engine_id_len &&
 	    memcmp(a->engine_id, b->engine_id, a->engine_id_len) == 0 &&
 	    a->engine_boots == b->engine_boots &&
@@ -81,8 +131,7 @@ opts_same(const struct sess_opts *ablk, const char *ahost,
 
 	if (!v3_same(&ablk->v3, &b->opts->v3))
 		return false;
-	if ((aextra == NULL) != (b->extra == NULL) ||
-	    (aextra != NULL && !json_equal(aextra, b->extra)))
+	if (!extra_same(aextra, b->extra))
 		return false;
 	if (strcmp(ahost, b->host) != 0)
 		return false;
@@ -125,6 +174,166 @@ note(json_t *list, const char *name)
 		json_array_append_new(list, json_string(name));
 }
 
+/* ------------------------------------------------- restart-only keys */
+
+static void
+reload_warn(json_t *warnings, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Log a warning of this reload and list it in its result. */
+static void
+reload_warn(json_t *warnings, const char *fmt, ...)
+{
+	char	 buf[2 * PATH_MAX + 128];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("reload: %s", buf);
+	json_array_append_new(warnings, json_string(buf));
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+strv_same(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t	 i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (!str_same(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static bool
+resolver_same(const struct config_resolver *a,
+    const struct config_resolver *b)
+{
+	return strv_same(a->nameservers, a->nnameservers, b->nameservers,
+	    b->nnameservers) && str_same(a->resolv_conf, b->resolv_conf) &&
+	    str_same(a->hosts, b->hosts) && a->timeout_ms == b->timeout_ms;
+}
+
+static bool
+limits_same(const struct config_stream_limits *a,
+    const struct config_stream_limits *b)
+{
+	return a->max_age_ms == b->max_age_ms && a->max_size == b->max_size;
+}
+
+/* Every member but the hash, which covers the whole config. */
+static bool
+cluster_same(const struct config_cluster *a, const struct config_cluster *b)
+{
+	if (a->have != b->have)
+		return false;
+	if (!a->have)
+		return true;
+	return strcmp(a->name, b->name) == 0 &&
+	    strcmp(a->node, b->node) == 0 &&
+	    strv_same(a->servers, a->nservers, b->servers, b->nservers) &&
+	    a->resolve_interval_ms == b->resolve_interval_ms &&
+	    str_same(a->user, b->user) &&
+	    str_same(a->password, b->password) &&
+	    str_same(a->creds, b->creds) &&
+	    str_same(a->tls_ca, b->tls_ca) &&
+	    str_same(a->tls_cert, b->tls_cert) &&
+	    str_same(a->tls_key, b->tls_key) &&
+	    a->heartbeat_ms == b->heartbeat_ms &&
+	    a->forward_timeout_ms == b->forward_timeout_ms &&
+	    a->replicas == b->replicas &&
+	    a->publish_polls == b->publish_polls &&
+	    a->publish_traps == b->publish_traps &&
+	    strv_same(a->publish_events, a->npublish_events,
+	    b->publish_events, b->npublish_events) &&
+	    str_same(a->spool_path, b->spool_path) &&
+	    a->spool_max_size == b->spool_max_size &&
+	    limits_same(&a->polls, &b->polls) &&
+	    limits_same(&a->traps, &b->traps) &&
+	    limits_same(&a->events, &b->events);
+}
+
+/* Exchange n octets of a and b (members of two configs). */
+static void
+swap_mem(void *a, void *b, size_t n)
+{
+	uint8_t	*x = a, *y = b, t;
+
+	for (; n > 0; n--, x++, y++) {
+		t = *x;
+		*x = *y;
+		*y = t;
+	}
+}
+
+/*
+ * What only a restart changes (snmpmgrd.conf(5) RELOAD): each key whose
+ * new value differs from the one in use is named in one warning, and nc
+ * takes the value in use, so that the running config always says what
+ * runs, and the next reload compares with that (putting the old value
+ * back is no change).  The old config, freed after, gets nc's.
+ */
+static void
+reload_keep_restart_keys(struct daemon *d, struct config *old,
+    struct config *nc, json_t *warnings)
+{
+	char			 hex[2 * SNMPMGR_MAX_ENGINE_ID_LEN + 3];
+
+	/* config_reload() kept it already; it says what the files want. */
+	if (nc->state_dir_asked != NULL)
+		reload_warn(warnings, "state_dir changed to %s: restart "
+		    "snmpmgrd to use it; %s stays in use",
+		    nc->state_dir_asked, nc->state_dir);
+	/* A socket given by -s stays whatever the config says. */
+	if (!d->sock_given && strcmp(old->control_socket,
+	    nc->control_socket) != 0)
+		reload_warn(warnings, "control.socket changed: restart "
+		    "snmpmgrd to move the socket; %s stays in use",
+		    old->control_socket);
+	swap_mem(&nc->control_socket, &old->control_socket,
+	    sizeof(nc->control_socket));
+	if (old->control_mode != nc->control_mode) {
+		reload_warn(warnings, "control.mode changed: restart snmpmgrd "
+		    "to apply it; %04o stays in use",
+		    (unsigned int)old->control_mode);
+		nc->control_mode = old->control_mode;
+	}
+	/* The ID in use; none configured now: the one kept in state_dir,
+	 * which is the one in use. */
+	if (nc->local_engine_id_len > 0 &&
+	    (nc->local_engine_id_len != d->engine_id_len ||
+	    memcmp(nc->local_engine_id, d->engine_id, d->engine_id_len) !=
+	    0)) {
+		engineid_format(d->engine_id, d->engine_id_len, hex,
+		    sizeof(hex));
+		reload_warn(warnings, "local_engine_id changed: restart "
+		    "snmpmgrd to use it; %s stays in use", hex);
+	}
+	swap_mem(nc->local_engine_id, old->local_engine_id,
+	    sizeof(nc->local_engine_id));
+	swap_mem(&nc->local_engine_id_len, &old->local_engine_id_len,
+	    sizeof(nc->local_engine_id_len));
+	if (!resolver_same(&old->resolver, &nc->resolver))
+		reload_warn(warnings, "resolver changed: restart snmpmgrd to "
+		    "apply it");
+	swap_mem(&nc->resolver, &old->resolver, sizeof(nc->resolver));
+	/* The hash too: it stays the one the node announces. */
+	if (!cluster_same(&old->cluster, &nc->cluster))
+		reload_warn(warnings, "cluster changed: restart snmpmgrd to "
+		    "apply it");
+	swap_mem(&nc->cluster, &old->cluster, sizeof(nc->cluster));
+}
+
 /* ------------------------------------------------------------ reload */
 
 static void
@@ -160,7 +369,7 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 	daemon_notify(mono);
 	*summary = NULL;
 	memset(err, 0, sizeof(*err));
-	if ((nc = config_load(d->conf_path, err)) == NULL) {
+	if ((nc = config_reload(d->conf_path, old, err)) == NULL) {
 		reload_refused(d, err);
 		daemon_notify("READY=1");
 		return -1;
@@ -200,6 +409,8 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 			make[nmake++] = &nc->sessions[i];
 			note(added, nc->sessions[i].name);
 		}
+
+	reload_keep_restart_keys(d, old, nc, warnings);
 
 	/* Apply.  Removed and rebuilt ones first, while old exists. */
 	for (i = 0; i < ngone; i++)
@@ -259,18 +470,9 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		}
 	}
 	polls_configure(d->polls, nc);
-	/* A socket given by -s stays whatever the config says. */
-	if (!d->sock_given && old->control_socket != NULL &&
-	    nc->control_socket != NULL &&
-	    strcmp(old->control_socket, nc->control_socket) != 0) {
-		snprintf(perr, sizeof(perr), "control.socket changed: restart "
-		    "snmpmgrd to move the socket");
-		log_warnx("reload: %s", perr);
-		json_array_append_new(warnings, json_string(perr));
-	}
 	if (old->have_traps || nc->have_traps)
 		d->traps = traps_reload(d, d->traps, nc, warnings);
-	log_setlevel(nc->log_level);
+	log_init(nc->log_level, nc->log_syslog);
 	config_free(old);
 
 	log_info("reload: applied %s: %zu added, %zu removed, %zu changed, "
@@ -397,11 +599,6 @@ write_owned(const char *path, const json_t *doc)
 	errno = saved;
 	return -1;
 }
-
-/* The SNMPv3 credential members of a session object. */
-static const char *const cred_keys[] = { "user", "auth", "auth_password",
-	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
-	"priv_key_type", "priv_key_extension", NULL };
 
 /*
  * obj (session options as a client gave them) as snmpmgrd writes it to a

@@ -1146,6 +1146,62 @@ START_TEST(config_owned_files_and_running_config)
 }
 END_TEST
 
+/*
+ * config_reload keeps the running state_dir whatever the files say: its
+ * own files are read from there, relative paths resolved against it,
+ * and what the files asked for is noted.
+ */
+START_TEST(config_reload_keeps_the_running_state_dir)
+{
+	struct config_err	 err;
+	struct config		*c, *r;
+	char			 text[512], want[TPATH];
+	const char		*main;
+
+	snprintf(text, sizeof(text), "{\"state_dir\": \"%s\",\n"
+	    " \"sessions\": {\"a\": {\"host\": \"h1\"}}}\n", tmpdir);
+	main = write_file("main.json", text);
+	mkdir_tmp("sessions");		/* what session.add persisted */
+	write_file("sessions/p.json", "{\"sessions\": {\"p\": {\"host\": "
+	    "\"h2\"}}}");
+	c = config_load(main, &err);
+	ck_assert_msg(c != NULL, "%s", err.text);
+	ck_assert_uint_eq(c->nsessions, 2);
+	ck_assert_ptr_null(c->state_dir_asked);
+	/* The same state_dir: nothing asked. */
+	r = config_reload(main, c, &err);
+	ck_assert_msg(r != NULL, "%s", err.text);
+	ck_assert_ptr_null(r->state_dir_asked);
+	config_free(r);
+	/* Another one, with a relative journal and socket. */
+	snprintf(text, sizeof(text), "{\"state_dir\": \"%s/other\",\n"
+	    " \"control\": {\"socket\": \"ctl.sock\"},\n"
+	    " \"traps\": {\"listen\": [\"udp:127.0.0.1:1162\"],"
+	    " \"journal\": {\"path\": \"t.jsonl\"}},\n"
+	    " \"sessions\": {\"a\": {\"host\": \"h1\"}}}\n", tmpdir);
+	write_file("main.json", text);
+	r = config_reload(main, c, &err);
+	ck_assert_msg(r != NULL, "%s", err.text);
+	ck_assert_str_eq(r->state_dir, tmpdir);
+	snprintf(want, sizeof(want), "%s/other", tmpdir);
+	ck_assert_str_eq(r->state_dir_asked, want);
+	ck_assert_uint_eq(r->nsessions, 2);	/* p from where it is */
+	ck_assert_ptr_nonnull(config_find_session(r, "p"));
+	snprintf(want, sizeof(want), "%s/t.jsonl", tmpdir);
+	ck_assert_str_eq(r->traps.journal_path, want);
+	snprintf(want, sizeof(want), "%s/ctl.sock", tmpdir);
+	ck_assert_str_eq(r->control_socket, want);
+	config_free(r);
+	/* A plain load takes the files' word. */
+	r = config_load(main, &err);
+	ck_assert_msg(r != NULL, "%s", err.text);
+	ck_assert_uint_eq(r->nsessions, 1);
+	ck_assert_ptr_null(r->state_dir_asked);
+	config_free(r);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(config_extra_object_is_one_more_file)
 {
 	struct config_err	 err;
@@ -1553,6 +1609,7 @@ main(void)
 	tcase_add_test(tc, config_include_merges_entries);
 	tcase_add_test(tc, config_extra_object_is_one_more_file);
 	tcase_add_test(tc, config_owned_files_and_running_config);
+	tcase_add_test(tc, config_reload_keeps_the_running_state_dir);
 	tcase_add_test(tc, config_wipe_secrets_everywhere_in_place);
 	tcase_add_test(tc, config_include_duplicate_names_both_places);
 	tcase_add_test(tc, config_include_cannot_redefine_scalar);

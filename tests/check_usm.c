@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "core/ber.h"
@@ -1065,6 +1066,81 @@ START_TEST(usm_cred_get_shares_identical_credentials)
 }
 END_TEST
 
+/* Is a equal to a credential made from q? */
+static bool
+equal_to_new(const struct usm_cred *a, const struct usm_cred_params *q)
+{
+	struct usm_cred	*b;
+	bool		 eq;
+
+	ck_assert_ptr_nonnull(b = usm_cred_new(q));
+	eq = usm_cred_equal(a, b);
+	ck_assert(usm_cred_equal(b, a) == eq);
+	usm_cred_free(b);
+	return eq;
+}
+
+/*
+ * usm_cred_equal: a credential made from passwords and one made from the
+ * master keys they hash to (what a persisted session holds) act the same;
+ * another password, user, extension, or the same octets as a localized
+ * key, do not.
+ */
+START_TEST(usm_cred_equal_by_value)
+{
+	struct usm_cred_params p, q;
+	struct usm_cred	*a, *b;
+	uint8_t		 ak[USM_MAX_KEY_LEN], pk[USM_MAX_KEY_LEN];
+	const struct usm_key *k;
+	size_t		 aklen, pklen;
+
+	memset(&p, 0, sizeof(p));
+	p.user = "ops";
+	p.auth = USM_AUTH_SHA;
+	p.auth_password = maple;
+	p.priv = USM_PRIV_AES;
+	p.priv_password = "another-password";
+	ck_assert_ptr_nonnull(a = usm_cred_new(&p));
+	ck_assert(usm_cred_equal(a, a));
+	ck_assert(usm_cred_equal(NULL, NULL));
+	ck_assert(!usm_cred_equal(a, NULL));
+	k = usm_cred_auth_key(a);
+	memcpy(ak, k->bytes, aklen = k->len);
+	k = usm_cred_priv_key(a);
+	memcpy(pk, k->bytes, pklen = k->len);
+	/* The master keys the passwords hash to. */
+	q = p;
+	q.auth_password = q.priv_password = NULL;
+	q.auth_key = ak;
+	q.auth_key_len = aklen;
+	q.priv_key = pk;
+	q.priv_key_len = pklen;
+	ck_assert_ptr_nonnull(b = usm_cred_new(&q));
+	ck_assert_int_eq(usm_cred_auth_source(b), 'm');
+	ck_assert(usm_cred_equal(a, b));
+	usm_cred_free(b);
+	/* The same octets as a localized key: another credential. */
+	q.auth_key_localized = true;
+	ck_assert(!equal_to_new(a, &q));
+	q.auth_key_localized = false;
+	pk[pklen - 1] ^= 1;
+	ck_assert(!equal_to_new(a, &q));
+	pk[pklen - 1] ^= 1;
+	q.keyext = USM_KEYEXT_REEDER;
+	ck_assert(!equal_to_new(a, &q));
+	q.keyext = USM_KEYEXT_BLUMENTHAL;
+	q.user = "ops2";
+	ck_assert(!equal_to_new(a, &q));
+	q.user = "ops";
+	ck_assert(equal_to_new(a, &q));
+	p.auth_password = "maple-syrup-2";
+	ck_assert(!equal_to_new(a, &p));
+	usm_cred_free(a);
+	OPENSSL_cleanse(ak, sizeof(ak));
+	OPENSSL_cleanse(pk, sizeof(pk));
+}
+END_TEST
+
 /*
  * priv_key_extension "auto": a sender uses Blumenthal; a receiver can
  * localize the Reeder way with usm_user_new_keyext().
@@ -1382,6 +1458,7 @@ main(void)
 	tcase_add_test(crypto, usm_privacy_round_trips);
 	tcase_add_test(crypto, usm_decrypt_long_messages_across_passes);
 	tcase_add_test(crypto, usm_cred_get_shares_identical_credentials);
+	tcase_add_test(crypto, usm_cred_equal_by_value);
 	tcase_add_test(crypto, usm_keyext_auto_sends_blumenthal_tries_reeder);
 	tcase_add_test(crypto, usm_aes_cfb_known_answer_sp800_38a);
 	tcase_add_test(crypto, usm_cipher_iv_follows_the_specs);

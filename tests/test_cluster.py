@@ -459,6 +459,30 @@ class ClusterNodes(unittest.TestCase):
             grew = [names[i] for i in range(2) if after[i][s] > before[i][s]]
             self.assertEqual(grew, [own[0][s]], s)
 
+    def test_reload_keeps_the_cluster_section_in_use(self):
+        """The cluster section changes at a restart only: a reload that
+        changes it warns once and the node goes on as it was; one that
+        changes only sessions (and so the config hash) does not warn."""
+        nats = NatsServer()
+        self.addCleanup(nats.close)
+        d = self.start_node(nats, "mgr-a")
+        self.wait_members(d, 1)
+        cfg = json.loads(json.dumps(d.config))
+        cfg["cluster"]["node"] = "mgr-z"
+        cfg["cluster"]["heartbeat"] = "3s"
+        d.write_config(cfg)
+        r = d.call("daemon.reload")
+        self.assertEqual(len(r["warnings"]), 1, r)
+        self.assertTrue(r["warnings"][0].startswith("cluster changed:"), r)
+        self.assertEqual(d.call("daemon.status")["cluster"]["node"], "mgr-a")
+        cfg["cluster"]["node"] = "mgr-a"
+        cfg["cluster"]["heartbeat"] = "%dms" % (HB * 1000)
+        cfg["sessions"]["extra"] = self.agent.target()
+        d.write_config(cfg)
+        r = d.call("daemon.reload")
+        self.assertEqual((r["added"], r["warnings"]), (["extra"], []), r)
+        self.assertEqual(d.log().count("cluster changed"), 1)
+
     def test_each_session_polled_by_exactly_one_node(self):
         nats = NatsServer()
         self.addCleanup(nats.close)

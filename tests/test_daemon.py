@@ -23,7 +23,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
+from snmptest import (ControlClient, Daemon, Snmpd,  # noqa: E402
+                      SYS_DESCR, SYS_NAME,
                       SYS_UPTIME, WRITABLE_OID, free_udp_port,
                       event_time, read_until_closed, top_builddir,
                       top_srcdir)
@@ -926,6 +927,26 @@ class DaemonCommandLine(unittest.TestCase):
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 
+    def test_socket_warning_compares_with_the_socket_in_use(self):
+        conf = self.good_config()
+        sock = os.path.join(self.tmp, "run", "ctl.sock")
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        log = self.reload_moving_the_socket(p)
+        self.assertEqual(log.count("control.socket changed"), 1, log)
+        # The path in use again: no change to warn about.
+        self.rewrite(conf, lambda cfg: cfg["control"].update(socket=sock))
+        c = ControlClient(sock)
+        try:
+            r = c.call("daemon.reload", timeout=10)
+        finally:
+            c.close()
+        self.assertEqual(r["warnings"], [])
+        self.assertEqual(self.log().count("control.socket changed"), 1)
+        self.wait_socket(sock, p)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+
     def test_stale_socket_replaced_live_one_kept(self):
         conf = self.good_config()
         sock = os.path.join(self.tmp, "run", "ctl.sock")
@@ -935,11 +956,53 @@ class DaemonCommandLine(unittest.TestCase):
         stale.close()           # the file stays, nobody listens
         p = self.start(conf)
         self.wait_socket(sock, p)
-        # A second daemon on the same socket must refuse, not steal it.
+        # A second daemon on the same socket must refuse, not steal it
+        # (with a state_dir of its own: one in use is refused before).
+        other = os.path.join(self.tmp, "other-state")
+        self.rewrite(conf, lambda cfg: cfg.update(state_dir=other))
         q = self.start(conf)
         self.assertEqual(q.wait(10), 1)
         self.assertIn("another server", self.log())
         self.wait_socket(sock, p)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+
+    def boots(self, state):
+        with open(os.path.join(state, "engine-id")) as f:
+            return json.load(f)["engine_boots"]
+
+    def test_one_daemon_per_state_dir(self):
+        # A second snmpmgrd on a state_dir in use (another socket, the
+        # same trap journal) is refused, naming the first one's pid, and
+        # raises no engineBoots; nor does a start that fails (its only
+        # trap port taken).  A start that succeeds raises them by one,
+        # on file before its socket shows.
+        state = os.path.join(self.tmp, "state")
+        port = free_udp_port()
+        conf = self.good_config(state_dir=state,
+                                traps={"listen": ["udp:127.0.0.1:%d" % port]})
+        sock = os.path.join(self.tmp, "run", "ctl.sock")
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        self.assertEqual(self.boots(state), 1)
+        q = self.start(conf, args=["-s", os.path.join(self.tmp, "q.sock")])
+        self.assertEqual(q.wait(10), 1)
+        self.assertRegex(self.log(), r"state_dir %s is in use by another "
+                         r"snmpmgrd, pid %d " % (re.escape(state), p.pid))
+        self.assertEqual(self.boots(state), 1)
+        self.wait_socket(sock, p)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+        # The lock goes with the daemon that held it (its file stays).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", port))
+            q = self.start(conf)
+            self.assertEqual(q.wait(10), 1)
+        self.assertIn("cannot start the trap receiver", self.log())
+        self.assertEqual(self.boots(state), 1)
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        self.assertEqual(self.boots(state), 2)
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 
@@ -961,6 +1024,86 @@ class DaemonCommandLine(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, self.log())
             time.sleep(0.05)
         self.assertIsNone(p.poll())
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+
+    def rewrite(self, conf, change):
+        with open(conf) as f:
+            cfg = json.load(f)
+        change(cfg)
+        with open(conf, "w") as f:
+            json.dump(cfg, f, indent=2)
+
+    def test_reload_keeps_restart_only_keys_in_use(self):
+        # state_dir, control.socket, local_engine_id change at a restart
+        # only: a reload keeps the values in use, each named once in a
+        # warning, and nothing of the new ones is half applied.
+        agent = Snmpd()
+        self.addCleanup(agent.close)
+        state1 = os.path.join(self.tmp, "state1")
+        state2 = os.path.join(self.tmp, "state2")
+        os.makedirs(state2)
+        sock = os.path.join(self.tmp, "run", "ctl.sock")
+        conf = self.good_config(
+            state_dir=state1,
+            traps={"listen": ["udp:127.0.0.1:%d" % free_udp_port()]},
+            sessions={"a": agent.target()})
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        c = ControlClient(sock)
+        self.addCleanup(c.close)
+        # A persisted addition and a persisted option, in state1.
+        c.call("session.add", {"session": "b", "config": agent.target(),
+                               "persist": True})
+        c.call("session.config", {"session": "a", "persist": True,
+                                  "options": {"retries": 3}})
+        for name in ("a", "b"):
+            res = c.call("snmp.get", {"session": name, "oids": [SYS_NAME]})
+            self.assertEqual(res["error_status"], 0)
+
+        def reload():
+            r = c.call("daemon.reload", timeout=10)
+            self.assertEqual((r["added"], r["removed"], r["changed"]),
+                             ([], [], []), r)
+            self.assertEqual(r["unchanged"], 2)
+            for name in ("a", "b"):
+                show = c.call("session.show", {"session": name})
+                self.assertEqual(show["stats"]["requests"], 1, name)
+            self.assertEqual(c.call("session.show", {"session": "a"})
+                             ["options"]["retries"], 3)
+            return r["warnings"]
+
+        with open(os.path.join(state1, "engine-id")) as f:
+            engine = json.load(f)["engine_id"]
+        self.rewrite(conf, lambda cfg: cfg.update(
+            state_dir=state2, local_engine_id="0x8000000005c0ffee",
+            resolver={"timeout": "2s"}))
+        self.rewrite(conf, lambda cfg: cfg["control"].update(
+            socket=os.path.join(self.tmp, "moved.sock"), mode="0600"))
+        w = reload()
+        self.assertEqual(len(w), 5, w)
+        self.assertRegex(w[0], r"^state_dir changed to %s: .*%s stays" %
+                         (re.escape(state2), re.escape(state1)))
+        self.assertRegex(w[1], r"^control.socket changed: .*%s stays" %
+                         re.escape(sock))
+        self.assertRegex(w[2], r"^control.mode changed: .*0660 stays")
+        self.assertRegex(w[3], r"^local_engine_id changed: .*%s stays" %
+                         engine)
+        self.assertRegex(w[4], r"^resolver changed: ")
+        self.assertEqual(os.stat(sock).st_mode & 0o777, 0o660)
+        for text in w:
+            self.assertIn("reload: " + text, self.log())
+        # Nothing went to state2: no journal, no session file.
+        self.assertEqual(os.listdir(state2), [])
+        self.assertNotIn(state2 + "/", self.log())
+        self.wait_socket(sock, p)
+        # Back to the values in use: nothing to warn about.
+        self.rewrite(conf, lambda cfg: cfg.update(state_dir=state1,
+                                                  local_engine_id=engine,
+                                                  resolver={}))
+        self.rewrite(conf, lambda cfg: cfg["control"].update(socket=sock,
+                                                             mode="0660"))
+        self.assertEqual(reload(), [])
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 

@@ -543,6 +543,46 @@ class InlineTargetCache(unittest.TestCase):
             res = d.call("snmp.get", {"session": name, "oids": [SYS_NAME]})
             self.assertEqual(res["error_status"], 0)
 
+    def test_persisted_v3_session_kept_at_reload(self):
+        # A session added with passwords and --persist is read back at
+        # the reload from its file, which holds the master keys: the same
+        # credential, so the session keeps its engine and counters.
+        d = self.daemon
+        t = self.target(timeout="2s")
+        t["host"] = "127.0.0.1"
+        d.ctl_json("add", "p3", "--persist", "--json", json.dumps(t))
+
+        def reload_keeps(name):
+            res = d.call("snmp.get", {"session": name, "oids": [SYS_NAME]})
+            self.assertEqual(res["error_status"], 0)
+            before = d.call("session.show", {"session": name})["stats"]
+            self.assertGreater(before["requests"], 0)
+            r = d.call("daemon.reload")
+            self.assertEqual(r["changed"], [])
+            self.assertEqual(r["added"], [])
+            self.assertEqual(r["removed"], [])
+            after = d.call("session.show", {"session": name})["stats"]
+            self.assertEqual(after["requests"], before["requests"])
+            self.assertEqual(after["responses"], before["responses"])
+        reload_keeps("p3")
+        # The same password set again and persisted: the same keys, for
+        # a session added at run time and for one of the config.
+        for name in ("p3", "conf3"):
+            d.ctl_json("set-option", "--persist", name, "auth_password",
+                       self.AUTH)
+            reload_keeps(name)
+        # Another password is another credential: rebuilt.
+        d.config["sessions"]["c3"] = self.target()
+        d.write_config()
+        self.assertEqual(d.call("daemon.reload")["added"], ["c3"])
+        for key in ("auth_password", "priv_password"):
+            d.config["sessions"]["c3"][key] += "x"
+            d.write_config()
+            r = d.call("daemon.reload")
+            self.assertEqual(r["changed"], ["c3"], key)
+        self.assertNotIn(self.AUTH, d.log())
+        self.assertNotIn(self.PRIV, d.log())
+
     def test_no_password_in_show_or_log(self):
         self.daemon.call("snmp.get", {"target": self.target(),
                                       "oids": [SYS_NAME]})
