@@ -143,7 +143,7 @@ transport_bind(int fd, const struct transport_cfg *cfg)
 int
 transport_open(const struct transport_cfg *cfg)
 {
-	int fd, v6 = cfg->family == AF_INET6;
+	int fd, e, v6 = cfg->family == AF_INET6;
 
 	if (cfg->family != AF_INET && cfg->family != AF_INET6) {
 		snmpmgr_seterr(SNMPMGR_ERR_NOT_IP_ADDRESS,
@@ -215,9 +215,12 @@ transport_open(const struct transport_cfg *cfg)
 	if (cfg->stream) {
 		if (connect(fd, cfg->connect_to, cfg->connect_len) == -1 &&
 		    errno != EINPROGRESS) {
+			e = errno;
 			transport_connect_failed(cfg->connect_to,
-			    cfg->connect_len, errno);
-			goto fail;
+			    cfg->connect_len, e);
+			close(fd);
+			errno = e;
+			return -1;
 		}
 		return fd;
 	}

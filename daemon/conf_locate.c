@@ -321,8 +321,9 @@ cfg_syntax_secret(const char *text, size_t len, size_t pos, char *path,
 	struct kpath	 kp;
 	const char	*p = text, *end = text + (pos < len ? pos : len);
 	const char	*s, *q;
+	char		 nk[64];
 	size_t		 depth = 0, n, i;
-	bool		 esc, secret = false;
+	bool		 esc, secret = false, nokey = false, pend = false;
 
 	while (p < end) {
 		if (*p == '"') {
@@ -351,9 +352,21 @@ cfg_syntax_secret(const char *text, size_t len, size_t pos, char *path,
 					n = sizeof(st[i].key) - 1;
 				memcpy(st[i].key, s, n);
 				st[i].key[n] = '\0';
+			} else if (!pend && depth > 0 &&
+			    depth <= CONFIG_MAX_KEY_DEPTH &&
+			    !st[depth - 1].array && !st[depth - 1].haskey) {
+				/* A key without its ':' ("auth_password"
+				 * "x"): the error is at its value, the next
+				 * string (jansson points past it). */
+				pend = true;
+				nokey = esc || (n < sizeof(nk) &&
+				    (memcpy(nk, s, n), nk[n] = '\0',
+				    cfg_secret_name(nk)));
 			}
 			continue;
 		}
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			pend = nokey = false;
 		if (*p == '{' || *p == '[') {
 			if (depth < CONFIG_MAX_KEY_DEPTH) {
 				st[depth].array = *p == '[';
@@ -381,6 +394,8 @@ cfg_syntax_secret(const char *text, size_t len, size_t pos, char *path,
 			    cfg_secret_name(st[i - 1].key));
 			break;
 		}
+	if (nokey)
+		secret = true;
 	memset(&kp, 0, sizeof(kp));
 	for (i = 0; i < depth; i++) {
 		if (st[i].array) {

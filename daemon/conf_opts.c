@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
-#include <netdb.h>
 
 #include <limits.h>
 #include <stddef.h>
@@ -477,7 +476,8 @@ cfg_host_check(const struct sess_opts *o, const struct cfg_pos *at,
     struct config_err *err)
 {
 	const char	*h = o->host, *c;
-	struct addrinfo	 hints, *ai;
+	char		 buf[INET6_ADDRSTRLEN];
+	size_t		 n;
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
 	struct cfg_pos	 kat = cfg_pos_key(at, "host");
@@ -489,16 +489,21 @@ cfg_host_check(const struct sess_opts *o, const struct cfg_pos *at,
 		if (strchr(c + 1, ':') == NULL)
 			return cfg_fail(err, &kat, AT_VALUE, "\"%s\": a host "
 			    "and a port? the port goes in \"port\"", h);
-		if (strchr(h, '%') == NULL && inet_pton(AF_INET6, h, &a6) == 1)
-			return 0;
-		/* With a scope, as the resolver takes it. */
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_INET6;
-		hints.ai_flags = AI_NUMERICHOST;
-		if (getaddrinfo(h, NULL, &hints, &ai) != 0)
+		/* A scope ("%eth0") may name an interface that comes
+		 * later: the resolver looks again; the address must be one. */
+		if ((n = strcspn(h, "%")) >= sizeof(buf) ||
+		    (h[n] == '%' && h[n + 1] == '\0'))
 			return cfg_fail(err, &kat, AT_VALUE, "\"%s\": not an "
 			    "IPv6 address", h);
-		freeaddrinfo(ai);
+		memcpy(buf, h, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET6, buf, &a6) != 1)
+			return cfg_fail(err, &kat, AT_VALUE, "\"%s\": not an "
+			    "IPv6 address", h);
+		if (IN6_IS_ADDR_V4MAPPED(&a6))
+			return cfg_fail(err, &kat, AT_VALUE, "\"%s\": an "
+			    "IPv4-mapped address; give the IPv4 address "
+			    "itself", h);
 		return 0;
 	}
 	if ((o->transport == SESS_TRANSPORT_UDP6 ||

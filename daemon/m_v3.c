@@ -61,6 +61,15 @@ v3_discover_result(struct sess *s)
 }
 
 static void
+v3_discover_fail(struct op *op, int error, const char *detail)
+{
+	ctl_req_error_num(op->r, error, detail, NULL);
+	if (op->ds != NULL)
+		sessions_note(op->ds, error, detail);
+	op_error_event(op, error, detail, NULL);
+}
+
+static void
 v3_discover_reply(struct op *op, const struct sess_result *res)
 {
 	json_t		*eng;
@@ -70,10 +79,7 @@ v3_discover_reply(struct op *op, const struct sess_result *res)
 		snprintf(detail, sizeof(detail), "%s",
 		    snmpmgr_lasterr() == res->error ?
 		    snmpmgr_lasterr_detail() : snmpmgr_strerror(res->error));
-		ctl_req_error_num(op->r, res->error, detail, NULL);
-		if (op->ds != NULL)
-			sessions_note(op->ds, res->error, detail);
-		op_error_event(op, res->error, detail, NULL);
+		v3_discover_fail(op, res->error, detail);
 	} else if ((eng = v3_discover_result(op->s)) == NULL)
 		ctl_req_error(op->r, CTL_ERR_INTERNAL, "out of memory", NULL);
 	else {
@@ -81,6 +87,23 @@ v3_discover_reply(struct op *op, const struct sess_result *res)
 		if (op->ds != NULL)
 			sessions_note(op->ds, 0, NULL);
 	}
+}
+
+/* The answer to the Get that checks the user's keys. */
+static void
+v3_discover_checked(struct op *op, const struct sess_result *res)
+{
+	char	 what[200], detail[400];
+
+	if (res->error == 0) {
+		v3_discover_reply(op, res);
+		return;
+	}
+	op_error_detail(op, res->error, what, sizeof(what));
+	snprintf(detail, sizeof(detail), "%s (the Get that checks the "
+	    "user's keys, discovery having taken boots and time from the "
+	    "engine ID report)", what);
+	v3_discover_fail(op, res->error, detail);
 }
 
 /*
@@ -112,7 +135,7 @@ v3_discover_answer(struct op *op, const struct sess_result *res)
 	pdu.type = SNMP_PDU_GET;
 	pdu.vb = &vb;
 	pdu.nvb = pdu.maxvb = 1;
-	if (op_request_next(op, &pdu, v3_discover_reply) == 0)
+	if (op_request_next(op, &pdu, v3_discover_checked) == 0)
 		return;
 	r2 = *res;
 	r2.error = snmpmgr_lasterr();

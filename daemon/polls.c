@@ -330,6 +330,31 @@ pjob_rows_cb(struct walk *w, const struct snmp_varbind *vb, size_t n,
 	return 1;
 }
 
+/*
+ * Whether a walk that ended with error heard the agent (a report, a value
+ * out of range ...), rather than nothing: no answer, or one we could not
+ * send, reach (a refused connection) or trust (a DTLS handshake).
+ */
+static bool
+pjob_agent_said(int error)
+{
+	if (error >= SNMPMGR_ERR_TLS_LIBRARY &&
+	    error <= SNMPMGR_ERR_TLS_DECRYPT)
+		return false;
+	switch (error) {
+	case SNMPMGR_ERR_TIMEOUT:
+	case SNMPMGR_ERR_INTERRUPTED:
+	case SNMPMGR_ERR_SEND:
+	case SNMPMGR_ERR_BUSY:
+	case SNMPMGR_ERR_MUST_BE_ACTIVE:
+	case SNMPMGR_ERR_MSG_TOO_LONG:
+	case SNMPMGR_ERR_NOT_IP_ADDRESS:
+	case SNMPMGR_ERR_NOT_SUPPORTED:
+		return false;
+	}
+	return true;
+}
+
 static void
 pjob_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
 {
@@ -348,8 +373,7 @@ pjob_walk_done_cb(struct walk *w, const struct walk_result *res, void *arg)
 			pjob_end(pj, res->error, detail, true);
 		} else
 			pjob_end(pj, res->error, NULL,
-			    res->error != SNMPMGR_ERR_TIMEOUT &&
-			    res->error != SNMPMGR_ERR_INTERRUPTED);
+			    pjob_agent_said(res->error));
 		return;
 	}
 	if (pj->pp->ds->s != NULL)

@@ -429,13 +429,18 @@ sess_stream_write_cb(evutil_socket_t fd, short what, void *arg)
 	const struct sockaddr *sa;
 	socklen_t salen;
 	char why[TRANSPORT_ADDRSTRLEN + 128];
+	int e;
 
 	if (ss->connecting) {
 		if (transport_connected(ss->fd) == -1) {
-			/* Refused or unreachable: its requests end now. */
+			/* Refused or unreachable: its requests end now.  The
+			 * kernel giving up (ETIMEDOUT, past a long timeout) is
+			 * no answer: the tries go on. */
+			if ((e = errno) == ETIMEDOUT)
+				s = NULL;
 			if (s != NULL) {
 				sa = sess_addr(s, &salen);
-				transport_connect_failed(sa, salen, errno);
+				transport_connect_failed(sa, salen, e);
 				snprintf(why, sizeof(why), "%s",
 				    snmpmgr_lasterr_detail());
 			}
@@ -482,6 +487,12 @@ sess_stream_read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	int i;
 
+	if (ss->connecting) {
+		/* The connect's outcome, whichever event libevent runs
+		 * first; what there is to read comes on the next one. */
+		sess_stream_write_cb(fd, what, arg);
+		return;
+	}
 	ss->reading = 1;
 	for (i = 0; i < SESS_STREAM_READS; i++) {
 		if ((n = sess_stream_io(ss, false, buf, SESS_STREAM_READ)) == 0)
@@ -563,11 +574,18 @@ sess_stream_send(struct sess_sock *ss, const uint8_t *buf, size_t len)
 	size_t cap;
 	ssize_t n = 0;
 	uint8_t *p;
+	int e;
 
-	if (ss->fd == -1 && sess_stream_open(ss) == -1) {
-		sess_stream_lost(ss->owner, 0, NULL, NULL, 0);
-		errno = ENOTCONN;
-		return -1;
+	if (ss->fd == -1) {
+		errno = 0;
+		if (sess_stream_open(ss) == -1) {
+			/* The connect's own errno (ENETUNREACH ...), for
+			 * sess_send's message. */
+			e = errno != 0 ? errno : ENOTCONN;
+			sess_stream_lost(ss->owner, 0, NULL, NULL, 0);
+			errno = e;
+			return -1;
+		}
 	}
 	if (!ss->connecting && ss->outlen == 0) {
 		if ((n = sess_stream_io(ss, true, (void *)buf, len)) == -1) {

@@ -570,11 +570,21 @@ START_TEST(config_syntax_error_hides_secrets)
 	expect_hidden("{\"credentials\": {\"x\": {\"user\": \"x\", "
 	    "\"priv_key\": 0x00aa11bb22}}}\n", 1, "credentials.x.priv_key",
 	    "aa11bb22");
+	/* A secret's key without its ':': jansson quotes the value. */
+	expect_hidden("{\"sessions\": {\"a\": {\"host\": \"h\",\n"
+	    "  \"auth_password\" \"Sup3rS3cret\"}}}\n", 2, "sessions.a",
+	    "Sup3rS3cret");
+	expect_hidden("{\"defaults\": {\"community\"  \"pr1vate\"}}\n", 1,
+	    "defaults", "pr1vate");
 	/* Other syntax errors read as they always did. */
 	path = write_file("t.json", "{\"log\": {\"level\": inf0}}\n");
 	ck_assert_ptr_null(config_load(path, &err));
 	ck_assert_msg(strstr(err.text, "invalid token near 'inf") != NULL,
 	    "got \"%s\"", err.text);
+	path = write_file("t.json", "{\"log\": {\"level\" \"info\"}}\n");
+	ck_assert_ptr_null(config_load(path, &err));
+	ck_assert_msg(strstr(err.text, "log: ':' expected near '\"info\"'") !=
+	    NULL, "got \"%s\"", err.text);
 }
 END_TEST
 

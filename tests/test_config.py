@@ -52,7 +52,8 @@ GOOD_MAIN = """{
 """
 
 GOOD_INCLUDED = """{ "sessions": { "ups1": { "host": "::1", "transport": "udp6",
-                          "community": "monitor", "timeout": "500ms" } } }
+                          "community": "monitor", "timeout": "500ms" },
+                "ll": { "host": "fe80::1%not-up-yet" } } }
 """
 
 # Each: (description, text with '@', text expected in the message)
@@ -111,6 +112,9 @@ BAD = [
     ("not an IPv6 address",
      '{ "sessions": { "a": { "host": @"1:2:3:zz" } } }\n',
      '"1:2:3:zz": not an IPv6 address'),
+    ("IPv4-mapped address",
+     '{ "sessions": { "a": { "host": @"::ffff:192.0.2.1" } } }\n',
+     'an IPv4-mapped address; give the IPv4 address itself'),
 ]
 
 

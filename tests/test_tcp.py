@@ -534,6 +534,33 @@ class TcpHostilePeer(unittest.TestCase):
         self.assertLess(took, 4.0, r)
         self.assert_get_ok()
 
+    def test_polls_of_a_refused_agent_mark_it_down(self):
+        # A refused connection is no answer from the agent: walk polls
+        # as well as get polls count it towards down_after.
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            port = sk.getsockname()[1]
+        d = Daemon({
+            "scheduler": {"down_after": 2, "backoff_min": "200ms",
+                          "backoff_max": "400ms"},
+            "defaults": {"host": "127.0.0.1", "port": port,
+                         "transport": "tcp", "community": "public",
+                         "timeout": "300ms", "retries": 0},
+            "polls": {"w": {"walk": ["1.3.6.1.2.1.1"], "interval": "300ms"},
+                      "g": {"get": ["1.3.6.1.2.1.1.5.0"],
+                            "interval": "300ms"}},
+            "sessions": {"walkonly": {"polls": ["w"]},
+                         "getonly": {"polls": ["g"]}}})
+        try:
+            def states():
+                return {r["name"]: r["state"] for r in
+                        d.call("session.list")["sessions"]}
+            self.assertTrue(self.wait_for(
+                lambda: states() == {"walkonly": "down", "getonly": "down"},
+                timeout=10), states())
+        finally:
+            d.close()
+
     def test_adhoc_tcp_target(self):
         r = self.daemon.ctl_json("get", "-H", "tcp:127.0.0.1:%d"
                                  % self.peer.port, "-c", "public",

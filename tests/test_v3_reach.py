@@ -98,6 +98,28 @@ class Reach(unittest.TestCase):
             self.agent.reports.get("usmStatsWrongDigests", 0), 2)
 
 
+    def test_discover_checks_keys_after_falling_back(self):
+        # The agent answers a good password's probe the way Net-SNMP's
+        # snmpd answers a wrong one's: discover's Get decides.  A wrong
+        # auth password: its report, 308; a wrong priv password: the
+        # agent drops what it cannot decrypt, a timeout that says what
+        # was being checked.
+        self.start("wrongdigests")
+        r = self.d.rpc("snmp.discover", {"target": self.agent.target()},
+                       timeout=20)
+        self.assertEqual(r["result"]["discovery"], "done", r)
+        self.assertIn("unauthenticated", r["result"]["fallback"])
+        r = self.d.rpc("snmp.discover", {"target": self.agent.target(
+            auth_password="not-the-password")}, timeout=20)
+        self.assertEqual(r["error"]["code"], 308, r)
+        r = self.d.rpc("snmp.discover", {"target": self.agent.target(
+            priv_password="not-the-password", timeout="300ms",
+            retries=1)}, timeout=20)
+        self.assertEqual(r["error"]["code"], 201, r)
+        self.assertIn("after 2 tries (the Get that checks the user's keys",
+                      r["error"]["data"]["detail"])
+
+
 class NetSnmpReach(unittest.TestCase):
 
     @snmptest.skip_unless("snmpget")
