@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cluster_spool.h"
+#include "dirs.h"
 #include "log.h"
 
 #define SP_MAGIC	"SPL1"
@@ -142,30 +143,6 @@ sp_grow(void **p, size_t *cap, size_t need, size_t elem)
 		return -1;
 	*p = np;
 	*cap = ncap;
-	return 0;
-}
-
-/* mkdir -p dir. */
-static int
-sp_mkdir(const char *dir)
-{
-	char	 buf[PATH_MAX];
-	char	*s;
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (s = buf + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(buf, 0750) == -1 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(buf, 0700) == -1 && errno != EEXIST)
-		return -1;
 	return 0;
 }
 
@@ -426,7 +403,7 @@ cspool_open(const char *dir, uint64_t max_size)
 		sp->seg_max = SP_SEG_MIN;
 	if (sp->seg_max > SP_SEG_MAX)
 		sp->seg_max = SP_SEG_MAX;
-	if (sp_mkdir(dir) == -1 || sp_load_dir(sp) == -1) {
+	if (dirs_make(dir, 0750, 0700) == -1 || sp_load_dir(sp) == -1) {
 		log_warn("cluster spool: %s", dir);
 		cspool_close(sp);
 		return NULL;

@@ -58,6 +58,7 @@
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
+#include "dirs.h"
 #include "log.h"
 
 struct ctl_conn;
@@ -1245,36 +1246,6 @@ ctl_req_internal(const struct ctl_req *r)
 	return r->conn->internal;
 }
 
-/* mkdir -p of path's parent directory. */
-static int
-ctl_mkparent(const char *path)
-{
-	char	*dir, *p, save;
-	int	 rv = -1;
-
-	if ((dir = strdup(path)) == NULL)
-		return -1;
-	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
-		rv = 0;
-		goto out;
-	}
-	*p = '\0';
-	for (p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		save = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-			goto out;
-		if ((*p = save) == '\0')
-			break;
-	}
-	rv = 0;
- out:
-	free(dir);
-	return rv;
-}
-
 /* Remove a socket file at path unless a server answers on it. */
 static int
 ctl_unlink_stale(const struct sockaddr_un *sun)
@@ -1329,7 +1300,7 @@ control_new(struct daemon *d, const char *path, mode_t mode,
 		log_warn("control");
 		goto fail;
 	}
-	if (ctl_mkparent(path) == -1) {
+	if (dirs_make_for(path, 0755) == -1) {
 		log_warn("control: cannot create the directory of %s", path);
 		goto fail;
 	}

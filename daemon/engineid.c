@@ -43,6 +43,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "dirs.h"
 #include "engineid.h"
 #include "log.h"
 
@@ -191,7 +192,7 @@ engineid_init(struct daemon *d, char *why, size_t whylen)
 	    c->state_dir, ENGINEID_FILE) >= (int)sizeof(path))
 		snprintf(why, whylen, "no usable state_dir");
 	else {
-		if (mkdir(c->state_dir, 0750) == -1 && errno != EEXIST)
+		if (dirs_make(c->state_dir, 0750, 0750) == -1)
 			snprintf(why, whylen, "%s: %s", c->state_dir,
 			    strerror(errno));
 		else

@@ -42,6 +42,7 @@
 
 #include <event2/event.h>
 
+#include "dirs.h"
 #include "journal.h"
 #include "journal_int.h"
 #include "log.h"
@@ -166,20 +167,12 @@ journal_name(const struct journal *j, uint32_t n)
 	return s;
 }
 
-/* Create the journal's directory when it is missing (one level). */
+/* Create the journal's directory when it is missing. */
 static void
 journal_mkdir(const char *path)
 {
-	char	*dir, *slash;
-
-	if ((dir = strdup(path)) == NULL)
-		return;
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-			log_warn("journal: mkdir %s", dir);
-	}
-	free(dir);
+	if (dirs_make_for(path, 0750) == -1)
+		log_warn("journal: directory of %s", path);
 }
 
 /* Offset just past the last newline in the first size octets of fd, 0

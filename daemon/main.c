@@ -41,6 +41,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "dirs.h"
 #include "engineid.h"
 #include "cluster.h"
 #include "events.h"
@@ -286,7 +287,7 @@ main_lock_state(struct daemon *d)
 		log_warnx("%s: path too long: state_dir not locked", dir);
 		return;
 	}
-	if ((mkdir(dir, 0750) == -1 && errno != EEXIST) ||
+	if (dirs_make(dir, 0750, 0750) == -1 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) == -1) {
 		log_warn("%s: state_dir not locked", path);

@@ -44,6 +44,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "dirs.h"
 #include "engineid.h"
 #include "events.h"
 #include "log.h"
@@ -804,7 +805,7 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 		}
 		snprintf(dir, sizeof(dir), "%s/%s", d->conf->state_dir,
 		    CONFIG_OWNED_SESSIONS);
-		if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+		if (dirs_make(dir, 0750, 0700) == -1 ||
 		    write_owned(ppath, pdoc) == -1) {
 			snprintf(err->text, sizeof(err->text), "persist: %s: "
 			    "%s", ppath, strerror(errno));

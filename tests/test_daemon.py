@@ -1006,6 +1006,21 @@ class DaemonCommandLine(unittest.TestCase):
         os.kill(p.pid, signal.SIGTERM)
         self.assertEqual(p.wait(10), 0)
 
+    def test_state_dir_made_with_its_parents(self):
+        # conf(5): state_dir is made when missing, parents included, and
+        # the engine ID and boots go on file there (no "kept for this run
+        # only"), its lock beside them; mode 0750.
+        state = os.path.join(self.tmp, "var", "lib", "mgr")
+        conf = self.good_config(state_dir=state)
+        sock = os.path.join(self.tmp, "run", "ctl.sock")
+        p = self.start(conf)
+        self.wait_socket(sock, p)
+        self.assertEqual(self.boots(state), 1)
+        self.assertNotIn("kept for this run only", self.log())
+        self.assertEqual(os.stat(state).st_mode & 0o777, 0o750)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.wait(10), 0)
+
     def test_sighup_applies_and_refuses_a_broken_config(self):
         conf = self.good_config()
         sock = os.path.join(self.tmp, "run", "ctl.sock")
