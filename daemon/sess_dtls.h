@@ -40,9 +40,13 @@ typedef void sess_dtls_event_fn(void *arg, struct sess *s,
     enum sess_dtls_event ev, const struct dtls_peer_info *pi, int code,
     const char *detail);
 
+/* The name of session s for log lines; NULL for an inline target. */
+typedef const char *sess_dtls_name_fn(void *arg, const struct sess *s);
+
 struct sess_dtls_hooks {
 	sess_dtls_opts_fn	*opts;
 	sess_dtls_event_fn	*event;		/* NULL: none */
+	sess_dtls_name_fn	*name;		/* NULL: none */
 	void			*arg;
 };
 

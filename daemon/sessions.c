@@ -151,6 +151,15 @@ sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
 	return config_session_tls_opts(ds->cs, o, idle_ms);
 }
 
+const char *
+sessions_dtls_name(void *arg, const struct sess *s)
+{
+	const struct dsess	*ds = sess_get_udata(s);
+
+	(void)arg;
+	return ds != NULL ? ds->name : NULL;
+}
+
 /* A DTLS event of session ds, if anybody wants it: its data or NULL. */
 static json_t *
 sessions_dtls_ev(struct daemon *d, enum event_type type,

@@ -177,5 +177,8 @@ int	 sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
 void	 sessions_dtls_event(void *arg, struct sess *s,
 	    enum sess_dtls_event ev, const struct dtls_peer_info *pi,
 	    int code, const char *detail);
+/* Its name for the DTLS binding's log lines (sess_dtls_name_fn): the
+ * session's, NULL for an inline target's temporary session. */
+const char *sessions_dtls_name(void *arg, const struct sess *s);
 
 #endif /* SNMPMGRD_SESSIONS_H */
