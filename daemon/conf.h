@@ -169,7 +169,8 @@ struct config_traps_tls {
 
 /*
  * A DTLS session's options from cs (pointers into cs), and its
- * dtls_idle_timeout into *idle_ms when set.  0, or -1 with lasterr.
+ * dtls_idle_timeout (or the default) into *idle_ms.  0, or -1 with
+ * lasterr.
  */
 int	 config_session_tls_opts(const struct config_session *cs,
 	    struct dtls_opts *o, uint32_t *idle_ms);
@@ -440,6 +441,14 @@ int		 config_apply_session_opts(const json_t *obj,
 /* The same on a config entry: its block and host replaced. */
 int		 config_session_set_opts(struct config_session *s,
 		    const json_t *obj, struct config_err *err);
+/*
+ * A DTLS session's TLS options from its extra keys, into out as
+ * session.show has them: paths and names as given (null: unset),
+ * key_password "***" when set (its value is never kept), defaults for
+ * tls_min_version, tsm_use_prefix and dtls_idle_timeout.  -1 when out of
+ * memory.
+ */
+int		 config_tls_view(const json_t *extra, json_t *out);
 
 /*
  * Overwrite in place, then set to "***", every password and key member

@@ -1,9 +1,9 @@
 /*
  * conf_tls.c - the DTLS options of SPEC 2 (RFC 6353, TSM RFC 5591): from
  * checked JSON keys to struct dtls_opts, the rules that tie them together,
- * and the check of our certificate and key files (snmpmgrd -t and every
- * load).  Kept apart so the trap listeners' "tls" block can use the same
- * reading.
+ * the check of our certificate and key files (snmpmgrd -t and every
+ * load), and a session's TLS options as session.show has them.  Kept
+ * apart so the trap listeners' "tls" block can use the same reading.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -263,6 +263,55 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 	return 0;
 }
 
+/* dtls_idle_timeout of extra (checked), or its default. */
+static uint32_t
+tls_idle_ms(const json_t *extra)
+{
+	const json_t	*v;
+	struct config_err err;
+	struct cfg_pos	 at;
+	uint32_t	 ms;
+
+	if ((v = json_object_get(extra, "dtls_idle_timeout")) == NULL)
+		return DTLS_IDLE_DEFAULT_MS;
+	memset(&at, 0, sizeof(at));
+	if (cfg_duration(v, &at, 1000, 24 * 3600 * 1000, &ms, &err) == -1)
+		return DTLS_IDLE_DEFAULT_MS;
+	return ms;
+}
+
+int
+config_tls_view(const json_t *extra, json_t *out)
+{
+	/* Paths and names, not secrets: shown as they are (null: unset). */
+	static const char *const strs[] = { "cert", "key", "ca",
+		"server_fingerprint", "server_name", "security_name",
+		"tls_ciphers", NULL };
+	const json_t	*v;
+	char		 buf[32];
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; strs[i] != NULL; i++) {
+		v = json_object_get(extra, strs[i]);
+		rc |= json_object_set_new(out, strs[i], json_is_string(v) ?
+		    json_string(json_string_value(v)) : json_null());
+	}
+	/* The pass phrase itself is never kept, so never shown. */
+	if (json_object_get(extra, "key_password") != NULL)
+		rc |= json_object_set_new(out, "key_password",
+		    json_string("***"));
+	v = json_object_get(extra, "tls_min_version");
+	rc |= json_object_set_new(out, "tls_min_version",
+	    json_string(json_is_string(v) ? json_string_value(v) : "1.2"));
+	rc |= json_object_set_new(out, "tsm_use_prefix",
+	    json_boolean(json_is_true(json_object_get(extra,
+	    "tsm_use_prefix"))));
+	cfg_format_duration(tls_idle_ms(extra), buf, sizeof(buf));
+	rc |= json_object_set_new(out, "dtls_idle_timeout", json_string(buf));
+	return rc != 0 ? -1 : 0;
+}
+
 /* The password was masked once the configuration was read. */
 static int
 tls_masked_password(const struct dtls_opts *o)
@@ -287,18 +336,8 @@ int
 config_tls_opts_json(const json_t *extra, struct dtls_cred *cred,
     struct dtls_opts *o, uint32_t *idle_ms)
 {
-	const json_t	*v;
-	struct config_err err;
-	struct cfg_pos	 at;
-	uint32_t	 ms;
-
 	cfg_tls_opts(extra, DTLS_CLIENT, o);
-	if ((v = json_object_get(extra, "dtls_idle_timeout")) != NULL) {
-		memset(&at, 0, sizeof(at));
-		if (cfg_duration(v, &at, 1000, 24 * 3600 * 1000, &ms,
-		    &err) == 0)
-			*idle_ms = ms;
-	}
+	*idle_ms = tls_idle_ms(extra);
 	o->cred = cred;
 	return tls_masked_password(o);
 }

@@ -52,7 +52,6 @@
 /* Messages held while a handshake runs, and the longest handshake. */
 #define DTLS_QUEUE_MAX		256
 #define DTLS_HS_MAX_MS		30000
-#define DTLS_IDLE_DEFAULT_MS	(5 * 60 * 1000)
 /* "session NAME" or "target HOST" (sd_who). */
 #define SD_WHO_LEN	(SNMPMGR_MAX_HOSTNAME + 16)
 

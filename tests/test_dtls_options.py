@@ -3,7 +3,9 @@
 says about it, against Net-SNMP snmpd's dtlsudp: transport (certificates
 and agent as in test_dtls.py).
 
-Log lines name the session, not its host.
+session.show lists a DTLS session's TLS options (paths and names as
+given, the pass phrase as "***", never a key's contents); log lines name
+the session, not its host.
 """
 import json
 import os
@@ -69,6 +71,42 @@ class DtlsSessionOptionsTest(unittest.TestCase):
 
     def opts(self, d, name):
         return d.call("session.show", {"session": name})["options"]
+
+    def test_show_lists_tls_options(self):
+        full = self.session(server_fingerprint=self.agent_fp,
+                            server_name="localhost",
+                            tls_ciphers="ECDHE+AESGCM",
+                            dtls_idle_timeout="7m", security_name="mgr")
+        enc = self.session(key=self.pki.path("mgr-enc.key"),
+                           key_password=PW)
+        with Daemon({"sessions": {
+                "full": full, "enc": enc, "plain": self.session(),
+                "clear": dict(enc, mask_sensitive_data=False)}}) as d:
+            for name in ("full", "enc"):
+                self.get_ok(d, name)
+            o = self.opts(d, "full")
+            for k in ("cert", "key", "ca", "server_fingerprint",
+                      "server_name", "tls_ciphers", "security_name"):
+                self.assertEqual(o[k], full[k], k)
+            self.assertEqual((o["dtls_idle_timeout"], o["tls_min_version"],
+                              o["tsm_use_prefix"]), ("7m", "1.2", False))
+            self.assertNotIn("key_password", o)
+            o = self.opts(d, "plain")
+            self.assertEqual((o["server_fingerprint"], o["server_name"],
+                              o["tls_ciphers"], o["dtls_idle_timeout"]),
+                             (None, None, None, "5m"))
+            # The key file's path is shown, its pass phrase never, not
+            # even unmasked; nor the key itself.
+            for res in (d.call("session.show", {"session": "enc"}),
+                        d.call("session.show", {"session": "clear"}),
+                        d.call("session.config", {"session": "clear"})):
+                o = res["options"]
+                self.assertEqual(o["key"], self.pki.path("mgr-enc.key"))
+                self.assertEqual(o["key_password"], "***")
+                text = json.dumps(res)
+                self.assertNotIn(PW, text)
+                self.assertNotIn("PRIVATE KEY", text)
+            self.assertNotIn(PW, d.log())
 
     def test_log_lines_name_the_session(self):
         gone = free_udp_port()
