@@ -601,6 +601,28 @@ sess_dtls_send(struct sess_dtls *d, const uint8_t *msg, size_t len)
 }
 
 void
+sess_dtls_reset(struct sess_dtls *d)
+{
+	char	 why[300], who[SD_WHO_LEN];
+	int	 code;
+
+	if (d->dead)
+		return;
+	sd_close(d, true, "options changed");
+	sd_ctx_put(d->ctx);
+	d->ctx = NULL;
+	if (d->qlen == 0 || sd_open(d) == 0)
+		return;
+	/* The requests waiting run out of time and try again. */
+	code = snmpmgr_lasterr();
+	snprintf(why, sizeof(why), "%s", snmpmgr_lasterr_detail());
+	sd_queue_clear(d);
+	log_repeat(&d->rep, "%s: DTLS: error %d: %s",
+	    sd_who(d, who, sizeof(who)), code, why);
+	sd_sent(d, code, why);
+}
+
+void
 sess_dtls_drop(struct sess_dtls *d)
 {
 	if (d->a != NULL && dtls_assoc_state(d->a) == DTLS_OPEN &&

@@ -62,6 +62,13 @@ struct sess_dtls	*sess_dtls_new(struct event_base *base,
  * dropped. */
 const struct dtls_peer_info *sess_dtls_peer(const struct sess_dtls *d,
 			    uint64_t *dropped);
+/*
+ * The session's DTLS options changed: close the association
+ * (close_notify when open) and forget the context made from the old
+ * ones.  Messages waiting for a handshake go on a new one at once.
+ * Not from inside d's own callbacks.
+ */
+void			 sess_dtls_reset(struct sess_dtls *d);
 /* Close (close_notify when open) and free; safe inside its callbacks. */
 void			 sess_dtls_free(struct sess_dtls *d);
 /*

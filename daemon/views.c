@@ -158,7 +158,7 @@ view_session_opts(const struct dsess *ds)
 	json_object_set_new(o, "decrypt_trace",
 	    json_boolean(packets_decrypt_trace(ds)));
 	if (so.transport == SESS_TRANSPORT_DTLS &&
-	    config_tls_view(ds->cs->extra, o) == -1) {
+	    config_tls_view(sessions_extra(ds), o) == -1) {
 		json_decref(o);
 		return NULL;
 	}

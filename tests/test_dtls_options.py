@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""test_dtls_options.py - a DTLS session's options and what the daemon
-says about it, against Net-SNMP snmpd's dtlsudp: transport (certificates
-and agent as in test_dtls.py).
+"""test_dtls_options.py - a DTLS session's options at run time, against
+Net-SNMP snmpd's dtlsudp: transport (certificates and agent as in
+test_dtls.py).
 
-session.show lists a DTLS session's TLS options (paths and names as
-given, the pass phrase as "***", never a key's contents); log lines name
-the session, not its host.
+set-option, enable, disable and session.config change a session over
+DTLS and it keeps answering (a GET after each); session.add adds one;
+session.show lists its TLS options (paths and names as given, the pass
+phrase as "***", never a key's contents); a changed TLS option, or a
+reload that reads a renewed certificate, builds a new association; log
+lines name the session, not its host; options persisted (overrides.json,
+sessions/NAME.json) come back after a reload and a restart.
 """
 import json
 import os
@@ -72,6 +76,72 @@ class DtlsSessionOptionsTest(unittest.TestCase):
     def opts(self, d, name):
         return d.call("session.show", {"session": name})["options"]
 
+    def test_set_option_enable_disable_config(self):
+        with Daemon({"sessions": {"dtls": self.session()}}) as d:
+            self.get_ok(d, "dtls")
+            self.ctl_ok(d, "set-option", "dtls", "timeout", "2s")
+            self.get_ok(d, "dtls")
+            self.ctl_ok(d, "disable", "dtls")
+            self.assertEqual(self.get(d, "dtls")["error"]["code"], 109)
+            self.ctl_ok(d, "enable", "dtls")
+            self.get_ok(d, "dtls")
+            self.ctl_ok(d, "call", "session.config", json.dumps(
+                {"session": "dtls", "options": {"retries": 2}}))
+            self.get_ok(d, "dtls")
+            o = self.opts(d, "dtls")
+            # A session over DTLS already keeps its port and level.
+            self.assertEqual((o["port"], o["timeout"], o["retries"],
+                              o["security_level"]),
+                             (self.port, "2s", 2, "authPriv"))
+            self.assertEqual(o["cert"], self.pki.path("mgr.crt"))
+            self.assertTrue(d.call("session.show", {
+                "session": "dtls"})["modified"])
+
+    def test_tls_option_change_makes_a_new_association(self):
+        with Daemon({"sessions": {"dtls": self.session()}}) as d:
+            self.get_ok(d, "dtls")
+            tls = d.call("session.show", {"session": "dtls"})["tls"]
+            self.assertEqual(tls["accepted_by"], "ca")
+            c = d.connect()
+            c.call("events.subscribe", {"events": ["disconnected"],
+                                        "sessions": ["dtls"]})
+            res = d.call("session.config", {"session": "dtls", "options": {
+                "server_fingerprint": self.agent_fp}})
+            self.assertEqual(res["options"]["server_fingerprint"],
+                             self.agent_fp)
+            ev = c.read_msg(5)
+            self.assertEqual((ev["params"]["event"],
+                              ev["params"]["reason"]),
+                             ("disconnected", "options changed"))
+            c.close()
+            self.get_ok(d, "dtls")
+            # The pin is checked now beside the CA.
+            tls = d.call("session.show", {"session": "dtls"})["tls"]
+            self.assertEqual(tls["accepted_by"], "both")
+            # A file that is not there: refused, nothing changed.
+            r = d.rpc("session.config", {"session": "dtls", "options": {
+                "cert": self.pki.path("none.crt")}})
+            self.assertIn("272", r["error"]["message"], r)
+            self.assertEqual(self.opts(d, "dtls")["cert"],
+                             self.pki.path("mgr.crt"))
+            self.get_ok(d, "dtls")
+
+    def test_session_add(self):
+        with Daemon({}) as d:
+            res = d.call("session.add", {"session": "added",
+                                         "config": self.session()})
+            self.assertEqual(res["options"]["key"], self.pki.path("mgr.key"))
+            self.get_ok(d, "added")
+            self.ctl_ok(d, "set-option", "added", "retries", "2")
+            self.get_ok(d, "added")
+            self.ctl_ok(d, "disable", "added")
+            self.ctl_ok(d, "enable", "added")
+            self.get_ok(d, "added")
+            self.ctl_ok(d, "add", "added2", "--json",
+                        json.dumps(self.session()))
+            self.ctl_ok(d, "set-option", "added2", "timeout", "3s")
+            self.get_ok(d, "added2")
+
     def test_show_lists_tls_options(self):
         full = self.session(server_fingerprint=self.agent_fp,
                             server_name="localhost",
@@ -120,6 +190,82 @@ class DtlsSessionOptionsTest(unittest.TestCase):
             self.assertIn("session named: DTLS association open", log)
             self.assertIn("session nobody: DTLS handshake failed", log)
             self.assertNotIn("session 127.0.0.1:", log)
+
+    def test_reload_reads_a_renewed_certificate(self):
+        # Our certificate and key replaced on disk (the agent knows both):
+        # a reload that keeps the session makes its next association with
+        # the new ones.
+        cur = {"cert": self.pki.path("cur.crt"),
+               "key": self.pki.path("cur.key")}
+        shutil.copy(self.pki.path("mgr.crt"), cur["cert"])
+        shutil.copy(self.pki.path("mgr.key"), cur["key"])
+        a, port = dtls_agent(self.pki, extra=[
+            "certSecName 11 %s --sn %s" % (
+                fingerprint(self.pki.path("mgr2.crt"))[7:], MGR_NAME)])
+        try:
+            with Daemon({"sessions": {"r": self.session(port=port, **cur)}}
+                        ) as d:
+                self.get_ok(d, "r")
+                c = d.connect()
+                c.call("events.subscribe", {"events": ["disconnected"],
+                                            "sessions": ["r"]})
+                shutil.copy(self.pki.path("mgr2.crt"), cur["cert"])
+                shutil.copy(self.pki.path("mgr2.key"), cur["key"])
+                res = d.call("daemon.reload", timeout=30)
+                self.assertEqual(res["unchanged"], 1, res)
+                ev = c.read_msg(5)["params"]
+                self.assertEqual((ev["event"], ev["reason"]),
+                                 ("disconnected", "options changed"))
+                c.close()
+                self.get_ok(d, "r")
+        finally:
+            a.close()
+
+    def test_persist_reload_restart(self):
+        changed = {"server_fingerprint": self.agent_fp,
+                   "server_name": "localhost", "tls_ciphers": "ECDHE+AESGCM",
+                   "dtls_idle_timeout": "7m", "security_name": "mgr",
+                   "retries": 2}
+        with Daemon({"sessions": {"dtls": self.session()}}) as d:
+            d.call("session.config", {"session": "dtls", "options": changed,
+                                      "persist": True})
+            self.ctl_ok(d, "set-option", "--persist", "dtls", "timeout",
+                        "3s")
+            self.ctl_ok(d, "add", "--persist", "added", "--json",
+                        json.dumps(self.session()))
+            ca2 = self.pki.path("ca-copy.crt")
+            shutil.copy(self.pki.ca, ca2)
+            self.ctl_ok(d, "set-option", "--persist", "added", "ca", ca2)
+            self.ctl_ok(d, "disable", "--persist", "added")
+            state = d.config["state_dir"]
+            for f in ("overrides.json", "sessions/added.json"):
+                path = os.path.join(state, f)
+                self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+
+            def check(after):
+                o = self.opts(d, "dtls")
+                for k, v in changed.items():
+                    self.assertEqual(o[k], v, "%s: %s" % (after, k))
+                self.assertEqual(o["timeout"], "3s", after)
+                self.get_ok(d, "dtls")
+                self.assertEqual(d.call("session.show", {
+                    "session": "dtls"})["tls"]["accepted_by"], "both")
+                o = self.opts(d, "added")
+                self.assertEqual((o["ca"], o["enabled"]), (ca2, False),
+                                 after)
+                self.assertEqual(self.get(d, "added")["error"]["code"], 109)
+
+            self.get_ok(d, "dtls")
+            check("run time")
+            res = d.call("daemon.reload", timeout=30)
+            # Running as persisted: kept, not rebuilt.
+            self.assertNotIn("dtls", res["changed"], res)
+            check("reload")
+            d.stop()
+            d.start()
+            check("restart")
+            self.ctl_ok(d, "enable", "added")
+            self.get_ok(d, "added")
 
 
 if __name__ == "__main__":
