@@ -7,8 +7,9 @@ set-option, enable, disable and session.config change a session over
 DTLS and it keeps answering (a GET after each); session.add adds one;
 session.show lists its TLS options (paths and names as given, the pass
 phrase as "***", never a key's contents); a changed TLS option, or a
-reload that reads a renewed certificate, builds a new association; log
-lines name the session, not its host; options persisted (overrides.json,
+reload that reads a renewed certificate, builds a new association; a
+session moved to another agent takes its association along; log lines
+name the session, not its host; options persisted (overrides.json,
 sessions/NAME.json) come back after a reload and a restart.
 """
 import json
@@ -190,6 +191,22 @@ class DtlsSessionOptionsTest(unittest.TestCase):
             self.assertIn("session named: DTLS association open", log)
             self.assertIn("session nobody: DTLS handshake failed", log)
             self.assertNotIn("session 127.0.0.1:", log)
+
+    def test_move_to_another_agent(self):
+        a, a_port = dtls_agent(self.pki)
+        try:
+            # One try: the first request after the move must reach b.
+            m = self.session(port=a_port, retries=0, timeout="3s")
+            with Daemon({"sessions": {"m": m}}) as d:
+                self.get_ok(d, "m")          # an association to a
+                self.ctl_ok(d, "set-option", "m", "port", str(self.port))
+                a.close()
+                # The association went with the old address.
+                self.get_ok(d, "m")
+                self.assertEqual(d.call("session.show", {
+                    "session": "m"})["address"], "127.0.0.1:%d" % self.port)
+        finally:
+            a.close()
 
     def test_reload_reads_a_renewed_certificate(self):
         # Our certificate and key replaced on disk (the agent knows both):
