@@ -555,6 +555,17 @@ overrides_update(struct daemon *d, const char *name, const json_t *opts,
 }
 
 int
+reload_persist_check(const json_t *opts, struct config_err *err)
+{
+	if (json_object_get(opts, "key_password") == NULL)
+		return 0;
+	snprintf(err->text, sizeof(err->text), "persist: key_password is "
+	    "a secret and is written to no file: give it in the "
+	    "configuration files, or use a key without a pass phrase");
+	return -1;
+}
+
+int
 reload_persist_opts(struct daemon *d, struct dsess *ds, const json_t *opts,
     struct config_err *err)
 {
@@ -601,6 +612,8 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 		    "'_')", name);
 		return -1;
 	}
+	if (persist && reload_persist_check(obj, err) == -1)
+		return -1;
 	if ((doc = json_pack("{s:{s:O}}", "sessions", name, obj)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "cannot check the "
 		    "session: out of memory");

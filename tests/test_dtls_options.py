@@ -6,11 +6,11 @@ test_dtls.py).
 set-option, enable, disable and session.config change a session over
 DTLS and it keeps answering (a GET after each); session.add adds one;
 session.show lists its TLS options (paths and names as given, the pass
-phrase as "***", never a key's contents); a changed TLS option, or a
-reload that reads a renewed certificate, builds a new association; a
-session moved to another agent takes its association along; log lines
-name the session, not its host; options persisted (overrides.json,
-sessions/NAME.json) come back after a reload and a restart.
+phrase as "***", never a key's contents); a changed TLS option builds a
+new association from it; a session moved to another agent takes its
+association along; log lines name the session, not its host; options
+persisted (overrides.json, sessions/NAME.json) come back after a reload
+and a restart; a pass phrase is never persisted.
 """
 import json
 import os
@@ -283,6 +283,46 @@ class DtlsSessionOptionsTest(unittest.TestCase):
             check("restart")
             self.ctl_ok(d, "enable", "added")
             self.get_ok(d, "added")
+
+    def test_pass_phrase_never_persisted(self):
+        enc = self.session(key=self.pki.path("mgr-enc.key"),
+                           key_password=PW)
+        with Daemon({}) as d:
+            r = d.rpc("session.add", {"session": "enc", "config": enc,
+                                      "persist": True})
+            self.assertIn("key_password", json.dumps(r["error"]), r)
+            state = d.config["state_dir"]
+            self.assertFalse(os.path.exists(os.path.join(
+                state, "sessions", "enc.json")))
+            d.call("session.add", {"session": "enc", "config": enc})
+            self.get_ok(d, "enc")
+            # Options beside the key: the key read at the start serves.
+            self.ctl_ok(d, "set-option", "enc", "retries", "2")
+            self.ctl_ok(d, "set-option", "enc", "server_name", "localhost")
+            self.get_ok(d, "enc")
+            # Another key file needs its pass phrase again ...
+            r = d.rpc("session.config", {"session": "enc", "options": {
+                "key": self.pki.path("mgr-enc.key")}})
+            self.assertIn("key_password", r["error"]["message"], r)
+            # ... which is never written to a file: refused, not applied.
+            opts = {"key": self.pki.path("mgr-enc.key"), "key_password": PW,
+                    "retries": 0}
+            r = d.rpc("session.config", {"session": "enc", "options": opts,
+                                         "persist": True})
+            self.assertIn("key_password", r["error"]["message"], r)
+            self.assertEqual(self.opts(d, "enc")["retries"], 2)
+            self.assertFalse(os.path.exists(os.path.join(
+                state, "overrides.json")))
+            d.call("session.config", {"session": "enc", "options": opts})
+            self.assertEqual(self.opts(d, "enc")["retries"], 0)
+            self.get_ok(d, "enc")
+            text = d.log() + json.dumps(d.call("session.show", {
+                "session": "enc"}))
+            for root, _, files in os.walk(state):
+                for f in files:
+                    with open(os.path.join(root, f), errors="replace") as fh:
+                        text += fh.read()
+            self.assertNotIn(PW, text)
 
 
 if __name__ == "__main__":
