@@ -21,35 +21,25 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snmptest import Daemon, SYS_DESCR, free_udp_port, skip_unless  # noqa
-from test_dtls import MGR_NAME, OPENSSL, dtls_agent, run  # noqa: E402
-from test_dtls_traps import Pki, fingerprint  # noqa: E402
+from test_dtls import (AgentTestCase, MGR_NAME, OPENSSL,  # noqa: E402
+                       dtls_agent, run)
+from test_dtls_traps import fingerprint  # noqa: E402
 
 PW = "Opts-Key-Phrase-42"
 
 
 @skip_unless("snmpd", "openssl")
-class DtlsSessionOptionsTest(unittest.TestCase):
+class DtlsSessionOptionsTest(AgentTestCase):
     """One agent for the class; no test makes a handshake it refuses."""
 
     @classmethod
-    def setUpClass(cls):
-        p = cls.pki = Pki()
+    def make_certs(cls, p):
         p.make("mgr", "snmpmgrd", "DNS:mgr.example")
         p.make("mgr2", "snmpmgrd", "DNS:mgr.example")
         p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1")
         run(OPENSSL, "pkey", "-in", p.path("mgr.key"), "-aes256",
             "-passout", "pass:" + PW, "-out", p.path("mgr-enc.key"))
         cls.agent_fp = fingerprint(p.path("agent.crt"))
-        try:
-            cls.agent, cls.port = dtls_agent(p)
-        except BaseException:
-            p.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.agent.close()
-        cls.pki.close()
 
     def session(self, port=None, **over):
         s = {"host": "127.0.0.1", "port": port or self.port,
