@@ -489,6 +489,12 @@ session_opts_apply(const json_t *obj, struct sess_opts *o, bool change,
 		cfg_fail(err, &at, AT_VALUE, "host: required");
 		goto fail;
 	}
+	/* Leaving DTLS: the level it implied goes too (cfg_tls_session). */
+	if (change && o->transport == SESS_TRANSPORT_DTLS &&
+	    tmp.transport != SESS_TRANSPORT_DTLS &&
+	    json_object_get(base, "security_level") == NULL &&
+	    json_object_get(extra, "security_level") == NULL)
+		tmp.v3.level = SESS_LEVEL_DEFAULT;
 	/* SNMPv3 keys: o's credential, with these over it (session.h). */
 	if (cfg_v3_apply(extra, &tmp, &cred, &badkey, why, sizeof(why)) == -1) {
 		(void)snprintf(err->text, sizeof(err->text), "%s: %s", badkey,

@@ -374,7 +374,8 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		if (res != NULL)
 			json_object_set_new(res, "walk",
 			    view_session_walk(ds->s));
-		if (res != NULL && ds->cs->opts->transport ==
+		/* As it runs: the transport may have changed at run time. */
+		if (res != NULL && sess_get_opts(ds->s)->transport ==
 		    SESS_TRANSPORT_DTLS)
 			json_object_set_new(res, "tls", view_session_tls(ds));
 	} else {

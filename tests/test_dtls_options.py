@@ -117,6 +117,28 @@ class DtlsSessionOptionsTest(AgentTestCase):
                              self.pki.path("mgr.crt"))
             self.get_ok(d, "dtls")
 
+    def test_udp_session_becomes_dtls(self):
+        udp = {"host": "127.0.0.1", "port": self.port, "timeout": "2s",
+               "retries": 0}
+        with Daemon({"sessions": {"sw": udp}}) as d:
+            self.assertNotIn("tls", d.call("session.show", {"session": "sw"}))
+            tls = self.session()
+            del tls["host"], tls["timeout"], tls["retries"]
+            res = d.call("session.config", {"session": "sw",
+                                            "options": tls})
+            # SNMPv3 under TSM, authPriv; the port given stays.
+            o = res["options"]
+            self.assertEqual((o["transport"], o["version"], o["port"],
+                              o["security_level"]),
+                             ("dtls", "3", self.port, "authPriv"))
+            self.get_ok(d, "sw")
+            self.assertEqual(d.call("session.show", {
+                "session": "sw"})["tls"]["accepted_by"], "ca")
+            # And back: no DTLS member, the key let go.
+            d.call("session.config", {"session": "sw", "options": {
+                "transport": "udp", "version": "2c"}})
+            self.assertNotIn("tls", d.call("session.show", {"session": "sw"}))
+
     def test_session_add(self):
         with Daemon({}) as d:
             res = d.call("session.add", {"session": "added",
