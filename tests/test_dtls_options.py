@@ -199,9 +199,14 @@ class DtlsSessionOptionsTest(AgentTestCase):
                 debug=True) as d:
             self.get_ok(d, "named")
             self.assertIn("error", self.get(d, "nobody"))
+            # An inline target has no name: its host, said so.
+            r = d.rpc("snmp.get", {"target": self.session(
+                port=gone, timeout="2s"), "oids": [SYS_DESCR]}, timeout=30)
+            self.assertIn("error", r)
             log = d.log()
             self.assertIn("session named: DTLS association open", log)
             self.assertIn("session nobody: DTLS handshake failed", log)
+            self.assertIn("target 127.0.0.1: DTLS handshake failed", log)
             self.assertNotIn("session 127.0.0.1:", log)
 
     def test_move_to_another_agent(self):
