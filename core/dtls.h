@@ -204,6 +204,9 @@ enum dtls_accept {
 #define DTLS_MAX_SAN	8
 #define DTLS_MAX_CHAIN	8
 
+/* An association idle this long is closed (dtls_idle_timeout's default). */
+#define DTLS_IDLE_DEFAULT_MS	(5 * 60 * 1000)
+
 enum dtls_san_type {
 	DTLS_SAN_DNS	= 1,
 	DTLS_SAN_IP	= 2,

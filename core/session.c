@@ -480,11 +480,13 @@ sess_set_opts(struct sess *s, const struct sess_opts *opts)
 		}
 		s->resolving = false;
 	}
+	/* A connection or an association of its own goes with the agent. */
 	resock = !s->attached || sess_sock_opts_differ(nb, old) ||
 	    nb->transport != old->transport ||
 	    (moved && (addr.ss_family != oldaddr.sa.sa_family ||
 	    nb->use_connection ||
-	    SESS_TRANSPORT_IS_STREAM(nb->transport)));
+	    SESS_TRANSPORT_IS_STREAM(nb->transport) ||
+	    nb->transport == SESS_TRANSPORT_DTLS));
 
 	if (addrlen > sizeof(s->addr)) {
 		sess_opts_drop(nb);

@@ -1202,26 +1202,6 @@ cfg_keep_running(struct cfg_ctx *ctx)
 	return 0;
 }
 
-/* mask_sensitive_data and decrypt_trace of an override, into extra. */
-static int
-overrides_extra(struct config_session *s, const json_t *obj)
-{
-	static const char *const keys[] = { "mask_sensitive_data",
-		"decrypt_trace", NULL };
-	json_t	*v;
-	size_t	 i;
-
-	for (i = 0; keys[i] != NULL; i++) {
-		if (!json_is_boolean(v = json_object_get(obj, keys[i])))
-			continue;
-		if (s->extra == NULL && (s->extra = json_object()) == NULL)
-			return -1;
-		if (json_object_set(s->extra, keys[i], v) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * STATE_DIR/overrides.json (conf.h): session options set at run time to
  * persist, applied over the sessions' own.  Entries of sessions that are
@@ -1270,13 +1250,6 @@ cfg_overrides(struct cfg_ctx *ctx)
 			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
 			    "%.150s: session %.64s: %.256s", path, name,
 			    oerr.text);
-			rv = -1;
-			break;
-		}
-		/* What sessions_set_opts keeps beside the options. */
-		if (overrides_extra(s, obj) == -1) {
-			(void)snprintf(ctx->err->text, sizeof(ctx->err->text),
-			    "%s: out of memory", path);
 			rv = -1;
 			break;
 		}

@@ -168,15 +168,11 @@ struct config_traps_tls {
 };
 
 /*
- * A DTLS session's options from cs (pointers into cs), and its
- * dtls_idle_timeout into *idle_ms when set.  0, or -1 with lasterr.
- */
-int	 config_session_tls_opts(const struct config_session *cs,
-	    struct dtls_opts *o, uint32_t *idle_ms);
-/*
- * The same from the keys of a session or target object, with cred (NULL:
- * none) as what was read from its files; a masked key_password without
- * cred is refused (399).
+ * A DTLS session's options from the keys of a session's extra options or
+ * a target object (pointers into obj's strings), with cred (NULL: none) as
+ * what was read from its files, and its dtls_idle_timeout (or the
+ * default) into *idle_ms; a masked key_password without cred is refused
+ * (399).  0, or -1 with lasterr.
  */
 int	 config_tls_opts_json(const json_t *obj, struct dtls_cred *cred,
 	    struct dtls_opts *o, uint32_t *idle_ms);
@@ -448,9 +444,34 @@ const struct config_poll *config_find_poll(const struct config *c,
 int		 config_apply_session_opts(const json_t *obj,
 		    struct sess_opts *o, struct dtls_cred **tls_cred,
 		    struct config_err *err);
-/* The same on a config entry: its block and host replaced. */
+/*
+ * The same as a change to a running session whose extra keys are extra
+ * (NULL: none; not changed): *newextra gets them with obj's over them
+ * (the credential's keys left out: they are in o->v3.cred; secrets "***"),
+ * a new reference or NULL when empty.  *tls_cred is a reference the caller
+ * owns to what was read of the session's DTLS files (NULL: none), replaced
+ * on success when read again (cert, key or key_password changed, or the
+ * transport became "dtls") or dropped (no longer "dtls").  A session
+ * already over DTLS keeps its port and security level.
+ */
+int		 config_change_session_opts(const json_t *obj,
+		    struct sess_opts *o, const json_t *extra,
+		    json_t **newextra, struct dtls_cred **tls_cred,
+		    struct config_err *err);
+/* That change on a config entry: its block, host, extra and DTLS
+ * credential replaced. */
 int		 config_session_set_opts(struct config_session *s,
 		    const json_t *obj, struct config_err *err);
+/* Does obj change a DTLS option an association is built from? */
+bool		 config_tls_touched(const json_t *obj);
+/*
+ * A DTLS session's TLS options from its extra keys, into out as
+ * session.show has them: paths and names as given (null: unset),
+ * key_password "***" when set (its value is never kept), defaults for
+ * tls_min_version, tsm_use_prefix and dtls_idle_timeout.  -1 when out of
+ * memory.
+ */
+int		 config_tls_view(const json_t *extra, json_t *out);
 
 /*
  * Overwrite in place, then set to "***", every password and key member

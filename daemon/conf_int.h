@@ -218,6 +218,8 @@ int		 cfg_v3_apply(const json_t *obj, struct sess_opts *o,
 		    size_t whylen);
 int		 cfg_v3_opts_json(const struct sess_opts *o, bool mask,
 		    json_t *obj);
+/* A key that makes up the USM credential (user, auth, auth_password ...). */
+bool		 cfg_v3_cred_key(const char *key);
 
 /* conf_tls.c: DTLS options (sessions; the trap listeners' "tls"). */
 struct dtls_opts;
@@ -262,6 +264,22 @@ int		 cfg_tls_session(const json_t *extra, struct sess_opts *o,
 		    struct cfg_tls_memo **memo, struct config_err *err);
 /* What cfg_tls_session() remembered (its password wiped). */
 void		 cfg_tls_memo_free(struct cfg_tls_memo *m);
+/*
+ * A run-time change obj to a session (config_change_session_opts): extra
+ * its options with obj's over them, o the same (checked), was_dtls whether
+ * it ran over DTLS before; *cred is what was read of its files (a
+ * reference; NULL: none).  Not over DTLS now: *cred dropped.  Becoming
+ * DTLS: as cfg_tls_session (port 10161 and authPriv unless given).
+ * Already DTLS: its port and level stay; the files are read again into
+ * *cred only when obj names cert, key or key_password (a pass phrase that
+ * is no longer kept must be given again), and the context is checked with
+ * the key already read when obj changes another TLS option.  -1 with err,
+ * *cred unchanged.
+ */
+int		 cfg_tls_change(const json_t *extra, const json_t *obj,
+		    struct sess_opts *o, bool was_dtls,
+		    const struct cfg_pos *at, struct dtls_cred **cred,
+		    struct config_err *err);
 
 /*
  * conf_json.c: a config file's text as a jansson tree, what

@@ -515,15 +515,22 @@ cfg_host_check(const struct sess_opts *o, const struct cfg_pos *at,
 	return 0;
 }
 
-int
-config_apply_session_opts(const json_t *obj, struct sess_opts *o,
-    struct dtls_cred **tls_cred, struct config_err *err)
+/*
+ * obj over *o (config_apply_session_opts); with change, a run-time change
+ * (config_change_session_opts): base and *newextra its extra keys before
+ * and after, *tls_cred what was read of its DTLS files.
+ */
+static int
+session_opts_apply(const json_t *obj, struct sess_opts *o, bool change,
+    const json_t *base, json_t **newextra, struct dtls_cred **tls_cred,
+    struct config_err *err)
 {
 	struct cfg_pos	 at;
 	struct sess_opts tmp;
 	struct usm_cred	*cred = NULL;
-	json_t		*extra;
-	const char	*badkey = "";
+	struct dtls_cred *tc = NULL;
+	json_t		*extra, *merged = NULL, *v;
+	const char	*badkey = "", *key;
 	char		 why[300];
 
 	memset(&at, 0, sizeof(at));
@@ -539,29 +546,81 @@ config_apply_session_opts(const json_t *obj, struct sess_opts *o,
 	}
 	if (cfg_host_check(&tmp, &at, err) == -1)
 		goto fail;
+	/* Leaving DTLS: the level it implied goes too (cfg_tls_session). */
+	if (change && o->transport == SESS_TRANSPORT_DTLS &&
+	    tmp.transport != SESS_TRANSPORT_DTLS &&
+	    json_object_get(base, "security_level") == NULL &&
+	    json_object_get(extra, "security_level") == NULL)
+		tmp.v3.level = SESS_LEVEL_DEFAULT;
 	/* SNMPv3 keys: o's credential, with these over it (session.h). */
 	if (cfg_v3_apply(extra, &tmp, &cred, &badkey, why, sizeof(why)) == -1) {
 		(void)snprintf(err->text, sizeof(err->text), "%s: %s", badkey,
 		    why);
 		goto fail;
 	}
-	/* DTLS: SNMPv3 under TSM, our certificate and key checked now. */
-	if (cfg_tls_session(extra, &tmp, json_object_get(obj, "version") !=
-	    NULL, json_object_get(obj, "port") != NULL, &at, tls_cred,
-	    NULL, err) == -1) {
-		usm_cred_free(cred);
+	if (change) {
+		/* The session's extra keys with obj's over them; the
+		 * credential's are in its credential. */
+		if ((merged = base != NULL ? json_deep_copy(base) :
+		    json_object()) == NULL) {
+			cfg_fail(err, &at, AT_VALUE, "out of memory");
+			goto fail;
+		}
+		json_object_foreach(extra, key, v)
+			if (!cfg_v3_cred_key(key) &&
+			    json_object_set(merged, key, v) == -1) {
+				cfg_fail(err, &at, AT_VALUE, "out of memory");
+				goto fail;
+			}
+		/* DTLS: what changes is checked, the rest kept. */
+		tc = dtls_cred_ref(*tls_cred);
+		if (cfg_tls_change(merged, obj, &tmp,
+		    o->transport == SESS_TRANSPORT_DTLS, &at, &tc, err) == -1)
+			goto fail;
+		cfg_secrets_mask(merged);
+		if (json_object_size(merged) == 0) {
+			json_decref(merged);
+			merged = NULL;
+		}
+	} else if (cfg_tls_session(extra, &tmp, json_object_get(obj,
+	    "version") != NULL, json_object_get(obj, "port") != NULL, &at,
+	    tls_cred, NULL, err) == -1)
+		/* DTLS: SNMPv3 under TSM, our certificate and key checked. */
 		goto fail;
-	}
 	json_decref(extra);
 	if (cred != NULL) {
 		usm_cred_free(o->v3.cred);
 		tmp.v3.cred = cred;
 	}
+	if (change) {
+		dtls_cred_free(*tls_cred);
+		*tls_cred = tc;
+		*newextra = merged;
+	}
 	*o = tmp;
 	return 0;
  fail:
+	usm_cred_free(cred);
+	dtls_cred_free(tc);
+	json_decref(merged);
 	json_decref(extra);
 	return -1;
+}
+
+int
+config_apply_session_opts(const json_t *obj, struct sess_opts *o,
+    struct dtls_cred **tls_cred, struct config_err *err)
+{
+	return session_opts_apply(obj, o, false, NULL, NULL, tls_cred, err);
+}
+
+int
+config_change_session_opts(const json_t *obj, struct sess_opts *o,
+    const json_t *extra, json_t **newextra, struct dtls_cred **tls_cred,
+    struct config_err *err)
+{
+	return session_opts_apply(obj, o, true, extra, newextra, tls_cred,
+	    err);
 }
 
 int
@@ -570,12 +629,17 @@ config_session_set_opts(struct config_session *s, const json_t *obj,
 {
 	struct sess_opts	 o;
 	const struct sess_opts	*nb;
+	struct dtls_cred	*tc;
+	json_t			*extra = NULL;
 	char			*host;
 
 	sess_opts_compose(&o, s->opts, s->host);
 	if (o.v3.cred != NULL)
 		usm_cred_ref(o.v3.cred);
-	if (config_apply_session_opts(obj, &o, NULL, err) == -1) {
+	tc = dtls_cred_ref(s->tls_cred);
+	if (config_change_session_opts(obj, &o, s->extra, &extra, &tc,
+	    err) == -1) {
+		dtls_cred_free(tc);
 		sess_opts_release(&o);
 		return -1;
 	}
@@ -585,6 +649,8 @@ config_session_set_opts(struct config_session *s, const json_t *obj,
 	if (nb == NULL || host == NULL) {
 		sess_opts_drop(nb);
 		free(host);
+		dtls_cred_free(tc);
+		json_decref(extra);
 		(void)snprintf(err->text, sizeof(err->text), "out of memory");
 		return -1;
 	}
@@ -594,6 +660,10 @@ config_session_set_opts(struct config_session *s, const json_t *obj,
 	s->host_in_name = false;
 	s->opts = nb;
 	s->host = host;
+	json_decref(s->extra);
+	s->extra = extra;
+	dtls_cred_free(s->tls_cred);
+	s->tls_cred = tc;
 	return 0;
 }
 

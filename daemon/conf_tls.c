@@ -1,9 +1,10 @@
 /*
  * conf_tls.c - the DTLS options of SPEC 2 (RFC 6353, TSM RFC 5591): from
  * checked JSON keys to struct dtls_opts, the rules that tie them together,
- * and the check of our certificate and key files (snmpmgrd -t and every
- * load).  Kept apart so the trap listeners' "tls" block can use the same
- * reading.
+ * the check of our certificate and key files (snmpmgrd -t, every load,
+ * and run-time changes, which read them again only when they change), and
+ * a session's TLS options as session.show has them.  Kept apart so the
+ * trap listeners' "tls" block can use the same reading.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -206,6 +207,30 @@ cfg_tls_memo_free(struct cfg_tls_memo *m)
 	}
 }
 
+/* RFC 6353 runs under TSM: SNMPv3 only. */
+static int
+tls_version(const struct sess_opts *o, bool version_given,
+    const struct cfg_pos *at, struct config_err *err)
+{
+	if (version_given && o->version != SNMP_V3)
+		return cfg_fail(err, at, AT_KEY, "transport \"dtls\" "
+		    "carries SNMPv3 only (TSM): version must be \"3\" or "
+		    "left out");
+	return 0;
+}
+
+/* The rules that tie a session's TLS options together. */
+static int
+tls_rules(const struct dtls_opts *d, const struct cfg_pos *at,
+    struct config_err *err)
+{
+	if (d->server_name != NULL && d->server_name[0] == '\0' &&
+	    d->server_fingerprint == NULL)
+		return cfg_fail(err, at, AT_KEY, "server_name \"\" turns "
+		    "the name check off, which needs a server_fingerprint");
+	return 0;
+}
+
 int
 cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
     bool port_given, const struct cfg_pos *at, struct dtls_cred **cred,
@@ -219,11 +244,8 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 
 	if (o->transport != SESS_TRANSPORT_DTLS)
 		return 0;
-	/* RFC 6353 runs under TSM: SNMPv3 only. */
-	if (version_given && o->version != SNMP_V3)
-		return cfg_fail(err, at, AT_KEY, "transport \"dtls\" "
-		    "carries SNMPv3 only (TSM): version must be \"3\" or "
-		    "left out");
+	if (tls_version(o, version_given, at, err) == -1)
+		return -1;
 	o->version = SNMP_V3;
 	if (!port_given)
 		o->port = 10161;
@@ -232,10 +254,8 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 	if (json_object_get(extra, "security_level") == NULL)
 		o->v3.level = SESS_LEVEL_PRIV;
 	cfg_tls_opts(extra, DTLS_CLIENT, &d);
-	if (d.server_name != NULL && d.server_name[0] == '\0' &&
-	    d.server_fingerprint == NULL)
-		return cfg_fail(err, at, AT_KEY, "server_name \"\" turns "
-		    "the name check off, which needs a server_fingerprint");
+	if (tls_rules(&d, at, err) == -1)
+		return -1;
 	if (memo != NULL && (key = tls_memo_key(&d, &keylen)) != NULL)
 		for (m = *memo; m != NULL; m = m->next)
 			if (m->keylen == keylen &&
@@ -263,6 +283,134 @@ cfg_tls_session(const json_t *extra, struct sess_opts *o, bool version_given,
 	return 0;
 }
 
+/* What is read into a credential: our certificate and key. */
+static const char *const tls_file_keys[] = { "cert", "key", "key_password",
+	NULL };
+/* Everything an association is built from. */
+static const char *const tls_assoc_keys[] = { "cert", "key", "key_password",
+	"ca", "server_fingerprint", "server_name", "tls_min_version",
+	"tls_ciphers", "dtls_idle_timeout", NULL };
+
+static bool
+tls_any(const json_t *obj, const char *const *keys)
+{
+	size_t	 i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (json_object_get(obj, keys[i]) != NULL)
+			return true;
+	return false;
+}
+
+bool
+config_tls_touched(const json_t *obj)
+{
+	return tls_any(obj, tls_assoc_keys);
+}
+
+int
+cfg_tls_change(const json_t *extra, const json_t *obj, struct sess_opts *o,
+    bool was_dtls, const struct cfg_pos *at, struct dtls_cred **cred,
+    struct config_err *err)
+{
+	struct dtls_opts d;
+	struct dtls_ctx	*c;
+	struct dtls_cred *got = NULL;
+	const char	*pw;
+	bool		 files;
+
+	if (o->transport != SESS_TRANSPORT_DTLS) {
+		dtls_cred_free(*cred);
+		*cred = NULL;
+		return 0;
+	}
+	files = !was_dtls || *cred == NULL || tls_any(obj, tls_file_keys);
+	/* The pass phrase went once the files were read. */
+	pw = tls_str(extra, "key_password");
+	if (files && pw != NULL && strcmp(pw, "***") == 0 &&
+	    json_object_get(obj, "key_password") == NULL)
+		return cfg_fail(err, at, AT_KEY, "key_password: the pass "
+		    "phrase is not kept once the key is read: give it again "
+		    "to read the key");
+	if (!was_dtls || *cred == NULL)
+		return cfg_tls_session(extra, o, json_object_get(obj,
+		    "version") != NULL, json_object_get(obj, "port") != NULL,
+		    at, cred, NULL, err);
+	/* Already over DTLS: its port and level stay as they are. */
+	if (tls_version(o, json_object_get(obj, "version") != NULL, at,
+	    err) == -1)
+		return -1;
+	cfg_tls_opts(extra, DTLS_CLIENT, &d);
+	if (tls_rules(&d, at, err) == -1)
+		return -1;
+	if (files) {
+		if (cfg_tls_files_check(&d, at, &got, err) == -1)
+			return -1;
+		dtls_cred_free(*cred);
+		*cred = got;
+		return 0;
+	}
+	if (!tls_any(obj, tls_assoc_keys))
+		return 0;
+	/* The key read before, with another CA, pin, name or ciphers. */
+	snmpmgr_clearerr();
+	d.cred = *cred;
+	if ((c = dtls_ctx_new(&d)) == NULL)
+		return cfg_fail(err, at, AT_KEY, "error %d: %s",
+		    snmpmgr_lasterr(), snmpmgr_lasterr_detail());
+	dtls_ctx_free(c);
+	return 0;
+}
+
+/* dtls_idle_timeout of extra (checked), or its default. */
+static uint32_t
+tls_idle_ms(const json_t *extra)
+{
+	const json_t	*v;
+	struct config_err err;
+	struct cfg_pos	 at;
+	uint32_t	 ms;
+
+	if ((v = json_object_get(extra, "dtls_idle_timeout")) == NULL)
+		return DTLS_IDLE_DEFAULT_MS;
+	memset(&at, 0, sizeof(at));
+	if (cfg_duration(v, &at, 1000, 24 * 3600 * 1000, &ms, &err) == -1)
+		return DTLS_IDLE_DEFAULT_MS;
+	return ms;
+}
+
+int
+config_tls_view(const json_t *extra, json_t *out)
+{
+	/* Paths and names, not secrets: shown as they are (null: unset). */
+	static const char *const strs[] = { "cert", "key", "ca",
+		"server_fingerprint", "server_name", "security_name",
+		"tls_ciphers", NULL };
+	const json_t	*v;
+	char		 buf[32];
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; strs[i] != NULL; i++) {
+		v = json_object_get(extra, strs[i]);
+		rc |= json_object_set_new(out, strs[i], json_is_string(v) ?
+		    json_string(json_string_value(v)) : json_null());
+	}
+	/* The pass phrase itself is never kept, so never shown. */
+	if (json_object_get(extra, "key_password") != NULL)
+		rc |= json_object_set_new(out, "key_password",
+		    json_string("***"));
+	v = json_object_get(extra, "tls_min_version");
+	rc |= json_object_set_new(out, "tls_min_version",
+	    json_string(json_is_string(v) ? json_string_value(v) : "1.2"));
+	rc |= json_object_set_new(out, "tsm_use_prefix",
+	    json_boolean(json_is_true(json_object_get(extra,
+	    "tsm_use_prefix"))));
+	cfg_format_duration(tls_idle_ms(extra), buf, sizeof(buf));
+	rc |= json_object_set_new(out, "dtls_idle_timeout", json_string(buf));
+	return rc != 0 ? -1 : 0;
+}
+
 /* The password was masked once the configuration was read. */
 static int
 tls_masked_password(const struct dtls_opts *o)
@@ -277,28 +425,11 @@ tls_masked_password(const struct dtls_opts *o)
 }
 
 int
-config_session_tls_opts(const struct config_session *cs, struct dtls_opts *o,
-    uint32_t *idle_ms)
-{
-	return config_tls_opts_json(cs->extra, cs->tls_cred, o, idle_ms);
-}
-
-int
 config_tls_opts_json(const json_t *extra, struct dtls_cred *cred,
     struct dtls_opts *o, uint32_t *idle_ms)
 {
-	const json_t	*v;
-	struct config_err err;
-	struct cfg_pos	 at;
-	uint32_t	 ms;
-
 	cfg_tls_opts(extra, DTLS_CLIENT, o);
-	if ((v = json_object_get(extra, "dtls_idle_timeout")) != NULL) {
-		memset(&at, 0, sizeof(at));
-		if (cfg_duration(v, &at, 1000, 24 * 3600 * 1000, &ms,
-		    &err) == 0)
-			*idle_ms = ms;
-	}
+	*idle_ms = tls_idle_ms(extra);
 	o->cred = cred;
 	return tls_masked_password(o);
 }

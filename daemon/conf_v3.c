@@ -26,6 +26,17 @@ static const char *const cred_keys[] = { "user", "auth", "auth_password",
 	"auth_key", "auth_key_type", "priv", "priv_password", "priv_key",
 	"priv_key_type", "priv_key_extension", NULL };
 
+bool
+cfg_v3_cred_key(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; cred_keys[i] != NULL; i++)
+		if (strcmp(cred_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
 /* "0x80001f88..." for JSON output. */
 json_t *
 config_hex_json(const uint8_t *p, size_t n)

@@ -114,6 +114,11 @@ session_set(struct daemon *d, struct ctl_req *r, struct dsess *ds,
 	json_t		*res;
 
 	memset(&err, 0, sizeof(err));
+	/* Refused before anything is applied. */
+	if (persist && reload_persist_check(opts, &err) == -1) {
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s", err.text);
+		return CTL_DONE;
+	}
 	if (opts != NULL && sessions_set_opts(d, ds, opts, &err) == -1) {
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s", err.text);
 		return CTL_DONE;

@@ -367,7 +367,8 @@ v3_discovery_hook(struct sess *s, int error, void *arg)
 
 	v3_sess_name(s, &sname, addr, sizeof(addr));
 	if (error != 0 && error != SNMPMGR_ERR_INTERRUPTED)
-		log_debug("session %s: engine discovery failed: %s (%d)",
+		log_debug("%s %s: engine discovery failed: %s (%d)",
+		    sname != NULL ? "session" : "target",
 		    sname != NULL ? sname : addr, snmpmgr_strerror(error),
 		    error);
 	if (d->events == NULL ||

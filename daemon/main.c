@@ -458,7 +458,7 @@ main(int argc, char *argv[])
 		fatal("cannot start the session engine");
 	d->mgr = sess_loop_mgr(d->loop);
 	sess_loop_set_dtls(d->loop, &(struct sess_dtls_hooks){
-	    main_dtls_opts, sessions_dtls_event, d });
+	    main_dtls_opts, sessions_dtls_event, sessions_dtls_name, d });
 	main_resolver(d);
 	if ((d->ev_reap = event_new(d->base, -1, 0, daemon_reap_cb, d)) ==
 	    NULL || (d->ev_drain = evtimer_new(d->base, main_drain_cb, d)) ==

@@ -196,7 +196,7 @@ pk_extra_bool(const struct dsess *ds, const char *key, bool def)
 	json_t	*v;
 
 	if (ds == NULL || ds->cs == NULL ||
-	    (v = json_object_get(ds->cs->extra, key)) == NULL ||
+	    (v = json_object_get(sessions_extra(ds), key)) == NULL ||
 	    !json_is_boolean(v))
 		return def;
 	return json_is_true(v);
@@ -205,16 +205,12 @@ pk_extra_bool(const struct dsess *ds, const char *key, bool def)
 bool
 packets_mask(const struct dsess *ds)
 {
-	if (ds != NULL && ds->rt_mask != 0)
-		return ds->rt_mask == 1;
 	return pk_extra_bool(ds, "mask_sensitive_data", true);
 }
 
 bool
 packets_decrypt_trace(const struct dsess *ds)
 {
-	if (ds != NULL && ds->rt_decrypt != 0)
-		return ds->rt_decrypt == 1;
 	return pk_extra_bool(ds, "decrypt_trace", false);
 }
 

@@ -52,6 +52,7 @@
 #include "polls.h"
 #include "http.h"
 #include "reload.h"
+#include "sess_event.h"
 #include "sessions.h"
 #include "traps.h"
 
@@ -165,7 +166,24 @@ runs_as(const struct dsess *ds, const struct config_session *ncs)
 	if (ds->s == NULL || !ds->modified)
 		return false;
 	return opts_same(sess_get_opts(ds->s), sess_get_host(ds->s),
-	    ds->cs->extra, ncs);
+	    sessions_extra(ds), ncs);
+}
+
+/*
+ * Will ds, kept, run over DTLS with other TLS options or another key than
+ * its association was made with (a certificate renewed on disk reads as
+ * another credential)?
+ */
+static bool
+tls_renewed(const struct dsess *ds, const struct config_session *ncs)
+{
+	const json_t	*a = sessions_extra(ds);
+
+	if (ncs->opts->transport != SESS_TRANSPORT_DTLS)
+		return false;
+	return sessions_tls_cred(ds) != ncs->tls_cred || (a == NULL) !=
+	    (ncs->extra == NULL) || (a != NULL && !json_equal((json_t *)a,
+	    ncs->extra));
 }
 
 static void
@@ -361,7 +379,7 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 	size_t			 nchanged = 0;
 	char			 perr[256], mono[64];
 	struct timespec		 ts;
-	bool			 was;
+	bool			 was, renew;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(mono, sizeof(mono), "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -430,6 +448,7 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 	for (i = 0; i < nkeep; i++) {
 		ds = keep[i];
 		ncs = config_find_session(nc, ds->name);
+		renew = tls_renewed(ds, ncs);
 		/* The name too: the old config goes. */
 		ds->cs = ncs;
 		ds->name = ncs->name;
@@ -441,16 +460,18 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		}
 		if (ds->modified) {
 			/* Run-time changes end at a reload. */
-			ds->rt_mask = ds->rt_decrypt = 0;	/* packets.c */
 			was = sess_get_opts(ds->s)->enabled;
 			sess_opts_compose(&no, ncs->opts, ncs->host);
 			if (sess_set_opts(ds->s, &no) == 0) {
+				sessions_rt_drop(ds);
 				ds->modified = false;
 				if (was != ncs->opts->enabled)
 					polls_enable(d->polls, ds,
 					    ncs->opts->enabled);
 			}
 		}
+		if (renew)
+			sess_loop_dtls_reset(ds->s);
 		if (polls_sync(d->polls, ds, perr, sizeof(perr)) == -1) {
 			log_warnx("reload: %s", perr);
 			json_array_append_new(warnings, json_string(perr));
@@ -733,6 +754,17 @@ overrides_update(struct daemon *d, const char *name, const json_t *opts,
 }
 
 int
+reload_persist_check(const json_t *opts, struct config_err *err)
+{
+	if (json_object_get(opts, "key_password") == NULL)
+		return 0;
+	snprintf(err->text, sizeof(err->text), "persist: key_password is "
+	    "a secret and is written to no file: give it in the "
+	    "configuration files, or use a key without a pass phrase");
+	return -1;
+}
+
+int
 reload_persist_opts(struct daemon *d, struct dsess *ds, const json_t *opts,
     struct config_err *err)
 {
@@ -779,6 +811,8 @@ reload_add_session(struct daemon *d, const char *name, const json_t *obj,
 		    "'_')", name);
 		return -1;
 	}
+	if (persist && reload_persist_check(obj, err) == -1)
+		return -1;
 	if ((doc = json_pack("{s:{s:O}}", "sessions", name, obj)) == NULL) {
 		snprintf(err->text, sizeof(err->text), "cannot check the "
 		    "session: out of memory");

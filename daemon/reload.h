@@ -64,6 +64,13 @@ int	 reload_remove_session(struct daemon *d, const char *name,
 int	 reload_persist_opts(struct daemon *d, struct dsess *ds,
 	    const json_t *opts, struct config_err *err);
 
+/*
+ * Can opts (session options) be persisted?  Not with key_password: a pass
+ * phrase is a secret, written to no file, and without it the encrypted
+ * key could not be read at the next start.  0, or -1 with err.
+ */
+int	 reload_persist_check(const json_t *opts, struct config_err *err);
+
 /* Where session.add --persist writes name's file (malloc'ed). */
 char	*reload_persist_path(const struct daemon *d, const char *name);
 

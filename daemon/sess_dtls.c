@@ -52,7 +52,8 @@
 /* Messages held while a handshake runs, and the longest handshake. */
 #define DTLS_QUEUE_MAX		256
 #define DTLS_HS_MAX_MS		30000
-#define DTLS_IDLE_DEFAULT_MS	(5 * 60 * 1000)
+/* "session NAME" or "target HOST" (sd_who). */
+#define SD_WHO_LEN	(SNMPMGR_MAX_HOSTNAME + 16)
 
 struct sd_msg {
 	struct sd_msg	*next;
@@ -202,10 +203,20 @@ sd_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Who the log lines are about: "session NAME", or "target HOST" for an
+ * inline target (which has no name). */
 static const char *
-sd_name(const struct sess_dtls *d)
+sd_who(const struct sess_dtls *d, char *buf, size_t len)
 {
-	return sess_get_host(d->s);
+	const char	*name = NULL;
+
+	if (d->h.name != NULL)
+		name = d->h.name(d->h.arg, d->s);
+	if (name != NULL)
+		snprintf(buf, len, "session %s", name);
+	else
+		snprintf(buf, len, "target %s", sess_get_host(d->s));
+	return buf;
 }
 
 static void
@@ -255,14 +266,16 @@ sd_flush(struct sess_dtls *d)
 static void
 sd_close(struct sess_dtls *d, bool notify, const char *why)
 {
+	char	 who[SD_WHO_LEN];
+
 	if (d->a == NULL)
 		return;
 	if (notify && dtls_assoc_state(d->a) == DTLS_OPEN &&
 	    dtls_assoc_close(d->a) == 0)
 		sd_flush(d);
 	if (d->opened && why != NULL) {
-		log_debug("session %s: DTLS association closed: %s",
-		    sd_name(d), why);
+		log_debug("%s: DTLS association closed: %s",
+		    sd_who(d, who, sizeof(who)), why);
 		sd_event(d, SESS_DTLS_CLOSED, NULL, 0, why);
 	}
 	d->opened = false;
@@ -304,15 +317,15 @@ sd_arm(struct sess_dtls *d, uint64_t now)
 static void
 sd_failed(struct sess_dtls *d, int code, const char *detail)
 {
-	char	 why[300];
+	char	 why[300], who[SD_WHO_LEN];
 
 	snprintf(why, sizeof(why), "%s", detail != NULL ? detail : "");
 	if (d->a != NULL)
 		sd_flush(d);	/* the alert */
 	sd_close(d, false, NULL);
 	sd_queue_clear(d);
-	log_repeat(&d->rep, "session %s: DTLS handshake failed: error %d: "
-	    "%s: %s", sd_name(d), code, snmpmgr_strerror(code), why);
+	log_repeat(&d->rep, "%s: DTLS handshake failed: error %d: %s: %s",
+	    sd_who(d, who, sizeof(who)), code, snmpmgr_strerror(code), why);
 	sd_event(d, SESS_DTLS_FAILED, NULL, code, why);
 	sd_sent(d, code, why);
 	if (!d->dead)
@@ -325,10 +338,11 @@ sd_opened(struct sess_dtls *d)
 {
 	const struct dtls_peer_info *pi = dtls_assoc_peer(d->a);
 	struct sd_msg	*q;
+	char		 who[SD_WHO_LEN];
 
 	log_repeat_clear(&d->rep, "DTLS handshakes succeed again");
-	log_debug("session %s: DTLS association open (%s, %s, agent %s, "
-	    "accepted by %s)", sd_name(d), pi->version, pi->cipher,
+	log_debug("%s: DTLS association open (%s, %s, agent %s, accepted "
+	    "by %s)", sd_who(d, who, sizeof(who)), pi->version, pi->cipher,
 	    pi->subject, dtls_accept_name(pi->accepted));
 	d->opened = true;
 	sd_event(d, SESS_DTLS_OPEN, pi, 0, NULL);
@@ -337,8 +351,8 @@ sd_opened(struct sess_dtls *d)
 	while ((q = d->qhead) != NULL) {
 		d->qhead = q->next;
 		if (dtls_assoc_send(d->a, q->data, q->len) == -1)
-			log_repeat(&d->rep, "session %s: DTLS: error %d: %s",
-			    sd_name(d), snmpmgr_lasterr(),
+			log_repeat(&d->rep, "%s: DTLS: error %d: %s",
+			    sd_who(d, who, sizeof(who)), snmpmgr_lasterr(),
 			    snmpmgr_lasterr_detail());
 		free(q);
 	}
@@ -413,6 +427,7 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t		 dropped;
 	ssize_t			 n;
 	int			 i;
+	char			 who[SD_WHO_LEN];
 
 	d->busy++;
 	for (i = 0; i < 16 && d->a != NULL && !d->dead; i++) {
@@ -438,10 +453,11 @@ sd_read_cb(evutil_socket_t fd, short what, void *arg)
 		/* A record that does not authenticate is dropped inside. */
 		(void)dtls_assoc_input(d->a, sd_in, (size_t)n, sd_now());
 		if (dtls_assoc_dropped(d->a) != dropped)
-			log_debug("session %s: DTLS: %llu invalid record(s) "
+			log_debug("%s: DTLS: %llu invalid record(s) "
 			    "of %zd octets dropped (%llu on this "
-			    "association)", sd_name(d), (unsigned long long)
-			    (dtls_assoc_dropped(d->a) - dropped), n,
+			    "association)", sd_who(d, who, sizeof(who)),
+			    (unsigned long long)(dtls_assoc_dropped(d->a) -
+			    dropped), n,
 			    (unsigned long long)dtls_assoc_dropped(d->a));
 		sd_after(d, before, sd_now());
 	}
@@ -538,7 +554,7 @@ int
 sess_dtls_send(struct sess_dtls *d, const uint8_t *msg, size_t len)
 {
 	struct sd_msg	*q;
-	char		 why[300];
+	char		 why[300], who[SD_WHO_LEN];
 	int		 code;
 
 	if (d->a != NULL && dtls_assoc_state(d->a) == DTLS_OPEN) {
@@ -575,13 +591,35 @@ sess_dtls_send(struct sess_dtls *d, const uint8_t *msg, size_t len)
 		snprintf(why, sizeof(why), "%s", snmpmgr_lasterr_detail());
 		sd_queue_clear(d);
 		/* The engine ends the request this send belongs to. */
-		log_repeat(&d->rep, "session %s: DTLS: error %d: %s",
-		    sd_name(d), code, why);
+		log_repeat(&d->rep, "%s: DTLS: error %d: %s",
+		    sd_who(d, who, sizeof(who)), code, why);
 		snmpmgr_seterr(code, "%s", why);
 		errno = ENOTCONN;
 		return -1;
 	}
 	return 0;
+}
+
+void
+sess_dtls_reset(struct sess_dtls *d)
+{
+	char	 why[300], who[SD_WHO_LEN];
+	int	 code;
+
+	if (d->dead)
+		return;
+	sd_close(d, true, "options changed");
+	sd_ctx_put(d->ctx);
+	d->ctx = NULL;
+	if (d->qlen == 0 || sd_open(d) == 0)
+		return;
+	/* The requests waiting run out of time and try again. */
+	code = snmpmgr_lasterr();
+	snprintf(why, sizeof(why), "%s", snmpmgr_lasterr_detail());
+	sd_queue_clear(d);
+	log_repeat(&d->rep, "%s: DTLS: error %d: %s",
+	    sd_who(d, who, sizeof(who)), code, why);
+	sd_sent(d, code, why);
 }
 
 void

@@ -40,9 +40,13 @@ typedef void sess_dtls_event_fn(void *arg, struct sess *s,
     enum sess_dtls_event ev, const struct dtls_peer_info *pi, int code,
     const char *detail);
 
+/* The name of session s for log lines; NULL for an inline target. */
+typedef const char *sess_dtls_name_fn(void *arg, const struct sess *s);
+
 struct sess_dtls_hooks {
 	sess_dtls_opts_fn	*opts;
 	sess_dtls_event_fn	*event;		/* NULL: none */
+	sess_dtls_name_fn	*name;		/* NULL: none */
 	void			*arg;
 };
 
@@ -58,6 +62,13 @@ struct sess_dtls	*sess_dtls_new(struct event_base *base,
  * dropped. */
 const struct dtls_peer_info *sess_dtls_peer(const struct sess_dtls *d,
 			    uint64_t *dropped);
+/*
+ * The session's DTLS options changed: close the association
+ * (close_notify when open) and forget the context made from the old
+ * ones.  Messages waiting for a handshake go on a new one at once.
+ * Not from inside d's own callbacks.
+ */
+void			 sess_dtls_reset(struct sess_dtls *d);
 /* Close (close_notify when open) and free; safe inside its callbacks. */
 void			 sess_dtls_free(struct sess_dtls *d);
 /*

@@ -905,6 +905,15 @@ sess_loop_dtls_peer(const struct sess *s, uint64_t *dropped)
 }
 
 void
+sess_loop_dtls_reset(struct sess *s)
+{
+	struct sess_sock *ss = sess_get_sock(s);
+
+	if (ss != NULL && ss->dtls != NULL)
+		sess_dtls_reset(ss->dtls);
+}
+
+void
 sess_loop_set_resolver(struct sess_loop *l, struct resolver *res)
 {
 	l->res = res;

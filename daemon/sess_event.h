@@ -69,6 +69,9 @@ void			 sess_loop_set_dtls(struct sess_loop *l,
  * *dropped (NULL: not wanted) the invalid records it dropped. */
 const struct dtls_peer_info *sess_loop_dtls_peer(const struct sess *s,
 			    uint64_t *dropped);
+/* Its DTLS options changed: the association (if any) is closed and the
+ * next one built from the options as they are now (sess_dtls_reset). */
+void			 sess_loop_dtls_reset(struct sess *s);
 
 /*
  * Call done once everything sent so far on s's own TCP connection or

@@ -31,6 +31,7 @@
 #include "events.h"
 #include "log.h"
 #include "sessions.h"
+#include "sess_event.h"
 #include "state.h"
 #include "trap_dtls.h"
 
@@ -148,7 +149,17 @@ sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
 		    "only configured sessions, not ad-hoc targets yet");
 		return -1;
 	}
-	return config_session_tls_opts(ds->cs, o, idle_ms);
+	return config_tls_opts_json(sessions_extra(ds), sessions_tls_cred(ds),
+	    o, idle_ms);
+}
+
+const char *
+sessions_dtls_name(void *arg, const struct sess *s)
+{
+	const struct dsess	*ds = sess_get_udata(s);
+
+	(void)arg;
+	return ds != NULL ? ds->name : NULL;
 }
 
 /* A DTLS event of session ds, if anybody wants it: its data or NULL. */
@@ -318,6 +329,7 @@ dsess_free(const struct sessions *t, struct dsess *ds)
 	sess_free(ds->s);
 	ds->s = NULL;
 	sessions_asked_free(ds->asked);
+	sessions_rt_drop(ds);
 	sessions_cs_free(ds->own);
 	if (ds->errdetail[0] != '\0')
 		free((char *)ds->errdetail);
@@ -453,6 +465,28 @@ sessions_copy_opts(const struct dsess *ds, struct sess_opts *out)
 	sess_opts_compose(out, sessions_opts(ds), sessions_host(ds));
 }
 
+const json_t *
+sessions_extra(const struct dsess *ds)
+{
+	return ds->rt ? ds->rt_extra : ds->cs->extra;
+}
+
+struct dtls_cred *
+sessions_tls_cred(const struct dsess *ds)
+{
+	return ds->rt ? ds->rt_cred : ds->cs->tls_cred;
+}
+
+void
+sessions_rt_drop(struct dsess *ds)
+{
+	json_decref(ds->rt_extra);
+	dtls_cred_free(ds->rt_cred);
+	ds->rt_extra = NULL;
+	ds->rt_cred = NULL;
+	ds->rt = false;
+}
+
 size_t
 sessions_enabled(const struct sessions *t)
 {
@@ -532,29 +566,14 @@ sessions_store_make(struct dsess *ds)
 	return a->store;
 }
 
-/*
- * mask_sensitive_data and decrypt_trace of obj when present (checked
- * already), which packets.c reads (packets_mask, packets_decrypt_trace).
- */
-static void
-sessions_set_trace_opts(struct dsess *ds, const json_t *obj)
-{
-	json_t	*v;
-
-	if ((v = json_object_get(obj, "mask_sensitive_data")) != NULL &&
-	    json_is_boolean(v))
-		ds->rt_mask = json_is_true(v) ? 1 : 2;
-	if ((v = json_object_get(obj, "decrypt_trace")) != NULL &&
-	    json_is_boolean(v))
-		ds->rt_decrypt = json_is_true(v) ? 1 : 2;
-}
-
 int
 sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
     struct config_err *err)
 {
 	struct sess_opts	 o;
-	bool			 was;
+	struct dtls_cred	*tc;
+	json_t			*extra = NULL;
+	bool			 was, tls;
 
 	if (ds->s == NULL) {
 		snprintf(err->text, sizeof(err->text), "the session has no "
@@ -567,20 +586,33 @@ sessions_set_opts(struct daemon *d, struct dsess *ds, const json_t *obj,
 	/* o owns a reference of its own while it is changed (session.h). */
 	if (o.v3.cred != NULL)
 		o.v3.cred = usm_cred_ref(o.v3.cred);
-	if (config_apply_session_opts(obj, &o, NULL, err) == -1) {
+	/* Over the session's own extra options and DTLS key. */
+	tc = dtls_cred_ref(sessions_tls_cred(ds));
+	if (config_change_session_opts(obj, &o, sessions_extra(ds), &extra,
+	    &tc, err) == -1) {
+		dtls_cred_free(tc);
 		sess_opts_release(&o);
 		return -1;
 	}
+	tls = o.transport == SESS_TRANSPORT_DTLS && config_tls_touched(obj);
 	if (sess_set_opts(ds->s, &o) == -1) {
 		snprintf(err->text, sizeof(err->text), "%s (%d): %s",
 		    snmpmgr_strerror(snmpmgr_lasterr()), snmpmgr_lasterr(),
 		    snmpmgr_lasterr_detail());
 		sess_opts_release(&o);
+		dtls_cred_free(tc);
+		json_decref(extra);
 		return -1;
 	}
 	sess_opts_release(&o);
+	sessions_rt_drop(ds);
+	ds->rt_extra = extra;
+	ds->rt_cred = tc;
+	ds->rt = true;
 	ds->modified = true;
-	sessions_set_trace_opts(ds, obj);
+	/* The association was made with the old TLS options. */
+	if (tls)
+		sess_loop_dtls_reset(ds->s);
 	if (was != sess_get_opts(ds->s)->enabled &&
 	    d->sessions->hooks.enable != NULL)
 		d->sessions->hooks.enable(d->sessions->hooks.polls, ds, !was);

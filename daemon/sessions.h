@@ -29,6 +29,7 @@ struct config;
 struct config_err;
 struct config_session;
 struct daemon;
+struct dtls_cred;
 struct polls;
 struct psess;
 struct sess;
@@ -55,11 +56,17 @@ struct dsess {
 					 * NULL until first asked */
 	struct log_repeat	 rep;	/* repeated request failures */
 	/*
-	 * mask_sensitive_data and decrypt_trace as changed at run time
-	 * by sessions_set_opts (0: as configured, 1: true, 2: false), read
-	 * by packets.c; and the bad packets matched to the session (log
-	 * once, then debug; packets.c).
+	 * Once options were changed at run time (rt): the session's extra
+	 * options (config_session.extra's with the changes over them:
+	 * DTLS, mask_sensitive_data, decrypt_trace ...; NULL: none) and
+	 * what was read of its DTLS files (a reference; NULL: none), in
+	 * place of cs's (sessions_extra, sessions_tls_cred).  A reload
+	 * that keeps the session drops them.
 	 */
+	json_t			*rt_extra;
+	struct dtls_cred	*rt_cred;
+	/* The bad packets matched to the session (log once, then debug;
+	 * packets.c). */
 	struct log_repeat	 rep_bad;
 	uint64_t		 bad_last_ms;	/* wall clock; 0: none yet */
 	int			 bad_code;
@@ -68,8 +75,7 @@ struct dsess {
 	 * node names, 0 when none yet; cl_mine: this node owns it. */
 	int			 cl_owner;
 	bool			 cl_mine;
-	uint8_t			 rt_mask;
-	uint8_t			 rt_decrypt;
+	bool			 rt;		/* rt_extra, rt_cred in force */
 	bool			 runtime;	/* added through the socket */
 	bool			 modified;	/* options changed at run time */
 };
@@ -122,6 +128,12 @@ const struct sess_opts *sessions_opts(const struct dsess *ds);
 const char	*sessions_host(const struct dsess *ds);
 void		 sessions_copy_opts(const struct dsess *ds,
 		    struct sess_opts *out);
+/* Its extra options (config_session.extra, NULL: none) and what was
+ * read of its DTLS files (NULL: none), as changed at run time. */
+const json_t	*sessions_extra(const struct dsess *ds);
+struct dtls_cred *sessions_tls_cred(const struct dsess *ds);
+/* Drop what run-time changes left beside the options (a reload). */
+void		 sessions_rt_drop(struct dsess *ds);
 
 /* Note the outcome of a request on ds for the log (0 = success). */
 void		 sessions_note(struct dsess *ds, int error, const char *detail);
@@ -149,8 +161,11 @@ struct state_poll *sessions_store_make(struct dsess *ds);
 
 /*
  * Change options at run time: obj holds option names and values as in
- * the config (SPEC 2); "enabled" also starts or stops its polls.  0, or
- * -1 with err.  Runtime changes last until the next reload.
+ * the config (SPEC 2), over the session's own (a DTLS session's files
+ * are read again only when cert, key or key_password change; its
+ * association is closed and opened anew with the new options when a TLS
+ * option changes); "enabled" also starts or stops its polls.  0, or -1
+ * with err.  Runtime changes last until the next reload.
  */
 int		 sessions_set_opts(struct daemon *d, struct dsess *ds,
 		    const json_t *obj, struct config_err *err);
@@ -177,5 +192,8 @@ int	 sessions_dtls_opts(void *arg, struct sess *s, struct dtls_opts *o,
 void	 sessions_dtls_event(void *arg, struct sess *s,
 	    enum sess_dtls_event ev, const struct dtls_peer_info *pi,
 	    int code, const char *detail);
+/* Its name for the DTLS binding's log lines (sess_dtls_name_fn): the
+ * session's, NULL for an inline target's temporary session. */
+const char *sessions_dtls_name(void *arg, const struct sess *s);
 
 #endif /* SNMPMGRD_SESSIONS_H */

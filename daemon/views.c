@@ -157,6 +157,11 @@ view_session_opts(const struct dsess *ds)
 	json_object_set_new(o, "mask_sensitive_data", json_boolean(mask));
 	json_object_set_new(o, "decrypt_trace",
 	    json_boolean(packets_decrypt_trace(ds)));
+	if (so.transport == SESS_TRANSPORT_DTLS &&
+	    config_tls_view(sessions_extra(ds), o) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -369,7 +374,8 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 		if (res != NULL)
 			json_object_set_new(res, "walk",
 			    view_session_walk(ds->s));
-		if (res != NULL && ds->cs->opts->transport ==
+		/* As it runs: the transport may have changed at run time. */
+		if (res != NULL && sess_get_opts(ds->s)->transport ==
 		    SESS_TRANSPORT_DTLS)
 			json_object_set_new(res, "tls", view_session_tls(ds));
 	} else {

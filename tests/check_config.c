@@ -1404,6 +1404,77 @@ START_TEST(config_inline_target_options)
 }
 END_TEST
 
+/*
+ * A run-time change goes over the session's extra options: kept, with the
+ * change's over them, the credential's keys left to the credential and
+ * secrets masked; leaving DTLS drops the level it implied; a pass phrase
+ * masked since the files were read must be given again to read them.
+ */
+START_TEST(config_change_keeps_extra_options)
+{
+	struct config_err	 err;
+	struct sess_opts	 o;
+	struct dtls_cred	*tc = NULL;
+	json_t			*base, *obj, *out = NULL;
+
+	sess_opts_default(&o);
+	snprintf(o.host, sizeof(o.host), "192.0.2.1");
+	base = json_pack("{s:s, s:s, s:b}", "context_name", "c1", "cert",
+	    "/nonexistent/mgr.crt", "decrypt_trace", 1);
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "user", "u1",
+	    "auth", "sha", "auth_password", "password-123", "context_name",
+	    "c2", "retries", 4, "key_password", "pass-phrase-9");
+	ck_assert_int_eq(config_change_session_opts(obj, &o, base, &out, &tc,
+	    &err), 0);
+	ck_assert_ptr_null(json_object_get(out, "user"));
+	ck_assert_ptr_null(json_object_get(out, "auth_password"));
+	ck_assert_str_eq(json_string_value(json_object_get(out,
+	    "context_name")), "c2");
+	ck_assert_str_eq(json_string_value(json_object_get(out, "cert")),
+	    "/nonexistent/mgr.crt");
+	ck_assert_str_eq(json_string_value(json_object_get(out,
+	    "key_password")), "***");
+	ck_assert(json_is_true(json_object_get(out, "decrypt_trace")));
+	ck_assert_str_eq(json_string_value(json_object_get(base,
+	    "context_name")), "c1");
+	ck_assert_uint_eq(o.retries, 4);
+	ck_assert_ptr_nonnull(o.v3.cred);
+	ck_assert_ptr_null(tc);
+	json_decref(out);
+	json_decref(obj);
+	json_decref(base);
+	sess_opts_release(&o);
+
+	/* Over DTLS before: back to UDP, no level left that needs a key. */
+	sess_opts_default(&o);
+	snprintf(o.host, sizeof(o.host), "192.0.2.1");
+	o.transport = SESS_TRANSPORT_DTLS;
+	o.version = SNMP_V3;
+	o.v3.level = SESS_LEVEL_PRIV;
+	obj = json_pack("{s:s, s:s}", "transport", "udp", "version", "2c");
+	out = NULL;
+	ck_assert_int_eq(config_change_session_opts(obj, &o, NULL, &out, &tc,
+	    &err), 0);
+	ck_assert_int_eq(o.v3.level, SESS_LEVEL_DEFAULT);
+	ck_assert_ptr_null(out);
+	json_decref(obj);
+
+	/* The files must be read (no key yet), the pass phrase is gone. */
+	o.transport = SESS_TRANSPORT_DTLS;
+	o.version = SNMP_V3;
+	base = json_pack("{s:s, s:s}", "cert", "/nonexistent/mgr.p12",
+	    "key_password", "***");
+	obj = json_pack("{s:i}", "retries", 1);
+	ck_assert_int_eq(config_change_session_opts(obj, &o, base, &out, &tc,
+	    &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.text, "key_password"));
+	ck_assert_ptr_null(out);
+	json_decref(obj);
+	json_decref(base);
+	sess_opts_release(&o);
+}
+END_TEST
+
 START_TEST(config_inline_target_errors_name_the_key)
 {
 	struct config_err	 err;
@@ -1571,6 +1642,7 @@ main(void)
 	tcase_add_test(tc, config_size_accepts_binary_and_decimal_units);
 	tcase_add_test(tc, config_size_rejects_garbage);
 	tcase_add_test(tc, config_inline_target_options);
+	tcase_add_test(tc, config_change_keeps_extra_options);
 	tcase_add_test(tc, config_inline_target_errors_name_the_key);
 	tcase_add_test(tc, config_opts_json_masks_and_round_trips);
 	suite_add_tcase(s, tc);

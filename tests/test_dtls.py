@@ -826,27 +826,19 @@ class DtlsForgedRecordsTest(unittest.TestCase):
             relay.close()
 
 
-@skip_unless("snmpd", "snmpget", "openssl")
-class DtlsEncryptedKeyTest(unittest.TestCase):
-    """Our key encrypted (PEM with a pass phrase, PKCS#12): read and
-    decrypted when the config is loaded, used from memory when the
-    session connects (the file may be gone by then), the password never
-    shown; a wrong password is error 273 at start, reload and -t."""
+class AgentTestCase(unittest.TestCase):
+    """Tests sharing one Pki (its certificates made by make_certs) and one
+    fresh DTLS agent (dtls_agent) in .agent, .port."""
 
-    PEM_PW = "Enc-Pem-Phrase-31"
-    P12_PW = "P12-Phrase-77"
+    @classmethod
+    def make_certs(cls, pki):
+        pass
 
     @classmethod
     def setUpClass(cls):
         p = cls.pki = Pki()
-        p.make("mgr", "snmpmgrd", "DNS:mgr.example")
-        p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
-        run(OPENSSL, "pkey", "-in", p.path("mgr.key"), "-aes256",
-            "-passout", "pass:" + cls.PEM_PW, "-out", p.path("mgr-enc.key"))
-        run(OPENSSL, "pkcs12", "-export", "-in", p.path("mgr.crt"),
-            "-inkey", p.path("mgr.key"), "-certfile", p.ca, "-passout",
-            "pass:" + cls.P12_PW, "-out", p.path("mgr.p12"))
         try:
+            cls.make_certs(p)
             cls.agent, cls.port = dtls_agent(p)
         except BaseException:
             p.close()
@@ -856,6 +848,27 @@ class DtlsEncryptedKeyTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.agent.close()
         cls.pki.close()
+
+
+@skip_unless("snmpd", "snmpget", "openssl")
+class DtlsEncryptedKeyTest(AgentTestCase):
+    """Our key encrypted (PEM with a pass phrase, PKCS#12): read and
+    decrypted when the config is loaded, used from memory when the
+    session connects (the file may be gone by then), the password never
+    shown; a wrong password is error 273 at start, reload and -t."""
+
+    PEM_PW = "Enc-Pem-Phrase-31"
+    P12_PW = "P12-Phrase-77"
+
+    @classmethod
+    def make_certs(cls, p):
+        p.make("mgr", "snmpmgrd", "DNS:mgr.example")
+        p.make("agent", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
+        run(OPENSSL, "pkey", "-in", p.path("mgr.key"), "-aes256",
+            "-passout", "pass:" + cls.PEM_PW, "-out", p.path("mgr-enc.key"))
+        run(OPENSSL, "pkcs12", "-export", "-in", p.path("mgr.crt"),
+            "-inkey", p.path("mgr.key"), "-certfile", p.ca, "-passout",
+            "pass:" + cls.P12_PW, "-out", p.path("mgr.p12"))
 
     def sessions(self, pem_pw=None, p12_pw=None, key=None):
         base = {"host": "127.0.0.1", "port": self.port, "transport": "dtls",
