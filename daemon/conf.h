@@ -477,6 +477,9 @@ json_t		*config_extra_json(const json_t *extra, bool mask);
 #define CONFIG_DURATION_RANGE	-2
 #define CONFIG_DURATION_FINE	-3
 int		 config_parse_duration(const char *s, uint32_t *ms);
+/* An SNMP version as the config writes it: "1", "2c", "3", or "2" for
+ * 2c (NULL-terminated). */
+extern const char *const config_version_words[];
 /* words (NULL-terminated) as the text of a message: "a", "b" or "c". */
 void		 config_words_list(const char *const *words, char *buf,
 		    size_t size);

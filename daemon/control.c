@@ -360,6 +360,12 @@ ctl_req_errorf(struct ctl_req *r, int code, const char *fmt, ...)
 }
 
 void
+ctl_req_error_no_session(struct ctl_req *r, const char *name)
+{
+	ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session \"%s\"", name);
+}
+
+void
 ctl_req_error_num(struct ctl_req *r, int code, const char *detail,
     json_t *data)
 {

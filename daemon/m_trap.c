@@ -70,7 +70,8 @@ m_trap_stats(struct mcall *c)
 
 /* ------------------------------------------------------------ trap.list */
 
-/* An optional filter on a record field (the table checked the string). */
+/* An optional filter on a record field (the table checked the string,
+ * and the words of "type" and "version"). */
 static int
 mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
     struct journal_filter *f)
@@ -92,7 +93,10 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 			return -1;
 		}
 		oid_format(&o, m->value, sizeof(m->value));
-	} else
+	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0)
+		snprintf(m->value, sizeof(m->value), "2c");	/* as the
+								   config */
+	else
 		snprintf(m->value, sizeof(m->value), "%s", s);
 	return 1;
 }

@@ -183,8 +183,7 @@ op_target(struct op *op, json_t *params)
 		}
 		if ((op->ds = sessions_find(op->d->sessions,
 		    json_string_value(sv))) == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS,
-			    "unknown session \"%s\"", json_string_value(sv));
+			ctl_req_error_no_session(r, json_string_value(sv));
 			return -1;
 		}
 		if (op->ds->s == NULL) {

@@ -398,6 +398,26 @@ class AgainstDaemon(unittest.TestCase):
         self.assertEqual([s["name"] for s in js["sessions"]],
                          ["lo", "lo1", "rw"])
 
+    def test_sessions_bad_state_is_error(self):
+        for args in (["sessions", "--state", "bogus"],
+                     ["call", "session.list", '{"state": "UP"}'],
+                     ["call", "session.list", '{"stat": "up"}']):
+            with self.subTest(args=args):
+                r = self.run_ctl(*args)
+                self.assertEqual(r.returncode, 1, r)
+                self.assertIn("error -32602", r.stderr)
+                self.assertEqual(r.stdout, "")
+        r = self.run_ctl("sessions", "--state", "bogus")
+        self.assertIn('"up", "down", "unknown", "disabled" or "error"',
+                      r.stderr)
+
+    def test_watch_unknown_session_is_error(self):
+        # Said at once, not a watch that never prints.
+        r = self.run_ctl("watch", "--session", "lo,nosuch", timeout=10)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn('unknown session "nosuch"', r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_show_human_and_json(self):
         out = self.ok("show", "rw")
         self.assertRegex(out, r"(?m)^name: rw$")

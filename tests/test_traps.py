@@ -519,6 +519,46 @@ if err:
         self.assertEqual(len(lines), 3)
         self.assertEqual(lines[0]["trap_oid"], oid)
 
+    def test_trap_list_type_and_version_words(self):
+        # The values a record can have; "2" is 2c as in the config.
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "5",
+               oid)
+        self.assertIsNotNone(wait_record(self.journal, by_oid(oid)))
+        for v in ("2c", "2"):
+            res = self.d.call("trap.list", {"trap_oid": oid, "version": v})
+            self.assertEqual(res["count"], 1, v)
+        res = self.d.call("trap.list", {"trap_oid": oid, "version": "1"})
+        self.assertEqual(res["count"], 0)
+        res = self.d.call("trap.list", {"trap_oid": oid, "type": "trap"})
+        self.assertEqual(res["count"], 1)
+        res = self.d.call("trap.list", {"trap_oid": oid, "type": "inform"})
+        self.assertEqual(res["count"], 0)
+        for bad, msg in (
+                ({"version": "4"}, 'version: expected "1", "2c" or "3"'),
+                ({"version": "v2c"}, 'version: expected "1", "2c" or "3"'),
+                ({"type": "foo"}, 'type: expected "trap" or "inform"'),
+                ({"type": "Trap"}, 'type: expected "trap" or "inform"'),
+                ({"colour": "red"}, 'unknown param "colour" (trap.list '
+                 'takes "limit", "since", "until", "source", "trap_oid", '
+                 '"type", "version" or "user")')):
+            with self.subTest(params=bad):
+                r = self.d.rpc("trap.list", bad)
+                self.assertEqual(r["error"]["code"], -32602, r)
+                self.assertEqual(r["error"]["message"], msg)
+        r = self.d.rpc("trap.stats", {"x": 1})
+        self.assertEqual(r["error"]["message"],
+                         'unknown param "x" (trap.stats takes none)')
+        # snmpmgrctl traps says so and exits 1; --version 2 finds 2c.
+        for args in (["--version", "4"], ["--type", "foo"]):
+            r = self.d.ctl("traps", *args)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn("expected", r.stderr)
+            self.assertEqual(r.stdout, "")
+        r = self.d.ctl("traps", "--trap-oid", oid, "--version", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("v2c trap " + oid, r.stdout)
+
     def test_stats_traps(self):
         st = self.stats()
         for k in ("received", "accepted", "rejected_by_reason", "journal",
