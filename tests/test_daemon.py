@@ -461,6 +461,22 @@ class DaemonMethods(unittest.TestCase):
         st = self.call("session.show", {"session": "dead"})["stats"]
         self.assertGreaterEqual(st["timeouts"], 1)
 
+    def test_stream_timeout_counts_the_one_try_sent(self):
+        # Over TCP a request is written once (RFC 3430: no resend on the
+        # connection): the timeout says 1 try, not retries + 1.
+        lsn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(lsn.close)
+        lsn.bind(("127.0.0.1", 0))
+        lsn.listen(4)
+        port = lsn.getsockname()[1]
+        e = self.error("snmp.get", {"target": {
+            "host": "127.0.0.1", "port": port, "transport": "tcp",
+            "timeout": "150ms", "retries": 2}, "oids": [SYS_DESCR]})
+        self.assertEqual(e["code"], 201, e)
+        self.assertEqual(e["data"]["detail"], "no response from "
+                         "127.0.0.1:%d after 1 try" % port)
+        self.assertIsInstance(e["data"]["request_id"], int)
+
     def test_inline_target_timeout(self):
         e = self.error("snmp.get", {"target": {
             "host": "127.0.0.1", "port": self.dead_port, "timeout": "100ms",

@@ -1151,10 +1151,24 @@ class SenderTest(unittest.TestCase):
 
     def test_inform_without_receiver_times_out(self):
         port = free_udp_port()
-        r = self.d.rpc("snmp.inform", {
-            "target": {"host": "127.0.0.1", "port": port, "timeout": "200ms",
-                       "retries": 0}, "trap_oid": "1.3.6.1.4.1.99999.0.1"})
-        self.assertEqual(r["error"]["code"], 201)
+        # As any request's timeout: the request ID, the address as
+        # HOST:PORT, the tries sent.
+        for retries, tries in ((0, "1 try"), (1, "2 tries")):
+            r = self.d.rpc("snmp.inform", {
+                "target": {"host": "127.0.0.1", "port": port,
+                           "timeout": "200ms", "retries": retries},
+                "trap_oid": "1.3.6.1.4.1.99999.0.1"})
+            self.assertEqual(r["error"]["code"], 201)
+            data = r["error"]["data"]
+            self.assertIsInstance(data.get("request_id"), int, r)
+            self.assertEqual(data["detail"], "no response from "
+                             "127.0.0.1:%d after %s" % (port, tries))
+            g = self.d.rpc("snmp.get", {
+                "target": {"host": "127.0.0.1", "port": port,
+                           "timeout": "200ms", "retries": retries},
+                "oids": ["1.3.6.1.2.1.1.3.0"]})
+            self.assertEqual(sorted(g["error"]["data"]), sorted(data))
+            self.assertEqual(g["error"]["data"]["detail"], data["detail"])
         r = self.d.rpc("snmp.inform", {"session": "td1",
                                        "trap_oid": "1.3.6.1.4.1.99999.0.1"})
         self.assertEqual(r["error"]["code"], 305)
