@@ -398,6 +398,15 @@ class AgainstDaemon(unittest.TestCase):
         self.assertEqual([s["name"] for s in js["sessions"]],
                          ["lo", "lo1", "rw"])
 
+    def test_sessions_rtt_is_dash_before_an_answer(self):
+        # lo1 is asked nothing in this class before this test.
+        lines = self.ok("sessions").splitlines()
+        head = lines[0].split()
+        row = [l.split() for l in lines[1:] if l.split()[0] == "lo1"][0]
+        self.assertEqual(row[head.index("RTT_MS")], "-", lines)
+        self.assertEqual(row[head.index("SRTT_MS")], "-", lines)
+        self.assertIsNone(self.js("show", "lo1")["stats"]["last_rtt_ms"])
+
     def test_sessions_bad_state_is_error(self):
         for args in (["sessions", "--state", "bogus"],
                      ["call", "session.list", '{"state": "UP"}'],

@@ -124,6 +124,20 @@ class DaemonMethods(unittest.TestCase):
                   "bad_packets", "last_rtt_ms"):
             self.assertIn(k, lo)
 
+    def test_last_rtt_is_null_before_an_answer(self):
+        # "dead" never answers: no round trip, not 0.0; an answer gives
+        # one.
+        self.error("snmp.get", {"session": "dead", "oids": [SYS_DESCR]})
+        rows = {r["name"]: r for r in
+                self.call("session.list")["sessions"]}
+        self.assertIsNone(rows["dead"]["last_rtt_ms"], rows["dead"])
+        self.assertIsNone(rows["dead"]["srtt_ms"])
+        sh = self.call("session.show", {"session": "dead"})
+        self.assertIsNone(sh["stats"]["last_rtt_ms"], sh["stats"])
+        self.call("snmp.get", {"session": "lo", "oids": [SYS_DESCR]})
+        sh = self.call("session.show", {"session": "lo"})
+        self.assertGreater(sh["stats"]["last_rtt_ms"], 0)
+
     def test_session_list_refuses_unknown_state(self):
         # Only the states a session can be in; the error names them.
         for state in ("UP", "bogus", ""):
