@@ -115,6 +115,36 @@ class Usage(unittest.TestCase):
             with self.subTest(args=args):
                 self.usage_error(*args)
 
+    def test_options_after_operands_are_usage_errors(self):
+        # Not sent to the daemon as OIDs: said before connecting.
+        for args in (["get", "lo", "-v", "1", SYS_NAME],
+                     ["get", "lo", SYS_NAME, "-v", "1"],
+                     ["get", "-H", "127.0.0.1", SYS_NAME, "--retries", "1"],
+                     ["getnext", "lo", "-O", "n", SYS_NAME],
+                     ["getbulk", "lo", "-r", "5", SYS_NAME],
+                     ["walk", "lo", "--limit", "3", "1.3"],
+                     ["walk", "lo", "1.3", "--json"],
+                     ["set", "lo", "-c", "x", WRITABLE_OID, "s", "v"],
+                     ["set", "lo", WRITABLE_OID, "s", "v", "-v", "1", "x"],
+                     ["inform", "lo", "-t", "1s", "1.3.6.1.4.1.1.0.1"],
+                     ["table", "lo", "--getnext", "1.3.6.1.2.1.2.2"],
+                     ["discover", "lo", "-l", "authPriv"]):
+            with self.subTest(args=args):
+                r = self.usage_error(*args)
+                self.assertIn("after an operand: options come first",
+                              r.stderr)
+        # A negative value where a value goes is no option.
+        p = Peer(lambda conn, req: conn.sendall(_line(
+            {"jsonrpc": "2.0", "id": req["id"], "result": {}})))
+        try:
+            r = ctl("-s", p.path, "set", "lo", WRITABLE_OID, "i", "-5",
+                    WRITABLE_OID, "s", "-x")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([v.get("value") for v in
+                          p.requests[0]["params"]["varbinds"]], [-5, "-x"])
+
     def test_set_rejects_unknown_type_letter(self):
         r = self.usage_error("set", "lo", WRITABLE_OID, "z", "v")
         self.assertIn("i u t a o s x d n c C U", r.stderr)
