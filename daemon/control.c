@@ -59,6 +59,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "render.h"
 
 struct ctl_conn;
 
@@ -610,7 +611,7 @@ conn_reply_error(struct ctl_conn *c, const char *id, size_t idlen, int code,
 	}
 	if (data != NULL)
 		json_object_set_new(e, "data", data);
-	if ((s = json_dumps(e, JSON_COMPACT)) != NULL) {
+	if ((s = json_dumps(e, RENDER_JSON_DUMP)) != NULL) {
 		conn_reply(c, id, idlen, "error", s, strlen(s));
 		free(s);
 	}
@@ -634,7 +635,7 @@ conn_finish(struct ctl_conn *c, struct ctl_req *r)
 	} else {
 		s = NULL;
 		if (r->result != NULL)
-			s = json_dumps(r->result, JSON_COMPACT | JSON_ENCODE_ANY);
+			s = json_dumps(r->result, RENDER_JSON_DUMP | JSON_ENCODE_ANY);
 		if (s == NULL)
 			conn_reply(c, r->id, r->idlen, "result", "null", 4);
 		else {
@@ -673,7 +674,7 @@ ctl_req_ack(struct ctl_req *r)
 	} else if (r->raw != NULL)
 		conn_reply(c, r->id, r->idlen, "result", r->raw, r->rawlen);
 	else if (r->result != NULL &&
-	    (s = json_dumps(r->result, JSON_COMPACT | JSON_ENCODE_ANY)) !=
+	    (s = json_dumps(r->result, RENDER_JSON_DUMP | JSON_ENCODE_ANY)) !=
 	    NULL) {
 		conn_reply(c, r->id, r->idlen, "result", s, strlen(s));
 		free(s);
@@ -1074,7 +1075,8 @@ ctl_refuse(int s, const char *message, json_t *data)
 	    "error", "code", CTL_ERR_INTERNAL, "message", message, "data",
 	    data);
 	if (e != NULL && (n = json_dumpb(e, line, sizeof(line) - 1,
-	    JSON_COMPACT | JSON_PRESERVE_ORDER)) > 0 && n < sizeof(line)) {
+	    RENDER_JSON_DUMP | JSON_PRESERVE_ORDER)) > 0 &&
+	    n < sizeof(line)) {
 		line[n++] = '\n';
 		(void)!send(s, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}

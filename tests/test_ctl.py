@@ -12,11 +12,13 @@ objects.  Standard library only.
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -221,6 +223,50 @@ def _line(obj):
 
 
 class Connection(unittest.TestCase):
+
+    def test_nested_results_print_as_lines(self):
+        # What a DTLS session's show and stats traps hold: lists of
+        # objects, lists of strings, empty ones, reals with a double's
+        # noise (as a raw reply line may carry them).
+        raw = (b'{"jsonrpc":"2.0","id":%d,"result":{"name":"d",'
+               b'"tls":{"peer":{"subject":"CN=agent","san":[{"type":"dns",'
+               b'"value":"agent.example"},{"type":"ip","value":"::1"}],'
+               b'"chain":[{"subject":"CN=agent","issuer":"CN=ca"}]},'
+               b'"ciphers":["A","B"],"empty":[],"none":{}},'
+               b'"listeners":[{"listen":"udp:[::1]:162","open":true,'
+               b'"rtt_ms":0.39900000000000002,"tiny":1.0000000000000001e-05,'
+               b'"nested":[[1,2],[3]]}],"uptime":12345.678901234}}\n')
+        p = Peer(lambda conn, req: conn.sendall(raw % req["id"]))
+        try:
+            r = ctl("-s", p.path, "show", "d")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "\n".join([
+            "name: d",
+            "tls:",
+            "  peer:",
+            "    subject: CN=agent",
+            "    san:",
+            "      - type: dns",
+            "        value: agent.example",
+            "      - type: ip",
+            "        value: ::1",
+            "    chain:",
+            "      - subject: CN=agent",
+            "        issuer: CN=ca",
+            "  ciphers: A, B",
+            "  empty: -",
+            "  none: -",
+            "listeners:",
+            "  - listen: udp:[::1]:162",
+            "    open: yes",
+            "    rtt_ms: 0.399",
+            "    tiny: 1e-05",
+            "    nested:",
+            "      - 1, 2",
+            "      - 3",
+            "uptime: 12345.679", ""]))
 
     def test_missing_socket_exits_2(self):
         path = os.path.join(tempfile.gettempdir(), "snmpmgrctl-nope.sock")
@@ -666,6 +712,80 @@ def _secret_file(test, text):
         f.write(text)
     test.addCleanup(os.unlink, path)
     return path
+
+
+# A real number as JSON writes it, and its significant digits.
+REAL = re.compile(rb'(?<![\w".])-?(\d+)\.(\d+)(?:[eE][-+]?\d+)?(?![\w"])')
+
+
+def real_digits(m):
+    return len((m.group(1) + m.group(2)).lstrip(b"0"))
+
+
+class PolledSession(unittest.TestCase):
+    """A session with a poll: what show prints of nested lists and reals,
+    and how many digits the daemon writes of a real."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.agent = Snmpd()
+        try:
+            cls.daemon = Daemon({
+                "sessions": {"lo": dict(cls.agent.target(),
+                                        polls=["sys"])},
+                "polls": {"sys": {"get": [SYS_UPTIME, SYS_NAME],
+                                  "interval": "200ms"}}})
+        except BaseException:
+            cls.agent.close()
+            raise
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            sh = cls.daemon.call("session.show", {"session": "lo"})
+            if sh["polls"] and sh["polls"][0].get("runs", 0) >= 2:
+                break
+            time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.close()
+        cls.agent.close()
+
+    def test_show_prints_nested_lists_readably(self):
+        r = ctl("-s", self.daemon.sock, "show", "lo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        # No JSON text in what people read: lists of objects are items.
+        self.assertNotRegex(out, r'[\[{]["{\[]', out)
+        self.assertRegex(out, r"(?m)^polls:\n  - poll: sys$")
+        self.assertRegex(out, r"(?m)^    kind: get$")
+        # Reals to at most three decimals.
+        for m in re.finditer(r"(?m)^\s*(?:- )?(\w+_ms): (\S+)$", out):
+            if m.group(2) != "-":
+                self.assertRegex(m.group(2), r"^\d+(\.\d{1,3})?$",
+                                 m.group(0))
+        self.assertRegex(out, r"(?m)^    duration_ms: \d")
+
+    def test_replies_and_events_write_reals_without_noise(self):
+        c = snmptest.ControlClient(self.daemon.sock)
+        self.addCleanup(c.close)
+        raw = []
+        for method, params in (("session.show", {"session": "lo"}),
+                               ("session.list", None),
+                               ("poll.results", {"session": "lo"}),
+                               ("daemon.stats", None),
+                               ("daemon.status", None)):
+            c.request(method, params)
+            raw.append(c.read_line(10))
+        c.request("events.subscribe", {"events": ["poll", "response"],
+                                       "sessions": "lo"})
+        raw.append(c.read_line(10))
+        for _ in range(4):
+            raw.append(c.read_line(10))
+        reals = [m for line in raw for m in REAL.finditer(line)]
+        self.assertTrue(any(b"duration_ms" in l for l in raw[-4:]), raw)
+        self.assertGreater(len(reals), 5, raw)
+        for m in reals:
+            self.assertLessEqual(real_digits(m), 15, m.group(0))
 
 
 class SecretsOnCommandLine(unittest.TestCase):

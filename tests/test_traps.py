@@ -572,6 +572,10 @@ if err:
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("rejected_by_reason:", r.stdout)
         self.assertIn("bad_community:", r.stdout)
+        # The listeners as items of key: value lines, not JSON text.
+        self.assertNotRegex(r.stdout, r'[\[{]["{\[]', r.stdout)
+        self.assertRegex(r.stdout, r"(?m)^listeners:\n  - \w+: ")
+        self.assertRegex(r.stdout, r"(?m)^    open: yes$")
 
     def test_watch_shows_trap(self):
         oid = unique_oid()
