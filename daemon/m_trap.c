@@ -82,6 +82,11 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 
 	if ((s = mcall_str(c, key)) == NULL)
 		return 0;
+	if (f->nmatch >= JOURNAL_MAX_MATCH) {
+		ctl_req_errorf(c->r, CTL_ERR_INTERNAL, "%s: more filters than "
+		    "a journal query takes", key);
+		return -1;
+	}
 	m = &f->match[f->nmatch++];
 	snprintf(m->key, sizeof(m->key), "%s", key);
 	m->mode = mode;

@@ -559,6 +559,30 @@ if err:
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("v2c trap " + oid, r.stdout)
 
+    def test_trap_list_every_filter_at_once(self):
+        # All five field filters fit in one query: the fifth was written
+        # past the filter's array (-32603, and with a long value the
+        # daemon died of it).
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "6",
+               oid)
+        self.assertIsNotNone(wait_record(self.journal, by_oid(oid)))
+        res = self.d.call("trap.list", {
+            "source": "127.0.0.1", "trap_oid": oid, "type": "trap",
+            "version": "2c", "user": "u" * 1399})
+        self.assertEqual(res["count"], 0)
+        res = self.d.call("trap.list", {
+            "source": "127.0.0.1", "trap_oid": oid, "type": "trap",
+            "version": "2c"})
+        self.assertEqual(res["count"], 1)
+        # Every filter snmpmgrctl has is a param trap.list takes.
+        r = self.d.ctl("traps", "--since", "1h", "--until", "2099-01-01",
+                       "--source", "127.0.0.1", "--trap-oid", oid,
+                       "--type", "trap", "--version", "2c", "--user", "u",
+                       "--limit", "5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_stats_traps(self):
         st = self.stats()
         for k in ("received", "accepted", "rejected_by_reason", "journal",
