@@ -765,6 +765,14 @@ class PolledSession(unittest.TestCase):
                                  m.group(0))
         self.assertRegex(out, r"(?m)^    duration_ms: \d")
 
+    def test_watch_with_every_option(self):
+        # Every option of watch is a param events.subscribe takes.
+        r = ctl("-s", self.daemon.sock, "watch", "--session", "lo",
+                "--event", "poll,state", "--count", "1", "--max-queue",
+                "65536", timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["event"], "poll")
+
     def test_replies_and_events_write_reals_without_noise(self):
         c = snmptest.ControlClient(self.daemon.sock)
         self.addCleanup(c.close)
