@@ -98,10 +98,10 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 			return -1;
 		}
 		oid_format(&o, m->value, sizeof(m->value));
-	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0)
-		snprintf(m->value, sizeof(m->value), "2c");	/* as the
-								   config */
-	else
+	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0) {
+		/* "2" is 2c, as in the config. */
+		snprintf(m->value, sizeof(m->value), "2c");
+	} else
 		snprintf(m->value, sizeof(m->value), "%s", s);
 	return 1;
 }

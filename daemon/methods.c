@@ -479,7 +479,6 @@ mp_error(struct ctl_req *r, const struct mparam *p, bool missing)
 {
 	const char	*msg = missing && p->missing != NULL ? p->missing :
 			    p->msg;
-
 	char		 list[256];
 
 	if (msg != NULL)
