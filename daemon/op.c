@@ -440,19 +440,10 @@ void
 op_error_detail(const struct op *op, int error, uint32_t tries, char *buf,
     size_t size)
 {
-	const struct sess_opts	*so = sess_get_opts(op->s);
-	const struct sockaddr	*sa;
-	socklen_t		 salen = 0;
-	char			 addr[128];
-
-	if (error == SNMPMGR_ERR_TIMEOUT) {
-		if (tries == 0)
-			tries = so->retries + 1;
-		sa = sess_addr(op->s, &salen);
-		transport_addr_str(sa, salen, true, addr, sizeof(addr));
-		snprintf(buf, size, "no response from %s after %u %s", addr,
-		    tries, tries == 1 ? "try" : "tries");
-	} else if (snmpmgr_lasterr() == error)
+	if (error == SNMPMGR_ERR_TIMEOUT)
+		sessions_timeout_detail(op->s, tries != 0 ? tries :
+		    sess_get_opts(op->s)->retries + 1, buf, size);
+	else if (snmpmgr_lasterr() == error)
 		snprintf(buf, size, "%s", snmpmgr_lasterr_detail());
 	else
 		snprintf(buf, size, "%s", snmpmgr_strerror(error));

@@ -681,6 +681,25 @@ class Scheduling(unittest.TestCase):
             self.assertGreater(st["polls"]["polls"]["skipped_down"], 0)
             self.assertGreater(show["polls"][0]["skipped_down"], 0)
 
+    def test_tcp_poll_timeout_counts_the_try_sent(self):
+        # Over TCP a poll's request is written once: its timeout says
+        # so, whatever the retries.
+        lsn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(lsn.close)
+        lsn.bind(("127.0.0.1", 0))
+        lsn.listen(4)
+        port = lsn.getsockname()[1]
+        with Daemon({"polls": {"p": {"get": [SYS_NAME], "interval": "1h"}},
+                     "sessions": {"t": {"host": "127.0.0.1", "port": port,
+                                        "transport": "tcp",
+                                        "timeout": "100ms", "retries": 2,
+                                        "polls": ["p"]}}}) as d:
+            r = d.call("poll.run", {"session": "t"}, timeout=30)
+            err = r["polls"][0]["error"]
+            self.assertEqual(err["code"], 201, r)
+            self.assertEqual(err["detail"], "no response from "
+                             "127.0.0.1:%d after 1 try" % port)
+
     def test_a_polls_own_timeout_and_retries_apply(self):
         port = free_udp_port()
         with Daemon({"scheduler": {"down_after": 1},
@@ -713,7 +732,7 @@ class Scheduling(unittest.TestCase):
             self.assertLess(took["w"], 1000)
             errs = {p["poll"]: p["error"] for p in r["polls"]}
             self.assertEqual(errs["p"]["code"], 201)
-            self.assertIn("after 1 tries", errs["p"]["detail"])
+            self.assertIn("after 1 try", errs["p"]["detail"])
             self.assertIn("after 2 tries", errs["w"]["detail"])
             out = d.ctl("poll", "slow", "p")
             self.assertEqual(out.returncode, 1)
