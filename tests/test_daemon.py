@@ -25,8 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa: E402
                       SYS_UPTIME, WRITABLE_OID, free_udp_port,
-                      event_time, read_until_closed, top_builddir,
-                      top_srcdir)
+                      event_time, read_until_closed, silent_tcp_port,
+                      top_builddir, top_srcdir)
 
 SYSTEM = "1.3.6.1.2.1.1"
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
@@ -478,11 +478,7 @@ class DaemonMethods(unittest.TestCase):
     def test_stream_timeout_counts_the_one_try_sent(self):
         # Over TCP a request is written once (RFC 3430: no resend on the
         # connection): the timeout says 1 try, not retries + 1.
-        lsn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.addCleanup(lsn.close)
-        lsn.bind(("127.0.0.1", 0))
-        lsn.listen(4)
-        port = lsn.getsockname()[1]
+        port = silent_tcp_port(self)
         e = self.error("snmp.get", {"target": {
             "host": "127.0.0.1", "port": port, "transport": "tcp",
             "timeout": "150ms", "retries": 2}, "oids": [SYS_DESCR]})

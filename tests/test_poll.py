@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest  # noqa: E402
 from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa
                       free_udp_port, net_snmp, norm_varbind,
-                      parse_net_snmp_line)
+                      parse_net_snmp_line, silent_tcp_port)
 
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
 IFDESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -684,11 +684,7 @@ class Scheduling(unittest.TestCase):
     def test_tcp_poll_timeout_counts_the_try_sent(self):
         # Over TCP a poll's request is written once: its timeout says
         # so, whatever the retries.
-        lsn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.addCleanup(lsn.close)
-        lsn.bind(("127.0.0.1", 0))
-        lsn.listen(4)
-        port = lsn.getsockname()[1]
+        port = silent_tcp_port(self)
         with Daemon({"polls": {"p": {"get": [SYS_NAME], "interval": "1h"}},
                      "sessions": {"t": {"host": "127.0.0.1", "port": port,
                                         "transport": "tcp",
