@@ -47,6 +47,7 @@ struct sess_req {
 	struct sess		*s;
 	TAILQ_ENTRY(sess_req)	 entry;		/* on s->reqs */
 	uint32_t		 tries_left;
+	uint32_t		 tries;		/* transmissions so far */
 	uint64_t		 sent_at;	/* last transmission */
 	uint8_t			*buf;		/* the encoded message */
 	size_t			 len;

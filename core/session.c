@@ -355,6 +355,7 @@ sess_req_end(struct sess_req *r, int error, bool resend)
 	res.error = error;
 	res.answers = r->answers;
 	res.resend = resend;
+	res.tries = r->tries;
 	r->in_cb = 1;
 	if (r->cb != NULL)
 		r->cb(r, &res, r->arg);
@@ -830,6 +831,7 @@ sess_transmit(struct sess_req *r, uint64_t now)
 	}
 	r->unsent = false;
 	r->conn_gen = s->conn_gen;
+	r->tries++;
 	if (r->is_v3)
 		return sess_v3_transmit(r, now);
 	r->sent_at = now;
@@ -1383,6 +1385,7 @@ sess_req_complete(struct sess_mgr *m, struct sess *s, struct sess_req *r,
 	memset(&res, 0, sizeof(res));
 	res.pdu = pdu;
 	res.rtt_us = sess_req_rtt(r, now);
+	res.tries = r->tries;
 	s->stats.last_rtt_us = res.rtt_us;
 	r->in_cb = 1;
 	if (r->cb != NULL)

@@ -440,6 +440,10 @@ struct sess_result {
 	const struct snmp_pdu	*pdu;	/* the response when error == 0;
 					 * valid during the callback only */
 	uint32_t		 rtt_us;
+	/* How many times the request was sent (a stream holds one try
+	 * without sending again): with error 201, the tries that went
+	 * unanswered.  0 when it never left (or is not known). */
+	uint32_t		 tries;
 	/*
 	 * A broadcast session's request (sess_opts.broadcast, SNMPv1 and
 	 * v2c) is called back for each answer, with more set, from the

@@ -626,6 +626,8 @@ ctl_target_params(const struct ctl_cmd *cmd, struct ctl_req *req,
 		    (t = ctl_target_json(cmd, req)) == NULL)
 			goto fail;
 		json_object_set_new(params, "target", t);
+		if (*i < argc && ctl_late_option(cmd, argv[*i]) == -1)
+			goto fail;
 		return params;
 	}
 	if (req->version != NULL || req->community != NULL ||
@@ -642,10 +644,26 @@ ctl_target_params(const struct ctl_cmd *cmd, struct ctl_req *req,
 		goto fail;
 	}
 	json_object_set_new(params, "session", json_string(argv[(*i)++]));
+	if (*i < argc && ctl_late_option(cmd, argv[*i]) == -1)
+		goto fail;
 	return params;
 fail:
 	json_decref(params);
 	return NULL;
+}
+
+int
+ctl_late_option(const struct ctl_cmd *cmd, const char *arg)
+{
+	char	 why[128];
+
+	/* No OID starts with '-'; "-" alone is no option either. */
+	if (arg[0] != '-' || arg[1] == '\0')
+		return 0;
+	snprintf(why, sizeof(why), "option \"%.40s\" after an operand: "
+	    "options come first", arg);
+	ctl_cmd_usage(cmd, why);
+	return -1;
 }
 
 /*
@@ -696,6 +714,8 @@ ctl_varbind_args(const struct ctl_cmd *cmd, int argc, char **argv, int i,
 		return -1;
 	}
 	for (; i < argc; i += 3) {
+		if (ctl_late_option(cmd, argv[i]) == -1)
+			return -1;
 		if (!ctl_set_type_ok(argv[i + 1])) {
 			ctl_cmd_usage(cmd, "TYPE must be one of "
 			    "i u t a o s x d n c C U");

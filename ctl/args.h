@@ -123,11 +123,17 @@ int		 ctl_plain_opts(struct ctl *, const struct ctl_cmd *, int argc,
 		    char **argv, int *flag, const char *flagname);
 /*
  * Start the params of an snmp.* request with its target: argv[*i] names
- * a session unless -H gave an ad-hoc one; *i gets the next operand.
- * NULL on error.
+ * a session unless -H gave an ad-hoc one; *i gets the next operand, which
+ * must not look like an option (ctl_late_option).  NULL on error.
  */
 json_t		*ctl_target_params(const struct ctl_cmd *,
 		    struct ctl_req *req, int argc, char **argv, int *i);
+/*
+ * An operand where an OID goes (or a table, a trap OID) that looks like an
+ * option ("-v", "--limit"): options come before the operands, so it was
+ * given too late.  -1 after saying so (a usage error), else 0.
+ */
+int		 ctl_late_option(const struct ctl_cmd *cmd, const char *arg);
 /* ctl_parse_opts(), then ctl_target_params(). */
 json_t		*ctl_target_args(struct ctl *, const struct ctl_cmd *, int,
 		    char **, int *i);

@@ -85,8 +85,14 @@ ctl_cmd_get(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		return ctl_cmd_usage(cmd, "too many OIDs");
 	}
 	oids = json_array();
-	for (; i < argc; i++)
+	for (; i < argc; i++) {
+		if (ctl_late_option(cmd, argv[i]) == -1) {
+			json_decref(oids);
+			json_decref(params);
+			return CTL_EXIT_USAGE;
+		}
 		json_array_append_new(oids, json_string(argv[i]));
+	}
 	json_object_set_new(params, "oids", oids);
 	if (req.non_repeaters >= 0)
 		json_object_set_new(params, "non_repeaters",
@@ -189,12 +195,17 @@ ctl_cmd_walk(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	struct ctl_walk	 w = { 0 };
 	json_t		*params, *res = NULL, *err = NULL, *data;
 	const char	*last;
-	int		 i, rv;
+	int		 i, k, rv;
 
 	if ((i = ctl_parse_opts(ctl, cmd, &req, argc, argv)) == -1)
 		return CTL_EXIT_USAGE;
 	if ((params = ctl_target_params(cmd, &req, argc, argv, &i)) == NULL)
 		return CTL_EXIT_USAGE;
+	for (k = i; k < argc; k++)
+		if (ctl_late_option(cmd, argv[k]) == -1) {
+			json_decref(params);
+			return CTL_EXIT_USAGE;
+		}
 	if (argc - i != 1) {
 		json_decref(params);
 		return ctl_cmd_usage(cmd, "expected one OID");

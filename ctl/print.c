@@ -1,7 +1,8 @@
 /*
  * print.c - how snmpmgrctl shows results to a person: varbinds in the
  * shape of Net-SNMP's "snmpwalk -On" lines, daemon and session state as
- * indented "key: value" lines, and the session list as a table.
+ * indented "key: value" lines (lists of objects as "- " items, never raw
+ * JSON), and the session list as a table.
  *
  * Varbinds arrive in doc/protocol.md's JSON form.  Anything unexpected in
  * them (a missing value, a type this client does not know) is still printed,
@@ -236,10 +237,57 @@ ctl_print_varbinds(FILE *fp, const json_t *vbs, int as_json)
 	return json_array_size(vbs);
 }
 
-/* A scalar as a person reads it; containers as compact JSON. */
+/*
+ * A real as a person reads it: at most three decimals (the microsecond
+ * of a value in ms), trailing zeros dropped; a value below 0.001 to three
+ * significant digits.
+ */
+static void
+ctl_print_real(FILE *fp, double d)
+{
+	char	 buf[64];
+	size_t	 n;
+
+	if (d != 0 && d > -0.001 && d < 0.001)
+		snprintf(buf, sizeof(buf), "%.3g", d);
+	else
+		snprintf(buf, sizeof(buf), "%.3f", d);
+	if (strchr(buf, '.') != NULL && strchr(buf, 'e') == NULL) {
+		n = strlen(buf);
+		while (buf[n - 1] == '0')
+			n--;
+		if (buf[n - 1] == '.')
+			n--;
+		buf[n] = '\0';
+	}
+	fputs(buf, fp);
+}
+
+/* An array of scalars only (empty or not): printed on one line. */
+static int
+ctl_flat(const json_t *v)
+{
+	const json_t	*e;
+	size_t		 i;
+
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach(v, i, e)
+		if (json_is_object(e) || json_is_array(e))
+			return 0;
+	return 1;
+}
+
+/*
+ * A scalar as a person reads it; an array of scalars as "a, b, c"; an
+ * empty array or object as "-", as null.
+ */
 static void
 ctl_print_scalar(FILE *fp, const json_t *v)
 {
+	const json_t	*e;
+	size_t		 i;
+
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		fputs(json_string_value(v), fp);
@@ -248,7 +296,7 @@ ctl_print_scalar(FILE *fp, const json_t *v)
 		fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		fprintf(fp, "%g", json_real_value(v));
+		ctl_print_real(fp, json_real_value(v));
 		break;
 	case JSON_TRUE:
 		fputs("yes", fp);
@@ -259,9 +307,74 @@ ctl_print_scalar(FILE *fp, const json_t *v)
 	case JSON_NULL:
 		fputs("-", fp);
 		break;
-	default:
-		json_dumpf(v, fp, JSON_COMPACT);
+	case JSON_ARRAY:
+		if (json_array_size(v) == 0)
+			fputs("-", fp);
+		json_array_foreach(v, i, e) {
+			if (i > 0)
+				fputs(", ", fp);
+			ctl_print_scalar(fp, e);
+		}
 		break;
+	case JSON_OBJECT:
+		/* Only an empty one comes here (ctl_print_member). */
+		fputs("-", fp);
+		break;
+	}
+}
+
+static void	 ctl_print_items(FILE *, const json_t *, int);
+
+/*
+ * "key: value" at lead spaces; what the value holds goes below it at
+ * indent + 2: an object's members, a list's items.
+ */
+static void
+ctl_print_member(FILE *fp, const char *key, const json_t *v, int lead,
+    int indent)
+{
+	fprintf(fp, "%*s%s:", lead, "", key);
+	if (json_is_object(v) && json_object_size(v) > 0) {
+		putc('\n', fp);
+		ctl_print_tree(fp, v, indent + 2);
+	} else if (json_is_array(v) && !ctl_flat(v)) {
+		putc('\n', fp);
+		ctl_print_items(fp, v, indent + 2);
+	} else {
+		putc(' ', fp);
+		ctl_print_scalar(fp, v);
+		putc('\n', fp);
+	}
+}
+
+/* A list that holds objects or lists: one "- " item each, an object's
+ * members under its first. */
+static void
+ctl_print_items(FILE *fp, const json_t *a, int indent)
+{
+	const char	*key;
+	const json_t	*v, *m;
+	size_t		 i;
+	int		 first;
+
+	json_array_foreach(a, i, v) {
+		if (json_is_object(v) && json_object_size(v) > 0) {
+			first = 1;
+			json_object_foreach((json_t *)v, key, m) {
+				if (first)
+					fprintf(fp, "%*s- ", indent, "");
+				ctl_print_member(fp, key, m, first ? 0 :
+				    indent + 2, indent + 2);
+				first = 0;
+			}
+		} else if (json_is_array(v) && !ctl_flat(v)) {
+			fprintf(fp, "%*s-\n", indent, "");
+			ctl_print_items(fp, v, indent + 2);
+		} else {
+			fprintf(fp, "%*s- ", indent, "");
+			ctl_print_scalar(fp, v);
+			putc('\n', fp);
+		}
 	}
 }
 
@@ -271,23 +384,18 @@ ctl_print_tree(FILE *fp, const json_t *obj, int indent)
 	const char	*key;
 	const json_t	*v;
 
+	if (json_is_array(obj) && !ctl_flat(obj)) {
+		ctl_print_items(fp, obj, indent);
+		return;
+	}
 	if (!json_is_object(obj)) {
 		fprintf(fp, "%*s", indent, "");
 		ctl_print_scalar(fp, obj);
 		putc('\n', fp);
 		return;
 	}
-	json_object_foreach((json_t *)obj, key, v) {
-		fprintf(fp, "%*s%s:", indent, "", key);
-		if (json_is_object(v)) {
-			putc('\n', fp);
-			ctl_print_tree(fp, v, indent + 2);
-		} else {
-			putc(' ', fp);
-			ctl_print_scalar(fp, v);
-			putc('\n', fp);
-		}
-	}
+	json_object_foreach((json_t *)obj, key, v)
+		ctl_print_member(fp, key, v, indent, indent);
 }
 
 /* Columns of "snmpmgrctl sessions", keyed by session.list row fields. */

@@ -27,7 +27,12 @@ extern int	 ctl_print_numeric;
 /* Every varbind of a JSON array, one line each.  Returns how many. */
 size_t		 ctl_print_varbinds(FILE *, const json_t *vbs, int as_json);
 
-/* An object as indented "key: value" lines (daemon.status, session.show). */
+/*
+ * An object as indented "key: value" lines (daemon.status, session.show):
+ * a nested object's members indented below its key, a list of scalars on
+ * one line ("a, b"), a list of objects as "- " items, reals to at most
+ * three decimals, null and empty containers as "-".
+ */
 void		 ctl_print_tree(FILE *, const json_t *obj, int indent);
 /* The rows of session.list as an aligned table. */
 void		 ctl_print_sessions(FILE *, const json_t *rows);

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "poll_sched.h"
 #include "polls.h"
+#include "render.h"
 #include "rendezvous.h"
 #include "sessions.h"
 
@@ -1105,7 +1106,7 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	lease = json_pack("{s:s,s:s,s:s,s:I,s:I}", "node", cl->node,
 	    "version", PACKAGE_VERSION, "hash", cl->hash, "load",
 	    (json_int_t)load, "since", (json_int_t)since);
-	text = lease != NULL ? json_dumps(lease, JSON_COMPACT) : NULL;
+	text = lease != NULL ? json_dumps(lease, RENDER_JSON_DUMP) : NULL;
 	json_decref(lease);
 	if (text == NULL)
 		return;

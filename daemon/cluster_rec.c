@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cluster_rec.h"
+#include "render.h"
 
 /* Blocks made for the spare lists are rounded up to this, so that a
  * spare fits the next record though its values' lengths vary. */
@@ -117,7 +118,7 @@ pubm_event(struct recbuf *rb, const char *subj, const char *id,
 		src = tmp;
 	}
 	for (;;) {
-		n = json_dumpb(src, rb->buf, rb->cap, JSON_COMPACT);
+		n = json_dumpb(src, rb->buf, rb->cap, RENDER_JSON_DUMP);
 		if (n <= rb->cap || n == 0)
 			break;
 		if ((nb = realloc(rb->buf, n + 1024)) == NULL) {

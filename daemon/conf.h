@@ -500,8 +500,21 @@ json_t		*config_session_opts_json(const struct sess_opts *o, bool mask);
  */
 json_t		*config_extra_json(const json_t *extra, bool mask);
 
-/* "500ms", "5s", "1m", "1h" or a number of seconds -> milliseconds. */
+/*
+ * "500ms", "5s", "1m", "1h", "1d" or a number of seconds -> milliseconds.
+ * 0; -1 when s is none of these; CONFIG_DURATION_RANGE when it is longer
+ * than 2^32-1 ms (about 49.7 days), CONFIG_DURATION_FINE when it is not a
+ * whole number of milliseconds.
+ */
+#define CONFIG_DURATION_RANGE	-2
+#define CONFIG_DURATION_FINE	-3
 int		 config_parse_duration(const char *s, uint32_t *ms);
+/* An SNMP version as the config writes it: "1", "2c", "3", or "2" for
+ * 2c (NULL-terminated). */
+extern const char *const config_version_words[];
+/* words (NULL-terminated) as the text of a message: "a", "b" or "c". */
+void		 config_words_list(const char *const *words, char *buf,
+		    size_t size);
 /* "64MiB", "10k", or a number of bytes. */
 int		 config_parse_size(const char *s, uint64_t *bytes);
 

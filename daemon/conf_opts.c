@@ -105,7 +105,7 @@ static const struct optdef optdefs[] = {
 /* In the order of enum sess_transport. */
 static const char *const transport_words[] = { "udp", "udp6", "dtls", "tcp",
     "tcp6", NULL };
-static const char *const version_words[] = { "1", "2c", "3", "2", NULL };
+const char *const config_version_words[] = { "1", "2c", "3", "2", NULL };
 
 /* The options of SPEC 2 that live in config_session.extra for now. */
 enum v3kind {
@@ -344,11 +344,11 @@ opt_set(const struct optdef *od, const json_t *v, const struct cfg_pos *at,
 			return cfg_fail(err, at, AT_VALUE, "expected \"1\", "
 			    "\"2c\" or \"3\"");
 		}
-		for (w = 0; json_is_string(v) && version_words[w] != NULL;
+		for (w = 0; json_is_string(v) && config_version_words[w] != NULL;
 		    w++)
-			if (strcmp(json_string_value(v), version_words[w]) == 0)
+			if (strcmp(json_string_value(v), config_version_words[w]) == 0)
 				break;
-		if (!json_is_string(v) || version_words[w] == NULL)
+		if (!json_is_string(v) || config_version_words[w] == NULL)
 			return cfg_fail(err, at, AT_VALUE, "expected \"1\", "
 			    "\"2c\" or \"3\"");
 		o->version = w == 0 ? SNMP_V1 : w == 2 ? SNMP_V3 : SNMP_V2C;

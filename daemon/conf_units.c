@@ -22,7 +22,9 @@
 
 /*
  * A decimal number "123" or "1.25" at s: its digits as an integer and the
- * count of digits after the point.  *end is set past it.
+ * count of digits after the point.  *end is set past it.  -1 when there
+ * is no number; past the 18 digits we count, -2 when it is larger, -3
+ * when it has a finer fraction.
  */
 static int
 parse_decimal(const char *s, uint64_t *mant, unsigned *fdigits,
@@ -30,7 +32,7 @@ parse_decimal(const char *s, uint64_t *mant, unsigned *fdigits,
 {
 	uint64_t	 m = 0;
 	unsigned	 nd = 0, fd = 0;
-	int		 point = 0, digits = 0;
+	int		 point = 0, digits = 0, big = 0;
 
 	for (;; s++) {
 		if (*s == '.' && !point) {
@@ -39,9 +41,16 @@ parse_decimal(const char *s, uint64_t *mant, unsigned *fdigits,
 		}
 		if (*s < '0' || *s > '9')
 			break;
-		if (nd >= 18)
-			return -1;
 		digits = 1;
+		if (nd >= 18) {
+			/* Past what we count: a larger number, or a finer
+			 * fraction unless it is a trailing zero. */
+			if (!point)
+				big = -2;
+			else if (*s != '0' && big == 0)
+				big = -3;
+			continue;
+		}
 		if (m > 0 || *s != '0')
 			nd++;
 		m = m * 10 + (uint64_t)(*s - '0');
@@ -55,21 +64,28 @@ parse_decimal(const char *s, uint64_t *mant, unsigned *fdigits,
 	*mant = m;
 	*fdigits = fd;
 	*end = s;
-	return 0;
+	return big;
 }
 
-/* mant / 10^fd * mult, exactly; -1 on a fraction left over or overflow. */
+/* mant / 10^fd * mult, exactly; -2 on overflow, -3 on a fraction left
+ * over. */
 static int
 scale_exact(uint64_t mant, unsigned fd, uint64_t mult, uint64_t *out)
 {
 	uint64_t	 v, p = 1;
 
+	if (__builtin_mul_overflow(mant, mult, &v))
+		return -2;
+	/* 10^20 and up divide no uint64_t but 0. */
+	if (fd > 19) {
+		if (v != 0)
+			return -3;
+		fd = 0;
+	}
 	while (fd-- > 0)
 		p *= 10;
-	if (__builtin_mul_overflow(mant, mult, &v))
-		return -1;
 	if (v % p != 0)
-		return -1;
+		return -3;
 	*out = v / p;
 	return 0;
 }
@@ -99,6 +115,8 @@ static const struct unit size_units[] = {
 	{ "TiB", 1ULL << 40 },
 };
 
+/* A number and its unit: 0, -1 not one, -2 too large, -3 a fraction of
+ * the smallest unit left over. */
 static int
 parse_units(const char *s, const struct unit *units, size_t nunits,
     uint64_t *out)
@@ -107,12 +125,14 @@ parse_units(const char *s, const struct unit *units, size_t nunits,
 	unsigned	 fd;
 	const char	*end;
 	size_t		 i;
+	int		 rv;
 
-	if (s == NULL || parse_decimal(s, &mant, &fd, &end) == -1)
+	if (s == NULL || (rv = parse_decimal(s, &mant, &fd, &end)) == -1)
 		return -1;
 	for (i = 0; i < nunits; i++)
 		if (strcmp(end, units[i].name) == 0)
-			return scale_exact(mant, fd, units[i].mult, out);
+			return rv != 0 ? rv : scale_exact(mant, fd,
+			    units[i].mult, out);
 	return -1;
 }
 
@@ -120,11 +140,14 @@ int
 config_parse_duration(const char *s, uint32_t *ms)
 {
 	uint64_t	 v;
+	int		 rv;
 
-	if (parse_units(s, duration_units,
-	    sizeof(duration_units) / sizeof(duration_units[0]), &v) == -1 ||
-	    v > UINT32_MAX)
-		return -1;
+	if ((rv = parse_units(s, duration_units,
+	    sizeof(duration_units) / sizeof(duration_units[0]), &v)) != 0)
+		return rv == -2 ? CONFIG_DURATION_RANGE : rv == -3 ?
+		    CONFIG_DURATION_FINE : -1;
+	if (v > UINT32_MAX)
+		return CONFIG_DURATION_RANGE;
 	*ms = (uint32_t)v;
 	return 0;
 }
@@ -135,7 +158,7 @@ config_parse_size(const char *s, uint64_t *bytes)
 	uint64_t	 v;
 
 	if (parse_units(s, size_units,
-	    sizeof(size_units) / sizeof(size_units[0]), &v) == -1)
+	    sizeof(size_units) / sizeof(size_units[0]), &v) != 0)
 		return -1;
 	*bytes = v;
 	return 0;
@@ -170,8 +193,16 @@ cfg_duration(const json_t *v, const struct cfg_pos *at, uint32_t min,
 	uint64_t	 u;
 
 	if (json_is_string(v)) {
-		if (config_parse_duration(json_string_value(v), ms) == -1)
+		switch (config_parse_duration(json_string_value(v), ms)) {
+		case 0:
+			break;
+		case CONFIG_DURATION_RANGE:
+			goto range;
+		case CONFIG_DURATION_FINE:
+			goto fine;
+		default:
 			return cfg_fail(err, at, AT_VALUE, DURATION_HINT);
+		}
 	} else if (json_is_integer(v)) {
 		if (json_integer_value(v) < 0 ||
 		    json_integer_value(v) > UINT32_MAX / 1000)
@@ -184,8 +215,7 @@ cfg_duration(const json_t *v, const struct cfg_pos *at, uint32_t min,
 		r = d * 1000.0;
 		u = (uint64_t)(r + 0.5);
 		if (r - (double)u > 1e-6 || (double)u - r > 1e-6)
-			return cfg_fail(err, at, AT_VALUE, "finer than a "
-			    "millisecond");
+			goto fine;
 		*ms = (uint32_t)u;
 	} else
 		return cfg_fail(err, at, AT_VALUE, DURATION_HINT);
@@ -195,6 +225,8 @@ cfg_duration(const json_t *v, const struct cfg_pos *at, uint32_t min,
 	cfg_format_duration(min, lo, sizeof(lo));
 	cfg_format_duration(max, hi, sizeof(hi));
 	return cfg_fail(err, at, AT_VALUE, "must be from %s to %s", lo, hi);
+ fine:
+	return cfg_fail(err, at, AT_VALUE, "finer than a millisecond");
 }
 
 /* A JSON integer in [min, max]; with sizes, "64KiB" strings too. */
@@ -262,7 +294,7 @@ cfg_word(const json_t *v, const struct cfg_pos *at,
     const char *const *words, size_t *idx, struct config_err *err)
 {
 	char		 list[256];
-	size_t		 i, off = 0;
+	size_t		 i;
 	struct suggest	 sg;
 
 	if (json_is_string(v))
@@ -271,11 +303,7 @@ cfg_word(const json_t *v, const struct cfg_pos *at,
 				*idx = i;
 				return 0;
 			}
-	list[0] = '\0';
-	for (i = 0; words[i] != NULL && off < sizeof(list); i++)
-		off += (size_t)snprintf(list + off, sizeof(list) - off,
-		    "%s\"%s\"", i == 0 ? "" : words[i + 1] == NULL ? " or " :
-		    ", ", words[i]);
+	config_words_list(words, list, sizeof(list));
 	if (json_is_string(v)) {
 		sg.key = json_string_value(v);
 		sg.best = NULL;
@@ -286,6 +314,19 @@ cfg_word(const json_t *v, const struct cfg_pos *at,
 			    "you mean \"%s\"?)", list, cfg_suggest_result(&sg));
 	}
 	return cfg_fail(err, at, AT_VALUE, "expected %s", list);
+}
+
+void
+config_words_list(const char *const *words, char *buf, size_t size)
+{
+	size_t	 i, off = 0;
+
+	if (size > 0)
+		buf[0] = '\0';
+	for (i = 0; words[i] != NULL && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s\"%s\"",
+		    i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ",
+		    words[i]);
 }
 
 /* Names of sessions, polls, templates, credentials. */

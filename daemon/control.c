@@ -60,6 +60,7 @@
 #include "daemon.h"
 #include "dirs.h"
 #include "log.h"
+#include "render.h"
 
 struct ctl_conn;
 
@@ -361,6 +362,12 @@ ctl_req_errorf(struct ctl_req *r, int code, const char *fmt, ...)
 }
 
 void
+ctl_req_error_no_session(struct ctl_req *r, const char *name)
+{
+	ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session \"%s\"", name);
+}
+
+void
 ctl_req_error_num(struct ctl_req *r, int code, const char *detail,
     json_t *data)
 {
@@ -605,7 +612,7 @@ conn_reply_error(struct ctl_conn *c, const char *id, size_t idlen, int code,
 	}
 	if (data != NULL)
 		json_object_set_new(e, "data", data);
-	if ((s = json_dumps(e, JSON_COMPACT)) != NULL) {
+	if ((s = json_dumps(e, RENDER_JSON_DUMP)) != NULL) {
 		conn_reply(c, id, idlen, "error", s, strlen(s));
 		free(s);
 	}
@@ -629,7 +636,7 @@ conn_finish(struct ctl_conn *c, struct ctl_req *r)
 	} else {
 		s = NULL;
 		if (r->result != NULL)
-			s = json_dumps(r->result, JSON_COMPACT | JSON_ENCODE_ANY);
+			s = json_dumps(r->result, RENDER_JSON_DUMP | JSON_ENCODE_ANY);
 		if (s == NULL)
 			conn_reply(c, r->id, r->idlen, "result", "null", 4);
 		else {
@@ -668,7 +675,7 @@ ctl_req_ack(struct ctl_req *r)
 	} else if (r->raw != NULL)
 		conn_reply(c, r->id, r->idlen, "result", r->raw, r->rawlen);
 	else if (r->result != NULL &&
-	    (s = json_dumps(r->result, JSON_COMPACT | JSON_ENCODE_ANY)) !=
+	    (s = json_dumps(r->result, RENDER_JSON_DUMP | JSON_ENCODE_ANY)) !=
 	    NULL) {
 		conn_reply(c, r->id, r->idlen, "result", s, strlen(s));
 		free(s);
@@ -1069,7 +1076,8 @@ ctl_refuse(int s, const char *message, json_t *data)
 	    "error", "code", CTL_ERR_INTERNAL, "message", message, "data",
 	    data);
 	if (e != NULL && (n = json_dumpb(e, line, sizeof(line) - 1,
-	    JSON_COMPACT | JSON_PRESERVE_ORDER)) > 0 && n < sizeof(line)) {
+	    RENDER_JSON_DUMP | JSON_PRESERVE_ORDER)) > 0 &&
+	    n < sizeof(line)) {
 		line[n++] = '\n';
 		(void)!send(s, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}

@@ -83,6 +83,10 @@ void		 ctl_req_errorf(struct ctl_req *r, int code, const char *fmt,
 void		 ctl_req_error_num(struct ctl_req *r, int code,
 		    const char *detail, json_t *data);
 
+/* The error of a session name that names none (-32602, every method's
+ * words). */
+void		 ctl_req_error_no_session(struct ctl_req *r, const char *name);
+
 /* Finish a request its handler left pending: send the reply, free r. */
 void		 ctl_req_done(struct ctl_req *r);
 /*

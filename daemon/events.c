@@ -410,7 +410,7 @@ events_publish(struct events *e, enum event_type t, const char *session,
 		if (!events_subscribed(e, t, session))
 			goto out;
 	}
-	if ((body = json_dumps(params, JSON_COMPACT)) == NULL)
+	if ((body = json_dumps(params, RENDER_JSON_DUMP)) == NULL)
 		goto oom;
 	blen = strlen(body);
 	len = sizeof(head) - 1 + blen + 2;

@@ -69,8 +69,9 @@ enum journal_fsync {
 #define JOURNAL_MAX_LIMIT		10000
 /* Longest record a query reads back (longer lines are skipped). */
 #define JOURNAL_MAX_LINE		(4 * 1024 * 1024)
-/* String fields one query may match on. */
-#define JOURNAL_MAX_MATCH		4
+/* String fields one query may match on: trap.list's five (source,
+ * trap_oid, type, version, user) at once. */
+#define JOURNAL_MAX_MATCH		5
 
 struct journal_opts {
 	const char	*path;		/* borrowed for journal_new */

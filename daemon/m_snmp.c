@@ -235,7 +235,8 @@ snmp_answer_broadcast(struct op *op, const struct sess_result *res)
 	char			 detail[512];
 
 	if (res->error != 0) {
-		op_error_detail(op, res->error, detail, sizeof(detail));
+		op_error_detail(op, res->error, res->tries, detail,
+		    sizeof(detail));
 		ctl_req_error_num(op->r, res->error, detail,
 		    snmp_req_err_data(op));
 		op_error_event(op, res->error, detail, snmp_req_err_data(op));
@@ -256,7 +257,7 @@ snmp_answer_broadcast(struct op *op, const struct sess_result *res)
 	render_buf_free(&out);
 }
 
-/* The answer of get, getnext, getbulk and set. */
+/* The answer of get, getnext, getbulk, set and inform. */
 static void
 snmp_answer(struct op *op, const struct sess_result *res)
 {
@@ -265,7 +266,8 @@ snmp_answer(struct op *op, const struct sess_result *res)
 	int		 stored = -1;
 
 	if (res->error != 0) {
-		op_error_detail(op, res->error, detail, sizeof(detail));
+		op_error_detail(op, res->error, res->tries, detail,
+		    sizeof(detail));
 		ctl_req_error_num(op->r, res->error, detail,
 		    snmp_req_err_data(op));
 		op_error_event(op, res->error, detail, snmp_req_err_data(op));
@@ -642,35 +644,6 @@ mt_varbinds(struct mcall *c, struct notif *nt)
 	return 0;
 }
 
-/* The answer of snmp.inform: the agent's Response, as for a get. */
-static void
-mt_inform_answer(struct op *op, const struct sess_result *res)
-{
-	const struct sess_opts	*so = sess_get_opts(op->s);
-	char			 detail[400];
-
-	if (res->error == SNMPMGR_ERR_TIMEOUT) {
-		snprintf(detail, sizeof(detail), "no acknowledgement from %s "
-		    "port %u after %u tries", sess_get_host(op->s), (unsigned)so->port,
-		    so->retries + 1);
-		ctl_req_error_num(op->r, res->error, detail, NULL);
-		op_error_event(op, res->error, detail, NULL);
-	} else if (res->error != 0) {
-		snprintf(detail, sizeof(detail), "%s", snmpmgr_lasterr() ==
-		    res->error ? snmpmgr_lasterr_detail() :
-		    snmpmgr_strerror(res->error));
-		ctl_req_error_num(op->r, res->error, detail, NULL);
-		op_error_event(op, res->error, detail, NULL);
-	} else {
-		snmp_reply_pdu(op->r, res->pdu, res->rtt_us, -1);
-		op_response_event(op, res->pdu->vb, res->pdu->nvb, res->pdu,
-		    res->rtt_us);
-	}
-	if (op->ds != NULL)
-		sessions_note(op->ds, res->error, res->error ? "inform not "
-		    "acknowledged" : NULL);
-}
-
 int
 m_snmp_inform(struct mcall *c)
 {
@@ -693,7 +666,9 @@ m_snmp_inform(struct mcall *c)
 	pdu.type = SNMP_PDU_INFORM;
 	pdu.vb = nt.vb;
 	pdu.nvb = pdu.maxvb = nt.nvb;
-	rv = op_request(op, &pdu, mt_inform_answer);
+	/* The agent's Response or the error, as for a get (nothing to
+	 * store: op->priv is NULL). */
+	rv = op_request(op, &pdu, snmp_answer);
  out:
 	free(nt.vb);
 	return rv;

@@ -70,7 +70,8 @@ m_trap_stats(struct mcall *c)
 
 /* ------------------------------------------------------------ trap.list */
 
-/* An optional filter on a record field (the table checked the string). */
+/* An optional filter on a record field (the table checked the string,
+ * and the words of "type" and "version"). */
 static int
 mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
     struct journal_filter *f)
@@ -81,6 +82,11 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 
 	if ((s = mcall_str(c, key)) == NULL)
 		return 0;
+	if (f->nmatch >= JOURNAL_MAX_MATCH) {
+		ctl_req_errorf(c->r, CTL_ERR_INTERNAL, "%s: more filters than "
+		    "a journal query takes", key);
+		return -1;
+	}
 	m = &f->match[f->nmatch++];
 	snprintf(m->key, sizeof(m->key), "%s", key);
 	m->mode = mode;
@@ -92,6 +98,9 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 			return -1;
 		}
 		oid_format(&o, m->value, sizeof(m->value));
+	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0) {
+		/* "2" is 2c, as in the config. */
+		snprintf(m->value, sizeof(m->value), "2c");
 	} else
 		snprintf(m->value, sizeof(m->value), "%s", s);
 	return 1;

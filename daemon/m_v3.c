@@ -99,7 +99,7 @@ v3_discover_checked(struct op *op, const struct sess_result *res)
 		v3_discover_reply(op, res);
 		return;
 	}
-	op_error_detail(op, res->error, what, sizeof(what));
+	op_error_detail(op, res->error, res->tries, what, sizeof(what));
 	snprintf(detail, sizeof(detail), "%s (the Get that checks the "
 	    "user's keys, discovery having taken boots and time from the "
 	    "engine ID report)", what);

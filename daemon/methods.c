@@ -479,12 +479,29 @@ mp_error(struct ctl_req *r, const struct mparam *p, bool missing)
 {
 	const char	*msg = missing && p->missing != NULL ? p->missing :
 			    p->msg;
+	char		 list[256];
 
 	if (msg != NULL)
 		ctl_req_error(r, CTL_ERR_PARAMS, msg, NULL);
-	else
+	else if (p->words != NULL) {
+		config_words_list(p->words, list, sizeof(list));
+		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: expected %s", p->name,
+		    list);
+	} else
 		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s: %s", p->name,
 		    mp_wrong[p->type]);
+}
+
+/* Is s one of words (NULL-terminated)? */
+static bool
+mp_word(const char *const *words, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(words[i], s) == 0)
+			return true;
+	return false;
 }
 
 /* MP_UINT: a number or a decimal string in 0..max.  0, -1 wrong type, -2
@@ -636,7 +653,8 @@ mp_read(struct mcall *c, size_t i)
 		if ((len == 0 && (p->flags & MP_NONEMPTY)) ||
 		    (p->max > 0 && len > (size_t)p->max) ||
 		    ((p->flags & MP_PLAIN) && (strchr(mv->s, '"') != NULL ||
-		    strchr(mv->s, '\\') != NULL)))
+		    strchr(mv->s, '\\') != NULL)) ||
+		    (p->words != NULL && !mp_word(p->words, mv->s)))
 			goto bad;
 		break;
 	case MP_BOOL:
@@ -694,8 +712,7 @@ mp_read(struct mcall *c, size_t i)
 			goto bad;
 		if ((c->ds = sessions_find(c->d->sessions,
 		    json_string_value(v))) == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS, "unknown session "
-			    "\"%s\"", json_string_value(v));
+			ctl_req_error_no_session(r, json_string_value(v));
 			return -1;
 		}
 		break;
@@ -793,8 +810,6 @@ mcall_read(struct mcall *c, const char *name)
 #define P_END		{ .name = NULL }
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
-/* The error for a key a method does not declare. */
-#define UNKNOWN		"unknown param \"%s\""
 
 static const struct mparam p_session[] = {
 	{ .name = "session", .type = MP_SESSION, .flags = MP_REQUIRED },
@@ -863,9 +878,12 @@ static const struct mparam p_session_config[] = {
 	P_END
 };
 
+/* What polls_state_name() says. */
+static const char *const w_session_state[] = { "up", "down", "unknown",
+	"disabled", "error", NULL };
+
 static const struct mparam p_session_list[] = {
-	{ .name = "state", .type = MP_STRING,
-	  .msg = "state: expected up, down, unknown, disabled or error" },
+	{ .name = "state", .type = MP_STRING, .words = w_session_state },
 	P_END
 };
 
@@ -959,6 +977,10 @@ static const struct mparam p_table[] = {
 #define JOURNAL_MATCH_MAX \
 	(int64_t)(sizeof(((struct journal_match *)0)->value) - 1)
 
+/* A journal record's "type" and "version" (trap_rec.c); "2" is 2c, as
+ * in the config. */
+static const char *const w_trap_type[] = { "trap", "inform", NULL };
+
 static const struct mparam p_trap_list[] = {
 	{ .name = "limit", .type = MP_INT, .min = 1,
 	  .max = JOURNAL_MAX_LIMIT,
@@ -968,8 +990,10 @@ static const struct mparam p_trap_list[] = {
 	{ .name = "until", .type = MP_TIME },
 	P_MATCH("source"),
 	P_MATCH("trap_oid"),
-	P_MATCH("type"),
-	P_MATCH("version"),
+	{ .name = "type", .type = MP_STRING, .words = w_trap_type },
+	{ .name = "version", .type = MP_STRING,
+	  .words = config_version_words,
+	  .msg = "version: expected \"1\", \"2c\" or \"3\"" },
 	P_MATCH("user"),
 	P_END
 };
@@ -995,46 +1019,40 @@ static const struct mparam p_usm_hash[] = {
 
 /*
  * Sorted by name for bsearch.  Each entry: name, handler, flags,
- * params, the error for an undeclared key (NULL: ignored), and the
- * hooks that run before the params are read and before the target is
- * resolved.
+ * params, and the hooks that run before the params are read and before
+ * the target is resolved.
  */
 static const struct method methods[] = {
-	{ "cluster.members",	m_cluster_members,	.flags =
-	  METHOD_NOPARAMS },
-	{ "daemon.reload",	m_daemon_reload,	.flags = METHOD_NOPARAMS },
-	{ "daemon.stats",	m_daemon_stats,		.flags = METHOD_NOPARAMS },
-	{ "daemon.status",	m_daemon_status,	.flags = METHOD_NOPARAMS },
+	{ "cluster.members",	m_cluster_members,	.params = NULL },
+	{ "daemon.reload",	m_daemon_reload,	.params = NULL },
+	{ "daemon.stats",	m_daemon_stats,		.params = NULL },
+	{ "daemon.status",	m_daemon_status,	.params = NULL },
 	{ "events.subscribe",	m_events_subscribe,	.params =
-	  p_events_subscribe, .unknown =
-	  "unknown param \"%s\" (events, sessions, max_queue)" },
+	  p_events_subscribe },
 	{ "events.unsubscribe",	m_events_unsubscribe,	.params =
 	  p_events_unsubscribe },
 	{ "mib.translate",	m_mib_translate,	.params =
-	  p_mib_translate, .unknown = "unknown param \"%s\" (names)" },
+	  p_mib_translate },
 	{ "poll.reset",		m_poll_reset,		.params = p_session,
-	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
+	  .flags = METHOD_FORWARD },
 	{ "poll.results",	m_poll_results,		.params = p_session_poll,
-	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
+	  .flags = METHOD_FORWARD },
 	{ "poll.run",		m_poll_run,		.params = p_session_poll,
-	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
+	  .flags = METHOD_FORWARD },
 	{ "poll.value",		m_poll_value,		.params = p_poll_value,
-	  .unknown = UNKNOWN, .flags = METHOD_FORWARD },
+	  .flags = METHOD_FORWARD },
 	{ "request.cancel",	m_request_cancel,	.params =
-	  p_request_cancel, .unknown = UNKNOWN },
-	{ "session.add",	m_session_add,		.params = p_session_add,
-	  .unknown = UNKNOWN },
+	  p_request_cancel },
+	{ "session.add",	m_session_add,		.params = p_session_add },
 	{ "session.config",	m_session_config,	.params =
-	  p_session_config, .unknown = UNKNOWN },
+	  p_session_config },
 	{ "session.disable",	m_session_disable,	.params =
-	  p_session_persist, .unknown = UNKNOWN },
+	  p_session_persist },
 	{ "session.enable",	m_session_enable,	.params =
-	  p_session_persist, .unknown = UNKNOWN },
-	{ "session.interrupt",	m_session_interrupt,	.params = p_session,
-	  .unknown = UNKNOWN },
+	  p_session_persist },
+	{ "session.interrupt",	m_session_interrupt,	.params = p_session },
 	{ "session.list",	m_session_list,		.params = p_session_list },
-	{ "session.remove",	m_session_remove,	.params = p_session,
-	  .unknown = UNKNOWN },
+	{ "session.remove",	m_session_remove,	.params = p_session },
 	{ "session.show",	m_session_show,		.params = p_session,
 	  .flags = METHOD_FORWARD },
 	{ "snmp.discover",	m_snmp_discover,	.flags = METHOD_TARGET,
@@ -1056,12 +1074,9 @@ static const struct method methods[] = {
 	{ "snmp.walk",		m_snmp_walk,		.flags = METHOD_TARGET,
 	  .params = p_walk, .check = m_snmp_walk_check },
 	{ "trap.list",		m_trap_list,		.params = p_trap_list,
-	  .unknown = "unknown parameter \"%s\"",
 	  .ready = m_trap_journal_ready },
-	{ "trap.stats",		m_trap_stats,		.flags = METHOD_NOPARAMS,
-	  .ready = m_trap_ready },
-	{ "usm.hash",		m_usm_hash,		.params = p_usm_hash,
-	  .unknown = "unknown param \"%.40s\"" },
+	{ "trap.stats",		m_trap_stats,		.ready = m_trap_ready },
+	{ "usm.hash",		m_usm_hash,		.params = p_usm_hash },
 };
 
 static int
@@ -1072,26 +1087,45 @@ method_cmp(const void *key, const void *elem)
 
 /* ---------------------------------------------------------- dispatcher */
 
-/* Every key of c->params must be a declared param.  0 or -1. */
+/*
+ * Every key of c->params must be a param m declares, or "session" and
+ * "target" of a METHOD_TARGET.  0, or -1 with the one error of every
+ * method for another key, which names the key and the params m takes.
+ */
 static int
 method_only_declared(struct mcall *c)
 {
-	const struct mparam	*p;
+	const struct method	*m = c->m;
+	const char		*names[METHOD_MAX_PARAMS + 3];
 	const char		*key;
+	char			 list[400];
 	json_t			*v;
+	size_t			 i, n = 0;
 
+	if (m->flags & METHOD_TARGET) {
+		names[n++] = "session";
+		names[n++] = "target";
+	}
+	for (i = 0; m->params != NULL && m->params[i].name != NULL; i++)
+		names[n++] = m->params[i].name;
+	names[n] = NULL;
 	json_object_foreach(c->params, key, v) {
-		for (p = c->m->params; p != NULL && p->name != NULL; p++)
-			if (strcmp(p->name, key) == 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(names[i], key) == 0)
 				break;
-		if (p == NULL || p->name == NULL) {
-			/* The format is the table's own, given the key. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-			ctl_req_errorf(c->r, CTL_ERR_PARAMS, c->m->unknown, key);
-#pragma GCC diagnostic pop
-			return -1;
-		}
+		if (i < n)
+			continue;
+		if (n == 0)
+			snprintf(list, sizeof(list), "none");
+		else
+			config_words_list(names, list, sizeof(list));
+		/* A long key is cut, not inside a UTF-8 sequence. */
+		if ((i = strlen(key)) > 40)
+			for (i = 40; i > 0 && (key[i] & 0xc0) == 0x80; i--)
+				;
+		ctl_req_errorf(c->r, CTL_ERR_PARAMS, "unknown param \"%.*s\" "
+		    "(%s takes %s)", (int)i, key, m->name, list);
+		return -1;
 	}
 	return 0;
 }
@@ -1105,7 +1139,7 @@ method_prepare(struct mcall *c)
 
 	if (m->ready != NULL && m->ready(c) == -1)
 		return -1;
-	if (m->unknown != NULL && method_only_declared(c) == -1)
+	if (method_only_declared(c) == -1)
 		return -1;
 	for (i = 0; m->params != NULL && m->params[i].name != NULL; i++)
 		if (!(m->params[i].flags & MP_LAZY) && mp_read(c, i) == -1)
@@ -1147,12 +1181,6 @@ methods_dispatch(struct daemon *d, struct ctl_req *r, const char *name,
 	if (params != NULL && !json_is_object(params)) {
 		ctl_req_error(r, CTL_ERR_PARAMS, "params: expected an object",
 		    NULL);
-		return CTL_DONE;
-	}
-	if ((m->flags & METHOD_NOPARAMS) && params != NULL &&
-	    json_object_size(params) > 0) {
-		ctl_req_errorf(r, CTL_ERR_PARAMS, "%s takes no params",
-		    m->name);
 		return CTL_DONE;
 	}
 	if (params == NULL && (params = empty = json_object()) == NULL) {

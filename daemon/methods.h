@@ -69,6 +69,9 @@ struct mparam {
 	 * NULL: the type's own. */
 	const char	*msg;
 	const char	*missing;
+	/* MP_STRING: the values it may take (NULL-terminated; NULL: any);
+	 * without msg, a wrong one is told them. */
+	const char *const *words;
 };
 
 /* One call of a method: what its handler gets. */
@@ -85,7 +88,6 @@ struct mcall {
 typedef int	 method_fn(struct mcall *c);
 
 /* Method flags. */
-#define METHOD_NOPARAMS	0x01	/* any key is an invalid-params error */
 #define METHOD_TARGET	0x02	/* "session" or "target": c->op */
 #define METHOD_FORWARD	0x04	/* in cluster mode, asked of the session's
 				   owner (cluster_fwd.h) */
@@ -94,10 +96,10 @@ struct method {
 	const char		*name;
 	method_fn		*fn;
 	int			 flags;
-	const struct mparam	*params;	/* ends with a NULL name */
-	/* The error for a key params does not declare (a format given
-	 * the key); NULL: such keys are ignored. */
-	const char		*unknown;
+	/* Ends with a NULL name; NULL: none.  A key the method does not
+	 * declare (but "session" and "target" of METHOD_TARGET) is an
+	 * invalid-params error, worded alike for every method. */
+	const struct mparam	*params;
 	/* Runs before params are read / after (and before the target is
 	 * resolved); 0, or -1 with the error set on c->r. */
 	int			(*ready)(struct mcall *c);

@@ -183,8 +183,7 @@ op_target(struct op *op, json_t *params)
 		}
 		if ((op->ds = sessions_find(op->d->sessions,
 		    json_string_value(sv))) == NULL) {
-			ctl_req_errorf(r, CTL_ERR_PARAMS,
-			    "unknown session \"%s\"", json_string_value(sv));
+			ctl_req_error_no_session(r, json_string_value(sv));
 			return -1;
 		}
 		if (op->ds->s == NULL) {
@@ -276,7 +275,8 @@ op_response_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 	if (op->ds != NULL) {
 		/* A broadcast's end (no pdu) has no round trip of its own. */
 		if (res->error != 0)
-			op_error_detail(op, res->error, detail, sizeof(detail));
+			op_error_detail(op, res->error, res->tries, detail,
+			    sizeof(detail));
 		sessions_asked(op->ds, res->error, res->error ? detail : NULL,
 		    res->rtt_us, res->error == 0 && res->pdu != NULL);
 	}
@@ -450,19 +450,13 @@ op_poll_wait(struct op *op, struct polls_wait *pw,
 /* -------------------------------------------------------------- errors */
 
 void
-op_error_detail(const struct op *op, int error, char *buf, size_t size)
+op_error_detail(const struct op *op, int error, uint32_t tries, char *buf,
+    size_t size)
 {
-	const struct sess_opts	*so = sess_get_opts(op->s);
-	const struct sockaddr	*sa;
-	socklen_t		 salen = 0;
-	char			 addr[128];
-
-	if (error == SNMPMGR_ERR_TIMEOUT) {
-		sa = sess_addr(op->s, &salen);
-		transport_addr_str(sa, salen, true, addr, sizeof(addr));
-		snprintf(buf, size, "no response from %s after %u tries",
-		    addr, so->retries + 1);
-	} else if (snmpmgr_lasterr() == error)
+	if (error == SNMPMGR_ERR_TIMEOUT)
+		sessions_timeout_detail(op->s, tries != 0 ? tries :
+		    sess_get_opts(op->s)->retries + 1, buf, size);
+	else if (snmpmgr_lasterr() == error)
 		snprintf(buf, size, "%s", snmpmgr_lasterr_detail());
 	else
 		snprintf(buf, size, "%s", snmpmgr_strerror(error));
@@ -475,7 +469,7 @@ op_walk_error_detail(const struct op *op, const struct walk_result *res,
 	const char	*name;
 
 	if (res->error_status == 0) {
-		op_error_detail(op, res->error, buf, size);
+		op_error_detail(op, res->error, 0, buf, size);
 		return;
 	}
 	name = snmp_error_status_name(res->error_status);

@@ -125,9 +125,11 @@ void		 op_walk_pause(struct op *op);
 
 /* r's error from the last numbered error (snmpmgr_lasterr). */
 void		 op_error_lasterr(struct ctl_req *r);
-/* The detail of an error the engine reported through a callback. */
-void		 op_error_detail(const struct op *op, int error, char *buf,
-		    size_t size);
+/* The detail of an error the engine reported through a callback; for a
+ * timeout, the tries sent (sess_result.tries; 0: the session's retries
+ * plus one). */
+void		 op_error_detail(const struct op *op, int error,
+		    uint32_t tries, char *buf, size_t size);
 /* The same for a walk that ended with res: the agent's error-status
  * when it answered one. */
 void		 op_walk_error_detail(const struct op *op,

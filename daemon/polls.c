@@ -37,7 +37,6 @@
 #include "core/pdu.h"
 #include "sess_event.h"
 #include "core/session.h"
-#include "core/transport.h"
 #include "core/walk.h"
 
 #include "conf.h"
@@ -84,6 +83,7 @@ struct pjob {
 	struct walk		*w;
 	size_t			 wi;		/* subtree walked now */
 	uint64_t		 start_us;
+	uint32_t		 tries;		/* a get's, sent (0: not known) */
 	TAILQ_HEAD(, pwait)	 waiters;
 };
 
@@ -260,6 +260,7 @@ pjob_get_cb(struct sess_req *sr, const struct sess_result *res, void *arg)
 
 	pj->sr = NULL;
 	if (res->error != 0) {
+		pj->tries = res->tries;
 		pjob_end(pj, res->error, NULL, false);
 		return;
 	}
@@ -590,21 +591,18 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 	struct polls	*P = pp->P;
 	struct dsess	*ds = pp->ds;
 	struct pwait	*w;
-	const struct sockaddr *sa;
 	struct rates_in	 in;
-	socklen_t	 salen = 0;
 	uint64_t	 now = polls_now_us(P), now_ms = state_now_ms();
-	char		 buf[256], addr[128];
+	char		 buf[256];
 
 	if (error != 0 && detail == NULL) {
-		if (error == SNMPMGR_ERR_TIMEOUT && ds->s != NULL) {
-			sa = sess_addr(ds->s, &salen);
-			transport_addr_str(sa, salen, true, addr, sizeof(addr));
-			snprintf(buf, sizeof(buf), "no response from %s after "
-			    "%u tries", addr, (pj->cp->retries >= 0 ?
+		if (error == SNMPMGR_ERR_TIMEOUT && ds->s != NULL)
+			sessions_timeout_detail(ds->s, pj->tries != 0 ?
+			    pj->tries : (pj->cp->retries >= 0 ?
 			    (uint32_t)pj->cp->retries :
-			    sess_get_opts(ds->s)->retries) + 1);
-		} else if (snmpmgr_lasterr() == error)
+			    sess_get_opts(ds->s)->retries) + 1, buf,
+			    sizeof(buf));
+		else if (snmpmgr_lasterr() == error)
 			snprintf(buf, sizeof(buf), "%s",
 			    snmpmgr_lasterr_detail());
 		else
@@ -612,6 +610,7 @@ pjob_end(struct pjob *pj, int error, const char *detail, bool answered)
 			    snmpmgr_strerror(error));
 		detail = buf;
 	}
+	pj->tries = 0;
 	P->done++;
 	polls_count(P, now);
 	if (error == 0) {

@@ -345,18 +345,15 @@ void
 render_double(struct render_buf *b, double v)
 {
 	char	 buf[40];
-	int	 prec, n = 0;
+	int	 n;
 
 	if (!isfinite(v)) {
 		render_adds(b, "null");
 		return;
 	}
-	/* %.17g always reads back the same; fewer digits often do. */
-	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
+	/* As jansson writes them (RENDER_JSON_DUMP): a rate in poll.results
+	 * and in its response event read the same. */
+	n = snprintf(buf, sizeof(buf), "%.*g", RENDER_REAL_DIGITS, v);
 	render_add(b, buf, (size_t)n);
 }
 

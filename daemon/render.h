@@ -14,6 +14,20 @@
 #include <stdint.h>
 #include <string.h>
 
+/*
+ * The significant digits of every real snmpmgrd writes, by hand
+ * (render_double) or by jansson (RENDER_JSON_DUMP): DBL_DIG, the most a
+ * double keeps of any decimal, so a value in ms with microseconds (up to
+ * 10^12 ms) prints as that decimal, without the 17-digit noise of an
+ * exact round trip ("0.39900000000000002"), and a rate keeps 15 digits.
+ */
+#define RENDER_REAL_DIGITS	15
+/* The flags of every json_dumps of what snmpmgrd sends or publishes
+ * (control replies, events, cluster records); used where <jansson.h> is
+ * included. */
+#define RENDER_JSON_DUMP	(JSON_COMPACT | \
+				 JSON_REAL_PRECISION(RENDER_REAL_DIGITS))
+
 struct oid;
 struct snmp_value;
 struct snmp_varbind;
@@ -80,8 +94,8 @@ void	 render_i64(struct render_buf *b, int64_t v);
 /* v / 10^dec written with dec decimals (at most 19), as printf's "%.*f"
  * writes that exact quotient: v counts units of 10^-dec. */
 void	 render_fixed(struct render_buf *b, uint64_t v, unsigned dec);
-/* A finite double as the shortest JSON number that reads back the same
- * (null when not finite). */
+/* A finite double to RENDER_REAL_DIGITS significant digits, as jansson
+ * writes it with RENDER_JSON_DUMP (null when not finite). */
 void	 render_double(struct render_buf *b, double v);
 /* A JSON string (quotes included) of n bytes of UTF-8, escaped. */
 void	 render_json_str(struct render_buf *b, const char *s, size_t n);

@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/hex.h"
 #include "core/session.h"
+#include "core/transport.h"
 #include "core/usm.h"
 
 #include "conf.h"
@@ -457,6 +458,20 @@ const char *
 sessions_host(const struct dsess *ds)
 {
 	return ds->s != NULL ? sess_get_host(ds->s) : ds->cs->host;
+}
+
+void
+sessions_timeout_detail(const struct sess *s, uint32_t tries, char *buf,
+    size_t size)
+{
+	const struct sockaddr	*sa;
+	socklen_t		 salen = 0;
+	char			 addr[TRANSPORT_ADDRSTRLEN];
+
+	sa = sess_addr(s, &salen);
+	transport_addr_str(sa, salen, true, addr, sizeof(addr));
+	snprintf(buf, size, "no response from %s after %u %s", addr, tries,
+	    tries == 1 ? "try" : "tries");
 }
 
 void

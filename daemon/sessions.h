@@ -175,6 +175,14 @@ const char	*sessions_version_name(int version);
 /* "udp", "udp6", "dtls". */
 const char	*sessions_transport_name(int transport);
 
+/*
+ * The detail of a request of s that timed out after tries sent (201): "no
+ * response from HOST:PORT after N tries", for control replies, events and
+ * poll errors alike.
+ */
+void		 sessions_timeout_detail(const struct sess *s, uint32_t tries,
+		    char *buf, size_t size);
+
 /* Free what a config_session copy made for a run-time session owns. */
 void		 sessions_cs_free(struct config_session *cs);
 /* A deep copy (own references to the credential and extra options). */

@@ -55,6 +55,15 @@ view_sess_stats(const struct dsess *ds)
 	return ds->s != NULL ? sess_get_stats(ds->s) : &zero;
 }
 
+/* The round trip of the last answer: null before the first (as
+ * srtt_ms), not 0. */
+static json_t *
+view_last_rtt(const struct sess_stats *st)
+{
+	return st->responses > 0 ? json_real(st->last_rtt_us / 1000.0) :
+	    json_null();
+}
+
 /* Add last_success, last_error, srtt_ms of st (NULL: none yet) to o. */
 static void
 view_sess_health(json_t *o, const struct state_sess *st)
@@ -114,7 +123,7 @@ view_session_list(struct daemon *d, const struct sessions *t,
 		o = sessions_opts(ds);
 		st = view_sess_stats(ds);
 		row = json_pack("{s:s,s:s,s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,"
-		    "s:I,s:f}",
+		    "s:I,s:o}",
 		    "name", ds->name,
 		    "host", sessions_host(ds),
 		    "port", (int)o->port,
@@ -127,7 +136,7 @@ view_session_list(struct daemon *d, const struct sessions *t,
 		    "timeouts", (json_int_t)st->timeouts,
 		    "retries", (json_int_t)st->retries,
 		    "bad_packets", (json_int_t)st->bad_packets,
-		    "last_rtt_ms", st->last_rtt_us / 1000.0);
+		    "last_rtt_ms", view_last_rtt(st));
 		if (row == NULL || json_array_append_new(rows, row) == -1)
 			goto fail;
 		if (ds->s == NULL)
@@ -350,7 +359,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 	/* Secrets masked unless the session's mask_sensitive_data is off. */
 	if ((opts = view_session_opts(ds)) == NULL)
 		return NULL;
-	stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}",
+	stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I}",
 	    "requests", (json_int_t)st->requests,
 	    "retries", (json_int_t)st->retries,
 	    "responses", (json_int_t)st->responses,
@@ -360,7 +369,7 @@ view_session_show(struct daemon *d, const struct dsess *ds)
 	    "version_mismatch", (json_int_t)st->version_mismatch,
 	    "duplicates", (json_int_t)st->duplicates,
 	    "send_errors", (json_int_t)st->send_errors,
-	    "last_rtt_ms", st->last_rtt_us / 1000.0,
+	    "last_rtt_ms", view_last_rtt(st),
 	    "pending", (json_int_t)(ds->s != NULL ? sess_pending(ds->s) : 0));
 	if (stats == NULL) {
 		json_decref(opts);

@@ -92,7 +92,7 @@ view_poll_job_render(struct render_buf *b, const struct state_job_info *ji,
 
 	/* The summary, with "varbinds" added before its closing brace. */
 	sum = view_poll_job(ji, now_us);
-	s = sum != NULL ? json_dumps(sum, JSON_COMPACT) : NULL;
+	s = sum != NULL ? json_dumps(sum, RENDER_JSON_DUMP) : NULL;
 	json_decref(sum);
 	if (s == NULL) {
 		b->failed = true;

@@ -177,14 +177,51 @@ END_TEST
 START_TEST(config_duration_rejects_garbage)
 {
 	static const char *const bad[] = { "", "s", "5x", "-1s", "5 s",
-		"1.0001s", "1.5ms", "5.", "99999999999s", "1e3", "0x10",
-		"5sec", " 5s" };
+		"5.", "1e3", "0x10", "5sec", " 5s", "99999999999999999999x" };
 	uint32_t	 ms;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(config_parse_duration(bad[i], &ms) == -1,
 		    "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+/* Well-formed but too long, or finer than a millisecond: told apart from
+ * a syntax error, so the message can say which. */
+START_TEST(config_duration_range_and_precision)
+{
+	static const char *const big[] = { "50d", "49.8d", "4294968s",
+		"71583min", "99999999999s", "99999999999999999999s",
+		"4294967296ms" };
+	static const char *const fine[] = { "1.0005s", "1.0001s", "1.5ms",
+		"0.0001", "0.00000000000000000000001s",
+		"1.00000000000000000000001s" };
+	uint32_t	 ms;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(big) / sizeof(big[0]); i++)
+		ck_assert_msg(config_parse_duration(big[i], &ms) ==
+		    CONFIG_DURATION_RANGE, "\"%s\" not out of range", big[i]);
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		ck_assert_msg(config_parse_duration(fine[i], &ms) ==
+		    CONFIG_DURATION_FINE, "\"%s\" not too fine", fine[i]);
+	ck_assert_int_eq(config_parse_duration("49d", &ms), 0);
+	ck_assert_uint_eq(ms, 49U * 86400000U);
+	ck_assert_int_eq(config_parse_duration("4294967295ms", &ms), 0);
+	ck_assert_uint_eq(ms, UINT32_MAX);
+	ck_assert_int_eq(config_parse_duration("0.000000000000000000000s",
+	    &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+	/* The config says so in the same words as for a number. */
+	expect_error("{\"scheduler\": {\"backoff_max\": @\"50d\"}}\n",
+	    "scheduler.backoff_max: must be from 10ms to 24h");
+	expect_error("{\"scheduler\": {\"backoff_max\": @\"49d\"}}\n",
+	    "scheduler.backoff_max: must be from 10ms to 24h");
+	expect_error("{\"defaults\": {\"timeout\": @\"1.0005s\"}}\n",
+	    "defaults.timeout: finer than a millisecond");
+	expect_error("{\"defaults\": {\"timeout\": @1.0005}}\n",
+	    "defaults.timeout: finer than a millisecond");
 }
 END_TEST
 
@@ -1639,6 +1676,7 @@ main(void)
 	tc = tcase_create("syntax");
 	tcase_add_test(tc, config_duration_accepts_units_and_seconds);
 	tcase_add_test(tc, config_duration_rejects_garbage);
+	tcase_add_test(tc, config_duration_range_and_precision);
 	tcase_add_test(tc, config_size_accepts_binary_and_decimal_units);
 	tcase_add_test(tc, config_size_rejects_garbage);
 	tcase_add_test(tc, config_inline_target_options);

@@ -93,6 +93,17 @@ def free_udp_port(family=socket.AF_INET):
         return s.getsockname()[1]
 
 
+def silent_tcp_port(test):
+    """A TCP port on 127.0.0.1 that takes connections (the kernel's
+    backlog) and never answers: an agent that is there but mute.  Closed
+    when test ends."""
+    lsn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    test.addCleanup(lsn.close)
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(4)
+    return lsn.getsockname()[1]
+
+
 def _free_udp_tcp_port(ipv6=False):
     """A port free for UDP and TCP on 127.0.0.1 (and ::1 with ipv6)."""
     want = [(socket.AF_INET, "127.0.0.1")]

@@ -12,11 +12,13 @@ objects.  Standard library only.
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +117,36 @@ class Usage(unittest.TestCase):
             with self.subTest(args=args):
                 self.usage_error(*args)
 
+    def test_options_after_operands_are_usage_errors(self):
+        # Not sent to the daemon as OIDs: said before connecting.
+        for args in (["get", "lo", "-v", "1", SYS_NAME],
+                     ["get", "lo", SYS_NAME, "-v", "1"],
+                     ["get", "-H", "127.0.0.1", SYS_NAME, "--retries", "1"],
+                     ["getnext", "lo", "-O", "n", SYS_NAME],
+                     ["getbulk", "lo", "-r", "5", SYS_NAME],
+                     ["walk", "lo", "--limit", "3", "1.3"],
+                     ["walk", "lo", "1.3", "--json"],
+                     ["set", "lo", "-c", "x", WRITABLE_OID, "s", "v"],
+                     ["set", "lo", WRITABLE_OID, "s", "v", "-v", "1", "x"],
+                     ["inform", "lo", "-t", "1s", "1.3.6.1.4.1.1.0.1"],
+                     ["table", "lo", "--getnext", "1.3.6.1.2.1.2.2"],
+                     ["discover", "lo", "-l", "authPriv"]):
+            with self.subTest(args=args):
+                r = self.usage_error(*args)
+                self.assertIn("after an operand: options come first",
+                              r.stderr)
+        # A negative value where a value goes is no option.
+        p = Peer(lambda conn, req: conn.sendall(_line(
+            {"jsonrpc": "2.0", "id": req["id"], "result": {}})))
+        try:
+            r = ctl("-s", p.path, "set", "lo", WRITABLE_OID, "i", "-5",
+                    WRITABLE_OID, "s", "-x")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([v.get("value") for v in
+                          p.requests[0]["params"]["varbinds"]], [-5, "-x"])
+
     def test_set_rejects_unknown_type_letter(self):
         r = self.usage_error("set", "lo", WRITABLE_OID, "z", "v")
         self.assertIn("i u t a o s x d n c C U", r.stderr)
@@ -191,6 +223,50 @@ def _line(obj):
 
 
 class Connection(unittest.TestCase):
+
+    def test_nested_results_print_as_lines(self):
+        # What a DTLS session's show and stats traps hold: lists of
+        # objects, lists of strings, empty ones, reals with a double's
+        # noise (as a raw reply line may carry them).
+        raw = (b'{"jsonrpc":"2.0","id":%d,"result":{"name":"d",'
+               b'"tls":{"peer":{"subject":"CN=agent","san":[{"type":"dns",'
+               b'"value":"agent.example"},{"type":"ip","value":"::1"}],'
+               b'"chain":[{"subject":"CN=agent","issuer":"CN=ca"}]},'
+               b'"ciphers":["A","B"],"empty":[],"none":{}},'
+               b'"listeners":[{"listen":"udp:[::1]:162","open":true,'
+               b'"rtt_ms":0.39900000000000002,"tiny":1.0000000000000001e-05,'
+               b'"nested":[[1,2],[3]]}],"uptime":12345.678901234}}\n')
+        p = Peer(lambda conn, req: conn.sendall(raw % req["id"]))
+        try:
+            r = ctl("-s", p.path, "show", "d")
+        finally:
+            p.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "\n".join([
+            "name: d",
+            "tls:",
+            "  peer:",
+            "    subject: CN=agent",
+            "    san:",
+            "      - type: dns",
+            "        value: agent.example",
+            "      - type: ip",
+            "        value: ::1",
+            "    chain:",
+            "      - subject: CN=agent",
+            "        issuer: CN=ca",
+            "  ciphers: A, B",
+            "  empty: -",
+            "  none: -",
+            "listeners:",
+            "  - listen: udp:[::1]:162",
+            "    open: yes",
+            "    rtt_ms: 0.399",
+            "    tiny: 1e-05",
+            "    nested:",
+            "      - 1, 2",
+            "      - 3",
+            "uptime: 12345.679", ""]))
 
     def test_missing_socket_exits_2(self):
         path = os.path.join(tempfile.gettempdir(), "snmpmgrctl-nope.sock")
@@ -397,6 +473,35 @@ class AgainstDaemon(unittest.TestCase):
         js = self.js("sessions")
         self.assertEqual([s["name"] for s in js["sessions"]],
                          ["lo", "lo1", "rw"])
+
+    def test_sessions_rtt_is_dash_before_an_answer(self):
+        # lo1 is asked nothing in this class before this test.
+        lines = self.ok("sessions").splitlines()
+        head = lines[0].split()
+        row = [l.split() for l in lines[1:] if l.split()[0] == "lo1"][0]
+        self.assertEqual(row[head.index("RTT_MS")], "-", lines)
+        self.assertEqual(row[head.index("SRTT_MS")], "-", lines)
+        self.assertIsNone(self.js("show", "lo1")["stats"]["last_rtt_ms"])
+
+    def test_sessions_bad_state_is_error(self):
+        for args in (["sessions", "--state", "bogus"],
+                     ["call", "session.list", '{"state": "UP"}'],
+                     ["call", "session.list", '{"stat": "up"}']):
+            with self.subTest(args=args):
+                r = self.run_ctl(*args)
+                self.assertEqual(r.returncode, 1, r)
+                self.assertIn("error -32602", r.stderr)
+                self.assertEqual(r.stdout, "")
+        r = self.run_ctl("sessions", "--state", "bogus")
+        self.assertIn('"up", "down", "unknown", "disabled" or "error"',
+                      r.stderr)
+
+    def test_watch_unknown_session_is_error(self):
+        # Said at once, not a watch that never prints.
+        r = self.run_ctl("watch", "--session", "lo,nosuch", timeout=10)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn('unknown session "nosuch"', r.stderr)
+        self.assertEqual(r.stdout, "")
 
     def test_show_human_and_json(self):
         out = self.ok("show", "rw")
@@ -607,6 +712,88 @@ def _secret_file(test, text):
         f.write(text)
     test.addCleanup(os.unlink, path)
     return path
+
+
+# A real number as JSON writes it, and its significant digits.
+REAL = re.compile(rb'(?<![\w".])-?(\d+)\.(\d+)(?:[eE][-+]?\d+)?(?![\w"])')
+
+
+def real_digits(m):
+    return len((m.group(1) + m.group(2)).lstrip(b"0"))
+
+
+class PolledSession(unittest.TestCase):
+    """A session with a poll: what show prints of nested lists and reals,
+    and how many digits the daemon writes of a real."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.agent = Snmpd()
+        try:
+            cls.daemon = Daemon({
+                "sessions": {"lo": dict(cls.agent.target(),
+                                        polls=["sys"])},
+                "polls": {"sys": {"get": [SYS_UPTIME, SYS_NAME],
+                                  "interval": "200ms"}}})
+        except BaseException:
+            cls.agent.close()
+            raise
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            sh = cls.daemon.call("session.show", {"session": "lo"})
+            if sh["polls"] and sh["polls"][0].get("runs", 0) >= 2:
+                break
+            time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.close()
+        cls.agent.close()
+
+    def test_show_prints_nested_lists_readably(self):
+        r = ctl("-s", self.daemon.sock, "show", "lo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        # No JSON text in what people read: lists of objects are items.
+        self.assertNotRegex(out, r'[\[{]["{\[]', out)
+        self.assertRegex(out, r"(?m)^polls:\n  - poll: sys$")
+        self.assertRegex(out, r"(?m)^    kind: get$")
+        # Reals to at most three decimals.
+        for m in re.finditer(r"(?m)^\s*(?:- )?(\w+_ms): (\S+)$", out):
+            if m.group(2) != "-":
+                self.assertRegex(m.group(2), r"^\d+(\.\d{1,3})?$",
+                                 m.group(0))
+        self.assertRegex(out, r"(?m)^    duration_ms: \d")
+
+    def test_watch_with_every_option(self):
+        # Every option of watch is a param events.subscribe takes.
+        r = ctl("-s", self.daemon.sock, "watch", "--session", "lo",
+                "--event", "poll,state", "--count", "1", "--max-queue",
+                "65536", timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["event"], "poll")
+
+    def test_replies_and_events_write_reals_without_noise(self):
+        c = snmptest.ControlClient(self.daemon.sock)
+        self.addCleanup(c.close)
+        raw = []
+        for method, params in (("session.show", {"session": "lo"}),
+                               ("session.list", None),
+                               ("poll.results", {"session": "lo"}),
+                               ("daemon.stats", None),
+                               ("daemon.status", None)):
+            c.request(method, params)
+            raw.append(c.read_line(10))
+        c.request("events.subscribe", {"events": ["poll", "response"],
+                                       "sessions": "lo"})
+        raw.append(c.read_line(10))
+        for _ in range(4):
+            raw.append(c.read_line(10))
+        reals = [m for line in raw for m in REAL.finditer(line)]
+        self.assertTrue(any(b"duration_ms" in l for l in raw[-4:]), raw)
+        self.assertGreater(len(reals), 5, raw)
+        for m in reals:
+            self.assertLessEqual(real_digits(m), 15, m.group(0))
 
 
 class SecretsOnCommandLine(unittest.TestCase):

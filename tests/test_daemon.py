@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snmptest import (ControlClient, Daemon, Snmpd,  # noqa: E402
                       SYS_DESCR, SYS_NAME,
                       SYS_UPTIME, WRITABLE_OID, free_udp_port,
-                      event_time, read_until_closed, top_builddir,
-                      top_srcdir)
+                      event_time, read_until_closed, silent_tcp_port,
+                      top_builddir, top_srcdir)
 
 SYSTEM = "1.3.6.1.2.1.1"
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
@@ -124,6 +124,109 @@ class DaemonMethods(unittest.TestCase):
         for k in ("requests", "responses", "timeouts", "retries",
                   "bad_packets", "last_rtt_ms"):
             self.assertIn(k, lo)
+
+    def test_last_rtt_is_null_before_an_answer(self):
+        # "dead" never answers: no round trip, not 0.0; an answer gives
+        # one.
+        self.error("snmp.get", {"session": "dead", "oids": [SYS_DESCR]})
+        rows = {r["name"]: r for r in
+                self.call("session.list")["sessions"]}
+        self.assertIsNone(rows["dead"]["last_rtt_ms"], rows["dead"])
+        self.assertIsNone(rows["dead"]["srtt_ms"])
+        sh = self.call("session.show", {"session": "dead"})
+        self.assertIsNone(sh["stats"]["last_rtt_ms"], sh["stats"])
+        self.call("snmp.get", {"session": "lo", "oids": [SYS_DESCR]})
+        sh = self.call("session.show", {"session": "lo"})
+        self.assertGreater(sh["stats"]["last_rtt_ms"], 0)
+
+    def test_session_list_refuses_unknown_state(self):
+        # Only the states a session can be in; the error names them.
+        for state in ("UP", "bogus", ""):
+            with self.subTest(state=state):
+                e = self.error("session.list", {"state": state})
+                self.assertEqual(e["code"], -32602, e)
+                self.assertEqual(e["message"], 'state: expected "up", '
+                                 '"down", "unknown", "disabled" or "error"')
+        for state in ("up", "down", "unknown", "disabled", "error"):
+            rows = self.call("session.list", {"state": state})["sessions"]
+            self.assertTrue(all(r["state"] == state for r in rows), rows)
+        rows = self.call("session.list", {"state": "unknown"})["sessions"]
+        self.assertIn("lo", [r["name"] for r in rows])
+
+    # Every method, with the params it takes.
+    METHODS = {
+        "cluster.members": [], "daemon.reload": [], "daemon.stats": [],
+        "daemon.status": [],
+        "events.subscribe": ["events", "sessions", "max_queue"],
+        "events.unsubscribe": ["subscription"], "mib.translate": ["names"],
+        "poll.reset": ["session"], "poll.results": ["session", "poll"],
+        "poll.run": ["session", "poll"], "poll.value": ["session", "oid"],
+        "request.cancel": ["id"],
+        "session.add": ["persist", "session", "config"],
+        "session.config": ["persist", "session", "options"],
+        "session.disable": ["persist", "session"],
+        "session.enable": ["persist", "session"],
+        "session.interrupt": ["session"], "session.list": ["state"],
+        "session.remove": ["session"], "session.show": ["session"],
+        "snmp.discover": ["session", "target", "force"],
+        "snmp.get": ["session", "target", "oids", "store"],
+        "snmp.getbulk": ["session", "target", "oids", "non_repeaters",
+                         "max_repetitions", "store"],
+        "snmp.getnext": ["session", "target", "oids", "store"],
+        "snmp.inform": ["session", "target", "trap_oid", "uptime",
+                        "varbinds"],
+        "snmp.set": ["session", "target", "varbinds"],
+        "snmp.table": ["session", "target", "table", "columns",
+                       "use_getnext", "max_repetitions"],
+        "snmp.trap": ["session", "target", "trap_oid", "uptime", "varbinds",
+                      "enterprise", "agent_addr"],
+        "snmp.walk": ["session", "target", "oid", "start_oid", "limit",
+                      "inside_range", "use_getnext", "max_repetitions",
+                      "stream", "store"],
+        "usm.hash": ["engine_id", "auth", "auth_password", "auth_key",
+                     "priv", "priv_password", "priv_key",
+                     "priv_key_extension", "user"],
+    }
+
+    def test_every_method_refuses_unknown_params_alike(self):
+        # One wording for all: the key, the method, the params it takes,
+        # before anything else is looked at.
+        for method, takes in sorted(self.METHODS.items()):
+            with self.subTest(method=method):
+                e = self.error(method, {"bogus_param": 1})
+                self.assertEqual(e["code"], -32602, e)
+                want = ('unknown param "bogus_param" (%s takes ' % method +
+                        ("none" if not takes else
+                         ", ".join('"%s"' % t for t in takes[:-1]) +
+                         (" or " if len(takes) > 1 else "") +
+                         '"%s"' % takes[-1]) + ")")
+                self.assertEqual(e["message"], want)
+        # Next to good params too, and a long key is cut.
+        for method, params in (
+                ("snmp.get", {"session": "lo", "oids": [SYS_DESCR],
+                              "stor": True}),
+                ("session.show", {"session": "lo", "sesion": "lo"}),
+                ("session.list", {"stat": "up"}),
+                ("poll.results", {"session": "lo", "pol": "x"})):
+            with self.subTest(params=params):
+                e = self.error(method, params)
+                self.assertEqual(e["code"], -32602, e)
+                self.assertTrue(e["message"].startswith("unknown param "),
+                                e)
+        e = self.error("session.list", {"\u00e9" * 30: 1})
+        self.assertTrue(e["message"].startswith(
+            'unknown param "%s" (' % ("\u00e9" * 20)), e)
+
+    def test_events_subscribe_refuses_unknown_sessions(self):
+        for sessions in ("nosuch", ["lo", "nosuch"]):
+            with self.subTest(sessions=sessions):
+                e = self.error("events.subscribe", {"sessions": sessions})
+                self.assertEqual(e["code"], -32602, e)
+                self.assertEqual(e["message"], 'unknown session "nosuch"')
+        c = self.daemon.connect()
+        self.addCleanup(c.close)
+        res = c.call("events.subscribe", {"sessions": ["lo", "dead"]})
+        self.assertEqual(res["sessions"], ["dead", "lo"])
 
     def test_session_show_masks_secrets_and_counts(self):
         before = self.call("session.show", {"session": "lo"})
@@ -372,6 +475,18 @@ class DaemonMethods(unittest.TestCase):
         self.assertLess(elapsed, 5.0)
         st = self.call("session.show", {"session": "dead"})["stats"]
         self.assertGreaterEqual(st["timeouts"], 1)
+
+    def test_stream_timeout_counts_the_one_try_sent(self):
+        # Over TCP a request is written once (RFC 3430: no resend on the
+        # connection): the timeout says 1 try, not retries + 1.
+        port = silent_tcp_port(self)
+        e = self.error("snmp.get", {"target": {
+            "host": "127.0.0.1", "port": port, "transport": "tcp",
+            "timeout": "150ms", "retries": 2}, "oids": [SYS_DESCR]})
+        self.assertEqual(e["code"], 201, e)
+        self.assertEqual(e["data"]["detail"], "no response from "
+                         "127.0.0.1:%d after 1 try" % port)
+        self.assertIsInstance(e["data"]["request_id"], int)
 
     def test_inline_target_timeout(self):
         e = self.error("snmp.get", {"target": {

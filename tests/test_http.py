@@ -616,7 +616,9 @@ class HttpRates(unittest.TestCase):
             got = self.rates(s, oid)
             self.assertEqual(len(got), 1, got)
             self.assertEqual(float(got[0][1]), r["by"][oid]["rate"])
-            self.assertEqual(float(got[0][1]), delta / (us / 1e6))
+            # to the 15 significant digits the daemon writes of a real
+            self.assertEqual(float(got[0][1]),
+                             float("%.15g" % (delta / (us / 1e6))))
             self.assertEqual(got[0][0]["host"], "127.0.0.1", body[:3000])
             self.assertEqual(types[self.mname(oid) + "_rate"], "gauge")
             self.assertEqual(types[self.mname(oid)], "counter")
@@ -647,7 +649,8 @@ class HttpRates(unittest.TestCase):
                 self.mname(self.C64)
             res = wait_for(lambda: prom.query(q), timeout=30,
                            what="a rate in prometheus")
-            self.assertEqual(float(res[0]["value"][1]), 3 / (us / 1e6))
+            self.assertEqual(float(res[0]["value"][1]),
+                             float("%.15g" % (3 / (us / 1e6))))
             # the agent restarted: no rate any more, and prometheus sees
             # the series end (a gap, not a spike)
             time.sleep(0.2)

@@ -72,7 +72,10 @@ class TrapTraces(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.port = free_udp_port()
-        cls.d = Daemon({"traps": {
+        # "quiet" is never asked anything: its subscribers must not see
+        # the receiver's traffic.
+        cls.d = Daemon({"sessions": {"quiet": {
+            "host": "127.0.0.1", "port": free_udp_port()}}, "traps": {
             "listen": ["udp:127.0.0.1:%d" % cls.port],
             "communities": ["public"],
             "journal": {"path": "traps.jsonl", "fsync": "interval",
@@ -87,7 +90,7 @@ class TrapTraces(unittest.TestCase):
         w = Watcher(self.d, events=("trace",))
         sess_only = self.d.connect()
         sess_only.call("events.subscribe", {"events": ["trace"],
-                                            "sessions": ["nosuch"]})
+                                            "sessions": ["quiet"]})
         oid = "1.3.6.1.4.1.99999.0.77"
         r = snmptest.net_snmp_run("snmpinform", "-v2c", "-c", "public",
                                   "-r", "2", "-t", "2", self.addr, "",

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest  # noqa: E402
 from snmptest import (Daemon, Snmpd, SYS_DESCR, SYS_NAME,  # noqa
                       free_udp_port, net_snmp, norm_varbind,
-                      parse_net_snmp_line)
+                      parse_net_snmp_line, silent_tcp_port)
 
 SYS_OBJECTID = "1.3.6.1.2.1.1.2.0"
 IFDESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -697,6 +697,21 @@ class Scheduling(unittest.TestCase):
             self.assertGreater(st["polls"]["polls"]["skipped_down"], 0)
             self.assertGreater(show["polls"][0]["skipped_down"], 0)
 
+    def test_tcp_poll_timeout_counts_the_try_sent(self):
+        # Over TCP a poll's request is written once: its timeout says
+        # so, whatever the retries.
+        port = silent_tcp_port(self)
+        with Daemon({"polls": {"p": {"get": [SYS_NAME], "interval": "1h"}},
+                     "sessions": {"t": {"host": "127.0.0.1", "port": port,
+                                        "transport": "tcp",
+                                        "timeout": "100ms", "retries": 2,
+                                        "polls": ["p"]}}}) as d:
+            r = d.call("poll.run", {"session": "t"}, timeout=30)
+            err = r["polls"][0]["error"]
+            self.assertEqual(err["code"], 201, r)
+            self.assertEqual(err["detail"], "no response from "
+                             "127.0.0.1:%d after 1 try" % port)
+
     def test_a_polls_own_timeout_and_retries_apply(self):
         port = free_udp_port()
         with Daemon({"scheduler": {"down_after": 1},
@@ -729,7 +744,7 @@ class Scheduling(unittest.TestCase):
             self.assertLess(took["w"], 1000)
             errs = {p["poll"]: p["error"] for p in r["polls"]}
             self.assertEqual(errs["p"]["code"], 201)
-            self.assertIn("after 1 tries", errs["p"]["detail"])
+            self.assertIn("after 1 try", errs["p"]["detail"])
             self.assertIn("after 2 tries", errs["w"]["detail"])
             out = d.ctl("poll", "slow", "p")
             self.assertEqual(out.returncode, 1)

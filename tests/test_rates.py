@@ -50,6 +50,11 @@ def parse_time(s):
     return calendar.timegm(t) * 1000 + int(s[20:23])
 
 
+def digits15(x):
+    """x as the daemon writes a real: 15 significant digits."""
+    return float("%.15g" % x)
+
+
 def value(vb):
     return int(vb["value"])
 
@@ -116,8 +121,9 @@ class Base(unittest.TestCase):
         us = round(res["rate_interval_ms"] * 1000)
         self.assertGreater(us, 0)
         self.assertNotIn("discontinuity", vb)
-        # Exactly: the integer increase over the reported interval.
-        self.assertEqual(vb["rate"], delta / (us / 1e6), vb)
+        # Exactly, to the 15 digits the daemon writes of a real: the
+        # integer increase over the reported interval.
+        self.assertEqual(vb["rate"], digits15(delta / (us / 1e6)), vb)
 
     def ctl_lines(self, poll):
         """snmpmgrctl results: the line of each OID."""
@@ -206,8 +212,8 @@ class V2Rates(Base):
         self.assertIn(v["poll"], ("r", "w"))
         self.assertIn("rate", v)
         self.assertIn("rate_interval_ms", v)
-        self.assertEqual(v["rate"], 123456789 /
-                         (round(v["rate_interval_ms"] * 1000) / 1e6))
+        self.assertEqual(v["rate"], digits15(
+            123456789 / (round(v["rate_interval_ms"] * 1000) / 1e6)))
 
         # The agent restarted: sysUpTime went backwards.  Counters restart
         # low too; without the discontinuity that would look like a wrap.

@@ -519,6 +519,70 @@ if err:
         self.assertEqual(len(lines), 3)
         self.assertEqual(lines[0]["trap_oid"], oid)
 
+    def test_trap_list_type_and_version_words(self):
+        # The values a record can have; "2" is 2c as in the config.
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "5",
+               oid)
+        self.assertIsNotNone(wait_record(self.journal, by_oid(oid)))
+        for v in ("2c", "2"):
+            res = self.d.call("trap.list", {"trap_oid": oid, "version": v})
+            self.assertEqual(res["count"], 1, v)
+        res = self.d.call("trap.list", {"trap_oid": oid, "version": "1"})
+        self.assertEqual(res["count"], 0)
+        res = self.d.call("trap.list", {"trap_oid": oid, "type": "trap"})
+        self.assertEqual(res["count"], 1)
+        res = self.d.call("trap.list", {"trap_oid": oid, "type": "inform"})
+        self.assertEqual(res["count"], 0)
+        for bad, msg in (
+                ({"version": "4"}, 'version: expected "1", "2c" or "3"'),
+                ({"version": "v2c"}, 'version: expected "1", "2c" or "3"'),
+                ({"type": "foo"}, 'type: expected "trap" or "inform"'),
+                ({"type": "Trap"}, 'type: expected "trap" or "inform"'),
+                ({"colour": "red"}, 'unknown param "colour" (trap.list '
+                 'takes "limit", "since", "until", "source", "trap_oid", '
+                 '"type", "version" or "user")')):
+            with self.subTest(params=bad):
+                r = self.d.rpc("trap.list", bad)
+                self.assertEqual(r["error"]["code"], -32602, r)
+                self.assertEqual(r["error"]["message"], msg)
+        r = self.d.rpc("trap.stats", {"x": 1})
+        self.assertEqual(r["error"]["message"],
+                         'unknown param "x" (trap.stats takes none)')
+        # snmpmgrctl traps says so and exits 1; --version 2 finds 2c.
+        for args in (["--version", "4"], ["--type", "foo"]):
+            r = self.d.ctl("traps", *args)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn("expected", r.stderr)
+            self.assertEqual(r.stdout, "")
+        r = self.d.ctl("traps", "--trap-oid", oid, "--version", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("v2c trap " + oid, r.stdout)
+
+    def test_trap_list_every_filter_at_once(self):
+        # All five field filters fit in one query: the fifth was written
+        # past the filter's array (-32603, and with a long value the
+        # daemon died of it).
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "6",
+               oid)
+        self.assertIsNotNone(wait_record(self.journal, by_oid(oid)))
+        res = self.d.call("trap.list", {
+            "source": "127.0.0.1", "trap_oid": oid, "type": "trap",
+            "version": "2c", "user": "u" * 1399})
+        self.assertEqual(res["count"], 0)
+        res = self.d.call("trap.list", {
+            "source": "127.0.0.1", "trap_oid": oid, "type": "trap",
+            "version": "2c"})
+        self.assertEqual(res["count"], 1)
+        # Every filter snmpmgrctl has is a param trap.list takes.
+        r = self.d.ctl("traps", "--since", "1h", "--until", "2099-01-01",
+                       "--source", "127.0.0.1", "--trap-oid", oid,
+                       "--type", "trap", "--version", "2c", "--user", "u",
+                       "--limit", "5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_stats_traps(self):
         st = self.stats()
         for k in ("received", "accepted", "rejected_by_reason", "journal",
@@ -532,6 +596,10 @@ if err:
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("rejected_by_reason:", r.stdout)
         self.assertIn("bad_community:", r.stdout)
+        # The listeners as items of key: value lines, not JSON text.
+        self.assertNotRegex(r.stdout, r'[\[{]["{\[]', r.stdout)
+        self.assertRegex(r.stdout, r"(?m)^listeners:\n  - \w+: ")
+        self.assertRegex(r.stdout, r"(?m)^    open: yes$")
 
     def test_watch_shows_trap(self):
         oid = unique_oid()
@@ -1111,10 +1179,24 @@ class SenderTest(unittest.TestCase):
 
     def test_inform_without_receiver_times_out(self):
         port = free_udp_port()
-        r = self.d.rpc("snmp.inform", {
-            "target": {"host": "127.0.0.1", "port": port, "timeout": "200ms",
-                       "retries": 0}, "trap_oid": "1.3.6.1.4.1.99999.0.1"})
-        self.assertEqual(r["error"]["code"], 201)
+        # As any request's timeout: the request ID, the address as
+        # HOST:PORT, the tries sent.
+        for retries, tries in ((0, "1 try"), (1, "2 tries")):
+            r = self.d.rpc("snmp.inform", {
+                "target": {"host": "127.0.0.1", "port": port,
+                           "timeout": "200ms", "retries": retries},
+                "trap_oid": "1.3.6.1.4.1.99999.0.1"})
+            self.assertEqual(r["error"]["code"], 201)
+            data = r["error"]["data"]
+            self.assertIsInstance(data.get("request_id"), int, r)
+            self.assertEqual(data["detail"], "no response from "
+                             "127.0.0.1:%d after %s" % (port, tries))
+            g = self.d.rpc("snmp.get", {
+                "target": {"host": "127.0.0.1", "port": port,
+                           "timeout": "200ms", "retries": retries},
+                "oids": ["1.3.6.1.2.1.1.3.0"]})
+            self.assertEqual(sorted(g["error"]["data"]), sorted(data))
+            self.assertEqual(g["error"]["data"]["detail"], data["detail"])
         r = self.d.rpc("snmp.inform", {"session": "td1",
                                        "trap_oid": "1.3.6.1.4.1.99999.0.1"})
         self.assertEqual(r["error"]["code"], 305)
