@@ -5,7 +5,9 @@
  * libsmi keeps global state and is used only inside mib_load(): it is
  * initialised, told the directories, asked for each module, read into
  * struct mib_node's, and shut down again, so a loaded set is plain
- * memory that lookups share without locks.  When two modules name the
+ * memory that lookups share without locks.  libsmi crashes on some
+ * broken modules, so a child reads them all first (mib_probe.c) and the
+ * daemon asks libsmi only for what the child got through.  When two modules name the
  * same OID the node keeps the name of the module listed first in
  * "modules", else of an SMIv2 module over an SMIv1 one, else of the
  * module whose name sorts first: the same choice on every start.  Every
@@ -147,8 +149,9 @@ mib_set_current(struct mib *m)
 
 	if (m != NULL && m != old)
 		log_info("mibs: %zu modules, %zu nodes, loaded in %.1f ms "
-		    "(on the event loop, before serving with them)",
-		    m->nmodules, m->nnodes, m->load_ms);
+		    "(%.1f of them read first by a child; on the event "
+		    "loop, before serving with them)",
+		    m->nmodules, m->nnodes, m->load_ms, m->probe_ms);
 	current = mib_ref(m);
 	mib_unref(old);
 }
@@ -881,20 +884,52 @@ load_one(struct load_ctx *lc, const char *name)
 	return false;
 }
 
-/* Every regular file of the dirs, for "all". */
 static void
-load_all(struct load_ctx *lc)
+plan_clear(struct mib_plan *p)
 {
+	size_t	 i;
+
+	for (i = 0; i < p->nitems; i++)
+		free(p->items[i]);
+	for (i = 0; i < p->nnowalk; i++)
+		free(p->nowalk[i]);
+	free(p->items);
+	free(p->nowalk);
+	free(p->skip);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+plan_add(struct mib_plan *p, const char *item)
+{
+	char	**ni;
+
+	if ((ni = realloc(p->items, (p->nitems + 1) * sizeof(*ni))) == NULL)
+		return -1;
+	p->items = ni;
+	if ((ni[p->nitems] = strdup(item)) == NULL)
+		return -1;
+	p->nitems++;
+	return 0;
+}
+
+/* The plan of mc: every regular file of the dirs for "all", then the
+ * listed names.  -1: out of memory. */
+static int
+plan_make(struct load_ctx *lc, struct mib_plan *p)
+{
+	const struct mib_conf *mc = lc->mc;
 	struct dirent	*de;
 	struct stat	 st;
 	char		 path[4096];
 	DIR		*dir;
 	size_t		 i;
 
-	for (i = 0; i < lc->mc->ndirs; i++) {
-		if ((dir = opendir(lc->mc->dirs[i])) == NULL) {
+	memset(p, 0, sizeof(*p));
+	for (i = 0; mc->all && i < mc->ndirs; i++) {
+		if ((dir = opendir(mc->dirs[i])) == NULL) {
 			if (lc->warn != NULL)
-				lc->warn(lc->arg, lc->mc->dirs[i], 0,
+				lc->warn(lc->arg, mc->dirs[i], 0,
 				    strerror(errno));
 			continue;
 		}
@@ -902,13 +937,33 @@ load_all(struct load_ctx *lc)
 			if (de->d_name[0] == '.')
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-			    lc->mc->dirs[i], de->d_name) >= sizeof(path) ||
+			    mc->dirs[i], de->d_name) >= sizeof(path) ||
 			    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 				continue;
-			(void)load_one(lc, path);
+			if (plan_add(p, path) == -1) {
+				closedir(dir);
+				return -1;
+			}
 		}
 		closedir(dir);
 	}
+	for (i = 0; i < mc->nmodules; i++)
+		if (plan_add(p, mc->modules[i]) == -1)
+			return -1;
+	if ((p->skip = calloc(p->nitems + 1, sizeof(*p->skip))) == NULL)
+		return -1;
+	return 0;
+}
+
+static bool
+plan_nowalk(const struct mib_plan *p, const char *module)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nnowalk; i++)
+		if (strcmp(p->nowalk[i], module) == 0)
+			return true;
+	return false;
 }
 
 /* smiSetPath's ':'-joined list of the dirs. */
@@ -933,15 +988,85 @@ set_path(const struct mib_conf *mc)
 	return rv;
 }
 
+/*
+ * libsmi over plan p into lc->m: the items, then every module's objects
+ * (but those of p->nowalk), then the names.  The daemon's load (out
+ * NULL) and the probe's child (out: where it tells its progress) do the
+ * same, so that what the child got through the daemon gets through.
+ * -1: out of memory.  libsmi is left initialised: smiExit() follows.
+ */
+static int
+build(struct load_ctx *lc, const struct mib_plan *p,
+    struct mib_probe_out *out)
+{
+	struct mib	*m = lc->m;
+	SmiModule	*sm;
+	size_t		 i;
+
+	loading = lc;
+	smiInit("snmpmgrd");
+	smiSetErrorLevel(1);
+	smiSetErrorHandler(smi_error_cb);
+	smiSetFlags(smiGetFlags() | SMI_FLAG_ERRORS);
+	if (set_path(lc->mc) == -1)
+		return -1;
+	for (i = 0; i < p->nitems; i++) {
+		if (p->skip[i])
+			continue;
+		if (out != NULL)
+			mib_probe_begin(out, i);
+		(void)load_one(lc, p->items[i]);
+		if (out != NULL)
+			mib_probe_end(out, i);
+	}
+	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
+		if (plan_nowalk(p, sm->name) || module_broken(lc, sm))
+			continue;
+		if (out != NULL)
+			mib_probe_walk(out, sm->name);
+		if (load_module_nodes(lc, sm) == -1)
+			return -1;
+		if (out != NULL)
+			mib_probe_walk(out, NULL);
+		m->nmodules++;
+	}
+	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
+		if (plan_nowalk(p, sm->name) || module_broken_quiet(lc, sm))
+			continue;
+		if (out != NULL)
+			mib_probe_walk(out, sm->name);
+		if (load_module_indexes(lc, sm) == -1)
+			return -1;
+		if (out != NULL)
+			mib_probe_walk(out, NULL);
+	}
+	return plain_names(m, &m->root);
+}
+
+/* The probe's child: build what the daemon will, into a set of its own
+ * (not freed: the process ends). */
+static int
+probe_cb(const struct mib_plan *p, struct mib_probe_out *out, void *arg)
+{
+	struct load_ctx	 lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.mc = arg;
+	lc.warn = mib_probe_msg;
+	lc.arg = out;
+	if ((lc.m = calloc(1, sizeof(*lc.m))) == NULL)
+		return -1;
+	return build(&lc, p, out);
+}
+
 struct mib *
 mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
     char *err, size_t errlen)
 {
 	struct load_ctx	 lc;
-	struct timespec	 t0, t1;
+	struct mib_plan	 plan;
+	struct timespec	 t0, t1, t2;
 	struct mib	*m;
-	SmiModule	*sm;
-	size_t		 i;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
@@ -954,45 +1079,37 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	lc.mc = mc;
 	lc.warn = warn;
 	lc.arg = arg;
-	loading = &lc;
-	smiInit("snmpmgrd");
-	smiSetErrorLevel(1);
-	smiSetErrorHandler(smi_error_cb);
-	smiSetFlags(smiGetFlags() | SMI_FLAG_ERRORS);
-	if (set_path(mc) == -1)
-		goto nomem;
-	if (mc->all)
-		load_all(&lc);
-	for (i = 0; i < mc->nmodules; i++)
-		(void)load_one(&lc, mc->modules[i]);
-	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
-		if (module_broken(&lc, sm))
-			continue;
-		if (load_module_nodes(&lc, sm) == -1)
-			goto nomem;
-		m->nmodules++;
+	if (plan_make(&lc, &plan) == -1) {
+		snprintf(err, errlen, "mibs: out of memory");
+		goto fail;
 	}
-	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm))
-		if (!module_broken_quiet(&lc, sm) &&
-		    load_module_indexes(&lc, sm) == -1)
-			goto nomem;
-	if (plain_names(m, &m->root) == -1)
-		goto nomem;
+	/* libsmi crashes on some broken modules: a child reads them first */
+	if (mib_probe(&plan, probe_cb, (void *)(uintptr_t)mc, warn, arg, err,
+	    errlen) == -1)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (build(&lc, &plan, NULL) == -1) {
+		smiExit();
+		snprintf(err, errlen, "mibs: out of memory");
+		goto fail;
+	}
 	smiExit();
 	loading = NULL;
 	load_ctx_clear(&lc);
+	plan_clear(&plan);
 	if (m->nnames > 0)
 		qsort(m->names, m->nnames, sizeof(*m->names), name_cmp);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	m->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	m->load_ms = (double)(t2.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t2.tv_nsec - t0.tv_nsec) / 1e6;
+	m->probe_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return m;
- nomem:
-	smiExit();
+ fail:
 	loading = NULL;
 	load_ctx_clear(&lc);
+	plan_clear(&plan);
 	mib_unref(m);
-	snprintf(err, errlen, "mibs: out of memory");
 	return NULL;
 }
 

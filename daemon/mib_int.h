@@ -1,7 +1,8 @@
 /*
- * mib_int.h - what mib.c (loading, the tree, names) and mib_hint.c
- * (enums, DISPLAY-HINTs, index decoding) share: the node and set types.
- * Private to the mib module.
+ * mib_int.h - what mib.c (loading, the tree, names), mib_hint.c (enums,
+ * DISPLAY-HINTs, index decoding) and mib_probe.c (reading the modules in
+ * a child first) share: the node and set types, the load plan.  Private
+ * to the mib module.
  */
 #ifndef SNMPMGRD_MIB_INT_H
 #define SNMPMGRD_MIB_INT_H
@@ -94,10 +95,55 @@ struct mib {
 	size_t		 capnames;
 	size_t		 nnodes;
 	size_t		 nmodules;
-	double		 load_ms;
+	double		 load_ms;	/* all of mib_load */
+	double		 probe_ms;	/* of which mib_probe */
 	struct mib_chunk *chunks;	/* strings and arrays, freed at once */
 	/* The last lookup's node: walks ask for the same column often. */
 	const struct mib_node *last;
 };
+
+/*
+ * What one load asks libsmi for, in this order: with "all" every regular
+ * file of the dirs (paths), then the listed module names.  skip[i]: left
+ * out, libsmi crashed or hung on it (mib_probe).  nowalk: modules libsmi
+ * read but crashed or hung on when asked for their objects, left out of
+ * the tree.  mib.c frees the arrays; mib_probe adds to them.
+ */
+struct mib_plan {
+	char		**items;
+	size_t		 nitems;
+	bool		*skip;
+	char		**nowalk;
+	size_t		 nnowalk;
+};
+
+/*
+ * In the probe's child: the function that does with p what the daemon's
+ * load will (libsmi set up the same, the items not skipped read in
+ * order, the objects of the modules not in nowalk read), calling
+ * mib_probe_begin and mib_probe_end around each item, mib_probe_walk
+ * (name, then NULL) around each module's objects, and passing libsmi's
+ * messages to mib_probe_msg (a mib_warn_fn, arg out).  0, or -1 when
+ * it could not (out of memory).
+ */
+struct mib_probe_out;
+typedef int	 mib_probe_child_fn(const struct mib_plan *p,
+		    struct mib_probe_out *out, void *arg);
+void		 mib_probe_begin(struct mib_probe_out *out, size_t i);
+void		 mib_probe_end(struct mib_probe_out *out, size_t i);
+void		 mib_probe_walk(struct mib_probe_out *out, const char *module);
+void		 mib_probe_msg(void *out, const char *file, int line,
+		    const char *msg);
+
+/*
+ * Have fn read p in child processes, one after another, each time
+ * skipping the item the one before died or hung in (reported through
+ * warn with that item's last messages), until one reads it all.  0, or
+ * -1 with err when the probe could not run (pipe, fork), a child died
+ * outside any item, or it took over SNMPMGR_MAX_MIB_PROBE_MS.
+ */
+int		 mib_probe(struct mib_plan *p, mib_probe_child_fn *fn,
+		    void *fnarg, mib_warn_fn *warn, void *arg, char *err,
+		    size_t errlen);
 
 #endif /* SNMPMGRD_MIB_INT_H */
