@@ -158,5 +158,8 @@
  * The caller (start-up, reload, -t) waits that long at most.  ms. */
 #define SNMPMGR_MAX_MIB_MODULE_MS	5000
 #define SNMPMGR_MAX_MIB_PROBE_MS	20000
+/* Address space for one loaded MIB set (daemon/mib_int.h), of which
+ * only what the set uses takes memory. */
+#define SNMPMGR_MAX_MIB_SET		((size_t)1 << 30)
 
 #endif /* SNMPMGR_LIMITS_H */

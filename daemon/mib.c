@@ -2,12 +2,13 @@
  * mib.c - loading MIB modules with libsmi into a tree of our own, and
  * names to OIDs and back (mib.h).
  *
- * libsmi keeps global state and is used only inside mib_load(): it is
- * initialised, told the directories, asked for each module, read into
- * struct mib_node's, and shut down again, so a loaded set is plain
- * memory that lookups share without locks.  libsmi crashes on some
- * broken modules, so a child reads them all first (mib_probe.c) and the
- * daemon asks libsmi only for what the child got through.  When two modules name the
+ * libsmi keeps global state, crashes on some broken modules and is
+ * never used by the daemon itself: mib_load() has a forked child
+ * (mib_probe.c) initialise it, tell it the directories, ask it for each
+ * module and read what it made into struct mib_node's, all in a shared
+ * mapping the daemon made before the fork (mib_int.h), where the daemon
+ * finds the set once the child is done.  A loaded set is plain memory
+ * that lookups share without locks.  When two modules name the
  * same OID the node keeps the name of the module listed first in
  * "modules", else of an SMIv2 module over an SMIv1 one, else of the
  * module whose name sorts first: the same choice on every start.  Every
@@ -15,6 +16,7 @@
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -37,33 +39,32 @@
 
 /* ------------------------------------------------------------ memory */
 
-struct mib_chunk {
-	struct mib_chunk *next;
-	size_t		 used;
-	size_t		 size;
-	char		 mem[];
-};
-
 /* size bytes that live as long as m, aligned for any use. */
 static void *
 mib_alloc(struct mib *m, size_t size)
 {
-	struct mib_chunk *c = m->chunks;
-	size_t		 n;
-	void		*p;
+	void	*p;
 
 	size = (size + 15) & ~(size_t)15;
-	if (c == NULL || c->size - c->used < size) {
-		n = size > 60000 ? size : 60000;
-		if ((c = malloc(sizeof(*c) + n)) == NULL)
-			return NULL;
-		c->next = m->chunks;
-		c->used = 0;
-		c->size = n;
-		m->chunks = c;
-	}
-	p = c->mem + c->used;
-	c->used += size;
+	if (size > SNMPMGR_MAX_MIB_SET - m->used)
+		return NULL;
+	p = (char *)m + m->used;
+	m->used += size;
+	return p;
+}
+
+/* An array of n elements of size bytes grown to cap: a new one, the
+ * old copied (what it held stays unused in the mapping). */
+static void *
+mib_grow(struct mib *m, const void *old, size_t n, size_t cap, size_t size)
+{
+	void	*p;
+
+	if (cap > SNMPMGR_MAX_MIB_SET / size ||
+	    (p = mib_alloc(m, cap * size)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(p, old, n * size);
 	return p;
 }
 
@@ -87,14 +88,26 @@ mib_strdup(struct mib *m, const char *s)
 	return s == NULL ? NULL : mib_strndup(m, s, strlen(s));
 }
 
-static void
-node_free_kids(struct mib_node *n)
+/* A mapping for a set: its struct, empty, at the start.  NULL: no room. */
+static struct mib *
+mib_map(void)
 {
-	uint32_t	 i;
+	struct mib	*m;
 
-	for (i = 0; i < n->nkids; i++)
-		node_free_kids(n->kids[i]);
-	free(n->kids);
+	m = mmap(NULL, SNMPMGR_MAX_MIB_SET, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	return m;
+}
+
+/* Start over in mapping m (a child died half way through). */
+static void
+mib_reset(struct mib *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->refs = 1;
+	m->used = sizeof(*m);
 }
 
 bool
@@ -118,17 +131,9 @@ mib_ref(struct mib *m)
 void
 mib_unref(struct mib *m)
 {
-	struct mib_chunk *c;
-
 	if (m == NULL || --m->refs > 0)
 		return;
-	node_free_kids(&m->root);
-	free(m->names);
-	while ((c = m->chunks) != NULL) {
-		m->chunks = c->next;
-		free(c);
-	}
-	free(m);
+	munmap(m, SNMPMGR_MAX_MIB_SET);
 }
 
 void
@@ -149,9 +154,8 @@ mib_set_current(struct mib *m)
 
 	if (m != NULL && m != old)
 		log_info("mibs: %zu modules, %zu nodes, loaded in %.1f ms "
-		    "(%.1f of them read first by a child; on the event "
-		    "loop, before serving with them)",
-		    m->nmodules, m->nnodes, m->load_ms, m->probe_ms);
+		    "(by a child, the event loop waiting before serving "
+		    "with them)", m->nmodules, m->nnodes, m->load_ms);
 	current = mib_ref(m);
 	mib_unref(old);
 }
@@ -358,7 +362,8 @@ node_make(struct mib *m, const uint32_t *arcs, uint32_t len)
 		}
 		if (n->nkids == n->capkids) {
 			cap = n->capkids ? 2 * n->capkids : 4;
-			if ((nk = realloc(n->kids, cap * sizeof(*nk))) == NULL)
+			if ((nk = mib_grow(m, n->kids, n->nkids, cap,
+			    sizeof(*nk))) == NULL)
 				return NULL;
 			n->kids = nk;
 			n->capkids = cap;
@@ -624,18 +629,6 @@ module_broken(struct load_ctx *lc, SmiModule *sm)
 	return true;
 }
 
-static void
-load_ctx_clear(struct load_ctx *lc)
-{
-	size_t	 i;
-
-	for (i = 0; i < lc->nbroken; i++)
-		free(lc->broken[i]);
-	free(lc->broken);
-	lc->broken = NULL;
-	lc->nbroken = 0;
-}
-
 /* Module priority: listed position, then SMIv2 before SMIv1, then name. */
 static uint32_t
 module_rank(const struct load_ctx *lc, const char *name)
@@ -670,7 +663,8 @@ name_add(struct mib *m, const char *label, const char *module,
 
 	if (m->nnames == m->capnames) {
 		cap = m->capnames ? 2 * m->capnames : 1024;
-		if ((nn = realloc(m->names, cap * sizeof(*nn))) == NULL)
+		if ((nn = mib_grow(m, m->names, m->nnames, cap,
+		    sizeof(*nn))) == NULL)
 			return -1;
 		m->names = nn;
 		m->capnames = cap;
@@ -989,11 +983,10 @@ set_path(const struct mib_conf *mc)
 }
 
 /*
- * libsmi over plan p into lc->m: the items, then every module's objects
- * (but those of p->nowalk), then the names.  The daemon's load (out
- * NULL) and the probe's child (out: where it tells its progress) do the
- * same, so that what the child got through the daemon gets through.
- * -1: out of memory.  libsmi is left initialised: smiExit() follows.
+ * In the probe's child: libsmi over plan p into lc->m, the items, then
+ * every module's objects (but those of p->nowalk), then the names, the
+ * progress told to out.  -1: out of memory.  libsmi is left as it is:
+ * the process ends.
  */
 static int
 build(struct load_ctx *lc, const struct mib_plan *p,
@@ -1013,50 +1006,50 @@ build(struct load_ctx *lc, const struct mib_plan *p,
 	for (i = 0; i < p->nitems; i++) {
 		if (p->skip[i])
 			continue;
-		if (out != NULL)
-			mib_probe_begin(out, i);
+		mib_probe_begin(out, i);
 		(void)load_one(lc, p->items[i]);
-		if (out != NULL)
-			mib_probe_end(out, i);
+		mib_probe_end(out, i);
 	}
 	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
 		if (plan_nowalk(p, sm->name) || module_broken(lc, sm))
 			continue;
-		if (out != NULL)
-			mib_probe_walk(out, sm->name);
+		mib_probe_walk(out, sm->name);
 		if (load_module_nodes(lc, sm) == -1)
 			return -1;
-		if (out != NULL)
-			mib_probe_walk(out, NULL);
+		mib_probe_walk(out, NULL);
 		m->nmodules++;
 	}
 	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
 		if (plan_nowalk(p, sm->name) || module_broken_quiet(lc, sm))
 			continue;
-		if (out != NULL)
-			mib_probe_walk(out, sm->name);
+		mib_probe_walk(out, sm->name);
 		if (load_module_indexes(lc, sm) == -1)
 			return -1;
-		if (out != NULL)
-			mib_probe_walk(out, NULL);
+		mib_probe_walk(out, NULL);
 	}
 	return plain_names(m, &m->root);
 }
 
-/* The probe's child: build what the daemon will, into a set of its own
- * (not freed: the process ends). */
+/* The probe's child: build the set in the mapping the daemon gave it. */
 static int
 probe_cb(const struct mib_plan *p, struct mib_probe_out *out, void *arg)
 {
-	struct load_ctx	 lc;
+	struct load_ctx	*plc = arg, lc;
 
 	memset(&lc, 0, sizeof(lc));
-	lc.mc = arg;
+	lc.mc = plc->mc;
 	lc.warn = mib_probe_msg;
 	lc.arg = out;
-	if ((lc.m = calloc(1, sizeof(*lc.m))) == NULL)
+	lc.m = plc->m;
+	mib_reset(lc.m);
+	if (build(&lc, p, out) == -1)
 		return -1;
-	return build(&lc, p, out);
+	if (lc.m->nnames > 0)
+		qsort(lc.m->names, lc.m->nnames, sizeof(*lc.m->names),
+		    name_cmp);
+	lc.m->magic = MIB_MAGIC;
+	/* libsmi not shut down, nothing freed: the process ends */
+	return 0;
 }
 
 struct mib *
@@ -1065,15 +1058,16 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 {
 	struct load_ctx	 lc;
 	struct mib_plan	 plan;
-	struct timespec	 t0, t1, t2;
+	struct timespec	 t0, t1;
 	struct mib	*m;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		snprintf(err, errlen, "mibs: out of memory");
+	if ((m = mib_map()) == NULL) {
+		snprintf(err, errlen, "mibs: no room for a MIB set: %s",
+		    strerror(errno));
 		return NULL;
 	}
-	m->refs = 1;
+	mib_reset(m);
 	memset(&lc, 0, sizeof(lc));
 	lc.m = m;
 	lc.mc = mc;
@@ -1083,31 +1077,28 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 		snprintf(err, errlen, "mibs: out of memory");
 		goto fail;
 	}
-	/* libsmi crashes on some broken modules: a child reads them first */
-	if (mib_probe(&plan, probe_cb, (void *)(uintptr_t)mc, warn, arg, err,
-	    errlen) == -1)
+	/*
+	 * libsmi crashes on some broken modules: children read them, each
+	 * without the ones those before it died in, and the last builds
+	 * the set in m, shared with us.  libsmi never runs here.
+	 */
+	if (mib_probe(&plan, probe_cb, &lc, warn, arg, err, errlen) == -1)
 		goto fail;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (build(&lc, &plan, NULL) == -1) {
-		smiExit();
-		snprintf(err, errlen, "mibs: out of memory");
+	if (m->magic != MIB_MAGIC || m->used > SNMPMGR_MAX_MIB_SET) {
+		snprintf(err, errlen, "mibs: the reading child left no set");
 		goto fail;
 	}
-	smiExit();
-	loading = NULL;
-	load_ctx_clear(&lc);
+	m->refs = 1;
+	m->last = NULL;
+	/* No later child (the next reload's) shares it: whatever libsmi
+	 * does there, this set stays as it is. */
+	(void)madvise(m, SNMPMGR_MAX_MIB_SET, MADV_DONTFORK);
 	plan_clear(&plan);
-	if (m->nnames > 0)
-		qsort(m->names, m->nnames, sizeof(*m->names), name_cmp);
-	clock_gettime(CLOCK_MONOTONIC, &t2);
-	m->load_ms = (double)(t2.tv_sec - t0.tv_sec) * 1e3 +
-	    (double)(t2.tv_nsec - t0.tv_nsec) / 1e6;
-	m->probe_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return m;
  fail:
-	loading = NULL;
-	load_ctx_clear(&lc);
 	plan_clear(&plan);
 	mib_unref(m);
 	return NULL;
@@ -1124,6 +1115,8 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	(void)arg;
 	(void)node_make;
 	(void)plain_names;
+	(void)mib_map;
+	(void)mib_reset;
 	(void)name_cmp;
 	snprintf(err, errlen, "mibs: MIB names are not supported by this "
 	    "build (configure --with-libsmi)");

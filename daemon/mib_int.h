@@ -85,19 +85,26 @@ struct mib_name {
 	struct mib_node	*node;
 };
 
-struct mib_chunk;
+/*
+ * A set and everything it points to live in one shared mapping of
+ * SNMPMGR_MAX_MIB_SET bytes (address space: pages are used as the set
+ * grows), the struct at its start: the probe's child builds the set
+ * there and the daemon, which mapped it before the fork, finds it at
+ * the same address.  Freeing the set unmaps it.
+ */
+#define MIB_MAGIC	0x736e6d70u	/* a set the child finished */
 
 struct mib {
+	uint32_t	 magic;
 	int		 refs;
+	size_t		 used;		/* of the mapping, this struct too */
 	struct mib_node	 root;		/* depth 0, holds 0, 1, 2 */
 	struct mib_name	*names;		/* sorted by label, then module */
 	size_t		 nnames;
 	size_t		 capnames;
 	size_t		 nnodes;
 	size_t		 nmodules;
-	double		 load_ms;	/* all of mib_load */
-	double		 probe_ms;	/* of which mib_probe */
-	struct mib_chunk *chunks;	/* strings and arrays, freed at once */
+	double		 load_ms;
 	/* The last lookup's node: walks ask for the same column often. */
 	const struct mib_node *last;
 };
@@ -118,9 +125,9 @@ struct mib_plan {
 };
 
 /*
- * In the probe's child: the function that does with p what the daemon's
- * load will (libsmi set up the same, the items not skipped read in
- * order, the objects of the modules not in nowalk read), calling
+ * In the probe's child: the function that loads p (libsmi set up, the
+ * items not skipped read in order, the objects of the modules not in
+ * nowalk read into the shared set), calling
  * mib_probe_begin and mib_probe_end around each item, mib_probe_walk
  * (name, then NULL) around each module's objects, and passing libsmi's
  * messages to mib_probe_msg (a mib_warn_fn, arg out).  0, or -1 when
@@ -137,10 +144,12 @@ void		 mib_probe_msg(void *out, const char *file, int line,
 
 /*
  * Have fn read p in child processes, one after another, each time
- * skipping the item the one before died or hung in (reported through
- * warn with that item's last messages), until one reads it all.  0, or
- * -1 with err when the probe could not run (pipe, fork), a child died
- * outside any item, or it took over SNMPMGR_MAX_MIB_PROBE_MS.
+ * skipping the item (or module's objects) the one before died or hung
+ * in (reported through warn with its last messages), until one gets
+ * through; then what that one's libsmi said goes to warn.  0, or -1
+ * with err when the probe could not run (pipe, fork), a child died
+ * outside any item or ran out of memory, or it took over
+ * SNMPMGR_MAX_MIB_PROBE_MS.
  */
 int		 mib_probe(struct mib_plan *p, mib_probe_child_fn *fn,
 		    void *fnarg, mib_warn_fn *warn, void *arg, char *err,

@@ -1,22 +1,27 @@
 /*
- * mib_probe.c - reading MIB modules in a child process first, so that a
- * module libsmi crashes (or hangs) on costs a warning, not the daemon.
+ * mib_probe.c - reading MIB modules in a child process, so that a module
+ * libsmi crashes (or hangs) on costs a warning, not the daemon.
  *
  * libsmi 0.4.8 dereferences a NULL type when a TEXTUAL-CONVENTION's
  * SYNTAX names a base type it cannot find (Opaque, Counter32, ... with
  * SNMPv2-SMI missing, as with Debian's Net-SNMP MIBs alone), and it has
  * more faults of that kind; none can be told from outside before it is
- * met.  So mib_load (mib.c) first has a child read the plan's items in
- * order, as the daemon would, telling through a pipe which item it
- * starts and ends.  When the child dies or stops answering inside an
- * item, that item is marked skipped, its last messages and the cause are
- * reported, and a new child reads the plan again from the start without
- * it (libsmi's state then is what the daemon's will be).  The daemon
- * reads only what a child got through.  Everything is bounded in time
+ * met.  So mib_load (mib.c) has a child do all of the loading with the
+ * plan's items in order, writing on a board in memory shared with the
+ * daemon which item (or which module's objects) it is in and what
+ * libsmi said, and building the set in memory shared too; the daemon
+ * sleeps until the child ends (its end of a pipe closes) or a step
+ * takes too long, and reads the board then.  When the child dies or stops answering
+ * inside an item, that item is marked skipped, its last messages and
+ * the cause are reported, and a new child starts over without it
+ * (libsmi's state at each item is then what it would have been had the
+ * item not been listed).  The child that gets through leaves the set;
+ * its messages are reported then.  Everything is bounded in time
  * (core/limits.h): the caller waits, the event loop with it.
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -26,7 +31,6 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +41,13 @@
 #include "mib.h"
 #include "mib_int.h"
 
-/* The child's end: where its lines go. */
-struct mib_probe_out {
-	int		 fd;
-};
-
-/* What the parent keeps of the item being read: its last messages. */
+/* The last messages of the step under way are kept for a report of its
+ * end, and the first PROBE_ALL of the whole run for the round that gets
+ * through (the config keeps 200 warnings). */
 #define PROBE_KEEP	8
-#define PROBE_LINE	1024
+#define PROBE_ALL	256
+/* How often the daemon looks whether the child moved on, in ms. */
+#define PROBE_TICK	100
 
 struct probe_msg {
 	char		 file[300];
@@ -52,132 +55,114 @@ struct probe_msg {
 	char		 text[400];
 };
 
-struct probe_run {
-	ssize_t		 cur;		/* item begun, not ended; -1 */
+/*
+ * The board, in a shared mapping: written by the child only, read by
+ * the daemon (steps while the child runs, the rest once it has ended).
+ * The child may have scribbled anywhere on it: the daemon checks every
+ * count and ends every string it reads.
+ */
+struct mib_probe_out {
 	size_t		 steps;		/* items and walks begun */
+	ssize_t		 cur;		/* item begun, not ended; -1 */
 	char		 walk[300];	/* module whose objects are read */
-	bool		 done;		/* the child read the whole plan */
+	bool		 done;		/* the child got through */
+	bool		 nomem;		/* the child could not build the set */
 	struct probe_msg keep[PROBE_KEEP];
-	size_t		 nkeep;		/* messages of cur, the last kept */
-	size_t		 nmsgs;
-	char		 buf[PROBE_LINE];
-	size_t		 len;
-	bool		 overlong;	/* dropping up to the next newline */
+	size_t		 nkeep;		/* messages of the step, kept */
+	size_t		 nmsgs;		/* of which the last is at nmsgs - 1 */
+	struct probe_msg all[PROBE_ALL];
+	size_t		 nall;
 };
 
 /* ------------------------------------------------------------ child */
 
 static void
-out_write(struct mib_probe_out *out, const char *s, size_t n)
+msg_set(struct probe_msg *m, const char *file, int line, const char *text)
 {
-	ssize_t	 w;
-
-	while (n > 0) {
-		if ((w = write(out->fd, s, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			_exit(3);	/* the parent is gone */
-		}
-		s += w;
-		n -= (size_t)w;
-	}
+	snprintf(m->file, sizeof(m->file), "%s", file != NULL ? file : "");
+	snprintf(m->text, sizeof(m->text), "%s", text != NULL ? text : "");
+	m->line = line > 0 ? line : 0;
 }
 
 static void
-out_printf(struct mib_probe_out *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-out_printf(struct mib_probe_out *out, const char *fmt, ...)
+step(struct mib_probe_out *b)
 {
-	char		 line[PROBE_LINE];
-	va_list		 ap;
-	int		 n;
+	b->nkeep = b->nmsgs = 0;
+	__atomic_add_fetch(&b->steps, 1, __ATOMIC_RELEASE);
+}
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
+void
+mib_probe_begin(struct mib_probe_out *b, size_t i)
+{
+	b->cur = (ssize_t)i;
+	step(b);
+}
+
+void
+mib_probe_end(struct mib_probe_out *b, size_t i)
+{
+	(void)i;
+	b->cur = -1;
+}
+
+void
+mib_probe_walk(struct mib_probe_out *b, const char *module)
+{
+	if (module == NULL) {
+		b->walk[0] = '\0';
 		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
 	}
-	out_write(out, line, (size_t)n);
-}
-
-void
-mib_probe_begin(struct mib_probe_out *out, size_t i)
-{
-	out_printf(out, "B %zu\n", i);
-}
-
-void
-mib_probe_end(struct mib_probe_out *out, size_t i)
-{
-	out_printf(out, "E %zu\n", i);
-}
-
-void
-mib_probe_walk(struct mib_probe_out *out, const char *module)
-{
-	if (module != NULL && strlen(module) < 256 &&
-	    strpbrk(module, "\t\n\r") == NULL)
-		out_printf(out, "S %s\n", module);
-	else
-		out_write(out, "T\n", 2);
-}
-
-/* s into buf (size bytes at most, cut), tabs and newlines as blanks. */
-static void
-flat(char *buf, size_t size, const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-		buf[i] = s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ?
-		    ' ' : s[i];
-	buf[i] = '\0';
+	snprintf(b->walk, sizeof(b->walk), "%s", module);
+	step(b);
 }
 
 void
 mib_probe_msg(void *arg, const char *file, int line, const char *msg)
 {
-	struct mib_probe_out *out = arg;
-	char		 f[300], m[400];
+	struct mib_probe_out *b = arg;
 
-	flat(f, sizeof(f), file);
-	flat(m, sizeof(m), msg);
-	out_printf(out, "M %d\t%s\t%s\n", line, f, m);
+	if (b->nall < PROBE_ALL)
+		msg_set(&b->all[b->nall++], file, line, msg);
+	if (b->cur == -1 && b->walk[0] == '\0')
+		return;
+	/* a ring of the step's last PROBE_KEEP */
+	msg_set(&b->keep[b->nmsgs++ % PROBE_KEEP], file, line, msg);
+	if (b->nkeep < PROBE_KEEP)
+		b->nkeep++;
 }
 
-/* The child's life: read the plan, say so, leave without cleaning up. */
+/* The child's life: load, say so, leave without cleaning up. */
 static void __attribute__((noreturn))
-probe_child(int fd, const struct mib_plan *p, mib_probe_child_fn *fn,
-    void *arg)
+probe_child(int fd, struct mib_probe_out *b, const struct mib_plan *p,
+    mib_probe_child_fn *fn, void *arg)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1,
 	    SIGUSR2, SIGPIPE, SIGCHLD };
-	struct mib_probe_out out = { fd };
 	struct rlimit	 nocore = { 0, 0 };
 	size_t		 i;
 	int		 null;
 
 	/* Not the daemon's handlers (libevent's would wake its loop), no
-	 * core file for a crash we expect, and nothing of the child's in
-	 * the daemon's stderr (a sanitizer's report of that crash). */
+	 * core file for a crash we expect, nothing of the child's in the
+	 * daemon's stderr (a sanitizer's report of that crash), and none of
+	 * the daemon's sockets and files but the pipe, moved to fd 3. */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	(void)setrlimit(RLIMIT_CORE, &nocore);
-	if ((null = open("/dev/null", O_WRONLY)) != -1) {
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(null, STDIN_FILENO);
 		(void)dup2(null, STDOUT_FILENO);
 		(void)dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
 	}
-	if (fn(p, &out, arg) == -1)
+	if (fd != 3 && dup2(fd, 3) == -1)
+		_exit(2);
+	(void)close_range(4, ~0U, 0);
+	b->cur = -1;
+	if (fn(p, b, arg) == -1) {
+		b->nomem = true;
 		_exit(1);
-	out_write(&out, "D\n", 2);
+	}
+	b->done = true;
 	_exit(0);
 }
 
@@ -192,85 +177,23 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One line from the child (NUL-terminated, no newline). */
+/* Message m of the board, its strings ended, to warn. */
 static void
-probe_line(struct probe_run *r, const struct mib_plan *p, char *s)
+msg_warn(struct probe_msg *m, mib_warn_fn *warn, void *arg)
 {
-	struct probe_msg *m;
-	char		*end, *file, *text;
-	unsigned long long i;
-	long		 line;
-
-	switch (s[0]) {
-	case 'B':
-	case 'E':
-		errno = 0;
-		i = strtoull(s + 1, &end, 10);
-		if (s[1] != ' ' || errno != 0 || *end != '\0' ||
-		    i >= p->nitems)
-			return;
-		if (s[0] == 'B') {
-			r->cur = (ssize_t)i;
-			r->steps++;
-			r->nkeep = r->nmsgs = 0;
-		} else if (r->cur == (ssize_t)i)
-			r->cur = -1;
-		return;
-	case 'D':
-		r->done = true;
-		return;
-	case 'S':
-		if (s[1] == ' ')
-			snprintf(r->walk, sizeof(r->walk), "%s", s + 2);
-		r->steps++;
-		r->nkeep = r->nmsgs = 0;
-		return;
-	case 'T':
-		r->walk[0] = '\0';
-		return;
-	case 'M':
-		if ((r->cur == -1 && r->walk[0] == '\0') || s[1] != ' ' ||
-		    (file = strchr(s + 2, '\t')) == NULL ||
-		    (text = strchr(file + 1, '\t')) == NULL)
-			return;
-		*file++ = '\0';
-		*text++ = '\0';
-		line = strtol(s + 2, NULL, 10);
-		/* a ring of the last PROBE_KEEP */
-		m = &r->keep[r->nmsgs++ % PROBE_KEEP];
-		snprintf(m->file, sizeof(m->file), "%s", file);
-		snprintf(m->text, sizeof(m->text), "%s", text);
-		m->line = line > 0 && line < INT32_MAX ? (int)line : 0;
-		if (r->nkeep < PROBE_KEEP)
-			r->nkeep++;
-		return;
-	}
+	m->file[sizeof(m->file) - 1] = '\0';
+	m->text[sizeof(m->text) - 1] = '\0';
+	warn(arg, m->file, m->line, m->text);
 }
 
-/* Take what the child wrote: 1, 0 at end of file, -1 on an error. */
-static int
-probe_read(struct probe_run *r, const struct mib_plan *p, int fd)
+/* The step's last messages, oldest first. */
+static void
+keep_warn(struct mib_probe_out *b, mib_warn_fn *warn, void *arg)
 {
-	char		 in[4096];
-	ssize_t		 n, k;
+	size_t	 k, n = b->nkeep > PROBE_KEEP ? PROBE_KEEP : b->nkeep;
 
-	if ((n = read(fd, in, sizeof(in))) == -1)
-		return errno == EINTR || errno == EAGAIN ? 1 : -1;
-	if (n == 0)
-		return 0;
-	for (k = 0; k < n; k++) {
-		if (in[k] == '\n') {
-			r->buf[r->len] = '\0';
-			if (!r->overlong)
-				probe_line(r, p, r->buf);
-			r->len = 0;
-			r->overlong = false;
-		} else if (r->len + 1 < sizeof(r->buf))
-			r->buf[r->len++] = in[k];
-		else
-			r->overlong = true;
-	}
-	return 1;
+	for (k = 0; k < n; k++)
+		msg_warn(&b->keep[(b->nmsgs - n + k) % PROBE_KEEP], warn, arg);
 }
 
 /* Why the child ended, as words: "libsmi crashed (...) while reading". */
@@ -291,20 +214,15 @@ probe_cause(int status, bool hung, char *buf, size_t size)
 
 /* Report item i as skipped: its last messages, then the cause. */
 static void
-probe_skip(const struct probe_run *r, const struct mib_plan *p, size_t i,
+probe_skip(struct mib_probe_out *b, const struct mib_plan *p, size_t i,
     const char *cause, mib_warn_fn *warn, void *arg)
 {
-	const struct probe_msg *m;
 	const char	*item = p->items[i];
 	char		 msg[600];
-	size_t		 k, first = r->nmsgs - r->nkeep;
 
 	if (warn == NULL)
 		return;
-	for (k = 0; k < r->nkeep; k++) {
-		m = &r->keep[(first + k) % PROBE_KEEP];
-		warn(arg, m->file, m->line, m->text);
-	}
+	keep_warn(b, warn, arg);
 	if (item[0] == '/') {
 		snprintf(msg, sizeof(msg), "%s this file or a module it "
 		    "imports; skipped", cause);
@@ -318,70 +236,60 @@ probe_skip(const struct probe_run *r, const struct mib_plan *p, size_t i,
 
 /* The module whose objects the child died reading: left out of the tree. */
 static int
-probe_nowalk(struct probe_run *r, struct mib_plan *p, const char *cause,
-    mib_warn_fn *warn, void *arg)
+probe_nowalk(struct mib_probe_out *b, struct mib_plan *p,
+    const char *cause, mib_warn_fn *warn, void *arg)
 {
-	const struct probe_msg *m;
 	char		 msg[700], **nw;
-	size_t		 k, first = r->nmsgs - r->nkeep;
 
 	if ((nw = realloc(p->nowalk, (p->nnowalk + 1) * sizeof(*nw))) == NULL)
 		return -1;
 	p->nowalk = nw;
-	if ((nw[p->nnowalk] = strdup(r->walk)) == NULL)
+	if ((nw[p->nnowalk] = strdup(b->walk)) == NULL)
 		return -1;
 	p->nnowalk++;
 	if (warn == NULL)
 		return 0;
-	for (k = 0; k < r->nkeep; k++) {
-		m = &r->keep[(first + k) % PROBE_KEEP];
-		warn(arg, m->file, m->line, m->text);
-	}
+	keep_warn(b, warn, arg);
 	snprintf(msg, sizeof(msg), "module %s: %s its objects; skipped",
-	    r->walk, cause);
+	    b->walk, cause);
 	warn(arg, "", 0, msg);
 	return 0;
 }
 
 /*
- * One child over the plan.  1: it did everything; 0: it stopped in an
- * item or a module's objects, now skipped; -1 (err set): the probe
- * itself failed.
+ * One child over the plan, with board b.  1: it got through; 0: it
+ * stopped in an item or a module's objects, now skipped; -1 (err set):
+ * the probe itself failed.
  */
 static int
-probe_once(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
-    int64_t deadline, mib_warn_fn *warn, void *arg, char *err,
-    size_t errlen)
+probe_once(struct mib_probe_out *b, struct mib_plan *p,
+    mib_probe_child_fn *fn, void *fnarg, int64_t deadline,
+    mib_warn_fn *warn, void *arg, char *err, size_t errlen)
 {
-	struct probe_run *r;
 	struct pollfd	 pfd;
 	int64_t		 t, step_end = 0;
-	size_t		 seen = 0;
+	size_t		 seen = 0, k, steps;
 	pid_t		 pid;
-	bool		 hung = false, late = false, eof = false;
-	char		 cause[200];
-	int		 fds[2], status, rv = -1, wait_ms, k;
+	bool		 hung = false, late = false;
+	char		 cause[200], c;
+	int		 fds[2], status, wait_ms;
+	ssize_t		 n;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "mibs: out of memory");
-		return -1;
-	}
-	r->cur = -1;
+	memset(b, 0, sizeof(*b));
 	if (pipe(fds) == -1) {
 		snprintf(err, errlen, "mibs: pipe: %s", strerror(errno));
-		free(r);
 		return -1;
 	}
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "mibs: fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		free(r);
 		return -1;
 	}
 	if (pid == 0) {
+		/* its end of the pipe closes as it ends */
 		close(fds[0]);
-		probe_child(fds[1], p, fn, fnarg);
+		probe_child(fds[1], b, p, fn, fnarg);
 	}
 	close(fds[1]);
 	pfd.fd = fds[0];
@@ -389,12 +297,11 @@ probe_once(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
 	for (;;) {
 		t = now_ms();
 		/* each item and each module's objects get their own time */
-		if (r->steps != seen) {
-			seen = r->steps;
+		steps = __atomic_load_n(&b->steps, __ATOMIC_ACQUIRE);
+		if (steps != seen) {
+			seen = steps;
 			step_end = t + SNMPMGR_MAX_MIB_MODULE_MS;
 		}
-		if (r->cur == -1 && r->walk[0] == '\0')
-			step_end = 0;	/* between steps: the deadline */
 		if (t >= deadline) {
 			late = true;
 			break;
@@ -403,8 +310,9 @@ probe_once(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
 			hung = true;
 			break;
 		}
-		wait_ms = (int)((step_end != 0 && step_end < deadline ?
-		    step_end : deadline) - t);
+		wait_ms = (int)(deadline - t);
+		if (wait_ms > PROBE_TICK)
+			wait_ms = PROBE_TICK;
 		pfd.revents = 0;
 		if (poll(&pfd, 1, wait_ms) == -1 && errno != EINTR) {
 			snprintf(err, errlen, "mibs: poll: %s",
@@ -414,19 +322,16 @@ probe_once(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
 		}
 		if (pfd.revents == 0)
 			continue;
-		if ((k = probe_read(r, p, fds[0])) == 0) {
-			eof = true;
-			break;
-		}
-		if (k == -1) {
-			snprintf(err, errlen, "mibs: reading from the child: "
-			    "%s", strerror(errno));
+		if ((n = read(fds[0], &c, 1)) == 0)
+			break;		/* the child has ended */
+		if (n == -1 && errno != EINTR && errno != EAGAIN) {
+			snprintf(err, errlen, "mibs: pipe: %s",
+			    strerror(errno));
 			late = true;
 			break;
 		}
 	}
-	/* Not at its end: the child may live on (a zombie is fine too). */
-	if (!eof)
+	if (hung || late)
 		kill(pid, SIGKILL);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) == -1)
@@ -439,29 +344,36 @@ probe_once(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
 			snprintf(err, errlen, "mibs: reading the modules took "
 			    "over %d s; the section is refused",
 			    SNMPMGR_MAX_MIB_PROBE_MS / 1000);
-		goto out;
+		return -1;
 	}
-	if (!hung && r->done && WIFEXITED(status) &&
+	if (!hung && b->done && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0) {
-		rv = 1;
-		goto out;
+		/* what libsmi said of the set the daemon gets */
+		for (k = 0; warn != NULL && k < b->nall && k < PROBE_ALL; k++)
+			msg_warn(&b->all[k], warn, arg);
+		return 1;
+	}
+	if (b->nomem) {
+		snprintf(err, errlen, "mibs: out of memory building the "
+		    "set (at most %zu MiB)", SNMPMGR_MAX_MIB_SET >> 20);
+		return -1;
 	}
 	probe_cause(status, hung, cause, sizeof(cause));
-	if (r->cur != -1) {
-		probe_skip(r, p, (size_t)r->cur, cause, warn, arg);
-		p->skip[r->cur] = true;
-		rv = 0;
-	} else if (r->walk[0] != '\0') {
-		if (probe_nowalk(r, p, cause, warn, arg) == -1)
-			snprintf(err, errlen, "mibs: out of memory");
-		else
-			rv = 0;
-	} else
-		snprintf(err, errlen, "mibs: %s no module (before or after "
-		    "them all); the section is refused", cause);
- out:
-	free(r);
-	return rv;
+	b->walk[sizeof(b->walk) - 1] = '\0';
+	if (b->cur >= 0 && (size_t)b->cur < p->nitems) {
+		probe_skip(b, p, (size_t)b->cur, cause, warn, arg);
+		p->skip[b->cur] = true;
+		return 0;
+	}
+	if (b->walk[0] != '\0') {
+		if (probe_nowalk(b, p, cause, warn, arg) == 0)
+			return 0;
+		snprintf(err, errlen, "mibs: out of memory");
+		return -1;
+	}
+	snprintf(err, errlen, "mibs: %s no module (before or after them "
+	    "all); the section is refused", cause);
+	return -1;
 }
 
 int
@@ -469,12 +381,20 @@ mib_probe(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
     mib_warn_fn *warn, void *arg, char *err, size_t errlen)
 {
 	int64_t		 deadline = now_ms() + SNMPMGR_MAX_MIB_PROBE_MS;
+	struct mib_probe_out *b;
 	int		 rv;
 
 	err[0] = '\0';
-	/* Each round that does not end skips one more item. */
-	while ((rv = probe_once(p, fn, fnarg, deadline, warn, arg, err,
+	b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED) {
+		snprintf(err, errlen, "mibs: mmap: %s", strerror(errno));
+		return -1;
+	}
+	/* Each round that does not get through skips one more item. */
+	while ((rv = probe_once(b, p, fn, fnarg, deadline, warn, arg, err,
 	    errlen)) == 0)
 		;
+	munmap(b, sizeof(*b));
 	return rv == 1 ? 0 : -1;
 }
