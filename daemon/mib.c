@@ -46,7 +46,7 @@ mib_alloc(struct mib *m, size_t size)
 	void	*p;
 
 	size = (size + 15) & ~(size_t)15;
-	if (size > SNMPMGR_MAX_MIB_SET - m->used)
+	if (size > m->size - m->used)
 		return NULL;
 	p = (char *)m + m->used;
 	m->used += size;
@@ -60,7 +60,7 @@ mib_grow(struct mib *m, const void *old, size_t n, size_t cap, size_t size)
 {
 	void	*p;
 
-	if (cap > SNMPMGR_MAX_MIB_SET / size ||
+	if (cap > m->size / size ||
 	    (p = mib_alloc(m, cap * size)) == NULL)
 		return NULL;
 	if (n > 0)
@@ -88,24 +88,37 @@ mib_strdup(struct mib *m, const char *s)
 	return s == NULL ? NULL : mib_strndup(m, s, strlen(s));
 }
 
-/* A mapping for a set: its struct, empty, at the start.  NULL: no room. */
+/*
+ * A mapping for a set, as large as the system grants up to
+ * SNMPMGR_MAX_MIB_SET (a host that commits address space strictly may
+ * refuse that much), its struct at the start.  NULL: no room.
+ */
 static struct mib *
 mib_map(void)
 {
 	struct mib	*m;
+	size_t		 size;
 
-	m = mmap(NULL, SNMPMGR_MAX_MIB_SET, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	return m;
+	for (size = SNMPMGR_MAX_MIB_SET; size >= ((size_t)16 << 20);
+	    size /= 4) {
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m != MAP_FAILED) {
+			m->size = size;
+			return m;
+		}
+	}
+	return NULL;
 }
 
 /* Start over in mapping m (a child died half way through). */
 static void
 mib_reset(struct mib *m)
 {
+	size_t	 size = m->size;
+
 	memset(m, 0, sizeof(*m));
+	m->size = size;
 	m->refs = 1;
 	m->used = sizeof(*m);
 }
@@ -133,7 +146,7 @@ mib_unref(struct mib *m)
 {
 	if (m == NULL || --m->refs > 0)
 		return;
-	munmap(m, SNMPMGR_MAX_MIB_SET);
+	munmap(m, m->size);
 }
 
 void
@@ -1060,6 +1073,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	struct mib_plan	 plan;
 	struct timespec	 t0, t1;
 	struct mib	*m;
+	size_t		 size;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((m = mib_map()) == NULL) {
@@ -1067,6 +1081,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 		    strerror(errno));
 		return NULL;
 	}
+	size = m->size;
 	mib_reset(m);
 	memset(&lc, 0, sizeof(lc));
 	lc.m = m;
@@ -1084,7 +1099,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	 */
 	if (mib_probe(&plan, probe_cb, &lc, warn, arg, err, errlen) == -1)
 		goto fail;
-	if (m->magic != MIB_MAGIC || m->used > SNMPMGR_MAX_MIB_SET) {
+	if (m->magic != MIB_MAGIC || m->size != size || m->used > size) {
 		snprintf(err, errlen, "mibs: the reading child left no set");
 		goto fail;
 	}
@@ -1092,7 +1107,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	m->last = NULL;
 	/* No later child (the next reload's) shares it: whatever libsmi
 	 * does there, this set stays as it is. */
-	(void)madvise(m, SNMPMGR_MAX_MIB_SET, MADV_DONTFORK);
+	(void)madvise(m, m->size, MADV_DONTFORK);
 	plan_clear(&plan);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	m->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +

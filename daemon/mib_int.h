@@ -86,7 +86,7 @@ struct mib_name {
 };
 
 /*
- * A set and everything it points to live in one shared mapping of
+ * A set and everything it points to live in one shared mapping of up to
  * SNMPMGR_MAX_MIB_SET bytes (address space: pages are used as the set
  * grows), the struct at its start: the probe's child builds the set
  * there and the daemon, which mapped it before the fork, finds it at
@@ -97,7 +97,8 @@ struct mib_name {
 struct mib {
 	uint32_t	 magic;
 	int		 refs;
-	size_t		 used;		/* of the mapping, this struct too */
+	size_t		 size;		/* of the mapping */
+	size_t		 used;		/* of it, this struct too */
 	struct mib_node	 root;		/* depth 0, holds 0, 1, 2 */
 	struct mib_name	*names;		/* sorted by label, then module */
 	size_t		 nnames;

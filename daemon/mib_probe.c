@@ -355,7 +355,7 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 	}
 	if (b->nomem) {
 		snprintf(err, errlen, "mibs: out of memory building the "
-		    "set (at most %zu MiB)", SNMPMGR_MAX_MIB_SET >> 20);
+		    "set (no memory, or larger than its mapping)");
 		return -1;
 	}
 	probe_cause(status, hung, cause, sizeof(cause));
