@@ -1132,6 +1132,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	(void)plain_names;
 	(void)mib_map;
 	(void)mib_reset;
+	(void)mib_strdup;
 	(void)name_cmp;
 	snprintf(err, errlen, "mibs: MIB names are not supported by this "
 	    "build (configure --with-libsmi)");
