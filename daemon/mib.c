@@ -996,6 +996,34 @@ set_path(const struct mib_conf *mc)
 }
 
 /*
+ * Every module's objects into the tree (with indexes, once they all
+ * exist, the rows' INDEX objects), but those of p->nowalk and of files
+ * with a syntax error (reported on the first pass).
+ */
+static int
+build_objects(struct load_ctx *lc, const struct mib_plan *p,
+    struct mib_probe_out *out, bool indexes)
+{
+	SmiModule	*sm;
+	int		 rv;
+
+	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
+		if (plan_nowalk(p, sm->name) || (indexes ?
+		    module_broken_quiet(lc, sm) : module_broken(lc, sm)))
+			continue;
+		mib_probe_walk(out, sm->name);
+		rv = indexes ? load_module_indexes(lc, sm) :
+		    load_module_nodes(lc, sm);
+		if (rv == -1)
+			return -1;
+		mib_probe_walk(out, NULL);
+		if (!indexes)
+			lc->m->nmodules++;
+	}
+	return 0;
+}
+
+/*
  * In the probe's child: libsmi over plan p into lc->m, the items, then
  * every module's objects (but those of p->nowalk), then the names, the
  * progress told to out.  -1: out of memory.  libsmi is left as it is:
@@ -1006,7 +1034,6 @@ build(struct load_ctx *lc, const struct mib_plan *p,
     struct mib_probe_out *out)
 {
 	struct mib	*m = lc->m;
-	SmiModule	*sm;
 	size_t		 i;
 
 	loading = lc;
@@ -1023,23 +1050,9 @@ build(struct load_ctx *lc, const struct mib_plan *p,
 		(void)load_one(lc, p->items[i]);
 		mib_probe_end(out, i);
 	}
-	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
-		if (plan_nowalk(p, sm->name) || module_broken(lc, sm))
-			continue;
-		mib_probe_walk(out, sm->name);
-		if (load_module_nodes(lc, sm) == -1)
-			return -1;
-		mib_probe_walk(out, NULL);
-		m->nmodules++;
-	}
-	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
-		if (plan_nowalk(p, sm->name) || module_broken_quiet(lc, sm))
-			continue;
-		mib_probe_walk(out, sm->name);
-		if (load_module_indexes(lc, sm) == -1)
-			return -1;
-		mib_probe_walk(out, NULL);
-	}
+	if (build_objects(lc, p, out, false) == -1 ||
+	    build_objects(lc, p, out, true) == -1)
+		return -1;
 	return plain_names(m, &m->root);
 }
 
