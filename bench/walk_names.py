@@ -31,6 +31,14 @@ M nodes, loaded in X ms"), and the wall time of a daemon.reload that loads
 the same set again (the loop is busy for that long): for the test MIB set
 of tests/test_mib.py and for every MIB file on the machine
 (/usr/share/snmp/mibs plus net-snmp's npm package, "modules": "all").
+
+--loads-only: no walks, only the load figures, in --rounds rounds, the
+build and the --baseline build (when given) alternating, every daemon
+pinned on the daemons' CPU of the (first) placement; medians and the
+spread.  A third set then: Debian's Net-SNMP modules alone
+(/usr/share/snmp/mibs, "all"), which libsmi crashes on without the IETF
+modules they import; a daemon that dies loading a set is reported as
+such (main's did, before the modules were read in a child first).
 """
 
 import json
@@ -94,9 +102,19 @@ def check_pair(who, named, plain):
     return None
 
 
-def load_figures(label, mibs):
-    """The figure line of one MIB set, or None (reason on stderr)."""
-    d = snmptest.Daemon({"mibs": mibs})
+def load_numbers(mibs, baseline=None):
+    """(modules, nodes, start-up load ms, daemon.reload wall ms) of one
+    MIB set, from the build or from baseline (a build directory); a
+    string saying why when the daemon did not come up or the reload
+    failed."""
+    conf = {"mibs": mibs}
+    try:
+        d = (wb.start_baseline(baseline, conf) if baseline
+             else snmptest.Daemon(conf))
+    except RuntimeError as e:
+        m = re.search(r"exited with (-?\d+)", str(e))
+        return ("died loading it (exit status %s)" % m.group(1) if m
+                else str(e)[:200])
     try:
         m = re.findall(r"mibs: (\d+) modules, (\d+) nodes, loaded in "
                        r"([0-9.]+) ms", d.log())
@@ -104,15 +122,72 @@ def load_figures(label, mibs):
         r = d.rpc("daemon.reload", {}, timeout=300)
         wall = (time.monotonic() - t0) * 1e3
         if not m or "result" not in r:
-            print("walk_names.py: %s: load failed: %r" % (label, r),
-                  file=sys.stderr)
-            return None
+            return "load failed: %r" % (r,)
         mods, nodes, ms = m[0]
-        return ("%-28s %4s modules %6s nodes  start-up load %8.1f ms  "
-                "daemon.reload %8.1f ms" % (label, mods, nodes, float(ms),
-                                            wall))
+        return int(mods), int(nodes), float(ms), wall
     finally:
         d.close()
+
+
+def load_figures(label, mibs):
+    """The figure line of one MIB set, or None (reason on stderr)."""
+    r = load_numbers(mibs)
+    if isinstance(r, str):
+        print("walk_names.py: %s: %s" % (label, r), file=sys.stderr)
+        return None
+    mods, nodes, ms, wall = r
+    return ("%-28s %4s modules %6s nodes  start-up load %8.1f ms  "
+            "daemon.reload %8.1f ms" % (label, mods, nodes, ms, wall))
+
+
+def loads_only(opt):
+    """--loads-only: the load figures of each set, build and baseline
+    alternating, --rounds rounds; 0, or 1 when a set failed to load in
+    the build."""
+    places = wb.placements_available(opt.placement, "walk_names.py")
+    pname, (_, cpu) = next(iter(places.items()))
+    os.sched_setaffinity(0, {cpu})      # the daemons inherit it
+    sets = [("test set (test_mib.py)",
+             {"dirs": [mib_cache(), NET_SNMP_MIBS, TEST_MIBS],
+              "modules": MODULES}),
+            ("all on the machine",
+             {"dirs": [NET_SNMP_MIBS, mib_cache()], "modules": "all"}),
+            ("Debian's alone (all)",
+             {"dirs": [NET_SNMP_MIBS], "modules": "all"})]
+    builds = [("build", None)]
+    if opt.baseline:
+        builds.append(("baseline", opt.baseline))
+    res = {}
+    for rnd in range(opt.rounds):
+        order = builds if rnd % 2 == 0 else builds[::-1]
+        for label, mibs in sets:
+            for who, bdir in order:
+                res.setdefault((label, who), []).append(
+                    load_numbers(mibs, bdir))
+    print("MIB load time, %d rounds (build and baseline alternating), "
+          "daemons on CPU %d (placement %s), load average %s"
+          % (opt.rounds, cpu, pname,
+             " ".join(open("/proc/loadavg").read().split()[:3])))
+    rv = 0
+    for label, _ in sets:
+        for who, _ in builds:
+            rs = res[(label, who)]
+            bad = [r for r in rs if isinstance(r, str)]
+            if bad:
+                print("  %-22s %-8s %s (%d of %d rounds)"
+                      % (label, who, bad[0], len(bad), len(rs)))
+                if who == "build":
+                    rv = 1
+                continue
+            ms = sorted(r[2] for r in rs)
+            wall = sorted(r[3] for r in rs)
+            print("  %-22s %-8s %3d modules %5d nodes  start-up load "
+                  "%6.1f ms (%.1f-%.1f)  daemon.reload %6.1f ms "
+                  "(%.1f-%.1f)" % (label, who, rs[0][0], rs[0][1],
+                                   statistics.median(ms), ms[0], ms[-1],
+                                   statistics.median(wall), wall[0],
+                                   wall[-1]))
+    return rv
 
 
 def main():
@@ -120,7 +195,12 @@ def main():
         ap.add_argument("--baseline", metavar="BUILDDIR",
                         help="also walk through the snmpmgrd and "
                         "snmpmgrctl built there, in the same rounds")
+        ap.add_argument("--loads-only", action="store_true",
+                        help="only the MIB load figures, build and "
+                        "baseline alternating")
     opt = wb.walk_args(__doc__, more)
+    if opt.loads_only:
+        return loads_only(opt)
     if snmptest.find_program("snmpd") is None:
         sys.exit("walk_names.py: snmpd not installed")
     places = wb.placements_available(opt.placement, "walk_names.py")

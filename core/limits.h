@@ -152,4 +152,14 @@
 /* Session and poll names. */
 #define SNMPMGR_MAX_NAME_LEN		128
 
+/* MIB loading (daemon/mib_probe.c): a child reads the modules first; one
+ * libsmi is still reading after this long is taken as hung and skipped,
+ * and a "mibs" section whose reading takes longer in all is refused.
+ * The caller (start-up, reload, -t) waits that long at most.  ms. */
+#define SNMPMGR_MAX_MIB_MODULE_MS	5000
+#define SNMPMGR_MAX_MIB_PROBE_MS	20000
+/* Address space for one loaded MIB set (daemon/mib_int.h), of which
+ * only what the set uses takes memory. */
+#define SNMPMGR_MAX_MIB_SET		((size_t)1 << 30)
+
 #endif /* SNMPMGR_LIMITS_H */

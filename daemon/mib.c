@@ -2,10 +2,13 @@
  * mib.c - loading MIB modules with libsmi into a tree of our own, and
  * names to OIDs and back (mib.h).
  *
- * libsmi keeps global state and is used only inside mib_load(): it is
- * initialised, told the directories, asked for each module, read into
- * struct mib_node's, and shut down again, so a loaded set is plain
- * memory that lookups share without locks.  When two modules name the
+ * libsmi keeps global state, crashes on some broken modules and is
+ * never used by the daemon itself: mib_load() has a forked child
+ * (mib_probe.c) initialise it, tell it the directories, ask it for each
+ * module and read what it made into struct mib_node's, all in a shared
+ * mapping the daemon made before the fork (mib_int.h), where the daemon
+ * finds the set once the child is done.  A loaded set is plain memory
+ * that lookups share without locks.  When two modules name the
  * same OID the node keeps the name of the module listed first in
  * "modules", else of an SMIv2 module over an SMIv1 one, else of the
  * module whose name sorts first: the same choice on every start.  Every
@@ -13,6 +16,7 @@
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -35,33 +39,32 @@
 
 /* ------------------------------------------------------------ memory */
 
-struct mib_chunk {
-	struct mib_chunk *next;
-	size_t		 used;
-	size_t		 size;
-	char		 mem[];
-};
-
 /* size bytes that live as long as m, aligned for any use. */
 static void *
 mib_alloc(struct mib *m, size_t size)
 {
-	struct mib_chunk *c = m->chunks;
-	size_t		 n;
-	void		*p;
+	void	*p;
 
 	size = (size + 15) & ~(size_t)15;
-	if (c == NULL || c->size - c->used < size) {
-		n = size > 60000 ? size : 60000;
-		if ((c = malloc(sizeof(*c) + n)) == NULL)
-			return NULL;
-		c->next = m->chunks;
-		c->used = 0;
-		c->size = n;
-		m->chunks = c;
-	}
-	p = c->mem + c->used;
-	c->used += size;
+	if (size > m->size - m->used)
+		return NULL;
+	p = (char *)m + m->used;
+	m->used += size;
+	return p;
+}
+
+/* An array of n elements of size bytes grown to cap: a new one, the
+ * old copied (what it held stays unused in the mapping). */
+static void *
+mib_grow(struct mib *m, const void *old, size_t n, size_t cap, size_t size)
+{
+	void	*p;
+
+	if (cap > m->size / size ||
+	    (p = mib_alloc(m, cap * size)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(p, old, n * size);
 	return p;
 }
 
@@ -85,14 +88,39 @@ mib_strdup(struct mib *m, const char *s)
 	return s == NULL ? NULL : mib_strndup(m, s, strlen(s));
 }
 
-static void
-node_free_kids(struct mib_node *n)
+/*
+ * A mapping for a set, as large as the system grants up to
+ * SNMPMGR_MAX_MIB_SET (a host that commits address space strictly may
+ * refuse that much), its struct at the start.  NULL: no room.
+ */
+static struct mib *
+mib_map(void)
 {
-	uint32_t	 i;
+	struct mib	*m;
+	size_t		 size;
 
-	for (i = 0; i < n->nkids; i++)
-		node_free_kids(n->kids[i]);
-	free(n->kids);
+	for (size = SNMPMGR_MAX_MIB_SET; size >= ((size_t)16 << 20);
+	    size /= 4) {
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m != MAP_FAILED) {
+			m->size = size;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* Start over in mapping m (a child died half way through). */
+static void
+mib_reset(struct mib *m)
+{
+	size_t	 size = m->size;
+
+	memset(m, 0, sizeof(*m));
+	m->size = size;
+	m->refs = 1;
+	m->used = sizeof(*m);
 }
 
 bool
@@ -116,17 +144,9 @@ mib_ref(struct mib *m)
 void
 mib_unref(struct mib *m)
 {
-	struct mib_chunk *c;
-
 	if (m == NULL || --m->refs > 0)
 		return;
-	node_free_kids(&m->root);
-	free(m->names);
-	while ((c = m->chunks) != NULL) {
-		m->chunks = c->next;
-		free(c);
-	}
-	free(m);
+	munmap(m, m->size);
 }
 
 void
@@ -147,8 +167,8 @@ mib_set_current(struct mib *m)
 
 	if (m != NULL && m != old)
 		log_info("mibs: %zu modules, %zu nodes, loaded in %.1f ms "
-		    "(on the event loop, before serving with them)",
-		    m->nmodules, m->nnodes, m->load_ms);
+		    "(by a child, the event loop waiting before serving "
+		    "with them)", m->nmodules, m->nnodes, m->load_ms);
 	current = mib_ref(m);
 	mib_unref(old);
 }
@@ -355,7 +375,8 @@ node_make(struct mib *m, const uint32_t *arcs, uint32_t len)
 		}
 		if (n->nkids == n->capkids) {
 			cap = n->capkids ? 2 * n->capkids : 4;
-			if ((nk = realloc(n->kids, cap * sizeof(*nk))) == NULL)
+			if ((nk = mib_grow(m, n->kids, n->nkids, cap,
+			    sizeof(*nk))) == NULL)
 				return NULL;
 			n->kids = nk;
 			n->capkids = cap;
@@ -621,18 +642,6 @@ module_broken(struct load_ctx *lc, SmiModule *sm)
 	return true;
 }
 
-static void
-load_ctx_clear(struct load_ctx *lc)
-{
-	size_t	 i;
-
-	for (i = 0; i < lc->nbroken; i++)
-		free(lc->broken[i]);
-	free(lc->broken);
-	lc->broken = NULL;
-	lc->nbroken = 0;
-}
-
 /* Module priority: listed position, then SMIv2 before SMIv1, then name. */
 static uint32_t
 module_rank(const struct load_ctx *lc, const char *name)
@@ -667,7 +676,8 @@ name_add(struct mib *m, const char *label, const char *module,
 
 	if (m->nnames == m->capnames) {
 		cap = m->capnames ? 2 * m->capnames : 1024;
-		if ((nn = realloc(m->names, cap * sizeof(*nn))) == NULL)
+		if ((nn = mib_grow(m, m->names, m->nnames, cap,
+		    sizeof(*nn))) == NULL)
 			return -1;
 		m->names = nn;
 		m->capnames = cap;
@@ -881,20 +891,52 @@ load_one(struct load_ctx *lc, const char *name)
 	return false;
 }
 
-/* Every regular file of the dirs, for "all". */
 static void
-load_all(struct load_ctx *lc)
+plan_clear(struct mib_plan *p)
 {
+	size_t	 i;
+
+	for (i = 0; i < p->nitems; i++)
+		free(p->items[i]);
+	for (i = 0; i < p->nnowalk; i++)
+		free(p->nowalk[i]);
+	free(p->items);
+	free(p->nowalk);
+	free(p->skip);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+plan_add(struct mib_plan *p, const char *item)
+{
+	char	**ni;
+
+	if ((ni = realloc(p->items, (p->nitems + 1) * sizeof(*ni))) == NULL)
+		return -1;
+	p->items = ni;
+	if ((ni[p->nitems] = strdup(item)) == NULL)
+		return -1;
+	p->nitems++;
+	return 0;
+}
+
+/* The plan of mc: every regular file of the dirs for "all", then the
+ * listed names.  -1: out of memory. */
+static int
+plan_make(struct load_ctx *lc, struct mib_plan *p)
+{
+	const struct mib_conf *mc = lc->mc;
 	struct dirent	*de;
 	struct stat	 st;
 	char		 path[4096];
 	DIR		*dir;
 	size_t		 i;
 
-	for (i = 0; i < lc->mc->ndirs; i++) {
-		if ((dir = opendir(lc->mc->dirs[i])) == NULL) {
+	memset(p, 0, sizeof(*p));
+	for (i = 0; mc->all && i < mc->ndirs; i++) {
+		if ((dir = opendir(mc->dirs[i])) == NULL) {
 			if (lc->warn != NULL)
-				lc->warn(lc->arg, lc->mc->dirs[i], 0,
+				lc->warn(lc->arg, mc->dirs[i], 0,
 				    strerror(errno));
 			continue;
 		}
@@ -902,13 +944,33 @@ load_all(struct load_ctx *lc)
 			if (de->d_name[0] == '.')
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-			    lc->mc->dirs[i], de->d_name) >= sizeof(path) ||
+			    mc->dirs[i], de->d_name) >= sizeof(path) ||
 			    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 				continue;
-			(void)load_one(lc, path);
+			if (plan_add(p, path) == -1) {
+				closedir(dir);
+				return -1;
+			}
 		}
 		closedir(dir);
 	}
+	for (i = 0; i < mc->nmodules; i++)
+		if (plan_add(p, mc->modules[i]) == -1)
+			return -1;
+	if ((p->skip = calloc(p->nitems + 1, sizeof(*p->skip))) == NULL)
+		return -1;
+	return 0;
+}
+
+static bool
+plan_nowalk(const struct mib_plan *p, const char *module)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nnowalk; i++)
+		if (strcmp(p->nowalk[i], module) == 0)
+			return true;
+	return false;
 }
 
 /* smiSetPath's ':'-joined list of the dirs. */
@@ -933,66 +995,140 @@ set_path(const struct mib_conf *mc)
 	return rv;
 }
 
+/*
+ * Every module's objects into the tree (with indexes, once they all
+ * exist, the rows' INDEX objects), but those of p->nowalk and of files
+ * with a syntax error (reported on the first pass).
+ */
+static int
+build_objects(struct load_ctx *lc, const struct mib_plan *p,
+    struct mib_probe_out *out, bool indexes)
+{
+	SmiModule	*sm;
+	int		 rv;
+
+	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
+		if (plan_nowalk(p, sm->name) || (indexes ?
+		    module_broken_quiet(lc, sm) : module_broken(lc, sm)))
+			continue;
+		mib_probe_walk(out, sm->name);
+		rv = indexes ? load_module_indexes(lc, sm) :
+		    load_module_nodes(lc, sm);
+		if (rv == -1)
+			return -1;
+		mib_probe_walk(out, NULL);
+		if (!indexes)
+			lc->m->nmodules++;
+	}
+	return 0;
+}
+
+/*
+ * In the probe's child: libsmi over plan p into lc->m, the items, then
+ * every module's objects (but those of p->nowalk), then the names, the
+ * progress told to out.  -1: out of memory.  libsmi is left as it is:
+ * the process ends.
+ */
+static int
+build(struct load_ctx *lc, const struct mib_plan *p,
+    struct mib_probe_out *out)
+{
+	struct mib	*m = lc->m;
+	size_t		 i;
+
+	loading = lc;
+	smiInit("snmpmgrd");
+	smiSetErrorLevel(1);
+	smiSetErrorHandler(smi_error_cb);
+	smiSetFlags(smiGetFlags() | SMI_FLAG_ERRORS);
+	if (set_path(lc->mc) == -1)
+		return -1;
+	for (i = 0; i < p->nitems; i++) {
+		if (p->skip[i])
+			continue;
+		mib_probe_begin(out, i);
+		(void)load_one(lc, p->items[i]);
+		mib_probe_end(out, i);
+	}
+	if (build_objects(lc, p, out, false) == -1 ||
+	    build_objects(lc, p, out, true) == -1)
+		return -1;
+	return plain_names(m, &m->root);
+}
+
+/* The probe's child: build the set in the mapping the daemon gave it. */
+static int
+probe_cb(const struct mib_plan *p, struct mib_probe_out *out, void *arg)
+{
+	struct load_ctx	*plc = arg, lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.mc = plc->mc;
+	lc.warn = mib_probe_msg;
+	lc.arg = out;
+	lc.m = plc->m;
+	mib_reset(lc.m);
+	if (build(&lc, p, out) == -1)
+		return -1;
+	if (lc.m->nnames > 0)
+		qsort(lc.m->names, lc.m->nnames, sizeof(*lc.m->names),
+		    name_cmp);
+	lc.m->magic = MIB_MAGIC;
+	/* libsmi not shut down, nothing freed: the process ends */
+	return 0;
+}
+
 struct mib *
 mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
     char *err, size_t errlen)
 {
 	struct load_ctx	 lc;
+	struct mib_plan	 plan;
 	struct timespec	 t0, t1;
 	struct mib	*m;
-	SmiModule	*sm;
-	size_t		 i;
+	size_t		 size;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		snprintf(err, errlen, "mibs: out of memory");
+	if ((m = mib_map()) == NULL) {
+		snprintf(err, errlen, "mibs: no room for a MIB set: %s",
+		    strerror(errno));
 		return NULL;
 	}
-	m->refs = 1;
+	size = m->size;
+	mib_reset(m);
 	memset(&lc, 0, sizeof(lc));
 	lc.m = m;
 	lc.mc = mc;
 	lc.warn = warn;
 	lc.arg = arg;
-	loading = &lc;
-	smiInit("snmpmgrd");
-	smiSetErrorLevel(1);
-	smiSetErrorHandler(smi_error_cb);
-	smiSetFlags(smiGetFlags() | SMI_FLAG_ERRORS);
-	if (set_path(mc) == -1)
-		goto nomem;
-	if (mc->all)
-		load_all(&lc);
-	for (i = 0; i < mc->nmodules; i++)
-		(void)load_one(&lc, mc->modules[i]);
-	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm)) {
-		if (module_broken(&lc, sm))
-			continue;
-		if (load_module_nodes(&lc, sm) == -1)
-			goto nomem;
-		m->nmodules++;
+	if (plan_make(&lc, &plan) == -1) {
+		snprintf(err, errlen, "mibs: out of memory");
+		goto fail;
 	}
-	for (sm = smiGetFirstModule(); sm != NULL; sm = smiGetNextModule(sm))
-		if (!module_broken_quiet(&lc, sm) &&
-		    load_module_indexes(&lc, sm) == -1)
-			goto nomem;
-	if (plain_names(m, &m->root) == -1)
-		goto nomem;
-	smiExit();
-	loading = NULL;
-	load_ctx_clear(&lc);
-	if (m->nnames > 0)
-		qsort(m->names, m->nnames, sizeof(*m->names), name_cmp);
+	/*
+	 * libsmi crashes on some broken modules: children read them, each
+	 * without the ones those before it died in, and the last builds
+	 * the set in m, shared with us.  libsmi never runs here.
+	 */
+	if (mib_probe(&plan, probe_cb, &lc, warn, arg, err, errlen) == -1)
+		goto fail;
+	if (m->magic != MIB_MAGIC || m->size != size || m->used > size) {
+		snprintf(err, errlen, "mibs: the reading child left no set");
+		goto fail;
+	}
+	m->refs = 1;
+	m->last = NULL;
+	/* No later child (the next reload's) shares it: whatever libsmi
+	 * does there, this set stays as it is. */
+	(void)madvise(m, m->size, MADV_DONTFORK);
+	plan_clear(&plan);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	m->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return m;
- nomem:
-	smiExit();
-	loading = NULL;
-	load_ctx_clear(&lc);
+ fail:
+	plan_clear(&plan);
 	mib_unref(m);
-	snprintf(err, errlen, "mibs: out of memory");
 	return NULL;
 }
 
@@ -1007,6 +1143,9 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	(void)arg;
 	(void)node_make;
 	(void)plain_names;
+	(void)mib_map;
+	(void)mib_reset;
+	(void)mib_strdup;
 	(void)name_cmp;
 	snprintf(err, errlen, "mibs: MIB names are not supported by this "
 	    "build (configure --with-libsmi)");

@@ -5,8 +5,9 @@
  *
  * A struct mib is built once (mib_load, at start-up and on reload, from
  * the config's "mibs" section) and never changes after: libsmi is used
- * only while loading, so lookups touch no library state and cost a short
- * descent of a tree whose children are sorted by arc.  The daemon keeps
+ * only while loading, and only in a child process, so lookups touch no
+ * library state and cost a short descent of a tree whose children are
+ * sorted by arc.  The daemon keeps
  * one current set (mib_current), replaced as a whole on reload; a config
  * holds a reference to the set its polls were resolved with.
  *
@@ -43,11 +44,13 @@ typedef void	 mib_warn_fn(void *arg, const char *file, int line,
 bool		 mib_supported(void);
 
 /*
- * Load the modules mc names (with what they import) from mc's dirs.  A
- * module that is missing or fails to parse is reported through warn and
- * skipped; the others load.  NULL only when nothing can be built (no
- * libsmi in this build, out of memory), with err set.  The new set has
- * one reference.
+ * Load the modules mc names (with what they import) from mc's dirs, in
+ * a child process, the caller waiting (SNMPMGR_MAX_MIB_PROBE_MS at
+ * most).  A module that is missing, fails to parse, or crashes or hangs
+ * libsmi is reported through warn and skipped; the others load.  NULL
+ * when nothing can be built (no libsmi in this build, out of memory, no
+ * child, over the time limit), with err set.  The new set has one
+ * reference.
  */
 struct mib	*mib_load(const struct mib_conf *mc, mib_warn_fn *warn,
 		    void *arg, char *err, size_t errlen);

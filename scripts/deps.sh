@@ -3,12 +3,14 @@
 # run its demo, when any is missing (systemd: systemd-analyze verify checks
 # the unit in tests/test_service.py; libsmi2-dev for MIB names, libnats-dev
 # for cluster mode, nats-server and prometheus as test peers, npm to fetch
-# the IETF MIB modules tests translate with).  Needs root
+# the IETF MIB modules tests translate with, libsnmp-base for Net-SNMP's
+# own MIB files, which tests/test_mib.py reads alone too).  Needs root
 # (or sudo) only if something must be installed.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libjansson-dev check python3 python3-cryptography snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev
+libsnmp-base
 systemd libsmi2-dev libnats-dev nats-server prometheus"
 
 missing=""

@@ -9,6 +9,11 @@ with a deliberate syntax error).  The IETF modules come from the npm
 package net-snmp, fetched at test time into build/mibcache (`npm pack`);
 Net-SNMP's own modules from Debian's libsnmp-base (/usr/share/snmp/mibs).
 Without npm or the network the test is skipped, saying why.
+
+MibCrash needs neither: Debian's Net-SNMP modules alone (their IETF
+imports missing, as on a Debian machine without snmp-mibs-downloader)
+and modules the test writes itself make libsmi 0.4.8 crash or hang;
+the daemon must report them and carry on.
 """
 
 import glob
@@ -19,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -324,6 +331,157 @@ class MibPriority(unittest.TestCase):
             self.assertIn("no MIB modules are loaded", err["message"])
         finally:
             d.close()
+
+
+def debian_mibs():
+    """Debian's Net-SNMP MIB directory.  Its files come with libsnmp-base
+    (scripts/deps.sh installs it): missing under make check they fail
+    the test; run by hand, they skip it."""
+    if os.path.exists(os.path.join(NET_SNMP_MIBS, "NET-SNMP-TC.txt")):
+        return NET_SNMP_MIBS
+    why = ("%s/NET-SNMP-TC.txt is missing (Debian package libsnmp-base, "
+           "scripts/deps.sh)" % NET_SNMP_MIBS)
+    if "top_builddir" in os.environ:
+        raise AssertionError(why)
+    raise unittest.SkipTest(why)
+
+
+# Written for this test: no imports, so it loads wherever it is.
+GOOD_MIB = """SNMPMGR-GOOD-MIB DEFINITIONS ::= BEGIN
+
+snmpmgrGood OBJECT IDENTIFIER ::= { iso 3 6 1 4 1 99999 70 }
+goodThing   OBJECT IDENTIFIER ::= { snmpmgrGood 1 }
+
+END
+"""
+
+# Written for this test.  Its base types are imported from a module that
+# does not exist, so the textual convention's SYNTAX names a type libsmi
+# cannot find: libsmi 0.4.8 reports "internal error!" at SYNTAX and then
+# follows a NULL type (duplicateType) - the way Debian's NET-SNMP-TC
+# crashes it without SNMPv2-SMI.
+CRASH_MIB = """SNMPMGR-CRASH-MIB DEFINITIONS ::= BEGIN
+
+-- Base types from nowhere: the convention below cannot resolve its
+-- SYNTAX.
+
+IMPORTS
+    MODULE-IDENTITY, Opaque FROM SNMPMGR-NOWHERE-SMI
+    TEXTUAL-CONVENTION FROM SNMPMGR-NOWHERE-TC;
+
+CrashBlob ::= TEXTUAL-CONVENTION
+    STATUS      current
+    DESCRIPTION "A convention over a type that cannot be found."
+    SYNTAX      Opaque
+
+crashThing OBJECT IDENTIFIER ::= { iso 3 6 1 4 1 99999 71 }
+
+END
+"""
+
+
+class MibCrash(unittest.TestCase):
+    """A module libsmi crashes or hangs on is reported, naming it, and
+    skipped; the others load; the daemon, -t and a reload live on."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="snmptest-mibcrash-")
+        for name, text in (("SNMPMGR-GOOD-MIB", GOOD_MIB),
+                           ("SNMPMGR-CRASH-MIB", CRASH_MIB)):
+            with open(os.path.join(self.tmp, name + ".txt"), "w") as f:
+                f.write(text)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, mibs, timeout=10.0):
+        d = Daemon({"mibs": mibs}, start=False)
+        self.addCleanup(d.close)
+        d.start(timeout=timeout)
+        return d
+
+    def translate(self, d, name):
+        return d.rpc("mib.translate", {"names": [name]}, timeout=30)
+
+    def assert_good_loaded(self, d):
+        res = self.translate(d, "goodThing")["result"]
+        self.assertEqual(res["objects"][0]["oid"], "1.3.6.1.4.1.99999.70.1")
+
+    def assert_no_children(self, d):
+        # every reading child waited for: none left, not even a zombie
+        with open("/proc/%d/task/%d/children" % (d.pid, d.pid)) as f:
+            self.assertEqual(f.read().split(), [])
+
+    def test_debian_mibs_alone(self):
+        deb = debian_mibs()
+        for modules, crashed in (
+                (["NET-SNMP-TC"], "mibs: NET-SNMP-TC: libsmi crashed"),
+                (["UCD-SNMP-MIB"], "mibs: UCD-SNMP-MIB: libsmi crashed"),
+                ("all", "mibs: %s/NET-SNMP-TC.txt: libsmi crashed" % deb)):
+            with self.subTest(modules=modules):
+                mods = modules if modules == "all" else \
+                    modules + ["SNMPMGR-GOOD-MIB"]
+                d = self.start({"dirs": [deb, self.tmp], "modules": mods})
+                log = d.log()
+                self.assertIn(crashed, log)
+                self.assertIn("while reading this", log)
+                self.assertRegex(log, r"-(MIB|TC)\.txt:\d+: failed to "
+                                 r"locate MIB module `SNMPv2-SMI'")
+                self.assertRegex(log, r"mibs: \d+ modules, \d+ nodes, "
+                                 r"loaded in")
+                self.assertTrue(d.alive())
+                self.assert_good_loaded(d)
+                self.assert_no_children(d)
+                d.close()
+
+    def test_check_mode_reports_and_passes(self):
+        d = Daemon({"mibs": {"dirs": [self.tmp], "modules": [
+            "SNMPMGR-CRASH-MIB", "SNMPMGR-GOOD-MIB"]}}, start=False)
+        self.addCleanup(d.close)
+        r = subprocess.run([d.prog, "-t", "-c", d.conf],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+        self.assertRegex(r.stderr, r"warning: mibs: .*SNMPMGR-CRASH-MIB\."
+                         r"txt:\d+: internal error!")
+        # signal 11, SIGSEGV (6, SIGABRT, when ASan catches it first)
+        self.assertRegex(r.stderr, r"warning: mibs: SNMPMGR-CRASH-MIB: "
+                         r"libsmi crashed \(signal \d+, [^)]+\) while "
+                         r"reading this module or one it imports; skipped")
+
+    def test_reload_into_a_crashing_module(self):
+        d = self.start({"dirs": [self.tmp], "modules": ["SNMPMGR-GOOD-MIB"]})
+        d.config["mibs"]["modules"] = ["SNMPMGR-CRASH-MIB",
+                                       "SNMPMGR-GOOD-MIB"]
+        d.write_config()
+        r = d.ctl("reload", timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("SNMPMGR-CRASH-MIB: libsmi crashed", r.stdout)
+        self.assertTrue(d.alive(), d.log())
+        self.assert_good_loaded(d)
+        err = self.translate(d, "crashThing")["error"]
+        self.assertEqual(err["code"], -32602)
+        self.assert_no_children(d)
+        # and again through daemon.reload: the same, every time
+        res = d.rpc("daemon.reload", {}, timeout=60)["result"]
+        self.assertTrue(any("SNMPMGR-CRASH-MIB: libsmi crashed" in w
+                            for w in res["warnings"]), res)
+        self.assertTrue(d.alive(), d.log())
+
+    def test_hung_module_skipped_in_bounded_time(self):
+        # A module file libsmi never finishes reading: a FIFO nobody
+        # writes to blocks its open(2).
+        os.mkfifo(os.path.join(self.tmp, "SNMPMGR-HANG-MIB.txt"))
+        t0 = time.monotonic()
+        d = self.start({"dirs": [self.tmp], "modules": [
+            "SNMPMGR-HANG-MIB", "SNMPMGR-GOOD-MIB"]}, timeout=30)
+        took = time.monotonic() - t0
+        self.assertIn("mibs: SNMPMGR-HANG-MIB: libsmi was still busy after "
+                      "5 s reading this module or one it imports; skipped",
+                      d.log())
+        self.assertLess(took, 15)
+        self.assert_good_loaded(d)
+        self.assert_no_children(d)
 
 
 if __name__ == "__main__":
