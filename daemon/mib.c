@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #ifdef HAVE_LIBSMI
@@ -90,24 +91,36 @@ mib_strdup(struct mib *m, const char *s)
 
 /*
  * A mapping for a set, as large as the system grants up to
- * SNMPMGR_MAX_MIB_SET (a host that commits address space strictly may
- * refuse that much), its struct at the start.  NULL: no room.
+ * SNMPMGR_MAX_MIB_SET, its struct at the start.  NULL: no room.  A
+ * memfd's pages are charged as they are written, whatever the host's
+ * overcommit mode (a shared anonymous mapping is charged whole where
+ * overcommit is strict, MAP_NORESERVE notwithstanding); a host that
+ * still refuses the size gets smaller tries.
  */
 static struct mib *
 mib_map(void)
 {
 	struct mib	*m;
 	size_t		 size;
+	int		 fd, e;
 
+	if ((fd = memfd_create("snmpmgrd-mibs", MFD_CLOEXEC)) == -1)
+		return NULL;
 	for (size = SNMPMGR_MAX_MIB_SET; size >= ((size_t)16 << 20);
 	    size /= 4) {
-		m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (ftruncate(fd, (off_t)size) == -1)
+			continue;
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    0);
 		if (m != MAP_FAILED) {
+			close(fd);
 			m->size = size;
 			return m;
 		}
 	}
+	e = errno;
+	close(fd);
+	errno = e;
 	return NULL;
 }
 
@@ -1090,7 +1103,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((m = mib_map()) == NULL) {
-		snprintf(err, errlen, "mibs: no room for a MIB set: %s",
+		snprintf(err, errlen, "no room for a MIB set: %s",
 		    strerror(errno));
 		return NULL;
 	}
@@ -1102,7 +1115,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	lc.warn = warn;
 	lc.arg = arg;
 	if (plan_make(&lc, &plan) == -1) {
-		snprintf(err, errlen, "mibs: out of memory");
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	/*
@@ -1113,7 +1126,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	if (mib_probe(&plan, probe_cb, &lc, warn, arg, err, errlen) == -1)
 		goto fail;
 	if (m->magic != MIB_MAGIC || m->size != size || m->used > size) {
-		snprintf(err, errlen, "mibs: the reading child left no set");
+		snprintf(err, errlen, "the reading child left no set");
 		goto fail;
 	}
 	m->refs = 1;
@@ -1128,7 +1141,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	return m;
  fail:
 	plan_clear(&plan);
-	mib_unref(m);
+	munmap(m, size);	/* not m->size: the child may have written it */
 	return NULL;
 }
 
@@ -1147,7 +1160,7 @@ mib_load(const struct mib_conf *mc, mib_warn_fn *warn, void *arg,
 	(void)mib_reset;
 	(void)mib_strdup;
 	(void)name_cmp;
-	snprintf(err, errlen, "mibs: MIB names are not supported by this "
+	snprintf(err, errlen, "MIB names are not supported by this "
 	    "build (configure --with-libsmi)");
 	return NULL;
 }

@@ -22,6 +22,7 @@
 #include <config.h>		/* autoconf's */
 
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -133,8 +134,8 @@ mib_probe_msg(void *arg, const char *file, int line, const char *msg)
 
 /* The child's life: load, say so, leave without cleaning up. */
 static void __attribute__((noreturn))
-probe_child(int fd, struct mib_probe_out *b, const struct mib_plan *p,
-    mib_probe_child_fn *fn, void *arg)
+probe_child(int fd, pid_t parent, struct mib_probe_out *b,
+    const struct mib_plan *p, mib_probe_child_fn *fn, void *arg)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1,
 	    SIGUSR2, SIGPIPE, SIGCHLD };
@@ -148,6 +149,9 @@ probe_child(int fd, struct mib_probe_out *b, const struct mib_plan *p,
 	 * the daemon's sockets and files but the pipe, moved to fd 3. */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
+	/* Not outliving a daemon killed while it waits for us. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(2);
 	(void)setrlimit(RLIMIT_CORE, &nocore);
 	if ((null = open("/dev/null", O_RDWR)) != -1) {
 		(void)dup2(null, STDIN_FILENO);
@@ -167,6 +171,35 @@ probe_child(int fd, struct mib_probe_out *b, const struct mib_plan *p,
 }
 
 /* ------------------------------------------------------------ parent */
+
+/*
+ * The pipe the child's end is seen by, both ends above stderr: a daemon
+ * started with stdin or stdout closed gets 0 and 1 from pipe(), and the
+ * child's /dev/null on them would end the pipe before the child.
+ */
+static int
+probe_pipe(int fds[2])
+{
+	int	 i, fd, e;
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (fds[i] > STDERR_FILENO)
+			continue;
+		if ((fd = fcntl(fds[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1)) ==
+		    -1) {
+			e = errno;
+			close(fds[0]);
+			close(fds[1]);
+			errno = e;
+			return -1;
+		}
+		close(fds[i]);
+		fds[i] = fd;
+	}
+	return 0;
+}
 
 static int64_t
 now_ms(void)
@@ -269,19 +302,20 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 	struct pollfd	 pfd;
 	int64_t		 t, step_end = 0;
 	size_t		 seen = 0, k, steps;
-	pid_t		 pid;
+	pid_t		 pid, parent;
 	bool		 hung = false, late = false;
 	char		 cause[200], c;
 	int		 fds[2], status, wait_ms;
 	ssize_t		 n;
 
 	memset(b, 0, sizeof(*b));
-	if (pipe(fds) == -1) {
-		snprintf(err, errlen, "mibs: pipe: %s", strerror(errno));
+	if (probe_pipe(fds) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	parent = getpid();
 	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "mibs: fork: %s", strerror(errno));
+		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -289,7 +323,7 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 	if (pid == 0) {
 		/* its end of the pipe closes as it ends */
 		close(fds[0]);
-		probe_child(fds[1], b, p, fn, fnarg);
+		probe_child(fds[1], parent, b, p, fn, fnarg);
 	}
 	close(fds[1]);
 	pfd.fd = fds[0];
@@ -315,7 +349,7 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 			wait_ms = PROBE_TICK;
 		pfd.revents = 0;
 		if (poll(&pfd, 1, wait_ms) == -1 && errno != EINTR) {
-			snprintf(err, errlen, "mibs: poll: %s",
+			snprintf(err, errlen, "poll: %s",
 			    strerror(errno));
 			late = true;
 			break;
@@ -325,7 +359,7 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 		if ((n = read(fds[0], &c, 1)) == 0)
 			break;		/* the child has ended */
 		if (n == -1 && errno != EINTR && errno != EAGAIN) {
-			snprintf(err, errlen, "mibs: pipe: %s",
+			snprintf(err, errlen, "pipe: %s",
 			    strerror(errno));
 			late = true;
 			break;
@@ -341,7 +375,7 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 		}
 	if (late) {
 		if (err[0] == '\0')
-			snprintf(err, errlen, "mibs: reading the modules took "
+			snprintf(err, errlen, "reading the modules took "
 			    "over %d s; the section is refused",
 			    SNMPMGR_MAX_MIB_PROBE_MS / 1000);
 		return -1;
@@ -354,7 +388,7 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 		return 1;
 	}
 	if (b->nomem) {
-		snprintf(err, errlen, "mibs: out of memory building the "
+		snprintf(err, errlen, "out of memory building the "
 		    "set (no memory, or larger than its mapping)");
 		return -1;
 	}
@@ -368,10 +402,10 @@ probe_once(struct mib_probe_out *b, struct mib_plan *p,
 	if (b->walk[0] != '\0') {
 		if (probe_nowalk(b, p, cause, warn, arg) == 0)
 			return 0;
-		snprintf(err, errlen, "mibs: out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(err, errlen, "mibs: %s no module (before or after them "
+	snprintf(err, errlen, "%s no module (before or after them "
 	    "all); the section is refused", cause);
 	return -1;
 }
@@ -388,7 +422,7 @@ mib_probe(struct mib_plan *p, mib_probe_child_fn *fn, void *fnarg,
 	b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED) {
-		snprintf(err, errlen, "mibs: mmap: %s", strerror(errno));
+		snprintf(err, errlen, "mmap: %s", strerror(errno));
 		return -1;
 	}
 	/* Each round that does not get through skips one more item. */
