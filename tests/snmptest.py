@@ -434,6 +434,12 @@ def _client_env():
         _client_dir = tempfile.mkdtemp(prefix="snmptest-client-")
         # (else each tool says "Created directory: .../cert_indexes")
         os.mkdir(os.path.join(_client_dir, "cert_indexes"))
+        # As the daemon's test sessions wait: snmpd reads some MIB-2
+        # tables from /proc per request, over a second on a loaded
+        # machine, and the tools' 1 s retransmissions then queue up
+        # behind it until every try has timed out.  "-t" still wins.
+        with open(os.path.join(_client_dir, "snmp.conf"), "w") as f:
+            f.write("timeout 3\nretries 2\n")
         atexit.register(shutil.rmtree, _client_dir, True)
     e = dict(os.environ)
     e.update(MIBS="", SNMPCONFPATH=_client_dir,
