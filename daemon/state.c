@@ -644,7 +644,8 @@ state_vals_render_rows(struct render_buf *b, const struct state_vals *v,
 			render_add(b, arc, (size_t)len);
 		}
 		render_add(b, ":", 1);
-		render_varbind(b, &vb);
+		/* As in varbinds: with its rate, or why there is none. */
+		vals_render_one(b, NULL, v, idx[i]);
 		prev = vb;
 	}
 	if (k > 0)

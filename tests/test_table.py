@@ -214,6 +214,36 @@ class IfTable(unittest.TestCase):
             d.close()
             agent.close()
 
+    def test_table_poll_rows_carry_the_rates(self):
+        # poll.results' rows hold the same values as its varbinds,
+        # grouped by row: the counters' rates too.
+        if not os.path.isdir(NET_SNMP_MIBS):
+            raise unittest.SkipTest("libsnmp-base MIBs not installed")
+        dirs = [mib_cache(), NET_SNMP_MIBS, TEST_MIBS]
+        agent = Snmpd(stable_view=True)
+        d = Daemon({"mibs": {"dirs": dirs, "modules": MODULES},
+                    "polls": {"ift": {"table": "IF-MIB::ifTable",
+                                      "columns": ["ifDescr", "ifInOctets"],
+                                      "rate": True, "interval": "7d"}},
+                    "sessions": {"a": agent.target(timeout="3s",
+                                                   polls=["ift"])}})
+        try:
+            for _ in range(2):
+                res = d.call("poll.run", {"session": "a", "poll": "ift"},
+                             timeout=30)["polls"][0]
+                self.assertIsNone(res["error"], res)
+            counters = [vb for vb in res["varbinds"]
+                        if vb["type"] == "Counter32"]
+            self.assertGreater(len(counters), 0, res)
+            self.assertTrue(all("rate" in vb for vb in counters), counters)
+            cells = {vb["oid"]: vb for row in res["rows"]
+                     for vb in row["values"].values()}
+            for vb in res["varbinds"]:
+                self.assertEqual(cells[vb["oid"]], vb)
+        finally:
+            d.close()
+            agent.close()
+
 
 def norm(theirs):
     """Net-SNMP prints a "1x:" hint's octets without leading zeros
