@@ -678,6 +678,18 @@ cluster_members_json(struct cluster *cl)
 }
 
 void
+cluster_set_hash(struct cluster *cl, const char *hash)
+{
+	if (strcmp(cl->hash, hash) == 0)
+		return;
+	/* The lease thread reads it under mu; the loop alone writes it. */
+	pthread_mutex_lock(&cl->mu);
+	snprintf(cl->hash, sizeof(cl->hash), "%s", hash);
+	pthread_mutex_unlock(&cl->mu);
+	log_info("cluster: config hash now %s", hash);
+}
+
+void
 cluster_status_json(struct cluster *cl, json_t *res)
 {
 	json_t	*o;
@@ -1091,7 +1103,7 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	struct member	*v = NULL;
 	size_t		 nv = 0;
 	natsStatus	 s, gs;
-	char		*text;
+	char		*text, hash[sizeof(cl->hash)];
 	uint32_t	 load;
 	int64_t		 since;
 	int		 i;
@@ -1102,9 +1114,10 @@ cl_beat(struct cluster *cl, struct cl_nats *n)
 	if (cl->since_ms == 0)
 		cl->since_ms = cl_now_ms();
 	since = cl->since_ms;
+	memcpy(hash, cl->hash, sizeof(hash));
 	pthread_mutex_unlock(&cl->mu);
 	lease = json_pack("{s:s,s:s,s:s,s:I,s:I}", "node", cl->node,
-	    "version", PACKAGE_VERSION, "hash", cl->hash, "load",
+	    "version", PACKAGE_VERSION, "hash", hash, "load",
 	    (json_int_t)load, "since", (json_int_t)since);
 	text = lease != NULL ? json_dumps(lease, RENDER_JSON_DUMP) : NULL;
 	json_decref(lease);

@@ -60,6 +60,10 @@ json_t		*cluster_members_json(struct cluster *cl);
 void		 cluster_set_confirm(struct cluster *cl,
 		    void (*cb)(void *, const uint64_t *, size_t), void *arg);
 void		 cluster_inform_token(struct cluster *cl, uint64_t token);
+/* After a reload: the hash of the config files as now loaded, which
+ * the next lease announces (the cluster section itself stays as it
+ * started). */
+void		 cluster_set_hash(struct cluster *cl, const char *hash);
 /* Add "cluster": {...} (NATS state, members, owned) to daemon.status. */
 void		 cluster_status_json(struct cluster *cl, json_t *res);
 

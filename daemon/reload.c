@@ -42,6 +42,7 @@
 #include "core/session.h"
 #include "core/usm.h"
 
+#include "cluster.h"
 #include "conf.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -306,6 +307,7 @@ static void
 reload_keep_restart_keys(struct daemon *d, struct config *old,
     struct config *nc, json_t *warnings)
 {
+	char			 hash[sizeof(nc->cluster.hash)];
 	char			 hex[2 * SNMPMGR_MAX_ENGINE_ID_LEN + 3];
 
 	/* config_reload() kept it already; it says what the files want. */
@@ -346,11 +348,14 @@ reload_keep_restart_keys(struct daemon *d, struct config *old,
 		reload_warn(warnings, "resolver changed: restart snmpmgrd to "
 		    "apply it");
 	swap_mem(&nc->resolver, &old->resolver, sizeof(nc->resolver));
-	/* The hash too: it stays the one the node announces. */
+	/* But the hash, of the files as they are now: what the node
+	 * announces, so that nodes given the same files agree. */
 	if (!cluster_same(&old->cluster, &nc->cluster))
 		reload_warn(warnings, "cluster changed: restart snmpmgrd to "
 		    "apply it");
+	memcpy(hash, nc->cluster.hash, sizeof(hash));
 	swap_mem(&nc->cluster, &old->cluster, sizeof(nc->cluster));
+	memcpy(nc->cluster.hash, hash, sizeof(hash));
 }
 
 /* ------------------------------------------------------------ reload */
@@ -436,6 +441,8 @@ reload_apply(struct daemon *d, struct config_err *err, json_t **summary)
 		sessions_destroy(d->sessions, gone[i]);
 	d->conf = nc;
 	mib_set_current(nc->mib);
+	if (d->cluster != NULL)
+		cluster_set_hash(d->cluster, nc->cluster.hash);
 	if (d->http != NULL && nc->have_http)
 		http_reconfigure(d->http, &nc->http);
 	else if ((d->http != NULL) != nc->have_http)

@@ -479,9 +479,23 @@ class ClusterNodes(unittest.TestCase):
         cfg["cluster"]["heartbeat"] = "%dms" % (HB * 1000)
         cfg["sessions"]["extra"] = self.agent.target()
         d.write_config(cfg)
+        before = d.call("cluster.members")["config_hash"]
         r = d.call("daemon.reload")
         self.assertEqual((r["added"], r["warnings"]), (["extra"], []), r)
         self.assertEqual(d.log().count("cluster changed"), 1)
+        # It announces the hash of the files as now loaded, so nodes
+        # given the same files agree however they started.
+        now = d.call("cluster.members")["config_hash"]
+        self.assertNotEqual(now, before)
+        deadline = time.time() + 4 * HB + 5
+        while time.time() < deadline:
+            me = [m for m in d.call("cluster.members")["members"]
+                  if m["node"] == "mgr-a"]
+            if me and me[0]["config_hash"] == now:
+                break
+            time.sleep(0.2)
+        self.assertEqual(me[0]["config_hash"], now, me)
+        self.assertIs(me[0]["mismatch"], False, me)
 
     def test_each_session_polled_by_exactly_one_node(self):
         nats = NatsServer()
