@@ -231,6 +231,37 @@ cluster_expiry_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
+ * Say when another node announces a config hash other than ours, once
+ * per node and hash (a node whose files differ from ours), and when it
+ * comes to agree.  old: the members of the view before.
+ */
+static void
+cl_hash_news(struct cluster *cl, const struct member *old, size_t nold)
+{
+	const struct member	*m, *o;
+	size_t			 i, k;
+
+	for (i = 0; i < cl->nmembers; i++) {
+		m = &cl->members[i];
+		if (strcmp(m->node, cl->node) == 0)
+			continue;
+		for (k = 0, o = NULL; k < nold && o == NULL; k++)
+			if (strcmp(old[k].node, m->node) == 0)
+				o = &old[k];
+		if (o != NULL && strcmp(o->hash, m->hash) == 0)
+			continue;
+		if (strcmp(m->hash, cl->hash) != 0)
+			log_warnx("cluster %s: node %s announces config hash "
+			    "%.16s, ours is %.16s: its configuration files "
+			    "differ from ours", cl->name, m->node, m->hash,
+			    cl->hash);
+		else if (o != NULL)
+			log_info("cluster %s: node %s has our configuration "
+			    "now (hash %.16s)", cl->name, m->node, m->hash);
+	}
+}
+
+/*
  * The thread read the leases: the members for ownership are the live
  * ones (a lease younger than 3 heartbeats) that have held one for a
  * heartbeat, so a node that joins or restarts takes sessions only once
@@ -240,13 +271,16 @@ static void
 cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct cluster	*cl = arg;
+	struct member	*old = NULL;
+	size_t		 nold = 0;
 	bool		 valid, fresh;
 
 	pthread_mutex_lock(&cl->mu);
 	fresh = cl->view_new;
 	valid = cl->view_valid;
 	if (fresh && valid) {
-		free(cl->members);
+		old = cl->members;
+		nold = cl->nmembers;
 		cl->members = cl->view;
 		cl->nmembers = cl->nview;
 		cl->members_ms = cl->view_ms;
@@ -255,6 +289,9 @@ cluster_view_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	cl->view_new = false;
 	pthread_mutex_unlock(&cl->mu);
+	if (fresh && valid)
+		cl_hash_news(cl, old, nold);
+	free(old);
 	if (!fresh)
 		return;
 	/* Back after NATS was away: the others' leases are old because

@@ -564,6 +564,12 @@ class ClusterNodes(unittest.TestCase):
         self.assertTrue(m["mgr-c"]["mismatch"])
         self.assertNotEqual(m["mgr-a"]["config_hash"],
                             m["mgr-c"]["config_hash"])
+        # ... and say so in the log, once.
+        line = ("node mgr-c announces config hash %s, ours is %s: its "
+                "configuration files differ from ours"
+                % (m["mgr-c"]["config_hash"][:16],
+                   m["mgr-a"]["config_hash"][:16]))
+        self.assertEqual(nodes[0].log().count(line), 1, nodes[0].log())
         st = nodes[1].call("daemon.status")["cluster"]
         self.assertEqual(st["nats"], "connected")
         self.assertEqual(st["sessions_owned"], share["mgr-b"])
