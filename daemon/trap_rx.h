@@ -54,6 +54,10 @@ enum trapproc_reason {
 	/* A discovery probe left unanswered: its source prefix asked for
 	 * too many Reports. */
 	TRAPPROC_DISCOVERY_RATE_LIMITED,
+	/* An inform refused unrecorded: its acknowledgement could not be
+	 * queued (trapproc_set_ack_room); the sender's retransmission is
+	 * taken once there is room. */
+	TRAPPROC_ACK_QUEUE_FULL,
 	TRAPPROC__COUNT
 };
 
@@ -140,6 +144,14 @@ void		 trapproc_set_engine(struct trapproc *tp, const uint8_t *id,
 		    size_t len, uint32_t boots, int64_t now);
 /* Make Responses for informs (default true). */
 void		 trapproc_set_auto_ack(struct trapproc *tp, bool on);
+/*
+ * Whether the caller can queue one more inform acknowledgement now
+ * (default true).  Without room an inform that would be acknowledged is
+ * refused (TRAPPROC_ACK_QUEUE_FULL) before any record is made: an inform
+ * recorded but not answered would be recorded again when the sender
+ * retransmits it.
+ */
+void		 trapproc_set_ack_room(struct trapproc *tp, bool room);
 /*
  * Exchange the communities and users of tp and other (a reload builds
  * the new tables in a scratch trapproc, then swaps them in); tp keeps its

@@ -23,6 +23,22 @@
  * Reports (discovery, time window) go out at once (over TCP at the end of
  * the read that asked for them); they record nothing.
  *
+ * Room for acknowledgements.  At most SNMPMGR_MAX_TRAP_ACKS wait.  An
+ * inform is recorded only when its Response has a place in the queue:
+ * without one trap_rx.c refuses it before making a record
+ * (ack_queue_full), since an inform recorded and never answered is sent
+ * again by its sender (Net-SNMP retransmits the same request, request-id
+ * and all, after its timeout) and would be recorded twice.  Over UDP and
+ * DTLS that refusal is the answer: the sender's retransmission is taken
+ * once the journal has caught up.  TCP connections are not allowed to get
+ * there: from TRAPS_ACKS_HIGH waiting, every TCP listener holds its
+ * connections (trap_tcp_hold(): nothing more is read from them, so TCP
+ * flow control slows their senders) until the journal settles the queue
+ * below TRAPS_ACKS_LOW, whichever connections' informs those were; a
+ * timer gives up acknowledgements JetStream never confirmed meanwhile,
+ * so the hold always ends.  The gap between the two bounds is what one
+ * recv of a connection can still bring once the hold begins.
+ *
  * Pacing.  While traps come in fast (a readiness event found at least
  * TRAPS_PACE_MIN datagrams), a listener stops watching its socket and
  * reads it again from a timer TRAPS_PACE_US later, so one wake-up takes
@@ -84,6 +100,13 @@
 #define TRAPS_TCP_BACKLOG	128
 /* Octets of a rejected datagram a bad-packet event shows. */
 #define TRAPS_HEX_BYTES		64
+/* Acknowledgements waiting from which TCP connections are held, and
+ * below which they are read again (above). */
+#define TRAPS_ACKS_HIGH		(SNMPMGR_MAX_TRAP_ACKS - TRAP_TCP_READ_MSGS)
+#define TRAPS_ACKS_LOW		(SNMPMGR_MAX_TRAP_ACKS / 2)
+/* While held, how often (s) acknowledgements JetStream did not confirm
+ * in time are given up. */
+#define TRAPS_HOLD_TICK		1
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO		55
@@ -160,6 +183,10 @@ struct traps {
 	uint64_t		 acks_sent;
 	uint64_t		 acks_dropped;	/* record failed */
 	uint64_t		 acks_overflow;	/* queue full */
+	bool			 held;		/* TCP reads held */
+	struct event		*hold_tick;	/* trims while held */
+	uint64_t		 holds;		/* times held */
+	struct log_repeat	 rep_full;	/* informs refused */
 	uint64_t		 send_errors;
 	uint64_t		 reports_sent;
 	struct log_repeat	 rep_send;
@@ -208,34 +235,53 @@ traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
 	traps_send_failed(t, to, tolen);
 }
 
+/*
+ * Whether one more acknowledgement of up to SNMPMGR_MAX_DGRAM octets can
+ * be queued: fewer than SNMPMGR_MAX_TRAP_ACKS wait and the memory for it
+ * is there (made now), so traps_ack_queue() cannot fail after it.
+ */
+static bool
+traps_ack_room(struct traps *t)
+{
+	struct traps_ack	*na;
+	uint8_t			*nb;
+	size_t			 ncap;
+
+	if (t->nacks >= SNMPMGR_MAX_TRAP_ACKS)
+		return false;
+	if (t->nacks == t->ackcap) {
+		ncap = t->ackcap ? t->ackcap * 2 : 256;
+		if ((na = reallocarray(t->acks, ncap, sizeof(*na))) == NULL)
+			return false;
+		t->acks = na;
+		t->ackcap = ncap;
+	}
+	if (t->arenacap - t->arenalen < SNMPMGR_MAX_DGRAM) {
+		ncap = t->arenacap ? t->arenacap : 65536;
+		while (ncap - t->arenalen < SNMPMGR_MAX_DGRAM)
+			ncap *= 2;
+		if ((nb = realloc(t->arena, ncap)) == NULL)
+			return false;
+		t->arena = nb;
+		t->arenacap = ncap;
+	}
+	return true;
+}
+
+static void	traps_hold_check(struct traps *);
+
+/* Queue an inform's Response; room was made by traps_ack_room().  0, or
+ * -1 when there is none after all (counted; not expected). */
 static int
 traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
     const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
     size_t len)
 {
-	struct traps_ack	*na, *a;
-	uint8_t			*nb;
-	size_t			 ncap;
+	struct traps_ack	*a;
 
-	if (t->nacks >= SNMPMGR_MAX_TRAP_ACKS) {
+	if (len > SNMPMGR_MAX_DGRAM || !traps_ack_room(t)) {
 		t->acks_overflow++;
 		return -1;
-	}
-	if (t->nacks == t->ackcap) {
-		ncap = t->ackcap ? t->ackcap * 2 : 256;
-		if ((na = reallocarray(t->acks, ncap, sizeof(*na))) == NULL)
-			goto nomem;
-		t->acks = na;
-		t->ackcap = ncap;
-	}
-	if (t->arenacap - t->arenalen < len) {
-		ncap = t->arenacap ? t->arenacap : 65536;
-		while (ncap - t->arenalen < len)
-			ncap *= 2;
-		if ((nb = realloc(t->arena, ncap)) == NULL)
-			goto nomem;
-		t->arena = nb;
-		t->arenacap = ncap;
 	}
 	a = &t->acks[t->nacks++];
 	a->seq = seq;
@@ -250,10 +296,9 @@ traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
 	a->journaled = a->confirmed = a->done = false;
 	memcpy(t->arena + t->arenalen, buf, len);
 	t->arenalen += len;
+	if (t->nacks >= TRAPS_ACKS_HIGH)
+		traps_hold_check(t);
 	return 0;
- nomem:
-	t->acks_overflow++;
-	return -1;
 }
 
 /* Drop the first n queued acks (sent or abandoned). */
@@ -378,6 +423,57 @@ traps_ack_trim(struct traps *t)
 	for (i = 0; i < t->nacks && t->acks[i].done; i++)
 		;
 	traps_ack_shift(t, i);
+	if (t->nacks < TRAPS_ACKS_LOW)
+		log_repeat_clear(&t->rep_full, "traps: informs recorded "
+		    "again");
+	traps_hold_check(t);
+}
+
+/* Hold or release the TCP listeners' connections as the queue says. */
+static void
+traps_hold_check(struct traps *t)
+{
+	struct timeval	 tv = { TRAPS_HOLD_TICK, 0 };
+	size_t		 i;
+	bool		 hold;
+
+	if (!t->held && t->nacks >= TRAPS_ACKS_HIGH)
+		hold = true;
+	else if (t->held && t->nacks < TRAPS_ACKS_LOW)
+		hold = false;
+	else
+		return;
+	t->held = hold;
+	if (hold) {
+		t->holds++;
+		log_debug("traps: %zu acknowledgements wait for the journal: "
+		    "TCP senders held", t->nacks);
+		if (t->hold_tick != NULL)
+			evtimer_add(t->hold_tick, &tv);
+	} else {
+		log_debug("traps: %zu acknowledgements wait: TCP senders read "
+		    "again", t->nacks);
+		if (t->hold_tick != NULL)
+			evtimer_del(t->hold_tick);
+	}
+	for (i = 0; i < t->nls; i++)
+		if (t->ls[i].tcp != NULL)
+			trap_tcp_hold(t->ls[i].tcp, hold);
+}
+
+/* While held: acknowledgements JetStream never confirmed are given up
+ * even when nothing else settles, so the hold ends. */
+static void
+traps_hold_tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct traps	*t = arg;
+	struct timeval	 tv = { TRAPS_HOLD_TICK, 0 };
+
+	(void)fd;
+	(void)ev;
+	traps_ack_trim(t);
+	if (t->held)
+		evtimer_add(t->hold_tick, &tv);
 }
 
 /*
@@ -602,6 +698,12 @@ traps_verdict(struct traps *t, struct traps_listener *l,
 			traps_event_bad(t, l, from, fromlen, buf, len, out);
 		break;
 	case TRAPPROC_REJECT:
+		if (out->reason == TRAPPROC_ACK_QUEUE_FULL) {
+			t->acks_overflow++;
+			log_repeat(&t->rep_full, "traps: informs refused: "
+			    "%zu acknowledgements wait for the journal (the "
+			    "senders retransmit)", t->nacks);
+		}
 		traps_event_bad(t, l, from, fromlen, buf, len, out);
 		break;
 	}
@@ -618,6 +720,7 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 {
 	struct trapproc_out	 out;
 
+	trapproc_set_ack_room(t->tp, traps_ack_room(t));
 	if (conn != 0)
 		trapproc_input_stream(t->tp, "tcp", buf, len, from, timestr,
 		    l->spec, now, &out);
@@ -647,6 +750,7 @@ traps_dtls_msg_cb(void *arg, const struct trap_dtls_peer *p,
 	tls.tm_security_name = p->info->security_name;
 	tls.fingerprint = p->info->sha256;
 	tls.use_prefix = t->tls->use_prefix;
+	trapproc_set_ack_room(t->tp, traps_ack_room(t));
 	trapproc_input_tsm(t->tp, msg, len, p->from, &tls, t->timestr,
 	    l->spec, &out);
 	traps_verdict(t, l, &out, p->id, msg, len, p->from, p->fromlen);
@@ -791,6 +895,7 @@ traps_listen_tcp(struct traps *t, struct traps_listener *l,
 		l->fd = -1;
 		return -1;
 	}
+	trap_tcp_hold(l->tcp, t->held);
 	return 0;
 }
 
@@ -930,7 +1035,8 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	t->tcp = &ct->tcp;
 	if (ct->tls.warning[0] != '\0')
 		log_warnx("%s", ct->tls.warning);
-	if ((t->tp = trapproc_new(0, 0)) == NULL ||
+	if ((t->hold_tick = evtimer_new(d->base, traps_hold_tick_cb,
+	    t)) == NULL || (t->tp = trapproc_new(0, 0)) == NULL ||
 	    (t->bufs = malloc((size_t)SNMPMGR_MAX_RECV_BATCH *
 	    SNMPMGR_MAX_DGRAM)) == NULL)
 		goto nomem;
@@ -1006,6 +1112,8 @@ traps_free(struct traps *t)
 			close(t->ls[i].fd);
 	}
 	free(t->ls);
+	if (t->hold_tick != NULL)
+		event_free(t->hold_tick);
 	/* Acks still waiting for a sync are not sent: their senders
 	 * retransmit to the next run, which has the records. */
 	journal_free(t->j);
@@ -1261,6 +1369,8 @@ traps_info(const struct traps *t, struct traps_info *ti)
 	ti->acks_waiting = t->nacks;
 	ti->acks_dropped = t->acks_dropped;
 	ti->acks_overflow = t->acks_overflow;
+	ti->acks_held = t->held;
+	ti->acks_holds = t->holds;
 	ti->send_errors = t->send_errors;
 	ti->reports_sent = t->reports_sent;
 }

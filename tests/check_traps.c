@@ -1379,6 +1379,72 @@ START_TEST(traps_tsm_refuses_usm_and_community_messages)
 }
 END_TEST
 
+/*
+ * Without room for an acknowledgement an inform is refused before any
+ * record is made, whatever carried it (v2c, v3 USM, TSM); traps are not
+ * concerned, nor informs when nothing would be acknowledged.
+ */
+START_TEST(traps_inform_without_ack_room_refused_unrecorded)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_out	 out;
+	struct trapproc_stats	 st;
+	struct usm_user		*u;
+	const uint8_t		*p;
+	size_t			 n;
+
+	trapproc_set_ack_room(tp, false);
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 99, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_ACK_QUEUE_FULL);
+	ck_assert_str_eq(trapproc_reason_name(out.reason), "ack_queue_full");
+	ck_assert_ptr_null(out.rec);
+	ck_assert_ptr_null(out.reply);
+
+	u = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "alicepriv1", 0, OURS, sizeof(OURS));
+	n = enc_v3(u, true, OURS, sizeof(OURS), 3, 10, "alice",
+	    SNMP_PDU_INFORM, 555, &p);
+	input(tp, p, n, NOW + 12, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_ACK_QUEUE_FULL);
+	ck_assert_ptr_null(out.rec);
+	usm_user_free(u);
+
+	n = enc_tsm(SNMP_MSGFLAG_AUTH | SNMP_MSGFLAG_PRIV | SNMP_MSGFLAG_REPORT,
+	    OURS, sizeof(OURS), SNMP_PDU_INFORM, 99, 4, &p);
+	input_tsm(tp, p, n, false, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_REJECT);
+	ck_assert_int_eq(out.reason, TRAPPROC_ACK_QUEUE_FULL);
+	ck_assert_ptr_null(out.rec);
+
+	/* A trap needs no acknowledgement. */
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_TRAP, 100, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	/* Nor does an inform when informs are not acknowledged. */
+	trapproc_set_auto_ack(tp, false);
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 101, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	ck_assert_ptr_null(out.reply);
+	/* Room again: acknowledged. */
+	trapproc_set_auto_ack(tp, true);
+	trapproc_set_ack_room(tp, true);
+	n = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 102, &p);
+	input(tp, p, n, NOW, &out);
+	ck_assert_int_eq(out.verdict, TRAPPROC_ACCEPT);
+	ck_assert_ptr_nonnull(out.reply);
+
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_ACK_QUEUE_FULL], 3);
+	ck_assert_uint_eq(st.informs, 2);
+	ck_assert_uint_eq(st.traps, 1);
+	trapproc_free(tp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1414,6 +1480,7 @@ main(void)
 	tcase_add_test(tc, traps_v3_discovery_rate_limited_per_prefix);
 	tcase_add_test(tc, traps_tsm_trap_record_has_the_transport_fields);
 	tcase_add_test(tc, traps_tsm_inform_answered_over_tsm);
+	tcase_add_test(tc, traps_inform_without_ack_room_refused_unrecorded);
 	tcase_add_test(tc, traps_tsm_rfc5343_probe_gets_our_engine_id);
 	tcase_add_test(tc, traps_tsm_refuses_usm_and_community_messages);
 	suite_add_tcase(s, tc);
