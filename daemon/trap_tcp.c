@@ -100,8 +100,9 @@ struct tt_conn {
 	const char		*doom;		/* close when not busy */
 	uint64_t		 last_ms;
 	uint64_t		 msg_ms;	/* a message begun; 0: none */
-	uint8_t			*out;
-	size_t			 outlen, outcap;
+	uint8_t			*out;		/* answers not yet sent: */
+	size_t			 outoff;	/* from out + outoff, */
+	size_t			 outlen, outcap;	/* outlen octets */
 };
 
 TAILQ_HEAD(tt_queue, tt_conn);
@@ -259,17 +260,20 @@ tt_flush(struct trap_tcp *tt, struct tt_conn *c)
 		c->dirty = false;
 	}
 	while (c->outlen > 0) {
-		if ((n = transport_stream_io(c->fd, true, c->out,
+		if ((n = transport_stream_io(c->fd, true, c->out + c->outoff,
 		    c->outlen)) == 0)
 			break;
 		if (n == -1) {
 			tt->st.send_errors++;
 			return -1;
 		}
-		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		/* No memmove per write: megabytes may wait. */
+		c->outoff += (size_t)n;
 		c->outlen -= (size_t)n;
 		wrote = true;
 	}
+	if (c->outlen == 0)
+		c->outoff = 0;
 	if (c->outlen == 0)
 		event_del(c->wev);
 	else
@@ -316,6 +320,10 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 		tt_drop(tt, c, "send failed");
 		return -1;
 	}
+	if (c->outcap - c->outoff - c->outlen < len && c->outoff > 0) {
+		memmove(c->out, c->out + c->outoff, c->outlen);
+		c->outoff = 0;
+	}
 	if (c->outcap - c->outlen < len) {
 		ncap = c->outcap ? c->outcap : 4096;
 		while (ncap - c->outlen < len)
@@ -327,7 +335,7 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 		c->out = nb;
 		c->outcap = ncap;
 	}
-	memcpy(c->out + c->outlen, msg, len);
+	memcpy(c->out + c->outoff + c->outlen, msg, len);
 	c->outlen += len;
 	if (!c->dirty) {
 		TAILQ_INSERT_TAIL(&tt->dirty, c, dq);
