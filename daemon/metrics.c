@@ -1204,6 +1204,8 @@ health_traps(struct daemon *d, const struct metrics_sel *sel,
 	    ti.acks_waiting);
 	metrics_scalar(b, sel, "snmpmgrd_trap_acks_overflow", true,
 	    ti.acks_overflow);
+	metrics_scalar(b, sel, "snmpmgrd_trap_acks_retransmissions", true,
+	    ti.acks_again);
 	metrics_scalar(b, sel, "snmpmgrd_trap_tcp_holds", true,
 	    ti.acks_holds);
 	metrics_scalar(b, sel, "snmpmgrd_journal_records", true, js->records);

@@ -240,6 +240,7 @@ tp_rec_end(struct trapproc *tp, struct trapproc_out *out, bool have_reqid,
 	}
 	out->verdict = TRAPPROC_ACCEPT;
 	out->reason = TRAPPROC_OK;
+	out->request_id = have_reqid ? reqid : 0;
 	out->rec = b->p;
 	out->reclen = b->len;
 	return 0;

@@ -73,6 +73,7 @@ struct trapproc_out {
 	int			 error;		/* numbered error (SPEC 5) */
 	char			 detail[160];
 	bool			 inform;	/* an InformRequest */
+	int32_t			 request_id;	/* of an accepted v2c/v3 PDU */
 	bool			 discovery;	/* the Report answers a probe */
 	/* The journal record: one JSON object, no newline. */
 	const char		*rec;

@@ -39,6 +39,12 @@
  * so the hold always ends.  The gap between the two bounds is what one
  * recv of a connection can still bring once the hold begins.
  *
+ * Retransmissions.  A sender whose inform waits longer than its timeout
+ * for the journal sends it again.  Waiting acks are indexed by sender
+ * and request-id (`pend`, a table of slots a newer inform may take
+ * over); a retransmission found there replaces the first's Response in
+ * its place and is not recorded again (traps_ack_again).
+ *
  * Pacing.  While traps come in fast (a readiness event found at least
  * TRAPS_PACE_MIN datagrams), a listener stops watching its socket and
  * reads it again from a timer TRAPS_PACE_US later, so one wake-up takes
@@ -107,6 +113,8 @@
 /* While held, how often (s) acknowledgements JetStream did not confirm
  * in time are given up. */
 #define TRAPS_HOLD_TICK		1
+/* Slots of the index of waiting acks by sender (a power of two). */
+#define TRAPS_PEND_SLOTS	(2 * SNMPMGR_MAX_TRAP_ACKS)
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO		55
@@ -142,9 +150,11 @@ struct traps_ack {
 	int			 fd;
 	uint64_t		 assoc;		/* DTLS association or TCP
 						 * connection, or 0 */
+	int32_t			 reqid;		/* the inform's request-id */
 	socklen_t		 tolen;
 	struct sockaddr_storage	 to;
 	size_t			 off, len;	/* in the arena */
+	size_t			 cap;		/* octets it has there */
 	int64_t			 queued;	/* monotonic s */
 	bool			 need_cluster;	/* ack_after "cluster" */
 	bool			 journaled, confirmed, done;
@@ -183,6 +193,11 @@ struct traps {
 	uint64_t		 acks_sent;
 	uint64_t		 acks_dropped;	/* record failed */
 	uint64_t		 acks_overflow;	/* queue full */
+	uint64_t		 acks_again;	/* retransmissions folded */
+	/* Waiting acks by sender and request-id (traps_pend_slot): the
+	 * seq of the last one queued per slot, 0 for none; a slot another
+	 * took over only means a retransmission is recorded again. */
+	uint64_t		*pend;
 	bool			 held;		/* TCP reads held */
 	struct event		*hold_tick;	/* trims while held */
 	uint64_t		 holds;		/* times held */
@@ -272,10 +287,76 @@ static void	traps_hold_check(struct traps *);
 
 /* Queue an inform's Response; room was made by traps_ack_room().  0, or
  * -1 when there is none after all (counted; not expected). */
+/* The index slot of an inform from `to` (over DTLS association or TCP
+ * connection assoc of listener socket fd) with request-id reqid. */
+static size_t
+traps_pend_slot(int fd, uint64_t assoc, const struct sockaddr *to,
+    socklen_t tolen, int32_t reqid)
+{
+	const uint8_t	*p = (const uint8_t *)to;
+	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	size_t		 i;
+
+	h = (h ^ (uint64_t)(uint32_t)fd) * 0x100000001b3ULL;
+	h = (h ^ assoc) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)(uint32_t)reqid) * 0x100000001b3ULL;
+	for (i = 0; i < (size_t)tolen && i < sizeof(struct sockaddr_storage);
+	    i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ h >> 32) & (TRAPS_PEND_SLOTS - 1);
+}
+
+/* The waiting ack of record seq, or NULL. */
+static struct traps_ack *
+traps_ack_find(struct traps *t, uint64_t seq)
+{
+	size_t	 lo = 0, hi = t->nacks, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (t->acks[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nacks && t->acks[lo].seq == seq ? &t->acks[lo] : NULL;
+}
+
+/*
+ * An inform its sender sent again (the same request-id from the same
+ * place) while the acknowledgement of the first is still waiting for the
+ * journal: that acknowledgement is made this one's Response (for SNMPv3
+ * the retransmission has a msgID of its own, which the sender expects
+ * now) and true, so it is not recorded twice.  False when there is none,
+ * when it waits for JetStream, or when the new Response does not fit in
+ * its place.
+ */
+static bool
+traps_ack_again(struct traps *t, int fd, uint64_t assoc,
+    const struct sockaddr *to, socklen_t tolen, int32_t reqid,
+    const uint8_t *buf, size_t len)
+{
+	struct traps_ack	*a;
+	uint64_t		 seq;
+
+	seq = t->pend[traps_pend_slot(fd, assoc, to, tolen, reqid)];
+	/* One waiting for JetStream may never be confirmed (spooled to
+	 * disk): its retransmissions go their own way (ack_after). */
+	if (seq == 0 || (a = traps_ack_find(t, seq)) == NULL || a->done ||
+	    (a->need_cluster && !a->confirmed) || a->fd != fd ||
+	    a->assoc != assoc || a->reqid != reqid || a->tolen != tolen ||
+	    memcmp(&a->to, to, a->tolen) != 0 || len > a->cap)
+		return false;
+	memcpy(t->arena + a->off, buf, len);
+	a->len = len;
+	t->acks_again++;
+	return true;
+}
+
 static int
 traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
-    const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-    size_t len)
+    const struct sockaddr *to, socklen_t tolen, int32_t reqid,
+    const uint8_t *buf, size_t len)
 {
 	struct traps_ack	*a;
 
@@ -287,15 +368,17 @@ traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
 	a->seq = seq;
 	a->fd = fd;
 	a->assoc = assoc;
+	a->reqid = reqid;
 	a->tolen = tolen <= sizeof(a->to) ? tolen : sizeof(a->to);
 	memcpy(&a->to, to, a->tolen);
 	a->off = t->arenalen;
-	a->len = len;
+	a->len = a->cap = len;
 	a->queued = traps_mono();
 	a->need_cluster = t->ack_cluster && t->d->cluster != NULL;
 	a->journaled = a->confirmed = a->done = false;
 	memcpy(t->arena + t->arenalen, buf, len);
 	t->arenalen += len;
+	t->pend[traps_pend_slot(fd, assoc, to, a->tolen, reqid)] = seq;
 	if (t->nacks >= TRAPS_ACKS_HIGH)
 		traps_hold_check(t);
 	return 0;
@@ -516,22 +599,10 @@ traps_confirm_cb(void *arg, const uint64_t *tok, size_t n)
 {
 	struct traps		*t = arg;
 	struct traps_ack	*a;
-	size_t			 i, lo, hi, mid;
+	size_t			 i;
 
 	for (i = 0; i < n; i++) {
-		lo = 0;
-		hi = t->nacks;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (t->acks[mid].seq < tok[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == t->nacks || t->acks[lo].seq != tok[i])
-			continue;
-		a = &t->acks[lo];
-		if (a->done)
+		if ((a = traps_ack_find(t, tok[i])) == NULL || a->done)
 			continue;
 		a->confirmed = true;
 		if (a->journaled)
@@ -677,13 +748,19 @@ traps_verdict(struct traps *t, struct traps_listener *l,
 
 	switch (out->verdict) {
 	case TRAPPROC_ACCEPT:
+		/* A retransmission of an inform still waiting: answered with
+		 * the first, recorded once. */
+		if (out->inform && out->reply != NULL && traps_ack_again(t,
+		    l->fd, conn, from, fromlen, out->request_id, out->reply,
+		    out->replylen))
+			break;
 		/* token: the inform whose acknowledgement waits for the
 		 * cluster's PubAck too (traps.ack_after "cluster"). */
 		token = 0;
 		if (journal_append(t->j, out->rec, out->reclen, &seq) == 0 &&
 		    out->reply != NULL && traps_ack_queue(t, seq, l->fd, conn,
-		    from, fromlen, out->reply, out->replylen) == 0 &&
-		    t->ack_cluster)
+		    from, fromlen, out->request_id, out->reply,
+		    out->replylen) == 0 && t->ack_cluster)
 			token = seq;
 		traps_event_record(t, out->inform, out->rec, out->reclen,
 		    token);
@@ -1036,7 +1113,9 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	if (ct->tls.warning[0] != '\0')
 		log_warnx("%s", ct->tls.warning);
 	if ((t->hold_tick = evtimer_new(d->base, traps_hold_tick_cb,
-	    t)) == NULL || (t->tp = trapproc_new(0, 0)) == NULL ||
+	    t)) == NULL || (t->pend = calloc(TRAPS_PEND_SLOTS,
+	    sizeof(*t->pend))) == NULL ||
+	    (t->tp = trapproc_new(0, 0)) == NULL ||
 	    (t->bufs = malloc((size_t)SNMPMGR_MAX_RECV_BATCH *
 	    SNMPMGR_MAX_DGRAM)) == NULL)
 		goto nomem;
@@ -1120,6 +1199,7 @@ traps_free(struct traps *t)
 	trapproc_free(t->tp);
 	free(t->bufs);
 	free(t->acks);
+	free(t->pend);
 	free(t->arena);
 	transport_txq_free(t->txq);
 	free(t);
@@ -1369,6 +1449,7 @@ traps_info(const struct traps *t, struct traps_info *ti)
 	ti->acks_waiting = t->nacks;
 	ti->acks_dropped = t->acks_dropped;
 	ti->acks_overflow = t->acks_overflow;
+	ti->acks_again = t->acks_again;
 	ti->acks_held = t->held;
 	ti->acks_holds = t->holds;
 	ti->send_errors = t->send_errors;

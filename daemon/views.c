@@ -766,7 +766,7 @@ view_traps_stats(const struct traps *t)
 	if ((sys = json_object()) != NULL)
 		view_proc_udp(sys);
 	o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o,s:I,s:I,"
-	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:I},s:o,s:{s:I,s:I},"
+	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I},s:o,s:{s:I,s:I},"
 	    "s:{s:I,s:I},s:o}",
 	    "received", (json_int_t)st->packets,
 	    "accepted", (json_int_t)(st->traps + st->informs),
@@ -787,6 +787,7 @@ view_traps_stats(const struct traps *t)
 		"waiting", (json_int_t)ti.acks_waiting,
 		"dropped", (json_int_t)ti.acks_dropped,
 		"overflow", (json_int_t)ti.acks_overflow,
+		"retransmissions", (json_int_t)ti.acks_again,
 		"send_errors", (json_int_t)ti.send_errors,
 		"tcp_held", ti.acks_held,
 		"tcp_holds", (json_int_t)ti.acks_holds,

@@ -28,8 +28,8 @@ import snmptest                                     # noqa: E402
 from snmptest import Daemon, skip_unless, Watcher   # noqa: E402
 from ber import v2c_trap  # noqa: E402
 from test_traps import (CREDENTIALS, MAX_TRAP_ACKS,  # noqa: E402
-                        NS_SEC, OUR_ENGINE, StalledJournal, by_oid,
-                        journal_records, reqid_of, run_ok, unique_oid,
+                        NS_SEC, OUR_ENGINE, by_oid, journal_records,
+                        reqid_of, run_ok, stalled_daemon, unique_oid,
                         wait_record, wait_stats)
 
 MAX_CONNS = 64
@@ -500,18 +500,7 @@ class TcpBackpressureTest(unittest.TestCase):
     def test_flood_held_every_inform_answered_and_recorded_once(self):
         port = snmptest._free_udp_tcp_port()
         spec = "tcp:127.0.0.1:%d" % port
-        d = Daemon({"traps": {"listen": [spec],
-                              "communities": ["public"],
-                              "journal": {"path": "traps.jsonl",
-                                          "fsync": "none",
-                                          "max_size": "1GiB"}}},
-                   start=False)
-        j = StalledJournal(os.path.join(d.config["state_dir"],
-                                        "traps.jsonl"))
-        self.addCleanup(j.close)
-        self.addCleanup(d.close)
-        self.addCleanup(j.release)
-        d.start()
+        d, j = stalled_daemon(self, spec)
         oid, ns_oid = unique_oid(), unique_oid()
         data = b"".join(v2c_trap(i, oid, text=b"f", pdu_type=0xA6)
                         for i in range(1, self.N + 1))

@@ -208,6 +208,26 @@ class StalledJournal:
         os.close(self.fd)
 
 
+def stalled_daemon(tc, *listen):
+    """A daemon listening on listen (specs) for community "public" and
+    user shaaes, its journal a StalledJournal, everything cleaned up
+    with tc: (daemon, journal)."""
+    d = Daemon({"local_engine_id": "0x" + OUR_ENGINE,
+                "credentials": CREDENTIALS,
+                "traps": {"listen": list(listen), "communities": ["public"],
+                          "users": ["shaaes"],
+                          "journal": {"path": "traps.jsonl",
+                                      "fsync": "none",
+                                      "max_size": "1GiB"}}},
+               start=False)
+    j = StalledJournal(os.path.join(d.config["state_dir"], "traps.jsonl"))
+    tc.addCleanup(j.close)
+    tc.addCleanup(d.close)
+    tc.addCleanup(j.release)        # first: the daemon writes as it stops
+    d.start()
+    return d, j
+
+
 def wait_stats(d, pred, timeout=20.0):
     """trap.stats once pred(stats) holds (or the last one at timeout)."""
     deadline = time.monotonic() + timeout
@@ -1099,18 +1119,7 @@ class AckQueueFullTest(unittest.TestCase):
 
     def test_udp_inform_refused_unrecorded_retransmission_recorded_once(self):
         port = free_udp_port()
-        d = Daemon({"traps": {"listen": ["udp:127.0.0.1:%d" % port],
-                              "communities": ["public"],
-                              "journal": {"path": "traps.jsonl",
-                                          "fsync": "none",
-                                          "max_size": "1GiB"}}},
-                   start=False)
-        j = StalledJournal(os.path.join(d.config["state_dir"],
-                                        "traps.jsonl"))
-        self.addCleanup(j.close)
-        self.addCleanup(d.close)
-        self.addCleanup(j.release)
-        d.start()
+        d, j = stalled_daemon(self, "udp:127.0.0.1:%d" % port)
         oid, ns_oid = unique_oid(), unique_oid()
         n = MAX_TRAP_ACKS + self.EXTRA
 
@@ -1188,6 +1197,53 @@ class AckQueueFullTest(unittest.TestCase):
         self.assertEqual(st["acks"]["overflow"],
                          st["rejected_by_reason"]["ack_queue_full"], st)
         self.assertEqual(st["acks"]["waiting"], 0, st)
+
+
+@skip_unless("snmpinform")
+class RetransmissionTest(unittest.TestCase):
+    """An inform its sender retransmits while the first transmission's
+    acknowledgement still waits for the journal (stalled here on a FIFO)
+    is recorded once and answered once: Net-SNMP snmpinform (-t 1 -r 10)
+    over UDP, v2c and v3 (each retransmission has a msgID of its own,
+    and the Response must carry the latest), and v2c over TCP (the same
+    connection).  Counted as acks.retransmissions."""
+
+    def test_retransmissions_recorded_once_answered(self):
+        port = snmptest._free_udp_tcp_port()
+        udp, tcp = "udp:127.0.0.1:%d" % port, "tcp:127.0.0.1:%d" % port
+        d, j = stalled_daemon(self, udp, tcp)
+        senders = {}
+        for name, spec, sec in (
+                ("v2c-udp", udp, ["-v2c", "-c", "public"]),
+                ("v3-udp", udp, ["-v3", "-u", "shaaes"] + NS_SEC["shaaes"]),
+                ("v2c-tcp", tcp, ["-v2c", "-c", "public"])):
+            oid = unique_oid()
+            p = subprocess.Popen(
+                [find_program("snmpinform")] + sec +
+                ["-t", "1", "-r", "10", spec, "", oid],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=snmptest._client_env())
+            self.addCleanup(p.wait)
+            self.addCleanup(p.kill)
+            senders[name] = (oid, p)
+        # Each sends its inform three times or more meanwhile.
+        st = wait_stats(d, lambda st: st["informs"] >= 9)
+        self.assertGreaterEqual(st["acks"].get("retransmissions", 0),
+                                st["informs"] - 3,
+                                "retransmissions not recognised: %s"
+                                % st["acks"])
+        self.assertEqual(st["acks"]["waiting"], 3, st)
+        j.release()
+        for name, (oid, p) in senders.items():
+            _, err = p.communicate(timeout=30)
+            self.assertEqual(p.returncode, 0, "%s: %s" % (name, err))
+        recs = j.records()
+        for name, (oid, p) in senders.items():
+            self.assertEqual(len([r for r in recs if r["trap_oid"] == oid]),
+                             1, "%s recorded once" % name)
+        st = d.call("trap.stats")
+        self.assertEqual(st["acks"]["sent"], 3, st)
+        self.assertEqual(st["acks"]["overflow"], 0, st)
 
 
 @skip_unless("snmptrapd")
