@@ -287,23 +287,36 @@ static void	traps_hold_check(struct traps *);
 
 /* Queue an inform's Response; room was made by traps_ack_room().  0, or
  * -1 when there is none after all (counted; not expected). */
+/* One 64-bit word into hash h (a multiply-xorshift mix). */
+static uint64_t
+traps_mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 29;
+}
+
 /* The index slot of an inform from `to` (over DTLS association or TCP
- * connection assoc of listener socket fd) with request-id reqid. */
+ * connection assoc of listener socket fd) with request-id reqid: the
+ * address and port, not the whole sockaddr (it is compared on a hit). */
 static size_t
 traps_pend_slot(int fd, uint64_t assoc, const struct sockaddr *to,
-    socklen_t tolen, int32_t reqid)
+    int32_t reqid)
 {
-	const uint8_t	*p = (const uint8_t *)to;
-	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-	size_t		 i;
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+	uint64_t			 h, w[2];
 
-	h = (h ^ (uint64_t)(uint32_t)fd) * 0x100000001b3ULL;
-	h = (h ^ assoc) * 0x100000001b3ULL;
-	h = (h ^ (uint64_t)(uint32_t)reqid) * 0x100000001b3ULL;
-	for (i = 0; i < (size_t)tolen && i < sizeof(struct sockaddr_storage);
-	    i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return (size_t)(h ^ h >> 32) & (TRAPS_PEND_SLOTS - 1);
+	h = traps_mix((uint64_t)(uint32_t)fd << 32 | (uint32_t)reqid, assoc);
+	if (to->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)to;
+		h = traps_mix(h, (uint64_t)s4->sin_addr.s_addr << 16 |
+		    s4->sin_port);
+	} else if (to->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)to;
+		memcpy(w, &s6->sin6_addr, sizeof(w));
+		h = traps_mix(traps_mix(h, w[0]), w[1] ^ s6->sin6_port);
+	}
+	return (size_t)h & (TRAPS_PEND_SLOTS - 1);
 }
 
 /* The waiting ack of record seq, or NULL. */
@@ -332,14 +345,13 @@ traps_ack_find(struct traps *t, uint64_t seq)
  * its place.
  */
 static bool
-traps_ack_again(struct traps *t, int fd, uint64_t assoc,
+traps_ack_again(struct traps *t, size_t slot, int fd, uint64_t assoc,
     const struct sockaddr *to, socklen_t tolen, int32_t reqid,
     const uint8_t *buf, size_t len)
 {
 	struct traps_ack	*a;
-	uint64_t		 seq;
+	uint64_t		 seq = t->pend[slot];
 
-	seq = t->pend[traps_pend_slot(fd, assoc, to, tolen, reqid)];
 	/* One waiting for JetStream may never be confirmed (spooled to
 	 * disk): its retransmissions go their own way (ack_after). */
 	if (seq == 0 || (a = traps_ack_find(t, seq)) == NULL || a->done ||
@@ -354,9 +366,9 @@ traps_ack_again(struct traps *t, int fd, uint64_t assoc,
 }
 
 static int
-traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
-    const struct sockaddr *to, socklen_t tolen, int32_t reqid,
-    const uint8_t *buf, size_t len)
+traps_ack_queue(struct traps *t, uint64_t seq, size_t slot, int fd,
+    uint64_t assoc, const struct sockaddr *to, socklen_t tolen,
+    int32_t reqid, const uint8_t *buf, size_t len)
 {
 	struct traps_ack	*a;
 
@@ -378,7 +390,7 @@ traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
 	a->journaled = a->confirmed = a->done = false;
 	memcpy(t->arena + t->arenalen, buf, len);
 	t->arenalen += len;
-	t->pend[traps_pend_slot(fd, assoc, to, a->tolen, reqid)] = seq;
+	t->pend[slot] = seq;
 	if (t->nacks >= TRAPS_ACKS_HIGH)
 		traps_hold_check(t);
 	return 0;
@@ -745,21 +757,27 @@ traps_verdict(struct traps *t, struct traps_listener *l,
     size_t len, const struct sockaddr *from, socklen_t fromlen)
 {
 	uint64_t	 seq, token;
+	size_t		 slot;
 
 	switch (out->verdict) {
 	case TRAPPROC_ACCEPT:
 		/* A retransmission of an inform still waiting: answered with
 		 * the first, recorded once. */
-		if (out->inform && out->reply != NULL && traps_ack_again(t,
-		    l->fd, conn, from, fromlen, out->request_id, out->reply,
-		    out->replylen))
-			break;
+		slot = 0;
+		if (out->inform && out->reply != NULL) {
+			slot = traps_pend_slot(l->fd, conn, from,
+			    out->request_id);
+			if (traps_ack_again(t, slot, l->fd, conn, from,
+			    fromlen, out->request_id, out->reply,
+			    out->replylen))
+				break;
+		}
 		/* token: the inform whose acknowledgement waits for the
 		 * cluster's PubAck too (traps.ack_after "cluster"). */
 		token = 0;
 		if (journal_append(t->j, out->rec, out->reclen, &seq) == 0 &&
-		    out->reply != NULL && traps_ack_queue(t, seq, l->fd, conn,
-		    from, fromlen, out->request_id, out->reply,
+		    out->reply != NULL && traps_ack_queue(t, seq, slot, l->fd,
+		    conn, from, fromlen, out->request_id, out->reply,
 		    out->replylen) == 0 && t->ack_cluster)
 			token = seq;
 		traps_event_record(t, out->inform, out->rec, out->reclen,
