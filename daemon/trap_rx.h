@@ -74,6 +74,7 @@ struct trapproc_out {
 	char			 detail[160];
 	bool			 inform;	/* an InformRequest */
 	int32_t			 request_id;	/* of an accepted v2c/v3 PDU */
+	uint64_t		 vb_hash;	/* an inform's VarBindList's */
 	bool			 discovery;	/* the Report answers a probe */
 	/* The journal record: one JSON object, no newline. */
 	const char		*rec;

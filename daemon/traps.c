@@ -151,6 +151,7 @@ struct traps_ack {
 	uint64_t		 assoc;		/* DTLS association or TCP
 						 * connection, or 0 */
 	int32_t			 reqid;		/* the inform's request-id */
+	uint64_t		 vb_hash;	/* and varbinds' hash */
 	socklen_t		 tolen;
 	struct sockaddr_storage	 to;
 	size_t			 off, len;	/* in the arena */
@@ -285,8 +286,6 @@ traps_ack_room(struct traps *t)
 
 static void	traps_hold_check(struct traps *);
 
-/* Queue an inform's Response; room was made by traps_ack_room().  0, or
- * -1 when there is none after all (counted; not expected). */
 /* One 64-bit word into hash h (a multiply-xorshift mix). */
 static uint64_t
 traps_mix(uint64_t h, uint64_t v)
@@ -336,8 +335,8 @@ traps_ack_find(struct traps *t, uint64_t seq)
 }
 
 /*
- * An inform its sender sent again (the same request-id from the same
- * place) while the acknowledgement of the first is still waiting for the
+ * An inform its sender sent again (the same request-id and varbinds
+ * from the same place) while the acknowledgement of the first is still waiting for the
  * journal: that acknowledgement is made this one's Response (for SNMPv3
  * the retransmission has a msgID of its own, which the sender expects
  * now) and true, so it is not recorded twice.  False when there is none,
@@ -346,8 +345,8 @@ traps_ack_find(struct traps *t, uint64_t seq)
  */
 static bool
 traps_ack_again(struct traps *t, size_t slot, int fd, uint64_t assoc,
-    const struct sockaddr *to, socklen_t tolen, int32_t reqid,
-    const uint8_t *buf, size_t len)
+    const struct sockaddr *to, socklen_t tolen,
+    const struct trapproc_out *out)
 {
 	struct traps_ack	*a;
 	uint64_t		 seq = t->pend[slot];
@@ -356,20 +355,25 @@ traps_ack_again(struct traps *t, size_t slot, int fd, uint64_t assoc,
 	 * disk): its retransmissions go their own way (ack_after). */
 	if (seq == 0 || (a = traps_ack_find(t, seq)) == NULL || a->done ||
 	    (a->need_cluster && !a->confirmed) || a->fd != fd ||
-	    a->assoc != assoc || a->reqid != reqid || a->tolen != tolen ||
-	    memcmp(&a->to, to, a->tolen) != 0 || len > a->cap)
+	    a->assoc != assoc || a->reqid != out->request_id ||
+	    a->vb_hash != out->vb_hash || a->tolen != tolen ||
+	    memcmp(&a->to, to, a->tolen) != 0 || out->replylen > a->cap)
 		return false;
-	memcpy(t->arena + a->off, buf, len);
-	a->len = len;
+	memcpy(t->arena + a->off, out->reply, out->replylen);
+	a->len = out->replylen;
 	t->acks_again++;
 	return true;
 }
 
+/* Queue an inform's Response; room was made by traps_ack_room().  0, or
+ * -1 when there is none after all (counted; not expected). */
 static int
 traps_ack_queue(struct traps *t, uint64_t seq, size_t slot, int fd,
     uint64_t assoc, const struct sockaddr *to, socklen_t tolen,
-    int32_t reqid, const uint8_t *buf, size_t len)
+    const struct trapproc_out *out)
 {
+	const uint8_t		*buf = out->reply;
+	size_t			 len = out->replylen;
 	struct traps_ack	*a;
 
 	if (len > SNMPMGR_MAX_DGRAM || !traps_ack_room(t)) {
@@ -380,7 +384,8 @@ traps_ack_queue(struct traps *t, uint64_t seq, size_t slot, int fd,
 	a->seq = seq;
 	a->fd = fd;
 	a->assoc = assoc;
-	a->reqid = reqid;
+	a->reqid = out->request_id;
+	a->vb_hash = out->vb_hash;
 	a->tolen = tolen <= sizeof(a->to) ? tolen : sizeof(a->to);
 	memcpy(&a->to, to, a->tolen);
 	a->off = t->arenalen;
@@ -768,8 +773,7 @@ traps_verdict(struct traps *t, struct traps_listener *l,
 			slot = traps_pend_slot(l->fd, conn, from,
 			    out->request_id);
 			if (traps_ack_again(t, slot, l->fd, conn, from,
-			    fromlen, out->request_id, out->reply,
-			    out->replylen))
+			    fromlen, out))
 				break;
 		}
 		/* token: the inform whose acknowledgement waits for the
@@ -777,8 +781,7 @@ traps_verdict(struct traps *t, struct traps_listener *l,
 		token = 0;
 		if (journal_append(t->j, out->rec, out->reclen, &seq) == 0 &&
 		    out->reply != NULL && traps_ack_queue(t, seq, slot, l->fd,
-		    conn, from, fromlen, out->request_id, out->reply,
-		    out->replylen) == 0 && t->ack_cluster)
+		    conn, from, fromlen, out) == 0 && t->ack_cluster)
 			token = seq;
 		traps_event_record(t, out->inform, out->rec, out->reclen,
 		    token);

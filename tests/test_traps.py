@@ -1206,7 +1206,9 @@ class RetransmissionTest(unittest.TestCase):
     is recorded once and answered once: Net-SNMP snmpinform (-t 1 -r 10)
     over UDP, v2c and v3 (each retransmission has a msgID of its own,
     and the Response must carry the latest), and v2c over TCP (the same
-    connection).  Counted as acks.retransmissions."""
+    connection).  Counted as acks.retransmissions.  Another inform
+    with the same request-id but other varbinds is no retransmission:
+    recorded and answered too."""
 
     def test_retransmissions_recorded_once_answered(self):
         port = snmptest._free_udp_tcp_port()
@@ -1226,13 +1228,21 @@ class RetransmissionTest(unittest.TestCase):
             self.addCleanup(p.wait)
             self.addCleanup(p.kill)
             senders[name] = (oid, p)
-        # Each sends its inform three times or more meanwhile.
-        st = wait_stats(d, lambda st: st["informs"] >= 9)
+        # Another inform that reuses a waiting one's request-id is no
+        # retransmission: its varbinds differ.
+        other = [unique_oid(), unique_oid()]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(u.close)
+        u.settimeout(10)
+        for oid in other:
+            u.sendto(v2c_trap(4242, oid, pdu_type=0xA6), ("127.0.0.1", port))
+        # Each snmpinform sends its inform three times or more meanwhile.
+        st = wait_stats(d, lambda st: st["informs"] >= 11)
         self.assertGreaterEqual(st["acks"].get("retransmissions", 0),
-                                st["informs"] - 3,
+                                st["informs"] - 5,
                                 "retransmissions not recognised: %s"
                                 % st["acks"])
-        self.assertEqual(st["acks"]["waiting"], 3, st)
+        self.assertEqual(st["acks"]["waiting"], 5, st)
         j.release()
         for name, (oid, p) in senders.items():
             _, err = p.communicate(timeout=30)
@@ -1241,8 +1251,13 @@ class RetransmissionTest(unittest.TestCase):
         for name, (oid, p) in senders.items():
             self.assertEqual(len([r for r in recs if r["trap_oid"] == oid]),
                              1, "%s recorded once" % name)
+        for oid in other:
+            self.assertEqual(len([r for r in recs if r["trap_oid"] == oid]),
+                             1, "an inform with a reused request-id")
+        self.assertEqual([reqid_of(u.recv(65536)) for _ in other],
+                         [4242, 4242])
         st = d.call("trap.stats")
-        self.assertEqual(st["acks"]["sent"], 3, st)
+        self.assertEqual(st["acks"]["sent"], 5, st)
         self.assertEqual(st["acks"]["overflow"], 0, st)
 
 
