@@ -42,8 +42,9 @@
  * Retransmissions.  A sender whose inform waits longer than its timeout
  * for the journal sends it again.  Waiting acks are indexed by sender
  * and request-id (`pend`, a table of slots a newer inform may take
- * over); a retransmission found there replaces the first's Response in
- * its place and is not recorded again (traps_ack_again).
+ * over); a retransmission found there is not recorded again: its
+ * Response replaces the first's in its place and goes out as many times
+ * as the inform came (traps_ack_again).
  *
  * Pacing.  While traps come in fast (a readiness event found at least
  * TRAPS_PACE_MIN datagrams), a listener stops watching its socket and
@@ -113,6 +114,9 @@
 /* While held, how often (s) acknowledgements JetStream did not confirm
  * in time are given up. */
 #define TRAPS_HOLD_TICK		1
+/* Transmissions of one inform answered at most (more folded into it
+ * are answered by those). */
+#define TRAPS_MAX_SENDS		1024
 /* Slots of the index of waiting acks by sender (a power of two). */
 #define TRAPS_PEND_SLOTS	(2 * SNMPMGR_MAX_TRAP_ACKS)
 
@@ -156,6 +160,7 @@ struct traps_ack {
 	struct sockaddr_storage	 to;
 	size_t			 off, len;	/* in the arena */
 	size_t			 cap;		/* octets it has there */
+	uint32_t		 sends;		/* transmissions to answer */
 	int64_t			 queued;	/* monotonic s */
 	bool			 need_cluster;	/* ack_after "cluster" */
 	bool			 journaled, confirmed, done;
@@ -336,12 +341,13 @@ traps_ack_find(struct traps *t, uint64_t seq)
 
 /*
  * An inform its sender sent again (the same request-id and varbinds
- * from the same place) while the acknowledgement of the first is still waiting for the
- * journal: that acknowledgement is made this one's Response (for SNMPv3
- * the retransmission has a msgID of its own, which the sender expects
- * now) and true, so it is not recorded twice.  False when there is none,
- * when it waits for JetStream, or when the new Response does not fit in
- * its place.
+ * from the same place) while the acknowledgement of the first still
+ * waits for the journal: true, it is not recorded again but answered
+ * with the first, every transmission with a Response (up to
+ * TRAPS_MAX_SENDS), all made this one's (for SNMPv3 a retransmission
+ * has a msgID of its own, the one the sender waits for now).  False
+ * when there is none, when it waits for JetStream, or when the new
+ * Response does not fit in its place.
  */
 static bool
 traps_ack_again(struct traps *t, size_t slot, int fd, uint64_t assoc,
@@ -361,6 +367,8 @@ traps_ack_again(struct traps *t, size_t slot, int fd, uint64_t assoc,
 		return false;
 	memcpy(t->arena + a->off, out->reply, out->replylen);
 	a->len = out->replylen;
+	if (a->sends < TRAPS_MAX_SENDS)
+		a->sends++;
 	t->acks_again++;
 	return true;
 }
@@ -390,6 +398,7 @@ traps_ack_queue(struct traps *t, uint64_t seq, size_t slot, int fd,
 	memcpy(&a->to, to, a->tolen);
 	a->off = t->arenalen;
 	a->len = a->cap = len;
+	a->sends = 1;
 	a->queued = traps_mono();
 	a->need_cluster = t->ack_cluster && t->d->cluster != NULL;
 	a->journaled = a->confirmed = a->done = false;
@@ -488,22 +497,27 @@ traps_ack_flush(struct traps *t)
 static void
 traps_ack_send(struct traps *t, struct traps_ack *a)
 {
+	uint32_t	 i;
+
 	a->done = true;
 	/* fd -1: its listener was closed by a reload. */
 	if (a->fd == -1) {
 		t->acks_dropped++;
 		return;
 	}
-	if (a->assoc != 0) {
-		/* Over the association or connection it came on, if still
-		 * open. */
-		if (traps_conn_send(t, a) == -1) {
-			t->acks_dropped++;
-			return;
-		}
-	} else
-		traps_ack_queue_udp(t, a);
-	t->acks_sent++;
+	/* Once for each transmission (traps_ack_again). */
+	for (i = 0; i < a->sends; i++) {
+		if (a->assoc != 0) {
+			/* Over the association or connection it came on,
+			 * if still open. */
+			if (traps_conn_send(t, a) == -1) {
+				t->acks_dropped++;
+				return;
+			}
+		} else
+			traps_ack_queue_udp(t, a);
+		t->acks_sent++;
+	}
 }
 
 /* Give up the acknowledgements JetStream did not confirm in time (the
