@@ -210,16 +210,18 @@ static uint64_t
 tp_vbl_hash(const struct snmp_vbl *v)
 {
 	uint64_t	 h = 0x9e3779b97f4a7c15ULL ^ v->len, w;
-	size_t		 i;
+	size_t		 i = 0;
 
-	for (i = 0; v->p != NULL && i < v->len; i += sizeof(w)) {
-		w = 0;
-		memcpy(&w, v->p + i, v->len - i < sizeof(w) ? v->len - i :
-		    sizeof(w));
+	if (v->p == NULL)
+		return h;
+	for (; i + sizeof(w) <= v->len; i += sizeof(w)) {
+		memcpy(&w, v->p + i, sizeof(w));	/* one load */
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
-	return h;
+	for (w = 0; i < v->len; i++)
+		w = w << 8 | v->p[i];
+	return (h ^ w) * 0xff51afd7ed558ccdULL;
 }
 
 /* ,"request_id":..,"uptime":..,"trap_oid":..,"varbinds":[..]} */
