@@ -28,6 +28,7 @@
 
 struct oid;
 struct snmp_pdu;
+struct snmp_vbl;
 struct trapproc;
 struct usm_cred;
 struct usm_cred_params;
