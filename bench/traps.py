@@ -25,8 +25,9 @@ if not, the run stops with exit status 1 and no figure.  A rate counts as
 lossless when the receiver's socket dropped nothing (the "drops" column of
 /proc/net/udp, the kernel's per-socket overflow counter) and the receiver
 accounted for every datagram (snmpmgrd: trap.stats "accepted"; snmptrapd:
-lines in its log); over TCP also every inform answered, the sending on
-pace and the last answer in time.  Reported, headline first: the receiver's CPU time
+lines in its log); over UDP no inform left unanswered for want of room
+for its acknowledgement (snmpmgrd: trap.stats acks.overflow), over TCP
+every inform answered, the sending on pace and the last answer in time.  Reported, headline first: the receiver's CPU time
 per trap (all threads, journal writer included, from
 /proc/PID/task/*/schedstat), then the highest lossless rate, which varies
 twice over between runs on a shared machine.
@@ -333,6 +334,17 @@ class Mgrd:
     def rejected(self):
         return self.d.call("trap.stats")["rejected_by_reason"]
 
+    def overflow(self):
+        """Informs left unanswered for want of room in the queue of
+        acknowledgements waiting for the journal (refused before they
+        are recorded; older builds recorded them and never answered)."""
+        return self.d.call("trap.stats")["acks"]["overflow"]
+
+    def holds(self):
+        """Times TCP senders were held for the journal (0 before that
+        existed)."""
+        return self.d.call("trap.stats")["acks"].get("tcp_holds", 0)
+
     def records(self):
         """The journal's records so far, parsed (the check runs first,
         before any rotation)."""
@@ -511,6 +523,8 @@ class Load:
 
 def blast(blaster, rx, load, rate, duration, cpus, verify=False):
     c0 = rx.count()
+    o0 = rx.overflow() if isinstance(rx, Mgrd) else 0
+    h0 = rx.holds() if isinstance(rx, Mgrd) else 0
     d0 = udp_drops(rx.port)
     cpu0 = cpu_seconds(rx.pid)
     loop0 = loop_cpu_seconds(rx.pid)
@@ -536,13 +550,18 @@ def blast(blaster, rx, load, rate, duration, cpus, verify=False):
     behind = (load.transport == "tcp" and
               (sent["seconds"] > 1.05 * duration + 0.1 or
                sent["last_answer"] > 1.1 * duration + 0.25))
+    # Over UDP trapblast does not read the answers: snmpmgrd's count of
+    # informs its acknowledgement queue had no room for stands in.
     unanswered = (sent["sent"] - sent["answered"]
                   if load.transport == "tcp" and
+                  load.kind in INFORM_KINDS else
+                  rx.overflow() - o0 if isinstance(rx, Mgrd) and
                   load.kind in INFORM_KINDS else 0)
     return {"offered": rate, "sent": sent["sent"],
             "send_rate": sent["rate"], "received": got, "drops": drops,
             "lost": sent["sent"] - got, "behind": behind,
             "unanswered": unanswered, "blast": sent,
+            "holds": rx.holds() - h0 if isinstance(rx, Mgrd) else 0,
             "cpu_us_per_trap": 1e6 * cpu / got if got else None,
             "loop_us_per_trap": 1e6 * loop / got if got else None}
 
@@ -654,7 +673,7 @@ def check(blaster, rx, load, npkts, cpus, engines, inform):
 def row_line(label, r):
     ok = lossless(r)
     return ("  %-42s %8d/s sent %8.0f/s recv %9d drops %8d lost %8d "
-            "cpu %s us/trap (loop %s)%s%s" % (
+            "cpu %s us/trap (loop %s)%s%s%s" % (
                 label, r["offered"], r["send_rate"], r["received"],
                 r["drops"], r["lost"], "%.2f" % r["cpu_us_per_trap"]
                 if r["cpu_us_per_trap"] else "-",
@@ -662,6 +681,7 @@ def row_line(label, r):
                 if r["loop_us_per_trap"] else "-",
                 " unanswered %d" % r["unanswered"]
                 if r["unanswered"] else "",
+                " held %d times" % r["holds"] if r.get("holds") else "",
                 "" if ok else "  BEHIND" if r["behind"] else "  LOSS"))
 
 

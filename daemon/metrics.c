@@ -1200,6 +1200,14 @@ health_traps(struct daemon *d, const struct metrics_sel *sel,
 	metrics_scalar(b, sel, "snmpmgrd_trap_acks_sent", true, ti.acks_sent);
 	metrics_scalar(b, sel, "snmpmgrd_trap_acks_dropped", true,
 	    ti.acks_dropped);
+	metrics_scalar(b, sel, "snmpmgrd_trap_acks_waiting", false,
+	    ti.acks_waiting);
+	metrics_scalar(b, sel, "snmpmgrd_trap_acks_overflow", true,
+	    ti.acks_overflow);
+	metrics_scalar(b, sel, "snmpmgrd_trap_acks_retransmissions", true,
+	    ti.acks_again);
+	metrics_scalar(b, sel, "snmpmgrd_trap_tcp_holds", true,
+	    ti.acks_holds);
 	metrics_scalar(b, sel, "snmpmgrd_journal_records", true, js->records);
 	metrics_scalar(b, sel, "snmpmgrd_journal_bytes", true, js->bytes);
 	metrics_scalar(b, sel, "snmpmgrd_journal_file_size_bytes", false,

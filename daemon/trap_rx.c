@@ -79,6 +79,7 @@ static const char *const reason_names[TRAPPROC__COUNT] = {
 	[TRAPPROC_ENGINE_TABLE_FULL]	= "engine_table_full",
 	[TRAPPROC_ENGINE_RATE_LIMITED]	= "engine_rate_limited",
 	[TRAPPROC_DISCOVERY_RATE_LIMITED] = "discovery_rate_limited",
+	[TRAPPROC_ACK_QUEUE_FULL]	= "ack_queue_full",
 };
 
 /* The numbered error (SPEC 5) a bad-packet event carries per reason. */
@@ -99,6 +100,7 @@ static const int reason_errors[TRAPPROC__COUNT] = {
 	[TRAPPROC_ENGINE_TABLE_FULL]	= SNMPMGR_ERR_BUSY,
 	[TRAPPROC_ENGINE_RATE_LIMITED]	= SNMPMGR_ERR_BUSY,
 	[TRAPPROC_DISCOVERY_RATE_LIMITED] = SNMPMGR_ERR_BUSY,
+	[TRAPPROC_ACK_QUEUE_FULL]	= SNMPMGR_ERR_BUSY,
 };
 
 static void	tp_engines_forget(struct trapproc *, const struct usm_cred *);
@@ -121,6 +123,7 @@ trapproc_new(size_t max_engines, size_t max_keys)
 	if ((tp = calloc(1, sizeof(*tp))) == NULL)
 		return NULL;
 	tp->auto_ack = true;
+	tp->ack_room = true;
 	tp->maxengines = max_engines ? max_engines : SNMPMGR_MAX_TRAP_ENGINES;
 	/* Grows with the engines (tp_engine_grow), so a few engines'
 	 * buckets stay in a few cache lines. */
@@ -310,6 +313,23 @@ void
 trapproc_set_auto_ack(struct trapproc *tp, bool on)
 {
 	tp->auto_ack = on;
+}
+
+void
+trapproc_set_ack_room(struct trapproc *tp, bool room)
+{
+	tp->ack_room = room;
+}
+
+bool
+tp_inform_no_room(struct trapproc *tp, struct trapproc_out *out)
+{
+	if (!tp->auto_ack || tp->ack_room)
+		return false;
+	tp_reject(tp, out, TRAPPROC_ACK_QUEUE_FULL, "InformRequest not "
+	    "recorded: %u acknowledgements wait for the journal already",
+	    (unsigned)SNMPMGR_MAX_TRAP_ACKS);
+	return true;
 }
 
 void
@@ -736,6 +756,8 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
 		return;
 	}
+	if (inform && tp_inform_no_room(tp, out))
+		return;
 	tp_rec_begin(tp, timestr, inform, from, listener, v1 ? "1" : "2c");
 	tp_text_field(b, "community", msg->community, msg->community_len);
 	if (v1) {
@@ -1260,6 +1282,8 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
 		goto done;
 	}
+	if (inform && tp_inform_no_room(tp, out))
+		goto done;
 	tp_rec_begin(tp, timestr, inform, from, listener, "3");
 	render_adds(b, ",\"user\":");
 	render_json_str(b, tu->name, tu->namelen);

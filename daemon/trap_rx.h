@@ -28,6 +28,7 @@
 
 struct oid;
 struct snmp_pdu;
+struct snmp_vbl;
 struct trapproc;
 struct usm_cred;
 struct usm_cred_params;
@@ -54,6 +55,10 @@ enum trapproc_reason {
 	/* A discovery probe left unanswered: its source prefix asked for
 	 * too many Reports. */
 	TRAPPROC_DISCOVERY_RATE_LIMITED,
+	/* An inform refused unrecorded: its acknowledgement could not be
+	 * queued (trapproc_set_ack_room); the sender's retransmission is
+	 * taken once there is room. */
+	TRAPPROC_ACK_QUEUE_FULL,
 	TRAPPROC__COUNT
 };
 
@@ -69,6 +74,8 @@ struct trapproc_out {
 	int			 error;		/* numbered error (SPEC 5) */
 	char			 detail[160];
 	bool			 inform;	/* an InformRequest */
+	int32_t			 request_id;	/* of an accepted v2c/v3 PDU */
+	uint64_t		 vb_hash;	/* an inform's VarBindList's */
 	bool			 discovery;	/* the Report answers a probe */
 	/* The journal record: one JSON object, no newline. */
 	const char		*rec;
@@ -140,6 +147,14 @@ void		 trapproc_set_engine(struct trapproc *tp, const uint8_t *id,
 		    size_t len, uint32_t boots, int64_t now);
 /* Make Responses for informs (default true). */
 void		 trapproc_set_auto_ack(struct trapproc *tp, bool on);
+/*
+ * Whether the caller can queue one more inform acknowledgement now
+ * (default true).  Without room an inform that would be acknowledged is
+ * refused (TRAPPROC_ACK_QUEUE_FULL) before any record is made: an inform
+ * recorded but not answered would be recorded again when the sender
+ * retransmits it.
+ */
+void		 trapproc_set_ack_room(struct trapproc *tp, bool room);
 /*
  * Exchange the communities and users of tp and other (a reload builds
  * the new tables in a scratch trapproc, then swaps them in); tp keeps its

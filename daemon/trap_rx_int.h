@@ -95,6 +95,7 @@ struct trapproc {
 	uint32_t		 boots;
 	int64_t			 boot_now;
 	bool			 auto_ack;
+	bool			 ack_room;	/* trapproc_set_ack_room */
 
 	struct snmp_varbind	*vb;
 	struct snmp_vbraw	*raw;		/* the same, undecoded names */
@@ -117,6 +118,9 @@ struct trapproc {
 void	 tp_reject(struct trapproc *tp, struct trapproc_out *out,
 	    enum trapproc_reason r, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* An inform (auto_ack on) that no acknowledgement could be queued for
+ * now: refused (TRAPPROC_ACK_QUEUE_FULL) and true; else false. */
+bool	 tp_inform_no_room(struct trapproc *tp, struct trapproc_out *out);
 /* The octets as a quoted string of lowercase hex digits. */
 void	 tp_hex(struct render_buf *b, const uint8_t *p, size_t n);
 /* An octet string field: text when it is, else "KEY_hex". */

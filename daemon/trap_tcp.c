@@ -20,12 +20,27 @@
  * each connection's to the kernel in one write, as do a read's reports
  * at its end; a connection's queue past TT_GATHER is written at once.
  * On a loaded stream that is one write per settling instead of one per
- * inform.
+ * inform.  Answers are never thrown away for want of room: a settling
+ * may release tens of thousands at once for one connection (bounded by
+ * the caller's acknowledgement queue).  A connection whose sender leaves
+ * TRAP_TCP_MAX_OUT octets of answers untaken is "stuffed": it is not
+ * read until the sender has taken half of them, so it cannot make us
+ * hold more; one that takes none is closed by idle_timeout.
+ *
+ * Backpressure (trap_tcp_hold()): while the caller cannot take more
+ * (traps.c: too many inform acknowledgements wait for the journal), a
+ * connection about to recv is parked instead: its read event is
+ * deleted and it joins the "held" queue, so the sender's data stays in
+ * the kernel and TCP flow control slows the sender down; nothing read is
+ * dropped.  When the hold ends the held connections are watched again in
+ * the order they were parked, so each gets its turn of at most TT_READS
+ * recvs before a sender that was parked later.
  *
  * One timer, running only while connections are open, closes idle ones
- * and those with a message begun too long ago.  Reads are bounded per
- * readiness event, so one busy sender cannot starve the others or the
- * UDP listeners on the same loop.  On EMFILE accept pauses for a second.
+ * and those with a message begun too long ago (held ones excepted).
+ * Reads are bounded per readiness event, so one busy sender cannot
+ * starve the others or the UDP listeners on the same loop.  On EMFILE
+ * accept pauses for a second.
  */
 #include <config.h>		/* autoconf's */
 
@@ -58,7 +73,6 @@
 #include "trap_tcp.h"
 
 #define TT_TICK_MS		1000
-#define TT_READ			16384	/* octets per recv */
 #define TT_READS		4	/* recvs per readiness event */
 #define TT_ACCEPTS_MAX		64	/* accepts per readiness event */
 #define TT_PAUSE_MS		1000	/* after EMFILE */
@@ -68,6 +82,7 @@ struct tt_conn {
 	struct tt_conn		*hnext;
 	TAILQ_ENTRY(tt_conn)	 q;
 	TAILQ_ENTRY(tt_conn)	 dq;		/* in dirty */
+	TAILQ_ENTRY(tt_conn)	 hq;		/* in held */
 	struct trap_tcp		*tt;
 	uint64_t		 id;
 	int			 fd;
@@ -80,11 +95,14 @@ struct tt_conn {
 	bool			 fresh;		/* no whole message yet */
 	bool			 busy;		/* in its read callback */
 	bool			 dirty;		/* answers not yet written */
+	bool			 held;		/* not watched: trap_tcp_hold */
+	bool			 stuffed;	/* not watched: answers wait */
 	const char		*doom;		/* close when not busy */
 	uint64_t		 last_ms;
 	uint64_t		 msg_ms;	/* a message begun; 0: none */
-	uint8_t			*out;
-	size_t			 outlen, outcap;
+	uint8_t			*out;		/* answers not yet sent: */
+	size_t			 outoff;	/* from out + outoff, */
+	size_t			 outlen, outcap;	/* outlen octets */
 };
 
 TAILQ_HEAD(tt_queue, tt_conn);
@@ -103,10 +121,12 @@ struct trap_tcp {
 	struct tt_queue		 fresh;		/* by accept, oldest first */
 	struct tt_queue		 active;	/* least recent first */
 	struct tt_queue		 dirty;		/* answers to write */
+	struct tt_queue		 held;		/* in the order held */
+	bool			 hold;		/* read nothing */
 	size_t			 n;
 	uint32_t		 max_conns, idle_ms, msg_ms;
 	uint64_t		 next_id;
-	uint8_t			 buf[TT_READ];
+	uint8_t			 buf[TRAP_TCP_READ];
 	struct trap_tcp_stats	 st;
 	struct log_repeat	 rep_accept;
 	struct log_repeat	 rep_stream;	/* refused streams */
@@ -193,6 +213,10 @@ tt_drop(struct trap_tcp *tt, struct tt_conn *c, const char *reason)
 	TAILQ_REMOVE(c->fresh ? &tt->fresh : &tt->active, c, q);
 	if (c->dirty)
 		TAILQ_REMOVE(&tt->dirty, c, dq);
+	if (c->held) {
+		TAILQ_REMOVE(&tt->held, c, hq);
+		tt->st.held--;
+	}
 	tt->n--;
 	log_debug("traps: %s: TCP connection from %s port %u closed: %s",
 	    tt->spec, c->addr, c->port, reason);
@@ -223,30 +247,48 @@ tt_evict(struct trap_tcp *tt)
 /* ------------------------------------------------------------ output */
 
 /* Hand the kernel what waits.  0, or -1 when the connection broke. */
+static void	tt_park(struct trap_tcp *, struct tt_conn *);
+
 static int
 tt_flush(struct trap_tcp *tt, struct tt_conn *c)
 {
 	ssize_t	 n;
+	bool	 wrote = false;
 
 	if (c->dirty) {
 		TAILQ_REMOVE(&tt->dirty, c, dq);
 		c->dirty = false;
 	}
 	while (c->outlen > 0) {
-		if ((n = transport_stream_io(c->fd, true, c->out,
+		if ((n = transport_stream_io(c->fd, true, c->out + c->outoff,
 		    c->outlen)) == 0)
 			break;
 		if (n == -1) {
 			tt->st.send_errors++;
 			return -1;
 		}
-		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		/* No memmove per write: megabytes may wait. */
+		c->outoff += (size_t)n;
 		c->outlen -= (size_t)n;
+		wrote = true;
 	}
+	if (c->outlen == 0)
+		c->outoff = 0;
 	if (c->outlen == 0)
 		event_del(c->wev);
 	else
 		event_add(c->wev, NULL);
+	/* A sender taking its answers is not idle. */
+	if (wrote)
+		c->last_ms = tt_now();
+	/* It took enough: read it again (unless all are held). */
+	if (c->stuffed && c->outlen <= TRAP_TCP_MAX_OUT / 2) {
+		c->stuffed = false;
+		if (tt->hold)
+			tt_park(tt, c);
+		else
+			event_add(c->rev, NULL);
+	}
 	return 0;
 }
 
@@ -278,11 +320,9 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 		tt_drop(tt, c, "send failed");
 		return -1;
 	}
-	if (c->outlen + len > TRAP_TCP_MAX_OUT) {
-		/* The sender does not read its answers. */
-		tt->st.overflow++;
-		tt_drop(tt, c, "answers not taken by the sender");
-		return -1;
+	if (c->outcap - c->outoff - c->outlen < len && c->outoff > 0) {
+		memmove(c->out, c->out + c->outoff, c->outlen);
+		c->outoff = 0;
 	}
 	if (c->outcap - c->outlen < len) {
 		ncap = c->outcap ? c->outcap : 4096;
@@ -295,7 +335,7 @@ trap_tcp_send(struct trap_tcp *tt, uint64_t id, const uint8_t *msg,
 		c->out = nb;
 		c->outcap = ncap;
 	}
-	memcpy(c->out + c->outlen, msg, len);
+	memcpy(c->out + c->outoff + c->outlen, msg, len);
 	c->outlen += len;
 	if (!c->dirty) {
 		TAILQ_INSERT_TAIL(&tt->dirty, c, dq);
@@ -316,6 +356,41 @@ trap_tcp_flush(struct trap_tcp *tt)
 }
 
 /* ------------------------------------------------------------ input */
+
+/* Stop watching c until trap_tcp_hold(tt, false). */
+static void
+tt_park(struct trap_tcp *tt, struct tt_conn *c)
+{
+	if (c->held)
+		return;
+	event_del(c->rev);
+	c->held = true;
+	TAILQ_INSERT_TAIL(&tt->held, c, hq);
+	tt->st.held++;
+	tt->st.holds++;
+}
+
+void
+trap_tcp_hold(struct trap_tcp *tt, bool on)
+{
+	struct tt_conn	*c;
+	uint64_t	 now;
+
+	tt->hold = on;
+	if (on)
+		return;
+	now = tt_now();
+	while ((c = TAILQ_FIRST(&tt->held)) != NULL) {
+		TAILQ_REMOVE(&tt->held, c, hq);
+		c->held = false;
+		tt->st.held--;
+		/* Not its sender's time: the clocks start again. */
+		c->last_ms = now;
+		if (c->msg_ms != 0)
+			c->msg_ms = now;
+		event_add(c->rev, NULL);
+	}
+}
 
 /* One framed message: to the caller. */
 static int
@@ -353,6 +428,18 @@ tt_read_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	c->busy = true;
 	for (i = 0; i < TT_READS && why == NULL && c->doom == NULL; i++) {
+		if (tt->hold) {
+			tt_park(tt, c);
+			break;
+		}
+		if (c->outlen >= TRAP_TCP_MAX_OUT && !c->stuffed) {
+			/* Its sender does not take its answers: no more
+			 * questions until it does (tt_flush). */
+			event_del(c->rev);
+			c->stuffed = true;
+			tt->st.overflow++;
+			break;
+		}
 		if ((n = transport_stream_io(fd, false, tt->buf,
 		    sizeof(tt->buf))) == 0)
 			break;
@@ -513,6 +600,8 @@ tt_sweep(struct trap_tcp *tt, struct tt_queue *q, uint64_t now)
 
 	for (c = TAILQ_FIRST(q); c != NULL; c = nc) {
 		nc = TAILQ_NEXT(c, q);
+		if (c->held)
+			continue;
 		if (c->msg_ms != 0 && now - c->msg_ms >= tt->msg_ms) {
 			tt->st.timeouts++;
 			tt_drop(tt, c, "a message not finished in time");
@@ -563,6 +652,7 @@ trap_tcp_new(struct daemon *d, int fd, const char *spec,
 	TAILQ_INIT(&tt->fresh);
 	TAILQ_INIT(&tt->active);
 	TAILQ_INIT(&tt->dirty);
+	TAILQ_INIT(&tt->held);
 	tt->hsize = 64;
 	while (tt->hsize < tt->max_conns && tt->hsize < 65536)
 		tt->hsize *= 2;

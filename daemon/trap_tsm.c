@@ -173,6 +173,8 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 		    "snmpTrapOID.0", inform ? "InformRequest" : "SNMPv2-Trap");
 		return;
 	}
+	if (inform && tp_inform_no_room(tp, out))
+		return;
 	tp_rec_begin(tp, timestr, inform, from, listener, "3");
 	render_adds(b, ",\"transport\":");
 	render_json_str(b, tls->transport, strlen(tls->transport));

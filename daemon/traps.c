@@ -12,16 +12,8 @@
  * datagram as SO_RXQ_OVFL would: that control message costs the receive
  * path of each datagram.
  *
- * Acknowledgements.  An inform's Response is queued with the sequence
- * number of its journal record and sent when the journal says the record
- * is settled: written for fsync "none" and "interval", written and
- * covered by an fdatasync for "always" (one sync covers every inform
- * written before it: group commit).  If the write or the sync fails the
- * Response is dropped, so the sender retransmits: an acknowledged inform
- * is always in the journal.  The Responses one settling releases leave
- * together: one sendmmsg per UDP listener, one write per TCP connection.
- * Reports (discovery, time window) go out at once (over TCP at the end of
- * the read that asked for them); they record nothing.
+ * Acknowledgements (the queue of inform Responses waiting for the
+ * journal, backpressure on TCP senders, retransmissions): traps_ack.c.
  *
  * Pacing.  While traps come in fast (a readiness event found at least
  * TRAPS_PACE_MIN datagrams), a listener stops watching its socket and
@@ -71,6 +63,7 @@
 #include "trap_rx.h"
 #include "trap_tcp.h"
 #include "traps.h"
+#include "traps_int.h"
 
 /* recvmmsg batches read per readiness event before the loop moves on. */
 #define TRAPS_READ_ROUNDS	8
@@ -78,372 +71,15 @@
  * and that timer. */
 #define TRAPS_PACE_MIN		32
 #define TRAPS_PACE_US		500
-/* An acknowledgement waits this long (s) for JetStream, then goes. */
-#define TRAPS_CLUSTER_WAIT	30
 /* Pending connections a TCP listener's socket holds. */
 #define TRAPS_TCP_BACKLOG	128
 /* Octets of a rejected datagram a bad-packet event shows. */
 #define TRAPS_HEX_BYTES		64
-
 #ifndef SO_MEMINFO
 #define SO_MEMINFO		55
 #endif
 #define TRAPS_MEMINFO_VARS	9	/* SK_MEMINFO_VARS of Linux 4.10 */
 #define TRAPS_MEMINFO_DROPS	8	/* SK_MEMINFO_DROPS */
-
-struct traps;
-
-struct traps_listener {
-	struct traps		*t;
-	struct config_trap_listen conf;		/* what it was opened as */
-	char			 spec[300];
-	char			 addr[INET6_ADDRSTRLEN + 8];
-	int			 fd;
-	struct event		*ev;
-	struct event		*pace;		/* the paced read's timer */
-	bool			 paced;		/* ev off, pace on */
-	int			 rcvbuf;	/* as the kernel set it */
-	uint64_t		 received;
-	uint32_t		 drops;		/* as last asked (closed) */
-	uint64_t		 reads;		/* wake-ups that read it */
-	uint64_t		 paced_reads;	/* of them, from the timer */
-	char			 error[200];	/* why it is not open */
-	struct log_repeat	 rep;
-	struct trap_dtls	*dtls;		/* a dtls: listener's */
-	struct trap_tcp		*tcp;		/* a tcp: listener's */
-};
-
-/* An inform's Response waiting for its record to be durable. */
-struct traps_ack {
-	uint64_t		 seq;
-	int			 fd;
-	uint64_t		 assoc;		/* DTLS association or TCP
-						 * connection, or 0 */
-	socklen_t		 tolen;
-	struct sockaddr_storage	 to;
-	size_t			 off, len;	/* in the arena */
-	int64_t			 queued;	/* monotonic s */
-	bool			 need_cluster;	/* ack_after "cluster" */
-	bool			 journaled, confirmed, done;
-};
-
-struct traps {
-	struct daemon		*d;
-	struct trapproc		*tp;
-	struct journal		*j;
-	struct traps_listener	*ls;
-	size_t			 nls;
-	bool			 auto_ack;
-	bool			 ack_cluster;	/* ack_after "cluster" */
-	uint64_t		 max_size;	/* of a journal file */
-	uint32_t		 keep;
-	uint32_t		 interval_ms;	/* as configured */
-	uint64_t		 receive_buffer; /* as configured */
-
-	/* recvmmsg set, shared by every listener (one loop, one thread). */
-	struct mmsghdr		 mh[SNMPMGR_MAX_RECV_BATCH];
-	struct iovec		 iov[SNMPMGR_MAX_RECV_BATCH];
-	struct sockaddr_storage	 from[SNMPMGR_MAX_RECV_BATCH];
-	uint8_t			*bufs;
-
-	struct traps_ack	*acks;		/* by seq */
-	size_t			 nacks;
-	size_t			 ackcap;
-	uint8_t			*arena;
-	size_t			 arenalen;
-	size_t			 arenacap;
-
-	/* The UDP acks of one settling, sent with one sendmmsg; made at
-	 * the first. */
-	struct transport_txq	*txq;
-
-	uint64_t		 acks_sent;
-	uint64_t		 acks_dropped;	/* record failed */
-	uint64_t		 acks_overflow;	/* queue full */
-	uint64_t		 send_errors;
-	uint64_t		 reports_sent;
-	struct log_repeat	 rep_send;
-	/* The batch being read, for the DTLS listeners' messages. */
-	char			 timestr[32];
-	const struct config_traps_tls *tls;	/* of the config in use */
-	const struct config_traps_tcp *tcp;	/* of the config in use */
-};
-
-static int64_t
-traps_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-/* ------------------------------------------------------------ replies */
-
-/* A reply to `to` failed with errno: counted, logged (rate-limited). */
-static void
-traps_send_failed(struct traps *t, const struct sockaddr *to,
-    socklen_t tolen)
-{
-	char		 addr[TRANSPORT_HOSTSTRLEN];
-	unsigned	 port;
-	int		 e = errno;
-
-	t->send_errors++;
-	transport_addr_host(to, tolen, false, addr, sizeof(addr), &port);
-	log_repeat(&t->rep_send, "traps: reply to %s port %u: %s", addr,
-	    port, strerror(e));
-}
-
-/* Send a reply (what: "acknowledgement", "report") and trace it. */
-static void
-traps_send(struct traps *t, int fd, const uint8_t *buf, size_t len,
-    const struct sockaddr *to, socklen_t tolen, const char *listener,
-    const char *what)
-{
-	packets_trace_datagram(t->d->packets, true, to, tolen, buf, len,
-	    listener, what);
-	if (transport_send(fd, buf, len, to, tolen) == 0)
-		return;
-	traps_send_failed(t, to, tolen);
-}
-
-static int
-traps_ack_queue(struct traps *t, uint64_t seq, int fd, uint64_t assoc,
-    const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-    size_t len)
-{
-	struct traps_ack	*na, *a;
-	uint8_t			*nb;
-	size_t			 ncap;
-
-	if (t->nacks >= SNMPMGR_MAX_TRAP_ACKS) {
-		t->acks_overflow++;
-		return -1;
-	}
-	if (t->nacks == t->ackcap) {
-		ncap = t->ackcap ? t->ackcap * 2 : 256;
-		if ((na = reallocarray(t->acks, ncap, sizeof(*na))) == NULL)
-			goto nomem;
-		t->acks = na;
-		t->ackcap = ncap;
-	}
-	if (t->arenacap - t->arenalen < len) {
-		ncap = t->arenacap ? t->arenacap : 65536;
-		while (ncap - t->arenalen < len)
-			ncap *= 2;
-		if ((nb = realloc(t->arena, ncap)) == NULL)
-			goto nomem;
-		t->arena = nb;
-		t->arenacap = ncap;
-	}
-	a = &t->acks[t->nacks++];
-	a->seq = seq;
-	a->fd = fd;
-	a->assoc = assoc;
-	a->tolen = tolen <= sizeof(a->to) ? tolen : sizeof(a->to);
-	memcpy(&a->to, to, a->tolen);
-	a->off = t->arenalen;
-	a->len = len;
-	a->queued = traps_mono();
-	a->need_cluster = t->ack_cluster && t->d->cluster != NULL;
-	a->journaled = a->confirmed = a->done = false;
-	memcpy(t->arena + t->arenalen, buf, len);
-	t->arenalen += len;
-	return 0;
- nomem:
-	t->acks_overflow++;
-	return -1;
-}
-
-/* Drop the first n queued acks (sent or abandoned). */
-static void
-traps_ack_shift(struct traps *t, size_t n)
-{
-	size_t	 i, base;
-
-	if (n == 0)
-		return;
-	if (n >= t->nacks) {
-		t->nacks = 0;
-		t->arenalen = 0;
-		return;
-	}
-	base = t->acks[n].off;
-	memmove(t->arena, t->arena + base, t->arenalen - base);
-	t->arenalen -= base;
-	memmove(t->acks, t->acks + n, (t->nacks - n) * sizeof(*t->acks));
-	t->nacks -= n;
-	for (i = 0; i < t->nacks; i++)
-		t->acks[i].off -= base;
-}
-
-/* An inform's Response over its DTLS association or TCP connection.
- * 0 or -1 (gone). */
-static int
-traps_conn_send(struct traps *t, const struct traps_ack *a)
-{
-	size_t	 i;
-
-	for (i = 0; i < t->nls; i++) {
-		if (t->ls[i].fd != a->fd)
-			continue;
-		if (t->ls[i].dtls != NULL)
-			return trap_dtls_send(t->ls[i].dtls, a->assoc,
-			    t->arena + a->off, a->len,
-			    (const struct sockaddr *)&a->to);
-		if (t->ls[i].tcp != NULL)
-			return trap_tcp_send(t->ls[i].tcp, a->assoc,
-			    t->arena + a->off, a->len);
-	}
-	return -1;
-}
-
-/* A UDP ack into the send queue, flushed by traps_ack_flush() when the
- * settling is done.  Without a queue (out of memory), sent at once. */
-static void
-traps_ack_queue_udp(struct traps *t, const struct traps_ack *a)
-{
-	const uint8_t	*buf = t->arena + a->off;
-	const struct sockaddr *to = (const struct sockaddr *)&a->to;
-
-	if (t->txq == NULL)
-		t->txq = transport_txq_new();
-	if (t->txq == NULL) {
-		traps_send(t, a->fd, buf, a->len, to, a->tolen, NULL,
-		    "acknowledgement");
-		return;
-	}
-	packets_trace_datagram(t->d->packets, true, to, a->tolen, buf,
-	    a->len, NULL, "acknowledgement");
-	if (transport_txq_add(t->txq, a->fd, buf, a->len, to, a->tolen) ==
-	    -1)
-		traps_send_failed(t, to, a->tolen);
-}
-
-/* Send the acks queued: one sendmmsg per UDP listener, one write per
- * TCP connection. */
-static void
-traps_ack_flush(struct traps *t)
-{
-	size_t	 failed, i;
-
-	for (i = 0; i < t->nls; i++)
-		if (t->ls[i].tcp != NULL)
-			trap_tcp_flush(t->ls[i].tcp);
-	if (t->txq == NULL || (failed = transport_txq_flush(t->txq)) == 0)
-		return;
-	t->send_errors += failed;
-	log_repeat(&t->rep_send, "traps: %zu acknowledgement%s not sent",
-	    failed, failed == 1 ? "" : "s");
-}
-
-/* Send a's Response: its record is journaled (and stored by JetStream
- * when it had to be). */
-static void
-traps_ack_send(struct traps *t, struct traps_ack *a)
-{
-	a->done = true;
-	/* fd -1: its listener was closed by a reload. */
-	if (a->fd == -1) {
-		t->acks_dropped++;
-		return;
-	}
-	if (a->assoc != 0) {
-		/* Over the association or connection it came on, if still
-		 * open. */
-		if (traps_conn_send(t, a) == -1) {
-			t->acks_dropped++;
-			return;
-		}
-	} else
-		traps_ack_queue_udp(t, a);
-	t->acks_sent++;
-}
-
-/* Give up the acknowledgements JetStream did not confirm in time (the
- * senders retransmit), then drop the leading ones done with. */
-static void
-traps_ack_trim(struct traps *t)
-{
-	int64_t	 now = traps_mono();
-	size_t	 i;
-
-	for (i = 0; t->ack_cluster && i < t->nacks; i++)
-		if (!t->acks[i].done && t->acks[i].need_cluster &&
-		    now - t->acks[i].queued > TRAPS_CLUSTER_WAIT) {
-			t->acks[i].done = true;
-			t->acks_dropped++;
-		}
-	for (i = 0; i < t->nacks && t->acks[i].done; i++)
-		;
-	traps_ack_shift(t, i);
-}
-
-/*
- * The journal settled the records up to upto: acknowledge their informs,
- * except those whose records failed (their senders retransmit) and
- * those still waiting for JetStream (ack_after "cluster").
- */
-static void
-traps_settled_cb(void *arg, uint64_t upto, const struct journal_range *failed,
-    size_t nfailed)
-{
-	struct traps		*t = arg;
-	struct traps_ack	*a;
-	size_t			 i, k = 0;
-	uint64_t		 seq;
-
-	for (i = 0; i < t->nacks && (seq = t->acks[i].seq) <= upto; i++) {
-		a = &t->acks[i];
-		if (a->done || a->journaled)
-			continue;
-		while (k < nfailed && failed[k].to < seq)
-			k++;
-		if (k < nfailed && failed[k].from < seq) {
-			a->done = true;
-			t->acks_dropped++;
-			continue;
-		}
-		a->journaled = true;
-		if (!a->need_cluster || a->confirmed)
-			traps_ack_send(t, a);
-	}
-	traps_ack_flush(t);
-	traps_ack_trim(t);
-}
-
-/* JetStream stored these informs (tokens: their journal sequence
- * numbers): acknowledge those the journal settled too. */
-static void
-traps_confirm_cb(void *arg, const uint64_t *tok, size_t n)
-{
-	struct traps		*t = arg;
-	struct traps_ack	*a;
-	size_t			 i, lo, hi, mid;
-
-	for (i = 0; i < n; i++) {
-		lo = 0;
-		hi = t->nacks;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (t->acks[mid].seq < tok[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == t->nacks || t->acks[lo].seq != tok[i])
-			continue;
-		a = &t->acks[lo];
-		if (a->done)
-			continue;
-		a->confirmed = true;
-		if (a->journaled)
-			traps_ack_send(t, a);
-	}
-	traps_ack_flush(t);
-	traps_ack_trim(t);
-}
 
 /* ------------------------------------------------------------ events */
 
@@ -578,16 +214,26 @@ traps_verdict(struct traps *t, struct traps_listener *l,
     size_t len, const struct sockaddr *from, socklen_t fromlen)
 {
 	uint64_t	 seq, token;
+	size_t		 slot;
 
 	switch (out->verdict) {
 	case TRAPPROC_ACCEPT:
+		/* A retransmission of an inform still waiting: answered with
+		 * the first, recorded once. */
+		slot = 0;
+		if (out->inform && out->reply != NULL) {
+			slot = traps_pend_slot(l->fd, conn, from,
+			    out->request_id);
+			if (traps_ack_again(t, slot, l->fd, conn, from,
+			    fromlen, out))
+				break;
+		}
 		/* token: the inform whose acknowledgement waits for the
 		 * cluster's PubAck too (traps.ack_after "cluster"). */
 		token = 0;
 		if (journal_append(t->j, out->rec, out->reclen, &seq) == 0 &&
-		    out->reply != NULL && traps_ack_queue(t, seq, l->fd, conn,
-		    from, fromlen, out->reply, out->replylen) == 0 &&
-		    t->ack_cluster)
+		    out->reply != NULL && traps_ack_queue(t, seq, slot, l->fd,
+		    conn, from, fromlen, out) == 0 && t->ack_cluster)
 			token = seq;
 		traps_event_record(t, out->inform, out->rec, out->reclen,
 		    token);
@@ -602,6 +248,12 @@ traps_verdict(struct traps *t, struct traps_listener *l,
 			traps_event_bad(t, l, from, fromlen, buf, len, out);
 		break;
 	case TRAPPROC_REJECT:
+		if (out->reason == TRAPPROC_ACK_QUEUE_FULL) {
+			t->acks_overflow++;
+			log_repeat(&t->rep_full, "traps: informs refused: "
+			    "%zu acknowledgements wait for the journal (the "
+			    "senders retransmit)", t->nacks);
+		}
 		traps_event_bad(t, l, from, fromlen, buf, len, out);
 		break;
 	}
@@ -618,6 +270,7 @@ traps_one(struct traps *t, struct traps_listener *l, const uint8_t *buf,
 {
 	struct trapproc_out	 out;
 
+	trapproc_set_ack_room(t->tp, traps_ack_room(t));
 	if (conn != 0)
 		trapproc_input_stream(t->tp, "tcp", buf, len, from, timestr,
 		    l->spec, now, &out);
@@ -647,6 +300,7 @@ traps_dtls_msg_cb(void *arg, const struct trap_dtls_peer *p,
 	tls.tm_security_name = p->info->security_name;
 	tls.fingerprint = p->info->sha256;
 	tls.use_prefix = t->tls->use_prefix;
+	trapproc_set_ack_room(t->tp, traps_ack_room(t));
 	trapproc_input_tsm(t->tp, msg, len, p->from, &tls, t->timestr,
 	    l->spec, &out);
 	traps_verdict(t, l, &out, p->id, msg, len, p->from, p->fromlen);
@@ -791,6 +445,7 @@ traps_listen_tcp(struct traps *t, struct traps_listener *l,
 		l->fd = -1;
 		return -1;
 	}
+	trap_tcp_hold(l->tcp, t->held);
 	return 0;
 }
 
@@ -930,7 +585,10 @@ traps_new(struct daemon *d, const struct config *conf, int *err)
 	t->tcp = &ct->tcp;
 	if (ct->tls.warning[0] != '\0')
 		log_warnx("%s", ct->tls.warning);
-	if ((t->tp = trapproc_new(0, 0)) == NULL ||
+	if ((t->hold_tick = evtimer_new(d->base, traps_hold_tick_cb,
+	    t)) == NULL || (t->pend = calloc(TRAPS_PEND_SLOTS,
+	    sizeof(*t->pend))) == NULL ||
+	    (t->tp = trapproc_new(0, 0)) == NULL ||
 	    (t->bufs = malloc((size_t)SNMPMGR_MAX_RECV_BATCH *
 	    SNMPMGR_MAX_DGRAM)) == NULL)
 		goto nomem;
@@ -1006,12 +664,15 @@ traps_free(struct traps *t)
 			close(t->ls[i].fd);
 	}
 	free(t->ls);
+	if (t->hold_tick != NULL)
+		event_free(t->hold_tick);
 	/* Acks still waiting for a sync are not sent: their senders
 	 * retransmit to the next run, which has the records. */
 	journal_free(t->j);
 	trapproc_free(t->tp);
 	free(t->bufs);
 	free(t->acks);
+	free(t->pend);
 	free(t->arena);
 	transport_txq_free(t->txq);
 	free(t);
@@ -1261,6 +922,9 @@ traps_info(const struct traps *t, struct traps_info *ti)
 	ti->acks_waiting = t->nacks;
 	ti->acks_dropped = t->acks_dropped;
 	ti->acks_overflow = t->acks_overflow;
+	ti->acks_again = t->acks_again;
+	ti->acks_held = t->held;
+	ti->acks_holds = t->holds;
 	ti->send_errors = t->send_errors;
 	ti->reports_sent = t->reports_sent;
 }

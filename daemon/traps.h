@@ -69,7 +69,10 @@ struct traps_info {
 	uint64_t		 acks_sent;
 	size_t			 acks_waiting;
 	uint64_t		 acks_dropped;
-	uint64_t		 acks_overflow;
+	uint64_t		 acks_overflow;	/* informs refused: no room */
+	uint64_t		 acks_again;	/* retransmissions folded */
+	bool			 acks_held;	/* TCP senders held now */
+	uint64_t		 acks_holds;	/* times they were */
 	uint64_t		 send_errors;
 	uint64_t		 reports_sent;
 };

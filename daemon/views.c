@@ -714,7 +714,7 @@ static json_t *
 view_trap_tcp(const struct trap_tcp_stats *c)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I}",
+	    "s:I,s:I,s:I}",
 	    "connections", (json_int_t)c->connections,
 	    "accepted", (json_int_t)c->accepted,
 	    "evicted", (json_int_t)c->evicted,
@@ -727,7 +727,9 @@ view_trap_tcp(const struct trap_tcp_stats *c)
 	    "messages", (json_int_t)c->messages,
 	    "sent", (json_int_t)c->sent,
 	    "send_errors", (json_int_t)c->send_errors,
-	    "accept_errors", (json_int_t)c->accept_errors);
+	    "accept_errors", (json_int_t)c->accept_errors,
+	    "held", (json_int_t)c->held,
+	    "holds", (json_int_t)c->holds);
 }
 
 json_t *
@@ -779,8 +781,8 @@ view_traps_stats(const struct traps *t)
 	if ((sys = json_object()) != NULL)
 		view_proc_udp(sys);
 	o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o,s:I,s:I,"
-	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I},s:o,s:{s:I,s:I},s:{s:I,s:I},"
-	    "s:o}",
+	    "s:I,s:{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I},s:o,s:{s:I,s:I},"
+	    "s:{s:I,s:I},s:o}",
 	    "received", (json_int_t)st->packets,
 	    "accepted", (json_int_t)(st->traps + st->informs),
 	    "traps", (json_int_t)st->traps,
@@ -800,7 +802,10 @@ view_traps_stats(const struct traps *t)
 		"waiting", (json_int_t)ti.acks_waiting,
 		"dropped", (json_int_t)ti.acks_dropped,
 		"overflow", (json_int_t)ti.acks_overflow,
+		"retransmissions", (json_int_t)ti.acks_again,
 		"send_errors", (json_int_t)ti.send_errors,
+		"tcp_held", ti.acks_held,
+		"tcp_holds", (json_int_t)ti.acks_holds,
 	    "listeners", ls,
 	    "engines",
 		"tracked", (json_int_t)st->engines,

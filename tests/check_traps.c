@@ -1379,6 +1379,76 @@ START_TEST(traps_tsm_refuses_usm_and_community_messages)
 }
 END_TEST
 
+/* Feed one message (over TSM when tsm) and check what became of it:
+ * verdict v for reason r, a Response or not. */
+static void
+verdict_is(struct trapproc *tp, const uint8_t *msg, size_t len, bool tsm,
+    enum trapproc_verdict v, enum trapproc_reason r, bool reply)
+{
+	struct trapproc_out	 o;
+
+	if (tsm)
+		input_tsm(tp, msg, len, false, &o);
+	else
+		input(tp, msg, len, NOW + 12, &o);
+	ck_assert_int_eq(o.verdict, v);
+	ck_assert_int_eq(o.reason, r);
+	ck_assert((o.reply != NULL) == reply);
+	if (v == TRAPPROC_REJECT)
+		ck_assert_ptr_null(o.rec);
+}
+
+/*
+ * Without room for an acknowledgement an inform is refused before any
+ * record is made, whatever carried it (v2c, v3 USM, TSM); traps are not
+ * concerned, nor informs when nothing would be acknowledged.
+ */
+START_TEST(traps_inform_without_ack_room_refused_unrecorded)
+{
+	struct trapproc		*tp = tp_make();
+	struct trapproc_stats	 st;
+	struct usm_user		*alice;
+	const uint8_t		*m;
+	size_t			 len;
+
+	ck_assert_str_eq(trapproc_reason_name(TRAPPROC_ACK_QUEUE_FULL),
+	    "ack_queue_full");
+	trapproc_set_ack_room(tp, false);
+	len = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 99, &m);
+	verdict_is(tp, m, len, false, TRAPPROC_REJECT,
+	    TRAPPROC_ACK_QUEUE_FULL, false);
+	alice = user_for("alice", USM_AUTH_SHA, "alicepass1", USM_PRIV_AES,
+	    "alicepriv1", 0, OURS, sizeof(OURS));
+	len = enc_v3(alice, true, OURS, sizeof(OURS), 3, 10, "alice",
+	    SNMP_PDU_INFORM, 555, &m);
+	verdict_is(tp, m, len, false, TRAPPROC_REJECT,
+	    TRAPPROC_ACK_QUEUE_FULL, false);
+	usm_user_free(alice);
+	len = enc_tsm(SNMP_MSGFLAG_AUTH | SNMP_MSGFLAG_PRIV |
+	    SNMP_MSGFLAG_REPORT, OURS, sizeof(OURS), SNMP_PDU_INFORM, 99, 4,
+	    &m);
+	verdict_is(tp, m, len, true, TRAPPROC_REJECT,
+	    TRAPPROC_ACK_QUEUE_FULL, false);
+	/* A trap needs no acknowledgement, nor an inform when informs are
+	 * not acknowledged; with room again an inform is answered. */
+	len = enc_community(SNMP_V2C, "public", SNMP_PDU_TRAP, 100, &m);
+	verdict_is(tp, m, len, false, TRAPPROC_ACCEPT, TRAPPROC_OK, false);
+	trapproc_set_auto_ack(tp, false);
+	len = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 101, &m);
+	verdict_is(tp, m, len, false, TRAPPROC_ACCEPT, TRAPPROC_OK, false);
+	trapproc_set_auto_ack(tp, true);
+	trapproc_set_ack_room(tp, true);
+	len = enc_community(SNMP_V2C, "public", SNMP_PDU_INFORM, 102, &m);
+	verdict_is(tp, m, len, false, TRAPPROC_ACCEPT, TRAPPROC_OK, true);
+
+	trapproc_get_stats(tp, &st);
+	ck_assert_uint_eq(st.rejected[TRAPPROC_ACK_QUEUE_FULL], 3);
+	ck_assert_uint_eq(st.informs, 2);
+	ck_assert_uint_eq(st.traps, 1);
+	trapproc_free(tp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1414,6 +1484,7 @@ main(void)
 	tcase_add_test(tc, traps_v3_discovery_rate_limited_per_prefix);
 	tcase_add_test(tc, traps_tsm_trap_record_has_the_transport_fields);
 	tcase_add_test(tc, traps_tsm_inform_answered_over_tsm);
+	tcase_add_test(tc, traps_inform_without_ack_room_refused_unrecorded);
 	tcase_add_test(tc, traps_tsm_rfc5343_probe_gets_our_engine_id);
 	tcase_add_test(tc, traps_tsm_refuses_usm_and_community_messages);
 	suite_add_tcase(s, tc);

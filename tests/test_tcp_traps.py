@@ -15,8 +15,11 @@ by PID.
 
 import json
 import os
+import select
 import socket
+import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -24,9 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest                                     # noqa: E402
 from snmptest import Daemon, skip_unless, Watcher   # noqa: E402
 from ber import v2c_trap  # noqa: E402
-from test_traps import (CREDENTIALS, NS_SEC, OUR_ENGINE,  # noqa: E402
-                        by_oid, journal_records, run_ok, unique_oid,
-                        wait_record)
+from test_traps import (CREDENTIALS, MAX_TRAP_ACKS,  # noqa: E402
+                        NS_SEC, OUR_ENGINE, by_oid, journal_records,
+                        reqid_of, run_ok, stalled_daemon, unique_oid,
+                        wait_record, wait_stats)
 
 MAX_CONNS = 64
 
@@ -78,16 +82,6 @@ def read_messages(sock, n, timeout=5.0):
     except (socket.timeout, ConnectionResetError):
         pass
     return out
-
-
-def reqid_of(msg):
-    """The request-id of a v2c message: after version and community."""
-    i = 2 if msg[1] < 0x80 else 2 + (msg[1] & 0x7f)
-    for _ in range(2):                          # version, community
-        i += 2 + msg[i + 1]
-    i += 2 if msg[i + 1] < 0x80 else 2 + (msg[i + 1] & 0x7f)  # the PDU
-    n = msg[i + 1]
-    return int.from_bytes(msg[i + 2:i + 2 + n], "big", signed=True)
 
 
 @skip_unless("snmptrap", "snmpinform")
@@ -460,6 +454,119 @@ class TcpAckAfterJournalTest(unittest.TestCase):
                 if x.get("trap_oid") == oid]
         self.assertEqual([x["request_id"] for x in recs],
                          [100 + i for i in range(n)])
+
+
+def read_reqids(sock, out, done):
+    """Append the request-id of each answer on the stream to out until
+    done is set or the stream ends."""
+    buf, pos = bytearray(), 0
+    while not done.is_set():
+        # select, not a socket timeout: another thread sends on sock.
+        if not select.select([sock], [], [], 0.1)[0]:
+            continue
+        try:
+            chunk = sock.recv(1 << 20)
+        except OSError:
+            return
+        if not chunk:
+            return
+        buf += chunk
+        while len(buf) - pos >= 2:
+            k = buf[pos + 1]
+            hl, n = (2, k) if k < 0x80 else (2 + (k & 0x7f), int.from_bytes(
+                buf[pos + 2:pos + 2 + (k & 0x7f)], "big"))
+            if len(buf) - pos < hl + n:
+                break
+            out.append(reqid_of(bytes(buf[pos:pos + hl + n])))
+            pos += hl + n
+        del buf[:pos]
+        pos = 0
+
+
+@skip_unless("snmpinform")
+class TcpBackpressureTest(unittest.TestCase):
+    """A TCP sender that outruns the journal is held, not dropped: with
+    the journal stopped (a FIFO nobody reads yet) one connection sends
+    10,000 v2c informs more than SNMPMGR_MAX_TRAP_ACKS acknowledgements
+    can wait; the receiver stops reading TCP connections before the
+    queue is full (acks.tcp_held; nothing overflows), and Net-SNMP
+    snmpinform (-r 0: one transmission) connecting meanwhile waits too.
+    Once the journal moves every inform of both is answered exactly once
+    and recorded exactly once, in order: reading resumed although the
+    second connection had no acknowledgement of its own draining."""
+
+    N = MAX_TRAP_ACKS + 10000
+
+    def test_flood_held_every_inform_answered_and_recorded_once(self):
+        port = snmptest._free_udp_tcp_port()
+        spec = "tcp:127.0.0.1:%d" % port
+        d, j = stalled_daemon(self, spec)
+        oid, ns_oid = unique_oid(), unique_oid()
+        data = b"".join(v2c_trap(i, oid, text=b"f", pdu_type=0xA6)
+                        for i in range(1, self.N + 1))
+        s = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.addCleanup(s.close)
+        answers, done = [], threading.Event()
+        reader = threading.Thread(target=read_reqids,
+                                  args=(s, answers, done), daemon=True)
+        sender = threading.Thread(target=s.sendall, args=(data,),
+                                  daemon=True)
+        reader.start()
+        sender.start()
+        self.addCleanup(reader.join)
+        self.addCleanup(done.set)
+
+        def listener(st):
+            return st["listeners"][0]
+
+        st = wait_stats(d, lambda st: st["acks"].get("tcp_held") or
+                        listener(st)["received"] >= self.N)
+        self.assertEqual(st["acks"]["overflow"], 0,
+                         "informs past the acknowledgement queue: %s"
+                         % st["acks"])
+        self.assertTrue(st["acks"]["tcp_held"], st["acks"])
+        self.assertLess(listener(st)["received"], self.N, st)
+        self.assertLessEqual(st["acks"]["waiting"], MAX_TRAP_ACKS, st)
+
+        p = subprocess.Popen(
+            [snmptest.find_program("snmpinform"), "-v2c", "-c", "public",
+             "-t", "30", "-r", "0", spec, "", ns_oid],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=snmptest._client_env())
+        self.addCleanup(p.wait)
+        self.addCleanup(p.kill)
+        st = wait_stats(d, lambda st: listener(st)["tcp"]["held"] >= 2)
+        self.assertEqual(listener(st)["tcp"]["held"], 2, st)
+        # Held: nothing more is read (the rest waits in the kernel).
+        time.sleep(0.5)
+        self.assertEqual(listener(d.call("trap.stats"))["received"],
+                         listener(st)["received"], st)
+
+        j.release()
+        sender.join(60)
+        self.assertFalse(sender.is_alive(), "the sender stayed held")
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(answers) < self.N:
+            time.sleep(0.1)
+        time.sleep(0.5)                         # nothing more comes
+        self.assertEqual(answers, list(range(1, self.N + 1)),
+                         "every inform answered once, in order")
+        recs = j.records()
+        self.assertEqual([r["request_id"] for r in recs
+                          if r["trap_oid"] == oid],
+                         list(range(1, self.N + 1)),
+                         "every inform recorded once, in order")
+        self.assertEqual(len([r for r in recs if r["trap_oid"] == ns_oid]),
+                         1)
+        st = wait_stats(d, lambda st: not st["acks"]["tcp_held"])
+        self.assertFalse(st["acks"]["tcp_held"], st["acks"])
+        self.assertEqual(st["acks"]["overflow"], 0, st)
+        self.assertEqual(st["acks"]["sent"], self.N + 1, st)
+        self.assertGreaterEqual(st["acks"]["tcp_holds"], 1, st)
+        self.assertGreaterEqual(listener(st)["tcp"]["holds"], 2, st)
+        self.assertEqual(listener(st)["tcp"]["held"], 0, st)
 
 
 if __name__ == "__main__":

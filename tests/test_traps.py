@@ -18,11 +18,13 @@ PID.
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -132,6 +134,108 @@ def wait_record(path, pred, timeout=5.0):
 
 def by_oid(oid):
     return lambda r: r.get("trap_oid") == oid
+
+
+def reqid_of(msg):
+    """The request-id of a v2c message: after version and community."""
+    i = 2 if msg[1] < 0x80 else 2 + (msg[1] & 0x7f)
+    for _ in range(2):                          # version, community
+        i += 2 + msg[i + 1]
+    i += 2 if msg[i + 1] < 0x80 else 2 + (msg[i + 1] & 0x7f)  # the PDU
+    n = msg[i + 1]
+    return int.from_bytes(msg[i + 2:i + 2 + n], "big", signed=True)
+
+
+# Acknowledgements the receiver keeps waiting for the journal at most
+# (SNMPMGR_MAX_TRAP_ACKS, core/limits.h).
+MAX_TRAP_ACKS = 65536
+
+
+class StalledJournal:
+    """A journal the test holds up: a FIFO where the file would be, its
+    pipe full, so the daemon's journal writer blocks in write(2) at its
+    first record, as on a disk that has stopped.  Open it before the daemon starts
+    (fsync "none": a FIFO cannot be synced); release() reads it from then
+    on, records() parses what came through.  Release before stopping
+    the daemon, which writes what it holds on the way out."""
+
+    def __init__(self, path):
+        os.mkfifo(path)
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # Full from the start (of empty lines): the first record waits.
+        w = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            while True:
+                os.write(w, b"\n" * 4096)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(w)
+        self.data = bytearray()
+        self.lock = threading.Lock()
+        self.stop = False
+        self.thread = None
+
+    def _drain(self):
+        while not self.stop:
+            r, _, _ = select.select([self.fd], [], [], 0.05)
+            if not r:
+                continue
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:               # no writer (the daemon is gone)
+                time.sleep(0.05)
+                continue
+            with self.lock:
+                self.data += chunk
+
+    def release(self):
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._drain, daemon=True)
+            self.thread.start()
+
+    def records(self):
+        with self.lock:
+            text = bytes(self.data)
+        return [json.loads(x) for x in text.split(b"\n")[:-1] if x]
+
+    def close(self):
+        self.stop = True
+        if self.thread is not None:
+            self.thread.join()
+        os.close(self.fd)
+
+
+def stalled_daemon(tc, *listen):
+    """A daemon listening on listen (specs) for community "public" and
+    user shaaes, its journal a StalledJournal, everything cleaned up
+    with tc: (daemon, journal)."""
+    d = Daemon({"local_engine_id": "0x" + OUR_ENGINE,
+                "credentials": CREDENTIALS,
+                "traps": {"listen": list(listen), "communities": ["public"],
+                          "users": ["shaaes"],
+                          "journal": {"path": "traps.jsonl",
+                                      "fsync": "none",
+                                      "max_size": "1GiB"}}},
+               start=False)
+    j = StalledJournal(os.path.join(d.config["state_dir"], "traps.jsonl"))
+    tc.addCleanup(j.close)
+    tc.addCleanup(d.close)
+    tc.addCleanup(j.release)        # first: the daemon writes as it stops
+    d.start()
+    return d, j
+
+
+def wait_stats(d, pred, timeout=20.0):
+    """trap.stats once pred(stats) holds (or the last one at timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = d.call("trap.stats")
+        if pred(st) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.05)
 
 
 # ======================================================== the receiver
@@ -1065,6 +1169,168 @@ class ReloadTest(unittest.TestCase):
 
 
 # ================================================ our senders, snmptrapd
+
+@skip_unless("snmpinform")
+class AckQueueFullTest(unittest.TestCase):
+    """An inform that arrives while SNMPMGR_MAX_TRAP_ACKS acknowledgements
+    wait for a journal that has stopped (a FIFO nobody reads yet) is
+    refused over UDP before it is recorded, and counted (acks.overflow,
+    rejected_by_reason.ack_queue_full): recorded and not answered, it
+    would be recorded again when the sender retransmits.  We fill the
+    queue with our own v2c informs; Net-SNMP snmpinform (-t 1 -r 10),
+    which retransmits the same request, comes while it is full and must
+    end up answered and recorded exactly once once the journal moves.
+    Every inform recorded is answered once; every one refused is neither
+    recorded nor answered."""
+
+    EXTRA = 200
+
+    def test_udp_inform_refused_unrecorded_retransmission_recorded_once(self):
+        port = free_udp_port()
+        d, j = stalled_daemon(self, "udp:127.0.0.1:%d" % port)
+        oid, ns_oid = unique_oid(), unique_oid()
+        n = MAX_TRAP_ACKS + self.EXTRA
+
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(u.close)
+        for opt in (33, socket.SO_RCVBUF):      # SO_RCVBUFFORCE as root
+            try:
+                u.setsockopt(socket.SOL_SOCKET, opt, 256 << 20)
+                break
+            except OSError:
+                pass
+        u.connect(("127.0.0.1", port))
+        answers, done = [], threading.Event()
+
+        def read_answers():
+            u.settimeout(0.1)
+            while not done.is_set():
+                try:
+                    answers.append(reqid_of(u.recv(65536)))
+                except socket.timeout:
+                    pass
+        t = threading.Thread(target=read_answers, daemon=True)
+        t.start()
+        self.addCleanup(t.join)
+        self.addCleanup(done.set)
+        msgs = [v2c_trap(i, oid, text=b"f", pdu_type=0xA6)
+                for i in range(1, n + 1)]
+        for k in range(0, n, 256):              # paced: no kernel drops
+            for m in msgs[k:k + 256]:
+                u.send(m)
+            time.sleep(0.004)
+        st = wait_stats(d, lambda st: st["received"] >= n)
+        self.assertEqual(st["received"], n, st)
+        self.assertEqual(st["kernel_drops"], 0, st)
+        self.assertEqual(st["informs"], MAX_TRAP_ACKS,
+                         "informs recorded with no room for their "
+                         "acknowledgement: %s" % st["acks"])
+        self.assertEqual(st["acks"]["waiting"], MAX_TRAP_ACKS, st)
+        self.assertEqual(st["acks"]["overflow"], self.EXTRA, st)
+        self.assertEqual(st["rejected_by_reason"]["ack_queue_full"],
+                         self.EXTRA, st)
+
+        # A sender that retransmits: refused while the queue is full ...
+        p = subprocess.Popen(
+            [find_program("snmpinform"), "-v2c", "-c", "public", "-t", "1",
+             "-r", "10", "udp:127.0.0.1:%d" % port, "", ns_oid],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=snmptest._client_env())
+        self.addCleanup(p.wait)
+        self.addCleanup(p.kill)
+        st = wait_stats(d, lambda st: st["acks"]["overflow"] >=
+                        self.EXTRA + 2)
+        self.assertGreaterEqual(st["acks"]["overflow"], self.EXTRA + 2, st)
+        # ... answered once the journal moves again.
+        j.release()
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+                len(answers) < MAX_TRAP_ACKS or
+                len(j.records()) < MAX_TRAP_ACKS + 1):
+            time.sleep(0.1)
+        time.sleep(0.5)                         # nothing more comes
+        recs = j.records()
+        self.assertEqual(len([r for r in recs if r["trap_oid"] == ns_oid]),
+                         1, "the retransmitted inform recorded once")
+        ours = sorted(r["request_id"] for r in recs
+                      if r["trap_oid"] == oid)
+        self.assertEqual(ours, list(range(1, MAX_TRAP_ACKS + 1)),
+                         "the first %d informs recorded once each, the "
+                         "rest not at all" % MAX_TRAP_ACKS)
+        self.assertEqual(sorted(answers), ours,
+                         "each recorded inform answered once, none else")
+        st = d.call("trap.stats")
+        self.assertEqual(st["acks"]["overflow"],
+                         st["rejected_by_reason"]["ack_queue_full"], st)
+        self.assertEqual(st["acks"]["waiting"], 0, st)
+
+
+@skip_unless("snmpinform")
+class RetransmissionTest(unittest.TestCase):
+    """An inform its sender retransmits while the first transmission's
+    acknowledgement still waits for the journal (stalled here on a FIFO)
+    is recorded once, and answered: Net-SNMP snmpinform (-t 1 -r 10)
+    over UDP, v2c and v3 (each retransmission has a msgID of its own,
+    and the Response must carry the latest), and v2c over TCP (the same
+    connection).  Counted as acks.retransmissions.  Another inform
+    with the same request-id but other varbinds is no retransmission:
+    recorded and answered too."""
+
+    def test_retransmissions_recorded_once_answered(self):
+        port = snmptest._free_udp_tcp_port()
+        udp, tcp = "udp:127.0.0.1:%d" % port, "tcp:127.0.0.1:%d" % port
+        d, j = stalled_daemon(self, udp, tcp)
+        senders = {}
+        for name, spec, sec in (
+                ("v2c-udp", udp, ["-v2c", "-c", "public"]),
+                ("v3-udp", udp, ["-v3", "-u", "shaaes"] + NS_SEC["shaaes"]),
+                ("v2c-tcp", tcp, ["-v2c", "-c", "public"])):
+            oid = unique_oid()
+            p = subprocess.Popen(
+                [find_program("snmpinform")] + sec +
+                ["-t", "1", "-r", "10", spec, "", oid],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=snmptest._client_env())
+            self.addCleanup(p.wait)
+            self.addCleanup(p.kill)
+            senders[name] = (oid, p)
+        # Another inform that reuses a waiting one's request-id is no
+        # retransmission: its varbinds differ.
+        other = [unique_oid(), unique_oid()]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(u.close)
+        u.settimeout(10)
+        for oid in other:
+            u.sendto(v2c_trap(4242, oid, pdu_type=0xA6), ("127.0.0.1", port))
+        # Each snmpinform sends its inform three times or more meanwhile.
+        st = wait_stats(d, lambda st: st["informs"] >= 11)
+        self.assertGreaterEqual(st["acks"].get("retransmissions", 0),
+                                st["informs"] - 5,
+                                "retransmissions not recognised: %s"
+                                % st["acks"])
+        self.assertEqual(st["acks"]["waiting"], 5, st)
+        j.release()
+        for name, (oid, p) in senders.items():
+            _, err = p.communicate(timeout=30)
+            self.assertEqual(p.returncode, 0, "%s: %s" % (name, err))
+        recs = j.records()
+        for name, (oid, p) in senders.items():
+            self.assertEqual(len([r for r in recs if r["trap_oid"] == oid]),
+                             1, "%s recorded once" % name)
+        for oid in other:
+            self.assertEqual(len([r for r in recs if r["trap_oid"] == oid]),
+                             1, "an inform with a reused request-id")
+        self.assertEqual([reqid_of(u.recv(65536)) for _ in other],
+                         [4242, 4242])
+        # Every transmission answered (the first ones' answers come late
+        # for the sender, which ignores them).
+        st = d.call("trap.stats")
+        self.assertEqual(st["acks"]["sent"],
+                         5 + st["acks"]["retransmissions"], st)
+        self.assertEqual(st["acks"]["overflow"], 0, st)
+
 
 @skip_unless("snmptrapd")
 class SenderTest(unittest.TestCase):
