@@ -313,6 +313,9 @@ START_TEST(wire_puback_malformed)
 	static const char ok[] =
 	    "{\"stream\":\"S\",\"seq\":17,\"duplicate\":true}";
 	static const char nul[] = "{\"stream\":\"S\0\",\"seq\":1}";
+	/* The form every PubAck has (read by a shorter path). */
+	static const char common[] =
+	    "{\"stream\":\"SNMPMGRD_c-1_POLLS\",\"seq\":1234567890123456789}";
 	struct nw_puback a;
 	size_t		 i;
 
@@ -325,6 +328,11 @@ START_TEST(wire_puback_malformed)
 		ck_assert_msg(nw_puback_parse(ok, i, &a) == -1, "%zu", i);
 	ck_assert_int_eq(nw_puback_parse(ok, sizeof(ok) - 1, &a), 0);
 	ck_assert_int_eq(nw_puback_parse(nul, sizeof(nul) - 1, &a), -1);
+	for (i = 0; i < sizeof(common) - 1; i++)
+		ck_assert_msg(nw_puback_parse(common, i, &a) == -1, "%zu", i);
+	ck_assert_int_eq(nw_puback_parse(common, sizeof(common) - 1, &a), 0);
+	ck_assert(a.seq == 1234567890123456789ULL && !a.duplicate);
+	eq(a.stream, a.streamlen, "SNMPMGRD_c-1_POLLS");
 }
 END_TEST
 
@@ -339,6 +347,16 @@ START_TEST(wire_utoa)
 	eq(buf, n, "7");
 	n = nw_utoa(buf, 1000);
 	eq(buf, n, "1000");
+	n = nw_utoa(buf, 10);
+	eq(buf, n, "10");
+	n = nw_utoa(buf, 99);
+	eq(buf, n, "99");
+	n = nw_utoa(buf, 100);
+	eq(buf, n, "100");
+	n = nw_utoa(buf, 12345);
+	eq(buf, n, "12345");
+	n = nw_utoa(buf, 1776000123ULL);
+	eq(buf, n, "1776000123");
 	n = nw_utoa(buf, 18446744073709551615ULL);
 	eq(buf, n, "18446744073709551615");
 }
