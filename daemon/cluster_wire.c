@@ -397,15 +397,16 @@ nw_jskip(const char *p, size_t n, size_t *i, unsigned depth)
 }
 
 /*
- * The form every PubAck of ours has, {"stream":"S","seq":N}, S of
- * letters, digits, '_' and '-', N of at most 19 digits (no overflow):
- * read straight, 0 as nw_puback_parse() would; 1 when p is of another
- * form (the general parser then decides).  Runs once per record.
+ * The form every PubAck of ours has, {"stream":"S", "seq":N} (as
+ * nats-server writes it, blanks after the comma or none), S of letters,
+ * digits, '_' and '-', N of at most 19 digits (no overflow): read
+ * straight, 0 as nw_puback_parse() would; 1 when p is of another form
+ * (the general parser then decides).  Runs once per record.
  */
 static int
 nw_puback_common(const char *p, size_t n, struct nw_puback *a)
 {
-	static const char h[] = "{\"stream\":\"", m[] = "\",\"seq\":";
+	static const char h[] = "{\"stream\":\"", m[] = "\"seq\":";
 	size_t			 i = sizeof(h) - 1, j, d;
 	unsigned long long	 x;
 	char			 c;
@@ -418,12 +419,15 @@ nw_puback_common(const char *p, size_t n, struct nw_puback *a)
 		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			break;
 	}
-	if (j == i || n - j < sizeof(m) - 1 || memcmp(p + j, m,
-	    sizeof(m) - 1) != 0)
+	if (j == i || n - j < 2 || p[j] != '"' || p[j + 1] != ',')
 		return 1;
 	a->stream = p + i;
 	a->streamlen = j - i;
-	for (i = j + sizeof(m) - 1, x = 0, d = 0; i < n && p[i] >= '0' &&
+	for (i = j + 2; i < n && p[i] == ' '; i++)
+		;
+	if (n - i < sizeof(m) - 1 || memcmp(p + i, m, sizeof(m) - 1) != 0)
+		return 1;
+	for (i += sizeof(m) - 1, x = 0, d = 0; i < n && p[i] >= '0' &&
 	    p[i] <= '9'; i++, d++) {
 		if (d == 19)
 			return 1;

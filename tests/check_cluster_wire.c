@@ -284,6 +284,10 @@ START_TEST(wire_puback_malformed)
 		"{\"stream\":\"S\",\"seq\":17,\"seq\":18}",
 		"{\"stream\":\"S\",\"stream\":\"T\",\"seq\":17}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":1}",
+		"{\"stream\":\"S\", \"seq\":017}",
+		"{\"stream\":\"S\", \"seq\":17 }x",
+		"{\"stream\":\"S\", , \"seq\":17}",
+		"{\"stream\":\"S-\"\", \"seq\":17}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":tru}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":null}",
 		"{\"stream\":\"S\",\"seq\":17,\"domain\":1}",
@@ -313,9 +317,10 @@ START_TEST(wire_puback_malformed)
 	static const char ok[] =
 	    "{\"stream\":\"S\",\"seq\":17,\"duplicate\":true}";
 	static const char nul[] = "{\"stream\":\"S\0\",\"seq\":1}";
-	/* The form every PubAck has (read by a shorter path). */
+	/* The form every PubAck has (read by a shorter path), as
+	 * nats-server writes it. */
 	static const char common[] =
-	    "{\"stream\":\"SNMPMGRD_c-1_POLLS\",\"seq\":1234567890123456789}";
+	    "{\"stream\":\"SNMPMGRD_c-1_POLLS\", \"seq\":1234567890123456789}";
 	struct nw_puback a;
 	size_t		 i;
 
