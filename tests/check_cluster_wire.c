@@ -343,27 +343,26 @@ END_TEST
 
 START_TEST(wire_utoa)
 {
-	char	 buf[21];
-	size_t	 n;
+	unsigned long long p10, v;
+	char		 buf[21], want[21];
+	size_t		 n;
+	int		 k, d;
 
-	n = nw_utoa(buf, 0);
-	eq(buf, n, "0");
-	n = nw_utoa(buf, 7);
-	eq(buf, n, "7");
-	n = nw_utoa(buf, 1000);
-	eq(buf, n, "1000");
-	n = nw_utoa(buf, 10);
-	eq(buf, n, "10");
-	n = nw_utoa(buf, 99);
-	eq(buf, n, "99");
-	n = nw_utoa(buf, 100);
-	eq(buf, n, "100");
-	n = nw_utoa(buf, 12345);
-	eq(buf, n, "12345");
-	n = nw_utoa(buf, 1776000123ULL);
-	eq(buf, n, "1776000123");
-	n = nw_utoa(buf, 18446744073709551615ULL);
-	eq(buf, n, "18446744073709551615");
+	/* Every number below 100,000, and either side of each power of
+	 * ten up to the largest there is: as printf writes them. */
+	for (v = 0; v < 100000; v++) {
+		n = nw_utoa(buf, v);
+		snprintf(want, sizeof(want), "%llu", v);
+		eq(buf, n, want);
+	}
+	for (k = 1, p10 = 10; k <= 19; k++, p10 *= 10)
+		for (d = -1; d <= 1; d++) {
+			v = d == 1 && k == 19 ? 18446744073709551615ULL :
+			    p10 + (unsigned long long)(long long)d;
+			n = nw_utoa(buf, v);
+			snprintf(want, sizeof(want), "%llu", v);
+			eq(buf, n, want);
+		}
 }
 END_TEST
 
