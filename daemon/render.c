@@ -867,6 +867,45 @@ render_object(struct render_buf *b, struct render_oidcache *c,
 	put_vb_rest(b, v, c, NULL, named ? &rm : NULL);
 }
 
+void
+render_words_cached(struct render_buf *b, struct render_oidcache *c,
+    const struct oid *names, const uint64_t *words, const uint8_t *types,
+    size_t n)
+{
+	struct snmp_value	 v;
+	const struct oid	*o;
+	uint32_t		 h;
+	size_t			 i;
+
+	memset(&v, 0, sizeof(v));
+	render_add(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			render_add(b, ",", 1);
+		o = &names[i];
+		v.type = types[i];
+		v.u = words[i];
+		h = o->len >= 2 && o->len <= RENDER_OIDCACHE_ARCS ?
+		    head_slot(o, v.type) : 0;
+		/* Room for the head and a value without bytes (32 octets at
+		 * most); a head c does not have is written in full (and
+		 * kept). */
+		if (o->len < 2 || o->len > RENDER_OIDCACHE_ARCS ||
+		    c->head[h].len != o->len || c->head[h].type != v.type ||
+		    memcmp(c->head[h].arcs, o->arcs, o->len *
+		    sizeof(o->arcs[0])) != 0 ||
+		    render_reserve(b, RENDER_HEAD_TEXT + 64) == -1) {
+			render_object(b, c, o, &v);
+			continue;
+		}
+		memcpy(b->p + b->len, c->head[h].text, c->head[h].textlen);
+		b->len += c->head[h].textlen;
+		put_value(b, &v, c, NULL);
+		b->p[b->len++] = '}';
+	}
+	render_add(b, "]", 1);
+}
+
 static void
 render_varbind_c(struct render_buf *b, struct render_oidcache *c,
     const struct snmp_varbind *vb)

@@ -138,6 +138,16 @@ struct render_oidcache {
  * set), OID text through c (NULL: none). */
 void	 render_object(struct render_buf *b, struct render_oidcache *c,
 	    const struct oid *name, const struct snmp_value *v);
+/*
+ * render_varbinds_cached() of n objects held as value words and types
+ * (a compact named set, state.h: values without bytes), names[i] of
+ * type types[i] and value words[i]; for when no MIB names are on
+ * (render_names_on() false).  A poll's result: the objects' heads come
+ * from c, only their values are written.
+ */
+void	 render_words_cached(struct render_buf *b, struct render_oidcache *c,
+	    const struct oid *names, const uint64_t *words,
+	    const uint8_t *types, size_t n);
 /* render_oid() and render_varbinds() taking OID text from c. */
 void	 render_oid_cached(struct render_buf *b, struct render_oidcache *c,
 	    const struct oid *o);

@@ -656,6 +656,16 @@ START_TEST(render_stored_cached_matches_plain)
 			vb[3].value.data = (const uint8_t *)"eth0";
 			vb[3].value.len = 4;
 		}
+		if (run % 5 == 4) {
+			/* Still values without bytes (a compact set): a
+			 * negative integer, a Counter64 past 32 bits, an
+			 * exception. */
+			vb[1].value.i = -(int64_t)run * 1000003;
+			vb[2].value.type = SNMP_T_COUNTER64;
+			vb[2].value.u = 18446744073709551615ULL - run;
+			vb[4].value.type = SNMP_T_NOSUCHINSTANCE;
+			vb[4].value.u = 0;
+		}
 		state_vals_init(&v);
 		if (set == 3)
 			ck_assert_int_eq(state_vals_add(&v, vb, 8), 0);
