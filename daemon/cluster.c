@@ -372,6 +372,7 @@ cl_q_put(struct cluster *cl, struct pubm *m, bool front)
 static void
 cl_handover(struct cluster *cl)
 {
+	struct pubm_spares sp;
 	size_t	 i;
 
 	evtimer_del(cl->ev_hand);
@@ -382,10 +383,11 @@ cl_handover(struct cluster *cl)
 		cl_q_put(cl, cl->lq[i], false);
 	cl->pub_queued += cl->nlq;
 	pthread_cond_signal(&cl->cv);
-	if (cl->lspares.n == 0) {
+	if (cl->lspares.n < cl->spares.n) {
+		/* The thread's spares for the loop's fewer ones. */
+		sp = cl->lspares;
 		cl->lspares = cl->spares;
-		cl->spares.head = NULL;
-		cl->spares.n = 0;
+		cl->spares = sp;
 	}
 	pthread_mutex_unlock(&cl->mu);
 	cl->nlq = 0;
@@ -1407,7 +1409,8 @@ cluster_start(struct daemon *d)
 	cl->qcap = CL_QUEUE_MAX;
 	cl->qmax_bytes = cc->spool_max_size;
 	if ((cl->q = calloc(cl->qcap, sizeof(*cl->q))) == NULL ||
-	    (cl->batch = calloc(CL_WINDOW, sizeof(*cl->batch))) == NULL) {
+	    (cl->batch = calloc(CL_WINDOW, sizeof(*cl->batch))) == NULL ||
+	    (cl->slot = calloc(CL_WINDOW, sizeof(*cl->slot))) == NULL) {
 		log_warnx("cluster: out of memory");
 		goto fail;
 	}
@@ -1504,6 +1507,7 @@ cluster_free(struct cluster *cl)
 		cl_q_drop_oldest(cl);
 	free(cl->q);
 	free(cl->batch);
+	free(cl->slot);
 	free(cl->view);
 	free(cl->members);
 	free(cl->names);

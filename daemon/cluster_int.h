@@ -109,6 +109,15 @@ struct cluster {
 	 * (cluster_rec.h); the loop takes them all at a hand-over. */
 	struct pubm_spares spares;
 	struct pubm	**batch;	/* the thread's, in flight (CL_WINDOW) */
+	/* What the thread reads of each of them while it waits for its
+	 * PubAck, at the same index: kept apart from the records, whose
+	 * blocks have left the caches by the time their PubAcks come. */
+	struct cl_slot {
+		size_t		 len, cap; /* the record's */
+		int64_t		 due_ms; /* its PubAck comes by then */
+		bool		 failed; /* no good PubAck (yet) */
+		bool		 inform; /* a token waits on it */
+	}		*slot;
 	size_t		 nbatch;
 	size_t		 nflight;	/* of the queue's, in that window */
 	uint64_t	 flight_bytes;

@@ -152,7 +152,8 @@ cl_ack_index(const struct nw_frame *f, unsigned long long *g, size_t *i)
 
 /*
  * Wait up to ms for the next frame: 1 when it is the PubAck of a record
- * of cl->batch in [lo, hi) (this generation, still waiting), *i its
+ * of cl->batch in [lo, hi) (this generation, still waiting: its
+ * cl->slot failed), *i its
  * index and *ok whether it was stored; 2 when a frame came that was
  * another's; 0 when nothing came in time; -1 when the connection is
  * lost.
@@ -175,7 +176,7 @@ cl_next_ack(struct cluster *cl, struct cl_nats *n, int ms, size_t lo,
 		return 2;
 	}
 	if (!cl_ack_index(&f, &g, i) || g != n->gen || *i < lo || *i >= hi ||
-	    !cl->batch[*i % CL_WINDOW]->failed)
+	    !cl->slot[*i % CL_WINDOW].failed)
 		return 2;
 	if (!(*ok = nw_ack_ok(&f)))
 		cl_pub_err(cl, n, "not stored", f.datalen > 0 ? f.data :
@@ -203,8 +204,8 @@ cl_put(struct cluster *cl, struct cl_nats *n, struct pubm *m, size_t i)
 	*p++ = '-';
 	p += nw_utoa(p, i);
 	*p = '\0';
-	r = nw_hpub(&n->out, m->subj, reply, m->id, m->data, m->len,
-	    nw_max_payload(n->w));
+	r = nw_hpubn(&n->out, m->subj, m->subjlen, reply, (size_t)(p - reply),
+	    m->id, m->idlen, m->data, m->len, nw_max_payload(n->w));
 	if (r == -2) {
 		/* Longer than the server takes: it would end the connection
 		 * at every try and hold back every record after it.
@@ -214,6 +215,8 @@ cl_put(struct cluster *cl, struct cl_nats *n, struct pubm *m, size_t i)
 		    cl->name, m->subj, m->id, m->len, nw_max_payload(n->w));
 		m->failed = false;
 		m->token = 0;		/* not stored */
+		cl->slot[i % CL_WINDOW].failed = false;
+		cl->slot[i % CL_WINDOW].inform = false;
 	}
 	return r;
 }
@@ -257,8 +260,10 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 	int		 r;
 
 	n->gen++;
-	for (i = 0; i < k; i++)
-		cl->batch[i]->failed = true;
+	for (i = 0; i < k; i++) {
+		cl->slot[i].failed = true;
+		cl->slot[i].inform = cl->batch[i]->token != 0;
+	}
 	n->out.len = 0;
 	for (sent = 0; sent < k; sent++) {
 		if ((r = cl_put(cl, n, cl->batch[sent], sent)) == -1)
@@ -271,7 +276,7 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 			cl_pub_lost(cl, n);
 		sent = 0;
 		for (i = 0; i < k; i++)
-			cl->batch[i]->failed = true;
+			cl->slot[i].failed = true;
 		big = 0;
 	}
 	end = cl_now_ms() + 2 * (int64_t)cl->hb_ms;
@@ -285,11 +290,13 @@ cl_pub_batch(struct cluster *cl, struct cl_nats *n, size_t k)
 			continue;
 		left--;
 		if (ok) {
-			cl->batch[i]->failed = false;
+			cl->slot[i].failed = false;
 			acked++;
 		} else
 			bad++;
 	}
+	for (i = 0; i < k; i++)
+		cl->batch[i]->failed = cl->slot[i].failed;
 	pthread_mutex_lock(&cl->mu);
 	cl->pub_acked += acked;
 	cl->pub_errors += bad;
@@ -313,32 +320,39 @@ cl_retire(struct cluster *cl, size_t *head, size_t next, bool fail,
     size_t *ntok)
 {
 	struct pubm	*m;
+	struct cl_slot	*s;
 	size_t		 i;
 
 	if (fail) {
 		for (i = next; i-- > *head;) {
 			m = cl->batch[i % CL_WINDOW];
-			/* Before m may be freed (it was read after). */
+			s = &cl->slot[i % CL_WINDOW];
 			cl->nflight--;
-			cl->flight_bytes -= m->len;
-			if (m->failed)
+			cl->flight_bytes -= s->len;
+			if (s->failed)
 				cl_q_put(cl, m, true);
 			else {
-				*ntok += cl_confirm(cl, m);
-				pubm_spare_put(&cl->spares, m, CL_SPARES);
+				if (s->inform)
+					*ntok += cl_confirm(cl, m);
+				pubm_spare_keep(&cl->spares, m, s->cap,
+				    CL_SPARES);
 			}
 		}
 		*head = next;
 		return;
 	}
+	/* The records' blocks are not read here (cold by now): their
+	 * slots tell. */
 	for (; *head < next; (*head)++) {
-		m = cl->batch[*head % CL_WINDOW];
-		if (m->failed)
+		s = &cl->slot[*head % CL_WINDOW];
+		if (s->failed)
 			break;
-		*ntok += cl_confirm(cl, m);
+		m = cl->batch[*head % CL_WINDOW];
+		if (s->inform)
+			*ntok += cl_confirm(cl, m);
 		cl->nflight--;
-		cl->flight_bytes -= m->len;
-		pubm_spare_put(&cl->spares, m, CL_SPARES);
+		cl->flight_bytes -= s->len;
+		pubm_spare_keep(&cl->spares, m, s->cap, CL_SPARES);
 	}
 }
 
@@ -383,12 +397,19 @@ cl_win_take(struct cluster *cl, struct cl_win *w, size_t *k0)
 	*k0 = w->next;
 	while (!w->fail && cl->qlen > 0 && w->next - *k0 < CL_BATCH &&
 	    cl_win_room(cl, w)) {
+		/* A few records on, the header to be read (the blocks are
+		 * cold: the loop made them up to CL_LINGER_MS ago). */
+		if (cl->qlen > 4)
+			__builtin_prefetch(cl->q[(cl->qhead + 4) % cl->qcap]);
 		m = cl->q[cl->qhead];
 		cl->qbytes -= m->len;
 		cl->flight_bytes += m->len;
 		cl->nflight++;
 		cl->qhead = (cl->qhead + 1) % cl->qcap;
 		cl->qlen--;
+		cl->slot[w->next % CL_WINDOW].len = m->len;
+		cl->slot[w->next % CL_WINDOW].cap = m->cap;
+		cl->slot[w->next % CL_WINDOW].inform = m->token != 0;
 		cl->batch[w->next++ % CL_WINDOW] = m;
 		if (m->token != 0)
 			w->tokseq = w->next;	/* an inform waits on it */
@@ -414,8 +435,12 @@ cl_win_write(struct cluster *cl, struct cl_nats *n, struct cl_win *w,
 	n->out.len = 0;
 	for (i = k0; i < w->next; i++) {
 		m = cl->batch[i % CL_WINDOW];
-		m->failed = true;
-		m->due_ms = now + 2 * (int64_t)cl->hb_ms;
+		/* The next record is copied next: ask for its block now. */
+		if (i + 1 < w->next)
+			PUBM_PREFETCH(cl->batch[(i + 1) % CL_WINDOW],
+			    cl->slot[(i + 1) % CL_WINDOW].cap, 0);
+		cl->slot[i % CL_WINDOW].failed = true;
+		cl->slot[i % CL_WINDOW].due_ms = now + 2 * (int64_t)cl->hb_ms;
 		if ((r = cl_put(cl, n, m, i)) == -1)
 			w->fail = true;
 		else if (r == -2)
@@ -441,15 +466,15 @@ static void
 cl_win_read(struct cluster *cl, struct cl_nats *n, struct cl_win *w)
 {
 	struct timespec	 ts;
-	struct pubm	*m = cl->batch[w->head % CL_WINDOW];
+	const struct cl_slot *s = &cl->slot[w->head % CL_WINDOW];
 	size_t		 i;
 	int64_t		 wait;
 	bool		 ok, defer, got;
 	int		 r;
 
-	if (!m->failed)
+	if (!s->failed)
 		return;			/* stored: retired next */
-	if ((wait = m->due_ms - cl_now_ms()) <= 0) {
+	if ((wait = s->due_ms - cl_now_ms()) <= 0) {
 		w->fail = true;
 		return;
 	}
@@ -472,7 +497,7 @@ cl_win_read(struct cluster *cl, struct cl_nats *n, struct cl_win *w)
 			continue;
 		got = true;
 		if (ok) {
-			cl->batch[i % CL_WINDOW]->failed = false;
+			cl->slot[i % CL_WINDOW].failed = false;
 			w->acked++;
 		} else {
 			w->bad++;

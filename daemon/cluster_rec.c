@@ -29,21 +29,25 @@ pubm_make(struct pubm_spares *sp, const char *subj, const char *id,
 	size_t		 ls = strlen(subj) + 1, li = strlen(id) + 1, need, cap;
 
 	need = ls + li + len + 1;
-	if (sp != NULL && (m = sp->head) != NULL) {
-		sp->head = m->next;
+	if (sp != NULL && sp->n > 0) {
 		sp->n--;
-		if (m->cap < need) {
+		m = sp->v[sp->n].m;
+		cap = sp->v[sp->n].cap;
+		if (cap < need) {
 			free(m);
 			m = NULL;
 		}
+		/* The next one is written next: ask for it now. */
+		if (sp->n > 0)
+			PUBM_PREFETCH(sp->v[sp->n - 1].m, sp->v[sp->n - 1].cap,
+			    1);
 	}
 	if (m == NULL) {
 		cap = sp != NULL && need <= SIZE_MAX - PUBM_ROUND ?
 		    (need + PUBM_ROUND - 1) / PUBM_ROUND * PUBM_ROUND : need;
 		if ((m = malloc(sizeof(*m) + cap)) == NULL)
 			return NULL;
-	} else
-		cap = m->cap;
+	}
 	memset(m, 0, sizeof(*m));
 	m->cap = cap;
 	m->subj = (char *)(m + 1);
@@ -51,6 +55,8 @@ pubm_make(struct pubm_spares *sp, const char *subj, const char *id,
 	m->data = m->id + li;
 	memcpy(m->subj, subj, ls);
 	memcpy(m->id, id, li);
+	m->subjlen = ls - 1;
+	m->idlen = li - 1;
 	m->data[len] = '\0';
 	m->len = len;
 	return m;
@@ -71,25 +77,40 @@ pubm_free(struct pubm *m)
 void
 pubm_spare_put(struct pubm_spares *sp, struct pubm *m, size_t max)
 {
+	pubm_spare_keep(sp, m, m->cap, max);
+}
+
+void
+pubm_spare_keep(struct pubm_spares *sp, struct pubm *m, size_t cap,
+    size_t max)
+{
+	struct pubm_spare *nv;
+
 	if (sp->n >= max) {
 		free(m);
 		return;
 	}
-	m->next = sp->head;
-	sp->head = m;
+	if (sp->n == sp->room) {
+		if ((nv = reallocarray(sp->v, max, sizeof(*nv))) == NULL) {
+			free(m);
+			return;
+		}
+		sp->v = nv;
+		sp->room = max;
+	}
+	sp->v[sp->n].m = m;
+	sp->v[sp->n].cap = cap;
 	sp->n++;
 }
 
 void
 pubm_spares_free(struct pubm_spares *sp)
 {
-	struct pubm	*m;
-
-	while ((m = sp->head) != NULL) {
-		sp->head = m->next;
-		free(m);
-	}
-	sp->n = 0;
+	while (sp->n > 0)
+		free(sp->v[--sp->n].m);
+	free(sp->v);
+	sp->v = NULL;
+	sp->room = 0;
 }
 
 /*

@@ -19,11 +19,10 @@ struct pubm {
 	char		*id;
 	char		*data;
 	size_t		 len;
+	size_t		 subjlen, idlen; /* without their NULs */
 	bool		 failed;	/* no PubAck: back in the queue */
 	uint64_t	 token;		/* an inform's, to confirm; or 0 */
-	int64_t		 due_ms;	/* its PubAck comes by then or never */
 	size_t		 cap;		/* bytes of the block after this */
-	struct pubm	*next;		/* on a spare list */
 };
 
 /*
@@ -31,15 +30,36 @@ struct pubm {
  * kilobyte, past malloc's per-thread caches, and is freed by another
  * thread than the one that made it (the loop makes, the publishing
  * thread frees), which cost the loop 300 instructions and an arena lock
- * per record.  The owner locks as it needs.
+ * per record.  A stack of the blocks with their sizes, not a list
+ * through them: taking one reads nothing of its block, which has left
+ * the caches since it was published.  The owner locks as it needs.
  */
 struct pubm_spares {
-	struct pubm	*head;
-	size_t		 n;
+	struct pubm_spare {
+		struct pubm	*m;
+		size_t		 cap;	/* m->cap */
+	}		*v;
+	size_t		 n, room;	/* kept, v's room */
 };
+/*
+ * Ask the caches for m's block, header and cap bytes after it (rw 0: to
+ * be read, 1: written): a record's block is cold when the other thread
+ * comes to it, tens of milliseconds later.
+ */
+#define PUBM_PREFETCH(m, cap, rw) do {					\
+	const char *pf_ = (const char *)(m);				\
+	const char *pf_end_ = pf_ + sizeof(struct pubm) + (cap);	\
+									\
+	for (; pf_ < pf_end_; pf_ += 64)				\
+		__builtin_prefetch(pf_, (rw));				\
+} while (0)
+
 /* Keep m (at most max kept; beyond, it is freed). */
 void		 pubm_spare_put(struct pubm_spares *sp, struct pubm *m,
 		    size_t max);
+/* The same, m->cap given (not read from m). */
+void		 pubm_spare_keep(struct pubm_spares *sp, struct pubm *m,
+		    size_t cap, size_t max);
 void		 pubm_spares_free(struct pubm_spares *sp);
 
 /* The caller's buffer for dumping, reused from record to record. */

@@ -42,18 +42,24 @@
 
 /* ------------------------------------------------------ pure parts */
 
-/* The next token of line[*i..n) (blanks between). */
+/* The next token of line[*i..n) (blanks between).  Its end found by
+ * memchr: a PubAck's subject is ~50 octets, read once per record. */
 static bool
 nw_tok(const char *line, size_t n, size_t *i, const char **t, size_t *tl)
 {
+	const char	*sp, *tab, *end = line + n;
+
 	while (*i < n && (line[*i] == ' ' || line[*i] == '\t'))
 		(*i)++;
 	if (*i >= n)
 		return false;
 	*t = line + *i;
-	while (*i < n && line[*i] != ' ' && line[*i] != '\t')
-		(*i)++;
-	*tl = (size_t)(line + *i - *t);
+	if ((sp = memchr(*t, ' ', (size_t)(end - *t))) == NULL)
+		sp = end;
+	if ((tab = memchr(*t, '\t', (size_t)(sp - *t))) != NULL)
+		sp = tab;
+	*tl = (size_t)(sp - *t);
+	*i = (size_t)(sp - line);
 	return true;
 }
 
@@ -104,6 +110,7 @@ nw_parse(const char *buf, size_t len, size_t max, struct nw_frame *f)
 {
 	const char	*eol, *t[6];
 	size_t		 n, i, tl[6], nt, hl = 0, tot, op;
+	bool		 msg;
 
 	memset(f, 0, sizeof(*f));
 	f->reply = f->subj = f->sid = f->hdr = f->data = "";
@@ -116,12 +123,14 @@ nw_parse(const char *buf, size_t len, size_t max, struct nw_frame *f)
 		return -1;
 	op = tl[0];
 #define NW_IS(w) (op == sizeof(w) - 1 && strncasecmp(t[0], w, op) == 0)
-	if (NW_IS("PING") || NW_IS("PONG") || NW_IS("+OK")) {
+	/* Every PubAck is a MSG as the server writes it: that first. */
+	msg = op == 3 && memcmp(t[0], "MSG", 3) == 0;
+	if (!msg && (NW_IS("PING") || NW_IS("PONG") || NW_IS("+OK"))) {
 		f->op = NW_IS("PING") ? NW_PING : NW_IS("PONG") ? NW_PONG :
 		    NW_OK;
 		return (ssize_t)(n + 2);
 	}
-	if (NW_IS("-ERR") || NW_IS("INFO")) {
+	if (!msg && (NW_IS("-ERR") || NW_IS("INFO"))) {
 		f->op = NW_IS("-ERR") ? NW_ERR : NW_INFO;
 		f->data = t[0] + op;
 		while (f->data < eol && (*f->data == ' ' || *f->data == '\t'))
@@ -129,7 +138,7 @@ nw_parse(const char *buf, size_t len, size_t max, struct nw_frame *f)
 		f->datalen = (size_t)(eol - f->data);
 		return (ssize_t)(n + 2);
 	}
-	if (NW_IS("MSG")) {
+	if (msg || NW_IS("MSG")) {
 		/* MSG subject sid [reply] bytes */
 		if (nt != 4 && nt != 5)
 			return -1;
@@ -188,18 +197,28 @@ nw_put(struct nw_buf *b, const char *s, size_t len)
 	return 0;
 }
 
-/* The decimal digits of v into p (room for 20); their count. */
+/* The decimal digits of v into p (room for 20); their count.  Two
+ * digits a division, from the last back (several times a record). */
 size_t
 nw_utoa(char *p, unsigned long long v)
 {
-	char	 t[20];
-	size_t	 n = 0, i;
+	char		 t[20], *q = t + sizeof(t);
+	unsigned	 r;
+	size_t		 n;
 
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	for (i = 0; i < n; i++)
-		p[i] = t[n - 1 - i];
+	while (v >= 100) {
+		r = (unsigned)(v % 100);
+		v /= 100;
+		*--q = (char)('0' + r % 10);
+		*--q = (char)('0' + r / 10);
+	}
+	if (v >= 10) {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	}
+	*--q = (char)('0' + v);
+	n = (size_t)(t + sizeof(t) - q);
+	memcpy(p, q, n);
 	return n;
 }
 
@@ -207,9 +226,17 @@ int
 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
     const char *id, const char *data, size_t len, size_t max)
 {
+	return nw_hpubn(b, subj, strlen(subj), reply, strlen(reply), id,
+	    strlen(id), data, len, max);
+}
+
+int
+nw_hpubn(struct nw_buf *b, const char *subj, size_t ls, const char *reply,
+    size_t lr, const char *id, size_t li, const char *data, size_t len,
+    size_t max)
+{
 	static const char h0[] = "NATS/1.0\r\nNats-Msg-Id: ", h1[] =
 	    "\r\n\r\n";
-	size_t	 ls = strlen(subj), lr = strlen(reply), li = strlen(id);
 	size_t	 hl, need, cap;
 	char	*p;
 
@@ -369,6 +396,50 @@ nw_jskip(const char *p, size_t n, size_t *i, unsigned depth)
 	return d > 0;
 }
 
+/*
+ * The form every PubAck of ours has, {"stream":"S", "seq":N} (as
+ * nats-server writes it, blanks after the comma or none), S of letters,
+ * digits, '_' and '-', N of at most 19 digits (no overflow): read
+ * straight, 0 as nw_puback_parse() would; 1 when p is of another form
+ * (the general parser then decides).  Runs once per record.
+ */
+static int
+nw_puback_common(const char *p, size_t n, struct nw_puback *a)
+{
+	static const char h[] = "{\"stream\":\"", m[] = "\"seq\":";
+	size_t			 i = sizeof(h) - 1, j, d;
+	unsigned long long	 x;
+	char			 c;
+
+	if (n < i || memcmp(p, h, i) != 0)
+		return 1;
+	for (j = i; j < n; j++) {
+		c = p[j];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			break;
+	}
+	if (j == i || n - j < 2 || p[j] != '"' || p[j + 1] != ',')
+		return 1;
+	a->stream = p + i;
+	a->streamlen = j - i;
+	for (i = j + 2; i < n && p[i] == ' '; i++)
+		;
+	if (n - i < sizeof(m) - 1 || memcmp(p + i, m, sizeof(m) - 1) != 0)
+		return 1;
+	for (i += sizeof(m) - 1, x = 0, d = 0; i < n && p[i] >= '0' &&
+	    p[i] <= '9'; i++, d++) {
+		if (d == 19)
+			return 1;
+		x = x * 10 + (unsigned)(p[i] - '0');
+	}
+	if (d == 0 || (d > 1 && p[i - d] == '0') || i + 1 != n ||
+	    p[i] != '}')
+		return 1;
+	a->seq = x;
+	return 0;
+}
+
 int
 nw_puback_parse(const char *p, size_t n, struct nw_puback *a)
 {
@@ -377,6 +448,9 @@ nw_puback_parse(const char *p, size_t n, struct nw_puback *a)
 	unsigned		 seen = 0, bit;
 	unsigned long long	 x;
 
+	memset(a, 0, sizeof(*a));
+	if (nw_puback_common(p, n, a) == 0)
+		return 0;
 	memset(a, 0, sizeof(*a));
 	nw_ws(p, n, &i);
 	if (i >= n || p[i++] != '{')
@@ -618,7 +692,7 @@ nw_fill(struct nwire *w, int ms)
 static int
 nw_frame(struct nwire *w, struct nw_frame *f, int ms)
 {
-	int64_t		 end = nw_ms() + ms, now;
+	int64_t		 end = ms > 0 ? nw_ms() + ms : 0, now;
 	ssize_t		 k;
 	int		 r;
 
@@ -632,7 +706,9 @@ nw_frame(struct nwire *w, struct nw_frame *f, int ms)
 		}
 		if (ms < 0)
 			return 0;	/* what was read only */
-		now = nw_ms();
+		/* The clock only when there is time to wait (a frame that
+		 * was read already takes none: that is most PubAcks). */
+		now = ms > 0 ? nw_ms() : 0;
 		if ((r = nw_fill(w, now >= end ? 0 : (int)(end - now))) <= 0)
 			return r;
 	}
@@ -641,11 +717,11 @@ nw_frame(struct nwire *w, struct nw_frame *f, int ms)
 int
 nw_next(struct nwire *w, struct nw_frame *f, int ms)
 {
-	int64_t		 end = nw_ms() + ms, now;
+	int64_t		 end = ms > 0 ? nw_ms() + ms : 0, now;
 	int		 r;
 
 	for (;;) {
-		now = nw_ms();
+		now = ms > 0 ? nw_ms() : 0;
 		r = nw_frame(w, f, ms < 0 ? -1 : now >= end ? 0 :
 		    (int)(end - now));
 		if (r <= 0)

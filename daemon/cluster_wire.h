@@ -55,6 +55,10 @@ ssize_t		 nw_parse(const char *buf, size_t len, size_t max,
 int		 nw_put(struct nw_buf *b, const char *s, size_t len);
 int		 nw_hpub(struct nw_buf *b, const char *subj, const char *reply,
 		    const char *id, const char *data, size_t len, size_t max);
+/* The same with the strings' lengths known. */
+int		 nw_hpubn(struct nw_buf *b, const char *subj, size_t ls,
+		    const char *reply, size_t lr, const char *id, size_t li,
+		    const char *data, size_t len, size_t max);
 
 /* Whether a PubAck (header and payload of a MSG or HMSG) says the
  * message was stored or was a duplicate: no status header, and a

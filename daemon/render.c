@@ -741,12 +741,9 @@ vb_room(struct render_buf *b, const struct snmp_value *v, size_t extra)
 	return 128 + 2 * SNMPMGR_MAX_OID_STR + 6 * v->len + extra;
 }
 
-/* After a varbind's "oid" (and name): its type, value, rm's extras
- * (NULL: none), an unknown tag's number, the closing brace. */
-static void
-put_vb_rest(struct render_buf *b, const struct snmp_value *v,
-    struct render_oidcache *c, struct render_bercache *bc,
-    const struct render_mib *rm)
+/* ,"type":"T" of v; whether T is a tag this build does not know. */
+static bool
+put_vb_type(struct render_buf *b, const struct snmp_value *v)
 {
 	struct render_type	 tn;
 
@@ -754,15 +751,93 @@ put_vb_rest(struct render_buf *b, const struct snmp_value *v,
 	tn = render_type_name(v->type);
 	put_mem(b, tn.name, tn.len);
 	b->p[b->len++] = '"';
+	return tn.unknown;
+}
+
+/* After a varbind's type: its value, rm's extras (NULL: none), an
+ * unknown tag's number, the closing brace. */
+static void
+put_vb_value(struct render_buf *b, const struct snmp_value *v,
+    struct render_oidcache *c, struct render_bercache *bc,
+    const struct render_mib *rm, bool unknown)
+{
 	put_value(b, v, c, bc);
 	if (rm != NULL)
 		put_mib_extras(b, rm);
-	if (tn.unknown) {
+	if (unknown) {
 		/* A tag this build does not know: say which one it was. */
 		PUT_LIT(b, ",\"tag\":");
 		put_u64(b, v->type);
 	}
 	b->p[b->len++] = '}';
+}
+
+/* After a varbind's "oid" (and name): its type, value, rm's extras
+ * (NULL: none), an unknown tag's number, the closing brace. */
+static void
+put_vb_rest(struct render_buf *b, const struct snmp_value *v,
+    struct render_oidcache *c, struct render_bercache *bc,
+    const struct render_mib *rm)
+{
+	put_vb_value(b, v, c, bc, rm, put_vb_type(b, v));
+}
+
+/* The head slot for OID o (2 to RENDER_OIDCACHE_ARCS arcs) and type t:
+ * the length, the last arcs and the type tell most apart. */
+static inline uint32_t
+head_slot(const struct oid *o, uint8_t t)
+{
+	uint32_t	 h, n = o->len;
+
+	h = n * 0x9e3779b1U ^ o->arcs[n - 1] * 0x85ebca6bU ^
+	    o->arcs[n - 2] * 0xc2b2ae35U ^ o->arcs[n / 2] ^
+	    t * 0x27d4eb2fU;
+	return (h ^ h >> 15) % RENDER_OIDCACHE_SLOTS;
+}
+
+/*
+ * A varbind without MIB names through c's heads: the head (`{"oid":..,
+ * "type":..`) copied when c has it, else written and kept (a known type
+ * only), then the value.  Needs vb_room()'s room.
+ */
+static void
+put_object_cached(struct render_buf *b, struct render_oidcache *c,
+    const struct oid *name, const struct snmp_value *v)
+{
+	uint32_t	 h, n = name->len;
+	size_t		 at;
+	bool		 unknown;
+
+	if (n < 2 || n > RENDER_OIDCACHE_ARCS) {
+		PUT_LIT(b, "{\"oid\":\"");
+		put_oid_arcs(b, name);
+		b->p[b->len++] = '"';
+		put_vb_rest(b, v, c, NULL, NULL);
+		return;
+	}
+	h = head_slot(name, v->type);
+	if (c->head[h].len == n && c->head[h].type == v->type &&
+	    memcmp(c->head[h].arcs, name->arcs, n * sizeof(name->arcs[0])) ==
+	    0) {
+		memcpy(b->p + b->len, c->head[h].text, c->head[h].textlen);
+		b->len += c->head[h].textlen;
+		put_vb_value(b, v, c, NULL, NULL, false);
+		return;
+	}
+	at = b->len;
+	PUT_LIT(b, "{\"oid\":\"");
+	put_oid_cached(b, c, name);
+	b->p[b->len++] = '"';
+	unknown = put_vb_type(b, v);
+	if (!unknown && b->len - at <= sizeof(c->head[h].text)) {
+		c->head[h].len = n;
+		c->head[h].type = v->type;
+		c->head[h].textlen = (uint32_t)(b->len - at);
+		memcpy(c->head[h].arcs, name->arcs, n *
+		    sizeof(name->arcs[0]));
+		memcpy(c->head[h].text, b->p + at, b->len - at);
+	}
+	put_vb_value(b, v, c, NULL, NULL, unknown);
 }
 
 void
@@ -777,12 +852,55 @@ render_object(struct render_buf *b, struct render_oidcache *c,
 	if ((room = vb_room(b, v, named ? rm.room : 0)) == 0 ||
 	    render_reserve(b, room) == -1)
 		return;
+	if (c != NULL && !named) {
+		put_object_cached(b, c, name, v);
+		return;
+	}
 	PUT_LIT(b, "{\"oid\":\"");
 	put_oid_cached(b, c, name);
 	b->p[b->len++] = '"';
 	if (named)
 		put_mib_name(b, &rm);
 	put_vb_rest(b, v, c, NULL, named ? &rm : NULL);
+}
+
+void
+render_words_cached(struct render_buf *b, struct render_oidcache *c,
+    const struct oid *names, const uint64_t *words, const uint8_t *types,
+    size_t n)
+{
+	struct snmp_value	 v;
+	const struct oid	*o;
+	uint32_t		 h;
+	size_t			 i;
+
+	memset(&v, 0, sizeof(v));
+	render_add(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			render_add(b, ",", 1);
+		o = &names[i];
+		v.type = types[i];
+		v.u = words[i];
+		h = o->len >= 2 && o->len <= RENDER_OIDCACHE_ARCS ?
+		    head_slot(o, v.type) : 0;
+		/* Room for the head and a value without bytes (32 octets at
+		 * most); a head c does not have is written in full (and
+		 * kept). */
+		if (o->len < 2 || o->len > RENDER_OIDCACHE_ARCS ||
+		    c->head[h].len != o->len || c->head[h].type != v.type ||
+		    memcmp(c->head[h].arcs, o->arcs, o->len *
+		    sizeof(o->arcs[0])) != 0 ||
+		    render_reserve(b, RENDER_HEAD_TEXT + 64) == -1) {
+			render_object(b, c, o, &v);
+			continue;
+		}
+		memcpy(b->p + b->len, c->head[h].text, c->head[h].textlen);
+		b->len += c->head[h].textlen;
+		put_value(b, &v, c, NULL);
+		b->p[b->len++] = '}';
+	}
+	render_add(b, "]", 1);
 }
 
 static void

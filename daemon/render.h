@@ -123,6 +123,9 @@ void	 render_varbinds(struct render_buf *b, const struct snmp_varbind *vb,
  */
 #define RENDER_OIDCACHE_SLOTS	64
 #define RENDER_OIDCACHE_ARCS	24	/* longer OIDs are not kept */
+/* A head's room: `{"oid":"`, the OID, `","type":"`, the longest type
+ * name ("OBJECT IDENTIFIER"), `"`. */
+#define RENDER_HEAD_TEXT	(RENDER_OIDCACHE_ARCS * 11 + 40)
 struct render_oidcache {
 	struct {
 		uint32_t len;		/* 0: empty */
@@ -130,12 +133,35 @@ struct render_oidcache {
 		uint32_t arcs[RENDER_OIDCACHE_ARCS];
 		char	 text[RENDER_OIDCACHE_ARCS * 11];
 	} slot[RENDER_OIDCACHE_SLOTS];
+	/*
+	 * A varbind's whole head without MIB names, `{"oid":"1.3...",
+	 * "type":"Counter32"`, by OID and type: a poll's objects come
+	 * again with the same types in every result, so all that is
+	 * written per object is then its value.
+	 */
+	struct {
+		uint32_t len;		/* 0: empty */
+		uint32_t type;
+		uint32_t textlen;
+		uint32_t arcs[RENDER_OIDCACHE_ARCS];
+		char	 text[RENDER_HEAD_TEXT];
+	} head[RENDER_OIDCACHE_SLOTS];
 };
 
 /* render_varbind() of a name and a value held apart (a poll's stored
  * set), OID text through c (NULL: none). */
 void	 render_object(struct render_buf *b, struct render_oidcache *c,
 	    const struct oid *name, const struct snmp_value *v);
+/*
+ * render_varbinds_cached() of n objects held as value words and types
+ * (a compact named set, state.h: values without bytes), names[i] of
+ * type types[i] and value words[i]; for when no MIB names are on
+ * (render_names_on() false).  A poll's result: the objects' heads come
+ * from c, only their values are written.
+ */
+void	 render_words_cached(struct render_buf *b, struct render_oidcache *c,
+	    const struct oid *names, const uint64_t *words,
+	    const uint8_t *types, size_t n);
 /* render_oid() and render_varbinds() taking OID text from c. */
 void	 render_oid_cached(struct render_buf *b, struct render_oidcache *c,
 	    const struct oid *o);

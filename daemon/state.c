@@ -526,6 +526,14 @@ state_vals_render_c(struct render_buf *b, struct render_oidcache *c,
 	/* Only a named set's names repeat from run to run. */
 	if (v->names == NULL)
 		c = NULL;
+	if (c != NULL && v->compact && v->rates == NULL &&
+	    !render_names_on()) {
+		/* Value words, no rates, no MIB names: the short way. */
+		render_words_cached(b, c, v->names, (const uint64_t *)(const
+		    void *)v->data, v->data + (size_t)v->n * sizeof(uint64_t),
+		    v->n);
+		return;
+	}
 	render_add(b, "[", 1);
 	for (i = 0; i < v->n; i++) {
 		if (i > 0)

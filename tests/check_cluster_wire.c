@@ -284,6 +284,10 @@ START_TEST(wire_puback_malformed)
 		"{\"stream\":\"S\",\"seq\":17,\"seq\":18}",
 		"{\"stream\":\"S\",\"stream\":\"T\",\"seq\":17}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":1}",
+		"{\"stream\":\"S\", \"seq\":017}",
+		"{\"stream\":\"S\", \"seq\":17 }x",
+		"{\"stream\":\"S\", , \"seq\":17}",
+		"{\"stream\":\"S-\"\", \"seq\":17}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":tru}",
 		"{\"stream\":\"S\",\"seq\":17,\"duplicate\":null}",
 		"{\"stream\":\"S\",\"seq\":17,\"domain\":1}",
@@ -313,6 +317,10 @@ START_TEST(wire_puback_malformed)
 	static const char ok[] =
 	    "{\"stream\":\"S\",\"seq\":17,\"duplicate\":true}";
 	static const char nul[] = "{\"stream\":\"S\0\",\"seq\":1}";
+	/* The form every PubAck has (read by a shorter path), as
+	 * nats-server writes it. */
+	static const char common[] =
+	    "{\"stream\":\"SNMPMGRD_c-1_POLLS\", \"seq\":1234567890123456789}";
 	struct nw_puback a;
 	size_t		 i;
 
@@ -325,22 +333,36 @@ START_TEST(wire_puback_malformed)
 		ck_assert_msg(nw_puback_parse(ok, i, &a) == -1, "%zu", i);
 	ck_assert_int_eq(nw_puback_parse(ok, sizeof(ok) - 1, &a), 0);
 	ck_assert_int_eq(nw_puback_parse(nul, sizeof(nul) - 1, &a), -1);
+	for (i = 0; i < sizeof(common) - 1; i++)
+		ck_assert_msg(nw_puback_parse(common, i, &a) == -1, "%zu", i);
+	ck_assert_int_eq(nw_puback_parse(common, sizeof(common) - 1, &a), 0);
+	ck_assert(a.seq == 1234567890123456789ULL && !a.duplicate);
+	eq(a.stream, a.streamlen, "SNMPMGRD_c-1_POLLS");
 }
 END_TEST
 
 START_TEST(wire_utoa)
 {
-	char	 buf[21];
-	size_t	 n;
+	unsigned long long p10, v;
+	char		 buf[21], want[21];
+	size_t		 n;
+	int		 k, d;
 
-	n = nw_utoa(buf, 0);
-	eq(buf, n, "0");
-	n = nw_utoa(buf, 7);
-	eq(buf, n, "7");
-	n = nw_utoa(buf, 1000);
-	eq(buf, n, "1000");
-	n = nw_utoa(buf, 18446744073709551615ULL);
-	eq(buf, n, "18446744073709551615");
+	/* Every number below 100,000, and either side of each power of
+	 * ten up to the largest there is: as printf writes them. */
+	for (v = 0; v < 100000; v++) {
+		n = nw_utoa(buf, v);
+		snprintf(want, sizeof(want), "%llu", v);
+		eq(buf, n, want);
+	}
+	for (k = 1, p10 = 10; k <= 19; k++, p10 *= 10)
+		for (d = -1; d <= 1; d++) {
+			v = d == 1 && k == 19 ? 18446744073709551615ULL :
+			    p10 + (unsigned long long)(long long)d;
+			n = nw_utoa(buf, v);
+			snprintf(want, sizeof(want), "%llu", v);
+			eq(buf, n, want);
+		}
 }
 END_TEST
 

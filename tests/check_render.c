@@ -256,6 +256,50 @@ START_TEST(render_oidcache_matches_plain)
 END_TEST
 
 /*
+ * A varbind's head kept by OID and type gives what formatting gives when
+ * the same OIDs come back with other types: every type in turn (an
+ * unknown tag too, which is never kept), values changing, more OIDs than
+ * the cache has slots.
+ */
+START_TEST(render_head_cache_types_change)
+{
+	static const uint8_t types[] = { SNMP_T_COUNTER32, SNMP_T_GAUGE32,
+	    SNMP_T_OCTETS, SNMP_T_NULL, SNMP_T_NOSUCHOBJECT, 0x99,
+	    SNMP_T_INTEGER, SNMP_T_TIMETICKS, SNMP_T_COUNTER64,
+	    SNMP_T_IPADDR, SNMP_T_OPAQUE };
+	struct render_oidcache	*c;
+	struct render_buf	 plain, cached;
+	struct snmp_varbind	 vb;
+	uint8_t			 data[4] = { 192, 0, 2, 7 };
+	uint32_t		 k, round, i;
+
+	c = calloc(1, sizeof(*c));
+	ck_assert_ptr_nonnull(c);
+	render_buf_init(&plain);
+	render_buf_init(&cached);
+	memset(&vb, 0, sizeof(vb));
+	for (round = 0; round < 3 * sizeof(types); round++)
+		for (k = 0; k < 2 * RENDER_OIDCACHE_SLOTS; k++) {
+			vb.name.len = 11 + k % 14;	/* kept: <= 24 arcs */
+			for (i = 0; i < vb.name.len; i++)
+				vb.name.arcs[i] = i < 2 ? 1 : (k * 31 + i) % 97;
+			vb.value.type = types[(round + k) % sizeof(types)];
+			vb.value.i = vb.value.u = round * 1000003 + k;
+			vb.value.data = data;
+			vb.value.len = sizeof(data);
+			render_buf_reset(&plain);
+			render_buf_reset(&cached);
+			render_varbinds(&plain, &vb, 1);
+			render_varbinds_cached(&cached, c, &vb, 1);
+			assert_same_text(&plain, &cached, "type", round, k);
+		}
+	render_buf_free(&plain);
+	render_buf_free(&cached);
+	free(c);
+}
+END_TEST
+
+/*
  * Varbinds whose names are left as BER octets (the trap journal's) render
  * as decoded ones do: every value type, many names colliding in the BER
  * cache, each several times over, and render_oid_ber as render_oid.
@@ -610,6 +654,16 @@ START_TEST(render_stored_cached_matches_plain)
 			vb[3].value.data = (const uint8_t *)"eth0";
 			vb[3].value.len = 4;
 		}
+		if (run % 5 == 4) {
+			/* Still values without bytes (a compact set): a
+			 * negative integer, a Counter64 past 32 bits, an
+			 * exception. */
+			vb[1].value.i = -(int64_t)run * 1000003;
+			vb[2].value.type = SNMP_T_COUNTER64;
+			vb[2].value.u = 18446744073709551615ULL - run;
+			vb[4].value.type = SNMP_T_NOSUCHINSTANCE;
+			vb[4].value.u = 0;
+		}
 		state_vals_init(&v);
 		if (set == 3)
 			ck_assert_int_eq(state_vals_add(&v, vb, 8), 0);
@@ -764,6 +818,7 @@ main(void)
 	tcase_add_test(tc, render_exceptions_have_no_value);
 	tcase_add_test(tc, render_batch_is_one_array);
 	tcase_add_test(tc, render_oidcache_matches_plain);
+	tcase_add_test(tc, render_head_cache_types_change);
 	tcase_add_test(tc, render_json_str_escapes_controls);
 	tcase_add_test(tc, render_numbers_match_printf);
 	tcase_add_test(tc, render_oid_longest);
