@@ -52,10 +52,16 @@ ct_print_record(FILE *fp, const json_t *rec)
 	    strchr(src, ':') ? "]" : "",
 	    json_integer_value(json_object_get(rec, "port")), ver,
 	    ct_str(rec, "type"), ct_str(rec, "trap_oid"));
-	if (strcmp(ver, "3") == 0)
-		fprintf(fp, " user %s %s engine %s", ct_str(rec, "user"),
-		    ct_str(rec, "security_level"), ct_str(rec, "engine_id"));
-	else if (json_object_get(rec, "community") != NULL)
+	if (strcmp(ver, "3") == 0 && json_object_get(rec, "user") == NULL)
+		/* TSM (DTLS): the certificate names the sender. */
+		fprintf(fp, " security-name %s %s", ct_str(rec,
+		    "security_name"), ct_str(rec, "security_level"));
+	else if (strcmp(ver, "3") == 0) {
+		fprintf(fp, " user %s %s", ct_str(rec, "user"),
+		    ct_str(rec, "security_level"));
+		if (json_object_get(rec, "engine_id") != NULL)
+			fprintf(fp, " engine %s", ct_str(rec, "engine_id"));
+	} else if (json_object_get(rec, "community") != NULL)
 		fprintf(fp, " community %s", ct_str(rec, "community"));
 	if (strcmp(ver, "1") == 0)
 		fprintf(fp, " enterprise %s agent %s generic %"

@@ -170,8 +170,11 @@ enum journal_match_mode {
 	JOURNAL_MATCH_OID	= 1,	/* equal, or the OID lies under it */
 };
 
+/* The field key matches, or failing that one of alt[] ("" for none):
+ * one filter over fields that name one thing in different records. */
 struct journal_match {
 	char			 key[32];
+	char			 alt[2][32];
 	char			 value[1400];
 	enum journal_match_mode	 mode;
 };

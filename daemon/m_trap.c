@@ -71,7 +71,8 @@ m_trap_stats(struct mcall *c)
 /* ------------------------------------------------------------ trap.list */
 
 /* An optional filter on a record field (the table checked the string,
- * and the words of "type" and "version"). */
+ * and the words of "type" and "version").  "user" finds a USM user or a
+ * TSM securityName (with or without the "dtls:" prefix). */
 static int
 mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
     struct journal_filter *f)
@@ -103,6 +104,10 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 		snprintf(m->value, sizeof(m->value), "2c");
 	} else
 		snprintf(m->value, sizeof(m->value), "%s", s);
+	if (strcmp(key, "user") == 0) {
+		snprintf(m->alt[0], sizeof(m->alt[0]), "security_name");
+		snprintf(m->alt[1], sizeof(m->alt[1]), "tm_security_name");
+	}
 	return 1;
 }
 
