@@ -70,18 +70,24 @@ m_trap_stats(struct mcall *c)
 
 /* ------------------------------------------------------------ trap.list */
 
-/* An optional filter on a record field (the table checked the string,
- * and the words of "type" and "version").  "user" finds a USM user or a
- * TSM securityName (with or without the "dtls:" prefix). */
+/*
+ * An optional filter on a record field (the table checked the string,
+ * the words of "type" and "version", and resolved "trap_oid", a MIB name
+ * or dotted numbers).  "user" finds a USM user or a TSM securityName
+ * (with or without the "dtls:" prefix).
+ */
 static int
 mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
     struct journal_filter *f)
 {
 	struct journal_match	*m;
-	struct oid		 o;
-	const char		*s;
+	const struct oid	*o = NULL;
+	const char		*s = NULL;
 
-	if ((s = mcall_str(c, key)) == NULL)
+	if (mode == JOURNAL_MATCH_OID) {
+		if ((o = mcall_oid(c, key)) == NULL)
+			return 0;
+	} else if ((s = mcall_str(c, key)) == NULL)
 		return 0;
 	if (f->nmatch >= JOURNAL_MAX_MATCH) {
 		ctl_req_errorf(c->r, CTL_ERR_INTERNAL, "%s: more filters than "
@@ -91,18 +97,13 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 	m = &f->match[f->nmatch++];
 	snprintf(m->key, sizeof(m->key), "%s", key);
 	m->mode = mode;
-	if (mode == JOURNAL_MATCH_OID) {
+	if (o != NULL)
 		/* Normalized, so ".1.3.6" finds "1.3.6". */
-		if (oid_parse_str(&o, s) == -1) {
-			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "%s: not an OID",
-			    key);
-			return -1;
-		}
-		oid_format(&o, m->value, sizeof(m->value));
-	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0) {
+		oid_format(o, m->value, sizeof(m->value));
+	else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0)
 		/* "2" is 2c, as in the config. */
 		snprintf(m->value, sizeof(m->value), "2c");
-	} else
+	else
 		snprintf(m->value, sizeof(m->value), "%s", s);
 	if (strcmp(key, "user") == 0) {
 		snprintf(m->alt[0], sizeof(m->alt[0]), "security_name");

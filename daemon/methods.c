@@ -989,7 +989,7 @@ static const struct mparam p_trap_list[] = {
 	{ .name = "since", .type = MP_TIME },
 	{ .name = "until", .type = MP_TIME },
 	P_MATCH("source"),
-	P_MATCH("trap_oid"),
+	{ .name = "trap_oid", .type = MP_OID },
 	{ .name = "type", .type = MP_STRING, .words = w_trap_type },
 	{ .name = "version", .type = MP_STRING,
 	  .words = config_version_words,
