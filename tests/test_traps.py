@@ -18,6 +18,7 @@ PID.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +32,8 @@ import snmptest                                     # noqa: E402
 from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
                       net_snmp_run, norm_varbind, skip_unless,
                       Watcher)
-from ber import SYSUPTIME, TRAPOID, v2c_trap  # noqa: E402
+from ber import (OCTET_STRING, SYSUPTIME, TIMETICKS, TRAPOID,  # noqa: E402
+                 ber_int, ber_oid, tlv, v2c_trap)
 
 # Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
 # checked against fixed values.
@@ -105,6 +107,19 @@ def run_ok(tc, cmd, *args):
 
 
 # ------------------------------------------------------------- helpers
+
+def widest_trap(reqid, trap_oid):
+    """An SNMPv2-Trap of 65507 octets or less whose record is as large as
+    any: 2048 varbinds (the most a message may hold) named by arcs of one
+    octet (127, four characters of JSON each), NULL values."""
+    name = "1.3" + ".127" * 24
+    vbs = (tlv(0x30, ber_oid(SYSUPTIME) + ber_int(256, TIMETICKS)) +
+           tlv(0x30, ber_oid(TRAPOID) + ber_oid(trap_oid)) +
+           tlv(0x30, ber_oid(name) + b"\x05\x00") * 2046)
+    pdu = tlv(0xA7, ber_int(reqid) + ber_int(0) + ber_int(0) +
+              tlv(0x30, vbs))
+    return tlv(0x30, ber_int(1) + tlv(OCTET_STRING, b"public") + pdu)
+
 
 def journal_records(path):
     recs = []
@@ -749,35 +764,77 @@ class DurabilityTest(unittest.TestCase):
             self.assertEqual(res["skipped"], 1)
 
     def test_rotation_keeps_size_bound(self):
+        # The largest records a datagram makes (2046 varbinds named by
+        # one-octet arcs, about 250 KB of JSON each) and a big string from
+        # snmptrap: every file stays within max_size, the journal within
+        # max_size * (keep + 1), and no record is lost on the way.
         port = free_udp_port()
+        mib = 1 << 20
         cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
                          "communities": ["public"],
-                         "journal": {"max_size": 4096, "keep": 2,
+                         "journal": {"max_size": "1MiB", "keep": 2,
                                      "fsync": "none"}}}
         with Daemon(cfg) as d:
             path = os.path.join(d.config["state_dir"], "traps.jsonl")
             oid = unique_oid()
-            n = 300
+            n = 20
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 for i in range(n):
-                    s.sendto(v2c_trap(i, oid), ("127.0.0.1", port))
-                    if i % 50 == 49:
-                        time.sleep(0.01)
-            deadline = time.monotonic() + 5
-            while d.call("trap.stats")["accepted"] < n:
+                    dgram = widest_trap(i, oid)
+                    self.assertLessEqual(len(dgram), 65507)
+                    s.sendto(dgram, ("127.0.0.1", port))
+                    time.sleep(0.02)
+            run_ok(self, "snmptrap", "-v2c", "-c", "public",
+                   "127.0.0.1:%d" % port, "", oid + ".1",
+                   "1.3.6.1.2.1.1.5.0", "s", "x" * 60000)
+            deadline = time.monotonic() + 10
+            while d.call("trap.stats")["accepted"] < n + 1:
                 self.assertLess(time.monotonic(), deadline,
                                 d.call("trap.stats"))
                 time.sleep(0.05)
             st = d.call("trap.stats")["journal"]
-            self.assertGreater(st["rotations"], 5)
+            self.assertEqual(st["records_lost"], 0, st)
+            self.assertGreater(st["rotations"], 3)
+            longest = 0
             for name in (path, path + ".1", path + ".2"):
-                self.assertLessEqual(os.path.getsize(name), 4096, name)
+                self.assertLessEqual(os.path.getsize(name), mib, name)
+                with open(name, "rb") as f:
+                    longest = max([longest] + [len(l) for l in f])
+            # Well under the least max_size the config takes (conf(5)).
+            self.assertGreater(longest, 200000)
+            self.assertLess(longest, 460 * 1024)
             self.assertFalse(os.path.exists(path + ".3"))
-            res = d.call("trap.list", {"limit": 10000})
-            ids = [r["request_id"] for r in res["traps"]]
-            self.assertEqual(ids[-1], n - 1)
-            self.assertEqual(ids, sorted(ids))
-            self.assertLess(len(ids), n)
+            # Some are rotated away; those left are the last, in order.
+            res = d.call("trap.list", {"limit": 10000, "trap_oid": oid})
+            recs = res["traps"]
+            self.assertEqual(recs[-1]["trap_oid"], oid + ".1")
+            self.assertEqual(len(recs[-1]["varbinds"][-1]["value"]), 60000)
+            ids = [r["request_id"] for r in recs[:-1]]
+            self.assertEqual(ids, list(range(n - len(ids), n)))
+
+    def test_max_size_below_a_record_refused(self):
+        # A file smaller than a record would have to hold a record whole
+        # and break the bound: conf(5) asks for at least 1MiB.
+        d = tempfile.mkdtemp(prefix="test_traps.")
+        try:
+            conf = os.path.join(d, "snmpmgrd.json")
+            for size, ok in (("4096", False), (1048575, False),
+                             ("1MiB", True)):
+                with open(conf, "w") as f:
+                    json.dump({"state_dir": d, "traps": {
+                        "listen": ["udp:127.0.0.1:%d" % free_udp_port()],
+                        "communities": ["public"],
+                        "journal": {"max_size": size, "keep": 2}}}, f)
+                r = subprocess.run([os.path.join(snmptest.top_builddir(),
+                                                 "snmpmgrd"), "-t", "-c",
+                                    conf], capture_output=True, text=True,
+                                   timeout=20)
+                self.assertEqual(r.returncode == 0, ok, (size, r.stderr))
+                if not ok:
+                    self.assertIn("traps.journal.max_size: must be at "
+                                  "least 1MiB", r.stderr)
+        finally:
+            shutil.rmtree(d, True)
 
     def test_synced_pages_leave_the_page_cache(self):
         # Once synced, the journal's pages are let go of: a journal
