@@ -27,7 +27,9 @@
  * is deleted) and a new PATH is started, so the journal never holds more
  * than (keep + 1) * max_size bytes (a single record larger than max_size
  * would get a file of its own and break that bound: the config keeps
- * max_size at JOURNAL_MIN_MAX_SIZE or more, see there).  A file whose last line was cut short (a crash,
+ * max_size at JOURNAL_MIN_MAX_SIZE or more, see there).  PATH.n files
+ * past keep (a lowered keep leaves them) are deleted at open, reload and
+ * rotation.  A file whose last line was cut short (a crash,
  * kill -9 or a power cut in the middle of a write) is repaired when it is
  * opened: the torn tail is copied to PATH.torn-YYYYMMDDTHHMMSSZ (synced,
  * so nothing is lost) and cut from the journal; if that fails the tail

@@ -1105,6 +1105,31 @@ class ReloadTest(unittest.TestCase):
         res = self.d.call("trap.list", {"trap_oid": oid, "limit": 10000})
         self.assertEqual([r["request_id"] for r in res["traps"]], b)
 
+    def test_lowering_keep_removes_files_past_it(self):
+        # Rotated files past a lowered keep are deleted (trap.list no
+        # longer reads them); only PATH.N files, nothing else near them.
+        base = os.path.join(self.state, "traps.jsonl")
+        ours = [base + ".%d" % i for i in range(1, 6)]
+        others = [base + ".07", base + ".torn-20261207T000000Z",
+                  base + ".5x", base + "-old.9",
+                  os.path.join(self.state, "other.jsonl.9")]
+        for name in ours + others:
+            with open(name, "w") as f:
+                f.write('{"time":"2026-12-07T00:00:00.000000Z"}\n')
+        traps = json.loads(json.dumps(self.cfg["traps"]))
+        traps["journal"]["keep"] = 2
+        self.reload(traps)
+        left = [n for n in ours + others if os.path.exists(n)]
+        self.assertEqual(left, ours[:2] + others)
+        # And when the daemon opens the journal.
+        self.d.stop()
+        cfg = json.loads(json.dumps(self.d.config))
+        cfg["traps"]["journal"]["keep"] = 1
+        self.d.write_config(cfg)
+        self.d.start()
+        left = [n for n in ours + others if os.path.exists(n)]
+        self.assertEqual(left, ours[:1] + others)
+
     def test_reload_starts_and_stops_the_receiver(self):
         cfg = json.loads(json.dumps(self.d.config))
         del cfg["traps"]
