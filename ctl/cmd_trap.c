@@ -38,6 +38,15 @@ ct_str(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* --since and --until: digits alone are seconds since 1970.  0 or -1. */
+static int
+ct_epoch(const char *s, long long *n)
+{
+	if (strspn(s, "0123456789") != strlen(s))
+		return -1;
+	return ctl_number(s, 0, 253402300799LL, n);
+}
+
 /* One journal record for people. */
 static void
 ct_print_record(FILE *fp, const json_t *rec)
@@ -115,7 +124,16 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	while ((ch = getopt_long(argc, argv, "+h", longopts, &li)) != -1) {
 		switch (ch) {
 		case CT_FILTER:
-			ctl_json_set_str(params, filter_keys[li], optarg);
+			if ((strcmp(filter_keys[li], "since") == 0 ||
+			    strcmp(filter_keys[li], "until") == 0) &&
+			    ct_epoch(optarg, &n) == 0)
+				/* Seconds since 1970: a number, as trap.list
+				 * reads them. */
+				json_object_set_new(params, filter_keys[li],
+				    json_integer(n));
+			else
+				ctl_json_set_str(params, filter_keys[li],
+				    optarg);
 			break;
 		case CT_LIMIT:
 			if (ctl_number(optarg, 1, 10000, &n) == -1) {

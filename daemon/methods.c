@@ -446,6 +446,10 @@ mp_time(json_t *v, struct timespec *out)
 	tm.tm_sec = sec;
 	ts.tv_sec = timegm(&tm);
 	ts.tv_nsec = frac;
+	/* timegm() normalises: February 30 would be March 2. */
+	if (gmtime_r(&ts.tv_sec, &tm) == NULL || tm.tm_mday != D ||
+	    tm.tm_mon != M - 1 || tm.tm_year != Y - 1900)
+		goto bad;
  done:
 	*out = ts;
 	return 0;

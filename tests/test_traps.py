@@ -574,6 +574,29 @@ if err:
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("v2c trap " + oid, r.stdout)
 
+    def test_traps_since_seconds_and_real_dates(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "",
+               oid)
+        self.record_and_event(oid)
+        now = int(time.time())
+        # Seconds since 1970, as the error message offers them.
+        for since, n in ((now - 3600, 1), (now + 3600, 0)):
+            r = self.d.ctl("traps", "--trap-oid", oid, "--since", since)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.count(" v2c trap "), n, since)
+        r = self.d.ctl("traps", "--trap-oid", oid, "--until", now - 3600)
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        # A date that does not exist is refused, not moved to March.
+        for bad in ("2026-02-30", "2026-04-31", "2026-02-29T00:00:00Z",
+                    "2025-13-01"):
+            r = self.d.ctl("traps", "--since", bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("since: expected a UTC time", r.stderr)
+        for good in ("2028-02-29", "2026-01-31T23:59:59Z"):
+            r = self.d.ctl("traps", "--since", good)
+            self.assertEqual(r.returncode, 0, (good, r.stderr))
+
     def test_trap_list_every_filter_at_once(self):
         # All five field filters fit in one query: the fifth was written
         # past the filter's array (-32603, and with a long value the
