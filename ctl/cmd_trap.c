@@ -112,6 +112,7 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	static const char *const filter_keys[] = { "since", "until",
 		"source", "trap_oid", "type", "version", "user" };
 	json_t		*params, *res, *recs;
+	char		 why[64];
 	long long	 n;
 	size_t		 i;
 	int		 ch, rv, li;
@@ -124,6 +125,14 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	while ((ch = getopt_long(argc, argv, "+h", longopts, &li)) != -1) {
 		switch (ch) {
 		case CT_FILTER:
+			/* Filters are ANDed: a second one of a kind would
+			 * replace the first unseen, so refuse it. */
+			if (json_object_get(params, filter_keys[li]) != NULL) {
+				json_decref(params);
+				snprintf(why, sizeof(why), "--%s given twice",
+				    longopts[li].name);
+				return ctl_cmd_usage(cmd, why);
+			}
 			if ((strcmp(filter_keys[li], "since") == 0 ||
 			    strcmp(filter_keys[li], "until") == 0) &&
 			    ct_epoch(optarg, &n) == 0)

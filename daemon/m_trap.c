@@ -6,6 +6,11 @@
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 
 #include "core/errors.h"
 #include "core/oid.h"
+#include "core/transport.h"
 
 #include "control.h"
 #include "daemon.h"
@@ -71,6 +77,34 @@ m_trap_stats(struct mcall *c)
 /* ------------------------------------------------------------ trap.list */
 
 /*
+ * The sender's address as the records write it (transport_ip_str()):
+ * "[::1]" and "0:0::1" find "::1".  0, or -1 when s is no IP address.
+ */
+static int
+mt_source(const char *s, char *buf, size_t size)
+{
+	char		 host[TRANSPORT_HOSTSTRLEN];
+	uint8_t		 ip[16];
+	size_t		 n = strlen(s);
+	int		 af = AF_INET;
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, ip) != 1) {
+		af = AF_INET6;
+		if (inet_pton(AF_INET6, host, ip) != 1)
+			return -1;
+	}
+	return transport_ip_str(af, ip, buf, size) == -1 ? -1 : 0;
+}
+
+/*
  * An optional filter on a record field (the table checked the string,
  * the words of "type" and "version", and resolved "trap_oid", a MIB name
  * or dotted numbers).  "user" finds a USM user or a TSM securityName
@@ -100,7 +134,13 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 	if (o != NULL)
 		/* Normalized, so ".1.3.6" finds "1.3.6". */
 		oid_format(o, m->value, sizeof(m->value));
-	else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0)
+	else if (strcmp(key, "source") == 0) {
+		if (mt_source(s, m->value, sizeof(m->value)) == -1) {
+			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "source: not an "
+			    "IP address: %s", s);
+			return -1;
+		}
+	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0)
 		/* "2" is 2c, as in the config. */
 		snprintf(m->value, sizeof(m->value), "2c");
 	else

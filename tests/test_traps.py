@@ -597,6 +597,34 @@ if err:
             r = self.d.ctl("traps", "--since", good)
             self.assertEqual(r.returncode, 0, (good, r.stderr))
 
+    def test_traps_source_canonical_and_once(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public",
+               "udp6:[::1]:%d" % self.port, "", oid)
+        self.record_and_event(oid)
+        # Any spelling of the address finds what the record says, "::1".
+        for src in ("::1", "[::1]", "0:0::1", "0000:0:0:0:0:0:0:1"):
+            r = self.d.ctl("traps", "--trap-oid", oid, "--source", src)
+            self.assertEqual(r.returncode, 0, (src, r.stderr))
+            self.assertIn("[::1]:", r.stdout, src)
+        res = self.d.call("trap.list", {"trap_oid": oid,
+                                        "source": "[0::1]"})
+        self.assertEqual(res["count"], 1)
+        r = self.d.ctl("traps", "--trap-oid", oid, "--source", "127.0.0.1")
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        # What is no address is an error, not a filter matching nothing.
+        for bad in ("foo", "[::1", "127.0.0.1:162", "::1::2", "1.2.3"):
+            r = self.d.ctl("traps", "--source", bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("source: not an IP address", r.stderr)
+        # A second filter of a kind does not replace the first unseen.
+        for opt, a, b in (("--source", "::1", "127.0.0.1"),
+                          ("--type", "trap", "inform"),
+                          ("--since", "1h", "2h")):
+            r = self.d.ctl("traps", opt, a, opt, b)
+            self.assertNotEqual(r.returncode, 0, opt)
+            self.assertIn("%s given twice" % opt, r.stderr)
+
     def test_trap_list_every_filter_at_once(self):
         # All five field filters fit in one query: the fifth was written
         # past the filter's array (-32603, and with a long value the
