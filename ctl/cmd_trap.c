@@ -38,6 +38,15 @@ ct_str(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* --since and --until: digits alone are seconds since 1970.  0 or -1. */
+static int
+ct_epoch(const char *s, long long *n)
+{
+	if (strspn(s, "0123456789") != strlen(s))
+		return -1;
+	return ctl_number(s, 0, 253402300799LL, n);
+}
+
 /* One journal record for people. */
 static void
 ct_print_record(FILE *fp, const json_t *rec)
@@ -52,10 +61,16 @@ ct_print_record(FILE *fp, const json_t *rec)
 	    strchr(src, ':') ? "]" : "",
 	    json_integer_value(json_object_get(rec, "port")), ver,
 	    ct_str(rec, "type"), ct_str(rec, "trap_oid"));
-	if (strcmp(ver, "3") == 0)
-		fprintf(fp, " user %s %s engine %s", ct_str(rec, "user"),
-		    ct_str(rec, "security_level"), ct_str(rec, "engine_id"));
-	else if (json_object_get(rec, "community") != NULL)
+	if (strcmp(ver, "3") == 0 && json_object_get(rec, "user") == NULL)
+		/* TSM (DTLS): the certificate names the sender. */
+		fprintf(fp, " security-name %s %s", ct_str(rec,
+		    "security_name"), ct_str(rec, "security_level"));
+	else if (strcmp(ver, "3") == 0) {
+		fprintf(fp, " user %s %s", ct_str(rec, "user"),
+		    ct_str(rec, "security_level"));
+		if (json_object_get(rec, "engine_id") != NULL)
+			fprintf(fp, " engine %s", ct_str(rec, "engine_id"));
+	} else if (json_object_get(rec, "community") != NULL)
 		fprintf(fp, " community %s", ct_str(rec, "community"));
 	if (strcmp(ver, "1") == 0)
 		fprintf(fp, " enterprise %s agent %s generic %"
@@ -97,6 +112,7 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	static const char *const filter_keys[] = { "since", "until",
 		"source", "trap_oid", "type", "version", "user" };
 	json_t		*params, *res, *recs;
+	char		 why[64];
 	long long	 n;
 	size_t		 i;
 	int		 ch, rv, li;
@@ -109,7 +125,24 @@ ctl_cmd_traps(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	while ((ch = getopt_long(argc, argv, "+h", longopts, &li)) != -1) {
 		switch (ch) {
 		case CT_FILTER:
-			ctl_json_set_str(params, filter_keys[li], optarg);
+			/* Filters are ANDed: a second one of a kind would
+			 * replace the first unseen, so refuse it. */
+			if (json_object_get(params, filter_keys[li]) != NULL) {
+				json_decref(params);
+				snprintf(why, sizeof(why), "--%s given twice",
+				    longopts[li].name);
+				return ctl_cmd_usage(cmd, why);
+			}
+			if ((strcmp(filter_keys[li], "since") == 0 ||
+			    strcmp(filter_keys[li], "until") == 0) &&
+			    ct_epoch(optarg, &n) == 0)
+				/* Seconds since 1970: a number, as trap.list
+				 * reads them. */
+				json_object_set_new(params, filter_keys[li],
+				    json_integer(n));
+			else
+				ctl_json_set_str(params, filter_keys[li],
+				    optarg);
 			break;
 		case CT_LIMIT:
 			if (ctl_number(optarg, 1, 10000, &n) == -1) {

@@ -19,6 +19,7 @@
 #include "core/usm.h"
 #include "conf.h"
 #include "conf_int.h"
+#include "journal.h"
 
 /* traps.tcp defaults. */
 #define TCP_DEFAULT_CONNECTIONS		256
@@ -403,9 +404,15 @@ cfg_journal(struct cfg_ctx *ctx, const json_t *obj, const struct cfg_pos *at)
 			return -1;
 		kat = cfg_pos_key(at, "max_size");
 		if ((v = json_object_get(obj, "max_size")) != NULL) {
-			if (cfg_int_range(v, &kat, 1, 4096, 1LL << 40, &n,
+			if (cfg_int_range(v, &kat, 1, 1, 1LL << 40, &n,
 			    ctx->err) == -1)
 				return -1;
+			/* A record never gets a file of its own, which
+			 * would break the journal's size bound. */
+			if (n < JOURNAL_MIN_MAX_SIZE)
+				return cfg_fail(ctx->err, &kat, AT_VALUE,
+				    "must be at least 1MiB (%d), more than the "
+				    "largest record", JOURNAL_MIN_MAX_SIZE);
 			tr->journal_max_size = (uint64_t)n;
 		}
 		kat = cfg_pos_key(at, "keep");

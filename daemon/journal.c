@@ -29,6 +29,7 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -173,6 +174,54 @@ journal_mkdir(const char *path)
 {
 	if (dirs_make_for(path, 0750) == -1)
 		log_warn("journal: directory of %s", path);
+}
+
+/*
+ * Delete the rotated files keep no longer covers: PATH.n for every n >
+ * keep, exactly our own naming (no leading zero; PATH.torn-* and other
+ * files stay), which a lowered keep would otherwise leave on the disk for
+ * good, unread by queries.  Called where the writer is the only one
+ * renaming: at open and reload (writer stopped) and in a rotation.
+ */
+static void
+journal_prune(const struct journal *j)
+{
+	char		*dir, *end;
+	const char	*slash, *base;
+	struct dirent	*de;
+	unsigned long	 n;
+	size_t		 blen;
+	DIR		*dp;
+	int		 dfd;
+
+	slash = strrchr(j->path, '/');
+	if ((dir = slash == NULL ? strdup(".") : strndup(j->path,
+	    slash == j->path ? 1 : (size_t)(slash - j->path))) == NULL)
+		return;
+	base = slash == NULL ? j->path : slash + 1;
+	blen = strlen(base);
+	if ((dp = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	dfd = dirfd(dp);
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 ||
+		    de->d_name[blen] != '.' || de->d_name[blen + 1] < '1' ||
+		    de->d_name[blen + 1] > '9')
+			continue;
+		errno = 0;
+		n = strtoul(de->d_name + blen + 1, &end, 10);
+		if (*end != '\0' || errno != 0 || n <= j->keep)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == -1)
+			log_warn("journal: %s/%s", dir, de->d_name);
+		else
+			log_info("journal: removed %s/%s: past keep (%u)",
+			    dir, de->d_name, j->keep);
+	}
+	closedir(dp);
+	free(dir);
 }
 
 /* Offset just past the last newline in the first size octets of fd, 0
@@ -372,6 +421,7 @@ journal_rotate(struct journal *j, int *err)
 	}
 	if (!moved)
 		goto out;	/* keep writing to the old file */
+	journal_prune(j);
 	if (j->fd != -1)
 		close(j->fd);
 	if (journal_open_file(j) == -1 && *err == 0)
@@ -704,6 +754,7 @@ journal_new(struct event_base *base, const struct journal_opts *o,
 		goto fail;
 	}
 	j->proj = j->file_size + (j->torn ? 1 : 0);
+	journal_prune(j);
 	if ((j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		log_warn("journal: eventfd");
 		goto fail;
@@ -802,6 +853,7 @@ journal_reconfigure(struct journal *j, const struct journal_opts *o)
 		j->policy = o->fsync;
 		j->interval_ms = o->interval_ms ? o->interval_ms :
 		    JOURNAL_DEFAULT_INTERVAL_MS;
+		journal_prune(j);
 	}
 	if (journal_start_writer(j) == -1) {
 		err = errno;

@@ -26,7 +26,10 @@
  * the file is renamed PATH.1 (PATH.1 becomes PATH.2 and so on; PATH.keep
  * is deleted) and a new PATH is started, so the journal never holds more
  * than (keep + 1) * max_size bytes (a single record larger than max_size
- * gets a file of its own).  A file whose last line was cut short (a crash,
+ * would get a file of its own and break that bound: the config keeps
+ * max_size at JOURNAL_MIN_MAX_SIZE or more, see there).  PATH.n files
+ * past keep (a lowered keep leaves them) are deleted at open, reload and
+ * rotation.  A file whose last line was cut short (a crash,
  * kill -9 or a power cut in the middle of a write) is repaired when it is
  * opened: the torn tail is copied to PATH.torn-YYYYMMDDTHHMMSSZ (synced,
  * so nothing is lost) and cut from the journal; if that fails the tail
@@ -61,6 +64,23 @@ enum journal_fsync {
 
 /* Bytes appended but not yet written that the journal holds at most. */
 #define JOURNAL_MAX_PENDING		(64 * 1024 * 1024)
+/*
+ * The smallest max_size the config takes: larger than any record, so no
+ * record needs a file of its own and the journal keeps its bound of
+ * (keep + 1) * max_size bytes.  The largest record is under half of it:
+ * a message of at most 65507 octets holds at most 2048 varbinds
+ * (SNMPMGR_MAX_VARBINDS) of at least 6 octets of headers each; a varbind
+ * renders as at most 64 characters of its own plus 5 per octet of its
+ * name and value (an OID arc of one octet, "127.", the worst; text, hex,
+ * numbers and addresses take less), so the varbinds take at most
+ * 2048 * 64 + 5 * 65507 = 458,607 bytes, and the rest of the record
+ * (addresses, community as hex, engine IDs, names, trap OID) a few KiB.
+ * With MIB names on, each varbind may also carry a name, index, enum
+ * label and DISPLAY-HINT text: thousands of tiny varbinds in a table with
+ * long names could in theory pass 1 MiB; such a record still gets a file
+ * of its own (conf(5) says so) rather than being lost.
+ */
+#define JOURNAL_MIN_MAX_SIZE		(1024 * 1024)
 /* Group-commit period of the interval policy when none is given. */
 #define JOURNAL_DEFAULT_INTERVAL_MS	1000
 /* Queries running at once; more fail with 307 busy. */
@@ -170,8 +190,11 @@ enum journal_match_mode {
 	JOURNAL_MATCH_OID	= 1,	/* equal, or the OID lies under it */
 };
 
+/* The field key matches, or failing that one of alt[] ("" for none):
+ * one filter over fields that name one thing in different records. */
 struct journal_match {
 	char			 key[32];
+	char			 alt[2][32];
 	char			 value[1400];
 	enum journal_match_mode	 mode;
 };

@@ -116,6 +116,25 @@ journal_match_one(const struct journal_match *m, const char *v, size_t n)
 	    memcmp(v, m->value, ml) == 0 && v[ml] == '.';
 }
 
+/* Whether the record has m's field, or one of its alternatives, with a
+ * value that matches. */
+static bool
+journal_match_line(const struct journal_match *m, const char *line,
+    size_t len)
+{
+	const char	*v;
+	size_t		 vlen, i;
+
+	if (journal_field(line, len, m->key, &v, &vlen) == 0 &&
+	    journal_match_one(m, v, vlen))
+		return true;
+	for (i = 0; i < sizeof(m->alt) / sizeof(m->alt[0]); i++)
+		if (m->alt[i][0] != '\0' && journal_field(line, len,
+		    m->alt[i], &v, &vlen) == 0 && journal_match_one(m, v, vlen))
+			return true;
+	return false;
+}
+
 /*
  * Whether a line is one whole JSON text (RFC 8259) that is an object, as
  * every record is: a torn record (a prefix of one) or other junk is not,
@@ -362,11 +381,9 @@ journal_query_line(struct journal_query *q, const char *line, size_t len)
 	if (f->until[0] != '\0' && memcmp(v, f->until, vlen <
 	    strlen(f->until) ? vlen : strlen(f->until)) > 0)
 		return;
-	for (i = 0; i < f->nmatch; i++) {
-		if (journal_field(line, len, f->match[i].key, &v,
-		    &vlen) == -1 || !journal_match_one(&f->match[i], v, vlen))
+	for (i = 0; i < f->nmatch; i++)
+		if (!journal_match_line(&f->match[i], line, len))
 			return;
-	}
 	q->res.matched++;
 	if ((copy = malloc(len)) == NULL) {
 		q->res.error = ENOMEM;

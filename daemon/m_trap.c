@@ -6,6 +6,11 @@
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 
 #include "core/errors.h"
 #include "core/oid.h"
+#include "core/transport.h"
 
 #include "control.h"
 #include "daemon.h"
@@ -70,17 +76,52 @@ m_trap_stats(struct mcall *c)
 
 /* ------------------------------------------------------------ trap.list */
 
-/* An optional filter on a record field (the table checked the string,
- * and the words of "type" and "version"). */
+/*
+ * The sender's address as the records write it (transport_ip_str()):
+ * "[::1]" and "0:0::1" find "::1".  0, or -1 when s is no IP address.
+ */
+static int
+mt_source(const char *s, char *buf, size_t size)
+{
+	char		 host[TRANSPORT_HOSTSTRLEN];
+	uint8_t		 ip[16];
+	size_t		 n = strlen(s);
+	int		 af = AF_INET;
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, ip) != 1) {
+		af = AF_INET6;
+		if (inet_pton(AF_INET6, host, ip) != 1)
+			return -1;
+	}
+	return transport_ip_str(af, ip, buf, size) == -1 ? -1 : 0;
+}
+
+/*
+ * An optional filter on a record field (the table checked the string,
+ * the words of "type" and "version", and resolved "trap_oid", a MIB name
+ * or dotted numbers).  "user" finds a USM user or a TSM securityName
+ * (with or without the "dtls:" prefix).
+ */
 static int
 mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
     struct journal_filter *f)
 {
 	struct journal_match	*m;
-	struct oid		 o;
-	const char		*s;
+	const struct oid	*o = NULL;
+	const char		*s = NULL;
 
-	if ((s = mcall_str(c, key)) == NULL)
+	if (mode == JOURNAL_MATCH_OID) {
+		if ((o = mcall_oid(c, key)) == NULL)
+			return 0;
+	} else if ((s = mcall_str(c, key)) == NULL)
 		return 0;
 	if (f->nmatch >= JOURNAL_MAX_MATCH) {
 		ctl_req_errorf(c->r, CTL_ERR_INTERNAL, "%s: more filters than "
@@ -90,19 +131,24 @@ mt_match(struct mcall *c, const char *key, enum journal_match_mode mode,
 	m = &f->match[f->nmatch++];
 	snprintf(m->key, sizeof(m->key), "%s", key);
 	m->mode = mode;
-	if (mode == JOURNAL_MATCH_OID) {
+	if (o != NULL)
 		/* Normalized, so ".1.3.6" finds "1.3.6". */
-		if (oid_parse_str(&o, s) == -1) {
-			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "%s: not an OID",
-			    key);
+		oid_format(o, m->value, sizeof(m->value));
+	else if (strcmp(key, "source") == 0) {
+		if (mt_source(s, m->value, sizeof(m->value)) == -1) {
+			ctl_req_errorf(c->r, CTL_ERR_PARAMS, "source: not an "
+			    "IP address: %s", s);
 			return -1;
 		}
-		oid_format(&o, m->value, sizeof(m->value));
-	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0) {
+	} else if (strcmp(key, "version") == 0 && strcmp(s, "2") == 0)
 		/* "2" is 2c, as in the config. */
 		snprintf(m->value, sizeof(m->value), "2c");
-	} else
+	else
 		snprintf(m->value, sizeof(m->value), "%s", s);
+	if (strcmp(key, "user") == 0) {
+		snprintf(m->alt[0], sizeof(m->alt[0]), "security_name");
+		snprintf(m->alt[1], sizeof(m->alt[1]), "tm_security_name");
+	}
 	return 1;
 }
 

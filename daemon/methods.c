@@ -446,6 +446,10 @@ mp_time(json_t *v, struct timespec *out)
 	tm.tm_sec = sec;
 	ts.tv_sec = timegm(&tm);
 	ts.tv_nsec = frac;
+	/* timegm() normalises: February 30 would be March 2. */
+	if (gmtime_r(&ts.tv_sec, &tm) == NULL || tm.tm_mday != D ||
+	    tm.tm_mon != M - 1 || tm.tm_year != Y - 1900)
+		goto bad;
  done:
 	*out = ts;
 	return 0;
@@ -989,7 +993,7 @@ static const struct mparam p_trap_list[] = {
 	{ .name = "since", .type = MP_TIME },
 	{ .name = "until", .type = MP_TIME },
 	P_MATCH("source"),
-	P_MATCH("trap_oid"),
+	{ .name = "trap_oid", .type = MP_OID },
 	{ .name = "type", .type = MP_STRING, .words = w_trap_type },
 	{ .name = "version", .type = MP_STRING,
 	  .words = config_version_words,

@@ -122,6 +122,23 @@ class CommandsAreDocumented(unittest.TestCase):
                          "`snmpmgrctl help`")
 
 
+class EventsAreDocumented(unittest.TestCase):
+
+    def test_every_event_is_in_watch(self):
+        # snmpmgrctl(1)'s watch lists every type events.subscribe takes.
+        names = table(src("daemon", "events.c"),
+                      "static const char *const event_names[EV__COUNT]",
+                      r'\[EV_\w+\]\s*=\s*"([a-z-]+)"')
+        self.assertIn("ssl-client-authentication", names)
+        page = read(src("man", "snmpmgrctl.1"))
+        i = page.index("\n.Cm watch\n")
+        watch = page[i:page.index("\n.It ", i)]
+        listed = set(re.findall(r"[ \n]([a-z][a-z-]*)", watch))
+        missing = [n for n in names if n not in listed]
+        self.assertEqual(missing, [], "event types missing from "
+                         "snmpmgrctl(1) watch")
+
+
 class ManPagesRender(unittest.TestCase):
 
     def test_groff_warns_of_nothing(self):

@@ -428,6 +428,23 @@ class DtlsReceiverTest(unittest.TestCase):
     def test_rule_cn(self):
         self.mapped("cncert", "Sender CN 1")
 
+    def test_traps_lists_and_selects_the_security_name(self):
+        # A TSM record has no USM user nor engine: `traps` shows its
+        # securityName, and --user selects it.
+        rec = self.mapped("cncert", "Sender CN 1")
+        oid = rec["trap_oid"]
+        r = self.d.ctl("traps", "--trap-oid", oid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head = r.stdout.splitlines()[0]
+        self.assertIn(" v3 trap %s security-name Sender CN 1 authPriv"
+                      % oid, head)
+        self.assertNotIn("engine", head)
+        self.assertNotIn(" user ", head)
+        for user, n in (("Sender CN 1", 1), ("Sender CN", 0)):
+            r = self.d.ctl("traps", "--trap-oid", oid, "--user", user)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.count(" v3 trap "), n, (user, r.stdout))
+
     def test_rule_san_rfc822_lowercases_the_host(self):
         self.mapped("rfc", "ops@example.com")
 
@@ -753,6 +770,11 @@ class DtlsPrefixTest(unittest.TestCase):
                 self.assertIsNotNone(rec, d.log()[-2000:])
                 self.assertEqual(rec["security_name"], "dtls:pfx.example")
                 self.assertEqual(rec["tm_security_name"], "pfx.example")
+                # trap.list's "user" finds it by either name.
+                for user in ("dtls:pfx.example", "pfx.example"):
+                    res = d.call("trap.list", {"user": user,
+                                               "trap_oid": rec["trap_oid"]})
+                    self.assertEqual(res["count"], 1, user)
                 # A reload opens the DTLS listener anew; it still serves.
                 d.call("daemon.reload")
                 _, rec = send_until_journaled(p, journal, "dnscert", target,

@@ -333,6 +333,42 @@ class MibPriority(unittest.TestCase):
             d.close()
 
 
+class MibTrapFilter(unittest.TestCase):
+    """trap.list's trap_oid takes a MIB name wherever an OID goes."""
+
+    def test_traps_trap_oid_by_name(self):
+        if snmptest.find_program("snmptrap") is None:
+            raise unittest.SkipTest("snmptrap not installed")
+        port = snmptest.free_udp_port()
+        d = Daemon({"mibs": {"dirs": [mib_cache()],
+                             "modules": ["SNMPv2-MIB", "IF-MIB"]},
+                    "traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                              "communities": ["public"]}})
+        try:
+            r = snmptest.net_snmp_run(
+                "snmptrap", "-v2c", "-c", "public", "127.0.0.1:%d" % port,
+                "", "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.7", "i", "7",
+                opts=())
+            self.assertEqual(r.returncode, 0, r.stderr)
+            deadline = time.monotonic() + 5
+            while d.call("trap.stats")["accepted"] < 1:
+                self.assertLess(time.monotonic(), deadline, d.log()[-2000:])
+                time.sleep(0.05)
+            for name in ("linkDown", "IF-MIB::linkDown",
+                         "1.3.6.1.6.3.1.1.5.3", "snmpTraps"):
+                r = d.ctl("traps", "--trap-oid", name)
+                self.assertEqual(r.returncode, 0, (name, r.stderr))
+                self.assertIn(" v2c trap 1.3.6.1.6.3.1.1.5.3 ", r.stdout,
+                              name)
+            r = d.ctl("traps", "--trap-oid", "linkUp")
+            self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+            r = d.ctl("traps", "--trap-oid", "IF-MIB::noSuchTrap")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("trap_oid", r.stderr)
+        finally:
+            d.close()
+
+
 def debian_mibs():
     """Debian's Net-SNMP MIB directory.  Its files come with libsnmp-base
     (scripts/deps.sh installs it): missing under make check they fail

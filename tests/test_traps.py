@@ -19,6 +19,7 @@ PID.
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,7 +34,8 @@ import snmptest                                     # noqa: E402
 from snmptest import (Daemon, find_program, free_udp_port,  # noqa: E402
                       net_snmp_run, norm_varbind, skip_unless,
                       Watcher)
-from ber import SYSUPTIME, TRAPOID, v2c_trap  # noqa: E402
+from ber import (OCTET_STRING, SYSUPTIME, TIMETICKS, TRAPOID,  # noqa: E402
+                 ber_int, ber_oid, tlv, v2c_trap)
 
 # Our engine ID (local_engine_id), so v3 informs and snmp.trap v3 can be
 # checked against fixed values.
@@ -107,6 +109,19 @@ def run_ok(tc, cmd, *args):
 
 
 # ------------------------------------------------------------- helpers
+
+def widest_trap(reqid, trap_oid):
+    """An SNMPv2-Trap of 65507 octets or less whose record is as large as
+    any: 2048 varbinds (the most a message may hold) named by arcs of one
+    octet (127, four characters of JSON each), NULL values."""
+    name = "1.3" + ".127" * 24
+    vbs = (tlv(0x30, ber_oid(SYSUPTIME) + ber_int(256, TIMETICKS)) +
+           tlv(0x30, ber_oid(TRAPOID) + ber_oid(trap_oid)) +
+           tlv(0x30, ber_oid(name) + b"\x05\x00") * 2046)
+    pdu = tlv(0xA7, ber_int(reqid) + ber_int(0) + ber_int(0) +
+              tlv(0x30, vbs))
+    return tlv(0x30, ber_int(1) + tlv(OCTET_STRING, b"public") + pdu)
+
 
 def journal_records(path):
     recs = []
@@ -663,6 +678,57 @@ if err:
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("v2c trap " + oid, r.stdout)
 
+    def test_traps_since_seconds_and_real_dates(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public", self.addr, "",
+               oid)
+        self.record_and_event(oid)
+        now = int(time.time())
+        # Seconds since 1970, as the error message offers them.
+        for since, n in ((now - 3600, 1), (now + 3600, 0)):
+            r = self.d.ctl("traps", "--trap-oid", oid, "--since", since)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.count(" v2c trap "), n, since)
+        r = self.d.ctl("traps", "--trap-oid", oid, "--until", now - 3600)
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        # A date that does not exist is refused, not moved to March.
+        for bad in ("2026-02-30", "2026-04-31", "2026-02-29T00:00:00Z",
+                    "2025-13-01"):
+            r = self.d.ctl("traps", "--since", bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("since: expected a UTC time", r.stderr)
+        for good in ("2028-02-29", "2026-01-31T23:59:59Z"):
+            r = self.d.ctl("traps", "--since", good)
+            self.assertEqual(r.returncode, 0, (good, r.stderr))
+
+    def test_traps_source_canonical_and_once(self):
+        oid = unique_oid()
+        run_ok(self, "snmptrap", "-v2c", "-c", "public",
+               "udp6:[::1]:%d" % self.port, "", oid)
+        self.record_and_event(oid)
+        # Any spelling of the address finds what the record says, "::1".
+        for src in ("::1", "[::1]", "0:0::1", "0000:0:0:0:0:0:0:1"):
+            r = self.d.ctl("traps", "--trap-oid", oid, "--source", src)
+            self.assertEqual(r.returncode, 0, (src, r.stderr))
+            self.assertIn("[::1]:", r.stdout, src)
+        res = self.d.call("trap.list", {"trap_oid": oid,
+                                        "source": "[0::1]"})
+        self.assertEqual(res["count"], 1)
+        r = self.d.ctl("traps", "--trap-oid", oid, "--source", "127.0.0.1")
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        # What is no address is an error, not a filter matching nothing.
+        for bad in ("foo", "[::1", "127.0.0.1:162", "::1::2", "1.2.3"):
+            r = self.d.ctl("traps", "--source", bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("source: not an IP address", r.stderr)
+        # A second filter of a kind does not replace the first unseen.
+        for opt, a, b in (("--source", "::1", "127.0.0.1"),
+                          ("--type", "trap", "inform"),
+                          ("--since", "1h", "2h")):
+            r = self.d.ctl("traps", opt, a, opt, b)
+            self.assertNotEqual(r.returncode, 0, opt)
+            self.assertIn("%s given twice" % opt, r.stderr)
+
     def test_trap_list_every_filter_at_once(self):
         # All five field filters fit in one query: the fifth was written
         # past the filter's array (-32603, and with a long value the
@@ -853,35 +919,77 @@ class DurabilityTest(unittest.TestCase):
             self.assertEqual(res["skipped"], 1)
 
     def test_rotation_keeps_size_bound(self):
+        # The largest records a datagram makes (2046 varbinds named by
+        # one-octet arcs, about 250 KB of JSON each) and a big string from
+        # snmptrap: every file stays within max_size, the journal within
+        # max_size * (keep + 1), and no record is lost on the way.
         port = free_udp_port()
+        mib = 1 << 20
         cfg = {"traps": {"listen": ["udp:127.0.0.1:%d" % port],
                          "communities": ["public"],
-                         "journal": {"max_size": 4096, "keep": 2,
+                         "journal": {"max_size": "1MiB", "keep": 2,
                                      "fsync": "none"}}}
         with Daemon(cfg) as d:
             path = os.path.join(d.config["state_dir"], "traps.jsonl")
             oid = unique_oid()
-            n = 300
+            n = 20
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 for i in range(n):
-                    s.sendto(v2c_trap(i, oid), ("127.0.0.1", port))
-                    if i % 50 == 49:
-                        time.sleep(0.01)
-            deadline = time.monotonic() + 5
-            while d.call("trap.stats")["accepted"] < n:
+                    dgram = widest_trap(i, oid)
+                    self.assertLessEqual(len(dgram), 65507)
+                    s.sendto(dgram, ("127.0.0.1", port))
+                    time.sleep(0.02)
+            run_ok(self, "snmptrap", "-v2c", "-c", "public",
+                   "127.0.0.1:%d" % port, "", oid + ".1",
+                   "1.3.6.1.2.1.1.5.0", "s", "x" * 60000)
+            deadline = time.monotonic() + 10
+            while d.call("trap.stats")["accepted"] < n + 1:
                 self.assertLess(time.monotonic(), deadline,
                                 d.call("trap.stats"))
                 time.sleep(0.05)
             st = d.call("trap.stats")["journal"]
-            self.assertGreater(st["rotations"], 5)
+            self.assertEqual(st["records_lost"], 0, st)
+            self.assertGreater(st["rotations"], 3)
+            longest = 0
             for name in (path, path + ".1", path + ".2"):
-                self.assertLessEqual(os.path.getsize(name), 4096, name)
+                self.assertLessEqual(os.path.getsize(name), mib, name)
+                with open(name, "rb") as f:
+                    longest = max([longest] + [len(l) for l in f])
+            # Well under the least max_size the config takes (conf(5)).
+            self.assertGreater(longest, 200000)
+            self.assertLess(longest, 460 * 1024)
             self.assertFalse(os.path.exists(path + ".3"))
-            res = d.call("trap.list", {"limit": 10000})
-            ids = [r["request_id"] for r in res["traps"]]
-            self.assertEqual(ids[-1], n - 1)
-            self.assertEqual(ids, sorted(ids))
-            self.assertLess(len(ids), n)
+            # Some are rotated away; those left are the last, in order.
+            res = d.call("trap.list", {"limit": 10000, "trap_oid": oid})
+            recs = res["traps"]
+            self.assertEqual(recs[-1]["trap_oid"], oid + ".1")
+            self.assertEqual(len(recs[-1]["varbinds"][-1]["value"]), 60000)
+            ids = [r["request_id"] for r in recs[:-1]]
+            self.assertEqual(ids, list(range(n - len(ids), n)))
+
+    def test_max_size_below_a_record_refused(self):
+        # A file smaller than a record would have to hold a record whole
+        # and break the bound: conf(5) asks for at least 1MiB.
+        d = tempfile.mkdtemp(prefix="test_traps.")
+        try:
+            conf = os.path.join(d, "snmpmgrd.json")
+            for size, ok in (("4096", False), (1048575, False),
+                             ("1MiB", True)):
+                with open(conf, "w") as f:
+                    json.dump({"state_dir": d, "traps": {
+                        "listen": ["udp:127.0.0.1:%d" % free_udp_port()],
+                        "communities": ["public"],
+                        "journal": {"max_size": size, "keep": 2}}}, f)
+                r = subprocess.run([os.path.join(snmptest.top_builddir(),
+                                                 "snmpmgrd"), "-t", "-c",
+                                    conf], capture_output=True, text=True,
+                                   timeout=20)
+                self.assertEqual(r.returncode == 0, ok, (size, r.stderr))
+                if not ok:
+                    self.assertIn("traps.journal.max_size: must be at "
+                                  "least 1MiB", r.stderr)
+        finally:
+            shutil.rmtree(d, True)
 
     def test_synced_pages_leave_the_page_cache(self):
         # Once synced, the journal's pages are let go of: a journal
@@ -1151,6 +1259,31 @@ class ReloadTest(unittest.TestCase):
         # trap.list reads the new file.
         res = self.d.call("trap.list", {"trap_oid": oid, "limit": 10000})
         self.assertEqual([r["request_id"] for r in res["traps"]], b)
+
+    def test_lowering_keep_removes_files_past_it(self):
+        # Rotated files past a lowered keep are deleted (trap.list no
+        # longer reads them); only PATH.N files, nothing else near them.
+        base = os.path.join(self.state, "traps.jsonl")
+        ours = [base + ".%d" % i for i in range(1, 6)]
+        others = [base + ".07", base + ".torn-20261207T000000Z",
+                  base + ".5x", base + "-old.9",
+                  os.path.join(self.state, "other.jsonl.9")]
+        for name in ours + others:
+            with open(name, "w") as f:
+                f.write('{"time":"2026-12-07T00:00:00.000000Z"}\n')
+        traps = json.loads(json.dumps(self.cfg["traps"]))
+        traps["journal"]["keep"] = 2
+        self.reload(traps)
+        left = [n for n in ours + others if os.path.exists(n)]
+        self.assertEqual(left, ours[:2] + others)
+        # And when the daemon opens the journal.
+        self.d.stop()
+        cfg = json.loads(json.dumps(self.d.config))
+        cfg["traps"]["journal"]["keep"] = 1
+        self.d.write_config(cfg)
+        self.d.start()
+        left = [n for n in ours + others if os.path.exists(n)]
+        self.assertEqual(left, ours[:1] + others)
 
     def test_reload_starts_and_stops_the_receiver(self):
         cfg = json.loads(json.dumps(self.d.config))
