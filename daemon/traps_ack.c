@@ -70,8 +70,8 @@
  * below which they are read again (above). */
 #define TRAPS_ACKS_HIGH		(SNMPMGR_MAX_TRAP_ACKS - TRAP_TCP_READ_MSGS)
 #define TRAPS_ACKS_LOW		(SNMPMGR_MAX_TRAP_ACKS / 2)
-/* While held, how often (s) acknowledgements JetStream did not confirm
- * in time are given up. */
+/* While held, or while acknowledgements wait for JetStream, how often (s)
+ * those JetStream did not confirm in time are given up. */
 #define TRAPS_HOLD_TICK		1
 /* Transmissions of one inform answered at most (more folded into it
  * are answered by those). */
@@ -150,6 +150,7 @@ traps_ack_room(struct traps *t)
 }
 
 static void	traps_hold_check(struct traps *);
+static void	traps_tick_arm(struct traps *);
 
 /* One 64-bit word into hash h (a multiply-xorshift mix). */
 static uint64_t
@@ -401,13 +402,32 @@ traps_ack_trim(struct traps *t)
 		log_repeat_clear(&t->rep_full, "traps: informs recorded "
 		    "again");
 	traps_hold_check(t);
+	traps_tick_arm(t);
+}
+
+/*
+ * The tick trims while TCP senders are held, and while acknowledgements
+ * wait for JetStream: after an outage those given up must go (and show
+ * so in acks.waiting) even when no other inform comes.
+ */
+static void
+traps_tick_arm(struct traps *t)
+{
+	struct timeval	 tv = { TRAPS_HOLD_TICK, 0 };
+	bool		 want = t->held || (t->ack_cluster && t->nacks > 0);
+
+	if (t->hold_tick == NULL)
+		return;
+	if (want && !evtimer_pending(t->hold_tick, NULL))
+		evtimer_add(t->hold_tick, &tv);
+	else if (!want)
+		evtimer_del(t->hold_tick);
 }
 
 /* Hold or release the TCP listeners' connections as the queue says. */
 static void
 traps_hold_check(struct traps *t)
 {
-	struct timeval	 tv = { TRAPS_HOLD_TICK, 0 };
 	size_t		 i;
 	bool		 hold;
 
@@ -422,32 +442,23 @@ traps_hold_check(struct traps *t)
 		t->holds++;
 		log_debug("traps: %zu acknowledgements wait for the journal: "
 		    "TCP senders held", t->nacks);
-		if (t->hold_tick != NULL)
-			evtimer_add(t->hold_tick, &tv);
-	} else {
+	} else
 		log_debug("traps: %zu acknowledgements wait: TCP senders read "
 		    "again", t->nacks);
-		if (t->hold_tick != NULL)
-			evtimer_del(t->hold_tick);
-	}
+	traps_tick_arm(t);
 	for (i = 0; i < t->nls; i++)
 		if (t->ls[i].tcp != NULL)
 			trap_tcp_hold(t->ls[i].tcp, hold);
 }
 
-/* While held: acknowledgements JetStream never confirmed are given up
- * even when nothing else settles, so the hold ends. */
+/* Acknowledgements JetStream never confirmed are given up even when
+ * nothing else settles, so a hold ends and acks.waiting tells true. */
 void
 traps_hold_tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct traps	*t = arg;
-	struct timeval	 tv = { TRAPS_HOLD_TICK, 0 };
-
 	(void)fd;
 	(void)ev;
-	traps_ack_trim(t);
-	if (t->held)
-		evtimer_add(t->hold_tick, &tv);
+	traps_ack_trim(arg);	/* which arms the next tick */
 }
 
 /*

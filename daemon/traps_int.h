@@ -107,7 +107,8 @@ struct traps {
 	 * took over only means a retransmission is recorded again. */
 	uint64_t		*pend;
 	bool			 held;		/* TCP reads held */
-	struct event		*hold_tick;	/* trims while held */
+	struct event		*hold_tick;	/* trims while held or
+						 * waiting for JetStream */
 	uint64_t		 holds;		/* times held */
 	struct log_repeat	 rep_full;	/* informs refused */
 	uint64_t		 send_errors;

@@ -1394,6 +1394,16 @@ class ClusterInforms(unittest.TestCase):
         # every transmission journaled and published; JetStream keeps one
         # of each inform (same Nats-Msg-Id for its retransmissions)
         self.assertEqual(sorted(self.texts()), ["late-ack", "lost-ack"])
+        # The acknowledgements JetStream never confirmed go after 30 s
+        # even with no inform after them, and acks.waiting says so.
+        deadline = time.time() + 45
+        while time.time() < deadline:
+            acks = self.d.call("trap.stats")["acks"]
+            if acks["waiting"] == 0:
+                break
+            time.sleep(0.5)
+        self.assertEqual(acks["waiting"], 0, acks)
+        self.assertGreater(acks["dropped"], 0, acks)
 
 
 if __name__ == "__main__":
