@@ -94,6 +94,7 @@ struct http {
 	/* Counters for snmpmgrd_http_*. */
 	uint64_t		 accepted;
 	uint64_t		 refused;
+	uint64_t		 evicted;	/* to make room */
 	uint64_t		 requests;
 	uint64_t		 timeouts;
 	uint64_t		 bad;		/* 4xx */
@@ -228,21 +229,17 @@ static void
 http_figures(struct http *h, const struct metrics_sel *sel,
     struct render_buf *b)
 {
-	metrics_scalar(b, sel, "snmpmgrd_http_connections", false,
-	    h->nconns);
-	metrics_scalar(b, sel, "snmpmgrd_http_connections_accepted", true,
-	    h->accepted);
-	metrics_scalar(b, sel, "snmpmgrd_http_connections_refused", true,
-	    h->refused);
-	metrics_scalar(b, sel, "snmpmgrd_http_requests", true, h->requests);
-	metrics_scalar(b, sel, "snmpmgrd_http_bad_requests", true, h->bad);
-	metrics_scalar(b, sel, "snmpmgrd_http_timeouts", true, h->timeouts);
-	metrics_scalar(b, sel, "snmpmgrd_http_renders", true, h->renders);
-	metrics_scalar(b, sel, "snmpmgrd_http_probes_waiting", false,
-	    h->nprobes);
+	metrics_scalar(b, sel, MF_HTTP_CONNECTIONS, h->nconns);
+	metrics_scalar(b, sel, MF_HTTP_ACCEPTED, h->accepted);
+	metrics_scalar(b, sel, MF_HTTP_REFUSED, h->refused);
+	metrics_scalar(b, sel, MF_HTTP_EVICTED, h->evicted);
+	metrics_scalar(b, sel, MF_HTTP_REQUESTS, h->requests);
+	metrics_scalar(b, sel, MF_HTTP_BAD_REQUESTS, h->bad);
+	metrics_scalar(b, sel, MF_HTTP_TIMEOUTS, h->timeouts);
+	metrics_scalar(b, sel, MF_HTTP_RENDERS, h->renders);
+	metrics_scalar(b, sel, MF_HTTP_PROBES_WAITING, h->nprobes);
 	if (h->tls != NULL)
-		metrics_scalar(b, sel, "snmpmgrd_http_tls_handshake_failures",
-		    true, h->tls_failed);
+		metrics_scalar(b, sel, MF_HTTP_TLS_FAILURES, h->tls_failed);
 }
 
 /* Send b (its memory taken) as the exposition; too large: 500. */
@@ -327,7 +324,6 @@ probe_answer(struct hconn *c, bool timed_out)
 	struct render_buf b;
 	size_t		 i;
 	bool		 ok = !timed_out;
-	char		 t[96];
 
 	polls_wait_free(c->pw);
 	c->pw = NULL;
@@ -349,11 +345,9 @@ probe_answer(struct hconn *c, bool timed_out)
 	}
 	render_buf_init(&b);
 	metrics_render(c->h->d, &sel, &b);
-	metrics_scalar(&b, &sel, "snmpmgrd_probe_success", false, ok);
-	render_adds(&b, "# TYPE snmpmgrd_probe_duration_seconds gauge\n");
-	snprintf(t, sizeof(t), "snmpmgrd_probe_duration_seconds %.6f\n",
-	    (mono_us() - c->probe_start_us) / 1e6);
-	render_adds(&b, t);
+	metrics_scalar(&b, &sel, MF_PROBE_SUCCESS, ok);
+	metrics_scalar(&b, &sel, MF_PROBE_DURATION,
+	    mono_us() - c->probe_start_us);
 	respond_render(c, &b, c->om, NULL);
 }
 
