@@ -10,10 +10,23 @@
  * only memory a client can make us hold, and requests are served one at a
  * time per connection (keep-alive, pipelined requests wait their turn).
  * Only GET and HEAD, no bodies, no chunked encoding.
+ *
+ * Connections wait in two queues, as the TCP trap listener's do: "fresh"
+ * ones that have not sent a whole request head yet, by accept time, and
+ * "served" ones, by their latest request.  At max_connections a new
+ * connection closes the oldest fresh one, else the served one that has
+ * waited longest for its next request; only when every connection is
+ * answering is it refused with a 503.  A flood of idle or trickling
+ * connections so pushes out its own kind and a scrape always gets in.
+ * One accept round takes at most half of max_connections (the listeners
+ * pause until the loop has read what came meanwhile), so a scraper
+ * accepted in it is read before as many newer connections could evict
+ * it.
  */
 #include <config.h>		/* autoconf's */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -48,6 +61,7 @@
 #include "state.h"
 
 #define HTTP_BACKLOG	128
+#define HTTP_ACCEPT_ROUND 64	/* at most, besides max_connections / 2 */
 #define HTTP_TEXT	"text/plain; version=0.0.4; charset=utf-8"
 #define HTTP_OM		"application/openmetrics-text; version=1.0.0; " \
 			"charset=utf-8"
@@ -65,7 +79,8 @@ struct hconn {
 	struct http		*h;
 	struct bufferevent	*bev;
 	struct event		*timer;
-	struct hconn		*prev, *next;
+	TAILQ_ENTRY(hconn)	 q;		/* in fresh or served */
+	bool			 fresh;		/* no whole head yet */
 	bool			 busy;		/* answering: input waits */
 	bool			 keepalive;
 	bool			 head;		/* HEAD: no body */
@@ -78,14 +93,19 @@ struct hconn {
 	uint64_t		 probe_start_us;
 };
 
+TAILQ_HEAD(hconnq, hconn);
+
 struct http {
 	struct daemon		*d;
 	struct config_http	 c;		/* bounds (listen not kept) */
 	struct evconnlistener	**ls;
 	size_t			 nls;
 	char			(*specs)[300];
-	struct hconn		*conns;
+	struct hconnq		 fresh;		/* by accept, oldest first */
+	struct hconnq		 served;	/* by latest request */
 	uint32_t		 nconns;
+	uint32_t		 round;		/* accepted this round */
+	struct event		*resume;	/* the round ends */
 	uint32_t		 nprobes;
 	struct hcache		*cache[2];	/* text, OpenMetrics */
 	/* Kept from one /metrics rendering to the next (NULL: none). */
@@ -140,12 +160,7 @@ conn_free(struct hconn *c)
 		polls_wait_free(c->pw);
 		h->nprobes--;
 	}
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(c->fresh ? &h->fresh : &h->served, c, q);
 	h->nconns--;
 	event_free(c->timer);
 	bufferevent_free(c->bev);
@@ -476,9 +491,14 @@ serve_index(struct hconn *c)
 static void
 conn_request(struct hconn *c, char *head)
 {
+	struct http	*h = c->h;
 	struct http_req	 r;
 
-	c->h->requests++;
+	/* The newest of the served: evicted last. */
+	TAILQ_REMOVE(c->fresh ? &h->fresh : &h->served, c, q);
+	TAILQ_INSERT_TAIL(&h->served, c, q);
+	c->fresh = false;
+	h->requests++;
 	http_req_parse(head, &r);
 	c->head = r.head;
 	c->keepalive = r.keepalive;
@@ -624,6 +644,68 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
+/*
+ * Room for one more connection: close the oldest that has not sent a
+ * whole request head, else the one idle longest between requests.  -1
+ * when every connection is answering.
+ */
+static int
+conn_evict(struct http *h)
+{
+	struct hconn	*c;
+
+	if ((c = TAILQ_FIRST(&h->fresh)) == NULL)
+		TAILQ_FOREACH(c, &h->served, q)
+			if (!c->busy)
+				break;
+	if (c == NULL)
+		return -1;
+	h->evicted++;
+	log_debug("http: a connection closed to make room for a new one "
+	    "(http.max_connections)");
+	conn_free(c);
+	return 0;
+}
+
+/* Accepts a round: half of max_connections, at least 1, at most
+ * HTTP_ACCEPT_ROUND. */
+static uint32_t
+round_max(const struct http *h)
+{
+	uint32_t	 n = h->c.max_connections / 2;
+
+	return n == 0 ? 1 : n > HTTP_ACCEPT_ROUND ? HTTP_ACCEPT_ROUND : n;
+}
+
+/* The loop has read what came during the accept round: accept again. */
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http	*h = arg;
+	size_t		 i;
+
+	(void)fd;
+	(void)what;
+	if (h->round >= round_max(h))
+		for (i = 0; i < h->nls; i++)
+			evconnlistener_enable(h->ls[i]);
+	h->round = 0;
+}
+
+/* One more accepted this round; pause the listeners at its end. */
+static void
+accept_round(struct http *h)
+{
+	struct timeval	 now = { 0, 0 };
+	size_t		 i;
+
+	if (h->round++ == 0)
+		evtimer_add(h->resume, &now);
+	if (h->round == round_max(h))
+		for (i = 0; i < h->nls; i++)
+			evconnlistener_disable(h->ls[i]);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -638,7 +720,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (h->nconns >= h->c.max_connections ||
+	accept_round(h);
+	if ((h->nconns >= h->c.max_connections && conn_evict(h) == -1) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		h->refused++;
 		if (h->tls == NULL)	/* a TLS client could not read it */
@@ -673,10 +756,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	h->accepted++;
 	h->nconns++;
-	c->next = h->conns;
-	if (h->conns != NULL)
-		h->conns->prev = c;
-	h->conns = c;
+	c->fresh = true;
+	TAILQ_INSERT_TAIL(&h->fresh, c, q);
 	c->keepalive = true;
 	/* Read no more than a head can hold before it is judged. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, h->c.max_header_size + 1);
@@ -758,6 +839,12 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 	h->d = d;
 	h->c = *c;
 	h->c.listen = NULL;
+	TAILQ_INIT(&h->fresh);
+	TAILQ_INIT(&h->served);
+	if ((h->resume = evtimer_new(d->base, resume_cb, h)) == NULL) {
+		snprintf(err, errsize, "http: out of memory");
+		goto fail;
+	}
 	h->scratch = metrics_scratch_new();	/* NULL: renders without */
 	if (c->tls && (h->tls = tls_ctx(c, err, errsize)) == NULL)
 		goto fail;
@@ -826,8 +913,12 @@ http_free(struct http *h)
 
 	if (h == NULL)
 		return;
-	while (h->conns != NULL)
-		conn_free(h->conns);
+	while (!TAILQ_EMPTY(&h->fresh))
+		conn_free(TAILQ_FIRST(&h->fresh));
+	while (!TAILQ_EMPTY(&h->served))
+		conn_free(TAILQ_FIRST(&h->served));
+	if (h->resume != NULL)
+		event_free(h->resume);
 	for (i = 0; i < h->nls; i++)
 		evconnlistener_free(h->ls[i]);
 	cache_unref(h->cache[0]);

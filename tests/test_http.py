@@ -466,7 +466,7 @@ class Http(unittest.TestCase):
         ok0, over0 = self.runs_of_b()
         t0 = time.monotonic()
         socks = []
-        # 1,000 connections: 64 are taken, the rest closed at once
+        # 1,000 connections: each new one evicts the oldest idle one
         for _ in range(1000):
             c = socket.socket()
             c.setblocking(False)
@@ -526,8 +526,74 @@ class Http(unittest.TestCase):
                                 (ok0, ok1, elapsed))
         self.assertEqual(over1, over0)
         s, _ = self.scrape()
-        self.assertGreater(int(find(s, "snmpmgrd_http_connections_refused_total"
-                                    )[0][1]), 0)
+        # (how many reach accept() at all depends on the listen backlog)
+        self.assertGreater(int(find(s, "snmpmgrd_http_connections_evicted_"
+                                    "total")[0][1]), 0)
+        self.assertTrue(self.d.alive())
+
+    def test_06b_connection_flood_cannot_lock_out_a_scrape(self):
+        def evicted():
+            s, _ = self.scrape()
+            return int(find(s, "snmpmgrd_http_connections_evicted_total"
+                            )[0][1])
+        ev0 = evicted()
+        # more idle connections than http.max_connections (64), each
+        # accepted and holding its slot: a scrape still gets in at once,
+        # well within request_timeout (1 s here)
+        idle = [socket.create_connection(("127.0.0.1", self.port))
+                for _ in range(70)]
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        st, _, body = http_get(self.port, "/metrics", timeout=5)
+        self.assertEqual(st, 200, body[:200])
+        self.assertLess(time.monotonic() - t0, 0.9)
+        # the oldest idle ones were closed to make room
+        idle[0].settimeout(2)
+        self.assertEqual(idle[0].recv(100), b"")
+        for c in idle:
+            c.close()
+        # served connections kept alive and idle give way too, oldest
+        # first, but only once no fresh one is left
+        kept = []
+        for _ in range(70):
+            c = socket.create_connection(("127.0.0.1", self.port))
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.settimeout(5)
+            self.assertTrue(c.recv(4096).startswith(b"HTTP/1.1 200"))
+            kept.append(c)
+        st, _, _ = http_get(self.port, "/metrics", timeout=5)
+        self.assertEqual(st, 200)
+        for c in kept:
+            c.close()
+        # a client holding 100 connections and opening a new one for
+        # each it gives up, as fast as it can, while 10 scrapes run:
+        # every one is served
+        stop = [False]
+
+        def flood():
+            socks = []
+            while not stop[0]:
+                try:
+                    socks.append(socket.create_connection(
+                        ("127.0.0.1", self.port), timeout=1))
+                except OSError:
+                    pass
+                if len(socks) > 100:
+                    socks.pop(0).close()
+            for c in socks:
+                c.close()
+        import threading
+        th = threading.Thread(target=flood)
+        th.start()
+        try:
+            time.sleep(0.2)
+            for _ in range(10):
+                st, _, _ = http_get(self.port, "/metrics", timeout=5)
+                self.assertEqual(st, 200)
+        finally:
+            stop[0] = True
+            th.join()
+        self.assertGreater(evicted() - ev0, 70)
         self.assertTrue(self.d.alive())
 
     def test_07_bad_requests(self):
