@@ -521,8 +521,9 @@ conn_process(struct hconn *c)
 {
 	struct http	*h = c->h;
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct evbuffer_ptr pos;
-	size_t		 len = evbuffer_get_length(in), hl;
+	size_t		 len = evbuffer_get_length(in), hl, n;
+	const char	*p;
+	ssize_t		 end;
 	char		*head;
 
 	if (c->busy || len == 0)
@@ -531,17 +532,22 @@ conn_process(struct hconn *c)
 		c->started = true;
 		arm(c, h->c.request_timeout_ms);
 	}
-	pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	if (pos.pos < 0 || (size_t)pos.pos + 4 > h->c.max_header_size) {
-		if (len > h->c.max_header_size || (pos.pos >= 0 &&
-		    (size_t)pos.pos + 4 > h->c.max_header_size)) {
+	/* Only as much as a head may hold is looked at (and made one
+	 * piece: a head usually came in one read, one chunk already). */
+	n = len < h->c.max_header_size ? len : h->c.max_header_size;
+	if ((p = (const char *)evbuffer_pullup(in, (ssize_t)n)) == NULL) {
+		conn_free(c);
+		return;
+	}
+	if ((end = http_head_end(p, n)) == -1) {
+		if (len > h->c.max_header_size) {
 			c->keepalive = false;
 			respond_text(c, 431, "request head larger than "
 			    "http.max_header_size");
 		}
 		return;
 	}
-	hl = (size_t)pos.pos + 4;
+	hl = (size_t)end;
 	if ((head = malloc(hl + 1)) == NULL) {
 		conn_free(c);
 		return;

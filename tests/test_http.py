@@ -597,11 +597,7 @@ class Http(unittest.TestCase):
         self.assertTrue(self.d.alive())
 
     def test_07_bad_requests(self):
-        def raw(data):
-            with socket.create_connection(("127.0.0.1", self.port)) as c:
-                c.sendall(data)
-                c.settimeout(5)
-                return c.recv(200)
+        raw = self.raw
         self.assertTrue(raw(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(
             b"HTTP/1.1 405"))
         self.assertTrue(raw(b"GET /metrics HTTP/1.1\r\nContent-Length: 5"
@@ -621,6 +617,61 @@ class Http(unittest.TestCase):
                     break
                 data += chunk
             self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+
+    def raw(self, data):
+        with socket.create_connection(("127.0.0.1", self.port)) as c:
+            c.sendall(data)
+            c.settimeout(5)
+            return c.recv(200)
+
+    def test_07b_content_length_and_bare_cr(self):
+        raw = self.raw
+        # a Content-Length that is not a length: 400, not 413 (RFC 9112
+        # 6.3); 0 written as 00 is still none
+        for cl in (b"-1", b"abc", b"", b"1, 1", b"0x0"):
+            self.assertTrue(raw(b"GET / HTTP/1.1\r\nContent-Length: " + cl +
+                                b"\r\n\r\n").startswith(b"HTTP/1.1 400"),
+                            cl)
+        self.assertTrue(raw(b"GET / HTTP/1.1\r\nContent-Length: 00\r\n"
+                            b"Connection: close\r\n\r\n").startswith(
+            b"HTTP/1.1 200"))
+        # a bare CR inside a header line: 400
+        self.assertTrue(raw(b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"
+                            ).startswith(b"HTTP/1.1 400"))
+
+    def test_07c_bare_lf_line_ends(self):
+        # bare LF line ends (RFC 9112 2.2) are answered at once, not at
+        # request_timeout (1 s here), as are mixed ones
+        for req in (b"GET /metrics HTTP/1.1\nHost: x\nConnection: close\n\n",
+                    b"GET /metrics HTTP/1.1\r\nHost: x\nConnection: close"
+                    b"\n\r\n"):
+            t0 = time.monotonic()
+            with socket.create_connection(("127.0.0.1", self.port)) as c:
+                c.sendall(req)
+                c.settimeout(5)
+                data = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            self.assertLess(time.monotonic() - t0, 0.9)
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:80])
+            self.assertIn(b"\nsnmpmgrd_uptime_seconds ", data)
+
+    def test_07d_absolute_form_target(self):
+        raw = self.raw
+        # absolute-form (RFC 9112 3.2.2), as a proxy would send it
+        for target in (b"http://127.0.0.1:%d/metrics" % self.port,
+                       b"HTTP://example.org/probe?session=b&module=sys"):
+            data = raw(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n"
+                       b"Connection: close\r\n\r\n")
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"),
+                            (target, data[:80]))
+        self.assertTrue(raw(b"GET http://h HTTP/1.1\r\nConnection: close"
+                            b"\r\n\r\n").startswith(b"HTTP/1.1 200"))
+        self.assertTrue(raw(b"GET http://h/nothing HTTP/1.1\r\n\r\n"
+                            ).startswith(b"HTTP/1.1 404"))
 
     def test_08_reload_takes_new_bounds(self):
         def head(n):
