@@ -94,6 +94,24 @@ def find(samples, name, **labels):
     return res
 
 
+def exchange(port, data, timeout=5):
+    """Send data on a new connection; all it gets back until the daemon
+    closes it (or resets it, or goes quiet for timeout)."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(data)
+        c.settimeout(timeout)
+        try:
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    return got
+
+
 def http_get(port, path, headers=None, host="127.0.0.1", timeout=10):
     req = urllib.request.Request("http://%s:%d%s" % (
         "[%s]" % host if ":" in host else host, port, path),
@@ -479,19 +497,9 @@ class Http(unittest.TestCase):
         for c in socks:
             c.close()
         # huge head: 431 and closed
-        with socket.create_connection(("127.0.0.1", self.port)) as c:
-            c.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 100000)
-            c.settimeout(5)
-            data = b""
-            try:
-                while True:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-            except (ConnectionResetError, socket.timeout):
-                pass
-            self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:80])
+        data = exchange(self.port, b"GET /metrics HTTP/1.1\r\nX: " +
+                        b"a" * 100000)
+        self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:80])
         # slowloris: bytes trickle in, the 1 s request deadline still ends
         # them
         slow = [socket.create_connection(("127.0.0.1", self.port))
@@ -606,17 +614,9 @@ class Http(unittest.TestCase):
             b"HTTP/1.1 400"))
         self.assertTrue(raw(b"garbage\r\n\r\n").startswith(b"HTTP/1.1 400"))
         # keep-alive: two requests on one connection
-        with socket.create_connection(("127.0.0.1", self.port)) as c:
-            c.sendall(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n"
-                      b"Connection: close\r\n\r\n")
-            c.settimeout(5)
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+        data = exchange(self.port, b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1"
+                        b"\r\nConnection: close\r\n\r\n")
+        self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
 
     def raw(self, data):
         with socket.create_connection(("127.0.0.1", self.port)) as c:
@@ -646,15 +646,7 @@ class Http(unittest.TestCase):
                     b"GET /metrics HTTP/1.1\r\nHost: x\nConnection: close"
                     b"\n\r\n"):
             t0 = time.monotonic()
-            with socket.create_connection(("127.0.0.1", self.port)) as c:
-                c.sendall(req)
-                c.settimeout(5)
-                data = b""
-                while True:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+            data = exchange(self.port, req)
             self.assertLess(time.monotonic() - t0, 0.9)
             self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:80])
             self.assertIn(b"\nsnmpmgrd_uptime_seconds ", data)
