@@ -132,11 +132,12 @@ print(len(fams))
 OM_ACCEPT = {"Accept": "application/openmetrics-text; version=1.0.0"}
 
 
-def check_exposition(test, port, camel_ok=False):
-    """/metrics in both formats: promtool finds nothing in the text one
-    (but camelCase names when camel_ok: MIB names are kept as the MIB
-    writes them), prometheus_client's strict OpenMetrics parser takes
-    the other, and every family in both has a HELP line of its own."""
+def check_exposition(test, port, camel_ok=False, path="/metrics"):
+    """path (/metrics, or a /probe) in both formats: promtool finds
+    nothing in the text one (but camelCase names when camel_ok: MIB names
+    are kept as the MIB writes them), prometheus_client's strict
+    OpenMetrics parser takes the other, and every family in both has a
+    HELP line of its own."""
     promtool = shutil.which("promtool")
     if promtool is None:
         test.skipTest("promtool not installed (scripts/deps.sh)")
@@ -147,7 +148,7 @@ def check_exposition(test, port, camel_ok=False):
         test.skipTest("python3-prometheus-client not installed "
                       "(scripts/deps.sh)")
     for hdr in ({}, OM_ACCEPT):
-        st, ct, body = http_get(port, "/metrics", hdr)
+        st, ct, body = http_get(port, path, hdr)
         test.assertEqual(st, 200)
         text = body.decode("utf-8")
         helps = re.findall(r"^# HELP (\S+) (.*)$", text, re.M)
@@ -405,6 +406,8 @@ class Http(unittest.TestCase):
     def test_03_promtool(self):
         # MIB-named values: promtool notes only their camelCase
         check_exposition(self, self.port, camel_ok=True)
+        check_exposition(self, self.port, camel_ok=True,
+                         path="/probe?session=b&module=sys")
         st, _, body = http_get(self.port, "/metrics", OM_ACCEPT)
         self.assertIn(b"\nifHCInOctets_total{", body)
         self.assertIn(b"\n# TYPE ifHCInOctets counter\n", body)
@@ -830,6 +833,7 @@ class HttpRates(unittest.TestCase):
             prom.close()
         # numeric names, rates, the daemon's own: promtool finds nothing
         check_exposition(self, self.port)
+        check_exposition(self, self.port, path="/probe?session=fake")
 
 
 class HttpTls(unittest.TestCase):
