@@ -105,6 +105,7 @@ struct http {
 	struct hconnq		 served;	/* by latest request */
 	uint32_t		 nconns;
 	uint32_t		 round;		/* accepted this round */
+	bool			 paused;	/* listeners off till its end */
 	struct event		*resume;	/* the round ends */
 	uint32_t		 nprobes;
 	struct hcache		*cache[2];	/* text, OpenMetrics */
@@ -692,9 +693,10 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (h->round >= round_max(h))
+	if (h->paused)
 		for (i = 0; i < h->nls; i++)
 			evconnlistener_enable(h->ls[i]);
+	h->paused = false;
 	h->round = 0;
 }
 
@@ -707,9 +709,11 @@ accept_round(struct http *h)
 
 	if (h->round++ == 0)
 		evtimer_add(h->resume, &now);
-	if (h->round == round_max(h))
+	if (!h->paused && h->round >= round_max(h)) {
+		h->paused = true;
 		for (i = 0; i < h->nls; i++)
 			evconnlistener_disable(h->ls[i]);
+	}
 }
 
 static void
