@@ -84,6 +84,8 @@ def check(args, d, port):
         if not line.startswith("oid_"):
             continue
         name, _, rest = line.partition("{")
+        if name.endswith("_total"):     # a counter's samples
+            name = name[:-len("_total")]
         labels, _, value = rest.rpartition("} ")
         sess = labels.split('session="', 1)[1].split('"', 1)[0]
         got[(sess, name)] = value

@@ -10,10 +10,23 @@
  * only memory a client can make us hold, and requests are served one at a
  * time per connection (keep-alive, pipelined requests wait their turn).
  * Only GET and HEAD, no bodies, no chunked encoding.
+ *
+ * Connections wait in two queues, as the TCP trap listener's do: "fresh"
+ * ones that have not sent a whole request head yet, by accept time, and
+ * "served" ones, by their latest request.  At max_connections a new
+ * connection closes the oldest fresh one, else the served one that has
+ * waited longest for its next request; only when every connection is
+ * answering is it refused with a 503.  A flood of idle or trickling
+ * connections so pushes out its own kind and a scrape always gets in.
+ * One accept round takes at most half of max_connections (the listeners
+ * pause until the loop has read what came meanwhile), so a scraper
+ * accepted in it is read before as many newer connections could evict
+ * it.
  */
 #include <config.h>		/* autoconf's */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -48,6 +61,7 @@
 #include "state.h"
 
 #define HTTP_BACKLOG	128
+#define HTTP_ACCEPT_ROUND 64	/* at most, besides max_connections / 2 */
 #define HTTP_TEXT	"text/plain; version=0.0.4; charset=utf-8"
 #define HTTP_OM		"application/openmetrics-text; version=1.0.0; " \
 			"charset=utf-8"
@@ -65,7 +79,8 @@ struct hconn {
 	struct http		*h;
 	struct bufferevent	*bev;
 	struct event		*timer;
-	struct hconn		*prev, *next;
+	TAILQ_ENTRY(hconn)	 q;		/* in fresh or served */
+	bool			 fresh;		/* no whole head yet */
 	bool			 busy;		/* answering: input waits */
 	bool			 keepalive;
 	bool			 head;		/* HEAD: no body */
@@ -78,14 +93,20 @@ struct hconn {
 	uint64_t		 probe_start_us;
 };
 
+TAILQ_HEAD(hconnq, hconn);
+
 struct http {
 	struct daemon		*d;
 	struct config_http	 c;		/* bounds (listen not kept) */
 	struct evconnlistener	**ls;
 	size_t			 nls;
 	char			(*specs)[300];
-	struct hconn		*conns;
+	struct hconnq		 fresh;		/* by accept, oldest first */
+	struct hconnq		 served;	/* by latest request */
 	uint32_t		 nconns;
+	uint32_t		 round;		/* accepted this round */
+	bool			 paused;	/* listeners off till its end */
+	struct event		*resume;	/* the round ends */
 	uint32_t		 nprobes;
 	struct hcache		*cache[2];	/* text, OpenMetrics */
 	/* Kept from one /metrics rendering to the next (NULL: none). */
@@ -94,6 +115,7 @@ struct http {
 	/* Counters for snmpmgrd_http_*. */
 	uint64_t		 accepted;
 	uint64_t		 refused;
+	uint64_t		 evicted;	/* to make room */
 	uint64_t		 requests;
 	uint64_t		 timeouts;
 	uint64_t		 bad;		/* 4xx */
@@ -139,12 +161,7 @@ conn_free(struct hconn *c)
 		polls_wait_free(c->pw);
 		h->nprobes--;
 	}
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(c->fresh ? &h->fresh : &h->served, c, q);
 	h->nconns--;
 	event_free(c->timer);
 	bufferevent_free(c->bev);
@@ -228,21 +245,17 @@ static void
 http_figures(struct http *h, const struct metrics_sel *sel,
     struct render_buf *b)
 {
-	metrics_scalar(b, sel, "snmpmgrd_http_connections", false,
-	    h->nconns);
-	metrics_scalar(b, sel, "snmpmgrd_http_connections_accepted", true,
-	    h->accepted);
-	metrics_scalar(b, sel, "snmpmgrd_http_connections_refused", true,
-	    h->refused);
-	metrics_scalar(b, sel, "snmpmgrd_http_requests", true, h->requests);
-	metrics_scalar(b, sel, "snmpmgrd_http_bad_requests", true, h->bad);
-	metrics_scalar(b, sel, "snmpmgrd_http_timeouts", true, h->timeouts);
-	metrics_scalar(b, sel, "snmpmgrd_http_renders", true, h->renders);
-	metrics_scalar(b, sel, "snmpmgrd_http_probes_waiting", false,
-	    h->nprobes);
+	metrics_scalar(b, sel, MF_HTTP_CONNECTIONS, h->nconns);
+	metrics_scalar(b, sel, MF_HTTP_ACCEPTED, h->accepted);
+	metrics_scalar(b, sel, MF_HTTP_REFUSED, h->refused);
+	metrics_scalar(b, sel, MF_HTTP_EVICTED, h->evicted);
+	metrics_scalar(b, sel, MF_HTTP_REQUESTS, h->requests);
+	metrics_scalar(b, sel, MF_HTTP_BAD_REQUESTS, h->bad);
+	metrics_scalar(b, sel, MF_HTTP_TIMEOUTS, h->timeouts);
+	metrics_scalar(b, sel, MF_HTTP_RENDERS, h->renders);
+	metrics_scalar(b, sel, MF_HTTP_PROBES_WAITING, h->nprobes);
 	if (h->tls != NULL)
-		metrics_scalar(b, sel, "snmpmgrd_http_tls_handshake_failures",
-		    true, h->tls_failed);
+		metrics_scalar(b, sel, MF_HTTP_TLS_FAILURES, h->tls_failed);
 }
 
 /* Send b (its memory taken) as the exposition; too large: 500. */
@@ -327,7 +340,6 @@ probe_answer(struct hconn *c, bool timed_out)
 	struct render_buf b;
 	size_t		 i;
 	bool		 ok = !timed_out;
-	char		 t[96];
 
 	polls_wait_free(c->pw);
 	c->pw = NULL;
@@ -349,11 +361,9 @@ probe_answer(struct hconn *c, bool timed_out)
 	}
 	render_buf_init(&b);
 	metrics_render(c->h->d, &sel, &b);
-	metrics_scalar(&b, &sel, "snmpmgrd_probe_success", false, ok);
-	render_adds(&b, "# TYPE snmpmgrd_probe_duration_seconds gauge\n");
-	snprintf(t, sizeof(t), "snmpmgrd_probe_duration_seconds %.6f\n",
-	    (mono_us() - c->probe_start_us) / 1e6);
-	render_adds(&b, t);
+	metrics_scalar(&b, &sel, MF_PROBE_SUCCESS, ok);
+	metrics_scalar(&b, &sel, MF_PROBE_DURATION,
+	    mono_us() - c->probe_start_us);
 	respond_render(c, &b, c->om, NULL);
 }
 
@@ -482,9 +492,14 @@ serve_index(struct hconn *c)
 static void
 conn_request(struct hconn *c, char *head)
 {
+	struct http	*h = c->h;
 	struct http_req	 r;
 
-	c->h->requests++;
+	/* The newest of the served: evicted last. */
+	TAILQ_REMOVE(c->fresh ? &h->fresh : &h->served, c, q);
+	TAILQ_INSERT_TAIL(&h->served, c, q);
+	c->fresh = false;
+	h->requests++;
 	http_req_parse(head, &r);
 	c->head = r.head;
 	c->keepalive = r.keepalive;
@@ -507,8 +522,9 @@ conn_process(struct hconn *c)
 {
 	struct http	*h = c->h;
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct evbuffer_ptr pos;
-	size_t		 len = evbuffer_get_length(in), hl;
+	size_t		 len = evbuffer_get_length(in), hl, n;
+	const char	*p;
+	ssize_t		 end;
 	char		*head;
 
 	if (c->busy || len == 0)
@@ -517,17 +533,22 @@ conn_process(struct hconn *c)
 		c->started = true;
 		arm(c, h->c.request_timeout_ms);
 	}
-	pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	if (pos.pos < 0 || (size_t)pos.pos + 4 > h->c.max_header_size) {
-		if (len > h->c.max_header_size || (pos.pos >= 0 &&
-		    (size_t)pos.pos + 4 > h->c.max_header_size)) {
+	/* Only as much as a head may hold is looked at (and made one
+	 * piece: a head usually came in one read, one chunk already). */
+	n = len < h->c.max_header_size ? len : h->c.max_header_size;
+	if ((p = (const char *)evbuffer_pullup(in, (ssize_t)n)) == NULL) {
+		conn_free(c);
+		return;
+	}
+	if ((end = http_head_end(p, n)) == -1) {
+		if (len > h->c.max_header_size) {
 			c->keepalive = false;
 			respond_text(c, 431, "request head larger than "
 			    "http.max_header_size");
 		}
 		return;
 	}
-	hl = (size_t)pos.pos + 4;
+	hl = (size_t)end;
 	if ((head = malloc(hl + 1)) == NULL) {
 		conn_free(c);
 		return;
@@ -630,6 +651,71 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
+/*
+ * Room for one more connection: close the oldest that has not sent a
+ * whole request head, else the one idle longest between requests.  -1
+ * when every connection is answering.
+ */
+static int
+conn_evict(struct http *h)
+{
+	struct hconn	*c;
+
+	if ((c = TAILQ_FIRST(&h->fresh)) == NULL)
+		TAILQ_FOREACH(c, &h->served, q)
+			if (!c->busy)
+				break;
+	if (c == NULL)
+		return -1;
+	h->evicted++;
+	log_debug("http: a connection closed to make room for a new one "
+	    "(http.max_connections)");
+	conn_free(c);
+	return 0;
+}
+
+/* Accepts a round: half of max_connections, at least 1, at most
+ * HTTP_ACCEPT_ROUND. */
+static uint32_t
+round_max(const struct http *h)
+{
+	uint32_t	 n = h->c.max_connections / 2;
+
+	return n == 0 ? 1 : n > HTTP_ACCEPT_ROUND ? HTTP_ACCEPT_ROUND : n;
+}
+
+/* The loop has read what came during the accept round: accept again. */
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http	*h = arg;
+	size_t		 i;
+
+	(void)fd;
+	(void)what;
+	if (h->paused)
+		for (i = 0; i < h->nls; i++)
+			evconnlistener_enable(h->ls[i]);
+	h->paused = false;
+	h->round = 0;
+}
+
+/* One more accepted this round; pause the listeners at its end. */
+static void
+accept_round(struct http *h)
+{
+	struct timeval	 now = { 0, 0 };
+	size_t		 i;
+
+	if (h->round++ == 0)
+		evtimer_add(h->resume, &now);
+	if (!h->paused && h->round >= round_max(h)) {
+		h->paused = true;
+		for (i = 0; i < h->nls; i++)
+			evconnlistener_disable(h->ls[i]);
+	}
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -644,7 +730,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (h->nconns >= h->c.max_connections ||
+	accept_round(h);
+	if ((h->nconns >= h->c.max_connections && conn_evict(h) == -1) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		h->refused++;
 		if (h->tls == NULL)	/* a TLS client could not read it */
@@ -679,10 +766,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	h->accepted++;
 	h->nconns++;
-	c->next = h->conns;
-	if (h->conns != NULL)
-		h->conns->prev = c;
-	h->conns = c;
+	c->fresh = true;
+	TAILQ_INSERT_TAIL(&h->fresh, c, q);
 	c->keepalive = true;
 	/* Read no more than a head can hold before it is judged. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, h->c.max_header_size + 1);
@@ -764,6 +849,12 @@ http_new(struct daemon *d, const struct config_http *c, char *err,
 	h->d = d;
 	h->c = *c;
 	h->c.listen = NULL;
+	TAILQ_INIT(&h->fresh);
+	TAILQ_INIT(&h->served);
+	if ((h->resume = evtimer_new(d->base, resume_cb, h)) == NULL) {
+		snprintf(err, errsize, "http: out of memory");
+		goto fail;
+	}
 	h->scratch = metrics_scratch_new();	/* NULL: renders without */
 	if (c->tls && (h->tls = tls_ctx(c, err, errsize)) == NULL)
 		goto fail;
@@ -832,8 +923,12 @@ http_free(struct http *h)
 
 	if (h == NULL)
 		return;
-	while (h->conns != NULL)
-		conn_free(h->conns);
+	while (!TAILQ_EMPTY(&h->fresh))
+		conn_free(TAILQ_FIRST(&h->fresh));
+	while (!TAILQ_EMPTY(&h->served))
+		conn_free(TAILQ_FIRST(&h->served));
+	if (h->resume != NULL)
+		event_free(h->resume);
 	for (i = 0; i < h->nls; i++)
 		evconnlistener_free(h->ls[i]);
 	cache_unref(h->cache[0]);

@@ -4,6 +4,8 @@
  */
 #include <config.h>		/* autoconf's */
 
+#include <sys/types.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,26 +22,62 @@ fail(struct http_req *r, int status, const char *why)
 		r->keepalive = false;
 }
 
-/* The line at *p, cut at its CRLF; *p moves past it (NULL at the end). */
+/*
+ * The line at *p, cut at its LF and without the CR before it (RFC 9112
+ * 2.2 lets a recipient take a bare LF as a line end); *p moves past it
+ * (NULL at the end).
+ */
 static char *
 next_line(char **p)
 {
-	char	*line = *p, *crlf;
+	char	*line = *p, *lf;
 
 	if (line == NULL)
 		return NULL;
-	if ((crlf = strstr(line, "\r\n")) != NULL) {
-		*crlf = '\0';
-		*p = crlf + 2;
+	if ((lf = strchr(line, '\n')) != NULL) {
+		*p = lf + 1;
+		if (lf > line && lf[-1] == '\r')
+			lf--;
+		*lf = '\0';
 	} else
 		*p = NULL;
 	return line;
 }
 
+ssize_t
+http_head_end(const char *p, size_t n)
+{
+	const char	*lf, *at = p, *end = p + n;
+
+	/* A line end, then an empty line: LF LF or LF CR LF. */
+	for (; (lf = memchr(at, '\n', (size_t)(end - at))) != NULL;
+	    at = lf + 1) {
+		if (lf + 1 < end && lf[1] == '\n')
+			return lf + 2 - p;
+		if (lf + 2 < end && lf[1] == '\r' && lf[2] == '\n')
+			return lf + 3 - p;
+	}
+	return -1;
+}
+
+/* Content-Length: digits only (RFC 9110 8.6); 0 or not. */
+static int
+content_length(const char *v, bool *zero)
+{
+	size_t	 n = strspn(v, "0123456789");
+
+	if (n == 0 || v[n + strspn(v + n, " \t")] != '\0')
+		return -1;
+	*zero = strspn(v, "0") == n;
+	return 0;
+}
+
 void
 http_req_parse(char *head, struct http_req *r)
 {
-	char	*rest = head, *line, *method, *target, *version, *v;
+	char	*rest = head, *line, *method, *target, *version, *v, *a;
+	size_t	 n;
+	bool	 zero;
 
 	memset(r, 0, sizeof(*r));
 	r->method = "";
@@ -71,8 +109,18 @@ http_req_parse(char *head, struct http_req *r)
 		}
 		*v++ = '\0';
 		v += strspn(v, " \t");
-		if ((strcasecmp(line, "Content-Length") == 0 &&
-		    strcmp(v, "0") != 0) ||
+		if (strchr(v, '\r') != NULL) {
+			/* RFC 9112 2.2: a bare CR is invalid */
+			fail(r, 400, "bare CR in a header line");
+			return;
+		}
+		if (strcasecmp(line, "Content-Length") == 0 &&
+		    content_length(v, &zero) == -1) {
+			/* RFC 9112 6.3 item 5 */
+			fail(r, 400, "bad Content-Length");
+			return;
+		}
+		if ((strcasecmp(line, "Content-Length") == 0 && !zero) ||
 		    strcasecmp(line, "Transfer-Encoding") == 0) {
 			fail(r, 413, "request bodies are not accepted");
 			return;
@@ -92,6 +140,17 @@ http_req_parse(char *head, struct http_req *r)
 	}
 	if ((r->query = strchr(target, '?')) != NULL)
 		*r->query++ = '\0';
+	/* RFC 9112 3.2.2: absolute-form; the authority is not ours to
+	 * check (3.2.3), the path is what counts, "/" when empty. */
+	n = strncasecmp(target, "http://", 7) == 0 ? 7 :
+	    strncasecmp(target, "https://", 8) == 0 ? 8 : 0;
+	if (n > 0) {
+		a = target + n;
+		a += strcspn(a, "/");
+		if (*a != '/')
+			*--a = '/';	/* over the authority's last byte */
+		r->target = a;
+	}
 }
 
 bool

@@ -9,6 +9,8 @@
 #ifndef SNMPMGRD_HTTP_REQ_H
 #define SNMPMGRD_HTTP_REQ_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 
 struct http_req {
@@ -24,11 +26,20 @@ struct http_req {
 };
 
 /*
- * One request head: a NUL-terminated text of CRLF-ended lines (the
+ * The length of the request head at p (n bytes, not NUL-terminated)
+ * through the empty line that ends it, or -1 when it has not ended yet.
+ * Lines end in CRLF or a bare LF (RFC 9112 2.2).
+ */
+ssize_t	 http_head_end(const char *p, size_t n);
+
+/*
+ * One request head: a NUL-terminated text of CRLF- or LF-ended lines (the
  * blank line ending it included or not; no NUL inside).  Only GET and
  * HEAD, HTTP/1.0 and 1.1, no body (a Content-Length other than 0 or a
- * Transfer-Encoding is 413).  r->status is 0 when the request is to be
- * served; otherwise r->error says why and r->keepalive may be false.
+ * Transfer-Encoding is 413; a Content-Length that is not a number 400).
+ * An absolute-form target (http://host/path, RFC 9112 3.2.2) is taken
+ * as its path.  r->status is 0 when the request is to be served;
+ * otherwise r->error says why and r->keepalive may be false.
  */
 void	 http_req_parse(char *head, struct http_req *r);
 

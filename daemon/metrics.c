@@ -56,13 +56,15 @@ struct mfam {
 	size_t		 namelen;
 	uint32_t	 hash;
 	enum mkind	 kind;
+	const struct mib_node *node;	/* its object (HELP), or NULL */
 	size_t		 count;		/* entries, then their start */
 };
 
 /*
- * The health figures of each session and each poll: a family each, its
- * samples integers, or fixed-point decimals (dec digits after the point)
- * of an integer count of 10^-dec units.
+ * snmpmgrd's own families (metrics.h): the one place their names, types
+ * and HELP texts are written.  Samples are integers, or fixed-point
+ * decimals (dec digits after the point) of an integer count of 10^-dec
+ * units.
  */
 struct hfig {
 	const char	*name;
@@ -71,41 +73,144 @@ struct hfig {
 	unsigned	 dec;
 };
 
+static const struct hfig mfams[MF__COUNT] = {
+	[MF_UPTIME] = { "snmpmgrd_uptime_seconds", false,
+	    "Seconds since the daemon started.", 3 },
+	[MF_SESSIONS] = { "snmpmgrd_sessions", false,
+	    "Sessions configured or added.", 0 },
+	[MF_SESSIONS_DOWN] = { "snmpmgrd_sessions_down", false,
+	    "Sessions whose agent does not answer their polls.", 0 },
+	[MF_POLLS_SCHEDULED] = { "snmpmgrd_polls_scheduled", false,
+	    "Polls on the schedule, one per session and poll.", 0 },
+	[MF_POLLS_RUNNING] = { "snmpmgrd_polls_running", false,
+	    "Poll runs under way.", 0 },
+	[MF_POLLS_WAITING] = { "snmpmgrd_polls_waiting", false,
+	    "Poll runs due but waiting for a free slot.", 0 },
+	[MF_POLLS_DONE] = { "snmpmgrd_polls_done", true,
+	    "Poll runs that ended with values.", 0 },
+	[MF_POLLS_FAILED] = { "snmpmgrd_polls_failed", true,
+	    "Poll runs that failed or went unanswered.", 0 },
+	[MF_POLLS_OVERRUNS] = { "snmpmgrd_polls_overruns", true,
+	    "Poll turns missed because the previous run was still going.",
+	    0 },
+	[MF_STORE_OBJECTS] = { "snmpmgrd_store_objects", false,
+	    "Values held from the latest poll runs.", 0 },
+	[MF_STORE_BYTES] = { "snmpmgrd_store_bytes", false,
+	    "Memory the held values take, in bytes.", 0 },
+	[MF_EVENT_SUBSCRIBERS] = { "snmpmgrd_event_subscribers", false,
+	    "Control clients subscribed to events.", 0 },
+	[MF_EVENTS_DELIVERED] = { "snmpmgrd_events_delivered", true,
+	    "Events delivered to subscribers.", 0 },
+	[MF_EVENTS_PUBLISHED] = { "snmpmgrd_events_published", true,
+	    "Events published, by type.", 0 },
+	[MF_EVENT_SUBSCRIPTIONS_ENDED] = {
+	    "snmpmgrd_event_subscriptions_ended", true,
+	    "Event subscriptions ended by the daemon or the client, by "
+	    "reason.", 0 },
+	[MF_SESSION_UP] = { "snmpmgrd_session_up", false,
+	    "1 when the session's agent answers its polls.", 0 },
+	[MF_SESSION_REQUESTS] = { "snmpmgrd_session_requests", true,
+	    "SNMP requests the session sent.", 0 },
+	[MF_SESSION_RESPONSES] = { "snmpmgrd_session_responses", true,
+	    "SNMP responses the session received.", 0 },
+	[MF_SESSION_TIMEOUTS] = { "snmpmgrd_session_timeouts", true,
+	    "SNMP requests of the session that timed out.", 0 },
+	[MF_SESSION_RETRIES] = { "snmpmgrd_session_retries", true,
+	    "SNMP retransmissions of the session.", 0 },
+	[MF_SESSION_BAD_PACKETS] = { "snmpmgrd_session_bad_packets", true,
+	    "Packets for the session dropped as bad.", 0 },
+	[MF_SESSION_RTT] = { "snmpmgrd_session_rtt_seconds", false,
+	    "Smoothed round-trip time of the session's requests.", 6 },
+	[MF_POLL_RUNS] = { "snmpmgrd_poll_runs", true,
+	    "Runs of the poll started.", 0 },
+	[MF_POLL_OK] = { "snmpmgrd_poll_ok", true,
+	    "Runs of the poll that ended with values.", 0 },
+	[MF_POLL_FAILED] = { "snmpmgrd_poll_failed", true,
+	    "Runs of the poll that failed or went unanswered.", 0 },
+	[MF_POLL_OVERRUNS] = { "snmpmgrd_poll_overruns", true,
+	    "Turns of the poll missed: the previous run was still going.",
+	    0 },
+	[MF_POLL_SKIPPED_DOWN] = { "snmpmgrd_poll_skipped_down", true,
+	    "Turns of the poll skipped while the agent was down.", 0 },
+	[MF_POLL_DURATION] = { "snmpmgrd_poll_duration_seconds", false,
+	    "How long the poll's latest successful run took.", 6 },
+	[MF_POLL_LAST_SUCCESS] = {
+	    "snmpmgrd_poll_last_success_timestamp_seconds", false,
+	    "When the poll's latest values were taken (Unix time).", 3 },
+	[MF_TRAP_PACKETS] = { "snmpmgrd_trap_packets", true,
+	    "Packets received on the trap listeners.", 0 },
+	[MF_TRAPS_ACCEPTED] = { "snmpmgrd_traps_accepted", true,
+	    "Notifications accepted, by kind.", 0 },
+	[MF_TRAPS_REJECTED] = { "snmpmgrd_traps_rejected", true,
+	    "Notifications rejected, by reason.", 0 },
+	[MF_TRAP_ACKS_SENT] = { "snmpmgrd_trap_acks_sent", true,
+	    "Inform acknowledgements sent.", 0 },
+	[MF_TRAP_ACKS_DROPPED] = { "snmpmgrd_trap_acks_dropped", true,
+	    "Inform acknowledgements not sent (record or connection lost).",
+	    0 },
+	[MF_TRAP_ACKS_WAITING] = { "snmpmgrd_trap_acks_waiting", false,
+	    "Inform acknowledgements waiting for the journal or JetStream.",
+	    0 },
+	[MF_TRAP_ACKS_OVERFLOW] = { "snmpmgrd_trap_acks_overflow", true,
+	    "Informs refused unrecorded: no room to acknowledge them.", 0 },
+	[MF_TRAP_ACKS_AGAIN] = { "snmpmgrd_trap_acks_retransmissions", true,
+	    "Inform retransmissions folded into the one waiting.", 0 },
+	[MF_TRAP_TCP_HOLDS] = { "snmpmgrd_trap_tcp_holds", true,
+	    "Times TCP senders were held while acknowledgements waited.", 0 },
+	[MF_JOURNAL_RECORDS] = { "snmpmgrd_journal_records", true,
+	    "Records written to the trap journal.", 0 },
+	[MF_JOURNAL_BYTES] = { "snmpmgrd_journal_bytes", true,
+	    "Bytes written to the trap journal.", 0 },
+	[MF_JOURNAL_FILE_SIZE] = { "snmpmgrd_journal_file_size_bytes", false,
+	    "Size of the current trap journal file.", 0 },
+	[MF_JOURNAL_ROTATIONS] = { "snmpmgrd_journal_rotations", true,
+	    "Trap journal file rotations.", 0 },
+	[MF_JOURNAL_WRITE_ERRORS] = { "snmpmgrd_journal_write_errors", true,
+	    "Failed writes to the trap journal.", 0 },
+	[MF_JOURNAL_RECORDS_LOST] = { "snmpmgrd_journal_records_lost", true,
+	    "Trap journal records lost (write errors, full queue).", 0 },
+	[MF_JOURNAL_SYNC_ERRORS] = { "snmpmgrd_journal_sync_errors", true,
+	    "Failed syncs of the trap journal to disk.", 0 },
+	[MF_JOURNAL_PENDING] = { "snmpmgrd_journal_pending_bytes", false,
+	    "Bytes queued for the trap journal, not yet written.", 0 },
+	[MF_HTTP_CONNECTIONS] = { "snmpmgrd_http_connections", false,
+	    "HTTP connections open.", 0 },
+	[MF_HTTP_ACCEPTED] = { "snmpmgrd_http_connections_accepted", true,
+	    "HTTP connections accepted.", 0 },
+	[MF_HTTP_REFUSED] = { "snmpmgrd_http_connections_refused", true,
+	    "HTTP connections refused (out of memory, or at "
+	    "http.max_connections with none to evict).", 0 },
+	[MF_HTTP_EVICTED] = { "snmpmgrd_http_connections_evicted", true,
+	    "HTTP connections closed before their request head came, to make "
+	    "room for a new one at http.max_connections.", 0 },
+	[MF_HTTP_REQUESTS] = { "snmpmgrd_http_requests", true,
+	    "HTTP requests received.", 0 },
+	[MF_HTTP_BAD_REQUESTS] = { "snmpmgrd_http_bad_requests", true,
+	    "HTTP requests answered with a 4xx status.", 0 },
+	[MF_HTTP_TIMEOUTS] = { "snmpmgrd_http_timeouts", true,
+	    "HTTP connections that ran out of time (request, idle or "
+	    "write).", 0 },
+	[MF_HTTP_RENDERS] = { "snmpmgrd_http_renders", true,
+	    "Renderings of /metrics (the rest came from the cache).", 0 },
+	[MF_HTTP_PROBES_WAITING] = { "snmpmgrd_http_probes_waiting", false,
+	    "/probe requests waiting for their polls.", 0 },
+	[MF_HTTP_TLS_FAILURES] = { "snmpmgrd_http_tls_handshake_failures",
+	    true, "HTTPS connections whose TLS handshake failed or did not "
+	    "finish in time.", 0 },
+	[MF_PROBE_SUCCESS] = { "snmpmgrd_probe_success", false,
+	    "1 when every poll run of the probe succeeded.", 0 },
+	[MF_PROBE_DURATION] = { "snmpmgrd_probe_duration_seconds", false,
+	    "How long the probe took.", 6 },
+};
+
 enum sfig {
 	SF_UP, SF_REQUESTS, SF_RESPONSES, SF_TIMEOUTS, SF_RETRIES,
 	SF_BAD_PACKETS, SF_RTT, SF__COUNT
 };
 
-static const struct hfig sfigs[SF__COUNT] = {
-	{ "snmpmgrd_session_up", false, "1 when the session's agent "
-	    "answers its polls", 0 },
-	{ "snmpmgrd_session_requests", true, "requests sent", 0 },
-	{ "snmpmgrd_session_responses", true, "responses received", 0 },
-	{ "snmpmgrd_session_timeouts", true, "requests that timed out", 0 },
-	{ "snmpmgrd_session_retries", true, "retransmissions", 0 },
-	{ "snmpmgrd_session_bad_packets", true, "packets dropped as bad", 0 },
-	{ "snmpmgrd_session_rtt_seconds", false, "smoothed round-trip time",
-	    6 },
-};
-
 enum pfig {
 	PF_RUNS, PF_OK, PF_FAILED, PF_OVERRUNS, PF_SKIPPED, PF_DURATION,
 	PF_LAST, PF__COUNT
-};
-
-static const struct hfig pfigs[PF__COUNT] = {
-	{ "snmpmgrd_poll_runs", true, "runs started", 0 },
-	{ "snmpmgrd_poll_ok", true, "runs that ended with values", 0 },
-	{ "snmpmgrd_poll_failed", true, "runs that failed or went "
-	    "unanswered", 0 },
-	{ "snmpmgrd_poll_overruns", true, "turns missed: the previous run "
-	    "was still going", 0 },
-	{ "snmpmgrd_poll_skipped_down", true, "turns skipped while the "
-	    "agent was down", 0 },
-	{ "snmpmgrd_poll_duration_seconds", false, "how long the latest "
-	    "successful run took", 6 },
-	{ "snmpmgrd_poll_last_success_timestamp_seconds", false, "when the "
-	    "latest values were taken", 3 },
 };
 
 /*
@@ -330,9 +435,10 @@ fam_grow(struct mctx *m)
 	return 0;
 }
 
-/* The family named name (made with kind if new), or -1. */
+/* The family named name (made with kind and node if new), or -1. */
 static ssize_t
-fam_get(struct mctx *m, const char *name, enum mkind kind)
+fam_get(struct mctx *m, const char *name, enum mkind kind,
+    const struct mib_node *node)
 {
 	struct mfam	*nf;
 	uint32_t	 h = name_hash(name);
@@ -358,6 +464,7 @@ fam_get(struct mctx *m, const char *name, enum mkind kind)
 	nf->namelen = strlen(nf->name);
 	nf->hash = h;
 	nf->kind = kind;
+	nf->node = node;
 	nf->count = 0;
 	m->tab[j] = (uint32_t)m->nfam + 1;
 	return (ssize_t)m->nfam++;
@@ -498,7 +605,7 @@ rate_add(struct mctx *m, struct mentry *e, ssize_t f)
 		n = sizeof(name) - sizeof("_rate");
 	memcpy(name, m->fam[f].name, n);
 	memcpy(name + n, "_rate", sizeof("_rate"));
-	if ((rf = fam_get(m, name, MK_RATE)) == -1) {
+	if ((rf = fam_get(m, name, MK_RATE, m->fam[f].node)) == -1) {
 		m->nomem = true;
 		return -1;
 	}
@@ -562,7 +669,7 @@ collect(struct mctx *m)
 				state_vals_get(&job->ji.st->vals, k, &vb);
 				value_name(m, &vb, job->cp, &e, name,
 				    sizeof(name));
-				if ((f = fam_get(m, name, kind)) == -1) {
+				if ((f = fam_get(m, name, kind, e.node)) == -1) {
 					m->nomem = true;
 					return;
 				}
@@ -917,7 +1024,7 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 	if (e->bare && (f->kind == MK_COUNTER || f->kind == MK_GAUGE)) {
 		/* Most samples: from the entry, without the store. */
 		render_add(b, f->name, f->namelen);
-		if (f->kind == MK_COUNTER && m->sel->openmetrics)
+		if (f->kind == MK_COUNTER)
 			render_add(b, "_total", 6);
 		render_add(b, m->r->pfx.p + job->pfx, job->pfxlen);
 		render_add(b, "} ", 2);
@@ -940,7 +1047,7 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 		val = vb.value;
 	}
 	render_add(b, f->name, f->namelen);
-	if (f->kind == MK_COUNTER && m->sel->openmetrics)
+	if (f->kind == MK_COUNTER)
 		render_add(b, "_total", 6);
 	render_add(b, m->r->pfx.p + job->pfx, job->pfxlen);
 	first = false;
@@ -970,6 +1077,53 @@ metrics_value(struct mctx *m, struct render_buf *b, const struct mfam *f,
 		render_add(b, "\n", 1);
 		return;
 	}
+}
+
+/*
+ * The HELP and TYPE lines of a family of polled values.  The help names
+ * the object: its MIB module and label and its OID, or the OID the name
+ * spells when no MIB knows it.  A counter's text-format TYPE names its
+ * samples (NAME_total).
+ */
+static void
+fam_head(struct render_buf *b, const struct metrics_sel *sel,
+    const struct mfam *f)
+{
+	const char	*mod, *p, *end;
+	char		 dotted[SNMPMGR_MAX_OID_STR];
+	struct oid	 o;
+	bool		 total = f->kind == MK_COUNTER && !sel->openmetrics;
+
+	render_adds(b, "# HELP ");
+	render_add(b, f->name, f->namelen);
+	if (total)
+		render_add(b, "_total", 6);
+	render_adds(b, f->kind == MK_RATE ? " Increase per second, over the "
+	    "poll's last interval, of SNMP object " : " SNMP object ");
+	if (f->node != NULL) {
+		if ((mod = mib_node_module(f->node)) != NULL) {
+			render_adds(b, mod);
+			render_add(b, "::", 2);
+		}
+		render_adds(b, mib_node_label(f->node));
+		mib_node_oid(f->node, &o);
+		render_add(b, " (", 2);
+		render_add(b, dotted, oid_format(&o, dotted, sizeof(dotted)));
+		render_add(b, ")", 1);
+	} else {
+		/* oid_1_3_6_1..., less "_rate" */
+		end = f->name + f->namelen - (f->kind == MK_RATE ? 5 : 0);
+		for (p = f->name + 4; p < end; p++)
+			render_add(b, *p == '_' ? "." : p, 1);
+		render_adds(b, " (no MIB loaded names it)");
+	}
+	if (f->kind == MK_INFO)
+		render_adds(b, ", its text in the label of the same name");
+	render_adds(b, ".\n# TYPE ");
+	render_add(b, f->name, f->namelen);
+	if (total)
+		render_add(b, "_total", 6);
+	render_adds(b, f->kind == MK_COUNTER ? " counter\n" : " gauge\n");
 }
 
 static void
@@ -1017,10 +1171,7 @@ render_values(const struct roster *r, const struct metrics_sel *sel,
 	/* About what a sample takes, so the buffer grows once or twice. */
 	(void)render_reserve(b, m.nent * 160);
 	for (f = 0, i = 0; f < m.nfam && !b->failed; f++) {
-		render_add(b, "# TYPE ", 7);
-		render_add(b, m.fam[f].name, m.fam[f].namelen);
-		render_adds(b, m.fam[f].kind == MK_COUNTER ? " counter\n" :
-		    " gauge\n");
+		fam_head(b, sel, &m.fam[f]);
 		for (; i < m.fam[f].count; i++)
 			metrics_value(&m, b, &m.fam[f], &m.ent[order[i]]);
 	}
@@ -1044,76 +1195,86 @@ render_values(const struct roster *r, const struct metrics_sel *sel,
 
 /* --------------------------------------------------------------- health */
 
+/* The HELP and TYPE lines of family f; a counter's text-format TYPE
+ * names its samples, NAME_total. */
 static void
 type_line(struct render_buf *b, const struct metrics_sel *sel,
-    const char *name, bool counter, const char *help)
+    const struct hfig *f)
 {
+	const char	*total = f->counter && !sel->openmetrics ? "_total" : "";
+
 	render_adds(b, "# HELP ");
-	render_adds(b, name);
+	render_adds(b, f->name);
+	render_adds(b, total);
 	render_add(b, " ", 1);
-	render_adds(b, help);
+	render_adds(b, f->help);
 	render_adds(b, "\n# TYPE ");
-	render_adds(b, name);
-	render_adds(b, counter ? " counter\n" : " gauge\n");
-	(void)sel;
+	render_adds(b, f->name);
+	render_adds(b, total);
+	render_adds(b, f->counter ? " counter\n" : " gauge\n");
+}
+
+/* NAME, NAME_total for a counter. */
+static void
+sample_start(struct render_buf *b, const struct hfig *f)
+{
+	render_adds(b, f->name);
+	if (f->counter)
+		render_add(b, "_total", 6);
 }
 
 static void
-sample_start(struct render_buf *b, const struct metrics_sel *sel,
-    const char *name, bool counter)
+sample_value(struct render_buf *b, const struct hfig *f, uint64_t v)
 {
-	render_adds(b, name);
-	if (counter && sel->openmetrics)
-		render_adds(b, "_total");
+	if (f->dec > 0)
+		render_fixed(b, v, f->dec);
+	else
+		render_u64(b, v);
+	render_add(b, "\n", 1);
 }
 
 void
 metrics_scalar(struct render_buf *b, const struct metrics_sel *sel,
-    const char *name, bool counter, uint64_t v)
+    enum metrics_fam f, uint64_t v)
 {
-	type_line(b, sel, name, counter, "snmpmgrd figure");
-	sample_start(b, sel, name, counter);
+	type_line(b, sel, &mfams[f]);
+	sample_start(b, &mfams[f]);
 	render_add(b, " ", 1);
-	render_u64(b, v);
-	render_add(b, "\n", 1);
+	sample_value(b, &mfams[f], v);
 }
 
 /* One sample: NAME[_total], its labels' prefix, v as fig says. */
 static void
-health_sample(struct render_buf *b, const struct metrics_sel *sel,
-    const struct hfig *fig, size_t namelen, const char *pfx,
-    size_t pfxlen, uint64_t v)
+health_sample(struct render_buf *b, const struct hfig *fig, size_t namelen,
+    const char *pfx, size_t pfxlen, uint64_t v)
 {
 	render_add(b, fig->name, namelen);
-	if (fig->counter && sel->openmetrics)
+	if (fig->counter)
 		render_add(b, "_total", 6);
 	render_add(b, pfx, pfxlen);
 	render_add(b, "} ", 2);
-	if (fig->dec > 0)
-		render_fixed(b, v, fig->dec);
-	else
-		render_u64(b, v);
-	render_add(b, "\n", 1);
+	sample_value(b, fig, v);
 }
 
 static void
 health_sessions(const struct roster *r, const struct metrics_sel *sel,
     struct render_buf *b)
 {
+	const struct hfig	*fig;
 	const struct msess	*ms;
 	size_t			 i, namelen;
 	int			 f;
 
 	for (f = 0; f < SF__COUNT; f++) {
-		type_line(b, sel, sfigs[f].name, sfigs[f].counter,
-		    sfigs[f].help);
-		namelen = strlen(sfigs[f].name);
+		fig = &mfams[MF_SESSION_UP + f];
+		type_line(b, sel, fig);
+		namelen = strlen(fig->name);
 		for (i = 0; i < r->nsess; i++) {
 			ms = &r->sess[i];
 			if (f == SF_RTT && !ms->have_rtt)
 				continue;
-			health_sample(b, sel, &sfigs[f], namelen,
-			    r->pfx.p + ms->pfx, ms->pfxlen, ms->fig[f]);
+			health_sample(b, fig, namelen, r->pfx.p + ms->pfx,
+			    ms->pfxlen, ms->fig[f]);
 		}
 	}
 }
@@ -1122,45 +1283,51 @@ static void
 health_polls(const struct roster *r, const struct metrics_sel *sel,
     struct render_buf *b)
 {
+	const struct hfig	*fig;
 	const struct mjob	*mj;
 	size_t			 j, namelen;
 	int			 f;
 
 	for (f = 0; f < PF__COUNT; f++) {
-		type_line(b, sel, pfigs[f].name, pfigs[f].counter,
-		    pfigs[f].help);
-		namelen = strlen(pfigs[f].name);
+		fig = &mfams[MF_POLL_RUNS + f];
+		type_line(b, sel, fig);
+		namelen = strlen(fig->name);
 		for (j = 0; j < r->njobs; j++) {
 			mj = &r->jobs[j];
 			if (f >= PF_DURATION && !mj->ji.st->have)
 				continue;
-			health_sample(b, sel, &pfigs[f], namelen,
-			    r->pfx.p + mj->pfx, mj->pfxlen, mj->fig[f]);
+			health_sample(b, fig, namelen, r->pfx.p + mj->pfx,
+			    mj->pfxlen, mj->fig[f]);
 		}
 	}
+}
+
+/* One sample of family f with one label. */
+static void
+labelled_sample(struct render_buf *b, const struct hfig *f,
+    const char *lname, const char *lval, uint64_t v)
+{
+	bool	 first = true;
+
+	sample_start(b, f);
+	label(b, &first, lname, lval, strlen(lval));
+	render_add(b, "} ", 2);
+	sample_value(b, f, v);
 }
 
 /* A family of one sample per member of a JSON object of counts. */
 static void
 json_family(struct render_buf *b, const struct metrics_sel *sel,
-    const char *name, bool counter, const char *lname, const json_t *obj,
-    const char *help)
+    enum metrics_fam f, const char *lname, const json_t *obj)
 {
 	const char	*k;
 	json_t		*v;
-	bool		 first;
 
-	type_line(b, sel, name, counter, help);
-	json_object_foreach((json_t *)obj, k, v) {
-		if (!json_is_integer(v))
-			continue;
-		sample_start(b, sel, name, counter);
-		first = true;
-		label(b, &first, lname, k, strlen(k));
-		render_adds(b, "} ");
-		render_u64(b, (uint64_t)json_integer_value(v));
-		render_add(b, "\n", 1);
-	}
+	type_line(b, sel, &mfams[f]);
+	json_object_foreach((json_t *)obj, k, v)
+		if (json_is_integer(v))
+			labelled_sample(b, &mfams[f], lname, k,
+			    (uint64_t)json_integer_value(v));
 }
 
 static void
@@ -1169,59 +1336,35 @@ health_traps(struct daemon *d, const struct metrics_sel *sel,
 {
 	struct traps_info	 ti;
 	const struct journal_stats *js = &ti.journal;
-	bool			 first;
 	int			 r;
 
 	if (d->traps == NULL)
 		return;
 	traps_info(d->traps, &ti);
-	metrics_scalar(b, sel, "snmpmgrd_trap_packets", true, ti.proc.packets);
-	type_line(b, sel, "snmpmgrd_traps_accepted", true, "notifications "
-	    "accepted, by kind");
-	sample_start(b, sel, "snmpmgrd_traps_accepted", true);
-	render_adds(b, "{kind=\"trap\"} ");
-	render_u64(b, ti.proc.traps);
-	render_add(b, "\n", 1);
-	sample_start(b, sel, "snmpmgrd_traps_accepted", true);
-	render_adds(b, "{kind=\"inform\"} ");
-	render_u64(b, ti.proc.informs);
-	render_add(b, "\n", 1);
-	type_line(b, sel, "snmpmgrd_traps_rejected", true, "notifications "
-	    "rejected, by reason");
-	for (r = 1; r < TRAPPROC__COUNT; r++) {
-		sample_start(b, sel, "snmpmgrd_traps_rejected", true);
-		first = true;
-		label(b, &first, "reason", trapproc_reason_name(r),
-		    strlen(trapproc_reason_name(r)));
-		render_adds(b, "} ");
-		render_u64(b, ti.proc.rejected[r]);
-		render_add(b, "\n", 1);
-	}
-	metrics_scalar(b, sel, "snmpmgrd_trap_acks_sent", true, ti.acks_sent);
-	metrics_scalar(b, sel, "snmpmgrd_trap_acks_dropped", true,
-	    ti.acks_dropped);
-	metrics_scalar(b, sel, "snmpmgrd_trap_acks_waiting", false,
-	    ti.acks_waiting);
-	metrics_scalar(b, sel, "snmpmgrd_trap_acks_overflow", true,
-	    ti.acks_overflow);
-	metrics_scalar(b, sel, "snmpmgrd_trap_acks_retransmissions", true,
-	    ti.acks_again);
-	metrics_scalar(b, sel, "snmpmgrd_trap_tcp_holds", true,
-	    ti.acks_holds);
-	metrics_scalar(b, sel, "snmpmgrd_journal_records", true, js->records);
-	metrics_scalar(b, sel, "snmpmgrd_journal_bytes", true, js->bytes);
-	metrics_scalar(b, sel, "snmpmgrd_journal_file_size_bytes", false,
-	    js->file_size);
-	metrics_scalar(b, sel, "snmpmgrd_journal_rotations", true,
-	    js->rotations);
-	metrics_scalar(b, sel, "snmpmgrd_journal_write_errors", true,
-	    js->write_errors);
-	metrics_scalar(b, sel, "snmpmgrd_journal_records_lost", true,
-	    js->records_lost);
-	metrics_scalar(b, sel, "snmpmgrd_journal_sync_errors", true,
-	    js->sync_errors);
-	metrics_scalar(b, sel, "snmpmgrd_journal_pending_bytes", false,
-	    js->pending);
+	metrics_scalar(b, sel, MF_TRAP_PACKETS, ti.proc.packets);
+	type_line(b, sel, &mfams[MF_TRAPS_ACCEPTED]);
+	labelled_sample(b, &mfams[MF_TRAPS_ACCEPTED], "kind", "trap",
+	    ti.proc.traps);
+	labelled_sample(b, &mfams[MF_TRAPS_ACCEPTED], "kind", "inform",
+	    ti.proc.informs);
+	type_line(b, sel, &mfams[MF_TRAPS_REJECTED]);
+	for (r = 1; r < TRAPPROC__COUNT; r++)
+		labelled_sample(b, &mfams[MF_TRAPS_REJECTED], "reason",
+		    trapproc_reason_name(r), ti.proc.rejected[r]);
+	metrics_scalar(b, sel, MF_TRAP_ACKS_SENT, ti.acks_sent);
+	metrics_scalar(b, sel, MF_TRAP_ACKS_DROPPED, ti.acks_dropped);
+	metrics_scalar(b, sel, MF_TRAP_ACKS_WAITING, ti.acks_waiting);
+	metrics_scalar(b, sel, MF_TRAP_ACKS_OVERFLOW, ti.acks_overflow);
+	metrics_scalar(b, sel, MF_TRAP_ACKS_AGAIN, ti.acks_again);
+	metrics_scalar(b, sel, MF_TRAP_TCP_HOLDS, ti.acks_holds);
+	metrics_scalar(b, sel, MF_JOURNAL_RECORDS, js->records);
+	metrics_scalar(b, sel, MF_JOURNAL_BYTES, js->bytes);
+	metrics_scalar(b, sel, MF_JOURNAL_FILE_SIZE, js->file_size);
+	metrics_scalar(b, sel, MF_JOURNAL_ROTATIONS, js->rotations);
+	metrics_scalar(b, sel, MF_JOURNAL_WRITE_ERRORS, js->write_errors);
+	metrics_scalar(b, sel, MF_JOURNAL_RECORDS_LOST, js->records_lost);
+	metrics_scalar(b, sel, MF_JOURNAL_SYNC_ERRORS, js->sync_errors);
+	metrics_scalar(b, sel, MF_JOURNAL_PENDING, js->pending);
 }
 
 static void
@@ -1231,41 +1374,30 @@ health_daemon(struct daemon *d, const struct metrics_sel *sel,
 	struct polls_info	 pi;
 	json_t			*ev;
 
-	type_line(b, sel, "snmpmgrd_uptime_seconds", false, "seconds since "
-	    "start");
-	/* (a 32-byte snprintf buffer cut the newline off from 100 s on) */
-	render_adds(b, "snmpmgrd_uptime_seconds ");
-	render_fixed(b, (uint64_t)(daemon_uptime(d) * 1e3 + 0.5), 3);
-	render_add(b, "\n", 1);
-	metrics_scalar(b, sel, "snmpmgrd_sessions", false,
-	    sessions_count(d->sessions));
+	metrics_scalar(b, sel, MF_UPTIME,
+	    (uint64_t)(daemon_uptime(d) * 1e3 + 0.5));
+	metrics_scalar(b, sel, MF_SESSIONS, sessions_count(d->sessions));
 	polls_info(d->polls, &pi);
-	metrics_scalar(b, sel, "snmpmgrd_sessions_down", false, pi.sched.down);
-	metrics_scalar(b, sel, "snmpmgrd_polls_scheduled", false,
-	    pi.sched.jobs);
-	metrics_scalar(b, sel, "snmpmgrd_polls_running", false,
-	    pi.sched.running);
-	metrics_scalar(b, sel, "snmpmgrd_polls_waiting", false,
-	    pi.sched.waiting);
-	metrics_scalar(b, sel, "snmpmgrd_polls_done", true, pi.done);
-	metrics_scalar(b, sel, "snmpmgrd_polls_failed", true, pi.failed);
-	metrics_scalar(b, sel, "snmpmgrd_polls_overruns", true,
-	    pi.sched.overruns);
-	metrics_scalar(b, sel, "snmpmgrd_store_objects", false, pi.objects);
-	metrics_scalar(b, sel, "snmpmgrd_store_bytes", false, pi.bytes);
+	metrics_scalar(b, sel, MF_SESSIONS_DOWN, pi.sched.down);
+	metrics_scalar(b, sel, MF_POLLS_SCHEDULED, pi.sched.jobs);
+	metrics_scalar(b, sel, MF_POLLS_RUNNING, pi.sched.running);
+	metrics_scalar(b, sel, MF_POLLS_WAITING, pi.sched.waiting);
+	metrics_scalar(b, sel, MF_POLLS_DONE, pi.done);
+	metrics_scalar(b, sel, MF_POLLS_FAILED, pi.failed);
+	metrics_scalar(b, sel, MF_POLLS_OVERRUNS, pi.sched.overruns);
+	metrics_scalar(b, sel, MF_STORE_OBJECTS, pi.objects);
+	metrics_scalar(b, sel, MF_STORE_BYTES, pi.bytes);
 	if ((ev = events_stats_json(d->events)) != NULL) {
-		metrics_scalar(b, sel, "snmpmgrd_event_subscribers", false,
+		metrics_scalar(b, sel, MF_EVENT_SUBSCRIBERS,
 		    (uint64_t)json_integer_value(json_object_get(ev,
 		    "subscribers")));
-		metrics_scalar(b, sel, "snmpmgrd_events_delivered", true,
+		metrics_scalar(b, sel, MF_EVENTS_DELIVERED,
 		    (uint64_t)json_integer_value(json_object_get(ev,
 		    "delivered")));
-		json_family(b, sel, "snmpmgrd_events_published", true, "type",
-		    json_object_get(ev, "published"), "events published, by "
-		    "type");
-		json_family(b, sel, "snmpmgrd_event_subscriptions_ended", true,
-		    "reason", json_object_get(ev, "ended"), "subscriptions "
-		    "ended by the daemon or the client, by reason");
+		json_family(b, sel, MF_EVENTS_PUBLISHED, "type",
+		    json_object_get(ev, "published"));
+		json_family(b, sel, MF_EVENT_SUBSCRIPTIONS_ENDED, "reason",
+		    json_object_get(ev, "ended"));
 		json_decref(ev);
 	}
 }

@@ -54,10 +54,43 @@ void	 metrics_scratch_free(struct metrics_scratch *sc);
 void	 metrics_render(struct daemon *d, const struct metrics_sel *sel,
 	    struct render_buf *b);
 
-/* One gauge or counter family of a single sample without labels, for the
- * callers' own figures ("snmpmgrd_http_requests_total"). */
+/*
+ * snmpmgrd's own metric families, each with its name, type and HELP text
+ * in one table (metrics.c).  A counter's name here has no "_total": its
+ * samples add it, and so does its TYPE line in the text format (which
+ * names the samples), not in OpenMetrics (which names the family).
+ */
+enum metrics_fam {
+	MF_UPTIME, MF_SESSIONS, MF_SESSIONS_DOWN, MF_POLLS_SCHEDULED,
+	MF_POLLS_RUNNING, MF_POLLS_WAITING, MF_POLLS_DONE, MF_POLLS_FAILED,
+	MF_POLLS_OVERRUNS, MF_STORE_OBJECTS, MF_STORE_BYTES,
+	MF_EVENT_SUBSCRIBERS, MF_EVENTS_DELIVERED, MF_EVENTS_PUBLISHED,
+	MF_EVENT_SUBSCRIPTIONS_ENDED,
+	/* per session, in the order of metrics.c's sfig */
+	MF_SESSION_UP, MF_SESSION_REQUESTS, MF_SESSION_RESPONSES,
+	MF_SESSION_TIMEOUTS, MF_SESSION_RETRIES, MF_SESSION_BAD_PACKETS,
+	MF_SESSION_RTT,
+	/* per poll, in the order of metrics.c's pfig */
+	MF_POLL_RUNS, MF_POLL_OK, MF_POLL_FAILED, MF_POLL_OVERRUNS,
+	MF_POLL_SKIPPED_DOWN, MF_POLL_DURATION, MF_POLL_LAST_SUCCESS,
+	MF_TRAP_PACKETS, MF_TRAPS_ACCEPTED, MF_TRAPS_REJECTED,
+	MF_TRAP_ACKS_SENT, MF_TRAP_ACKS_DROPPED, MF_TRAP_ACKS_WAITING,
+	MF_TRAP_ACKS_OVERFLOW, MF_TRAP_ACKS_AGAIN, MF_TRAP_TCP_HOLDS,
+	MF_JOURNAL_RECORDS,
+	MF_JOURNAL_BYTES, MF_JOURNAL_FILE_SIZE, MF_JOURNAL_ROTATIONS,
+	MF_JOURNAL_WRITE_ERRORS, MF_JOURNAL_RECORDS_LOST,
+	MF_JOURNAL_SYNC_ERRORS, MF_JOURNAL_PENDING,
+	MF_HTTP_CONNECTIONS, MF_HTTP_ACCEPTED, MF_HTTP_REFUSED,
+	MF_HTTP_EVICTED, MF_HTTP_REQUESTS, MF_HTTP_BAD_REQUESTS,
+	MF_HTTP_TIMEOUTS, MF_HTTP_RENDERS, MF_HTTP_PROBES_WAITING,
+	MF_HTTP_TLS_FAILURES, MF_PROBE_SUCCESS, MF_PROBE_DURATION,
+	MF__COUNT
+};
+
+/* One family of a single sample without labels: v, or v 10^-dec units
+ * for a family the table gives dec digits after the point. */
 void	 metrics_scalar(struct render_buf *b, const struct metrics_sel *sel,
-	    const char *name, bool counter, uint64_t v);
+	    enum metrics_fam f, uint64_t v);
 
 /* A label value escaped as metrics.h says (no quotes added). */
 void	 metrics_label_value(struct render_buf *b, const char *s, size_t n);

@@ -4,13 +4,15 @@
 # the unit in tests/test_service.py; libsmi2-dev for MIB names, libnats-dev
 # for cluster mode, nats-server and prometheus as test peers, npm to fetch
 # the IETF MIB modules tests translate with, libsnmp-base for Net-SNMP's
-# own MIB files, which tests/test_mib.py reads alone too).  Needs root
+# own MIB files, which tests/test_mib.py reads alone too;
+# python3-prometheus-client for its strict OpenMetrics parser, which
+# tests/test_http.py checks /metrics with beside promtool).  Needs root
 # (or sudo) only if something must be installed.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libjansson-dev check python3 python3-cryptography snmpd snmp snmptrapd python3-pysnmp4 libsnmp-dev
-libsnmp-base
+libsnmp-base python3-prometheus-client
 systemd libsmi2-dev libnats-dev nats-server prometheus"
 
 missing=""

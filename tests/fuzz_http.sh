@@ -18,6 +18,8 @@ fuzz_seed 'POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello'
 fuzz_seed 'GET /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'
 fuzz_seed 'GET /probe?poll=x&session=%%zz HTTP/1.1\r\nAccept: application/openmetrics-text;q=0\r\n\r\n'
 fuzz_seed 'GET /metrics SPDY/9\r\n\r\n'
+fuzz_seed 'GET http://127.0.0.1:9116/probe?session=a HTTP/1.1\nContent-Length: -1\n\n'
+fuzz_seed 'GET HTTPS://h?x=1 HTTP/1.1\r\nX: a\rb\r\n\r\n'
 fuzz_seed 'GET /x HTTP/2.0\r\nbad header\r\n\r\nGET / HTTP/1.1\r\n\r\n'
 
 fuzz_run fuzz_http 4096

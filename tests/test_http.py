@@ -94,6 +94,24 @@ def find(samples, name, **labels):
     return res
 
 
+def exchange(port, data, timeout=5):
+    """Send data on a new connection; all it gets back until the daemon
+    closes it (or resets it, or goes quiet for timeout)."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(data)
+        c.settimeout(timeout)
+        try:
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    return got
+
+
 def http_get(port, path, headers=None, host="127.0.0.1", timeout=10):
     req = urllib.request.Request("http://%s:%d%s" % (
         "[%s]" % host if ":" in host else host, port, path),
@@ -103,6 +121,67 @@ def http_get(port, path, headers=None, host="127.0.0.1", timeout=10):
             return r.status, r.headers.get("Content-Type"), r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type"), e.read()
+
+
+OM_CHECK = r'''
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+fams = list(text_string_to_metric_families(sys.stdin.read()))
+print(len(fams))
+'''
+OM_ACCEPT = {"Accept": "application/openmetrics-text; version=1.0.0"}
+
+
+def check_exposition(test, port, camel_ok=False, path="/metrics"):
+    """path (/metrics, or a /probe) in both formats: promtool finds
+    nothing in the text one (but camelCase names when camel_ok: MIB names
+    are kept as the MIB writes them), prometheus_client's strict
+    OpenMetrics parser takes the other, and every family in both has a
+    HELP line of its own."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        test.skipTest("promtool not installed (scripts/deps.sh)")
+    r = subprocess.run(["/usr/bin/python3", "-c",
+                        "import prometheus_client.openmetrics.parser"],
+                       capture_output=True)
+    if r.returncode != 0:
+        test.skipTest("python3-prometheus-client not installed "
+                      "(scripts/deps.sh)")
+    for hdr in ({}, OM_ACCEPT):
+        st, ct, body = http_get(port, path, hdr)
+        test.assertEqual(st, 200)
+        text = body.decode("utf-8")
+        helps = re.findall(r"^# HELP (\S+) (.*)$", text, re.M)
+        typed = re.findall(r"^# TYPE (\S+) ", text, re.M)
+        test.assertEqual([h[0] for h in helps], typed)
+        for name, h in helps:
+            test.assertGreater(len(h), 10, name)
+            test.assertNotIn("snmpmgrd figure", h)
+        if hdr:
+            test.assertTrue(ct.startswith("application/openmetrics"))
+            test.assertTrue(body.endswith(b"# EOF\n"))
+            r = subprocess.run(["/usr/bin/python3", "-c", OM_CHECK],
+                               input=body, capture_output=True, timeout=60)
+            test.assertEqual(r.returncode, 0, r.stderr.decode()[-2000:])
+            test.assertEqual(int(r.stdout), len(typed))
+            continue
+        test.assertTrue(ct.startswith("text/plain; version=0.0.4"))
+        for name in typed:
+            # counters' samples and (in this format) TYPE lines: _total
+            if re.search(r"^# TYPE %s counter$" % re.escape(name), text,
+                         re.M):
+                test.assertTrue(name.endswith("_total"), name)
+        r = subprocess.run([promtool, "check", "metrics"], input=body,
+                           capture_output=True, timeout=60)
+        out = (r.stdout + r.stderr).decode()
+        lines = [ln for ln in out.splitlines() if ln.strip()]
+        if camel_ok:
+            test.assertIn(r.returncode, (0, 3), out)
+            for ln in lines:
+                test.assertIn("should be written in 'snake_case' not "
+                              "'camelCase'", ln)
+        else:
+            test.assertEqual((r.returncode, lines), (0, []), out)
 
 
 class Prometheus:
@@ -207,7 +286,7 @@ class Http(unittest.TestCase):
                          "c": {"port": cls.agent2.port, "polls": ["odd"]}},
         }
         cls.d = Daemon(cls.conf)
-        wait_for(lambda: find(cls.scrape()[0], "ifHCInOctets") and
+        wait_for(lambda: find(cls.scrape()[0], "ifHCInOctets_total") and
                  find(cls.scrape()[0], "oid_" + BASE.replace(".", "_") +
                       "_4_0"), timeout=20, what="first values")
 
@@ -227,11 +306,12 @@ class Http(unittest.TestCase):
     def test_01_values_and_names(self):
         s, types = self.scrape()
         # MIB names, index decoded, the lookup label, the session labels
-        lo = find(s, "ifHCInOctets", session="a", poll="ifs", ifName="lo")
+        lo = find(s, "ifHCInOctets_total", session="a", poll="ifs",
+                  ifName="lo")
         self.assertEqual(len(lo), 1, lo)
         self.assertEqual(lo[0][0]["host"], "127.0.0.1")
         idx = lo[0][0]["ifIndex"]
-        self.assertEqual(types["ifHCInOctets"], "counter")
+        self.assertEqual(types["ifHCInOctets_total"], "counter")
         self.assertEqual(types["ifMtu"], "gauge")
         mtu = net_snmp("snmpget", "-v2c", "-c", "public", self.agent.addr,
                        "1.3.6.1.2.1.2.2.1.4." + idx)[0].split(": ")[-1]
@@ -252,11 +332,11 @@ class Http(unittest.TestCase):
     def test_02_counter64_exact_and_escaping(self):
         s, types = self.scrape()
         name = "oid_" + BASE.replace(".", "_")
-        self.assertEqual(find(s, name + "_1_0", session="c")[0][1],
+        self.assertEqual(find(s, name + "_1_0_total", session="c")[0][1],
                          "18446744073709551615")
-        self.assertEqual(find(s, name + "_2_0", session="c")[0][1],
+        self.assertEqual(find(s, name + "_2_0_total", session="c")[0][1],
                          "9007199254740993")
-        self.assertEqual(types[name + "_1_0"], "counter")
+        self.assertEqual(types[name + "_1_0_total"], "counter")
         # FF 0A 22 5C 41: not UTF-8, newline, quote, backslash, "A"
         odd = find(s, name + "_3_0", session="c")[0][0][name + "_3_0"]
         self.assertEqual(odd, '\\xFF\n"\\A')
@@ -270,9 +350,10 @@ class Http(unittest.TestCase):
         polls = {"a": ("sys", "ifs"), "b": ("sys",), "c": ("odd",)}
         now = time.time()
         for sess, names in polls.items():
-            for fam in ("snmpmgrd_session_up", "snmpmgrd_session_requests",
-                        "snmpmgrd_session_responses",
-                        "snmpmgrd_session_timeouts"):
+            for fam in ("snmpmgrd_session_up",
+                        "snmpmgrd_session_requests_total",
+                        "snmpmgrd_session_responses_total",
+                        "snmpmgrd_session_timeouts_total"):
                 got = find(s, fam, session=sess)
                 self.assertEqual(len(got), 1, (fam, sess, got))
                 self.assertEqual(got[0][0], {"session": sess,
@@ -283,7 +364,7 @@ class Http(unittest.TestCase):
             self.assertRegex(find(s, "snmpmgrd_session_rtt_seconds",
                                   session=sess)[0][1], r"^\d+\.\d{6}$")
             for poll in names:
-                runs = find(s, "snmpmgrd_poll_runs", session=sess,
+                runs = find(s, "snmpmgrd_poll_runs_total", session=sess,
                             poll=poll)
                 self.assertEqual(len(runs), 1, (sess, poll))
                 self.assertGreater(int(runs[0][1]), 0)
@@ -295,10 +376,10 @@ class Http(unittest.TestCase):
                             "seconds", session=sess, poll=poll)[0][1]
                 self.assertRegex(last, r"^\d+\.\d{3}$")
                 self.assertLess(abs(float(last) - now), 60)
-        self.assertEqual(len(find(s, "snmpmgrd_poll_runs")), 4)
+        self.assertEqual(len(find(s, "snmpmgrd_poll_runs_total")), 4)
         up = find(s, "snmpmgrd_uptime_seconds")
         self.assertRegex(up[0][1], r"^\d+\.\d{3}$")
-        self.assertEqual(types["snmpmgrd_session_requests"], "counter")
+        self.assertEqual(types["snmpmgrd_session_requests_total"], "counter")
         self.assertEqual(types["snmpmgrd_session_rtt_seconds"], "gauge")
 
     def test_02c_rtt_of_a_session_without_polls(self):
@@ -307,7 +388,7 @@ class Http(unittest.TestCase):
         self.d.call("session.add", {"session": "nopoll", "config": {}})
         self.addCleanup(self.d.call, "session.remove", {"session": "nopoll"})
         s, _ = self.scrape()
-        self.assertEqual(len(find(s, "snmpmgrd_session_requests",
+        self.assertEqual(len(find(s, "snmpmgrd_session_requests_total",
                                   session="nopoll")), 1)
         self.assertEqual(find(s, "snmpmgrd_session_rtt_seconds",
                               session="nopoll"), [])
@@ -323,29 +404,16 @@ class Http(unittest.TestCase):
         self.assertGreater(float(rtt[0][1]), 0)
 
     def test_03_promtool(self):
-        promtool = shutil.which("promtool")
-        if promtool is None:
-            self.skipTest("promtool not installed")
-        for hdr in ({}, {"Accept": "application/openmetrics-text; "
-                         "version=1.0.0"}):
-            st, ct, body = http_get(self.port, "/metrics", hdr)
-            self.assertEqual(st, 200)
-            if hdr:
-                self.assertTrue(ct.startswith("application/openmetrics"))
-                self.assertTrue(body.endswith(b"# EOF\n"))
-                self.assertIn(b"\nifHCInOctets_total{", body)
-                continue
-            self.assertTrue(ct.startswith("text/plain; version=0.0.4"))
-            r = subprocess.run([promtool, "check", "metrics"], input=body,
-                               capture_output=True, timeout=60)
-            out = (r.stdout + r.stderr).decode()
-            # exit 0, or 3 for lint notes only; parse errors exit 1
-            self.assertIn(r.returncode, (0, 3), out)
-            self.assertNotIn("error while linting", out)
-            for line in out.splitlines():
-                self.assertTrue("camelCase" in line or "counter metrics "
-                                "should have" in line or "no help text" in
-                                line or not line.strip(), line)
+        # MIB-named values: promtool notes only their camelCase
+        check_exposition(self, self.port, camel_ok=True)
+        check_exposition(self, self.port, camel_ok=True,
+                         path="/probe?session=b&module=sys")
+        st, _, body = http_get(self.port, "/metrics", OM_ACCEPT)
+        self.assertIn(b"\nifHCInOctets_total{", body)
+        self.assertIn(b"\n# TYPE ifHCInOctets counter\n", body)
+        self.assertIn(b"\n# HELP ifHCInOctets SNMP object "
+                      b"IF-MIB::ifHCInOctets (1.3.6.1.2.1.31.1.1.1.6).\n",
+                      body)
 
     def test_04_prometheus_scrapes(self):
         prom = Prometheus([
@@ -390,7 +458,8 @@ class Http(unittest.TestCase):
         p, _ = parse(body.decode())
         # the first session polling that address, its one poll, run now
         self.assertEqual(find(p, "snmpmgrd_probe_success")[0][1], "1")
-        self.assertTrue(find(p, "ifHCInOctets", session="a", poll="ifs"))
+        self.assertTrue(find(p, "ifHCInOctets_total", session="a",
+                             poll="ifs"))
         self.assertFalse(find(p, "sysDescr"))
         # values taken after the request came (a run started for it, or
         # one already running that it waited for)
@@ -410,14 +479,15 @@ class Http(unittest.TestCase):
 
     def runs_of_b(self):
         s, _ = self.scrape()
-        return (int(find(s, "snmpmgrd_poll_ok", session="b")[0][1]),
-                int(find(s, "snmpmgrd_poll_overruns", session="b")[0][1]))
+        return (int(find(s, "snmpmgrd_poll_ok_total", session="b")[0][1]),
+                int(find(s, "snmpmgrd_poll_overruns_total",
+                         session="b")[0][1]))
 
     def test_06_hostile_clients(self):
         ok0, over0 = self.runs_of_b()
         t0 = time.monotonic()
         socks = []
-        # 1,000 connections: 64 are taken, the rest closed at once
+        # 1,000 connections: each new one evicts the oldest idle one
         for _ in range(1000):
             c = socket.socket()
             c.setblocking(False)
@@ -430,19 +500,9 @@ class Http(unittest.TestCase):
         for c in socks:
             c.close()
         # huge head: 431 and closed
-        with socket.create_connection(("127.0.0.1", self.port)) as c:
-            c.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 100000)
-            c.settimeout(5)
-            data = b""
-            try:
-                while True:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-            except (ConnectionResetError, socket.timeout):
-                pass
-            self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:80])
+        data = exchange(self.port, b"GET /metrics HTTP/1.1\r\nX: " +
+                        b"a" * 100000)
+        self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:80])
         # slowloris: bytes trickle in, the 1 s request deadline still ends
         # them
         slow = [socket.create_connection(("127.0.0.1", self.port))
@@ -477,16 +537,78 @@ class Http(unittest.TestCase):
                                 (ok0, ok1, elapsed))
         self.assertEqual(over1, over0)
         s, _ = self.scrape()
-        self.assertGreater(int(find(s, "snmpmgrd_http_connections_refused"
-                                    )[0][1]), 0)
+        # (how many reach accept() at all depends on the listen backlog)
+        self.assertGreater(int(find(s, "snmpmgrd_http_connections_evicted_"
+                                    "total")[0][1]), 0)
+        self.assertTrue(self.d.alive())
+
+    def test_06b_connection_flood_cannot_lock_out_a_scrape(self):
+        def evicted():
+            s, _ = self.scrape()
+            return int(find(s, "snmpmgrd_http_connections_evicted_total"
+                            )[0][1])
+        ev0 = evicted()
+        # more idle connections than http.max_connections (64), each
+        # accepted and holding its slot: a scrape still gets in at once,
+        # well within request_timeout (1 s here)
+        idle = [socket.create_connection(("127.0.0.1", self.port))
+                for _ in range(70)]
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        st, _, body = http_get(self.port, "/metrics", timeout=5)
+        self.assertEqual(st, 200, body[:200])
+        self.assertLess(time.monotonic() - t0, 0.9)
+        # the oldest idle ones were closed to make room
+        idle[0].settimeout(2)
+        self.assertEqual(idle[0].recv(100), b"")
+        for c in idle:
+            c.close()
+        # served connections kept alive and idle give way too, oldest
+        # first, but only once no fresh one is left
+        kept = []
+        for _ in range(70):
+            c = socket.create_connection(("127.0.0.1", self.port))
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.settimeout(5)
+            self.assertTrue(c.recv(4096).startswith(b"HTTP/1.1 200"))
+            kept.append(c)
+        st, _, _ = http_get(self.port, "/metrics", timeout=5)
+        self.assertEqual(st, 200)
+        for c in kept:
+            c.close()
+        # a client holding 100 connections and opening a new one for
+        # each it gives up, as fast as it can, while 10 scrapes run:
+        # every one is served
+        stop = [False]
+
+        def flood():
+            socks = []
+            while not stop[0]:
+                try:
+                    socks.append(socket.create_connection(
+                        ("127.0.0.1", self.port), timeout=1))
+                except OSError:
+                    pass
+                if len(socks) > 100:
+                    socks.pop(0).close()
+            for c in socks:
+                c.close()
+        import threading
+        th = threading.Thread(target=flood)
+        th.start()
+        try:
+            time.sleep(0.2)
+            for _ in range(10):
+                st, _, _ = http_get(self.port, "/metrics", timeout=5)
+                self.assertEqual(st, 200)
+        finally:
+            stop[0] = True
+            th.join()
+        self.assertGreater(evicted() - ev0, 70)
         self.assertTrue(self.d.alive())
 
     def test_07_bad_requests(self):
-        def raw(data):
-            with socket.create_connection(("127.0.0.1", self.port)) as c:
-                c.sendall(data)
-                c.settimeout(5)
-                return c.recv(200)
+        raw = self.raw
         self.assertTrue(raw(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(
             b"HTTP/1.1 405"))
         self.assertTrue(raw(b"GET /metrics HTTP/1.1\r\nContent-Length: 5"
@@ -495,17 +617,56 @@ class Http(unittest.TestCase):
             b"HTTP/1.1 400"))
         self.assertTrue(raw(b"garbage\r\n\r\n").startswith(b"HTTP/1.1 400"))
         # keep-alive: two requests on one connection
+        data = exchange(self.port, b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1"
+                        b"\r\nConnection: close\r\n\r\n")
+        self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+
+    def raw(self, data):
         with socket.create_connection(("127.0.0.1", self.port)) as c:
-            c.sendall(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n"
-                      b"Connection: close\r\n\r\n")
+            c.sendall(data)
             c.settimeout(5)
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+            return c.recv(200)
+
+    def test_07b_content_length_and_bare_cr(self):
+        raw = self.raw
+        # a Content-Length that is not a length: 400, not 413 (RFC 9112
+        # 6.3); 0 written as 00 is still none
+        for cl in (b"-1", b"abc", b"", b"1, 1", b"0x0"):
+            self.assertTrue(raw(b"GET / HTTP/1.1\r\nContent-Length: " + cl +
+                                b"\r\n\r\n").startswith(b"HTTP/1.1 400"),
+                            cl)
+        self.assertTrue(raw(b"GET / HTTP/1.1\r\nContent-Length: 00\r\n"
+                            b"Connection: close\r\n\r\n").startswith(
+            b"HTTP/1.1 200"))
+        # a bare CR inside a header line: 400
+        self.assertTrue(raw(b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"
+                            ).startswith(b"HTTP/1.1 400"))
+
+    def test_07c_bare_lf_line_ends(self):
+        # bare LF line ends (RFC 9112 2.2) are answered at once, not at
+        # request_timeout (1 s here), as are mixed ones
+        for req in (b"GET /metrics HTTP/1.1\nHost: x\nConnection: close\n\n",
+                    b"GET /metrics HTTP/1.1\r\nHost: x\nConnection: close"
+                    b"\n\r\n"):
+            t0 = time.monotonic()
+            data = exchange(self.port, req)
+            self.assertLess(time.monotonic() - t0, 0.9)
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:80])
+            self.assertIn(b"\nsnmpmgrd_uptime_seconds ", data)
+
+    def test_07d_absolute_form_target(self):
+        raw = self.raw
+        # absolute-form (RFC 9112 3.2.2), as a proxy would send it
+        for target in (b"http://127.0.0.1:%d/metrics" % self.port,
+                       b"HTTP://example.org/probe?session=b&module=sys"):
+            data = raw(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n"
+                       b"Connection: close\r\n\r\n")
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"),
+                            (target, data[:80]))
+        self.assertTrue(raw(b"GET http://h HTTP/1.1\r\nConnection: close"
+                            b"\r\n\r\n").startswith(b"HTTP/1.1 200"))
+        self.assertTrue(raw(b"GET http://h/nothing HTTP/1.1\r\n\r\n"
+                            ).startswith(b"HTTP/1.1 404"))
 
     def test_08_reload_takes_new_bounds(self):
         def head(n):
@@ -598,8 +759,8 @@ class HttpRates(unittest.TestCase):
         self.run_poll("plain")
         s, types, _ = self.scrape()
         # values, but a first sample has no rate
-        self.assertEqual(find(s, self.mname(self.C64), poll="r")[0][1],
-                         str(2 ** 60 + 5))
+        self.assertEqual(find(s, self.mname(self.C64) + "_total",
+                              poll="r")[0][1], str(2 ** 60 + 5))
         self.assertEqual(self.rates(s, self.C32), [])
         self.assertEqual(self.rates(s, self.C64), [])
 
@@ -621,26 +782,19 @@ class HttpRates(unittest.TestCase):
                              float("%.15g" % (delta / (us / 1e6))))
             self.assertEqual(got[0][0]["host"], "127.0.0.1", body[:3000])
             self.assertEqual(types[self.mname(oid) + "_rate"], "gauge")
-            self.assertEqual(types[self.mname(oid)], "counter")
+            self.assertEqual(types[self.mname(oid) + "_total"], "counter")
         # not counters, or a poll that does not ask: no rate
         self.assertEqual(self.rates(s, self.GAUGE), [])
         self.assertEqual(self.rates(s, self.UPTIME), [])
         self.assertEqual(self.rates(s, self.C32, poll="plain"), [])
-        self.assertEqual(find(s, self.mname(self.C32), poll="plain")[0][1],
-                         str(500))
+        self.assertEqual(find(s, self.mname(self.C32) + "_total",
+                              poll="plain")[0][1], str(500))
         # OpenMetrics: the counter with _total, the rate gauge as it is
         st, _, om = http_get(self.port, "/metrics", {
             "Accept": "application/openmetrics-text; version=1.0.0"})
         self.assertIn(b"\n# TYPE %s_rate gauge\n%s_rate{" % (
             self.mname(self.C64).encode(), self.mname(self.C64).encode()), om)
         self.assertIn(("\n%s_total{" % self.mname(self.C64)).encode(), om)
-        promtool = shutil.which("promtool")
-        if promtool is not None:
-            p = subprocess.run([promtool, "check", "metrics"], input=body,
-                               capture_output=True, timeout=60)
-            out = (p.stdout + p.stderr).decode()
-            self.assertIn(p.returncode, (0, 3), out)
-            self.assertNotIn("error while linting", out)
 
         prom = Prometheus([{"name": "snmp", "path": "/metrics",
                             "target": "127.0.0.1:%d" % self.port}])
@@ -662,8 +816,8 @@ class HttpRates(unittest.TestCase):
             s, _, _ = self.scrape()
             self.assertEqual(self.rates(s, self.C32), [])
             self.assertEqual(self.rates(s, self.C64), [])
-            self.assertEqual(find(s, self.mname(self.C64), poll="r")[0][1],
-                             "9")
+            self.assertEqual(find(s, self.mname(self.C64) + "_total",
+                                  poll="r")[0][1], "9")
             wait_for(lambda: prom.query(q) == [], timeout=15,
                      what="the rate series to go stale")
             # rates again from the restarted values
@@ -677,6 +831,9 @@ class HttpRates(unittest.TestCase):
             self.assertTrue(res)
         finally:
             prom.close()
+        # numeric names, rates, the daemon's own: promtool finds nothing
+        check_exposition(self, self.port)
+        check_exposition(self, self.port, path="/probe?session=fake")
 
 
 class HttpTls(unittest.TestCase):
@@ -742,8 +899,9 @@ class HttpTls(unittest.TestCase):
 
     def runs(self):
         s, _ = self.scrape()
-        return (int(find(s, "snmpmgrd_poll_ok", session="b")[0][1]),
-                int(find(s, "snmpmgrd_poll_overruns", session="b")[0][1]))
+        return (int(find(s, "snmpmgrd_poll_ok_total", session="b")[0][1]),
+                int(find(s, "snmpmgrd_poll_overruns_total",
+                         session="b")[0][1]))
 
     def test_01_https_and_client_certificates(self):
         import ssl
@@ -779,7 +937,7 @@ class HttpTls(unittest.TestCase):
                     pass
         s, _ = self.scrape()
         self.assertGreaterEqual(int(find(
-            s, "snmpmgrd_http_tls_handshake_failures")[0][1]), 2)
+            s, "snmpmgrd_http_tls_handshake_failures_total")[0][1]), 2)
         # the key never reaches the log
         with open(self.key) as f:
             body = [ln for ln in f.read().splitlines() if "-----" not in ln]
@@ -870,7 +1028,7 @@ class HttpTls(unittest.TestCase):
         self.assertEqual(over1, over0)
         s, _ = self.scrape()
         self.assertGreaterEqual(int(find(
-            s, "snmpmgrd_http_tls_handshake_failures")[0][1]), 45)
+            s, "snmpmgrd_http_tls_handshake_failures_total")[0][1]), 45)
         self.assertTrue(self.d.alive())
 
     def peer_cn(self):

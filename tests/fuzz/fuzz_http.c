@@ -4,7 +4,8 @@
  * /probe queries, on any bytes.
  *
  * The input is framed as daemon/http.c frames a connection's bytes: up to
- * the first blank line (or all of it), refused when it holds a NUL.  The
+ * the first empty line (http_head_end(), CRLF or bare LF line ends; or
+ * all of it), refused when it holds a NUL.  The
  * parser must then either refuse it with one of its statuses and a reason
  * or hand back a GET or HEAD whose target and query lie inside the head;
  * a query's parameters must lie inside it and be no longer than it, and
@@ -34,15 +35,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_req	 r;
 	struct http_query q;
 	char		*head, *copy;
-	size_t		 len = size, i, qlen;
+	size_t		 len = size, qlen;
+	ssize_t		 end;
 
 	if (size > FUZZ_MAX_HEAD)
 		return 0;
-	for (i = 0; i + 4 <= size; i++)
-		if (memcmp(data + i, "\r\n\r\n", 4) == 0) {
-			len = i + 4;
-			break;
-		}
+	if ((end = http_head_end((const char *)data, size)) != -1) {
+		if (end < 2 || (size_t)end > size)
+			abort();
+		len = (size_t)end;
+	}
 	if (memchr(data, '\0', len) != NULL)
 		return 0;
 	if ((head = malloc(len + 1)) == NULL ||
