@@ -204,23 +204,22 @@ tp_rec_begin(struct trapproc *tp, const char *timestr, bool inform,
 	}
 }
 
-/* A hash of the octets of a VarBindList as it came (a retransmission
- * of an inform has the same; traps.c tells them from new informs). */
-static uint64_t
-tp_vbl_hash(const struct snmp_vbl *v)
+uint64_t
+tp_key_hash(uint64_t h, const uint8_t *p, size_t n)
 {
-	uint64_t	 h = 0x9e3779b97f4a7c15ULL ^ v->len, w;
+	uint64_t	 w;
 	size_t		 i = 0;
 
-	if (v->p == NULL)
+	h ^= 0x9e3779b97f4a7c15ULL ^ n;
+	if (p == NULL)
 		return h;
-	for (; i + sizeof(w) <= v->len; i += sizeof(w)) {
-		memcpy(&w, v->p + i, sizeof(w));	/* one load */
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));	/* one load */
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
-	for (w = 0; i < v->len; i++)
-		w = w << 8 | v->p[i];
+	for (w = 0; i < n; i++)
+		w = w << 8 | p[i];
 	return (h ^ w) * 0xff51afd7ed558ccdULL;
 }
 
@@ -261,8 +260,11 @@ tp_rec_end(struct trapproc *tp, struct trapproc_out *out, bool have_reqid,
 	out->verdict = TRAPPROC_ACCEPT;
 	out->reason = TRAPPROC_OK;
 	out->request_id = have_reqid ? reqid : 0;
+	/* A retransmission has the same octets of varbinds, and the same
+	 * sender's name (traps.c tells it from a new inform). */
 	if (pdu->type == SNMP_PDU_INFORM)
-		out->vb_hash = tp_vbl_hash(&pdu->vblist);
+		out->vb_hash = tp_key_hash(n->who, pdu->vblist.p,
+		    pdu->vblist.len);
 	out->rec = b->p;
 	out->reclen = b->len;
 	return 0;

@@ -760,6 +760,8 @@ tp_community(struct trapproc *tp, struct snmp_msg *msg,
 		return;
 	tp_rec_begin(tp, timestr, inform, from, listener, v1 ? "1" : "2c");
 	tp_text_field(b, "community", msg->community, msg->community_len);
+	notif.who = tp_key_hash(v1 ? 1 : 2, msg->community,
+	    msg->community_len);
 	if (v1) {
 		char	 addr[INET_ADDRSTRLEN];
 
@@ -1301,6 +1303,10 @@ tp_v3(struct trapproc *tp, const uint8_t *buf, size_t len,
 	    msg->context_name_len);
 	render_adds(b, ",\"msg_id\":");
 	render_i64(b, msg->msg_id);
+	notif.who = tp_key_hash(tp_key_hash(tp_key_hash(3 + flags,
+	    (const uint8_t *)tu->name, tu->namelen), msg->context_engine_id,
+	    msg->context_engine_id_len), msg->context_name,
+	    msg->context_name_len);
 	if (tp_rec_end(tp, out, true, msg->pdu.request_id, &notif,
 	    &msg->pdu) == -1)
 		goto done;

@@ -140,7 +140,13 @@ struct tp_notif {
 	const uint8_t	*ber;		/* NULL: oid */
 	size_t		 berlen;
 	struct oid	 oid;
+	uint64_t	 who;		/* tp_key_hash of the names it came
+					 * under: version and community, or
+					 * user, level and context */
 };
+
+/* h and the n octets at p, mixed (a retransmission's key, traps.c). */
+uint64_t tp_key_hash(uint64_t h, const uint8_t *p, size_t n);
 
 /* RFC 3416 4.2.6: uptime and snmpTrapOID.0 of an SNMPv2-Trap or inform,
  * either kind of varbinds.  0 or -1 (no snmpTrapOID.0). */

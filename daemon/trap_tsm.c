@@ -193,6 +193,10 @@ trapproc_input_tsm(struct trapproc *tp, const uint8_t *buf, size_t len,
 	    msg.context_name_len);
 	render_adds(b, ",\"msg_id\":");
 	render_i64(b, msg.msg_id);
+	notif.who = tp_key_hash(tp_key_hash(tp_key_hash(4 + msg.msg_flags,
+	    (const uint8_t *)secname, strlen(secname)), msg.context_engine_id,
+	    msg.context_engine_id_len), msg.context_name,
+	    msg.context_name_len);
 	if (tp_rec_end(tp, out, true, msg.pdu.request_id, &notif,
 	    &msg.pdu) == -1)
 		return;

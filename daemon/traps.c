@@ -874,6 +874,10 @@ traps_reload(struct daemon *d, struct traps *t, const struct config *conf,
 	trapproc_free(scratch);
 	t->auto_ack = ct->auto_ack;
 	trapproc_set_auto_ack(t->tp, ct->auto_ack);
+	if (t->ack_cluster && !ct->ack_after_cluster) {
+		t->ack_cluster = false;
+		traps_ack_uncluster(t);
+	}
 	t->ack_cluster = ct->ack_after_cluster;
 
 	traps_journal_opts(ct, &jo);

@@ -451,6 +451,30 @@ traps_hold_check(struct traps *t)
 			trap_tcp_hold(t->ls[i].tcp, hold);
 }
 
+/*
+ * ack_after went from "cluster" to "journal" (a reload): what waits only
+ * for JetStream waits no more.  The journaled ones are answered now, the
+ * others when the journal settles them; none would ever be given up
+ * otherwise, and the queue would fill for good.
+ */
+void
+traps_ack_uncluster(struct traps *t)
+{
+	struct traps_ack	*a;
+	size_t			 i;
+
+	for (i = 0; i < t->nacks; i++) {
+		a = &t->acks[i];
+		if (a->done || !a->need_cluster)
+			continue;
+		a->need_cluster = false;
+		if (a->journaled)
+			traps_ack_send(t, a);
+	}
+	traps_ack_flush(t);
+	traps_ack_trim(t);
+}
+
 /* Acknowledgements JetStream never confirmed are given up even when
  * nothing else settles, so a hold ends and acks.waiting tells true. */
 void

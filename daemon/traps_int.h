@@ -140,6 +140,8 @@ bool		 traps_ack_again(struct traps *t, size_t slot, int fd,
 int		 traps_ack_queue(struct traps *t, uint64_t seq, size_t slot,
 		    int fd, uint64_t assoc, const struct sockaddr *to,
 		    socklen_t tolen, const struct trapproc_out *out);
+/* ack_after left "cluster" (a reload): nothing waits for JetStream. */
+void		 traps_ack_uncluster(struct traps *t);
 /* The journal's settle callback, JetStream's confirmations, the hold's
  * timer (arg: the struct traps). */
 void		 traps_settled_cb(void *arg, uint64_t upto,

@@ -32,6 +32,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snmptest  # noqa: E402
+from ber import v2c_trap  # noqa: E402
+from test_traps import reqid_of  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir",
                               os.path.join(os.path.dirname(__file__), ".."))
@@ -1404,6 +1406,35 @@ class ClusterInforms(unittest.TestCase):
             time.sleep(0.5)
         self.assertEqual(acks["waiting"], 0, acks)
         self.assertGreater(acks["dropped"], 0, acks)
+
+    def test_reload_to_journal_answers_what_waited_for_nats(self):
+        # Informs waiting for JetStream while NATS is away; a reload to
+        # ack_after "journal" answers them (they are journaled), and the
+        # queue does not keep them for good.
+        self.nats.stop()
+        deadline = time.time() + 10
+        while time.time() < deadline and self.d.call("daemon.status")[
+                "cluster"]["nats"] == "connected":
+            time.sleep(0.1)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(u.close)
+        u.settimeout(10)
+        for i in range(3):
+            u.sendto(v2c_trap(500 + i, "1.3.6.1.4.1.99999.77.%d" % i,
+                              community=b"s3cret-comm", pdu_type=0xA6),
+                     ("127.0.0.1", self.port))
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                self.d.call("trap.stats")["acks"]["waiting"] < 3:
+            time.sleep(0.1)
+        self.assertEqual(self.d.call("trap.stats")["acks"]["waiting"], 3)
+        cfg = json.loads(json.dumps(self.d.config))
+        cfg["traps"]["ack_after"] = "journal"
+        self.d.write_config(cfg)
+        self.assertNotIn("error", self.d.rpc("daemon.reload"))
+        got = sorted(reqid_of(u.recv(65536)) for _ in range(3))
+        self.assertEqual(got, [500, 501, 502])
+        self.assertEqual(self.d.call("trap.stats")["acks"]["waiting"], 0)
 
 
 if __name__ == "__main__":

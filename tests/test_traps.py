@@ -1464,6 +1464,39 @@ class RetransmissionTest(unittest.TestCase):
                          5 + st["acks"]["retransmissions"], st)
         self.assertEqual(st["acks"]["overflow"], 0, st)
 
+    def test_same_inform_under_another_community_is_no_retransmission(self):
+        # The same request-id and varbinds from the same socket, but
+        # under another community: another inform, recorded as well (it
+        # must not be answered without a record of it).
+        port = snmptest._free_udp_tcp_port()
+        d = Daemon({"traps": {"listen": ["udp:127.0.0.1:%d" % port],
+                              "communities": ["public", "other"],
+                              "journal": {"path": "traps.jsonl",
+                                          "fsync": "none",
+                                          "max_size": "1GiB"}}},
+                   start=False)
+        j = StalledJournal(os.path.join(d.config["state_dir"],
+                                        "traps.jsonl"))
+        self.addCleanup(j.close)
+        self.addCleanup(d.close)
+        self.addCleanup(j.release)
+        d.start()
+        oid = unique_oid()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(u.close)
+        u.settimeout(10)
+        for comm in (b"public", b"other"):
+            u.sendto(v2c_trap(77, oid, community=comm, pdu_type=0xA6),
+                     ("127.0.0.1", port))
+        st = wait_stats(d, lambda st: st["informs"] >= 2)
+        self.assertEqual(st["acks"]["waiting"], 2, st)
+        j.release()
+        self.assertEqual([reqid_of(u.recv(65536)) for _ in range(2)],
+                         [77, 77])
+        self.assertEqual(sorted(r["community"] for r in j.records()
+                                if r["trap_oid"] == oid),
+                         ["other", "public"])
+
 
 @skip_unless("snmptrapd")
 class SenderTest(unittest.TestCase):
