@@ -223,7 +223,8 @@ cluster_expiry_cb(evutil_socket_t fd, short ev, void *arg)
 /*
  * Say when another node announces a config hash other than ours, once
  * per node and hash (a node whose files differ from ours), and when it
- * comes to agree.  old: the members of the view before.
+ * comes to agree.  old: the members of the view before (NULL: say it of
+ * every member that differs, after our own hash changed).
  */
 static void
 cl_hash_news(struct cluster *cl, const struct member *old, size_t nold)
@@ -672,6 +673,8 @@ cluster_set_hash(struct cluster *cl, const char *hash)
 	snprintf(cl->hash, sizeof(cl->hash), "%s", hash);
 	pthread_mutex_unlock(&cl->mu);
 	log_info("cluster: config hash now %s", hash);
+	/* Who differs from us now, said again. */
+	cl_hash_news(cl, NULL, 0);
 }
 
 

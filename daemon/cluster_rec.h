@@ -43,12 +43,16 @@ struct pubm_spares {
 };
 /*
  * Ask the caches for m's block, header and cap bytes after it (rw 0: to
- * be read, 1: written): a record's block is cold when the other thread
- * comes to it, tens of milliseconds later.
+ * be read, 1: written), at most PUBM_PREFETCH_MAX octets (a large record
+ * would push out more than it brings): a record's block is cold when the
+ * other thread comes to it, tens of milliseconds later.
  */
+#define PUBM_PREFETCH_MAX	4096
 #define PUBM_PREFETCH(m, cap, rw) do {					\
 	const char *pf_ = (const char *)(m);				\
-	const char *pf_end_ = pf_ + sizeof(struct pubm) + (cap);	\
+	size_t pf_n_ = sizeof(struct pubm) + (cap);			\
+	const char *pf_end_ = pf_ + (pf_n_ < PUBM_PREFETCH_MAX ?	\
+	    pf_n_ : PUBM_PREFETCH_MAX);					\
 									\
 	for (; pf_ < pf_end_; pf_ += 64)				\
 		__builtin_prefetch(pf_, (rw));				\

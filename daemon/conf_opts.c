@@ -602,6 +602,8 @@ session_opts_apply(const json_t *obj, struct sess_opts *o, bool change,
  fail:
 	usm_cred_free(cred);
 	dtls_cred_free(tc);
+	if (merged != NULL)
+		config_json_wipe_secrets(merged);	/* a key_password */
 	json_decref(merged);
 	json_decref(extra);
 	return -1;

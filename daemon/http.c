@@ -661,7 +661,11 @@ conn_evict(struct http *h)
 {
 	struct hconn	*c;
 
-	if ((c = TAILQ_FIRST(&h->fresh)) == NULL)
+	/* Never one being answered (a 408 or 431 on its way, too). */
+	TAILQ_FOREACH(c, &h->fresh, q)
+		if (!c->busy)
+			break;
+	if (c == NULL)
 		TAILQ_FOREACH(c, &h->served, q)
 			if (!c->busy)
 				break;
