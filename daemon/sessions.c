@@ -542,7 +542,8 @@ sessions_asked(struct dsess *ds, int error, const char *detail,
 {
 	struct sessions_asked	*a;
 
-	if (error == SNMPMGR_ERR_INTERRUPTED || ds->ps != NULL ||
+	/* Polled sessions too: until a poll has run, the views show it. */
+	if (error == SNMPMGR_ERR_INTERRUPTED ||
 	    (a = sessions_asked_make(ds)) == NULL)
 		return;
 	if (error != 0) {

@@ -145,8 +145,9 @@ void		 sessions_note(struct dsess *ds, int error, const char *detail);
  * sessions_asked() records how one ended (op.c, for every request, walk
  * and discovery on a configured session): error 0 an answer (its RTT
  * folded into the smoothed RTT when have_rtt), otherwise the error and
- * detail; SNMPMGR_ERR_INTERRUPTED is neither.  Only a session without
- * polls records: one with polls shows its polls' (polls.c).
+ * detail; SNMPMGR_ERR_INTERRUPTED is neither.  The views show it for a
+ * session without polls, and for one until a poll of it has run (then
+ * its polls', polls.c).
  * sessions_asked_state() is NULL when nothing was recorded.
  *
  * sessions_store() is what ad-hoc operations stored ("store": true),

@@ -76,6 +76,22 @@ view_sess_health(json_t *o, const struct state_sess *st)
 	    json_real(st->srtt_us / 1000.0) : json_null());
 }
 
+/*
+ * What a session's health is read from: its polls', or, until one of its
+ * polls has run, what its clients' requests left (so a session whose
+ * first poll is still ahead shows the round trips it has had).
+ */
+static const struct state_sess *
+view_health_of(const struct dsess *ds, const struct state_sess *polls)
+{
+	const struct state_sess	*asked = sessions_asked_state(ds);
+
+	if (polls != NULL && polls->polls_ok + polls->polls_failed == 0 &&
+	    asked != NULL)
+		return asked;
+	return polls;
+}
+
 /* Add polls, last_success, last_error, srtt_ms, overruns to a
  * session.list row: a session without polls has its client requests'
  * and no overruns. */
@@ -98,7 +114,7 @@ view_poll_row(const struct dsess *ds, json_t *row)
 	}
 	json_object_set_new(row, "polls",
 	    json_integer((json_int_t)info.njobs));
-	view_sess_health(row, info.st);
+	view_sess_health(row, view_health_of(ds, info.st));
 	json_object_set_new(row, "overruns", json_integer((json_int_t)overruns));
 }
 
@@ -213,7 +229,7 @@ view_poll_show(const struct dsess *ds)
 		return json_pack("{s:o,s:o}", "state", state, "polls", arr);
 	}
 	now = info.now_us;
-	ss = info.st;
+	ss = view_health_of(ds, info.st);
 	state = json_pack("{s:s,s:I,s:f,s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:I}",
 	    "state", polls_state_name(ds),
 	    "consecutive_failures", (json_int_t)st->fails,
@@ -227,8 +243,8 @@ view_poll_show(const struct dsess *ds)
 	    "last_error", view_state_err(&ss->err),
 	    "srtt_ms", ss->have_rtt ? json_real(ss->srtt_us / 1000.0) :
 	    json_null(),
-	    "polls_ok", (json_int_t)ss->polls_ok,
-	    "polls_failed", (json_int_t)ss->polls_failed);
+	    "polls_ok", (json_int_t)info.st->polls_ok,
+	    "polls_failed", (json_int_t)info.st->polls_failed);
 	if (state == NULL) {
 		json_decref(arr);
 		return NULL;

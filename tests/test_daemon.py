@@ -246,6 +246,22 @@ class DaemonMethods(unittest.TestCase):
         self.assertIn("nosuch", e["message"])
         self.assertEqual(self.error("session.show", {})["code"], -32602)
 
+    def test_session_before_its_first_poll_shows_its_requests(self):
+        # A poll once a week has not run yet: until it has, the health
+        # is what the clients' requests left, as without polls.
+        d = Daemon({"polls": {"weekly": {"get": [SYS_UPTIME],
+                                         "interval": "7d"}},
+                    "sessions": {"w": self.agent.target(polls=["weekly"])}})
+        self.addCleanup(d.close)
+        d.call("snmp.get", {"session": "w", "oids": [SYS_UPTIME]})
+        st = d.call("session.show", {"session": "w"})["state"]
+        self.assertEqual(st["polls_ok"] + st["polls_failed"], 0, st)
+        self.assertGreater(st["srtt_ms"] or 0, 0, st)
+        self.assertIsNotNone(st["last_success"], st)
+        row = d.call("session.list")["sessions"][0]
+        self.assertEqual(row["srtt_ms"], st["srtt_ms"])
+        self.assertEqual(row["last_success"], st["last_success"])
+
     def test_session_without_polls_shows_its_requests(self):
         # Sessions of their own, never asked before: no other test's
         # requests mix in.  No polls, so the state stays "unknown".
