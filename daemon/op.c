@@ -306,13 +306,12 @@ op_request(struct op *op, const struct snmp_pdu *pdu,
 		    "broadcast session", ctl_req_method(op->r));
 		return op_start_failed(op);
 	}
-	if ((op->sr = sess_request(op->s, pdu, op_response_cb, op)) == NULL) {
+	if (op_request_next(op, pdu, answer) == -1) {
 		if (op->ds != NULL)
 			sessions_note(op->ds, snmpmgr_lasterr(),
 			    snmpmgr_lasterr_detail());
 		return op_start_failed(op);
 	}
-	op->req_id = sess_req_id(op->sr);
 	return op_pending(op);
 }
 

@@ -1366,6 +1366,14 @@ class ClusterInforms(unittest.TestCase):
                         if v["oid"] == "1.3.6.1.2.1.1.5.0"][0]["value"])
         return out
 
+    def stop_nats(self):
+        """Stop the NATS server; return once the node has seen it go."""
+        self.nats.stop()
+        deadline = time.time() + 10
+        while time.time() < deadline and self.d.call("daemon.status")[
+                "cluster"]["nats"] == "connected":
+            time.sleep(0.1)
+
     def test_acknowledged_informs_survive_kill_9(self):
         n = 20
         for i in range(n):
@@ -1376,11 +1384,7 @@ class ClusterInforms(unittest.TestCase):
         self.assertEqual(self.texts(), ["inf-%d" % i for i in range(n)])
 
     def test_not_acknowledged_while_nats_is_away(self):
-        self.nats.stop()
-        deadline = time.time() + 10
-        while time.time() < deadline and self.d.call("daemon.status")[
-                "cluster"]["nats"] == "connected":
-            time.sleep(0.1)
+        self.stop_nats()
         # one sender gives up: never acknowledged
         p1 = self.inform("lost-ack", timeout=1, retries=1)
         self.assertNotEqual(p1.wait(30), 0, "acknowledged without NATS")
@@ -1411,11 +1415,7 @@ class ClusterInforms(unittest.TestCase):
         # Informs waiting for JetStream while NATS is away; a reload to
         # ack_after "journal" answers them (they are journaled), and the
         # queue does not keep them for good.
-        self.nats.stop()
-        deadline = time.time() + 10
-        while time.time() < deadline and self.d.call("daemon.status")[
-                "cluster"]["nats"] == "connected":
-            time.sleep(0.1)
+        self.stop_nats()
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.addCleanup(u.close)
         u.settimeout(10)

@@ -186,64 +186,60 @@ class SparseTable(unittest.TestCase):
 class IfTable(unittest.TestCase):
     """ifTable against snmptable on the same agent and MIB files."""
 
-    def test_same_as_snmptable(self):
+    def start(self, **polls):
+        """The MIB directories, an snmpd and a daemon with session "a"
+        (polling polls, name: definition), stopped after the test."""
         if not os.path.isdir(NET_SNMP_MIBS):
             raise unittest.SkipTest("libsnmp-base MIBs not installed")
         dirs = [mib_cache(), NET_SNMP_MIBS, TEST_MIBS]
         agent = Snmpd(stable_view=True)
-        d = Daemon({"mibs": {"dirs": dirs, "modules": MODULES},
-                    "sessions": {"a": agent.target(timeout="3s")}})
-        try:
-            theirs = ns_tool("snmptable", dirs, MODULES, "-v2c", "-c",
-                             "public", "-Cf", "\t", "-Ci", "-CH",
-                             agent.addr, "IF-MIB::ifTable")
-            self.assertEqual(theirs.returncode, 0, theirs.stderr)
-            r = d.ctl("table", "-Cf", "\t", "-Ci", "-CH", "a",
-                      "IF-MIB::ifTable")
-            self.assertEqual(r.returncode, 0, r.stderr)
-            ours = [l.split("\t") for l in r.stdout.splitlines()]
-            them = [l.split("\t") for l in theirs.stdout.splitlines()]
-            self.assertGreater(len(them), 0)
-            self.assertEqual(len(ours), len(them))
-            diff = [(i, j, a, b) for i, (ro, rt) in enumerate(zip(ours, them))
-                    for j, (a, b) in enumerate(zip(ro, rt))
-                    if a != norm(b)]
-            self.assertEqual(diff, [])
-            self.assertEqual([len(x) for x in ours], [len(x) for x in them])
-        finally:
-            d.close()
-            agent.close()
+        self.addCleanup(agent.close)
+        cfg = {"mibs": {"dirs": dirs, "modules": MODULES},
+               "sessions": {"a": agent.target(timeout="3s")}}
+        if polls:
+            cfg["polls"] = polls
+            cfg["sessions"]["a"]["polls"] = list(polls)
+        d = Daemon(cfg)
+        self.addCleanup(d.close)
+        return dirs, agent, d
+
+    def test_same_as_snmptable(self):
+        dirs, agent, d = self.start()
+        theirs = ns_tool("snmptable", dirs, MODULES, "-v2c", "-c",
+                         "public", "-Cf", "\t", "-Ci", "-CH",
+                         agent.addr, "IF-MIB::ifTable")
+        self.assertEqual(theirs.returncode, 0, theirs.stderr)
+        r = d.ctl("table", "-Cf", "\t", "-Ci", "-CH", "a",
+                  "IF-MIB::ifTable")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ours = [l.split("\t") for l in r.stdout.splitlines()]
+        them = [l.split("\t") for l in theirs.stdout.splitlines()]
+        self.assertGreater(len(them), 0)
+        self.assertEqual(len(ours), len(them))
+        diff = [(i, j, a, b) for i, (ro, rt) in enumerate(zip(ours, them))
+                for j, (a, b) in enumerate(zip(ro, rt))
+                if a != norm(b)]
+        self.assertEqual(diff, [])
+        self.assertEqual([len(x) for x in ours], [len(x) for x in them])
 
     def test_table_poll_rows_carry_the_rates(self):
         # poll.results' rows hold the same values as its varbinds,
         # grouped by row: the counters' rates too.
-        if not os.path.isdir(NET_SNMP_MIBS):
-            raise unittest.SkipTest("libsnmp-base MIBs not installed")
-        dirs = [mib_cache(), NET_SNMP_MIBS, TEST_MIBS]
-        agent = Snmpd(stable_view=True)
-        d = Daemon({"mibs": {"dirs": dirs, "modules": MODULES},
-                    "polls": {"ift": {"table": "IF-MIB::ifTable",
-                                      "columns": ["ifDescr", "ifInOctets"],
-                                      "rate": True, "interval": "7d"}},
-                    "sessions": {"a": agent.target(timeout="3s",
-                                                   polls=["ift"])}})
-        try:
-            for _ in range(2):
-                res = d.call("poll.run", {"session": "a", "poll": "ift"},
-                             timeout=30)["polls"][0]
-                self.assertIsNone(res["error"], res)
-            counters = [vb for vb in res["varbinds"]
-                        if vb["type"] == "Counter32"]
-            self.assertGreater(len(counters), 0, res)
-            self.assertTrue(all("rate" in vb for vb in counters), counters)
-            cells = {vb["oid"]: vb for row in res["rows"]
-                     for vb in row["values"].values()}
-            for vb in res["varbinds"]:
-                self.assertEqual(cells[vb["oid"]], vb)
-        finally:
-            d.close()
-            agent.close()
-
+        _, _, d = self.start(ift={"table": "IF-MIB::ifTable",
+                                  "columns": ["ifDescr", "ifInOctets"],
+                                  "rate": True, "interval": "7d"})
+        for _ in range(2):
+            res = d.call("poll.run", {"session": "a", "poll": "ift"},
+                         timeout=30)["polls"][0]
+            self.assertIsNone(res["error"], res)
+        counters = [vb for vb in res["varbinds"]
+                    if vb["type"] == "Counter32"]
+        self.assertGreater(len(counters), 0, res)
+        self.assertTrue(all("rate" in vb for vb in counters), counters)
+        cells = {vb["oid"]: vb for row in res["rows"]
+                 for vb in row["values"].values()}
+        for vb in res["varbinds"]:
+            self.assertEqual(cells[vb["oid"]], vb)
 
 def norm(theirs):
     """Net-SNMP prints a "1x:" hint's octets without leading zeros
